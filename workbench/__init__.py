@@ -1,0 +1,28 @@
+"""Survey and Jobs-to-be-Done segmentation workbench.
+
+The flow of one wave (see DESIGN.md): :mod:`workbench.study` (the study definition),
+:mod:`workbench.readers` (responses), :mod:`workbench.quality` (checks and exclusions),
+:mod:`workbench.outputs` (report folders, manifests) and :mod:`workbench.pipeline`
+(one wave end to end, as ``workbench run`` does it).
+"""
+
+from importlib import metadata as _metadata
+
+try:
+    __version__ = _metadata.version("jtbd-workbench")
+except _metadata.PackageNotFoundError:  # running from a source tree without install
+    __version__ = "0.0.0+source"
+
+from .errors import AnalysisError, DataError, OutputError, StudyError, WorkbenchError  # noqa: E402
+from .study import Study, load_study  # noqa: E402
+
+__all__ = [
+    "__version__",
+    "WorkbenchError",
+    "StudyError",
+    "DataError",
+    "OutputError",
+    "AnalysisError",
+    "Study",
+    "load_study",
+]

@@ -252,6 +252,7 @@ class WaveSpec(BaseModel):
     decimal: str | None = None
     encoding: str = "utf-8"
     sheet: str | int | None = None
+    not_asked: list[str] = Field(default_factory=list)
 
     @field_validator("id", mode="before")
     @classmethod

@@ -1,0 +1,86 @@
+"""Shared fixtures: a small hand-made study to break in many ways, and the demo study."""
+
+from __future__ import annotations
+
+import csv
+import io
+import textwrap
+from pathlib import Path
+
+import pytest
+
+MINI_STUDY = textwrap.dedent(
+    """\
+    study:
+      name: "Mini: grossist i Århus"
+      id: mini
+      language: da
+    respondent_id: rid
+    customer_id: kunde
+    seed: 7
+    pii: [email]
+    waves:
+      - id: "1"
+        files: [w1.csv]
+        fieldwork_start: 2026-01-05
+        fieldwork_end: 2026-01-30
+    scales:
+      agree5:
+        type: likert
+        codes: {1: Helt uenig, 2: Uenig, 3: Hverken eller, 4: Enig, 5: Helt enig}
+        missing: {98: Ved ikke}
+      size:
+        type: ordinal
+        codes: {1: Små, 2: Mellem, 3: Store}
+    blocks:
+      needs:
+        kind: needs
+        scale: agree5
+        questions:
+          - {id: n1, text: "Lave priser"}
+          - {id: n2, text: "Hurtig levering"}
+          - {id: n3, text: "Personlig rådgivning", reverse: true}
+      firmo:
+        kind: firmographics
+        questions:
+          - {id: size, text: "Størrelse", scale: size}
+          - {id: eksport, text: "Eksporterer I?", scale: binary}
+      open:
+        kind: verbatims
+        scale: text
+        questions:
+          - {id: why, text: "Hvorfor køber I hos os?"}
+      screening:
+        kind: screening
+        questions:
+          - {id: secs, text: "Varighed", scale: numeric}
+    quality:
+      duration: secs
+      straightliners: {action: flag, min_items: 3}
+    """
+)
+
+MINI_ROWS = [
+    ["rid", "kunde", "n1", "n2", "n3", "size", "eksport", "why", "secs", "email"],
+    ["r1", "C1", "1", "2", "3", "1", "0", "Gode priser på rør", "300", "a@b.dk"],
+    ["r2", "C2", "5", "5", "5", "2", "1", "Hurtig levering, også på lørdag", "410", "c@d.se"],
+    ["r3", "C3", "4", "98", "2", "3", "1", "Rådgivningen er guld værd", "380", ""],
+    ["r4", "C4", "2", "3", "", "1", "0", "", "20", "e@f.nl"],
+]
+
+
+def write_mini(folder: Path, *, study: str = MINI_STUDY, rows=None, delimiter=",", name="w1.csv",
+               encoding="utf-8") -> Path:
+    """Write the mini study (optionally altered) into ``folder`` and return the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "study.yaml").write_text(study, encoding="utf-8")
+    rows = MINI_ROWS if rows is None else rows
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    (folder / name).write_bytes(buf.getvalue().encode(encoding))
+    return folder
+
+
+@pytest.fixture
+def mini(tmp_path):
+    return write_mini(tmp_path / "mini")

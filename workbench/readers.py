@@ -1,0 +1,664 @@
+"""Survey response files into one :class:`Responses` object.
+
+Supported: CSV (delimiter sniffed; UTF-8 with or without BOM; ``;`` with decimal comma
+as Danish and Dutch Excel write it), XLSX, SPSS ``.sav`` (variable and value labels via
+pyreadstat) and Qualtrics CSV exports (question-text and import-id header rows).
+
+Columns are matched to the study by name.  Every cell is converted by its question's
+scale; a cell that cannot be read is a :class:`~workbench.errors.DataError` naming the
+file, the row as a spreadsheet shows it, and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+from .study import Column, Study
+
+__all__ = ["Responses", "read_responses", "read_table", "RawTable"]
+
+logger = logging.getLogger(__name__)
+
+QUALTRICS_META = {
+    "StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)",
+    "Finished", "RecordedDate", "ResponseId", "RecipientLastName", "RecipientFirstName",
+    "RecipientEmail", "ExternalReference", "LocationLatitude", "LocationLongitude",
+    "DistributionChannel", "UserLanguage",
+}
+
+
+# --------------------------------------------------------------------------- raw tables
+
+
+@dataclass
+class RawTable:
+    """A file's cells before the study gives them meaning.
+
+    ``cells`` holds strings or numbers (object dtype), one row per respondent;
+    ``rows`` the row number a person sees when opening the file.
+    """
+
+    path: Path
+    format: str
+    header: list[str]
+    cells: pd.DataFrame
+    rows: np.ndarray
+    row_word: str = "row"
+    decimal: str = "."
+    texts: dict[str, str] = field(default_factory=dict)
+    value_labels: dict[str, dict] = field(default_factory=dict)
+
+
+def _detect_format(path: Path, declared: str) -> str:
+    if declared != "auto":
+        return declared
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv"):
+        return "csv"
+    if suffix in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if suffix in (".sav", ".zsav"):
+        return "sav"
+    raise DataError(
+        f"cannot tell the format of '{path.name}' from its extension; use .csv, .xlsx or "
+        ".sav, or set format: on the wave",
+        file=path,
+    )
+
+
+def _decode(path: Path, raw: bytes, encoding: str) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+        encoding = "utf-8"
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        bad = raw[exc.start : exc.start + 1]
+        guess = ""
+        try:
+            ch = bad.decode("cp1252")
+            guess = f" (in Windows-1252 that byte is '{ch}')"
+        except UnicodeDecodeError:
+            pass
+        raise DataError(
+            f"the file is not valid {encoding.upper()}: byte 0x{bad.hex()} at line {line}{guess}. "
+            "Re-export it as 'CSV UTF-8', or declare the encoding on the wave "
+            "(e.g. encoding: cp1252)",
+            file=path,
+            row=line,
+        ) from None
+    except LookupError:
+        raise DataError(f"unknown encoding '{encoding}' declared for this wave", file=path) from None
+
+
+def _sniff_delimiter(path: Path, text: str) -> str:
+    sample = "\n".join(text.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        first = text.splitlines()[0] if text else ""
+        counts = {d: first.count(d) for d in ",;\t|"}
+        best = max(counts, key=counts.get)
+        if counts[best] == 0:
+            raise DataError(
+                "cannot find the column delimiter (no ',', ';', tab or '|' in the header row)",
+                file=path,
+                row=1,
+            ) from None
+        return best
+
+
+def _read_csv(path: Path, wave, fmt: str) -> RawTable:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise DataError("the file is empty", file=path)
+    text = _decode(path, raw, wave.encoding if wave else "utf-8")
+    delim = (wave.delimiter if wave and wave.delimiter else None) or _sniff_delimiter(path, text)
+    decimal = (wave.decimal if wave and wave.decimal else None) or ("," if delim == ";" else ".")
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True))
+    except csv.Error as exc:
+        raise DataError(f"the CSV cannot be parsed: {exc}", file=path) from None
+    # drop trailing fully-empty lines (';;;;' as Excel writes them)
+    numbered = [(i + 1, r) for i, r in enumerate(records)]
+    numbered = [(n, r) for n, r in numbered if any(c.strip() for c in r)]
+    if not numbered:
+        raise DataError("the file is empty", file=path)
+    header_row, header = numbered[0]
+    body = numbered[1:]
+    texts: dict[str, str] = {}
+    if fmt in ("csv", "qualtrics") and len(body) >= 2 and _is_qualtrics(body[1][1]):
+        fmt = "qualtrics"
+        texts = {h: t for h, t in zip(header, body[0][1])}
+        body = body[2:]
+    elif fmt == "qualtrics":
+        raise DataError(
+            "declared as a Qualtrics export, but the third row does not hold the "
+            '{"ImportId": ...} cells Qualtrics writes',
+            file=path,
+            row=3,
+        )
+    if not body:
+        raise DataError("the file has a header row but no respondents", file=path)
+    width = len(header)
+    for n, r in body:
+        if len(r) != width:
+            raise DataError(
+                f"this row has {len(r)} cells but the header has {width}; "
+                f"check for a stray '{delim}' or an unclosed quote",
+                file=path,
+                row=n,
+            )
+    cells = pd.DataFrame([r for _, r in body], dtype=object)
+    return RawTable(
+        path=path,
+        format=fmt,
+        header=[h.strip() for h in header],
+        cells=cells,
+        rows=np.array([n for n, _ in body]),
+        decimal=decimal,
+        texts=texts,
+    )
+
+
+def _is_qualtrics(cells) -> bool:
+    firsts = [c.strip() for c in cells[:3] if c.strip()]
+    return bool(firsts) and all(c.startswith('{"ImportId"') for c in firsts)
+
+
+def _read_xlsx(path: Path, wave) -> RawTable:
+    sheet = wave.sheet if wave and wave.sheet is not None else 0
+    try:
+        frame = pd.read_excel(path, sheet_name=sheet, header=None, dtype=object, engine="openpyxl")
+    except ValueError as exc:
+        if "Worksheet" in str(exc) or "not found" in str(exc):
+            raise DataError(f"no sheet {sheet!r} in the workbook", file=path) from None
+        raise DataError(f"cannot read the workbook: {exc}", file=path) from None
+    except Exception as exc:  # zip / xml errors from a damaged or mis-named file
+        raise DataError(
+            f"cannot read the workbook ({type(exc).__name__}: {exc}); is it really an .xlsx file?",
+            file=path,
+        ) from None
+    rows = np.arange(1, len(frame) + 1)
+    keep = frame.notna().any(axis=1).to_numpy()
+    frame, rows = frame[keep], rows[keep]
+    if frame.empty:
+        raise DataError("the sheet is empty", file=path)
+    header = ["" if pd.isna(h) else str(h).strip() for h in frame.iloc[0]]
+    body = frame.iloc[1:].reset_index(drop=True)
+    if body.empty:
+        raise DataError("the sheet has a header row but no respondents", file=path)
+    return RawTable(path=path, format="xlsx", header=header, cells=body, rows=rows[1:])
+
+
+def _read_sav(path: Path) -> RawTable:
+    import pyreadstat
+
+    if path.stat().st_size == 0:
+        raise DataError("the file is empty", file=path)
+    try:
+        frame, meta = pyreadstat.read_sav(str(path), user_missing=True)
+    except Exception as exc:  # pyreadstat raises its own ReadstatError and others
+        raise DataError(f"cannot read the SPSS file ({exc}); is it a valid .sav?", file=path) from None
+    if frame.empty:
+        raise DataError("the SPSS file holds no cases", file=path)
+    labels = {k: v for k, v in (meta.column_names_to_labels or {}).items() if v}
+    return RawTable(
+        path=path,
+        format="sav",
+        header=list(frame.columns),
+        cells=frame.astype(object).reset_index(drop=True),
+        rows=np.arange(1, len(frame) + 1),
+        row_word="case",
+        texts=labels,
+        value_labels=dict(meta.variable_value_labels or {}),
+    )
+
+
+def read_table(path, wave=None) -> RawTable:
+    """Read one response file into a :class:`RawTable` (no study needed)."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError("response file not found", file=path)
+    fmt = _detect_format(path, wave.format if wave else "auto")
+    if fmt in ("csv", "qualtrics"):
+        return _read_csv(path, wave, fmt)
+    if fmt == "xlsx":
+        return _read_xlsx(path, wave)
+    return _read_sav(path)
+
+
+# --------------------------------------------------------------------------- Responses
+
+
+@dataclass(frozen=True)
+class Responses:
+    """Respondents × questions, with the study's metadata kept alongside.
+
+    Attributes
+    ----------
+    data : DataFrame
+        Indexed by respondent id.  Coded and numeric answers are floats, texts are
+        strings; "don't know" and other missing codes are NaN here (see ``special``).
+        Personal data never lives here.
+    special : DataFrame
+        The missing code a respondent gave (98 "don't know", ...) where they gave one,
+        NaN elsewhere; same index, columns of scales that declare missing codes.
+    pii : DataFrame
+        The study's PII columns, kept apart so nothing exported can reach them.
+    weights : Series or None
+        The study's weight column, when declared.
+    provenance : DataFrame
+        ``file`` and ``row`` of every respondent (row as a spreadsheet shows it).
+    columns : dict of str to Column
+        The study's definition of every column in ``data``.
+    out_of_range : DataFrame
+        Cells whose code is not on the scale (respondent, column, value, file, row);
+        blanked in ``data``.
+    missing_columns, unexpected_columns : list of str
+        Declared but not asked (wave's ``not_asked``); present in the file but not declared.
+    label_mismatches : DataFrame
+        SPSS value labels that disagree with the study's codes.
+    """
+
+    data: pd.DataFrame
+    special: pd.DataFrame
+    pii: pd.DataFrame
+    weights: pd.Series | None
+    provenance: pd.DataFrame
+    columns: dict[str, Column]
+    out_of_range: pd.DataFrame
+    missing_columns: list[str]
+    unexpected_columns: list[str]
+    label_mismatches: pd.DataFrame
+    study_id: str
+    wave: str
+    files: list[Path]
+    formats: list[str]
+
+    @property
+    def n(self) -> int:
+        return len(self.data)
+
+    def block(self, name: str) -> pd.DataFrame:
+        """The answers of one block, columns in study order."""
+        return self.data[[c for c, col in self.columns.items() if col.block == name]]
+
+    def labelled(self, column: str) -> pd.Series:
+        """A coded column with its value labels (ordered categorical for ordered scales)."""
+        col = self.columns[column]
+        codes = col.scale.codes
+        values = self.data[column].map(lambda v: codes.get(int(v)) if pd.notna(v) else None)
+        ordered = col.scale.type in ("likert", "ordinal")
+        return pd.Series(
+            pd.Categorical(values, categories=list(codes.values()), ordered=ordered),
+            index=self.data.index,
+            name=column,
+        )
+
+    def subset(self, mask) -> "Responses":
+        """Responses keeping the rows where ``mask`` (aligned by position) is True."""
+        mask = np.asarray(mask, dtype=bool)
+        return Responses(
+            data=self.data[mask],
+            special=self.special[mask],
+            pii=self.pii[mask],
+            weights=None if self.weights is None else self.weights[mask],
+            provenance=self.provenance[mask],
+            columns=self.columns,
+            out_of_range=self.out_of_range,
+            missing_columns=self.missing_columns,
+            unexpected_columns=self.unexpected_columns,
+            label_mismatches=self.label_mismatches,
+            study_id=self.study_id,
+            wave=self.wave,
+            files=self.files,
+            formats=self.formats,
+        )
+
+    def summary(self) -> pd.DataFrame:
+        """Per block: questions, answered share, don't-know share."""
+        rows = []
+        for block in dict.fromkeys(c.block for c in self.columns.values()):
+            cols = [c for c, col in self.columns.items() if col.block == block]
+            d = self.data[cols]
+            sp = self.special[[c for c in cols if c in self.special]]
+            rows.append(
+                {
+                    "block": block,
+                    "questions": len(cols),
+                    "answered %": round(100 * d.notna().to_numpy().mean(), 1),
+                    "don't know / n.a. %": round(100 * sp.notna().to_numpy().sum() / max(d.size, 1), 1),
+                }
+            )
+        return pd.DataFrame(rows).set_index("block")
+
+    def _repr_html_(self) -> str:
+        head = f"<p><b>Responses</b> {self.study_id} wave {self.wave}: {self.n:,} respondents, {len(self.columns)} questions</p>"
+        return head + self.summary()._repr_html_()
+
+    def __repr__(self) -> str:
+        return f"Responses(study={self.study_id!r}, wave={self.wave!r}, n={self.n}, questions={len(self.columns)})"
+
+
+def read_responses(study: Study, wave) -> Responses:
+    """Read a wave's response file(s) and check them against the study.
+
+    Parameters
+    ----------
+    study : Study
+    wave : str or int
+        The wave id.
+
+    Returns
+    -------
+    Responses
+        Columns in study order. Respondents appear once per row of the files
+        (duplicates are left for the quality checks to report).
+
+    Raises
+    ------
+    DataError
+        A missing or unreadable file, a declared column missing from the file, a text
+        in a numeric column, a blank respondent id, or (when the study says
+        ``out_of_range: error``) a code outside the scale, naming file, row and column.
+    """
+    w = study.wave(wave)
+    parts, oor_parts, mismatch_parts, unexpected, formats = [], [], [], [], []
+    for path in study.wave_files(w.id):
+        logger.info("reading %s", path)
+        table = read_table(path, w)
+        formats.append(table.format)
+        part, oor, mism, unexp = _conform(table, study, w)
+        parts.append(part)
+        oor_parts.append(oor)
+        mismatch_parts.append(mism)
+        unexpected += [u for u in unexp if u not in unexpected]
+    frame = pd.concat(parts, ignore_index=True)
+    rid = study.respondent_id
+    oor = pd.concat(oor_parts, ignore_index=True)
+    if study.spec.quality.out_of_range == "error" and len(oor):
+        first = oor.iloc[0]
+        more = f" ({len(oor) - 1} more such cells)" if len(oor) > 1 else ""
+        raise DataError(
+            f"code {first['value']!r} is not on the scale ({first['expected']}){more}; fix the "
+            "data, or set quality.out_of_range: set_missing (blank it) or exclude (drop the respondent)",
+            file=first["file"],
+            row=int(first["row"]),
+            column=first["column"],
+        )
+    if study.spec.quality.unexpected_columns == "error" and unexpected:
+        raise DataError(
+            f"{len(unexpected)} column(s) in the file are not in the study: {', '.join(unexpected[:10])}"
+            + (" ..." if len(unexpected) > 10 else "")
+            + "; declare them or set quality.unexpected_columns: report",
+            file=study.wave_files(w.id)[0],
+        )
+    index = pd.Index(frame[rid].astype(str), name=rid)
+    qcols = [c for c in study.columns]
+    data = frame[qcols].copy()
+    data.index = index
+    special_cols = [c for c in qcols if study.columns[c].scale.missing]
+    special = frame[[f"__special__{c}" for c in special_cols]].copy()
+    special.columns = special_cols
+    special.index = index
+    extra_ids = [c for c in (study.spec.customer_id,) if c and c != rid]
+    for c in extra_ids:  # the customer id travels with the answers (it is not PII)
+        data.insert(0, c, frame[c].to_numpy())
+    pii = frame[[p for p in study.pii if p in frame]].copy()
+    pii.index = index
+    weights = None
+    if study.spec.weight:
+        weights = pd.Series(frame[study.spec.weight].to_numpy(dtype=float), index=index, name=study.spec.weight)
+    prov = frame[["__file__", "__row__"]].rename(columns={"__file__": "file", "__row__": "row"})
+    prov.index = index
+    columns = {c: study.columns[c] for c in qcols}
+    logger.info("read %d respondents × %d questions from %d file(s)", len(data), len(qcols), len(parts))
+    return Responses(
+        data=data,
+        special=special,
+        pii=pii,
+        weights=weights,
+        provenance=prov,
+        columns=columns,
+        out_of_range=oor,
+        missing_columns=list(w.not_asked),
+        unexpected_columns=unexpected,
+        label_mismatches=pd.concat(mismatch_parts, ignore_index=True),
+        study_id=study.id,
+        wave=w.id,
+        files=study.wave_files(w.id),
+        formats=formats,
+    )
+
+
+def _conform(table: RawTable, study: Study, wave):
+    """Match a raw table's columns to the study and convert every cell."""
+    path = table.path
+    header = table.header
+    seen = {}
+    for i, h in enumerate(header):
+        if h == "":
+            if table.cells.iloc[:, i].map(_blank).all():
+                continue
+            raise DataError(f"column {i + 1} has no name in the header row but holds data", file=path, row=1)
+        if h in seen:
+            raise DataError(
+                f"the header names column '{h}' twice (columns {seen[h] + 1} and {i + 1})",
+                file=path,
+                row=_header_row(table),
+                column=h,
+            )
+        seen[h] = i
+    expected = study.expected_columns()
+    not_asked = set(wave.not_asked)
+    missing = [c for c in expected if c not in seen and c not in not_asked]
+    if study.spec.weight and study.spec.weight in missing:
+        pass  # reported below with the others
+    if missing:
+        hints = []
+        lower = {h.lower(): h for h in seen}
+        for c in missing:
+            close = lower.get(c.lower()) or next(iter(difflib.get_close_matches(c, list(seen), n=1)), None)
+            hints.append(f"{c} (the file has '{close}')" if close else c)
+        listed = ", ".join(hints[:12]) + (f" and {len(hints) - 12} more" if len(hints) > 12 else "")
+        raise DataError(
+            f"{len(missing)} column(s) the study declares are missing from the file: {listed}. "
+            "Rename the columns, fix the study, or list questions this wave did not ask under "
+            "the wave's not_asked:",
+            file=path,
+            row=_header_row(table),
+            column=missing[0],
+        )
+    declared = set(expected)
+    meta_ok = QUALTRICS_META if table.format == "qualtrics" else set()
+    unexpected = [h for h in seen if h not in declared and h not in meta_ok]
+
+    out = {}
+    rows = table.rows
+    rid = study.respondent_id
+    ids = table.cells.iloc[:, seen[rid]].map(_text)
+    blank = ids.isna().to_numpy()
+    if blank.any():
+        i = int(np.argmax(blank))
+        raise DataError(
+            f"the respondent id is blank ({int(blank.sum())} row(s) in all); every respondent needs an id",
+            file=path,
+            row=int(rows[i]),
+            column=rid,
+        )
+    out[rid] = ids.astype(str).to_numpy()
+    cid = study.spec.customer_id
+    if cid and cid != rid:
+        out[cid] = table.cells.iloc[:, seen[cid]].map(_text).to_numpy()
+    oor_rows, mism_rows = [], []
+    for c, col in study.columns.items():
+        if c not in seen:
+            out[c] = np.full(len(rows), np.nan if col.scale.numeric else None, dtype=float if col.scale.numeric else object)
+            if col.scale.missing:
+                out[f"__special__{c}"] = np.full(len(rows), np.nan)
+            continue
+        raw = table.cells.iloc[:, seen[c]]
+        values, special, oor = _convert(raw, col, table, ids.to_numpy())
+        out[c] = values
+        if col.scale.missing:
+            out[f"__special__{c}"] = special
+        oor_rows += oor
+        if table.value_labels.get(c) and col.scale.coded:
+            known = set(col.scale.codes) | set(col.scale.missing)
+            for code, label in table.value_labels[c].items():
+                try:
+                    code = int(float(code))
+                except (TypeError, ValueError):
+                    continue
+                ours = col.scale.label(code)
+                if code not in known or (ours and ours.strip().lower() != str(label).strip().lower()):
+                    mism_rows.append(
+                        {"file": path.name, "column": c, "code": code, "label in file": label, "label in study": ours}
+                    )
+    if study.spec.weight:
+        out[study.spec.weight] = _weights(table, seen[study.spec.weight], study.spec.weight)
+    for p in study.pii:
+        out[p] = table.cells.iloc[:, seen[p]].map(_text).to_numpy() if p in seen else None
+    out["__file__"] = str(path)
+    out["__row__"] = rows
+    frame = pd.DataFrame(out)
+    oor = pd.DataFrame(oor_rows, columns=["respondent", "column", "value", "expected", "file", "row"])
+    mism = pd.DataFrame(mism_rows, columns=["file", "column", "code", "label in file", "label in study"])
+    return frame, oor, mism, unexpected
+
+
+def _header_row(table: RawTable) -> int:
+    return int(table.rows[0]) - (3 if table.format == "qualtrics" else 1)
+
+
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
+def _text(v):
+    if _blank(v):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def _to_number(series: pd.Series, decimal: str) -> tuple[pd.Series, np.ndarray]:
+    """Strings and numbers to floats (NaN for blanks) and a mask of cells that are not numbers."""
+    notnum = np.zeros(len(series), dtype=bool)
+    out = np.full(len(series), np.nan)
+    for i, v in enumerate(series.to_numpy(dtype=object)):
+        if _blank(v):
+            continue
+        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+            out[i] = float(v)
+            continue
+        s = str(v).strip().replace("\u00a0", "").replace(" ", "")
+        if decimal == "," and "," in s:
+            s = s.replace(".", "").replace(",", ".")
+        try:
+            out[i] = float(s)
+        except ValueError:
+            notnum[i] = True
+    return pd.Series(out, index=series.index), notnum
+
+
+def _convert(raw: pd.Series, col: Column, table: RawTable, ids):
+    """Convert one column; returns values, special codes and out-of-range records."""
+    scale = col.scale
+    n = len(raw)
+    rows = table.rows
+    if scale.type == "text":
+        return raw.map(_text).to_numpy(dtype=object), np.full(n, np.nan), []
+    nums, bad = _to_number(raw, table.decimal)
+    if scale.coded and bad.any():
+        # labels instead of codes (Qualtrics "choice text" exports, hand-typed Excel): map them
+        lookup = {str(v).strip().lower(): k for k, v in {**scale.codes, **scale.missing}.items()}
+        mapped = raw[bad].map(lambda v: lookup.get(str(v).strip().lower()))
+        found = mapped.notna().to_numpy()
+        nums.iloc[np.flatnonzero(bad)[found]] = mapped[found].astype(float).to_numpy()
+        bad = bad.copy()
+        bad[np.flatnonzero(bad)[found]] = False
+    if bad.any():
+        idx = np.flatnonzero(bad)
+        i = idx[0]
+        expected = (
+            f"a code ({_codes_text(scale)}) or its label" if scale.coded else "a number"
+        )
+        more = f"; {len(idx) - 1} more such cells in this column (rows {', '.join(str(int(rows[j])) for j in idx[1:6])}{' ...' if len(idx) > 6 else ''})" if len(idx) > 1 else ""
+        hint = ""
+        if scale.type == "numeric" and "," in str(raw.iloc[i]) and table.decimal == ".":
+            hint = "; the file seems to use a decimal comma: set decimal: ',' on the wave"
+        raise DataError(
+            f"found {str(raw.iloc[i])!r} where {expected} is expected{more}{hint}",
+            file=table.path,
+            row=int(rows[i]),
+            column=col.id,
+        )
+    values = nums.to_numpy(dtype=float)
+    special = np.full(n, np.nan)
+    oor = []
+    if scale.missing:
+        is_special = np.isin(values, list(scale.missing))
+        special[is_special] = values[is_special]
+        values = np.where(is_special, np.nan, values)
+    present = ~np.isnan(values)
+    if scale.coded:
+        ok = np.isin(values, list(scale.codes))
+        out = present & ~ok
+        expected = _codes_text(scale)
+    else:
+        lo = -np.inf if scale.min is None else scale.min
+        hi = np.inf if scale.max is None else scale.max
+        out = present & ((values < lo) | (values > hi))
+        expected = f"between {scale.min if scale.min is not None else '-inf'} and {scale.max if scale.max is not None else 'inf'}"
+    for j in np.flatnonzero(out):
+        v = values[j]
+        oor.append(
+            {
+                "respondent": ids[j],
+                "column": col.id,
+                "value": int(v) if float(v).is_integer() else float(v),
+                "expected": expected,
+                "file": str(table.path),
+                "row": int(rows[j]),
+            }
+        )
+    values = np.where(out, np.nan, values)
+    return values, special, oor
+
+
+def _codes_text(scale) -> str:
+    codes = sorted(scale.codes)
+    if codes and codes == list(range(codes[0], codes[-1] + 1)) and len(codes) > 2:
+        text = f"{codes[0]}-{codes[-1]}"
+    else:
+        text = ", ".join(str(c) for c in codes)
+    if scale.missing:
+        text += "; missing codes " + ", ".join(str(c) for c in sorted(scale.missing))
+    return text
+
+
+def _weights(table: RawTable, pos: int, name: str) -> np.ndarray:
+    raw = table.cells.iloc[:, pos]
+    nums, notnum = _to_number(raw, table.decimal)
+    for i, v in enumerate(nums):
+        if notnum[i] or np.isnan(v) or v <= 0:
+            raise DataError(
+                f"the weight must be a positive number, found {raw.iloc[i]!r}",
+                file=table.path,
+                row=int(table.rows[i]),
+                column=name,
+            )
+    return nums.to_numpy(dtype=float)
