@@ -119,3 +119,22 @@ def test_the_demo_definition_is_valid(tmp_path):
     assert {c.force for c in s.columns.values() if c.kind in ("motivations", "barriers")} == {
         "push", "pull", "anxiety", "habit"
     }
+
+
+def test_the_documented_example_is_a_valid_study(tmp_path):
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "surveys" / "README.md").read_text(encoding="utf-8")
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    folder = tmp_path / "acme"
+    for rel in ("waves/1/responses.csv", "behaviour/transactions.csv", "behaviour/customers.csv"):
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(b"")
+    (folder / "study.yaml").write_text(example, encoding="utf-8")
+    s = load_study(folder)
+    assert s.id == "acme"
+    assert s.columns["out_01_imp"].scale.name == "important5" and "out_02_imp" not in s.columns
+    assert s.columns["q12_2"].outcome == "out_02" and s.columns["q12_2"].role == "importance"
+    assert s.columns["q13_2"].role == "satisfaction"
+    assert s.columns["employees"].scale.type == "numeric"
+    assert s.columns["country"].scale.codes[3] == "NO"

@@ -15,6 +15,7 @@ import csv
 import difflib
 import io
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def _decode(path: Path, raw: bytes, encoding: str) -> str:
         except UnicodeDecodeError:
             pass
         raise DataError(
-            f"the file is not valid {encoding.upper()}: byte 0x{bad.hex()} at line {line}{guess}. "
+            f"the file is not valid {encoding.upper()}: byte 0x{bad.hex()}{guess}. "
             "Re-export it as 'CSV UTF-8', or declare the encoding on the wave "
             "(e.g. encoding: cp1252)",
             file=path,
@@ -391,7 +392,7 @@ def read_responses(study: Study, wave) -> Responses:
         first = oor.iloc[0]
         more = f" ({len(oor) - 1} more such cells)" if len(oor) > 1 else ""
         raise DataError(
-            f"code {first['value']!r} is not on the scale ({first['expected']}){more}; fix the "
+            f"code {_fmt(first['value'])} is not on the scale ({first['expected']}){more}; fix the "
             "data, or set quality.out_of_range: set_missing (blank it) or exclude (drop the respondent)",
             file=first["file"],
             row=int(first["row"]),
@@ -432,7 +433,7 @@ def read_responses(study: Study, wave) -> Responses:
         provenance=prov,
         columns=columns,
         out_of_range=oor,
-        missing_columns=list(w.not_asked),
+        missing_columns=[c for c in w.not_asked if frame[c].isna().all()],
         unexpected_columns=unexpected,
         label_mismatches=pd.concat(mismatch_parts, ignore_index=True),
         study_id=study.id,
@@ -461,15 +462,18 @@ def _conform(table: RawTable, study: Study, wave):
             )
         seen[h] = i
     expected = study.expected_columns()
+    declared_set = set(expected)
     not_asked = set(wave.not_asked)
     missing = [c for c in expected if c not in seen and c not in not_asked]
     if study.spec.weight and study.spec.weight in missing:
         pass  # reported below with the others
     if missing:
         hints = []
-        lower = {h.lower(): h for h in seen}
+        norm = {_norm(h): h for h in seen if h not in declared_set}
         for c in missing:
-            close = lower.get(c.lower()) or next(iter(difflib.get_close_matches(c, list(seen), n=1)), None)
+            close = norm.get(_norm(c)) or next(
+                iter(difflib.get_close_matches(c, [h for h in seen if h not in declared_set], n=1)), None
+            )
             hints.append(f"{c} (the file has '{close}')" if close else c)
         listed = ", ".join(hints[:12]) + (f" and {len(hints) - 12} more" if len(hints) > 12 else "")
         raise DataError(
@@ -524,7 +528,7 @@ def _conform(table: RawTable, study: Study, wave):
                 ours = col.scale.label(code)
                 if code not in known or (ours and ours.strip().lower() != str(label).strip().lower()):
                     mism_rows.append(
-                        {"file": path.name, "column": c, "code": code, "label in file": label, "label in study": ours}
+                        {"file": str(path), "column": c, "code": code, "label in file": label, "label in study": ours}
                     )
     if study.spec.weight:
         out[study.spec.weight] = _weights(table, seen[study.spec.weight], study.spec.weight)
@@ -536,6 +540,15 @@ def _conform(table: RawTable, study: Study, wave):
     oor = pd.DataFrame(oor_rows, columns=["respondent", "column", "value", "expected", "file", "row"])
     mism = pd.DataFrame(mism_rows, columns=["file", "column", "code", "label in file", "label in study"])
     return frame, oor, mism, unexpected
+
+
+def _fmt(v) -> str:
+    v = float(v)
+    return str(int(v)) if v.is_integer() else str(v)
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", name.lower())
 
 
 def _header_row(table: RawTable) -> int:

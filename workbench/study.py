@@ -49,7 +49,9 @@ BLOCK_KINDS = (
     "other",
 )
 FORCES = ("push", "pull", "anxiety", "habit")
-_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+# Column ids are the file's column names: anything printable without surrounding spaces
+# (Qualtrics writes "Duration (in seconds)"), so no id is ever impossible to declare.
+_ID = re.compile(r"^[^\s\x00-\x1f](?:[^\x00-\x1f]*[^\s\x00-\x1f])?$")
 
 
 # --------------------------------------------------------------------------- YAML
@@ -179,8 +181,8 @@ class QuestionSpec(BaseModel):
     def _id(cls, v):
         if not _ID.match(v):
             raise ValueError(
-                f"'{v}' is not a usable column id; use letters, digits, '_', '.', '-' "
-                "and start with a letter"
+                f"{v!r} is not a usable column id: it must be the column name exactly as in "
+                "the response file, without leading or trailing spaces"
             )
         return v
 
@@ -761,6 +763,9 @@ def _semantic_checks(data: dict, root: Path) -> list[tuple[tuple, str]]:
                 problems.append(
                     (("waves", i, "files", j), f"response file not found: {root / f} (paths are relative to the study folder)")
                 )
+        for j, c in enumerate(w.get("not_asked") or []):
+            if c not in seen_cols:
+                problems.append((("waves", i, "not_asked", j), f"'{c}' is not a declared question"))
         fs, fe = w.get("fieldwork_start"), w.get("fieldwork_end")
         if isinstance(fs, _dt.date) and isinstance(fe, _dt.date) and fe < fs:
             problems.append((("waves", i, "fieldwork_end"), f"fieldwork ends ({fe}) before it starts ({fs})"))
@@ -770,6 +775,12 @@ def _semantic_checks(data: dict, root: Path) -> list[tuple[tuple, str]]:
     dur = _get(q, "duration")
     if isinstance(dur, str) and dur not in seen_cols:
         problems.append((("quality", "duration"), f"duration column '{dur}' is not a declared question; declare it (numeric) in a screening block"))
+    elif isinstance(dur, str):
+        dloc = seen_cols[dur]
+        q = blocks[dloc[1]]["questions"][dloc[3]] if len(dloc) > 3 and dloc[2] == "questions" else {}
+        st = _scale_type_raw(q.get("scale", blocks[dloc[1]].get("scale")), scales)
+        if st not in (None, "numeric"):
+            problems.append((("quality", "duration"), f"duration column '{dur}' has a {st} scale; it must be numeric (seconds)"))
 
     # behaviour
     beh = _get(data, "behaviour")

@@ -1,0 +1,151 @@
+"""The ``workbench`` command.
+
+Errors the workbench raises on purpose (:class:`~workbench.errors.WorkbenchError`) are
+printed as one message naming file, row and column, with exit status 2 and no
+traceback; ``--debug`` shows the traceback for anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import WorkbenchError
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="workbench",
+        description="Survey and Jobs-to-be-Done segmentation workbench.",
+        epilog="Run `workbench COMMAND --help` for a command's options. "
+        "Study folders hold a study.yaml (format: surveys/README.md).",
+    )
+    p.add_argument("--version", action="version", version=f"workbench {__version__}")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only errors and the final result")
+    p.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    v = sub.add_parser(
+        "validate",
+        help="check a study definition and its wave files, writing nothing",
+        description="Validate study.yaml (reporting every problem with its key path), then read "
+        "each wave's responses and run the quality checks without writing anything.",
+    )
+    v.add_argument("study", type=Path, help="study folder (holding study.yaml) or the yaml file")
+    v.add_argument("--wave", action="append", help="only this wave (repeatable); default: all waves")
+    v.add_argument("--definition-only", action="store_true", help="check study.yaml only, not the data")
+
+    r = sub.add_parser(
+        "run",
+        help="run one wave end to end and write its reports",
+        description="Read the wave's responses, check their quality and write "
+        "<reports>/<study>/<wave>/ (quality.xlsx, manifest.json). Outputs are written to a "
+        "temporary folder and moved into place whole.",
+    )
+    r.add_argument("study", type=Path, help="study folder (holding study.yaml)")
+    r.add_argument("--wave", required=True, help="wave id as declared in study.yaml")
+    r.add_argument("--reports", type=Path, default=Path("reports"), help="reports root (default: ./reports)")
+    r.add_argument("--force", action="store_true", help="replace this wave's existing outputs")
+
+    d = sub.add_parser(
+        "demo",
+        help="(re)generate the synthetic demo study",
+        description="Write the demo study (study.yaml, two waves of responses, transactions, "
+        "customer master, and ground truth under truth/) into FOLDER. Deterministic for a seed.",
+    )
+    d.add_argument("folder", type=Path, nargs="?", default=Path("surveys/demo"), help="default: surveys/demo")
+    d.add_argument("--seed", type=int, default=20261123)
+    d.add_argument("--customers", type=int, default=4000, help="customers in the base (default 4000)")
+    d.add_argument("--respondents", type=int, default=1500, help="respondents per wave (default 1500)")
+    d.add_argument("--force", action="store_true", help="overwrite existing demo data")
+    d.add_argument("--if-missing", action="store_true", help="do nothing when the demo data already exists")
+    return p
+
+
+def _setup_logging(quiet: bool, debug: bool) -> None:
+    level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s" if not debug else "%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("workbench")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def _cmd_validate(args) -> int:
+    from .pipeline import validate
+    from .study import load_study
+
+    study = load_study(args.study)
+    print(study.summary())
+    if args.definition_only:
+        print("study definition OK")
+        return 0
+    for wave, responses, quality in validate(study, args.wave):
+        print(f"wave {wave}: {quality}")
+        if responses.unexpected_columns:
+            print(f"  columns in the file but not in the study: {', '.join(responses.unexpected_columns)}")
+    print("OK: the study definition and its data are consistent")
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from .pipeline import run_wave
+
+    result = run_wave(args.study, args.wave, reports=args.reports, force=args.force)
+    print(result)
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    from .demo import generate_demo
+
+    folder = args.folder
+    if args.if_missing and (folder / "study.yaml").exists() and (folder / "waves").exists():
+        print(f"demo study already in {folder} (use `workbench demo --force` to regenerate)")
+        return 0
+    summary = generate_demo(
+        folder, seed=args.seed, n_customers=args.customers, n_respondents=args.respondents, force=args.force
+    )
+    print(summary)
+    return 0
+
+
+COMMANDS = {"validate": _cmd_validate, "run": _cmd_run, "demo": _cmd_demo}
+
+
+def main(argv=None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 0
+    _setup_logging(args.quiet, args.debug)
+    try:
+        return COMMANDS[args.command](args)
+    except WorkbenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
+        if args.debug:
+            raise
+        print(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in the workbench, not in your data; rerun with --debug for the "
+            "traceback and report it.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())
