@@ -84,3 +84,13 @@ def write_mini(folder: Path, *, study: str = MINI_STUDY, rows=None, delimiter=",
 @pytest.fixture
 def mini(tmp_path):
     return write_mini(tmp_path / "mini")
+
+
+@pytest.fixture(scope="session")
+def demo_study(tmp_path_factory):
+    """The full demo study, generated once per test session (deterministic)."""
+    from workbench.demo import generate_demo
+
+    folder = tmp_path_factory.mktemp("demo") / "demo"
+    generate_demo(folder)
+    return folder

@@ -1,0 +1,45 @@
+"""Notebooks: thin, parameterised, committed without outputs, and they run headless."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_there_are_notebooks():
+    assert any(nb.name == "01_data_and_quality.ipynb" for nb in NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_committed_without_outputs_and_parameterised(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), "strip outputs"
+    assert "parameters" in code[0]["metadata"].get("tags", []), "first code cell must be tagged 'parameters'"
+    first = "".join(code[0]["source"])
+    assert "study =" in first and "wave =" in first
+    # thin: no function or class definitions in a notebook
+    assert not any(line.lstrip().startswith(("def ", "class ")) for c in code for line in "".join(c["source"]).splitlines())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_executes_headless_against_the_demo(path, demo_study, tmp_path):
+    import papermill as pm
+
+    out = tmp_path / path.name
+    pm.execute_notebook(
+        str(path), str(out),
+        parameters={"study": str(demo_study), "wave": "1"},
+        kernel_name="python3", cwd=str(path.parent), progress_bar=False, log_output=False,
+    )
+    nb = nbformat.read(out, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert any("image/png" in o.get("data", {}) for o in outputs), "the notebook shows at least one chart"
