@@ -1,25 +1,51 @@
 """One wave end to end, as the CLI runs it.
 
-Every step computes in memory first; only when all of them have succeeded are the
-outputs written, into a temporary folder that is then moved into place whole
-(see :class:`workbench.outputs.ReportFolder`).  Bad input therefore leaves nothing
-behind in ``reports/``.
+The run is a list of steps (:data:`STEPS`).  Each step computes in memory from the
+:class:`WaveContext` and returns a function that writes its files; only when every step
+has succeeded are the writers called, inside a temporary folder that is then moved into
+place whole (see :class:`workbench.outputs.ReportFolder`).  Bad input therefore leaves
+nothing behind in ``reports/``.
+
+Study-aware glue lives here: the statistics rooms (``factors``, ``segments``) take plain
+data frames, and the steps below decide which columns of which wave they get.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 from .outputs import Manifest, ReportFolder
 from .quality import QualityReport, check_quality
 from .readers import Responses, read_responses
 from .study import Study, load_study
 
-__all__ = ["run_wave", "WaveRun", "validate"]
+__all__ = ["run_wave", "WaveRun", "WaveContext", "validate", "STEPS", "report_folder"]
 
 logger = logging.getLogger(__name__)
+
+Writer = Callable[[Path], None]
+
+
+@dataclass
+class WaveContext:
+    """The working state of one run: what earlier steps produced, for later steps.
+
+    Steps set their result attribute (``behaviour``, ``factors``, ``segments``) and
+    return a writer; nothing here is written to disk until every step has run.
+    """
+
+    study: Study
+    wave: str
+    manifest: Manifest
+    responses: Responses | None = None
+    clean: Responses | None = None
+    quality: QualityReport | None = None
+    behaviour: Any = None  # behavioural features and match report
+    factors: Any = None  # factor solutions per battery
+    segments: Any = None  # candidate segmentations
 
 
 @dataclass(frozen=True)
@@ -33,7 +59,9 @@ class WaveRun:
     responses: Responses
     clean: Responses
     quality: QualityReport
-    manifest: dict = field(repr=False, default_factory=dict)
+    behaviour: Any = None
+    factors: Any = None
+    segments: Any = None
 
     def __str__(self) -> str:
         lines = [f"Study {self.study.id!r}, wave {self.wave}: {self.quality}"]
@@ -47,8 +75,41 @@ def report_folder(study: Study, wave: str, reports_root) -> Path:
     return Path(reports_root) / study.id / str(wave)
 
 
+# --------------------------------------------------------------------------- steps
+# Each step takes the context, computes, stores its result on it and returns a writer.
+
+
+def step_read(ctx: WaveContext) -> Writer | None:
+    ctx.responses = read_responses(ctx.study, ctx.wave)
+    return None
+
+
+def step_quality(ctx: WaveContext) -> Writer | None:
+    ctx.quality = check_quality(ctx.responses, ctx.study)
+    ctx.clean = ctx.quality.apply(ctx.responses)
+    ctx.manifest.counts.update({"respondents_read": ctx.responses.n, "respondents_kept": ctx.clean.n})
+    quality, pii = ctx.quality, ctx.study.pii
+    return lambda folder: quality.to_excel(folder / "quality.xlsx", pii=pii)
+
+
+# (name, function, one line for the progress log), in order.
+STEPS: list[tuple[str, Callable[[WaveContext], Writer | None], str]] = [
+    ("read", step_read, "reading responses"),
+    ("quality", step_quality, "checking data quality"),
+]
+
+# --- behaviour step (issue: behavioural data) ---
+
+# --- factors step (issue: factor analysis) ---
+
+# --- segments step (issue: latent-class segmentation) ---
+
+
+# --------------------------------------------------------------------------- runs
+
+
 def run_wave(study, wave, *, reports="reports", force: bool = False) -> WaveRun:
-    """Read, check and report one wave of a study.
+    """Run one wave of a study through every step and write its reports.
 
     Parameters
     ----------
@@ -76,25 +137,27 @@ def run_wave(study, wave, *, reports="reports", force: bool = False) -> WaveRun:
     )
     for path in study.wave_files(w.id):
         man.add_input(path)
+    ctx = WaveContext(study=study, wave=w.id, manifest=man)
+    writers: list[tuple[str, Writer]] = []
+    n = len(STEPS) + 1
+    for i, (name, func, what) in enumerate(STEPS, start=1):
+        logger.info("[%d/%d] %s", i, n, what)
+        with man.step(name):
+            write = func(ctx)
+        if write is not None:
+            writers.append((name, write))
 
-    logger.info("[1/3] reading wave %s responses", w.id)
-    with man.step("read"):
-        responses = read_responses(study, w.id)
-    logger.info("[2/3] checking data quality (%s respondents)", f"{responses.n:,}")
-    with man.step("quality"):
-        quality = check_quality(responses, study)
-        clean = quality.apply(responses)
-    man.counts.update({"respondents_read": responses.n, "respondents_kept": clean.n})
-
-    logger.info("[3/3] writing reports")
+    logger.info("[%d/%d] writing reports", n, n)
     with writer as tmp:
         with man.step("write"):
-            quality.to_excel(tmp / "quality.xlsx", pii=study.pii)
+            for _name, write in writers:
+                write(tmp)
         man.write(tmp)
     files = sorted(p for p in target.iterdir() if p.is_file())
     return WaveRun(
-        study=study, wave=w.id, folder=target, files=files, responses=responses,
-        clean=clean, quality=quality,
+        study=study, wave=w.id, folder=target, files=files, responses=ctx.responses,
+        clean=ctx.clean, quality=ctx.quality, behaviour=ctx.behaviour, factors=ctx.factors,
+        segments=ctx.segments,
     )
 
 
