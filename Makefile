@@ -24,9 +24,19 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Execute every notebook headless for the demo (or STUDY=... WAVE=...); executed copies
+# go to reports/<study>/notebooks/<wave>/, the committed notebooks stay without outputs.
+STUDY ?= surveys/demo
 notebooks: $(STAMP)
 	$(BIN)/workbench demo surveys/demo --if-missing
-	$(BIN)/python -m workbench.notebooks run --study surveys/demo --wave $(WAVE)
+	@mkdir -p reports/$(notdir $(STUDY))/notebooks/$(WAVE)
+	@for nb in notebooks/*.ipynb; do \
+	  echo "==> $$nb"; \
+	  $(BIN)/papermill --cwd notebooks --no-progress-bar "$$nb" \
+	    "reports/$(notdir $(STUDY))/notebooks/$(WAVE)/$$(basename $$nb)" \
+	    -p study "$(abspath $(STUDY))" -p wave "$(WAVE)" || exit 1; \
+	done
+	@echo "executed notebooks in reports/$(notdir $(STUDY))/notebooks/$(WAVE)/"
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

@@ -571,72 +571,31 @@ def _ascii(text: str) -> str:
 
 # --------------------------------------------------------------------------- names and text
 
-_COMPANY_STEMS = {
-    "DK": ("Jørgensen", "Sørensen", "Møller", "Højgaard", "Bækgaard", "Frederiksen", "Skovgård",
-           "Lærkehøj", "Østergaard", "Kjær", "Ærø", "Dalsgård", "Bøgh", "Holm", "Vestergaard"),
-    "SE": ("Sjöberg", "Åkesson", "Öberg", "Lindqvist", "Björk", "Hällström", "Nyström", "Ekström",
-           "Söderberg", "Bäckman", "Håkansson", "Ström", "Lundgren", "Ängby", "Mälardalens"),
-    "NO": ("Haugen", "Bråten", "Sæther", "Økland", "Strøm", "Nygård", "Bjørnstad", "Kvåle",
-           "Hølaas", "Dæhlie", "Lie", "Fjellstad", "Årdal", "Moen", "Tønsberg"),
-    "NL": ("Van den Bergh", "De Vries", "Bĳl", "IJsselstein", "Vĳverberg", "Smit", "Jansen",
-           "Van Dĳk", "Mulder", "Kuĳpers", "Bakker", "Visser", "De Jong", "Van Rĳn", "Hoekstra"),
-    "BE": ("Peeters", "Janssens", "Maes", "Claes", "Wouters", "Goossens", "De Smet", "Vermeulen",
-           "Van Dĳck", "Mertens", "Willems", "Jacobs", "Lambrechts", "De Wilde", "Vlaeminck"),
-}
+def _load_text() -> dict:
+    """The name and verbatim banks (resources/demo_text.yaml); 'NO' stays Norway."""
+    from .study import _Loader
+
+    raw = (importlib.resources.files("workbench") / "resources" / "demo_text.yaml").read_text(encoding="utf-8")
+    return yaml.load(raw, Loader=_Loader)
+
+
+_TEXT = _load_text()
+_COMPANY_STEMS = _TEXT["company_stems"]
 # Trades by industry, in the order of the study's industry codes: installers and
-# construction, manufacturing, retail, facility services (public buyers are named below).
-_COMPANY_TRADES = {
-    "DK": (("El", "VVS", "El & VVS", "Byg", "Installation"), ("Maskinfabrik", "Industri", "Plast", "Metal"),
-           ("Byggecenter", "Trælast", "Handel"), ("Ejendomsservice", "Facility", "Service")),
-    "SE": (("El", "VVS", "Bygg", "Installation"), ("Mekaniska", "Industri", "Plast", "Verkstad"),
-           ("Bygghandel", "Trävaror", "Handel"), ("Fastighetsservice", "Facility", "Service")),
-    "NO": (("Elektro", "Rør", "Bygg", "Installasjon"), ("Mekaniske", "Industri", "Plast", "Verksted"),
-           ("Byggevarer", "Trelast", "Handel"), ("Eiendomsdrift", "Facility", "Service")),
-    "NL": (("Installatietechniek", "Elektro", "Bouw", "Klimaattechniek"), ("Metaal", "Industrie", "Kunststoffen", "Machinebouw"),
-           ("Bouwmaterialen", "Houthandel", "Handel"), ("Facilitair", "Gebouwbeheer", "Service")),
-    "BE": (("Elektro", "Sanitair", "Bouw", "Installaties"), ("Metaalbouw", "Industrie", "Kunststoffen", "Machinebouw"),
-           ("Bouwmaterialen", "Houthandel", "Handel"), ("Facilitair", "Gebouwbeheer", "Service")),
-}
-# Public buyers: (name, index of its region in _COUNTRY_INFO), and their departments.
-_PUBLIC_BUYERS = {
-    "DK": ((("Aarhus Kommune", 3), ("Vejle Kommune", 2), ("Region Sjælland", 1), ("Hørsholm Kommune", 0),
-            ("Næstved Kommune", 1), ("Ærø Kommune", 2), ("Aalborg Kommune", 4)),
-           ("Ejendomme", "Teknik og Miljø", "Vej og Park")),
-    "SE": ((("Göteborgs Stad", 1), ("Stockholms stad", 0), ("Region Skåne", 2), ("Linköpings kommun", 3),
-            ("Sundsvalls kommun", 4), ("Malmö stad", 2), ("Borås stad", 1)),
-           ("Fastigheter", "Tekniska förvaltningen", "Servicekontoret")),
-    "NO": ((("Oslo kommune", 0), ("Bærum kommune", 1), ("Bergen kommune", 2), ("Trondheim kommune", 3),
-            ("Tromsø kommune", 4), ("Bodø kommune", 4), ("Drammen kommune", 1)),
-           ("Eiendom", "Teknisk drift", "Bygg og anlegg")),
-    "NL": ((("Gemeente Amsterdam", 0), ("Gemeente Den Haag", 1), ("Gemeente Eindhoven", 2), ("Gemeente Utrecht", 3),
-            ("Gemeente IJsselstein", 3), ("Gemeente Nĳmegen", 4), ("Provincie Gelderland", 4)),
-           ("Vastgoed", "Beheer Openbare Ruimte", "Facilitaire Dienst")),
-    "BE": ((("Stad Antwerpen", 0), ("Stad Gent", 1), ("Gemeente Zottegem", 1), ("Stad Brugge", 2),
-            ("Stad Leuven", 3), ("Provincie Limburg", 4), ("Stad Hasselt", 4)),
-           ("Facilitair Bedrijf", "Patrimonium", "Technische Dienst")),
-}
-_COMPANY_FORMS = {
-    "DK": ("A/S", "ApS", "ApS", "I/S"),
-    "SE": ("AB", "AB", "& Söner AB", "HB"),
-    "NO": ("AS", "AS", "ASA", "& Sønner AS"),
-    "NL": ("B.V.", "B.V.", "V.O.F.", "Groep B.V."),
-    "BE": ("BV", "NV", "BV", "& Zonen BV"),
-}
-_FIRST_NAMES = {
-    "DK": ("Mette", "Søren", "Jens", "Anne", "Mads", "Bjørn", "Kirsten", "Lærke", "Henrik", "Jørgen", "Camilla", "Ole"),
-    "SE": ("Anna", "Åsa", "Björn", "Lars", "Märta", "Göran", "Karin", "Mikael", "Sofia", "Örjan", "Linnéa", "Per"),
-    "NO": ("Ola", "Kari", "Bjørn", "Åse", "Øystein", "Ingrid", "Håkon", "Sigrid", "Pål", "Tone", "Geir", "Solveig"),
-    "NL": ("Jan", "Sanne", "Pieter", "Anouk", "Bram", "Femke", "Joost", "IJsbrand", "Eline", "Ruud", "Marieke", "Sjoerd"),
-    "BE": ("Wouter", "An", "Pieter", "Lien", "Jef", "Sofie", "Koen", "Els", "Bart", "Griet", "Stijn", "Katrien"),
-}
-_LAST_NAMES = {
-    "DK": ("Jørgensen", "Sørensen", "Møller", "Hansen", "Nielsen", "Kjær", "Bøgh", "Østergaard", "Løkke", "Rasmussen", "Dalsgård", "Frøkjær"),
-    "SE": ("Andersson", "Öberg", "Sjöström", "Lindqvist", "Åkesson", "Ström", "Nyström", "Bäckman", "Håkansson", "Eriksson", "Lööf", "Karlsson"),
-    "NO": ("Hansen", "Johansen", "Bråten", "Sæther", "Økland", "Strøm", "Nygård", "Haugen", "Bjørnstad", "Dæhlie", "Berg", "Solberg"),
-    "NL": ("de Vries", "van Dĳk", "Bakker", "Jansen", "Visser", "Smit", "Mulder", "van den Berg", "Kuĳpers", "de Jong", "Bĳl", "Meijer"),
-    "BE": ("Peeters", "Janssens", "Maes", "Claes", "Wouters", "Goossens", "De Smet", "Vermeulen", "Van Dĳck", "Mertens", "Dewulf", "Verstraete"),
-}
-_TLD = {"DK": "dk", "SE": "se", "NO": "no", "NL": "nl", "BE": "be"}
+# construction, manufacturing, retail, facility services (public buyers are named apart).
+_COMPANY_TRADES = _TEXT["company_trades"]
+# Public buyers: [name, index of its region in _COUNTRY_INFO], and their departments.
+_PUBLIC_BUYERS = _TEXT["public_buyers"]
+_COMPANY_FORMS = _TEXT["company_forms"]
+_FIRST_NAMES = _TEXT["first_names"]
+_LAST_NAMES = _TEXT["last_names"]
+_TLD = _TEXT["tld"]
+# Verbatims: per language, per segment theme (1..5), what they rely on us for ("job")
+# and what we could do better ("improve").
+_VERBATIMS = _TEXT["verbatims"]
+_VERBATIM_OPENERS = _TEXT["verbatim_openers"]
+_VERBATIM_PII = _TEXT["verbatim_pii"]
+_VERBATIM_JUNK = _TEXT["verbatim_junk"]
 
 
 def _phone(rng: np.random.Generator, iso: str) -> str:
@@ -651,320 +610,6 @@ def _phone(rng: np.random.Generator, iso: str) -> str:
     if iso == "NL":
         return f"+31 6 {s[0:4]} {s[4:8]}"
     return f"+32 4{7 + d[0] % 3}{s[1]} {s[2:4]} {s[4:6]} {s[6:8]}"
-
-
-# Verbatims: per language, per segment theme (1..5), what they rely on us for ("job")
-# and what we could do better ("improve").
-_VERBATIMS = {
-    "da": {
-        1: {
-            "job": (
-                "Vi bestiller det meste selv i webshoppen, ofte sent om aftenen.",
-                "Hurtige genbestillinger af de samme varer uden at skulle ringe.",
-                "At vi kan se lagerstatus og vores egne priser, før vi bestiller.",
-                "Vores indkøb kører via EDI, så ordrerne skal bare gå igennem.",
-                "Nem selvbetjening – vi vil ikke vente på en sælger.",
-            ),
-            "improve": (
-                "Genbestilling tager for mange klik i webshoppen.",
-                "Lagerstatus online passer ikke altid med virkeligheden.",
-                "Fakturaerne matcher ikke ordrenumrene fra vores system.",
-                "Giv os en app, så montørerne selv kan bestille fra bilen.",
-                "Søgningen i webshoppen finder sjældent det rigtige varenummer.",
-            ),
-        },
-        2: {
-            "job": (
-                "Gode nettopriser – vi sammenligner altid med to andre grossister.",
-                "At få mængderabat, når vi køber større partier.",
-                "Lave fragtomkostninger, også på små ordrer.",
-                "Fleksible betalingsbetingelser, så vores likviditet hænger sammen.",
-            ),
-            "improve": (
-                "Priserne er steget for meget det sidste år.",
-                "Fragten er for dyr på små ordrer.",
-                "Gør rabatstrukturen mere gennemskuelig.",
-                "Vi får bedre priser hos konkurrenten på de samme varer.",
-            ),
-        },
-        3: {
-            "job": (
-                "Teknisk rådgivning, når vi står ude hos kunden og skal vælge det rigtige produkt.",
-                "Vores sælger kender vores forretning og ringer, før vi løber tør.",
-                "Hurtige svar på tekniske spørgsmål om varmepumper og ventilation.",
-                "At varerne er på pladsen, når montørerne møder ind kl. 7.",
-            ),
-            "improve": (
-                "Det tager for lang tid at få fat i en tekniker.",
-                "Vi savner, at sælgeren kommer forbi lidt oftere.",
-                "Leverancer til byggepladsen kommer for sent på dagen.",
-                "Bedre hjælp til at vælge det rigtige produkt første gang.",
-            ),
-        },
-        4: {
-            "job": (
-                "Komplette leverancer til tiden, så produktionslinjen aldrig står stille.",
-                "Fejlfri ordrer – en forkert vare koster os en hel vagt.",
-                "Leveringssikkerhed på reservedele og forbrugsvarer til fabrikken.",
-                "Dokumentation af bæredygtighed til vores egne kunder.",
-            ),
-            "improve": (
-                "Restordrer uden varsel er det største problem for os.",
-                "Vi vil kunne følge leverancen i realtid.",
-                "Fejlleverancer skal løses samme dag, ikke næste uge.",
-                "Bedre dokumentation af CO2-aftrykket pr. vare.",
-            ),
-        },
-        5: {
-            "job": (
-                "Vi handler kun en gang imellem, når vi mangler noget hurtigt.",
-                "Et sted at hente småting, når byggemarkedet ikke har det.",
-                "Nemt at købe uden at skulle oprette en stor kundeaftale.",
-                "Vi bruger jer mest til akutte reservedele.",
-            ),
-            "improve": (
-                "Minimumsordren er for høj for en lille virksomhed som vores.",
-                "Det er svært at finde rundt i sortimentet.",
-                "Åbningstiderne i butikken passer ikke til os.",
-                "Returnering af forkerte varer er besværligt.",
-            ),
-        },
-    },
-    "sv": {
-        1: {
-            "job": (
-                "Vi beställer nästan allt själva i webbutiken, ofta på kvällen.",
-                "Snabba återbeställningar av samma artiklar utan att behöva ringa.",
-                "Att vi ser lagersaldo och våra egna priser direkt.",
-                "Våra order går via EDI, så de måste bara fungera.",
-            ),
-            "improve": (
-                "Det krävs för många klick för att göra en återbeställning.",
-                "Lagersaldot på webben stämmer inte alltid.",
-                "Fakturorna går inte att matcha mot våra ordernummer.",
-                "Sökfunktionen hittar sällan rätt artikel – förbättra den.",
-            ),
-        },
-        2: {
-            "job": (
-                "Bra nettopriser – vi jämför alltid med andra grossister.",
-                "Att få mängdrabatt när vi köper större volymer.",
-                "Låga fraktkostnader, även på små order.",
-                "Flexibla betalningsvillkor är viktigt för vårt kassaflöde.",
-            ),
-            "improve": (
-                "Priserna har höjts för mycket under året.",
-                "Frakten är för dyr på små order.",
-                "Gör rabattstrukturen tydligare.",
-                "Konkurrenten är billigare på samma artiklar.",
-            ),
-        },
-        3: {
-            "job": (
-                "Teknisk rådgivning när vi står hos kunden och ska välja rätt produkt.",
-                "Vår säljare känner vår verksamhet och hör av sig innan vi får slut.",
-                "Snabba svar på tekniska frågor om värmepumpar och ventilation.",
-                "Att varorna finns på bygget när montörerna börjar på morgonen.",
-            ),
-            "improve": (
-                "Det tar för lång tid att få tag på en tekniker.",
-                "Vi saknar att säljaren kommer förbi lite oftare.",
-                "Leveranser till bygget kommer för sent på dagen.",
-                "Bättre hjälp att välja rätt produkt första gången.",
-            ),
-        },
-        4: {
-            "job": (
-                "Kompletta leveranser i tid så att produktionslinjen aldrig står still.",
-                "Felfria order – en felaktig artikel kostar oss ett helt skift.",
-                "Leveranssäkerhet på reservdelar och förbrukningsmaterial till fabriken.",
-                "Att kunna dokumentera hållbarhet för våra egna kunder.",
-            ),
-            "improve": (
-                "Restorder utan förvarning är vårt största problem.",
-                "Vi vill kunna följa leveransen i realtid.",
-                "Felleveranser måste lösas samma dag, inte nästa vecka.",
-                "Bättre dokumentation av klimatavtrycket per artikel.",
-            ),
-        },
-        5: {
-            "job": (
-                "Vi handlar bara ibland, när vi snabbt behöver något.",
-                "Ett ställe att hämta småsaker när bygghandeln inte har det.",
-                "Enkelt att köpa utan att behöva teckna ett stort kundavtal.",
-                "Vi använder er mest för akuta reservdelar.",
-            ),
-            "improve": (
-                "Minsta ordervärde är för högt för ett litet företag som vårt.",
-                "Det är svårt att hitta i sortimentet.",
-                "Butikens öppettider passar inte oss.",
-                "Det är krångligt att returnera fel varor.",
-            ),
-        },
-    },
-    "nb": {
-        1: {
-            "job": (
-                "Vi bestiller nesten alt selv i nettbutikken, ofte på kveldstid.",
-                "Raske gjenbestillinger av de samme varene uten å måtte ringe.",
-                "At vi ser lagerstatus og våre egne priser før vi bestiller.",
-                "Bestillingene våre går via EDI, så de må bare gå gjennom.",
-            ),
-            "improve": (
-                "Gjenbestilling tar for mange klikk i nettbutikken.",
-                "Lagerstatusen på nett stemmer ikke alltid.",
-                "Fakturaene lar seg ikke matche mot ordrenumrene våre.",
-                "Søket i nettbutikken finner sjelden riktig varenummer.",
-            ),
-        },
-        2: {
-            "job": (
-                "Gode nettopriser – vi sammenligner alltid med andre grossister.",
-                "Å få kvantumsrabatt når vi kjøper større partier.",
-                "Lave fraktkostnader, også på små ordrer.",
-                "Fleksible betalingsbetingelser, så likviditeten går opp.",
-            ),
-            "improve": (
-                "Prisene har økt for mye det siste året.",
-                "Frakten er for dyr på små ordrer.",
-                "Gjør rabattstrukturen mer oversiktlig.",
-                "Vi får bedre priser hos konkurrenten på de samme varene.",
-            ),
-        },
-        3: {
-            "job": (
-                "Teknisk rådgivning når vi står hos kunden og skal velge riktig produkt.",
-                "Selgeren vår kjenner bedriften og ringer før vi går tom.",
-                "Raske svar på tekniske spørsmål om varmepumper og ventilasjon.",
-                "At varene er på byggeplassen når montørene møter kl. 7.",
-            ),
-            "improve": (
-                "Det tar for lang tid å få tak i en tekniker.",
-                "Vi savner at selgeren kommer innom litt oftere.",
-                "Leveranser til byggeplassen kommer for sent på dagen.",
-                "Bedre hjelp til å velge riktig produkt første gang.",
-            ),
-        },
-        4: {
-            "job": (
-                "Komplette leveranser til avtalt tid, så produksjonslinjen aldri står.",
-                "Feilfrie ordrer – en feil vare koster oss et helt skift.",
-                "Leveringssikkerhet på reservedeler og forbruksmateriell til fabrikken.",
-                "Å kunne dokumentere bærekraft overfor våre egne kunder.",
-            ),
-            "improve": (
-                "Restordrer uten varsel er det største problemet for oss.",
-                "Vi vil kunne følge leveransen i sanntid.",
-                "Feilleveranser må løses samme dag, ikke neste uke.",
-                "Bedre dokumentasjon av klimaavtrykket per vare.",
-            ),
-        },
-        5: {
-            "job": (
-                "Vi handler bare av og til, når vi mangler noe raskt.",
-                "Et sted å hente småting når byggevarehuset ikke har det.",
-                "Enkelt å handle uten å måtte inngå en stor kundeavtale.",
-                "Vi bruker dere mest til akutte reservedeler.",
-            ),
-            "improve": (
-                "Minste ordreverdi er for høy for en liten bedrift som vår.",
-                "Det er vanskelig å finne fram i sortimentet.",
-                "Åpningstidene i butikken passer ikke for oss.",
-                "Det er tungvint å returnere feil varer.",
-            ),
-        },
-    },
-    "nl": {
-        1: {
-            "job": (
-                "Wij bestellen bijna alles zelf in de webshop, vaak 's avonds.",
-                "Snel nabestellen van dezelfde artikelen zonder te hoeven bellen.",
-                "Dat we de voorraad en onze eigen prijzen direct kunnen zien.",
-                "Onze bestellingen lopen via EDI, dus dat moet gewoon werken.",
-            ),
-            "improve": (
-                "Nabestellen kost te veel klikken in de webshop.",
-                "De voorraad online klopt niet altijd.",
-                "Facturen zijn moeilijk te koppelen aan onze ordernummers.",
-                "De zoekfunctie vindt zelden het juiste artikelnummer; dat kan beter.",
-            ),
-        },
-        2: {
-            "job": (
-                "Scherpe nettoprijzen; we vergelijken altijd met andere groothandels.",
-                "Staffelkorting als we grotere partijen afnemen.",
-                "Lage vrachtkosten, ook bij kleine bestellingen.",
-                "Flexibele betalingstermijnen voor onze cashflow.",
-            ),
-            "improve": (
-                "De prijzen zijn het afgelopen jaar te veel gestegen.",
-                "De vracht is te duur bij kleine orders.",
-                "Maak de kortingsstructuur duidelijker.",
-                "Bij de concurrent betalen wij minder voor dezelfde artikelen.",
-            ),
-        },
-        3: {
-            "job": (
-                "Technisch advies als we bij de klant staan en het juiste product moeten kiezen.",
-                "Onze vertegenwoordiger kent ons bedrijf en belt voordat we zonder zitten.",
-                "Snel antwoord op technische vragen over warmtepompen en ventilatie.",
-                "Dat het materiaal op de bouwplaats ligt als de monteurs om 7 uur beginnen.",
-            ),
-            "improve": (
-                "Het duurt te lang voordat we een technicus te pakken krijgen.",
-                "We missen dat de vertegenwoordiger wat vaker langskomt.",
-                "Leveringen op de bouwplaats komen te laat op de dag.",
-                "Betere hulp bij het kiezen van het juiste product, in één keer goed.",
-            ),
-        },
-        4: {
-            "job": (
-                "Complete leveringen op tijd, zodat de productielijn nooit stilvalt.",
-                "Foutloze orders; één verkeerd artikel kost ons een hele dienst.",
-                "Leverbetrouwbaarheid van reserveonderdelen en verbruiksmateriaal voor de fabriek.",
-                "Duurzaamheid kunnen aantonen richting onze eigen klanten.",
-            ),
-            "improve": (
-                "Backorders zonder waarschuwing zijn ons grootste probleem.",
-                "We willen de levering realtime kunnen volgen.",
-                "Foutleveringen moeten dezelfde dag worden opgelost, niet volgende week.",
-                "Betere documentatie van de CO2-voetafdruk per artikel.",
-            ),
-        },
-        5: {
-            "job": (
-                "We kopen alleen af en toe, als we snel iets nodig hebben.",
-                "Een adres voor klein spul als de bouwmarkt het niet heeft.",
-                "Makkelijk kopen zonder een groot klantcontract af te sluiten.",
-                "We gebruiken jullie vooral voor spoedonderdelen.",
-            ),
-            "improve": (
-                "Het minimale orderbedrag is te hoog voor een klein bedrijf als het onze.",
-                "Het assortiment is lastig te doorzoeken.",
-                "De openingstijden van de balie passen niet bij ons.",
-                "Retourneren van verkeerde artikelen is omslachtig.",
-            ),
-        },
-    },
-}
-_VERBATIM_OPENERS = {
-    "da": ("Helt ærligt: ", "Kort sagt: ", "For os er det vigtigste: "),
-    "sv": ("Ärligt talat: ", "Kort sagt: ", "För oss är det viktigaste: "),
-    "nb": ("Ærlig talt: ", "Kort sagt: ", "For oss er det viktigste: "),
-    "nl": ("Eerlijk gezegd: ", "Kort gezegd: ", "Voor ons is het belangrijkste: "),
-}
-_VERBATIM_PII = {
-    "da": ("Ring gerne til mig på {phone}.", "Skriv til {email}, hvis I vil høre mere."),
-    "sv": ("Ring mig gärna på {phone}.", "Mejla mig på {email} om ni vill veta mer."),
-    "nb": ("Ring meg gjerne på {phone}.", "Send en e-post til {email} hvis dere vil vite mer."),
-    "nl": ("Bel me gerust op {phone}.", "Mail naar {email} als u meer wilt weten."),
-}
-_VERBATIM_JUNK = {
-    "da": ("ved ikke", "-", "nej", "ok"),
-    "sv": ("vet inte", "-", "nej", "ok"),
-    "nb": ("vet ikke", "-", "nei", "ok"),
-    "nl": ("weet niet", "-", "nee", "ok"),
-}
 
 
 def _verbatim(rng: np.random.Generator, lang: str, theme: int, question: str) -> str:
@@ -1739,5 +1384,5 @@ def generate_demo(out_dir, *, seed=20261123, n_customers=4000, n_respondents=150
         seed=seed,
         seconds=seconds,
     )
-    logger.info("demo study written to %s in %.1f s (%d order lines)", out_dir, seconds, len(tx))
+    logger.debug("demo study written to %s in %.1f s (%d order lines)", out_dir, seconds, len(tx))
     return summary

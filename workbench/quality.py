@@ -246,7 +246,7 @@ class QualityReport:
             mask = [(str(r), str(f), int(w)) in kept for r, f, w in zip(oor["respondent"], oor["file"], oor["row"])]
             oor = oor[np.asarray(mask, dtype=bool)].reset_index(drop=True)
         clean = dataclasses.replace(clean, out_of_range=oor)
-        logger.info("quality: kept %d of %d respondent rows", clean.n, responses.n)
+        logger.debug("quality: kept %d of %d respondent rows", clean.n, responses.n)
         return clean
 
     # ---------------------------------------------------------------- outputs
@@ -282,7 +282,7 @@ class QualityReport:
         pii = tuple(self.pii if pii is None else pii)
         notes = {sheet: note for sheet, (_attr, note) in _SHEETS.items()}
         written = write_workbook(path, self.tables(), pii=pii, notes=notes, index=False)
-        logger.info("quality report written to %s", written)
+        logger.debug("quality report written to %s", written)
         return written
 
     def plot(self, ax=None):
@@ -746,7 +746,7 @@ def _check_straightliners(ctx: _Context, spec, found: _Findings):
     if not gr:
         desc = (f"not run (no grid of at least {spec.min_items} items on one likert or ordinal "
                 "scale in the study)")
-        logger.info("straightliners: %s", desc)
+        logger.debug("straightliners: %s", desc)
         return _empty("straightliners"), _row("straightliners", "not run", threshold, 0, 0, desc)
     hits: dict[int, list[str]] = {}
     data = ctx.responses.data
