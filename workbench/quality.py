@@ -453,7 +453,7 @@ def check_quality(responses: Responses, study: Study) -> QualityReport:
         pii=tuple(study.pii),
         _drop=drop,
     )
-    logger.info("quality: %s", report.headline())
+    logger.debug("quality: %s", report.headline())
     return report
 
 

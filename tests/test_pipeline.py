@@ -1,0 +1,90 @@
+"""One wave end to end on the demo study: the quality checks find what was planted,
+nothing personal reaches the reports, and the same inputs give the same outputs."""
+
+from __future__ import annotations
+
+import json
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from workbench.pipeline import run_wave
+from workbench.study import load_study
+
+
+@pytest.fixture(scope="module")
+def wave1(demo_study, tmp_path_factory):
+    reports = tmp_path_factory.mktemp("reports")
+    return run_wave(demo_study, "1", reports=reports), reports
+
+
+def test_quality_finds_the_planted_bad_respondents(wave1, demo_study):
+    run, _ = wave1
+    truth = pd.read_csv(demo_study / "truth" / "respondents_wave1.csv", dtype={"resp_id": str})
+    ex = run.quality.exclusions
+    excluded = set(ex.loc[ex["excluded"], "respondent"])
+    for flag in ("speeder", "straightliner", "breakoff"):
+        planted = set(truth.loc[truth[flag] == 1, "resp_id"])
+        assert planted, flag
+        assert planted <= excluded, f"planted {flag}s not excluded: {sorted(planted - excluded)[:5]}"
+    planted_bad = set(truth.loc[truth[["speeder", "straightliner", "breakoff"]].any(axis=1), "resp_id"])
+    dup_ids = set(truth.loc[truth["duplicate"] == 1, "resp_id"])
+    # every excluded respondent is a planted problem (duplicates keep one submission)
+    assert excluded <= planted_bad | dup_ids
+    assert run.clean.n == len(truth["resp_id"].unique()) - len(planted_bad)
+    assert run.clean.data.index.is_unique
+
+
+def test_duplicates_keep_the_later_submission(wave1, demo_study):
+    run, _ = wave1
+    truth = pd.read_csv(demo_study / "truth" / "respondents_wave1.csv", dtype={"resp_id": str})
+    dups = truth[truth["duplicate"] == 1]
+    assert len(dups) >= 2
+    for rid, rows in dups.groupby("resp_id"):
+        if rid in run.clean.data.index:
+            last = rows.loc[rows["submission"].idxmax(), "file_row"]
+            assert run.clean.provenance.loc[rid, "row"] == last
+
+
+def test_report_folder_holds_no_personal_data(wave1):
+    run, reports = wave1
+    pii_values = {str(v) for v in run.responses.pii.stack().dropna() if str(v).strip()}
+    assert len(pii_values) > 1000
+    for path in run.folder.iterdir():
+        if path.suffix == ".xlsx":
+            wb = openpyxl.load_workbook(path, read_only=True)
+            cells = {str(c) for ws in wb for row in ws.iter_rows(values_only=True) for c in row if c is not None}
+            assert not cells & pii_values, f"{path.name} holds personal data"
+            assert not cells & set(run.study.pii)
+        else:
+            text = path.read_text(encoding="utf-8")
+            assert not any(v in text for v in list(pii_values)[:500])
+
+
+def test_manifest_records_inputs_versions_seed_and_hash(wave1, demo_study):
+    run, _ = wave1
+    man = json.loads((run.folder / "manifest.json").read_text(encoding="utf-8"))
+    study = load_study(demo_study)
+    assert man["seed"] == study.seed == 20261123
+    assert man["study_definition"]["content_sha256"] == study.hash
+    assert [p.split("/")[-1] for p in man["inputs_sha256"]] == ["responses.csv"]
+    assert man["counts"] == {"respondents_read": 1503, "respondents_kept": run.clean.n}
+    assert {"read", "quality", "write"} <= set(man["step_seconds"])
+
+
+def test_same_inputs_same_numbers(wave1, demo_study, tmp_path):
+    run, _ = wave1
+    again = run_wave(demo_study, "1", reports=tmp_path)
+    for sheet in ("Summary", "Exclusions", "Missing by item"):
+        a = pd.read_excel(run.folder / "quality.xlsx", sheet_name=sheet)
+        b = pd.read_excel(again.folder / "quality.xlsx", sheet_name=sheet)
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_spss_wave_reads_like_the_csv_wave(demo_study, tmp_path):
+    run = run_wave(demo_study, "2", reports=tmp_path)
+    assert run.responses.formats == ["sav"]
+    assert run.clean.data["need_01"].dropna().isin([1, 2, 3, 4, 5]).all()
+    verbatims = " ".join(run.clean.data["verbatim_job"].dropna())
+    assert any(ch in verbatims for ch in "æøå") and "ö" in verbatims
