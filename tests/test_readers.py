@@ -134,3 +134,22 @@ def test_weights_must_be_positive(tmp_path):
     rows = [r + [w] for r, w in zip(MINI_ROWS, ["w", "1.2", "0.8", "1", "0"])]
     with pytest.raises(DataError, match=r"w1\.csv, row 5, column 'w': the weight must be a positive number, found '0'"):
         _read(write_mini(tmp_path / "s", study=study, rows=rows))
+
+
+def test_declared_legacy_encoding_is_read(tmp_path):
+    study = MINI_STUDY.replace("files: [w1.csv]", "files: [w1.csv]\n    encoding: cp1252")
+    r = _read(write_mini(tmp_path / "s", study=study, encoding="cp1252", delimiter=";"))
+    assert r.data.loc["r1", "why"] == "Gode priser på rør"
+
+
+def test_named_xlsx_sheet(tmp_path):
+    folder = write_mini(tmp_path / "s", study=_study_with_file("w1.xlsx", "\n    sheet: Svar"))
+    frame = pd.DataFrame(MINI_ROWS[1:], columns=MINI_ROWS[0])
+    with pd.ExcelWriter(folder / "w1.xlsx") as xw:
+        pd.DataFrame({"note": ["Eksporteret fra Qualtrics"]}).to_excel(xw, sheet_name="Om", index=False)
+        frame.to_excel(xw, sheet_name="Svar", index=False)
+    assert _read(folder).data["n1"].tolist() == EXPECTED_N1
+    folder2 = write_mini(tmp_path / "t", study=_study_with_file("w1.xlsx", "\n    sheet: Answers"))
+    frame.to_excel(folder2 / "w1.xlsx", index=False, sheet_name="Svar")
+    with pytest.raises(DataError, match=r"w1\.xlsx: no sheet 'Answers' in the workbook; its sheets are: Svar"):
+        _read(folder2)

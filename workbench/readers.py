@@ -183,7 +183,10 @@ def _read_xlsx(path: Path, wave) -> RawTable:
         frame = pd.read_excel(path, sheet_name=sheet, header=None, dtype=object, engine="openpyxl")
     except ValueError as exc:
         if "Worksheet" in str(exc) or "not found" in str(exc):
-            raise DataError(f"no sheet {sheet!r} in the workbook", file=path) from None
+            names = pd.ExcelFile(path, engine="openpyxl").sheet_names
+            raise DataError(
+                f"no sheet {sheet!r} in the workbook; its sheets are: {', '.join(names)}", file=path
+            ) from None
         raise DataError(f"cannot read the workbook: {exc}", file=path) from None
     except Exception as exc:  # zip / xml errors from a damaged or mis-named file
         raise DataError(
