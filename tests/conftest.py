@@ -94,3 +94,11 @@ def demo_study(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo") / "demo"
     generate_demo(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def demo_run(demo_study, tmp_path_factory):
+    """Wave 1 of the demo study run end to end once per session (every step)."""
+    from workbench.pipeline import run_wave
+
+    return run_wave(demo_study, "1", reports=tmp_path_factory.mktemp("reports"))

@@ -14,9 +14,8 @@ from workbench.study import load_study
 
 
 @pytest.fixture(scope="module")
-def wave1(demo_study, tmp_path_factory):
-    reports = tmp_path_factory.mktemp("reports")
-    return run_wave(demo_study, "1", reports=reports), reports
+def wave1(demo_run):
+    return demo_run, demo_run.folder.parent.parent
 
 
 def test_quality_finds_the_planted_bad_respondents(wave1, demo_study):
@@ -68,23 +67,37 @@ def test_manifest_records_inputs_versions_seed_and_hash(wave1, demo_study):
     study = load_study(demo_study)
     assert man["seed"] == study.seed == 20261123
     assert man["study_definition"]["content_sha256"] == study.hash
-    assert [p.split("/")[-1] for p in man["inputs_sha256"]] == ["responses.csv"]
-    assert man["counts"] == {"respondents_read": 1503, "respondents_kept": run.clean.n}
+    assert sorted(p.split("/")[-1] for p in man["inputs_sha256"]) == [
+        "customers.csv", "responses.csv", "transactions.csv"
+    ]
+    assert all(len(h) == 64 for h in man["inputs_sha256"].values())
+    assert man["counts"]["respondents_read"] == 1503
+    assert man["counts"]["respondents_kept"] == run.clean.n
     assert {"read", "quality", "write"} <= set(man["step_seconds"])
 
 
 def test_same_inputs_same_numbers(wave1, demo_study, tmp_path):
     run, _ = wave1
     again = run_wave(demo_study, "1", reports=tmp_path)
-    for sheet in ("Summary", "Exclusions", "Missing by item"):
-        a = pd.read_excel(run.folder / "quality.xlsx", sheet_name=sheet)
-        b = pd.read_excel(again.folder / "quality.xlsx", sheet_name=sheet)
-        pd.testing.assert_frame_equal(a, b)
+    for book, sheets in {"quality.xlsx": None, "behaviour.xlsx": None, "factors.xlsx": None,
+                         "segments.xlsx": None, "profiles.xlsx": None}.items():
+        a = pd.read_excel(run.folder / book, sheet_name=sheets)
+        b = pd.read_excel(again.folder / book, sheet_name=sheets)
+        assert a.keys() == b.keys()
+        for name in a:
+            if name.lower() in ("sources", "about"):  # file paths and timestamps differ by design
+                continue
+            pd.testing.assert_frame_equal(a[name], b[name], obj=f"{book}:{name}")
+    assert (run.folder / "segment_labels.csv").read_bytes() == (again.folder / "segment_labels.csv").read_bytes()
+    assert (run.folder / "scorecard.md").read_text(encoding="utf-8") == (again.folder / "scorecard.md").read_text(encoding="utf-8")
 
 
-def test_spss_wave_reads_like_the_csv_wave(demo_study, tmp_path):
-    run = run_wave(demo_study, "2", reports=tmp_path)
-    assert run.responses.formats == ["sav"]
-    assert run.clean.data["need_01"].dropna().isin([1, 2, 3, 4, 5]).all()
-    verbatims = " ".join(run.clean.data["verbatim_job"].dropna())
+def test_spss_wave_reads_like_the_csv_wave(demo_study):
+    from workbench.pipeline import validate
+
+    ((wave, responses, quality),) = validate(demo_study, ["2"])
+    clean = quality.apply(responses)
+    assert responses.formats == ["sav"]
+    assert clean.data["need_01"].dropna().isin([1, 2, 3, 4, 5]).all()
+    verbatims = " ".join(clean.data["verbatim_job"].dropna())
     assert any(ch in verbatims for ch in "æøå") and "ö" in verbatims

@@ -510,3 +510,15 @@ def test_to_excel_refuses_a_pii_column(tmp_path):
     assert report.pii == ("email",)
     with pytest.raises(OutputError, match="reasons"):
         report.to_excel(tmp_path / "q.xlsx", pii=["reasons"])
+
+
+def test_workbook_with_personal_data_is_refused_before_writing(tmp_path):
+    import pandas as pd
+
+    from workbench.errors import OutputError
+    from workbench.outputs import write_workbook
+
+    frame = pd.DataFrame({"resp": ["r1"], "email": ["a@b.dk"]})
+    with pytest.raises(OutputError, match=r"sheet 'Leak'.*personal data column\(s\) email"):
+        write_workbook(tmp_path / "x.xlsx", {"Fine": frame[["resp"]], "Leak": frame}, pii=["email"])
+    assert not (tmp_path / "x.xlsx").exists()

@@ -245,11 +245,12 @@ def write_workbook(
 
     notes = dict(notes or {})
     path = Path(path)
+    for name, frame in sheets.items():  # refuse before anything is written
+        check_no_pii(frame, pii, f"sheet '{name}'")
     used: set = set()
     header_fill = PatternFill("solid", fgColor="DCE6F1")
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, frame in sheets.items():
-            check_no_pii(frame, pii, f"sheet '{name}'")
             sheet = _sheet_name(name, used)
             note = notes.get(name)
             if frame.empty:

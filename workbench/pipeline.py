@@ -46,6 +46,10 @@ class WaveContext:
     behaviour: Any = None  # behavioural features and match report
     factors: Any = None  # factor solutions per battery
     segments: Any = None  # candidate segmentations
+    scorecard: Any = None  # relevant / operational / describable scorecard
+    profiles: Any = None  # profiles of the recommended (or pinned) segmentation
+    opportunities: Any = None  # JTBD opportunity scores
+    personas: Any = None  # persona drafts merged with the consultant's edits
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,10 @@ class WaveRun:
     behaviour: Any = None
     factors: Any = None
     segments: Any = None
+    scorecard: Any = None
+    profiles: Any = None
+    opportunities: Any = None
+    personas: Any = None
 
     def __str__(self) -> str:
         lines = [f"Study {self.study.id!r}, wave {self.wave}: {self.quality}"]
@@ -100,9 +108,421 @@ STEPS: list[tuple[str, Callable[[WaveContext], Writer | None], str]] = [
 
 # --- behaviour step (issue: behavioural data) ---
 
-# --- factors step (issue: factor analysis) ---
+
+def step_behaviour(ctx: WaveContext) -> Writer | None:
+    """Customer features as of the wave's date (DuckDB over the files), joined to the clean
+    respondents; raking weights when the study declares ``weighting:``."""
+    if ctx.study.spec.behaviour is None:
+        return None
+    import dataclasses
+
+    from .behaviour import compute_behaviour
+
+    ctx.behaviour = compute_behaviour(ctx.study, ctx.wave, ctx.clean)
+    if ctx.behaviour.weighting is not None:
+        weights = ctx.behaviour.weighting.weights.reindex(ctx.clean.data.index)
+        ctx.clean = dataclasses.replace(ctx.clean, weights=weights)
+    behaviour, pii = ctx.behaviour, ctx.study.pii
+    return lambda folder: behaviour.to_excel(folder / "behaviour.xlsx", pii=pii)
+
+
+STEPS.append(("behaviour", step_behaviour, "computing behavioural features and the join"))
+
+# --------------------------------------------------------------------------- factors
+# (issue: factor analysis)  Study-aware glue for workbench.factors: which columns of which
+# battery, item labels and reverse keys from the study, the seed, and factors.xlsx.
+
+
+def _factor_battery_data(ctx: WaveContext, blocks: list[str]):
+    study, data = ctx.study, ctx.clean.data
+    skipped = set(ctx.clean.missing_columns)
+    cols = [c for b in blocks for c in study.block_columns(b)
+            if c in data.columns and c not in skipped and study.columns[c].scale.numeric]
+    return data[cols]
+
+
+def step_factors(ctx: WaveContext) -> Writer | None:
+    """Factor analyse each battery the study's ``factors:`` section names (default: every
+    needs, motivations and barriers block) and keep the solutions on ``ctx.factors``."""
+    import dataclasses
+
+    from .errors import AnalysisError
+    from .factors import efa, parallel_analysis
+    from .outputs import write_workbook
+
+    study = ctx.study
+    fspec = study.spec.factors
+    batteries = fspec.resolved(study.spec)
+    explicit = fspec.batteries is not None
+    results, skipped = {}, []
+    for name, bat in batteries.items():
+        data = _factor_battery_data(ctx, bat.blocks)
+        labels = {c: study.columns[c].label for c in data.columns}
+        reverse = [c for c in data.columns if study.columns[c].reverse]
+        kwargs = dict(correlation=bat.correlation, missing=bat.missing)
+        try:
+            res = efa(data, bat.n_factors, method=bat.method, rotation=bat.rotation, labels=labels,
+                      names=bat.names or None, reverse=reverse, cut=bat.cut,
+                      percentile=fspec.parallel.percentile, n_iter=fspec.parallel.iterations,
+                      random_state=study.seed, progress_bar=False, **kwargs)
+            if res.factor_count is None:  # n_factors given: still report what the criteria say
+                count = parallel_analysis(data, percentile=fspec.parallel.percentile,
+                                          n_iter=fspec.parallel.iterations, random_state=study.seed,
+                                          progress_bar=False, **kwargs)
+                res = dataclasses.replace(res, factor_count=count)
+        except AnalysisError as exc:
+            if explicit:  # the consultant asked for this battery: stop and say why
+                raise AnalysisError(f"factor analysis of battery '{name}' (blocks {', '.join(bat.blocks)}): "
+                                    f"{exc.message}", file=study.path, column=exc.column) from None
+            # a default battery the data cannot support (e.g. a pilot with a handful of
+            # respondents) is left out, said in the log and in factors.xlsx
+            logger.warning("factors: battery '%s' not analysed: %s", name, exc.message)
+            skipped.append({"battery": name, "blocks": ", ".join(bat.blocks), "reason": exc.message})
+            continue
+        logger.info("factors: %s -> %d factor(s): %s", name, res.n_factors, "; ".join(res.names))
+        results[name] = res
+    ctx.factors = results
+    if not results:
+        return None
+    sheets, notes = factor_sheets(results, {c: col.label for c, col in study.columns.items()})
+    if skipped:
+        import pandas as pd
+
+        sheets["Not analysed"] = pd.DataFrame(skipped)
+        notes["Not analysed"] = "Default batteries the data could not support, and why."
+    pii = study.pii
+    return lambda folder: write_workbook(folder / "factors.xlsx", sheets, pii=pii, notes=notes)
+
+
+def factor_sheets(results: dict, labels: dict | None = None) -> tuple[dict, dict]:
+    """The sheets of factors.xlsx (sheet name to table) and a note for each."""
+    import pandas as pd
+
+    labels = labels or {}
+    suit, adequacy, count, variance, rel, rel_items, corr = [], [], [], [], [], [], []
+    loadings = {}
+    for name, r in results.items():
+        s = r.suitability
+        suit.append({"battery": name, "items": len(r.items), "respondents": r.n_obs, "KMO": s.kmo,
+                     "verdict": s.verdict, "Bartlett chi-square": s.bartlett_chi2, "df": s.bartlett_df,
+                     "p": s.bartlett_p, "correlations": f"{r.missing} {r.correlation_type}",
+                     "items with MSA < .50": ", ".join(s.flagged) or "none"})
+        a = s.items.reset_index()
+        a.insert(0, "battery", name)
+        a.insert(2, "label", [labels.get(i, i) for i in a["item"]])
+        adequacy.append(a)
+        if r.factor_count is not None:
+            c = r.factor_count.table.reset_index()
+            c.insert(0, "battery", name)
+            c["used"] = c["criterion"].eq("parallel analysis (factors)") & (r.n_factors == r.factor_count.recommended)
+            c.loc[len(c)] = {"battery": name, "criterion": "factors extracted", "factors": r.n_factors,
+                             "note": "as the study asks (n_factors)" if r.n_factors != r.factor_count.recommended
+                             else "the parallel-analysis recommendation", "used": True}
+            count.append(c)
+        loadings[f"Loadings {name}"] = r.summary()
+        v = r.variance.reset_index()
+        v.insert(0, "battery", name)
+        variance.append(v)
+        if r.reliability is not None:
+            x = r.reliability.scales.reset_index()
+            x.insert(0, "battery", name)
+            rel.append(x)
+            y = r.reliability.items.reset_index()
+            y.insert(0, "battery", name)
+            y.insert(3, "label", [labels.get(i, i) for i in y["item"]])
+            rel_items.append(y)
+        if r.factor_correlations is not None:
+            fc = r.factor_correlations.copy()
+            fc.index = pd.MultiIndex.from_product([[name], fc.index], names=["battery", "factor"])
+            corr.append(fc)
+    cat = lambda parts: pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    sheets = {"Suitability": pd.DataFrame(suit), "Item adequacy": cat(adequacy), "Factor count": cat(count)}
+    sheets.update(loadings)
+    sheets.update({"Variance": cat(variance), "Reliability": cat(rel), "Reliability items": cat(rel_items),
+                   "Factor correlations": pd.concat(corr) if corr else pd.DataFrame()})
+    notes = {
+        "Suitability": "KMO (Kaiser: >= .90 marvelous, .80s meritorious, .70s middling, .60s mediocre, .50s "
+                       "miserable) and Bartlett's test that the items correlate at all.",
+        "Item adequacy": "Measure of sampling adequacy per item; items below .50 are flagged (consider dropping).",
+        "Factor count": "How many factors each criterion suggests; parallel analysis (factors) is the recommendation.",
+        "Variance": "Variance each factor accounts for (oblique rotations: includes what factors share).",
+        "Reliability": "Cronbach's alpha (raw, standardised) and McDonald's omega total of each factor's items; "
+                       "reverse-keyed items from the study are reversed. Alpha >= .70 is the usual bar.",
+        "Reliability items": "Per item: key (-1 reversed), corrected item-total r, alpha if the item were dropped.",
+        "Factor correlations": "Correlations between the factors of each battery (oblique rotations).",
+    }
+    for sheet, table in loadings.items():
+        notes[sheet] = ("Pattern loadings sorted by factor; loadings below the cut are blank. h2 = communality, "
+                        "u2 = uniqueness; cross-loading lists other factors an item also loads on.")
+    return sheets, notes
+
+
+STEPS.append(("factors", step_factors, "factor analysing the batteries"))
+
 
 # --- segments step (issue: latent-class segmentation) ---
+# Study-aware glue for workbench.segments: which columns the plan's basis blocks hold,
+# factor scores when the factors step ran, covariates and behavioural KPIs, the seed;
+# segments.xlsx and segment_labels.csv.
+
+#: Columns of the behaviour join that are bookkeeping, not KPIs to profile segments by.
+_NOT_KPIS = ("match", "duplicate_key", "in_master", "in_transactions")
+
+
+def segmentation_inputs(ctx: WaveContext) -> dict:
+    """The keyword arguments of :func:`workbench.segments.candidates` for this wave's plan.
+
+    Returns
+    -------
+    dict
+        ``data`` (the coded basis items), ``scores`` (factor scores of the basis blocks, or
+        None: LPA / k-means / Ward then segment the standardised items), ``covariates``,
+        ``distal`` (behavioural KPIs, or None without the behaviour step) and the plan's
+        settings.
+
+    Raises
+    ------
+    AnalysisError
+        No basis item in this wave, or plan KPIs / covariates the data do not hold.
+    """
+    import pandas as pd
+
+    from .errors import AnalysisError
+    from .segments import standardise
+
+    study, clean, plan = ctx.study, ctx.clean, ctx.study.spec.segmentation
+    skipped = set(clean.missing_columns)
+    cols = [c.id for c in study.columns.values()
+            if c.block in plan.basis and c.scale.coded and c.id in clean.data.columns and c.id not in skipped]
+    if not cols:
+        raise AnalysisError(
+            f"the segmentation basis ({', '.join(plan.basis)}) has no coded items in wave {ctx.wave}; "
+            "check segmentation.basis and the wave's not_asked list", file=study.path,
+        )
+    data = clean.data[cols]
+    # continuous basis: factor scores of every solution whose items all lie in the basis
+    scores, covered = [], set()
+    for name, res in (ctx.factors or {}).items():
+        items = set(getattr(res, "items", []))
+        if items and items <= set(cols):
+            sc = res.scores(clean.data)
+            sc.columns = [f"{name}: {n}" for n in sc.columns]
+            scores.append(sc)
+            covered |= items
+    cont = None
+    if scores:
+        rest = [c for c in cols if c not in covered]
+        if rest:  # basis items no factor solution covers enter as z-scores
+            weights = None if clean.weights is None else clean.weights.reindex(data.index).to_numpy()
+            scores.append(standardise(data[rest], weights))
+        cont = pd.concat(scores, axis=1)
+    # covariates: columns, or every coded / numeric column of a named block
+    cov_cols = []
+    for c in plan.covariates:
+        if c in study.spec.blocks:
+            cov_cols += [x.id for x in study.columns.values()
+                         if x.block == c and x.scale.numeric and x.id in clean.data.columns and x.id not in skipped]
+        elif c in clean.data.columns and c not in skipped:
+            cov_cols.append(c)
+    covariates = clean.data[cov_cols] if cov_cols else None
+    # distal outcomes: the behaviour step's KPIs
+    distal = None
+    if ctx.behaviour is not None and plan.distal != []:
+        resp = ctx.behaviour.respondents
+        kpis = [c for c in resp.columns
+                if c not in _NOT_KPIS and c != getattr(ctx.behaviour, "key", None)
+                and not pd.api.types.is_datetime64_any_dtype(resp[c])]
+        if plan.distal is not None:
+            unknown = [k for k in plan.distal if k not in kpis]
+            if unknown:
+                raise AnalysisError(
+                    f"segmentation.distal names {', '.join(unknown)}, which the behaviour step does not provide; "
+                    f"available KPIs: {', '.join(kpis)}", file=study.path,
+                )
+            kpis = list(plan.distal)
+        distal = resp[kpis].reindex(data.index)
+        # numbers stored as nullable integers become floats; booleans stay categories
+        for c in distal.columns:
+            if isinstance(distal[c].dtype, pd.BooleanDtype):
+                distal[c] = distal[c].astype(object).where(distal[c].notna(), None)
+            elif pd.api.types.is_integer_dtype(distal[c]) and not pd.api.types.is_bool_dtype(distal[c]):
+                distal[c] = distal[c].astype("Float64").astype(float)
+    return dict(
+        data=data, scores=cont, covariates=covariates, distal=distal,
+        k_range=range(plan.k_min, plan.k_max + 1), methods=list(plan.methods), n_init=plan.n_init,
+        covariance=plan.covariance, min_class_share=plan.min_class_share,
+        min_segment_n=study.spec.min_segment_n, sample_weight=clean.weights, n_bootstrap=plan.bootstrap_reps,
+        stability_kind=plan.stability, choice=(plan.choice.method, plan.choice.k) if plan.choice else None,
+        random_state=study.seed,
+    )
+
+
+def segmentation_context(study, wave) -> WaveContext:
+    """A wave read, quality-checked and, where the study has them, with its behaviour and
+    factor solutions: what the segments step starts from, in memory (nothing is written).
+
+    For notebooks: ``pipeline.segmentation_inputs(pipeline.segmentation_context(study, wave))``
+    gives the arguments :func:`workbench.segments.candidates` takes.
+    """
+    if not isinstance(study, Study):
+        study = load_study(study)
+    w = study.wave(wave)
+    man = Manifest(study_id=study.id, wave=w.id, seed=study.seed, study_hash=study.hash,
+                   study_file=str(study.path), study_file_hash=study.file_hash)
+    ctx = WaveContext(study=study, wave=w.id, manifest=man)
+    for name, func, _ in STEPS:
+        if name == "segments":
+            break
+        func(ctx)
+    return ctx
+
+
+def step_segments(ctx: WaveContext) -> Writer | None:
+    """Fit the candidate segmentations the study's ``segmentation:`` plan names; keep them
+    on ``ctx.segments`` and write segments.xlsx and segment_labels.csv."""
+    import warnings
+
+    from .errors import AnalysisError, WorkbenchWarning
+    from .outputs import check_no_pii, write_workbook
+    from .segments import candidates
+
+    study = ctx.study
+    if not study.spec.segmentation.basis:
+        logger.info("segments: the study names no segmentation basis (segmentation.basis); step skipped")
+        return None
+    kwargs = segmentation_inputs(ctx)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", WorkbenchWarning)
+        result = candidates(**kwargs, structural_candidates="best", n_jobs=-1, progress=False)
+    for w in caught:  # the CLI owns the terminal: say it in the log, the fit table has the details
+        logger.warning("segments: %s", w.message)
+    if not len(result):
+        msgs = "; ".join(f"{r.candidate}: {r.message}" for r in result.fit_table.itertuples())
+        raise AnalysisError(f"no candidate segmentation could be fitted ({msgs[:600]})", file=study.path)
+    for m, b in result.bases.items():
+        logger.info("segments: %s on %s", m, b)
+    ctx.segments = result
+    ctx.manifest.counts.update({"segment_candidates": len(result),
+                                "segment_candidates_failed": int((result.fit_table["status"] == "failed").sum())})
+    sheets, notes = result.to_sheets({c: col.label for c, col in study.columns.items()})
+    labels = result.labels()
+    if result.choice is not None:
+        labels.insert(0, "segment", result.choice.labels)
+    labels.index.name = study.respondent_id
+    pii = study.pii
+    check_no_pii(labels, pii, "segment_labels.csv")
+
+    def write(folder: Path) -> None:
+        write_workbook(folder / "segments.xlsx", sheets, pii=pii, notes=notes)
+        labels.to_csv(folder / "segment_labels.csv", encoding="utf-8")
+
+    return write
+
+
+STEPS.append(("segments", step_segments, "fitting candidate segmentations"))
+
+# --- criteria, profiles and personas step (issue: is the segmentation any good?) ---
+# Study-aware glue for workbench.criteria / profiles / opportunities / personas: the KPIs
+# from the behaviour step, the basis items and thresholds from the study; scorecard.xlsx,
+# scorecard.md, profiles.xlsx, opportunities.xlsx and personas.yaml (also merged into
+# surveys/<study>/personas.yaml, where a consultant's edits are kept).
+
+#: KPIs the scorecard tests when the study's ``criteria.kpis`` names none (those present).
+CORE_KPIS = ("revenue", "frequency", "recency_days", "aov", "rfm_tier", "lapsed", "cost_to_serve",
+             "dominant_channel", "digital_share", "return_rate")
+
+
+def criteria_kpis(ctx: WaveContext):
+    """Behavioural KPIs per clean respondent for the scorecard and profiles, or None.
+
+    The study's ``criteria.kpis`` when it names them, else :data:`CORE_KPIS` as far as the
+    behaviour step provides them. Nullable integers become floats and nullable booleans
+    categories, as the statistics expect.
+    """
+    import pandas as pd
+
+    from .errors import AnalysisError
+
+    resp = getattr(ctx.behaviour, "respondents", None)
+    if resp is None or ctx.clean is None:
+        return None
+    named = list(ctx.study.spec.criteria.kpis)
+    if named:
+        unknown = [k for k in named if k not in resp.columns]
+        if unknown:
+            raise AnalysisError(
+                f"criteria.kpis names {', '.join(unknown)}, which the behaviour step does not provide; available: "
+                f"{', '.join(c for c in resp.columns if c not in _NOT_KPIS)}", file=ctx.study.path,
+            )
+    else:
+        named = [c for c in CORE_KPIS if c in resp.columns]
+    if not named:
+        return None
+    kpis = resp[named].reindex(ctx.clean.data.index)
+    for c in kpis.columns:
+        if isinstance(kpis[c].dtype, pd.BooleanDtype):
+            kpis[c] = kpis[c].astype(object).where(kpis[c].notna(), None)
+        elif pd.api.types.is_integer_dtype(kpis[c]) and not pd.api.types.is_bool_dtype(kpis[c]):
+            kpis[c] = kpis[c].astype("Float64").astype(float)
+    return kpis
+
+
+def step_criteria(ctx: WaveContext) -> Writer | None:
+    """Score every candidate segmentation (relevant / operational / describable), profile the
+    recommended or pinned one, compute its JTBD opportunities and draft its personas.
+
+    Sets ``ctx.scorecard``, ``ctx.profiles``, ``ctx.opportunities`` and ``ctx.personas``.
+    The study's ``criteria.pin`` wins; otherwise a choice pinned in ``segmentation.choice``.
+    """
+    from .criteria import Candidate, score_candidates, study_basis
+    from .opportunities import opportunities
+    from .personas import draft_personas, merge_personas, personas_path
+
+    study, clean = ctx.study, ctx.clean
+    try:
+        cands = [c for c in (ctx.segments or []) if isinstance(c, Candidate)]
+    except TypeError:  # not iterable: nothing this step understands
+        cands = []
+    if not cands:
+        logger.info("criteria: no candidate segmentations; scorecard, profiles and personas skipped")
+        return None
+    spec = study.spec.criteria
+    chosen = getattr(ctx.segments, "chosen", None)
+    if spec.pin is None and chosen is not None:
+        try:
+            spec = spec.model_copy(update={"pin": ctx.segments[chosen].name})
+        except (KeyError, TypeError, AttributeError):
+            pass
+    skipped = set(clean.missing_columns)
+    basis = [c for c in study_basis(study) if c in clean.data.columns and c not in skipped]
+    kpis = criteria_kpis(ctx)
+    card = score_candidates(cands, clean, kpis=kpis, basis=basis, criteria=spec, weights=clean.weights,
+                            min_segment_n=study.spec.min_segment_n, random_state=study.seed)
+    logger.info("criteria: recommended %s (%s)", card.recommended, card.reason)
+    chosen_cand = next(c for c in cands if str(c.name) == card.recommended)
+    prof = card.best.profiles
+    opp = opportunities(clean, prof.membership, weights=clean.weights, underserved=spec.underserved,
+                        overserved_gap=spec.overserved_gap, min_segment_n=study.spec.min_segment_n)
+    drafts = draft_personas(prof, clean, opportunities=opp, posteriors=getattr(chosen_cand, "posteriors", None),
+                            random_state=study.seed)
+    study_copy = personas_path(study)
+    personas = merge_personas(drafts, study_copy, save=False)
+    ctx.scorecard, ctx.profiles, ctx.opportunities, ctx.personas = card, prof, opp, personas
+    ctx.manifest.counts.update({"scorecard_candidates": len(cands), "personas": len(personas)})
+    pii = study.pii
+
+    def write(folder: Path) -> None:
+        card.to_excel(folder / "scorecard.xlsx", pii=pii)
+        card.to_markdown(folder / "scorecard.md")
+        prof.to_excel(folder / "profiles.xlsx", pii=pii)
+        opp.to_excel(folder / "opportunities.xlsx", pii=pii)
+        personas.save(folder / "personas.yaml")
+        personas.save(study_copy)  # the editable copy beside study.yaml, kept across runs
+
+    return write
+
+
+STEPS.append(("criteria", step_criteria, "scoring candidates, profiling the chosen one, drafting personas"))
 
 
 # --------------------------------------------------------------------------- runs
@@ -137,6 +557,10 @@ def run_wave(study, wave, *, reports="reports", force: bool = False) -> WaveRun:
     )
     for path in study.wave_files(w.id):
         man.add_input(path)
+    beh = study.spec.behaviour
+    for src in (beh.transactions, beh.customers) if beh is not None else ():
+        if src is not None:
+            man.add_input(study.root / src.file)
     ctx = WaveContext(study=study, wave=w.id, manifest=man)
     writers: list[tuple[str, Writer]] = []
     n = len(STEPS) + 1
@@ -157,7 +581,8 @@ def run_wave(study, wave, *, reports="reports", force: bool = False) -> WaveRun:
     return WaveRun(
         study=study, wave=w.id, folder=target, files=files, responses=ctx.responses,
         clean=ctx.clean, quality=ctx.quality, behaviour=ctx.behaviour, factors=ctx.factors,
-        segments=ctx.segments,
+        segments=ctx.segments, scorecard=ctx.scorecard, profiles=ctx.profiles,
+        opportunities=ctx.opportunities, personas=ctx.personas,
     )
 
 

@@ -274,27 +274,204 @@ class WaveSpec(BaseModel):
         return self.reference_date or self.fieldwork_end
 
 
-class TransactionsSource(BaseModel):
+#: Roles a transactions file's columns can play (``transactions.columns`` maps role -> column).
+TRANSACTION_ROLES = (
+    "customer_id", "order_id", "date", "value", "channel", "quantity", "delivery_cost",
+    "handling_cost", "category", "status", "currency",
+)
+TRANSACTION_REQUIRED = ("customer_id", "date", "value")
+#: Behaviour features that can be raking variables besides the customer master's attributes.
+BEHAVIOUR_CATEGORIES = ("rfm_tier", "cost_tier", "dominant_channel", "lapsed", "active")
+
+
+def _check_date_format(v: str) -> str:
+    if v.upper() == "ISO":
+        return "ISO"
+    if "%" not in v:
+        raise ValueError(
+            f"date format {v!r} is neither 'ISO' nor a strftime pattern such as '%d-%m-%Y' "
+            "(Danish/Dutch exports) or '%Y%m%d'"
+        )
+    missing = [d for d, opts in (("day", "de"), ("month", "mbB"), ("year", "Yy"))
+               if not any(f"%{o}" in v for o in opts)]
+    if missing:
+        raise ValueError(f"date format {v!r} has no {' or '.join(missing)} (e.g. '%d-%m-%Y')")
+    return v
+
+
+class _FileSource(BaseModel):
+    """Reading options shared by the transactions file and the customer master."""
+
     model_config = _STRICT
     file: str
-    columns: dict[str, str] = Field(default_factory=dict)
+    format: Literal["auto", "csv", "parquet"] = "auto"
+    delimiter: str | None = None
+    decimal: Literal[".", ","] = "."
     date_format: str = "ISO"
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, v):
+        return _check_date_format(v)
+
+    @field_validator("delimiter")
+    @classmethod
+    def _delimiter(cls, v):
+        if v is not None and len(v) != 1:
+            raise ValueError(f"a delimiter is one character, got {v!r}")
+        return v
+
+
+class TransactionsSource(_FileSource):
+    """The order lines: one row per line, columns mapped to roles.
+
+    ``columns`` maps a role (:data:`TRANSACTION_ROLES`) to the file's column name;
+    ``customer_id``, ``date`` and ``value`` are required. Without ``order_id`` every
+    customer-day is one order. ``channels`` maps a code in the file to a channel name
+    (several codes may share a name; a value equal to a channel name is that channel).
+    ``cancelled`` lists the values of the ``status`` column that mark a cancelled order
+    line (dropped and counted). ``returns``: ``net`` (negative lines reduce revenue) or
+    ``exclude`` (negative lines are ignored for revenue; still counted as returns).
+    """
+
+    columns: dict[str, str]
     channels: dict[str, str] = Field(default_factory=dict)
     currency: str | None = None
+    cancelled: list[str] = Field(default_factory=list)
+    returns: Literal["net", "exclude"] = "net"
+
+    @field_validator("columns")
+    @classmethod
+    def _columns(cls, v):
+        bad = [r for r in v if r not in TRANSACTION_ROLES]
+        if bad:
+            raise ValueError(_unknown("column role", bad[0], TRANSACTION_ROLES))
+        missing = [r for r in TRANSACTION_REQUIRED if r not in v]
+        if missing:
+            raise ValueError(f"the transactions need columns for {', '.join(missing)} (role: column name in the file)")
+        return v
+
+    @field_validator("channels", mode="before")
+    @classmethod
+    def _channels(cls, v):
+        if isinstance(v, dict):
+            return {str(k): str(x) for k, x in v.items()}
+        return v
 
 
-class CustomersSource(BaseModel):
-    model_config = _STRICT
-    file: str
-    key: str | None = None
+class CustomersSource(_FileSource):
+    """The customer master: one row per customer of the base.
+
+    ``columns`` maps an attribute name to the master's column; an attribute named like a
+    coded survey question (``size_band``, ``country``) is matched to that question's
+    labels (case-insensitive; codes also accepted), after ``values`` recodes the master's
+    own values (e.g. ISO country codes to labels). ``first_order`` names the column with
+    the customer's first order date (tenure is measured from it when given).
+    """
+
+    key: str = "customer_id"
     columns: dict[str, str] = Field(default_factory=dict)
+    values: dict[str, dict[str, str]] = Field(default_factory=dict)
+    first_order: str | None = None
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _values(cls, v):
+        if isinstance(v, dict):
+            return {str(k): ({str(a): str(b) for a, b in m.items()} if isinstance(m, dict) else m)
+                    for k, m in v.items()}
+        return v
+
+
+class RfmTierSpec(BaseModel):
+    """How RFM tiers are assigned.
+
+    ``score_sum`` (default): gold if R + F + M >= ``gold`` (default 12 with five bins),
+    silver if >= ``silver`` (default 8), else bronze. ``revenue_share``: customers ranked
+    by revenue; gold while the revenue of the customers strictly above them is below
+    ``gold`` (default 0.5) of the total, silver below ``silver`` (default 0.8), else bronze
+    (equal revenues always share a tier).
+    """
+
+    model_config = _STRICT
+    rule: Literal["score_sum", "revenue_share"] = "score_sum"
+    gold: float | None = None
+    silver: float | None = None
+
+
+class RfmSpec(BaseModel):
+    model_config = _STRICT
+    bins: int = Field(5, ge=2, le=10)
+    ties: Literal["rank", "equal"] = "rank"
+    tiers: RfmTierSpec = Field(default_factory=RfmTierSpec)
+
+
+class CostToServeSpec(BaseModel):
+    """Cost-to-serve tiers: ``measure`` split into low / medium / high by ``rule``
+    (``tertiles`` of the customers with orders, ties by rank; or fixed ``thresholds``
+    [low/medium, medium/high], a value on a threshold going to the higher tier)."""
+
+    model_config = _STRICT
+    measure: Literal["share_of_revenue", "per_order"] = "share_of_revenue"
+    rule: Literal["tertiles", "thresholds"] = "tertiles"
+    thresholds: list[float] | None = None
+
+
+class DigitalSpec(BaseModel):
+    """Which channels are digital, and the survey question on digital maturity.
+
+    The indicator is ``declared_weight`` x the answer rescaled to 0-1 plus the rest x the
+    observed digital share of orders; either part alone when the other is missing."""
+
+    model_config = _STRICT
+    channels: list[str] = Field(default_factory=list)
+    question: str | None = None
+    declared_weight: float = Field(0.5, ge=0, le=1)
 
 
 class BehaviourSpec(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
-    key: str
-    transactions: TransactionsSource | None = None
+    """The behaviour section: sources, windows and feature rules (see workbench.behaviour)."""
+
+    model_config = _STRICT
+    key: str | None = None
+    transactions: TransactionsSource
     customers: CustomersSource | None = None
+    window_months: int = Field(12, ge=1, le=120)
+    trend_months: int = Field(6, ge=1, le=60)
+    lapsed_days: int = Field(90, ge=1)
+    rfm: RfmSpec = Field(default_factory=RfmSpec)
+    cost_to_serve: CostToServeSpec = Field(default_factory=CostToServeSpec)
+    digital: DigitalSpec = Field(default_factory=DigitalSpec)
+
+
+class TrimSpec(BaseModel):
+    model_config = _STRICT
+    lower: float | None = Field(0.3, gt=0)
+    upper: float | None = Field(3.0, gt=0)
+
+
+class WeightingSpec(BaseModel):
+    """Raking the clean respondents to the customer base (see workbench.weighting).
+
+    ``variables`` are customer-base attributes (the master's ``columns``) or behaviour
+    categories (``rfm_tier``, ``cost_tier``, ``dominant_channel``, ``lapsed``, ``active``).
+    ``population``: ``all`` customers of the base or only ``active`` ones (an order in
+    the window). Weights are trimmed to [``lower``, ``upper``] times the mean weight.
+    """
+
+    model_config = _STRICT
+    variables: list[str]
+    population: Literal["all", "active"] = "all"
+    trim: TrimSpec = Field(default_factory=TrimSpec)
+    max_iter: int = Field(100, ge=1)
+    tolerance: float = Field(1e-6, gt=0)
+
+    @field_validator("variables")
+    @classmethod
+    def _variables(cls, v):
+        if not v:
+            raise ValueError("weighting needs at least one raking variable")
+        return v
 
 
 class CheckSpec(BaseModel):
@@ -329,15 +506,191 @@ class QualitySpec(BaseModel):
     missing: MissingSpec = Field(default_factory=MissingSpec)
 
 
-class SegmentationSpec(BaseModel):
-    """Filled by the segmentation issue; accepted and kept now."""
+SEGMENTATION_METHODS = ("lca", "lpa", "kmeans", "ward")
+LPA_COVARIANCES = ("diag", "spherical", "tied", "full")
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+
+class SegmentationChoice(BaseModel):
+    """The consultant's pinned candidate, e.g. ``choice: {method: lca, k: 5}``."""
+
+    model_config = _STRICT
+    method: Literal["lca", "lpa", "kmeans", "ward"]
+    k: int = Field(ge=1, le=20)
+
+
+class SegmentationSpec(BaseModel):
+    """The segmentation plan (``segmentation:``); see :mod:`workbench.segments`.
+
+    ``basis``
+        Blocks whose coded items are segmented (latent class analysis); latent profiles,
+        k-means and Ward use the blocks' factor scores when the factor step ran, else
+        the standardised items. An empty basis skips the segmentation step.
+    ``methods``
+        Any of lca, lpa, kmeans, ward.
+    ``k_min``, ``k_max``
+        The range of segment counts fitted for every method (at most 20).
+    ``n_init``
+        Random starts per model (the best log-likelihood wins).
+    ``bootstrap_reps``, ``stability``
+        Refits per candidate for the stability check, ``bootstrap`` or ``split-half``
+        (0 = not measured).
+    ``covariance``
+        LPA covariance structure: diag (default), spherical, tied, full.
+    ``covariates``
+        Columns or blocks (e.g. ``[firmographics]``) whose answers are covariates of
+        segment membership (bias-adjusted three-step model).
+    ``distal``
+        Behavioural KPIs profiled per segment with the bias-adjusted three-step model;
+        leave out for every KPI the behaviour step provides, ``[]`` for none.
+    ``choice``
+        A pinned candidate, e.g. ``{method: lca, k: 5}``.
+    ``min_class_share``
+        Candidates whose smallest segment is below this share are flagged.
+    """
+
+    model_config = _STRICT
     basis: list[str] = Field(default_factory=list)
-    methods: list[str] = Field(default_factory=lambda: ["lca", "lpa", "kmeans"])
-    k_min: int = Field(2, ge=1)
+    methods: list[Literal["lca", "lpa", "kmeans", "ward"]] = Field(default_factory=lambda: ["lca", "lpa", "kmeans"])
+    k_min: int = Field(2, ge=1, le=20)
+    k_max: int = Field(8, ge=1, le=20)
+    n_init: int = Field(10, ge=1, le=1000)
+    bootstrap_reps: int = Field(0, ge=0, le=1000)
+    stability: Literal["bootstrap", "split-half"] = "bootstrap"
+    covariance: Literal["diag", "spherical", "tied", "full"] = "diag"
+    covariates: list[str] = Field(default_factory=list)
+    distal: list[str] | None = None
+    choice: SegmentationChoice | None = None
+    min_class_share: float = Field(0.05, ge=0, lt=0.5)
+
+    @field_validator("methods")
+    @classmethod
+    def _methods(cls, v):
+        if not v:
+            raise ValueError(f"name at least one method ({', '.join(SEGMENTATION_METHODS)})")
+        dup = sorted({m for m in v if v.count(m) > 1})
+        if dup:
+            raise ValueError(f"method(s) {', '.join(dup)} listed twice")
+        return v
+
+
+class CriteriaSpec(BaseModel):
+    """Thresholds of the relevant / operational / describable scorecard and of JTBD flags.
+
+    Every key is optional; the defaults below apply when the study says nothing
+    (``criteria:`` may be left out). See :mod:`workbench.criteria` for how each is used.
+
+    Relevant (segments differ in behaviour)
+        ``kpis`` (list of KPI column names to test; default: every KPI given),
+        ``numeric_test`` ('kruskal' (default: robust to skewed revenue) or 'anova'),
+        ``min_eta2`` (0.06, a medium effect for numbers: eta² of the one-way ANOVA, or
+        eta²_H = (H - k + 1) / (n - k) for Kruskal-Wallis), ``min_cramers_v`` (0.15 for
+        categories), ``min_relevant_share`` (0.5: at least half the KPIs must differ
+        significantly with at least that effect) and ``min_relevant_kpis`` (1).
+    Operational (a number of segments a business can act on)
+        ``k_min`` (3), ``k_max`` (8), ``min_share`` (0.05 of the sample for the smallest
+        segment), ``min_segment_n`` (default: the study's ``min_segment_n``),
+        ``min_entropy`` (0.7, relative entropy of the classification),
+        ``min_stability`` (0.7, mean adjusted Rand index over bootstrap refits) and
+        ``min_profile_distance`` (0.3: the root-mean-square difference, in standard
+        deviations, between any two segments' mean profiles on the basis items).
+    Describable (each segment can be told apart and recognised)
+        ``min_traits`` (3 distinguishing traits per segment), ``trait_index_gap`` (20: an
+        index at or above 120 or at or below 80, and significant), ``typing_max_questions``
+        (10), ``typing_min_accuracy`` (0.8, cross-validated) and ``typing_cv_folds`` (5).
+    Common
+        ``alpha`` (0.05), ``correction`` ('holm' or 'fdr_bh', for KPI tests and profile
+        arrows), ``pin`` (name of a candidate to choose whatever the ranking says).
+    JTBD opportunities
+        ``underserved`` (10: opportunity score at or above which an outcome is
+        underserved) and ``overserved_gap`` (1: satisfaction above importance by at least
+        this, on the 0-10 scale).
+    """
+
+    model_config = _STRICT
+    alpha: float = Field(0.05, gt=0, lt=1)
+    correction: Literal["holm", "fdr_bh"] = "holm"
+    pin: str | None = None
+    # relevant
+    kpis: list[str] = Field(default_factory=list)
+    numeric_test: Literal["kruskal", "anova"] = "kruskal"
+    min_eta2: float = Field(0.06, ge=0, le=1)
+    min_cramers_v: float = Field(0.15, ge=0, le=1)
+    min_relevant_share: float = Field(0.5, ge=0, le=1)
+    min_relevant_kpis: int = Field(1, ge=0)
+    # operational
+    k_min: int = Field(3, ge=1)
     k_max: int = Field(8, ge=1)
-    n_init: int = Field(10, ge=1)
+    min_share: float = Field(0.05, ge=0, lt=1)
+    min_segment_n: int | None = Field(None, ge=1)
+    min_entropy: float = Field(0.7, ge=0, le=1)
+    min_stability: float = Field(0.7, ge=-1, le=1)
+    min_profile_distance: float = Field(0.3, ge=0)
+    # describable
+    min_traits: int = Field(3, ge=0)
+    trait_index_gap: float = Field(20.0, ge=0)
+    typing_max_questions: int = Field(10, ge=1)
+    typing_min_accuracy: float = Field(0.8, ge=0, le=1)
+    typing_cv_folds: int = Field(5, ge=2)
+    # JTBD opportunities
+    underserved: float = Field(10.0, ge=0, le=20)
+    overserved_gap: float = Field(1.0, ge=0, le=10)
+
+
+FACTOR_METHODS = ("minres", "ml", "pa", "principal")
+FACTOR_ROTATIONS = ("oblimin", "quartimin", "geomin", "promax", "varimax", "none")
+FACTOR_BLOCK_KINDS = ("needs", "motivations", "barriers")
+
+
+class FactorBatterySpec(BaseModel):
+    """One battery to factor analyse: which blocks, how many factors, how, and the names.
+
+    ``names`` maps a marker item to the consultant's name for the factor that item loads
+    most on (robust to the factors coming out in another order); unnamed factors keep the
+    name suggested from their top-loading items.
+    """
+
+    model_config = _STRICT
+    blocks: list[str] | None = None  # default: the block with the battery's name
+    n_factors: int | Literal["auto"] = "auto"
+    method: Literal["minres", "ml", "pa", "principal"] = "minres"
+    rotation: Literal["oblimin", "quartimin", "geomin", "promax", "varimax", "none"] = "oblimin"
+    correlation: Literal["pearson", "polychoric"] = "pearson"
+    missing: Literal["pairwise", "listwise"] = "pairwise"
+    names: dict[str, str] = Field(default_factory=dict)
+    cut: float = Field(0.3, ge=0, lt=1)
+
+    @field_validator("n_factors")
+    @classmethod
+    def _n_factors(cls, v):
+        if isinstance(v, int) and v < 1:
+            raise ValueError(f"n_factors must be at least 1 or 'auto', got {v}")
+        return v
+
+
+class ParallelSpec(BaseModel):
+    model_config = _STRICT
+    percentile: float = Field(95, gt=0, lt=100)
+    iterations: int = Field(20, ge=1, le=1000)
+
+
+class FactorsSpec(BaseModel):
+    """The ``factors:`` section.  Without ``batteries``, every block of kind needs,
+    motivations or barriers is analysed on its own with the defaults."""
+
+    model_config = _STRICT
+    run: bool = True
+    batteries: dict[str, FactorBatterySpec] | None = None
+    parallel: ParallelSpec = Field(default_factory=ParallelSpec)
+
+    def resolved(self, spec: "StudySpec") -> dict[str, FactorBatterySpec]:
+        """Battery name to its settings, with defaults and block lists filled in."""
+        if not self.run:
+            return {}
+        if self.batteries is None:
+            return {name: FactorBatterySpec(blocks=[name]) for name, b in spec.blocks.items()
+                    if b.kind in FACTOR_BLOCK_KINDS}
+        return {name: b if b.blocks is not None else b.model_copy(update={"blocks": [name]})
+                for name, b in self.batteries.items()}
 
 
 class StudySpec(BaseModel):
@@ -354,10 +707,11 @@ class StudySpec(BaseModel):
     blocks: dict[str, BlockSpec]
     quality: QualitySpec = Field(default_factory=QualitySpec)
     behaviour: BehaviourSpec | None = None
+    weighting: WeightingSpec | None = None
     segmentation: SegmentationSpec = Field(default_factory=SegmentationSpec)
-    criteria: dict[str, Any] = Field(default_factory=dict)
+    criteria: CriteriaSpec = Field(default_factory=CriteriaSpec)
     deck: dict[str, Any] = Field(default_factory=dict)
-    factors: dict[str, Any] = Field(default_factory=dict)
+    factors: FactorsSpec = Field(default_factory=FactorsSpec)
 
 
 # --------------------------------------------------------------------------- resolved study
@@ -792,15 +1146,222 @@ def _semantic_checks(data: dict, root: Path) -> list[tuple[tuple, str]]:
         key = beh.get("key")
         if isinstance(key, str) and key not in seen_cols:
             problems.append((("behaviour", "key"), f"join key '{key}' is not a survey column; set customer_id: or declare it"))
+        elif isinstance(key, str) and isinstance(cid, str) and key != cid:
+            problems.append((("behaviour", "key"), f"join key '{key}' differs from customer_id '{cid}'; the survey's customer id column is the join key: drop behaviour.key or make them equal"))
+        elif key is None and not isinstance(cid, str):
+            problems.append((("behaviour",), "behaviour needs a join key: set customer_id: (the survey column holding the customer number)"))
+        tx = _get(beh, "transactions")
+        tcols = _get(tx, "columns", {}) or {}
+        chans = _get(tx, "channels", {}) or {}
+        names = [str(n) for n in chans.values()] if isinstance(chans, dict) else []
+        if isinstance(tx, dict) and isinstance(tcols, dict):
+            if chans and "channel" not in tcols:
+                problems.append((("behaviour", "transactions", "channels"), "channels are declared but no column has the role 'channel' under transactions.columns"))
+            if "channel" in tcols and not chans:
+                problems.append((("behaviour", "transactions", "channels"), "the channel column needs its codes: channels: {code in the file: channel name}"))
+            if _get(tx, "cancelled") and "status" not in tcols:
+                problems.append((("behaviour", "transactions", "cancelled"), "cancelled markers need a column with the role 'status' under transactions.columns"))
+            if "currency" in tcols and not _get(tx, "currency"):
+                problems.append((("behaviour", "transactions", "currency"), "a currency column is mapped: declare the expected currency (e.g. currency: EUR)"))
+            if isinstance(chans, dict):
+                for code, name in chans.items():
+                    if str(code) in names and str(name) != str(code):
+                        problems.append((("behaviour", "transactions", "channels", code), f"code '{code}' is also the name of another channel; a value in the file must mean one channel"))
+        dig = _get(beh, "digital", {}) or {}
+        for i, c in enumerate(_get(dig, "channels", []) or []):
+            if names and str(c) not in names:
+                problems.append((("behaviour", "digital", "channels", i), _unknown("channel", c, list(dict.fromkeys(names)))))
+        dq = _get(dig, "question")
+        if isinstance(dq, str) and dq not in seen_cols:
+            problems.append((("behaviour", "digital", "question"), f"'{dq}' is not a declared question"))
+        tiers = _get(_get(beh, "rfm", {}), "tiers", {}) or {}
+        g, s = _get(tiers, "gold"), _get(tiers, "silver")
+        if isinstance(g, (int, float)) and isinstance(s, (int, float)):
+            if _get(tiers, "rule", "score_sum") == "score_sum" and s > g:
+                problems.append((("behaviour", "rfm", "tiers", "silver"), f"silver ({s}) is above gold ({g}); gold needs the higher score"))
+            if _get(tiers, "rule") == "revenue_share" and not 0 < g < s <= 1:
+                problems.append((("behaviour", "rfm", "tiers"), f"revenue shares must satisfy 0 < gold ({g}) < silver ({s}) <= 1"))
+        cts = _get(beh, "cost_to_serve", {}) or {}
+        th = _get(cts, "thresholds")
+        if _get(cts, "rule") == "thresholds":
+            if not (isinstance(th, list) and len(th) == 2 and all(isinstance(x, (int, float)) for x in th) and th[0] < th[1]):
+                problems.append((("behaviour", "cost_to_serve", "thresholds"), f"rule 'thresholds' needs two increasing numbers [low/medium, medium/high], got {th!r}"))
+        elif th is not None:
+            problems.append((("behaviour", "cost_to_serve", "thresholds"), "thresholds are used only with rule: thresholds"))
+        cust = _get(beh, "customers", {}) or {}
+        ccols = _get(cust, "columns", {}) or {}
+        for attr in (_get(cust, "values", {}) or {}):
+            if isinstance(ccols, dict) and attr not in ccols:
+                problems.append((("behaviour", "customers", "values", attr), f"'{attr}' is not an attribute under customers.columns"))
 
-    # segmentation basis
+    # weighting
+    wt = _get(data, "weighting")
+    if isinstance(wt, dict):
+        if not isinstance(beh, dict):
+            problems.append((("weighting",), "weighting rakes respondents to the customer base: it needs a behaviour: section"))
+        else:
+            ccols = _get(_get(beh, "customers", {}), "columns", {}) or {}
+            known = [str(a) for a in ccols] + list(BEHAVIOUR_CATEGORIES)
+            for i, v in enumerate(_get(wt, "variables", []) or []):
+                if v not in known:
+                    problems.append((("weighting", "variables", i), _unknown("raking variable", v, known) + " (customer-master attributes are declared under behaviour.customers.columns)"))
+        trim = _get(wt, "trim", {}) or {}
+        lo, hi = _get(trim, "lower"), _get(trim, "upper")
+        if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) and not lo < 1 < hi:
+            problems.append((("weighting", "trim"), f"trim bounds are relative to the mean weight: need lower < 1 < upper, got {lo} and {hi}"))
+
+    # segmentation plan
+    problems += _segmentation_checks(data, blocks if isinstance(blocks, dict) else {}, scales, seen_cols)
+
+    # criteria: the scorecard's k range
+    crit = _get(data, "criteria", {}) or {}
+    ck_min, ck_max = _get(crit, "k_min", 3), _get(crit, "k_max", 8)
+    if isinstance(ck_min, int) and isinstance(ck_max, int) and ck_min > ck_max:
+        which = "k_max" if isinstance(crit, dict) and "k_max" in crit else "k_min"
+        default = "" if isinstance(crit, dict) and "k_max" in crit else ", the default"
+        problems.append((("criteria", which), f"k_max ({ck_max}{default}) is below k_min ({ck_min})"))
+    problems += _factor_checks(data, blocks if isinstance(blocks, dict) else {}, scales)
+    return problems
+
+
+def _factor_checks(data: dict, blocks: dict, scales) -> list[tuple[tuple, str]]:
+    """The ``factors:`` section against the blocks it names."""
+    problems = []
+    fac = _get(data, "factors")
+    bats = _get(fac, "batteries")
+    if not isinstance(bats, dict):
+        return problems
+    seen: dict[str, str] = {}
+    for bname, bat in bats.items():
+        if not isinstance(bat, dict):
+            continue
+        loc = ("factors", "batteries", bname)
+        bl = bat.get("blocks", [bname] if bname in blocks else None)
+        if bl is None:
+            problems.append((loc + ("blocks",), f"battery '{bname}' is not a block name: list its blocks, e.g. blocks: [{next(iter(blocks), 'needs')}]"))
+            continue
+        if not isinstance(bl, list):
+            continue
+        items = []
+        for i, b in enumerate(bl):
+            bloc = loc + ("blocks", i) if "blocks" in bat else loc
+            if b not in blocks:
+                problems.append((bloc, _unknown("block", b, list(blocks))))
+                continue
+            blk = blocks[b] if isinstance(blocks[b], dict) else {}
+            if blk.get("kind") in ("outcomes", "verbatims", "screening"):
+                problems.append((bloc, f"block '{b}' is of kind {blk.get('kind')}; factor analysis takes rating batteries (needs, motivations, barriers)"))
+                continue
+            if b in seen:
+                problems.append((bloc, f"block '{b}' is already analysed in battery '{seen[b]}'"))
+            seen[b] = bname
+            for q in blk.get("questions") or []:
+                if not isinstance(q, dict) or not isinstance(q.get("id"), str):
+                    continue
+                st = _scale_type_raw(q.get("scale", blk.get("scale")), scales)
+                if st in ("nominal", "text"):
+                    problems.append((bloc, f"question '{q['id']}' has a {st} scale; factor analysis needs rated (likert, ordinal or numeric) items"))
+                items.append(q["id"])
+        n = bat.get("n_factors")
+        if isinstance(n, int) and not isinstance(n, bool) and items:
+            p = len(items)
+            top = 0
+            while (p - (top + 1)) ** 2 - (p + top + 1) >= 0:
+                top += 1
+            if n > top:
+                problems.append((loc + ("n_factors",), f"{n} factors cannot be identified from the battery's {p} items (at most {top}); lower n_factors or use auto"))
+        names = bat.get("names")
+        if isinstance(names, dict):
+            used = {}
+            for item, nm in names.items():
+                if items and item not in items:
+                    problems.append((loc + ("names", item), f"'{item}' is not an item of this battery ({', '.join(items[:5])}{', ...' if len(items) > 5 else ''}); key each name by an item of the factor it names"))
+                if nm in used:
+                    problems.append((loc + ("names", item), f"the name '{nm}' is already given via '{used[nm]}'; factor names must be unique"))
+                used[nm] = item
+    return problems
+
+
+def _segmentation_checks(data: dict, blocks: dict, scales, seen_cols: dict) -> list[tuple[tuple, str]]:
+    """Cross-references of the ``segmentation:`` plan (lenient on a broken structure)."""
+    problems: list[tuple[tuple, str]] = []
     seg = _get(data, "segmentation", {}) or {}
-    for i, b in enumerate(_get(seg, "basis", []) or []):
-        if isinstance(blocks, dict) and b not in blocks:
-            problems.append((("segmentation", "basis", i), _unknown("block", b, list(blocks))))
-    if isinstance(seg, dict) and isinstance(seg.get("k_min"), int) and isinstance(seg.get("k_max"), int):
-        if seg["k_min"] > seg["k_max"]:
-            problems.append((("segmentation", "k_max"), f"k_max ({seg['k_max']}) is below k_min ({seg['k_min']})"))
+    if not isinstance(seg, dict):
+        return problems
+    unusable = ("verbatims", "screening")
+
+    def coded_questions(bname) -> list[str]:
+        block = blocks.get(bname)
+        if not isinstance(block, dict):
+            return []
+        if block.get("kind") == "outcomes":
+            return [o.get("id") for o in block.get("outcomes") or [] if isinstance(o, dict)]
+        out = []
+        for q in block.get("questions") or []:
+            if isinstance(q, dict):
+                st = _scale_type_raw(q.get("scale", block.get("scale")), scales)
+                if st in CODED_TYPES or st is None:
+                    out.append(q.get("id"))
+        return out
+
+    basis = _get(seg, "basis", []) or []
+    for i, b in enumerate(basis if isinstance(basis, list) else []):
+        loc = ("segmentation", "basis", i)
+        if not isinstance(b, str):
+            continue
+        if b not in blocks:
+            problems.append((loc, _unknown("block", b, list(blocks))))
+        elif basis.index(b) != i:
+            problems.append((loc, f"block '{b}' is listed twice"))
+        elif isinstance(blocks[b], dict) and blocks[b].get("kind") in unusable:
+            problems.append((loc, f"block '{b}' is of kind '{blocks[b].get('kind')}', which cannot be a segmentation "
+                                  "basis; use blocks of coded answers (needs, motivations, barriers, ...)"))
+        elif not coded_questions(b):
+            problems.append((loc, f"block '{b}' has no coded (likert, ordinal, nominal or binary) questions to segment on"))
+    k_min, k_max = seg.get("k_min", 2), seg.get("k_max", 8)
+    if isinstance(k_min, int) and isinstance(k_max, int) and k_min > k_max:
+        which = "k_max" if "k_max" in seg else "k_min"
+        problems.append((("segmentation", which), f"k_max ({k_max}) is below k_min ({k_min})"))
+    covs = _get(seg, "covariates", []) or []
+    basis_cols = {c for b in basis if isinstance(b, str) for c in coded_questions(b)}
+    for i, c in enumerate(covs if isinstance(covs, list) else []):
+        loc = ("segmentation", "covariates", i)
+        if not isinstance(c, str):
+            continue
+        if c in blocks:
+            if isinstance(blocks[c], dict) and blocks[c].get("kind") in unusable:
+                problems.append((loc, f"block '{c}' is of kind '{blocks[c].get('kind')}'; covariates must be coded "
+                                      "answers or numbers (e.g. the firmographics block)"))
+            elif c in basis:
+                problems.append((loc, f"block '{c}' is in the basis; a covariate must not also be segmented on"))
+            continue
+        if c not in seen_cols:
+            problems.append((loc, _unknown("covariate (a column or block)", c, list(blocks) + list(seen_cols))))
+            continue
+        if c in basis_cols:
+            problems.append((loc, f"'{c}' is a basis item; a covariate must not also be segmented on"))
+        where = seen_cols[c]
+        if len(where) > 3 and where[0] == "blocks" and where[2] == "questions":
+            block = blocks.get(where[1], {})
+            q = (block.get("questions") or [])[where[3]]
+            st = _scale_type_raw(q.get("scale", block.get("scale")), scales) if isinstance(q, dict) else None
+            if st == "text":
+                problems.append((loc, f"'{c}' is a text question; covariates must be coded answers or numbers"))
+    distal = seg.get("distal")
+    if isinstance(distal, list):
+        for i, d in enumerate(distal):
+            if isinstance(d, str) and distal.index(d) != i:
+                problems.append((("segmentation", "distal", i), f"KPI '{d}' is listed twice"))
+    choice = seg.get("choice")
+    if isinstance(choice, dict):
+        methods = seg.get("methods", ["lca", "lpa", "kmeans"])
+        m, k = choice.get("method"), choice.get("k")
+        if isinstance(methods, list) and isinstance(m, str) and m in SEGMENTATION_METHODS and m not in methods:
+            problems.append((("segmentation", "choice", "method"),
+                             f"the pinned method '{m}' is not among the methods fitted ({', '.join(map(str, methods))})"))
+        if isinstance(k, int) and isinstance(k_min, int) and isinstance(k_max, int) and not k_min <= k <= k_max:
+            problems.append((("segmentation", "choice", "k"),
+                             f"the pinned k={k} is outside the range fitted (k_min {k_min} to k_max {k_max})"))
     return problems
 
 

@@ -1,0 +1,135 @@
+"""The factors step on the demo study: planted dimensions recovered, names from the study,
+factors.xlsx written, and the study's ``factors:`` section validated."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from workbench.errors import StudyError
+from workbench.outputs import Manifest
+from workbench.pipeline import WaveContext, step_factors, step_quality, step_read
+from workbench.study import load_study
+
+from conftest import MINI_STUDY, write_mini
+
+
+@pytest.fixture(scope="module")
+def factor_run(demo_study, tmp_path_factory):
+    study = load_study(demo_study)
+    ctx = WaveContext(study=study, wave="1", manifest=Manifest("demo", "1", study.seed, study.hash, "", ""))
+    step_read(ctx)
+    step_quality(ctx)
+    writer = step_factors(ctx)
+    out = tmp_path_factory.mktemp("factor_reports")
+    writer(out)
+    return ctx, out / "factors.xlsx"
+
+
+def test_each_planted_dimension_loads_on_one_factor(factor_run, demo_study):
+    ctx, _ = factor_run
+    truth = json.loads((demo_study / "truth" / "truth.json").read_text(encoding="utf-8"))["factors"]
+    assert set(ctx.factors) == {"needs", "motivations", "barriers"}
+    for block, dims in truth["blocks"].items():
+        res = ctx.factors[block]
+        assert res.n_factors == len(dims)  # parallel analysis found the planted number
+        used = set()
+        for dim in dims:
+            items = [it["item"] for it in truth["items"][dim]]
+            load = res.loadings.loc[items]
+            strong = (load.abs() >= 0.5).all(axis=0)
+            assert strong.sum() == 1, f"{dim}: {items} do not load >= .5 together on one factor\n{load.round(2)}"
+            factor = strong.idxmax()
+            assert factor not in used
+            used.add(factor)
+            # the reverse-keyed item (need_12) loads negatively, as planted
+            for it in truth["items"][dim]:
+                assert np.sign(load.at[it["item"], factor]) == np.sign(it["loading"])
+
+
+def test_study_names_reach_the_factors_and_scores(factor_run, demo_study):
+    ctx, _ = factor_run
+    needs = ctx.factors["needs"]
+    assert needs.names[list(needs.loadings.columns).index(needs.primary["need_04"])] == "Delivery reliability"
+    assert set(needs.names) == {"Price and terms", "Delivery reliability", "Digital self-service",
+                                "Advice and relationship"}
+    data = ctx.clean.data
+    scores = needs.scores(data)
+    assert scores.index.equals(data.index) and list(scores.columns) == needs.names
+    # respondents with a missing (or "don't know") need item still get scores
+    partial = data[needs.items].isna().any(axis=1) & data[needs.items].notna().any(axis=1)
+    assert partial.sum() > 0 and scores[partial].notna().all().all()
+    truth = pd.read_csv(demo_study / "truth" / "respondents_wave1.csv", dtype={"resp_id": str})
+    truth = truth.drop_duplicates("resp_id", keep="last").set_index("resp_id").loc[data.index]
+    planted = {"Price and terms": "f_price", "Delivery reliability": "f_delivery",
+               "Digital self-service": "f_digital", "Advice and relationship": "f_advice"}
+    for name, col in planted.items():
+        assert np.corrcoef(scores[name], truth[col])[0, 1] > 0.7, name
+
+
+def test_reliability_uses_the_study_reverse_keys(factor_run):
+    ctx, _ = factor_run
+    rel = ctx.factors["needs"].reliability
+    advice = [s for s in rel.scales.index if "need_12" in rel.scales.at[s, "reversed"]]
+    assert advice == ["Advice and relationship"]
+    assert rel.items.loc[("Advice and relationship", "need_12"), "key"] == -1
+    assert (rel.scales["alpha"] > 0.6).all()
+
+
+def test_factors_workbook_has_every_table(factor_run):
+    _, path = factor_run
+    wb = openpyxl.load_workbook(path, read_only=True)
+    assert wb.sheetnames == ["Suitability", "Item adequacy", "Factor count", "Loadings needs", "Loadings motivations",
+                             "Loadings barriers", "Variance", "Reliability", "Reliability items", "Factor correlations"]
+    load = pd.read_excel(path, sheet_name="Loadings needs", header=2, index_col=0)
+    assert "Delivery reliability" in load.columns and "label" in load.columns
+    vals = load[["Price and terms", "Delivery reliability"]].to_numpy(dtype=float)
+    assert (np.isnan(vals) | (np.abs(vals) >= 0.3)).all()  # blanked below the cut
+    suit = pd.read_excel(path, sheet_name="Suitability", header=2)
+    assert list(suit["battery"]) == ["needs", "motivations", "barriers"] and (suit["KMO"] > 0.6).all()
+    text = " ".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value)
+    assert "@" not in text  # no contact data
+
+
+STUDY_WITH_FACTORS = MINI_STUDY + """\
+factors:
+  batteries:
+    needs:
+      n_factors: 1
+      rotation: varimx
+      names: {n9: Price}
+    extra:
+      blocks: [firmo, nope]
+"""
+
+
+def test_factor_section_problems_are_reported_with_key_paths(tmp_path):
+    write_mini(tmp_path, study=STUDY_WITH_FACTORS)
+    with pytest.raises(StudyError) as exc:
+        load_study(tmp_path)
+    text = str(exc.value)
+    assert "factors.batteries.needs.rotation: got 'varimx'" in text
+    assert "factors.batteries.needs.names.n9: 'n9' is not an item of this battery" in text
+    assert "factors.batteries.extra.blocks[1]: unknown block 'nope'" in text
+    assert "factors.batteries.extra.blocks[0]: question 'eksport'" not in text  # binary is fine
+    assert "line " in text
+
+
+def test_factor_section_n_factors_checked_against_the_items(tmp_path):
+    write_mini(tmp_path, study=MINI_STUDY + "factors:\n  batteries:\n    needs: {n_factors: 2}\n")
+    with pytest.raises(StudyError, match="2 factors cannot be identified from the battery's 3 items"):
+        load_study(tmp_path)
+    write_mini(tmp_path, study=MINI_STUDY + "factors:\n  batteries:\n    needs: {n_factors: 1, method: ml}\n")
+    spec = load_study(tmp_path).spec
+    bat = spec.factors.resolved(spec)["needs"]
+    assert bat.blocks == ["needs"] and bat.method == "ml" and bat.missing == "pairwise"
+
+
+def test_default_batteries_are_the_needs_motivations_and_barriers_blocks(demo_study):
+    spec = load_study(demo_study).spec
+    assert list(spec.factors.model_copy(update={"batteries": None}).resolved(spec)) == ["needs", "motivations", "barriers"]
+    assert spec.factors.model_copy(update={"run": False}).resolved(spec) == {}

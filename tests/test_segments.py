@@ -1,0 +1,394 @@
+"""workbench.segments: exactness against published output, recovery, determinism, bad input."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import multivariate_normal
+from sklearn.metrics import adjusted_rand_score
+
+matplotlib.use("Agg")
+
+from workbench import segments  # noqa: E402
+from workbench.errors import AnalysisError  # noqa: E402
+from workbench.segments import SegmentationConvergenceWarning, SegmentationWarning  # noqa: E402
+from workbench.segments._engine import VectorisedGaussianDiagNan, VectorisedMultinoulliNan  # noqa: E402
+
+
+def expand(table, columns):
+    """Respondent rows from a frequency table [(answers..., count)]."""
+    rows = [r[:-1] for r in table for _ in range(r[-1])]
+    return pd.DataFrame(rows, columns=columns, index=[f"r{i}" for i in range(len(rows))]).astype(float)
+
+
+# Anti-religious speech items, General Social Survey 1987, as the pattern frequencies and the
+# poLCA output printed by D. L. Oberski, "Anti-religious speech", Latent class analysis course
+# (https://daob.github.io/latent-class-analysis/antireli.html):
+#   poLCA(cbind(Y1, Y2, Y3) ~ 1, data = antireli, nclass = 2)
+#   Estimated class population shares 0.3795 0.6205; maximum log-likelihood: -2795.376;
+#   AIC(2): 5604.751; BIC(2): 5642.873; number of observations 1713.
+ANTIRELI = [(1, 1, 1, 696), (2, 1, 1, 34), (1, 2, 1, 275), (2, 2, 1, 125),
+            (1, 1, 2, 68), (2, 1, 2, 19), (1, 2, 2, 130), (2, 2, 2, 366)]
+
+# Pleural thickening data (Dayton 1998, Latent Class Scaling Analysis, Table 3.1), as printed
+# with LEM and Mplus output by UCLA IDRE "Textbook examples: Latent Class Scaling Analysis by
+# C. Mitchell Dayton" (https://stats.oarc.ucla.edu/mplus/examples/lc-scaling-analysis/
+# latent-class-scaling-analysis-by-c-mitchell-dayton, and .../stat/lem/examples/
+# lc_scaling_analysis/lem.htm): LEM "dat [1513 23 59 12 21 19 11 34]" (last variable changes
+# fastest). LEM: Log-likelihood = -891.14280, class proportions 0.9455 0.0545. Mplus: H0 value
+# -891.143, 7 free parameters, AIC 1796.286, BIC 1834.321, Sample-Size Adjusted BIC 1812.083,
+# Entropy 0.949.
+PLEURAL = [(1, 1, 1, 1513), (1, 1, 2, 23), (1, 2, 1, 59), (1, 2, 2, 12),
+           (2, 1, 1, 21), (2, 1, 2, 19), (2, 2, 1, 11), (2, 2, 2, 34)]
+
+
+def planted_lca(n=600, k=3, items=8, missing=0.2, seed=0, cats=4):
+    """Coded answers from a latent class model with well separated classes."""
+    rng = np.random.default_rng(seed)
+    shares = np.array([0.5, 0.3, 0.2])[:k]
+    probs = rng.dirichlet(np.full(cats, 0.3), size=(k, items))
+    z = rng.choice(k, size=n, p=shares / shares.sum())
+    u = rng.random((n, items, 1))
+    x = (u > probs[z].cumsum(axis=2)).sum(axis=2).clip(max=cats - 1) + 1.0
+    x[rng.random((n, items)) < missing] = np.nan
+    frame = pd.DataFrame(x, columns=[f"q{j + 1}" for j in range(items)], index=[f"id{i:04d}" for i in range(n)])
+    return frame, pd.Series(z, index=frame.index)
+
+
+def planted_profiles(n=450, seed=0):
+    rng = np.random.default_rng(seed)
+    means = np.array([[0, 0, 0, 0], [4, 4, 0, 0], [0, 4, 4, 4]], dtype=float)
+    z = rng.choice(3, size=n, p=[0.45, 0.35, 0.2])
+    x = means[z] + rng.normal(size=(n, 4))
+    return pd.DataFrame(x, columns=list("abcd"), index=[f"p{i}" for i in range(n)]), pd.Series(z)
+
+
+# --------------------------------------------------------------------------- exactness
+
+
+def test_lca_matches_published_polca_output():
+    data = expand(ANTIRELI, ["Y1", "Y2", "Y3"])
+    sol = segments.lca(data, 2, n_init=5, random_state=3, progress=False)
+    assert sol.n == 1713
+    assert sol.loglik == pytest.approx(-2795.376, abs=0.01)
+    assert sorted(sol.shares) == pytest.approx([0.3795, 0.6205], abs=0.005)
+    assert sol.n_parameters == 7
+    assert sol.aic == pytest.approx(5604.751, abs=0.01)
+    assert sol.bic == pytest.approx(5642.873, abs=0.01)
+
+
+def test_fit_indices_match_published_lem_and_mplus_output():
+    data = expand(PLEURAL, ["A", "B", "C"])
+    sol = segments.lca(data, 2, n_init=5, random_state=1, progress=False)
+    assert sol.loglik == pytest.approx(-891.14280, abs=0.01)
+    assert list(sol.shares) == pytest.approx([0.9455, 0.0545], abs=0.005)
+    assert sol.n_parameters == 7
+    assert sol.aic == pytest.approx(1796.286, abs=0.01)
+    assert sol.bic == pytest.approx(1834.321, abs=0.01)
+    assert sol.sabic == pytest.approx(1812.083, abs=0.01)
+    assert sol.entropy == pytest.approx(0.949, abs=0.001)
+    # LEM's item-response probabilities of the small class: P(A=2) 0.7490, P(B=2) 0.6434, P(C=2) 0.7650
+    rp = sol.response_probabilities()
+    assert [rp.loc[(v, 2.0), 2] for v in "ABC"] == pytest.approx([0.7490, 0.6434, 0.7650], abs=0.001)
+
+
+def test_sabic_is_sclove_not_stepmix():
+    """StepMix 3.0.0's sabic() uses ln(n(n+2)/24); SABIC is -2LL + p ln((n+2)/24)."""
+    data = expand(PLEURAL, ["A", "B", "C"])
+    sol = segments.lca(data, 2, n_init=2, random_state=1, progress=False)
+    n, p = 1692, 7
+    assert sol.sabic == pytest.approx(-2 * sol.loglik + p * math.log((n + 2) / 24), rel=1e-12)
+    X = sol.model.encoding_.transform(data)
+    assert sol.model.stepmix_.sabic(X) == pytest.approx(-2 * sol.loglik + p * math.log(n * (n + 2) / 24), rel=1e-9)
+    assert sol.caic == pytest.approx(-2 * sol.loglik + p * (math.log(n) + 1), rel=1e-12)
+
+
+def test_weights_count_like_repeated_respondents():
+    """A pattern table with weights = counts gives the shares of the expanded data."""
+    full = segments.lca(expand(ANTIRELI, ["Y1", "Y2", "Y3"]), 2, n_init=4, random_state=2, progress=False)
+    table = pd.DataFrame([r[:3] for r in ANTIRELI], columns=["Y1", "Y2", "Y3"]).astype(float)
+    counts = np.array([r[3] for r in ANTIRELI], dtype=float)
+    weighted = segments.lca(table, 2, n_init=4, random_state=2, sample_weight=counts, progress=False)
+    assert list(weighted.shares) == pytest.approx(list(full.shares), abs=1e-4)
+    # weights are normalised to mean 1, so the log-likelihood is on the 8-row scale
+    assert weighted.loglik * counts.sum() / len(counts) == pytest.approx(full.loglik, abs=0.01)
+    assert weighted.weighted and not full.weighted
+
+
+def test_vectorised_stepmix_models_equal_stepmix():
+    from stepmix.emission.categorical import MultinoulliNan
+    from stepmix.emission.gaussian import GaussianDiagNan
+
+    rng = np.random.default_rng(4)
+    n, j, r, k = 300, 5, 4, 3
+    codes = rng.integers(0, r, size=(n, j))
+    x = np.zeros((n, j * r))
+    for c in range(j):
+        x[np.arange(n), c * r + codes[:, c]] = 1
+        x[rng.random(n) < 0.2, c * r:(c + 1) * r] = np.nan
+    resp = rng.dirichlet(np.ones(k), size=n)
+    a = MultinoulliNan(n_components=k, integer_codes=False, max_n_outcomes=r, total_outcomes=j * r)
+    b = VectorisedMultinoulliNan(n_components=k, integer_codes=False, max_n_outcomes=r, total_outcomes=j * r)
+    a.m_step(x, resp)
+    b.m_step(x, resp)
+    assert np.allclose(a.parameters["pis"], b.parameters["pis"], atol=1e-14)
+    y = rng.normal(size=(n, 4))
+    y[rng.random((n, 4)) < 0.2] = np.nan
+    g1, g2 = GaussianDiagNan(n_components=k, random_state=None), VectorisedGaussianDiagNan(n_components=k, random_state=None)
+    params = {"means": rng.normal(size=(k, 4)), "covariances": rng.uniform(0.5, 2, size=(k, 4))}
+    g1.parameters, g2.parameters = dict(params), dict(params)
+    assert np.allclose(g1.log_likelihood(y), g2.log_likelihood(y), atol=1e-10)
+
+
+# --------------------------------------------------------------------------- recovery and missing answers
+
+
+def test_lca_recovers_planted_classes_with_missing_answers_in_the_likelihood():
+    data, truth = planted_lca()
+    assert data.notna().all(axis=1).mean() < 0.3  # most respondents miss some answers
+    sol = segments.lca(data, 3, n_init=4, random_state=0, progress=False)
+    assert sol.n == len(data)  # nobody dropped for missing answers
+    assert sol.labels.notna().all()
+    assert adjusted_rand_score(truth, sol.labels.astype(int)) > 0.9
+    assert sol.model._measurement == "categorical_nan"
+    assert list(sol.shares) == sorted(sol.shares, reverse=True)  # segment 1 is the largest
+    assert sol.posteriors.sum(axis=1).to_numpy() == pytest.approx(1.0)
+    assert 0.8 < sol.entropy <= 1.0
+    # tidy parameters keep the input's names and codes; probabilities sum to 1 per item and class
+    p = sol.parameters
+    rp = p[p["parameter"] == "response_probability"]
+    assert set(rp["variable"]) == set(data.columns)
+    assert rp.groupby(["variable", "class"])["value"].sum().to_numpy() == pytest.approx(1.0)
+    assert p.loc[p["parameter"] == "class_share", "value"].to_numpy() == pytest.approx(sol.shares.to_numpy())
+
+
+def test_predict_new_respondents_and_missing_answers():
+    data, truth = planted_lca(n=500, missing=0.0, seed=1)
+    sol = segments.lca(data, 3, n_init=3, random_state=0, progress=False)
+    assert sol.model._measurement == "categorical"  # complete data: StepMix's fast model
+    assert (sol.predict(data) == sol.labels).all()
+    new = data.iloc[:20].copy()
+    new.iloc[:10, :3] = np.nan  # missing answers in new data: scored on the answered items
+    new.iloc[15] = np.nan  # no answers at all: no segment
+    out = segments.classify(sol, new)
+    assert out["segment"].isna().sum() == 1 and pd.isna(out["segment"].iloc[15])
+    assert (out.loc[new.index[10:15], "segment"] == sol.labels.loc[new.index[10:15]]).all()
+    # the posterior of a respondent with missing answers equals an independent computation
+    rp = sol.model.response_probabilities().set_index(["variable", "category", "class"])["value"]
+    row = new.iloc[0]
+    logp = np.log(sol.shares.to_numpy()).copy()
+    for c in range(3):
+        logp[c] += sum(np.log(rp[(v, row[v], c + 1)]) for v in data.columns if not pd.isna(row[v]))
+    post = np.exp(logp - logp.max())
+    post /= post.sum()
+    assert out.iloc[0][["p1", "p2", "p3"]].to_numpy(dtype=float) == pytest.approx(post, abs=1e-9)
+    with pytest.raises(AnalysisError, match=r"item 'q1' has the answer 9 .* never saw"):
+        sol.predict(data.assign(q1=9.0))
+
+
+def test_lpa_recovers_profiles_and_loglik_is_exact_for_integer_input():
+    data, truth = planted_profiles()
+    for cov in ("diag", "full"):
+        sol = segments.lpa(data, 3, covariance=cov, n_init=4, random_state=0, progress=False)
+        assert adjusted_rand_score(truth, sol.labels.astype(int)) > 0.95
+    # integer input is converted to float: the likelihood is the mixture density's, exactly
+    ints = (data * 3).round().astype(int)
+    sol = segments.lpa(ints, 3, covariance="full", n_init=3, random_state=0, progress=False)
+    params = sol.model.stepmix_.get_parameters()["measurement"]
+    dens = sum(sol.shares.iloc[c] * multivariate_normal(params["means"][c], params["covariances"][c]).pdf(ints)
+               for c in range(3))
+    assert sol.loglik == pytest.approx(np.log(dens).sum(), abs=1e-6)
+    assert sol.n_parameters == 2 + 3 * 4 + 3 * 10
+
+
+def test_lpa_missing_values_and_collapse_guard():
+    data, truth = planted_profiles(seed=2)
+    holes = data.copy()
+    holes.iloc[::7, 1] = np.nan
+    sol = segments.lpa(holes, 3, n_init=3, random_state=0, progress=False)
+    assert sol.model._measurement == "gaussian_diag_nan"
+    assert adjusted_rand_score(truth, sol.labels.astype(int)) > 0.9
+    with pytest.raises(AnalysisError, match=r"missing values, which covariance='full' cannot handle"):
+        segments.lpa(holes, 3, covariance="full", progress=False)
+    # a handful of identical respondents invite a profile that collapses onto them
+    rng = np.random.default_rng(5)
+    blob = pd.DataFrame(rng.normal(size=(300, 2)), columns=["a", "b"])
+    spike = pd.DataFrame([[0.3, -0.2]] * 5, columns=["a", "b"])
+    other = pd.DataFrame(rng.normal(loc=4, size=(100, 2)), columns=["a", "b"])
+    both = pd.concat([blob, spike, other], ignore_index=True)
+    sol = segments.lpa(both, 3, covariance="full", n_init=20, min_class_share=0.05, random_state=4, progress=False)
+    bad = sol.starts[sol.starts["status"] == "degenerate"]
+    assert len(bad) > 0 and (sol.starts.loc[sol.starts["best"], "status"] == "ok").all()
+    assert sol.smallest_share >= 0.05 and np.isfinite(sol.loglik)
+
+
+def test_kmeans_and_ward_baselines():
+    data, truth = planted_profiles(seed=3)
+    km = segments.kmeans(data, 3, n_init=5, random_state=0)
+    wd = segments.ward(data, 3)
+    for sol in (km, wd):
+        assert adjusted_rand_score(truth, sol.labels.astype(int)) > 0.95
+        assert math.isnan(sol.loglik) and math.isnan(sol.bic)
+        assert sol.entropy == 1.0
+    assert (km.predict(data) == km.labels).all()  # k-means partitions are nearest-centroid partitions
+    assert adjusted_rand_score(wd.labels.astype(int), wd.predict(data).astype(int)) > 0.95  # Ward's nearly are
+    w = pd.Series(np.where(truth.to_numpy() == 2, 3.0, 1.0), index=data.index)
+    kw = segments.kmeans(data, 3, n_init=5, random_state=0, sample_weight=w)
+    # the weighted shares count the up-weighted profile three times
+    assert kw.shares.max() == pytest.approx((truth == 2).sum() * 3 / w.sum(), abs=0.01)
+    with pytest.raises(AnalysisError, match="needs complete data"):
+        segments.kmeans(data.mask(data > 5), 3)
+
+
+# --------------------------------------------------------------------------- determinism
+
+
+def test_same_seed_same_labels_and_numbers():
+    data, _ = planted_lca(n=400, seed=6)
+    a = segments.lca(data, 3, n_init=4, random_state=11, progress=False)
+    b = segments.lca(data, 3, n_init=4, random_state=11, progress=False)
+    est = segments.LatentClassModel(3, n_init=4, random_state=11, progress=False)
+    first = est.fit(data).labels_.copy()
+    second = est.fit(data).labels_
+    assert (a.labels == b.labels).all() and (first == second).all() and (first == a.labels).all()
+    assert a.loglik == b.loglik
+    assert a.starts["seed"].tolist() == b.starts["seed"].tolist()
+    par = segments.lca(data, 3, n_init=4, random_state=11, n_jobs=2, progress=False)
+    assert (par.labels == a.labels).all()
+    assert par.loglik == pytest.approx(a.loglik, abs=1e-8)
+    other = segments.lca(data, 3, n_init=4, random_state=12, progress=False)
+    assert other.starts["seed"].tolist() != a.starts["seed"].tolist()
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_bad_input_messages():
+    data = expand(PLEURAL, ["A", "B", "C"])
+    with pytest.raises(AnalysisError, match=r"4 classes need 15 parameters, more than the 7 .* not identified"):
+        segments.lca(data, 4, progress=False)
+    with pytest.raises(AnalysisError, match=r"fewer classes than respondents"):
+        segments.lca(data.iloc[[0, 1595, 1658]], 4, progress=False)
+    with pytest.raises(AnalysisError, match=r"item 'B' has only the answer 1: an item with one category"):
+        segments.lca(data.assign(B=1.0), 2, progress=False)
+    with pytest.raises(AnalysisError, match=r"item 'A' holds the value 1.5, which is not an answer code"):
+        segments.lca(data.assign(A=data["A"] * 1.5), 2, progress=False)
+    with pytest.raises(AnalysisError, match=r"column 'C' is not numeric \(e.g. 'yes'"):
+        segments.lca(data.assign(C="yes"), 2, progress=False)
+    with pytest.raises(AnalysisError, match="no respondent answered any basis variable"):
+        segments.lca(data * np.nan, 2, progress=False)
+    with pytest.raises(AnalysisError, match=r"weight of respondent r0 is -1; weights must be finite and not negative"):
+        segments.lca(data, 2, sample_weight=np.r_[-1.0, np.ones(len(data) - 1)], progress=False)
+    with pytest.raises(AnalysisError, match="unknown method"):
+        segments.candidates(data, [2], methods=["lca", "gmm"])
+
+
+def test_respondents_without_answers_are_set_aside_with_a_warning():
+    data, _ = planted_lca(n=300, seed=7)
+    data.iloc[[3, 10]] = np.nan
+    with pytest.warns(SegmentationWarning, match=r"2 respondent\(s\) answered none of the 8 basis variables \(id0003, id0010\)"):
+        sol = segments.lca(data, 3, n_init=2, random_state=0, progress=False)
+    assert sol.n == 298 and sol.labels.isna().sum() == 2 and len(sol.labels) == 300
+
+
+def test_non_convergence_warns_and_the_fit_table_says_which_runs_failed():
+    data, _ = planted_lca(n=300, seed=8)
+    with pytest.warns(SegmentationConvergenceWarning, match="stopped at max_iter=3 .* try a larger max_iter"):
+        sol = segments.lca(data, 3, n_init=2, max_iter=3, random_state=0, progress=False)
+    assert not sol.converged
+    small = expand(PLEURAL, ["A", "B", "C"])
+    with pytest.warns(SegmentationWarning, match=r"lca k=4: failed"):
+        grid = segments.candidates(small, [1, 2, 4], methods=["lca"], n_init=2, random_state=0, progress=False)
+    ft = grid.fit_table.set_index("candidate")
+    assert ft.loc["lca k=4", "status"] == "failed"
+    assert "not identified" in ft.loc["lca k=4", "message"]
+    assert ft.loc["lca k=2", "status"] == "ok" and ft.loc["lca k=2", "lowest_bic"]
+    assert [s.name for s in grid] == ["lca k=1", "lca k=2"]
+    with pytest.warns(SegmentationConvergenceWarning, match=r"lca k=3: not converged"):
+        grid = segments.candidates(data, [3], methods=["lca"], n_init=2, max_iter=3, random_state=0, progress=False)
+    assert grid.fit_table.loc[0, "status"] == "not converged"
+    assert "not converged" in grid.fit_table.loc[0, "flags"]
+
+
+# --------------------------------------------------------------------------- candidates, stability, structural
+
+
+def test_candidates_fit_table_stability_and_outputs(tmp_path):
+    from workbench.outputs import write_workbook
+
+    data, truth = planted_lca(n=500, seed=9)
+    grid = segments.candidates(data, range(2, 5), methods=["lca", "lpa", "kmeans", "ward"], n_init=3,
+                               n_bootstrap=3, random_state=5, progress=False)
+    ft = grid.fit_table
+    assert list(ft.columns) == segments.FIT_COLUMNS
+    assert len(ft) == 12 and (ft["status"] == "ok").all()
+    lca = ft[ft["method"] == "lca"].set_index("k")
+    assert lca["bic"].idxmin() == 3 and lca.loc[3, "lowest_bic"]
+    assert grid.best("bic", "lca").k == 3
+    assert lca.loc[3, "stability_mean"] > 0.9 and lca.loc[3, "stability_mean"] >= lca.loc[2, "stability_mean"]
+    assert grid[("lca", 3)].stability == pytest.approx(lca.loc[3, "stability_mean"])
+    assert len(grid.stability[("lca", 3)].reps) == 3
+    assert "standardised basis items" in grid.bases["lpa"] and "no factor scores" in grid.bases["kmeans"]
+    labels = grid.labels()
+    assert list(labels.columns[:3]) == ["lca_2", "lca_3", "lca_4"] and labels.index.equals(data.index)
+    sheets, notes = grid.to_sheets({"q1": "Question one"})
+    assert {"fit", "class sizes", "profiles", "item-response probabilities", "stability", "starts", "about"} <= set(sheets)
+    write_workbook(tmp_path / "segments.xlsx", sheets, notes=notes)
+    assert pd.read_excel(tmp_path / "segments.xlsx", sheet_name="fit", skiprows=2).shape[0] == 12
+    fig = grid.plot_fit()
+    assert fig.axes and grid.plot_profiles("lca", 3).axes
+    assert "lca k=3" in str(grid) and "<h4>" in grid._repr_html_()
+    assert "BIC" in str(grid[("lca", 3)]) and grid[("lca", 3)].summary().loc["segments (k)", "value"] == 3
+
+
+def test_split_half_stability_is_seeded():
+    data, _ = planted_lca(n=400, seed=10)
+    sol = segments.lca(data, 3, n_init=3, random_state=1, progress=False)
+    a = segments.stability(sol, data, n_reps=2, kind="split-half", random_state=3, progress=False)
+    b = segments.stability(sol, data, n_reps=2, kind="split-half", random_state=3, progress=False)
+    assert len(a.reps) == 4 and set(a.reps["half"]) == {"A", "B"}
+    assert a.reps["ari"].tolist() == b.reps["ari"].tolist()
+    assert a.mean > 0.9 and a.reps["n_fit"].tolist() == [200, 200, 200, 200]
+    with pytest.raises(AnalysisError, match="unknown stability kind 'jackknife'"):
+        segments.stability(sol, data, kind="jackknife")
+
+
+def planted_distal(n=3000, seed=11):
+    """Two overlapping classes, a binary and a numeric outcome, a binary covariate."""
+    rng = np.random.default_rng(seed)
+    z_cov = rng.random(n) < 0.5
+    p2 = np.where(z_cov, 0.7, 0.3)  # P(class 2 | covariate)
+    c = (rng.random(n) < p2).astype(int)
+    p_item = np.array([[0.75] * 6, [0.25] * 6])
+    x = (rng.random((n, 6)) < p_item[c]).astype(float) + 1
+    idx = [f"d{i}" for i in range(n)]
+    data = pd.DataFrame(x, columns=[f"i{j}" for j in range(6)], index=idx)
+    gold = rng.random(n) < np.where(c == 1, 0.8, 0.2)
+    spend = rng.normal(np.where(c == 1, 10.0, 0.0), 2.0)
+    outcomes = pd.DataFrame({"gold": gold, "spend": spend}, index=idx)
+    return data, c, outcomes, pd.DataFrame({"big": z_cov.astype(int)}, index=idx)
+
+
+def test_distal_outcomes_and_covariates_are_bias_adjusted():
+    data, c, outcomes, cov = planted_distal()
+    sol = segments.lca(data, 2, n_init=3, random_state=0, progress=False)
+    assert 0.3 < sol.entropy < 0.7  # classification is uncertain: modal profiles are attenuated
+    second = 1 if np.mean(sol.labels.to_numpy() - 1 == c) < 0.5 else 2  # segment holding class 1
+    first = 3 - second
+    dist = segments.distal_outcomes(sol, data, outcomes)
+    t = dist.table.set_index(["outcome", "level", "segment"])
+    adj, mod = t.loc[("gold", "True", second), "adjusted"], t.loc[("gold", "True", second), "modal"]
+    assert abs(adj - 0.8) < 0.05 and abs(mod - 0.8) > abs(adj - 0.8)
+    assert abs(t.loc[("gold", "True", first), "adjusted"] - 0.2) < 0.05
+    assert abs(t.loc[("spend", "mean", second), "adjusted"] - 10) < 0.5
+    assert abs(t.loc[("spend", "mean", second), "modal"] - 10) > abs(t.loc[("spend", "mean", second), "adjusted"] - 10)
+    eff = segments.covariate_effects(sol, data, cov)
+    sh = eff.shares.set_index(["covariate", "level", "segment"])["adjusted"]
+    assert sh[("big", "1", second)] == pytest.approx(0.7, abs=0.06)
+    assert sh[("big", "0", second)] == pytest.approx(0.3, abs=0.06)
+    with pytest.raises(AnalysisError, match="hard partition"):
+        segments.distal_outcomes(segments.kmeans(segments.standardise(data), 2, random_state=0), data, outcomes)

@@ -1,0 +1,604 @@
+"""Persona drafts per segment, and the hand-edited ``personas.yaml`` that survives re-runs.
+
+:func:`draft_personas` writes a first draft for every segment from its profile
+(:class:`workbench.profiles.SegmentProfiles`) and, when given, its JTBD opportunities
+(:class:`workbench.opportunities.Opportunities`): a name built from its most distinctive
+traits, a one-line description, the top needs, motivations, barriers, behaviours and
+underserved outcomes, and two or three verbatims in the respondent's own words.
+
+Verbatims
+---------
+Quotes are taken from the respondents most certainly in the segment when membership
+probabilities (``posteriors``) are given, otherwise from a seeded random order of its
+members. They are never translated. E-mail addresses and phone numbers are removed by
+:func:`scrub` (replaced by ``[e-mail]`` / ``[phone]``): a phone number is a run of at least
+8 digits, optionally starting with ``+`` or ``00``, separated by at most two spaces,
+hyphens, dots, slashes or parentheses (``+45 21 34 56 78``, ``070-123 45 67``,
+``+31 6 1234 5678``, ``0032 470 12 34 56``); dates such as ``31.03.2026`` or
+``2026-03-31`` are left alone. A long amount written with spaces (``12 500 000``) is also
+removed: the scrubber errs on the side of privacy.
+
+personas.yaml
+-------------
+:func:`merge_personas` saves the drafts to ``surveys/<study>/personas.yaml`` (UTF-8, block
+YAML a consultant can edit) and, when the file exists, keeps the consultant's work:
+
+* Every persona carries ``draft_hashes``: a short hash of each field *as the workbench last
+  drafted it*. A field whose text no longer matches its hash was edited by hand and is
+  kept on every re-run (and listed under ``edited:``); fields left alone are re-drafted.
+  ``locked: true`` on a persona keeps all of its texts. Keys the workbench does not know
+  (``notes:``, ``owner:``) are kept as they are.
+* Personas are matched to the new segments by *profile*, not by segment number: each
+  persona stores its segment's mean answers (``profile:``), and the new segments are
+  assigned to the stored personas with the Hungarian algorithm
+  (:func:`scipy.optimize.linear_sum_assignment`) on the root-mean-square difference of
+  those means. A pair further apart than ``max_distance`` (scale points) is not a match:
+  the segment gets a fresh persona and the old one moves to ``unmatched:`` (kept, so no
+  edit is ever lost).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import logging
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .errors import AnalysisError, StudyError
+from .profiles import BEHAVIOUR, SegmentProfiles
+
+__all__ = [
+    "Persona",
+    "Personas",
+    "draft_personas",
+    "merge_personas",
+    "load_personas",
+    "scrub",
+    "personas_path",
+    "EDITABLE",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Fields a consultant edits; their edits are kept across re-runs.
+EDITABLE = ("name", "description", "needs", "motivations", "barriers", "behaviours", "underserved", "quotes")
+_LIST_KINDS = {"needs": ("needs",), "motivations": ("motivations",), "barriers": ("barriers",),
+               "behaviours": (BEHAVIOUR, "firmographics", "demographics")}
+_SIGNATURE_KINDS = ("needs", "motivations", "barriers", "outcomes")
+
+# --------------------------------------------------------------------------- scrubbing
+
+_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+", re.UNICODE)
+_PHONE = re.compile(r"(?<![\w+(])\(?(?:\+|00)?\d(?:[ \t\-./()]{0,2}\d){6,16}(?![\w])")
+_DATE = re.compile(r"^(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2})$")
+
+
+def scrub(text: str) -> str:
+    """Remove e-mail addresses and phone numbers from a verbatim.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+        The text with ``[e-mail]`` and ``[phone]`` in their place.
+
+    Examples
+    --------
+    >>> scrub("Ring til mig på +45 21 34 56 78 eller skriv til jens@grossist.dk")
+    'Ring til mig på [phone] eller skriv til [e-mail]'
+    """
+    if not isinstance(text, str):
+        return text
+    out = _EMAIL.sub("[e-mail]", text)
+
+    def phone(m):
+        s = m.group(0)
+        if _DATE.match(s) or sum(ch.isdigit() for ch in s) < 8:
+            return s
+        return "[phone]"
+
+    return _PHONE.sub(phone, out)
+
+
+# --------------------------------------------------------------------------- personas
+
+
+def _native(v):
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _hash(value) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Persona:
+    """One persona: the draft (or the consultant's edited text) for one segment.
+
+    Attributes
+    ----------
+    id : str
+        Stable id ('P1', 'P2', ...), kept across re-runs; not the segment number.
+    segment : label
+        The segment it describes in this run.
+    name, description : str
+    needs, motivations, barriers, behaviours, underserved : tuple of str
+    quotes : tuple of dict
+        ``text`` (scrubbed, untranslated), ``question``, ``respondent``.
+    n : int
+    share : float
+        % of the (weighted) sample.
+    suppressed : bool
+        Below the study's ``min_segment_n``: left out of client deliverables.
+    profile : dict
+        Mean answer per item (the signature personas are matched by).
+    edited : tuple of str
+        Fields kept from the consultant's edits.
+    locked : bool
+    extra : dict
+        Keys a consultant added that the workbench does not use; kept as they are.
+    """
+
+    id: str
+    segment: Any
+    name: str
+    description: str
+    needs: tuple = ()
+    motivations: tuple = ()
+    barriers: tuple = ()
+    behaviours: tuple = ()
+    underserved: tuple = ()
+    quotes: tuple = ()
+    n: int = 0
+    share: float = 0.0
+    suppressed: bool = False
+    profile: dict = field(default_factory=dict, repr=False)
+    edited: tuple = ()
+    locked: bool = False
+    draft_hashes: dict = field(default_factory=dict, repr=False)
+    extra: dict = field(default_factory=dict, repr=False)
+
+    def field_value(self, name: str):
+        """A field as written to YAML and hashed: lists for tuples, quotes as dicts."""
+        return _hashable(name, getattr(self, name))
+
+    def to_dict(self) -> dict:
+        d = {"id": self.id, "segment": _native(self.segment), "name": self.name, "description": self.description,
+             "size": {"n": int(self.n), "share": round(float(self.share), 1)}, "suppressed": bool(self.suppressed)}
+        for f in EDITABLE[2:]:
+            d[f] = self.field_value(f)
+        if self.locked:
+            d["locked"] = True
+        d["edited"] = list(self.edited)
+        d.update(self.extra)
+        d["draft_hashes"] = dict(self.draft_hashes)
+        d["profile"] = {k: round(float(v), 3) for k, v in self.profile.items()}
+        return d
+
+
+def _trait_text(r, *, short: bool) -> str:
+    """A trait as a short label ('Manufacturing') or with its figures ('Industry: Manufacturing (45 % vs 15 %)')."""
+    if r["stat"] == "share":
+        label = r["category"] if r["category"] and r["block"] != BEHAVIOUR and r["category"] != "true" else r["label"]
+        if r["category"] and r["block"] == BEHAVIOUR and r["category"] != "true":
+            label = f"{r['label']}: {r['category']}"
+        if short:
+            return label
+        head = f"{r['label']}: {r['category']}" if r["category"] and r["category"] != "true" else r["label"]
+        return f"{head} ({r['value']:.0f} % vs {r['total']:.0f} %)"
+    if short:
+        label = r["label"]
+        if len(label) > 1 and label[1].islower():
+            label = label[0].lower() + label[1:]
+        return f"{'High' if r['index'] > 100 else 'Low'} {label}"
+    return f"{r['label']}: {r['value']:,.1f} vs {r['total']:,.1f} on average"
+
+
+def _traits_of(profiles: SegmentProfiles, segment, kinds, direction, min_gap, n):
+    tr = profiles.traits(segment, min_gap=min_gap, direction=direction)
+    tr = tr[tr["kind"].isin(kinds)]
+    return [r for _, r in tr.head(n).iterrows()]
+
+
+def _signature(profiles: SegmentProfiles, segment) -> dict:
+    t = profiles.table
+    t = t[(t["segment"] == segment) & (t["stat"] == "mean") & t["kind"].isin(_SIGNATURE_KINDS)]
+    return {str(v): float(x) for v, x in zip(t["variable"], t["value"]) if np.isfinite(x)}
+
+
+def _quotes(responses, members: pd.Index, order: pd.Index, n_quotes: int) -> list[dict]:
+    cols = [c.id for c in responses.columns.values() if c.kind == "verbatims" and c.id in responses.data.columns]
+    if not cols or n_quotes <= 0:
+        return []
+    data = responses.data.loc[members, cols]
+    out, seen = [], set()  # seen: normalised sentences already quoted (no near-duplicates)
+    for rid in order:
+        if len(out) >= n_quotes:
+            break
+        # rotate the questions so the quotes cover more than one
+        for q in cols[len(out) % len(cols):] + cols[: len(out) % len(cols)]:
+            text = data.at[rid, q]
+            if not isinstance(text, str):
+                continue
+            text = scrub(text.strip())
+            sentences = _sentences(text)
+            if len(text) < 20 or len(text.split()) < 4 or sentences & seen:
+                continue
+            seen |= sentences
+            out.append({"text": text, "question": q, "respondent": str(rid)})
+            break
+    return out
+
+
+def _sentences(text: str) -> set:
+    """Normalised sentences of a text (lower case, ĳ as ij, letters and digits only)."""
+    text = text.lower().replace("ĳ", "ij")
+    parts = re.split(r"[.!?]+\s*", text)
+    return {re.sub(r"[^\w]+", " ", p).strip() for p in parts if re.sub(r"[^\w]+", "", p)}
+
+
+def draft_personas(
+    profiles: SegmentProfiles,
+    responses=None,
+    *,
+    opportunities=None,
+    posteriors: pd.DataFrame | None = None,
+    n_quotes: int = 3,
+    n_items: int = 3,
+    min_gap: float = 20.0,
+    random_state=None,
+) -> "Personas":
+    """Draft one persona per segment.
+
+    Parameters
+    ----------
+    profiles : SegmentProfiles
+        The chosen segmentation's profiles (:func:`workbench.profiles.profile`).
+    responses : Responses, optional
+        For verbatims (blocks of kind 'verbatims'); without it personas have no quotes.
+    opportunities : Opportunities, optional
+        For the underserved outcomes of each segment.
+    posteriors : DataFrame, optional
+        Membership probabilities (respondent id × segment, columns named like the
+        segments); quotes then come from the most certain members.
+    n_quotes : int, default=3
+    n_items : int, default=3
+        Entries per list (needs, motivations, barriers, behaviours, underserved).
+    min_gap : float, default=20
+        Distinguishing traits: ``|index - 100|`` at least this, and significant.
+    random_state : int, numpy Generator or None
+        Seeds the order quotes are drawn in when there are no posteriors.
+
+    Returns
+    -------
+    Personas
+    """
+    rng = np.random.default_rng(random_state)
+    personas = []
+    used_names: set = set()
+    for i, seg in enumerate(profiles.labels):
+        size = profiles.segments.loc[seg]
+        above_all = _traits_of(profiles, seg, ("needs", "motivations", "barriers", "firmographics", "demographics",
+                                               BEHAVIOUR, "outcomes"), "above", min_gap, 50)
+        # names come from what people said first (needs, motivations, barriers), then who they are
+        name_pool = [r for kinds in (("needs", "motivations"), ("barriers",), ("firmographics", "demographics"),
+                                     (BEHAVIOUR,))
+                     for r in above_all if r["kind"] in kinds]
+        shorts = list(dict.fromkeys(_trait_text(r, short=True) for r in name_pool))
+        name = " & ".join(shorts[:2]) if shorts else f"Segment {seg}"
+        j = 2
+        while name in used_names and j < len(shorts):
+            name = " & ".join(shorts[:2] + [shorts[j]])
+            j += 1
+        if name in used_names:
+            name = f"{name} ({seg})"
+        used_names.add(name)
+
+        lists = {key: tuple(_trait_text(r, short=False)
+                            for r in _traits_of(profiles, seg, kinds, "above", min_gap, n_items))
+                 for key, kinds in _LIST_KINDS.items()}
+        under: tuple = ()
+        top_outcome = ""
+        if opportunities is not None and seg in list(opportunities.segments.index):
+            u = opportunities.underserved_outcomes(seg).head(n_items)
+            under = tuple(f"{r.label} (opportunity {r.opportunity:.1f})" for r in u.itertuples())
+            if len(u):
+                top_outcome = f" Biggest unmet outcome: {u['label'].iloc[0]}."
+        below = [_trait_text(r, short=True) for r in _traits_of(profiles, seg, ("needs", "motivations", "barriers"),
+                                                                 "below", min_gap, 2)]
+        desc = f"{size['share %']:.0f} % of respondents (n={int(size['n']):,})."
+        if shorts:
+            desc += f" Above average on {_join(shorts[:3])}"
+            desc += f"; below average on {_join(below)}." if below else "."
+        desc += top_outcome
+
+        quotes: list = []
+        if responses is not None:
+            members = profiles.membership.index[profiles.membership == seg]
+            if posteriors is not None:
+                col = _posterior_column(posteriors, seg)
+                p = pd.Series(posteriors[col].to_numpy(dtype=float), index=posteriors.index.astype(str))
+                p = p.reindex(members.astype(str))
+                order = members[np.argsort(-p.fillna(-1).to_numpy(), kind="stable")]
+            else:
+                order = members[rng.permutation(len(members))]
+            quotes = _quotes(responses, members, order, n_quotes)
+        p = Persona(
+            id=f"P{i + 1}", segment=seg, name=name, description=desc, needs=lists["needs"],
+            motivations=lists["motivations"], barriers=lists["barriers"], behaviours=lists["behaviours"],
+            underserved=under, quotes=tuple(quotes), n=int(size["n"]), share=float(size["share %"]),
+            suppressed=bool(size["suppressed"]), profile=_signature(profiles, seg),
+        )
+        personas.append(replace(p, draft_hashes={f: _hash(p.field_value(f)) for f in EDITABLE}))
+    seed = random_state if isinstance(random_state, (int, np.integer)) else None
+    return Personas(personas=tuple(personas), study_id=profiles.study_id, wave=profiles.wave, random_state=seed)
+
+
+def _posterior_column(posteriors: pd.DataFrame, seg):
+    if seg in posteriors.columns:
+        return seg
+    by_str = {str(c): c for c in posteriors.columns}
+    if str(seg) in by_str:
+        return by_str[str(seg)]
+    raise AnalysisError(
+        f"the posteriors have no column for segment {seg!r}; their columns are {', '.join(map(str, posteriors.columns))} "
+        "(name them like the segment labels)"
+    )
+
+
+def _join(items) -> str:
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# --------------------------------------------------------------------------- the set
+
+
+@dataclass(frozen=True, eq=False)
+class Personas:
+    """The personas of one run.
+
+    Attributes
+    ----------
+    personas : tuple of Persona
+        One per segment, in segment order.
+    unmatched : tuple of dict
+        Personas from an earlier ``personas.yaml`` that match no segment now (kept as written).
+    matches : DataFrame
+        After :func:`merge_personas`: per segment, the persona id it got, the distance to
+        the stored profile and whether it is new.
+    path : Path or None
+        The file merged with.
+    random_state : int or None
+        The seed quotes were drawn with (None: from posteriors, or unseeded).
+    """
+
+    personas: tuple
+    study_id: str = ""
+    wave: str = ""
+    random_state: Any = None
+    unmatched: tuple = ()
+    matches: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    path: Path | None = None
+
+    def __iter__(self):
+        return iter(self.personas)
+
+    def __len__(self) -> int:
+        return len(self.personas)
+
+    def for_segment(self, segment) -> Persona:
+        for p in self.personas:
+            if p.segment == segment or str(p.segment) == str(segment):
+                return p
+        raise KeyError(f"no persona for segment {segment!r}")
+
+    def summary(self, *, include_suppressed: bool = True) -> pd.DataFrame:
+        """One row per persona: id, segment, name, size, suppressed, edited, description."""
+        rows = [{"id": p.id, "segment": p.segment, "name": p.name, "n": p.n, "share %": p.share,
+                 "suppressed": p.suppressed, "edited": ", ".join(p.edited), "description": p.description}
+                for p in self.personas if include_suppressed or not p.suppressed]
+        return pd.DataFrame(rows, columns=["id", "segment", "name", "n", "share %", "suppressed", "edited", "description"])
+
+    def to_yaml(self) -> str:
+        """The personas.yaml text (UTF-8, comments on how to edit it at the top)."""
+        doc = {"study": self.study_id, "wave": self.wave, "personas": [p.to_dict() for p in self.personas],
+               "unmatched": [dict(u) for u in self.unmatched]}
+        head = (
+            "# Persona drafts written by the workbench. Edit names, descriptions, lists and quotes freely:\n"
+            "# your edits are kept on every re-run (detected by draft_hashes) and follow their segment by\n"
+            "# profile, not by segment number. 'locked: true' keeps all texts of a persona. Leave\n"
+            "# draft_hashes and profile as they are. Personas under 'unmatched' fit no current segment.\n"
+        )
+        return head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
+
+    def save(self, path) -> Path:
+        """Write the YAML file (UTF-8)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.to_yaml(), encoding="utf-8")
+        return path
+
+    def __str__(self) -> str:
+        lines = [f"{len(self.personas)} personas{f' ({self.study_id} wave {self.wave})' if self.study_id else ''}"]
+        for p in self.personas:
+            flag = " [suppressed]" if p.suppressed else ""
+            ed = f" (edited: {', '.join(p.edited)})" if p.edited else ""
+            lines.append(f"  {p.id} · segment {p.segment}: {p.name}{flag}{ed}")
+            lines.append(f"      {p.description}")
+            for q in p.quotes[:2]:
+                lines.append(f"      «{q['text']}»")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"Personas(n={len(self.personas)}, unmatched={len(self.unmatched)})"
+
+    def _repr_html_(self) -> str:
+        src = f" - {html.escape(self.study_id)} wave {html.escape(str(self.wave))}" if self.study_id else ""
+        return f"<p><b>{len(self.personas)} personas</b>{src}</p>" + self.summary().to_html(index=False, escape=True)
+
+
+# --------------------------------------------------------------------------- personas.yaml
+
+
+def personas_path(study) -> Path:
+    """``surveys/<study>/personas.yaml``: beside the study's study.yaml."""
+    return Path(study.root) / "personas.yaml"
+
+
+def load_personas(path) -> dict:
+    """Read a personas.yaml; ``{'personas': [...], 'unmatched': [...]}`` (empty lists if absent).
+
+    Raises
+    ------
+    StudyError
+        The file is not valid YAML or not the expected structure, with the line.
+    """
+    path = Path(path)
+    if not path.exists():
+        return {"personas": [], "unmatched": []}
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise StudyError(
+            f"personas.yaml is not valid YAML ({getattr(exc, 'problem', exc)}); fix the edit or delete the file "
+            "to start from fresh drafts", file=path, row=mark.line + 1 if mark else None,
+        ) from None
+    doc = doc or {}
+    if not isinstance(doc, dict) or not isinstance(doc.get("personas", []), list):
+        raise StudyError("personas.yaml must hold a 'personas:' list of personas", file=path)
+    items = [p for p in doc.get("personas") or [] if isinstance(p, dict)]
+    unmatched = [p for p in doc.get("unmatched") or [] if isinstance(p, dict)]
+    for i, p in enumerate(items + unmatched):
+        if "id" not in p:
+            raise StudyError(f"persona number {i + 1} has no id: (keep the ids the workbench wrote)", file=path)
+    return {"personas": items, "unmatched": unmatched}
+
+
+def _distance(a: dict, b: dict) -> float:
+    keys = [k for k in a if k in b]
+    if not keys:
+        return np.inf
+    d = np.array([float(a[k]) - float(b[k]) for k in keys])
+    return float(np.sqrt(np.mean(d**2)))
+
+
+_KNOWN = set(EDITABLE) | {"id", "segment", "size", "suppressed", "edited", "locked", "draft_hashes", "profile"}
+
+
+def _hashable(field_name: str, v):
+    """A field's value as hashed in draft_hashes (lists, not tuples; quotes as dicts)."""
+    if field_name == "quotes":
+        return [dict(q) for q in v]
+    return list(v) if isinstance(v, tuple) else v
+
+
+def _as_value(field_name: str, v):
+    if field_name in ("name", "description"):
+        return "" if v is None else str(v)
+    if field_name == "quotes":
+        return tuple(dict(q) if isinstance(q, dict) else {"text": str(q)} for q in (v or []))
+    return tuple(str(x) for x in (v or []))
+
+
+def merge_personas(drafts: Personas, path, *, max_distance: float = 0.35, save: bool = True) -> Personas:
+    """Merge fresh drafts with a consultant-edited personas.yaml and write it back.
+
+    Parameters
+    ----------
+    drafts : Personas
+        From :func:`draft_personas`.
+    path : str or Path
+        The personas.yaml (``personas_path(study)``); created when missing.
+    max_distance : float, default=0.35
+        Largest root-mean-square difference of mean answers (scale points) at which a
+        stored persona still counts as the same segment. On the demo study the same
+        planted segment lies 0.06-0.08 apart between waves, two planted segments at
+        least 0.84, two planted segments merged into one 0.39 from either, and random
+        segments 0.49 or more from every planted one.
+    save : bool, default=True
+        Write the merged file.
+
+    Returns
+    -------
+    Personas
+        The merged personas (stored ids and edited fields kept) with ``matches``.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    path = Path(path)
+    stored = load_personas(path)
+    old = stored["personas"] + stored["unmatched"]
+    new = list(drafts.personas)
+    cost = np.full((len(new), len(old)), np.inf)
+    for i, p in enumerate(new):
+        for j, o in enumerate(old):
+            cost[i, j] = _distance(p.profile, o.get("profile") or {})
+    pairs = {}
+    if len(new) and len(old):
+        big = 1e6
+        c = np.where(np.isfinite(cost) & (cost <= max_distance), cost, big)
+        rows, cols = linear_sum_assignment(c)
+        pairs = {i: j for i, j in zip(rows, cols) if c[i, j] < big}
+    used_ids = {str(o["id"]) for o in old}
+    next_id = 1
+    merged, match_rows = [], []
+    for i, p in enumerate(new):
+        if i in pairs:
+            o = old[pairs[i]]
+            q = _apply_edits(p, o)
+            match_rows.append({"segment": p.segment, "persona": q.id, "distance": round(float(cost[i, pairs[i]]), 3),
+                               "new": False, "edited": ", ".join(q.edited)})
+        else:
+            while f"P{next_id}" in used_ids:
+                next_id += 1
+            q = replace(p, id=f"P{next_id}")
+            used_ids.add(q.id)
+            d = float(cost[i].min()) if len(old) else np.nan
+            match_rows.append({"segment": p.segment, "persona": q.id, "distance": round(d, 3) if np.isfinite(d) else np.nan,
+                               "new": True, "edited": ""})
+        merged.append(q)
+    matched_old = set(pairs.values())
+    unmatched = tuple({**o, "segment": None} for j, o in enumerate(old) if j not in matched_old)
+    if unmatched:
+        logger.info("%d stored persona(s) match no current segment; kept under 'unmatched'", len(unmatched))
+    out = Personas(personas=tuple(merged), study_id=drafts.study_id, wave=drafts.wave,
+                   random_state=drafts.random_state, unmatched=unmatched,
+                   matches=pd.DataFrame(match_rows, columns=["segment", "persona", "distance", "new", "edited"]),
+                   path=path)
+    if save:
+        out.save(path)
+    return out
+
+
+def _apply_edits(draft: Persona, stored: dict) -> Persona:
+    hashes = stored.get("draft_hashes") or {}
+    locked = bool(stored.get("locked", False))
+    values, edited = {}, []
+    for f in EDITABLE:
+        if f not in stored:
+            continue
+        current = _as_value(f, stored[f])
+        was_drafted = hashes.get(f)
+        if locked or was_drafted is None or _hash(_hashable(f, current)) != was_drafted:
+            values[f] = current
+            edited.append(f)
+    extra = {k: v for k, v in stored.items() if k not in _KNOWN}
+    return replace(draft, id=str(stored["id"]), edited=tuple(edited), locked=locked, extra=extra, **values)

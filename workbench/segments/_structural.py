@@ -1,0 +1,371 @@
+"""Distal outcomes and covariates of segment membership, bias-adjusted (three-step ML).
+
+Profiling segments by their *modal* assignment treats every respondent as certainly in
+one segment, which blurs the differences between segments (a "gold tier share by
+segment" computed that way is pulled towards the overall share, the more the less crisp
+the classification). The bias-adjusted three-step approach (Vermunt 2010; Bakk, Tekle &
+Vermunt 2013) keeps the measurement model fixed, takes the modal assignment W and its
+classification-error matrix ``D[c, s] = P(W = s | X = c)`` (estimated from the posteriors),
+and estimates the structural model by maximum likelihood with ``P(W | X)`` fixed at D.
+
+The estimation is StepMix's structural model (``StepMix.em(..., freeze_measurement=True,
+log_emission_pm=...)``, what ``StepMix(n_steps=3, correction='ML')`` runs), on a copy of
+the fitted StepMix estimator, with D computed here so that survey weights count (StepMix
+3.0.0's three-step path ignores ``sample_weight``).
+
+* Distal outcomes: numbers get a mean (and variance) per segment ('continuous_nan');
+  booleans and categories a share of each level per segment ('categorical_nan').
+  Respondents missing the outcome do not count for it.
+* Covariates: a multinomial logit of segment membership on the covariates (StepMix
+  'covariate', Newton-Raphson); categories enter as indicators (first level = reference),
+  numbers as they are. Respondents missing a covariate are left out of that model.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import threadpool_limits
+
+from ..errors import AnalysisError
+
+__all__ = ["DistalOutcomes", "CovariateEffects", "distal_outcomes", "covariate_effects", "classification_error_matrix"]
+
+logger = logging.getLogger(__name__)
+
+METHOD_NOTE = ("bias-adjusted three-step ML (Vermunt 2010; Bakk, Tekle & Vermunt 2013), StepMix structural "
+               "model with the measurement model fixed")
+
+
+def classification_error_matrix(posteriors: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """``D[c, s] = P(modal segment = s | true segment = c)``, estimated from the posteriors.
+
+    ``D[c, s] = Σ_i w_i p_ic [s_i = s] / Σ_i w_i p_ic`` (Vermunt 2010, eq. 6; Bolck, Croon
+    & Hagenaars 2004), with s_i the modal segment of respondent i.
+    """
+    p = np.asarray(posteriors, dtype=float)
+    w = np.ones(len(p)) if weights is None else np.asarray(weights, dtype=float)
+    k = p.shape[1]
+    modal = np.zeros_like(p)
+    modal[np.arange(len(p)), p.argmax(axis=1)] = 1.0
+    num = (p * w[:, None]).T @ modal
+    return num / num.sum(axis=1, keepdims=True).clip(min=1e-300)
+
+
+def _log_emission_pm(posteriors: np.ndarray, weights) -> np.ndarray:
+    D = classification_error_matrix(posteriors, weights)
+    modal = posteriors.argmax(axis=1)
+    return np.log(np.clip(D, 1e-15, 1.0))[:, modal].T  # (n, k): log D[c, s_i]
+
+
+def _check_model_based(solution, what: str):
+    if solution.method not in ("lca", "lpa"):
+        raise AnalysisError(
+            f"{what} need a model-based segmentation (lca or lpa); {solution.name} is a hard partition: "
+            "profile it by its labels instead"
+        )
+
+
+def _aligned(solution, frame: pd.DataFrame, what: str) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise AnalysisError(f"{what} must be a DataFrame indexed by respondent id, got {type(frame).__name__}")
+    idx = solution.posteriors.index
+    common = idx.intersection(frame.index)
+    if len(common) == 0:
+        raise AnalysisError(
+            f"none of the {what}' respondent ids match the {solution.n} respondents {solution.name} was fitted on "
+            f"(e.g. {frame.index[0] if len(frame) else 'no rows'} against {idx[0]})"
+        )
+    if frame.index.has_duplicates:
+        raise AnalysisError(f"the {what} have repeated respondent ids; one row per respondent")
+    return frame.reindex(idx)
+
+
+def _encoded(solution, data) -> np.ndarray:
+    """The fitted respondents' basis in the layout the StepMix model was fitted on."""
+    return solution.model._encode(_basis_frame(solution, data).loc[solution.posteriors.index])
+
+
+def _structural_fit(solution, X_all: np.ndarray, Y: np.ndarray, descriptor, params: dict | None, rows: np.ndarray,
+                    max_iter: int):
+    """Run StepMix's frozen-measurement EM for the structural model on ``rows``."""
+    model = solution.model
+    X = X_all[rows]
+    post = solution.posteriors.to_numpy()
+    w_all = solution.weights
+    lepm = _log_emission_pm(post, w_all)[rows]
+    w = None if w_all is None else w_all[rows]
+    sm = copy.deepcopy(model.stepmix_)
+    sm.set_params(structural=descriptor, structural_params=params, n_init=1, max_iter=max_iter, abs_tol=1e-10,
+                  rel_tol=0.0, progress_bar=0, verbose=0, random_state=0)
+    with warnings.catch_warnings(record=True) as caught, threadpool_limits(limits=1), \
+            np.errstate(divide="ignore", invalid="ignore", under="ignore", over="ignore"):
+        warnings.simplefilter("always", ConvergenceWarning)
+        # StepMix sizes its structural start from the responsibilities of the last start it ran
+        sm.log_resp_ = np.log(np.clip(post[rows], 1e-15, 1.0))
+        sm.em(X, Y, sample_weight=w, freeze_measurement=True, log_emission_pm=lepm)
+    converged = not any(issubclass(c.category, ConvergenceWarning) for c in caught)
+    return sm.get_parameters()["structural"], converged
+
+
+@dataclass(frozen=True, eq=False)
+class DistalOutcomes:
+    """Segment means and shares of outcomes measured outside the segmentation basis.
+
+    Attributes
+    ----------
+    candidate : str
+    table : DataFrame
+        Tidy: ``outcome``, ``level`` (category, or ``'mean'`` for numbers), ``segment``,
+        ``adjusted`` (bias-adjusted ML estimate), ``modal`` (estimate from modal
+        assignment, for comparison), ``n`` (respondents with the outcome), ``converged``.
+    method : str
+    skipped : tuple of str
+        Outcomes that could not be estimated, each with the reason (``errors='skip'``).
+    """
+
+    candidate: str
+    table: pd.DataFrame = field(repr=False)
+    method: str = METHOD_NOTE
+    skipped: tuple = ()
+
+    def wide(self, which: str = "adjusted") -> pd.DataFrame:
+        """(outcome, level) × segment table of the ``adjusted`` or ``modal`` estimates."""
+        return self.table.pivot_table(index=["outcome", "level"], columns="segment", values=which, sort=False)
+
+    def summary(self) -> pd.DataFrame:
+        return self.wide("adjusted")
+
+    def __str__(self) -> str:
+        return f"Distal outcomes of {self.candidate} ({self.method}):\n{self.wide().round(3).to_string()}"
+
+    def _repr_html_(self) -> str:
+        return f"<h4>Distal outcomes of {self.candidate}</h4>" + self.wide().to_html(float_format=lambda v: f"{v:,.3f}")
+
+
+def distal_outcomes(solution, data, outcomes: pd.DataFrame, *, max_iter: int = 500,
+                    errors: str = "raise") -> DistalOutcomes:
+    """Bias-adjusted segment means / shares of distal outcomes (e.g. behavioural KPIs).
+
+    Parameters
+    ----------
+    solution : Segmentation
+        A latent class or profile solution.
+    data : DataFrame
+        The basis it was fitted on.
+    outcomes : DataFrame
+        Indexed by respondent id; numeric columns get means, boolean / categorical columns
+        shares of each level. Respondents without an outcome value are left out for it.
+    max_iter : int, default=500
+    errors : {'raise', 'skip'}, default='raise'
+        What an outcome that cannot be estimated (too few respondents know it, a single
+        level) does: stop with an AnalysisError, or be left out and listed in ``skipped``.
+
+    Returns
+    -------
+    DistalOutcomes
+
+    Raises
+    ------
+    AnalysisError
+        A hard-partition solution, no matching respondents, or an outcome nobody has.
+    """
+    _check_model_based(solution, "distal outcomes")
+    out = _aligned(solution, outcomes, "outcomes")
+    post = solution.posteriors.to_numpy()
+    modal = post.argmax(axis=1) + 1
+    w_all = np.ones(len(post)) if solution.weights is None else solution.weights
+    if errors not in ("raise", "skip"):
+        raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
+    X_all = _encoded(solution, data)
+    rows, skipped = [], []
+    for col in out.columns:
+        try:
+            rows += _one_distal(solution, X_all, out[col], col, modal, w_all, max_iter)
+        except AnalysisError as exc:
+            if errors == "raise":
+                raise
+            skipped.append(exc.message)
+    if not rows:
+        raise AnalysisError("no distal outcome could be estimated: " + "; ".join(skipped)[:500])
+    table = pd.DataFrame(rows, columns=["outcome", "level", "segment", "adjusted", "modal", "n", "converged"])
+    return DistalOutcomes(candidate=solution.name, table=table, skipped=tuple(skipped))
+
+
+def _one_distal(solution, X_all, s: pd.Series, col, modal, w_all, max_iter) -> list:
+    """The rows of one outcome (see :func:`distal_outcomes`)."""
+    rows = []
+    ok = s.notna().to_numpy()
+    if ok.sum() < solution.k * 2:
+        raise AnalysisError(
+            f"outcome '{col}' is known for only {int(ok.sum())} of the {solution.n} respondents; too few to "
+            "estimate it per segment"
+        )
+    categorical = pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s) \
+        or isinstance(s.dtype, pd.CategoricalDtype)
+    idx = np.flatnonzero(ok)
+    if categorical:
+        known = s.dropna()
+        cats = list(known.astype("category").cat.categories) if not pd.api.types.is_bool_dtype(s) else [False, True]
+        levels = [lv for lv in cats if (known == lv).any()]  # levels nobody has cannot be estimated
+        codes = s.iloc[idx].map({lv: i for i, lv in enumerate(levels)}).to_numpy(dtype=float)
+        if len(levels) < 2:
+            raise AnalysisError(f"outcome '{col}' has one level ({levels[0]!r}) among these respondents")
+        params, conv = _structural_fit(solution, X_all, codes.reshape(-1, 1),
+                                       "categorical_nan", None, idx, max_iter)
+        pis = np.asarray(params["pis"])  # (k, max_outcomes)
+        for li, lv in enumerate(levels):
+            for c in range(solution.k):
+                members = modal[idx] == c + 1
+                wm = w_all[idx][members]
+                mod = float(np.average(codes[members] == li, weights=wm)) if members.any() else float("nan")
+                rows.append((col, str(lv), c + 1, float(pis[c, li]), mod, int(len(idx)), conv))
+    else:
+        y = s.iloc[idx].to_numpy(dtype=float)
+        if np.nanstd(y) == 0:
+            raise AnalysisError(f"outcome '{col}' is {y[0]:g} for everyone who has it; nothing to compare across segments")
+        params, conv = _structural_fit(solution, X_all, y.reshape(-1, 1),
+                                       "continuous_nan", None, idx, max_iter)
+        means = np.asarray(params["means"]).ravel()
+        for c in range(solution.k):
+            members = modal[idx] == c + 1
+            mod = float(np.average(y[members], weights=w_all[idx][members])) if members.any() else float("nan")
+            rows.append((col, "mean", c + 1, float(means[c]), mod, int(len(idx)), conv))
+    return rows
+
+
+def _basis_frame(solution, data) -> pd.DataFrame:
+    if not isinstance(data, pd.DataFrame):
+        raise AnalysisError("data must be the basis DataFrame the solution was fitted on")
+    missing = solution.posteriors.index.difference(data.index)
+    if len(missing):
+        raise AnalysisError(f"the basis data lack {len(missing)} of the fitted respondents (e.g. {missing[0]})")
+    return data
+
+
+@dataclass(frozen=True, eq=False)
+class CovariateEffects:
+    """How covariates (e.g. firmographics) predict segment membership.
+
+    Attributes
+    ----------
+    candidate : str
+    coefficients : DataFrame
+        Tidy: ``term`` (``intercept``, a number, or ``column=level`` indicator), ``segment``
+        (2..k) and ``log_odds`` of that segment against segment 1 (the largest).
+    shares : DataFrame
+        Tidy: ``covariate``, ``level``, ``segment``, ``adjusted`` (mean model-predicted
+        membership probability of respondents at that level), ``modal`` (modal-assignment
+        share), ``n``.
+    n : int
+        Respondents in the covariate model (those with every covariate known).
+    converged : bool
+    method : str
+    """
+
+    candidate: str
+    coefficients: pd.DataFrame = field(repr=False)
+    shares: pd.DataFrame = field(repr=False)
+    n: int
+    converged: bool
+    method: str = METHOD_NOTE
+
+    def wide(self) -> pd.DataFrame:
+        """(covariate, level) × segment table of the adjusted shares."""
+        return self.shares.pivot_table(index=["covariate", "level"], columns="segment", values="adjusted", sort=False)
+
+    def summary(self) -> pd.DataFrame:
+        return self.wide()
+
+    def __str__(self) -> str:
+        return f"Covariates of {self.candidate} (n={self.n}, {self.method}):\n{self.wide().round(3).to_string()}"
+
+    def _repr_html_(self) -> str:
+        return f"<h4>Covariates of {self.candidate}</h4>" + self.wide().to_html(float_format=lambda v: f"{v:.3f}")
+
+
+def _design(cov: pd.DataFrame, max_levels: int = 12) -> tuple[pd.DataFrame, dict]:
+    parts, levels = [], {}
+    for col in cov.columns:
+        s = cov[col]
+        numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+        if numeric and s.nunique() > max_levels:
+            parts.append(s.astype(float).rename(col).to_frame())
+            levels[col] = None
+            continue
+        cats = sorted(s.dropna().unique(), key=lambda v: (str(type(v)), v))
+        if len(cats) < 2:
+            raise AnalysisError(f"covariate '{col}' has a single value among these respondents; drop it")
+        levels[col] = cats
+        for lv in cats[1:]:
+            lv_name = f"{lv:g}" if isinstance(lv, (float, np.floating)) else str(lv)
+            parts.append((s == lv).astype(float).where(s.notna()).rename(f"{col}={lv_name}").to_frame())
+    return pd.concat(parts, axis=1), levels
+
+
+def covariate_effects(solution, data, covariates: pd.DataFrame, *, max_iter: int = 500) -> CovariateEffects:
+    """Multinomial logit of segment membership on covariates, bias-adjusted (three-step ML).
+
+    Parameters
+    ----------
+    solution : Segmentation
+        A latent class or profile solution.
+    data : DataFrame
+        The basis it was fitted on.
+    covariates : DataFrame
+        Indexed by respondent id. Columns with at most 12 distinct values are categories
+        (indicators against the first level); others are numbers.
+    max_iter : int, default=500
+
+    Returns
+    -------
+    CovariateEffects
+    """
+    _check_model_based(solution, "covariate effects")
+    cov = _aligned(solution, covariates, "covariates")
+    design, levels = _design(cov)
+    ok = design.notna().all(axis=1).to_numpy()
+    idx = np.flatnonzero(ok)
+    if len(idx) < 10 * solution.k:
+        raise AnalysisError(
+            f"only {len(idx)} respondents have every covariate; too few for a covariate model of {solution.k} segments"
+        )
+    Z = design.iloc[idx].to_numpy(dtype=float)
+    params, conv = _structural_fit(solution, _encoded(solution, data), Z, "covariate",
+                                   {"method": "newton-raphson", "intercept": True, "max_iter": 1}, idx, max_iter)
+    beta = np.asarray(params["beta"])  # (k, 1 + p)
+    terms = ["intercept"] + list(design.columns)
+    coef_rows = []
+    for c in range(1, solution.k):
+        for t, name in enumerate(terms):
+            coef_rows.append((name, c + 1, float(beta[c, t] - beta[0, t])))
+    coefficients = pd.DataFrame(coef_rows, columns=["term", "segment", "log_odds"])
+    logits = np.column_stack([np.ones(len(Z)), Z]) @ beta.T
+    logits -= logits.max(axis=1, keepdims=True)
+    prob = np.exp(logits)
+    prob /= prob.sum(axis=1, keepdims=True)
+    w = np.ones(solution.n) if solution.weights is None else solution.weights
+    w = w[idx]
+    modal = solution.posteriors.to_numpy().argmax(axis=1)[idx] + 1
+    share_rows = []
+    for col, lv_list in levels.items():
+        s = cov[col].iloc[idx]
+        groups = [(str(lv if not isinstance(lv, (float, np.floating)) else f"{lv:g}"), (s == lv).to_numpy())
+                  for lv in lv_list] if lv_list is not None else \
+            [(f"below median", (s < s.median()).to_numpy()), (f"median or above", (s >= s.median()).to_numpy())]
+        for name, mask in groups:
+            if not mask.any():
+                continue
+            for c in range(solution.k):
+                adj = float(np.average(prob[mask, c], weights=w[mask]))
+                mod = float(np.average(modal[mask] == c + 1, weights=w[mask]))
+                share_rows.append((col, name, c + 1, adj, mod, int(mask.sum())))
+    shares = pd.DataFrame(share_rows, columns=["covariate", "level", "segment", "adjusted", "modal", "n"])
+    return CovariateEffects(candidate=solution.name, coefficients=coefficients, shares=shares, n=int(len(idx)),
+                            converged=conv)
