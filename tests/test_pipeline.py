@@ -101,3 +101,23 @@ def test_spss_wave_reads_like_the_csv_wave(demo_study):
     assert clean.data["need_01"].dropna().isin([1, 2, 3, 4, 5]).all()
     verbatims = " ".join(clean.data["verbatim_job"].dropna())
     assert any(ch in verbatims for ch in "æøå") and "ö" in verbatims
+
+
+def test_the_flow_recommends_the_planted_segmentation(wave1, demo_study):
+    from sklearn.metrics import adjusted_rand_score
+
+    run, _ = wave1
+    card = run.scorecard
+    best = card.best
+    assert best.k == 5, card.reason
+    assert best.passes_all, best.checks.to_string()
+    truth = pd.read_csv(demo_study / "truth" / "respondents_wave1.csv", dtype={"resp_id": str})
+    truth = truth.drop_duplicates("resp_id", keep="last").set_index("resp_id")["segment"]
+    chosen = next(c for c in run.segments if c.name == best.name).labels.dropna()
+    assert adjusted_rand_score(truth.reindex(chosen.index), chosen) >= 0.8
+    # the labels file the consultant gets holds the same assignment
+    column = best.name.replace(" k=", "_")
+    written = pd.read_csv(run.folder / "segment_labels.csv", dtype=str).set_index(run.study.respondent_id)[column]
+    assert (written.reindex(chosen.index).astype(int) == chosen.astype(int)).all()
+    # the personas the client will see describe five segments, each with quotes free of PII
+    assert len(run.personas) == 5
