@@ -522,3 +522,17 @@ def test_workbook_with_personal_data_is_refused_before_writing(tmp_path):
     with pytest.raises(OutputError, match=r"sheet 'Leak'.*personal data column\(s\) email"):
         write_workbook(tmp_path / "x.xlsx", {"Fine": frame[["resp"]], "Leak": frame}, pii=["email"])
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_workbook_figures_get_readable_number_formats(tmp_path):
+    import openpyxl
+    import pandas as pd
+
+    from workbench.outputs import write_workbook
+
+    frame = pd.DataFrame({"label": ["Lave priser"], "share %": [85.37620216670413], "p": [0.000123], "n": [380]})
+    write_workbook(tmp_path / "t.xlsx", {"Tabel": frame})
+    ws = openpyxl.load_workbook(tmp_path / "t.xlsx")["Tabel"]
+    assert [c.number_format for c in ws[2]] == ["General", "#,##0.00", "0.0000", "General"]
+    assert ws[2][1].value == 85.37620216670413  # the value itself is not rounded away
+    assert ws.freeze_panes == "A2"

@@ -218,6 +218,20 @@ def _sheet_name(name: str, used: set) -> str:
     return out
 
 
+_P_COLUMN = re.compile(r"^(p|p[ _-]?value|corrected p|p \(.*\)|.* p)$", re.I)
+
+
+def _number_format(header) -> str:
+    """Two decimals for figures, four for p-values (by the column's name)."""
+    return "0.0000" if _P_COLUMN.match(str(header or "").strip()) else "#,##0.00"
+
+
+def _shown(value, fmt) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4f}" if fmt == "0.0000" else f"{value:,.2f}"
+    return str(value)
+
+
 def write_workbook(
     path,
     sheets: Mapping[str, pd.DataFrame],
@@ -272,7 +286,12 @@ def write_workbook(
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
             n_index = frame.index.nlevels if write_index else 0
             ws.freeze_panes = ws.cell(row=hdr + 1, column=n_index + 1)
-            for j, col in enumerate(ws.iter_cols(min_row=hdr, max_row=min(ws.max_row, hdr + 500)), start=1):
-                width = max((len(str(c.value)) for c in col if c.value is not None), default=6)
+            for j, col in enumerate(ws.iter_cols(min_row=hdr, max_row=ws.max_row), start=1):
+                fmt = _number_format(col[0].value)
+                for c in col[1:]:
+                    if isinstance(c.value, float) and c.number_format == "General":
+                        c.number_format = fmt
+                shown = [_shown(c.value, fmt) for c in col[:501] if c.value is not None]
+                width = max((len(v) for v in shown), default=6)
                 ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60)
     return path
