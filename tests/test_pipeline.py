@@ -56,6 +56,13 @@ def test_report_folder_holds_no_personal_data(wave1):
             cells = {str(c) for ws in wb for row in ws.iter_rows(values_only=True) for c in row if c is not None}
             assert not cells & pii_values, f"{path.name} holds personal data"
             assert not cells & set(run.study.pii)
+        elif path.suffix == ".pptx":
+            from pptx import Presentation
+
+            prs = Presentation(str(path))
+            text = "\n".join([sh.text_frame.text for s in prs.slides for sh in s.shapes if sh.has_text_frame]
+                             + [s.notes_slide.notes_text_frame.text for s in prs.slides if s.has_notes_slide])
+            assert not any(v in text for v in pii_values), f"{path.name} holds personal data"
         else:
             text = path.read_text(encoding="utf-8")
             assert not any(v in text for v in list(pii_values)[:500])

@@ -525,6 +525,29 @@ def step_criteria(ctx: WaveContext) -> Writer | None:
 STEPS.append(("criteria", step_criteria, "scoring candidates, profiling the chosen one, drafting personas"))
 
 
+def step_deck(ctx: WaveContext) -> Writer | None:
+    """Render the persona deck (``personas.pptx``) from the scorecard, profiles and personas.
+
+    Builds nothing without personas (no candidate segmentations); the deck is built here,
+    in memory, so that a failure stops the run before any report is written.
+    """
+    from .deck import build_deck
+
+    if ctx.personas is None or ctx.profiles is None:
+        logger.info("deck: no personas; personas.pptx skipped")
+        return None
+    prs = build_deck(ctx.study, ctx.scorecard, ctx.profiles, ctx.opportunities, ctx.personas, wave=ctx.wave)
+    ctx.manifest.counts.update({"deck_slides": len(prs.slides)})
+
+    def write(folder: Path) -> None:
+        prs.save(str(folder / "personas.pptx"))
+
+    return write
+
+
+STEPS.append(("deck", step_deck, "writing the persona deck"))
+
+
 # --------------------------------------------------------------------------- runs
 
 
