@@ -3,9 +3,14 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-WAVE   ?= 1
+WAVE   ?= 2
 
-.PHONY: demo test lab notebooks venv clean-venv
+.PHONY: demo test lab notebooks venv clean-venv tools
+
+# LibreOffice renders the decks to PDF/PNG and recalculates the Excel typing tool in the
+# tests; poppler (pdftoppm, pdftotext) reads the PDFs. Installed with apt when missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEBIAN_TOOLS := libreoffice-impress libreoffice-calc poppler-utils fonts-dejavu-core fonts-liberation2
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "==> creating $(VENV) with $(PYTHON) and installing pinned dependencies"
@@ -19,22 +24,34 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/workbench demo surveys/demo --if-missing
-	$(BIN)/workbench run surveys/demo --wave $(WAVE) --reports reports --force
+	$(BIN)/workbench run surveys/demo --wave 1 --reports reports --force
+	$(BIN)/workbench run surveys/demo --wave 2 --reports reports --force
 
-test: $(STAMP)
+test: $(STAMP) tools
 	$(BIN)/python -m pytest
+
+tools:
+	@if command -v soffice >/dev/null && command -v pdftoppm >/dev/null; then :; \
+	elif command -v apt-get >/dev/null; then \
+	  echo "==> installing LibreOffice and poppler with apt (deck rendering, Excel recalculation)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    --no-install-recommends $(DEBIAN_TOOLS) >/dev/null; \
+	else \
+	  echo "warning: no apt-get: install LibreOffice (soffice) and poppler (pdftoppm) yourself;" \
+	       "the rendering tests are skipped without them" >&2; \
+	fi
 
 # Execute every notebook headless for the demo (or STUDY=... WAVE=...); executed copies
 # go to reports/<study>/notebooks/<wave>/, the committed notebooks stay without outputs.
 STUDY ?= surveys/demo
-notebooks: $(STAMP)
-	$(BIN)/workbench demo surveys/demo --if-missing
+notebooks: $(STAMP) tools
+	@if [ "$(STUDY)" = surveys/demo ] && [ ! -f reports/demo/2/manifest.json ]; then $(MAKE) --no-print-directory demo; fi
 	@mkdir -p reports/$(notdir $(STUDY))/notebooks/$(WAVE)
 	@for nb in notebooks/*.ipynb; do \
 	  echo "==> $$nb"; \
 	  $(BIN)/papermill --cwd notebooks --no-progress-bar "$$nb" \
 	    "reports/$(notdir $(STUDY))/notebooks/$(WAVE)/$$(basename $$nb)" \
-	    -p study "$(abspath $(STUDY))" -p wave "$(WAVE)" || exit 1; \
+	    -p study "$(abspath $(STUDY))" -p wave "$(WAVE)" -p reports "$(abspath reports)" || exit 1; \
 	done
 	@echo "executed notebooks in reports/$(notdir $(STUDY))/notebooks/$(WAVE)/"
 

@@ -102,3 +102,12 @@ def demo_run(demo_study, tmp_path_factory):
     from workbench.pipeline import run_wave
 
     return run_wave(demo_study, "1", reports=tmp_path_factory.mktemp("reports"))
+
+
+@pytest.fixture(scope="session")
+def demo_wave2(demo_run):
+    """Wave 2 of the demo, classified with wave 1's frozen model (same reports root as
+    ``demo_run``) and tracked against wave 1."""
+    from workbench.pipeline import run_wave
+
+    return run_wave(demo_run.study, "2", reports=demo_run.folder.parents[1])

@@ -13,10 +13,12 @@ from pptx.util import Pt
 
 from workbench.deck import PALETTE, build_deck, write_deck
 
-FIXED_SLIDES = 4  # title, executive summary, segment sizes, scorecard
+FIXED_SLIDES = 8  # title, summary, sizes, matrix; appendix: method, factors, fit table, scorecard
+PER_PERSONA = 2  # profile and behaviour
 
 
 def _write(run, path, personas=None, **kw):
+    kw = {"quality": run.quality, "factors": run.factors, "segments": run.segments, "behaviour": run.behaviour, **kw}
     return write_deck(path, run.study, run.scorecard, run.profiles, run.opportunities,
                       run.personas if personas is None else personas, wave=run.wave, **kw)
 
@@ -59,7 +61,7 @@ def test_slide_count_and_every_persona_name(deck, demo_run):
     assert len(shown) == 5
     titles = [_title_of(s) for s in deck.slides]
     assert not [t for t in titles if "(continued)" in t]
-    assert len(deck.slides) == FIXED_SLIDES + len(shown)
+    assert len(deck.slides) == FIXED_SLIDES + PER_PERSONA * len(shown)
     assert titles[0] == demo_run.study.name
     for p in shown:
         assert p.name in titles
@@ -117,11 +119,13 @@ def test_scorecard_slide_and_speaker_notes(deck, demo_run):
     assert f"n={p.n}" in notes and f"share {p.share:.1f} %" in notes and "index" in notes
 
 
-def _estimated_height_pt(text: str, width_pt: float, size: float) -> float:
-    """Independent, plain estimate: half-em average glyphs, 1.2 line spacing."""
-    per_line = max(int(width_pt / (0.5 * size)), 1)
-    lines = sum(max(1, -(-len(para) // per_line)) for para in text.split("\n"))
-    return lines * size * 1.2
+def _estimated_height_pt(paras, width_pt: float) -> float:
+    """Independent, plain estimate: half-em average glyphs, 1.2 line spacing, per paragraph and its size."""
+    total = 0.0
+    for text, size in paras:
+        per_line = max(int(width_pt / (0.5 * size)), 1)
+        total += max(1, -(-len(text) // per_line)) * size * 1.2
+    return total
 
 
 def _assert_fits(prs):
@@ -134,9 +138,10 @@ def _assert_fits(prs):
             if shp.has_text_frame and shp.text_frame.text:
                 sizes = {r.font.size for para in shp.text_frame.paragraphs for r in para.runs}
                 assert None not in sizes and min(sizes) >= Pt(9)
-                size_pt = max(sizes) / 12700
+                paras = [(para.text, max(r.font.size for r in para.runs) / 12700) for para in shp.text_frame.paragraphs
+                         if para.runs]
                 usable = (shp.width - 2 * 91440) / 12700
-                est = _estimated_height_pt(shp.text_frame.text, usable, size_pt)
+                est = _estimated_height_pt(paras, usable)
                 assert est <= shp.height / 12700, (i, shp.text_frame.text[:60], est, shp.height / 12700)
                 checked += 1
     return checked
@@ -171,7 +176,7 @@ def test_suppressed_segment_left_out_with_a_note(demo_run, tmp_path):
     changed = dataclasses.replace(ps, personas=tuple(dataclasses.replace(p, suppressed=True) if p is small else p
                                                      for p in ps))
     prs = Presentation(str(_write(demo_run, tmp_path / "s.pptx", personas=changed)))
-    assert len(prs.slides) == FIXED_SLIDES + len(ps) - 1
+    assert len(prs.slides) == FIXED_SLIDES + PER_PERSONA * (len(ps) - 1)
     titles = [_title_of(s) for s in prs.slides]
     assert small.name not in titles
     every = "\n".join(_texts(prs))
@@ -197,7 +202,7 @@ def test_long_nordic_text_shrinks_or_continues(demo_run, tmp_path, caplog):
     titles = [_title_of(s) for s in prs.slides]
     cont = [t for t in titles if t.endswith("(continued)")]
     assert cont and all(t.startswith(name.strip()) for t in cont)
-    assert len(prs.slides) == FIXED_SLIDES + len(ps) + len(cont)
+    assert len(prs.slides) == FIXED_SLIDES + PER_PERSONA * len(ps) + len(cont)
     every = "\n".join(_texts(prs))
     for item in long_items:  # nothing dropped: each item is on the persona slide or a continuation
         assert every.count(item) >= 2

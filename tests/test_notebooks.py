@@ -30,13 +30,18 @@ def test_committed_without_outputs_and_parameterised(path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_executes_headless_against_the_demo(path, demo_study, tmp_path):
+def test_executes_headless_against_the_demo(path, demo_study, tmp_path, request):
     import papermill as pm
 
     out = tmp_path / path.name
+    parameters = {"study": str(demo_study), "wave": "1"}
+    if path.name.startswith("06_"):  # the deck notebook re-renders the session's demo run: no refit
+        parameters.update(reports=str(request.getfixturevalue("demo_run").folder.parents[1]), slides=str(tmp_path))
+    if path.name.startswith("07_"):  # tracking: wave 2 against the session's wave-1 model
+        parameters.update(wave="2", reports=str(request.getfixturevalue("demo_wave2").folder.parents[1]))
     pm.execute_notebook(
         str(path), str(out),
-        parameters={"study": str(demo_study), "wave": "1"},
+        parameters=parameters,
         kernel_name="python3", cwd=str(path.parent), progress_bar=False, log_output=False,
     )
     nb = nbformat.read(out, as_version=4)

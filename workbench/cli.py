@@ -52,6 +52,41 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--wave", required=True, help="wave id as declared in study.yaml")
     r.add_argument("--reports", type=Path, default=Path("reports"), help="reports root (default: ./reports)")
     r.add_argument("--force", action="store_true", help="replace this wave's existing outputs")
+    r.add_argument("--model", metavar="WAVE|FILE",
+                   help="classify this wave with a frozen model: a wave id, a model.json or a report folder "
+                   "(default for a later wave: the latest earlier wave's model)")
+    r.add_argument("--refit", action="store_true",
+                   help="fit this wave's segmentation afresh instead of classifying with an earlier model")
+
+    c = sub.add_parser(
+        "classify",
+        help="put respondents or customers of a CSV into the segments of a saved model",
+        description="Classify each row of ANSWERS (CSV, id first) with a model.json written by "
+        "`workbench run`: the full segmentation when the file holds its questions (missing answers "
+        "allowed), else the typing tool's golden questions, else the whole-base model on behaviour "
+        "and firmographics. Writes a CSV with segment, name, probability and an uncertain flag.",
+    )
+    c.add_argument("answers", type=Path, help="CSV of answers (or customer features), one row each, id first")
+    c.add_argument("--model", type=Path, required=True, help="the model.json to classify with")
+    c.add_argument("--using", choices=["auto", "segmentation", "typing", "base"], default="auto",
+                   help="which scorer of the model file (default: auto, from the file's columns)")
+    c.add_argument("--id", dest="id_column", help="the id column (default: the first column)")
+    c.add_argument("--study", type=Path, help="check the model against this study folder first")
+    c.add_argument("-o", "--output", type=Path, help="write the CSV here (default: standard output)")
+    c.add_argument("--force", action="store_true", help="replace an existing output file")
+
+    k = sub.add_parser(
+        "deck",
+        help="re-render a wave's persona deck after editing personas.yaml (no refit)",
+        description="Rebuild <reports>/<study>/<wave>/personas.pptx from the run's saved deck data "
+        "(deck_data.json) and the study's current personas.yaml and deck: settings, without "
+        "re-fitting anything. personas.pptx and the report's personas.yaml are replaced "
+        "atomically; manifest.json records the re-render.",
+    )
+    k.add_argument("study", type=Path, help="study folder (holding study.yaml and personas.yaml)")
+    k.add_argument("--wave", required=True, help="wave id as declared in study.yaml")
+    k.add_argument("--reports", type=Path, default=Path("reports"), help="reports root (default: ./reports)")
+    k.add_argument("--png", action="store_true", help="also render every slide to slides/slide-NN.png (LibreOffice)")
 
     d = sub.add_parser(
         "demo",
@@ -98,8 +133,44 @@ def _cmd_validate(args) -> int:
 def _cmd_run(args) -> int:
     from .pipeline import run_wave
 
-    result = run_wave(args.study, args.wave, reports=args.reports, force=args.force)
+    result = run_wave(args.study, args.wave, reports=args.reports, force=args.force, model=args.model,
+                      refit=args.refit)
     print(result)
+    return 0
+
+
+def _cmd_classify(args) -> int:
+    import os
+    import tempfile
+
+    from .errors import OutputError
+    from .study import load_study
+    from .waveflow import classify_file
+
+    study = load_study(args.study) if args.study is not None else None
+    if args.output is not None and args.output.exists() and not args.force:
+        raise OutputError(f"{args.output} exists; use --force to replace it", file=args.output)
+    table, used = classify_file(args.model, args.answers, using=args.using, id_column=args.id_column, study=study)
+    text = table.to_csv(lineterminator="\n")
+    n_unc = int(table["uncertain"].sum()) if "uncertain" in table.columns else 0
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=args.output.parent, prefix=".classify-", suffix=".csv")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, args.output)
+    print(f"classified {len(table)} row(s) with the {used} scorer of {args.model}; {n_unc} uncertain"
+          + (f"; written to {args.output}" if args.output is not None else ""), file=sys.stderr)
+    return 0
+
+
+def _cmd_deck(args) -> int:
+    from .pipeline import rerender_deck
+
+    path = rerender_deck(args.study, args.wave, reports=args.reports, png=args.png)
+    print(f"re-rendered {path}" + (f"; slide images in {path.parent / 'slides'}" if args.png else ""))
     return 0
 
 
@@ -117,7 +188,7 @@ def _cmd_demo(args) -> int:
     return 0
 
 
-COMMANDS = {"validate": _cmd_validate, "run": _cmd_run, "demo": _cmd_demo}
+COMMANDS = {"validate": _cmd_validate, "run": _cmd_run, "classify": _cmd_classify, "deck": _cmd_deck, "demo": _cmd_demo}
 
 
 def main(argv=None) -> int:

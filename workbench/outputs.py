@@ -140,6 +140,7 @@ class Manifest:
     outputs: dict[str, str] = field(default_factory=dict)
     steps: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    model: dict = field(default_factory=dict)  # the frozen model a later wave was classified with
     started: str = field(default_factory=lambda: _now())
     finished: str | None = None
 
@@ -182,6 +183,8 @@ class Manifest:
             "step_seconds": self.steps,
             "counts": self.counts,
         }
+        if self.model:
+            doc["model"] = self.model
         path = folder / "manifest.json"
         path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         return path

@@ -22,7 +22,7 @@ from .quality import QualityReport, check_quality
 from .readers import Responses, read_responses
 from .study import Study, load_study
 
-__all__ = ["run_wave", "WaveRun", "WaveContext", "validate", "STEPS", "report_folder"]
+__all__ = ["run_wave", "WaveRun", "WaveContext", "validate", "STEPS", "report_folder", "rerender_deck"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,15 @@ class WaveContext:
     profiles: Any = None  # profiles of the recommended (or pinned) segmentation
     opportunities: Any = None  # JTBD opportunity scores
     personas: Any = None  # persona drafts merged with the consultant's edits
+    reports: Path | None = None  # the reports root (earlier waves' outputs are found there)
+    model: Any = None  # later waves: the frozen SegmentModel they are classified with
+    model_path: Path | None = None
+    classification: Any = None  # later waves: the frozen model's classification
+    chosen: Any = None  # the recommended (or pinned) candidate segmentation
+    model_fitted: Any = None  # fit waves: the SegmentModel written as model.json
+    tracking: Any = None  # later waves: sizes, changes, drift and re-fit advice
+    trends: Any = None  # later waves: the deck's trend slides (deck.DeckTrends)
+    model_note: str | None = None  # later waves: which model classified the respondents
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,9 @@ class WaveRun:
     profiles: Any = None
     opportunities: Any = None
     personas: Any = None
+    model: Any = None  # the model written (fit waves) or used (classified waves)
+    classification: Any = None
+    tracking: Any = None
 
     def __str__(self) -> str:
         lines = [f"Study {self.study.id!r}, wave {self.wave}: {self.quality}"]
@@ -390,6 +402,10 @@ def step_segments(ctx: WaveContext) -> Writer | None:
     if not study.spec.segmentation.basis:
         logger.info("segments: the study names no segmentation basis (segmentation.basis); step skipped")
         return None
+    if ctx.model is not None:  # a later wave: classify with the frozen model, fit nothing
+        from .waveflow import classify_wave
+
+        return classify_wave(ctx)
     kwargs = segmentation_inputs(ctx)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", WorkbenchWarning)
@@ -508,6 +524,7 @@ def step_criteria(ctx: WaveContext) -> Writer | None:
     study_copy = personas_path(study)
     personas = merge_personas(drafts, study_copy, save=False)
     ctx.scorecard, ctx.profiles, ctx.opportunities, ctx.personas = card, prof, opp, personas
+    ctx.chosen = chosen_cand
     ctx.manifest.counts.update({"scorecard_candidates": len(cands), "personas": len(personas)})
     pii = study.pii
 
@@ -526,32 +543,152 @@ STEPS.append(("criteria", step_criteria, "scoring candidates, profiling the chos
 
 
 def step_deck(ctx: WaveContext) -> Writer | None:
-    """Render the persona deck (``personas.pptx``) from the scorecard, profiles and personas.
+    """Render the persona deck (``personas.pptx``) and save its inputs (``deck_data.json``).
 
     Builds nothing without personas (no candidate segmentations); the deck is built here,
     in memory, so that a failure stops the run before any report is written.
+    ``deck_data.json`` holds what the slides show as plain data, so that ``workbench deck``
+    (:func:`rerender_deck`) can re-render after a consultant edits personas.yaml.
     """
-    from .deck import build_deck
+    from .deck import deck_data, render_deck
 
     if ctx.personas is None or ctx.profiles is None:
         logger.info("deck: no personas; personas.pptx skipped")
         return None
-    prs = build_deck(ctx.study, ctx.scorecard, ctx.profiles, ctx.opportunities, ctx.personas, wave=ctx.wave)
+    model_note = getattr(ctx, "model_note", None)
+    if model_note is None and ctx.scorecard is None and ctx.manifest.model:
+        m = ctx.manifest.model
+        model_note = (f"Respondents were classified with the segmentation model of wave {m.get('wave', '?')}"
+                      f"{' (' + str(m['name']) + ')' if m.get('name') else ''}; no candidates were compared.")
+    data = deck_data(ctx.study, ctx.scorecard, ctx.profiles, ctx.opportunities, wave=ctx.wave, quality=ctx.quality,
+                     factors=ctx.factors if isinstance(ctx.factors, dict) else None, segments=ctx.segments,
+                     behaviour=ctx.behaviour, model_note=model_note)
+    prs = render_deck(data, ctx.personas, trends=getattr(ctx, "trends", None), study=ctx.study)
     ctx.manifest.counts.update({"deck_slides": len(prs.slides)})
+    personas = ctx.personas
 
     def write(folder: Path) -> None:
         prs.save(str(folder / "personas.pptx"))
+        data.save(folder / "deck_data.json", personas)
 
     return write
 
 
+def rerender_deck(study, wave, *, reports="reports", png: bool = False) -> Path:
+    """Re-render a wave's ``personas.pptx`` from its saved ``deck_data.json`` and the current
+    ``surveys/<study>/personas.yaml``, without re-fitting anything.
+
+    personas.pptx and the report folder's personas.yaml are replaced atomically (temporary
+    file, then :func:`os.replace`) and manifest.json records the re-render; every other
+    file of the report folder is left as it is.
+
+    Parameters
+    ----------
+    study : Study or path
+    wave : str
+    reports : path, default='reports'
+    png : bool, default=False
+        Also render every slide to ``slides/slide-NN.png`` (needs LibreOffice).
+
+    Returns
+    -------
+    Path
+        The re-rendered personas.pptx.
+
+    Raises
+    ------
+    OutputError
+        No run of that wave (no report folder or no deck_data.json).
+    StudyError
+        personas.yaml is broken (naming the persona, key and line).
+    """
+    import datetime as _dt
+    import json
+    import os
+
+    from .deck import DeckData, apply_persona_edits, render_deck, render_pngs
+    from .errors import OutputError
+    from .outputs import file_sha256
+    from .personas import personas_path
+
+    if not isinstance(study, Study):
+        study = load_study(study)
+    w = study.wave(wave)
+    folder = report_folder(study, w.id, reports)
+    if not folder.is_dir():
+        raise OutputError(f"no report folder for wave {w.id}: run `workbench run {study.root} --wave {w.id}` first",
+                          file=folder)
+    data, saved = DeckData.load(folder / "deck_data.json")
+    yaml_path = personas_path(study)
+    personas = apply_persona_edits(saved, yaml_path)
+    from .deck import load_trends
+
+    prs = render_deck(data, personas, study=study, trends=load_trends(folder))  # trends: later waves
+    targets = {"personas.pptx": None, "personas.yaml": None}
+    tmp_pptx = folder / ".personas.pptx.tmp"
+    tmp_yaml = folder / ".personas.yaml.tmp"
+    try:
+        prs.save(str(tmp_pptx))
+        personas.save(tmp_yaml)
+        os.replace(tmp_pptx, folder / "personas.pptx")
+        os.replace(tmp_yaml, folder / "personas.yaml")
+    finally:
+        for t in (tmp_pptx, tmp_yaml):
+            if t.exists():
+                t.unlink()
+    for name in targets:
+        targets[name] = file_sha256(folder / name)
+    man_path = folder / "manifest.json"
+    if man_path.exists():
+        doc = json.loads(man_path.read_text(encoding="utf-8"))
+        doc.setdefault("outputs_sha256", {}).update(targets)
+        doc.setdefault("rerenders", []).append({
+            "what": "personas.pptx re-rendered from deck_data.json and personas.yaml (nothing re-fitted)",
+            "when": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "personas_yaml": str(yaml_path), "personas_yaml_sha256": file_sha256(yaml_path),
+            "edited": {p.id: list(p.edited) for p in personas if p.edited},
+            "slides": len(prs.slides),
+        })
+        tmp_man = folder / ".manifest.json.tmp"
+        tmp_man.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(tmp_man, man_path)
+    if png:
+        render_pngs(folder / "personas.pptx", folder / "slides")
+    logger.info("deck: re-rendered %s (%d slides)", folder / "personas.pptx", len(prs.slides))
+    return folder / "personas.pptx"
+
+
 STEPS.append(("deck", step_deck, "writing the persona deck"))
+
+# --- model file, typing tool, whole base and tracking (issue: every wave) ---
+# The glue lives in workbench.waveflow, which builds on the helpers above.
+
+
+def step_model(ctx: WaveContext) -> Writer | None:
+    """Fit waves: ``model.json``, ``typing_tool.xlsx``; every wave: ``respondent_segments.csv``
+    and ``customer_segments.csv`` (see :func:`workbench.waveflow.step_model`)."""
+    from .waveflow import step_model as step
+
+    return step(ctx)
+
+
+def step_tracking(ctx: WaveContext) -> Writer | None:
+    """Later waves: ``tracking.xlsx`` (see :func:`workbench.waveflow.step_tracking`)."""
+    from .waveflow import step_tracking as step
+
+    return step(ctx)
+
+
+STEPS[-1:-1] = [
+    ("model", step_model, "freezing the model: model file, typing tool, segments for the whole customer base"),
+    ("tracking", step_tracking, "tracking sizes, drift and fit against earlier waves"),
+]
 
 
 # --------------------------------------------------------------------------- runs
 
 
-def run_wave(study, wave, *, reports="reports", force: bool = False) -> WaveRun:
+def run_wave(study, wave, *, reports="reports", force: bool = False, model=None, refit: bool = False) -> WaveRun:
     """Run one wave of a study through every step and write its reports.
 
     Parameters
@@ -564,16 +701,32 @@ def run_wave(study, wave, *, reports="reports", force: bool = False) -> WaveRun:
         Root of the reports tree; outputs go to ``<reports>/<study id>/<wave>``.
     force : bool, default=False
         Replace that wave's existing outputs.
+    model : str or path, optional
+        Classify this wave with a frozen model: a ``model.json``, a report folder holding
+        one, or the id of the wave whose model to use. Default for a later wave: the model
+        of the latest earlier wave that has one; the first wave fits its own.
+    refit : bool, default=False
+        Fit this wave's segmentation afresh even though an earlier model exists.
 
     Returns
     -------
     WaveRun
+
+    Raises
+    ------
+    StudyError
+        Among others: a later wave with no earlier model (and no ``refit``), or a model
+        file whose questions or codes no longer match the study (every change listed).
     """
+    from .waveflow import load_frozen, resolve_model
+
     if not isinstance(study, Study):
         study = load_study(study)
     w = study.wave(wave)
     target = report_folder(study, w.id, reports)
     writer = ReportFolder(target, force=force)  # refuses before any work if outputs exist
+    model_path = resolve_model(study, w.id, reports, model, refit)
+    frozen = load_frozen(model_path, study) if model_path is not None else None
     man = Manifest(
         study_id=study.id, wave=w.id, seed=study.seed, study_hash=study.hash,
         study_file=str(study.path), study_file_hash=study.file_hash,
@@ -584,7 +737,11 @@ def run_wave(study, wave, *, reports="reports", force: bool = False) -> WaveRun:
     for src in (beh.transactions, beh.customers) if beh is not None else ():
         if src is not None:
             man.add_input(study.root / src.file)
-    ctx = WaveContext(study=study, wave=w.id, manifest=man)
+    if model_path is not None:
+        man.add_input(model_path)
+        logger.info("classifying wave %s with the model fitted on wave %s (%s)", w.id, frozen.wave, model_path)
+    ctx = WaveContext(study=study, wave=w.id, manifest=man, reports=Path(reports), model=frozen,
+                      model_path=model_path)
     writers: list[tuple[str, Writer]] = []
     n = len(STEPS) + 1
     for i, (name, func, what) in enumerate(STEPS, start=1):
@@ -605,7 +762,8 @@ def run_wave(study, wave, *, reports="reports", force: bool = False) -> WaveRun:
         study=study, wave=w.id, folder=target, files=files, responses=ctx.responses,
         clean=ctx.clean, quality=ctx.quality, behaviour=ctx.behaviour, factors=ctx.factors,
         segments=ctx.segments, scorecard=ctx.scorecard, profiles=ctx.profiles,
-        opportunities=ctx.opportunities, personas=ctx.personas,
+        opportunities=ctx.opportunities, personas=ctx.personas, model=ctx.model if ctx.model is not None else ctx.model_fitted,
+        classification=ctx.classification, tracking=ctx.tracking,
     )
 
 

@@ -17,7 +17,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import pydantic
 import yaml
@@ -546,6 +546,11 @@ class SegmentationSpec(BaseModel):
         A pinned candidate, e.g. ``{method: lca, k: 5}``.
     ``min_class_share``
         Candidates whose smallest segment is below this share are flagged.
+    ``uncertain_below``
+        Later waves: a respondent whose largest membership probability under the frozen
+        model is below this is flagged uncertain (default 0.6).
+    ``golden_questions``
+        Most questions the typing tool may use (default 10).
     """
 
     model_config = _STRICT
@@ -561,6 +566,8 @@ class SegmentationSpec(BaseModel):
     distal: list[str] | None = None
     choice: SegmentationChoice | None = None
     min_class_share: float = Field(0.05, ge=0, lt=0.5)
+    uncertain_below: float = Field(0.6, gt=0, lt=1)
+    golden_questions: int = Field(10, ge=1, le=50)
 
     @field_validator("methods")
     @classmethod
@@ -634,6 +641,46 @@ class CriteriaSpec(BaseModel):
     # JTBD opportunities
     underserved: float = Field(10.0, ge=0, le=20)
     overserved_gap: float = Field(1.0, ge=0, le=10)
+
+
+class DeckSpec(BaseModel):
+    """The ``deck:`` section: how ``personas.pptx`` looks.  Every key is optional.
+
+    ``template`` (a ``.pptx`` whose slide masters, layouts, theme colours and fonts are
+    used; path relative to the study folder; default: the workbench's neutral 16:9
+    template), ``title`` (title slide; default: the study's name), ``subtitle`` (second
+    line of the title slide; default 'Customer personas'), ``date`` (date on the title
+    slide; default: the wave's fieldwork end), ``max_items`` (bars per persona chart, 3-15;
+    default 8) and ``colours`` (segment colours in segment order as hex, e.g.
+    ``["#1F5F99", "#D55E00"]``; default: the template's accent colours).
+    """
+
+    model_config = _STRICT
+    template: str | None = None
+    title: str | None = None
+    subtitle: str | None = None
+    date: _dt.date | None = None
+    max_items: int = Field(8, ge=3, le=15)
+    colours: list[str] | None = None
+
+    @field_validator("template")
+    @classmethod
+    def _template(cls, v):
+        if v is not None and not v.lower().endswith(".pptx"):
+            raise ValueError(f"the template must be a .pptx file (save .potx / .ppt templates as .pptx), got '{v}'")
+        return v
+
+    @field_validator("colours")
+    @classmethod
+    def _colours(cls, v):
+        if v is None:
+            return v
+        bad = [c for c in v if not re.fullmatch(r"#?[0-9A-Fa-f]{6}", str(c))]
+        if bad:
+            raise ValueError(f"colours must be hex RGB like '#1F5F99'; not: {', '.join(map(str, bad))}")
+        if not v:
+            raise ValueError("name at least one colour, or leave colours out")
+        return v
 
 
 FACTOR_METHODS = ("minres", "ml", "pa", "principal")
@@ -710,7 +757,7 @@ class StudySpec(BaseModel):
     weighting: WeightingSpec | None = None
     segmentation: SegmentationSpec = Field(default_factory=SegmentationSpec)
     criteria: CriteriaSpec = Field(default_factory=CriteriaSpec)
-    deck: dict[str, Any] = Field(default_factory=dict)
+    deck: DeckSpec = Field(default_factory=DeckSpec)
     factors: FactorsSpec = Field(default_factory=FactorsSpec)
 
 
@@ -1135,6 +1182,11 @@ def _semantic_checks(data: dict, root: Path) -> list[tuple[tuple, str]]:
         st = _scale_type_raw(q.get("scale", blocks[dloc[1]].get("scale")), scales)
         if st not in (None, "numeric"):
             problems.append((("quality", "duration"), f"duration column '{dur}' has a {st} scale; it must be numeric (seconds)"))
+
+    # deck template
+    tpl = _get(_get(data, "deck"), "template")
+    if isinstance(tpl, str) and tpl.lower().endswith(".pptx") and not (root / tpl).exists():
+        problems.append((("deck", "template"), f"deck template not found: {root / tpl} (paths are relative to the study folder)"))
 
     # behaviour
     beh = _get(data, "behaviour")

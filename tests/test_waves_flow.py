@@ -1,0 +1,140 @@
+"""Later waves in the flow: the model file written on wave 1, wave 2 classified with it,
+tracked against wave 1, the standalone scorer, and the whole customer base."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+def _truth_map(study_root, wave, segments: pd.Series) -> dict:
+    """Model segment -> planted segment name, by majority among the wave's respondents."""
+    truth = pd.read_csv(study_root / "truth" / f"respondents_wave{wave}.csv", dtype={"resp_id": str})
+    truth = truth.drop_duplicates("resp_id").set_index("resp_id")["segment_name"]
+    both = pd.concat([segments.rename("model"), truth.rename("truth")], axis=1, join="inner").dropna()
+    return both.groupby("model")["truth"].agg(lambda s: s.value_counts().index[0]).to_dict()
+
+
+def test_wave1_writes_model_typing_tool_and_whole_base(demo_run):
+    folder = demo_run.folder
+    for name in ("model.json", "typing_tool.xlsx", "respondent_segments.csv", "customer_segments.csv"):
+        assert (folder / name).is_file(), name
+    doc = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    assert doc["wave"] == "1" and doc["study"]["hash"] == demo_run.study.hash
+    assert {"typing_tool", "base_model"} <= set(doc["attachments"])
+    assert doc["factors"], "the factor solutions are kept, to be confirmed on later waves"
+    assert b"pickle" not in (folder / "model.json").read_bytes()
+    # every customer of the base gets a segment; respondents keep their survey segment
+    cust = pd.read_csv(folder / "customer_segments.csv", dtype=str).set_index(demo_run.behaviour.key)
+    base = demo_run.behaviour.customers
+    assert set(cust.index) == set(base.index.astype(str))
+    assert cust["segment"].notna().all()
+    resp = pd.read_csv(folder / "respondent_segments.csv", dtype={0: str}, index_col=0)
+    ids = demo_run.behaviour.respondents[demo_run.behaviour.key].reindex(resp.index).dropna().astype(str)
+    survey = cust.loc[ids.to_numpy()]
+    assert (survey["source"] == "survey").all()
+    assert (survey["segment"].astype(int).to_numpy() == resp.loc[ids.index, "segment"].to_numpy()).all()
+
+
+def test_wave2_is_classified_with_the_wave1_model(demo_run, demo_wave2):
+    folder = demo_wave2.folder
+    man = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert man["model"]["fitted_on_wave"] == "1"
+    assert str(demo_run.folder / "model.json") in man["inputs_sha256"]
+    assert not (folder / "model.json").exists()  # the model belongs to the wave it was fitted on
+    seg = pd.read_csv(folder / "respondent_segments.csv", index_col=0, dtype={0: str})
+    assert {"segment", "name", "probability", "uncertain"} <= set(seg.columns)
+    assert seg["segment"].notna().mean() > 0.99
+    # the frozen segments are the planted ones on the new wave too
+    mapping = _truth_map(demo_run.study.root, 2, seg["segment"])
+    assert len(set(mapping.values())) == len(mapping) == 5
+    # uncertain is exactly "largest probability below the study's threshold"
+    thr = demo_run.study.spec.segmentation.uncertain_below
+    assert (seg["uncertain"] == (seg["probability"] < thr)).all()
+
+
+def test_tracking_finds_the_planted_shifts_and_no_false_alarms(demo_run, demo_wave2):
+    tr = demo_wave2.tracking
+    seg = pd.read_csv(demo_wave2.folder / "respondent_segments.csv", index_col=0, dtype={0: str})["segment"]
+    mapping = _truth_map(demo_run.study.root, 2, seg)
+    ch = tr.changes.table.reset_index()
+    ch["truth"] = ch["segment"].map(mapping)
+    row = ch.set_index("truth")
+    assert row.loc["Digital self-servers", "significant"] and row.loc["Digital self-servers", "change_points"] > 0
+    assert row.loc["Relationship-reliant installers", "significant"]
+    assert row.loc["Relationship-reliant installers", "change_points"] < 0
+    for unchanged in ("Reliability-critical producers", "Occasional small buyers"):
+        assert not row.loc[unchanged, "significant"], unchanged
+    book = pd.ExcelFile(demo_wave2.folder / "tracking.xlsx")
+    assert {"Sizes", "Size changes", "Profile drift", "Re-fit checks"} <= set(book.sheet_names)
+    # the same segments in wave 1's file and wave 2's table: sizes add to one per wave
+    sizes = tr.sizes
+    assert set(sizes["wave"].astype(str)) == {"1", "2"}
+    assert np.allclose(sizes.groupby("wave")["share"].sum(), 1.0)
+
+
+def test_changed_study_is_refused_with_the_list_of_changes(demo_run, tmp_path, capsys):
+    study = tmp_path / "demo"
+    shutil.copytree(demo_run.study.root, study, ignore=shutil.ignore_patterns("truth"))
+    model = json.loads((demo_run.folder / "model.json").read_text(encoding="utf-8"))
+    items = model["basis_items"]
+    text = (study / "study.yaml").read_text(encoding="utf-8")
+    old = "codes: {1: Strongly disagree, 2: Disagree, 3: Neither, 4: Agree, 5: Strongly agree}"
+    assert old in text
+    (study / "study.yaml").write_text(text.replace(old, old.replace("3: Neither", "3: Neutral"), 1), encoding="utf-8")
+    code = main(["run", str(study), "--wave", "2", "--reports", str(tmp_path / "reports"),
+                 "--model", str(demo_run.folder / "model.json")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert items[0] in err and "'Neither' now 'Neutral'" in err and "Traceback" not in err
+    assert not (tmp_path / "reports").exists()
+
+
+def test_later_wave_without_an_earlier_model_says_what_to_do(demo_study, tmp_path, capsys):
+    code = main(["run", str(demo_study), "--wave", "2", "--reports", str(tmp_path / "reports")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "run wave 1 first" in err and "--refit" in err
+    assert not (tmp_path / "reports").exists()
+
+
+def test_classify_command_reproduces_the_run(demo_run, demo_wave2, tmp_path, capsys):
+    """The standalone scorer on wave 2's answers gives the run's classification."""
+    model = demo_run.folder / "model.json"
+    doc = json.loads(model.read_text(encoding="utf-8"))
+    items = doc["basis_items"]
+    data = demo_wave2.clean.data[items]
+    answers = tmp_path / "answers.csv"
+    data.to_csv(answers, encoding="utf-8")
+    out = tmp_path / "segments.csv"
+    assert main(["classify", str(answers), "--model", str(model), "-o", str(out)]) == 0
+    got = pd.read_csv(out, index_col=0, dtype={0: str})
+    run = pd.read_csv(demo_wave2.folder / "respondent_segments.csv", index_col=0, dtype={0: str})
+    assert (got["segment"].to_numpy() == run.loc[got.index, "segment"].to_numpy()).all()
+    assert np.allclose(got["probability"], run.loc[got.index, "probability"])
+    # only the golden questions: the typing tool
+    golden = doc["attachments"]["typing_tool"]["questions"]
+    short = tmp_path / "golden.csv"
+    data[golden].dropna().to_csv(short, sep=";", encoding="utf-8-sig")
+    out2 = tmp_path / "typed.csv"
+    assert main(["classify", str(short), "--model", str(model), "-o", str(out2)]) == 0
+    assert "typing" in capsys.readouterr().err
+    typed = pd.read_csv(out2, index_col=0, dtype={0: str})
+    agree = (typed["segment"].to_numpy() == run.loc[typed.index, "segment"].to_numpy()).mean()
+    assert agree > 0.7  # the typing tool reproduces most memberships on a new wave
+    # a bad cell is named by row and column
+    bad = data.head(5).copy().astype(object)
+    bad.iloc[3, 2] = "agree"
+    bad_file = tmp_path / "bad.csv"
+    bad.to_csv(bad_file, encoding="utf-8")
+    assert main(["classify", str(bad_file), "--model", str(model)]) == 2
+    err = capsys.readouterr().err
+    assert "row 5" in err and items[2] in err and "'agree'" in err

@@ -1,0 +1,421 @@
+"""Trends between waves: segment sizes with intervals, which sizes changed, which profiles drifted.
+
+Statistics, following the usual survey-tracking practice:
+
+* Segment shares get Wilson score intervals (Wilson 1927; recommended over the Wald
+  interval by Brown, Cai & DasGupta 2001). Weighted shares use Kish's effective sample
+  size ``n_eff = (Σ w)² / Σ w²`` in place of n (Kish 1965).
+* A change in one segment's share is a two-proportion z-test with the pooled share
+  (the same as a 2 × 2 chi-square without continuity correction), on effective sample
+  sizes; the p-values of the k segments are Holm-adjusted (Holm 1979). The size
+  distribution as a whole is tested with a chi-square test of the waves × segments table.
+  The waves are treated as independent samples; re-interviewed respondents make the test
+  conservative (they make the two shares positively correlated).
+* Profile drift compares each indicator within each segment between the waves: Welch's
+  t-test and Cohen's d (pooled sd) for numeric indicators, per level a two-proportion
+  z-test and Cohen's h (``2 asin √p₂ - 2 asin √p₁``) for categorical ones; p-values are
+  adjusted over all tests (Benjamini-Hochberg by default, or Holm), and an indicator has
+  *moved* when the adjusted p is below ``alpha`` and the effect reaches ``min_effect``
+  (0.2, Cohen's "small").
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import AnalysisError
+
+__all__ = ["segment_sizes", "size_changes", "SizeChanges", "profile_drift", "ProfileDrift", "wilson_interval",
+           "holm", "benjamini_hochberg"]
+
+SIZE_COLUMNS = ["wave", "segment", "name", "n", "share", "ci_low", "ci_high", "n_total", "n_effective"]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def wilson_interval(share, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a share ``share`` observed on ``n`` (effective) respondents.
+
+    ``(p + z²/2n ± z √(p(1-p)/n + z²/4n²)) / (1 + z²/n)`` (Wilson 1927).
+    """
+    p = np.asarray(share, dtype=float)
+    n = np.asarray(n, dtype=float)
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+
+
+def holm(p) -> np.ndarray:
+    """Holm's step-down adjusted p-values (NaN kept NaN)."""
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(~np.isnan(p))
+    m = len(ok)
+    if m == 0:
+        return out
+    order = ok[np.argsort(p[ok], kind="stable")]
+    adj = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out[order] = np.minimum(adj, 1.0)
+    return out
+
+
+def benjamini_hochberg(p) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (false discovery rate; NaN kept NaN)."""
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(~np.isnan(p))
+    m = len(ok)
+    if m == 0:
+        return out
+    order = ok[np.argsort(p[ok], kind="stable")]
+    ranked = p[order] * m / np.arange(1, m + 1)
+    adj = np.minimum.accumulate(ranked[::-1])[::-1]
+    out[order] = np.minimum(adj, 1.0)
+    return out
+
+
+def _two_prop(p1, n1, p2, n2) -> tuple[float, float]:
+    """Pooled two-proportion z statistic and two-sided p."""
+    if not (n1 > 0 and n2 > 0):
+        return float("nan"), float("nan")
+    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if se == 0:
+        return float("nan"), float("nan")
+    z = (p2 - p1) / se
+    return z, float(2 * stats.norm.sf(abs(z)))
+
+
+def _pct(x) -> str:
+    return f"{100 * x:.1f}%"
+
+
+# --------------------------------------------------------------------------- sizes
+
+
+def segment_sizes(labels_by_wave: dict, weights_by_wave: dict | None = None, names=None,
+                  confidence: float = 0.95) -> pd.DataFrame:
+    """Segment sizes per wave with Wilson confidence intervals.
+
+    Parameters
+    ----------
+    labels_by_wave : dict of str to Series
+        Wave to each respondent's segment (``<NA>`` / NaN: not classified, left out).
+    weights_by_wave : dict of str to Series, optional
+        Wave to respondent weights (indexed like the labels); shares are then weighted
+        and the intervals use Kish's effective sample size.
+    names : dict of int to str, optional
+    confidence : float, default=0.95
+
+    Returns
+    -------
+    DataFrame
+        Columns ``wave``, ``segment``, ``name``, ``n`` (respondents), ``share``,
+        ``ci_low``, ``ci_high``, ``n_total`` (classified respondents) and ``n_effective``.
+
+    Raises
+    ------
+    AnalysisError
+        A wave without classified respondents, or weights missing for some respondent.
+    """
+    if not 0 < confidence < 1:
+        raise AnalysisError(f"confidence must lie between 0 and 1, got {confidence!r}")
+    names = {int(k): str(v) for k, v in (names or {}).items()}
+    cleaned = {}
+    for wave, lab in labels_by_wave.items():
+        lab = pd.Series(lab)
+        lab = lab[lab.notna()].astype(int)
+        if lab.empty:
+            raise AnalysisError(f"wave {wave} has no classified respondent")
+        cleaned[str(wave)] = lab
+    segs = sorted(set(names) | {int(s) for lab in cleaned.values() for s in lab.unique()})
+    rows = []
+    for wave, lab in cleaned.items():
+        w = None if not weights_by_wave or weights_by_wave.get(wave) is None else pd.Series(weights_by_wave[wave])
+        if w is None:
+            wv = np.ones(len(lab))
+        else:
+            wv = pd.to_numeric(w.reindex(lab.index), errors="coerce").to_numpy(dtype=float)
+            if np.isnan(wv).any() or (wv < 0).any():
+                who = lab.index[np.isnan(wv) | (wv < 0)][0]
+                raise AnalysisError(f"wave {wave}: respondent {who} has no valid weight; give every classified "
+                                    "respondent a weight of zero or more")
+        n_eff = wv.sum() ** 2 / (wv**2).sum()
+        total = wv.sum()
+        for s in segs:
+            members = (lab == s).to_numpy()
+            share = float(wv[members].sum() / total)
+            lo, hi = wilson_interval(share, n_eff, confidence)
+            rows.append({"wave": wave, "segment": s, "name": names.get(s, f"Segment {s}"), "n": int(members.sum()),
+                         "share": share, "ci_low": float(lo), "ci_high": float(hi), "n_total": len(lab),
+                         "n_effective": float(n_eff)})
+    return pd.DataFrame(rows, columns=SIZE_COLUMNS)
+
+
+@dataclass(frozen=True, eq=False)
+class SizeChanges:
+    """Which segments grew or shrank between two waves.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Per segment: ``name``, ``share_before``, ``share_after``, ``change_points``
+        (percentage points), ``z``, ``p``, ``p_holm``, ``significant``, ``direction``
+        ('up', 'down' or '—' when not significant).
+    before, after : str
+        The waves compared.
+    chi2, df, p : float
+        Chi-square test that the size distribution is the same in both waves.
+    n_before, n_after : float
+        Effective sample sizes.
+    alpha : float
+    """
+
+    table: pd.DataFrame = field(repr=False)
+    before: str
+    after: str
+    chi2: float
+    df: int
+    p: float
+    n_before: float
+    n_after: float
+    alpha: float = 0.05
+
+    @property
+    def significant(self) -> pd.DataFrame:
+        """The segments whose share changed significantly (Holm-adjusted)."""
+        return self.table[self.table["significant"]]
+
+    @property
+    def messages(self) -> list[str]:
+        """One plain sentence per significant change, and one on the distribution as a whole."""
+        out = []
+        for seg, r in self.significant.iterrows():
+            verb = "grew" if r["direction"] == "up" else "shrank"
+            out.append(f"{r['name']} {verb} from {_pct(r['share_before'])} to {_pct(r['share_after'])} "
+                       f"({r['change_points']:+.1f} points, p = {r['p_holm']:.3g} after Holm's correction).")
+        if not out:
+            out.append(f"No segment's share changed significantly between wave {self.before} and wave {self.after}.")
+        verdict = "differs" if self.p < self.alpha else "does not differ significantly"
+        out.append(f"The size distribution as a whole {verdict} (chi-square {self.chi2:.1f}, df {self.df}, "
+                   f"p = {self.p:.3g}).")
+        return out
+
+    def summary(self) -> pd.DataFrame:
+        """The per-segment table with the overall test as a last row."""
+        out = self.table[["name", "share_before", "share_after", "change_points", "p_holm", "direction"]].copy()
+        out.loc["all"] = ["size distribution (chi-square)", np.nan, np.nan, np.nan, self.p,
+                          "changed" if self.p < self.alpha else "—"]
+        return out
+
+    def __str__(self) -> str:
+        return "\n".join([f"Segment sizes, wave {self.before} → {self.after}:"] + [f"  {m}" for m in self.messages])
+
+    def _repr_html_(self) -> str:
+        return (f"<p><b>Segment sizes, wave {html.escape(self.before)} → {html.escape(self.after)}</b></p>"
+                + self.summary().to_html(float_format=lambda v: f"{v:.3f}", na_rep=""))
+
+
+def size_changes(sizes: pd.DataFrame, before, after, alpha: float = 0.05) -> SizeChanges:
+    """Test which segments' shares changed between two waves.
+
+    Parameters
+    ----------
+    sizes : DataFrame
+        From :func:`segment_sizes` (holding both waves).
+    before, after : str
+        The waves to compare.
+    alpha : float, default=0.05
+        Significance level for the Holm-adjusted p-values.
+
+    Returns
+    -------
+    SizeChanges
+    """
+    before, after = str(before), str(after)
+    waves = set(sizes["wave"].astype(str))
+    for w in (before, after):
+        if w not in waves:
+            raise AnalysisError(f"wave {w} is not in the sizes table (waves: {', '.join(sorted(waves))})")
+    a = sizes[sizes["wave"].astype(str) == before].set_index("segment")
+    b = sizes[sizes["wave"].astype(str) == after].set_index("segment")
+    segs = sorted(set(a.index) | set(b.index))
+    n1, n2 = float(a["n_effective"].iloc[0]), float(b["n_effective"].iloc[0])
+    rows = []
+    for s in segs:
+        p1 = float(a["share"].get(s, 0.0))
+        p2 = float(b["share"].get(s, 0.0))
+        z, p = _two_prop(p1, n1, p2, n2)
+        name = b["name"].get(s, a["name"].get(s, f"Segment {s}"))
+        rows.append({"segment": s, "name": name, "share_before": p1, "share_after": p2,
+                     "change_points": 100 * (p2 - p1), "z": z, "p": p})
+    table = pd.DataFrame(rows).set_index("segment")
+    table["p_holm"] = holm(table["p"].to_numpy())
+    table["significant"] = table["p_holm"] < alpha
+    table["direction"] = np.where(~table["significant"], "—", np.where(table["change_points"] > 0, "up", "down"))
+    counts = np.vstack([table["share_before"].to_numpy() * n1, table["share_after"].to_numpy() * n2])
+    counts = counts[:, counts.sum(axis=0) > 0]
+    if counts.shape[1] >= 2:
+        chi2, p_all, dof, _ = stats.chi2_contingency(counts, correction=False)
+    else:
+        chi2, p_all, dof = 0.0, 1.0, 0
+    return SizeChanges(table=table, before=before, after=after, chi2=float(chi2), df=int(dof), p=float(p_all),
+                       n_before=n1, n_after=n2, alpha=alpha)
+
+
+# --------------------------------------------------------------------------- profile drift
+
+DRIFT_COLUMNS = ["segment", "name", "indicator", "label", "level", "kind", "n_before", "n_after", "before",
+                 "after", "difference", "effect", "p", "p_adjusted", "moved", "direction"]
+
+
+@dataclass(frozen=True, eq=False)
+class ProfileDrift:
+    """Which indicators moved within each segment between two waves.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per segment × indicator (× level for categorical indicators), sorted with
+        the moved ones first and by size of effect; columns :data:`DRIFT_COLUMNS`
+        (``effect`` is Cohen's d for means, Cohen's h for shares).
+    alpha, min_effect : float
+    adjust : str
+        'fdr_bh' or 'holm'.
+    n_tests : int
+    """
+
+    table: pd.DataFrame = field(repr=False)
+    alpha: float = 0.05
+    min_effect: float = 0.2
+    adjust: str = "fdr_bh"
+    n_tests: int = 0
+
+    @property
+    def moved(self) -> pd.DataFrame:
+        return self.table[self.table["moved"]]
+
+    @property
+    def messages(self) -> list[str]:
+        """One plain sentence per moved indicator (or one saying nothing moved)."""
+        out = []
+        for r in self.moved.itertuples():
+            verb = "rose" if r.difference > 0 else "fell"
+            if r.kind == "share":
+                out.append(f"{r.name}: the share answering '{r.level}' to {r.label} {verb} from {_pct(r.before)} to "
+                           f"{_pct(r.after)} (h = {r.effect:+.2f}).")
+            else:
+                out.append(f"{r.name}: {r.label} {verb} from {r.before:.2f} to {r.after:.2f} (d = {r.effect:+.2f}).")
+        if not out:
+            method = "Benjamini-Hochberg" if self.adjust == "fdr_bh" else "Holm"
+            out.append(f"No indicator moved in any segment ({self.n_tests} tests, {method}-adjusted at "
+                       f"{self.alpha:g}, effect at least {self.min_effect:g}).")
+        return out
+
+    def summary(self) -> pd.DataFrame:
+        """The moved indicators (all rows when none moved is not useful: then an empty table)."""
+        return self.moved[["name", "label", "level", "before", "after", "effect", "p_adjusted"]]
+
+    def __str__(self) -> str:
+        return "\n".join(["Profile drift:"] + [f"  {m}" for m in self.messages])
+
+    def _repr_html_(self) -> str:
+        items = "".join(f"<li>{html.escape(m)}</li>" for m in self.messages)
+        return f"<p><b>Profile drift</b></p><ul>{items}</ul>"
+
+
+def _is_categorical(s: pd.Series) -> bool:
+    return not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
+
+
+def profile_drift(data_before: pd.DataFrame, data_after: pd.DataFrame, labels_before: pd.Series,
+                  labels_after: pd.Series, columns, labels=None, alpha: float = 0.05, *, names=None,
+                  min_effect: float = 0.2, adjust: str = "fdr_bh", categorical=()) -> ProfileDrift:
+    """Compare each indicator within each segment between two waves.
+
+    Parameters
+    ----------
+    data_before, data_after : DataFrame
+        The waves' respondents × indicators (answers, KPIs).
+    labels_before, labels_after : Series
+        Each respondent's segment in that wave (unclassified respondents are left out).
+    columns : list of str
+        The indicators to compare.
+    labels : dict of str to str, optional
+        Indicator labels for the table and messages.
+    alpha : float, default=0.05
+    names : dict of int to str, optional
+        Segment names.
+    min_effect : float, default=0.2
+        Smallest |d| or |h| that counts as movement.
+    adjust : {'fdr_bh', 'holm'}, default='fdr_bh'
+    categorical : list of str, optional
+        Numeric columns to treat as categories (text and boolean columns always are).
+
+    Returns
+    -------
+    ProfileDrift
+    """
+    if adjust not in ("fdr_bh", "holm"):
+        raise AnalysisError(f"adjust must be 'fdr_bh' or 'holm', got {adjust!r}")
+    columns = list(columns)
+    for what, frame in (("before", data_before), ("after", data_after)):
+        lack = [c for c in columns if c not in frame.columns]
+        if lack:
+            raise AnalysisError(f"the {what} wave's data lack the indicator(s) {', '.join(lack)}", column=lack[0])
+    labels = labels or {}
+    names = {int(k): str(v) for k, v in (names or {}).items()}
+    lb = pd.Series(labels_before).dropna().astype(int)
+    la = pd.Series(labels_after).dropna().astype(int)
+    segs = sorted(set(lb.unique()) | set(la.unique()))
+    cat = set(categorical or ())
+    rows = []
+    for s in segs:
+        ib, ia = lb.index[lb == s], la.index[la == s]
+        for col in columns:
+            xb = data_before[col].reindex(ib).dropna()
+            xa = data_after[col].reindex(ia).dropna()
+            base = {"segment": s, "name": names.get(s, f"Segment {s}"), "indicator": col,
+                    "label": str(labels.get(col, col)), "n_before": len(xb), "n_after": len(xa)}
+            if col in cat or _is_categorical(data_before[col]) or _is_categorical(data_after[col]):
+                levels = sorted(set(xb.astype(str)) | set(xa.astype(str)))
+                for lev in levels:
+                    p1 = float((xb.astype(str) == lev).mean()) if len(xb) else float("nan")
+                    p2 = float((xa.astype(str) == lev).mean()) if len(xa) else float("nan")
+                    z, p = _two_prop(p1, len(xb), p2, len(xa)) if len(xb) and len(xa) else (np.nan, np.nan)
+                    h = 2 * math.asin(math.sqrt(p2)) - 2 * math.asin(math.sqrt(p1)) if len(xb) and len(xa) else np.nan
+                    rows.append({**base, "level": lev, "kind": "share", "before": p1, "after": p2,
+                                 "difference": p2 - p1, "effect": h, "p": p})
+                continue
+            xb, xa = xb.astype(float), xa.astype(float)
+            m1 = float(xb.mean()) if len(xb) else float("nan")
+            m2 = float(xa.mean()) if len(xa) else float("nan")
+            d = p = float("nan")
+            if len(xb) >= 2 and len(xa) >= 2:
+                v1, v2 = xb.var(ddof=1), xa.var(ddof=1)
+                pooled = math.sqrt(((len(xb) - 1) * v1 + (len(xa) - 1) * v2) / (len(xb) + len(xa) - 2))
+                if pooled > 0:
+                    d = (m2 - m1) / pooled
+                    p = float(stats.ttest_ind(xa, xb, equal_var=False).pvalue)
+            rows.append({**base, "level": None, "kind": "mean", "before": m1, "after": m2, "difference": m2 - m1,
+                         "effect": d, "p": p})
+    table = pd.DataFrame(rows, columns=[c for c in DRIFT_COLUMNS if c not in ("p_adjusted", "moved", "direction")])
+    pv = table["p"].to_numpy(dtype=float) if len(table) else np.array([])
+    table["p_adjusted"] = benjamini_hochberg(pv) if adjust == "fdr_bh" else holm(pv)
+    table["moved"] = (table["p_adjusted"] < alpha) & (table["effect"].abs() >= min_effect)
+    table["direction"] = np.where(~table["moved"], "—", np.where(table["difference"] > 0, "up", "down"))
+    table = table.assign(_abs=table["effect"].abs()).sort_values(["moved", "_abs"], ascending=[False, False],
+                                                                 kind="stable", na_position="last")
+    table = table.drop(columns="_abs").reset_index(drop=True)[DRIFT_COLUMNS]
+    return ProfileDrift(table=table, alpha=alpha, min_effect=min_effect, adjust=adjust,
+                        n_tests=int(np.isfinite(pv).sum()))
