@@ -138,3 +138,24 @@ def test_classify_command_reproduces_the_run(demo_run, demo_wave2, tmp_path, cap
     assert main(["classify", str(bad_file), "--model", str(model)]) == 2
     err = capsys.readouterr().err
     assert "row 5" in err and items[2] in err and "'agree'" in err
+
+
+def test_classify_command_places_customers_from_their_features(demo_run, tmp_path):
+    """The whole-base scorer of the model file, on a CSV of customer features, agrees with
+    the run's customer_segments.csv for the customers it placed by model."""
+    from workbench.waves.base import BaseModel
+
+    model = demo_run.folder / "model.json"
+    base = BaseModel.from_dict(json.loads(model.read_text(encoding="utf-8"))["attachments"]["base_model"])
+    feats = demo_run.behaviour.customers[list(base.features)]
+    feats.index = feats.index.astype(str)
+    run = pd.read_csv(demo_run.folder / "customer_segments.csv", dtype={0: str}, index_col=0)
+    placed = run.index[run["source"] == "model"][:200]
+    answers = tmp_path / "customers.csv"
+    feats.loc[placed].to_csv(answers, encoding="utf-8")
+    out = tmp_path / "placed.csv"
+    assert main(["classify", str(answers), "--model", str(model), "--using", "base", "-o", str(out)]) == 0
+    got = pd.read_csv(out, index_col=0, dtype={0: str})
+    assert list(got.index) == list(placed)
+    assert (got["segment"].to_numpy() == run.loc[placed, "segment"].to_numpy()).all()
+    assert np.allclose(got["probability"], run.loc[placed, "probability"])

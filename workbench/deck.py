@@ -1560,7 +1560,7 @@ def _method_slide(d: _Deck, data: DeckData, shown, hidden):
                       "(quality checks on the right).", {"bullet": True}))
     lines.append((f"Weighting: {data.weighting}." if data.weighting else "Unweighted: every respondent counts once.",
                   {"bullet": True}))
-    if data.scorecard is not None:
+    if data.scorecard is not None and not data.model_note:
         rk = data.scorecard["ranking"]
         lines.append((f"Segmentation: {data.scorecard['recommended']} chosen from {len(rk)} candidate "
                       f"segmentations{' (pinned in study.yaml)' if data.scorecard['pinned'] else ''}.", {"bullet": True}))
@@ -1640,7 +1640,13 @@ def _fit_slide(d: _Deck, data: DeckData):
 def _scorecard_slide(d: _Deck, data: DeckData, max_rows=10):
     card = data.scorecard
     s = d.slide()
-    d.title(s, "Appendix: choosing the segmentation", subtitle="Relevant · operational · describable, for each candidate")
+    frozen = bool(data.model_note)  # a later wave: the frozen segmentation re-checked, no candidates compared
+    if frozen:
+        d.title(s, "Appendix: the segmentation re-checked on this wave",
+                subtitle=f"Relevant · operational · describable, on wave {data.wave}'s respondents")
+    else:
+        d.title(s, "Appendix: choosing the segmentation",
+                subtitle="Relevant · operational · describable, for each candidate")
     cols = ["rank", "candidate", "k", "relevant", "operational", "describable", "typing accuracy"]
     rk = card["ranking"]
     shown = rk.head(max_rows)
@@ -1667,8 +1673,12 @@ def _scorecard_slide(d: _Deck, data: DeckData, max_rows=10):
     rl = d.margin + tbl_w + int(Inches(0.3))
     rbox = _Box(rl, d.top, d.W - d.margin - rl, d.bottom - d.top)
     more = f" Showing the top {len(shown)} of {len(rk)} candidates." if len(rk) > len(shown) else ""
-    d.text(s, rbox, [("Recommended: " + card["recommended"], {"bold": True}), card["reason"] + more],
-           max_pt=16, min_pt=10)
+    if frozen:
+        d.text(s, rbox, [("Kept from the fitted wave", {"bold": True}), data.model_note, card["reason"]],
+               max_pt=16, min_pt=10)
+    else:
+        d.text(s, rbox, [("Recommended: " + card["recommended"], {"bold": True}), card["reason"] + more],
+               max_pt=16, min_pt=10)
     notes = [f"Recommended {card['recommended']}{' (pinned)' if card['pinned'] else ''}: {card['reason']}"]
     notes += [f"[{r.status}] {r.criterion} / {r.check}: value {r.value:.3g}, threshold {r.threshold}"
               for r in card["checks"].itertuples()]
