@@ -49,9 +49,10 @@ notebooks: $(STAMP) tools
 	@mkdir -p reports/$(notdir $(STUDY))/notebooks/$(WAVE)
 	@for nb in notebooks/*.ipynb; do \
 	  echo "==> $$nb"; \
+	  extra=""; if grep -q '"reports = ' "$$nb"; then extra="-p reports $(abspath reports)"; fi; \
 	  $(BIN)/papermill --cwd notebooks --no-progress-bar "$$nb" \
 	    "reports/$(notdir $(STUDY))/notebooks/$(WAVE)/$$(basename $$nb)" \
-	    -p study "$(abspath $(STUDY))" -p wave "$(WAVE)" -p reports "$(abspath reports)" || exit 1; \
+	    -p study "$(abspath $(STUDY))" -p wave "$(WAVE)" $$extra || exit 1; \
 	done
 	@echo "executed notebooks in reports/$(notdir $(STUDY))/notebooks/$(WAVE)/"
 

@@ -1159,9 +1159,10 @@ class Behaviour:
         -------
         matplotlib.figure.Figure
         """
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
 
-        fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
+        fig = Figure(figsize=(11, 7.5))  # not pyplot: shown once in a notebook
+        axes = fig.subplots(2, 2)
         tiers = self.tier_distribution()
         cols = [c for c in ("customers %", "respondents %", "weighted respondents %") if c in tiers]
         tiers[cols].plot.bar(ax=axes[0, 0], rot=0)
@@ -1192,11 +1193,12 @@ class Behaviour:
         -------
         matplotlib.figure.Figure
         """
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
 
         c = self.customers.dropna(subset=["r_score", "f_score"])
         grid = c.pivot_table(index="r_score", columns="f_score", values="revenue", aggfunc="mean", observed=True)
-        fig, ax = plt.subplots(figsize=(6.5, 5))
+        fig = Figure(figsize=(6.5, 5))
+        ax = fig.add_subplot()
         im = ax.imshow(grid.to_numpy(dtype=float), origin="lower", cmap="viridis", aspect="auto")
         ax.set_xticks(range(grid.shape[1]), [str(x) for x in grid.columns])
         ax.set_yticks(range(grid.shape[0]), [str(x) for x in grid.index])

@@ -165,10 +165,6 @@ def _read_segments(path: Path) -> pd.DataFrame:
     return tab
 
 
-def _basis_items(ctx: WaveContext) -> list[str]:
-    return list(segmentation_inputs(ctx)["data"].columns)
-
-
 def _base_features(ctx: WaveContext) -> tuple[pd.DataFrame | None, list[str], list[str]]:
     """Per-customer behaviour and firmographics for the whole-base model: the table and its
     numeric and categorical feature columns (bookkeeping, dates, ids and PII left out)."""

@@ -25,11 +25,12 @@ def plot_sizes(sizes: pd.DataFrame, *, ax=None, title: str | None = None):
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     waves = list(dict.fromkeys(sizes["wave"].astype(str)))
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7.5, 4.2))
+        fig = Figure(figsize=(7.5, 4.2))  # not pyplot: shown once in a notebook, never leaked
+        ax = fig.add_subplot()
     else:
         fig = ax.figure
     x = np.arange(len(waves))
@@ -55,8 +56,9 @@ def plot_sizes(sizes: pd.DataFrame, *, ax=None, title: str | None = None):
     return fig
 
 
-def plot_movements(table: pd.DataFrame, *, value: str, label: str, group: str | None = None, top: int = 15,
-                   ax=None, title: str | None = None, xlabel: str | None = None):
+def plot_movements(table: pd.DataFrame, *, value: str, label: str, group: str | None = None,
+                   level: str | None = None, top: int = 15, ax=None, title: str | None = None,
+                   xlabel: str | None = None):
     """Horizontal bars of the largest movements (e.g. profile drift effects), signed.
 
     Parameters
@@ -68,6 +70,9 @@ def plot_movements(table: pd.DataFrame, *, value: str, label: str, group: str | 
         Column naming each row (e.g. the indicator).
     group : str, optional
         Column prefixed to the label (e.g. the segment).
+    level : str, optional
+        Column appended to the label where it is set (e.g. the answer of a categorical
+        indicator: "Usual channel = EDI").
     top : int, default=15
         How many of the largest absolute movements to show.
 
@@ -75,15 +80,17 @@ def plot_movements(table: pd.DataFrame, *, value: str, label: str, group: str | 
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     t = table.dropna(subset=[value])
     t = t.reindex(t[value].abs().sort_values(ascending=False).index).head(top).iloc[::-1]
-    names = [(f"{g} · " if group else "") + str(n) for g, n in
-             zip(t[group] if group else [""] * len(t), t[label])]
+    levels = t[level] if level and level in t else pd.Series([None] * len(t), index=t.index)
+    names = [(f"{g} · " if group else "") + str(n) + (f" = {lv}" if lv is not None and pd.notna(lv) else "")
+             for g, n, lv in zip(t[group] if group else [""] * len(t), t[label], levels)]
     names = [n if len(n) <= 60 else n[:59] + "…" for n in names]
     if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 0.8 + 0.32 * max(len(t), 1)))
+        fig = Figure(figsize=(8, 0.8 + 0.32 * max(len(t), 1)))
+        ax = fig.add_subplot()
     else:
         fig = ax.figure
     vals = t[value].to_numpy(dtype=float)
