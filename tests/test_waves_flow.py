@@ -50,6 +50,12 @@ def test_wave2_is_classified_with_the_wave1_model(demo_run, demo_wave2):
     assert man["model"]["fitted_on_wave"] == "1"
     assert str(demo_run.folder / "model.json") in man["inputs_sha256"]
     assert not (folder / "model.json").exists()  # the model belongs to the wave it was fitted on
+    # wave 1's outputs are untouched by wave 2's run: every file still has the hash its manifest recorded
+    from workbench.outputs import file_sha256
+
+    man1 = json.loads((demo_run.folder / "manifest.json").read_text(encoding="utf-8"))
+    assert man1["outputs_sha256"] and all(file_sha256(demo_run.folder / f) == h
+                                          for f, h in man1["outputs_sha256"].items())
     seg = pd.read_csv(folder / "respondent_segments.csv", index_col=0, dtype={0: str})
     assert {"segment", "name", "probability", "uncertain"} <= set(seg.columns)
     assert seg["segment"].notna().mean() > 0.99
@@ -159,3 +165,39 @@ def test_classify_command_places_customers_from_their_features(demo_run, tmp_pat
     assert list(got.index) == list(placed)
     assert (got["segment"].to_numpy() == run.loc[placed, "segment"].to_numpy()).all()
     assert np.allclose(got["probability"], run.loc[placed, "probability"])
+
+
+def test_a_question_the_new_wave_did_not_ask_is_a_missing_answer(demo_run, demo_wave2, tmp_path, caplog):
+    """A later wave that drops one segmentation question (``not_asked``) is still classified
+    with the frozen model, from the questions it did ask."""
+    import logging
+
+    from workbench.pipeline import run_wave
+
+    study = tmp_path / "demo"
+    shutil.copytree(demo_run.study.root, study, ignore=shutil.ignore_patterns("truth"))
+    items = json.loads((demo_run.folder / "model.json").read_text(encoding="utf-8"))["basis_items"]
+    dropped = items[1]  # need_02: not a factor-name marker (those must stay in the battery)
+    text = (study / "study.yaml").read_text(encoding="utf-8")
+    anchor = "    reference_date: 2026-09-30\n"
+    assert anchor in text
+    (study / "study.yaml").write_text(text.replace(anchor, anchor + f"    not_asked: [{dropped}]\n", 1),
+                                      encoding="utf-8")
+    import pyreadstat
+
+    sav = study / "waves" / "2" / "responses.sav"
+    frame, meta = pyreadstat.read_sav(str(sav))
+    keep = [c for c in frame.columns if c != dropped]
+    pyreadstat.write_sav(frame[keep], str(sav),
+                         column_labels={c: meta.column_names_to_labels.get(c) for c in keep},
+                         variable_value_labels={c: v for c, v in meta.variable_value_labels.items() if c in keep})
+    with caplog.at_level(logging.WARNING, logger="workbench"):
+        run = run_wave(study, "2", reports=tmp_path / "reports", model=demo_run.folder / "model.json")
+    assert any("did not ask 1 of the segmentation questions" in r.getMessage() and dropped in r.getMessage()
+               for r in caplog.records)
+    got = run.classification.table
+    assert got["segment"].notna().all()
+    assert (got["answered"] <= len(run.model.basis_items) - 1).all()
+    full = demo_wave2.classification.table["segment"]
+    agree = (got["segment"] == full.reindex(got.index)).mean()
+    assert agree > 0.9  # one question fewer moves few respondents

@@ -370,8 +370,27 @@ def classify_wave(ctx: WaveContext) -> Writer | None:
     """The segments step of a later wave: every clean respondent into the frozen segments."""
     from .criteria import LabelCandidate
 
+    import dataclasses
+
     model, clean = ctx.model, ctx.clean
-    cls = model.classify(clean.data)
+    threshold = ctx.study.spec.segmentation.uncertain_below
+    if threshold != model.uncertain_below:  # the study's current threshold wins over the one frozen with the model
+        model = ctx.model = dataclasses.replace(model, uncertain_below=threshold)
+    # questions of the basis this wave did not ask are missing answers for everyone: the
+    # model classifies from the questions that were asked
+    not_asked = [c for c in model.basis_items if c not in clean.data.columns or c in set(clean.missing_columns)]
+    if len(not_asked) == len(model.basis_items):
+        from .errors import AnalysisError
+
+        raise AnalysisError(f"wave {ctx.wave} asked none of the {len(not_asked)} questions the wave {model.wave} "
+                            "segmentation is based on; it cannot be classified", file=ctx.study.path)
+    if not_asked:
+        logger.warning("segments: wave %s did not ask %s of the segmentation questions (%s); respondents are "
+                       "classified from the other %d", ctx.wave, len(not_asked), ", ".join(not_asked),
+                       len(model.basis_items) - len(not_asked))
+    data = clean.data.reindex(columns=list(model.basis_items))
+    data[not_asked] = np.nan
+    cls = model.classify(data)
     ctx.classification = cls
     tab = cls.table
     labels = tab["segment"].dropna().astype(int)
