@@ -177,7 +177,7 @@ def test_a_question_the_new_wave_did_not_ask_is_a_missing_answer(demo_run, demo_
     study = tmp_path / "demo"
     shutil.copytree(demo_run.study.root, study, ignore=shutil.ignore_patterns("truth"))
     items = json.loads((demo_run.folder / "model.json").read_text(encoding="utf-8"))["basis_items"]
-    dropped = items[1]  # need_02: not a factor-name marker (those must stay in the battery)
+    dropped = items[0]  # need_01, also the marker item naming a factor of the needs battery
     text = (study / "study.yaml").read_text(encoding="utf-8")
     anchor = "    reference_date: 2026-09-30\n"
     assert anchor in text
@@ -195,6 +195,7 @@ def test_a_question_the_new_wave_did_not_ask_is_a_missing_answer(demo_run, demo_
         run = run_wave(study, "2", reports=tmp_path / "reports", model=demo_run.folder / "model.json")
     assert any("did not ask 1 of the segmentation questions" in r.getMessage() and dropped in r.getMessage()
                for r in caplog.records)
+    assert any("marker item(s) need_01 not asked in wave 2" in r.getMessage() for r in caplog.records)
     got = run.classification.table
     assert got["segment"].notna().all()
     assert (got["answered"] <= len(run.model.basis_items) - 1).all()

@@ -172,9 +172,16 @@ def step_factors(ctx: WaveContext) -> Writer | None:
         labels = {c: study.columns[c].label for c in data.columns}
         reverse = [c for c in data.columns if study.columns[c].reverse]
         kwargs = dict(correlation=bat.correlation, missing=bat.missing)
+        names = bat.names or None
+        if isinstance(names, dict):  # a marker item this wave did not ask: that factor keeps its suggested name
+            gone = [m for m in names if m not in data.columns and m in study.columns]
+            if gone:
+                logger.warning("factors: %s: marker item(s) %s not asked in wave %s; those factors get suggested "
+                               "names", name, ", ".join(gone), ctx.wave)
+                names = {m: n for m, n in names.items() if m not in gone} or None
         try:
             res = efa(data, bat.n_factors, method=bat.method, rotation=bat.rotation, labels=labels,
-                      names=bat.names or None, reverse=reverse, cut=bat.cut,
+                      names=names, reverse=reverse, cut=bat.cut,
                       percentile=fspec.parallel.percentile, n_iter=fspec.parallel.iterations,
                       random_state=study.seed, progress_bar=False, **kwargs)
             if res.factor_count is None:  # n_factors given: still report what the criteria say
