@@ -774,6 +774,12 @@ def classify_file(model_path, answers_path, *, using: str = "auto", id_column: s
     else:
         if base is None:
             raise DataError("this model file has no whole-base model", file=model_path)
+        have = [c for c in base.features if c in cols]
+        if len(have) < len(base.features):
+            logger.warning(
+                "classify: the file holds %d of the whole-base model's %d features (%s); the others are filled with "
+                "the customer base's typical value, so placements are weaker than the run's customer_segments.csv",
+                len(have), len(base.features), ", ".join(have) or "none")
         feats = frame.reindex(columns=list(base.features))
         for c in base.numeric:
             if c in frame.columns:
