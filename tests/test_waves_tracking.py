@@ -114,6 +114,44 @@ def test_profile_drift_recovers_a_planted_shift():
     assert set(drift.table.loc[drift.table["indicator"] == "channel", "kind"]) == {"share"}
 
 
+def test_weighted_profile_drift_matches_statsmodels_with_kish_n():
+    """Weighted drift = statsmodels' weighted Welch test with the weights rescaled to sum to
+    Kish's effective n (an independent implementation); unit weights = the unweighted test."""
+    from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+
+    rng = np.random.default_rng(11)
+    n = 400
+    before = pd.DataFrame({"x": rng.normal(3.0, 1.0, n), "c": rng.choice(["EDI", "webshop"], n)},
+                          index=[f"b{i}" for i in range(n)])
+    after = pd.DataFrame({"x": rng.normal(3.3, 1.0, n), "c": rng.choice(["EDI", "webshop"], n, p=[0.35, 0.65])},
+                         index=[f"a{i}" for i in range(n)])
+    lb = pd.Series(1, index=before.index)
+    la = pd.Series(1, index=after.index)
+    wb = pd.Series(rng.uniform(0.3, 2.5, n), index=before.index)
+    wa = pd.Series(rng.uniform(0.3, 2.5, n), index=after.index)
+    got = profile_drift(before, after, lb, la, ["x", "c"], weights_before=wb, weights_after=wa).table
+    row = got[got["indicator"] == "x"].iloc[0]
+    kish = lambda w: w.sum() ** 2 / (w**2).sum()
+    sb = DescrStatsW(before["x"], weights=wb * kish(wb) / wb.sum())
+    sa = DescrStatsW(after["x"], weights=wa * kish(wa) / wa.sum())
+    t, p, _ = CompareMeans(sa, sb).ttest_ind(usevar="unequal")
+    assert row["before"] == pytest.approx(np.average(before["x"], weights=wb), rel=1e-12)
+    assert row["p"] == pytest.approx(p, rel=1e-9)
+    share = got[(got["indicator"] == "c") & (got["level"] == "webshop")].iloc[0]
+    p1 = np.average(before["c"] == "webshop", weights=wb)
+    p2 = np.average(after["c"] == "webshop", weights=wa)
+    z, pz = proportions_ztest([p2 * kish(wa), p1 * kish(wb)], [kish(wa), kish(wb)])
+    assert share["after"] == pytest.approx(p2) and share["p"] == pytest.approx(pz, rel=1e-9)
+    # unit weights give exactly the unweighted test
+    ones_b, ones_a = pd.Series(1.0, index=before.index), pd.Series(1.0, index=after.index)
+    unit = profile_drift(before, after, lb, la, ["x"], weights_before=ones_b, weights_after=ones_a).table
+    plain = profile_drift(before, after, lb, la, ["x"]).table
+    assert unit["p"].iloc[0] == pytest.approx(plain["p"].iloc[0], rel=1e-10)
+    assert unit["effect"].iloc[0] == pytest.approx(plain["effect"].iloc[0], rel=1e-10)
+    with pytest.raises(AnalysisError, match="negative weight"):
+        profile_drift(before, after, lb, la, ["x"], weights_before=-wb, weights_after=wa)
+
+
 def test_profile_drift_controls_false_alarms_in_null_data():
     rng = np.random.default_rng(9)
     runs, alarms = 60, 0

@@ -563,8 +563,13 @@ def step_tracking(ctx: WaveContext) -> Writer | None:
         lab_b = earlier[before]["segment"]
         lab_b.index = lab_b.index.astype(str)
         cols_b.index = cols_b.index.astype(str)
+        w_b = w_a = None
+        if weights is not None:  # weighted runs: weighted means and shares, Kish effective n in the tests
+            w_b = weights[before].copy()
+            w_b.index = w_b.index.astype(str)
+            w_a = weights[ctx.wave]
         drift = profile_drift(cols_b, cols_a, lab_b, current["segment"], list(cols_a.columns), labels=item_labels,
-                              names=names)
+                              names=names, weights_before=w_b, weights_after=w_a)
         sheets["Profile drift"] = drift.table
         notes["Profile drift"] = (f"Per segment and indicator: wave {before} vs wave {ctx.wave}; moved = significant "
                                   "after correction and at least a small effect.")

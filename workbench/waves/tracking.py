@@ -84,6 +84,59 @@ def benjamini_hochberg(p) -> np.ndarray:
     return out
 
 
+def _weight_series(weights, index) -> pd.Series:
+    """Weights aligned to ``index`` (1 where none are given); negative or missing weights refused."""
+    if weights is None:
+        return pd.Series(1.0, index=index)
+    w = pd.Series(weights, dtype=float).reindex(index)
+    if w.isna().any() or (w < 0).any():
+        bad = w.index[w.isna() | (w < 0)][0]
+        raise AnalysisError(f"respondent {bad!r} has a missing or negative weight ({w.get(bad)}); weights must be "
+                            ">= 0 for every respondent compared")
+    return w
+
+
+def _kish(w: np.ndarray) -> float:
+    """Kish's effective sample size (Σw)² / Σw²."""
+    ss = float(np.sum(w**2))
+    return float(np.sum(w) ** 2 / ss) if ss > 0 else 0.0
+
+
+def _weighted_rows(s, col, xb, xa, wb, wa, names, labels, categorical) -> list[dict]:
+    """Drift rows of one segment and indicator with survey weights (Kish effective n)."""
+    base = {"segment": s, "name": names.get(s, f"Segment {s}"), "indicator": col, "label": str(labels.get(col, col)),
+            "n_before": len(xb), "n_after": len(xa)}
+    nb, na = _kish(wb), _kish(wa)
+    rows = []
+    if categorical:
+        sb, sa = xb.astype(str).to_numpy(), xa.astype(str).to_numpy()
+        for lev in sorted(set(sb) | set(sa)):
+            p1 = float(np.sum(wb * (sb == lev)) / np.sum(wb)) if nb > 0 else float("nan")
+            p2 = float(np.sum(wa * (sa == lev)) / np.sum(wa)) if na > 0 else float("nan")
+            z, p = _two_prop(p1, nb, p2, na) if nb > 0 and na > 0 else (np.nan, np.nan)
+            h = 2 * math.asin(math.sqrt(p2)) - 2 * math.asin(math.sqrt(p1)) if nb > 0 and na > 0 else np.nan
+            rows.append({**base, "level": lev, "kind": "share", "before": p1, "after": p2, "difference": p2 - p1,
+                         "effect": h, "p": p})
+        return rows
+    x1, x2 = xb.to_numpy(dtype=float), xa.to_numpy(dtype=float)
+    m1 = float(np.average(x1, weights=wb)) if nb > 0 else float("nan")
+    m2 = float(np.average(x2, weights=wa)) if na > 0 else float("nan")
+    d = p = float("nan")
+    if nb > 1 and na > 1:
+        v1 = float(np.average((x1 - m1) ** 2, weights=wb)) * nb / (nb - 1)
+        v2 = float(np.average((x2 - m2) ** 2, weights=wa)) * na / (na - 1)
+        pooled = math.sqrt(((nb - 1) * v1 + (na - 1) * v2) / (nb + na - 2))
+        se2 = v1 / nb + v2 / na
+        if pooled > 0 and se2 > 0:
+            d = (m2 - m1) / pooled
+            t = (m2 - m1) / math.sqrt(se2)
+            df = se2**2 / ((v1 / nb) ** 2 / (nb - 1) + (v2 / na) ** 2 / (na - 1))
+            p = float(2 * stats.t.sf(abs(t), df))
+    rows.append({**base, "level": None, "kind": "mean", "before": m1, "after": m2, "difference": m2 - m1,
+                 "effect": d, "p": p})
+    return rows
+
+
 def _two_prop(p1, n1, p2, n2) -> tuple[float, float]:
     """Pooled two-proportion z statistic and two-sided p."""
     if not (n1 > 0 and n2 > 0):
@@ -340,7 +393,8 @@ def _is_categorical(s: pd.Series) -> bool:
 
 def profile_drift(data_before: pd.DataFrame, data_after: pd.DataFrame, labels_before: pd.Series,
                   labels_after: pd.Series, columns, labels=None, alpha: float = 0.05, *, names=None,
-                  min_effect: float = 0.2, adjust: str = "fdr_bh", categorical=()) -> ProfileDrift:
+                  min_effect: float = 0.2, adjust: str = "fdr_bh", categorical=(), weights_before=None,
+                  weights_after=None) -> ProfileDrift:
     """Compare each indicator within each segment between two waves.
 
     Parameters
@@ -361,6 +415,11 @@ def profile_drift(data_before: pd.DataFrame, data_after: pd.DataFrame, labels_be
     adjust : {'fdr_bh', 'holm'}, default='fdr_bh'
     categorical : list of str, optional
         Numeric columns to treat as categories (text and boolean columns always are).
+    weights_before, weights_after : Series, optional
+        Survey weights per respondent. Means and shares are then weighted and the tests
+        use Kish's effective sample size n_eff = (Σw)² / Σw² in place of n (variances with
+        the reliability correction n_eff / (n_eff - 1)); with all weights equal this is the
+        unweighted test.
 
     Returns
     -------
@@ -380,11 +439,19 @@ def profile_drift(data_before: pd.DataFrame, data_after: pd.DataFrame, labels_be
     segs = sorted(set(lb.unique()) | set(la.unique()))
     cat = set(categorical or ())
     rows = []
+    weighted = weights_before is not None or weights_after is not None
+    wb_all = _weight_series(weights_before, data_before.index)
+    wa_all = _weight_series(weights_after, data_after.index)
     for s in segs:
         ib, ia = lb.index[lb == s], la.index[la == s]
         for col in columns:
             xb = data_before[col].reindex(ib).dropna()
             xa = data_after[col].reindex(ia).dropna()
+            if weighted:
+                rows += _weighted_rows(s, col, xb, xa, wb_all.reindex(xb.index).to_numpy(dtype=float),
+                                       wa_all.reindex(xa.index).to_numpy(dtype=float), names, labels,
+                                       col in cat or _is_categorical(data_before[col]) or _is_categorical(data_after[col]))
+                continue
             base = {"segment": s, "name": names.get(s, f"Segment {s}"), "indicator": col,
                     "label": str(labels.get(col, col)), "n_before": len(xb), "n_after": len(xa)}
             if col in cat or _is_categorical(data_before[col]) or _is_categorical(data_after[col]):
