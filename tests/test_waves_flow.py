@@ -202,3 +202,22 @@ def test_a_question_the_new_wave_did_not_ask_is_a_missing_answer(demo_run, demo_
     full = demo_wave2.classification.table["segment"]
     agree = (got["segment"] == full.reindex(got.index)).mean()
     assert agree > 0.9  # one question fewer moves few respondents
+
+
+def test_deck_says_how_to_recognise_the_segments(demo_run):
+    """The deck's recognition slide shows the model's golden questions and the numbers of
+    model.json and customer_segments.csv."""
+    from pptx import Presentation
+
+    prs = Presentation(str(demo_run.folder / "personas.pptx"))
+    slide = next(s for s in prs.slides if any(sh.has_text_frame and sh.text_frame.text == "How to recognise the segments"
+                                              for sh in s.shapes))
+    text = " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
+    doc = json.loads((demo_run.folder / "model.json").read_text(encoding="utf-8"))
+    tool = doc["attachments"]["typing_tool"]
+    labels = [demo_run.study.columns[q].label for q in tool["questions"]]
+    assert all(f"{i}. {lab}" in text for i, lab in enumerate(labels, start=1))
+    assert f"{tool['accuracy']:.0%}" in text
+    cust = pd.read_csv(demo_run.folder / "customer_segments.csv", dtype=str)
+    n_model = int((cust["source"] == "model").sum())
+    assert f"{len(cust):,} customers" in text and f"{n_model:,} placed from behaviour" in text

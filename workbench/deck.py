@@ -236,6 +236,11 @@ class DeckData:
         One headline per battery.
     model_note : str or None
         For a wave classified with a frozen model: which wave's model.
+    recognise : dict or None
+        How the segments are recognised outside the survey: ``questions`` (golden
+        question labels, in order), ``accuracy`` and ``baseline`` of the typing tool,
+        ``fitted_wave``, and for the whole customer base ``customers``, ``from_survey``,
+        ``from_model``, ``confident``, ``base_accuracy`` and ``base_baseline``.
     """
 
     study_id: str
@@ -258,11 +263,12 @@ class DeckData:
     factors: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     factor_notes: tuple = ()
     model_note: str | None = None
+    recognise: dict | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ building
     @classmethod
     def from_results(cls, study, wave, scorecard, profiles, opportunities=None, *, quality=None, factors=None,
-                     segments=None, behaviour=None, model_note=None, date=None) -> "DeckData":
+                     segments=None, behaviour=None, model_note=None, date=None, recognise=None) -> "DeckData":
         """Collect the deck's inputs from a run's result objects (see the class docstring)."""
         wave = str(wave)
         w = study.wave(wave)
@@ -332,7 +338,7 @@ class DeckData:
             "segments": _frame_to_json(seg), "profile": _frame_to_json(prof), "opportunities": _frame_to_json(opp),
             "underserved": under, "scorecard": card, "fit": _frame_to_json(fit), "bases": bases, "quality": q,
             "weighting": weighting, "factors": _frame_to_json(pd.DataFrame(frows)), "factor_notes": fnotes,
-            "model_note": model_note,
+            "model_note": model_note, "recognise": _plain(recognise) if recognise else None,
         }
         # through JSON, so that a deck built in a run and one re-rendered from deck_data.json are the same
         return cls.from_dict(json.loads(json.dumps(plain, ensure_ascii=False)))
@@ -354,7 +360,7 @@ class DeckData:
             "opportunities": _frame_to_json(self.opportunities), "underserved": self.underserved, "scorecard": card,
             "fit": _frame_to_json(self.fit), "bases": dict(self.bases), "quality": q, "weighting": self.weighting,
             "factors": _frame_to_json(self.factors), "factor_notes": list(self.factor_notes),
-            "model_note": self.model_note,
+            "model_note": self.model_note, "recognise": self.recognise,
         }
 
     @classmethod
@@ -373,7 +379,7 @@ class DeckData:
             underserved=float(d.get("underserved", 10.0)), scorecard=card, fit=_frame_from_json(d.get("fit")),
             bases=dict(d.get("bases") or {}), quality=q, weighting=d.get("weighting") or "",
             factors=_frame_from_json(d.get("factors")), factor_notes=tuple(d.get("factor_notes") or ()),
-            model_note=d.get("model_note"),
+            model_note=d.get("model_note"), recognise=d.get("recognise"),
         )
 
     def save(self, path, personas) -> Path:
@@ -1685,6 +1691,48 @@ def _scorecard_slide(d: _Deck, data: DeckData, max_rows=10):
     d.notes(s, notes)
 
 
+def _recognise_slide(d: _Deck, data: DeckData):
+    """How to recognise the segments outside the survey: the golden questions and the CRM."""
+    r = data.recognise
+    s = d.slide()
+    d.title(s, "How to recognise the segments", subtitle="Golden questions for new contacts; a segment for every "
+            "customer in the CRM")
+    gap = int(Inches(0.4))
+    half = (d.width - gap) // 2
+    qs = list(r.get("questions") or [])
+    acc, base = r.get("accuracy"), r.get("baseline")
+    left = [(f"{len(qs)} golden questions", {"bold": True})]
+    left += [(f"{i}. {q}", {}) for i, q in enumerate(qs, start=1)]
+    if acc is not None:
+        left.append((f"Answered together, they put {acc:.0%} of respondents in their own segment (cross-validated; "
+                     f"guessing the largest segment: {base:.0%}). typing_tool.xlsx computes the segment as the answers "
+                     "are typed in.", {}))
+    d.text(s, _Box(d.margin, d.top, half, d.bottom - d.top), left, max_pt=16, min_pt=10)
+    right = _Box(d.margin + half + gap, d.top, half, d.bottom - d.top)
+    d.rect(s, right, TINT)
+    lines = [("Every customer in the CRM", {"bold": True})]
+    if r.get("customers"):
+        lines.append((f"{r['customers']:,} customers of the base have a segment: {r['from_survey']:,} from their "
+                      f"survey answers, {r['from_model']:,} placed from behaviour and firmographics "
+                      f"({r.get('confident', 0):,} of them confidently).", {}))
+    if r.get("base_accuracy") is not None:
+        lines.append((f"The placement puts {r['base_accuracy']:.0%} of respondents in their own segment "
+                      f"(cross-validated; guessing the largest segment: {r['base_baseline']:.0%}), so treat "
+                      "model-placed customers as likely, not certain, members.", {}))
+    lines.append(("customer_segments.csv holds the segment, its source and the probability per customer.", {}))
+    pad = int(Inches(0.2))
+    d.text(s, _Box(right.left + pad, right.top + pad, right.width - 2 * pad, right.height - 2 * pad), lines,
+           max_pt=16, min_pt=10)
+    notes = [f"Golden questions (typing tool fitted on wave {r.get('fitted_wave', data.wave)}): " + "; ".join(qs)]
+    if acc is not None:
+        notes.append(f"Typing accuracy {acc:.3f} (baseline {base:.3f}).")
+    if r.get("customers"):
+        notes.append(f"Customers {r['customers']}, survey {r['from_survey']}, model {r['from_model']}, confident "
+                     f"{r.get('confident', 0)}; whole-base accuracy {r.get('base_accuracy')} (baseline "
+                     f"{r.get('base_baseline')}).")
+    d.notes(s, notes)
+
+
 def _model_slide(d: _Deck, data: DeckData):
     s = d.slide()
     d.title(s, "Appendix: how respondents were classified")
@@ -1789,6 +1837,8 @@ def render_deck(data: DeckData, personas, *, template=None, options=None, trends
     _matrix_slides(d, data, shown, colours, max_items)
     for p in shown:
         _persona_slides(d, data, p, colours.get(p.segment, DARK), opts)
+    if data.recognise:
+        _recognise_slide(d, data)
     _method_slide(d, data, shown, hidden)
     _factor_slide(d, data)
     _fit_slide(d, data)
@@ -1853,14 +1903,15 @@ def build_deck(study, scorecard, profiles, opportunities, personas, *, wave, tem
 
 
 def deck_data(study, scorecard, profiles, opportunities, *, wave, date=None, quality=None, factors=None,
-              segments=None, behaviour=None, model_note=None, options=None) -> DeckData:
+              segments=None, behaviour=None, model_note=None, options=None, recognise=None) -> DeckData:
     """:meth:`DeckData.from_results` with the date resolved from ``date``, the study's ``deck.date`` or the wave."""
     opts = _options(study, options)
     when = date or opts.get("date")
     if isinstance(when, str):
         when = _dt.date.fromisoformat(when)
     return DeckData.from_results(study, wave, scorecard, profiles, opportunities, quality=quality, factors=factors,
-                                 segments=segments, behaviour=behaviour, model_note=model_note, date=when)
+                                 segments=segments, behaviour=behaviour, model_note=model_note, date=when,
+                                 recognise=recognise)
 
 
 def write_deck(path, study, scorecard, profiles, opportunities, personas, *, wave, template=None,

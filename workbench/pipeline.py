@@ -59,6 +59,7 @@ class WaveContext:
     tracking: Any = None  # later waves: sizes, changes, drift and re-fit advice
     trends: Any = None  # later waves: the deck's trend slides (deck.DeckTrends)
     model_note: str | None = None  # later waves: which model classified the respondents
+    customer_segments: Any = None  # a segment for every customer of the base (customer_segments.csv)
 
 
 @dataclass(frozen=True)
@@ -569,7 +570,7 @@ def step_deck(ctx: WaveContext) -> Writer | None:
                       f"{' (' + str(m['name']) + ')' if m.get('name') else ''}; no candidates were compared.")
     data = deck_data(ctx.study, ctx.scorecard, ctx.profiles, ctx.opportunities, wave=ctx.wave, quality=ctx.quality,
                      factors=ctx.factors if isinstance(ctx.factors, dict) else None, segments=ctx.segments,
-                     behaviour=ctx.behaviour, model_note=model_note)
+                     behaviour=ctx.behaviour, model_note=model_note, recognise=_recognise(ctx))
     prs = render_deck(data, ctx.personas, trends=getattr(ctx, "trends", None), study=ctx.study)
     ctx.manifest.counts.update({"deck_slides": len(prs.slides)})
     personas = ctx.personas
@@ -579,6 +580,14 @@ def step_deck(ctx: WaveContext) -> Writer | None:
         data.save(folder / "deck_data.json", personas)
 
     return write
+
+
+def _recognise(ctx: WaveContext) -> dict | None:
+    """The deck's "how to recognise the segments" numbers: the typing tool of the model in
+    use and this wave's segments for the whole customer base (see ``waveflow``)."""
+    from .waveflow import recognise_summary
+
+    return recognise_summary(ctx)
 
 
 def rerender_deck(study, wave, *, reports="reports", png: bool = False) -> Path:

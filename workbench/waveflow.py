@@ -348,10 +348,37 @@ def _codes(study: Study, column: str) -> dict:
     return {k: str(v) for k, v in dict(study.columns[column].scale.codes).items()}
 
 
+def recognise_summary(ctx: WaveContext) -> dict | None:
+    """Numbers for the deck's "how to recognise the segments" slide, or None without a model:
+    the golden questions and the typing tool's accuracy, and how this wave's whole customer
+    base got its segments (survey or model) with the whole-base model's accuracy."""
+    model = ctx.model if ctx.model is not None else ctx.model_fitted
+    if model is None or "typing_tool" not in model.attachments:
+        return None
+    tool = model.attachments["typing_tool"]
+    from .waves.golden import TypingTool
+
+    tt = TypingTool.from_dict(tool)
+    out = {"questions": [str(tt.question_labels.get(q, q)) for q in tt.questions], "accuracy": float(tt.accuracy),
+           "baseline": float(tt.baseline_accuracy), "fitted_wave": str(model.wave)}
+    cust = ctx.customer_segments
+    if cust is not None and "base_model" in model.attachments:
+        from .waves.base import BaseModel
+
+        base = BaseModel.from_dict(model.attachments["base_model"])
+        by_model = cust["source"].eq("model")
+        out.update({"customers": int(len(cust)), "from_survey": int(cust["source"].eq("survey").sum()),
+                    "from_model": int(by_model.sum()),
+                    "confident": int(cust.loc[by_model, "confident"].astype(bool).sum()) if "confident" in cust else 0,
+                    "base_accuracy": float(base.accuracy), "base_baseline": float(base.baseline_accuracy)})
+    return out
+
+
 def _writer(ctx: WaveContext, *, table: pd.DataFrame, customers: pd.DataFrame | None = None, extra=None) -> Writer:
     from .outputs import check_no_pii
 
     check_no_pii(table, ctx.study.pii, SEGMENTS_FILE)
+    ctx.customer_segments = customers
 
     def write(folder: Path) -> None:
         table.to_csv(folder / SEGMENTS_FILE, encoding="utf-8")
