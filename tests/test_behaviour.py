@@ -569,9 +569,9 @@ def test_demo_behaviour_recovers_the_planted_customers(demo_run, demo_study):
 
 
 def test_a_study_without_behaviour_has_no_behaviour_step(mini):
-    from workbench.outputs import Manifest
-    from workbench.pipeline import WaveContext, step_behaviour
+    from workbench.pipeline import new_context, run_steps
 
-    study = load_study(mini)
-    ctx = WaveContext(study=study, wave="1", manifest=Manifest("mini", "1", 7, "", "", ""))
-    assert step_behaviour(ctx) is None and ctx.behaviour is None
+    ctx = new_context(load_study(mini), "1")
+    run_steps(ctx, ["read", "quality", "behaviour", "weighting"])
+    assert ctx.behaviour is None and ctx.weighted is ctx.clean
+    assert ctx.manifest.skipped == {"behaviour": "study declares no behaviour data"}

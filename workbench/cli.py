@@ -145,7 +145,7 @@ def _cmd_classify(args) -> int:
 
     from .errors import OutputError
     from .study import load_study
-    from .waveflow import classify_file
+    from .pipeline import classify_file
 
     study = load_study(args.study) if args.study is not None else None
     if args.output is not None and args.output.exists() and not args.force:

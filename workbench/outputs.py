@@ -141,6 +141,7 @@ class Manifest:
     steps: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     model: dict = field(default_factory=dict)  # the frozen model a later wave was classified with
+    skipped: dict[str, str] = field(default_factory=dict)  # step -> why the runner skipped it
     started: str = field(default_factory=lambda: _now())
     finished: str | None = None
 
@@ -182,6 +183,7 @@ class Manifest:
             "finished": self.finished,
             "step_seconds": self.steps,
             "counts": self.counts,
+            "skipped_steps": self.skipped,
         }
         if self.model:
             doc["model"] = self.model
