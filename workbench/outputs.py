@@ -213,7 +213,8 @@ def check_no_pii(frame: pd.DataFrame, pii, where: str = "") -> None:
 _SHEET_BAD = re.compile(r"[\[\]\:\*\?\/\\]")
 
 
-def _sheet_name(name: str, used: set) -> str:
+def sheet_name(name: str, used: set) -> str:
+    """A valid, unique (case-insensitively, within ``used``) Excel sheet name for ``name``; adds it to ``used``."""
     base = _SHEET_BAD.sub("-", str(name))[:31] or "Sheet"
     out, i = base, 2
     while out.lower() in used:
@@ -270,7 +271,7 @@ def write_workbook(
     header_fill = PatternFill("solid", fgColor="DCE6F1")
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, frame in sheets.items():
-            sheet = _sheet_name(name, used)
+            sheet = sheet_name(name, used)
             note = notes.get(name)
             if frame.empty:
                 frame = pd.DataFrame({"": ["nothing found"]})
