@@ -52,16 +52,8 @@ from .convert import pptx_to_pdf, render_pngs
 from .data import DECK_DATA, TRENDS_FILE, DeckData, DeckTrends, load_trends, rerender_inputs
 from .layout import DEFAULT_TEMPLATE, PALETTE, SLIDE_HEIGHT, SLIDE_WIDTH, estimate_lines, fit_font_size, segment_colours
 from .render import render_deck
-from ..personas import apply_persona_edits  # moved to workbench.personas; kept here for existing callers
 
 __all__ = ["render_deck", "DeckData", "DeckTrends", "load_trends", "rerender_inputs", "segment_colours",
            "fit_font_size", "estimate_lines", "render_pngs", "pptx_to_pdf", "PALETTE", "SLIDE_WIDTH", "SLIDE_HEIGHT",
-           "DEFAULT_TEMPLATE", "DECK_DATA", "TRENDS_FILE", "apply_persona_edits"]
+           "DEFAULT_TEMPLATE", "DECK_DATA", "TRENDS_FILE"]
 
-
-def __getattr__(name):  # transitional (issue 12): remove once every caller imports from workbench.steps.deck_data
-    if name in ("deck_data", "build_deck", "write_deck"):
-        from ..steps import deck_data as _results
-
-        return vars(_results)[name]
-    raise AttributeError(f"module 'workbench.deck' has no attribute '{name}'")

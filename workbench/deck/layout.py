@@ -22,7 +22,7 @@ from pptx.util import Emu, Inches, Pt
 
 __all__ = ["Canvas", "Box", "segment_colours", "estimate_lines", "text_height", "fit_font_size", "joined", "shorten",
            "theme_of", "readable", "luminance", "placeholder_type", "pick_layouts", "fill_cell", "add_table",
-           "PALETTE", "SLIDE_WIDTH", "SLIDE_HEIGHT", "DEFAULT_TEMPLATE", "TITLE_TYPES"]
+           "label_values", "fill_series", "PALETTE", "SLIDE_WIDTH", "SLIDE_HEIGHT", "DEFAULT_TEMPLATE", "TITLE_TYPES"]
 
 logger = logging.getLogger("workbench.deck")
 
@@ -329,6 +329,48 @@ class Canvas:
         chart.font.name = self.minor
         chart.font.size = Pt(size)
         chart.font.color.rgb = self.dark
+
+    def chart(self, slide, kind, box: Box, chart_data, *, size: float = 11, legend=None, legend_pt: float | None = None,
+              title: str | None = None):
+        """A native chart filling ``box``, in the theme's body font at ``size`` pt.
+
+        ``legend``: an ``XL_LEGEND_POSITION`` (kept out of the plot area), ``False`` for
+        none, None to leave python-pptx's default; ``title``: a bold 13 pt chart title.
+        """
+        gf = slide.shapes.add_chart(kind, box.left, box.top, box.width, box.height, chart_data)
+        chart = gf.chart
+        self.chart_fonts(chart, size)
+        if legend is False:
+            chart.has_legend = False
+        elif legend is not None:
+            chart.has_legend = True
+            chart.legend.position = legend
+            chart.legend.include_in_layout = False
+            if legend_pt is not None:
+                chart.legend.font.size = Pt(legend_pt)
+        if title is not None:
+            chart.has_title = True
+            chart.chart_title.text_frame.text = title
+            tfont = chart.chart_title.text_frame.paragraphs[0].runs[0].font
+            tfont.size, tfont.bold, tfont.name = Pt(13), True, self.minor
+        return gf
+
+
+def label_values(plot, number_format: str, size: float, *, bold: bool | None = None) -> None:
+    """Data labels on every point of ``plot``, in ``number_format`` at ``size`` pt."""
+    plot.has_data_labels = True
+    plot.data_labels.number_format = number_format
+    plot.data_labels.number_format_is_linked = False
+    plot.data_labels.font.size = Pt(size)
+    if bold is not None:
+        plot.data_labels.font.bold = bold
+
+
+def fill_series(plot, colours) -> None:
+    """Solid fills of the plot's series, in order."""
+    for series, fill in zip(plot.series, colours):
+        series.format.fill.solid()
+        series.format.fill.fore_color.rgb = fill
 
 
 def fill_cell(cell, text, *, size, font, colour, bold=False, fill=None, align=PP_ALIGN.LEFT):

@@ -14,7 +14,8 @@ from pptx.util import Inches, Pt
 from .content import (MAX_CHART_ITEMS, TILE_KPIS, chart_rows, format_kpi, how_to_win, kpi_label, kpi_value, mix_rows,
                       sig_text)
 from .data import DeckData
-from .layout import GREY, MUTED, TINT, Box, Canvas, fit_font_size, joined, shorten, text_height
+from .layout import (GREY, MUTED, TINT, Box, Canvas, fill_series, fit_font_size, joined, label_values, shorten,
+                     text_height)
 
 __all__ = ["persona_slides", "behaviour_slide", "split_sections"]
 
@@ -59,27 +60,14 @@ def persona_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour: RGBCol
     chart_data.categories = [f"{r.label} ({r.kind})" for r in rows.itertuples()]
     chart_data.add_series(str(name)[:60] or "Segment", [float(v) for v in rows["index"]])
     chart_data.add_series("Total = 100", [100.0] * len(rows))
-    gf = slide.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, box.left, box.top, box.width, box.height, chart_data)
+    gf = d.chart(slide, XL_CHART_TYPE.BAR_CLUSTERED, box, chart_data, legend=XL_LEGEND_POSITION.BOTTOM, legend_pt=11,
+                 title="Index vs total (100 = average): needs, motivations, barriers")
     chart = gf.chart
-    d.chart_fonts(chart, 11)
-    chart.has_legend = True
-    chart.legend.position = XL_LEGEND_POSITION.BOTTOM
-    chart.legend.include_in_layout = False
-    chart.legend.font.size = Pt(11)
-    chart.has_title = True
-    chart.chart_title.text_frame.text = "Index vs total (100 = average): needs, motivations, barriers"
-    tfont = chart.chart_title.text_frame.paragraphs[0].runs[0].font
-    tfont.size, tfont.bold, tfont.name = Pt(13), True, d.minor
     plot = chart.plots[0]
     plot.gap_width = 50
     plot.overlap = -10
-    plot.has_data_labels = True
-    plot.data_labels.number_format = "0"
-    plot.data_labels.number_format_is_linked = False
-    plot.data_labels.font.size = Pt(10)
-    for series, fill in zip(plot.series, (colour, GREY)):
-        series.format.fill.solid()
-        series.format.fill.fore_color.rgb = fill
+    label_values(plot, "0", 10)
+    fill_series(plot, (colour, GREY))
     chart.value_axis.has_major_gridlines = False
     chart.value_axis.tick_labels.font.size = Pt(10)
     chart.category_axis.tick_labels.font.size = Pt(11)
@@ -91,27 +79,14 @@ def mix_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour, name, titl
     chart_data.categories = [str(c) for c in rows["category"]]
     chart_data.add_series(str(name)[:60] or "Segment", [round(float(v), 1) for v in rows["value"]])
     chart_data.add_series("All customers", [round(float(v), 1) for v in rows["total"]])
-    gf = slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, box.left, box.top, box.width, box.height, chart_data)
+    gf = d.chart(slide, XL_CHART_TYPE.COLUMN_CLUSTERED, box, chart_data, legend=XL_LEGEND_POSITION.BOTTOM,
+                 legend_pt=10, title=title)
     chart = gf.chart
-    d.chart_fonts(chart, 11)
-    chart.has_title = True
-    chart.chart_title.text_frame.text = title
-    tfont = chart.chart_title.text_frame.paragraphs[0].runs[0].font
-    tfont.size, tfont.bold, tfont.name = Pt(13), True, d.minor
-    chart.has_legend = True
-    chart.legend.position = XL_LEGEND_POSITION.BOTTOM
-    chart.legend.include_in_layout = False
-    chart.legend.font.size = Pt(10)
     plot = chart.plots[0]
     plot.gap_width = 60
     plot.overlap = -5
-    plot.has_data_labels = True
-    plot.data_labels.number_format = '0"%"'
-    plot.data_labels.number_format_is_linked = False
-    plot.data_labels.font.size = Pt(10)
-    for series, fill in zip(plot.series, (colour, GREY)):
-        series.format.fill.solid()
-        series.format.fill.fore_color.rgb = fill
+    label_values(plot, '0"%"', 10)
+    fill_series(plot, (colour, GREY))
     chart.value_axis.visible = False
     chart.value_axis.has_major_gridlines = False
     chart.category_axis.tick_labels.font.size = Pt(11)

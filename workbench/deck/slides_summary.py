@@ -16,7 +16,7 @@ from pptx.util import Inches, Pt
 from .content import BEHAVIOUR, MATRIX_KPIS, format_kpi, kpi_label, kpi_scale, sig_text, suppressed_note
 from .data import DeckData, DeckTrends
 from .layout import (HIGH1, HIGH2, LOW1, LOW2, MUTED, PAD_X, PAD_Y, TINT, TITLE_TYPES, UNDER_FILL, WHITE, Box, Canvas,
-                     estimate_lines, fill_cell, fit_font_size, placeholder_type, shorten, text_height)
+                     estimate_lines, fill_cell, fit_font_size, label_values, placeholder_type, shorten, text_height)
 
 __all__ = ["title_slide", "summary_slides", "sizes_slide", "trend_slides", "matrix_slides", "matrix_rows"]
 
@@ -98,18 +98,11 @@ def sizes_slide(d: Canvas, data, shown, hidden, colours):
     chart_data = CategoryChartData(number_format='0.0"%"')
     chart_data.categories = [f"{p.name} (n={p.n:,})" for p in shown]
     chart_data.add_series("Share of respondents (%)", [round(float(p.share), 1) for p in shown])
-    gf = s.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, box.left, box.top, box.width, box.height, chart_data)
-    chart = gf.chart
-    chart.has_legend = False
-    d.chart_fonts(chart, 12)
+    chart = d.chart(s, XL_CHART_TYPE.COLUMN_CLUSTERED, box, chart_data, size=12, legend=False).chart
     plot = chart.plots[0]
     plot.gap_width = 50
     plot.vary_by_categories = False
-    plot.has_data_labels = True
-    plot.data_labels.number_format = '0"%"'
-    plot.data_labels.number_format_is_linked = False
-    plot.data_labels.font.size = Pt(14)
-    plot.data_labels.font.bold = True
+    label_values(plot, '0"%"', 14, bold=True)
     for i, p in enumerate(shown):
         pt = plot.series[0].points[i]
         pt.format.fill.solid()
@@ -152,21 +145,13 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names):
                 notes.append(f"Wave {w}, segment {seg} {name}: n={int(r.n)}, share {float(r.share):.1f} % "
                              f"(CI {float(r.ci_low):.1f}-{float(r.ci_high):.1f} %).")
     box = Box(d.margin, d.top, d.width, d.bottom - d.top)
-    gf = s.shapes.add_chart(XL_CHART_TYPE.LINE_MARKERS, box.left, box.top, box.width, box.height, chart_data)
-    chart = gf.chart
-    d.chart_fonts(chart, 11)
-    chart.has_legend = True
-    chart.legend.position = XL_LEGEND_POSITION.RIGHT
-    chart.legend.include_in_layout = False
+    chart = d.chart(s, XL_CHART_TYPE.LINE_MARKERS, box, chart_data, legend=XL_LEGEND_POSITION.RIGHT).chart
     chart.value_axis.has_major_gridlines = True
     chart.value_axis.major_gridlines.format.line.color.rgb = RGBColor(0xE0, 0xE0, 0xE0)
     chart.value_axis.tick_labels.number_format = '0"%"'
     chart.value_axis.tick_labels.number_format_is_linked = False
     plot = chart.plots[0]
-    plot.has_data_labels = True
-    plot.data_labels.number_format = '0"%"'
-    plot.data_labels.number_format_is_linked = False
-    plot.data_labels.font.size = Pt(10)
+    label_values(plot, '0"%"', 10)
     for series, seg in zip(plot.series, segs):
         series.format.line.color.rgb = cols[seg]
         series.format.line.width = Pt(2.5)
