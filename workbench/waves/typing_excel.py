@@ -11,20 +11,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping
 
 from ..errors import OutputError
 from ..jsonplain import plain
-
-if TYPE_CHECKING:
-    from .golden import TypingTool
 
 __all__ = ["write_typing_tool"]
 
 logger = logging.getLogger(__name__)
 
 _NAVY, _BLUE, _PALE, _INPUT, _RESULT, _GREY = "1F3864", "2F5597", "DCE6F1", "FFF2CC", "E2EFDA", "7F7F7F"
-
 
 
 def _styles():
@@ -100,7 +96,8 @@ def _protect(ws):
     ws.protection.formatRows = False
 
 
-def write_typing_tool(tool: TypingTool, path: Path, *, title, names: dict, codes: dict, batch_rows: int) -> Path:
+def write_typing_tool(tool, path: Path, *, title, names: dict, codes: dict, batch_rows: int) -> Path:
+    """Write ``tool`` (a :class:`~workbench.waves.golden.TypingTool`) as the Excel workbook ``path``."""
     from openpyxl import Workbook
     from openpyxl.formatting.rule import DataBarRule
     from openpyxl.styles import Protection
