@@ -31,7 +31,8 @@ Units
 To add a measure: give the behaviour query its column, then a :class:`Measure` in
 :data:`MEASURES` (in :data:`CORE_KPIS` order first when the scorecard should test it by
 default) with its label, unit, format and direction; tests/test_measures.py checks that
-every feature the behaviour step documents has one.
+every column the behaviour step gives the demo study's customers has one (or is
+bookkeeping, a key or personal data).
 """
 
 from __future__ import annotations
