@@ -544,8 +544,9 @@ def test_demo_run_writes_behaviour_xlsx_and_weights_the_respondents(demo_run):
         assert name in sheets, name
     assert b.respondents.index.equals(run.clean.data.index)
     assert b.customers.index.is_unique and len(b.customers) > 3800
-    # the weights reach the clean responses, and reproduce the base's tier distribution
-    w = run.clean.weights
+    # the weights reach the weighted responses (clean stays unweighted), and reproduce the base's tier distribution
+    assert run.clean.weights is None
+    w = run.weighted.weights
     assert w is not None and w.index.equals(run.clean.data.index) and w.mean() == pytest.approx(1)
     tiers = b.tier_distribution()
     np.testing.assert_allclose(tiers["weighted respondents %"], tiers["customers %"], atol=0.01)

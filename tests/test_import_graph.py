@@ -106,7 +106,8 @@ def rule_breaks(graph: dict[str, set[str]]) -> list[str]:
             elif room == "cli" and target == "steps":
                 bad.append(f"{mod} imports {dep}: the CLI goes through the pipeline")
             elif room == "deck" and target in ("criteria", "profiles", "opportunities", "segments", "factors",
-                                               "waves", "behaviour", "quality", "study"):
+                                               "waves", "behaviour", "quality", "readers", "weighting"):
+                # the study (template, colours) and personas are allowed; result classes are not
                 bad.append(f"{mod} imports {dep}: the deck renders its own plain data only")
     return bad
 
