@@ -56,8 +56,10 @@ notebooks: $(STAMP) tools
 	done
 	@echo "executed notebooks in reports/$(notdir $(STUDY))/notebooks/$(WAVE)/"
 
+# Jupyter refuses to start as root without --allow-root (containers, CI): add it for uid 0.
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
 
 clean-venv:
 	rm -rf $(VENV)

@@ -12,6 +12,7 @@ from pptx.enum.chart import XL_CHART_TYPE
 from pptx.util import Pt
 
 from workbench.deck import PALETTE
+from workbench.measures import round_shares
 from workbench.steps.deck_data import build_deck, write_deck
 
 FIXED_SLIDES = 8  # title, summary, sizes, matrix; appendix: method, factors, fit table, scorecard
@@ -81,8 +82,10 @@ def test_persona_charts_are_native_and_equal_profile_indices(deck, demo_run):
         plot = charts[0].chart.plots[0]
         cats = list(plot.categories)
         assert 3 <= len(cats) <= 8
-        seg_vals, total_vals = plot.series[0].values, plot.series[1].values
-        assert total_vals == tuple([100.0] * len(cats))
+        assert len(plot.series) == 1  # no grey "Total = 100" bars: the axis line at 100 is the reference
+        seg_vals = plot.series[0].values
+        xml = charts[0].chart._chartSpace.xml
+        assert re.search(r'<c:catAx>.*<c:crossesAt val="100(\.0)?"/>.*</c:catAx>', xml, re.S)
         for cat, v in zip(cats, seg_vals):
             label, kind = re.fullmatch(r"(.*) \((needs|motivations|barriers)\)", cat).groups()
             row = t[(t["segment"] == p.segment) & (t["label"] == label) & (t["kind"] == kind) & t["trait"]]
@@ -96,7 +99,9 @@ def test_size_chart_and_segment_colours_agree(deck, demo_run):
     size_chart = next(sh.chart for s in deck.slides for sh in s.shapes
                       if sh.has_chart and sh.chart.chart_type == XL_CHART_TYPE.COLUMN_CLUSTERED)
     series = size_chart.plots[0].series[0]
-    assert series.values == tuple(round(float(x), 1) for x in segs["share %"])
+    # one rounding rule: whole percent by largest remainder, adding up to 100 (as on every slide)
+    assert series.values == tuple(float(x) for x in round_shares(segs["share %"]))
+    assert sum(series.values) == 100
     for i, slide in enumerate(_persona_slides(deck)):
         colour = str(PALETTE[i])
         assert str(series.points[i].format.fill.fore_color.rgb) == colour

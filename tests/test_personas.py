@@ -63,8 +63,11 @@ def test_drafts_describe_the_planted_segments(demo):
     names = [p.name for p in drafts]
     assert len(set(names)) == 5
     digital = drafts.for_segment(1)
-    # the name is built from the short labels of the most distinctive traits
-    assert set(digital.name.split(" & ")) <= {"Live stock and prices", "Order any time", "ERP integration"}
+    # the name reads as people: who they are, and the most distinctive need they value
+    who, _, wants = digital.name.partition(" who value ")
+    assert who and wants, digital.name
+    assert any(wants.startswith(w) for w in ("live stock and prices", "order any time", "ERP integration")), wants
+    assert " & " not in digital.name
     assert "Fast repeat orders (opportunity" in digital.underserved[0]
     assert any("Technical advice" in n for n in drafts.for_segment(3).needs)
     assert digital.description.startswith("26 % of respondents (n=380)")

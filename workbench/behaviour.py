@@ -1244,12 +1244,12 @@ class Behaviour:
             notes.update(wn)
         return sheets, notes
 
-    def to_excel(self, path, *, pii=()) -> Path:
-        """Write ``behaviour.xlsx`` (refuses PII columns)."""
+    def to_excel(self, path, *, pii=(), currency: str | None = None) -> Path:
+        """Write ``behaviour.xlsx`` (refuses PII columns); amounts in ``currency`` when given."""
         from .outputs import write_workbook
 
         sheets, notes = self.sheets()
-        return write_workbook(path, sheets, pii=pii, notes=notes)
+        return write_workbook(path, sheets, pii=pii, notes=notes, currency=currency)
 
     def __str__(self) -> str:
         s = self.summary()["value"]

@@ -40,7 +40,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["Measure", "MEASURES", "CORE_KPIS", "BOOKKEEPING", "NOT_FEATURES", "UNITS", "DIRECTIONS", "measure", "labels", "is_measure"]
+__all__ = ["Measure", "MEASURES", "CORE_KPIS", "BOOKKEEPING", "NOT_FEATURES", "UNITS", "DIRECTIONS", "measure", "labels", "is_measure",
+           "COLUMN_LABELS", "SETTING_WORDS", "column_label", "setting_words", "is_identifier", "round_shares"]
 
 #: The units a measure can have (see the module docstring).
 UNITS = ("currency", "days", "orders", "units", "share", "flag", "score", "index", "scale", "category")
@@ -100,6 +101,17 @@ class Measure:
         if value is None or (isinstance(value, float) and not math.isfinite(value)):
             return ""
         return self.fmt.format(value)
+
+    def with_unit(self, value, currency: str | None = None) -> str:
+        """``value`` as shown with its unit: '6,314 DKK', '176 days', '4.2 orders', '12 %'."""
+        text = self.format(value)
+        if not text:
+            return text
+        if self.unit == "currency":
+            return f"{text} {currency}" if currency else text
+        if self.unit in ("days", "orders", "units"):
+            return f"{text} {self.unit}"
+        return text
 
     def unit_label(self, currency: str | None = None) -> str:
         """The unit as a reader sees it: the currency code for amounts ('currency' without one)."""
@@ -194,3 +206,101 @@ def labels(columns, *, categories: bool = True) -> dict[str, str]:
         if m is not None and (categories or m.unit != "category"):
             out[c] = m.label
     return out
+
+
+# --------------------------------------------------------------------------- other columns and settings shown to a client
+#
+# The technical columns of the workbooks (fit statistics, scorecard checks, quality checks)
+# and the study settings that reach a slide: each has a label here, so no identifier
+# (``n_parameters``, ``keep_last``) is shown to a client.  :func:`column_label` is what the
+# workbook writer (:func:`workbench.outputs.write_workbook`) and the deck use for a header.
+
+#: Technical column -> label (workbook headers, deck tables).
+COLUMN_LABELS: dict[str, str] = {
+    "candidate": "Candidate", "method": "Method", "k": "Segments (k)", "status": "Status",
+    "loglik": "Log-likelihood", "n_parameters": "Parameters", "aic": "AIC", "bic": "BIC", "sabic": "Sample-size adjusted BIC",
+    "caic": "Consistent AIC", "icl_bic": "ICL-BIC (BIC + entropy penalty)", "entropy": "Entropy (0-1)",
+    "classification_error": "Classification error", "inertia": "Within-segment sum of squares",
+    "smallest_share": "Smallest segment share", "smallest_n": "Smallest segment (n)", "converged": "Converged",
+    "starts": "Random starts", "best_ll_replicated": "Starts reaching the best fit", "n_final_starts": "Starts run to the end",
+    "start_agreement": "Agreement between starts", "stability_mean": "Stability (mean adjusted Rand)",
+    "stability_p05": "Stability (5th percentile)", "lowest_bic": "Lowest BIC", "flags": "Warnings", "message": "Message",
+    "p_adj": "Adjusted p-value", "p_value": "p-value", "p": "p-value", "n_eff": "Effective n", "weighted_n": "Weighted n",
+    "share": "Share", "variable": "Code", "label": "Label", "segment": "Segment", "block": "Block", "kind": "Kind",
+    "measure": "Measure", "value": "Value", "total": "Total", "index": "Index (100 = average)", "sig": "Significance",
+    "outcome": "Outcome", "importance": "Importance (0-10)", "satisfaction": "Satisfaction (0-10)",
+    "opportunity": "Opportunity (0-20)", "underserved": "Underserved", "criterion": "Criterion", "check": "Check",
+    "threshold": "Threshold", "sentence": "Finding", "respondent": "Respondent", "customer": "Customer",
+    "posterior": "Membership probability", "probability": "Probability", "rank": "Rank", "passed": "Passed",
+    "description": "Description", "action": "Action", "flagged": "Flagged", "excluded": "Excluded",
+}
+
+#: Study settings (policy codes) as words.
+SETTING_WORDS: dict[str, str] = {
+    "keep_first": "kept the first answer", "keep_last": "kept the last answer", "exclude_all": "excluded every copy",
+    "set_missing": "set to missing", "exclude": "excluded", "flag": "flagged", "report": "reported", "error": "stopped",
+    "not_run": "not run", "lca": "latent class analysis", "lpa": "latent profile analysis", "kmeans": "k-means",
+    "ward": "Ward clustering",
+}
+
+#: Scales of the survey's rating columns, as a unit ("0-10 scale").
+SCALE_UNITS = {"importance": "0-10 scale", "satisfaction": "0-10 scale", "opportunity": "0-20 scale"}
+
+_IDENT = __import__("re").compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
+
+
+def is_identifier(text) -> bool:
+    """True for a snake_case identifier (``recency_days``, ``n_parameters``) shown as text."""
+    return bool(_IDENT.match(str(text).strip()))
+
+
+def column_label(name, *, currency: str | None = None) -> str:
+    """The label of a column as a client reads it.
+
+    A measure reads as its label with its unit ("Revenue per customer (DKK)", "Days since
+    last order (days)"), a technical column as :data:`COLUMN_LABELS`, a setting as
+    :data:`SETTING_WORDS`; any other snake_case name as words ("smallest_n" → "Smallest
+    n"), so an identifier never reaches a client; other text is returned unchanged.
+    """
+    text = str(name)
+    m = measure(text)
+    if m is not None:
+        unit = m.unit_label(currency)
+        return m.label if m.unit in ("category", "score", "index", "scale") or unit in m.label else f"{m.label} ({unit})"
+    if text in COLUMN_LABELS:
+        return COLUMN_LABELS[text]
+    if text in SETTING_WORDS:
+        return SETTING_WORDS[text]
+    if is_identifier(text):
+        words = text.replace("_", " ")
+        return words[0].upper() + words[1:]
+    return text
+
+
+def setting_words(value) -> str:
+    """A study setting as words (``keep_last`` → 'kept the last answer'); other values unchanged."""
+    return SETTING_WORDS.get(str(value), str(value))
+
+
+# --------------------------------------------------------------------------- one rounding rule
+
+
+def round_shares(shares, total: int = 100) -> list[int]:
+    """Whole-number shares that add up to ``total`` (largest remainder), in the given order.
+
+    The one rounding rule of segment shares in every deliverable: the executive summary,
+    the size chart, the persona slides and the persona descriptions all show these, so a
+    segment is 26 % everywhere and the shares add up to 100 %.  ``shares`` are percentages
+    (any scale: they are rescaled to ``total`` first); missing values count as 0.
+    """
+    vals = [float(v) if v is not None and math.isfinite(float(v)) else 0.0 for v in shares]
+    s = sum(vals)
+    if not vals or s <= 0:
+        return [0 for _ in vals]
+    exact = [v * total / s for v in vals]
+    floors = [math.floor(x) for x in exact]
+    left = total - sum(floors)
+    order = sorted(range(len(vals)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return floors

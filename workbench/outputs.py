@@ -28,6 +28,7 @@ from typing import Mapping
 import pandas as pd
 
 from .errors import OutputError
+from .measures import SETTING_WORDS, column_label, is_identifier, measure, setting_words
 
 __all__ = [
     "ReportFolder",
@@ -43,7 +44,7 @@ logger = logging.getLogger(__name__)
 PACKAGES = (
     "jtbd-workbench", "numpy", "pandas", "scipy", "scikit-learn", "factor-analyzer",
     "statsmodels", "stepmix", "python-pptx", "pyreadstat", "openpyxl", "duckdb",
-    "pydantic", "pyyaml",
+    "pydantic", "pyyaml", "ruamel.yaml",
 )
 
 
@@ -224,18 +225,66 @@ def sheet_name(name: str, used: set) -> str:
     return out
 
 
-_P_COLUMN = re.compile(r"^(p|p[ _-]?value|corrected p|p \(.*\)|.* p)$", re.I)
+_P_COLUMN = re.compile(r"^(p|p[ _-]?value|p[ _-]?adj|adjusted p[ _-]?value|corrected p|p \(.*\)|.* p)$", re.I)
+#: p-values: four decimals, and "< 0.001" below 0.001 (an Excel conditional number format).
+P_FORMAT = '[<0.001]"< 0.001";0.0000'
+_SHARE_COLUMN = re.compile(r"(^|[ _])(share|rate|accuracy|agreement)($|[ _])", re.I)
+_PERCENT_COLUMN = re.compile(r"(%|\bpercent\b)", re.I)
 
 
-def _number_format(header) -> str:
-    """Two decimals for figures, four for p-values (by the column's name)."""
-    return "0.0000" if _P_COLUMN.match(str(header or "").strip()) else "#,##0.00"
+def _number_format(header, values=(), currency: str | None = None) -> str:
+    """The Excel number format of a column, by its name (before labelling) and its values.
+
+    p-values as 0.0000 or "< 0.001"; a measure in its unit (:mod:`workbench.measures`:
+    amounts with the study's currency, 0-1 shares in %); a column named as a 0-1 share
+    (share, rate, accuracy) whose values lie in 0-1 in %; a column already in % ("share %")
+    with a % sign; other figures with two decimals.
+    """
+    h = str(header or "").strip()
+    if _P_COLUMN.match(h):
+        return P_FORMAT
+    m = measure(h)
+    if m is not None and m.unit != "category":
+        if m.unit == "currency" and currency:
+            return f'{m.excel_format} "{currency}"'
+        return m.excel_format
+    nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v]
+    if _PERCENT_COLUMN.search(h):
+        return '0.0" %"'
+    if _SHARE_COLUMN.search(h) and nums and all(0 <= v <= 1 for v in nums):
+        return "0.0%"
+    return "#,##0.00"
 
 
 def _shown(value, fmt) -> str:
     if isinstance(value, float):
-        return f"{value:,.4f}" if fmt == "0.0000" else f"{value:,.2f}"
+        if fmt == P_FORMAT:
+            return "< 0.001" if value < 0.001 else f"{value:.4f}"
+        if fmt.endswith("%"):
+            return f"{100 * value:.1f}%"
+        return f"{value:,.2f}"
     return str(value)
+
+
+def client_frame(frame: pd.DataFrame, currency: str | None = None) -> pd.DataFrame:
+    """``frame`` as a client reads it: identifiers in headers, index names and index values
+    replaced by their labels (:func:`workbench.measures.column_label`), policy codes in
+    text cells by words. Codes stay in a column labelled "Code" beside their label.
+    """
+    out = frame.copy()
+    out.columns = [column_label(c, currency=currency) if isinstance(c, str) else c for c in out.columns]
+    if isinstance(out.index, pd.MultiIndex):
+        out.index = out.index.set_names([column_label(n) if isinstance(n, str) else n for n in out.index.names])
+    else:
+        if isinstance(out.index.name, str):
+            out.index.name = column_label(out.index.name)
+        if out.index.dtype == object:
+            out.index = pd.Index([column_label(v, currency=currency) if isinstance(v, str) and (is_identifier(v) or measure(v))
+                                  else v for v in out.index], name=out.index.name)
+    for c in out.columns:
+        if c != "Code" and out[c].dtype == object:
+            out[c] = out[c].map(lambda v: setting_words(v) if isinstance(v, str) and v in SETTING_WORDS else v)
+    return out
 
 
 def write_workbook(
@@ -245,8 +294,14 @@ def write_workbook(
     pii=(),
     notes: Mapping[str, str] | None = None,
     index: bool = True,
+    currency: str | None = None,
 ) -> Path:
     """Write tables to one .xlsx: bold frozen headers, sensible widths, one sheet each.
+
+    Every workbook a client gets is written here, so they all read the same way: headers
+    and codes as labels (:func:`client_frame`), number formats by column (:func:`_number_format`:
+    shares in %, p-values as 0.0000 or "< 0.001", amounts in the study's currency) and an
+    autofilter on every table.
 
     Parameters
     ----------
@@ -259,6 +314,8 @@ def write_workbook(
         A sentence written above the table (what it shows, how to read it).
     index : bool, default=True
         Write each frame's index (unnamed RangeIndexes are never written).
+    currency : str, optional
+        The study's currency code (``behaviour.transactions.currency``) for amount columns.
     """
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -281,6 +338,8 @@ def write_workbook(
                     isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
                 )
             startrow = 2 if note else 0
+            raw_headers = ([None] * (frame.index.nlevels if write_index else 0)) + list(frame.columns)
+            frame = client_frame(frame, currency)
             frame.to_excel(xw, sheet_name=sheet, index=write_index, startrow=startrow)
             ws = xw.sheets[sheet]
             if note:
@@ -292,8 +351,11 @@ def write_workbook(
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
             n_index = frame.index.nlevels if write_index else 0
             ws.freeze_panes = ws.cell(row=hdr + 1, column=n_index + 1)
+            if ws.max_row > hdr:
+                ws.auto_filter.ref = f"{get_column_letter(1)}{hdr}:{get_column_letter(ws.max_column)}{ws.max_row}"
             for j, col in enumerate(ws.iter_cols(min_row=hdr, max_row=ws.max_row), start=1):
-                fmt = _number_format(col[0].value)
+                raw = raw_headers[j - 1] if j - 1 < len(raw_headers) and raw_headers[j - 1] is not None else col[0].value
+                fmt = _number_format(raw, [c.value for c in col[1:200]], currency)
                 for c in col[1:]:
                     if isinstance(c.value, float) and c.number_format == "General":
                         c.number_format = fmt

@@ -53,6 +53,7 @@ import pandas as pd
 import yaml
 
 from .errors import AnalysisError, StudyError
+from .measures import round_shares
 from .profiles import BEHAVIOUR, SegmentProfiles
 
 __all__ = [
@@ -222,6 +223,46 @@ def _signature(profiles: SegmentProfiles, segment) -> dict:
     return {str(v): float(x) for v, x in zip(t["variable"], t["value"]) if np.isfinite(x)}
 
 
+def _lower_first(label: str) -> str:
+    """'Low net prices' -> 'low net prices'; 'ERP integration' stays (an acronym)."""
+    return label[0].lower() + label[1:] if len(label) > 1 and label[1].islower() else label
+
+
+def _people_name(traits, used: set) -> str:
+    """A persona name that reads as people: who they are and what they value.
+
+    Who: the main ordering channel the segment over-uses ("Webshop buyers"), else its most
+    distinctive firmographic or demographic category ("Installers"), else "Customers";
+    what: its most distinctive need or motivation, then the next ones while the name is
+    taken ("Webshop buyers who value live stock and prices").  Drafts, to be renamed in
+    personas.yaml.
+    """
+    who = ""
+    for r in traits:
+        if r["block"] == BEHAVIOUR and r["variable"] == "dominant_channel" and r["category"]:
+            who = f"{r['category']} buyers"
+            break
+    if not who:
+        for r in traits:
+            if r["kind"] in ("firmographics", "demographics") and r["stat"] == "share" and r["category"] \
+                    and r["category"] != "true" and len(str(r["category"]).split()) <= 2:
+                who = f"{r['category']} customers"
+                break
+    who = who or "Customers"
+    verb = "who value"
+    wants = [str(r["label"]) for r in traits if r["kind"] in ("needs", "motivations")]
+    if not wants:
+        verb, wants = "held back by", [str(r["label"]) for r in traits if r["kind"] == "barriers"]
+    wants = list(dict.fromkeys(wants))
+    if not wants:
+        return "" if who == "Customers" else who
+    for k in range(1, len(wants) + 1):
+        name = f"{who} {verb} {' and '.join(_lower_first(w) for w in wants[:k])}"
+        if name not in used:
+            return name
+    return f"{who} {verb} {_lower_first(wants[0])}"
+
+
 def _quotes(responses, members: pd.Index, order: pd.Index, n_quotes: int) -> list[dict]:
     cols = [c.id for c in responses.columns.values() if c.kind == "verbatims" and c.id in responses.data.columns]
     if not cols or n_quotes <= 0:
@@ -292,6 +333,7 @@ def draft_personas(
     rng = np.random.default_rng(random_state)
     personas = []
     used_names: set = set()
+    whole = dict(zip(profiles.labels, round_shares([profiles.segments.loc[s, "share %"] for s in profiles.labels])))
     for i, seg in enumerate(profiles.labels):
         size = profiles.segments.loc[seg]
         above_all = _traits_of(profiles, seg, ("needs", "motivations", "barriers", "firmographics", "demographics",
@@ -301,11 +343,7 @@ def draft_personas(
                                      (BEHAVIOUR,))
                      for r in above_all if r["kind"] in kinds]
         shorts = list(dict.fromkeys(_trait_text(r, short=True) for r in name_pool))
-        name = " & ".join(shorts[:2]) if shorts else f"Segment {seg}"
-        j = 2
-        while name in used_names and j < len(shorts):
-            name = " & ".join(shorts[:2] + [shorts[j]])
-            j += 1
+        name = _people_name(above_all, used_names) or f"Segment {seg}"
         if name in used_names:
             name = f"{name} ({seg})"
         used_names.add(name)
@@ -322,7 +360,7 @@ def draft_personas(
                 top_outcome = f" Biggest unmet outcome: {u['label'].iloc[0]}."
         below = [_trait_text(r, short=True) for r in _traits_of(profiles, seg, ("needs", "motivations", "barriers"),
                                                                  "below", min_gap, 2)]
-        desc = f"{size['share %']:.0f} % of respondents (n={int(size['n']):,})."
+        desc = f"{whole[seg]} % of respondents (n={int(size['n']):,})."
         if shorts:
             desc += f" Above average on {_join(shorts[:3])}"
             desc += f"; below average on {_join(below)}." if below else "."
@@ -431,10 +469,11 @@ class Personas:
         return head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
 
     def save(self, path) -> Path:
-        """Write the YAML file (UTF-8)."""
+        """Write the YAML file (UTF-8); an existing file keeps its comments (see :func:`round_trip_yaml`)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.to_yaml(), encoding="utf-8")
+        previous = path.read_text(encoding="utf-8-sig") if path.exists() else None
+        path.write_text(round_trip_yaml(previous, self.to_yaml()), encoding="utf-8")
         return path
 
     def __str__(self) -> str:
@@ -457,6 +496,72 @@ class Personas:
 
 
 # --------------------------------------------------------------------------- personas.yaml
+
+
+def _update_node(node, new):
+    """Make the ruamel round-trip ``node`` hold ``new`` (plain data), keeping the comments of kept keys.
+
+    Mappings are updated key by key (keys gone from ``new`` are dropped, new keys added at
+    the end); lists of mappings with an ``id`` are matched by id, so a comment on a persona
+    stays with that persona when the order changes; anything else is replaced.
+    """
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(node, CommentedMap) and isinstance(new, dict):
+        for k in [k for k in node if k not in new]:
+            del node[k]
+        for k, v in new.items():
+            if k in node:
+                node[k] = _update_node(node[k], v)
+            else:
+                node[k] = v
+        return node
+    if isinstance(node, CommentedSeq) and isinstance(new, list):
+        if all(isinstance(x, dict) and "id" in x for x in new) and all(isinstance(x, CommentedMap) for x in node):
+            by_id = {str(x.get("id")): x for x in node}
+            items = [_update_node(by_id[str(x["id"])], x) if str(x["id"]) in by_id else x for x in new]
+        elif len(node) == len(new):
+            items = [_update_node(a, b) for a, b in zip(node, new)]
+        else:
+            return new
+        comments = {i: node.ca.items[i] for i in list(node.ca.items) if i < len(items)}
+        node.clear()
+        node.extend(items)
+        node.ca.items.clear()
+        node.ca.items.update(comments)
+        return node
+    return new
+
+
+def round_trip_yaml(previous: str | None, fresh: str) -> str:
+    """``fresh`` YAML text written over ``previous`` so that the consultant's comments survive.
+
+    ``previous`` is the file as it was (None: no file): its comments (``# ...``) on keys and
+    personas that are still there are kept, with ruamel.yaml's round-trip loader; the
+    values are ``fresh``'s. A previous file ruamel cannot read gives ``fresh`` unchanged.
+    """
+    if not previous or not previous.strip():
+        return fresh
+    import io
+
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError as RuamelError
+
+    rt = YAML(typ="rt")
+    rt.width = 100
+    rt.allow_unicode = True
+    rt.indent(mapping=2, sequence=2, offset=0)
+    try:
+        doc = rt.load(previous)
+    except RuamelError:
+        return fresh
+    new = yaml.safe_load(fresh)
+    if not isinstance(doc, dict) or not isinstance(new, dict):
+        return fresh
+    _update_node(doc, new)
+    out = io.StringIO()
+    rt.dump(doc, out)
+    return out.getvalue()
 
 
 def personas_path(study) -> Path:
@@ -547,6 +652,7 @@ def merge_personas(drafts: Personas, path, *, max_distance: float = 0.35, save: 
 
     path = Path(path)
     stored = load_personas(path)
+    other_wave = _stored_wave(path) not in (None, str(drafts.wave))
     old = stored["personas"] + stored["unmatched"]
     new = list(drafts.personas)
     cost = np.full((len(new), len(old)), np.inf)
@@ -565,7 +671,7 @@ def merge_personas(drafts: Personas, path, *, max_distance: float = 0.35, save: 
     for i, p in enumerate(new):
         if i in pairs:
             o = old[pairs[i]]
-            q = _apply_edits(p, o)
+            q = _apply_edits(p, o, keep_name=other_wave)
             match_rows.append({"segment": p.segment, "persona": q.id, "distance": round(float(cost[i, pairs[i]]), 3),
                                "new": False, "edited": ", ".join(q.edited)})
         else:
@@ -590,9 +696,28 @@ def merge_personas(drafts: Personas, path, *, max_distance: float = 0.35, save: 
     return out
 
 
-def _apply_edits(draft: Persona, stored: dict) -> Persona:
+def _stored_wave(path: Path) -> str | None:
+    """The wave a personas.yaml was last written for (None: no file or no wave)."""
+    if not path.exists():
+        return None
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except yaml.YAMLError:
+        return None
+    w = doc.get("wave") if isinstance(doc, dict) else None
+    return None if w is None else str(w)
+
+
+def _apply_edits(draft: Persona, stored: dict, *, keep_name: bool = False) -> Persona:
+    """``draft`` with the consultant's edits of ``stored``; ``keep_name``: a later wave keeps the
+    stored drafted name too (a persona keeps its name across waves unless renamed)."""
     hashes = stored.get("draft_hashes") or {}
     locked = bool(stored.get("locked", False))
+    if keep_name and isinstance(stored.get("name"), str) and stored["name"].strip() and "name" not in (
+            [f for f in EDITABLE if f in stored and hashes.get(f) is not None
+             and _hash(_hashable(f, _as_value(f, stored[f]))) != hashes.get(f)]):
+        name = stored["name"].strip()
+        draft = replace(draft, name=name, draft_hashes={**draft.draft_hashes, "name": _hash(_hashable("name", name))})
     values, edited = {}, []
     for f in EDITABLE:
         if f not in stored:

@@ -60,6 +60,7 @@ import pandas as pd
 
 from .alignment import align_labels, align_weights, sort_segments
 from .errors import AnalysisError, WorkbenchWarning
+from .measures import measure
 from .stats import CORRECTIONS, correct_pvalues, holm, two_proportion_ztest, weighted_stats, welch_ttest
 
 __all__ = ["profile", "SegmentProfiles", "align_labels", "weighted_stats", "correct_pvalues", "holm", "UP", "DOWN",
@@ -136,7 +137,8 @@ def _behaviour_measures(behaviour: pd.DataFrame, index: pd.Index, max_categories
             )
             continue
         s = beh[c]
-        label = str(c)
+        m = measure(c)
+        label = m.label if m is not None else str(c)
         nonnull = s.dropna()
         if pd.api.types.is_bool_dtype(s) or (
             s.dtype == object and len(nonnull) and nonnull.map(lambda v: isinstance(v, (bool, np.bool_))).all()
@@ -430,7 +432,7 @@ class SegmentProfiles:
         out = pd.DataFrame(cols, index=val.index)
         return out
 
-    def to_excel(self, path, *, pii=(), include_suppressed: bool = False) -> Path:
+    def to_excel(self, path, *, pii=(), include_suppressed: bool = False, currency: str | None = None) -> Path:
         """Write ``profiles.xlsx``: overview, traits and one sheet per block, formatted.
 
         Each block sheet shows values (Total and each segment), the significance arrows
@@ -463,7 +465,7 @@ class SegmentProfiles:
         if path.is_dir():
             path = path / "profiles.xlsx"
         sheets, notes = self.tables(include_suppressed=include_suppressed)
-        write_workbook(path, sheets, pii=tuple(pii), notes=notes)
+        write_workbook(path, sheets, pii=tuple(pii), notes=notes, currency=currency)
         wb = load_workbook(path)
         used: set = set()
         names = {name: sheet_name(name, used) for name in sheets}

@@ -99,9 +99,10 @@ class RakingResult:
         -------
         matplotlib.figure.Figure
         """
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
 
-        fig, ax = plt.subplots(figsize=(6.5, 4))
+        fig = Figure(figsize=(6.5, 4))  # not pyplot: shown once in a notebook
+        ax = fig.subplots()
         ax.hist(self.weights.dropna(), bins=40, color="#4C72B0")
         for b in ("lower bound", "upper bound"):
             v = self.diagnostics.get(b)
@@ -114,8 +115,13 @@ class RakingResult:
         return fig
 
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, labels: dict | None = None) -> str:
+        """One line on the raking; ``labels`` maps a variable to how it reads (default: its name)."""
         d = self.diagnostics
-        return (f"Raking on {', '.join(self.variables)}: n {int(d['n'])}, effective n {d['effective n']:.0f}, "
+        names = [str((labels or {}).get(v) or v) for v in self.variables]
+        return (f"Raking on {', '.join(names)}: n {int(d['n'])}, effective n {d['effective n']:.0f}, "
                 f"design effect {d['design effect']:.3f}, weights {d['min weight']:.2f}-{d['max weight']:.2f}, "
                 f"{'converged' if d['converged'] else 'NOT converged'} after {int(d['iterations'])} passes")
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..measures import measure
+from dataclasses import replace
+
+from ..measures import measure, round_shares
 from .data import DeckData
 
 __all__ = ["shown_personas", "suppressed_note", "chart_rows", "sig_text", "kpi_value", "kpi_label", "kpi_scale",
-           "format_kpi", "mix_rows", "how_to_win", "BEHAVIOUR", "TILE_KPIS", "MATRIX_KPIS", "TIER_ORDER",
+           "format_kpi", "mix_rows", "whole_shares", "segment_implications", "criteria_status", "how_to_win", "BEHAVIOUR", "TILE_KPIS", "MATRIX_KPIS", "TIER_ORDER",
            "MAX_CHART_ITEMS"]
 
 MAX_CHART_ITEMS = 8
@@ -37,6 +39,64 @@ def shown_personas(data: DeckData, personas) -> tuple[list, list]:
     for p in personas:
         (hidden if p.suppressed or str(p.segment) in sup else shown).append(p)
     return shown, hidden
+
+
+def whole_shares(personas) -> list:
+    """The personas with their shares rounded once to whole percent that add up to 100
+    (:func:`workbench.measures.round_shares`): every slide and chart shows these."""
+    items = list(personas)
+    whole = round_shares([p.share for p in items])
+    return [replace(p, share=float(w)) for p, w in zip(items, whole)]
+
+
+def segment_implications(data: DeckData, shown) -> dict:
+    """Per shown persona: size, value, largest opportunity, how to reach them and a priority.
+
+    ``{segment: {"share", "value" (revenue per customer, or None), "opportunity" (label,
+    score) or None, "channel" (name, % of the segment) or None, "attractiveness",
+    "priority"}}``.  Attractiveness = size × value × opportunity: the segment's share of
+    respondents (0-1) × its revenue per customer relative to the average (1 without
+    behaviour data) × its largest JTBD opportunity score relative to 10 (1 without
+    outcomes); priority 1 is the most attractive.  Documented on the slide.
+    """
+    out = {}
+    for p in shown:
+        rev = kpi_value(data, p.segment, "revenue")
+        o = data.opportunities
+        opp = None
+        if len(o):
+            mine = o[o["segment"].astype(str) == str(p.segment)].sort_values(["opportunity", "label"],
+                                                                             ascending=[False, True], kind="stable")
+            if len(mine):
+                opp = (str(mine["label"].iloc[0]), float(mine["opportunity"].iloc[0]))
+        ch = mix_rows(data, p.segment, "dominant_channel")
+        channel = None
+        if len(ch):
+            top = ch.sort_values("value", ascending=False, kind="stable").iloc[0]
+            channel = (str(top["category"]), float(top["value"]))
+        value_ratio = rev[0] / rev[1] if rev is not None and rev[1] else 1.0
+        opp_ratio = opp[1] / 10.0 if opp is not None else 1.0
+        out[p.segment] = {"share": float(p.share), "value": rev, "opportunity": opp, "channel": channel,
+                          "attractiveness": float(p.share) / 100.0 * value_ratio * opp_ratio}
+    ranked = sorted(out, key=lambda s: (-out[s]["attractiveness"], str(s)))
+    for i, s in enumerate(ranked, start=1):
+        out[s]["priority"] = i
+    return out
+
+
+def criteria_status(data: DeckData) -> str:
+    """One status line when the recommended segmentation fails a criterion ('' when it passes all)."""
+    card = data.scorecard
+    if not card or not len(card.get("checks", [])):
+        return ""
+    c = card["checks"]
+    failed = c[c["status"].astype(str) == "fail"]
+    if not len(failed):
+        return ""
+    crits = list(dict.fromkeys(str(x) for x in failed["criterion"]))
+    first = str(failed["sentence"].iloc[0]) if "sentence" in failed.columns else ""
+    return (f"Status: the recommended segmentation fails the {' and '.join(crits)} criterion"
+            f"{'s' if len(crits) > 1 else ''}. {first}").strip()
 
 
 def suppressed_note(hidden, min_n) -> str:
@@ -88,10 +148,11 @@ def kpi_scale(var) -> float:
     return 100.0 if m is not None and m.percent else 1.0
 
 
-def format_kpi(var, value) -> str:
-    """A KPI value as shown (its measure's format; one decimal for a column the registry does not know)."""
+def format_kpi(var, value, currency: str | None = None) -> str:
+    """A KPI value as shown, with its unit ('6,314 DKK', '176 days'; :meth:`Measure.with_unit`;
+    one decimal for a column the registry does not know)."""
     m = measure(var)
-    return (m.fmt if m is not None else "{:,.1f}").format(value)
+    return m.with_unit(value, currency) if m is not None else "{:,.1f}".format(value)
 
 
 def mix_rows(data: DeckData, segment, var) -> pd.DataFrame:
@@ -113,7 +174,7 @@ def how_to_win(data: DeckData, p) -> tuple[list[str], bool]:
     if len(u):
         r = u.iloc[0]
         lines.append(f"Solve “{r['label']}” first: importance {r['importance']:.1f} but satisfaction "
-                     f"{r['satisfaction']:.1f} (opportunity {r['opportunity']:.1f}).")
+                     f"{r['satisfaction']:.1f} on 0-10 (opportunity {r['opportunity']:.1f} of 20).")
     t = data.rows(p.segment)
     if len(t):
         t = t[t["trait"].astype(bool) & (t["sig"] == "▲") & t["index"].notna()]

@@ -157,6 +157,9 @@ class DeckData:
         question labels, in order), ``accuracy`` and ``baseline`` of the typing tool,
         ``fitted_wave``, and for the whole customer base ``customers``, ``from_survey``,
         ``from_model``, ``confident``, ``base_accuracy`` and ``base_baseline``.
+    currency : str
+        The study's currency code for amounts ('' when it declares none; decks saved
+        before it was recorded re-render without it).
     """
 
     study_id: str
@@ -180,6 +183,7 @@ class DeckData:
     factor_notes: tuple = ()
     model_note: str | None = None
     recognise: dict | None = field(default=None, repr=False)
+    currency: str = ""
 
     # ------------------------------------------------------------------ plain data
     def to_dict(self) -> dict:
@@ -198,7 +202,7 @@ class DeckData:
             "opportunities": frame_to_json(self.opportunities), "underserved": self.underserved, "scorecard": card,
             "fit": frame_to_json(self.fit), "bases": dict(self.bases), "quality": q, "weighting": self.weighting,
             "factors": frame_to_json(self.factors), "factor_notes": list(self.factor_notes),
-            "model_note": self.model_note, "recognise": self.recognise,
+            "model_note": self.model_note, "recognise": self.recognise, "currency": self.currency,
         }
 
     @classmethod
@@ -217,7 +221,7 @@ class DeckData:
             underserved=float(d.get("underserved", 10.0)), scorecard=card, fit=frame_from_json(d.get("fit")),
             bases=dict(d.get("bases") or {}), quality=q, weighting=d.get("weighting") or "",
             factors=frame_from_json(d.get("factors")), factor_notes=tuple(d.get("factor_notes") or ()),
-            model_note=d.get("model_note"), recognise=d.get("recognise"),
+            model_note=d.get("model_note"), recognise=d.get("recognise"), currency=d.get("currency") or "",
         )
 
     def save(self, path, personas: Personas) -> Path:

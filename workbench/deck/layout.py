@@ -35,7 +35,8 @@ TINT = RGBColor(0xF1, 0xF4, 0xF7)
 WHITE = RGBColor(0xFF, 0xFF, 0xFF)
 #: Matrix cell fills: significantly above (strong, mild), below (mild, strong); ColorBrewer RdBu.
 HIGH2, HIGH1, LOW1, LOW2 = (RGBColor.from_string(c) for c in ("F4A582", "FDDBC7", "D1E5F0", "92C5DE"))
-UNDER_FILL = RGBColor.from_string("FDB863")
+#: Underserved outcomes: purple, a hue no other cell uses (orange = above, blue = below average).
+UNDER_FILL = RGBColor.from_string("D8C3E6")
 FONT = "Arial"
 
 SLIDE_WIDTH = Emu(12192000)  # 13.333 in: 16:9, as PowerPoint makes it

@@ -12,7 +12,7 @@ from pptx import Presentation
 from pptx.dml.color import RGBColor
 
 from ..errors import OutputError
-from .content import MAX_CHART_ITEMS, shown_personas
+from .content import MAX_CHART_ITEMS, shown_personas, whole_shares
 from .data import DeckData, DeckTrends
 from .layout import DARK, DEFAULT_TEMPLATE, PALETTE, SLIDE_HEIGHT, SLIDE_WIDTH, Canvas, readable, segment_colours, theme_of
 from .slides_appendix import factor_slide, fit_slide, method_slide, model_slide, recognise_slide, scorecard_slide
@@ -105,6 +105,7 @@ def render_deck(data: DeckData, personas: Personas, *, template=None, options: d
     colours = segment_colours(labels, palette)
     for p in personas:
         colours.setdefault(p.segment, RGBColor.from_string(palette[len(colours) % len(palette)]))
+    personas = whole_shares(personas)
     shown, hidden = shown_personas(data, personas)
     if hidden:
         logger.info("deck: %d segment(s) suppressed (n < %d): %s", len(hidden), data.min_segment_n,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
-from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_TICK_LABEL_POSITION
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches, Pt
 
@@ -59,18 +59,22 @@ def persona_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour: RGBCol
     chart_data = CategoryChartData(number_format="0")
     chart_data.categories = [f"{r.label} ({r.kind})" for r in rows.itertuples()]
     chart_data.add_series(str(name)[:60] or "Segment", [float(v) for v in rows["index"]])
-    chart_data.add_series("Total = 100", [100.0] * len(rows))
-    gf = d.chart(slide, XL_CHART_TYPE.BAR_CLUSTERED, box, chart_data, legend=XL_LEGEND_POSITION.BOTTOM, legend_pt=11,
-                 title="Index vs total (100 = average): needs, motivations, barriers")
+    gf = d.chart(slide, XL_CHART_TYPE.BAR_CLUSTERED, box, chart_data, legend=False,
+                 title="Index vs total (line at 100 = average): needs, motivations, barriers")
     chart = gf.chart
     plot = chart.plots[0]
     plot.gap_width = 50
-    plot.overlap = -10
     label_values(plot, "0", 10)
-    fill_series(plot, (colour, GREY))
+    fill_series(plot, (colour,))
+    # the bars start at the reference line: the category axis crosses the value axis at 100
+    chart.value_axis.crosses_at = 100.0
     chart.value_axis.has_major_gridlines = False
     chart.value_axis.tick_labels.font.size = Pt(10)
-    chart.category_axis.tick_labels.font.size = Pt(11)
+    cat = chart.category_axis
+    cat.tick_label_position = XL_TICK_LABEL_POSITION.LOW
+    cat.tick_labels.font.size = Pt(11)
+    cat.format.line.color.rgb = RGBColor(0x33, 0x33, 0x33)
+    cat.format.line.width = Pt(1.5)
     return gf
 
 
@@ -135,7 +139,7 @@ def persona_slides(d: Canvas, data: DeckData, p, colour: RGBColor, options):
     if len(rows):
         persona_chart(d, s, Box(right_l, d.top, right_w, bottom - d.top), rows, colour, p.name)
     rest = more + rest
-    notes = [f"{p.id}, segment {p.segment}: n={p.n}, share {p.share:.1f} %."]
+    notes = [f"{p.id}, segment {p.segment}: n={p.n}, share {p.share:.0f} %."]
     notes += [f"{r.label} ({r.kind}, {r.measure}): {r.value:.1f} vs total {r.total:.1f}, index {r['index']:.0f}"
               f"{' ' + r.sig if sig_text(r.sig) else ''}, p_adj={r.p_adj:.3g}" for _, r in rows.iloc[::-1].iterrows()]
     notes += [f"Quote from question {q.get('question', '')}." for q in p.quotes[:1] if q.get("text")]
@@ -175,7 +179,7 @@ def behaviour_slide(d: Canvas, data: DeckData, p, colour, rest_sections):
     charts = [(t, title) for t, title in ((tiers, "RFM tier mix (% of customers)"),
                                           (channels, "Main ordering channel (% of customers)")) if len(t)]
     gap = int(Inches(0.15))
-    notes = [f"{p.id}, segment {p.segment}: n={p.n}, share {p.share:.1f} %."]
+    notes = [f"{p.id}, segment {p.segment}: n={p.n}, share {p.share:.0f} %."]
     if charts:
         h = int((d.bottom - d.top - gap * (len(charts) - 1)) / len(charts))
         for i, (rows, title) in enumerate(charts):
@@ -196,13 +200,13 @@ def behaviour_slide(d: Canvas, data: DeckData, p, colour, rest_sections):
             label = kpi_label(var)
             arrow = f" {sig}" if sig else ""
             lab_pt = fit_font_size(label, tw, int(Inches(0.45)), max_pt=11, min_pt=10) or 10.0
-            d.text(s, box, [(format_kpi(var, val) + arrow, {"bold": True, "colour": colour, "size": 20}),
-                            (label, {"size": lab_pt}), (f"all: {format_kpi(var, tot)}", {"colour": MUTED, "size": 9})],
+            d.text(s, box, [(format_kpi(var, val, data.currency) + arrow, {"bold": True, "colour": colour, "size": 20}),
+                            (label, {"size": lab_pt}), (f"all: {format_kpi(var, tot, data.currency)}", {"colour": MUTED, "size": 9})],
                    size=20, space_pt=1.0, shape=shp, align=PP_ALIGN.CENTER, anchor=MSO_ANCHOR.MIDDLE)
-            notes.append(f"{label}: {format_kpi(var, val)} vs {format_kpi(var, tot)} for all{arrow}.")
+            notes.append(f"{label}: {format_kpi(var, val, data.currency)} vs {format_kpi(var, tot, data.currency)} for all{arrow}.")
         y += th + int(Inches(0.2))
-    items = [f"{r['label']}: opportunity {r['opportunity']:.1f} (importance {r['importance']:.1f}, "
-             f"satisfaction {r['satisfaction']:.1f})" for _, r in under.head(4).iterrows()] or list(p.underserved)[:4]
+    items = [f"{r['label']}: opportunity {r['opportunity']:.1f} of 20 (importance {r['importance']:.1f}, "
+             f"satisfaction {r['satisfaction']:.1f}, on 0-10)" for _, r in under.head(4).iterrows()] or list(p.underserved)[:4]
     avail = d.bottom - y
     ubox_h = int(avail * 0.42) if items else 0
     if items:

@@ -13,7 +13,8 @@ from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches, Pt
 
-from .content import BEHAVIOUR, MATRIX_KPIS, format_kpi, kpi_label, kpi_scale, sig_text, suppressed_note
+from .content import (BEHAVIOUR, MATRIX_KPIS, criteria_status, format_kpi, kpi_label, kpi_scale, segment_implications,
+                      sig_text, suppressed_note)
 from .data import DeckData, DeckTrends
 from .layout import (HIGH1, HIGH2, LOW1, LOW2, MUTED, PAD_X, PAD_Y, TINT, TITLE_TYPES, UNDER_FILL, WHITE, Box, Canvas,
                      estimate_lines, fill_cell, fit_font_size, label_values, placeholder_type, shorten, text_height)
@@ -52,13 +53,22 @@ def title_slide(d: Canvas, data: DeckData, shown, options):
 def summary_slides(d: Canvas, data, shown, hidden, colours):
     """Executive summary: one line per persona; continues on further slides when long."""
     box_w = d.width - int(Inches(0.4))
-    top0, bottom = d.top, d.bottom - int(Inches(0.5))
+    status = criteria_status(data)
+    top0, bottom = d.top + (int(Inches(0.55)) if status else 0), d.bottom - int(Inches(0.75))
+    imp = segment_implications(data, shown)
     lines = []
-    for p in shown:
-        first = (p.description or "").split(". ")
-        one = first[1] if len(first) > 1 and first[0].rstrip().endswith(f"n={p.n:,})") else first[0]
-        line = f"{p.name} — {p.share:.0f} % (n={p.n:,}). {one.strip().rstrip('.')}."
-        if text_height(line, box_w, 12) > Inches(1.0):  # one line each: a long description is cut
+    for p in sorted(shown, key=lambda q: imp[q.segment]["priority"]):
+        x = imp[p.segment]
+        parts = [f"Priority {x['priority']}: {p.name} — {p.share:.0f} % of respondents (n={p.n:,})"]
+        if x["value"] is not None:
+            parts.append(f"{kpi_label('revenue').lower()} {format_kpi('revenue', x['value'][0], data.currency)} "
+                         f"(all: {format_kpi('revenue', x['value'][1], data.currency)})")
+        if x["opportunity"] is not None:
+            parts.append(f"largest opportunity: {x['opportunity'][0]} ({x['opportunity'][1]:.1f} of 20)")
+        if x["channel"] is not None:
+            parts.append(f"reach them via {x['channel'][0]} ({x['channel'][1]:.0f} % have it as main channel)")
+        line = " · ".join(parts) + "."
+        if text_height(line, box_w, 12) > Inches(1.0):  # one line each: a long line is cut
             line = shorten(line, box_w, Inches(1.0), 12)
         lines.append((p, line))
     pages, cur, used = [], [], 0
@@ -73,7 +83,10 @@ def summary_slides(d: Canvas, data, shown, hidden, colours):
     for k, page in enumerate(pages):
         s = d.slide()
         d.title(s, "Executive summary" + (" (continued)" if k else ""),
-                subtitle=f"{len(shown)} customer segments, n={data.total_n:,} respondents")
+                subtitle=f"{len(shown)} customer segments, n={data.total_n:,} respondents, in order of priority")
+        if status:
+            d.text(s, Box(d.margin, d.top, d.width, int(Inches(0.5))), [status], max_pt=14, min_pt=10, bold=True,
+                   colour=RGBColor(0xC0, 0x39, 0x2B))
         slot = int((bottom - top0) / max(len(page), 1))
         sizes = [fit_font_size(line, box_w, slot - Inches(0.15), max_pt=18, min_pt=12) or 12.0 for _, line in page]
         size = min(sizes)
@@ -83,10 +96,12 @@ def summary_slides(d: Canvas, data, shown, hidden, colours):
             d.rect(s, Box(d.margin, y + int(Inches(0.06)), int(Inches(0.22)), int(Inches(0.22))), colours[p.segment])
             d.text(s, Box(d.margin + int(Inches(0.4)), y, box_w, h), [line], size=size)
             y += h + int(Inches(0.15))
-        if k == len(pages) - 1 and hidden:
-            d.text(s, Box(d.margin, d.bottom - int(Inches(0.45)), d.width, int(Inches(0.4))),
-                   [suppressed_note(hidden, data.min_segment_n)], max_pt=12, min_pt=9, italic=True, colour=MUTED)
-        d.notes(s, [f"{p.id} segment {p.segment}: {p.name}; n={p.n}, share {p.share:.1f} %." for p, _ in page]
+        how = ("Priority = attractiveness = size × value × opportunity: share of respondents × revenue per customer "
+               "relative to the average × largest opportunity score relative to 10.")
+        foot = [how] + ([suppressed_note(hidden, data.min_segment_n)] if k == len(pages) - 1 and hidden else [])
+        d.text(s, Box(d.margin, d.bottom - int(Inches(0.7)), d.width, int(Inches(0.65))), foot, max_pt=11, min_pt=9,
+               italic=True, colour=MUTED)
+        d.notes(s, [f"{p.id} segment {p.segment}: {p.name}; n={p.n}, share {p.share:.0f} %." for p, _ in page]
                 + ([suppressed_note(hidden, data.min_segment_n)] if hidden else []))
 
 
@@ -117,7 +132,7 @@ def sizes_slide(d: Canvas, data, shown, hidden, colours):
     for p in shown:
         row = data.seg_row(p.segment)
         wn = f", weighted n={float(row['weighted n']):.1f}" if row is not None and row.get("weighted n") is not None else ""
-        notes.append(f"Segment {p.segment} {p.name}: n={p.n}{wn}, share {p.share:.1f} %.")
+        notes.append(f"Segment {p.segment} {p.name}: n={p.n}{wn}, share {p.share:.0f} %.")
     d.notes(s, notes + ([suppressed_note(hidden, data.min_segment_n)] if hidden else []))
 
 
@@ -232,8 +247,8 @@ def matrix_rows(data: DeckData, shown, max_items: int) -> list[tuple[str, str, s
                     scale = kpi_scale(var)
                     cells[p.segment] = (f"{r['index']:.0f}{' ' + r['sig'] if sig_text(r['sig']) else ''}",
                                         index_fill(r["index"], sig_text(r["sig"])),
-                                        f"{format_kpi(var, r['value'] * scale)} vs {format_kpi(var, r['total'] * scale)}")
-                    label = f"{kpi_label(var)} (all: {format_kpi(var, r['total'] * scale)})"
+                                        f"{format_kpi(var, r['value'] * scale, data.currency)} vs {format_kpi(var, r['total'] * scale, data.currency)}")
+                    label = f"{kpi_label(var)} (all: {format_kpi(var, r['total'] * scale, data.currency)})"
             if cells:
                 out.append(("Behaviour", label, kpi_label(var), cells))
     o = data.opportunities
@@ -309,7 +324,7 @@ def matrix_slides(d: Canvas, data, shown, colours, max_items):
             notes.append(f"{group} · {note_label}: " + "; ".join(parts))
         ly = d.top + head_h + row_h * len(chunk) + int(Inches(0.1))
         legend = ("Shaded: significantly above (orange; dark ≥ 120) or below (blue; dark ≤ 80) the rest of the sample, "
-                  f"▲ / ▼. Opportunity = importance + max(importance − satisfaction, 0); orange ≥ {data.underserved:g}: "
-                  "underserved.")
+                  f"▲ / ▼. Opportunity (0-20) = importance + max(importance − satisfaction, 0), both on 0-10 scales; "
+                  f"purple ≥ {data.underserved:g}: underserved.")
         d.text(s, Box(d.margin, ly, d.width, legend_h), [legend], max_pt=10, min_pt=9, colour=MUTED)
         d.notes(s, notes)

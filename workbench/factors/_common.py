@@ -188,8 +188,10 @@ def format_table(table: pd.DataFrame, digits: int = 3) -> str:
 
 
 def progress(iterable, *, total: int, desc: str, enabled: bool):
-    """tqdm over ``iterable`` when enabled and stderr is a terminal."""
-    if not enabled or not sys.stderr.isatty():
+    """tqdm over ``iterable`` when enabled and someone watches: stderr is a terminal or a Jupyter kernel runs."""
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    notebook = shell is not None and getattr(shell, "kernel", None) is not None
+    if not enabled or not (notebook or sys.stderr.isatty()):
         return iterable
     from tqdm.auto import tqdm
 

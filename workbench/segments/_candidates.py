@@ -202,7 +202,7 @@ class Candidates:
         -------
         matplotlib.figure.Figure
         """
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
 
         ft = self.fit_table[self.fit_table["status"] != "failed"]
         methods = [m for m in (methods or METHODS) if m in set(ft["method"])]
@@ -211,7 +211,8 @@ class Candidates:
         panels = len(model_based) + (1 if hard else 0)
         if panels == 0:
             raise AnalysisError("no successful candidate to plot")
-        fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 3.8), squeeze=False)
+        fig = Figure(figsize=(5.2 * panels, 3.8))  # not pyplot: shown once in a notebook
+        axes = fig.subplots(1, panels, squeeze=False)
         for ax, m in zip(axes[0], model_based):
             sub = ft[ft["method"] == m].sort_values("k")
             for crit in criteria:

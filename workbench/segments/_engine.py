@@ -32,7 +32,7 @@ from stepmix.emission.categorical import MultinoulliNan
 from stepmix.emission.gaussian import GaussianDiagNan, GaussianSphericalNan
 from stepmix.stepmix import StepMix
 from threadpoolctl import threadpool_limits
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 __all__ = ["MixtureProblem", "StartFit", "GridFit", "fit_mixtures", "seed_int", "show_progress"]
 
@@ -62,9 +62,17 @@ def start_seeds(base: int, method: str, k: int, n: int) -> list[int]:
     return [int(s) for s in ss.generate_state(n)]
 
 
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (where ``tqdm.auto`` draws a widget bar)."""
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
 def show_progress(progress: bool) -> bool:
-    """Progress bars only when asked for and when someone is watching a terminal."""
-    return bool(progress) and sys.stderr is not None and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+    """Progress bars only when asked for and when someone is watching: a terminal or a notebook."""
+    if not progress:
+        return False
+    return in_notebook() or (sys.stderr is not None and hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
 
 
 @dataclass(frozen=True)

@@ -332,14 +332,15 @@ class Segmentation:
         -------
         matplotlib.figure.Figure
         """
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
 
         prof = self.profile()
         if relative:  # the sample mean is the share-weighted mean of the segment means
             prof = prof.sub(prof.to_numpy() @ self.shares.to_numpy(), axis=0)
         names = [str((labels or {}).get(v, v)) for v in prof.index]
         if ax is None:
-            fig, ax = plt.subplots(figsize=(1.2 + 0.9 * self.k + 0.06 * max(map(len, names)), 0.8 + 0.28 * len(prof)))
+            fig = Figure(figsize=(1.2 + 0.9 * self.k + 0.06 * max(map(len, names)), 0.8 + 0.28 * len(prof)))
+            ax = fig.subplots()  # not pyplot: shown once in a notebook
         else:
             fig = ax.figure
         vals = prof.to_numpy()

@@ -30,7 +30,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from ..errors import AnalysisError, WorkbenchWarning
 from ._data import as_numeric_frame

@@ -16,7 +16,8 @@ def behaviour(ctx: WaveContext) -> Output:
     """Features, the join's match report and (when declared) the raking result."""
     result = compute_behaviour(ctx.study, ctx.wave, ctx.clean)
     pii = ctx.study.pii
-    return Output({"behaviour": result}, lambda folder: result.to_excel(folder / "behaviour.xlsx", pii=pii))
+    return Output({"behaviour": result}, lambda folder: result.to_excel(folder / "behaviour.xlsx", pii=pii,
+                                                                                currency=ctx.study.currency))
 
 
 STEP = Step("behaviour", behaviour, needs=("clean",), gives=("behaviour",), applies=_applies,

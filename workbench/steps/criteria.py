@@ -102,7 +102,7 @@ def criteria(ctx: WaveContext) -> Output | Skip:
     def write(folder: Path) -> None:
         card.to_excel(folder / "scorecard.xlsx", pii=pii)
         card.to_markdown(folder / "scorecard.md")
-        prof.to_excel(folder / "profiles.xlsx", pii=pii)
+        prof.to_excel(folder / "profiles.xlsx", pii=pii, currency=ctx.study.currency)
         opp.to_excel(folder / "opportunities.xlsx", pii=pii)
         personas.save(folder / "personas.yaml")
         personas.save(study_copy)  # the editable copy beside study.yaml, kept across runs

@@ -27,6 +27,7 @@ from ..deck import DeckData, DeckTrends, render_deck
 from ..deck.data import PROFILE_COLUMNS, frame_to_json, plain
 from ..deck.render import deck_options
 from ..factors import EFAResult
+from ..measures import column_label
 from ..opportunities import Opportunities
 from ..personas import Personas
 from ..profiles import SegmentProfiles
@@ -134,7 +135,11 @@ def deck_data(study: Study, scorecard: Scorecard | None, profiles: SegmentProfil
         q = {"read": int(quality.n_in), "kept": int(quality.n_out), "excluded": int(quality.n_excluded),
              "headline": str(quality.headline()),
              "checks": frame_to_json(_present(quality.summary(), _QUALITY_COLUMNS))}
-    weighting = str(behaviour.weighting) if behaviour is not None and behaviour.weighting is not None else ""
+    weighting = ""
+    if behaviour is not None and behaviour.weighting is not None:
+        names = {v: (study.columns[v].label if v in study.columns else column_label(v, currency=study.currency))
+                 for v in behaviour.weighting.variables}
+        weighting = behaviour.weighting.text(names)
     frows, fnotes = _factor_rows(factors or {})
     doc = {
         "study_id": str(study.id), "study_name": str(study.name), "wave": wave, "wave_label": str(w.label or ""),
@@ -143,6 +148,7 @@ def deck_data(study: Study, scorecard: Scorecard | None, profiles: SegmentProfil
         "opportunities": frame_to_json(opp), "underserved": under, "scorecard": card, "fit": frame_to_json(fit),
         "bases": bases, "quality": q, "weighting": weighting, "factors": frame_to_json(pd.DataFrame(frows)),
         "factor_notes": fnotes, "model_note": model_note, "recognise": plain(recognise) if recognise else None,
+        "currency": study.currency or "",
     }
     return DeckData.from_dict(json.loads(json.dumps(doc, ensure_ascii=False)))
 

@@ -108,6 +108,12 @@ class Study:
         return list(self.spec.pii)
 
     @property
+    def currency(self) -> str | None:
+        """The currency code of the order values (``behaviour.transactions.currency``), or None."""
+        b = self.spec.behaviour
+        return b.transactions.currency if b is not None and b.transactions is not None else None
+
+    @property
     def waves(self) -> list[WaveSpec]:
         return list(self.spec.waves)
 
