@@ -159,7 +159,7 @@ def test_opportunities_xlsx_leaves_small_segments_out(jobs, tmp_path):
     wb = openpyxl.load_workbook(o.to_excel(tmp_path))
     assert wb.sheetnames == ["Opportunity scores", "Outcomes", "Forces"]
     ws = wb["Opportunity scores"]
-    assert [c.value for c in ws[3]] == ["label", "Total", "Y"]
+    assert [c.value for c in ws[3]] == ["Label", "Total", "Y"]
     assert "Not shown: segment(s) X" in ws["A1"].value
     assert "X" not in {c.value for c in wb["Outcomes"]["A"][3:]}
 

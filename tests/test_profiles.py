@@ -207,24 +207,24 @@ def test_small_segments_are_suppressed_in_client_tables(mini_responses, tmp_path
     assert p.segments.loc["C", "n"] == 2
     path = p.to_excel(tmp_path)
     wb = openpyxl.load_workbook(path)
-    ws = wb["needs"]
+    ws = wb["Needs"]
     header = [c.value for c in ws[3]]
     assert any(str(h).startswith("A (n=5)") for h in header)
-    assert not any(str(h).startswith("C") for h in header if h)
+    assert not any(str(h).startswith("C (") or str(h).startswith("C ") for h in header if h)
     assert "Not shown: segment(s) C with fewer than 3 respondents" in ws["A1"].value
     inner = p.to_excel(tmp_path / "internal.xlsx", include_suppressed=True)
-    assert any(str(h).startswith("C (n=2)") for h in [c.value for c in openpyxl.load_workbook(inner)["needs"][3]])
+    assert any(str(h).startswith("C (n=2)") for h in [c.value for c in openpyxl.load_workbook(inner)["Needs"][3]])
 
 
 def test_profiles_xlsx_is_formatted_and_refuses_pii(mini_responses, tmp_path):
     p = profile(mini_responses, LABELS, min_segment_n=1)
     path = p.to_excel(tmp_path / "profiles.xlsx", pii=["email"])
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Overview", "Traits", "needs", "firmo"]
-    ws = wb["needs"]
+    assert wb.sheetnames == ["Overview", "Traits", "Needs", "Firmo"]
+    ws = wb["Needs"]
     assert ws.freeze_panes == "D4"  # three index columns, note + header above
     header = [c.value for c in ws[3]]
-    assert header[:6] == ["variable", "label", "measure", "Total", "A (n=5)", "B (n=5)"]
+    assert header[:6] == ["Code", "Label", "Measure", "Total", "A (n=5)", "B (n=5)"]  # labels next to codes
     assert "A index" in header and "A sig" in header
     rules = {r.type for rng in ws.conditional_formatting for r in rng.rules}
     assert {"colorScale", "expression"} <= rules

@@ -492,15 +492,16 @@ def test_to_excel_writes_every_sheet_without_pii_and_keeps_utf8(tmp_path):
         assert "email" not in values, ws.title
         assert not any("@" in v for v in values), ws.title
 
-    ex = pd.read_excel(path, sheet_name="Exclusions", skiprows=2, dtype={"respondent": str})
-    assert ex["respondent"].tolist() == ["r2", "ærø-7"]
-    assert "speeder: 20, threshold 100" in ex["reasons"].iloc[1]
+    # headers as a client reads them (workbench.measures.column_label)
+    ex = pd.read_excel(path, sheet_name="Exclusions", skiprows=2, dtype={"Respondent": str})
+    assert ex["Respondent"].tolist() == ["r2", "ærø-7"]
+    assert "speeder: 20, threshold 100" in ex["Reasons"].iloc[1]
     items = pd.read_excel(path, sheet_name="Missing by item", skiprows=2)
-    assert "Personlig rådgivning" in items["label"].tolist()
-    resp_sheet = pd.read_excel(path, sheet_name="Missing by respondent", skiprows=2, dtype={"respondent": str})
-    assert "007" in resp_sheet["respondent"].tolist()
+    assert "Personlig rådgivning" in items["Label"].tolist()
+    resp_sheet = pd.read_excel(path, sheet_name="Missing by respondent", skiprows=2, dtype={"Respondent": str})
+    assert "007" in resp_sheet["Respondent"].tolist()
     summary = pd.read_excel(path, sheet_name="Summary", skiprows=2)
-    assert summary["check"].tolist() == list(CHECKS)
+    assert summary["Check"].tolist() == list(CHECKS)
     empty = pd.read_excel(path, sheet_name="Out of range", skiprows=2)
     assert empty.iloc[0, 0] == "nothing found"
 
@@ -533,6 +534,9 @@ def test_workbook_figures_get_readable_number_formats(tmp_path):
     frame = pd.DataFrame({"label": ["Lave priser"], "share %": [85.37620216670413], "p": [0.000123], "n": [380]})
     write_workbook(tmp_path / "t.xlsx", {"Tabel": frame})
     ws = openpyxl.load_workbook(tmp_path / "t.xlsx")["Tabel"]
-    assert [c.number_format for c in ws[2]] == ["General", "#,##0.00", "0.0000", "General"]
+    # a share in % with a % sign, a p-value as 0.0000 or "< 0.001" (issue 17), a count as is
+    assert [c.number_format for c in ws[2]] == ["General", '0.0" %"', '[<0.001]"< 0.001";0.0000', "General"]
+    assert [c.value for c in ws[1]] == ["Label", "Share %", "P-value", "n"]
+    assert ws.auto_filter.ref == "A1:D2"
     assert ws[2][1].value == 85.37620216670413  # the value itself is not rounded away
     assert ws.freeze_panes == "A2"

@@ -338,7 +338,7 @@ def test_candidates_fit_table_stability_and_outputs(tmp_path):
     sheets, notes = grid.to_sheets({"q1": "Question one"})
     assert {"fit", "class sizes", "profiles", "item-response probabilities", "stability", "starts", "about"} <= set(sheets)
     write_workbook(tmp_path / "segments.xlsx", sheets, notes=notes)
-    assert pd.read_excel(tmp_path / "segments.xlsx", sheet_name="fit", skiprows=2).shape[0] == 12
+    assert pd.read_excel(tmp_path / "segments.xlsx", sheet_name="Fit", skiprows=2).shape[0] == 12
     fig = grid.plot_fit()
     assert fig.axes and grid.plot_profiles("lca", 3).axes
     assert "lca k=3" in str(grid) and "<h4>" in grid._repr_html_()

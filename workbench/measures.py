@@ -41,7 +41,8 @@ import math
 from dataclasses import dataclass
 
 __all__ = ["Measure", "MEASURES", "CORE_KPIS", "BOOKKEEPING", "NOT_FEATURES", "UNITS", "DIRECTIONS", "measure", "labels", "is_measure",
-           "COLUMN_LABELS", "SETTING_WORDS", "column_label", "setting_words", "is_identifier", "round_shares"]
+           "COLUMN_LABELS", "SETTING_WORDS", "column_label", "setting_words", "is_identifier", "round_shares",
+           "candidate_label", "readable"]
 
 #: The units a measure can have (see the module docstring).
 UNITS = ("currency", "days", "orders", "units", "share", "flag", "score", "index", "scale", "category")
@@ -238,10 +239,26 @@ COLUMN_LABELS: dict[str, str] = {
 #: Study settings (policy codes) as words.
 SETTING_WORDS: dict[str, str] = {
     "keep_first": "kept the first answer", "keep_last": "kept the last answer", "exclude_all": "excluded every copy",
-    "set_missing": "set to missing", "exclude": "excluded", "flag": "flagged", "report": "reported", "error": "stopped",
-    "not_run": "not run", "lca": "latent class analysis", "lpa": "latent profile analysis", "kmeans": "k-means",
-    "ward": "Ward clustering",
+    "set_missing": "set to missing", "not_run": "not run", "lca": "latent class analysis",
+    "lpa": "latent profile analysis", "kmeans": "k-means", "ward": "Ward clustering",
 }
+
+#: How a candidate's method reads in its label ("LCA, 5 segments").
+METHOD_NAMES = {"lca": "LCA", "lpa": "LPA", "kmeans": "k-means", "ward": "Ward"}
+_CANDIDATE = __import__("re").compile(r"\b(lca|lpa|kmeans|ward)_(\d+)\b")
+_SETTING = __import__("re").compile(r"\b(" + "|".join(k for k in SETTING_WORDS if "_" in k) + r")\b")
+
+
+def candidate_label(candidate) -> str:
+    """A candidate segmentation as a client reads it: ``lca_5`` → 'LCA, 5 segments' (other text unchanged)."""
+    m = _CANDIDATE.fullmatch(str(candidate).strip())
+    return f"{METHOD_NAMES[m.group(1)]}, {m.group(2)} segments" if m else str(candidate)
+
+
+def readable(text) -> str:
+    """Free text with candidate ids and policy codes written out ('lca_5 passes' → 'LCA, 5 segments passes')."""
+    text = _CANDIDATE.sub(lambda m: f"{METHOD_NAMES[m.group(1)]}, {m.group(2)} segments", str(text))
+    return _SETTING.sub(lambda m: SETTING_WORDS[m.group(1)], text)
 
 #: Scales of the survey's rating columns, as a unit ("0-10 scale").
 SCALE_UNITS = {"importance": "0-10 scale", "satisfaction": "0-10 scale", "opportunity": "0-20 scale"}

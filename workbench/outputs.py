@@ -28,7 +28,7 @@ from typing import Mapping
 import pandas as pd
 
 from .errors import OutputError
-from .measures import SETTING_WORDS, column_label, is_identifier, measure, setting_words
+from .measures import column_label, is_identifier, measure, readable, setting_words
 
 __all__ = [
     "ReportFolder",
@@ -217,6 +217,7 @@ _SHEET_BAD = re.compile(r"[\[\]\:\*\?\/\\]")
 def sheet_name(name: str, used: set) -> str:
     """A valid, unique (case-insensitively, within ``used``) Excel sheet name for ``name``; adds it to ``used``."""
     base = _SHEET_BAD.sub("-", str(name))[:31] or "Sheet"
+    base = base[0].upper() + base[1:]  # one style: every sheet name starts with a capital ('needs' → 'Needs')
     out, i = base, 2
     while out.lower() in used:
         suffix = f" ({i})"
@@ -266,13 +267,19 @@ def _shown(value, fmt) -> str:
     return str(value)
 
 
+def _header(name: str, currency: str | None) -> str:
+    """A header as labelled, with a capital first letter ('reasons' → 'Reasons'; 'n' stays)."""
+    text = column_label(name, currency=currency)
+    return text[0].upper() + text[1:] if len(text) > 1 and text[0].islower() and text[1] != " " else text
+
+
 def client_frame(frame: pd.DataFrame, currency: str | None = None) -> pd.DataFrame:
     """``frame`` as a client reads it: identifiers in headers, index names and index values
     replaced by their labels (:func:`workbench.measures.column_label`), policy codes in
     text cells by words. Codes stay in a column labelled "Code" beside their label.
     """
     out = frame.copy()
-    out.columns = [column_label(c, currency=currency) if isinstance(c, str) else c for c in out.columns]
+    out.columns = [_header(c, currency) if isinstance(c, str) else c for c in out.columns]
     if isinstance(out.index, pd.MultiIndex):
         out.index = out.index.set_names([column_label(n) if isinstance(n, str) else n for n in out.index.names])
     else:
@@ -283,7 +290,9 @@ def client_frame(frame: pd.DataFrame, currency: str | None = None) -> pd.DataFra
                                   else v for v in out.index], name=out.index.name)
     for c in out.columns:
         if c != "Code" and out[c].dtype == object:
-            out[c] = out[c].map(lambda v: setting_words(v) if isinstance(v, str) and v in SETTING_WORDS else v)
+            out[c] = out[c].map(lambda v: readable(setting_words(v)) if isinstance(v, str) else v)
+    if out.index.dtype == object and not isinstance(out.index, pd.MultiIndex):
+        out.index = pd.Index([readable(v) if isinstance(v, str) else v for v in out.index], name=out.index.name)
     return out
 
 

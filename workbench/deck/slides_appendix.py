@@ -7,6 +7,7 @@ import pandas as pd
 from pptx.dml.color import RGBColor
 from pptx.util import Inches
 
+from ..measures import METHOD_NAMES, candidate_label, column_label, readable
 from .data import DeckData
 from .layout import TINT, WHITE, Box, Canvas, add_table, estimate_lines, fill_cell, shorten, text_height
 
@@ -25,12 +26,12 @@ def method_slide(d: Canvas, data: DeckData, shown, hidden):
                   {"bullet": True}))
     if data.scorecard is not None and not data.model_note:
         rk = data.scorecard["ranking"]
-        lines.append((f"Segmentation: {data.scorecard['recommended']} chosen from {len(rk)} candidate "
+        lines.append((f"Segmentation: {candidate_label(data.scorecard['recommended'])} chosen from {len(rk)} candidate "
                       f"segmentations{' (pinned in study.yaml)' if data.scorecard['pinned'] else ''}.", {"bullet": True}))
     if data.model_note:
-        lines.append((data.model_note, {"bullet": True}))
+        lines.append((readable(data.model_note), {"bullet": True}))
     for method, basis in data.bases.items():
-        lines.append((f"{method}: {basis}", {"bullet": True}))
+        lines.append((f"{METHOD_NAMES.get(method, method)}: {readable(basis)}", {"bullet": True}))
     lines.append((f"Profiles: index = segment ÷ total × 100; ▲ / ▼ = significantly above / below the rest of the "
                   f"sample; segments below n={data.min_segment_n} are not shown"
                   + (f" ({len(hidden)} suppressed)." if hidden else "."), {"bullet": True}))
@@ -41,6 +42,8 @@ def method_slide(d: Canvas, data: DeckData, shown, hidden):
         checks = q["checks"]
         right_l = d.margin + left_w + int(Inches(0.3))
         frame = checks[[c for c in ("check", "action", "flagged", "excluded") if c in checks.columns]]
+        frame = frame.assign(**{c: frame[c].map(lambda v: readable(column_label(v)) if isinstance(v, str) else v)
+                                for c in ("check", "action") if c in frame.columns})
         add_table(d, s, Box(right_l, d.top, d.W - d.margin - right_l, 0), frame, [3, 2.4, 1.2, 1.2], size=11,
                formats={"flagged": lambda v: f"{int(v):,}", "excluded": lambda v: f"{int(v):,}"})
         thresholds = checks["threshold"] if "threshold" in checks.columns else pd.Series("", index=checks.index)
@@ -89,11 +92,11 @@ def fit_slide(d: Canvas, data: DeckData):
     hl = {i for i, c in enumerate(frame["candidate"]) if c == rec}
     add_table(d, s, Box(d.margin, d.top, int(d.width * 0.72), 0), frame.reset_index(drop=True),
            [1.6, 0.5, 1.3, 1.0, 1.4, 1.0, 0.8], size=10, highlight=hl, row_h=Inches(0.27),
-           formats={"k": lambda v: f"{int(v)}", "BIC": lambda v: f"{v:,.0f}", "entropy": lambda v: f"{v:.2f}",
+           formats={"candidate": candidate_label, "k": lambda v: f"{int(v)}", "BIC": lambda v: f"{v:,.0f}", "entropy": lambda v: f"{v:.2f}",
                     "smallest segment": lambda v: f"{v:.1%}", "stability": lambda v: f"{v:.2f}"})
     side = d.margin + int(d.width * 0.75)
     d.text(s, Box(side, d.top, d.W - d.margin - side, int(Inches(2.5))),
-           [("Recommended: " + rec, {"bold": True}) if rec else "No scorecard in this run.",
+           [("Recommended: " + candidate_label(rec), {"bold": True}) if rec else "No scorecard in this run.",
             "Highlighted in the table. BIC is not defined for k-means; its entropy is 1 by construction."],
            max_pt=14, min_pt=10)
     present = [c for c in ("status", "bic", "entropy", "smallest_share", "stability_mean") if c in ft.columns]
@@ -130,6 +133,8 @@ def scorecard_slide(d: Canvas, data: DeckData, max_rows=10):
                 txt = f"{v:.0%}"
             elif c in ("rank", "k") and v is not None and pd.notna(v):
                 txt = f"{int(v)}"
+            elif c == "candidate":
+                txt = candidate_label(v)
             else:
                 txt = "" if v is None or pd.isna(v) else str(v)
             fill_cell(table.cell(i, j), txt, size=10, font=d.minor, colour=status_colour.get(txt, d.dark), bold=rec,
@@ -138,11 +143,11 @@ def scorecard_slide(d: Canvas, data: DeckData, max_rows=10):
     rbox = Box(rl, d.top, d.W - d.margin - rl, d.bottom - d.top)
     more = f" Showing the top {len(shown)} of {len(rk)} candidates." if len(rk) > len(shown) else ""
     if frozen:
-        d.text(s, rbox, [("Kept from the fitted wave", {"bold": True}), data.model_note, card["reason"]],
+        d.text(s, rbox, [("Kept from the fitted wave", {"bold": True}), readable(data.model_note), readable(card["reason"])],
                max_pt=16, min_pt=10)
     else:
-        d.text(s, rbox, [("Recommended: " + card["recommended"], {"bold": True}), card["reason"] + more],
-               max_pt=16, min_pt=10)
+        d.text(s, rbox, [("Recommended: " + candidate_label(card["recommended"]), {"bold": True}),
+                         readable(card["reason"]) + more], max_pt=16, min_pt=10)
     notes = [f"Recommended {card['recommended']}{' (pinned)' if card['pinned'] else ''}: {card['reason']}"]
     notes += [f"[{r.status}] {r.criterion} / {r.check}: value {r.value:.3g}, threshold {r.threshold}"
               for r in card["checks"].itertuples()]

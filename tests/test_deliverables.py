@@ -1,0 +1,283 @@
+"""The client deliverables read as a client would (issue 17): no identifier on any slide or
+in any client workbook, one number everywhere, Excel formats a client can use, and the
+comfort of personas.yaml, ``python -m workbench`` and ``make lab``.
+
+Run on the demo (both waves) and on a second, non-demo study: the demo generator with
+another seed, size, name and currency, fitted with k-means only (small and fast).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+from pptx import Presentation
+
+from workbench.measures import MEASURES, round_shares
+from workbench.outputs import P_FORMAT
+
+#: Workbooks a client gets (typing_tool.xlsx is a calculator with its own layout, model.xlsx included).
+CLIENT_BOOKS = ("quality.xlsx", "behaviour.xlsx", "factors.xlsx", "segments.xlsx", "scorecard.xlsx", "profiles.xlsx",
+                "opportunities.xlsx", "model.xlsx", "tracking.xlsx")
+#: snake_case words; a file name (typing_tool.xlsx) is not an identifier shown as text.
+SNAKE = re.compile(r"(?<![\w./@-])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![\w-])(?!\.(?:xlsx|csv|yaml|json|pptx|md)\b)")
+
+
+def _slide_texts(prs) -> list[tuple[int, str]]:
+    """(slide number, text) of every shape, table cell, chart category and series name (not the notes)."""
+    out = []
+    for i, slide in enumerate(prs.slides, start=1):
+        for shp in slide.shapes:
+            if shp.has_text_frame:
+                out.append((i, shp.text_frame.text))
+            if shp.has_table:
+                out += [(i, c.text) for row in shp.table.rows for c in row.cells]
+            if shp.has_chart:
+                plot = shp.chart.plots[0]
+                out += [(i, str(c)) for c in plot.categories] + [(i, s.name) for s in plot.series]
+    return out
+
+
+def _declared(study) -> set[str]:
+    """Declared column ids and measure names that cannot be ordinary words (they hold _ or a digit)."""
+    ids = set(study.columns) | set(MEASURES)
+    return {i for i in ids if re.search(r"[_\d]", i)}
+
+
+def identifiers(text: str, declared: set[str]) -> list[str]:
+    found = SNAKE.findall(str(text))
+    words = re.findall(r"[\w]+", str(text))
+    return found + [w for w in words if w in declared and w not in found]
+
+
+def _header_row(ws) -> int | None:
+    ref = ws.auto_filter.ref
+    return int(re.match(r"[A-Z]+(\d+)", ref).group(1)) if ref else None
+
+
+def workbook_identifiers(path: Path, declared: set[str]) -> list[str]:
+    """'book/sheet!cell: identifier' for every identifier in a sheet name, header or text cell.
+
+    A column headed "Code" holds codes beside their labels (labels next to codes) and is
+    not read.
+    """
+    out = []
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        for x in identifiers(ws.title, declared):
+            out.append(f"{path.name}/{ws.title}: {x}")
+        hdr = _header_row(ws)
+        code_cols = set()
+        if hdr:
+            code_cols = {c.column for c in ws[hdr] if c.value == "Code"}
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, str) and c.column not in code_cols:
+                    for x in identifiers(c.value, declared):
+                        out.append(f"{path.name}/{ws.title}!{c.coordinate}: {x} in {c.value[:60]!r}")
+    return out
+
+
+def _scan(run) -> list[str]:
+    declared = _declared(run.study)
+    bad = [f"personas.pptx slide {i}: {x} in {t[:80]!r}" for i, t in _slide_texts(Presentation(str(run.folder / "personas.pptx")))
+           for x in identifiers(t, declared)]
+    for name in CLIENT_BOOKS:
+        if (run.folder / name).exists():
+            bad += workbook_identifiers(run.folder / name, declared)
+    return bad
+
+
+# --------------------------------------------------------------------------- a second study
+
+
+@pytest.fixture(scope="module")
+def other_run(tmp_path_factory):
+    """A non-demo study: another seed and size, its own name, DKK, k-means on k = 3-4 only."""
+    from workbench.demo import generate_demo
+    from workbench.pipeline import run_wave
+
+    root = tmp_path_factory.mktemp("other") / "grossist"
+    generate_demo(root, seed=7, n_customers=900, n_respondents=420)
+    path = root / "study.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^(  name: ).*$", r'\1"Vestjysk VVS: kundebehov"', text, count=1)
+    text = text.replace("currency: EUR", "currency: DKK")
+    text = re.sub(r"(?m)^  methods: .*$", "  methods: [kmeans]", text)
+    text = re.sub(r"(?m)^  k_min: .*$", "  k_min: 3", text)
+    text = re.sub(r"(?m)^  k_max: .*$", "  k_max: 4", text)
+    text = re.sub(r"(?m)^  n_init: .*$", "  n_init: 2", text)
+    text = re.sub(r"(?m)^  bootstrap_reps: .*$", "  bootstrap_reps: 2", text)
+    path.write_text(text, encoding="utf-8")
+    return run_wave(root, "1", reports=tmp_path_factory.mktemp("other_reports"))
+
+
+def test_no_identifier_on_any_slide_or_client_workbook_demo(demo_run, demo_wave2):
+    assert _scan(demo_run) == []
+    assert _scan(demo_wave2) == []
+
+
+def test_no_identifier_on_any_slide_or_client_workbook_other_study(other_run):
+    assert other_run.study.currency == "DKK"
+    assert _scan(other_run) == []
+    # amounts carry the study's own currency, on the slides and in the workbooks
+    every = "\n".join(t for _, t in _slide_texts(Presentation(str(other_run.folder / "personas.pptx"))))
+    assert " DKK" in every and " EUR" not in every
+
+
+def test_the_scan_finds_what_it_must():
+    declared = {"need_01", "recency_days"}
+    assert identifiers("recency_days: 176.1 vs 75.7", declared) == ["recency_days"]
+    assert identifiers("Raking on size_band, country", declared) == ["size_band"]
+    assert identifiers("need_01 top-2 box", declared) == ["need_01"]
+    assert identifiers("typing_tool.xlsx computes the segment", declared) == []
+    assert identifiers("Days since last order (days)", declared) == []
+
+
+# --------------------------------------------------------------------------- one number everywhere
+
+
+def _overview(run):
+    wb = openpyxl.load_workbook(run.folder / "profiles.xlsx")
+    ws = wb["Overview"]
+    hdr = _header_row(ws)
+    heads = [c.value for c in ws[hdr]]
+    rows = {}
+    for r in ws.iter_rows(min_row=hdr + 1, values_only=True):
+        rec = dict(zip(heads, r))
+        rows[str(rec["Segment"])] = rec
+    return rows, heads
+
+
+def test_every_share_and_n_on_the_slides_matches_the_workbook(demo_run):
+    rows, heads = _overview(demo_run)
+    share_col = next(h for h in heads if h and h.lower().startswith("share"))
+    whole = dict(zip(rows, round_shares([rows[s][share_col] for s in rows])))
+    prs = Presentation(str(demo_run.folder / "personas.pptx"))
+    names = {p.name: str(p.segment) for p in demo_run.personas if not p.suppressed}
+    seen = 0
+    for i, text in _slide_texts(prs):
+        for m in re.finditer(r"(?:Priority \d+: )?(.+?) — (\d+) % of respondents \(n=([\d,]+)\)", text):
+            seg = names[m.group(1).strip()]
+            assert int(m.group(2)) == whole[seg], (i, text)
+            assert abs(int(m.group(2)) - rows[seg][share_col]) < 1.0
+            assert int(m.group(3).replace(",", "")) == rows[seg]["n"]
+            seen += 1
+        for m in re.finditer(r"^(\d+) % of respondents · n=([\d,]+)", text):
+            hits = [s for s in rows if rows[s]["n"] == int(m.group(2).replace(",", ""))]
+            assert hits and whole[hits[0]] == int(m.group(1)), (i, text)
+            seen += 1
+    assert seen >= 2 * len(names)  # the summary and each persona slide
+    size_chart = next(sh.chart for s in prs.slides for sh in s.shapes
+                      if sh.has_chart and sh.chart.plots[0].series[0].name.startswith("Share of respondents"))
+    assert list(size_chart.plots[0].series[0].values) == [float(whole[names[p]]) for p in names]
+
+
+def test_kpi_tiles_match_the_profiles_workbook(demo_run):
+    """The revenue tile of every persona = the behaviour sheet's value, in the study's currency."""
+    wb = openpyxl.load_workbook(demo_run.folder / "profiles.xlsx")
+    ws = wb["Behaviour"]
+    hdr = _header_row(ws)
+    heads = [c.value for c in ws[hdr]]
+    revenue = next(r for r in ws.iter_rows(min_row=hdr + 1, values_only=True) if str(r[0]).startswith("Revenue per"))
+    prs = Presentation(str(demo_run.folder / "personas.pptx"))
+    cur = demo_run.study.currency
+    checked = 0
+    for p in demo_run.personas:
+        if p.suppressed:
+            continue
+        col = next(j for j, h in enumerate(heads) if h and str(h).startswith(f"{p.segment} (n="))
+        want = f"{revenue[col]:,.0f} {cur}"
+        slide = next(s for s in prs.slides if any(sh.has_text_frame and sh.text_frame.text == f"{p.name}: behaviour and "
+                                                  "how to win them" for sh in s.shapes))
+        texts = [sh.text_frame.text for sh in slide.shapes if sh.has_text_frame]
+        assert any(t.startswith(want) and "Revenue per customer" in t for t in texts), (want, texts)
+        checked += 1
+    assert checked == 5
+
+
+def test_typing_accuracy_is_one_number_or_explained(demo_run):
+    """The typing tool's accuracy on the recognise slide; where the scorecard's differs, the slide says why."""
+    prs = Presentation(str(demo_run.folder / "personas.pptx"))
+    every = "\n".join(t for _, t in _slide_texts(prs))
+    tool = re.findall(r"Answered together, they put (\d+)% of respondents", every)
+    assert tool, "the recognise slide quotes the typing tool's accuracy"
+    screen = demo_run.scorecard.ranking.set_index("candidate").loc[demo_run.scorecard.recommended, "typing accuracy"]
+    screen = round(100 * float(screen)) if not isinstance(screen, str) else int(screen.rstrip("%"))
+    if int(tool[0]) != screen:
+        assert f"The scorecard's describable check quotes {screen}%" in every and "screening model" in every
+
+
+def test_persona_names_are_kept_in_wave_2(demo_run, demo_wave2):
+    first = {p.id: p.name for p in demo_run.personas}
+    for p in demo_wave2.personas:
+        if p.id in first:
+            assert p.name == first[p.id], (p.id, p.name, first[p.id])
+    assert all(" & " not in p.name for p in demo_run.personas)
+
+
+# --------------------------------------------------------------------------- Excel a client can use
+
+
+def test_workbook_formats(demo_run):
+    prof = openpyxl.load_workbook(demo_run.folder / "profiles.xlsx")
+    traits = prof["Traits"]
+    hdr = _header_row(traits)
+    heads = {c.value: c.column for c in traits[hdr]}
+    assert "Adjusted p-value" in heads and "Code" in heads and "Label" in heads
+    pcells = [traits.cell(row=r, column=heads["Adjusted p-value"]) for r in range(hdr + 1, traits.max_row + 1)]
+    assert pcells and all(c.number_format == P_FORMAT for c in pcells if isinstance(c.value, float))
+    seg = openpyxl.load_workbook(demo_run.folder / "segments.xlsx")
+    for book in (prof, seg):
+        for ws in book.worksheets:
+            if ws.max_row > 3:
+                assert ws.auto_filter.ref, ws.title
+    fit = next(ws for ws in seg.worksheets if any(c.value == "Smallest segment share" for c in ws[_header_row(ws) or 1]))
+    hdr = _header_row(fit)
+    col = next(c.column for c in fit[hdr] if c.value == "Smallest segment share")
+    cells = [fit.cell(row=r, column=col) for r in range(hdr + 1, fit.max_row + 1) if isinstance(fit.cell(row=r, column=col).value, float)]
+    assert cells and all(c.number_format == "0.0%" for c in cells)
+    beh = openpyxl.load_workbook(demo_run.folder / "behaviour.xlsx")
+    fmts = {c.number_format for ws in beh.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, float)}
+    assert any("EUR" in f for f in fmts)
+
+
+# --------------------------------------------------------------------------- comfort
+
+
+def test_personas_yaml_keeps_comments_on_rerun(demo_run, tmp_path):
+    path = tmp_path / "personas.yaml"
+    demo_run.personas.save(path)
+    text = path.read_text(encoding="utf-8")
+    p1 = demo_run.personas.personas[0]
+    text = text.replace(f"- id: {p1.id}\n", f"# Anne: check this one with sales\n- id: {p1.id}\n", 1)
+    text = text.replace("  description:", "  # keep it short for the board\n  description:", 1)
+    path.write_text(text, encoding="utf-8")
+    demo_run.personas.save(path)
+    again = path.read_text(encoding="utf-8")
+    assert "# Anne: check this one with sales" in again
+    assert "# keep it short for the board" in again
+    import yaml
+
+    assert yaml.safe_load(again) == yaml.safe_load(demo_run.personas.to_yaml())
+
+
+def test_python_m_workbench():
+    out = subprocess.run([sys.executable, "-m", "workbench", "--help"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "usage: workbench" in out.stdout
+
+
+def test_make_lab_allows_root():
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "Makefile").read_text(encoding="utf-8")
+    assert "--allow-root" in text
+    out = subprocess.run(["make", "-n", "lab"], cwd=root, capture_output=True, text=True,
+                         timeout=60)
+    lab = [line for line in out.stdout.splitlines() if "jupyter lab" in line]
+    import os
+
+    assert lab and (("--allow-root" in lab[-1]) == (os.getuid() == 0))
