@@ -1244,12 +1244,12 @@ class Behaviour:
             notes.update(wn)
         return sheets, notes
 
-    def to_excel(self, path, *, pii=(), currency: str | None = None) -> Path:
+    def to_excel(self, path, *, pii=(), currency: str | None = None, labels=None) -> Path:
         """Write ``behaviour.xlsx`` (refuses PII columns); amounts in ``currency`` when given."""
         from .outputs import write_workbook
 
         sheets, notes = self.sheets()
-        return write_workbook(path, sheets, pii=pii, notes=notes, currency=currency)
+        return write_workbook(path, sheets, pii=pii, notes=notes, currency=currency, labels=labels)
 
     def __str__(self) -> str:
         s = self.summary()["value"]

@@ -161,7 +161,7 @@ class Opportunities:
         }
         return sheets, notes
 
-    def to_excel(self, path, *, pii=(), include_suppressed: bool = False) -> Path:
+    def to_excel(self, path, *, pii=(), include_suppressed: bool = False, labels=None) -> Path:
         """Write ``opportunities.xlsx`` (scores, every outcome per segment, forces).
 
         Parameters
@@ -182,7 +182,7 @@ class Opportunities:
         if path.is_dir():
             path = path / "opportunities.xlsx"
         sheets, notes = self.tables(include_suppressed=include_suppressed)
-        return write_workbook(path, sheets, pii=tuple(pii), notes=notes)
+        return write_workbook(path, sheets, pii=tuple(pii), notes=notes, labels=labels)
 
     # ---------------------------------------------------------------- charts
 

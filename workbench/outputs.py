@@ -273,13 +273,57 @@ def _header(name: str, currency: str | None) -> str:
     return text[0].upper() + text[1:] if len(text) > 1 and text[0].islower() and text[1] != " " else text
 
 
-def client_frame(frame: pd.DataFrame, currency: str | None = None) -> pd.DataFrame:
-    """``frame`` as a client reads it: identifiers in headers, index names and index values
-    replaced by their labels (:func:`workbench.measures.column_label`), policy codes in
-    text cells by words. Codes stay in a column labelled "Code" beside their label.
+_TOKEN = re.compile(r"(?<![\w./@-])([A-Za-z][\w]*)(?![\w-])(?!\.(?:xlsx|csv|yaml|json|pptx|md)\b)")
+
+
+def _code_label(v: str, labels: Mapping[str, str], currency) -> str | None:
+    if v in labels:
+        return str(labels[v])
+    if measure(v) is not None or is_identifier(v):
+        return column_label(v, currency=currency)
+    return None
+
+
+def _in_words(text: str, labels: Mapping[str, str], currency) -> str:
+    """Free text with every code in it (a declared column id, a measure, a snake_case name) as its label."""
+    text = readable(setting_words(text))
+
+    def one(m):
+        tok = m.group(1)
+        if tok in labels or measure(tok) is not None or is_identifier(tok):
+            return _code_label(tok, labels, currency) or tok
+        return tok
+    return _TOKEN.sub(one, text)
+
+
+def client_frame(frame: pd.DataFrame, currency: str | None = None, labels: Mapping[str, str] | None = None
+                 ) -> pd.DataFrame:
+    """``frame`` as a client reads it (issue 17: labels next to codes).
+
+    Identifiers in headers and index names are replaced by their labels
+    (:func:`workbench.measures.column_label`); a text column holding codes (declared column
+    ids in ``labels``, measure names, snake_case names) keeps them under "<header> (code)"
+    with a label column beside it; codes inside other text are written as their labels.
     """
+    labels = dict(labels or {})
     out = frame.copy()
-    out.columns = [_header(c, currency) if isinstance(c, str) else c for c in out.columns]
+    for pos, c in reversed(list(enumerate(out.columns))):
+        s = out[c]
+        if s.dtype != object or not isinstance(c, str):
+            continue
+        vals = [v for v in s.dropna().unique() if isinstance(v, str)]
+        codes = [v for v in vals if _code_label(v, labels, currency) is not None and " " not in v]
+        if vals and len(codes) == len(vals) and any(v in labels or measure(v) or is_identifier(v) for v in vals):
+            out.insert(pos + 1, f"{c} label" if c != "variable" else "label_", s.map(
+                lambda v: _code_label(v, labels, currency) if isinstance(v, str) else v))
+            has_label = "label" in out.columns and c == "variable"
+            if has_label:
+                out = out.drop(columns="label_")
+            out = out.rename(columns={c: "Code" if c == "variable" else f"{_header(c, currency)} (code)"})
+            if "label_" in out.columns:
+                out = out.rename(columns={"label_": "label"})
+    out.columns = [c if isinstance(c, str) and (c == "Code" or c.endswith(" (code)")) else
+                   (_header(c, currency) if isinstance(c, str) else c) for c in out.columns]
     if isinstance(out.index, pd.MultiIndex):
         out.index = out.index.set_names([column_label(n) if isinstance(n, str) else n for n in out.index.names])
     else:
@@ -289,10 +333,11 @@ def client_frame(frame: pd.DataFrame, currency: str | None = None) -> pd.DataFra
             out.index = pd.Index([column_label(v, currency=currency) if isinstance(v, str) and (is_identifier(v) or measure(v))
                                   else v for v in out.index], name=out.index.name)
     for c in out.columns:
-        if c != "Code" and out[c].dtype == object:
-            out[c] = out[c].map(lambda v: readable(setting_words(v)) if isinstance(v, str) else v)
+        if c != "Code" and not str(c).endswith(" (code)") and out[c].dtype == object:
+            out[c] = out[c].map(lambda v: _in_words(v, labels, currency) if isinstance(v, str) else v)
     if out.index.dtype == object and not isinstance(out.index, pd.MultiIndex):
-        out.index = pd.Index([readable(v) if isinstance(v, str) else v for v in out.index], name=out.index.name)
+        out.index = pd.Index([_in_words(v, labels, currency) if isinstance(v, str) else v for v in out.index],
+                             name=out.index.name)
     return out
 
 
@@ -304,6 +349,7 @@ def write_workbook(
     notes: Mapping[str, str] | None = None,
     index: bool = True,
     currency: str | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> Path:
     """Write tables to one .xlsx: bold frozen headers, sensible widths, one sheet each.
 
@@ -325,6 +371,8 @@ def write_workbook(
         Write each frame's index (unnamed RangeIndexes are never written).
     currency : str, optional
         The study's currency code (``behaviour.transactions.currency``) for amount columns.
+    labels : mapping, optional
+        The study's column labels (:meth:`Study.column_labels`): codes shown beside them.
     """
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -348,7 +396,7 @@ def write_workbook(
                 )
             startrow = 2 if note else 0
             raw_headers = ([None] * (frame.index.nlevels if write_index else 0)) + list(frame.columns)
-            frame = client_frame(frame, currency)
+            frame = client_frame(frame, currency, labels)
             frame.to_excel(xw, sheet_name=sheet, index=write_index, startrow=startrow)
             ws = xw.sheets[sheet]
             if note:

@@ -432,7 +432,8 @@ class SegmentProfiles:
         out = pd.DataFrame(cols, index=val.index)
         return out
 
-    def to_excel(self, path, *, pii=(), include_suppressed: bool = False, currency: str | None = None) -> Path:
+    def to_excel(self, path, *, pii=(), include_suppressed: bool = False, currency: str | None = None,
+                 labels=None) -> Path:
         """Write ``profiles.xlsx``: overview, traits and one sheet per block, formatted.
 
         Each block sheet shows values (Total and each segment), the significance arrows
@@ -465,7 +466,7 @@ class SegmentProfiles:
         if path.is_dir():
             path = path / "profiles.xlsx"
         sheets, notes = self.tables(include_suppressed=include_suppressed)
-        write_workbook(path, sheets, pii=tuple(pii), notes=notes, currency=currency)
+        write_workbook(path, sheets, pii=tuple(pii), notes=notes, currency=currency, labels=labels)
         wb = load_workbook(path)
         used: set = set()
         names = {name: sheet_name(name, used) for name in sheets}

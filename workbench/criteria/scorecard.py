@@ -106,7 +106,7 @@ class Scorecard:
             "Settings": pd.DataFrame({"setting": list(self.settings), "value": [str(v) for v in self.settings.values()]}),
         }
 
-    def to_excel(self, path, *, pii=()) -> Path:
+    def to_excel(self, path, *, pii=(), labels=None, currency=None) -> Path:
         """Write ``scorecard.xlsx``: ranking, every check (pass green, fail red), details, settings."""
         from openpyxl import load_workbook
         from openpyxl.formatting.rule import CellIsRule
@@ -124,7 +124,7 @@ class Scorecard:
             "Profile distances": "Root-mean-square difference of segment mean profiles on the standardised basis items (sd units).",
             "Typing models": "Questions chosen by stepwise Wilks' lambda inside each fold; cross-validated accuracy.",
         }
-        write_workbook(path, self.tables(), pii=tuple(pii), notes=notes, index=False)
+        write_workbook(path, self.tables(), pii=tuple(pii), notes=notes, index=False, labels=labels, currency=currency)
         wb = load_workbook(path)
         green = PatternFill("solid", bgColor="C6EFCE")
         red = PatternFill("solid", bgColor="FFC7CE")

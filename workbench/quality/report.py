@@ -209,7 +209,7 @@ class QualityReport:
             out[sheet] = self.summary() if attr == "summary" else getattr(self, attr).copy()
         return out
 
-    def to_excel(self, path, *, pii=None) -> Path:
+    def to_excel(self, path, *, pii=None, labels=None) -> Path:
         """Write ``quality.xlsx``: the summary and one sheet per table, each with a note.
 
         Parameters
@@ -232,7 +232,7 @@ class QualityReport:
             path = path / "quality.xlsx"
         pii = tuple(self.pii if pii is None else pii)
         notes = {sheet: note for sheet, (_attr, note) in _SHEETS.items()}
-        written = write_workbook(path, self.tables(), pii=pii, notes=notes, index=False)
+        written = write_workbook(path, self.tables(), pii=pii, notes=notes, index=False, labels=labels)
         logger.debug("quality report written to %s", written)
         return written
 

@@ -17,7 +17,8 @@ def behaviour(ctx: WaveContext) -> Output:
     result = compute_behaviour(ctx.study, ctx.wave, ctx.clean)
     pii = ctx.study.pii
     return Output({"behaviour": result}, lambda folder: result.to_excel(folder / "behaviour.xlsx", pii=pii,
-                                                                                currency=ctx.study.currency))
+                                                                                currency=ctx.study.currency,
+                                                                                labels=ctx.study.column_labels()))
 
 
 STEP = Step("behaviour", behaviour, needs=("clean",), gives=("behaviour",), applies=_applies,

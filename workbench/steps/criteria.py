@@ -100,10 +100,11 @@ def criteria(ctx: WaveContext) -> Output | Skip:
     pii = study.pii
 
     def write(folder: Path) -> None:
-        card.to_excel(folder / "scorecard.xlsx", pii=pii)
+        labels = study.column_labels()
+        card.to_excel(folder / "scorecard.xlsx", pii=pii, labels=labels, currency=study.currency)
         card.to_markdown(folder / "scorecard.md")
-        prof.to_excel(folder / "profiles.xlsx", pii=pii, currency=ctx.study.currency)
-        opp.to_excel(folder / "opportunities.xlsx", pii=pii)
+        prof.to_excel(folder / "profiles.xlsx", pii=pii, currency=study.currency, labels=labels)
+        opp.to_excel(folder / "opportunities.xlsx", pii=pii, labels=labels)
         personas.save(folder / "personas.yaml")
         personas.save(study_copy)  # the editable copy beside study.yaml, kept across runs
 

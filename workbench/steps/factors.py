@@ -79,7 +79,8 @@ def factors(ctx: WaveContext) -> Output:
         notes["Not analysed"] = "Default batteries the data could not support, and why."
     pii = study.pii
     return Output({"factors": results},
-                  lambda folder: write_workbook(folder / "factors.xlsx", sheets, pii=pii, notes=notes))
+                  lambda folder: write_workbook(folder / "factors.xlsx", sheets, pii=pii, notes=notes,
+                                                labels=study.column_labels(), currency=study.currency))
 
 
 def factor_sheets(results: dict[str, EFAResult], labels: dict | None = None) -> tuple[dict, dict]:

@@ -161,7 +161,7 @@ def model(ctx: WaveContext) -> Output | Skip:
     def extra(folder: Path) -> None:
         model.save(folder / MODEL_FILE)
         tool.to_excel(folder / "typing_tool.xlsx", title=title, names=names, codes=codes, pii=pii)
-        write_workbook(folder / "model.xlsx", sheets, pii=pii, notes=notes)
+        write_workbook(folder / "model.xlsx", sheets, pii=pii, notes=notes, labels=ctx.study.column_labels(), currency=ctx.study.currency)
 
     return _output(ctx, table=table, customers=customers, extra=extra, fitted=model)
 

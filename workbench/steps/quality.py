@@ -13,7 +13,8 @@ def quality(ctx: WaveContext) -> Output:
     ctx.manifest.counts.update({"respondents_read": ctx.responses.n, "respondents_kept": clean.n})
     pii = ctx.study.pii
     return Output({"quality": report, "clean": clean},
-                  lambda folder: report.to_excel(folder / "quality.xlsx", pii=pii))
+                  lambda folder: report.to_excel(folder / "quality.xlsx", pii=pii,
+                                                                 labels=ctx.study.column_labels()))
 
 
 STEP = Step("quality", quality, needs=("responses",), gives=("quality", "clean"), what="checking data quality")

@@ -133,7 +133,7 @@ def segments(ctx: WaveContext) -> Output:
     check_no_pii(labels, pii, "segment_labels.csv")
 
     def write(folder: Path) -> None:
-        write_workbook(folder / "segments.xlsx", sheets, pii=pii, notes=notes)
+        write_workbook(folder / "segments.xlsx", sheets, pii=pii, notes=notes, labels=ctx.study.column_labels(), currency=ctx.study.currency)
         labels.to_csv(folder / "segment_labels.csv", encoding="utf-8")
 
     return Output({"candidates": result}, write)

@@ -137,7 +137,7 @@ def tracking(ctx: WaveContext) -> Output:
     pii = study.pii
 
     def write(folder: Path) -> None:
-        write_workbook(folder / "tracking.xlsx", sheets, pii=pii, notes=notes)
+        write_workbook(folder / "tracking.xlsx", sheets, pii=pii, notes=notes, labels=ctx.study.column_labels(), currency=ctx.study.currency)
         (folder / TRENDS_FILE).write_text(json.dumps(saved, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
                                           encoding="utf-8")
 

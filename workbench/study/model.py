@@ -107,6 +107,10 @@ class Study:
     def pii(self) -> list[str]:
         return list(self.spec.pii)
 
+    def column_labels(self) -> dict[str, str]:
+        """Column id -> its short label (the question text when it has none), for client tables."""
+        return {cid: (c.label or c.text or cid) for cid, c in self.columns.items()}
+
     @property
     def currency(self) -> str | None:
         """The currency code of the order values (``behaviour.transactions.currency``), or None."""
