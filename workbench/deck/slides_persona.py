@@ -13,6 +13,7 @@ from pptx.util import Inches, Pt
 
 from .content import (MAX_CHART_ITEMS, TILE_KPIS, chart_rows, format_kpi, how_to_win, kpi_label, kpi_value, mix_rows,
                       sig_text)
+from ..measures import column_label, measure
 from .data import DeckData
 from .layout import (GREY, MUTED, TINT, Box, Canvas, fill_series, fit_font_size, joined, label_values, shorten,
                      text_height)
@@ -198,10 +199,13 @@ def behaviour_slide(d: Canvas, data: DeckData, p, colour, rest_sections):
             box = Box(right_l + i * (tw + tile_gap), y, tw, th)
             shp = d.rect(s, box, TINT)
             label = kpi_label(var)
+            unit = column_label(var, currency=data.currency or None)  # the unit under the figure: "Revenue per customer (EUR)"
             arrow = f" {sig}" if sig else ""
-            lab_pt = fit_font_size(label, tw, int(Inches(0.45)), max_pt=11, min_pt=10) or 10.0
-            d.text(s, box, [(format_kpi(var, val, data.currency) + arrow, {"bold": True, "colour": colour, "size": 20}),
-                            (label, {"size": lab_pt}), (f"all: {format_kpi(var, tot, data.currency)}", {"colour": MUTED, "size": 9})],
+            lab_pt = fit_font_size(unit, tw, int(Inches(0.45)), max_pt=11, min_pt=10) or 10.0
+            m = measure(var)
+            shown = m.format(val) if m is not None else format_kpi(var, val)
+            d.text(s, box, [(shown + arrow, {"bold": True, "colour": colour, "size": 20}),
+                            (unit, {"size": lab_pt}), (f"all: {format_kpi(var, tot, data.currency)}", {"colour": MUTED, "size": 9})],
                    size=20, space_pt=1.0, shape=shp, align=PP_ALIGN.CENTER, anchor=MSO_ANCHOR.MIDDLE)
             notes.append(f"{label}: {format_kpi(var, val, data.currency)} vs {format_kpi(var, tot, data.currency)} for all{arrow}.")
         y += th + int(Inches(0.2))

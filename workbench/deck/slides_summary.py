@@ -274,7 +274,7 @@ def matrix_slides(d: Canvas, data, shown, colours, max_items):
     if not rows or not shown:
         return
     k = len(shown)
-    group_w, label_w = int(Inches(1.25)), int(Inches(3.0))
+    group_w, label_w = int(Inches(1.05)), int(Inches(3.45))  # room for the unit: "(all: 9,811 EUR)"
     seg_w = int((d.width - group_w - label_w) / k)
     legend_h = int(Inches(0.45))
     head_h = int(Inches(0.75))
