@@ -19,6 +19,7 @@ from pptx.enum.chart import XL_CHART_TYPE
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 
 from workbench.deck import DeckTrends, render_pngs
+from workbench.measures import round_shares
 from workbench.steps.deck_data import build_deck
 
 
@@ -258,7 +259,8 @@ def test_numbers_on_slides_agree_with_profiles_xlsx(deck, demo_run):
     overview = pd.read_excel(demo_run.folder / "profiles.xlsx", sheet_name="Overview", header=2)
     sizes = next(sh.chart for s in deck.slides for sh in s.shapes
                  if sh.has_chart and sh.chart.chart_type == XL_CHART_TYPE.COLUMN_CLUSTERED).plots[0]
-    assert list(sizes.series[0].values) == [round(float(x), 1) for x in overview["share %"]]
+    # one rounding rule: whole percent by largest remainder (workbench.measures.round_shares)
+    assert list(sizes.series[0].values) == [float(x) for x in round_shares(overview["Share %"])]
     assert [str(c) for c in sizes.categories] == [f"{p.name} (n={int(n):,})" for p, n in
                                                   zip(_shown(demo_run), overview["n"])]
     traits = pd.read_excel(demo_run.folder / "profiles.xlsx", sheet_name="Traits", header=2)
@@ -268,9 +270,9 @@ def test_numbers_on_slides_agree_with_profiles_xlsx(deck, demo_run):
         plot = next(sh.chart for sh in slide.shapes if sh.has_chart).plots[0]
         for cat, v in zip(plot.categories, plot.series[0].values):
             label = re.sub(r" \((needs|motivations|barriers)\)$", "", str(cat))
-            ref = traits[(traits["segment"] == p.segment) & (traits["label"] == label)]
+            ref = traits[(traits["Segment"] == p.segment) & (traits["Label"] == label)]
             if len(ref):
-                assert v == pytest.approx(float(ref["index"].iloc[0]), rel=1e-9)
+                assert v == pytest.approx(float(ref["Index (100 = average)"].iloc[0]), rel=1e-9)
                 checked += 1
     assert checked >= 15
 
