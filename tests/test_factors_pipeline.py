@@ -83,11 +83,11 @@ def test_factors_workbook_has_every_table(factor_run):
     assert wb.sheetnames == ["Suitability", "Item adequacy", "Factor count", "Loadings needs", "Loadings motivations",
                              "Loadings barriers", "Variance", "Reliability", "Reliability items", "Factor correlations"]
     load = pd.read_excel(path, sheet_name="Loadings needs", header=2, index_col=0)
-    assert "Delivery reliability" in load.columns and "label" in load.columns
+    assert "Delivery reliability" in load.columns and "Label" in load.columns
     vals = load[["Price and terms", "Delivery reliability"]].to_numpy(dtype=float)
     assert (np.isnan(vals) | (np.abs(vals) >= 0.3)).all()  # blanked below the cut
     suit = pd.read_excel(path, sheet_name="Suitability", header=2)
-    assert list(suit["battery"]) == ["needs", "motivations", "barriers"] and (suit["KMO"] > 0.6).all()
+    assert list(suit["Battery"]) == ["needs", "motivations", "barriers"] and (suit["KMO"] > 0.6).all()
     text = " ".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value)
     assert "@" not in text  # no contact data
 
