@@ -7,8 +7,9 @@ same segments.
 Methods (each returns a :class:`Segmentation`)
 ----------------------------------------------
 :func:`lca`
-    Latent class analysis of coded answers (StepMix, categorical items; missing answers
-    handled in the likelihood). Matches poLCA's maximum likelihood.
+    Latent class analysis of coded answers (nominal or ordinal items; missing answers
+    handled in the likelihood; poLCA's random starts, SQUAREM-accelerated EM). Reaches
+    poLCA's maximum likelihood; reports how many starts replicated it.
 :func:`lpa`
     Latent profile analysis of continuous bases such as factor scores (Gaussian mixture,
     covariance 'diag', 'spherical', 'tied' or 'full'), guarded against collapsing profiles.
@@ -48,7 +49,8 @@ import pandas as pd
 
 from ._candidates import FIT_COLUMNS, METHODS, Candidates, candidates
 from ._data import SegmentationConvergenceWarning, SegmentationWarning, standardise
-from ._models import COVARIANCES, KMeansModel, LatentClassModel, LatentProfileModel, WardModel
+from ._blrt import bootstrap_lrt
+from ._models import COVARIANCES, MEASUREMENTS, KMeansModel, LatentClassModel, LatentProfileModel, WardModel
 from ._results import Segmentation
 from ._stability import Stability, stability
 from ._structural import (
@@ -64,12 +66,12 @@ __all__ = [
     "classify", "Segmentation", "Candidates", "Stability", "DistalOutcomes", "CovariateEffects",
     "LatentClassModel", "LatentProfileModel", "KMeansModel", "WardModel", "SegmentationWarning",
     "SegmentationConvergenceWarning", "METHODS", "COVARIANCES", "FIT_COLUMNS", "standardise",
-    "classification_error_matrix",
+    "classification_error_matrix", "MEASUREMENTS", "bootstrap_lrt",
 ]
 
 
-def lca(data, n_classes, *, n_init=10, init_iter=50, n_final=2, max_iter=1000, tol=1e-8, min_class_share=0.0,
-        sample_weight=None, random_state=None, n_jobs=1, progress=True) -> Segmentation:
+def lca(data, n_classes, *, measurement="nominal", n_init=10, init_iter=50, n_final=None, max_iter=1000, tol=1e-8,
+        min_class_share=0.0, sample_weight=None, random_state=None, n_jobs=1, progress=True) -> Segmentation:
     """Latent class analysis of coded answers.
 
     Parameters
@@ -77,6 +79,9 @@ def lca(data, n_classes, *, n_init=10, init_iter=50, n_final=2, max_iter=1000, t
     data : DataFrame
         Respondents × items, answer codes (whole numbers), NaN for missing answers.
     n_classes : int
+    measurement : {'nominal', 'ordinal'} or dict of item to one of them, default='nominal'
+        Free answer probabilities per class, or Latent GOLD's ordinal (adjacent-category
+        logit) restriction, for all items or per item.
     n_init, init_iter, n_final, max_iter, tol, min_class_share, random_state, n_jobs, progress
         See :class:`LatentClassModel`.
     sample_weight : Series or array-like, optional
@@ -94,7 +99,7 @@ def lca(data, n_classes, *, n_init=10, init_iter=50, n_final=2, max_iter=1000, t
         Bad codes, an item with one category, nobody answering, more classes than the data
         can identify, or every start failing.
     """
-    model = LatentClassModel(n_classes, n_init=n_init, init_iter=init_iter, n_final=n_final, max_iter=max_iter,
+    model = LatentClassModel(n_classes, measurement=measurement, n_init=n_init, init_iter=init_iter, n_final=n_final, max_iter=max_iter,
                              tol=tol, min_class_share=min_class_share, random_state=random_state, n_jobs=n_jobs,
                              progress=progress).fit(data, sample_weight=sample_weight)
     return Segmentation.from_model(model, basis=f"{model.n_features_in_} items (coded answers)")

@@ -55,6 +55,15 @@ _METHODS = ("lca", "lpa", "kmeans", "ward")
 _CLIP = 1e-15  # StepMix clips item-response probabilities to [1e-15, 1 - 1e-15]
 
 
+def _ordinal_log_probs(spec: dict) -> np.ndarray:
+    """(codes, k) log P(code | class) of an ordinal item from its thresholds τ and class
+    locations β: ``τ_r + β_c s_r`` normalised over the codes, ``s_r = 0..C-1`` (adjacent-category logit)."""
+    tau = np.asarray(spec["thresholds"], dtype=float)  # (C,), tau[0] = 0
+    beta = np.asarray(spec["locations"], dtype=float)  # (k,)
+    eta = tau[:, None] + np.arange(len(tau))[:, None] * beta[None, :]
+    return np.maximum(eta - logsumexp(eta, axis=0, keepdims=True), np.log(_CLIP))
+
+
 # --------------------------------------------------------------------------- classification result
 
 
@@ -283,12 +292,16 @@ class SegmentModel:
                 raise AnalysisError(f"{seg.name} was fitted on {', '.join(extra)}, which basis_items does not list")
             features = fitted_features
             enc = est.encoding_
-            pis = np.asarray(est.stepmix_.get_parameters()["measurement"]["pis"], dtype=float)
-            width = enc.max_categories
-            probs = {}
+            pis = np.asarray(est.probabilities_, dtype=float)  # (k, all items' codes)
+            probs, start = {}, 0
             for j, (item, cats) in enumerate(zip(enc.columns, enc.categories)):
-                block = pis[:, j * width:j * width + len(cats)]  # (k, codes)
+                block = pis[:, start:start + len(cats)]  # (k, codes)
+                start += len(cats)
                 probs[item] = {"codes": [_num(c) for c in cats], "values": block.T.copy()}  # codes × classes
+                if j in est.ordinal_params_:  # ordinal item: thresholds and locations, the probabilities follow
+                    par = est.ordinal_params_[j]
+                    probs[item].update(thresholds=np.asarray(par["thresholds"], dtype=float),
+                                       locations=np.asarray(par["locations"], dtype=float))
             params["probabilities"] = probs
             item_codes = {item: [_num(c) for c in cats] for item, cats in zip(enc.columns, enc.categories)}
         else:
@@ -467,7 +480,8 @@ class SegmentModel:
                 x = X[:, j]
                 onehot = (x[:, None] == codes[None, :]).astype(float)  # NaN rows stay all zero
                 cols.append(onehot)
-                logp.append(np.log(np.clip(np.asarray(spec["values"], dtype=float), _CLIP, 1 - _CLIP)))
+                logp.append(_ordinal_log_probs(spec) if "thresholds" in spec else
+                            np.log(np.clip(np.asarray(spec["values"], dtype=float), _CLIP, 1 - _CLIP)))
             return np.hstack(cols) @ np.vstack(logp) + np.log(self.shares)
         if self.method == "lpa":
             return _gaussian_log_prob(X, p) + np.log(self.shares)
@@ -594,7 +608,8 @@ class SegmentModel:
         """The model as plain JSON-ready data."""
         params = dict(self.parameters)
         if self.method == "lca":
-            params = {"probabilities": {i: {"codes": v["codes"], "values": v["values"]}
+            params = {"probabilities": {i: {key: v[key] for key in ("codes", "values", "thresholds", "locations")
+                                            if key in v}
                                         for i, v in params["probabilities"].items()}}
         return _plain({
             "format": FORMAT, "format_version": FORMAT_VERSION, "method": self.method, "k": self.k,
@@ -631,7 +646,8 @@ class SegmentModel:
                 raise ValueError(f"unknown method {method!r}")
             raw = d["parameters"]
             if method == "lca":
-                params = {"probabilities": {i: {"codes": [_num(c) for c in v["codes"]], "values": _arr(v["values"])}
+                params = {"probabilities": {i: {"codes": [_num(c) for c in v["codes"]], "values": _arr(v["values"]),
+                                                **{key: _arr(v[key]) for key in ("thresholds", "locations") if key in v}}
                                             for i, v in raw["probabilities"].items()}}
             elif method == "lpa":
                 params = {k: (v if isinstance(v, str) else _arr(v)) for k, v in raw.items()}
