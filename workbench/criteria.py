@@ -619,6 +619,11 @@ def _score_one(cand, responses, kpis, basis, spec: CriteriaSpec, min_n: int, wei
                              f"Relative entropy {entropy:.2f} ({source}): respondents are "
                              + ("clearly assigned." if ok else
                                 f"not clearly assigned (needed {spec.min_entropy}); many sit between segments.")))
+    bvr = getattr(cand, "bivariate_residuals", None)  # latent classes: strong local dependence is noted, not scored
+    if bvr is not None and len(bvr) and bvr["bvr"].iloc[0] > 10 and checks[-1]["check"] == "classification entropy":
+        checks[-1]["sentence"] += (f" Note: strong local dependence (bivariate residual {bvr['bvr'].iloc[0]:.1f} for "
+                                   f"{bvr['item_1'].iloc[0]} & {bvr['item_2'].iloc[0]}): those items stay related "
+                                   "within segments, so the classification leans on them more than the model assumes.")
     stability = getattr(cand, "stability", None)
     if stability is None or not np.isfinite(stability):
         checks.append(_check("operational", "bootstrap stability", NOT_MEASURED, np.nan, f"≥ {spec.min_stability}",

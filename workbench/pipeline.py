@@ -374,6 +374,7 @@ def segmentation_inputs(ctx: WaveContext) -> dict:
         min_segment_n=study.spec.min_segment_n, sample_weight=clean.weights, n_bootstrap=plan.bootstrap_reps,
         stability_kind=plan.stability, choice=(plan.choice.method, plan.choice.k) if plan.choice else None,
         random_state=study.seed,
+        measurement={c: plan.measurement.get(study.columns[c].block, "nominal") for c in cols} if plan.measurement else "nominal",
     )
 
 

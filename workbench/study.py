@@ -551,6 +551,9 @@ class SegmentationSpec(BaseModel):
         model is below this is flagged uncertain (default 0.6).
     ``golden_questions``
         Most questions the typing tool may use (default 10).
+    ``measurement``
+        Basis blocks whose items latent class analysis models as ordinal (Latent GOLD's
+        adjacent-category restriction), e.g. ``{needs: ordinal}``; others stay nominal.
     """
 
     model_config = _STRICT
@@ -568,6 +571,16 @@ class SegmentationSpec(BaseModel):
     min_class_share: float = Field(0.05, ge=0, lt=0.5)
     uncertain_below: float = Field(0.6, gt=0, lt=1)
     golden_questions: int = Field(10, ge=1, le=50)
+    measurement: dict[str, Literal["nominal", "ordinal"]] = Field(default_factory=dict)
+
+    @field_validator("measurement")
+    @classmethod
+    def _measurement(cls, v, info):
+        unknown = [b for b in v if b not in (info.data.get("basis") or [])]
+        if unknown:
+            raise ValueError(f"measurement names block(s) {', '.join(unknown)} that are not in the basis "
+                             f"({', '.join(info.data.get('basis') or []) or 'empty'})")
+        return v
 
     @field_validator("methods")
     @classmethod
