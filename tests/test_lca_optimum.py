@@ -144,14 +144,18 @@ def test_squarem_reaches_plain_em_s_maximum_in_fewer_iterations():
     codes, _ = planted_small_class(7, 800, 8, 4, [0.5, 0.3, 0.2], False, 0.05)
     data = _lca.LCAData.from_codes(codes, [4] * 8)
     iters = {True: 0, False: 0}
+    best = {True: -np.inf, False: -np.inf}
     for s in range(5):
         th = _lca.random_start(data, 3, np.random.default_rng(s))
-        fast = _lca.fit_start(data, 3, th, max_iter=5000, tol=1e-10, accelerate=True)
-        slow = _lca.fit_start(data, 3, th, max_iter=5000, tol=1e-10, accelerate=False)
-        assert fast.converged and slow.converged
-        assert fast.loglik >= slow.loglik - 1e-3
-        iters[True] += fast.n_iter
-        iters[False] += slow.n_iter
+        for acc in (True, False):
+            fit = _lca.fit_start(data, 3, th, max_iter=5000, tol=1e-10, accelerate=acc)
+            assert fit.converged
+            iters[acc] += fit.n_iter
+            best[acc] = max(best[acc], fit.loglik)
+            if not acc:  # plain EM's maximum is a fixed point of the accelerated map
+                again = _lca.fit_start(data, 3, fit.theta, max_iter=50, tol=1e-10, accelerate=True)
+                assert again.loglik == pytest.approx(fit.loglik, abs=1e-6)
+    assert best[True] >= best[False] - 1e-4
     assert iters[True] < iters[False]
 
 
