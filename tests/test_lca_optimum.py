@@ -185,3 +185,38 @@ def test_same_seed_same_fit_and_threads_do_not_change_it():
     assert a.loglik == b.loglik
     pd.testing.assert_frame_equal(a.posteriors, b.posteriors)
     pd.testing.assert_frame_equal(a.starts, b.starts)
+
+
+def test_bootstrap_lrt_supports_the_planted_classes_and_no_more():
+    from workbench.segments._blrt import bootstrap_lrt
+
+    rng = np.random.default_rng(0)
+    z = rng.choice(2, size=400, p=[0.6, 0.4])
+    codes = (rng.random((400, 6)) < np.where(z[:, None] == 1, 0.8, 0.2)).astype(int)
+    data = _lca.LCAData.from_codes(codes, [2] * 6)
+    fits = {}
+    for k in (1, 2, 3):
+        fits[k] = max((_lca.fit_start(data, k, _lca.random_start(data, k, np.random.default_rng(s)), max_iter=2000)
+                       for s in range(5)), key=lambda f: f.loglik)
+    two = bootstrap_lrt(data, 2, fits[2].theta, fits[2].loglik, fits[1].theta, fits[1].loglik, seed=1)
+    three = bootstrap_lrt(data, 3, fits[3].theta, fits[3].loglik, fits[2].theta, fits[2].loglik, seed=1)
+    assert two.p_value == pytest.approx(1 / 20) and two.replications == 19 and two.exceed == 0
+    assert three.p_value > 0.2 and three.stopped_early and three.exceed == 5
+    assert three.lr == pytest.approx(2 * (fits[3].loglik - fits[2].loglik))
+
+
+def test_bivariate_residuals_match_a_hand_computation_and_find_a_planted_pair():
+    _, frame = planted_small_class(9, 500, 5, 3, [0.6, 0.4], False)
+    frame["copy"] = frame["q1"].where(np.random.default_rng(1).random(len(frame)) < 0.9, frame["q2"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", WorkbenchWarning)
+        sol = segments.lca(frame, 2, random_state=1, progress=False)
+    bvr = sol.bivariate_residuals
+    assert set(bvr.iloc[0][["item_1", "item_2"]]) == {"q1", "copy"}  # the planted dependence is the largest
+    # q3 & q4 by hand: observed table against n Σ_c π_c P(a|c) P(b|c)
+    rp, pi = sol.response_probabilities(), sol.shares.to_numpy()
+    obs = pd.crosstab(frame["q3"], frame["q4"]).to_numpy()
+    exp = len(frame) * sum(pi[c] * np.outer(rp.loc["q3"][c + 1], rp.loc["q4"][c + 1]) for c in range(2))
+    hand = ((obs - exp) ** 2 / exp).sum() / 4
+    row = bvr[(bvr["item_1"] == "q3") & (bvr["item_2"] == "q4")]
+    assert float(row["bvr"].iloc[0]) == pytest.approx(hand, rel=1e-9)

@@ -8,7 +8,9 @@ the p-value is the share of draws whose ratio reaches the observed one,
 ``p = (1 + #{LR_b >= LR}) / (1 + B)`` (McLachlan 1987; Nylund, Asparouhov & Muthén 2007).
 
 Each draw's (k-1)-class fit starts from the generating parameters (Mplus ``LRTSTARTS 0 0``),
-the k-class fit from the observed k-class estimates and ``n_starts`` random starts. Draws stop early (sequential Monte Carlo test, Besag & Clifford
+the k-class fit from the observed k-class estimates, from the generating model with its
+largest class split in two, and from ``n_starts`` random starts (none by default, to keep
+the test cheap; Mplus draws 20). Draws stop early (sequential Monte Carlo test, Besag & Clifford
 1991) once ``stop_after`` ratios have reached the observed one: the p-value is then
 ``stop_after / b`` and clearly above any usual level.
 """
@@ -53,8 +55,8 @@ def _best(data, k, thetas, rng, n_random, max_iter, tol):
 
 
 def bootstrap_lrt(data: "_lca.LCAData", k: int, theta_k: np.ndarray, ll_k: float, theta_h0: np.ndarray,
-                  ll_h0: float, *, max_reps: int = 19, stop_after: int = 5, n_starts: int = 1, seed: int = 0,
-                  max_iter: int = 300, tol: float = 1e-6) -> BLRT:
+                  ll_h0: float, *, max_reps: int = 19, stop_after: int = 5, n_starts: int = 0, seed: int = 0,
+                  max_iter: int = 200, tol: float = 1e-6) -> BLRT:
     """Bootstrap LRT of ``k`` classes (``theta_k``, ``ll_k``) against ``k - 1`` (``theta_h0``).
 
     Parameters
@@ -65,7 +67,7 @@ def bootstrap_lrt(data: "_lca.LCAData", k: int, theta_k: np.ndarray, ll_k: float
         Most draws (the smallest reachable p-value is ``1 / (max_reps + 1)``, 0.05 by default).
     stop_after : int, default=5
         Stop once this many draws reach the observed ratio.
-    n_starts : int, default=1
+    n_starts : int, default=0
         Random starts of each draw's k-class fit (besides the observed estimates).
     seed : int
     max_iter, tol
@@ -84,7 +86,8 @@ def bootstrap_lrt(data: "_lca.LCAData", k: int, theta_k: np.ndarray, ll_k: float
             codes = _lca.simulate(data, k - 1, theta_h0, rng)
             sim = data.with_codes(codes)
             l0 = _best(sim, k - 1, [theta_h0], rng, 0, max_iter, tol)
-            l1 = _best(sim, k, [theta_k], rng, n_starts, max_iter, tol)
+            l1 = _best(sim, k, [theta_k, _lca.split_largest(sim, k - 1, theta_h0, rng)], rng, n_starts, max_iter,
+                       tol)
             b += 1
             if 2.0 * (max(l1, l0) - l0) >= lr - 1e-9 * abs(ll_k):
                 exceed += 1

@@ -369,7 +369,7 @@ def candidates(
     max_starts: int | None = None,
     blrt_reps: int = 19,
     blrt_stop_after: int = 5,
-    blrt_starts: int = 1,
+    blrt_starts: int = 0,
 ) -> Candidates:
     """Fit candidate segmentations for every method and number of segments.
 
@@ -418,10 +418,11 @@ def candidates(
         When fewer than 2 finished starts of an LCA candidate reach its best log-likelihood,
         ``n_init`` more starts are run, until it is replicated or this many starts ran
         (default ``4 × n_init``; the fit table's ``starts_added`` and ``flags`` say so).
-    blrt_reps, blrt_stop_after, blrt_starts : int, default=19, 5, 1
+    blrt_reps, blrt_stop_after, blrt_starts : int, default=19, 5, 0
         Bootstrap likelihood-ratio test of every LCA candidate against one class fewer
         (Mplus TECH14): at most ``blrt_reps`` draws, stopping once ``blrt_stop_after`` of
-        them reach the observed ratio; ``blrt_starts`` random starts per draw. 0 = no test.
+        them reach the observed ratio; ``blrt_starts`` random starts per draw besides the
+        observed estimates and a split of the largest class. ``blrt_reps=0`` = no test.
 
     Returns
     -------
@@ -580,7 +581,7 @@ def candidates(
             tasks.append(dict(data=prob.lca, k=k, theta_k=est.theta_, ll_k=est.loglik_, theta_h0=h0.theta_,
                               ll_h0=h0.loglik_, max_reps=int(blrt_reps), stop_after=int(blrt_stop_after),
                               n_starts=int(blrt_starts), seed=start_seeds(base, "lca", 100 + k, 1)[0],
-                              max_iter=min(max_iter, 300), tol=max(tol, 1e-6)))
+                              max_iter=min(max_iter, 200), tol=max(tol, 1e-6)))
             keys.append(key)
         logger.info("bootstrap LRT: at most %d draws for each of %d LCA candidate(s)", blrt_reps, len(tasks))
         for key, res in zip(keys, bootstrap_many(tasks, n_jobs=n_jobs)):

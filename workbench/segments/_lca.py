@@ -410,6 +410,32 @@ def permute(data: LCAData, k: int, theta: np.ndarray, order) -> np.ndarray:
     return th
 
 
+def split_largest(data: LCAData, k: int, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A (k + 1)-class start from k-class parameters: the largest class split in two halves
+    whose answer probabilities are perturbed in opposite directions (log scale, ±0.5)."""
+    lay, new = _Layout(data, k), _Layout(data, k + 1)
+    big = int(np.argmax(theta[:k]))
+    order = list(range(k)) + [big]
+    th = np.empty(new.size)
+    th[:k + 1] = theta[:k][order]
+    th[big] -= np.log(2)
+    th[k] = th[big]
+    if lay.n_nom:
+        block = theta[k:k + lay.n_nom].reshape(k, -1)[order].copy()
+        noise = rng.uniform(-0.5, 0.5, block.shape[1])
+        block[big] += noise
+        block[k] -= noise
+        th[k + 1:k + 1 + new.n_nom] = block.ravel()
+    for (C, items, _), (ts, bs), (ts2, bs2) in zip(lay.groups, lay.slices, new.slices):
+        th[ts2] = theta[ts]
+        beta = theta[bs].reshape(len(items), k)[:, order].copy()
+        shift = rng.uniform(-0.5, 0.5, len(items))
+        beta[:, big] += shift
+        beta[:, k] -= shift
+        th[bs2] = beta.ravel()
+    return new.normalise(th)
+
+
 def log_joint(data: LCAData, k: int, theta: np.ndarray) -> np.ndarray:
     """log P(x_i, c) (n, k)."""
     lay = _Layout(data, k)
