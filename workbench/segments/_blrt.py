@@ -25,7 +25,13 @@ import numpy as np
 from joblib import effective_n_jobs
 from threadpoolctl import threadpool_limits
 
-from . import _lca
+from ._lca import (
+    LCAData,
+    fit_start as lca_fit_start,
+    random_start as lca_random_start,
+    simulate as lca_simulate,
+    split_largest as lca_split_largest,
+)
 
 __all__ = ["BLRT", "bootstrap_lrt"]
 
@@ -47,14 +53,14 @@ class BLRT:
 
 def _best(data, k, thetas, rng, n_random, max_iter, tol):
     best = -np.inf
-    starts = list(thetas) + [_lca.random_start(data, k, rng) for _ in range(n_random)]
+    starts = list(thetas) + [lca_random_start(data, k, rng) for _ in range(n_random)]
     for th in starts:
-        f = _lca.fit_start(data, k, th, max_iter=max_iter, tol=tol)
+        f = lca_fit_start(data, k, th, max_iter=max_iter, tol=tol)
         best = max(best, f.loglik)
     return best
 
 
-def bootstrap_lrt(data: "_lca.LCAData", k: int, theta_k: np.ndarray, ll_k: float, theta_h0: np.ndarray,
+def bootstrap_lrt(data: "LCAData", k: int, theta_k: np.ndarray, ll_k: float, theta_h0: np.ndarray,
                   ll_h0: float, *, max_reps: int = 19, stop_after: int = 5, n_starts: int = 0, seed: int = 0,
                   max_iter: int = 200, tol: float = 1e-6) -> BLRT:
     """Bootstrap LRT of ``k`` classes (``theta_k``, ``ll_k``) against ``k - 1`` (``theta_h0``).
@@ -83,10 +89,10 @@ def bootstrap_lrt(data: "_lca.LCAData", k: int, theta_k: np.ndarray, ll_k: float
     exceed = b = 0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         while b < max_reps:
-            codes = _lca.simulate(data, k - 1, theta_h0, rng)
+            codes = lca_simulate(data, k - 1, theta_h0, rng)
             sim = data.with_codes(codes)
             l0 = _best(sim, k - 1, [theta_h0], rng, 0, max_iter, tol)
-            l1 = _best(sim, k, [theta_k, _lca.split_largest(sim, k - 1, theta_h0, rng)], rng, n_starts, max_iter,
+            l1 = _best(sim, k, [theta_k, lca_split_largest(sim, k - 1, theta_h0, rng)], rng, n_starts, max_iter,
                        tol)
             b += 1
             if 2.0 * (max(l1, l0) - l0) >= lr - 1e-9 * abs(ll_k):

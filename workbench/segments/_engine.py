@@ -36,7 +36,7 @@ from stepmix.stepmix import StepMix
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from . import _lca
+from ._lca import fit_start as lca_fit_start, posteriors as lca_posteriors, random_start as lca_random_start
 
 __all__ = ["MixtureProblem", "StartFit", "GridFit", "fit_mixtures", "seed_int", "show_progress", "variances",
            "default_n_final", "REPLICATION_TOL"]
@@ -210,11 +210,11 @@ def _fit_lca_start(problem: MixtureProblem, start: int, seed: int, max_iter: int
     try:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
             if resume is None:
-                theta0, ll0, done = _lca.random_start(data, k, np.random.default_rng(seed)), None, 0
+                theta0, ll0, done = lca_random_start(data, k, np.random.default_rng(seed)), None, 0
             else:
                 theta0, ll0, done = resume.theta, resume.loglik, resume.n_iter
-            fit = _lca.fit_start(data, k, theta0, max_iter=max(1, max_iter - done), tol=problem.tol)
-            post = _lca.posteriors(data, k, fit.theta)
+            fit = lca_fit_start(data, k, theta0, max_iter=max(1, max_iter - done), tol=problem.tol)
+            post = lca_posteriors(data, k, fit.theta)
     except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
         return StartFit(start, seed, stage, None, float("nan"), False, 0, float("nan"), "failed", str(exc))
     shares = np.exp(fit.theta[:k])

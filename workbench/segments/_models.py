@@ -30,7 +30,13 @@ from ._data import (
     prepare_weights,
     split_unanswered,
 )
-from . import _lca
+from ._lca import (
+    LCAData,
+    bivariate_residuals as lca_bivariate_residuals,
+    parameters as lca_parameters,
+    permute as lca_permute,
+    posteriors as lca_posteriors,
+)
 from ._engine import GridFit, MixtureProblem, default_n_final, fit_mixtures, seed_int, start_seeds, variances
 
 __all__ = ["LatentClassModel", "LatentProfileModel", "KMeansModel", "WardModel", "COVARIANCES", "MEASUREMENTS"]
@@ -167,15 +173,15 @@ class _MixtureModel(_Segmenter):
         if p.lca is not None:
             theta = grid.best.theta
             order = np.argsort(-np.exp(theta[:k]), kind="stable")
-            self.theta_ = _lca.permute(p.lca, k, theta, order)
-            params = _lca.parameters(p.lca, k, self.theta_)
+            self.theta_ = lca_permute(p.lca, k, theta, order)
+            params = lca_parameters(p.lca, k, self.theta_)
             self.shares_ = params["shares"] / params["shares"].sum()
             self.probabilities_ = params["probs"]
             self.ordinal_params_ = params["ordinal"]
             self.n_parameters_ = int(p.lca.n_parameters(k))
             with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-                post = _lca.posteriors(p.lca, k, self.theta_)
-                bvr = _lca.bivariate_residuals(p.lca, k, self.theta_) if len(p.lca.n_cats) > 1 else None
+                post = lca_posteriors(p.lca, k, self.theta_)
+                bvr = lca_bivariate_residuals(p.lca, k, self.theta_) if len(p.lca.n_cats) > 1 else None
             self.bivariate_residuals_ = _bvr_table(bvr, list(self.encoding_.columns))
         else:
             model = copy.deepcopy(grid.best.model)
@@ -391,7 +397,7 @@ class LatentClassModel(_MixtureModel):
         if key not in cache:  # one copy shared by every k of a grid
             if "codes" not in cache:
                 cache["codes"] = enc.codes(used)
-            cache[key] = _lca.LCAData.from_codes(cache["codes"], [len(c) for c in enc.categories], ordinal)
+            cache[key] = LCAData.from_codes(cache["codes"], [len(c) for c in enc.categories], ordinal)
         data = cache[key]
         p = data.n_parameters(k)
         if k > n:
@@ -415,14 +421,14 @@ class LatentClassModel(_MixtureModel):
         """The basis in StepMix's one-hot layout (for the bias-adjusted three-step models)."""
         return self.encoding_.transform(self._select(frame))
 
-    def _data(self, frame: pd.DataFrame) -> "_lca.LCAData":
+    def _data(self, frame: pd.DataFrame) -> "LCAData":
         ordinal = np.array([self.measurement_[c] == "ordinal" for c in self.encoding_.columns])
-        return _lca.LCAData.from_codes(self.encoding_.codes(frame), [len(c) for c in self.encoding_.categories],
+        return LCAData.from_codes(self.encoding_.codes(frame), [len(c) for c in self.encoding_.categories],
                                        ordinal)
 
     def _proba(self, frame: pd.DataFrame) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
-            return _lca.posteriors(self._data(frame), self.n_classes_, self.theta_)
+            return lca_posteriors(self._data(frame), self.n_classes_, self.theta_)
 
     @property
     def stepmix_(self):
