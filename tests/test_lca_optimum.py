@@ -220,3 +220,21 @@ def test_bivariate_residuals_match_a_hand_computation_and_find_a_planted_pair():
     hand = ((obs - exp) ** 2 / exp).sum() / 4
     row = bvr[(bvr["item_1"] == "q3") & (bvr["item_2"] == "q4")]
     assert float(row["bvr"].iloc[0]) == pytest.approx(hand, rel=1e-9)
+
+
+def test_blrt_for_bic_tests_only_the_two_candidates_around_the_lowest_bic():
+    rng = np.random.default_rng(3)
+    z = rng.choice(2, size=300, p=[0.6, 0.4])
+    frame = pd.DataFrame((rng.random((300, 6)) < np.where(z[:, None] == 1, 0.85, 0.15)).astype(int),
+                         columns=[f"q{j}" for j in range(6)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", WorkbenchWarning)
+        grid = segments.candidates(frame, [2, 3, 4], methods=["lca"], n_init=3, random_state=2, progress=False,
+                                   blrt_reps=4, blrt_for="bic", min_class_share=0.0)
+    ft = grid.fit_table.set_index("k")
+    k_bic = int(ft["bic"].idxmin())
+    tested = sorted(int(k) for k in ft.index[ft["blrt_reps"].notna()])
+    assert tested == [k for k in (k_bic, k_bic + 1) if k in ft.index]
+    assert (ft.loc[tested, "blrt_reps"] <= 4).all() and ft.loc[tested, "blrt_p"].between(0, 1).all()
+    with pytest.raises(ValueError, match="blrt_for"):
+        segments.candidates(frame, [2], methods=["lca"], n_init=1, progress=False, blrt_for="some")

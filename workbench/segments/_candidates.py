@@ -370,6 +370,7 @@ def candidates(
     blrt_reps: int = 19,
     blrt_stop_after: int = 5,
     blrt_starts: int = 0,
+    blrt_for: str = "all",
 ) -> Candidates:
     """Fit candidate segmentations for every method and number of segments.
 
@@ -423,6 +424,10 @@ def candidates(
         (Mplus TECH14): at most ``blrt_reps`` draws, stopping once ``blrt_stop_after`` of
         them reach the observed ratio; ``blrt_starts`` random starts per draw besides the
         observed estimates and a split of the largest class. ``blrt_reps=0`` = no test.
+    blrt_for : {'all', 'bic'}, default='all'
+        Which LCA candidates get the test: every one, or only the two around the lowest
+        BIC (that k against k-1, and k+1 against k), which is what a choice of k needs and
+        costs two tests instead of one per k.
 
     Returns
     -------
@@ -435,6 +440,8 @@ def candidates(
         does not raise: its fit-table row says why.
     """
     methods = tuple(methods)
+    if blrt_for not in ("all", "bic"):
+        raise ValueError(f"blrt_for must be 'all' or 'bic', not {blrt_for!r}")
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods:
         raise AnalysisError(f"unknown method(s) {', '.join(map(repr, bad)) or '(none given)'}; expected {', '.join(METHODS)}")
@@ -561,6 +568,10 @@ def candidates(
     # ------------------------------------------------------------ bootstrap LRT (k against k - 1)
     if blrt_reps and blrt_reps > 0 and "lca" in methods:
         lca_plan = {key: (est, p) for (key, est, *_), p in zip(plan, problems) if key[0] == "lca"}
+        fitted_lca = {key[1]: sol.bic for key, sol in solutions.items() if key[0] == "lca"}
+        if blrt_for == "bic" and fitted_lca:
+            k_bic = min(fitted_lca, key=fitted_lca.get)
+            lca_plan = {key: v for key, v in lca_plan.items() if key[1] in (k_bic, k_bic + 1)}
         tasks, keys = [], []
         for key, (est, prob) in lca_plan.items():
             k = key[1]
@@ -652,7 +663,7 @@ def candidates(
             stacklevel=2,
         )
     settings = dict(k_range=ks, methods=list(methods), structural_candidates=structural_candidates, n_init=n_init,
-                    measurement=measurement, max_starts=max_starts, blrt_reps=blrt_reps, init_iter=init_iter, n_final=n_final,
+                    measurement=measurement, max_starts=max_starts, blrt_reps=blrt_reps, blrt_for=blrt_for, init_iter=init_iter, n_final=n_final,
                     max_iter=max_iter, tol=tol, covariance=covariance, min_class_share=min_class_share,
                     min_segment_n=min_segment_n, n_bootstrap=n_bootstrap, stability_kind=stability_kind,
                     stability_n_init=stability_n_init)

@@ -454,6 +454,14 @@ class SegmentationSpec(BaseModel):
     ``measurement``
         Basis blocks whose items latent class analysis models as ordinal (Latent GOLD's
         adjacent-category restriction), e.g. ``{needs: ordinal}``; others stay nominal.
+    ``max_starts``
+        LCA: when fewer than 2 starts reach a candidate's best log-likelihood, starts are
+        added up to this many in all (default ``2 × n_init``).
+    ``blrt_reps``, ``blrt_for``
+        LCA: bootstrap likelihood-ratio test of k against k-1 classes with at most this many
+        draws (default 19, stopping early once 5 draws reach the observed ratio; 0 = no
+        test), for the two candidates around the lowest BIC (``bic``, the default) or for
+        every k (``all``, slower).
     """
 
     model_config = _STRICT
@@ -472,6 +480,9 @@ class SegmentationSpec(BaseModel):
     uncertain_below: float = Field(0.6, gt=0, lt=1)
     golden_questions: int = Field(10, ge=1, le=50)
     measurement: dict[str, Literal["nominal", "ordinal"]] = Field(default_factory=dict)
+    max_starts: int | None = Field(None, ge=1, le=10000)
+    blrt_reps: int = Field(19, ge=0, le=1000)
+    blrt_for: Literal["bic", "all"] = "bic"
 
     @field_validator("measurement")
     @classmethod
