@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pptx import Presentation
-from pptx.chart.data import CategoryChartData
+from .outputs import SafeCategoryChartData as CategoryChartData  # issue 14: chart workbooks hold text as text
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_MARKER_STYLE
 from pptx.enum.shapes import MSO_SHAPE, PP_PLACEHOLDER

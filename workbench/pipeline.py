@@ -92,8 +92,10 @@ class WaveRun:
 
 
 def report_folder(study: Study, wave: str, reports_root) -> Path:
-    """``<reports_root>/<study id>/<wave id>``."""
-    return Path(reports_root) / study.id / str(wave)
+    """``<reports_root>/<study id>/<wave id>``, both ids checked and the path inside the root."""
+    from .safeids import report_path  # issue 14: ids are names, not paths
+
+    return report_path(reports_root, study.id, str(wave))
 
 
 # --------------------------------------------------------------------------- steps
@@ -438,7 +440,9 @@ def step_segments(ctx: WaveContext) -> Writer | None:
 
     def write(folder: Path) -> None:
         write_workbook(folder / "segments.xlsx", sheets, pii=pii, notes=notes)
-        labels.to_csv(folder / "segment_labels.csv", encoding="utf-8")
+        from .outputs import write_csv  # issue 14: text cells neutralised against formula injection
+
+        write_csv(labels, folder / "segment_labels.csv")
 
     return write
 
@@ -705,6 +709,18 @@ STEPS[-1:-1] = [
 
 
 def run_wave(study, wave, *, reports="reports", force: bool = False, model=None, refit: bool = False) -> WaveRun:
+    """Run one wave of a study through every step and write its reports, holding the wave's lock
+    (issue 14: one run per wave at a time, see :mod:`workbench.locking`); see :func:`_run_wave`."""
+    from .locking import WaveLock
+
+    if not isinstance(study, Study):
+        study = load_study(study)
+    w = study.wave(wave)
+    with WaveLock(report_folder(study, w.id, reports), what=f"study {study.id} wave {w.id}"):
+        return _run_wave(study, wave, reports=reports, force=force, model=model, refit=refit)
+
+
+def _run_wave(study, wave, *, reports="reports", force: bool = False, model=None, refit: bool = False) -> WaveRun:
     """Run one wave of a study through every step and write its reports.
 
     Parameters
@@ -740,7 +756,7 @@ def run_wave(study, wave, *, reports="reports", force: bool = False, model=None,
         study = load_study(study)
     w = study.wave(wave)
     target = report_folder(study, w.id, reports)
-    writer = ReportFolder(target, force=force)  # refuses before any work if outputs exist
+    writer = ReportFolder(target, force=force, root=reports)  # refuses before any work if outputs exist
     model_path = resolve_model(study, w.id, reports, model, refit)
     frozen = load_frozen(model_path, study) if model_path is not None else None
     man = Manifest(

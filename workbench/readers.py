@@ -81,8 +81,17 @@ def _decode(path: Path, raw: bytes, encoding: str) -> str:
         raw = raw[3:]
         encoding = "utf-8"
     try:
-        return raw.decode(encoding)
+        text = raw.decode(encoding)
+        if text.startswith("\ufeff"):  # a second byte-order mark (a file saved twice with BOM)
+            logger.warning("%s: more than one byte-order mark at the start; ignored", path.name)
+            text = text.lstrip("\ufeff")
+        return text
     except UnicodeDecodeError as exc:
+        from .limits import encoding_hint
+
+        hint = encoding_hint(raw)
+        if hint:  # UTF-16 and friends: the cp1252 guess below would mislead
+            raise DataError(f"the file is not valid {encoding.upper()}{hint}", file=path) from None
         line = raw[: exc.start].count(b"\n") + 1
         bad = raw[exc.start : exc.start + 1]
         guess = ""
@@ -126,10 +135,16 @@ def _read_csv(path: Path, wave, fmt: str) -> RawTable:
     text = _decode(path, raw, wave.encoding if wave else "utf-8")
     delim = (wave.delimiter if wave and wave.delimiter else None) or _sniff_delimiter(path, text)
     decimal = (wave.decimal if wave and wave.decimal else None) or ("," if delim == ";" else ".")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
+    records, last_line = [], 0
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True))
-    except csv.Error as exc:
-        raise DataError(f"the CSV cannot be parsed: {exc}", file=path) from None
+        for rec in reader:
+            records.append(rec)
+            last_line = reader.line_num
+    except csv.Error as exc:  # the row is where the broken record starts (an unclosed quote: its line)
+        start = last_line + 1
+        quote = " (a quote opened there is never closed)" if "end of data" in str(exc) or "EOF" in str(exc) else ""
+        raise DataError(f"the CSV cannot be parsed from this line on: {exc}{quote}", file=path, row=start) from None
     # drop trailing fully-empty lines (';;;;' as Excel writes them)
     numbered = [(i + 1, r) for i, r in enumerate(records)]
     numbered = [(n, r) for n, r in numbered if any(c.strip() for c in r)]
@@ -235,6 +250,10 @@ def read_table(path, wave=None) -> RawTable:
     if not path.exists():
         raise DataError("response file not found", file=path)
     fmt = _detect_format(path, wave.format if wave else "auto")
+    from .limits import check_input  # issue 14: size, file type, columns and line length first
+
+    check_input(path, "responses", what="response file", text=fmt in ("csv", "qualtrics"),
+                delimiter=wave.delimiter if wave else None)
     if fmt in ("csv", "qualtrics"):
         return _read_csv(path, wave, fmt)
     if fmt == "xlsx":

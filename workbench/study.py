@@ -57,7 +57,10 @@ _ID = re.compile(r"^[^\s\x00-\x1f](?:[^\x00-\x1f]*[^\s\x00-\x1f])?$")
 # --------------------------------------------------------------------------- YAML
 
 
-class _Loader(yaml.SafeLoader):
+from .safeyaml import BoundedComposer  # noqa: E402  (issue 14: depth, alias and control-character limits)
+
+
+class _Loader(BoundedComposer, yaml.SafeLoader):
     """SafeLoader that keeps 'NO' (Norway) and 'yes' as strings and finds duplicate keys.
 
     YAML 1.1 turns ``NO``, ``yes``, ``off`` into booleans, which silently breaks
@@ -102,6 +105,10 @@ def _node_lines(node, path=(), out=None, dups=None):
 
 def _read_yaml(path: Path):
     try:
+        if path.exists():  # issue 14: a folder, a FIFO, a device or a huge file is refused unread
+            from .limits import LIMITS, check_file
+
+            check_file(path, max_bytes=LIMITS["yaml"].max_bytes, what="study file", error=StudyError)
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise StudyError(
@@ -119,6 +126,11 @@ def _read_yaml(path: Path):
         node = yaml.compose(text, Loader=_Loader)
         data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
+        from .safeyaml import YAMLLimitError, describe_error
+
+        if isinstance(exc, YAMLLimitError):
+            line, problem = describe_error(exc)
+            raise StudyError(f"line {line}: {problem}", file=path) from None
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -240,6 +252,15 @@ class StudyInfo(BaseModel):
     languages: list[str] = Field(default_factory=list)
     description: str | None = None
 
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, v):  # issue 14: the id names a report folder, so it cannot be a path
+        from .safeids import id_problem
+
+        if v is not None and (problem := id_problem(v, "study id")):
+            raise ValueError(problem)
+        return v
+
 
 class WaveSpec(BaseModel):
     model_config = _STRICT
@@ -260,6 +281,15 @@ class WaveSpec(BaseModel):
     @classmethod
     def _id_str(cls, v):
         return str(v) if isinstance(v, int) else v
+
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, v):  # issue 14: the id names a report folder, so it cannot be a path
+        from .safeids import id_problem
+
+        if problem := id_problem(v, "wave id"):
+            raise ValueError(problem)
+        return v
 
     @field_validator("files")
     @classmethod
@@ -442,6 +472,8 @@ class BehaviourSpec(BaseModel):
     rfm: RfmSpec = Field(default_factory=RfmSpec)
     cost_to_serve: CostToServeSpec = Field(default_factory=CostToServeSpec)
     digital: DigitalSpec = Field(default_factory=DigitalSpec)
+    #: least share of respondents the join must match (issue 14; None: workbench.joincheck's default, 0.5)
+    min_match_share: float | None = Field(None, ge=0, le=1)
 
 
 class TrimSpec(BaseModel):
@@ -941,6 +973,11 @@ def load_study(path) -> Study:
             problems.append((_clean_loc(err["loc"]), _message(err)))
 
     problems += _semantic_checks(data, path.parent)
+    if spec is not None and spec.study.id is None:  # issue 14: the folder name becomes the study id
+        from .safeids import id_problem
+
+        if problem := id_problem(path.parent.resolve().name, "study id (the study folder's name)"):
+            problems.append((("study", "id"), problem + "; or set study: id: explicitly"))
     if problems:
         rendered = _render(problems, lines, path)
         n = len(rendered)

@@ -229,7 +229,9 @@ def _customer_table(ctx: WaveContext, base_model, labels: pd.Series) -> pd.DataF
                                   pii=ctx.study.pii)
     table.index.name = ctx.behaviour.key
     check_no_pii(table, ctx.study.pii, "customer_segments.csv")
-    return table
+    from .suppression import suppress_customers, suppressed_segments  # issue 14: below min_segment_n
+
+    return suppress_customers(table, suppressed_segments(ctx, labels))
 
 
 # --------------------------------------------------------------------------- fit waves: the model step
@@ -303,12 +305,15 @@ def step_model(ctx: WaveContext) -> Writer | None:
     pii = study.pii
 
     sheets, notes = _model_sheets(model, tool, base)
+    from .suppression import suppress_names, suppressed_segments  # issue 14: the client's typing tool hides them
+
+    tool_names = suppress_names(names, tool.segments, suppressed_segments(ctx, labels))
 
     def extra(folder: Path) -> None:
         from .outputs import write_workbook
 
         model.save(folder / MODEL_FILE)
-        tool.to_excel(folder / "typing_tool.xlsx", title=title, names=names, codes=codes, pii=pii)
+        tool.to_excel(folder / "typing_tool.xlsx", title=title, names=tool_names, codes=codes, pii=pii)
         write_workbook(folder / "model.xlsx", sheets, pii=pii, notes=notes)
 
     return _writer(ctx, table=table, customers=customers, extra=extra)
@@ -381,9 +386,11 @@ def _writer(ctx: WaveContext, *, table: pd.DataFrame, customers: pd.DataFrame | 
     ctx.customer_segments = customers
 
     def write(folder: Path) -> None:
-        table.to_csv(folder / SEGMENTS_FILE, encoding="utf-8")
+        from .outputs import write_csv  # issue 14: text cells neutralised against formula injection
+
+        write_csv(table, folder / SEGMENTS_FILE)
         if customers is not None:
-            customers.to_csv(folder / "customer_segments.csv", encoding="utf-8")
+            write_csv(customers, folder / "customer_segments.csv")
         if extra is not None:
             extra(folder)
 
@@ -681,8 +688,11 @@ def read_answers(path, *, id_column: str | None = None) -> pd.DataFrame:
     from .errors import DataError
 
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"no such answers file: {path}", file=path)
+    from .limits import check_input  # issue 14: size, file type, columns and line length first
+
+    check_input(path, "answers", what="answers file")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -722,7 +732,7 @@ def _numeric(frame: pd.DataFrame, columns, path) -> pd.DataFrame:
     for c in columns:
         s = frame[c].str.strip().str.replace(",", ".", regex=False)
         num = pd.to_numeric(s.where(s != "", None), errors="coerce")
-        bad = num.isna() & s.ne("") & s.notna()
+        bad = (num.isna() | ~np.isfinite(num.fillna(0))) & s.ne("") & s.notna()  # inf / nan are not answers
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataError(f"{frame[c].iloc[pos]!r} is not a number", file=path, row=pos + 2, column=c)

@@ -1279,6 +1279,10 @@ def _write_typing_tool(tool: TypingTool, path: Path, *, title, names: dict, code
     _protect(ws)
 
     wb.active = 0
+    from ..outputs import harden_workbook  # issue 14: names and labels are text, never formulas
+
+    harden_workbook(wb, texts={str(title), *map(str, names.values()), *map(str, tool.question_labels.values()),
+                               *map(str, qs), *(str(lab) for qc in codes.values() for lab in (qc or {}).values())})
     try:
         wb.save(path)
     except OSError as exc:

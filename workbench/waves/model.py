@@ -713,14 +713,20 @@ def load_model(path, study=None) -> SegmentModel:
     if not path.exists():
         raise DataError("model file not found; a workbench run writes model.json into the wave's report folder",
                         file=path)
+    from ..limits import LIMITS, check_file  # issue 14: bounded and validated before use
+    from ..modelcheck import check_model, check_model_dict, check_model_text
+
+    check_file(path, max_bytes=LIMITS["model"].max_bytes, what="model file")
     try:
-        d = json.loads(path.read_text(encoding="utf-8"))
+        d = check_model_text(path.read_text(encoding="utf-8"), path)
     except UnicodeDecodeError:
         raise DataError("the model file is not UTF-8 text; give the model.json a workbench run wrote", file=path) from None
     except json.JSONDecodeError as exc:
         raise DataError(f"the model file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
                         "it may be truncated or edited by hand; write it again with workbench", file=path) from None
+    check_model_dict(d, path)
     model = SegmentModel.from_dict(d, source=path)
+    check_model(model, path)
     if study is not None:
         from .codebook import codebook as _codebook
 
