@@ -98,6 +98,7 @@ class ReportFolder:
         from .safeids import inside
 
         inside(self.root, self.target, what="report folder")
+        clear_leftovers(self.target)  # a killed run's temporary folders (its old outputs put back)
         if self.target.exists() and not self.target.is_dir():
             raise OutputError(f"{self.target} exists and is not a folder; move it away first", file=self.target)
         if self.target.exists() and any(self.target.iterdir()):
@@ -420,6 +421,7 @@ def write_workbook(
                     isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
                 )
             startrow = 2 if note else 0
+            frame = _xlsx_clean(frame)  # issue 14: control characters XML cannot hold
             frame.to_excel(xw, sheet_name=sheet, index=write_index, startrow=startrow)
             ws = xw.sheets[sheet]
             harden_sheet(ws)  # issue 14: text cells are text, never formulas
@@ -499,6 +501,33 @@ def write_csv(frame: pd.DataFrame, path, **kwargs) -> Path:
 def csv_text(frame: pd.DataFrame, **kwargs) -> str:
     """The CSV text :func:`write_csv` would write (for standard output)."""
     return safe_frame(frame).to_csv(**kwargs)
+
+
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _xlsx_text(value):
+    if isinstance(value, str) and _XML_ILLEGAL.search(value):
+        return _XML_ILLEGAL.sub("\ufffd", value)
+    return value
+
+
+def _xlsx_clean(frame: pd.DataFrame) -> pd.DataFrame:
+    """Control characters an xlsx cannot hold shown as U+FFFD (text cells, column names, index)."""
+    def dirty(values) -> bool:
+        return any(isinstance(v, str) and _XML_ILLEGAL.search(v) for v in values)
+
+    cols = [j for j in range(frame.shape[1]) if frame.iloc[:, j].dtype == object and dirty(frame.iloc[:, j])]
+    if not cols and not dirty(map(str, frame.columns)) and not dirty(frame.index.astype(str)):
+        return frame
+    out = frame.copy()
+    for j in cols:
+        out.isetitem(j, out.iloc[:, j].map(_xlsx_text))
+    if not isinstance(out.columns, pd.MultiIndex):
+        out.columns = out.columns.map(_xlsx_text)
+    if not isinstance(out.index, pd.MultiIndex):
+        out.index = out.index.map(_xlsx_text)
+    return out
 
 
 def harden_sheet(ws, texts=None) -> int:

@@ -638,6 +638,10 @@ def rerender_deck(study, wave, *, reports="reports", png: bool = False) -> Path:
     if not folder.is_dir():
         raise OutputError(f"no report folder for wave {w.id}: run `workbench run {study.root} --wave {w.id}` first",
                           file=folder)
+    from .locking import WaveLock  # issue 14: not while a run of this wave is writing
+
+    with WaveLock(folder, what=f"study {study.id} wave {w.id}"):
+        pass
     data, saved = DeckData.load(folder / "deck_data.json")
     yaml_path = personas_path(study)
     personas = apply_persona_edits(saved, yaml_path)

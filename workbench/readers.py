@@ -85,6 +85,10 @@ def _decode(path: Path, raw: bytes, encoding: str) -> str:
         if text.startswith("\ufeff"):  # a second byte-order mark (a file saved twice with BOM)
             logger.warning("%s: more than one byte-order mark at the start; ignored", path.name)
             text = text.lstrip("\ufeff")
+        nul = text.find("\x00")
+        if nul >= 0:  # issue 14: a zero byte is damage (or a binary file), never an answer
+            raise DataError("the file holds a zero byte (NUL): it is damaged or not a text file; re-export it",
+                            file=path, row=text.count("\n", 0, nul) + 1)
         return text
     except UnicodeDecodeError as exc:
         from .limits import encoding_hint
@@ -249,11 +253,13 @@ def read_table(path, wave=None) -> RawTable:
     path = Path(path)
     if not path.exists():
         raise DataError("response file not found", file=path)
-    fmt = _detect_format(path, wave.format if wave else "auto")
-    from .limits import check_input  # issue 14: size, file type, columns and line length first
+    from .limits import LIMITS, check_file, check_text_shape  # issue 14: file type, size, columns, lines first
 
-    check_input(path, "responses", what="response file", text=fmt in ("csv", "qualtrics"),
-                delimiter=wave.delimiter if wave else None)
+    check_file(path, max_bytes=LIMITS["responses"].max_bytes, what="response file")
+    fmt = _detect_format(path, wave.format if wave else "auto")
+    if fmt in ("csv", "qualtrics"):
+        check_text_shape(path, None, limit=LIMITS["responses"], what="response file",
+                         delimiter=wave.delimiter if wave else None)
     if fmt in ("csv", "qualtrics"):
         return _read_csv(path, wave, fmt)
     if fmt == "xlsx":

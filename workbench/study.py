@@ -117,9 +117,12 @@ def _read_yaml(path: Path):
             file=path,
         ) from None
     except UnicodeDecodeError as exc:
-        line = text_line_of_byte(path.read_bytes(), exc.start)
+        from .limits import encoding_hint
+
+        raw = path.read_bytes()
+        line = text_line_of_byte(raw, exc.start)
         raise StudyError(
-            f"not valid UTF-8 (byte {exc.start}, line {line}); save the file as UTF-8",
+            f"not valid UTF-8 (byte {exc.start}, line {line}){encoding_hint(raw).replace(', or declare encoding: utf-16 on the wave', '')}; save the file as UTF-8",
             file=path,
         ) from None
     try:
