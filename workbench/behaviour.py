@@ -509,7 +509,8 @@ def customer_features(
         counts = _check_lines(con, f, tx, roles, channels, scan, params)
         from .joincheck import check_transaction_values  # issue 14: inf/NaN and impossible values
 
-        check_transaction_values(con, f, roles, first_row_where=_first_row_where, ident=_ident)
+        check_transaction_values(con, f, roles, scan=scan, params=params, first_row_where=_first_row_where,
+                                 ident=_ident)
 
         master, m_attrs, m_counts, later = None, pd.DataFrame(), {}, ()
         if spec.customers is not None:

@@ -95,63 +95,57 @@ def check_join(respondents: pd.DataFrame, customers: pd.DataFrame, key: str, *, 
         file=source_file or study_file, column=key)
 
 
-def check_transaction_values(con, f, roles: dict, *, first_row_where, ident) -> None:
+def check_transaction_values(con, f, roles: dict, *, scan: str, params: dict, first_row_where, ident) -> None:
     """Refuse impossible values in the transactions (see the module notes), first row named.
 
-    ``con`` is the DuckDB connection holding the ``orders`` table, ``f`` the transactions
-    file; ``first_row_where(f, con, condition, column)`` and ``ident(name)`` are the
-    behaviour reader's helpers (the condition is SQL over the file's columns as text).
+    ``scan`` / ``params`` read the file with its numbers and dates typed (one parallel pass
+    counts every kind of problem); only a problem found is then looked up row by row with
+    ``first_row_where(f, con, condition, column)`` (SQL over the file's columns as text).
     """
-    def num(col):
+    def num_text(col):
         text = f"trim(CAST({ident(col)} AS VARCHAR))"
         if getattr(f, "decimal", ".") == ",":
             text = f"replace({text}, ',', '.')"
         return f"TRY_CAST({text} AS DOUBLE)"
 
-    # cheap detection on the aggregated orders first; the file is searched only for a found problem
-    gross_bad, cost_bad, units_bad, neg_cost, neg_qty = con.execute(
-        "SELECT count(*) FILTER (WHERE NOT isfinite(gross) OR NOT isfinite(returned)), "
-        "count(*) FILTER (WHERE NOT isfinite(cost)), "
-        "count(*) FILTER (WHERE units IS NOT NULL AND NOT isfinite(units)), "
-        "count(*) FILTER (WHERE cost < 0), "
-        "count(*) FILTER (WHERE units < 0 AND returned = 0 AND gross > 0) FROM orders").fetchone()
-    checks = []
-    if gross_bad:
-        checks.append(("value", "not_finite"))
-    if cost_bad:
-        checks += [(r, "not_finite") for r in ("delivery_cost", "handling_cost")]
-    if units_bad:
-        checks.append(("quantity", "not_finite"))
-    if neg_cost:
-        checks += [(r, "negative") for r in ("delivery_cost", "handling_cost")]
-    if neg_qty:
-        checks.append(("quantity", "negative_sale"))
-    for role, kind in checks:
-        if role not in roles:
+    numeric = [r for r in ("value", "quantity", "delivery_cost", "handling_cost") if r in roles]
+    tests = []  # (role, kind, SQL over the typed scan, SQL over the text rows, message)
+    for r in numeric:
+        c = ident(roles[r])
+        tests.append((r, f"NOT isfinite({c})", f"coalesce(NOT isfinite({num_text(roles[r])}), false)",
+                      f"the {r.replace('_', ' ')} is not a finite number"))
+    for r in ("delivery_cost", "handling_cost"):
+        if r in roles:
+            tests.append((r, f"{ident(roles[r])} < 0", f"coalesce({num_text(roles[r])} < 0, false)",
+                          f"a negative {r.replace('_', ' ')}: costs are zero or more"))
+    if "quantity" in roles:
+        q, v = ident(roles["quantity"]), ident(roles["value"])
+        tests.append(("quantity", f"{q} < 0 AND {v} > 0",
+                      f"coalesce({num_text(roles['quantity'])} < 0 AND {num_text(roles['value'])} > 0, false)",
+                      "a negative quantity on a line with a positive value: a return is a line with a negative "
+                      "value; fix the sign of one of them"))
+    if "date" in roles:
+        d = ident(roles["date"])
+        tests.append(("date", f"year({d}) < 1900 OR year({d}) > 2200", None,
+                      "not a plausible order date (before 1900 or after 2200); check the date format declared for "
+                      "the transactions"))
+    if not tests:
+        return
+    counts = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE {t[1]})" for t in tests) + f" FROM {scan}",
+                         params).fetchone()
+    for (role, _typed, text_cond, what), n in zip(tests, counts):
+        if not n:
             continue
         col = roles[role]
-        if kind == "not_finite":
-            cond = f"coalesce(NOT isfinite({num(col)}), false)"
-            what = f"the {role.replace('_', ' ')} is not a finite number"
-        elif kind == "negative":
-            cond = f"coalesce({num(col)} < 0, false)"
-            what = f"a negative {role.replace('_', ' ')}: costs are zero or more"
-        else:
-            cond = f"coalesce({num(col)} < 0 AND {num(roles['value'])} > 0, false)"
-            what = ("a negative quantity on a line with a positive value: a return is a line with a negative value; "
-                    "fix the sign of one of them")
-        row, value = first_row_where(f, con, cond, col)
-        if row is not None:
-            raise DataError(f"{what} (found {value!r})", file=f.path, row=row, column=col)
-    if "date" in roles:
-        lo, hi = con.execute("SELECT min(d), max(d) FROM orders").fetchone()
-        if lo is not None and (lo.year < 1900 or hi.year > 2200):
-            col = roles["date"]
-            bad = lo if lo.year < 1900 else hi
-            row, value = first_row_where(f, con, f"trim(CAST({ident(col)} AS VARCHAR)) <> '' AND "
-                                         f"CAST({ident(col)} AS VARCHAR) LIKE '%{bad.year:04d}%'", col)
-            raise DataError(f"the date {value or bad}' is not a plausible order date (before 1900 or after 2200); check "
-                            "the date format declared for the transactions", file=f.path, row=row, column=col)
+        if text_cond is None:  # dates: find the line through the typed scan's order
+            bad = con.execute(f"SELECT min({ident(col)}) FILTER (WHERE year({ident(col)}) < 1900), "
+                              f"max({ident(col)}) FILTER (WHERE year({ident(col)}) > 2200) FROM {scan}",
+                              params).fetchone()
+            day = bad[0] or bad[1]
+            text_cond = f"CAST({ident(col)} AS VARCHAR) LIKE '%{day.year:04d}%'"
+        row, value = first_row_where(f, con, text_cond, col)
+        raise DataError(f"{what} (found {value!r}; {n:,} such line{'s' if n != 1 else ''})", file=f.path, row=row,
+                        column=col)
 
 
 def validate_behaviour(study, wave, clean) -> str | None:

@@ -61,6 +61,8 @@ class WaveLock:
         self._held = False
 
     def __enter__(self) -> "WaveLock":
+        # folders made only for the lock are removed again if the run leaves them empty
+        self._made = [p for p in (self.path.parent, *self.path.parent.parents) if not p.exists()]
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for _attempt in range(3):
             try:
@@ -85,6 +87,11 @@ class WaveLock:
                 with contextlib.suppress(FileNotFoundError):
                     self.path.unlink()
             self._held = False
+            for folder in self._made:  # innermost first: a failed run leaves no empty folders
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
         return False
 
     def _clear_if_stale(self) -> bool:

@@ -518,7 +518,7 @@ def _xlsx_clean(frame: pd.DataFrame) -> pd.DataFrame:
         return any(isinstance(v, str) and _XML_ILLEGAL.search(v) for v in values)
 
     cols = [j for j in range(frame.shape[1]) if frame.iloc[:, j].dtype == object and dirty(frame.iloc[:, j])]
-    if not cols and not dirty(map(str, frame.columns)) and not dirty(frame.index.astype(str)):
+    if not cols and not dirty(map(str, frame.columns)) and not dirty(map(str, frame.index)):
         return frame
     out = frame.copy()
     for j in cols:

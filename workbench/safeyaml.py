@@ -178,6 +178,22 @@ def describe_error(exc: yaml.YAMLError) -> tuple[int | None, str]:
     return line, text
 
 
+def _runaway_quote(text: str, before_line: int):
+    """``(start, end)`` lines of the last quoted text spanning several lines before ``before_line``
+    (0-based): an opening quote whose closing one was missing took the lines after it along."""
+    found = None
+    try:
+        for tok in yaml.scan(text, Loader=yaml.SafeLoader):
+            if tok.start_mark.line > before_line:
+                break
+            if (isinstance(tok, yaml.ScalarToken) and tok.style in ('"', "'")
+                    and tok.end_mark.line > tok.start_mark.line):
+                found = (tok.start_mark.line + 1, tok.end_mark.line + 1)
+    except yaml.YAMLError:
+        pass
+    return found
+
+
 def load(text: str, *, file=None, error=StudyError, loader=BoundedSafeLoader, what: str = "the file"):
     """Parse ``text`` with the bounded ``loader``: ``(data, node)``; a YAML error raises ``error``
     naming the line; duplicate keys in one mapping raise too (the second would silently win)."""
@@ -187,6 +203,12 @@ def load(text: str, *, file=None, error=StudyError, loader=BoundedSafeLoader, wh
     except yaml.YAMLError as exc:
         line, problem = describe_error(exc)
         hint = "" if isinstance(exc, YAMLLimitError) else "; check indentation and that text containing ':' or '#' is quoted"
+        mark = getattr(exc, "problem_mark", None)
+        runaway = _runaway_quote(text, mark.line) if mark is not None and not isinstance(exc, YAMLLimitError) else None
+        if runaway is not None:  # the edit is where the quote opened, not where the parser gave up
+            line = runaway[0]
+            problem = (f"the quoted text opened at line {runaway[0]} is not closed on its line and runs on to line "
+                       f"{runaway[1]}; close the quote ({problem})")
         raise error(f"{what} is not valid YAML: {problem}{hint}", file=file, row=line) from None
     dups = duplicate_keys(node) if node is not None else []
     if dups:

@@ -39,7 +39,10 @@ def hostile_study(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile") / "hd"
     generate_demo(folder, n_customers=400, n_respondents=150)
     study = folder / "study.yaml"
-    study.write_text(_small_plan(study.read_text(encoding="utf-8")), encoding="utf-8")
+    text = _small_plan(study.read_text(encoding="utf-8"))
+    # the planted ids hold commas: the delimiter is declared rather than sniffed
+    text = text.replace("    files: [waves/1/responses.csv]", '    delimiter: ";"\n    files: [waves/1/responses.csv]', 1)
+    study.write_text(text, encoding="utf-8")
     path = folder / "waves" / "1" / "responses.csv"
     raw = path.read_bytes().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(raw, newline=""), delimiter=";"))
@@ -404,7 +407,7 @@ def test_alias_bomb_under_a_memory_cap(tmp_path):
 def test_dev_zero_response_file_under_a_memory_cap(tmp_path):
     from conftest import MINI_STUDY, write_mini
 
-    write_mini(tmp_path / "mini", study=MINI_STUDY.replace("files: [w1.csv]", 'files: ["/dev/zero"]\n        format: csv'))
+    write_mini(tmp_path / "mini", study=MINI_STUDY.replace("files: [w1.csv]", 'files: ["/dev/zero"]\n    format: csv'))
     p = run_subprocess(["validate", "mini"], cwd=tmp_path, memory_mb=1500, timeout=120)
     assert p.returncode == 2, p.stderr
     assert "Traceback" not in p.stderr and "a device" in p.stderr
