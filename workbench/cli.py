@@ -115,7 +115,7 @@ def _setup_logging(quiet: bool, debug: bool) -> None:
 
 
 def _cmd_validate(args) -> int:
-    from .pipeline import validate
+    from .pipeline import validate, validate_behaviour
     from .study import load_study
 
     study = load_study(args.study)
@@ -123,8 +123,6 @@ def _cmd_validate(args) -> int:
     if args.definition_only:
         print("study definition OK")
         return 0
-    from .joincheck import validate_behaviour
-
     for wave, responses, quality in validate(study, args.wave):
         print(f"wave {wave}: {quality}")
         if responses.unexpected_columns:
@@ -151,7 +149,7 @@ def _cmd_classify(args) -> int:
 
     from .errors import OutputError
     from .study import load_study
-    from .waveflow import classify_file
+    from .waves.classify import classify_file
 
     from .outputs import csv_text
 
@@ -199,7 +197,7 @@ def _refuse_own_inputs(output: Path, inputs: dict) -> None:
 
 
 def _cmd_deck(args) -> int:
-    from .pipeline import rerender_deck
+    from .rerender import rerender_deck  # not the pipeline: re-rendering imports no statistics
 
     path = rerender_deck(args.study, args.wave, reports=args.reports, png=args.png)
     print(f"re-rendered {path}" + (f"; slide images in {path.parent / 'slides'}" if args.png else ""))

@@ -147,19 +147,3 @@ def check_transaction_values(con, f, roles: dict, *, scan: str, params: dict, fi
         raise DataError(f"{what} (found {value!r}; {n:,} such line{'s' if n != 1 else ''})", file=f.path, row=row,
                         column=col)
 
-
-def validate_behaviour(study, wave, clean) -> str | None:
-    """For ``workbench validate``: read the behaviour files as a run would and check the join
-    (the same checks, the same errors); a one-line summary, or None without ``behaviour:``."""
-    if study.spec.behaviour is None:
-        return None
-    from .behaviour import compute_behaviour
-
-    w = study.wave(wave)
-    if w.date is None:
-        return None
-    beh = compute_behaviour(study, w.id, respondents=clean, weight=False)
-    resp = beh.respondents
-    matched = int(resp["customer_id"].isin(beh.customers.index).sum())
-    return (f"behaviour as of {beh.as_of}: {len(beh.customers):,} customers, {matched:,} of {len(resp):,} "
-            f"respondents matched")

@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 from .errors import OutputError
+from .outputs import pid_alive
 
 __all__ = ["WaveLock", "lock_path", "read_lock"]
 
@@ -95,8 +96,6 @@ class WaveLock:
         return False
 
     def _clear_if_stale(self) -> bool:
-        from .outputs import pid_alive
-
         doc = read_lock(self.path)
         if doc is None:
             return True  # removed meanwhile: try again

@@ -28,6 +28,7 @@ from typing import Mapping
 import pandas as pd
 
 from .errors import OutputError
+from .safeids import inside
 
 __all__ = [
     "ReportFolder",
@@ -95,8 +96,6 @@ class ReportFolder:
         # issue 14: every folder written or removed must lie inside the reports root
         self.root = Path(root) if root is not None else self.target.parent
         self.tmp: Path | None = None
-        from .safeids import inside
-
         inside(self.root, self.target, what="report folder")
         clear_leftovers(self.target)  # a killed run's temporary folders (its old outputs put back)
         if self.target.exists() and not self.target.is_dir():
@@ -123,8 +122,6 @@ class ReportFolder:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot create the reports folder: {exc.strerror}", file=parent) from None
-        from .safeids import inside
-
         inside(self.root, parent / "x", what="report folder")  # symlinks created since __init__
         clear_leftovers(self.target)
         self.tmp = parent / f"{_TMP_PREFIX.format(name=self.target.name)}{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -284,6 +281,7 @@ class Manifest:
     steps: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     model: dict = field(default_factory=dict)  # the frozen model a later wave was classified with
+    skipped: dict[str, str] = field(default_factory=dict)  # step -> why the runner skipped it
     started: str = field(default_factory=lambda: _now())
     finished: str | None = None
 
@@ -325,6 +323,7 @@ class Manifest:
             "finished": self.finished,
             "step_seconds": self.steps,
             "counts": self.counts,
+            "skipped_steps": self.skipped,
         }
         if self.model:
             doc["model"] = self.model
@@ -354,7 +353,8 @@ def check_no_pii(frame: pd.DataFrame, pii, where: str = "") -> None:
 _SHEET_BAD = re.compile(r"[\[\]\:\*\?\/\\]")
 
 
-def _sheet_name(name: str, used: set) -> str:
+def sheet_name(name: str, used: set) -> str:
+    """A valid, unique (case-insensitively, within ``used``) Excel sheet name for ``name``; adds it to ``used``."""
     base = _SHEET_BAD.sub("-", str(name))[:31] or "Sheet"
     out, i = base, 2
     while out.lower() in used:
@@ -411,7 +411,7 @@ def write_workbook(
     header_fill = PatternFill("solid", fgColor="DCE6F1")
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, frame in sheets.items():
-            sheet = _sheet_name(name, used)
+            sheet = sheet_name(name, used)
             note = notes.get(name)
             if frame.empty:
                 frame = pd.DataFrame({"": ["nothing found"]})

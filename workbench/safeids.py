@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .errors import OutputError, StudyError
 
-__all__ = ["ID_PATTERN", "ID_RULE", "id_problem", "check_id", "inside", "report_path"]
+__all__ = ["ID_PATTERN", "ID_RULE", "id_problem", "check_id", "inside", "report_path", "report_folder"]
 
 #: The documented pattern for study and wave ids (Unicode letters allowed: ``\w`` minus ``_`` first).
 ID_PATTERN = re.compile(r"^[^\W_][\w.\-]{0,63}$")
@@ -81,3 +81,9 @@ def report_path(reports_root, study_id: str, wave_id: str) -> Path:
     target = Path(reports_root) / study_id / str(wave_id)
     inside(reports_root, target, what=f"report folder of wave {wave_id}")
     return target
+
+
+def report_folder(study, wave, reports_root) -> Path:
+    """``<reports_root>/<study id>/<wave id>`` of a loaded study (:func:`report_path`); the one
+    definition behind the runner, ``workbench deck`` and the model look-up of later waves."""
+    return report_path(reports_root, study.id, str(wave))

@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from .errors import StudyError
+from .limits import check_file, encoding_hint
 
 __all__ = [
     "MAX_DEPTH", "MAX_ALIASES", "MAX_NODES", "MAX_BYTES", "YAMLLimitError", "BoundedComposer", "BoundedSafeLoader",
@@ -114,25 +115,6 @@ class BoundedComposer:
             stack.append((n, True))
             stack.extend((c, False) for c in kids if id(c) not in sizes)
         return self._wb_sizes[key]
-        stack, order = [node], []
-        while stack:  # iterative post-order, no recursion
-            n = stack.pop()
-            if id(n) in self._wb_sizes or any(n is o for o in order[-1:]):
-                continue
-            order.append(n)
-            if isinstance(n, yaml.SequenceNode):
-                stack.extend(c for c in n.value if id(c) not in self._wb_sizes)
-            elif isinstance(n, yaml.MappingNode):
-                stack.extend(c for kv in n.value for c in kv if id(c) not in self._wb_sizes)
-        for n in reversed(order):
-            if isinstance(n, yaml.SequenceNode):
-                s = 1 + sum(self._wb_sizes.get(id(c), 1) for c in n.value)
-            elif isinstance(n, yaml.MappingNode):
-                s = 1 + sum(self._wb_sizes.get(id(c), 1) for kv in n.value for c in kv)
-            else:
-                s = 1
-            self._wb_sizes[id(n)] = s
-        return self._wb_sizes[key]
 
 
 class BoundedSafeLoader(BoundedComposer, yaml.SafeLoader):
@@ -141,8 +123,6 @@ class BoundedSafeLoader(BoundedComposer, yaml.SafeLoader):
 
 def read_text(path, *, error=StudyError, what: str = "YAML file") -> str:
     """The text of a YAML file (UTF-8, a BOM allowed), refusing oversized or non-regular files."""
-    from .limits import check_file
-
     path = Path(path)
     check_file(path, max_bytes=MAX_BYTES, what=what, error=error)
     raw = path.read_bytes()
@@ -152,8 +132,6 @@ def read_text(path, *, error=StudyError, what: str = "YAML file") -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        from .limits import encoding_hint
-
         raise error(f"not valid UTF-8 (byte {exc.start}, line {line}){encoding_hint(raw)}; save the file as UTF-8",
                     file=path, row=line) from None
 

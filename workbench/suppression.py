@@ -30,13 +30,13 @@ logger = logging.getLogger(__name__)
 NOT_ASSIGNED = "not assigned (segment too small to report)"
 
 
-def suppressed_segments(ctx, labels: pd.Series | None = None) -> set[int]:
-    """Segments below the study's ``min_segment_n`` in this wave: from the profiles when the run
-    computed them, else counted from ``labels`` (one segment per clean respondent)."""
-    prof = getattr(ctx, "profiles", None)
-    if prof is not None and hasattr(prof, "suppressed"):
+def suppressed_segments(profiles, labels: pd.Series | None = None, min_segment_n: int = 0) -> set[int]:
+    """Segments below the study's ``min_segment_n`` in this wave: from the profiles
+    (:attr:`workbench.profiles.SegmentProfiles.suppressed`) when the run computed them, else
+    counted from ``labels`` (one segment per clean respondent)."""
+    if profiles is not None:
         out = set()
-        for s in prof.suppressed:
+        for s in profiles.suppressed:
             try:
                 out.add(int(s))
             except (TypeError, ValueError):
@@ -45,7 +45,7 @@ def suppressed_segments(ctx, labels: pd.Series | None = None) -> set[int]:
     if labels is None:
         return set()
     sizes = pd.Series(labels).dropna().astype(int).value_counts()
-    return {int(s) for s, n in sizes.items() if n < ctx.study.spec.min_segment_n}
+    return {int(s) for s, n in sizes.items() if n < min_segment_n}
 
 
 def suppress_names(names: dict, segments, suppressed: set[int]) -> dict:
