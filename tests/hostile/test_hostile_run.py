@@ -178,6 +178,54 @@ def test_persona_name_formula_is_text_in_the_deck_charts(capsys, hostile_run, ho
     assert found >= 1
 
 
+def test_deck_holds_the_wave_lock_while_rendering(capsys, hostile_run, hostile_study, tmp_path, monkeypatch):
+    """`workbench deck` holds the wave's lock for the whole re-render (another process taking
+    the lock of that wave meanwhile, as a run does, is refused), and leaves no lock behind."""
+    import socket
+
+    import workbench.rerender as rerender
+
+    study, reports = _copy_run(hostile_run, hostile_study, tmp_path)
+    folder = reports / "demo" / "1"
+    lock = folder.parent / ".1.lock"
+    seen = {}
+    real = rerender.render_deck
+    code = ("import sys; from workbench.locking import WaveLock\n"
+            "try:\n    WaveLock(sys.argv[1], what='wave 1').__enter__()\n"
+            "except Exception as exc:\n    print(exc); sys.exit(3)\n")
+
+    def render_while_another_process_tries(*args, **kwargs):
+        seen["lock"] = json.loads(lock.read_text(encoding="utf-8"))
+        seen["other"] = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True,
+                                       timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(rerender, "render_deck", render_while_another_process_tries)
+    rc, err = cli(capsys, ["-q", "deck", study, "--wave", "1", "--reports", reports])
+    assert rc == 0, err
+    assert seen["lock"]["pid"] == os.getpid() and seen["lock"]["host"] == socket.gethostname()
+    assert seen["other"].returncode == 3, seen["other"].stderr
+    assert "in progress" in seen["other"].stdout and f"pid {os.getpid()}" in seen["other"].stdout
+    assert not lock.exists()
+
+
+def test_deck_is_refused_while_a_run_holds_the_lock(capsys, hostile_run, hostile_study, tmp_path):
+    study, reports = _copy_run(hostile_run, hostile_study, tmp_path)
+    before = (reports / "demo" / "1" / "personas.pptx").read_bytes()
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        lock = reports / "demo" / ".1.lock"
+        lock.write_text(json.dumps({"pid": holder.pid, "host": __import__("socket").gethostname(),
+                                    "started": "2026-01-01T00:00:00+00:00"}), encoding="utf-8")
+        code, err = cli(capsys, ["-q", "deck", study, "--wave", "1", "--reports", reports])
+        assert_named_error(code, err, "in progress", f"pid {holder.pid}")
+        assert (reports / "demo" / "1" / "personas.pptx").read_bytes() == before
+        assert lock.exists()  # another run's lock is never removed
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_broken_personas_yaml_names_the_edited_line(capsys, hostile_run, hostile_study, tmp_path):
     study, reports = _copy_run(hostile_run, hostile_study, tmp_path)
     p = study / "personas.yaml"
