@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..errors import AnalysisError, WorkbenchWarning
 from ..measures import BOOKKEEPING
-from ..outputs import check_no_pii, write_workbook
+from ..outputs import check_no_pii, write_csv, write_workbook
 from ..segments import candidates, standardise
 from .context import Output, Step, WaveContext
 
@@ -137,7 +137,7 @@ def segments(ctx: WaveContext) -> Output:
 
     def write(folder: Path) -> None:
         write_workbook(folder / "segments.xlsx", sheets, pii=pii, notes=notes)
-        labels.to_csv(folder / "segment_labels.csv", encoding="utf-8")
+        write_csv(labels, folder / "segment_labels.csv")  # text cells neutralised (formula injection)
 
     return Output({"candidates": result}, write)
 

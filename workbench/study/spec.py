@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..safeids import id_problem
+
 SCALE_TYPES = ("likert", "ordinal", "nominal", "binary", "numeric", "text")
 CODED_TYPES = ("likert", "ordinal", "nominal", "binary")
 BLOCK_KINDS = (
@@ -140,6 +142,13 @@ class StudyInfo(BaseModel):
     languages: list[str] = Field(default_factory=list)
     description: str | None = None
 
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, v):  # the id names a report folder, so it cannot be a path (issue 14)
+        if v is not None and (problem := id_problem(v, "study id")):
+            raise ValueError(problem)
+        return v
+
 
 class WaveSpec(BaseModel):
     model_config = _STRICT
@@ -160,6 +169,13 @@ class WaveSpec(BaseModel):
     @classmethod
     def _id_str(cls, v):
         return str(v) if isinstance(v, int) else v
+
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, v):  # the id names a report folder, so it cannot be a path (issue 14)
+        if problem := id_problem(v, "wave id"):
+            raise ValueError(problem)
+        return v
 
     @field_validator("files")
     @classmethod
@@ -342,6 +358,8 @@ class BehaviourSpec(BaseModel):
     rfm: RfmSpec = Field(default_factory=RfmSpec)
     cost_to_serve: CostToServeSpec = Field(default_factory=CostToServeSpec)
     digital: DigitalSpec = Field(default_factory=DigitalSpec)
+    #: least share of respondents the join must match (None: workbench.joincheck's default, 0.5)
+    min_match_share: float | None = Field(None, ge=0, le=1)
 
 
 class TrimSpec(BaseModel):

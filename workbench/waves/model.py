@@ -42,6 +42,8 @@ from scipy.special import logsumexp
 
 from ..errors import AnalysisError, DataError, StudyError
 from ..jsonplain import plain
+from ..limits import LIMITS, check_file
+from ..modelcheck import check_model, check_model_dict, check_model_text
 from .scoring import FactorScoring, code_number, float_array, gaussian_log_prob, standardisation_table
 from .codebook import codebook_changes, normalise_codebook
 
@@ -730,14 +732,17 @@ def load_model(path, study=None) -> SegmentModel:
     if not path.exists():
         raise DataError("model file not found; a workbench run writes model.json into the wave's report folder",
                         file=path)
+    check_file(path, max_bytes=LIMITS["model"].max_bytes, what="model file")  # bounded, validated before use
     try:
-        d = json.loads(path.read_text(encoding="utf-8"))
+        d = check_model_text(path.read_text(encoding="utf-8"), path)
     except UnicodeDecodeError:
         raise DataError("the model file is not UTF-8 text; give the model.json a workbench run wrote", file=path) from None
     except json.JSONDecodeError as exc:
         raise DataError(f"the model file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
                         "it may be truncated or edited by hand; write it again with workbench", file=path) from None
+    check_model_dict(d, path)
     model = SegmentModel.from_dict(d, source=path)
+    check_model(model, path)
     if study is not None:
         from .codebook import codebook as _codebook
 
