@@ -311,7 +311,8 @@ def test_ml_communalities_agree_with_an_independent_ml_implementation(hs):
 def test_varimax_port_agrees_with_factor_analyzer(bfi5, bfi):
     from factor_analyzer.rotator import Rotator
 
-    from workbench.factors.efa import _extract, _varimax
+    from workbench.factors.efa import _varimax
+    from workbench.factors.extraction import extract as _extract
 
     raw, _ = _extract(bfi5.correlation.to_numpy(), 5, "minres")
     ours = _varimax(raw)[0]
