@@ -535,7 +535,8 @@ class SegmentationSpec(BaseModel):
         Refits per candidate for the stability check, ``bootstrap`` or ``split-half``
         (0 = not measured).
     ``covariance``
-        LPA covariance structure: diag (default), spherical, tied, full.
+        LPA covariance structure: diag (default), spherical, tied, full, or auto (all four, the
+        lowest BIC as mclust chooses; the BIC table is in segments.xlsx).
     ``covariates``
         Columns or blocks (e.g. ``[firmographics]``) whose answers are covariates of
         segment membership (bias-adjusted three-step model).
@@ -561,7 +562,7 @@ class SegmentationSpec(BaseModel):
     n_init: int = Field(10, ge=1, le=1000)
     bootstrap_reps: int = Field(0, ge=0, le=1000)
     stability: Literal["bootstrap", "split-half"] = "bootstrap"
-    covariance: Literal["diag", "spherical", "tied", "full"] = "diag"
+    covariance: Literal["diag", "spherical", "tied", "full", "auto"] = "diag"
     covariates: list[str] = Field(default_factory=list)
     distal: list[str] | None = None
     choice: SegmentationChoice | None = None

@@ -632,7 +632,8 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
 
         def solution(k: int):
             raw_k, _ = extract(r, k, method)
-            rot_k, _ = _psych_order(*_rotate(raw_k, rotation))
+            # judged on a rotated solution (oblimin when none is asked: unrotated factors have no simple structure)
+            rot_k, _ = _psych_order(*_rotate(raw_k, rotation if rotation != "none" else "oblimin"))
             cols = [f"{_PREFIX[method]}{j + 1}" for j in range(k)]
             return (pd.DataFrame(rot_k, index=list(info.matrix.columns), columns=cols),
                     pd.Series((raw_k ** 2).sum(axis=1), index=list(info.matrix.columns)))
@@ -665,7 +666,7 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
     placeholder = [f"{_PREFIX[method]}{j + 1}" for j in range(k)]
     load_df = pd.DataFrame(rotated, index=items, columns=placeholder)
     weak, _ = solution_problems(load_df, pd.Series(h2, index=items), cut=cut)
-    if weak and k > 1:
+    if weak and k > 1 and rotation != "none":  # unrotated factors are not meant to have simple structure
         shown = "; ".join(f"{f}: {', '.join(v) if v else 'no item'}" for f, v in weak.items())
         msg = (f"weak factor(s) with fewer than 3 items loading >= {cut:g} on them ({shown}); such a factor "
                f"rarely replicates: try {k - 1} factor(s) (n_factors='auto' does), or add items that measure it")

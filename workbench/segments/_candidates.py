@@ -20,6 +20,7 @@ from ._data import (
     split_unanswered,
     standardise,
 )
+from ._covariance import covariance_by_bic
 from ._engine import MixtureProblem, fit_mixtures, seed_int, start_seeds
 from ._models import COVARIANCES, KMeansModel, LatentClassModel, LatentProfileModel, WardModel
 from ._results import METHOD_NAMES, Segmentation, package_versions
@@ -68,6 +69,9 @@ class Candidates:
     fitted : str
     versions : dict
     notes : tuple of str
+    covariance_bic : DataFrame or None
+        With ``covariance='auto'``: BIC per LPA covariance structure and k (mclust's table;
+        lower is better) and the structure chosen.
     """
 
     solutions: dict = field(repr=False)
@@ -84,6 +88,7 @@ class Candidates:
     fitted: str = ""
     versions: dict = field(default_factory=dict, repr=False)
     notes: tuple = ()
+    covariance_bic: pd.DataFrame | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         kinds = ", ".join(f"{m} k={min(k for mm, k in self.solutions if mm == m)}..{max(k for mm, k in self.solutions if mm == m)}"
@@ -298,6 +303,11 @@ class Candidates:
                 [c.coefficients.assign(candidate=c.candidate) for c in self.covariates.values()]
             ).set_index(["candidate", "term", "segment"])
             notes["covariate coefficients"] = "Log-odds of each segment against segment 1 (the largest)."
+        if self.covariance_bic is not None:
+            sheets["LPA covariance (BIC)"] = self.covariance_bic
+            notes["LPA covariance (BIC)"] = ("BIC (-2 LL + p ln n, lower is better; mclust's BIC with the sign flipped) of "
+                                             "every latent profile covariance structure at every k; the structure "
+                                             "with the lowest BIC is used for the LPA candidates (mclust's rule).")
         starts = [s.starts.assign(candidate=s.name) for s in self]
         if starts:
             sheets["starts"] = pd.concat(starts).set_index(["candidate", "start"])
@@ -358,8 +368,9 @@ def candidates(
         k-means and Ward replace them by the item mean, 0), as ``bases`` records.
     n_init, init_iter, n_final, max_iter, tol
         Random starts (see :class:`LatentClassModel`); ``n_init`` also for k-means.
-    covariance : {'diag', 'spherical', 'tied', 'full'}, default='diag'
-        LPA covariance structure.
+    covariance : {'auto', 'diag', 'spherical', 'tied', 'full'}, default='diag'
+        LPA covariance structure; 'auto' fits all four at every k and uses the one with the
+        lowest BIC over all k (mclust's rule), with the table in ``covariance_bic``.
     min_class_share : float, default=0.05
         Candidates whose smallest segment is below this share are flagged in the fit table.
     min_segment_n : int, default=0
@@ -404,7 +415,7 @@ def candidates(
     ks = sorted({int(k) for k in k_range})
     if not ks or ks[0] < 1:
         raise AnalysisError(f"k_range must hold whole numbers of at least 1, got {list(k_range)!r}")
-    if covariance not in COVARIANCES:
+    if covariance not in COVARIANCES + ("auto",):
         raise AnalysisError(f"unknown covariance structure {covariance!r}; expected one of {', '.join(COVARIANCES)}")
     if stability_kind not in KINDS:
         raise AnalysisError(f"unknown stability kind {stability_kind!r}; expected one of {', '.join(KINDS)}")
@@ -425,6 +436,7 @@ def candidates(
     estimators: dict[tuple, object] = {}
     fitted_frames: dict[str, pd.DataFrame] = {}
     caught_all: list = []
+    covariance_bic = None
 
     def fail(key, exc):
         rows[key] = {"status": "failed", "message": str(exc)}
@@ -460,6 +472,12 @@ def candidates(
             # standardised items are discrete: a profile whose members all give the same answer has
             # no variance on that item, and the likelihood runs off to infinity without a floor
             reg = 1e-6 if scores is not None else 1e-2
+            if covariance == "auto":
+                covariance, _, covariance_bic, _ = covariance_by_bic(
+                    used_c, ks, sample_weight=wc, n_init=n_init, init_iter=init_iter, n_final=n_final,
+                    max_iter=max_iter, tol=tol, min_class_share=min_class_share, reg_covar=reg, random_state=base)
+                notes.append(f"LPA covariance '{covariance}' chosen by BIC among "
+                             f"{', '.join(covariance_bic.index)} (see the 'LPA covariance (BIC)' table)")
             bases["lpa"] = cont_note + f"; covariance '{covariance}'" + (
                 "; variances regularised by 0.01 (the items are discrete)" if scores is None else "")
             for k in ks:
@@ -583,7 +601,7 @@ def candidates(
         solutions=solutions, fit_table=fit_table, stability=stab, distal=dist, covariates=covs, bases=bases,
         chosen=choice, n=len(frame), weighted=w_full is not None, random_state=base, settings=settings,
         fitted=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), versions=package_versions(),
-        notes=tuple(notes),
+        notes=tuple(notes), covariance_bic=covariance_bic,
     )
 
 
