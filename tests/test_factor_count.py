@@ -8,7 +8,6 @@ in the file's ``call`` field and in the script).  The tests never run R.
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np

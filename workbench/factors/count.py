@@ -1,22 +1,27 @@
-"""How many factors?  Parallel analysis, Kaiser, scree and Velicer's MAP side by side.
+"""How many factors?  Parallel analysis, Kaiser, scree, Velicer's MAP, and the ``auto`` decision.
 
-Parallel analysis (Horn, 1965) compares the observed eigenvalues with those of random data
-of the same size: factors are kept while the observed eigenvalue exceeds the chosen
-percentile (default 95th) of the random ones.  Two kinds of eigenvalues are reported, as in
-``psych::fa.parallel``: of the correlation matrix (principal components) and of the reduced
-matrix with squared multiple correlations on the diagonal (common factors, which is what a
-factor analysis extracts).  The random data are either simulated normal data of the same
-size (``kind='simulate'``, for Pearson correlations) or the observed answers with each
-item's column shuffled independently (``kind='resample'``: keeps every item's distribution
-and missing answers; the default for polychoric correlations, which need category codes),
-and they get the same correlation type and missing-value handling as the real data.
+Parallel analysis (Horn, 1965) is ``psych::fa.parallel(fa="fa", fm="minres")``: the observed
+eigenvalues are those of the correlation matrix with the communalities of a one-factor
+minres solution on its diagonal (``psych::fa()$values``), the random ones the same for
+``n_iter`` (20) data sets of independent normal variables of the same size; factors are
+kept while the observed eigenvalue exceeds the 95th percentile of the random ones
+(psych's ``quant=.95``).  The components version uses the plain correlation matrix.
+``kind='resample'`` instead shuffles each item's observed answers (keeps the items'
+distributions and missing answers; psych computes it too, but counts with the simulation).
 
 Kaiser's rule keeps components with eigenvalue > 1 (it over-extracts with many items; shown
-for reference).  The scree is read automatically with the optimal-coordinates and
-acceleration-factor rules (Raiche et al., 2013).  Velicer's (1976) minimum average partial
-(MAP) keeps the number of components after which the average squared partial correlation is
-smallest.  The recommendation is the parallel-analysis count for common factors, bounded by
-what the items can identify.
+for reference).  The scree is read with nFactors' optimal-coordinates and acceleration-factor
+rules (Raiche et al., 2013, Methodology 9(1)).  Velicer's (1976) minimum average partial
+(MAP) keeps the number of components (1, 2, ...; as ``psych::VSS``) after which the average
+squared partial correlation is smallest.
+
+Parallel analysis on the reduced matrix over-extracts on real batteries (6 on the 25
+``psych::bfi`` items, 2-3 on a single five-item scale); MAP under-extracts well-separated
+structures (2 on Holzinger-Swineford's three).  :func:`choose_n_factors` is the ``auto``
+decision: the parallel-analysis count, lowered while a factor has fewer than three salient
+items or an item is a Heywood case (references in its docstring).  On 23 batteries with a
+documented structure (tests/test_factor_count_batteries.py) it is right on 22; psych's
+parallel analysis on 8 of the 14 public ones, this rule on 13.
 """
 
 from __future__ import annotations
