@@ -201,4 +201,4 @@ def test_bad_weights_name_the_row(bfi):
     with pytest.raises(DataError, match="3 survey weight"):
         wf.correlation_matrix(x, weights=[1, 2, 3])
     with pytest.raises(AnalysisError, match="correlation='pearson' only"):
-        wf.correlation_matrix(x, correlation="polychoric", weights=w)
+        wf.correlation_matrix(x, correlation="polychoric", weights=w.abs())
