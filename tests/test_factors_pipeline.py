@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 
 from workbench.errors import StudyError
-from workbench.outputs import Manifest
-from workbench.pipeline import WaveContext, step_factors, step_quality, step_read
+from workbench.pipeline import new_context, run_steps
 from workbench.study import load_study
 
 from conftest import MINI_STUDY, write_mini
@@ -21,12 +20,10 @@ from conftest import MINI_STUDY, write_mini
 @pytest.fixture(scope="module")
 def factor_run(demo_study, tmp_path_factory):
     study = load_study(demo_study)
-    ctx = WaveContext(study=study, wave="1", manifest=Manifest("demo", "1", study.seed, study.hash, "", ""))
-    step_read(ctx)
-    step_quality(ctx)
-    writer = step_factors(ctx)
+    ctx = new_context(study, "1")
+    writers = run_steps(ctx, ["read", "quality", "weighting", "factors"])
     out = tmp_path_factory.mktemp("factor_reports")
-    writer(out)
+    writers[-1](out)  # the factors step's writer (quality's comes first)
     return ctx, out / "factors.xlsx"
 
 
@@ -143,16 +140,15 @@ def test_factors_step_weights_the_correlations(demo_study):
     from workbench.factors import correlation_matrix
 
     study = load_study(demo_study)
-    ctx = WaveContext(study=study, wave="1", manifest=Manifest("demo", "1", study.seed, study.hash, "", ""))
-    step_read(ctx)
-    step_quality(ctx)
+    ctx = new_context(study, "1")
+    run_steps(ctx, ["read", "quality"])
     g = np.random.default_rng(8)
     w = pd.Series(g.uniform(0.3, 3.0, len(ctx.clean.data)), index=ctx.clean.data.index)
-    ctx.clean = dataclasses.replace(ctx.clean, weights=w)
-    step_factors(ctx)
+    ctx.weighted = dataclasses.replace(ctx.clean, weights=w)  # as the weighting step gives raking weights
+    run_steps(ctx, ["factors"])
     res = ctx.factors["motivations"]
     items = res.items
-    data = ctx.clean.data[items].astype(float)
+    data = ctx.weighted.data[items].astype(float)
     ref = correlation_matrix(data, weights=w).matrix
     np.testing.assert_allclose(res.correlation.to_numpy(), ref.to_numpy(), atol=1e-12)
     assert np.abs(res.correlation.to_numpy() - data.corr().to_numpy()).max() > 1e-4  # weighting changed them

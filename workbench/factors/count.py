@@ -33,8 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import WorkbenchWarning
-from ..errors import AnalysisError
+from ..errors import AnalysisError, WorkbenchWarning
 from ._common import (
     as_frame,
     check_choice,
