@@ -54,3 +54,32 @@ def test_structures_that_cannot_take_missing_values_are_skipped(iris):
     structure, _, table, _ = covariance_by_bic(x, [2], n_init=2, random_state=1, min_class_share=0.0)
     assert structure in ("diag", "spherical")
     assert "missing values" in table.at["full", "note"] and np.isnan(table.at["full", "k=2"])
+
+
+def test_candidates_auto_fits_the_lpa_candidates_with_the_bic_structure(iris):
+    """``candidates(covariance='auto')``: the structure is chosen on a few starts, then the LPA
+    candidates are fitted with it; the table goes to segments.xlsx."""
+    from workbench.segments import candidates
+
+    grid = candidates(iris, [1, 2], methods=["lpa"], scores=iris, covariance="auto", n_init=4,
+                      min_class_share=0.0, random_state=1, progress=False)
+    table = grid.covariance_bic
+    assert table is not None and bool(table.at["full", "chosen"])
+    assert table.at["full", "k=2"] == pytest.approx(-REF["bic"]["VVV"][1], abs=0.01)
+    assert "covariance 'full'" in grid.bases["lpa"]
+    assert grid.solutions[("lpa", 2)].bic == pytest.approx(-REF["bic"]["VVV"][1], abs=0.01)
+    sheets, notes = grid.to_sheets()
+    assert "LPA covariance (BIC)" in sheets and "lowest BIC" in notes["LPA covariance (BIC)"]
+    fixed = candidates(iris, [2], methods=["lpa"], scores=iris, n_init=2, min_class_share=0.0, random_state=1,
+                       progress=False)
+    assert fixed.covariance_bic is None and "covariance 'diag'" in fixed.bases["lpa"]  # the library default
+
+
+def test_the_flows_default_lpa_covariance_is_auto(tmp_path, demo_study):
+    """A study that does not set ``segmentation.covariance`` gets ``auto``; the demo sets diag."""
+    from conftest import write_mini
+
+    from workbench.study import load_study
+
+    assert load_study(write_mini(tmp_path / "mini")).spec.segmentation.covariance == "auto"
+    assert load_study(demo_study).spec.segmentation.covariance == "diag"

@@ -32,6 +32,8 @@ __all__ = ["Candidates", "candidates", "METHODS", "FIT_COLUMNS"]
 logger = logging.getLogger(__name__)
 
 METHODS = ("lca", "lpa", "kmeans", "ward")
+#: random starts per (structure, k) when ``covariance="auto"`` chooses the LPA structure
+AUTO_STARTS = 3
 FIT_COLUMNS = [
     "candidate", "method", "k", "status", "loglik", "n_parameters", "aic", "bic", "sabic", "caic", "icl_bic",
     "entropy", "classification_error", "inertia", "smallest_share", "smallest_n", "converged", "starts",
@@ -306,8 +308,9 @@ class Candidates:
         if self.covariance_bic is not None:
             sheets["LPA covariance (BIC)"] = self.covariance_bic
             notes["LPA covariance (BIC)"] = ("BIC (-2 LL + p ln n, lower is better; mclust's BIC with the sign flipped) of "
-                                             "every latent profile covariance structure at every k; the structure "
-                                             "with the lowest BIC is used for the LPA candidates (mclust's rule).")
+                                             "every latent profile covariance structure at every k (a few random starts "
+                                             "each); the structure with the lowest BIC is used for the LPA candidates "
+                                             "(mclust's rule), fitted with every start.")
         starts = [s.starts.assign(candidate=s.name) for s in self]
         if starts:
             sheets["starts"] = pd.concat(starts).set_index(["candidate", "start"])
@@ -369,8 +372,11 @@ def candidates(
     n_init, init_iter, n_final, max_iter, tol
         Random starts (see :class:`LatentClassModel`); ``n_init`` also for k-means.
     covariance : {'auto', 'diag', 'spherical', 'tied', 'full'}, default='diag'
-        LPA covariance structure; 'auto' fits all four at every k and uses the one with the
-        lowest BIC over all k (mclust's rule), with the table in ``covariance_bic``.
+        LPA covariance structure; 'auto' fits all four at every k (at most
+        ``AUTO_STARTS`` random starts each, one final run; 'tied' and 'full' not when a
+        respondent has missing values) and uses the one with the lowest BIC over all k
+        (mclust's rule), with the table in ``covariance_bic``; the LPA candidates are then
+        fitted with that structure and ``n_init`` starts.
     min_class_share : float, default=0.05
         Candidates whose smallest segment is below this share are flagged in the fit table.
     min_segment_n : int, default=0
@@ -473,11 +479,16 @@ def candidates(
             # no variance on that item, and the likelihood runs off to infinity without a floor
             reg = 1e-6 if scores is not None else 1e-2
             if covariance == "auto":
+                # the structure is chosen with a few starts per (structure, k); the chosen one is
+                # then fitted like any other candidate, with every start
+                pick_starts = min(n_init, AUTO_STARTS)
                 covariance, _, covariance_bic, _ = covariance_by_bic(
-                    used_c, ks, sample_weight=wc, n_init=n_init, init_iter=init_iter, n_final=n_final,
-                    max_iter=max_iter, tol=tol, min_class_share=min_class_share, reg_covar=reg, random_state=base)
-                notes.append(f"LPA covariance '{covariance}' chosen by BIC among "
-                             f"{', '.join(covariance_bic.index)} (see the 'LPA covariance (BIC)' table)")
+                    used_c, ks, sample_weight=wc, n_init=pick_starts, init_iter=init_iter, n_final=1,
+                    max_iter=max_iter, tol=tol, min_class_share=min_class_share, reg_covar=reg, random_state=base,
+                    n_jobs=n_jobs)
+                fitted_s = [s for s in covariance_bic.index if covariance_bic.loc[s, [f"k={k}" for k in ks]].notna().any()]
+                notes.append(f"LPA covariance '{covariance}' chosen by BIC among {', '.join(fitted_s)} "
+                             f"({pick_starts} start(s) each; see the 'LPA covariance (BIC)' table)")
             bases["lpa"] = cont_note + f"; covariance '{covariance}'" + (
                 "; variances regularised by 0.01 (the items are discrete)" if scores is None else "")
             for k in ks:
