@@ -45,8 +45,11 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 
+from ._covariance import MCLUST_NAMES, covariance_by_bic
 from ._candidates import FIT_COLUMNS, METHODS, Candidates, candidates
 from ._data import SegmentationConvergenceWarning, SegmentationWarning, standardise
 from ._blrt import bootstrap_lrt
@@ -66,7 +69,7 @@ __all__ = [
     "classify", "Segmentation", "Candidates", "Stability", "DistalOutcomes", "CovariateEffects",
     "LatentClassModel", "LatentProfileModel", "KMeansModel", "WardModel", "SegmentationWarning",
     "SegmentationConvergenceWarning", "METHODS", "COVARIANCES", "FIT_COLUMNS", "standardise",
-    "classification_error_matrix", "MEASUREMENTS", "bootstrap_lrt",
+    "classification_error_matrix", "MEASUREMENTS", "bootstrap_lrt", "covariance_by_bic", "MCLUST_NAMES",
 ]
 
 
@@ -115,7 +118,10 @@ def lpa(data, n_profiles, *, covariance="diag", n_init=10, init_iter=50, n_final
     data : DataFrame
         Respondents × continuous variables (e.g. factor scores); converted to float.
     n_profiles : int
-    covariance : {'diag', 'spherical', 'tied', 'full'}, default='diag'
+    covariance : {'auto', 'diag', 'spherical', 'tied', 'full'}, default='diag'
+        'auto' fits every structure with ``n_profiles`` profiles and keeps the lowest BIC,
+        as mclust does (see :func:`covariance_by_bic`); the BIC per structure is in the
+        returned segmentation's ``notes``.
     min_class_share, reg_covar
         Guards against collapsing profiles (see :class:`LatentProfileModel`).
 
@@ -123,6 +129,15 @@ def lpa(data, n_profiles, *, covariance="diag", n_init=10, init_iter=50, n_final
     -------
     Segmentation
     """
+    if covariance == "auto":
+        frame = pd.DataFrame(data).astype(float)
+        structure, _, table, fits = covariance_by_bic(
+            frame, [n_profiles], sample_weight=sample_weight, n_init=n_init, init_iter=init_iter, n_final=n_final,
+            max_iter=max_iter, tol=tol, min_class_share=min_class_share, reg_covar=reg_covar,
+            random_state=random_state, n_jobs=n_jobs)
+        seg = fits[(structure, n_profiles)]
+        shown = ", ".join(f"{s} {v:.1f}" for s, v in table[f"k={n_profiles}"].dropna().items())
+        return dataclasses.replace(seg, notes=tuple(seg.notes) + (f"covariance '{structure}' by BIC ({shown})",))
     model = LatentProfileModel(n_profiles, covariance=covariance, n_init=n_init, init_iter=init_iter,
                                n_final=n_final, max_iter=max_iter, tol=tol, min_class_share=min_class_share,
                                reg_covar=reg_covar, random_state=random_state, n_jobs=n_jobs,

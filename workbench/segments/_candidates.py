@@ -22,6 +22,7 @@ from ._data import (
     standardise,
 )
 from ._blrt import bootstrap_many
+from ._covariance import covariance_by_bic
 from ._engine import MixtureProblem, fit_mixtures, seed_int, start_seeds
 from ._models import COVARIANCES, KMeansModel, LatentClassModel, LatentProfileModel, WardModel
 from ._results import METHOD_NAMES, Segmentation, package_versions
@@ -39,6 +40,8 @@ BVR_LIMIT = 3.84
 STRONG_BVR = 10.0
 #: Bivariate residuals listed per candidate in segments.xlsx.
 BVR_SHOWN = 10
+#: random starts per (structure, k) when ``covariance="auto"`` chooses the LPA structure
+AUTO_STARTS = 3
 FIT_COLUMNS = [
     "candidate", "method", "k", "status", "loglik", "n_parameters", "aic", "bic", "sabic", "caic", "icl_bic",
     "entropy", "classification_error", "inertia", "smallest_share", "smallest_n", "converged", "starts",
@@ -77,6 +80,9 @@ class Candidates:
     fitted : str
     versions : dict
     notes : tuple of str
+    covariance_bic : DataFrame or None
+        With ``covariance='auto'``: BIC per LPA covariance structure and k (mclust's table;
+        lower is better) and the structure chosen.
     """
 
     solutions: dict = field(repr=False)
@@ -93,6 +99,7 @@ class Candidates:
     fitted: str = ""
     versions: dict = field(default_factory=dict, repr=False)
     notes: tuple = ()
+    covariance_bic: pd.DataFrame | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         kinds = ", ".join(f"{m} k={min(k for mm, k in self.solutions if mm == m)}..{max(k for mm, k in self.solutions if mm == m)}"
@@ -321,6 +328,12 @@ class Candidates:
                 [c.coefficients.assign(candidate=c.candidate) for c in self.covariates.values()]
             ).set_index(["candidate", "term", "segment"])
             notes["covariate coefficients"] = "Log-odds of each segment against segment 1 (the largest)."
+        if self.covariance_bic is not None:
+            sheets["LPA covariance (BIC)"] = self.covariance_bic
+            notes["LPA covariance (BIC)"] = ("BIC (-2 LL + p ln n, lower is better; mclust's BIC with the sign flipped) of "
+                                             "every latent profile covariance structure at every k (a few random starts "
+                                             "each); the structure with the lowest BIC is used for the LPA candidates "
+                                             "(mclust's rule), fitted with every start.")
         starts = [s.starts.assign(candidate=s.name) for s in self]
         if starts:
             sheets["starts"] = pd.concat(starts).set_index(["candidate", "start"])
@@ -387,8 +400,12 @@ def candidates(
         k-means and Ward replace them by the item mean, 0), as ``bases`` records.
     n_init, init_iter, n_final, max_iter, tol
         Random starts (see :class:`LatentClassModel`); ``n_init`` also for k-means.
-    covariance : {'diag', 'spherical', 'tied', 'full'}, default='diag'
-        LPA covariance structure.
+    covariance : {'auto', 'diag', 'spherical', 'tied', 'full'}, default='diag'
+        LPA covariance structure; 'auto' fits all four at every k (at most
+        ``AUTO_STARTS`` random starts each, one final run; 'tied' and 'full' not when a
+        respondent has missing values) and uses the one with the lowest BIC over all k
+        (mclust's rule), with the table in ``covariance_bic``; the LPA candidates are then
+        fitted with that structure and ``n_init`` starts.
     min_class_share : float, default=0.05
         Candidates whose smallest segment is below this share are flagged in the fit table.
     min_segment_n : int, default=0
@@ -450,7 +467,7 @@ def candidates(
     ks = sorted({int(k) for k in k_range})
     if not ks or ks[0] < 1:
         raise AnalysisError(f"k_range must hold whole numbers of at least 1, got {list(k_range)!r}")
-    if covariance not in COVARIANCES:
+    if covariance not in COVARIANCES + ("auto",):
         raise AnalysisError(f"unknown covariance structure {covariance!r}; expected one of {', '.join(COVARIANCES)}")
     if stability_kind not in KINDS:
         raise AnalysisError(f"unknown stability kind {stability_kind!r}; expected one of {', '.join(KINDS)}")
@@ -471,6 +488,7 @@ def candidates(
     estimators: dict[tuple, object] = {}
     fitted_frames: dict[str, pd.DataFrame] = {}
     caught_all: list = []
+    covariance_bic = None
 
     def fail(key, exc):
         rows[key] = {"status": "failed", "message": str(exc)}
@@ -508,6 +526,17 @@ def candidates(
             # standardised items are discrete: a profile whose members all give the same answer has
             # no variance on that item, and the likelihood runs off to infinity without a floor
             reg = 1e-6 if scores is not None else 1e-2
+            if covariance == "auto":
+                # the structure is chosen with a few starts per (structure, k); the chosen one is
+                # then fitted like any other candidate, with every start
+                pick_starts = min(n_init, AUTO_STARTS)
+                covariance, _, covariance_bic, _ = covariance_by_bic(
+                    used_c, ks, sample_weight=wc, n_init=pick_starts, init_iter=init_iter, n_final=1,
+                    max_iter=max_iter, tol=tol, min_class_share=min_class_share, reg_covar=reg, random_state=base,
+                    n_jobs=n_jobs)
+                fitted_s = [s for s in covariance_bic.index if covariance_bic.loc[s, [f"k={k}" for k in ks]].notna().any()]
+                notes.append(f"LPA covariance '{covariance}' chosen by BIC among {', '.join(fitted_s)} "
+                             f"({pick_starts} start(s) each; see the 'LPA covariance (BIC)' table)")
             bases["lpa"] = cont_note + f"; covariance '{covariance}'" + (
                 "; variances regularised by 0.01 (the items are discrete)" if scores is None else "")
             for k in ks:
@@ -671,7 +700,7 @@ def candidates(
         solutions=solutions, fit_table=fit_table, stability=stab, distal=dist, covariates=covs, bases=bases,
         chosen=choice, n=len(frame), weighted=w_full is not None, random_state=base, settings=settings,
         fitted=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), versions=package_versions(),
-        notes=tuple(notes),
+        notes=tuple(notes), covariance_bic=covariance_bic,
     )
 
 

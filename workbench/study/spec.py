@@ -453,7 +453,10 @@ class SegmentationSpec(BaseModel):
         Refits per candidate for the stability check, ``bootstrap`` or ``split-half``
         (0 = not measured).
     ``covariance``
-        LPA covariance structure: diag (default), spherical, tied, full.
+        LPA covariance structure: auto (default: spherical, diag, tied and full fitted at every
+        k with a few starts, the lowest BIC kept as mclust chooses; tied and full only when no
+        respondent has missing values; the BIC table is in segments.xlsx), or one of diag,
+        spherical, tied, full.
     ``covariates``
         Columns or blocks (e.g. ``[firmographics]``) whose answers are covariates of
         segment membership (bias-adjusted three-step model).
@@ -490,7 +493,7 @@ class SegmentationSpec(BaseModel):
     n_init: int = Field(10, ge=1, le=1000)
     bootstrap_reps: int = Field(0, ge=0, le=1000)
     stability: Literal["bootstrap", "split-half"] = "bootstrap"
-    covariance: Literal["diag", "spherical", "tied", "full"] = "diag"
+    covariance: Literal["auto", "diag", "spherical", "tied", "full"] = "auto"
     covariates: list[str] = Field(default_factory=list)
     distal: list[str] | None = None
     choice: SegmentationChoice | None = None
