@@ -86,6 +86,8 @@ def test_the_deck_shows_measures_with_the_registry_labels_and_formats():
     for var in set(TILE_KPIS) | set(MATRIX_KPIS):
         m = MEASURES[var]
         assert kpi_label(var) == m.label
-        assert format_kpi(var, 1234.56) == m.fmt.format(1234.56)
+        shown = format_kpi(var, 1234.56)  # the registry's format, then its unit
+        assert shown.startswith(m.format(1234.56))
+        assert shown.endswith(f" {m.unit}") if m.unit in ("days", "orders", "units") else shown == m.format(1234.56)
         assert kpi_scale(var) == (100.0 if m.unit == "share" else 1.0)
     assert format_kpi("not_a_measure", 2.25) == "2.2"  # one decimal for unknown columns

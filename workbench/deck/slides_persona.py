@@ -5,7 +5,6 @@ underserved outcomes, how to win them) and continuation slides when lists do not
 from __future__ import annotations
 
 import pandas as pd
-from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_TICK_LABEL_POSITION
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
@@ -15,8 +14,8 @@ from .content import (MAX_CHART_ITEMS, TILE_KPIS, chart_rows, format_kpi, how_to
                       sig_text)
 from ..measures import column_label, measure
 from .data import DeckData
-from .layout import (GREY, MUTED, TINT, Box, Canvas, fill_series, fit_font_size, joined, label_values, shorten,
-                     text_height)
+from .layout import (GREY, MUTED, TINT, Box, Canvas, fill_series, fit_font_size, joined, label_values, new_chart_data,
+                     shorten, text_height)
 
 __all__ = ["persona_slides", "behaviour_slide", "split_sections"]
 
@@ -57,7 +56,7 @@ def split_sections(sections, box: Box, min_pt: float) -> tuple[list, list]:
 
 
 def persona_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour: RGBColor, name: str):
-    chart_data = CategoryChartData(number_format="0")
+    chart_data = new_chart_data("0")
     chart_data.categories = [f"{r.label} ({r.kind})" for r in rows.itertuples()]
     chart_data.add_series(str(name)[:60] or "Segment", [float(v) for v in rows["index"]])
     gf = d.chart(slide, XL_CHART_TYPE.BAR_CLUSTERED, box, chart_data, legend=False,
@@ -80,7 +79,7 @@ def persona_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour: RGBCol
 
 
 def mix_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour, name, title):
-    chart_data = CategoryChartData(number_format='0"%"')
+    chart_data = new_chart_data('0"%"')
     chart_data.categories = [str(c) for c in rows["category"]]
     chart_data.add_series(str(name)[:60] or "Segment", [round(float(v), 1) for v in rows["value"]])
     chart_data.add_series("All customers", [round(float(v), 1) for v in rows["total"]])
