@@ -288,3 +288,27 @@ def test_make_lab_allows_root():
     import os
 
     assert lab and (("--allow-root" in lab[-1]) == (os.getuid() == 0))
+
+
+# --------------------------------------------------------------------------- quotes in another language
+
+
+def test_quotes_on_the_slides_carry_their_language(demo_run):
+    """The demo's respondents answer in Danish, Swedish, Norwegian or Dutch; the English deck tags
+    each quote with its language (and would show a translation the study or personas.yaml gave)."""
+    from workbench.deck.content import language_name
+    from workbench.deck.update import owned_shapes, slide_key
+
+    prs = Presentation(str(demo_run.folder / "personas.pptx"))
+    slides = {slide_key(s): s for s in prs.slides}
+    checked = 0
+    for p in demo_run.personas:
+        first = next((q for q in p.quotes if q.get("text")), None)
+        if p.suppressed or first is None:
+            continue
+        assert first.get("language") in {"da", "sv", "nb", "nl", "nl-BE"}, first
+        texts = [sh.text_frame.text for sh in owned_shapes(slides[f"persona-{p.segment}"]).values() if sh.has_text_frame]
+        quote_box = next(t for t in texts if t.startswith("“"))
+        assert quote_box.endswith(f"” ({language_name(first['language'])})"), quote_box
+        checked += 1
+    assert checked == 5

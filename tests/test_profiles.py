@@ -161,6 +161,22 @@ def test_behaviour_kpis_numeric_and_categorical(mini_responses):
     assert row(p, "lapsed", "% true", "B")["value"] == pytest.approx(20.0)
 
 
+def test_behaviour_heatmap_rows_are_labels(mini_responses):
+    """The notebook's behaviour index heatmap names its rows by the measure registry's labels;
+    a column the registry does not know reads as words, never as its identifier."""
+    from workbench.measures import MEASURES
+
+    beh = pd.DataFrame({"revenue": [10.0, 20, 30, 40, 50, 100, 200, 300, 400, 500],
+                        "days_to_pay": [5.0, 8, 9, 30, 31, 2, 3, 4, 40, 50]},
+                       index=[f"r{i}" for i in range(1, 11)])
+    p = profile(mini_responses, LABELS, behaviour=beh, min_segment_n=1)
+    fig = p.plot("behaviour")
+    rows = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert f"{MEASURES['revenue'].label} · mean" in rows
+    assert "Days to pay · mean" in rows
+    assert not any("_" in r for r in rows)
+
+
 def test_weighted_stats_helper_against_numpy():
     x = np.array([[1.0, np.nan], [2.0, 4.0], [4.0, 6.0]])
     w = np.array([1.0, 1.0, 2.0])

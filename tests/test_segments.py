@@ -378,5 +378,12 @@ def test_distal_outcomes_and_covariates_are_bias_adjusted():
     sh = eff.shares.set_index(["covariate", "level", "segment"])["adjusted"]
     assert sh[("big", "1", second)] == pytest.approx(0.7, abs=0.06)
     assert sh[("big", "0", second)] == pytest.approx(0.3, abs=0.06)
+    # labels that travel with the covariates frame name the rows of the notebook table
+    assert list(eff.wide().index) == [("big", "0"), ("big", "1")]
+    cov.attrs.update(labels={"big": "Company size"}, levels={"big": {"0": "Small", "1": "Large"}})
+    named = segments.covariate_effects(sol, data, cov)
+    assert list(named.wide().index) == [("Company size", "Small"), ("Company size", "Large")]
+    assert named.wide().to_numpy() == pytest.approx(eff.wide().to_numpy())
+    assert list(named.wide(labelled=False).index) == [("big", "0"), ("big", "1")]
     with pytest.raises(AnalysisError, match="hard partition"):
         segments.distal_outcomes(segments.kmeans(segments.standardise(data), 2, random_state=0), data, outcomes)

@@ -140,6 +140,12 @@ def test_step_uses_factor_scores_covariates_and_behaviour(demo_study, tmp_path):
     assert tiers.sum(axis=0).to_numpy() == pytest.approx(1.0, abs=1e-6)  # shares of the tiers per segment
     assert ("firmographics" not in res.covariates[("lca", 5)].shares["covariate"].tolist()
             and "industry" in res.covariates[("lca", 5)].shares["covariate"].tolist())
+    # the notebook's covariate table reads as labels: the study's question labels and code labels
+    wide = res.covariates[("lca", 5)].wide()
+    sizes = study.code_labels("size_band")
+    assert study.columns["size_band"].label in wide.index.get_level_values(0)
+    assert set(wide.loc[study.columns["size_band"].label].index) <= set(sizes.values())
+    assert not any(c in wide.index.get_level_values(0) for c in ("size_band", "industry", "order_method"))
     for w in writers:
         w(tmp_path)
     assert {"Distal outcomes", "Covariates"} <= set(pd.ExcelFile(tmp_path / "segments.xlsx").sheet_names)

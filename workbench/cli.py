@@ -82,12 +82,20 @@ def _parser() -> argparse.ArgumentParser:
         description="Rebuild <reports>/<study>/<wave>/personas.pptx from the run's saved deck data "
         "(deck_data.json) and the study's current personas.yaml and deck: settings, without "
         "re-fitting anything. personas.pptx and the report's personas.yaml are replaced "
-        "atomically; manifest.json records the re-render.",
+        "atomically; manifest.json records the re-render. With --update EDITED.pptx: last wave's deck as "
+        "you edited it, with every chart, table and number the workbench drew refreshed to --wave (your "
+        "slides, shapes, notes and formatting kept), written to a new file.",
     )
     k.add_argument("study", type=Path, help="study folder (holding study.yaml and personas.yaml)")
     k.add_argument("--wave", required=True, help="wave id as declared in study.yaml")
     k.add_argument("--reports", type=Path, default=Path("reports"), help="reports root (default: ./reports)")
     k.add_argument("--png", action="store_true", help="also render every slide to slides/slide-NN.png (LibreOffice)")
+    k.add_argument("--update", type=Path, metavar="PPTX",
+                   help="refresh this edited deck of an earlier wave with --wave's numbers, keeping your edits; "
+                        "written to a new file (-o), the edited deck is not changed")
+    k.add_argument("-o", "--output", type=Path, help="with --update: the new deck (default: <edited>-wave-<wave>.pptx)")
+    k.add_argument("--force", action="store_true", help="with --update: replace an existing output file")
+    k.add_argument("--from-wave", help="with --update: the wave the edited deck was made for (default: read from it)")
 
     d = sub.add_parser(
         "demo",
@@ -199,6 +207,18 @@ def _refuse_own_inputs(output: Path, inputs: dict) -> None:
 def _cmd_deck(args) -> int:
     from .rerender import rerender_deck  # not the pipeline: re-rendering imports no statistics
 
+    if args.update is not None:
+        from .rerender import update_deck
+
+        path, report = update_deck(args.study, args.wave, args.update, reports=args.reports, output=args.output,
+                                   force=args.force, from_wave=args.from_wave, png=args.png)
+        print(f"updated {args.update} to wave {args.wave}: {path}\n{report.summary()}"
+              + (f"\nslide images in {path.with_name(path.stem + '-slides')}" if args.png else ""))
+        return 0
+    if args.output is not None or args.force or args.from_wave is not None:
+        from .errors import OutputError
+
+        raise OutputError("-o, --force and --from-wave go with --update")
     path = rerender_deck(args.study, args.wave, reports=args.reports, png=args.png)
     print(f"re-rendered {path}" + (f"; slide images in {path.parent / 'slides'}" if args.png else ""))
     return 0

@@ -58,6 +58,9 @@ from .measures import round_shares
 from .outputs import atomic_write_text
 from .profiles import BEHAVIOUR, SegmentProfiles
 
+#: A language code of a quote ('da', 'nl-BE'), as study.yaml's ``language:`` (workbench.study.spec).
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+
 __all__ = [
     "Persona",
     "Personas",
@@ -265,11 +268,32 @@ def _people_name(traits, used: set) -> str:
     return f"{who} {verb} {_lower_first(wants[0])}"
 
 
+def _language(column, row) -> str | None:
+    """The language of one answer to ``column`` (see QuestionSpec: ``language`` / ``language_from``)."""
+    if column.language:
+        return column.language
+    if not column.language_from or column.language_from not in row.index:
+        return None
+    v = row[column.language_from]
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return None
+    key = str(int(v)) if isinstance(v, (int, float, np.integer, np.floating)) and float(v).is_integer() else str(v).strip()
+    mapping = dict(column.language_map)
+    if mapping:
+        return mapping.get(key)
+    return key.lower() if re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z]{2,4})?", key) else None
+
+
 def _quotes(responses, members: pd.Index, order: pd.Index, n_quotes: int) -> list[dict]:
-    cols = [c.id for c in responses.columns.values() if c.kind == "verbatims" and c.id in responses.data.columns]
+    spec = {c.id: c for c in responses.columns.values()}
+    translations = {c.translation for c in spec.values() if c.translation}
+    cols = [c.id for c in spec.values() if c.kind == "verbatims" and c.id in responses.data.columns
+            and c.id not in translations]  # a translation column is quoted with its original
     if not cols or n_quotes <= 0:
         return []
-    data = responses.data.loc[members, cols]
+    extra = [x for c in cols for x in (spec[c].language_from, spec[c].translation)
+             if x and x in responses.data.columns and x not in cols]
+    data = responses.data.loc[members, cols + list(dict.fromkeys(extra))]
     out, seen = [], set()  # seen: normalised sentences already quoted (no near-duplicates)
     for rid in order:
         if len(out) >= n_quotes:
@@ -284,7 +308,14 @@ def _quotes(responses, members: pd.Index, order: pd.Index, n_quotes: int) -> lis
             if len(text) < 20 or len(text.split()) < 4 or sentences & seen:
                 continue
             seen |= sentences
-            out.append({"text": text, "question": q, "respondent": str(rid)})
+            quote = {"text": text, "question": q, "respondent": str(rid)}
+            lang = _language(spec[q], data.loc[rid])
+            if lang:
+                quote["language"] = lang
+            tr = spec[q].translation
+            if tr and tr in data.columns and isinstance(data.at[rid, tr], str) and data.at[rid, tr].strip():
+                quote["translation"] = scrub(data.at[rid, tr].strip())
+            out.append(quote)
             break
     return out
 
@@ -810,6 +841,13 @@ def apply_persona_edits(personas: Personas, path) -> Personas:
                 qs = []
                 for q in v or []:
                     if isinstance(q, dict) and isinstance(q.get("text", ""), str):
+                        lang, tr = q.get("language"), q.get("translation")
+                        if lang is not None and not (isinstance(lang, str) and LANGUAGE_CODE.match(lang)):
+                            raise StudyError(f"persona {p.id}: a quote's language must be a language code such as "
+                                             f"'da' or 'nl-BE', got {lang!r}", file=path, row=where, column="language")
+                        if tr is not None and not isinstance(tr, str):
+                            raise StudyError(f"persona {p.id}: a quote's translation must be text, got "
+                                             f"{type(tr).__name__}", file=path, row=where, column="translation")
                         qs.append(dict(q))
                     elif isinstance(q, str):
                         qs.append({"text": q})

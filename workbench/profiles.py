@@ -60,7 +60,7 @@ import pandas as pd
 
 from .alignment import align_labels, align_weights, sort_segments
 from .errors import AnalysisError, WorkbenchWarning
-from .measures import measure
+from .measures import column_label, measure
 from .stats import CORRECTIONS, correct_pvalues, holm, two_proportion_ztest, weighted_stats, welch_ttest
 
 __all__ = ["profile", "SegmentProfiles", "align_labels", "weighted_stats", "correct_pvalues", "holm", "UP", "DOWN",
@@ -138,7 +138,7 @@ def _behaviour_measures(behaviour: pd.DataFrame, index: pd.Index, max_categories
             continue
         s = beh[c]
         m = measure(c)
-        label = m.label if m is not None else str(c)
+        label = m.label if m is not None else column_label(c)  # never a bare identifier in a chart row
         nonnull = s.dropna()
         if pd.api.types.is_bool_dtype(s) or (
             s.dtype == object and len(nonnull) and nonnull.map(lambda v: isinstance(v, (bool, np.bool_))).all()

@@ -14,15 +14,15 @@ import logging
 import os
 from pathlib import Path
 
-from .deck import load_trends, render_deck, render_pngs, rerender_inputs
+from .deck import deck_wave, load_trends, render_deck, render_pngs, rerender_inputs, update_presentation
 from .errors import OutputError
 from .locking import WaveLock
-from .outputs import file_sha256
+from .outputs import atomic_write_bytes, file_sha256
 from .personas import personas_path
 from .safeids import report_folder
 from .study import Study, load_study
 
-__all__ = ["rerender_deck", "report_folder"]
+__all__ = ["rerender_deck", "update_deck", "report_folder"]
 
 logger = logging.getLogger(__name__)
 
@@ -107,3 +107,95 @@ def _rerender(study: Study, folder: Path, *, png: bool):
     if png:
         render_pngs(folder / "personas.pptx", folder / "slides")
     return prs, yaml_path
+
+
+def _render_wave(study: Study, folder: Path, personas_yaml: Path):
+    data, personas = rerender_inputs(folder, personas_yaml)
+    return render_deck(data, personas, study=study, trends=load_trends(folder))
+
+
+def update_deck(study, wave, edited, *, reports="reports", output=None, force: bool = False, from_wave=None,
+                png: bool = False):
+    """An edited deck of an earlier wave, refreshed with ``wave``'s numbers, as a new file.
+
+    Every chart, table and text the workbench drew (named ``wb:...``) takes this wave's
+    numbers; what the consultant added, moved, recoloured or rewrote is kept (see
+    :mod:`workbench.deck.update`).  Nothing is re-fitted: both waves' decks are rendered
+    from their saved ``deck_data.json``.
+
+    Parameters
+    ----------
+    study : Study or path
+    wave : str
+        The wave whose numbers go into the deck.
+    edited : path
+        The consultant's deck, made by the workbench for an earlier wave.
+    reports : path, default='reports'
+    output : path, optional
+        Default: ``<edited stem>-wave-<wave>.pptx`` beside the edited deck.
+    force : bool, default=False
+        Replace an existing output file (never the edited deck itself).
+    from_wave : str, optional
+        The wave the edited deck was made for; default: read from the deck (its keywords).
+    png : bool, default=False
+        Also render the updated deck's slides to ``<output stem>-slides/slide-NN.png``.
+
+    Returns
+    -------
+    (Path, UpdateReport)
+
+    Raises
+    ------
+    OutputError
+        The edited deck is missing, not a .pptx, or not made by the workbench; either wave
+        has no run; the output exists (without ``force``) or is the edited deck.
+    """
+    from pptx import Presentation
+
+    if not isinstance(study, Study):
+        study = load_study(study)
+    w = study.wave(wave)
+    edited = Path(edited)
+    if not edited.is_file():
+        raise OutputError(f"the deck to update does not exist: {edited}", file=edited)
+    try:
+        prs = Presentation(str(edited))
+    except Exception as exc:  # noqa: BLE001 - python-pptx raises many kinds on a bad file
+        raise OutputError(f"the deck to update is not a PowerPoint .pptx file python-pptx can open "
+                          f"({type(exc).__name__}: {exc})", file=edited) from None
+    base_wave = from_wave or deck_wave(prs)
+    if base_wave is None:
+        raise OutputError("the deck to update does not say which wave it was made for (its keywords were removed?); "
+                          "pass --from-wave", file=edited)
+    base_wave = study.wave(base_wave).id
+    out = Path(output) if output is not None else edited.with_name(f"{edited.stem}-wave-{w.id}.pptx")
+    if out.resolve() == edited.resolve():
+        raise OutputError("the updated deck would replace the deck it is made from; write it to another file (-o)",
+                          file=out)
+    if out.exists() and not force:
+        raise OutputError(f"{out} exists; pass --force to replace it, or choose another file with -o", file=out)
+    folders = {}
+    for wid in dict.fromkeys((base_wave, w.id)):
+        folder = report_folder(study, wid, reports)
+        if not (folder / "deck_data.json").is_file():
+            raise OutputError(f"no deck data for wave {wid}: run `workbench run {study.root} --wave {wid}` first",
+                              file=folder / "deck_data.json")
+        folders[wid] = folder
+    with WaveLock(folders[w.id], what=f"study {study.id} wave {w.id}"):
+        base_yaml = folders[base_wave] / "personas.yaml"  # the personas that made the earlier deck
+        base = _render_wave(study, folders[base_wave], base_yaml if base_yaml.is_file() else personas_path(study))
+        new = _render_wave(study, folders[w.id], personas_path(study))
+    report = update_presentation(prs, base, new)
+    cp = prs.core_properties
+    cp.keywords = new.core_properties.keywords
+    cp.title = new.core_properties.title
+    import io
+
+    buf = io.BytesIO()
+    prs.save(buf)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out, buf.getvalue())
+    logger.info("deck: %s updated to wave %s as %s: %s", edited.name, w.id, out, report.summary())
+    if png:
+        render_pngs(out, out.with_name(f"{out.stem}-slides"))
+    return out, report

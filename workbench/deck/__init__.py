@@ -19,6 +19,8 @@ Modules
 ``slides_appendix``  recognising the segments, method and quality, factors, fit table, scorecard
 ``render``           :func:`render_deck`: the template, the palette, the slides in order
 ``convert``          LibreOffice / pdftoppm: :func:`pptx_to_pdf`, :func:`render_pngs`
+``update``           :func:`update_presentation`: an edited deck of an earlier wave refreshed with this wave's
+                     numbers (the shapes the workbench owns are named ``wb:<slide>:<shape>``)
 
 Slides, in order
 ----------------
@@ -52,8 +54,9 @@ from .convert import pptx_to_pdf, render_pngs
 from .data import DECK_DATA, TRENDS_FILE, DeckData, DeckTrends, load_trends, rerender_inputs
 from .layout import DEFAULT_TEMPLATE, PALETTE, SLIDE_HEIGHT, SLIDE_WIDTH, estimate_lines, fit_font_size, segment_colours
 from .render import render_deck
+from .update import UpdateReport, deck_wave, update_presentation
 
 __all__ = ["render_deck", "DeckData", "DeckTrends", "load_trends", "rerender_inputs", "segment_colours",
            "fit_font_size", "estimate_lines", "render_pngs", "pptx_to_pdf", "PALETTE", "SLIDE_WIDTH", "SLIDE_HEIGHT",
-           "DEFAULT_TEMPLATE", "DECK_DATA", "TRENDS_FILE"]
+           "DEFAULT_TEMPLATE", "DECK_DATA", "TRENDS_FILE", "update_presentation", "UpdateReport", "deck_wave"]
 

@@ -190,3 +190,33 @@ def how_to_win(data: DeckData, p) -> tuple[list[str], bool]:
             lines.append(f"Reach them through {r['category']}: their main channel for {r['value']:.0f} % "
                          f"(vs {r['total']:.0f} %).")
     return lines, True
+
+
+#: Language names for quote tags (codes as in study.yaml; others are shown as their code).
+LANGUAGE_NAMES = {"da": "Danish", "sv": "Swedish", "nb": "Norwegian", "nn": "Norwegian", "no": "Norwegian",
+                  "nl": "Dutch", "nl-BE": "Flemish", "fi": "Finnish", "is": "Icelandic", "de": "German", "fr": "French",
+                  "en": "English", "es": "Spanish", "it": "Italian", "pt": "Portuguese", "pl": "Polish",
+                  "et": "Estonian", "lv": "Latvian", "lt": "Lithuanian", "cs": "Czech"}
+
+
+def language_name(code) -> str:
+    code = str(code or "")
+    return LANGUAGE_NAMES.get(code) or LANGUAGE_NAMES.get(code.split("-")[0]) or code
+
+
+def quote_language(quote: dict, deck_language: str = "en") -> str | None:
+    """The name of a quote's language ('Swedish') when it is not the deck's; None for a quote in
+    the deck's language or of unknown language."""
+    lang = quote.get("language")
+    if not lang or str(lang).split("-")[0] == str(deck_language or "en").split("-")[0]:
+        return None
+    return language_name(lang)
+
+
+def quote_translation(quote: dict, deck_language: str = "en") -> str | None:
+    """The translation shown under a quote in another language, when the study (a translation
+    column) or personas.yaml (``translation:``) gives one."""
+    if quote_language(quote, deck_language) is None:
+        return None
+    tr = str(quote.get("translation") or "").strip()
+    return tr or None

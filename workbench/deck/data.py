@@ -157,6 +157,9 @@ class DeckData:
         question labels, in order), ``accuracy`` and ``baseline`` of the typing tool,
         ``fitted_wave``, and for the whole customer base ``customers``, ``from_survey``,
         ``from_model``, ``confident``, ``base_accuracy`` and ``base_baseline``.
+    language : str
+        The deck's language (study.yaml ``study: language``): quotes in another language are
+        tagged with theirs and shown with their translation when there is one.
     currency : str
         The study's currency code for amounts ('' when it declares none; decks saved
         before it was recorded re-render without it).
@@ -184,6 +187,7 @@ class DeckData:
     model_note: str | None = None
     recognise: dict | None = field(default=None, repr=False)
     currency: str = ""
+    language: str = "en"
 
     # ------------------------------------------------------------------ plain data
     def to_dict(self) -> dict:
@@ -203,6 +207,7 @@ class DeckData:
             "fit": frame_to_json(self.fit), "bases": dict(self.bases), "quality": q, "weighting": self.weighting,
             "factors": frame_to_json(self.factors), "factor_notes": list(self.factor_notes),
             "model_note": self.model_note, "recognise": self.recognise, "currency": self.currency,
+            "language": self.language,
         }
 
     @classmethod
@@ -222,6 +227,7 @@ class DeckData:
             bases=dict(d.get("bases") or {}), quality=q, weighting=d.get("weighting") or "",
             factors=frame_from_json(d.get("factors")), factor_notes=tuple(d.get("factor_notes") or ()),
             model_note=d.get("model_note"), recognise=d.get("recognise"), currency=d.get("currency") or "",
+            language=d.get("language") or "en",
         )
 
     def save(self, path, personas: Personas) -> Path:

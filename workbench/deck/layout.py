@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from ..outputs import SafeCategoryChartData
 __all__ = ["Canvas", "Box", "segment_colours", "estimate_lines", "text_height", "fit_font_size", "joined", "shorten",
            "theme_of", "readable", "luminance", "placeholder_type", "pick_layouts", "fill_cell", "add_table",
            "label_values", "fill_series", "new_chart_data", "PALETTE", "SLIDE_WIDTH", "SLIDE_HEIGHT", "DEFAULT_TEMPLATE",
-           "TITLE_TYPES"]
+           "TITLE_TYPES", "OWNED_PREFIX", "owned_name", "parse_owned", "safe_key"]
 
 logger = logging.getLogger("workbench.deck")
 
@@ -249,19 +250,34 @@ class Canvas:
         self.top = self.sub_box.top + self.sub_box.height + int(Inches(0.15))
         self.bottom = self.H - int(Inches(0.5))
         self.width = self.W - 2 * self.margin
+        self._keys: dict[int, tuple[str, dict]] = {}  # slide id -> (slide key, shapes drawn per kind)
 
     # ------------------------------------------------------------------ primitives
-    def slide(self, layout=None):
+    def slide(self, layout=None, *, key: str | None = None):
+        """A new slide; ``key`` names it for :func:`owned_name` (stable across waves: 'summary-1',
+        'persona-3'), default ``slide-<n>``."""
         layout = layout or self.content_layout or self.blank_layout
         s = self.prs.slides.add_slide(layout)
         keep = TITLE_TYPES + ((PP_PLACEHOLDER.SUBTITLE,) if layout is self.title_layout else ())
         for ph in list(s.placeholders):  # unused placeholders would show "Click to add text"
             if placeholder_type(ph) not in keep:
                 ph._element.getparent().remove(ph._element)
+        key = safe_key(key or f"slide-{len(self.prs.slides)}")
+        self._keys[s.slide_id] = (key, {})
+        s._element.cSld.set("name", f"{OWNED_PREFIX}{key}")
         return s
 
+    def own(self, slide, shape, kind: str):
+        """Mark ``shape`` as drawn by the workbench: its name becomes ``wb:<slide key>:<kind>-<n>``
+        (the n-th shape of that kind on the slide), which ``workbench deck --update`` finds
+        again in a deck the consultant edited.  Returns the shape."""
+        key, counts = self._keys.setdefault(slide.slide_id, (f"slide-{slide.slide_id}", {}))
+        counts[kind] = counts.get(kind, 0) + 1
+        shape.name = owned_name(key, f"{kind}-{counts[kind]}")
+        return shape
+
     def text(self, slide, box: Box, paragraphs, *, max_pt=18, min_pt=10, bold=False, italic=False, colour=None,
-             align=PP_ALIGN.LEFT, space_pt=4.0, size=None, font=None, shape=None, anchor=None):
+             align=PP_ALIGN.LEFT, space_pt=4.0, size=None, font=None, shape=None, anchor=None, kind=None):
         """A text box whose font size is set from its text; returns the size used.
 
         ``paragraphs`` is a list of str or of (str, dict) with per-paragraph ``bold`` /
@@ -276,6 +292,7 @@ class Canvas:
                 logger.warning("deck: text does not fit its box at %s pt: %.60s…", min_pt, full)
                 size = float(min_pt)
         tb = shape if shape is not None else slide.shapes.add_textbox(box.left, box.top, box.width, box.height)
+        self.own(slide, tb, kind or "text")
         tf = tb.text_frame
         tf.word_wrap = True
         tf.auto_size = MSO_AUTO_SIZE.NONE
@@ -298,6 +315,7 @@ class Canvas:
 
     def rect(self, slide, box: Box, colour: RGBColor):
         shp = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, box.left, box.top, box.width, box.height)
+        self.own(slide, shp, "shape")
         shp.fill.solid()
         shp.fill.fore_color.rgb = colour
         shp.line.fill.background()
@@ -313,18 +331,18 @@ class Canvas:
             ph.left, ph.top, ph.width, ph.height = tb.left, tb.top, tb.width, tb.height
             ph.text_frame.clear()
         self.text(slide, tb, [text], max_pt=30, min_pt=14, bold=True, colour=colour, font=self.major, shape=ph,
-                  anchor=MSO_ANCHOR.BOTTOM if ph is not None else None)
+                  anchor=MSO_ANCHOR.BOTTOM if ph is not None else None, kind="title")
         if subtitle:
-            self.text(slide, self.sub_box, [subtitle], max_pt=16, min_pt=10, colour=MUTED)
+            self.text(slide, self.sub_box, [subtitle], max_pt=16, min_pt=10, colour=MUTED, kind="subtitle")
         self.add_footer(slide)
 
     def add_footer(self, slide):
         n = len(self.prs.slides)
         y = self.H - int(Inches(0.42))
         self.text(slide, Box(self.margin, y, self.W - 2 * self.margin - int(Inches(1.0)), int(Inches(0.3))),
-                  [self.footer], size=9, colour=MUTED)
+                  [self.footer], size=9, colour=MUTED, kind="footer")
         self.text(slide, Box(self.W - self.margin - int(Inches(0.9)), y, int(Inches(0.9)), int(Inches(0.3))),
-                  [str(n)], size=9, colour=MUTED, align=PP_ALIGN.RIGHT)
+                  [str(n)], size=9, colour=MUTED, align=PP_ALIGN.RIGHT, kind="page")
 
     def notes(self, slide, lines):
         slide.notes_slide.notes_text_frame.text = "\n".join(str(x) for x in lines)
@@ -346,6 +364,7 @@ class Canvas:
         if not isinstance(chart_data, SafeCategoryChartData):
             raise TypeError("Canvas.chart takes chart data made by workbench.deck.layout.new_chart_data()")
         gf = slide.shapes.add_chart(kind, box.left, box.top, box.width, box.height, chart_data)
+        self.own(slide, gf, "chart")
         chart = gf.chart
         self.chart_fonts(chart, size)
         if legend is False:
@@ -362,6 +381,29 @@ class Canvas:
             tfont = chart.chart_title.text_frame.paragraphs[0].runs[0].font
             tfont.size, tfont.bold, tfont.name = Pt(13), True, self.minor
         return gf
+
+
+#: Names of the slides and shapes the workbench draws begin with this (``wb:summary-1:chart-1``).
+OWNED_PREFIX = "wb:"
+
+
+def safe_key(key) -> str:
+    """A slide key as it goes into a shape name: no ':' (the separator) and no spaces."""
+    return re.sub(r"[\s:]+", "_", str(key)).strip("_") or "slide"
+
+
+def owned_name(slide_key: str, shape_key: str) -> str:
+    """``wb:<slide key>:<shape key>``: the name of a shape the workbench owns."""
+    return f"{OWNED_PREFIX}{safe_key(slide_key)}:{shape_key}"
+
+
+def parse_owned(name) -> tuple[str, str] | None:
+    """(slide key, shape key) of an owned shape's name, None for any other name."""
+    name = str(name or "")
+    if not name.startswith(OWNED_PREFIX):
+        return None
+    parts = name[len(OWNED_PREFIX):].split(":")
+    return (parts[0], parts[1]) if len(parts) == 2 and parts[0] and parts[1] else None
 
 
 def new_chart_data(number_format: str) -> SafeCategoryChartData:
@@ -413,6 +455,7 @@ def add_table(d: Canvas, slide, box: Box, frame: pd.DataFrame, widths, *, size=1
     n_rows = len(frame) + 1
     row_h = int(row_h)
     gf = slide.shapes.add_table(n_rows, len(frame.columns), box.left, box.top, box.width, row_h * n_rows)
+    d.own(slide, gf, "table")
     table = gf.table
     total = sum(widths)
     for j, w in enumerate(widths):

@@ -138,5 +138,6 @@ def render_deck(data: DeckData, personas: Personas, *, template=None, options: d
     cp.created = cp.modified = stamp
     cp.last_printed = stamp
     cp.revision = 1
+    cp.keywords = f"workbench; study={data.study_id}; wave={data.wave}"  # which wave made it: deck --update
     logger.info("deck: %d slides, %d personas", len(prs.slides), len(shown))
     return prs

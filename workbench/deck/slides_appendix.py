@@ -17,7 +17,7 @@ __all__ = ["recognise_slide", "method_slide", "factor_slide", "fit_slide", "scor
 
 
 def method_slide(d: Canvas, data: DeckData, shown, hidden):
-    s = d.slide()
+    s = d.slide(key="method")
     d.title(s, "Appendix: method and quality", subtitle="Sample, exclusions, weighting and how the segments were found")
     q = data.quality
     lines = []
@@ -60,7 +60,7 @@ def factor_slide(d: Canvas, data: DeckData):
     f = data.factors
     if not len(f):
         return
-    s = d.slide()
+    s = d.slide(key="factors")
     d.title(s, "Appendix: factor solution", subtitle="Factors per battery, their items, variance explained and "
                                                      "reliability (Cronbach's alpha)")
     frame = f.rename(columns={"battery": "battery", "variance %": "% variance"})
@@ -78,7 +78,7 @@ def fit_slide(d: Canvas, data: DeckData):
     ft = data.fit
     if not len(ft):
         return
-    s = d.slide()
+    s = d.slide(key="fit")
     d.title(s, "Appendix: candidate segmentations", subtitle="Fit of every candidate (BIC: lower is better; "
                                                              "entropy and stability: higher is better)")
     cols = {"candidate": "candidate", "k": "k", "bic": "BIC", "entropy": "entropy", "smallest_share": "smallest segment",
@@ -132,7 +132,7 @@ def _starts_text(row: dict) -> str:
 
 def scorecard_slide(d: Canvas, data: DeckData, max_rows=10):
     card = data.scorecard
-    s = d.slide()
+    s = d.slide(key="scorecard")
     frozen = bool(data.model_note)  # a later wave: the frozen segmentation re-checked, no candidates compared
     if frozen:
         d.title(s, "Appendix: the segmentation re-checked on this wave",
@@ -147,6 +147,7 @@ def scorecard_slide(d: Canvas, data: DeckData, max_rows=10):
     row_h = int(Inches(0.34))
     tbl_w = int(Inches(8.4)) if d.W > Inches(11) else int(d.width * 0.62)
     gf = s.shapes.add_table(rows, len(cols), d.margin, d.top, tbl_w, row_h * rows)
+    d.own(s, gf, "table")
     table = gf.table
     status_colour = {"pass": RGBColor(0x1B, 0x7F, 0x3B), "fail": RGBColor(0xC0, 0x39, 0x2B)}
     for j, c in enumerate(cols):
@@ -199,7 +200,7 @@ def _screening_accuracy(data: DeckData) -> float | None:
 def recognise_slide(d: Canvas, data: DeckData):
     """How to recognise the segments outside the survey: the golden questions and the CRM."""
     r = data.recognise
-    s = d.slide()
+    s = d.slide(key="recognise")
     d.title(s, "How to recognise the segments", subtitle="Golden questions for new contacts; a segment for every "
             "customer in the CRM")
     gap = int(Inches(0.4))
@@ -244,7 +245,7 @@ def recognise_slide(d: Canvas, data: DeckData):
 
 
 def model_slide(d: Canvas, data: DeckData):
-    s = d.slide()
+    s = d.slide(key="model")
     d.title(s, "Appendix: how respondents were classified")
     note = data.model_note or ("No candidate comparison in this run: the respondents were classified with a saved "
                                "segmentation model.")

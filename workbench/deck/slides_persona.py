@@ -10,8 +10,8 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_TICK_LABEL_POS
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches, Pt
 
-from .content import (MAX_CHART_ITEMS, TILE_KPIS, chart_rows, format_kpi, how_to_win, kpi_label, kpi_value, mix_rows,
-                      sig_text)
+from .content import (MAX_CHART_ITEMS, TILE_KPIS, chart_rows, format_kpi, how_to_win, kpi_label, kpi_value,
+                      language_name, mix_rows, quote_language, quote_translation, sig_text)
 from ..measures import column_label, measure
 from .data import DeckData
 from .layout import (GREY, MUTED, TINT, Box, Canvas, fill_series, fit_font_size, joined, label_values, new_chart_data,
@@ -99,7 +99,7 @@ def mix_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour, name, titl
 
 def persona_slides(d: Canvas, data: DeckData, p, colour: RGBColor, options):
     """A profile slide and a behaviour slide per persona, and continuation slides for long lists."""
-    s = d.slide()
+    s = d.slide(key=f"persona-{p.segment}")
     sub = f"{p.share:.0f} % of respondents · n={p.n:,} · segment {p.segment}"
     d.rect(s, Box(0, 0, int(Inches(0.18)), d.H), colour)
     d.title(s, p.name, colour, subtitle=sub)
@@ -108,15 +108,29 @@ def persona_slides(d: Canvas, data: DeckData, p, colour: RGBColor, options):
     right_w = d.W - d.margin - right_l
     y = d.top
     bottom = d.bottom
-    quote = next((q.get("text", "") for q in p.quotes if q.get("text")), "")
+    first = next((q for q in p.quotes if q.get("text")), None)
+    quote = first.get("text", "") if first else ""
     if quote:
-        q = f"“{quote}”"
+        # a quote in another language than the deck's says which, and shows its translation when
+        # the study or personas.yaml gives one (the box grows for it; without one it keeps its size)
+        lang = quote_language(first, data.language)
+        tag = f" ({lang})" if lang else ""
+        translation = quote_translation(first, data.language)
+        q = f"“{quote}”{tag}"
         if fit_font_size(q, left_w, Inches(1.15), max_pt=16, min_pt=12) is None:
-            q = "“" + shorten(quote, left_w, Inches(1.05), 12) + "”"  # the verbatim stays readable
+            q = "“" + shorten(quote, left_w, Inches(0.85 if tag else 1.05), 12) + "”" + tag
         size = fit_font_size(q, left_w, Inches(1.15), max_pt=16, min_pt=12) or 12.0
-        qbox = Box(d.margin, y, left_w, min(text_height(q, left_w, size), int(Inches(1.15))))
+        height = text_height(q, left_w, size)
+        paras = [q]
+        if translation:
+            tr = f"In English: “{translation}”" if str(data.language).startswith("en") else f"“{translation}”"
+            if text_height(tr, left_w, 11.0) > Inches(0.75):
+                tr = shorten(tr, left_w, Inches(0.7), 11.0)
+            paras.append((tr, {"italic": False, "size": 11.0, "colour": MUTED}))
+            height += text_height(tr, left_w, 11.0, space_pt=4.0)
+        qbox = Box(d.margin, y, left_w, min(height, int(Inches(1.95 if translation else 1.15))))
         d.rect(s, Box(d.margin - int(Inches(0.12)), y, int(Inches(0.06)), qbox.height), colour)
-        d.text(s, qbox, [q], size=size, italic=True, colour=colour)
+        d.text(s, qbox, paras, size=size, italic=True, colour=colour)
         y += qbox.height + int(Inches(0.15))
     who_max = int(Inches(2.0))
     head = ("Who they are", {"bold": True})
@@ -142,13 +156,14 @@ def persona_slides(d: Canvas, data: DeckData, p, colour: RGBColor, options):
     notes = [f"{p.id}, segment {p.segment}: n={p.n}, share {p.share:.0f} %."]
     notes += [f"{r.label} ({r.kind}, {r.measure}): {r.value:.1f} vs total {r.total:.1f}, index {r['index']:.0f}"
               f"{' ' + r.sig if sig_text(r.sig) else ''}, p_adj={r.p_adj:.3g}" for _, r in rows.iloc[::-1].iterrows()]
-    notes += [f"Quote from question {q.get('question', '')}." for q in p.quotes[:1] if q.get("text")]
+    notes += [f"Quote from question {q.get('question', '')}" + (f", in {language_name(q['language'])}" if q.get("language")
+              else "") + "." for q in p.quotes[:1] if q.get("text")]
     d.notes(s, notes)
     behaviour_slide(d, data, p, colour, rest_sections=[])
     k = 1
     while rest:
         k += 1
-        c = d.slide()
+        c = d.slide(key=f"persona-{p.segment}-{k}")
         d.rect(c, Box(0, 0, int(Inches(0.18)), d.H), colour)
         d.title(c, f"{p.name} (continued)", colour, subtitle=f"{p.share:.0f} % of respondents · n={p.n:,}")
         box = Box(d.margin, d.top, d.width, d.bottom - d.top)
@@ -169,7 +184,7 @@ def behaviour_slide(d: Canvas, data: DeckData, p, colour, rest_sections):
     win, drafted = how_to_win(data, p)
     if not (len(tiers) or len(channels) or kpis or len(under) or win or p.underserved):
         return
-    s = d.slide()
+    s = d.slide(key=f"behaviour-{p.segment}")
     d.rect(s, Box(0, 0, int(Inches(0.18)), d.H), colour)
     d.title(s, f"{p.name}: behaviour and how to win them", colour,
             subtitle=f"{p.share:.0f} % of respondents · n={p.n:,} · order history as of the wave")

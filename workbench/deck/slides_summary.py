@@ -23,7 +23,7 @@ __all__ = ["title_slide", "summary_slides", "sizes_slide", "trend_slides", "matr
 
 
 def title_slide(d: Canvas, data: DeckData, shown, options):
-    s = d.slide(d.title_layout)
+    s = d.slide(d.title_layout, key="title")
     title = options.get("title") or data.study_name
     label = data.wave_label
     wave = data.wave
@@ -81,7 +81,7 @@ def summary_slides(d: Canvas, data, shown, hidden, colours):
         used += size_min + Inches(0.1)
     pages.append(cur)
     for k, page in enumerate(pages):
-        s = d.slide()
+        s = d.slide(key=f"summary-{k + 1}")
         d.title(s, "Executive summary" + (" (continued)" if k else ""),
                 subtitle=f"{len(shown)} customer segments, n={data.total_n:,} respondents, in order of priority")
         if status:
@@ -106,7 +106,7 @@ def summary_slides(d: Canvas, data, shown, hidden, colours):
 
 
 def sizes_slide(d: Canvas, data, shown, hidden, colours):
-    s = d.slide()
+    s = d.slide(key="sizes")
     d.title(s, "Segment sizes", subtitle="Share of respondents (weighted), segments in order of size")
     bottom = d.bottom - (int(Inches(0.5)) if hidden else 0)
     box = Box(d.margin, d.top, d.width, bottom - d.top)
@@ -140,7 +140,7 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names):
     sz = trends.sizes.copy()
     waves = list(dict.fromkeys(str(w) for w in sz["wave"]))
     segs = list(dict.fromkeys(sz["segment"]))
-    s = d.slide()
+    s = d.slide(key="trend-sizes")
     d.title(s, "Segment sizes over waves", subtitle="Share of respondents per wave (%), one line per segment")
     chart_data = new_chart_data('0.0"%"')
     chart_data.categories = [f"Wave {w}" for w in waves]
@@ -177,7 +177,7 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names):
         series.marker.format.line.color.rgb = cols[seg]
     d.notes(s, notes)
 
-    s2 = d.slide()
+    s2 = d.slide(key="trend-movements")
     d.title(s2, "Key movements", subtitle=f"Wave {waves[0]} to wave {waves[-1]}" if waves else None)
     paras = [(m, {"bullet": True}) for m in trends.movements] or ["No segment moved beyond its confidence interval."]
     box = Box(d.margin, d.top, d.width, d.bottom - d.top - (int(Inches(1.4)) if trends.refit else 0))
@@ -286,11 +286,12 @@ def matrix_slides(d: Canvas, data, shown, colours, max_items):
     body_pt = 10.0
     for start in range(0, len(rows), per_page):
         chunk = rows[start:start + per_page]
-        s = d.slide()
+        s = d.slide(key=f"matrix-{start // per_page + 1}")
         d.title(s, "How the segments differ" + (" (continued)" if start else ""),
                 subtitle="Index vs total (100 = average) for needs and behaviour; JTBD opportunity scores")
         n_rows = len(chunk) + 1
         gf = s.shapes.add_table(n_rows, 2 + k, d.margin, d.top, group_w + label_w + seg_w * k, head_h + row_h * len(chunk))
+        d.own(s, gf, "table")
         table = gf.table
         tbl_pr = gf._element.graphic.graphicData.tbl.tblPr
         tbl_pr.set("bandRow", "0")

@@ -275,10 +275,23 @@ class CovariateEffects:
     n: int
     converged: bool
     method: str = METHOD_NOTE
+    labels: dict = field(default_factory=dict, repr=False)
+    level_labels: dict = field(default_factory=dict, repr=False)
 
-    def wide(self) -> pd.DataFrame:
-        """(covariate, level) × segment table of the adjusted shares."""
-        return self.shares.pivot_table(index=["covariate", "level"], columns="segment", values="adjusted", sort=False)
+    def wide(self, *, labelled: bool = True) -> pd.DataFrame:
+        """(covariate, level) × segment table of the adjusted shares.
+
+        ``labelled=True`` (default) names covariates and levels by the labels the covariates
+        frame carried (``covariates.attrs['labels']``: column -> label, ``attrs['levels']``:
+        column -> {code: label}; :func:`workbench.steps.segments.segmentation_inputs` sets
+        them from the study), so a notebook shows 'Company size / 10-49 employees', not
+        'size_band / 2'; ``labelled=False``: the codes.
+        """
+        t = self.shares
+        if labelled and (self.labels or self.level_labels):
+            t = t.assign(level=[self.level_labels.get(c, {}).get(str(lv), lv) for c, lv in zip(t["covariate"], t["level"])],
+                         covariate=[self.labels.get(c, c) for c in t["covariate"]])
+        return t.pivot_table(index=["covariate", "level"], columns="segment", values="adjusted", sort=False)
 
     def summary(self) -> pd.DataFrame:
         return self.wide()
@@ -328,6 +341,9 @@ def covariate_effects(solution, data, covariates: pd.DataFrame, *, max_iter: int
     CovariateEffects
     """
     _check_model_based(solution, "covariate effects")
+    names = {str(k): str(v) for k, v in (covariates.attrs.get("labels") or {}).items()}
+    level_names = {str(k): {str(c): str(lab) for c, lab in (v or {}).items()}
+                   for k, v in (covariates.attrs.get("levels") or {}).items()}
     cov = _aligned(solution, covariates, "covariates")
     design, levels = _design(cov)
     ok = design.notna().all(axis=1).to_numpy()
@@ -368,4 +384,4 @@ def covariate_effects(solution, data, covariates: pd.DataFrame, *, max_iter: int
                 share_rows.append((col, name, c + 1, adj, mod, int(mask.sum())))
     shares = pd.DataFrame(share_rows, columns=["covariate", "level", "segment", "adjusted", "modal", "n"])
     return CovariateEffects(candidate=solution.name, coefficients=coefficients, shares=shares, n=int(len(idx)),
-                            converged=conv)
+                            converged=conv, labels=names, level_labels=level_names)

@@ -149,7 +149,7 @@ def deck_data(study: Study, scorecard: Scorecard | None, profiles: SegmentProfil
         "opportunities": frame_to_json(opp), "underserved": under, "scorecard": card, "fit": frame_to_json(fit),
         "bases": bases, "quality": q, "weighting": weighting, "factors": frame_to_json(pd.DataFrame(frows)),
         "factor_notes": fnotes, "model_note": model_note, "recognise": plain(recognise) if recognise else None,
-        "currency": study.currency or "",
+        "currency": study.currency or "", "language": str(study.spec.study.language or "en"),
     }
     return DeckData.from_dict(json.loads(json.dumps(doc, ensure_ascii=False)))
 

@@ -75,6 +75,10 @@ def segmentation_inputs(ctx: WaveContext) -> dict:
         elif c in clean.data.columns and c not in skipped:
             cov_cols.append(c)
     covariates = clean.data[cov_cols] if cov_cols else None
+    if covariates is not None:  # labels travel with the frame: CovariateEffects.wide() shows them
+        covariates = covariates.copy()
+        covariates.attrs["labels"] = {c: study.columns[c].label for c in cov_cols if c in study.columns}
+        covariates.attrs["levels"] = {c: study.code_labels(c) for c in cov_cols if c in study.columns}
     # distal outcomes: the behaviour step's KPIs
     distal = None
     if ctx.behaviour is not None and plan.distal != []:

@@ -134,6 +134,52 @@ def semantic_checks(data: dict, root: Path) -> list[tuple[tuple, str]]:
                 if force is not None and kind not in ("motivations", "barriers"):
                     problems.append((qloc + ("force",), "forces of progress belong to motivations (push, pull) or barriers (anxiety, habit)"))
 
+    # verbatims: language sources and translation columns name declared questions
+    qscale = {}
+    for bname, block in (blocks.items() if isinstance(blocks, dict) else []):
+        if isinstance(block, dict):
+            for q in block.get("questions") or []:
+                if isinstance(q, dict) and isinstance(q.get("id"), str):
+                    qscale[q["id"]] = q.get("scale", block.get("scale"))
+    for bname, block in (blocks.items() if isinstance(blocks, dict) else []):
+        if not isinstance(block, dict):
+            continue
+        for i, q in enumerate(block.get("questions") or []):
+            if not isinstance(q, dict):
+                continue
+            qloc = ("blocks", bname, "questions", i)
+            keys = [k for k in ("language", "language_from", "language_map", "translation") if k in q]
+            if keys and block.get("kind") != "verbatims":
+                problems.append((qloc + (keys[0],), f"only open questions (a block of kind 'verbatims') have a "
+                                                    f"{keys[0]}, not questions of '{block.get('kind')}'"))
+                continue
+            for key in ("language_from", "translation"):
+                ref = q.get(key)
+                if isinstance(ref, str) and ref not in qscale:
+                    close = difflib.get_close_matches(ref, list(qscale), n=1)
+                    hint = f" (did you mean '{close[0]}'?)" if close else ""
+                    problems.append((qloc + (key,), f"'{ref}' is not a declared question{hint}"))
+                elif isinstance(ref, str) and ref == q.get("id"):
+                    problems.append((qloc + (key,), f"a question cannot be its own {key.replace('_', ' ')}"))
+            if "language" in q and "language_from" in q:
+                problems.append((qloc + ("language",), "give either language: (one for every answer) or "
+                                                       "language_from: (per respondent), not both"))
+            if "language_map" in q and "language_from" not in q:
+                problems.append((qloc + ("language_map",), "needs language_from: (the column whose codes it maps "
+                                                           "to languages)"))
+            lmap, src = q.get("language_map"), q.get("language_from")
+            if isinstance(lmap, dict) and isinstance(src, str) and src in qscale:
+                sc = qscale[src]
+                sc = scales.get(sc) if isinstance(sc, str) and isinstance(scales, dict) else sc
+                codes = sc.get("codes") if isinstance(sc, dict) else None
+                if isinstance(codes, dict):
+                    known = {str(c) for c in codes}
+                    unknown = [str(c) for c in lmap if str(c) not in known]
+                    if unknown:
+                        problems.append((qloc + ("language_map",), f"{', '.join(unknown)} "
+                                         f"{'is not a code' if len(unknown) == 1 else 'are not codes'} of '{src}' "
+                                         f"(its codes: {', '.join(sorted(known))})"))
+
     # PII and weight columns
     for i, p in enumerate(_get(data, "pii", []) or []):
         if isinstance(p, str) and p in seen_cols and p != rid:

@@ -175,6 +175,7 @@ def resolve_columns(spec: StudySpec) -> dict[str, Column]:
             cols[q.id] = Column(
                 id=q.id, block=bname, kind=b.kind, text=q.text, label=q.label or q.text,
                 scale=resolve_scale(q.scale, spec, b.scale),
-                reverse=q.reverse, force=q.force,
+                reverse=q.reverse, force=q.force, language=q.language, language_from=q.language_from,
+                language_map=tuple((q.language_map or {}).items()), translation=q.translation,
             )
     return cols

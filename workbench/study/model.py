@@ -56,6 +56,12 @@ class Column:
     force: str | None = None
     outcome: str | None = None
     role: str | None = None  # 'importance' / 'satisfaction' for outcomes
+    # verbatims: language of the answers (fixed, or per respondent from another column) and
+    # the column holding their translation (see QuestionSpec)
+    language: str | None = None
+    language_from: str | None = None
+    language_map: tuple = ()  # (code, language) pairs
+    translation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,13 @@ class Study:
     def column_labels(self) -> dict[str, str]:
         """Column id -> its short label (the question text when it has none), for client tables."""
         return {cid: (c.label or c.text or cid) for cid, c in self.columns.items()}
+
+    def code_labels(self, column: str) -> dict[str, str]:
+        """Code (as text: '2') -> its label on the column's scale ('10-49 employees'); {} for an uncoded column."""
+        col = self.columns.get(column)
+        if col is None:
+            return {}
+        return {_code_text(k): str(v) for k, v in (col.scale.codes or {}).items()}
 
     @property
     def currency(self) -> str | None:
@@ -167,3 +180,10 @@ class Study:
         ]
         return "\n".join(lines)
 
+
+
+def _code_text(code) -> str:
+    """A scale code as it reads in a table: 2 and 2.0 as '2'."""
+    if isinstance(code, float) and code.is_integer():
+        return str(int(code))
+    return str(code)

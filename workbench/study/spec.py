@@ -68,6 +68,10 @@ class ScaleSpec(BaseModel):
         return v
 
 
+#: A language code: ISO 639-1/2 with an optional region ('da', 'nb', 'nl-BE').
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+
+
 class QuestionSpec(BaseModel):
     model_config = _STRICT
     id: str
@@ -76,7 +80,34 @@ class QuestionSpec(BaseModel):
     scale: str | ScaleSpec | None = None
     reverse: bool = False
     force: str | None = None
+    # open questions (verbatims): the language of the answers - one for the question
+    # (``language: da``), or per respondent from another column (``language_from: country``,
+    # its codes mapped by ``language_map: {1: da, 2: sv}``, or holding language codes) - and a
+    # column holding their translation into the study's language (``translation:``)
     language: str | None = None
+    language_from: str | None = None
+    language_map: dict[str, str] | None = None
+    translation: str | None = None
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, v):
+        if v is not None and not LANGUAGE_CODE.match(v):
+            raise ValueError(f"language must be a language code such as 'en', 'da' or 'nl-BE', got {v!r}")
+        return v
+
+    @field_validator("language_map", mode="before")
+    @classmethod
+    def _language_map(cls, v):
+        if v is None:
+            return v
+        if not isinstance(v, dict):
+            raise ValueError("language_map maps the codes of the language_from column to language codes, "
+                             "e.g. {1: da, 2: sv}")
+        bad = [f"{k}: {x}" for k, x in v.items() if not (isinstance(x, str) and LANGUAGE_CODE.match(x))]
+        if bad:
+            raise ValueError(f"language_map values must be language codes such as 'da'; not: {', '.join(bad)}")
+        return {str(k): x for k, x in v.items()}
 
     @field_validator("id")
     @classmethod

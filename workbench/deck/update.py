@@ -1,0 +1,400 @@
+"""Last wave's deck, as the consultant edited it, refreshed with this wave's numbers.
+
+``workbench deck STUDY --wave 2 --update edited-wave-1.pptx`` (issue 17).  Three decks
+meet here, all python-pptx presentations:
+
+``edited``
+    the deck the consultant worked on (made by the workbench for an earlier wave, then
+    moved, recoloured, annotated, extended in PowerPoint);
+``base``
+    what the workbench wrote for that earlier wave, re-rendered from its saved deck data;
+``new``
+    what the workbench writes for this wave.
+
+Every shape the workbench draws is named ``wb:<slide key>:<shape key>``
+(:meth:`workbench.deck.layout.Canvas.own`), so a slide and its shapes are found again
+wherever the consultant moved them.  Per owned shape, a three-way rule:
+
+- **text** (text boxes, titles, table cells, chart titles, notes): where the edited text
+  is still the base text, it becomes the new text, run by run, so fonts, colours and sizes
+  the consultant set are kept; where the consultant rewrote it, the wording is kept and the
+  shape is listed in :attr:`UpdateReport.kept` (its numbers are theirs to check);
+- **native charts**: each series keeps its formatting (fill, line, markers, data labels,
+  the consultant's colours), and takes the new wave's name, categories and values -
+  references and cached values - from a chart python-pptx wrote for the new wave, whose
+  embedded workbook replaces the old one, so the chart's XML caches and its workbook agree
+  by construction.  (python-pptx's ``replace_data`` is not used: it re-writes the series
+  from chart data and is known to drop formatting and leave number formats stale.)
+- **tables** of the same shape are refreshed cell by cell (as text); a table whose rows or
+  columns changed is replaced by the new wave's table at the edited position and size.
+
+Slides the consultant added and shapes they drew are not touched; owned slides or shapes
+they deleted stay deleted.  Slides the new wave has and the earlier one had not (the
+trend slides of a second wave) are copied in after their predecessor.  Page numbers are
+set to each slide's place in the updated deck.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+from dataclasses import dataclass, field
+
+from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+from pptx.oxml.ns import qn
+from pptx.parts.chart import ChartPart
+from pptx.parts.embeddedpackage import EmbeddedXlsxPart
+
+from .layout import OWNED_PREFIX, parse_owned
+
+__all__ = ["UpdateReport", "update_presentation", "owned_shapes", "slide_key", "deck_wave"]
+
+logger = logging.getLogger("workbench.deck")
+
+
+@dataclass
+class UpdateReport:
+    """What an update did, slide by slide (slide numbers are the updated deck's)."""
+
+    refreshed: int = 0
+    charts: int = 0
+    tables: int = 0
+    kept: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    not_found: list[str] = field(default_factory=list)
+    earlier_only: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"{self.refreshed} texts, {self.charts} charts and {self.tables} tables refreshed"]
+        if self.added:
+            parts.append(f"{len(self.added)} slides added ({', '.join(self.added)})")
+        if self.kept:
+            parts.append(f"{len(self.kept)} texts you rewrote kept as they are (check their numbers): "
+                         + "; ".join(self.kept[:8]) + ("; ..." if len(self.kept) > 8 else ""))
+        if self.not_found:
+            parts.append(f"{len(self.not_found)} parts of this wave's deck have no place in the edited deck "
+                         f"(deleted there): " + ", ".join(self.not_found[:8]) + ("..." if len(self.not_found) > 8 else ""))
+        if self.earlier_only:
+            parts.append("slides this wave's deck does not have, kept as they were: " + ", ".join(self.earlier_only))
+        return "; ".join(parts)
+
+
+# --------------------------------------------------------------------------- finding owned shapes
+
+
+def _walk(shapes):
+    for shp in shapes:
+        yield shp
+        if shp.shape_type is not None and int(shp.shape_type) == 6:  # a group: owned shapes may be grouped
+            yield from _walk(shp.shapes)
+
+
+def owned_shapes(slide) -> dict[str, object]:
+    """Shape key -> shape for every shape on ``slide`` named by the workbench (in groups too)."""
+    out = {}
+    for shp in _walk(slide.shapes):
+        parsed = parse_owned(shp.name)
+        if parsed is not None and parsed[1] not in out:
+            out[parsed[1]] = shp
+    return out
+
+
+def slide_key(slide) -> str | None:
+    """The workbench's key of a slide: from its owned shapes' names (the most common key),
+    else from the slide's own name; None for a slide the consultant made."""
+    counts: dict[str, int] = {}
+    for shp in _walk(slide.shapes):
+        parsed = parse_owned(shp.name)
+        if parsed is not None:
+            counts[parsed[0]] = counts.get(parsed[0], 0) + 1
+    if counts:
+        return max(counts, key=lambda k: (counts[k], k))
+    name = slide._element.cSld.get("name") or ""
+    if name.startswith(OWNED_PREFIX) and name[len(OWNED_PREFIX):]:
+        return name[len(OWNED_PREFIX):]
+    return None
+
+
+def _index(prs) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for s in prs.slides:
+        k = slide_key(s)
+        if k is not None:
+            out.setdefault(k, []).append(s)
+    return out
+
+
+def deck_wave(prs) -> str | None:
+    """The wave a workbench deck was made for (its keywords: ``workbench; study=...; wave=...``)."""
+    m = re.search(r"(?:^|;)\s*wave=([^;]+)", prs.core_properties.keywords or "")
+    return m.group(1).strip() if m else None
+
+
+# --------------------------------------------------------------------------- text
+
+
+def _paras(tf) -> list[list[str]]:
+    return [[r.text for r in p.runs] for p in tf.paragraphs]
+
+
+def _text(tf) -> str:
+    return "\n".join("".join(p) for p in _paras(tf))
+
+
+def _set_text(edited_tf, new_tf) -> None:
+    """``edited_tf`` takes ``new_tf``'s text; run by run where both have the same runs (the
+    consultant's run formatting stays), else the new paragraphs replace the old."""
+    e, n = _paras(edited_tf), _paras(new_tf)
+    if [len(p) for p in e] == [len(p) for p in n]:
+        for ep, np_ in zip(edited_tf.paragraphs, new_tf.paragraphs):
+            for er, nr in zip(ep.runs, np_.runs):
+                er.text = nr.text
+        return
+    body = edited_tf._txBody
+    first_rpr = None
+    for r in body.iter(qn("a:r")):
+        first_rpr = r.find(qn("a:rPr"))
+        break
+    for p in body.findall(qn("a:p")):
+        body.remove(p)
+    for p in new_tf._txBody.findall(qn("a:p")):
+        p = copy.deepcopy(p)
+        if first_rpr is not None:  # the consultant's font on the first run carries over to every run
+            for r in p.findall(qn("a:r")):
+                old = r.find(qn("a:rPr"))
+                if old is not None:
+                    r.remove(old)
+                r.insert(0, copy.deepcopy(first_rpr))
+        body.append(p)
+
+
+def _three_way_text(edited_tf, base_tf, new_tf, where: str, report: UpdateReport) -> None:
+    e, n = _text(edited_tf), _text(new_tf)
+    if e == n:
+        return
+    if base_tf is not None and e != _text(base_tf):
+        report.kept.append(where)
+        return
+    _set_text(edited_tf, new_tf)
+    report.refreshed += 1
+
+
+def _fill(shape):
+    sp_pr = shape._element.find(qn("p:spPr"))
+    return None if sp_pr is None else sp_pr.find(qn("a:solidFill"))
+
+
+def _three_way_fill(edited, base, new, report: UpdateReport) -> None:
+    """A shape's solid fill (a segment's colour swatch) follows the new deck unless the consultant recoloured it."""
+    from lxml import etree
+
+    e, n = _fill(edited), _fill(new)
+    b = _fill(base) if base is not None else None
+    text = (lambda el: None if el is None else etree.tostring(el))
+    if n is None or text(e) == text(n) or (b is not None and text(e) != text(b)) or e is None:
+        return
+    e.addprevious(copy.deepcopy(n))
+    e.getparent().remove(e)
+    report.refreshed += 1
+
+
+# --------------------------------------------------------------------------- charts
+
+
+_SER_PARTS = ("c:tx", "c:cat", "c:val")
+
+
+def _series(chart) -> list:
+    plot_area = chart._chartSpace.chart.plotArea
+    return plot_area.findall(".//" + qn("c:ser"))
+
+
+def _refresh_chart(edited_gf, base_gf, new_gf, where: str, report: UpdateReport) -> None:
+    """The edited chart's series take the new chart's names, categories and values (with their
+    caches), keep their own formatting; the new chart's embedded workbook replaces the old."""
+    ec, nc = edited_gf.chart, new_gf.chart
+    e_ser, n_ser = _series(ec), _series(nc)
+    if not n_ser:
+        return
+    while len(e_ser) < len(n_ser):  # a series more this wave: formatted like the last one
+        clone = copy.deepcopy(e_ser[-1])
+        e_ser[-1].addnext(clone)
+        e_ser.append(clone)
+    for extra in e_ser[len(n_ser):]:
+        extra.getparent().remove(extra)
+    e_ser = e_ser[:len(n_ser)]
+    for i, (es, ns) in enumerate(zip(e_ser, n_ser)):
+        for tag in ("c:idx", "c:order"):
+            el = es.find(qn(tag))
+            if el is not None:
+                el.set("val", str(i))
+        for tag in _SER_PARTS:
+            new_el, old_el = ns.find(qn(tag)), es.find(qn(tag))
+            if new_el is None:
+                if old_el is not None:
+                    es.remove(old_el)
+                continue
+            new_el = copy.deepcopy(new_el)
+            if old_el is not None:
+                old_el.addprevious(new_el)
+                es.remove(old_el)
+            else:  # c:cat and c:val come after formatting and labels, c:tx right after c:order
+                anchor = es.find(qn("c:order")) if tag == "c:tx" else None
+                if anchor is not None:
+                    anchor.addnext(new_el)
+                else:
+                    ext = es.find(qn("c:smooth"))
+                    ext = ext if ext is not None else es.find(qn("c:extLst"))  # (an lxml element without children is falsy)
+                    if ext is not None:
+                        ext.addprevious(new_el)
+                    else:
+                        es.append(new_el)
+    # the workbook behind the chart: the new wave's (the caches above were written from it)
+    blob = nc.part.chart_workbook.xlsx_part.blob
+    ec.part.chart_workbook.update_from_xlsx_blob(blob)
+    if nc.has_title and ec.has_title:
+        base_title = base_gf.chart.chart_title.text_frame if base_gf is not None and base_gf.chart.has_title else None
+        _three_way_text(ec.chart_title.text_frame, base_title, nc.chart_title.text_frame, where + " (chart title)", report)
+    report.charts += 1
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _refresh_table(edited_gf, base_gf, new_gf, where: str, report: UpdateReport) -> None:
+    et, nt = edited_gf.table, new_gf.table
+    bt = base_gf.table if base_gf is not None and base_gf.has_table else None
+    same = (len(et.rows), len(et.columns)) == (len(nt.rows), len(nt.columns))
+    if same:
+        base_same = bt is not None and (len(bt.rows), len(bt.columns)) == (len(et.rows), len(et.columns))
+        for i in range(len(nt.rows)):
+            for j in range(len(nt.columns)):
+                ec, nc = et.cell(i, j), nt.cell(i, j)
+                b = bt.cell(i, j).text_frame if base_same else None
+                _three_way_text(ec.text_frame, b, nc.text_frame, f"{where} cell {i + 1},{j + 1}", report)
+    else:  # rows or columns changed: this wave's table, where the consultant put the old one
+        x, y, cx = edited_gf.left, edited_gf.top, edited_gf.width
+        scale = cx / new_gf.width if new_gf.width else 1.0
+        new_tbl = copy.deepcopy(new_gf._element.graphic.graphicData.tbl)
+        for gc in new_tbl.tblGrid.findall(qn("a:gridCol")):
+            gc.set("w", str(int(int(gc.get("w")) * scale)))
+        gd = edited_gf._element.graphic.graphicData
+        gd.remove(gd.tbl)
+        gd.append(new_tbl)
+        edited_gf.left, edited_gf.top, edited_gf.width, edited_gf.height = x, y, cx, new_gf.height
+    report.tables += 1
+
+
+# --------------------------------------------------------------------------- slides
+
+
+def _copy_slide(src, prs):
+    """A copy of ``src`` (a slide of another presentation) appended to ``prs``: shapes, charts
+    (with their workbooks) and notes."""
+    layout = next((lay for lay in prs.slide_layouts if lay.name == src.slide_layout.name), None)
+    if layout is None:
+        layout = prs.slide_layouts[min(1, len(prs.slide_layouts) - 1)]
+    dst = prs.slides.add_slide(layout)
+    for ph in list(dst.placeholders):
+        ph._element.getparent().remove(ph._element)
+    dst._element.cSld.set("name", src._element.cSld.get("name") or "")
+    tree = dst.shapes._spTree
+    package = prs.part.package
+    for shp in src.shapes:
+        el = copy.deepcopy(shp._element)
+        tree.append(el)
+        if shp.has_chart:
+            chart_part = src.part.related_part(shp._element.chart_rId)
+            xlsx = chart_part.chart_workbook.xlsx_part
+            chart_part.partname = package.next_partname(ChartPart.partname_template)
+            if xlsx is not None:
+                xlsx.partname = package.next_partname(EmbeddedXlsxPart.partname_template)
+            rid = dst.part.relate_to(chart_part, RT.CHART)
+            el.xpath(".//c:chart")[0].set(qn("r:id"), rid)
+        elif el.xpath(".//@r:embed | .//@r:link | .//@r:id"):
+            logger.warning("deck update: a picture or link on slide %r is not copied", src._element.cSld.get("name"))
+            tree.remove(el)
+    if src.has_notes_slide:
+        dst.notes_slide.notes_text_frame.text = src.notes_slide.notes_text_frame.text
+    return dst
+
+
+def _move(prs, slide, position: int) -> None:
+    lst = prs.slides._sldIdLst
+    for el in lst:
+        if el.rId and prs.part.related_part(el.rId) is slide.part:
+            lst.remove(el)
+            lst.insert(position, el)
+            return
+
+
+def update_presentation(edited, base, new) -> UpdateReport:
+    """Refresh ``edited`` in place with ``new``'s numbers (see the module docstring).
+
+    Parameters
+    ----------
+    edited, base, new : pptx.presentation.Presentation
+        The consultant's deck, what the workbench wrote for its wave, what it writes for this one.
+
+    Returns
+    -------
+    UpdateReport
+    """
+    report = UpdateReport()
+    e_idx, b_idx, n_idx = _index(edited), _index(base), _index(new)
+    new_keys = list(n_idx)
+    for pos, key in enumerate(new_keys):
+        n_slide = n_idx[key][0]
+        b_slide = b_idx.get(key, [None])[0]
+        if key not in e_idx:
+            if b_slide is not None:  # the consultant deleted it
+                report.not_found.append(f"slide {key}")
+                continue
+            copy_ = _copy_slide(n_slide, edited)
+            prev = next((k for k in reversed(new_keys[:pos]) if k in e_idx), None)
+            if prev is not None:
+                after = e_idx[prev][-1]
+                where = list(edited.slides).index(after) + 1
+                _move(edited, copy_, where)
+            e_idx[key] = [copy_]
+            report.added.append(key)
+            continue
+        n_shapes = owned_shapes(n_slide)
+        b_shapes = owned_shapes(b_slide) if b_slide is not None else {}
+        for e_slide in e_idx[key]:
+            e_shapes = owned_shapes(e_slide)
+            for skey, ns in n_shapes.items():
+                es = e_shapes.get(skey)
+                where = f"{key} {skey}"
+                if es is None:
+                    if skey not in b_shapes:
+                        report.not_found.append(where)
+                    continue
+                bs = b_shapes.get(skey)
+                if ns.has_chart and es.has_chart:
+                    _refresh_chart(es, bs, ns, where, report)
+                elif ns.has_table and es.has_table:
+                    _refresh_table(es, bs, ns, where, report)
+                elif ns.has_text_frame and es.has_text_frame:
+                    if skey.startswith("page-"):
+                        continue
+                    if skey.startswith("shape-"):
+                        _three_way_fill(es, bs, ns, report)
+                    _three_way_text(es.text_frame, bs.text_frame if bs is not None and bs.has_text_frame else None,
+                                    ns.text_frame, where, report)
+            if n_slide.has_notes_slide:
+                b_notes = b_slide.notes_slide.notes_text_frame if b_slide is not None and b_slide.has_notes_slide else None
+                _three_way_text(e_slide.notes_slide.notes_text_frame, b_notes, n_slide.notes_slide.notes_text_frame,
+                                f"{key} notes", report)
+    report.earlier_only = [k for k in e_idx if k not in n_idx]
+    for no, s in enumerate(edited.slides, start=1):  # page numbers: the slide's place in this deck
+        for skey, shp in owned_shapes(s).items():
+            if skey.startswith("page-") and shp.has_text_frame and shp.text_frame.text.strip().isdigit():
+                runs = [r for p in shp.text_frame.paragraphs for r in p.runs]
+                if runs:
+                    runs[0].text = str(no)
+                    for r in runs[1:]:
+                        r.text = ""
+    logger.info("deck update: %s", report.summary())
+    return report
