@@ -179,6 +179,15 @@ def test_every_owned_number_is_wave_2s(updated, demo_wave2):
             assert mine[key] == value, key
             compared += 1
     assert compared > 150
+    # a text with other paragraphs this wave (a third motivation) is written as wave 2's deck formats it
+    theirs_prs = _by_key(Presentation(str(demo_wave2.folder / "personas.pptx")))
+    mine_prs = _by_key(prs)
+    assert any(w.startswith("persona-") for w in report.relaid)
+    for where in (w for w in report.relaid if len(w.split(" ")) == 2):  # text boxes (not table cells)
+        key, skey = where.split(" ")
+        runs = [[(r.text, r.font.bold) for r in p.runs] for p in owned_shapes(mine_prs[key])[skey].text_frame.paragraphs]
+        want = [[(r.text, r.font.bold) for r in p.runs] for p in owned_shapes(theirs_prs[key])[skey].text_frame.paragraphs]
+        assert runs == want, where
     # the slides say wave 2 (footer), but for those wave 2's deck has not (the fit of the
     # frozen model, wave 1's), which are kept as they were and listed
     assert report.earlier_only == ["fit"]

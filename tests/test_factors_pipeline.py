@@ -163,8 +163,8 @@ def test_factors_step_weights_the_correlations(demo_study):
 def test_factor_count_sheet_shows_the_auto_decision(factor_run):
     _, path = factor_run
     fc = pd.read_excel(path, sheet_name="Factor count", header=2)
-    needs = fc[fc["battery"] == "needs"]
-    assert "auto: decision" in set(needs["criterion"])
-    kept = needs[needs["criterion"].astype(str).str.startswith("auto: 4 factor(s) kept")]
-    assert len(kept) == 1 and bool(kept["used"].iloc[0])
-    assert bool(needs.loc[needs["criterion"] == "auto: decision", "used"].iloc[0])
+    needs = fc[fc["Battery"] == "needs"]
+    assert "auto: decision" in set(needs["Criterion"])
+    kept = needs[needs["Criterion"].astype(str).str.startswith("auto: 4 factor(s) kept")]
+    assert len(kept) == 1 and bool(kept["Used"].iloc[0])
+    assert bool(needs.loc[needs["Criterion"] == "auto: decision", "Used"].iloc[0])

@@ -17,7 +17,9 @@ wherever the consultant moved them.  Per owned shape, a three-way rule:
 
 - **text** (text boxes, titles, table cells, chart titles, notes): where the edited text
   is still the base text, it becomes the new text, run by run, so fonts, colours and sizes
-  the consultant set are kept; where the consultant rewrote it, the wording is kept and the
+  the consultant set are kept (when this wave's text has other paragraphs or runs - a third
+  motivation - it is written as the workbench formats it and listed in
+  :attr:`UpdateReport.relaid`); where the consultant rewrote it, the wording is kept and the
   shape is listed in :attr:`UpdateReport.kept` (its numbers are theirs to check);
 - **native charts**: each series keeps its formatting (fill, line, markers, data labels,
   the consultant's colours), and takes the new wave's name, categories and values -
@@ -64,6 +66,7 @@ class UpdateReport:
     added: list[str] = field(default_factory=list)
     not_found: list[str] = field(default_factory=list)
     earlier_only: list[str] = field(default_factory=list)
+    relaid: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         parts = [f"{self.refreshed} texts, {self.charts} charts and {self.tables} tables refreshed"]
@@ -75,6 +78,10 @@ class UpdateReport:
         if self.not_found:
             parts.append(f"{len(self.not_found)} parts of this wave's deck have no place in the edited deck "
                          f"(deleted there): " + ", ".join(self.not_found[:8]) + ("..." if len(self.not_found) > 8 else ""))
+        if self.relaid:
+            parts.append(f"{len(self.relaid)} texts have other paragraphs this wave and were written as the workbench "
+                         "formats them (re-apply any run formatting you gave them): " + ", ".join(self.relaid[:8])
+                         + ("..." if len(self.relaid) > 8 else ""))
         if self.earlier_only:
             parts.append("slides this wave's deck does not have, kept as they were: " + ", ".join(self.earlier_only))
         return "; ".join(parts)
@@ -142,31 +149,22 @@ def _text(tf) -> str:
     return "\n".join("".join(p) for p in _paras(tf))
 
 
-def _set_text(edited_tf, new_tf) -> None:
-    """``edited_tf`` takes ``new_tf``'s text; run by run where both have the same runs (the
-    consultant's run formatting stays), else the new paragraphs replace the old."""
+def _set_text(edited_tf, new_tf) -> bool:
+    """``edited_tf`` takes ``new_tf``'s text: run by run where both have the same runs (the
+    consultant's run formatting stays; True), else the new paragraphs, as the workbench
+    formats them, replace the old (False: this wave's text has other paragraphs or runs)."""
     e, n = _paras(edited_tf), _paras(new_tf)
     if [len(p) for p in e] == [len(p) for p in n]:
         for ep, np_ in zip(edited_tf.paragraphs, new_tf.paragraphs):
             for er, nr in zip(ep.runs, np_.runs):
                 er.text = nr.text
-        return
+        return True
     body = edited_tf._txBody
-    first_rpr = None
-    for r in body.iter(qn("a:r")):
-        first_rpr = r.find(qn("a:rPr"))
-        break
     for p in body.findall(qn("a:p")):
         body.remove(p)
     for p in new_tf._txBody.findall(qn("a:p")):
-        p = copy.deepcopy(p)
-        if first_rpr is not None:  # the consultant's font on the first run carries over to every run
-            for r in p.findall(qn("a:r")):
-                old = r.find(qn("a:rPr"))
-                if old is not None:
-                    r.remove(old)
-                r.insert(0, copy.deepcopy(first_rpr))
-        body.append(p)
+        body.append(copy.deepcopy(p))
+    return False
 
 
 def _three_way_text(edited_tf, base_tf, new_tf, where: str, report: UpdateReport) -> None:
@@ -176,7 +174,8 @@ def _three_way_text(edited_tf, base_tf, new_tf, where: str, report: UpdateReport
     if base_tf is not None and e != _text(base_tf):
         report.kept.append(where)
         return
-    _set_text(edited_tf, new_tf)
+    if not _set_text(edited_tf, new_tf):
+        report.relaid.append(where)
     report.refreshed += 1
 
 
