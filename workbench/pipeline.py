@@ -751,7 +751,7 @@ def run_wave(study, wave, *, reports="reports", force: bool = False, model=None,
         man.add_input(path)
     beh = study.spec.behaviour
     for src in (beh.transactions, beh.customers) if beh is not None else ():
-        if src is not None:
+        if src is not None and src.file is not None:  # a Spark table is not a file
             man.add_input(study.root / src.file)
     if model_path is not None:
         man.add_input(model_path)

@@ -334,6 +334,8 @@ class TransactionsSource(_FileSource):
     ``exclude`` (negative lines are ignored for revenue; still counted as returns).
     """
 
+    file: str | None = None  # a file, or ``table``: a table of the Spark session (engine: spark)
+    table: str | None = None
     columns: dict[str, str]
     channels: dict[str, str] = Field(default_factory=dict)
     currency: str | None = None
@@ -429,6 +431,16 @@ class DigitalSpec(BaseModel):
     declared_weight: float = Field(0.5, ge=0, le=1)
 
 
+class SparkSpec(BaseModel):
+    """Where the Spark engine runs: ``master`` (default ``local[2]``; e.g. ``spark://host:7077``,
+    ``yarn``) and extra Spark ``config`` (``spark.executor.memory: 8g``). A session passed
+    in from a notebook (``compute_behaviour(..., spark=spark)``) takes precedence."""
+
+    model_config = _STRICT
+    master: str | None = None
+    config: dict[str, str] = Field(default_factory=dict)
+
+
 class BehaviourSpec(BaseModel):
     """The behaviour section: sources, windows and feature rules (see workbench.behaviour)."""
 
@@ -442,6 +454,10 @@ class BehaviourSpec(BaseModel):
     rfm: RfmSpec = Field(default_factory=RfmSpec)
     cost_to_serve: CostToServeSpec = Field(default_factory=CostToServeSpec)
     digital: DigitalSpec = Field(default_factory=DigitalSpec)
+    #: where the feature SQL runs: ``duckdb`` (embedded, default) or ``spark`` (see
+    #: workbench.behaviour.engines); ``spark`` settings only with ``engine: spark``.
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    spark: SparkSpec | None = None
 
 
 class TrimSpec(BaseModel):
@@ -1219,6 +1235,16 @@ def _semantic_checks(data: dict, root: Path) -> list[tuple[tuple, str]]:
                 for code, name in chans.items():
                     if str(code) in names and str(name) != str(code):
                         problems.append((("behaviour", "transactions", "channels", code), f"code '{code}' is also the name of another channel; a value in the file must mean one channel"))
+        if isinstance(tx, dict):
+            engine = _get(beh, "engine", "duckdb")
+            if _get(tx, "file") is None and _get(tx, "table") is None:
+                problems.append((("behaviour", "transactions"), "give the transactions as file: (CSV or Parquet) or, with engine: spark, as table:"))
+            elif _get(tx, "file") is not None and _get(tx, "table") is not None:
+                problems.append((("behaviour", "transactions", "table"), "give file: or table:, not both"))
+            elif _get(tx, "table") is not None and engine != "spark":
+                problems.append((("behaviour", "transactions", "table"), "a table is read by the Spark engine: add engine: spark under behaviour, or give file:"))
+            if _get(beh, "spark") is not None and engine != "spark":
+                problems.append((("behaviour", "spark"), "spark: settings are used only with engine: spark"))
         dig = _get(beh, "digital", {}) or {}
         for i, c in enumerate(_get(dig, "channels", []) or []):
             if names and str(c) not in names:
