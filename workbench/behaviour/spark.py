@@ -54,6 +54,7 @@ def spark_session(spec: BehaviourSpec | None = None, session=None):
     master = (cfg.master if cfg is not None else None) or "local[2]"
     builder = SparkSession.builder.master(master).appName("workbench-behaviour")
     settings = {"spark.sql.session.timeZone": "UTC", "spark.ui.enabled": "false",
+                "spark.ui.showConsoleProgress": "false",
                 "spark.sql.execution.arrow.pyspark.enabled": "true"}
     if master.startswith("local"):
         settings["spark.sql.shuffle.partitions"] = "8"
@@ -113,17 +114,23 @@ def _typed_scan(df, typed: dict[str, str], date_format: str) -> str:
 
 
 def _check_cells(spark, df, typed: dict[str, str], roles: dict[str, str], what: str, date_format: str) -> None:
-    """Refuse a text cell that is not a date / number, naming the column and a value."""
+    """Refuse a text cell that is not a date / number, naming the column and a value (one
+    pass over the source for every typed column)."""
     types = {f.name: f.dataType.simpleString() for f in df.schema.fields}
-    for column, t in typed.items():
-        if types.get(column) != "string":
-            continue
+    text = [(c, t) for c, t in typed.items() if types.get(c) == "string"]
+    if not text:
+        return
+    parts = []
+    for i, (column, t) in enumerate(text):
         q = _ident(column)
         test = (f"TRY_CAST(trim({q}) AS {t})" if t == "DOUBLE" or date_format == "ISO"
                 else f"try_strptime(trim({q}), {_lit(date_format)})")
-        sql = (f"SELECT count(*) AS n, min({q}) AS example FROM source "
-               f"WHERE {q} IS NOT NULL AND trim({q}) <> '' AND {test} IS NULL")
-        n, example = spark.sql(transpile(sql, {}, "spark", tables={"source": VIEWS["source"]})).first()
+        bad = f"{q} IS NOT NULL AND trim({q}) <> '' AND {test} IS NULL"
+        parts.append(f"sum(CASE WHEN {bad} THEN 1 ELSE 0 END) AS n{i}, min(CASE WHEN {bad} THEN {q} END) AS x{i}")
+    row = spark.sql(transpile(f"SELECT {', '.join(parts)} FROM source", {}, "spark",
+                              tables={"source": VIEWS["source"]})).first()
+    for i, (column, t) in enumerate(text):
+        n, example = row[f"n{i}"], row[f"x{i}"]
         if n:
             role = next((r for r, c in roles.items() if c == column), None)
             want = ("a date in " + ("YYYY-MM-DD (ISO)" if date_format == "ISO" else f"format {date_format}")
@@ -219,6 +226,8 @@ def spark_features(spec: BehaviourSpec, root, as_of, *, survey_columns=None, ses
         table = spark.sql(spark_sql).toPandas()
     finally:
         orders.unpersist()
+    for c in ("first_order", "last_purchase"):  # dates as DuckDB returns them
+        table[c] = pd.to_datetime(table[c]).astype("datetime64[us]")
     table = _finish(table.sort_values("customer_id", kind="stable").reset_index(drop=True), spec, channels, m_attrs)
     lines_t = pd.DataFrame(list((counts | m_counts).items()), columns=["what", "n"]).set_index("what")
     src = [("transactions", what, "table" if tx.table else "parquet", _size(path))]
