@@ -1,23 +1,30 @@
-"""Benchmark: behavioural features for 10 million order lines / 200,000 customers.
+"""Benchmark: behavioural features for 10 million order lines, Spark next to DuckDB, and
+100 million lines out of core.
 
-Generates a transactions CSV shaped like the demo's (customer, order, date, value,
-channel, quantity, delivery and handling cost, category; ~3 % return lines), then
-computes every transaction feature twice, each engine in its own child process:
+Generates order lines shaped like the demo's (customer, order, date, value, channel,
+quantity, delivery and handling cost, category; ~3 % return lines) with DuckDB itself,
+streamed to Parquet (bounded memory at any size), then runs each engine in its own child
+process:
 
-* ``workbench``: :func:`workbench.behaviour.customer_features` (DuckDB SQL over the file,
-  2 threads, 1 GB memory limit);
-* ``pandas``: a straightforward pandas baseline (``read_csv`` + ``groupby``) implementing
-  the same documented rules.
+* ``DuckDB``: :func:`workbench.behaviour.customer_features` (2 threads, 1 GB memory limit)
+  on the baseline size (default 10M lines, 200,000 customers);
+* ``pandas`` (unless ``--no-pandas``): a straightforward pandas baseline of the same
+  documented rules; must agree with DuckDB to 1e-6;
+* ``Spark local[2]`` (when pyspark and Java are there, unless ``--no-spark``): the same
+  rules, translated by SQLGlot, on a local Spark session; must equal DuckDB to 1e-9 on
+  every feature;
+* ``DuckDB`` on ``--lines`` (e.g. 100,000,000 lines, 2M customers) under
+  ``--memory-limit`` (default 2 GB): DuckDB spills to the temporary folder.
 
-It checks that the two agree on every feature, and prints wall time and peak memory
-(the child's maximum resident set size, from ``os.wait4``'s resource usage, so each engine
-is measured alone, interpreter and imports included) with their ratios.
+It prints wall time and peak memory (the child's whole process tree, the Spark JVM
+included, sampled every 0.2 s) with ratios against DuckDB at the baseline size.
 
 Usage::
 
-    python benchmarks/behaviour.py                    # 10M lines, 200k customers
-    python benchmarks/behaviour.py --lines 1000000 --customers 20000   # a quick run
-    python benchmarks/behaviour.py --data /tmp/bench  # keep / reuse the generated file
+    python benchmarks/behaviour.py                          # 10M lines: DuckDB, pandas, Spark
+    python benchmarks/behaviour.py --lines 100000000 --no-pandas   # + 100M lines at 2 GB
+    python benchmarks/behaviour.py --lines 1000000 --baseline-lines 100000   # a quick run
+    python benchmarks/behaviour.py --data /tmp/bench        # keep / reuse the generated files
 """
 
 from __future__ import annotations
