@@ -142,7 +142,7 @@ def _check_cells(spark, df, typed: dict[str, str], roles: dict[str, str], what: 
 def _check(spark, tx: TransactionsSource, roles, channels, what: str, path) -> dict[str, int]:
     row = spark.sql(transpile(check_lines_sql(), {}, "spark", tables={"orders": VIEWS["orders"]})).first()
     n, no_id, no_date, no_value, bad_ch, n_cur, mixed_cur, cancelled, after, returns = (
-        int(x) if not isinstance(x, bool) else x for x in row)
+        x if isinstance(x, bool) else int(x or 0) for x in row)
     file = path
 
     def fail(message, role):
