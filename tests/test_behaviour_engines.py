@@ -10,7 +10,7 @@ import sqlglot
 
 from test_behaviour import REF, STUDY, write_study
 from workbench.behaviour.engines import transpile
-from workbench.behaviour.rules import _feature_sql, _lines_sql, _orders_sql
+from workbench.behaviour.rules import feature_sql, lines_sql, orders_sql
 from workbench.errors import StudyError
 from workbench.study import load_study
 
@@ -44,7 +44,7 @@ def test_a_spark_study_with_a_table_loads(tmp_path):
 def test_the_feature_query_translates_to_spark_with_dates_as_literals(tmp_path):
     spec = load_study(write_study(tmp_path / "beh")).spec.behaviour
     channels = ("Webshop", "Phone", "EDI")
-    sql, params = _feature_sql(spec, channels, ["EDI", "Webshop"], REF, has_master=True, has_quantity=True)
+    sql, params = feature_sql(spec, channels, ["EDI", "Webshop"], REF, has_master=True, has_quantity=True)
     spark = transpile(sql, params, "spark", tables={"orders": "wb_orders", "master": "wb_master"})
     tree = sqlglot.parse_one(spark, read="spark")
     tables = {t.name for t in tree.find_all(sqlglot.exp.Table)}
@@ -54,9 +54,9 @@ def test_the_feature_query_translates_to_spark_with_dates_as_literals(tmp_path):
     # DuckDB-only constructs are absent from the one definition itself
     for construct in ("EXCLUDE", "REPLACE", "GROUP BY ALL", "::", "['low'"):
         assert construct not in sql
-    lines, _ = _lines_sql(spec.transactions, dict(spec.transactions.columns), channels, "src", REF)
-    orders = transpile(_orders_sql(lines), {"ref": REF}, "spark")
+    lines, _ = lines_sql(spec.transactions, dict(spec.transactions.columns), channels, "src", REF)
+    orders = transpile(orders_sql(lines), {"ref": REF}, "spark")
     assert "GROUP BY cid, oid, CASE WHEN cancelled THEN 2" in orders
     with pytest.raises(KeyError, match=r"no value for the SQL parameter \$ref"):
-        transpile(_orders_sql(lines), {}, "spark")
+        transpile(orders_sql(lines), {}, "spark")
     assert dt.date(2025, 9, 30).isoformat() == str(params["recent"])

@@ -69,10 +69,11 @@ report.
 """
 
 from .compute import compute_behaviour
-from .features import CustomerFeatures, customer_features
+from .features import customer_features
 from .match import MATCH_STATUSES, match_respondents
 from .result import Behaviour
 from .rules import COST_TIERS, TIERS, channel_slug
+from .table import CustomerFeatures
 
 __all__ = [
     "CustomerFeatures",

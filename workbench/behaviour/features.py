@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-from dataclasses import dataclass, field
+import time
 from pathlib import Path
 
 import duckdb
@@ -12,49 +12,12 @@ import pandas as pd
 
 from ..errors import DataError
 from ..study import BehaviourSpec, Column, TransactionsSource
-from .rules import COST_TIERS, TIERS, _feature_sql, _lines_sql, _orders_sql, _settings_table
-from .sources import _check_lines, _connect, _conversion_error, _first_line, _load_master, _open, _require_columns, _scan
+from .rules import feature_sql, lines_sql, orders_sql, settings_table
+from .sources import check_lines, connect, conversion_error, first_line, load_master, open_source, require_columns, scan_sql
+from .spark import spark_features
+from .table import CustomerFeatures, finish_table
 
 logger = logging.getLogger("workbench.behaviour")
-
-
-@dataclass(frozen=True)
-class CustomerFeatures:
-    """Per-customer behaviour as of a reference date (the output of :func:`customer_features`).
-
-    Attributes
-    ----------
-    table : DataFrame
-        One row per customer of the base, indexed by customer id (see the module docstring
-        for every column).
-    lines : DataFrame
-        What was read: lines, cancelled, after the reference date, return orders, ...
-    as_of : datetime.date
-        The reference date.
-    channels : tuple of str
-        Channel names in study order.
-    sql : str
-        The feature query (DuckDB SQL over the ``lines`` and ``master`` relations).
-    sources : DataFrame
-        The files read (role, path, format, bytes).
-    settings : DataFrame
-        The rules used (windows, tie handling, tier rule, cost tiers), for the record.
-    later_customers : tuple of str
-        Master customers whose first order is after the reference date (not in the base).
-    seconds : float
-        Wall time of the computation.
-    """
-
-    table: pd.DataFrame
-    lines: pd.DataFrame
-    as_of: _dt.date
-    channels: tuple[str, ...]
-    sql: str
-    sources: pd.DataFrame
-    settings: pd.DataFrame
-    later_customers: tuple[str, ...] = ()
-    seconds: float = field(compare=False, default=0.0)
-
 
 
 def customer_features(
@@ -103,11 +66,7 @@ def customer_features(
         id, an unknown channel code, more than one currency, duplicate customers in the
         master, or a master value that matches no label: naming file, row and column.
     """
-    import time
-
     if spark is not None or spec.engine == "spark":
-        from .spark import spark_features
-
         return spark_features(spec, root, as_of, survey_columns=survey_columns, session=spark,
                               hash_sources=hash_sources)
     if spec.transactions.file is None:
@@ -120,38 +79,38 @@ def customer_features(
     roles = dict(tx.columns)
     channels = tuple(dict.fromkeys(tx.channels.values())) if "channel" in roles else ()
     digital = [c for c in spec.digital.channels if c in channels]
-    con = _connect(threads, memory_limit)
+    con = connect(threads, memory_limit)
     try:
-        f = _open(tx, root, "transactions", con)
-        _require_columns(f, roles, "behaviour.transactions.columns")
+        f = open_source(tx, root, "transactions", con)
+        require_columns(f, roles, "behaviour.transactions.columns")
         typed = {roles["date"]: "DATE", roles["value"]: "DOUBLE"}
         for r in ("quantity", "delivery_cost", "handling_cost"):
             if r in roles:
                 typed[roles[r]] = "DOUBLE"
-        scan, params = _scan(f, typed)
-        lines_sql, lparams = _lines_sql(tx, roles, channels, scan, as_of)
+        scan, params = scan_sql(f, typed)
+        lines, lparams = lines_sql(tx, roles, channels, scan, as_of)
         try:
-            con.execute(f"CREATE TEMP TABLE orders AS {_orders_sql(lines_sql)}", params | lparams | {"ref": as_of})
+            con.execute(f"CREATE TEMP TABLE orders AS {orders_sql(lines)}", params | lparams | {"ref": as_of})
         except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
-            raise _conversion_error(exc, f, con, typed, roles) from None
+            raise conversion_error(exc, f, con, typed, roles) from None
         except duckdb.OutOfMemoryException as exc:
             raise DataError(
-                f"DuckDB ran out of memory reading the transactions ({_first_line(exc)}); raise "
+                f"DuckDB ran out of memory reading the transactions ({first_line(exc)}); raise "
                 "memory_limit or free memory", file=f.path,
             ) from None
-        counts = _check_lines(con, f, tx, roles, channels, scan, params)
+        counts = check_lines(con, f, tx, roles, channels, scan, params)
 
         master, m_attrs, m_counts, later = None, pd.DataFrame(), {}, ()
         if spec.customers is not None:
-            master, m_attrs, m_counts, later = _load_master(con, spec.customers, root, as_of,
+            master, m_attrs, m_counts, later = load_master(con, spec.customers, root, as_of,
                                                             survey_columns or {}, threads)
-        sql, qparams = _feature_sql(spec, channels, digital, as_of, has_master=master is not None,
+        sql, qparams = feature_sql(spec, channels, digital, as_of, has_master=master is not None,
                                     has_quantity="quantity" in roles)
         table = con.execute(sql, qparams).df()
     finally:
         con.close()
 
-    table = _finish(table, spec, channels, m_attrs)
+    table = finish_table(table, spec, channels, m_attrs)
     lines = pd.DataFrame(
         [(k, v) for k, v in (counts | m_counts).items()], columns=["what", "n"]
     ).set_index("what")
@@ -176,32 +135,7 @@ def customer_features(
         channels=channels,
         sql=sql,
         sources=sources,
-        settings=_settings_table(spec, as_of, channels, digital),
+        settings=settings_table(spec, as_of, channels, digital),
         later_customers=tuple(later),
         seconds=seconds,
     )
-
-
-def _finish(table: pd.DataFrame, spec: BehaviourSpec, channels, m_attrs: pd.DataFrame) -> pd.DataFrame:
-    """pandas dtypes, categories and the master's attributes."""
-    t = table.set_index("customer_id")
-    t.index = t.index.astype(str)
-    t.index.name = "customer_id"
-    for c in ("first_order", "last_purchase"):
-        t[c] = pd.to_datetime(t[c])
-    for c in ("tenure_days", "recency_days", "r_score", "f_score", "m_score", "rfm_total"):
-        t[c] = t[c].astype("Int64")
-    t["frequency"] = t["frequency"].astype("int64")
-    for c in ("in_master", "in_transactions", "active"):
-        t[c] = t[c].astype(bool)
-    t["lapsed"] = t["lapsed"].astype("boolean")
-    t["rfm_tier"] = pd.Categorical(t["rfm_tier"], categories=list(TIERS), ordered=True)
-    t["cost_tier"] = pd.Categorical(t["cost_tier"], categories=list(COST_TIERS), ordered=True)
-    if channels:
-        t["dominant_channel"] = pd.Categorical(t["dominant_channel"], categories=list(channels))
-    else:
-        t = t.drop(columns=["dominant_channel", "digital_share"])
-    if not m_attrs.empty or len(m_attrs.columns):
-        attrs = m_attrs.reindex(t.index)
-        t = pd.concat([attrs, t], axis=1)
-    return t

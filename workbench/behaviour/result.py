@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import WorkbenchError
-from .features import CustomerFeatures
+from .table import CustomerFeatures
 from .match import MATCH_STATUSES
 from .rules import TIERS, channel_slug
 

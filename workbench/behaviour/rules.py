@@ -27,12 +27,12 @@ def channel_slug(name: str) -> str:
     return slug or "channel"
 
 
-def _lit(value) -> str:
+def sql_literal(value) -> str:
     """A SQL string literal (study settings only; file paths are always bound)."""
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _ident(name: str) -> str:
+def sql_ident(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
@@ -49,7 +49,7 @@ def _tier_cuts(spec: BehaviourSpec) -> tuple[float, float]:
     return (t.gold if t.gold is not None else 0.5, t.silver if t.silver is not None else 0.8)
 
 
-def _settings_table(spec: BehaviourSpec, as_of, channels, digital) -> pd.DataFrame:
+def settings_table(spec: BehaviourSpec, as_of, channels, digital) -> pd.DataFrame:
     gold, silver = _tier_cuts(spec)
     tx = spec.transactions
     rows = [
@@ -73,16 +73,16 @@ def _settings_table(spec: BehaviourSpec, as_of, channels, digital) -> pd.DataFra
     return pd.DataFrame(rows, columns=["setting", "value"]).set_index("setting")
 
 
-def _lines_sql(tx: TransactionsSource, roles, channels, scan: str, as_of) -> tuple[str, dict]:
+def lines_sql(tx: TransactionsSource, roles, channels, scan: str, as_of) -> tuple[str, dict]:
     """The typed, projected order lines (one pass over the file)."""
-    c = {r: _ident(col) for r, col in roles.items()}
+    c = {r: sql_ident(col) for r, col in roles.items()}
     cid = f"trim(CAST({c['customer_id']} AS VARCHAR))"
     oid = f"CAST({c['order_id']} AS VARCHAR)" if "order_id" in roles else f"CAST({c['date']} AS VARCHAR)"
     if channels:
         raw = f"trim(CAST({c['channel']} AS VARCHAR))"
         idx = {name: i for i, name in enumerate(channels)}
-        whens = [f"WHEN {_lit(code)} THEN {idx[name]}" for code, name in tx.channels.items()]
-        whens += [f"WHEN {_lit(name)} THEN {i}" for name, i in idx.items() if name not in tx.channels]
+        whens = [f"WHEN {sql_literal(code)} THEN {idx[name]}" for code, name in tx.channels.items()]
+        whens += [f"WHEN {sql_literal(name)} THEN {i}" for name, i in idx.items() if name not in tx.channels]
         ch = f"CASE {raw} {' '.join(whens)} END"
         ch_raw = raw
     else:
@@ -92,7 +92,7 @@ def _lines_sql(tx: TransactionsSource, roles, channels, scan: str, as_of) -> tup
     qty = c["quantity"] if "quantity" in roles else "NULL"
     cur = f"trim(CAST({c['currency']} AS VARCHAR))" if "currency" in roles else "NULL"
     if "status" in roles and tx.cancelled:
-        cancelled = f"coalesce(trim(CAST({c['status']} AS VARCHAR)) IN ({', '.join(_lit(v) for v in tx.cancelled)}), false)"
+        cancelled = f"coalesce(trim(CAST({c['status']} AS VARCHAR)) IN ({', '.join(sql_literal(v) for v in tx.cancelled)}), false)"
     else:
         cancelled = "false"
     sql = (
@@ -103,7 +103,7 @@ def _lines_sql(tx: TransactionsSource, roles, channels, scan: str, as_of) -> tup
     return sql, {}
 
 
-def _orders_sql(lines_sql: str) -> str:
+def orders_sql(lines: str) -> str:
     """One row per (customer, order, status): sums and counters, in one pass over the file.
 
     ``status`` 0 = used, 1 = dated after the reference date, 2 = cancelled. Plain
@@ -116,7 +116,7 @@ SELECT cid, oid, CASE WHEN cancelled THEN 2 WHEN d > $ref THEN 1 ELSE 0 END AS s
   sum(cost) AS cost, sum(qty) AS units, min(ch) AS ch,
   count(*) AS n_lines, count(d) AS n_date, count(v) AS n_value, count(ch) AS n_channel,
   min(cur) AS cur_min, max(cur) AS cur_max
-FROM ({lines_sql})
+FROM ({lines})
 GROUP BY cid, oid, CASE WHEN cancelled THEN 2 WHEN d > $ref THEN 1 ELSE 0 END"""
 
 
@@ -133,7 +133,7 @@ def check_lines_sql() -> str:
     )
 
 
-def _feature_sql(spec: BehaviourSpec, channels, digital, as_of, *, has_master: bool, has_quantity: bool):
+def feature_sql(spec: BehaviourSpec, channels, digital, as_of, *, has_master: bool, has_quantity: bool):
     """The one feature query over ``lines`` (and ``master``)."""
     win = _months_before(as_of, spec.window_months)
     recent = _months_before(as_of, spec.trend_months)
@@ -193,8 +193,8 @@ def _feature_sql(spec: BehaviourSpec, channels, digital, as_of, *, has_master: b
         cost_tier = (f"CASE WHEN {measure} IS NULL THEN NULL WHEN {measure} < {t1} THEN 'low' "
                      f"WHEN {measure} < {t2} THEN 'medium' ELSE 'high' END")
     shares = "".join(
-        f",\n    CASE WHEN frequency > 0 THEN n_ch{i} / frequency END AS {_ident('orders_share_' + channel_slug(ch))}"
-        f",\n    CASE WHEN revenue > 0 THEN r_ch{i} / revenue END AS {_ident('revenue_share_' + channel_slug(ch))}"
+        f",\n    CASE WHEN frequency > 0 THEN n_ch{i} / frequency END AS {sql_ident('orders_share_' + channel_slug(ch))}"
+        f",\n    CASE WHEN revenue > 0 THEN r_ch{i} / revenue END AS {sql_ident('revenue_share_' + channel_slug(ch))}"
         for i, ch in enumerate(channels)
     )
     dig_idx = [channels.index(d) for d in digital]
@@ -205,7 +205,7 @@ def _feature_sql(spec: BehaviourSpec, channels, digital, as_of, *, has_master: b
                     f"(r_ch{i} = r_ch{j} AND {int(i < j)} = 1))))")
 
         whens = " ".join(
-            f"WHEN {' AND '.join([beats(i, j) for j in range(k) if j != i] or ['true'])} THEN {_lit(channels[i])}"
+            f"WHEN {' AND '.join([beats(i, j) for j in range(k) if j != i] or ['true'])} THEN {sql_literal(channels[i])}"
             for i in range(k)
         )
         dom_sql = f"CASE WHEN frequency = 0 THEN NULL {whens} END"

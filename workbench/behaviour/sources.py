@@ -16,19 +16,19 @@ import pandas as pd
 
 from ..errors import DataError
 from ..study import Column, CustomersSource, TransactionsSource
-from .rules import _ident, _lit, check_lines_sql
+from .rules import check_lines_sql, sql_ident, sql_literal
 
 _TYPE_WORDS = {"DATE": "a date", "DOUBLE": "a number"}
 
 
-def _connect(threads: int, memory_limit: str) -> duckdb.DuckDBPyConnection:
+def connect(threads: int, memory_limit: str) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(f"SET threads={int(threads)}")
-    con.execute(f"SET memory_limit={_lit(memory_limit)}")
+    con.execute(f"SET memory_limit={sql_literal(memory_limit)}")
     con.execute("SET preserve_insertion_order=true")
     # spill out-of-core work (a history larger than the memory limit) to the system's
     # temporary folder, not to a '.tmp' folder in the working directory
-    con.execute(f"SET temp_directory={_lit(str(Path(tempfile.gettempdir()) / 'workbench-duckdb'))}")
+    con.execute(f"SET temp_directory={sql_literal(str(Path(tempfile.gettempdir()) / 'workbench-duckdb'))}")
     return con
 
 
@@ -52,7 +52,7 @@ class _File:
         return "row" if self.format == "csv" else "record"
 
 
-def _open(src, root: Path, what: str, con) -> _File:
+def open_source(src, root: Path, what: str, con) -> _File:
     path = Path(src.file)
     path = path if path.is_absolute() else Path(root) / path
     if not path.exists():
@@ -80,16 +80,16 @@ def _open(src, root: Path, what: str, con) -> _File:
         else:
             rows = con.execute("DESCRIBE SELECT * FROM read_parquet($path)", {"path": str(path)}).fetchall()
     except duckdb.Error as exc:
-        raise DataError(f"the {what} file cannot be read: {_first_line(exc)}", file=path) from None
+        raise DataError(f"the {what} file cannot be read: {first_line(exc)}", file=path) from None
     header = [r[0] for r in rows]
     return _File(path, fmt, header, {r[0]: r[1] for r in rows}, src.delimiter, src.decimal, src.date_format, what)
 
 
-def _first_line(exc) -> str:
+def first_line(exc) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def _require_columns(f: _File, wanted: dict[str, str], where: str) -> None:
+def require_columns(f: _File, wanted: dict[str, str], where: str) -> None:
     """Every mapped column must be in the file: else name it and the file's columns."""
     for role, col in wanted.items():
         if col not in f.header:
@@ -104,7 +104,7 @@ def _require_columns(f: _File, wanted: dict[str, str], where: str) -> None:
             )
 
 
-def _scan(f: _File, typed: dict[str, str]) -> tuple[str, dict]:
+def scan_sql(f: _File, typed: dict[str, str]) -> tuple[str, dict]:
     """SQL for reading ``f`` with ``typed`` columns (name -> DATE/DOUBLE/VARCHAR) typed.
 
     Returns the FROM-clause text and its bound parameters; the select list uses the
@@ -112,7 +112,7 @@ def _scan(f: _File, typed: dict[str, str]) -> tuple[str, dict]:
     """
     params: dict[str, Any] = {"path": str(f.path)}
     if f.format == "csv":
-        cols = "{" + ", ".join(f"{_lit(c)}: {_lit(typed.get(c, 'VARCHAR'))}" for c in f.header) + "}"
+        cols = "{" + ", ".join(f"{sql_literal(c)}: {sql_literal(typed.get(c, 'VARCHAR'))}" for c in f.header) + "}"
         opts = [f"columns={cols}", "header=true", "auto_detect=false", "quote='\"'", "escape='\"'"]
         opts.append("delim=$delim")
         params["delim"] = f.delimiter or _sniff_delimiter(f.path)
@@ -130,15 +130,15 @@ def _scan(f: _File, typed: dict[str, str]) -> tuple[str, dict]:
         src_type = f.types.get(c, "")
         if t == "DATE" and src_type.upper().startswith("VARCHAR"):
             if f.date_format == "ISO":
-                e = f"CAST({_ident(c)} AS DATE)"
+                e = f"CAST({sql_ident(c)} AS DATE)"
             else:
-                e = f"CAST(strptime({_ident(c)}, $datefmt) AS DATE)"
+                e = f"CAST(strptime({sql_ident(c)}, $datefmt) AS DATE)"
                 params["datefmt"] = f.date_format
         elif t:
-            e = f"CAST({_ident(c)} AS {t})"
+            e = f"CAST({sql_ident(c)} AS {t})"
         else:
-            e = _ident(c)
-        exprs.append(f"{e} AS {_ident(c)}")
+            e = sql_ident(c)
+        exprs.append(f"{e} AS {sql_ident(c)}")
     return f"(SELECT {', '.join(exprs)} FROM read_parquet($path))", params
 
 
@@ -155,7 +155,7 @@ _COLUMN = re.compile(r'converting column "((?:[^"]|"")*)"')
 _VALUE = re.compile(r'Could not convert string "((?:[^"\\]|\\.)*)" to \'?(\w+)')
 
 
-def _conversion_error(exc: duckdb.Error, f: _File, con, typed: dict[str, str], roles: dict[str, str]) -> DataError:
+def conversion_error(exc: duckdb.Error, f: _File, con, typed: dict[str, str], roles: dict[str, str]) -> DataError:
     """Turn a DuckDB conversion failure into a DataError naming file, row and column."""
     text = str(exc)
     line, col, val = _LINE.search(text), _COLUMN.search(text), _VALUE.search(text)
@@ -168,7 +168,7 @@ def _conversion_error(exc: duckdb.Error, f: _File, con, typed: dict[str, str], r
     if found is not None:
         row, column, value = found
         return _bad_cell(f, row, column, value, typed[column], roles)
-    return DataError(f"the {f.what} file cannot be read: {_first_line(exc)}", file=f.path)
+    return DataError(f"the {f.what} file cannot be read: {first_line(exc)}", file=f.path)
 
 
 def _bad_cell(f: _File, row: int, column: str, value, sql_type: str, roles: dict[str, str]) -> DataError:
@@ -200,7 +200,7 @@ def _numbered(f: _File) -> tuple[str, dict]:
         return (
             "(SELECT row_number() OVER () + 1 AS __row, * FROM read_csv($path, header=true, "
             "all_varchar=true, auto_detect=false, delim=$delim, quote='\"', escape='\"', "
-            "columns={" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in f.header) + "}))",
+            "columns={" + ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in f.header) + "}))",
             params,
         )
     return "(SELECT file_row_number + 1 AS __row, * FROM read_parquet($path, file_row_number=true))", params
@@ -211,7 +211,7 @@ def _first_bad_cell(f: _File, con, typed: dict[str, str]):
     src, base_params = _numbered(f)
     best = None
     for column, t in typed.items():
-        c = _ident(column)
+        c = sql_ident(column)
         params = dict(base_params)
         if t == "DATE":
             if f.format == "csv" or f.types.get(column, "").upper().startswith("VARCHAR"):
@@ -242,13 +242,13 @@ def _first_row_where(f: _File, con, condition: str, column: str, extra: dict | N
     con.execute("SET threads=1")
     src, params = _numbered(f)
     row = con.execute(
-        f"SELECT __row, CAST({_ident(column)} AS VARCHAR) FROM {src} WHERE {condition} ORDER BY __row LIMIT 1",
+        f"SELECT __row, CAST({sql_ident(column)} AS VARCHAR) FROM {src} WHERE {condition} ORDER BY __row LIMIT 1",
         params | (extra or {}),
     ).fetchone()
     return (int(row[0]), row[1]) if row else (None, None)
 
 
-def _check_lines(con, f: _File, tx: TransactionsSource, roles, channels, scan: str, params: dict) -> dict[str, int]:
+def check_lines(con, f: _File, tx: TransactionsSource, roles, channels, scan: str, params: dict) -> dict[str, int]:
     """Refuse bad lines (naming the first one); count what is set aside."""
     n, no_id, no_date, no_value, bad_ch, n_cur, mixed_cur, cancelled, after, returns = con.execute(
         check_lines_sql()
@@ -257,7 +257,7 @@ def _check_lines(con, f: _File, tx: TransactionsSource, roles, channels, scan: s
         raise DataError(f"the {f.what} file has no lines", file=f.path)
     col = dict(roles)
     if no_id:
-        row, _ = _first_row_where(f, con, f"{_ident(col['customer_id'])} IS NULL OR trim({_ident(col['customer_id'])}) = ''",
+        row, _ = _first_row_where(f, con, f"{sql_ident(col['customer_id'])} IS NULL OR trim({sql_ident(col['customer_id'])}) = ''",
                                   col["customer_id"])
         raise DataError(
             f"a line without a customer id ({no_id} such line{'s' if no_id > 1 else ''}); every order line "
@@ -265,17 +265,17 @@ def _check_lines(con, f: _File, tx: TransactionsSource, roles, channels, scan: s
         )
     for count, role in ((no_date, "date"), (no_value, "value")):
         if count:
-            row, _ = _first_row_where(f, con, f"{_ident(col[role])} IS NULL OR trim({_ident(col[role])}) = ''", col[role])
+            row, _ = _first_row_where(f, con, f"{sql_ident(col[role])} IS NULL OR trim({sql_ident(col[role])}) = ''", col[role])
             raise DataError(
                 f"an empty {role} ({count} such line{'s' if count > 1 else ''}); every order line needs one",
                 file=f.path, row=row, column=col[role],
             )
     if channels and bad_ch:
         known = list(tx.channels) + [n_ for n_ in channels if n_ not in tx.channels]
-        cond = f"coalesce(trim({_ident(col['channel'])}), '') NOT IN ({', '.join(_lit(k) for k in known)})"
+        cond = f"coalesce(trim({sql_ident(col['channel'])}), '') NOT IN ({', '.join(sql_literal(k) for k in known)})"
         row, value = _first_row_where(f, con, cond, col["channel"])
         others = [r[0] for r in con.execute(
-            f"SELECT DISTINCT coalesce(trim(CAST({_ident(col['channel'])} AS VARCHAR)), '') AS c FROM {scan} "
+            f"SELECT DISTINCT coalesce(trim(CAST({sql_ident(col['channel'])} AS VARCHAR)), '') AS c FROM {scan} "
             f"WHERE {cond} ORDER BY 1 LIMIT 6", params).fetchall()]
         raise DataError(
             f"unknown channel code '{value or ''}' ({bad_ch} line{'s' if bad_ch > 1 else ''}; codes not declared: "
@@ -287,7 +287,7 @@ def _check_lines(con, f: _File, tx: TransactionsSource, roles, channels, scan: s
         want = tx.currency
         first = con.execute("SELECT min(cur_min) FROM orders").fetchone()[0]
         if n_cur > 1 or mixed_cur or first != want:
-            c = _ident(col["currency"])
+            c = sql_ident(col["currency"])
             found = [r[0] for r in con.execute(
                 f"SELECT coalesce(trim(CAST({c} AS VARCHAR)), '') FROM {scan} GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 5",
                 params).fetchall()]
@@ -308,19 +308,19 @@ def _check_lines(con, f: _File, tx: TransactionsSource, roles, channels, scan: s
     }
 
 
-def _load_master(con, src: CustomersSource, root: Path, as_of, survey_columns, threads: int):
+def load_master(con, src: CustomersSource, root: Path, as_of, survey_columns, threads: int):
     """Read the customer master into the temp table ``master`` and map its attributes."""
-    f = _open(src, root, "customer master", con)
+    f = open_source(src, root, "customer master", con)
     wanted = {"key": src.key} | {a: c for a, c in src.columns.items()}
     if src.first_order:
         wanted["first_order"] = src.first_order
-    _require_columns(f, wanted, "behaviour.customers")
+    require_columns(f, wanted, "behaviour.customers")
     typed = {src.first_order: "DATE"} if src.first_order else {}
-    scan, params = _scan(f, typed)
-    key = _ident(src.key)
-    first = _ident(src.first_order) if src.first_order else "CAST(NULL AS DATE)"
+    scan, params = scan_sql(f, typed)
+    key = sql_ident(src.key)
+    first = sql_ident(src.first_order) if src.first_order else "CAST(NULL AS DATE)"
     attrs = [a for a in src.columns]
-    sel = ", ".join([f"CAST({_ident(src.columns[a])} AS VARCHAR) AS {_ident('attr_' + a)}" for a in attrs])
+    sel = ", ".join([f"CAST({sql_ident(src.columns[a])} AS VARCHAR) AS {sql_ident('attr_' + a)}" for a in attrs])
     con.execute("SET threads=1")  # row numbers in file order
     try:
         frame = con.execute(
@@ -329,7 +329,7 @@ def _load_master(con, src: CustomersSource, root: Path, as_of, survey_columns, t
             params,
         ).df()
     except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
-        raise _conversion_error(exc, f, con, typed, {"first_order": src.first_order or ""}) from None
+        raise conversion_error(exc, f, con, typed, {"first_order": src.first_order or ""}) from None
     finally:
         con.execute(f"SET threads={int(threads)}")
     offset = 1 if f.format == "csv" else 0  # CSV rows as a spreadsheet shows them

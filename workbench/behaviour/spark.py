@@ -25,7 +25,9 @@ import pandas as pd
 from ..errors import DataError, StudyError
 from ..study import BehaviourSpec, TransactionsSource
 from .engines import transpile
-from .rules import _ident, _lit, _lines_sql, _orders_sql, _settings_table, check_lines_sql, _feature_sql
+from .rules import check_lines_sql, feature_sql, lines_sql, orders_sql, settings_table, sql_ident, sql_literal
+from .sources import connect, load_master
+from .table import CustomerFeatures, finish_table
 
 logger = logging.getLogger("workbench.behaviour")
 
@@ -99,10 +101,10 @@ def _typed_scan(df, typed: dict[str, str], date_format: str) -> str:
     types = {f.name: f.dataType.simpleString() for f in df.schema.fields}
     exprs = []
     for c in df.columns:
-        t, q = typed.get(c), _ident(c)
+        t, q = typed.get(c), sql_ident(c)
         if t == "DATE" and types[c] == "string":
             e = (f"TRY_CAST(trim({q}) AS DATE)" if date_format == "ISO"
-                 else f"CAST(try_strptime(trim({q}), {_lit(date_format)}) AS DATE)")
+                 else f"CAST(try_strptime(trim({q}), {sql_literal(date_format)}) AS DATE)")
         elif t == "DOUBLE" and types[c] == "string":
             e = f"TRY_CAST(trim({q}) AS DOUBLE)"
         elif t:
@@ -122,9 +124,9 @@ def _check_cells(spark, df, typed: dict[str, str], roles: dict[str, str], what: 
         return
     parts = []
     for i, (column, t) in enumerate(text):
-        q = _ident(column)
+        q = sql_ident(column)
         test = (f"TRY_CAST(trim({q}) AS {t})" if t == "DOUBLE" or date_format == "ISO"
-                else f"try_strptime(trim({q}), {_lit(date_format)})")
+                else f"try_strptime(trim({q}), {sql_literal(date_format)})")
         bad = f"{q} IS NOT NULL AND trim({q}) <> '' AND {test} IS NULL"
         parts.append(f"sum(CASE WHEN {bad} THEN 1 ELSE 0 END) AS n{i}, min(CASE WHEN {bad} THEN {q} END) AS x{i}")
     row = spark.sql(transpile(f"SELECT {', '.join(parts)} FROM source", {}, "spark",
@@ -178,9 +180,6 @@ def _check(spark, tx: TransactionsSource, roles, channels, what: str, path) -> d
 def spark_features(spec: BehaviourSpec, root, as_of, *, survey_columns=None, session=None, hash_sources=False):
     """Per-customer features with Spark; the arguments and result of
     :func:`~workbench.behaviour.features.customer_features`."""
-    from .features import CustomerFeatures, _finish
-    from .sources import _connect, _load_master
-
     t0 = time.perf_counter()
     as_of = pd.Timestamp(as_of).date()
     root = Path(root)
@@ -202,17 +201,17 @@ def spark_features(spec: BehaviourSpec, root, as_of, *, survey_columns=None, ses
             typed[roles[r]] = "DOUBLE"
     df.createOrReplaceTempView(VIEWS["source"])
     _check_cells(spark, df, typed, roles, what, tx.date_format)
-    lines, _ = _lines_sql(tx, roles, channels, _typed_scan(df, typed, tx.date_format), as_of)
-    orders = spark.sql(transpile(_orders_sql(lines), {"ref": as_of}, "spark", tables={"source": VIEWS["source"]}))
+    lines, _ = lines_sql(tx, roles, channels, _typed_scan(df, typed, tx.date_format), as_of)
+    orders = spark.sql(transpile(orders_sql(lines), {"ref": as_of}, "spark", tables={"source": VIEWS["source"]}))
     orders = orders.persist()
     orders.createOrReplaceTempView(VIEWS["orders"])
     try:
         counts = _check(spark, tx, roles, channels, what, path)
         m_attrs, m_counts, later, has_master = pd.DataFrame(), {}, (), False
         if spec.customers is not None:
-            con = _connect(2, "1GB")
+            con = connect(2, "1GB")
             try:
-                _, m_attrs, m_counts, later = _load_master(con, spec.customers, root, as_of, survey_columns or {}, 2)
+                _, m_attrs, m_counts, later = load_master(con, spec.customers, root, as_of, survey_columns or {}, 2)
                 master = con.execute("SELECT cid, first_order FROM master").df()
             finally:
                 con.close()
@@ -220,7 +219,7 @@ def spark_features(spec: BehaviourSpec, root, as_of, *, survey_columns=None, ses
             spark.createDataFrame(master, schema="cid string, first_order date") \
                 .createOrReplaceTempView(VIEWS["master"])
             has_master = True
-        sql, params = _feature_sql(spec, channels, digital, as_of, has_master=has_master,
+        sql, params = feature_sql(spec, channels, digital, as_of, has_master=has_master,
                                    has_quantity="quantity" in roles)
         spark_sql = transpile(sql, params, "spark", tables={"orders": VIEWS["orders"], "master": VIEWS["master"]})
         table = spark.sql(spark_sql).toPandas()
@@ -228,7 +227,7 @@ def spark_features(spec: BehaviourSpec, root, as_of, *, survey_columns=None, ses
         orders.unpersist()
     for c in ("first_order", "last_purchase"):  # dates as DuckDB returns them
         table[c] = pd.to_datetime(table[c]).astype("datetime64[us]")
-    table = _finish(table.sort_values("customer_id", kind="stable").reset_index(drop=True), spec, channels, m_attrs)
+    table = finish_table(table.sort_values("customer_id", kind="stable").reset_index(drop=True), spec, channels, m_attrs)
     lines_t = pd.DataFrame(list((counts | m_counts).items()), columns=["what", "n"]).set_index("what")
     src = [("transactions", what, "table" if tx.table else "parquet", _size(path))]
     if spec.customers is not None:
@@ -241,7 +240,7 @@ def spark_features(spec: BehaviourSpec, root, as_of, *, survey_columns=None, ses
         from ..outputs import file_sha256
 
         sources["sha256"] = [file_sha256(p) if Path(p).is_file() else "" for p in sources["file"]]
-    settings = _settings_table(spec, as_of, channels, digital)
+    settings = settings_table(spec, as_of, channels, digital)
     settings.loc["engine"] = f"Spark {spark.version} ({spark.sparkContext.master}), SQL translated by SQLGlot"
     seconds = time.perf_counter() - t0
     logger.info("behaviour (Spark): %d customers from %d lines as of %s in %.1f s", len(table),
