@@ -60,3 +60,30 @@ def test_the_feature_query_translates_to_spark_with_dates_as_literals(tmp_path):
     with pytest.raises(KeyError, match=r"no value for the SQL parameter \$ref"):
         transpile(orders_sql(lines), {}, "spark")
     assert dt.date(2025, 9, 30).isoformat() == str(params["recent"])
+
+
+def test_features_are_bit_identical_whatever_the_threads(demo_study):
+    """Same inputs, same numbers: money is summed as an exact decimal, so the features do not
+    depend on how DuckDB's threads split the lines (doubles summed in parallel differ in the
+    last bits from run to run). Compared bit for bit, not to a tolerance."""
+    import numpy as np
+    import pandas as pd
+
+    from workbench.behaviour import customer_features
+
+    study = load_study(demo_study)
+    spec, as_of = study.spec.behaviour, study.wave("1").date
+    runs = [customer_features(spec, demo_study, as_of, survey_columns=study.columns, threads=t).table
+            for t in (1, 4, 4, 2)]
+    first = runs[0]
+    floats = [c for c in first.columns if pd.api.types.is_float_dtype(first[c])]
+    assert {"revenue", "aov", "trend", "cost_share", "return_rate"} <= set(floats)
+    for other in runs[1:]:
+        assert other.index.equals(first.index)
+        for c in first.columns:
+            if c in floats:
+                a, b = first[c].to_numpy(float), other[c].to_numpy(float)
+                assert np.array_equal(a.view(np.int64), b.view(np.int64)), c  # NaN included, bit for bit
+            else:
+                assert first[c].astype(object).where(first[c].notna(), None).tolist() == \
+                    other[c].astype(object).where(other[c].notna(), None).tolist(), c

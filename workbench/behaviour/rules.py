@@ -18,6 +18,11 @@ import pandas as pd
 from ..study import BehaviourSpec, TransactionsSource
 
 TIERS = ("gold", "silver", "bronze", "no purchases")
+#: The type money and quantities are summed in: a fixed-point decimal, so a sum does not
+#: depend on the order the lines are added in (doubles summed by parallel threads or
+#: Spark executors differ in the last bits from run to run). Values are rounded to 1e-6
+#: once, per line; every sum is exact; features are DOUBLE again after the sums.
+MONEY = "DECIMAL(38, 6)"
 COST_TIERS = ("low", "medium", "high")
 
 
@@ -109,11 +114,13 @@ def orders_sql(lines: str) -> str:
     ``status`` 0 = used, 1 = dated after the reference date, 2 = cancelled. Plain
     aggregates only (filtered aggregates cost twice as much on ten million lines). An
     order's channel is the channel its lines name (if they differ: the first in study order).
+    Money and quantities are added up as :data:`MONEY` (exact: the same sums whatever order
+    the threads or executors add the lines in).
     """
     return f"""
 SELECT cid, oid, CASE WHEN cancelled THEN 2 WHEN d > $ref THEN 1 ELSE 0 END AS status,
-  min(d) AS d, sum(greatest(v, 0)) AS gross, sum(greatest(-v, 0)) AS returned,
-  sum(cost) AS cost, sum(qty) AS units, min(ch) AS ch,
+  min(d) AS d, sum(CAST(greatest(v, 0) AS {MONEY})) AS gross, sum(CAST(greatest(-v, 0) AS {MONEY})) AS returned,
+  sum(CAST(cost AS {MONEY})) AS cost, sum(CAST(qty AS {MONEY})) AS units, min(ch) AS ch,
   count(*) AS n_lines, count(d) AS n_date, count(v) AS n_value, count(ch) AS n_channel,
   min(cur) AS cur_min, max(cur) AS cur_max
 FROM ({lines})
@@ -218,8 +225,11 @@ def feature_sql(spec: BehaviourSpec, channels, digital, as_of, *, has_master: bo
             "revenue_previous"] + (["units"] if has_quantity else [])
     per_channel = [f"{x}_ch{i}" for i in range(k) for x in ("n", "r")]
     cust_cols = ", ".join(f"c.{x}" for x in ["first_purchase", "last_purchase"] + sums + per_channel)
-    filled_cols = ", ".join([f"coalesce({x}, 0) AS {x}" for x in sums if x != "units"]
-                            + (["units"] if has_quantity else []) + per_channel)
+    counts = {"frequency"} | {f"n_ch{i}" for i in range(k)}
+    as_double = lambda x: x if x in counts else f"CAST({x} AS DOUBLE)"  # noqa: E731 - exact sums back to DOUBLE
+    filled_cols = ", ".join([f"coalesce({as_double(x)}, 0) AS {x}" for x in sums if x != "units"]
+                            + ([f"{as_double('units')} AS units"] if has_quantity else [])
+                            + [f"{as_double(x)} AS {x}" for x in per_channel])
     sql = f"""
 WITH o AS (
   SELECT cid, oid, d, gross, returned, cost, units, ch,
@@ -260,7 +270,7 @@ feat AS (
          THEN (revenue_recent - revenue_previous) / (abs(revenue_recent) + abs(revenue_previous)) END AS trend,
     CASE WHEN frequency > 0 THEN cost_to_serve / frequency END AS cost_per_order,
     CASE WHEN revenue > 0 THEN cost_to_serve / revenue END AS cost_share,
-    round(greatest(revenue, 0), 6) AS pos_rev
+    CAST(round(greatest(revenue, 0), 6) AS {MONEY}) AS pos_rev
   FROM filled
 ),
 scored AS (
