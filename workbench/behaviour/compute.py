@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import StudyError
+from ..joincheck import check_join
 from ..study import BehaviourSpec, Column, Study
 from .features import customer_features
 from .match import match_respondents
@@ -98,6 +99,9 @@ def compute_behaviour(
         feats.table, survey, key,
         later_customers=[c for c in feats.later_customers if c not in feats.table.index],
     )
+    # a join that matches too few respondents stops with counts and examples
+    check_join(resp, feats.table, key, min_share=spec.min_match_share, study_file=study.path,
+               source_file=study.root / spec.transactions.file if spec.transactions.file else None)
     resp = _digital_maturity(resp, survey, spec, study.columns)
     result = Behaviour(
         customers=feats.table, respondents=resp, match=match, unmatched=unmatched, lines=feats.lines,

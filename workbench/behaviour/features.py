@@ -11,9 +11,13 @@ import duckdb
 import pandas as pd
 
 from ..errors import DataError
+from ..joincheck import check_transaction_values
 from ..study import BehaviourSpec, Column, TransactionsSource
-from .rules import feature_sql, lines_sql, orders_sql, settings_table
-from .sources import check_lines, connect, conversion_error, first_line, load_master, open_source, require_columns, scan_sql
+from .rules import feature_sql, lines_sql, orders_sql, settings_table, sql_ident
+from .sources import (
+    check_lines, connect, conversion_error, first_line, first_row_where, load_master, open_source, require_columns,
+    scan_sql,
+)
 from .spark import spark_features
 from .table import CustomerFeatures, finish_table
 
@@ -90,6 +94,10 @@ def customer_features(
         scan, params = scan_sql(f, typed)
         lines, lparams = lines_sql(tx, roles, channels, scan, as_of)
         try:
+            # inf/NaN and impossible values (negative costs, ...), the first bad row named; before
+            # the orders, whose exact DECIMAL sums cannot hold an infinite value
+            check_transaction_values(con, f, roles, scan=scan, params=params, first_row_where=first_row_where,
+                                     ident=sql_ident)
             con.execute(f"CREATE TEMP TABLE orders AS {orders_sql(lines)}", params | lparams | {"ref": as_of})
         except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
             raise conversion_error(exc, f, con, typed, roles) from None

@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from ..errors import DataError
+from ..limits import check_input
 from ..study import Column, CustomersSource, TransactionsSource
 from .rules import check_lines_sql, sql_ident, sql_literal
 
@@ -70,6 +71,8 @@ def open_source(src, root: Path, what: str, con) -> _File:
                 "or set format: csv / parquet on the source",
                 file=path,
             )
+    # size, file type, column count and line length first (workbench.limits), before DuckDB reads it
+    check_input(path, what, text=fmt == "csv" and path.suffix.lower() != ".gz", delimiter=src.delimiter)
     try:
         if fmt == "csv":
             opts = ", delim=$delim" if src.delimiter else ""
@@ -237,7 +240,7 @@ def _first_bad_cell(f: _File, con, typed: dict[str, str]):
     return best
 
 
-def _first_row_where(f: _File, con, condition: str, column: str, extra: dict | None = None):
+def first_row_where(f: _File, con, condition: str, column: str, extra: dict | None = None):
     """(row, value) of the first line meeting ``condition`` (SQL over the text columns)."""
     con.execute("SET threads=1")
     src, params = _numbered(f)
@@ -257,7 +260,7 @@ def check_lines(con, f: _File, tx: TransactionsSource, roles, channels, scan: st
         raise DataError(f"the {f.what} file has no lines", file=f.path)
     col = dict(roles)
     if no_id:
-        row, _ = _first_row_where(f, con, f"{sql_ident(col['customer_id'])} IS NULL OR trim({sql_ident(col['customer_id'])}) = ''",
+        row, _ = first_row_where(f, con, f"{sql_ident(col['customer_id'])} IS NULL OR trim({sql_ident(col['customer_id'])}) = ''",
                                   col["customer_id"])
         raise DataError(
             f"a line without a customer id ({no_id} such line{'s' if no_id > 1 else ''}); every order line "
@@ -265,7 +268,7 @@ def check_lines(con, f: _File, tx: TransactionsSource, roles, channels, scan: st
         )
     for count, role in ((no_date, "date"), (no_value, "value")):
         if count:
-            row, _ = _first_row_where(f, con, f"{sql_ident(col[role])} IS NULL OR trim({sql_ident(col[role])}) = ''", col[role])
+            row, _ = first_row_where(f, con, f"{sql_ident(col[role])} IS NULL OR trim({sql_ident(col[role])}) = ''", col[role])
             raise DataError(
                 f"an empty {role} ({count} such line{'s' if count > 1 else ''}); every order line needs one",
                 file=f.path, row=row, column=col[role],
@@ -273,7 +276,7 @@ def check_lines(con, f: _File, tx: TransactionsSource, roles, channels, scan: st
     if channels and bad_ch:
         known = list(tx.channels) + [n_ for n_ in channels if n_ not in tx.channels]
         cond = f"coalesce(trim({sql_ident(col['channel'])}), '') NOT IN ({', '.join(sql_literal(k) for k in known)})"
-        row, value = _first_row_where(f, con, cond, col["channel"])
+        row, value = first_row_where(f, con, cond, col["channel"])
         others = [r[0] for r in con.execute(
             f"SELECT DISTINCT coalesce(trim(CAST({sql_ident(col['channel'])} AS VARCHAR)), '') AS c FROM {scan} "
             f"WHERE {cond} ORDER BY 1 LIMIT 6", params).fetchall()]
@@ -292,7 +295,7 @@ def check_lines(con, f: _File, tx: TransactionsSource, roles, channels, scan: st
                 f"SELECT coalesce(trim(CAST({c} AS VARCHAR)), '') FROM {scan} GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 5",
                 params).fetchall()]
             cond = f"coalesce(trim({c}), '') <> $want"
-            row, value = _first_row_where(f, con, cond, col["currency"], {"want": want})
+            row, value = first_row_where(f, con, cond, col["currency"], {"want": want})
             raise DataError(
                 f"found currency '{value or ''}' where {want} is declared; the file holds "
                 f"{len(found)} currencies ({', '.join(str(x) for x in found)}): values in different currencies "
