@@ -542,6 +542,7 @@ def candidates(
                 fitted_s = [s for s in covariance_bic.index if covariance_bic.loc[s, [f"k={k}" for k in ks]].notna().any()]
                 notes.append(f"LPA covariance '{covariance}' chosen by BIC among {', '.join(fitted_s)} "
                              f"({pick_starts} start(s) each; see the 'LPA covariance (BIC)' table)")
+            lpa_cache: dict = {}
             bases["lpa"] = cont_note + f"; covariance '{covariance}'" + (
                 "; variances regularised by 0.01 (the items are discrete)" if scores is None else "")
             for k in ks:
@@ -549,7 +550,7 @@ def candidates(
                                          max_iter=max_iter, tol=tol, reg_covar=reg, random_state=base, progress=False)
                 try:
                     est.feature_names_in_, est.n_features_in_ = list(cont.columns), cont.shape[1]
-                    args = est._problem_args(used_c)
+                    args = est._problem_args(used_c, lpa_cache, weights=wc)
                 except AnalysisError as exc:
                     fail(("lpa", k), exc)
                     continue
