@@ -20,6 +20,8 @@ from workbench import segments
 from workbench.errors import WorkbenchWarning
 from workbench.segments import _lca
 
+from stepmix_reference import lca_as_stepmix
+
 
 def polca_reference(codes: np.ndarray, n_cats, k: int, n_starts: int, seed: int, tol: float = 1e-9,
                     max_iter: int = 2000) -> np.ndarray:
@@ -114,7 +116,7 @@ def test_the_likelihood_is_stepmix_s():
         sol = segments.lca(frame, 2, random_state=1, progress=False)
     est = sol.model
     X = est.encoding_.transform(frame)
-    sm = est.stepmix_
+    sm = lca_as_stepmix(est)
     ll_stepmix = float(sm.score(X) * len(X))
     assert ll_stepmix == pytest.approx(sol.loglik, abs=1e-6)
     # and StepMix's own fit from 10 starts does not beat it

@@ -433,7 +433,8 @@ def candidates(
         pinned choice and each method's lowest-BIC candidate.
     random_state : int, numpy Generator or None
     n_jobs : int, default=1
-        Worker processes (joblib) for the starts and refits; -1 = all cores.
+        Threads for the latent class / profile starts, worker processes (joblib) for the
+        stability refits; -1 = all cores. Results do not depend on it.
     progress : bool, default=True
     measurement : {'nominal', 'ordinal'} or dict of item to one of them, default='nominal'
         How LCA models the items (see :class:`LatentClassModel`).

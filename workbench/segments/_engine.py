@@ -222,8 +222,10 @@ def _run(jobs, n_jobs: int, progress: bool, desc: str) -> list[StartFit]:
                     out[i] = _fit_start(*job)
                     bar.update(1)
             else:
+                # the larger models first, so no core waits at the end for the longest start alone
+                order = sorted(range(len(jobs)), key=lambda i: -jobs[i][0].k)
                 with ThreadPoolExecutor(max_workers=workers) as pool:
-                    futures = {pool.submit(_fit_start, *job): i for i, job in enumerate(jobs)}
+                    futures = {pool.submit(_fit_start, *jobs[i]): i for i in order}
                     for fut in as_completed(futures):
                         out[futures[fut]] = fut.result()
                         bar.update(1)

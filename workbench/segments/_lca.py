@@ -101,12 +101,41 @@ class LCAData:
     def codes(self) -> np.ndarray:
         """(n, J) category positions, -1 where missing (the inverse of :meth:`from_codes`)."""
         off = self.offsets
-        out = np.full((self.n, len(self.n_cats)), -1, dtype=np.int64)
-        cols = self.Y.indices
-        rows = np.repeat(np.arange(self.n), np.diff(self.Y.indptr))
-        items = np.searchsorted(off, cols, side="right") - 1
-        out[rows, items] = cols - off[items]
+        J = len(self.n_cats)
+        Y = self.Y
+        if Y.nnz == self.n * J:  # every answer given: each row holds one column per item, in item order
+            return Y.indices.reshape(self.n, J) - off[:-1].astype(np.int32)
+        out = np.full((self.n, J), -1, dtype=np.int32)
+        for a in range(0, self.n, 8192):  # in blocks of rows: the temporaries stay small
+            b = min(self.n, a + 8192)
+            lo, hi = Y.indptr[a], Y.indptr[b]
+            cols = Y.indices[lo:hi]
+            rows = np.repeat(np.arange(a, b), np.diff(Y.indptr[a:b + 1]))
+            items = np.searchsorted(off, cols, side="right") - 1
+            out[rows, items] = cols - off[items]
         return out
+
+    def two_way(self) -> tuple[np.ndarray, np.ndarray]:
+        """The weighted two-way tables of all item pairs, ``(T, T)`` (zero within an item), and
+        the weighted number of respondents answering both items of each pair, ``(J, J)``
+        (computed once, kept)."""
+        cached = self.__dict__.get("_two_way")
+        if cached is None:
+            codes, w, off, C = self.codes(), self.weights, self.offsets, self.n_cats
+            J = len(C)
+            tab = np.zeros((int(off[-1]), int(off[-1])))
+            pairs = np.zeros((J, J))
+            for i in range(J):
+                for j in range(i + 1, J):
+                    both = (codes[:, i] >= 0) & (codes[:, j] >= 0)
+                    cell = codes[both, i] * C[j] + codes[both, j]
+                    t = np.bincount(cell, weights=w[both], minlength=C[i] * C[j]).reshape(C[i], C[j])
+                    tab[off[i]:off[i + 1], off[j]:off[j + 1]] = t
+                    tab[off[j]:off[j + 1], off[i]:off[i + 1]] = t.T
+                    pairs[i, j] = pairs[j, i] = t.sum()
+            cached = (tab, pairs)
+            object.__setattr__(self, "_two_way", cached)
+        return cached
 
     def with_codes(self, codes: np.ndarray) -> "LCAData":
         """The same items, ordinal flags and weights with other answers (simulation)."""
@@ -479,15 +508,9 @@ def bivariate_residuals(data: LCAData, k: int, theta: np.ndarray) -> np.ndarray:
     """
     p = parameters(data, k, theta)
     P, pi = p["probs"], p["shares"]
-    Y, w, off = data.Y, data.weights, data.offsets
+    off = data.offsets
     J = len(data.n_cats)
-    Yw = Y if not data.weighted else sparse.csr_array((Y.data * np.repeat(w, np.diff(Y.indptr)), Y.indices, Y.indptr),
-                                                      shape=Y.shape)
-    obs_tab = (Y.T @ Yw).toarray()  # (T, T) weighted joint counts
-    G = np.zeros((Y.shape[1], J))
-    for j in range(J):
-        G[off[j]:off[j + 1], j] = 1.0
-    pair_n = G.T @ obs_tab @ G  # (J, J) respondents answering both (weighted): the sums of the two-way tables
+    obs_tab, pair_n = data.two_way()
     joint = (P.T * pi) @ P  # (T, T): Σ_c π_c P(a|c) P(b|c)
     out = np.full((J, J), np.nan)
     for i in range(J):

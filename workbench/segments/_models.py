@@ -281,7 +281,7 @@ class LatentClassModel(_MixtureModel):
         Starts whose smallest class is below this share are rejected as degenerate.
     random_state : int, numpy Generator or None
     n_jobs : int, default=1
-        Worker processes for the starts.
+        Threads running the starts side by side (results do not depend on it).
     progress : bool, default=True
         Show a progress bar over the starts (only on a terminal).
 
@@ -416,10 +416,6 @@ class LatentClassModel(_MixtureModel):
         return dict(measurement="lca-" + ("mixed" if len(kinds) > 1 else kinds.pop()), lca=data,
                     min_class_share=float(self.min_class_share))
 
-    def _encode(self, frame: pd.DataFrame) -> np.ndarray:
-        """The basis in StepMix's one-hot layout (for the bias-adjusted three-step models)."""
-        return self.encoding_.transform(self._select(frame))
-
     def _data(self, frame: pd.DataFrame) -> "LCAData":
         ordinal = np.array([self.measurement_[c] == "ordinal" for c in self.encoding_.columns])
         return LCAData.from_codes(self.encoding_.codes(frame), [len(c) for c in self.encoding_.categories],
@@ -428,37 +424,6 @@ class LatentClassModel(_MixtureModel):
     def _proba(self, frame: pd.DataFrame) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
             return lca_posteriors(self._data(frame), self.n_classes_, self.theta_)
-
-    @property
-    def stepmix_(self):
-        """The fitted measurement model as a StepMix estimator (built through StepMix's public
-        ``set_parameters``), for the bias-adjusted three-step models; ordinal items enter
-        with the answer probabilities their thresholds and locations imply."""
-        from stepmix.stepmix import StepMix
-
-        self._check_fitted()
-        enc = self.encoding_
-        width = enc.max_categories
-        pis = np.full((self.n_classes_, len(enc.columns) * width), 1e-15)
-        off = np.concatenate([[0], np.cumsum([len(c) for c in enc.categories])])
-        for j in range(len(enc.columns)):
-            pis[:, j * width:j * width + off[j + 1] - off[j]] = self.probabilities_[:, off[j]:off[j + 1]]
-        sm = StepMix(n_components=self.n_classes_, measurement="categorical_nan", n_init=1, max_iter=1,
-                     progress_bar=0, verbose=0, random_state=0,
-                     measurement_params=dict(integer_codes=False, max_n_outcomes=width,
-                                             total_outcomes=enc.total_categories))
-        # StepMix validates its settings in fit(): one EM step on every answer code once, then our parameters
-        rows = 2 * max(self.n_classes_, width)
-        dummy = pd.DataFrame({c: [cats[i % len(cats)] for i in range(rows)]
-                              for c, cats in zip(enc.columns, enc.categories)})
-        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore", under="ignore"):
-            warnings.simplefilter("ignore")
-            sm.fit(enc.transform(dummy))
-        params = sm.get_parameters()
-        params["weights"] = self.shares_.copy()
-        params["measurement"]["pis"] = np.clip(pis, 1e-15, 1.0)
-        sm.set_parameters(params)
-        return sm
 
     def response_probabilities(self) -> pd.DataFrame:
         """Item-response probabilities, tidy: one row per item, answer code and class.
@@ -512,6 +477,10 @@ class LatentClassModel(_MixtureModel):
 
 class LatentProfileModel(_MixtureModel):
     """Latent profile analysis: a Gaussian mixture on continuous bases (e.g. factor scores).
+
+    Fitted by the package's own vectorised EM (:mod:`workbench.segments._gmm`): from the same
+    seed it runs StepMix's iterations (``StepMix(measurement="gaussian_<covariance>")``) and
+    reaches the same log-likelihood; the tests compare the two.
 
     Parameters
     ----------
@@ -570,10 +539,6 @@ class LatentProfileModel(_MixtureModel):
         """
         frame, used, excluded, w = self._prepare_input(X, sample_weight)
         return self._fit_problem(self._problem_args(used, weights=w), used, excluded, w, frame.index)
-
-    def _encode(self, frame: pd.DataFrame) -> np.ndarray:
-        """The basis as the float array the model was fitted on."""
-        return self._select(frame).to_numpy(dtype=float)
 
     def _problem_args(self, used: pd.DataFrame, cache: dict | None = None, weights=None) -> dict:
         k = _check_k(self.n_classes)
