@@ -33,7 +33,12 @@ from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from . import _gmm
+from ._gmm import (
+    fit_start as gmm_fit_start,
+    posteriors as gmm_posteriors,
+    random_start as gmm_random_start,
+    variances as gmm_variances,
+)
 from ._lca import fit_start as lca_fit_start, posteriors as lca_posteriors, random_start as lca_random_start
 
 __all__ = ["MixtureProblem", "StartFit", "GridFit", "fit_mixtures", "seed_int", "show_progress",
@@ -172,11 +177,11 @@ def _fit_lpa_start(problem: MixtureProblem, start: int, seed: int, max_iter: int
     try:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
             if resume is None:
-                params0, last, done = _gmm.random_start(data, k, seed), -np.inf, 0
+                params0, last, done = gmm_random_start(data, k, seed), -np.inf, 0
             else:
                 params0, last, done = resume.params, resume.last_mean, resume.n_iter
-            fit = _gmm.fit_start(data, params0, max_iter=max(1, max_iter - done), tol=problem.tol, last_mean=last)
-            post = _gmm.posteriors(data, fit.params)
+            fit = gmm_fit_start(data, params0, max_iter=max(1, max_iter - done), tol=problem.tol, last_mean=last)
+            post = gmm_posteriors(data, fit.params)
     except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
         return StartFit(start, seed, stage, None, float("nan"), False, 0, float("nan"), "failed",
                         f"a profile's covariance is not positive definite ({exc})")
@@ -189,7 +194,7 @@ def _fit_lpa_start(problem: MixtureProblem, start: int, seed: int, max_iter: int
             f"smallest class holds {shares.min():.1%}, below the minimum class share {problem.min_class_share:.1%}"
         )
     elif problem.var_floor is not None:
-        var = _gmm.variances(fit.params, data.covariance, data.d)
+        var = gmm_variances(fit.params, data.covariance, data.d)
         total = np.nanvar(data.X, axis=0)
         if np.any(var < problem.var_floor * np.where(total > 0, total, 1.0)):
             status, reason = "degenerate", "a class's variance collapsed to nearly zero on some variable"

@@ -36,7 +36,14 @@ from ._lca import (
     permute as lca_permute,
     posteriors as lca_posteriors,
 )
-from . import _gmm
+from ._gmm import (
+    GaussianData,
+    measurement_parameters as gmm_measurement_parameters,
+    n_parameters as gmm_n_parameters,
+    permute as gmm_permute,
+    posteriors as gmm_posteriors,
+    variances as gmm_variances,
+)
 from ._engine import GridFit, MixtureProblem, default_n_final, fit_mixtures, seed_int, start_seeds
 
 __all__ = ["LatentClassModel", "LatentProfileModel", "KMeansModel", "WardModel", "COVARIANCES", "MEASUREMENTS"]
@@ -186,11 +193,11 @@ class _MixtureModel(_Segmenter):
         else:
             shares = np.asarray(grid.best.params["shares"], dtype=float)
             order = np.argsort(-shares, kind="stable")
-            self.params_ = _gmm.permute(grid.best.params, p.gauss.covariance, order)
+            self.params_ = gmm_permute(grid.best.params, p.gauss.covariance, order)
             self.shares_ = np.asarray(self.params_["shares"], dtype=float)
-            self.n_parameters_ = _gmm.n_parameters(k, p.gauss.d, p.gauss.covariance)
+            self.n_parameters_ = gmm_n_parameters(k, p.gauss.d, p.gauss.covariance)
             with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-                post = _gmm.posteriors(p.gauss, self.params_)
+                post = gmm_posteriors(p.gauss, self.params_)
         self.n_classes_ = k
         self.loglik_ = float(grid.best.loglik)
         self.n_samples_ = int(len(used))
@@ -553,7 +560,7 @@ class LatentProfileModel(_MixtureModel):
                 f"{n_inc} respondent(s) have missing values, which covariance='{self.covariance}' cannot handle in "
                 "the likelihood; use covariance='diag' or 'spherical', or impute the scores first"
             )
-        p = _gmm.n_parameters(k, d, self.covariance)
+        p = gmm_n_parameters(k, d, self.covariance)
         distinct = len(np.unique(np.nan_to_num(X, nan=np.inf), axis=0))
         if k > distinct:
             raise AnalysisError(f"{k} profiles but only {distinct} distinct respondents' scores; use fewer profiles")
@@ -566,7 +573,7 @@ class LatentProfileModel(_MixtureModel):
         cache = {} if cache is None else cache
         key = ("gauss", self.covariance, float(self.reg_covar))
         if key not in cache:  # one copy shared by every k of a grid
-            cache[key] = _gmm.GaussianData.build(X, self.covariance, float(self.reg_covar),
+            cache[key] = GaussianData.build(X, self.covariance, float(self.reg_covar),
                                                  None if weights is None else np.asarray(weights, dtype=float))
         gauss = cache[key]
         return dict(measurement=measurement, gauss=gauss, min_class_share=float(self.min_class_share), var_floor=1e-4,
@@ -588,7 +595,7 @@ class LatentProfileModel(_MixtureModel):
             (d, d), full (k, d, d)) with ``precisions_cholesky``.
         """
         self._check_fitted()
-        return _gmm.measurement_parameters(self.params_, self.covariance, not self._measurement.endswith("_nan"))
+        return gmm_measurement_parameters(self.params_, self.covariance, not self._measurement.endswith("_nan"))
 
     def _proba(self, frame: pd.DataFrame) -> np.ndarray:
         X = frame.to_numpy(dtype=float)
@@ -598,14 +605,14 @@ class LatentProfileModel(_MixtureModel):
                 f"the profiles were fitted with covariance='{cov}', which cannot classify "
                 "respondents with missing values; impute them or refit with covariance='diag'"
             )
-        data = _gmm.GaussianData.build(X, cov, float(self.reg_covar))
+        data = GaussianData.build(X, cov, float(self.reg_covar))
         with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
-            return _gmm.posteriors(data, self.params_)
+            return gmm_posteriors(data, self.params_)
 
     def variances(self) -> pd.DataFrame:
         """Within-profile variances (variables × profiles)."""
         self._check_fitted()
-        var = _gmm.variances(self.params_, self.covariance, self.n_features_in_)
+        var = gmm_variances(self.params_, self.covariance, self.n_features_in_)
         return pd.DataFrame(var.T, index=self.feature_names_in_,
                             columns=pd.RangeIndex(1, self.n_classes_ + 1, name="segment"))
 
