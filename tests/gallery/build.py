@@ -363,8 +363,8 @@ def beps_sav(folder: Path, n: int = 350) -> Path:
     """carData::BEPS (real) as an SPSS .sav with value labels, Swedish labels (ö, å, ä).
 
     Shape: 5-point ratings of leaders and the economy plus Europe on an 11-point scale as the
-    needs basis, political knowledge (0-3) as an attitude block of kind motivations... no: as
-    ``other``; the vote as a behaviour-kind question; gender and age as demographics; no ERP.
+    needs basis, political knowledge (0-3, a code 0 on the scale) as a block of kind ``other``,
+    the vote as a behaviour-kind question, gender and age as demographics; no ERP data.
     """
     import pyreadstat
 
