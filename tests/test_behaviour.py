@@ -544,8 +544,9 @@ def test_demo_run_writes_behaviour_xlsx_and_weights_the_respondents(demo_run):
         assert name in sheets, name
     assert b.respondents.index.equals(run.clean.data.index)
     assert b.customers.index.is_unique and len(b.customers) > 3800
-    # the weights reach the clean responses, and reproduce the base's tier distribution
-    w = run.clean.weights
+    # the weights reach the weighted responses (clean stays unweighted), and reproduce the base's tier distribution
+    assert run.clean.weights is None
+    w = run.weighted.weights
     assert w is not None and w.index.equals(run.clean.data.index) and w.mean() == pytest.approx(1)
     tiers = b.tier_distribution()
     np.testing.assert_allclose(tiers["weighted respondents %"], tiers["customers %"], atol=0.01)
@@ -569,9 +570,9 @@ def test_demo_behaviour_recovers_the_planted_customers(demo_run, demo_study):
 
 
 def test_a_study_without_behaviour_has_no_behaviour_step(mini):
-    from workbench.outputs import Manifest
-    from workbench.pipeline import WaveContext, step_behaviour
+    from workbench.pipeline import new_context, run_steps
 
-    study = load_study(mini)
-    ctx = WaveContext(study=study, wave="1", manifest=Manifest("mini", "1", 7, "", "", ""))
-    assert step_behaviour(ctx) is None and ctx.behaviour is None
+    ctx = new_context(load_study(mini), "1")
+    run_steps(ctx, ["read", "quality", "behaviour", "weighting"])
+    assert ctx.behaviour is None and ctx.weighted is ctx.clean
+    assert ctx.manifest.skipped == {"behaviour": "study declares no behaviour data"}

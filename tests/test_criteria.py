@@ -265,7 +265,8 @@ def test_pipeline_step_scores_profiles_and_drafts_personas(demo, demo_study, tmp
     from types import SimpleNamespace
 
     from workbench import pipeline
-    from workbench.outputs import Manifest
+    from workbench.steps.context import Skip
+    from workbench.steps.criteria import criteria
 
     _, _, planted, kpis = demo
     folder = tmp_path / "demo"
@@ -274,17 +275,14 @@ def test_pipeline_step_scores_profiles_and_drafts_personas(demo, demo_study, tmp
         (folder / part).symlink_to(demo_study / part, target_is_directory=True)
     (folder / "study.yaml").write_text((demo_study / "study.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     study = load_study(folder)
-    man = Manifest(study_id=study.id, wave="1", seed=study.seed, study_hash=study.hash,
-                   study_file=str(study.path), study_file_hash=study.file_hash)
-    ctx = pipeline.WaveContext(study=study, wave="1", manifest=man)
-    pipeline.step_read(ctx)
-    pipeline.step_quality(ctx)
-    assert pipeline.step_criteria(ctx) is None  # no candidates: nothing to score
+    ctx = pipeline.new_context(study, "1")
+    pipeline.run_steps(ctx, ["read", "quality", "weighting"])
+    assert criteria(ctx) == Skip("no candidate segmentations to score")
     # what the behaviour and segments steps leave: KPIs per respondent and candidates
     ctx.behaviour = SimpleNamespace(respondents=kpis.rename(columns={"orders": "frequency"}))
     noise, _ = bad_candidates(planted, ctx.clean.data.index)
-    ctx.segments = [noise, LabelCandidate("planted", planted)]
-    write = pipeline.step_criteria(ctx)
+    ctx.candidates = [noise, LabelCandidate("planted", planted)]
+    (write,) = pipeline.run_steps(ctx, ["criteria"])
     assert ctx.scorecard.recommended == "planted"
     assert list(ctx.scorecard.best.kpi_tests["kpi"]) == ["revenue", "frequency", "digital_share"]
     assert "revenue" in set(ctx.profiles.table["variable"])

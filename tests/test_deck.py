@@ -11,14 +11,15 @@ from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 from pptx.util import Pt
 
-from workbench.deck import PALETTE, build_deck, write_deck
+from workbench.deck import PALETTE
+from workbench.steps.deck_data import build_deck, write_deck
 
 FIXED_SLIDES = 8  # title, summary, sizes, matrix; appendix: method, factors, fit table, scorecard
 PER_PERSONA = 2  # profile and behaviour
 
 
 def _write(run, path, personas=None, **kw):
-    kw = {"quality": run.quality, "factors": run.factors, "segments": run.segments, "behaviour": run.behaviour, **kw}
+    kw = {"quality": run.quality, "factors": run.factors, "segments": run.candidates, "behaviour": run.behaviour, **kw}
     return write_deck(path, run.study, run.scorecard, run.profiles, run.opportunities,
                       run.personas if personas is None else personas, wave=run.wave, **kw)
 

@@ -18,11 +18,12 @@ from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 
-from workbench.deck import DeckTrends, build_deck, render_pngs
+from workbench.deck import DeckTrends, render_pngs
+from workbench.steps.deck_data import build_deck
 
 
 def _kw(run):
-    return {"quality": run.quality, "factors": run.factors, "segments": run.segments, "behaviour": run.behaviour}
+    return {"quality": run.quality, "factors": run.factors, "segments": run.candidates, "behaviour": run.behaviour}
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +141,7 @@ def test_appendix_method_factors_and_fit_table(deck, demo_run):
     table = next(sh.table for sh in fit.shapes if sh.has_table)
     cands = [r.cells[0].text for r in list(table.rows)[1:]]
     assert demo_run.scorecard.recommended in cands
-    ft = demo_run.segments.fit_table.set_index("candidate")
+    ft = demo_run.candidates.fit_table.set_index("candidate")
     row = next(r for r in list(table.rows)[1:] if r.cells[0].text == demo_run.scorecard.recommended)
     assert row.cells[2].text == f"{ft.loc[demo_run.scorecard.recommended, 'bic']:,.0f}"
 

@@ -167,3 +167,49 @@ def test_broken_personas_yaml_is_a_clear_error(tmp_path):
 def test_personas_live_beside_the_study(demo):
     study = demo[0]
     assert personas_path(study) == study.root / "personas.yaml"
+
+
+# --------------------------------------------------------------------------- a consultant's edits (re-rendering)
+
+
+def test_apply_persona_edits_takes_the_texts_and_keeps_the_numbers(demo, tmp_path):
+    from workbench.personas import apply_persona_edits
+
+    study, clean, truth, planted, prof, opp = demo
+    path = tmp_path / "personas.yaml"
+    run = merge_personas(draft_personas(prof, clean, opportunities=opp, random_state=1), path)
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["personas"][1]["name"] = "Åsa, indkøberen fra Växjö"
+    doc["personas"][1]["how_to_win"] = ["Ring før kl. 9"]
+    doc["personas"][1]["size"]["n"] = 1  # numbers are the run's, whatever the file says
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    edited = apply_persona_edits(run, path)
+    p = list(edited)[1]
+    assert p.name == "Åsa, indkøberen fra Växjö" and p.edited == ("name",)
+    assert p.extra["how_to_win"] == ["Ring før kl. 9"] and p.n == list(run)[1].n
+    assert [q.edited for q in edited][:1] == [()]  # the others untouched
+    assert edited.path == path and edited.study_id == run.study_id
+
+
+def test_apply_persona_edits_names_persona_key_and_line(demo, tmp_path):
+    from workbench.personas import apply_persona_edits, yaml_key_lines
+
+    study, clean, truth, planted, prof, opp = demo
+    path = tmp_path / "personas.yaml"
+    run = merge_personas(draft_personas(prof, clean, random_state=1), path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    where = yaml_key_lines(path)
+    row = where[(0, "needs")]
+    assert lines[row - 1].lstrip().startswith("needs:")
+    lines[row - 1] = lines[row - 1].split("needs:")[0] + "needs: just one text"
+    # drop the list items that followed the key, so the file stays valid YAML
+    k = row
+    while k < len(lines) and lines[k].lstrip().startswith("- "):
+        k += 1
+    path.write_text("\n".join(lines[:row] + lines[k:]) + "\n", encoding="utf-8")
+    first = list(run)[0].id
+    with pytest.raises(StudyError, match=f"persona {first}: 'needs' must be a list") as exc:
+        apply_persona_edits(run, path)
+    assert exc.value.row == row and exc.value.column == "needs"
+    with pytest.raises(StudyError, match="personas.yaml not found"):
+        apply_persona_edits(run, tmp_path / "missing.yaml")

@@ -120,7 +120,7 @@ def test_the_flow_recommends_the_planted_segmentation(wave1, demo_study):
     assert best.passes_all, best.checks.to_string()
     truth = pd.read_csv(demo_study / "truth" / "respondents_wave1.csv", dtype={"resp_id": str})
     truth = truth.drop_duplicates("resp_id", keep="last").set_index("resp_id")["segment"]
-    chosen = next(c for c in run.segments if c.name == best.name).labels.dropna()
+    chosen = next(c for c in run.candidates if c.name == best.name).labels.dropna()
     assert adjusted_rand_score(truth.reindex(chosen.index), chosen) >= 0.8
     # the labels file the consultant gets holds the same assignment
     column = best.name.replace(" k=", "_")

@@ -14,14 +14,12 @@ from sklearn.metrics import adjusted_rand_score
 from conftest import MINI_STUDY, write_mini
 from workbench import pipeline, segments
 from workbench.errors import AnalysisError, StudyError
-from workbench.outputs import Manifest
+from workbench.steps import segments as segments_step
 from workbench.study import SegmentationSpec, load_study
 
 
 def context(study, wave="1"):
-    man = Manifest(study_id=study.id, wave=wave, seed=study.seed, study_hash=study.hash,
-                   study_file=str(study.path), study_file_hash=study.file_hash)
-    return pipeline.WaveContext(study=study, wave=wave, manifest=man)
+    return pipeline.new_context(study, wave)
 
 
 def with_plan(study, **plan):
@@ -30,13 +28,7 @@ def with_plan(study, **plan):
 
 
 def run_steps(ctx, names):
-    writers = []
-    for name, func, _ in pipeline.STEPS:
-        if name in names:
-            w = func(ctx)
-            if w is not None:
-                writers.append(w)
-    return writers
+    return pipeline.run_steps(ctx, {"weighting", *names})
 
 
 def truth_wave1(folder) -> pd.Series:
@@ -103,9 +95,9 @@ def test_plan_mistakes_are_reported_with_key_paths(tmp_path, change, message):
 
 def test_step_is_skipped_without_a_basis(mini):
     ctx = context(load_study(mini))
-    run_steps(ctx, {"read", "quality"})
-    assert pipeline.step_segments(ctx) is None
-    assert ctx.segments is None
+    run_steps(ctx, {"read", "quality", "segments"})
+    assert ctx.manifest.skipped == {"segments": "the study names no segmentation basis (segmentation.basis)"}
+    assert ctx.candidates is None
 
 
 def test_step_without_factors_or_behaviour_writes_segments_and_labels(demo_study, tmp_path):
@@ -114,7 +106,7 @@ def test_step_without_factors_or_behaviour_writes_segments_and_labels(demo_study
     ctx = context(study)
     writers = run_steps(ctx, {"read", "quality", "segments"})
     assert ctx.factors is None and ctx.behaviour is None
-    res = ctx.segments
+    res = ctx.candidates
     assert isinstance(res, segments.Candidates) and len(res) == 4
     assert "no factor scores" in res.bases["kmeans"] and "coded answers" in res.bases["lca"]
     assert res.choice is res[("lca", 5)]
@@ -133,7 +125,7 @@ def test_step_uses_factor_scores_covariates_and_behaviour(demo_study, tmp_path):
                       k_min=5, k_max=5, n_init=3, covariates=["firmographics"], distal=["revenue", "rfm_tier", "lapsed"])
     ctx = context(study)
     writers = run_steps(ctx, {"read", "quality", "behaviour", "factors", "segments"})
-    res = ctx.segments
+    res = ctx.candidates
     assert res.bases["lpa"].startswith("8 scores (needs: ")
     truth = truth_wave1(demo_study)
     for sol in res:
@@ -151,7 +143,7 @@ def test_step_uses_factor_scores_covariates_and_behaviour(demo_study, tmp_path):
     ctx2 = dataclasses.replace(ctx, study=bad)
     with pytest.raises(AnalysisError, match=r"segmentation.distal names gold_share, which the behaviour step does not "
                                             r"provide; available KPIs: .*rfm_tier"):
-        pipeline.step_segments(ctx2)
+        segments_step.segments(ctx2)
 
 
 # --------------------------------------------------------------------------- the demo's planted segments

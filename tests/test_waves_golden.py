@@ -17,7 +17,8 @@ import pytest
 from scipy.stats import norm
 
 from workbench.errors import AnalysisError, DataError, OutputError, WorkbenchWarning
-from workbench.waves.golden import PATH_COLUMNS, TypingTool, _mlogit_fit, select_golden_questions
+from workbench.stats import mlogit_fit
+from workbench.waves.golden import PATH_COLUMNS, TypingTool, select_golden_questions
 
 # --------------------------------------------------------------------------- planted data
 # 20 five-point items; three (q05, q12, q18) carry the segment, each in its own order of
@@ -103,7 +104,7 @@ def test_newton_solver_matches_sklearn():
     y = rng.integers(0, 4, n)
     x = rng.normal(size=(n, 5)) + np.eye(4)[y] @ rng.normal(size=(4, 5))
     w = rng.uniform(0.2, 3.0, n)
-    b, converged = _mlogit_fit(x, y, w, C=0.3)
+    b, converged = mlogit_fit(x, y, w, C=0.3)
     assert converged
     ref = LogisticRegression(C=0.3, tol=1e-12, max_iter=5000).fit(x, y, sample_weight=w)
     np.testing.assert_allclose(b[1:].T, ref.coef_, atol=2e-5)

@@ -222,7 +222,7 @@ def test_model_of_another_study_is_refused(planted, study_copy, tmp_path):
 def test_demo_lca_reproduced_and_round_trips(demo_run, tmp_path):
     from workbench.waves import codebook as make_codebook
 
-    seg = demo_run.segments[demo_run.scorecard.recommended]
+    seg = demo_run.candidates[demo_run.scorecard.recommended]
     study = demo_run.study
     items = list(seg.model.feature_names_in_)
     model = SegmentModel.from_segmentation(seg, basis_items=items, factors=demo_run.factors,

@@ -236,7 +236,7 @@ def test_demo_wave2_planted_size_shifts_detected(demo_run):
     from workbench.readers import read_responses
 
     study = demo_run.study
-    seg = demo_run.segments.choice or demo_run.segments[demo_run.scorecard.recommended]
+    seg = demo_run.candidates.choice or demo_run.candidates[demo_run.scorecard.recommended]
     plan = study.spec.segmentation
     clean1 = demo_run.clean
     items = [c.id for c in study.columns.values() if c.block in plan.basis and c.scale.coded

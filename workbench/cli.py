@@ -145,7 +145,7 @@ def _cmd_classify(args) -> int:
 
     from .errors import OutputError
     from .study import load_study
-    from .waveflow import classify_file
+    from .waves.classify import classify_file
 
     study = load_study(args.study) if args.study is not None else None
     if args.output is not None and args.output.exists() and not args.force:
@@ -167,7 +167,7 @@ def _cmd_classify(args) -> int:
 
 
 def _cmd_deck(args) -> int:
-    from .pipeline import rerender_deck
+    from .rerender import rerender_deck  # not the pipeline: re-rendering imports no statistics
 
     path = rerender_deck(args.study, args.wave, reports=args.reports, png=args.png)
     print(f"re-rendered {path}" + (f"; slide images in {path.parent / 'slides'}" if args.png else ""))

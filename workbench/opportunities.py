@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import AnalysisError
-from .profiles import _align_weights, _sort_segments, align_labels
+from .alignment import align_labels, align_weights, sort_segments
 
 __all__ = ["opportunities", "Opportunities", "opportunity_score", "FORCE_ORDER"]
 
@@ -331,12 +331,12 @@ def opportunities(
     if labels is not None:
         al = align_labels(data.index, labels)
         lab = al.labels
-        segs = _sort_segments(lab)
+        segs = sort_segments(lab)
     else:
         lab = pd.Series("all", index=data.index)
         segs = []
     index = lab.index
-    w = _align_weights(weights, index)
+    w = align_weights(weights, index)
     sub = data.loc[index]
 
     pairs: dict[str, dict] = {}

@@ -141,6 +141,7 @@ class Manifest:
     steps: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     model: dict = field(default_factory=dict)  # the frozen model a later wave was classified with
+    skipped: dict[str, str] = field(default_factory=dict)  # step -> why the runner skipped it
     started: str = field(default_factory=lambda: _now())
     finished: str | None = None
 
@@ -182,6 +183,7 @@ class Manifest:
             "finished": self.finished,
             "step_seconds": self.steps,
             "counts": self.counts,
+            "skipped_steps": self.skipped,
         }
         if self.model:
             doc["model"] = self.model
@@ -211,7 +213,8 @@ def check_no_pii(frame: pd.DataFrame, pii, where: str = "") -> None:
 _SHEET_BAD = re.compile(r"[\[\]\:\*\?\/\\]")
 
 
-def _sheet_name(name: str, used: set) -> str:
+def sheet_name(name: str, used: set) -> str:
+    """A valid, unique (case-insensitively, within ``used``) Excel sheet name for ``name``; adds it to ``used``."""
     base = _SHEET_BAD.sub("-", str(name))[:31] or "Sheet"
     out, i = base, 2
     while out.lower() in used:
@@ -268,7 +271,7 @@ def write_workbook(
     header_fill = PatternFill("solid", fgColor="DCE6F1")
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, frame in sheets.items():
-            sheet = _sheet_name(name, used)
+            sheet = sheet_name(name, used)
             note = notes.get(name)
             if frame.empty:
                 frame = pd.DataFrame({"": ["nothing found"]})

@@ -63,6 +63,8 @@ __all__ = [
     "load_personas",
     "scrub",
     "personas_path",
+    "apply_persona_edits",
+    "yaml_key_lines",
     "EDITABLE",
 ]
 
@@ -602,3 +604,107 @@ def _apply_edits(draft: Persona, stored: dict) -> Persona:
             edited.append(f)
     extra = {k: v for k, v in stored.items() if k not in _KNOWN}
     return replace(draft, id=str(stored["id"]), edited=tuple(edited), locked=locked, extra=extra, **values)
+
+
+# --------------------------------------------------------------------------- a consultant's edits, for re-rendering
+
+
+def yaml_key_lines(path) -> dict:
+    """Line of each persona and of its keys in a personas.yaml: ``{(index, key): line}``.
+
+    ``(index, None)`` is the line where persona number ``index`` (0-based) starts; lines are
+    1-based. An unreadable file gives ``{}`` (:func:`load_personas` reports its error).
+    """
+    out: dict = {}
+    try:
+        node = yaml.compose(Path(path).read_text(encoding="utf-8-sig"))
+    except yaml.YAMLError:
+        return out
+    if not isinstance(node, yaml.MappingNode):
+        return out
+    for k, v in node.value:
+        if k.value == "personas" and isinstance(v, yaml.SequenceNode):
+            for i, item in enumerate(v.value):
+                out[(i, None)] = item.start_mark.line + 1
+                if isinstance(item, yaml.MappingNode):
+                    for kk, vv in item.value:
+                        out[(i, kk.value)] = kk.start_mark.line + 1
+    return out
+
+
+def apply_persona_edits(personas: Personas, path) -> Personas:
+    """The run's personas with the texts of a consultant-edited ``personas.yaml``.
+
+    Personas are matched by ``id`` (the ids the workbench wrote); the editable fields found
+    in the file replace the run's text, numbers (n, share, suppression) stay the run's.
+    ``how_to_win`` and other added keys travel in ``extra``. Used to re-render the deck
+    (``workbench deck``) without re-fitting anything.
+
+    Raises
+    ------
+    StudyError
+        The file is missing or not valid YAML, or a field has the wrong type, naming the
+        persona, key and line.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise StudyError("personas.yaml not found; `workbench run` writes it beside study.yaml", file=path)
+    doc = load_personas(path)
+    lines = yaml_key_lines(path)
+    by_id = {}
+    for i, entry in enumerate(doc["personas"]):
+        by_id[str(entry["id"])] = (i, entry)
+    out = []
+    for p in personas:
+        if p.id not in by_id:
+            logger.warning("deck: persona %s (segment %s) is not in %s; its text from the run is used", p.id, p.segment,
+                           path.name)
+            out.append(p)
+            continue
+        i, entry = by_id[p.id]
+        values = {}
+        for f in EDITABLE:
+            if f not in entry:
+                continue
+            v = entry[f]
+            where = lines.get((i, f)) or lines.get((i, None))
+            if f in ("name", "description"):
+                if v is None or isinstance(v, (dict, list)):
+                    raise StudyError(f"persona {p.id}: '{f}' must be text, got {type(v).__name__}", file=path, row=where,
+                                     column=f)
+                values[f] = str(v).strip() if f == "name" else str(v)
+            elif f == "quotes":
+                if v is not None and not isinstance(v, list):
+                    raise StudyError(f"persona {p.id}: 'quotes' must be a list of quotes (- text: ...)", file=path,
+                                     row=where, column=f)
+                qs = []
+                for q in v or []:
+                    if isinstance(q, dict) and isinstance(q.get("text", ""), str):
+                        qs.append(dict(q))
+                    elif isinstance(q, str):
+                        qs.append({"text": q})
+                    else:
+                        raise StudyError(f"persona {p.id}: each quote must be text or a mapping with 'text:'",
+                                         file=path, row=where, column=f)
+                values[f] = tuple(qs)
+            else:
+                if v is not None and not isinstance(v, list):
+                    raise StudyError(f"persona {p.id}: '{f}' must be a list (one '- item' per line), got "
+                                     f"{type(v).__name__}", file=path, row=where, column=f)
+                if any(isinstance(x, (dict, list)) for x in v or []):
+                    raise StudyError(f"persona {p.id}: '{f}' must be a list of texts", file=path, row=where, column=f)
+                values[f] = tuple(str(x) for x in v or [])
+        if "name" in values and not values["name"]:
+            raise StudyError(f"persona {p.id}: 'name' is empty; give the persona a name", file=path,
+                             row=lines.get((i, "name")), column="name")
+        win = entry.get("how_to_win")
+        if win is not None and not (isinstance(win, (str, list)) and all(isinstance(x, str) for x in (
+                win if isinstance(win, list) else [win]))):
+            raise StudyError(f"persona {p.id}: 'how_to_win' must be a list of texts", file=path,
+                             row=lines.get((i, "how_to_win")), column="how_to_win")
+        extra = {k: v for k, v in entry.items() if k not in _KNOWN}
+        q = replace(p, **values, extra=extra, locked=bool(entry.get("locked", False)))
+        edited = tuple(f for f in EDITABLE if p.draft_hashes.get(f) and _hash(_hashable(f, getattr(q, f))) != p.draft_hashes[f])
+        out.append(replace(q, edited=edited))
+    return Personas(personas=tuple(out), study_id=personas.study_id, wave=personas.wave,
+                    random_state=personas.random_state, unmatched=tuple(doc["unmatched"]), path=path)

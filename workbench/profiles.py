@@ -29,8 +29,9 @@ Each segment is tested against *the rest of the sample* (everyone labelled but n
 segment): a two-proportion z-test with pooled variance for percentages (the column
 proportion test of market-research tables) and Welch's unequal-variance t-test for means.
 p-values are corrected for multiple testing within each block (all measures × segments of
-the block form one family; Holm by default, see ``correction`` and :func:`correct_pvalues`). A significant difference
-is shown as an arrow: ``▲`` above the rest, ``▼`` below.
+the block form one family; Holm by default, see ``correction`` and
+:func:`workbench.stats.correct_pvalues`). A significant difference is shown as an arrow:
+``▲`` above the rest, ``▼`` below.
 
 Weights
 -------
@@ -56,9 +57,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from .alignment import align_labels, align_weights, sort_segments
 from .errors import AnalysisError, WorkbenchWarning
+from .stats import CORRECTIONS, correct_pvalues, holm, two_proportion_ztest, weighted_stats, welch_ttest
 
 __all__ = ["profile", "SegmentProfiles", "align_labels", "weighted_stats", "correct_pvalues", "holm", "UP", "DOWN",
            "BEHAVIOUR"]
@@ -70,216 +72,6 @@ UP, DOWN = "▲", "▼"
 BEHAVIOUR = "behaviour"
 #: Study block kinds that are not profiled by default.
 SKIPPED_KINDS = ("verbatims", "screening")
-CORRECTIONS = ("holm", "fdr_bh", "bonferroni", "none")
-
-
-# --------------------------------------------------------------------------- alignment
-
-
-@dataclass(frozen=True)
-class Alignment:
-    """How a labels Series met the respondents it describes."""
-
-    labels: pd.Series  # the labels kept, indexed like the responses (response order)
-    n_labels: int  # non-missing labels given
-    n_responses: int  # respondents in the responses
-    labels_without_response: int  # labelled ids not among the responses (dropped)
-    responses_without_label: int  # respondents without a label (dropped)
-
-    @property
-    def n(self) -> int:
-        return len(self.labels)
-
-    def sentence(self) -> str:
-        parts = [f"{self.n:,} respondents profiled"]
-        if self.labels_without_response:
-            parts.append(f"{self.labels_without_response:,} labelled ids not among the responses dropped")
-        if self.responses_without_label:
-            parts.append(f"{self.responses_without_label:,} respondents without a segment label dropped")
-        return "; ".join(parts)
-
-
-def _sort_segments(values) -> list:
-    uniq = list(pd.unique(pd.Series(values)))
-    try:
-        return sorted(uniq)
-    except TypeError:
-        return sorted(uniq, key=str)
-
-
-def align_labels(index: pd.Index, labels, *, what: str = "labels") -> Alignment:
-    """Align segment labels to a respondent index.
-
-    Parameters
-    ----------
-    index : Index
-        The respondents (``responses.data.index``).
-    labels : Series
-        Segment label per respondent id; may hold more or fewer ids than ``index``.
-        Missing labels (NaN) count as unlabelled.
-    what : str
-        How to name the labels in messages.
-
-    Returns
-    -------
-    Alignment
-        The labels restricted to respondents that have both, in the order of ``index``,
-        and how many were dropped on each side.
-
-    Raises
-    ------
-    AnalysisError
-        Labels that are not a Series, duplicate ids, or no overlap at all.
-    """
-    if not isinstance(labels, pd.Series):
-        raise AnalysisError(
-            f"{what} must be a pandas Series indexed by respondent id, got {type(labels).__name__}; "
-            "e.g. pd.Series(labels, index=responses.data.index)"
-        )
-    lab = labels.dropna()
-    if not lab.index.is_unique:
-        dup = lab.index[lab.index.duplicated()][0]
-        raise AnalysisError(f"{what}: respondent id {dup!r} has more than one label; give one label per respondent")
-    idx_str = pd.Index(index.astype(str))
-    lab_idx = pd.Index(lab.index.astype(str))
-    lab = pd.Series(lab.to_numpy(), index=lab_idx, name=labels.name)
-    common = idx_str.intersection(lab_idx, sort=False)
-    if len(common) == 0:
-        raise AnalysisError(
-            f"none of the {len(lab):,} ids in the {what} is a respondent id of the responses "
-            f"(responses: {', '.join(map(str, index[:3]))} ...; {what}: "
-            f"{', '.join(map(str, lab.index[:3]))} ...); index the {what} by the respondent id"
-        )
-    keep = idx_str.isin(common)
-    aligned = pd.Series(lab.reindex(idx_str[keep]).to_numpy(), index=index[keep], name=labels.name or "segment")
-    out = Alignment(
-        labels=aligned,
-        n_labels=len(lab),
-        n_responses=len(index),
-        labels_without_response=len(lab) - len(common),
-        responses_without_label=int((~keep).sum()),
-    )
-    if out.labels_without_response or out.responses_without_label:
-        logger.info("%s: %s", what, out.sentence())
-    return out
-
-
-def _align_weights(weights, index: pd.Index) -> np.ndarray:
-    if weights is None:
-        return np.ones(len(index))
-    if not isinstance(weights, pd.Series):
-        raise AnalysisError(f"weights must be a pandas Series indexed by respondent id, got {type(weights).__name__}")
-    w = pd.Series(weights.to_numpy(dtype=float), index=weights.index.astype(str)).reindex(index.astype(str))
-    if w.isna().any():
-        missing = list(w.index[w.isna()][:3])
-        raise AnalysisError(
-            f"{int(w.isna().sum()):,} profiled respondent(s) have no weight (e.g. {', '.join(missing)}); "
-            "give every respondent a positive weight"
-        )
-    if (w <= 0).any():
-        bad = w[w <= 0].index[0]
-        raise AnalysisError(f"the weight of respondent {bad!r} is {w[bad]}; weights must be positive")
-    return w.to_numpy(dtype=float)
-
-
-# --------------------------------------------------------------------------- statistics
-
-
-def weighted_stats(values: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
-    """Column-wise weighted n, base, effective n, mean and variance, ignoring NaN.
-
-    Parameters
-    ----------
-    values : ndarray of shape (n, m)
-    weights : ndarray of shape (n,)
-
-    Returns
-    -------
-    dict
-        ``n`` (answers), ``base`` (Σw), ``n_eff`` (Kish: (Σw)²/Σw²), ``mean`` (Σwx/Σw) and
-        ``var`` (Σw(x-m)²/Σw × n_eff/(n_eff-1); the sample variance when unweighted),
-        each of shape (m,). Empty columns give NaN.
-    """
-    values = np.asarray(values, dtype=float)
-    if values.ndim == 1:
-        values = values[:, None]
-    valid = ~np.isnan(values)
-    w = np.where(valid, np.asarray(weights, dtype=float)[:, None], 0.0)
-    x = np.where(valid, values, 0.0)
-    base = w.sum(axis=0)
-    sw2 = (w**2).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = (w * x).sum(axis=0) / base
-        n_eff = base**2 / sw2
-        dev = np.where(valid, x - mean, 0.0)
-        var = (w * dev**2).sum(axis=0) / base * n_eff / (n_eff - 1)
-    return {"n": valid.sum(axis=0), "base": base, "n_eff": n_eff, "mean": mean, "var": var}
-
-
-def _z_test(p1, n1, p2, n2):
-    """Two-proportion z-test with pooled variance; NaN where it cannot be computed."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
-        se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-        z = (p1 - p2) / se
-        p = 2 * stats.norm.sf(np.abs(z))
-    p = np.where((se == 0) & np.isfinite(p1) & np.isfinite(p2), 1.0, p)  # both groups all 0 or all 1
-    return np.where((n1 < 1) | (n2 < 1), np.nan, p)
-
-
-def _welch_test(m1, v1, n1, m2, v2, n2):
-    """Welch's t-test from group summaries; NaN where it cannot be computed."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        a, b = v1 / n1, v2 / n2
-        se = np.sqrt(a + b)
-        t = (m1 - m2) / se
-        df = (a + b) ** 2 / (a**2 / (n1 - 1) + b**2 / (n2 - 1))
-        p = 2 * stats.t.sf(np.abs(t), df)
-    p = np.where((se == 0) & (m1 == m2), 1.0, p)
-    return np.where((n1 < 2) | (n2 < 2), np.nan, p)
-
-
-def holm(p) -> np.ndarray:
-    """Holm's step-down adjusted p-values (Holm 1979), as statsmodels' ``multipletests``.
-
-    ``p_(i) adj = max_{j <= i} min(1, (m - j + 1) p_(j))`` over the sorted p-values.
-    Written out because statsmodels' Holm branch calls ``gc.collect()`` on every call
-    (about 70 ms with a full heap, a second per profile); ``tests/test_profiles.py``
-    checks the two agree.
-    """
-    p = np.asarray(p, dtype=float)
-    m = len(p)
-    order = np.argsort(p, kind="stable")
-    adj = np.minimum(1.0, np.maximum.accumulate(p[order] * np.arange(m, 0, -1)))
-    out = np.empty(m)
-    out[order] = adj
-    return out
-
-
-def correct_pvalues(p, method: str = "holm") -> np.ndarray:
-    """Adjust p-values for multiple testing; NaN stays NaN and is not counted.
-
-    Parameters
-    ----------
-    p : array-like
-    method : {'holm', 'fdr_bh', 'bonferroni', 'none'}, default='holm'
-        Holm (computed here, identical to statsmodels), otherwise
-        :func:`statsmodels.stats.multitest.multipletests`.
-    """
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = np.isfinite(p)
-    if not ok.any():
-        return out
-    if method == "none":
-        out[ok] = p[ok]
-    elif method == "holm":
-        out[ok] = holm(p[ok])
-    else:
-        from statsmodels.stats.multitest import multipletests
-
-        out[ok] = multipletests(p[ok], method=method)[1]
-    return out
 
 
 # --------------------------------------------------------------------------- measures
@@ -355,7 +147,7 @@ def _behaviour_measures(behaviour: pd.DataFrame, index: pd.Index, max_categories
             vals.append(s.to_numpy(dtype=float))
             descs.append({**base, "variable": str(c), "label": label, "measure": "mean", "category": "", "stat": "mean", "trait": True})
         else:
-            cats = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else _sort_segments(s.dropna())
+            cats = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sort_segments(s.dropna())
             if len(cats) > max_categories:
                 logger.info("behaviour column %s has %d categories (> %d) and is not profiled", c, len(cats), max_categories)
                 continue
@@ -665,7 +457,7 @@ class SegmentProfiles:
         from openpyxl.styles import Font, PatternFill
         from openpyxl.utils import get_column_letter
 
-        from .outputs import _sheet_name, write_workbook
+        from .outputs import sheet_name, write_workbook
 
         path = Path(path)
         if path.is_dir():
@@ -674,7 +466,7 @@ class SegmentProfiles:
         write_workbook(path, sheets, pii=tuple(pii), notes=notes)
         wb = load_workbook(path)
         used: set = set()
-        names = {name: _sheet_name(name, used) for name in sheets}
+        names = {name: sheet_name(name, used) for name in sheets}
         green, red = PatternFill("solid", bgColor="C6EFCE"), PatternFill("solid", bgColor="FFC7CE")
         for name in self.blocks:
             frame = sheets[name]
@@ -795,11 +587,11 @@ def profile(
     data = responses.data
     al = align_labels(data.index, labels)
     lab = al.labels
-    segs = _sort_segments(lab)
+    segs = sort_segments(lab)
     if len(segs) < 2:
         raise AnalysisError(f"profiling needs at least two segments; the labels hold {len(segs)} ({segs})")
     index = lab.index
-    w = _align_weights(weights, index)
+    w = align_weights(weights, index)
     code = lab.map({s: i for i, s in enumerate(segs)}).to_numpy(dtype=int)
 
     pii = {str(c) for c in getattr(getattr(responses, "pii", None), "columns", [])}
@@ -837,8 +629,8 @@ def profile(
         a, b = weighted_stats(V[inside], w[inside]), weighted_stats(V[~inside], w[~inside])
         p = np.where(
             share,
-            _z_test(a["mean"], a["n_eff"], b["mean"], b["n_eff"]),
-            _welch_test(a["mean"], a["var"], a["n_eff"], b["mean"], b["var"], b["n_eff"]),
+            two_proportion_ztest(a["mean"], a["n_eff"], b["mean"], b["n_eff"])[1],
+            welch_ttest(a["mean"], a["var"], a["n_eff"], b["mean"], b["var"], b["n_eff"])[1],
         )
         with np.errstate(invalid="ignore", divide="ignore"):
             idx = np.where(tot["mean"] != 0, 100 * a["mean"] / tot["mean"], np.nan)

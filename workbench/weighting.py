@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import AnalysisError, WorkbenchWarning
+from .stats import design_effect, effective_n
 
 __all__ = ["rake", "RakingResult", "RakingWarning", "design_effect", "effective_n", "rake_to_base"]
 
@@ -43,26 +44,6 @@ logger = logging.getLogger(__name__)
 
 class RakingWarning(WorkbenchWarning):
     """Raking did not converge, or a target category had no respondent."""
-
-
-def design_effect(weights) -> float:
-    """Kish's design effect of unequal weighting: ``n Σw² / (Σw)²``.
-
-    Parameters
-    ----------
-    weights : array-like of float
-        Non-negative weights (NaN ignored).
-    """
-    w = np.asarray(weights, dtype=float)
-    w = w[~np.isnan(w)]
-    return float(len(w) * np.sum(w**2) / np.sum(w) ** 2) if len(w) else np.nan
-
-
-def effective_n(weights) -> float:
-    """Kish's effective sample size: ``(Σw)² / Σw²``."""
-    w = np.asarray(weights, dtype=float)
-    w = w[~np.isnan(w)]
-    return float(np.sum(w) ** 2 / np.sum(w**2)) if len(w) else np.nan
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError, DataError, OutputError, WorkbenchWarning
-from .golden import _mlogit_fit, _one_blas_thread, _plain, _seed, _softmax, _weights
+from ..jsonplain import plain
+from ..stats import mlogit_fit, one_blas_thread, softmax
+from .inputs import random_seed, sample_weights
 
 __all__ = ["fit_base_model", "BaseModel", "segment_customer_base", "OTHER"]
 
@@ -198,7 +200,7 @@ def _split_columns(features: pd.DataFrame, numeric, categorical):
 # --------------------------------------------------------------------------- fit
 
 
-@_one_blas_thread
+@one_blas_thread
 def fit_base_model(
     features: pd.DataFrame,
     segments: pd.Series,
@@ -257,7 +259,7 @@ def fit_base_model(
     """
     from sklearn.model_selection import StratifiedKFold
 
-    rs = _seed(random_state)
+    rs = random_seed(random_state)
     if not C > 0:
         raise AnalysisError(f"C must be positive, got {C}")
     if not isinstance(features, pd.DataFrame):
@@ -282,7 +284,7 @@ def fit_base_model(
         logger.info("base model: %d respondent(s) without any feature left out", n_without)
     frame = frame[has_any]
     index = frame.index
-    w = _weights(sample_weight, index, features.index)
+    w = sample_weights(sample_weight, index, features.index)
     classes = sorted(seg.unique().tolist(), key=lambda v: (str(type(v)), v))
     if len(classes) < 2:
         raise AnalysisError("a base model needs at least two segments; the segments hold one")
@@ -297,27 +299,27 @@ def fit_base_model(
     accs = []
     for train, test in StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=rs).split(np.zeros(len(y)), y):
         prep = _Prep.fit(frame.iloc[train], numeric, categorical, w[train], min_level_count)
-        b, _ = _mlogit_fit(prep.transform(frame.iloc[train]), y[train], w[train], C=C,
+        b, _ = mlogit_fit(prep.transform(frame.iloc[train]), y[train], w[train], C=C,
                            start=np.zeros((len(prep.terms) + 1, k)))
         s = b[0] + prep.transform(frame.iloc[test]) @ b[1:]
         oof[test] = s
         accs.append(float(w[test] @ (s.argmax(axis=1) == y[test]) / w[test].sum()))
     prep = _Prep.fit(frame, numeric, categorical, w, min_level_count)
-    b, converged = _mlogit_fit(prep.transform(frame), y, w, C=C, start=np.zeros((len(prep.terms) + 1, k)))
+    b, converged = mlogit_fit(prep.transform(frame), y, w, C=C, start=np.zeros((len(prep.terms) + 1, k)))
     if not converged:
         warnings.warn("the base model's logistic regression did not converge in 100 Newton steps; try a smaller C",
                       WorkbenchWarning, stacklevel=2)
-    plain = [_plain(c) for c in classes]
-    coef = pd.DataFrame(b, index=["(intercept)"] + prep.terms, columns=plain)
+    codes = [plain(c) for c in classes]
+    coef = pd.DataFrame(b, index=["(intercept)"] + prep.terms, columns=codes)
     coef.index.name, coef.columns.name = "term", "segment"
     pred = oof.argmax(axis=1)
-    confusion = pd.DataFrame(np.zeros((k, k), dtype=int), index=plain, columns=plain)
+    confusion = pd.DataFrame(np.zeros((k, k), dtype=int), index=codes, columns=codes)
     for a, p_ in zip(y, pred):
         confusion.iat[a, p_] += 1
     confusion.index.name, confusion.columns.name = "segment", "predicted"
-    seg_names = {c: str((names or {}).get(c, f"Segment {c}")) for c in plain}
+    seg_names = {c: str((names or {}).get(c, f"Segment {c}")) for c in codes}
     rows = []
-    for i, c in enumerate(plain):
+    for i, c in enumerate(codes):
         inseg, hit = y == i, pred == i
         rows.append({"segment": c, "name": seg_names[c], "n": int(inseg.sum()),
                      "share": float(w[inseg].sum() / w.sum()),
@@ -325,7 +327,7 @@ def fit_base_model(
                      "precision": float(w[inseg & hit].sum() / w[hit].sum()) if hit.any() else float("nan")})
     model = BaseModel(
         prep=prep,
-        segments=tuple(plain),
+        segments=tuple(codes),
         segment_names=seg_names,
         coefficients=coef,
         accuracy=float(np.mean(accs)),
@@ -438,7 +440,7 @@ class BaseModel:
     def predict_proba(self, features: pd.DataFrame) -> pd.DataFrame:
         """Membership probabilities, one column per segment."""
         s = self.decision_function(features)
-        return pd.DataFrame(_softmax(s.to_numpy()), index=s.index, columns=s.columns)
+        return pd.DataFrame(softmax(s.to_numpy()), index=s.index, columns=s.columns)
 
     def predict(self, features: pd.DataFrame) -> pd.Series:
         """The most probable segment of each row."""
@@ -515,7 +517,7 @@ class BaseModel:
             "accuracy_sd": self.accuracy_sd,
             "baseline_accuracy": self.baseline_accuracy,
             "confusion": [[int(v) for v in row] for row in self.confusion.to_numpy()],
-            "agreement_by_segment": [{k: _plain(v) for k, v in r.items()}
+            "agreement_by_segment": [{k: plain(v) for k, v in r.items()}
                                      for r in self.agreement_by_segment.reset_index().to_dict("records")],
             "n": self.n,
             "n_without_features": self.n_without_features,
@@ -525,7 +527,7 @@ class BaseModel:
             "min_probability": self.min_probability,
             "random_state": self.random_state,
             "weighted": self.weighted,
-            "provenance": {str(k): _plain(v) for k, v in self.provenance.items()},
+            "provenance": {str(k): plain(v) for k, v in self.provenance.items()},
             "created": self.created,
         }
 
@@ -658,7 +660,7 @@ def segment_customer_base(customers: pd.DataFrame, respondent_segments: pd.Serie
     out["confident"] = out["confident"] | survey
     seg_names = dict(model.segment_names)
     seg_names.update(names or {})
-    out.insert(1, "name", out["segment"].map(lambda s: seg_names.get(_plain(s)) if not pd.isna(s) else None))
+    out.insert(1, "name", out["segment"].map(lambda s: seg_names.get(plain(s)) if not pd.isna(s) else None))
     out = out[["segment", "name", "source", "probability", "confident"]]
     check_no_pii(out, pii, "the customer-base segments")
     logger.info("segment_customer_base: %d customers, %d from the survey, %d from the model (%d confident)",

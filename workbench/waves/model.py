@@ -41,7 +41,8 @@ import pandas as pd
 from scipy.special import logsumexp
 
 from ..errors import AnalysisError, DataError, StudyError
-from ._basis import FactorScoring, _arr, _gaussian_log_prob, _num, _plain, standardisation_table
+from ..jsonplain import plain
+from .scoring import FactorScoring, code_number, float_array, gaussian_log_prob, standardisation_table
 from .codebook import codebook_changes, normalise_codebook
 
 __all__ = ["SegmentModel", "Classification", "FactorScoring", "load_model", "standardisation_table",
@@ -288,9 +289,9 @@ class SegmentModel:
             probs = {}
             for j, (item, cats) in enumerate(zip(enc.columns, enc.categories)):
                 block = pis[:, j * width:j * width + len(cats)]  # (k, codes)
-                probs[item] = {"codes": [_num(c) for c in cats], "values": block.T.copy()}  # codes × classes
+                probs[item] = {"codes": [code_number(c) for c in cats], "values": block.T.copy()}  # codes × classes
             params["probabilities"] = probs
-            item_codes = {item: [_num(c) for c in cats] for item, cats in zip(enc.columns, enc.categories)}
+            item_codes = {item: [code_number(c) for c in cats] for item, cats in zip(enc.columns, enc.categories)}
         else:
             covered = {i for s in scorings for i in s.items}
             rest = [c for c in basis_items if c not in covered]
@@ -313,10 +314,10 @@ class SegmentModel:
                     f"{' ...' if len(features) > 6 else ''}; pass the factor solutions and basis items the "
                     "segmentation was fitted with (factor-score columns are named '<battery>: <factor>')")
             if data is not None:
-                item_codes = {c: sorted({_num(v) for v in pd.to_numeric(data[c], errors="coerce").dropna().unique()})
+                item_codes = {c: sorted({code_number(v) for v in pd.to_numeric(data[c], errors="coerce").dropna().unique()})
                               for c in basis_items}
             else:
-                item_codes = {c: sorted(_num(v) for v in codebook.get(c, {}).get("codes", {})) or None
+                item_codes = {c: sorted(code_number(v) for v in codebook.get(c, {}).get("codes", {})) or None
                               for c in basis_items}
             if seg.method == "lpa":
                 mp = est.stepmix_.get_parameters()["measurement"]
@@ -363,7 +364,7 @@ class SegmentModel:
             study_id=str(study_id), study_hash=str(study_hash), wave=str(wave), fitted=str(seg.fitted),
             versions=_versions(seg.versions), factors=tuple(scorings), standardisation=std, fill=fill,
             uncertain_below=float(uncertain_below), diagnostics=diag,
-            settings=_plain({**(seg.settings or {}), "random_state": seg.random_state, "basis": seg.basis,
+            settings=plain({**(seg.settings or {}), "random_state": seg.random_state, "basis": seg.basis,
                              "weighted": seg.weighted}),
             attachments=dict(attachments or {}),
         )
@@ -470,7 +471,7 @@ class SegmentModel:
                 logp.append(np.log(np.clip(np.asarray(spec["values"], dtype=float), _CLIP, 1 - _CLIP)))
             return np.hstack(cols) @ np.vstack(logp) + np.log(self.shares)
         if self.method == "lpa":
-            return _gaussian_log_prob(X, p) + np.log(self.shares)
+            return gaussian_log_prob(X, p) + np.log(self.shares)
         d = ((X[:, None, :] - p["centroids"][None, :, :]) ** 2).sum(axis=2)
         return -0.5 * d
 
@@ -562,7 +563,7 @@ class SegmentModel:
         for c in unseen.columns:
             if unseen[c].any():
                 vals = pd.to_numeric(data.loc[unseen[c].to_numpy(), c], errors="coerce")
-                counts[c] = {_num(v): int(n) for v, n in vals.value_counts().sort_index().items()}
+                counts[c] = {code_number(v): int(n) for v, n in vals.value_counts().sort_index().items()}
         if counts:
             logger.warning("classify: %d answer(s) with codes the model never saw were treated as missing (%s)",
                            sum(sum(v.values()) for v in counts.values()), ", ".join(counts))
@@ -596,7 +597,7 @@ class SegmentModel:
         if self.method == "lca":
             params = {"probabilities": {i: {"codes": v["codes"], "values": v["values"]}
                                         for i, v in params["probabilities"].items()}}
-        return _plain({
+        return plain({
             "format": FORMAT, "format_version": FORMAT_VERSION, "method": self.method, "k": self.k,
             "study": {"id": self.study_id, "hash": self.study_hash}, "wave": self.wave, "fitted": self.fitted,
             "versions": self.versions, "basis_items": list(self.basis_items), "features": list(self.features),
@@ -631,16 +632,16 @@ class SegmentModel:
                 raise ValueError(f"unknown method {method!r}")
             raw = d["parameters"]
             if method == "lca":
-                params = {"probabilities": {i: {"codes": [_num(c) for c in v["codes"]], "values": _arr(v["values"])}
+                params = {"probabilities": {i: {"codes": [code_number(c) for c in v["codes"]], "values": float_array(v["values"])}
                                             for i, v in raw["probabilities"].items()}}
             elif method == "lpa":
-                params = {k: (v if isinstance(v, str) else _arr(v)) for k, v in raw.items()}
+                params = {k: (v if isinstance(v, str) else float_array(v)) for k, v in raw.items()}
             else:
-                params = {"centroids": _arr(raw["centroids"])}
+                params = {"centroids": float_array(raw["centroids"])}
             return cls(
                 method=method, k=int(d["k"]), basis_items=tuple(d["basis_items"]), features=tuple(d["features"]),
-                names={int(c): str(n) for c, n in d["names"].items()}, shares=_arr(d["shares"]), parameters=params,
-                item_codes={c: (None if v is None else [_num(x) for x in v]) for c, v in d["item_codes"].items()},
+                names={int(c): str(n) for c, n in d["names"].items()}, shares=float_array(d["shares"]), parameters=params,
+                item_codes={c: (None if v is None else [code_number(x) for x in v]) for c, v in d["item_codes"].items()},
                 codebook=normalise_codebook(d["codebook"]), study_id=str(d["study"]["id"]),
                 study_hash=str(d["study"]["hash"]), wave=str(d["wave"]), fitted=str(d.get("fitted", "")),
                 versions=dict(d.get("versions") or {}),

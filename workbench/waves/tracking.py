@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import AnalysisError
+from ..stats import benjamini_hochberg, effective_n, holm, two_proportion_ztest, welch_ttest, wilson_interval
 
 __all__ = ["segment_sizes", "size_changes", "SizeChanges", "profile_drift", "ProfileDrift", "wilson_interval",
            "holm", "benjamini_hochberg"]
@@ -38,50 +39,6 @@ SIZE_COLUMNS = ["wave", "segment", "name", "n", "share", "ci_low", "ci_high", "n
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def wilson_interval(share, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of a share ``share`` observed on ``n`` (effective) respondents.
-
-    ``(p + z²/2n ± z √(p(1-p)/n + z²/4n²)) / (1 + z²/n)`` (Wilson 1927).
-    """
-    p = np.asarray(share, dtype=float)
-    n = np.asarray(n, dtype=float)
-    z = stats.norm.ppf(0.5 + confidence / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
-
-
-def holm(p) -> np.ndarray:
-    """Holm's step-down adjusted p-values (NaN kept NaN)."""
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = np.flatnonzero(~np.isnan(p))
-    m = len(ok)
-    if m == 0:
-        return out
-    order = ok[np.argsort(p[ok], kind="stable")]
-    adj = np.maximum.accumulate((m - np.arange(m)) * p[order])
-    out[order] = np.minimum(adj, 1.0)
-    return out
-
-
-def benjamini_hochberg(p) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (false discovery rate; NaN kept NaN)."""
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = np.flatnonzero(~np.isnan(p))
-    m = len(ok)
-    if m == 0:
-        return out
-    order = ok[np.argsort(p[ok], kind="stable")]
-    ranked = p[order] * m / np.arange(1, m + 1)
-    adj = np.minimum.accumulate(ranked[::-1])[::-1]
-    out[order] = np.minimum(adj, 1.0)
-    return out
 
 
 def _weight_series(weights, index) -> pd.Series:
@@ -96,24 +53,18 @@ def _weight_series(weights, index) -> pd.Series:
     return w
 
 
-def _kish(w: np.ndarray) -> float:
-    """Kish's effective sample size (Σw)² / Σw²."""
-    ss = float(np.sum(w**2))
-    return float(np.sum(w) ** 2 / ss) if ss > 0 else 0.0
-
-
 def _weighted_rows(s, col, xb, xa, wb, wa, names, labels, categorical) -> list[dict]:
     """Drift rows of one segment and indicator with survey weights (Kish effective n)."""
     base = {"segment": s, "name": names.get(s, f"Segment {s}"), "indicator": col, "label": str(labels.get(col, col)),
             "n_before": len(xb), "n_after": len(xa)}
-    nb, na = _kish(wb), _kish(wa)
+    nb, na = effective_n(wb), effective_n(wa)
     rows = []
     if categorical:
         sb, sa = xb.astype(str).to_numpy(), xa.astype(str).to_numpy()
         for lev in sorted(set(sb) | set(sa)):
             p1 = float(np.sum(wb * (sb == lev)) / np.sum(wb)) if nb > 0 else float("nan")
             p2 = float(np.sum(wa * (sa == lev)) / np.sum(wa)) if na > 0 else float("nan")
-            z, p = _two_prop(p1, nb, p2, na) if nb > 0 and na > 0 else (np.nan, np.nan)
+            z, p = _share_test(p1, nb, p2, na) if nb > 0 and na > 0 else (np.nan, np.nan)
             h = 2 * math.asin(math.sqrt(p2)) - 2 * math.asin(math.sqrt(p1)) if nb > 0 and na > 0 else np.nan
             rows.append({**base, "level": lev, "kind": "share", "before": p1, "after": p2, "difference": p2 - p1,
                          "effect": h, "p": p})
@@ -129,24 +80,17 @@ def _weighted_rows(s, col, xb, xa, wb, wa, names, labels, categorical) -> list[d
         se2 = v1 / nb + v2 / na
         if pooled > 0 and se2 > 0:
             d = (m2 - m1) / pooled
-            t = (m2 - m1) / math.sqrt(se2)
-            df = se2**2 / ((v1 / nb) ** 2 / (nb - 1) + (v2 / na) ** 2 / (na - 1))
-            p = float(2 * stats.t.sf(abs(t), df))
+            p = float(welch_ttest(m2, v2, na, m1, v1, nb)[1])
     rows.append({**base, "level": None, "kind": "mean", "before": m1, "after": m2, "difference": m2 - m1,
                  "effect": d, "p": p})
     return rows
 
 
-def _two_prop(p1, n1, p2, n2) -> tuple[float, float]:
-    """Pooled two-proportion z statistic and two-sided p."""
-    if not (n1 > 0 and n2 > 0):
-        return float("nan"), float("nan")
-    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    if se == 0:
-        return float("nan"), float("nan")
-    z = (p2 - p1) / se
-    return z, float(2 * stats.norm.sf(abs(z)))
+def _share_test(p_before, n_before, p_after, n_after) -> tuple[float, float]:
+    """z (after minus before) and two-sided p of a change in share; NaN when the pooled share is 0 or 1."""
+    z, p = two_proportion_ztest(p_after, n_after, p_before, n_before)
+    z, p = float(z), float(p)
+    return (z, p) if math.isfinite(z) else (float("nan"), float("nan"))
 
 
 def _pct(x) -> str:
@@ -203,7 +147,7 @@ def segment_sizes(labels_by_wave: dict, weights_by_wave: dict | None = None, nam
                 who = lab.index[np.isnan(wv) | (wv < 0)][0]
                 raise AnalysisError(f"wave {wave}: respondent {who} has no valid weight; give every classified "
                                     "respondent a weight of zero or more")
-        n_eff = wv.sum() ** 2 / (wv**2).sum()
+        n_eff = effective_n(wv)
         total = wv.sum()
         for s in segs:
             members = (lab == s).to_numpy()
@@ -308,7 +252,7 @@ def size_changes(sizes: pd.DataFrame, before, after, alpha: float = 0.05) -> Siz
     for s in segs:
         p1 = float(a["share"].get(s, 0.0))
         p2 = float(b["share"].get(s, 0.0))
-        z, p = _two_prop(p1, n1, p2, n2)
+        z, p = _share_test(p1, n1, p2, n2)
         name = b["name"].get(s, a["name"].get(s, f"Segment {s}"))
         rows.append({"segment": s, "name": name, "share_before": p1, "share_after": p2,
                      "change_points": 100 * (p2 - p1), "z": z, "p": p})
@@ -459,7 +403,7 @@ def profile_drift(data_before: pd.DataFrame, data_after: pd.DataFrame, labels_be
                 for lev in levels:
                     p1 = float((xb.astype(str) == lev).mean()) if len(xb) else float("nan")
                     p2 = float((xa.astype(str) == lev).mean()) if len(xa) else float("nan")
-                    z, p = _two_prop(p1, len(xb), p2, len(xa)) if len(xb) and len(xa) else (np.nan, np.nan)
+                    z, p = _share_test(p1, len(xb), p2, len(xa)) if len(xb) and len(xa) else (np.nan, np.nan)
                     h = 2 * math.asin(math.sqrt(p2)) - 2 * math.asin(math.sqrt(p1)) if len(xb) and len(xa) else np.nan
                     rows.append({**base, "level": lev, "kind": "share", "before": p1, "after": p2,
                                  "difference": p2 - p1, "effect": h, "p": p})

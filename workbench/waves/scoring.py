@@ -1,4 +1,4 @@
-"""Plain-data helpers of the model file: JSON conversion, factor scoring and Gaussian likelihoods.
+"""Scoring from the model file's plain numbers: factor scores and Gaussian likelihoods.
 
 Kept apart from :mod:`workbench.waves.model` so each stays readable; everything here is
 numpy on numbers read from the model file, reproducing what ``workbench.factors`` and
@@ -7,43 +7,22 @@ numpy on numbers read from the model file, reproducing what ``workbench.factors`
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError
+from ..jsonplain import plain
 
-__all__ = ["FactorScoring", "standardisation_table"]
-
-
-# --------------------------------------------------------------------------- plain data helpers
+__all__ = ["FactorScoring", "standardisation_table", "gaussian_log_prob", "float_array", "code_number"]
 
 
-def _plain(obj):
-    """``obj`` as JSON-ready plain data (arrays to lists, NaN / inf to None)."""
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _plain(obj.tolist())
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    if obj is None or isinstance(obj, str):
-        return obj
-    if obj is pd.NA:
-        return None
-    return str(obj)
+# --------------------------------------------------------------------------- helpers
 
 
-def _arr(value) -> np.ndarray:
+def float_array(value) -> np.ndarray:
+    """A list read from the model file as floats."""
     return np.array(value, dtype=float)  # None (a NaN written out) reads back as NaN
 
 
@@ -143,7 +122,7 @@ class FactorScoring:
         return out
 
     def to_dict(self) -> dict:
-        return _plain({
+        return plain({
             "battery": self.battery, "items": list(self.items), "names": list(self.names), "means": self.means,
             "sds": self.sds, "correlation": self.correlation, "structure": self.structure,
             "loadings": self.loadings, "uniquenesses": self.uniquenesses, "scales": self.scales,
@@ -151,19 +130,19 @@ class FactorScoring:
 
     @classmethod
     def from_dict(cls, d: dict) -> "FactorScoring":
-        return cls(battery=d["battery"], items=tuple(d["items"]), names=tuple(d["names"]), means=_arr(d["means"]),
-                   sds=_arr(d["sds"]), correlation=_arr(d["correlation"]), structure=_arr(d["structure"]),
-                   loadings=_arr(d["loadings"]), uniquenesses=_arr(d["uniquenesses"]),
+        return cls(battery=d["battery"], items=tuple(d["items"]), names=tuple(d["names"]), means=float_array(d["means"]),
+                   sds=float_array(d["sds"]), correlation=float_array(d["correlation"]), structure=float_array(d["structure"]),
+                   loadings=float_array(d["loadings"]), uniquenesses=float_array(d["uniquenesses"]),
                    scales={k: list(v) for k, v in (d.get("scales") or {}).items()})
 
 
-def _num(v):
+def code_number(v):
     """A code as int when whole, else float."""
     f = float(v)
     return int(f) if f.is_integer() else f
 
 
-def _gaussian_log_prob(X: np.ndarray, p: dict) -> np.ndarray:
+def gaussian_log_prob(X: np.ndarray, p: dict) -> np.ndarray:
     """log f(x | profile) as StepMix / scikit-learn compute it; a partly missing row uses
     its observed variables only (the marginal of the profile's Gaussian)."""
     cov_type, measurement = p["covariance"], str(p["measurement"])

@@ -1,0 +1,147 @@
+"""The import graph of ``workbench``, read with ``ast``: no cycle, and the room rules of
+docs/design.md (cli -> pipeline -> steps -> rooms; rooms never import steps, pipeline or
+cli; steps never import the runner)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PKG = Path(__file__).resolve().parents[1] / "workbench"
+
+# TODO(issue 12, lead): remove once the branch that moves the shared extraction out of
+# workbench.factors.efa / workbench.factors.reliability is merged (another helper's work).
+KNOWN_CYCLES = {frozenset({"workbench.factors.efa", "workbench.factors.reliability"})}
+
+
+def _modules(root: Path = PKG) -> dict[str, Path]:
+    out = {}
+    for path in root.rglob("*.py"):
+        rel = path.relative_to(root.parent).with_suffix("")
+        parts = list(rel.parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = path
+    return out
+
+
+def import_graph(root: Path = PKG) -> dict[str, set[str]]:
+    """Module -> the package's modules it imports (anywhere in the file, at any depth)."""
+    mods = _modules(root)
+    graph: dict[str, set[str]] = {m: set() for m in mods}
+    for mod, path in mods.items():
+        is_pkg = path.name == "__init__.py"
+        package = mod if is_pkg else mod.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package.split(".")
+                    base = base[: len(base) - (node.level - 1)]
+                    stem = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    stem = node.module or ""
+                targets = [stem]
+                targets += [f"{stem}.{a.name}" for a in node.names if f"{stem}.{a.name}" in mods]
+            for t in targets:
+                while t and t not in mods:  # `import workbench.x.y` of a name inside a module
+                    t = t.rpartition(".")[0]
+                if t and t != mod and t in mods:
+                    graph[mod].add(t)
+    return graph
+
+
+def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan)."""
+    index, low, stack, on, out, n = {}, {}, [], set(), [], [0]
+
+    def visit(v):
+        index[v] = low[v] = n[0]
+        n[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def _room(mod: str) -> str:
+    parts = mod.split(".")
+    return parts[1] if len(parts) > 1 else "workbench"
+
+
+def rule_breaks(graph: dict[str, set[str]]) -> list[str]:
+    """Imports that go against the rooms' rules, one line each."""
+    bad = []
+    for mod, deps in sorted(graph.items()):
+        room = _room(mod)
+        for dep in sorted(deps):
+            target = _room(dep)
+            if room in ("steps",) and target in ("pipeline", "cli"):
+                bad.append(f"{mod} imports {dep}: a step never imports the runner")
+            elif room not in ("steps", "pipeline", "cli") and target in ("steps", "pipeline", "cli"):
+                bad.append(f"{mod} imports {dep}: a room never imports steps, the runner or the CLI")
+            elif room == "cli" and target == "steps":
+                bad.append(f"{mod} imports {dep}: the CLI goes through the pipeline")
+            elif room == "deck" and target in ("criteria", "profiles", "opportunities", "segments", "factors",
+                                               "waves", "behaviour", "quality", "readers", "weighting"):
+                # the study (template, colours) and personas are allowed; result classes are not
+                bad.append(f"{mod} imports {dep}: the deck renders its own plain data only")
+    return bad
+
+
+def test_the_graph_sees_relative_and_absolute_imports(tmp_path):
+    pkg = tmp_path / "workbench"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("", encoding="utf-8")
+    (pkg / "a.py").write_text("from .sub import b\n", encoding="utf-8")
+    (pkg / "sub" / "__init__.py").write_text("", encoding="utf-8")
+    (pkg / "sub" / "b.py").write_text("def f():\n    import workbench.a\n", encoding="utf-8")
+    (pkg / "c.py").write_text("from . import a\nfrom .pipeline import x\n", encoding="utf-8")
+    (pkg / "pipeline.py").write_text("", encoding="utf-8")
+    g = import_graph(pkg)
+    assert g["workbench.a"] == {"workbench.sub", "workbench.sub.b"}
+    assert g["workbench.sub.b"] == {"workbench.a"}
+    assert find_cycles(g) == [["workbench.a", "workbench.sub.b"]]  # a function-level import counts too
+    assert rule_breaks(g) == ["workbench.c imports workbench.pipeline: a room never imports steps, the runner or the CLI"]
+
+
+def test_no_import_cycle():
+    cycles = [c for c in find_cycles(import_graph()) if frozenset(c) not in KNOWN_CYCLES]
+    assert cycles == [], f"import cycles: {cycles}"
+
+
+def test_rooms_import_downwards_only():
+    assert rule_breaks(import_graph()) == []
+
+
+@pytest.mark.parametrize("module", ["pipeline.py", *sorted(p.name for p in (PKG / "steps").glob("*.py"))])
+def test_runner_and_steps_import_at_the_top(module):
+    """No function-level imports in the runner and the steps (they existed to dodge cycles)."""
+    path = PKG / module if module == "pipeline.py" else PKG / "steps" / module
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    inner = [f"line {n.lineno}" for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+             for n in ast.walk(f) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert inner == [], f"{module}: imports inside functions at {', '.join(inner)}"

@@ -1,0 +1,200 @@
+"""The appendix: how to recognise the segments, method and quality, the factor solution,
+the candidates' fit table, and the scorecard (or which frozen model classified the wave)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from pptx.dml.color import RGBColor
+from pptx.util import Inches
+
+from .data import DeckData
+from .layout import TINT, WHITE, Box, Canvas, add_table, estimate_lines, fill_cell, shorten, text_height
+
+__all__ = ["recognise_slide", "method_slide", "factor_slide", "fit_slide", "scorecard_slide", "model_slide"]
+
+
+def method_slide(d: Canvas, data: DeckData, shown, hidden):
+    s = d.slide()
+    d.title(s, "Appendix: method and quality", subtitle="Sample, exclusions, weighting and how the segments were found")
+    q = data.quality
+    lines = []
+    if q:
+        lines.append((f"Sample: {q['read']:,} respondents read, {q['kept']:,} kept, {q['excluded']:,} excluded "
+                      "(quality checks on the right).", {"bullet": True}))
+    lines.append((f"Weighting: {data.weighting}." if data.weighting else "Unweighted: every respondent counts once.",
+                  {"bullet": True}))
+    if data.scorecard is not None and not data.model_note:
+        rk = data.scorecard["ranking"]
+        lines.append((f"Segmentation: {data.scorecard['recommended']} chosen from {len(rk)} candidate "
+                      f"segmentations{' (pinned in study.yaml)' if data.scorecard['pinned'] else ''}.", {"bullet": True}))
+    if data.model_note:
+        lines.append((data.model_note, {"bullet": True}))
+    for method, basis in data.bases.items():
+        lines.append((f"{method}: {basis}", {"bullet": True}))
+    lines.append((f"Profiles: index = segment ÷ total × 100; ▲ / ▼ = significantly above / below the rest of the "
+                  f"sample; segments below n={data.min_segment_n} are not shown"
+                  + (f" ({len(hidden)} suppressed)." if hidden else "."), {"bullet": True}))
+    left_w = int(d.width * 0.45)
+    d.text(s, Box(d.margin, d.top, left_w, d.bottom - d.top), lines, max_pt=14, min_pt=10, space_pt=6)
+    notes = [str(q.get("headline", ""))] if q else []
+    if q and len(q.get("checks", [])):
+        checks = q["checks"]
+        right_l = d.margin + left_w + int(Inches(0.3))
+        frame = checks[[c for c in ("check", "action", "flagged", "excluded") if c in checks.columns]]
+        add_table(d, s, Box(right_l, d.top, d.W - d.margin - right_l, 0), frame, [3, 2.4, 1.2, 1.2], size=11,
+               formats={"flagged": lambda v: f"{int(v):,}", "excluded": lambda v: f"{int(v):,}"})
+        thresholds = checks["threshold"] if "threshold" in checks.columns else pd.Series("", index=checks.index)
+        notes += [f"{r.check}: {r.action}, threshold {t}, flagged {r.flagged}, excluded {r.excluded}"
+                  for r, t in zip(checks.itertuples(), thresholds)]
+    if data.weighting:
+        notes.append(f"Weighting: {data.weighting}")
+    d.notes(s, notes or ["No quality report in this run."])
+
+
+def factor_slide(d: Canvas, data: DeckData):
+    f = data.factors
+    if not len(f):
+        return
+    s = d.slide()
+    d.title(s, "Appendix: factor solution", subtitle="Factors per battery, their items, variance explained and "
+                                                     "reliability (Cronbach's alpha)")
+    frame = f.rename(columns={"battery": "battery", "variance %": "% variance"})
+    frame = frame[["battery", "factor", "items", "% variance", "alpha"]]
+    max_rows = int((d.bottom - d.top) / Inches(0.3)) - 1
+    items_w = d.width * 0.45
+    shown = frame.assign(items=[t if estimate_lines(t, int(items_w), 10) == 1 else shorten(t, int(items_w), text_height(
+        "x", int(items_w), 10), 10) for t in frame["items"]]).head(max_rows)
+    add_table(d, s, Box(d.margin, d.top, d.width, 0), shown, [1.4, 2.4, 4.5, 1.0, 0.8], size=10,
+           formats={"% variance": lambda v: f"{v:.1f}", "alpha": lambda v: f"{v:.2f}"})
+    d.notes(s, list(data.factor_notes) + [f"{r.battery} / {r.factor}: {r.items}" for r in f.itertuples()])
+
+
+def fit_slide(d: Canvas, data: DeckData):
+    ft = data.fit
+    if not len(ft):
+        return
+    s = d.slide()
+    d.title(s, "Appendix: candidate segmentations", subtitle="Fit of every candidate (BIC: lower is better; "
+                                                             "entropy and stability: higher is better)")
+    cols = {"candidate": "candidate", "k": "k", "bic": "BIC", "entropy": "entropy", "smallest_share": "smallest segment",
+            "stability_mean": "stability", "status": "status"}
+    frame = ft[[c for c in cols if c in ft.columns]].rename(columns=cols)
+    max_rows = int((d.bottom - d.top) / Inches(0.27)) - 1
+    rec = data.scorecard["recommended"] if data.scorecard else None
+    if len(frame) > max_rows:
+        keep = frame.head(max_rows - 1)
+        if rec is not None and rec not in set(keep["candidate"]):
+            keep = pd.concat([keep, frame[frame["candidate"] == rec]])
+        frame = keep
+    hl = {i for i, c in enumerate(frame["candidate"]) if c == rec}
+    add_table(d, s, Box(d.margin, d.top, int(d.width * 0.72), 0), frame.reset_index(drop=True),
+           [1.6, 0.5, 1.3, 1.0, 1.4, 1.0, 0.8], size=10, highlight=hl, row_h=Inches(0.27),
+           formats={"k": lambda v: f"{int(v)}", "BIC": lambda v: f"{v:,.0f}", "entropy": lambda v: f"{v:.2f}",
+                    "smallest segment": lambda v: f"{v:.1%}", "stability": lambda v: f"{v:.2f}"})
+    side = d.margin + int(d.width * 0.75)
+    d.text(s, Box(side, d.top, d.W - d.margin - side, int(Inches(2.5))),
+           [("Recommended: " + rec, {"bold": True}) if rec else "No scorecard in this run.",
+            "Highlighted in the table. BIC is not defined for k-means; its entropy is 1 by construction."],
+           max_pt=14, min_pt=10)
+    present = [c for c in ("status", "bic", "entropy", "smallest_share", "stability_mean") if c in ft.columns]
+    d.notes(s, [f"{name}: " + ", ".join(f"{c} {v}" for c, v in zip(present, values))
+                for name, values in zip(ft["candidate"], ft[present].itertuples(index=False))])
+
+
+def scorecard_slide(d: Canvas, data: DeckData, max_rows=10):
+    card = data.scorecard
+    s = d.slide()
+    frozen = bool(data.model_note)  # a later wave: the frozen segmentation re-checked, no candidates compared
+    if frozen:
+        d.title(s, "Appendix: the segmentation re-checked on this wave",
+                subtitle=f"Relevant · operational · describable, on wave {data.wave}'s respondents")
+    else:
+        d.title(s, "Appendix: choosing the segmentation",
+                subtitle="Relevant · operational · describable, for each candidate")
+    cols = ["rank", "candidate", "k", "relevant", "operational", "describable", "typing accuracy"]
+    rk = card["ranking"]
+    shown = rk.head(max_rows)
+    rows = len(shown) + 1
+    row_h = int(Inches(0.34))
+    tbl_w = int(Inches(8.4)) if d.W > Inches(11) else int(d.width * 0.62)
+    gf = s.shapes.add_table(rows, len(cols), d.margin, d.top, tbl_w, row_h * rows)
+    table = gf.table
+    status_colour = {"pass": RGBColor(0x1B, 0x7F, 0x3B), "fail": RGBColor(0xC0, 0x39, 0x2B)}
+    for j, c in enumerate(cols):
+        fill_cell(table.cell(0, j), c, size=11, font=d.minor, colour=WHITE, bold=True, fill=d.head)
+    for i, r in enumerate(shown.to_dict("records"), start=1):
+        rec = r["candidate"] == card["recommended"]
+        for j, c in enumerate(cols):
+            v = r.get(c)
+            if c == "typing accuracy" and v is not None and pd.notna(v):
+                txt = f"{v:.0%}"
+            elif c in ("rank", "k") and v is not None and pd.notna(v):
+                txt = f"{int(v)}"
+            else:
+                txt = "" if v is None or pd.isna(v) else str(v)
+            fill_cell(table.cell(i, j), txt, size=10, font=d.minor, colour=status_colour.get(txt, d.dark), bold=rec,
+                  fill=RGBColor(0xE3, 0xEE, 0xF7) if rec else (TINT if i % 2 == 0 else WHITE))
+    rl = d.margin + tbl_w + int(Inches(0.3))
+    rbox = Box(rl, d.top, d.W - d.margin - rl, d.bottom - d.top)
+    more = f" Showing the top {len(shown)} of {len(rk)} candidates." if len(rk) > len(shown) else ""
+    if frozen:
+        d.text(s, rbox, [("Kept from the fitted wave", {"bold": True}), data.model_note, card["reason"]],
+               max_pt=16, min_pt=10)
+    else:
+        d.text(s, rbox, [("Recommended: " + card["recommended"], {"bold": True}), card["reason"] + more],
+               max_pt=16, min_pt=10)
+    notes = [f"Recommended {card['recommended']}{' (pinned)' if card['pinned'] else ''}: {card['reason']}"]
+    notes += [f"[{r.status}] {r.criterion} / {r.check}: value {r.value:.3g}, threshold {r.threshold}"
+              for r in card["checks"].itertuples()]
+    d.notes(s, notes)
+
+
+def recognise_slide(d: Canvas, data: DeckData):
+    """How to recognise the segments outside the survey: the golden questions and the CRM."""
+    r = data.recognise
+    s = d.slide()
+    d.title(s, "How to recognise the segments", subtitle="Golden questions for new contacts; a segment for every "
+            "customer in the CRM")
+    gap = int(Inches(0.4))
+    half = (d.width - gap) // 2
+    qs = list(r.get("questions") or [])
+    acc, base = r.get("accuracy"), r.get("baseline")
+    left = [(f"{len(qs)} golden questions", {"bold": True})]
+    left += [(f"{i}. {q}", {}) for i, q in enumerate(qs, start=1)]
+    if acc is not None:
+        left.append((f"Answered together, they put {acc:.0%} of respondents in their own segment (cross-validated; "
+                     f"guessing the largest segment: {base:.0%}). typing_tool.xlsx computes the segment as the answers "
+                     "are typed in.", {}))
+    d.text(s, Box(d.margin, d.top, half, d.bottom - d.top), left, max_pt=16, min_pt=10)
+    right = Box(d.margin + half + gap, d.top, half, d.bottom - d.top)
+    d.rect(s, right, TINT)
+    lines = [("Every customer in the CRM", {"bold": True})]
+    if r.get("customers"):
+        lines.append((f"{r['customers']:,} customers of the base have a segment: {r['from_survey']:,} from their "
+                      f"survey answers, {r['from_model']:,} placed from behaviour and firmographics "
+                      f"({r.get('confident', 0):,} of them confidently).", {}))
+    if r.get("base_accuracy") is not None:
+        lines.append((f"The placement puts {r['base_accuracy']:.0%} of respondents in their own segment "
+                      f"(cross-validated; guessing the largest segment: {r['base_baseline']:.0%}), so treat "
+                      "model-placed customers as likely, not certain, members.", {}))
+    lines.append(("customer_segments.csv holds the segment, its source and the probability per customer.", {}))
+    pad = int(Inches(0.2))
+    d.text(s, Box(right.left + pad, right.top + pad, right.width - 2 * pad, right.height - 2 * pad), lines,
+           max_pt=16, min_pt=10)
+    notes = [f"Golden questions (typing tool fitted on wave {r.get('fitted_wave', data.wave)}): " + "; ".join(qs)]
+    if acc is not None:
+        notes.append(f"Typing accuracy {acc:.3f} (baseline {base:.3f}).")
+    if r.get("customers"):
+        notes.append(f"Customers {r['customers']}, survey {r['from_survey']}, model {r['from_model']}, confident "
+                     f"{r.get('confident', 0)}; whole-base accuracy {r.get('base_accuracy')} (baseline "
+                     f"{r.get('base_baseline')}).")
+    d.notes(s, notes)
+
+
+def model_slide(d: Canvas, data: DeckData):
+    s = d.slide()
+    d.title(s, "Appendix: how respondents were classified")
+    note = data.model_note or ("No candidate comparison in this run: the respondents were classified with a saved "
+                               "segmentation model.")
+    d.text(s, Box(d.margin, d.top, d.width, int(Inches(2.0))), [note], max_pt=18, min_pt=11)
+    d.notes(s, [note])

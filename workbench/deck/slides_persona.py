@@ -1,0 +1,228 @@
+"""Per persona: a profile slide (quote, who they are, needs / motivations / barriers, a
+native index-vs-total chart), a behaviour slide (RFM tier and channel mix, KPI tiles,
+underserved outcomes, how to win them) and continuation slides when lists do not fit."""
+
+from __future__ import annotations
+
+import pandas as pd
+from pptx.chart.data import CategoryChartData
+from pptx.dml.color import RGBColor
+from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.util import Inches, Pt
+
+from .content import (MAX_CHART_ITEMS, TILE_KPIS, chart_rows, format_kpi, how_to_win, kpi_label, kpi_value, mix_rows,
+                      sig_text)
+from .data import DeckData
+from .layout import (GREY, MUTED, TINT, Box, Canvas, fill_series, fit_font_size, joined, label_values, shorten,
+                     text_height)
+
+__all__ = ["persona_slides", "behaviour_slide", "split_sections"]
+
+
+def persona_sections(p) -> list[tuple[str, list[str]]]:
+    return [(h, list(items)) for h, items in (
+        ("Top needs", p.needs), ("Motivations", p.motivations), ("Barriers", p.barriers)) if items]
+
+
+def section_paragraphs(sections) -> list:
+    out = []
+    for head, items in sections:
+        out.append((head, {"bold": True}))
+        out += [(i, {"bullet": True}) for i in items]
+    return out
+
+
+def split_sections(sections, box: Box, min_pt: float) -> tuple[list, list]:
+    """The sections that fit ``box`` at ``min_pt`` (item by item) and the rest."""
+    fit, rest = [], []
+    for head, items in sections:
+        if rest:
+            rest.append((head, items))
+            continue
+        kept = []
+        for j, it in enumerate(items):
+            trial = fit + [(head, kept + [it])]
+            full = joined(section_paragraphs(trial))
+            if text_height(full, box.width, min_pt, space_pt=2.0) > box.height:
+                if kept:
+                    fit.append((head, kept))
+                rest.append((head, items[j:]))
+                break
+            kept.append(it)
+        else:
+            fit.append((head, kept))
+    return fit, rest
+
+
+def persona_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour: RGBColor, name: str):
+    chart_data = CategoryChartData(number_format="0")
+    chart_data.categories = [f"{r.label} ({r.kind})" for r in rows.itertuples()]
+    chart_data.add_series(str(name)[:60] or "Segment", [float(v) for v in rows["index"]])
+    chart_data.add_series("Total = 100", [100.0] * len(rows))
+    gf = d.chart(slide, XL_CHART_TYPE.BAR_CLUSTERED, box, chart_data, legend=XL_LEGEND_POSITION.BOTTOM, legend_pt=11,
+                 title="Index vs total (100 = average): needs, motivations, barriers")
+    chart = gf.chart
+    plot = chart.plots[0]
+    plot.gap_width = 50
+    plot.overlap = -10
+    label_values(plot, "0", 10)
+    fill_series(plot, (colour, GREY))
+    chart.value_axis.has_major_gridlines = False
+    chart.value_axis.tick_labels.font.size = Pt(10)
+    chart.category_axis.tick_labels.font.size = Pt(11)
+    return gf
+
+
+def mix_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour, name, title):
+    chart_data = CategoryChartData(number_format='0"%"')
+    chart_data.categories = [str(c) for c in rows["category"]]
+    chart_data.add_series(str(name)[:60] or "Segment", [round(float(v), 1) for v in rows["value"]])
+    chart_data.add_series("All customers", [round(float(v), 1) for v in rows["total"]])
+    gf = d.chart(slide, XL_CHART_TYPE.COLUMN_CLUSTERED, box, chart_data, legend=XL_LEGEND_POSITION.BOTTOM,
+                 legend_pt=10, title=title)
+    chart = gf.chart
+    plot = chart.plots[0]
+    plot.gap_width = 60
+    plot.overlap = -5
+    label_values(plot, '0"%"', 10)
+    fill_series(plot, (colour, GREY))
+    chart.value_axis.visible = False
+    chart.value_axis.has_major_gridlines = False
+    chart.category_axis.tick_labels.font.size = Pt(11)
+    return gf
+
+
+def persona_slides(d: Canvas, data: DeckData, p, colour: RGBColor, options):
+    """A profile slide and a behaviour slide per persona, and continuation slides for long lists."""
+    s = d.slide()
+    sub = f"{p.share:.0f} % of respondents · n={p.n:,} · segment {p.segment}"
+    d.rect(s, Box(0, 0, int(Inches(0.18)), d.H), colour)
+    d.title(s, p.name, colour, subtitle=sub)
+    left_w = int(d.width * 0.47)
+    right_l = d.margin + left_w + int(Inches(0.35))
+    right_w = d.W - d.margin - right_l
+    y = d.top
+    bottom = d.bottom
+    quote = next((q.get("text", "") for q in p.quotes if q.get("text")), "")
+    if quote:
+        q = f"“{quote}”"
+        if fit_font_size(q, left_w, Inches(1.15), max_pt=16, min_pt=12) is None:
+            q = "“" + shorten(quote, left_w, Inches(1.05), 12) + "”"  # the verbatim stays readable
+        size = fit_font_size(q, left_w, Inches(1.15), max_pt=16, min_pt=12) or 12.0
+        qbox = Box(d.margin, y, left_w, min(text_height(q, left_w, size), int(Inches(1.15))))
+        d.rect(s, Box(d.margin - int(Inches(0.12)), y, int(Inches(0.06)), qbox.height), colour)
+        d.text(s, qbox, [q], size=size, italic=True, colour=colour)
+        y += qbox.height + int(Inches(0.15))
+    who_max = int(Inches(2.0))
+    head = ("Who they are", {"bold": True})
+    who = [head, p.description] + [(b, {"bullet": True}) for b in p.behaviours]
+    more: list = []  # what moves to a continuation slide
+    if fit_font_size(joined(who), left_w, who_max, min_pt=11, space_pt=3.0) is None and p.behaviours:
+        who, more = [head, p.description], [("Who they are", list(p.behaviours))]
+    if fit_font_size(joined(who), left_w, who_max, min_pt=11, space_pt=3.0) is None:
+        who = [head, shorten(p.description, left_w, who_max, 11, space_pt=3.0, prefix=[head])]
+        more = [("Who they are", [p.description] + list(p.behaviours))]
+    size = fit_font_size(joined(who), left_w, who_max, max_pt=13, min_pt=11, space_pt=3.0) or 11.0
+    wbox = Box(d.margin, y, left_w, min(text_height(joined(who), left_w, size, space_pt=3.0), who_max))
+    d.text(s, wbox, who, size=size, space_pt=3.0)
+    y += wbox.height + int(Inches(0.15))
+    lbox = Box(d.margin, y, left_w, bottom - y)
+    fit, rest = split_sections(persona_sections(p), lbox, 11)
+    if fit:
+        d.text(s, lbox, section_paragraphs(fit), max_pt=14, min_pt=11, space_pt=2.0)
+    rows = chart_rows(data, p.segment, int(options.get("max_items") or MAX_CHART_ITEMS))
+    if len(rows):
+        persona_chart(d, s, Box(right_l, d.top, right_w, bottom - d.top), rows, colour, p.name)
+    rest = more + rest
+    notes = [f"{p.id}, segment {p.segment}: n={p.n}, share {p.share:.1f} %."]
+    notes += [f"{r.label} ({r.kind}, {r.measure}): {r.value:.1f} vs total {r.total:.1f}, index {r['index']:.0f}"
+              f"{' ' + r.sig if sig_text(r.sig) else ''}, p_adj={r.p_adj:.3g}" for _, r in rows.iloc[::-1].iterrows()]
+    notes += [f"Quote from question {q.get('question', '')}." for q in p.quotes[:1] if q.get("text")]
+    d.notes(s, notes)
+    behaviour_slide(d, data, p, colour, rest_sections=[])
+    k = 1
+    while rest:
+        k += 1
+        c = d.slide()
+        d.rect(c, Box(0, 0, int(Inches(0.18)), d.H), colour)
+        d.title(c, f"{p.name} (continued)", colour, subtitle=f"{p.share:.0f} % of respondents · n={p.n:,}")
+        box = Box(d.margin, d.top, d.width, d.bottom - d.top)
+        fit, rest = split_sections(rest, box, 11)
+        if not fit:  # a single item longer than a whole slide: shown at the smallest size
+            fit, rest = rest[:1], rest[1:]
+        d.text(c, box, section_paragraphs(fit), max_pt=16, min_pt=11, space_pt=2.0)
+        d.notes(c, [f"{p.id} continued ({k}): {sum(len(i) for _, i in fit)} items."])
+
+
+def behaviour_slide(d: Canvas, data: DeckData, p, colour, rest_sections):
+    """Behaviour (RFM tier mix, channel mix, KPI tiles), underserved outcomes, how to win them."""
+    tiers = mix_rows(data, p.segment, "rfm_tier")
+    channels = mix_rows(data, p.segment, "dominant_channel")
+    kpis = [(v, kpi_value(data, p.segment, v)) for v in TILE_KPIS]
+    kpis = [(v, x) for v, x in kpis if x is not None]
+    under = data.underserved_outcomes(p.segment)
+    win, drafted = how_to_win(data, p)
+    if not (len(tiers) or len(channels) or kpis or len(under) or win or p.underserved):
+        return
+    s = d.slide()
+    d.rect(s, Box(0, 0, int(Inches(0.18)), d.H), colour)
+    d.title(s, f"{p.name}: behaviour and how to win them", colour,
+            subtitle=f"{p.share:.0f} % of respondents · n={p.n:,} · order history as of the wave")
+    left_w = int(d.width * 0.46)
+    right_l = d.margin + left_w + int(Inches(0.35))
+    right_w = d.W - d.margin - right_l
+    charts = [(t, title) for t, title in ((tiers, "RFM tier mix (% of customers)"),
+                                          (channels, "Main ordering channel (% of customers)")) if len(t)]
+    gap = int(Inches(0.15))
+    notes = [f"{p.id}, segment {p.segment}: n={p.n}, share {p.share:.1f} %."]
+    if charts:
+        h = int((d.bottom - d.top - gap * (len(charts) - 1)) / len(charts))
+        for i, (rows, title) in enumerate(charts):
+            mix_chart(d, s, Box(d.margin, d.top + i * (h + gap), left_w, h), rows, colour, p.name, title)
+            notes.append(title + ": " + "; ".join(f"{r.category} {r.value:.1f} % vs {r.total:.1f} %"
+                                                  f"{' ' + r.sig if sig_text(r.sig) else ''}" for r in rows.itertuples()))
+    else:
+        d.text(s, Box(d.margin, d.top, left_w, int(Inches(0.6))), ["No behavioural data for this study."],
+               size=12, italic=True, colour=MUTED)
+    y = d.top
+    if kpis:
+        tile_gap = int(Inches(0.12))
+        tw = int((right_w - tile_gap * (len(kpis) - 1)) / len(kpis))
+        th = int(Inches(1.15))
+        for i, (var, (val, tot, sig)) in enumerate(kpis):
+            box = Box(right_l + i * (tw + tile_gap), y, tw, th)
+            shp = d.rect(s, box, TINT)
+            label = kpi_label(var)
+            arrow = f" {sig}" if sig else ""
+            lab_pt = fit_font_size(label, tw, int(Inches(0.45)), max_pt=11, min_pt=10) or 10.0
+            d.text(s, box, [(format_kpi(var, val) + arrow, {"bold": True, "colour": colour, "size": 20}),
+                            (label, {"size": lab_pt}), (f"all: {format_kpi(var, tot)}", {"colour": MUTED, "size": 9})],
+                   size=20, space_pt=1.0, shape=shp, align=PP_ALIGN.CENTER, anchor=MSO_ANCHOR.MIDDLE)
+            notes.append(f"{label}: {format_kpi(var, val)} vs {format_kpi(var, tot)} for all{arrow}.")
+        y += th + int(Inches(0.2))
+    items = [f"{r['label']}: opportunity {r['opportunity']:.1f} (importance {r['importance']:.1f}, "
+             f"satisfaction {r['satisfaction']:.1f})" for _, r in under.head(4).iterrows()] or list(p.underserved)[:4]
+    avail = d.bottom - y
+    ubox_h = int(avail * 0.42) if items else 0
+    if items:
+        ubox = Box(right_l, y, right_w, ubox_h)
+        paras = [("Top underserved outcomes", {"bold": True})] + [(t, {"bullet": True}) for t in items]
+        while len(paras) > 2 and fit_font_size(joined(paras), ubox.width, ubox.height, min_pt=11, space_pt=2) is None:
+            paras = paras[:-1]
+        d.text(s, ubox, paras, max_pt=14, min_pt=11, space_pt=2.0)
+        notes += [f"Underserved: {r['label']}: importance {r['importance']:.1f}, satisfaction {r['satisfaction']:.1f}, "
+                  f"opportunity {r['opportunity']:.1f}" for _, r in under.iterrows()]
+        y += ubox_h + int(Inches(0.1))
+    if win:
+        wbox = Box(right_l, y, right_w, d.bottom - y)
+        d.rect(s, wbox, TINT)
+        inner = Box(wbox.left + int(Inches(0.1)), wbox.top + int(Inches(0.05)), wbox.width - int(Inches(0.2)),
+                     wbox.height - int(Inches(0.1)))
+        paras = [("How to win them", {"bold": True, "colour": colour})] + [(t, {"bullet": True}) for t in win]
+        while len(paras) > 2 and fit_font_size(joined(paras), inner.width, inner.height, min_pt=11, space_pt=3) is None:
+            paras = paras[:-1]
+        d.text(s, inner, paras, max_pt=14, min_pt=11, space_pt=3.0)
+        notes.append(("How to win them, drafted from the data (add how_to_win: to this persona in personas.yaml "
+                      "to replace): " if drafted else "How to win them (personas.yaml): ") + " | ".join(win))
+    d.notes(s, notes)

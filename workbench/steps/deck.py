@@ -1,0 +1,73 @@
+"""Step ``deck``: the persona deck (``personas.pptx``) and its inputs as plain data
+(``deck_data.json``), rendered in memory so that a failure stops the run before any report
+is written."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from ..deck import render_deck
+from ..waves.base import BaseModel
+from ..waves.golden import TypingTool
+from .context import Output, Step, WaveContext
+from .deck_data import deck_data
+
+__all__ = ["deck", "recognise_summary", "STEP"]
+
+logger = logging.getLogger(__name__)
+
+
+def deck(ctx: WaveContext) -> Output:
+    """Render the persona deck (``personas.pptx``) and save its inputs (``deck_data.json``).
+
+    Builds nothing without personas (no candidate segmentations); the deck is built here,
+    in memory, so that a failure stops the run before any report is written.
+    ``deck_data.json`` holds what the slides show as plain data, so that ``workbench deck``
+    (:func:`workbench.pipeline.rerender_deck`) can re-render after a consultant edits
+    personas.yaml.
+    """
+    model_note = ctx.model_note
+    if model_note is None and ctx.scorecard is None and ctx.manifest.model:
+        m = ctx.manifest.model
+        model_note = (f"Respondents were classified with the segmentation model of wave {m.get('wave', '?')}"
+                      f"{' (' + str(m['name']) + ')' if m.get('name') else ''}; no candidates were compared.")
+    data = deck_data(ctx.study, ctx.scorecard, ctx.profiles, ctx.opportunities, wave=ctx.wave, quality=ctx.quality,
+                     factors=ctx.factors if isinstance(ctx.factors, dict) else None, segments=ctx.candidates,
+                     behaviour=ctx.behaviour, model_note=model_note, recognise=recognise_summary(ctx))
+    prs = render_deck(data, ctx.personas, trends=ctx.trends, study=ctx.study)
+    ctx.manifest.counts.update({"deck_slides": len(prs.slides)})
+    personas = ctx.personas
+
+    def write(folder: Path) -> None:
+        prs.save(str(folder / "personas.pptx"))
+        data.save(folder / "deck_data.json", personas)
+
+    return Output({"slides": len(prs.slides)}, write)
+
+
+def recognise_summary(ctx: WaveContext) -> dict | None:
+    """Numbers for the deck's "how to recognise the segments" slide, or None without a model:
+    the golden questions and the typing tool's accuracy, and how this wave's whole customer
+    base got its segments (survey or model) with the whole-base model's accuracy."""
+    model = ctx.model
+    if model is None or "typing_tool" not in model.attachments:
+        return None
+    tt = TypingTool.from_dict(model.attachments["typing_tool"])
+    out = {"questions": [str(tt.question_labels.get(q, q)) for q in tt.questions], "accuracy": float(tt.accuracy),
+           "baseline": float(tt.baseline_accuracy), "fitted_wave": str(model.wave)}
+    cust = ctx.customer_segments
+    if cust is not None and "base_model" in model.attachments:
+        base = BaseModel.from_dict(model.attachments["base_model"])
+        by_model = cust["source"].eq("model")
+        out.update({"customers": int(len(cust)), "from_survey": int(cust["source"].eq("survey").sum()),
+                    "from_model": int(by_model.sum()),
+                    "confident": int(cust.loc[by_model, "confident"].astype(bool).sum()) if "confident" in cust else 0,
+                    "base_accuracy": float(base.accuracy), "base_baseline": float(base.baseline_accuracy)})
+    return out
+
+
+STEP = Step("deck", deck, needs=("personas", "profiles"),
+            uses=("scorecard", "opportunities", "quality", "factors", "candidates", "behaviour", "model_note",
+                  "frozen", "fitted_model", "customer_segments", "trends"),
+            gives=("slides",), what="writing the persona deck")

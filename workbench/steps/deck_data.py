@@ -1,0 +1,176 @@
+"""A run's results read into the deck's plain data (:class:`~workbench.deck.DeckData`).
+
+The deck package renders plain data and imports no result class; this module is the one
+place that knows both: it takes the typed results of a wave (the study, the
+:class:`~workbench.criteria.Scorecard`, the chosen :class:`~workbench.profiles.SegmentProfiles`,
+the :class:`~workbench.opportunities.Opportunities`, the
+:class:`~workbench.quality.QualityReport`, the factor solutions, the
+:class:`~workbench.segments.Candidates` and the :class:`~workbench.behaviour.Behaviour`)
+and keeps what the slides show: tables and numbers, never respondents, never PII columns.
+
+Used by the deck step (:mod:`workbench.steps.deck`), by notebooks and by the tests
+(:func:`build_deck`, :func:`write_deck`: the data and the slides in one call).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..behaviour import Behaviour
+from ..criteria import Scorecard
+from ..deck import DeckData, DeckTrends, render_deck
+from ..deck.data import PROFILE_COLUMNS, frame_to_json, plain
+from ..deck.render import deck_options
+from ..factors import EFAResult
+from ..opportunities import Opportunities
+from ..personas import Personas
+from ..profiles import SegmentProfiles
+from ..quality import QualityReport
+from ..segments import Candidates
+from ..study import Study
+
+__all__ = ["deck_data", "build_deck", "write_deck"]
+
+_OPPORTUNITY_COLUMNS = ["segment", "outcome", "label", "importance", "satisfaction", "opportunity", "underserved"]
+_CHECK_COLUMNS = ("criterion", "check", "status", "value", "threshold", "sentence")
+_FIT_COLUMNS = ["candidate", "method", "k", "status", "bic", "entropy", "smallest_share", "smallest_n",
+                "stability_mean", "flags"]
+_QUALITY_COLUMNS = ("check", "action", "threshold", "flagged", "excluded")
+
+
+def _present(frame: pd.DataFrame, columns) -> pd.DataFrame:
+    return frame[[c for c in columns if c in frame.columns]]
+
+
+def _factor_rows(factors: dict[str, EFAResult]) -> tuple[list[dict], list[str]]:
+    """One row per factor (battery, factor, items, variance %, alpha) and one headline per battery."""
+    rows, notes = [], []
+    for battery, res in factors.items():
+        scales = res.scales()
+        alphas = {}
+        if res.reliability is not None:
+            rs = res.reliability.summary()
+            if "alpha" in rs.columns:
+                alphas = {str(k): float(v) for k, v in rs["alpha"].items()}
+        var = res.variance["Proportion Var"] if "Proportion Var" in res.variance.columns else pd.Series(dtype=float)
+        for f in res.names:
+            items = [res.labels.get(i, i) for i in scales.get(f, [])]
+            rows.append({"battery": str(battery), "factor": str(f), "items": ", ".join(map(str, items)),
+                         "variance %": float(var.get(f, np.nan)) * 100, "alpha": alphas.get(str(f), np.nan)})
+        notes.append(f"{battery}: {res.headline()}")
+    return rows, notes
+
+
+def deck_data(study: Study, scorecard: Scorecard | None, profiles: SegmentProfiles | None,
+              opportunities: Opportunities | None = None, *, wave, date: _dt.date | str | None = None,
+              quality: QualityReport | None = None, factors: dict[str, EFAResult] | None = None,
+              segments: Candidates | None = None, behaviour: Behaviour | None = None, model_note: str | None = None,
+              options: dict | None = None, recognise: dict | None = None) -> DeckData:
+    """Collect the deck's inputs from a run's results.
+
+    Parameters
+    ----------
+    study : Study
+        Name, id, the wave's label and fieldwork end, ``min_segment_n``, PII columns (left
+        out of the profile table) and the ``deck.date`` setting.
+    scorecard : Scorecard or None
+        None for a wave classified with a frozen model (``model_note`` then says which).
+    profiles : SegmentProfiles or None
+    opportunities : Opportunities, optional
+    wave : str
+    date : datetime.date or ISO str, optional
+        The title slide's date; default: the study's ``deck.date`` (or ``options['date']``),
+        else the wave's fieldwork end, else today.
+    quality, factors, segments, behaviour : optional
+        The run's quality report, factor solution per battery, fitted candidates and
+        behaviour (for its weighting), shown in the appendix.
+    model_note : str, optional
+    options : dict, optional
+        Overrides of the ``deck:`` settings.
+    recognise : dict, optional
+        The "how to recognise the segments" numbers (:func:`workbench.steps.deck.recognise_summary`).
+
+    Returns
+    -------
+    DeckData
+        Passed through its JSON form, so that a deck built in a run and one re-rendered
+        from ``deck_data.json`` are the same.
+    """
+    wave = str(wave)
+    w = study.wave(wave)
+    when = date or deck_options(study, options).get("date")
+    if isinstance(when, str):
+        when = _dt.date.fromisoformat(when)
+    when = when or w.fieldwork_end or _dt.date.today()
+    pii = set(study.pii)
+    if profiles is not None:
+        seg = profiles.segments.reset_index()
+        seg = seg.rename(columns={seg.columns[0]: "segment"})[["segment", "n", "weighted n", "share %", "suppressed"]]
+        prof = _present(profiles.table, PROFILE_COLUMNS)
+        prof = prof[~prof["variable"].astype(str).isin(pii)]
+        labels, total_n = list(profiles.labels), int(profiles.n)
+    else:
+        seg, prof, labels, total_n = pd.DataFrame(), pd.DataFrame(columns=PROFILE_COLUMNS), [], 0
+    opp, under = pd.DataFrame(), 10.0
+    if opportunities is not None:
+        opp = _present(opportunities.table, _OPPORTUNITY_COLUMNS)
+        under = float(opportunities.underserved)
+    card = None
+    if scorecard is not None:
+        card = {"recommended": str(scorecard.recommended), "pinned": bool(scorecard.pinned),
+                "reason": str(scorecard.reason), "ranking": frame_to_json(scorecard.ranking),
+                "checks": frame_to_json(_present(scorecard.best.checks, _CHECK_COLUMNS))}
+    fit, bases = pd.DataFrame(), {}
+    if segments is not None:
+        fit = _present(segments.fit_table, _FIT_COLUMNS)
+        bases = {str(k): str(v) for k, v in segments.bases.items()}
+    q: dict = {}
+    if quality is not None:
+        q = {"read": int(quality.n_in), "kept": int(quality.n_out), "excluded": int(quality.n_excluded),
+             "headline": str(quality.headline()),
+             "checks": frame_to_json(_present(quality.summary(), _QUALITY_COLUMNS))}
+    weighting = str(behaviour.weighting) if behaviour is not None and behaviour.weighting is not None else ""
+    frows, fnotes = _factor_rows(factors or {})
+    doc = {
+        "study_id": str(study.id), "study_name": str(study.name), "wave": wave, "wave_label": str(w.label or ""),
+        "date": when.isoformat(), "min_segment_n": int(study.spec.min_segment_n), "labels": plain(labels),
+        "total_n": total_n, "segments": frame_to_json(seg), "profile": frame_to_json(prof),
+        "opportunities": frame_to_json(opp), "underserved": under, "scorecard": card, "fit": frame_to_json(fit),
+        "bases": bases, "quality": q, "weighting": weighting, "factors": frame_to_json(pd.DataFrame(frows)),
+        "factor_notes": fnotes, "model_note": model_note, "recognise": plain(recognise) if recognise else None,
+    }
+    return DeckData.from_dict(json.loads(json.dumps(doc, ensure_ascii=False)))
+
+
+def build_deck(study: Study, scorecard: Scorecard | None, profiles: SegmentProfiles, opportunities: Opportunities | None,
+               personas: Personas, *, wave, template=None, date=None, quality: QualityReport | None = None,
+               factors: dict[str, EFAResult] | None = None, segments: Candidates | None = None,
+               behaviour: Behaviour | None = None, trends: DeckTrends | None = None, model_note: str | None = None,
+               options: dict | None = None, recognise: dict | None = None):
+    """The persona deck in memory from a run's results: :func:`deck_data`, then
+    :func:`workbench.deck.render_deck` (see both for the parameters).
+
+    Returns
+    -------
+    pptx.presentation.Presentation
+    """
+    data = deck_data(study, scorecard, profiles, opportunities, wave=wave, date=date, quality=quality,
+                     factors=factors, segments=segments, behaviour=behaviour, model_note=model_note, options=options,
+                     recognise=recognise)
+    return render_deck(data, personas, template=template, options=options, trends=trends, study=study)
+
+
+def write_deck(path, study: Study, scorecard: Scorecard | None, profiles: SegmentProfiles,
+               opportunities: Opportunities | None, personas: Personas, *, wave, template=None, date=None,
+               **kwargs) -> Path:
+    """Build the deck (:func:`build_deck`) and save it to ``path``; returns the path."""
+    path = Path(path)
+    prs = build_deck(study, scorecard, profiles, opportunities, personas, wave=wave, template=template, date=date,
+                     **kwargs)
+    prs.save(str(path))
+    return path

@@ -1,0 +1,235 @@
+"""Step ``model``: fit waves freeze the recommended segmentation as ``model.json`` (the
+segment parameters, the factor solution it used, the typing tool and the whole-base model)
+and write ``typing_tool.xlsx`` and ``model.xlsx``; every wave writes
+``respondent_segments.csv`` and ``customer_segments.csv`` (a segment for every customer of
+the base, for the client's CRM), a classified wave with its frozen model."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from ..measures import NOT_FEATURES
+from ..outputs import check_no_pii, write_workbook
+from ..segments import Segmentation
+from ..study import Study
+from ..waves import SegmentModel, codebook
+from ..waves.base import BaseModel, fit_base_model, segment_customer_base
+from ..waves.flow import MODEL_FILE, SEGMENTS_FILE, respondent_segments
+from ..waves.golden import TypingTool, select_golden_questions
+from .context import Output, Skip, Step, WaveContext
+from .segments import segmentation_inputs
+
+__all__ = ["model", "persona_names", "STEP"]
+
+logger = logging.getLogger(__name__)
+
+
+def persona_names(ctx: WaveContext) -> dict[int, str]:
+    out = {}
+    for p in ctx.personas or ():
+        try:
+            out[int(p.segment)] = p.name
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def _base_features(ctx: WaveContext) -> tuple[pd.DataFrame | None, list[str], list[str]]:
+    """Per-customer behaviour and firmographics for the whole-base model: the table and its
+    numeric and categorical feature columns (bookkeeping, dates, ids and PII left out)."""
+    beh = ctx.behaviour
+    if beh is None or beh.customers is None:
+        return None, [], []
+    cust = beh.customers
+    pii = {c.lower() for c in ctx.study.pii}
+    skip = set(NOT_FEATURES) | {beh.key}
+    numeric, categorical = [], []
+    for c in cust.columns:
+        if c in skip or str(c).lower() in pii:
+            continue
+        s = cust[c]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            continue
+        if pd.api.types.is_bool_dtype(s) or isinstance(s.dtype, pd.BooleanDtype):
+            categorical.append(c)
+        elif pd.api.types.is_numeric_dtype(s):
+            if s.notna().sum() >= 10 and s.nunique() > 1:
+                numeric.append(c)
+        else:
+            levels = s.dropna().nunique()
+            if 1 < levels <= 20:
+                categorical.append(c)
+    feats = cust[numeric + categorical].copy()
+    for c in categorical:
+        feats[c] = feats[c].astype(object).where(feats[c].notna(), None).map(lambda v: None if v is None else str(v))
+    for c in numeric:
+        feats[c] = pd.to_numeric(feats[c], errors="coerce").astype(float)
+    return feats, numeric, categorical
+
+
+def _respondent_customers(ctx: WaveContext) -> pd.Series:
+    """Customer id per clean respondent (respondents without a customer left out)."""
+    resp = ctx.behaviour.respondents
+    key = ctx.behaviour.key
+    ids = resp[key] if key in resp.columns else pd.Series(resp.index, index=resp.index)
+    ids = ids.reindex(ctx.weighted.data.index).dropna()
+    return ids.astype(str)
+
+
+def _customer_table(ctx: WaveContext, base_model: BaseModel, labels: pd.Series) -> pd.DataFrame | None:
+    feats, _, _ = _base_features(ctx)
+    if feats is None or base_model is None:
+        return None
+    feats = feats.copy()
+    feats.index = feats.index.astype(str)
+    cust = _respondent_customers(ctx)
+    lab = labels.reindex(cust.index).dropna()
+    by_customer = pd.Series(lab.to_numpy(), index=cust.loc[lab.index].to_numpy())
+    by_customer = by_customer[~by_customer.index.duplicated(keep="first")]
+    table = segment_customer_base(feats[list(base_model.features)], by_customer, base_model, names=persona_names(ctx) or None,
+                                  pii=ctx.study.pii)
+    table.index.name = ctx.behaviour.key
+    check_no_pii(table, ctx.study.pii, "customer_segments.csv")
+    return table
+
+
+def model(ctx: WaveContext) -> Output | Skip:
+    """Freeze the recommended segmentation as ``model.json`` with its typing tool and
+    whole-base model; write ``typing_tool.xlsx``, ``customer_segments.csv`` and
+    ``respondent_segments.csv``. A classified wave writes the last two with the frozen model."""
+    if ctx.frozen is not None:
+        return _classified_outputs(ctx)
+    chosen = ctx.chosen
+    if chosen is None or ctx.scorecard is None:
+        logger.info("model: no recommended segmentation; model file skipped")
+        return Skip("no recommended segmentation to freeze")
+    study, clean = ctx.study, ctx.weighted
+    plan = study.spec.segmentation
+    names = persona_names(ctx)
+    labels = pd.Series(chosen.labels).dropna().astype(int)
+    posteriors = chosen.posteriors
+    table = respondent_segments(labels.reindex(clean.data.index), posteriors, names=names, weights=clean.weights,
+                                uncertain_below=plan.uncertain_below, index_name=study.respondent_id)
+    if not isinstance(chosen, Segmentation):
+        logger.info("model: the recommended candidate %s is not a fitted model; model file skipped", chosen.name)
+        return _output(ctx, table=table)
+    basis = list(segmentation_inputs(ctx)["data"].columns)
+    model = SegmentModel.from_segmentation(
+        chosen, basis_items=basis, factors=ctx.factors or None, codebook=codebook(study, basis), study_id=study.id,
+        study_hash=study.hash, wave=ctx.wave, names=names, uncertain_below=plan.uncertain_below,
+        data=clean.data, sample_weight=clean.weights,
+    )
+    attachments = {}
+    # the typing tool: golden questions from the basis
+    item_labels = {c: study.columns[c].label for c in basis}
+    codes = {c: _codes(study, c) for c in basis}
+    provenance = {"study": study.id, "wave": ctx.wave, "segmentation": str(chosen.name)}
+    tool = select_golden_questions(clean.data[basis].loc[labels.index], labels, max_questions=plan.golden_questions,
+                                   sample_weight=None if clean.weights is None else clean.weights.reindex(labels.index),
+                                   random_state=study.seed, labels=item_labels, names=names, codes=codes,
+                                   tolerance=0.01, provenance=provenance)
+    attachments["typing_tool"] = tool.to_dict()
+    logger.info("model: typing tool with %d question(s), cross-validated accuracy %.1f %% (largest segment alone "
+                "%.1f %%)", len(tool.questions), 100 * tool.accuracy, 100 * tool.baseline_accuracy)
+    # the whole-base model on behaviour and firmographics
+    base = None
+    feats, numeric, categorical = _base_features(ctx)
+    if feats is not None and (numeric or categorical):
+        cust = _respondent_customers(ctx)
+        lab = labels.reindex(cust.index).dropna().astype(int)
+        X = feats.copy()
+        X.index = X.index.astype(str)
+        Xr = X.reindex(cust.loc[lab.index].to_numpy())
+        Xr.index = lab.index
+        base = fit_base_model(Xr, lab, numeric=numeric, categorical=categorical, random_state=study.seed,
+                              names=names, provenance=provenance)
+        attachments["base_model"] = base.to_dict()
+        logger.info("model: whole-base model, accuracy on respondents %.1f %% (largest segment alone %.1f %%)",
+                    100 * base.accuracy, 100 * base.baseline_accuracy)
+    model = dataclasses.replace(model, attachments=attachments)
+    customers = _customer_table(ctx, base, labels) if base is not None else None
+    title = f"{_study_title(study)} — typing tool (segments of wave {ctx.wave})"
+    ctx.manifest.counts.update({"golden_questions": len(tool.questions)})
+    pii = study.pii
+
+    sheets, notes = _model_sheets(model, tool, base)
+
+    def extra(folder: Path) -> None:
+        model.save(folder / MODEL_FILE)
+        tool.to_excel(folder / "typing_tool.xlsx", title=title, names=names, codes=codes, pii=pii)
+        write_workbook(folder / "model.xlsx", sheets, pii=pii, notes=notes)
+
+    return _output(ctx, table=table, customers=customers, extra=extra, fitted=model)
+
+
+def _model_sheets(model: SegmentModel, tool: TypingTool, base: BaseModel | None) -> tuple[dict, dict]:
+    """``model.xlsx``: what model.json holds and how well its scorers do, for the consultant."""
+    sheets = {"Model": model.summary(), "Typing tool": tool.summary(), "Golden questions path": tool.path,
+              "Typing tool confusion": tool.confusion, "Typing tool by segment": tool.agreement_by_segment}
+    notes = {
+        "Model": "The segmentation frozen in model.json: later waves are classified with it.",
+        "Typing tool": "The golden questions and the typing tool's cross-validated accuracy.",
+        "Golden questions path": "Forward selection: cross-validated accuracy as each question is added; 'chosen' "
+                                 "marks the set used (adding more gained less than the tolerance).",
+        "Typing tool confusion": "Cross-validated: rows = segment from the full model, columns = typing tool.",
+        "Typing tool by segment": "Share of each segment's members the typing tool puts in their own segment.",
+    }
+    if base is not None:
+        sheets.update({"Whole-base model": base.summary(), "Whole-base confusion": base.confusion,
+                       "Whole-base by segment": base.agreement_by_segment, "Whole-base coefficients": base.coefficients})
+        notes.update({
+            "Whole-base model": "Places customers without survey answers from behaviour and firmographics; accuracy "
+                                "cross-validated on respondents, against always guessing the largest segment.",
+            "Whole-base confusion": "Cross-validated: rows = survey segment, columns = the model's.",
+            "Whole-base by segment": "Share of each segment's respondents the model places in their own segment.",
+            "Whole-base coefficients": "Multinomial logit coefficients on standardised features (one-hot levels).",
+        })
+    return sheets, notes
+
+
+def _study_title(study: Study) -> str:
+    meta = getattr(study.spec, "study", None)
+    return str(getattr(meta, "title", None) or getattr(meta, "name", None) or study.id)
+
+
+def _codes(study: Study, column: str) -> dict:
+    return {k: str(v) for k, v in dict(study.columns[column].scale.codes).items()}
+
+
+def _output(ctx: WaveContext, *, table: pd.DataFrame, customers: pd.DataFrame | None = None, extra=None,
+            fitted: SegmentModel | None = None) -> Output:
+    check_no_pii(table, ctx.study.pii, SEGMENTS_FILE)
+
+    def write(folder: Path) -> None:
+        table.to_csv(folder / SEGMENTS_FILE, encoding="utf-8")
+        if customers is not None:
+            customers.to_csv(folder / "customer_segments.csv", encoding="utf-8")
+        if extra is not None:
+            extra(folder)
+
+    return Output({"fitted_model": fitted, "respondent_segments": table, "customer_segments": customers}, write)
+
+
+def _classified_outputs(ctx: WaveContext) -> Output:
+    model, study = ctx.frozen, ctx.study
+    tab = ctx.classification.table.copy()
+    names = persona_names(ctx) or dict(model.names)
+    tab["name"] = [names.get(int(s), "") if pd.notna(s) else "" for s in tab["segment"]]
+    if ctx.weighted.weights is not None:
+        tab["weight"] = ctx.weighted.weights.reindex(tab.index).to_numpy()
+    tab.index.name = study.respondent_id
+    customers = None
+    if "base_model" in model.attachments and ctx.behaviour is not None:
+        base = BaseModel.from_dict(model.attachments["base_model"])
+        customers = _customer_table(ctx, base, tab["segment"].dropna().astype(int))
+    return _output(ctx, table=tab, customers=customers)
+
+
+STEP = Step("model", model, needs=("weighted",),
+            uses=("scorecard", "chosen", "personas", "factors", "behaviour", "frozen", "classification"),
+            gives=("fitted_model", "respondent_segments", "customer_segments"),
+            what="freezing the model: model file, typing tool, segments for the whole customer base")

@@ -1,0 +1,151 @@
+"""Step ``segments`` (fit waves): the candidate segmentations of the study's plan;
+``segments.xlsx`` and ``segment_labels.csv``.
+
+Study-aware glue for :mod:`workbench.segments`: which columns the plan's basis blocks hold,
+factor scores when the factors step gave them, covariates and behavioural KPIs, the seed.
+A later wave is not fitted: the ``classification`` step classifies it with the frozen model.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import AnalysisError, WorkbenchWarning
+from ..measures import BOOKKEEPING
+from ..outputs import check_no_pii, write_workbook
+from ..segments import candidates, standardise
+from .context import Output, Step, WaveContext
+
+__all__ = ["segments", "segmentation_inputs", "STEP"]
+
+logger = logging.getLogger(__name__)
+
+def segmentation_inputs(ctx: WaveContext) -> dict:
+    """The keyword arguments of :func:`workbench.segments.candidates` for this wave's plan.
+
+    Returns
+    -------
+    dict
+        ``data`` (the coded basis items), ``scores`` (factor scores of the basis blocks, or
+        None: LPA / k-means / Ward then segment the standardised items), ``covariates``,
+        ``distal`` (behavioural KPIs, or None without the behaviour step) and the plan's
+        settings.
+
+    Raises
+    ------
+    AnalysisError
+        No basis item in this wave, or plan KPIs / covariates the data do not hold.
+    """
+    study, clean, plan = ctx.study, ctx.weighted, ctx.study.spec.segmentation
+    skipped = set(clean.missing_columns)
+    cols = [c.id for c in study.columns.values()
+            if c.block in plan.basis and c.scale.coded and c.id in clean.data.columns and c.id not in skipped]
+    if not cols:
+        raise AnalysisError(
+            f"the segmentation basis ({', '.join(plan.basis)}) has no coded items in wave {ctx.wave}; "
+            "check segmentation.basis and the wave's not_asked list", file=study.path,
+        )
+    data = clean.data[cols]
+    # continuous basis: factor scores of every solution whose items all lie in the basis
+    scores, covered = [], set()
+    for name, res in (ctx.factors or {}).items():
+        items = set(getattr(res, "items", []))
+        if items and items <= set(cols):
+            sc = res.scores(clean.data)
+            sc.columns = [f"{name}: {n}" for n in sc.columns]
+            scores.append(sc)
+            covered |= items
+    cont = None
+    if scores:
+        rest = [c for c in cols if c not in covered]
+        if rest:  # basis items no factor solution covers enter as z-scores
+            weights = None if clean.weights is None else clean.weights.reindex(data.index).to_numpy()
+            scores.append(standardise(data[rest], weights))
+        cont = pd.concat(scores, axis=1)
+    # covariates: columns, or every coded / numeric column of a named block
+    cov_cols = []
+    for c in plan.covariates:
+        if c in study.spec.blocks:
+            cov_cols += [x.id for x in study.columns.values()
+                         if x.block == c and x.scale.numeric and x.id in clean.data.columns and x.id not in skipped]
+        elif c in clean.data.columns and c not in skipped:
+            cov_cols.append(c)
+    covariates = clean.data[cov_cols] if cov_cols else None
+    # distal outcomes: the behaviour step's KPIs
+    distal = None
+    if ctx.behaviour is not None and plan.distal != []:
+        resp = ctx.behaviour.respondents
+        kpis = [c for c in resp.columns
+                if c not in BOOKKEEPING and c != getattr(ctx.behaviour, "key", None)
+                and not pd.api.types.is_datetime64_any_dtype(resp[c])]
+        if plan.distal is not None:
+            unknown = [k for k in plan.distal if k not in kpis]
+            if unknown:
+                raise AnalysisError(
+                    f"segmentation.distal names {', '.join(unknown)}, which the behaviour step does not provide; "
+                    f"available KPIs: {', '.join(kpis)}", file=study.path,
+                )
+            kpis = list(plan.distal)
+        distal = resp[kpis].reindex(data.index)
+        # numbers stored as nullable integers become floats; booleans stay categories
+        for c in distal.columns:
+            if isinstance(distal[c].dtype, pd.BooleanDtype):
+                distal[c] = distal[c].astype(object).where(distal[c].notna(), None)
+            elif pd.api.types.is_integer_dtype(distal[c]) and not pd.api.types.is_bool_dtype(distal[c]):
+                distal[c] = distal[c].astype("Float64").astype(float)
+    return dict(
+        data=data, scores=cont, covariates=covariates, distal=distal,
+        k_range=range(plan.k_min, plan.k_max + 1), methods=list(plan.methods), n_init=plan.n_init,
+        covariance=plan.covariance, min_class_share=plan.min_class_share,
+        min_segment_n=study.spec.min_segment_n, sample_weight=clean.weights, n_bootstrap=plan.bootstrap_reps,
+        stability_kind=plan.stability, choice=(plan.choice.method, plan.choice.k) if plan.choice else None,
+        random_state=study.seed,
+    )
+
+
+def segments(ctx: WaveContext) -> Output:
+    """Fit the candidate segmentations the study's ``segmentation:`` plan names; give them
+    as ``candidates`` and write segments.xlsx and segment_labels.csv."""
+    study = ctx.study
+    kwargs = segmentation_inputs(ctx)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", WorkbenchWarning)
+        result = candidates(**kwargs, structural_candidates="best", n_jobs=-1, progress=False)
+    for w in caught:  # the CLI owns the terminal: say it in the log, the fit table has the details
+        logger.warning("segments: %s", w.message)
+    if not len(result):
+        msgs = "; ".join(f"{r.candidate}: {r.message}" for r in result.fit_table.itertuples())
+        raise AnalysisError(f"no candidate segmentation could be fitted ({msgs[:600]})", file=study.path)
+    for m, b in result.bases.items():
+        logger.info("segments: %s on %s", m, b)
+    ctx.manifest.counts.update({"segment_candidates": len(result),
+                                "segment_candidates_failed": int((result.fit_table["status"] == "failed").sum())})
+    sheets, notes = result.to_sheets({c: col.label for c, col in study.columns.items()})
+    labels = result.labels()
+    if result.choice is not None:
+        labels.insert(0, "segment", result.choice.labels)
+    labels.index.name = study.respondent_id
+    pii = study.pii
+    check_no_pii(labels, pii, "segment_labels.csv")
+
+    def write(folder: Path) -> None:
+        write_workbook(folder / "segments.xlsx", sheets, pii=pii, notes=notes)
+        labels.to_csv(folder / "segment_labels.csv", encoding="utf-8")
+
+    return Output({"candidates": result}, write)
+
+
+def _applies(ctx: WaveContext) -> str | None:
+    if not ctx.study.spec.segmentation.basis:
+        return "the study names no segmentation basis (segmentation.basis)"
+    if ctx.loaded_model is not None:
+        return "a later wave: classified with the frozen model, nothing fitted"
+    return None
+
+
+STEP = Step("segments", segments, needs=("weighted",), uses=("factors", "behaviour", "loaded_model"), gives=("candidates",),
+            applies=_applies, what="fitting candidate segmentations")

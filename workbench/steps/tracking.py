@@ -1,0 +1,164 @@
+"""Step ``tracking`` (later waves): the classified wave compared with the earlier ones of
+the same model: segment sizes with confidence intervals, significance of change, profile
+drift, the fitted wave's factor structure confirmed on this wave and whether a re-fit is
+due; ``tracking.xlsx`` and the deck's trend slides (``deck_trends.json``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from ..deck import DeckTrends
+from ..errors import WorkbenchError
+from ..factors import cfa
+from ..measures import labels as measure_labels
+from ..outputs import write_workbook
+from ..waves import profile_drift, refit_check, segment_sizes, size_changes
+from ..waves.flow import SEGMENTS_FILE, TRENDS_FILE, WaveTracking, read_segments, report_folder
+from .context import Output, Step, WaveContext
+from .criteria import criteria_kpis
+from .model import persona_names
+
+__all__ = ["tracking", "deck_trends", "STEP"]
+
+logger = logging.getLogger(__name__)
+
+
+def _earlier_segments(ctx: WaveContext, reports: Path) -> dict[str, pd.DataFrame]:
+    """``respondent_segments.csv`` of every earlier wave classified into the same segments."""
+    out = {}
+    ids = [w.id for w in ctx.study.waves]
+    for w in ids[: ids.index(ctx.wave)]:
+        folder = report_folder(ctx.study, w, reports)
+        path = folder / SEGMENTS_FILE
+        if not path.is_file():
+            continue
+        if w != ctx.frozen.wave:
+            try:
+                man = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            used = man.get("model") or {}
+            if used.get("fitted_on_wave") != ctx.frozen.wave:
+                continue
+        out[w] = read_segments(path)
+    return out
+
+
+def tracking(ctx: WaveContext) -> Output:
+    """Compare a classified wave with the earlier ones: sizes, changes, drift, the factor
+    structure on the new wave and whether a re-fit is due; ``tracking.xlsx`` and the deck's
+    trend slides."""
+    study, model, clean = ctx.study, ctx.frozen, ctx.weighted
+    names = persona_names(ctx) or dict(model.names)
+    earlier = _earlier_segments(ctx, ctx.reports)
+    current = ctx.classification.table
+    labels = {w: t["segment"] for w, t in earlier.items()}
+    labels[ctx.wave] = current["segment"]
+    weights = None
+    if clean.weights is not None and all("weight" in t.columns for t in earlier.values()):
+        weights = {w: t["weight"] for w, t in earlier.items()}
+        weights[ctx.wave] = clean.weights.reindex(current.index)
+    sizes = segment_sizes(labels, weights, names=names)
+    sheets, notes = {"Sizes": sizes}, {"Sizes": "Segment shares per wave with 95 % Wilson intervals "
+                                                 "(weighted: Kish effective n)."}
+    movements, changes, drift = [], None, None
+    if earlier:
+        before = list(earlier)[-1]
+        changes = size_changes(sizes, before, ctx.wave)
+        sheets["Size changes"] = changes.table
+        notes["Size changes"] = (f"Share of each segment in wave {before} and wave {ctx.wave}: change in points, "
+                                 "two-proportion test, Holm-adjusted across segments.")
+        movements += list(changes.messages)
+        basis = [c for c in model.basis_items if c in clean.data.columns]
+        other = ctx.earlier(before)  # the earlier wave read again (nothing is fitted)
+        data_before, kpis_before = other.clean.data, criteria_kpis(other)
+        kpis_after = criteria_kpis(ctx)
+        cols_b = data_before.reindex(columns=basis)
+        cols_a = clean.data.reindex(columns=basis)
+        if kpis_before is not None and kpis_after is not None:
+            common = [c for c in kpis_after.columns if c in kpis_before.columns]
+            cols_b = cols_b.join(kpis_before[common])
+            cols_a = cols_a.join(kpis_after[common])
+        item_labels = {c: study.columns[c].label for c in basis if c in study.columns}
+        item_labels.update(measure_labels(cols_a.columns, categories=False))
+        # yes/no KPIs (lapsed) as shares, not as two complementary answer levels
+        for frame in (cols_b, cols_a):
+            for c in frame.columns:
+                if frame[c].dtype == object and set(frame[c].dropna().unique()) <= {True, False}:
+                    frame[c] = frame[c].map({True: 1.0, False: 0.0}).astype(float)
+        lab_b = earlier[before]["segment"]
+        lab_b.index = lab_b.index.astype(str)
+        cols_b.index = cols_b.index.astype(str)
+        w_b = w_a = None
+        if weights is not None:  # weighted runs: weighted means and shares, Kish effective n in the tests
+            w_b = weights[before].copy()
+            w_b.index = w_b.index.astype(str)
+            w_a = weights[ctx.wave]
+        drift = profile_drift(cols_b, cols_a, lab_b, current["segment"], list(cols_a.columns), labels=item_labels,
+                              names=names, weights_before=w_b, weights_after=w_a)
+        sheets["Profile drift"] = drift.table
+        notes["Profile drift"] = (f"Per segment and indicator: wave {before} vs wave {ctx.wave}; moved = significant "
+                                  "after correction and at least a small effect.")
+        movements += list(drift.messages)
+    # the factor structure of the fitted wave, confirmed on this wave
+    cfa_results, rows = {}, []
+    for fs in model.factors:
+        battery = fs.battery
+        scales = {f: [i for i in its if i in clean.data.columns] for f, its in fs.scales.items()}
+        scales = {f: its for f, its in scales.items() if len(its) >= 2}
+        try:
+            res = cfa(clean.data, scales)
+        except WorkbenchError as exc:  # a battery that cannot be confirmed is reported, not fatal
+            rows.append({"battery": battery, "note": exc.message})
+            continue
+        cfa_results[battery] = res
+        rows.append({"battery": battery, "respondents": res.n_obs, **res.fit.to_dict(), "verdict": res.verdict})
+    if rows:
+        sheets["Factor confirmation"] = pd.DataFrame(rows)
+        notes["Factor confirmation"] = (f"Wave {model.wave}'s factor structure fitted on wave {ctx.wave} (CFA): "
+                                        "CFI/TLI >= .90 and RMSEA <= .08 are the usual bars.")
+    basis_new = clean.data.reindex(columns=model.basis_items)
+    advice = refit_check(model, basis_new, cfa_results=cfa_results, wave=ctx.wave, random_state=study.seed)
+    sheets["Re-fit checks"] = advice.table
+    notes["Re-fit checks"] = "Whether the frozen segmentation still holds on this wave; any 'due' means re-fit."
+    cls = ctx.classification
+    sheets["Classification"] = cls.summary()
+    notes["Classification"] = (f"Respondents of wave {ctx.wave} classified with the wave {model.wave} model; "
+                               f"uncertain = largest probability below {model.uncertain_below:.2f}.")
+    result = WaveTracking(wave=ctx.wave, model_wave=model.wave, sizes=sizes, changes=changes, drift=drift,
+                               confirmation=pd.DataFrame(rows), advice=advice, movements=tuple(movements))
+    logger.info("tracking: %s", advice.message)
+    trends = deck_trends(result)
+    saved = trends.to_dict()
+    pii = study.pii
+
+    def write(folder: Path) -> None:
+        write_workbook(folder / "tracking.xlsx", sheets, pii=pii, notes=notes)
+        (folder / TRENDS_FILE).write_text(json.dumps(saved, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+                                          encoding="utf-8")
+
+    return Output({"tracking": result, "trends": trends}, write)
+
+
+def deck_trends(tr: WaveTracking) -> DeckTrends:
+    """The deck's trend slides of a tracked wave, as plain data."""
+    sizes = tr.sizes.copy()
+    for c in ("share", "ci_low", "ci_high"):  # the deck shows per cent
+        sizes[c] = 100 * sizes[c].astype(float)
+    sizes["wave"] = sizes["wave"].astype(str)
+    return DeckTrends(sizes=sizes, movements=tuple(tr.movements), refit=tr.advice.message)
+
+
+def _applies(ctx: WaveContext) -> str | None:
+    if ctx.loaded_model is None:
+        return "no earlier model: the wave the segmentation is fitted on has nothing to be tracked against"
+    return None
+
+
+STEP = Step("tracking", tracking, needs=("frozen", "classification", "weighted", "earlier", "reports"),
+            uses=("behaviour", "personas", "loaded_model"), gives=("tracking", "trends"), applies=_applies,
+            what="tracking sizes, drift and fit against earlier waves")

@@ -1,0 +1,97 @@
+"""Reading study.yaml: a YAML loader that keeps 'NO' a string, key lines and duplicate keys."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from ..errors import StudyError
+
+__all__ = ["StudyLoader", "node_lines", "read_yaml", "text_line_of_byte"]
+
+
+class StudyLoader(yaml.SafeLoader):
+    """SafeLoader that keeps 'NO' (Norway) and 'yes' as strings and finds duplicate keys.
+
+    YAML 1.1 turns ``NO``, ``yes``, ``off`` into booleans, which silently breaks
+    country codes in a Nordic study; only ``true`` / ``false`` are booleans here.
+    """
+
+
+StudyLoader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+StudyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def node_lines(node, path=(), out=None, dups=None):
+    """Map every key path to its line (1-based) and collect duplicate keys."""
+    if out is None:
+        out, dups = {}, []
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen = set()
+        for knode, vnode in node.value:
+            key = knode.value
+            try:
+                key = yaml.load(yaml.serialize(knode), Loader=StudyLoader)  # typed key (1 vs '1')
+            except yaml.YAMLError:
+                pass
+            if key in seen:
+                dups.append((path + (key,), knode.start_mark.line + 1))
+            seen.add(key)
+            node_lines(vnode, path + (key,), out, dups)
+            out[path + (key,)] = knode.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            node_lines(item, path + (i,), out, dups)
+    return out, dups
+
+
+def read_yaml(path: Path):
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise StudyError(
+            "study file not found; a study folder needs a study.yaml "
+            "(see surveys/README.md, or run `workbench demo` for an example)",
+            file=path,
+        ) from None
+    except UnicodeDecodeError as exc:
+        line = text_line_of_byte(path.read_bytes(), exc.start)
+        raise StudyError(
+            f"not valid UTF-8 (byte {exc.start}, line {line}); save the file as UTF-8",
+            file=path,
+        ) from None
+    try:
+        node = yaml.compose(text, Loader=StudyLoader)
+        data = yaml.load(text, Loader=StudyLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise StudyError(
+            f"{where}malformed YAML: {problem}"
+            + (f" ({exc.context})" if getattr(exc, "context", None) else "")
+            + "; check indentation and that text containing ':' or '#' is quoted",
+            file=path,
+        ) from None
+    if node is None or data is None:
+        raise StudyError("the study file is empty", file=path)
+    if not isinstance(data, dict):
+        raise StudyError("the study file must be a mapping of keys (study:, waves:, blocks:, ...)", file=path)
+    lines, dups = node_lines(node)
+    return data, text, lines, dups
+
+
+def text_line_of_byte(raw: bytes, offset: int) -> int:
+    """1-based line number of a byte offset."""
+    return raw[:offset].count(b"\n") + 1
+

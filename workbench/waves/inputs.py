@@ -1,0 +1,67 @@
+"""Input checks shared by the golden questions and the base model: answers as numbers,
+sample weights aligned to the respondents, a seed from ``random_state``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import AnalysisError, DataError
+
+__all__ = ["numeric_frame", "random_seed", "sample_weights"]
+
+
+def random_seed(random_state):
+    """An int seed (or None) from an int, a numpy Generator or None."""
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**31 - 1))
+    if random_state is None or isinstance(random_state, (int, np.integer)):
+        return None if random_state is None else int(random_state)
+    raise AnalysisError(f"random_state must be an int, a numpy Generator or None, not {type(random_state).__name__}")
+
+
+
+def numeric_frame(frame: pd.DataFrame, columns, what: str) -> pd.DataFrame:
+    """``frame[columns]`` as floats; a DataError naming the first non-numeric cell."""
+    out = {}
+    for c in columns:
+        s = frame[c]
+        if isinstance(s, pd.DataFrame):
+            raise DataError(f"{what} has the column '{c}' more than once", column=str(c))
+        if pd.api.types.is_bool_dtype(s):
+            out[c] = s.astype(float)
+            continue
+        if pd.api.types.is_numeric_dtype(s):
+            out[c] = s.astype("Float64").astype(float) if not pd.api.types.is_float_dtype(s) else s.astype(float)
+            continue
+        num = pd.to_numeric(s.replace("", np.nan) if s.dtype == object else s, errors="coerce")
+        bad = num.isna() & s.notna() & (s.astype(str).str.strip() != "")
+        if bad.any():
+            idx = bad.idxmax()
+            raise DataError(
+                f"{what}: the answer {s[idx]!r} of respondent {idx!r} is not a number; golden questions are "
+                "scored from answer codes (numbers) - recode the column or drop it from the candidates",
+                column=str(c),
+            )
+        out[c] = num.astype(float)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def sample_weights(sample_weight, index: pd.Index, full_index: pd.Index) -> np.ndarray:
+    """Weights of the respondents ``index`` (a Series by id, or an array over ``full_index``), mean 1."""
+    if sample_weight is None:
+        return np.ones(len(index))
+    if isinstance(sample_weight, pd.Series):
+        w = sample_weight.reindex(index)
+        if w.isna().any():
+            raise DataError(f"sample_weight has no weight for respondent {w.index[w.isna()][0]!r}")
+        w = w.to_numpy(dtype=float)
+    else:
+        arr = np.asarray(sample_weight, dtype=float)
+        if arr.shape != (len(full_index),):
+            raise DataError(f"sample_weight has {arr.size} values for {len(full_index)} respondents")
+        w = pd.Series(arr, index=full_index).reindex(index).to_numpy(dtype=float)
+    if not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
+        raise DataError("sample_weight must be finite, non-negative and not all zero")
+    return w / w.mean()
+
