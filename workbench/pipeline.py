@@ -183,7 +183,10 @@ def _context(study: Study, wave: str, reports, *, model=None, refit: bool = Fals
                        model_path=model_path, earlier=earlier)
 
 
-def _skip_reason(step: Step, ctx: WaveContext, skipped: dict[str, str]) -> str | None:
+def _skip_reason(step: Step, ctx: WaveContext, skipped: dict[str, str],
+                 roots: dict[str, tuple[str, str]] | None = None) -> str | None:
+    """Why ``step`` cannot run, or None; ``roots`` (step -> the step whose own reason
+    skipped it, and that reason) names the first cause when a need went missing upstream."""
     if step.applies is not None:
         why = step.applies(ctx)
         if why:
@@ -193,7 +196,12 @@ def _skip_reason(step: Step, ctx: WaveContext, skipped: dict[str, str]) -> str |
             by = _GIVER.get(f)
             if by is None:
                 return f"needs {f}, which this run does not have"
-            return f"needs {f}, which step {by} did not give" + (f" ({by}: {skipped[by]})" if by in skipped else "")
+            if by not in skipped:
+                return f"needs {f}, which step {by} did not give"
+            root, why = (roots or {}).get(by, (by, skipped[by]))
+            if roots is not None:
+                roots[step.name] = (root, why)
+            return f"needs {f}, which step {by} did not give ({root}: {why})"
     return None
 
 
@@ -201,11 +209,12 @@ def _execute(ctx: WaveContext, steps: tuple[Step, ...], *, timed: bool = False) 
     """Run ``steps`` on ``ctx``; the writers they returned and the steps skipped (name -> why)."""
     writers: list[Writer] = []
     skipped: dict[str, str] = {}
+    roots: dict[str, tuple[str, str]] = {}
     n = len(steps) + (1 if timed else 0)
     for i, step in enumerate(steps, start=1):
         if timed:
             logger.info("[%d/%d] %s", i, n, step.what)
-        why = _skip_reason(step, ctx, skipped)
+        why = _skip_reason(step, ctx, skipped, roots)
         if why is None:
             with ctx.manifest.step(step.name):
                 result = step.run(ctx)
@@ -224,7 +233,7 @@ def _execute(ctx: WaveContext, steps: tuple[Step, ...], *, timed: bool = False) 
                 raise StepDeclarationError(f"step {step.name!r} returned {type(result).__name__}, not Output or Skip")
         if why is not None:
             skipped[step.name] = why
-            logger.info("%s: step skipped: %s", step.name, why)
+            logger.info("skipped: %s: %s", step.name, why)
     return writers, skipped
 
 

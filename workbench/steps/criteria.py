@@ -20,11 +20,11 @@ from ..criteria import Candidate, score_candidates, study_basis
 from ..errors import AnalysisError
 from ..segments import Candidates
 from ..measures import BOOKKEEPING, CORE_KPIS
-from ..opportunities import opportunities
+from ..opportunities import opportunities, outcome_pairs
 from ..personas import draft_personas, merge_personas, personas_path
 from .context import Output, Skip, Step, WaveContext
 
-__all__ = ["criteria", "criteria_kpis", "STEP"]
+__all__ = ["criteria", "criteria_kpis", "no_outcomes", "STEP", "OPPORTUNITIES", "PERSONAS"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,8 @@ def criteria(ctx: WaveContext) -> Output | Skip:
     """Score every candidate segmentation (relevant / operational / describable), profile the
     recommended or pinned one, compute its JTBD opportunities and draft its personas.
 
-    Gives ``scorecard``, ``chosen``, ``profiles``, ``opportunities`` and ``personas``.
+    Gives ``scorecard``, ``chosen`` and ``profiles``; the ``opportunities`` and ``personas``
+    steps (declared below) follow.
     The study's ``criteria.pin`` wins; otherwise a choice pinned in ``segmentation.choice``.
     """
     study, clean = ctx.study, ctx.weighted
@@ -90,27 +91,56 @@ def criteria(ctx: WaveContext) -> Output | Skip:
     logger.info("criteria: recommended %s (%s)", card.recommended, card.reason)
     chosen_cand = next(c for c in cands if str(c.name) == card.recommended)
     prof = card.best.profiles
-    opp = opportunities(clean, prof.membership, weights=clean.weights, underserved=spec.underserved,
-                        overserved_gap=spec.overserved_gap, min_segment_n=study.spec.min_segment_n)
-    drafts = draft_personas(prof, clean, opportunities=opp, posteriors=getattr(chosen_cand, "posteriors", None),
-                            random_state=study.seed)
-    study_copy = personas_path(study)
-    personas = merge_personas(drafts, study_copy, save=False)
-    ctx.manifest.counts.update({"scorecard_candidates": len(cands), "personas": len(personas)})
+    ctx.manifest.counts.update({"scorecard_candidates": len(cands)})
     pii = study.pii
 
     def write(folder: Path) -> None:
         card.to_excel(folder / "scorecard.xlsx", pii=pii)
         card.to_markdown(folder / "scorecard.md")
         prof.to_excel(folder / "profiles.xlsx", pii=pii)
-        opp.to_excel(folder / "opportunities.xlsx", pii=pii)
+
+    return Output({"scorecard": card, "chosen": chosen_cand, "profiles": prof}, write)
+
+
+def no_outcomes(ctx: WaveContext) -> str | None:
+    """Why the study cannot have JTBD opportunities (no outcome with both an importance and
+    a satisfaction question), or None."""
+    if not outcome_pairs(ctx.study.columns.values()):
+        return "the study has no JTBD outcomes block (no outcome with an importance and a satisfaction question)"
+    return None
+
+
+def opportunities_step(ctx: WaveContext) -> Output | Skip:
+    """JTBD opportunity scores of the recommended segmentation; opportunities.xlsx."""
+    clean, spec, study = ctx.weighted, ctx.study.spec.criteria, ctx.study
+    if not outcome_pairs(clean.columns.values(), clean.data.columns):
+        return Skip("no JTBD outcome has both its importance and its satisfaction column in this wave's responses")
+    opp = opportunities(clean, ctx.profiles.membership, weights=clean.weights, underserved=spec.underserved,
+                        overserved_gap=spec.overserved_gap, min_segment_n=study.spec.min_segment_n)
+    pii = study.pii
+    return Output({"opportunities": opp}, lambda folder: opp.to_excel(folder / "opportunities.xlsx", pii=pii))
+
+
+def personas_step(ctx: WaveContext) -> Output:
+    """Persona drafts of the recommended segmentation (with its opportunities when the study
+    has outcomes), merged with the consultant's edits; personas.yaml."""
+    study = ctx.study
+    drafts = draft_personas(ctx.profiles, ctx.weighted, opportunities=ctx.opportunities,
+                            posteriors=getattr(ctx.chosen, "posteriors", None), random_state=study.seed)
+    study_copy = personas_path(study)
+    personas = merge_personas(drafts, study_copy, save=False)
+    ctx.manifest.counts.update({"personas": len(personas)})
+
+    def write(folder: Path) -> None:
         personas.save(folder / "personas.yaml")
         personas.save(study_copy)  # the editable copy beside study.yaml, kept across runs
 
-    return Output({"scorecard": card, "chosen": chosen_cand, "profiles": prof, "opportunities": opp,
-                   "personas": personas}, write)
+    return Output({"personas": personas}, write)
 
 
 STEP = Step("criteria", criteria, needs=("weighted",), uses=("candidates", "classified", "behaviour"),
-            gives=("scorecard", "chosen", "profiles", "opportunities", "personas"),
-            what="scoring candidates, profiling the chosen one, drafting personas")
+            gives=("scorecard", "chosen", "profiles"), what="scoring candidates, profiling the chosen one")
+OPPORTUNITIES = Step("opportunities", opportunities_step, needs=("weighted", "profiles"), gives=("opportunities",),
+                     applies=no_outcomes, what="JTBD opportunity scores of the chosen segmentation")
+PERSONAS = Step("personas", personas_step, needs=("weighted", "profiles"), uses=("chosen", "opportunities"),
+                gives=("personas",), what="drafting personas")
