@@ -233,6 +233,7 @@ def _execute(ctx: WaveContext, steps: tuple[Step, ...], *, timed: bool = False) 
                 raise StepDeclarationError(f"step {step.name!r} returned {type(result).__name__}, not Output or Skip")
         if why is not None:
             skipped[step.name] = why
+            ctx.manifest.skipped[step.name] = why  # live: the deck's method slide lists the steps skipped
             logger.info("skipped: %s: %s", step.name, why)
     return writers, skipped
 

@@ -43,7 +43,7 @@ import pandas as pd
 from ..errors import AnalysisError, DataError, OutputError, WorkbenchWarning
 from ..jsonplain import plain
 from ..stats import mlogit_fit, one_blas_thread, softmax
-from .inputs import random_seed, sample_weights
+from .inputs import not_better_than_guessing, random_seed, sample_weights
 
 __all__ = ["fit_base_model", "BaseModel", "segment_customer_base", "OTHER"]
 
@@ -404,6 +404,13 @@ class BaseModel:
     created: str = ""
 
     @property
+    def refused(self) -> str | None:
+        """Why customers without survey answers are not placed by this model (it does not
+        beat guessing the largest segment by a clear, cross-validated margin:
+        :func:`workbench.waves.inputs.not_better_than_guessing`), or None."""
+        return not_better_than_guessing(self.accuracy, self.baseline_accuracy, self.accuracy_sd, self.cv)
+
+    @property
     def numeric(self) -> list[str]:
         return list(self.prep.numeric)
 
@@ -472,6 +479,8 @@ class BaseModel:
             ("accuracy sd over folds", round(self.accuracy_sd, 4)),
             ("largest segment (baseline)", round(self.baseline_accuracy, 4)),
             ("gain over the baseline (points)", round(100 * (self.accuracy - self.baseline_accuracy), 1)),
+            ("places customers without survey answers",
+             "no: " + self.refused if self.refused else "yes: beats guessing by a clear margin"),
             ("respondents fitted", self.n),
             ("respondents without features", self.n_without_features),
             ("segments", len(self.segments)),

@@ -48,7 +48,7 @@ import pandas as pd
 from ..errors import AnalysisError, DataError, OutputError, WorkbenchWarning
 from ..jsonplain import plain
 from ..stats import mlogit_fit, one_blas_thread, softmax
-from .inputs import numeric_frame, random_seed, sample_weights
+from .inputs import not_better_than_guessing, numeric_frame, random_seed, sample_weights
 from .typing_excel import write_typing_tool
 
 __all__ = ["select_golden_questions", "TypingTool", "PATH_COLUMNS"]
@@ -456,6 +456,13 @@ class TypingTool:
 
     # ---------------------------------------------------------------- scoring
 
+    @property
+    def refused(self) -> str | None:
+        """Why the typing tool is not recommended (it does not beat guessing the largest
+        segment by a clear, cross-validated margin:
+        :func:`workbench.waves.inputs.not_better_than_guessing`), or None."""
+        return not_better_than_guessing(self.accuracy, self.baseline_accuracy, self.accuracy_sd, self.cv)
+
     def _answers(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         if not isinstance(frame, pd.DataFrame):
             raise DataError(f"answers must be a DataFrame with the golden questions, not {type(frame).__name__}")
@@ -545,6 +552,7 @@ class TypingTool:
             ("cross-validated accuracy", round(self.accuracy, 4)),
             ("accuracy sd over folds", round(self.accuracy_sd, 4)),
             ("largest segment (baseline)", round(self.baseline_accuracy, 4)),
+            ("recommended", "no: " + self.refused if self.refused else "yes: beats guessing by a clear margin"),
             ("segments", len(self.segments)),
             ("respondents", self.n),
             ("folds", self.cv),
