@@ -183,7 +183,7 @@ def test_entropy_stability_and_posteriors_are_checked(demo):
     assert status == FAIL and "not clearly assigned" in sentence and "from the posteriors" in sentence
     status, sentence, _ = check(s, "bootstrap stability")
     assert status == FAIL and "change when the sample is redrawn" in sentence
-    assert s.relevant == NOT_MEASURED and "no behavioural KPIs" in check(s, "KPIs differ")[1]
+    assert s.relevant == NOT_MEASURED and "cannot be judged: no behavioural measure" in check(s, "KPIs differ")[1]
 
 
 def test_pinned_candidate_overrides_the_ranking(demo):

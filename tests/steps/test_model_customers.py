@@ -77,3 +77,36 @@ def test_several_respondents_per_customer_take_the_most_certain_one():
     assert list(chosen) == ["r1", "r4", "r5"] and disagree == 1
     by, chosen, _ = one_per_customer(customers, labels)  # no certainty: the first respondent
     assert by["00042"] == 1 and list(chosen) == ["r1", "r4", "r5"]
+
+
+def test_relevant_without_erp_uses_survey_behaviour_questions_and_says_when_it_cannot_be_judged():
+    from workbench.criteria import LabelCandidate, score_candidates
+    from workbench.steps.criteria import criteria_kpis
+
+    rng = np.random.default_rng(5)
+    n = 300
+    seg = pd.Series(rng.integers(1, 3, n), index=[f"r{i}" for i in range(n)])
+    vote = np.where(rng.random(n) < np.where(seg == 1, 0.85, 0.15), 1, 2)  # planted: segment 1 votes 'yes'
+    data = pd.DataFrame({"vote": vote, "q1": rng.integers(1, 6, n)}, index=seg.index)
+    from workbench.readers import Responses
+    from workbench.study.model import Column, Scale
+
+    nominal = Scale("vote", "nominal", {1: "yes", 2: "no"}, {})
+    likert = Scale("agree", "likert", {i: str(i) for i in range(1, 6)}, {}, 1, 5)
+    columns = {"vote": Column("vote", "behaviour", "behaviour", "Voted?", "Voted", nominal),
+               "q1": Column("q1", "needs", "needs", "Q1", "Q1", likert)}
+    empty = pd.DataFrame(index=seg.index)
+    responses = Responses(data, empty, empty, None, empty, columns, pd.DataFrame(), [], [], pd.DataFrame(), "s",
+                          "1", [], [])
+    study = SimpleNamespace(columns=columns, spec=SimpleNamespace(criteria=SimpleNamespace(kpis=[])))
+    ctx = SimpleNamespace(study=study, weighted=responses, clean=responses, behaviour=None)
+    kpis = criteria_kpis(ctx)
+    assert list(kpis.columns) == ["vote"] and set(kpis["vote"]) == {"yes", "no"}  # nominal: tested as categories
+    card = score_candidates([LabelCandidate("planted", seg)], responses, kpis=kpis, basis=["q1"], random_state=0)
+    relevant = card.best.checks.set_index("criterion").loc["relevant"]
+    assert relevant["status"] == "pass"
+    columns["vote"] = Column("vote", "about", "demographics", "Voted?", "Voted", nominal)  # no behavioural measure
+    assert criteria_kpis(ctx) is None
+    card = score_candidates([LabelCandidate("planted", seg)], responses, kpis=None, basis=["q1"], random_state=0)
+    assert "relevant cannot be judged: no behavioural measure" in card.best.checks.set_index(
+        "criterion").loc["relevant", "sentence"].lower()

@@ -24,34 +24,75 @@ from ..opportunities import opportunities, outcome_pairs
 from ..personas import draft_personas, merge_personas, personas_path
 from .context import Output, Skip, Step, WaveContext
 
-__all__ = ["criteria", "criteria_kpis", "no_outcomes", "STEP", "OPPORTUNITIES", "PERSONAS"]
+__all__ = ["criteria", "criteria_kpis", "survey_behaviour", "no_outcomes", "STEP", "OPPORTUNITIES", "PERSONAS"]
 
 logger = logging.getLogger(__name__)
 
 
-def criteria_kpis(ctx: WaveContext) -> pd.DataFrame | None:
-    """Behavioural KPIs per clean respondent for the scorecard and profiles, or None.
+def survey_behaviour(ctx: WaveContext, responses=None) -> pd.DataFrame:
+    """The survey's behavioural measures per respondent: questions of kind ``behaviour``
+    (vote, usage, spend bands) as this wave answered them; ordinal and Likert codes as
+    numbers, nominal and binary codes as their labels (tested as categories)."""
+    responses = responses if responses is not None else (ctx.weighted or ctx.clean)
+    if responses is None:
+        return pd.DataFrame()
+    data, skipped = responses.data, set(responses.missing_columns)
+    out = {}
+    for cid, col in ctx.study.columns.items():
+        if col.kind != "behaviour" or cid not in data.columns or cid in skipped:
+            continue
+        out[cid] = _survey_measure(data[cid], col)
+    return pd.DataFrame(out, index=data.index)
 
-    The study's ``criteria.kpis`` when it names them, else :data:`CORE_KPIS` as far as the
-    behaviour step provides them. Nullable integers become floats and nullable booleans
-    categories, as the statistics expect.
+
+def _survey_measure(s: pd.Series, col) -> pd.Series:
+    if col.scale.type in ("nominal", "binary") or not col.scale.numeric:
+        labels = dict(col.scale.codes)
+        return s.map(lambda v: None if pd.isna(v) else str(labels.get(v, v))).astype(object)
+    return pd.to_numeric(s, errors="coerce").astype(float)
+
+
+def criteria_kpis(ctx: WaveContext) -> pd.DataFrame | None:
+    """Behavioural measures per clean respondent for the scorecard and profiles, or None.
+
+    With ERP data: the study's ``criteria.kpis`` when it names them (behaviour features or
+    survey columns), else :data:`CORE_KPIS` as far as the behaviour step provides them.
+    Without ERP data: the named KPIs (survey columns) and the survey questions of kind
+    ``behaviour``. None when there is no behavioural measure at all (the scorecard then
+    says that relevance cannot be judged). Nullable integers become floats and nullable
+    booleans categories, as the statistics expect.
     """
-    if ctx.behaviour is None or ctx.clean is None:
+    survey_resp = ctx.weighted or ctx.clean
+    if survey_resp is None:
         return None
-    resp = ctx.behaviour.respondents
+    index = survey_resp.data.index
+    resp = ctx.behaviour.respondents if ctx.behaviour is not None else pd.DataFrame(index=index)
+    survey = survey_resp.data
     named = list(ctx.study.spec.criteria.kpis)
     if named:
-        unknown = [k for k in named if k not in resp.columns]
+        unknown = [k for k in named if k not in resp.columns and k not in survey.columns]
         if unknown:
             raise AnalysisError(
-                f"criteria.kpis names {', '.join(unknown)}, which the behaviour step does not provide; available: "
-                f"{', '.join(c for c in resp.columns if c not in BOOKKEEPING)}", file=ctx.study.path,
+                f"criteria.kpis names {', '.join(unknown)}, which neither the behaviour step nor the survey "
+                f"provides; available: {', '.join(c for c in resp.columns if c not in BOOKKEEPING) or 'no ERP measure'}"
+                f"; survey questions of kind behaviour: "
+                f"{', '.join(c for c, col in ctx.study.columns.items() if col.kind == 'behaviour') or 'none'}",
+                file=ctx.study.path,
             )
+        cols = {}
+        for k in named:
+            if k in resp.columns:
+                cols[k] = resp[k].reindex(index)
+            else:
+                col = ctx.study.columns.get(k)
+                cols[k] = _survey_measure(survey[k], col) if col is not None else survey[k]
+        kpis = pd.DataFrame(cols, index=index)
+    elif ctx.behaviour is not None and any(c in resp.columns for c in CORE_KPIS):
+        kpis = resp[[c for c in CORE_KPIS if c in resp.columns]].reindex(index)
     else:
-        named = [c for c in CORE_KPIS if c in resp.columns]
-    if not named:
+        kpis = survey_behaviour(ctx, survey_resp)
+    if kpis.shape[1] == 0:
         return None
-    kpis = resp[named].reindex(ctx.clean.data.index)
     for c in kpis.columns:
         if isinstance(kpis[c].dtype, pd.BooleanDtype):
             kpis[c] = kpis[c].astype(object).where(kpis[c].notna(), None)
