@@ -163,10 +163,17 @@ def _cmd_validate(args) -> int:
     if args.definition_only:
         print("study definition OK")
         return 0
-    for wave, responses, quality in validate(study, args.wave):
+    for wave, responses, quality, details in validate(study, args.wave, details=True):
         print(f"wave {wave}: {quality}")
         if responses.unexpected_columns:
             print(f"  columns in the file but not in the study: {', '.join(responses.unexpected_columns)}")
+        beh = details["behaviour"]
+        if beh is not None and getattr(beh, "match", None) is not None:
+            m = beh.match
+            rows = m[m["group"] == "respondents"]
+            print("  behaviour join: " + ", ".join(f"{int(r.n)} {r.status}" for r in rows.itertuples() if r.n))
+        for name, why in details["skipped"].items():
+            print(f"  run will skip {name}: {why}")
     print("OK: the study definition and its data are consistent")
     return 0
 

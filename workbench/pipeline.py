@@ -54,7 +54,7 @@ from .waves import Classification, SegmentModel
 from .waves.classify import classify_file
 from .waves.flow import WaveTracking, load_frozen, report_folder, resolve_model
 
-__all__ = ["run_wave", "run_until", "WaveRun", "WaveContext", "validate", "ORDER", "order_steps", "report_folder",
+__all__ = ["run_wave", "run_until", "WaveRun", "WaveContext", "validate", "preflight", "ORDER", "order_steps", "report_folder",
            "rerender_deck", "StepDeclarationError", "new_context", "run_steps", "segmentation_inputs", "criteria_kpis", "classify_file"]
 
 logger = logging.getLogger(__name__)
@@ -363,12 +363,53 @@ def run_wave(study, wave, *, reports="reports", force: bool = False, model=None,
     )
 
 
-def validate(study, waves=None) -> list[tuple[str, Responses, QualityReport]]:
-    """Load the study and read and check each wave without writing anything."""
+#: The steps validate runs (reading, checking, joining and weighting: nothing is fitted).
+VALIDATE_UNTIL = "weighting"
+
+
+def preflight(ctx: WaveContext) -> dict[str, str]:
+    """The checks ``run`` would make after reading, before or after fitting, made on the
+    read, checked, joined and weighted wave in ``ctx`` without fitting anything.
+
+    Raises the error run would raise (a basis without coded items, segmentation KPIs or
+    covariates the data do not hold, criteria KPIs nobody provides); returns the steps run
+    would skip and why (``applies`` of every later step).
+    """
+    study = ctx.study
+    if study.spec.segmentation.basis:
+        segmentation_inputs(ctx)  # raises on a basis without coded items, unknown KPIs / covariates
+    criteria_kpis(ctx)  # raises on criteria.kpis nobody provides
+    skips = {}
+    for step in ORDER:
+        if step.applies is None or step.name in ("classification", "tracking", "segments"):
+            continue  # those depend on which wave a model is fitted on, known only to run
+        try:
+            why = step.applies(ctx)
+        except (AttributeError, TypeError):  # applies that read a field only run gives
+            continue
+        if why:
+            skips[step.name] = why
+    return skips
+
+
+def validate(study, waves=None, *, details: bool = False):
+    """Load the study and read, check, join and weight each wave, writing nothing, and make
+    every check ``run`` would make before or after fitting (:func:`preflight`).
+
+    Returns
+    -------
+    list of (wave, Responses, QualityReport); with ``details``, a fourth item per wave: a
+    dict with ``skipped`` (steps run would skip, and why) and ``behaviour`` (the join, or
+    None).
+    """
     if not isinstance(study, Study):
         study = load_study(study)
     out = []
     for w in waves or [w.id for w in study.waves]:
-        responses = read_responses(study, w)
-        out.append((str(w), responses, check_quality(responses, study)))
+        wid = study.wave(w).id
+        ctx = _context(study, wid, "reports", resolve=False)
+        _, skipped = _execute(ctx, _closure(VALIDATE_UNTIL))
+        skipped.update(preflight(ctx))
+        row = (str(w), ctx.responses, ctx.quality)
+        out.append((*row, {"skipped": skipped, "behaviour": ctx.behaviour}) if details else row)
     return out

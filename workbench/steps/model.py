@@ -199,8 +199,14 @@ def model(ctx: WaveContext) -> Output | Skip:
         X.index = X.index.astype(str)
         Xr = X.reindex(by_customer.index)
         Xr.index = chosen_resp
-        base = fit_base_model(Xr, pd.Series(by_customer.to_numpy(), index=chosen_resp).astype(int), numeric=numeric,
-                              categorical=categorical, random_state=study.seed, names=names, provenance=provenance)
+        try:
+            base = fit_base_model(Xr, pd.Series(by_customer.to_numpy(), index=chosen_resp).astype(int),
+                                  numeric=numeric, categorical=categorical, random_state=study.seed, names=names,
+                                  provenance=provenance)
+        except AnalysisError as exc:  # data-dependent (too few respondents with behaviour per segment)
+            logger.warning("model: no whole-base model: %s; customer_segments.csv is not written", exc)
+            ctx.manifest.skipped["whole-base model"] = str(exc)
+    if base is not None:
         attachments["base_model"] = base.to_dict()
         logger.info("model: whole-base model, accuracy on respondents %.1f %% (largest segment alone %.1f %%)",
                     100 * base.accuracy, 100 * base.baseline_accuracy)
