@@ -133,8 +133,7 @@ def test_console_has_no_source_paths(flows, seed):
         assert not bad, f"{step.args}: {bad[:2]}"
 
 
-COST = "issue 13: 'Cost to serve 0' tile without cost columns (behaviour.py computes cost as the constant 0 when no cost role is mapped; deck._behaviour_slide shows every TILE_KPI)"
-NOT_COMPUTED = {1: None, 6: None, 21: COST}
+NOT_COMPUTED = {1: None, 6: None, 21: None}
 
 
 @pytest.mark.parametrize("seed", [pytest.param(s, id=_shape(s).name,

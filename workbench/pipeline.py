@@ -359,7 +359,7 @@ def run_wave(study, wave, *, reports="reports", force: bool = False, model=None,
         quality=ctx.quality, behaviour=ctx.behaviour, factors=ctx.factors, candidates=ctx.candidates,
         scorecard=ctx.scorecard, profiles=ctx.profiles, opportunities=ctx.opportunities, personas=ctx.personas,
         model=ctx.model, classification=ctx.classification, tracking=ctx.tracking, weighted=ctx.weighted,
-        skipped=skipped, context=ctx,
+        skipped=dict(man.skipped), context=ctx,
     )
 
 
@@ -408,8 +408,8 @@ def validate(study, waves=None, *, details: bool = False):
     for w in waves or [w.id for w in study.waves]:
         wid = study.wave(w).id
         ctx = _context(study, wid, "reports", resolve=False)
-        _, skipped = _execute(ctx, _closure(VALIDATE_UNTIL))
-        skipped.update(preflight(ctx))
+        _execute(ctx, _closure(VALIDATE_UNTIL))
+        skipped = {**ctx.manifest.skipped, **preflight(ctx)}
         row = (str(w), ctx.responses, ctx.quality)
         out.append((*row, {"skipped": skipped, "behaviour": ctx.behaviour}) if details else row)
     return out
