@@ -117,7 +117,9 @@ def test_validate_and_run_agree_without_tracebacks(flows, seed):
 @pytest.mark.parametrize("seed", _cases("deck"))
 def test_every_written_deck_renders(flows, seed):
     f = flows(seed)
-    assert f.decks and set(f.decks) == set(f.runs), {w: first_error(s) for w, s in f.runs.items() if s.rc}
+    assert f.decks and all(s.rc == 0 for s in f.runs.values()), {w: first_error(s) for w, s in f.runs.items() if s.rc}
+    for w in f.runs:  # every wave's run wrote a deck; the last one is rendered to PNGs
+        assert len(Presentation(str(f.folder(w) / "personas.pptx")).slides) >= 3
     for w, step in f.decks.items():
         assert step.rc == 0, first_error(step)
         folder = f.folder(w)
@@ -145,7 +147,7 @@ def test_deck_shows_no_measure_that_was_not_computed(flows, seed):
     f = flows(seed)
     assert _shape(seed).behaviour == "minimal"
     assert f.decks, {w: first_error(s) for w, s in f.runs.items() if s.rc}
-    for w in f.decks:
+    for w in f.runs:
         prs = Presentation(str(f.folder(w) / "personas.pptx"))
         for i, slide in enumerate(prs.slides, 1):
             text = " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)

@@ -32,12 +32,13 @@ segmentation:
   basis: [{basis}]
   methods: [{methods}]
   k_min: 2
-  k_max: 4
-  n_init: 3
-  bootstrap_reps: 2
+  k_max: 3
+  n_init: 2
+  bootstrap_reps: 0
+  golden_questions: 4
 criteria:
   k_min: 2
-  k_max: 4
+  k_max: 3
 """
 
 
@@ -109,7 +110,7 @@ SIX = {1: "Meget forkert", 2: "Moderat forkert", 3: "Lidt forkert", 4: "Lidt rig
        5: "Moderat rigtigt", 6: "Meget rigtigt"}
 
 
-def bfi_needs(folder: Path, n: int = 400) -> Path:
+def bfi_needs(folder: Path, n: int = 250) -> Path:
     """psych::bfi (real answers): 25 six-point items, 5 reverse-keyed, as the needs basis.
 
     Shape: one basis block only (no motivations, barriers, outcomes), no behaviour, no customer
@@ -165,7 +166,7 @@ quality:
 
 # --------------------------------------------------------------------------- 2. CDNOW + integer keys
 
-def cdnow_intkeys(folder: Path, n: int = 400, *, with_outcomes: bool = False) -> Path:
+def cdnow_intkeys(folder: Path, n: int = 250, *, with_outcomes: bool = False) -> Path:
     """Real CDNOW purchase history as behaviour; integer customer numbers under three names.
 
     Survey: psych::bfi answers (real) collapsed from 6 to 4 points (1-2 -> 1, 3 -> 2, 4 -> 3,
@@ -262,7 +263,7 @@ EDUC = {1: "Grade 1-8", 2: "Some high school", 3: "High school", 4: "Some colleg
         5: "College degree", 6: "Master's degree", 7: "PhD"}
 
 
-def anes_qualtrics(folder: Path, n: int = 400) -> Path:
+def anes_qualtrics(folder: Path, n: int = 250) -> Path:
     """statsmodels anes96 (real) written as a Qualtrics choice-text export.
 
     Shape: three header rows (names, question text, ImportId), answers as label text, Qualtrics
@@ -359,7 +360,7 @@ FIVE_SV = {1: "Mycket negativ", 2: "Negativ", 3: "Varken eller", 4: "Positiv", 5
 VOTE_SV = {1: "Labour", 2: "Konservativa", 3: "Liberaldemokraterna"}
 
 
-def beps_sav(folder: Path, n: int = 350) -> Path:
+def beps_sav(folder: Path, n: int = 250) -> Path:
     """carData::BEPS (real) as an SPSS .sav with value labels, Swedish labels (ö, å, ä).
 
     Shape: 5-point ratings of leaders and the economy plus Europe on an 11-point scale as the
@@ -450,7 +451,7 @@ blocks:
 ZERO_TEN = {0: "0 Svært dårlig", **{i: str(i) for i in range(1, 10)}, 10: "10 Svært bra"}
 
 
-def ess_weights(folder: Path, n: int = 450) -> Path:
+def ess_weights(folder: Path, n: int = 300) -> Path:
     """stevedata::ESS10NO (real): 0-10 scales, income deciles (10-point), survey weights.
 
     Shape: four 11-point (0-10) items as needs, the household income decile (1-10, a 10-point
@@ -526,7 +527,7 @@ GSS_ITEMS = {"natenvir": "Milieu", "natheal": "Gezondheidszorg", "natcity": "Gro
              "natpark": "Parken en recreatie", "natchld": "Kinderopvang", "natsci": "Wetenschap"}
 
 
-def accounts_multi(folder: Path, n_accounts: int = 180) -> Path:
+def accounts_multi(folder: Path, n_accounts: int = 120) -> Path:
     """Several respondents per account (B2B): string keys with leading zeros, real CDNOW behaviour.
 
     Survey: stevedata::gss_spending (real GSS 2018 answers) on 15 three-point items, recoded
@@ -654,7 +655,7 @@ blocks:
 
 # --------------------------------------------------------------------------- 8. bfi with an outcomes-less full JTBD shape
 
-def bfi_forces(folder: Path, n: int = 500) -> Path:
+def bfi_forces(folder: Path, n: int = 300) -> Path:
     """psych::bfi (real) split into needs, motivations (push/pull) and barriers (anxiety/habit).
 
     Shape: the three forces blocks the demo has, but **no JTBD outcomes block** (the issue's

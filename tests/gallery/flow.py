@@ -32,7 +32,7 @@ class Flow:
     reports: Path
     validate: Step
     runs: dict          # wave -> Step
-    decks: dict         # wave -> Step (only for waves whose run succeeded)
+    decks: dict         # wave -> Step: `deck --png` of the last wave whose run succeeded
 
     @property
     def steps(self) -> list[Step]:
@@ -51,14 +51,15 @@ def cli(*args, timeout: float = 900) -> Step:
 
 
 def run_flow(study: Path, reports: Path, waves=("1", "2")) -> Flow:
-    """validate, then ``run`` for each wave in order, then ``deck --png`` for each wave that ran."""
+    """validate, then ``run`` for each wave in order (each writes its personas.pptx), then
+    ``deck --png`` for the last wave that ran (one LibreOffice rendering per study)."""
     v = cli("validate", study)
     runs, decks = {}, {}
     for w in waves:
         runs[w] = cli("run", study, "--wave", w, "--reports", reports, "--force")
-    for w in waves:
-        if runs[w].rc == 0:
-            decks[w] = cli("deck", study, "--wave", w, "--reports", reports, "--png")
+    ran = [w for w in waves if runs[w].rc == 0]
+    if ran:  # the deck is rendered once per study (LibreOffice is slow): the last wave's, with its trends
+        decks[ran[-1]] = cli("deck", study, "--wave", ran[-1], "--reports", reports, "--png")
     return Flow(study=study, reports=reports, validate=v, runs=runs, decks=decks)
 
 
