@@ -131,7 +131,8 @@ def _ident(name: str) -> str:
 
 
 def _connect(threads: int, memory_limit: str) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar=false")  # no progress bars on stderr in a notebook or the CLI
     con.execute(f"SET threads={int(threads)}")
     con.execute(f"SET memory_limit={_lit(memory_limit)}")
     con.execute("SET preserve_insertion_order=true")
