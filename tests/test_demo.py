@@ -83,7 +83,7 @@ def test_files_written_and_summary(demo_study):
     assert 1502 <= summary.n_rows["1"] <= 1503  # two or three duplicate submissions
     assert summary.n_rows["2"] == 1500
     assert 200_000 <= summary.n_order_lines <= 500_000
-    assert summary.seconds < 15
+    assert summary.seconds > 0  # recorded; speed is measured in benchmarks/, not asserted here
     text = str(summary)
     assert "4000 customers" in text and "wave 1: 1500 respondents" in text
     # no temporary folder left next to the study
