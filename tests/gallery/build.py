@@ -36,6 +36,7 @@ segmentation:
   n_init: 2
   bootstrap_reps: 0
   golden_questions: 4
+  distal: []
 criteria:
   k_min: 2
   k_max: 3
