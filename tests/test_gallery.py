@@ -124,8 +124,8 @@ def test_customer_level_outputs_where_the_study_has_behaviour(flows, name):
     if not GALLERY[name].get("placeable", True):
         # behaviour cannot predict segments it was joined to at random: no customer is placed by the model
         assert set(table["source"]) == {"survey"}, table["source"].value_counts().to_dict()
-        notes = (folder / "model.xlsx").exists()
-        assert notes
+        sheet = pd.read_excel(folder / "model.xlsx", sheet_name="Whole-base model", header=None)
+        assert "Does NOT place customers without survey answers" in str(sheet.iat[0, 0])
 
 
 @pytest.mark.parametrize("name", _cases("console"))
