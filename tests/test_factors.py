@@ -207,7 +207,10 @@ def test_parallel_analysis_finds_two_factors_and_is_reproducible(items):
     auto = wf.efa(data, "auto", random_state=42, progress_bar=False)
     assert auto.n_factors == 2 and auto.factor_count is not None
     poly = wf.parallel_analysis(data, correlation="polychoric", n_iter=3, random_state=1, progress_bar=False)
-    assert poly.kind == "resample" and poly.recommended == 2
+    assert poly.kind == "simulate" and poly.recommended == 2  # psych simulates normal data for any correlation
+    shuffled = wf.parallel_analysis(data, correlation="polychoric", kind="resample", n_iter=3, random_state=1,
+                                    progress_bar=False)
+    assert shuffled.kind == "resample" and shuffled.recommended == 2
 
 
 def test_kmo_and_bartlett_against_hand_computation(items):

@@ -130,3 +130,41 @@ def test_default_batteries_are_the_needs_motivations_and_barriers_blocks(demo_st
     spec = load_study(demo_study).spec
     assert list(spec.factors.model_copy(update={"batteries": None}).resolved(spec)) == ["needs", "motivations", "barriers"]
     assert spec.factors.model_copy(update={"run": False}).resolved(spec) == {}
+
+
+def test_factors_step_weights_the_correlations(demo_study):
+    """With survey weights on the clean data, the step's correlations are the weighted ones
+    (checked against numpy's aweights on the complete answers)."""
+    import dataclasses
+
+    from workbench.factors import correlation_matrix
+
+    study = load_study(demo_study)
+    ctx = new_context(study, "1")
+    run_steps(ctx, ["read", "quality"])
+    g = np.random.default_rng(8)
+    w = pd.Series(g.uniform(0.3, 3.0, len(ctx.clean.data)), index=ctx.clean.data.index)
+    ctx.weighted = dataclasses.replace(ctx.clean, weights=w)  # as the weighting step gives raking weights
+    run_steps(ctx, ["factors"])
+    res = ctx.factors["motivations"]
+    items = res.items
+    data = ctx.weighted.data[items].astype(float)
+    ref = correlation_matrix(data, weights=w).matrix
+    np.testing.assert_allclose(res.correlation.to_numpy(), ref.to_numpy(), atol=1e-12)
+    assert np.abs(res.correlation.to_numpy() - data.corr().to_numpy()).max() > 1e-4  # weighting changed them
+    complete = data.dropna()
+    c = np.cov(complete.to_numpy(), rowvar=False, aweights=w[complete.index].to_numpy())
+    if len(complete) == len(data):  # no missing answers: the pairwise weighted r is np.cov(aweights=...)
+        np.testing.assert_allclose(res.correlation.to_numpy(), c / np.sqrt(np.outer(np.diag(c), np.diag(c))),
+                                   atol=1e-12)
+    assert res.n_factors == 2  # the planted motivations structure survives the weights
+
+
+def test_factor_count_sheet_shows_the_auto_decision(factor_run):
+    _, path = factor_run
+    fc = pd.read_excel(path, sheet_name="Factor count", header=2)
+    needs = fc[fc["battery"] == "needs"]
+    assert "auto: decision" in set(needs["criterion"])
+    kept = needs[needs["criterion"].astype(str).str.startswith("auto: 4 factor(s) kept")]
+    assert len(kept) == 1 and bool(kept["used"].iloc[0])
+    assert bool(needs.loc[needs["criterion"] == "auto: decision", "used"].iloc[0])

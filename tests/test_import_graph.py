@@ -11,11 +11,6 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "workbench"
 
-# TODO(issue 12, lead): remove once the branch that moves the shared extraction out of
-# workbench.factors.efa / workbench.factors.reliability is merged (another helper's work).
-KNOWN_CYCLES = {frozenset({"workbench.factors.efa", "workbench.factors.reliability"})}
-
-
 def _modules(root: Path = PKG) -> dict[str, Path]:
     out = {}
     for path in root.rglob("*.py"):
@@ -129,7 +124,7 @@ def test_the_graph_sees_relative_and_absolute_imports(tmp_path):
 
 
 def test_no_import_cycle():
-    cycles = [c for c in find_cycles(import_graph()) if frozenset(c) not in KNOWN_CYCLES]
+    cycles = find_cycles(import_graph())
     assert cycles == [], f"import cycles: {cycles}"
 
 

@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 from workbench import segments  # noqa: E402
 from workbench.errors import AnalysisError  # noqa: E402
 from workbench.segments import SegmentationConvergenceWarning, SegmentationWarning  # noqa: E402
-from workbench.segments._engine import VectorisedGaussianDiagNan, VectorisedMultinoulliNan  # noqa: E402
+from workbench.segments._engine import VectorisedGaussianDiagNan  # noqa: E402
 
 
 def expand(table, columns):
@@ -120,22 +120,10 @@ def test_weights_count_like_repeated_respondents():
 
 
 def test_vectorised_stepmix_models_equal_stepmix():
-    from stepmix.emission.categorical import MultinoulliNan
     from stepmix.emission.gaussian import GaussianDiagNan
 
     rng = np.random.default_rng(4)
-    n, j, r, k = 300, 5, 4, 3
-    codes = rng.integers(0, r, size=(n, j))
-    x = np.zeros((n, j * r))
-    for c in range(j):
-        x[np.arange(n), c * r + codes[:, c]] = 1
-        x[rng.random(n) < 0.2, c * r:(c + 1) * r] = np.nan
-    resp = rng.dirichlet(np.ones(k), size=n)
-    a = MultinoulliNan(n_components=k, integer_codes=False, max_n_outcomes=r, total_outcomes=j * r)
-    b = VectorisedMultinoulliNan(n_components=k, integer_codes=False, max_n_outcomes=r, total_outcomes=j * r)
-    a.m_step(x, resp)
-    b.m_step(x, resp)
-    assert np.allclose(a.parameters["pis"], b.parameters["pis"], atol=1e-14)
+    n, k = 300, 3
     y = rng.normal(size=(n, 4))
     y[rng.random((n, 4)) < 0.2] = np.nan
     g1, g2 = GaussianDiagNan(n_components=k, random_state=None), VectorisedGaussianDiagNan(n_components=k, random_state=None)
@@ -154,7 +142,7 @@ def test_lca_recovers_planted_classes_with_missing_answers_in_the_likelihood():
     assert sol.n == len(data)  # nobody dropped for missing answers
     assert sol.labels.notna().all()
     assert adjusted_rand_score(truth, sol.labels.astype(int)) > 0.9
-    assert sol.model._measurement == "categorical_nan"
+    assert sol.model._measurement == "lca-nominal"
     assert list(sol.shares) == sorted(sol.shares, reverse=True)  # segment 1 is the largest
     assert sol.posteriors.sum(axis=1).to_numpy() == pytest.approx(1.0)
     assert 0.8 < sol.entropy <= 1.0
@@ -169,7 +157,7 @@ def test_lca_recovers_planted_classes_with_missing_answers_in_the_likelihood():
 def test_predict_new_respondents_and_missing_answers():
     data, truth = planted_lca(n=500, missing=0.0, seed=1)
     sol = segments.lca(data, 3, n_init=3, random_state=0, progress=False)
-    assert sol.model._measurement == "categorical"  # complete data: StepMix's fast model
+    assert sol.model._measurement == "lca-nominal"  # complete data: every item nominal
     assert (sol.predict(data) == sol.labels).all()
     new = data.iloc[:20].copy()
     new.iloc[:10, :3] = np.nan  # missing answers in new data: scored on the answered items

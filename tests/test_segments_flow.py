@@ -75,6 +75,7 @@ def test_a_complete_plan_loads(tmp_path):
     ("choice: {method: lca, k: 3}", "choice.k: the pinned k=6 is outside the range fitted (k_min 2 to k_max 4)"),
     ("choice: {method: lca, k: 3}", "choice.method: the pinned method 'ward' is not among the methods fitted"),
     ("min_class_share: 0.1", "segmentation.clusters: unknown key"),
+    ("min_class_share: 0.1", "measurement names block(s) firmo that are not in the basis (needs)"),
 ])
 def test_plan_mistakes_are_reported_with_key_paths(tmp_path, change, message):
     replacement = {
@@ -82,6 +83,7 @@ def test_plan_mistakes_are_reported_with_key_paths(tmp_path, change, message):
         "listed twice": "methods: [lca, lca]", "below k_min": "k_max: 1", "size_band": "covariates: [size_band]",
         "basis item": "covariates: [n1]", "outside the range": "choice: {method: lca, k: 6}",
         "'ward'": "choice: {method: ward, k: 3}", "unknown key": "min_class_share: 0.1\n  clusters: 4",
+        "not in the basis": "min_class_share: 0.1\n  measurement: {firmo: ordinal}",
     }
     new = next(v for key, v in replacement.items() if key in message)
     folder = write_mini(tmp_path / "s", study=MINI_STUDY + PLAN.replace(change, new))

@@ -484,6 +484,12 @@ def customer_features(
     digital = [c for c in spec.digital.channels if c in channels]
     con = _connect(threads, memory_limit)
     try:
+        from .limits import check_input  # issue 14: size, file type, columns and line length first
+
+        _tx_path = Path(tx.file) if Path(tx.file).is_absolute() else root / tx.file
+        if _tx_path.exists():
+            check_input(_tx_path, "transactions", text=not _tx_path.suffix.lower() in (".parquet", ".pq", ".gz"),
+                        delimiter=tx.delimiter)
         f = _open(tx, root, "transactions", con)
         _require_columns(f, roles, "behaviour.transactions.columns")
         typed = {roles["date"]: "DATE", roles["value"]: "DOUBLE"}
@@ -502,6 +508,10 @@ def customer_features(
                 "memory_limit or free memory", file=f.path,
             ) from None
         counts = _check_lines(con, f, tx, roles, channels, scan, params)
+        from .joincheck import check_transaction_values  # issue 14: inf/NaN and impossible values
+
+        check_transaction_values(con, f, roles, scan=scan, params=params, first_row_where=_first_row_where,
+                                 ident=_ident)
 
         master, m_attrs, m_counts, later = None, pd.DataFrame(), {}, ()
         if spec.customers is not None:
@@ -657,6 +667,12 @@ def _check_lines(con, f: _File, tx: TransactionsSource, roles, channels, scan: s
 
 def _load_master(con, src: CustomersSource, root: Path, as_of, survey_columns, threads: int):
     """Read the customer master into the temp table ``master`` and map its attributes."""
+    from .limits import check_input  # issue 14: size, file type, columns and line length first
+
+    _m_path = Path(src.file) if Path(src.file).is_absolute() else Path(root) / src.file
+    if _m_path.exists():
+        check_input(_m_path, "customer master", text=not _m_path.suffix.lower() in (".parquet", ".pq", ".gz"),
+                    delimiter=src.delimiter)
     f = _open(src, root, "customer master", con)
     wanted = {"key": src.key} | {a: c for a, c in src.columns.items()}
     if src.first_order:
@@ -1355,6 +1371,10 @@ def compute_behaviour(
         feats.table, survey, key,
         later_customers=[c for c in feats.later_customers if c not in feats.table.index],
     )
+    from .joincheck import check_join  # issue 14: a join that matches too few stops with counts and examples
+
+    check_join(resp, feats.table, key, min_share=spec.min_match_share, study_file=study.path,
+               source_file=study.root / spec.transactions.file)
     resp = _digital_maturity(resp, survey, spec, study.columns)
     result = Behaviour(
         customers=feats.table, respondents=resp, match=match, unmatched=unmatched, lines=feats.lines,

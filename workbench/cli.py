@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -195,11 +196,16 @@ def _cmd_classify(args) -> int:
     from .study import load_study
     from .waves.classify import classify_file
 
+    from .outputs import csv_text
+
     study = load_study(args.study) if args.study is not None else None
+    if args.output is not None:
+        _refuse_own_inputs(args.output, {"the model file": args.model, "the answers file": args.answers,
+                                         "the study file": study.path if study is not None else None})
     if args.output is not None and args.output.exists() and not args.force:
         raise OutputError(f"{args.output} exists; use --force to replace it", file=args.output)
     table, used = classify_file(args.model, args.answers, using=args.using, id_column=args.id_column, study=study)
-    text = table.to_csv(lineterminator="\n")
+    text = csv_text(table, lineterminator="\n")  # issue 14: text cells neutralised
     n_unc = int(table["uncertain"].sum()) if "uncertain" in table.columns else 0
     if args.output is None:
         sys.stdout.write(text)
@@ -212,6 +218,27 @@ def _cmd_classify(args) -> int:
     print(f"classified {len(table)} row(s) with the {used} scorer of {args.model}; {n_unc} uncertain"
           + (f"; written to {args.output}" if args.output is not None else ""), file=sys.stderr)
     return 0
+
+
+def _refuse_own_inputs(output: Path, inputs: dict) -> None:
+    """``classify -o`` never overwrites what it reads (issue 14), even with --force."""
+    from .errors import OutputError
+
+    out = Path(output)
+    if out.is_dir():
+        raise OutputError(f"-o {out} is a folder; name the CSV file to write", file=out)
+    for what, path in inputs.items():
+        if path is None:
+            continue
+        p = Path(path)
+        p = p / "model.json" if p.is_dir() else p
+        same = False
+        try:
+            same = out.exists() and p.exists() and os.path.samefile(out, p)
+        except OSError:
+            pass
+        if same or out.resolve() == p.resolve():
+            raise OutputError(f"-o {out} is {what} this command reads; write the result to another file", file=out)
 
 
 def _cmd_deck(args) -> int:
@@ -246,10 +273,19 @@ def main(argv=None) -> int:
         parser.print_help()
         return 0
     _setup_logging(args.quiet, args.debug, args.verbose)
+    from .workers import bounded_workers
+
     try:
-        return COMMANDS[args.command](args)
+        with bounded_workers():  # issue 14: parallel workers end with this process
+            return COMMANDS[args.command](args)
     except WorkbenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except MemoryError:
+        if args.debug:
+            raise
+        print("error: ran out of memory; an input is larger than this machine can hold (see 'Limits and safety' "
+              "in the README)", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)

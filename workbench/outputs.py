@@ -28,6 +28,7 @@ from typing import Mapping
 import pandas as pd
 
 from .errors import OutputError
+from .safeids import inside
 
 __all__ = [
     "ReportFolder",
@@ -36,6 +37,13 @@ __all__ = [
     "file_sha256",
     "package_versions",
     "check_no_pii",
+    "safe_text",
+    "safe_frame",
+    "write_csv",
+    "csv_text",
+    "harden_workbook",
+    "atomic_write_text",
+    "clear_leftovers",
 ]
 
 logger = logging.getLogger(__name__)
@@ -82,11 +90,17 @@ class ReportFolder:
     ...     (tmp / "quality.xlsx").write_bytes(...)
     """
 
-    def __init__(self, target, *, force: bool = False):
+    def __init__(self, target, *, force: bool = False, root=None):
         self.target = Path(target)
         self.force = force
+        # issue 14: every folder written or removed must lie inside the reports root
+        self.root = Path(root) if root is not None else self.target.parent
         self.tmp: Path | None = None
-        if self.target.exists() and any(self.target.iterdir()) and not force:
+        inside(self.root, self.target, what="report folder")
+        clear_leftovers(self.target)  # a killed run's temporary folders (its old outputs put back)
+        if self.target.exists() and not self.target.is_dir():
+            raise OutputError(f"{self.target} exists and is not a folder; move it away first", file=self.target)
+        if self.target.exists() and any(self.target.iterdir()):
             when = ""
             man = self.target / "manifest.json"
             if man.exists():
@@ -94,11 +108,13 @@ class ReportFolder:
                     when = f" (written {json.loads(man.read_text(encoding='utf-8')).get('finished', '?')})"
                 except (ValueError, OSError):
                     pass
-            raise OutputError(
-                f"{self.target} already holds this wave's outputs{when}; they are never "
-                "overwritten silently: pass --force to replace them",
-                file=self.target,
-            )
+            if not force:
+                raise OutputError(
+                    f"{self.target} already holds this wave's outputs{when}; they are never "
+                    "overwritten silently: pass --force to replace them",
+                    file=self.target,
+                )
+            ours_problem(self.target, raise_error=True)  # --force replaces only a folder we wrote
 
     def __enter__(self) -> Path:
         parent = self.target.parent
@@ -106,7 +122,9 @@ class ReportFolder:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot create the reports folder: {exc.strerror}", file=parent) from None
-        self.tmp = parent / f".{self.target.name}.tmp-{uuid.uuid4().hex[:8]}"
+        inside(self.root, parent / "x", what="report folder")  # symlinks created since __init__
+        clear_leftovers(self.target)
+        self.tmp = parent / f"{_TMP_PREFIX.format(name=self.target.name)}{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.tmp.mkdir()
         return self.tmp
 
@@ -116,13 +134,135 @@ class ReportFolder:
             return False
         old = None
         if self.target.exists():
-            old = self.target.parent / f".{self.target.name}.old-{uuid.uuid4().hex[:8]}"
+            old = self.target.parent / f"{_OLD_PREFIX.format(name=self.target.name)}{os.getpid()}-{uuid.uuid4().hex[:8]}"
             os.replace(self.target, old)
         os.replace(self.tmp, self.target)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
         logger.info("outputs written to %s", self.target)
         return False
+
+
+# --------------------------------------------------------------------------- crash safety (issue 14)
+# A run writes into ``.<wave>.tmp-<pid>-<random>`` beside its target and moves the old
+# outputs to ``.<wave>.old-<pid>-<random>`` for the instant of the swap.  A run killed with
+# kill -9 leaves these behind; the next run of that wave removes them when the pid that
+# wrote them is gone (a leftover ``.old-`` folder is put back when the target is missing:
+# the kill came between the two renames).  Their names start with '.', which no wave id
+# may (workbench.safeids), so they are never mistaken for a wave's outputs.
+
+_TMP_PREFIX = ".{name}.tmp-"
+_OLD_PREFIX = ".{name}.old-"
+#: Files a report folder may hold besides those its manifest lists (``workbench deck --png``).
+_EXTRA_OK = re.compile(r"^(manifest\.json|slides/slide-\d+\.png|slides)$")
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (on this host)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _leftover_pid(name: str, prefix: str) -> int | None:
+    rest = name[len(prefix):]
+    head = rest.split("-", 1)[0]
+    return int(head) if head.isdigit() else None  # older runs wrote no pid: treated as gone
+
+
+def clear_leftovers(target: Path) -> list[Path]:
+    """Remove the temporary folders a killed run of ``target`` left; return what was removed."""
+    parent, name = target.parent, target.name
+    removed = []
+    if not parent.is_dir():
+        return removed
+    for prefix in (_OLD_PREFIX.format(name=name), _TMP_PREFIX.format(name=name)):
+        for p in sorted(parent.glob(glob_escape(prefix) + "*")):
+            pid = _leftover_pid(p.name, prefix)
+            if pid is not None and pid != os.getpid() and pid_alive(pid):
+                continue  # a run in progress (another lock holder would have been refused)
+            if prefix.startswith(f".{name}.old-") and not target.exists() and p.is_dir():
+                os.replace(p, target)  # killed between the two renames: the old outputs come back
+                logger.warning("put back %s from %s, left by a run that was killed mid-swap", target, p.name)
+                continue
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+            logger.warning("removed %s, left behind by a run that was killed", p)
+            removed.append(p)
+    return removed
+
+
+def glob_escape(text: str) -> str:
+    return re.sub(r"([\[\]*?])", r"[\1]", text)
+
+
+def ours_problem(folder: Path, *, raise_error: bool = False) -> str | None:
+    """Why ``folder`` is not a report folder the workbench wrote (None when it is).
+
+    Ours means: a ``manifest.json`` with this folder's study and wave, listing every file
+    the folder holds (the deck's slide images aside).  ``--force`` replaces nothing else.
+    """
+    man = folder / "manifest.json"
+    problem = None
+    try:
+        doc = json.loads(man.read_text(encoding="utf-8"))
+        if not isinstance(doc, dict):
+            raise ValueError
+    except (OSError, ValueError, UnicodeDecodeError):
+        doc = None
+        problem = "it holds no readable manifest.json written by the workbench"
+    if doc is not None:
+        listed = set((doc.get("outputs_sha256") or {}).keys()) if isinstance(doc.get("outputs_sha256"), dict) else set()
+        if str(doc.get("wave")) != folder.name or str(doc.get("study")) != folder.parent.name:
+            problem = (f"its manifest.json belongs to study {doc.get('study')!r} wave {doc.get('wave')!r}, "
+                       f"not to {folder.parent.name!r} wave {folder.name!r}")
+        else:
+            files = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if not p.is_dir() or p.is_symlink()]
+            unknown = sorted(f for f in files if f not in listed and not _EXTRA_OK.match(f))
+            if unknown:
+                problem = (f"it holds {len(unknown)} file(s) the workbench did not write "
+                           f"({', '.join(unknown[:5])}{', ...' if len(unknown) > 5 else ''})")
+    if problem and raise_error:
+        raise OutputError(f"--force replaces only a report folder the workbench wrote, and {folder} is not one: "
+                          f"{problem}; move it away or choose another --reports folder", file=folder)
+    return problem
+
+
+def atomic_write_text(path, text: str, *, encoding: str = "utf-8") -> Path:
+    """Write ``text`` to ``path`` whole or not at all: a temporary file in the same folder,
+    flushed to disk, then ``os.replace`` (readers see the old file or the new one)."""
+    return atomic_write_bytes(path, text.encode(encoding))
+
+
+def atomic_write_bytes(path, data: bytes) -> Path:
+    import tempfile
+
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if path.exists():
+            with contextlib.suppress(OSError):
+                os.chmod(tmp, path.stat().st_mode & 0o777)
+        else:
+            with contextlib.suppress(OSError):
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
 
 
 @dataclass
@@ -281,10 +421,13 @@ def write_workbook(
                     isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
                 )
             startrow = 2 if note else 0
+            frame = _xlsx_clean(frame)  # issue 14: control characters XML cannot hold
             frame.to_excel(xw, sheet_name=sheet, index=write_index, startrow=startrow)
             ws = xw.sheets[sheet]
+            harden_sheet(ws)  # issue 14: text cells are text, never formulas
             if note:
                 ws.cell(row=1, column=1, value=note).font = Font(italic=True, color="555555")
+                ws.cell(row=1, column=1).data_type = "s"
             hdr = startrow + 1
             for cell in ws[hdr]:
                 cell.font = Font(bold=True)
@@ -301,3 +444,146 @@ def write_workbook(
                 width = max((len(v) for v in shown), default=6)
                 ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60)
     return path
+
+
+# --------------------------------------------------------------------------- formula injection (issue 14)
+# A cell a spreadsheet program opens is live when it begins with '=' (and, in CSV, with
+# '+', '-', '@', tab or carriage return): a respondent id '=HYPERLINK(...)' would become a
+# link or worse.  The rule lives here, once:
+#   - CSV: text cells that begin with one of those characters get a leading single quote
+#     (the OWASP rule); numbers are never touched, so -3.5 in a numeric column stays -3.5;
+#   - xlsx: every text cell is written as a string, never as a formula (write_workbook does
+#     this for every table; the typing tool and the deck's chart workbooks call
+#     harden_workbook / SafeCategoryChartData).
+
+#: First characters that make a CSV cell a formula in Excel, LibreOffice or Google Sheets.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value):
+    """``value`` with a leading ``'`` when it is text a spreadsheet would run as a formula.
+
+    Anything that is not a ``str`` (numbers, missing values, dates) is returned unchanged.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with :func:`safe_text` applied to every text cell, column name and
+    index label (numeric and boolean columns are left exactly as they are)."""
+    out = frame.copy()
+    for j, c in enumerate(out.columns):
+        s = out.iloc[:, j]
+        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+            out.isetitem(j, s.map(safe_text))
+    out.columns = _safe_index(out.columns)
+    out.index = _safe_index(out.index)
+    return out
+
+
+def _safe_index(index: pd.Index) -> pd.Index:
+    if isinstance(index, pd.MultiIndex):
+        return index.set_levels([_safe_index(lev) for lev in index.levels])
+    if index.dtype == object or pd.api.types.is_string_dtype(index.dtype):
+        return index.map(safe_text)
+    return index
+
+
+def write_csv(frame: pd.DataFrame, path, **kwargs) -> Path:
+    """Write a deliverable CSV (UTF-8) with text cells neutralised (:func:`safe_text`)."""
+    kwargs.setdefault("encoding", "utf-8")
+    safe_frame(frame).to_csv(path, **kwargs)
+    return Path(path)
+
+
+def csv_text(frame: pd.DataFrame, **kwargs) -> str:
+    """The CSV text :func:`write_csv` would write (for standard output)."""
+    return safe_frame(frame).to_csv(**kwargs)
+
+
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _xlsx_text(value):
+    if isinstance(value, str) and _XML_ILLEGAL.search(value):
+        return _XML_ILLEGAL.sub("\ufffd", value)
+    return value
+
+
+def _xlsx_clean(frame: pd.DataFrame) -> pd.DataFrame:
+    """Control characters an xlsx cannot hold shown as U+FFFD (text cells, column names, index)."""
+    def dirty(values) -> bool:
+        return any(isinstance(v, str) and _XML_ILLEGAL.search(v) for v in values)
+
+    cols = [j for j in range(frame.shape[1]) if frame.iloc[:, j].dtype == object and dirty(frame.iloc[:, j])]
+    if not cols and not dirty(map(str, frame.columns)) and not dirty(map(str, frame.index)):
+        return frame
+    out = frame.copy()
+    for j in cols:
+        out.isetitem(j, out.iloc[:, j].map(_xlsx_text))
+    if not isinstance(out.columns, pd.MultiIndex):
+        out.columns = out.columns.map(_xlsx_text)
+    if not isinstance(out.index, pd.MultiIndex):
+        out.index = out.index.map(_xlsx_text)
+    return out
+
+
+def harden_sheet(ws, texts=None) -> int:
+    """Turn formula cells of an openpyxl worksheet back into text; return how many.
+
+    With ``texts=None`` every formula cell becomes text (tables written from data frames hold
+    no formulas of ours).  With a set of ``texts`` (names, labels and titles that came from
+    the study or personas.yaml), only cells whose value is one of them: the typing tool's own
+    formulas stay formulas.
+    """
+    n = 0
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "f" and isinstance(cell.value, str) and (texts is None or cell.value in texts):
+                cell.data_type = "s"
+                n += 1
+    return n
+
+
+def harden_workbook(wb, texts=None) -> int:
+    """:func:`harden_sheet` on every sheet of an openpyxl workbook."""
+    return sum(harden_sheet(ws, texts) for ws in wb.worksheets)
+
+
+def _safe_chart_data_class():
+    """python-pptx's CategoryChartData whose embedded workbook writes text as text.
+
+    python-pptx writes a chart's data with XlsxWriter, which by default turns a string
+    beginning with '=' (a persona name, a category label) into a formula; its
+    ``strings_to_formulas`` option off keeps it a string.
+    """
+    from contextlib import contextmanager
+
+    from pptx.chart.data import CategoryChartData
+    from pptx.chart.xlsx import CategoryWorkbookWriter
+    from xlsxwriter import Workbook
+
+    class _Writer(CategoryWorkbookWriter):
+        @contextmanager
+        def _open_worksheet(self, xlsx_file):
+            workbook = Workbook(xlsx_file, {"in_memory": True, "strings_to_formulas": False})
+            worksheet = workbook.add_worksheet()
+            yield workbook, worksheet
+            workbook.close()
+
+    class SafeCategoryChartData(CategoryChartData):
+        @property
+        def _workbook_writer(self):
+            return _Writer(self)
+
+    return SafeCategoryChartData
+
+
+def __getattr__(name):  # SafeCategoryChartData built on first use (python-pptx imported lazily)
+    if name == "SafeCategoryChartData":
+        cls = _safe_chart_data_class()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(name)

@@ -52,7 +52,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from . import safeyaml
 from .errors import AnalysisError, StudyError
+from .outputs import atomic_write_text
 from .profiles import BEHAVIOUR, SegmentProfiles
 
 __all__ = [
@@ -431,11 +433,10 @@ class Personas:
         return head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
 
     def save(self, path) -> Path:
-        """Write the YAML file (UTF-8)."""
+        """Write the YAML file (UTF-8), atomically: a consultant's file is never left half-written."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.to_yaml(), encoding="utf-8")
-        return path
+        return atomic_write_text(path, self.to_yaml())
 
     def __str__(self) -> str:
         lines = [f"{len(self.personas)} personas{f' ({self.study_id} wave {self.wave})' if self.study_id else ''}"]
@@ -475,14 +476,13 @@ def load_personas(path) -> dict:
     path = Path(path)
     if not path.exists():
         return {"personas": [], "unmatched": []}
+    # bounded (size, depth, aliases), duplicate keys refused, the line where the edit broke
+    text = safeyaml.read_text(path, what="personas.yaml")
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise StudyError(
-            f"personas.yaml is not valid YAML ({getattr(exc, 'problem', exc)}); fix the edit or delete the file "
-            "to start from fresh drafts", file=path, row=mark.line + 1 if mark else None,
-        ) from None
+        doc, _node = safeyaml.load(text, file=path, what="personas.yaml")
+    except StudyError as exc:
+        raise StudyError(exc.message + "; fix the edit or delete the file to start from fresh drafts",
+                         file=path, row=exc.row) from None
     doc = doc or {}
     if not isinstance(doc, dict) or not isinstance(doc.get("personas", []), list):
         raise StudyError("personas.yaml must hold a 'personas:' list of personas", file=path)
@@ -617,7 +617,7 @@ def yaml_key_lines(path) -> dict:
     """
     out: dict = {}
     try:
-        node = yaml.compose(Path(path).read_text(encoding="utf-8-sig"))
+        node = yaml.compose(Path(path).read_text(encoding="utf-8-sig"), Loader=safeyaml.BoundedSafeLoader)
     except yaml.YAMLError:
         return out
     if not isinstance(node, yaml.MappingNode):

@@ -35,9 +35,10 @@ from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
-from .behaviour import Behaviour
+from .behaviour import Behaviour, compute_behaviour
 from .criteria import Scorecard
 from .factors import EFAResult
+from .locking import WaveLock
 from .opportunities import Opportunities
 from .outputs import Manifest, ReportFolder
 from .personas import Personas
@@ -54,7 +55,7 @@ from .waves import Classification, SegmentModel
 from .waves.classify import classify_file
 from .waves.flow import WaveTracking, load_frozen, report_folder, resolve_model
 
-__all__ = ["run_wave", "run_until", "WaveRun", "WaveContext", "validate", "preflight", "ORDER", "order_steps", "report_folder",
+__all__ = ["run_wave", "run_until", "WaveRun", "WaveContext", "validate", "preflight", "validate_behaviour", "ORDER", "order_steps", "report_folder",
            "rerender_deck", "StepDeclarationError", "new_context", "run_steps", "segmentation_inputs", "criteria_kpis", "classify_file"]
 
 logger = logging.getLogger(__name__)
@@ -325,12 +326,24 @@ def run_wave(study, wave, *, reports="reports", force: bool = False, model=None,
     StudyError
         Among others: a later wave with no earlier model (and no ``refit``), or a model
         file whose questions or codes no longer match the study (every change listed).
+    OutputError
+        The wave's outputs exist (without ``force``); another run of the wave holds its
+        lock; a report folder that would resolve outside ``reports``.
     """
     if not isinstance(study, Study):
         study = load_study(study)
     w = study.wave(wave)
-    target = report_folder(study, w.id, reports)
-    writer = ReportFolder(target, force=force)  # refuses before any work if outputs exist
+    target = report_folder(study, w.id, reports)  # ids checked, the folder inside the reports root
+    # one run (or `workbench deck`) per wave at a time, from before the folder is checked
+    # until the outputs are in place (issue 14, workbench.locking)
+    with WaveLock(target, what=f"study {study.id} wave {w.id}"):
+        return _run_locked(study, w.id, target, reports=reports, force=force, model=model, refit=refit)
+
+
+def _run_locked(study: Study, wave: str, target: Path, *, reports, force: bool, model, refit: bool) -> WaveRun:
+    """:func:`run_wave`'s body, run while the wave's lock is held."""
+    w = study.wave(wave)
+    writer = ReportFolder(target, force=force, root=reports)  # refuses before any work if outputs exist
     ctx = _context(study, w.id, reports, model=model, refit=refit)
     man = ctx.manifest
     for path in study.wave_files(w.id):
@@ -413,3 +426,19 @@ def validate(study, waves=None, *, details: bool = False):
         row = (str(w), ctx.responses, ctx.quality)
         out.append((*row, {"skipped": skipped, "behaviour": ctx.behaviour}) if details else row)
     return out
+
+
+def validate_behaviour(study: Study, wave: str, clean: Responses) -> str | None:
+    """For ``workbench validate``: read the behaviour files as a run would and check the join
+    (the same checks, the same errors: :mod:`workbench.limits`, :mod:`workbench.joincheck`);
+    a one-line summary, or None without ``behaviour:`` or without a date for the wave."""
+    if study.spec.behaviour is None:
+        return None
+    w = study.wave(wave)
+    if w.date is None:
+        return None
+    beh = compute_behaviour(study, w.id, respondents=clean, weight=False)
+    resp = beh.respondents
+    matched = int(resp["customer_id"].isin(beh.customers.index).sum())
+    return (f"behaviour as of {beh.as_of}: {len(beh.customers):,} customers, {matched:,} of {len(resp):,} "
+            f"respondents matched")

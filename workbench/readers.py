@@ -81,8 +81,21 @@ def _decode(path: Path, raw: bytes, encoding: str) -> str:
         raw = raw[3:]
         encoding = "utf-8"
     try:
-        return raw.decode(encoding)
+        text = raw.decode(encoding)
+        if text.startswith("\ufeff"):  # a second byte-order mark (a file saved twice with BOM)
+            logger.warning("%s: more than one byte-order mark at the start; ignored", path.name)
+            text = text.lstrip("\ufeff")
+        nul = text.find("\x00")
+        if nul >= 0:  # issue 14: a zero byte is damage (or a binary file), never an answer
+            raise DataError("the file holds a zero byte (NUL): it is damaged or not a text file; re-export it",
+                            file=path, row=text.count("\n", 0, nul) + 1)
+        return text
     except UnicodeDecodeError as exc:
+        from .limits import encoding_hint
+
+        hint = encoding_hint(raw)
+        if hint:  # UTF-16 and friends: the cp1252 guess below would mislead
+            raise DataError(f"the file is not valid {encoding.upper()}{hint}", file=path) from None
         line = raw[: exc.start].count(b"\n") + 1
         bad = raw[exc.start : exc.start + 1]
         guess = ""
@@ -126,10 +139,16 @@ def _read_csv(path: Path, wave, fmt: str) -> RawTable:
     text = _decode(path, raw, wave.encoding if wave else "utf-8")
     delim = (wave.delimiter if wave and wave.delimiter else None) or _sniff_delimiter(path, text)
     decimal = (wave.decimal if wave and wave.decimal else None) or ("," if delim == ";" else ".")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
+    records, last_line = [], 0
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True))
-    except csv.Error as exc:
-        raise DataError(f"the CSV cannot be parsed: {exc}", file=path) from None
+        for rec in reader:
+            records.append(rec)
+            last_line = reader.line_num
+    except csv.Error as exc:  # the row is where the broken record starts (an unclosed quote: its line)
+        start = last_line + 1
+        quote = " (a quote opened there is never closed)" if "end of data" in str(exc) or "EOF" in str(exc) else ""
+        raise DataError(f"the CSV cannot be parsed from this line on: {exc}{quote}", file=path, row=start) from None
     # drop trailing fully-empty lines (';;;;' as Excel writes them)
     numbered = [(i + 1, r) for i, r in enumerate(records)]
     numbered = [(n, r) for n, r in numbered if any(c.strip() for c in r)]
@@ -234,7 +253,13 @@ def read_table(path, wave=None) -> RawTable:
     path = Path(path)
     if not path.exists():
         raise DataError("response file not found", file=path)
+    from .limits import LIMITS, check_file, check_text_shape  # issue 14: file type, size, columns, lines first
+
+    check_file(path, max_bytes=LIMITS["responses"].max_bytes, what="response file")
     fmt = _detect_format(path, wave.format if wave else "auto")
+    if fmt in ("csv", "qualtrics"):
+        check_text_shape(path, None, limit=LIMITS["responses"], what="response file",
+                         delimiter=wave.delimiter if wave else None)
     if fmt in ("csv", "qualtrics"):
         return _read_csv(path, wave, fmt)
     if fmt == "xlsx":

@@ -16,18 +16,15 @@ from pathlib import Path
 
 from .deck import load_trends, render_deck, render_pngs, rerender_inputs
 from .errors import OutputError
+from .locking import WaveLock
 from .outputs import file_sha256
 from .personas import personas_path
+from .safeids import report_folder
 from .study import Study, load_study
 
 __all__ = ["rerender_deck", "report_folder"]
 
 logger = logging.getLogger(__name__)
-
-
-def report_folder(study: Study, wave: str, reports_root) -> Path:
-    """``<reports_root>/<study id>/<wave id>``."""
-    return Path(reports_root) / study.id / str(wave)
 
 
 def rerender_deck(study, wave, *, reports="reports", png: bool = False) -> Path:
@@ -54,7 +51,8 @@ def rerender_deck(study, wave, *, reports="reports", png: bool = False) -> Path:
     Raises
     ------
     OutputError
-        No run of that wave (no report folder or no deck_data.json).
+        No run of that wave (no report folder or no deck_data.json); a run of that wave (or
+        another re-render) holds its lock (:class:`workbench.locking.WaveLock`).
     StudyError
         personas.yaml is broken (naming the persona, key and line).
     """
@@ -65,6 +63,16 @@ def rerender_deck(study, wave, *, reports="reports", png: bool = False) -> Path:
     if not folder.is_dir():
         raise OutputError(f"no report folder for wave {w.id}: run `workbench run {study.root} --wave {w.id}` first",
                           file=folder)
+    # the wave's lock is held while the deck is rendered and replaced: never while a run of
+    # this wave is writing, and a run of this wave started meanwhile is refused (issue 14)
+    with WaveLock(folder, what=f"study {study.id} wave {w.id}"):
+        prs, yaml_path = _rerender(study, folder, png=png)
+    logger.info("deck: re-rendered %s (%d slides)", folder / "personas.pptx", len(prs.slides))
+    return folder / "personas.pptx"
+
+
+def _rerender(study: Study, folder: Path, *, png: bool):
+    """The re-render itself (the caller holds the wave's lock): the deck and the personas file used."""
     yaml_path = personas_path(study)
     data, personas = rerender_inputs(folder, yaml_path)
     prs = render_deck(data, personas, study=study, trends=load_trends(folder))  # trends: later waves
@@ -98,5 +106,4 @@ def rerender_deck(study, wave, *, reports="reports", png: bool = False) -> Path:
         os.replace(tmp_man, man_path)
     if png:
         render_pngs(folder / "personas.pptx", folder / "slides")
-    logger.info("deck: re-rendered %s (%d slides)", folder / "personas.pptx", len(prs.slides))
-    return folder / "personas.pptx"
+    return prs, yaml_path

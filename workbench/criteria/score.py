@@ -16,6 +16,10 @@ from ..study import CriteriaSpec
 from .candidates import CRITERIA, FAIL, NOT_MEASURED, PASS, relative_entropy
 from .checks import TypingModel, fit_typing_model, kpi_tests, profile_distances
 
+#: A latent class candidate whose largest bivariate residual exceeds this gets a note on its
+#: entropy check (Latent GOLD users read a residual above 10 as strong local dependence).
+STRONG_LOCAL_DEPENDENCE = 10.0
+
 
 # --------------------------------------------------------------------------- scoring one candidate
 
@@ -211,6 +215,12 @@ def score_candidate(cand, responses, kpis, basis, spec: CriteriaSpec, min_n: int
                              f"Relative entropy {entropy:.2f} ({source}): respondents are "
                              + ("clearly assigned." if ok else
                                 f"not clearly assigned (needed {spec.min_entropy}); many sit between segments.")))
+    bvr = getattr(cand, "bivariate_residuals", None)  # latent classes: strong local dependence is noted, not scored
+    if (bvr is not None and len(bvr) and bvr["bvr"].iloc[0] > STRONG_LOCAL_DEPENDENCE
+            and checks[-1]["check"] == "classification entropy"):
+        checks[-1]["sentence"] += (f" Note: strong local dependence (bivariate residual {bvr['bvr'].iloc[0]:.1f} for "
+                                   f"{bvr['item_1'].iloc[0]} & {bvr['item_2'].iloc[0]}): those items stay related "
+                                   "within segments, so the classification leans on them more than the model assumes.")
     stability = getattr(cand, "stability", None)
     if stability is None or not np.isfinite(stability):
         checks.append(_check("operational", "bootstrap stability", NOT_MEASURED, np.nan, f"≥ {spec.min_stability}",

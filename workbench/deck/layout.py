@@ -20,9 +20,12 @@ from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.util import Emu, Inches, Pt
 
+from ..outputs import SafeCategoryChartData
+
 __all__ = ["Canvas", "Box", "segment_colours", "estimate_lines", "text_height", "fit_font_size", "joined", "shorten",
            "theme_of", "readable", "luminance", "placeholder_type", "pick_layouts", "fill_cell", "add_table",
-           "label_values", "fill_series", "PALETTE", "SLIDE_WIDTH", "SLIDE_HEIGHT", "DEFAULT_TEMPLATE", "TITLE_TYPES"]
+           "label_values", "fill_series", "new_chart_data", "PALETTE", "SLIDE_WIDTH", "SLIDE_HEIGHT", "DEFAULT_TEMPLATE",
+           "TITLE_TYPES"]
 
 logger = logging.getLogger("workbench.deck")
 
@@ -336,7 +339,11 @@ class Canvas:
 
         ``legend``: an ``XL_LEGEND_POSITION`` (kept out of the plot area), ``False`` for
         none, None to leave python-pptx's default; ``title``: a bold 13 pt chart title.
+        ``chart_data`` comes from :func:`new_chart_data`, so that the chart's embedded workbook
+        holds persona names and labels as text, never as formulas.
         """
+        if not isinstance(chart_data, SafeCategoryChartData):
+            raise TypeError("Canvas.chart takes chart data made by workbench.deck.layout.new_chart_data()")
         gf = slide.shapes.add_chart(kind, box.left, box.top, box.width, box.height, chart_data)
         chart = gf.chart
         self.chart_fonts(chart, size)
@@ -354,6 +361,13 @@ class Canvas:
             tfont = chart.chart_title.text_frame.paragraphs[0].runs[0].font
             tfont.size, tfont.bold, tfont.name = Pt(13), True, self.minor
         return gf
+
+
+def new_chart_data(number_format: str) -> SafeCategoryChartData:
+    """Empty category chart data for :meth:`Canvas.chart`: python-pptx's ``CategoryChartData``
+    whose embedded workbook writes a text beginning with '=' as text (issue 14,
+    :func:`workbench.outputs.harden_workbook`'s rule for charts)."""
+    return SafeCategoryChartData(number_format=number_format)
 
 
 def label_values(plot, number_format: str, size: float, *, bold: bool | None = None) -> None:

@@ -3,6 +3,8 @@ the candidates' fit table, and the scorecard (or which frozen model classified t
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 from pptx.dml.color import RGBColor
 from pptx.util import Inches
@@ -80,8 +82,12 @@ def fit_slide(d: Canvas, data: DeckData):
     d.title(s, "Appendix: candidate segmentations", subtitle="Fit of every candidate (BIC: lower is better; "
                                                              "entropy and stability: higher is better)")
     cols = {"candidate": "candidate", "k": "k", "bic": "BIC", "entropy": "entropy", "smallest_share": "smallest segment",
-            "stability_mean": "stability", "status": "status"}
+            "stability_mean": "stability", "starts": "starts at best", "blrt_p": "BLRT p", "max_bvr": "largest BVR",
+            "status": "status"}
+    ft = ft.assign(starts=[_starts_text(r) for r in ft.to_dict("records")]) if "starts" in ft.columns else ft
     frame = ft[[c for c in cols if c in ft.columns]].rename(columns=cols)
+    widths = {"candidate": 1.6, "k": 0.4, "BIC": 1.1, "entropy": 0.9, "smallest segment": 1.2, "stability": 0.9,
+              "starts at best": 1.0, "BLRT p": 0.8, "largest BVR": 0.9, "status": 0.9}
     max_rows = int((d.bottom - d.top) / Inches(0.27)) - 1
     rec = data.scorecard["recommended"] if data.scorecard else None
     if len(frame) > max_rows:
@@ -90,18 +96,38 @@ def fit_slide(d: Canvas, data: DeckData):
             keep = pd.concat([keep, frame[frame["candidate"] == rec]])
         frame = keep
     hl = {i for i, c in enumerate(frame["candidate"]) if c == rec}
-    add_table(d, s, Box(d.margin, d.top, int(d.width * 0.72), 0), frame.reset_index(drop=True),
-           [1.6, 0.5, 1.3, 1.0, 1.4, 1.0, 0.8], size=10, highlight=hl, row_h=Inches(0.27),
+    add_table(d, s, Box(d.margin, d.top, int(d.width * 0.8), 0), frame.reset_index(drop=True),
+           [widths[c] for c in frame.columns], size=10, highlight=hl, row_h=Inches(0.27),
            formats={"k": lambda v: f"{int(v)}", "BIC": lambda v: f"{v:,.0f}", "entropy": lambda v: f"{v:.2f}",
-                    "smallest segment": lambda v: f"{v:.1%}", "stability": lambda v: f"{v:.2f}"})
-    side = d.margin + int(d.width * 0.75)
-    d.text(s, Box(side, d.top, d.W - d.margin - side, int(Inches(2.5))),
+                    "smallest segment": lambda v: f"{v:.1%}", "stability": lambda v: f"{v:.2f}",
+                    "BLRT p": lambda v: f"{v:.2f}", "largest BVR": lambda v: f"{v:.1f}"})
+    side = d.margin + int(d.width * 0.82)
+    d.text(s, Box(side, d.top, d.W - d.margin - side, int(Inches(4.0))),
            [("Recommended: " + rec, {"bold": True}) if rec else "No scorecard in this run.",
-            "Highlighted in the table. BIC is not defined for k-means; its entropy is 1 by construction."],
-           max_pt=14, min_pt=10)
-    present = [c for c in ("status", "bic", "entropy", "smallest_share", "stability_mean") if c in ft.columns]
-    d.notes(s, [f"{name}: " + ", ".join(f"{c} {v}" for c, v in zip(present, values))
+            "Highlighted. BIC is not defined for k-means; its entropy is 1 by construction.",
+            "Starts at best: random starts reaching the best fit (+ added). BLRT p below 0.05: k segments "
+            "fit better than k-1. BVR above 10: two items stay related within segments."],
+           max_pt=12, min_pt=9)
+    present = [c for c in ("status", "bic", "entropy", "smallest_share", "stability_mean", "starts", "ll_gap",
+                           "blrt_p", "blrt_reps", "max_bvr", "max_bvr_pair", "flags") if c in ft.columns]
+    d.notes(s, [f"{name}: " + ", ".join(f"{_NOTE_NAMES.get(c, c)} {v}" for c, v in zip(present, values)
+                                        if not (v is None or (isinstance(v, float) and not math.isfinite(v)) or v == ""))
                 for name, values in zip(ft["candidate"], ft[present].itertuples(index=False))])
+
+
+#: Readable names of the fit table's columns in the fit slide's notes.
+_NOTE_NAMES = {"bic": "BIC", "smallest_share": "smallest segment", "stability_mean": "stability",
+               "starts": "starts at best", "ll_gap": "log-likelihood gap to the next start", "blrt_p": "BLRT p",
+               "blrt_reps": "BLRT draws", "max_bvr": "largest bivariate residual", "max_bvr_pair": "between"}
+
+
+def _starts_text(row: dict) -> str:
+    """'3/3', '2/12 (+10)' with added starts; empty for k-means / Ward or without the column."""
+    starts = row.get("starts")
+    if not isinstance(starts, str) or not starts or row.get("method") in ("kmeans", "ward"):
+        return ""
+    added = row.get("starts_added")
+    return f"{starts} (+{int(added)})" if isinstance(added, (int, float)) and math.isfinite(added) and added else starts
 
 
 def scorecard_slide(d: Canvas, data: DeckData, max_rows=10):

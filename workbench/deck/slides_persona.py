@@ -5,7 +5,6 @@ underserved outcomes, how to win them) and continuation slides when lists do not
 from __future__ import annotations
 
 import pandas as pd
-from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
@@ -14,8 +13,8 @@ from pptx.util import Inches, Pt
 from .content import (MAX_CHART_ITEMS, TILE_KPIS, chart_rows, format_kpi, how_to_win, kpi_label, kpi_value, mix_rows,
                       sig_text)
 from .data import DeckData
-from .layout import (GREY, MUTED, TINT, Box, Canvas, fill_series, fit_font_size, joined, label_values, shorten,
-                     text_height)
+from .layout import (GREY, MUTED, TINT, Box, Canvas, fill_series, fit_font_size, joined, label_values, new_chart_data,
+                     shorten, text_height)
 
 __all__ = ["persona_slides", "behaviour_slide", "split_sections"]
 
@@ -56,7 +55,7 @@ def split_sections(sections, box: Box, min_pt: float) -> tuple[list, list]:
 
 
 def persona_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour: RGBColor, name: str):
-    chart_data = CategoryChartData(number_format="0")
+    chart_data = new_chart_data("0")
     chart_data.categories = [f"{r.label} ({r.kind})" for r in rows.itertuples()]
     chart_data.add_series(str(name)[:60] or "Segment", [float(v) for v in rows["index"]])
     chart_data.add_series("Total = 100", [100.0] * len(rows))
@@ -75,7 +74,7 @@ def persona_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour: RGBCol
 
 
 def mix_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour, name, title):
-    chart_data = CategoryChartData(number_format='0"%"')
+    chart_data = new_chart_data('0"%"')
     chart_data.categories = [str(c) for c in rows["category"]]
     chart_data.add_series(str(name)[:60] or "Segment", [round(float(v), 1) for v in rows["value"]])
     chart_data.add_series("All customers", [round(float(v), 1) for v in rows["total"]])

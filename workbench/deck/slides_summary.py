@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_MARKER_STYLE
 from pptx.enum.shapes import PP_PLACEHOLDER
@@ -16,7 +15,8 @@ from pptx.util import Inches, Pt
 from .content import BEHAVIOUR, MATRIX_KPIS, format_kpi, kpi_label, kpi_scale, sig_text, suppressed_note
 from .data import DeckData, DeckTrends
 from .layout import (HIGH1, HIGH2, LOW1, LOW2, MUTED, PAD_X, PAD_Y, TINT, TITLE_TYPES, UNDER_FILL, WHITE, Box, Canvas,
-                     estimate_lines, fill_cell, fit_font_size, label_values, placeholder_type, shorten, text_height)
+                     estimate_lines, fill_cell, fit_font_size, label_values, new_chart_data, placeholder_type, shorten,
+                     text_height)
 
 __all__ = ["title_slide", "summary_slides", "sizes_slide", "trend_slides", "matrix_slides", "matrix_rows"]
 
@@ -95,7 +95,7 @@ def sizes_slide(d: Canvas, data, shown, hidden, colours):
     d.title(s, "Segment sizes", subtitle="Share of respondents (weighted), segments in order of size")
     bottom = d.bottom - (int(Inches(0.5)) if hidden else 0)
     box = Box(d.margin, d.top, d.width, bottom - d.top)
-    chart_data = CategoryChartData(number_format='0.0"%"')
+    chart_data = new_chart_data('0.0"%"')
     chart_data.categories = [f"{p.name} (n={p.n:,})" for p in shown]
     chart_data.add_series("Share of respondents (%)", [round(float(p.share), 1) for p in shown])
     chart = d.chart(s, XL_CHART_TYPE.COLUMN_CLUSTERED, box, chart_data, size=12, legend=False).chart
@@ -127,7 +127,7 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names):
     segs = list(dict.fromkeys(sz["segment"]))
     s = d.slide()
     d.title(s, "Segment sizes over waves", subtitle="Share of respondents per wave (%), one line per segment")
-    chart_data = CategoryChartData(number_format='0.0"%"')
+    chart_data = new_chart_data('0.0"%"')
     chart_data.categories = [f"Wave {w}" for w in waves]
     extra = [x for x in segs if x not in colours]
     cols = dict(colours)

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from ..errors import AnalysisError, WorkbenchWarning
+from ..errors import AnalysisError, DataError, WorkbenchWarning
 from ._common import (
     CORRELATIONS,
     MISSING,
@@ -68,6 +68,11 @@ class CorrelationInfo:
     missing : {'pairwise', 'listwise'}
     smoothed : bool
         True when the matrix was not positive definite and was smoothed.
+    weighted : bool
+        True when the correlations are weighted by survey weights.
+    effective_n : float
+        Kish's effective number of respondents ``(sum w)^2 / sum w^2`` of the rows
+        counted in ``n_obs`` (equal to ``n_obs`` without weights).
     """
 
     matrix: pd.DataFrame
@@ -76,10 +81,36 @@ class CorrelationInfo:
     kind: str
     missing: str
     smoothed: bool = False
+    weighted: bool = False
+    effective_n: float = float("nan")
+
+
+def weighted_correlation(frame: pd.DataFrame, weights: np.ndarray) -> np.ndarray:
+    """Pairwise weighted Pearson correlations.
+
+    For each pair of items, the respondents who answered both count with their weight:
+    weighted means, variances and the covariance are taken over that pair's respondents
+    (the weighted analogue of ``pandas.DataFrame.corr``'s pairwise deletion; with complete
+    data it equals ``np.cov(x, aweights=w)`` scaled to a correlation).
+    """
+    x = frame.to_numpy(dtype=float)
+    w = np.asarray(weights, dtype=float)
+    m = (~np.isnan(x)).astype(float)
+    x0 = np.where(np.isnan(x), 0.0, x)
+    mw = m * w[:, None]
+    sw = mw.T @ m                       # sum of weights of the pair's respondents
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = ((x0 * w[:, None]).T @ m) / sw          # [i, j]: mean of i among those answering j
+        sq = ((x0 ** 2 * w[:, None]).T @ m) / sw
+        var = sq - mean ** 2
+        cross = ((x0 * w[:, None]).T @ x0) / sw
+        cov = cross - mean * mean.T
+        out = cov / np.sqrt(var * var.T)
+    return out
 
 
 def correlation_matrix(data, *, correlation: str = "pearson", missing: str = "pairwise",
-                       check: bool = True) -> CorrelationInfo:
+                       check: bool = True, weights=None) -> CorrelationInfo:
     """Correlations of the items, with missing answers handled as asked.
 
     Parameters
@@ -90,6 +121,9 @@ def correlation_matrix(data, *, correlation: str = "pearson", missing: str = "pa
     missing : {'pairwise', 'listwise'}, default='pairwise'
     check : bool, default=True
         Refuse constant or empty items, too few respondents and singular matrices.
+    weights : array-like or Series, optional
+        Survey weights, one per respondent (a Series is aligned on ``data``'s index).
+        Pearson correlations only; see :func:`weighted_correlation`.
 
     Returns
     -------
@@ -104,9 +138,19 @@ def correlation_matrix(data, *, correlation: str = "pearson", missing: str = "pa
     check_choice("correlation", correlation, CORRELATIONS)
     check_choice("missing", missing, MISSING)
     frame = as_frame(data)
+    w = None
+    if weights is not None:
+        w = _check_weights(weights, frame)
+        if correlation != "pearson":
+            raise AnalysisError("survey weights are supported with correlation='pearson' only (weighted "
+                                "polychoric correlations are not implemented); use Pearson correlations or "
+                                "analyse unweighted")
     if check:
         check_items(frame)
     if missing == "listwise":
+        keep = frame.notna().all(axis=1).to_numpy()
+        if w is not None:
+            w = w[keep]
         complete = frame.dropna()
         if check:
             check_respondents(len(complete), frame.shape[1], " with every item answered (listwise)")
@@ -127,7 +171,9 @@ def correlation_matrix(data, *, correlation: str = "pearson", missing: str = "pa
             "them asked of a different subgroup?): analyse them separately or use missing='listwise'",
             column=frame.columns[i],
         )
-    if correlation == "pearson":
+    if w is not None:
+        mat = weighted_correlation(frame, w)
+    elif correlation == "pearson":
         mat = frame.corr(method="pearson", min_periods=3).to_numpy()
     else:
         mat = polychoric(frame).to_numpy()
@@ -160,10 +206,36 @@ def correlation_matrix(data, *, correlation: str = "pearson", missing: str = "pa
             )
             mat = smooth_correlation(mat)
             smoothed = True
+    if w is None:
+        eff = float(n_obs)
+    else:
+        answered = frame.notna().any(axis=1).to_numpy()
+        eff = float(w[answered].sum() ** 2 / (w[answered] ** 2).sum())
     return CorrelationInfo(
         matrix=pd.DataFrame(mat, index=names, columns=names),
         n_obs=int(n_obs), pair_n=pair_n, kind=correlation, missing=missing, smoothed=smoothed,
+        weighted=w is not None, effective_n=eff,
     )
+
+
+def _check_weights(weights, frame: pd.DataFrame) -> np.ndarray:
+    """Weights as a float array aligned with ``frame``'s rows; bad ones are a DataError naming the row."""
+    if isinstance(weights, pd.Series):
+        missing = frame.index.difference(weights.index)
+        if len(missing):
+            raise DataError(f"no survey weight for respondent {missing[0]!r} (and {len(missing) - 1} more); "
+                            "give a weight for every row of the data", row=str(missing[0]))
+        weights = weights.reindex(frame.index)
+    w = np.asarray(weights, dtype=float).ravel()
+    if len(w) != len(frame):
+        raise DataError(f"{len(w)} survey weight(s) for {len(frame)} respondents; give one weight per row")
+    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+    if len(bad):
+        raise DataError(f"survey weight of respondent {frame.index[bad[0]]!r} is {float(w[bad[0]])!r}; weights must be "
+                        "finite and not negative", row=str(frame.index[bad[0]]))
+    if w.sum() <= 0:
+        raise DataError("the survey weights sum to zero; give positive weights")
+    return w
 
 
 def smooth_correlation(mat: np.ndarray, eig_tol: float = 1e-12) -> np.ndarray:

@@ -33,7 +33,6 @@ items than there are factors) gets no score (NaN).
 
 from __future__ import annotations
 
-import contextlib
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -60,7 +59,8 @@ from ._common import (
     singular_error,
 )
 from .correlation import CorrelationInfo, correlation_matrix
-from .count import FactorCount, parallel_analysis, smc
+from .count import FactorCount, choose_n_factors, parallel_analysis, solution_problems
+from .extraction import extract
 from .reliability import Reliability, reliability
 from .suitability import Suitability, suitability
 
@@ -74,88 +74,6 @@ _PREFIX = {"minres": "MR", "ml": "ML", "pa": "PA", "principal": "RC"}
 
 class FactorWarning(WorkbenchWarning):
     """Something in a factor solution needs the consultant's attention (Heywood case, ...)."""
-
-
-# --------------------------------------------------------------------------- extraction
-
-
-@contextlib.contextmanager
-def _sklearn_compat():
-    """factor-analyzer 0.5.1 calls ``check_array(force_all_finite=...)``, which scikit-learn
-    1.8 removed (renamed ``ensure_all_finite``; fixed upstream, unreleased).  With such a
-    scikit-learn, map the keyword for the duration of the call; otherwise do nothing."""
-    import inspect
-
-    import factor_analyzer.factor_analyzer as fam
-    from sklearn.utils import check_array
-
-    if "force_all_finite" in inspect.signature(check_array).parameters:
-        yield
-        return
-
-    def shim(*args, force_all_finite=True, **kwargs):
-        return check_array(*args, ensure_all_finite=force_all_finite, **kwargs)
-
-    original = fam.check_array
-    fam.check_array = shim
-    try:
-        yield
-    finally:
-        fam.check_array = original
-
-
-def _extract(corr: np.ndarray, k: int, method: str) -> tuple[np.ndarray, dict]:
-    """Unrotated loadings (p x k) and convergence notes."""
-    notes: dict = {}
-    if method in ("minres", "ml"):
-        from factor_analyzer import FactorAnalyzer
-
-        fa = FactorAnalyzer(n_factors=k, rotation=None, method=method, is_corr_matrix=True,
-                            use_smc=True, bounds=(0.005, 1))
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            with _sklearn_compat():
-                fa.fit(corr.copy())
-        for w in caught:
-            msg = str(w.message)
-            if "converge" in msg.lower():
-                notes["converged"] = False
-                notes["message"] = msg
-        loadings = np.asarray(fa.loadings_, dtype=float).reshape(corr.shape[0], k)
-    elif method == "pa":
-        loadings = _principal_axes(corr, k, notes)
-    elif method == "principal":
-        vals, vecs = np.linalg.eigh(corr)
-        order = np.argsort(vals)[::-1][:k]
-        loadings = vecs[:, order] * np.sqrt(np.maximum(vals[order], 0))
-    else:  # pragma: no cover - checked by the caller
-        raise ValueError(method)
-    notes.setdefault("converged", True)
-    return loadings, notes
-
-
-def _principal_axes(corr: np.ndarray, k: int, notes: dict, min_err: float = 0.001, max_iter: int = 50) -> np.ndarray:
-    """Iterated principal axes exactly as ``psych::fa(fm="pa")``: SMC start, stop when the
-    summed communality changes by less than ``min_err``."""
-    r = corr.copy()
-    h2 = smc(corr)
-    comm = h2.sum()
-    np.fill_diagonal(r, h2)
-    for i in range(max_iter):
-        vals, vecs = np.linalg.eigh(r)
-        order = np.argsort(vals)[::-1][:k]
-        loadings = vecs[:, order] * np.sqrt(np.maximum(vals[order], 0))
-        new = (loadings ** 2).sum(axis=1)
-        comm1 = new.sum()
-        np.fill_diagonal(r, new)
-        err = abs(comm - comm1)
-        comm = comm1
-        if err < min_err:
-            notes["iterations"] = i + 1
-            return loadings
-    notes["converged"] = False
-    notes["message"] = f"principal axes did not converge in {max_iter} iterations"
-    return loadings
 
 
 # --------------------------------------------------------------------------- rotation
@@ -230,25 +148,42 @@ def _psych_order(loadings: np.ndarray, phi: np.ndarray | None) -> tuple[np.ndarr
 # --------------------------------------------------------------------------- names
 
 
-def suggest_names(loadings: pd.DataFrame, labels: Mapping[str, str] | None = None, *, n_top: int = 2) -> list[str]:
-    """A name per factor from the labels of its top-loading items, e.g. "Low net prices / Volume rebates".
+NAME_LENGTH = 40
+
+
+def short_label(text: str, limit: int = NAME_LENGTH) -> str:
+    """An item label cut to ``limit`` characters at a word boundary (with an ellipsis)."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:-/")
+    return (cut or text[: limit - 1]) + "\u2026"
+
+
+def suggest_names(loadings: pd.DataFrame, labels: Mapping[str, str] | None = None, *, n_top: int = 2,
+                  limit: int = NAME_LENGTH) -> list[str]:
+    """A name per factor from the short labels of its highest-loading items, e.g. "Low net prices / Volume rebates".
 
     Each item counts for the factor it loads most on; the factor's items with the highest
-    (positive) loadings name it.  Names are made unique.
+    *positive* loadings name it (factors are signed so that their loadings sum positive, so
+    a factor always has one).  A name is never negated: when all of a factor's own items
+    load negatively, the name comes from the items with the highest positive loadings on
+    it.  Two labels are joined with " / " when they fit in ``limit`` (about 40) characters,
+    else the top label alone is shortened to fit.  Names are made unique.
     """
     labels = dict(labels or {})
     primary = loadings.abs().idxmax(axis=1)
     names = []
     for f in loadings.columns:
         col = loadings.loc[primary == f, f]
-        if col.empty:
-            col = loadings[f]
         pos = col[col > 0].sort_values(ascending=False)
         if pos.empty:
-            top = col.abs().sort_values(ascending=False).index[:n_top]
-            name = " / ".join(f"not: {labels.get(i, i)}" for i in top)
-        else:
-            name = " / ".join(str(labels.get(i, i)) for i in pos.index[:n_top])
+            allpos = loadings[f][loadings[f] > 0].sort_values(ascending=False)
+            pos = allpos if not allpos.empty else loadings[f].abs().sort_values(ascending=False)
+        tops = [" ".join(str(labels.get(i, i)).split()) for i in pos.index[:n_top]]
+        name = " / ".join(tops)
+        if len(name) > limit:
+            name = short_label(tops[0], limit)
         names.append(name)
     seen: dict[str, int] = {}
     out = []
@@ -605,7 +540,7 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
         missing: str = "pairwise", n_obs: int | None = None, labels: Mapping[str, str] | None = None,
         names: Sequence[str] | Mapping[str, str] | None = None, reverse: Sequence[str] | None = None,
         cut: float = 0.3, percentile: float = 95, n_iter: int = 20, random_state=None,
-        progress_bar: bool = True) -> EFAResult:
+        progress_bar: bool = True, weights=None) -> EFAResult:
     """Exploratory factor analysis of a battery of items, as ``psych::fa`` does it.
 
     Parameters
@@ -616,7 +551,10 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
         too, with ``n_obs``; scores and reliability then need raw data.
     n_factors : int or 'auto', default=1
         'auto' runs :func:`parallel_analysis` (with ``percentile``, ``n_iter`` and
-        ``random_state``) and takes its recommendation.
+        ``random_state``) and decides with :func:`~workbench.factors.count.choose_n_factors`:
+        the parallel-analysis count, lowered while a factor has fewer than three salient
+        items or an item is a Heywood case.  The criteria and every count tried are in
+        ``factor_count`` (``table``, ``decision``) and in the log.
     method : {'minres', 'ml', 'pa', 'principal'}, default='minres'
         Minimum residual, maximum likelihood, principal axes, or principal components.
     rotation : {'oblimin', 'quartimin', 'geomin', 'promax', 'varimax', 'none'}, default='oblimin'
@@ -638,6 +576,9 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
         Loadings below this are blanked in tables and do not define scales.
     percentile, n_iter, random_state, progress_bar
         Parallel analysis settings when ``n_factors='auto'``.
+    weights : array-like or Series, optional
+        Survey weights, one per respondent: correlations (and item means and standard
+        deviations for scores) are weighted; Pearson correlations only.
 
     Returns
     -------
@@ -663,13 +604,16 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
         items = collinear_items(mat.to_numpy(), list(mat.columns))
         if items is not None:
             raise singular_error(items)
+        if weights is not None:
+            raise AnalysisError("survey weights need the respondents' answers; a correlation matrix was given "
+                                "(weight it before, or pass the data)")
         info = CorrelationInfo(matrix=mat, n_obs=int(n_obs or 0), pair_n=mat * 0 + (n_obs or 0),
-                               kind="given", missing="given")
+                               kind="given", missing="given", effective_n=float(n_obs or 0))
     else:
         frame = as_frame(data)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", WorkbenchWarning)
-            info = correlation_matrix(frame, correlation=correlation, missing=missing)
+            info = correlation_matrix(frame, correlation=correlation, missing=missing, weights=weights)
         for w in caught:
             notes.append(str(w.message))
             warnings.warn(w.message, w.category, stacklevel=2)
@@ -682,15 +626,29 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
     if isinstance(n_factors, str):
         if n_factors != "auto":
             raise ValueError(f"n_factors must be a whole number or 'auto', got {n_factors!r}")
-        if frame is None:
-            raise AnalysisError("n_factors='auto' needs the respondents' data (parallel analysis simulates data "
-                                "of the same size); give a number of factors for a correlation matrix")
-        count = parallel_analysis(frame, percentile=percentile, n_iter=n_iter, correlation=correlation,
-                                  missing=missing, random_state=random_state, progress_bar=progress_bar,
-                                  _info=info)
+        if frame is None and not info.n_obs:
+            raise AnalysisError("n_factors='auto' on a correlation matrix needs n_obs (parallel analysis simulates "
+                                "data of the same size); give n_obs=, or a number of factors")
+        count = parallel_analysis(frame if frame is not None else info.matrix, percentile=percentile,
+                                  n_iter=n_iter, correlation=correlation, missing=missing, n_obs=info.n_obs,
+                                  random_state=random_state, progress_bar=progress_bar, _info=info)
+
+        def solution(k: int):
+            raw_k, _ = extract(r, k, method)
+            # judged on a rotated solution (oblimin when none is asked: unrotated factors have no simple structure)
+            rot_k, _ = _psych_order(*_rotate(raw_k, rotation if rotation != "none" else "oblimin"))
+            cols = [f"{_PREFIX[method]}{j + 1}" for j in range(k)]
+            return (pd.DataFrame(rot_k, index=list(info.matrix.columns), columns=cols),
+                    pd.Series((raw_k ** 2).sum(axis=1), index=list(info.matrix.columns)))
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the counts tried are judged below, not warned about one by one
+            count = choose_n_factors(count, solution, cut=cut)
+        for _, row in count.decision.iterrows():
+            logger.info("efa auto: %s factor(s): %s (%s)", row["factors"], row["verdict"], row["reason"])
         n_factors = count.recommended
     k = check_n_factors(n_factors, p)
-    raw, conv = _extract(r, k, method)
+    raw, conv = extract(r, k, method)
     if not conv.get("converged", True):
         msg = (f"{method} extraction did not converge ({conv.get('message', '')}); the loadings may be "
                "unstable: try method='ml' or 'pa', or fewer factors")
@@ -710,6 +668,13 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
         warnings.warn(msg, FactorWarning, stacklevel=2)
     placeholder = [f"{_PREFIX[method]}{j + 1}" for j in range(k)]
     load_df = pd.DataFrame(rotated, index=items, columns=placeholder)
+    weak, _ = solution_problems(load_df, pd.Series(h2, index=items), cut=cut)
+    if weak and k > 1 and rotation != "none":  # unrotated factors are not meant to have simple structure
+        shown = "; ".join(f"{f}: {', '.join(v) if v else 'no item'}" for f, v in weak.items())
+        msg = (f"weak factor(s) with fewer than 3 items loading >= {cut:g} on them ({shown}); such a factor "
+               f"rarely replicates: try {k - 1} factor(s) (n_factors='auto' does), or add items that measure it")
+        notes.append(msg)
+        warnings.warn(msg, FactorWarning, stacklevel=2)
     labels = {str(a): str(b) for a, b in (labels or {}).items()}
     suggested = suggest_names(load_df, labels)
     final = _apply_names(load_df, suggested, names)
@@ -730,8 +695,15 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
     rel = None
     if frame is not None:
         used = frame.dropna() if missing == "listwise" else frame
-        means = used.mean()
-        sds = used.std(ddof=1)
+        if weights is None:
+            means = used.mean()
+            sds = used.std(ddof=1)
+        else:  # weighted item means and (frequency-weight) standard deviations, pairwise available
+            w = pd.Series(np.asarray(weights.reindex(frame.index) if isinstance(weights, pd.Series) else weights,
+                                     dtype=float), index=frame.index).reindex(used.index)
+            wm = used.notna().mul(w, axis=0)
+            means = used.mul(w, axis=0).sum() / wm.sum()
+            sds = np.sqrt(((used - means) ** 2).mul(w, axis=0).sum() / wm.sum())
         scales = {}
         prim = load_df.abs().idxmax(axis=1)
         keys_rev = set(reverse) if reverse is not None else set()

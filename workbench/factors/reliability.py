@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..errors import AnalysisError
 from ._common import as_frame, format_table, now, package_version, render_html
+from .extraction import extract
 
 __all__ = ["cronbach_alpha", "omega_total", "reliability", "Reliability"]
 
@@ -63,9 +64,7 @@ def cronbach_alpha(data, *, reverse: Iterable[str] = (), standardized: bool = Fa
 
 
 def _one_factor(corr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    from .efa import _extract  # local import: efa imports this module
-
-    load, _ = _extract(corr, 1, "minres")
+    load, _ = extract(corr, 1, "minres")
     load = load[:, 0]
     if load.sum() < 0:
         load = -load

@@ -7,8 +7,9 @@ same segments.
 Methods (each returns a :class:`Segmentation`)
 ----------------------------------------------
 :func:`lca`
-    Latent class analysis of coded answers (StepMix, categorical items; missing answers
-    handled in the likelihood). Matches poLCA's maximum likelihood.
+    Latent class analysis of coded answers (nominal or ordinal items; missing answers
+    handled in the likelihood; poLCA's random starts, SQUAREM-accelerated EM). Reaches
+    poLCA's maximum likelihood; reports how many starts replicated it.
 :func:`lpa`
     Latent profile analysis of continuous bases such as factor scores (Gaussian mixture,
     covariance 'diag', 'spherical', 'tied' or 'full'), guarded against collapsing profiles.
@@ -44,11 +45,15 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 
+from ._covariance import MCLUST_NAMES, covariance_by_bic
 from ._candidates import FIT_COLUMNS, METHODS, Candidates, candidates
 from ._data import SegmentationConvergenceWarning, SegmentationWarning, standardise
-from ._models import COVARIANCES, KMeansModel, LatentClassModel, LatentProfileModel, WardModel
+from ._blrt import bootstrap_lrt
+from ._models import COVARIANCES, MEASUREMENTS, KMeansModel, LatentClassModel, LatentProfileModel, WardModel
 from ._results import Segmentation
 from ._stability import Stability, stability
 from ._structural import (
@@ -64,12 +69,12 @@ __all__ = [
     "classify", "Segmentation", "Candidates", "Stability", "DistalOutcomes", "CovariateEffects",
     "LatentClassModel", "LatentProfileModel", "KMeansModel", "WardModel", "SegmentationWarning",
     "SegmentationConvergenceWarning", "METHODS", "COVARIANCES", "FIT_COLUMNS", "standardise",
-    "classification_error_matrix",
+    "classification_error_matrix", "MEASUREMENTS", "bootstrap_lrt", "covariance_by_bic", "MCLUST_NAMES",
 ]
 
 
-def lca(data, n_classes, *, n_init=10, init_iter=50, n_final=2, max_iter=1000, tol=1e-8, min_class_share=0.0,
-        sample_weight=None, random_state=None, n_jobs=1, progress=True) -> Segmentation:
+def lca(data, n_classes, *, measurement="nominal", n_init=10, init_iter=50, n_final=None, max_iter=1000, tol=1e-8,
+        min_class_share=0.0, sample_weight=None, random_state=None, n_jobs=1, progress=True) -> Segmentation:
     """Latent class analysis of coded answers.
 
     Parameters
@@ -77,6 +82,9 @@ def lca(data, n_classes, *, n_init=10, init_iter=50, n_final=2, max_iter=1000, t
     data : DataFrame
         Respondents × items, answer codes (whole numbers), NaN for missing answers.
     n_classes : int
+    measurement : {'nominal', 'ordinal'} or dict of item to one of them, default='nominal'
+        Free answer probabilities per class, or Latent GOLD's ordinal (adjacent-category
+        logit) restriction, for all items or per item.
     n_init, init_iter, n_final, max_iter, tol, min_class_share, random_state, n_jobs, progress
         See :class:`LatentClassModel`.
     sample_weight : Series or array-like, optional
@@ -94,7 +102,7 @@ def lca(data, n_classes, *, n_init=10, init_iter=50, n_final=2, max_iter=1000, t
         Bad codes, an item with one category, nobody answering, more classes than the data
         can identify, or every start failing.
     """
-    model = LatentClassModel(n_classes, n_init=n_init, init_iter=init_iter, n_final=n_final, max_iter=max_iter,
+    model = LatentClassModel(n_classes, measurement=measurement, n_init=n_init, init_iter=init_iter, n_final=n_final, max_iter=max_iter,
                              tol=tol, min_class_share=min_class_share, random_state=random_state, n_jobs=n_jobs,
                              progress=progress).fit(data, sample_weight=sample_weight)
     return Segmentation.from_model(model, basis=f"{model.n_features_in_} items (coded answers)")
@@ -110,7 +118,10 @@ def lpa(data, n_profiles, *, covariance="diag", n_init=10, init_iter=50, n_final
     data : DataFrame
         Respondents × continuous variables (e.g. factor scores); converted to float.
     n_profiles : int
-    covariance : {'diag', 'spherical', 'tied', 'full'}, default='diag'
+    covariance : {'auto', 'diag', 'spherical', 'tied', 'full'}, default='diag'
+        'auto' fits every structure with ``n_profiles`` profiles and keeps the lowest BIC,
+        as mclust does (see :func:`covariance_by_bic`); the BIC per structure is in the
+        returned segmentation's ``notes``.
     min_class_share, reg_covar
         Guards against collapsing profiles (see :class:`LatentProfileModel`).
 
@@ -118,6 +129,15 @@ def lpa(data, n_profiles, *, covariance="diag", n_init=10, init_iter=50, n_final
     -------
     Segmentation
     """
+    if covariance == "auto":
+        frame = pd.DataFrame(data).astype(float)
+        structure, _, table, fits = covariance_by_bic(
+            frame, [n_profiles], sample_weight=sample_weight, n_init=n_init, init_iter=init_iter, n_final=n_final,
+            max_iter=max_iter, tol=tol, min_class_share=min_class_share, reg_covar=reg_covar,
+            random_state=random_state, n_jobs=n_jobs)
+        seg = fits[(structure, n_profiles)]
+        shown = ", ".join(f"{s} {v:.1f}" for s, v in table[f"k={n_profiles}"].dropna().items())
+        return dataclasses.replace(seg, notes=tuple(seg.notes) + (f"covariance '{structure}' by BIC ({shown})",))
     model = LatentProfileModel(n_profiles, covariance=covariance, n_init=n_init, init_iter=init_iter,
                                n_final=n_final, max_iter=max_iter, tol=tol, min_class_share=min_class_share,
                                reg_covar=reg_covar, random_state=random_state, n_jobs=n_jobs,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import html
 import logging
@@ -20,6 +21,8 @@ from ._data import (
     split_unanswered,
     standardise,
 )
+from ._blrt import bootstrap_many
+from ._covariance import covariance_by_bic
 from ._engine import MixtureProblem, fit_mixtures, seed_int, start_seeds
 from ._models import COVARIANCES, KMeansModel, LatentClassModel, LatentProfileModel, WardModel
 from ._results import METHOD_NAMES, Segmentation, package_versions
@@ -31,10 +34,19 @@ __all__ = ["Candidates", "candidates", "METHODS", "FIT_COLUMNS"]
 logger = logging.getLogger(__name__)
 
 METHODS = ("lca", "lpa", "kmeans", "ward")
+#: A bivariate residual above this (the 5 % point of chi-square with 1 df) points to local dependence.
+BVR_LIMIT = 3.84
+#: Above this the fit table flags strong local dependence (Latent GOLD users read BVR > 10 as strong).
+STRONG_BVR = 10.0
+#: Bivariate residuals listed per candidate in segments.xlsx.
+BVR_SHOWN = 10
+#: random starts per (structure, k) when ``covariance="auto"`` chooses the LPA structure
+AUTO_STARTS = 3
 FIT_COLUMNS = [
     "candidate", "method", "k", "status", "loglik", "n_parameters", "aic", "bic", "sabic", "caic", "icl_bic",
     "entropy", "classification_error", "inertia", "smallest_share", "smallest_n", "converged", "starts",
-    "best_ll_replicated", "n_final_starts", "start_agreement", "stability_mean", "stability_p05",
+    "best_ll_replicated", "n_final_starts", "ll_gap", "ll_range", "n_starts", "starts_added", "start_agreement",
+    "blrt_p", "blrt_reps", "max_bvr", "max_bvr_pair", "n_bvr_over_3_84", "stability_mean", "stability_p05",
     "lowest_bic", "flags", "message",
 ]
 
@@ -68,6 +80,9 @@ class Candidates:
     fitted : str
     versions : dict
     notes : tuple of str
+    covariance_bic : DataFrame or None
+        With ``covariance='auto'``: BIC per LPA covariance structure and k (mclust's table;
+        lower is better) and the structure chosen.
     """
 
     solutions: dict = field(repr=False)
@@ -84,6 +99,7 @@ class Candidates:
     fitted: str = ""
     versions: dict = field(default_factory=dict, repr=False)
     notes: tuple = ()
+    covariance_bic: pd.DataFrame | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         kinds = ", ".join(f"{m} k={min(k for mm, k in self.solutions if mm == m)}..{max(k for mm, k in self.solutions if mm == m)}"
@@ -259,7 +275,21 @@ class Candidates:
         sheets["fit"] = ft
         notes["fit"] = ("One row per method and number of segments. Lower AIC / BIC / SABIC / CAIC is better; "
                         "entropy near 1 = crisp classification; starts = finished starts reaching the best "
-                        "log-likelihood; stability = mean adjusted Rand index over refits.")
+                        "log-likelihood (within 1e-4 relative; flags say 'best log-likelihood not replicated' "
+                        "when fewer than 2 did, even after adding starts), ll_gap = how far the next-best start "
+                        "stopped below it; blrt_p = bootstrap likelihood-ratio test of k against k-1 segments "
+                        "(blrt_reps draws; below 0.05 = k fits better); max_bvr = largest bivariate residual "
+                        "(local dependence between two items; above 3.84 notable, above 10 strong); "
+                        "stability = mean adjusted Rand index over refits.")
+        bvr = [s.bivariate_residuals.head(BVR_SHOWN).assign(candidate=s.name) for s in self
+               if s.method == "lca" and s.bivariate_residuals is not None and len(s.bivariate_residuals)]
+        if bvr:
+            sheets["bivariate residuals"] = pd.concat(bvr).reset_index(drop=True).set_index(["candidate", "item_1",
+                                                                                             "item_2"])
+            notes["bivariate residuals"] = (f"The {BVR_SHOWN} largest bivariate residuals of every LCA candidate "
+                                            "(Latent GOLD: Pearson chi-square of the two items' table against the "
+                                            "model, per degree of freedom). Above 3.84 the two items are more "
+                                            "related within segments than the model allows.")
         sizes = self.class_sizes()
         if not sizes.empty:
             sheets["class sizes"] = sizes
@@ -298,6 +328,12 @@ class Candidates:
                 [c.coefficients.assign(candidate=c.candidate) for c in self.covariates.values()]
             ).set_index(["candidate", "term", "segment"])
             notes["covariate coefficients"] = "Log-odds of each segment against segment 1 (the largest)."
+        if self.covariance_bic is not None:
+            sheets["LPA covariance (BIC)"] = self.covariance_bic
+            notes["LPA covariance (BIC)"] = ("BIC (-2 LL + p ln n, lower is better; mclust's BIC with the sign flipped) of "
+                                             "every latent profile covariance structure at every k (a few random starts "
+                                             "each); the structure with the lowest BIC is used for the LPA candidates "
+                                             "(mclust's rule), fitted with every start.")
         starts = [s.starts.assign(candidate=s.name) for s in self]
         if starts:
             sheets["starts"] = pd.concat(starts).set_index(["candidate", "start"])
@@ -325,7 +361,7 @@ def candidates(
     scores=None,
     n_init: int = 10,
     init_iter: int = 50,
-    n_final: int = 2,
+    n_final: int | None = None,
     max_iter: int = 1000,
     tol: float = 1e-8,
     covariance: str = "diag",
@@ -342,6 +378,12 @@ def candidates(
     random_state=None,
     n_jobs: int = 1,
     progress: bool = True,
+    measurement="nominal",
+    max_starts: int | None = None,
+    blrt_reps: int = 19,
+    blrt_stop_after: int = 5,
+    blrt_starts: int = 0,
+    blrt_for: str = "all",
 ) -> Candidates:
     """Fit candidate segmentations for every method and number of segments.
 
@@ -358,8 +400,12 @@ def candidates(
         k-means and Ward replace them by the item mean, 0), as ``bases`` records.
     n_init, init_iter, n_final, max_iter, tol
         Random starts (see :class:`LatentClassModel`); ``n_init`` also for k-means.
-    covariance : {'diag', 'spherical', 'tied', 'full'}, default='diag'
-        LPA covariance structure.
+    covariance : {'auto', 'diag', 'spherical', 'tied', 'full'}, default='diag'
+        LPA covariance structure; 'auto' fits all four at every k (at most
+        ``AUTO_STARTS`` random starts each, one final run; 'tied' and 'full' not when a
+        respondent has missing values) and uses the one with the lowest BIC over all k
+        (mclust's rule), with the table in ``covariance_bic``; the LPA candidates are then
+        fitted with that structure and ``n_init`` starts.
     min_class_share : float, default=0.05
         Candidates whose smallest segment is below this share are flagged in the fit table.
     min_segment_n : int, default=0
@@ -384,6 +430,21 @@ def candidates(
     n_jobs : int, default=1
         Worker processes (joblib) for the starts and refits; -1 = all cores.
     progress : bool, default=True
+    measurement : {'nominal', 'ordinal'} or dict of item to one of them, default='nominal'
+        How LCA models the items (see :class:`LatentClassModel`).
+    max_starts : int, optional
+        When fewer than 2 finished starts of an LCA candidate reach its best log-likelihood,
+        ``n_init`` more starts are run, until it is replicated or this many starts ran
+        (default ``4 × n_init``; the fit table's ``starts_added`` and ``flags`` say so).
+    blrt_reps, blrt_stop_after, blrt_starts : int, default=19, 5, 0
+        Bootstrap likelihood-ratio test of every LCA candidate against one class fewer
+        (Mplus TECH14): at most ``blrt_reps`` draws, stopping once ``blrt_stop_after`` of
+        them reach the observed ratio; ``blrt_starts`` random starts per draw besides the
+        observed estimates and a split of the largest class. ``blrt_reps=0`` = no test.
+    blrt_for : {'all', 'bic'}, default='all'
+        Which LCA candidates get the test: every one, or only the two around the lowest
+        BIC (that k against k-1, and k+1 against k), which is what a choice of k needs and
+        costs two tests instead of one per k.
 
     Returns
     -------
@@ -396,6 +457,8 @@ def candidates(
         does not raise: its fit-table row says why.
     """
     methods = tuple(methods)
+    if blrt_for not in ("all", "bic"):
+        raise ValueError(f"blrt_for must be 'all' or 'bic', not {blrt_for!r}")
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods:
         raise AnalysisError(f"unknown method(s) {', '.join(map(repr, bad)) or '(none given)'}; expected {', '.join(METHODS)}")
@@ -404,7 +467,7 @@ def candidates(
     ks = sorted({int(k) for k in k_range})
     if not ks or ks[0] < 1:
         raise AnalysisError(f"k_range must hold whole numbers of at least 1, got {list(k_range)!r}")
-    if covariance not in COVARIANCES:
+    if covariance not in COVARIANCES + ("auto",):
         raise AnalysisError(f"unknown covariance structure {covariance!r}; expected one of {', '.join(COVARIANCES)}")
     if stability_kind not in KINDS:
         raise AnalysisError(f"unknown stability kind {stability_kind!r}; expected one of {', '.join(KINDS)}")
@@ -425,6 +488,7 @@ def candidates(
     estimators: dict[tuple, object] = {}
     fitted_frames: dict[str, pd.DataFrame] = {}
     caught_all: list = []
+    covariance_bic = None
 
     def fail(key, exc):
         rows[key] = {"status": "failed", "message": str(exc)}
@@ -440,14 +504,16 @@ def candidates(
             bases["lca"] = _basis_note(frame, "basis items (coded answers; missing answers in the likelihood)")
             fitted_frames["lca"] = frame
             for k in ks:
-                est = LatentClassModel(k, n_init=n_init, init_iter=init_iter, n_final=n_final, max_iter=max_iter,
-                                       tol=tol, random_state=base, progress=False)
+                est = LatentClassModel(k, measurement=measurement, n_init=n_init, init_iter=init_iter, n_final=n_final,
+                                       max_iter=max_iter, tol=tol, random_state=base, progress=False)
                 try:
                     est.feature_names_in_, est.n_features_in_ = list(frame.columns), frame.shape[1]
                     args = est._problem_args(used, cache)
                 except AnalysisError as exc:
                     fail(("lca", k), exc)
                     continue
+                if w is not None:
+                    args["lca"] = dataclasses.replace(args["lca"], weights=w, weighted=True)
                 problems.append(_problem(est, "lca", k, base, n_init, max_iter, tol, w, args))
                 plan.append((("lca", k), est, used, excluded, w, frame.index))
         cont = None
@@ -460,6 +526,17 @@ def candidates(
             # standardised items are discrete: a profile whose members all give the same answer has
             # no variance on that item, and the likelihood runs off to infinity without a floor
             reg = 1e-6 if scores is not None else 1e-2
+            if covariance == "auto":
+                # the structure is chosen with a few starts per (structure, k); the chosen one is
+                # then fitted like any other candidate, with every start
+                pick_starts = min(n_init, AUTO_STARTS)
+                covariance, _, covariance_bic, _ = covariance_by_bic(
+                    used_c, ks, sample_weight=wc, n_init=pick_starts, init_iter=init_iter, n_final=1,
+                    max_iter=max_iter, tol=tol, min_class_share=min_class_share, reg_covar=reg, random_state=base,
+                    n_jobs=n_jobs)
+                fitted_s = [s for s in covariance_bic.index if covariance_bic.loc[s, [f"k={k}" for k in ks]].notna().any()]
+                notes.append(f"LPA covariance '{covariance}' chosen by BIC among {', '.join(fitted_s)} "
+                             f"({pick_starts} start(s) each; see the 'LPA covariance (BIC)' table)")
             bases["lpa"] = cont_note + f"; covariance '{covariance}'" + (
                 "; variances regularised by 0.01 (the items are discrete)" if scores is None else "")
             for k in ks:
@@ -475,6 +552,7 @@ def candidates(
                 plan.append((("lpa", k), est, used_c, excluded_c, wc, cont.index))
         logger.info("fitting %d latent class / profile model(s) from %d random starts each", len(problems), n_init)
         grids = fit_mixtures(problems, init_iter=init_iter, n_final=n_final, n_jobs=n_jobs, progress=progress)
+        grids, added = _add_starts(grids, base, n_init, max_starts, init_iter, n_final, n_jobs, progress)
         for (key, est, used_k, excluded_k, w_k, full_index), grid in zip(plan, grids):
             try:
                 with warnings.catch_warnings(record=True) as conv:
@@ -514,6 +592,40 @@ def candidates(
         for k in ks:
             if (m, k) in estimators:
                 solutions[(m, k)] = Segmentation.from_model(estimators[(m, k)], basis=bases.get(m, ""))
+                if m == "lca":
+                    solutions[(m, k)] = solutions[(m, k)].with_diagnostics(starts_added=added.get((m, k), 0))
+    # ------------------------------------------------------------ bootstrap LRT (k against k - 1)
+    if blrt_reps and blrt_reps > 0 and "lca" in methods:
+        lca_plan = {key: (est, p) for (key, est, *_), p in zip(plan, problems) if key[0] == "lca"}
+        fitted_lca = {key[1]: sol.bic for key, sol in solutions.items() if key[0] == "lca"}
+        if blrt_for == "bic" and fitted_lca:
+            k_bic = min(fitted_lca, key=fitted_lca.get)
+            lca_plan = {key: v for key, v in lca_plan.items() if key[1] in (k_bic, k_bic + 1)}
+        tasks, keys = [], []
+        for key, (est, prob) in lca_plan.items():
+            k = key[1]
+            if key not in solutions or k < 2:
+                continue
+            h0 = estimators.get(("lca", k - 1))
+            if h0 is None:  # the grid's smallest k: fit k - 1 classes for the test
+                try:
+                    h0 = LatentClassModel(k - 1, measurement=measurement, n_init=n_init, init_iter=init_iter,
+                                          n_final=n_final, max_iter=max_iter, tol=tol, random_state=base,
+                                          progress=False)
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", WorkbenchWarning)
+                        h0.fit(fitted_frames["lca"], sample_weight=w_series)
+                except AnalysisError as exc:
+                    notes.append(f"bootstrap LRT of lca k={k} not run: {exc}")
+                    continue
+            tasks.append(dict(data=prob.lca, k=k, theta_k=est.theta_, ll_k=est.loglik_, theta_h0=h0.theta_,
+                              ll_h0=h0.loglik_, max_reps=int(blrt_reps), stop_after=int(blrt_stop_after),
+                              n_starts=int(blrt_starts), seed=start_seeds(base, "lca", 100 + k, 1)[0],
+                              max_iter=min(max_iter, 200), tol=max(tol, 1e-6)))
+            keys.append(key)
+        logger.info("bootstrap LRT: at most %d draws for each of %d LCA candidate(s)", blrt_reps, len(tasks))
+        for key, res in zip(keys, bootstrap_many(tasks, n_jobs=n_jobs)):
+            solutions[key] = solutions[key].with_diagnostics(blrt=res)
     # ------------------------------------------------------------ stability
     stab: dict = {}
     if n_bootstrap and n_bootstrap > 0 and solutions:
@@ -557,6 +669,10 @@ def candidates(
                 notes.append(f"covariates of {sol.name} not estimated: {exc}")
 
     fit_table = _fit_table(methods, ks, solutions, rows, stab, min_class_share, min_segment_n)
+    if "lca" in methods and ft_note_needed(fit_table):
+        notes.append("best log-likelihood not replicated for "
+                     + ", ".join(fit_table.loc[fit_table["flags"].str.contains("not replicated"), "candidate"])
+                     + f" even with {max_starts or 4 * n_init} starts: treat those candidates with caution")
     # one warning per kind of problem, naming the runs (not one per run)
     failed = fit_table[fit_table["status"] != "ok"]
     seen = set()
@@ -575,7 +691,8 @@ def candidates(
             SegmentationConvergenceWarning if (failed["status"] == "not converged").all() else SegmentationWarning,
             stacklevel=2,
         )
-    settings = dict(k_range=ks, methods=list(methods), structural_candidates=structural_candidates, n_init=n_init, init_iter=init_iter, n_final=n_final,
+    settings = dict(k_range=ks, methods=list(methods), structural_candidates=structural_candidates, n_init=n_init,
+                    measurement=measurement, max_starts=max_starts, blrt_reps=blrt_reps, blrt_for=blrt_for, init_iter=init_iter, n_final=n_final,
                     max_iter=max_iter, tol=tol, covariance=covariance, min_class_share=min_class_share,
                     min_segment_n=min_segment_n, n_bootstrap=n_bootstrap, stability_kind=stability_kind,
                     stability_n_init=stability_n_init)
@@ -583,13 +700,41 @@ def candidates(
         solutions=solutions, fit_table=fit_table, stability=stab, distal=dist, covariates=covs, bases=bases,
         chosen=choice, n=len(frame), weighted=w_full is not None, random_state=base, settings=settings,
         fitted=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), versions=package_versions(),
-        notes=tuple(notes),
+        notes=tuple(notes), covariance_bic=covariance_bic,
     )
 
 
 def _problem(est, method, k, base, n_init, max_iter, tol, w, args):
     return MixtureProblem(key=(method, k), k=k, seeds=tuple(start_seeds(base, method, k, n_init)), weights=w,
                           max_iter=max_iter, tol=float(tol), **args)
+
+
+def _add_starts(grids, base, n_init, max_starts, init_iter, n_final, n_jobs, progress):
+    """More starts for the LCA problems whose best log-likelihood no second start reached."""
+    cap = int(max_starts) if max_starts is not None else 4 * int(n_init)
+    added: dict = {}
+    grids = list(grids)
+    while True:
+        todo = [(i, g) for i, g in enumerate(grids) if g.problem.lca is not None and g.best is not None
+                and g.replicated < 2 and len(g.starts) < cap]
+        if not todo:
+            return grids, added
+        problems, previous = [], {}
+        for _, g in todo:
+            p = g.problem
+            total = min(cap, len(g.starts) + int(n_init))
+            problems.append(dataclasses.replace(p, seeds=tuple(start_seeds(base, p.key[0], p.k, total))))
+            previous[p.key] = g.starts
+        logger.info("best log-likelihood not replicated for %s: adding starts",
+                    ", ".join(f"{p.key[0]} k={p.k}" for p in problems))
+        for (i, g), new in zip(todo, fit_mixtures(problems, init_iter=init_iter, n_final=n_final, n_jobs=n_jobs,
+                                                   progress=progress, previous=previous)):
+            added[g.problem.key] = added.get(g.problem.key, 0) + len(new.starts) - len(g.starts)
+            grids[i] = new
+
+
+def ft_note_needed(ft: pd.DataFrame) -> bool:
+    return bool(ft["flags"].fillna("").str.contains("not replicated").any())
 
 
 def _subset_weights(w_series, index):
@@ -643,15 +788,28 @@ def _fit_table(methods, ks, solutions, rows, stab, min_share, min_n) -> pd.DataF
                     "smallest_share": sol.smallest_share, "smallest_n": sol.smallest_n, "converged": sol.converged,
                     "starts": f"{sol.best_ll_replicated}/{sol.n_final_starts}",
                     "best_ll_replicated": sol.best_ll_replicated, "n_final_starts": sol.n_final_starts,
-                    "start_agreement": sol.start_agreement,
+                    "start_agreement": sol.start_agreement, "ll_gap": sol.ll_gap, "ll_range": sol.ll_range,
+                    "n_starts": sol.n_starts, "starts_added": sol.starts_added,
                 })
+                if sol.blrt is not None:
+                    row["blrt_p"], row["blrt_reps"] = sol.blrt.p_value, sol.blrt.replications
+                bvr = sol.bivariate_residuals
+                if bvr is not None and len(bvr):
+                    row["max_bvr"] = float(bvr["bvr"].iloc[0])
+                    row["max_bvr_pair"] = f"{bvr['item_1'].iloc[0]} & {bvr['item_2'].iloc[0]}"
+                    row["n_bvr_over_3_84"] = int((bvr["bvr"] > BVR_LIMIT).sum())
                 flags = []
                 if sol.smallest_share < min_share:
                     flags.append(f"smallest segment {sol.smallest_share:.1%} < {min_share:.0%}")
                 if min_n and sol.smallest_n < min_n:
                     flags.append(f"smallest segment n={sol.smallest_n} < {min_n}")
                 if m in ("lca", "lpa") and sol.n_final_starts > 1 and sol.best_ll_replicated < 2:
-                    flags.append("best log-likelihood not replicated: add starts")
+                    flags.append(f"best log-likelihood not replicated (in {sol.n_starts} starts): add starts")
+                elif m == "lca" and sol.starts_added:
+                    flags.append(f"best log-likelihood replicated only after {sol.starts_added} added starts")
+                if m == "lca" and bvr is not None and len(bvr) and bvr["bvr"].iloc[0] > STRONG_BVR:
+                    flags.append(f"strong local dependence: bivariate residual {bvr['bvr'].iloc[0]:.1f} for "
+                                 f"{bvr['item_1'].iloc[0]} & {bvr['item_2'].iloc[0]}")
                 if not sol.converged:
                     flags.append("not converged")
                 row["flags"] = "; ".join(flags)

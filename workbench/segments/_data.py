@@ -257,8 +257,8 @@ class CategoricalEncoding:
     def total_categories(self) -> int:
         return sum(len(c) for c in self.categories)
 
-    def transform(self, frame: pd.DataFrame) -> np.ndarray:
-        """One-hot array of shape (n, items × max_categories); a missing answer's block is NaN.
+    def codes(self, frame: pd.DataFrame) -> np.ndarray:
+        """Category positions (n, items): 0 for the lowest code of an item, -1 where missing.
 
         Raises
         ------
@@ -268,8 +268,7 @@ class CategoricalEncoding:
         missing = [c for c in self.columns if c not in frame.columns]
         if missing:
             raise AnalysisError(f"the data lack the basis item(s) {', '.join(missing)} the model was fitted on")
-        n, width = len(frame), self.max_categories
-        out = np.zeros((n, len(self.columns) * width))
+        out = np.full((len(frame), len(self.columns)), -1, dtype=np.int16)
         for j, (c, cats) in enumerate(zip(self.columns, self.categories)):
             x = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float)
             obs = ~np.isnan(x)
@@ -283,8 +282,18 @@ class CategoricalEncoding:
                     f"item '{c}' has the answer {bad:g} (respondent {who}), which the model never saw when it was "
                     f"fitted (codes {', '.join(f'{v:g}' for v in cats)}); refit with these answers or set them missing"
                 )
-            rows = np.flatnonzero(obs)
-            out[rows, j * width + pos] = 1.0
+            out[np.flatnonzero(obs), j] = pos
+        return out
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """One-hot array of shape (n, items × max_categories) in StepMix's layout; a missing
+        answer's block is NaN (see :meth:`codes` for the errors)."""
+        codes = self.codes(frame)
+        n, width = len(frame), self.max_categories
+        out = np.zeros((n, len(self.columns) * width))
+        for j in range(len(self.columns)):
+            obs = codes[:, j] >= 0
+            out[np.flatnonzero(obs), j * width + codes[obs, j]] = 1.0
             out[~obs, j * width:(j + 1) * width] = np.nan
         return out
 

@@ -10,6 +10,7 @@ indexed like the input, and :meth:`predict_proba` a DataFrame with one column pe
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import math
 import warnings
@@ -29,14 +30,24 @@ from ._data import (
     prepare_weights,
     split_unanswered,
 )
-from ._engine import GridFit, MixtureProblem, fit_mixtures, seed_int, start_seeds
+from ._lca import (
+    LCAData,
+    bivariate_residuals as lca_bivariate_residuals,
+    parameters as lca_parameters,
+    permute as lca_permute,
+    posteriors as lca_posteriors,
+)
+from ._engine import GridFit, MixtureProblem, default_n_final, fit_mixtures, seed_int, start_seeds, variances
 
-__all__ = ["LatentClassModel", "LatentProfileModel", "KMeansModel", "WardModel", "COVARIANCES"]
+__all__ = ["LatentClassModel", "LatentProfileModel", "KMeansModel", "WardModel", "COVARIANCES", "MEASUREMENTS"]
 
 logger = logging.getLogger(__name__)
 
 #: Covariance structures of latent profile models (as in scikit-learn's GaussianMixture).
 COVARIANCES = ("diag", "spherical", "tied", "full")
+#: How a latent class model treats an item: free answer probabilities, or Latent GOLD's
+#: adjacent-category ordinal restriction.
+MEASUREMENTS = ("nominal", "ordinal")
 #: Ward's method keeps an n × n distance structure; beyond this many respondents use k-means.
 WARD_MAX_N = 15000
 
@@ -133,7 +144,7 @@ class _MixtureModel(_Segmenter):
         k = _check_k(self.n_classes)
         n_init = _check_pos_int(self.n_init, "n_init")
         init_iter = _check_pos_int(self.init_iter, "init_iter")
-        n_final = _check_pos_int(self.n_final, "n_final")
+        n_final = None if self.n_final is None else _check_pos_int(self.n_final, "n_final")
         max_iter = _check_pos_int(self.max_iter, "max_iter")
         if not (isinstance(self.tol, (int, float)) and self.tol > 0):
             raise ValueError(f"tol must be a positive number, got {self.tol!r}")
@@ -159,26 +170,43 @@ class _MixtureModel(_Segmenter):
                 + "); try fewer classes, more starts (n_init) or, for profiles, a larger min_class_share guard "
                 "or another covariance structure"
             )
-        model = copy.deepcopy(grid.best.model)
-        order = np.argsort(-np.asarray(model.weights_), kind="stable")
-        model.permute_classes(order)
-        self.stepmix_ = model
+        if p.lca is not None:
+            theta = grid.best.theta
+            order = np.argsort(-np.exp(theta[:k]), kind="stable")
+            self.theta_ = lca_permute(p.lca, k, theta, order)
+            params = lca_parameters(p.lca, k, self.theta_)
+            self.shares_ = params["shares"] / params["shares"].sum()
+            self.probabilities_ = params["probs"]
+            self.ordinal_params_ = params["ordinal"]
+            self.n_parameters_ = int(p.lca.n_parameters(k))
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+                post = lca_posteriors(p.lca, k, self.theta_)
+                bvr = lca_bivariate_residuals(p.lca, k, self.theta_) if len(p.lca.n_cats) > 1 else None
+            self.bivariate_residuals_ = _bvr_table(bvr, list(self.encoding_.columns))
+        else:
+            model = copy.deepcopy(grid.best.model)
+            order = np.argsort(-np.asarray(model.weights_), kind="stable")
+            model.permute_classes(order)
+            self.stepmix_ = model
+            self.shares_ = np.asarray(model.weights_, dtype=float)
+            self.n_parameters_ = int(round(model.n_parameters))
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+                post = model.predict_proba(p.X)
         self.n_classes_ = k
-        self.shares_ = np.asarray(model.weights_, dtype=float)
         self.loglik_ = float(grid.best.loglik)
-        self.n_parameters_ = int(round(model.n_parameters))
         self.n_samples_ = int(len(used))
         self.converged_ = bool(grid.best.converged)
         self.n_iter_ = int(grid.best.n_iter)
         self.best_ll_replicated_ = int(grid.replicated)
         self.n_final_starts_ = int(grid.n_final)
         self.start_agreement_ = float(grid.agreement)
+        self.ll_gap_ = float(grid.ll_gap)
+        self.ll_range_ = float(grid.ll_range)
+        self.n_starts_ = int(len(grid.starts))
         self.random_seed_ = int(base_seed)
         self.sample_weight_ = w
         self.excluded_ = excluded
         self._measurement = p.measurement
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-            post = model.predict_proba(p.X)
         self._finish_labels(full_index, used.index, post)
         if not self.converged_:
             warnings.warn(
@@ -194,6 +222,19 @@ def _normalise(log_joint: np.ndarray) -> np.ndarray:
     return np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))
 
 
+def _bvr_table(bvr, names) -> pd.DataFrame:
+    """Bivariate residuals as a long table, largest first: ``item_1``, ``item_2``, ``bvr``."""
+    rows = []
+    if bvr is not None:
+        J = len(names)
+        for i in range(J):
+            for j in range(i + 1, J):
+                if np.isfinite(bvr[i, j]):
+                    rows.append((names[i], names[j], float(bvr[i, j])))
+    out = pd.DataFrame(rows, columns=["item_1", "item_2", "bvr"])
+    return out.sort_values("bvr", ascending=False, kind="stable").reset_index(drop=True)
+
+
 def _starts_table(grid: GridFit) -> pd.DataFrame:
     rows = []
     for s in grid.starts:
@@ -207,26 +248,32 @@ def _starts_table(grid: GridFit) -> pd.DataFrame:
 
 
 class LatentClassModel(_MixtureModel):
-    """Latent class analysis of categorical (or ordinal) answers, fitted with StepMix.
+    """Latent class analysis of categorical or ordinal answers (the package's own EM).
 
-    Each segment (latent class) has its own probability of every answer to every item;
-    within a segment the items are independent (local independence). Ordinal answers are
-    modelled as unordered categories, as poLCA does; Latent GOLD's ordinal restriction is
-    not imposed. Missing answers are handled in the likelihood (full information: a
-    respondent's likelihood uses the items they answered; StepMix ``categorical_nan``),
-    never by dropping respondents; respondents without a single answer are set aside
-    with a :class:`SegmentationWarning`.
+    Each segment (latent class) has its own distribution of the answers to every item;
+    within a segment the items are independent (local independence). An item is
+    ``nominal`` (a free probability of every answer per class, as poLCA) or ``ordinal``
+    (Latent GOLD's adjacent-category logit: one location per class and item plus the
+    item's thresholds; see :mod:`workbench.segments._lca`). Missing answers are handled in
+    the likelihood (full information: a respondent's likelihood uses the items they
+    answered), never by dropping respondents; respondents without a single answer are set
+    aside with a :class:`SegmentationWarning`.
+
+    Starts are poLCA's random response probabilities; EM is accelerated with SQUAREM and
+    judged converged on the log-likelihood.
 
     Parameters
     ----------
     n_classes : int, default=2
+    measurement : {'nominal', 'ordinal'} or dict of item to one of them, default='nominal'
+        How the items are modelled; a dict names items (others stay nominal).
     n_init : int, default=10
         Random starts; the highest log-likelihood wins (see ``init_iter`` / ``n_final``).
     init_iter : int, default=50
         EM iterations every start gets in the first stage.
-    n_final : int, default=2
+    n_final : int or None, default=None
         Best unconverged starts run on to convergence in the second stage (Mplus'
-        ``STARTS = n_init n_final``).
+        ``STARTS = n_init n_final``); None = a quarter of the starts, at least 2.
     max_iter : int, default=1000
     tol : float, default=1e-8
         EM stops when the average log-likelihood per respondent improves by less than
@@ -249,25 +296,35 @@ class LatentClassModel(_MixtureModel):
     starts_ : DataFrame
         Every start: seed, stage, iterations, log-likelihood, status, agreement with the best.
     best_ll_replicated_ : int
-        Finished starts that reached the best log-likelihood (within 0.01).
+        Finished starts that reached the best log-likelihood (within 1e-4 relative).
+    ll_gap_, ll_range_ : float
+        Best log-likelihood minus the best of the finished starts that did not reach it
+        (NaN when all did), and minus the worst finished start.
     start_agreement_ : float
         Mean adjusted Rand index between the best start's classification and the other
         finished starts'.
     categories_ : dict of str to list of float
         The answer codes of each item.
+    measurement_ : dict of str to str
+        'nominal' or 'ordinal' per item.
+    probabilities_ : ndarray (n_classes, total categories)
+        P(answer | class), item after item (the codes of ``categories_``).
+    ordinal_params_ : dict of int to dict
+        Thresholds and locations of each ordinal item (by item position).
+    bivariate_residuals_ : DataFrame
+        Latent GOLD's bivariate residual of every item pair, largest first.
     labels_ : Series (Int64)
         Segment of each fitted respondent (``<NA>`` for those without answers).
     posteriors_ : DataFrame
         Membership probabilities of the respondents with answers.
-    stepmix_ : StepMix
-        The fitted StepMix estimator (classes ordered by size).
     """
 
     _method = "lca"
 
-    def __init__(self, n_classes=2, *, n_init=10, init_iter=50, n_final=2, max_iter=1000, tol=1e-8,
-                 min_class_share=0.0, random_state=None, n_jobs=1, progress=True):
+    def __init__(self, n_classes=2, *, measurement="nominal", n_init=10, init_iter=50, n_final=None, max_iter=1000,
+                 tol=1e-8, min_class_share=0.0, random_state=None, n_jobs=1, progress=True):
         self.n_classes = n_classes
+        self.measurement = measurement
         self.n_init = n_init
         self.init_iter = init_iter
         self.n_final = n_final
@@ -297,11 +354,33 @@ class LatentClassModel(_MixtureModel):
         ------
         AnalysisError
             Non-numeric or non-integer codes, an item with one category, no answers at all,
-            more classes than the data can identify, or every start failing.
+            an unknown measurement, more classes than the data can identify, or every start
+            failing.
         """
         frame, used, excluded, w = self._prepare_input(X, sample_weight)
         args = self._problem_args(used)
+        if w is not None:
+            args["lca"] = dataclasses.replace(args["lca"], weights=np.asarray(w, dtype=float), weighted=True)
         return self._fit_problem(args, used, excluded, w, frame.index)
+
+    def _item_measurement(self, columns) -> dict:
+        m = self.measurement
+        if isinstance(m, str):
+            if m not in MEASUREMENTS:
+                raise AnalysisError(f"unknown measurement {m!r}; expected one of {', '.join(MEASUREMENTS)} "
+                                    "(or a dict of item to one of them)")
+            return {c: m for c in columns}
+        if not isinstance(m, dict):
+            raise AnalysisError(f"measurement must be 'nominal', 'ordinal' or a dict of item to one of them, got {m!r}")
+        unknown = [str(c) for c in m if str(c) not in set(columns)]
+        if unknown:
+            raise AnalysisError(f"measurement names item(s) {', '.join(unknown)} that are not in the basis")
+        bad = {str(c): v for c, v in m.items() if v not in MEASUREMENTS}
+        if bad:
+            c, v = next(iter(bad.items()))
+            raise AnalysisError(f"measurement of item '{c}' is {v!r}; expected one of {', '.join(MEASUREMENTS)}")
+        given = {str(c): v for c, v in m.items()}
+        return {c: given.get(c, "nominal") for c in columns}
 
     def _problem_args(self, used: pd.DataFrame, cache: dict | None = None) -> dict:
         k = _check_k(self.n_classes)
@@ -311,8 +390,16 @@ class LatentClassModel(_MixtureModel):
         enc = cache["encoding"]
         self.encoding_ = enc
         self.categories_ = {c: list(v) for c, v in zip(enc.columns, enc.categories)}
+        self.measurement_ = self._item_measurement(list(enc.columns))
+        ordinal = np.array([self.measurement_[c] == "ordinal" for c in enc.columns])
         n = len(used)
-        p = (k - 1) + k * (enc.total_categories - len(enc.columns))
+        key = ("lca_data", tuple(ordinal))
+        if key not in cache:  # one copy shared by every k of a grid
+            if "codes" not in cache:
+                cache["codes"] = enc.codes(used)
+            cache[key] = LCAData.from_codes(cache["codes"], [len(c) for c in enc.categories], ordinal)
+        data = cache[key]
+        p = data.n_parameters(k)
         if k > n:
             raise AnalysisError(f"{k} classes for {n} respondents: there must be fewer classes than respondents")
         if p >= n:
@@ -326,31 +413,53 @@ class LatentClassModel(_MixtureModel):
                 f"{len(enc.columns)} items' answer patterns can identify; the model is not identified: use fewer "
                 "classes or more items"
             )
-        if "X" not in cache:  # one copy shared by every k of a grid
-            cache["X"] = enc.transform(used)
-        X = cache["X"]
-        has_missing = bool(np.isnan(X).any())
-        return dict(
-            measurement="categorical_nan" if has_missing else "categorical",
-            measurement_params=dict(integer_codes=False, max_n_outcomes=enc.max_categories,
-                                    total_outcomes=enc.total_categories),
-            X=X, min_class_share=float(self.min_class_share),
-        )
+        kinds = set(self.measurement_.values())
+        return dict(measurement="lca-" + ("mixed" if len(kinds) > 1 else kinds.pop()), measurement_params={},
+                    X=None, lca=data, min_class_share=float(self.min_class_share))
 
     def _encode(self, frame: pd.DataFrame) -> np.ndarray:
-        """The basis in the layout the StepMix model was fitted on."""
+        """The basis in StepMix's one-hot layout (for the bias-adjusted three-step models)."""
         return self.encoding_.transform(self._select(frame))
 
+    def _data(self, frame: pd.DataFrame) -> "LCAData":
+        ordinal = np.array([self.measurement_[c] == "ordinal" for c in self.encoding_.columns])
+        return LCAData.from_codes(self.encoding_.codes(frame), [len(c) for c in self.encoding_.categories],
+                                       ordinal)
+
     def _proba(self, frame: pd.DataFrame) -> np.ndarray:
-        X = self.encoding_.transform(frame)
-        if np.isnan(X).any() and self._measurement == "categorical":
-            # fitted on complete data: score the answered items only (the missing-value model's E-step)
-            pis = np.asarray(self.stepmix_.get_parameters()["measurement"]["pis"])
-            with np.errstate(divide="ignore"):
-                log_lik = np.nan_to_num(X, nan=0.0) @ np.log(np.clip(pis.T, 1e-15, 1.0))
-            return _normalise(log_lik + np.log(self.shares_))
         with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
-            return self.stepmix_.predict_proba(X)
+            return lca_posteriors(self._data(frame), self.n_classes_, self.theta_)
+
+    @property
+    def stepmix_(self):
+        """The fitted measurement model as a StepMix estimator (built through StepMix's public
+        ``set_parameters``), for the bias-adjusted three-step models; ordinal items enter
+        with the answer probabilities their thresholds and locations imply."""
+        from stepmix.stepmix import StepMix
+
+        self._check_fitted()
+        enc = self.encoding_
+        width = enc.max_categories
+        pis = np.full((self.n_classes_, len(enc.columns) * width), 1e-15)
+        off = np.concatenate([[0], np.cumsum([len(c) for c in enc.categories])])
+        for j in range(len(enc.columns)):
+            pis[:, j * width:j * width + off[j + 1] - off[j]] = self.probabilities_[:, off[j]:off[j + 1]]
+        sm = StepMix(n_components=self.n_classes_, measurement="categorical_nan", n_init=1, max_iter=1,
+                     progress_bar=0, verbose=0, random_state=0,
+                     measurement_params=dict(integer_codes=False, max_n_outcomes=width,
+                                             total_outcomes=enc.total_categories))
+        # StepMix validates its settings in fit(): one EM step on every answer code once, then our parameters
+        rows = 2 * max(self.n_classes_, width)
+        dummy = pd.DataFrame({c: [cats[i % len(cats)] for i in range(rows)]
+                              for c, cats in zip(enc.columns, enc.categories)})
+        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore", under="ignore"):
+            warnings.simplefilter("ignore")
+            sm.fit(enc.transform(dummy))
+        params = sm.get_parameters()
+        params["weights"] = self.shares_.copy()
+        params["measurement"]["pis"] = np.clip(pis, 1e-15, 1.0)
+        sm.set_parameters(params)
+        return sm
 
     def response_probabilities(self) -> pd.DataFrame:
         """Item-response probabilities, tidy: one row per item, answer code and class.
@@ -362,18 +471,37 @@ class LatentClassModel(_MixtureModel):
             (1..k) and ``value`` (P(answer | class)).
         """
         self._check_fitted()
-        pis = np.asarray(self.stepmix_.get_parameters()["measurement"]["pis"])
-        width = self.encoding_.max_categories
+        P = self.probabilities_
         rows = []
-        for j, (item, cats) in enumerate(zip(self.encoding_.columns, self.encoding_.categories)):
+        t = 0
+        for item, cats in zip(self.encoding_.columns, self.encoding_.categories):
+            block = P[:, t:t + len(cats)]
+            block = block / block.sum(axis=1, keepdims=True)
             for r, code in enumerate(cats):
                 for c in range(self.n_classes_):
-                    rows.append((item, code, c + 1, float(pis[c, j * width + r])))
-        out = pd.DataFrame(rows, columns=["variable", "category", "class", "value"])
-        # StepMix clips probabilities at 1e-15 and renormalises nothing: tidy to exact sums
-        sums = out.groupby(["variable", "class"])["value"].transform("sum")
-        out["value"] = out["value"] / sums
-        return out
+                    rows.append((item, code, c + 1, float(block[c, r])))
+            t += len(cats)
+        return pd.DataFrame(rows, columns=["variable", "category", "class", "value"])
+
+    def ordinal_parameters(self) -> pd.DataFrame:
+        """Thresholds and class locations of the ordinal items (empty without any).
+
+        Returns
+        -------
+        DataFrame
+            Columns ``variable``, ``parameter`` ('threshold' or 'location'), ``index``
+            (category position 1..C-1 for thresholds, class 1..k for locations), ``value``.
+            ``log P(r | c) = τ_r + β_c s_r - A_c`` with ``s_r = 0..C-1``, ``τ_0 = 0``, ``Σ β_c = 0``.
+        """
+        self._check_fitted()
+        rows = []
+        for j, par in sorted(self.ordinal_params_.items()):
+            item = self.encoding_.columns[j]
+            for r, v in enumerate(par["thresholds"][1:], start=1):
+                rows.append((item, "threshold", r, float(v)))
+            for c, v in enumerate(par["locations"], start=1):
+                rows.append((item, "location", c, float(v)))
+        return pd.DataFrame(rows, columns=["variable", "parameter", "index", "value"])
 
     def class_means(self) -> pd.DataFrame:
         """Expected answer code of each item in each class (items × classes)."""
@@ -505,9 +633,7 @@ class LatentProfileModel(_MixtureModel):
         self._check_fitted()
         params = self.stepmix_.get_parameters()["measurement"]
         cov = np.asarray(params["covariances"], dtype=float)
-        from ._engine import _variances
-
-        var = _variances(cov, self.covariance if not self._measurement.endswith("_nan") else "diag",
+        var = variances(cov, self.covariance if not self._measurement.endswith("_nan") else "diag",
                          self.n_classes_, self.n_features_in_)
         if var.shape[0] == 1:
             var = np.repeat(var, self.n_classes_, axis=0)

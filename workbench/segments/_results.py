@@ -89,6 +89,17 @@ class Segmentation:
     stability : float or None
         Mean adjusted Rand index over bootstrap / split-half refits, once measured
         (see :func:`workbench.segments.stability`).
+    ll_gap, ll_range : float
+        Best log-likelihood minus the best finished start that did not reach it (NaN when
+        every finished start did), and minus the worst finished start.
+    n_starts, starts_added : int
+        Random starts run, and how many of them were added because the best
+        log-likelihood was not replicated.
+    blrt : BLRT or None
+        Bootstrap likelihood-ratio test against one class fewer (LCA, in ``candidates``).
+    bivariate_residuals : DataFrame or None
+        LCA: Latent GOLD's bivariate residual of every item pair, largest first
+        (``item_1``, ``item_2``, ``bvr``; above 3.84 = local dependence).
     notes : tuple of str
     model : estimator
         The fitted estimator (used by :meth:`predict`).
@@ -119,6 +130,12 @@ class Segmentation:
     inertia: float = float("nan")
     weights: np.ndarray | None = field(default=None, repr=False)
     model: object = field(default=None, repr=False)
+    ll_gap: float = float("nan")
+    ll_range: float = float("nan")
+    n_starts: int = 0
+    starts_added: int = 0
+    blrt: object = None
+    bivariate_residuals: pd.DataFrame | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -139,12 +156,24 @@ class Segmentation:
             start_agreement=float(model.start_agreement_), basis=basis,
             weighted=model.sample_weight_ is not None, random_state=model.random_seed_,
             settings=model.get_params(), notes=tuple(notes), inertia=float(getattr(model, "inertia_", float("nan"))),
-            weights=model.sample_weight_, model=model,
+            weights=model.sample_weight_, model=model, ll_gap=float(getattr(model, "ll_gap_", float("nan"))),
+            ll_range=float(getattr(model, "ll_range_", float("nan"))), n_starts=int(len(model.starts_)),
+            bivariate_residuals=getattr(model, "bivariate_residuals_", None),
         )
 
     def with_stability(self, value: float | None) -> "Segmentation":
         """A copy with the stability measured (results are never changed in place)."""
         return dataclasses.replace(self, stability=value)
+
+    def with_diagnostics(self, **values) -> "Segmentation":
+        """A copy with ``blrt`` and / or ``starts_added`` set."""
+        return dataclasses.replace(self, **values)
+
+    @property
+    def max_bvr(self) -> float:
+        """The largest bivariate residual (NaN without them)."""
+        b = self.bivariate_residuals
+        return float(b["bvr"].iloc[0]) if b is not None and len(b) else float("nan")
 
     # ------------------------------------------------------------------ names
     @property
@@ -279,9 +308,16 @@ class Segmentation:
             "SABIC": self.sabic, "CAIC": self.caic, "relative entropy": self.entropy,
             "classification error": self.classification_error, "converged": self.converged,
             "starts at best": f"{self.best_ll_replicated}/{self.n_final_starts}",
+            "log-likelihood gap to the next start": self.ll_gap,
             "start agreement (ARI)": self.start_agreement,
             "stability (ARI)": self.stability if self.stability is not None else float("nan"),
         }
+        if self.blrt is not None:
+            head["BLRT p-value (k vs k-1)"] = self.blrt.p_value
+            head["BLRT replications"] = self.blrt.replications
+        if self.bivariate_residuals is not None and len(self.bivariate_residuals):
+            top = self.bivariate_residuals.iloc[0]
+            head["largest bivariate residual"] = f"{top['bvr']:.2f} ({top['item_1']} & {top['item_2']})"
         if self.method in ("kmeans", "ward"):
             for key in ("log-likelihood", "parameters", "AIC", "BIC", "SABIC", "CAIC"):
                 head.pop(key)

@@ -43,6 +43,11 @@ def factors(ctx: WaveContext) -> Output:
         labels = {c: study.columns[c].label for c in data.columns}
         reverse = [c for c in data.columns if study.columns[c].reverse]
         kwargs = dict(correlation=bat.correlation, missing=bat.missing)
+        if ctx.weighted.weights is not None:  # weighted correlations (Pearson only; polychoric stays unweighted)
+            if bat.correlation == "pearson":
+                kwargs["weights"] = ctx.weighted.weights.reindex(data.index).fillna(0.0)
+            else:
+                logger.warning("factors: %s: polychoric correlations are not weighted", name)
         names = bat.names or None
         if isinstance(names, dict):  # a marker item this wave did not ask: that factor keeps its suggested name
             gone = [m for m in names if m not in data.columns and m in study.columns]
@@ -100,10 +105,14 @@ def factor_sheets(results: dict[str, EFAResult], labels: dict | None = None) -> 
         if r.factor_count is not None:
             c = r.factor_count.table.reset_index()
             c.insert(0, "battery", name)
-            c["used"] = c["criterion"].eq("parallel analysis (factors)") & (r.n_factors == r.factor_count.recommended)
+            c["used"] = c["criterion"].eq(r.factor_count.rule) & (r.n_factors == r.factor_count.recommended)
             c.loc[len(c)] = {"battery": name, "criterion": "factors extracted", "factors": r.n_factors,
                              "note": "as the study asks (n_factors)" if r.n_factors != r.factor_count.recommended
-                             else "the parallel-analysis recommendation", "used": True}
+                             else f"the recommendation ({r.factor_count.rule})", "used": True}
+            if r.factor_count.decision is not None:  # n_factors: auto - every count tried, and why
+                for row in r.factor_count.decision.itertuples():
+                    c.loc[len(c)] = {"battery": name, "criterion": f"auto: {row.factors} factor(s) {row.verdict}",
+                                     "factors": row.factors, "note": row.reason, "used": row.verdict.startswith("kept")}
             count.append(c)
         loadings[f"Loadings {name}"] = r.summary()
         v = r.variance.reset_index()
@@ -130,7 +139,9 @@ def factor_sheets(results: dict[str, EFAResult], labels: dict | None = None) -> 
         "Suitability": "KMO (Kaiser: >= .90 marvelous, .80s meritorious, .70s middling, .60s mediocre, .50s "
                        "miserable) and Bartlett's test that the items correlate at all.",
         "Item adequacy": "Measure of sampling adequacy per item; items below .50 are flagged (consider dropping).",
-        "Factor count": "How many factors each criterion suggests; parallel analysis (factors) is the recommendation.",
+        "Factor count": ("How many factors each criterion suggests; with n_factors: auto, the decision (parallel "
+                         "analysis, lowered until every factor has 3 salient items and no Heywood case) and every "
+                         "count tried, with the reason."),
         "Variance": "Variance each factor accounts for (oblique rotations: includes what factors share).",
         "Reliability": "Cronbach's alpha (raw, standardised) and McDonald's omega total of each factor's items; "
                        "reverse-keyed items from the study are reversed. Alpha >= .70 is the usual bar.",

@@ -14,9 +14,10 @@ import pandas as pd
 
 from ..errors import AnalysisError
 from ..measures import NOT_FEATURES
-from ..outputs import check_no_pii, write_workbook
+from ..outputs import check_no_pii, write_csv, write_workbook
 from ..segments import Segmentation
 from ..study import Study
+from ..suppression import suppress_customers, suppress_names, suppressed_segments
 from ..waves import SegmentModel, codebook
 from ..waves.base import BaseModel, fit_base_model, segment_customer_base
 from ..waves.flow import MODEL_FILE, SEGMENTS_FILE, respondent_segments
@@ -148,7 +149,12 @@ def _customer_table(ctx: WaveContext, base_model: BaseModel, labels: pd.Series,
                                   pii=ctx.study.pii)
     table.index.name = ctx.behaviour.key
     check_no_pii(table, ctx.study.pii, "customer_segments.csv")
-    return table
+    return suppress_customers(table, _suppressed(ctx, labels))  # below min_segment_n: not assigned
+
+
+def _suppressed(ctx: WaveContext, labels: pd.Series) -> set[int]:
+    """Segments too small to report to the client in this wave (issue 14: suppression everywhere)."""
+    return suppressed_segments(ctx.profiles, labels, ctx.study.spec.min_segment_n)
 
 
 def model(ctx: WaveContext) -> Output | Skip:
@@ -219,10 +225,11 @@ def model(ctx: WaveContext) -> Output | Skip:
     pii = study.pii
 
     sheets, notes = _model_sheets(model, tool, base)
+    tool_names = suppress_names(names, tool.segments, _suppressed(ctx, labels))  # the client's tool hides them
 
     def extra(folder: Path) -> None:
         model.save(folder / MODEL_FILE)
-        tool.to_excel(folder / "typing_tool.xlsx", title=title, names=names, codes=codes, pii=pii)
+        tool.to_excel(folder / "typing_tool.xlsx", title=title, names=tool_names, codes=codes, pii=pii)
         write_workbook(folder / "model.xlsx", sheets, pii=pii, notes=notes)
 
     return _output(ctx, table=table, customers=customers, extra=extra, fitted=model)
@@ -270,9 +277,9 @@ def _output(ctx: WaveContext, *, table: pd.DataFrame, customers: pd.DataFrame | 
     check_no_pii(table, ctx.study.pii, SEGMENTS_FILE)
 
     def write(folder: Path) -> None:
-        table.to_csv(folder / SEGMENTS_FILE, encoding="utf-8")
+        write_csv(table, folder / SEGMENTS_FILE)  # text cells neutralised against formula injection
         if customers is not None:
-            customers.to_csv(folder / "customer_segments.csv", encoding="utf-8")
+            write_csv(customers, folder / "customer_segments.csv")
         if extra is not None:
             extra(folder)
 
@@ -296,6 +303,6 @@ def _classified_outputs(ctx: WaveContext) -> Output:
 
 
 STEP = Step("model", model, needs=("weighted",),
-            uses=("scorecard", "chosen", "personas", "factors", "behaviour", "frozen", "classification"),
+            uses=("scorecard", "chosen", "personas", "profiles", "factors", "behaviour", "frozen", "classification"),
             gives=("fitted_model", "respondent_segments", "customer_segments"),
             what="freezing the model: model file, typing tool, segments for the whole customer base")

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..errors import AnalysisError, WorkbenchWarning
 from ..measures import BOOKKEEPING
-from ..outputs import check_no_pii, write_workbook
+from ..outputs import check_no_pii, write_csv, write_workbook
 from ..segments import candidates, standardise
 from .context import Output, Step, WaveContext
 
@@ -104,6 +104,9 @@ def segmentation_inputs(ctx: WaveContext) -> dict:
         min_segment_n=study.spec.min_segment_n, sample_weight=clean.weights, n_bootstrap=plan.bootstrap_reps,
         stability_kind=plan.stability, choice=(plan.choice.method, plan.choice.k) if plan.choice else None,
         random_state=study.seed,
+        measurement={c: plan.measurement.get(study.columns[c].block, "nominal") for c in cols} if plan.measurement else "nominal",
+        max_starts=plan.max_starts if plan.max_starts is not None else 2 * plan.n_init,
+        blrt_reps=plan.blrt_reps, blrt_for=plan.blrt_for,
     )
 
 
@@ -134,7 +137,7 @@ def segments(ctx: WaveContext) -> Output:
 
     def write(folder: Path) -> None:
         write_workbook(folder / "segments.xlsx", sheets, pii=pii, notes=notes)
-        labels.to_csv(folder / "segment_labels.csv", encoding="utf-8")
+        write_csv(labels, folder / "segment_labels.csv")  # text cells neutralised (formula injection)
 
     return Output({"candidates": result}, write)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pydantic
 
 from ..errors import StudyError
+from ..safeids import id_problem
 from .checks import path_str, semantic_checks
 from .model import Column, Scale, Study
 from .spec import ScaleSpec, StudySpec
@@ -54,6 +55,9 @@ def load_study(path) -> Study:
             problems.append((_clean_loc(err["loc"]), _message(err)))
 
     problems += semantic_checks(data, path.parent)
+    if spec is not None and spec.study.id is None:  # the folder name becomes the study id (issue 14)
+        if problem := id_problem(path.parent.resolve().name, "study id (the study folder's name)"):
+            problems.append((("study", "id"), problem + "; or set study: id: explicitly"))
     if problems:
         rendered = _render(problems, lines, path)
         n = len(rendered)

@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..safeids import id_problem
+
 SCALE_TYPES = ("likert", "ordinal", "nominal", "binary", "numeric", "text")
 CODED_TYPES = ("likert", "ordinal", "nominal", "binary")
 BLOCK_KINDS = (
@@ -140,6 +142,13 @@ class StudyInfo(BaseModel):
     languages: list[str] = Field(default_factory=list)
     description: str | None = None
 
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, v):  # the id names a report folder, so it cannot be a path (issue 14)
+        if v is not None and (problem := id_problem(v, "study id")):
+            raise ValueError(problem)
+        return v
+
 
 class WaveSpec(BaseModel):
     model_config = _STRICT
@@ -160,6 +169,13 @@ class WaveSpec(BaseModel):
     @classmethod
     def _id_str(cls, v):
         return str(v) if isinstance(v, int) else v
+
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, v):  # the id names a report folder, so it cannot be a path (issue 14)
+        if problem := id_problem(v, "wave id"):
+            raise ValueError(problem)
+        return v
 
     @field_validator("files")
     @classmethod
@@ -342,6 +358,8 @@ class BehaviourSpec(BaseModel):
     rfm: RfmSpec = Field(default_factory=RfmSpec)
     cost_to_serve: CostToServeSpec = Field(default_factory=CostToServeSpec)
     digital: DigitalSpec = Field(default_factory=DigitalSpec)
+    #: least share of respondents the join must match (None: workbench.joincheck's default, 0.5)
+    min_match_share: float | None = Field(None, ge=0, le=1)
 
 
 class TrimSpec(BaseModel):
@@ -435,7 +453,10 @@ class SegmentationSpec(BaseModel):
         Refits per candidate for the stability check, ``bootstrap`` or ``split-half``
         (0 = not measured).
     ``covariance``
-        LPA covariance structure: diag (default), spherical, tied, full.
+        LPA covariance structure: auto (default: spherical, diag, tied and full fitted at every
+        k with a few starts, the lowest BIC kept as mclust chooses; tied and full only when no
+        respondent has missing values; the BIC table is in segments.xlsx), or one of diag,
+        spherical, tied, full.
     ``covariates``
         Columns or blocks (e.g. ``[firmographics]``) whose answers are covariates of
         segment membership (bias-adjusted three-step model).
@@ -451,6 +472,17 @@ class SegmentationSpec(BaseModel):
         model is below this is flagged uncertain (default 0.6).
     ``golden_questions``
         Most questions the typing tool may use (default 10).
+    ``measurement``
+        Basis blocks whose items latent class analysis models as ordinal (Latent GOLD's
+        adjacent-category restriction), e.g. ``{needs: ordinal}``; others stay nominal.
+    ``max_starts``
+        LCA: when fewer than 2 starts reach a candidate's best log-likelihood, starts are
+        added up to this many in all (default ``2 × n_init``).
+    ``blrt_reps``, ``blrt_for``
+        LCA: bootstrap likelihood-ratio test of k against k-1 classes with at most this many
+        draws (default 19, stopping early once 5 draws reach the observed ratio; 0 = no
+        test), for the two candidates around the lowest BIC (``bic``, the default) or for
+        every k (``all``, slower).
     """
 
     model_config = _STRICT
@@ -461,13 +493,26 @@ class SegmentationSpec(BaseModel):
     n_init: int = Field(10, ge=1, le=1000)
     bootstrap_reps: int = Field(0, ge=0, le=1000)
     stability: Literal["bootstrap", "split-half"] = "bootstrap"
-    covariance: Literal["diag", "spherical", "tied", "full"] = "diag"
+    covariance: Literal["auto", "diag", "spherical", "tied", "full"] = "auto"
     covariates: list[str] = Field(default_factory=list)
     distal: list[str] | None = None
     choice: SegmentationChoice | None = None
     min_class_share: float = Field(0.05, ge=0, lt=0.5)
     uncertain_below: float = Field(0.6, gt=0, lt=1)
     golden_questions: int = Field(10, ge=1, le=50)
+    measurement: dict[str, Literal["nominal", "ordinal"]] = Field(default_factory=dict)
+    max_starts: int | None = Field(None, ge=1, le=10000)
+    blrt_reps: int = Field(19, ge=0, le=1000)
+    blrt_for: Literal["bic", "all"] = "bic"
+
+    @field_validator("measurement")
+    @classmethod
+    def _measurement(cls, v, info):
+        unknown = [b for b in v if b not in (info.data.get("basis") or [])]
+        if unknown:
+            raise ValueError(f"measurement names block(s) {', '.join(unknown)} that are not in the basis "
+                             f"({', '.join(info.data.get('basis') or []) or 'empty'})")
+        return v
 
     @field_validator("methods")
     @classmethod

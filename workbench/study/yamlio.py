@@ -1,4 +1,6 @@
-"""Reading study.yaml: a YAML loader that keeps 'NO' a string, key lines and duplicate keys."""
+"""Reading study.yaml: a bounded YAML loader (depth, aliases, control characters, file size:
+:mod:`workbench.safeyaml`, :mod:`workbench.limits`) that keeps 'NO' a string, key lines and
+duplicate keys."""
 
 from __future__ import annotations
 
@@ -8,15 +10,19 @@ from pathlib import Path
 import yaml
 
 from ..errors import StudyError
+from ..limits import LIMITS, check_file, encoding_hint
+from ..safeyaml import BoundedComposer, YAMLLimitError, describe_error
 
 __all__ = ["StudyLoader", "node_lines", "read_yaml", "text_line_of_byte"]
 
 
-class StudyLoader(yaml.SafeLoader):
+class StudyLoader(BoundedComposer, yaml.SafeLoader):
     """SafeLoader that keeps 'NO' (Norway) and 'yes' as strings and finds duplicate keys.
 
     YAML 1.1 turns ``NO``, ``yes``, ``off`` into booleans, which silently breaks
     country codes in a Nordic study; only ``true`` / ``false`` are booleans here.
+    Bounded (:class:`workbench.safeyaml.BoundedComposer`): nesting depth, aliases and
+    control characters are limited while composing.
     """
 
 
@@ -57,6 +63,8 @@ def node_lines(node, path=(), out=None, dups=None):
 
 def read_yaml(path: Path):
     try:
+        if path.exists():  # a folder, a FIFO, a device or a huge file is refused unread
+            check_file(path, max_bytes=LIMITS["yaml"].max_bytes, what="study file", error=StudyError)
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise StudyError(
@@ -65,14 +73,19 @@ def read_yaml(path: Path):
             file=path,
         ) from None
     except UnicodeDecodeError as exc:
-        line = text_line_of_byte(path.read_bytes(), exc.start)
+        raw = path.read_bytes()
+        line = text_line_of_byte(raw, exc.start)
+        hint = encoding_hint(raw).replace(", or declare encoding: utf-16 on the wave", "")
         raise StudyError(
-            f"not valid UTF-8 (byte {exc.start}, line {line}); save the file as UTF-8",
+            f"not valid UTF-8 (byte {exc.start}, line {line}){hint}; save the file as UTF-8",
             file=path,
         ) from None
     try:
         node = yaml.compose(text, Loader=StudyLoader)
         data = yaml.load(text, Loader=StudyLoader)
+    except YAMLLimitError as exc:
+        line, problem = describe_error(exc)
+        raise StudyError(f"line {line}: {problem}", file=path) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)

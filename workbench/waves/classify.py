@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ..limits import check_input
 from .base import BaseModel
 from .golden import TypingTool
 from .model import load_model
@@ -36,8 +37,9 @@ def read_answers(path, *, id_column: str | None = None) -> pd.DataFrame:
         The file is missing, empty, has duplicate ids or is not a table.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"no such answers file: {path}", file=path)
+    check_input(path, "answers", what="answers file")  # a regular file; size, columns and line length first
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -73,7 +75,7 @@ def _numeric(frame: pd.DataFrame, columns, path) -> pd.DataFrame:
     for c in columns:
         s = frame[c].str.strip().str.replace(",", ".", regex=False)
         num = pd.to_numeric(s.where(s != "", None), errors="coerce")
-        bad = num.isna() & s.ne("") & s.notna()
+        bad = (num.isna() | ~np.isfinite(num.fillna(0))) & s.ne("") & s.notna()  # inf / nan are not answers
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataError(f"{frame[c].iloc[pos]!r} is not a number", file=path, row=pos + 2, column=c)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import StudyError
+from ..safeids import report_folder
 from ..study import Study
 from .model import SegmentModel, load_model
 from .refit import RefitAdvice
@@ -25,11 +26,6 @@ SEGMENTS_FILE = "respondent_segments.csv"
 #: The deck's trend slides as plain data, so that ``workbench deck`` re-renders them too.
 TRENDS_FILE = "deck_trends.json"
 
-
-
-def report_folder(study: Study, wave: str, reports_root) -> Path:
-    """``<reports_root>/<study id>/<wave id>``."""
-    return Path(reports_root) / study.id / str(wave)
 
 
 def resolve_model(study: Study, wave: str, reports, model=None, refit: bool = False) -> Path | None:

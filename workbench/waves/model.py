@@ -42,6 +42,8 @@ from scipy.special import logsumexp
 
 from ..errors import AnalysisError, DataError, StudyError
 from ..jsonplain import plain
+from ..limits import LIMITS, check_file
+from ..modelcheck import check_model, check_model_dict, check_model_text
 from .scoring import FactorScoring, code_number, float_array, gaussian_log_prob, standardisation_table
 from .codebook import codebook_changes, normalise_codebook
 
@@ -54,6 +56,15 @@ FORMAT = "workbench-segment-model"
 FORMAT_VERSION = 1
 _METHODS = ("lca", "lpa", "kmeans", "ward")
 _CLIP = 1e-15  # StepMix clips item-response probabilities to [1e-15, 1 - 1e-15]
+
+
+def _ordinal_log_probs(spec: dict) -> np.ndarray:
+    """(codes, k) log P(code | class) of an ordinal item from its thresholds τ and class
+    locations β: ``τ_r + β_c s_r`` normalised over the codes, ``s_r = 0..C-1`` (adjacent-category logit)."""
+    tau = np.asarray(spec["thresholds"], dtype=float)  # (C,), tau[0] = 0
+    beta = np.asarray(spec["locations"], dtype=float)  # (k,)
+    eta = tau[:, None] + np.arange(len(tau))[:, None] * beta[None, :]
+    return np.maximum(eta - logsumexp(eta, axis=0, keepdims=True), np.log(_CLIP))
 
 
 # --------------------------------------------------------------------------- classification result
@@ -284,12 +295,16 @@ class SegmentModel:
                 raise AnalysisError(f"{seg.name} was fitted on {', '.join(extra)}, which basis_items does not list")
             features = fitted_features
             enc = est.encoding_
-            pis = np.asarray(est.stepmix_.get_parameters()["measurement"]["pis"], dtype=float)
-            width = enc.max_categories
-            probs = {}
+            pis = np.asarray(est.probabilities_, dtype=float)  # (k, all items' codes)
+            probs, start = {}, 0
             for j, (item, cats) in enumerate(zip(enc.columns, enc.categories)):
-                block = pis[:, j * width:j * width + len(cats)]  # (k, codes)
+                block = pis[:, start:start + len(cats)]  # (k, codes)
+                start += len(cats)
                 probs[item] = {"codes": [code_number(c) for c in cats], "values": block.T.copy()}  # codes × classes
+                if j in est.ordinal_params_:  # ordinal item: thresholds and locations, the probabilities follow
+                    par = est.ordinal_params_[j]
+                    probs[item].update(thresholds=np.asarray(par["thresholds"], dtype=float),
+                                       locations=np.asarray(par["locations"], dtype=float))
             params["probabilities"] = probs
             item_codes = {item: [code_number(c) for c in cats] for item, cats in zip(enc.columns, enc.categories)}
         else:
@@ -468,7 +483,8 @@ class SegmentModel:
                 x = X[:, j]
                 onehot = (x[:, None] == codes[None, :]).astype(float)  # NaN rows stay all zero
                 cols.append(onehot)
-                logp.append(np.log(np.clip(np.asarray(spec["values"], dtype=float), _CLIP, 1 - _CLIP)))
+                logp.append(_ordinal_log_probs(spec) if "thresholds" in spec else
+                            np.log(np.clip(np.asarray(spec["values"], dtype=float), _CLIP, 1 - _CLIP)))
             return np.hstack(cols) @ np.vstack(logp) + np.log(self.shares)
         if self.method == "lpa":
             return gaussian_log_prob(X, p) + np.log(self.shares)
@@ -595,7 +611,8 @@ class SegmentModel:
         """The model as plain JSON-ready data."""
         params = dict(self.parameters)
         if self.method == "lca":
-            params = {"probabilities": {i: {"codes": v["codes"], "values": v["values"]}
+            params = {"probabilities": {i: {key: v[key] for key in ("codes", "values", "thresholds", "locations")
+                                            if key in v}
                                         for i, v in params["probabilities"].items()}}
         return plain({
             "format": FORMAT, "format_version": FORMAT_VERSION, "method": self.method, "k": self.k,
@@ -632,7 +649,8 @@ class SegmentModel:
                 raise ValueError(f"unknown method {method!r}")
             raw = d["parameters"]
             if method == "lca":
-                params = {"probabilities": {i: {"codes": [code_number(c) for c in v["codes"]], "values": float_array(v["values"])}
+                params = {"probabilities": {i: {"codes": [code_number(c) for c in v["codes"]], "values": float_array(v["values"]),
+                                                **{key: float_array(v[key]) for key in ("thresholds", "locations") if key in v}}
                                             for i, v in raw["probabilities"].items()}}
             elif method == "lpa":
                 params = {k: (v if isinstance(v, str) else float_array(v)) for k, v in raw.items()}
@@ -714,14 +732,17 @@ def load_model(path, study=None) -> SegmentModel:
     if not path.exists():
         raise DataError("model file not found; a workbench run writes model.json into the wave's report folder",
                         file=path)
+    check_file(path, max_bytes=LIMITS["model"].max_bytes, what="model file")  # bounded, validated before use
     try:
-        d = json.loads(path.read_text(encoding="utf-8"))
+        d = check_model_text(path.read_text(encoding="utf-8"), path)
     except UnicodeDecodeError:
         raise DataError("the model file is not UTF-8 text; give the model.json a workbench run wrote", file=path) from None
     except json.JSONDecodeError as exc:
         raise DataError(f"the model file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
                         "it may be truncated or edited by hand; write it again with workbench", file=path) from None
+    check_model_dict(d, path)
     model = SegmentModel.from_dict(d, source=path)
+    check_model(model, path)
     if study is not None:
         from .codebook import codebook as _codebook
 

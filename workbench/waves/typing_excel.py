@@ -15,6 +15,7 @@ from typing import Mapping
 
 from ..errors import OutputError
 from ..jsonplain import plain
+from ..outputs import harden_workbook
 
 __all__ = ["write_typing_tool"]
 
@@ -419,6 +420,9 @@ def write_typing_tool(tool, path: Path, *, title, names: dict, codes: dict, batc
     _protect(ws)
 
     wb.active = 0
+    # names, labels and titles from the study or personas.yaml are text, never formulas (issue 14)
+    harden_workbook(wb, texts={str(title), *map(str, names.values()), *map(str, tool.question_labels.values()),
+                               *map(str, qs), *(str(lab) for qc in codes.values() for lab in (qc or {}).values())})
     try:
         wb.save(path)
     except OSError as exc:

@@ -1,0 +1,244 @@
+"""Bounded YAML: the loader behind study.yaml and personas.yaml.
+
+PyYAML's SafeLoader builds only plain data, but it is not bounded: nine levels of
+aliases ("billion laughs") share nodes in memory, yet everything that walks the result
+(validation, hashing, line maps) expands them into billions of items; and each level of
+nesting is a Python stack frame, so ``[`` × 5000 ends in a RecursionError.  The mixin
+:class:`BoundedComposer` refuses, while composing and with the line and column:
+
+- more than :data:`MAX_DEPTH` levels of nesting;
+- more than :data:`MAX_ALIASES` uses of ``*alias``, or aliases that would expand the
+  document past :data:`MAX_NODES` nodes in all, or an alias that refers to itself;
+- control characters in a text (they break the XML of workbooks and decks): everything
+  below U+0020 except tab and newline, and U+007F.
+
+A YAML file larger than :data:`MAX_BYTES` is refused before it is parsed.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from .errors import StudyError
+from .limits import check_file, encoding_hint
+
+__all__ = [
+    "MAX_DEPTH", "MAX_ALIASES", "MAX_NODES", "MAX_BYTES", "YAMLLimitError", "BoundedComposer", "BoundedSafeLoader",
+    "load", "read_text", "duplicate_keys", "node_lines", "describe_error",
+]
+
+#: Deepest nesting of mappings and lists (a study.yaml needs about 8).
+MAX_DEPTH = 64
+#: Most uses of ``*alias`` in one document.
+MAX_ALIASES = 1_000
+#: Most nodes a document may hold with its aliases expanded.
+MAX_NODES = 100_000
+#: Largest YAML file read (bytes).
+MAX_BYTES = 5_000_000
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class YAMLLimitError(yaml.MarkedYAMLError):
+    """A document beyond the loader's limits (depth, aliases, control characters)."""
+
+
+class BoundedComposer:
+    """Mixin for a PyYAML loader class (put it first: ``class L(BoundedComposer, yaml.SafeLoader)``)."""
+
+    def compose_document(self):
+        self._wb_depth, self._wb_aliases, self._wb_nodes = 0, 0, 0
+        self._wb_sizes, self._wb_open = {}, []
+        return super().compose_document()
+
+    def compose_node(self, parent, index):
+        if not hasattr(self, "_wb_depth"):
+            self._wb_depth, self._wb_aliases, self._wb_nodes, self._wb_sizes, self._wb_open = 0, 0, 0, {}, []
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            node = self.anchors.get(event.anchor)
+            if node is not None:
+                if event.anchor in self._wb_open:
+                    raise YAMLLimitError(None, None, f"the alias *{event.anchor} refers to its own anchor (a loop)",
+                                         event.start_mark)
+                self._wb_aliases += 1
+                self._wb_nodes += self._size(node)
+                if self._wb_aliases > MAX_ALIASES:
+                    raise YAMLLimitError(None, None, f"more than {MAX_ALIASES} uses of aliases (*name); write the "
+                                         "values out instead", event.start_mark)
+                self._check_nodes(event.start_mark)
+            return super().compose_node(parent, index)
+        event = self.peek_event()
+        self._wb_depth += 1
+        if self._wb_depth > MAX_DEPTH:
+            raise YAMLLimitError(None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
+        self._wb_open.append(event.anchor)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._wb_depth -= 1
+            self._wb_open.pop()
+        self._wb_nodes += 1
+        self._check_nodes(event.start_mark)
+        if isinstance(node, yaml.ScalarNode) and isinstance(node.value, str):
+            m = _CONTROL.search(node.value)
+            if m:
+                raise YAMLLimitError(None, None, f"the text holds the control character U+{ord(m.group()):04X}, "
+                                     "which workbooks and decks cannot show; remove it", node.start_mark)
+        return node
+
+    def _check_nodes(self, mark):
+        if self._wb_nodes > MAX_NODES:
+            raise YAMLLimitError(None, None, f"the document expands to more than {MAX_NODES:,} values (aliases "
+                                 "counted each time they are used)", mark)
+
+    def _size(self, node) -> int:
+        """Nodes under ``node`` with aliases expanded (memoised, so linear in distinct nodes)."""
+        key = id(node)
+        if key in self._wb_sizes:
+            return self._wb_sizes[key]
+        sizes, entered = self._wb_sizes, set()
+        stack = [(node, False)]
+        while stack:  # iterative post-order over distinct nodes: no recursion, no expansion
+            n, leaving = stack.pop()
+            kids = (n.value if isinstance(n, yaml.SequenceNode)
+                    else [c for kv in n.value for c in kv] if isinstance(n, yaml.MappingNode) else [])
+            if leaving:
+                sizes[id(n)] = 1 + sum(sizes.get(id(c), 1) for c in kids)
+                continue
+            if id(n) in sizes or id(n) in entered:
+                continue
+            entered.add(id(n))
+            stack.append((n, True))
+            stack.extend((c, False) for c in kids if id(c) not in sizes)
+        return self._wb_sizes[key]
+
+
+class BoundedSafeLoader(BoundedComposer, yaml.SafeLoader):
+    """yaml.SafeLoader with the limits above."""
+
+
+def read_text(path, *, error=StudyError, what: str = "YAML file") -> str:
+    """The text of a YAML file (UTF-8, a BOM allowed), refusing oversized or non-regular files."""
+    path = Path(path)
+    check_file(path, max_bytes=MAX_BYTES, what=what, error=error)
+    raw = path.read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise error(f"not valid UTF-8 (byte {exc.start}, line {line}){encoding_hint(raw)}; save the file as UTF-8",
+                    file=path, row=line) from None
+
+
+def describe_error(exc: yaml.YAMLError) -> tuple[int | None, str]:
+    """``(line, text)`` for a YAML error: the line where the problem *starts* (an unclosed quote's
+    opening, not the end of the file where the parser noticed it)."""
+    problem = getattr(exc, "problem", None) or str(exc)
+    mark = getattr(exc, "problem_mark", None)
+    ctx_mark = getattr(exc, "context_mark", None)
+    context = getattr(exc, "context", None)
+    if isinstance(exc, YAMLLimitError):
+        return (mark.line + 1 if mark else None), problem
+    line = mark.line + 1 if mark else None
+    text = problem
+    if ctx_mark is not None and mark is not None and ctx_mark.line != mark.line:
+        line = ctx_mark.line + 1
+        text = (f"{context or 'the text starting here'} (line {ctx_mark.line + 1}, column {ctx_mark.column + 1}) "
+                f"is not closed: {problem} at line {mark.line + 1}")
+    elif context:
+        text = f"{problem} ({context})"
+    return line, text
+
+
+def _runaway_quote(text: str, before_line: int):
+    """``(start, end)`` lines of the last quoted text spanning several lines before ``before_line``
+    (0-based): an opening quote whose closing one was missing took the lines after it along."""
+    found = None
+    try:
+        for tok in yaml.scan(text, Loader=yaml.SafeLoader):
+            if tok.start_mark.line > before_line:
+                break
+            if (isinstance(tok, yaml.ScalarToken) and tok.style in ('"', "'")
+                    and tok.end_mark.line > tok.start_mark.line):
+                found = (tok.start_mark.line + 1, tok.end_mark.line + 1)
+    except yaml.YAMLError:
+        pass
+    return found
+
+
+def load(text: str, *, file=None, error=StudyError, loader=BoundedSafeLoader, what: str = "the file"):
+    """Parse ``text`` with the bounded ``loader``: ``(data, node)``; a YAML error raises ``error``
+    naming the line; duplicate keys in one mapping raise too (the second would silently win)."""
+    try:
+        node = yaml.compose(text, Loader=loader)
+        data = loader(text).get_single_data() if node is not None else None
+    except yaml.YAMLError as exc:
+        line, problem = describe_error(exc)
+        hint = "" if isinstance(exc, YAMLLimitError) else "; check indentation and that text containing ':' or '#' is quoted"
+        mark = getattr(exc, "problem_mark", None)
+        runaway = _runaway_quote(text, mark.line) if mark is not None and not isinstance(exc, YAMLLimitError) else None
+        if runaway is not None:  # the edit is where the quote opened, not where the parser gave up
+            line = runaway[0]
+            problem = (f"the quoted text opened at line {runaway[0]} is not closed on its line and runs on to line "
+                       f"{runaway[1]}; close the quote ({problem})")
+        raise error(f"{what} is not valid YAML: {problem}{hint}", file=file, row=line) from None
+    dups = duplicate_keys(node) if node is not None else []
+    if dups:
+        path, line = dups[0]
+        more = f" (and {len(dups) - 1} more)" if len(dups) > 1 else ""
+        raise error(f"{what}: the key {_path_str(path)} appears twice in the same mapping{more}; the second would "
+                    "silently win: keep one", file=file, row=line)
+    return data, node
+
+
+def duplicate_keys(node) -> list[tuple[tuple, int]]:
+    """``(key path, line)`` of every key that repeats within one mapping (iterative walk)."""
+    out, stack, seen_nodes = [], [(node, ())], set()
+    while stack:
+        n, path = stack.pop()
+        if id(n) in seen_nodes:
+            continue
+        seen_nodes.add(id(n))
+        if isinstance(n, yaml.MappingNode):
+            keys = set()
+            for k, v in n.value:
+                key = k.value if isinstance(k, yaml.ScalarNode) else repr(k.value)[:40]
+                if key in keys:
+                    out.append((path + (key,), k.start_mark.line + 1))
+                keys.add(key)
+                stack.append((v, path + (key,)))
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend((c, path + (i,)) for i, c in enumerate(n.value))
+    return sorted(out, key=lambda t: t[1])
+
+
+def node_lines(node) -> dict[tuple, int]:
+    """Key path -> line (1-based) of every node (iterative walk; aliases visited once)."""
+    out, stack, seen = {}, [(node, ())], set()
+    while stack:
+        n, path = stack.pop()
+        out.setdefault(path, n.start_mark.line + 1)
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                key = k.value if isinstance(k, yaml.ScalarNode) else repr(k.value)[:40]
+                out[path + (key,)] = k.start_mark.line + 1
+                stack.append((v, path + (key,)))
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend((c, path + (i,)) for i, c in enumerate(n.value))
+    return out
+
+
+def _path_str(path: tuple) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
