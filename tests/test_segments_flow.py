@@ -119,7 +119,9 @@ def test_step_without_factors_or_behaviour_writes_segments_and_labels(demo_study
     assert not set(study.pii) & set(labels.columns)
     assert (labels.set_index("resp_id")["lca_5"] == res[("lca", 5)].labels).all()
     sheets = pd.ExcelFile(tmp_path / "segments.xlsx").sheet_names
-    assert sheets[:4] == ["fit", "class sizes", "profiles", "item-response probabilities"] and "about" in sheets
+    # the fit table first, then (LCA) the largest bivariate residuals, then sizes and profiles
+    assert sheets[:5] == ["fit", "bivariate residuals", "class sizes", "profiles", "item-response probabilities"]
+    assert "about" in sheets
 
 
 def test_step_uses_factor_scores_covariates_and_behaviour(demo_study, tmp_path):
