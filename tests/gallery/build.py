@@ -35,6 +35,7 @@ segmentation:
   k_max: 3
   n_init: 2
   bootstrap_reps: 0
+  blrt_reps: 0
   golden_questions: 4
   distal: []
 criteria:

@@ -124,7 +124,7 @@ def write_shape(shape: Shape, folder: Path) -> Path:
     spec["customer_id"] = key
     # fast segmentation settings: the shape, not the search, is under test
     seg = spec["segmentation"]
-    seg.update({"methods": ["lca", "kmeans"], "k_min": 2, "k_max": 4, "n_init": 2, "bootstrap_reps": 0,
+    seg.update({"methods": ["lca", "kmeans"], "k_min": 2, "k_max": 4, "n_init": 2, "bootstrap_reps": 0, "blrt_reps": 0,
                 "golden_questions": 4, "distal": []})
     (folder / "study.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
