@@ -92,6 +92,22 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--reports", type=Path, default=Path("reports"), help="reports root (default: ./reports)")
     k.add_argument("--png", action="store_true", help="also render every slide to slides/slide-NN.png (LibreOffice)")
 
+    x = sub.add_parser(
+        "export-sql",
+        help="write a saved model's scorer as one SQL query for a warehouse",
+        description="Compile the whole-base model (or, with --using typing, the typing tool) of a "
+        "model.json into one SELECT over a table of feature columns: linear predictors, softmax "
+        "probabilities and the segment, in the chosen SQL dialect.",
+    )
+    x.add_argument("--model", type=Path, required=True, help="the model.json (or its report folder)")
+    x.add_argument("--dialect", default="duckdb", help="duckdb, spark, snowflake or bigquery (default: duckdb)")
+    x.add_argument("--using", choices=["base", "typing"], default="base",
+                   help="base: the whole-base model over customer features (default); typing: the typing tool")
+    x.add_argument("--table", help="table to score (default: customers / respondents)")
+    x.add_argument("--id", dest="id_column", help="id column (default: customer_id / respondent_id)")
+    x.add_argument("-o", "--output", type=Path, help="write the query here (default: standard output)")
+    x.add_argument("--force", action="store_true", help="replace an existing output file")
+
     d = sub.add_parser(
         "demo",
         help="(re)generate the synthetic demo study",
@@ -249,6 +265,29 @@ def _cmd_deck(args) -> int:
     return 0
 
 
+def _cmd_export_sql(args) -> int:
+    import os
+    import tempfile
+
+    from .errors import OutputError
+    from .waves.sql import export_sql
+
+    if args.output is not None and args.output.exists() and not args.force:
+        raise OutputError(f"{args.output} exists; use --force to replace it", file=args.output)
+    sql = export_sql(args.model, dialect=args.dialect, using=args.using, table=args.table,
+                     id_column=args.id_column) + ";\n"
+    if args.output is None:
+        sys.stdout.write(sql)
+    else:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=args.output.parent, prefix=".export-", suffix=".sql")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(sql)
+        os.replace(tmp, args.output)
+        print(f"wrote the {args.using} scorer of {args.model} as {args.dialect} SQL to {args.output}", file=sys.stderr)
+    return 0
+
+
 def _cmd_demo(args) -> int:
     from .demo import generate_demo
 
@@ -263,7 +302,8 @@ def _cmd_demo(args) -> int:
     return 0
 
 
-COMMANDS = {"validate": _cmd_validate, "run": _cmd_run, "classify": _cmd_classify, "deck": _cmd_deck, "demo": _cmd_demo}
+COMMANDS = {"validate": _cmd_validate, "run": _cmd_run, "classify": _cmd_classify, "deck": _cmd_deck, "demo": _cmd_demo,
+            "export-sql": _cmd_export_sql}
 
 
 def main(argv=None) -> int:

@@ -350,7 +350,7 @@ def _run_locked(study: Study, wave: str, target: Path, *, reports, force: bool, 
         man.add_input(path)
     beh = study.spec.behaviour
     for src in (beh.transactions, beh.customers) if beh is not None else ():
-        if src is not None:
+        if src is not None and src.file is not None:  # a Spark table is not a file
             man.add_input(study.root / src.file)
     if ctx.model_path is not None:
         man.add_input(ctx.model_path)
