@@ -28,7 +28,8 @@ def _ctx(n_customers=400, n_resp=240, signal=True, seed=0):
     labels = pd.Series(seg.loc[chosen].to_numpy(), index=resp_ids)
     ctx = SimpleNamespace(behaviour=SimpleNamespace(respondents=respondents, key="kundenr", customers=customers),
                           weighted=SimpleNamespace(data=pd.DataFrame(index=resp_ids)),
-                          study=SimpleNamespace(pii=[]), manifest=SimpleNamespace(counts={}), personas=None)
+                          study=SimpleNamespace(pii=[], spec=SimpleNamespace(min_segment_n=0)),
+                          manifest=SimpleNamespace(counts={}), personas=None, profiles=None)
     return ctx, labels, customers
 
 
