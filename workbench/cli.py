@@ -11,6 +11,7 @@ import argparse
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from . import __version__
@@ -29,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"workbench {__version__}")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors and the final result")
+    p.add_argument("-v", "--verbose", action="store_true", help="print every step's details (debug logging, no "
+                   "tracebacks)")
     p.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -120,18 +123,56 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _setup_logging(quiet: bool, debug: bool) -> None:
-    level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
+class _ConsoleFormatter(logging.Formatter):
+    """One line per record; warnings start with ``warning:``."""
+
+    def __init__(self, debug: bool):
+        super().__init__("%(levelname)s %(name)s: %(message)s" if debug else "%(message)s")
+        self.debug = debug
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if not self.debug:
+            text = " ".join(text.split("\n")) if record.levelno >= logging.WARNING else text
+            if record.levelno >= logging.WARNING and not text.startswith("warning:"):
+                text = f"warning: {text}"
+        return text
+
+
+def _warning_area(filename: str) -> str:
+    """Where a warning came from, without the path: ``factors`` for
+    ``…/workbench/factors/efa.py``, the package name for other libraries."""
+    parts = Path(filename).with_suffix("").parts
+    if "workbench" in parts:
+        rest = parts[len(parts) - 1 - parts[::-1].index("workbench") + 1:]
+        return rest[0] if rest else "workbench"
+    if "site-packages" in parts:
+        rest = parts[parts.index("site-packages") + 1:]
+        return rest[0] if rest else Path(filename).stem
+    return Path(filename).stem
+
+
+def _setup_logging(quiet: bool, debug: bool, verbose: bool = False) -> None:
+    level = logging.DEBUG if (debug or verbose) else logging.ERROR if quiet else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s" if not debug else "%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_ConsoleFormatter(debug))
     root = logging.getLogger("workbench")
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    console = logging.getLogger("workbench.console")
+
+    def showwarning(message, category, filename, lineno, file=None, line=None):
+        # one line, never a source path or a line of code (``--debug`` adds the location)
+        text = " ".join(str(message).split())
+        where = f" ({filename}:{lineno})" if debug else ""
+        console.warning("warning: %s: %s%s", _warning_area(filename), text, where)
+
+    warnings.showwarning = showwarning
 
 
 def _cmd_validate(args) -> int:
-    from .pipeline import validate, validate_behaviour
+    from .pipeline import validate
     from .study import load_study
 
     study = load_study(args.study)
@@ -139,13 +180,17 @@ def _cmd_validate(args) -> int:
     if args.definition_only:
         print("study definition OK")
         return 0
-    for wave, responses, quality in validate(study, args.wave):
+    for wave, responses, quality, details in validate(study, args.wave, details=True):
         print(f"wave {wave}: {quality}")
         if responses.unexpected_columns:
             print(f"  columns in the file but not in the study: {', '.join(responses.unexpected_columns)}")
-        line = validate_behaviour(study, wave, quality.apply(responses))  # issue 14: the behaviour files too
-        if line:
-            print(f"  {line}")
+        beh = details["behaviour"]
+        if beh is not None and getattr(beh, "match", None) is not None:
+            m = beh.match
+            rows = m[m["group"] == "respondents"]
+            print("  behaviour join: " + ", ".join(f"{int(r.n)} {r.status}" for r in rows.itertuples() if r.n))
+        for name, why in details["skipped"].items():
+            print(f"  run will skip {name}: {why}")
     print("OK: the study definition and its data are consistent")
     return 0
 
@@ -267,7 +312,7 @@ def main(argv=None) -> int:
     if not args.command:
         parser.print_help()
         return 0
-    _setup_logging(args.quiet, args.debug)
+    _setup_logging(args.quiet, args.debug, args.verbose)
     from .workers import bounded_workers
 
     try:

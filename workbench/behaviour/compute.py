@@ -110,6 +110,13 @@ def compute_behaviour(
     if weight and study.spec.weighting is not None:
         from ..weighting import rake_to_base
 
+        # several respondents of one customer (B2B accounts) share that customer's place in the
+        # sample: each starts from 1 / (respondents of its customer), so every customer counts once
+        cid = resp["customer_id"]
+        share = cid.map(cid.value_counts()).where(cid.notna(), 1).astype(float)
+        if (share > 1).any():
+            start = 1.0 / share
+            base_weights = start if base_weights is None else base_weights.reindex(resp.index) * start
         raking = rake_to_base(result, study.spec.weighting, survey=survey, columns=study.columns,
                               base_weights=base_weights)
         result = dataclasses.replace(result, weighting=raking)

@@ -213,9 +213,10 @@ class Behaviour:
             "Feature summary": self.feature_summary(),
             "RFM tiers": self.tier_distribution(),
             "Lapsed": self.distribution("lapsed"),
-            "Cost-to-serve tiers": self.distribution("cost_tier"),
             "Channel mix": self.channel_mix(),
         }
+        if "cost_tier" in self.customers:  # not computed without cost columns
+            sheets["Cost-to-serve tiers"] = self.distribution("cost_tier")
         if "dominant_channel" in self.customers:
             sheets["Dominant channel"] = self.distribution("dominant_channel")
         sheets["Respondent features"] = self.respondents

@@ -156,7 +156,10 @@ class DeckData:
         How the segments are recognised outside the survey: ``questions`` (golden
         question labels, in order), ``accuracy`` and ``baseline`` of the typing tool,
         ``fitted_wave``, and for the whole customer base ``customers``, ``from_survey``,
-        ``from_model``, ``confident``, ``base_accuracy`` and ``base_baseline``.
+        ``from_model``, ``confident``, ``base_accuracy`` and ``base_baseline``; ``typing_refused``
+        / ``base_refused``: why the typing tool is not recommended / non-respondents are not placed.
+    skipped : dict
+        Step name -> why the run skipped it (the method slide lists them).
     """
 
     study_id: str
@@ -180,6 +183,7 @@ class DeckData:
     factor_notes: tuple = ()
     model_note: str | None = None
     recognise: dict | None = field(default=None, repr=False)
+    skipped: dict = field(default_factory=dict, repr=False)  # step -> why it was skipped in the run
 
     # ------------------------------------------------------------------ plain data
     def to_dict(self) -> dict:
@@ -198,7 +202,7 @@ class DeckData:
             "opportunities": frame_to_json(self.opportunities), "underserved": self.underserved, "scorecard": card,
             "fit": frame_to_json(self.fit), "bases": dict(self.bases), "quality": q, "weighting": self.weighting,
             "factors": frame_to_json(self.factors), "factor_notes": list(self.factor_notes),
-            "model_note": self.model_note, "recognise": self.recognise,
+            "model_note": self.model_note, "recognise": self.recognise, "skipped": dict(self.skipped),
         }
 
     @classmethod
@@ -217,7 +221,7 @@ class DeckData:
             underserved=float(d.get("underserved", 10.0)), scorecard=card, fit=frame_from_json(d.get("fit")),
             bases=dict(d.get("bases") or {}), quality=q, weighting=d.get("weighting") or "",
             factors=frame_from_json(d.get("factors")), factor_notes=tuple(d.get("factor_notes") or ()),
-            model_note=d.get("model_note"), recognise=d.get("recognise"),
+            model_note=d.get("model_note"), recognise=d.get("recognise"), skipped=dict(d.get("skipped") or {}),
         )
 
     def save(self, path, personas: Personas) -> Path:
