@@ -10,9 +10,7 @@ run's.
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,9 +18,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import OutputError
+from ..jsonplain import plain
 from ..personas import Persona, Personas, apply_persona_edits
 
-__all__ = ["DeckData", "DeckTrends", "load_trends", "rerender_inputs", "plain", "frame_to_json", "frame_from_json",
+__all__ = ["DeckData", "DeckTrends", "load_trends", "rerender_inputs", "frame_to_json", "frame_from_json",
            "persona_dict", "persona_fields", "PROFILE_COLUMNS", "DECK_DATA", "DECK_DATA_VERSION", "TRENDS_FILE"]
 
 #: The plain-data inputs of the deck, saved beside personas.pptx.
@@ -30,23 +29,6 @@ DECK_DATA = "deck_data.json"
 DECK_DATA_VERSION = 1
 #: A later wave's trend slides, saved beside deck_data.json.
 TRENDS_FILE = "deck_trends.json"
-
-
-def plain(v):
-    """A JSON-safe Python value (numpy scalars unwrapped, NaN as None)."""
-    if isinstance(v, (np.generic,)):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, (_dt.date, _dt.datetime, pd.Timestamp)):
-        return v.isoformat()
-    if v is pd.NA or v is pd.NaT:
-        return None
-    if isinstance(v, (list, tuple)):
-        return [plain(x) for x in v]
-    if isinstance(v, dict):
-        return {str(k): plain(x) for k, x in v.items()}
-    return v
 
 
 def frame_to_json(df: pd.DataFrame | None) -> dict:
