@@ -24,7 +24,10 @@ _TYPE_WORDS = {"DATE": "a date", "DOUBLE": "a number"}
 
 def connect(threads: int, memory_limit: str) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar=false")  # no progress bars on stderr in a notebook or the CLI
+    try:  # no progress bars on stderr in the CLI or a notebook
+        con.execute("SET enable_progress_bar=false")
+    except duckdb.Error:  # in Jupyter without ipywidgets DuckDB refuses to touch the setting (and draws no bar)
+        pass
     con.execute(f"SET threads={int(threads)}")
     con.execute(f"SET memory_limit={sql_literal(memory_limit)}")
     con.execute("SET preserve_insertion_order=true")
