@@ -18,7 +18,8 @@ import pandas as pd
 import yaml
 
 N_CHOICES = (150, 250, 400, 800, 1500, 3000)
-KEY_NAMES = ("customer_id", "cust_no", "kundenr", "Debitor-Nr")
+#: key column names as consultants write them (SPSS names allow no hyphen or space: wave 2 is a .sav)
+KEY_NAMES = ("customer_id", "cust_no", "kundenr", "Debitor_Nr")
 BEHAVIOUR = ("full", "no_master", "minimal", "none")
 OPTIONAL_TX = ("order_id", "channel", "quantity", "delivery_cost", "handling_cost", "category")
 
