@@ -322,8 +322,9 @@ def matrix_slides(d: Canvas, data, shown, colours, max_items):
                     parts.append(f"{p.name}: {note}")
             notes.append(f"{group} · {note_label}: " + "; ".join(parts))
         ly = d.top + head_h + row_h * len(chunk) + int(Inches(0.1))
-        legend = ("Shaded: significantly above (orange; dark ≥ 120) or below (blue; dark ≤ 80) the rest of the sample, "
-                  f"▲ / ▼. Opportunity = importance + max(importance − satisfaction, 0); orange ≥ {data.underserved:g}: "
-                  "underserved.")
+        legend = "Shaded: significantly above (orange; dark ≥ 120) or below (blue; dark ≤ 80) the rest of the sample, ▲ / ▼."
+        if any(g == "Opportunity" for g, *_ in rows):  # only where the matrix shows opportunity scores
+            legend += (f" Opportunity = importance + max(importance − satisfaction, 0); orange ≥ {data.underserved:g}: "
+                       "underserved.")
         d.text(s, Box(d.margin, ly, d.width, legend_h), [legend], max_pt=10, min_pt=9, colour=MUTED)
         d.notes(s, notes)
