@@ -19,7 +19,7 @@ from .sources import (
     scan_sql,
 )
 from .spark import spark_features
-from .table import CustomerFeatures, finish_table
+from .table import CustomerFeatures, finish_table, sources_table
 
 logger = logging.getLogger("workbench.behaviour")
 
@@ -122,17 +122,8 @@ def customer_features(
     lines = pd.DataFrame(
         [(k, v) for k, v in (counts | m_counts).items()], columns=["what", "n"]
     ).set_index("what")
-    sources = [("transactions", str(f.path), f.format, f.path.stat().st_size)]
-    if spec.customers is not None:
-        mp = Path(spec.customers.file)
-        mp = mp if mp.is_absolute() else root / mp
-        sources.append(("customer master", str(mp), "parquet" if mp.suffix.lower() in (".parquet", ".pq") else "csv",
-                        mp.stat().st_size))
-    sources = pd.DataFrame(sources, columns=["source", "file", "format", "bytes"]).set_index("source")
-    if hash_sources:
-        from ..outputs import file_sha256
-
-        sources["sha256"] = [file_sha256(p) for p in sources["file"]]
+    sources = sources_table(("transactions", str(f.path), f.format, f.path.stat().st_size), spec, root,
+                            hash_sources)
     seconds = time.perf_counter() - t0
     logger.info("behaviour: %d customers from %d lines as of %s in %.1f s", len(table),
                 counts["lines read"], as_of, seconds)

@@ -27,7 +27,7 @@ from ..study import BehaviourSpec, TransactionsSource
 from .engines import transpile
 from .rules import check_lines_sql, feature_sql, lines_sql, orders_sql, settings_table, sql_ident, sql_literal
 from .sources import connect, load_master
-from .table import CustomerFeatures, finish_table
+from .table import CustomerFeatures, finish_table, sources_table
 
 logger = logging.getLogger("workbench.behaviour")
 
@@ -229,17 +229,8 @@ def spark_features(spec: BehaviourSpec, root, as_of, *, survey_columns=None, ses
         table[c] = pd.to_datetime(table[c]).astype("datetime64[us]")
     table = finish_table(table.sort_values("customer_id", kind="stable").reset_index(drop=True), spec, channels, m_attrs)
     lines_t = pd.DataFrame(list((counts | m_counts).items()), columns=["what", "n"]).set_index("what")
-    src = [("transactions", what, "table" if tx.table else "parquet", _size(path))]
-    if spec.customers is not None:
-        mp = Path(spec.customers.file)
-        mp = mp if mp.is_absolute() else root / mp
-        src.append(("customer master", str(mp), "parquet" if mp.suffix.lower() in (".parquet", ".pq") else "csv",
-                    mp.stat().st_size))
-    sources = pd.DataFrame(src, columns=["source", "file", "format", "bytes"]).set_index("source")
-    if hash_sources:
-        from ..outputs import file_sha256
-
-        sources["sha256"] = [file_sha256(p) if Path(p).is_file() else "" for p in sources["file"]]
+    sources = sources_table(("transactions", what, "table" if tx.table else "parquet", _size(path)), spec, root,
+                            hash_sources)
     settings = settings_table(spec, as_of, channels, digital)
     settings.loc["engine"] = f"Spark {spark.version} ({spark.sparkContext.master}), SQL translated by SQLGlot"
     seconds = time.perf_counter() - t0

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 
+from pathlib import Path
+
 import pandas as pd
 
 from .rules import COST_TIERS, TIERS
@@ -73,3 +75,21 @@ def finish_table(table: pd.DataFrame, spec: BehaviourSpec, channels, m_attrs: pd
         attrs = m_attrs.reindex(t.index)
         t = pd.concat([attrs, t], axis=1)
     return t
+
+
+def sources_table(transactions: tuple, spec, root, hash_sources: bool) -> pd.DataFrame:
+    """The sources a run read (``transactions`` = (source, file, format, bytes)) plus the
+    customer master when the study has one; with ``hash_sources`` each file's SHA-256
+    (blank for a table of a Spark catalog)."""
+    rows = [transactions]
+    if spec.customers is not None:
+        mp = Path(spec.customers.file)
+        mp = mp if mp.is_absolute() else Path(root) / mp
+        rows.append(("customer master", str(mp), "parquet" if mp.suffix.lower() in (".parquet", ".pq") else "csv",
+                     mp.stat().st_size))
+    sources = pd.DataFrame(rows, columns=["source", "file", "format", "bytes"]).set_index("source")
+    if hash_sources:
+        from ..outputs import file_sha256
+
+        sources["sha256"] = [file_sha256(p) if Path(p).is_file() else "" for p in sources["file"]]
+    return sources
