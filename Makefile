@@ -8,9 +8,11 @@ WAVE   ?= 2
 .PHONY: demo test lab notebooks venv clean-venv tools
 
 # LibreOffice renders the decks to PDF/PNG and recalculates the Excel typing tool in the
-# tests; poppler (pdftoppm, pdftotext) reads the PDFs. Installed with apt when missing.
+# tests; poppler (pdftoppm, pdftotext) reads the PDFs; Java runs Spark for the behaviour
+# engine tests. Installed with apt when missing. `make demo` needs none of them.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_TOOLS := libreoffice-impress libreoffice-calc poppler-utils fonts-dejavu-core fonts-liberation2
+DEBIAN_JAVA := openjdk-17-jre-headless
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "==> creating $(VENV) with $(PYTHON) and installing pinned dependencies"
@@ -30,16 +32,19 @@ demo: $(STAMP)
 test: $(STAMP) tools
 	$(BIN)/python -m pytest
 
-tools:
-	@if command -v soffice >/dev/null && command -v pdftoppm >/dev/null; then :; \
+tools: $(STAMP)
+	@if command -v soffice >/dev/null && command -v pdftoppm >/dev/null && command -v java >/dev/null; then :; \
 	elif command -v apt-get >/dev/null; then \
-	  echo "==> installing LibreOffice and poppler with apt (deck rendering, Excel recalculation)"; \
+	  echo "==> installing LibreOffice, poppler and Java with apt (deck rendering, Excel recalculation, Spark)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
-	    --no-install-recommends $(DEBIAN_TOOLS) >/dev/null; \
+	    --no-install-recommends $(DEBIAN_TOOLS) $(DEBIAN_JAVA) >/dev/null; \
 	else \
-	  echo "warning: no apt-get: install LibreOffice (soffice) and poppler (pdftoppm) yourself;" \
-	       "the rendering tests are skipped without them" >&2; \
+	  echo "warning: no apt-get: install LibreOffice (soffice), poppler (pdftoppm) and Java 17 yourself;" \
+	       "the rendering and Spark tests are skipped without them" >&2; \
 	fi
+	@# the Spark extra (pyspark, ~300 MB) for the behaviour engine tests, at its pin
+	@$(BIN)/python -c "import pyspark" 2>/dev/null || { echo "==> installing the Spark extra (pyspark)"; \
+	  $(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,spark]"; }
 
 # Execute every notebook headless for the demo (or STUDY=... WAVE=...); executed copies
 # go to reports/<study>/notebooks/<wave>/, the committed notebooks stay without outputs.

@@ -252,3 +252,27 @@ def test_console_script_exit_code_and_no_traceback(tmp_path):
         capture_output=True, text=True,
     )
     assert proc.returncode == 2 and proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
+
+
+def test_warnings_print_as_one_line_without_source_path(monkeypatch, capsys):
+    import logging
+    import warnings
+
+    from workbench import cli
+
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)
+    root = logging.getLogger("workbench")
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "propagate", root.propagate)
+    monkeypatch.setattr(root, "level", root.level)
+    cli._setup_logging(False, False)
+    warnings.showwarning(UserWarning("Heywood case on 'E3':\n  the solution is improper"), UserWarning,
+                         "/somewhere/workbench/factors/efa.py", 184, line="res = efa(data, ...)")
+    logging.getLogger("workbench.steps.model").warning("model: the typing tool is not recommended")
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["warning: factors: Heywood case on 'E3': the solution is improper",
+                   "warning: model: the typing tool is not recommended"]
+    cli._setup_logging(True, False)  # --quiet: errors only
+    warnings.showwarning(UserWarning("hidden"), UserWarning, "/x/workbench/factors/efa.py", 1)
+    assert capsys.readouterr().err == ""
+    assert cli._parser().parse_args(["--verbose", "validate", "x"]).verbose

@@ -183,7 +183,7 @@ def test_entropy_stability_and_posteriors_are_checked(demo):
     assert status == FAIL and "not clearly assigned" in sentence and "from the posteriors" in sentence
     status, sentence, _ = check(s, "bootstrap stability")
     assert status == FAIL and "change when the sample is redrawn" in sentence
-    assert s.relevant == NOT_MEASURED and "no behavioural KPIs" in check(s, "KPIs differ")[1]
+    assert s.relevant == NOT_MEASURED and "cannot be judged: no behavioural measure" in check(s, "KPIs differ")[1]
 
 
 def test_pinned_candidate_overrides_the_ranking(demo):
@@ -282,13 +282,14 @@ def test_pipeline_step_scores_profiles_and_drafts_personas(demo, demo_study, tmp
     ctx.behaviour = SimpleNamespace(respondents=kpis.rename(columns={"orders": "frequency"}))
     noise, _ = bad_candidates(planted, ctx.clean.data.index)
     ctx.candidates = [noise, LabelCandidate("planted", planted)]
-    (write,) = pipeline.run_steps(ctx, ["criteria"])
+    writers = pipeline.run_steps(ctx, ["criteria", "opportunities", "personas"])
     assert ctx.scorecard.recommended == "planted"
     assert list(ctx.scorecard.best.kpi_tests["kpi"]) == ["revenue", "frequency", "digital_share"]
     assert "revenue" in set(ctx.profiles.table["variable"])
     out = tmp_path / "out"
     out.mkdir()
-    write(out)
+    for write in writers:
+        write(out)
     assert sorted(p.name for p in out.iterdir()) == [
         "opportunities.xlsx", "personas.yaml", "profiles.xlsx", "scorecard.md", "scorecard.xlsx"]
     assert (folder / "personas.yaml").read_text(encoding="utf-8") == (out / "personas.yaml").read_text(encoding="utf-8")

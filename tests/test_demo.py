@@ -436,7 +436,9 @@ def test_failed_generation_leaves_nothing(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(demo, "_write_sav", broken)
+    from workbench.demo import generate as generator  # the module whose generate_demo writes the files
+
+    monkeypatch.setattr(generator, "_write_sav", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         generate_demo(tmp_path / "study", **SMALL)
     assert list(tmp_path.iterdir()) == []

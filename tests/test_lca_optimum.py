@@ -20,6 +20,8 @@ from workbench import segments
 from workbench.errors import WorkbenchWarning
 from workbench.segments import _lca
 
+from stepmix_reference import lca_as_stepmix
+
 
 def polca_reference(codes: np.ndarray, n_cats, k: int, n_starts: int, seed: int, tol: float = 1e-9,
                     max_iter: int = 2000) -> np.ndarray:
@@ -114,7 +116,7 @@ def test_the_likelihood_is_stepmix_s():
         sol = segments.lca(frame, 2, random_state=1, progress=False)
     est = sol.model
     X = est.encoding_.transform(frame)
-    sm = est.stepmix_
+    sm = lca_as_stepmix(est)
     ll_stepmix = float(sm.score(X) * len(X))
     assert ll_stepmix == pytest.approx(sol.loglik, abs=1e-6)
     # and StepMix's own fit from 10 starts does not beat it
@@ -238,3 +240,45 @@ def test_blrt_for_bic_tests_only_the_two_candidates_around_the_lowest_bic():
     assert (ft.loc[tested, "blrt_reps"] <= 4).all() and ft.loc[tested, "blrt_p"].between(0, 1).all()
     with pytest.raises(ValueError, match="blrt_for"):
         segments.candidates(frame, [2], methods=["lca"], n_init=1, progress=False, blrt_for="some")
+
+
+def test_a_best_reached_by_one_start_is_reported_as_not_replicated_in_table_sheet_and_deck():
+    """Answers without any class structure (uniform noise): every start stops at its own
+    local maximum, so the best one is reached once even after the added starts."""
+    from types import SimpleNamespace
+
+    from workbench.deck.layout import DEFAULT_TEMPLATE, PALETTE, Canvas
+    from workbench.deck.render import open_template
+    from workbench.deck.slides_appendix import fit_slide
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.integers(1, 4, size=(150, 6)).astype(float), columns=[f"q{j}" for j in range(6)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", WorkbenchWarning)
+        grid = segments.candidates(frame, [2, 3], methods=["lca"], n_init=2, max_starts=4, random_state=1,
+                                   progress=False, blrt_reps=0)
+    ft = grid.fit_table.set_index("candidate")
+    for name in ("lca k=2", "lca k=3"):
+        # the count, recomputed from the starts themselves (finished starts within 1e-4 relative of the best)
+        st = grid[("lca", int(name[-1]))].starts
+        fin = st[(st["status"] == "ok") & (st["converged"] | (st["stage"] == 2))]
+        best = fin["loglik"].max()
+        reached = int((np.abs(fin["loglik"] - best) <= 1e-4 * abs(best) + 1e-9).sum())
+        assert ft.loc[name, "best_ll_replicated"] == reached
+        assert (ft.loc[name, "status"] == "not replicated") == (reached < 2)
+    row = ft.loc["lca k=3"]
+    assert row["best_ll_replicated"] == 1 and row["n_starts"] == 4 and row["starts_added"] == 2
+    assert row["status"] == "not replicated"
+    assert row["message"].startswith("best log-likelihood not replicated: reached by 1 of 4 finished starts")
+    assert any("best log-likelihood not replicated for" in n and "lca k=3" in n for n in grid.notes)
+    sheets, notes = grid.to_sheets()
+    assert sheets["fit"].loc["lca k=3", "status"] == "not replicated"
+    assert "status 'not replicated'" in notes["fit"]
+    # the deck's candidate-fit slide shows it in the status column
+    prs = open_template(DEFAULT_TEMPLATE)
+    fit_slide(Canvas(prs, footer="test", palette=PALETTE), SimpleNamespace(fit=grid.fit_table, scorecard=None))
+    table = next(sh.table for sh in prs.slides[len(prs.slides) - 1].shapes if sh.has_table)
+    header = [c.text for c in table.rows[0].cells]
+    shown = {r.cells[0].text: r.cells[header.index("status")].text for r in list(table.rows)[1:]}
+    assert shown["lca k=3"] == "not replicated"
+    assert shown["lca k=2"] == ft.loc["lca k=2", "status"]

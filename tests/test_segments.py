@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import matplotlib
 import numpy as np
@@ -16,7 +17,8 @@ matplotlib.use("Agg")
 from workbench import segments  # noqa: E402
 from workbench.errors import AnalysisError  # noqa: E402
 from workbench.segments import SegmentationConvergenceWarning, SegmentationWarning  # noqa: E402
-from workbench.segments._engine import VectorisedGaussianDiagNan  # noqa: E402
+
+from stepmix_reference import lca_as_stepmix  # noqa: E402
 
 
 def expand(table, columns):
@@ -103,7 +105,7 @@ def test_sabic_is_sclove_not_stepmix():
     n, p = 1692, 7
     assert sol.sabic == pytest.approx(-2 * sol.loglik + p * math.log((n + 2) / 24), rel=1e-12)
     X = sol.model.encoding_.transform(data)
-    assert sol.model.stepmix_.sabic(X) == pytest.approx(-2 * sol.loglik + p * math.log(n * (n + 2) / 24), rel=1e-9)
+    assert lca_as_stepmix(sol.model).sabic(X) == pytest.approx(-2 * sol.loglik + p * math.log(n * (n + 2) / 24), rel=1e-9)
     assert sol.caic == pytest.approx(-2 * sol.loglik + p * (math.log(n) + 1), rel=1e-12)
 
 
@@ -119,17 +121,60 @@ def test_weights_count_like_repeated_respondents():
     assert weighted.weighted and not full.weighted
 
 
-def test_vectorised_stepmix_models_equal_stepmix():
-    from stepmix.emission.gaussian import GaussianDiagNan
+@pytest.mark.parametrize("cov,missing,weighted", [
+    ("diag", False, False), ("diag", True, True), ("spherical", False, True), ("spherical", True, False),
+    ("tied", False, False), ("full", False, False), ("full", False, True),
+])
+def test_profile_em_runs_stepmix_s_iterations(cov, missing, weighted):
+    """From the same seed the package's Gaussian EM runs StepMix's iterations: the same
+    number of them, the same log-likelihood and posteriors (missing values and weights too)."""
+    from stepmix.stepmix import StepMix
 
-    rng = np.random.default_rng(4)
-    n, k = 300, 3
-    y = rng.normal(size=(n, 4))
-    y[rng.random((n, 4)) < 0.2] = np.nan
-    g1, g2 = GaussianDiagNan(n_components=k, random_state=None), VectorisedGaussianDiagNan(n_components=k, random_state=None)
-    params = {"means": rng.normal(size=(k, 4)), "covariances": rng.uniform(0.5, 2, size=(k, 4))}
-    g1.parameters, g2.parameters = dict(params), dict(params)
-    assert np.allclose(g1.log_likelihood(y), g2.log_likelihood(y), atol=1e-10)
+    from workbench.segments import _gmm
+
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 1, (150, 3)), rng.normal(2, 0.7, (100, 3))])
+    if missing:
+        X[rng.random(X.shape) < 0.15] = np.nan
+    w = rng.uniform(0.5, 2, len(X)) if weighted else None
+    reg = 0.0 if missing else 1e-6  # StepMix's *_nan models have no reg_covar
+    sm = StepMix(n_components=3, measurement=f"gaussian_{cov}" + ("_nan" if missing else ""), n_init=1, max_iter=300,
+                 abs_tol=1e-8, rel_tol=0.0, random_state=5, progress_bar=0, verbose=0,
+                 measurement_params={} if missing else {"reg_covar": reg})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sm.fit(X, sample_weight=w)
+    ll_sm = sm.score(X, sample_weight=w) * (len(X) if w is None else w.sum())
+    data = _gmm.GaussianData.build(X, cov, reg, w)
+    fit = _gmm.fit_start(data, _gmm.random_start(data, 3, 5), max_iter=300, tol=1e-8)
+    assert fit.n_iter == sm.n_iter_
+    assert fit.loglik == pytest.approx(ll_sm, abs=1e-8)
+    assert np.abs(_gmm.posteriors(data, fit.params) - sm.predict_proba(X)).max() < 1e-10
+    # and a start continued where it stopped ends where the uninterrupted one does
+    part = _gmm.fit_start(data, _gmm.random_start(data, 3, 5), max_iter=7, tol=1e-8)
+    rest = _gmm.fit_start(data, part.params, max_iter=300 - 7, tol=1e-8, last_mean=part.last_mean)
+    assert part.n_iter + rest.n_iter == fit.n_iter and rest.loglik == pytest.approx(fit.loglik, abs=1e-9)
+
+
+def test_weighted_tied_profiles_pool_the_weighted_scatter():
+    """With weights the tied matrix is Σ_ic w_i r_ic (x_i - μ_c)(x_i - μ_c)' / Σ w (StepMix's,
+    from scikit-learn's formula, subtracts weighted means from an unweighted X'X), and
+    integer weights fit like repeated respondents."""
+    from workbench.segments import _gmm
+
+    rng = np.random.default_rng(2)
+    X = np.vstack([rng.normal(0, 1, (120, 3)), rng.normal(2.5, 0.8, (80, 3))])
+    w = rng.integers(1, 4, len(X)).astype(float)
+    data = _gmm.GaussianData.build(X, "tied", 1e-6, w)
+    fit = _gmm.fit_start(data, _gmm.random_start(data, 2, 1), max_iter=2000, tol=1e-13)
+    R = _gmm.posteriors(data, fit.params) * w[:, None]
+    mu = R.T @ X / R.sum(axis=0)[:, None]
+    pooled = sum((R[:, c] * (X - mu[c]).T) @ (X - mu[c]) for c in range(2)) / w.sum() + 1e-6 * np.eye(3)
+    assert np.abs(fit.params["covariances"] - pooled).max() < 1e-8
+    rep = _gmm.GaussianData.build(np.repeat(X, w.astype(int), axis=0), "tied", 1e-6)
+    rfit = _gmm.fit_start(rep, fit.params, max_iter=2000, tol=1e-13)
+    assert rfit.loglik == pytest.approx(fit.loglik, abs=1e-6)
+    assert np.abs(rfit.params["covariances"] - fit.params["covariances"]).max() < 1e-6
 
 
 # --------------------------------------------------------------------------- recovery and missing answers
@@ -186,7 +231,7 @@ def test_lpa_recovers_profiles_and_loglik_is_exact_for_integer_input():
     # integer input is converted to float: the likelihood is the mixture density's, exactly
     ints = (data * 3).round().astype(int)
     sol = segments.lpa(ints, 3, covariance="full", n_init=3, random_state=0, progress=False)
-    params = sol.model.stepmix_.get_parameters()["measurement"]
+    params = sol.model.measurement_parameters()
     dens = sum(sol.shares.iloc[c] * multivariate_normal(params["means"][c], params["covariances"][c]).pdf(ints)
                for c in range(3))
     assert sol.loglik == pytest.approx(np.log(dens).sum(), abs=1e-6)
@@ -313,7 +358,12 @@ def test_candidates_fit_table_stability_and_outputs(tmp_path):
                                n_bootstrap=3, random_state=5, progress=False)
     ft = grid.fit_table
     assert list(ft.columns) == segments.FIT_COLUMNS
-    assert len(ft) == 12 and (ft["status"] == "ok").all()
+    assert len(ft) == 12 and ft["status"].isin(["ok", "not replicated"]).all()
+    # 'not replicated' exactly where fewer than 2 of several finished starts reached the best
+    model_based = ft[ft["method"].isin(["lca", "lpa"])]
+    lonely = (model_based["best_ll_replicated"] < 2) & (model_based["n_final_starts"] > 1)
+    assert ((model_based["status"] == "not replicated") == lonely).all()
+    assert (ft.loc[ft["method"] == "lca", "status"] == "ok").all()
     lca = ft[ft["method"] == "lca"].set_index("k")
     assert lca["bic"].idxmin() == 3 and lca.loc[3, "lowest_bic"]
     assert grid.best("bic", "lca").k == 3
@@ -387,3 +437,55 @@ def test_distal_outcomes_and_covariates_are_bias_adjusted():
     assert list(named.wide(labelled=False).index) == [("big", "0"), ("big", "1")]
     with pytest.raises(AnalysisError, match="hard partition"):
         segments.distal_outcomes(segments.kmeans(segments.standardise(data), 2, random_state=0), data, outcomes)
+
+
+def test_three_step_estimates_are_stepmix_s_and_maximise_the_weighted_likelihood():
+    """The bias-adjusted estimates equal StepMix's (unweighted; StepMix's covariate Newton
+    step ignores weights) and maximise the three-step likelihood
+    Σ_i w_i log Σ_c P(c | z_i) D[c, s_i] f(y_i | c), maximised here with scipy."""
+    from scipy.optimize import minimize
+    from scipy.special import logsumexp
+    from stepmix.stepmix import StepMix
+
+    from workbench.segments._structural import classification_error_matrix
+
+    data, c, outcomes, cov = planted_distal(n=1500, seed=3)
+    for weights in (None, pd.Series(np.random.default_rng(1).uniform(0.5, 2, len(data)), index=data.index)):
+        sol = segments.lca(data, 2, n_init=3, random_state=0, progress=False, sample_weight=weights)
+        post = sol.posteriors.to_numpy()
+        w = np.ones(len(post)) if sol.weights is None else sol.weights
+        logD = np.log(classification_error_matrix(post, sol.weights))[:, post.argmax(axis=1)].T  # (n, k)
+        log_pi = np.log(sol.shares.to_numpy())
+        y = outcomes["spend"].to_numpy()
+
+        def nll_distal(t):
+            mu, sd = t[:2], np.exp(t[2:])
+            logf = -0.5 * np.log(2 * np.pi * sd**2) - 0.5 * ((y[:, None] - mu) / sd) ** 2
+            return -w @ logsumexp(log_pi + logD + logf, axis=1)
+
+        ref = minimize(nll_distal, np.array([0.0, 5.0, 0.0, 0.0]), method="BFGS", options={"gtol": 1e-9}).x
+        t = segments.distal_outcomes(sol, data, outcomes[["spend"]]).table.set_index("segment")["adjusted"]
+        assert sorted(t.to_numpy()) == pytest.approx(sorted(ref[:2]), abs=1e-4)
+        z = cov["big"].to_numpy(dtype=float)
+
+        def nll_cov(b):
+            eta = np.column_stack([np.zeros(len(z)), b[0] + b[1] * z])
+            return -w @ logsumexp(eta - logsumexp(eta, axis=1, keepdims=True) + logD, axis=1)
+
+        refb = minimize(nll_cov, np.zeros(2), method="BFGS", options={"gtol": 1e-9}).x
+        eff = segments.covariate_effects(sol, data, cov)
+        assert eff.converged
+        assert eff.coefficients["log_odds"].to_numpy() == pytest.approx(refb, abs=1e-4)
+        if weights is None:  # StepMix's own three-step ML from its own measurement model
+            X = sol.model.encoding_.transform(data)
+            sm = StepMix(n_components=2, measurement="categorical", n_steps=3, correction="ML", structural="covariate",
+                         structural_params={"method": "newton-raphson", "max_iter": 1}, n_init=3, max_iter=2000,
+                         abs_tol=1e-10, random_state=0, progress_bar=0, verbose=0,
+                         measurement_params=dict(integer_codes=False, max_n_outcomes=2, total_outcomes=12))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                sm.fit(X, z[:, None])
+            beta = np.asarray(sm.get_parameters()["structural"]["beta"])
+            order = np.argsort(-np.asarray(sm.weights_))  # StepMix's classes, largest first as the workbench's
+            sm_odds = beta[order[1]] - beta[order[0]]
+            assert eff.coefficients["log_odds"].to_numpy() == pytest.approx(sm_odds, abs=1e-3)

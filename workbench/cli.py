@@ -11,6 +11,7 @@ import argparse
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from . import __version__
@@ -29,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"workbench {__version__}")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors and the final result")
+    p.add_argument("-v", "--verbose", action="store_true", help="print every step's details (debug logging, no "
+                   "tracebacks)")
     p.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -97,6 +100,22 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--force", action="store_true", help="with --update: replace an existing output file")
     k.add_argument("--from-wave", help="with --update: the wave the edited deck was made for (default: read from it)")
 
+    x = sub.add_parser(
+        "export-sql",
+        help="write a saved model's scorer as one SQL query for a warehouse",
+        description="Compile the whole-base model (or, with --using typing, the typing tool) of a "
+        "model.json into one SELECT over a table of feature columns: linear predictors, softmax "
+        "probabilities and the segment, in the chosen SQL dialect.",
+    )
+    x.add_argument("--model", type=Path, required=True, help="the model.json (or its report folder)")
+    x.add_argument("--dialect", default="duckdb", help="duckdb, spark, snowflake or bigquery (default: duckdb)")
+    x.add_argument("--using", choices=["base", "typing"], default="base",
+                   help="base: the whole-base model over customer features (default); typing: the typing tool")
+    x.add_argument("--table", help="table to score (default: customers / respondents)")
+    x.add_argument("--id", dest="id_column", help="id column (default: customer_id / respondent_id)")
+    x.add_argument("-o", "--output", type=Path, help="write the query here (default: standard output)")
+    x.add_argument("--force", action="store_true", help="replace an existing output file")
+
     d = sub.add_parser(
         "demo",
         help="(re)generate the synthetic demo study",
@@ -112,18 +131,56 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _setup_logging(quiet: bool, debug: bool) -> None:
-    level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
+class _ConsoleFormatter(logging.Formatter):
+    """One line per record; warnings start with ``warning:``."""
+
+    def __init__(self, debug: bool):
+        super().__init__("%(levelname)s %(name)s: %(message)s" if debug else "%(message)s")
+        self.debug = debug
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if not self.debug:
+            text = " ".join(text.split("\n")) if record.levelno >= logging.WARNING else text
+            if record.levelno >= logging.WARNING and not text.startswith("warning:"):
+                text = f"warning: {text}"
+        return text
+
+
+def _warning_area(filename: str) -> str:
+    """Where a warning came from, without the path: ``factors`` for
+    ``…/workbench/factors/efa.py``, the package name for other libraries."""
+    parts = Path(filename).with_suffix("").parts
+    if "workbench" in parts:
+        rest = parts[len(parts) - 1 - parts[::-1].index("workbench") + 1:]
+        return rest[0] if rest else "workbench"
+    if "site-packages" in parts:
+        rest = parts[parts.index("site-packages") + 1:]
+        return rest[0] if rest else Path(filename).stem
+    return Path(filename).stem
+
+
+def _setup_logging(quiet: bool, debug: bool, verbose: bool = False) -> None:
+    level = logging.DEBUG if (debug or verbose) else logging.ERROR if quiet else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s" if not debug else "%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_ConsoleFormatter(debug))
     root = logging.getLogger("workbench")
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    console = logging.getLogger("workbench.console")
+
+    def showwarning(message, category, filename, lineno, file=None, line=None):
+        # one line, never a source path or a line of code (``--debug`` adds the location)
+        text = " ".join(str(message).split())
+        where = f" ({filename}:{lineno})" if debug else ""
+        console.warning("warning: %s: %s%s", _warning_area(filename), text, where)
+
+    warnings.showwarning = showwarning
 
 
 def _cmd_validate(args) -> int:
-    from .pipeline import validate, validate_behaviour
+    from .pipeline import validate
     from .study import load_study
 
     study = load_study(args.study)
@@ -131,13 +188,17 @@ def _cmd_validate(args) -> int:
     if args.definition_only:
         print("study definition OK")
         return 0
-    for wave, responses, quality in validate(study, args.wave):
+    for wave, responses, quality, details in validate(study, args.wave, details=True):
         print(f"wave {wave}: {quality}")
         if responses.unexpected_columns:
             print(f"  columns in the file but not in the study: {', '.join(responses.unexpected_columns)}")
-        line = validate_behaviour(study, wave, quality.apply(responses))  # issue 14: the behaviour files too
-        if line:
-            print(f"  {line}")
+        beh = details["behaviour"]
+        if beh is not None and getattr(beh, "match", None) is not None:
+            m = beh.match
+            rows = m[m["group"] == "respondents"]
+            print("  behaviour join: " + ", ".join(f"{int(r.n)} {r.status}" for r in rows.itertuples() if r.n))
+        for name, why in details["skipped"].items():
+            print(f"  run will skip {name}: {why}")
     print("OK: the study definition and its data are consistent")
     return 0
 
@@ -224,6 +285,29 @@ def _cmd_deck(args) -> int:
     return 0
 
 
+def _cmd_export_sql(args) -> int:
+    import os
+    import tempfile
+
+    from .errors import OutputError
+    from .waves.sql import export_sql
+
+    if args.output is not None and args.output.exists() and not args.force:
+        raise OutputError(f"{args.output} exists; use --force to replace it", file=args.output)
+    sql = export_sql(args.model, dialect=args.dialect, using=args.using, table=args.table,
+                     id_column=args.id_column) + ";\n"
+    if args.output is None:
+        sys.stdout.write(sql)
+    else:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=args.output.parent, prefix=".export-", suffix=".sql")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(sql)
+        os.replace(tmp, args.output)
+        print(f"wrote the {args.using} scorer of {args.model} as {args.dialect} SQL to {args.output}", file=sys.stderr)
+    return 0
+
+
 def _cmd_demo(args) -> int:
     from .demo import generate_demo
 
@@ -238,7 +322,8 @@ def _cmd_demo(args) -> int:
     return 0
 
 
-COMMANDS = {"validate": _cmd_validate, "run": _cmd_run, "classify": _cmd_classify, "deck": _cmd_deck, "demo": _cmd_demo}
+COMMANDS = {"validate": _cmd_validate, "run": _cmd_run, "classify": _cmd_classify, "deck": _cmd_deck, "demo": _cmd_demo,
+            "export-sql": _cmd_export_sql}
 
 
 def main(argv=None) -> int:
@@ -247,7 +332,7 @@ def main(argv=None) -> int:
     if not args.command:
         parser.print_help()
         return 0
-    _setup_logging(args.quiet, args.debug)
+    _setup_logging(args.quiet, args.debug, args.verbose)
     from .workers import bounded_workers
 
     try:

@@ -1,11 +1,13 @@
 """Plain data for JSON files: numpy numbers to Python, arrays to lists, NaN and inf to None.
 
 One converter for every file the workbench writes as JSON (``model.json``, the typing tool,
-the base model) and for cells written from numpy values.
+the base model, the deck's ``deck_data.json``) and for cells written from numpy values; dates
+as ISO text.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 
 import numpy as np
@@ -31,6 +33,8 @@ def plain(obj):
         return f if math.isfinite(f) else None
     if obj is None or isinstance(obj, str):
         return obj
-    if obj is pd.NA:
+    if obj is pd.NA or obj is pd.NaT:
         return None
+    if isinstance(obj, (_dt.date, _dt.datetime, pd.Timestamp)):
+        return obj.isoformat()
     return str(obj)

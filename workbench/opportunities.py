@@ -37,7 +37,7 @@ import pandas as pd
 from .errors import AnalysisError
 from .alignment import align_labels, align_weights, sort_segments
 
-__all__ = ["opportunities", "Opportunities", "opportunity_score", "FORCE_ORDER"]
+__all__ = ["opportunities", "outcome_pairs", "Opportunities", "opportunity_score", "FORCE_ORDER"]
 
 logger = logging.getLogger(__name__)
 
@@ -290,6 +290,19 @@ class Opportunities:
         return f"<p><b>{html.escape(self._head())}</b></p>" + self.summary().to_html(escape=True)
 
 
+def outcome_pairs(columns, present=None) -> dict[str, dict]:
+    """The JTBD outcomes with both an importance and a satisfaction column: outcome id ->
+    ``{"importance": Column, "satisfaction": Column}`` (columns not in ``present``, when
+    given, left out). Empty when the study has no outcomes block."""
+    present = None if present is None else set(present)
+    pairs: dict[str, dict] = {}
+    for c in columns:
+        if c.kind == "outcomes" and c.outcome and c.role in ("importance", "satisfaction") \
+                and (present is None or c.id in present):
+            pairs.setdefault(c.outcome, {})[c.role] = c
+    return {o: p for o, p in pairs.items() if len(p) == 2}
+
+
 def opportunities(
     responses,
     labels: pd.Series | None = None,
@@ -339,11 +352,7 @@ def opportunities(
     w = align_weights(weights, index)
     sub = data.loc[index]
 
-    pairs: dict[str, dict] = {}
-    for c in responses.columns.values():
-        if c.kind == "outcomes" and c.outcome and c.role in ("importance", "satisfaction") and c.id in data.columns:
-            pairs.setdefault(c.outcome, {})[c.role] = c
-    pairs = {o: p for o, p in pairs.items() if len(p) == 2}
+    pairs = outcome_pairs(responses.columns.values(), data.columns)
     if not pairs:
         raise AnalysisError(
             "no JTBD outcome with both an importance and a satisfaction column in the responses; "

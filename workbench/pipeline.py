@@ -55,8 +55,8 @@ from .waves import Classification, SegmentModel
 from .waves.classify import classify_file
 from .waves.flow import WaveTracking, load_frozen, report_folder, resolve_model
 
-__all__ = ["run_wave", "run_until", "WaveRun", "WaveContext", "validate", "ORDER", "order_steps", "report_folder",
-           "rerender_deck", "StepDeclarationError", "validate_behaviour", "new_context", "run_steps", "segmentation_inputs", "criteria_kpis", "classify_file"]
+__all__ = ["run_wave", "run_until", "WaveRun", "WaveContext", "validate", "preflight", "validate_behaviour", "ORDER", "order_steps", "report_folder",
+           "rerender_deck", "StepDeclarationError", "new_context", "run_steps", "segmentation_inputs", "criteria_kpis", "classify_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -184,7 +184,10 @@ def _context(study: Study, wave: str, reports, *, model=None, refit: bool = Fals
                        model_path=model_path, earlier=earlier)
 
 
-def _skip_reason(step: Step, ctx: WaveContext, skipped: dict[str, str]) -> str | None:
+def _skip_reason(step: Step, ctx: WaveContext, skipped: dict[str, str],
+                 roots: dict[str, tuple[str, str]] | None = None) -> str | None:
+    """Why ``step`` cannot run, or None; ``roots`` (step -> the step whose own reason
+    skipped it, and that reason) names the first cause when a need went missing upstream."""
     if step.applies is not None:
         why = step.applies(ctx)
         if why:
@@ -194,7 +197,12 @@ def _skip_reason(step: Step, ctx: WaveContext, skipped: dict[str, str]) -> str |
             by = _GIVER.get(f)
             if by is None:
                 return f"needs {f}, which this run does not have"
-            return f"needs {f}, which step {by} did not give" + (f" ({by}: {skipped[by]})" if by in skipped else "")
+            if by not in skipped:
+                return f"needs {f}, which step {by} did not give"
+            root, why = (roots or {}).get(by, (by, skipped[by]))
+            if roots is not None:
+                roots[step.name] = (root, why)
+            return f"needs {f}, which step {by} did not give ({root}: {why})"
     return None
 
 
@@ -202,11 +210,12 @@ def _execute(ctx: WaveContext, steps: tuple[Step, ...], *, timed: bool = False) 
     """Run ``steps`` on ``ctx``; the writers they returned and the steps skipped (name -> why)."""
     writers: list[Writer] = []
     skipped: dict[str, str] = {}
+    roots: dict[str, tuple[str, str]] = {}
     n = len(steps) + (1 if timed else 0)
     for i, step in enumerate(steps, start=1):
         if timed:
             logger.info("[%d/%d] %s", i, n, step.what)
-        why = _skip_reason(step, ctx, skipped)
+        why = _skip_reason(step, ctx, skipped, roots)
         if why is None:
             with ctx.manifest.step(step.name):
                 result = step.run(ctx)
@@ -225,7 +234,8 @@ def _execute(ctx: WaveContext, steps: tuple[Step, ...], *, timed: bool = False) 
                 raise StepDeclarationError(f"step {step.name!r} returned {type(result).__name__}, not Output or Skip")
         if why is not None:
             skipped[step.name] = why
-            logger.info("%s: step skipped: %s", step.name, why)
+            ctx.manifest.skipped[step.name] = why  # live: the deck's method slide lists the steps skipped
+            logger.info("skipped: %s: %s", step.name, why)
     return writers, skipped
 
 
@@ -340,7 +350,7 @@ def _run_locked(study: Study, wave: str, target: Path, *, reports, force: bool, 
         man.add_input(path)
     beh = study.spec.behaviour
     for src in (beh.transactions, beh.customers) if beh is not None else ():
-        if src is not None:
+        if src is not None and src.file is not None:  # a Spark table is not a file
             man.add_input(study.root / src.file)
     if ctx.model_path is not None:
         man.add_input(ctx.model_path)
@@ -362,18 +372,59 @@ def _run_locked(study: Study, wave: str, target: Path, *, reports, force: bool, 
         quality=ctx.quality, behaviour=ctx.behaviour, factors=ctx.factors, candidates=ctx.candidates,
         scorecard=ctx.scorecard, profiles=ctx.profiles, opportunities=ctx.opportunities, personas=ctx.personas,
         model=ctx.model, classification=ctx.classification, tracking=ctx.tracking, weighted=ctx.weighted,
-        skipped=skipped, context=ctx,
+        skipped=dict(man.skipped), context=ctx,
     )
 
 
-def validate(study, waves=None) -> list[tuple[str, Responses, QualityReport]]:
-    """Load the study and read and check each wave without writing anything."""
+#: The steps validate runs (reading, checking, joining and weighting: nothing is fitted).
+VALIDATE_UNTIL = "weighting"
+
+
+def preflight(ctx: WaveContext) -> dict[str, str]:
+    """The checks ``run`` would make after reading, before or after fitting, made on the
+    read, checked, joined and weighted wave in ``ctx`` without fitting anything.
+
+    Raises the error run would raise (a basis without coded items, segmentation KPIs or
+    covariates the data do not hold, criteria KPIs nobody provides); returns the steps run
+    would skip and why (``applies`` of every later step).
+    """
+    study = ctx.study
+    if study.spec.segmentation.basis:
+        segmentation_inputs(ctx)  # raises on a basis without coded items, unknown KPIs / covariates
+    criteria_kpis(ctx)  # raises on criteria.kpis nobody provides
+    skips = {}
+    for step in ORDER:
+        if step.applies is None or step.name in ("classification", "tracking", "segments"):
+            continue  # those depend on which wave a model is fitted on, known only to run
+        try:
+            why = step.applies(ctx)
+        except (AttributeError, TypeError):  # applies that read a field only run gives
+            continue
+        if why:
+            skips[step.name] = why
+    return skips
+
+
+def validate(study, waves=None, *, details: bool = False):
+    """Load the study and read, check, join and weight each wave, writing nothing, and make
+    every check ``run`` would make before or after fitting (:func:`preflight`).
+
+    Returns
+    -------
+    list of (wave, Responses, QualityReport); with ``details``, a fourth item per wave: a
+    dict with ``skipped`` (steps run would skip, and why) and ``behaviour`` (the join, or
+    None).
+    """
     if not isinstance(study, Study):
         study = load_study(study)
     out = []
     for w in waves or [w.id for w in study.waves]:
-        responses = read_responses(study, w)
-        out.append((str(w), responses, check_quality(responses, study)))
+        wid = study.wave(w).id
+        ctx = _context(study, wid, "reports", resolve=False)
+        _execute(ctx, _closure(VALIDATE_UNTIL))
+        skipped = {**ctx.manifest.skipped, **preflight(ctx)}
+        row = (str(w), ctx.responses, ctx.quality)
+        out.append((*row, {"skipped": skipped, "behaviour": ctx.behaviour}) if details else row)
     return out
 
 

@@ -615,6 +615,8 @@ def profile(
             descs.append(d)
             vals.append(_column_values(sub[c.id], how))
     if behaviour is not None:
+        # survey questions of kind behaviour may be among the KPIs: profiled once, as questions
+        behaviour = behaviour[[c for c in behaviour.columns if c not in {col.id for col in cols}]]
         bd, bv = _behaviour_measures(behaviour, index, max_categories, pii)
         descs += bd
         vals += bv

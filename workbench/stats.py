@@ -21,11 +21,12 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+import pandas as pd
 from scipy import special, stats
 
 __all__ = ["wilson_interval", "holm", "benjamini_hochberg", "correct_pvalues", "CORRECTIONS",
            "two_proportion_ztest", "welch_ttest", "effective_n", "design_effect", "weighted_stats",
-           "softmax", "mlogit_fit", "one_blas_thread"]
+           "softmax", "mlogit_fit", "one_blas_thread", "is_categorical"]
 
 #: Multiple-testing corrections :func:`correct_pvalues` accepts.
 CORRECTIONS = ("holm", "fdr_bh", "bonferroni", "none")
@@ -342,3 +343,8 @@ def one_blas_thread(func):
             return func(*args, **kwargs)
 
     return wrapper
+
+
+def is_categorical(s: pd.Series) -> bool:
+    """A variable tested as categories (text, categorical or boolean), not as numbers."""
+    return not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)

@@ -20,7 +20,7 @@ def _step(name, needs=(), gives=(), uses=()):
 def test_the_flow_in_order_and_every_need_given_before_it_is_needed():
     order = [s.name for s in pipeline.ORDER]
     assert order == ["read", "quality", "behaviour", "weighting", "factors", "segments", "classification", "criteria",
-                     "model", "tracking", "deck"]
+                     "opportunities", "personas", "model", "tracking", "deck"]
     given = set(RUNNER_FIELDS)
     for s in pipeline.ORDER:
         assert set(s.needs) <= given, f"{s.name} needs {set(s.needs) - given} before any step gives it"
@@ -80,9 +80,12 @@ def test_skipped_steps_and_their_reasons_reach_the_summary_and_manifest(mini, tm
         "factors": None, "segments": "the study names no segmentation basis (segmentation.basis)",
         "classification": "the study names no segmentation basis (segmentation.basis)",
         "criteria": "no candidate segmentations to score",
+        "opportunities": "the study has no JTBD outcomes block (no outcome with an importance and a satisfaction "
+                         "question)",
+        "personas": "needs profiles, which step criteria did not give (criteria: no candidate segmentations to score)",
         "model": "no recommended segmentation to freeze",
         "tracking": "no earlier model: the wave the segmentation is fitted on has nothing to be tracked against",
-        "deck": "needs personas, which step criteria did not give (criteria: no candidate segmentations to score)",
+        "deck": "needs personas, which step personas did not give (criteria: no candidate segmentations to score)",
     }
     expected = {k: v for k, v in expected.items() if v is not None}
     assert run.skipped == expected

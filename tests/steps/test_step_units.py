@@ -67,3 +67,14 @@ def test_segments_and_classification_say_why_a_study_or_wave_has_no_such_step(mi
     later = dataclasses.replace(with_basis, loaded_model=object())
     assert segments.STEP.applies(later) == "a later wave: classified with the frozen model, nothing fitted"
     assert classification.STEP.applies(later) is None and tracking.STEP.applies(later) is None
+
+
+def test_measures_whose_transaction_columns_are_missing_are_not_computed():
+    gone = behaviour.not_computed({"customer_id": "k", "date": "d", "value": "v"})
+    assert gone["cost_to_serve"] == "no delivery_cost or handling_cost column in the transactions"
+    assert {"cost_tier", "digital_share", "dominant_channel", "units", "orders_share_*"} <= set(gone)
+    assert "revenue" not in gone and "frequency" not in gone
+    assert behaviour.not_computed({"customer_id": "k", "date": "d", "value": "v", "channel": "c", "quantity": "q",
+                                   "delivery_cost": "x"}) == {}
+    frame = pd.DataFrame(columns=["revenue", "cost_to_serve", "orders_share_web", "units"])
+    assert list(behaviour._drop(frame, gone).columns) == ["revenue"]

@@ -13,15 +13,10 @@ from scipy import stats
 
 from ..alignment import sort_segments
 from ..errors import AnalysisError
-from ..stats import correct_pvalues
+from ..stats import correct_pvalues, is_categorical
 
 
 # --------------------------------------------------------------------------- relevant
-
-
-def is_categorical(s: pd.Series) -> bool:
-    """A KPI tested as categories (text, categorical or boolean), not as numbers."""
-    return not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
 
 
 def kpi_tests(labels: pd.Series, kpis: pd.DataFrame, *, numeric_test: str = "kruskal", correction: str = "holm",

@@ -143,8 +143,8 @@ def score_candidate(cand, responses, kpis, basis, spec: CriteriaSpec, min_n: int
     if kpis is None or kpis.shape[1] == 0:
         tests = kpi_tests(lab, pd.DataFrame(index=lab.index))
         checks.append(_check("relevant", "KPIs differ", NOT_MEASURED, np.nan, "",
-                             "Not measured: no behavioural KPIs were given, so it is unknown whether the "
-                             "segments differ in behaviour."))
+                             "Relevant cannot be judged: no behavioural measure (no ERP data, no survey "
+                             "question of kind 'behaviour', no KPI declared in criteria.kpis)."))
     else:
         tests = kpi_tests(lab, kpis, numeric_test=spec.numeric_test, correction=spec.correction, alpha=spec.alpha,
                           min_eta2=spec.min_eta2, min_cramers_v=spec.min_cramers_v)

@@ -14,7 +14,7 @@ import pandas as pd
 from ..errors import AnalysisError
 from ..study import CriteriaSpec
 from .candidates import BASIS_KINDS, CRITERIA, Candidate, FAIL, MAX_KPI_CATEGORIES, NOT_MEASURED, PASS
-from .checks import is_categorical
+from ..stats import is_categorical
 from .score import CandidateScore, score_candidate
 
 logger = logging.getLogger(__name__)

@@ -10,9 +10,7 @@ run's.
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,9 +18,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import OutputError
+from ..jsonplain import plain
 from ..personas import Persona, Personas, apply_persona_edits
 
-__all__ = ["DeckData", "DeckTrends", "load_trends", "rerender_inputs", "plain", "frame_to_json", "frame_from_json",
+__all__ = ["DeckData", "DeckTrends", "load_trends", "rerender_inputs", "frame_to_json", "frame_from_json",
            "persona_dict", "persona_fields", "PROFILE_COLUMNS", "DECK_DATA", "DECK_DATA_VERSION", "TRENDS_FILE"]
 
 #: The plain-data inputs of the deck, saved beside personas.pptx.
@@ -30,23 +29,6 @@ DECK_DATA = "deck_data.json"
 DECK_DATA_VERSION = 1
 #: A later wave's trend slides, saved beside deck_data.json.
 TRENDS_FILE = "deck_trends.json"
-
-
-def plain(v):
-    """A JSON-safe Python value (numpy scalars unwrapped, NaN as None)."""
-    if isinstance(v, (np.generic,)):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, (_dt.date, _dt.datetime, pd.Timestamp)):
-        return v.isoformat()
-    if v is pd.NA or v is pd.NaT:
-        return None
-    if isinstance(v, (list, tuple)):
-        return [plain(x) for x in v]
-    if isinstance(v, dict):
-        return {str(k): plain(x) for k, x in v.items()}
-    return v
 
 
 def frame_to_json(df: pd.DataFrame | None) -> dict:
@@ -156,7 +138,10 @@ class DeckData:
         How the segments are recognised outside the survey: ``questions`` (golden
         question labels, in order), ``accuracy`` and ``baseline`` of the typing tool,
         ``fitted_wave``, and for the whole customer base ``customers``, ``from_survey``,
-        ``from_model``, ``confident``, ``base_accuracy`` and ``base_baseline``.
+        ``from_model``, ``confident``, ``base_accuracy`` and ``base_baseline``; ``typing_refused``
+        / ``base_refused``: why the typing tool is not recommended / non-respondents are not placed.
+    skipped : dict
+        Step name -> why the run skipped it (the method slide lists them).
     language : str
         The deck's language (study.yaml ``study: language``): quotes in another language are
         tagged with theirs and shown with their translation when there is one.
@@ -188,6 +173,7 @@ class DeckData:
     recognise: dict | None = field(default=None, repr=False)
     currency: str = ""
     language: str = "en"
+    skipped: dict = field(default_factory=dict, repr=False)  # step -> why it was skipped in the run
 
     # ------------------------------------------------------------------ plain data
     def to_dict(self) -> dict:
@@ -208,6 +194,7 @@ class DeckData:
             "factors": frame_to_json(self.factors), "factor_notes": list(self.factor_notes),
             "model_note": self.model_note, "recognise": self.recognise, "currency": self.currency,
             "language": self.language,
+            "skipped": dict(self.skipped),
         }
 
     @classmethod
@@ -228,6 +215,7 @@ class DeckData:
             factors=frame_from_json(d.get("factors")), factor_notes=tuple(d.get("factor_notes") or ()),
             model_note=d.get("model_note"), recognise=d.get("recognise"), currency=d.get("currency") or "",
             language=d.get("language") or "en",
+            skipped=dict(d.get("skipped") or {}),
         )
 
     def save(self, path, personas: Personas) -> Path:

@@ -32,6 +32,9 @@ def method_slide(d: Canvas, data: DeckData, shown, hidden):
                       f"segmentations{' (pinned in study.yaml)' if data.scorecard['pinned'] else ''}.", {"bullet": True}))
     if data.model_note:
         lines.append((readable(data.model_note), {"bullet": True}))
+    if data.skipped:
+        lines.append(("Not in this run: " + "; ".join(f"{k} ({readable(v)})" for k, v in data.skipped.items()) + ".",
+                      {"bullet": True}))
     for method, basis in data.bases.items():
         lines.append((f"{METHOD_NAMES.get(method, method)}: {readable(basis)}", {"bullet": True}))
     lines.append((f"Profiles: index = segment ÷ total × 100; ▲ / ▼ = significantly above / below the rest of the "
@@ -218,6 +221,8 @@ def recognise_slide(d: Canvas, data: DeckData):
             left.append((f"The scorecard's describable check quotes {screen:.0%}: a quicker screening model fitted "
                          "while comparing candidates; the typing tool is the one to use, refitted on the chosen "
                          "segmentation.", {"italic": True}))
+    if r.get("typing_refused"):
+        left.append((f"Not recommended for typing new contacts: its {r['typing_refused']}.", {"bold": True}))
     d.text(s, Box(d.margin, d.top, half, d.bottom - d.top), left, max_pt=16, min_pt=10)
     right = Box(d.margin + half + gap, d.top, half, d.bottom - d.top)
     d.rect(s, right, TINT)
@@ -226,7 +231,10 @@ def recognise_slide(d: Canvas, data: DeckData):
         lines.append((f"{r['customers']:,} customers of the base have a segment: {r['from_survey']:,} from their "
                       f"survey answers, {r['from_model']:,} placed from behaviour and firmographics "
                       f"({r.get('confident', 0):,} of them confidently).", {}))
-    if r.get("base_accuracy") is not None:
+    if r.get("base_refused"):
+        lines.append((f"Customers without survey answers are not placed: behaviour does not predict the segments "
+                      f"well enough (the model's {r['base_refused']}).", {}))
+    elif r.get("base_accuracy") is not None:
         lines.append((f"The placement puts {r['base_accuracy']:.0%} of respondents in their own segment "
                       f"(cross-validated; guessing the largest segment: {r['base_baseline']:.0%}), so treat "
                       "model-placed customers as likely, not certain, members.", {}))

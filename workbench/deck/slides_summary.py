@@ -269,6 +269,20 @@ def matrix_rows(data: DeckData, shown, max_items: int) -> list[tuple[str, str, s
     return out
 
 
+def matrix_subtitle(rows) -> str:
+    """What the matrix shows, naming only the row groups it has (no opportunity scores for a
+    study without outcomes, no behaviour without behavioural measures)."""
+    groups = list(dict.fromkeys(g for g, *_ in rows))
+    indexed = [g.lower() for g in groups if g != "Opportunity"]
+    parts = []
+    if indexed:
+        names = indexed[0] if len(indexed) == 1 else ", ".join(indexed[:-1]) + " and " + indexed[-1]
+        parts.append(f"Index vs total (100 = average) for {names}")
+    if "Opportunity" in groups:
+        parts.append("JTBD opportunity scores")
+    return "; ".join(parts)
+
+
 def matrix_slides(d: Canvas, data, shown, colours, max_items):
     rows = matrix_rows(data, shown, max_items)
     if not rows or not shown:
@@ -288,7 +302,7 @@ def matrix_slides(d: Canvas, data, shown, colours, max_items):
         chunk = rows[start:start + per_page]
         s = d.slide(key=f"matrix-{start // per_page + 1}")
         d.title(s, "How the segments differ" + (" (continued)" if start else ""),
-                subtitle="Index vs total (100 = average) for needs and behaviour; JTBD opportunity scores")
+                subtitle=matrix_subtitle(rows))
         n_rows = len(chunk) + 1
         gf = s.shapes.add_table(n_rows, 2 + k, d.margin, d.top, group_w + label_w + seg_w * k, head_h + row_h * len(chunk))
         d.own(s, gf, "table")
@@ -324,8 +338,9 @@ def matrix_slides(d: Canvas, data, shown, colours, max_items):
                     parts.append(f"{p.name}: {note}")
             notes.append(f"{group} · {note_label}: " + "; ".join(parts))
         ly = d.top + head_h + row_h * len(chunk) + int(Inches(0.1))
-        legend = ("Shaded: significantly above (orange; dark ≥ 120) or below (blue; dark ≤ 80) the rest of the sample, "
-                  f"▲ / ▼. Opportunity (0-20) = importance + max(importance − satisfaction, 0), both on 0-10 scales; "
-                  f"purple ≥ {data.underserved:g}: underserved.")
+        legend = "Shaded: significantly above (orange; dark ≥ 120) or below (blue; dark ≤ 80) the rest of the sample, ▲ / ▼."
+        if any(g == "Opportunity" for g, *_ in rows):  # only where the matrix shows opportunity scores
+            legend += (" Opportunity (0-20) = importance + max(importance − satisfaction, 0), both on 0-10 scales; "
+                       f"purple ≥ {data.underserved:g}: underserved.")
         d.text(s, Box(d.margin, ly, d.width, legend_h), [legend], max_pt=10, min_pt=9, colour=MUTED)
         d.notes(s, notes)

@@ -217,10 +217,13 @@ def _apply_names(loadings: pd.DataFrame, suggested: list[str], names) -> list[st
             f = primary[item]
             j = list(loadings.columns).index(f)
             if f in taken:
-                raise AnalysisError(
-                    f"items {taken[f]!r} and {item!r} both mark the same factor (they load most on the "
-                    f"same one), so it cannot be named both {out[j]!r} and {name!r}; keep one marker"
+                # which factor an item marks depends on the data, so a later wave must not stop on it
+                warnings.warn(
+                    f"items {taken[f]!r} and {item!r} both mark the same factor (they load most on the same one); "
+                    f"it is named {out[j]!r} (from {taken[f]!r}), {name!r} is not used",
+                    FactorWarning, stacklevel=3,
                 )
+                continue
             taken[f] = item
             out[j] = str(name)
     else:

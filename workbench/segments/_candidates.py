@@ -38,6 +38,9 @@ METHODS = ("lca", "lpa", "kmeans", "ward")
 BVR_LIMIT = 3.84
 #: Above this the fit table flags strong local dependence (Latent GOLD users read BVR > 10 as strong).
 STRONG_BVR = 10.0
+#: Fit-table status of a candidate whose best log-likelihood fewer than 2 starts reached, even
+#: after the added starts (Mplus: "the best loglikelihood value was not replicated").
+NOT_REPLICATED = "not replicated"
 #: Bivariate residuals listed per candidate in segments.xlsx.
 BVR_SHOWN = 10
 #: random starts per (structure, k) when ``covariance="auto"`` chooses the LPA structure
@@ -64,7 +67,9 @@ class Candidates:
     solutions : dict of (method, k) to Segmentation
     fit_table : DataFrame
         One row per method and k, failed runs included (``status`` and ``message`` say what
-        happened). Columns: see :data:`FIT_COLUMNS`.
+        happened: 'ok', 'failed', 'not converged', or 'not replicated' when fewer than 2
+        starts reached the best log-likelihood even after the added starts). Columns: see
+        :data:`FIT_COLUMNS`.
     stability : dict of (method, k) to Stability
     distal : dict of (method, k) to DistalOutcomes
     covariates : dict of (method, k) to CovariateEffects
@@ -276,8 +281,8 @@ class Candidates:
         sheets["fit"] = ft
         notes["fit"] = ("One row per method and number of segments. Lower AIC / BIC / SABIC / CAIC is better; "
                         "entropy near 1 = crisp classification; starts = finished starts reaching the best "
-                        "log-likelihood (within 1e-4 relative; flags say 'best log-likelihood not replicated' "
-                        "when fewer than 2 did, even after adding starts), the log-likelihood gap = how far the next-best "
+                        "log-likelihood (within 1e-4 relative; status 'not replicated' and the flags say 'best log-likelihood "
+                        "not replicated' when fewer than 2 did, even after adding starts), the log-likelihood gap = how far the next-best "
                         "start stopped below it; the BLRT p-value = bootstrap likelihood-ratio test of k against k-1 "
                         "segments (BLRT draws; below 0.05 = k fits better); the largest bivariate residual "
                         "(local dependence between two items; above 3.84 notable, above 10 strong); "
@@ -430,7 +435,8 @@ def candidates(
         pinned choice and each method's lowest-BIC candidate.
     random_state : int, numpy Generator or None
     n_jobs : int, default=1
-        Worker processes (joblib) for the starts and refits; -1 = all cores.
+        Threads for the latent class / profile starts, worker processes (joblib) for the
+        stability refits; -1 = all cores. Results do not depend on it.
     progress : bool, default=True
     measurement : {'nominal', 'ordinal'} or dict of item to one of them, default='nominal'
         How LCA models the items (see :class:`LatentClassModel`).
@@ -539,6 +545,7 @@ def candidates(
                 fitted_s = [s for s in covariance_bic.index if covariance_bic.loc[s, [f"k={k}" for k in ks]].notna().any()]
                 notes.append(f"LPA covariance '{covariance}' chosen by BIC among {', '.join(fitted_s)} "
                              f"({pick_starts} start(s) each; see the 'LPA covariance (BIC)' table)")
+            lpa_cache: dict = {}
             bases["lpa"] = cont_note + f"; covariance '{covariance}'" + (
                 "; variances regularised by 0.01 (the items are discrete)" if scores is None else "")
             for k in ks:
@@ -546,7 +553,7 @@ def candidates(
                                          max_iter=max_iter, tol=tol, reg_covar=reg, random_state=base, progress=False)
                 try:
                     est.feature_names_in_, est.n_features_in_ = list(cont.columns), cont.shape[1]
-                    args = est._problem_args(used_c)
+                    args = est._problem_args(used_c, lpa_cache, weights=wc)
                 except AnalysisError as exc:
                     fail(("lpa", k), exc)
                     continue
@@ -676,7 +683,7 @@ def candidates(
                      + ", ".join(fit_table.loc[fit_table["flags"].str.contains("not replicated"), "candidate"])
                      + f" even with {max_starts or 4 * n_init} starts: treat those candidates with caution")
     # one warning per kind of problem, naming the runs (not one per run)
-    failed = fit_table[fit_table["status"] != "ok"]
+    failed = fit_table[~fit_table["status"].isin(["ok", NOT_REPLICATED])]  # not replicated: the note above
     seen = set()
     for c in caught_all:
         if issubclass(c.category, SegmentationConvergenceWarning):
@@ -807,6 +814,13 @@ def _fit_table(methods, ks, solutions, rows, stab, min_share, min_n) -> pd.DataF
                     flags.append(f"smallest segment n={sol.smallest_n} < {min_n}")
                 if m in ("lca", "lpa") and sol.n_final_starts > 1 and sol.best_ll_replicated < 2:
                     flags.append(f"best log-likelihood not replicated (in {sol.n_starts} starts): add starts")
+                    if row["status"] == "ok":  # Mplus: THE BEST LOGLIKELIHOOD VALUE WAS NOT REPLICATED
+                        row["status"] = NOT_REPLICATED
+                        added = f", {sol.starts_added} of them added" if sol.starts_added else ""
+                        row["message"] = (f"best log-likelihood not replicated: reached by {sol.best_ll_replicated} "
+                                          f"of {sol.n_final_starts} finished starts ({sol.n_starts} starts{added}); "
+                                          "the solution may be a local maximum: run more starts (n_init, "
+                                          "max_starts) before trusting it")
                 elif m == "lca" and sol.starts_added:
                     flags.append(f"best log-likelihood replicated only after {sol.starts_added} added starts")
                 if m == "lca" and bvr is not None and len(bvr) and bvr["bvr"].iloc[0] > STRONG_BVR:

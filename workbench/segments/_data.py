@@ -175,6 +175,8 @@ def split_unanswered(frame: pd.DataFrame, what: str = "basis") -> tuple[pd.DataF
             SegmentationWarning,
             stacklevel=3,
         )
+    if not empty.any():  # everyone answered something: no copy of the basis
+        return frame, frame.index[empty]
     return frame.loc[~empty], frame.index[empty]
 
 

@@ -10,10 +10,11 @@ n_final``) and Latent GOLD (random sets × iterations), the starts run in two st
 2. the ``n_final`` best starts that have not converged yet (by default a quarter of the
    starts, at least 2, as Mplus keeps) are run on to convergence or ``max_iter``.
 
-Latent class models run on the package's own EM (:mod:`._lca`: poLCA's random
-response-probability starts, SQUAREM acceleration), and stage 2 continues a start from
-the parameters where stage 1 left it. Latent profile models are StepMix fits with
-``n_init=1``; stage 2 reruns the seed with the larger limit. Each start has its own seed, drawn from
+Both kinds of model run on the package's own vectorised EM: latent classes on :mod:`._lca`
+(poLCA's random response-probability starts, SQUAREM acceleration), latent profiles on
+:mod:`._gmm` (StepMix's random responsibilities, plain EM: the same iterations as StepMix).
+Stage 2 continues a start from the parameters where stage 1 left it. No StepMix object is
+built here (StepMix is the reference in the tests). Each start has its own seed, drawn from
 ``numpy.random.SeedSequence(random_state, spawn_key=(method, k))``: results do not depend
 on ``n_jobs`` or on the order the starts run in. Jobs for all models of a grid are pooled,
 so both cores stay busy across k.
@@ -23,22 +24,24 @@ from __future__ import annotations
 
 import logging
 import sys
-import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
-from sklearn.exceptions import ConvergenceWarning
+from joblib import effective_n_jobs
 from sklearn.metrics import adjusted_rand_score
-from stepmix.emission.gaussian import GaussianDiagNan, GaussianSphericalNan
-from stepmix.stepmix import StepMix
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from ._gmm import (
+    fit_start as gmm_fit_start,
+    posteriors as gmm_posteriors,
+    random_start as gmm_random_start,
+    variances as gmm_variances,
+)
 from ._lca import fit_start as lca_fit_start, posteriors as lca_posteriors, random_start as lca_random_start
 
-__all__ = ["MixtureProblem", "StartFit", "GridFit", "fit_mixtures", "seed_int", "show_progress", "variances",
+__all__ = ["MixtureProblem", "StartFit", "GridFit", "fit_mixtures", "seed_int", "show_progress",
            "default_n_final", "REPLICATION_TOL"]
 
 #: Two starts reach the same maximum when their log-likelihoods differ by at most this, relative.
@@ -95,16 +98,16 @@ def show_progress(progress: bool) -> bool:
 class MixtureProblem:
     """One mixture model to fit from several starts.
 
-    ``X`` is in StepMix's layout (latent profiles) and ``lca`` the answers in the layout of
-    :mod:`._lca` (latent classes); ``weights`` are normalised to mean 1 or None. ``var_floor`` marks a Gaussian start as degenerate when
-    a class's variance on some variable falls below that share of the variable's variance.
+    ``lca`` holds the answers in the layout of :mod:`._lca` (latent classes), ``gauss`` the
+    scores in the layout of :mod:`._gmm` (latent profiles; its weights are the problem's);
+    ``weights`` are normalised to mean 1 or None. ``var_floor`` marks a Gaussian start as
+    degenerate when a class's variance on some variable falls below that share of the
+    variable's variance.
     """
 
     key: tuple
     k: int
     measurement: str
-    measurement_params: dict
-    X: np.ndarray = field(repr=False)
     weights: np.ndarray | None = field(repr=False)
     seeds: tuple
     max_iter: int = 1000
@@ -113,6 +116,7 @@ class MixtureProblem:
     var_floor: float | None = None
     covariance: str | None = None
     lca: object = field(default=None, repr=False)
+    gauss: object = field(default=None, repr=False)
 
 
 @dataclass
@@ -122,7 +126,7 @@ class StartFit:
     start: int
     seed: int
     stage: int
-    model: StepMix | None
+    params: dict | None  # latent profiles: shares, means, covariances (see ._gmm)
     loglik: float
     converged: bool
     n_iter: int
@@ -132,6 +136,7 @@ class StartFit:
     labels: np.ndarray | None = None
     ari: float = float("nan")
     theta: np.ndarray | None = None
+    last_mean: float = -np.inf  # latent profiles: mean log-likelihood of the last E-step (to continue)
 
 
 @dataclass
@@ -146,70 +151,6 @@ class GridFit:
     agreement: float = float("nan")
     ll_gap: float = float("nan")
     ll_range: float = float("nan")
-
-
-class VectorisedGaussianDiagNan(GaussianDiagNan):
-    """StepMix's diagonal Gaussian model with missing values, with a vectorised E-step and
-    ``reg_covar``.
-
-    StepMix 3.0.0 computes each class's log-density in a loop that tiles the variances
-    over all respondents; this computes the same sum over the observed variables,
-    ``-1/2 Σ_d o_id [ln(2π σ²_cd) + (x_id - μ_cd)² / σ²_cd]``, as matrix products. The
-    values are identical up to rounding (tests compare the two). ``reg_covar`` is added to
-    the variances in the M-step, as scikit-learn does for complete data (0 = StepMix's model).
-    """
-
-    def __init__(self, reg_covar=0.0, **kwargs):
-        super().__init__(**kwargs)
-        self.reg_covar = reg_covar
-
-    def _compute_cov(self, X, resp, resp_sums):
-        return super()._compute_cov(X, resp, resp_sums) + self.reg_covar
-
-    def log_likelihood(self, X):
-        observed = ~np.isnan(X)
-        o = observed.astype(float)
-        xz = np.where(observed, X, 0.0)
-        mu = np.asarray(self.parameters["means"], dtype=float)  # (k, d)
-        var = np.asarray(self.parameters["covariances"], dtype=float)  # (k, d)
-        prec = 1.0 / var
-        quad = (xz**2) @ prec.T - 2.0 * xz @ (mu * prec).T + o @ (mu**2 * prec).T
-        return -0.5 * (o @ np.log(2 * np.pi * var).T + quad)
-
-
-class RegularisedGaussianSphericalNan(GaussianSphericalNan):
-    """StepMix's spherical Gaussian model with missing values, with ``reg_covar`` added to
-    the variances in the M-step (0 = StepMix's model)."""
-
-    def __init__(self, reg_covar=0.0, **kwargs):
-        super().__init__(**kwargs)
-        self.reg_covar = reg_covar
-
-    def _compute_cov(self, X, resp, resp_sums):
-        return super()._compute_cov(X, resp, resp_sums) + self.reg_covar
-
-
-def _stepmix(problem: MixtureProblem, seed: int, max_iter: int) -> StepMix:
-    model = StepMix(
-        n_components=problem.k,
-        measurement=problem.measurement,
-        measurement_params=dict(problem.measurement_params),
-        n_init=1,
-        max_iter=int(max_iter),
-        abs_tol=problem.tol,
-        rel_tol=0.0,
-        random_state=seed,
-        progress_bar=0,
-        verbose=0,
-    )
-    # StepMix builds its measurement model only when it has none yet
-    if problem.measurement == "gaussian_diag_nan":
-        model._mm = VectorisedGaussianDiagNan(n_components=problem.k, random_state=None,
-                                              **problem.measurement_params)
-    elif problem.measurement == "gaussian_spherical_nan":
-        model._mm = RegularisedGaussianSphericalNan(n_components=problem.k, random_state=None,
-                                                    **problem.measurement_params)
-    return model
 
 
 def _fit_lca_start(problem: MixtureProblem, start: int, seed: int, max_iter: int, stage: int,
@@ -238,86 +179,69 @@ def _fit_lca_start(problem: MixtureProblem, start: int, seed: int, max_iter: int
                     float(shares.min()), status, reason, labels, theta=fit.theta)
 
 
-def _fit_start(problem: MixtureProblem, start: int, seed: int, max_iter: int, stage: int,
-               resume: StartFit | None = None) -> StartFit:
-    if problem.lca is not None:
-        return _fit_lca_start(problem, start, seed, max_iter, stage, resume)
-    model = _stepmix(problem, seed, max_iter)
+def _fit_lpa_start(problem: MixtureProblem, start: int, seed: int, max_iter: int, stage: int,
+                   resume: StartFit | None = None) -> StartFit:
+    data, k = problem.gauss, problem.k
     try:
-        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            warnings.simplefilter("ignore", RuntimeWarning)
-            model.fit(problem.X, sample_weight=problem.weights)
-            resp = model.predict_proba(problem.X)
-            avg = model.score(problem.X, sample_weight=problem.weights)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+            if resume is None:
+                params0, last, done = gmm_random_start(data, k, seed), -np.inf, 0
+            else:
+                params0, last, done = resume.params, resume.last_mean, resume.n_iter
+            fit = gmm_fit_start(data, params0, max_iter=max(1, max_iter - done), tol=problem.tol, last_mean=last)
+            post = gmm_posteriors(data, fit.params)
     except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
-        return StartFit(start, seed, stage, None, float("nan"), False, 0, float("nan"), "failed", str(exc))
-    n = len(problem.X) if problem.weights is None else float(problem.weights.sum())
-    loglik = float(avg) * n
-    shares = np.asarray(model.weights_, dtype=float)
+        return StartFit(start, seed, stage, None, float("nan"), False, 0, float("nan"), "failed",
+                        f"a profile's covariance is not positive definite ({exc})")
+    shares = np.asarray(fit.params["shares"], dtype=float)
     status, reason = "ok", ""
-    if not np.isfinite(loglik) or not np.all(np.isfinite(resp)):
+    if not np.isfinite(fit.loglik) or not np.all(np.isfinite(post)):
         status, reason = "degenerate", "the log-likelihood is not finite (a class collapsed onto a few points)"
     elif shares.min() < problem.min_class_share:
         status, reason = "degenerate", (
             f"smallest class holds {shares.min():.1%}, below the minimum class share {problem.min_class_share:.1%}"
         )
     elif problem.var_floor is not None:
-        cov = np.asarray(model.get_parameters()["measurement"]["covariances"], dtype=float)
-        var = variances(cov, problem.covariance, problem.k, problem.X.shape[1])
-        total = np.nanvar(problem.X, axis=0)
+        var = gmm_variances(fit.params, data.covariance, data.d)
+        total = np.nanvar(data.X, axis=0)
         if np.any(var < problem.var_floor * np.where(total > 0, total, 1.0)):
             status, reason = "degenerate", "a class's variance collapsed to nearly zero on some variable"
-    labels = resp.argmax(axis=1).astype(np.int16) if status == "ok" else None
-    return StartFit(start, seed, stage, model, loglik, bool(model.converged_), int(getattr(model, "n_iter_", 0)),
-                    float(shares.min()), status, reason, labels)
+    labels = post.argmax(axis=1).astype(np.int16) if status == "ok" else None
+    return StartFit(start, seed, stage, fit.params, float(fit.loglik), bool(fit.converged), done + int(fit.n_iter),
+                    float(shares.min()), status, reason, labels, last_mean=float(fit.last_mean))
 
 
-def variances(cov: np.ndarray, covariance: str | None, k: int, d: int) -> np.ndarray:
-    """Per-class variances, shape (k or 1, d), from StepMix's covariance parameter."""
-    if covariance == "full":  # (k, d, d)
-        return np.stack([np.diag(c) for c in cov])
-    if covariance == "tied":  # (d, d)
-        return np.diag(cov)[None, :]
-    if cov.ndim == 1:  # spherical without missing values: one variance per class
-        return np.repeat(cov.reshape(-1, 1), d, axis=1)
-    return cov  # diag, and the *_nan models: (k, d)
+def _fit_start(problem: MixtureProblem, start: int, seed: int, max_iter: int, stage: int,
+               resume: StartFit | None = None) -> StartFit:
+    if problem.lca is not None:
+        return _fit_lca_start(problem, start, seed, max_iter, stage, resume)
+    return _fit_lpa_start(problem, start, seed, max_iter, stage, resume)
 
 
 def _run(jobs, n_jobs: int, progress: bool, desc: str) -> list[StartFit]:
-    """Run the starts; latent class starts in threads (numpy releases the GIL in the matrix
-    products, and threads share the answers instead of copying them into worker processes),
-    StepMix starts in joblib worker processes."""
+    """Run the starts in threads (numpy releases the GIL in the matrix products, and threads
+    share the data instead of copying them into worker processes)."""
     if not jobs:
         return []
     bar = tqdm(total=len(jobs), desc=desc, unit="start", disable=not show_progress(progress), leave=False)
     out: list = [None] * len(jobs)
     workers = 1 if n_jobs == 1 else int(effective_n_jobs(n_jobs))
-    lca = [i for i, a in enumerate(jobs) if a[0].lca is not None]
-    other = [i for i, a in enumerate(jobs) if a[0].lca is None]
     try:
         # one BLAS thread per start: these matrices are small, and threads fighting over two
         # cores (or with other processes) make EM several times slower
         with threadpool_limits(limits=1):
-            if workers == 1 or len(lca) < 2:
-                for i in lca:
-                    out[i] = _fit_start(*jobs[i])
+            if workers == 1 or len(jobs) < 2:
+                for i, job in enumerate(jobs):
+                    out[i] = _fit_start(*job)
                     bar.update(1)
             else:
+                # the larger models first, so no core waits at the end for the longest start alone
+                order = sorted(range(len(jobs)), key=lambda i: -jobs[i][0].k)
                 with ThreadPoolExecutor(max_workers=workers) as pool:
-                    futures = {pool.submit(_fit_start, *jobs[i]): i for i in lca}
+                    futures = {pool.submit(_fit_start, *jobs[i]): i for i in order}
                     for fut in as_completed(futures):
                         out[futures[fut]] = fut.result()
                         bar.update(1)
-            if workers == 1:
-                for i in other:
-                    out[i] = _fit_start(*jobs[i])
-                    bar.update(1)
-        if workers > 1 and other:
-            gen = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(_fit_start)(*jobs[i]) for i in other)
-            for i, res in zip(other, gen):
-                out[i] = res
-                bar.update(1)
     finally:
         bar.close()
     return out
@@ -337,7 +261,7 @@ def fit_mixtures(problems: list[MixtureProblem], *, init_iter: int = 50, n_final
     n_final : int or None
         Starts continued in stage 2 (None: a quarter of the starts, at least 2).
     n_jobs : int
-        Worker processes (joblib); 1 runs in this process.
+        Threads running starts side by side (joblib's count: -1 = every core); 1 runs them one after the other.
     progress : bool
         tqdm bar over the starts (only on a terminal).
     replication_tol : float
@@ -378,7 +302,7 @@ def fit_mixtures(problems: list[MixtureProblem], *, init_iter: int = 50, n_final
         open_ = [s for s in starts[done:] if s.status == "ok" and not s.converged]
         open_.sort(key=lambda s: -s.loglik)
         want = default_n_final(len(p.seeds) - done, n_final) if done else final_count(p)
-        stage2 += [(p, s.start, s.seed, p.max_iter, 2, s if p.lca is not None else None) for s in open_[:want]]
+        stage2 += [(p, s.start, s.seed, p.max_iter, 2, s) for s in open_[:want]]
     results2 = _run(stage2, n_jobs, progress, "final starts")
     for (p, start, *_), r in zip(stage2, results2):
         by_problem[id(p)][start] = r

@@ -9,7 +9,6 @@ indexed like the input, and :meth:`predict_proba` a DataFrame with one column pe
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import logging
 import math
@@ -37,7 +36,15 @@ from ._lca import (
     permute as lca_permute,
     posteriors as lca_posteriors,
 )
-from ._engine import GridFit, MixtureProblem, default_n_final, fit_mixtures, seed_int, start_seeds, variances
+from ._gmm import (
+    GaussianData,
+    measurement_parameters as gmm_measurement_parameters,
+    n_parameters as gmm_n_parameters,
+    permute as gmm_permute,
+    posteriors as gmm_posteriors,
+    variances as gmm_variances,
+)
+from ._engine import GridFit, MixtureProblem, default_n_final, fit_mixtures, seed_int, start_seeds
 
 __all__ = ["LatentClassModel", "LatentProfileModel", "KMeansModel", "WardModel", "COVARIANCES", "MEASUREMENTS"]
 
@@ -138,7 +145,7 @@ class _Segmenter(BaseEstimator):
 
 
 class _MixtureModel(_Segmenter):
-    """Mixture models fitted with StepMix from random starts (see ``_engine``)."""
+    """Mixture models fitted by the package's own EM from random starts (see ``_engine``)."""
 
     def _fit_problem(self, problem_args: dict, used, excluded, w, full_index):
         k = _check_k(self.n_classes)
@@ -184,14 +191,13 @@ class _MixtureModel(_Segmenter):
                 bvr = lca_bivariate_residuals(p.lca, k, self.theta_) if len(p.lca.n_cats) > 1 else None
             self.bivariate_residuals_ = _bvr_table(bvr, list(self.encoding_.columns))
         else:
-            model = copy.deepcopy(grid.best.model)
-            order = np.argsort(-np.asarray(model.weights_), kind="stable")
-            model.permute_classes(order)
-            self.stepmix_ = model
-            self.shares_ = np.asarray(model.weights_, dtype=float)
-            self.n_parameters_ = int(round(model.n_parameters))
+            shares = np.asarray(grid.best.params["shares"], dtype=float)
+            order = np.argsort(-shares, kind="stable")
+            self.params_ = gmm_permute(grid.best.params, p.gauss.covariance, order)
+            self.shares_ = np.asarray(self.params_["shares"], dtype=float)
+            self.n_parameters_ = gmm_n_parameters(k, p.gauss.d, p.gauss.covariance)
             with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-                post = model.predict_proba(p.X)
+                post = gmm_posteriors(p.gauss, self.params_)
         self.n_classes_ = k
         self.loglik_ = float(grid.best.loglik)
         self.n_samples_ = int(len(used))
@@ -282,7 +288,7 @@ class LatentClassModel(_MixtureModel):
         Starts whose smallest class is below this share are rejected as degenerate.
     random_state : int, numpy Generator or None
     n_jobs : int, default=1
-        Worker processes for the starts.
+        Threads running the starts side by side (results do not depend on it).
     progress : bool, default=True
         Show a progress bar over the starts (only on a terminal).
 
@@ -414,12 +420,8 @@ class LatentClassModel(_MixtureModel):
                 "classes or more items"
             )
         kinds = set(self.measurement_.values())
-        return dict(measurement="lca-" + ("mixed" if len(kinds) > 1 else kinds.pop()), measurement_params={},
-                    X=None, lca=data, min_class_share=float(self.min_class_share))
-
-    def _encode(self, frame: pd.DataFrame) -> np.ndarray:
-        """The basis in StepMix's one-hot layout (for the bias-adjusted three-step models)."""
-        return self.encoding_.transform(self._select(frame))
+        return dict(measurement="lca-" + ("mixed" if len(kinds) > 1 else kinds.pop()), lca=data,
+                    min_class_share=float(self.min_class_share))
 
     def _data(self, frame: pd.DataFrame) -> "LCAData":
         ordinal = np.array([self.measurement_[c] == "ordinal" for c in self.encoding_.columns])
@@ -429,37 +431,6 @@ class LatentClassModel(_MixtureModel):
     def _proba(self, frame: pd.DataFrame) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
             return lca_posteriors(self._data(frame), self.n_classes_, self.theta_)
-
-    @property
-    def stepmix_(self):
-        """The fitted measurement model as a StepMix estimator (built through StepMix's public
-        ``set_parameters``), for the bias-adjusted three-step models; ordinal items enter
-        with the answer probabilities their thresholds and locations imply."""
-        from stepmix.stepmix import StepMix
-
-        self._check_fitted()
-        enc = self.encoding_
-        width = enc.max_categories
-        pis = np.full((self.n_classes_, len(enc.columns) * width), 1e-15)
-        off = np.concatenate([[0], np.cumsum([len(c) for c in enc.categories])])
-        for j in range(len(enc.columns)):
-            pis[:, j * width:j * width + off[j + 1] - off[j]] = self.probabilities_[:, off[j]:off[j + 1]]
-        sm = StepMix(n_components=self.n_classes_, measurement="categorical_nan", n_init=1, max_iter=1,
-                     progress_bar=0, verbose=0, random_state=0,
-                     measurement_params=dict(integer_codes=False, max_n_outcomes=width,
-                                             total_outcomes=enc.total_categories))
-        # StepMix validates its settings in fit(): one EM step on every answer code once, then our parameters
-        rows = 2 * max(self.n_classes_, width)
-        dummy = pd.DataFrame({c: [cats[i % len(cats)] for i in range(rows)]
-                              for c, cats in zip(enc.columns, enc.categories)})
-        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore", under="ignore"):
-            warnings.simplefilter("ignore")
-            sm.fit(enc.transform(dummy))
-        params = sm.get_parameters()
-        params["weights"] = self.shares_.copy()
-        params["measurement"]["pis"] = np.clip(pis, 1e-15, 1.0)
-        sm.set_parameters(params)
-        return sm
 
     def response_probabilities(self) -> pd.DataFrame:
         """Item-response probabilities, tidy: one row per item, answer code and class.
@@ -513,6 +484,10 @@ class LatentClassModel(_MixtureModel):
 
 class LatentProfileModel(_MixtureModel):
     """Latent profile analysis: a Gaussian mixture on continuous bases (e.g. factor scores).
+
+    Fitted by the package's own vectorised EM (:mod:`workbench.segments._gmm`): from the same
+    seed it runs StepMix's iterations (``StepMix(measurement="gaussian_<covariance>")``) and
+    reaches the same log-likelihood; the tests compare the two.
 
     Parameters
     ----------
@@ -570,13 +545,9 @@ class LatentProfileModel(_MixtureModel):
             profiles than the data support, or every start degenerate.
         """
         frame, used, excluded, w = self._prepare_input(X, sample_weight)
-        return self._fit_problem(self._problem_args(used), used, excluded, w, frame.index)
+        return self._fit_problem(self._problem_args(used, weights=w), used, excluded, w, frame.index)
 
-    def _encode(self, frame: pd.DataFrame) -> np.ndarray:
-        """The basis in the layout the StepMix model was fitted on."""
-        return self._select(frame).to_numpy(dtype=float)
-
-    def _problem_args(self, used: pd.DataFrame, cache: dict | None = None) -> dict:
+    def _problem_args(self, used: pd.DataFrame, cache: dict | None = None, weights=None) -> dict:
         k = _check_k(self.n_classes)
         if self.covariance not in COVARIANCES:
             raise AnalysisError(f"unknown covariance structure {self.covariance!r}; expected one of {', '.join(COVARIANCES)}")
@@ -589,8 +560,7 @@ class LatentProfileModel(_MixtureModel):
                 f"{n_inc} respondent(s) have missing values, which covariance='{self.covariance}' cannot handle in "
                 "the likelihood; use covariance='diag' or 'spherical', or impute the scores first"
             )
-        cov_p = {"diag": k * d, "spherical": k, "tied": d * (d + 1) // 2, "full": k * d * (d + 1) // 2}
-        p = (k - 1) + k * d + cov_p[self.covariance]
+        p = gmm_n_parameters(k, d, self.covariance)
         distinct = len(np.unique(np.nan_to_num(X, nan=np.inf), axis=0))
         if k > distinct:
             raise AnalysisError(f"{k} profiles but only {distinct} distinct respondents' scores; use fewer profiles")
@@ -600,43 +570,49 @@ class LatentProfileModel(_MixtureModel):
                 "respondents; that is more than the data support: use fewer profiles or a simpler covariance"
             )
         measurement = f"gaussian_{self.covariance}" + ("_nan" if has_missing else "")
-        params = {"reg_covar": float(self.reg_covar)}
-        return dict(measurement=measurement, measurement_params=params, X=X,
-                    min_class_share=float(self.min_class_share), var_floor=1e-4, covariance=self.covariance)
+        cache = {} if cache is None else cache
+        key = ("gauss", self.covariance, float(self.reg_covar))
+        if key not in cache:  # one copy shared by every k of a grid
+            cache[key] = GaussianData.build(X, self.covariance, float(self.reg_covar),
+                                                 None if weights is None else np.asarray(weights, dtype=float))
+        gauss = cache[key]
+        return dict(measurement=measurement, gauss=gauss, min_class_share=float(self.min_class_share), var_floor=1e-4,
+                    covariance=self.covariance)
 
     def _set_from_grid(self, grid, used, excluded, w, full_index, base_seed):
         super()._set_from_grid(grid, used, excluded, w, full_index, base_seed)
-        params = self.stepmix_.get_parameters()["measurement"]
-        self.means_ = pd.DataFrame(np.asarray(params["means"]).T, index=self.feature_names_in_,
+        self.means_ = pd.DataFrame(np.asarray(self.params_["means"]).T, index=self.feature_names_in_,
                                    columns=pd.RangeIndex(1, self.n_classes_ + 1, name="segment"))
+
+    def measurement_parameters(self) -> dict:
+        """Means and covariances in StepMix's layout of the same model (what saved models keep).
+
+        Returns
+        -------
+        dict
+            ``means`` (k, d) and ``covariances``: (k, d) variances for the models fitted with
+            missing values, else scikit-learn's shapes (diag (k, d), spherical (k,), tied
+            (d, d), full (k, d, d)) with ``precisions_cholesky``.
+        """
+        self._check_fitted()
+        return gmm_measurement_parameters(self.params_, self.covariance, not self._measurement.endswith("_nan"))
 
     def _proba(self, frame: pd.DataFrame) -> np.ndarray:
         X = frame.to_numpy(dtype=float)
-        model = self.stepmix_
-        if np.isnan(X).any() and not self._measurement.endswith("_nan"):
-            if self.covariance in ("tied", "full"):
-                raise AnalysisError(
-                    f"the profiles were fitted with covariance='{self.covariance}', which cannot classify "
-                    "respondents with missing values; impute them or refit with covariance='diag'"
-                )
-            var = self.variances().to_numpy().T  # (k, d)
-            mu = self.means_.to_numpy().T
-            obs = ~np.isnan(X)
-            diff = np.nan_to_num(X[:, None, :] - mu[None, :, :])
-            terms = np.where(obs[:, None, :], np.log(2 * np.pi * var)[None, :, :] + diff**2 / var[None, :, :], 0.0)
-            return _normalise(-0.5 * terms.sum(axis=2) + np.log(self.shares_))
+        cov = self.covariance
+        if np.isnan(X).any() and cov in ("tied", "full"):
+            raise AnalysisError(
+                f"the profiles were fitted with covariance='{cov}', which cannot classify "
+                "respondents with missing values; impute them or refit with covariance='diag'"
+            )
+        data = GaussianData.build(X, cov, float(self.reg_covar))
         with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
-            return model.predict_proba(X)
+            return gmm_posteriors(data, self.params_)
 
     def variances(self) -> pd.DataFrame:
         """Within-profile variances (variables × profiles)."""
         self._check_fitted()
-        params = self.stepmix_.get_parameters()["measurement"]
-        cov = np.asarray(params["covariances"], dtype=float)
-        var = variances(cov, self.covariance if not self._measurement.endswith("_nan") else "diag",
-                         self.n_classes_, self.n_features_in_)
-        if var.shape[0] == 1:
-            var = np.repeat(var, self.n_classes_, axis=0)
+        var = gmm_variances(self.params_, self.covariance, self.n_features_in_)
         return pd.DataFrame(var.T, index=self.feature_names_in_,
                             columns=pd.RangeIndex(1, self.n_classes_ + 1, name="segment"))
 

@@ -413,7 +413,7 @@ def _parameters(model, shares: pd.Series) -> pd.DataFrame:
                 rows.append(("measurement", "mean", int(c), v, np.nan, float(means.loc[v, c])))
                 rows.append(("measurement", "variance", int(c), v, np.nan, float(var.loc[v, c])))
         if model.covariance in ("tied", "full") and not model._measurement.endswith("_nan"):
-            cov = np.asarray(model.stepmix_.get_parameters()["measurement"]["covariances"], dtype=float)
+            cov = np.asarray(model.measurement_parameters()["covariances"], dtype=float)
             names = list(means.index)
             mats = [cov] * model.n_classes_ if model.covariance == "tied" else list(cov)
             for c, mat in enumerate(mats, start=1):

@@ -8,30 +8,31 @@ Vermunt 2013) keeps the measurement model fixed, takes the modal assignment W an
 classification-error matrix ``D[c, s] = P(W = s | X = c)`` (estimated from the posteriors),
 and estimates the structural model by maximum likelihood with ``P(W | X)`` fixed at D.
 
-The estimation is StepMix's structural model (``StepMix.em(..., freeze_measurement=True,
-log_emission_pm=...)``, what ``StepMix(n_steps=3, correction='ML')`` runs), on a copy of
-the fitted StepMix estimator, with D computed here so that survey weights count (StepMix
-3.0.0's three-step path ignores ``sample_weight``).
+The estimation is the model StepMix fits as ``StepMix(n_steps=3, correction='ML')``
+(its ``em(..., freeze_measurement=True, log_emission_pm=...)``), run here by a small EM of
+the package's own: respondent i's posterior is ``∝ P(c) D[c, s_i] f(y_i | c)`` with the
+segment shares ``P(c)`` held at the measurement model's (as StepMix does with the
+measurement frozen), and D computed here so that survey weights count (StepMix 3.0.0's
+three-step path ignores ``sample_weight``). The tests compare the estimates with StepMix's.
 
-* Distal outcomes: numbers get a mean (and variance) per segment ('continuous_nan');
-  booleans and categories a share of each level per segment ('categorical_nan').
-  Respondents missing the outcome do not count for it.
+* Distal outcomes: numbers get a mean (and variance) per segment (StepMix
+  'continuous_nan'); booleans and categories a share of each level per segment
+  ('categorical_nan'). Respondents missing the outcome do not count for it.
 * Covariates: a multinomial logit of segment membership on the covariates (StepMix
-  'covariate', Newton-Raphson); categories enter as indicators (first level = reference),
-  numbers as they are. Respondents missing a covariate are left out of that model.
+  'covariate': ``P(c | z)`` replaces the shares, one Newton-Raphson step per M-step);
+  categories enter as indicators (first level = reference), numbers as they are.
+  Respondents missing a covariate are left out of that model. With weights the Newton
+  step is the weighted one (StepMix's ignores the weights in the Hessian and gradient).
 """
 
 from __future__ import annotations
 
-import copy
 import logging
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_limits
+from scipy.special import logsumexp
 
 from ..errors import AnalysisError
 
@@ -39,7 +40,7 @@ __all__ = ["DistalOutcomes", "CovariateEffects", "distal_outcomes", "covariate_e
 
 logger = logging.getLogger(__name__)
 
-METHOD_NOTE = ("bias-adjusted three-step ML (Vermunt 2010; Bakk, Tekle & Vermunt 2013), StepMix structural "
+METHOD_NOTE = ("bias-adjusted three-step ML (Vermunt 2010; Bakk, Tekle & Vermunt 2013), StepMix's structural "
                "model with the measurement model fixed")
 
 
@@ -87,31 +88,86 @@ def _aligned(solution, frame: pd.DataFrame, what: str) -> pd.DataFrame:
     return frame.reindex(idx)
 
 
-def _encoded(solution, data) -> np.ndarray:
-    """The fitted respondents' basis in the layout the StepMix model was fitted on."""
-    return solution.model._encode(_basis_frame(solution, data).loc[solution.posteriors.index])
+def _structural_fit(solution, Y: np.ndarray, descriptor, rows: np.ndarray, max_iter: int, tol: float = 1e-10):
+    """EM of the structural model on ``rows`` with the measurement model fixed.
 
+    ``descriptor``: 'continuous_nan' (Y: (m, 1) numbers), 'categorical_nan' (Y: (m, 1) level
+    positions 0..L-1) or 'covariate' (Y: (m, p) design without the intercept). Stops when
+    the weighted mean log-likelihood changes by less than ``tol``.
 
-def _structural_fit(solution, X_all: np.ndarray, Y: np.ndarray, descriptor, params: dict | None, rows: np.ndarray,
-                    max_iter: int):
-    """Run StepMix's frozen-measurement EM for the structural model on ``rows``."""
-    model = solution.model
-    X = X_all[rows]
+    Returns
+    -------
+    (dict of parameters, bool converged): ``means`` / ``covariances`` (k, 1), ``pis``
+    (k, L) or ``beta`` (k, 1 + p, class 1's row zero).
+    """
     post = solution.posteriors.to_numpy()
     w_all = solution.weights
-    lepm = _log_emission_pm(post, w_all)[rows]
-    w = None if w_all is None else w_all[rows]
-    sm = copy.deepcopy(model.stepmix_)
-    sm.set_params(structural=descriptor, structural_params=params, n_init=1, max_iter=max_iter, abs_tol=1e-10,
-                  rel_tol=0.0, progress_bar=0, verbose=0, random_state=0)
-    with warnings.catch_warnings(record=True) as caught, threadpool_limits(limits=1), \
-            np.errstate(divide="ignore", invalid="ignore", under="ignore", over="ignore"):
-        warnings.simplefilter("always", ConvergenceWarning)
-        # StepMix sizes its structural start from the responsibilities of the last start it ran
-        sm.log_resp_ = np.log(np.clip(post[rows], 1e-15, 1.0))
-        sm.em(X, Y, sample_weight=w, freeze_measurement=True, log_emission_pm=lepm)
-    converged = not any(issubclass(c.category, ConvergenceWarning) for c in caught)
-    return sm.get_parameters()["structural"], converged
+    lepm = _log_emission_pm(post, w_all)[rows]  # (m, k) log D[c, s_i]
+    w = np.ones(len(rows)) if w_all is None else np.asarray(w_all, dtype=float)[rows]
+    k = post.shape[1]
+    R = np.clip(post[rows], 1e-15, 1.0) * w[:, None]  # start: the measurement model's posteriors
+    y = np.asarray(Y, dtype=float)
+    if descriptor == "covariate":
+        Z = np.column_stack([np.ones(len(y)), y])
+        beta = np.zeros((k, Z.shape[1]))
+    else:
+        log_pi = np.log(np.asarray(solution.shares, dtype=float))
+        if descriptor == "categorical_nan":
+            L = int(np.nanmax(y)) + 1
+            onehot = np.zeros((len(y), L))
+            onehot[np.arange(len(y)), y[:, 0].astype(int)] = 1.0
+    params: dict = {}
+    prev, converged = -np.inf, False
+    with np.errstate(divide="ignore", invalid="ignore", under="ignore", over="ignore"):
+        for _ in range(int(max_iter)):
+            # M-step from the current responsibilities
+            if descriptor == "continuous_nan":
+                nk = R.sum(axis=0)
+                mu = (R.T @ y[:, 0]) / nk
+                var = (R * (y[:, 0][:, None] - mu) ** 2).sum(axis=0) / nk
+                params = {"means": mu[:, None], "covariances": var[:, None]}
+                log_f = -0.5 * (np.log(2 * np.pi * var)[None, :] + (y[:, 0][:, None] - mu) ** 2 / var[None, :])
+                log_f += log_pi
+            elif descriptor == "categorical_nan":
+                pis = np.clip((R.T @ onehot) / R.sum(axis=0)[:, None], 1e-15, 1 - 1e-15)
+                params = {"pis": pis}
+                log_f = onehot @ np.log(pis).T + log_pi
+            else:
+                beta = _newton_step(Z, R, beta)
+                params = {"beta": beta}
+                eta = Z @ beta.T
+                log_f = np.log(np.clip(np.exp(eta - logsumexp(eta, axis=1, keepdims=True)), 1e-15, 1 - 1e-15))
+            # E-step
+            joint = lepm + log_f
+            ll_i = logsumexp(joint, axis=1)
+            mean = float(w @ ll_i / w.sum())
+            R = np.exp(joint - ll_i[:, None]) * w[:, None]
+            if abs(mean - prev) < tol:
+                converged = True
+                break
+            prev = mean
+    return params, converged
+
+
+def _newton_step(Z: np.ndarray, R: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """One Newton-Raphson step of the weighted multinomial logit ``max Σ_ic R_ic log P(c | z_i)``
+    (class 1 the reference: its coefficients stay 0)."""
+    n, D = Z.shape
+    k = R.shape[1]
+    eta = Z @ beta.T
+    P = np.exp(eta - logsumexp(eta, axis=1, keepdims=True))
+    wi = R.sum(axis=1)  # each respondent's weight
+    G = (Z.T @ (R - wi[:, None] * P))[:, 1:].T.reshape(-1)  # ((k-1) D,)
+    H = np.empty((k - 1, D, k - 1, D))
+    for a in range(1, k):
+        for b in range(1, k):
+            r = wi * P[:, a] * ((a == b) - P[:, b])
+            H[a - 1, :, b - 1, :] = (Z.T * r) @ Z
+    H = H.reshape((k - 1) * D, (k - 1) * D)
+    step = np.linalg.lstsq(H, G, rcond=None)[0]
+    out = beta.copy()
+    out[1:] += step.reshape(k - 1, D)
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -183,11 +239,11 @@ def distal_outcomes(solution, data, outcomes: pd.DataFrame, *, max_iter: int = 5
     w_all = np.ones(len(post)) if solution.weights is None else solution.weights
     if errors not in ("raise", "skip"):
         raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
-    X_all = _encoded(solution, data)
+    _basis_frame(solution, data)
     rows, skipped = [], []
     for col in out.columns:
         try:
-            rows += _one_distal(solution, X_all, out[col], col, modal, w_all, max_iter)
+            rows += _one_distal(solution, out[col], col, modal, w_all, max_iter)
         except AnalysisError as exc:
             if errors == "raise":
                 raise
@@ -198,7 +254,7 @@ def distal_outcomes(solution, data, outcomes: pd.DataFrame, *, max_iter: int = 5
     return DistalOutcomes(candidate=solution.name, table=table, skipped=tuple(skipped))
 
 
-def _one_distal(solution, X_all, s: pd.Series, col, modal, w_all, max_iter) -> list:
+def _one_distal(solution, s: pd.Series, col, modal, w_all, max_iter) -> list:
     """The rows of one outcome (see :func:`distal_outcomes`)."""
     rows = []
     ok = s.notna().to_numpy()
@@ -217,8 +273,7 @@ def _one_distal(solution, X_all, s: pd.Series, col, modal, w_all, max_iter) -> l
         codes = s.iloc[idx].map({lv: i for i, lv in enumerate(levels)}).to_numpy(dtype=float)
         if len(levels) < 2:
             raise AnalysisError(f"outcome '{col}' has one level ({levels[0]!r}) among these respondents")
-        params, conv = _structural_fit(solution, X_all, codes.reshape(-1, 1),
-                                       "categorical_nan", None, idx, max_iter)
+        params, conv = _structural_fit(solution, codes.reshape(-1, 1), "categorical_nan", idx, max_iter)
         pis = np.asarray(params["pis"])  # (k, max_outcomes)
         for li, lv in enumerate(levels):
             for c in range(solution.k):
@@ -230,8 +285,7 @@ def _one_distal(solution, X_all, s: pd.Series, col, modal, w_all, max_iter) -> l
         y = s.iloc[idx].to_numpy(dtype=float)
         if np.nanstd(y) == 0:
             raise AnalysisError(f"outcome '{col}' is {y[0]:g} for everyone who has it; nothing to compare across segments")
-        params, conv = _structural_fit(solution, X_all, y.reshape(-1, 1),
-                                       "continuous_nan", None, idx, max_iter)
+        params, conv = _structural_fit(solution, y.reshape(-1, 1), "continuous_nan", idx, max_iter)
         means = np.asarray(params["means"]).ravel()
         for c in range(solution.k):
             members = modal[idx] == c + 1
@@ -353,8 +407,8 @@ def covariate_effects(solution, data, covariates: pd.DataFrame, *, max_iter: int
             f"only {len(idx)} respondents have every covariate; too few for a covariate model of {solution.k} segments"
         )
     Z = design.iloc[idx].to_numpy(dtype=float)
-    params, conv = _structural_fit(solution, _encoded(solution, data), Z, "covariate",
-                                   {"method": "newton-raphson", "intercept": True, "max_iter": 1}, idx, max_iter)
+    _basis_frame(solution, data)
+    params, conv = _structural_fit(solution, Z, "covariate", idx, max_iter)
     beta = np.asarray(params["beta"])  # (k, 1 + p)
     terms = ["intercept"] + list(design.columns)
     coef_rows = []

@@ -18,5 +18,5 @@ __all__ = ["STEPS", "Step", "Output", "Skip", "WaveContext", "Writer", "FIELDS",
 #: Every step of a wave, in the order the runner prefers when the declarations leave a choice.
 STEPS: tuple[Step, ...] = (
     read.STEP, quality.STEP, behaviour.STEP, weighting.STEP, factors.STEP, segments.STEP, classification.STEP,
-    criteria.STEP, model.STEP, tracking.STEP, deck.STEP,
+    criteria.STEP, criteria.OPPORTUNITIES, criteria.PERSONAS, model.STEP, tracking.STEP, deck.STEP,
 )

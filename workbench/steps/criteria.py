@@ -20,38 +20,79 @@ from ..criteria import Candidate, score_candidates, study_basis
 from ..errors import AnalysisError
 from ..segments import Candidates
 from ..measures import BOOKKEEPING, CORE_KPIS
-from ..opportunities import opportunities
+from ..opportunities import opportunities, outcome_pairs
 from ..personas import draft_personas, merge_personas, personas_path
 from .context import Output, Skip, Step, WaveContext
 
-__all__ = ["criteria", "criteria_kpis", "STEP"]
+__all__ = ["criteria", "criteria_kpis", "survey_behaviour", "no_outcomes", "STEP", "OPPORTUNITIES", "PERSONAS"]
 
 logger = logging.getLogger(__name__)
 
 
-def criteria_kpis(ctx: WaveContext) -> pd.DataFrame | None:
-    """Behavioural KPIs per clean respondent for the scorecard and profiles, or None.
+def survey_behaviour(ctx: WaveContext, responses=None) -> pd.DataFrame:
+    """The survey's behavioural measures per respondent: questions of kind ``behaviour``
+    (vote, usage, spend bands) as this wave answered them; ordinal and Likert codes as
+    numbers, nominal and binary codes as their labels (tested as categories)."""
+    responses = responses if responses is not None else (ctx.weighted or ctx.clean)
+    if responses is None:
+        return pd.DataFrame()
+    data, skipped = responses.data, set(responses.missing_columns)
+    out = {}
+    for cid, col in ctx.study.columns.items():
+        if col.kind != "behaviour" or cid not in data.columns or cid in skipped:
+            continue
+        out[cid] = _survey_measure(data[cid], col)
+    return pd.DataFrame(out, index=data.index)
 
-    The study's ``criteria.kpis`` when it names them, else :data:`CORE_KPIS` as far as the
-    behaviour step provides them. Nullable integers become floats and nullable booleans
-    categories, as the statistics expect.
+
+def _survey_measure(s: pd.Series, col) -> pd.Series:
+    if col.scale.type in ("nominal", "binary") or not col.scale.numeric:
+        labels = dict(col.scale.codes)
+        return s.map(lambda v: None if pd.isna(v) else str(labels.get(v, v))).astype(object)
+    return pd.to_numeric(s, errors="coerce").astype(float)
+
+
+def criteria_kpis(ctx: WaveContext) -> pd.DataFrame | None:
+    """Behavioural measures per clean respondent for the scorecard and profiles, or None.
+
+    With ERP data: the study's ``criteria.kpis`` when it names them (behaviour features or
+    survey columns), else :data:`CORE_KPIS` as far as the behaviour step provides them.
+    Without ERP data: the named KPIs (survey columns) and the survey questions of kind
+    ``behaviour``. None when there is no behavioural measure at all (the scorecard then
+    says that relevance cannot be judged). Nullable integers become floats and nullable
+    booleans categories, as the statistics expect.
     """
-    if ctx.behaviour is None or ctx.clean is None:
+    survey_resp = ctx.weighted or ctx.clean
+    if survey_resp is None:
         return None
-    resp = ctx.behaviour.respondents
+    index = survey_resp.data.index
+    resp = ctx.behaviour.respondents if ctx.behaviour is not None else pd.DataFrame(index=index)
+    survey = survey_resp.data
     named = list(ctx.study.spec.criteria.kpis)
     if named:
-        unknown = [k for k in named if k not in resp.columns]
+        unknown = [k for k in named if k not in resp.columns and k not in survey.columns]
         if unknown:
             raise AnalysisError(
-                f"criteria.kpis names {', '.join(unknown)}, which the behaviour step does not provide; available: "
-                f"{', '.join(c for c in resp.columns if c not in BOOKKEEPING)}", file=ctx.study.path,
+                f"criteria.kpis names {', '.join(unknown)}, which neither the behaviour step nor the survey "
+                f"provides; available: {', '.join(c for c in resp.columns if c not in BOOKKEEPING) or 'no ERP measure'}"
+                f"; survey questions of kind behaviour: "
+                f"{', '.join(c for c, col in ctx.study.columns.items() if col.kind == 'behaviour') or 'none'}",
+                file=ctx.study.path,
             )
+        cols = {}
+        for k in named:
+            if k in resp.columns:
+                cols[k] = resp[k].reindex(index)
+            else:
+                col = ctx.study.columns.get(k)
+                cols[k] = _survey_measure(survey[k], col) if col is not None else survey[k]
+        kpis = pd.DataFrame(cols, index=index)
+    elif ctx.behaviour is not None and any(c in resp.columns for c in CORE_KPIS):
+        kpis = resp[[c for c in CORE_KPIS if c in resp.columns]].reindex(index)
     else:
-        named = [c for c in CORE_KPIS if c in resp.columns]
-    if not named:
+        kpis = survey_behaviour(ctx, survey_resp)
+    if kpis.shape[1] == 0:
         return None
-    kpis = resp[named].reindex(ctx.clean.data.index)
     for c in kpis.columns:
         if isinstance(kpis[c].dtype, pd.BooleanDtype):
             kpis[c] = kpis[c].astype(object).where(kpis[c].notna(), None)
@@ -64,7 +105,8 @@ def criteria(ctx: WaveContext) -> Output | Skip:
     """Score every candidate segmentation (relevant / operational / describable), profile the
     recommended or pinned one, compute its JTBD opportunities and draft its personas.
 
-    Gives ``scorecard``, ``chosen``, ``profiles``, ``opportunities`` and ``personas``.
+    Gives ``scorecard``, ``chosen`` and ``profiles``; the ``opportunities`` and ``personas``
+    steps (declared below) follow.
     The study's ``criteria.pin`` wins; otherwise a choice pinned in ``segmentation.choice``.
     """
     study, clean = ctx.study, ctx.weighted
@@ -90,13 +132,7 @@ def criteria(ctx: WaveContext) -> Output | Skip:
     logger.info("criteria: recommended %s (%s)", card.recommended, card.reason)
     chosen_cand = next(c for c in cands if str(c.name) == card.recommended)
     prof = card.best.profiles
-    opp = opportunities(clean, prof.membership, weights=clean.weights, underserved=spec.underserved,
-                        overserved_gap=spec.overserved_gap, min_segment_n=study.spec.min_segment_n)
-    drafts = draft_personas(prof, clean, opportunities=opp, posteriors=getattr(chosen_cand, "posteriors", None),
-                            random_state=study.seed)
-    study_copy = personas_path(study)
-    personas = merge_personas(drafts, study_copy, save=False)
-    ctx.manifest.counts.update({"scorecard_candidates": len(cands), "personas": len(personas)})
+    ctx.manifest.counts.update({"scorecard_candidates": len(cands)})
     pii = study.pii
 
     def write(folder: Path) -> None:
@@ -104,14 +140,50 @@ def criteria(ctx: WaveContext) -> Output | Skip:
         card.to_excel(folder / "scorecard.xlsx", pii=pii, labels=labels, currency=study.currency)
         card.to_markdown(folder / "scorecard.md")
         prof.to_excel(folder / "profiles.xlsx", pii=pii, currency=study.currency, labels=labels)
-        opp.to_excel(folder / "opportunities.xlsx", pii=pii, labels=labels)
+
+    return Output({"scorecard": card, "chosen": chosen_cand, "profiles": prof}, write)
+
+
+def no_outcomes(ctx: WaveContext) -> str | None:
+    """Why the study cannot have JTBD opportunities (no outcome with both an importance and
+    a satisfaction question), or None."""
+    if not outcome_pairs(ctx.study.columns.values()):
+        return "the study has no JTBD outcomes block (no outcome with an importance and a satisfaction question)"
+    return None
+
+
+def opportunities_step(ctx: WaveContext) -> Output | Skip:
+    """JTBD opportunity scores of the recommended segmentation; opportunities.xlsx."""
+    clean, spec, study = ctx.weighted, ctx.study.spec.criteria, ctx.study
+    if not outcome_pairs(clean.columns.values(), clean.data.columns):
+        return Skip("no JTBD outcome has both its importance and its satisfaction column in this wave's responses")
+    opp = opportunities(clean, ctx.profiles.membership, weights=clean.weights, underserved=spec.underserved,
+                        overserved_gap=spec.overserved_gap, min_segment_n=study.spec.min_segment_n)
+    pii, labels = study.pii, study.column_labels()
+    return Output({"opportunities": opp},
+                  lambda folder: opp.to_excel(folder / "opportunities.xlsx", pii=pii, labels=labels))
+
+
+def personas_step(ctx: WaveContext) -> Output:
+    """Persona drafts of the recommended segmentation (with its opportunities when the study
+    has outcomes), merged with the consultant's edits; personas.yaml."""
+    study = ctx.study
+    drafts = draft_personas(ctx.profiles, ctx.weighted, opportunities=ctx.opportunities,
+                            posteriors=getattr(ctx.chosen, "posteriors", None), random_state=study.seed)
+    study_copy = personas_path(study)
+    personas = merge_personas(drafts, study_copy, save=False)
+    ctx.manifest.counts.update({"personas": len(personas)})
+
+    def write(folder: Path) -> None:
         personas.save(folder / "personas.yaml")
         personas.save(study_copy)  # the editable copy beside study.yaml, kept across runs
 
-    return Output({"scorecard": card, "chosen": chosen_cand, "profiles": prof, "opportunities": opp,
-                   "personas": personas}, write)
+    return Output({"personas": personas}, write)
 
 
 STEP = Step("criteria", criteria, needs=("weighted",), uses=("candidates", "classified", "behaviour"),
-            gives=("scorecard", "chosen", "profiles", "opportunities", "personas"),
-            what="scoring candidates, profiling the chosen one, drafting personas")
+            gives=("scorecard", "chosen", "profiles"), what="scoring candidates, profiling the chosen one")
+OPPORTUNITIES = Step("opportunities", opportunities_step, needs=("weighted", "profiles"), gives=("opportunities",),
+                     applies=no_outcomes, what="JTBD opportunity scores of the chosen segmentation")
+PERSONAS = Step("personas", personas_step, needs=("weighted", "profiles"), uses=("chosen", "opportunities"),
+                gives=("personas",), what="drafting personas")

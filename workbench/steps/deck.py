@@ -4,6 +4,8 @@ is written."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import logging
 from pathlib import Path
 
@@ -35,6 +37,7 @@ def deck(ctx: WaveContext) -> Output:
     data = deck_data(ctx.study, ctx.scorecard, ctx.profiles, ctx.opportunities, wave=ctx.wave, quality=ctx.quality,
                      factors=ctx.factors if isinstance(ctx.factors, dict) else None, segments=ctx.candidates,
                      behaviour=ctx.behaviour, model_note=model_note, recognise=recognise_summary(ctx))
+    data = dataclasses.replace(data, skipped=dict(ctx.manifest.skipped))
     prs = render_deck(data, ctx.personas, trends=ctx.trends, study=ctx.study)
     ctx.manifest.counts.update({"deck_slides": len(prs.slides)})
     personas = ctx.personas
@@ -55,7 +58,7 @@ def recognise_summary(ctx: WaveContext) -> dict | None:
         return None
     tt = TypingTool.from_dict(model.attachments["typing_tool"])
     out = {"questions": [str(tt.question_labels.get(q, q)) for q in tt.questions], "accuracy": float(tt.accuracy),
-           "baseline": float(tt.baseline_accuracy), "fitted_wave": str(model.wave)}
+           "baseline": float(tt.baseline_accuracy), "fitted_wave": str(model.wave), "typing_refused": tt.refused}
     cust = ctx.customer_segments
     if cust is not None and "base_model" in model.attachments:
         base = BaseModel.from_dict(model.attachments["base_model"])
@@ -63,7 +66,8 @@ def recognise_summary(ctx: WaveContext) -> dict | None:
         out.update({"customers": int(len(cust)), "from_survey": int(cust["source"].eq("survey").sum()),
                     "from_model": int(by_model.sum()),
                     "confident": int(cust.loc[by_model, "confident"].astype(bool).sum()) if "confident" in cust else 0,
-                    "base_accuracy": float(base.accuracy), "base_baseline": float(base.baseline_accuracy)})
+                    "base_accuracy": float(base.accuracy), "base_baseline": float(base.baseline_accuracy),
+                    "base_refused": base.refused})
     return out
 
 

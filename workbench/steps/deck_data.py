@@ -24,7 +24,8 @@ import pandas as pd
 from ..behaviour import Behaviour
 from ..criteria import Scorecard
 from ..deck import DeckData, DeckTrends, render_deck
-from ..deck.data import PROFILE_COLUMNS, frame_to_json, plain
+from ..deck.data import PROFILE_COLUMNS, frame_to_json
+from ..jsonplain import plain
 from ..deck.render import deck_options
 from ..factors import EFAResult
 from ..measures import column_label

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import AnalysisError
 from ..measures import NOT_FEATURES
 from ..outputs import check_no_pii, write_csv, write_workbook
 from ..segments import Segmentation
@@ -24,7 +25,7 @@ from ..waves.golden import TypingTool, select_golden_questions
 from .context import Output, Skip, Step, WaveContext
 from .segments import segmentation_inputs
 
-__all__ = ["model", "persona_names", "STEP"]
+__all__ = ["model", "persona_names", "one_per_customer", "STEP"]
 
 logger = logging.getLogger(__name__)
 
@@ -73,24 +74,77 @@ def _base_features(ctx: WaveContext) -> tuple[pd.DataFrame | None, list[str], li
 
 
 def _respondent_customers(ctx: WaveContext) -> pd.Series:
-    """Customer id per clean respondent (respondents without a customer left out)."""
+    """Customer id per clean respondent, as the behaviour join read it (text, leading zeros
+    kept; respondents without a customer id left out).
+
+    The join names the column ``customer_id`` whatever the survey calls it
+    (:func:`workbench.behaviour.match_respondents`); never the respondent ids.
+    """
     resp = ctx.behaviour.respondents
-    key = ctx.behaviour.key
-    ids = resp[key] if key in resp.columns else pd.Series(resp.index, index=resp.index)
-    ids = ids.reindex(ctx.weighted.data.index).dropna()
+    if "customer_id" not in resp.columns:
+        raise AnalysisError("the behaviour join gave no customer id per respondent; the whole-base model cannot "
+                            "tell which customer a respondent is")
+    ids = resp["customer_id"].reindex(ctx.weighted.data.index).dropna()
     return ids.astype(str)
 
 
-def _customer_table(ctx: WaveContext, base_model: BaseModel, labels: pd.Series) -> pd.DataFrame | None:
+def one_per_customer(customers: pd.Series, labels: pd.Series, certainty: pd.Series | None = None
+                     ) -> tuple[pd.Series, pd.Index, int]:
+    """One segment per customer when several respondents answered for one customer (B2B).
+
+    The rule: each customer takes the segment of its respondent with the highest certainty
+    (the segment model's probability of the respondent's segment); ties and missing
+    certainty go to the respondent listed first.
+
+    Parameters
+    ----------
+    customers : Series
+        Customer id per respondent.
+    labels : Series
+        Segment per respondent (respondents without one are left out).
+    certainty : Series, optional
+        Probability of the respondent's segment, per respondent.
+
+    Returns
+    -------
+    by_customer : Series
+        Segment per customer id.
+    chosen : Index
+        The respondent chosen for each customer (in ``by_customer``'s order).
+    disagreements : int
+        Customers whose respondents are not all in one segment.
+    """
+    lab = labels.dropna()
+    lab = lab[lab.index.isin(customers.index)]
+    frame = pd.DataFrame({"customer": customers.reindex(lab.index).to_numpy(), "segment": lab.to_numpy(),
+                          "certainty": (certainty.reindex(lab.index).fillna(-1.0).to_numpy(dtype=float)
+                                        if certainty is not None else 0.0),
+                          "order": range(len(lab))}, index=lab.index)
+    disagreements = int((frame.groupby("customer", sort=False)["segment"].nunique() > 1).sum())
+    best = frame.sort_values(["certainty", "order"], ascending=[False, True], kind="stable")
+    best = best[~best["customer"].duplicated(keep="first")].sort_values("order")
+    return pd.Series(best["segment"].to_numpy(), index=pd.Index(best["customer"].to_numpy())), best.index, disagreements
+
+
+def _customer_table(ctx: WaveContext, base_model: BaseModel, labels: pd.Series,
+                    certainty: pd.Series | None = None) -> pd.DataFrame | None:
+    """customer_segments.csv: the survey's segment for respondents' customers (one per
+    customer: :func:`one_per_customer`) and, when the whole-base model beats guessing
+    (:attr:`BaseModel.refused` is None), the model's for every other customer."""
     feats, _, _ = _base_features(ctx)
     if feats is None or base_model is None:
         return None
     feats = feats.copy()
     feats.index = feats.index.astype(str)
-    cust = _respondent_customers(ctx)
-    lab = labels.reindex(cust.index).dropna()
-    by_customer = pd.Series(lab.to_numpy(), index=cust.loc[lab.index].to_numpy())
-    by_customer = by_customer[~by_customer.index.duplicated(keep="first")]
+    by_customer, _, disagree = one_per_customer(_respondent_customers(ctx), labels, certainty)
+    if disagree:
+        logger.info("model: %d customer(s) have respondents in different segments; each takes the segment of its "
+                    "most certain respondent", disagree)
+    ctx.manifest.counts.update({"customers_with_disagreeing_respondents": disagree})
+    if base_model.refused:
+        logger.warning("model: customers without survey answers are not placed: the whole-base model's %s",
+                       base_model.refused)
+        feats = feats[feats.index.isin(by_customer.index)]
     table = segment_customer_base(feats[list(base_model.features)], by_customer, base_model, names=persona_names(ctx) or None,
                                   pii=ctx.study.pii)
     table.index.name = ctx.behaviour.key
@@ -145,19 +199,27 @@ def model(ctx: WaveContext) -> Output | Skip:
     base = None
     feats, numeric, categorical = _base_features(ctx)
     if feats is not None and (numeric or categorical):
-        cust = _respondent_customers(ctx)
-        lab = labels.reindex(cust.index).dropna().astype(int)
+        # one row per customer: several respondents of one account count once (their most certain one)
+        by_customer, chosen_resp, _ = one_per_customer(_respondent_customers(ctx), labels, table["probability"])
         X = feats.copy()
         X.index = X.index.astype(str)
-        Xr = X.reindex(cust.loc[lab.index].to_numpy())
-        Xr.index = lab.index
-        base = fit_base_model(Xr, lab, numeric=numeric, categorical=categorical, random_state=study.seed,
-                              names=names, provenance=provenance)
+        Xr = X.reindex(by_customer.index)
+        Xr.index = chosen_resp
+        try:
+            base = fit_base_model(Xr, pd.Series(by_customer.to_numpy(), index=chosen_resp).astype(int),
+                                  numeric=numeric, categorical=categorical, random_state=study.seed, names=names,
+                                  provenance=provenance)
+        except AnalysisError as exc:  # data-dependent (too few respondents with behaviour per segment)
+            logger.warning("model: no whole-base model: %s; customer_segments.csv is not written", exc)
+            ctx.manifest.skipped["whole-base model"] = str(exc)
+    if base is not None:
         attachments["base_model"] = base.to_dict()
         logger.info("model: whole-base model, accuracy on respondents %.1f %% (largest segment alone %.1f %%)",
                     100 * base.accuracy, 100 * base.baseline_accuracy)
     model = dataclasses.replace(model, attachments=attachments)
-    customers = _customer_table(ctx, base, labels) if base is not None else None
+    if tool.refused:
+        logger.warning("model: the typing tool is not recommended: its %s", tool.refused)
+    customers = _customer_table(ctx, base, labels, table["probability"]) if base is not None else None
     title = f"{_study_title(study)} — typing tool (segments of wave {ctx.wave})"
     ctx.manifest.counts.update({"golden_questions": len(tool.questions)})
     pii = study.pii
@@ -179,7 +241,8 @@ def _model_sheets(model: SegmentModel, tool: TypingTool, base: BaseModel | None)
               "Typing tool confusion": tool.confusion, "Typing tool by segment": tool.agreement_by_segment}
     notes = {
         "Model": "The segmentation frozen in model.json: later waves are classified with it.",
-        "Typing tool": "The golden questions and the typing tool's cross-validated accuracy.",
+        "Typing tool": "The golden questions and the typing tool's cross-validated accuracy."
+                       + (f" Not recommended: its {tool.refused}." if tool.refused else ""),
         "Golden questions path": "Forward selection: cross-validated accuracy as each question is added; 'chosen' "
                                  "marks the set used (adding more gained less than the tolerance).",
         "Typing tool confusion": "Cross-validated: rows = segment from the full model, columns = typing tool.",
@@ -189,8 +252,10 @@ def _model_sheets(model: SegmentModel, tool: TypingTool, base: BaseModel | None)
         sheets.update({"Whole-base model": base.summary(), "Whole-base confusion": base.confusion,
                        "Whole-base by segment": base.agreement_by_segment, "Whole-base coefficients": base.coefficients})
         notes.update({
-            "Whole-base model": "Places customers without survey answers from behaviour and firmographics; accuracy "
-                                "cross-validated on respondents, against always guessing the largest segment.",
+            "Whole-base model": ("Does NOT place customers without survey answers: its " + base.refused
+                                 + "; customer_segments.csv holds the respondents' customers only.") if base.refused
+            else ("Places customers without survey answers from behaviour and firmographics; accuracy "
+                  "cross-validated on respondents, against always guessing the largest segment."),
             "Whole-base confusion": "Cross-validated: rows = survey segment, columns = the model's.",
             "Whole-base by segment": "Share of each segment's respondents the model places in their own segment.",
             "Whole-base coefficients": "Multinomial logit coefficients on standardised features (one-hot levels).",
@@ -232,7 +297,8 @@ def _classified_outputs(ctx: WaveContext) -> Output:
     customers = None
     if "base_model" in model.attachments and ctx.behaviour is not None:
         base = BaseModel.from_dict(model.attachments["base_model"])
-        customers = _customer_table(ctx, base, tab["segment"].dropna().astype(int))
+        customers = _customer_table(ctx, base, tab["segment"].dropna().astype(int),
+                                    tab["probability"] if "probability" in tab else None)
     return _output(ctx, table=tab, customers=customers)
 
 

@@ -50,6 +50,7 @@ from .spec import (
     ScaleSpec,
     SegmentationChoice,
     SegmentationSpec,
+    SparkSpec,
     SpeederSpec,
     StraightlinerSpec,
     StudyInfo,

@@ -260,6 +260,16 @@ def semantic_checks(data: dict, root: Path) -> list[tuple[tuple, str]]:
                 for code, name in chans.items():
                     if str(code) in names and str(name) != str(code):
                         problems.append((("behaviour", "transactions", "channels", code), f"code '{code}' is also the name of another channel; a value in the file must mean one channel"))
+        if isinstance(tx, dict):
+            engine = _get(beh, "engine", "duckdb")
+            if _get(tx, "file") is None and _get(tx, "table") is None:
+                problems.append((("behaviour", "transactions"), "give the transactions as file: (CSV or Parquet) or, with engine: spark, as table:"))
+            elif _get(tx, "file") is not None and _get(tx, "table") is not None:
+                problems.append((("behaviour", "transactions", "table"), "give file: or table:, not both"))
+            elif _get(tx, "table") is not None and engine != "spark":
+                problems.append((("behaviour", "transactions", "table"), "a table is read by the Spark engine: add engine: spark under behaviour, or give file:"))
+            if _get(beh, "spark") is not None and engine != "spark":
+                problems.append((("behaviour", "spark"), "spark: settings are used only with engine: spark"))
         dig = _get(beh, "digital", {}) or {}
         for i, c in enumerate(_get(dig, "channels", []) or []):
             if names and str(c) not in names:

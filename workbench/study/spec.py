@@ -281,6 +281,8 @@ class TransactionsSource(_FileSource):
     ``exclude`` (negative lines are ignored for revenue; still counted as returns).
     """
 
+    file: str | None = None  # a file, or ``table``: a table of the Spark session (engine: spark)
+    table: str | None = None
     columns: dict[str, str]
     channels: dict[str, str] = Field(default_factory=dict)
     currency: str | None = None
@@ -376,6 +378,16 @@ class DigitalSpec(BaseModel):
     declared_weight: float = Field(0.5, ge=0, le=1)
 
 
+class SparkSpec(BaseModel):
+    """Where the Spark engine runs: ``master`` (default ``local[2]``; e.g. ``spark://host:7077``,
+    ``yarn``) and extra Spark ``config`` (``spark.executor.memory: 8g``). A session passed
+    in from a notebook (``compute_behaviour(..., spark=spark)``) takes precedence."""
+
+    model_config = _STRICT
+    master: str | None = None
+    config: dict[str, str] = Field(default_factory=dict)
+
+
 class BehaviourSpec(BaseModel):
     """The behaviour section: sources, windows and feature rules (see workbench.behaviour)."""
 
@@ -389,6 +401,10 @@ class BehaviourSpec(BaseModel):
     rfm: RfmSpec = Field(default_factory=RfmSpec)
     cost_to_serve: CostToServeSpec = Field(default_factory=CostToServeSpec)
     digital: DigitalSpec = Field(default_factory=DigitalSpec)
+    #: where the feature SQL runs: ``duckdb`` (embedded, default) or ``spark`` (see
+    #: workbench.behaviour.engines); ``spark`` settings only with ``engine: spark``.
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    spark: SparkSpec | None = None
     #: least share of respondents the join must match (None: workbench.joincheck's default, 0.5)
     min_match_share: float | None = Field(None, ge=0, le=1)
 

@@ -43,7 +43,7 @@ import pandas as pd
 from ..errors import AnalysisError, DataError, OutputError, WorkbenchWarning
 from ..jsonplain import plain
 from ..stats import mlogit_fit, one_blas_thread, softmax
-from .inputs import random_seed, sample_weights
+from .inputs import not_better_than_guessing, random_seed, sample_weights, summary_frame
 
 __all__ = ["fit_base_model", "BaseModel", "segment_customer_base", "OTHER"]
 
@@ -404,6 +404,13 @@ class BaseModel:
     created: str = ""
 
     @property
+    def refused(self) -> str | None:
+        """Why customers without survey answers are not placed by this model (it does not
+        beat guessing the largest segment by a clear, cross-validated margin:
+        :func:`workbench.waves.inputs.not_better_than_guessing`), or None."""
+        return not_better_than_guessing(self.accuracy, self.baseline_accuracy, self.accuracy_sd, self.cv)
+
+    @property
     def numeric(self) -> list[str]:
         return list(self.prep.numeric)
 
@@ -467,25 +474,16 @@ class BaseModel:
 
     def summary(self) -> pd.DataFrame:
         """Headline numbers: accuracy against the baseline, features, settings."""
-        rows = [
-            ("cross-validated accuracy", round(self.accuracy, 4)),
-            ("accuracy sd over folds", round(self.accuracy_sd, 4)),
-            ("largest segment (baseline)", round(self.baseline_accuracy, 4)),
+        return summary_frame(self, [], [
             ("gain over the baseline (points)", round(100 * (self.accuracy - self.baseline_accuracy), 1)),
+            ("places customers without survey answers",
+             "no: " + self.refused if self.refused else "yes: beats guessing by a clear margin"),
             ("respondents fitted", self.n),
             ("respondents without features", self.n_without_features),
             ("segments", len(self.segments)),
             ("numeric features", ", ".join(map(str, self.numeric))),
             ("categorical features", ", ".join(map(str, self.categorical))),
-            ("folds", self.cv),
-            ("weighted", self.weighted),
-            ("C (inverse penalty)", self.C),
-            ("confident at probability", self.min_probability),
-            ("random_state", self.random_state),
-            ("created", self.created),
-        ]
-        rows += [(str(k), v) for k, v in self.provenance.items()]
-        return pd.DataFrame(rows, columns=["measure", "value"]).set_index("measure")
+        ], [("confident at probability", self.min_probability)])
 
     def __str__(self) -> str:
         return (f"Base model: behaviour and firmographics place {self.accuracy:.1%} of {self.n:,} respondents in "

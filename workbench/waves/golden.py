@@ -48,7 +48,7 @@ import pandas as pd
 from ..errors import AnalysisError, DataError, OutputError, WorkbenchWarning
 from ..jsonplain import plain
 from ..stats import mlogit_fit, one_blas_thread, softmax
-from .inputs import numeric_frame, random_seed, sample_weights
+from .inputs import not_better_than_guessing, numeric_frame, random_seed, sample_weights, summary_frame
 from .typing_excel import write_typing_tool
 
 __all__ = ["select_golden_questions", "TypingTool", "PATH_COLUMNS"]
@@ -456,6 +456,13 @@ class TypingTool:
 
     # ---------------------------------------------------------------- scoring
 
+    @property
+    def refused(self) -> str | None:
+        """Why the typing tool is not recommended (it does not beat guessing the largest
+        segment by a clear, cross-validated margin:
+        :func:`workbench.waves.inputs.not_better_than_guessing`), or None."""
+        return not_better_than_guessing(self.accuracy, self.baseline_accuracy, self.accuracy_sd, self.cv)
+
     def _answers(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         if not isinstance(frame, pd.DataFrame):
             raise DataError(f"answers must be a DataFrame with the golden questions, not {type(frame).__name__}")
@@ -538,24 +545,12 @@ class TypingTool:
 
     def summary(self) -> pd.DataFrame:
         """The headline numbers: questions, accuracy against the baseline, fit settings."""
-        qs = ", ".join(map(str, self.questions))
-        rows = [
-            ("golden questions", len(self.questions)),
-            ("questions", qs),
-            ("cross-validated accuracy", round(self.accuracy, 4)),
-            ("accuracy sd over folds", round(self.accuracy_sd, 4)),
-            ("largest segment (baseline)", round(self.baseline_accuracy, 4)),
+        head = [("golden questions", len(self.questions)), ("questions", ", ".join(map(str, self.questions)))]
+        return summary_frame(self, head, [
+            ("recommended", "no: " + self.refused if self.refused else "yes: beats guessing by a clear margin"),
             ("segments", len(self.segments)),
             ("respondents", self.n),
-            ("folds", self.cv),
-            ("weighted", self.weighted),
-            ("tolerance", self.tolerance),
-            ("C (inverse penalty)", self.C),
-            ("random_state", self.random_state),
-            ("created", self.created),
-        ]
-        rows += [(str(k), v) for k, v in self.provenance.items()]
-        return pd.DataFrame(rows, columns=["measure", "value"]).set_index("measure")
+        ], [("tolerance", self.tolerance)])
 
     def __str__(self) -> str:
         return (f"Typing tool: {len(self.questions)} golden question(s) ({', '.join(map(str, self.questions))}) "

@@ -8,7 +8,50 @@ import pandas as pd
 
 from ..errors import AnalysisError, DataError
 
-__all__ = ["numeric_frame", "random_seed", "sample_weights"]
+__all__ = ["numeric_frame", "random_seed", "sample_weights", "not_better_than_guessing", "MIN_GAIN",
+           "summary_frame"]
+
+#: The least gain (accuracy points over always guessing the largest segment) for which a
+#: typing tool is recommended and the whole-base model places customers.
+MIN_GAIN = 0.05
+
+
+def not_better_than_guessing(accuracy: float, baseline: float, sd: float, folds: int) -> str | None:
+    """Why a cross-validated classifier does not beat guessing the largest segment by a
+    clear margin, or None when it does.
+
+    The rule (documented in surveys/README.md): the cross-validated accuracy must exceed
+    the baseline (the largest segment's share) by at least :data:`MIN_GAIN` (5 points)
+    **and** by at least twice the standard error of the cross-validated accuracy
+    (``sd / sqrt(folds)``, sd over the folds).
+    """
+    gain = float(accuracy) - float(baseline)
+    se = float(sd) / (max(int(folds), 1) ** 0.5) if sd == sd else 0.0  # NaN sd: no margin from it
+    need = max(MIN_GAIN, 2 * se)
+    if gain >= need:
+        return None
+    return (f"cross-validated accuracy {accuracy:.1%} does not beat guessing the largest segment ({baseline:.1%}) "
+            f"by the required {100 * need:.1f} points (at least {100 * MIN_GAIN:.0f} points and twice the "
+            f"standard error over {folds} folds)")
+
+
+def summary_frame(model, head: list, middle: list, settings: list = ()) -> pd.DataFrame:
+    """The headline table of a cross-validated classifier (the whole-base model, the typing tool).
+
+    ``head`` rows come first, then the accuracy against the baseline and whether the model is
+    used (:func:`not_better_than_guessing`'s verdict, kept in ``model.refused``), then
+    ``middle``, the fit settings (``settings`` after ``C``) and ``model.provenance``.
+    """
+    rows = list(head) + [
+        ("cross-validated accuracy", round(model.accuracy, 4)),
+        ("accuracy sd over folds", round(model.accuracy_sd, 4)),
+        ("largest segment (baseline)", round(model.baseline_accuracy, 4)),
+    ]
+    rows += list(middle) + [("folds", model.cv), ("weighted", model.weighted)]
+    rows += [("C (inverse penalty)", model.C)] + list(settings)
+    rows += [("random_state", model.random_state), ("created", model.created)]
+    rows += [(str(k), v) for k, v in model.provenance.items()]
+    return pd.DataFrame(rows, columns=["measure", "value"]).set_index("measure")
 
 
 def random_seed(random_state):

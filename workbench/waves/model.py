@@ -335,7 +335,7 @@ class SegmentModel:
                 item_codes = {c: sorted(code_number(v) for v in codebook.get(c, {}).get("codes", {})) or None
                               for c in basis_items}
             if seg.method == "lpa":
-                mp = est.stepmix_.get_parameters()["measurement"]
+                mp = est.measurement_parameters()
                 params.update(
                     covariance=est.covariance, measurement=est._measurement,
                     means=np.asarray(mp["means"], dtype=float),

@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import AnalysisError
-from ..stats import benjamini_hochberg, effective_n, holm, two_proportion_ztest, welch_ttest, wilson_interval
+from ..stats import benjamini_hochberg, effective_n, holm, is_categorical, two_proportion_ztest, welch_ttest, wilson_interval
 
 __all__ = ["segment_sizes", "size_changes", "SizeChanges", "profile_drift", "ProfileDrift", "wilson_interval",
            "holm", "benjamini_hochberg"]
@@ -331,10 +331,6 @@ class ProfileDrift:
         return f"<p><b>Profile drift</b></p><ul>{items}</ul>"
 
 
-def _is_categorical(s: pd.Series) -> bool:
-    return not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
-
-
 def profile_drift(data_before: pd.DataFrame, data_after: pd.DataFrame, labels_before: pd.Series,
                   labels_after: pd.Series, columns, labels=None, alpha: float = 0.05, *, names=None,
                   min_effect: float = 0.2, adjust: str = "fdr_bh", categorical=(), weights_before=None,
@@ -394,11 +390,11 @@ def profile_drift(data_before: pd.DataFrame, data_after: pd.DataFrame, labels_be
             if weighted:
                 rows += _weighted_rows(s, col, xb, xa, wb_all.reindex(xb.index).to_numpy(dtype=float),
                                        wa_all.reindex(xa.index).to_numpy(dtype=float), names, labels,
-                                       col in cat or _is_categorical(data_before[col]) or _is_categorical(data_after[col]))
+                                       col in cat or is_categorical(data_before[col]) or is_categorical(data_after[col]))
                 continue
             base = {"segment": s, "name": names.get(s, f"Segment {s}"), "indicator": col,
                     "label": str(labels.get(col, col)), "n_before": len(xb), "n_after": len(xa)}
-            if col in cat or _is_categorical(data_before[col]) or _is_categorical(data_after[col]):
+            if col in cat or is_categorical(data_before[col]) or is_categorical(data_after[col]):
                 levels = sorted(set(xb.astype(str)) | set(xa.astype(str)))
                 for lev in levels:
                     p1 = float((xb.astype(str) == lev).mean()) if len(xb) else float("nan")

@@ -1,0 +1,1 @@
+"""A gallery of differently shaped studies built from public data that PyPI packages ship."""

@@ -1,0 +1,136 @@
+"""The gallery: differently shaped studies from public data (tests/gallery/build.py) through every
+wave and the deck, as a consultant runs them from the command line (issue 13, deliverable 7).
+
+Each study is built once, then ``workbench validate``, ``workbench run`` for waves 1 and 2 and
+``workbench deck --png`` run in subprocesses. The properties: validate predicts run (a study that
+validates runs every wave; a study that does not validate does not run), exit codes 0 or 2 and no
+traceback, every written deck renders in LibreOffice with one page per slide, customer-level
+outputs where the study has behaviour, a clean console (no warning with a source path).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from pptx import Presentation
+
+sys.path.insert(0, str(Path(__file__).parent / "gallery"))
+import build  # noqa: E402
+from flow import SOURCE_LINE, first_error, run_flow  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+NUMERIC = "validate rejects a numeric battery as the basis; nothing to render (by design so far)"
+
+#: per study: whether it has ERP behaviour, whether it validates, and xfail reasons per property
+#: (every root cause the gallery found is fixed; see notes/issue13-findings.md)
+GALLERY = {
+    "bfi_needs": {"behaviour": False, "xfail": {}},
+    "cdnow_intkeys": {"behaviour": True, "xfail": {}, "placeable": False},  # behaviour joined at random
+    "anes_qualtrics": {"behaviour": False, "xfail": {}},
+    "beps_sav": {"behaviour": False, "xfail": {}},
+    "ess_weights": {"behaviour": False, "xfail": {}},
+    "accounts_multi": {"behaviour": True, "xfail": {}, "placeable": False},  # accounts joined at random
+    "holzinger_numeric": {"behaviour": False, "valid": False, "xfail": {}},
+    "bfi_forces": {"behaviour": False, "xfail": {}},
+}
+
+
+def _cases(prop: str):
+    out = []
+    for name, info in GALLERY.items():
+        if prop == "deck" and not info.get("valid", True):
+            continue  # validate rejects it: no deck to render
+        reason = info["xfail"].get(prop)
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        out.append(pytest.param(name, marks=marks, id=name))
+    return out
+
+
+@pytest.fixture(scope="module")
+def flows(tmp_path_factory):
+    root = tmp_path_factory.mktemp("gallery")
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            study = build.build(name, root)
+            cache[name] = run_flow(study, root / f"reports_{name}")
+        return cache[name]
+
+    return get
+
+
+@pytest.mark.parametrize("name", _cases("agree"))
+def test_validate_predicts_run_with_clean_exit_codes(flows, name):
+    f = flows(name)
+    for step in f.steps:
+        assert not step.traceback, f"{step.args}: traceback\n{step.err[-2000:]}"
+        assert step.rc in (0, 2), f"{step.args}: exit {step.rc}\n{step.err[-2000:]}"
+        if step.rc == 2:
+            assert first_error(step).startswith("error:"), f"{step.args}: no one-line error\n{step.err[-2000:]}"
+    if f.validate.rc == 0:
+        for w, step in f.runs.items():
+            assert step.rc == 0, f"validate passed, run --wave {w} failed: {first_error(step)}"
+    else:
+        assert all(step.rc == 2 for step in f.runs.values()), "validate failed but run went through"
+        # the same problem stops both
+        assert first_error(f.validate) == first_error(f.runs["1"])
+
+
+@pytest.mark.parametrize("name", _cases("deck"))
+def test_every_deck_renders_one_page_per_slide(flows, name):
+    f = flows(name)
+    assert f.validate.rc == 0, first_error(f.validate)
+    if shutil.which("soffice") is None:
+        pytest.fail("LibreOffice (soffice) is not installed: `make tools` installs it")
+    assert all(s.rc == 0 for s in f.runs.values()), {w: first_error(s) for w, s in f.runs.items() if s.rc}
+    for w in f.runs:  # every wave's run wrote a deck; the last one is rendered to PNGs
+        assert len(Presentation(str(f.folder(w) / "personas.pptx")).slides) >= 3
+    assert list(f.decks) == [list(f.runs)[-1]]
+    for w, step in f.decks.items():
+        assert step.rc == 0, first_error(step)
+        folder = f.folder(w)
+        prs = Presentation(str(folder / "personas.pptx"))
+        pngs = sorted((folder / "slides").glob("slide-*.png"))
+        assert len(pngs) == len(prs.slides)
+    # no gallery study has JTBD outcomes or cost columns: the method slide says so, no slide shows them
+    for w in f.runs:
+        texts = [" ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
+                 for slide in Presentation(str(f.folder(w) / "personas.pptx")).slides]
+        assert any("Not in this run" in t and "opportunities (the study has no JTBD outcomes block" in t
+                   for t in texts), f"wave {w}: the method slide does not list the skipped opportunities step"
+        assert not any("Cost to serve" in t or "opportunity score" in t or "Opportunity =" in t or "Opportunity (0-20)" in t for t in texts), f"wave {w}"
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=[pytest.mark.xfail(strict=True, reason=i["xfail"]["customers"])]
+                                               if "customers" in i["xfail"] else [], id=n)
+                                  for n, i in GALLERY.items() if i["behaviour"]])
+def test_customer_level_outputs_where_the_study_has_behaviour(flows, name):
+    f = flows(name)
+    assert f.runs["1"].rc == 0, first_error(f.runs["1"])
+    folder = f.folder("1")
+    resp = pd.read_csv(folder / "respondent_segments.csv", dtype=str)
+    assert len(resp) > 0
+    cust = folder / "customer_segments.csv"
+    assert cust.exists()
+    table = pd.read_csv(cust, dtype=str)
+    key = table.columns[0]
+    assert not table[key].duplicated().any(), "one row per customer"
+    if not GALLERY[name].get("placeable", True):
+        # behaviour cannot predict segments it was joined to at random: no customer is placed by the model
+        assert set(table["source"]) == {"survey"}, table["source"].value_counts().to_dict()
+        sheet = pd.read_excel(folder / "model.xlsx", sheet_name="Whole-base model", header=None)
+        assert "Does NOT place customers without survey answers" in str(sheet.iat[0, 0])
+
+
+@pytest.mark.parametrize("name", _cases("console"))
+def test_console_has_no_source_paths(flows, name):
+    f = flows(name)
+    for step in f.steps:
+        bad = [line for line in (step.err + step.out).splitlines() if SOURCE_LINE.search(line)]
+        assert not bad, f"{step.args}: {bad[:2]}"

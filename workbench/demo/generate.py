@@ -1,0 +1,148 @@
+"""``generate_demo``: the entry point that writes the whole demo study folder."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import OutputError, WorkbenchError
+from .plan import DemoSummary, _definition, _plan
+from .sample import _customer_base, _customers_frame, _sample_wave1, _sample_wave2, _survey_wave
+from .write import _transactions, _truth_customers, _truth_json, _write_csv_danish, _write_sav
+
+logger = logging.getLogger('workbench.demo')
+
+
+# --------------------------------------------------------------------------- the entry point
+
+
+def generate_demo(out_dir, *, seed=20261123, n_customers=4000, n_respondents=1500, force=False) -> DemoSummary:
+    """Write the synthetic demo study into a study folder.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        The study folder to write (created if missing).
+    seed : int, default=20261123
+        Seed of the single ``numpy.random.Generator`` everything is drawn from; the
+        same seed writes byte-identical files.
+    n_customers : int, default=4000
+        Customers in the customer base (respondents and non-respondents).
+    n_respondents : int, default=1500
+        Completed interviews per wave (wave 1 adds 2-3 duplicate submissions).
+    force : bool, default=False
+        Overwrite the demo's files when they already exist in ``out_dir``; other files
+        in the folder are left alone.
+
+    Returns
+    -------
+    DemoSummary
+        The files written and their sizes in customers, respondents and order lines.
+
+    Raises
+    ------
+    OutputError
+        If ``out_dir`` already holds demo files and ``force`` is false.
+    WorkbenchError
+        If the sizes asked for cannot be drawn (e.g. more respondents than customers).
+
+    Notes
+    -----
+    Files are written to a temporary sibling folder and moved into place only when all
+    of them are complete, so a failed run leaves no half-written study.
+
+    Examples
+    --------
+    >>> summary = generate_demo("surveys/demo")  # doctest: +SKIP
+    >>> print(summary)  # doctest: +SKIP
+    """
+    t0 = time.perf_counter()
+    out_dir = Path(out_dir)
+    for name, value, low in (("n_customers", n_customers, 200), ("n_respondents", n_respondents, 100)):
+        if not isinstance(value, (int, np.integer)) or value < low:
+            raise WorkbenchError(f"{name} must be a whole number of at least {low}, got {value!r}")
+    if n_respondents > n_customers // 2:
+        raise WorkbenchError(
+            f"n_respondents ({n_respondents}) must be at most half of n_customers ({n_customers}) "
+            "so that wave 2 can interview new customers; ask for more customers"
+        )
+    d = _definition()
+    wave_files = [w["files"][0] for w in d.waves]
+    targets = [Path("study.yaml"), *map(Path, wave_files), Path(d.transactions["file"]),
+               Path(d.customers_file), Path("truth/customers.csv")]
+    targets += [Path(f"truth/respondents_wave{w['id']}.csv") for w in d.waves] + [Path("truth/truth.json")]
+    existing = [str(t) for t in targets if (out_dir / t).exists()]
+    if existing and not force:
+        raise OutputError(
+            f"the folder already holds demo files ({', '.join(existing[:3])}"
+            f"{', ...' if len(existing) > 3 else ''}); pass force=True (--force) to overwrite them",
+            file=out_dir,
+        )
+
+    rng_plan, rng_base, rng_sample, rng_w1, rng_w2, rng_tx = np.random.default_rng(seed).spawn(6)
+    plan = _plan(d, rng_plan)
+    if len(plan.wave_dates) != 2:
+        raise WorkbenchError("the demo generator writes exactly two waves")
+    base = _customer_base(rng_base, plan, n_customers)
+    members1 = _sample_wave1(rng_sample, base, plan, n_respondents)
+    members2, again = _sample_wave2(rng_sample, base, plan, n_respondents, members1)
+    waves = [
+        _survey_wave(rng_w1, d, plan, base, members1, 1, np.zeros(len(members1), dtype=bool)),
+        _survey_wave(rng_w2, d, plan, base, members2, 2, again),
+    ]
+    tx = _transactions(rng_tx, base, plan, d)
+    logger.debug("drawn in %.2f s", time.perf_counter() - t0)
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    try:
+        for t in targets:
+            (tmp / t).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / "study.yaml").write_bytes(d.raw)
+        for w, wave, spec in zip(wave_files, waves, plan.wave_dates):
+            suffix = Path(w).suffix.lower()
+            if suffix == ".csv":
+                _write_csv_danish(wave.frame, tmp / w, plan)
+            elif suffix == ".sav":
+                _write_sav(wave.frame, tmp / w, d, plan, spec["end"])
+            else:
+                raise WorkbenchError(f"the demo generator writes .csv or .sav wave files, not {w}")
+        tx.to_csv(tmp / d.transactions["file"], index=False, float_format="%.2f", lineterminator="\n")
+        _customers_frame(base, plan, d).to_csv(tmp / d.customers_file, index=False, lineterminator="\n")
+        _truth_customers(base).to_csv(tmp / "truth/customers.csv", index=False, lineterminator="\n")
+        for w, wave in zip(d.waves, waves):
+            wave.truth.to_csv(tmp / f"truth/respondents_wave{w['id']}.csv", index=False,
+                              float_format="%.6f", lineterminator="\n")
+        truth = _truth_json(plan, base, waves, seed, n_customers, n_respondents, len(tx))
+        (tmp / "truth/truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n",
+                                              encoding="utf-8")
+        if not out_dir.exists():
+            os.replace(tmp, out_dir)
+        else:
+            for t in targets:
+                (out_dir / t).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp / t, out_dir / t)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    seconds = time.perf_counter() - t0
+    summary = DemoSummary(
+        folder=out_dir,
+        files=tuple(targets),
+        n_customers=n_customers,
+        n_respondents={w["id"]: wave.n_respondents for w, wave in zip(plan.wave_dates, waves)},
+        n_rows={w["id"]: len(wave.frame) for w, wave in zip(plan.wave_dates, waves)},
+        n_order_lines=len(tx),
+        seed=seed,
+        seconds=seconds,
+    )
+    logger.debug("demo study written to %s in %.1f s (%d order lines)", out_dir, seconds, len(tx))
+    return summary

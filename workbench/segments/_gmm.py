@@ -1,0 +1,286 @@
+"""Latent profile models (Gaussian mixtures), fitted by the package's own vectorised numpy EM.
+
+Why not StepMix: StepMix fits these models well, but the engine needs a start continued
+where it stopped (stage 2 of the two-stage schedule), a vectorised E-step for respondents
+with missing values, a variance floor (``reg_covar``) for the models with missing values,
+and the posteriors of new respondents - all of which StepMix offers only through its
+private attributes. StepMix remains the reference in the tests: from the same seed, this
+EM runs the same iterations as ``StepMix(measurement="gaussian_*", init_params="random")``
+and reaches the same log-likelihood and posteriors.
+
+The model
+---------
+``k`` profiles with shares ``π_c``; within a profile the variables are normal with mean
+``μ_c`` and a covariance that is
+
+* ``diag``: own variances, no covariances (``(k, d)``);
+* ``spherical``: one variance per profile (``(k,)``);
+* ``tied``: one full matrix for all profiles (``(d, d)``);
+* ``full``: an own full matrix per profile (``(k, d, d)``).
+
+Missing values drop out of a respondent's likelihood for ``diag`` and ``spherical`` (full
+information: the respondent's density is over the variables they have); ``tied`` and
+``full`` need complete data. Sample weights multiply each respondent's log-likelihood.
+
+EM
+--
+A start draws random responsibilities (uniform, normalised per respondent: StepMix's and
+scikit-learn's ``init_params="random"``, from ``numpy.random.RandomState(seed)``), takes one
+M-step from them and then alternates E- and M-steps. The M-step is the weighted maximum
+likelihood estimate, with ``reg_covar`` added to the variances (to the diagonal of full
+matrices), as scikit-learn's ``GaussianMixture`` does (with weights, the tied matrix is the
+weighted pooled scatter; scikit-learn's and StepMix's subtract weighted means from an
+unweighted ``X'X``, which is right only for unit weights). A start has converged when an
+iteration changes the mean log-likelihood per respondent by less than ``tol``, StepMix's
+``abs_tol`` rule; its parameters are then those of the last M-step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.linalg import solve_triangular
+
+__all__ = ["GaussianData", "GaussianFit", "COVARIANCES", "random_start", "fit_start", "log_joint", "posteriors",
+           "variances", "n_parameters", "permute"]
+
+COVARIANCES = ("diag", "spherical", "tied", "full")
+LOG_2PI = float(np.log(2 * np.pi))
+
+
+@dataclass(frozen=True, eq=False)
+class GaussianData:
+    """Continuous scores in the layout the EM uses.
+
+    Attributes
+    ----------
+    X : ndarray (n, d)
+        Scores, NaN where missing.
+    weights : ndarray (n,)
+        Respondent weights (mean 1; ones when unweighted).
+    covariance : str
+    reg_covar : float
+    """
+
+    X: np.ndarray = field(repr=False)
+    weights: np.ndarray = field(repr=False)
+    covariance: str = "diag"
+    reg_covar: float = 1e-6
+    weighted: bool = False
+    observed: np.ndarray = field(init=False, repr=False)
+    Xz: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self):
+        if self.covariance not in COVARIANCES:
+            raise ValueError(f"unknown covariance {self.covariance!r}")
+        obs = ~np.isnan(self.X)
+        if self.covariance in ("tied", "full") and not obs.all():
+            raise ValueError(f"covariance='{self.covariance}' needs complete data")
+        object.__setattr__(self, "observed", obs.astype(float))
+        object.__setattr__(self, "Xz", np.where(obs, self.X, 0.0))
+
+    @classmethod
+    def build(cls, X, covariance="diag", reg_covar=1e-6, weights=None) -> "GaussianData":
+        X = np.asarray(X, dtype=float)
+        w = np.ones(len(X)) if weights is None else np.asarray(weights, dtype=float)
+        return cls(X=X, weights=w, covariance=covariance, reg_covar=float(reg_covar), weighted=weights is not None)
+
+    @property
+    def n(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def d(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.observed.all())
+
+
+@dataclass
+class GaussianFit:
+    """One start's state: parameters, log-likelihood (at ``params``), iterations, convergence."""
+
+    params: dict = field(repr=False)
+    loglik: float
+    n_iter: int
+    converged: bool
+    #: mean log-likelihood of the last E-step (before the last M-step): a continued start
+    #: judges its first iteration against it, as if it had never stopped
+    last_mean: float = -np.inf
+
+
+def n_parameters(k: int, d: int, covariance: str) -> int:
+    """Free parameters: ``k - 1`` shares, ``k d`` means and the covariance's."""
+    cov = {"diag": k * d, "spherical": k, "tied": d * (d + 1) // 2, "full": k * d * (d + 1) // 2}[covariance]
+    return int((k - 1) + k * d + cov)
+
+
+def mstep(data: GaussianData, resp: np.ndarray) -> dict:
+    """Weighted maximum likelihood parameters from responsibilities ``resp`` (n, k)."""
+    R = resp * data.weights[:, None] if data.weighted else resp
+    nk = R.sum(axis=0)
+    shares = np.clip(nk / data.weights.sum(), 1e-15, 1 - 1e-15)
+    cov = data.covariance
+    eps = 10 * np.finfo(float).eps
+    if cov in ("tied", "full"):
+        X = data.X
+        nk_ = nk + eps  # as scikit-learn, so an empty profile does not divide by zero
+        means = (R.T @ X) / nk_[:, None]
+        k, d = means.shape
+        scatter = np.empty((k, d, d))  # Σ_i r_ic (x_i - μ_c)(x_i - μ_c)'
+        for c in range(k):
+            diff = X - means[c]
+            scatter[c] = (R[:, c] * diff.T) @ diff
+        if cov == "full":
+            covs = scatter / nk_[:, None, None]
+            for c in range(k):
+                covs[c].flat[::d + 1] += data.reg_covar
+        else:  # the pooled within-profile scatter (scikit-learn's formula uses the unweighted X'X)
+            covs = scatter.sum(axis=0) / nk.sum()
+            covs.flat[::d + 1] += data.reg_covar
+        return {"shares": shares, "means": means, "covariances": covs}
+    O, Xz = data.observed, data.Xz
+    den = R.T @ O  # (k, d): responsibility of the respondents who have each variable
+    with np.errstate(divide="ignore", invalid="ignore"):
+        means = (R.T @ Xz) / den
+        # Σ_i r_ic o_id (x_id - μ_cd)² = Σ r x² - 2 μ Σ r x + μ² Σ r o
+        sq = R.T @ (Xz * Xz) - 2 * means * (R.T @ Xz) + means**2 * den
+        sq = np.maximum(sq, 0.0)
+        if cov == "diag":
+            covs = sq / den + data.reg_covar
+        else:
+            covs = sq.sum(axis=1) / den.sum(axis=1) + data.reg_covar
+    return {"shares": shares, "means": means, "covariances": covs}
+
+
+def _diag_var(params: dict, covariance: str, d: int) -> np.ndarray:
+    c = np.asarray(params["covariances"], dtype=float)
+    return np.repeat(c[:, None], d, axis=1) if covariance == "spherical" else c
+
+
+def log_density(data: GaussianData, params: dict) -> np.ndarray:
+    """log f(x_i | c), (n, k); a respondent without any value gets 0."""
+    cov = data.covariance
+    means = np.asarray(params["means"], dtype=float)
+    k, d = means.shape
+    if cov in ("diag", "spherical"):
+        var = _diag_var(params, cov, d)
+        prec = 1.0 / var
+        O, Xz = data.observed, data.Xz
+        out = (Xz * Xz) @ prec.T
+        out -= 2.0 * (Xz @ (means * prec).T)
+        out += O @ (means**2 * prec + np.log(var) + LOG_2PI).T
+        out *= -0.5
+        return out
+    X = data.X
+    out = np.empty((data.n, k))
+    covs = np.asarray(params["covariances"], dtype=float)
+    for c in range(k):
+        S = covs if cov == "tied" else covs[c]
+        L = np.linalg.cholesky(S)  # LinAlgError when the matrix is not positive definite
+        z = solve_triangular(L, (X - means[c]).T, lower=True)
+        out[:, c] = -0.5 * (d * LOG_2PI + (z * z).sum(axis=0)) - np.log(np.diag(L)).sum()
+    return out
+
+
+def log_joint(data: GaussianData, params: dict) -> np.ndarray:
+    """log P(x_i, c) (n, k)."""
+    out = log_density(data, params)
+    out += np.log(np.asarray(params["shares"], dtype=float))
+    return out
+
+
+def estep(data: GaussianData, params: dict) -> tuple[float, np.ndarray]:
+    """Total (weighted) log-likelihood and the posteriors (n, k)."""
+    L = log_joint(data, params)
+    m = L.max(axis=1, keepdims=True)
+    L -= m
+    np.exp(L, out=L)
+    s = L.sum(axis=1, keepdims=True)
+    ll = float(data.weights @ (np.log(s[:, 0]) + m[:, 0]))
+    L /= s
+    return ll, L
+
+
+def posteriors(data: GaussianData, params: dict) -> np.ndarray:
+    return estep(data, params)[1]
+
+
+def random_start(data: GaussianData, k: int, seed: int) -> dict:
+    """StepMix's ``init_params='random'``: uniform responsibilities from
+    ``RandomState(seed)``, normalised per respondent, one unweighted M-step, equal shares."""
+    rs = np.random.RandomState(int(seed) % (2**32))
+    resp = rs.uniform(size=(data.n, k))
+    resp /= resp.sum(axis=1)[:, None]
+    resp = np.clip(resp, 1e-15, 1 - 1e-15)
+    unweighted = GaussianData(X=data.X, weights=np.ones(data.n), covariance=data.covariance,
+                              reg_covar=data.reg_covar, weighted=False) if data.weighted else data
+    params = mstep(unweighted, resp)
+    params["shares"] = np.full(k, 1.0 / k)
+    return params
+
+
+def fit_start(data: GaussianData, params: dict, *, max_iter: int, tol: float = 1e-8,
+              last_mean: float = -np.inf) -> GaussianFit:
+    """EM from ``params`` for at most ``max_iter`` iterations, stopping when the mean
+    log-likelihood per respondent changes by less than ``tol`` (StepMix's ``abs_tol``).
+    ``last_mean``: the mean log-likelihood of the E-step before ``params`` (continuing a start)."""
+    wsum = float(data.weights.sum())
+    prev = float(last_mean)
+    converged = False
+    it = 0
+    for it in range(1, int(max_iter) + 1):
+        ll, R = estep(data, params)
+        params = mstep(data, R)
+        change, prev = ll / wsum - prev, ll / wsum
+        if abs(change) < tol:
+            converged = True
+            break
+    ll, _ = estep(data, params)
+    return GaussianFit(params, ll, it, converged, last_mean=prev)
+
+
+def variances(params: dict, covariance: str, d: int) -> np.ndarray:
+    """Per-profile variances (k, d)."""
+    covs = np.asarray(params["covariances"], dtype=float)
+    k = len(np.asarray(params["shares"]))
+    if covariance == "full":
+        return np.stack([np.diag(c) for c in covs])
+    if covariance == "tied":
+        return np.repeat(np.diag(covs)[None, :], k, axis=0)
+    return _diag_var(params, covariance, d)
+
+
+def permute(params: dict, covariance: str, order) -> dict:
+    order = np.asarray(order)
+    out = {"shares": np.asarray(params["shares"])[order], "means": np.asarray(params["means"])[order]}
+    covs = np.asarray(params["covariances"])
+    out["covariances"] = covs.copy() if covariance == "tied" else covs[order]
+    return out
+
+
+def precisions_cholesky(covariances, covariance: str) -> np.ndarray:
+    """scikit-learn's ``precisions_cholesky_`` of the covariances (what saved models keep)."""
+    covs = np.asarray(covariances, dtype=float)
+    if covariance in ("diag", "spherical"):
+        return 1.0 / np.sqrt(covs)
+
+    def one(S):
+        L = np.linalg.cholesky(S)
+        return solve_triangular(L, np.eye(len(S)), lower=True).T
+
+    return one(covs) if covariance == "tied" else np.stack([one(S) for S in covs])
+
+
+def measurement_parameters(params: dict, covariance: str, complete: bool) -> dict:
+    """Means and covariances in StepMix's layout of the same model (saved models keep it):
+    the models with missing values (``gaussian_diag_nan``, ``gaussian_spherical_nan``) keep
+    (k, d) variances, the others scikit-learn's covariances and ``precisions_cholesky``."""
+    means = np.asarray(params["means"], dtype=float).copy()
+    covs = np.asarray(params["covariances"], dtype=float).copy()
+    if not complete:
+        return {"means": means, "covariances": _diag_var(params, covariance, means.shape[1]).copy()}
+    return {"means": means, "covariances": covs, "precisions_cholesky": precisions_cholesky(covs, covariance)}
