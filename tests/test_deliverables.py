@@ -17,85 +17,10 @@ import openpyxl
 import pytest
 from pptx import Presentation
 
-from workbench.measures import MEASURES, round_shares
+from workbench.measures import round_shares
 from workbench.outputs import P_FORMAT
 
-#: Workbooks a client gets (typing_tool.xlsx is a calculator with its own layout, model.xlsx included).
-CLIENT_BOOKS = ("quality.xlsx", "behaviour.xlsx", "factors.xlsx", "segments.xlsx", "scorecard.xlsx", "profiles.xlsx",
-                "opportunities.xlsx", "model.xlsx", "tracking.xlsx")
-#: snake_case words; a file name (typing_tool.xlsx) is not an identifier shown as text.
-SNAKE = re.compile(r"(?<![\w./@-])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![\w-])(?!\.(?:xlsx|csv|yaml|json|pptx|md)\b)")
-
-
-def _slide_texts(prs) -> list[tuple[int, str]]:
-    """(slide number, text) of every shape, table cell, chart category and series name (not the notes)."""
-    out = []
-    for i, slide in enumerate(prs.slides, start=1):
-        for shp in slide.shapes:
-            if shp.has_text_frame:
-                out.append((i, shp.text_frame.text))
-            if shp.has_table:
-                out += [(i, c.text) for row in shp.table.rows for c in row.cells]
-            if shp.has_chart:
-                plot = shp.chart.plots[0]
-                out += [(i, str(c)) for c in plot.categories] + [(i, s.name) for s in plot.series]
-    return out
-
-
-def _declared(study) -> set[str]:
-    """Declared column ids and measure names that cannot be ordinary words (they hold _ or a digit)."""
-    ids = set(study.columns) | set(MEASURES)
-    return {i for i in ids if re.search(r"[_\d]", i)}
-
-
-def identifiers(text: str, declared: set[str]) -> list[str]:
-    found = SNAKE.findall(str(text))
-    words = re.findall(r"[\w]+", str(text))
-    return found + [w for w in words if w in declared and w not in found]
-
-
-def _header_row(ws) -> int | None:
-    ref = ws.auto_filter.ref
-    return int(re.match(r"[A-Z]+(\d+)", ref).group(1)) if ref else None
-
-
-def workbook_identifiers(path: Path, declared: set[str]) -> list[str]:
-    """'book/sheet!cell: identifier' for every identifier in a sheet name, header or text cell.
-
-    A column headed "Code" or "<header> (code)" holds codes beside their labels (labels next to codes) and is
-    not read.
-    """
-    out = []
-    wb = openpyxl.load_workbook(path)
-    for ws in wb.worksheets:
-        for x in identifiers(ws.title, declared):
-            out.append(f"{path.name}/{ws.title}: {x}")
-        hdr = _header_row(ws)
-        code_cols = set()
-        if hdr:
-            heads = [c.value for c in ws[hdr]]
-            code_cols = {c.column for c in ws[hdr]
-                         if isinstance(c.value, str) and (c.value == "Code" or c.value.endswith(" (code)"))}
-            has_label = any(isinstance(h, str) and (h == "Label" or h.endswith(" label")) for h in heads)
-            if code_cols and not has_label:  # codes are only allowed beside their labels
-                out.append(f"{path.name}/{ws.title}: codes without a label column")
-        for row in ws.iter_rows():
-            for c in row:
-                if isinstance(c.value, str) and c.column not in code_cols:
-                    for x in identifiers(c.value, declared):
-                        out.append(f"{path.name}/{ws.title}!{c.coordinate}: {x} in {c.value[:60]!r}")
-    return out
-
-
-def _scan(run) -> list[str]:
-    declared = _declared(run.study)
-    bad = [f"personas.pptx slide {i}: {x} in {t[:80]!r}" for i, t in _slide_texts(Presentation(str(run.folder / "personas.pptx")))
-           for x in identifiers(t, declared)]
-    for name in CLIENT_BOOKS:
-        if (run.folder / name).exists():
-            bad += workbook_identifiers(run.folder / name, declared)
-    return bad
-
+from scan_support import _header_row, _scan, _slide_texts, identifiers
 
 # --------------------------------------------------------------------------- a second study
 

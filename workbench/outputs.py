@@ -45,6 +45,7 @@ __all__ = [
     "harden_workbook",
     "atomic_write_text",
     "clear_leftovers",
+    "in_words",
 ]
 
 logger = logging.getLogger(__name__)
@@ -419,6 +420,8 @@ def _index_header(name, currency):
     return "Variable" if name == "variable" else _header(name, currency)
 
 
+#: measure names without '_' that are no English word, so are written out inside sentences too
+_CODE_WORDS = frozenset({"aov"})
 _TOKEN = re.compile(r"(?<![\w./@-])([A-Za-z][\w]*)(?![\w-])(?!\.(?:xlsx|csv|yaml|json|pptx|md)\b)")
 
 
@@ -430,13 +433,21 @@ def _code_label(v: str, labels: Mapping[str, str], currency) -> str | None:
     return None
 
 
-def _in_words(text: str, labels: Mapping[str, str], currency) -> str:
-    """Free text with every code in it (a declared column id, a measure, a snake_case name) as its label."""
-    text = readable(setting_words(text))
+def in_words(text: str, labels: Mapping[str, str] | None = None, currency: str | None = None) -> str:
+    """Free text with every code in it (a declared column id, a measure, a snake_case name) as its label.
 
-    def one(m):
+    For text the workbench writes from its findings (a scorecard reason, a skipped step's
+    reason, a sheet note) before a client reads it: 'the largest effect is rfm_tier' →
+    'the largest effect is RFM tier'.
+    """
+    labels = labels or {}
+    text = readable(setting_words(text))
+    if _TOKEN.fullmatch(text.strip()):  # one code alone: any measure or declared id
+        return _code_label(text.strip(), labels, currency) or text
+
+    def one(m):  # inside a sentence a measure that is an English word ('revenue') stays a word
         tok = m.group(1)
-        if tok in labels or measure(tok) is not None or is_identifier(tok):
+        if tok in labels or is_identifier(tok) or tok in _CODE_WORDS:
             return _code_label(tok, labels, currency) or tok
         return tok
     return _TOKEN.sub(one, text)
@@ -481,7 +492,7 @@ def client_frame(frame: pd.DataFrame, currency: str | None = None, labels: Mappi
         else:  # index values are written as labels, so an index of codes is headed as what it holds
             out.index = out.index.set_names([_index_header(n, currency) for n in out.index.names])
             out.index = pd.MultiIndex.from_arrays(
-                [[_in_words(v, labels, currency) if isinstance(v, str) else v for v in out.index.get_level_values(i)]
+                [[in_words(v, labels, currency) if isinstance(v, str) else v for v in out.index.get_level_values(i)]
                  for i in range(out.index.nlevels)], names=out.index.names)
     else:
         if isinstance(out.index.name, str):
@@ -491,9 +502,9 @@ def client_frame(frame: pd.DataFrame, currency: str | None = None, labels: Mappi
                                   else v for v in out.index], name=out.index.name)
     for c in out.columns:
         if c != "Code" and not str(c).endswith(" (code)") and out[c].dtype == object:
-            out[c] = out[c].map(lambda v: _in_words(v, labels, currency) if isinstance(v, str) else v)
+            out[c] = out[c].map(lambda v: in_words(v, labels, currency) if isinstance(v, str) else v)
     if out.index.dtype == object and not isinstance(out.index, pd.MultiIndex):
-        out.index = pd.Index([_in_words(v, labels, currency) if isinstance(v, str) else v for v in out.index],
+        out.index = pd.Index([in_words(v, labels, currency) if isinstance(v, str) else v for v in out.index],
                              name=out.index.name)
     return out
 
@@ -544,6 +555,9 @@ def write_workbook(
         for name, frame in sheets.items():
             sheet = sheet_name(name, used)
             note = notes.get(name)
+            if note:  # only ids that cannot be ordinary words ('region' stays a word in a sentence)
+                note = in_words(note, {k: v for k, v in (labels or {}).items() if re.search(r"[_\d]", str(k))},
+                                currency)
             if frame.empty:
                 frame = pd.DataFrame({"": ["nothing found"]})
                 write_index = False

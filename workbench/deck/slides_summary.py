@@ -96,13 +96,27 @@ def summary_slides(d: Canvas, data, shown, hidden, colours):
             d.rect(s, Box(d.margin, y + int(Inches(0.06)), int(Inches(0.22)), int(Inches(0.22))), colours[p.segment])
             d.text(s, Box(d.margin + int(Inches(0.4)), y, box_w, h), [line], size=size)
             y += h + int(Inches(0.15))
-        how = ("Priority = attractiveness = size × value × opportunity: share of respondents × revenue per customer "
-               "relative to the average × largest opportunity score relative to 10.")
+        how = priority_rule(imp)
         foot = [how] + ([suppressed_note(hidden, data.min_segment_n)] if k == len(pages) - 1 and hidden else [])
         d.text(s, Box(d.margin, d.bottom - int(Inches(0.7)), d.width, int(Inches(0.65))), foot, max_pt=11, min_pt=9,
                italic=True, colour=MUTED)
         d.notes(s, [f"{p.id} segment {p.segment}: {p.name}; n={p.n}, share {p.share:.0f} %." for p, _ in page]
                 + ([suppressed_note(hidden, data.min_segment_n)] if hidden else []))
+
+
+def priority_rule(imp: dict) -> str:
+    """The footnote saying how the priority was ranked, naming only the factors this study has
+    (no revenue without behaviour data, no opportunity score without JTBD outcomes)."""
+    names, terms = ["size"], ["share of respondents"]
+    if any(x["value"] is not None for x in imp.values()):
+        names.append("value")
+        terms.append("revenue per customer relative to the average")
+    if any(x["opportunity"] is not None for x in imp.values()):
+        names.append("opportunity")
+        terms.append("largest opportunity score relative to 10")
+    if len(names) == 1:
+        return "Priority = size (share of respondents): the study has neither revenue nor JTBD outcomes to weigh it by."
+    return f"Priority = attractiveness = {' × '.join(names)}: {' × '.join(terms)}."
 
 
 def sizes_slide(d: Canvas, data, shown, hidden, colours):

@@ -10,6 +10,8 @@ import logging
 from pathlib import Path
 
 from ..deck import render_deck
+from ..measures import column_label, measure
+from ..outputs import in_words
 from ..waves.base import BaseModel
 from ..waves.golden import TypingTool
 from .context import Output, Step, WaveContext
@@ -18,6 +20,23 @@ from .deck_data import deck_data
 __all__ = ["deck", "recognise_summary", "STEP"]
 
 logger = logging.getLogger(__name__)
+
+
+def skipped_label(key: str) -> str:
+    """A skipped step or measure group as the method slide names it: 'measures cost_to_serve,
+    orders_share_*' → 'measures Cost to serve, Share of orders via each channel' (labels
+    without units: these were not computed)."""
+    if not key.startswith("measures "):
+        return key
+    names = []
+    for name in key[len("measures "):].split(", "):
+        if name.endswith("*"):
+            m = measure(name[:-1] + "each_channel")
+            names.append(m.label.replace("via each_channel", "via each channel") if m else column_label(name[:-1]))
+        else:
+            m = measure(name)
+            names.append(m.label if m else column_label(name))
+    return "measures " + ", ".join(names)
 
 
 def deck(ctx: WaveContext) -> Output:
@@ -37,7 +56,9 @@ def deck(ctx: WaveContext) -> Output:
     data = deck_data(ctx.study, ctx.scorecard, ctx.profiles, ctx.opportunities, wave=ctx.wave, quality=ctx.quality,
                      factors=ctx.factors if isinstance(ctx.factors, dict) else None, segments=ctx.candidates,
                      behaviour=ctx.behaviour, model_note=model_note, recognise=recognise_summary(ctx))
-    data = dataclasses.replace(data, skipped=dict(ctx.manifest.skipped))
+    tl, cur = ctx.study.text_labels(), ctx.study.currency
+    data = dataclasses.replace(data, skipped={skipped_label(k): in_words(v, tl, cur)
+                                              for k, v in ctx.manifest.skipped.items()})
     prs = render_deck(data, ctx.personas, trends=ctx.trends, study=ctx.study)
     ctx.manifest.counts.update({"deck_slides": len(prs.slides)})
     personas = ctx.personas

@@ -29,6 +29,7 @@ from ..jsonplain import plain
 from ..deck.render import deck_options
 from ..factors import EFAResult
 from ..measures import column_label
+from ..outputs import in_words
 from ..opportunities import Opportunities
 from ..personas import Personas
 from ..profiles import SegmentProfiles
@@ -123,11 +124,17 @@ def deck_data(study: Study, scorecard: Scorecard | None, profiles: SegmentProfil
     if opportunities is not None:
         opp = _present(opportunities.table, _OPPORTUNITY_COLUMNS)
         under = float(opportunities.underserved)
+    def words(text):  # codes in the run's own sentences as their labels ('rfm_tier' → 'RFM tier')
+        return in_words(text, study.text_labels(), study.currency) if isinstance(text, str) else text
+
     card = None
     if scorecard is not None:
+        checks = _present(scorecard.best.checks, _CHECK_COLUMNS)
+        if "sentence" in checks.columns:
+            checks = checks.assign(sentence=checks["sentence"].map(words))
         card = {"recommended": str(scorecard.recommended), "pinned": bool(scorecard.pinned),
-                "reason": str(scorecard.reason), "ranking": frame_to_json(scorecard.ranking),
-                "checks": frame_to_json(_present(scorecard.best.checks, _CHECK_COLUMNS))}
+                "reason": words(str(scorecard.reason)), "ranking": frame_to_json(scorecard.ranking),
+                "checks": frame_to_json(checks)}
     fit, bases = pd.DataFrame(), {}
     if segments is not None:
         fit = _present(segments.fit_table, _FIT_COLUMNS)
@@ -149,7 +156,7 @@ def deck_data(study: Study, scorecard: Scorecard | None, profiles: SegmentProfil
         "total_n": total_n, "segments": frame_to_json(seg), "profile": frame_to_json(prof),
         "opportunities": frame_to_json(opp), "underserved": under, "scorecard": card, "fit": frame_to_json(fit),
         "bases": bases, "quality": q, "weighting": weighting, "factors": frame_to_json(pd.DataFrame(frows)),
-        "factor_notes": fnotes, "model_note": model_note, "recognise": plain(recognise) if recognise else None,
+        "factor_notes": fnotes, "model_note": words(model_note), "recognise": plain(recognise) if recognise else None,
         "currency": study.currency or "", "language": str(study.spec.study.language or "en"),
     }
     return DeckData.from_dict(json.loads(json.dumps(doc, ensure_ascii=False)))

@@ -117,6 +117,14 @@ class Study:
         """Column id -> its short label (the question text when it has none), for client tables."""
         return {cid: (c.label or c.text or cid) for cid, c in self.columns.items()}
 
+    def text_labels(self) -> dict[str, str]:
+        """Column id -> label for ids that cannot be ordinary words (they hold '_' or a digit):
+        what :func:`workbench.outputs.in_words` replaces in free text ('the largest effect is
+        eu_stemme' → '… is Stemme ved EU-valget'); an id such as ``region`` stays a word."""
+        import re
+
+        return {cid: lab for cid, lab in self.column_labels().items() if re.search(r"[_\d]", cid)}
+
     def code_labels(self, column: str) -> dict[str, str]:
         """Code (as text: '2') -> its label on the column's scale ('10-49 employees'); {} for an uncoded column."""
         col = self.columns.get(column)
