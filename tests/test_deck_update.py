@@ -31,6 +31,7 @@ NOTE = "Consultant: ask the sales director about the phone buyers."
 MY_SLIDE = "Our own recommendations (consultant's slide)"
 MY_SUBTITLE = "Segment sizes, as we discussed on Tuesday"
 MY_BOX = "Sticky note: check the channel mix with Anna"
+MARK = RGBColor(0x00, 0x66, 0x33)  # the consultant's colour on the first line of every persona text
 
 
 def _by_key(prs) -> dict:
@@ -54,6 +55,13 @@ def edit_wave_1(src, dst) -> dict:
     title_run = owned_shapes(slides["summary-1"])["title-1"].text_frame.paragraphs[0].runs[0]
     title_run.font.italic = True
     title_run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+    # the first run of every persona text box in the consultant's green: kept even where the
+    # update relays a text (this wave's text has other paragraphs)
+    for key, slide in slides.items():
+        if key.startswith("persona-"):
+            for skey, shp in owned_shapes(slide).items():
+                if shp.has_text_frame and not skey.startswith(("page-", "title-")) and shp.text_frame.paragraphs[0].runs:
+                    shp.text_frame.paragraphs[0].runs[0].font.color.rgb = MARK
     box = slides["behaviour-1"].shapes.add_textbox(Inches(9), Inches(6.2), Inches(3.5), Inches(0.5))
     box.text_frame.text = MY_BOX
     notes = slides["summary-1"].notes_slide.notes_text_frame
@@ -188,6 +196,9 @@ def test_every_owned_number_is_wave_2s(updated, demo_wave2):
         runs = [[(r.text, r.font.bold) for r in p.runs] for p in owned_shapes(mine_prs[key])[skey].text_frame.paragraphs]
         want = [[(r.text, r.font.bold) for r in p.runs] for p in owned_shapes(theirs_prs[key])[skey].text_frame.paragraphs]
         assert runs == want, where
+        if key.startswith("persona-"):  # the consultant's colour survived the relaying
+            first = owned_shapes(mine_prs[key])[skey].text_frame.paragraphs[0].runs[0]
+            assert first.font.color.rgb == MARK, where
     # the slides say wave 2 (footer), but for those wave 2's deck has not (the fit of the
     # frozen model, wave 1's), which are kept as they were and listed
     assert report.earlier_only == ["fit"]

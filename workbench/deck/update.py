@@ -18,7 +18,8 @@ wherever the consultant moved them.  Per owned shape, a three-way rule:
 - **text** (text boxes, titles, table cells, chart titles, notes): where the edited text
   is still the base text, it becomes the new text, run by run, so fonts, colours and sizes
   the consultant set are kept (when this wave's text has other paragraphs or runs - a third
-  motivation - it is written as the workbench formats it and listed in
+  motivation - it is written as the workbench formats it, except for the paragraphs and runs
+  whose formatting the consultant changed, which keep theirs by position, and listed in
   :attr:`UpdateReport.relaid`); where the consultant rewrote it, the wording is kept and the
   shape is listed in :attr:`UpdateReport.kept` (its numbers are theirs to check);
 - **native charts**: each series keeps its formatting (fill, line, markers, data labels,
@@ -149,21 +150,58 @@ def _text(tf) -> str:
     return "\n".join("".join(p) for p in _paras(tf))
 
 
-def _set_text(edited_tf, new_tf) -> bool:
+def _xml(el) -> bytes | None:
+    from lxml import etree
+
+    return None if el is None else etree.tostring(el)
+
+
+def _restyled(edited_tf, base_tf) -> tuple[dict, dict]:
+    """The paragraph and run properties the consultant changed: ``({i: pPr}, {(i, j): rPr})``
+    where the edited deck's differ from what the workbench wrote (``base_tf``)."""
+    paras, runs = {}, {}
+    if base_tf is None:
+        return paras, runs
+    e_ps, b_ps = edited_tf._txBody.findall(qn("a:p")), base_tf._txBody.findall(qn("a:p"))
+    for i, (ep, bp) in enumerate(zip(e_ps, b_ps)):
+        if _xml(ep.find(qn("a:pPr"))) != _xml(bp.find(qn("a:pPr"))) and ep.find(qn("a:pPr")) is not None:
+            paras[i] = ep.find(qn("a:pPr"))
+        for j, (er, br) in enumerate(zip(ep.findall(qn("a:r")), bp.findall(qn("a:r")))):
+            if _xml(er.find(qn("a:rPr"))) != _xml(br.find(qn("a:rPr"))) and er.find(qn("a:rPr")) is not None:
+                runs[i, j] = er.find(qn("a:rPr"))
+    return paras, runs
+
+
+def _set_text(edited_tf, new_tf, base_tf=None) -> bool:
     """``edited_tf`` takes ``new_tf``'s text: run by run where both have the same runs (the
     consultant's run formatting stays; True), else the new paragraphs, as the workbench
-    formats them, replace the old (False: this wave's text has other paragraphs or runs)."""
+    formats them, replace the old (False: this wave's text has other paragraphs or runs),
+    keeping the paragraph and run formatting the consultant changed (by position, against
+    what the workbench wrote for the earlier wave, ``base_tf``)."""
     e, n = _paras(edited_tf), _paras(new_tf)
     if [len(p) for p in e] == [len(p) for p in n]:
         for ep, np_ in zip(edited_tf.paragraphs, new_tf.paragraphs):
             for er, nr in zip(ep.runs, np_.runs):
                 er.text = nr.text
         return True
+    paras, runs = _restyled(edited_tf, base_tf)
     body = edited_tf._txBody
     for p in body.findall(qn("a:p")):
         body.remove(p)
-    for p in new_tf._txBody.findall(qn("a:p")):
-        body.append(copy.deepcopy(p))
+    for i, p in enumerate(new_tf._txBody.findall(qn("a:p"))):
+        p = copy.deepcopy(p)
+        if i in paras:
+            old = p.find(qn("a:pPr"))
+            if old is not None:
+                p.remove(old)
+            p.insert(0, copy.deepcopy(paras[i]))
+        for j, r in enumerate(p.findall(qn("a:r"))):
+            if (i, j) in runs:
+                old = r.find(qn("a:rPr"))
+                if old is not None:
+                    r.remove(old)
+                r.insert(0, copy.deepcopy(runs[i, j]))
+        body.append(p)
     return False
 
 
@@ -174,7 +212,7 @@ def _three_way_text(edited_tf, base_tf, new_tf, where: str, report: UpdateReport
     if base_tf is not None and e != _text(base_tf):
         report.kept.append(where)
         return
-    if not _set_text(edited_tf, new_tf):
+    if not _set_text(edited_tf, new_tf, base_tf):
         report.relaid.append(where)
     report.refreshed += 1
 
