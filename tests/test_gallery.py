@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 NUMERIC = "validate rejects a numeric battery as the basis; nothing to render (by design so far)"
 
 #: per study: whether it has ERP behaviour, whether it validates, and xfail reasons per property
-#: (every root cause the gallery found is fixed; see notes/issue13-findings.md)
+#: (every root cause the gallery found is fixed; see docs/gallery.md)
 GALLERY = {
     "bfi_needs": {"behaviour": False, "xfail": {}},
     "cdnow_intkeys": {"behaviour": True, "xfail": {}, "placeable": False},  # behaviour joined at random

@@ -171,7 +171,7 @@ def test_candidates_add_starts_when_the_best_is_not_replicated():
     assert row["starts_added"] > 0  # one start can never replicate itself
     assert row["n_starts"] <= 6
     if row["best_ll_replicated"] >= 2:
-        assert "replicated only after" in row["flags"]
+        assert "replicated and confirmed with" in row["flags"]
     else:
         assert "not replicated" in row["flags"]
     sheets, notes = grid.to_sheets()
@@ -282,3 +282,21 @@ def test_a_best_reached_by_one_start_is_reported_as_not_replicated_in_table_shee
     shown = {r.cells[0].text: r.cells[header.index("status")].text for r in list(table.rows)[1:]}
     assert shown["lca k=3"] == "not replicated"
     assert shown["lca k=2"] == ft.loc["lca k=2", "status"]
+
+
+def test_a_rugged_likelihood_gets_another_batch_of_starts_and_stops_when_it_finds_nothing_better():
+    """Fewer than half of the finished starts reach the best: one more batch of ``n_init``
+    starts is run; it finds nothing better, so no third batch. A problem whose starts mostly
+    agree gets none (the small-class cases above)."""
+    codes, frame = planted_small_class(11, 600, 12, 4, [0.3, 0.25, 0.2, 0.12, 0.08, 0.05], False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", WorkbenchWarning)
+        once = segments.lca(frame, 6, random_state=11, progress=False, max_starts=50)
+        auto = segments.lca(frame, 6, random_state=11, progress=False)
+        calm = segments.lca(planted_small_class(1, 500, 6, 2, [0.62, 0.34, 0.04], True)[1], 3, random_state=1,
+                            progress=False)
+    assert once.best_ll_replicated < 0.5 * once.n_final_starts  # rugged
+    assert auto.starts_added == 50 and auto.n_starts == 100
+    assert auto.loglik == pytest.approx(once.loglik, abs=0.01)  # the batch found nothing better: stop
+    assert auto.loglik >= polca_reference(codes, [4] * 12, 6, n_starts=50, seed=11).max() - 0.01
+    assert calm.best_ll_replicated >= 0.5 * calm.n_final_starts and calm.starts_added == 0

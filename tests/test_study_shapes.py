@@ -6,7 +6,7 @@ rates) and runs each through ``workbench validate``, ``run`` for both waves and 
 Properties: validate and run agree (no shape passes validate and then fails run), exit codes
 0 or 2 with a one-line error and no traceback, every written deck renders one PNG per slide.
 The suite runs the small shapes; ``python tests/gallery/shapes.py`` style loops over more seeds
-are in the findings (notes/issue13-findings.md).
+and what they found are in docs/gallery.md.
 """
 
 from __future__ import annotations

@@ -73,8 +73,9 @@ __all__ = [
 ]
 
 
-def lca(data, n_classes, *, measurement="nominal", n_init=10, init_iter=50, n_final=None, max_iter=1000, tol=1e-8,
-        min_class_share=0.0, sample_weight=None, random_state=None, n_jobs=1, progress=True) -> Segmentation:
+def lca(data, n_classes, *, measurement="nominal", n_init=50, init_iter=50, n_final=None, max_iter=1000, tol=1e-8,
+        min_class_share=0.0, sample_weight=None, random_state=None, n_jobs=1, progress=True,
+        max_starts=None) -> Segmentation:
     """Latent class analysis of coded answers.
 
     Parameters
@@ -85,8 +86,9 @@ def lca(data, n_classes, *, measurement="nominal", n_init=10, init_iter=50, n_fi
     measurement : {'nominal', 'ordinal'} or dict of item to one of them, default='nominal'
         Free answer probabilities per class, or Latent GOLD's ordinal (adjacent-category
         logit) restriction, for all items or per item.
-    n_init, init_iter, n_final, max_iter, tol, min_class_share, random_state, n_jobs, progress
-        See :class:`LatentClassModel`.
+    n_init, init_iter, n_final, max_iter, tol, min_class_share, random_state, n_jobs, progress, max_starts
+        See :class:`LatentClassModel` (``max_starts``: batches of more starts while the best
+        log-likelihood is not replicated, or rare and still improving).
     sample_weight : Series or array-like, optional
 
     Returns
@@ -104,11 +106,11 @@ def lca(data, n_classes, *, measurement="nominal", n_init=10, init_iter=50, n_fi
     """
     model = LatentClassModel(n_classes, measurement=measurement, n_init=n_init, init_iter=init_iter, n_final=n_final, max_iter=max_iter,
                              tol=tol, min_class_share=min_class_share, random_state=random_state, n_jobs=n_jobs,
-                             progress=progress).fit(data, sample_weight=sample_weight)
+                             progress=progress, max_starts=max_starts).fit(data, sample_weight=sample_weight)
     return Segmentation.from_model(model, basis=f"{model.n_features_in_} items (coded answers)")
 
 
-def lpa(data, n_profiles, *, covariance="diag", n_init=10, init_iter=50, n_final=2, max_iter=1000, tol=1e-8,
+def lpa(data, n_profiles, *, covariance="diag", n_init=50, init_iter=50, n_final=2, max_iter=1000, tol=1e-8,
         min_class_share=0.02, reg_covar=1e-6, sample_weight=None, random_state=None, n_jobs=1,
         progress=True) -> Segmentation:
     """Latent profile analysis (Gaussian mixture) of continuous scores.

@@ -23,7 +23,7 @@ from ._data import (
 )
 from ._blrt import bootstrap_many
 from ._covariance import covariance_by_bic
-from ._engine import MixtureProblem, fit_mixtures, seed_int, start_seeds
+from ._engine import MixtureProblem, add_starts, fit_mixtures, seed_int, start_seeds
 from ._models import COVARIANCES, KMeansModel, LatentClassModel, LatentProfileModel, WardModel
 from ._results import METHOD_NAMES, Segmentation, package_versions
 from ._stability import KINDS, stability_of_many
@@ -366,7 +366,7 @@ def candidates(
     methods=("lca",),
     *,
     scores=None,
-    n_init: int = 10,
+    n_init: int = 50,
     init_iter: int = 50,
     n_final: int | None = None,
     max_iter: int = 1000,
@@ -442,8 +442,10 @@ def candidates(
         How LCA models the items (see :class:`LatentClassModel`).
     max_starts : int, optional
         When fewer than 2 finished starts of an LCA candidate reach its best log-likelihood,
-        ``n_init`` more starts are run, until it is replicated or this many starts ran
-        (default ``4 × n_init``; the fit table's ``starts_added`` and ``flags`` say so).
+        or fewer than half of them and added starts still improve it, ``n_init`` more
+        starts are run, until neither holds or this many starts ran (default
+        ``4 × n_init``; the fit table's ``starts_added`` and ``flags`` say so; see
+        :func:`~workbench.segments._engine.add_starts`).
     blrt_reps, blrt_stop_after, blrt_starts : int, default=19, 5, 0
         Bootstrap likelihood-ratio test of every LCA candidate against one class fewer
         (Mplus TECH14): at most ``blrt_reps`` draws, stopping once ``blrt_stop_after`` of
@@ -561,7 +563,7 @@ def candidates(
                 plan.append((("lpa", k), est, used_c, excluded_c, wc, cont.index))
         logger.info("fitting %d latent class / profile model(s) from %d random starts each", len(problems), n_init)
         grids = fit_mixtures(problems, init_iter=init_iter, n_final=n_final, n_jobs=n_jobs, progress=progress)
-        grids, added = _add_starts(grids, base, n_init, max_starts, init_iter, n_final, n_jobs, progress)
+        grids, added = add_starts(grids, base, n_init, max_starts, init_iter, n_final, n_jobs, progress)
         for (key, est, used_k, excluded_k, w_k, full_index), grid in zip(plan, grids):
             try:
                 with warnings.catch_warnings(record=True) as conv:
@@ -618,7 +620,7 @@ def candidates(
             h0 = estimators.get(("lca", k - 1))
             if h0 is None:  # the grid's smallest k: fit k - 1 classes for the test
                 try:
-                    h0 = LatentClassModel(k - 1, measurement=measurement, n_init=n_init, init_iter=init_iter,
+                    h0 = LatentClassModel(k - 1, measurement=measurement, n_init=n_init, init_iter=init_iter, max_starts=max_starts,
                                           n_final=n_final, max_iter=max_iter, tol=tol, random_state=base,
                                           progress=False)
                     with warnings.catch_warnings():
@@ -718,30 +720,6 @@ def _problem(est, method, k, base, n_init, max_iter, tol, w, args):
                           max_iter=max_iter, tol=float(tol), **args)
 
 
-def _add_starts(grids, base, n_init, max_starts, init_iter, n_final, n_jobs, progress):
-    """More starts for the LCA problems whose best log-likelihood no second start reached."""
-    cap = int(max_starts) if max_starts is not None else 4 * int(n_init)
-    added: dict = {}
-    grids = list(grids)
-    while True:
-        todo = [(i, g) for i, g in enumerate(grids) if g.problem.lca is not None and g.best is not None
-                and g.replicated < 2 and len(g.starts) < cap]
-        if not todo:
-            return grids, added
-        problems, previous = [], {}
-        for _, g in todo:
-            p = g.problem
-            total = min(cap, len(g.starts) + int(n_init))
-            problems.append(dataclasses.replace(p, seeds=tuple(start_seeds(base, p.key[0], p.k, total))))
-            previous[p.key] = g.starts
-        logger.info("best log-likelihood not replicated for %s: adding starts",
-                    ", ".join(f"{p.key[0]} k={p.k}" for p in problems))
-        for (i, g), new in zip(todo, fit_mixtures(problems, init_iter=init_iter, n_final=n_final, n_jobs=n_jobs,
-                                                   progress=progress, previous=previous)):
-            added[g.problem.key] = added.get(g.problem.key, 0) + len(new.starts) - len(g.starts)
-            grids[i] = new
-
-
 def ft_note_needed(ft: pd.DataFrame) -> bool:
     return bool(ft["flags"].fillna("").str.contains("not replicated").any())
 
@@ -822,7 +800,7 @@ def _fit_table(methods, ks, solutions, rows, stab, min_share, min_n) -> pd.DataF
                                           "the solution may be a local maximum: run more starts (n_init, "
                                           "max_starts) before trusting it")
                 elif m == "lca" and sol.starts_added:
-                    flags.append(f"best log-likelihood replicated only after {sol.starts_added} added starts")
+                    flags.append(f"best log-likelihood replicated and confirmed with {sol.starts_added} added starts")
                 if m == "lca" and bvr is not None and len(bvr) and bvr["bvr"].iloc[0] > STRONG_BVR:
                     flags.append(f"strong local dependence: bivariate residual {bvr['bvr'].iloc[0]:.1f} for "
                                  f"{bvr['item_1'].iloc[0]} & {bvr['item_2'].iloc[0]}")

@@ -159,6 +159,7 @@ class Segmentation:
             weights=model.sample_weight_, model=model, ll_gap=float(getattr(model, "ll_gap_", float("nan"))),
             ll_range=float(getattr(model, "ll_range_", float("nan"))), n_starts=int(len(model.starts_)),
             bivariate_residuals=getattr(model, "bivariate_residuals_", None),
+            starts_added=int(getattr(model, "starts_added_", 0)),
         )
 
     def with_stability(self, value: float | None) -> "Segmentation":

@@ -230,6 +230,8 @@ def _plan(solution, data, n_reps, kind, n_init, base) -> list[tuple]:
         template.set_params(n_init=int(n_init))
     if "n_final" in template.get_params():  # a refit checks, it does not hunt for the best solution
         template.set_params(n_final=1)
+    if "max_starts" in template.get_params():  # ... nor adds starts
+        template.set_params(max_starts=int(n_init))
     rng = np.random.default_rng(np.random.SeedSequence(base, spawn_key=(7, solution.k)))
     n = len(used)
     tasks = []

@@ -109,7 +109,7 @@ def segmentation_inputs(ctx: WaveContext) -> dict:
         stability_kind=plan.stability, choice=(plan.choice.method, plan.choice.k) if plan.choice else None,
         random_state=study.seed,
         measurement={c: plan.measurement.get(study.columns[c].block, "nominal") for c in cols} if plan.measurement else "nominal",
-        max_starts=plan.max_starts if plan.max_starts is not None else 2 * plan.n_init,
+        max_starts=plan.max_starts if plan.max_starts is not None else 4 * plan.n_init,
         blrt_reps=plan.blrt_reps, blrt_for=plan.blrt_for,
     )
 

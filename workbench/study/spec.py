@@ -495,7 +495,8 @@ class SegmentationSpec(BaseModel):
     ``k_min``, ``k_max``
         The range of segment counts fitted for every method (at most 20).
     ``n_init``
-        Random starts per model (the best log-likelihood wins).
+        Random starts per model (the best log-likelihood wins; default 50: fewer miss the
+        best fit on real data, see ``benchmarks/lca_optimum.py``).
     ``bootstrap_reps``, ``stability``
         Refits per candidate for the stability check, ``bootstrap`` or ``split-half``
         (0 = not measured).
@@ -523,8 +524,9 @@ class SegmentationSpec(BaseModel):
         Basis blocks whose items latent class analysis models as ordinal (Latent GOLD's
         adjacent-category restriction), e.g. ``{needs: ordinal}``; others stay nominal.
     ``max_starts``
-        LCA: when fewer than 2 starts reach a candidate's best log-likelihood, starts are
-        added up to this many in all (default ``2 × n_init``).
+        LCA: when fewer than 2 starts reach a candidate's best log-likelihood, or fewer
+        than half and added starts still improve it, starts are added up to this many in
+        all (default ``4 × n_init``).
     ``blrt_reps``, ``blrt_for``
         LCA: bootstrap likelihood-ratio test of k against k-1 classes with at most this many
         draws (default 19, stopping early once 5 draws reach the observed ratio; 0 = no
@@ -537,7 +539,7 @@ class SegmentationSpec(BaseModel):
     methods: list[Literal["lca", "lpa", "kmeans", "ward"]] = Field(default_factory=lambda: ["lca", "lpa", "kmeans"])
     k_min: int = Field(2, ge=1, le=20)
     k_max: int = Field(8, ge=1, le=20)
-    n_init: int = Field(10, ge=1, le=1000)
+    n_init: int = Field(50, ge=1, le=1000)
     bootstrap_reps: int = Field(0, ge=0, le=1000)
     stability: Literal["bootstrap", "split-half"] = "bootstrap"
     covariance: Literal["auto", "diag", "spherical", "tied", "full"] = "auto"
