@@ -81,7 +81,7 @@ class UpdateReport:
                          f"(deleted there): " + ", ".join(self.not_found[:8]) + ("..." if len(self.not_found) > 8 else ""))
         if self.relaid:
             parts.append(f"{len(self.relaid)} texts have other paragraphs this wave and were written as the workbench "
-                         "formats them (re-apply any run formatting you gave them): " + ", ".join(self.relaid[:8])
+                         "formats them, keeping the formatting you gave a line by its place (check them): " + ", ".join(self.relaid[:8])
                          + ("..." if len(self.relaid) > 8 else ""))
         if self.earlier_only:
             parts.append("slides this wave's deck does not have, kept as they were: " + ", ".join(self.earlier_only))
