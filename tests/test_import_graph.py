@@ -142,3 +142,18 @@ def test_runner_and_steps_import_at_the_top(module):
     inner = [f"line {n.lineno}" for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
              for n in ast.walk(f) if isinstance(n, (ast.Import, ast.ImportFrom))]
     assert inner == [], f"{module}: imports inside functions at {', '.join(inner)}"
+
+
+def test_the_latent_class_engine_loads_without_the_study_schema():
+    """``import workbench.segments`` (a library user's latent classes, the segments benchmark)
+    loads neither pydantic nor YAML: the memory the benchmark compares with bare StepMix."""
+    import subprocess
+    import sys
+
+    code = ("import sys, workbench.segments; "
+            "print(' '.join(m for m in ('pydantic', 'yaml', 'matplotlib', 'workbench.study') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
+    from workbench import Study, load_study  # still there, on first use
+
+    assert callable(load_study) and Study.__name__ == "Study"

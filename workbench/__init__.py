@@ -14,7 +14,17 @@ except _metadata.PackageNotFoundError:  # running from a source tree without ins
     __version__ = "0.0.0+source"
 
 from .errors import AnalysisError, DataError, OutputError, StudyError, WorkbenchError  # noqa: E402
-from .study import Study, load_study  # noqa: E402
+
+
+def __getattr__(name):
+    """``Study`` and ``load_study`` on first use: ``import workbench.segments`` (a library
+    user's latent classes, the segments benchmark) does not load the study schema
+    (pydantic, YAML), 13 MB of a process's memory."""
+    if name in ("Study", "load_study"):
+        from . import study
+
+        return getattr(study, name)
+    raise AttributeError(f"module 'workbench' has no attribute {name!r}")
 
 __all__ = [
     "__version__",
