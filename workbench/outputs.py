@@ -466,6 +466,7 @@ def client_frame(frame: pd.DataFrame, currency: str | None = None, labels: Mappi
     out = frame.copy()
     # a frame that already holds a label column needs no second one beside its codes
     labelled = any(isinstance(c, str) and c.lower() == "label" for c in out.columns)
+    made = set()  # the label columns written here: already words, never rewritten (a label may hold an id as a word)
     for pos, c in reversed(list(enumerate(out.columns))):
         s = out[c]
         if s.dtype != object or not isinstance(c, str):
@@ -484,8 +485,13 @@ def client_frame(frame: pd.DataFrame, currency: str | None = None, labels: Mappi
             out = out.rename(columns={c: "Code" if c == "variable" else f"{_header(c, currency)} (code)"})
             if "label_" in out.columns:
                 out = out.rename(columns={"label_": "label"})
+                made.add("label")
+            elif c != "variable":
+                made.add(f"{c} label")
+    before = list(out.columns)
     out.columns = [c if isinstance(c, str) and (c == "Code" or c.endswith(" (code)")) else
                    (_header(c, currency) if isinstance(c, str) else c) for c in out.columns]
+    made = {new for old, new in zip(before, out.columns) if old in made}
     if isinstance(out.index, pd.MultiIndex):
         if "label" in out.index.names:  # codes beside their labels: kept as codes, headed "Code"
             out.index = out.index.set_names([column_label(n) if isinstance(n, str) else n for n in out.index.names])
@@ -501,7 +507,7 @@ def client_frame(frame: pd.DataFrame, currency: str | None = None, labels: Mappi
             out.index = pd.Index([column_label(v, currency=currency) if isinstance(v, str) and (is_identifier(v) or measure(v))
                                   else v for v in out.index], name=out.index.name)
     for c in out.columns:
-        if c != "Code" and not str(c).endswith(" (code)") and out[c].dtype == object:
+        if c != "Code" and not str(c).endswith(" (code)") and c not in made and out[c].dtype == object:
             out[c] = out[c].map(lambda v: in_words(v, labels, currency) if isinstance(v, str) else v)
     if out.index.dtype == object and not isinstance(out.index, pd.MultiIndex):
         out.index = pd.Index([in_words(v, labels, currency) if isinstance(v, str) else v for v in out.index],

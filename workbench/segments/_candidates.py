@@ -145,6 +145,42 @@ class Candidates:
         return min(sols, key=lambda s: (getattr(s, criterion), s.k))
 
     @property
+    def methods(self) -> list[str]:
+        """The methods with at least one successful candidate, in the order they were fitted."""
+        return list(dict.fromkeys(s.method for s in self))
+
+    def leading(self, criterion: str = "bic", methods=("lca", "lpa")) -> Segmentation | None:
+        """The candidate a notebook shows first: the :meth:`best` by ``criterion`` of the
+        first of ``methods`` (model-based) with a successful candidate; when none of them
+        has one, the most stable hard partition (k-means, then Ward; the smallest k when
+        there were no bootstrap refits).
+
+        So the lowest-BIC latent class solution, or the latent profile one when the plan
+        fits no latent classes or every latent class candidate failed (a basis with more
+        parameters than respondents, for one), or k-means when the plan fits nothing else.
+
+        Parameters
+        ----------
+        criterion : str, default='bic'
+            As for :meth:`best`, for the model-based methods.
+        methods : sequence of str, default=('lca', 'lpa')
+            The model-based methods in order of preference.
+
+        Returns
+        -------
+        Segmentation or None
+            None only when no candidate was fitted at all.
+        """
+        fitted = self.methods
+        for m in methods:
+            if m in fitted:
+                return self.best(criterion, m)
+        for m in ("kmeans", "ward"):
+            if m in fitted:
+                return self.best("stability", m)
+        return None
+
+    @property
     def choice(self) -> Segmentation | None:
         """The pinned candidate (``chosen``), when there is one and it was fitted."""
         if self.chosen is None:

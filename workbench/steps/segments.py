@@ -17,10 +17,10 @@ import pandas as pd
 from ..errors import AnalysisError, WorkbenchWarning
 from ..measures import BOOKKEEPING
 from ..outputs import check_no_pii, write_csv, write_workbook
-from ..segments import candidates, standardise
+from ..segments import METHODS, candidates, standardise
 from .context import Output, Step, WaveContext
 
-__all__ = ["segments", "segmentation_inputs", "STEP"]
+__all__ = ["segments", "segmentation_inputs", "plan_settings", "STEP"]
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +112,47 @@ def segmentation_inputs(ctx: WaveContext) -> dict:
         max_starts=plan.max_starts if plan.max_starts is not None else 4 * plan.n_init,
         blrt_reps=plan.blrt_reps, blrt_for=plan.blrt_for,
     )
+
+
+def plan_settings(inputs: dict, *, methods=None, k_min: int | None = None, k_max: int | None = None,
+                  n_init: int | None = None, n_bootstrap: int | None = None) -> dict:
+    """The plan's methods, range of k, random starts and bootstrap refits, with a notebook's
+    overrides: ``None`` keeps the study plan's value.
+
+    Parameters
+    ----------
+    inputs : dict
+        From :func:`segmentation_inputs` (the study plan's settings).
+    methods : list of str, optional
+        Methods to fit (of :data:`workbench.segments.METHODS`); default: the plan's.
+    k_min, k_max : int, optional
+        Smallest and largest number of segments; default: the plan's.
+    n_init, n_bootstrap : int, optional
+        Random starts per model and bootstrap refits per candidate; default: the plan's.
+
+    Returns
+    -------
+    dict
+        ``methods`` (list), ``k_range`` (range), ``n_init`` and ``n_bootstrap``: keyword
+        arguments of :func:`workbench.segments.candidates`.
+
+    Raises
+    ------
+    ValueError
+        An unknown method, no method, or a range of k that is empty or starts below 1.
+    """
+    plan_k = inputs["k_range"]
+    methods = list(inputs["methods"] if methods is None else methods)
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise ValueError(f"methods must be some of {', '.join(METHODS)}; got {', '.join(map(str, methods)) or 'none'}")
+    lo = plan_k.start if k_min is None else int(k_min)
+    hi = plan_k.stop - 1 if k_max is None else int(k_max)
+    if lo < 1 or hi < lo:
+        raise ValueError(f"the range of k must run from at least 1 upwards; got k_min={lo}, k_max={hi}")
+    return dict(methods=methods, k_range=range(lo, hi + 1),
+                n_init=inputs["n_init"] if n_init is None else int(n_init),
+                n_bootstrap=inputs["n_bootstrap"] if n_bootstrap is None else int(n_bootstrap))
 
 
 def segments(ctx: WaveContext) -> Output:
