@@ -111,3 +111,27 @@ def demo_wave2(demo_run):
     from workbench.pipeline import run_wave
 
     return run_wave(demo_run.study, "2", reports=demo_run.folder.parents[1])
+
+
+@pytest.fixture(scope="session")
+def gallery_flows(tmp_path_factory):
+    """The gallery studies (tests/gallery/build.py), each built once per session and run as a
+    consultant runs it (validate, every wave, the deck with PNGs: tests/gallery/flow.py);
+    ``gallery_flows(name)`` gives its :class:`flow.Flow`. Shared by test_gallery and
+    test_notebooks, so a study is built and run once."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent / "gallery"))
+    import build
+    from flow import run_flow
+
+    root = tmp_path_factory.mktemp("gallery")
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            study = build.build(name, root)
+            cache[name] = run_flow(study, root / f"reports_{name}")
+        return cache[name]
+
+    return get

@@ -237,3 +237,18 @@ def test_quotes_on_the_slides_carry_their_language(demo_run):
         assert quote_box.endswith(f"” ({language_name(first['language'])})"), quote_box
         checked += 1
     assert checked == 5
+
+
+def test_codes_in_sentences_are_written_as_labels_and_words_stay_words():
+    from workbench.outputs import in_words
+
+    labels = {"vote": "Whom did you vote for?", "eu_stemme": "EU-avstemning", "q7": "Pris"}
+    # an id that is a word is left alone inside a sentence (a label may hold it), replaced on its own
+    assert in_words("Whom did you vote for?", labels) == "Whom did you vote for?"
+    assert in_words("vote", labels) == "Whom did you vote for?"
+    # ids that cannot be words, measures with '_', candidates and settings are written out
+    assert in_words("the largest effect is eu_stemme; q7 and rfm_tier differ", labels) == (
+        "the largest effect is EU-avstemning; Pris and RFM tier differ")
+    assert in_words("lca_5 kept keep_last", labels) == "LCA, 5 segments kept kept the last answer"
+    # an English-word measure stays a word in a sentence; file names are not codes
+    assert in_words("revenue per customer in typing_tool.xlsx", labels) == "revenue per customer in typing_tool.xlsx"

@@ -20,8 +20,7 @@ import pytest
 from pptx import Presentation
 
 sys.path.insert(0, str(Path(__file__).parent / "gallery"))
-import build  # noqa: E402
-from flow import SOURCE_LINE, first_error, run_flow  # noqa: E402
+from flow import SOURCE_LINE, first_error  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -53,17 +52,9 @@ def _cases(prop: str):
 
 
 @pytest.fixture(scope="module")
-def flows(tmp_path_factory):
-    root = tmp_path_factory.mktemp("gallery")
-    cache = {}
-
-    def get(name):
-        if name not in cache:
-            study = build.build(name, root)
-            cache[name] = run_flow(study, root / f"reports_{name}")
-        return cache[name]
-
-    return get
+def flows(gallery_flows):
+    """Each gallery study built and run once per session (tests/conftest.py: gallery_flows)."""
+    return gallery_flows
 
 
 @pytest.mark.parametrize("name", _cases("agree"))

@@ -4,15 +4,10 @@ demo and on gallery studies of other shapes (tests/gallery/build.py)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent / "gallery"))
-import build  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -88,22 +83,13 @@ def _text(outputs) -> str:
 
 
 @pytest.fixture(scope="module")
-def gallery(tmp_path_factory):
-    """Each gallery study built once, its waves 1 and 2 run with the CLI into its own reports root."""
-    root = tmp_path_factory.mktemp("nb_gallery")
-    cache = {}
-
+def gallery(gallery_flows):
+    """Each gallery study and its reports root, built and run once per session with the CLI
+    (tests/conftest.py: gallery_flows, shared with test_gallery)."""
     def get(name):
-        if name not in cache:
-            study = build.build(name, root)
-            reports = root / f"reports_{name}"
-            for wave in ("1", "2"):
-                proc = subprocess.run([sys.executable, "-m", "workbench.cli", "-q", "run", str(study), "--wave", wave,
-                                       "--reports", str(reports), "--force"], capture_output=True, text=True,
-                                      encoding="utf-8", timeout=900)
-                assert proc.returncode == 0, f"{name} wave {wave}: {proc.stderr[-2000:]}"
-            cache[name] = (study, reports)
-        return cache[name]
+        f = gallery_flows(name)
+        assert all(s.rc == 0 for s in f.runs.values()), {w: s.err[-2000:] for w, s in f.runs.items() if s.rc}
+        return f.study, f.reports
 
     return get
 

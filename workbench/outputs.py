@@ -422,6 +422,8 @@ def _index_header(name, currency):
 
 #: measure names without '_' that are no English word, so are written out inside sentences too
 _CODE_WORDS = frozenset({"aov"})
+#: a declared column id that cannot be a word of a sentence (it holds '_' or a digit: 'eu_stemme', 'q7')
+_NOT_A_WORD = re.compile(r"[_\d]")
 _TOKEN = re.compile(r"(?<![\w./@-])([A-Za-z][\w]*)(?![\w-])(?!\.(?:xlsx|csv|yaml|json|pptx|md)\b)")
 
 
@@ -445,9 +447,9 @@ def in_words(text: str, labels: Mapping[str, str] | None = None, currency: str |
     if _TOKEN.fullmatch(text.strip()):  # one code alone: any measure or declared id
         return _code_label(text.strip(), labels, currency) or text
 
-    def one(m):  # inside a sentence a measure that is an English word ('revenue') stays a word
+    def one(m):  # inside a sentence a measure or column id that is a word ('revenue', 'vote') stays a word
         tok = m.group(1)
-        if tok in labels or is_identifier(tok) or tok in _CODE_WORDS:
+        if (tok in labels and _NOT_A_WORD.search(tok)) or is_identifier(tok) or tok in _CODE_WORDS:
             return _code_label(tok, labels, currency) or tok
         return tok
     return _TOKEN.sub(one, text)
