@@ -150,19 +150,13 @@ def update_deck(study, wave, edited, *, reports="reports", output=None, force: b
         The edited deck is missing, not a .pptx, or not made by the workbench; either wave
         has no run; the output exists (without ``force``) or is the edited deck.
     """
-    from pptx import Presentation
+    from .deck.render import open_pptx
 
     if not isinstance(study, Study):
         study = load_study(study)
     w = study.wave(wave)
     edited = Path(edited)
-    if not edited.is_file():
-        raise OutputError(f"the deck to update does not exist: {edited}", file=edited)
-    try:
-        prs = Presentation(str(edited))
-    except Exception as exc:  # noqa: BLE001 - python-pptx raises many kinds on a bad file
-        raise OutputError(f"the deck to update is not a PowerPoint .pptx file python-pptx can open "
-                          f"({type(exc).__name__}: {exc})", file=edited) from None
+    prs = open_pptx(edited, "the deck to update")
     base_wave = from_wave or deck_wave(prs)
     if base_wave is None:
         raise OutputError("the deck to update does not say which wave it was made for (its keywords were removed?); "

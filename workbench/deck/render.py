@@ -47,15 +47,23 @@ def template_path(study: Study | None, template, opts) -> Path:
     return DEFAULT_TEMPLATE
 
 
+def open_pptx(path: Path, what: str, hint: str = ""):
+    """``path`` as a python-pptx presentation, or one OutputError naming the file: ``what`` is
+    how the message names it ('the deck template'), ``hint`` what to do about a bad file."""
+    if not Path(path).is_file():
+        raise OutputError(f"{what} does not exist: {path}", file=path)
+    try:
+        return Presentation(str(path))
+    except Exception as exc:  # noqa: BLE001 - python-pptx raises many kinds on a bad file
+        raise OutputError(f"{what} is not a PowerPoint .pptx file python-pptx can open ({type(exc).__name__}: "
+                          f"{exc}){'; ' + hint if hint else ''}", file=path) from None
+
+
 def open_template(path: Path):
     """The template as a presentation without its own example slides."""
     if not path.exists():
         raise OutputError(f"deck template not found: {path}", file=path)
-    try:
-        prs = Presentation(str(path))
-    except Exception as exc:  # noqa: BLE001 - python-pptx raises many kinds on a bad file
-        raise OutputError(f"the deck template is not a PowerPoint .pptx file python-pptx can open ({type(exc).__name__}: "
-                          f"{exc}); save it as .pptx (not .potx or .ppt)", file=path) from None
+    prs = open_pptx(path, "the deck template", "save it as .pptx (not .potx or .ppt)")
     for sld_id in list(prs.slides._sldIdLst):  # a template's own example slides are not part of the deck
         prs.part.drop_rel(sld_id.rId)
         prs.slides._sldIdLst.remove(sld_id)
