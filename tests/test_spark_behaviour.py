@@ -139,3 +139,30 @@ def test_spark_reads_a_declared_date_format(spark, tmp_path):
                            survey_columns=study.columns, spark=spark).table
     assert_same_features(duck, sp)
     assert sp.loc["A", "last_purchase"] == pd.Timestamp(dt.date(2026, 3, 1))
+
+
+@pytest.mark.parametrize("column,value,needle", [
+    ("beløb", "inf", "the value is not a finite number: 'Infinity'"),
+    ("antal", "NaN", "the quantity is not a finite number: 'NaN'"),
+    ("fragt", "-5.00", "a negative delivery cost: costs are zero or more: '-5.0'"),
+    ("håndtering", "-Infinity", "the handling cost is not a finite number"),
+    ("antal", "-3", "a negative quantity on a line with a positive value"),
+    ("dato", "1066-10-14", "not a plausible order date"),
+])
+def test_spark_refuses_impossible_values_as_duckdb_does(spark, tmp_path, column, value, needle):
+    """Issue 14's value checks on the Spark engine: the same messages as DuckDB's, naming the
+    column and an example customer (B's line is the one edited)."""
+    folder = write_study(tmp_path / "beh")
+    spec = load_study(folder).spec.behaviour
+    frame = pd.read_csv(folder / "tx.csv", dtype=str, keep_default_na=False)
+    frame.loc[frame["ordre"] == "o4", column] = value
+    frame.to_parquet(tmp_path / "bad.parquet")
+    with pytest.raises(DataError, match="line") as exc:
+        customer_features(on_spark(spec, tmp_path / "bad.parquet"), folder, REF, spark=spark)
+    assert needle in str(exc.value) and "customer B" in str(exc.value), str(exc.value)
+    assert exc.value.column == column
+    # and the DuckDB engine refuses the same file for the same reason
+    tx = spec.transactions.model_copy(update={"file": str(tmp_path / "bad.parquet")})
+    with pytest.raises(DataError) as duck:
+        customer_features(spec.model_copy(update={"transactions": tx}), folder, REF)
+    assert needle.split(":")[0] in str(duck.value) and duck.value.column == column

@@ -33,7 +33,8 @@ logger = logging.getLogger("workbench.behaviour")
 
 #: Working relations in the Spark session (temporary views, prefixed so that they do not
 #: shadow a user's tables).
-VIEWS = {"orders": "wb_behaviour_orders", "master": "wb_behaviour_master", "source": "wb_behaviour_source"}
+VIEWS = {"orders": "wb_behaviour_orders", "master": "wb_behaviour_master", "source": "wb_behaviour_source",
+         "typed": "wb_behaviour_typed"}
 
 _JAVA_HINT = ("the Spark engine needs Java 17 or later (Debian/Ubuntu: apt-get install openjdk-17-jre-headless; "
               "`make test` installs it) and the Spark extra (pip install '.[spark]'); or set "
@@ -141,6 +142,40 @@ def _check_cells(spark, df, typed: dict[str, str], roles: dict[str, str], what: 
                             "fix the cells or declare date_format:", column=column)
 
 
+def _check_values(spark, df, typed: dict[str, str], roles: dict[str, str], what: str, path, date_format: str) -> None:
+    """Refuse impossible values as the DuckDB engine does (:func:`workbench.joincheck.check_transaction_values`):
+    a value, quantity or cost that is not a finite number (NaN, ±inf), a negative cost, a
+    negative quantity on a line with a positive value, an order date before 1900 or after
+    2200; one pass over the typed lines, the message naming the column, how many lines and
+    an example customer (a Spark table has no file rows to name)."""
+    spark.sql(transpile(_typed_scan(df, typed, date_format).strip()[1:-1], {}, "spark",
+                        tables={"source": VIEWS["source"]})).createOrReplaceTempView(VIEWS["typed"])
+    q, cid = (lambda r: f"`{roles[r].replace('`', '``')}`"), f"`{roles['customer_id'].replace('`', '``')}`"
+    tests = []  # (role, Spark SQL condition, message)
+    for r in ("value", "quantity", "delivery_cost", "handling_cost"):
+        if r in roles:
+            tests.append((r, f"(isnan({q(r)}) OR abs({q(r)}) = CAST('Infinity' AS DOUBLE))",
+                          f"the {r.replace('_', ' ')} is not a finite number"))
+    for r in ("delivery_cost", "handling_cost"):
+        if r in roles:
+            tests.append((r, f"{q(r)} < 0", f"a negative {r.replace('_', ' ')}: costs are zero or more"))
+    if "quantity" in roles:
+        tests.append(("quantity", f"({q('quantity')} < 0 AND {q('value')} > 0)",
+                      "a negative quantity on a line with a positive value: a return is a line with a negative "
+                      "value; fix the sign of one of them"))
+    tests.append(("date", f"(year({q('date')}) < 1900 OR year({q('date')}) > 2200)",
+                  "not a plausible order date (before 1900 or after 2200); check the date format declared for "
+                  "the transactions"))
+    parts = [f"sum(CASE WHEN {cond} THEN 1 ELSE 0 END) AS n{i}, min(CASE WHEN {cond} THEN CAST({cid} AS STRING) END) "
+             f"AS c{i}, min(CASE WHEN {cond} THEN CAST({q(role)} AS STRING) END) AS x{i}"
+             for i, (role, cond, _) in enumerate(tests)]
+    row = spark.sql(f"SELECT {', '.join(parts)} FROM {VIEWS['typed']}").first()
+    for i, (role, _cond, message) in enumerate(tests):
+        if row[f"n{i}"]:
+            raise DataError(f"{message}: '{row[f'x{i}']}' in {row[f'n{i}']} line(s) of {what} (e.g. customer "
+                            f"{row[f'c{i}']})", file=path, column=roles[role])
+
+
 def _check(spark, tx: TransactionsSource, roles, channels, what: str, path) -> dict[str, int]:
     row = spark.sql(transpile(check_lines_sql(), {}, "spark", tables={"orders": VIEWS["orders"]})).first()
     n, no_id, no_date, no_value, bad_ch, n_cur, mixed_cur, cancelled, after, returns = (
@@ -201,6 +236,7 @@ def spark_features(spec: BehaviourSpec, root, as_of, *, survey_columns=None, ses
             typed[roles[r]] = "DOUBLE"
     df.createOrReplaceTempView(VIEWS["source"])
     _check_cells(spark, df, typed, roles, what, tx.date_format)
+    _check_values(spark, df, typed, roles, what, path, tx.date_format)  # issue 14's checks, as the DuckDB engine
     lines, _ = lines_sql(tx, roles, channels, _typed_scan(df, typed, tx.date_format), as_of)
     orders = spark.sql(transpile(orders_sql(lines), {"ref": as_of}, "spark", tables={"source": VIEWS["source"]}))
     orders = orders.persist()
