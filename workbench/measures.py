@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 __all__ = ["Measure", "MEASURES", "CORE_KPIS", "BOOKKEEPING", "NOT_FEATURES", "UNITS", "DIRECTIONS", "measure", "labels", "is_measure",
            "COLUMN_LABELS", "SETTING_WORDS", "column_label", "setting_words", "is_identifier", "round_shares",
-           "candidate_label", "readable"]
+           "candidate_label", "readable", "not_a_word", "measure_label"]
 
 #: The units a measure can have (see the module docstring).
 UNITS = ("currency", "days", "orders", "units", "share", "flag", "score", "index", "scale", "category")
@@ -271,6 +271,29 @@ def readable(text) -> str:
 SCALE_UNITS = {"importance": "0-10 scale", "satisfaction": "0-10 scale", "opportunity": "0-20 scale"}
 
 _IDENT = __import__("re").compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
+
+
+_NOT_A_WORD = __import__("re").compile(r"[_\d]")
+
+
+def not_a_word(name) -> bool:
+    """True for a column id that cannot be a word of a sentence (it holds '_' or a digit:
+    ``eu_stemme``, ``q7``); such ids are written as their labels inside free text, an id
+    such as ``vote`` or ``region`` is left alone there (a label may hold it as a word)."""
+    return bool(_NOT_A_WORD.search(str(name)))
+
+
+def measure_label(name, *, unit: bool = False, currency: str | None = None) -> str:
+    """The label of a measure name or of a group of measures (``orders_share_*``: 'Share of
+    orders via each channel'); with ``unit`` as :func:`column_label` shows it; other names
+    as :func:`column_label`."""
+    name = str(name)
+    if name.endswith("*"):
+        name = name[:-1] + "each_channel"
+    m = measure(name)
+    if m is None or unit:
+        return column_label(name, currency=currency)
+    return m.label
 
 
 def is_identifier(text) -> bool:

@@ -28,7 +28,7 @@ from typing import Mapping
 import pandas as pd
 
 from .errors import OutputError
-from .measures import column_label, is_identifier, measure, readable, setting_words
+from .measures import column_label, is_identifier, measure, not_a_word, readable, setting_words
 from .safeids import inside
 
 __all__ = [
@@ -422,8 +422,6 @@ def _index_header(name, currency):
 
 #: measure names without '_' that are no English word, so are written out inside sentences too
 _CODE_WORDS = frozenset({"aov"})
-#: a declared column id that cannot be a word of a sentence (it holds '_' or a digit: 'eu_stemme', 'q7')
-_NOT_A_WORD = re.compile(r"[_\d]")
 _TOKEN = re.compile(r"(?<![\w./@-])([A-Za-z][\w]*)(?![\w-])(?!\.(?:xlsx|csv|yaml|json|pptx|md)\b)")
 
 
@@ -449,7 +447,7 @@ def in_words(text: str, labels: Mapping[str, str] | None = None, currency: str |
 
     def one(m):  # inside a sentence a measure or column id that is a word ('revenue', 'vote') stays a word
         tok = m.group(1)
-        if (tok in labels and _NOT_A_WORD.search(tok)) or is_identifier(tok) or tok in _CODE_WORDS:
+        if (tok in labels and not_a_word(tok)) or is_identifier(tok) or tok in _CODE_WORDS:
             return _code_label(tok, labels, currency) or tok
         return tok
     return _TOKEN.sub(one, text)
@@ -563,9 +561,8 @@ def write_workbook(
         for name, frame in sheets.items():
             sheet = sheet_name(name, used)
             note = notes.get(name)
-            if note:  # only ids that cannot be ordinary words ('region' stays a word in a sentence)
-                note = in_words(note, {k: v for k, v in (labels or {}).items() if re.search(r"[_\d]", str(k))},
-                                currency)
+            if note:  # in a sentence in_words writes out only ids that cannot be words ('region' stays)
+                note = in_words(note, labels, currency)
             if frame.empty:
                 frame = pd.DataFrame({"": ["nothing found"]})
                 write_index = False

@@ -43,7 +43,7 @@ from .criteria import Scorecard
 from .errors import OutputError, StudyError
 from .factors import EFAResult
 from .locking import WaveLock
-from .measures import candidate_label, column_label
+from .measures import candidate_label, measure_label
 from .opportunities import Opportunities
 from .outputs import Manifest, ReportFolder, in_words
 from .personas import Personas
@@ -539,7 +539,7 @@ def skipped_measures(ctx: WaveContext) -> pd.DataFrame:
     beh = ctx.study.spec.behaviour
     tx = beh.transactions if beh is not None else None
     gone = not_computed(dict(tx.columns)) if ctx.behaviour is not None and tx is not None else {}
-    labels = [column_label(m[:-1] + "each_channel") if m.endswith("*") else column_label(m) for m in gone]
+    labels = [measure_label(m, unit=True) for m in gone]
     return pd.DataFrame({"why not computed": [in_words(w) for w in gone.values()]},
                         index=pd.Index(labels, name="measure"))
 

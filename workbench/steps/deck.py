@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 
 from ..deck import render_deck
-from ..measures import column_label, measure
+from ..measures import measure_label
 from ..outputs import in_words
 from ..waves.base import BaseModel
 from ..waves.golden import TypingTool
@@ -28,14 +28,7 @@ def skipped_label(key: str) -> str:
     without units: these were not computed)."""
     if not key.startswith("measures "):
         return key
-    names = []
-    for name in key[len("measures "):].split(", "):
-        if name.endswith("*"):
-            m = measure(name[:-1] + "each_channel")
-            names.append(m.label.replace("via each_channel", "via each channel") if m else column_label(name[:-1]))
-        else:
-            m = measure(name)
-            names.append(m.label if m else column_label(name))
+    names = [measure_label(n) for n in key[len("measures "):].split(", ")]
     return "measures " + ", ".join(names)
 
 

@@ -121,9 +121,9 @@ class Study:
         """Column id -> label for ids that cannot be ordinary words (they hold '_' or a digit):
         what :func:`workbench.outputs.in_words` replaces in free text ('the largest effect is
         eu_stemme' → '… is Stemme ved EU-valget'); an id such as ``region`` stays a word."""
-        import re
+        from ..measures import not_a_word
 
-        return {cid: lab for cid, lab in self.column_labels().items() if re.search(r"[_\d]", cid)}
+        return {cid: lab for cid, lab in self.column_labels().items() if not_a_word(cid)}
 
     def code_labels(self, column: str) -> dict[str, str]:
         """Code (as text: '2') -> its label on the column's scale ('10-49 employees'); {} for an uncoded column."""
