@@ -95,6 +95,24 @@ def check_join(respondents: pd.DataFrame, customers: pd.DataFrame, key: str, *, 
         file=source_file or study_file, column=key)
 
 
+def value_rules(roles: dict) -> list[tuple[str, str, str]]:
+    """The impossible transaction values both engines refuse, for the roles a study maps:
+    ``(role, kind, message)``, kind one of 'not finite', 'negative', 'negative on a positive
+    line', 'implausible date'. Each engine writes the SQL for a kind in its dialect
+    (:func:`check_transaction_values` for DuckDB, ``behaviour.spark._check_values``)."""
+    rules = [(r, "not finite", f"the {r.replace('_', ' ')} is not a finite number")
+             for r in ("value", "quantity", "delivery_cost", "handling_cost") if r in roles]
+    rules += [(r, "negative", f"a negative {r.replace('_', ' ')}: costs are zero or more")
+              for r in ("delivery_cost", "handling_cost") if r in roles]
+    if "quantity" in roles:
+        rules.append(("quantity", "negative on a positive line", "a negative quantity on a line with a positive "
+                      "value: a return is a line with a negative value; fix the sign of one of them"))
+    if "date" in roles:
+        rules.append(("date", "implausible date", "not a plausible order date (before 1900 or after 2200); check "
+                      "the date format declared for the transactions"))
+    return rules
+
+
 def check_transaction_values(con, f, roles: dict, *, scan: str, params: dict, first_row_where, ident) -> None:
     """Refuse impossible values in the transactions (see the module notes), first row named.
 
@@ -108,27 +126,16 @@ def check_transaction_values(con, f, roles: dict, *, scan: str, params: dict, fi
             text = f"replace({text}, ',', '.')"
         return f"TRY_CAST({text} AS DOUBLE)"
 
-    numeric = [r for r in ("value", "quantity", "delivery_cost", "handling_cost") if r in roles]
-    tests = []  # (role, kind, SQL over the typed scan, SQL over the text rows, message)
-    for r in numeric:
-        c = ident(roles[r])
-        tests.append((r, f"NOT isfinite({c})", f"coalesce(NOT isfinite({num_text(roles[r])}), false)",
-                      f"the {r.replace('_', ' ')} is not a finite number"))
-    for r in ("delivery_cost", "handling_cost"):
-        if r in roles:
-            tests.append((r, f"{ident(roles[r])} < 0", f"coalesce({num_text(roles[r])} < 0, false)",
-                          f"a negative {r.replace('_', ' ')}: costs are zero or more"))
-    if "quantity" in roles:
-        q, v = ident(roles["quantity"]), ident(roles["value"])
-        tests.append(("quantity", f"{q} < 0 AND {v} > 0",
-                      f"coalesce({num_text(roles['quantity'])} < 0 AND {num_text(roles['value'])} > 0, false)",
-                      "a negative quantity on a line with a positive value: a return is a line with a negative "
-                      "value; fix the sign of one of them"))
-    if "date" in roles:
-        d = ident(roles["date"])
-        tests.append(("date", f"year({d}) < 1900 OR year({d}) > 2200", None,
-                      "not a plausible order date (before 1900 or after 2200); check the date format declared for "
-                      "the transactions"))
+    conds = {  # rule kind -> (SQL over the typed scan, SQL over the text rows), per role
+        "not finite": lambda r: (f"NOT isfinite({ident(roles[r])})",
+                                 f"coalesce(NOT isfinite({num_text(roles[r])}), false)"),
+        "negative": lambda r: (f"{ident(roles[r])} < 0", f"coalesce({num_text(roles[r])} < 0, false)"),
+        "negative on a positive line": lambda r: (
+            f"{ident(roles[r])} < 0 AND {ident(roles['value'])} > 0",
+            f"coalesce({num_text(roles[r])} < 0 AND {num_text(roles['value'])} > 0, false)"),
+        "implausible date": lambda r: (f"year({ident(roles[r])}) < 1900 OR year({ident(roles[r])}) > 2200", None),
+    }
+    tests = [(r, *conds[kind](r), what) for r, kind, what in value_rules(roles)]
     if not tests:
         return
     counts = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE {t[1]})" for t in tests) + f" FROM {scan}",

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError, StudyError
+from ..joincheck import value_rules
 from ..study import BehaviourSpec, TransactionsSource
 from .engines import transpile
 from .rules import check_lines_sql, feature_sql, lines_sql, orders_sql, settings_table, sql_ident, sql_literal
@@ -151,21 +152,13 @@ def _check_values(spark, df, typed: dict[str, str], roles: dict[str, str], what:
     spark.sql(transpile(_typed_scan(df, typed, date_format).strip()[1:-1], {}, "spark",
                         tables={"source": VIEWS["source"]})).createOrReplaceTempView(VIEWS["typed"])
     q, cid = (lambda r: f"`{roles[r].replace('`', '``')}`"), f"`{roles['customer_id'].replace('`', '``')}`"
-    tests = []  # (role, Spark SQL condition, message)
-    for r in ("value", "quantity", "delivery_cost", "handling_cost"):
-        if r in roles:
-            tests.append((r, f"(isnan({q(r)}) OR abs({q(r)}) = CAST('Infinity' AS DOUBLE))",
-                          f"the {r.replace('_', ' ')} is not a finite number"))
-    for r in ("delivery_cost", "handling_cost"):
-        if r in roles:
-            tests.append((r, f"{q(r)} < 0", f"a negative {r.replace('_', ' ')}: costs are zero or more"))
-    if "quantity" in roles:
-        tests.append(("quantity", f"({q('quantity')} < 0 AND {q('value')} > 0)",
-                      "a negative quantity on a line with a positive value: a return is a line with a negative "
-                      "value; fix the sign of one of them"))
-    tests.append(("date", f"(year({q('date')}) < 1900 OR year({q('date')}) > 2200)",
-                  "not a plausible order date (before 1900 or after 2200); check the date format declared for "
-                  "the transactions"))
+    conds = {  # rule kind (joincheck.value_rules) -> Spark SQL condition
+        "not finite": lambda r: f"(isnan({q(r)}) OR abs({q(r)}) = CAST('Infinity' AS DOUBLE))",
+        "negative": lambda r: f"{q(r)} < 0",
+        "negative on a positive line": lambda r: f"({q(r)} < 0 AND {q('value')} > 0)",
+        "implausible date": lambda r: f"(year({q(r)}) < 1900 OR year({q(r)}) > 2200)",
+    }
+    tests = [(r, conds[kind](r), message) for r, kind, message in value_rules(roles)]
     parts = [f"sum(CASE WHEN {cond} THEN 1 ELSE 0 END) AS n{i}, min(CASE WHEN {cond} THEN CAST({cid} AS STRING) END) "
              f"AS c{i}, min(CASE WHEN {cond} THEN CAST({q(role)} AS STRING) END) AS x{i}"
              for i, (role, cond, _) in enumerate(tests)]
