@@ -71,3 +71,11 @@ def test_factor_analyzer_fits_with_the_installed_scikit_learn():
     # each planted factor's three items load together on one factor
     assert big[:3].all(axis=0).sum() == 1 and big[3:].all(axis=0).sum() == 1
     assert (np.abs(fa.loadings_).max(axis=1) > 0.6).all()
+
+
+def test_progress_bars_in_jupyter_are_widgets():
+    """tqdm.auto (the workbench's progress bars) draws Jupyter widgets only with ipywidgets;
+    without it every notebook prints 'TqdmWarning: IProgress not found' and falls back to text."""
+    import tqdm.notebook
+
+    assert tqdm.notebook.IProgress is not None
