@@ -133,6 +133,21 @@ class Study:
         return {_code_text(k): str(v) for k, v in (col.scale.codes or {}).items()}
 
     @property
+    def key_columns(self) -> tuple[str, ...]:
+        """Every column the study declares as a key — respondent id, customer id, the behaviour
+        join key, the customer master's key and the transactions' customer and order columns —
+        whatever they are called: keys are never measures (see :func:`workbench.measures.is_key`)."""
+        s = self.spec
+        keys = [s.respondent_id, s.customer_id]
+        if s.behaviour is not None:
+            keys.append(s.behaviour.key)
+            if s.behaviour.customers is not None:
+                keys.append(s.behaviour.customers.key)
+            cols = s.behaviour.transactions.columns
+            keys += [cols.get("customer_id"), cols.get("order_id")]
+        return tuple(dict.fromkeys(k for k in keys if k))
+
+    @property
     def currency(self) -> str | None:
         """The currency code of the order values (``behaviour.transactions.currency``), or None."""
         b = self.spec.behaviour
