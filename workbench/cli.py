@@ -64,17 +64,20 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser(
         "classify",
-        help="put respondents or customers of a CSV into the segments of a saved model",
-        description="Classify each row of ANSWERS (CSV, id first) with a model.json written by "
+        help="put respondents or customers of a file into the segments of a saved model",
+        description="Classify each row of ANSWERS (CSV, XLSX, SPSS .sav or a Qualtrics / SurveyMonkey export, "
+        "id first; read as a wave's files are) with a model.json written by "
         "`workbench run`: the full segmentation when the file holds its questions (missing answers "
         "allowed), else the typing tool's golden questions, else the whole-base model on behaviour "
         "and firmographics. Writes a CSV with segment, name, probability and an uncertain flag.",
     )
-    c.add_argument("answers", type=Path, help="CSV of answers (or customer features), one row each, id first")
+    c.add_argument("answers", type=Path, help="file of answers (or customer features), one row each, id first")
     c.add_argument("--model", type=Path, required=True, help="the model.json to classify with")
     c.add_argument("--using", choices=["auto", "segmentation", "typing", "base"], default="auto",
                    help="which scorer of the model file (default: auto, from the file's columns)")
     c.add_argument("--id", dest="id_column", help="the id column (default: the first column)")
+    c.add_argument("--encoding", default="utf-8", help="a CSV's encoding, e.g. cp1252 (default: utf-8)")
+    c.add_argument("--sheet", help="the workbook's sheet (default: the first)")
     c.add_argument("--study", type=Path, help="check the model against this study folder first")
     c.add_argument("-o", "--output", type=Path, help="write the CSV here (default: standard output)")
     c.add_argument("--force", action="store_true", help="replace an existing output file")
@@ -228,7 +231,8 @@ def _cmd_classify(args) -> int:
                                          "the study file": study.path if study is not None else None})
     if args.output is not None and args.output.exists() and not args.force:
         raise OutputError(f"{args.output} exists; use --force to replace it", file=args.output)
-    table, used = classify_file(args.model, args.answers, using=args.using, id_column=args.id_column, study=study)
+    table, used = classify_file(args.model, args.answers, using=args.using, id_column=args.id_column, study=study,
+                                encoding=args.encoding, sheet=args.sheet)
     text = csv_text(table, lineterminator="\n")  # issue 14: text cells neutralised
     n_unc = int(table["uncertain"].sum()) if "uncertain" in table.columns else 0
     if args.output is None:

@@ -201,6 +201,8 @@ def semantic_checks(data: dict, root: Path) -> list[tuple[tuple, str]]:
             problems.append((("waves", i, "id"), f"wave id '{wid}' is used twice"))
         ids.add(wid)
         for j, f in enumerate(w.get("files") or []):
+            if isinstance(f, dict):  # a file with its own reading options: {file: ..., language: ...}
+                f = f.get("file")
             if isinstance(f, str) and not (root / f).exists():
                 problems.append(
                     (("waves", i, "files", j), f"response file not found: {root / f} (paths are relative to the study folder)")

@@ -149,6 +149,7 @@ def resolve_scale(ref, spec: StudySpec, fallback=None) -> Scale:
         max=s.max,
         top_box=s.top_box,
         unit=s.unit,
+        labels={lang: dict(lab) for lang, lab in s.labels.items()},
     )
 
 

@@ -27,6 +27,7 @@ class Scale:
     max: float | None = None
     top_box: int = 2
     unit: str | None = None
+    labels: dict = field(default_factory=dict)  # language -> code -> label (ScaleSpec.labels)
 
     @property
     def coded(self) -> bool:
@@ -170,7 +171,7 @@ class Study:
         )
 
     def wave_files(self, wave_id) -> list[Path]:
-        return [self.root / f for f in self.wave(wave_id).files]
+        return [self.root / f for f in self.wave(wave_id).file_names]
 
     def block_columns(self, block: str) -> list[str]:
         return [c.id for c in self.columns.values() if c.block == block]
