@@ -884,7 +884,8 @@ def _convert(raw: pd.Series, col: Column, table: RawTable, ids):
                              f"scale '{scale.name}' (labels: {{sv: {{1: ..., 2: ...}}}}) and say the file's language "
                              "(files: [{file: ..., language: sv}])")
             else:
-                expected += f" (labels known in the study's language{', ' + ', '.join(langs) if langs else ''})"
+                expected += (f" (labels known in the study's language{' and ' + ', '.join(langs) if langs else ''}: "
+                             f"fix the answer, or add its label to scale '{scale.name}')")
         more = f"; {len(idx) - 1} more such cells in this column (rows {', '.join(str(int(rows[j])) for j in idx[1:6])}{' ...' if len(idx) > 6 else ''})" if len(idx) > 1 else ""
         hint = ""
         if scale.type == "numeric" and "," in str(raw.iloc[i]) and table.decimal == ".":

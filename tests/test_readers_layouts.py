@@ -1,0 +1,157 @@
+"""Real export layouts (issue 30) and the one reader registry (issue 23): SurveyMonkey's two
+header rows, a title block above the header, several files per wave with answer text in two
+languages; ``workbench classify`` reads what a wave reads."""
+
+from __future__ import annotations
+
+import csv
+import io
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+import pytest
+
+from workbench.errors import DataError
+from workbench.readers import READERS, read_responses
+from workbench.study import load_study
+from workbench.waves.classify import read_answers
+
+STUDY = textwrap.dedent("""\
+    study: {{name: Layouts, id: layouts, language: en}}
+    respondent_id: "{rid}"
+    waves:
+      - id: "1"
+        files: {files}
+    {wave_extra}
+    scales:
+      sat:
+        type: likert
+        codes: {{1: Very dissatisfied, 2: Dissatisfied, 3: Neutral, 4: Satisfied, 5: Very satisfied}}
+        labels:
+          sv: {{1: Mycket missnöjd, 2: Missnöjd, 3: Neutral, 4: Nöjd, 5: Mycket nöjd}}
+          da: {{1: Meget utilfreds, 2: Utilfreds, 3: Neutral, 4: Tilfreds, 5: Meget tilfreds}}
+    blocks:
+      needs:
+        kind: needs
+        scale: sat
+        questions:
+          - {{id: overall, text: "How satisfied are you overall?"}}
+          - {{id: price, text: "Price"}}
+          - {{id: speed, text: "Delivery speed"}}
+          - {{id: service, text: "Service"}}
+    """)
+
+CODES = np.array([[5, 4, 3, 2], [1, 2, 3, 4], [3, 3, 5, 1], [4, 5, 1, 2]], dtype=float)
+EN = {1: "Very dissatisfied", 2: "Dissatisfied", 3: "Neutral", 4: "Satisfied", 5: "Very satisfied"}
+SV = {1: "Mycket missnöjd", 2: "Missnöjd", 3: "Neutral", 4: "Nöjd", 5: "Mycket nöjd"}
+DA = {1: "Meget utilfreds", 2: "Utilfreds", 3: "Neutral", 4: "Tilfreds", 5: "Meget tilfreds"}
+
+
+def _study(folder, files, rid="rid", wave_extra=""):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "study.yaml").write_text(STUDY.format(rid=rid, files=files, wave_extra=wave_extra), encoding="utf-8")
+    return load_study(folder / "study.yaml")
+
+
+def _csv(path, rows, encoding="utf-8"):
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    path.write_bytes(buf.getvalue().encode(encoding))
+
+
+def _surveymonkey_rows(labels=EN):
+    head1 = ["Respondent ID", "Collector ID", "Start Date", "How satisfied are you overall?",
+             "How satisfied are you with each of the following?", "", ""]
+    head2 = ["", "", "", "Response", "Price", "Delivery speed", "Service"]
+    body = [[f"11{i}", "4321", "03/02/2026", *[labels[int(c)] for c in row]] for i, row in enumerate(CODES)]
+    return [head1, head2, *body]
+
+
+def test_surveymonkey_two_header_rows_are_read_by_question_text(tmp_path):
+    _csv(tmp_path / "sm.csv", _surveymonkey_rows())
+    study = _study(tmp_path, "[sm.csv]", rid="Respondent ID")
+    r = read_responses(study, "1")
+    assert r.formats == ["surveymonkey"]
+    np.testing.assert_array_equal(r.data[["overall", "price", "speed", "service"]].to_numpy(), CODES)
+    assert list(r.data.index) == ["110", "111", "112", "113"]
+    assert r.unexpected_columns == []  # SurveyMonkey's own columns are known
+    assert r.provenance["row"].tolist() == [3, 4, 5, 6]
+
+
+def test_surveymonkey_workbook_declared_with_a_title_block(tmp_path):
+    rows = [["Customer survey 2026 - Sweden", None], [None, None], *_surveymonkey_rows(SV)]
+    pd.DataFrame(rows).to_excel(tmp_path / "se.xlsx", header=False, index=False)
+    study = _study(tmp_path, "[{file: se.xlsx, format: surveymonkey, language: sv}]", rid="Respondent ID")
+    r = read_responses(study, "1")
+    np.testing.assert_array_equal(r.data[["overall", "price", "speed", "service"]].to_numpy(), CODES)
+    assert any("row 3" in n and "title block" in n for n in r.notes)
+
+
+def _plain_rows(labels, prefix="r"):
+    return [["rid", "overall", "price", "speed", "service"],
+            *[[f"{prefix}{i}", *[labels[int(c)] for c in row]] for i, row in enumerate(CODES)]]
+
+
+def test_title_block_is_found_and_said_or_declared(tmp_path):
+    rows = [["Kundeundersøgelse 2026", None, None, None, None], ["Udtræk 3. marts", None, None, None, None],
+            *_plain_rows(EN)]
+    pd.DataFrame(rows).to_excel(tmp_path / "dk.xlsx", header=False, index=False)
+    found = read_responses(_study(tmp_path, "[dk.xlsx]"), "1")
+    np.testing.assert_array_equal(found.data[["overall", "price", "speed", "service"]].to_numpy(), CODES)
+    note = " ".join(found.notes)
+    assert "row 3" in note and "Kundeundersøgelse 2026" in note and "header_row: 3" in note
+    assert found.provenance["row"].tolist() == [4, 5, 6, 7]
+    declared = read_responses(_study(tmp_path, "[dk.xlsx]", wave_extra="    header_row: 3"), "1")
+    assert declared.notes == () and declared.data.equals(found.data)
+    with pytest.raises(DataError, match="header_row: 30 is past the end of the file"):
+        read_responses(_study(tmp_path, "[dk.xlsx]", wave_extra="    header_row: 30"), "1")
+
+
+def test_a_header_that_cannot_be_found_says_what_to_do(tmp_path):
+    rows = [["Kundeundersøgelse 2026", "", "", "", ""], *_plain_rows(EN)[1:]]  # the names row is missing
+    _csv(tmp_path / "t.csv", rows)
+    with pytest.raises(DataError) as err:
+        read_responses(_study(tmp_path, "[t.csv]"), "1")
+    msg = str(err.value)
+    assert "names only 1 of 5 columns ('Kundeundersøgelse 2026')" in msg
+    assert "header_row:" in msg and "format: surveymonkey" in msg and "row 1" in msg
+
+
+def test_two_markets_in_one_wave_answer_in_two_languages(tmp_path):
+    _csv(tmp_path / "dk.csv", _plain_rows(DA, "dk"))
+    _csv(tmp_path / "se.csv", _plain_rows(SV, "se"))
+    both = "[{file: dk.csv, language: da}, {file: se.csv, language: sv}]"
+    r = read_responses(_study(tmp_path, both), "1")
+    np.testing.assert_array_equal(r.data[["overall", "price", "speed", "service"]].to_numpy(), np.vstack([CODES, CODES]))
+    # without a declared language a text read in exactly one language is still read
+    r2 = read_responses(_study(tmp_path, "[dk.csv, se.csv]"), "1")
+    assert r2.data.equals(r.data)
+    # a text the file's language does not have is named with what to do
+    rows = _plain_rows(SV, "se")
+    rows[2][2] = "Ganska nöjd"
+    _csv(tmp_path / "se.csv", rows)
+    with pytest.raises(DataError, match="'Ganska nöjd' where a code .*labels known in the study's language and da, sv: fix the answer"):
+        read_responses(_study(tmp_path, "[dk.csv, se.csv]"), "1")
+
+
+def test_registry_names_every_format_once():
+    assert set(READERS) == {"csv", "qualtrics", "surveymonkey", "xlsx", "sav"}
+    suffixes = [s for r in READERS.values() for s in r.suffixes]
+    assert len(suffixes) == len(set(suffixes)) and {".csv", ".xlsx", ".sav"} <= set(suffixes)
+
+
+def test_classify_reads_what_a_wave_reads(tmp_path):
+    frame = pd.DataFrame({"id": ["a1", "a2", "a3"], "q1": [1, 2, 3], "note": ["Sø", "Æble", "Ål"]})
+    frame.to_csv(tmp_path / "utf8.csv", index=False)
+    frame.to_csv(tmp_path / "ansi.csv", index=False, sep=";", encoding="cp1252")
+    frame.to_excel(tmp_path / "book.xlsx", index=False)
+    pyreadstat.write_sav(frame, str(tmp_path / "spss.sav"))
+    want = read_answers(tmp_path / "utf8.csv")
+    assert want.loc["a3", "note"] == "Ål" and want["q1"].tolist() == ["1", "2", "3"]
+    for name, kw in (("ansi.csv", {"encoding": "cp1252"}), ("book.xlsx", {}), ("spss.sav", {})):
+        got = read_answers(tmp_path / name, **kw)
+        pd.testing.assert_frame_equal(got, want, check_names=False)
+    with pytest.raises(DataError, match=r"declare the encoding with --encoding \(e\.g\. cp1252\)"):
+        read_answers(tmp_path / "ansi.csv")
