@@ -155,3 +155,81 @@ def test_classify_reads_what_a_wave_reads(tmp_path):
         pd.testing.assert_frame_equal(got, want, check_names=False)
     with pytest.raises(DataError, match=r"declare the encoding with --encoding \(e\.g\. cp1252\)"):
         read_answers(tmp_path / "ansi.csv")
+
+
+MULTI = textwrap.dedent("""\
+    study: {name: Roller, id: roller, language: da}
+    respondent_id: rid
+    waves:
+      - {id: "1", files: [w1.csv]}
+    scales:
+      valgt: {type: binary, codes: {0: Ikke valgt, 1: Valgt}}
+    blocks:
+      roller:
+        kind: needs
+        multi_select: true
+        scale: valgt
+        questions:
+          - {id: web, text: Webudvikler, label: Web developer}
+          - {id: data, text: Dataanalytiker, label: Data analyst}
+          - {id: ops, text: Drift, label: Operations}
+          - {id: lead, text: Leder, label: Manager}
+    """)
+
+
+def test_select_all_that_apply_reads_ticks_and_blanks_and_says_how(tmp_path):
+    (tmp_path / "study.yaml").write_text(MULTI, encoding="utf-8")
+    rows = [["rid", "web", "data", "ops", "lead"],
+            ["a", "Webudvikler", "", "", ""],             # the option's label where ticked, blank where not
+            ["b", "1", "0", "1", "0"],                      # 1 / 0
+            ["c", "Valgt", "Ikke valgt", "", "Leder"],      # the scale's labels, mixed
+            ["d", "", "", "", ""]]                          # ticked none
+    _csv(tmp_path / "w1.csv", rows)
+    r = read_responses(load_study(tmp_path / "study.yaml"), "1")
+    np.testing.assert_array_equal(r.data[["web", "data", "ops", "lead"]].to_numpy(),
+                                  [[1, 0, 0, 0], [1, 0, 1, 0], [1, 0, 0, 1], [0, 0, 0, 0]])
+    assert r.notes == ("w1.csv: block roller (select all that apply, 4 options): 8 blank cells of 16 read as not "
+                       "selected; 1 of 4 respondents ticked none of the options",)
+    rows[2][3] = "Måske"
+    _csv(tmp_path / "w1.csv", rows)
+    with pytest.raises(DataError, match=r"row 3, column 'ops': found 'Måske' in an option of a select-all-that-apply "
+                                        r"block; ticked is the option's label \('Operations'\), 1 or 'Valgt'"):
+        read_responses(load_study(tmp_path / "study.yaml"), "1")
+
+
+def test_a_multi_select_block_needs_a_binary_scale(tmp_path):
+    from workbench.errors import StudyError
+
+    (tmp_path / "study.yaml").write_text(MULTI.replace("valgt: {type: binary", "valgt: {type: nominal"),
+                                         encoding="utf-8")
+    (tmp_path / "w1.csv").write_text("rid\n", encoding="utf-8")
+    with pytest.raises(StudyError) as err:
+        load_study(tmp_path / "study.yaml")
+    assert "its scale is binary" in "\n".join(err.value.problems)
+
+
+def test_profiles_and_personas_speak_of_the_option_not_the_answer(tmp_path):
+    from workbench.personas import draft_personas
+    from workbench.profiles import profile
+
+    (tmp_path / "study.yaml").write_text(MULTI, encoding="utf-8")
+    rng = np.random.default_rng(3)
+    n = 200
+    seg = np.repeat([1, 2], n // 2)
+    web = np.where(seg == 1, 1, rng.random(n) < 0.45).astype(int)       # segment 1: all web developers
+    data = np.where(seg == 2, rng.random(n) < 0.9, rng.random(n) < 0.1).astype(int)
+    rows = [["rid", "web", "data", "ops", "lead"]] + [
+        [f"r{i}", "Webudvikler" if web[i] else "", "Dataanalytiker" if data[i] else "",
+         "Drift" if rng.random() < 0.5 else "", ""] for i in range(n)]
+    _csv(tmp_path / "w1.csv", rows)
+    resp = read_responses(load_study(tmp_path / "study.yaml"), "1")
+    labels = pd.Series(seg, index=resp.data.index)
+    prof = profile(resp, labels, min_segment_n=10)
+    personas = draft_personas(prof, random_state=1)
+    p1 = next(p for p in personas if int(p.segment) == 1)
+    text = " ".join([p1.name, p1.description, *[x for v in p1.lists.values() for x in v]]) if hasattr(p1, "lists") \
+        else repr(p1)
+    assert "Valgt" not in text
+    total = 100 * web.mean()
+    assert f"selected Web developer: 100 % vs {total:.0f} %" in text
+    assert p1.name.startswith("Customers who selected web developer")

@@ -193,6 +193,8 @@ def _cmd_validate(args) -> int:
         return 0
     for wave, responses, quality, details in validate(study, args.wave, details=True):
         print(f"wave {wave}: {quality}")
+        for note in responses.notes:  # how the files were read: a title block, blanks of select-all-that-apply
+            print(f"  {note}")
         if responses.unexpected_columns:
             print(f"  columns in the file but not in the study: {', '.join(responses.unexpected_columns)}")
         beh = details["behaviour"]

@@ -69,6 +69,7 @@ class RawTable:
     header_row: int = 1
     language: str | None = None
     notes: list[str] = field(default_factory=list)
+    aliases: dict[str, str] = field(default_factory=dict)  # study column -> the file's column name
 
 
 @dataclass(frozen=True)
@@ -300,7 +301,7 @@ def _layout(path: Path, fmt: str, numbered, opts: ReadOptions, expect=()) -> Raw
         title = " ".join(t for t in (cell_text(c) for c in numbered[0][1]) if t)[:60]
         notes.append(f"{path.name}: the column names were read from row {header_no} (the rows above, "
                      f"beginning '{title}', are a title block); set header_row: {header_no} {opts.where} to say so")
-        logger.warning("%s", notes[-1])
+        logger.info("%s", notes[-1])
     body = numbered[at + 1:]
     texts: dict[str, str] = {}
     header = [cell_text(h) for h in header_cells]
@@ -608,8 +609,8 @@ def read_responses(study: Study, wave) -> Responses:
         logger.info("reading %s", path)
         table = read_table(path, read_options(w, name), expect=expect)
         formats.append(table.format)
-        notes += table.notes
         part, oor, mism, unexp = _conform(table, study, w)
+        notes += table.notes
         parts.append(part)
         oor_parts.append(oor)
         mismatch_parts.append(mism)
@@ -744,6 +745,7 @@ def _conform(table: RawTable, study: Study, wave):
     if cid and cid != rid:
         out[cid] = table.cells.iloc[:, seen[cid]].map(_text).to_numpy()
     oor_rows, mism_rows = [], []
+    blanks: dict[str, np.ndarray] = {}
     for c, col in study.columns.items():
         if c not in seen:
             out[c] = np.full(len(rows), np.nan if col.scale.numeric else None, dtype=float if col.scale.numeric else object)
@@ -751,6 +753,8 @@ def _conform(table: RawTable, study: Study, wave):
                 out[f"__special__{c}"] = np.full(len(rows), np.nan)
             continue
         raw = table.cells.iloc[:, seen[c]]
+        if col.multi_select:
+            blanks[c] = raw.map(_blank).to_numpy(dtype=bool)
         values, special, oor = _convert(raw, col, table, ids.to_numpy())
         out[c] = values
         if col.scale.missing:
@@ -777,7 +781,22 @@ def _conform(table: RawTable, study: Study, wave):
     frame = pd.DataFrame(out)
     oor = pd.DataFrame(oor_rows, columns=["respondent", "column", "value", "expected", "file", "row"])
     mism = pd.DataFrame(mism_rows, columns=["file", "column", "code", "label in file", "label in study"])
+    table.notes += _blank_notes(table, study, blanks)
     return frame, oor, mism, unexpected
+
+
+def _blank_notes(table: RawTable, study: Study, blanks: dict) -> list[str]:
+    """How a file's blanks in "select all that apply" blocks were read, one line per block."""
+    notes = []
+    for block in dict.fromkeys(study.columns[c].block for c in blanks):
+        cols = [c for c in blanks if study.columns[c].block == block]
+        m = np.column_stack([blanks[c] for c in cols])
+        none = int(m.all(axis=1).sum())
+        notes.append(f"{table.path.name}: block {block} (select all that apply, {len(cols)} options): "
+                     f"{int(m.sum()):,} blank cells of {m.size:,} read as not selected; {none:,} of {len(m):,} "
+                     "respondents ticked none of the options")
+        logger.info("%s", notes[-1])
+    return notes
 
 
 def _fmt(v) -> str:
@@ -813,6 +832,7 @@ def _match_by_text(table: RawTable, study: Study, seen: dict, declared: set) -> 
             h = hits.pop()
             if h in seen:
                 seen[cid] = seen.pop(h)
+                table.aliases[cid] = h
                 logger.info("%s: column '%s' read as %s (its question text)", table.path.name, h, cid)
 
 
@@ -859,6 +879,8 @@ def _convert(raw: pd.Series, col: Column, table: RawTable, ids):
     rows = table.rows
     if scale.type == "text":
         return raw.map(_text).to_numpy(dtype=object), np.full(n, np.nan), []
+    if col.multi_select:
+        return _convert_option(raw, col, table), np.full(n, np.nan), []
     nums, bad = _to_number(raw, table.decimal)
     if scale.coded and bad.any():
         # labels instead of codes (Qualtrics "choice text" exports, hand-typed Excel): map them
@@ -927,6 +949,48 @@ def _convert(raw: pd.Series, col: Column, table: RawTable, ids):
         )
     values = np.where(out, np.nan, values)
     return values, special, oor
+
+
+def _convert_option(raw: pd.Series, col: Column, table: RawTable) -> np.ndarray:
+    """One option of a "select all that apply" block as 0/1: ticked is the option's label (as
+    the export writes it: the question text, label, or the file's column name), 1 or the
+    scale's label of 1; unticked is blank, 0 or the scale's label of 0."""
+    scale = col.scale
+    on, off = max(scale.codes), min(scale.codes)
+    lookup = _label_lookup(scale, table.language)
+    for name in (col.text, col.label, col.id, _source_name(table, col.id)):
+        if name:
+            lookup.setdefault(str(name).strip().lower(), on)
+    out = np.zeros(len(raw))
+    bad = []
+    for i, v in enumerate(raw.to_numpy(dtype=object)):
+        if _blank(v):
+            out[i] = off
+            continue
+        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and float(v) in scale.codes:
+            out[i] = float(v)
+            continue
+        t = str(v).strip()
+        key = t.lower()
+        if key in lookup:
+            out[i] = lookup[key]
+        elif t in ("0", "1") or t.replace(",", ".") in ("0.0", "1.0"):
+            out[i] = float(t.replace(",", "."))
+        else:
+            bad.append(i)
+    if bad:
+        rows = table.rows
+        more = f"; {len(bad) - 1} more such cells in this column" if len(bad) > 1 else ""
+        raise DataError(
+            f"found {str(raw.iloc[bad[0]])!r} in an option of a select-all-that-apply block; ticked is the option's "
+            f"label ('{col.label}'), 1 or '{scale.codes[on]}', unticked is blank, 0 or '{scale.codes[off]}'{more}",
+            file=table.path, row=int(rows[bad[0]]), column=col.id)
+    return out
+
+
+def _source_name(table: RawTable, cid: str) -> str | None:
+    """The file's own name of a column read by its question text (SurveyMonkey), if any."""
+    return table.aliases.get(cid)
 
 
 def _label_lookup(scale, language: str | None) -> dict[str, int]:

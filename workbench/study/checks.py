@@ -124,8 +124,13 @@ def semantic_checks(data: dict, root: Path) -> list[tuple[tuple, str]]:
                 add_col(q.get("id"), qloc + ("id",))
                 if "scale" in q:
                     check_scale_ref(q["scale"], qloc + ("scale",))
-                elif "scale" not in block:
+                elif "scale" not in block and block.get("multi_select") is not True:
                     problems.append((qloc + ("scale",), "no scale: give the question a scale or its block a default scale"))
+                if block.get("multi_select") is True:
+                    st = _scale_type_raw(q.get("scale", block.get("scale")), scales)
+                    if st not in (None, "binary"):
+                        problems.append((qloc + ("scale",), f"an option of a multi_select block is ticked or not: its "
+                                         f"scale is binary (e.g. {{0: Not selected, 1: Selected}}), not {st}"))
                 if q.get("reverse") is True:
                     st = _scale_type_raw(q.get("scale", block.get("scale")), scales)
                     if st not in (None, "likert", "ordinal"):

@@ -63,6 +63,7 @@ class Column:
     language_from: str | None = None
     language_map: tuple = ()  # (code, language) pairs
     translation: str | None = None
+    multi_select: bool = False  # an option of a "select all that apply" block (BlockSpec.multi_select)
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,11 @@ class BlockSpec(BaseModel):
     outcomes: list[OutcomeSpec] = Field(default_factory=list)
     importance_scale: str | ScaleSpec | None = None
     satisfaction_scale: str | ScaleSpec | None = None
+    #: "select all that apply": each question is one option, ticked (the option's label, 1 or
+    #: the scale's label of 1) or not (blank or 0); read as binary items 0/1, blanks as "not
+    #: selected" (validate says how many). The scale, when given, is binary (its labels name
+    #: the two states, e.g. {0: Ikke valgt, 1: Valgt}).
+    multi_select: bool = False
 
     @field_validator("kind")
     @classmethod
