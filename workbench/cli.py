@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("study", type=Path, help="study folder (holding study.yaml) or the yaml file")
     v.add_argument("--wave", action="append", help="only this wave (repeatable); default: all waves")
     v.add_argument("--definition-only", action="store_true", help="check study.yaml only, not the data")
+    v.add_argument("--reports", type=Path, default=Path("reports"), help="reports root run writes to: a later wave "
+                   "is checked against the model of an earlier wave found there (default: ./reports)")
 
     r = sub.add_parser(
         "run",
@@ -191,8 +193,10 @@ def _cmd_validate(args) -> int:
     if args.definition_only:
         print("study definition OK")
         return 0
-    for wave, responses, quality, details in validate(study, args.wave, details=True):
+    for wave, responses, quality, details in validate(study, args.wave, details=True, reports=args.reports):
         print(f"wave {wave}: {quality}")
+        if details.get("model"):
+            print(f"  {details['model']}")
         for note in responses.notes:  # how the files were read: a title block, blanks of select-all-that-apply
             print(f"  {note}")
         if responses.unexpected_columns:

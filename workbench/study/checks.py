@@ -457,6 +457,11 @@ def _segmentation_checks(data: dict, blocks: dict, scales, seen_cols: dict) -> l
             st = _scale_type_raw(q.get("scale", block.get("scale")), scales) if isinstance(q, dict) else None
             if st == "text":
                 problems.append((loc, f"'{c}' is a text question; covariates must be coded answers or numbers"))
+    reworded = seg.get("reworded")
+    for i, name in enumerate(reworded if isinstance(reworded, list) else []):
+        if isinstance(name, str) and name not in seen_cols and name not in (blocks if isinstance(blocks, dict) else {}):
+            problems.append((("segmentation", "reworded", i), unknown_message(
+                "question or block (reworded)", name, list(blocks if isinstance(blocks, dict) else []) + list(seen_cols))))
     distal = seg.get("distal")
     if isinstance(distal, list):
         for i, d in enumerate(distal):

@@ -603,6 +603,10 @@ class SegmentationSpec(BaseModel):
         draws (default 19, stopping early once 5 draws reach the observed ratio; 0 = no
         test), for the two candidates around the lowest BIC (``bic``, the default) or for
         every k (``all``, slower).
+    ``reworded``
+        Later waves: basis questions (or blocks) whose wording changed since the model was
+        fitted but not their meaning — a new label, new answer labels on the same codes. The
+        model keeps classifying them (tracking goes on); codes added or removed still refuse it.
     """
 
     model_config = _STRICT
@@ -624,6 +628,7 @@ class SegmentationSpec(BaseModel):
     max_starts: int | None = Field(None, ge=1, le=10000)
     blrt_reps: int = Field(19, ge=0, le=1000)
     blrt_for: Literal["bic", "all"] = "bic"
+    reworded: list[str] = Field(default_factory=list)
 
     @field_validator("measurement")
     @classmethod
