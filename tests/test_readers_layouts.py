@@ -132,7 +132,7 @@ def test_two_markets_in_one_wave_answer_in_two_languages(tmp_path):
     rows = _plain_rows(SV, "se")
     rows[2][2] = "Ganska nöjd"
     _csv(tmp_path / "se.csv", rows)
-    with pytest.raises(DataError, match="'Ganska nöjd' where a code .*labels known in the study's language and da, sv: fix the answer"):
+    with pytest.raises(DataError, match="'Ganska nöjd' where a code .* is expected; labels known in the study's language and da, sv: fix the answer"):
         read_responses(_study(tmp_path, "[dk.csv, se.csv]"), "1")
 
 

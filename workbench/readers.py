@@ -226,7 +226,8 @@ def _read_csv(path: Path, opts: ReadOptions, expect=()) -> RawTable:
     for n, r in zip(table.rows, table.cells):
         if len(r) != width:
             raise DataError(
-                f"this row has {len(r)} cells but the header (row {table.header_row}) has {width}; "
+                f"this row has {len(r)} cells but the header{'' if table.header_row == 1 else f' (row {table.header_row})'} "
+                f"has {width}; "
                 f"check for a stray '{delim}' or an unclosed quote",
                 file=path,
                 row=int(n),
@@ -251,7 +252,10 @@ SURVEYMONKEY_META = {
 
 
 def _is_surveymonkey(second) -> bool:
-    return any(isinstance(c, str) and c.strip().lower() in SURVEYMONKEY_RESPONSE for c in second)
+    """SurveyMonkey's second header row: "Response" cells, and blank under its own first
+    columns (a respondent's row always has an id in the first column)."""
+    return (bool(second) and cell_text(second[0]) == ""
+            and any(isinstance(c, str) and c.strip().lower() in SURVEYMONKEY_RESPONSE for c in second))
 
 
 def cell_text(v) -> str:
@@ -321,7 +325,8 @@ def _layout(path: Path, fmt: str, numbered, opts: ReadOptions, expect=()) -> Raw
         fmt = "surveymonkey"
         body = body[1:]
     if not body:
-        raise DataError(f"the file has a header row (row {header_no}) but no respondents", file=path)
+        where = "" if header_no == 1 else f" (row {header_no})"
+        raise DataError(f"the file has a header row{where} but no respondents", file=path)
     table = RawTable(path=path, format=fmt, header=header, cells=[r for _, r in body],
                      rows=np.array([n for n, _ in body]), texts=texts, header_row=header_no,
                      language=opts.language, notes=notes)
@@ -896,24 +901,25 @@ def _convert(raw: pd.Series, col: Column, table: RawTable, ids):
         expected = (
             f"a code ({_codes_text(scale)}) or its label" if scale.coded else "a number"
         )
+        lang_hint = ""
         if scale.coded and not bad.all():
             langs = sorted(scale.labels)
             if table.language and table.language not in scale.labels:
-                expected += (f"; the file's language is {table.language}, but scale '{scale.name}' has no labels "
+                lang_hint = (f"; the file's language is {table.language}, but scale '{scale.name}' has no labels "
                              f"for it: add labels: {{{table.language}: {{code: label, ...}}}} to the scale")
             elif not table.language and not langs:
-                expected += (f"; if the file's answers are in another language, add that language's labels to "
+                lang_hint = (f"; if the file's answers are in another language, add that language's labels to "
                              f"scale '{scale.name}' (labels: {{sv: {{1: ..., 2: ...}}}}) and say the file's language "
                              "(files: [{file: ..., language: sv}])")
             else:
-                expected += (f" (labels known in the study's language{' and ' + ', '.join(langs) if langs else ''}: "
-                             f"fix the answer, or add its label to scale '{scale.name}')")
+                lang_hint = (f"; labels known in the study's language{' and ' + ', '.join(langs) if langs else ''}: "
+                             f"fix the answer, or add its label to scale '{scale.name}'")
         more = f"; {len(idx) - 1} more such cells in this column (rows {', '.join(str(int(rows[j])) for j in idx[1:6])}{' ...' if len(idx) > 6 else ''})" if len(idx) > 1 else ""
         hint = ""
         if scale.type == "numeric" and "," in str(raw.iloc[i]) and table.decimal == ".":
             hint = "; the file seems to use a decimal comma: set decimal: ',' on the wave"
         raise DataError(
-            f"found {str(raw.iloc[i])!r} where {expected} is expected{more}{hint}",
+            f"found {str(raw.iloc[i])!r} where {expected} is expected{more}{hint}{lang_hint}",
             file=table.path,
             row=int(rows[i]),
             column=col.id,
