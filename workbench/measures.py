@@ -204,15 +204,16 @@ def is_key(name, values=None, *, keys=()) -> bool:
 
     A key is the behaviour join's customer id (:data:`JOIN_KEY`), a column the study declares
     as a key (``keys``: its respondent id, customer id, the master's and the transactions'
-    key columns), or — whatever its name — a column whose values identify rows: text whose
-    non-blank values are all distinct (at least 20 of them), digit strings with leading zeros
-    (``0100002``), or whole numbers all distinct under a key-like name (``kundenr``,
-    ``AccountNo``).
+    key columns), or — whatever its name, unless it is a registered measure — a column whose
+    values identify rows: text with at least 20 distinct values making up at least half of the
+    values (several respondents may share an account), mostly distinct digit strings with
+    leading zeros (``0100002``), or mostly distinct whole numbers under a key-like name
+    (``kundenr``, ``AccountNo``).
     """
     name = str(name)
     if name == JOIN_KEY or name in {str(k) for k in keys if k}:
         return True
-    if values is None:
+    if values is None or measure(name) is not None:  # a registered measure is never a key
         return False
     vals = [v for v in values if not _blank(v)]
     if not vals:
@@ -222,14 +223,15 @@ def is_key(name, values=None, *, keys=()) -> bool:
         padded = sum(1 for v in texts if len(v.strip()) > 1 and v.strip().isdigit() and v.strip()[0] == "0")
         if padded >= 0.05 * len(texts) and len(set(texts)) >= 0.5 * len(texts) and len(texts) >= 20:
             return True
-        return len(texts) == len(vals) and len(vals) >= 20 and len(set(texts)) == len(texts)
+        distinct = len(set(texts))  # ids shared by a few respondents (several per account) are still ids
+        return len(texts) == len(vals) and distinct >= 20 and distinct >= 0.5 * len(texts)
     if len(vals) < 20 or not _KEY_NAME.search(name):
         return False
     try:
         whole = all(float(v).is_integer() for v in vals)
     except (TypeError, ValueError):
         return False
-    return whole and len(set(float(v) for v in vals)) == len(vals)
+    return whole and len(set(float(v) for v in vals)) >= 0.5 * len(vals)
 
 
 def _blank(v) -> bool:

@@ -126,3 +126,6 @@ def test_what_is_not_a_key_stays_a_measure():
     assert not is_key("tier", ["gold", "silver"] * 30)
     assert is_key("orders", np.arange(100), keys=("orders",))             # declared: a key whatever it holds
     assert is_key("Kundenummer", np.arange(100))
+    assert is_key("account", [f"C{i // 2:05d}" for i in range(100)])     # two respondents per account
+    assert is_key("kundenr", [i // 2 for i in range(100)])
+    assert not is_key("frequency", np.arange(100) // 2)                   # a registered measure is never a key
