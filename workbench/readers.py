@@ -96,6 +96,7 @@ def read_options(wave, name: str | None = None) -> ReadOptions:
     own = wave.file_spec(name) if name is not None and hasattr(wave, "file_spec") else None
     if own is not None:
         base.update({k: v for k, v in own.model_dump().items() if k != "file" and v is not None})
+        base["where"] = f"on the wave's files: entry of {name}"
     base["format"] = base["format"] or "auto"
     base["encoding"] = base["encoding"] or "utf-8"
     return ReadOptions(**base)
