@@ -233,3 +233,21 @@ def test_profiles_and_personas_speak_of_the_option_not_the_answer(tmp_path):
     total = 100 * web.mean()
     assert f"selected Web developer: 100 % vs {total:.0f} %" in text
     assert p1.name.startswith("Customers who selected web developer")
+
+
+def test_select_all_that_apply_from_surveymonkey(tmp_path):
+    """SurveyMonkey writes a tick-all-that-apply question as one column per option: the question
+    text over the first, the options in row 2, the option where ticked and blank where not."""
+    study = MULTI.replace("respondent_id: rid", 'respondent_id: "Respondent ID"')
+    (tmp_path / "study.yaml").write_text(study, encoding="utf-8")
+    rows = [["Respondent ID", "Collector ID", "Hvilke roller har du?", "", "", ""],
+            ["", "", "Webudvikler", "Dataanalytiker", "Drift", "Leder"],
+            ["901", "77", "Webudvikler", "", "Drift", ""],
+            ["902", "77", "", "", "", ""],
+            ["903", "77", "", "Dataanalytiker", "", "Leder"]]
+    _csv(tmp_path / "w1.csv", rows)
+    r = read_responses(load_study(tmp_path / "study.yaml"), "1")
+    assert r.formats == ["surveymonkey"] and r.unexpected_columns == []
+    np.testing.assert_array_equal(r.data[["web", "data", "ops", "lead"]].to_numpy(),
+                                  [[1, 0, 1, 0], [0, 0, 0, 0], [0, 1, 0, 1]])
+    assert "8 blank cells of 12 read as not selected; 1 of 3 respondents ticked none" in r.notes[0]

@@ -252,11 +252,18 @@ SURVEYMONKEY_META = {
 }
 
 
-def _is_surveymonkey(second) -> bool:
-    """SurveyMonkey's second header row: "Response" cells, and blank under its own first
-    columns (a respondent's row always has an id in the first column)."""
-    return (bool(second) and cell_text(second[0]) == ""
-            and any(isinstance(c, str) and c.strip().lower() in SURVEYMONKEY_RESPONSE for c in second))
+def _is_surveymonkey(first, second) -> bool:
+    """SurveyMonkey's second header row: blank under its own first column (a respondent's row
+    always has an id there), and "Response" cells or options / statements under columns the
+    first row leaves blank (the rest of a grid or a select-all-that-apply question)."""
+    if not second or cell_text(second[0]) != "":
+        return False
+    if any(isinstance(c, str) and c.strip().lower() in SURVEYMONKEY_RESPONSE for c in second):
+        return True
+    first = [cell_text(c) for c in first] + [""] * max(0, len(second) - len(first))
+    under_blank = sum(1 for j, c in enumerate(second) if j > 0 and not first[j] and cell_text(c))
+    # a title block has one or two cells in a row; a header row names several columns
+    return bool(first[0]) and sum(1 for t in first if t) >= 2 and under_blank >= 2
 
 
 def cell_text(v) -> str:
@@ -284,7 +291,7 @@ def _find_header(numbered, opts: ReadOptions, expect) -> tuple[int, str | None]:
         texts = [cell_text(c) for c in r]
         nxt = numbered[i + 1][1] if i + 1 < len(numbered) else []
         third = numbered[i + 2][1] if i + 2 < len(numbered) else []
-        if i + 1 < len(numbered) and (_is_surveymonkey(nxt) or _is_qualtrics(third)):
+        if i + 1 < len(numbered) and (_is_surveymonkey(r, nxt) or _is_qualtrics(third)):
             return i, None if i == 0 else "export"
         if rid and rid in {t.casefold() for t in texts}:
             return i, None if i == 0 else "respondent id"
@@ -321,7 +328,7 @@ def _layout(path: Path, fmt: str, numbered, opts: ReadOptions, expect=()) -> Raw
             file=path,
             row=header_no + 2,
         )
-    elif body and (fmt == "surveymonkey" or _is_surveymonkey(body[0][1])):
+    elif body and (fmt == "surveymonkey" or _is_surveymonkey(header_cells, body[0][1])):
         header, texts = _surveymonkey_header(header_cells, body[0][1])
         fmt = "surveymonkey"
         body = body[1:]
