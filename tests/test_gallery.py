@@ -37,6 +37,10 @@ GALLERY = {
     "accounts_multi": {"behaviour": True, "xfail": {}, "placeable": False},  # accounts joined at random
     "holzinger_numeric": {"behaviour": False, "valid": False, "xfail": {}},
     "bfi_forces": {"behaviour": False, "xfail": {}},
+    # issue 30: two markets per wave (SurveyMonkey CSV in Danish, a workbook with a title block in Swedish)
+    "markets_surveymonkey": {"behaviour": False, "xfail": {}},
+    # issue 30: a select-all-that-apply battery in Danish over three waves (ticks as labels, then as 1)
+    "gss_multiselect": {"behaviour": False, "xfail": {}},
 }
 
 
@@ -122,6 +126,38 @@ def test_customer_level_outputs_where_the_study_has_behaviour(flows, name):
         assert set(table["source"]) == {"survey"}, table["source"].value_counts().to_dict()
         sheet = pd.read_excel(folder / "model.xlsx", sheet_name="Whole-base model", header=None)
         assert "Does NOT place customers without survey answers" in str(sheet.iat[0, 0])
+
+
+def test_export_layouts_are_read_and_said(flows):
+    """Issue 30: SurveyMonkey's two header rows and a title block above a workbook's header are
+    read in both waves; validate says which row held the Swedish file's column names (wave 1:
+    found; wave 2: declared, so nothing to say); the answers' two languages give one scale."""
+    f = flows("markets_surveymonkey")
+    assert f.validate.rc == 0, first_error(f.validate)
+    said = [line for line in f.validate.out.splitlines() if "title block" in line]
+    assert len(said) == 1 and "se.xlsx: the column names were read from row 4" in said[0]
+    for w in ("1", "2"):
+        resp = pd.read_csv(f.folder(w) / "respondent_segments.csv", dtype=str)
+        assert len(resp) >= 190  # both markets' respondents (a few straightliners may be excluded)
+        assert resp.iloc[:, 0].str.startswith("114").all()
+
+
+def test_select_all_that_apply_reaches_the_segmentation_and_speaks_of_the_options(flows):
+    """Issue 30: blanks of a tick-all-that-apply battery are "not selected" (validate says how
+    many), every respondent is kept, latent classes fit the binary options, and the personas
+    name the option ("selected …: 98 % vs 49 %"), never the answer label "Valgt"."""
+    f = flows("gss_multiselect")
+    assert f.validate.rc == 0, first_error(f.validate)
+    blanks = [line for line in f.validate.out.splitlines() if "read as not selected" in line]
+    assert len(blanks) == 3 and all("(select all that apply, 7 options)" in b for b in blanks)
+    assert all(s.rc == 0 for s in f.runs.values()), {w: first_error(s) for w, s in f.runs.items()}
+    text = (f.folder("1") / "personas.yaml").read_text(encoding="utf-8")
+    assert "Valgt" not in text and "selected " in text
+    assert re.search(r"selected [^:\n]+: \d+ % vs \d+ %", text)
+    fits = pd.read_excel(f.folder("1") / "segments.xlsx", sheet_name=None)
+    assert any("lca" in str(v.to_numpy()).lower() for v in fits.values())
+    for w in ("2", "3"):  # later waves are classified with wave 1's model
+        assert len(pd.read_csv(f.folder(w) / "respondent_segments.csv", dtype=str)) == 220
 
 
 @pytest.mark.parametrize("name", _cases("console"))

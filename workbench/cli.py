@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("study", type=Path, help="study folder (holding study.yaml) or the yaml file")
     v.add_argument("--wave", action="append", help="only this wave (repeatable); default: all waves")
     v.add_argument("--definition-only", action="store_true", help="check study.yaml only, not the data")
+    v.add_argument("--reports", type=Path, default=Path("reports"), help="reports root run writes to: a later wave "
+                   "is checked against the model of an earlier wave found there (default: ./reports)")
 
     r = sub.add_parser(
         "run",
@@ -64,17 +66,20 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser(
         "classify",
-        help="put respondents or customers of a CSV into the segments of a saved model",
-        description="Classify each row of ANSWERS (CSV, id first) with a model.json written by "
+        help="put respondents or customers of a file into the segments of a saved model",
+        description="Classify each row of ANSWERS (CSV, XLSX, SPSS .sav or a Qualtrics / SurveyMonkey export, "
+        "id first; read as a wave's files are) with a model.json written by "
         "`workbench run`: the full segmentation when the file holds its questions (missing answers "
         "allowed), else the typing tool's golden questions, else the whole-base model on behaviour "
         "and firmographics. Writes a CSV with segment, name, probability and an uncertain flag.",
     )
-    c.add_argument("answers", type=Path, help="CSV of answers (or customer features), one row each, id first")
+    c.add_argument("answers", type=Path, help="file of answers (or customer features), one row each, id first")
     c.add_argument("--model", type=Path, required=True, help="the model.json to classify with")
     c.add_argument("--using", choices=["auto", "segmentation", "typing", "base"], default="auto",
                    help="which scorer of the model file (default: auto, from the file's columns)")
     c.add_argument("--id", dest="id_column", help="the id column (default: the first column)")
+    c.add_argument("--encoding", default="utf-8", help="a CSV's encoding, e.g. cp1252 (default: utf-8)")
+    c.add_argument("--sheet", help="the workbook's sheet (default: the first)")
     c.add_argument("--study", type=Path, help="check the model against this study folder first")
     c.add_argument("-o", "--output", type=Path, help="write the CSV here (default: standard output)")
     c.add_argument("--force", action="store_true", help="replace an existing output file")
@@ -188,8 +193,12 @@ def _cmd_validate(args) -> int:
     if args.definition_only:
         print("study definition OK")
         return 0
-    for wave, responses, quality, details in validate(study, args.wave, details=True):
+    for wave, responses, quality, details in validate(study, args.wave, details=True, reports=args.reports):
         print(f"wave {wave}: {quality}")
+        if details.get("model"):
+            print(f"  {details['model']}")
+        for note in responses.notes:  # how the files were read: a title block, blanks of select-all-that-apply
+            print(f"  {note}")
         if responses.unexpected_columns:
             print(f"  columns in the file but not in the study: {', '.join(responses.unexpected_columns)}")
         beh = details["behaviour"]
@@ -228,7 +237,8 @@ def _cmd_classify(args) -> int:
                                          "the study file": study.path if study is not None else None})
     if args.output is not None and args.output.exists() and not args.force:
         raise OutputError(f"{args.output} exists; use --force to replace it", file=args.output)
-    table, used = classify_file(args.model, args.answers, using=args.using, id_column=args.id_column, study=study)
+    table, used = classify_file(args.model, args.answers, using=args.using, id_column=args.id_column, study=study,
+                                encoding=args.encoding, sheet=args.sheet)
     text = csv_text(table, lineterminator="\n")  # issue 14: text cells neutralised
     n_unc = int(table["uncertain"].sum()) if "uncertain" in table.columns else 0
     if args.output is None:

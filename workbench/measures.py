@@ -38,11 +38,12 @@ bookkeeping, a key or personal data).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 __all__ = ["Measure", "MEASURES", "CORE_KPIS", "BOOKKEEPING", "NOT_FEATURES", "UNITS", "DIRECTIONS", "measure", "labels", "is_measure",
            "COLUMN_LABELS", "SETTING_WORDS", "column_label", "setting_words", "is_identifier", "round_shares",
-           "candidate_label", "readable", "not_a_word", "measure_label"]
+           "candidate_label", "readable", "not_a_word", "measure_label", "JOIN_KEY", "is_key"]
 
 #: The units a measure can have (see the module docstring).
 UNITS = ("currency", "days", "orders", "units", "share", "flag", "score", "index", "scale", "category")
@@ -159,9 +160,12 @@ MEASURES: dict[str, Measure] = {m.name: m for m in (
 #: KPIs the scorecard tests when the study's ``criteria.kpis`` names none (those present).
 CORE_KPIS: tuple[str, ...] = tuple(name for name, m in MEASURES.items() if m.kpi)
 
+#: The behaviour join's own name for the customer key, whatever the survey calls it
+#: (:func:`workbench.behaviour.match_respondents`).
+JOIN_KEY = "customer_id"
 #: Columns of the behaviour join that are bookkeeping (how a respondent met the customer
-#: base), never KPIs to profile or segment by.
-BOOKKEEPING: tuple[str, ...] = ("match", "duplicate_key", "in_master", "in_transactions")
+#: base, and the key it met it by), never KPIs to profile or segment by.
+BOOKKEEPING: tuple[str, ...] = (JOIN_KEY, "match", "duplicate_key", "in_master", "in_transactions")
 #: Columns of the customer tables that are not features to place customers with: the
 #: bookkeeping, dates and contact details.
 NOT_FEATURES: tuple[str, ...] = BOOKKEEPING + ("first_order", "last_order", "customer_name", "name", "email", "phone")
@@ -188,6 +192,59 @@ def measure(name: str) -> Measure | None:
             return Measure(name=name, label=label.format(name[len(prefix):].replace("_", " ")), unit=unit, fmt=fmt,
                            direction=direction)
     return None
+
+
+#: Column names that read as a key: ends in id / no / nr / number / key / code (``kundenr``,
+#: ``AccountNo``, ``cust_id``, ``Debitor_Nr``).
+_KEY_NAME = re.compile(r"(?:id|no|nr|num|number|nummer|key|code|ref)$", re.IGNORECASE)
+
+
+def is_key(name, values=None, *, keys=()) -> bool:
+    """True for a key column, which is never a measure (a KPI, distal outcome or feature).
+
+    A key is the behaviour join's customer id (:data:`JOIN_KEY`), a column the study declares
+    as a key (``keys``: its respondent id, customer id, the master's and the transactions'
+    key columns), or — whatever its name, unless it is a registered measure — a column whose
+    values identify rows: text with at least 20 distinct values making up at least half of the
+    values (several respondents may share an account), mostly distinct digit strings with
+    leading zeros (``0100002``), or mostly distinct whole numbers under a key-like name
+    (``kundenr``, ``AccountNo``).
+    """
+    name = str(name)
+    if name == JOIN_KEY or name in {str(k) for k in keys if k}:
+        return True
+    if values is None or measure(name) is not None:  # a registered measure is never a key
+        return False
+    vals = [v for v in values if not _blank(v)]
+    if not vals:
+        return False
+    texts = [v for v in vals if isinstance(v, str)]
+    if texts:
+        padded = sum(1 for v in texts if len(v.strip()) > 1 and v.strip().isdigit() and v.strip()[0] == "0")
+        if padded >= 0.05 * len(texts) and len(set(texts)) >= 0.5 * len(texts) and len(texts) >= 20:
+            return True
+        distinct = len(set(texts))  # ids shared by a few respondents (several per account) are still ids
+        return len(texts) == len(vals) and distinct >= 20 and distinct >= 0.5 * len(texts)
+    if len(vals) < 20 or not _KEY_NAME.search(name):
+        return False
+    try:
+        whole = all(float(v).is_integer() for v in vals)
+    except (TypeError, ValueError):
+        return False
+    return whole and len(set(float(v) for v in vals)) >= 0.5 * len(vals)
+
+
+def _blank(v) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, float) and math.isnan(v):
+        return True
+    if isinstance(v, str) and not v.strip():
+        return True
+    try:
+        return bool(v != v)  # pandas NA / NaT
+    except (TypeError, ValueError):
+        return False
 
 
 def is_measure(name: str) -> bool:

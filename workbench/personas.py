@@ -56,7 +56,7 @@ from . import safeyaml
 from .errors import AnalysisError, StudyError
 from .measures import round_shares
 from .outputs import atomic_write_text
-from .profiles import BEHAVIOUR, SegmentProfiles
+from .profiles import BEHAVIOUR, SELECTED, SegmentProfiles
 
 #: A language code of a quote ('da', 'nl-BE'), as study.yaml's ``language:`` (workbench.study.spec).
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
@@ -206,6 +206,8 @@ def _trait_text(r, *, short: bool) -> str:
             label = f"{r['label']}: {r['category']}"
         if short:
             return label
+        if r.get("measure") == SELECTED:  # an option of a select-all-that-apply block
+            return f"selected {r['label']}: {r['value']:.0f} % vs {r['total']:.0f} %"
         head = f"{r['label']}: {r['category']}" if r["category"] and r["category"] != "true" else r["label"]
         return f"{head} ({r['value']:.0f} % vs {r['total']:.0f} %)"
     if short:
@@ -255,7 +257,10 @@ def _people_name(traits, used: set) -> str:
                 break
     who = who or "Customers"
     verb = "who value"
-    wants = [str(r["label"]) for r in traits if r["kind"] in ("needs", "motivations")]
+    said = [r for r in traits if r["kind"] in ("needs", "motivations")]
+    if said and said[0].get("measure") == SELECTED:  # options ticked are not values: "who selected ..."
+        verb, said = "who selected", [r for r in said if r.get("measure") == SELECTED]
+    wants = [str(r["label"]) for r in said]
     if not wants:
         verb, wants = "held back by", [str(r["label"]) for r in traits if r["kind"] == "barriers"]
     wants = list(dict.fromkeys(wants))

@@ -415,27 +415,60 @@ def preflight(ctx: WaveContext) -> dict[str, str]:
     return skips
 
 
-def validate(study, waves=None, *, details: bool = False):
+def validate(study, waves=None, *, details: bool = False, reports="reports", model=None, refit: bool = False):
     """Load the study and read, check, join and weight each wave, writing nothing, and make
-    every check ``run`` would make before or after fitting (:func:`preflight`).
+    every check ``run`` would make before or after fitting (:func:`preflight`) — for a later
+    wave also the model check: the model ``run`` would classify it with (the latest earlier
+    wave's under ``reports``, or ``model``) is loaded and checked against the study exactly
+    as ``run`` does (:func:`workbench.waves.load_model`: basis questions changed, unless
+    ``segmentation.reworded`` says only their wording did).
 
     Returns
     -------
     list of (wave, Responses, QualityReport); with ``details``, a fourth item per wave: a
-    dict with ``skipped`` (steps run would skip, and why) and ``behaviour`` (the join, or
-    None).
+    dict with ``skipped`` (steps run would skip, and why), ``behaviour`` (the join, or
+    None) and ``model`` (one line: the model the wave will be classified with, or why it
+    cannot be checked yet; None for a wave that fits its own).
+
+    Raises
+    ------
+    StudyError
+        The error ``run`` would raise for the wave's model (a changed basis, a named model
+        that does not exist).
     """
     if not isinstance(study, Study):
         study = load_study(study)
     out = []
     for w in waves or [w.id for w in study.waves]:
         wid = study.wave(w).id
-        ctx = _context(study, wid, "reports", resolve=False)
+        ctx = _context(study, wid, reports, resolve=False)
+        path, note = _validate_model(study, wid, reports, model, refit)
+        if path is not None:  # the same load and codebook check as run's (raises the same error)
+            ctx.loaded_model, ctx.model_path = load_frozen(path, study), path
         _execute(ctx, _closure(VALIDATE_UNTIL))
         skipped = {**ctx.manifest.skipped, **preflight(ctx)}
         row = (str(w), ctx.responses, ctx.quality)
-        out.append((*row, {"skipped": skipped, "behaviour": ctx.behaviour}) if details else row)
+        out.append((*row, {"skipped": skipped, "behaviour": ctx.behaviour, "model": note}) if details else row)
     return out
+
+
+def _validate_model(study: Study, wave: str, reports, model, refit: bool) -> tuple[Path | None, str | None]:
+    """The model file ``run`` would classify ``wave`` with, and one line for validate to print."""
+    ids = [w.id for w in study.waves]
+    earlier = ids[: ids.index(wave)]
+    if not study.spec.segmentation.basis or refit or (not earlier and model is None):
+        return None, None
+    try:
+        path = resolve_model(study, wave, reports, model, refit)
+    except StudyError:
+        if model is not None:
+            raise
+        return None, (f"wave {wave} will be classified with the model of wave {earlier[-1]} (or the latest earlier "
+                      f"wave that has one); no model file is under {Path(reports)} yet, so it is checked when "
+                      "validate runs after that wave")
+    if path is None:
+        return None, None
+    return path, f"classified with the model {path} (checked against the study: basis questions unchanged)"
 
 
 def validate_behaviour(study: Study, wave: str, clean: Responses) -> str | None:

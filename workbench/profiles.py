@@ -13,7 +13,7 @@ The study's scale type decides which measures a question gets:
 likert       mean, and the top-box % (the scale's ``top_box`` highest codes)
 ordinal      mean, and the % of each category
 nominal      the % of each category
-binary       the % giving the highest code ("Yes")
+binary       the % giving the highest code ("Yes"; "% selected" for a select-all-that-apply option)
 numeric      mean
 text         not profiled (verbatims are quoted by :mod:`workbench.personas`)
 ===========  ================================================================
@@ -73,6 +73,8 @@ UP, DOWN = "▲", "▼"
 BEHAVIOUR = "behaviour"
 #: Study block kinds that are not profiled by default.
 SKIPPED_KINDS = ("verbatims", "screening")
+#: The measure of an option of a "select all that apply" block: the share who ticked it.
+SELECTED = "% selected"
 
 
 # --------------------------------------------------------------------------- measures
@@ -95,9 +97,11 @@ def _measures_for_column(col) -> list[tuple[dict, object]]:
         for code, lab in s.codes.items():
             out.append(({**base, "measure": f"% {lab}", "category": lab, "stat": "share", "trait": True}, ("in", [code])))
     elif s.type == "binary":
+        # the question (or the option of a select-all-that-apply block) is the trait, never the
+        # answer label: "Web developer", not "Valgt" (issue 30)
         code = max(s.codes)
-        lab = s.codes[code]
-        out.append(({**base, "measure": f"% {lab}", "category": lab, "stat": "share", "trait": True}, ("in", [code])))
+        measure = SELECTED if getattr(col, "multi_select", False) else f"% {s.codes[code]}"
+        out.append(({**base, "measure": measure, "category": "", "stat": "share", "trait": True}, ("in", [code])))
     elif s.type == "numeric":
         out.append(({**base, "measure": "mean", "category": "", "stat": "mean", "trait": True}, "mean"))
     return out

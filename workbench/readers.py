@@ -1,8 +1,13 @@
 """Survey response files into one :class:`Responses` object.
 
-Supported: CSV (delimiter sniffed; UTF-8 with or without BOM; ``;`` with decimal comma
-as Danish and Dutch Excel write it), XLSX, SPSS ``.sav`` (variable and value labels via
-pyreadstat) and Qualtrics CSV exports (question-text and import-id header rows).
+Supported (the one registry :data:`READERS`, ``{format: reader}``, used by ``run``,
+``validate`` and ``classify``): CSV (delimiter sniffed; UTF-8 with or without BOM, or a
+declared encoding; ``;`` with decimal comma as Danish and Dutch Excel write it), XLSX, SPSS
+``.sav`` (variable and value labels via pyreadstat), Qualtrics exports (question-text and
+import-id header rows) and SurveyMonkey exports (question text in row 1, "Response" or the
+statements in row 2), as CSV or workbook; a title block above the header is found (the first
+row naming the respondent id) or declared (``header_row:``). Label text is read in the
+study's language or, per file, another language the scale has labels for.
 
 Columns are matched to the study by name.  Every cell is converted by its question's
 scale; a cell that cannot be read is a :class:`~workbench.errors.DataError` naming the
@@ -18,6 +23,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -25,7 +31,8 @@ import pandas as pd
 from .errors import DataError
 from .study import Column, Study
 
-__all__ = ["Responses", "read_responses", "read_table", "RawTable"]
+__all__ = ["Responses", "read_responses", "read_table", "RawTable", "ReadOptions", "read_options", "Reader", "READERS",
+           "register_reader", "cell_text"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +52,9 @@ class RawTable:
     """A file's cells before the study gives them meaning.
 
     ``cells`` holds strings or numbers (object dtype), one row per respondent;
-    ``rows`` the row number a person sees when opening the file.
+    ``rows`` the row number a person sees when opening the file; ``texts`` the question
+    text (and statement) of a column where the export carries one; ``notes`` what the
+    reader decided that a consultant should know (the row the column names were read from).
     """
 
     path: Path
@@ -57,26 +66,83 @@ class RawTable:
     decimal: str = "."
     texts: dict[str, str] = field(default_factory=dict)
     value_labels: dict[str, dict] = field(default_factory=dict)
+    header_row: int = 1
+    language: str | None = None
+    notes: list[str] = field(default_factory=list)
+    aliases: dict[str, str] = field(default_factory=dict)  # study column -> the file's column name
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read one response file: the wave's options, overridden by the file's own
+    (``files: [{file: ..., language: sv}]``). ``where`` says where a consultant sets them."""
+
+    format: str = "auto"
+    delimiter: str | None = None
+    decimal: str | None = None
+    encoding: str = "utf-8"
+    sheet: str | int | None = None
+    header_row: int | None = None
+    language: str | None = None
+    where: str = "on the wave"
+
+
+def read_options(wave, name: str | None = None) -> ReadOptions:
+    """The reading options of file ``name`` of ``wave`` (a :class:`~workbench.study.WaveSpec`)."""
+    if wave is None:
+        return ReadOptions()
+    base = {k: getattr(wave, k, None) for k in ("format", "delimiter", "decimal", "encoding", "sheet",
+                                                  "header_row", "language")}
+    own = wave.file_spec(name) if name is not None and hasattr(wave, "file_spec") else None
+    if own is not None:
+        base.update({k: v for k, v in own.model_dump().items() if k != "file" and v is not None})
+        base["where"] = f"on the wave's files: entry of {name}"
+    base["format"] = base["format"] or "auto"
+    base["encoding"] = base["encoding"] or "utf-8"
+    return ReadOptions(**base)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One input format: the file suffixes it is chosen by, and the function reading a file
+    into a :class:`RawTable`. ``text``: a delimited text file (its shape is checked first)."""
+
+    name: str
+    suffixes: tuple[str, ...]
+    read: Callable[[Path, ReadOptions, tuple], RawTable]
+    text: bool = False
+
+
+#: The one reader registry (issue 23): ``{format: Reader}``, used by ``run``, ``validate``
+#: and ``classify`` through :func:`read_table`. To add a format you must write
+#: ``read(path, options, expect) -> RawTable`` and register it here with its suffixes;
+#: layouts found inside a grid of cells (Qualtrics, SurveyMonkey, a title block) are
+#: :func:`_layout`'s, shared by every grid format.
+READERS: dict[str, Reader] = {}
+
+
+def register_reader(reader: Reader) -> Reader:
+    """Add ``reader`` to :data:`READERS` (a later reader of the same name replaces it)."""
+    READERS[reader.name] = reader
+    return reader
 
 
 def _detect_format(path: Path, declared: str) -> str:
     if declared != "auto":
         return declared
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt", ".tsv"):
-        return "csv"
-    if suffix in (".xlsx", ".xlsm"):
-        return "xlsx"
-    if suffix in (".sav", ".zsav"):
-        return "sav"
+    for reader in READERS.values():
+        if suffix in reader.suffixes:
+            return reader.name
+    known = sorted({x for r in READERS.values() for x in r.suffixes})
     raise DataError(
-        f"cannot tell the format of '{path.name}' from its extension; use .csv, .xlsx or "
-        ".sav, or set format: on the wave",
+        f"cannot tell the format of '{path.name}' from its extension; use {', '.join(known)}, "
+        "or set format: on the wave",
         file=path,
     )
 
 
-def _decode(path: Path, raw: bytes, encoding: str) -> str:
+def _decode(path: Path, raw: bytes, encoding: str, where: str = "on the wave") -> str:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
         encoding = "utf-8"
@@ -104,24 +170,25 @@ def _decode(path: Path, raw: bytes, encoding: str) -> str:
             guess = f" (in Windows-1252 that byte is '{ch}')"
         except UnicodeDecodeError:
             pass
+        how = "(e.g. encoding: cp1252)" if where == "on the wave" else "(e.g. cp1252)"
         raise DataError(
             f"the file is not valid {encoding.upper()}: byte 0x{bad.hex()}{guess}. "
-            "Re-export it as 'CSV UTF-8', or declare the encoding on the wave "
-            "(e.g. encoding: cp1252)",
+            f"Re-export it as 'CSV UTF-8', or declare the encoding {where} {how}",
             file=path,
             row=line,
         ) from None
     except LookupError:
-        raise DataError(f"unknown encoding '{encoding}' declared for this wave", file=path) from None
+        raise DataError(f"unknown encoding '{encoding}' declared {where}", file=path) from None
 
 
 def _sniff_delimiter(path: Path, text: str) -> str:
-    sample = "\n".join(text.splitlines()[:20])
+    lines = text.splitlines()
+    sample = "\n".join(lines[:20])
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
-        first = text.splitlines()[0] if text else ""
-        counts = {d: first.count(d) for d in ",;\t|"}
+        # a title block above the header: count in the widest of the first lines
+        counts = {d: max((ln.count(d) for ln in lines[:20]), default=0) for d in ",;\t|"}
         best = max(counts, key=counts.get)
         if counts[best] == 0:
             raise DataError(
@@ -132,13 +199,13 @@ def _sniff_delimiter(path: Path, text: str) -> str:
         return best
 
 
-def _read_csv(path: Path, wave, fmt: str) -> RawTable:
+def _read_csv(path: Path, opts: ReadOptions, expect=()) -> RawTable:
     raw = path.read_bytes()
     if not raw.strip():
         raise DataError("the file is empty", file=path)
-    text = _decode(path, raw, wave.encoding if wave else "utf-8")
-    delim = (wave.delimiter if wave and wave.delimiter else None) or _sniff_delimiter(path, text)
-    decimal = (wave.decimal if wave and wave.decimal else None) or ("," if delim == ";" else ".")
+    text = _decode(path, raw, opts.encoding, opts.where)
+    delim = opts.delimiter or _sniff_delimiter(path, text)
+    decimal = opts.decimal or ("," if delim == ";" else ".")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
     records, last_line = [], 0
     try:
@@ -149,55 +216,163 @@ def _read_csv(path: Path, wave, fmt: str) -> RawTable:
         start = last_line + 1
         quote = " (a quote opened there is never closed)" if "end of data" in str(exc) or "EOF" in str(exc) else ""
         raise DataError(f"the CSV cannot be parsed from this line on: {exc}{quote}", file=path, row=start) from None
-    # drop trailing fully-empty lines (';;;;' as Excel writes them)
+    # drop fully-empty lines (';;;;' as Excel writes them)
     numbered = [(i + 1, r) for i, r in enumerate(records)]
     numbered = [(n, r) for n, r in numbered if any(c.strip() for c in r)]
     if not numbered:
         raise DataError("the file is empty", file=path)
-    header_row, header = numbered[0]
-    body = numbered[1:]
+    fmt = opts.format if opts.format in ("qualtrics", "surveymonkey") else "csv"
+    table = _layout(path, fmt, numbered, opts, expect)
+    width = len(table.header)
+    for n, r in zip(table.rows, table.cells):
+        if len(r) != width:
+            raise DataError(
+                f"this row has {len(r)} cells but the header{'' if table.header_row == 1 else f' (row {table.header_row})'} "
+                f"has {width}; "
+                f"check for a stray '{delim}' or an unclosed quote",
+                file=path,
+                row=int(n),
+            )
+    table.cells = pd.DataFrame(table.cells, dtype=object)
+    table.decimal = decimal
+    return table
+
+
+def _is_qualtrics(cells) -> bool:
+    firsts = [c.strip() for c in cells[:3] if isinstance(c, str) and c.strip()]
+    return bool(firsts) and all(c.startswith('{"ImportId"') for c in firsts)
+
+
+#: What SurveyMonkey writes in the second header row over a single-answer question.
+SURVEYMONKEY_RESPONSE = ("response", "open-ended response")
+#: SurveyMonkey's own columns (not questions of the study, never "unexpected").
+SURVEYMONKEY_META = {
+    "Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address", "Email Address",
+    "First Name", "Last Name", "Custom Data 1", "Custom Data",
+}
+
+
+def _is_surveymonkey(first, second) -> bool:
+    """SurveyMonkey's second header row: blank under its own first column (a respondent's row
+    always has an id there), and "Response" cells or options / statements under columns the
+    first row leaves blank (the rest of a grid or a select-all-that-apply question)."""
+    if not second or cell_text(second[0]) != "":
+        return False
+    if any(isinstance(c, str) and c.strip().lower() in SURVEYMONKEY_RESPONSE for c in second):
+        return True
+    first = [cell_text(c) for c in first] + [""] * max(0, len(second) - len(first))
+    under_blank = sum(1 for j, c in enumerate(second) if j > 0 and not first[j] and cell_text(c))
+    # a title block has one or two cells in a row; a header row names several columns
+    return bool(first[0]) and sum(1 for t in first if t) >= 2 and under_blank >= 2
+
+
+def cell_text(v) -> str:
+    """A cell as text: '' for a blank, 3.0 as '3', surrounding spaces removed."""
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def _find_header(numbered, opts: ReadOptions, expect) -> tuple[int, str | None]:
+    """Index into ``numbered`` of the header row, and how it was found (None: the first row)."""
+    if opts.header_row is not None:
+        for i, (n, _) in enumerate(numbered):
+            if n == opts.header_row:
+                return i, "declared"
+            if n > opts.header_row:
+                break
+        raise DataError(f"header_row: {opts.header_row} is {'empty' if opts.header_row <= numbered[-1][0] else 'past the end of the file'}; "
+                        "set it to the row holding the column names", row=opts.header_row)
+    names = {str(e).strip().casefold() for e in expect if e}
+    rid = str(expect[0]).strip().casefold() if expect else None
+    for i, (_, r) in enumerate(numbered[:30]):
+        texts = [cell_text(c) for c in r]
+        nxt = numbered[i + 1][1] if i + 1 < len(numbered) else []
+        third = numbered[i + 2][1] if i + 2 < len(numbered) else []
+        if i + 1 < len(numbered) and (_is_surveymonkey(r, nxt) or _is_qualtrics(third)):
+            return i, None if i == 0 else "export"
+        if rid and rid in {t.casefold() for t in texts}:
+            return i, None if i == 0 else "respondent id"
+        if names and i == 0 and sum(t.casefold() in names for t in texts) >= 2:
+            return 0, None
+    return 0, None
+
+
+def _layout(path: Path, fmt: str, numbered, opts: ReadOptions, expect=()) -> RawTable:
+    """The header row(s) of a grid of cells and the respondents below them: a plain header,
+    a title block above it, Qualtrics' three rows, SurveyMonkey's two."""
+    try:
+        at, how = _find_header(numbered, opts, expect)
+    except DataError as exc:
+        raise DataError(exc.message, file=path, row=exc.row) from None
+    header_no, header_cells = numbered[at]
+    notes = []
+    if how in ("respondent id", "export"):
+        title = " ".join(t for t in (cell_text(c) for c in numbered[0][1]) if t)[:60]
+        notes.append(f"{path.name}: the column names were read from row {header_no} (the rows above, "
+                     f"beginning '{title}', are a title block); set header_row: {header_no} {opts.where} to say so")
+        logger.info("%s", notes[-1])
+    body = numbered[at + 1:]
     texts: dict[str, str] = {}
-    if fmt in ("csv", "qualtrics") and len(body) >= 2 and _is_qualtrics(body[1][1]):
+    header = [cell_text(h) for h in header_cells]
+    if fmt in ("csv", "xlsx", "qualtrics") and len(body) >= 2 and _is_qualtrics(body[1][1]):
         fmt = "qualtrics"
-        texts = {h: t for h, t in zip(header, body[0][1])}
+        texts = {h: cell_text(t) for h, t in zip(header, body[0][1])}
         body = body[2:]
     elif fmt == "qualtrics":
         raise DataError(
             "declared as a Qualtrics export, but the third row does not hold the "
             '{"ImportId": ...} cells Qualtrics writes',
             file=path,
-            row=3,
+            row=header_no + 2,
         )
+    elif body and (fmt == "surveymonkey" or _is_surveymonkey(header_cells, body[0][1])):
+        header, texts = _surveymonkey_header(header_cells, body[0][1])
+        fmt = "surveymonkey"
+        body = body[1:]
     if not body:
-        raise DataError("the file has a header row but no respondents", file=path)
-    width = len(header)
-    for n, r in body:
-        if len(r) != width:
-            raise DataError(
-                f"this row has {len(r)} cells but the header has {width}; "
-                f"check for a stray '{delim}' or an unclosed quote",
-                file=path,
-                row=n,
-            )
-    cells = pd.DataFrame([r for _, r in body], dtype=object)
-    return RawTable(
-        path=path,
-        format=fmt,
-        header=[h.strip() for h in header],
-        cells=cells,
-        rows=np.array([n for n, _ in body]),
-        decimal=decimal,
-        texts=texts,
-    )
+        where = "" if header_no == 1 else f" (row {header_no})"
+        raise DataError(f"the file has a header row{where} but no respondents", file=path)
+    table = RawTable(path=path, format=fmt, header=header, cells=[r for _, r in body],
+                     rows=np.array([n for n, _ in body]), texts=texts, header_row=header_no,
+                     language=opts.language, notes=notes)
+    return table
 
 
-def _is_qualtrics(cells) -> bool:
-    firsts = [c.strip() for c in cells[:3] if c.strip()]
-    return bool(firsts) and all(c.startswith('{"ImportId"') for c in firsts)
+def _surveymonkey_header(first, second) -> tuple[list[str], dict[str, str]]:
+    """SurveyMonkey's two header rows as one name per column.
+
+    Row 1 holds the question text over the first column of each question (blank over the
+    rest of a grid or a "select all that apply" list); row 2 holds "Response" /
+    "Open-Ended Response" under a single-answer question, else the statement or option.
+    A column is named by its question (single answer) or by its statement or option when
+    that is unique in the file, else by "question - statement". ``texts`` holds the
+    question text and statement, which the study's question texts are also matched to.
+    """
+    width = max(len(first), len(second))
+    first = [cell_text(c) for c in first] + [""] * (width - len(first))
+    second = [cell_text(c) for c in second] + [""] * (width - len(second))
+    question, questions = "", []
+    for q in first:
+        question = q or question
+        questions.append(question)
+    statements = [s for s in second if s and s.lower() not in SURVEYMONKEY_RESPONSE]
+    header, texts = [], {}
+    for q, st in zip(questions, second):
+        if not st or st.lower() in SURVEYMONKEY_RESPONSE:
+            name = q
+            texts[name] = q
+        else:
+            name = st if statements.count(st) == 1 and st not in first else f"{q} - {st}"
+            texts[name] = f"{q} {st}"
+        header.append(name)
+    return header, texts
 
 
-def _read_xlsx(path: Path, wave) -> RawTable:
-    sheet = wave.sheet if wave and wave.sheet is not None else 0
+def _read_xlsx(path: Path, opts: ReadOptions, expect=()) -> RawTable:
+    sheet = opts.sheet if opts.sheet is not None else 0
     try:
         frame = pd.read_excel(path, sheet_name=sheet, header=None, dtype=object, engine="openpyxl")
     except ValueError as exc:
@@ -217,14 +392,14 @@ def _read_xlsx(path: Path, wave) -> RawTable:
     frame, rows = frame[keep], rows[keep]
     if frame.empty:
         raise DataError("the sheet is empty", file=path)
-    header = ["" if pd.isna(h) else str(h).strip() for h in frame.iloc[0]]
-    body = frame.iloc[1:].reset_index(drop=True)
-    if body.empty:
-        raise DataError("the sheet has a header row but no respondents", file=path)
-    return RawTable(path=path, format="xlsx", header=header, cells=body, rows=rows[1:])
+    numbered = list(zip(rows.tolist(), frame.to_numpy(dtype=object).tolist()))
+    fmt = opts.format if opts.format in ("qualtrics", "surveymonkey") else "xlsx"
+    table = _layout(path, fmt, numbered, opts, expect)
+    table.cells = pd.DataFrame(table.cells, dtype=object).reset_index(drop=True)
+    return table
 
 
-def _read_sav(path: Path) -> RawTable:
+def _read_sav(path: Path, opts: ReadOptions, expect=()) -> RawTable:
     import pyreadstat
 
     if path.stat().st_size == 0:
@@ -245,26 +420,61 @@ def _read_sav(path: Path) -> RawTable:
         row_word="case",
         texts=labels,
         value_labels=dict(meta.variable_value_labels or {}),
+        language=opts.language,
     )
 
 
-def read_table(path, wave=None) -> RawTable:
-    """Read one response file into a :class:`RawTable` (no study needed)."""
+def _read_export(path: Path, opts: ReadOptions, expect=()) -> RawTable:
+    """A Qualtrics or SurveyMonkey export, saved as CSV or as a workbook."""
+    if path.suffix.lower() in READERS["xlsx"].suffixes:
+        return _read_xlsx(path, opts, expect)
+    return _read_csv(path, opts, expect)
+
+
+register_reader(Reader("csv", (".csv", ".txt", ".tsv"), _read_csv, text=True))
+register_reader(Reader("qualtrics", (), _read_export, text=True))
+register_reader(Reader("surveymonkey", (), _read_export, text=True))
+register_reader(Reader("xlsx", (".xlsx", ".xlsm"), _read_xlsx))
+register_reader(Reader("sav", (".sav", ".zsav"), _read_sav))
+
+
+def read_table(path, wave=None, *, expect=(), kind: str = "responses", what: str = "response file") -> RawTable:
+    """Read one file of answers into a :class:`RawTable` (no study needed).
+
+    Parameters
+    ----------
+    path : path
+    wave : WaveSpec or ReadOptions, optional
+        The wave (its reading options, with the file's own) or the options themselves.
+    expect : sequence of str
+        Column names the file should hold, the respondent id first: the header row is found
+        below a title block as the first row naming the respondent id.
+    kind, what : str
+        The limits (:data:`workbench.limits.LIMITS`) and the words for the file in messages.
+    """
     path = Path(path)
     if not path.exists():
-        raise DataError("response file not found", file=path)
+        raise DataError(f"{what} not found", file=path)
     from .limits import LIMITS, check_file, check_text_shape  # issue 14: file type, size, columns, lines first
 
-    check_file(path, max_bytes=LIMITS["responses"].max_bytes, what="response file")
-    fmt = _detect_format(path, wave.format if wave else "auto")
-    if fmt in ("csv", "qualtrics"):
-        check_text_shape(path, None, limit=LIMITS["responses"], what="response file",
-                         delimiter=wave.delimiter if wave else None)
-    if fmt in ("csv", "qualtrics"):
-        return _read_csv(path, wave, fmt)
-    if fmt == "xlsx":
-        return _read_xlsx(path, wave)
-    return _read_sav(path)
+    opts = wave if isinstance(wave, ReadOptions) else read_options(wave, _relative_name(wave, path))
+    check_file(path, max_bytes=LIMITS[kind].max_bytes, what=what)
+    fmt = _detect_format(path, opts.format)
+    if fmt not in READERS:
+        raise DataError(f"no reader for format '{fmt}'; formats: {', '.join(READERS)}", file=path)
+    reader = READERS[fmt]
+    if reader.text and path.suffix.lower() not in READERS["xlsx"].suffixes:
+        check_text_shape(path, None, limit=LIMITS[kind], what=what, delimiter=opts.delimiter)
+    return reader.read(path, opts, tuple(expect))
+
+
+def _relative_name(wave, path: Path) -> str | None:
+    if wave is None or not hasattr(wave, "file_names"):
+        return None
+    for name in wave.file_names:
+        if Path(name).name == path.name and (path.as_posix().endswith(Path(name).as_posix())):
+            return name
+    return None
 
 
 # --------------------------------------------------------------------------- Responses
@@ -314,6 +524,7 @@ class Responses:
     wave: str
     files: list[Path]
     formats: list[str]
+    notes: tuple = ()
 
     @property
     def n(self) -> int:
@@ -353,6 +564,7 @@ class Responses:
             wave=self.wave,
             files=self.files,
             formats=self.formats,
+            notes=self.notes,
         )
 
     def summary(self) -> pd.DataFrame:
@@ -403,12 +615,15 @@ def read_responses(study: Study, wave) -> Responses:
         ``out_of_range: error``) a code outside the scale, naming file, row and column.
     """
     w = study.wave(wave)
-    parts, oor_parts, mismatch_parts, unexpected, formats = [], [], [], [], []
-    for path in study.wave_files(w.id):
+    parts, oor_parts, mismatch_parts, unexpected, formats, notes = [], [], [], [], [], []
+    expect = study.expected_columns()
+    for name in w.file_names:
+        path = study.root / name
         logger.info("reading %s", path)
-        table = read_table(path, w)
+        table = read_table(path, read_options(w, name), expect=expect)
         formats.append(table.format)
         part, oor, mism, unexp = _conform(table, study, w)
+        notes += table.notes
         parts.append(part)
         oor_parts.append(oor)
         mismatch_parts.append(mism)
@@ -468,6 +683,7 @@ def read_responses(study: Study, wave) -> Responses:
         wave=w.id,
         files=study.wave_files(w.id),
         formats=formats,
+        notes=tuple(notes),
     )
 
 
@@ -480,7 +696,14 @@ def _conform(table: RawTable, study: Study, wave):
         if h == "":
             if table.cells.iloc[:, i].map(_blank).all():
                 continue
-            raise DataError(f"column {i + 1} has no name in the header row but holds data", file=path, row=1)
+            named = [x for x in header if x]
+            why = (f"the header row (row {table.header_row}) names only {len(named)} of {len(header)} columns"
+                   + (f" ('{named[0][:40]}')" if len(named) == 1 else ""))
+            raise DataError(
+                f"column {i + 1} has no name in the header row but holds data: {why}. If the column names are on "
+                "another row (a title block above them), set header_row: to that row on the wave; a SurveyMonkey "
+                "export (question text in row 1, 'Response' or the statements in row 2) is read with "
+                "format: surveymonkey", file=path, row=table.header_row, column=f"column {i + 1}")
         if h in seen:
             raise DataError(
                 f"the header names column '{h}' twice (columns {seen[h] + 1} and {i + 1})",
@@ -492,6 +715,7 @@ def _conform(table: RawTable, study: Study, wave):
     expected = study.expected_columns()
     declared_set = set(expected)
     not_asked = set(wave.not_asked)
+    _match_by_text(table, study, seen, declared_set)
     missing = [c for c in expected if c not in seen and c not in not_asked]
     if study.spec.weight and study.spec.weight in missing:
         pass  # reported below with the others
@@ -513,7 +737,7 @@ def _conform(table: RawTable, study: Study, wave):
             column=missing[0],
         )
     declared = set(expected)
-    meta_ok = QUALTRICS_META if table.format == "qualtrics" else set()
+    meta_ok = {"qualtrics": QUALTRICS_META, "surveymonkey": SURVEYMONKEY_META}.get(table.format, set())
     unexpected = [h for h in seen if h not in declared and h not in meta_ok]
 
     out = {}
@@ -534,6 +758,7 @@ def _conform(table: RawTable, study: Study, wave):
     if cid and cid != rid:
         out[cid] = table.cells.iloc[:, seen[cid]].map(_text).to_numpy()
     oor_rows, mism_rows = [], []
+    blanks: dict[str, np.ndarray] = {}
     for c, col in study.columns.items():
         if c not in seen:
             out[c] = np.full(len(rows), np.nan if col.scale.numeric else None, dtype=float if col.scale.numeric else object)
@@ -541,6 +766,8 @@ def _conform(table: RawTable, study: Study, wave):
                 out[f"__special__{c}"] = np.full(len(rows), np.nan)
             continue
         raw = table.cells.iloc[:, seen[c]]
+        if col.multi_select:
+            blanks[c] = raw.map(_blank).to_numpy(dtype=bool)
         values, special, oor = _convert(raw, col, table, ids.to_numpy())
         out[c] = values
         if col.scale.missing:
@@ -567,7 +794,22 @@ def _conform(table: RawTable, study: Study, wave):
     frame = pd.DataFrame(out)
     oor = pd.DataFrame(oor_rows, columns=["respondent", "column", "value", "expected", "file", "row"])
     mism = pd.DataFrame(mism_rows, columns=["file", "column", "code", "label in file", "label in study"])
+    table.notes += _blank_notes(table, study, blanks)
     return frame, oor, mism, unexpected
+
+
+def _blank_notes(table: RawTable, study: Study, blanks: dict) -> list[str]:
+    """How a file's blanks in "select all that apply" blocks were read, one line per block."""
+    notes = []
+    for block in dict.fromkeys(study.columns[c].block for c in blanks):
+        cols = [c for c in blanks if study.columns[c].block == block]
+        m = np.column_stack([blanks[c] for c in cols])
+        none = int(m.all(axis=1).sum())
+        notes.append(f"{table.path.name}: block {block} (select all that apply, {len(cols)} options): "
+                     f"{int(m.sum()):,} blank cells of {m.size:,} read as not selected; {none:,} of {len(m):,} "
+                     "respondents ticked none of the options")
+        logger.info("%s", notes[-1])
+    return notes
 
 
 def _fmt(v) -> str:
@@ -580,7 +822,35 @@ def _norm(name: str) -> str:
 
 
 def _header_row(table: RawTable) -> int:
-    return int(table.rows[0]) - (3 if table.format == "qualtrics" else 1)
+    return int(table.header_row)
+
+
+def _match_by_text(table: RawTable, study: Study, seen: dict, declared: set) -> None:
+    """Exports that name columns by question text (SurveyMonkey; Qualtrics' text row): a
+    declared column missing by name is found by its question text or label, when exactly one
+    undeclared column of the file carries that text. ``seen`` gains the declared id."""
+    if not table.texts:
+        return
+    free = [h for h in seen if h not in declared]
+    by_text: dict[str, list[str]] = {}
+    for h in free:
+        for t in {h, table.texts.get(h, "")}:
+            if t:
+                by_text.setdefault(_norm_text(t), []).append(h)
+    for cid, col in study.columns.items():
+        if cid in seen:
+            continue
+        hits = {h for t in (col.text, col.label) if t for h in by_text.get(_norm_text(t), [])}
+        if len(hits) == 1:
+            h = hits.pop()
+            if h in seen:
+                seen[cid] = seen.pop(h)
+                table.aliases[cid] = h
+                logger.info("%s: column '%s' read as %s (its question text)", table.path.name, h, cid)
+
+
+def _norm_text(text: str) -> str:
+    return re.sub(r"\s+", " ", str(text)).strip().casefold()
 
 
 def _blank(v) -> bool:
@@ -622,10 +892,12 @@ def _convert(raw: pd.Series, col: Column, table: RawTable, ids):
     rows = table.rows
     if scale.type == "text":
         return raw.map(_text).to_numpy(dtype=object), np.full(n, np.nan), []
+    if col.multi_select:
+        return _convert_option(raw, col, table), np.full(n, np.nan), []
     nums, bad = _to_number(raw, table.decimal)
     if scale.coded and bad.any():
         # labels instead of codes (Qualtrics "choice text" exports, hand-typed Excel): map them
-        lookup = {str(v).strip().lower(): k for k, v in {**scale.codes, **scale.missing}.items()}
+        lookup = _label_lookup(scale, table.language)
         mapped = raw[bad].map(lambda v: lookup.get(str(v).strip().lower()))
         found = mapped.notna().to_numpy()
         nums.iloc[np.flatnonzero(bad)[found]] = mapped[found].astype(float).to_numpy()
@@ -637,12 +909,25 @@ def _convert(raw: pd.Series, col: Column, table: RawTable, ids):
         expected = (
             f"a code ({_codes_text(scale)}) or its label" if scale.coded else "a number"
         )
+        lang_hint = ""
+        if scale.coded and not bad.all():
+            langs = sorted(scale.labels)
+            if table.language and table.language not in scale.labels:
+                lang_hint = (f"; the file's language is {table.language}, but scale '{scale.name}' has no labels "
+                             f"for it: add labels: {{{table.language}: {{code: label, ...}}}} to the scale")
+            elif not table.language and not langs:
+                lang_hint = (f"; if the file's answers are in another language, add that language's labels to "
+                             f"scale '{scale.name}' (labels: {{sv: {{1: ..., 2: ...}}}}) and say the file's language "
+                             "(files: [{file: ..., language: sv}])")
+            else:
+                lang_hint = (f"; labels known in the study's language{' and ' + ', '.join(langs) if langs else ''}: "
+                             f"fix the answer, or add its label to scale '{scale.name}'")
         more = f"; {len(idx) - 1} more such cells in this column (rows {', '.join(str(int(rows[j])) for j in idx[1:6])}{' ...' if len(idx) > 6 else ''})" if len(idx) > 1 else ""
         hint = ""
         if scale.type == "numeric" and "," in str(raw.iloc[i]) and table.decimal == ".":
             hint = "; the file seems to use a decimal comma: set decimal: ',' on the wave"
         raise DataError(
-            f"found {str(raw.iloc[i])!r} where {expected} is expected{more}{hint}",
+            f"found {str(raw.iloc[i])!r} where {expected} is expected{more}{hint}{lang_hint}",
             file=table.path,
             row=int(rows[i]),
             column=col.id,
@@ -678,6 +963,76 @@ def _convert(raw: pd.Series, col: Column, table: RawTable, ids):
         )
     values = np.where(out, np.nan, values)
     return values, special, oor
+
+
+def _convert_option(raw: pd.Series, col: Column, table: RawTable) -> np.ndarray:
+    """One option of a "select all that apply" block as 0/1: ticked is the option's label (as
+    the export writes it: the question text, label, or the file's column name), 1 or the
+    scale's label of 1; unticked is blank, 0 or the scale's label of 0."""
+    scale = col.scale
+    on, off = max(scale.codes), min(scale.codes)
+    lookup = _label_lookup(scale, table.language)
+    for name in (col.text, col.label, col.id, _source_name(table, col.id)):
+        if name:
+            lookup.setdefault(str(name).strip().lower(), on)
+    out = np.zeros(len(raw))
+    bad = []
+    for i, v in enumerate(raw.to_numpy(dtype=object)):
+        if _blank(v):
+            out[i] = off
+            continue
+        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and float(v) in scale.codes:
+            out[i] = float(v)
+            continue
+        t = str(v).strip()
+        key = t.lower()
+        if key in lookup:
+            out[i] = lookup[key]
+        elif t in ("0", "1") or t.replace(",", ".") in ("0.0", "1.0"):
+            out[i] = float(t.replace(",", "."))
+        else:
+            bad.append(i)
+    if bad:
+        rows = table.rows
+        more = f"; {len(bad) - 1} more such cells in this column" if len(bad) > 1 else ""
+        raise DataError(
+            f"found {str(raw.iloc[bad[0]])!r} in an option of a select-all-that-apply block; ticked is the option's "
+            f"label ('{col.label}'), 1 or '{scale.codes[on]}', unticked is blank, 0 or '{scale.codes[off]}'{more}",
+            file=table.path, row=int(rows[bad[0]]), column=col.id)
+    return out
+
+
+def _source_name(table: RawTable, cid: str) -> str | None:
+    """The file's own name of a column read by its question text (SurveyMonkey), if any."""
+    return table.aliases.get(cid)
+
+
+def _label_lookup(scale, language: str | None) -> dict[str, int]:
+    """Label text (case-insensitive) -> code: the file's language's labels first, then the
+    study's; a file without a declared language also reads the labels of every language
+    the scale has, as long as a text means one code only."""
+    lookup: dict[str, int | None] = {}
+    firm: set[str] = set()  # texts whose code is settled (the file's language, the study's)
+
+    def add(labels: dict, settle: bool):
+        for k, v in labels.items():
+            key = str(v).strip().lower()
+            if key in firm:
+                continue
+            if key in lookup and lookup[key] != k:
+                lookup[key] = None  # one text, two codes in two languages: read only with the file's language
+            else:
+                lookup[key] = k
+            if settle:
+                firm.add(key)
+
+    if language and language in scale.labels:
+        add(scale.labels[language], True)
+    add({**scale.codes, **scale.missing}, True)
+    if not language:
+        for lang in sorted(scale.labels):
+            add(scale.labels[lang], False)
+    return {k: v for k, v in lookup.items() if v is not None}
 
 
 def _codes_text(scale) -> str:

@@ -11,6 +11,8 @@ from packages installed with the ``dev`` extra:
 - ``statsmodels.datasets.anes96`` (American National Election Study 1996: 7-point scales, vote).
 - ``lifetimes`` (CDNOW_master.txt: the real CDNOW purchase history, 23,570 customers, 1997-98).
 - ``semopy`` (Holzinger & Swineford 1939 ability tests: continuous scores).
+- ``stevedata::gss_abortion`` (General Social Survey 1972-2018: seven yes/no situations in which
+  abortion should be legal; a "select all that apply" battery).
 
 What is real and what is derived is said per builder. Joins of survey answers to CDNOW customers
 are random (no public data set links survey answers to purchases): behaviour therefore does
@@ -713,6 +715,154 @@ blocks:
 {SEGMENTATION_FAST.format(basis="needs, motivations, barriers", methods="lca, kmeans")}""")
 
 
+# --------------------------------------------------------------------------- 9. two markets: SurveyMonkey + workbook
+
+SIX_SV = {1: "Mycket fel", 2: "Ganska fel", 3: "Lite fel", 4: "Lite rätt", 5: "Ganska rätt", 6: "Mycket rätt"}
+KØN_SV = {1: "Man", 2: "Kvinna"}
+
+
+def markets_surveymonkey(folder: Path, n: int = 100) -> Path:
+    """Two markets per wave, as received (issue 30): Denmark exported by SurveyMonkey, Sweden as a
+    workbook with a title block above the header, answers as label text in two languages.
+
+    Survey: psych::bfi (real answers) on 15 six-point items (A, C, E) and gender; each wave's
+    respondents split into a Danish and a Swedish market (derived). Denmark: SurveyMonkey's CSV
+    (row 1 the question text over the grid, row 2 the statements and "Response"; its own
+    Respondent ID / Collector ID / date columns), columns found by their Danish statement texts.
+    Sweden: XLSX whose first rows are a title and an export note, Swedish answer labels
+    (the scale's ``labels: {sv: ...}``, the file's ``language: sv``), the header row found in wave
+    1 and declared (``header_row: 4``) in wave 2.
+    """
+    folder = Path(folder)
+    df = _rdata("psych", "bfi").dropna(subset=[c for c in BFI_ITEMS if c[0] in "ACE"] + ["gender"])
+    items = [c for c in BFI_ITEMS if c[0] in "ACE"]
+    grid = "Hvor godt passer hvert udsagn på dig?"
+    for w, part in zip(("1", "2"), _two_waves(df, 2 * n, 19)):
+        (folder / "waves" / w).mkdir(parents=True, exist_ok=True)
+        dk, se = part.iloc[:n], part.iloc[n:]
+        ids = 11_400_000_000 + int(w) * 100_000 + np.arange(len(part))
+        head1 = ["Respondent ID", "Collector ID", "Start Date", "End Date", grid] + [""] * (len(items) - 1) + ["Køn"]
+        head2 = ["", "", "", ""] + [BFI_ITEMS[c][0] for c in items] + ["Response"]
+        body = [[str(ids[i]), "431207", "03/02/2026 10:01:00", "03/02/2026 10:09:00",
+                 *[SIX[int(r[c])] for c in items], {1: "Mand", 2: "Kvinde"}[int(r["gender"])]]
+                for i, (_, r) in enumerate(dk.iterrows())]
+        pd.DataFrame([head1, head2, *body]).to_csv(folder / "waves" / w / "dk_surveymonkey.csv", header=False,
+                                                  index=False, encoding="utf-8")
+        title = [["Kundundersökning 2026 – Sverige"], [f"Export {'2026-03-28' if w == '1' else '2026-10-01'}"], []]
+        header = ["Respondent ID", *items, "gender"]
+        rows = [[int(ids[n + i]), *[SIX_SV[int(r[c])] for c in items], KØN_SV[int(r["gender"])]]
+                for i, (_, r) in enumerate(se.iterrows())]
+        width = len(header)
+        grid_rows = [t + [None] * (width - len(t)) for t in title] + [header] + rows
+        pd.DataFrame(grid_rows).to_excel(folder / "waves" / w / "se.xlsx", header=False, index=False)
+    qs = "\n".join(f'      - {{id: {k}, text: "{BFI_ITEMS[k][0]}"{", reverse: true" if BFI_ITEMS[k][1] else ""}}}'
+                   for k in items)
+    return _write(folder, f"""\
+study:
+  name: "To markeder: SurveyMonkey og regneark (psych::bfi)"
+  id: markets_surveymonkey
+  language: da
+respondent_id: "Respondent ID"
+seed: 109
+waves:
+  - id: "1"
+    files: [waves/1/dk_surveymonkey.csv, {{file: waves/1/se.xlsx, language: sv}}]
+    fieldwork_start: 2026-03-02
+    fieldwork_end: 2026-03-27
+  - id: "2"
+    files: [waves/2/dk_surveymonkey.csv, {{file: waves/2/se.xlsx, language: sv, header_row: 4}}]
+    fieldwork_start: 2026-09-07
+    fieldwork_end: 2026-10-02
+scales:
+  seks:
+    type: likert
+    codes: {_codes(SIX)}
+    labels:
+      sv: {_codes(SIX_SV)}
+  køn:
+    type: nominal
+    codes: {{1: Mand, 2: Kvinde}}
+    labels:
+      sv: {_codes(KØN_SV)}
+blocks:
+  needs:
+    kind: needs
+    label: Personlighedstræk
+    scale: seks
+    questions:
+{qs}
+  demografi:
+    kind: demographics
+    questions:
+      - {{id: gender, text: "Køn", label: Køn, scale: køn}}
+{SEGMENTATION_FAST.format(basis="needs", methods="lca, kmeans")}""")
+
+
+# --------------------------------------------------------------------------- 10. select all that apply, three waves
+
+ABORTION_DA = {"abdefect": "Alvorlig fejl hos fosteret", "abhlth": "Kvindens helbred i fare",
+               "abrape": "Graviditet efter voldtægt", "abpoor": "Familien har ikke råd til flere børn",
+               "abnomore": "Gift og ønsker ikke flere børn", "absingle": "Ugift og vil ikke gifte sig",
+               "abany": "Af enhver grund"}
+
+
+def gss_multiselect(folder: Path, n: int = 220) -> Path:
+    """A "select all that apply" battery in Danish over three waves (issue 30).
+
+    Survey: stevedata::gss_abortion (real GSS answers, 2014, 2016 and 2018 as the three waves):
+    the seven situations in which a respondent says abortion should be legal, asked as one
+    tick-all-that-apply question (derived framing; the yes/no answers are real), gender as a
+    demographic. Exports as received: waves 1 and 2 write the option's Danish label where ticked
+    and leave the cell blank where not (the common export); wave 3 writes 1 where ticked and
+    blank where not. The basis is the seven options as binary items (latent classes).
+    """
+    folder = Path(folder)
+    df = _rdata("stevedata", "gss_abortion")
+    items = list(ABORTION_DA)
+    df = df.dropna(subset=items + ["sex"])
+    for w, year in (("1", 2014), ("2", 2016), ("3", 2018)):
+        part = df[df["year"] == year].sample(n, random_state=20 + int(w)).reset_index(drop=True)
+        out = pd.DataFrame({"deltager": [f"{year}-{int(i):05d}" for i in part["id"]]})
+        for c in items:
+            ticked = part[c].astype(int) == 1
+            out[c] = np.where(ticked, ABORTION_DA[c] if w != "3" else "1", "")
+        out["køn"] = part["sex"].map({"Male": "Mand", "Female": "Kvinde"})
+        (folder / "waves" / w).mkdir(parents=True, exist_ok=True)
+        out.to_csv(folder / "waves" / w / "svar.csv", index=False, encoding="utf-8")
+    qs = "\n".join(f'      - {{id: {k}, text: "{t}"}}' for k, t in ABORTION_DA.items())
+    return _write(folder, f"""\
+study:
+  name: "Hvornår bør abort være lovlig? (GSS, vælg alle der passer)"
+  id: gss_multiselect
+  language: da
+respondent_id: deltager
+seed: 110
+waves:
+  - {{id: "1", files: [waves/1/svar.csv], fieldwork_start: 2014-03-01, fieldwork_end: 2014-09-30}}
+  - {{id: "2", files: [waves/2/svar.csv], fieldwork_start: 2016-03-01, fieldwork_end: 2016-09-30}}
+  - {{id: "3", files: [waves/3/svar.csv], fieldwork_start: 2018-03-01, fieldwork_end: 2018-09-30}}
+scales:
+  valgt:
+    type: binary
+    codes: {{0: Ikke valgt, 1: Valgt}}
+  køn:
+    type: nominal
+    codes: {{1: Mand, 2: Kvinde}}
+blocks:
+  situationer:
+    kind: needs
+    label: Hvornår abort bør være lovlig
+    multi_select: true
+    scale: valgt
+    questions:
+{qs}
+  demografi:
+    kind: demographics
+    questions:
+      - {{id: køn, text: "Køn", scale: køn}}
+{SEGMENTATION_FAST.format(basis="situationer", methods="lca, kmeans")}""")
+
+
 GALLERY = {
     "bfi_needs": bfi_needs,
     "cdnow_intkeys": cdnow_intkeys,
@@ -722,6 +872,8 @@ GALLERY = {
     "accounts_multi": accounts_multi,
     "holzinger_numeric": holzinger_numeric,
     "bfi_forces": bfi_forces,
+    "markets_surveymonkey": markets_surveymonkey,
+    "gss_multiselect": gss_multiselect,
 }
 
 

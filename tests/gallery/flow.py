@@ -50,9 +50,13 @@ def cli(*args, timeout: float = 900) -> Step:
     return Step(args=args, rc=proc.returncode, out=proc.stdout, err=proc.stderr)
 
 
-def run_flow(study: Path, reports: Path, waves=("1", "2")) -> Flow:
-    """validate, then ``run`` for each wave in order (each writes its personas.pptx), then
-    ``deck --png`` for the last wave that ran (one LibreOffice rendering per study)."""
+def run_flow(study: Path, reports: Path, waves=None) -> Flow:
+    """validate, then ``run`` for each wave in order (default: every wave the study declares;
+    each writes its personas.pptx), then ``deck --png`` for the last wave that ran (one
+    LibreOffice rendering per study)."""
+    if waves is None:
+        spec = yaml.safe_load((Path(study) / "study.yaml").read_text(encoding="utf-8"))
+        waves = tuple(str(w["id"]) for w in spec["waves"])
     v = cli("validate", study)
     runs, decks = {}, {}
     for w in waves:

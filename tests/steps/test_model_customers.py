@@ -28,7 +28,7 @@ def _ctx(n_customers=400, n_resp=240, signal=True, seed=0):
     labels = pd.Series(seg.loc[chosen].to_numpy(), index=resp_ids)
     ctx = SimpleNamespace(behaviour=SimpleNamespace(respondents=respondents, key="kundenr", customers=customers),
                           weighted=SimpleNamespace(data=pd.DataFrame(index=resp_ids)),
-                          study=SimpleNamespace(pii=[], spec=SimpleNamespace(min_segment_n=0)),
+                          study=SimpleNamespace(pii=[], spec=SimpleNamespace(min_segment_n=0), key_columns=("kundenr",)),
                           manifest=SimpleNamespace(counts={}), personas=None, profiles=None)
     return ctx, labels, customers
 
@@ -99,7 +99,7 @@ def test_relevant_without_erp_uses_survey_behaviour_questions_and_says_when_it_c
     empty = pd.DataFrame(index=seg.index)
     responses = Responses(data, empty, empty, None, empty, columns, pd.DataFrame(), [], [], pd.DataFrame(), "s",
                           "1", [], [])
-    study = SimpleNamespace(columns=columns, spec=SimpleNamespace(criteria=SimpleNamespace(kpis=[])))
+    study = SimpleNamespace(columns=columns, spec=SimpleNamespace(criteria=SimpleNamespace(kpis=[])), key_columns=())
     ctx = SimpleNamespace(study=study, weighted=responses, clean=responses, behaviour=None)
     kpis = criteria_kpis(ctx)
     assert list(kpis.columns) == ["vote"] and set(kpis["vote"]) == {"yes", "no"}  # nominal: tested as categories

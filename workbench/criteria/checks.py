@@ -142,6 +142,11 @@ def _wilks_forward(x: np.ndarray, y: np.ndarray, n_max: int) -> list[int]:
         xg = xg - xg.mean(axis=0)
         within += xg.T @ xg
     usable = [j for j in range(x.shape[1]) if total[j, j] > 0]
+    # a tiny ridge relative to each item's spread: an item that separates the segments
+    # perfectly (a binary option ticked by one segment only) has no within-segment variance;
+    # it is the best item, not one to skip (issue 30: typing on select-all-that-apply items)
+    ridge = 1e-6 * np.diag(np.diag(total))
+    total, within = total + ridge, within + ridge
     chosen: list[int] = []
     while len(chosen) < min(n_max, len(usable)):
         best, best_j = np.inf, None
@@ -253,10 +258,15 @@ def fit_typing_model(data: pd.DataFrame, labels: pd.Series, *, max_questions: in
         med = np.nanmedian(xv[train], axis=0)
         filled = np.where(np.isnan(xv[train]), med, xv[train])
         cols = _wilks_forward(filled, y[train], max_questions)
+        if not cols:
+            raise AnalysisError("no item varies between the respondents of a cross-validation fold, so no question "
+                                "can tell the segments apart")
         model = _typing_pipeline().fit(xv[train][:, cols], y[train])
         accs.append(float((model.predict(xv[test][:, cols]) == y[test]).mean()))
     med = np.nanmedian(xv, axis=0)
     cols = _wilks_forward(np.where(np.isnan(xv), med, xv), y, max_questions)
+    if not cols:
+        raise AnalysisError("no item varies between the respondents, so no question can tell the segments apart")
     questions = [x.columns[j] for j in cols]
     model = _typing_pipeline().fit(x[questions], y)
     return TypingModel(questions=questions, accuracy=float(np.mean(accs)), fold_accuracy=accs, folds=n_splits,

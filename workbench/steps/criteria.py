@@ -19,7 +19,7 @@ import pandas as pd
 from ..criteria import Candidate, score_candidates, study_basis
 from ..errors import AnalysisError
 from ..segments import Candidates
-from ..measures import BOOKKEEPING, CORE_KPIS
+from ..measures import BOOKKEEPING, CORE_KPIS, is_key
 from ..opportunities import opportunities, outcome_pairs
 from ..personas import draft_personas, merge_personas, personas_path
 from .context import Output, Skip, Step, WaveContext
@@ -40,6 +40,8 @@ def survey_behaviour(ctx: WaveContext, responses=None) -> pd.DataFrame:
     out = {}
     for cid, col in ctx.study.columns.items():
         if col.kind != "behaviour" or cid not in data.columns or cid in skipped:
+            continue
+        if is_key(cid, data[cid], keys=ctx.study.key_columns):  # an account number asked in the survey
             continue
         out[cid] = _survey_measure(data[cid], col)
     return pd.DataFrame(out, index=data.index)
@@ -69,7 +71,14 @@ def criteria_kpis(ctx: WaveContext) -> pd.DataFrame | None:
     resp = ctx.behaviour.respondents if ctx.behaviour is not None else pd.DataFrame(index=index)
     survey = survey_resp.data
     named = list(ctx.study.spec.criteria.kpis)
+    keys = (*ctx.study.key_columns, getattr(ctx.behaviour, "key", None))
     if named:
+        named_keys = [k for k in named if is_key(k, keys=keys)]
+        if named_keys:
+            raise AnalysisError(
+                f"criteria.kpis names {', '.join(named_keys)}: a key identifies customers or respondents and is "
+                "never a KPI; name behavioural measures instead", file=ctx.study.path,
+            )
         unknown = [k for k in named if k not in resp.columns and k not in survey.columns]
         if unknown:
             raise AnalysisError(

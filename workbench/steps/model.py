@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import AnalysisError
-from ..measures import NOT_FEATURES
+from ..measures import NOT_FEATURES, is_key
 from ..outputs import check_no_pii, write_csv, write_workbook
 from ..segments import Segmentation
 from ..study import Study
@@ -49,9 +49,10 @@ def _base_features(ctx: WaveContext) -> tuple[pd.DataFrame | None, list[str], li
     cust = beh.customers
     pii = {c.lower() for c in ctx.study.pii}
     skip = set(NOT_FEATURES) | {beh.key}
+    keys = (*ctx.study.key_columns, beh.key)
     numeric, categorical = [], []
     for c in cust.columns:
-        if c in skip or str(c).lower() in pii:
+        if c in skip or str(c).lower() in pii or is_key(c, cust[c], keys=keys):
             continue
         s = cust[c]
         if pd.api.types.is_datetime64_any_dtype(s):

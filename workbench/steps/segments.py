@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import AnalysisError, WorkbenchWarning
-from ..measures import BOOKKEEPING
+from ..measures import BOOKKEEPING, is_key
 from ..outputs import check_no_pii, write_csv, write_workbook
 from ..segments import METHODS, candidates, standardise
 from .context import Output, Step, WaveContext
@@ -83,10 +83,18 @@ def segmentation_inputs(ctx: WaveContext) -> dict:
     distal = None
     if ctx.behaviour is not None and plan.distal != []:
         resp = ctx.behaviour.respondents
-        kpis = [c for c in resp.columns
-                if c not in BOOKKEEPING and c != getattr(ctx.behaviour, "key", None)
+        keys = (*study.key_columns, getattr(ctx.behaviour, "key", None))
+        kpis = [c for c in resp.columns  # keys are never measures, whatever their names (issue 30)
+                if c not in BOOKKEEPING and not is_key(c, resp[c], keys=keys)
                 and not pd.api.types.is_datetime64_any_dtype(resp[c])]
         if plan.distal is not None:
+            named_keys = [k for k in plan.distal if is_key(k, resp[k] if k in resp.columns else None, keys=keys)]
+            if named_keys:
+                raise AnalysisError(
+                    f"segmentation.distal names {', '.join(named_keys)}: a key identifies customers and is never a "
+                    f"distal outcome; name behavioural measures instead ({', '.join(kpis) or 'none available'})",
+                    file=study.path,
+                )
             unknown = [k for k in plan.distal if k not in kpis]
             if unknown:
                 raise AnalysisError(

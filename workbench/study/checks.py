@@ -124,8 +124,13 @@ def semantic_checks(data: dict, root: Path) -> list[tuple[tuple, str]]:
                 add_col(q.get("id"), qloc + ("id",))
                 if "scale" in q:
                     check_scale_ref(q["scale"], qloc + ("scale",))
-                elif "scale" not in block:
+                elif "scale" not in block and block.get("multi_select") is not True:
                     problems.append((qloc + ("scale",), "no scale: give the question a scale or its block a default scale"))
+                if block.get("multi_select") is True:
+                    st = _scale_type_raw(q.get("scale", block.get("scale")), scales)
+                    if st not in (None, "binary"):
+                        problems.append((qloc + ("scale",), f"an option of a multi_select block is ticked or not: its "
+                                         f"scale is binary (e.g. {{0: Not selected, 1: Selected}}), not {st}"))
                 if q.get("reverse") is True:
                     st = _scale_type_raw(q.get("scale", block.get("scale")), scales)
                     if st not in (None, "likert", "ordinal"):
@@ -201,6 +206,8 @@ def semantic_checks(data: dict, root: Path) -> list[tuple[tuple, str]]:
             problems.append((("waves", i, "id"), f"wave id '{wid}' is used twice"))
         ids.add(wid)
         for j, f in enumerate(w.get("files") or []):
+            if isinstance(f, dict):  # a file with its own reading options: {file: ..., language: ...}
+                f = f.get("file")
             if isinstance(f, str) and not (root / f).exists():
                 problems.append(
                     (("waves", i, "files", j), f"response file not found: {root / f} (paths are relative to the study folder)")
@@ -450,6 +457,11 @@ def _segmentation_checks(data: dict, blocks: dict, scales, seen_cols: dict) -> l
             st = _scale_type_raw(q.get("scale", block.get("scale")), scales) if isinstance(q, dict) else None
             if st == "text":
                 problems.append((loc, f"'{c}' is a text question; covariates must be coded answers or numbers"))
+    reworded = seg.get("reworded")
+    for i, name in enumerate(reworded if isinstance(reworded, list) else []):
+        if isinstance(name, str) and name not in seen_cols and name not in (blocks if isinstance(blocks, dict) else {}):
+            problems.append((("segmentation", "reworded", i), unknown_message(
+                "question or block (reworded)", name, list(blocks if isinstance(blocks, dict) else []) + list(seen_cols))))
     distal = seg.get("distal")
     if isinstance(distal, list):
         for i, d in enumerate(distal):

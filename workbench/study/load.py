@@ -122,6 +122,9 @@ def _render(problems, lines, path: Path) -> list[str]:
     return [m for _, m in out]
 
 
+#: The scale of a "select all that apply" option when its block names none.
+_MULTI_SELECT = ScaleSpec(type="binary", codes={0: "Not selected", 1: "Selected"})
+
 _BUILTIN = {
     "numeric": ScaleSpec(type="numeric"),
     "text": ScaleSpec(type="text"),
@@ -149,6 +152,7 @@ def resolve_scale(ref, spec: StudySpec, fallback=None) -> Scale:
         max=s.max,
         top_box=s.top_box,
         unit=s.unit,
+        labels={lang: dict(lab) for lang, lab in s.labels.items()},
     )
 
 
@@ -172,9 +176,10 @@ def resolve_columns(spec: StudySpec) -> dict[str, Column]:
                 )
             continue
         for q in b.questions:
+            fallback = b.scale if b.scale is not None or not b.multi_select else _MULTI_SELECT
             cols[q.id] = Column(
                 id=q.id, block=bname, kind=b.kind, text=q.text, label=q.label or q.text,
-                scale=resolve_scale(q.scale, spec, b.scale),
+                scale=resolve_scale(q.scale, spec, fallback), multi_select=b.multi_select,
                 reverse=q.reverse, force=q.force, language=q.language, language_from=q.language_from,
                 language_map=tuple((q.language_map or {}).items()), translation=q.translation,
             )

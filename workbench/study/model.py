@@ -27,6 +27,7 @@ class Scale:
     max: float | None = None
     top_box: int = 2
     unit: str | None = None
+    labels: dict = field(default_factory=dict)  # language -> code -> label (ScaleSpec.labels)
 
     @property
     def coded(self) -> bool:
@@ -62,6 +63,7 @@ class Column:
     language_from: str | None = None
     language_map: tuple = ()  # (code, language) pairs
     translation: str | None = None
+    multi_select: bool = False  # an option of a "select all that apply" block (BlockSpec.multi_select)
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,21 @@ class Study:
         return {_code_text(k): str(v) for k, v in (col.scale.codes or {}).items()}
 
     @property
+    def key_columns(self) -> tuple[str, ...]:
+        """Every column the study declares as a key — respondent id, customer id, the behaviour
+        join key, the customer master's key and the transactions' customer and order columns —
+        whatever they are called: keys are never measures (see :func:`workbench.measures.is_key`)."""
+        s = self.spec
+        keys = [s.respondent_id, s.customer_id]
+        if s.behaviour is not None:
+            keys.append(s.behaviour.key)
+            if s.behaviour.customers is not None:
+                keys.append(s.behaviour.customers.key)
+            cols = s.behaviour.transactions.columns
+            keys += [cols.get("customer_id"), cols.get("order_id")]
+        return tuple(dict.fromkeys(k for k in keys if k))
+
+    @property
     def currency(self) -> str | None:
         """The currency code of the order values (``behaviour.transactions.currency``), or None."""
         b = self.spec.behaviour
@@ -155,7 +172,7 @@ class Study:
         )
 
     def wave_files(self, wave_id) -> list[Path]:
-        return [self.root / f for f in self.wave(wave_id).files]
+        return [self.root / f for f in self.wave(wave_id).file_names]
 
     def block_columns(self, block: str) -> list[str]:
         return [c.id for c in self.columns.values() if c.block == block]

@@ -48,6 +48,9 @@ def unknown_message(what, value, allowed) -> str:
 _STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+#: A language code: ISO 639-1/2 with an optional region ('da', 'nb', 'nl-BE').
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+
 class ScaleSpec(BaseModel):
     """A scale: type, allowed codes with labels, missing codes."""
 
@@ -59,6 +62,9 @@ class ScaleSpec(BaseModel):
     max: float | None = None
     top_box: int = 2
     unit: str | None = None
+    #: the codes' labels in other languages, for files whose answers are written as text in
+    #: another language (two markets in one wave): ``labels: {sv: {1: Mycket missnöjd, ...}}``
+    labels: dict[str, dict[int, str]] = Field(default_factory=dict)
 
     @field_validator("type")
     @classmethod
@@ -67,9 +73,19 @@ class ScaleSpec(BaseModel):
             raise ValueError(unknown_message("scale type", v, SCALE_TYPES))
         return v
 
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, v, info):
+        known = set(info.data.get("codes") or {}) | set(info.data.get("missing") or {})
+        for lang, labels in v.items():
+            if not LANGUAGE_CODE.match(lang):
+                raise ValueError(f"labels are keyed by a language code such as 'sv' or 'nl-BE', got {lang!r}")
+            extra = sorted(c for c in labels if c not in known)
+            if extra:
+                raise ValueError(f"labels for {lang} name code(s) {', '.join(map(str, extra))} that the scale does not "
+                                 f"have (its codes: {', '.join(map(str, sorted(known))) or 'none'})")
+        return v
 
-#: A language code: ISO 639-1/2 with an optional region ('da', 'nb', 'nl-BE').
-LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 
 
 class QuestionSpec(BaseModel):
@@ -155,6 +171,11 @@ class BlockSpec(BaseModel):
     outcomes: list[OutcomeSpec] = Field(default_factory=list)
     importance_scale: str | ScaleSpec | None = None
     satisfaction_scale: str | ScaleSpec | None = None
+    #: "select all that apply": each question is one option, ticked (the option's label, 1 or
+    #: the scale's label of 1) or not (blank or 0); read as binary items 0/1, blanks as "not
+    #: selected" (validate says how many). The scale, when given, is binary (its labels name
+    #: the two states, e.g. {0: Ikke valgt, 1: Valgt}).
+    multi_select: bool = False
 
     @field_validator("kind")
     @classmethod
@@ -181,20 +202,70 @@ class StudyInfo(BaseModel):
         return v
 
 
+#: Formats a response file can be read as (``format:`` on a wave or a file; see workbench.readers).
+RESPONSE_FORMATS = ("auto", "csv", "xlsx", "sav", "qualtrics", "surveymonkey")
+
+
+def _check_language(v):
+    if v is not None and not LANGUAGE_CODE.match(v):
+        raise ValueError(f"language must be a language code such as 'en', 'da' or 'nl-BE', got {v!r}")
+    return v
+
+
+class FileSpec(BaseModel):
+    """One response file of a wave with reading options of its own (``files: [{file: se.xlsx,
+    language: sv, header_row: 3}]``); an option left out is the wave's."""
+
+    model_config = _STRICT
+    file: str
+    format: Literal["auto", "csv", "xlsx", "sav", "qualtrics", "surveymonkey"] | None = None
+    delimiter: str | None = None
+    decimal: str | None = None
+    encoding: str | None = None
+    sheet: str | int | None = None
+    header_row: int | None = Field(None, ge=1)
+    language: str | None = None
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, v):
+        return _check_language(v)
+
+
 class WaveSpec(BaseModel):
     model_config = _STRICT
     id: str
     label: str | None = None
-    files: list[str]
+    files: list[str | FileSpec]
     fieldwork_start: _dt.date | None = None
     fieldwork_end: _dt.date | None = None
     reference_date: _dt.date | None = None
-    format: Literal["auto", "csv", "xlsx", "sav", "qualtrics"] = "auto"
+    format: Literal["auto", "csv", "xlsx", "sav", "qualtrics", "surveymonkey"] = "auto"
     delimiter: str | None = None
     decimal: str | None = None
     encoding: str = "utf-8"
     sheet: str | int | None = None
+    #: the row holding the column names (1 = the first row) when a title block sits above it;
+    #: default: found (the first row naming the respondent id), and said in the log and by validate
+    header_row: int | None = Field(None, ge=1)
+    #: the language the answers are written in, when they are label text in another language
+    #: than the study's (the scale's ``labels:`` for that language are used)
+    language: str | None = None
     not_asked: list[str] = Field(default_factory=list)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, v):
+        return _check_language(v)
+
+    @property
+    def file_names(self) -> list[str]:
+        """The response files, as paths relative to the study folder."""
+        return [f.file if isinstance(f, FileSpec) else f for f in self.files]
+
+    def file_spec(self, name: str) -> "FileSpec | None":
+        """The per-file reading options of file ``name``, or None when it has none."""
+        return next((f for f in self.files if isinstance(f, FileSpec) and f.file == name), None)
 
     @field_validator("id", mode="before")
     @classmethod
@@ -532,6 +603,10 @@ class SegmentationSpec(BaseModel):
         draws (default 19, stopping early once 5 draws reach the observed ratio; 0 = no
         test), for the two candidates around the lowest BIC (``bic``, the default) or for
         every k (``all``, slower).
+    ``reworded``
+        Later waves: basis questions (or blocks) whose wording changed since the model was
+        fitted but not their meaning — a new label, new answer labels on the same codes. The
+        model keeps classifying them (tracking goes on); codes added or removed still refuse it.
     """
 
     model_config = _STRICT
@@ -553,6 +628,7 @@ class SegmentationSpec(BaseModel):
     max_starts: int | None = Field(None, ge=1, le=10000)
     blrt_reps: int = Field(19, ge=0, le=1000)
     blrt_for: Literal["bic", "all"] = "bic"
+    reworded: list[str] = Field(default_factory=list)
 
     @field_validator("measurement")
     @classmethod

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from pathlib import Path
 
@@ -11,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ..limits import check_input
+from ..readers import ReadOptions, cell_text, read_table
 from .base import BaseModel
 from .golden import TypingTool
 from .model import load_model
@@ -27,64 +25,65 @@ logger = logging.getLogger(__name__)
 SCORERS = ("auto", "segmentation", "typing", "base")
 
 
-def read_answers(path, *, id_column: str | None = None) -> pd.DataFrame:
-    """A CSV of answers to classify: one row per respondent, the first column (or
-    ``id_column``) the id. Delimiter (``,`` ``;`` tab) and a UTF-8 BOM are detected.
+def read_answers(path, *, id_column: str | None = None, encoding: str = "utf-8", sheet=None) -> pd.DataFrame:
+    """A file of answers to classify: one row per respondent, the first column (or
+    ``id_column``) the id. Read by the one reader registry a wave's files are read by
+    (:data:`workbench.readers.READERS`): CSV (delimiter, BOM, ``encoding``), XLSX (``sheet``),
+    SPSS ``.sav``, Qualtrics and SurveyMonkey exports, a title block above the header.
+
+    Returns
+    -------
+    DataFrame
+        Cells as text ('' where blank), indexed by the id; ``attrs['rows']`` the row of each
+        respondent as the file shows it.
 
     Raises
     ------
     DataError
-        The file is missing, empty, has duplicate ids or is not a table.
+        The file is missing, empty, unreadable, has duplicate ids or is not a table.
     """
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"no such answers file: {path}", file=path)
-    check_input(path, "answers", what="answers file")  # a regular file; size, columns and line length first
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"the file is not UTF-8 (byte {exc.start}); save it as UTF-8 CSV", file=path) from None
-    if not text.strip():
-        raise DataError("the file is empty", file=path)
-    try:
-        dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;\t")
-        sep = dialect.delimiter
-    except csv.Error:
-        sep = ","
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
-    except pd.errors.ParserError as exc:
-        raise DataError(f"cannot read the file as a table: {exc}", file=path) from None
-    if frame.empty:
-        raise DataError("the file has a header but no rows", file=path)
+    opts = ReadOptions(encoding=encoding, sheet=sheet, where="with --encoding")
+    table = read_table(path, opts, expect=(id_column,) if id_column else (), kind="answers", what="answers file")
+    header = list(table.header)
+    dup = sorted({h for h in header if h and header.count(h) > 1})
+    if dup:
+        raise DataError(f"the header names column '{dup[0]}' twice", file=path, row=table.header_row, column=dup[0])
+    cells = table.cells.copy()
+    cells.columns = header
+    frame = cells.apply(lambda col: col.map(cell_text)) if len(cells.columns) else cells
+    frame = frame.loc[:, [h for h in header if h]]
     idc = id_column or frame.columns[0]
     if idc not in frame.columns:
         raise DataError(f"no id column {idc!r}; the file's columns are: {', '.join(frame.columns[:12])}", file=path)
     ids = frame[idc].str.strip()
-    dup = ids[ids.duplicated()]
-    if len(dup):
-        row = int(dup.index[0]) + 2
-        raise DataError(f"id {dup.iloc[0]!r} appears more than once", file=path, row=row, column=idc)
+    dup_ids = ids.duplicated().to_numpy()
+    if dup_ids.any():
+        pos = int(np.flatnonzero(dup_ids)[0])
+        raise DataError(f"id {ids.iloc[pos]!r} appears more than once", file=path, row=int(table.rows[pos]), column=idc)
     frame = frame.drop(columns=[idc])
     frame.index = pd.Index(ids, name=idc)
+    frame.attrs["rows"] = [int(r) for r in table.rows]
     return frame
 
 
 def _numeric(frame: pd.DataFrame, columns, path) -> pd.DataFrame:
     out = {}
+    rows = frame.attrs.get("rows")
     for c in columns:
         s = frame[c].str.strip().str.replace(",", ".", regex=False)
         num = pd.to_numeric(s.where(s != "", None), errors="coerce")
         bad = (num.isna() | ~np.isfinite(num.fillna(0))) & s.ne("") & s.notna()  # inf / nan are not answers
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(f"{frame[c].iloc[pos]!r} is not a number", file=path, row=pos + 2, column=c)
+            row = rows[pos] if rows else pos + 2
+            raise DataError(f"{frame[c].iloc[pos]!r} is not a number", file=path, row=row, column=c)
         out[c] = num.astype(float)
     return pd.DataFrame(out, index=frame.index)
 
 
 def classify_file(model_path, answers_path, *, using: str = "auto", id_column: str | None = None,
-                  study=None) -> tuple[pd.DataFrame, str]:
+                  study=None, encoding: str = "utf-8", sheet=None) -> tuple[pd.DataFrame, str]:
     """Classify the respondents (or customers) of a CSV with a saved model file.
 
     Parameters
@@ -92,7 +91,10 @@ def classify_file(model_path, answers_path, *, using: str = "auto", id_column: s
     model_path : path
         A ``model.json`` written by ``workbench run``.
     answers_path : path
-        CSV, one row per respondent; the id first (or ``id_column``).
+        CSV, XLSX, SPSS or a survey tool's export (:func:`read_answers`), one row per
+        respondent; the id first (or ``id_column``).
+    encoding, sheet
+        A CSV's encoding (e.g. ``cp1252``), a workbook's sheet.
     using : {'auto', 'segmentation', 'typing', 'base'}, default='auto'
         ``auto``: the full segmentation when the file holds basis questions beyond the
         golden ones, else the typing tool when it holds every golden question, else the
@@ -109,7 +111,7 @@ def classify_file(model_path, answers_path, *, using: str = "auto", id_column: s
     if using not in SCORERS:
         raise DataError(f"--using must be one of {', '.join(SCORERS)}, got {using!r}")
     model = load_model(model_path, study=study)
-    frame = read_answers(answers_path, id_column=id_column)
+    frame = read_answers(answers_path, id_column=id_column, encoding=encoding, sheet=sheet)
     cols = set(frame.columns)
     att = model.attachments
     tool = base = None

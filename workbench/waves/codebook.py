@@ -4,7 +4,8 @@ A model file keeps, for every basis column, its label, block, scale and answer c
 (:func:`codebook`). Loading the model against the current study compares that with the
 study's definition (:func:`codebook_changes`): a question dropped, a code added, removed
 or relabelled, a label or scale changed would silently misclassify respondents, so each
-change is listed and the model refused.
+change is listed and the model refused — unless the study declares that only the wording
+changed (``segmentation.reworded``: same codes, same meaning), which keeps tracking.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def _fmt_codes(codes: dict) -> str:
     return ", ".join(f"{k} '{v}'" for k, v in codes.items())
 
 
-def codebook_changes(stored: dict, current: dict) -> list[str]:
+def codebook_changes(stored: dict, current: dict, *, reworded=()) -> list[str]:
     """Every difference between a model's codebook and the study's, in plain words.
 
     Parameters
@@ -95,6 +96,11 @@ def codebook_changes(stored: dict, current: dict) -> list[str]:
     current : dict
         :func:`codebook` of the current study for the same columns (columns the study no
         longer declares are simply absent).
+    reworded : collection of str
+        Columns whose wording the study declares changed without their meaning
+        (``segmentation.reworded``): a new label, new answer labels on the same codes, or
+        a renamed scale of the same type are not changes for them. Codes added or removed,
+        another scale type or block, or a dropped column still are.
 
     Returns
     -------
@@ -110,11 +116,12 @@ def codebook_changes(stored: dict, current: dict) -> list[str]:
         if new is None:
             out.append(f"column {col} missing from the study")
             continue
-        if old.get("label") != new.get("label"):
+        words = col in reworded
+        if old.get("label") != new.get("label") and not words:
             out.append(f"{col}: label changed from {old.get('label')!r} to {new.get('label')!r}")
         if old.get("block") != new.get("block"):
             out.append(f"{col}: block changed from {old.get('block')!r} to {new.get('block')!r}")
-        if (old.get("scale"), old.get("type")) != (new.get("scale"), new.get("type")):
+        if old.get("type") != new.get("type") or (old.get("scale") != new.get("scale") and not words):
             out.append(f"{col}: scale changed from {old.get('scale')!r} ({old.get('type')}) to "
                        f"{new.get('scale')!r} ({new.get('type')})")
         for part, what in (("codes", "codes"), ("missing", "missing codes")):
@@ -125,6 +132,8 @@ def codebook_changes(stored: dict, current: dict) -> list[str]:
             added = {k: v for k, v in b.items() if k not in a}
             removed = [k for k in a if k not in b]
             relabelled = [f"{k} '{a[k]}' now '{b[k]}'" for k in a if k in b and a[k] != b[k]]
+            if words and not added and not removed:
+                continue  # same codes, new wording: declared as such
             if added:
                 bits.append(f"added {_fmt_codes(added)}")
             if removed:

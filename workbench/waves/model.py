@@ -703,6 +703,12 @@ class SegmentModel:
         return path
 
 
+def reworded_columns(study) -> set[str]:
+    """The columns ``segmentation.reworded`` names, directly or by their block."""
+    names = set(study.spec.segmentation.reworded)
+    return {c for c, col in study.columns.items() if c in names or col.block in names}
+
+
 def load_model(path, study=None) -> SegmentModel:
     """Read a model file, and check it against the current study.
 
@@ -750,13 +756,19 @@ def load_model(path, study=None) -> SegmentModel:
             raise StudyError(f"the model belongs to study {model.study_id!r}, not {study.id!r}; use the model of "
                              "this study", file=path)
         current = _codebook(study, [c for c in model.basis_items if c in study.columns])
-        changes = codebook_changes(model.codebook, current)
+        reworded = reworded_columns(study)
+        changes = codebook_changes(model.codebook, current, reworded=reworded)
         if changes:
             n = len(changes)
             raise StudyError(
                 f"the study's basis questions changed since the model was fitted on wave {model.wave} "
                 f"({n} change{'s' if n != 1 else ''}); classifying with it would misplace respondents: re-fit the "
-                "segmentation, or undo the changes", file=path, problems=changes)
+                "segmentation, or undo the changes; if only the wording changed (same codes, same meaning), list "
+                "those questions or their blocks under segmentation.reworded: to keep tracking",
+                file=path, problems=changes)
+        accepted = codebook_changes(model.codebook, current) if reworded else []
+        for line in accepted:
+            logger.info("model: %s (accepted: segmentation.reworded says only the wording changed)", line)
         if model.study_hash != study.hash:
             logger.info("model: the study definition changed since wave %s was fitted, but not its basis questions",
                         model.wave)
