@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import WorkbenchError
+from .fileio import atomic_write_text, file_error, is_machine_fault
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
@@ -212,10 +213,14 @@ def _cmd_run(args) -> int:
     return 0
 
 
-def _cmd_classify(args) -> int:
-    import os
-    import tempfile
+def _make_parent(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise file_error(exc, path.parent, doing="create the folder") from None
 
+
+def _cmd_classify(args) -> int:
     from .errors import OutputError
     from .study import load_study
     from .waves.classify import classify_file
@@ -234,11 +239,8 @@ def _cmd_classify(args) -> int:
     if args.output is None:
         sys.stdout.write(text)
     else:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=args.output.parent, prefix=".classify-", suffix=".csv")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, args.output)
+        _make_parent(args.output)
+        atomic_write_text(args.output, text, what="the output file")
     print(f"classified {len(table)} row(s) with the {used} scorer of {args.model}; {n_unc} uncertain"
           + (f"; written to {args.output}" if args.output is not None else ""), file=sys.stderr)
     return 0
@@ -286,9 +288,6 @@ def _cmd_deck(args) -> int:
 
 
 def _cmd_export_sql(args) -> int:
-    import os
-    import tempfile
-
     from .errors import OutputError
     from .waves.sql import export_sql
 
@@ -299,11 +298,8 @@ def _cmd_export_sql(args) -> int:
     if args.output is None:
         sys.stdout.write(sql)
     else:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=args.output.parent, prefix=".export-", suffix=".sql")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(sql)
-        os.replace(tmp, args.output)
+        _make_parent(args.output)
+        atomic_write_text(args.output, sql, what="the output file")
         print(f"wrote the {args.using} scorer of {args.model} as {args.dialect} SQL to {args.output}", file=sys.stderr)
     return 0
 
@@ -353,6 +349,9 @@ def main(argv=None) -> int:
     except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
         if args.debug:
             raise
+        if is_machine_fault(exc):  # read-only, full, not a folder, name too long: the machine, not a bug
+            print(f"error: {file_error(exc)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         print(
             f"internal error: {type(exc).__name__}: {exc}\n"
             "This is a bug in the workbench, not in your data; rerun with --debug for the "

@@ -38,3 +38,29 @@ def plain(obj):
     if isinstance(obj, (_dt.date, _dt.datetime, pd.Timestamp)):
         return obj.isoformat()
     return str(obj)
+
+
+def check_format(doc, fmt: str, newest: int, *, what: str, file=None, key: str = "version", exact: bool = False,
+                 error=None, advice: str = "update the workbench to read it"):
+    """The one format / version check of every JSON file the workbench reads back (model.json,
+    its typing tool and whole-base model, deck_data.json, deck_trends.json).
+
+    ``doc`` must be a mapping whose ``"format"`` is ``fmt`` and whose ``key`` (``"version"`` or
+    ``"format_version"``) is a whole number from 1 to ``newest`` (exactly ``newest`` with
+    ``exact``).  Returns the version; raises ``error`` (default
+    :class:`~workbench.errors.DataError`) naming ``what`` and ``file`` otherwise.
+    """
+    from .errors import DataError
+
+    error = error or DataError
+    if not isinstance(doc, dict) or doc.get("format") != fmt:
+        got = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
+        raise error(f"this is not {what} (format {got!r}, expected {fmt!r})", file=file)
+    version = doc.get(key)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise error(f"{what} has no valid {key} ({version!r}; a whole number is expected): write it again with the "
+                    "workbench", file=file)
+    if version > newest or (exact and version != newest):
+        raise error(f"{what} has {key} {version}, this workbench reads {'' if exact else 'up to '}{newest}; {advice}",
+                    file=file)
+    return version

@@ -55,7 +55,7 @@ import yaml
 from . import safeyaml
 from .errors import AnalysisError, StudyError
 from .measures import round_shares
-from .outputs import atomic_write_text
+from .fileio import atomic_write_text, file_error
 from .profiles import BEHAVIOUR, SegmentProfiles
 
 #: A language code of a quote ('da', 'nl-BE'), as study.yaml's ``language:`` (workbench.study.spec).
@@ -505,9 +505,12 @@ class Personas:
         """Write the YAML file (UTF-8), atomically: a consultant's file is never left half-written;
         an existing file keeps its comments (see :func:`round_trip_yaml`)."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        previous = path.read_text(encoding="utf-8-sig") if path.exists() else None
-        return atomic_write_text(path, round_trip_yaml(previous, self.to_yaml()))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise file_error(exc, path.parent, doing="create the folder") from None
+        previous = path.read_text(encoding="utf-8-sig") if path.is_file() and not path.is_symlink() else None
+        return atomic_write_text(path, round_trip_yaml(previous, self.to_yaml()), what="the personas file")
 
     def __str__(self) -> str:
         lines = [f"{len(self.personas)} personas{f' ({self.study_id} wave {self.wave})' if self.study_id else ''}"]

@@ -8,16 +8,17 @@ code): it reads plain deck data and renders it.
 
 from __future__ import annotations
 
-import datetime as _dt
+import io
 import json
 import logging
-import os
 from pathlib import Path
 
 from .deck import deck_wave, load_trends, render_deck, render_pngs, rerender_inputs, update_presentation
 from .errors import OutputError
 from .locking import WaveLock
-from .outputs import atomic_write_bytes, file_sha256
+from .fileio import atomic_write_bytes, atomic_write_text, file_error
+from .provenance import utc_now
+from .outputs import file_sha256
 from .personas import personas_path
 from .safeids import report_folder
 from .study import Study, load_study
@@ -77,17 +78,10 @@ def _rerender(study: Study, folder: Path, *, png: bool):
     data, personas = rerender_inputs(folder, yaml_path)
     prs = render_deck(data, personas, study=study, trends=load_trends(folder))  # trends: later waves
     targets = {"personas.pptx": None, "personas.yaml": None}
-    tmp_pptx = folder / ".personas.pptx.tmp"
-    tmp_yaml = folder / ".personas.yaml.tmp"
-    try:
-        prs.save(str(tmp_pptx))
-        personas.save(tmp_yaml)
-        os.replace(tmp_pptx, folder / "personas.pptx")
-        os.replace(tmp_yaml, folder / "personas.yaml")
-    finally:
-        for t in (tmp_pptx, tmp_yaml):
-            if t.exists():
-                t.unlink()
+    buf = io.BytesIO()
+    prs.save(buf)  # rendered in memory: each file is replaced whole (workbench.fileio), never through a link
+    atomic_write_bytes(folder / "personas.pptx", buf.getvalue(), what="the deck")
+    personas.save(folder / "personas.yaml")
     for name in targets:
         targets[name] = file_sha256(folder / name)
     man_path = folder / "manifest.json"
@@ -96,14 +90,12 @@ def _rerender(study: Study, folder: Path, *, png: bool):
         doc.setdefault("outputs_sha256", {}).update(targets)
         doc.setdefault("rerenders", []).append({
             "what": "personas.pptx re-rendered from deck_data.json and personas.yaml (nothing re-fitted)",
-            "when": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "when": utc_now(),
             "personas_yaml": str(yaml_path), "personas_yaml_sha256": file_sha256(yaml_path),
             "edited": {p.id: list(p.edited) for p in personas if p.edited},
             "slides": len(prs.slides),
         })
-        tmp_man = folder / ".manifest.json.tmp"
-        tmp_man.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(tmp_man, man_path)
+        atomic_write_text(man_path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n", what="the manifest")
     if png:
         render_pngs(folder / "personas.pptx", folder / "slides")
     return prs, yaml_path
@@ -183,12 +175,13 @@ def update_deck(study, wave, edited, *, reports="reports", output=None, force: b
     cp = prs.core_properties
     cp.keywords = new.core_properties.keywords
     cp.title = new.core_properties.title
-    import io
-
     buf = io.BytesIO()
     prs.save(buf)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out, buf.getvalue())
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise file_error(exc, out.parent, doing="create the folder") from None
+    atomic_write_bytes(out, buf.getvalue(), what="the updated deck")
     logger.info("deck: %s updated to wave %s as %s: %s", edited.name, w.id, out, report.summary())
     if png:
         render_pngs(out, out.with_name(f"{out.stem}-slides"))

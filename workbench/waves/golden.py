@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError, DataError, OutputError, WorkbenchWarning
-from ..jsonplain import plain
+from ..jsonplain import check_format, plain
 from ..stats import mlogit_fit, one_blas_thread, softmax
 from .inputs import not_better_than_guessing, numeric_frame, random_seed, sample_weights, summary_frame
 from .typing_excel import write_typing_tool
@@ -606,12 +606,7 @@ class TypingTool:
         DataError
             Not a typing tool, a newer format, or a missing / inconsistent entry (named).
         """
-        if not isinstance(doc, Mapping) or doc.get("format") != FORMAT:
-            got = doc.get("format") if isinstance(doc, Mapping) else type(doc).__name__
-            raise DataError(f"not a typing tool (format {got!r}, expected {FORMAT!r})")
-        if int(doc.get("version", 0)) > FORMAT_VERSION:
-            raise DataError(f"the typing tool has format version {doc['version']}; this workbench reads up to "
-                            f"{FORMAT_VERSION}: update the workbench")
+        check_format(dict(doc) if isinstance(doc, Mapping) else doc, FORMAT, FORMAT_VERSION, what="the typing tool")
         need = ["questions", "segments", "segment_names", "intercepts", "coefficients", "item_means"]
         absent = [k for k in need if k not in doc]
         if absent:
