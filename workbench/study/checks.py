@@ -189,6 +189,12 @@ def semantic_checks(data: dict, root: Path) -> list[tuple[tuple, str]]:
     weight = _get(data, "weight")
     if isinstance(weight, str) and weight in seen_cols:
         problems.append((("weight",), f"'{weight}' is already a question at {path_str(seen_cols[weight])}"))
+    pii_cols = [p for p in (_get(data, "pii", []) or []) if isinstance(p, str)]
+    for key, col in (("weight", weight), ("customer_id", _get(data, "customer_id"))):
+        if isinstance(col, str) and col in pii_cols:
+            problems.append(((key,), f"'{col}' is declared as pii (personal data, never read into an analysis); it "
+                                     f"cannot be the {key.replace('_', ' ')} column: remove it from pii or name "
+                                     "another column"))
 
     # waves
     waves = _get(data, "waves", []) or []
