@@ -27,6 +27,7 @@ import pandas as pd
 
 from .errors import OutputError
 from .measures import column_label, is_identifier, measure, not_a_word, readable, setting_words
+from .cleantext import UNSHOWABLE
 from .fileio import atomic_write_bytes, atomic_write_text, file_error, is_machine_fault
 from .provenance import PACKAGES, package_versions, utc_now
 from .safeids import inside
@@ -641,7 +642,7 @@ def csv_text(frame: pd.DataFrame, **kwargs) -> str:
     return safe_frame(frame).to_csv(**kwargs)
 
 
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_XML_ILLEGAL = UNSHOWABLE  # the one set (workbench.cleantext); cleaned at the boundary, and here again
 
 
 def _xlsx_text(value):

@@ -569,6 +569,23 @@ def _update_node(node, new):
     return new
 
 
+def _quote_yaml11_words(node):
+    """Quote every text YAML 1.1 would read as a boolean ('No', 'yes', 'off'), in place: ruamel writes
+    YAML 1.2, where they are plain words, but a YAML 1.1 reader would take them for booleans."""
+    from ruamel.yaml.scalarstring import SingleQuotedScalarString
+
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        items = n.items() if isinstance(n, dict) else enumerate(n) if isinstance(n, list) else ()
+        for k, v in list(items):
+            if isinstance(v, str) and safeyaml.YAML11_BOOL.match(v):
+                n[k] = SingleQuotedScalarString(v)
+            elif isinstance(v, (dict, list)):
+                stack.append(v)
+    return node
+
+
 def round_trip_yaml(previous: str | None, fresh: str) -> str:
     """``fresh`` YAML text written over ``previous`` so that the consultant's comments survive.
 
@@ -595,10 +612,10 @@ def round_trip_yaml(previous: str | None, fresh: str) -> str:
         doc = rt.load(previous)
     except RuamelError:
         return fresh
-    new = yaml.safe_load(fresh)
+    new = safeyaml.safe_load(fresh)
     if not isinstance(doc, dict) or not isinstance(new, dict):
         return fresh
-    _update_node(doc, new)
+    _quote_yaml11_words(_update_node(doc, new))
     out = io.StringIO()
     rt.dump(doc, out)
     return out.getvalue()
@@ -740,7 +757,7 @@ def _stored_wave(path: Path) -> str | None:
     if not path.exists():
         return None
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        doc = safeyaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except yaml.YAMLError:
         return None
     w = doc.get("wave") if isinstance(doc, dict) else None
