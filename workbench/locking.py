@@ -56,7 +56,7 @@ def read_lock(path: Path) -> dict | None:
         return doc if isinstance(doc, dict) else {}
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, UnicodeDecodeError):
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
         return {}  # unreadable: being written right now, or damaged
 
 

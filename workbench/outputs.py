@@ -101,7 +101,7 @@ class ReportFolder:
             if man.exists():
                 try:
                     when = f" (written {json.loads(man.read_text(encoding='utf-8')).get('finished', '?')})"
-                except (ValueError, OSError, AttributeError):
+                except (ValueError, OSError, AttributeError, RecursionError):
                     pass
             if not force:
                 raise OutputError(
@@ -233,7 +233,7 @@ def ours_problem(folder: Path, *, raise_error: bool = False, name: tuple[str, st
         doc = json.loads(man.read_text(encoding="utf-8"))
         if not isinstance(doc, dict):
             raise ValueError
-    except (OSError, ValueError, UnicodeDecodeError):
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
         doc = None
         problem = "it holds no readable manifest.json written by the workbench"
     if doc is not None:

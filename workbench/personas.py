@@ -652,7 +652,40 @@ def load_personas(path) -> dict:
     for i, p in enumerate(items + unmatched):
         if "id" not in p:
             raise StudyError(f"persona number {i + 1} has no id: (keep the ids the workbench wrote)", file=path)
+    _check_bookkeeping(doc, path, _node)
     return {"personas": items, "unmatched": unmatched}
+
+
+def _check_bookkeeping(doc: dict, path: Path, node) -> None:
+    """The entries the workbench keeps for itself (``profile``, ``segment``, ``locked``,
+    ``draft_hashes``) have their types, checked field by field with the line (issue 24: a
+    profile value 'high' where a number is)."""
+    lines = safeyaml.node_lines(node) if node is not None else {}
+    for part in ("personas", "unmatched"):
+        for i, p in enumerate(doc.get(part) or []):
+            if not isinstance(p, dict):
+                continue
+            where = f"persona {p.get('id', i + 1)!s}"
+
+            def bad(key, sub, what):
+                row = lines.get((part, i, key, sub)) if sub is not None else lines.get((part, i, key))
+                raise StudyError(f"{where}: {what}; the workbench keeps this entry for itself: restore it or delete "
+                                 "the file to start from fresh drafts", file=path, row=row)
+
+            prof = p.get("profile")
+            if prof is not None and not isinstance(prof, dict):
+                bad("profile", None, "'profile' must map questions to numbers")
+            for k, v in (prof or {}).items():
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or v in (float("inf"), float("-inf")):
+                    bad("profile", k, f"profile value {k}: {v!r} is not a number")
+            seg = p.get("segment")
+            if seg is not None and (isinstance(seg, bool) or not isinstance(seg, int)):
+                bad("segment", None, f"segment {seg!r} is not a segment number")
+            if "locked" in p and not isinstance(p["locked"], bool):
+                bad("locked", None, f"locked: {p['locked']!r} must be true or false")
+            hashes = p.get("draft_hashes")
+            if hashes is not None and not isinstance(hashes, dict):
+                bad("draft_hashes", None, "'draft_hashes' must be a mapping")
 
 
 def _distance(a: dict, b: dict) -> float:

@@ -16,6 +16,7 @@ from pathlib import Path
 from .deck import deck_wave, load_trends, render_deck, render_pngs, rerender_inputs, update_presentation
 from .errors import OutputError
 from .locking import WaveLock
+from .jsonplain import bounded_loads
 from .fileio import atomic_write_bytes, atomic_write_text, file_error
 from .provenance import utc_now
 from .outputs import file_sha256
@@ -86,7 +87,10 @@ def _rerender(study: Study, folder: Path, *, png: bool):
         targets[name] = file_sha256(folder / name)
     man_path = folder / "manifest.json"
     if man_path.exists():
-        doc = json.loads(man_path.read_text(encoding="utf-8"))
+        doc = bounded_loads(man_path.read_text(encoding="utf-8"), file=man_path, what="manifest.json",
+                            error=OutputError)
+        if not isinstance(doc, dict):
+            raise OutputError("manifest.json is not a run's manifest; re-run the wave", file=man_path)
         doc.setdefault("outputs_sha256", {}).update(targets)
         doc.setdefault("rerenders", []).append({
             "what": "personas.pptx re-rendered from deck_data.json and personas.yaml (nothing re-fitted)",

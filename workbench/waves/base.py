@@ -531,6 +531,17 @@ class BaseModel:
 
     @classmethod
     def from_dict(cls, doc: Mapping) -> "BaseModel":
+        """:meth:`_from_dict`, any malformed entry (a text where numbers are, a list one short, null
+        where a list is) a :class:`DataError` naming it (issue 24)."""
+        try:
+            return cls._from_dict(doc)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+            what = f"missing entry {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0][:200]
+            raise DataError(f"the whole-base model is incomplete or malformed ({what}); write the model again with "
+                            "`workbench run`") from None
+
+    @classmethod
+    def _from_dict(cls, doc: Mapping) -> "BaseModel":
         """Rebuild a model from :meth:`to_dict`'s output.
 
         Raises

@@ -599,6 +599,17 @@ class TypingTool:
 
     @classmethod
     def from_dict(cls, doc: Mapping) -> "TypingTool":
+        """:meth:`_from_dict`, any malformed entry (a text where numbers are, a list one short, null
+        where a list is) a :class:`DataError` naming it (issue 24)."""
+        try:
+            return cls._from_dict(doc)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+            what = f"missing entry {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0][:200]
+            raise DataError(f"the typing tool is incomplete or malformed ({what}); write the model again with "
+                            "`workbench run`") from None
+
+    @classmethod
+    def _from_dict(cls, doc: Mapping) -> "TypingTool":
         """Rebuild a tool from :meth:`to_dict`'s output (e.g. read from model.json).
 
         Raises
@@ -622,6 +633,13 @@ class TypingTool:
                             index=["(intercept)"] + qs, columns=segs)
         coef.index.name, coef.columns.name = "term", "segment"
         sc = doc.get("scaling") or {"mean": [np.nan] * len(qs), "sd": [np.nan] * len(qs)}
+        if not all(isinstance(q, str) for q in qs):
+            raise DataError("the typing tool's questions must be a list of column names")
+        for key in ("mean", "sd"):
+            if not isinstance(sc.get(key), list) or len(sc[key]) != len(qs):
+                got = len(sc[key]) if isinstance(sc.get(key), list) else type(sc.get(key)).__name__
+                raise DataError(f"the typing tool's scaling {key} has {got} value(s) for {len(qs)} question(s); write "
+                                "the model again with `workbench run`")
         path = pd.DataFrame(doc.get("path") or [], columns=PATH_COLUMNS)
         agree = pd.DataFrame(doc.get("agreement_by_segment") or [])
         if len(agree):

@@ -688,6 +688,25 @@ class SegmentModel:
         return path
 
 
+def _check_scorers(model: "SegmentModel", path) -> None:
+    """The typing tool and whole-base model attached to a model file, rebuilt once on load so that a
+    malformed entry is named here, not met by ``classify``, ``run --model`` or ``export-sql`` (issue 24)."""
+    from .base import BaseModel
+    from .golden import TypingTool
+
+    for key, cls in (("typing_tool", TypingTool), ("base_model", BaseModel)):
+        att = model.attachments.get(key)
+        if att is None:
+            continue
+        if not isinstance(att, dict):
+            raise DataError(f"the model file's attachments.{key} is {type(att).__name__}, not the scorer a workbench "
+                            "run writes; write the model again with `workbench run`", file=path)
+        try:
+            cls.from_dict(att)
+        except DataError as exc:
+            raise DataError(exc.message, file=path) from None
+
+
 def load_model(path, study=None) -> SegmentModel:
     """Read a model file, and check it against the current study.
 
@@ -728,6 +747,7 @@ def load_model(path, study=None) -> SegmentModel:
     check_model_dict(d, path)
     model = SegmentModel.from_dict(d, source=path)
     check_model(model, path)
+    _check_scorers(model, path)
     if study is not None:
         from .codebook import codebook as _codebook
 
