@@ -11,6 +11,7 @@ from pathlib import Path
 import datetime as _dt
 import difflib
 
+from ..safeids import id_key
 from .spec import BEHAVIOUR_CATEGORIES, CODED_TYPES, SCALE_TYPES, SEGMENTATION_METHODS, unknown_message
 
 __all__ = ["semantic_checks", "path_str"]
@@ -198,14 +199,18 @@ def semantic_checks(data: dict, root: Path) -> list[tuple[tuple, str]]:
 
     # waves
     waves = _get(data, "waves", []) or []
-    ids = set()
+    ids = {}
     for i, w in enumerate(waves if isinstance(waves, list) else []):
         if not isinstance(w, dict):
             continue
         wid = str(w.get("id"))
         if wid in ids:
             problems.append((("waves", i, "id"), f"wave id '{wid}' is used twice"))
-        ids.add(wid)
+        elif id_key(wid) in {id_key(x) for x in ids}:  # one folder on Windows and macOS (issue 24)
+            other = next(x for x in ids if id_key(x) == id_key(wid))
+            problems.append((("waves", i, "id"), f"wave ids '{other}' and '{wid}' differ only in upper/lower case: "
+                                                 "Windows and macOS would write both into one folder; rename one"))
+        ids[wid] = i
         for j, f in enumerate(w.get("files") or []):
             if isinstance(f, str) and not (root / f).exists():
                 problems.append(

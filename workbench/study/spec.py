@@ -213,6 +213,9 @@ class WaveSpec(BaseModel):
     @field_validator("id", mode="before")
     @classmethod
     def _id_str(cls, v):
+        if isinstance(v, bool) or isinstance(v, float) or v is None:  # issue 24: never silently a text
+            raise ValueError(f"the wave id {v!r} is read by YAML as {'a boolean' if isinstance(v, bool) else 'a number' if isinstance(v, float) else 'empty'}"
+                             "; write it in quotes (e.g. id: \"1.10\")")
         return str(v) if isinstance(v, int) else v
 
     @field_validator("id")
