@@ -100,6 +100,9 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("-o", "--output", type=Path, help="with --update: the new deck (default: <edited>-wave-<wave>.pptx)")
     k.add_argument("--force", action="store_true", help="with --update: replace an existing output file")
     k.add_argument("--from-wave", help="with --update: the wave the edited deck was made for (default: read from it)")
+    k.add_argument("--allow-other-study", action="store_true",
+                   help="with --update: accept a deck made for another study (refused by default); every text that "
+                        "still names the other client is listed")
 
     x = sub.add_parser(
         "export-sql",
@@ -274,14 +277,15 @@ def _cmd_deck(args) -> int:
         from .rerender import update_deck
 
         path, report = update_deck(args.study, args.wave, args.update, reports=args.reports, output=args.output,
-                                   force=args.force, from_wave=args.from_wave, png=args.png)
+                                   force=args.force, from_wave=args.from_wave, png=args.png,
+                                   allow_other_study=args.allow_other_study)
         print(f"updated {args.update} to wave {args.wave}: {path}\n{report.summary()}"
               + (f"\nslide images in {path.with_name(path.stem + '-slides')}" if args.png else ""))
         return 0
-    if args.output is not None or args.force or args.from_wave is not None:
+    if args.output is not None or args.force or args.from_wave is not None or args.allow_other_study:
         from .errors import OutputError
 
-        raise OutputError("-o, --force and --from-wave go with --update")
+        raise OutputError("-o, --force, --from-wave and --allow-other-study go with --update")
     path = rerender_deck(args.study, args.wave, reports=args.reports, png=args.png)
     print(f"re-rendered {path}" + (f"; slide images in {path.parent / 'slides'}" if args.png else ""))
     return 0

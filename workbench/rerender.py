@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 
 from .deck import deck_wave, load_trends, render_deck, render_pngs, rerender_inputs, update_presentation
+from .deck.update import deck_study, texts_naming
 from .errors import OutputError
 from .locking import WaveLock
 from .jsonplain import bounded_loads
@@ -105,13 +106,34 @@ def _rerender(study: Study, folder: Path, *, png: bool):
     return prs, yaml_path
 
 
+def _other_study_texts(prs, study: Study, edited: Path, *, allow: bool) -> list[str]:
+    """The words naming another study's client when ``prs`` was made for another study (its
+    keywords' ``study=`` and title); [] for a deck of ``study``.  Refused unless ``allow``
+    (issue 24: a deck of client A updated with client B's numbers)."""
+    other_id, other_name = deck_study(prs)
+    if other_id is None or other_id == study.id:
+        return []
+    words = [w for w in dict.fromkeys((other_name, other_id)) if w and w != study.spec.study.name]
+    texts = texts_naming(prs, words)
+    if not allow:
+        shown = "; ".join(texts[:3]) + ("; ..." if len(texts) > 3 else "")
+        raise OutputError(
+            f"the deck was made for study {other_id!r}{f' ({other_name})' if other_name else ''}, not for "
+            f"{study.id!r}: updating it would carry {len(texts)} text(s) naming the other client into this study's "
+            f"deck{f' ({shown})' if texts else ''}; update a deck of study {study.id!r}, or pass "
+            "--allow-other-study to go ahead and get every such text listed", file=edited)
+    logger.warning("deck: %s was made for study %r, not %r (--allow-other-study): %d text(s) name the other client",
+                   edited.name, other_id, study.id, len(texts))
+    return words
+
+
 def _render_wave(study: Study, folder: Path, personas_yaml: Path):
     data, personas = rerender_inputs(folder, personas_yaml)
     return render_deck(data, personas, study=study, trends=load_trends(folder))
 
 
 def update_deck(study, wave, edited, *, reports="reports", output=None, force: bool = False, from_wave=None,
-                png: bool = False):
+                png: bool = False, allow_other_study: bool = False):
     """An edited deck of an earlier wave, refreshed with ``wave``'s numbers, as a new file.
 
     Every chart, table and text the workbench drew (named ``wb:...``) takes this wave's
@@ -153,6 +175,7 @@ def update_deck(study, wave, edited, *, reports="reports", output=None, force: b
     w = study.wave(wave)
     edited = Path(edited)
     prs = open_pptx(edited, "the deck to update")
+    other = _other_study_texts(prs, study, edited, allow=allow_other_study)
     base_wave = from_wave or deck_wave(prs)
     if base_wave is None:
         raise OutputError("the deck to update does not say which wave it was made for (its keywords were removed?); "
@@ -176,6 +199,8 @@ def update_deck(study, wave, edited, *, reports="reports", output=None, force: b
         base = _render_wave(study, folders[base_wave], base_yaml if base_yaml.is_file() else personas_path(study))
         new = _render_wave(study, folders[w.id], personas_path(study))
     report = update_presentation(prs, base, new)
+    if other:
+        report.other_study = texts_naming(prs, other)  # after the update: what the client would still read
     cp = prs.core_properties
     cp.keywords = new.core_properties.keywords
     cp.title = new.core_properties.title
