@@ -15,7 +15,7 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["plain", "check_format", "bounded_loads", "json_depth", "MAX_JSON_DEPTH"]
+__all__ = ["plain", "check_format", "bounded_loads", "json_depth", "MAX_JSON_DEPTH", "rebuild"]
 
 
 def plain(obj):
@@ -109,3 +109,16 @@ def bounded_loads(text: str, *, file=None, what: str = "the file", error=None, *
                     "truncated or edited by hand: write it again with the workbench", file=file) from None
     except RecursionError:  # pragma: no cover - the depth check comes first
         raise error(f"{what} nests too deeply to read", file=file) from None
+
+
+def rebuild(build, doc, what: str):
+    """``build(doc)``, any malformed entry of a saved scorer (a text where numbers are, a list one
+    short, null where a list is) a :class:`~workbench.errors.DataError` naming ``what`` (issue 24)."""
+    from .errors import DataError
+
+    try:
+        return build(doc)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+        detail = f"missing entry {exc}" if isinstance(exc, KeyError) else (str(exc).splitlines() or [""])[0][:200]
+        raise DataError(f"{what} is incomplete or malformed ({detail}); write the model again with `workbench run`") \
+            from None

@@ -56,6 +56,7 @@ from . import safeyaml
 from .errors import AnalysisError, StudyError
 from .measures import round_shares
 from .fileio import atomic_write_text, file_error
+from .provenance import check_random_state
 from .profiles import BEHAVIOUR, SegmentProfiles
 
 #: A language code of a quote ('da', 'nl-BE'), as study.yaml's ``language:`` (workbench.study.spec).
@@ -363,7 +364,7 @@ def draft_personas(
     -------
     Personas
     """
-    rng = np.random.default_rng(random_state)
+    rng = check_random_state(random_state)  # the one seed normaliser
     personas = []
     used_names: set = set()
     whole = dict(zip(profiles.labels, round_shares([profiles.segments.loc[s, "share %"] for s in profiles.labels])))

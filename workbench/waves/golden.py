@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError, DataError, OutputError, WorkbenchWarning
-from ..jsonplain import check_format, plain
+from ..jsonplain import check_format, plain, rebuild
 from ..stats import mlogit_fit, one_blas_thread, softmax
 from .inputs import not_better_than_guessing, numeric_frame, random_seed, sample_weights, summary_frame
 from .typing_excel import write_typing_tool
@@ -599,14 +599,8 @@ class TypingTool:
 
     @classmethod
     def from_dict(cls, doc: Mapping) -> "TypingTool":
-        """:meth:`_from_dict`, any malformed entry (a text where numbers are, a list one short, null
-        where a list is) a :class:`DataError` naming it (issue 24)."""
-        try:
-            return cls._from_dict(doc)
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
-            what = f"missing entry {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0][:200]
-            raise DataError(f"the typing tool is incomplete or malformed ({what}); write the model again with "
-                            "`workbench run`") from None
+        """:meth:`_from_dict`, a malformed entry named (:func:`workbench.jsonplain.rebuild`)."""
+        return rebuild(cls._from_dict, doc, "the typing tool")
 
     @classmethod
     def _from_dict(cls, doc: Mapping) -> "TypingTool":
