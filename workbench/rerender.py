@@ -83,7 +83,7 @@ def _rerender(study: Study, folder: Path, *, png: bool):
     buf = io.BytesIO()
     prs.save(buf)  # rendered in memory: each file is replaced whole (workbench.fileio), never through a link
     atomic_write_bytes(folder / "personas.pptx", buf.getvalue(), what="the deck")
-    personas.save(folder / "personas.yaml")
+    atomic_write_text(folder / "personas.yaml", personas.to_yaml(), what="the personas file")  # the report's copy, fresh
     for name in targets:
         targets[name] = file_sha256(folder / name)
     man_path = folder / "manifest.json"
