@@ -29,17 +29,9 @@ import pytest
 
 from conftest import MINI_ROWS, MINI_STUDY, write_mini
 from hostile_helpers import assert_named_error, cli, snapshot
+from test_hostile_fast import box  # noqa: F401 - the same work area: the mini study, reports, a victim folder
 
 RNG_SEED = 20261207
-
-
-@pytest.fixture
-def box(tmp_path):
-    study = write_mini(tmp_path / "mini")
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (outside / "precious.txt").write_text("do not touch", encoding="utf-8")
-    return {"root": tmp_path, "study": study, "reports": tmp_path / "reports", "outside": outside}
 
 
 def _run(capsys, study, reports, *extra, wave="1"):
@@ -170,9 +162,9 @@ def test_atomic_writer_never_writes_through_or_half(box, mount, monkeypatch, cas
     target = folder / "personas.yaml"
     data = b"x" * 1000
     if case == "symlink_to_outside":
-        target.symlink_to(box["outside"] / "precious.txt")
+        target.symlink_to(box["victim"] / "precious.txt")
     elif case == "dangling_symlink":
-        target.symlink_to(box["outside"] / "nothing-here")
+        target.symlink_to(box["victim"] / "nothing-here")
     elif case == "folder":
         target.mkdir()
     elif case == "dev_null":
@@ -190,7 +182,7 @@ def test_atomic_writer_never_writes_through_or_half(box, mount, monkeypatch, cas
         atomic_write_bytes(target, data, what="the personas file")
     assert str(target.name) in str(exc.value) or "personas" in str(exc.value)
     assert snapshot(box["root"]) == before  # no temp file, the link and its target untouched
-    assert (box["outside"] / "precious.txt").read_text(encoding="utf-8") == "do not touch"
+    assert (box["victim"] / "precious.txt").read_text(encoding="utf-8") == "do not touch"
 
 
 def _raiser(err, text):
@@ -203,19 +195,19 @@ def _raiser(err, text):
 
 
 def test_old_leftover_symlink_is_never_put_in_place(capsys, box):
-    victim = box["outside"] / "their-folder"
+    victim = box["victim"] / "their-folder"
     victim.mkdir()
     (victim / "manifest.json").write_text(json.dumps({"study": "mini", "wave": "1"}), encoding="utf-8")
     study_dir = box["reports"] / "mini"
     study_dir.mkdir(parents=True)
     (study_dir / ".1.old-999999999-deadbeef").symlink_to(victim, target_is_directory=True)
-    (study_dir / ".1.tmp-999999999-deadbeef").symlink_to(box["outside"], target_is_directory=True)
+    (study_dir / ".1.tmp-999999999-deadbeef").symlink_to(box["victim"], target_is_directory=True)
     code, err = _run(capsys, box["study"], box["reports"])
     assert code == 0, err
     assert not (study_dir / "1").is_symlink() and (study_dir / "1" / "manifest.json").is_file()
     assert sorted(p.name for p in study_dir.iterdir()) == ["1"]
     assert sorted(p.name for p in victim.iterdir()) == ["manifest.json"]
-    assert (box["outside"] / "precious.txt").is_file()
+    assert (box["victim"] / "precious.txt").is_file()
 
 
 def test_old_leftover_that_is_not_ours_is_not_put_in_place(capsys, box):
@@ -231,10 +223,10 @@ def test_old_leftover_that_is_not_ours_is_not_put_in_place(capsys, box):
 
 def test_report_folder_that_is_a_symlink_is_refused(capsys, box):
     (box["reports"] / "mini").mkdir(parents=True)
-    (box["reports"] / "mini" / "1").symlink_to(box["outside"], target_is_directory=True)
+    (box["reports"] / "mini" / "1").symlink_to(box["victim"], target_is_directory=True)
     code, err = _run(capsys, box["study"], box["reports"], "--force")
     assert_named_error(code, err)
-    assert sorted(p.name for p in box["outside"].iterdir()) == ["precious.txt"]
+    assert sorted(p.name for p in box["victim"].iterdir()) == ["precious.txt"]
 
 
 LOCK_KINDS = ["dangling_symlink", "symlink_to_a_file", "empty_folder", "huge_pid", "older_than_any_run"]
@@ -247,7 +239,7 @@ def test_misshapen_or_stale_lock_is_cleared(capsys, box, kind):
     if kind == "dangling_symlink":
         lock.symlink_to(box["root"] / "gone")
     elif kind == "symlink_to_a_file":
-        lock.symlink_to(box["outside"] / "precious.txt")
+        lock.symlink_to(box["victim"] / "precious.txt")
     elif kind == "empty_folder":
         lock.mkdir()
     elif kind == "huge_pid":
@@ -259,7 +251,7 @@ def test_misshapen_or_stale_lock_is_cleared(capsys, box, kind):
     code, err = _run(capsys, box["study"], box["reports"])
     assert code == 0, err
     assert not os.path.lexists(lock)
-    assert (box["outside"] / "precious.txt").read_text(encoding="utf-8") == "do not touch"
+    assert (box["victim"] / "precious.txt").read_text(encoding="utf-8") == "do not touch"
 
 
 def test_lock_folder_with_contents_is_refused_by_name(capsys, box):
