@@ -574,7 +574,9 @@ def test_random_model_mutations_never_end_in_an_internal_error(capsys, hostile_r
     import random
 
     base = json.loads((hostile_run.folder / "model.json").read_text(encoding="utf-8"))
-    paths = sorted(set(_leaves(base)), key=repr)
+    used = {"k", "shares", "names", "parameters", "features", "basis_items", "standardisation", "uncertain_below",
+            "attachments", "item_codes", "format_version"}  # what classifying and compiling read
+    paths = sorted({p for p in _leaves(base) if p and p[0] in used}, key=repr)
     rng = random.Random(24)
     answers = _answers(hostile_run, tmp_path)
     codes = {}
@@ -592,8 +594,7 @@ def test_random_model_mutations_never_end_in_an_internal_error(capsys, hostile_r
             code, err = cli(capsys, args)
             assert code in (0, 2) and "internal error" not in err and "Traceback" not in err, (path, value, err)
             codes[code] = codes.get(code, 0) + 1
-    assert codes.get(2, 0) >= 3  # not vacuous: with this seed 5 of the 50 calls meet a named error, the rest an
-    # entry they do not use (a time stamp, a diagnostic) or a value that still works
+    assert codes.get(2, 0) >= 10, codes  # not vacuous: many draws meet a named error
 
 
 def test_lpa_covariances_of_the_wrong_shape_are_named():
