@@ -133,7 +133,7 @@ def test_classification_table_and_counts(planted):
 
 def test_model_file_is_plain_sorted_utf8_json_and_stable(planted, tmp_path):
     df, sol = planted["data"], planted["grid"][("lca", 3)]
-    model = _freeze(sol, df, attachments={"typing_tool": {"items": ["need_01"], "coef": [0.5]}})
+    model = _freeze(sol, df, attachments={"notes": {"items": ["need_01"], "coef": [0.5]}})
     path = model.save(tmp_path / "model.json")
     raw = path.read_bytes()
     text = raw.decode("utf-8")
@@ -141,11 +141,12 @@ def test_model_file_is_plain_sorted_utf8_json_and_stable(planted, tmp_path):
     d = json.loads(text)
     assert d["format"] == "workbench-segment-model" and d["study"] == {"id": "demo", "hash": "abc"}
     assert list(d) == sorted(d)
-    assert {"stepmix", "numpy", "jtbd-workbench"} <= set(d["versions"])
-    again = _freeze(sol, df, attachments={"typing_tool": {"items": ["need_01"], "coef": [0.5]}})
+    # the packages it was fitted with (issue 23: StepMix is the tests' reference, never used to fit)
+    assert {"scikit-learn", "numpy", "scipy", "jtbd-workbench"} <= set(d["versions"]) and "stepmix" not in d["versions"]
+    again = _freeze(sol, df, attachments={"notes": {"items": ["need_01"], "coef": [0.5]}})
     assert again.to_json().encode("utf-8") == raw  # same inputs, same file
     loaded = load_model(tmp_path)
-    assert loaded.attachments == {"typing_tool": {"items": ["need_01"], "coef": [0.5]}}
+    assert loaded.attachments == {"notes": {"items": ["need_01"], "coef": [0.5]}}
     assert loaded.save(tmp_path / "again.json").read_bytes() == raw  # floats round-trip exactly
     assert np.array_equal(loaded.shares, model.shares)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import WorkbenchError
+from .fileio import atomic_write_text, file_error, is_machine_fault
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
@@ -104,6 +105,9 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("-o", "--output", type=Path, help="with --update: the new deck (default: <edited>-wave-<wave>.pptx)")
     k.add_argument("--force", action="store_true", help="with --update: replace an existing output file")
     k.add_argument("--from-wave", help="with --update: the wave the edited deck was made for (default: read from it)")
+    k.add_argument("--allow-other-study", action="store_true",
+                   help="with --update: accept a deck made for another study (refused by default); every text that "
+                        "still names the other client is listed")
 
     x = sub.add_parser(
         "export-sql",
@@ -221,10 +225,14 @@ def _cmd_run(args) -> int:
     return 0
 
 
-def _cmd_classify(args) -> int:
-    import os
-    import tempfile
+def _make_parent(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise file_error(exc, path.parent, doing="create the folder") from None
 
+
+def _cmd_classify(args) -> int:
     from .errors import OutputError
     from .study import load_study
     from .waves.classify import classify_file
@@ -244,11 +252,8 @@ def _cmd_classify(args) -> int:
     if args.output is None:
         sys.stdout.write(text)
     else:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=args.output.parent, prefix=".classify-", suffix=".csv")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, args.output)
+        _make_parent(args.output)
+        atomic_write_text(args.output, text, what="the output file")
     print(f"classified {len(table)} row(s) with the {used} scorer of {args.model}; {n_unc} uncertain"
           + (f"; written to {args.output}" if args.output is not None else ""), file=sys.stderr)
     return 0
@@ -282,23 +287,21 @@ def _cmd_deck(args) -> int:
         from .rerender import update_deck
 
         path, report = update_deck(args.study, args.wave, args.update, reports=args.reports, output=args.output,
-                                   force=args.force, from_wave=args.from_wave, png=args.png)
+                                   force=args.force, from_wave=args.from_wave, png=args.png,
+                                   allow_other_study=args.allow_other_study)
         print(f"updated {args.update} to wave {args.wave}: {path}\n{report.summary()}"
               + (f"\nslide images in {path.with_name(path.stem + '-slides')}" if args.png else ""))
         return 0
-    if args.output is not None or args.force or args.from_wave is not None:
+    if args.output is not None or args.force or args.from_wave is not None or args.allow_other_study:
         from .errors import OutputError
 
-        raise OutputError("-o, --force and --from-wave go with --update")
+        raise OutputError("-o, --force, --from-wave and --allow-other-study go with --update")
     path = rerender_deck(args.study, args.wave, reports=args.reports, png=args.png)
     print(f"re-rendered {path}" + (f"; slide images in {path.parent / 'slides'}" if args.png else ""))
     return 0
 
 
 def _cmd_export_sql(args) -> int:
-    import os
-    import tempfile
-
     from .errors import OutputError
     from .waves.sql import export_sql
 
@@ -309,11 +312,8 @@ def _cmd_export_sql(args) -> int:
     if args.output is None:
         sys.stdout.write(sql)
     else:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=args.output.parent, prefix=".export-", suffix=".sql")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(sql)
-        os.replace(tmp, args.output)
+        _make_parent(args.output)
+        atomic_write_text(args.output, sql, what="the output file")
         print(f"wrote the {args.using} scorer of {args.model} as {args.dialect} SQL to {args.output}", file=sys.stderr)
     return 0
 
@@ -363,6 +363,9 @@ def main(argv=None) -> int:
     except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
         if args.debug:
             raise
+        if is_machine_fault(exc):  # read-only, full, not a folder, name too long: the machine, not a bug
+            print(f"error: {file_error(exc)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         print(
             f"internal error: {type(exc).__name__}: {exc}\n"
             "This is a bug in the workbench, not in your data; rerun with --debug for the "

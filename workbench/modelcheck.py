@@ -27,6 +27,7 @@ import re
 import numpy as np
 
 from .errors import DataError
+from .jsonplain import bounded_loads
 from .limits import MAX_K, MAX_MODEL_ITEMS, MAX_MODEL_VALUES
 
 __all__ = ["check_model_text", "check_model_dict", "check_model"]
@@ -47,7 +48,7 @@ def check_model_text(text: str, path) -> dict:
         line = text[: m.start()].count("\n") + 1 if m else None
         raise _bad(path, f"it holds {name}{f' (line {line})' if line else ''}, where a model has only finite numbers")
 
-    return json.loads(text, parse_constant=refuse)
+    return bounded_loads(text, file=path, what="the model file", parse_constant=refuse)
 
 
 def _longest_list(obj, limit: int, where: str = "") -> None:
@@ -129,14 +130,28 @@ def check_model(model, path) -> None:
         means = _finite(p.get("means"), path, "means")
         if means.shape != (k, len(feats)):
             raise _bad(path, f"means have shape {means.shape}, not ({k}, {len(feats)}) (segments x features)")
+        cov = p.get("covariance")
+        f = len(feats)
+        shapes = {"full": (k, f, f), "tied": (f, f), "diag": (k, f), "spherical": (k,)}
+        if cov is not None and cov not in shapes:
+            raise _bad(path, f"covariance = {cov!r}; expected one of {', '.join(shapes)}")
+        with_missing = str(p.get("measurement", "")).endswith("_nan")  # (k, features) variances whatever the type
         for key in ("covariances", "precisions_cholesky"):
             if key in p:
                 arr = _finite(p[key], path, key)
-                tied = str(p.get("covariance")) == "tied"
+                want = (k, f) if with_missing and key == "covariances" else shapes.get(cov)
+                if cov is not None and arr.shape != want:
+                    raise _bad(path, f"{key} have shape {arr.shape}, not {want} as covariance '{cov}' with "
+                                     f"k = {k} segments and {f} features needs")
+                tied = str(cov) == "tied"
                 if not tied and (arr.ndim == 0 or arr.shape[0] != k):
                     raise _bad(path, f"{key} have shape {arr.shape}; the first dimension must be k = {k}")
-                if key == "covariances" and arr.ndim <= 2 and (arr <= 0).any():
+                if key == "covariances" and arr.ndim <= 2 and (cov != "tied" or with_missing) and (arr <= 0).any():
                     raise _bad(path, "a variance is zero or negative")
+                if key == "covariances" and not with_missing and cov in ("full", "tied") and arr.ndim >= 2:
+                    diag = np.diagonal(arr, axis1=-2, axis2=-1)
+                    if (diag <= 0).any():
+                        raise _bad(path, "a variance (a diagonal entry of a covariance matrix) is zero or negative")
     else:
         cent = _finite(p.get("centroids"), path, "centroids")
         if cent.shape != (k, len(feats)):

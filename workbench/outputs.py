@@ -9,7 +9,6 @@ outputs are replaced only with ``force=True``.
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import hashlib
 import json
 import logging
@@ -21,7 +20,6 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Mapping
 
@@ -29,6 +27,9 @@ import pandas as pd
 
 from .errors import OutputError
 from .measures import column_label, is_identifier, measure, not_a_word, readable, setting_words
+from .cleantext import UNSHOWABLE
+from .fileio import atomic_write_bytes, atomic_write_text, file_error, is_machine_fault
+from .provenance import PACKAGES, package_versions, utc_now
 from .safeids import inside
 
 __all__ = [
@@ -50,29 +51,12 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-PACKAGES = (
-    "jtbd-workbench", "numpy", "pandas", "scipy", "scikit-learn", "factor-analyzer",
-    "statsmodels", "stepmix", "python-pptx", "pyreadstat", "openpyxl", "duckdb",
-    "pydantic", "pyyaml", "ruamel.yaml",
-)
-
-
 def file_sha256(path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def package_versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
 
 
 class ReportFolder:
@@ -99,7 +83,16 @@ class ReportFolder:
         self.root = Path(root) if root is not None else self.target.parent
         self.tmp: Path | None = None
         inside(self.root, self.target, what="report folder")
+        try:
+            self._check_target(force)
+        except OSError as exc:
+            raise file_error(exc, self.target, doing="read the report folder") from None
+
+    def _check_target(self, force: bool) -> None:
         clear_leftovers(self.target)  # a killed run's temporary folders (its old outputs put back)
+        if self.target.is_symlink():
+            raise OutputError(f"{self.target} is a symbolic link, not a report folder the workbench wrote; remove "
+                              "the link and run again", file=self.target)
         if self.target.exists() and not self.target.is_dir():
             raise OutputError(f"{self.target} exists and is not a folder; move it away first", file=self.target)
         if self.target.exists() and any(self.target.iterdir()):
@@ -108,7 +101,7 @@ class ReportFolder:
             if man.exists():
                 try:
                     when = f" (written {json.loads(man.read_text(encoding='utf-8')).get('finished', '?')})"
-                except (ValueError, OSError):
+                except (ValueError, OSError, AttributeError, RecursionError):
                     pass
             if not force:
                 raise OutputError(
@@ -123,22 +116,35 @@ class ReportFolder:
         try:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise OutputError(f"cannot create the reports folder: {exc.strerror}", file=parent) from None
+            raise file_error(exc, parent, doing="create the reports folder") from None
         inside(self.root, parent / "x", what="report folder")  # symlinks created since __init__
-        clear_leftovers(self.target)
-        self.tmp = parent / f"{_TMP_PREFIX.format(name=self.target.name)}{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.tmp.mkdir()
+        try:
+            clear_leftovers(self.target)
+            self.tmp = parent / f"{_TMP_PREFIX.format(name=self.target.name)}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            self.tmp.mkdir()
+        except OSError as exc:
+            raise file_error(exc, parent, doing="write the outputs of wave " + self.target.name + " in",
+                             name_given=True) from None
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
+            if is_machine_fault(exc):  # a full disk while writing: nothing half-written is left
+                raise file_error(exc, self.target, doing="write the outputs to", name_given=True) from None
             return False
         old = None
-        if self.target.exists():
-            old = self.target.parent / f"{_OLD_PREFIX.format(name=self.target.name)}{os.getpid()}-{uuid.uuid4().hex[:8]}"
-            os.replace(self.target, old)
-        os.replace(self.tmp, self.target)
+        try:
+            if self.target.exists() or self.target.is_symlink():
+                old = self.target.parent / f"{_OLD_PREFIX.format(name=self.target.name)}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+                os.replace(self.target, old)
+            os.replace(self.tmp, self.target)
+        except OSError as err:
+            if old is not None and not os.path.lexists(self.target):
+                with contextlib.suppress(OSError):
+                    os.replace(old, self.target)  # the previous outputs stay in place
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise file_error(err, self.target, doing="move the outputs into place at", name_given=True) from None
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
         logger.info("outputs written to %s", self.target)
@@ -161,11 +167,11 @@ _EXTRA_OK = re.compile(r"^(manifest\.json|slides/slide-\d+\.png|slides)$")
 
 def pid_alive(pid: int) -> bool:
     """Whether a process with this pid exists (on this host)."""
-    if pid <= 0:
+    if pid <= 0 or pid > 2**22 * 1024:  # no system hands out a pid this large (a damaged lock)
         return False
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):
         return False
     except PermissionError:
         return True
@@ -186,12 +192,22 @@ def clear_leftovers(target: Path) -> list[Path]:
         return removed
     for prefix in (_OLD_PREFIX.format(name=name), _TMP_PREFIX.format(name=name)):
         for p in sorted(parent.glob(glob_escape(prefix) + "*")):
+            if p.is_symlink():  # issue 24: never ours, never followed, never put in place
+                p.unlink(missing_ok=True)
+                logger.warning("removed %s: a symbolic link where a killed run's temporary folder would be", p)
+                removed.append(p)
+                continue
             pid = _leftover_pid(p.name, prefix)
             if pid is not None and pid != os.getpid() and pid_alive(pid):
                 continue  # a run in progress (another lock holder would have been refused)
-            if prefix.startswith(f".{name}.old-") and not target.exists() and p.is_dir():
-                os.replace(p, target)  # killed between the two renames: the old outputs come back
-                logger.warning("put back %s from %s, left by a run that was killed mid-swap", target, p.name)
+            if prefix.startswith(f".{name}.old-") and not os.path.lexists(target) and p.is_dir():
+                problem = ours_problem(p, name=(parent.name, name))
+                if problem is None:
+                    os.replace(p, target)  # killed between the two renames: the old outputs come back
+                    logger.warning("put back %s from %s, left by a run that was killed mid-swap", target, p.name)
+                else:  # never trusted as the wave's outputs, never deleted unseen
+                    logger.warning("left %s in place: it is not put back as wave %s's outputs because %s; look "
+                                   "inside and delete it", p, name, problem)
                 continue
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
             logger.warning("removed %s, left behind by a run that was killed", p)
@@ -203,26 +219,28 @@ def glob_escape(text: str) -> str:
     return re.sub(r"([\[\]*?])", r"[\1]", text)
 
 
-def ours_problem(folder: Path, *, raise_error: bool = False) -> str | None:
+def ours_problem(folder: Path, *, raise_error: bool = False, name: tuple[str, str] | None = None) -> str | None:
     """Why ``folder`` is not a report folder the workbench wrote (None when it is).
 
     Ours means: a ``manifest.json`` with this folder's study and wave, listing every file
     the folder holds (the deck's slide images aside).  ``--force`` replaces nothing else.
+    ``name`` = (study, wave) when the folder's own name is not the wave's (a leftover).
     """
+    study_name, wave_name = name if name is not None else (folder.parent.name, folder.name)
     man = folder / "manifest.json"
     problem = None
     try:
         doc = json.loads(man.read_text(encoding="utf-8"))
         if not isinstance(doc, dict):
             raise ValueError
-    except (OSError, ValueError, UnicodeDecodeError):
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
         doc = None
         problem = "it holds no readable manifest.json written by the workbench"
     if doc is not None:
         listed = set((doc.get("outputs_sha256") or {}).keys()) if isinstance(doc.get("outputs_sha256"), dict) else set()
-        if str(doc.get("wave")) != folder.name or str(doc.get("study")) != folder.parent.name:
+        if str(doc.get("wave")) != wave_name or str(doc.get("study")) != study_name:
             problem = (f"its manifest.json belongs to study {doc.get('study')!r} wave {doc.get('wave')!r}, "
-                       f"not to {folder.parent.name!r} wave {folder.name!r}")
+                       f"not to {study_name!r} wave {wave_name!r}")
         else:
             files = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if not p.is_dir() or p.is_symlink()]
             unknown = sorted(f for f in files if f not in listed and not _EXTRA_OK.match(f))
@@ -233,38 +251,6 @@ def ours_problem(folder: Path, *, raise_error: bool = False) -> str | None:
         raise OutputError(f"--force replaces only a report folder the workbench wrote, and {folder} is not one: "
                           f"{problem}; move it away or choose another --reports folder", file=folder)
     return problem
-
-
-def atomic_write_text(path, text: str, *, encoding: str = "utf-8") -> Path:
-    """Write ``text`` to ``path`` whole or not at all: a temporary file in the same folder,
-    flushed to disk, then ``os.replace`` (readers see the old file or the new one)."""
-    return atomic_write_bytes(path, text.encode(encoding))
-
-
-def atomic_write_bytes(path, data: bytes) -> Path:
-    import tempfile
-
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if path.exists():
-            with contextlib.suppress(OSError):
-                os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            with contextlib.suppress(OSError):
-                umask = os.umask(0)
-                os.umask(umask)
-                os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 @dataclass
@@ -284,7 +270,7 @@ class Manifest:
     counts: dict[str, int] = field(default_factory=dict)
     model: dict = field(default_factory=dict)  # the frozen model a later wave was classified with
     skipped: dict[str, str] = field(default_factory=dict)  # step -> why the runner skipped it
-    started: str = field(default_factory=lambda: _now())
+    started: str = field(default_factory=lambda: utc_now())
     finished: str | None = None
 
     def add_input(self, path) -> None:
@@ -306,7 +292,7 @@ class Manifest:
             for p in sorted(folder.rglob("*"))
             if p.is_file() and p.name != "manifest.json"
         }
-        self.finished = _now()
+        self.finished = utc_now()
         doc = {
             "study": self.study_id,
             "wave": self.wave,
@@ -334,8 +320,6 @@ class Manifest:
         return path
 
 
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
 # --------------------------------------------------------------------------- Excel
@@ -658,7 +642,7 @@ def csv_text(frame: pd.DataFrame, **kwargs) -> str:
     return safe_frame(frame).to_csv(**kwargs)
 
 
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_XML_ILLEGAL = UNSHOWABLE  # the one set (workbench.cleantext); cleaned at the boundary, and here again
 
 
 def _xlsx_text(value):

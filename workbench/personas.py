@@ -55,7 +55,8 @@ import yaml
 from . import safeyaml
 from .errors import AnalysisError, StudyError
 from .measures import round_shares
-from .outputs import atomic_write_text
+from .fileio import atomic_write_text, file_error
+from .provenance import check_random_state
 from .profiles import BEHAVIOUR, SELECTED, SegmentProfiles
 
 #: A language code of a quote ('da', 'nl-BE'), as study.yaml's ``language:`` (workbench.study.spec).
@@ -368,7 +369,7 @@ def draft_personas(
     -------
     Personas
     """
-    rng = np.random.default_rng(random_state)
+    rng = check_random_state(random_state)  # the one seed normaliser
     personas = []
     used_names: set = set()
     whole = dict(zip(profiles.labels, round_shares([profiles.segments.loc[s, "share %"] for s in profiles.labels])))
@@ -510,9 +511,12 @@ class Personas:
         """Write the YAML file (UTF-8), atomically: a consultant's file is never left half-written;
         an existing file keeps its comments (see :func:`round_trip_yaml`)."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        previous = path.read_text(encoding="utf-8-sig") if path.exists() else None
-        return atomic_write_text(path, round_trip_yaml(previous, self.to_yaml()))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise file_error(exc, path.parent, doing="create the folder") from None
+        previous = path.read_text(encoding="utf-8-sig") if path.is_file() and not path.is_symlink() else None
+        return atomic_write_text(path, round_trip_yaml(previous, self.to_yaml()), what="the personas file")
 
     def __str__(self) -> str:
         lines = [f"{len(self.personas)} personas{f' ({self.study_id} wave {self.wave})' if self.study_id else ''}"]
@@ -571,6 +575,23 @@ def _update_node(node, new):
     return new
 
 
+def _quote_yaml11_words(node):
+    """Quote every text YAML 1.1 would read as a boolean ('No', 'yes', 'off'), in place: ruamel writes
+    YAML 1.2, where they are plain words, but a YAML 1.1 reader would take them for booleans."""
+    from ruamel.yaml.scalarstring import SingleQuotedScalarString
+
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        items = n.items() if isinstance(n, dict) else enumerate(n) if isinstance(n, list) else ()
+        for k, v in list(items):
+            if isinstance(v, str) and safeyaml.YAML11_BOOL.match(v):
+                n[k] = SingleQuotedScalarString(v)
+            elif isinstance(v, (dict, list)):
+                stack.append(v)
+    return node
+
+
 def round_trip_yaml(previous: str | None, fresh: str) -> str:
     """``fresh`` YAML text written over ``previous`` so that the consultant's comments survive.
 
@@ -597,10 +618,10 @@ def round_trip_yaml(previous: str | None, fresh: str) -> str:
         doc = rt.load(previous)
     except RuamelError:
         return fresh
-    new = yaml.safe_load(fresh)
+    new = safeyaml.safe_load(fresh)
     if not isinstance(doc, dict) or not isinstance(new, dict):
         return fresh
-    _update_node(doc, new)
+    _quote_yaml11_words(_update_node(doc, new))
     out = io.StringIO()
     rt.dump(doc, out)
     return out.getvalue()
@@ -637,7 +658,40 @@ def load_personas(path) -> dict:
     for i, p in enumerate(items + unmatched):
         if "id" not in p:
             raise StudyError(f"persona number {i + 1} has no id: (keep the ids the workbench wrote)", file=path)
+    _check_bookkeeping(doc, path, _node)
     return {"personas": items, "unmatched": unmatched}
+
+
+def _check_bookkeeping(doc: dict, path: Path, node) -> None:
+    """The entries the workbench keeps for itself (``profile``, ``segment``, ``locked``,
+    ``draft_hashes``) have their types, checked field by field with the line (issue 24: a
+    profile value 'high' where a number is)."""
+    lines = safeyaml.node_lines(node) if node is not None else {}
+    for part in ("personas", "unmatched"):
+        for i, p in enumerate(doc.get(part) or []):
+            if not isinstance(p, dict):
+                continue
+            where = f"persona {p.get('id', i + 1)!s}"
+
+            def bad(key, sub, what):
+                row = lines.get((part, i, key, sub)) if sub is not None else lines.get((part, i, key))
+                raise StudyError(f"{where}: {what}; the workbench keeps this entry for itself: restore it or delete "
+                                 "the file to start from fresh drafts", file=path, row=row)
+
+            prof = p.get("profile")
+            if prof is not None and not isinstance(prof, dict):
+                bad("profile", None, "'profile' must map questions to numbers")
+            for k, v in (prof or {}).items():
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or v in (float("inf"), float("-inf")):
+                    bad("profile", k, f"profile value {k}: {v!r} is not a number")
+            seg = p.get("segment")
+            if seg is not None and (isinstance(seg, bool) or not isinstance(seg, int)):
+                bad("segment", None, f"segment {seg!r} is not a segment number")
+            if "locked" in p and not isinstance(p["locked"], bool):
+                bad("locked", None, f"locked: {p['locked']!r} must be true or false")
+            hashes = p.get("draft_hashes")
+            if hashes is not None and not isinstance(hashes, dict):
+                bad("draft_hashes", None, "'draft_hashes' must be a mapping")
 
 
 def _distance(a: dict, b: dict) -> float:
@@ -742,7 +796,7 @@ def _stored_wave(path: Path) -> str | None:
     if not path.exists():
         return None
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        doc = safeyaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except yaml.YAMLError:
         return None
     w = doc.get("wave") if isinstance(doc, dict) else None

@@ -663,7 +663,7 @@ def _recorded_skips(study: Study, wave: str, reports) -> dict[str, str]:
     try:
         path = report_folder(study, wave, reports) / "manifest.json"
         doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, StudyError, OutputError):
+    except (OSError, ValueError, RecursionError, StudyError, OutputError):
         return {}
     skipped = doc.get("skipped_steps") if isinstance(doc, dict) else None
     return {str(k): str(v) for k, v in skipped.items()} if isinstance(skipped, dict) else {}

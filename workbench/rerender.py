@@ -8,16 +8,19 @@ code): it reads plain deck data and renders it.
 
 from __future__ import annotations
 
-import datetime as _dt
+import io
 import json
 import logging
-import os
 from pathlib import Path
 
 from .deck import deck_wave, load_trends, render_deck, render_pngs, rerender_inputs, update_presentation
+from .deck.update import deck_study, texts_naming
 from .errors import OutputError
 from .locking import WaveLock
-from .outputs import atomic_write_bytes, file_sha256
+from .jsonplain import bounded_loads
+from .fileio import atomic_write_bytes, atomic_write_text, file_error
+from .provenance import utc_now
+from .outputs import file_sha256
 from .personas import personas_path
 from .safeids import report_folder
 from .study import Study, load_study
@@ -77,36 +80,51 @@ def _rerender(study: Study, folder: Path, *, png: bool):
     data, personas = rerender_inputs(folder, yaml_path)
     prs = render_deck(data, personas, study=study, trends=load_trends(folder))  # trends: later waves
     targets = {"personas.pptx": None, "personas.yaml": None}
-    tmp_pptx = folder / ".personas.pptx.tmp"
-    tmp_yaml = folder / ".personas.yaml.tmp"
-    try:
-        prs.save(str(tmp_pptx))
-        personas.save(tmp_yaml)
-        os.replace(tmp_pptx, folder / "personas.pptx")
-        os.replace(tmp_yaml, folder / "personas.yaml")
-    finally:
-        for t in (tmp_pptx, tmp_yaml):
-            if t.exists():
-                t.unlink()
+    buf = io.BytesIO()
+    prs.save(buf)  # rendered in memory: each file is replaced whole (workbench.fileio), never through a link
+    atomic_write_bytes(folder / "personas.pptx", buf.getvalue(), what="the deck")
+    atomic_write_text(folder / "personas.yaml", personas.to_yaml(), what="the personas file")  # the report's copy, fresh
     for name in targets:
         targets[name] = file_sha256(folder / name)
     man_path = folder / "manifest.json"
     if man_path.exists():
-        doc = json.loads(man_path.read_text(encoding="utf-8"))
+        doc = bounded_loads(man_path.read_text(encoding="utf-8"), file=man_path, what="manifest.json",
+                            error=OutputError)
+        if not isinstance(doc, dict):
+            raise OutputError("manifest.json is not a run's manifest; re-run the wave", file=man_path)
         doc.setdefault("outputs_sha256", {}).update(targets)
         doc.setdefault("rerenders", []).append({
             "what": "personas.pptx re-rendered from deck_data.json and personas.yaml (nothing re-fitted)",
-            "when": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "when": utc_now(),
             "personas_yaml": str(yaml_path), "personas_yaml_sha256": file_sha256(yaml_path),
             "edited": {p.id: list(p.edited) for p in personas if p.edited},
             "slides": len(prs.slides),
         })
-        tmp_man = folder / ".manifest.json.tmp"
-        tmp_man.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(tmp_man, man_path)
+        atomic_write_text(man_path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n", what="the manifest")
     if png:
         render_pngs(folder / "personas.pptx", folder / "slides")
     return prs, yaml_path
+
+
+def _other_study_texts(prs, study: Study, edited: Path, *, allow: bool) -> list[str]:
+    """The words naming another study's client when ``prs`` was made for another study (its
+    keywords' ``study=`` and title); [] for a deck of ``study``.  Refused unless ``allow``
+    (issue 24: a deck of client A updated with client B's numbers)."""
+    other_id, other_name = deck_study(prs)
+    if other_id is None or other_id == study.id:
+        return []
+    words = [w for w in dict.fromkeys((other_name, other_id)) if w and w != study.spec.study.name]
+    texts = texts_naming(prs, words)
+    if not allow:
+        shown = "; ".join(texts[:3]) + ("; ..." if len(texts) > 3 else "")
+        raise OutputError(
+            f"the deck was made for study {other_id!r}{f' ({other_name})' if other_name else ''}, not for "
+            f"{study.id!r}: updating it would carry {len(texts)} text(s) naming the other client into this study's "
+            f"deck{f' ({shown})' if texts else ''}; update a deck of study {study.id!r}, or pass "
+            "--allow-other-study to go ahead and get every such text listed", file=edited)
+    logger.warning("deck: %s was made for study %r, not %r (--allow-other-study): %d text(s) name the other client",
+                   edited.name, other_id, study.id, len(texts))
+    return words
 
 
 def _render_wave(study: Study, folder: Path, personas_yaml: Path):
@@ -115,7 +133,7 @@ def _render_wave(study: Study, folder: Path, personas_yaml: Path):
 
 
 def update_deck(study, wave, edited, *, reports="reports", output=None, force: bool = False, from_wave=None,
-                png: bool = False):
+                png: bool = False, allow_other_study: bool = False):
     """An edited deck of an earlier wave, refreshed with ``wave``'s numbers, as a new file.
 
     Every chart, table and text the workbench drew (named ``wb:...``) takes this wave's
@@ -157,6 +175,7 @@ def update_deck(study, wave, edited, *, reports="reports", output=None, force: b
     w = study.wave(wave)
     edited = Path(edited)
     prs = open_pptx(edited, "the deck to update")
+    other = _other_study_texts(prs, study, edited, allow=allow_other_study)
     base_wave = from_wave or deck_wave(prs)
     if base_wave is None:
         raise OutputError("the deck to update does not say which wave it was made for (its keywords were removed?); "
@@ -180,15 +199,18 @@ def update_deck(study, wave, edited, *, reports="reports", output=None, force: b
         base = _render_wave(study, folders[base_wave], base_yaml if base_yaml.is_file() else personas_path(study))
         new = _render_wave(study, folders[w.id], personas_path(study))
     report = update_presentation(prs, base, new)
+    if other:
+        report.other_study = texts_naming(prs, other)  # after the update: what the client would still read
     cp = prs.core_properties
     cp.keywords = new.core_properties.keywords
     cp.title = new.core_properties.title
-    import io
-
     buf = io.BytesIO()
     prs.save(buf)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out, buf.getvalue())
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise file_error(exc, out.parent, doing="create the folder") from None
+    atomic_write_bytes(out, buf.getvalue(), what="the updated deck")
     logger.info("deck: %s updated to wave %s as %s: %s", edited.name, w.id, out, report.summary())
     if png:
         render_pngs(out, out.with_name(f"{out.stem}-slides"))

@@ -10,7 +10,12 @@ The rule (also in the README, "Limits and safety"):
   ``.``, ``_`` and ``-``;
 - the first character is a letter or a digit (so no ``.hidden``, no ``-flag``);
 - no ``..`` anywhere (never a parent folder), no ``/`` or ``\\``, no spaces or control
-  characters, and not a name Windows reserves (``CON``, ``NUL``, ``COM1``, ...).
+  characters, and not a name Windows reserves (``CON``, ``NUL``, ``COM1``, ``COM¹``, ``LPT²``
+  ..., with any suffix: ``nul.txt``);
+- portable to Windows and macOS (issue 24): no trailing ``.`` (Windows drops it, so ``demo.``
+  and ``demo`` would be one folder), not the shape of the run's own temporary and lock names
+  (``1.tmp-1-deadbeef``, ``x.old-…``, ``x.lock``); and two waves of a study may not differ
+  only in upper/lower case (:func:`id_key`; one folder on both systems).
 
 :func:`inside` is the second line of defence: whatever the ids, a path the workbench is
 about to write or remove must resolve (symlinks followed) to a place inside the root.
@@ -24,14 +29,22 @@ from pathlib import Path
 
 from .errors import OutputError, StudyError
 
-__all__ = ["ID_PATTERN", "ID_RULE", "id_problem", "check_id", "inside", "report_path", "report_folder"]
+__all__ = ["ID_PATTERN", "ID_RULE", "id_problem", "check_id", "inside", "report_path", "report_folder", "id_key"]
 
 #: The documented pattern for study and wave ids (Unicode letters allowed: ``\w`` minus ``_`` first).
 ID_PATTERN = re.compile(r"^[^\W_][\w.\-]{0,63}$")
 #: How the rule reads in an error message.
 ID_RULE = ("1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, without '..' "
            "(it names a folder under the reports root, so it cannot be a path)")
-_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+_RESERVED = {"con", "prn", "aux", "nul", "conin$", "conout$", "clock$",
+             *(f"{p}{d}" for p in ("com", "lpt") for d in "0123456789\u00b9\u00b2\u00b3")}
+#: The run's own temporary, old-output and lock names (workbench.outputs, workbench.locking).
+_OWN_NAMES = re.compile(r"\.(tmp|old)-|\.lock$", re.I)
+
+
+def id_key(value: str) -> str:
+    """The folder an id names on a case-insensitive file system (Windows, macOS): ids with one key clash."""
+    return unicodedata.normalize("NFC", str(value)).casefold()
 
 
 def id_problem(value, what: str = "id") -> str | None:
@@ -41,9 +54,17 @@ def id_problem(value, what: str = "id") -> str | None:
     v = unicodedata.normalize("NFC", value)
     if v != value:
         return f"{what} {value!r} is not in Unicode NFC form; retype it"
-    if not ID_PATTERN.match(v) or ".." in v or v.split(".")[0].lower() in _RESERVED:
-        shown = v if len(v) <= 70 else v[:67] + "..."
+    shown = v if len(v) <= 70 else v[:67] + "..."
+    if not ID_PATTERN.match(v) or ".." in v:
         return f"{what} {shown!r} is not a safe name: use {ID_RULE}"
+    if v.split(".")[0].casefold() in _RESERVED:
+        return (f"{what} {shown!r} is not a safe name: it is a name Windows reserves for a device (CON, PRN, AUX, NUL, COM0-9, LPT0-9, also "
+                "with superscript digits and with any suffix such as '.txt'); choose another name")
+    if v.endswith("."):
+        return f"{what} {shown!r} is not a safe name: it ends with '.', which Windows drops (two folders would become one); remove the dot"
+    if _OWN_NAMES.search(v):
+        return (f"{what} {shown!r} is not a safe name: it has the shape of the workbench's own temporary or lock names ('.tmp-', '.old-', "
+                "'.lock'); choose another name")
     return None
 
 

@@ -9,8 +9,9 @@ nesting is a Python stack frame, so ``[`` × 5000 ends in a RecursionError.  The
 - more than :data:`MAX_DEPTH` levels of nesting;
 - more than :data:`MAX_ALIASES` uses of ``*alias``, or aliases that would expand the
   document past :data:`MAX_NODES` nodes in all, or an alias that refers to itself;
-- control characters in a text (they break the XML of workbooks and decks): everything
-  below U+0020 except tab and newline, and U+007F.
+- characters a workbook or deck cannot hold (:data:`workbench.cleantext.UNSHOWABLE`: control
+  characters below U+0020 except tab and newline, U+007F-U+009F such as U+0085, lone
+  surrogates, U+FFFE and U+FFFF).
 
 A YAML file larger than :data:`MAX_BYTES` is refused before it is parsed.
 """
@@ -22,12 +23,13 @@ from pathlib import Path
 
 import yaml
 
+from .cleantext import UNSHOWABLE
 from .errors import StudyError
 from .limits import check_file, encoding_hint
 
 __all__ = [
     "MAX_DEPTH", "MAX_ALIASES", "MAX_NODES", "MAX_BYTES", "YAMLLimitError", "BoundedComposer", "BoundedSafeLoader",
-    "load", "read_text", "duplicate_keys", "node_lines", "describe_error",
+    "load", "read_text", "duplicate_keys", "node_lines", "describe_error", "safe_load", "YAML11_BOOL",
 ]
 
 #: Deepest nesting of mappings and lists (a study.yaml needs about 8).
@@ -39,7 +41,7 @@ MAX_NODES = 100_000
 #: Largest YAML file read (bytes).
 MAX_BYTES = 5_000_000
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile("[\x0b\x0c\x0d]|" + UNSHOWABLE.pattern)  # and vertical tab, form feed, CR inside a text
 
 
 class YAMLLimitError(yaml.MarkedYAMLError):
@@ -86,7 +88,8 @@ class BoundedComposer:
         if isinstance(node, yaml.ScalarNode) and isinstance(node.value, str):
             m = _CONTROL.search(node.value)
             if m:
-                raise YAMLLimitError(None, None, f"the text holds the control character U+{ord(m.group()):04X}, "
+                what = "control character" if m.group() < "\x80" or "\x80" <= m.group() <= "\x9f" else "character"
+                raise YAMLLimitError(None, None, f"the text holds the {what} U+{ord(m.group()):04X}, "
                                      "which workbooks and decks cannot show; remove it", node.start_mark)
         return node
 
@@ -118,7 +121,33 @@ class BoundedComposer:
 
 
 class BoundedSafeLoader(BoundedComposer, yaml.SafeLoader):
-    """yaml.SafeLoader with the limits above."""
+    """yaml.SafeLoader with the limits above and YAML 1.2's booleans: the one loader of every file a
+    person edits (study.yaml, personas.yaml; issue 23).
+
+    YAML 1.1 turns ``No``, ``yes``, ``off``, ``y`` into booleans, which silently breaks a persona
+    named "No", a one-word quote "yes" or a country code NO; here only ``true`` / ``false`` are
+    booleans, as in YAML 1.2 and in ruamel.yaml, which writes personas.yaml back (and quotes
+    those words, so YAML 1.1 readers see text too).
+    """
+
+
+BoundedSafeLoader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+BoundedSafeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+#: Words YAML 1.1 reads as booleans (written quoted, so that no reader takes them for one).
+YAML11_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")
+
+
+def safe_load(text: str):
+    """Plain data from YAML ``text`` with :class:`BoundedSafeLoader` (no line map, no duplicate-key check)."""
+    return yaml.load(text, Loader=BoundedSafeLoader)
 
 
 def read_text(path, *, error=StudyError, what: str = "YAML file") -> str:

@@ -363,7 +363,9 @@ def test_personas_save_is_atomic(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", boom)
-    with pytest.raises(OSError):
+    from workbench.errors import OutputError
+
+    with pytest.raises(OutputError, match=r"personas.yaml: No space left on device; the disk is full"):
         Personas(personas=(), study_id="mini", wave="1").save(p)
     assert p.read_bytes() == original
     assert sorted(x.name for x in tmp_path.iterdir()) == ["personas.yaml"]  # no temporary file left

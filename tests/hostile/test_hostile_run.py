@@ -515,3 +515,180 @@ def test_kill_during_compute_leaves_no_worker_and_no_output(study_copy, tmp_path
             except (ProcessLookupError, PermissionError):
                 pass
     assert not (reports / "demo" / "1").exists()
+
+
+# --------------------------------------------------------------------------- issue 24: model files, other studies, PII
+
+
+def _deep(d):
+    return json.dumps(d).replace('"shares": ', '"deep": ' + "[" * 200_000 + "]" * 200_000 + ', "shares": ', 1)
+
+
+def _tool(edit):
+    def f(d):
+        edit(d["attachments"]["typing_tool"])
+    return f
+
+
+ISSUE24_MODEL_CASES = {
+    "nested_200000": (_deep, "more than 64 levels deep"),
+    "base_model_text": (lambda d: d["attachments"].__setitem__("base_model", "a text"), "attachments.base_model is str"),
+    "typing_questions_null": (_tool(lambda t: t.__setitem__("questions", None)), "typing tool is incomplete"),
+    "scaling_one_short": (_tool(lambda t: t["scaling"]["mean"].pop()), "scaling mean has"),
+    "typing_version_text": (_tool(lambda t: t.__setitem__("version", "x")), "no valid version"),
+    "format_version_bool": (_set(["format_version"], True), "no valid format_version"),
+    "coefficients_text": (_tool(lambda t: t["coefficients"][0].__setitem__(0, "high")), "typing tool"),
+}
+
+
+@pytest.mark.parametrize("command", ["classify", "export-sql base", "export-sql typing"])
+@pytest.mark.parametrize("case", sorted(ISSUE24_MODEL_CASES))
+def test_tampered_model_is_named_before_use(capsys, hostile_run, tmp_path, case, command):
+    edit, needle = ISSUE24_MODEL_CASES[case]
+    model = _model(hostile_run, tmp_path, edit)
+    if command == "classify":
+        code, err = _classify(capsys, model, _answers(hostile_run, tmp_path))
+    else:
+        code, err = cli(capsys, ["-q", "export-sql", "--model", model, "--using", command.split()[1]])
+    assert_named_error(code, err, needle, "model.json")
+
+
+def _leaves(obj, path=()):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _leaves(v, path + (k,))
+    elif isinstance(obj, list) and obj:
+        yield from _leaves(obj[0], path + (0,))
+        if len(obj) > 1:
+            yield from _leaves(obj[-1], path + (len(obj) - 1,))
+    else:
+        yield path
+
+
+HOSTILE_VALUES = [None, "high", -1, 1e308, -1e308, [], {}, [[[]]], True, "NaN", 10**30, "", [None], {"a": None}]
+
+
+def test_random_model_mutations_never_end_in_an_internal_error(capsys, hostile_run, tmp_path):
+    """Property (seeded, 25 draws): one entry of model.json anywhere replaced by a hostile value;
+    classify and export-sql either work or name the problem (exit 2), never exit 3."""
+    import random
+
+    base = json.loads((hostile_run.folder / "model.json").read_text(encoding="utf-8"))
+    used = {"k", "shares", "names", "parameters", "features", "basis_items", "standardisation", "uncertain_below",
+            "attachments", "item_codes", "format_version"}  # what classifying and compiling read
+    paths = sorted({p for p in _leaves(base) if p and p[0] in used}, key=repr)
+    rng = random.Random(24)
+    answers = _answers(hostile_run, tmp_path)
+    codes = {}
+    for i in range(25):
+        d = json.loads(json.dumps(base))
+        path, value = rng.choice(paths), rng.choice(HOSTILE_VALUES)
+        o = d
+        for k in path[:-1]:
+            o = o[k]
+        if path:
+            o[path[-1]] = value
+        p = tmp_path / f"m{i}.json"
+        p.write_text(json.dumps(d), encoding="utf-8")
+        for args in (["-q", "classify", answers, "--model", p], ["-q", "export-sql", "--model", p, "--using", "typing"]):
+            code, err = cli(capsys, args)
+            assert code in (0, 2) and "internal error" not in err and "Traceback" not in err, (path, value, err)
+            codes[code] = codes.get(code, 0) + 1
+    assert codes.get(2, 0) >= 10, codes  # not vacuous: many draws meet a named error
+
+
+def test_lpa_covariances_of_the_wrong_shape_are_named():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from workbench.errors import DataError
+    from workbench.modelcheck import check_model
+
+    k, f = 3, 4
+    good = {"full": np.stack([np.eye(f)] * k), "tied": np.eye(f), "diag": np.ones((k, f)), "spherical": np.ones(k)}
+    for cov, arr in good.items():
+        for other, wrong in good.items():
+            m = SimpleNamespace(k=k, features=[f"x{i}" for i in range(f)], shares=np.full(k, 1 / k), method="lpa",
+                                parameters={"covariance": cov, "means": np.zeros((k, f)), "covariances": wrong},
+                                names={}, uncertain_below=0.6, standardisation={}, attachments={})
+            if other == cov:
+                check_model(m, "model.json")
+            else:
+                with pytest.raises(DataError, match=f"covariances have shape .* as covariance '{cov}'"):
+                    check_model(m, "model.json")
+
+
+def _as_other_study(src: Path, dst: Path, name="ACME Supply: customer needs and segments") -> int:
+    """The deck of ``src`` re-labelled as another client's: keywords, title and every text naming the study."""
+    from pptx import Presentation
+
+    prs = Presentation(str(src))
+    cp = prs.core_properties
+    own = re.match(r"^(.*): personas, wave", cp.title).group(1)
+    cp.keywords = re.sub(r"study=[^;]+", "study=acme", cp.keywords)
+    cp.title = cp.title.replace(own, name)
+    n = 0
+    for slide in prs.slides:
+        for shp in slide.shapes:
+            if shp.has_text_frame:
+                for para in shp.text_frame.paragraphs:
+                    for run in para.runs:
+                        if own in run.text:
+                            run.text = run.text.replace(own, name)
+                            n += 1
+    prs.save(str(dst))
+    return n
+
+
+def test_deck_of_another_study_is_refused_and_allowed_only_with_every_text_listed(capsys, hostile_run, hostile_study,
+                                                                                 tmp_path):
+    study, reports = _copy_run(hostile_run, hostile_study, tmp_path)
+    edited = tmp_path / "acme-edited.pptx"
+    n = _as_other_study(reports / "demo" / "1" / "personas.pptx", edited)
+    assert n >= 2
+    out = tmp_path / "updated.pptx"
+    code, err = cli(capsys, ["-q", "deck", study, "--wave", "1", "--reports", reports, "--update", edited, "-o", out])
+    assert_named_error(code, err, "made for study 'acme'", "ACME Supply", "--allow-other-study")
+    assert not out.exists()
+    capsys.readouterr()
+    code = main_out = None
+    from workbench.cli import main
+
+    code = main(["-q", "deck", str(study), "--wave", "1", "--reports", str(reports), "--update", str(edited), "-o",
+                 str(out), "--allow-other-study"])
+    main_out = capsys.readouterr().out
+    assert code == 0 and out.is_file()
+    listed = re.search(r"WARNING: (\d+) texts still name the other study's client", main_out)
+    assert listed and int(listed.group(1)) >= n, main_out
+
+
+@pytest.mark.parametrize("with_study", [False, True])
+def test_classify_refuses_a_pii_column_as_the_id(capsys, hostile_run, hostile_study, tmp_path, with_study):
+    tool = hostile_run.model.attachments["typing_tool"]
+    qs = list(tool["questions"])
+    answers = tmp_path / "answers.csv"
+    answers.write_text(",".join(["id", "contact_email", *qs]) + "\n" + "a1,ann@example.com," + ",".join(["3"] * len(qs))
+                       + "\n", encoding="utf-8")
+    extra = ["--study", hostile_study] if with_study else []
+    code, err = _classify(capsys, hostile_run.folder / "model.json", answers, "--id", "contact_email", *extra)
+    assert_named_error(code, err, "declared as personal data", "contact_email")
+    code, err = _classify(capsys, hostile_run.folder / "model.json", answers, *extra)  # a pseudonymous id is fine
+    assert code == 0, err
+
+
+def test_deck_into_a_read_only_report_folder(capsys, hostile_run, hostile_study, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a read-only tmpfs")
+    study, reports = _copy_run(hostile_run, hostile_study, tmp_path)
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(ro)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        shutil.copytree(reports, ro / "reports")
+        subprocess.run(["mount", "-o", "remount,ro", str(ro)], check=True)
+        code, err = cli(capsys, ["-q", "deck", study, "--wave", "1", "--reports", ro / "reports"])
+        assert_named_error(code, err, "read-only")
+    finally:
+        subprocess.run(["umount", "-l", str(ro)], capture_output=True)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import OutputError
-from ..jsonplain import plain
+from ..jsonplain import check_format, plain
 from ..personas import Persona, Personas, apply_persona_edits
 
 __all__ = ["DeckData", "DeckTrends", "load_trends", "rerender_inputs", "frame_to_json", "frame_from_json",
@@ -243,11 +243,8 @@ class DeckData:
             doc = json.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise OutputError(f"{path.name} is not valid JSON ({exc}); re-run the wave", file=path) from None
-        if not isinstance(doc, dict) or doc.get("format") != "workbench deck data":
-            raise OutputError(f"{path.name} is not workbench deck data; re-run the wave", file=path)
-        if doc.get("version") != DECK_DATA_VERSION:
-            raise OutputError(f"{path.name} has version {doc.get('version')}, this workbench reads version "
-                              f"{DECK_DATA_VERSION}; re-run the wave", file=path)
+        check_format(doc, "workbench deck data", DECK_DATA_VERSION, what=f"{path.name} (workbench deck data)", file=path,
+                     exact=True, error=OutputError, advice="re-run the wave")
         data = cls.from_dict(doc["data"])
         ps = tuple(Persona(**persona_fields(p)) for p in doc.get("personas") or [])
         return data, Personas(personas=ps, study_id=data.study_id, wave=data.wave)

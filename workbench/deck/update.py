@@ -51,7 +51,7 @@ from pptx.parts.embeddedpackage import EmbeddedXlsxPart
 
 from .layout import OWNED_PREFIX, parse_owned
 
-__all__ = ["UpdateReport", "update_presentation", "owned_shapes", "slide_key", "deck_wave"]
+__all__ = ["UpdateReport", "update_presentation", "owned_shapes", "slide_key", "deck_wave", "deck_study", "texts_naming"]
 
 logger = logging.getLogger("workbench.deck")
 
@@ -68,9 +68,13 @@ class UpdateReport:
     not_found: list[str] = field(default_factory=list)
     earlier_only: list[str] = field(default_factory=list)
     relaid: list[str] = field(default_factory=list)
+    other_study: list[str] = field(default_factory=list)  # texts naming another study's client (issue 24)
 
     def summary(self) -> str:
         parts = [f"{self.refreshed} texts, {self.charts} charts and {self.tables} tables refreshed"]
+        if self.other_study:
+            parts.append(f"WARNING: {len(self.other_study)} texts still name the other study's client, check and "
+                         "rewrite each: " + "; ".join(self.other_study))
         if self.added:
             parts.append(f"{len(self.added)} slides added ({', '.join(self.added)})")
         if self.kept:
@@ -130,6 +134,39 @@ def _index(prs) -> dict[str, list]:
         k = slide_key(s)
         if k is not None:
             out.setdefault(k, []).append(s)
+    return out
+
+
+def deck_study(prs) -> tuple[str | None, str | None]:
+    """``(study id, study name)`` a workbench deck was made for: the id from its keywords
+    (``workbench; study=...; wave=...``), the name from its title (``<name>: personas, wave W``)."""
+    cp = prs.core_properties
+    m = re.search(r"(?:^|;)\s*study=([^;]+)", cp.keywords or "")
+    t = re.match(r"^(.*): personas, wave [^:]*$", cp.title or "")
+    return (m.group(1).strip() if m else None), (t.group(1).strip() if t and t.group(1).strip() else None)
+
+
+def texts_naming(prs, words) -> list[str]:
+    """``slide N: text`` for every text of ``prs`` (shapes, groups, tables, chart titles, notes)
+    that holds one of ``words`` (case-insensitive)."""
+    words = [w.casefold() for w in words if w and len(w) >= 2]
+    out = []
+
+    def hit(text):
+        return text and any(w in text.casefold() for w in words)
+
+    for i, slide in enumerate(prs.slides, start=1):
+        texts = []
+        for shp in _walk(slide.shapes):
+            if getattr(shp, "has_text_frame", False) and shp.has_text_frame:
+                texts.append(shp.text_frame.text)
+            if getattr(shp, "has_table", False) and shp.has_table:
+                texts.extend(c.text for row in shp.table.rows for c in row.cells)
+            if getattr(shp, "has_chart", False) and shp.has_chart and shp.chart.has_title:
+                texts.append(shp.chart.chart_title.text_frame.text)
+        if slide.has_notes_slide:
+            texts.append(slide.notes_slide.notes_text_frame.text if slide.notes_slide.notes_text_frame else "")
+        out += [f"slide {i}: {' '.join(t.split())[:90]}" for t in texts if hit(t)]
     return out
 
 

@@ -7,7 +7,6 @@ that names the item (column) at fault and says what to try.
 
 from __future__ import annotations
 
-import datetime as _dt
 import html
 import logging
 import sys
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError, DataError
+from ..provenance import check_random_state, utc_now
 
 logger = logging.getLogger("workbench.factors")
 
@@ -24,9 +24,7 @@ MISSING = ("pairwise", "listwise")
 CORRELATIONS = ("pearson", "polychoric")
 
 
-def now() -> str:
-    """UTC time stamp for a result's provenance."""
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+now = utc_now  # the one time stamp (workbench.provenance)
 
 
 def package_version() -> str:
@@ -198,12 +196,7 @@ def progress(iterable, *, total: int, desc: str, enabled: bool):
     return tqdm(iterable, total=total, desc=desc, leave=False)
 
 
-def rng(random_state) -> np.random.Generator:
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None or isinstance(random_state, (int, np.integer)):
-        return np.random.default_rng(random_state)
-    raise ValueError(f"random_state must be an int, a numpy Generator or None, got {random_state!r}")
+rng = check_random_state  # the one seed normaliser (workbench.provenance)
 
 
 def name_map(mapping: Mapping | None) -> dict:

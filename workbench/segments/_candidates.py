@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
 import html
 import logging
 import warnings
@@ -25,7 +24,8 @@ from ._blrt import bootstrap_many
 from ._covariance import covariance_by_bic
 from ._engine import MixtureProblem, add_starts, fit_mixtures, seed_int, start_seeds
 from ._models import COVARIANCES, KMeansModel, LatentClassModel, LatentProfileModel, WardModel
-from ._results import METHOD_NAMES, Segmentation, package_versions
+from ..provenance import utc_now
+from ._results import METHOD_NAMES, Segmentation, fit_versions
 from ._stability import KINDS, stability_of_many
 from ._structural import covariate_effects, distal_outcomes
 
@@ -746,7 +746,7 @@ def candidates(
     return Candidates(
         solutions=solutions, fit_table=fit_table, stability=stab, distal=dist, covariates=covs, bases=bases,
         chosen=choice, n=len(frame), weighted=w_full is not None, random_state=base, settings=settings,
-        fitted=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), versions=package_versions(),
+        fitted=utc_now(), versions=fit_versions(),
         notes=tuple(notes), covariance_bic=covariance_bic,
     )
 

@@ -34,6 +34,7 @@ from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from ..provenance import seed_int
 from ._gmm import (
     fit_start as gmm_fit_start,
     posteriors as gmm_posteriors,
@@ -51,21 +52,6 @@ REPLICATION_TOL = 1e-4
 logger = logging.getLogger(__name__)
 
 METHOD_CODES = {"lca": 1, "lpa": 2, "kmeans": 3, "ward": 4}
-
-
-def seed_int(random_state) -> int:
-    """An int seed from ``random_state`` (int, numpy Generator or None = fresh entropy)."""
-    if random_state is None:
-        return int(np.random.SeedSequence().generate_state(1)[0])
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(2**32 - 1))
-    if isinstance(random_state, np.random.RandomState):
-        return int(random_state.randint(2**32 - 1))
-    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
-        if random_state < 0:
-            raise ValueError(f"random_state must be a non-negative int, got {random_state}")
-        return int(random_state)
-    raise TypeError(f"random_state must be an int, a numpy Generator or None, got {type(random_state).__name__}")
 
 
 def start_seeds(base: int, method: str, k: int, n: int) -> list[int]:

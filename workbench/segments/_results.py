@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
 import html
 import math
 from dataclasses import dataclass, field
-from importlib import metadata
 
 import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError
+from ..provenance import package_versions, utc_now
 
-__all__ = ["Segmentation", "METHOD_NAMES", "package_versions"]
+__all__ = ["Segmentation", "METHOD_NAMES", "fit_versions"]
 
 METHOD_NAMES = {
     "lca": "latent class analysis",
@@ -24,18 +23,16 @@ METHOD_NAMES = {
 }
 
 
-def package_versions() -> dict[str, str]:
-    out = {}
-    for name in ("stepmix", "scikit-learn", "numpy", "pandas"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:  # pragma: no cover - all are pinned dependencies
-            out[name] = "not installed"
-    return out
+#: The packages a segmentation is fitted with (StepMix is only the tests' reference, never used to fit).
+FIT_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy")
 
 
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+def fit_versions() -> dict[str, str]:
+    """Versions of :data:`FIT_PACKAGES` (:func:`workbench.provenance.package_versions`)."""
+    return package_versions(FIT_PACKAGES, python=False)
+
+
+_now = utc_now
 
 
 def _plogp(p: np.ndarray) -> np.ndarray:
@@ -124,7 +121,7 @@ class Segmentation:
     random_state: int | None = None
     settings: dict = field(default_factory=dict, repr=False)
     fitted: str = field(default_factory=_now)
-    versions: dict = field(default_factory=package_versions, repr=False)
+    versions: dict = field(default_factory=fit_versions, repr=False)
     stability: float | None = None
     notes: tuple = ()
     inertia: float = float("nan")

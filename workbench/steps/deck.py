@@ -14,7 +14,7 @@ from ..measures import measure_label
 from ..outputs import in_words
 from ..waves.base import BaseModel
 from ..waves.golden import TypingTool
-from .context import Output, Step, WaveContext
+from .context import Output, Skip, Step, WaveContext
 from .deck_data import deck_data
 
 __all__ = ["deck", "recognise_summary", "STEP"]
@@ -32,7 +32,7 @@ def skipped_label(key: str) -> str:
     return "measures " + ", ".join(names)
 
 
-def deck(ctx: WaveContext) -> Output:
+def deck(ctx: WaveContext) -> Output | Skip:
     """Render the persona deck (``personas.pptx``) and save its inputs (``deck_data.json``).
 
     Builds nothing without personas (no candidate segmentations); the deck is built here,
@@ -52,6 +52,12 @@ def deck(ctx: WaveContext) -> Output:
     tl, cur = ctx.study.text_labels(), ctx.study.currency
     data = dataclasses.replace(data, skipped={skipped_label(k): in_words(v, tl, cur)
                                               for k, v in ctx.manifest.skipped.items()})
+    segs = data.segments
+    if len(segs) and "suppressed" in segs.columns and bool(segs["suppressed"].astype(bool).all()):
+        # issue 24: a deck whose every segment is suppressed would show nothing (and no summary can be drawn)
+        return Skip(f"every segment is below min_segment_n = {ctx.study.spec.min_segment_n} respondents (the "
+                    f"largest has {int(segs['n'].max())}): the deck would show none; lower min_segment_n in study.yaml "
+                    "or field more interviews")
     prs = render_deck(data, ctx.personas, trends=ctx.trends, study=ctx.study)
     ctx.manifest.counts.update({"deck_slides": len(prs.slides)})
     personas = ctx.personas

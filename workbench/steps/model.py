@@ -217,7 +217,10 @@ def model(ctx: WaveContext) -> Output | Skip:
         attachments["base_model"] = base.to_dict()
         logger.info("model: whole-base model, accuracy on respondents %.1f %% (largest segment alone %.1f %%)",
                     100 * base.accuracy, 100 * base.baseline_accuracy)
-    model = dataclasses.replace(model, attachments=attachments)
+    # the study's declared personal-data columns travel with the model, so that `workbench classify`
+    # refuses one as the id of its output even without --study (issue 24)
+    model = dataclasses.replace(model, attachments=attachments,
+                                settings={**model.settings, "pii": sorted(str(c) for c in study.pii)})
     if tool.refused:
         logger.warning("model: the typing tool is not recommended: its %s", tool.refused)
     customers = _customer_table(ctx, base, labels, table["probability"]) if base is not None else None

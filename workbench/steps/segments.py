@@ -24,6 +24,23 @@ __all__ = ["segments", "segmentation_inputs", "plan_settings", "STEP"]
 
 logger = logging.getLogger(__name__)
 
+def check_sample(ctx: WaveContext, what: str) -> None:
+    """Refuse a wave too small for ``what``: at least two segments of ``min_segment_n`` respondents
+    each must be possible, else every segment would be suppressed in what the client sees (issue 24).
+
+    Raises
+    ------
+    AnalysisError
+        "n respondents is too few for ..., at least m needed", naming the setting to change.
+    """
+    n, m = len(ctx.weighted.data), ctx.study.spec.min_segment_n
+    if n < 2 * m:
+        raise AnalysisError(
+            f"wave {ctx.wave}: {n} respondent(s) kept after the quality checks is too few for {what}, at least "
+            f"{2 * m} needed (two segments of min_segment_n = {m} each); field more interviews or lower "
+            "min_segment_n in study.yaml", file=ctx.study.path)
+
+
 def segmentation_inputs(ctx: WaveContext) -> dict:
     """The keyword arguments of :func:`workbench.segments.candidates` for this wave's plan.
 
@@ -49,6 +66,7 @@ def segmentation_inputs(ctx: WaveContext) -> dict:
             f"the segmentation basis ({', '.join(plan.basis)}) has no coded items in wave {ctx.wave}; "
             "check segmentation.basis and the wave's not_asked list", file=study.path,
         )
+    check_sample(ctx, "a segmentation")
     data = clean.data[cols]
     # continuous basis: factor scores of every solution whose items all lie in the basis
     scores, covered = [], set()

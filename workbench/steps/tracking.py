@@ -39,9 +39,10 @@ def _earlier_segments(ctx: WaveContext, reports: Path) -> dict[str, pd.DataFrame
         if w != ctx.frozen.wave:
             try:
                 man = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+            except (OSError, ValueError, RecursionError):
                 continue
-            used = man.get("model") or {}
+            used = (man.get("model") if isinstance(man, dict) else None) or {}
+            used = used if isinstance(used, dict) else {}
             if used.get("fitted_on_wave") != ctx.frozen.wave:
                 continue
         out[w] = read_segments(path)

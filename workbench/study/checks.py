@@ -11,6 +11,7 @@ from pathlib import Path
 import datetime as _dt
 import difflib
 
+from ..safeids import id_key
 from .spec import BEHAVIOUR_CATEGORIES, CODED_TYPES, SCALE_TYPES, SEGMENTATION_METHODS, unknown_message
 
 __all__ = ["semantic_checks", "path_str"]
@@ -194,17 +195,27 @@ def semantic_checks(data: dict, root: Path) -> list[tuple[tuple, str]]:
     weight = _get(data, "weight")
     if isinstance(weight, str) and weight in seen_cols:
         problems.append((("weight",), f"'{weight}' is already a question at {path_str(seen_cols[weight])}"))
+    pii_cols = [p for p in (_get(data, "pii", []) or []) if isinstance(p, str)]
+    for key, col in (("weight", weight), ("customer_id", _get(data, "customer_id"))):
+        if isinstance(col, str) and col in pii_cols:
+            problems.append(((key,), f"'{col}' is declared as pii (personal data, never read into an analysis); it "
+                                     f"cannot be the {key.replace('_', ' ')} column: remove it from pii or name "
+                                     "another column"))
 
     # waves
     waves = _get(data, "waves", []) or []
-    ids = set()
+    ids = {}
     for i, w in enumerate(waves if isinstance(waves, list) else []):
         if not isinstance(w, dict):
             continue
         wid = str(w.get("id"))
         if wid in ids:
             problems.append((("waves", i, "id"), f"wave id '{wid}' is used twice"))
-        ids.add(wid)
+        elif id_key(wid) in {id_key(x) for x in ids}:  # one folder on Windows and macOS (issue 24)
+            other = next(x for x in ids if id_key(x) == id_key(wid))
+            problems.append((("waves", i, "id"), f"wave ids '{other}' and '{wid}' differ only in upper/lower case: "
+                                                 "Windows and macOS would write both into one folder; rename one"))
+        ids[wid] = i
         for j, f in enumerate(w.get("files") or []):
             if isinstance(f, dict):  # a file with its own reading options: {file: ..., language: ...}
                 f = f.get("file")

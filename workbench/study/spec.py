@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..provenance import SEED_MAX
 from ..safeids import id_problem
 
 SCALE_TYPES = ("likert", "ordinal", "nominal", "binary", "numeric", "text")
@@ -34,6 +35,19 @@ FORCES = ("push", "pull", "anxiety", "habit")
 # Column ids are the file's column names: anything printable without surrounding spaces
 # (Qualtrics writes "Duration (in seconds)"), so no id is ever impossible to declare.
 _ID = re.compile(r"^[^\s\x00-\x1f](?:[^\x00-\x1f]*[^\s\x00-\x1f])?$")
+
+
+#: Dates a study may name (fieldwork, reference date, deck date): behaviour is measured in days
+#: from them with pandas, whose timestamps end in 2262, and no survey predates 1900.
+DATE_RANGE = (_dt.date(1900, 1, 1), _dt.date(2199, 12, 31))
+
+
+def sane_date(v):
+    """``v`` when it is None or a date within :data:`DATE_RANGE`; a ValueError naming the range."""
+    if v is not None and not DATE_RANGE[0] <= v <= DATE_RANGE[1]:
+        raise ValueError(f"the date {v.isoformat()} is outside {DATE_RANGE[0].year}-{DATE_RANGE[1].year}; "
+                         "check the year (dates are written YYYY-MM-DD)")
+    return v
 
 
 def unknown_message(what, value, allowed) -> str:
@@ -270,6 +284,9 @@ class WaveSpec(BaseModel):
     @field_validator("id", mode="before")
     @classmethod
     def _id_str(cls, v):
+        if isinstance(v, bool) or isinstance(v, float) or v is None:  # issue 24: never silently a text
+            raise ValueError(f"the wave id {v!r} is read by YAML as {'a boolean' if isinstance(v, bool) else 'a number' if isinstance(v, float) else 'empty'}"
+                             "; write it in quotes (e.g. id: \"1.10\")")
         return str(v) if isinstance(v, int) else v
 
     @field_validator("id")
@@ -285,6 +302,11 @@ class WaveSpec(BaseModel):
         if not v:
             raise ValueError("a wave needs at least one response file")
         return v
+
+    @field_validator("fieldwork_start", "fieldwork_end", "reference_date")
+    @classmethod
+    def _dates(cls, v):
+        return sane_date(v)
 
     @property
     def date(self) -> _dt.date | None:
@@ -733,6 +755,11 @@ class DeckSpec(BaseModel):
     max_items: int = Field(8, ge=3, le=15)
     colours: list[str] | None = None
 
+    @field_validator("date")
+    @classmethod
+    def _date(cls, v):
+        return sane_date(v)
+
     @field_validator("template")
     @classmethod
     def _template(cls, v):
@@ -816,8 +843,8 @@ class StudySpec(BaseModel):
     respondent_id: str
     customer_id: str | None = None
     weight: str | None = None
-    seed: int = 20240101
-    min_segment_n: int = Field(30, ge=1)
+    seed: int = Field(20240101, ge=0, le=SEED_MAX, strict=True)  # the bounds every estimator accepts (provenance.SEED_MAX)
+    min_segment_n: int = Field(30, ge=1, le=1_000_000, strict=True)
     pii: list[str] = Field(default_factory=list)
     waves: list[WaveSpec]
     scales: dict[str, ScaleSpec] = Field(default_factory=dict)

@@ -4,37 +4,21 @@ duplicate keys."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import yaml
 
 from ..errors import StudyError
 from ..limits import LIMITS, check_file, encoding_hint
-from ..safeyaml import BoundedComposer, YAMLLimitError, describe_error
+from ..safeyaml import BoundedSafeLoader, YAMLLimitError, describe_error
 
 __all__ = ["StudyLoader", "node_lines", "read_yaml", "text_line_of_byte"]
 
 
-class StudyLoader(BoundedComposer, yaml.SafeLoader):
-    """SafeLoader that keeps 'NO' (Norway) and 'yes' as strings and finds duplicate keys.
-
-    YAML 1.1 turns ``NO``, ``yes``, ``off`` into booleans, which silently breaks
-    country codes in a Nordic study; only ``true`` / ``false`` are booleans here.
-    Bounded (:class:`workbench.safeyaml.BoundedComposer`): nesting depth, aliases and
-    control characters are limited while composing.
-    """
-
-
-StudyLoader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-StudyLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
+class StudyLoader(BoundedSafeLoader):
+    """The one bounded loader (:class:`workbench.safeyaml.BoundedSafeLoader`): 'NO' (Norway) and
+    'yes' stay strings (only ``true`` / ``false`` are booleans); nesting depth, aliases and
+    unshowable characters are limited while composing."""
 
 
 def node_lines(node, path=(), out=None, dups=None):

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError, DataError, OutputError, WorkbenchWarning
-from ..jsonplain import plain
+from ..jsonplain import check_format, plain, rebuild
 from ..stats import mlogit_fit, one_blas_thread, softmax
 from .inputs import not_better_than_guessing, random_seed, sample_weights, summary_frame
 
@@ -531,6 +531,11 @@ class BaseModel:
 
     @classmethod
     def from_dict(cls, doc: Mapping) -> "BaseModel":
+        """:meth:`_from_dict`, a malformed entry named (:func:`workbench.jsonplain.rebuild`)."""
+        return rebuild(cls._from_dict, doc, "the whole-base model")
+
+    @classmethod
+    def _from_dict(cls, doc: Mapping) -> "BaseModel":
         """Rebuild a model from :meth:`to_dict`'s output.
 
         Raises
@@ -538,12 +543,7 @@ class BaseModel:
         DataError
             Not a base model, a newer format, or coefficients that do not match the features.
         """
-        if not isinstance(doc, Mapping) or doc.get("format") != FORMAT:
-            got = doc.get("format") if isinstance(doc, Mapping) else type(doc).__name__
-            raise DataError(f"not a base model (format {got!r}, expected {FORMAT!r})")
-        if int(doc.get("version", 0)) > FORMAT_VERSION:
-            raise DataError(f"the base model has format version {doc['version']}; this workbench reads up to "
-                            f"{FORMAT_VERSION}: update the workbench")
+        check_format(dict(doc) if isinstance(doc, Mapping) else doc, FORMAT, FORMAT_VERSION, what="the whole-base model")
         try:
             num, cat = doc["numeric"], doc["categorical"]
             prep = _Prep(

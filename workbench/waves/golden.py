@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError, DataError, OutputError, WorkbenchWarning
-from ..jsonplain import plain
+from ..jsonplain import check_format, plain, rebuild
 from ..stats import mlogit_fit, one_blas_thread, softmax
 from .inputs import not_better_than_guessing, numeric_frame, random_seed, sample_weights, summary_frame
 from .typing_excel import write_typing_tool
@@ -599,6 +599,11 @@ class TypingTool:
 
     @classmethod
     def from_dict(cls, doc: Mapping) -> "TypingTool":
+        """:meth:`_from_dict`, a malformed entry named (:func:`workbench.jsonplain.rebuild`)."""
+        return rebuild(cls._from_dict, doc, "the typing tool")
+
+    @classmethod
+    def _from_dict(cls, doc: Mapping) -> "TypingTool":
         """Rebuild a tool from :meth:`to_dict`'s output (e.g. read from model.json).
 
         Raises
@@ -606,12 +611,7 @@ class TypingTool:
         DataError
             Not a typing tool, a newer format, or a missing / inconsistent entry (named).
         """
-        if not isinstance(doc, Mapping) or doc.get("format") != FORMAT:
-            got = doc.get("format") if isinstance(doc, Mapping) else type(doc).__name__
-            raise DataError(f"not a typing tool (format {got!r}, expected {FORMAT!r})")
-        if int(doc.get("version", 0)) > FORMAT_VERSION:
-            raise DataError(f"the typing tool has format version {doc['version']}; this workbench reads up to "
-                            f"{FORMAT_VERSION}: update the workbench")
+        check_format(dict(doc) if isinstance(doc, Mapping) else doc, FORMAT, FORMAT_VERSION, what="the typing tool")
         need = ["questions", "segments", "segment_names", "intercepts", "coefficients", "item_means"]
         absent = [k for k in need if k not in doc]
         if absent:
@@ -627,6 +627,13 @@ class TypingTool:
                             index=["(intercept)"] + qs, columns=segs)
         coef.index.name, coef.columns.name = "term", "segment"
         sc = doc.get("scaling") or {"mean": [np.nan] * len(qs), "sd": [np.nan] * len(qs)}
+        if not all(isinstance(q, str) for q in qs):
+            raise DataError("the typing tool's questions must be a list of column names")
+        for key in ("mean", "sd"):
+            if not isinstance(sc.get(key), list) or len(sc[key]) != len(qs):
+                got = len(sc[key]) if isinstance(sc.get(key), list) else type(sc.get(key)).__name__
+                raise DataError(f"the typing tool's scaling {key} has {got} value(s) for {len(qs)} question(s); write "
+                                "the model again with `workbench run`")
         path = pd.DataFrame(doc.get("path") or [], columns=PATH_COLUMNS)
         agree = pd.DataFrame(doc.get("agreement_by_segment") or [])
         if len(agree):

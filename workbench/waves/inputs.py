@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import AnalysisError, DataError
+from ..errors import DataError
+from ..provenance import seed_int
 
 __all__ = ["numeric_frame", "random_seed", "sample_weights", "not_better_than_guessing", "MIN_GAIN",
            "summary_frame"]
@@ -55,13 +56,9 @@ def summary_frame(model, head: list, middle: list, settings: list = ()) -> pd.Da
 
 
 def random_seed(random_state):
-    """An int seed (or None) from an int, a numpy Generator or None."""
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(2**31 - 1))
-    if random_state is None or isinstance(random_state, (int, np.integer)):
-        return None if random_state is None else int(random_state)
-    raise AnalysisError(f"random_state must be an int, a numpy Generator or None, not {type(random_state).__name__}")
-
+    """An int seed (or None, the estimator's own default) from an int, a numpy Generator or None
+    (:func:`workbench.provenance.seed_int`, the one seed normaliser)."""
+    return seed_int(random_state, none="keep")
 
 
 def numeric_frame(frame: pd.DataFrame, columns, what: str) -> pd.DataFrame:

@@ -30,10 +30,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +38,9 @@ import pandas as pd
 from scipy.special import logsumexp
 
 from ..errors import AnalysisError, DataError, StudyError
-from ..jsonplain import plain
+from ..fileio import atomic_write_text, file_error
+from ..provenance import package_versions
+from ..jsonplain import check_format, plain
 from ..limits import LIMITS, check_file
 from ..modelcheck import check_model, check_model_dict, check_model_text
 from .scoring import FactorScoring, code_number, float_array, gaussian_log_prob, standardisation_table
@@ -147,11 +146,7 @@ class Classification:
 
 def _versions(seg_versions: dict) -> dict:
     out = dict(seg_versions or {})
-    for name in ("jtbd-workbench", "scipy"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
-            out[name] = "not installed"
+    out.update(package_versions(("jtbd-workbench", "scipy"), python=False))
     return dict(sorted(out.items()))
 
 
@@ -636,13 +631,8 @@ class SegmentModel:
             Not a workbench segment model, a newer format, or a malformed entry (``source``
             names the file).
         """
-        if not isinstance(d, dict) or d.get("format") != FORMAT:
-            raise DataError("this is not a workbench segment model (no 'format: "
-                            f"{FORMAT}' entry); give the model.json a workbench run wrote", file=source)
-        version = d.get("format_version")
-        if not isinstance(version, int) or version > FORMAT_VERSION:
-            raise DataError(f"the model file has format version {version!r}, newer than this workbench reads "
-                            f"({FORMAT_VERSION}); update the workbench to load it", file=source)
+        check_format(d, FORMAT, FORMAT_VERSION, what="a workbench segment model", file=source, key="format_version",
+                     advice="update the workbench to load it, or give the model.json a workbench run wrote")
         try:
             method = d["method"]
             if method not in _METHODS:
@@ -689,16 +679,11 @@ class SegmentModel:
         path = Path(path)
         if path.is_dir():
             path = path / "model.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = self.to_json()
-        fd, tmp = tempfile.mkstemp(prefix=".model-", suffix=".json.tmp", dir=path.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise file_error(exc, path.parent, doing="create the folder") from None
+        atomic_write_text(path, self.to_json(), what="the model file")
         logger.debug("model: %s written to %s", self.name, path)
         return path
 
@@ -707,6 +692,25 @@ def reworded_columns(study) -> set[str]:
     """The columns ``segmentation.reworded`` names, directly or by their block."""
     names = set(study.spec.segmentation.reworded)
     return {c for c, col in study.columns.items() if c in names or col.block in names}
+
+
+def _check_scorers(model: "SegmentModel", path) -> None:
+    """The typing tool and whole-base model attached to a model file, rebuilt once on load so that a
+    malformed entry is named here, not met by ``classify``, ``run --model`` or ``export-sql`` (issue 24)."""
+    from .base import BaseModel
+    from .golden import TypingTool
+
+    for key, cls in (("typing_tool", TypingTool), ("base_model", BaseModel)):
+        att = model.attachments.get(key)
+        if att is None:
+            continue
+        if not isinstance(att, dict):
+            raise DataError(f"the model file's attachments.{key} is {type(att).__name__}, not the scorer a workbench "
+                            "run writes; write the model again with `workbench run`", file=path)
+        try:
+            cls.from_dict(att)
+        except DataError as exc:
+            raise DataError(exc.message, file=path) from None
 
 
 def load_model(path, study=None) -> SegmentModel:
@@ -749,6 +753,7 @@ def load_model(path, study=None) -> SegmentModel:
     check_model_dict(d, path)
     model = SegmentModel.from_dict(d, source=path)
     check_model(model, path)
+    _check_scorers(model, path)
     if study is not None:
         from .codebook import codebook as _codebook
 

@@ -23,13 +23,14 @@ apply (Snowflake folds unquoted names to upper case).
 
 from __future__ import annotations
 
-import json
+import contextlib
 import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import DataError
+from .model import load_model
 
 __all__ = ["DIALECTS", "base_model_sql", "typing_tool_sql", "export_sql"]
 
@@ -239,22 +240,36 @@ def export_sql(model_path, *, dialect: str = "duckdb", using: str = "base", tabl
     if not path.is_file():
         raise DataError("model file not found; a workbench run writes model.json into the wave's report folder",
                         file=path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"the model file is not JSON ({exc})", file=path) from None
-    att = doc.get("attachments") if isinstance(doc, dict) else None
+    # the whole file checked field by field before any of it is compiled (workbench.modelcheck, issue 24)
+    att = load_model(path).attachments
     if not isinstance(att, dict):
         raise DataError("not a workbench model file (no attachments with the scorers)", file=path)
+    for key in ("base_model", "typing_tool"):
+        if key in att and not isinstance(att[key], dict):
+            raise DataError(f"the model file's attachments.{key} is {type(att[key]).__name__}, not the scorer a "
+                            "workbench run writes; write the model again with `workbench run`", file=path)
     if using == "base":
         if "base_model" not in att:
             raise DataError("the model file holds no whole-base model (the study has no behaviour:); "
                             "use --using typing for the typing tool", file=path)
-        return base_model_sql(att["base_model"], table=table or "customers", id_column=id_column or "customer_id",
-                              dialect=dialect, pretty=pretty)
+        with _named(path):
+            return base_model_sql(att["base_model"], table=table or "customers",
+                                  id_column=id_column or "customer_id", dialect=dialect, pretty=pretty)
     if using == "typing":
         if "typing_tool" not in att:
             raise DataError("the model file holds no typing tool", file=path)
-        return typing_tool_sql(att["typing_tool"], table=table or "respondents",
-                               id_column=id_column or "respondent_id", dialect=dialect, pretty=pretty)
+        with _named(path):
+            return typing_tool_sql(att["typing_tool"], table=table or "respondents",
+                                   id_column=id_column or "respondent_id", dialect=dialect, pretty=pretty)
     raise DataError(f"--using must be base or typing, got {using!r}")
+
+
+@contextlib.contextmanager
+def _named(path):
+    """A scorer's DataError names the model file it came from."""
+    try:
+        yield
+    except DataError as exc:
+        if exc.file is None:
+            raise DataError(exc.message, file=path) from None
+        raise

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Mapping
 
 from ..errors import OutputError
+from ..provenance import package_versions
 from ..jsonplain import plain
 from ..outputs import harden_workbook
 
@@ -334,12 +335,7 @@ def write_typing_tool(tool, path: Path, *, title, names: dict, codes: dict, batc
     ws = ws_a
     ws["A1"] = title
     ws["A1"].font = st["title"]
-    try:
-        from importlib import metadata
-
-        version = metadata.version("jtbd-workbench")
-    except Exception:  # noqa: BLE001 - the version is decoration only
-        version = "unknown"
+    version = package_versions(("jtbd-workbench",), python=False)["jtbd-workbench"]
     what = ", ".join(f"{k_} {v}" for k_, v in prov.items()) or "the segmentation it was fitted on"
     facts = [
         ("What this is", f"A typing tool: {m} golden question(s) that place a customer in one of {k} segments."),
