@@ -37,6 +37,7 @@ from ._lca import (
     posteriors as lca_posteriors,
 )
 from ._gmm import (
+    DETERMINISTIC_STARTS,
     GaussianData,
     measurement_parameters as gmm_measurement_parameters,
     n_parameters as gmm_n_parameters,
@@ -250,10 +251,12 @@ def _bvr_table(bvr, names) -> pd.DataFrame:
 def _starts_table(grid: GridFit) -> pd.DataFrame:
     rows = []
     for s in grid.starts:
+        if s is None:
+            continue
         rows.append({
             "start": s.start + 1, "seed": s.seed, "stage": s.stage, "iterations": s.n_iter,
             "loglik": s.loglik, "converged": s.converged, "smallest_share": s.smallest_share,
-            "status": s.status, "best": s is grid.best,
+            "status": s.status, "best": s is grid.best, "init": s.init,
             "ari_with_best": 1.0 if s is grid.best else s.ari, "note": s.reason,
         })
     return pd.DataFrame(rows)
@@ -593,7 +596,7 @@ class LatentProfileModel(_MixtureModel):
                                                  None if weights is None else np.asarray(weights, dtype=float))
         gauss = cache[key]
         return dict(measurement=measurement, gauss=gauss, min_class_share=float(self.min_class_share), var_floor=1e-4,
-                    covariance=self.covariance)
+                    covariance=self.covariance, deterministic=DETERMINISTIC_STARTS)
 
     def _set_from_grid(self, grid, used, excluded, w, full_index, base_seed):
         super()._set_from_grid(grid, used, excluded, w, full_index, base_seed)
