@@ -120,7 +120,7 @@ def fit_slide(d: Canvas, data: DeckData):
 
 #: Readable names of the fit table's columns in the fit slide's notes.
 _NOTE_NAMES = {"bic": "BIC", "smallest_share": "smallest segment", "stability_mean": "stability",
-               "starts": "starts at best", "ll_gap": "log-likelihood gap to the next start", "blrt_p": "BLRT p",
+               "starts": "starts at best", "ll_gap": "log-likelihood gap to the next distinct maximum", "blrt_p": "BLRT p",
                "blrt_reps": "BLRT draws", "max_bvr": "largest bivariate residual", "max_bvr_pair": "between"}
 
 

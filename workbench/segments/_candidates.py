@@ -317,9 +317,10 @@ class Candidates:
         sheets["fit"] = ft
         notes["fit"] = ("One row per method and number of segments. Lower AIC / BIC / SABIC / CAIC is better; "
                         "entropy near 1 = crisp classification; starts = finished starts reaching the best "
-                        "log-likelihood (within 1e-4 relative; status 'not replicated' and the flags say 'best log-likelihood "
-                        "not replicated' when fewer than 2 did, even after adding starts), the log-likelihood gap = how far the next-best "
-                        "start stopped below it; the BLRT p-value = bootstrap likelihood-ratio test of k against k-1 "
+                        "log-likelihood (within 0.01 of it and classifying the respondents alike, adjusted Rand index at least "
+                        "0.99; status 'not replicated' and the flags say 'best log-likelihood "
+                        "not replicated' when fewer than 2 did, even after adding starts), the log-likelihood gap = how far the "
+                        "next distinct maximum (the best start not reaching the best) stopped below it; the BLRT p-value = bootstrap likelihood-ratio test of k against k-1 "
                         "segments (BLRT draws; below 0.05 = k fits better); the largest bivariate residual "
                         "(local dependence between two items; above 3.84 notable, above 10 strong); "
                         "stability = mean adjusted Rand index over refits.")

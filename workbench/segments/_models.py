@@ -257,7 +257,7 @@ def _starts_table(grid: GridFit) -> pd.DataFrame:
             "start": s.start + 1, "seed": s.seed, "stage": s.stage, "iterations": s.n_iter,
             "loglik": s.loglik, "converged": s.converged, "smallest_share": s.smallest_share,
             "status": s.status, "best": s is grid.best, "init": s.init,
-            "ari_with_best": 1.0 if s is grid.best else s.ari, "note": s.reason,
+            "ari_with_best": 1.0 if s is grid.best else s.ari, "reaches_best": s.reaches_best, "note": s.reason,
         })
     return pd.DataFrame(rows)
 
@@ -320,7 +320,10 @@ class LatentClassModel(_MixtureModel):
     starts_ : DataFrame
         Every start: seed, stage, iterations, log-likelihood, status, agreement with the best.
     best_ll_replicated_ : int
-        Finished starts that reached the best log-likelihood (within 1e-4 relative).
+        Finished starts that reached the best solution: log-likelihood within 0.01 of the best
+        (absolute) and the same classification (adjusted Rand index with the best at least 0.99);
+        ``starts_["reaches_best"]`` marks them. ``ll_gap_`` is the distance to the next distinct
+        maximum (the best of the other finished starts).
     ll_gap_, ll_range_ : float
         Best log-likelihood minus the best of the finished starts that did not reach it
         (NaN when all did), and minus the worst finished start.

@@ -309,7 +309,7 @@ class Segmentation:
             "SABIC": self.sabic, "CAIC": self.caic, "relative entropy": self.entropy,
             "classification error": self.classification_error, "converged": self.converged,
             "starts at best": f"{self.best_ll_replicated}/{self.n_final_starts}",
-            "log-likelihood gap to the next start": self.ll_gap,
+            "log-likelihood gap to the next distinct maximum": self.ll_gap,
             "start agreement (ARI)": self.start_agreement,
             "stability (ARI)": self.stability if self.stability is not None else float("nan"),
         }
