@@ -153,12 +153,20 @@ def main(argv=None):
     ap.add_argument("--starts", type=int, default=10)
     ap.add_argument("--out", default=str(ROOT / "docs" / "lpa_mclust.md"))
     ap.add_argument("--csv", default=None)
+    ap.add_argument("--cache", default=None, help="folder keeping each data set's fits (reused when present)")
     a = ap.parse_args(argv)
     ref = mclust_table()
     frames = []
     for name in a.data:
         t = time.time()
+        cached = Path(a.cache) / f"{name}_{a.starts}.csv" if a.cache else None
+        if cached is not None and cached.exists():
+            frames.append(pd.read_csv(cached))
+            continue
         frames.append(fit_all(name, a.starts))
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            frames[-1].to_csv(cached, index=False)
         print(f"{name}: {time.time() - t:.0f} s", file=sys.stderr)
     ours = pd.concat(frames, ignore_index=True)
     both = ours.merge(ref.rename(columns={"loglik": "mclust_loglik", "bic": "mclust_bic", "npar": "mclust_npar"}),

@@ -45,6 +45,7 @@ from ._gmm import (
     posteriors as gmm_posteriors,
     variances as gmm_variances,
 )
+from ._lca_se import polca_standard_errors
 from ._engine import GridFit, MixtureProblem, add_starts, default_n_final, fit_mixtures, seed_int, start_seeds
 
 __all__ = ["LatentClassModel", "LatentProfileModel", "KMeansModel", "WardModel", "COVARIANCES", "MEASUREMENTS"]
@@ -495,6 +496,54 @@ class LatentClassModel(_MixtureModel):
             for c, v in enumerate(par["locations"], start=1):
                 rows.append((item, "location", c, float(v)))
         return pd.DataFrame(rows, columns=["variable", "parameter", "index", "value"])
+
+    def standard_errors(self, X) -> pd.DataFrame:
+        """Standard errors of the class shares and response probabilities, as poLCA's ``calc.se``.
+
+        The outer product of the respondents' scores in the log-odds parameterisation,
+        generalised-inverted, carried to the probabilities by the delta method (see
+        :mod:`workbench.segments._lca_se`; checked against poLCA on its example data).
+
+        Parameters
+        ----------
+        X : DataFrame
+            The answers the model was fitted on (respondents without any answer are ignored).
+
+        Returns
+        -------
+        DataFrame
+            Columns ``parameter`` ('class_share' or 'response_probability'), ``variable``,
+            ``category`` (the answer code), ``class`` (1..k), ``value``, ``se``.
+
+        Raises
+        ------
+        AnalysisError
+            Ordinal items (poLCA's standard errors are for free answer probabilities).
+        """
+        self._check_fitted()
+        ordinal = [c for c, m in self.measurement_.items() if m == "ordinal"]
+        if ordinal:
+            raise AnalysisError(
+                f"standard errors are computed for nominal items only (as poLCA's), but {', '.join(ordinal)} "
+                "is ordinal; refit with measurement='nominal' to get them"
+            )
+        frame = self._select(X)
+        used = frame.loc[self.posteriors_.index]
+        codes = self.encoding_.codes(used)
+        k = self.n_classes_
+        probs, t = [], 0
+        for cats in self.encoding_.categories:
+            block = np.asarray(self.probabilities_[:, t:t + len(cats)], dtype=float)
+            probs.append(block / block.sum(axis=1, keepdims=True))
+            t += len(cats)
+        se_p, se_s = polca_standard_errors(codes, probs, np.asarray(self.shares_, dtype=float),
+                                           self.posteriors_.to_numpy(), self.sample_weight_)
+        rows = [("class_share", "", np.nan, c + 1, float(self.shares_[c]), float(se_s[c])) for c in range(k)]
+        for j, (item, cats) in enumerate(zip(self.encoding_.columns, self.encoding_.categories)):
+            for c in range(k):
+                for r, code in enumerate(cats):
+                    rows.append(("response_probability", item, code, c + 1, float(probs[j][c, r]), float(se_p[j][c, r])))
+        return pd.DataFrame(rows, columns=["parameter", "variable", "category", "class", "value", "se"])
 
     def class_means(self) -> pd.DataFrame:
         """Expected answer code of each item in each class (items × classes)."""
