@@ -316,6 +316,7 @@ class Segmentation:
         if self.blrt is not None:
             head["BLRT p-value (k vs k-1)"] = self.blrt.p_value
             head["BLRT replications"] = self.blrt.replications
+            head["BLRT p floor (smallest p the draws allow)"] = self.blrt.p_floor
         if self.bivariate_residuals is not None and len(self.bivariate_residuals):
             top = self.bivariate_residuals.iloc[0]
             head["largest bivariate residual"] = f"{top['bvr']:.2f} ({top['item_1']} & {top['item_2']})"
