@@ -92,3 +92,30 @@ def test_singular_full_profiles_are_refused(data, k):
         assert np.linalg.eigvals(np.linalg.solve(S, Sc)).real.min() >= _gmm.SINGULAR_RATIO
     ref = REF.loc[(data, "VVV", k), "loglik"]
     assert m.loglik_ >= ref - 0.01  # not below mclust's non-singular fit either
+
+
+def test_conjugate_prior_is_mclusts():
+    """``prior='mclust'``: mclust's ``defaultPrior`` and its VVV M-step (posterior modes) from the same
+    posteriors, and a fit that reaches mclust's (``tests/data/make_mclust_prior.R``)."""
+    ref = json.loads((DATA / "mclust_prior.json").read_text(encoding="utf-8"))
+    X = load("faithful")
+    gauss = _gmm.GaussianData.build(X.to_numpy(), "full", 0.0, prior="mclust")
+    pr = gauss.prior
+    assert pr["shrinkage"] == ref["prior"]["shrinkage"] and pr["dof"] == ref["prior"]["dof"]
+    assert np.allclose(pr["mean"], ref["prior"]["mean"], rtol=1e-12)
+    assert np.allclose(pr["scale"] / 3 ** (2 / 2), ref["prior"]["scale"], rtol=1e-12)  # G = 3, d = 2
+    theirs = {"shares": np.asarray(ref["pro"]), "means": np.asarray(ref["mean"]).T,
+              "covariances": np.moveaxis(np.asarray(ref["sigma"]), 2, 0)}
+    ll, post = _gmm.estep(gauss, theirs)
+    assert ll == pytest.approx(ref["estep_loglik"], abs=1e-8)
+    ours = _gmm.mstep(gauss, post)
+    assert np.abs(ours["means"] - np.asarray(ref["mstep_mean"]).T).max() < 1e-10
+    assert np.abs(ours["covariances"] - np.moveaxis(np.asarray(ref["mstep_sigma"]), 2, 0)).max() < 1e-10
+    assert np.abs(ours["shares"] - np.asarray(ref["mstep_pro"])).max() < 1e-12
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = LatentProfileModel(3, covariance="full", prior="mclust", n_init=2, min_class_share=0.0, reg_covar=0.0,
+                               random_state=1, progress=False).fit(X)
+    assert m.loglik_ >= ref["loglik"] - 0.01
+    with pytest.raises(Exception, match="covariance='full' only"):
+        LatentProfileModel(2, covariance="diag", prior="mclust", progress=False).fit(X)

@@ -143,7 +143,9 @@ def _gauss_simulate(data: "GaussianData", params: dict, rng) -> "GaussianData":
             S = covs[c] * np.eye(d)
         X[idx] = rng.multivariate_normal(means[c], S, size=idx.size, method="cholesky")
     X[data.observed == 0] = np.nan
-    return GaussianData(X=X, weights=data.weights, covariance=cov, reg_covar=data.reg_covar, weighted=data.weighted)
+    return GaussianData(X=X, weights=data.weights, covariance=cov, reg_covar=data.reg_covar, weighted=data.weighted,
+                        prior=None if data.prior is None else dict(data.prior, mean=np.nanmean(X, axis=0),
+                                                                   scale=np.cov(X, rowvar=False)))
 
 
 def _gauss_split_largest(params: dict, covariance: str) -> dict:

@@ -68,6 +68,10 @@ class GaussianData:
     covariance: str = "diag"
     reg_covar: float = 1e-6
     weighted: bool = False
+    #: mclust's conjugate prior (``priorControl()``) for ``full``: ``shrinkage``, ``mean``, ``dof``
+    #: and ``scale`` (the data's covariance; divided by k^(2/d) in the M-step, as mclust's
+    #: ``defaultPrior``), or None (maximum likelihood)
+    prior: dict | None = field(default=None, repr=False)
     observed: np.ndarray = field(init=False, repr=False)
     Xz: np.ndarray = field(init=False, repr=False)
 
@@ -75,16 +79,21 @@ class GaussianData:
         if self.covariance not in COVARIANCES:
             raise ValueError(f"unknown covariance {self.covariance!r}")
         obs = ~np.isnan(self.X)
+        if self.prior is not None and self.covariance != "full":
+            raise ValueError("mclust's conjugate prior is offered for covariance='full' only")
         if self.covariance in ("tied", "full") and not obs.all():
             raise ValueError(f"covariance='{self.covariance}' needs complete data")
         object.__setattr__(self, "observed", obs.astype(float))
         object.__setattr__(self, "Xz", np.where(obs, self.X, 0.0))
 
     @classmethod
-    def build(cls, X, covariance="diag", reg_covar=1e-6, weights=None) -> "GaussianData":
+    def build(cls, X, covariance="diag", reg_covar=1e-6, weights=None, prior=None) -> "GaussianData":
         X = np.asarray(X, dtype=float)
         w = np.ones(len(X)) if weights is None else np.asarray(weights, dtype=float)
-        return cls(X=X, weights=w, covariance=covariance, reg_covar=float(reg_covar), weighted=weights is not None)
+        if isinstance(prior, str):
+            prior = default_prior(X)
+        return cls(X=X, weights=w, covariance=covariance, reg_covar=float(reg_covar), weighted=weights is not None,
+                   prior=prior)
 
     @property
     def n(self) -> int:
@@ -134,6 +143,8 @@ def mstep(data: GaussianData, resp: np.ndarray) -> dict:
         for c in range(k):
             diff = X - means[c]
             scatter[c] = (R[:, c] * diff.T) @ diff
+        if cov == "full" and data.prior is not None:
+            return _map_full(data, R, nk_, shares, means, scatter)
         if cov == "full":
             covs = scatter / nk_[:, None, None]
             for c in range(k):
@@ -153,6 +164,30 @@ def mstep(data: GaussianData, resp: np.ndarray) -> dict:
             covs = sq / den + data.reg_covar
         else:
             covs = sq.sum(axis=1) / den.sum(axis=1) + data.reg_covar
+    return {"shares": shares, "means": means, "covariances": covs}
+
+
+def default_prior(X: np.ndarray) -> dict:
+    """mclust's ``defaultPrior`` for VVV (``priorControl()``): shrinkage 0.01 towards the data's
+    mean, d + 2 degrees of freedom, scale the data's covariance (divided by k^(2/d) per fit)."""
+    X = np.asarray(X, dtype=float)
+    return {"shrinkage": 0.01, "mean": X.mean(axis=0), "dof": X.shape[1] + 2.0,
+            "scale": np.atleast_2d(np.cov(X, rowvar=False))}
+
+
+def _map_full(data: GaussianData, R, nk, shares, xbar, scatter) -> dict:
+    """The posterior-mode M-step of mclust's VVV under its conjugate prior (Fraley & Raftery 2007):
+    ``μ_c = (n_c x̄_c + κ μ_P) / (n_c + κ)``, ``Σ_c = [Λ_P + W_c + κ n_c / (κ + n_c) (x̄_c - μ_P)(x̄_c - μ_P)']
+    / (ν_P + n_c + d + 2)`` with ``Λ_P`` the data's covariance / k^(2/d)."""
+    pr = data.prior
+    k, d = xbar.shape
+    kappa, nu, mu0 = float(pr["shrinkage"]), float(pr["dof"]), np.asarray(pr["mean"], dtype=float)
+    scale = np.asarray(pr["scale"], dtype=float) / k ** (2.0 / d)
+    means = (nk[:, None] * xbar + kappa * mu0) / (nk[:, None] + kappa)
+    covs = np.empty((k, d, d))
+    for c in range(k):
+        m = xbar[c] - mu0
+        covs[c] = (scale + scatter[c] + kappa * nk[c] / (nk[c] + kappa) * np.outer(m, m)) / (nu + nk[c] + d + 2)
     return {"shares": shares, "means": means, "covariances": covs}
 
 
@@ -217,7 +252,7 @@ def random_start(data: GaussianData, k: int, seed: int) -> dict:
     resp /= resp.sum(axis=1)[:, None]
     resp = np.clip(resp, 1e-15, 1 - 1e-15)
     unweighted = GaussianData(X=data.X, weights=np.ones(data.n), covariance=data.covariance,
-                              reg_covar=data.reg_covar, weighted=False) if data.weighted else data
+                              reg_covar=data.reg_covar, weighted=False, prior=data.prior) if data.weighted else data
     params = mstep(unweighted, resp)
     params["shares"] = np.full(k, 1.0 / k)
     return params

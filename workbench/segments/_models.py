@@ -579,6 +579,14 @@ class LatentProfileModel(_MixtureModel):
         Added to the variances in every M-step (as scikit-learn's ``GaussianMixture``
         does); raise it (e.g. 0.01 on standardised items) when profiles collapse onto
         respondents with identical answers.
+    prior : {None, 'mclust'}, default=None
+        'mclust': the conjugate prior of mclust's ``priorControl()`` (Fraley & Raftery 2007:
+        shrinkage 0.01 of the means towards the data's mean, an inverse-Wishart with d + 2
+        degrees of freedom and scale the data's covariance / k^(2/d)), so the M-step gives
+        posterior modes that keep small profiles' covariances away from singularity;
+        ``covariance='full'`` only (mclust's VVV; checked against mclust's ``mstep``). The
+        reported log-likelihood is the likelihood at those estimates, as mclust's.
+        Singular profiles are refused with or without it.
 
     Attributes
     ----------
@@ -588,9 +596,11 @@ class LatentProfileModel(_MixtureModel):
     _method = "lpa"
 
     def __init__(self, n_classes=2, *, covariance="diag", n_init=50, init_iter=50, n_final=2, max_iter=1000,
-                 tol=1e-8, min_class_share=0.02, reg_covar=1e-6, random_state=None, n_jobs=1, progress=True):
+                 tol=1e-8, min_class_share=0.02, reg_covar=1e-6, prior=None, random_state=None, n_jobs=1,
+                 progress=True):
         self.n_classes = n_classes
         self.covariance = covariance
+        self.prior = prior
         self.n_init = n_init
         self.init_iter = init_iter
         self.n_final = n_final
@@ -640,12 +650,17 @@ class LatentProfileModel(_MixtureModel):
                 f"{k} profiles with covariance='{self.covariance}' need {p} parameters, but there are only {n} "
                 "respondents; that is more than the data support: use fewer profiles or a simpler covariance"
             )
+        if self.prior not in (None, "mclust"):
+            raise AnalysisError(f"prior must be None or 'mclust', got {self.prior!r}")
+        if self.prior is not None and self.covariance != "full":
+            raise AnalysisError(f"prior='mclust' is offered for covariance='full' only, not {self.covariance!r}")
         measurement = f"gaussian_{self.covariance}" + ("_nan" if has_missing else "")
         cache = {} if cache is None else cache
-        key = ("gauss", self.covariance, float(self.reg_covar))
+        key = ("gauss", self.covariance, float(self.reg_covar), self.prior)
         if key not in cache:  # one copy shared by every k of a grid
             cache[key] = GaussianData.build(X, self.covariance, float(self.reg_covar),
-                                                 None if weights is None else np.asarray(weights, dtype=float))
+                                            None if weights is None else np.asarray(weights, dtype=float),
+                                            prior=self.prior)
         gauss = cache[key]
         return dict(measurement=measurement, gauss=gauss, min_class_share=float(self.min_class_share), var_floor=1e-4,
                     covariance=self.covariance, deterministic=DETERMINISTIC_STARTS)
