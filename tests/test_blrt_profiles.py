@@ -27,7 +27,7 @@ def _fit(X, k, cov="diag"):
                                   progress=False).fit(X)
 
 
-@pytest.mark.parametrize("cov", ["diag", "tied"])
+@pytest.mark.parametrize("cov", ["diag", "spherical"])
 def test_profile_blrt_supports_the_planted_profiles_and_no_more(cov):
     X = _two_profiles()
     m1, m2, m3 = (_fit(X, k, cov) for k in (1, 2, 3))

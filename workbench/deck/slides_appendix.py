@@ -111,7 +111,7 @@ def fit_slide(d: Canvas, data: DeckData):
            [("Recommended: " + candidate_label(rec), {"bold": True}) if rec else "No scorecard in this run.",
             "Highlighted. BIC is not defined for k-means; its entropy is 1 by construction.",
             "Starts at best: random starts reaching the best fit (+ added). BLRT p at most 0.05: k segments "
-            "fit better than k-1 (\u2264 = no bootstrap draw came close: the smallest p the draws allow). "
+            "fit better than k-1 (\u2264: the smallest p the draws allow). "
             "BVR above 10: two items stay related within segments."],
            max_pt=12, min_pt=9)
     present = [c for c in ("status", "bic", "entropy", "smallest_share", "stability_mean", "starts", "ll_gap",
