@@ -43,7 +43,7 @@ def test_profile_blrt_supports_the_planted_profiles_and_no_more(cov):
 def test_candidates_test_latent_profiles_and_show_the_floor():
     X = _two_profiles(200, seed=3)
     grid = segments.candidates(X, [2, 3], methods=["lpa"], scores=X, n_init=3, min_class_share=0.0,
-                               random_state=1, progress=False, blrt_reps=19)
+                               random_state=1, progress=False, blrt_reps=19, blrt_methods=["lpa"])
     ft = grid.fit_table.set_index("k")
     assert ft.loc[2, "blrt_p"] == pytest.approx(1 / 20) and ft.loc[2, "blrt_p_floor"] == pytest.approx(1 / 20)
     assert ft.loc[3, "blrt_p"] > 0.05 and ft.loc[3, "blrt_reps"] < 19

@@ -21,7 +21,7 @@ from ._data import (
     split_unanswered,
     standardise,
 )
-from ._blrt import BLRT_REPS, bootstrap_many
+from ._blrt import bootstrap_many
 from ._covariance import covariance_by_bic
 from ._engine import MixtureProblem, add_starts, fit_mixtures, seed_int, start_seeds
 from ._models import COVARIANCES, KMeansModel, LatentClassModel, LatentProfileModel, WardModel
@@ -425,10 +425,11 @@ def candidates(
     progress: bool = True,
     measurement="nominal",
     max_starts: int | None = None,
-    blrt_reps: int = BLRT_REPS,
+    blrt_reps: int = 19,
     blrt_stop_after: int = 5,
     blrt_starts: int = 0,
     blrt_for: str = "all",
+    blrt_methods=("lca",),
 ) -> Candidates:
     """Fit candidate segmentations for every method and number of segments.
 
@@ -484,14 +485,20 @@ def candidates(
         starts are run, until neither holds or this many starts ran (default
         ``4 × n_init``; the fit table's ``starts_added`` and ``flags`` say so; see
         :func:`~workbench.segments._engine.add_starts`).
-    blrt_reps, blrt_stop_after, blrt_starts : int, default=99, 5, 0
-        Bootstrap likelihood-ratio test of every LCA and LPA candidate against one class fewer
-        (Mplus TECH14; mclust's ``mclustBootstrapLRT`` for profiles): at most ``blrt_reps``
+    blrt_reps, blrt_stop_after, blrt_starts : int, default=19, 5, 0
+        Bootstrap likelihood-ratio test of every candidate of ``blrt_methods`` against one class
+        fewer (Mplus TECH14; mclust's ``mclustBootstrapLRT`` for profiles): at most ``blrt_reps``
         draws, stopping once ``blrt_stop_after`` of them reach the observed ratio (the p-value
         is then clearly above 0.05); ``blrt_starts`` random starts per LCA draw besides the
         observed estimates and a split of the largest class. ``blrt_reps=0`` = no test. The
-        rule: p at most 0.05 = k fits better; 99 draws give a floor of 0.01 (19 gave 0.05,
-        where the rule could not decide), shown as ``blrt_p_floor`` in the fit table.
+        rule: p at most 0.05 = k fits better. The floor, the smallest p-value the draws can
+        give, is 1/(blrt_reps + 1) and shown as ``blrt_p_floor`` in the fit table: 19 draws
+        (the quick default of this function) give 0.05, an exact 5 % Monte-Carlo test that can
+        only say "at most 0.05" when no draw reaches the observed ratio; studies default to 99
+        (floor 0.01), which decides p-values near 0.05.
+    blrt_methods : iterable of {'lca', 'lpa'}, default=('lca',)
+        Which model-based methods get the test; 'lpa' draws Gaussian samples (tied and full
+        covariances make each draw's EM slow, hence opt-in).
     blrt_for : {'all', 'bic'}, default='all'
         Which LCA candidates get the test: every one, or only the two around the lowest
         BIC (that k against k-1, and k+1 against k), which is what a choice of k needs and
@@ -510,6 +517,8 @@ def candidates(
     methods = tuple(methods)
     if blrt_for not in ("all", "bic"):
         raise ValueError(f"blrt_for must be 'all' or 'bic', not {blrt_for!r}")
+    if not set(blrt_methods) <= {"lca", "lpa"}:
+        raise ValueError(f"blrt_methods must name 'lca' and / or 'lpa', not {list(blrt_methods)!r}")
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods:
         raise AnalysisError(f"unknown method(s) {', '.join(map(repr, bad)) or '(none given)'}; expected {', '.join(METHODS)}")
@@ -650,7 +659,7 @@ def candidates(
     if blrt_reps and blrt_reps > 0:
         tasks, keys = [], []
         for method in ("lca", "lpa"):
-            if method not in methods:
+            if method not in methods or method not in tuple(blrt_methods):
                 continue
             m_plan = {key: (est, p) for (key, est, *_), p in zip(plan, problems) if key[0] == method}
             fitted_m = {key[1]: sol.bic for key, sol in solutions.items() if key[0] == method}

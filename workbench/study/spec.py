@@ -528,7 +528,7 @@ class SegmentationSpec(BaseModel):
         than half and added starts still improve it, starts are added up to this many in
         all (default ``4 × n_init``).
     ``blrt_reps``, ``blrt_for``
-        LCA and LPA: bootstrap likelihood-ratio test of k against k-1 classes with at most this
+        LCA: bootstrap likelihood-ratio test of k against k-1 classes with at most this
         many draws (default 99, stopping early once 5 draws reach the observed ratio; 0 = no
         test), for the two candidates around the lowest BIC (``bic``, the default) or for
         every k (``all``, slower). The rule: p at most 0.05 = k fits better; the smallest
