@@ -34,15 +34,17 @@ from ._lca import (
     split_largest as lca_split_largest,
 )
 
-__all__ = ["BLRT", "bootstrap_lrt", "bootstrap_lrt_profiles", "BLRT_LEVEL", "BLRT_REPS"]
+__all__ = ["BLRT", "bootstrap_lrt", "bootstrap_lrt_profiles", "BLRT_LEVEL", "BLRT_REPS", "BLRT_DECIDES"]
 
 logger = logging.getLogger(__name__)
 
 
 #: The BLRT's rule: k fits better than k - 1 when its p-value is at most this.
 BLRT_LEVEL = 0.05
-#: Most draws by default: a floor of 1 / (99 + 1) = 0.01, so a p-value near 0.05 is decided.
-BLRT_REPS = 99
+#: Most draws by default: a floor of 1 / (19 + 1) = 0.05, an exact 5 % test.
+BLRT_REPS = 19
+#: Draws that decide a p-value near 0.05 finely (floor 0.01).
+BLRT_DECIDES = 99
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,9 @@ def bootstrap_lrt(data: "LCAData", k: int, theta_k: np.ndarray, ll_k: float, the
     ----------
     data : LCAData
         The answers both models were fitted to.
-    max_reps : int, default=99
-        Most draws (the smallest reachable p-value is ``1 / (max_reps + 1)``, 0.01 by default).
+    max_reps : int, default=19
+        Most draws (the smallest reachable p-value is ``1 / (max_reps + 1)``, 0.05 by default:
+        99 give 0.01).
     stop_after : int, default=5
         Stop once this many draws reach the observed ratio.
     n_starts : int, default=0

@@ -493,9 +493,8 @@ def candidates(
         observed estimates and a split of the largest class. ``blrt_reps=0`` = no test. The
         rule: p at most 0.05 = k fits better. The floor, the smallest p-value the draws can
         give, is 1/(blrt_reps + 1) and shown as ``blrt_p_floor`` in the fit table: 19 draws
-        (the quick default of this function) give 0.05, an exact 5 % Monte-Carlo test that can
-        only say "at most 0.05" when no draw reaches the observed ratio; studies default to 99
-        (floor 0.01), which decides p-values near 0.05.
+        (the default) give 0.05, an exact 5 % Monte-Carlo test that says "at most 0.05" when
+        no draw reaches the observed ratio; 99 (floor 0.01) decide p-values near 0.05 finely.
     blrt_methods : iterable of {'lca', 'lpa'}, default=('lca',)
         Which model-based methods get the test; 'lpa' draws Gaussian samples (tied and full
         covariances make each draw's EM slow, hence opt-in).
