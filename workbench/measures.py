@@ -292,9 +292,9 @@ COLUMN_LABELS: dict[str, str] = {
     "posterior": "Membership probability", "probability": "Probability", "rank": "Rank", "passed": "Passed",
     "description": "Description", "action": "Action", "flagged": "Flagged", "excluded": "Excluded",
     # issue 15: replication, bootstrap LRT and local dependence in the fit table
-    "ll_gap": "Log-likelihood gap to the next start", "ll_range": "Log-likelihood range over starts",
+    "ll_gap": "Log-likelihood gap to the next distinct maximum", "ll_range": "Log-likelihood range over starts",
     "n_starts": "Starts finished", "starts_added": "Starts added", "blrt_p": "BLRT p-value (k vs k-1)",
-    "blrt_reps": "BLRT draws", "max_bvr": "Largest bivariate residual", "max_bvr_pair": "Items with the largest residual",
+    "blrt_reps": "BLRT draws", "blrt_p_floor": "BLRT p floor (smallest p the draws allow)", "max_bvr": "Largest bivariate residual", "max_bvr_pair": "Items with the largest residual",
     "n_bvr_over_3_84": "Item pairs with a residual above 3.84", "item_1": "First item", "item_2": "Second item",
     "bvr": "Bivariate residual", "modal_share": "Assigned share", "avepp": "Average membership probability",
     "term": "Term", "n_factors": "Number of factors",

@@ -88,6 +88,8 @@ def fit_slide(d: Canvas, data: DeckData):
             "stability_mean": "stability", "starts": "starts at best", "blrt_p": "BLRT p", "max_bvr": "largest BVR",
             "status": "status"}
     ft = ft.assign(starts=[_starts_text(r) for r in ft.to_dict("records")]) if "starts" in ft.columns else ft
+    if "blrt_p" in ft.columns:
+        ft = ft.assign(blrt_p=[_blrt_text(r) for r in ft.to_dict("records")])
     frame = ft[[c for c in cols if c in ft.columns]].rename(columns=cols)
     widths = {"candidate": 1.6, "k": 0.4, "BIC": 1.1, "entropy": 0.9, "smallest segment": 1.2, "stability": 0.9,
               "starts at best": 1.0, "BLRT p": 0.8, "largest BVR": 0.9, "status": 0.9}
@@ -103,25 +105,37 @@ def fit_slide(d: Canvas, data: DeckData):
            [widths[c] for c in frame.columns], size=10, highlight=hl, row_h=Inches(0.27),
            formats={"candidate": candidate_label, "k": lambda v: f"{int(v)}", "BIC": lambda v: f"{v:,.0f}", "entropy": lambda v: f"{v:.2f}",
                     "smallest segment": lambda v: f"{v:.1%}", "stability": lambda v: f"{v:.2f}",
-                    "BLRT p": lambda v: f"{v:.2f}", "largest BVR": lambda v: f"{v:.1f}"})
+                    "BLRT p": str, "largest BVR": lambda v: f"{v:.1f}"})
     side = d.margin + int(d.width * 0.82)
     d.text(s, Box(side, d.top, d.W - d.margin - side, int(Inches(4.0))),
            [("Recommended: " + candidate_label(rec), {"bold": True}) if rec else "No scorecard in this run.",
             "Highlighted. BIC is not defined for k-means; its entropy is 1 by construction.",
-            "Starts at best: random starts reaching the best fit (+ added). BLRT p below 0.05: k segments "
-            "fit better than k-1. BVR above 10: two items stay related within segments."],
+            "Starts at best: random starts reaching the best fit (+ added). BLRT p at most 0.05: k segments "
+            "fit better than k-1 (\u2264: the smallest p the draws allow). "
+            "BVR above 10: two items stay related within segments."],
            max_pt=12, min_pt=9)
     present = [c for c in ("status", "bic", "entropy", "smallest_share", "stability_mean", "starts", "ll_gap",
-                           "blrt_p", "blrt_reps", "max_bvr", "max_bvr_pair", "flags") if c in ft.columns]
+                           "blrt_p", "blrt_reps", "blrt_p_floor", "max_bvr", "max_bvr_pair", "flags") if c in ft.columns]
     d.notes(s, [f"{candidate_label(name)}: " + ", ".join(f"{_NOTE_NAMES.get(c, c)} {v}" for c, v in zip(present, values)
                                         if not (v is None or (isinstance(v, float) and not math.isfinite(v)) or v == ""))
                 for name, values in zip(ft["candidate"], ft[present].itertuples(index=False))])
 
 
+def _blrt_text(row: dict) -> str:
+    """The BLRT p-value with its floor: '\u2264 0.01' when no draw reached the observed ratio
+    (the p-value is then the smallest the draws allow), else the value; '' without a test."""
+    p, floor = row.get("blrt_p"), row.get("blrt_p_floor")
+    if p is None or (isinstance(p, float) and not math.isfinite(p)):
+        return ""
+    if floor is not None and isinstance(floor, float) and math.isfinite(floor) and p <= floor + 1e-12:
+        return f"\u2264 {p:.2f}"
+    return f"{p:.2f}"
+
+
 #: Readable names of the fit table's columns in the fit slide's notes.
 _NOTE_NAMES = {"bic": "BIC", "smallest_share": "smallest segment", "stability_mean": "stability",
-               "starts": "starts at best", "ll_gap": "log-likelihood gap to the next start", "blrt_p": "BLRT p",
-               "blrt_reps": "BLRT draws", "max_bvr": "largest bivariate residual", "max_bvr_pair": "between"}
+               "starts": "starts at best", "ll_gap": "log-likelihood gap to the next distinct maximum", "blrt_p": "BLRT p",
+               "blrt_reps": "BLRT draws", "blrt_p_floor": "BLRT p floor", "max_bvr": "largest bivariate residual", "max_bvr_pair": "between"}
 
 
 def _starts_text(row: dict) -> str:

@@ -111,7 +111,7 @@ def lca(data, n_classes, *, measurement="nominal", n_init=50, init_iter=50, n_fi
 
 
 def lpa(data, n_profiles, *, covariance="diag", n_init=50, init_iter=50, n_final=2, max_iter=1000, tol=1e-8,
-        min_class_share=0.02, reg_covar=1e-6, sample_weight=None, random_state=None, n_jobs=1,
+        min_class_share=0.02, reg_covar=1e-6, prior=None, sample_weight=None, random_state=None, n_jobs=1,
         progress=True) -> Segmentation:
     """Latent profile analysis (Gaussian mixture) of continuous scores.
 
@@ -126,6 +126,8 @@ def lpa(data, n_profiles, *, covariance="diag", n_init=50, init_iter=50, n_final
         returned segmentation's ``notes``.
     min_class_share, reg_covar
         Guards against collapsing profiles (see :class:`LatentProfileModel`).
+    prior : {None, 'mclust'}, default=None
+        mclust's conjugate prior (``priorControl()``) for ``covariance='full'``.
 
     Returns
     -------
@@ -142,7 +144,7 @@ def lpa(data, n_profiles, *, covariance="diag", n_init=50, init_iter=50, n_final
         return dataclasses.replace(seg, notes=tuple(seg.notes) + (f"covariance '{structure}' by BIC ({shown})",))
     model = LatentProfileModel(n_profiles, covariance=covariance, n_init=n_init, init_iter=init_iter,
                                n_final=n_final, max_iter=max_iter, tol=tol, min_class_share=min_class_share,
-                               reg_covar=reg_covar, random_state=random_state, n_jobs=n_jobs,
+                               reg_covar=reg_covar, prior=prior, random_state=random_state, n_jobs=n_jobs,
                                progress=progress).fit(data, sample_weight=sample_weight)
     return Segmentation.from_model(model, basis=f"{model.n_features_in_} continuous variables")
 

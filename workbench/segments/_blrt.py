@@ -25,6 +25,7 @@ import numpy as np
 from joblib import effective_n_jobs
 from threadpoolctl import threadpool_limits
 
+from ._gmm import GaussianData, fit_start as gmm_fit_start, variances as gmm_variances
 from ._lca import (
     LCAData,
     fit_start as lca_fit_start,
@@ -33,9 +34,17 @@ from ._lca import (
     split_largest as lca_split_largest,
 )
 
-__all__ = ["BLRT", "bootstrap_lrt"]
+__all__ = ["BLRT", "bootstrap_lrt", "bootstrap_lrt_profiles", "BLRT_LEVEL", "BLRT_REPS", "BLRT_DECIDES"]
 
 logger = logging.getLogger(__name__)
+
+
+#: The BLRT's rule: k fits better than k - 1 when its p-value is at most this.
+BLRT_LEVEL = 0.05
+#: Most draws by default: a floor of 1 / (19 + 1) = 0.05, an exact 5 % test.
+BLRT_REPS = 19
+#: Draws that decide a p-value near 0.05 finely (floor 0.01).
+BLRT_DECIDES = 99
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,16 @@ class BLRT:
     exceed: int
     stopped_early: bool
 
+    @property
+    def p_floor(self) -> float:
+        """The smallest p-value these draws can give, ``1 / (replications + 1)``."""
+        return 1.0 / (self.replications + 1)
+
+    @property
+    def at_floor(self) -> bool:
+        """No draw reached the observed ratio: the p-value is the floor (the true one may be lower)."""
+        return self.exceed == 0 and not self.stopped_early
+
 
 def _best(data, k, thetas, rng, n_random, max_iter, tol):
     best = -np.inf
@@ -61,7 +80,7 @@ def _best(data, k, thetas, rng, n_random, max_iter, tol):
 
 
 def bootstrap_lrt(data: "LCAData", k: int, theta_k: np.ndarray, ll_k: float, theta_h0: np.ndarray,
-                  ll_h0: float, *, max_reps: int = 19, stop_after: int = 5, n_starts: int = 0, seed: int = 0,
+                  ll_h0: float, *, max_reps: int = BLRT_REPS, stop_after: int = 5, n_starts: int = 0, seed: int = 0,
                   max_iter: int = 200, tol: float = 1e-6) -> BLRT:
     """Bootstrap LRT of ``k`` classes (``theta_k``, ``ll_k``) against ``k - 1`` (``theta_h0``).
 
@@ -70,7 +89,8 @@ def bootstrap_lrt(data: "LCAData", k: int, theta_k: np.ndarray, ll_k: float, the
     data : LCAData
         The answers both models were fitted to.
     max_reps : int, default=19
-        Most draws (the smallest reachable p-value is ``1 / (max_reps + 1)``, 0.05 by default).
+        Most draws (the smallest reachable p-value is ``1 / (max_reps + 1)``, 0.05 by default:
+        99 give 0.01).
     stop_after : int, default=5
         Stop once this many draws reach the observed ratio.
     n_starts : int, default=0
@@ -102,13 +122,108 @@ def bootstrap_lrt(data: "LCAData", k: int, theta_k: np.ndarray, ll_k: float, the
     return BLRT(k, lr, (1 + exceed) / (1 + b), b, exceed, False)
 
 
+def _gauss_simulate(data: "GaussianData", params: dict, rng) -> "GaussianData":
+    """Scores drawn from the fitted Gaussian mixture ``params`` (same respondents, weights and
+    missing values)."""
+    shares = np.asarray(params["shares"], dtype=float)
+    means = np.asarray(params["means"], dtype=float)
+    k, d = means.shape
+    z = rng.choice(k, size=data.n, p=shares / shares.sum())
+    cov = data.covariance
+    covs = np.asarray(params["covariances"], dtype=float)
+    X = np.empty((data.n, d))
+    for c in range(k):
+        idx = np.flatnonzero(z == c)
+        if not idx.size:
+            continue
+        if cov == "full":
+            S = covs[c]
+        elif cov == "tied":
+            S = covs
+        elif cov == "diag":
+            S = np.diag(covs[c])
+        else:
+            S = covs[c] * np.eye(d)
+        X[idx] = rng.multivariate_normal(means[c], S, size=idx.size, method="cholesky")
+    X[data.observed == 0] = np.nan
+    return GaussianData(X=X, weights=data.weights, covariance=cov, reg_covar=data.reg_covar, weighted=data.weighted,
+                        prior=None if data.prior is None else dict(data.prior, mean=np.nanmean(X, axis=0),
+                                                                   scale=np.cov(X, rowvar=False)))
+
+
+def _gauss_split_largest(params: dict, covariance: str) -> dict:
+    """A (k + 1)-profile start from k profiles: the largest split in two along its own variances."""
+    shares = np.asarray(params["shares"], dtype=float)
+    means = np.asarray(params["means"], dtype=float)
+    k, d = means.shape
+    big = int(np.argmax(shares))
+    sd = np.sqrt(gmm_variances(params, covariance, d)[big])
+    order = list(range(k)) + [big]
+    new_shares = shares[order].copy()
+    new_shares[big] /= 2
+    new_shares[k] = new_shares[big]
+    new_means = means[order].copy()
+    new_means[big] += 0.5 * sd
+    new_means[k] -= 0.5 * sd
+    covs = np.asarray(params["covariances"], dtype=float)
+    new_covs = covs.copy() if covariance == "tied" else covs[order].copy()
+    return {"shares": new_shares, "means": new_means, "covariances": new_covs}
+
+
+def _gauss_best(data, starts, max_iter, tol):
+    best = -np.inf
+    for p in starts:
+        try:
+            best = max(best, gmm_fit_start(data, p, max_iter=max_iter, tol=tol).loglik)
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+            continue
+    return best
+
+
+def bootstrap_lrt_profiles(data: "GaussianData", k: int, params_k: dict, ll_k: float, params_h0: dict,
+                           ll_h0: float, *, max_reps: int = BLRT_REPS, stop_after: int = 5, seed: int = 0,
+                           max_iter: int = 200, tol: float = 1e-6) -> BLRT:
+    """Bootstrap LRT of ``k`` latent profiles against ``k - 1`` (mclust's ``mclustBootstrapLRT``,
+    with the sequential stopping of :func:`bootstrap_lrt`).
+
+    Each draw is a sample of the fitted (k-1)-profile model (the respondents' missing values and
+    weights kept); the (k-1)-profile fit starts from the generating parameters, the k-profile fit
+    from the observed k-profile estimates and from the generating model with its largest profile
+    split in two; ``p = (1 + #{LR_b >= LR}) / (1 + B)``, or ``stop_after / b`` when stopped early.
+    """
+    lr = max(0.0, 2.0 * (ll_k - ll_h0))
+    rng = np.random.default_rng(seed)
+    exceed = b = 0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        while b < max_reps:
+            sim = _gauss_simulate(data, params_h0, rng)
+            l0 = _gauss_best(sim, [params_h0], max_iter, tol)
+            l1 = _gauss_best(sim, [params_k, _gauss_split_largest(params_h0, data.covariance)], max_iter, tol)
+            b += 1
+            if not np.isfinite(l0):
+                continue
+            if 2.0 * (max(l1, l0) - l0) >= lr - 1e-9 * abs(ll_k):
+                exceed += 1
+                if exceed >= stop_after:
+                    return BLRT(k, lr, exceed / b, b, exceed, b < max_reps)
+    return BLRT(k, lr, (1 + exceed) / (1 + b), b, exceed, False)
+
+
+def _one(t: dict) -> BLRT:
+    t = dict(t)
+    if t.pop("kind", "lca") == "lpa":
+        return bootstrap_lrt_profiles(**t)
+    return bootstrap_lrt(**t)
+
+
 def bootstrap_many(tasks: list[dict], n_jobs: int = 1) -> list[BLRT]:
-    """:func:`bootstrap_lrt` of several candidates, spread over the workers."""
+    """:func:`bootstrap_lrt` (or, with ``kind='lpa'``, :func:`bootstrap_lrt_profiles`) of several
+    candidates, spread over the workers."""
     if not tasks:
         return []
     with threadpool_limits(limits=1):
         if n_jobs == 1 or len(tasks) == 1:
-            return [bootstrap_lrt(**t) for t in tasks]
+            return [_one(t) for t in tasks]
         # threads: numpy releases the GIL in the matrix products, and the answers are shared
         with ThreadPoolExecutor(max_workers=int(effective_n_jobs(n_jobs))) as pool:
-            return list(pool.map(lambda t: bootstrap_lrt(**t), tasks))
+            return list(pool.map(_one, tasks))

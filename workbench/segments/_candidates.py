@@ -49,7 +49,7 @@ FIT_COLUMNS = [
     "candidate", "method", "k", "status", "loglik", "n_parameters", "aic", "bic", "sabic", "caic", "icl_bic",
     "entropy", "classification_error", "inertia", "smallest_share", "smallest_n", "converged", "starts",
     "best_ll_replicated", "n_final_starts", "ll_gap", "ll_range", "n_starts", "starts_added", "start_agreement",
-    "blrt_p", "blrt_reps", "max_bvr", "max_bvr_pair", "n_bvr_over_3_84", "stability_mean", "stability_p05",
+    "blrt_p", "blrt_reps", "blrt_p_floor", "max_bvr", "max_bvr_pair", "n_bvr_over_3_84", "stability_mean", "stability_p05",
     "lowest_bic", "flags", "message",
 ]
 
@@ -317,10 +317,12 @@ class Candidates:
         sheets["fit"] = ft
         notes["fit"] = ("One row per method and number of segments. Lower AIC / BIC / SABIC / CAIC is better; "
                         "entropy near 1 = crisp classification; starts = finished starts reaching the best "
-                        "log-likelihood (within 1e-4 relative; status 'not replicated' and the flags say 'best log-likelihood "
-                        "not replicated' when fewer than 2 did, even after adding starts), the log-likelihood gap = how far the next-best "
-                        "start stopped below it; the BLRT p-value = bootstrap likelihood-ratio test of k against k-1 "
-                        "segments (BLRT draws; below 0.05 = k fits better); the largest bivariate residual "
+                        "log-likelihood (within 0.01 of it and classifying the respondents alike, adjusted Rand index at least "
+                        "0.99; status 'not replicated' and the flags say 'best log-likelihood "
+                        "not replicated' when fewer than 2 did, even after adding starts), the log-likelihood gap = how far the "
+                        "next distinct maximum (the best start not reaching the best) stopped below it; the BLRT p-value = bootstrap likelihood-ratio test of k against k-1 "
+                        "segments (BLRT draws; p at most 0.05 = k fits better than k-1; BLRT p floor = the smallest p-value "
+                        "the draws can give, 1/(draws+1): a p-value at the floor means no draw reached the observed ratio); the largest bivariate residual "
                         "(local dependence between two items; above 3.84 notable, above 10 strong); "
                         "stability = mean adjusted Rand index over refits.")
         bvr = [s.bivariate_residuals.head(BVR_SHOWN).assign(candidate=s.name) for s in self
@@ -427,6 +429,7 @@ def candidates(
     blrt_stop_after: int = 5,
     blrt_starts: int = 0,
     blrt_for: str = "all",
+    blrt_methods=("lca",),
 ) -> Candidates:
     """Fit candidate segmentations for every method and number of segments.
 
@@ -483,10 +486,18 @@ def candidates(
         ``4 × n_init``; the fit table's ``starts_added`` and ``flags`` say so; see
         :func:`~workbench.segments._engine.add_starts`).
     blrt_reps, blrt_stop_after, blrt_starts : int, default=19, 5, 0
-        Bootstrap likelihood-ratio test of every LCA candidate against one class fewer
-        (Mplus TECH14): at most ``blrt_reps`` draws, stopping once ``blrt_stop_after`` of
-        them reach the observed ratio; ``blrt_starts`` random starts per draw besides the
-        observed estimates and a split of the largest class. ``blrt_reps=0`` = no test.
+        Bootstrap likelihood-ratio test of every candidate of ``blrt_methods`` against one class
+        fewer (Mplus TECH14; mclust's ``mclustBootstrapLRT`` for profiles): at most ``blrt_reps``
+        draws, stopping once ``blrt_stop_after`` of them reach the observed ratio (the p-value
+        is then clearly above 0.05); ``blrt_starts`` random starts per LCA draw besides the
+        observed estimates and a split of the largest class. ``blrt_reps=0`` = no test. The
+        rule: p at most 0.05 = k fits better. The floor, the smallest p-value the draws can
+        give, is 1/(blrt_reps + 1) and shown as ``blrt_p_floor`` in the fit table: 19 draws
+        (the default) give 0.05, an exact 5 % Monte-Carlo test that says "at most 0.05" when
+        no draw reaches the observed ratio; 99 (floor 0.01) decide p-values near 0.05 finely.
+    blrt_methods : iterable of {'lca', 'lpa'}, default=('lca',)
+        Which model-based methods get the test; 'lpa' draws Gaussian samples (tied and full
+        covariances make each draw's EM slow, hence opt-in).
     blrt_for : {'all', 'bic'}, default='all'
         Which LCA candidates get the test: every one, or only the two around the lowest
         BIC (that k against k-1, and k+1 against k), which is what a choice of k needs and
@@ -505,6 +516,8 @@ def candidates(
     methods = tuple(methods)
     if blrt_for not in ("all", "bic"):
         raise ValueError(f"blrt_for must be 'all' or 'bic', not {blrt_for!r}")
+    if not set(blrt_methods) <= {"lca", "lpa"}:
+        raise ValueError(f"blrt_methods must name 'lca' and / or 'lpa', not {list(blrt_methods)!r}")
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods:
         raise AnalysisError(f"unknown method(s) {', '.join(map(repr, bad)) or '(none given)'}; expected {', '.join(METHODS)}")
@@ -642,35 +655,50 @@ def candidates(
                 if m == "lca":
                     solutions[(m, k)] = solutions[(m, k)].with_diagnostics(starts_added=added.get((m, k), 0))
     # ------------------------------------------------------------ bootstrap LRT (k against k - 1)
-    if blrt_reps and blrt_reps > 0 and "lca" in methods:
-        lca_plan = {key: (est, p) for (key, est, *_), p in zip(plan, problems) if key[0] == "lca"}
-        fitted_lca = {key[1]: sol.bic for key, sol in solutions.items() if key[0] == "lca"}
-        if blrt_for == "bic" and fitted_lca:
-            k_bic = min(fitted_lca, key=fitted_lca.get)
-            lca_plan = {key: v for key, v in lca_plan.items() if key[1] in (k_bic, k_bic + 1)}
+    if blrt_reps and blrt_reps > 0:
         tasks, keys = [], []
-        for key, (est, prob) in lca_plan.items():
-            k = key[1]
-            if key not in solutions or k < 2:
+        for method in ("lca", "lpa"):
+            if method not in methods or method not in tuple(blrt_methods):
                 continue
-            h0 = estimators.get(("lca", k - 1))
-            if h0 is None:  # the grid's smallest k: fit k - 1 classes for the test
-                try:
-                    h0 = LatentClassModel(k - 1, measurement=measurement, n_init=n_init, init_iter=init_iter, max_starts=max_starts,
-                                          n_final=n_final, max_iter=max_iter, tol=tol, random_state=base,
-                                          progress=False)
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore", WorkbenchWarning)
-                        h0.fit(fitted_frames["lca"], sample_weight=w_series)
-                except AnalysisError as exc:
-                    notes.append(f"bootstrap LRT of lca k={k} not run: {exc}")
+            m_plan = {key: (est, p) for (key, est, *_), p in zip(plan, problems) if key[0] == method}
+            fitted_m = {key[1]: sol.bic for key, sol in solutions.items() if key[0] == method}
+            if blrt_for == "bic" and fitted_m:
+                k_bic = min(fitted_m, key=fitted_m.get)
+                m_plan = {key: v for key, v in m_plan.items() if key[1] in (k_bic, k_bic + 1)}
+            for key, (est, prob) in m_plan.items():
+                k = key[1]
+                if key not in solutions or k < 2:
                     continue
-            tasks.append(dict(data=prob.lca, k=k, theta_k=est.theta_, ll_k=est.loglik_, theta_h0=h0.theta_,
-                              ll_h0=h0.loglik_, max_reps=int(blrt_reps), stop_after=int(blrt_stop_after),
-                              n_starts=int(blrt_starts), seed=start_seeds(base, "lca", 100 + k, 1)[0],
-                              max_iter=min(max_iter, 200), tol=max(tol, 1e-6)))
-            keys.append(key)
-        logger.info("bootstrap LRT: at most %d draws for each of %d LCA candidate(s)", blrt_reps, len(tasks))
+                h0 = estimators.get((method, k - 1))
+                if h0 is None:  # the grid's smallest k: fit k - 1 classes for the test
+                    try:
+                        with warnings.catch_warnings():
+                            warnings.simplefilter("ignore", WorkbenchWarning)
+                            if method == "lca":
+                                h0 = LatentClassModel(k - 1, measurement=measurement, n_init=n_init,
+                                                      init_iter=init_iter, max_starts=max_starts, n_final=n_final,
+                                                      max_iter=max_iter, tol=tol, random_state=base, progress=False)
+                                h0.fit(fitted_frames["lca"], sample_weight=w_series)
+                            else:
+                                h0 = LatentProfileModel(k - 1, covariance=covariance, n_init=n_init,
+                                                        init_iter=init_iter, n_final=n_final, max_iter=max_iter,
+                                                        tol=tol, reg_covar=est.reg_covar, random_state=base,
+                                                        progress=False)
+                                h0.fit(fitted_frames["continuous"].loc[est.posteriors_.index], sample_weight=wc)
+                    except AnalysisError as exc:
+                        notes.append(f"bootstrap LRT of {method} k={k} not run: {exc}")
+                        continue
+                common = dict(k=k, ll_k=est.loglik_, ll_h0=h0.loglik_, max_reps=int(blrt_reps),
+                              stop_after=int(blrt_stop_after), seed=start_seeds(base, method, 100 + k, 1)[0],
+                              max_iter=min(max_iter, 200), tol=max(tol, 1e-6))
+                if method == "lca":
+                    tasks.append(dict(common, data=prob.lca, theta_k=est.theta_, theta_h0=h0.theta_,
+                                      n_starts=int(blrt_starts)))
+                else:
+                    tasks.append(dict(common, kind="lpa", data=prob.gauss, params_k=est.params_,
+                                      params_h0=h0.params_))
+                keys.append(key)
+        logger.info("bootstrap LRT: at most %d draws for each of %d LCA / LPA candidate(s)", blrt_reps, len(tasks))
         for key, res in zip(keys, bootstrap_many(tasks, n_jobs=n_jobs)):
             solutions[key] = solutions[key].with_diagnostics(blrt=res)
     # ------------------------------------------------------------ stability
@@ -816,6 +844,7 @@ def _fit_table(methods, ks, solutions, rows, stab, min_share, min_n) -> pd.DataF
                 })
                 if sol.blrt is not None:
                     row["blrt_p"], row["blrt_reps"] = sol.blrt.p_value, sol.blrt.replications
+                    row["blrt_p_floor"] = sol.blrt.p_floor
                 bvr = sol.bivariate_residuals
                 if bvr is not None and len(bvr):
                     row["max_bvr"] = float(bvr["bvr"].iloc[0])

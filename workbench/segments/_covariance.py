@@ -7,7 +7,12 @@ are scikit-learn's / StepMix's: 'spherical' (one variance per profile: mclust VI
 (own full matrices: VVV).  mclust reports ``BIC = 2 LL - p ln n`` (higher is better); this
 table uses ``-2 LL + p ln n`` (lower is better): the same numbers with the sign flipped, so
 the same choice.  'tied' and 'full' cannot handle missing values in the likelihood and are
-left out (the table says why) when some respondents have them.
+left out (the table says why) when some respondents have them.  mclust's other ten
+parameterisations (e.g. VEI, VEV, VVE: a shared shape or orientation, fitted by an inner
+fixed-point loop in every M-step) are not fitted; on data where mclust's choice is one of them
+(iris VEV,2; banknote VVE,3) this table chooses among the four.  Fits with a singular profile
+are refused (see ``_gmm.singular_profiles``), as mclust returns no BIC for them;
+``docs/lpa_mclust.md`` compares every cell with mclust.
 """
 
 from __future__ import annotations

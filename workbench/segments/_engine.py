@@ -36,18 +36,29 @@ from tqdm.auto import tqdm
 
 from ..provenance import seed_int
 from ._gmm import (
+    deterministic_start as gmm_deterministic_start,
+    duplicate_profiles as gmm_duplicate_profiles,
     fit_start as gmm_fit_start,
+    hard_start as gmm_hard_start,
     posteriors as gmm_posteriors,
     random_start as gmm_random_start,
+    singular_profiles as gmm_singular_profiles,
+    split_partitions as gmm_split_partitions,
     variances as gmm_variances,
 )
 from ._lca import fit_start as lca_fit_start, posteriors as lca_posteriors, random_start as lca_random_start
 
 __all__ = ["MixtureProblem", "StartFit", "GridFit", "fit_mixtures", "add_starts", "seed_int", "show_progress",
-           "default_n_final", "REPLICATION_TOL"]
+           "default_n_final", "summarise", "REPLICATION_TOL", "REPLICATION_ARI"]
 
-#: Two starts reach the same maximum when their log-likelihoods differ by at most this, relative.
-REPLICATION_TOL = 1e-4
+#: Two starts reach the same maximum when their log-likelihoods differ by at most this many
+#: log-likelihood units (absolute, whatever the sample size: a relative 1e-4 was 0.27 units at
+#: n = 1,202 and counted a different classification 0.23 below as the same maximum; 0.01 is
+#: poLCA's printed precision, and starts that converged to one maximum under the EM tolerance
+#: still differ by up to ~0.003 on gss82) ...
+REPLICATION_TOL = 0.01
+#: ... and they classify the respondents alike: adjusted Rand index with the best at least this.
+REPLICATION_ARI = 0.99
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +115,9 @@ class MixtureProblem:
     covariance: str | None = None
     lca: object = field(default=None, repr=False)
     gauss: object = field(default=None, repr=False)
+    #: deterministic starts run beside the random seeds (latent profiles: ``_gmm.DETERMINISTIC_STARTS``),
+    #: always continued to convergence
+    deterministic: tuple = ()
 
 
 @dataclass
@@ -124,6 +138,8 @@ class StartFit:
     ari: float = float("nan")
     theta: np.ndarray | None = None
     last_mean: float = -np.inf  # latent profiles: mean log-likelihood of the last E-step (to continue)
+    init: str = "random"  # 'random', a deterministic start's name, or 'split' (a saddle broken)
+    reaches_best: bool = False  # finished, within REPLICATION_TOL of the best and ARI >= REPLICATION_ARI
 
 
 @dataclass
@@ -166,20 +182,35 @@ def _fit_lca_start(problem: MixtureProblem, start: int, seed: int, max_iter: int
                     float(shares.min()), status, reason, labels, theta=fit.theta)
 
 
-def _fit_lpa_start(problem: MixtureProblem, start: int, seed: int, max_iter: int, stage: int,
+def _fit_lpa_start(problem: MixtureProblem, start: int, seed, max_iter: int, stage: int,
                    resume: StartFit | None = None) -> StartFit:
+    """One latent profile start: ``seed`` an int (random responsibilities), the name of a
+    deterministic start (:data:`._gmm.DETERMINISTIC_STARTS`) or a hard partition (an array:
+    a symmetric saddle split, see :func:`_break_saddles`)."""
     data, k = problem.gauss, problem.k
+    init = "random"
+    if isinstance(seed, str):
+        init = seed
+    elif isinstance(seed, np.ndarray):
+        init = "split"
+    if resume is not None:
+        init = resume.init
+    shown_seed = int(seed) if init == "random" else None
     try:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-            if resume is None:
-                params0, last, done = gmm_random_start(data, k, seed), -np.inf, 0
-            else:
+            if resume is not None:
                 params0, last, done = resume.params, resume.last_mean, resume.n_iter
+            elif init == "random":
+                params0, last, done = gmm_random_start(data, k, seed), -np.inf, 0
+            elif init == "split":
+                params0, last, done = gmm_hard_start(data, seed, k), -np.inf, 0
+            else:
+                params0, last, done = gmm_deterministic_start(data, k, seed), -np.inf, 0
             fit = gmm_fit_start(data, params0, max_iter=max(1, max_iter - done), tol=problem.tol, last_mean=last)
             post = gmm_posteriors(data, fit.params)
     except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
-        return StartFit(start, seed, stage, None, float("nan"), False, 0, float("nan"), "failed",
-                        f"a profile's covariance is not positive definite ({exc})")
+        return StartFit(start, shown_seed, stage, None, float("nan"), False, 0, float("nan"), "failed",
+                        f"a profile's covariance is not positive definite ({exc})", init=init)
     shares = np.asarray(fit.params["shares"], dtype=float)
     status, reason = "ok", ""
     if not np.isfinite(fit.loglik) or not np.all(np.isfinite(post)):
@@ -188,14 +219,18 @@ def _fit_lpa_start(problem: MixtureProblem, start: int, seed: int, max_iter: int
         status, reason = "degenerate", (
             f"smallest class holds {shares.min():.1%}, below the minimum class share {problem.min_class_share:.1%}"
         )
-    elif problem.var_floor is not None:
-        var = gmm_variances(fit.params, data.covariance, data.d)
-        total = np.nanvar(data.X, axis=0)
-        if np.any(var < problem.var_floor * np.where(total > 0, total, 1.0)):
-            status, reason = "degenerate", "a class's variance collapsed to nearly zero on some variable"
+    else:
+        singular = gmm_singular_profiles(data, fit.params, post)
+        if singular:
+            status, reason = "degenerate", singular
+        elif problem.var_floor is not None:
+            var = gmm_variances(fit.params, data.covariance, data.d)
+            total = np.nanvar(data.X, axis=0)
+            if np.any(var < problem.var_floor * np.where(total > 0, total, 1.0)):
+                status, reason = "degenerate", "a class's variance collapsed to nearly zero on some variable"
     labels = post.argmax(axis=1).astype(np.int16) if status == "ok" else None
-    return StartFit(start, seed, stage, fit.params, float(fit.loglik), bool(fit.converged), done + int(fit.n_iter),
-                    float(shares.min()), status, reason, labels, last_mean=float(fit.last_mean))
+    return StartFit(start, shown_seed, stage, fit.params, float(fit.loglik), bool(fit.converged), done + int(fit.n_iter),
+                    float(shares.min()), status, reason, labels, last_mean=float(fit.last_mean), init=init)
 
 
 def _fit_start(problem: MixtureProblem, start: int, seed: int, max_iter: int, stage: int,
@@ -252,8 +287,8 @@ def fit_mixtures(problems: list[MixtureProblem], *, init_iter: int = 50, n_final
     progress : bool
         tqdm bar over the starts (only on a terminal).
     replication_tol : float
-        Two starts reach the same maximum when their log-likelihoods differ by at most
-        this, relative to the best (default 1e-4).
+        A start reaches the best when its log-likelihood is at most this many units below
+        (absolute, default 0.01) and it classifies alike (ARI >= 0.99; see :func:`summarise`).
     previous : dict of key to list of StartFit, optional
         Starts already run for a problem (its first seeds): only the new seeds are run and
         the result covers all of them (used when starts are added).
@@ -275,6 +310,8 @@ def fit_mixtures(problems: list[MixtureProblem], *, init_iter: int = 50, n_final
         limit = init_iter if two_stage(p) else p.max_iter
         done = len(previous.get(p.key, []))
         stage1 += [(p, i, s, limit, 1) for i, s in enumerate(p.seeds) if i >= done]
+        if not done:  # deterministic starts after the random ones (their start numbers follow the seeds')
+            stage1 += [(p, len(p.seeds) + j, name, limit, 1) for j, name in enumerate(p.deterministic)]
     results = _run(stage1, n_jobs, progress, "segment starts")
     by_problem: dict[int, list[StartFit]] = {id(p): list(previous.get(p.key, [])) for p in problems}
     for (p, *_), r in zip(stage1, results):
@@ -286,37 +323,82 @@ def fit_mixtures(problems: list[MixtureProblem], *, init_iter: int = 50, n_final
             continue
         starts = by_problem[id(p)]
         done = len(previous.get(p.key, []))
-        open_ = [s for s in starts[done:] if s.status == "ok" and not s.converged]
+        open_ = [s for s in starts[done:] if s.status == "ok" and not s.converged and s.init == "random"]
         open_.sort(key=lambda s: -s.loglik)
         want = default_n_final(len(p.seeds) - done, n_final) if done else final_count(p)
-        stage2 += [(p, s.start, s.seed, p.max_iter, 2, s) for s in open_[:want]]
+        chosen = open_[:want] + [s for s in starts[done:] if s.status == "ok" and not s.converged and s.init != "random"]
+        stage2 += [(p, s.start, s.seed, p.max_iter, 2, s) for s in chosen]
     results2 = _run(stage2, n_jobs, progress, "final starts")
     for (p, start, *_), r in zip(stage2, results2):
         by_problem[id(p)][start] = r
 
-    out = []
-    for p in problems:
-        starts = by_problem[id(p)]
-        final = [s for s in starts if s.status == "ok" and (s.converged or s.stage == 2 or not two_stage(p))]
-        if not final:  # nothing finished: fall back on the best stopped start rather than nothing
-            final = [s for s in starts if s.status == "ok"]
-        if not final:
-            out.append(GridFit(p, starts, None))
-            continue
-        best = max(final, key=lambda s: (s.loglik, -s.start))
-        tol = replication_tol * abs(best.loglik) + 1e-9
-        same = [s for s in final if abs(s.loglik - best.loglik) <= tol]
-        rest = [s.loglik for s in final if abs(s.loglik - best.loglik) > tol]
-        others = [s for s in final if s is not best and s.labels is not None]
-        agreement = (float(np.mean([adjusted_rand_score(best.labels, s.labels) for s in others]))
-                     if others else float("nan"))
-        for s in starts:
+    def finished(p, starts):
+        final = [s for s in starts if s.status == "ok" and (s.converged or s.stage >= 2 or not two_stage(p))]
+        return final or [s for s in starts if s.status == "ok"]  # nothing finished: the best stopped start
+
+    # a best latent profile solution with two identical profiles is a symmetric saddle point of EM:
+    # merge the pair, split another profile in two, and run EM on from there (at most two rounds)
+    for _round in range(2):
+        stage3 = []
+        for p in problems:
+            if p.gauss is None:
+                continue
+            starts = by_problem[id(p)]
+            final = finished(p, starts)
+            if not final:
+                continue
+            best = max(final, key=lambda s: (s.loglik, -s.start))
+            pair = gmm_duplicate_profiles(p.gauss, best.params)
+            if pair is None:
+                continue
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+                parts = gmm_split_partitions(p.gauss, best.params, pair)
+            n0 = len(starts)
+            stage3 += [(p, n0 + j, lab, p.max_iter, 3) for j, lab in enumerate(parts)]
+            starts.extend([None] * len(parts))
+        if not stage3:
+            break
+        logger.info("symmetric saddle (two identical profiles) broken by %d split start(s)", len(stage3))
+        for (p, start, *_), r in zip(stage3, _run(stage3, n_jobs, progress, "split starts")):
+            by_problem[id(p)][start] = r
+
+    return [summarise(p, by_problem[id(p)], finished(p, by_problem[id(p)]), replication_tol) for p in problems]
+
+
+def summarise(p: MixtureProblem, starts: list, final: list, replication_tol: float = REPLICATION_TOL) -> GridFit:
+    """The best of the finished starts and how far it is trustworthy.
+
+    A finished start *reaches the best* when its log-likelihood is within ``replication_tol``
+    (absolute) of the best and it classifies the respondents as the best does (adjusted Rand
+    index at least :data:`REPLICATION_ARI`): a start 0.2 below on another classification is a
+    different local maximum, whatever the sample size. ``ll_gap`` is the distance to the best
+    of the other (distinct) maxima.
+    """
+    if not final:
+        return GridFit(p, starts, None)
+    best = max(final, key=lambda s: (s.loglik, -s.start))
+    for s in starts:
+        if s is not None:
+            s.reaches_best = False
             if s.labels is not None and s is not best:
                 s.ari = adjusted_rand_score(best.labels, s.labels)
-        out.append(GridFit(p, starts, best, len(same), len(final), agreement,
-                           ll_gap=float(best.loglik - max(rest)) if rest else float("nan"),
-                           ll_range=float(best.loglik - min(s.loglik for s in final))))
-    return out
+
+    def same(s):
+        if s is best:
+            return True
+        if abs(s.loglik - best.loglik) > replication_tol:
+            return False
+        return best.labels is None or s.labels is None or s.ari >= REPLICATION_ARI
+
+    reached = [s for s in final if same(s)]
+    for s in reached:
+        s.reaches_best = True
+    rest = [s.loglik for s in final if not same(s)]
+    others = [s for s in final if s is not best and s.labels is not None]
+    agreement = float(np.mean([s.ari for s in others])) if others else float("nan")
+    return GridFit(p, starts, best, len(reached), len(final), agreement,
+                   ll_gap=float(best.loglik - max(rest)) if rest else float("nan"),
+                   ll_range=float(best.loglik - min(s.loglik for s in final)))
 
 
 #: An LCA candidate whose best log-likelihood fewer than this share of its finished starts

@@ -68,6 +68,10 @@ class GaussianData:
     covariance: str = "diag"
     reg_covar: float = 1e-6
     weighted: bool = False
+    #: mclust's conjugate prior (``priorControl()``) for ``full``: ``shrinkage``, ``mean``, ``dof``
+    #: and ``scale`` (the data's covariance; divided by k^(2/d) in the M-step, as mclust's
+    #: ``defaultPrior``), or None (maximum likelihood)
+    prior: dict | None = field(default=None, repr=False)
     observed: np.ndarray = field(init=False, repr=False)
     Xz: np.ndarray = field(init=False, repr=False)
 
@@ -75,16 +79,21 @@ class GaussianData:
         if self.covariance not in COVARIANCES:
             raise ValueError(f"unknown covariance {self.covariance!r}")
         obs = ~np.isnan(self.X)
+        if self.prior is not None and self.covariance != "full":
+            raise ValueError("mclust's conjugate prior is offered for covariance='full' only")
         if self.covariance in ("tied", "full") and not obs.all():
             raise ValueError(f"covariance='{self.covariance}' needs complete data")
         object.__setattr__(self, "observed", obs.astype(float))
         object.__setattr__(self, "Xz", np.where(obs, self.X, 0.0))
 
     @classmethod
-    def build(cls, X, covariance="diag", reg_covar=1e-6, weights=None) -> "GaussianData":
+    def build(cls, X, covariance="diag", reg_covar=1e-6, weights=None, prior=None) -> "GaussianData":
         X = np.asarray(X, dtype=float)
         w = np.ones(len(X)) if weights is None else np.asarray(weights, dtype=float)
-        return cls(X=X, weights=w, covariance=covariance, reg_covar=float(reg_covar), weighted=weights is not None)
+        if isinstance(prior, str):
+            prior = default_prior(X)
+        return cls(X=X, weights=w, covariance=covariance, reg_covar=float(reg_covar), weighted=weights is not None,
+                   prior=prior)
 
     @property
     def n(self) -> int:
@@ -134,6 +143,8 @@ def mstep(data: GaussianData, resp: np.ndarray) -> dict:
         for c in range(k):
             diff = X - means[c]
             scatter[c] = (R[:, c] * diff.T) @ diff
+        if cov == "full" and data.prior is not None:
+            return _map_full(data, R, nk_, shares, means, scatter)
         if cov == "full":
             covs = scatter / nk_[:, None, None]
             for c in range(k):
@@ -153,6 +164,30 @@ def mstep(data: GaussianData, resp: np.ndarray) -> dict:
             covs = sq / den + data.reg_covar
         else:
             covs = sq.sum(axis=1) / den.sum(axis=1) + data.reg_covar
+    return {"shares": shares, "means": means, "covariances": covs}
+
+
+def default_prior(X: np.ndarray) -> dict:
+    """mclust's ``defaultPrior`` for VVV (``priorControl()``): shrinkage 0.01 towards the data's
+    mean, d + 2 degrees of freedom, scale the data's covariance (divided by k^(2/d) per fit)."""
+    X = np.asarray(X, dtype=float)
+    return {"shrinkage": 0.01, "mean": X.mean(axis=0), "dof": X.shape[1] + 2.0,
+            "scale": np.atleast_2d(np.cov(X, rowvar=False))}
+
+
+def _map_full(data: GaussianData, R, nk, shares, xbar, scatter) -> dict:
+    """The posterior-mode M-step of mclust's VVV under its conjugate prior (Fraley & Raftery 2007):
+    ``μ_c = (n_c x̄_c + κ μ_P) / (n_c + κ)``, ``Σ_c = [Λ_P + W_c + κ n_c / (κ + n_c) (x̄_c - μ_P)(x̄_c - μ_P)']
+    / (ν_P + n_c + d + 2)`` with ``Λ_P`` the data's covariance / k^(2/d)."""
+    pr = data.prior
+    k, d = xbar.shape
+    kappa, nu, mu0 = float(pr["shrinkage"]), float(pr["dof"]), np.asarray(pr["mean"], dtype=float)
+    scale = np.asarray(pr["scale"], dtype=float) / k ** (2.0 / d)
+    means = (nk[:, None] * xbar + kappa * mu0) / (nk[:, None] + kappa)
+    covs = np.empty((k, d, d))
+    for c in range(k):
+        m = xbar[c] - mu0
+        covs[c] = (scale + scatter[c] + kappa * nk[c] / (nk[c] + kappa) * np.outer(m, m)) / (nu + nk[c] + d + 2)
     return {"shares": shares, "means": means, "covariances": covs}
 
 
@@ -217,7 +252,7 @@ def random_start(data: GaussianData, k: int, seed: int) -> dict:
     resp /= resp.sum(axis=1)[:, None]
     resp = np.clip(resp, 1e-15, 1 - 1e-15)
     unweighted = GaussianData(X=data.X, weights=np.ones(data.n), covariance=data.covariance,
-                              reg_covar=data.reg_covar, weighted=False) if data.weighted else data
+                              reg_covar=data.reg_covar, weighted=False, prior=data.prior) if data.weighted else data
     params = mstep(unweighted, resp)
     params["shares"] = np.full(k, 1.0 / k)
     return params
@@ -284,3 +319,175 @@ def measurement_parameters(params: dict, covariance: str, complete: bool) -> dic
     if not complete:
         return {"means": means, "covariances": _diag_var(params, covariance, means.shape[1]).copy()}
     return {"means": means, "covariances": covs, "precisions_cholesky": precisions_cholesky(covs, covariance)}
+
+
+# --------------------------------------------------------------------------- deterministic starts
+#: Deterministic starts of every latent profile fit, beside the random ones (see :func:`partition`).
+#: Random responsibilities start every profile near the grand mean: EM from there stays at
+#: symmetric saddle points (tied covariance) or misses well-separated optima (iris VVV,3 is
+#: reached by 1 random start in 200), where mclust, which starts from hierarchical clustering,
+#: finds them.
+DETERMINISTIC_STARTS = ("hc-svd", "hc-ward", "kmeans++")
+#: Ward's method keeps n (n - 1) / 2 distances; above this many respondents the hierarchical
+#: starts cluster a systematic subsample and assign the rest to the nearest centre.
+HC_MAX_N = 4000
+
+
+def _filled(data: GaussianData) -> np.ndarray:
+    """Scores with missing values set to the variable's mean (for the starting partitions only)."""
+    X = data.X
+    if data.complete:
+        return X
+    mu = np.nanmean(X, axis=0)
+    return np.where(np.isnan(X), mu, X)
+
+
+def _standardised(X: np.ndarray) -> np.ndarray:
+    sd = X.std(axis=0)
+    return (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+
+
+def _svd_scaled(X: np.ndarray) -> np.ndarray:
+    """mclust's ``hcUse = "SVD"``: the centred, scaled data rotated to their principal axes and
+    whitened (every axis variance 1), so Ward's criterion there treats all directions alike."""
+    Z = _standardised(X)
+    U, s, _ = np.linalg.svd(Z, full_matrices=False)
+    keep = s > s[0] * 1e-8
+    return U[:, keep] * np.sqrt(len(Z))
+
+
+def _ward_tree(Z: np.ndarray):
+    from scipy.cluster.hierarchy import linkage
+
+    n = len(Z)
+    if n <= HC_MAX_N:
+        return np.arange(n), linkage(Z, method="ward")
+    sub = np.linspace(0, n - 1, HC_MAX_N).round().astype(int)
+    return sub, linkage(Z[sub], method="ward")
+
+
+def partition(data: GaussianData, k: int, kind: str) -> np.ndarray:
+    """A hard starting partition (labels 0..k-1) of the respondents, the same every time.
+
+    ``hc-svd``: Ward's hierarchical clustering of the SVD-whitened scores (mclust's ``hcUse =
+    "SVD"``; Ward's criterion is mclust's ``hc`` with model ``EII``), cut at ``k``;
+    ``hc-ward``: Ward's clustering of the standardised scores, cut at ``k``; ``kmeans++``:
+    k-means from k-means++ seeding (scikit-learn, ``random_state=0``, 4 starts) on the
+    standardised scores. Missing values count as the variable's mean here only.
+    """
+    from scipy.cluster.hierarchy import fcluster
+    from sklearn.cluster import KMeans
+
+    X = _filled(data)
+    if kind == "kmeans++":
+        Z = _standardised(X)
+        km = KMeans(n_clusters=k, n_init=4, random_state=0).fit(Z)
+        return km.labels_.astype(int)
+    if kind not in ("hc-svd", "hc-ward"):
+        raise ValueError(f"unknown deterministic start {kind!r}")
+    Z = _svd_scaled(X) if kind == "hc-svd" else _standardised(X)
+    cache = data.__dict__.setdefault("_trees", {})
+    if kind not in cache:  # one tree cut at every k
+        cache[kind] = _ward_tree(Z)
+    sub, tree = cache[kind]
+    lab = fcluster(tree, t=k, criterion="maxclust") - 1
+    if len(sub) == len(Z):
+        return lab.astype(int)
+    centres = np.stack([Z[sub][lab == c].mean(axis=0) for c in range(lab.max() + 1)])
+    return ((Z[:, None, :] - centres[None]) ** 2).sum(axis=2).argmin(axis=1).astype(int)
+
+
+def hard_start(data: GaussianData, labels: np.ndarray, k: int) -> dict:
+    """Parameters of one M-step from a hard partition (mclust's ``me`` after ``hclass``)."""
+    resp = np.zeros((data.n, k))
+    resp[np.arange(data.n), np.asarray(labels, dtype=int)] = 1.0
+    return mstep(data, resp)
+
+
+def deterministic_start(data: GaussianData, k: int, kind: str) -> dict:
+    return hard_start(data, partition(data, k, kind), k)
+
+
+# --------------------------------------------------------------------------- singular profiles and saddles
+#: A profile's own covariance matrix is singular when its smallest eigenvalue, relative to the
+#: data's covariance (the generalised eigenvalue), falls below this.
+SINGULAR_RATIO = 1e-6
+
+
+def singular_profiles(data: GaussianData, params: dict, post: np.ndarray) -> str:
+    """Why the fit has a singular profile, or '' (mclust returns no fit for these).
+
+    A profile with its own full covariance matrix needs more than ``d`` respondents (its size,
+    the sum of its posteriors, at most ``d`` leaves the matrix singular or nearly so) and a
+    covariance whose smallest generalised eigenvalue against the data's covariance is at least
+    :data:`SINGULAR_RATIO`; a profile with own variances needs more than one respondent.
+    """
+    cov = data.covariance
+    d = data.d
+    size = post.sum(axis=0)
+    if cov == "full":
+        small = np.flatnonzero(size <= d + 1e-9)
+        if small.size:
+            c = int(small[0])
+            return (f"profile {c + 1} holds {size[c]:.1f} respondents, no more than the {d} variables: "
+                    "its covariance matrix is singular")
+        S = np.cov(data.X, rowvar=False).reshape(d, d)
+        L = np.linalg.cholesky(S + 1e-300 * np.eye(d))
+        for c, Sc in enumerate(np.asarray(params["covariances"], dtype=float)):
+            M = solve_triangular(L, solve_triangular(L, Sc, lower=True).T, lower=True)
+            ratio = float(np.linalg.eigvalsh((M + M.T) / 2).min())
+            if ratio < SINGULAR_RATIO:
+                return (f"profile {c + 1}'s covariance matrix is singular (smallest eigenvalue {ratio:.1e} of the "
+                        "data's)")
+    elif cov in ("diag", "spherical"):
+        small = np.flatnonzero(size <= 1.0 + 1e-9)
+        if small.size:
+            return f"profile {int(small[0]) + 1} holds {size[small[0]]:.2f} respondents: its variances are zero"
+    return ""
+
+
+def duplicate_profiles(data: GaussianData, params: dict, tol: float = 1e-3) -> tuple[int, int] | None:
+    """Two profiles with the same means and covariances (a symmetric saddle point of EM), or None.
+
+    Means are compared in units of the variables' standard deviations, covariances relative
+    to the variables' variances."""
+    means = np.asarray(params["means"], dtype=float)
+    k, d = means.shape
+    sd = np.nanstd(data.X, axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    var = variances(params, data.covariance, d) / sd**2
+    covs = np.asarray(params["covariances"], dtype=float)
+    for a in range(k):
+        for b in range(a + 1, k):
+            if np.abs((means[a] - means[b]) / sd).max() > tol or np.abs(var[a] - var[b]).max() > tol:
+                continue
+            if data.covariance == "full" and np.abs((covs[a] - covs[b]) / np.outer(sd, sd)).max() > tol:
+                continue
+            return a, b
+    return None
+
+
+def split_partitions(data: GaussianData, params: dict, pair: tuple[int, int], n_max: int = 3) -> list[np.ndarray]:
+    """Starting partitions that break a symmetric saddle: the two identical profiles merged,
+    and one of the (up to ``n_max`` largest) resulting profiles split in two by 2-means."""
+    from sklearn.cluster import KMeans
+
+    k = len(np.asarray(params["shares"]))
+    lab = posteriors(data, params).argmax(axis=1)
+    a, b = pair
+    lab = np.where(lab == b, a, lab)
+    lab = np.unique(lab, return_inverse=True)[1].reshape(-1)  # 0..m-1
+    m = int(lab.max()) + 1
+    Z = _standardised(_filled(data))
+    sizes = np.bincount(lab, minlength=m)
+    out = []
+    for c in np.argsort(-sizes, kind="stable")[:n_max]:
+        members = np.flatnonzero(lab == c)
+        if len(members) < 4:
+            continue
+        need = k - m + 1  # clusters to make of this one
+        sub = KMeans(n_clusters=need, n_init=4, random_state=0).fit(Z[members]).labels_
+        new = lab.copy()
+        new[members] = np.where(sub == 0, c, m + sub - 1)
+        out.append(new)
+    return out

@@ -37,6 +37,7 @@ from ._lca import (
     posteriors as lca_posteriors,
 )
 from ._gmm import (
+    DETERMINISTIC_STARTS,
     GaussianData,
     measurement_parameters as gmm_measurement_parameters,
     n_parameters as gmm_n_parameters,
@@ -44,6 +45,7 @@ from ._gmm import (
     posteriors as gmm_posteriors,
     variances as gmm_variances,
 )
+from ._lca_se import polca_standard_errors
 from ._engine import GridFit, MixtureProblem, add_starts, default_n_final, fit_mixtures, seed_int, start_seeds
 
 __all__ = ["LatentClassModel", "LatentProfileModel", "KMeansModel", "WardModel", "COVARIANCES", "MEASUREMENTS"]
@@ -250,11 +252,13 @@ def _bvr_table(bvr, names) -> pd.DataFrame:
 def _starts_table(grid: GridFit) -> pd.DataFrame:
     rows = []
     for s in grid.starts:
+        if s is None:
+            continue
         rows.append({
             "start": s.start + 1, "seed": s.seed, "stage": s.stage, "iterations": s.n_iter,
             "loglik": s.loglik, "converged": s.converged, "smallest_share": s.smallest_share,
-            "status": s.status, "best": s is grid.best,
-            "ari_with_best": 1.0 if s is grid.best else s.ari, "note": s.reason,
+            "status": s.status, "best": s is grid.best, "init": s.init,
+            "ari_with_best": 1.0 if s is grid.best else s.ari, "reaches_best": s.reaches_best, "note": s.reason,
         })
     return pd.DataFrame(rows)
 
@@ -317,7 +321,10 @@ class LatentClassModel(_MixtureModel):
     starts_ : DataFrame
         Every start: seed, stage, iterations, log-likelihood, status, agreement with the best.
     best_ll_replicated_ : int
-        Finished starts that reached the best log-likelihood (within 1e-4 relative).
+        Finished starts that reached the best solution: log-likelihood within 0.01 of the best
+        (absolute) and the same classification (adjusted Rand index with the best at least 0.99);
+        ``starts_["reaches_best"]`` marks them. ``ll_gap_`` is the distance to the next distinct
+        maximum (the best of the other finished starts).
     ll_gap_, ll_range_ : float
         Best log-likelihood minus the best of the finished starts that did not reach it
         (NaN when all did), and minus the worst finished start.
@@ -490,6 +497,54 @@ class LatentClassModel(_MixtureModel):
                 rows.append((item, "location", c, float(v)))
         return pd.DataFrame(rows, columns=["variable", "parameter", "index", "value"])
 
+    def standard_errors(self, X) -> pd.DataFrame:
+        """Standard errors of the class shares and response probabilities, as poLCA's ``calc.se``.
+
+        The outer product of the respondents' scores in the log-odds parameterisation,
+        generalised-inverted, carried to the probabilities by the delta method (see
+        :mod:`workbench.segments._lca_se`; checked against poLCA on its example data).
+
+        Parameters
+        ----------
+        X : DataFrame
+            The answers the model was fitted on (respondents without any answer are ignored).
+
+        Returns
+        -------
+        DataFrame
+            Columns ``parameter`` ('class_share' or 'response_probability'), ``variable``,
+            ``category`` (the answer code), ``class`` (1..k), ``value``, ``se``.
+
+        Raises
+        ------
+        AnalysisError
+            Ordinal items (poLCA's standard errors are for free answer probabilities).
+        """
+        self._check_fitted()
+        ordinal = [c for c, m in self.measurement_.items() if m == "ordinal"]
+        if ordinal:
+            raise AnalysisError(
+                f"standard errors are computed for nominal items only (as poLCA's), but {', '.join(ordinal)} "
+                "is ordinal; refit with measurement='nominal' to get them"
+            )
+        frame = self._select(X)
+        used = frame.loc[self.posteriors_.index]
+        codes = self.encoding_.codes(used)
+        k = self.n_classes_
+        probs, t = [], 0
+        for cats in self.encoding_.categories:
+            block = np.asarray(self.probabilities_[:, t:t + len(cats)], dtype=float)
+            probs.append(block / block.sum(axis=1, keepdims=True))
+            t += len(cats)
+        se_p, se_s = polca_standard_errors(codes, probs, np.asarray(self.shares_, dtype=float),
+                                           self.posteriors_.to_numpy(), self.sample_weight_)
+        rows = [("class_share", "", np.nan, c + 1, float(self.shares_[c]), float(se_s[c])) for c in range(k)]
+        for j, (item, cats) in enumerate(zip(self.encoding_.columns, self.encoding_.categories)):
+            for c in range(k):
+                for r, code in enumerate(cats):
+                    rows.append(("response_probability", item, code, c + 1, float(probs[j][c, r]), float(se_p[j][c, r])))
+        return pd.DataFrame(rows, columns=["parameter", "variable", "category", "class", "value", "se"])
+
     def class_means(self) -> pd.DataFrame:
         """Expected answer code of each item in each class (items × classes)."""
         rp = self.response_probabilities()
@@ -524,6 +579,14 @@ class LatentProfileModel(_MixtureModel):
         Added to the variances in every M-step (as scikit-learn's ``GaussianMixture``
         does); raise it (e.g. 0.01 on standardised items) when profiles collapse onto
         respondents with identical answers.
+    prior : {None, 'mclust'}, default=None
+        'mclust': the conjugate prior of mclust's ``priorControl()`` (Fraley & Raftery 2007:
+        shrinkage 0.01 of the means towards the data's mean, an inverse-Wishart with d + 2
+        degrees of freedom and scale the data's covariance / k^(2/d)), so the M-step gives
+        posterior modes that keep small profiles' covariances away from singularity;
+        ``covariance='full'`` only (mclust's VVV; checked against mclust's ``mstep``). The
+        reported log-likelihood is the likelihood at those estimates, as mclust's.
+        Singular profiles are refused with or without it.
 
     Attributes
     ----------
@@ -533,9 +596,11 @@ class LatentProfileModel(_MixtureModel):
     _method = "lpa"
 
     def __init__(self, n_classes=2, *, covariance="diag", n_init=50, init_iter=50, n_final=2, max_iter=1000,
-                 tol=1e-8, min_class_share=0.02, reg_covar=1e-6, random_state=None, n_jobs=1, progress=True):
+                 tol=1e-8, min_class_share=0.02, reg_covar=1e-6, prior=None, random_state=None, n_jobs=1,
+                 progress=True):
         self.n_classes = n_classes
         self.covariance = covariance
+        self.prior = prior
         self.n_init = n_init
         self.init_iter = init_iter
         self.n_final = n_final
@@ -585,15 +650,20 @@ class LatentProfileModel(_MixtureModel):
                 f"{k} profiles with covariance='{self.covariance}' need {p} parameters, but there are only {n} "
                 "respondents; that is more than the data support: use fewer profiles or a simpler covariance"
             )
+        if self.prior not in (None, "mclust"):
+            raise AnalysisError(f"prior must be None or 'mclust', got {self.prior!r}")
+        if self.prior is not None and self.covariance != "full":
+            raise AnalysisError(f"prior='mclust' is offered for covariance='full' only, not {self.covariance!r}")
         measurement = f"gaussian_{self.covariance}" + ("_nan" if has_missing else "")
         cache = {} if cache is None else cache
-        key = ("gauss", self.covariance, float(self.reg_covar))
+        key = ("gauss", self.covariance, float(self.reg_covar), self.prior)
         if key not in cache:  # one copy shared by every k of a grid
             cache[key] = GaussianData.build(X, self.covariance, float(self.reg_covar),
-                                                 None if weights is None else np.asarray(weights, dtype=float))
+                                            None if weights is None else np.asarray(weights, dtype=float),
+                                            prior=self.prior)
         gauss = cache[key]
         return dict(measurement=measurement, gauss=gauss, min_class_share=float(self.min_class_share), var_floor=1e-4,
-                    covariance=self.covariance)
+                    covariance=self.covariance, deterministic=DETERMINISTIC_STARTS)
 
     def _set_from_grid(self, grid, used, excluded, w, full_index, base_seed):
         super()._set_from_grid(grid, used, excluded, w, full_index, base_seed)

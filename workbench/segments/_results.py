@@ -306,13 +306,14 @@ class Segmentation:
             "SABIC": self.sabic, "CAIC": self.caic, "relative entropy": self.entropy,
             "classification error": self.classification_error, "converged": self.converged,
             "starts at best": f"{self.best_ll_replicated}/{self.n_final_starts}",
-            "log-likelihood gap to the next start": self.ll_gap,
+            "log-likelihood gap to the next distinct maximum": self.ll_gap,
             "start agreement (ARI)": self.start_agreement,
             "stability (ARI)": self.stability if self.stability is not None else float("nan"),
         }
         if self.blrt is not None:
             head["BLRT p-value (k vs k-1)"] = self.blrt.p_value
             head["BLRT replications"] = self.blrt.replications
+            head["BLRT p floor (smallest p the draws allow)"] = self.blrt.p_floor
         if self.bivariate_residuals is not None and len(self.bivariate_residuals):
             top = self.bivariate_residuals.iloc[0]
             head["largest bivariate residual"] = f"{top['bvr']:.2f} ({top['item_1']} & {top['item_2']})"

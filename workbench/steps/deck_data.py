@@ -42,7 +42,7 @@ __all__ = ["deck_data", "build_deck", "write_deck"]
 _OPPORTUNITY_COLUMNS = ["segment", "outcome", "label", "importance", "satisfaction", "opportunity", "underserved"]
 _CHECK_COLUMNS = ("criterion", "check", "status", "value", "threshold", "sentence")
 _FIT_COLUMNS = ["candidate", "method", "k", "status", "bic", "entropy", "smallest_share", "smallest_n",
-                "stability_mean", "starts", "starts_added", "ll_gap", "blrt_p", "blrt_reps", "max_bvr", "max_bvr_pair",
+                "stability_mean", "starts", "starts_added", "ll_gap", "blrt_p", "blrt_reps", "blrt_p_floor", "max_bvr", "max_bvr_pair",
                 "flags"]
 _QUALITY_COLUMNS = ("check", "action", "threshold", "flagged", "excluded")
 

@@ -621,10 +621,13 @@ class SegmentationSpec(BaseModel):
         than half and added starts still improve it, starts are added up to this many in
         all (default ``4 × n_init``).
     ``blrt_reps``, ``blrt_for``
-        LCA: bootstrap likelihood-ratio test of k against k-1 classes with at most this many
-        draws (default 19, stopping early once 5 draws reach the observed ratio; 0 = no
+        LCA: bootstrap likelihood-ratio test of k against k-1 classes with at most this
+        many draws (default 19, stopping early once 5 draws reach the observed ratio; 0 = no
         test), for the two candidates around the lowest BIC (``bic``, the default) or for
-        every k (``all``, slower).
+        every k (``all``, slower). The rule: p at most 0.05 = k fits better. The smallest
+        p-value B draws can give is 1/(B+1), shown as the floor: 19 draws give 0.05 (an exact
+        5 % Monte-Carlo test: "at most 0.05" when no draw reaches the observed ratio); set 99
+        (floor 0.01) to decide p-values near 0.05.
     ``reworded``
         Later waves: basis questions (or blocks) whose wording changed since the model was
         fitted but not their meaning — a new label, new answer labels on the same codes. The
