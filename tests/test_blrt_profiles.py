@@ -32,9 +32,9 @@ def test_profile_blrt_supports_the_planted_profiles_and_no_more(cov):
     X = _two_profiles()
     m1, m2, m3 = (_fit(X, k, cov) for k in (1, 2, 3))
     data = _gmm.GaussianData.build(X.to_numpy(), cov, 1e-6)
-    # 29 draws (floor 1/30) keep the test fast; the default 99 is checked on latent classes
+    # 29 draws (floor 1/30) keep the test fast; 99 draws let the sequential rule stop early
     two = bootstrap_lrt_profiles(data, 2, m2.params_, m2.loglik_, m1.params_, m1.loglik_, seed=1, max_reps=29)
-    three = bootstrap_lrt_profiles(data, 3, m3.params_, m3.loglik_, m2.params_, m2.loglik_, seed=1)
+    three = bootstrap_lrt_profiles(data, 3, m3.params_, m3.loglik_, m2.params_, m2.loglik_, seed=1, max_reps=99)
     assert two.replications == 29 and two.exceed == 0 and two.p_value == pytest.approx(1 / 30) and two.at_floor
     assert three.p_value > 0.1 and three.stopped_early and three.exceed == 5 and not three.at_floor
     assert two.lr == pytest.approx(2 * (m2.loglik_ - m1.loglik_))
