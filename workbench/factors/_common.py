@@ -21,7 +21,9 @@ from ..errors import AnalysisError, DataError
 logger = logging.getLogger("workbench.factors")
 
 MISSING = ("pairwise", "listwise")
-CORRELATIONS = ("pearson", "polychoric")
+CORRELATIONS = ("pearson", "polychoric", "tetrachoric")
+#: what a caller may ask for: a correlation, or "auto" (chosen from the answers, see correlation.suggest_correlation)
+CORRELATION_CHOICES = CORRELATIONS + ("auto",)
 
 
 def now() -> str:

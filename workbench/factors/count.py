@@ -246,7 +246,7 @@ def parallel_analysis(data, *, percentile: float = 95, n_iter: int = 20, kind: s
     kind : {'simulate', 'resample'}, default='simulate'
         Random normal data (psych's count), or the observed answers shuffled within each
         item (keeps every item's distribution and missing answers; raw data only).
-    correlation : {'pearson', 'polychoric'}, default='pearson'
+    correlation : {'pearson', 'polychoric', 'tetrachoric', 'auto'}, default='pearson'
     missing : {'pairwise', 'listwise'}, default='pairwise'
     n_obs : int, optional
         Respondents behind a correlation matrix given as ``data``.

@@ -44,7 +44,7 @@ from scipy import stats
 
 from ..errors import AnalysisError, DataError, WorkbenchWarning
 from ._common import (
-    CORRELATIONS,
+    CORRELATION_CHOICES,
     MISSING,
     as_frame,
     check_choice,
@@ -558,7 +558,7 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
     method : {'minres', 'ml', 'pa', 'principal'}, default='minres'
         Minimum residual, maximum likelihood, principal axes, or principal components.
     rotation : {'oblimin', 'quartimin', 'geomin', 'promax', 'varimax', 'none'}, default='oblimin'
-    correlation : {'pearson', 'polychoric'}, default='pearson'
+    correlation : {'pearson', 'polychoric', 'tetrachoric', 'auto'}, default='pearson'
         Polychoric for 4-7 point rating items.
     missing : {'pairwise', 'listwise'}, default='pairwise'
         Pairwise (every respondent counts for each pair of items they answered) as ``psych``.
@@ -592,7 +592,7 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
     """
     check_choice("method", method, METHODS)
     check_choice("rotation", rotation, ROTATIONS)
-    check_choice("correlation", correlation, CORRELATIONS)
+    check_choice("correlation", correlation, CORRELATION_CHOICES)
     check_choice("missing", missing, MISSING)
     if not 0 <= cut < 1:
         raise ValueError(f"cut must be between 0 and 1, got {cut}")

@@ -17,7 +17,7 @@ from ..factors import EFAResult, efa, parallel_analysis
 from ..outputs import write_workbook
 from .context import Output, Step, WaveContext
 
-__all__ = ["factors", "factor_sheets", "STEP"]
+__all__ = ["factors", "factor_sheets", "battery_correlation", "STEP"]
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,21 @@ def _factor_battery_data(ctx: WaveContext, blocks: list[str]) -> pd.DataFrame:
     cols = [c for b in blocks for c in study.block_columns(b)
             if c in data.columns and c not in skipped and study.columns[c].scale.numeric]
     return data[cols]
+
+
+def battery_correlation(asked: str, scale_types: list[str]) -> str:
+    """The correlation a battery is analysed with: as the study asks, or for ``auto`` from its
+    scales: tetrachoric when every item is binary, polychoric when every item is ordinal (or
+    binary), else Pearson (likert and numeric ratings are treated as interval, as usual for
+    5+ point scales; ask for ``correlation: polychoric`` to treat them as ordinal)."""
+    if asked != "auto":
+        return asked
+    kinds = set(scale_types)
+    if kinds and kinds <= {"binary"}:
+        return "tetrachoric"
+    if kinds and kinds <= {"ordinal", "binary"}:
+        return "polychoric"
+    return "pearson"
 
 
 def factors(ctx: WaveContext) -> Output:
@@ -42,9 +57,10 @@ def factors(ctx: WaveContext) -> Output:
         data = _factor_battery_data(ctx, bat.blocks)
         labels = {c: study.columns[c].label for c in data.columns}
         reverse = [c for c in data.columns if study.columns[c].reverse]
-        kwargs = dict(correlation=bat.correlation, missing=bat.missing)
+        corr = battery_correlation(bat.correlation, [study.columns[c].scale.type for c in data.columns])
+        kwargs = dict(correlation=corr, missing=bat.missing)
         if ctx.weighted.weights is not None:  # weighted correlations (Pearson only; polychoric stays unweighted)
-            if bat.correlation == "pearson":
+            if corr == "pearson":
                 kwargs["weights"] = ctx.weighted.weights.reindex(data.index).fillna(0.0)
             else:
                 logger.warning("factors: %s: polychoric correlations are not weighted", name)
