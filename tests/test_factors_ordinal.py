@@ -111,3 +111,31 @@ def test_efa_and_count_on_binary_items_use_tetrachoric_correlations(bfi):
     assert tet.correlation_type == "tetrachoric" and tet.n_factors == 2
     assert tet.loadings.abs().max(axis=1).mean() == pytest.approx(0.75, abs=0.06)
     assert phi.loadings.abs().max(axis=1).mean() < tet.loadings.abs().max(axis=1).mean() - 0.1
+
+
+# --------------------------------------------------------------------------- reliability
+
+
+def test_alpha_with_check_keys_and_omega_match_psych(bfi):
+    expected = ref("alpha_bfi_scales.csv")
+    keys = pd.read_csv(REF / "alpha_bfi_keys.csv", index_col=0, keep_default_na=False)["reversed"]
+    scales = {s: [f"{s}{i}" for i in range(1, 6)] for s in "ACENO"}
+    rel = wf.reliability(bfi, scales, check_keys=True).scales
+    for s in "ACENO":
+        assert rel.at[s, "alpha"] == pytest.approx(expected.at[s, "raw_alpha"], abs=1e-6)
+        assert rel.at[s, "std alpha"] == pytest.approx(expected.at[s, "std_alpha"], abs=1e-6)
+        assert rel.at[s, "average r"] == pytest.approx(expected.at[s, "average_r"], abs=1e-6)
+        assert rel.at[s, "omega total"] == pytest.approx(expected.at[s, "omega_tot"], abs=1e-4)
+        assert rel.at[s, "reversed"] == ", ".join(keys[s].split())
+
+
+def test_efa_keys_reliability_by_the_loadings_never_a_negative_alpha(bfi):
+    # the study forgot the reverse keys: the factor's negatively loading items are reversed anyway
+    res = wf.efa(bfi.iloc[:1000, :10], 2, reverse=[])
+    rel = res.reliability.scales
+    assert (rel["alpha"] > 0.6).all()
+    reversed_items = set(", ".join(rel["reversed"]).replace(" ", "").split(","))
+    assert {"C4", "C5", "A1"} & reversed_items
+    assert any("reliability keys follow the loadings" in n for n in res.notes)
+    unkeyed = wf.reliability(bfi.iloc[:1000], {"C": ["C1", "C2", "C3", "C4", "C5"]}).scales
+    assert unkeyed.at["C", "alpha"] < rel["alpha"].min()  # what the old keying reported

@@ -570,8 +570,10 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
         The consultant's factor names: one per factor in order, or keyed by a marker item
         (the factor that item loads most on gets the name).  Others keep suggested names.
     reverse : list of str, optional
-        Reverse-keyed items (for reliability).  Without it, items are keyed by the sign of
-        their loading.
+        The study's reverse-keyed items.  Reliability always keys each factor's items by
+        the sign of their loading on it (negatively loading items reversed, as
+        ``psych::alpha(check.keys=TRUE)`` would); where that differs from ``reverse`` a
+        note says so.
     cut : float, default=0.3
         Loadings below this are blanked in tables and do not define scales.
     percentile, n_iter, random_state, progress_bar
@@ -706,13 +708,18 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
             sds = np.sqrt(((used - means) ** 2).mul(w, axis=0).sum() / wm.sum())
         scales = {}
         prim = load_df.abs().idxmax(axis=1)
-        keys_rev = set(reverse) if reverse is not None else set()
+        keys_rev = set()  # keyed in the factor's direction: negatively loading items reversed
         for f in final:
             its = [i for i in items if prim[i] == f and abs(load_df.at[i, f]) >= cut]
             if its:
                 scales[f] = its
-                if reverse is None:
-                    keys_rev |= {i for i in its if load_df.at[i, f] < 0}
+                keys_rev |= {i for i in its if load_df.at[i, f] < 0}
+        if reverse is not None:
+            scaled = {i for its in scales.values() for i in its}
+            differ = sorted(i for i in scaled if (i in set(reverse)) != (i in keys_rev))
+            if differ:
+                notes.append("reliability keys follow the loadings, not the study's reverse keys, for "
+                             + ", ".join(f"{i} ({'reversed' if i in keys_rev else 'not reversed'})" for i in differ))
         if scales:
             rel = reliability(frame, scales, reverse=keys_rev)
     logger.info("efa: %d items, %d factor(s), %s/%s, n=%s", p, k, method, rotation, info.n_obs)

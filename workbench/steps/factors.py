@@ -161,7 +161,7 @@ def factor_sheets(results: dict[str, EFAResult], labels: dict | None = None) -> 
                          "count tried, with the reason."),
         "Variance": "Variance each factor accounts for (oblique rotations: includes what factors share).",
         "Reliability": "Cronbach's alpha (raw, standardised) and McDonald's omega total of each factor's items; "
-                       "reverse-keyed items from the study are reversed. Alpha >= .70 is the usual bar.",
+                       "items loading negatively on their factor are reversed (column 'reversed'). Alpha >= .70 is the usual bar.",
         "Reliability items": "Per item: key (-1 reversed), corrected item-total r, alpha if the item were dropped.",
         "Factor correlations": "Correlations between the factors of each battery (oblique rotations).",
     }
