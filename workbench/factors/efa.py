@@ -267,7 +267,11 @@ class EFAResult:
         Eigenvalues of that matrix.
     fit : Series
         ``RMSR``, ``chi-square``, ``df``, ``p``, ``TLI``, ``RMSEA``, ``BIC`` as ``psych``
-        computes them (chi-square statistics need the number of respondents).
+        (``factor.stats``, psych 2.2.9) computes them (chi-square statistics need the number
+        of respondents): ``TLI = (F0/df0 - F/df) / (F0/df0 - 1/m)`` with ``F``, ``F0`` the
+        objective functions of the model and the null model and ``m`` Bartlett's multiplier
+        ``n - 1 - (2p + 5)/6 - 2k/3`` (not capped at 1); ``RMSEA = sqrt(max(chi2/(df n) -
+        1/(n - 1), 0))``.
     suitability : Suitability
     factor_count : FactorCount or None
         When ``n_factors='auto'`` (parallel analysis etc.).
@@ -524,9 +528,12 @@ def _fit_stats(r: np.ndarray, lam: np.ndarray, phi: np.ndarray, n_obs: int | Non
         out["chi-square"] = chisq
         out["p"] = float(stats.chi2.sf(chisq, dof)) if dof > 0 else float("nan")
         if dof > 0:
-            m0, mf = chisq0 / dof0, chisq / dof
-            out["TLI"] = float((m0 - mf) / (m0 - 1))
-            out["RMSEA"] = float(math.sqrt(max(chisq / (dof * (n_obs - 1)) - 1 / (n_obs - 1), 0)))
+            # psych::factor.stats (psych 2.2.9): Tucker-Lewis from the objective functions per
+            # degree of freedom with Bartlett's multiplier; RMSEA with n (not n - 1) in the first term
+            m0, mf = obj0 / dof0, objective / dof
+            nm = (n_obs - 1) - (2 * p + 5) / 6 - (2 * k) / 3
+            out["TLI"] = float((m0 - mf) / (m0 - 1 / nm))
+            out["RMSEA"] = float(math.sqrt(max(chisq / (dof * n_obs) - 1 / (n_obs - 1), 0)))
             out["BIC"] = float(chisq - dof * math.log(n_obs))
         out["null chi-square"] = chisq0
         out["null df"] = dof0
