@@ -59,7 +59,7 @@ from ._common import (
     singular_error,
 )
 from .correlation import CorrelationInfo, correlation_matrix
-from .count import FactorCount, choose_n_factors, parallel_analysis, solution_problems
+from .count import FactorCount, add_rules, choose_n_factors, parallel_analysis, solution_problems
 from .extraction import extract
 from .reliability import Reliability, reliability
 from .suitability import Suitability, suitability
@@ -378,6 +378,15 @@ class EFAResult:
                 f"{self.missing} {self.correlation_type} correlations, n = {self.n_obs}; "
                 f"{100 * cum:.1f}% of the variance; KMO {self.suitability.kmo:.2f} ({self.suitability.verdict})")
 
+    def count_sentence(self) -> str:
+        """Which counting rules agreed and why this many factors, in one client-readable line
+        (:func:`~workbench.factors.count.count_sentence`); empty without a factor count."""
+        if self.factor_count is None:
+            return ""
+        from .count import count_sentence
+
+        return count_sentence(self.factor_count, self.n_factors)
+
     def __str__(self) -> str:
         lines = [self.headline(), format_table(self.summary())]
         lines.append(format_table(self.variance.T))
@@ -558,9 +567,11 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
         too, with ``n_obs``; scores and reliability then need raw data.
     n_factors : int or 'auto', default=1
         'auto' runs :func:`parallel_analysis` (with ``percentile``, ``n_iter`` and
-        ``random_state``) and decides with :func:`~workbench.factors.count.choose_n_factors`:
-        the parallel-analysis count, lowered while a factor has fewer than three salient
-        items or an item is a Heywood case.  The criteria and every count tried are in
+        ``random_state``), the Hull method, EGA and comparison data
+        (:func:`~workbench.factors.count.add_rules`) and decides with
+        :func:`~workbench.factors.count.choose_n_factors`: the middle of their counts,
+        lowered while a factor has fewer than three salient items or an item is a Heywood
+        case.  The criteria and every count tried are in
         ``factor_count`` (``table``, ``decision``) and in the log.
     method : {'minres', 'ml', 'pa', 'principal'}, default='minres'
         Minimum residual, maximum likelihood, principal axes, or principal components.
@@ -641,6 +652,7 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
         count = parallel_analysis(frame if frame is not None else info.matrix, percentile=percentile,
                                   n_iter=n_iter, correlation=correlation, missing=missing, n_obs=info.n_obs,
                                   random_state=random_state, progress_bar=progress_bar, _info=info)
+        count = add_rules(count, r, data=frame, random_state=random_state)
 
         def solution(k: int):
             raw_k, _ = extract(r, k, method)

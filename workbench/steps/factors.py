@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..errors import AnalysisError
 from ..factors import EFAResult, efa, parallel_analysis
+from ..factors.count import add_rules
 from ..outputs import write_workbook
 from .context import Output, Step, WaveContext
 
@@ -80,6 +81,7 @@ def factors(ctx: WaveContext) -> Output:
                 count = parallel_analysis(data, percentile=fspec.parallel.percentile,
                                           n_iter=fspec.parallel.iterations, random_state=study.seed,
                                           progress_bar=False, **kwargs)
+                count = add_rules(count, res.correlation.to_numpy(), random_state=study.seed)
                 res = dataclasses.replace(res, factor_count=count)
         except AnalysisError as exc:
             if explicit:  # the consultant asked for this battery: stop and say why
@@ -123,6 +125,9 @@ def factor_sheets(results: dict[str, EFAResult], labels: dict | None = None) -> 
             c = r.factor_count.table.reset_index()
             c.insert(0, "battery", name)
             c["used"] = c["criterion"].eq(r.factor_count.rule) & (r.n_factors == r.factor_count.recommended)
+            c.loc[-1] = {"battery": name, "criterion": "why this number of factors", "factors": r.n_factors,
+                         "note": r.count_sentence(), "used": True}  # one line a client can follow, first
+            c = c.sort_index().reset_index(drop=True)
             c.loc[len(c)] = {"battery": name, "criterion": "factors extracted", "factors": r.n_factors,
                              "note": "as the study asks (n_factors)" if r.n_factors != r.factor_count.recommended
                              else f"the recommendation ({r.factor_count.rule})", "used": True}
@@ -156,7 +161,9 @@ def factor_sheets(results: dict[str, EFAResult], labels: dict | None = None) -> 
         "Suitability": "KMO (Kaiser: >= .90 marvelous, .80s meritorious, .70s middling, .60s mediocre, .50s "
                        "miserable) and Bartlett's test that the items correlate at all.",
         "Item adequacy": "Measure of sampling adequacy per item; items below .50 are flagged (consider dropping).",
-        "Factor count": ("How many factors each criterion suggests; with the number of factors set to auto in study.yaml, the decision (parallel "
+        "Factor count": ("First, in one line, which rules agreed and why this number of factors; then how many "
+                         "factors each criterion suggests; with the number of factors set to auto in study.yaml, the "
+                         "decision (the middle count of parallel analysis, MAP, the Hull method and exploratory graph "
                          "analysis, lowered until every factor has 3 salient items and no Heywood case) and every "
                          "count tried, with the reason."),
         "Variance": "Variance each factor accounts for (oblique rotations: includes what factors share).",
