@@ -14,7 +14,8 @@ the accuracy tables of ``docs/factor_count.md``.
 
 Usage::
 
-    python benchmarks/factor_count_sim.py --n 240 --seed 2025            # about 40 minutes on one core
+    python benchmarks/factor_count_sim.py --n 300 --seed 2025            # about an hour on one core
+    python benchmarks/factor_count_sim.py --n 300 --cd                   # with comparison data (many hours)
     python benchmarks/factor_count_sim.py --n 20 --out /tmp/sim.csv      # a quick look
 """
 
@@ -36,7 +37,8 @@ import pandas as pd  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from workbench.factors.count import count_rules, solution_checks  # noqa: E402
+from workbench.factors.count import count_rules  # noqa: E402
+from workbench.factors.efa import solution_checks  # noqa: E402
 
 
 def design(g: np.random.Generator) -> dict:
@@ -91,6 +93,7 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=240, help="simulated batteries")
     ap.add_argument("--seed", type=int, default=2025)
     ap.add_argument("--start", type=int, default=0, help="first battery (to split a run)")
+    ap.add_argument("--cd", action="store_true", help="also comparison data (slow: 10-60 s a battery)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "factor_count_sim.csv"))
     args = ap.parse_args(argv)
     out = Path(args.out)
@@ -106,7 +109,7 @@ def main(argv=None) -> int:
         data = simulate(spec, g)
         t = time.time()
         corr = correlation_for(spec["categories"])
-        counts, r = count_rules(data, correlation=corr, random_state=i)
+        counts, r = count_rules(data, correlation=corr, random_state=i, cd=args.cd)
         ok = solution_checks(r, k_max=9)
         row = {"battery": i, **{key: spec[key] for key in ("k", "p", "phi", "categories", "n")},
                "loadings": f"{spec['loadings'][0]:.2f}-{spec['loadings'][1]:.2f}", "correlation": corr,

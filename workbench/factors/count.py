@@ -15,13 +15,16 @@ rules (Raiche et al., 2013, Methodology 9(1)).  Velicer's (1976) minimum average
 (MAP) keeps the number of components (1 to 8, as ``psych::VSS(n=8)``) after which the
 average squared partial correlation is smallest.
 
+The Hull method, exploratory graph analysis and comparison data are in
+:mod:`workbench.factors.rules`; :func:`add_rules` adds them to a count's table.
+
 Parallel analysis on the reduced matrix over-extracts on real batteries (6 on the 25
 ``psych::bfi`` items, 2-3 on a single five-item scale); MAP under-extracts well-separated
 structures (2 on Holzinger-Swineford's three).  :func:`choose_n_factors` is the ``auto``
-decision: the parallel-analysis count, lowered while a factor has fewer than three salient
-items or an item is a Heywood case (references in its docstring).  On 23 batteries with a
-documented structure (tests/test_factor_count_batteries.py) it is right on 22; psych's
-parallel analysis on 8 of the 14 public ones, this rule on 13.
+decision: the middle count of the voting rules (:data:`VOTERS`, :func:`combined_count`),
+lowered while a factor has fewer than three salient items or an item is a Heywood case
+(references in its docstring).  The voters and the way they are combined were chosen on a
+simulation study and checked on public batteries, some held aside: docs/factor_count.md.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ from .correlation import CorrelationInfo, correlation_matrix
 from .extraction import extract, smc
 
 __all__ = ["parallel_analysis", "FactorCount", "map_test", "smc", "fa_values", "choose_n_factors",
-           "solution_problems", "AUTO_RULE", "add_rules", "combined_count", "count_rules", "solution_checks", "RULES", "VOTERS",
+           "solution_problems", "AUTO_RULE", "add_rules", "combined_count", "count_rules", "RULES", "VOTERS",
            "count_sentence"]
 
 
@@ -355,12 +358,12 @@ def parallel_analysis(data, *, percentile: float = 95, n_iter: int = 20, kind: s
     )
 
 
-AUTO_RULE = ("the middle count of parallel analysis, MAP, Hull, EGA and comparison data, at least 3 salient "
-             "items per factor, no Heywood case")
+AUTO_RULE = ("the middle count of parallel analysis, MAP, Hull and EGA, at least 3 salient items per factor, "
+             "no Heywood case")
 
 #: the rows of the count table that vote, by rule
 VOTE_ROWS = {"PA": "parallel analysis (factors)", "MAP": "Velicer MAP", "Hull": "Hull method",
-             "EGA": "exploratory graph analysis", "CD": "comparison data"}
+             "EGA": "exploratory graph analysis"}
 
 
 def table_votes(table: pd.DataFrame) -> dict:
@@ -426,8 +429,8 @@ def choose_n_factors(count: FactorCount, solution, *, cut: float = 0.3, min_item
     """The ``n_factors='auto'`` decision: the middle count of the rules, then no weak factor and no Heywood case.
 
     Start from the median of the counts of psych's parallel analysis for common factors
-    (Horn, 1965), Velicer's MAP, the Hull method, exploratory graph analysis and comparison
-    data, as far as ``count.table`` has them (:func:`add_rules`; :func:`combined_count`;
+    (Horn, 1965), Velicer's MAP, the Hull method and exploratory graph analysis, as far as
+    ``count.table`` has them (:func:`add_rules`; :func:`combined_count`;
     chosen on the simulation study of docs/factor_count.md; at least 1, at most what the
     items identify).  With parallel analysis alone, the start is its count.  Parallel analysis on the reduced matrix is known to
     over-extract on real batteries (e.g. 6 on the 25 Big Five items of ``psych::bfi``;
@@ -539,37 +542,21 @@ def count_rules(data, *, correlation: str = "pearson", missing: str = "pairwise"
     return out, corr
 
 
-def solution_checks(corr, *, k_max: int = 9, method: str = "minres", rotation: str = "oblimin", cut: float = 0.3,
-                    min_items: int = 3) -> list[bool]:
-    """For k = 1 .. k_max (at most what the items identify): True when the rotated k-factor
-    solution has no weak factor and no Heywood case (:func:`solution_problems`)."""
-    from .efa import _psych_order, _rotate
-
-    r = np.asarray(corr, dtype=float)
-    top = min(k_max, max(max_factors(r.shape[0]), 1))
-    out = []
-    for k in range(1, top + 1):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            raw, _ = extract(r, k, method)
-            rot, _ = _psych_order(*_rotate(raw, rotation))
-        weak, heywood = solution_problems(pd.DataFrame(rot), pd.Series((raw ** 2).sum(axis=1)), cut=cut,
-                                          min_items=min_items)
-        out.append(not weak and not heywood)
-    return out
-
-
 # --------------------------------------------------------------------------- the combined decision
 
 #: the rules whose counts ``auto`` combines (each votes when it could be computed)
-VOTERS = ("PA", "MAP", "Hull", "EGA", "CD")
+VOTERS = ("PA", "MAP", "Hull", "EGA")
+#: with an even number of votes: take the upper of the two middle counts ("upper") or the lower
+MIDDLE = "upper"
 VOTER_NAMES = {"PA": "parallel analysis", "MAP": "Velicer's MAP", "Hull": "the Hull method",
                "EGA": "exploratory graph analysis", "CD": "comparison data"}
 
 
 def combined_count(counts: dict, ok: list[bool] | None = None) -> tuple[int, str]:
-    """The count ``auto`` starts from: the median of the rules' votes (the lower middle one for an
-    even number), chosen on the simulation study of docs/factor_count.md.
+    """The count ``auto`` starts from: the median of the voting rules' counts (:data:`VOTERS`; with
+    an even number of votes the :data:`MIDDLE` one of the two in the middle), chosen on the
+    simulation study of docs/factor_count.md.  Comparison data is shown but does not vote (too
+    slow to be part of the simulation).
 
     Parameters
     ----------
@@ -587,7 +574,7 @@ def combined_count(counts: dict, ok: list[bool] | None = None) -> tuple[int, str
     """
     votes = {k: int(counts[k]) for k in VOTERS if counts.get(k) is not None}
     vals = sorted(max(v, 1) for v in votes.values())
-    k = vals[(len(vals) - 1) // 2] if vals else 1
+    k = (vals[len(vals) // 2] if MIDDLE == "upper" else vals[(len(vals) - 1) // 2]) if vals else 1
     agree = [VOTER_NAMES[r] for r, v in votes.items() if max(v, 1) == k]
     start = k
     if ok is not None:

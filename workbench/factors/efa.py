@@ -60,11 +60,12 @@ from ._common import (
 )
 from .correlation import CorrelationInfo, correlation_matrix
 from .count import FactorCount, add_rules, choose_n_factors, parallel_analysis, solution_problems
+from ._common import max_factors
 from .extraction import extract
 from .reliability import Reliability, reliability
 from .suitability import Suitability, suitability
 
-__all__ = ["efa", "EFAResult", "METHODS", "ROTATIONS", "suggest_names"]
+__all__ = ["efa", "EFAResult", "METHODS", "ROTATIONS", "suggest_names", "solution_checks"]
 
 METHODS = ("minres", "ml", "pa", "principal")
 ROTATIONS = ("oblimin", "quartimin", "geomin", "promax", "varimax", "none")
@@ -754,6 +755,24 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
         correlation_type=info.kind, missing=info.missing, n_obs=info.n_obs, n_factors=k, cut=cut,
         labels=labels, means=means, sds=sds, notes=tuple(notes),
     )
+
+
+def solution_checks(corr, *, k_max: int = 9, method: str = "minres", rotation: str = "oblimin", cut: float = 0.3,
+                    min_items: int = 3) -> list[bool]:
+    """For k = 1 .. k_max (at most what the items identify): True when the rotated k-factor
+    solution has no weak factor and no Heywood case (:func:`solution_problems`)."""
+    r = np.asarray(corr, dtype=float)
+    top = min(k_max, max(max_factors(r.shape[0]), 1))
+    out = []
+    for k in range(1, top + 1):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            raw, _ = extract(r, k, method)
+            rot, _ = _psych_order(*_rotate(raw, rotation))
+        weak, heywood = solution_problems(pd.DataFrame(rot), pd.Series((raw ** 2).sum(axis=1)), cut=cut,
+                                          min_items=min_items)
+        out.append(not weak and not heywood)
+    return out
 
 
 def _suitability_without_n(info: CorrelationInfo) -> Suitability:
