@@ -65,9 +65,9 @@ def test_comparison_data_recovers_a_planted_count():
 
 
 def test_the_combined_count_is_the_middle_vote_lowered_for_weak_factors():
-    k, why = combined_count({"PA": 6, "MAP": 5, "Hull": 6, "EGA": 5, "CD": 7})
+    k, why = combined_count({"PA": 6, "PA components": 6, "MAP": 5, "Hull": 6, "EGA": 5, "CD": 7})
     assert k == 6 and "middle" in why
-    assert combined_count({"PA": 6, "MAP": 5, "Hull": 6, "EGA": 5, "CD": 7}, ok=[True] * 5 + [False])[0] == 5
+    assert combined_count({"PA": 6, "PA components": 6, "MAP": 5, "Hull": 6, "EGA": 5, "CD": 7}, ok=[True] * 5 + [False])[0] == 5
 
 
 def test_auto_explains_the_count_in_one_line():

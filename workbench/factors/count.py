@@ -358,11 +358,12 @@ def parallel_analysis(data, *, percentile: float = 95, n_iter: int = 20, kind: s
     )
 
 
-AUTO_RULE = ("the middle count of parallel analysis, MAP, Hull and EGA, at least 3 salient items per factor, "
-             "no Heywood case")
+AUTO_RULE = ("the middle count of parallel analysis (factors and components), MAP, Hull and EGA, at least 3 "
+             "salient items per factor, no Heywood case")
 
 #: the rows of the count table that vote, by rule
-VOTE_ROWS = {"PA": "parallel analysis (factors)", "MAP": "Velicer MAP", "Hull": "Hull method",
+VOTE_ROWS = {"PA": "parallel analysis (factors)", "PA components": "parallel analysis (components)",
+             "MAP": "Velicer MAP", "Hull": "Hull method",
              "EGA": "exploratory graph analysis"}
 
 
@@ -428,9 +429,9 @@ def solution_problems(loadings: pd.DataFrame, communalities: pd.Series, *, cut: 
 def choose_n_factors(count: FactorCount, solution, *, cut: float = 0.3, min_items: int = 3) -> FactorCount:
     """The ``n_factors='auto'`` decision: the middle count of the rules, then no weak factor and no Heywood case.
 
-    Start from the median of the counts of psych's parallel analysis for common factors
-    (Horn, 1965), Velicer's MAP, the Hull method and exploratory graph analysis, as far as
-    ``count.table`` has them (:func:`add_rules`; :func:`combined_count`;
+    Start from the median of the counts of psych's parallel analysis for common factors and
+    for components (Horn, 1965), Velicer's MAP, the Hull method and exploratory graph
+    analysis, as far as ``count.table`` has them (:func:`add_rules`; :func:`combined_count`;
     chosen on the simulation study of docs/factor_count.md; at least 1, at most what the
     items identify).  With parallel analysis alone, the start is its count.  Parallel analysis on the reduced matrix is known to
     over-extract on real batteries (e.g. 6 on the 25 Big Five items of ``psych::bfi``;
@@ -545,10 +546,11 @@ def count_rules(data, *, correlation: str = "pearson", missing: str = "pairwise"
 # --------------------------------------------------------------------------- the combined decision
 
 #: the rules whose counts ``auto`` combines (each votes when it could be computed)
-VOTERS = ("PA", "MAP", "Hull", "EGA")
+VOTERS = ("PA", "PA components", "MAP", "Hull", "EGA")
 #: with an even number of votes: take the upper of the two middle counts ("upper") or the lower
 MIDDLE = "upper"
-VOTER_NAMES = {"PA": "parallel analysis", "MAP": "Velicer's MAP", "Hull": "the Hull method",
+VOTER_NAMES = {"PA": "parallel analysis of factors", "PA components": "parallel analysis of components",
+               "MAP": "Velicer's MAP", "Hull": "the Hull method",
                "EGA": "exploratory graph analysis", "CD": "comparison data"}
 
 
