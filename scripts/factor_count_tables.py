@@ -149,7 +149,7 @@ def decisions(row) -> dict:
 def accuracy(frame: pd.DataFrame, truth: str) -> pd.DataFrame:
     rows = [dict(decisions(r), truth=r[truth]) for _, r in frame.iterrows()]
     d = pd.DataFrame(rows)
-    cols = [c for c in d.columns if c != "truth"]
+    cols = [c for c in d.columns if c != "truth" and d[c].notna().any()]  # a rule not run (CD in the simulation) is left out
     acc = {c: float((d[c] == d["truth"]).mean()) for c in cols}
     under = {c: float((d[c] < d["truth"]).mean()) for c in cols}
     over = {c: float((d[c] > d["truth"]).mean()) for c in cols}
@@ -180,6 +180,22 @@ EGA), then lowered as above.  Honest note: the tables of the public batteries (t
 aside) were printed once while the simulation was still running (at 47 batteries), before the
 rule was fixed; the choice was made on the simulation table alone, by its accuracy.
 
+**Summary** (at the time of writing; 199 of the 300 planned simulated batteries finished in
+the time available - the script resumes where it stopped):
+- Simulation: `auto` is right on 85.9 %, above every single rule (best: EGA 77.4 %, PA for
+  components 76.4 %, Hull 74.9 %; psych's PA for factors 60.3 %) and above the previous
+  `auto` (82.9 %). Hardest: 6-8 factors (70 %), fewer than 500 respondents (70 %), binary
+  items (79 %).
+- Public batteries: `auto` is right on 25 of 29 (86 %; tuned 13/15, held aside 11/14); the
+  previous `auto` on 26 of 29. The issue's bar of 90 % on public batteries is **not** met.
+  Misses: Bechtoldt.1 and .2 (6 documented, one of them with two markers: 3), Holzinger (4:
+  3), Reise (5, one factor of two items: 2), Chen (4: 3) - all correlation matrices of
+  ability / health batteries where MAP and Hull give few factors.
+- Comparison data as implemented here over-extracts on the public batteries (right on 1 of
+  the 15 with answers, e.g. 2 on every single bfi scale); it is shown on request
+  (`add_rules(comparison=True)`) but neither votes nor was simulated. A check of its
+  population generator against Ruscio's R code is open.
+
 **Simulation design** (`benchmarks/factor_count_sim.py`, seed 2025): k uniform on 1-8; 5-100
 items (log-uniform, at least 3 per factor, items spread over factors at random); loadings
 uniform in a range within .3-.8 drawn per battery; equal factor correlations from
@@ -189,7 +205,7 @@ polychoric for 3-4, Pearson for 5-7).
 
 **Public batteries**: "tuned" are the batteries the previous `auto` rule was developed on and
 the combinations were looked at on; "held aside" were added for this check and not used to
-choose the rule (the rule was fixed on the simulation first).
+choose the rule (the rule was chosen on the simulation table alone; see the note above).
 """
 
 
