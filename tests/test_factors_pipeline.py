@@ -168,3 +168,6 @@ def test_factor_count_sheet_shows_the_auto_decision(factor_run):
     kept = needs[needs["Criterion"].astype(str).str.startswith("auto: 4 factor(s) kept")]
     assert len(kept) == 1 and bool(kept["Used"].iloc[0])
     assert bool(needs.loc[needs["Criterion"] == "auto: decision", "Used"].iloc[0])
+    why = needs.iloc[0]  # first, one client-readable line: which rules agreed and why this number
+    assert why["Criterion"] == "why this number of factors" and str(why["Note"]).startswith("4 factors: ")
+    assert "parallel analysis" in why["Note"] and {"Hull method", "exploratory graph analysis"} <= set(needs["Criterion"])

@@ -10,13 +10,14 @@ nothing here reads files or knows about studies.
   reliability per factor, suggested names, factor scores.
 * :func:`reliability`, :func:`cronbach_alpha`, :func:`omega_total` - scale reliability.
 * :func:`cfa` - confirmatory fit of an earlier wave's structure on a new wave.
-* :func:`correlation_matrix`, :func:`polychoric` - the correlations behind it all.
+* :func:`correlation_matrix`, :func:`polychoric`, :func:`tetrachoric` - the correlations behind it all.
 
 Missing answers are handled pairwise by default (as ``psych``); "don't know" is missing.
 """
 
 from .confirm import CFAResult, cfa, fit_statistics
-from .correlation import CorrelationInfo, bivariate_normal_cdf, correlation_matrix, polychoric, polychoric_pair
+from .correlation import (CorrelationInfo, bivariate_normal_cdf, correlation_matrix, polychoric, polychoric_pair,
+                          suggest_correlation, tetrachoric)
 from .count import FactorCount, map_test, parallel_analysis
 from .efa import METHODS, ROTATIONS, EFAResult, FactorWarning, efa, suggest_names
 from .reliability import Reliability, cronbach_alpha, omega_total, reliability
@@ -26,6 +27,6 @@ __all__ = [
     "efa", "EFAResult", "suitability", "Suitability", "parallel_analysis", "FactorCount",
     "reliability", "Reliability", "cronbach_alpha", "omega_total", "cfa", "CFAResult",
     "fit_statistics", "correlation_matrix", "CorrelationInfo", "polychoric", "polychoric_pair",
-    "bivariate_normal_cdf", "kmo", "kmo_verdict", "bartlett", "map_test", "suggest_names",
+    "bivariate_normal_cdf", "tetrachoric", "suggest_correlation", "kmo", "kmo_verdict", "bartlett", "map_test", "suggest_names",
     "FactorWarning", "METHODS", "ROTATIONS",
 ]

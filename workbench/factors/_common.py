@@ -21,7 +21,9 @@ from ..provenance import check_random_state, utc_now
 logger = logging.getLogger("workbench.factors")
 
 MISSING = ("pairwise", "listwise")
-CORRELATIONS = ("pearson", "polychoric")
+CORRELATIONS = ("pearson", "polychoric", "tetrachoric")
+#: what a caller may ask for: a correlation, or "auto" (chosen from the answers, see correlation.suggest_correlation)
+CORRELATION_CHOICES = CORRELATIONS + ("auto",)
 
 
 now = utc_now  # the one time stamp (workbench.provenance)

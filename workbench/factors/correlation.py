@@ -8,34 +8,34 @@ for all the others.  ``missing='listwise'`` keeps only respondents who answered 
 "Don't know" codes are already missing (NaN) in the study's responses, so they are left
 out, never averaged in as a number.
 
-Polychoric correlations
------------------------
+Polychoric and tetrachoric correlations
+---------------------------------------
 For 4-7 point rating items the Pearson correlation of the codes understates the
-correlation of the continuous attitudes behind them.  The polychoric correlation assumes a
-bivariate normal variable behind each pair of items, cut into the observed categories at
-thresholds.  It is estimated in the usual two steps (Olsson, 1979): the thresholds of each
-item from its own answer distribution (``qnorm`` of the cumulative shares, over everybody
-who answered that item), then, for each pair, the correlation that maximises the
-likelihood of the pair's contingency table, found by a bounded one-dimensional search.
-Bivariate normal probabilities use Genz's (2004) algorithm.  No continuity correction is
-added to empty cells (``psych::polychoric`` adds 0.5 by default; ``polycor::polychor`` adds
-none).  A matrix that is not positive definite (possible with pairwise estimates) is
-smoothed as ``psych::cor.smooth`` does, with a warning.
+correlation of the continuous attitudes behind them, and for yes/no items it is bounded by
+the items' shares.  ``correlation='polychoric'`` estimates polychoric correlations (for
+items with two answers: tetrachoric ones), exactly as ``psych::polychoric`` /
+``psych::tetrachoric`` do: two-step maximum likelihood (Olsson, 1979), 0.5 added to empty
+cells of sparse tables where psych adds it (``correct=.5``), see
+:mod:`workbench.factors.ordinal`.  ``correlation='tetrachoric'`` is the same but refuses
+items that are not binary.  A matrix that is not positive definite (possible with pairwise
+or polychoric estimates) is smoothed as ``psych::cor.smooth`` does, with a warning.
+
+Which correlation fits the items: :func:`suggest_correlation` (binary items tetrachoric,
+ordinal rating items with at most 10 codes polychoric, else Pearson) - what
+``correlation='auto'`` uses.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
 
 from ..errors import AnalysisError, DataError, WorkbenchWarning
 from ._common import (
-    CORRELATIONS,
+    CORRELATION_CHOICES,
     MISSING,
     as_frame,
     check_choice,
@@ -44,11 +44,12 @@ from ._common import (
     collinear_items,
     singular_error,
 )
+from .ordinal import MAX_CATEGORIES, ordinal_correlations, tetrachoric
 
-__all__ = ["correlation_matrix", "polychoric", "polychoric_pair", "bivariate_normal_cdf", "CorrelationInfo",
-           "smooth_correlation"]
+__all__ = ["correlation_matrix", "polychoric", "polychoric_pair", "tetrachoric", "bivariate_normal_cdf",
+           "CorrelationInfo", "smooth_correlation", "suggest_correlation"]
 
-MAX_POLY_CATEGORIES = 10
+MAX_POLY_CATEGORIES = MAX_CATEGORIES
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class CorrelationInfo:
         or the complete rows (listwise).
     pair_n : DataFrame
         Respondents behind each correlation.
-    kind : {'pearson', 'polychoric'}
+    kind : {'pearson', 'polychoric', 'tetrachoric'}
     missing : {'pairwise', 'listwise'}
     smoothed : bool
         True when the matrix was not positive definite and was smoothed.
@@ -117,7 +118,9 @@ def correlation_matrix(data, *, correlation: str = "pearson", missing: str = "pa
     ----------
     data : DataFrame
         Respondents x items, numeric codes, missing answers as NaN.
-    correlation : {'pearson', 'polychoric'}, default='pearson'
+    correlation : {'pearson', 'polychoric', 'tetrachoric', 'auto'}, default='pearson'
+        'polychoric' gives tetrachoric correlations when every item has two answers;
+        'auto' chooses with :func:`suggest_correlation`.
     missing : {'pairwise', 'listwise'}, default='pairwise'
     check : bool, default=True
         Refuse constant or empty items, too few respondents and singular matrices.
@@ -135,9 +138,11 @@ def correlation_matrix(data, *, correlation: str = "pearson", missing: str = "pa
         Constant or empty items, fewer respondents than items, a pair of items nobody
         answered together, or a singular matrix (naming the items involved).
     """
-    check_choice("correlation", correlation, CORRELATIONS)
+    check_choice("correlation", correlation, CORRELATION_CHOICES)
     check_choice("missing", missing, MISSING)
     frame = as_frame(data)
+    if correlation == "auto":
+        correlation = suggest_correlation(frame)
     w = None
     if weights is not None:
         w = _check_weights(weights, frame)
@@ -176,7 +181,12 @@ def correlation_matrix(data, *, correlation: str = "pearson", missing: str = "pa
     elif correlation == "pearson":
         mat = frame.corr(method="pearson", min_periods=3).to_numpy()
     else:
-        mat = polychoric(frame).to_numpy()
+        if correlation == "tetrachoric":
+            mat = tetrachoric(frame).to_numpy()
+        else:
+            poly, how = ordinal_correlations(frame)
+            mat = poly.to_numpy()
+            correlation = how["kind"]
     bad = np.argwhere(~np.isfinite(mat))
     if len(bad):
         i, j = bad[0]
@@ -252,79 +262,6 @@ def smooth_correlation(mat: np.ndarray, eig_tol: float = 1e-12) -> np.ndarray:
 
 # --------------------------------------------------------------------------- polychoric
 
-_GL = {
-    6: (np.array([0.1713244923791705, 0.3607615730481384, 0.4679139345726904]),
-        np.array([0.9324695142031522, 0.6612093864662647, 0.2386191860831970])),
-    12: (np.array([0.04717533638651177, 0.1069393259953183, 0.1600783285433464,
-                   0.2031674267230659, 0.2334925365383547, 0.2491470458134029]),
-         np.array([0.9815606342467191, 0.9041172563704750, 0.7699026741943050,
-                   0.5873179542866171, 0.3678314989981802, 0.1252334085114692])),
-    20: (np.array([0.01761400713915212, 0.04060142980038694, 0.06267204833410906,
-                   0.08327674157670475, 0.1019301198172404, 0.1181945319615184,
-                   0.1316886384491766, 0.1420961093183821, 0.1491729864726037,
-                   0.1527533871307259]),
-         np.array([0.9931285991850949, 0.9639719272779138, 0.9122344282513259,
-                   0.8391169718222188, 0.7463319064601508, 0.6360536807265150,
-                   0.5108670019508271, 0.3737060887154196, 0.2277858511416451,
-                   0.07652652113349733])),
-}
-
-
-def _phi(x):
-    return special.ndtr(x)
-
-
-def _bvn_upper(h: np.ndarray, k: np.ndarray, r: float) -> np.ndarray:
-    """P(X > h, Y > k) for a standard bivariate normal with correlation r (Genz, 2004)."""
-    h = np.asarray(h, dtype=float)
-    k = np.asarray(k, dtype=float)
-    if r == 0:
-        return _phi(-h) * _phi(-k)
-    tp = 2 * math.pi
-    ng = 6 if abs(r) < 0.3 else (12 if abs(r) < 0.75 else 20)
-    w, x = _GL[ng]
-    w = np.concatenate([w, w])
-    x = np.concatenate([1 - x, 1 + x])
-    hk = h * k
-    if abs(r) < 0.925:
-        hs = (h * h + k * k) / 2
-        asr = math.asin(r) / 2
-        sn = np.sin(asr * x)  # (m,)
-        terms = np.exp((sn[None, :] * hk[..., None] - hs[..., None]) / (1 - sn[None, :] ** 2))
-        bvn = terms @ w
-        return np.clip(bvn * asr / tp + _phi(-h) * _phi(-k), 0, 1)
-    if r < 0:
-        k = -k
-        hk = -hk
-    bvn = np.zeros_like(h)
-    if abs(r) < 1:
-        as_ = (1 - r) * (1 + r)
-        a = math.sqrt(as_)
-        bs = (h - k) ** 2
-        asr = -(bs / as_ + hk) / 2
-        c = (4 - hk) / 8
-        d = (12 - hk) / 80
-        with np.errstate(over="ignore", under="ignore"):
-            bvn = np.where(asr > -100, a * np.exp(asr) * (1 - c * (bs - as_) * (1 - d * bs) / 3 + c * d * as_ ** 2), 0.0)
-            b = np.sqrt(bs)
-            sp = math.sqrt(tp) * _phi(-b / a)
-            bvn = np.where(hk > -100, bvn - np.exp(-hk / 2) * sp * b * (1 - c * bs * (1 - d * bs) / 3), bvn)
-            a2 = a / 2
-            xs = (a2 * x) ** 2  # (m,)
-            asr2 = -(bs[..., None] / xs[None, :] + hk[..., None]) / 2
-            sp2 = 1 + c[..., None] * xs[None, :] * (1 + 5 * d[..., None] * xs[None, :])
-            rs = np.sqrt(1 - xs)
-            ep = np.exp(-(hk[..., None] / 2) * xs[None, :] / (1 + rs[None, :]) ** 2) / rs[None, :]
-            inner = np.where(asr2 > -100, np.exp(np.maximum(asr2, -700)) * (sp2 - ep), 0.0)
-            bvn = (a2 * (inner @ w) - bvn) / tp
-    if r > 0:
-        bvn = bvn + _phi(-np.maximum(h, k))
-    else:
-        low = np.where(h < 0, _phi(k) - _phi(h), _phi(-h) - _phi(-k))
-        bvn = np.where(h >= k, -bvn, low - bvn)
-    return np.clip(bvn, 0, 1)
-
-
 def bivariate_normal_cdf(h, k, r: float) -> np.ndarray:
     """P(X <= h, Y <= k) for a standard bivariate normal with correlation ``r``.
 
@@ -332,61 +269,48 @@ def bivariate_normal_cdf(h, k, r: float) -> np.ndarray:
     Gauss-Legendre algorithm (as in R's ``mvtnorm`` and MATLAB's ``bvnl``), accurate to
     about 1e-15.
     """
-    h = np.clip(np.asarray(h, dtype=float), -40, 40)
-    k = np.clip(np.asarray(k, dtype=float), -40, 40)
-    return _bvn_upper(-h, -k, float(r))
+    from .ordinal import bvn_upper
+
+    h = np.asarray(h, dtype=float)
+    k = np.asarray(k, dtype=float)
+    return bvn_upper(-h, -k, np.full(np.broadcast(h, k).shape, float(r)))
 
 
-def _thresholds(codes: np.ndarray, categories: np.ndarray) -> np.ndarray:
-    counts = np.array([(codes == c).sum() for c in categories], dtype=float)
-    cum = np.cumsum(counts)[:-1] / counts.sum()
-    return special.ndtri(cum)
-
-
-def _pair_table(x: np.ndarray, y: np.ndarray, cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
-    ok = ~(np.isnan(x) | np.isnan(y))
-    xi = np.searchsorted(cx, x[ok])
-    yi = np.searchsorted(cy, y[ok])
-    table = np.zeros((len(cx), len(cy)))
-    np.add.at(table, (xi, yi), 1)
-    return table
-
-
-def _rho_ml(table: np.ndarray, tx: np.ndarray, ty: np.ndarray) -> float:
-    bx = np.concatenate([[-np.inf], tx, [np.inf]])
-    by = np.concatenate([[-np.inf], ty, [np.inf]])
-    H, K = np.meshgrid(bx, by, indexing="ij")
-    nz = table > 0
-
-    def negll(rho):
-        F = bivariate_normal_cdf(H, K, rho)
-        P = F[1:, 1:] - F[:-1, 1:] - F[1:, :-1] + F[:-1, :-1]
-        return -float(np.sum(table[nz] * np.log(np.maximum(P[nz], 1e-300))))
-
-    res = optimize.minimize_scalar(negll, bounds=(-0.9999, 0.9999), method="bounded",
-                                   options={"xatol": 1e-9})
-    return float(res.x)
+def suggest_correlation(data) -> str:
+    """The correlation that fits the items: 'tetrachoric' when every item has two answers,
+    'polychoric' when every item has integer codes with at most 10 distinct answers (a
+    rating scale), else 'pearson'."""
+    frame = as_frame(data)
+    counts = []
+    for col in frame.columns:
+        vals = frame[col].dropna().unique()
+        if len(vals) > MAX_CATEGORIES or not np.allclose(vals, np.round(vals)):
+            return "pearson"
+        counts.append(len(vals))
+    if counts and all(c == 2 for c in counts):
+        return "tetrachoric"
+    return "polychoric"
 
 
 def polychoric_pair(x, y) -> float:
-    """The polychoric correlation of two ordinal items (two-step ML, see module notes)."""
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    cx = np.unique(x[~np.isnan(x)])
-    cy = np.unique(y[~np.isnan(y)])
-    if len(cx) < 2 or len(cy) < 2:
+    """The polychoric (tetrachoric for two binary items) correlation of two items, as ``psych``."""
+    frame = pd.DataFrame({"x": np.asarray(x, dtype=float), "y": np.asarray(y, dtype=float)})
+    if frame["x"].nunique() < 2 or frame["y"].nunique() < 2:
         return float("nan")
-    table = _pair_table(x, y, cx, cy)
-    return _rho_ml(table, _thresholds(x[~np.isnan(x)], cx), _thresholds(y[~np.isnan(y)], cy))
+    return float(ordinal_correlations(frame)[0].iat[0, 1])
 
 
-def polychoric(data) -> pd.DataFrame:
-    """Polychoric correlation matrix of ordinal items (pairwise complete answers).
+def polychoric(data, *, correct: float = 0.5) -> pd.DataFrame:
+    """Polychoric correlation matrix of ordinal items (pairwise complete answers), before smoothing.
+
+    ``psych::polychoric(x)$rho`` (tetrachoric correlations when every item is binary); see
+    :mod:`workbench.factors.ordinal` for the rules, including ``correct`` for empty cells.
 
     Parameters
     ----------
     data : DataFrame
         Items coded as ordered numbers (e.g. 1-5), missing as NaN.
+    correct : float, default=0.5
 
     Returns
     -------
@@ -399,36 +323,4 @@ def polychoric(data) -> pd.DataFrame:
         An item with more than 10 distinct answers (not an ordinal rating), or with
         non-integer codes.
     """
-    frame = as_frame(data)
-    cats, thr = {}, {}
-    for col in frame.columns:
-        vals = frame[col].dropna().to_numpy()
-        c = np.unique(vals)
-        if len(c) > MAX_POLY_CATEGORIES:
-            raise AnalysisError(
-                f"item {col!r} has {len(c)} distinct answers; polychoric correlations are for "
-                f"ordinal rating items with few categories (up to {MAX_POLY_CATEGORIES}, typically "
-                "4-7 points): use correlation='pearson' for this battery",
-                column=col,
-            )
-        if not np.allclose(c, np.round(c)):
-            raise AnalysisError(
-                f"item {col!r} holds non-integer answers (e.g. {c[~np.isclose(c, np.round(c))][0]:g}); "
-                "polychoric correlations need ordered category codes: use correlation='pearson'",
-                column=col,
-            )
-        cats[col] = c
-        thr[col] = _thresholds(vals, c) if len(c) >= 2 else np.array([])
-    cols = list(frame.columns)
-    p = len(cols)
-    out = np.eye(p)
-    arr = frame.to_numpy()
-    for i in range(p):
-        for j in range(i + 1, p):
-            if len(cats[cols[i]]) < 2 or len(cats[cols[j]]) < 2:
-                r = float("nan")
-            else:
-                table = _pair_table(arr[:, i], arr[:, j], cats[cols[i]], cats[cols[j]])
-                r = _rho_ml(table, thr[cols[i]], thr[cols[j]])
-            out[i, j] = out[j, i] = r
-    return pd.DataFrame(out, index=cols, columns=cols)
+    return ordinal_correlations(data, correct=correct)[0]

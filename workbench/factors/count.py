@@ -12,16 +12,19 @@ distributions and missing answers; psych computes it too, but counts with the si
 Kaiser's rule keeps components with eigenvalue > 1 (it over-extracts with many items; shown
 for reference).  The scree is read with nFactors' optimal-coordinates and acceleration-factor
 rules (Raiche et al., 2013, Methodology 9(1)).  Velicer's (1976) minimum average partial
-(MAP) keeps the number of components (1, 2, ...; as ``psych::VSS``) after which the average
-squared partial correlation is smallest.
+(MAP) keeps the number of components (1 to 8, as ``psych::VSS(n=8)``) after which the
+average squared partial correlation is smallest.
+
+The Hull method, exploratory graph analysis and comparison data are in
+:mod:`workbench.factors.rules`; :func:`add_rules` adds them to a count's table.
 
 Parallel analysis on the reduced matrix over-extracts on real batteries (6 on the 25
 ``psych::bfi`` items, 2-3 on a single five-item scale); MAP under-extracts well-separated
 structures (2 on Holzinger-Swineford's three).  :func:`choose_n_factors` is the ``auto``
-decision: the parallel-analysis count, lowered while a factor has fewer than three salient
-items or an item is a Heywood case (references in its docstring).  On 23 batteries with a
-documented structure (tests/test_factor_count_batteries.py) it is right on 22; psych's
-parallel analysis on 8 of the 14 public ones, this rule on 13.
+decision: the middle count of the voting rules (:data:`VOTERS`, :func:`combined_count`),
+lowered while a factor has fewer than three salient items or an item is a Heywood case
+(references in its docstring).  The voters and the way they are combined were chosen on a
+simulation study and checked on public batteries, some held aside: docs/factor_count.md.
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ from .correlation import CorrelationInfo, correlation_matrix
 from .extraction import extract, smc
 
 __all__ = ["parallel_analysis", "FactorCount", "map_test", "smc", "fa_values", "choose_n_factors",
-           "solution_problems", "AUTO_RULE"]
+           "solution_problems", "AUTO_RULE", "add_rules", "combined_count", "count_rules", "RULES", "VOTERS",
+           "count_sentence"]
 
 
 def fa_values(corr: np.ndarray, n_factors: int = 1) -> np.ndarray:
@@ -74,15 +78,25 @@ def _eigen_pair(corr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pc, fa
 
 
-def map_test(corr) -> pd.Series:
-    """Velicer's MAP: average squared partial correlation after removing 0, 1, ... components."""
+MAP_MAX = 8  # psych::VSS's n: MAP is searched over 1..8 components (fewer with fewer items)
+
+
+def map_test(corr, n_max: int | None = MAP_MAX) -> pd.Series:
+    """Velicer's MAP: average squared partial correlation after removing 0, 1, ..., ``n_max`` components.
+
+    As ``psych::VSS(n=8)$map`` (whose values are those for 1..8 components): at most
+    ``p - 1`` components are removed; ``n_max=None`` goes all the way.  The value for 0
+    (the plain correlations) is shown for reference; the MAP count is the minimum over
+    1..``n_max``.
+    """
     r = np.asarray(corr, dtype=float)
     p = r.shape[0]
     vals, vecs = np.linalg.eigh(r)
     order = np.argsort(vals)[::-1]
     vals, vecs = vals[order], vecs[:, order]
+    top = p - 1 if n_max is None else min(int(n_max), p - 1)
     out = []
-    for m in range(p - 1):
+    for m in range(top + 1):
         if m == 0:
             partial = r
         else:
@@ -91,7 +105,7 @@ def map_test(corr) -> pd.Series:
             d = np.sqrt(np.clip(np.diag(c), 1e-12, None))
             partial = c / np.outer(d, d)
         out.append(((partial ** 2).sum() - p) / (p * (p - 1)))
-    return pd.Series(out, index=pd.RangeIndex(0, p - 1, name="components removed"), name="MAP")
+    return pd.Series(out, index=pd.RangeIndex(0, top + 1, name="components removed"), name="MAP")
 
 
 def _leading_above(obs: np.ndarray, ref: np.ndarray) -> int:
@@ -246,7 +260,7 @@ def parallel_analysis(data, *, percentile: float = 95, n_iter: int = 20, kind: s
     kind : {'simulate', 'resample'}, default='simulate'
         Random normal data (psych's count), or the observed answers shuffled within each
         item (keeps every item's distribution and missing answers; raw data only).
-    correlation : {'pearson', 'polychoric'}, default='pearson'
+    correlation : {'pearson', 'polychoric', 'tetrachoric', 'auto'}, default='pearson'
     missing : {'pairwise', 'listwise'}, default='pairwise'
     n_obs : int, optional
         Respondents behind a correlation matrix given as ``data``.
@@ -294,7 +308,9 @@ def parallel_analysis(data, *, percentile: float = 95, n_iter: int = 20, kind: s
     if kind == "resample":
         work = frame.dropna() if missing == "listwise" else frame
         arr = work.to_numpy()
-    with warnings.catch_warnings():
+    from threadpoolctl import threadpool_limits
+
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):  # small matrices: 1 thread is faster
         warnings.simplefilter("ignore", WorkbenchWarning)  # smoothing random matrices is expected
         for it in progress(range(n_iter), total=n_iter, desc="parallel analysis", enabled=progress_bar):
             if kind == "simulate":  # psych: rnorm(nsub * nvariables), Pearson, complete
@@ -310,7 +326,7 @@ def parallel_analysis(data, *, percentile: float = 95, n_iter: int = 20, kind: s
     n_pc = _leading_above(obs_pc, ref_pc)
     kaiser = int((obs_pc > 1).sum())
     maps = map_test(r)
-    n_map = int(maps.iloc[1:].idxmin()) if len(maps) > 1 else 1  # psych::VSS: the minimum over 1, 2, ... components
+    n_map = int(maps.iloc[1:].idxmin()) if len(maps) > 1 else 1  # psych::VSS: the minimum over 1..8 components
     top = max_factors(p)
     recommended = int(min(max(n_fa, 1), max(top, 1)))
     what = "simulated normal" if kind == "simulate" else "shuffled"
@@ -326,7 +342,8 @@ def parallel_analysis(data, *, percentile: float = 95, n_iter: int = 20, kind: s
          "eigenvalues above the line projected from the later ones (Raiche et al., 2013; nFactors::nScree noc)"),
         ("scree: acceleration factor", _acceleration_factor(obs_pc),
          "the elbow where the slope changes most (Raiche et al., 2013; nFactors::nScree naf); often 1"),
-        ("Velicer MAP", n_map, "minimum average squared partial correlation (Velicer, 1976; psych::VSS map)"),
+        ("Velicer MAP", n_map, "minimum average squared partial correlation over 1-8 components (Velicer, 1976; "
+                               "psych::VSS(n=8) map)"),
     ]
     table = pd.DataFrame(rows, columns=["criterion", "factors", "note"]).set_index("criterion")
     if recommended != n_fa:
@@ -341,7 +358,49 @@ def parallel_analysis(data, *, percentile: float = 95, n_iter: int = 20, kind: s
     )
 
 
-AUTO_RULE = "parallel analysis, at least 3 salient items per factor, no Heywood case"
+AUTO_RULE = ("the middle count of parallel analysis (factors and components), MAP, Hull and EGA, at least 3 "
+             "salient items per factor, no Heywood case")
+
+#: the rows of the count table that vote, by rule
+VOTE_ROWS = {"PA": "parallel analysis (factors)", "PA components": "parallel analysis (components)",
+             "MAP": "Velicer MAP", "Hull": "Hull method",
+             "EGA": "exploratory graph analysis"}
+
+
+def table_votes(table: pd.DataFrame) -> dict:
+    """The voters' counts in a count table (rules not in it do not vote)."""
+    return {k: int(table.at[row, "factors"]) for k, row in VOTE_ROWS.items() if row in table.index}
+
+
+def add_rules(count: "FactorCount", corr: np.ndarray, *, data: pd.DataFrame | None = None,
+              comparison: bool = False, random_state=None) -> "FactorCount":
+    """``count`` with the Hull and EGA rows added, and with ``comparison=True`` (raw data only)
+    comparison data (see :mod:`workbench.factors.rules`; CD simulates a population per count
+    tried and takes 10-30 s on a 25-item battery, so it is asked for, not run by default)."""
+    from threadpoolctl import threadpool_limits
+
+    from .rules import comparison_data, ega, hull
+
+    table = count.table.copy()
+    n = int(round(count.n_obs))
+    n_pc = int(table.at["parallel analysis (components)", "factors"])
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
+        warnings.simplefilter("ignore")
+        table.loc["Hull method"] = {"factors": hull(corr, n, k_max=max(n_pc + 1, 2))[0],
+                                    "note": "the elbow of fit (CFI) against parameters on the convex hull of the "
+                                            "1..PA+1 factor solutions (Lorenzo-Seva, Timmerman & Kiers, 2011)"}
+        table.loc["exploratory graph analysis"] = {
+            "factors": ega(corr, n)[0],
+            "note": "communities (walktrap) of the items' partial-correlation network (EBIC graphical lasso; Golino "
+                    "& Epskamp, 2017)"}
+        if comparison and data is not None:
+            complete = data.dropna()
+            if len(complete) >= max(50, 2 * data.shape[1]):
+                table.loc["comparison data"] = {
+                    "factors": comparison_data(complete, random_state=random_state)[0],
+                    "note": "factors added while simulated data with one more factor reproduce the eigenvalues "
+                            "better (Ruscio & Roche, 2012; complete answers)"}
+    return dataclasses.replace(count, table=table)
 
 
 def solution_problems(loadings: pd.DataFrame, communalities: pd.Series, *, cut: float = 0.3,
@@ -368,10 +427,13 @@ def solution_problems(loadings: pd.DataFrame, communalities: pd.Series, *, cut: 
 
 
 def choose_n_factors(count: FactorCount, solution, *, cut: float = 0.3, min_items: int = 3) -> FactorCount:
-    """The ``n_factors='auto'`` decision: parallel analysis, then no weak factor and no Heywood case.
+    """The ``n_factors='auto'`` decision: the middle count of the rules, then no weak factor and no Heywood case.
 
-    Start from psych's parallel-analysis count for common factors (Horn, 1965; at least 1,
-    at most what the items identify).  Parallel analysis on the reduced matrix is known to
+    Start from the median of the counts of psych's parallel analysis for common factors and
+    for components (Horn, 1965), Velicer's MAP, the Hull method and exploratory graph
+    analysis, as far as ``count.table`` has them (:func:`add_rules`; :func:`combined_count`;
+    chosen on the simulation study of docs/factor_count.md; at least 1, at most what the
+    items identify).  With parallel analysis alone, the start is its count.  Parallel analysis on the reduced matrix is known to
     over-extract on real batteries (e.g. 6 on the 25 Big Five items of ``psych::bfi``;
     Crawford et al., 2010, Educ. Psychol. Meas. 70(6); Revelle's own warning in
     ``?fa.parallel``), typically by adding a minor factor defined by two items (reverse
@@ -401,13 +463,17 @@ def choose_n_factors(count: FactorCount, solution, *, cut: float = 0.3, min_item
     pa = int(count.table.at["parallel analysis (factors)", "factors"])
     p = len(count.eigenvalues)
     top = max(max_factors(p), 1)
-    start = min(max(pa, 1), top)
+    votes = table_votes(count.table)
+    first, why = combined_count(votes)
+    start = min(max(first, 1), top)
     rows = []
-    if pa < 1:
+    if len(votes) > 1:
+        rows.append((first, "start", why))
+    if pa < 1 and first <= 1:
         rows.append((0, "raised to 1", "parallel analysis finds no factor above random data: the items hardly "
                                        "correlate; one factor is fitted so that the battery can still be described"))
-    elif start < pa:
-        rows.append((pa, "not identifiable", f"{p} items identify at most {top} common factor(s)"))
+    elif start < first:
+        rows.append((first, "not identifiable", f"{p} items identify at most {top} common factor(s)"))
     chosen = 1
     for k in range(start, 0, -1):
         loadings, h2 = solution(k)
@@ -431,5 +497,128 @@ def choose_n_factors(count: FactorCount, solution, *, cut: float = 0.3, min_item
     decision = pd.DataFrame(rows, columns=["factors", "verdict", "reason"])
     table = count.table.copy()
     table.loc["auto: decision"] = {"factors": chosen, "note": AUTO_RULE + f": {decision.iloc[-1]['reason']}"}
+    if len(votes) > 1:
+        table.loc["auto: decision", "note"] = AUTO_RULE + f": {why}; {decision.iloc[-1]['reason']}"
     return dataclasses.replace(count, table=table, recommended=int(chosen), decision=decision,
                                rule="auto: decision")
+
+
+# --------------------------------------------------------------------------- every rule at once
+
+RULES = ("PA", "PA components", "Kaiser", "OC", "AF", "MAP", "Hull", "EGA", "CD")
+
+
+def count_rules(data, *, correlation: str = "pearson", missing: str = "pairwise", n_obs: int | None = None,
+                n_iter: int = 20, random_state=None, cd: bool = True) -> tuple[dict, np.ndarray]:
+    """Every counting rule on one battery: the parallel-analysis table's rules, Hull, EGA and CD.
+
+    Returns
+    -------
+    counts : dict
+        Rule (see :data:`RULES`) to its count (CD is None for a correlation matrix, or when
+        ``cd=False``).
+    corr : ndarray
+        The correlation matrix analysed.
+    """
+    from .rules import comparison_data, ega, hull
+
+    count = parallel_analysis(data, correlation=correlation, missing=missing, n_obs=n_obs, n_iter=n_iter,
+                              random_state=random_state, progress_bar=False)
+    t = count.table["factors"]
+    if is_correlation_matrix(data):
+        corr = data.to_numpy(dtype=float)
+        frame = None
+    else:
+        frame = as_frame(data)
+        corr = correlation_matrix(frame, correlation=correlation, missing=missing, check=False).matrix.to_numpy()
+    n = int(count.n_obs)
+    out = {"PA": int(t["parallel analysis (factors)"]), "PA components": int(t["parallel analysis (components)"]),
+           "Kaiser": int(t["Kaiser (eigenvalue > 1)"]), "OC": int(t["scree: optimal coordinates"]),
+           "AF": int(t["scree: acceleration factor"]), "MAP": int(t["Velicer MAP"])}
+    out["Hull"] = hull(corr, n, k_max=max(out["PA components"] + 1, 2))[0]
+    out["EGA"] = ega(corr, n)[0]
+    out["CD"] = None
+    if cd and frame is not None:
+        out["CD"] = comparison_data(frame, random_state=random_state)[0]
+    return out, corr
+
+
+# --------------------------------------------------------------------------- the combined decision
+
+#: the rules whose counts ``auto`` combines (each votes when it could be computed)
+VOTERS = ("PA", "PA components", "MAP", "Hull", "EGA")
+#: with an even number of votes: take the upper of the two middle counts ("upper") or the lower
+MIDDLE = "upper"
+VOTER_NAMES = {"PA": "parallel analysis of factors", "PA components": "parallel analysis of components",
+               "MAP": "Velicer's MAP", "Hull": "the Hull method",
+               "EGA": "exploratory graph analysis", "CD": "comparison data"}
+
+
+def combined_count(counts: dict, ok: list[bool] | None = None) -> tuple[int, str]:
+    """The count ``auto`` starts from: the median of the voting rules' counts (:data:`VOTERS`; with
+    an even number of votes the :data:`MIDDLE` one of the two in the middle), chosen on the
+    simulation study of docs/factor_count.md.  Comparison data is shown but does not vote (too
+    slow to be part of the simulation).
+
+    Parameters
+    ----------
+    counts : dict
+        Rule name (:data:`VOTERS`) to its count, or None when not computed.
+    ok : list of bool, optional
+        ``ok[k-1]``: the k-factor solution has no weak factor and no Heywood case; the count
+        is then lowered to the largest such k (as :func:`choose_n_factors` does).
+
+    Returns
+    -------
+    k : int
+    why : str
+        One sentence a client can follow.
+    """
+    votes = {k: int(counts[k]) for k in VOTERS if counts.get(k) is not None}
+    vals = sorted(max(v, 1) for v in votes.values())
+    k = (vals[len(vals) // 2] if MIDDLE == "upper" else vals[(len(vals) - 1) // 2]) if vals else 1
+    agree = [VOTER_NAMES[r] for r, v in votes.items() if max(v, 1) == k]
+    start = k
+    if ok is not None:
+        k = max(1, min(k, len(ok)))
+        while k > 1 and not ok[k - 1]:
+            k -= 1
+    why = (f"{len(agree)} of {len(votes)} rules ({', '.join(agree)}) point to {start}; the middle of their "
+           f"counts ({', '.join(str(v) for v in vals)}) is taken")
+    if k != start:
+        why += f", lowered to {k} because a larger solution had a factor with fewer than three clear items"
+    return int(k), why
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def count_sentence(count: FactorCount, n_factors: int) -> str:
+    """One line a client can follow: which rules agreed on the number of factors, and why it was chosen.
+
+    E.g. "5 factors: parallel analysis, Velicer's MAP and exploratory graph analysis agree on 5
+    (the Hull method: 6); 6 was tried first, but one of its factors had fewer than three
+    clearly loading items."
+    """
+    votes = {k: max(int(v), 1) for k, v in table_votes(count.table).items()}
+    plural = "s" if n_factors != 1 else ""
+    out = f"{n_factors} factor{plural}"
+    if count.decision is None:
+        out += " as the study asks"
+    agree = [VOTER_NAMES[k] for k, v in votes.items() if v == n_factors]
+    other = [f"{VOTER_NAMES[k]}: {v}" for k, v in votes.items() if v != n_factors]
+    if agree:
+        out += f": {_join(agree)} {'agree on' if len(agree) > 1 else 'points to'} {n_factors}"
+    else:
+        out += ": no counting rule gives exactly this number"
+    if other:
+        out += f" ({'; '.join(other)})"
+    if count.decision is not None:
+        rejected = count.decision.loc[count.decision["verdict"] == "rejected", "factors"]
+        if len(rejected):
+            out += (f"; {int(rejected.max())} was tried first, but a factor had fewer than three clearly loading "
+                    "items or an item was fully absorbed by one factor")
+        elif n_factors not in votes.values() or len(set(votes.values())) > 1:
+            out += "; the middle of the rules' counts is taken"
+    return out + "."

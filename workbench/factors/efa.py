@@ -44,7 +44,7 @@ from scipy import stats
 
 from ..errors import AnalysisError, DataError, WorkbenchWarning
 from ._common import (
-    CORRELATIONS,
+    CORRELATION_CHOICES,
     MISSING,
     as_frame,
     check_choice,
@@ -59,12 +59,13 @@ from ._common import (
     singular_error,
 )
 from .correlation import CorrelationInfo, correlation_matrix
-from .count import FactorCount, choose_n_factors, parallel_analysis, solution_problems
+from .count import FactorCount, add_rules, choose_n_factors, parallel_analysis, solution_problems
+from ._common import max_factors
 from .extraction import extract
 from .reliability import Reliability, reliability
 from .suitability import Suitability, suitability
 
-__all__ = ["efa", "EFAResult", "METHODS", "ROTATIONS", "suggest_names"]
+__all__ = ["efa", "EFAResult", "METHODS", "ROTATIONS", "suggest_names", "solution_checks"]
 
 METHODS = ("minres", "ml", "pa", "principal")
 ROTATIONS = ("oblimin", "quartimin", "geomin", "promax", "varimax", "none")
@@ -267,7 +268,11 @@ class EFAResult:
         Eigenvalues of that matrix.
     fit : Series
         ``RMSR``, ``chi-square``, ``df``, ``p``, ``TLI``, ``RMSEA``, ``BIC`` as ``psych``
-        computes them (chi-square statistics need the number of respondents).
+        (``factor.stats``, psych 2.2.9) computes them (chi-square statistics need the number
+        of respondents): ``TLI = (F0/df0 - F/df) / (F0/df0 - 1/m)`` with ``F``, ``F0`` the
+        objective functions of the model and the null model and ``m`` Bartlett's multiplier
+        ``n - 1 - (2p + 5)/6 - 2k/3`` (not capped at 1); ``RMSEA = sqrt(max(chi2/(df n) -
+        1/(n - 1), 0))``.
     suitability : Suitability
     factor_count : FactorCount or None
         When ``n_factors='auto'`` (parallel analysis etc.).
@@ -373,6 +378,15 @@ class EFAResult:
         return (f"{self.n_factors} factor(s), {self.method} extraction, {self.rotation} rotation, "
                 f"{self.missing} {self.correlation_type} correlations, n = {self.n_obs}; "
                 f"{100 * cum:.1f}% of the variance; KMO {self.suitability.kmo:.2f} ({self.suitability.verdict})")
+
+    def count_sentence(self) -> str:
+        """Which counting rules agreed and why this many factors, in one client-readable line
+        (:func:`~workbench.factors.count.count_sentence`); empty without a factor count."""
+        if self.factor_count is None:
+            return ""
+        from .count import count_sentence
+
+        return count_sentence(self.factor_count, self.n_factors)
 
     def __str__(self) -> str:
         lines = [self.headline(), format_table(self.summary())]
@@ -524,9 +538,12 @@ def _fit_stats(r: np.ndarray, lam: np.ndarray, phi: np.ndarray, n_obs: int | Non
         out["chi-square"] = chisq
         out["p"] = float(stats.chi2.sf(chisq, dof)) if dof > 0 else float("nan")
         if dof > 0:
-            m0, mf = chisq0 / dof0, chisq / dof
-            out["TLI"] = float((m0 - mf) / (m0 - 1))
-            out["RMSEA"] = float(math.sqrt(max(chisq / (dof * (n_obs - 1)) - 1 / (n_obs - 1), 0)))
+            # psych::factor.stats (psych 2.2.9): Tucker-Lewis from the objective functions per
+            # degree of freedom with Bartlett's multiplier; RMSEA with n (not n - 1) in the first term
+            m0, mf = obj0 / dof0, objective / dof
+            nm = (n_obs - 1) - (2 * p + 5) / 6 - (2 * k) / 3
+            out["TLI"] = float((m0 - mf) / (m0 - 1 / nm))
+            out["RMSEA"] = float(math.sqrt(max(chisq / (dof * n_obs) - 1 / (n_obs - 1), 0)))
             out["BIC"] = float(chisq - dof * math.log(n_obs))
         out["null chi-square"] = chisq0
         out["null df"] = dof0
@@ -551,14 +568,16 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
         too, with ``n_obs``; scores and reliability then need raw data.
     n_factors : int or 'auto', default=1
         'auto' runs :func:`parallel_analysis` (with ``percentile``, ``n_iter`` and
-        ``random_state``) and decides with :func:`~workbench.factors.count.choose_n_factors`:
-        the parallel-analysis count, lowered while a factor has fewer than three salient
-        items or an item is a Heywood case.  The criteria and every count tried are in
+        ``random_state``), the Hull method, EGA and comparison data
+        (:func:`~workbench.factors.count.add_rules`) and decides with
+        :func:`~workbench.factors.count.choose_n_factors`: the middle of their counts,
+        lowered while a factor has fewer than three salient items or an item is a Heywood
+        case.  The criteria and every count tried are in
         ``factor_count`` (``table``, ``decision``) and in the log.
     method : {'minres', 'ml', 'pa', 'principal'}, default='minres'
         Minimum residual, maximum likelihood, principal axes, or principal components.
     rotation : {'oblimin', 'quartimin', 'geomin', 'promax', 'varimax', 'none'}, default='oblimin'
-    correlation : {'pearson', 'polychoric'}, default='pearson'
+    correlation : {'pearson', 'polychoric', 'tetrachoric', 'auto'}, default='pearson'
         Polychoric for 4-7 point rating items.
     missing : {'pairwise', 'listwise'}, default='pairwise'
         Pairwise (every respondent counts for each pair of items they answered) as ``psych``.
@@ -570,8 +589,10 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
         The consultant's factor names: one per factor in order, or keyed by a marker item
         (the factor that item loads most on gets the name).  Others keep suggested names.
     reverse : list of str, optional
-        Reverse-keyed items (for reliability).  Without it, items are keyed by the sign of
-        their loading.
+        The study's reverse-keyed items.  Reliability always keys each factor's items by
+        the sign of their loading on it (negatively loading items reversed, as
+        ``psych::alpha(check.keys=TRUE)`` would); where that differs from ``reverse`` a
+        note says so.
     cut : float, default=0.3
         Loadings below this are blanked in tables and do not define scales.
     percentile, n_iter, random_state, progress_bar
@@ -592,7 +613,7 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
     """
     check_choice("method", method, METHODS)
     check_choice("rotation", rotation, ROTATIONS)
-    check_choice("correlation", correlation, CORRELATIONS)
+    check_choice("correlation", correlation, CORRELATION_CHOICES)
     check_choice("missing", missing, MISSING)
     if not 0 <= cut < 1:
         raise ValueError(f"cut must be between 0 and 1, got {cut}")
@@ -632,6 +653,7 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
         count = parallel_analysis(frame if frame is not None else info.matrix, percentile=percentile,
                                   n_iter=n_iter, correlation=correlation, missing=missing, n_obs=info.n_obs,
                                   random_state=random_state, progress_bar=progress_bar, _info=info)
+        count = add_rules(count, r, data=frame, random_state=random_state)
 
         def solution(k: int):
             raw_k, _ = extract(r, k, method)
@@ -706,13 +728,18 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
             sds = np.sqrt(((used - means) ** 2).mul(w, axis=0).sum() / wm.sum())
         scales = {}
         prim = load_df.abs().idxmax(axis=1)
-        keys_rev = set(reverse) if reverse is not None else set()
+        keys_rev = set()  # keyed in the factor's direction: negatively loading items reversed
         for f in final:
             its = [i for i in items if prim[i] == f and abs(load_df.at[i, f]) >= cut]
             if its:
                 scales[f] = its
-                if reverse is None:
-                    keys_rev |= {i for i in its if load_df.at[i, f] < 0}
+                keys_rev |= {i for i in its if load_df.at[i, f] < 0}
+        if reverse is not None:
+            scaled = {i for its in scales.values() for i in its}
+            differ = sorted(i for i in scaled if (i in set(reverse)) != (i in keys_rev))
+            if differ:
+                notes.append("reliability keys follow the loadings, not the study's reverse keys, for "
+                             + ", ".join(f"{i} ({'reversed' if i in keys_rev else 'not reversed'})" for i in differ))
         if scales:
             rel = reliability(frame, scales, reverse=keys_rev)
     logger.info("efa: %d items, %d factor(s), %s/%s, n=%s", p, k, method, rotation, info.n_obs)
@@ -728,6 +755,24 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
         correlation_type=info.kind, missing=info.missing, n_obs=info.n_obs, n_factors=k, cut=cut,
         labels=labels, means=means, sds=sds, notes=tuple(notes),
     )
+
+
+def solution_checks(corr, *, k_max: int = 9, method: str = "minres", rotation: str = "oblimin", cut: float = 0.3,
+                    min_items: int = 3) -> list[bool]:
+    """For k = 1 .. k_max (at most what the items identify): True when the rotated k-factor
+    solution has no weak factor and no Heywood case (:func:`solution_problems`)."""
+    r = np.asarray(corr, dtype=float)
+    top = min(k_max, max(max_factors(r.shape[0]), 1))
+    out = []
+    for k in range(1, top + 1):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            raw, _ = extract(r, k, method)
+            rot, _ = _psych_order(*_rotate(raw, rotation))
+        weak, heywood = solution_problems(pd.DataFrame(rot), pd.Series((raw ** 2).sum(axis=1)), cut=cut,
+                                          min_items=min_items)
+        out.append(not weak and not heywood)
+    return out
 
 
 def _suitability_without_n(info: CorrelationInfo) -> Suitability:

@@ -10,10 +10,22 @@ covariances with the other items change sign, exactly as if the item were recode
 ``min + max - x``.  Alpha-if-item-deleted and the corrected item-total correlation
 (``r.drop``: the item against the sum of the others) are reported per item.
 
-McDonald's omega total is ``(sum of loadings)^2 / ((sum of loadings)^2 + sum of
-uniquenesses)`` from a one-factor model of the scale's (keyed) items (minres, the
-``psych`` default).  It does not assume equal loadings, as alpha does; for items with
-equal loadings the two coincide with standardised alpha.
+``check_keys=True`` keys the items as ``psych::alpha(check.keys=TRUE)`` does: an item whose
+loading on the first principal component of the scale is negative (components signed so
+that their loadings sum positive) is reversed.  :func:`~workbench.factors.efa` keys each
+factor's items by the sign of their loading on that factor, so a scale's alpha is that of
+the items as the factor orders them (negatively loading items reversed, listed in
+``reversed``), never a negative alpha from unreversed items.
+
+McDonald's omega total is ``psych::omega``'s ``omega.tot``: ``1 - sum of uniquenesses /
+sum of the (keyed) correlation matrix``, the uniquenesses from a one-factor minres model of
+the scale's items (the ``psych`` default) - the share of the scale score's variance that
+the common factor accounts for.  It does not assume equal loadings, as alpha does; for
+items with equal loadings the two coincide with standardised alpha.
+
+Standardised alpha and the average inter-item correlation use ``cov2cor`` of the pairwise
+covariance matrix, as ``psych::alpha`` does (with missing answers this differs slightly from
+pairwise correlations); omega uses the pairwise correlations, as ``psych::omega``.
 """
 
 from __future__ import annotations
@@ -29,12 +41,16 @@ from ..errors import AnalysisError
 from ._common import as_frame, format_table, now, package_version, render_html
 from .extraction import extract
 
-__all__ = ["cronbach_alpha", "omega_total", "reliability", "Reliability"]
+__all__ = ["cronbach_alpha", "omega_total", "reliability", "Reliability", "pc_keys"]
 
 
 def _keys(items: Sequence[str], reverse: Iterable[str]) -> np.ndarray:
     rev = set(reverse or ())
     return np.array([-1.0 if it in rev else 1.0 for it in items])
+
+
+def k_ok(items) -> bool:
+    return len(items) >= 2
 
 
 def _alpha_from(c: np.ndarray) -> float:
@@ -79,8 +95,7 @@ def omega_total(data, *, reverse: Iterable[str] = ()) -> float:
     keys = _keys(list(frame.columns), reverse)
     r = frame.corr().to_numpy() * np.outer(keys, keys)
     load, uniq = _one_factor(r)
-    s = load.sum() ** 2
-    return float(s / (s + uniq.sum()))
+    return float(1 - uniq.sum() / r.sum())
 
 
 @dataclass(frozen=True)
@@ -113,7 +128,17 @@ class Reliability:
         return render_html("Reliability", [], self.scales)
 
 
-def reliability(data, scales: Mapping[str, Sequence[str]], *, reverse: Iterable[str] = ()) -> Reliability:
+def pc_keys(data) -> list[str]:
+    """The items ``psych::alpha(check.keys=TRUE)`` reverses: negative loadings on the first
+    principal component of their (pairwise) correlations, the component signed to sum positive."""
+    frame = as_frame(data)
+    vals, vecs = np.linalg.eigh(frame.corr().to_numpy())
+    first = vecs[:, -1] * np.sign(vecs[:, -1].sum() or 1.0)
+    return [c for c, v in zip(frame.columns, first) if v < 0]
+
+
+def reliability(data, scales: Mapping[str, Sequence[str]], *, reverse: Iterable[str] = (),
+                check_keys: bool = False) -> Reliability:
     """Cronbach's alpha (raw and standardised, if-item-deleted) and omega total per scale.
 
     Parameters
@@ -124,6 +149,9 @@ def reliability(data, scales: Mapping[str, Sequence[str]], *, reverse: Iterable[
         Scale (factor) name to its items.
     reverse : iterable of str
         Reverse-keyed items (from the study's ``reverse: true``).
+    check_keys : bool, default=False
+        Key each scale's items as ``psych::alpha(check.keys=TRUE)`` (see :func:`pc_keys`)
+        instead of by ``reverse``.
 
     Returns
     -------
@@ -144,10 +172,11 @@ def reliability(data, scales: Mapping[str, Sequence[str]], *, reverse: Iterable[
             raise AnalysisError(f"scale {name!r} names item(s) {', '.join(map(repr, unknown))} that are not in the data",
                                 column=unknown[0])
         sub = frame[items]
-        keys = _keys(items, reverse)
+        keys = _keys(items, pc_keys(sub) if check_keys and k_ok(items) else reverse)
         k = len(items)
         cov = sub.cov().to_numpy() * np.outer(keys, keys)
-        cor = sub.corr().to_numpy() * np.outer(keys, keys)
+        sd = np.sqrt(np.diag(cov))
+        cor = cov / np.outer(sd, sd)  # psych::alpha: cov2cor of the pairwise covariances
         alpha = _alpha_from(cov) if k >= 2 else float("nan")
         std_alpha = _alpha_from(cor) if k >= 2 else float("nan")
         avg_r = float(cor[np.triu_indices(k, 1)].mean()) if k >= 2 else float("nan")
@@ -155,13 +184,13 @@ def reliability(data, scales: Mapping[str, Sequence[str]], *, reverse: Iterable[
         if k >= 3:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                load, uniq = _one_factor(cor)
-            s = load.sum() ** 2
-            omega = float(s / (s + uniq.sum()))
+                pair = sub.corr().to_numpy() * np.outer(keys, keys)  # psych::omega: pairwise correlations
+                load, uniq = _one_factor(pair)
+            omega = float(1 - uniq.sum() / pair.sum())
         srows.append({
             "scale": name, "items": k, "n": int(sub.notna().any(axis=1).sum()), "alpha": alpha,
             "std alpha": std_alpha, "omega total": omega, "average r": avg_r,
-            "reversed": ", ".join(i for i in items if i in reverse),
+            "reversed": ", ".join(i for i, key in zip(items, keys) if key < 0),
         })
         for j, item in enumerate(items):
             rest = [m for m in range(k) if m != j]

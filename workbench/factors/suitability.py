@@ -136,7 +136,7 @@ def suitability(data, *, correlation: str = "pearson", missing: str = "pairwise"
     data : DataFrame
         Respondents x items (missing answers NaN), or a correlation matrix (square, same
         labels on both axes, unit diagonal) together with ``n_obs``.
-    correlation : {'pearson', 'polychoric'}, default='pearson'
+    correlation : {'pearson', 'polychoric', 'tetrachoric', 'auto'}, default='pearson'
     missing : {'pairwise', 'listwise'}, default='pairwise'
         Pairwise, as ``psych``: each correlation uses everybody who answered both items.
     n_obs : int, optional

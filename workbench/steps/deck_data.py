@@ -67,6 +67,8 @@ def _factor_rows(factors: dict[str, EFAResult]) -> tuple[list[dict], list[str]]:
             rows.append({"battery": str(battery), "factor": str(f), "items": ", ".join(map(str, items)),
                          "variance %": float(var.get(f, np.nan)) * 100, "alpha": alphas.get(str(f), np.nan)})
         notes.append(f"{battery}: {res.headline()}")
+        if res.count_sentence():  # which counting rules agreed, in words
+            notes.append(f"{battery}: {res.count_sentence()}")
     return rows, notes
 
 

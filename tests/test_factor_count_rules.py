@@ -1,0 +1,83 @@
+"""Comparison data, Hull, EGA and the combined ``auto`` count on planted structures (small and fast).
+
+The accuracy of every rule on 200+ simulated and 28 public batteries is in docs/factor_count.md
+(benchmarks/factor_count_sim.py, scripts/factor_count_tables.py); these tests only check that
+each rule recovers a clear planted structure and that the decision is explained in words.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import workbench.factors as wf
+from workbench.factors.count import combined_count, count_sentence
+from workbench.factors.rules import comparison_data, ega, hull, walktrap
+
+
+def planted(k: int, per: int, loading: float, phi: float) -> np.ndarray:
+    lam = np.zeros((k * per, k))
+    for f in range(k):
+        lam[f * per:(f + 1) * per, f] = loading
+    cor = np.full((k, k), phi)
+    np.fill_diagonal(cor, 1)
+    r = lam @ cor @ lam.T
+    np.fill_diagonal(r, 1)
+    return r
+
+
+def sample(r: np.ndarray, n: int, seed: int) -> pd.DataFrame:
+    g = np.random.default_rng(seed)
+    x = g.multivariate_normal(np.zeros(len(r)), r, n)
+    return pd.DataFrame(np.clip(np.round(x * 1.2 + 3), 1, 5), columns=[f"q{j}" for j in range(len(r))])
+
+
+def test_walktrap_finds_planted_communities():
+    a = np.zeros((9, 9))
+    for b in range(3):
+        a[b * 3:(b + 1) * 3, b * 3:(b + 1) * 3] = 0.4
+    a[2, 3] = a[3, 2] = 0.05  # a weak bridge
+    np.fill_diagonal(a, 0)
+    labels = walktrap(a)
+    assert len(set(labels)) == 3
+    assert all(len(set(labels[b * 3:(b + 1) * 3])) == 1 for b in range(3))
+
+
+@pytest.mark.parametrize("k, per, loading, phi", [(1, 6, 0.6, 0.0), (3, 4, 0.65, 0.3), (5, 4, 0.6, 0.2)])
+def test_hull_and_ega_recover_planted_counts(k, per, loading, phi):
+    r = planted(k, per, loading, phi)
+    x = sample(r, 800, seed=k)
+    obs = x.corr().to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert hull(obs, 800, k_max=k + 2)[0] == k
+        assert ega(obs, 800)[0] == k
+
+
+def test_comparison_data_recovers_a_planted_count():
+    x = sample(planted(3, 4, 0.7, 0.2), 400, seed=9)
+    count, table = comparison_data(x, random_state=1, n_samples=50)
+    assert count == 3
+    assert table.loc[2, "p vs k-1"] < 0.3 and not table.loc[4, "p vs k-1"] < 0.3
+
+
+def test_the_combined_count_is_the_middle_vote_lowered_for_weak_factors():
+    k, why = combined_count({"PA": 6, "PA components": 6, "MAP": 5, "Hull": 6, "EGA": 5, "CD": 7})
+    assert k == 6 and "middle" in why
+    assert combined_count({"PA": 6, "PA components": 6, "MAP": 5, "Hull": 6, "EGA": 5, "CD": 7}, ok=[True] * 5 + [False])[0] == 5
+
+
+def test_auto_explains_the_count_in_one_line():
+    x = sample(planted(3, 4, 0.65, 0.3), 600, seed=4)
+    res = wf.efa(x, "auto", n_iter=5, random_state=2, progress_bar=False)
+    assert res.n_factors == 3
+    t = res.factor_count.table
+    assert {"Hull method", "exploratory graph analysis"} <= set(t.index)
+    line = res.count_sentence()
+    assert line.startswith("3 factors: ") and "parallel analysis" in line and "\n" not in line
+    fixed = wf.efa(x, 2)
+    assert fixed.count_sentence() == ""
+    assert count_sentence(res.factor_count, 2).startswith("2 factors")
