@@ -16,6 +16,7 @@ import pandas as pd
 from dataclasses import replace
 
 from ..measures import measure, round_shares
+from ..personas import reach_channel, whole_mix
 from .data import DeckData
 
 __all__ = ["shown_personas", "suppressed_note", "chart_rows", "sig_text", "kpi_value", "kpi_label", "kpi_scale",
@@ -69,11 +70,8 @@ def segment_implications(data: DeckData, shown) -> dict:
                                                                              ascending=[False, True], kind="stable")
             if len(mine):
                 opp = (str(mine["label"].iloc[0]), float(mine["opportunity"].iloc[0]))
-        ch = mix_rows(data, p.segment, "dominant_channel")
-        channel = None
-        if len(ch):
-            top = ch.sort_values("value", ascending=False, kind="stable").iloc[0]
-            channel = (str(top["category"]), float(top["value"]))
+        reach = reach_channel(data.profile, p.segment)
+        channel = (reach["channel"], reach["share"]) if reach is not None else None
         value_ratio = rev[0] / rev[1] if rev is not None and rev[1] else 1.0
         opp_ratio = opp[1] / 10.0 if opp is not None else 1.0
         out[p.segment] = {"share": float(p.share), "value": rev, "opportunity": opp, "channel": channel,
@@ -156,8 +154,12 @@ def format_kpi(var, value, currency: str | None = None) -> str:
 
 
 def mix_rows(data: DeckData, segment, var) -> pd.DataFrame:
+    """A segment's mix of a behavioural category (channel, RFM tier), with ``shown`` and
+    ``shown_total``: the whole percentages every chart label, text and note shows
+    (:func:`workbench.personas.whole_mix`: rounded once, adding up as the mix does)."""
     r = data.rows(segment, block=BEHAVIOUR, variable=var)
     r = r[r["stat"] == "share"]
+    r = r.assign(shown=whole_mix(r["value"]), shown_total=whole_mix(r["total"]))
     if var == "rfm_tier":
         order = {c: i for i, c in enumerate(TIER_ORDER)}
         r = r.assign(_o=r["category"].map(lambda c: order.get(str(c).lower(), 99))).sort_values("_o", kind="stable")
@@ -182,13 +184,11 @@ def how_to_win(data: DeckData, p) -> tuple[list[str], bool]:
             k = t[t["kind"] == kind].sort_values("index", ascending=False, kind="stable")
             if len(k):
                 r = k.iloc[0]
-                lines.append(f"{verb} {r['label']} ({r['value']:.0f} % vs {r['total']:.0f} % of all customers).")
-        ch = t[(t["block"] == BEHAVIOUR) & (t["variable"] == "dominant_channel")].sort_values("index", ascending=False,
-                                                                                            kind="stable")
-        if len(ch):
-            r = ch.iloc[0]
-            lines.append(f"Reach them through {r['category']}: their main channel for {r['value']:.0f} % "
-                         f"(vs {r['total']:.0f} %).")
+                lines.append(f"{verb} {r['label']} ({r['value']:.0f} % vs {r['total']:.0f} % of all respondents).")
+    reach = reach_channel(data.profile, p.segment)
+    if reach is not None:
+        lines.append(f"Reach them through {reach['channel']}: the main ordering channel of {reach['share']} % of them "
+                     f"(all surveyed customers: {reach['total']} %).")
     return lines, True
 
 

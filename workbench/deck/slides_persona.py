@@ -4,6 +4,8 @@ underserved outcomes, how to win them) and continuation slides when lists do not
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_TICK_LABEL_POSITION
@@ -68,6 +70,10 @@ def persona_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour: RGBCol
     fill_series(plot, (colour,))
     # the bars start at the reference line: the category axis crosses the value axis at 100
     chart.value_axis.crosses_at = 100.0
+    # the axis always shows 100 (the reference) and every bar on its side of it
+    idx = [float(v) for v in rows["index"]]
+    chart.value_axis.minimum_scale = max(0.0, math.floor((min(idx + [100.0]) - 10) / 10) * 10)
+    chart.value_axis.maximum_scale = math.ceil((max(idx + [100.0]) + 10) / 10) * 10
     chart.value_axis.has_major_gridlines = False
     chart.value_axis.tick_labels.font.size = Pt(10)
     cat = chart.category_axis
@@ -81,8 +87,9 @@ def persona_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour: RGBCol
 def mix_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour, name, title):
     chart_data = new_chart_data('0"%"')
     chart_data.categories = [str(c) for c in rows["category"]]
-    chart_data.add_series(str(name)[:60] or "Segment", [round(float(v), 1) for v in rows["value"]])
-    chart_data.add_series("All customers", [round(float(v), 1) for v in rows["total"]])
+    # the whole percentages the labels, texts and notes show (content.mix_rows): rounded once
+    chart_data.add_series(str(name)[:60] or "Segment", [float(v) for v in rows["shown"]])
+    chart_data.add_series("All surveyed customers", [float(v) for v in rows["shown_total"]])
     gf = d.chart(slide, XL_CHART_TYPE.COLUMN_CLUSTERED, box, chart_data, legend=XL_LEGEND_POSITION.BOTTOM,
                  legend_pt=10, title=title)
     chart = gf.chart
@@ -91,6 +98,7 @@ def mix_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour, name, titl
     plot.overlap = -5
     label_values(plot, '0"%"', 10)
     fill_series(plot, (colour, GREY))
+    chart.value_axis.minimum_scale = 0  # shares from zero: bar heights compare as the numbers do
     chart.value_axis.visible = False
     chart.value_axis.has_major_gridlines = False
     chart.category_axis.tick_labels.font.size = Pt(11)
@@ -192,14 +200,14 @@ def behaviour_slide(d: Canvas, data: DeckData, p, colour, rest_sections):
     right_l = d.margin + left_w + int(Inches(0.35))
     right_w = d.W - d.margin - right_l
     charts = [(t, title) for t, title in ((tiers, "RFM tier mix (% of customers)"),
-                                          (channels, "Main ordering channel (% of customers)")) if len(t)]
+                                          (channels, "Main ordering channel in the order history (% of customers)")) if len(t)]
     gap = int(Inches(0.15))
     notes = [f"{p.id}, segment {p.segment}: n={p.n}, share {p.share:.0f} %."]
     if charts:
         h = int((d.bottom - d.top - gap * (len(charts) - 1)) / len(charts))
         for i, (rows, title) in enumerate(charts):
             mix_chart(d, s, Box(d.margin, d.top + i * (h + gap), left_w, h), rows, colour, p.name, title)
-            notes.append(title + ": " + "; ".join(f"{r.category} {r.value:.1f} % vs {r.total:.1f} %"
+            notes.append(title + ": " + "; ".join(f"{r.category} {r.shown} % vs {r.shown_total} %"
                                                   f"{' ' + r.sig if sig_text(r.sig) else ''}" for r in rows.itertuples()))
     else:
         d.text(s, Box(d.margin, d.top, left_w, int(Inches(0.6))), ["No behavioural data for this study."],

@@ -14,6 +14,7 @@ from pptx.util import Inches, Pt
 
 from .content import (BEHAVIOUR, MATRIX_KPIS, criteria_status, format_kpi, kpi_label, kpi_scale, segment_implications,
                       sig_text, suppressed_note)
+from ..measures import round_shares
 from .data import DeckData, DeckTrends
 from .layout import (HIGH1, HIGH2, LOW1, LOW2, MUTED, PAD_X, PAD_Y, TINT, TITLE_TYPES, UNDER_FILL, WHITE, Box, Canvas,
                      estimate_lines, fill_cell, fit_font_size, label_values, new_chart_data, placeholder_type, shorten,
@@ -120,11 +121,12 @@ def priority_rule(imp: dict) -> str:
 
 
 def sizes_slide(d: Canvas, data, shown, hidden, colours):
+    shown = sorted(shown, key=lambda p: (-float(p.share), -int(p.n), str(p.segment)))  # "in order of size", as it says
     s = d.slide(key="sizes")
     d.title(s, "Segment sizes", subtitle="Share of respondents (weighted), segments in order of size")
     bottom = d.bottom - (int(Inches(0.5)) if hidden else 0)
     box = Box(d.margin, d.top, d.width, bottom - d.top)
-    chart_data = new_chart_data('0.0"%"')
+    chart_data = new_chart_data('0"%"')
     chart_data.categories = [f"{p.name} (n={p.n:,})" for p in shown]
     chart_data.add_series("Share of respondents (%)", [round(float(p.share), 1) for p in shown])
     chart = d.chart(s, XL_CHART_TYPE.COLUMN_CLUSTERED, box, chart_data, size=12, legend=False).chart
@@ -137,6 +139,7 @@ def sizes_slide(d: Canvas, data, shown, hidden, colours):
         pt.format.fill.solid()
         pt.format.fill.fore_color.rgb = colours[p.segment]
     chart.value_axis.has_major_gridlines = False
+    chart.value_axis.minimum_scale = 0  # hidden axis from zero: bar heights compare as the shares do
     chart.value_axis.visible = False
     chart.category_axis.tick_labels.font.size = Pt(11)
     if hidden:
@@ -152,11 +155,17 @@ def sizes_slide(d: Canvas, data, shown, hidden, colours):
 
 def trend_slides(d: Canvas, trends: DeckTrends, colours, names):
     sz = trends.sizes.copy()
+    sz["wave"] = sz["wave"].astype(str)
+    # one rounding rule: each wave's shares as whole percentages adding up to 100 (round_shares),
+    # the same numbers the labels, the notes and the sizes slide show
+    sz["whole"] = 0
+    for w, idx in sz.groupby("wave", sort=False).groups.items():
+        sz.loc[idx, "whole"] = round_shares(sz.loc[idx, "share"].tolist())
     waves = list(dict.fromkeys(str(w) for w in sz["wave"]))
     segs = list(dict.fromkeys(sz["segment"]))
     s = d.slide(key="trend-sizes")
     d.title(s, "Segment sizes over waves", subtitle="Share of respondents per wave (%), one line per segment")
-    chart_data = new_chart_data('0.0"%"')
+    chart_data = new_chart_data('0"%"')
     chart_data.categories = [f"Wave {w}" for w in waves]
     extra = [x for x in segs if x not in colours]
     cols = dict(colours)
@@ -167,12 +176,12 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names):
         rows = sz[sz["segment"] == seg]
         name = str(names.get(seg) or rows["name"].iloc[-1])
         by_wave = {str(r.wave): r for r in rows.itertuples()}
-        chart_data.add_series(name[:60], [round(float(by_wave[w].share), 1) if w in by_wave else None for w in waves])
+        chart_data.add_series(name[:60], [float(by_wave[w].whole) if w in by_wave else None for w in waves])
         for w in waves:
             if w in by_wave:
                 r = by_wave[w]
-                notes.append(f"Wave {w}, segment {seg} {name}: n={int(r.n)}, share {float(r.share):.1f} % "
-                             f"(CI {float(r.ci_low):.1f}-{float(r.ci_high):.1f} %).")
+                notes.append(f"Wave {w}, segment {seg} {name}: n={int(r.n):,}, share {int(r.whole)} % "
+                             f"(95 % confidence interval {float(r.ci_low):.0f}-{float(r.ci_high):.0f} %).")
     box = Box(d.margin, d.top, d.width, d.bottom - d.top)
     chart = d.chart(s, XL_CHART_TYPE.LINE_MARKERS, box, chart_data, legend=XL_LEGEND_POSITION.RIGHT).chart
     chart.value_axis.has_major_gridlines = True

@@ -68,24 +68,35 @@ class UpdateReport:
     not_found: list[str] = field(default_factory=list)
     earlier_only: list[str] = field(default_factory=list)
     relaid: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)
+    review: list[str] = field(default_factory=list)
+    fills: int = 0
+
+    def review_list(self) -> str:
+        """The short "review before sending" list: one line per slide (number and title)
+        carrying a review marker, '' when there is nothing to review."""
+        if not self.review:
+            return ""
+        return "\n".join(["Review before sending (marked on the slides with a red “Review” tag):"]
+                         + [f"  {line}" for line in self.review])
 
     def summary(self) -> str:
+        """What the update did, in a few words, then the review list (no internal keys)."""
         parts = [f"{self.refreshed} texts, {self.charts} charts and {self.tables} tables refreshed"]
         if self.added:
-            parts.append(f"{len(self.added)} slides added ({', '.join(self.added)})")
+            parts.append(f"{len(self.added)} slides this wave has added")
+        if self.merged:
+            parts.append(f"{len(self.merged)} texts you rewrote kept, with this wave's numbers put in")
         if self.kept:
-            parts.append(f"{len(self.kept)} texts you rewrote kept as they are (check their numbers): "
-                         + "; ".join(self.kept[:8]) + ("; ..." if len(self.kept) > 8 else ""))
-        if self.not_found:
-            parts.append(f"{len(self.not_found)} parts of this wave's deck have no place in the edited deck "
-                         f"(deleted there): " + ", ".join(self.not_found[:8]) + ("..." if len(self.not_found) > 8 else ""))
+            parts.append(f"{len(self.kept)} texts you rewrote kept as they are")
         if self.relaid:
-            parts.append(f"{len(self.relaid)} texts have other paragraphs this wave and were written as the workbench "
-                         "formats them, keeping the formatting you gave a line by its place (check them): " + ", ".join(self.relaid[:8])
-                         + ("..." if len(self.relaid) > 8 else ""))
+            parts.append(f"{len(self.relaid)} texts with other lines this wave rewritten, keeping your formatting")
+        if self.not_found:
+            parts.append(f"{len(self.not_found)} parts you deleted left out")
         if self.earlier_only:
-            parts.append("slides this wave's deck does not have, kept as they were: " + ", ".join(self.earlier_only))
-        return "; ".join(parts)
+            parts.append(f"{len(self.earlier_only)} slides this wave's deck does not have, kept as they were")
+        text = "; ".join(parts) + "."
+        return text + ("\n" + self.review_list() if self.review else "")
 
 
 # --------------------------------------------------------------------------- finding owned shapes
@@ -205,16 +216,76 @@ def _set_text(edited_tf, new_tf, base_tf=None) -> bool:
     return False
 
 
-def _three_way_text(edited_tf, base_tf, new_tf, where: str, report: UpdateReport) -> None:
+#: A number as the workbench writes it: 1,435 · 26 · 6.0 · −3 (not part of a word such as 'k5').
+NUMBER = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?(?![\w]|[.,]\d)")
+_TOKENS = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?|\w+|[^\w\s]")
+
+
+def _number_map(base: str, new: str) -> tuple[dict, set]:
+    """The earlier wave's numbers mapped to this wave's, read by aligning the two texts the
+    workbench wrote word by word (difflib): ``({old: new}, ambiguous)`` where ``ambiguous``
+    holds old numbers that became two different numbers or could not be aligned."""
+    import difflib
+
+    bt, nt = _TOKENS.findall(base), _TOKENS.findall(new)
+    isnum = (lambda t: NUMBER.fullmatch(t) is not None)
+    pairs: list[tuple[str, str]] = []
+    unaligned: set = set()
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=bt, b=nt, autojunk=False).get_opcodes():
+        if op == "equal":
+            pairs += [(t, t) for t in bt[i1:i2] if isnum(t)]
+        elif op == "replace" and i2 - i1 == j2 - j1 and all(isnum(a) == isnum(b) for a, b in zip(bt[i1:i2], nt[j1:j2])):
+            pairs += [(a, b) for a, b in zip(bt[i1:i2], nt[j1:j2]) if isnum(a)]
+        else:
+            unaligned |= {t for t in bt[i1:i2] if isnum(t)}
+    out: dict = {}
+    ambiguous = set(unaligned)
+    for a, b in pairs:
+        if out.setdefault(a, b) != b:
+            ambiguous.add(a)
+    return {a: b for a, b in out.items() if a not in ambiguous}, ambiguous
+
+
+def merge_numbers(edited_tf, base_text: str, new_text: str) -> bool:
+    """Put this wave's numbers into a text the consultant rewrote: every number of the
+    earlier wave's text still in the edited text becomes this wave's (run by run, so the
+    wording and formatting are theirs).  True when every number of the edited text was
+    accounted for; False when one could not be (a number they typed, or one the two waves'
+    texts do not align on): the text then needs a review."""
+    mapping, ambiguous = _number_map(base_text, new_text)
+    ok = True
+    for p in edited_tf.paragraphs:
+        for r in p.runs:
+            def swap(m):
+                nonlocal ok
+                tok = m.group(0)
+                if tok in mapping:
+                    return mapping[tok]
+                ok = False
+                return tok
+            r.text = NUMBER.sub(swap, r.text)
+    return ok and not any(NUMBER.fullmatch(t) and t in ambiguous for t in _TOKENS.findall(_text(edited_tf)))
+
+
+def _three_way_text(edited_tf, base_tf, new_tf, where: str, report: UpdateReport) -> str | None:
+    """Refresh one text; returns 'review' when it needs the consultant's eye, else None."""
     e, n = _text(edited_tf), _text(new_tf)
     if e == n:
-        return
+        return None
     if base_tf is not None and e != _text(base_tf):
+        b = _text(base_tf)
+        if b == n:  # the workbench's text did not change: nothing to merge
+            report.kept.append(where)
+            return None
+        if merge_numbers(edited_tf, b, n):
+            report.merged.append(where)
+            return None
         report.kept.append(where)
-        return
+        return "review"
     if not _set_text(edited_tf, new_tf, base_tf):
         report.relaid.append(where)
     report.refreshed += 1
+    return None
 
 
 def _fill(shape):
@@ -247,13 +318,13 @@ def _series(chart) -> list:
     return plot_area.findall(".//" + qn("c:ser"))
 
 
-def _refresh_chart(edited_gf, base_gf, new_gf, where: str, report: UpdateReport) -> None:
+def _refresh_chart(edited_gf, base_gf, new_gf, where: str, report: UpdateReport) -> bool:
     """The edited chart's series take the new chart's names, categories and values (with their
     caches), keep their own formatting; the new chart's embedded workbook replaces the old."""
     ec, nc = edited_gf.chart, new_gf.chart
     e_ser, n_ser = _series(ec), _series(nc)
     if not n_ser:
-        return
+        return False
     while len(e_ser) < len(n_ser):  # a series more this wave: formatted like the last one
         clone = copy.deepcopy(e_ser[-1])
         e_ser[-1].addnext(clone)
@@ -287,29 +358,118 @@ def _refresh_chart(edited_gf, base_gf, new_gf, where: str, report: UpdateReport)
                         ext.addprevious(new_el)
                     else:
                         es.append(new_el)
+    # what the workbench encodes from data beside the values - each data point's fill (a
+    # segment's colour, which moves with the sort order), data labels and their number format,
+    # the value axis' scale - follows this wave unless the consultant changed it
+    b_ser = _series(base_gf.chart) if base_gf is not None and base_gf.has_chart else []
+    for i, (es, ns) in enumerate(zip(e_ser, n_ser)):
+        bs = b_ser[i] if i < len(b_ser) else None
+        for tags, before in ((("c:dPt",), ("c:dLbls", "c:trendline", "c:errBars", "c:cat", "c:val", "c:smooth", "c:extLst")),
+                             (("c:dLbls",), ("c:trendline", "c:errBars", "c:cat", "c:val", "c:smooth", "c:extLst"))):
+            _three_way_children(es, bs, ns, tags, before, report)
+    e_plots, n_plots = ec._chartSpace.chart.plotArea, nc._chartSpace.chart.plotArea
+    b_plots = base_gf.chart._chartSpace.chart.plotArea if base_gf is not None and base_gf.has_chart else None
+    kinds = (lambda area: [] if area is None else [c for c in area if str(c.tag).endswith("Chart")])
+    e_k, n_k, b_k = kinds(e_plots), kinds(n_plots), kinds(b_plots)
+    for i, (e_el, n_el) in enumerate(zip(e_k, n_k)):  # plot-level data labels (label_values)
+        b_el = b_k[i] if i < len(b_k) and b_k[i].tag == e_el.tag else None
+        if e_el.tag == n_el.tag:
+            _three_way_one(e_el, b_el, n_el, "c:dLbls", report)
+    for ax in ("c:valAx",):
+        e_ax, n_ax = e_plots.find(qn(ax)), n_plots.find(qn(ax))
+        b_ax = b_plots.find(qn(ax)) if b_plots is not None else None
+        if e_ax is not None and n_ax is not None:
+            for tag in ("c:scaling", "c:numFmt"):
+                _three_way_one(e_ax, b_ax, n_ax, tag, report)
     # the workbook behind the chart: the new wave's (the caches above were written from it)
     blob = nc.part.chart_workbook.xlsx_part.blob
     ec.part.chart_workbook.update_from_xlsx_blob(blob)
+    review = False
     if nc.has_title and ec.has_title:
         base_title = base_gf.chart.chart_title.text_frame if base_gf is not None and base_gf.chart.has_title else None
-        _three_way_text(ec.chart_title.text_frame, base_title, nc.chart_title.text_frame, where + " (chart title)", report)
+        review = bool(_three_way_text(ec.chart_title.text_frame, base_title, nc.chart_title.text_frame,
+                                      where + " (chart title)", report))
     report.charts += 1
+    return review
+
+
+def _three_way_children(e_parent, b_parent, n_parent, tags, before, report: UpdateReport) -> None:
+    """The children ``tags`` of an element (all of them, as one group) follow ``n_parent``
+    unless the consultant changed them (they differ from ``b_parent``'s); inserted before the
+    first of ``before`` (the schema's order)."""
+    q = [qn(t) for t in tags]
+    group = (lambda parent: [] if parent is None else [c for c in parent if c.tag in q])
+    e, n = group(e_parent), group(n_parent)
+    as_xml = (lambda els: [_xml(x) for x in els])
+    if as_xml(e) == as_xml(n) or (b_parent is not None and as_xml(e) != as_xml(group(b_parent))):
+        return
+    for el in e:
+        e_parent.remove(el)
+    anchor = next((c for c in e_parent if c.tag in {qn(t) for t in before}), None)
+    for el in n:
+        el = copy.deepcopy(el)
+        if anchor is not None:
+            anchor.addprevious(el)
+        else:
+            e_parent.append(el)
+    report.fills += 1
+
+
+def _three_way_one(e_parent, b_parent, n_parent, tag, report: UpdateReport) -> None:
+    """One child ``tag`` follows ``n_parent``'s, in place, unless the consultant changed it."""
+    e, n = e_parent.find(qn(tag)), n_parent.find(qn(tag))
+    b = b_parent.find(qn(tag)) if b_parent is not None else None
+    if e is None or n is None or _xml(e) == _xml(n) or (b_parent is not None and _xml(e) != _xml(b)):
+        return
+    e.addprevious(copy.deepcopy(n))
+    e_parent.remove(e)
+    report.fills += 1
 
 
 # --------------------------------------------------------------------------- tables
 
 
-def _refresh_table(edited_gf, base_gf, new_gf, where: str, report: UpdateReport) -> None:
+_CELL_FILLS = ("a:noFill", "a:solidFill", "a:gradFill", "a:blipFill", "a:pattFill", "a:grpFill")
+
+
+def _cell_fill(cell):
+    tc_pr = cell._tc.find(qn("a:tcPr"))
+    if tc_pr is None:
+        return None
+    return next((el for el in tc_pr if el.tag in {qn(t) for t in _CELL_FILLS}), None)
+
+
+def _three_way_cell_fill(ec, bc, nc, report: UpdateReport) -> None:
+    """A table cell's fill (the significance shading) follows this wave unless the consultant changed it."""
+    e, n = _cell_fill(ec), _cell_fill(nc)
+    b = _cell_fill(bc) if bc is not None else None
+    if _xml(e) == _xml(n) or (bc is not None and _xml(e) != _xml(b)):
+        return
+    tc_pr = ec._tc.get_or_add_tcPr()
+    if e is not None:
+        tc_pr.remove(e)
+    if n is not None:
+        tc_pr.append(copy.deepcopy(n))  # a fill comes after the cell's borders (lnL ... lnBlToTr)
+    report.fills += 1
+
+
+def _refresh_table(edited_gf, base_gf, new_gf, where: str, report: UpdateReport) -> list[str]:
+    """Refresh a table; returns the cells that need a review."""
     et, nt = edited_gf.table, new_gf.table
     bt = base_gf.table if base_gf is not None and base_gf.has_table else None
     same = (len(et.rows), len(et.columns)) == (len(nt.rows), len(nt.columns))
+    review = []
     if same:
         base_same = bt is not None and (len(bt.rows), len(bt.columns)) == (len(et.rows), len(et.columns))
         for i in range(len(nt.rows)):
             for j in range(len(nt.columns)):
                 ec, nc = et.cell(i, j), nt.cell(i, j)
-                b = bt.cell(i, j).text_frame if base_same else None
-                _three_way_text(ec.text_frame, b, nc.text_frame, f"{where} cell {i + 1},{j + 1}", report)
+                bc = bt.cell(i, j) if base_same else None
+                cell = f"{where} cell {i + 1},{j + 1}"
+                if _three_way_text(ec.text_frame, bc.text_frame if bc is not None else None, nc.text_frame, cell,
+                                   report):
+                    review.append(cell)
+                _three_way_cell_fill(ec, bc, nc, report)
     else:  # rows or columns changed: this wave's table, where the consultant put the old one
         x, y, cx = edited_gf.left, edited_gf.top, edited_gf.width
         scale = cx / new_gf.width if new_gf.width else 1.0
@@ -321,6 +481,7 @@ def _refresh_table(edited_gf, base_gf, new_gf, where: str, report: UpdateReport)
         gd.append(new_tbl)
         edited_gf.left, edited_gf.top, edited_gf.width, edited_gf.height = x, y, cx, new_gf.height
     report.tables += 1
+    return review
 
 
 # --------------------------------------------------------------------------- slides
@@ -366,6 +527,46 @@ def _move(prs, slide, position: int) -> None:
             return
 
 
+#: Names of the review tags an update puts on slides (not owned: a next update leaves them).
+REVIEW_PREFIX = "wb-review"
+
+
+def _slide_title(slide) -> str:
+    shp = slide.shapes.title
+    if shp is None:
+        shp = next((s for k, s in owned_shapes(slide).items() if k.startswith("title-")), None)
+    text = shp.text_frame.text.strip() if shp is not None and shp.has_text_frame else ""
+    return text.replace("\n", " ")[:80] or "untitled"
+
+
+def _mark(slide, shape, why: str) -> None:
+    """A visible red "Review" tag on ``slide`` at the top-right corner of ``shape`` (of the
+    slide for notes and whole slides), saying what to check; named ``wb-review-<n>``."""
+    from pptx.dml.color import RGBColor
+    from pptx.enum.shapes import MSO_SHAPE
+    from pptx.util import Emu, Inches, Pt
+
+    n = sum(1 for s in slide.shapes if str(s.name).startswith(REVIEW_PREFIX))
+    w, h = int(Inches(2.6)), int(Inches(0.5))
+    sw = slide.part.package.presentation_part.presentation.slide_width
+    if shape is not None:
+        left, top = int(shape.left) + int(shape.width) - w, int(shape.top)
+    else:
+        left, top = int(sw) - w - int(Inches(0.2)), int(Inches(0.1))
+    left, top = max(0, min(left, int(sw) - w)), max(0, top + n * h if shape is None else top)
+    tag = slide.shapes.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, Emu(left), Emu(top), Emu(w), Emu(h))
+    tag.name = f"{REVIEW_PREFIX}-{n + 1}"
+    tag.fill.solid()
+    tag.fill.fore_color.rgb = RGBColor(0xC0, 0x39, 0x2B)
+    tag.line.fill.background()
+    tf = tag.text_frame
+    tf.word_wrap = True
+    tf.text = f"Review before sending: {why}"
+    for r in tf.paragraphs[0].runs:
+        r.font.size, r.font.bold = Pt(9), True
+        r.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+
+
 def update_presentation(edited, base, new) -> UpdateReport:
     """Refresh ``edited`` in place with ``new``'s numbers (see the module docstring).
 
@@ -401,6 +602,7 @@ def update_presentation(edited, base, new) -> UpdateReport:
         b_shapes = owned_shapes(b_slide) if b_slide is not None else {}
         for e_slide in e_idx[key]:
             e_shapes = owned_shapes(e_slide)
+            marks: list = []  # (shape or None for the notes, what to check)
             for skey, ns in n_shapes.items():
                 es = e_shapes.get(skey)
                 where = f"{key} {skey}"
@@ -410,21 +612,34 @@ def update_presentation(edited, base, new) -> UpdateReport:
                     continue
                 bs = b_shapes.get(skey)
                 if ns.has_chart and es.has_chart:
-                    _refresh_chart(es, bs, ns, where, report)
+                    if _refresh_chart(es, bs, ns, where, report):
+                        marks.append((es, "chart title rewritten by you: its numbers are the earlier wave's"))
                 elif ns.has_table and es.has_table:
-                    _refresh_table(es, bs, ns, where, report)
+                    cells = _refresh_table(es, bs, ns, where, report)
+                    if cells:
+                        marks.append((es, f"{len(cells)} table cell(s) rewritten by you keep the earlier wave's numbers"))
                 elif ns.has_text_frame and es.has_text_frame:
                     if skey.startswith("page-"):
                         continue
                     if skey.startswith("shape-"):
                         _three_way_fill(es, bs, ns, report)
-                    _three_way_text(es.text_frame, bs.text_frame if bs is not None and bs.has_text_frame else None,
-                                    ns.text_frame, where, report)
+                    if _three_way_text(es.text_frame, bs.text_frame if bs is not None and bs.has_text_frame else None,
+                                       ns.text_frame, where, report):
+                        marks.append((es, "text rewritten by you: some numbers could not be refreshed"))
             if n_slide.has_notes_slide:
                 b_notes = b_slide.notes_slide.notes_text_frame if b_slide is not None and b_slide.has_notes_slide else None
-                _three_way_text(e_slide.notes_slide.notes_text_frame, b_notes, n_slide.notes_slide.notes_text_frame,
-                                f"{key} notes", report)
+                if _three_way_text(e_slide.notes_slide.notes_text_frame, b_notes, n_slide.notes_slide.notes_text_frame,
+                                   f"{key} notes", report):
+                    marks.append((None, "speaker notes rewritten by you: some numbers could not be refreshed"))
+            grouped: dict = {}
+            for shape, why in marks:
+                grouped.setdefault(id(shape), (shape, []))[1].append(why)
+            for shape, whys in grouped.values():
+                _mark(e_slide, shape, "; ".join(dict.fromkeys(whys)))
     report.earlier_only = [k for k in e_idx if k not in n_idx]
+    for k in report.earlier_only:
+        for e_slide in e_idx[k]:
+            _mark(e_slide, None, "this wave's deck has no such slide: it still shows the earlier wave")
     for no, s in enumerate(edited.slides, start=1):  # page numbers: the slide's place in this deck
         for skey, shp in owned_shapes(s).items():
             if skey.startswith("page-") and shp.has_text_frame and shp.text_frame.text.strip().isdigit():
@@ -433,5 +648,9 @@ def update_presentation(edited, base, new) -> UpdateReport:
                     runs[0].text = str(no)
                     for r in runs[1:]:
                         r.text = ""
+        whys = [shp.text_frame.text for shp in s.shapes if str(shp.name).startswith(REVIEW_PREFIX)]
+        if whys:
+            report.review.append(f"slide {no} “{_slide_title(s)}”: " + "; ".join(
+                dict.fromkeys(w.split(": ", 1)[-1] for w in whys)))
     logger.info("deck update: %s", report.summary())
     return report
