@@ -15,7 +15,7 @@ from workbench.deck import PALETTE
 from workbench.measures import candidate_label, round_shares
 from workbench.steps.deck_data import build_deck, write_deck
 
-FIXED_SLIDES = 8  # title, summary, sizes, matrix; appendix: method, factors, fit table, scorecard
+FIXED_SLIDES = 10  # title, agenda, summary, at a glance, sizes, matrix; appendix: method, factors, fit table, scorecard
 PER_PERSONA = 2  # profile and behaviour
 
 
@@ -99,12 +99,16 @@ def test_size_chart_and_segment_colours_agree(deck, demo_run):
     size_chart = next(sh.chart for s in deck.slides for sh in s.shapes
                       if sh.has_chart and sh.chart.chart_type == XL_CHART_TYPE.COLUMN_CLUSTERED)
     series = size_chart.plots[0].series[0]
-    # one rounding rule: whole percent by largest remainder, adding up to 100 (as on every slide)
-    assert series.values == tuple(float(x) for x in round_shares(segs["share %"]))
+    # one rounding rule: whole percent by largest remainder, adding up to 100 (as on every slide),
+    # in order of size as the slide says
+    whole = dict(zip(segs.index, round_shares(segs["share %"])))
+    order = sorted(segs.index, key=lambda s: (-whole[s], -int(segs.loc[s, "n"]), str(s)))
+    assert series.values == tuple(float(whole[s]) for s in order)
     assert sum(series.values) == 100
+    assert list(series.values) == sorted(series.values, reverse=True)
     for i, slide in enumerate(_persona_slides(deck)):
         colour = str(PALETTE[i])
-        assert str(series.points[i].format.fill.fore_color.rgb) == colour
+        assert str(series.points[order.index(list(segs.index)[i])].format.fill.fore_color.rgb) == colour
         bar = next(sh.chart for sh in slide.shapes if sh.has_chart).plots[0].series[0]
         assert str(bar.format.fill.fore_color.rgb) == colour
         assert str(bar.format.fill.fore_color.rgb) != str(PALETTE[(i + 1) % len(PALETTE)])

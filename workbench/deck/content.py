@@ -20,7 +20,7 @@ from ..personas import reach_channel, whole_mix
 from .data import DeckData
 
 __all__ = ["shown_personas", "suppressed_note", "chart_rows", "sig_text", "kpi_value", "kpi_label", "kpi_scale",
-           "format_kpi", "mix_rows", "whole_shares", "segment_implications", "criteria_status", "how_to_win", "BEHAVIOUR", "TILE_KPIS", "MATRIX_KPIS", "TIER_ORDER",
+           "format_kpi", "mix_rows", "whole_shares", "value_shares", "VALUE_SHARES", "segment_implications", "criteria_status", "how_to_win", "BEHAVIOUR", "TILE_KPIS", "MATRIX_KPIS", "TIER_ORDER",
            "MAX_CHART_ITEMS"]
 
 MAX_CHART_ITEMS = 8
@@ -79,6 +79,36 @@ def segment_implications(data: DeckData, shown) -> dict:
     ranked = sorted(out, key=lambda s: (-out[s]["attractiveness"], str(s)))
     for i, s in enumerate(ranked, start=1):
         out[s]["priority"] = i
+    return out
+
+
+#: The value measures whose share per segment goes next to its size: (measure, as the slides say it).
+VALUE_SHARES = (("revenue", "revenue"), ("cost_to_serve", "cost to serve"))
+
+
+def value_shares(data: DeckData) -> dict:
+    """Each segment's share of the surveyed customers' revenue (and of their cost to serve):
+    ``{measure: {segment: whole %}}`` for the measures the study has.
+
+    A segment's total is its weighted share of respondents × its mean per customer; shares
+    are rounded once (:func:`round_shares`) over every segment, suppressed ones included, so
+    they add up to 100.
+    """
+    out: dict = {}
+    seg = data.segments
+    if not len(seg):
+        return out
+    for var, _ in VALUE_SHARES:
+        totals = {}
+        for r in seg.itertuples(index=False):
+            rows = data.rows(r.segment, block=BEHAVIOUR, variable=var)
+            rows = rows[rows["stat"] == "mean"]
+            if len(rows) and pd.notna(rows["value"].iloc[0]):
+                share = seg.loc[seg["segment"].astype(str) == str(r.segment), "share %"].iloc[0]
+                totals[str(r.segment)] = float(share) * float(rows["value"].iloc[0])
+        if len(totals) == len(seg) and sum(totals.values()) > 0:
+            whole = round_shares(list(totals.values()))
+            out[var] = dict(zip(totals, whole))
     return out
 
 

@@ -72,8 +72,9 @@ def persona_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour: RGBCol
     chart.value_axis.crosses_at = 100.0
     # the axis always shows 100 (the reference) and every bar on its side of it
     idx = [float(v) for v in rows["index"]]
-    chart.value_axis.minimum_scale = max(0.0, math.floor((min(idx + [100.0]) - 10) / 10) * 10)
-    chart.value_axis.maximum_scale = math.ceil((max(idx + [100.0]) + 10) / 10) * 10
+    chart.value_axis.minimum_scale = max(0.0, math.floor((min(idx + [100.0]) - 10) / 50) * 50)
+    chart.value_axis.maximum_scale = math.ceil((max(idx + [100.0]) + 10) / 50) * 50
+    chart.value_axis.major_unit = 50  # ticks on round numbers, 100 among them
     chart.value_axis.has_major_gridlines = False
     chart.value_axis.tick_labels.font.size = Pt(10)
     cat = chart.category_axis

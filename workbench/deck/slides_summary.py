@@ -12,7 +12,7 @@ from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches, Pt
 
-from .content import (BEHAVIOUR, MATRIX_KPIS, criteria_status, format_kpi, kpi_label, kpi_scale, segment_implications,
+from .content import (BEHAVIOUR, MATRIX_KPIS, VALUE_SHARES, value_shares, criteria_status, format_kpi, kpi_label, kpi_scale, segment_implications,
                       sig_text, suppressed_note)
 from ..measures import round_shares
 from .data import DeckData, DeckTrends
@@ -57,10 +57,12 @@ def summary_slides(d: Canvas, data, shown, hidden, colours):
     status = criteria_status(data)
     top0, bottom = d.top + (int(Inches(0.55)) if status else 0), d.bottom - int(Inches(0.75))
     imp = segment_implications(data, shown)
+    values = value_shares(data)
     lines = []
     for p in sorted(shown, key=lambda q: imp[q.segment]["priority"]):
         x = imp[p.segment]
-        parts = [f"Priority {x['priority']}: {p.name} — {p.share:.0f} % of respondents (n={p.n:,})"]
+        val = "".join(f", {shares[str(p.segment)]} % of {dict(VALUE_SHARES)[v]}" for v, shares in values.items())
+        parts = [f"Priority {x['priority']}: {p.name} — {p.share:.0f} % of respondents (n={p.n:,}){val}"]
         if x["value"] is not None:
             parts.append(f"{kpi_label('revenue').lower()} {format_kpi('revenue', x['value'][0], data.currency)} "
                          f"(all: {format_kpi('revenue', x['value'][1], data.currency)})")
@@ -122,22 +124,33 @@ def priority_rule(imp: dict) -> str:
 
 def sizes_slide(d: Canvas, data, shown, hidden, colours):
     shown = sorted(shown, key=lambda p: (-float(p.share), -int(p.n), str(p.segment)))  # "in order of size", as it says
+    values = value_shares(data)
     s = d.slide(key="sizes")
-    d.title(s, "Segment sizes", subtitle="Share of respondents (weighted), segments in order of size")
+    sub = "Share of respondents (weighted), segments in order of size"
+    if values:
+        sub += "; beside it each segment's share of " + " and of ".join(
+            dict(VALUE_SHARES)[v] for v in values) + " (surveyed customers)"
+    d.title(s, "Segment sizes" + (" and value" if values else ""), subtitle=sub)
     bottom = d.bottom - (int(Inches(0.5)) if hidden else 0)
     box = Box(d.margin, d.top, d.width, bottom - d.top)
     chart_data = new_chart_data('0"%"')
     chart_data.categories = [f"{p.name} (n={p.n:,})" for p in shown]
-    chart_data.add_series("Share of respondents (%)", [round(float(p.share), 1) for p in shown])
-    chart = d.chart(s, XL_CHART_TYPE.COLUMN_CLUSTERED, box, chart_data, size=12, legend=False).chart
+    chart_data.add_series("Share of respondents (%)", [float(p.share) for p in shown])
+    for var, shares in values.items():
+        chart_data.add_series(f"Share of {dict(VALUE_SHARES)[var]} (%)", [float(shares[str(p.segment)]) for p in shown])
+    legend = XL_LEGEND_POSITION.BOTTOM if values else False
+    chart = d.chart(s, XL_CHART_TYPE.COLUMN_CLUSTERED, box, chart_data, size=12, legend=legend).chart
     plot = chart.plots[0]
-    plot.gap_width = 50
+    plot.gap_width = 50 if not values else 40
     plot.vary_by_categories = False
-    label_values(plot, '0"%"', 14, bold=True)
+    label_values(plot, '0"%"', 14 if not values else 11, bold=True)
     for i, p in enumerate(shown):
         pt = plot.series[0].points[i]
         pt.format.fill.solid()
         pt.format.fill.fore_color.rgb = colours[p.segment]
+    for series, grey in zip(list(plot.series)[1:], (RGBColor(0x7F, 0x7F, 0x7F), RGBColor(0xBF, 0xBF, 0xBF))):
+        series.format.fill.solid()
+        series.format.fill.fore_color.rgb = grey
     chart.value_axis.has_major_gridlines = False
     chart.value_axis.minimum_scale = 0  # hidden axis from zero: bar heights compare as the shares do
     chart.value_axis.visible = False
@@ -148,8 +161,9 @@ def sizes_slide(d: Canvas, data, shown, hidden, colours):
     notes = []
     for p in shown:
         row = data.seg_row(p.segment)
-        wn = f", weighted n={float(row['weighted n']):.1f}" if row is not None and row.get("weighted n") is not None else ""
-        notes.append(f"Segment {p.segment} {p.name}: n={p.n}{wn}, share {p.share:.0f} %.")
+        wn = f", weighted n={float(row['weighted n']):,.0f}" if row is not None and row.get("weighted n") is not None else ""
+        val = "".join(f", {shares[str(p.segment)]} % of {dict(VALUE_SHARES)[v]}" for v, shares in values.items())
+        notes.append(f"{p.name}: n={p.n:,}{wn}, {p.share:.0f} % of respondents{val}.")
     d.notes(s, notes + ([suppressed_note(hidden, data.min_segment_n)] if hidden else []))
 
 

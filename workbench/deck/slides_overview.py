@@ -1,0 +1,124 @@
+"""The agency's opening pages: an agenda with the study's fieldwork, sample and base, and an
+"at a glance" page of every persona with its size and value.
+
+Each is left out when it has nothing to show: the agenda names only the sections the deck
+has, the study box only the facts the data holds, the at-a-glance cards only the lines a
+persona has data for (no revenue without behaviour, no opportunity without outcomes).
+"""
+
+from __future__ import annotations
+
+from pptx.dml.color import RGBColor
+from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.util import Inches
+
+from .content import VALUE_SHARES, segment_implications, value_shares
+from .data import DeckData
+from .layout import MUTED, TINT, WHITE, Box, Canvas, fit_font_size, shorten, text_height
+
+__all__ = ["agenda_slide", "glance_slide", "study_facts", "agenda_items"]
+
+
+def study_facts(data: DeckData) -> list[str]:
+    """Fieldwork, sample and base as the client reads them (only the facts the data holds)."""
+    out = []
+    if data.fieldwork:
+        out.append(f"Fieldwork: {data.fieldwork}")
+    q = data.quality
+    if q and q.get("read"):
+        out.append(f"Sample: {int(q['read']):,} respondents; {int(q['kept']):,} kept after quality checks")
+    if data.total_n:
+        out.append(f"Base: {data.total_n:,} respondents placed in a segment"
+                   + (" (weighted to the customer base)" if data.weighting else ""))
+    return out
+
+
+def agenda_items(data: DeckData, shown, trends) -> list[str]:
+    items = ["Executive summary", "The segments at a glance", "Segment sizes"]
+    if trends is not None:
+        items.append("Changes since the last wave")
+    items.append("How the segments differ")
+    items.append(f"The {len(shown)} personas: who they are, their behaviour and how to win them" if shown
+                 else "The personas")
+    if data.recognise:
+        items.append("How to recognise the segments")
+    items.append("Appendix: method, quality and model choice")
+    return items
+
+
+def agenda_slide(d: Canvas, data: DeckData, shown, trends):
+    s = d.slide(key="agenda")
+    d.title(s, "Agenda and the study")
+    facts = study_facts(data)
+    left_w = int(d.width * (0.55 if facts else 1.0))
+    items = agenda_items(data, shown, trends)
+    d.text(s, Box(d.margin, d.top, left_w, d.bottom - d.top),
+           [(f"{i}. {t}", {}) for i, t in enumerate(items, start=1)], max_pt=20, min_pt=11, space_pt=8)
+    if facts:
+        right_l = d.margin + left_w + int(Inches(0.4))
+        width = d.W - d.margin - right_l
+        paras = [("About the study", {"bold": True})] + [(f, {"bullet": True}) for f in facts]
+        text = "\n".join(t for t, _ in paras)
+        height = min(text_height(text, width - int(Inches(0.4)), 16, space_pt=6) + int(Inches(0.4)), d.bottom - d.top)
+        box = Box(right_l, d.top, width, height)
+        d.rect(s, box, TINT)
+        inner = Box(box.left + int(Inches(0.2)), box.top + int(Inches(0.15)), box.width - int(Inches(0.4)),
+                    box.height - int(Inches(0.3)))
+        d.text(s, inner, paras, max_pt=16, min_pt=10, space_pt=6)
+    d.notes(s, ["The agenda lists only the sections this deck has."] + facts)
+
+
+def glance_lines(data: DeckData, p, imp: dict, values: dict) -> list[str]:
+    """The lines of one persona's at-a-glance card, each only when there is data for it."""
+    x = imp[p.segment]
+    lines = [f"{p.share:.0f} % of respondents (n={p.n:,})"]
+    for var, shares in values.items():
+        lines.append(f"{shares[str(p.segment)]} % of {dict(VALUE_SHARES)[var]}")
+    if p.needs:
+        need = str(p.needs[0]).split(" (")[0]
+        lines.append(f"Needs most: {need}")
+    if x["opportunity"] is not None:
+        lines.append(f"Largest opportunity: {x['opportunity'][0]}")
+    if x["channel"] is not None:
+        lines.append(f"Reach them via {x['channel'][0]} ({x['channel'][1]} %)")
+    lines.append(f"Priority {x['priority']} of {len(imp)}")
+    return lines
+
+
+def glance_slide(d: Canvas, data: DeckData, shown, colours):
+    """One card per persona, in order of priority: size, value, what they need, how to reach them."""
+    if not shown:
+        return
+    imp = segment_implications(data, shown)
+    values = value_shares(data)
+    order = sorted(shown, key=lambda q: imp[q.segment]["priority"])
+    s = d.slide(key="glance")
+    d.title(s, "The segments at a glance",
+            subtitle="In order of priority: size" + (", value" if values else "") + ", need and how to reach them")
+    k = len(order)
+    gap = int(Inches(0.15))
+    w = int((d.width - gap * (k - 1)) / k)
+    head_h = int(Inches(1.0))
+    notes = []
+    for i, p in enumerate(order):
+        left = d.margin + i * (w + gap)
+        colour = colours.get(p.segment, RGBColor(0x33, 0x33, 0x33))
+        head = d.rect(s, Box(left, d.top, w, head_h), colour)
+        name = p.name
+        size = fit_font_size(name, w - int(Inches(0.1)), head_h - int(Inches(0.1)), max_pt=16, min_pt=9)
+        if size is None:
+            name, size = shorten(name, w - int(Inches(0.1)), head_h - int(Inches(0.1)), 9), 9.0
+        d.text(s, Box(left, d.top, w, head_h), [name], size=size, bold=True, colour=WHITE, shape=head,
+               align=PP_ALIGN.CENTER, anchor=MSO_ANCHOR.MIDDLE)
+        body = Box(left, d.top + head_h, w, d.bottom - d.top - head_h)
+        d.rect(s, body, TINT)
+        lines = glance_lines(data, p, imp, values)
+        paras = [(lines[0], {"bold": True})] + [(t, {}) for t in lines[1:]]
+        inner = Box(body.left + int(Inches(0.08)), body.top + int(Inches(0.1)), body.width - int(Inches(0.16)),
+                    body.height - int(Inches(0.2)))
+        pt = fit_font_size("\n".join(lines), inner.width, inner.height, max_pt=14, min_pt=9, space_pt=6) or 9.0
+        if text_height("\n".join(lines), inner.width, pt, space_pt=6) > inner.height:
+            paras = paras[:-1]
+        d.text(s, inner, paras, size=pt, space_pt=6, colour=None)
+        notes.append(f"{p.name}: " + "; ".join(lines) + ".")
+    d.notes(s, notes)
