@@ -75,9 +75,10 @@ def edit_wave_1(src, dst) -> dict:
     tb.text_frame.paragraphs[0].runs[0].font.size = Pt(28)
     # the consultant's slide goes right after the executive summary
     lst = prs.slides._sldIdLst
+    after = [slide_key(x) for x in prs.slides].index("summary-1") + 1
     el = lst[-1]
     lst.remove(el)
-    lst.insert(2, el)
+    lst.insert(after, el)
     prs.save(str(dst))
     return {"moved": moved}
 

@@ -16,6 +16,7 @@ from .content import (MAX_CHART_ITEMS, TILE_KPIS, chart_rows, format_kpi, how_to
                       language_name, mix_rows, quote_language, quote_translation, sig_text)
 from ..measures import column_label, measure
 from .data import DeckData
+from ..measures import p_text
 from .layout import (GREY, MUTED, TINT, Box, Canvas, fill_series, fit_font_size, joined, label_values, new_chart_data,
                      shorten, text_height)
 
@@ -162,12 +163,15 @@ def persona_slides(d: Canvas, data: DeckData, p, colour: RGBColor, options):
     if len(rows):
         persona_chart(d, s, Box(right_l, d.top, right_w, bottom - d.top), rows, colour, p.name)
     rest = more + rest
-    notes = [f"{p.id}, segment {p.segment}: n={p.n}, share {p.share:.0f} %."]
-    notes += [f"{r.label} ({r.kind}, {r.measure}): {r.value:.1f} vs total {r.total:.1f}, index {r['index']:.0f}"
-              f"{' ' + r.sig if sig_text(r.sig) else ''}, p_adj={r.p_adj:.3g}" for _, r in rows.iloc[::-1].iterrows()]
-    notes += [f"Quote from question {q.get('question', '')}" + (f", in {language_name(q['language'])}" if q.get("language")
-              else "") + "." for q in p.quotes[:1] if q.get("text")]
-    d.notes(s, notes)
+    notes = [f"{p.name}: {p.share:.0f} % of respondents (n={p.n:,})."]
+    notes += [f"{r.label} ({r.kind}): {r.value:.0f} vs {r.total:.0f} for all respondents ({r.measure}), index "
+              f"{r['index']:.0f}{' ' + r.sig if sig_text(r.sig) else ''}" for _, r in rows.iloc[::-1].iterrows()]
+    detail = [f"{p.id}, segment {p.segment}."]
+    detail += [f"{r.label}: adjusted p {p_text(r.p_adj)} (Holm)" for _, r in rows.iloc[::-1].iterrows()
+               if pd.notna(r.p_adj)]
+    detail += [f"Quote from question {q.get('question', '')}" + (f", in {language_name(q['language'])}"
+               if q.get("language") else "") + "." for q in p.quotes[:1] if q.get("text")]
+    d.notes(s, notes, consultant=detail)
     behaviour_slide(d, data, p, colour, rest_sections=[])
     k = 1
     while rest:
@@ -203,7 +207,8 @@ def behaviour_slide(d: Canvas, data: DeckData, p, colour, rest_sections):
     charts = [(t, title) for t, title in ((tiers, "RFM tier mix (% of customers)"),
                                           (channels, "Main ordering channel in the order history (% of customers)")) if len(t)]
     gap = int(Inches(0.15))
-    notes = [f"{p.id}, segment {p.segment}: n={p.n}, share {p.share:.0f} %."]
+    notes = [f"{p.name}: {p.share:.0f} % of respondents (n={p.n:,})."]
+    detail = []
     if charts:
         h = int((d.bottom - d.top - gap * (len(charts) - 1)) / len(charts))
         for i, (rows, title) in enumerate(charts):
@@ -254,6 +259,7 @@ def behaviour_slide(d: Canvas, data: DeckData, p, colour, rest_sections):
         while len(paras) > 2 and fit_font_size(joined(paras), inner.width, inner.height, min_pt=11, space_pt=3) is None:
             paras = paras[:-1]
         d.text(s, inner, paras, max_pt=14, min_pt=11, space_pt=3.0)
-        notes.append(("How to win them, drafted from the data (add how_to_win: to this persona in personas.yaml "
-                      "to replace): " if drafted else "How to win them (personas.yaml): ") + " | ".join(win))
-    d.notes(s, notes)
+        notes.append("How to win them: " + " ".join(win))
+        detail.append("How to win them was drafted from the data: add how_to_win: to this persona in personas.yaml "
+                      "to replace it." if drafted else "How to win them comes from personas.yaml.")
+    d.notes(s, notes, consultant=[f"{p.id}, segment {p.segment}."] + detail)

@@ -4,6 +4,7 @@ waves and the segment comparison matrix."""
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 from pptx.dml.color import RGBColor
@@ -216,7 +217,13 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names):
 
     s2 = d.slide(key="trend-movements")
     d.title(s2, "Key movements", subtitle=f"Wave {waves[0]} to wave {waves[-1]}" if waves else None)
-    paras = [(m, {"bullet": True}) for m in trends.movements] or ["No segment moved beyond its confidence interval."]
+    whole = {}
+    for seg in segs:
+        rows = sz[sz["segment"] == seg]
+        by_wave = {str(r.wave): int(r.whole) for r in rows.itertuples()}
+        whole[str(names.get(seg) or rows["name"].iloc[-1])] = by_wave
+    said = [client_movement(m, whole, waves) for m in trends.movements]
+    paras = [(m, {"bullet": True}) for m, _ in said] or ["No segment moved beyond its confidence interval."]
     box = Box(d.margin, d.top, d.width, d.bottom - d.top - (int(Inches(1.4)) if trends.refit else 0))
     d.text(s2, box, paras, max_pt=20, min_pt=11, space_pt=8)
     if trends.refit:
@@ -225,8 +232,43 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names):
         d.text(s2, Box(rb.left + int(Inches(0.15)), rb.top, rb.width - int(Inches(0.3)), rb.height),
                [("Refit or keep the model?", {"bold": True}), trends.refit], max_pt=16, min_pt=10,
                anchor=MSO_ANCHOR.MIDDLE)
-    d.notes(s2, list(trends.movements) + ([f"Refit advice: {trends.refit}"] if trends.refit else []))
+    d.notes(s2, [m for m, _ in said] + ([f"Refit advice: {trends.refit}"] if trends.refit else []),
+            consultant=[m for _, m in said])
 
+
+
+_STAT_PART = re.compile(r"\bp ?[=<]|chi-square|\bdf \d|\bd = |Holm|correction")
+_MOVE = re.compile(r"^(?P<name>.+?) (?P<verb>grew|shrank) from [\d.]+ ?% to [\d.]+ ?%(?: \([+−-]?[\d.]+ points?\))?")
+_LONG = re.compile(r"(?<![\w.])\d+\.\d{2,}\b")
+
+
+def client_movement(text: str, whole: dict, waves) -> tuple[str, str]:
+    """(client sentence, consultant note) of one movement the tracking step wrote: test
+    statistics go to the consultant's notes ('differs' becomes 'differs significantly'), a
+    segment's sizes are the whole shares of the sizes slides (one value per segment and wave),
+    long decimals are rounded."""
+    original = str(text)
+    significant = False
+
+    def parens(m):
+        nonlocal significant
+        parts = [x.strip() for x in m.group(1).split(",")]
+        keep = [x for x in parts if not _STAT_PART.search(x)]
+        significant = significant or len(keep) < len(parts)
+        return f" ({', '.join(keep)})" if keep else ""
+
+    out = re.sub(r"\s*\(([^()]*)\)", parens, original)
+    m = _MOVE.match(out)
+    if m and m.group("name") in whole and len(waves) >= 2:
+        w = whole[m.group("name")]
+        a, b = w.get(waves[-2], w.get(waves[0])), w.get(waves[-1])
+        if a is not None and b is not None:
+            out = f"{m.group('name')} {m.group('verb')} from {a} % to {b} % ({b - a:+d} points)" + out[m.end():]
+    out = _LONG.sub(lambda x: f"{float(x.group(0)):,.0f}" if float(x.group(0)) >= 100 else f"{float(x.group(0)):.1f}",
+                    out)
+    if significant and " differs" in out and "significantly" not in out:
+        out = out.replace(" differs", " differs significantly", 1)
+    return out.strip(), original
 
 
 def index_fill(index, sig):
