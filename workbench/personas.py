@@ -56,6 +56,7 @@ from . import safeyaml
 from .errors import AnalysisError, StudyError
 from .measures import round_shares
 from .outputs import atomic_write_text
+from .persona_names import persona_name
 from .profiles import BEHAVIOUR, SegmentProfiles
 
 #: A language code of a quote ('da', 'nl-BE'), as study.yaml's ``language:`` (workbench.study.spec).
@@ -269,36 +270,34 @@ def _lower_first(label: str) -> str:
     return label[0].lower() + label[1:] if len(label) > 1 and label[1].islower() else label
 
 
-def _people_name(traits, used: set, channel: dict | None = None) -> str:
-    """A persona name that reads as people: who they are and what they value.
+def _people_name(traits, used: set, channel: dict | None = None, *, language="en", reverse=()) -> str:
+    """A persona name that reads as people, in the study's language
+    (:func:`workbench.persona_names.persona_name`: templates for noun phrases, statements and
+    reverse-keyed items).
 
     Who: the channel to reach them (:func:`reach_channel`) when the segment uses it more than
-    the rest ("Webshop buyers"), else its most
-    distinctive firmographic or demographic category ("Installers"), else "Customers";
-    what: its most distinctive need or motivation, then the next ones while the name is
-    taken ("Webshop buyers who value live stock and prices").  Drafts, to be renamed in
-    personas.yaml.
+    the rest ("Webshop buyers"), else its most distinctive firmographic or demographic
+    category, else "Customers"; what: its most distinctive need or motivation (then the next
+    ones while the name is taken), else its barrier.  Drafts, to be renamed in personas.yaml.
     """
-    who = f"{channel['channel']} buyers" if channel is not None and channel["over"] else ""
-    if not who:
+    chan = channel["channel"] if channel is not None and channel["over"] else None
+    category = None
+    if chan is None:
         for r in traits:
             if r["kind"] in ("firmographics", "demographics") and r["stat"] == "share" and r["category"] \
                     and r["category"] != "true" and len(str(r["category"]).split()) <= 2:
-                who = f"{r['category']} customers"
+                category = str(r["category"])
                 break
-    who = who or "Customers"
-    verb = "who value"
-    wants = [str(r["label"]) for r in traits if r["kind"] in ("needs", "motivations")]
-    if not wants:
-        verb, wants = "held back by", [str(r["label"]) for r in traits if r["kind"] == "barriers"]
-    wants = list(dict.fromkeys(wants))
-    if not wants:
-        return "" if who == "Customers" else who
-    for k in range(1, len(wants) + 1):
-        name = f"{who} {verb} {' and '.join(_lower_first(w) for w in wants[:k])}"
+    rev = {str(x) for x in reverse}
+    items = list(dict.fromkeys((str(r["label"]), str(r["kind"]), str(r["variable"]) in rev) for r in traits
+                               if r["kind"] in ("needs", "motivations", "barriers")))
+    first = ""
+    for depth in range(1, len(items) + 2):
+        name = persona_name(items=items, channel=chan, category=category, language=language, depth=depth)
+        first = first or name
         if name not in used:
             return name
-    return f"{who} {verb} {_lower_first(wants[0])}"
+    return first
 
 
 def _language(column, row) -> str | None:
@@ -370,6 +369,8 @@ def draft_personas(
     n_items: int = 3,
     min_gap: float = 20.0,
     random_state=None,
+    language: str = "en",
+    reverse=(),
 ) -> "Personas":
     """Draft one persona per segment.
 
@@ -391,6 +392,10 @@ def draft_personas(
         Distinguishing traits: ``|index - 100|`` at least this, and significant.
     random_state : int, numpy Generator or None
         Seeds the order quotes are drawn in when there are no posteriors.
+    language : str, default='en'
+        The study's language: the names' words (:mod:`workbench.persona_names`).
+    reverse : iterable of str
+        Reverse-keyed items (their wording is quoted in a name, never "valued").
 
     Returns
     -------
@@ -409,7 +414,8 @@ def draft_personas(
                                      (BEHAVIOUR,))
                      for r in above_all if r["kind"] in kinds]
         shorts = list(dict.fromkeys(_trait_text(r, short=True) for r in name_pool))
-        name = _people_name(above_all, used_names, reach_channel(profiles.table, seg)) or f"Segment {seg}"
+        name = _people_name(above_all, used_names, reach_channel(profiles.table, seg), language=language,
+                            reverse=reverse) or f"Segment {seg}"
         if name in used_names:
             name = f"{name} ({seg})"
         used_names.add(name)
