@@ -156,7 +156,10 @@ def persona_slides(d: Canvas, data: DeckData, p, colour: RGBColor, options):
     d.text(s, wbox, who, size=size, space_pt=3.0)
     y += wbox.height + int(Inches(0.15))
     lbox = Box(d.margin, y, left_w, bottom - y)
-    fit, rest = split_sections(persona_sections(p), lbox, 11)
+    # without behaviour data and with at most one line on how to win them, that line joins the
+    # persona's own slide: no slide holding a single bullet, no empty behaviour panel
+    merged = _merged_win(data, p)
+    fit, rest = split_sections(persona_sections(p) + ([("How to win them", merged)] if merged else []), lbox, 11)
     if fit:
         d.text(s, lbox, section_paragraphs(fit), max_pt=14, min_pt=11, space_pt=2.0)
     rows = chart_rows(data, p.segment, int(options.get("max_items") or MAX_CHART_ITEMS))
@@ -172,7 +175,8 @@ def persona_slides(d: Canvas, data: DeckData, p, colour: RGBColor, options):
     detail += [f"Quote from question {q.get('question', '')}" + (f", in {language_name(q['language'])}"
                if q.get("language") else "") + "." for q in p.quotes[:1] if q.get("text")]
     d.notes(s, notes, consultant=detail)
-    behaviour_slide(d, data, p, colour, rest_sections=[])
+    if not merged:
+        behaviour_slide(d, data, p, colour, rest_sections=[])
     k = 1
     while rest:
         k += 1
@@ -187,6 +191,21 @@ def persona_slides(d: Canvas, data: DeckData, p, colour: RGBColor, options):
         d.notes(c, [f"{p.id} continued ({k}): {sum(len(i) for _, i in fit)} items."])
 
 
+def has_behaviour(data: DeckData, p) -> bool:
+    """Whether the segment has behavioural data to chart (tier mix, channel mix or KPI tiles)."""
+    return bool(len(mix_rows(data, p.segment, "rfm_tier")) or len(mix_rows(data, p.segment, "dominant_channel"))
+                or any(kpi_value(data, p.segment, v) is not None for v in TILE_KPIS))
+
+
+def _merged_win(data: DeckData, p) -> list:
+    """The how-to-win lines that go on the persona slide itself (no behaviour, no underserved
+    outcome, one line at most); [] when the persona gets its own how-to-win slide."""
+    if has_behaviour(data, p) or len(data.underserved_outcomes(p.segment)) or p.underserved:
+        return []
+    win, _ = how_to_win(data, p)
+    return list(win) if len(win) == 1 else []
+
+
 def behaviour_slide(d: Canvas, data: DeckData, p, colour, rest_sections):
     """Behaviour (RFM tier mix, channel mix, KPI tiles), underserved outcomes, how to win them."""
     tiers = mix_rows(data, p.segment, "rfm_tier")
@@ -199,10 +218,16 @@ def behaviour_slide(d: Canvas, data: DeckData, p, colour, rest_sections):
         return
     s = d.slide(key=f"behaviour-{p.segment}")
     d.rect(s, Box(0, 0, int(Inches(0.18)), d.H), colour)
-    d.title(s, f"{p.name}: behaviour and how to win them", colour,
-            subtitle=f"{p.share:.0f} % of respondents · n={p.n:,} · order history as of the wave")
-    left_w = int(d.width * 0.46)
-    right_l = d.margin + left_w + int(Inches(0.35))
+    behaviour = bool(len(tiers) or len(channels) or kpis)
+    if behaviour:
+        d.title(s, f"{p.name}: behaviour and how to win them", colour,
+                subtitle=f"{p.share:.0f} % of respondents · n={p.n:,} · order history as of the wave")
+        left_w = int(d.width * 0.46)
+        right_l = d.margin + left_w + int(Inches(0.35))
+    else:  # no behaviour: the outcomes and how to win them use the whole slide
+        d.title(s, f"{p.name}: how to win them", colour, subtitle=f"{p.share:.0f} % of respondents · n={p.n:,}")
+        left_w = 0
+        right_l = d.margin
     right_w = d.W - d.margin - right_l
     charts = [(t, title) for t, title in ((tiers, "RFM tier mix (% of customers)"),
                                           (channels, "Main ordering channel in the order history (% of customers)")) if len(t)]
@@ -215,9 +240,6 @@ def behaviour_slide(d: Canvas, data: DeckData, p, colour, rest_sections):
             mix_chart(d, s, Box(d.margin, d.top + i * (h + gap), left_w, h), rows, colour, p.name, title)
             notes.append(title + ": " + "; ".join(f"{r.category} {r.shown} % vs {r.shown_total} %"
                                                   f"{' ' + r.sig if sig_text(r.sig) else ''}" for r in rows.itertuples()))
-    else:
-        d.text(s, Box(d.margin, d.top, left_w, int(Inches(0.6))), ["No behavioural data for this study."],
-               size=12, italic=True, colour=MUTED)
     y = d.top
     if kpis:
         tile_gap = int(Inches(0.12))
