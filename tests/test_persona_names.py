@@ -97,3 +97,9 @@ def test_names_on_every_gallery_study_have_no_forbidden_shape(tmp_path):
                     assert drafted and forbidden_shapes(drafted, lang) == [], (name, drafted)
                     checked += 1
     assert checked > 100 and {"en", "da"} <= langs
+
+
+def test_items_in_another_language_than_the_deck_are_read_as_statements():
+    """Danish statements in an English deck (bfi_forces) are quoted, not 'valued'."""
+    assert item_shape("Ved hvordan man fanger folk", "en") == "statement"
+    assert forbidden_shapes("Customers who value ved hvordan man fanger folk", "en")

@@ -75,6 +75,11 @@ VERBS = {
            "voel", "voelt", "maak", "maakt", "houd", "hou", "gebruik", "mis"},
 }
 _COPULAS = {"en": {"is", "are", "am"}, "da": {"er"}, "sv": {"är"}, "nb": {"er"}, "nl": {"is", "zijn", "ben"}}
+#: Items may be worded in another language than the deck's (Danish items in an English deck):
+#: a word of any language's lists counts.
+_ANY = {name: set().union(*table.values()) for name, table in
+        (("pronouns", PRONOUNS), ("negations", NEGATIONS), ("verbs", VERBS), ("copulas", _COPULAS))}
+_IMPERSONAL = {"det", "der", "de", "it", "there", "one", "het", "man", "men"}
 #: Longest item label that still reads as a noun phrase after "who value".
 MAX_PHRASE_WORDS = 6
 
@@ -96,11 +101,11 @@ def item_shape(label: str, language="en", *, reverse: bool = False) -> str:
     if reverse or not words:
         return "statement"
     first = words[0]
-    if first in PRONOUNS[lang] or first in VERBS[lang]:
+    if first in _ANY["pronouns"] or first in _ANY["verbs"]:
         return "statement"
-    if any(w in NEGATIONS[lang] for w in words) or any(w in _COPULAS[lang] for w in words[1:]):
+    if any(w in _ANY["negations"] for w in words) or any(w in _ANY["copulas"] for w in words[1:]):
         return "statement"
-    if any(w in PRONOUNS[lang] - {"det", "der", "de", "it", "there", "one", "het"} for w in words[1:]):
+    if any(w in _ANY["pronouns"] - _IMPERSONAL for w in words[1:]):
         return "statement"  # 'Grundig i mit arbejde': a personal statement, not a thing one values
     if lang in ("da", "sv", "nb") and len(words) > 1 and re.fullmatch(r"\w+[^e\W]er|\w+ar", first) \
             and first not in {"lavere", "bedre", "større", "flere", "færre", "hurtigere", "billigere"}:
@@ -156,11 +161,11 @@ def forbidden_shapes(name: str, language="en") -> list[str]:
     marker = pre.split("{who}")[-1].strip().lower()
     if marker and marker in low:
         after = _words(low.split(marker, 1)[1])
-        if after and (after[0] in PRONOUNS[lang] or after[0] in VERBS[lang] or after[0] in NEGATIONS[lang]):
+        if after and (after[0] in _ANY["pronouns"] or after[0] in _ANY["verbs"] or after[0] in _ANY["negations"]):
             out.append(f"'{after[0]}' after '{marker}'")
-        if any(w in NEGATIONS[lang] for w in after):
+        if any(w in _ANY["negations"] for w in after):
             out.append("a negation after the 'value' template")
-        if any(w in PRONOUNS[lang] - {"det", "der", "de", "it", "there", "one", "het"} for w in after):
+        if any(w in _ANY["pronouns"] - _IMPERSONAL for w in after):
             out.append("a personal pronoun after the 'value' template")
     if re.search(r"[“»”«‘]\s*[”«“»’]", name):
         out.append("an empty quote")

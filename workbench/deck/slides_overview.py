@@ -16,7 +16,8 @@ from .content import VALUE_SHARES, segment_implications, value_shares
 from .data import DeckData
 from .layout import MUTED, TINT, WHITE, Box, Canvas, fit_font_size, shorten, text_height
 
-__all__ = ["agenda_slide", "glance_slide", "study_facts", "agenda_items"]
+__all__ = ["agenda_slide", "glance_slide", "study_facts", "agenda_items", "findings_slide", "key_findings",
+           "recommendations_slide"]
 
 
 def study_facts(data: DeckData) -> list[str]:
@@ -34,12 +35,13 @@ def study_facts(data: DeckData) -> list[str]:
 
 
 def agenda_items(data: DeckData, shown, trends) -> list[str]:
-    items = ["Executive summary", "The segments at a glance", "Segment sizes"]
+    items = ["Key findings", "Executive summary", "The segments at a glance", "Segment sizes"]
     if trends is not None:
         items.append("Changes since the last wave")
     items.append("How the segments differ")
     items.append(f"The {len(shown)} personas: who they are, their behaviour and how to win them" if shown
                  else "The personas")
+    items.append("Recommendations")
     if data.recognise:
         items.append("How to recognise the segments")
     items.append("Appendix: method, quality and model choice")
@@ -122,3 +124,79 @@ def glance_slide(d: Canvas, data: DeckData, shown, colours):
         d.text(s, inner, paras, size=pt, space_pt=6, colour=None)
         notes.append(f"{p.name}: " + "; ".join(lines) + ".")
     d.notes(s, notes)
+
+
+def key_findings(data: DeckData, shown) -> list[str]:
+    """Findings stated as action titles (the sentence says what it means), most important first;
+    each only when the study has the data for it."""
+    if not shown:
+        return []
+    imp = segment_implications(data, shown)
+    values = value_shares(data)
+    order = sorted(shown, key=lambda q: imp[q.segment]["priority"])
+    out = []
+    top = order[0]
+    x = imp[top.segment]
+    rev = values.get("revenue", {})
+    if rev:
+        most = max(shown, key=lambda q: (rev.get(str(q.segment), 0), -float(q.share)))
+        out.append(f"Protect {most.name}: {most.share:.0f} % of respondents bring {rev[str(most.segment)]} % of "
+                   "revenue.")
+    if x["opportunity"] is not None:
+        out.append(f"Win {top.name} first by solving “{x['opportunity'][0]}”: their largest opportunity "
+                   f"({x['opportunity'][1]:.1f} of 20).")
+    elif top is not order[-1] or len(order) == 1:
+        out.append(f"Start with {top.name}: priority 1 of {len(order)} ({top.share:.0f} % of respondents).")
+    largest = max(shown, key=lambda q: (float(q.share), str(q.segment)))
+    if largest is not top:
+        out.append(f"{largest.name} is the largest segment ({largest.share:.0f} % of respondents).")
+    chans = [imp[p.segment]["channel"][0] for p in shown if imp[p.segment]["channel"] is not None]
+    if chans:
+        common = max(dict.fromkeys(chans), key=chans.count)
+        k = chans.count(common)
+        if k > 1:
+            out.append(f"Use {common} to reach {k} of the {len(shown)} segments: it is their most common main "
+                       "ordering channel.")
+    return out[:5]
+
+
+def findings_slide(d: Canvas, data: DeckData, shown):
+    """Key findings: the slide's title is the first finding (an action title), the rest below."""
+    found = key_findings(data, shown)
+    if not found:
+        return
+    s = d.slide(key="findings")
+    title = found[0].rstrip(".")
+    d.title(s, title, subtitle="Key findings")
+    d.text(s, Box(d.margin, d.top, d.width, d.bottom - d.top), [(f, {"bullet": True}) for f in found],
+           max_pt=22, min_pt=12, space_pt=12)
+    d.notes(s, ["Key findings, most important first; the title states the first."] + found)
+
+
+def recommendations_slide(d: Canvas, data: DeckData, shown, colours):
+    """What to do, across segments in order of priority: each persona's first how-to-win line."""
+    from .content import how_to_win
+
+    if not shown:
+        return
+    imp = segment_implications(data, shown)
+    rows = []
+    for p in sorted(shown, key=lambda q: imp[q.segment]["priority"]):
+        win, _ = how_to_win(data, p)
+        if win:
+            rows.append((p, win[0]))
+    if not rows:
+        return
+    s = d.slide(key="recommendations")
+    d.title(s, "Recommendations", subtitle="One first move per segment, in order of priority")
+    slot = int((d.bottom - d.top) / max(len(rows), 1))
+    box_w = d.width - int(Inches(0.4))
+    texts = [f"{p.name}: {line}" for p, line in rows]
+    size = min(fit_font_size(t, box_w, slot - int(Inches(0.1)), max_pt=18, min_pt=10) or 10.0 for t in texts)
+    y = d.top
+    for (p, _), t in zip(rows, texts):
+        d.rect(s, Box(d.margin, y + int(Inches(0.06)), int(Inches(0.22)), int(Inches(0.22))), colours[p.segment])
+        h = min(text_height(t, box_w, size), slot)
+        d.text(s, Box(d.margin + int(Inches(0.4)), y, box_w, h), [t], size=size)
+        y += h + int(Inches(0.12))
+    d.notes(s, texts)
