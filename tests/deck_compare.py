@@ -42,6 +42,7 @@ def shape_view(shp) -> dict:
         out["point fills"] = [[_xml(p) for p in s.findall(qn("c:dPt"))] for s in sers]
         out["labels"] = [_xml(el) for el in chart._chartSpace.iter(qn("c:dLbls"))]
         out["axis"] = [_xml(el) for el in chart._chartSpace.iter(qn("c:scaling"))]
+        out["intervals"] = [_xml(el) for el in chart._chartSpace.iter(qn("c:errBars"))]
         out["title"] = chart.chart_title.text_frame.text if chart.has_title else ""
     elif shp.has_table:
         out["cells"] = [[(c.text, _fill(c._tc.find(qn("a:tcPr")))) for c in row.cells] for row in shp.table.rows]

@@ -16,6 +16,7 @@ import pandas as pd
 from dataclasses import replace
 
 from ..measures import measure, round_shares
+from ..persona_names import item_shape
 from ..personas import reach_channel, whole_mix
 from .data import DeckData
 
@@ -210,11 +211,15 @@ def how_to_win(data: DeckData, p) -> tuple[list[str], bool]:
     t = data.rows(p.segment)
     if len(t):
         t = t[t["trait"].astype(bool) & (t["sig"] == "▲") & t["index"].notna()]
-        for kind, verb in (("needs", "Lead with"), ("barriers", "Take away the worry:")):
+        for kind, verb, say in (("needs", "Lead with", "Speak to"), ("barriers", "Take away the worry:", "Answer")):
             k = t[t["kind"] == kind].sort_values("index", ascending=False, kind="stable")
             if len(k):
                 r = k.iloc[0]
-                lines.append(f"{verb} {r['label']} ({r['value']:.0f} % vs {r['total']:.0f} % of all respondents).")
+                label = str(r["label"])
+                # a statement is quoted (persona_names: the same rule as the names)
+                what = f"{verb} {label}" if item_shape(label, data.language) == "phrase" else \
+                    f"{say} “{label[:1].upper() + label[1:]}”"
+                lines.append(f"{what} ({r['value']:.0f} % vs {r['total']:.0f} % of all respondents).")
     reach = reach_channel(data.profile, p.segment)
     if reach is not None:
         lines.append(f"Reach them through {reach['channel']}: the main ordering channel of {reach['share']} % of them "

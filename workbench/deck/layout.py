@@ -344,6 +344,14 @@ class Canvas:
         self.text(slide, Box(self.W - self.margin - int(Inches(0.9)), y, int(Inches(0.9)), int(Inches(0.3))),
                   [str(n)], size=9, colour=MUTED, align=PP_ALIGN.RIGHT, kind="page")
 
+    def footnote(self, slide, box: Box, text: str) -> Box:
+        """A base / question footnote under a chart: written in the bottom 0.3 in of ``box``;
+        returns the box left for the chart."""
+        h = int(Inches(0.3))
+        self.text(slide, Box(box.left, box.top + box.height - h, box.width, h), [text], max_pt=9, min_pt=7,
+                  colour=MUTED, kind="footnote")
+        return Box(box.left, box.top, box.width, box.height - h)
+
     def notes(self, slide, lines, consultant=()):
         """Speaker notes: ``lines`` for the client's ears, then (when given) a section
         :data:`CONSULTANT_NOTES` with method details and file names, to be read, not presented."""

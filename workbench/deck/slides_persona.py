@@ -164,7 +164,11 @@ def persona_slides(d: Canvas, data: DeckData, p, colour: RGBColor, options):
         d.text(s, lbox, section_paragraphs(fit), max_pt=14, min_pt=11, space_pt=2.0)
     rows = chart_rows(data, p.segment, int(options.get("max_items") or MAX_CHART_ITEMS))
     if len(rows):
-        persona_chart(d, s, Box(right_l, d.top, right_w, bottom - d.top), rows, colour, p.name)
+        measures = sorted(set(str(m) for m in rows["measure"]))
+        cbox = d.footnote(s, Box(right_l, d.top, right_w, bottom - d.top),
+                          f"Base: this segment n={p.n:,}, all respondents n={data.total_n:,}. "
+                          f"Each item as {' / '.join(measures)}, indexed to the total.")
+        persona_chart(d, s, cbox, rows, colour, p.name)
     rest = more + rest
     notes = [f"{p.name}: {p.share:.0f} % of respondents (n={p.n:,})."]
     notes += [f"{r.label} ({r.kind}): {r.value:.0f} vs {r.total:.0f} for all respondents ({r.measure}), index "
@@ -235,7 +239,9 @@ def behaviour_slide(d: Canvas, data: DeckData, p, colour, rest_sections):
     notes = [f"{p.name}: {p.share:.0f} % of respondents (n={p.n:,})."]
     detail = []
     if charts:
-        h = int((d.bottom - d.top - gap * (len(charts) - 1)) / len(charts))
+        d.footnote(s, Box(d.margin, d.top, left_w, d.bottom - d.top),
+                   "Base: the segment's respondents linked to the order history, against all of them.")
+        h = int((d.bottom - d.top - int(Inches(0.3)) - gap * (len(charts) - 1)) / len(charts))
         for i, (rows, title) in enumerate(charts):
             mix_chart(d, s, Box(d.margin, d.top + i * (h + gap), left_w, h), rows, colour, p.name, title)
             notes.append(title + ": " + "; ".join(f"{r.category} {r.shown} % vs {r.shown_total} %"

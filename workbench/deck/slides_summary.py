@@ -48,8 +48,9 @@ def title_slide(d: Canvas, data: DeckData, shown, options):
         ph_sub.text_frame.clear()
     d.text(s, sbox, [sub, line2], max_pt=22, min_pt=12, colour=MUTED, shape=ph_sub, align=PP_ALIGN.LEFT,
            anchor=MSO_ANCHOR.TOP)
-    d.notes(s, [f"Study: {data.study_name} ({data.study_id}), wave {wave}.", f"Deck date: {data.date}.",
-                f"Personas shown: {len(shown)}; respondents profiled: n={data.total_n:,}."])
+    d.notes(s, [f"Study: {data.study_name}, wave {wave}.", f"Deck date: {data.date}.",
+                f"Personas shown: {len(shown)}; respondents profiled: n={data.total_n:,}."],
+            consultant=[f"Study id {data.study_id}."])
 
 
 def summary_slides(d: Canvas, data, shown, hidden, colours):
@@ -134,6 +135,10 @@ def sizes_slide(d: Canvas, data, shown, hidden, colours):
     d.title(s, "Segment sizes" + (" and value" if values else ""), subtitle=sub)
     bottom = d.bottom - (int(Inches(0.5)) if hidden else 0)
     box = Box(d.margin, d.top, d.width, bottom - d.top)
+    base = f"Base: {data.total_n:,} respondents placed in a segment" + (", weighted" if data.weighting else "")
+    if values:
+        base += "; revenue and cost to serve: the surveyed customers' order history"
+    box = d.footnote(s, box, base + ".")
     chart_data = new_chart_data('0"%"')
     chart_data.categories = [f"{p.name} (n={p.n:,})" for p in shown]
     chart_data.add_series("Share of respondents (%)", [float(p.share) for p in shown])
@@ -141,6 +146,7 @@ def sizes_slide(d: Canvas, data, shown, hidden, colours):
         chart_data.add_series(f"Share of {dict(VALUE_SHARES)[var]} (%)", [float(shares[str(p.segment)]) for p in shown])
     legend = XL_LEGEND_POSITION.BOTTOM if values else False
     chart = d.chart(s, XL_CHART_TYPE.COLUMN_CLUSTERED, box, chart_data, size=12, legend=legend).chart
+    chart.has_title = False  # the slide's title says it (no automatic title from the series name)
     plot = chart.plots[0]
     plot.gap_width = 50 if not values else 40
     plot.vary_by_categories = False
@@ -168,6 +174,42 @@ def sizes_slide(d: Canvas, data, shown, hidden, colours):
     d.notes(s, notes + ([suppressed_note(hidden, data.min_segment_n)] if hidden else []))
 
 
+def error_bars(series, plus, minus, colour) -> None:
+    """Custom vertical error bars on a line series (python-pptx has no API for them): ``plus`` /
+    ``minus`` per point, drawn thin in the series' colour."""
+    from lxml import etree
+    from pptx.oxml.ns import qn
+
+    def lit(tag, values):
+        el = etree.SubElement(bars, qn(tag))
+        num = etree.SubElement(el, qn("c:numLit"))
+        etree.SubElement(num, qn("c:formatCode")).text = "General"
+        etree.SubElement(num, qn("c:ptCount")).set("val", str(len(values)))
+        for i, v in enumerate(values):
+            pt = etree.SubElement(num, qn("c:pt"))
+            pt.set("idx", str(i))
+            etree.SubElement(pt, qn("c:v")).text = repr(float(round(v, 3)))
+
+    ser = series._element
+    bars = etree.Element(qn("c:errBars"))
+    etree.SubElement(bars, qn("c:errDir")).set("val", "y")
+    etree.SubElement(bars, qn("c:errBarType")).set("val", "both")
+    etree.SubElement(bars, qn("c:errValType")).set("val", "cust")
+    etree.SubElement(bars, qn("c:noEndCap")).set("val", "0")
+    lit("c:plus", plus)
+    lit("c:minus", minus)
+    sp = etree.SubElement(bars, qn("c:spPr"))
+    ln = etree.SubElement(sp, qn("a:ln"))
+    ln.set("w", "12700")
+    fill = etree.SubElement(etree.SubElement(ln, qn("a:solidFill")), qn("a:srgbClr"))
+    fill.set("val", str(colour))
+    anchor = next((c for c in ser if c.tag in {qn(t) for t in ("c:cat", "c:val", "c:smooth", "c:extLst")}), None)
+    if anchor is not None:
+        anchor.addprevious(bars)
+    else:
+        ser.append(bars)
+
+
 def trend_slides(d: Canvas, trends: DeckTrends, colours, names):
     sz = trends.sizes.copy()
     sz["wave"] = sz["wave"].astype(str)
@@ -179,7 +221,8 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names):
     waves = list(dict.fromkeys(str(w) for w in sz["wave"]))
     segs = list(dict.fromkeys(sz["segment"]))
     s = d.slide(key="trend-sizes")
-    d.title(s, "Segment sizes over waves", subtitle="Share of respondents per wave (%), one line per segment")
+    d.title(s, "Segment sizes over waves", subtitle="Share of respondents per wave (%), one line per segment; "
+                                                    "bars: 95 % confidence intervals")
     chart_data = new_chart_data('0"%"')
     chart_data.categories = [f"Wave {w}" for w in waves]
     extra = [x for x in segs if x not in colours]
@@ -213,6 +256,12 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names):
         series.marker.format.fill.solid()
         series.marker.format.fill.fore_color.rgb = cols[seg]
         series.marker.format.line.color.rgb = cols[seg]
+        rows = sz[sz["segment"] == seg]
+        by_wave = {str(r.wave): r for r in rows.itertuples()}
+        shown_pts = [by_wave.get(w) for w in waves]
+        if all(r is not None and pd.notna(r.ci_low) and pd.notna(r.ci_high) for r in shown_pts):
+            error_bars(series, [max(0.0, float(r.ci_high) - float(r.whole)) for r in shown_pts],
+                       [max(0.0, float(r.whole) - float(r.ci_low)) for r in shown_pts], cols[seg])
     d.notes(s, notes)
 
     s2 = d.slide(key="trend-movements")

@@ -365,7 +365,8 @@ def _refresh_chart(edited_gf, base_gf, new_gf, where: str, report: UpdateReport)
     for i, (es, ns) in enumerate(zip(e_ser, n_ser)):
         bs = b_ser[i] if i < len(b_ser) else None
         for tags, before in ((("c:dPt",), ("c:dLbls", "c:trendline", "c:errBars", "c:cat", "c:val", "c:smooth", "c:extLst")),
-                             (("c:dLbls",), ("c:trendline", "c:errBars", "c:cat", "c:val", "c:smooth", "c:extLst"))):
+                             (("c:dLbls",), ("c:trendline", "c:errBars", "c:cat", "c:val", "c:smooth", "c:extLst")),
+                             (("c:errBars",), ("c:cat", "c:val", "c:smooth", "c:extLst"))):  # intervals
             _three_way_children(es, bs, ns, tags, before, report)
     e_plots, n_plots = ec._chartSpace.chart.plotArea, nc._chartSpace.chart.plotArea
     b_plots = base_gf.chart._chartSpace.chart.plotArea if base_gf is not None and base_gf.has_chart else None
