@@ -204,7 +204,7 @@ def update_deck(study, wave, edited, *, reports="reports", output=None, force: b
         atomic_write_bytes(listed, (report.review_list() + "\n").encode("utf-8"))
     elif listed.is_file():  # an earlier update's list would be stale
         listed.unlink()
-    logger.info("deck: %s updated to wave %s as %s: %s", edited.name, w.id, out, report.summary())
+    logger.debug("deck: %s updated to wave %s as %s: %s", edited.name, w.id, out, report.summary())
     if png:
         render_pngs(out, out.with_name(f"{out.stem}-slides"))
     return out, report

@@ -95,8 +95,12 @@ def glance_slide(d: Canvas, data: DeckData, shown, colours):
     values = value_shares(data)
     order = sorted(shown, key=lambda q: imp[q.segment]["priority"])
     s = d.slide(key="glance")
+    parts = ["size"] + (["value"] if values else []) + (["need"] if any(p.needs for p in order) else []) \
+        + (["opportunity"] if any(imp[p.segment]["opportunity"] for p in order) else []) \
+        + (["how to reach them"] if any(imp[p.segment]["channel"] for p in order) else [])
     d.title(s, "The segments at a glance",
-            subtitle="In order of priority: size" + (", value" if values else "") + ", need and how to reach them")
+            subtitle="In order of priority: " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1
+                                                 else parts[0]))
     k = len(order)
     gap = int(Inches(0.15))
     w = int((d.width - gap * (k - 1)) / k)
@@ -112,9 +116,11 @@ def glance_slide(d: Canvas, data: DeckData, shown, colours):
             name, size = shorten(name, w - int(Inches(0.1)), head_h - int(Inches(0.1)), 9), 9.0
         d.text(s, Box(left, d.top, w, head_h), [name], size=size, bold=True, colour=WHITE, shape=head,
                align=PP_ALIGN.CENTER, anchor=MSO_ANCHOR.MIDDLE)
-        body = Box(left, d.top + head_h, w, d.bottom - d.top - head_h)
-        d.rect(s, body, TINT)
         lines = glance_lines(data, p, imp, values)
+        tallest = max(text_height("\n".join(glance_lines(data, q, imp, values)), w - int(Inches(0.16)), 14, space_pt=6)
+                      for q in order) + int(Inches(0.4))
+        body = Box(left, d.top + head_h, w, min(d.bottom - d.top - head_h, tallest))
+        d.rect(s, body, TINT)
         paras = [(lines[0], {"bold": True})] + [(t, {}) for t in lines[1:]]
         inner = Box(body.left + int(Inches(0.08)), body.top + int(Inches(0.1)), body.width - int(Inches(0.16)),
                     body.height - int(Inches(0.2)))

@@ -653,5 +653,5 @@ def update_presentation(edited, base, new) -> UpdateReport:
         if whys:
             report.review.append(f"slide {no} “{_slide_title(s)}”: " + "; ".join(
                 dict.fromkeys(w.split(": ", 1)[-1] for w in whys)))
-    logger.info("deck update: %s", report.summary())
+    logger.debug("deck update: %s", report.summary())  # the command prints the summary once
     return report
