@@ -44,6 +44,7 @@ CLIENT_TEXT_PATTERNS = {
     "setting value": re.compile(r"\b(?:keep_last|keep_first|set_missing|drop_all|diag|spherical|tied)\b"),
     "full-precision number": re.compile(r"(?<![\w.])\d+\.\d{4,}\b"),
     "statistics jargon": re.compile(r"\bp_adj\b|\bdf \d|chi-square \d|Holm's correction"),
+    "placeholder": re.compile(r"\(currency\)|\b1 golden questions\b"),
 }
 
 

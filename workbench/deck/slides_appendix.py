@@ -260,7 +260,14 @@ def recognise_slide(d: Canvas, data: DeckData):
                          "segmentation.", {"italic": True}))
     if r.get("typing_refused"):
         left.append((f"Not recommended for typing new contacts: its {r['typing_refused']}.", {"bold": True}))
-    d.text(s, Box(d.margin, d.top, half, d.bottom - d.top), left, max_pt=16, min_pt=10)
+    crm = bool(r.get("customers") or r.get("base_refused") or r.get("base_accuracy") is not None)
+    d.text(s, Box(d.margin, d.top, half if crm else d.width, d.bottom - d.top), left, max_pt=16, min_pt=10)
+    if not crm:  # no customer base: no empty "every customer in the CRM" panel
+        notes = [f"Golden questions (fitted on wave {r.get('fitted_wave', data.wave)}): " + "; ".join(qs)]
+        if acc is not None:
+            notes.append(f"Typing accuracy {acc:.0%} (guessing the largest segment: {base:.0%}).")
+        d.notes(s, notes, consultant=["typing_tool.xlsx is the typing tool."])
+        return
     right = Box(d.margin + half + gap, d.top, half, d.bottom - d.top)
     d.rect(s, right, TINT)
     lines = [("Every customer in the CRM", {"bold": True})]

@@ -256,6 +256,7 @@ def behaviour_slide(d: Canvas, data: DeckData, p, colour, rest_sections):
             shp = d.rect(s, box, TINT)
             label = kpi_label(var)
             unit = column_label(var, currency=data.currency or None)  # the unit under the figure: "Revenue per customer (EUR)"
+            unit = unit.replace(" (currency)", "")  # no currency declared: no placeholder for one
             arrow = f" {sig}" if sig else ""
             lab_pt = fit_font_size(unit, tw, int(Inches(0.45)), max_pt=11, min_pt=10) or 10.0
             m = measure(var)
