@@ -15,7 +15,8 @@ from workbench.deck import PALETTE
 from workbench.measures import candidate_label, round_shares
 from workbench.steps.deck_data import build_deck, write_deck
 
-FIXED_SLIDES = 10  # title, agenda, summary, at a glance, sizes, matrix; appendix: method, factors, fit table, scorecard
+FIXED_SLIDES = 12  # title, agenda, key findings, summary, at a glance, sizes, matrix, recommendations;
+#                   appendix: method, factors, fit table, scorecard
 PER_PERSONA = 2  # profile and behaviour
 
 
@@ -127,7 +128,7 @@ def test_scorecard_slide_and_speaker_notes(deck, demo_run):
     p = next(iter(demo_run.personas))
     whole = round_shares([q.share for q in demo_run.personas])[0]  # the one rounding rule of the deck
     notes = _persona_slides(deck)[0].notes_slide.notes_text_frame.text
-    assert f"n={p.n}" in notes and f"share {whole:.0f} %" in notes and "index" in notes
+    assert f"(n={p.n:,})" in notes and f"{whole:.0f} % of respondents" in notes and "index" in notes
 
 
 def _estimated_height_pt(paras, width_pt: float) -> float:

@@ -347,8 +347,8 @@ class Canvas:
     def footnote(self, slide, box: Box, text: str) -> Box:
         """A base / question footnote under a chart: written in the bottom 0.3 in of ``box``;
         returns the box left for the chart."""
-        h = int(Inches(0.3))
-        self.text(slide, Box(box.left, box.top + box.height - h, box.width, h), [text], max_pt=9, min_pt=7,
+        h = int(Inches(0.35))
+        self.text(slide, Box(box.left, box.top + box.height - h, box.width, h), [text], max_pt=9, min_pt=9,
                   colour=MUTED, kind="footnote")
         return Box(box.left, box.top, box.width, box.height - h)
 

@@ -119,7 +119,8 @@ def persona_slides(d: Canvas, data: DeckData, p, colour: RGBColor, options):
     y = d.top
     bottom = d.bottom
     first = next((q for q in p.quotes if q.get("text")), None)
-    quote = first.get("text", "") if first else ""
+    quote = str(first.get("text", "")).strip() if first else ""
+    quote = quote[:1].upper() + quote[1:]  # a quote begins with a capital, as the client reads it
     if quote:
         # a quote in another language than the deck's says which, and shows its translation when
         # the study or personas.yaml gives one (the box grows for it; without one it keeps its size)

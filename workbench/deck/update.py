@@ -44,12 +44,11 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.oxml.ns import qn
-from pptx.parts.chart import ChartPart
-from pptx.parts.embeddedpackage import EmbeddedXlsxPart
 
 from .layout import OWNED_PREFIX, parse_owned
+from .update_parts import (REVIEW_PREFIX, copy_slide, mark, merge_numbers, move_slide, three_way_cell_fill,
+                           three_way_children, three_way_one)
 
 __all__ = ["UpdateReport", "update_presentation", "owned_shapes", "slide_key", "deck_wave"]
 
@@ -216,57 +215,6 @@ def _set_text(edited_tf, new_tf, base_tf=None) -> bool:
     return False
 
 
-#: A number as the workbench writes it: 1,435 · 26 · 6.0 · −3 (not part of a word such as 'k5').
-NUMBER = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?(?![\w]|[.,]\d)")
-_TOKENS = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?|\w+|[^\w\s]")
-
-
-def _number_map(base: str, new: str) -> tuple[dict, set]:
-    """The earlier wave's numbers mapped to this wave's, read by aligning the two texts the
-    workbench wrote word by word (difflib): ``({old: new}, ambiguous)`` where ``ambiguous``
-    holds old numbers that became two different numbers or could not be aligned."""
-    import difflib
-
-    bt, nt = _TOKENS.findall(base), _TOKENS.findall(new)
-    isnum = (lambda t: NUMBER.fullmatch(t) is not None)
-    pairs: list[tuple[str, str]] = []
-    unaligned: set = set()
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=bt, b=nt, autojunk=False).get_opcodes():
-        if op == "equal":
-            pairs += [(t, t) for t in bt[i1:i2] if isnum(t)]
-        elif op == "replace" and i2 - i1 == j2 - j1 and all(isnum(a) == isnum(b) for a, b in zip(bt[i1:i2], nt[j1:j2])):
-            pairs += [(a, b) for a, b in zip(bt[i1:i2], nt[j1:j2]) if isnum(a)]
-        else:
-            unaligned |= {t for t in bt[i1:i2] if isnum(t)}
-    out: dict = {}
-    ambiguous = set(unaligned)
-    for a, b in pairs:
-        if out.setdefault(a, b) != b:
-            ambiguous.add(a)
-    return {a: b for a, b in out.items() if a not in ambiguous}, ambiguous
-
-
-def merge_numbers(edited_tf, base_text: str, new_text: str) -> bool:
-    """Put this wave's numbers into a text the consultant rewrote: every number of the
-    earlier wave's text still in the edited text becomes this wave's (run by run, so the
-    wording and formatting are theirs).  True when every number of the edited text was
-    accounted for; False when one could not be (a number they typed, or one the two waves'
-    texts do not align on): the text then needs a review."""
-    mapping, ambiguous = _number_map(base_text, new_text)
-    ok = True
-    for p in edited_tf.paragraphs:
-        for r in p.runs:
-            def swap(m):
-                nonlocal ok
-                tok = m.group(0)
-                if tok in mapping:
-                    return mapping[tok]
-                ok = False
-                return tok
-            r.text = NUMBER.sub(swap, r.text)
-    return ok and not any(NUMBER.fullmatch(t) and t in ambiguous for t in _TOKENS.findall(_text(edited_tf)))
-
-
 def _three_way_text(edited_tf, base_tf, new_tf, where: str, report: UpdateReport) -> str | None:
     """Refresh one text; returns 'review' when it needs the consultant's eye, else None."""
     e, n = _text(edited_tf), _text(new_tf)
@@ -367,7 +315,7 @@ def _refresh_chart(edited_gf, base_gf, new_gf, where: str, report: UpdateReport)
         for tags, before in ((("c:dPt",), ("c:dLbls", "c:trendline", "c:errBars", "c:cat", "c:val", "c:smooth", "c:extLst")),
                              (("c:dLbls",), ("c:trendline", "c:errBars", "c:cat", "c:val", "c:smooth", "c:extLst")),
                              (("c:errBars",), ("c:cat", "c:val", "c:smooth", "c:extLst"))):  # intervals
-            _three_way_children(es, bs, ns, tags, before, report)
+            three_way_children(es, bs, ns, tags, before, report)
     e_plots, n_plots = ec._chartSpace.chart.plotArea, nc._chartSpace.chart.plotArea
     b_plots = base_gf.chart._chartSpace.chart.plotArea if base_gf is not None and base_gf.has_chart else None
     kinds = (lambda area: [] if area is None else [c for c in area if str(c.tag).endswith("Chart")])
@@ -375,13 +323,13 @@ def _refresh_chart(edited_gf, base_gf, new_gf, where: str, report: UpdateReport)
     for i, (e_el, n_el) in enumerate(zip(e_k, n_k)):  # plot-level data labels (label_values)
         b_el = b_k[i] if i < len(b_k) and b_k[i].tag == e_el.tag else None
         if e_el.tag == n_el.tag:
-            _three_way_one(e_el, b_el, n_el, "c:dLbls", report)
+            three_way_one(e_el, b_el, n_el, "c:dLbls", report)
     for ax in ("c:valAx",):
         e_ax, n_ax = e_plots.find(qn(ax)), n_plots.find(qn(ax))
         b_ax = b_plots.find(qn(ax)) if b_plots is not None else None
         if e_ax is not None and n_ax is not None:
             for tag in ("c:scaling", "c:numFmt"):
-                _three_way_one(e_ax, b_ax, n_ax, tag, report)
+                three_way_one(e_ax, b_ax, n_ax, tag, report)
     # the workbook behind the chart: the new wave's (the caches above were written from it)
     blob = nc.part.chart_workbook.xlsx_part.blob
     ec.part.chart_workbook.update_from_xlsx_blob(blob)
@@ -394,64 +342,7 @@ def _refresh_chart(edited_gf, base_gf, new_gf, where: str, report: UpdateReport)
     return review
 
 
-def _three_way_children(e_parent, b_parent, n_parent, tags, before, report: UpdateReport) -> None:
-    """The children ``tags`` of an element (all of them, as one group) follow ``n_parent``
-    unless the consultant changed them (they differ from ``b_parent``'s); inserted before the
-    first of ``before`` (the schema's order)."""
-    q = [qn(t) for t in tags]
-    group = (lambda parent: [] if parent is None else [c for c in parent if c.tag in q])
-    e, n = group(e_parent), group(n_parent)
-    as_xml = (lambda els: [_xml(x) for x in els])
-    if as_xml(e) == as_xml(n) or (b_parent is not None and as_xml(e) != as_xml(group(b_parent))):
-        return
-    for el in e:
-        e_parent.remove(el)
-    anchor = next((c for c in e_parent if c.tag in {qn(t) for t in before}), None)
-    for el in n:
-        el = copy.deepcopy(el)
-        if anchor is not None:
-            anchor.addprevious(el)
-        else:
-            e_parent.append(el)
-    report.fills += 1
-
-
-def _three_way_one(e_parent, b_parent, n_parent, tag, report: UpdateReport) -> None:
-    """One child ``tag`` follows ``n_parent``'s, in place, unless the consultant changed it."""
-    e, n = e_parent.find(qn(tag)), n_parent.find(qn(tag))
-    b = b_parent.find(qn(tag)) if b_parent is not None else None
-    if e is None or n is None or _xml(e) == _xml(n) or (b_parent is not None and _xml(e) != _xml(b)):
-        return
-    e.addprevious(copy.deepcopy(n))
-    e_parent.remove(e)
-    report.fills += 1
-
-
 # --------------------------------------------------------------------------- tables
-
-
-_CELL_FILLS = ("a:noFill", "a:solidFill", "a:gradFill", "a:blipFill", "a:pattFill", "a:grpFill")
-
-
-def _cell_fill(cell):
-    tc_pr = cell._tc.find(qn("a:tcPr"))
-    if tc_pr is None:
-        return None
-    return next((el for el in tc_pr if el.tag in {qn(t) for t in _CELL_FILLS}), None)
-
-
-def _three_way_cell_fill(ec, bc, nc, report: UpdateReport) -> None:
-    """A table cell's fill (the significance shading) follows this wave unless the consultant changed it."""
-    e, n = _cell_fill(ec), _cell_fill(nc)
-    b = _cell_fill(bc) if bc is not None else None
-    if _xml(e) == _xml(n) or (bc is not None and _xml(e) != _xml(b)):
-        return
-    tc_pr = ec._tc.get_or_add_tcPr()
-    if e is not None:
-        tc_pr.remove(e)
-    if n is not None:
-        tc_pr.append(copy.deepcopy(n))  # a fill comes after the cell's borders (lnL ... lnBlToTr)
-    report.fills += 1
 
 
 def _refresh_table(edited_gf, base_gf, new_gf, where: str, report: UpdateReport) -> list[str]:
@@ -470,7 +361,7 @@ def _refresh_table(edited_gf, base_gf, new_gf, where: str, report: UpdateReport)
                 if _three_way_text(ec.text_frame, bc.text_frame if bc is not None else None, nc.text_frame, cell,
                                    report):
                     review.append(cell)
-                _three_way_cell_fill(ec, bc, nc, report)
+                three_way_cell_fill(ec, bc, nc, report)
     else:  # rows or columns changed: this wave's table, where the consultant put the old one
         x, y, cx = edited_gf.left, edited_gf.top, edited_gf.width
         scale = cx / new_gf.width if new_gf.width else 1.0
@@ -488,84 +379,12 @@ def _refresh_table(edited_gf, base_gf, new_gf, where: str, report: UpdateReport)
 # --------------------------------------------------------------------------- slides
 
 
-def _copy_slide(src, prs):
-    """A copy of ``src`` (a slide of another presentation) appended to ``prs``: shapes, charts
-    (with their workbooks) and notes."""
-    layout = next((lay for lay in prs.slide_layouts if lay.name == src.slide_layout.name), None)
-    if layout is None:
-        layout = prs.slide_layouts[min(1, len(prs.slide_layouts) - 1)]
-    dst = prs.slides.add_slide(layout)
-    for ph in list(dst.placeholders):
-        ph._element.getparent().remove(ph._element)
-    dst._element.cSld.set("name", src._element.cSld.get("name") or "")
-    tree = dst.shapes._spTree
-    package = prs.part.package
-    for shp in src.shapes:
-        el = copy.deepcopy(shp._element)
-        tree.append(el)
-        if shp.has_chart:
-            chart_part = src.part.related_part(shp._element.chart_rId)
-            xlsx = chart_part.chart_workbook.xlsx_part
-            chart_part.partname = package.next_partname(ChartPart.partname_template)
-            if xlsx is not None:
-                xlsx.partname = package.next_partname(EmbeddedXlsxPart.partname_template)
-            rid = dst.part.relate_to(chart_part, RT.CHART)
-            el.xpath(".//c:chart")[0].set(qn("r:id"), rid)
-        elif el.xpath(".//@r:embed | .//@r:link | .//@r:id"):
-            logger.warning("deck update: a picture or link on slide %r is not copied", src._element.cSld.get("name"))
-            tree.remove(el)
-    if src.has_notes_slide:
-        dst.notes_slide.notes_text_frame.text = src.notes_slide.notes_text_frame.text
-    return dst
-
-
-def _move(prs, slide, position: int) -> None:
-    lst = prs.slides._sldIdLst
-    for el in lst:
-        if el.rId and prs.part.related_part(el.rId) is slide.part:
-            lst.remove(el)
-            lst.insert(position, el)
-            return
-
-
-#: Names of the review tags an update puts on slides (not owned: a next update leaves them).
-REVIEW_PREFIX = "wb-review"
-
-
 def _slide_title(slide) -> str:
     shp = slide.shapes.title
     if shp is None:
         shp = next((s for k, s in owned_shapes(slide).items() if k.startswith("title-")), None)
     text = shp.text_frame.text.strip() if shp is not None and shp.has_text_frame else ""
     return text.replace("\n", " ")[:80] or "untitled"
-
-
-def _mark(slide, shape, why: str) -> None:
-    """A visible red "Review" tag on ``slide`` at the top-right corner of ``shape`` (of the
-    slide for notes and whole slides), saying what to check; named ``wb-review-<n>``."""
-    from pptx.dml.color import RGBColor
-    from pptx.enum.shapes import MSO_SHAPE
-    from pptx.util import Emu, Inches, Pt
-
-    n = sum(1 for s in slide.shapes if str(s.name).startswith(REVIEW_PREFIX))
-    w, h = int(Inches(2.6)), int(Inches(0.5))
-    sw = slide.part.package.presentation_part.presentation.slide_width
-    if shape is not None:
-        left, top = int(shape.left) + int(shape.width) - w, int(shape.top)
-    else:
-        left, top = int(sw) - w - int(Inches(0.2)), int(Inches(0.1))
-    left, top = max(0, min(left, int(sw) - w)), max(0, top + n * h if shape is None else top)
-    tag = slide.shapes.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, Emu(left), Emu(top), Emu(w), Emu(h))
-    tag.name = f"{REVIEW_PREFIX}-{n + 1}"
-    tag.fill.solid()
-    tag.fill.fore_color.rgb = RGBColor(0xC0, 0x39, 0x2B)
-    tag.line.fill.background()
-    tf = tag.text_frame
-    tf.word_wrap = True
-    tf.text = f"Review before sending: {why}"
-    for r in tf.paragraphs[0].runs:
-        r.font.size, r.font.bold = Pt(9), True
-        r.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
 
 
 def update_presentation(edited, base, new) -> UpdateReport:
@@ -590,12 +409,12 @@ def update_presentation(edited, base, new) -> UpdateReport:
             if b_slide is not None:  # the consultant deleted it
                 report.not_found.append(f"slide {key}")
                 continue
-            copy_ = _copy_slide(n_slide, edited)
+            copy_ = copy_slide(n_slide, edited)
             prev = next((k for k in reversed(new_keys[:pos]) if k in e_idx), None)
             if prev is not None:
                 after = e_idx[prev][-1]
                 where = list(edited.slides).index(after) + 1
-                _move(edited, copy_, where)
+                move_slide(edited, copy_, where)
             e_idx[key] = [copy_]
             report.added.append(key)
             continue
@@ -636,11 +455,11 @@ def update_presentation(edited, base, new) -> UpdateReport:
             for shape, why in marks:
                 grouped.setdefault(id(shape), (shape, []))[1].append(why)
             for shape, whys in grouped.values():
-                _mark(e_slide, shape, "; ".join(dict.fromkeys(whys)))
+                mark(e_slide, shape, "; ".join(dict.fromkeys(whys)))
     report.earlier_only = [k for k in e_idx if k not in n_idx]
     for k in report.earlier_only:
         for e_slide in e_idx[k]:
-            _mark(e_slide, None, "this wave's deck has no such slide: it still shows the earlier wave")
+            mark(e_slide, None, "this wave's deck has no such slide: it still shows the earlier wave")
     for no, s in enumerate(edited.slides, start=1):  # page numbers: the slide's place in this deck
         for skey, shp in owned_shapes(s).items():
             if skey.startswith("page-") and shp.has_text_frame and shp.text_frame.text.strip().isdigit():
