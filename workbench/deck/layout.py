@@ -347,9 +347,9 @@ class Canvas:
     def footnote(self, slide, box: Box, text: str) -> Box:
         """A base / question footnote under a chart: written in the bottom 0.3 in of ``box``;
         returns the box left for the chart."""
-        h = int(Inches(0.35))
-        self.text(slide, Box(box.left, box.top + box.height - h, box.width, h), [text], max_pt=9, min_pt=9,
-                  colour=MUTED, kind="footnote")
+        h = max(int(Inches(0.3)), int(text_height(text, box.width, 9)))
+        self.text(slide, Box(box.left, box.top + box.height - h, box.width, h), [text], size=9, colour=MUTED,
+                  kind="footnote")
         return Box(box.left, box.top, box.width, box.height - h)
 
     def notes(self, slide, lines, consultant=()):
