@@ -36,6 +36,42 @@ def _slide_texts(prs) -> list[tuple[int, str]]:
     return out
 
 
+#: What must not be in client text (slides and the client part of the speaker notes) besides
+#: identifiers: file names, model tokens, the tool's setting values, floats at full precision.
+CLIENT_TEXT_PATTERNS = {
+    "file name": re.compile(r"\b[\w-]+\.(?:xlsx|csv|yaml|yml|json|pptx|md|py)\b"),
+    "model token": re.compile(r"\b(?:lca|lpa|gmm)\s*k\s*=\s*\d|covariance\s*'|\bk=\d", re.I),
+    "setting value": re.compile(r"\b(?:keep_last|keep_first|set_missing|drop_all|diag|spherical|tied)\b"),
+    "full-precision number": re.compile(r"(?<![\w.])\d+\.\d{4,}\b"),
+    "statistics jargon": re.compile(r"\bp_adj\b|\bdf \d|chi-square \d|Holm's correction"),
+    "placeholder": re.compile(r"\(currency\)|\b1 golden questions\b"),
+}
+
+
+def client_notes(slide) -> str:
+    """The client part of a slide's speaker notes (above the 'For the consultant' heading)."""
+    from workbench.deck.layout import CONSULTANT_NOTES
+
+    if not slide.has_notes_slide:
+        return ""
+    return slide.notes_slide.notes_text_frame.text.split(CONSULTANT_NOTES)[0]
+
+
+def client_text_problems(prs, declared: set[str] = frozenset()) -> list[str]:
+    """'slide n (where): what in text' for every identifier or internal pattern on a slide or in
+    the client part of its notes."""
+    out = []
+    notes = [(i, client_notes(s)) for i, s in enumerate(prs.slides, start=1)]
+    for where, items in (("slide", _slide_texts(prs)), ("notes", notes)):
+        for i, text in items:
+            for x in identifiers(text, declared):
+                out.append(f"slide {i} ({where}): identifier {x} in {text[:80]!r}")
+            for what, rx in CLIENT_TEXT_PATTERNS.items():
+                for m in rx.finditer(str(text)):
+                    out.append(f"slide {i} ({where}): {what} {m.group(0)!r} in {text[:80]!r}")
+    return out
+
+
 def _declared(study) -> set[str]:
     """Declared column ids and measure names that cannot be ordinary words (they hold _ or a digit)."""
     ids = set(study.columns) | set(MEASURES)
@@ -84,8 +120,7 @@ def workbook_identifiers(path: Path, declared: set[str]) -> list[str]:
 def scan_folder(folder: Path, study) -> list[str]:
     """Every identifier on the slides of ``folder/personas.pptx`` and in its client workbooks."""
     declared = _declared(study)
-    bad = [f"personas.pptx slide {i}: {x} in {t[:80]!r}" for i, t in _slide_texts(Presentation(str(folder / "personas.pptx")))
-           for x in identifiers(t, declared)]
+    bad = [f"personas.pptx {x}" for x in client_text_problems(Presentation(str(folder / "personas.pptx")), declared)]
     for name in CLIENT_BOOKS:
         if (folder / name).exists():
             bad += workbook_identifiers(folder / name, declared)

@@ -15,7 +15,8 @@ from workbench.deck import PALETTE
 from workbench.measures import candidate_label, round_shares
 from workbench.steps.deck_data import build_deck, write_deck
 
-FIXED_SLIDES = 8  # title, summary, sizes, matrix; appendix: method, factors, fit table, scorecard
+FIXED_SLIDES = 12  # title, agenda, key findings, summary, at a glance, sizes, matrix, recommendations;
+#                   appendix: method, factors, fit table, scorecard
 PER_PERSONA = 2  # profile and behaviour
 
 
@@ -99,12 +100,16 @@ def test_size_chart_and_segment_colours_agree(deck, demo_run):
     size_chart = next(sh.chart for s in deck.slides for sh in s.shapes
                       if sh.has_chart and sh.chart.chart_type == XL_CHART_TYPE.COLUMN_CLUSTERED)
     series = size_chart.plots[0].series[0]
-    # one rounding rule: whole percent by largest remainder, adding up to 100 (as on every slide)
-    assert series.values == tuple(float(x) for x in round_shares(segs["share %"]))
+    # one rounding rule: whole percent by largest remainder, adding up to 100 (as on every slide),
+    # in order of size as the slide says
+    whole = dict(zip(segs.index, round_shares(segs["share %"])))
+    order = sorted(segs.index, key=lambda s: (-whole[s], -int(segs.loc[s, "n"]), str(s)))
+    assert series.values == tuple(float(whole[s]) for s in order)
     assert sum(series.values) == 100
+    assert list(series.values) == sorted(series.values, reverse=True)
     for i, slide in enumerate(_persona_slides(deck)):
         colour = str(PALETTE[i])
-        assert str(series.points[i].format.fill.fore_color.rgb) == colour
+        assert str(series.points[order.index(list(segs.index)[i])].format.fill.fore_color.rgb) == colour
         bar = next(sh.chart for sh in slide.shapes if sh.has_chart).plots[0].series[0]
         assert str(bar.format.fill.fore_color.rgb) == colour
         assert str(bar.format.fill.fore_color.rgb) != str(PALETTE[(i + 1) % len(PALETTE)])
@@ -123,7 +128,7 @@ def test_scorecard_slide_and_speaker_notes(deck, demo_run):
     p = next(iter(demo_run.personas))
     whole = round_shares([q.share for q in demo_run.personas])[0]  # the one rounding rule of the deck
     notes = _persona_slides(deck)[0].notes_slide.notes_text_frame.text
-    assert f"n={p.n}" in notes and f"share {whole:.0f} %" in notes and "index" in notes
+    assert f"(n={p.n:,})" in notes and f"{whole:.0f} % of respondents" in notes and "index" in notes
 
 
 def _estimated_height_pt(paras, width_pt: float) -> float:

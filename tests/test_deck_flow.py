@@ -19,7 +19,8 @@ from pptx.enum.chart import XL_CHART_TYPE
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 
 from workbench.deck import DeckTrends, render_pngs
-from workbench.measures import round_shares
+from workbench.measures import candidate_label, round_shares
+from workbench.personas import whole_mix
 from workbench.steps.deck_data import build_deck
 
 
@@ -102,10 +103,11 @@ def test_behaviour_slide_per_persona_with_native_mix_charts_tiles_and_how_to_win
         tiers = charts["RFM tier mix (% of customers)"]
         assert tiers.chart_type == XL_CHART_TYPE.COLUMN_CLUSTERED
         cats = list(tiers.plots[0].categories)
+        tier_rows = t[(t["segment"] == p.segment) & (t["variable"] == "rfm_tier") & (t["stat"] == "share")]
+        whole = dict(zip(tier_rows["category"], whole_mix(tier_rows["value"])))  # the mixes' one rounding rule
         for cat, v in zip(cats, tiers.plots[0].series[0].values):
-            ref = t[(t["segment"] == p.segment) & (t["variable"] == "rfm_tier") & (t["category"] == cat)]["value"]
-            assert v == pytest.approx(round(float(ref.iloc[0]), 1))
-        assert "Main ordering channel (% of customers)" in charts
+            assert v == whole[cat]
+        assert "Main ordering channel in the order history (% of customers)" in charts
         text = _texts(slide)
         lapsed = t[(t["segment"] == p.segment) & (t["variable"] == "lapsed") & (t["category"] == "true")]["value"].iloc[0]
         assert f"{lapsed:.0f} %" in text and "Lapsed customers" in text and "Cost to serve" in text
@@ -141,9 +143,10 @@ def test_appendix_method_factors_and_fit_table(deck, demo_run):
     fit = _slide(deck, "Appendix: candidate segmentations")
     table = next(sh.table for sh in fit.shapes if sh.has_table)
     cands = [r.cells[0].text for r in list(table.rows)[1:]]
-    assert demo_run.scorecard.recommended in cands
+    rec = candidate_label(demo_run.scorecard.recommended)  # 'LCA, 5 segments', not the id
+    assert rec in cands
     ft = demo_run.candidates.fit_table.set_index("candidate")
-    row = next(r for r in list(table.rows)[1:] if r.cells[0].text == demo_run.scorecard.recommended)
+    row = next(r for r in list(table.rows)[1:] if r.cells[0].text == rec)
     assert row.cells[2].text == f"{ft.loc[demo_run.scorecard.recommended, 'bic']:,.0f}"
 
 
@@ -153,7 +156,7 @@ def test_without_scorecard_the_appendix_names_the_model(demo_run):
                      wave=demo_run.wave, model_note=note)
     last = prs.slides[len(prs.slides) - 1]
     assert _title(last) == "Appendix: how respondents were classified"
-    assert note in _texts(last) and not [s for s in last.shapes if s.has_table]
+    assert note.replace("(lca k=5)", "(LCA, 5 segments)") in _texts(last) and not [s for s in last.shapes if s.has_table]
     assert not [s for s in prs.slides if _title(s).startswith("Appendix: choosing")]
 
 
@@ -175,7 +178,11 @@ def test_trend_slides_from_hand_made_trends(demo_run):
     assert list(chart.plots[0].categories) == ["Wave 1", "Wave 2"]
     series = list(chart.plots[0].series)
     assert [s.name for s in series] == [p.name for p in shown]
-    assert series[0].values == (round(shown[0].share, 1), round(shown[0].share + 2, 1))
+    # each wave's shares as whole percentages adding up to 100 (the sizes slides' rounding rule)
+    by_wave = {w: dict(zip([r["segment"] for r in rows if r["wave"] == w],
+                           round_shares([r["share"] for r in rows if r["wave"] == w]))) for w in ("1", "2")}
+    assert series[0].values == (float(by_wave["1"][shown[0].segment]), float(by_wave["2"][shown[0].segment]))
+    assert sum(s.values[1] for s in series) == 100
     assert str(series[0].format.line.color.rgb) == "1F5F99" and str(series[1].format.line.color.rgb) == "D55E00"
     moves = _texts(_slide(prs, "Key movements"))
     assert "grew by 2.0 points" in moves and "Keep classifying" in moves

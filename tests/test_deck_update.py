@@ -75,9 +75,10 @@ def edit_wave_1(src, dst) -> dict:
     tb.text_frame.paragraphs[0].runs[0].font.size = Pt(28)
     # the consultant's slide goes right after the executive summary
     lst = prs.slides._sldIdLst
+    after = [slide_key(x) for x in prs.slides].index("summary-1") + 1
     el = lst[-1]
     lst.remove(el)
-    lst.insert(2, el)
+    lst.insert(after, el)
     prs.save(str(dst))
     return {"moved": moved}
 
@@ -191,7 +192,7 @@ def test_every_owned_number_is_wave_2s(updated, demo_wave2):
     theirs_prs = _by_key(Presentation(str(demo_wave2.folder / "personas.pptx")))
     mine_prs = _by_key(prs)
     assert any(w.startswith("persona-") for w in report.relaid)
-    for where in (w for w in report.relaid if len(w.split(" ")) == 2):  # text boxes (not table cells)
+    for where in (w for w in report.relaid if len(w.split(" ")) == 2 and not w.endswith(" notes")):  # text boxes
         key, skey = where.split(" ")
         runs = [[(r.text, r.font.bold) for r in p.runs] for p in owned_shapes(mine_prs[key])[skey].text_frame.paragraphs]
         want = [[(r.text, r.font.bold) for r in p.runs] for p in owned_shapes(theirs_prs[key])[skey].text_frame.paragraphs]
@@ -220,7 +221,10 @@ def test_shares_on_the_updated_deck_match_wave_2s_workbook(updated, demo_wave2):
             seen += 1
     assert seen >= len(names)
     size_chart = owned_shapes(_by_key(prs)["sizes"])["chart-1"].chart
-    assert list(size_chart.plots[0].series[0].values) == [float(whole[names[p]]) for p in names]
+    # in order of size, as the slide says (wave 2's order differs from wave 1's)
+    by_size = sorted(names, key=lambda p: (-whole[names[p]], -rows[names[p]]["n"], names[p]))
+    assert list(size_chart.plots[0].series[0].values) == [float(whole[names[p]]) for p in by_size]
+    assert [str(c).split(" (n=")[0] for c in size_chart.plots[0].categories] == by_size
 
 
 def test_chart_caches_equal_their_workbooks(updated):
@@ -263,3 +267,63 @@ def test_update_refuses_to_overwrite(updated, demo_run, capsys):
     assert "would replace the deck it is made from" in capsys.readouterr().err
     assert main(["deck", root, "--wave", "2", "--reports", reports, "--update", str(out.parent / "none.pptx")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- issue 26: everything refreshed
+
+
+def test_updating_the_unedited_deck_gives_wave_2s_deck(demo_run, demo_wave2, tmp_path):
+    """Every text, fill, arrow, data label, sort order and chart value of an unedited wave-1
+    deck updated to wave 2 equals wave 2's own deck; only wave 1's extra slide remains, tagged."""
+    from deck_compare import deck_differences
+
+    w1, w2 = Presentation(str(demo_run.folder / "personas.pptx")), Presentation(str(demo_wave2.folder / "personas.pptx"))
+    before = deck_differences(w1, w2, skip=("fit", "trend-sizes", "trend-movements"))
+    # not vacuous: the waves differ in the matrix shading, the size order and the chart values
+    assert any(d.startswith("matrix-1 / table-1: cells") for d in before)
+    assert any(d.startswith("sizes / chart-1: point fills") for d in before)
+    assert any(d.startswith("sizes / chart-1: series") for d in before)
+    src = tmp_path / "wave-1.pptx"
+    shutil.copy(demo_run.folder / "personas.pptx", src)
+    out, report = update_deck(demo_run.study, "2", src, reports=demo_run.folder.parents[1])
+    prs = Presentation(str(out))
+    assert deck_differences(prs, w2, skip=("fit",)) == []
+    assert report.kept == [] and report.merged == []
+    # wave 1's fit slide, which wave 2 has not, is kept with a visible tag and listed by number and title
+    fit_no = next(i for i, s in enumerate(prs.slides, start=1) if slide_key(s) == "fit")
+    tags = [sh for sh in prs.slides[fit_no - 1].shapes if sh.name.startswith("wb-review")]
+    assert len(tags) == 1 and "Review before sending" in tags[0].text_frame.text
+    assert report.review == [f"slide {fit_no} “Appendix: candidate segmentations”: this wave's deck has no such "
+                             "slide: it still shows the earlier wave"]
+    assert report.review[0] in report.summary()
+
+
+def test_a_rewritten_text_takes_wave_2s_numbers_or_is_tagged(demo_run, demo_wave2, tmp_path):
+    """A text the consultant rewrote keeps their wording with wave 2's numbers put in; one whose
+    numbers cannot all be located (a number they typed) keeps its text and gets a review tag;
+    the review list is written beside the updated deck."""
+    prs = Presentation(str(demo_run.folder / "personas.pptx"))
+    slides = _by_key(prs)
+    summary = owned_shapes(slides["summary-1"])
+    line_key = next(k for k in sorted(summary) if k.startswith("text-") and "Priority 1:" in summary[k].text_frame.text)
+    run = summary[line_key].text_frame.paragraphs[0].runs[0]
+    run.text = "In short — " + run.text
+    notes = slides["sizes"].notes_slide.notes_text_frame
+    notes.text = notes.text + "\nDiscussed with the client on 3 March."
+    src = tmp_path / "edited.pptx"
+    prs.save(str(src))
+    out, report = update_deck(demo_run.study, "2", src, reports=demo_run.folder.parents[1])
+    new = _by_key(Presentation(str(out)))
+    fresh = owned_shapes(_by_key(Presentation(str(demo_wave2.folder / "personas.pptx")))["summary-1"])
+    got = owned_shapes(new["summary-1"])[line_key].text_frame.text
+    assert f"summary-1 {line_key}" in report.merged
+    assert got.startswith("In short — ")
+    assert got[len("In short — "):] == fresh[line_key].text_frame.text or \
+        re.findall(r"\d[\d,.]*", got) == re.findall(r"\d[\d,.]*", fresh[line_key].text_frame.text)
+    # the notes: the typed date is not the workbench's, so the slide is tagged and listed
+    assert "sizes notes" in report.kept
+    sizes_no = next(i for i, s in enumerate(Presentation(str(out)).slides, start=1) if slide_key(s) == "sizes")
+    assert any(line.startswith(f"slide {sizes_no} ") and "speaker notes" in line for line in report.review)
+    assert any(sh.name.startswith("wb-review") for sh in new["sizes"].shapes)
+    listed = out.with_name(out.stem + "-review.txt")
+    assert listed.is_file() and f"slide {sizes_no} " in listed.read_text(encoding="utf-8")

@@ -240,8 +240,12 @@ def test_profiles_xlsx_is_formatted_and_refuses_pii(mini_responses, tmp_path):
     ws = wb["Needs"]
     assert ws.freeze_panes == "D4"  # three index columns, note + header above
     header = [c.value for c in ws[3]]
-    assert header[:6] == ["Code", "Label", "Measure", "Total", "A (n=5)", "B (n=5)"]  # labels next to codes
-    assert "A index" in header and "A sig" in header
+    # labels next to codes, each significance arrow beside the value it qualifies
+    assert header[:8] == ["Code", "Label", "Measure", "Total", "A (n=5)", "A sig", "B (n=5)", "B sig"]
+    assert "A index" in header
+    # no merged cells: a filtered sheet keeps every row's code and label
+    assert not ws.merged_cells.ranges
+    assert all(ws.cell(r, 1).value and ws.cell(r, 2).value for r in range(4, ws.max_row + 1))
     rules = {r.type for rng in ws.conditional_formatting for r in rng.rules}
     assert {"colorScale", "expression"} <= rules
     # the Total of n1's top-2 box: 5 of 9 who answered

@@ -535,7 +535,7 @@ def test_workbook_figures_get_readable_number_formats(tmp_path):
     write_workbook(tmp_path / "t.xlsx", {"Tabel": frame})
     ws = openpyxl.load_workbook(tmp_path / "t.xlsx")["Tabel"]
     # a share in % with a % sign, a p-value as 0.0000 or "< 0.001" (issue 17), a count as is
-    assert [c.number_format for c in ws[2]] == ["General", '0.0" %"', '[<0.001]"< 0.001";0.0000', "General"]
+    assert [c.number_format for c in ws[2]] == ["General", '0.0"%"', '[<0.001]"< 0.001";0.0000', "General"]
     assert [c.value for c in ws[1]] == ["Label", "Share %", "P-value", "n"]
     assert ws.auto_filter.ref == "A1:D2"
     assert ws[2][1].value == 85.37620216670413  # the value itself is not rounded away

@@ -289,7 +289,11 @@ def _cmd_deck(args) -> int:
         path, report = update_deck(args.study, args.wave, args.update, reports=args.reports, output=args.output,
                                    force=args.force, from_wave=args.from_wave, png=args.png,
                                    allow_other_study=args.allow_other_study)
+        from .rerender import review_list_path
+
+        listed = review_list_path(path)
         print(f"updated {args.update} to wave {args.wave}: {path}\n{report.summary()}"
+              + (f"\nthis list is also in {listed}" if report.review else "")
               + (f"\nslide images in {path.with_name(path.stem + '-slides')}" if args.png else ""))
         return 0
     if args.output is not None or args.force or args.from_wave is not None or args.allow_other_study:

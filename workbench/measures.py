@@ -41,7 +41,7 @@ import math
 import re
 from dataclasses import dataclass
 
-__all__ = ["Measure", "MEASURES", "CORE_KPIS", "BOOKKEEPING", "NOT_FEATURES", "UNITS", "DIRECTIONS", "measure", "labels", "is_measure",
+__all__ = ["p_text", "Measure", "MEASURES", "CORE_KPIS", "BOOKKEEPING", "NOT_FEATURES", "UNITS", "DIRECTIONS", "measure", "labels", "is_measure",
            "COLUMN_LABELS", "SETTING_WORDS", "column_label", "setting_words", "is_identifier", "round_shares",
            "candidate_label", "readable", "not_a_word", "measure_label", "JOIN_KEY", "is_key"]
 
@@ -309,12 +309,13 @@ SETTING_WORDS: dict[str, str] = {
 
 #: How a candidate's method reads in its label ("LCA, 5 segments").
 METHOD_NAMES = {"lca": "LCA", "lpa": "LPA", "kmeans": "k-means", "ward": "Ward"}
-_CANDIDATE = __import__("re").compile(r"\b(lca|lpa|kmeans|ward)_(\d+)\b")
+_CANDIDATE = __import__("re").compile(r"\b(lca|lpa|kmeans|ward)(?:_| k=)(\d+)\b")  # 'lca_5' and 'lca k=5'
+
 _SETTING = __import__("re").compile(r"\b(" + "|".join(k for k in SETTING_WORDS if "_" in k) + r")\b")
 
 
 def candidate_label(candidate) -> str:
-    """A candidate segmentation as a client reads it: ``lca_5`` → 'LCA, 5 segments' (other text unchanged)."""
+    """A candidate segmentation as a client reads it: ``lca_5`` or ``lca k=5`` → 'LCA, 5 segments' (other text unchanged)."""
     m = _CANDIDATE.fullmatch(str(candidate).strip())
     return f"{METHOD_NAMES[m.group(1)]}, {m.group(2)} segments" if m else str(candidate)
 
@@ -387,6 +388,19 @@ def setting_words(value) -> str:
 
 
 # --------------------------------------------------------------------------- one rounding rule
+
+
+def p_text(p) -> str:
+    """A p-value as every deliverable shows it: '< 0.001', three decimals below 0.01, else two
+    ('' for a missing value)."""
+    try:
+        p = float(p)
+    except (TypeError, ValueError):
+        return ""
+    if not math.isfinite(p):
+        return ""
+    return "< 0.001" if p < 0.001 else (f"{p:.3f}" if p < 0.01 else f"{p:.2f}")
+
 
 
 def round_shares(shares, total: int = 100) -> list[int]:

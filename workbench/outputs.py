@@ -354,6 +354,8 @@ def sheet_name(name: str, used: set) -> str:
 _P_COLUMN = re.compile(r"^(p|p[ _-]?value|p[ _-]?adj|adjusted p[ _-]?value|corrected p|p \(.*\)|.* p)$", re.I)
 #: p-values: four decimals, and "< 0.001" below 0.001 (an Excel conditional number format).
 P_FORMAT = '[<0.001]"< 0.001";0.0000'
+#: A column already in percent (0-100) reads like a 0-1 share in Excel's 0.0% (one percent style).
+PERCENT_FORMAT = '0.0"%"'
 _SHARE_COLUMN = re.compile(r"(^|[ _])(share|rate|accuracy|agreement)($|[ _])", re.I)
 _PERCENT_COLUMN = re.compile(r"(%|\bpercent\b)", re.I)
 
@@ -376,9 +378,11 @@ def _number_format(header, values=(), currency: str | None = None) -> str:
         return m.excel_format
     nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v]
     if _PERCENT_COLUMN.search(h):
-        return '0.0" %"'
+        return PERCENT_FORMAT
     if _SHARE_COLUMN.search(h) and nums and all(0 <= v <= 1 for v in nums):
         return "0.0%"
+    if nums and all(float(v).is_integer() for v in nums):
+        return "#,##0"  # counts and other whole numbers without decimals
     return "#,##0.00"
 
 
@@ -558,7 +562,9 @@ def write_workbook(
             raw_headers = ([None] * (frame.index.nlevels if write_index else 0)) + list(frame.columns)
             frame = client_frame(frame, currency, labels)
             frame = _xlsx_clean(frame)  # issue 14: control characters XML cannot hold
-            frame.to_excel(xw, sheet_name=sheet, index=write_index, startrow=startrow)
+            # no merged cells: a filtered table keeps every row's labels (and openpyxl's merging
+            # does not grow quadratically with the rows of a large sheet)
+            frame.to_excel(xw, sheet_name=sheet, index=write_index, startrow=startrow, merge_cells=False)
             ws = xw.sheets[sheet]
             harden_sheet(ws)  # issue 14: text cells are text, never formulas
             if note:

@@ -56,6 +56,7 @@ from . import safeyaml
 from .errors import AnalysisError, StudyError
 from .measures import round_shares
 from .fileio import atomic_write_text, file_error
+from .persona_names import persona_name
 from .provenance import check_random_state
 from .profiles import BEHAVIOUR, SELECTED, SegmentProfiles
 
@@ -199,6 +200,42 @@ class Persona:
         return d
 
 
+def whole_mix(values) -> list[int]:
+    """Whole percentages of a mix (a channel or tier mix of one group) that add up to the mix's
+    own rounded total (100 when it is complete): the one rounding rule of mixes, so that a chart
+    label, the text beside it and the notes show the same number (:func:`round_shares`)."""
+    vals = [float(v) if v is not None and np.isfinite(float(v)) else 0.0 for v in values]
+    total = int(round(sum(vals)))
+    return round_shares(vals, total) if total > 0 else [0 for _ in vals]
+
+
+def reach_channel(table: pd.DataFrame, segment) -> dict | None:
+    """The one rule for "the channel to reach them", used by persona names, the executive
+    summary and the persona slides: the segment's most common main ordering channel (largest
+    share of its customers; ties by name).
+
+    ``table`` is a profile table (:attr:`SegmentProfiles.table` or the deck's copy of it).
+    Returns ``{"channel", "share", "total", "over"}``: the channel, its whole share of the
+    segment and of all customers (%, by :func:`whole_mix`) and whether the segment uses it
+    significantly more than the rest (then a name may say "<channel> buyers"); None without
+    channel data.
+    """
+    if table is None or not len(table) or "variable" not in table.columns:
+        return None
+    t = table[(table["block"] == BEHAVIOUR) & (table["variable"] == "dominant_channel") & (table["stat"] == "share")
+              & (table["segment"].astype(str) == str(segment))]
+    t = t[t["category"].astype(str).str.len() > 0]
+    if not len(t) or t["value"].isna().all():
+        return None
+    seg = whole_mix(t["value"])
+    tot = whole_mix(t["total"])
+    order = sorted(range(len(t)), key=lambda i: (-float(np.nan_to_num(t["value"].iloc[i])), str(t["category"].iloc[i])))
+    i = order[0]
+    r = t.iloc[i]
+    over = bool(r.get("sig") == "▲") and float(r.get("index") or 0) > 100
+    return {"channel": str(r["category"]), "share": int(seg[i]), "total": int(tot[i]), "over": over}
+
+
 def _trait_text(r, *, short: bool) -> str:
     """A trait as a short label ('Manufacturing') or with its figures ('Industry: Manufacturing (45 % vs 15 %)')."""
     if r["stat"] == "share":
@@ -236,42 +273,38 @@ def _lower_first(label: str) -> str:
     return label[0].lower() + label[1:] if len(label) > 1 and label[1].islower() else label
 
 
-def _people_name(traits, used: set) -> str:
-    """A persona name that reads as people: who they are and what they value.
+def _people_name(traits, used: set, channel: dict | None = None, *, language="en", reverse=()) -> str:
+    """A persona name that reads as people, in the study's language
+    (:func:`workbench.persona_names.persona_name`: templates for noun phrases, statements and
+    reverse-keyed items).
 
-    Who: the main ordering channel the segment over-uses ("Webshop buyers"), else its most
-    distinctive firmographic or demographic category ("Installers"), else "Customers";
-    what: its most distinctive need or motivation, then the next ones while the name is
-    taken ("Webshop buyers who value live stock and prices").  Drafts, to be renamed in
-    personas.yaml.
+    Who: the channel to reach them (:func:`reach_channel`) when the segment uses it more than
+    the rest ("Webshop buyers"), else its most distinctive firmographic or demographic
+    category, else "Customers"; what: its most distinctive need or motivation (then the next
+    ones while the name is taken), else its barrier.  Drafts, to be renamed in personas.yaml.
     """
-    who = ""
-    for r in traits:
-        if r["block"] == BEHAVIOUR and r["variable"] == "dominant_channel" and r["category"]:
-            who = f"{r['category']} buyers"
-            break
-    if not who:
+    chan = channel["channel"] if channel is not None and channel["over"] else None
+    category = None
+    if chan is None:
         for r in traits:
             if r["kind"] in ("firmographics", "demographics") and r["stat"] == "share" and r["category"] \
                     and r["category"] != "true" and len(str(r["category"]).split()) <= 2:
-                who = f"{r['category']} customers"
+                category = str(r["category"])
                 break
-    who = who or "Customers"
-    verb = "who value"
+    rev = {str(x) for x in reverse}
     said = [r for r in traits if r["kind"] in ("needs", "motivations")]
     if said and said[0].get("measure") == SELECTED:  # options ticked are not values: "who selected ..."
-        verb, said = "who selected", [r for r in said if r.get("measure") == SELECTED]
-    wants = [str(r["label"]) for r in said]
-    if not wants:
-        verb, wants = "held back by", [str(r["label"]) for r in traits if r["kind"] == "barriers"]
-    wants = list(dict.fromkeys(wants))
-    if not wants:
-        return "" if who == "Customers" else who
-    for k in range(1, len(wants) + 1):
-        name = f"{who} {verb} {' and '.join(_lower_first(w) for w in wants[:k])}"
+        items = list(dict.fromkeys((str(r["label"]), "selected", False) for r in said if r.get("measure") == SELECTED))
+    else:
+        items = list(dict.fromkeys((str(r["label"]), str(r["kind"]), str(r["variable"]) in rev) for r in traits
+                                   if r["kind"] in ("needs", "motivations", "barriers")))
+    first = ""
+    for depth in range(1, len(items) + 2):
+        name = persona_name(items=items, channel=chan, category=category, language=language, depth=depth)
+        first = first or name
         if name not in used:
             return name
-    return f"{who} {verb} {_lower_first(wants[0])}"
+    return first
 
 
 def _language(column, row) -> str | None:
@@ -343,6 +376,8 @@ def draft_personas(
     n_items: int = 3,
     min_gap: float = 20.0,
     random_state=None,
+    language: str = "en",
+    reverse=(),
 ) -> "Personas":
     """Draft one persona per segment.
 
@@ -364,6 +399,10 @@ def draft_personas(
         Distinguishing traits: ``|index - 100|`` at least this, and significant.
     random_state : int, numpy Generator or None
         Seeds the order quotes are drawn in when there are no posteriors.
+    language : str, default='en'
+        The study's language: the names' words (:mod:`workbench.persona_names`).
+    reverse : iterable of str
+        Reverse-keyed items (their wording is quoted in a name, never "valued").
 
     Returns
     -------
@@ -382,7 +421,8 @@ def draft_personas(
                                      (BEHAVIOUR,))
                      for r in above_all if r["kind"] in kinds]
         shorts = list(dict.fromkeys(_trait_text(r, short=True) for r in name_pool))
-        name = _people_name(above_all, used_names) or f"Segment {seg}"
+        name = _people_name(above_all, used_names, reach_channel(profiles.table, seg), language=language,
+                            reverse=reverse) or f"Segment {seg}"
         if name in used_names:
             name = f"{name} ({seg})"
         used_names.add(name)

@@ -425,10 +425,9 @@ class SegmentProfiles:
         val = self.block_table(block, "value").round(2)
         n = self.segments["n"]
         cols = {"Total": val["Total"]}
-        for s in shown:
-            cols[f"{s} (n={int(n[s])})"] = val[str(s)]
         sig = self.block_table(block, "sig")
-        for s in shown:
+        for s in shown:  # each arrow right beside the value it qualifies (as a Q / Displayr export)
+            cols[f"{s} (n={int(n[s])})"] = val[str(s)]
             cols[f"{s} sig"] = sig[str(s)].fillna("")
         idx = self.block_table(block, "index").round(0)
         for s in shown:

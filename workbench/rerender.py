@@ -132,6 +132,12 @@ def _render_wave(study: Study, folder: Path, personas_yaml: Path):
     return render_deck(data, personas, study=study, trends=load_trends(folder))
 
 
+def review_list_path(out) -> Path:
+    """Where ``update_deck`` writes the "review before sending" list of an updated deck."""
+    out = Path(out)
+    return out.with_name(f"{out.stem}-review.txt")
+
+
 def update_deck(study, wave, edited, *, reports="reports", output=None, force: bool = False, from_wave=None,
                 png: bool = False, allow_other_study: bool = False):
     """An edited deck of an earlier wave, refreshed with ``wave``'s numbers, as a new file.
@@ -157,6 +163,10 @@ def update_deck(study, wave, edited, *, reports="reports", output=None, force: b
         The wave the edited deck was made for; default: read from the deck (its keywords).
     png : bool, default=False
         Also render the updated deck's slides to ``<output stem>-slides/slide-NN.png``.
+
+    What could not be refreshed carries a red "Review before sending" tag on its slide and is
+    listed, by slide number and title, in ``<output stem>-review.txt`` (and in the report's
+    summary, which the command prints).
 
     Returns
     -------
@@ -211,7 +221,12 @@ def update_deck(study, wave, edited, *, reports="reports", output=None, force: b
     except OSError as exc:
         raise file_error(exc, out.parent, doing="create the folder") from None
     atomic_write_bytes(out, buf.getvalue(), what="the updated deck")
-    logger.info("deck: %s updated to wave %s as %s: %s", edited.name, w.id, out, report.summary())
+    listed = review_list_path(out)
+    if report.review:  # the "review before sending" list, beside the deck (by slide number and title)
+        atomic_write_bytes(listed, (report.review_list() + "\n").encode("utf-8"), what="the review list")
+    elif listed.is_file():  # an earlier update's list would be stale
+        listed.unlink()
+    logger.debug("deck: %s updated to wave %s as %s: %s", edited.name, w.id, out, report.summary())
     if png:
         render_pngs(out, out.with_name(f"{out.stem}-slides"))
     return out, report

@@ -16,10 +16,12 @@ import pandas as pd
 from dataclasses import replace
 
 from ..measures import measure, round_shares
+from ..persona_names import item_shape
+from ..personas import reach_channel, whole_mix
 from .data import DeckData
 
 __all__ = ["shown_personas", "suppressed_note", "chart_rows", "sig_text", "kpi_value", "kpi_label", "kpi_scale",
-           "format_kpi", "mix_rows", "whole_shares", "segment_implications", "criteria_status", "how_to_win", "BEHAVIOUR", "TILE_KPIS", "MATRIX_KPIS", "TIER_ORDER",
+           "format_kpi", "mix_rows", "whole_shares", "value_shares", "VALUE_SHARES", "segment_implications", "criteria_status", "how_to_win", "BEHAVIOUR", "TILE_KPIS", "MATRIX_KPIS", "TIER_ORDER",
            "MAX_CHART_ITEMS"]
 
 MAX_CHART_ITEMS = 8
@@ -69,11 +71,8 @@ def segment_implications(data: DeckData, shown) -> dict:
                                                                              ascending=[False, True], kind="stable")
             if len(mine):
                 opp = (str(mine["label"].iloc[0]), float(mine["opportunity"].iloc[0]))
-        ch = mix_rows(data, p.segment, "dominant_channel")
-        channel = None
-        if len(ch):
-            top = ch.sort_values("value", ascending=False, kind="stable").iloc[0]
-            channel = (str(top["category"]), float(top["value"]))
+        reach = reach_channel(data.profile, p.segment)
+        channel = (reach["channel"], reach["share"]) if reach is not None else None
         value_ratio = rev[0] / rev[1] if rev is not None and rev[1] else 1.0
         opp_ratio = opp[1] / 10.0 if opp is not None else 1.0
         out[p.segment] = {"share": float(p.share), "value": rev, "opportunity": opp, "channel": channel,
@@ -81,6 +80,36 @@ def segment_implications(data: DeckData, shown) -> dict:
     ranked = sorted(out, key=lambda s: (-out[s]["attractiveness"], str(s)))
     for i, s in enumerate(ranked, start=1):
         out[s]["priority"] = i
+    return out
+
+
+#: The value measures whose share per segment goes next to its size: (measure, as the slides say it).
+VALUE_SHARES = (("revenue", "revenue"), ("cost_to_serve", "cost to serve"))
+
+
+def value_shares(data: DeckData) -> dict:
+    """Each segment's share of the surveyed customers' revenue (and of their cost to serve):
+    ``{measure: {segment: whole %}}`` for the measures the study has.
+
+    A segment's total is its weighted share of respondents × its mean per customer; shares
+    are rounded once (:func:`round_shares`) over every segment, suppressed ones included, so
+    they add up to 100.
+    """
+    out: dict = {}
+    seg = data.segments
+    if not len(seg):
+        return out
+    for var, _ in VALUE_SHARES:
+        totals = {}
+        for r in seg.itertuples(index=False):
+            rows = data.rows(r.segment, block=BEHAVIOUR, variable=var)
+            rows = rows[rows["stat"] == "mean"]
+            if len(rows) and pd.notna(rows["value"].iloc[0]):
+                share = seg.loc[seg["segment"].astype(str) == str(r.segment), "share %"].iloc[0]
+                totals[str(r.segment)] = float(share) * float(rows["value"].iloc[0])
+        if len(totals) == len(seg) and sum(totals.values()) > 0:
+            whole = round_shares(list(totals.values()))
+            out[var] = dict(zip(totals, whole))
     return out
 
 
@@ -156,8 +185,12 @@ def format_kpi(var, value, currency: str | None = None) -> str:
 
 
 def mix_rows(data: DeckData, segment, var) -> pd.DataFrame:
+    """A segment's mix of a behavioural category (channel, RFM tier), with ``shown`` and
+    ``shown_total``: the whole percentages every chart label, text and note shows
+    (:func:`workbench.personas.whole_mix`: rounded once, adding up as the mix does)."""
     r = data.rows(segment, block=BEHAVIOUR, variable=var)
     r = r[r["stat"] == "share"]
+    r = r.assign(shown=whole_mix(r["value"]), shown_total=whole_mix(r["total"]))
     if var == "rfm_tier":
         order = {c: i for i, c in enumerate(TIER_ORDER)}
         r = r.assign(_o=r["category"].map(lambda c: order.get(str(c).lower(), 99))).sort_values("_o", kind="stable")
@@ -178,17 +211,19 @@ def how_to_win(data: DeckData, p) -> tuple[list[str], bool]:
     t = data.rows(p.segment)
     if len(t):
         t = t[t["trait"].astype(bool) & (t["sig"] == "▲") & t["index"].notna()]
-        for kind, verb in (("needs", "Lead with"), ("barriers", "Take away the worry:")):
+        for kind, verb, say in (("needs", "Lead with", "Speak to"), ("barriers", "Take away the worry:", "Answer")):
             k = t[t["kind"] == kind].sort_values("index", ascending=False, kind="stable")
             if len(k):
                 r = k.iloc[0]
-                lines.append(f"{verb} {r['label']} ({r['value']:.0f} % vs {r['total']:.0f} % of all customers).")
-        ch = t[(t["block"] == BEHAVIOUR) & (t["variable"] == "dominant_channel")].sort_values("index", ascending=False,
-                                                                                            kind="stable")
-        if len(ch):
-            r = ch.iloc[0]
-            lines.append(f"Reach them through {r['category']}: their main channel for {r['value']:.0f} % "
-                         f"(vs {r['total']:.0f} %).")
+                label = str(r["label"])
+                # a statement is quoted (persona_names: the same rule as the names)
+                what = f"{verb} {label}" if item_shape(label, data.language) == "phrase" else \
+                    f"{say} “{label[:1].upper() + label[1:]}”"
+                lines.append(f"{what} ({r['value']:.0f} % vs {r['total']:.0f} % of all respondents).")
+    reach = reach_channel(data.profile, p.segment)
+    if reach is not None:
+        lines.append(f"Reach them through {reach['channel']}: the main ordering channel of {reach['share']} % of them "
+                     f"(all surveyed customers: {reach['total']} %).")
     return lines, True
 
 

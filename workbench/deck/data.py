@@ -145,6 +145,8 @@ class DeckData:
     language : str
         The deck's language (study.yaml ``study: language``): quotes in another language are
         tagged with theirs and shown with their translation when there is one.
+    fieldwork : str
+        The wave's fieldwork dates as shown ('1 September – 2 October 2026'; '' without them).
     currency : str
         The study's currency code for amounts ('' when it declares none; decks saved
         before it was recorded re-render without it).
@@ -174,6 +176,7 @@ class DeckData:
     currency: str = ""
     language: str = "en"
     skipped: dict = field(default_factory=dict, repr=False)  # step -> why it was skipped in the run
+    fieldwork: str = ""  # the wave's fieldwork dates as the agenda shows them ('' when the study gives none)
 
     # ------------------------------------------------------------------ plain data
     def to_dict(self) -> dict:
@@ -194,7 +197,7 @@ class DeckData:
             "factors": frame_to_json(self.factors), "factor_notes": list(self.factor_notes),
             "model_note": self.model_note, "recognise": self.recognise, "currency": self.currency,
             "language": self.language,
-            "skipped": dict(self.skipped),
+            "skipped": dict(self.skipped), "fieldwork": self.fieldwork,
         }
 
     @classmethod
@@ -215,7 +218,7 @@ class DeckData:
             factors=frame_from_json(d.get("factors")), factor_notes=tuple(d.get("factor_notes") or ()),
             model_note=d.get("model_note"), recognise=d.get("recognise"), currency=d.get("currency") or "",
             language=d.get("language") or "en",
-            skipped=dict(d.get("skipped") or {}),
+            skipped=dict(d.get("skipped") or {}), fieldwork=str(d.get("fieldwork") or ""),
         )
 
     def save(self, path, personas: Personas) -> Path:

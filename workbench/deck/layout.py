@@ -344,8 +344,21 @@ class Canvas:
         self.text(slide, Box(self.W - self.margin - int(Inches(0.9)), y, int(Inches(0.9)), int(Inches(0.3))),
                   [str(n)], size=9, colour=MUTED, align=PP_ALIGN.RIGHT, kind="page")
 
-    def notes(self, slide, lines):
-        slide.notes_slide.notes_text_frame.text = "\n".join(str(x) for x in lines)
+    def footnote(self, slide, box: Box, text: str) -> Box:
+        """A base / question footnote under a chart: written in the bottom 0.3 in of ``box``;
+        returns the box left for the chart."""
+        h = max(int(Inches(0.3)), int(text_height(text, box.width, 9)))
+        self.text(slide, Box(box.left, box.top + box.height - h, box.width, h), [text], size=9, colour=MUTED,
+                  kind="footnote")
+        return Box(box.left, box.top, box.width, box.height - h)
+
+    def notes(self, slide, lines, consultant=()):
+        """Speaker notes: ``lines`` for the client's ears, then (when given) a section
+        :data:`CONSULTANT_NOTES` with method details and file names, to be read, not presented."""
+        text = "\n".join(str(x) for x in lines)
+        if consultant:
+            text += ("\n\n" if text else "") + CONSULTANT_NOTES + "\n" + "\n".join(str(x) for x in consultant)
+        slide.notes_slide.notes_text_frame.text = text
 
     def chart_fonts(self, chart, size=10):
         chart.font.name = self.minor
@@ -382,6 +395,10 @@ class Canvas:
             tfont.size, tfont.bold, tfont.name = Pt(13), True, self.minor
         return gf
 
+
+#: The heading of the part of the speaker notes meant for the consultant only (method details,
+#: file names); everything above it is client text (tests/scan_support.py scans it).
+CONSULTANT_NOTES = "For the consultant (not for the client):"
 
 #: Names of the slides and shapes the workbench draws begin with this (``wb:summary-1:chart-1``).
 OWNED_PREFIX = "wb:"

@@ -16,6 +16,7 @@ from .content import MAX_CHART_ITEMS, shown_personas, whole_shares
 from .data import DeckData, DeckTrends
 from .layout import DARK, DEFAULT_TEMPLATE, PALETTE, SLIDE_HEIGHT, SLIDE_WIDTH, Canvas, readable, segment_colours, theme_of
 from .slides_appendix import factor_slide, fit_slide, method_slide, model_slide, recognise_slide, scorecard_slide
+from .slides_overview import agenda_slide, findings_slide, glance_slide, recommendations_slide
 from .slides_persona import persona_slides
 from .slides_summary import matrix_slides, sizes_slide, summary_slides, title_slide, trend_slides
 
@@ -121,13 +122,17 @@ def render_deck(data: DeckData, personas: Personas, *, template=None, options: d
     max_items = int(opts.get("max_items") or MAX_CHART_ITEMS)
 
     title_slide(d, data, shown, opts)
+    agenda_slide(d, data, shown, trends)
+    findings_slide(d, data, shown)
     summary_slides(d, data, shown, hidden, colours)
+    glance_slide(d, data, shown, colours)
     sizes_slide(d, data, shown, hidden, colours)
     if trends is not None:
         trend_slides(d, trends, colours, {p.segment: p.name for p in personas})
     matrix_slides(d, data, shown, colours, max_items)
     for p in shown:
         persona_slides(d, data, p, colours.get(p.segment, DARK), opts)
+    recommendations_slide(d, data, shown, colours)
     if data.recognise:
         recognise_slide(d, data)
     method_slide(d, data, shown, hidden)

@@ -4,16 +4,31 @@ the candidates' fit table, and the scorecard (or which frozen model classified t
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 from pptx.dml.color import RGBColor
 from pptx.util import Inches
 
-from ..measures import METHOD_NAMES, candidate_label, column_label, readable
+from ..measures import METHOD_NAMES, candidate_label, column_label, p_text, readable
 from .data import DeckData
 from .layout import TINT, WHITE, Box, Canvas, add_table, estimate_lines, fill_cell, shorten, text_height
 
 __all__ = ["recognise_slide", "method_slide", "factor_slide", "fit_slide", "scorecard_slide", "model_slide"]
+
+
+_FILE_REF = re.compile(r",?\s*(?:frozen |saved |written )?in [\w-]+\.(?:json|xlsx|csv|yaml)\b")
+
+
+def client_text(text) -> str:
+    """A sentence of the run as the client reads it: candidate ids and setting codes in words
+    (:func:`readable`), references to the workbench's files left out ('frozen in model.json')."""
+    return _FILE_REF.sub("", readable(str(text or "")))
+
+
+#: Covariance structures of a latent profile model, in words (sklearn's names).
+COVARIANCE_WORDS = {"diag": "each score its own variance, scores unrelated", "full": "scores may be related",
+                    "spherical": "one variance for all scores", "tied": "one shared covariance for all segments"}
 
 
 def method_slide(d: Canvas, data: DeckData, shown, hidden):
@@ -31,11 +46,18 @@ def method_slide(d: Canvas, data: DeckData, shown, hidden):
         lines.append((f"Segmentation: {candidate_label(data.scorecard['recommended'])} chosen from {len(rk)} candidate "
                       f"segmentations{' (pinned in study.yaml)' if data.scorecard['pinned'] else ''}.", {"bullet": True}))
     if data.model_note:
-        lines.append((readable(data.model_note), {"bullet": True}))
+        lines.append((client_text(data.model_note), {"bullet": True}))
     if data.skipped:
         lines.append(("Not in this run: " + "; ".join(f"{k} ({readable(v)})" for k, v in data.skipped.items()) + ".",
                       {"bullet": True}))
+    method_detail = []
     for method, basis in data.bases.items():
+        # the covariance structure is a method detail: in the consultant's notes, in words
+        cov = re.search(r";?\s*covariance '(\w+)'", basis)
+        if cov:
+            basis = basis.replace(cov.group(0), "")
+            method_detail.append(f"{METHOD_NAMES.get(method, method)} covariance within segments: "
+                                 f"{COVARIANCE_WORDS.get(cov.group(1), cov.group(1))} ({cov.group(1)}).")
         lines.append((f"{METHOD_NAMES.get(method, method)}: {readable(basis)}", {"bullet": True}))
     lines.append((f"Profiles: index = segment ÷ total × 100; ▲ / ▼ = significantly above / below the rest of the "
                   f"sample; segments below n={data.min_segment_n} are not shown"
@@ -52,11 +74,13 @@ def method_slide(d: Canvas, data: DeckData, shown, hidden):
         add_table(d, s, Box(right_l, d.top, d.W - d.margin - right_l, 0), frame, [3, 2.4, 1.2, 1.2], size=11,
                formats={"flagged": lambda v: f"{int(v):,}", "excluded": lambda v: f"{int(v):,}"})
         thresholds = checks["threshold"] if "threshold" in checks.columns else pd.Series("", index=checks.index)
-        notes += [f"{r.check}: {r.action}, threshold {t}, flagged {r.flagged}, excluded {r.excluded}"
-                  for r, t in zip(checks.itertuples(), thresholds)]
+        detail = [f"{readable(column_label(r.check))}: {readable(r.action)}, threshold {t}, flagged {r.flagged}, "
+                  f"excluded {r.excluded}" for r, t in zip(checks.itertuples(), thresholds)]
+    else:
+        detail = []
     if data.weighting:
         notes.append(f"Weighting: {data.weighting}")
-    d.notes(s, notes or ["No quality report in this run."])
+    d.notes(s, [readable(n) for n in notes] or ["No quality report in this run."], consultant=method_detail + detail)
 
 
 def factor_slide(d: Canvas, data: DeckData):
@@ -116,9 +140,18 @@ def fit_slide(d: Canvas, data: DeckData):
            max_pt=12, min_pt=9)
     present = [c for c in ("status", "bic", "entropy", "smallest_share", "stability_mean", "starts", "ll_gap",
                            "blrt_p", "blrt_reps", "blrt_p_floor", "max_bvr", "max_bvr_pair", "flags") if c in ft.columns]
-    d.notes(s, [f"{candidate_label(name)}: " + ", ".join(f"{_NOTE_NAMES.get(c, c)} {v}" for c, v in zip(present, values)
-                                        if not (v is None or (isinstance(v, float) and not math.isfinite(v)) or v == ""))
-                for name, values in zip(ft["candidate"], ft[present].itertuples(index=False))])
+    d.notes(s, ["The table compares every candidate segmentation; the highlighted one is recommended."],
+            consultant=[f"{candidate_label(name)}: " + ", ".join(f"{_NOTE_NAMES.get(c, c)} {_note_value(v)}"
+                                                                 for c, v in zip(present, values)
+                                                                 if not (v is None or (isinstance(v, float) and not math.isfinite(v)) or v == ""))
+                        for name, values in zip(ft["candidate"], ft[present].itertuples(index=False))])
+
+
+def _note_value(v) -> str:
+    """A fit value in the notes: 4 significant digits (thousands separated), never full precision."""
+    if isinstance(v, float):
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+    return readable(str(v))
 
 
 def _blrt_text(row: dict) -> str:
@@ -128,8 +161,8 @@ def _blrt_text(row: dict) -> str:
     if p is None or (isinstance(p, float) and not math.isfinite(p)):
         return ""
     if floor is not None and isinstance(floor, float) and math.isfinite(floor) and p <= floor + 1e-12:
-        return f"\u2264 {p:.2f}"
-    return f"{p:.2f}"
+        return f"\u2264 {p_text(p)}"
+    return p_text(p)
 
 
 #: Readable names of the fit table's columns in the fit slide's notes.
@@ -178,7 +211,7 @@ def scorecard_slide(d: Canvas, data: DeckData, max_rows=10):
             elif c in ("rank", "k") and v is not None and pd.notna(v):
                 txt = f"{int(v)}"
             elif c == "candidate":
-                txt = candidate_label(v)
+                txt = readable(candidate_label(v))
             else:
                 txt = "" if v is None or pd.isna(v) else str(v)
             fill_cell(table.cell(i, j), txt, size=10, font=d.minor, colour=status_colour.get(txt, d.dark), bold=rec,
@@ -187,15 +220,17 @@ def scorecard_slide(d: Canvas, data: DeckData, max_rows=10):
     rbox = Box(rl, d.top, d.W - d.margin - rl, d.bottom - d.top)
     more = f" Showing the top {len(shown)} of {len(rk)} candidates." if len(rk) > len(shown) else ""
     if frozen:
-        d.text(s, rbox, [("Kept from the fitted wave", {"bold": True}), readable(data.model_note), readable(card["reason"])],
+        d.text(s, rbox, [("Kept from the fitted wave", {"bold": True}), client_text(data.model_note),
+                         client_text(card["reason"])],
                max_pt=16, min_pt=10)
     else:
         d.text(s, rbox, [("Recommended: " + candidate_label(card["recommended"]), {"bold": True}),
                          readable(card["reason"]) + more], max_pt=16, min_pt=10)
-    notes = [f"Recommended {card['recommended']}{' (pinned)' if card['pinned'] else ''}: {card['reason']}"]
-    notes += [f"[{r.status}] {r.criterion} / {r.check}: value {r.value:.3g}, threshold {r.threshold}"
+    notes = [f"Recommended: {readable(candidate_label(card['recommended']))}{' (pinned)' if card['pinned'] else ''}. "
+             f"{readable(card['reason'])}"]
+    checks = [f"[{r.status}] {r.criterion} / {readable(r.check)}: value {r.value:.3g}, threshold {r.threshold}"
               for r in card["checks"].itertuples()]
-    d.notes(s, notes)
+    d.notes(s, notes, consultant=checks)
 
 
 def _screening_accuracy(data: DeckData) -> float | None:
@@ -218,18 +253,19 @@ def recognise_slide(d: Canvas, data: DeckData):
     """How to recognise the segments outside the survey: the golden questions and the CRM."""
     r = data.recognise
     s = d.slide(key="recognise")
-    d.title(s, "How to recognise the segments", subtitle="Golden questions for new contacts; a segment for every "
-            "customer in the CRM")
+    placed = bool(r.get("customers")) and not r.get("base_refused")
+    d.title(s, "How to recognise the segments", subtitle="Golden questions for new contacts" + (
+        "; a segment for every customer in the CRM" if placed else ""))
     gap = int(Inches(0.4))
     half = (d.width - gap) // 2
     qs = list(r.get("questions") or [])
     acc, base = r.get("accuracy"), r.get("baseline")
-    left = [(f"{len(qs)} golden questions", {"bold": True})]
+    left = [(f"{len(qs)} golden question{'s' if len(qs) != 1 else ''}", {"bold": True})]
     left += [(f"{i}. {q}", {}) for i, q in enumerate(qs, start=1)]
     if acc is not None:
         left.append((f"Answered together, they put {acc:.0%} of respondents in their own segment (cross-validated; "
-                     f"guessing the largest segment: {base:.0%}). typing_tool.xlsx computes the segment as the answers "
-                     "are typed in.", {}))
+                     f"guessing the largest segment: {base:.0%}). The typing tool delivered with this deck computes "
+                     "the segment as the answers are typed in.", {}))
         screen = _screening_accuracy(data)
         if screen is not None and f"{screen:.0%}" != f"{acc:.0%}":
             left.append((f"The scorecard's describable check quotes {screen:.0%}: a quicker screening model fitted "
@@ -237,7 +273,14 @@ def recognise_slide(d: Canvas, data: DeckData):
                          "segmentation.", {"italic": True}))
     if r.get("typing_refused"):
         left.append((f"Not recommended for typing new contacts: its {r['typing_refused']}.", {"bold": True}))
-    d.text(s, Box(d.margin, d.top, half, d.bottom - d.top), left, max_pt=16, min_pt=10)
+    crm = bool(r.get("customers") or r.get("base_refused") or r.get("base_accuracy") is not None)
+    d.text(s, Box(d.margin, d.top, half if crm else d.width, d.bottom - d.top), left, max_pt=16, min_pt=10)
+    if not crm:  # no customer base: no empty "every customer in the CRM" panel
+        notes = [f"Golden questions (fitted on wave {r.get('fitted_wave', data.wave)}): " + "; ".join(qs)]
+        if acc is not None:
+            notes.append(f"Typing accuracy {acc:.0%} (guessing the largest segment: {base:.0%}).")
+        d.notes(s, notes, consultant=["typing_tool.xlsx is the typing tool."])
+        return
     right = Box(d.margin + half + gap, d.top, half, d.bottom - d.top)
     d.rect(s, right, TINT)
     lines = [("Every customer in the CRM", {"bold": True})]
@@ -252,24 +295,29 @@ def recognise_slide(d: Canvas, data: DeckData):
         lines.append((f"The placement puts {r['base_accuracy']:.0%} of respondents in their own segment "
                       f"(cross-validated; guessing the largest segment: {r['base_baseline']:.0%}), so treat "
                       "model-placed customers as likely, not certain, members.", {}))
-    lines.append(("customer_segments.csv holds the segment, its source and the probability per customer.", {}))
+    if placed:
+        lines.append(("The customer list delivered with this deck holds the segment, its source and the "
+                      "probability per customer.", {}))
     pad = int(Inches(0.2))
     d.text(s, Box(right.left + pad, right.top + pad, right.width - 2 * pad, right.height - 2 * pad), lines,
            max_pt=16, min_pt=10)
-    notes = [f"Golden questions (typing tool fitted on wave {r.get('fitted_wave', data.wave)}): " + "; ".join(qs)]
+    notes = [f"Golden questions (fitted on wave {r.get('fitted_wave', data.wave)}): " + "; ".join(qs)]
     if acc is not None:
-        notes.append(f"Typing accuracy {acc:.3f} (baseline {base:.3f}).")
+        notes.append(f"Typing accuracy {acc:.0%} (guessing the largest segment: {base:.0%}).")
     if r.get("customers"):
-        notes.append(f"Customers {r['customers']}, survey {r['from_survey']}, model {r['from_model']}, confident "
-                     f"{r.get('confident', 0)}; whole-base accuracy {r.get('base_accuracy')} (baseline "
-                     f"{r.get('base_baseline')}).")
-    d.notes(s, notes)
+        pct = (lambda v: f"{float(v):.0%}" if v is not None else "not computed")
+        notes.append(f"Customers {r['customers']:,}: {r['from_survey']:,} from the survey, {r['from_model']:,} placed "
+                     f"by the model, {r.get('confident', 0):,} confidently; placement accuracy "
+                     f"{pct(r.get('base_accuracy'))} (guessing: {pct(r.get('base_baseline'))}).")
+    files = ["typing_tool.xlsx is the typing tool."] + (["customer_segments.csv holds the segment per customer."]
+                                                        if placed else [])
+    d.notes(s, notes, consultant=files)
 
 
 def model_slide(d: Canvas, data: DeckData):
     s = d.slide(key="model")
     d.title(s, "Appendix: how respondents were classified")
-    note = data.model_note or ("No candidate comparison in this run: the respondents were classified with a saved "
+    note = client_text(data.model_note) if data.model_note else ("No candidate comparison in this run: the respondents were classified with a saved "
                                "segmentation model.")
     d.text(s, Box(d.margin, d.top, d.width, int(Inches(2.0))), [note], max_pt=18, min_pt=11)
     d.notes(s, [note])

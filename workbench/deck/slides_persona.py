@@ -4,6 +4,8 @@ underserved outcomes, how to win them) and continuation slides when lists do not
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_TICK_LABEL_POSITION
@@ -14,6 +16,7 @@ from .content import (MAX_CHART_ITEMS, TILE_KPIS, chart_rows, format_kpi, how_to
                       language_name, mix_rows, quote_language, quote_translation, sig_text)
 from ..measures import column_label, measure
 from .data import DeckData
+from ..measures import p_text
 from .layout import (GREY, MUTED, TINT, Box, Canvas, fill_series, fit_font_size, joined, label_values, new_chart_data,
                      shorten, text_height)
 
@@ -68,6 +71,11 @@ def persona_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour: RGBCol
     fill_series(plot, (colour,))
     # the bars start at the reference line: the category axis crosses the value axis at 100
     chart.value_axis.crosses_at = 100.0
+    # the axis always shows 100 (the reference) and every bar on its side of it
+    idx = [float(v) for v in rows["index"]]
+    chart.value_axis.minimum_scale = max(0.0, math.floor((min(idx + [100.0]) - 10) / 50) * 50)
+    chart.value_axis.maximum_scale = math.ceil((max(idx + [100.0]) + 10) / 50) * 50
+    chart.value_axis.major_unit = 50  # ticks on round numbers, 100 among them
     chart.value_axis.has_major_gridlines = False
     chart.value_axis.tick_labels.font.size = Pt(10)
     cat = chart.category_axis
@@ -81,8 +89,9 @@ def persona_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour: RGBCol
 def mix_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour, name, title):
     chart_data = new_chart_data('0"%"')
     chart_data.categories = [str(c) for c in rows["category"]]
-    chart_data.add_series(str(name)[:60] or "Segment", [round(float(v), 1) for v in rows["value"]])
-    chart_data.add_series("All customers", [round(float(v), 1) for v in rows["total"]])
+    # the whole percentages the labels, texts and notes show (content.mix_rows): rounded once
+    chart_data.add_series(str(name)[:60] or "Segment", [float(v) for v in rows["shown"]])
+    chart_data.add_series("All surveyed customers", [float(v) for v in rows["shown_total"]])
     gf = d.chart(slide, XL_CHART_TYPE.COLUMN_CLUSTERED, box, chart_data, legend=XL_LEGEND_POSITION.BOTTOM,
                  legend_pt=10, title=title)
     chart = gf.chart
@@ -91,6 +100,7 @@ def mix_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour, name, titl
     plot.overlap = -5
     label_values(plot, '0"%"', 10)
     fill_series(plot, (colour, GREY))
+    chart.value_axis.minimum_scale = 0  # shares from zero: bar heights compare as the numbers do
     chart.value_axis.visible = False
     chart.value_axis.has_major_gridlines = False
     chart.category_axis.tick_labels.font.size = Pt(11)
@@ -109,7 +119,8 @@ def persona_slides(d: Canvas, data: DeckData, p, colour: RGBColor, options):
     y = d.top
     bottom = d.bottom
     first = next((q for q in p.quotes if q.get("text")), None)
-    quote = first.get("text", "") if first else ""
+    quote = str(first.get("text", "")).strip() if first else ""
+    quote = quote[:1].upper() + quote[1:]  # a quote begins with a capital, as the client reads it
     if quote:
         # a quote in another language than the deck's says which, and shows its translation when
         # the study or personas.yaml gives one (the box grows for it; without one it keeps its size)
@@ -146,20 +157,31 @@ def persona_slides(d: Canvas, data: DeckData, p, colour: RGBColor, options):
     d.text(s, wbox, who, size=size, space_pt=3.0)
     y += wbox.height + int(Inches(0.15))
     lbox = Box(d.margin, y, left_w, bottom - y)
-    fit, rest = split_sections(persona_sections(p), lbox, 11)
+    # without behaviour data and with at most one line on how to win them, that line joins the
+    # persona's own slide: no slide holding a single bullet, no empty behaviour panel
+    merged = _merged_win(data, p)
+    fit, rest = split_sections(persona_sections(p) + ([("How to win them", merged)] if merged else []), lbox, 11)
     if fit:
         d.text(s, lbox, section_paragraphs(fit), max_pt=14, min_pt=11, space_pt=2.0)
     rows = chart_rows(data, p.segment, int(options.get("max_items") or MAX_CHART_ITEMS))
     if len(rows):
-        persona_chart(d, s, Box(right_l, d.top, right_w, bottom - d.top), rows, colour, p.name)
+        measures = sorted(set(str(m) for m in rows["measure"]))
+        cbox = d.footnote(s, Box(right_l, d.top, right_w, bottom - d.top),
+                          f"Base: this segment n={p.n:,}, all respondents n={data.total_n:,}. "
+                          f"Each item as {' / '.join(measures)}, indexed to the total.")
+        persona_chart(d, s, cbox, rows, colour, p.name)
     rest = more + rest
-    notes = [f"{p.id}, segment {p.segment}: n={p.n}, share {p.share:.0f} %."]
-    notes += [f"{r.label} ({r.kind}, {r.measure}): {r.value:.1f} vs total {r.total:.1f}, index {r['index']:.0f}"
-              f"{' ' + r.sig if sig_text(r.sig) else ''}, p_adj={r.p_adj:.3g}" for _, r in rows.iloc[::-1].iterrows()]
-    notes += [f"Quote from question {q.get('question', '')}" + (f", in {language_name(q['language'])}" if q.get("language")
-              else "") + "." for q in p.quotes[:1] if q.get("text")]
-    d.notes(s, notes)
-    behaviour_slide(d, data, p, colour, rest_sections=[])
+    notes = [f"{p.name}: {p.share:.0f} % of respondents (n={p.n:,})."]
+    notes += [f"{r.label} ({r.kind}): {r.value:.0f} vs {r.total:.0f} for all respondents ({r.measure}), index "
+              f"{r['index']:.0f}{' ' + r.sig if sig_text(r.sig) else ''}" for _, r in rows.iloc[::-1].iterrows()]
+    detail = [f"{p.id}, segment {p.segment}."]
+    detail += [f"{r.label}: adjusted p {p_text(r.p_adj)} (Holm)" for _, r in rows.iloc[::-1].iterrows()
+               if pd.notna(r.p_adj)]
+    detail += [f"Quote from question {q.get('question', '')}" + (f", in {language_name(q['language'])}"
+               if q.get("language") else "") + "." for q in p.quotes[:1] if q.get("text")]
+    d.notes(s, notes, consultant=detail)
+    if not merged:
+        behaviour_slide(d, data, p, colour, rest_sections=[])
     k = 1
     while rest:
         k += 1
@@ -174,6 +196,21 @@ def persona_slides(d: Canvas, data: DeckData, p, colour: RGBColor, options):
         d.notes(c, [f"{p.id} continued ({k}): {sum(len(i) for _, i in fit)} items."])
 
 
+def has_behaviour(data: DeckData, p) -> bool:
+    """Whether the segment has behavioural data to chart (tier mix, channel mix or KPI tiles)."""
+    return bool(len(mix_rows(data, p.segment, "rfm_tier")) or len(mix_rows(data, p.segment, "dominant_channel"))
+                or any(kpi_value(data, p.segment, v) is not None for v in TILE_KPIS))
+
+
+def _merged_win(data: DeckData, p) -> list:
+    """The how-to-win lines that go on the persona slide itself (no behaviour, no underserved
+    outcome, one line at most); [] when the persona gets its own how-to-win slide."""
+    if has_behaviour(data, p) or len(data.underserved_outcomes(p.segment)) or p.underserved:
+        return []
+    win, _ = how_to_win(data, p)
+    return list(win) if len(win) == 1 else []
+
+
 def behaviour_slide(d: Canvas, data: DeckData, p, colour, rest_sections):
     """Behaviour (RFM tier mix, channel mix, KPI tiles), underserved outcomes, how to win them."""
     tiers = mix_rows(data, p.segment, "rfm_tier")
@@ -186,24 +223,30 @@ def behaviour_slide(d: Canvas, data: DeckData, p, colour, rest_sections):
         return
     s = d.slide(key=f"behaviour-{p.segment}")
     d.rect(s, Box(0, 0, int(Inches(0.18)), d.H), colour)
-    d.title(s, f"{p.name}: behaviour and how to win them", colour,
-            subtitle=f"{p.share:.0f} % of respondents · n={p.n:,} · order history as of the wave")
-    left_w = int(d.width * 0.46)
-    right_l = d.margin + left_w + int(Inches(0.35))
+    behaviour = bool(len(tiers) or len(channels) or kpis)
+    if behaviour:
+        d.title(s, f"{p.name}: behaviour and how to win them", colour,
+                subtitle=f"{p.share:.0f} % of respondents · n={p.n:,} · order history as of the wave")
+        left_w = int(d.width * 0.46)
+        right_l = d.margin + left_w + int(Inches(0.35))
+    else:  # no behaviour: the outcomes and how to win them use the whole slide
+        d.title(s, f"{p.name}: how to win them", colour, subtitle=f"{p.share:.0f} % of respondents · n={p.n:,}")
+        left_w = 0
+        right_l = d.margin
     right_w = d.W - d.margin - right_l
     charts = [(t, title) for t, title in ((tiers, "RFM tier mix (% of customers)"),
-                                          (channels, "Main ordering channel (% of customers)")) if len(t)]
+                                          (channels, "Main ordering channel in the order history (% of customers)")) if len(t)]
     gap = int(Inches(0.15))
-    notes = [f"{p.id}, segment {p.segment}: n={p.n}, share {p.share:.0f} %."]
+    notes = [f"{p.name}: {p.share:.0f} % of respondents (n={p.n:,})."]
+    detail = []
     if charts:
-        h = int((d.bottom - d.top - gap * (len(charts) - 1)) / len(charts))
+        d.footnote(s, Box(d.margin, d.top, left_w, d.bottom - d.top),
+                   "Base: the segment's respondents linked to the order history, against all of them.")
+        h = int((d.bottom - d.top - int(Inches(0.3)) - gap * (len(charts) - 1)) / len(charts))
         for i, (rows, title) in enumerate(charts):
             mix_chart(d, s, Box(d.margin, d.top + i * (h + gap), left_w, h), rows, colour, p.name, title)
-            notes.append(title + ": " + "; ".join(f"{r.category} {r.value:.1f} % vs {r.total:.1f} %"
+            notes.append(title + ": " + "; ".join(f"{r.category} {r.shown} % vs {r.shown_total} %"
                                                   f"{' ' + r.sig if sig_text(r.sig) else ''}" for r in rows.itertuples()))
-    else:
-        d.text(s, Box(d.margin, d.top, left_w, int(Inches(0.6))), ["No behavioural data for this study."],
-               size=12, italic=True, colour=MUTED)
     y = d.top
     if kpis:
         tile_gap = int(Inches(0.12))
@@ -214,6 +257,7 @@ def behaviour_slide(d: Canvas, data: DeckData, p, colour, rest_sections):
             shp = d.rect(s, box, TINT)
             label = kpi_label(var)
             unit = column_label(var, currency=data.currency or None)  # the unit under the figure: "Revenue per customer (EUR)"
+            unit = unit.replace(" (currency)", "")  # no currency declared: no placeholder for one
             arrow = f" {sig}" if sig else ""
             lab_pt = fit_font_size(unit, tw, int(Inches(0.45)), max_pt=11, min_pt=10) or 10.0
             m = measure(var)
@@ -245,6 +289,7 @@ def behaviour_slide(d: Canvas, data: DeckData, p, colour, rest_sections):
         while len(paras) > 2 and fit_font_size(joined(paras), inner.width, inner.height, min_pt=11, space_pt=3) is None:
             paras = paras[:-1]
         d.text(s, inner, paras, max_pt=14, min_pt=11, space_pt=3.0)
-        notes.append(("How to win them, drafted from the data (add how_to_win: to this persona in personas.yaml "
-                      "to replace): " if drafted else "How to win them (personas.yaml): ") + " | ".join(win))
-    d.notes(s, notes)
+        notes.append("How to win them: " + " ".join(win))
+        detail.append("How to win them was drafted from the data: add how_to_win: to this persona in personas.yaml "
+                      "to replace it." if drafted else "How to win them comes from personas.yaml.")
+    d.notes(s, notes, consultant=[f"{p.id}, segment {p.segment}."] + detail)

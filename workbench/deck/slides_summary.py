@@ -4,6 +4,7 @@ waves and the segment comparison matrix."""
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 from pptx.dml.color import RGBColor
@@ -12,8 +13,9 @@ from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches, Pt
 
-from .content import (BEHAVIOUR, MATRIX_KPIS, criteria_status, format_kpi, kpi_label, kpi_scale, segment_implications,
+from .content import (BEHAVIOUR, MATRIX_KPIS, VALUE_SHARES, value_shares, criteria_status, format_kpi, kpi_label, kpi_scale, segment_implications,
                       sig_text, suppressed_note)
+from ..measures import round_shares
 from .data import DeckData, DeckTrends
 from .layout import (HIGH1, HIGH2, LOW1, LOW2, MUTED, PAD_X, PAD_Y, TINT, TITLE_TYPES, UNDER_FILL, WHITE, Box, Canvas,
                      estimate_lines, fill_cell, fit_font_size, label_values, new_chart_data, placeholder_type, shorten,
@@ -46,8 +48,9 @@ def title_slide(d: Canvas, data: DeckData, shown, options):
         ph_sub.text_frame.clear()
     d.text(s, sbox, [sub, line2], max_pt=22, min_pt=12, colour=MUTED, shape=ph_sub, align=PP_ALIGN.LEFT,
            anchor=MSO_ANCHOR.TOP)
-    d.notes(s, [f"Study: {data.study_name} ({data.study_id}), wave {wave}.", f"Deck date: {data.date}.",
-                f"Personas shown: {len(shown)}; respondents profiled: n={data.total_n:,}."])
+    d.notes(s, [f"Study: {data.study_name}, wave {wave}.", f"Deck date: {data.date}.",
+                f"Personas shown: {len(shown)}; respondents profiled: n={data.total_n:,}."],
+            consultant=[f"Study id {data.study_id}."])
 
 
 def summary_slides(d: Canvas, data, shown, hidden, colours):
@@ -56,10 +59,12 @@ def summary_slides(d: Canvas, data, shown, hidden, colours):
     status = criteria_status(data)
     top0, bottom = d.top + (int(Inches(0.55)) if status else 0), d.bottom - int(Inches(0.75))
     imp = segment_implications(data, shown)
+    values = value_shares(data)
     lines = []
     for p in sorted(shown, key=lambda q: imp[q.segment]["priority"]):
         x = imp[p.segment]
-        parts = [f"Priority {x['priority']}: {p.name} — {p.share:.0f} % of respondents (n={p.n:,})"]
+        val = "".join(f", {shares[str(p.segment)]} % of {dict(VALUE_SHARES)[v]}" for v, shares in values.items())
+        parts = [f"Priority {x['priority']}: {p.name} — {p.share:.0f} % of respondents (n={p.n:,}){val}"]
         if x["value"] is not None:
             parts.append(f"{kpi_label('revenue').lower()} {format_kpi('revenue', x['value'][0], data.currency)} "
                          f"(all: {format_kpi('revenue', x['value'][1], data.currency)})")
@@ -120,23 +125,41 @@ def priority_rule(imp: dict) -> str:
 
 
 def sizes_slide(d: Canvas, data, shown, hidden, colours):
+    shown = sorted(shown, key=lambda p: (-float(p.share), -int(p.n), str(p.segment)))  # "in order of size", as it says
+    values = value_shares(data)
     s = d.slide(key="sizes")
-    d.title(s, "Segment sizes", subtitle="Share of respondents (weighted), segments in order of size")
+    sub = "Share of respondents (weighted), segments in order of size"
+    if values:
+        sub += "; beside it each segment's share of " + " and of ".join(
+            dict(VALUE_SHARES)[v] for v in values) + " (surveyed customers)"
+    d.title(s, "Segment sizes" + (" and value" if values else ""), subtitle=sub)
     bottom = d.bottom - (int(Inches(0.5)) if hidden else 0)
     box = Box(d.margin, d.top, d.width, bottom - d.top)
-    chart_data = new_chart_data('0.0"%"')
+    base = f"Base: {data.total_n:,} respondents placed in a segment" + (", weighted" if data.weighting else "")
+    if values:
+        base += "; revenue and cost to serve: the surveyed customers' order history"
+    box = d.footnote(s, box, base + ".")
+    chart_data = new_chart_data('0"%"')
     chart_data.categories = [f"{p.name} (n={p.n:,})" for p in shown]
-    chart_data.add_series("Share of respondents (%)", [round(float(p.share), 1) for p in shown])
-    chart = d.chart(s, XL_CHART_TYPE.COLUMN_CLUSTERED, box, chart_data, size=12, legend=False).chart
+    chart_data.add_series("Share of respondents (%)", [float(p.share) for p in shown])
+    for var, shares in values.items():
+        chart_data.add_series(f"Share of {dict(VALUE_SHARES)[var]} (%)", [float(shares[str(p.segment)]) for p in shown])
+    legend = XL_LEGEND_POSITION.BOTTOM if values else False
+    chart = d.chart(s, XL_CHART_TYPE.COLUMN_CLUSTERED, box, chart_data, size=12, legend=legend).chart
+    chart.has_title = False  # the slide's title says it (no automatic title from the series name)
     plot = chart.plots[0]
-    plot.gap_width = 50
+    plot.gap_width = 50 if not values else 40
     plot.vary_by_categories = False
-    label_values(plot, '0"%"', 14, bold=True)
+    label_values(plot, '0"%"', 14 if not values else 11, bold=True)
     for i, p in enumerate(shown):
         pt = plot.series[0].points[i]
         pt.format.fill.solid()
         pt.format.fill.fore_color.rgb = colours[p.segment]
+    for series, grey in zip(list(plot.series)[1:], (RGBColor(0x7F, 0x7F, 0x7F), RGBColor(0xBF, 0xBF, 0xBF))):
+        series.format.fill.solid()
+        series.format.fill.fore_color.rgb = grey
     chart.value_axis.has_major_gridlines = False
+    chart.value_axis.minimum_scale = 0  # hidden axis from zero: bar heights compare as the shares do
     chart.value_axis.visible = False
     chart.category_axis.tick_labels.font.size = Pt(11)
     if hidden:
@@ -145,18 +168,62 @@ def sizes_slide(d: Canvas, data, shown, hidden, colours):
     notes = []
     for p in shown:
         row = data.seg_row(p.segment)
-        wn = f", weighted n={float(row['weighted n']):.1f}" if row is not None and row.get("weighted n") is not None else ""
-        notes.append(f"Segment {p.segment} {p.name}: n={p.n}{wn}, share {p.share:.0f} %.")
+        wn = f", weighted n={float(row['weighted n']):,.0f}" if row is not None and row.get("weighted n") is not None else ""
+        val = "".join(f", {shares[str(p.segment)]} % of {dict(VALUE_SHARES)[v]}" for v, shares in values.items())
+        notes.append(f"{p.name}: n={p.n:,}{wn}, {p.share:.0f} % of respondents{val}.")
     d.notes(s, notes + ([suppressed_note(hidden, data.min_segment_n)] if hidden else []))
+
+
+def error_bars(series, plus, minus, colour) -> None:
+    """Custom vertical error bars on a line series (python-pptx has no API for them): ``plus`` /
+    ``minus`` per point, drawn thin in the series' colour."""
+    from lxml import etree
+    from pptx.oxml.ns import qn
+
+    def lit(tag, values):
+        el = etree.SubElement(bars, qn(tag))
+        num = etree.SubElement(el, qn("c:numLit"))
+        etree.SubElement(num, qn("c:formatCode")).text = "General"
+        etree.SubElement(num, qn("c:ptCount")).set("val", str(len(values)))
+        for i, v in enumerate(values):
+            pt = etree.SubElement(num, qn("c:pt"))
+            pt.set("idx", str(i))
+            etree.SubElement(pt, qn("c:v")).text = repr(float(round(v, 3)))
+
+    ser = series._element
+    bars = etree.Element(qn("c:errBars"))
+    etree.SubElement(bars, qn("c:errDir")).set("val", "y")
+    etree.SubElement(bars, qn("c:errBarType")).set("val", "both")
+    etree.SubElement(bars, qn("c:errValType")).set("val", "cust")
+    etree.SubElement(bars, qn("c:noEndCap")).set("val", "0")
+    lit("c:plus", plus)
+    lit("c:minus", minus)
+    sp = etree.SubElement(bars, qn("c:spPr"))
+    ln = etree.SubElement(sp, qn("a:ln"))
+    ln.set("w", "12700")
+    fill = etree.SubElement(etree.SubElement(ln, qn("a:solidFill")), qn("a:srgbClr"))
+    fill.set("val", str(colour))
+    anchor = next((c for c in ser if c.tag in {qn(t) for t in ("c:cat", "c:val", "c:smooth", "c:extLst")}), None)
+    if anchor is not None:
+        anchor.addprevious(bars)
+    else:
+        ser.append(bars)
 
 
 def trend_slides(d: Canvas, trends: DeckTrends, colours, names):
     sz = trends.sizes.copy()
+    sz["wave"] = sz["wave"].astype(str)
+    # one rounding rule: each wave's shares as whole percentages adding up to 100 (round_shares),
+    # the same numbers the labels, the notes and the sizes slide show
+    sz["whole"] = 0
+    for w, idx in sz.groupby("wave", sort=False).groups.items():
+        sz.loc[idx, "whole"] = round_shares(sz.loc[idx, "share"].tolist())
     waves = list(dict.fromkeys(str(w) for w in sz["wave"]))
     segs = list(dict.fromkeys(sz["segment"]))
     s = d.slide(key="trend-sizes")
-    d.title(s, "Segment sizes over waves", subtitle="Share of respondents per wave (%), one line per segment")
-    chart_data = new_chart_data('0.0"%"')
+    d.title(s, "Segment sizes over waves", subtitle="Share of respondents per wave (%), one line per segment; "
+                                                    "bars: 95 % confidence intervals")
+    chart_data = new_chart_data('0"%"')
     chart_data.categories = [f"Wave {w}" for w in waves]
     extra = [x for x in segs if x not in colours]
     cols = dict(colours)
@@ -167,12 +234,12 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names):
         rows = sz[sz["segment"] == seg]
         name = str(names.get(seg) or rows["name"].iloc[-1])
         by_wave = {str(r.wave): r for r in rows.itertuples()}
-        chart_data.add_series(name[:60], [round(float(by_wave[w].share), 1) if w in by_wave else None for w in waves])
+        chart_data.add_series(name[:60], [float(by_wave[w].whole) if w in by_wave else None for w in waves])
         for w in waves:
             if w in by_wave:
                 r = by_wave[w]
-                notes.append(f"Wave {w}, segment {seg} {name}: n={int(r.n)}, share {float(r.share):.1f} % "
-                             f"(CI {float(r.ci_low):.1f}-{float(r.ci_high):.1f} %).")
+                notes.append(f"Wave {w}, segment {seg} {name}: n={int(r.n):,}, share {int(r.whole)} % "
+                             f"(95 % confidence interval {float(r.ci_low):.0f}-{float(r.ci_high):.0f} %).")
     box = Box(d.margin, d.top, d.width, d.bottom - d.top)
     chart = d.chart(s, XL_CHART_TYPE.LINE_MARKERS, box, chart_data, legend=XL_LEGEND_POSITION.RIGHT).chart
     chart.value_axis.has_major_gridlines = True
@@ -189,11 +256,23 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names):
         series.marker.format.fill.solid()
         series.marker.format.fill.fore_color.rgb = cols[seg]
         series.marker.format.line.color.rgb = cols[seg]
+        rows = sz[sz["segment"] == seg]
+        by_wave = {str(r.wave): r for r in rows.itertuples()}
+        shown_pts = [by_wave.get(w) for w in waves]
+        if all(r is not None and pd.notna(r.ci_low) and pd.notna(r.ci_high) for r in shown_pts):
+            error_bars(series, [max(0.0, float(r.ci_high) - float(r.whole)) for r in shown_pts],
+                       [max(0.0, float(r.whole) - float(r.ci_low)) for r in shown_pts], cols[seg])
     d.notes(s, notes)
 
     s2 = d.slide(key="trend-movements")
     d.title(s2, "Key movements", subtitle=f"Wave {waves[0]} to wave {waves[-1]}" if waves else None)
-    paras = [(m, {"bullet": True}) for m in trends.movements] or ["No segment moved beyond its confidence interval."]
+    whole = {}
+    for seg in segs:
+        rows = sz[sz["segment"] == seg]
+        by_wave = {str(r.wave): int(r.whole) for r in rows.itertuples()}
+        whole[str(names.get(seg) or rows["name"].iloc[-1])] = by_wave
+    said = [client_movement(m, whole, waves) for m in trends.movements]
+    paras = [(m, {"bullet": True}) for m, _ in said] or ["No segment moved beyond its confidence interval."]
     box = Box(d.margin, d.top, d.width, d.bottom - d.top - (int(Inches(1.4)) if trends.refit else 0))
     d.text(s2, box, paras, max_pt=20, min_pt=11, space_pt=8)
     if trends.refit:
@@ -202,8 +281,43 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names):
         d.text(s2, Box(rb.left + int(Inches(0.15)), rb.top, rb.width - int(Inches(0.3)), rb.height),
                [("Refit or keep the model?", {"bold": True}), trends.refit], max_pt=16, min_pt=10,
                anchor=MSO_ANCHOR.MIDDLE)
-    d.notes(s2, list(trends.movements) + ([f"Refit advice: {trends.refit}"] if trends.refit else []))
+    d.notes(s2, [m for m, _ in said] + ([f"Refit advice: {trends.refit}"] if trends.refit else []),
+            consultant=[m for _, m in said])
 
+
+
+_STAT_PART = re.compile(r"\bp ?[=<]|chi-square|\bdf \d|\bd = |Holm|correction")
+_MOVE = re.compile(r"^(?P<name>.+?) (?P<verb>grew|shrank) from [\d.]+ ?% to [\d.]+ ?%(?: \([+−-]?[\d.]+ points?\))?")
+_LONG = re.compile(r"(?<![\w.])\d+\.\d{2,}\b")
+
+
+def client_movement(text: str, whole: dict, waves) -> tuple[str, str]:
+    """(client sentence, consultant note) of one movement the tracking step wrote: test
+    statistics go to the consultant's notes ('differs' becomes 'differs significantly'), a
+    segment's sizes are the whole shares of the sizes slides (one value per segment and wave),
+    long decimals are rounded."""
+    original = str(text)
+    significant = False
+
+    def parens(m):
+        nonlocal significant
+        parts = [x.strip() for x in m.group(1).split(",")]
+        keep = [x for x in parts if not _STAT_PART.search(x)]
+        significant = significant or len(keep) < len(parts)
+        return f" ({', '.join(keep)})" if keep else ""
+
+    out = re.sub(r"\s*\(([^()]*)\)", parens, original)
+    m = _MOVE.match(out)
+    if m and m.group("name") in whole and len(waves) >= 2:
+        w = whole[m.group("name")]
+        a, b = w.get(waves[-2], w.get(waves[0])), w.get(waves[-1])
+        if a is not None and b is not None:
+            out = f"{m.group('name')} {m.group('verb')} from {a} % to {b} % ({b - a:+d} points)" + out[m.end():]
+    out = _LONG.sub(lambda x: f"{float(x.group(0)):,.0f}" if float(x.group(0)) >= 100 else f"{float(x.group(0)):.1f}",
+                    out)
+    if significant and " differs" in out and "significantly" not in out:
+        out = out.replace(" differs", " differs significantly", 1)
+    return out.strip(), original
 
 
 def index_fill(index, sig):

@@ -44,12 +44,11 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.oxml.ns import qn
-from pptx.parts.chart import ChartPart
-from pptx.parts.embeddedpackage import EmbeddedXlsxPart
 
 from .layout import OWNED_PREFIX, parse_owned
+from .update_parts import (REVIEW_PREFIX, copy_slide, mark, merge_numbers, move_slide, three_way_cell_fill,
+                           three_way_children, three_way_one)
 
 __all__ = ["UpdateReport", "update_presentation", "owned_shapes", "slide_key", "deck_wave", "deck_study", "texts_naming"]
 
@@ -69,27 +68,38 @@ class UpdateReport:
     earlier_only: list[str] = field(default_factory=list)
     relaid: list[str] = field(default_factory=list)
     other_study: list[str] = field(default_factory=list)  # texts naming another study's client (issue 24)
+    merged: list[str] = field(default_factory=list)
+    review: list[str] = field(default_factory=list)
+    fills: int = 0
+
+    def review_list(self) -> str:
+        """The short "review before sending" list: one line per slide (number and title)
+        carrying a review marker, '' when there is nothing to review."""
+        if not self.review:
+            return ""
+        return "\n".join(["Review before sending (marked on the slides with a red “Review” tag):"]
+                         + [f"  {line}" for line in self.review])
 
     def summary(self) -> str:
+        """What the update did, in a few words, then the review list (no internal keys)."""
         parts = [f"{self.refreshed} texts, {self.charts} charts and {self.tables} tables refreshed"]
         if self.other_study:
             parts.append(f"WARNING: {len(self.other_study)} texts still name the other study's client, check and "
                          "rewrite each: " + "; ".join(self.other_study))
         if self.added:
-            parts.append(f"{len(self.added)} slides added ({', '.join(self.added)})")
+            parts.append(f"{len(self.added)} slides this wave has added")
+        if self.merged:
+            parts.append(f"{len(self.merged)} texts you rewrote kept, with this wave's numbers put in")
         if self.kept:
-            parts.append(f"{len(self.kept)} texts you rewrote kept as they are (check their numbers): "
-                         + "; ".join(self.kept[:8]) + ("; ..." if len(self.kept) > 8 else ""))
-        if self.not_found:
-            parts.append(f"{len(self.not_found)} parts of this wave's deck have no place in the edited deck "
-                         f"(deleted there): " + ", ".join(self.not_found[:8]) + ("..." if len(self.not_found) > 8 else ""))
+            parts.append(f"{len(self.kept)} texts you rewrote kept as they are")
         if self.relaid:
-            parts.append(f"{len(self.relaid)} texts have other paragraphs this wave and were written as the workbench "
-                         "formats them, keeping the formatting you gave a line by its place (check them): " + ", ".join(self.relaid[:8])
-                         + ("..." if len(self.relaid) > 8 else ""))
+            parts.append(f"{len(self.relaid)} texts with other lines this wave rewritten, keeping your formatting")
+        if self.not_found:
+            parts.append(f"{len(self.not_found)} parts you deleted left out")
         if self.earlier_only:
-            parts.append("slides this wave's deck does not have, kept as they were: " + ", ".join(self.earlier_only))
-        return "; ".join(parts)
+            parts.append(f"{len(self.earlier_only)} slides this wave's deck does not have, kept as they were")
+        text = "; ".join(parts) + "."
+        return text + ("\n" + self.review_list() if self.review else "")
 
 
 # --------------------------------------------------------------------------- finding owned shapes
@@ -242,16 +252,25 @@ def _set_text(edited_tf, new_tf, base_tf=None) -> bool:
     return False
 
 
-def _three_way_text(edited_tf, base_tf, new_tf, where: str, report: UpdateReport) -> None:
+def _three_way_text(edited_tf, base_tf, new_tf, where: str, report: UpdateReport) -> str | None:
+    """Refresh one text; returns 'review' when it needs the consultant's eye, else None."""
     e, n = _text(edited_tf), _text(new_tf)
     if e == n:
-        return
+        return None
     if base_tf is not None and e != _text(base_tf):
+        b = _text(base_tf)
+        if b == n:  # the workbench's text did not change: nothing to merge
+            report.kept.append(where)
+            return None
+        if merge_numbers(edited_tf, b, n):
+            report.merged.append(where)
+            return None
         report.kept.append(where)
-        return
+        return "review"
     if not _set_text(edited_tf, new_tf, base_tf):
         report.relaid.append(where)
     report.refreshed += 1
+    return None
 
 
 def _fill(shape):
@@ -284,13 +303,13 @@ def _series(chart) -> list:
     return plot_area.findall(".//" + qn("c:ser"))
 
 
-def _refresh_chart(edited_gf, base_gf, new_gf, where: str, report: UpdateReport) -> None:
+def _refresh_chart(edited_gf, base_gf, new_gf, where: str, report: UpdateReport) -> bool:
     """The edited chart's series take the new chart's names, categories and values (with their
     caches), keep their own formatting; the new chart's embedded workbook replaces the old."""
     ec, nc = edited_gf.chart, new_gf.chart
     e_ser, n_ser = _series(ec), _series(nc)
     if not n_ser:
-        return
+        return False
     while len(e_ser) < len(n_ser):  # a series more this wave: formatted like the last one
         clone = copy.deepcopy(e_ser[-1])
         e_ser[-1].addnext(clone)
@@ -324,29 +343,62 @@ def _refresh_chart(edited_gf, base_gf, new_gf, where: str, report: UpdateReport)
                         ext.addprevious(new_el)
                     else:
                         es.append(new_el)
+    # what the workbench encodes from data beside the values - each data point's fill (a
+    # segment's colour, which moves with the sort order), data labels and their number format,
+    # the value axis' scale - follows this wave unless the consultant changed it
+    b_ser = _series(base_gf.chart) if base_gf is not None and base_gf.has_chart else []
+    for i, (es, ns) in enumerate(zip(e_ser, n_ser)):
+        bs = b_ser[i] if i < len(b_ser) else None
+        for tags, before in ((("c:dPt",), ("c:dLbls", "c:trendline", "c:errBars", "c:cat", "c:val", "c:smooth", "c:extLst")),
+                             (("c:dLbls",), ("c:trendline", "c:errBars", "c:cat", "c:val", "c:smooth", "c:extLst")),
+                             (("c:errBars",), ("c:cat", "c:val", "c:smooth", "c:extLst"))):  # intervals
+            three_way_children(es, bs, ns, tags, before, report)
+    e_plots, n_plots = ec._chartSpace.chart.plotArea, nc._chartSpace.chart.plotArea
+    b_plots = base_gf.chart._chartSpace.chart.plotArea if base_gf is not None and base_gf.has_chart else None
+    kinds = (lambda area: [] if area is None else [c for c in area if str(c.tag).endswith("Chart")])
+    e_k, n_k, b_k = kinds(e_plots), kinds(n_plots), kinds(b_plots)
+    for i, (e_el, n_el) in enumerate(zip(e_k, n_k)):  # plot-level data labels (label_values)
+        b_el = b_k[i] if i < len(b_k) and b_k[i].tag == e_el.tag else None
+        if e_el.tag == n_el.tag:
+            three_way_one(e_el, b_el, n_el, "c:dLbls", report)
+    for ax in ("c:valAx",):
+        e_ax, n_ax = e_plots.find(qn(ax)), n_plots.find(qn(ax))
+        b_ax = b_plots.find(qn(ax)) if b_plots is not None else None
+        if e_ax is not None and n_ax is not None:
+            for tag in ("c:scaling", "c:numFmt"):
+                three_way_one(e_ax, b_ax, n_ax, tag, report)
     # the workbook behind the chart: the new wave's (the caches above were written from it)
     blob = nc.part.chart_workbook.xlsx_part.blob
     ec.part.chart_workbook.update_from_xlsx_blob(blob)
+    review = False
     if nc.has_title and ec.has_title:
         base_title = base_gf.chart.chart_title.text_frame if base_gf is not None and base_gf.chart.has_title else None
-        _three_way_text(ec.chart_title.text_frame, base_title, nc.chart_title.text_frame, where + " (chart title)", report)
+        review = bool(_three_way_text(ec.chart_title.text_frame, base_title, nc.chart_title.text_frame,
+                                      where + " (chart title)", report))
     report.charts += 1
+    return review
 
 
 # --------------------------------------------------------------------------- tables
 
 
-def _refresh_table(edited_gf, base_gf, new_gf, where: str, report: UpdateReport) -> None:
+def _refresh_table(edited_gf, base_gf, new_gf, where: str, report: UpdateReport) -> list[str]:
+    """Refresh a table; returns the cells that need a review."""
     et, nt = edited_gf.table, new_gf.table
     bt = base_gf.table if base_gf is not None and base_gf.has_table else None
     same = (len(et.rows), len(et.columns)) == (len(nt.rows), len(nt.columns))
+    review = []
     if same:
         base_same = bt is not None and (len(bt.rows), len(bt.columns)) == (len(et.rows), len(et.columns))
         for i in range(len(nt.rows)):
             for j in range(len(nt.columns)):
                 ec, nc = et.cell(i, j), nt.cell(i, j)
-                b = bt.cell(i, j).text_frame if base_same else None
-                _three_way_text(ec.text_frame, b, nc.text_frame, f"{where} cell {i + 1},{j + 1}", report)
+                bc = bt.cell(i, j) if base_same else None
+                cell = f"{where} cell {i + 1},{j + 1}"
+                if _three_way_text(ec.text_frame, bc.text_frame if bc is not None else None, nc.text_frame, cell,
+                                   report):
+                    review.append(cell)
+                three_way_cell_fill(ec, bc, nc, report)
     else:  # rows or columns changed: this wave's table, where the consultant put the old one
         x, y, cx = edited_gf.left, edited_gf.top, edited_gf.width
         scale = cx / new_gf.width if new_gf.width else 1.0
@@ -358,49 +410,18 @@ def _refresh_table(edited_gf, base_gf, new_gf, where: str, report: UpdateReport)
         gd.append(new_tbl)
         edited_gf.left, edited_gf.top, edited_gf.width, edited_gf.height = x, y, cx, new_gf.height
     report.tables += 1
+    return review
 
 
 # --------------------------------------------------------------------------- slides
 
 
-def _copy_slide(src, prs):
-    """A copy of ``src`` (a slide of another presentation) appended to ``prs``: shapes, charts
-    (with their workbooks) and notes."""
-    layout = next((lay for lay in prs.slide_layouts if lay.name == src.slide_layout.name), None)
-    if layout is None:
-        layout = prs.slide_layouts[min(1, len(prs.slide_layouts) - 1)]
-    dst = prs.slides.add_slide(layout)
-    for ph in list(dst.placeholders):
-        ph._element.getparent().remove(ph._element)
-    dst._element.cSld.set("name", src._element.cSld.get("name") or "")
-    tree = dst.shapes._spTree
-    package = prs.part.package
-    for shp in src.shapes:
-        el = copy.deepcopy(shp._element)
-        tree.append(el)
-        if shp.has_chart:
-            chart_part = src.part.related_part(shp._element.chart_rId)
-            xlsx = chart_part.chart_workbook.xlsx_part
-            chart_part.partname = package.next_partname(ChartPart.partname_template)
-            if xlsx is not None:
-                xlsx.partname = package.next_partname(EmbeddedXlsxPart.partname_template)
-            rid = dst.part.relate_to(chart_part, RT.CHART)
-            el.xpath(".//c:chart")[0].set(qn("r:id"), rid)
-        elif el.xpath(".//@r:embed | .//@r:link | .//@r:id"):
-            logger.warning("deck update: a picture or link on slide %r is not copied", src._element.cSld.get("name"))
-            tree.remove(el)
-    if src.has_notes_slide:
-        dst.notes_slide.notes_text_frame.text = src.notes_slide.notes_text_frame.text
-    return dst
-
-
-def _move(prs, slide, position: int) -> None:
-    lst = prs.slides._sldIdLst
-    for el in lst:
-        if el.rId and prs.part.related_part(el.rId) is slide.part:
-            lst.remove(el)
-            lst.insert(position, el)
-            return
+def _slide_title(slide) -> str:
+    shp = slide.shapes.title
+    if shp is None:
+        shp = next((s for k, s in owned_shapes(slide).items() if k.startswith("title-")), None)
+    text = shp.text_frame.text.strip() if shp is not None and shp.has_text_frame else ""
+    return text.replace("\n", " ")[:80] or "untitled"
 
 
 def update_presentation(edited, base, new) -> UpdateReport:
@@ -425,12 +446,12 @@ def update_presentation(edited, base, new) -> UpdateReport:
             if b_slide is not None:  # the consultant deleted it
                 report.not_found.append(f"slide {key}")
                 continue
-            copy_ = _copy_slide(n_slide, edited)
+            copy_ = copy_slide(n_slide, edited)
             prev = next((k for k in reversed(new_keys[:pos]) if k in e_idx), None)
             if prev is not None:
                 after = e_idx[prev][-1]
                 where = list(edited.slides).index(after) + 1
-                _move(edited, copy_, where)
+                move_slide(edited, copy_, where)
             e_idx[key] = [copy_]
             report.added.append(key)
             continue
@@ -438,6 +459,7 @@ def update_presentation(edited, base, new) -> UpdateReport:
         b_shapes = owned_shapes(b_slide) if b_slide is not None else {}
         for e_slide in e_idx[key]:
             e_shapes = owned_shapes(e_slide)
+            marks: list = []  # (shape or None for the notes, what to check)
             for skey, ns in n_shapes.items():
                 es = e_shapes.get(skey)
                 where = f"{key} {skey}"
@@ -447,21 +469,34 @@ def update_presentation(edited, base, new) -> UpdateReport:
                     continue
                 bs = b_shapes.get(skey)
                 if ns.has_chart and es.has_chart:
-                    _refresh_chart(es, bs, ns, where, report)
+                    if _refresh_chart(es, bs, ns, where, report):
+                        marks.append((es, "chart title rewritten by you: its numbers are the earlier wave's"))
                 elif ns.has_table and es.has_table:
-                    _refresh_table(es, bs, ns, where, report)
+                    cells = _refresh_table(es, bs, ns, where, report)
+                    if cells:
+                        marks.append((es, f"{len(cells)} table cell(s) rewritten by you keep the earlier wave's numbers"))
                 elif ns.has_text_frame and es.has_text_frame:
                     if skey.startswith("page-"):
                         continue
                     if skey.startswith("shape-"):
                         _three_way_fill(es, bs, ns, report)
-                    _three_way_text(es.text_frame, bs.text_frame if bs is not None and bs.has_text_frame else None,
-                                    ns.text_frame, where, report)
+                    if _three_way_text(es.text_frame, bs.text_frame if bs is not None and bs.has_text_frame else None,
+                                       ns.text_frame, where, report):
+                        marks.append((es, "text rewritten by you: some numbers could not be refreshed"))
             if n_slide.has_notes_slide:
                 b_notes = b_slide.notes_slide.notes_text_frame if b_slide is not None and b_slide.has_notes_slide else None
-                _three_way_text(e_slide.notes_slide.notes_text_frame, b_notes, n_slide.notes_slide.notes_text_frame,
-                                f"{key} notes", report)
+                if _three_way_text(e_slide.notes_slide.notes_text_frame, b_notes, n_slide.notes_slide.notes_text_frame,
+                                   f"{key} notes", report):
+                    marks.append((None, "speaker notes rewritten by you: some numbers could not be refreshed"))
+            grouped: dict = {}
+            for shape, why in marks:
+                grouped.setdefault(id(shape), (shape, []))[1].append(why)
+            for shape, whys in grouped.values():
+                mark(e_slide, shape, "; ".join(dict.fromkeys(whys)))
     report.earlier_only = [k for k in e_idx if k not in n_idx]
+    for k in report.earlier_only:
+        for e_slide in e_idx[k]:
+            mark(e_slide, None, "this wave's deck has no such slide: it still shows the earlier wave")
     for no, s in enumerate(edited.slides, start=1):  # page numbers: the slide's place in this deck
         for skey, shp in owned_shapes(s).items():
             if skey.startswith("page-") and shp.has_text_frame and shp.text_frame.text.strip().isdigit():
@@ -470,5 +505,9 @@ def update_presentation(edited, base, new) -> UpdateReport:
                     runs[0].text = str(no)
                     for r in runs[1:]:
                         r.text = ""
-    logger.info("deck update: %s", report.summary())
+        whys = [shp.text_frame.text for shp in s.shapes if str(shp.name).startswith(REVIEW_PREFIX)]
+        if whys:
+            report.review.append(f"slide {no} “{_slide_title(s)}”: " + "; ".join(
+                dict.fromkeys(w.split(": ", 1)[-1] for w in whys)))
+    logger.debug("deck update: %s", report.summary())  # the command prints the summary once
     return report

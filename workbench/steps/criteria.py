@@ -177,8 +177,10 @@ def personas_step(ctx: WaveContext) -> Output:
     """Persona drafts of the recommended segmentation (with its opportunities when the study
     has outcomes), merged with the consultant's edits; personas.yaml."""
     study = ctx.study
+    reverse = [c for c, col in study.columns.items() if getattr(col, "reverse", False)]
     drafts = draft_personas(ctx.profiles, ctx.weighted, opportunities=ctx.opportunities,
-                            posteriors=getattr(ctx.chosen, "posteriors", None), random_state=study.seed)
+                            posteriors=getattr(ctx.chosen, "posteriors", None), random_state=study.seed,
+                            language=str(study.spec.study.language or "en"), reverse=reverse)
     study_copy = personas_path(study)
     personas = merge_personas(drafts, study_copy, save=False)
     ctx.manifest.counts.update({"personas": len(personas)})

@@ -72,6 +72,16 @@ def _factor_rows(factors: dict[str, EFAResult]) -> tuple[list[dict], list[str]]:
     return rows, notes
 
 
+def _fieldwork(start, end) -> str:
+    """'1 September – 2 October 2026' ('' without dates; one date alone as 'ended ...' / 'from ...')."""
+    day = (lambda d, year=True: f"{d.day} {d:%B}" + (f" {d.year}" if year else ""))
+    if start and end:
+        return f"{day(start, start.year != end.year)} – {day(end)}"
+    if end:
+        return f"ended {day(end)}"
+    return f"from {day(start)}" if start else ""
+
+
 def deck_data(study: Study, scorecard: Scorecard | None, profiles: SegmentProfiles | None,
               opportunities: Opportunities | None = None, *, wave, date: _dt.date | str | None = None,
               quality: QualityReport | None = None, factors: dict[str, EFAResult] | None = None,
@@ -152,6 +162,7 @@ def deck_data(study: Study, scorecard: Scorecard | None, profiles: SegmentProfil
                  for v in behaviour.weighting.variables}
         weighting = behaviour.weighting.text(names)
     frows, fnotes = _factor_rows(factors or {})
+    fieldwork = _fieldwork(w.fieldwork_start, w.fieldwork_end)
     doc = {
         "study_id": str(study.id), "study_name": str(study.name), "wave": wave, "wave_label": str(w.label or ""),
         "date": when.isoformat(), "min_segment_n": int(study.spec.min_segment_n), "labels": plain(labels),
@@ -160,6 +171,7 @@ def deck_data(study: Study, scorecard: Scorecard | None, profiles: SegmentProfil
         "bases": bases, "quality": q, "weighting": weighting, "factors": frame_to_json(pd.DataFrame(frows)),
         "factor_notes": fnotes, "model_note": words(model_note), "recognise": plain(recognise) if recognise else None,
         "currency": study.currency or "", "language": str(study.spec.study.language or "en"),
+        "fieldwork": fieldwork,
     }
     return DeckData.from_dict(json.loads(json.dumps(doc, ensure_ascii=False)))
 

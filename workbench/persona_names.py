@@ -1,0 +1,183 @@
+"""Persona names that read as people, in the study's language, whatever the items say.
+
+A drafted name has two parts: *who* (the channel they are reached through, when they use it
+more than the rest, else a firmographic category, else "Customers") and *what* (the item that
+sets them apart most).  An item's wording decides the template:
+
+- a **noun phrase** ("Live stock and prices") follows "who value" ("Webshop buyers who value
+  live stock and prices");
+- a **statement** ("I find it hard to approach others", "Får let venner"), a negation ("No
+  advice needed") or a **reverse-keyed** item is quoted: "Customers who say “No advice
+  needed”" - never a pronoun, a verb or a negation after "who value";
+- a barrier that is a noun phrase: "Customers held back by switching costs".
+
+Every word the name adds comes from one table per language (:data:`NAME_TEXTS`: English,
+Danish, Swedish, Norwegian, Dutch; another language falls back to English, with a warning at
+the study's level left to validate).  To add a language you must add its row to
+:data:`NAME_TEXTS` and its words to :data:`PRONOUNS`, :data:`NEGATIONS` and :data:`VERBS`.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["NAME_TEXTS", "name_language", "item_shape", "persona_name", "forbidden_shapes"]
+
+#: The words of a drafted name, per language.
+NAME_TEXTS = {
+    "en": {"customers": "Customers", "buyers": "{channel} buyers", "group": "{category} customers",
+           "value": "{who} who value {what}", "say": "{who} who say “{what}”",
+           "held_back": "{who} held back by {what}", "selected": "{who} who selected {what}", "and": " and ", "segment": "Segment {segment}"},
+    "da": {"customers": "Kunder", "buyers": "{channel}-kunder", "group": "Kunder i {category}",
+           "value": "{who}, der værdsætter {what}", "say": "{who}, der siger: »{what}«",
+           "held_back": "{who}, der holdes tilbage af {what}", "selected": "{who}, der valgte {what}", "and": " og ", "segment": "Segment {segment}"},
+    "sv": {"customers": "Kunder", "buyers": "{channel}-kunder", "group": "Kunder inom {category}",
+           "value": "{who} som värdesätter {what}", "say": "{who} som säger ”{what}”",
+           "held_back": "{who} som hålls tillbaka av {what}", "selected": "{who} som valde {what}", "and": " och ", "segment": "Segment {segment}"},
+    "nb": {"customers": "Kunder", "buyers": "{channel}-kunder", "group": "Kunder i {category}",
+           "value": "{who} som verdsetter {what}", "say": "{who} som sier «{what}»",
+           "held_back": "{who} som holdes tilbake av {what}", "selected": "{who} som valgte {what}", "and": " og ", "segment": "Segment {segment}"},
+    "nl": {"customers": "Klanten", "buyers": "{channel}-klanten", "group": "Klanten in {category}",
+           "value": "{who} die {what} belangrijk vinden", "say": "{who} die zeggen: ‘{what}’",
+           "held_back": "{who} die worden tegengehouden door {what}", "selected": "{who} die {what} kozen", "and": " en ", "segment": "Segment {segment}"},
+}
+NAME_TEXTS["no"] = NAME_TEXTS["nn"] = NAME_TEXTS["nb"]
+
+#: Words that make an item a statement when it starts with them (a pronoun) ...
+PRONOUNS = {
+    "en": {"i", "i'm", "i've", "we", "we're", "my", "our", "me", "it", "it's", "there", "they", "you", "one"},
+    "da": {"jeg", "vi", "min", "mit", "mine", "vores", "mig", "os", "det", "der", "man", "de", "du"},
+    "sv": {"jag", "vi", "min", "mitt", "mina", "vår", "vårt", "våra", "mig", "det", "man", "de", "du"},
+    "nb": {"jeg", "vi", "min", "mitt", "mine", "vår", "vårt", "våre", "meg", "det", "man", "de", "du"},
+    "nl": {"ik", "wij", "we", "mijn", "ons", "onze", "het", "men", "zij", "je", "jij"},
+}
+#: ... or hold a negation anywhere ...
+NEGATIONS = {
+    "en": {"no", "not", "never", "don't", "doesn't", "didn't", "without", "none", "nothing", "can't", "won't"},
+    "da": {"ikke", "ingen", "intet", "aldrig", "uden"},
+    "sv": {"inte", "ingen", "inget", "inga", "aldrig", "utan"},
+    "nb": {"ikke", "ingen", "intet", "aldri", "uten"},
+    "nl": {"niet", "geen", "nooit", "zonder", "niets"},
+}
+#: ... or start with (or hold, for the copulas) a finite verb.
+VERBS = {
+    "en": {"find", "finds", "have", "has", "am", "is", "are", "get", "gets", "like", "likes", "prefer", "prefers",
+           "want", "wants", "need", "needs", "feel", "feels", "think", "thinks", "can", "will", "would", "make",
+           "makes", "do", "does", "enjoy", "enjoys", "worry", "worries", "love", "loves", "hate", "hates"},
+    "da": {"får", "er", "har", "kan", "vil", "synes", "føler", "bliver", "kommer", "gør", "skal", "finder", "elsker",
+           "hader", "tror", "mener", "vælger", "foretrækker", "bruger", "savner", "ved", "tager", "spørger",
+           "fortsætter", "taler", "spilder", "giver", "holder", "laver", "bekymrer", "handler", "køber"},
+    "sv": {"får", "är", "har", "kan", "vill", "tycker", "känner", "blir", "kommer", "gör", "ska", "hittar",
+           "älskar", "föredrar", "använder", "saknar"},
+    "nb": {"får", "er", "har", "kan", "vil", "synes", "føler", "blir", "kommer", "gjør", "skal", "finner",
+           "elsker", "foretrekker", "bruker", "savner"},
+    "nl": {"heb", "heeft", "ben", "is", "zijn", "krijg", "krijgt", "vind", "vindt", "wil", "wilt", "kan", "kunnen",
+           "voel", "voelt", "maak", "maakt", "houd", "hou", "gebruik", "mis"},
+}
+_COPULAS = {"en": {"is", "are", "am"}, "da": {"er"}, "sv": {"är"}, "nb": {"er"}, "nl": {"is", "zijn", "ben"}}
+#: Items may be worded in another language than the deck's (Danish items in an English deck):
+#: a word of any language's lists counts.
+_ANY = {name: set().union(*table.values()) for name, table in
+        (("pronouns", PRONOUNS), ("negations", NEGATIONS), ("verbs", VERBS), ("copulas", _COPULAS))}
+_IMPERSONAL = {"det", "der", "de", "it", "there", "one", "het", "man", "men"}
+#: Longest item label that still reads as a noun phrase after "who value".
+MAX_PHRASE_WORDS = 6
+
+
+def name_language(language) -> str:
+    """The :data:`NAME_TEXTS` row of a study language ('da-DK' → 'da'; unknown → 'en')."""
+    code = str(language or "en").split("-")[0].lower()
+    return code if code in NAME_TEXTS else "en"
+
+
+def _words(label: str) -> list[str]:
+    return re.findall(r"[\w'’]+", str(label).lower().replace("’", "'"))
+
+
+def item_shape(label: str, language="en", *, reverse: bool = False) -> str:
+    """'phrase' (a noun phrase: it may follow "who value") or 'statement' (quoted) for an item label."""
+    lang = name_language(language)
+    words = _words(label)
+    if reverse or not words:
+        return "statement"
+    first = words[0]
+    if first in _ANY["pronouns"] or first in _ANY["verbs"]:
+        return "statement"
+    if any(w in _ANY["negations"] for w in words) or any(w in _ANY["copulas"] for w in words[1:]):
+        return "statement"
+    if any(w in _ANY["pronouns"] - _IMPERSONAL for w in words[1:]):
+        return "statement"  # 'Grundig i mit arbejde': a personal statement, not a thing one values
+    if lang in ("da", "sv", "nb") and len(words) > 1 and re.fullmatch(r"\w+[^e\W]er|\w+ar", first) \
+            and first not in {"lavere", "bedre", "større", "flere", "færre", "hurtigere", "billigere"}:
+        return "statement"  # a Scandinavian present tense first ('Tager styringen'), read as a statement
+    if len(words) > MAX_PHRASE_WORDS:
+        return "statement"
+    return "phrase"
+
+
+def _lower_first(label: str) -> str:
+    """'Low net prices' -> 'low net prices'; 'ERP integration' stays (an acronym)."""
+    return label[0].lower() + label[1:] if len(label) > 1 and label[1].islower() else label
+
+
+def _upper_first(label: str) -> str:
+    return label[0].upper() + label[1:] if label else label
+
+
+def persona_name(*, items, channel: str | None = None, category: str | None = None, language="en",
+                 depth: int = 1) -> str:
+    """A drafted name: who (``channel`` they are reached through and over-use, else a firmographic
+    ``category``, else "Customers") and what sets them apart, from ``items`` = (label, kind,
+    reverse) with kind needs / motivations / barriers (or ``selected``: options ticked in a
+    "select all that apply" block, named as choices), most distinctive first; ``depth``: how
+    many noun phrases to join (a caller raises it while the name is taken).  '' when there is
+    nothing to say."""
+    t = NAME_TEXTS[name_language(language)]
+    who = (t["buyers"].format(channel=channel) if channel else
+           t["group"].format(category=category) if category else t["customers"])
+    items = [(str(lab).strip(), kind, bool(rev)) for lab, kind, rev in items if str(lab).strip()]
+    ticked = [lab for lab, kind, _ in items if kind == "selected"]
+    if ticked:  # options of a "select all that apply" block are choices, not values: "who selected ..."
+        return t["selected"].format(who=who, what=t["and"].join(_lower_first(x) for x in ticked[:max(1, depth)]))
+    wants = [(lab, rev) for lab, kind, rev in items if kind in ("needs", "motivations")]
+    if not wants and not items:
+        return "" if who == t["customers"] else who
+    if wants:
+        shapes = [item_shape(lab, language, reverse=rev) for lab, rev in wants]
+        if shapes[0] == "phrase":
+            phrases = [lab for (lab, _), sh in zip(wants, shapes) if sh == "phrase"][:max(1, depth)]
+            return t["value"].format(who=who, what=t["and"].join(_lower_first(x) for x in phrases))
+        return t["say"].format(who=who, what=_upper_first(wants[0][0].rstrip(".")))
+    lab, kind, rev = items[0]
+    if item_shape(lab, language, reverse=rev) == "phrase":
+        return t["held_back"].format(who=who, what=_lower_first(lab))
+    return t["say"].format(who=who, what=_upper_first(lab.rstrip(".")))
+
+
+def forbidden_shapes(name: str, language="en") -> list[str]:
+    """What is wrong with a name: a pronoun, verb or negation right after the "value" template's
+    verb, a quote with nothing in it, or a word of another language's template."""
+    lang = name_language(language)
+    t = NAME_TEXTS[lang]
+    out = []
+    low = name.lower()
+    pre, _, post = t["value"].partition("{what}")
+    marker = pre.split("{who}")[-1].strip().lower()
+    if marker and marker in low:
+        after = _words(low.split(marker, 1)[1])
+        if after and (after[0] in _ANY["pronouns"] or after[0] in _ANY["verbs"] or after[0] in _ANY["negations"]):
+            out.append(f"'{after[0]}' after '{marker}'")
+        if any(w in _ANY["negations"] for w in after):
+            out.append("a negation after the 'value' template")
+        if any(w in _ANY["pronouns"] - _IMPERSONAL for w in after):
+            out.append("a personal pronoun after the 'value' template")
+    if re.search(r"[“»”«‘]\s*[”«“»’]", name):
+        out.append("an empty quote")
+    for other, words in NAME_TEXTS.items():
+        if name_language(other) == lang:
+            continue
+        for key in ("value", "held_back", "say"):
+            w = words[key].replace("{who}", "").split("{what}")[0].strip(" ,:“”»«‘’")
+            if w and len(w) > 4 and w.lower() not in t[key].lower() and f" {w.lower()} " in f" {low} ":
+                out.append(f"'{w}' from the {other} template")
+    return out
