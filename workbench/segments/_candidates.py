@@ -686,7 +686,7 @@ def candidates(
                                         random_state=base, n_jobs=n_jobs, progress=progress)
         for key, st in zip(keys, results):
             stab[key] = st
-            solutions[key] = solutions[key].with_stability(st.mean)
+            solutions[key] = solutions[key].with_stability(st.mean, st.ok.to_list())
     # ------------------------------------------------------------ distal outcomes and covariates
     if structural_candidates not in ("all", "best"):
         raise AnalysisError(f"structural_candidates must be 'all' or 'best', got {structural_candidates!r}")
