@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import openpyxl
 import pandas as pd
+import pytest
 
 from workbench.outputs import write_workbook
 
@@ -54,3 +55,20 @@ def test_stability_refits_are_capped_in_size_above_the_threshold(monkeypatch):
     assert (halves.reps["n_fit"] == 150).all()
     # the full sample is still classified by each refit: the planted classes come back
     assert capped.mean > 0.8
+
+
+def test_own_adjusted_rand_index_matches_sklearn():
+    from sklearn.metrics import adjusted_rand_score as sk_ari
+
+    from workbench.segments._ari import adjusted_rand_score
+
+    rng = np.random.default_rng(0)
+    for n, ka, kb in [(50, 2, 3), (1000, 5, 5), (333, 7, 2), (20, 1, 4)]:
+        a = rng.integers(0, ka, n)
+        b = np.where(rng.random(n) < 0.7, a, rng.integers(0, kb, n))
+        assert adjusted_rand_score(a, b) == pytest.approx(sk_ari(a, b), abs=1e-12)
+        labels = np.array(["x", "y", "z", "w", "v", "u", "t"])[a]  # any label values, any numbering
+        assert adjusted_rand_score(labels, b + 10) == pytest.approx(sk_ari(labels, b + 10), abs=1e-12)
+    assert adjusted_rand_score([0, 0, 1, 1], [5, 5, 9, 9]) == 1.0 == sk_ari([0, 0, 1, 1], [5, 5, 9, 9])
+    assert adjusted_rand_score([0, 0, 0], [1, 1, 1]) == sk_ari([0, 0, 0], [1, 1, 1])
+    assert adjusted_rand_score([0, 1, 2, 3], [0, 0, 0, 0]) == pytest.approx(sk_ari([0, 1, 2, 3], [0, 0, 0, 0]))

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from joblib import effective_n_jobs
-from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from ._ari import adjusted_rand_score
 from ._gmm import (
     fit_start as gmm_fit_start,
     posteriors as gmm_posteriors,
@@ -322,11 +322,10 @@ def fit_mixtures(problems: list[MixtureProblem], *, init_iter: int = 50, n_final
         same = [s for s in final if abs(s.loglik - best.loglik) <= tol]
         rest = [s.loglik for s in final if abs(s.loglik - best.loglik) > tol]
         others = [s for s in final if s is not best and s.labels is not None]
-        agreement = (float(np.mean([adjusted_rand_score(best.labels, s.labels) for s in others]))
-                     if others else float("nan"))
         for s in starts:
             if s.labels is not None and s is not best:
                 s.ari = adjusted_rand_score(best.labels, s.labels)
+        agreement = float(np.mean([s.ari for s in others])) if others else float("nan")
         out.append(GridFit(p, starts, best, len(same), len(final), agreement,
                            ll_gap=float(best.loglik - max(rest)) if rest else float("nan"),
                            ll_range=float(best.loglik - min(s.loglik for s in final))))
