@@ -159,8 +159,14 @@ def bfi_halves():
     return model, b
 
 
-def test_gallery_second_half_is_not_flagged(bfi_halves):
+def test_gallery_second_half_is_not_flagged(bfi_halves, tmp_path):
+    from workbench.waves import load_model
+
     model, b = bfi_halves
+    loaded = load_model(model.save(tmp_path / "model.json"))  # the model file keeps the fitted wave's numbers
+    assert loaded.diagnostics["factor_fit"]["needs"] == pytest.approx(model.diagnostics["factor_fit"]["needs"])
+    assert loaded.diagnostics["stability_sd"] == pytest.approx(model.diagnostics["stability_sd"])
+    model = loaded
     ref = model.diagnostics["factor_fit"]["needs"]
     adv = refit_check(model, b, random_state=1, wave="2")
     rows = adv.table.set_index("check")
