@@ -300,6 +300,12 @@ COLUMN_LABELS: dict[str, str] = {
     "term": "Term", "n_factors": "Number of factors",
 }
 
+# issue 30: fit statistics of different likelihoods in separate columns (segments.fit_by_likelihood)
+for _family, _what in (("lca", "latent classes, on the answers"), ("lpa", "latent profiles, on the scores")):
+    for _c in ("loglik", "aic", "bic", "sabic", "caic", "icl_bic", "lowest_bic"):
+        COLUMN_LABELS[f"{_c}_{_family}"] = f"{COLUMN_LABELS[_c]} ({_what})"
+del _family, _what, _c
+
 #: Study settings (policy codes) as words.
 SETTING_WORDS: dict[str, str] = {
     "keep_first": "kept the first answer", "keep_last": "kept the last answer", "exclude_all": "excluded every copy",

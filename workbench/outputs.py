@@ -562,8 +562,9 @@ def write_workbook(
             raw_headers = ([None] * (frame.index.nlevels if write_index else 0)) + list(frame.columns)
             frame = client_frame(frame, currency, labels)
             frame = _xlsx_clean(frame)  # issue 14: control characters XML cannot hold
-            # no merged cells: a filtered table keeps every row's labels (and openpyxl's merging
-            # does not grow quadratically with the rows of a large sheet)
+            # merge_cells=False: a MultiIndex label on every row (filters work) and no openpyxl
+            # merged ranges, whose styling made a sheet's writing time grow with its merges
+            # (issue 30: a 20,000-respondent run spent its time merging cells)
             frame.to_excel(xw, sheet_name=sheet, index=write_index, startrow=startrow, merge_cells=False)
             ws = xw.sheets[sheet]
             harden_sheet(ws)  # issue 14: text cells are text, never formulas

@@ -128,6 +128,28 @@ class CandidateScore:
         return head + self.checks.to_html(index=False, escape=True)
 
 
+def _replication_check(cand) -> dict | None:
+    """'best fit replicated' for a latent class / profile candidate that ran more than one
+    start to the end (Mplus: "the best loglikelihood value was not replicated"): the same
+    rule as the fit table's 'not replicated' status (fewer than 2 finished starts reached
+    the best log-likelihood, after any added starts). None when it cannot be judged."""
+    reached = getattr(cand, "best_ll_replicated", None)
+    finished = getattr(cand, "n_final_starts", None)
+    if getattr(cand, "method", None) not in ("lca", "lpa") or reached is None or finished is None or finished <= 1:
+        return None
+    run = int(getattr(cand, "n_starts", 0) or finished)
+    added = int(getattr(cand, "starts_added", 0) or 0)
+    runs = f"{run} random starts" + (f", {added} of them added because it was not" if added else "")
+    if reached >= 2:
+        return _check("operational", "best fit replicated", PASS, float(reached), "≥ 2 starts",
+                      f"The best fit was reached by {reached} of {finished} finished starts ({runs}): it is not a "
+                      "chance local maximum.")
+    return _check("operational", "best fit replicated", FAIL, float(reached), "≥ 2 starts",
+                  f"The best fit was reached by only {reached} of {finished} finished starts ({runs}): it may be a "
+                  "chance local maximum, so these segments may not come back when the model is fitted again; run "
+                  "more random starts (segmentation.n_init, max_starts) before relying on it.")
+
+
 def score_candidate(cand, responses, kpis, basis, spec: CriteriaSpec, min_n: int, weights, random_state) -> CandidateScore:
     name = str(cand.name)
     al = align_labels(responses.data.index, cand.labels, what=f"labels of {name!r}")
@@ -232,6 +254,9 @@ def score_candidate(cand, responses, kpis, basis, spec: CriteriaSpec, min_n: int
                              f"Mean bootstrap adjusted Rand index {stability:.2f}: "
                              + ("the segments come back when the sample is redrawn." if ok else
                                 f"the segments change when the sample is redrawn (needed {spec.min_stability}).")))
+    replicated = _replication_check(cand)
+    if replicated is not None:
+        checks.append(replicated)
     dist = profile_distances(responses.data[basis], lab) if basis else pd.DataFrame(columns=["segment a", "segment b", "distance"])
     if dist.empty:
         checks.append(_check("operational", "distinct profiles", NOT_MEASURED, np.nan, f"≥ {spec.min_profile_distance}",

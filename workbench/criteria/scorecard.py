@@ -258,7 +258,8 @@ def _reason(ranking: pd.DataFrame, scores: dict, recommended: str, pinned: bool)
         s = scores[recommended]
         verdict = ", ".join(f"{c} {s.status(c)}" for c in CRITERIA)
         alt = f"; the ranking alone would have recommended {top['candidate']}" if top["candidate"] != recommended else ""
-        return f"{recommended} is pinned in the study (criteria.pin) and is used whatever the ranking ({verdict}){alt}."
+        return (f"{recommended} is pinned in the study (criteria.pin) and is used whatever the ranking ({verdict}){alt}."
+                + _not_replicated(s))
     fails = best.failures()
     why_fail = "; ".join(f"{r.criterion}: {r.sentence}" for r in fails.itertuples())
     if best.passes_all:
@@ -277,8 +278,22 @@ def _reason(ranking: pd.DataFrame, scores: dict, recommended: str, pinned: bool)
             text += f". Not measured for it: {', '.join(nm['check'])}"
         return text + "."
     passed = [c for c in CRITERIA if best.status(c) == PASS]
+    if _not_replicated(best):  # said first: a reviewer reads this before anything else
+        why_fail = "; ".join(f"{r.criterion}: {r.sentence}" for r in fails.itertuples()
+                             if r.check != "best fit replicated")
+        return (f"No candidate passes all three criteria; {best.name} comes closest"
+                + (f" (passes {', '.join(passed)})" if passed else "") + "." + _not_replicated(best)
+                + (f" It also fails {why_fail}" if why_fail else ""))
     return (f"No candidate passes all three criteria; {best.name} comes closest"
             + (f" (passes {', '.join(passed)})" if passed else "") + (f". It fails {why_fail}" if why_fail else "") + ".")
+
+
+def _not_replicated(score) -> str:
+    """The caveat of a recommendation whose best log-likelihood was not replicated ('' when it was)."""
+    rows = score.checks[(score.checks["check"] == "best fit replicated") & (score.checks["status"] == FAIL)]
+    if not len(rows):
+        return ""
+    return (f" Caution: its best fit was not replicated. {rows['sentence'].iloc[0]}")
 
 
 def study_basis(study) -> list[str]:

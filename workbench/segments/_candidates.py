@@ -313,9 +313,12 @@ class Candidates:
         (dict of str to DataFrame, dict of str to str)
         """
         sheets, notes = {}, {}
-        ft = self.fit_table.set_index("candidate")
+        ft = fit_by_likelihood(self.fit_table).set_index("candidate")
         sheets["fit"] = ft
-        notes["fit"] = ("One row per method and number of segments. Lower AIC / BIC / SABIC / CAIC is better; "
+        notes["fit"] = ("One row per method and number of segments. Log-likelihood, AIC, BIC, SABIC, CAIC and ICL-BIC "
+                        "are in one column per likelihood (latent classes: the probability of the coded answers; "
+                        "latent profiles: the density of the scores): they are on different scales, so compare them "
+                        "within a column only. Lower AIC / BIC / SABIC / CAIC is better; "
                         "entropy near 1 = crisp classification; starts = finished starts reaching the best "
                         "log-likelihood (within 0.01 of it and classifying the respondents alike, adjusted Rand index at least "
                         "0.99; status 'not replicated' and the flags say 'best log-likelihood "
@@ -392,6 +395,36 @@ class Candidates:
         sheets["about"] = pd.DataFrame({"value": pd.Series(about, dtype=object)})
         notes["about"] = "How these candidates were made."
         return sheets, notes
+
+
+#: Fit statistics that are only comparable between candidates of one likelihood.
+LIKELIHOOD_COLUMNS = ("loglik", "aic", "bic", "sabic", "caic", "icl_bic", "lowest_bic")
+#: Methods with a likelihood, each its own family (latent classes model the coded answers,
+#: latent profiles the density of the scores: their log-likelihoods are on different scales).
+LIKELIHOOD_FAMILIES = ("lca", "lpa")
+
+
+def fit_by_likelihood(fit_table: pd.DataFrame) -> pd.DataFrame:
+    """The fit table with each likelihood-based statistic in one column per likelihood family.
+
+    A latent class BIC (on the coded answers) and a latent profile BIC (on factor scores)
+    are not comparable, so ``bic`` becomes ``bic_lca`` and ``bic_lpa`` (each filled for its
+    own candidates only, in the place of ``bic``), and so for ``loglik``, ``aic``,
+    ``sabic``, ``caic``, ``icl_bic`` and ``lowest_bic``; k-means and Ward have none.
+    """
+    ft = fit_table.copy()
+    fams = [m for m in LIKELIHOOD_FAMILIES if (ft["method"] == m).any()] or ["lca"]
+    for c in LIKELIHOOD_COLUMNS:
+        if c not in ft.columns:
+            continue
+        at = ft.columns.get_loc(c)
+        for j, m in enumerate(fams):
+            col = ft[c].where(ft["method"] == m)
+            if c == "lowest_bic":
+                col = col.astype("boolean")
+            ft.insert(at + 1 + j, f"{c}_{m}", col)
+        ft = ft.drop(columns=c)
+    return ft
 
 
 def _basis_note(frame: pd.DataFrame, kind: str) -> str:
@@ -714,7 +747,7 @@ def candidates(
                                         random_state=base, n_jobs=n_jobs, progress=progress)
         for key, st in zip(keys, results):
             stab[key] = st
-            solutions[key] = solutions[key].with_stability(st.mean)
+            solutions[key] = solutions[key].with_stability(st.mean, st.ok.to_list())
     # ------------------------------------------------------------ distal outcomes and covariates
     if structural_candidates not in ("all", "best"):
         raise AnalysisError(f"structural_candidates must be 'all' or 'best', got {structural_candidates!r}")

@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from joblib import effective_n_jobs
-from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from ..provenance import seed_int
+from ._ari import adjusted_rand_score
 from ._gmm import (
     deterministic_start as gmm_deterministic_start,
     duplicate_profiles as gmm_duplicate_profiles,

@@ -19,8 +19,8 @@ import pandas as pd
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator
 from sklearn.cluster import AgglomerativeClustering, KMeans
-from sklearn.metrics import adjusted_rand_score
 
+from ._ari import adjusted_rand_score
 from ..errors import AnalysisError
 from ._data import (
     CategoricalEncoding,

@@ -86,6 +86,9 @@ class Segmentation:
     stability : float or None
         Mean adjusted Rand index over bootstrap / split-half refits, once measured
         (see :func:`workbench.segments.stability`).
+    stability_refits : tuple of float
+        The adjusted Rand index of every successful refit (their spread is what a later
+        wave's re-fit check compares with).
     ll_gap, ll_range : float
         Best log-likelihood minus the best finished start that did not reach it (NaN when
         every finished start did), and minus the worst finished start.
@@ -123,6 +126,7 @@ class Segmentation:
     fitted: str = field(default_factory=_now)
     versions: dict = field(default_factory=fit_versions, repr=False)
     stability: float | None = None
+    stability_refits: tuple = field(default=(), repr=False)
     notes: tuple = ()
     inertia: float = float("nan")
     weights: np.ndarray | None = field(default=None, repr=False)
@@ -159,9 +163,10 @@ class Segmentation:
             starts_added=int(getattr(model, "starts_added_", 0)),
         )
 
-    def with_stability(self, value: float | None) -> "Segmentation":
-        """A copy with the stability measured (results are never changed in place)."""
-        return dataclasses.replace(self, stability=value)
+    def with_stability(self, value: float | None, refits=()) -> "Segmentation":
+        """A copy with the stability measured (results are never changed in place);
+        ``refits``: the ARI of every successful refit."""
+        return dataclasses.replace(self, stability=value, stability_refits=tuple(float(v) for v in refits))
 
     def with_diagnostics(self, **values) -> "Segmentation":
         """A copy with ``blrt`` and / or ``starts_added`` set."""

@@ -17,6 +17,7 @@ from ..factors import cfa
 from ..measures import labels as measure_labels
 from ..outputs import write_workbook
 from ..waves import profile_drift, refit_check, segment_sizes, size_changes
+from ..waves.model import fitted_factor_fit
 from ..waves.flow import SEGMENTS_FILE, TRENDS_FILE, WaveTracking, read_segments, report_folder
 from .context import Output, Step, WaveContext
 from .criteria import criteria_kpis
@@ -47,6 +48,22 @@ def _earlier_segments(ctx: WaveContext, reports: Path) -> dict[str, pd.DataFrame
                 continue
         out[w] = read_segments(path)
     return out
+
+
+def _fitted_factor_fit(ctx: WaveContext) -> dict | None:
+    """The fitted wave's CFA for a model file that does not keep it (written before it was
+    kept): the fitted wave read again (nothing is fitted but the CFA); None when it cannot be."""
+    model = ctx.frozen
+    if model.diagnostics.get("factor_fit") or not model.factors:
+        return None
+    if model.wave not in [w.id for w in ctx.study.waves]:
+        return None
+    try:
+        fitted = ctx.earlier(model.wave)
+    except WorkbenchError as exc:
+        logger.info("tracking: wave %s could not be read again for its factor fit: %s", model.wave, exc)
+        return None
+    return fitted_factor_fit(model.factors, fitted.clean.data) or None
 
 
 def tracking(ctx: WaveContext) -> Output:
@@ -118,12 +135,19 @@ def tracking(ctx: WaveContext) -> Output:
             continue
         cfa_results[battery] = res
         rows.append({"battery": battery, "respondents": res.n_obs, **res.fit.to_dict(), "verdict": res.verdict})
+    reference = _fitted_factor_fit(ctx) if cfa_results else None
+    for row in rows:
+        ref = (reference or model.diagnostics.get("factor_fit") or {}).get(row["battery"])
+        if ref is not None and "CFI" in row:
+            row.update({"fitted wave CFI": ref["CFI"], "fitted wave RMSEA": ref["RMSEA"], "fitted wave n": ref["n"]})
     if rows:
         sheets["Factor confirmation"] = pd.DataFrame(rows)
-        notes["Factor confirmation"] = (f"Wave {model.wave}'s factor structure fitted on wave {ctx.wave} (CFA): "
-                                        "CFI/TLI >= .90 and RMSEA <= .08 are the usual bars.")
+        notes["Factor confirmation"] = (f"Wave {model.wave}'s factor structure fitted on wave {ctx.wave} (CFA), beside "
+                                        f"the same CFA on wave {model.wave}: the re-fit check asks whether the fit is "
+                                        "worse than the fitted wave's beyond sampling error.")
     basis_new = clean.data.reindex(columns=model.basis_items)
-    advice = refit_check(model, basis_new, cfa_results=cfa_results, wave=ctx.wave, random_state=study.seed)
+    advice = refit_check(model, basis_new, cfa_results=cfa_results, cfa_reference=reference, wave=ctx.wave,
+                         random_state=study.seed)
     sheets["Re-fit checks"] = advice.table
     notes["Re-fit checks"] = "Whether the frozen segmentation still holds on this wave; any 'due' means re-fit."
     cls = ctx.classification

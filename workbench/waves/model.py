@@ -38,6 +38,7 @@ import pandas as pd
 from scipy.special import logsumexp
 
 from ..errors import AnalysisError, DataError, StudyError
+from ..factors import cfa
 from ..fileio import atomic_write_text, file_error
 from ..provenance import package_versions
 from ..jsonplain import check_format, plain
@@ -45,6 +46,7 @@ from ..limits import LIMITS, check_file
 from ..modelcheck import check_model, check_model_dict, check_model_text
 from .scoring import FactorScoring, code_number, float_array, gaussian_log_prob, standardisation_table
 from .codebook import codebook_changes, normalise_codebook
+from .refit import factor_fit_reference
 
 __all__ = ["SegmentModel", "Classification", "FactorScoring", "load_model", "standardisation_table",
            "FORMAT", "FORMAT_VERSION"]
@@ -150,6 +152,23 @@ def _versions(seg_versions: dict) -> dict:
     return dict(sorted(out.items()))
 
 
+def fitted_factor_fit(scorings, data: pd.DataFrame) -> dict:
+    """The fitted wave's CFA of each factor solution's structure (what a later wave's re-fit
+    check compares its own CFA with): battery to chi-square, df, n, CFI, TLI, RMSEA, SRMR.
+    A structure that cannot be fitted on the fitted wave is left out (logged)."""
+    out = {}
+    for fs in scorings:
+        scales = {f: [i for i in its if i in data.columns] for f, its in fs.scales.items()}
+        scales = {f: its for f, its in scales.items() if len(its) >= 2}
+        if not scales:
+            continue
+        try:
+            out[fs.battery] = factor_fit_reference(cfa(data, scales), data)
+        except (AnalysisError, DataError) as exc:
+            logger.info("model: the factor structure of %s was not confirmed on the fitted wave: %s", fs.battery, exc)
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class SegmentModel:
     """A fitted segmentation frozen as plain numbers (see the module notes).
@@ -190,7 +209,10 @@ class SegmentModel:
     diagnostics : dict
         The fitted wave's numbers the re-fit check compares with (``n``, ``loglik``,
         ``n_parameters``, ``mean_loglik``, ``loglik_sd``, ``mean_max_posterior``,
-        ``share_uncertain``, ``entropy``, ``bic``, ``stability``, ``mean_sq_distance``).
+        ``share_uncertain``, ``entropy``, ``bic``, ``stability``, ``stability_sd`` and
+        ``stability_refits`` (the spread of the bootstrap ARIs), ``mean_sq_distance``, and
+        ``factor_fit``: the fitted wave's CFA of each factor solution, see
+        :func:`fitted_factor_fit`).
     settings : dict
         The estimator's settings (method options, seed).
     attachments : dict of str to dict
@@ -364,6 +386,9 @@ class SegmentModel:
             "share_uncertain": float(np.average(pmax < uncertain_below, weights=w)) if len(post) else None,
             "entropy": float(seg.entropy), "bic": float(seg.bic) if seg.method in ("lca", "lpa") else None,
             "stability": None if seg.stability is None else float(seg.stability),
+            "stability_sd": (float(np.std(seg.stability_refits, ddof=1)) if len(getattr(seg, "stability_refits", ()))
+                             > 1 else None),
+            "stability_refits": len(getattr(seg, "stability_refits", ())) or None,
             "mean_sq_distance": float(seg.inertia / seg.n) if seg.method in ("kmeans", "ward") else None,
             "loglik_sd": None,
         }
@@ -385,7 +410,11 @@ class SegmentModel:
         if data is not None:
             fit = model.loglik_per_respondent(data).dropna()
             if len(fit) > 1:
-                model = dataclasses.replace(model, diagnostics={**diag, "loglik_sd": float(fit.std(ddof=1))})
+                diag = {**diag, "loglik_sd": float(fit.std(ddof=1))}
+            factor_fit = fitted_factor_fit(scorings, data)
+            if factor_fit:
+                diag = {**diag, "factor_fit": factor_fit}
+            model = dataclasses.replace(model, diagnostics=diag)
         return model
 
     @classmethod
@@ -410,7 +439,11 @@ class SegmentModel:
                 "basis items": len(self.basis_items), "model variables": len(self.features),
                 "factor solutions": ", ".join(f.battery for f in self.factors) or "none",
                 "uncertain below": self.uncertain_below}
-        head.update({f"diagnostic {k}": v for k, v in self.diagnostics.items() if v is not None})
+        head.update({f"diagnostic {k}": v for k, v in self.diagnostics.items()
+                     if v is not None and not isinstance(v, dict)})
+        for battery, f in (self.diagnostics.get("factor_fit") or {}).items():
+            head[f"diagnostic factor fit {battery}"] = (f"CFI {f['CFI']:.3f}, RMSEA {f['RMSEA']:.3f} "
+                                                      f"(n = {int(f['n'])})")
         for c, s in zip(range(1, self.k + 1), self.shares):
             head[f"segment {c} ({self.names.get(c, '')})"] = f"{s:.1%}"
         return pd.DataFrame({"value": pd.Series(head, dtype=object)})

@@ -17,10 +17,26 @@ model fit
     nearest centroid, uncorrected.
 stability
     Adjusted Rand index between the frozen classification and a fresh fit with the same
-    k on the new wave (bands as for bootstrap stability: >= .80 stable, < .65 unstable).
+    k on the new wave, against the fitted wave's own bootstrap stability: a random
+    resample of the same population gives an ARI from the fitted wave's own bootstrap
+    distribution, so the new wave is flagged only when its ARI lies below that
+    distribution (one-sided, ``z = (mean - ARI) / sd`` with the bootstrap sd widened by
+    ``sqrt(n_fitted / n_new)`` for a smaller new wave) *and* the drop from the fitted
+    wave's mean is large enough to matter (0.10 watch, 0.20 re-fit). An ARI of at least
+    .80 is stable whatever the fitted wave's. Without the bootstrap spread (model files
+    written before it was kept) the drop alone decides, and without any fitted-wave
+    stability the absolute bands (< .65 unstable) do.
 factor structure
-    The fitted wave's factor structure confirmed on the new wave (:func:`workbench.factors.cfa`):
-    CFI >= .90 and RMSEA <= .08 (Hu & Bentler 1999's 'acceptable').
+    The fitted wave's factor structure confirmed on the new wave (:func:`workbench.factors.cfa`)
+    and compared with the same CFA on the fitted wave (kept in the model file): the
+    misfit per respondent and df (``RMSEA**2``, whose estimate ``(chi2 - df) / (N df)``
+    has the sampling variance ``2 (df + 2 lambda) / (N df)**2`` of a noncentral
+    chi-square with noncentrality ``lambda``) must be significantly larger on the new
+    wave (one-sided, ``fit_alpha``) *and* the change large enough to matter: CFI down or
+    RMSEA up by at least Chen's (2007) invariance bars (.010 / .015: watch; twice
+    that: re-fit). A structure that fitted the fitted wave poorly and fits a resample of
+    it equally poorly is no change. Without the fitted wave's CFA the absolute cut-offs
+    apply (CFI >= .90 and RMSEA <= .08, Hu & Bentler 1999's 'acceptable').
 emerging segment
     A fresh fit with k + 1 segments on the new wave: when it beats k by BIC, its segments
     are matched to the frozen ones by profile (Hungarian matching on standardised
@@ -45,7 +61,8 @@ from sklearn.metrics import adjusted_rand_score
 
 from ..errors import AnalysisError, DataError, WorkbenchWarning
 
-__all__ = ["refit_check", "RefitAdvice", "RefitThresholds"]
+__all__ = ["refit_check", "RefitAdvice", "RefitThresholds", "compare_factor_fit", "factor_fit_reference",
+           "misfit_variance"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +84,15 @@ class RefitThresholds:
     fit_effect_due: float = 0.20
     ari_warn: float = 0.80
     ari_due: float = 0.65
+    ari_alpha: float = 0.01
+    ari_drop_warn: float = 0.10
+    ari_drop_due: float = 0.20
     cfi_min: float = 0.90
     rmsea_max: float = 0.08
+    cfi_drop_warn: float = 0.010
+    cfi_drop_due: float = 0.020
+    rmsea_rise_warn: float = 0.015
+    rmsea_rise_due: float = 0.030
     new_segment_share: float = 0.05
     new_segment_distance: float = 0.5
 
@@ -156,7 +180,7 @@ def _fit_fresh(model, data, k, method, n_init, random_state):
 
 
 def refit_check(model, data_new: pd.DataFrame, *, labels_fresh: pd.Series | None = None, cfa_results=None,
-                fresh=None, fresh_next=None, thresholds: RefitThresholds | dict | None = None, emerging: bool = True,
+                cfa_reference=None, fresh=None, fresh_next=None, thresholds: RefitThresholds | dict | None = None, emerging: bool = True,
                 wave=None, n_init: int = 5, random_state=None) -> RefitAdvice:
     """Check whether a frozen segmentation still fits a new wave.
 
@@ -170,6 +194,9 @@ def refit_check(model, data_new: pd.DataFrame, *, labels_fresh: pd.Series | None
     cfa_results : dict of str to CFAResult, optional
         The factor structure confirmed on the new wave (else fitted here for every factor
         solution the model keeps).
+    cfa_reference : dict of str to dict, optional
+        The same CFA on the fitted wave (:func:`factor_fit_reference`), per battery; by
+        default what the model file keeps (``diagnostics['factor_fit']``).
     fresh, fresh_next : Segmentation, optional
         Fresh fits of the new wave with k and k + 1 segments (else fitted here with the
         model's method; for k-means / Ward the emerging-segment check uses latent profiles).
@@ -272,11 +299,9 @@ def refit_check(model, data_new: pd.DataFrame, *, labels_fresh: pd.Series | None
     if labels_fresh is not None:
         both = pd.concat([frozen.rename("a"), pd.Series(labels_fresh).rename("b")], axis=1, join="inner").dropna()
         ari = float(adjusted_rand_score(both["a"].astype(int), both["b"].astype(int))) if len(both) else float("nan")
-        status = "n/a" if not math.isfinite(ari) else ("due" if ari < th.ari_due else "warn" if ari < th.ari_warn
-                                                       else "ok")
-        add("stability", ari, diag.get("stability"), f">= {th.ari_warn:g} (due below {th.ari_due:g})", status,
+        add("stability", ari, diag.get("stability"), *_stability_judgement(ari, diag, len(both), th),
             f"adjusted Rand index {ari:.2f} between the frozen classification and a fresh {model.method} k={k} fit of "
-            f"{wave}")
+            f"{wave}" + _stability_context(ari, diag, len(both), th))
     # ------------------------------------------------------------ factor structure
     if cfa_results is None and model.factors:
         from ..factors import cfa
@@ -289,12 +314,24 @@ def refit_check(model, data_new: pd.DataFrame, *, labels_fresh: pd.Series | None
             except (AnalysisError, DataError) as exc:
                 add(f"factor structure: {fs.battery}", np.nan, np.nan, "", "warn",
                     f"the structure could not be confirmed: {exc.message}")
+    references = dict(diag.get("factor_fit") or {})
+    references.update(cfa_reference or {})
     for name, res in (cfa_results or {}).items():
         f = res.fit
-        cfi, tli, rmsea, srmr = (float(f[x]) for x in ("CFI", "TLI", "RMSEA", "SRMR"))
-        ok = cfi >= th.cfi_min and rmsea <= th.rmsea_max
-        add(f"factor structure: {name}", cfi, th.cfi_min, f"CFI >= {th.cfi_min:g}, RMSEA <= {th.rmsea_max:g}",
-            "ok" if ok else "due", f"CFI {cfi:.3f}, TLI {tli:.3f}, RMSEA {rmsea:.3f}, SRMR {srmr:.3f} (n = {int(f['n'])})")
+        ref = references.get(name)
+        cfi = float(f["CFI"])
+        if ref is None:  # no CFA of the fitted wave to compare with: the absolute cut-offs
+            cfi, tli, rmsea, srmr = (float(f[x]) for x in ("CFI", "TLI", "RMSEA", "SRMR"))
+            ok = cfi >= th.cfi_min and rmsea <= th.rmsea_max
+            add(f"factor structure: {name}", cfi, th.cfi_min, f"CFI >= {th.cfi_min:g}, RMSEA <= {th.rmsea_max:g}",
+                "ok" if ok else "due", f"CFI {cfi:.3f}, TLI {tli:.3f}, RMSEA {rmsea:.3f}, SRMR {srmr:.3f} "
+                f"(n = {int(f['n'])}); the fitted wave's own fit is not known, so the usual cut-offs apply")
+            continue
+        cmp = compare_factor_fit(ref, factor_fit_reference(res, data_new), th)
+        add(f"factor structure: {name}", cfi, float(ref["CFI"]),
+            f"misfit up significantly at {th.fit_alpha:g} and CFI down >= {th.cfi_drop_warn:g} or RMSEA up >= "
+            f"{th.rmsea_rise_warn:g} (due at {th.cfi_drop_due:g} / {th.rmsea_rise_due:g})", cmp["status"],
+            cmp["explanation"])
     # ------------------------------------------------------------ emerging segment
     found = None
     if emerging:
@@ -312,6 +349,156 @@ def refit_check(model, data_new: pd.DataFrame, *, labels_fresh: pd.Series | None
         message = f"The {k} frozen segments still describe {wave} well: no re-fit needed."
     return RefitAdvice(table=table, due=bool(reasons), reasons=reasons, warnings=watch, message=message,
                        emerging=found, model=model.name, wave=wave)
+
+
+FIT_KEYS = ("chi-square", "df", "n", "CFI", "TLI", "RMSEA", "SRMR")
+
+
+def factor_fit_reference(res, data: pd.DataFrame | None = None) -> dict:
+    """The numbers of a :class:`~workbench.factors.CFAResult` the re-fit check compares a
+    new wave with (chi-square, df, n, CFI, TLI, RMSEA, SRMR) as plain floats, and with the
+    answers it was fitted on the sampling variance of its misfit (``misfit_var``, see
+    :func:`misfit_variance`)."""
+    out = {k: float(res.fit[k]) for k in FIT_KEYS}
+    if data is not None:
+        v = misfit_variance(res, data)
+        if math.isfinite(v):
+            out["misfit_var"] = v
+    return out
+
+
+def misfit_variance(res, data: pd.DataFrame) -> float:
+    """Sampling variance of the misfit ``RMSEA**2 = (chi2 - df) / (N df)`` of a CFA.
+
+    Written out because no library gives it: the normal-theory noncentral chi-square
+    variance ``2 (df + 2 lambda)`` understates the spread of a clearly misspecified model
+    on real (non-normal, coded) answers. Instead the delta method on the ML discrepancy
+    ``F = log|Sigma| + tr(S Sigma^-1) - log|S| - p`` at the estimates (its derivative
+    with respect to ``S`` is ``Sigma^-1 - S^-1``; the parameters' own derivative is zero
+    at the optimum) with the answers' own fourth moments (Browne 1984's asymptotically
+    distribution-free covariance of ``S``): ``Var(F) = Var_i(d_i' A d_i) / N`` with
+    ``A = Sigma^-1 - S^-1`` and ``d_i`` the centred answers, plus the central chi-square's
+    ``2 df / N**2`` (the only term left when the model holds exactly).
+    NaN when the items are not in ``data``.
+    """
+    items = list(res.residual_variances.index)
+    if any(i not in data.columns for i in items):
+        return float("nan")
+    x = data[items].apply(pd.to_numeric, errors="coerce").dropna().to_numpy(dtype=float)
+    n = len(x)
+    df = float(res.fit["df"])
+    if n <= len(items) or not df > 0:
+        return float("nan")
+    factors = list(res.factor_correlations.index)
+    lam = np.zeros((len(items), len(factors)))
+    for (f, item), row in res.loadings.iterrows():
+        lam[items.index(item), factors.index(f)] = row["estimate"]
+    sigma = lam @ res.factor_correlations.to_numpy() @ lam.T + np.diag(res.residual_variances.to_numpy())
+    d = x - x.mean(axis=0)
+    s = d.T @ d / n
+    a = np.linalg.inv(sigma) - np.linalg.inv(s)
+    q = np.einsum("ij,jk,ik->i", d, a, d)
+    var_f = float(q.var()) / n + 2 * df / n**2
+    return var_f / df**2
+
+
+def _misfit(fit) -> tuple[float, float]:
+    """``RMSEA**2`` estimated as ``max(chi2 - df, 0) / (N df)`` and its sampling variance:
+    ``misfit_var`` when given (:func:`misfit_variance`), else the normal-theory noncentral
+    chi-square's ``2 (df + 2 lambda) / (N df)**2`` with ``lambda = max(chi2 - df, 0)``."""
+    chi2, df, n = float(fit["chi-square"]), float(fit["df"]), float(fit["n"])
+    if not (df > 0 and n > 0):
+        return float("nan"), float("nan")
+    lam = max(chi2 - df, 0.0)
+    var = fit.get("misfit_var") if hasattr(fit, "get") else None
+    if var is None or not math.isfinite(float(var)):
+        var = 2 * (df + 2 * lam) / (n * df) ** 2
+    return lam / (n * df), float(var)
+
+
+def compare_factor_fit(reference, new, thresholds: RefitThresholds | None = None) -> dict:
+    """Is the new wave's CFA fit worse than the fitted wave's beyond sampling error?
+
+    Parameters
+    ----------
+    reference, new : mapping
+        ``chi-square``, ``df``, ``n``, ``CFI``, ``RMSEA`` of the fitted wave's and the new
+        wave's CFA of the same structure (a ``CFAResult.fit`` or :func:`factor_fit_reference`,
+        whose ``misfit_var`` is used when present).
+
+    Returns
+    -------
+    dict
+        ``z``, ``p`` (one-sided: misfit per respondent and df larger on the new wave),
+        ``cfi_drop``, ``rmsea_rise``, ``status`` ('ok', 'warn', 'due') and ``explanation``.
+    """
+    th = thresholds or RefitThresholds()
+    m_ref, v_ref = _misfit(reference)
+    m_new, v_new = _misfit(new)
+    se = math.sqrt(v_ref + v_new) if math.isfinite(v_ref + v_new) else float("nan")
+    z = (m_new - m_ref) / se if se > 0 else float("nan")
+    p = float(stats.norm.sf(z)) if math.isfinite(z) else float("nan")
+    cfi_drop = float(reference["CFI"]) - float(new["CFI"])
+    rmsea_rise = float(new["RMSEA"]) - float(reference["RMSEA"])
+    if not (p < th.fit_alpha):
+        status = "ok"
+    elif cfi_drop >= th.cfi_drop_due or rmsea_rise >= th.rmsea_rise_due:
+        status = "due"
+    elif cfi_drop >= th.cfi_drop_warn or rmsea_rise >= th.rmsea_rise_warn:
+        status = "warn"
+    else:
+        status = "ok"
+    explanation = (f"CFI {float(new['CFI']):.3f} and RMSEA {float(new['RMSEA']):.3f} (n = {int(new['n'])}) against "
+                   f"{float(reference['CFI']):.3f} and {float(reference['RMSEA']):.3f} on the fitted wave (n = "
+                   f"{int(reference['n'])}); misfit " + ("larger" if z > 0 else "not larger") +
+                   f" than the fitted wave's (one-sided p = {p:.3g})")
+    if status == "ok" and p < th.fit_alpha:
+        explanation += ", but by too little to matter"
+    return {"z": z, "p": p, "cfi_drop": cfi_drop, "rmsea_rise": rmsea_rise, "status": status,
+            "explanation": explanation}
+
+
+def _stability_spread(diag: dict, n_new: int) -> tuple[float, float]:
+    """The fitted wave's mean bootstrap ARI and the sd a new wave of ``n_new`` respondents'
+    single ARI would have if it were a resample of the same population (NaN when unknown)."""
+    ref = diag.get("stability")
+    sd = diag.get("stability_sd")
+    if ref is None or sd is None or not math.isfinite(float(sd)):
+        return (float("nan") if ref is None else float(ref)), float("nan")
+    n_fit = diag.get("n") or n_new
+    widen = math.sqrt(max(1.0, n_fit / n_new)) if n_new else 1.0
+    return float(ref), float(sd) * widen
+
+
+def _stability_judgement(ari: float, diag: dict, n_new: int, th: RefitThresholds) -> tuple[str, str]:
+    """(threshold text, status) of the stability check (see the module notes)."""
+    if not math.isfinite(ari):
+        return "", "n/a"
+    ref, sd = _stability_spread(diag, n_new)
+    if not math.isfinite(ref):  # no fitted-wave stability: the absolute bands
+        return (f">= {th.ari_warn:g} (due below {th.ari_due:g})",
+                "due" if ari < th.ari_due else "warn" if ari < th.ari_warn else "ok")
+    text = (f"below the fitted wave's spread (one-sided {th.ari_alpha:g}) and >= {th.ari_drop_warn:g} under its mean "
+            f"(due at {th.ari_drop_due:g}); >= {th.ari_warn:g} always ok")
+    drop = ref - ari
+    if ari >= th.ari_warn:
+        return text, "ok"
+    if math.isfinite(sd):
+        z = drop / max(sd, 1e-9)
+        if not (stats.norm.sf(z) < th.ari_alpha):
+            return text, "ok"
+    return text, _status(drop, th.ari_drop_warn, th.ari_drop_due)
+
+
+def _stability_context(ari: float, diag: dict, n_new: int, th: RefitThresholds) -> str:
+    ref, sd = _stability_spread(diag, n_new)
+    if not math.isfinite(ref) or not math.isfinite(ari):
+        return ""
+    out = f"; the fitted wave's own bootstrap stability was {ref:.2f}"
+    if math.isfinite(sd):
+        z = (ref - ari) / max(sd, 1e-9)
+        out += f" (sd {sd:.2f} at this wave's size; one-sided p = {float(stats.norm.sf(z)):.3g})"
+    return out
 
 
 def _reason(r) -> str:
