@@ -24,9 +24,12 @@ item parameters from ``Σ_m w_i v_j P(m, t | ·)`` (the single-level M-step of :
 EM is accelerated with SQUAREM (as :mod:`._lca`), falling back on the plain EM step whenever
 an extrapolation lowers the log-likelihood, so the log-likelihood never decreases.
 
-Weights are pseudo-likelihood weights (Asparouhov 2006): a respondent weight ``w_i`` (mean 1
-over respondents) raises the respondent's contribution to that power within the account,
-an account weight ``v_j`` (mean 1 over accounts) multiplies the account's log-likelihood.
+Weights are pseudo-likelihood weights (Asparouhov 2006): a respondent weight ``w_i`` raises
+the respondent's contribution to that power within the account, scaled to sum to the
+account's number of respondents (Pfeffermann et al. 1998; Mplus' and Latent GOLD's default
+scaling of within weights: the fit does not depend on the weights' scale, and a weight
+says who counts more within the account); an account weight ``v_j`` (mean 1 over accounts)
+multiplies the account's log-likelihood (a weight of 2 counts the account twice).
 Missing answers drop out of a respondent's likelihood (full information); a respondent
 without any answer carries no information and is classified from the account.
 
@@ -337,10 +340,16 @@ class MultilevelLatentClass:
             self.encoding_ = CategoricalEncoding.fit(frame)
             self.measurement_ = self._measurement(list(self.encoding_.columns))
         ordinal = np.array([self.measurement_[c] == "ordinal" for c in self.encoding_.columns])
+        codes, uniq = pd.factorize(g, sort=True)
         w = prepare_weights(sample_weight, frame.index)
+        if w is not None:  # scaled to sum to the account's number of respondents (Pfeffermann et al. 1998)
+            wsum = np.bincount(codes, weights=w, minlength=len(uniq))
+            if (wsum <= 0).any():
+                raise AnalysisError(f"the respondents of account {uniq[int(np.argmax(wsum <= 0))]} all have weight "
+                                    "0; give at least one of them a positive weight or leave the account out")
+            w = w * np.bincount(codes, minlength=len(uniq))[codes] / wsum[codes]
         data = LCAData.from_codes(self.encoding_.codes(frame), [len(c) for c in self.encoding_.categories], ordinal,
                                   w)
-        codes, uniq = pd.factorize(g, sort=True)
         if group_weight is None:
             v = np.ones(len(uniq))
         else:
@@ -363,7 +372,7 @@ class MultilevelLatentClass:
         groups : Series or array-like
             The account each respondent answers for (aligned by index when a Series).
         sample_weight : Series or array-like, optional
-            Respondent weights (normalised to mean 1).
+            Respondent weights (scaled to sum to each account's number of respondents).
         group_weight : Series (by account id) or array-like (in sorted account order), optional
             Account weights (normalised to mean 1).
 
