@@ -548,11 +548,14 @@ class AccountClassSelection:
 
 
 def select_account_classes(X, groups, n_classes, account_classes=range(1, 5), *, sample_weight=None,
-                           group_weight=None, random_state=None, **params) -> AccountClassSelection:
+                           group_weight=None, random_state=None, stop_when_worse=False,
+                           **params) -> AccountClassSelection:
     """Fit ``M`` in ``account_classes`` with ``T = n_classes`` and choose ``M`` by the account-level
     BIC (ties: the fewer classes). ``params`` go to :class:`MultilevelLatentClass`.
 
-    M = 1 is the single-level latent class model (every account the same mix)."""
+    M = 1 is the single-level latent class model (every account the same mix). With
+    ``stop_when_worse``, the search stops at the first M whose BIC_high is above the best so
+    far (the flow's setting: BIC over M rises once the data support no more classes)."""
     rows, models = [], {}
     base = seed_int(random_state)
     single = params.pop("single_level", None)
@@ -571,6 +574,8 @@ def select_account_classes(X, groups, n_classes, account_classes=range(1, 5), *,
         rows.append({"account_classes": M, "loglik": m.loglik_, "parameters": m.n_parameters_,
                      "bic_low": m.bic_low_, "bic_high": m.bic_high_, "aic": m.aic_,
                      "replicated": m.replicated_, "starts": len(m.starts_), "converged": m.converged_})
+        if stop_when_worse and len(rows) > 1 and m.bic_high_ > min(r["bic_high"] for r in rows[:-1]):
+            break
     table = pd.DataFrame(rows)
     chosen = int(table.loc[table["bic_high"].idxmin(), "account_classes"])
     return AccountClassSelection(table, chosen, models)
