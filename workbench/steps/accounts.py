@@ -25,7 +25,7 @@ from .context import Output, Skip, Step, WaveContext
 from .model import one_per_customer, persona_names
 from .segments import segmentation_inputs
 
-__all__ = ["accounts", "STEP", "respondent_customers"]
+__all__ = ["accounts", "STEP", "respondent_customers", "customers_line", "too_few_several"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +37,32 @@ def respondent_customers(ctx: WaveContext) -> pd.Series:
     return ids.astype(str).str.strip().replace("", pd.NA).dropna()
 
 
+def customers_line(ctx: WaveContext) -> str | None:
+    """'N customers surveyed, M (x %) with several respondents' for validate and run; None
+    without a customer_id column."""
+    if not ctx.study.spec.customer_id or ctx.weighted is None:
+        return None
+    n_cust, n_several = several_respondents(respondent_customers(ctx))
+    share = n_several / n_cust if n_cust else 0.0
+    return f"{n_cust:,} customers surveyed, {n_several:,} ({share:.0%}) with several respondents"
+
+
+def too_few_several(n_cust: int, n_several: int) -> str | None:
+    """Why account classes are not fitted for these counts, or None (the documented rule)."""
+    share = n_several / n_cust if n_cust else 0.0
+    if share < MIN_SEVERAL_SHARE or n_several < MIN_SEVERAL_N:
+        return (f"{n_several} of {n_cust} customers ({share:.0%}) have several respondents; account classes "
+                f"need at least {MIN_SEVERAL_SHARE:.0%} and {MIN_SEVERAL_N} such customers (each customer "
+                "takes its most certain respondent's segment)")
+    return None
+
+
 def _applies(ctx: WaveContext) -> str | None:
     if not ctx.study.spec.customer_id:
         return "the study names no customer_id column: respondents cannot be grouped by customer"
     if ctx.loaded_model is not None:
         return "a classified wave: account classes are fitted on the wave the segments are fitted on"
-    return None
+    return too_few_several(*several_respondents(respondent_customers(ctx)))
 
 
 def accounts(ctx: WaveContext) -> Output | Skip:
@@ -50,12 +70,10 @@ def accounts(ctx: WaveContext) -> Output | Skip:
     ids = respondent_customers(ctx)
     n_cust, n_several = several_respondents(ids)
     ctx.manifest.counts.update({"customers_surveyed": n_cust, "customers_with_several_respondents": n_several})
-    share = n_several / n_cust if n_cust else 0.0
-    logger.info("accounts: %d of %d customers (%.0f %%) have several respondents", n_several, n_cust, 100 * share)
-    if share < MIN_SEVERAL_SHARE or n_several < MIN_SEVERAL_N:
-        return Skip(f"{n_several} of {n_cust} customers ({share:.0%}) have several respondents; account classes "
-                    f"need at least {MIN_SEVERAL_SHARE:.0%} and {MIN_SEVERAL_N} such customers (each customer "
-                    "takes its most certain respondent's segment)")
+    logger.info("accounts: %s", customers_line(ctx))
+    why = too_few_several(n_cust, n_several)
+    if why:
+        return Skip(why)
     chosen = ctx.chosen
     labels = pd.Series(chosen.labels).dropna().astype(int)
     if labels.nunique() < 2:

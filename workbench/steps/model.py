@@ -148,8 +148,9 @@ def _customer_table(ctx: WaveContext, base_model: BaseModel, labels: pd.Series,
     table = segment_customer_base(feats[list(base_model.features)], by_customer, base_model, names=persona_names(ctx) or None,
                                   pii=ctx.study.pii)
     table.index.name = ctx.behaviour.key
-    if ctx.accounts is not None:  # buying-centre types (step accounts), next to the segment
-        table = table.join(ctx.accounts.accounts[["account_class", "account_type", "account_probability"]])
+    acc = getattr(ctx, "accounts", None)  # buying-centre types (step accounts), next to the segment
+    if acc is not None:
+        table = table.join(acc.accounts[["account_class", "account_type", "account_probability"]])
     check_no_pii(table, ctx.study.pii, "customer_segments.csv")
     return suppress_customers(table, _suppressed(ctx, labels))  # below min_segment_n: not assigned
 
