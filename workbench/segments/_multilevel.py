@@ -418,8 +418,8 @@ class MultilevelLatentClass:
                 open_ = sorted([s for s in starts if not s.converged and np.isfinite(s.loglik)],
                                key=lambda s: -s.loglik)
                 for s in open_[:default_n_final(len(seeds), self.n_final)]:
-                    th, ll, it, conv = _run_em(prob, s.theta, max_iter=self.max_iter - s.n_iter, tol=self.tol,
-                                               loglik=s.loglik)
+                    # continued where it stopped (its log-likelihood is at that point: not a previous step's)
+                    th, ll, it, conv = _run_em(prob, s.theta, max_iter=self.max_iter - s.n_iter, tol=self.tol)
                     s.theta, s.loglik, s.n_iter, s.converged, s.stage = th, ll, s.n_iter + it, conv, 2
         final = [s for s in starts if np.isfinite(s.loglik) and (s.converged or s.stage == 2 or not two_stage)]
         if not final:

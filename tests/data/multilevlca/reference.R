@@ -2,7 +2,7 @@
 # Run from the repository root:
 #   R_LIBS=/work/rlib Rscript tests/data/multilevlca/reference.R
 # Writes tests/data/multilevlca/reference.csv (long format: dataset, quantity, row, col, value)
-# and dataTOY.csv (the package's documented example data set, GPL >= 2 like the package).
+# and dataTOY.csv (the package's documented example data set, its id and 10 items; GPL >= 2 like the package).
 suppressPackageStartupMessages(library(multilevLCA))
 here <- "tests/data/multilevlca"
 out <- list()
@@ -24,8 +24,8 @@ put <- function(dataset, fit, call) {
 }
 # 1. the documented example: dataTOY, 10 binary items, 3 lower-level classes, 2 higher-level classes
 data("dataTOY")
-write.csv(dataTOY, file.path(here, "dataTOY.csv"), row.names = FALSE)
 Y <- colnames(dataTOY)[1 + 1:10]
+write.csv(dataTOY[, c("id_high", Y)], file.path(here, "dataTOY.csv"), row.names = FALSE)  # the covariates left out
 t0 <- proc.time()
 fit <- multiLCA(dataTOY, Y, 3, "id_high", 2, verbose = FALSE, maxIter = 1e5)
 put("dataTOY", fit, 'multiLCA(dataTOY, Y = colnames(dataTOY)[1 + 1:10], iT = 3, id_high = "id_high", iM = 2, verbose = FALSE, maxIter = 1e5)')
