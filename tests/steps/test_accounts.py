@@ -69,3 +69,27 @@ def test_accounts_in_the_flow_on_accounts_joined_at_random(flow):
     assert set(cust["account_type"].dropna()) == {ONE_TYPE}
     m2 = json.loads((flow.folder("2") / "manifest.json").read_text())
     assert "accounts" in m2["skipped_steps"]
+
+
+def test_account_slide_from_plain_data(flow):
+    """The deck's account slide from DeckData.accounts (a saved deck_data.json given account
+    classes as the accounts step describes them): types, shares, the mix and the value."""
+    from workbench.deck import render_deck
+    from workbench.deck.data import DeckData, frame_to_json
+
+    data, personas = DeckData.load(flow.folder("1") / "deck_data.json")
+    assert data.accounts is None  # one type on this study: no slide
+    classes = pd.DataFrame({"account_class": [1, 2], "type": ["consensus: Price", "split: Price vs Advice"],
+                            "accounts": [70, 30], "share": [0.69, 0.31], "mix_1": [0.9, 0.48], "mix_2": [0.1, 0.52],
+                            "value": [1200.0, 5400.0]})
+    acc = {"n_customers": 119, "n_several": 70, "segments": [[1, "Price"], [2, "Advice"]], "value_label": "Revenue",
+           "classes": frame_to_json(classes)}
+    data = DeckData.from_dict({**data.to_dict(), "accounts": acc})  # survives the JSON round trip
+    prs = render_deck(data, personas)
+    titles = [s.shapes.title.text if s.shapes.title is not None else "" for s in prs.slides]
+    assert titles.count("Accounts: buying-centre types") == 1
+    slide = prs.slides[titles.index("Accounts: buying-centre types")]
+    cells = [c.text for sh in slide.shapes if sh.has_table for r in sh.table.rows for c in r.cells]
+    assert {"Consensus: Price", "Split: Price vs Advice", "69 %", "31 %", "Price 90 %, Advice 10 %",
+            "Advice 52 %, Price 48 %", "5,400"} <= set(cells)
+    assert not any("mix_" in c or "0.69" in c for c in cells)  # nothing internal on the slide

@@ -174,6 +174,9 @@ class DeckData:
     currency: str = ""
     language: str = "en"
     skipped: dict = field(default_factory=dict, repr=False)  # step -> why it was skipped in the run
+    #: account classes (step accounts): n_customers, n_several, segments [(segment, name)], value_label,
+    #: classes (table: type, accounts, share, mix_<segment>, value); None without them
+    accounts: dict | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ plain data
     def to_dict(self) -> dict:
@@ -194,7 +197,7 @@ class DeckData:
             "factors": frame_to_json(self.factors), "factor_notes": list(self.factor_notes),
             "model_note": self.model_note, "recognise": self.recognise, "currency": self.currency,
             "language": self.language,
-            "skipped": dict(self.skipped),
+            "skipped": dict(self.skipped), "accounts": self.accounts,
         }
 
     @classmethod
@@ -215,7 +218,7 @@ class DeckData:
             factors=frame_from_json(d.get("factors")), factor_notes=tuple(d.get("factor_notes") or ()),
             model_note=d.get("model_note"), recognise=d.get("recognise"), currency=d.get("currency") or "",
             language=d.get("language") or "en",
-            skipped=dict(d.get("skipped") or {}),
+            skipped=dict(d.get("skipped") or {}), accounts=d.get("accounts"),
         )
 
     def save(self, path, personas: Personas) -> Path:
