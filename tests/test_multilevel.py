@@ -122,3 +122,13 @@ def test_errors_name_the_problem():
         MultilevelLatentClass(2, 25, n_init=2).fit(X, accounts)
     with pytest.raises(AnalysisError, match=r"n_account_classes must be a positive whole number, got 0"):
         MultilevelLatentClass(2, 0).fit(X, accounts)
+
+
+def test_ordinal_items_at_one_account_class_are_the_packages_ordinal_lca():
+    X, accounts, _ = simulate_accounts(120, n_items=6, n_categories=4, random_state=9)
+    single = segments.lca(X, 2, measurement="ordinal", n_init=10, random_state=1, progress=False, tol=1e-11,
+                          max_iter=20000)
+    m = MultilevelLatentClass(2, 1, measurement="ordinal", n_init=6, random_state=2, tol=1e-10).fit(X, accounts)
+    assert m.loglik_ == pytest.approx(single.loglik, abs=1e-4)
+    # adjacent-category logit: C - 1 thresholds + T - 1 locations per item, T - 1 class shares
+    assert m.n_parameters_ == 6 * (3 + 1) + 1

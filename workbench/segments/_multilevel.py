@@ -131,7 +131,8 @@ class _Problem:
         wq = q * (self.w * self.vi)[:, None, None]
         pi = wq.sum(axis=0)
         lp = np.log(np.maximum(pi, 1e-300) / pi.sum(axis=1, keepdims=True))
-        item = self.lca.mstep(wq.sum(axis=1), item_prev)
+        # a copy: ._lca's ordinal M-step updates the locations it is given in place
+        item = self.lca.mstep(wq.sum(axis=1), item_prev.copy())
         return self.normalise(self.pack(lo, lp, item))
 
     def step(self, th):
