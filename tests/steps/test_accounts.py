@@ -93,3 +93,11 @@ def test_account_slide_from_plain_data(flow):
     assert {"Consensus: Price", "Split: Price vs Advice", "69 %", "31 %", "Price 90 %, Advice 10 %",
             "Advice 52 %, Price 48 %", "5,400"} <= set(cells)
     assert not any("mix_" in c or "0.69" in c for c in cells)  # nothing internal on the slide
+
+
+def test_validate_says_how_many_customers_have_several_respondents(mini):
+    from workbench.pipeline import validate
+
+    (wave, _, _, details), = validate(mini, details=True)
+    assert details["customers"] == "3 customers surveyed, 0 (0%) with several respondents"
+    assert details["skipped"]["accounts"].startswith("0 of 3 customers (0%) have several respondents")
