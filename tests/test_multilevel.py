@@ -132,3 +132,12 @@ def test_ordinal_items_at_one_account_class_are_the_packages_ordinal_lca():
     assert m.loglik_ == pytest.approx(single.loglik, abs=1e-4)
     # adjacent-category logit: C - 1 thresholds + T - 1 locations per item, T - 1 class shares
     assert m.n_parameters_ == 6 * (3 + 1) + 1
+
+
+def test_account_ids_by_position_must_cover_every_respondent():
+    X, accounts, _ = simulate_accounts(20, n_items=4, random_state=1)
+    with pytest.raises(AnalysisError, match=r"3 account ids given for \d+ respondents; give one per respondent"):
+        MultilevelLatentClass(2, 2, n_init=2).fit(X, ["A", "B", "C"])
+    short = accounts.iloc[1:]  # a Series is matched by respondent id: the first respondent has none
+    with pytest.raises(AnalysisError, match=r"respondent R00001 has no account id"):
+        MultilevelLatentClass(2, 2, n_init=2).fit(X, short)

@@ -329,10 +329,14 @@ class MultilevelLatentClass:
 
     def _prepare(self, X, groups, sample_weight=None, group_weight=None, *, fitting: bool):
         frame = as_numeric_frame(X, "basis")
-        g = pd.Series(np.asarray(groups), index=frame.index) if not isinstance(groups, pd.Series) else groups
-        if len(g) != len(frame):
-            raise AnalysisError(f"{len(g)} account ids given for {len(frame)} respondents; give one per respondent")
-        g = g.reindex(frame.index) if isinstance(groups, pd.Series) else g
+        if isinstance(groups, pd.Series):  # matched by respondent id
+            g = groups.reindex(frame.index)
+        else:
+            arr = np.asarray(groups, dtype=object).ravel()
+            if len(arr) != len(frame):
+                raise AnalysisError(f"{len(arr)} account ids given for {len(frame)} respondents; give one per "
+                                    "respondent")
+            g = pd.Series(arr, index=frame.index)
         if g.isna().any():
             who = g.index[g.isna().to_numpy()][0]
             raise AnalysisError(f"respondent {who} has no account id; every respondent needs the account they "
