@@ -36,7 +36,7 @@ def test_planted_buying_centres_named_by_the_segments():
     value = pd.Series(np.where(truth.groupby(accounts)["account_class"].first() == 3, 900.0, 100.0),
                       index=sorted(accounts.unique()))
     res = account_segments(X, accounts, truth["respondent_class"], names={1: "Price", 2: "Advice", 3: "Speed"},
-                           value=value, random_state=3, n_init=4)
+                           value=value, random_state=3, n_init=4, account_classes=(3,))  # BIC: test_multilevel
     assert res.n_customers == 240 and res.n_several == 240
     assert res.n_classes == 3
     assert sorted(res.classes["type"]) == ["consensus: Advice", "consensus: Price", "split: Price vs Speed"]
