@@ -210,6 +210,8 @@ def _cmd_validate(args) -> int:
             m = beh.match
             rows = m[m["group"] == "respondents"]
             print("  behaviour join: " + ", ".join(f"{int(r.n)} {r.status}" for r in rows.itertuples() if r.n))
+        if details.get("customers"):
+            print(f"  {details['customers']}")
         for name, why in details["skipped"].items():
             print(f"  run will skip {name}: {why}")
     print("OK: the study definition and its data are consistent")

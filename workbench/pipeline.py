@@ -53,6 +53,7 @@ from .quality import QualityReport, check_quality
 from .readers import Responses, read_responses
 from .segments import Candidates
 from .steps import FIELDS, RUNNER_FIELDS, STEPS, Output, Skip, Step, WaveContext, Writer
+from .steps.accounts import customers_line
 from .steps.behaviour import not_computed
 from .steps.criteria import criteria_kpis
 from .steps.segments import plan_settings, segmentation_inputs
@@ -448,7 +449,8 @@ def validate(study, waves=None, *, details: bool = False, reports="reports", mod
         _execute(ctx, _closure(VALIDATE_UNTIL))
         skipped = {**ctx.manifest.skipped, **preflight(ctx)}
         row = (str(w), ctx.responses, ctx.quality)
-        out.append((*row, {"skipped": skipped, "behaviour": ctx.behaviour, "model": note}) if details else row)
+        out.append((*row, {"skipped": skipped, "behaviour": ctx.behaviour, "model": note,
+                           "customers": customers_line(ctx)}) if details else row)
     return out
 
 

@@ -177,6 +177,9 @@ class DeckData:
     language: str = "en"
     skipped: dict = field(default_factory=dict, repr=False)  # step -> why it was skipped in the run
     fieldwork: str = ""  # the wave's fieldwork dates as the agenda shows them ('' when the study gives none)
+    #: account classes (step accounts): n_customers, n_several, segments [(segment, name)], value_label,
+    #: classes (table: type, accounts, share, mix_<segment>, value); None without them
+    accounts: dict | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ plain data
     def to_dict(self) -> dict:
@@ -197,7 +200,7 @@ class DeckData:
             "factors": frame_to_json(self.factors), "factor_notes": list(self.factor_notes),
             "model_note": self.model_note, "recognise": self.recognise, "currency": self.currency,
             "language": self.language,
-            "skipped": dict(self.skipped), "fieldwork": self.fieldwork,
+            "skipped": dict(self.skipped), "fieldwork": self.fieldwork, "accounts": self.accounts,
         }
 
     @classmethod
@@ -218,7 +221,7 @@ class DeckData:
             factors=frame_from_json(d.get("factors")), factor_notes=tuple(d.get("factor_notes") or ()),
             model_note=d.get("model_note"), recognise=d.get("recognise"), currency=d.get("currency") or "",
             language=d.get("language") or "en",
-            skipped=dict(d.get("skipped") or {}), fieldwork=str(d.get("fieldwork") or ""),
+            skipped=dict(d.get("skipped") or {}), fieldwork=str(d.get("fieldwork") or ""), accounts=d.get("accounts"),
         )
 
     def save(self, path, personas: Personas) -> Path:

@@ -15,6 +15,7 @@ from ..errors import OutputError
 from .content import MAX_CHART_ITEMS, shown_personas, whole_shares
 from .data import DeckData, DeckTrends
 from .layout import DARK, DEFAULT_TEMPLATE, PALETTE, SLIDE_HEIGHT, SLIDE_WIDTH, Canvas, readable, segment_colours, theme_of
+from .slides_accounts import accounts_slide
 from .slides_appendix import factor_slide, fit_slide, method_slide, model_slide, recognise_slide, scorecard_slide
 from .slides_overview import agenda_slide, findings_slide, glance_slide, recommendations_slide
 from .slides_persona import persona_slides
@@ -127,6 +128,7 @@ def render_deck(data: DeckData, personas: Personas, *, template=None, options: d
     summary_slides(d, data, shown, hidden, colours)
     glance_slide(d, data, shown, colours)
     sizes_slide(d, data, shown, hidden, colours)
+    accounts_slide(d, data)
     if trends is not None:
         trend_slides(d, trends, colours, {p.segment: p.name for p in personas})
     matrix_slides(d, data, shown, colours, max_items)

@@ -26,6 +26,7 @@ from ..profiles import SegmentProfiles
 from ..quality import QualityReport
 from ..readers import Responses
 from ..segments import Candidates, Segmentation
+from ..segments._accounts import AccountSegments
 from ..study import Study
 from ..waves import Classification, SegmentModel
 from ..waves.flow import WaveTracking
@@ -78,6 +79,7 @@ class WaveContext:
     profiles: SegmentProfiles | None = None
     opportunities: Opportunities | None = None
     personas: Personas | None = None  # drafts merged with the consultant's edits
+    accounts: AccountSegments | None = None  # account classes, when several respondents answer per customer
     # --- model, tracking
     fitted_model: SegmentModel | None = None  # fit waves: the model written as model.json
     respondent_segments: pd.DataFrame | None = None  # respondent_segments.csv

@@ -5,11 +5,13 @@ is written."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import logging
 from pathlib import Path
 
 from ..deck import render_deck
+from ..deck.data import frame_to_json
 from ..measures import measure_label
 from ..outputs import in_words
 from ..waves.base import BaseModel
@@ -51,7 +53,8 @@ def deck(ctx: WaveContext) -> Output | Skip:
                      behaviour=ctx.behaviour, model_note=model_note, recognise=recognise_summary(ctx))
     tl, cur = ctx.study.text_labels(), ctx.study.currency
     data = dataclasses.replace(data, skipped={skipped_label(k): in_words(v, tl, cur)
-                                              for k, v in ctx.manifest.skipped.items()})
+                                              for k, v in ctx.manifest.skipped.items()},
+                               accounts=accounts_summary(ctx))
     segs = data.segments
     if len(segs) and "suppressed" in segs.columns and bool(segs["suppressed"].astype(bool).all()):
         # issue 24: a deck whose every segment is suppressed would show nothing (and no summary can be drawn)
@@ -67,6 +70,20 @@ def deck(ctx: WaveContext) -> Output | Skip:
         data.save(folder / "deck_data.json", personas)
 
     return Output({"slides": len(prs.slides)}, write)
+
+
+def accounts_summary(ctx: WaveContext) -> dict | None:
+    """The account-level slide's plain data (step ``accounts``), or None without account classes
+    or when the account-level BIC chose one (accounts do not differ)."""
+    acc = ctx.accounts
+    if acc is None or acc.n_classes < 2:
+        return None
+    classes = acc.classes.drop(columns=["respondents"], errors="ignore")
+    return json.loads(json.dumps({
+        "n_customers": acc.n_customers, "n_several": acc.n_several,
+        "segments": [[int(s), str(n)] for s, n in acc.segment_names.items()],
+        "value_label": "Revenue" if "value" in classes.columns else "",
+        "classes": frame_to_json(classes)}, default=float))
 
 
 def recognise_summary(ctx: WaveContext) -> dict | None:
@@ -93,5 +110,5 @@ def recognise_summary(ctx: WaveContext) -> dict | None:
 
 STEP = Step("deck", deck, needs=("personas", "profiles"),
             uses=("scorecard", "opportunities", "quality", "factors", "candidates", "behaviour", "model_note",
-                  "frozen", "fitted_model", "customer_segments", "trends"),
+                  "frozen", "fitted_model", "customer_segments", "trends", "accounts"),
             gives=("slides",), what="writing the persona deck")

@@ -149,6 +149,9 @@ def _customer_table(ctx: WaveContext, base_model: BaseModel, labels: pd.Series,
     table = segment_customer_base(feats[list(base_model.features)], by_customer, base_model, names=persona_names(ctx) or None,
                                   pii=ctx.study.pii)
     table.index.name = ctx.behaviour.key
+    acc = getattr(ctx, "accounts", None)  # buying-centre types (step accounts), next to the segment
+    if acc is not None:
+        table = table.join(acc.accounts[["account_class", "account_type", "account_probability"]])
     check_no_pii(table, ctx.study.pii, "customer_segments.csv")
     return suppress_customers(table, _suppressed(ctx, labels))  # below min_segment_n: not assigned
 
@@ -307,6 +310,7 @@ def _classified_outputs(ctx: WaveContext) -> Output:
 
 
 STEP = Step("model", model, needs=("weighted",),
-            uses=("scorecard", "chosen", "personas", "profiles", "factors", "behaviour", "frozen", "classification"),
+            uses=("scorecard", "chosen", "personas", "profiles", "factors", "behaviour", "frozen", "classification",
+                  "accounts"),
             gives=("fitted_model", "respondent_segments", "customer_segments"),
             what="freezing the model: model file, typing tool, segments for the whole customer base")

@@ -1,0 +1,58 @@
+"""The account-level slide: buying-centre types of customers with several respondents,
+described by their mix of respondent segments ("consensus: …", "split: … vs …"), with their
+share of accounts and value per account (from ``DeckData.accounts``, step ``accounts``)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from pptx.util import Inches
+
+from .data import DeckData, frame_from_json
+from .layout import Box, Canvas, add_table
+
+__all__ = ["accounts_slide"]
+
+
+def _mix_text(row, segments) -> str:
+    parts = [(name, row.get(f"mix_{seg}", 0.0)) for seg, name in segments]
+    parts = sorted((p for p in parts if p[1] >= 0.05), key=lambda p: -p[1])
+    return ", ".join(f"{name} {100 * v:.0f} %" for name, v in parts)
+
+
+def accounts_slide(d: Canvas, data: DeckData):
+    """One slide with a table per account class (nothing when the run has no account classes)."""
+    acc = data.accounts
+    if not acc:
+        return
+    classes = frame_from_json(acc.get("classes"))
+    if classes.empty:
+        return
+    segments = [(int(s), str(n)) for s, n in acc.get("segments", [])]
+    s = d.slide(key="accounts")
+    d.title(s, "Accounts: buying-centre types",
+            subtitle=f"{acc['n_several']:,} of {acc['n_customers']:,} surveyed customers have several respondents; "
+                     "accounts grouped by their mix of segments")
+    value_label = acc.get("value_label") or ""
+    rows = pd.DataFrame({
+        "Type": [str(t)[0].upper() + str(t)[1:] for t in classes["type"]],
+        "Accounts": classes["accounts"].astype(int),
+        "Share of accounts": classes["share"].astype(float),
+        "Respondents' segments": [_mix_text(r, segments) for r in classes.to_dict("records")],
+    })
+    widths = [3.2, 1.1, 1.3, 4.0]
+    formats = {"Accounts": lambda v: f"{int(v):,}", "Share of accounts": lambda v: f"{100 * v:.0f} %"}
+    if "value" in classes.columns and classes["value"].notna().any():
+        cur = f" ({data.currency})" if data.currency else ""
+        col = f"{value_label or 'Value'} per account{cur}"
+        rows[col] = classes["value"].astype(float)
+        widths.append(1.6)
+        formats[col] = lambda v: "" if not math.isfinite(v) else f"{v:,.0f}"
+    add_table(d, s, Box(d.margin, d.top, d.W - 2 * d.margin, 0), rows, widths, size=12, formats=formats,
+              row_h=Inches(0.45))
+    d.notes(s, ["Multilevel latent class model: respondents' segments within account classes, the number of "
+                "account classes chosen by the account-level BIC.",
+                "Consensus: one segment holds at least 70 % of an account class's respondents; split: two segments "
+                "together at least 70 %, each at least 20 %.",
+                "Customers with one respondent take that respondent's segment; accounts.xlsx lists every account."])
