@@ -172,8 +172,13 @@ def _scores(X: np.ndarray, y: np.ndarray, folds, binary: bool) -> np.ndarray:
 
 
 def cv_gain(base: np.ndarray, seg: np.ndarray, y: np.ndarray, *, binary: bool, n_splits: int = 5,
-            n_repeats: int = 2, n_permutations: int = 19, random_state: int = 0, alpha: float = 0.05) -> dict:
+            n_repeats: int = 2, n_permutations: int = 19, random_state: int = 0, alpha: float = 0.05,
+            permute_above: float | None = None) -> dict:
     """Baseline vs baseline + segments, cross-validated, with an interval and a permutation p.
+
+    ``permute_above``: run the permutations only when the gain's interval lies above zero
+    and the gain reaches this (otherwise the segments fail anyway and ``p_permutation``
+    is NaN): the shuffles cost ``n_permutations`` times the fit.
 
     Returns a dict: ``baseline``, ``with_segments``, ``gain`` (mean over folds, AUC or R²),
     ``low`` / ``high`` (Nadeau-Bengio corrected resampled t interval at 1 - alpha),
@@ -189,6 +194,8 @@ def cv_gain(base: np.ndarray, seg: np.ndarray, y: np.ndarray, *, binary: bool, n
     var = diff.var(ddof=1) * (1 / J + n_test / n_train) if J > 1 else np.nan
     half = stats.t.ppf(1 - alpha / 2, J - 1) * math.sqrt(var) if J > 1 and var > 0 else 0.0
     gain = float(diff.mean())
+    if permute_above is not None and not (gain - half > 0 and gain >= permute_above):
+        n_permutations = 0
     rng = np.random.default_rng(random_state)
     beats = 0
     for _ in range(int(n_permutations)):
@@ -212,7 +219,8 @@ class ForwardRelevance:
         Months after the reference date the outcomes cover.
     differences : DataFrame
         Tidy: ``candidate``, ``outcome``, ``level``, ``segment``, ``adjusted``, ``modal``,
-        ``n``, ``method``.
+        ``n`` (respondents with the outcome), ``segment n`` (of them, in the segment by modal
+        assignment), ``method``.
     tests : DataFrame
         :func:`~workbench.criteria.checks.kpi_tests`'s columns per candidate and outcome
         (``kpi`` renamed ``outcome``).
@@ -225,6 +233,9 @@ class ForwardRelevance:
         One row per candidate: ``candidate``, ``status``, ``value`` (the largest gain that
         passes, else the largest gain), ``sentence`` (client words).
     settings : dict
+    outcomes : DataFrame
+        The forward outcomes per horizon (customers, lapsed share, mean revenue and change,
+        switch share) and the horizons skipped, when the flow supplies them.
     """
 
     horizon: int
@@ -233,6 +244,7 @@ class ForwardRelevance:
     lift: pd.DataFrame = field(repr=False)
     verdicts: pd.DataFrame = field(repr=False)
     settings: dict = field(default_factory=dict, repr=False)
+    outcomes: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def verdict(self, candidate: str) -> pd.Series:
         v = self.verdicts[self.verdicts["candidate"] == str(candidate)]
@@ -240,14 +252,49 @@ class ForwardRelevance:
             raise KeyError(f"no candidate {candidate!r}; candidates: {', '.join(self.verdicts['candidate'])}")
         return v.iloc[0]
 
+    def for_deck(self, candidate: str) -> dict | None:
+        """Plain data for the deck's "Do the segments predict next year?" slide (see
+        :mod:`workbench.deck.slides_forward`), or None when the candidate was not judged."""
+        try:
+            v = self.verdict(candidate)
+        except KeyError:
+            return None
+        d = self.differences
+        d = d[d["candidate"] == str(candidate)] if len(d) else d
+        if d.empty:
+            return None
+
+        def share(outcome):
+            rows = d[d["outcome"] == outcome].set_index("segment")
+            value = rows["adjusted"].where(rows["adjusted"].notna(), rows["modal"])
+            return (100 * value).clip(0, 100)
+
+        lapsed = share("lapsed")
+        seg = pd.DataFrame({"segment": lapsed.index.astype(str), "lapsed %": lapsed.to_numpy(float)})
+        switched = share("channel_switch")
+        seg["switched %"] = switched.reindex(lapsed.index).to_numpy(float) if len(switched) else float("nan")
+        members = d[d["outcome"] == "lapsed"].set_index("segment")["segment n"]
+        seg["n"] = members.reindex(lapsed.index).fillna(0).astype(int).to_numpy()
+        lift = self.lift[self.lift["candidate"] == str(candidate)][
+            ["outcome", "metric", "baseline", "with_segments", "low", "high", "status"]].rename(
+            columns={"with_segments": "with segments"}).reset_index(drop=True)
+        return {"horizon": int(self.horizon), "status": str(v["status"]), "headline": str(v["sentence"]),
+                "segments": seg, "lift": lift}
+
     def summary(self) -> pd.DataFrame:
         return self.lift[["candidate", "outcome", "metric", "baseline", "with_segments", "gain", "low", "high",
                           "p_permutation", "status"]].copy()
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Sheets for scorecard.xlsx: the verdicts, the lift, the segment differences and tests."""
-        return {"Forward": self.verdicts, "Forward lift": self.lift, "Forward by segment": self.differences,
-                "Forward tests": self.tests}
+        """Sheets for scorecard.xlsx: the verdicts, the lift, the segment differences and tests,
+        the outcomes per horizon and the settings."""
+        sheets = {"Forward": self.verdicts, "Forward lift": self.lift, "Forward by segment": self.differences,
+                  "Forward tests": self.tests}
+        if len(self.outcomes):
+            sheets["Forward outcomes"] = self.outcomes
+        sheets["Forward settings"] = pd.DataFrame({"setting": list(self.settings),
+                                                   "value": [str(v) for v in self.settings.values()]})
+        return sheets
 
     def __str__(self) -> str:
         return (f"Forward relevance over {self.horizon} months:\n"
@@ -279,14 +326,17 @@ def _verdict(name: str, rows: pd.DataFrame, horizon: int) -> dict:
     return {"candidate": name, "status": FAIL, "value": float(best["gain"]),
             "sentence": (f"No forward relevance: over the {horizon} months after the survey the segments add nothing "
                          f"the order history does not already tell (best: {_WORDS.get(best['outcome'], best['outcome'])}, "
-                         f"{best['metric']} {best['baseline']:.3f} → {best['with_segments']:.3f}, shuffled segments "
-                         f"do as well in {best['p_permutation']:.0%} of shuffles).")}
+                         f"{best['metric']} {best['baseline']:.3f} → {best['with_segments']:.3f}, "
+                         + (f"interval {best['low']:+.3f} to {best['high']:+.3f}" if np.isnan(best["p_permutation"])
+                            else f"shuffled segments do as well in {best['p_permutation']:.0%} of shuffles")
+                         + ").")}
 
 
 def forward_relevance(candidates, outcomes: pd.DataFrame, baseline: pd.DataFrame, *, horizon: int,
                       data: pd.DataFrame | None = None, alpha: float = 0.05, min_gain=None,
                       min_respondents: int = 100, min_events: int = 20, n_splits: int = 5, n_repeats: int = 2,
-                      n_permutations: int = 19, random_state=0, adjusted: bool = True) -> ForwardRelevance:
+                      n_permutations: int = 19, random_state=0, adjusted: bool = True,
+                      permute_all: bool = False) -> ForwardRelevance:
     """Score every candidate's forward relevance (see the module docstring).
 
     Parameters
@@ -312,6 +362,10 @@ def forward_relevance(candidates, outcomes: pd.DataFrame, baseline: pd.DataFrame
         Cross-validation and the permutation check (seeded: the same seed, the same result).
     adjusted : bool, default=True
         Bias-adjust the segment differences of model-based candidates.
+    permute_all : bool, default=False
+        Shuffle the segments for every outcome; by default only where the gain's interval
+        lies above zero and the gain reaches ``min_gain`` (elsewhere the line fails whatever
+        the shuffles say, and ``p_permutation`` is NaN).
 
     Returns
     -------
@@ -350,7 +404,8 @@ def forward_relevance(candidates, outcomes: pd.DataFrame, baseline: pd.DataFrame
         rows = []
         for col, kind, metric in PREDICTED:
             rows.append(_lift(name, col, kind, metric, labels, out, baseline, base_cols, known, gains, alpha,
-                              min_respondents, min_events, n_splits, n_repeats, n_permutations, seed))
+                              min_respondents, min_events, n_splits, n_repeats, n_permutations, seed,
+                              permute_all))
         rows = pd.DataFrame(rows)
         lifts.append(rows)
         verdicts.append(_verdict(name, rows, horizon))
@@ -377,7 +432,8 @@ def _differences(cand, name, labels, out: pd.DataFrame, data, adjusted: bool) ->
         for seg in sort_segments(lab):
             m = (lab == seg) & y.notna()
             modal_rows.append({"outcome": c, "level": "True" if binary else "mean", "segment": seg,
-                               "modal": float(y[m].mean()) if m.any() else np.nan, "n": int(y.notna().sum())})
+                               "modal": float(y[m].mean()) if m.any() else np.nan, "n": int(y.notna().sum()),
+                               "segment n": int(m.sum())})
     table = pd.DataFrame(modal_rows)
     table["adjusted"] = np.nan
     method = "modal assignment"
@@ -400,11 +456,11 @@ def _differences(cand, name, labels, out: pd.DataFrame, data, adjusted: bool) ->
     table["method"] = method
     table.insert(0, "candidate", name)
     table["segment"] = table["segment"].map(str)
-    return table[["candidate", "outcome", "level", "segment", "adjusted", "modal", "n", "method"]]
+    return table[["candidate", "outcome", "level", "segment", "adjusted", "modal", "n", "segment n", "method"]]
 
 
 def _lift(name, col, kind, metric, labels, out, baseline, base_cols, known, gains, alpha, min_respondents,
-          min_events, n_splits, n_repeats, n_permutations, seed) -> dict:
+          min_events, n_splits, n_repeats, n_permutations, seed, permute_all) -> dict:
     row = {"candidate": name, "outcome": col, "metric": metric}
     blank = {"n": 0, "events": np.nan, "baseline": np.nan, "with_segments": np.nan, "gain": np.nan, "low": np.nan,
              "high": np.nan, "mae_baseline": np.nan, "mae_with_segments": np.nan, "p_permutation": np.nan,
@@ -429,12 +485,14 @@ def _lift(name, col, kind, metric, labels, out, baseline, base_cols, known, gain
     X = baseline_design(baseline.reindex(idx)[base_cols]).to_numpy(float)
     S = _segment_design(labels.reindex(idx))
     res = cv_gain(X, S, yv, binary=binary, n_splits=n_splits, n_repeats=n_repeats, n_permutations=n_permutations,
-                  random_state=seed, alpha=alpha)
+                  random_state=seed, alpha=alpha, permute_above=None if permute_all else gains.get(metric, 0.0))
     least = gains.get(metric, 0.0)
     ok_gain = res["low"] > 0 and res["p_permutation"] <= alpha and res["gain"] >= least
+    shuffled = ("shuffled segments not needed: the interval reaches zero or the gain is too small"
+                if np.isnan(res["p_permutation"]) else f"shuffled segments reach it with p = {res['p_permutation']:.2f}")
     sentence = (f"{col}: {metric} {res['baseline']:.3f} with the order history alone, {res['with_segments']:.3f} "
                 f"with the segments (gain {res['gain']:+.3f}, {1 - alpha:.0%} interval {res['low']:+.3f} to "
-                f"{res['high']:+.3f}; shuffled segments reach it with p = {res['p_permutation']:.2f})")
+                f"{res['high']:+.3f}; {shuffled})")
     return row | res | {"n": n, "events": events, "status": PASS if ok_gain else FAIL, "sentence": sentence}
 
 
@@ -466,4 +524,5 @@ def with_forward(card, forward: ForwardRelevance):
     ordered = [by_name[n] for n in ranking["candidate"]]
     recommended = card.recommended if card.pinned else str(ranking["candidate"].iloc[0])
     return dataclasses.replace(card, scores=ordered, ranking=ranking, recommended=recommended,
-                               reason=_reason(ranking, by_name, recommended, card.pinned))
+                               reason=_reason(ranking, by_name, recommended, card.pinned),
+                               extra_tables=card.extra_tables | forward.tables())

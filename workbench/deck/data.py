@@ -174,6 +174,8 @@ class DeckData:
     currency: str = ""
     language: str = "en"
     skipped: dict = field(default_factory=dict, repr=False)  # step -> why it was skipped in the run
+    #: "Do the segments predict next year?" (:mod:`workbench.deck.slides_forward`), or None
+    forward: dict | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ plain data
     def to_dict(self) -> dict:
@@ -195,6 +197,9 @@ class DeckData:
             "model_note": self.model_note, "recognise": self.recognise, "currency": self.currency,
             "language": self.language,
             "skipped": dict(self.skipped),
+            "forward": None if self.forward is None else {
+                **self.forward, "segments": frame_to_json(self.forward["segments"]),
+                "lift": frame_to_json(self.forward["lift"])},
         }
 
     @classmethod
@@ -216,6 +221,9 @@ class DeckData:
             model_note=d.get("model_note"), recognise=d.get("recognise"), currency=d.get("currency") or "",
             language=d.get("language") or "en",
             skipped=dict(d.get("skipped") or {}),
+            forward=None if not d.get("forward") else {
+                **d["forward"], "segments": frame_from_json(d["forward"].get("segments")),
+                "lift": frame_from_json(d["forward"].get("lift"))},
         )
 
     def save(self, path, personas: Personas) -> Path:

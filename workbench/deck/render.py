@@ -15,6 +15,7 @@ from ..errors import OutputError
 from .content import MAX_CHART_ITEMS, shown_personas, whole_shares
 from .data import DeckData, DeckTrends
 from .layout import DARK, DEFAULT_TEMPLATE, PALETTE, SLIDE_HEIGHT, SLIDE_WIDTH, Canvas, readable, segment_colours, theme_of
+from .slides_forward import forward_slide
 from .slides_appendix import factor_slide, fit_slide, method_slide, model_slide, recognise_slide, scorecard_slide
 from .slides_persona import persona_slides
 from .slides_summary import matrix_slides, sizes_slide, summary_slides, title_slide, trend_slides
@@ -137,6 +138,8 @@ def render_deck(data: DeckData, personas: Personas, *, template=None, options: d
         scorecard_slide(d, data)
     else:
         model_slide(d, data)
+    if data.forward:
+        forward_slide(d, data, {str(p.segment): p.name for p in personas}, colours)
 
     cp = prs.core_properties
     cp.title = f"{data.study_name}: personas, wave {data.wave}"

@@ -52,6 +52,8 @@ def deck(ctx: WaveContext) -> Output:
     tl, cur = ctx.study.text_labels(), ctx.study.currency
     data = dataclasses.replace(data, skipped={skipped_label(k): in_words(v, tl, cur)
                                               for k, v in ctx.manifest.skipped.items()})
+    if ctx.forward_relevance is not None and ctx.chosen is not None:  # "Do the segments predict next year?"
+        data = dataclasses.replace(data, forward=ctx.forward_relevance.for_deck(str(ctx.chosen.name)))
     prs = render_deck(data, ctx.personas, trends=ctx.trends, study=ctx.study)
     ctx.manifest.counts.update({"deck_slides": len(prs.slides)})
     personas = ctx.personas
@@ -87,5 +89,5 @@ def recognise_summary(ctx: WaveContext) -> dict | None:
 
 STEP = Step("deck", deck, needs=("personas", "profiles"),
             uses=("scorecard", "opportunities", "quality", "factors", "candidates", "behaviour", "model_note",
-                  "frozen", "fitted_model", "customer_segments", "trends"),
+                  "frozen", "fitted_model", "customer_segments", "trends", "forward_relevance", "chosen"),
             gives=("slides",), what="writing the persona deck")
