@@ -278,7 +278,18 @@ class ForwardRelevance:
         lift = self.lift[self.lift["candidate"] == str(candidate)][
             ["outcome", "metric", "baseline", "with_segments", "low", "high", "status"]].rename(
             columns={"with_segments": "with segments"}).reset_index(drop=True)
-        return {"horizon": int(self.horizon), "status": str(v["status"]), "headline": str(v["sentence"]),
+        months = int(self.horizon)
+        passed = self.lift[(self.lift["candidate"] == str(candidate)) & (self.lift["status"] == PASS)]
+        if v["status"] == PASS:
+            what = " and ".join(_WORDS.get(o, o) for o in passed["outcome"])
+            headline = (f"Knowing a customer's segment predicts {what} in the {months} months after the survey "
+                        "better than the order history alone.")
+        elif v["status"] == FAIL:
+            headline = (f"Knowing a customer's segment does not predict the {months} months after the survey better "
+                        "than the order history alone: the segments describe needs, not what customers do next.")
+        else:
+            headline = f"Too few respondents' customers to judge the {months} months after the survey yet."
+        return {"horizon": months, "status": str(v["status"]), "headline": headline,
                 "segments": seg, "lift": lift}
 
     def summary(self) -> pd.DataFrame:

@@ -44,10 +44,10 @@ def forward(ctx: WaveContext) -> Output | Skip:
     """Forward outcomes of the wave's customers and every candidate's forward relevance."""
     study, beh = ctx.study, ctx.behaviour
     fw = forward_outcomes(study.spec.behaviour, study.root, beh.as_of, horizons=DEFAULT_HORIZONS)
-    for reason in fw.skipped:
-        ctx.manifest.skipped[f"forward outcomes, {reason.split(' (')[0]}"] = reason
     if not fw.horizons:
         return Skip("no forward outcomes yet: " + "; ".join(fw.skipped))
+    for reason in fw.skipped:  # a longer horizon not covered yet, beside one that is
+        ctx.manifest.skipped[f"forward outcomes, {reason.split(' (')[0]}"] = reason
     horizon = max(fw.horizons)
     if ctx.candidates is not None:
         cands = [c for c in ctx.candidates if isinstance(c, Candidate)]
