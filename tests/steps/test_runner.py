@@ -79,6 +79,7 @@ def test_skipped_steps_and_their_reasons_reach_the_summary_and_manifest(mini, tm
         "behaviour": "study declares no behaviour data",
         "factors": None, "segments": "the study names no segmentation basis (segmentation.basis)",
         "classification": "the study names no segmentation basis (segmentation.basis)",
+        "forward": "study declares no behaviour data",
         "criteria": "no candidate segmentations to score",
         "opportunities": "the study has no JTBD outcomes block (no outcome with an importance and a satisfaction "
                          "question)",
