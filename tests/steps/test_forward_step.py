@@ -68,7 +68,15 @@ def test_the_deck_slide_do_the_segments_predict_next_year(demo_run):
     assert data["data"]["forward"]["horizon"] == 6 and data["data"]["forward"]["status"] == PASS
 
 
-def test_wave2_has_nothing_after_its_date_yet(demo_wave2):
-    reason = demo_wave2.skipped["forward"]
-    assert reason.startswith("no forward outcomes yet: 6-month horizon (to 2027-03-30) skipped: the transactions "
-                             "end on 2026-09-30, 6 months missing")
+def test_wave2_judges_wave1s_segments_on_the_months_since(demo_wave2):
+    """Nothing after wave 2's date yet; but wave 1's segments (its frozen model) are judged on
+    the six months from wave 1 to wave 2: the planted churn makes them predict who stopped."""
+    assert demo_wave2.skipped["forward outcomes"].startswith(
+        "no forward outcomes yet: 6-month horizon (to 2027-03-30) skipped: the transactions end on 2026-09-30, "
+        "6 months missing")
+    since = demo_wave2.context.forward_since
+    assert since.horizon == 6 and since.verdict("wave 1 segments")["status"] == PASS
+    lapse = since.lift.set_index("outcome").loc["lapsed"]
+    assert lapse["low"] > 0 and lapse["p_permutation"] <= 0.05
+    wb = openpyxl.load_workbook(demo_wave2.folder / "tracking.xlsx", read_only=True)
+    assert {"Since: verdict", "Since: lift", "Since: by segment"} <= set(wb.sheetnames)

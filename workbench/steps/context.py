@@ -76,6 +76,7 @@ class WaveContext:
     model_note: str | None = None  # classified waves: which model classified the respondents
     forward: ForwardOutcomes | None = None  # what the customers did after the reference date
     forward_relevance: ForwardRelevance | None = None  # whether each candidate predicts it beyond the ERP
+    forward_since: ForwardRelevance | None = None  # later waves: did the fitted wave's segments predict the months since
     # --- criteria, profiles, opportunities, personas
     scorecard: Scorecard | None = None
     chosen: Candidate | None = None  # the recommended (or pinned) candidate
