@@ -159,3 +159,20 @@ def test_the_forward_line_joins_the_relevant_criterion_and_the_ranking(demo_run)
     assert new[names[1]].checks.query("check == 'forward'")["status"].iloc[0] == PASS
     before = card[names[0]].checks.query("check == 'forward'")["sentence"].tolist()
     assert before != ["No forward relevance: test."]  # the run's scorecard is not changed
+
+
+def test_yes_no_outcomes_with_gaps_are_shares_in_the_bias_adjusted_table():
+    """Respondents whose customer had not bought by the reference date have no outcome: the
+    yes/no column arrives as objects with gaps and is still a share (level 'True')."""
+    rng = np.random.default_rng(3)
+    n = 400
+    cls = rng.random(n) < 0.5
+    items = pd.DataFrame((rng.random((n, 5)) < np.where(cls[:, None], 0.8, 0.2)).astype(int) + 1,
+                         columns=[f"q{i}" for i in range(5)], index=[f"r{i}" for i in range(n)])
+    sol = segments.lca(items, 2, n_init=3, random_state=2, progress=False)
+    lapsed = pd.Series(rng.random(n) < np.where(cls, 0.5, 0.1), index=items.index).astype(object)
+    lapsed.iloc[:40] = np.nan
+    base = pd.DataFrame({"frequency": rng.poisson(3, n)}, index=items.index)
+    fr = forward_relevance([sol], pd.DataFrame({"lapsed": lapsed}), base, horizon=6, data=items, random_state=1)
+    d = fr.differences
+    assert (d["level"] == "True").all() and d["adjusted"].between(0, 1).all() and (d["n"] == n - 40).all()

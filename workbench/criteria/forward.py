@@ -388,6 +388,10 @@ def forward_relevance(candidates, outcomes: pd.DataFrame, baseline: pd.DataFrame
     seed = 0 if random_state is None else int(random_state)
     outcomes = outcomes.copy()
     outcomes.index = outcomes.index.astype(str)
+    for c in outcomes.columns:  # yes/no outcomes with gaps (respondents without a purchase) as nullable booleans
+        s = outcomes[c]
+        if s.dtype == object and len(s.dropna()) and s.dropna().map(lambda v: isinstance(v, (bool, np.bool_))).all():
+            outcomes[c] = s.astype("boolean")
     baseline = baseline.copy()
     baseline.index = baseline.index.astype(str)
     base_cols = [c for c in BASELINE if c in baseline.columns]
