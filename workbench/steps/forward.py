@@ -22,6 +22,7 @@ import pandas as pd
 from ..behaviour.forward import DEFAULT_HORIZONS, forward_outcomes
 from ..criteria import Candidate, LabelCandidate
 from ..criteria.forward import ForwardRelevance, forward_relevance
+from ..errors import AnalysisError
 from ..waves.flow import SEGMENTS_FILE, read_segments, report_folder
 from .context import Output, Skip, Step, WaveContext
 
@@ -69,8 +70,13 @@ def since_earlier_wave(ctx: WaveContext) -> ForwardRelevance | None:
     labels = read_segments(path)["segment"]
     labels.index = labels.index.astype(str)
     cand = LabelCandidate(f"wave {w} segments", labels)
-    rel = forward_relevance([cand], respondent_outcomes(before.behaviour, fw, months), before.behaviour.respondents,
-                            horizon=months, random_state=ctx.study.seed, permute_all=True)
+    try:
+        rel = forward_relevance([cand], respondent_outcomes(before.behaviour, fw, months),
+                                before.behaviour.respondents, horizon=months, random_state=ctx.study.seed,
+                                permute_all=True)
+    except AnalysisError as exc:
+        logger.info("forward: months since wave %s not judged: %s", w, exc.message)
+        return None
     summary = fw.summary().reset_index()
     summary.insert(0, "reference date", str(fw.as_of))
     return dataclasses.replace(rel, outcomes=summary, settings=rel.settings | {
@@ -102,8 +108,12 @@ def forward(ctx: WaveContext) -> Output | Skip:
     if not cands:
         return Output({"forward": fw, "forward_since": since})
     out = respondent_outcomes(beh, fw, horizon)
-    rel = forward_relevance(cands, out, beh.respondents, horizon=horizon, data=ctx.weighted.data,
-                            random_state=study.seed)
+    try:
+        rel = forward_relevance(cands, out, beh.respondents, horizon=horizon, data=ctx.weighted.data,
+                                random_state=study.seed)
+    except AnalysisError as exc:  # e.g. a behaviour table without any baseline feature: the outcomes stand
+        ctx.manifest.skipped["forward relevance"] = exc.message
+        return Output({"forward": fw, "forward_since": since})
     summary = fw.summary().reset_index()
     summary.insert(0, "reference date", str(fw.as_of))
     summary["note"] = ""
