@@ -36,8 +36,12 @@ def lift_lines(forward: dict) -> list[str]:
             continue
         what = _OUTCOME.get(r["outcome"], str(r["outcome"]))
         verdict = "the segments add to the prediction" if r["status"] == "pass" else "the segments add nothing sure"
-        lines.append(f"{what}: predicted {r['baseline']:.2f} from the order history alone, {r['with segments']:.2f} "
-                     f"with the segment {_SCALE.get(r['metric'], '')} — {verdict}.")
+        if r["metric"] == "R²":  # as the share of the differences explained, never below 0
+            lines.append(f"{what}: the order history alone explains {max(r['baseline'], 0):.0%} of the differences "
+                         f"between customers, with the segment {max(r['with segments'], 0):.0%} — {verdict}.")
+        else:
+            lines.append(f"{what}: prediction score {r['baseline']:.2f} from the order history alone, "
+                         f"{r['with segments']:.2f} with the segment {_SCALE.get(r['metric'], '')} — {verdict}.")
     return lines
 
 
@@ -57,9 +61,7 @@ def forward_slide(d: Canvas, data: DeckData, names: dict, colours: dict):
     if "switched %" in seg and seg["switched %"].notna().any():
         chart_data.add_series("Changed main channel (%)", [round(float(v), 1) if pd.notna(v) else None
                                                            for v in seg["switched %"]])
-    chart = d.chart(s, XL_CHART_TYPE.BAR_CLUSTERED, box, chart_data, size=11, legend=True).chart
-    chart.legend.position = XL_LEGEND_POSITION.BOTTOM
-    chart.legend.include_in_layout = False
+    chart = d.chart(s, XL_CHART_TYPE.BAR_CLUSTERED, box, chart_data, size=11, legend=XL_LEGEND_POSITION.BOTTOM).chart
     plot = chart.plots[0]
     plot.gap_width = 60
     label_values(plot, '0"%"', 11)
