@@ -176,3 +176,47 @@ def test_yes_no_outcomes_with_gaps_are_shares_in_the_bias_adjusted_table():
     fr = forward_relevance([sol], pd.DataFrame({"lapsed": lapsed}), base, horizon=6, data=items, random_state=1)
     d = fr.differences
     assert (d["level"] == "True").all() and d["adjusted"].between(0, 1).all() and (d["n"] == n - 40).all()
+
+
+def test_cdnow_fit_on_an_early_cut_outcomes_on_the_later_months(tmp_path):
+    """Real data (CDNOW, shipped in lifetimes: 23,570 customers' purchases from January 1997 to
+    June 1998): outcomes over the six months after 1997-12-20 against pandas, the 12-month
+    horizon skipped (6 months missing); an unrelated survey (segments drawn at random, as the
+    gallery's study joins answers to customers) has no forward relevance beyond the history."""
+    import importlib.resources
+
+    from workbench.behaviour import customer_features
+    from workbench.behaviour.forward import forward_outcomes
+    from workbench.study import BehaviourSpec
+
+    path = importlib.resources.files("lifetimes") / "datasets" / "CDNOW_master.txt"
+    cd = pd.read_csv(path, sep=r"\s+", header=0, names=["cust", "date", "cds", "dollars"], dtype={"cust": str})
+    cd["date"] = pd.to_datetime(cd["date"].astype(str), format="%Y%m%d")
+    cd.assign(date=cd["date"].dt.strftime("%Y-%m-%d")).to_csv(tmp_path / "tx.csv", index=False)
+    spec = BehaviourSpec.model_validate({"transactions": {"file": "tx.csv", "columns": {
+        "customer_id": "cust", "date": "date", "value": "dollars", "quantity": "cds"}}})
+    ref = pd.Timestamp("1997-12-20")
+    fw = forward_outcomes(spec, tmp_path, ref.date())
+    assert fw.horizons == (6,) and fw.skipped[0].endswith("6 months missing")
+    t = fw.horizon(6)
+    before = cd[cd["date"] <= ref]
+    after = cd[(cd["date"] > ref) & (cd["date"] <= ref + pd.DateOffset(months=6))]
+    assert len(t) == before["cust"].nunique() == 23570
+    rev = after.groupby("cust")["dollars"].sum().reindex(t.index, fill_value=0)
+    np.testing.assert_allclose(t["revenue"], rev, atol=1e-6)
+    lapsed = ~t.index.isin(after["cust"].unique())
+    assert (t["lapsed"].to_numpy() == lapsed).all() and 0.7 < lapsed.mean() < 0.85
+    prior = cd[(cd["date"] > ref - pd.DateOffset(months=6)) & (cd["date"] <= ref)]
+    np.testing.assert_allclose(t["revenue_before"], prior.groupby("cust")["dollars"].sum().reindex(t.index, fill_value=0),
+                               atol=1e-6)
+    # 600 "respondents" with segments unrelated to what they buy
+    feats = customer_features(spec, tmp_path, ref.date()).table
+    rng = np.random.default_rng(27)
+    who = pd.Index(rng.choice(t.index.to_numpy(), 600, replace=False))
+    labels = pd.Series(rng.integers(1, 5, 600), index=who)
+    fr = forward_relevance([LabelCandidate("unrelated survey", labels)], t.reindex(who), feats.reindex(who),
+                           horizon=6, random_state=27, permute_all=True)
+    assert fr.verdict("unrelated survey")["status"] == FAIL
+    lift = fr.lift.set_index("outcome")
+    assert lift.loc["lapsed", "baseline"] > 0.7  # the history alone predicts who stops buying
+    assert lift.loc["channel_switch", "status"] == NOT_MEASURED  # CDNOW has no channel
