@@ -88,6 +88,7 @@ def forward_slide(d: Canvas, data: DeckData, names: dict, colours: dict):
     if lift is not None:
         for r in lift.to_dict("records"):
             if pd.notna(r.get("baseline")):
-                notes.append(f"{_OUTCOME.get(r['outcome'], r['outcome'])}: {r['metric']} {r['baseline']:.3f} → {r['with segments']:.3f} "
+                notes.append(f"{_OUTCOME.get(r['outcome'], r['outcome'])}: {r['metric']} {r['baseline']:.3f} → "
+                             f"{r['with segments']:.3f} "
                              f"(gain interval {r['low']:+.3f} to {r['high']:+.3f}), {r['status']}.")
     d.notes(s, notes)

@@ -184,7 +184,8 @@ def personas_step(ctx: WaveContext) -> Output:
     return Output({"personas": personas}, write)
 
 
-STEP = Step("criteria", criteria, needs=("weighted",), uses=("candidates", "classified", "behaviour", "forward_relevance"),
+STEP = Step("criteria", criteria, needs=("weighted",),
+            uses=("candidates", "classified", "behaviour", "forward_relevance"),
             gives=("scorecard", "chosen", "profiles"), what="scoring candidates, profiling the chosen one")
 OPPORTUNITIES = Step("opportunities", opportunities_step, needs=("weighted", "profiles"), gives=("opportunities",),
                      applies=no_outcomes, what="JTBD opportunity scores of the chosen segmentation")
