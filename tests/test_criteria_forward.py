@@ -153,8 +153,9 @@ def test_the_forward_line_joins_the_relevant_criterion_and_the_ranking(demo_run)
     fr = ForwardRelevance(horizon=6, differences=pd.DataFrame(), tests=pd.DataFrame(), lift=pd.DataFrame(),
                           verdicts=verdicts, settings={"alpha": 0.05})
     new = with_forward(card, fr)
-    lines = new.checks[(new.checks["check"] == "forward")]
-    assert set(lines["candidate"]) == set(names)
+    lines = new.checks[(new.checks["check"] == "forward")].set_index("candidate")
+    assert lines.loc[names[0], "sentence"] == "No forward relevance: test."  # replaced, not added twice
+    assert lines.loc[names[1], "sentence"] == "The segments predict test."
     assert new[names[0]].relevant == FAIL
     assert new[names[1]].checks.query("check == 'forward'")["status"].iloc[0] == PASS
     before = card[names[0]].checks.query("check == 'forward'")["sentence"].tolist()
