@@ -71,9 +71,10 @@ def test_the_deck_slide_do_the_segments_predict_next_year(demo_run):
 def test_wave2_judges_wave1s_segments_on_the_months_since(demo_wave2):
     """Nothing after wave 2's date yet; but wave 1's segments (its frozen model) are judged on
     the six months from wave 1 to wave 2: the planted churn makes them predict who stopped."""
-    assert demo_wave2.skipped["forward outcomes"].startswith(
-        "no forward outcomes yet: 6-month horizon (to 2027-03-30) skipped: the transactions end on 2026-09-30, "
-        "6 months missing")
+    assert demo_wave2.skipped["forward outcomes"] == (
+        "no forward outcomes yet: 6-month horizon (to 2027-03-30) skipped: no line is dated after the reference "
+        "date, 6 months missing; 12-month horizon (to 2027-09-30) skipped: no line is dated after the reference "
+        "date, 12 months missing")
     since = demo_wave2.context.forward_since
     assert since.horizon == 6 and since.verdict("wave 1 segments")["status"] == PASS
     lapse = since.lift.set_index("outcome").loc["lapsed"]
