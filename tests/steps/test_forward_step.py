@@ -80,4 +80,4 @@ def test_wave2_judges_wave1s_segments_on_the_months_since(demo_wave2):
     lapse = since.lift.set_index("outcome").loc["lapsed"]
     assert lapse["low"] > 0 and lapse["p_permutation"] <= 0.05
     wb = openpyxl.load_workbook(demo_wave2.folder / "tracking.xlsx", read_only=True)
-    assert {"Since: verdict", "Since: lift", "Since: by segment"} <= set(wb.sheetnames)
+    assert {"Since - verdict", "Since - lift", "Since - by segment"} <= set(wb.sheetnames)

@@ -127,8 +127,8 @@ def tracking(ctx: WaveContext) -> Output:
     notes["Re-fit checks"] = "Whether the frozen segmentation still holds on this wave; any 'due' means re-fit."
     if ctx.forward_since is not None:  # did the fitted wave's segments predict the months since? (step forward)
         since = ctx.forward_since.tables()
-        sheets.update({"Since: " + k.replace("Forward ", "").replace("Forward", "verdict"): v for k, v in since.items()})
-        notes["Since: verdict"] = (f"Did wave {model.wave}'s segments predict what its respondents' customers did in "
+        sheets.update({"Since - " + k.replace("Forward ", "").replace("Forward", "verdict"): v for k, v in since.items()})
+        notes["Since - verdict"] = (f"Did wave {model.wave}'s segments predict what its respondents' customers did in "
                                    f"the {ctx.forward_since.horizon} months since, beyond their order history?")
     cls = ctx.classification
     sheets["Classification"] = cls.summary()
