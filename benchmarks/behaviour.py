@@ -13,6 +13,10 @@ process:
 * ``Spark local[2]`` (when pyspark and Java are there, unless ``--no-spark``): the same
   rules, translated by SQLGlot, on a local Spark session; must equal DuckDB to 1e-9 on
   every feature;
+* ``forward`` (unless ``--no-forward``): DuckDB's forward outcomes
+  (:func:`workbench.behaviour.forward.forward_outcomes`: lapsed, orders, revenue and change,
+  channel switch, cost and change over 6 and 12 months) on the baseline file, as of 12
+  months before its reference date so that both horizons are covered;
 * ``DuckDB`` on ``--lines`` (e.g. 100,000,000 lines, 2M customers) under
   ``--memory-limit`` (default 2 GB): DuckDB spills to the temporary folder.
 
@@ -141,6 +145,22 @@ def run_workbench(path: Path, out: Path, memory_limit: str = "1GB", engine: str 
     return seconds
 
 
+def run_forward(path: Path, out: Path, memory_limit: str = "1GB") -> float:
+    """Forward outcomes over 6 and 12 months after REF - 12 months (both covered)."""
+    from workbench.behaviour.forward import forward_outcomes
+    from workbench.study import BehaviourSpec
+
+    spec = BehaviourSpec.model_validate(spec_dict(str(path)))
+    as_of = (pd.Timestamp(REF) - pd.DateOffset(months=12)).date()
+    t0 = time.perf_counter()
+    fw = forward_outcomes(spec, path.parent, as_of, horizons=(6, 12), threads=2, memory_limit=memory_limit)
+    seconds = time.perf_counter() - t0
+    if fw.horizons != (6, 12):
+        raise SystemExit(f"forward outcomes: horizons not covered: {fw.skipped}")
+    fw.table.reset_index().to_parquet(out)
+    return seconds
+
+
 def _score(keys: list[np.ndarray], bins: int) -> np.ndarray:
     order = np.lexsort(keys[::-1])
     pos = np.empty(len(order), dtype=np.int64)
@@ -238,6 +258,8 @@ def run_pandas(path: Path, out: Path) -> float:
 def child(engine: str, path: Path, out: Path, memory_limit: str) -> None:
     if engine == "pandas":
         seconds = run_pandas(path, out)
+    elif engine == "forward":
+        seconds = run_forward(path, out, memory_limit=memory_limit)
     else:
         seconds = run_workbench(path, out, memory_limit=memory_limit, engine=engine)
     print(json.dumps({"seconds": seconds}))
@@ -350,8 +372,9 @@ def main(argv=None) -> int:
     ap.add_argument("--memory-limit", default="2GB", help="DuckDB memory limit of the large run (default 2GB)")
     ap.add_argument("--no-pandas", action="store_true", help="leave out the pandas baseline")
     ap.add_argument("--no-spark", action="store_true", help="leave out Spark local mode")
+    ap.add_argument("--no-forward", action="store_true", help="leave out the forward outcomes")
     ap.add_argument("--data", type=Path, default=None, help="folder to keep the generated files in")
-    ap.add_argument("--child", choices=["duckdb", "pandas", "spark"], help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=["duckdb", "pandas", "spark", "forward"], help=argparse.SUPPRESS)
     ap.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
@@ -377,6 +400,12 @@ def main(argv=None) -> int:
     rows.append({"run": f"DuckDB, {base_lines:,} lines", "limit": "1 GB"} | r)
     duck = pd.read_parquet(folder / "duckdb.parquet")
     print(f"DuckDB {base_lines:,} lines: {r['compute s']:.1f} s, {r['peak MB']:.0f} MB", flush=True)
+    if not args.no_forward:
+        r = measure("forward", base_path, folder / "forward.parquet", "1GB")
+        rows.append({"run": f"DuckDB forward outcomes (6 + 12 months), {base_lines:,} lines", "limit": "1 GB"} | r)
+        n_fw = len(pd.read_parquet(folder / "forward.parquet", columns=["customer_id"]))
+        print(f"DuckDB forward outcomes {base_lines:,} lines ({n_fw:,} customer-horizons): {r['compute s']:.1f} s, "
+              f"{r['peak MB']:.0f} MB", flush=True)
     if not args.no_pandas:
         r = measure("pandas", base_path, folder / "pandas.parquet")
         rows.append({"run": f"pandas baseline, {base_lines:,} lines", "limit": "-"} | r)

@@ -192,7 +192,8 @@ def test_every_owned_number_is_wave_2s(updated, demo_wave2):
     theirs_prs = _by_key(Presentation(str(demo_wave2.folder / "personas.pptx")))
     mine_prs = _by_key(prs)
     assert any(w.startswith("persona-") for w in report.relaid)
-    for where in (w for w in report.relaid if len(w.split(" ")) == 2 and not w.endswith(" notes")):  # text boxes
+    for where in (w for w in report.relaid  # text boxes (not table cells, not speaker notes)
+                  if len(w.split(" ")) == 2 and not w.endswith(" notes")):
         key, skey = where.split(" ")
         runs = [[(r.text, r.font.bold) for r in p.runs] for p in owned_shapes(mine_prs[key])[skey].text_frame.paragraphs]
         want = [[(r.text, r.font.bold) for r in p.runs] for p in owned_shapes(theirs_prs[key])[skey].text_frame.paragraphs]
@@ -201,8 +202,9 @@ def test_every_owned_number_is_wave_2s(updated, demo_wave2):
             first = owned_shapes(mine_prs[key])[skey].text_frame.paragraphs[0].runs[0]
             assert first.font.color.rgb == MARK, where
     # the slides say wave 2 (footer), but for those wave 2's deck has not (the fit of the
-    # frozen model, wave 1's), which are kept as they were and listed
-    assert report.earlier_only == ["fit"]
+    # frozen model, wave 1's; "Do the segments predict next year?", whose months after wave 2
+    # are not in the data yet), which are kept as they were and listed
+    assert report.earlier_only == ["fit", "forward"]
     assert all("wave 2" in v for (k, s), v in mine.items() if s == "footer-1" and k not in report.earlier_only)
 
 

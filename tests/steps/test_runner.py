@@ -19,8 +19,8 @@ def _step(name, needs=(), gives=(), uses=()):
 
 def test_the_flow_in_order_and_every_need_given_before_it_is_needed():
     order = [s.name for s in pipeline.ORDER]
-    assert order == ["read", "quality", "behaviour", "weighting", "factors", "segments", "classification", "criteria",
-                     "opportunities", "personas", "accounts", "model", "tracking", "deck"]
+    assert order == ["read", "quality", "behaviour", "weighting", "factors", "segments", "classification", "forward",
+                     "criteria", "opportunities", "personas", "accounts", "model", "tracking", "deck"]
     given = set(RUNNER_FIELDS)
     for s in pipeline.ORDER:
         assert set(s.needs) <= given, f"{s.name} needs {set(s.needs) - given} before any step gives it"
@@ -79,6 +79,7 @@ def test_skipped_steps_and_their_reasons_reach_the_summary_and_manifest(mini, tm
         "behaviour": "study declares no behaviour data",
         "factors": None, "segments": "the study names no segmentation basis (segmentation.basis)",
         "classification": "the study names no segmentation basis (segmentation.basis)",
+        "forward": "study declares no behaviour data",
         "criteria": "no candidate segmentations to score",
         "opportunities": "the study has no JTBD outcomes block (no outcome with an importance and a satisfaction "
                          "question)",

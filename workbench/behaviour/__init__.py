@@ -66,6 +66,12 @@ is the master's customers whose first order date is not after the reference date
 every customer with lines up to the reference date (those missing from the master are
 flagged ``in_master = False``); nothing is dropped without being counted in the match
 report.
+
+What customers did *after* the reference date (lapsed, orders, revenue and its change,
+channel switch, cost to serve and its change, over 6 and 12 months) is
+:func:`workbench.behaviour.forward.forward_outcomes`: the same ``orders`` relation, one SQL
+text on DuckDB and Spark; lines after the reference date reach those outcomes, never a
+feature.
 """
 
 from .compute import compute_behaviour

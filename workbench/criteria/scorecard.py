@@ -54,6 +54,8 @@ class Scorecard:
     random_state: Any = None
     study_id: str = ""
     wave: str = ""
+    #: more sheets for scorecard.xlsx (the forward relevance, :func:`workbench.criteria.forward.with_forward`)
+    extra_tables: dict = field(default_factory=dict, repr=False)
 
     def __getitem__(self, name: str) -> CandidateScore:
         for s in self.scores:
@@ -104,6 +106,7 @@ class Scorecard:
             if dist else pd.DataFrame(),
             "Typing models": typing,
             "Settings": pd.DataFrame({"setting": list(self.settings), "value": [str(v) for v in self.settings.values()]}),
+            **self.extra_tables,
         }
 
     def to_excel(self, path, *, pii=(), labels=None, currency=None) -> Path:

@@ -180,6 +180,8 @@ class DeckData:
     #: account classes (step accounts): n_customers, n_several, segments [(segment, name)], value_label,
     #: classes (table: type, accounts, share, mix_<segment>, value); None without them
     accounts: dict | None = field(default=None, repr=False)
+    #: "Do the segments predict next year?" (:mod:`workbench.deck.slides_forward`), or None
+    forward: dict | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ plain data
     def to_dict(self) -> dict:
@@ -201,6 +203,9 @@ class DeckData:
             "model_note": self.model_note, "recognise": self.recognise, "currency": self.currency,
             "language": self.language,
             "skipped": dict(self.skipped), "fieldwork": self.fieldwork, "accounts": self.accounts,
+            "forward": None if self.forward is None else {
+                **self.forward, "segments": frame_to_json(self.forward["segments"]),
+                "lift": frame_to_json(self.forward["lift"])},
         }
 
     @classmethod
@@ -222,6 +227,9 @@ class DeckData:
             model_note=d.get("model_note"), recognise=d.get("recognise"), currency=d.get("currency") or "",
             language=d.get("language") or "en",
             skipped=dict(d.get("skipped") or {}), fieldwork=str(d.get("fieldwork") or ""), accounts=d.get("accounts"),
+            forward=None if not d.get("forward") else {
+                **d["forward"], "segments": frame_from_json(d["forward"].get("segments")),
+                "lift": frame_from_json(d["forward"].get("lift"))},
         )
 
     def save(self, path, personas: Personas) -> Path:

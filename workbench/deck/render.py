@@ -16,6 +16,7 @@ from .content import MAX_CHART_ITEMS, shown_personas, whole_shares
 from .data import DeckData, DeckTrends
 from .layout import DARK, DEFAULT_TEMPLATE, PALETTE, SLIDE_HEIGHT, SLIDE_WIDTH, Canvas, readable, segment_colours, theme_of
 from .slides_accounts import accounts_slide
+from .slides_forward import forward_slide
 from .slides_appendix import factor_slide, fit_slide, method_slide, model_slide, recognise_slide, scorecard_slide
 from .slides_overview import agenda_slide, findings_slide, glance_slide, recommendations_slide
 from .slides_persona import persona_slides
@@ -144,6 +145,8 @@ def render_deck(data: DeckData, personas: Personas, *, template=None, options: d
         scorecard_slide(d, data)
     else:
         model_slide(d, data)
+    if data.forward:
+        forward_slide(d, data, {str(p.segment): p.name for p in personas}, colours)
 
     cp = prs.core_properties
     cp.title = f"{data.study_name}: personas, wave {data.wave}"

@@ -25,6 +25,14 @@ SHARES_WAVE1 = (0.26, 0.22, 0.20, 0.18, 0.14)
 #: Customers migrating between the waves, as shares of the whole customer base:
 #: (from segment, to segment) -> share. Net: digital +6, price -1, installers -5.
 MIGRATION = {(3, 1): 0.05, (2, 1): 0.01, (2, 5): 0.01, (5, 2): 0.01}
+#: Forward behaviour (issue 27): the share of each segment's regular, non-migrating customers
+#: who stop buying within ``FORWARD_CHURN_DAYS`` after the first wave's reference date (price-
+#: driven buyers lured away by a discounter), whatever their order history said. Planted in
+#: segment 2 only: the other segments' forward behaviour is what their history predicts (the
+#: planted null). Drawn from a random stream of its own, so every other draw is unchanged and
+#: wave 1 (which sees no line after its reference date) is exactly as before.
+FORWARD_CHURN = (0.0, 0.5, 0.0, 0.0, 0.0)
+FORWARD_CHURN_DAYS = 60
 
 #: The needs block, in file order, holds three items per dimension in this order.
 NEEDS_DIMENSIONS = ("price", "delivery", "digital", "advice")

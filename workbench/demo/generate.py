@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import OutputError, WorkbenchError
 from .plan import DemoSummary, _definition, _plan
 from .sample import _customer_base, _customers_frame, _sample_wave1, _sample_wave2, _survey_wave
-from .write import _transactions, _truth_customers, _truth_json, _write_csv_danish, _write_sav
+from .write import _forward_churn, _transactions, _truth_customers, _truth_json, _write_csv_danish, _write_sav
 
 logger = logging.getLogger('workbench.demo')
 
@@ -86,7 +86,8 @@ def generate_demo(out_dir, *, seed=20261123, n_customers=4000, n_respondents=150
             file=out_dir,
         )
 
-    rng_plan, rng_base, rng_sample, rng_w1, rng_w2, rng_tx = np.random.default_rng(seed).spawn(6)
+    # a seventh stream for the planted forward churn: the first six (and so every other draw) are unchanged
+    rng_plan, rng_base, rng_sample, rng_w1, rng_w2, rng_tx, rng_fw = np.random.default_rng(seed).spawn(7)
     plan = _plan(d, rng_plan)
     if len(plan.wave_dates) != 2:
         raise WorkbenchError("the demo generator writes exactly two waves")
@@ -97,7 +98,7 @@ def generate_demo(out_dir, *, seed=20261123, n_customers=4000, n_respondents=150
         _survey_wave(rng_w1, d, plan, base, members1, 1, np.zeros(len(members1), dtype=bool)),
         _survey_wave(rng_w2, d, plan, base, members2, 2, again),
     ]
-    tx = _transactions(rng_tx, base, plan, d)
+    tx = _forward_churn(rng_fw, _transactions(rng_tx, base, plan, d), base, plan, d)
     logger.debug("drawn in %.2f s", time.perf_counter() - t0)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)

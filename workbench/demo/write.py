@@ -12,11 +12,11 @@ import pyreadstat
 
 from .constants import (
     CATEGORIES, CATEGORY_MIX, CHANNEL_MIX, DELIVERY_PER_LINE, DELIVERY_PER_ORDER, DIMENSIONS,
-    DISCOUNT_BY_SIZE, DISCOUNT_PRICE_SEGMENT, EXTRA_LINES, GENERATOR_VERSION, HANDLING_PER_LINE,
+    DISCOUNT_BY_SIZE, DISCOUNT_PRICE_SEGMENT, EXTRA_LINES, FORWARD_CHURN, FORWARD_CHURN_DAYS, GENERATOR_VERSION, HANDLING_PER_LINE,
     HANDLING_PER_ORDER, ITEM_NOISE_SD, MIGRATION, NEEDS_DIMENSIONS, ORDERS_PER_YEAR, ORDER_RATE_BY_SIZE,
     OUTCOME_IMPORTANCE, OUTCOME_SATISFACTION, PRIMARY_CHANNEL_SHARE, QUANTITY_BY_SEGMENT,
     QUANTITY_BY_SIZE, QUANTITY_MEAN, RETURN_HANDLING_EUR, RETURN_RATE, SEGMENTS, SEGMENT_MEANS,
-    SHARES_WAVE1, TRAIT_STABILITY, UNIT_PRICE_EUR, WITHIN_SD, _DORMANT, _LAPSED, _NEW, _ONE_TIME,
+    SHARES_WAVE1, TRAIT_STABILITY, UNIT_PRICE_EUR, WITHIN_SD, _DORMANT, _LAPSED, _NEW, _ONE_TIME, _REGULAR,
     _STATUS_NAMES,
 )
 from .plan import _Definition, _Plan, _draw, _weekday
@@ -122,6 +122,24 @@ def _transactions(rng: np.random.Generator, base: _Base, plan: _Plan, d: _Defini
     )
     mapping = d.transactions["columns"]
     return frame.rename(columns=mapping)[list(mapping.values())]
+
+
+def _forward_churn(rng: np.random.Generator, tx: pd.DataFrame, base: _Base, plan: _Plan, d: _Definition) -> pd.DataFrame:
+    """The order lines without those of the planted churners after their churn day
+    (:data:`FORWARD_CHURN`): a customer's lines dated after the day are dropped."""
+    ref = plan.wave_dates[0]["reference"]
+    p = np.asarray(FORWARD_CHURN)[base.seg1 - 1]
+    draw = rng.random(len(base.ids))
+    day = ref + rng.integers(0, FORWARD_CHURN_DAYS, size=len(base.ids))
+    churn = (draw < p) & (base.status == _REGULAR) & (base.migration_day < 0)
+    if not churn.any():
+        return tx
+    cols = d.transactions["columns"]
+    stop = pd.Series(np.datetime_as_string(day[churn].astype("datetime64[D]"), unit="D"), index=base.ids[churn])
+    last = tx[cols["customer_id"]].map(stop)
+    keep = last.isna() | (tx[cols["date"]] <= last.fillna(""))
+    logger.debug("forward churn: %d customers, %d lines dropped", int(churn.sum()), int((~keep).sum()))
+    return tx.loc[keep.to_numpy()].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- writing

@@ -16,7 +16,9 @@ from typing import Callable, Union
 import pandas as pd
 
 from ..behaviour import Behaviour
+from ..behaviour.forward import ForwardOutcomes
 from ..criteria import LabelCandidate, Scorecard
+from ..criteria.forward import ForwardRelevance
 from ..deck import DeckTrends
 from ..factors import EFAResult
 from ..opportunities import Opportunities
@@ -73,6 +75,9 @@ class WaveContext:
     classification: Classification | None = None  # classified waves: every respondent's segment
     classified: LabelCandidate | None = None  # classified waves: the classification as a candidate
     model_note: str | None = None  # classified waves: which model classified the respondents
+    forward: ForwardOutcomes | None = None  # what the customers did after the reference date
+    forward_relevance: ForwardRelevance | None = None  # whether each candidate predicts it beyond the ERP
+    forward_since: ForwardRelevance | None = None  # later waves: did the fitted wave's segments predict the months since
     # --- criteria, profiles, opportunities, personas
     scorecard: Scorecard | None = None
     chosen: Candidate | None = None  # the recommended (or pinned) candidate

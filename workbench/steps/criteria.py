@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..criteria import Candidate, score_candidates, study_basis
+from ..criteria.forward import with_forward
 from ..errors import AnalysisError
 from ..segments import Candidates
 from ..measures import BOOKKEEPING, CORE_KPIS, is_key
@@ -138,6 +139,8 @@ def criteria(ctx: WaveContext) -> Output | Skip:
     kpis = criteria_kpis(ctx)
     card = score_candidates(cands, clean, kpis=kpis, basis=basis, criteria=spec, weights=clean.weights,
                             min_segment_n=study.spec.min_segment_n, random_state=study.seed)
+    if ctx.forward_relevance is not None:  # the forward line in the relevant criterion (step forward)
+        card = with_forward(card, ctx.forward_relevance)
     logger.info("criteria: recommended %s (%s)", card.recommended, card.reason)
     chosen_cand = next(c for c in cands if str(c.name) == card.recommended)
     prof = card.best.profiles
@@ -192,7 +195,8 @@ def personas_step(ctx: WaveContext) -> Output:
     return Output({"personas": personas}, write)
 
 
-STEP = Step("criteria", criteria, needs=("weighted",), uses=("candidates", "classified", "behaviour"),
+STEP = Step("criteria", criteria, needs=("weighted",),
+            uses=("candidates", "classified", "behaviour", "forward_relevance"),
             gives=("scorecard", "chosen", "profiles"), what="scoring candidates, profiling the chosen one")
 OPPORTUNITIES = Step("opportunities", opportunities_step, needs=("weighted", "profiles"), gives=("opportunities",),
                      applies=no_outcomes, what="JTBD opportunity scores of the chosen segmentation")

@@ -61,6 +61,8 @@ def deck(ctx: WaveContext) -> Output | Skip:
         return Skip(f"every segment is below min_segment_n = {ctx.study.spec.min_segment_n} respondents (the "
                     f"largest has {int(segs['n'].max())}): the deck would show none; lower min_segment_n in study.yaml "
                     "or field more interviews")
+    if ctx.forward_relevance is not None and ctx.chosen is not None:  # "Do the segments predict next year?"
+        data = dataclasses.replace(data, forward=ctx.forward_relevance.for_deck(str(ctx.chosen.name)))
     prs = render_deck(data, ctx.personas, trends=ctx.trends, study=ctx.study)
     ctx.manifest.counts.update({"deck_slides": len(prs.slides)})
     personas = ctx.personas
@@ -110,5 +112,5 @@ def recognise_summary(ctx: WaveContext) -> dict | None:
 
 STEP = Step("deck", deck, needs=("personas", "profiles"),
             uses=("scorecard", "opportunities", "quality", "factors", "candidates", "behaviour", "model_note",
-                  "frozen", "fitted_model", "customer_segments", "trends", "accounts"),
+                  "frozen", "fitted_model", "customer_segments", "trends", "accounts", "forward_relevance", "chosen"),
             gives=("slides",), what="writing the persona deck")

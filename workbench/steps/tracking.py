@@ -150,6 +150,11 @@ def tracking(ctx: WaveContext) -> Output:
                          random_state=study.seed)
     sheets["Re-fit checks"] = advice.table
     notes["Re-fit checks"] = "Whether the frozen segmentation still holds on this wave; any 'due' means re-fit."
+    if ctx.forward_since is not None:  # did the fitted wave's segments predict the months since? (step forward)
+        since = ctx.forward_since.tables()
+        sheets.update({"Since - " + k.replace("Forward ", "").replace("Forward", "verdict"): v for k, v in since.items()})
+        notes["Since - verdict"] = (f"Did wave {model.wave}'s segments predict what its respondents' customers did in "
+                                   f"the {ctx.forward_since.horizon} months since, beyond their order history?")
     cls = ctx.classification
     sheets["Classification"] = cls.summary()
     notes["Classification"] = (f"Respondents of wave {ctx.wave} classified with the wave {model.wave} model; "
@@ -185,5 +190,5 @@ def _applies(ctx: WaveContext) -> str | None:
 
 
 STEP = Step("tracking", tracking, needs=("frozen", "classification", "weighted", "earlier", "reports"),
-            uses=("behaviour", "personas", "loaded_model"), gives=("tracking", "trends"), applies=_applies,
+            uses=("behaviour", "personas", "loaded_model", "forward_since"), gives=("tracking", "trends"), applies=_applies,
             what="tracking sizes, drift and fit against earlier waves")
