@@ -93,8 +93,8 @@ def test_rerender_inputs_apply_the_persona_file(data, demo_run, tmp_path):
 @pytest.mark.parametrize("content, message", [
     (None, "no deck data found"),
     ("{not json", "is not valid JSON"),
-    ('{"format": "other"}', "is not workbench deck data"),
-    ('{"format": "workbench deck data", "version": 99}', "has version 99, this workbench reads version 1"),
+    ('{"format": "other"}', "this is not deck_data.json"),
+    ('{"format": "workbench deck data", "version": 99}', "has version 99, newer than this workbench reads"),
 ])
 def test_loading_bad_deck_data_names_the_file(tmp_path, content, message):
     path = tmp_path / DECK_DATA

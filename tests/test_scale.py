@@ -7,6 +7,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from workbench.measures import candidate_label
 from workbench.outputs import write_workbook
 
 
@@ -21,10 +22,11 @@ def test_multiindex_sheets_are_written_without_merged_cells(tmp_path):
     assert not ws.merged_cells.ranges
     rows = list(ws.iter_rows(min_row=4, values_only=True))
     assert len(rows) == len(frame)
-    assert [r[:3] for r in rows[:4]] == [("lca k=3", "outcome 0", 1), ("lca k=3", "outcome 0", 2),
-                                         ("lca k=3", "outcome 0", 3), ("lca k=3", "outcome 1", 1)]
+    lca3 = candidate_label("lca k=3")  # the client's words for a candidate ("LCA, 3 segments")
+    assert [r[:3] for r in rows[:4]] == [(lca3, "outcome 0", 1), (lca3, "outcome 0", 2),
+                                         (lca3, "outcome 0", 3), (lca3, "outcome 1", 1)]
     back = pd.read_excel(path, sheet_name="Distal outcomes", skiprows=2, index_col=[0, 1, 2])
-    assert back.index.tolist() == frame.index.tolist()
+    assert back.index.tolist() == [(candidate_label(c), o, k) for c, o, k in frame.index]
 
 
 def test_stability_refits_are_capped_in_size_above_the_threshold(monkeypatch):

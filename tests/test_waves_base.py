@@ -102,7 +102,7 @@ def test_same_seed_and_json_round_trip_give_identical_predictions(planted_model)
     back = BaseModel.from_dict(json.loads(json.dumps(model.to_dict(), allow_nan=False, ensure_ascii=False)))
     pd.testing.assert_frame_equal(back.predict_proba(x), model.predict_proba(x), check_exact=True)
     assert back.accuracy == model.accuracy and back.segments == model.segments
-    with pytest.raises(DataError, match="not a base model"):
+    with pytest.raises(DataError, match="not the whole-base model"):
         BaseModel.from_dict({"format": "workbench.typing_tool"})
 
 

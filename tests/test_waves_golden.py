@@ -142,7 +142,7 @@ def test_round_trip_through_json_gives_identical_predictions(planted_tool):
     pd.testing.assert_frame_equal(back.path, tool.path, check_dtype=False)
     assert back.accuracy == tool.accuracy
     assert (back.confusion.to_numpy() == tool.confusion.to_numpy()).all()
-    with pytest.raises(DataError, match="not a typing tool"):
+    with pytest.raises(DataError, match="not the typing tool"):
         TypingTool.from_dict({"format": "something else"})
 
 

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 
 from pptx.oxml.ns import qn
 
+from .identity import deck_study, deck_wave, texts_naming, walk_shapes as _walk
 from .layout import OWNED_PREFIX, parse_owned
 from .update_parts import (REVIEW_PREFIX, copy_slide, mark, merge_numbers, move_slide, three_way_cell_fill,
                            three_way_children, three_way_one)
@@ -105,13 +106,6 @@ class UpdateReport:
 # --------------------------------------------------------------------------- finding owned shapes
 
 
-def _walk(shapes):
-    for shp in shapes:
-        yield shp
-        if shp.shape_type is not None and int(shp.shape_type) == 6:  # a group: owned shapes may be grouped
-            yield from _walk(shp.shapes)
-
-
 def owned_shapes(slide) -> dict[str, object]:
     """Shape key -> shape for every shape on ``slide`` named by the workbench (in groups too)."""
     out = {}
@@ -145,45 +139,6 @@ def _index(prs) -> dict[str, list]:
         if k is not None:
             out.setdefault(k, []).append(s)
     return out
-
-
-def deck_study(prs) -> tuple[str | None, str | None]:
-    """``(study id, study name)`` a workbench deck was made for: the id from its keywords
-    (``workbench; study=...; wave=...``), the name from its title (``<name>: personas, wave W``)."""
-    cp = prs.core_properties
-    m = re.search(r"(?:^|;)\s*study=([^;]+)", cp.keywords or "")
-    t = re.match(r"^(.*): personas, wave [^:]*$", cp.title or "")
-    return (m.group(1).strip() if m else None), (t.group(1).strip() if t and t.group(1).strip() else None)
-
-
-def texts_naming(prs, words) -> list[str]:
-    """``slide N: text`` for every text of ``prs`` (shapes, groups, tables, chart titles, notes)
-    that holds one of ``words`` (case-insensitive)."""
-    words = [w.casefold() for w in words if w and len(w) >= 2]
-    out = []
-
-    def hit(text):
-        return text and any(w in text.casefold() for w in words)
-
-    for i, slide in enumerate(prs.slides, start=1):
-        texts = []
-        for shp in _walk(slide.shapes):
-            if getattr(shp, "has_text_frame", False) and shp.has_text_frame:
-                texts.append(shp.text_frame.text)
-            if getattr(shp, "has_table", False) and shp.has_table:
-                texts.extend(c.text for row in shp.table.rows for c in row.cells)
-            if getattr(shp, "has_chart", False) and shp.has_chart and shp.chart.has_title:
-                texts.append(shp.chart.chart_title.text_frame.text)
-        if slide.has_notes_slide:
-            texts.append(slide.notes_slide.notes_text_frame.text if slide.notes_slide.notes_text_frame else "")
-        out += [f"slide {i}: {' '.join(t.split())[:90]}" for t in texts if hit(t)]
-    return out
-
-
-def deck_wave(prs) -> str | None:
-    """The wave a workbench deck was made for (its keywords: ``workbench; study=...; wave=...``)."""
-    m = re.search(r"(?:^|;)\s*wave=([^;]+)", prs.core_properties.keywords or "")
-    return m.group(1).strip() if m else None
 
 
 # --------------------------------------------------------------------------- text
