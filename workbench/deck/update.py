@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import re
 from dataclasses import dataclass, field
 
 from pptx.oxml.ns import qn
