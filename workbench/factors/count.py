@@ -165,6 +165,9 @@ class FactorCount:
     rule : str
         What ``recommended`` is: the parallel-analysis count, or the decision of
         :func:`choose_n_factors`.
+    given : str
+        Without ``decision`` (the number of factors was given): why, in words for the
+        count sentence (the study asks; or, on a later wave, the fitted wave's count).
     """
 
     table: pd.DataFrame = field(repr=False)
@@ -180,6 +183,7 @@ class FactorCount:
     random_state: str = "None"
     decision: pd.DataFrame | None = field(default=None, repr=False)
     rule: str = "parallel analysis (factors)"
+    given: str = "as the study asks"
     created: str = field(default_factory=now, repr=False)
     version: str = field(default_factory=package_version, repr=False)
 
@@ -605,7 +609,7 @@ def count_sentence(count: FactorCount, n_factors: int) -> str:
     plural = "s" if n_factors != 1 else ""
     out = f"{n_factors} factor{plural}"
     if count.decision is None:
-        out += " as the study asks"
+        out += f" {count.given}"
     agree = [VOTER_NAMES[k] for k, v in votes.items() if v == n_factors]
     other = [f"{VOTER_NAMES[k]}: {v}" for k, v in votes.items() if v != n_factors]
     if agree:

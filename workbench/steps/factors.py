@@ -46,6 +46,30 @@ def battery_correlation(asked: str, scale_types: list[str]) -> str:
     return "pearson"
 
 
+def _n_factors(ctx: WaveContext, battery: str, asked, items: list[str]) -> tuple:
+    """The number of factors to extract from ``battery`` and why (for the count sentence).
+
+    ``n_factors: auto`` on a later wave (classified with a frozen model) keeps the count of the
+    fitted wave's solution, as the model file holds it: the structure tracked across waves is
+    the fitted wave's (the tracking step confirms it on this wave by CFA), so a later wave
+    must not re-decide it: the counting rules can split differently on a wave whose segment
+    mix moved (the demo's wave 2 merges two planted needs on the median of the rules), which
+    would also leave a factor name unused. The rules are still reported beside it. A battery
+    the model does not hold, or whose items this wave lacks, is counted afresh."""
+    model = ctx.loaded_model
+    if asked != "auto" or model is None:
+        return asked, "as the study asks"
+    fitted = next((fs for fs in model.factors if fs.battery == battery), None)
+    if fitted is None:
+        return asked, "as the study asks"
+    lack = [i for i in fitted.items if i not in items]
+    if lack:
+        logger.info("factors: %s: wave %s lacks %s of the fitted wave's items; the number of factors is counted "
+                    "again", battery, ctx.wave, ", ".join(lack))
+        return asked, "as the study asks"
+    return len(fitted.names), f"as in wave {model.wave}, where the segments were fitted"
+
+
 def factors(ctx: WaveContext) -> Output:
     """Factor analyse each battery the study's ``factors:`` section names (default: every
     needs, motivations and barriers block) and give the solutions as ``factors``."""
@@ -72,8 +96,9 @@ def factors(ctx: WaveContext) -> Output:
                 logger.warning("factors: %s: marker item(s) %s not asked in wave %s; those factors get suggested "
                                "names", name, ", ".join(gone), ctx.wave)
                 names = {m: n for m, n in names.items() if m not in gone} or None
+        n_factors, given = _n_factors(ctx, name, bat.n_factors, list(data.columns))
         try:
-            res = efa(data, bat.n_factors, method=bat.method, rotation=bat.rotation, labels=labels,
+            res = efa(data, n_factors, method=bat.method, rotation=bat.rotation, labels=labels,
                       names=names, reverse=reverse, cut=bat.cut,
                       percentile=fspec.parallel.percentile, n_iter=fspec.parallel.iterations,
                       random_state=study.seed, progress_bar=False, **kwargs)
@@ -82,7 +107,7 @@ def factors(ctx: WaveContext) -> Output:
                                           n_iter=fspec.parallel.iterations, random_state=study.seed,
                                           progress_bar=False, **kwargs)
                 count = add_rules(count, res.correlation.to_numpy(), random_state=study.seed)
-                res = dataclasses.replace(res, factor_count=count)
+                res = dataclasses.replace(res, factor_count=dataclasses.replace(count, given=given))
         except AnalysisError as exc:
             if explicit:  # the consultant asked for this battery: stop and say why
                 raise AnalysisError(f"factor analysis of battery '{name}' (blocks {', '.join(bat.blocks)}): "
@@ -104,6 +129,10 @@ def factors(ctx: WaveContext) -> Output:
     return Output({"factors": results},
                   lambda folder: write_workbook(folder / "factors.xlsx", sheets, pii=pii, notes=notes,
                                                 labels=study.column_labels(), currency=study.currency))
+
+
+def _given_note(given: str) -> str:
+    return "as the study asks (n_factors)" if given == "as the study asks" else given
 
 
 def factor_sheets(results: dict[str, EFAResult], labels: dict | None = None) -> tuple[dict, dict]:
@@ -129,7 +158,7 @@ def factor_sheets(results: dict[str, EFAResult], labels: dict | None = None) -> 
                          "note": r.count_sentence(), "used": True}  # one line a client can follow, first
             c = c.sort_index().reset_index(drop=True)
             c.loc[len(c)] = {"battery": name, "criterion": "factors extracted", "factors": r.n_factors,
-                             "note": "as the study asks (n_factors)" if r.n_factors != r.factor_count.recommended
+                             "note": _given_note(r.factor_count.given) if r.n_factors != r.factor_count.recommended
                              else f"the recommendation ({r.factor_count.rule})", "used": True}
             if r.factor_count.decision is not None:  # n_factors: auto - every count tried, and why
                 for row in r.factor_count.decision.itertuples():
@@ -178,4 +207,5 @@ def factor_sheets(results: dict[str, EFAResult], labels: dict | None = None) -> 
     return sheets, notes
 
 
-STEP = Step("factors", factors, needs=("weighted",), gives=("factors",), what="factor analysing the batteries")
+STEP = Step("factors", factors, needs=("weighted",), uses=("loaded_model",), gives=("factors",),
+            what="factor analysing the batteries")
