@@ -62,6 +62,26 @@ def test_factor_structure_resamples_are_not_flagged_and_a_moved_item_is():
     assert compare_factor_fit(ref_poor, factor_fit_reference(new_poor, d2))["status"] == "ok"
 
 
+def test_a_just_identified_structure_is_not_measurable_not_a_crash_nor_a_refit():
+    """Three items on one factor have 0 degrees of freedom: no RMSEA or TLI (None once the
+    model file is read back). The comparison says 'not measurable' with the reason."""
+    import json
+
+    rng = np.random.default_rng(4)
+    three = {"A": ["x1", "x2", "x3"]}
+    d1, d2 = _two_factor(rng, 300), _two_factor(rng, 300)
+    fit1 = factor_fit_reference(cfa(d1, three), d1)
+    assert fit1["df"] == 0 and np.isnan(fit1["RMSEA"])
+    back = json.loads(json.dumps({k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in fit1.items()}))
+    out = compare_factor_fit(back, cfa(d2, three).fit)
+    assert out["status"] == "n/a" and out["explanation"].startswith("not measurable: the structure has no degrees")
+    # a testable structure against a reference whose RMSEA was lost: not measurable, named
+    ref = factor_fit_reference(cfa(d1, SCALES), d1)
+    ref["RMSEA"] = None
+    out = compare_factor_fit(ref, cfa(d2, SCALES).fit)
+    assert out["status"] == "n/a" and "RMSEA" in out["explanation"] and "fitted wave" in out["explanation"]
+
+
 def test_misfit_variance_matches_monte_carlo_on_a_misspecified_model():
     """The delta-method (distribution-free) variance of RMSEA**2 against its spread over 20
     independent samples of a model that does not hold (x3 cross-loads)."""

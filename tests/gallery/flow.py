@@ -57,7 +57,9 @@ def run_flow(study: Path, reports: Path, waves=None) -> Flow:
     if waves is None:
         spec = yaml.safe_load((Path(study) / "study.yaml").read_text(encoding="utf-8"))
         waves = tuple(str(w["id"]) for w in spec["waves"])
-    v = cli("validate", study)
+    # the reports root the runs write to: validate's default (./reports of the working directory)
+    # may hold another study's model under the same study id (the shapes and the demo are all 'demo')
+    v = cli("validate", study, "--reports", reports)
     runs, decks = {}, {}
     for w in waves:
         runs[w] = cli("run", study, "--wave", w, "--reports", reports, "--force")

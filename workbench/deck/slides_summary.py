@@ -17,6 +17,7 @@ from .content import (BEHAVIOUR, MATRIX_KPIS, VALUE_SHARES, value_shares, criter
                       sig_text, suppressed_note)
 from ..measures import round_shares
 from .data import DeckData, DeckTrends
+from .slides_appendix import client_text
 from .layout import (HIGH1, HIGH2, LOW1, LOW2, MUTED, PAD_X, PAD_Y, TINT, TITLE_TYPES, UNDER_FILL, WHITE, Box, Canvas,
                      estimate_lines, fill_cell, fit_font_size, label_values, new_chart_data, placeholder_type, shorten,
                      text_height)
@@ -275,13 +276,14 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names):
     paras = [(m, {"bullet": True}) for m, _ in said] or ["No segment moved beyond its confidence interval."]
     box = Box(d.margin, d.top, d.width, d.bottom - d.top - (int(Inches(1.4)) if trends.refit else 0))
     d.text(s2, box, paras, max_pt=20, min_pt=11, space_pt=8)
-    if trends.refit:
+    refit = client_text(trends.refit) if trends.refit else ""  # 'a fresh lca k=2 fit' → 'a fresh LCA, 2 segments fit'
+    if refit:
         rb = Box(d.margin, d.bottom - int(Inches(1.3)), d.width, int(Inches(1.2)))
         d.rect(s2, rb, TINT)
         d.text(s2, Box(rb.left + int(Inches(0.15)), rb.top, rb.width - int(Inches(0.3)), rb.height),
-               [("Refit or keep the model?", {"bold": True}), trends.refit], max_pt=16, min_pt=10,
+               [("Refit or keep the model?", {"bold": True}), refit], max_pt=16, min_pt=10,
                anchor=MSO_ANCHOR.MIDDLE)
-    d.notes(s2, [m for m, _ in said] + ([f"Refit advice: {trends.refit}"] if trends.refit else []),
+    d.notes(s2, [m for m, _ in said] + ([f"Refit advice: {refit}"] if refit else []),
             consultant=[m for _, m in said])
 
 

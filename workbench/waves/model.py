@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -442,8 +443,10 @@ class SegmentModel:
         head.update({f"diagnostic {k}": v for k, v in self.diagnostics.items()
                      if v is not None and not isinstance(v, dict)})
         for battery, f in (self.diagnostics.get("factor_fit") or {}).items():
-            head[f"diagnostic factor fit {battery}"] = (f"CFI {f['CFI']:.3f}, RMSEA {f['RMSEA']:.3f} "
-                                                      f"(n = {int(f['n'])})")
+            cfi, rmsea = (float("nan") if f.get(x) is None else float(f[x]) for x in ("CFI", "RMSEA"))
+            head[f"diagnostic factor fit {battery}"] = (f"CFI {cfi:.3f}, RMSEA {rmsea:.3f} (n = {int(f['n'])})"
+                                                      if math.isfinite(rmsea) else
+                                                      f"CFI {cfi:.3f}, RMSEA not defined (n = {int(f['n'])})")
         for c, s in zip(range(1, self.k + 1), self.shares):
             head[f"segment {c} ({self.names.get(c, '')})"] = f"{s:.1%}"
         return pd.DataFrame({"value": pd.Series(head, dtype=object)})

@@ -319,7 +319,12 @@ def refit_check(model, data_new: pd.DataFrame, *, labels_fresh: pd.Series | None
     for name, res in (cfa_results or {}).items():
         f = res.fit
         ref = references.get(name)
-        cfi = float(f["CFI"])
+        cfi = _fit_value(f, "CFI")
+        why = _fit_not_measurable(f, wave) or (_fit_not_measurable(ref, "the fitted wave") if ref is not None else None)
+        if why:  # e.g. a just-identified structure (3 items on one factor): no fit to test, not a reason to re-fit
+            add(f"factor structure: {name}", cfi, np.nan if ref is None else _fit_value(ref, "CFI"), "", "n/a",
+                f"not measurable: {why}")
+            continue
         if ref is None:  # no CFA of the fitted wave to compare with: the absolute cut-offs
             cfi, tli, rmsea, srmr = (float(f[x]) for x in ("CFI", "TLI", "RMSEA", "SRMR"))
             ok = cfi >= th.cfi_min and rmsea <= th.rmsea_max
@@ -328,7 +333,7 @@ def refit_check(model, data_new: pd.DataFrame, *, labels_fresh: pd.Series | None
                 f"(n = {int(f['n'])}); the fitted wave's own fit is not known, so the usual cut-offs apply")
             continue
         cmp = compare_factor_fit(ref, factor_fit_reference(res, data_new), th)
-        add(f"factor structure: {name}", cfi, float(ref["CFI"]),
+        add(f"factor structure: {name}", cfi, _fit_value(ref, "CFI"),
             f"misfit up significantly at {th.fit_alpha:g} and CFI down >= {th.cfi_drop_warn:g} or RMSEA up >= "
             f"{th.rmsea_rise_warn:g} (due at {th.cfi_drop_due:g} / {th.rmsea_rise_due:g})", cmp["status"],
             cmp["explanation"])
@@ -352,6 +357,29 @@ def refit_check(model, data_new: pd.DataFrame, *, labels_fresh: pd.Series | None
 
 
 FIT_KEYS = ("chi-square", "df", "n", "CFI", "TLI", "RMSEA", "SRMR")
+
+
+def _fit_value(fit, key: str) -> float:
+    """``fit[key]`` as a float; NaN when absent or None (a NaN read back from a model file)."""
+    v = fit.get(key) if hasattr(fit, "get") else None
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _fit_not_measurable(fit, where: str) -> str | None:
+    """Why the CFA fit on ``where`` cannot be compared (None when it can): a just-identified
+    structure (0 degrees of freedom, e.g. 3 items on one factor) has no RMSEA or TLI, and a
+    fit without CFI or RMSEA cannot be judged."""
+    df = _fit_value(fit, "df")
+    if not df > 0:
+        return (f"the structure has no degrees of freedom on {where} (as many free parameters as variances and "
+                "covariances of its items), so its fit cannot be tested; more items per factor make it testable")
+    lack = [k for k in ("CFI", "RMSEA") if not math.isfinite(_fit_value(fit, k))]
+    if lack:
+        return f"the {' and '.join(lack)} of the structure could not be computed on {where}"
+    return None
 
 
 def factor_fit_reference(res, data: pd.DataFrame | None = None) -> dict:
@@ -430,9 +458,15 @@ def compare_factor_fit(reference, new, thresholds: RefitThresholds | None = None
     -------
     dict
         ``z``, ``p`` (one-sided: misfit per respondent and df larger on the new wave),
-        ``cfi_drop``, ``rmsea_rise``, ``status`` ('ok', 'warn', 'due') and ``explanation``.
+        ``cfi_drop``, ``rmsea_rise``, ``status`` ('ok', 'warn', 'due'; 'n/a' with the reason
+        when either fit cannot be tested, e.g. a just-identified structure) and ``explanation``.
     """
     th = thresholds or RefitThresholds()
+    why = _fit_not_measurable(reference, "the fitted wave") or _fit_not_measurable(new, "the new wave")
+    if why:
+        nan = float("nan")
+        return {"z": nan, "p": nan, "cfi_drop": _fit_value(reference, "CFI") - _fit_value(new, "CFI"),
+                "rmsea_rise": nan, "status": "n/a", "explanation": f"not measurable: {why}"}
     m_ref, v_ref = _misfit(reference)
     m_new, v_new = _misfit(new)
     se = math.sqrt(v_ref + v_new) if math.isfinite(v_ref + v_new) else float("nan")
