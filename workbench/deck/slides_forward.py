@@ -54,18 +54,21 @@ def forward_slide(d: Canvas, data: DeckData, names: dict, colours: dict):
             subtitle=f"What each segment's customers did in the {months} months after the survey")
     seg = fw["segments"]
     left_w = int(d.width * 0.56)
-    box = Box(d.margin, d.top, left_w, d.bottom - d.top)
+    box = Box(d.margin, d.top, left_w, d.bottom - d.top - int(Inches(0.45)))  # above the footnote
     chart_data = new_chart_data('0"%"')
     chart_data.categories = [str(names.get(str(x), f"Segment {x}")) for x in seg["segment"]]
     chart_data.add_series("Stopped buying (%)", [round(float(v), 1) for v in seg["lapsed %"]])
     if "switched %" in seg and seg["switched %"].notna().any():
         chart_data.add_series("Changed main channel (%)", [round(float(v), 1) if pd.notna(v) else None
                                                            for v in seg["switched %"]])
-    chart = d.chart(s, XL_CHART_TYPE.BAR_CLUSTERED, box, chart_data, size=11, legend=XL_LEGEND_POSITION.BOTTOM).chart
+    two = len(chart_data) > 1  # one series needs no legend: the chart title names it
+    chart = d.chart(s, XL_CHART_TYPE.BAR_CLUSTERED, box, chart_data, size=11,
+                    legend=XL_LEGEND_POSITION.BOTTOM if two else False).chart
     plot = chart.plots[0]
     plot.gap_width = 60
     label_values(plot, '0"%"', 11)
     chart.value_axis.has_major_gridlines = False
+    chart.value_axis.minimum_scale, chart.value_axis.maximum_scale = 0, 100  # shares: bars from zero, to scale
     chart.value_axis.visible = False
     chart.category_axis.tick_labels.font.size = Pt(11)
     chart.category_axis.reverse_order = True
