@@ -111,9 +111,13 @@ def classify_file(model_path, answers_path, *, using: str = "auto", id_column: s
     if using not in SCORERS:
         raise DataError(f"--using must be one of {', '.join(SCORERS)}, got {using!r}")
     model = load_model(model_path, study=study)
-    frame = read_answers(answers_path, id_column=id_column, encoding=encoding, sheet=sheet)
     pii = {str(c) for c in (model.settings.get("pii") or []) if isinstance(c, str)}
     pii |= {str(c) for c in (study.pii if study is not None else ())}
+    if id_column is not None and str(id_column) in pii:  # refused before reading: no message quotes its values
+        raise DataError(f"the id column '{id_column}' is declared as personal data (pii) in the study; the output "
+                        "would carry it: use a pseudonymous id column (--id respondent_id or customer_id)",
+                        file=answers_path, column=str(id_column))
+    frame = read_answers(answers_path, id_column=id_column, encoding=encoding, sheet=sheet)
     if str(frame.index.name) in pii:  # issue 24: personal data never leaves in the output's id column
         raise DataError(f"the id column '{frame.index.name}' is declared as personal data (pii) in the study; the "
                         "output would carry it: use a pseudonymous id column (--id respondent_id or customer_id)",
