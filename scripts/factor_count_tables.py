@@ -91,6 +91,22 @@ def public_batteries() -> dict:
     return out
 
 
+def run_public_cd() -> pd.DataFrame:
+    """Only the comparison-data column of the public table, again (after a change to CD alone)."""
+    from workbench.factors.rules import comparison_data
+
+    warnings.simplefilter("ignore")
+    path = RESULTS / "factor_count_public.csv"
+    out = pd.read_csv(path)
+    for name, (x, n_obs, doc, which, corr, source) in public_batteries().items():
+        if corr == "given":
+            continue
+        out.loc[out["battery"] == name, "CD"] = comparison_data(x.dropna(), random_state=16)[0]
+        print(name, "CD", int(out.loc[out["battery"] == name, "CD"].iloc[0]), flush=True)
+    out.to_csv(path, index=False)
+    return out
+
+
 def run_public() -> pd.DataFrame:
     warnings.simplefilter("ignore")
     rows = []
@@ -251,12 +267,15 @@ def markdown(sim_path) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--public", action="store_true")
+    ap.add_argument("--public-cd", action="store_true", help="recompute only the comparison-data column")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--write", action="store_true", help="write docs/factor_count.md")
     ap.add_argument("--sim", default=str(RESULTS / "factor_count_sim.csv"))
     args = ap.parse_args(argv)
     if args.public:
         run_public()
+    if args.public_cd:
+        run_public_cd()
     if args.markdown:
         print(markdown(args.sim))
     if args.write:
