@@ -15,8 +15,9 @@ Comparison data (CD; Ruscio & Roche, 2012, Psychol. Assess. 24(2))
     what the items identify.
 
 Hull (Lorenzo-Seva, Timmerman & Kiers, 2011, Multivariate Behav. Res. 46(2))
-    The k-factor minres solutions for k = 0 .. J (J: parallel analysis for components
-    plus one, as the authors advise) are placed by goodness of fit (CFI, from the
+    The k-factor minres solutions for k = 0 .. J (J: parallel analysis plus one, as the
+    authors advise, here parallel analysis for components; EFAtools' ``HULL`` takes it for
+    factors, and at least 3) are placed by goodness of fit (CFI, from the
     chi-square psych reports) against degrees of freedom used (``p k - k(k-1)/2``); the
     count is the elbow of the upper convex hull: the hull point with the largest scree
     test value ``st_k = [(f_k - f_{k-1}) / (d_k - d_{k-1})] / [(f_{k+1} - f_k) / (d_{k+1} - d_k)]``.
