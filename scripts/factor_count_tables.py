@@ -234,14 +234,14 @@ def summary(sim: pd.DataFrame, pub: pd.DataFrame) -> str:
             + ", so the middle vote is too low. Such batteries have a strong general factor above correlated group "
             "factors; the simulation (factor correlations 0-.5, no general factor, as the issue specifies) does not "
             "contain that structure, so a rule chosen on it is not rewarded for holding group factors apart there.")
-    lines += [
+    lines.append(
         f"- Comparison data (public batteries with answers): right on {int((with_data['CD'] == with_data['documented']).sum())} "
         f"of {len(with_data)}. It follows the authors' R code (RGenData 1.0.1) and gives their counts on the same data "
         "(tests/data/make_comparison_data_reference.R: e.g. 2 on the bfi A, C and E scales in both), so its "
         "over-extraction on large real batteries (n = 2,800) is the method's, not a bug here: with thousands of "
         "respondents, one more factor reproduces the eigenvalues measurably better. At 10-60 s a battery it was not "
-        "part of the simulation and does not vote.",
-    ]
+        "part of the simulation and does not vote."
+    )
     return "\n".join(lines) + "\n"
 
 

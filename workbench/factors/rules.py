@@ -85,7 +85,7 @@ def gen_data(x: np.ndarray, k: int, *, n_pop: int = 10000, max_trials: int = 5, 
     ``max_trials`` failures in a row (``max_iter``: a guard RGenData does not have).
     """
     g = rng(random_state)
-    n, p = x.shape
+    p = x.shape[1]
     dist = np.sort(np.column_stack([g.choice(x[:, j], n_pop, replace=True) for j in range(p)]), axis=0)
     target = np.corrcoef(x, rowvar=False)
     inter = target.copy()
