@@ -162,10 +162,10 @@ def _fit_lca_start(problem: MixtureProblem, start: int, seed: int, max_iter: int
     try:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
             if resume is None:
-                theta0, ll0, done = lca_random_start(data, k, np.random.default_rng(seed)), None, 0
+                theta0, last, done = lca_random_start(data, k, np.random.default_rng(seed)), -np.inf, 0
             else:
-                theta0, ll0, done = resume.theta, resume.loglik, resume.n_iter
-            fit = lca_fit_start(data, k, theta0, max_iter=max(1, max_iter - done), tol=problem.tol)
+                theta0, last, done = resume.theta, resume.last_mean, resume.n_iter
+            fit = lca_fit_start(data, k, theta0, max_iter=max(1, max_iter - done), tol=problem.tol, last_mean=last)
             post = lca_posteriors(data, k, fit.theta)
     except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
         return StartFit(start, seed, stage, None, float("nan"), False, 0, float("nan"), "failed", str(exc))
@@ -179,7 +179,7 @@ def _fit_lca_start(problem: MixtureProblem, start: int, seed: int, max_iter: int
         )
     labels = post.argmax(axis=1).astype(np.int16) if status == "ok" else None
     return StartFit(start, seed, stage, None, float(fit.loglik), bool(fit.converged), done + int(fit.n_iter),
-                    float(shares.min()), status, reason, labels, theta=fit.theta)
+                    float(shares.min()), status, reason, labels, theta=fit.theta, last_mean=float(fit.last_mean))
 
 
 def _fit_lpa_start(problem: MixtureProblem, start: int, seed, max_iter: int, stage: int,
