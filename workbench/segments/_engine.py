@@ -355,7 +355,8 @@ def fit_mixtures(problems: list[MixtureProblem], *, init_iter: int = 50, n_final
             continue
         starts = by_problem[id(p)]
         done = len(previous.get(p.key, []))
-        open_ = [s for s in starts[done:] if s.status == "ok" and (not s.converged or s.subsample) and s.init == "random"]
+        open_ = [s for s in starts[done:]
+                 if s.status == "ok" and (not s.converged or s.subsample) and s.init == "random"]
         open_.sort(key=lambda s: -s.loglik)
         want = default_n_final(len(p.seeds) - done, n_final) if done else final_count(p)
         chosen = open_[:want] + [s for s in starts[done:] if s.status == "ok" and not s.converged and s.init != "random"]
