@@ -10,9 +10,11 @@ n_final``) and Latent GOLD (random sets × iterations), the starts run in two st
 2. the ``n_final`` best starts that have not converged yet (by default a quarter of the
    starts, at least 2, as Mplus keeps) are run on to convergence or ``max_iter``.
 
-Both kinds of model run on the package's own vectorised EM: latent classes on :mod:`._lca`
-(poLCA's random response-probability starts, SQUAREM acceleration), latent profiles on
-:mod:`._gmm` (StepMix's random responsibilities, plain EM: the same iterations as StepMix).
+Both kinds of model run on the package's one EM core (:func:`._em.run`, one convergence
+rule) with their family's E- and M-step: latent classes on :mod:`._lca` (poLCA's random
+response-probability starts, SQUAREM acceleration), latent profiles on :mod:`._gmm` (StepMix's
+random responsibilities, plain EM: the same iterations as StepMix). A latent class problem of
+more than :data:`STAGE1_MAX_N` respondents runs stage 1 on a fixed subsample of that many.
 Stage 2 continues a start from the parameters where stage 1 left it. No StepMix object is
 built here (StepMix is the reference in the tests). Each start has its own seed, drawn from
 ``numpy.random.SeedSequence(random_state, spawn_key=(method, k))``: results do not depend

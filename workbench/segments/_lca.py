@@ -33,9 +33,9 @@ expected counts (a generalised EM step; step-halving keeps it monotone), batched
 items. EM is accelerated with SQUAREM (Varadhan & Roland 2008, scheme S3) on the
 unconstrained parameters (log shares, log probabilities, thresholds and locations), which
 keeps EM's monotonicity by falling back on the plain EM step whenever an extrapolation
-lowers the log-likelihood. Convergence is judged on the log-likelihood: a start has
-converged when an iteration improves the total log-likelihood by less than
-``tol × Σ w`` (the mean per respondent by less than ``tol``).
+lowers the log-likelihood. The loop, SQUAREM and the convergence rule (the mean
+log-likelihood per respondent changes by less than ``tol``) are the package's one EM core,
+:func:`._em.run`; this module supplies the E- and M-step (:class:`_EM`).
 """
 
 from __future__ import annotations
