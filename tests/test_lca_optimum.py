@@ -204,9 +204,9 @@ def test_bootstrap_lrt_supports_the_planted_classes_and_no_more():
                        for s in range(5)), key=lambda f: f.loglik)
     two = bootstrap_lrt(data, 2, fits[2].theta, fits[2].loglik, fits[1].theta, fits[1].loglik, seed=1)
     three = bootstrap_lrt(data, 3, fits[3].theta, fits[3].loglik, fits[2].theta, fits[2].loglik, seed=1)
-    # the default 19 draws: no draw reaches the planted ratio, p = the floor 0.05, which passes the
-    # rule "at most 0.05" (an exact 5 % test; the old rule "below 0.05" could never pass)
-    assert two.p_value == pytest.approx(1 / 20) and two.replications == 19 and two.exceed == 0
+    # the default, at most 99 draws: no draw reaches the planted ratio, so all 99 run (a p-value
+    # near or below 0.05 is never cut short) and p = the floor 0.01
+    assert two.p_value == pytest.approx(1 / 100) and two.replications == 99 and two.exceed == 0
     assert two.at_floor and two.p_floor == two.p_value <= 0.05
     assert three.p_value > 0.2 and three.stopped_early and three.exceed == 5
     assert three.lr == pytest.approx(2 * (fits[3].loglik - fits[2].loglik))
