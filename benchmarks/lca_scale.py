@@ -59,11 +59,12 @@ def main(argv=None) -> int:
     ap.add_argument("--k", type=int, nargs=2, default=(2, 8), metavar=("FROM", "TO"))
     ap.add_argument("--n-jobs", type=int, default=1)
     ap.add_argument("--label", default="")
+    ap.add_argument("--n-init", type=int, default=50, help="random starts (the candidates' default: 50)")
     ap.add_argument("--first-pass", action="store_true", help="the first 50 starts only (no added batches)")
     args = ap.parse_args(argv)
     frame = generate(args.n, args.items, args.planted)
     ks = list(range(args.k[0], args.k[1] + 1))
-    base, n_init = 1, 50
+    base, n_init = 1, args.n_init
     problems = []
     t0, c0 = time.perf_counter(), time.process_time()
     cache: dict = {}
@@ -92,9 +93,10 @@ def main(argv=None) -> int:
     with out.open("a", newline="") as fh:
         w = csv.writer(fh)
         if new:
-            w.writerow(["label", "n", "items", "k", "first_pass_only", "n_jobs", "seconds", "cpu_seconds", "em_iterations", "first_pass",
-                        "added_starts", "best_loglik"])
-        w.writerow([args.label, args.n, args.items, f"{ks[0]}-{ks[-1]}", args.first_pass, args.n_jobs, round(t2 - t0, 1),
+            w.writerow(["label", "n", "items", "k", "n_init", "first_pass_only", "n_jobs", "seconds", "cpu_seconds",
+                        "em_iterations", "first_pass", "added_starts", "best_loglik"])
+        w.writerow([args.label, args.n, args.items, f"{ks[0]}-{ks[-1]}", n_init, args.first_pass, args.n_jobs,
+                    round(t2 - t0, 1),
                     round(c2 - c0, 1), iters,
                     round(t1 - t0, 1), sum(added.values()), " ".join(f"k{k}:{v}" for k, v in lls.items())])
     return 0
