@@ -193,9 +193,16 @@ def _fit_lca_start(problem: MixtureProblem, start: int, seed: int, max_iter: int
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
             if resume is None:
                 theta0, last, done = lca_random_start(data, k, np.random.default_rng(seed)), -np.inf, 0
-            else:  # a start continued from the subsample judges its first full-data iteration afresh
-                theta0, done = resume.theta, resume.n_iter
-                last = -np.inf if resume.subsample else resume.last_mean
+            else:
+                theta0, done, last = resume.theta, resume.n_iter, resume.last_mean
+                if resume.subsample:
+                    # first to convergence on the subsample (a quarter of the work per iteration at
+                    # 20,000), then on everyone from there: the full data then need a few polishing
+                    # iterations instead of the whole climb (its first iteration judged afresh); the
+                    # subsample gets at most half of the iterations left
+                    pre = lca_fit_start(stage1_data(data), k, theta0, max_iter=max(1, (max_iter - done) // 2),
+                                        tol=problem.tol, last_mean=last)
+                    theta0, done, last = pre.theta, done + int(pre.n_iter), -np.inf
             fit = lca_fit_start(data, k, theta0, max_iter=max(1, max_iter - done), tol=problem.tol, last_mean=last)
             post = lca_posteriors(data, k, fit.theta)
     except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
