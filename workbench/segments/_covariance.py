@@ -16,8 +16,7 @@ its own check against mclust's ``mstep``, and a saved model, its scoring of a la
 (``waves/model.py``), the SQL export and the deck know the four structures by name, so a new
 one reaches beyond this room. The four cover the choices consultants make (profiles differing
 in spread, with or without correlations); on data where mclust's choice is one of the others
-(iris VEV,2; banknote VVE,3) this table chooses among the four, and ``docs/lpa_mclust.md``
-says so.  Fits with a singular profile
+(iris VEV,2; banknote VVE,3) this table chooses among the four (``docs/design.md``).  Fits with a singular profile
 are refused (see ``_gmm.singular_profiles``), as mclust returns no BIC for them;
 ``docs/lpa_mclust.md`` compares every cell with mclust.
 """
