@@ -14,7 +14,8 @@ Both kinds of model run on the package's one EM core (:func:`._em.run`, one conv
 rule) with their family's E- and M-step: latent classes on :mod:`._lca` (poLCA's random
 response-probability starts, SQUAREM acceleration), latent profiles on :mod:`._gmm` (StepMix's
 random responsibilities, plain EM: the same iterations as StepMix). A latent class problem of
-more than :data:`STAGE1_MAX_N` respondents runs stage 1 on a fixed subsample of that many.
+more than :data:`STAGE1_MAX_N` respondents runs stage 1 on a fixed subsample of that many, and
+its continued starts climb to convergence there before they are polished on everyone.
 Stage 2 continues a start from the parameters where stage 1 left it. No StepMix object is
 built here (StepMix is the reference in the tests). Each start has its own seed, drawn from
 ``numpy.random.SeedSequence(random_state, spawn_key=(method, k))``: results do not depend
