@@ -117,3 +117,16 @@ def test_mixture_refits_start_from_the_full_sample_solution(monkeypatch):
         [task] = _stability._plan(km, scores, 1, "bootstrap", 3, 5)
         assert task[-1] is None  # k-means: no warm start
         assert _stability._refit(*task)["status"] == "ok"
+
+
+def test_blrt_draws_stop_once_the_test_is_decided():
+    """The segments step stops the bootstrap LRT at the first exceedance count X from which the
+    p-value (1 + X) / (1 + B) can no longer reach 0.05 (exact fractions, brute force), at least 2."""
+    from fractions import Fraction
+
+    from workbench.steps.segments import blrt_stop_after
+
+    for reps in range(1, 400):
+        decided = next(x for x in range(reps + 2) if Fraction(1 + x, 1 + reps) > Fraction(5, 100))
+        assert blrt_stop_after(reps) == max(2, decided), reps
+    assert (blrt_stop_after(19), blrt_stop_after(99)) == (2, 5)
