@@ -316,6 +316,10 @@ def stability_of_many(items, *, n_reps: int = 20, kind: str = "bootstrap", n_ini
     return out
 
 
+#: Fitted attributes a warm refit does not use (left out of the model sent to the workers).
+_NOT_SENT = ("posteriors_", "labels_", "starts_", "bivariate_residuals_", "sample_weight_", "excluded_")
+
+
 def _plan(solution, data, n_reps, kind, n_init, base) -> list[tuple]:
     """The refit tasks of one solution: (template, basis, weights, rows, seed, labels, rep, half, warm)."""
     frame = as_numeric_frame(data, "basis")
@@ -335,7 +339,13 @@ def _plan(solution, data, n_reps, kind, n_init, base) -> list[tuple]:
     if "max_starts" in template.get_params():  # ... nor adds starts
         template.set_params(max_starts=int(n_init))
     # latent classes / profiles: refits warm-started from the full-sample solution (module notes)
-    warm = solution.model if hasattr(solution.model, "theta_") or hasattr(solution.model, "params_") else None
+    warm = None
+    if hasattr(solution.model, "theta_") or hasattr(solution.model, "params_"):
+        # what a refit and its predict need, without the per-respondent tables that every task
+        # would otherwise carry to its worker (20,000 posteriors, labels, weights)
+        warm = copy.copy(solution.model)
+        for name in _NOT_SENT:
+            warm.__dict__.pop(name, None)
     rng = np.random.default_rng(np.random.SeedSequence(base, spawn_key=(7, solution.k)))
     n = len(used)
     m = min(n, MAX_REFIT_N)  # the m-out-of-n bootstrap above MAX_REFIT_N (identical draws below it)
