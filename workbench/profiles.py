@@ -538,6 +538,37 @@ class SegmentProfiles:
 # --------------------------------------------------------------------------- profile()
 
 
+def _column_letters(stats: list, share: np.ndarray, segs: list, alpha: float) -> list[str]:
+    """Per segment and measure (the table's row order), the segments it is significantly above in
+    a pairwise test, as space-separated labels ('2 3'): the column letters of market-research
+    tables (Q, Displayr).  Each pair is tested as the arrows are (two-proportion z-test for
+    shares, Welch's t-test for means, effective n with weights); the p-values of one measure's
+    pairs are Holm-corrected together (k segments: k(k-1)/2 tests per row)."""
+    k = len(segs)
+    m = len(share)
+    pairs = [(g, h) for g in range(k) for h in range(g + 1, k)]
+    if not pairs:
+        return [""] * (k * m)
+    P = np.empty((len(pairs), m))
+    for i, (g, h) in enumerate(pairs):
+        a, b = stats[g], stats[h]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            P[i] = np.where(share, two_proportion_ztest(a["mean"], a["n_eff"], b["mean"], b["n_eff"])[1],
+                            welch_ttest(a["mean"], a["var"], a["n_eff"], b["mean"], b["var"], b["n_eff"])[1])
+    adj = np.full_like(P, np.nan)
+    for j in range(m):
+        ok = np.isfinite(P[:, j])
+        if ok.any():
+            adj[ok, j] = holm(P[ok, j])
+    out = [[[] for _ in range(m)] for _ in range(k)]
+    for i, (g, h) in enumerate(pairs):
+        sig = np.isfinite(adj[i]) & (adj[i] < alpha)
+        for j in np.flatnonzero(sig):
+            hi, lo = (g, h) if stats[g]["mean"][j] > stats[h]["mean"][j] else (h, g)
+            out[hi][j].append(lo)
+    return [" ".join(str(segs[x]) for x in sorted(out[g][j])) for g in range(k) for j in range(m)]
+
+
 def profile(
     responses,
     labels: pd.Series,
@@ -632,9 +663,11 @@ def profile(
     tot = weighted_stats(V, w)
     scale = np.where(share, 100.0, 1.0)
     rows = []
+    per_segment = []
     for g, s in enumerate(segs):
         inside = code == g
         a, b = weighted_stats(V[inside], w[inside]), weighted_stats(V[~inside], w[~inside])
+        per_segment.append(a)
         p = np.where(
             share,
             two_proportion_ztest(a["mean"], a["n_eff"], b["mean"], b["n_eff"])[1],
@@ -654,6 +687,7 @@ def profile(
         part["p_value"] = p
         rows.append(part)
     table = pd.concat(rows, ignore_index=True)
+    table["letters"] = _column_letters(per_segment, share, segs, alpha)
     table["p_adj"] = np.nan
     for block, grp in table.groupby("block", sort=False):
         table.loc[grp.index, "p_adj"] = correct_pvalues(grp["p_value"].to_numpy(dtype=float), correction)

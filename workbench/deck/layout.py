@@ -22,6 +22,7 @@ from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.util import Emu, Inches, Pt
 
 from ..outputs import SafeCategoryChartData
+from .texts import Words, words
 
 __all__ = ["Canvas", "Box", "segment_colours", "estimate_lines", "text_height", "fit_font_size", "joined", "shorten",
            "theme_of", "readable", "luminance", "placeholder_type", "pick_layouts", "fill_cell", "add_table",
@@ -226,8 +227,10 @@ def pick_layouts(prs):
 class Canvas:
     """The presentation being drawn and its geometry, fonts and colours."""
 
-    def __init__(self, prs, *, footer: str, palette):
+    def __init__(self, prs, *, footer: str, palette, w: Words | None = None):
         self.prs = prs
+        #: the deck's texts and number style (:mod:`workbench.deck.texts`)
+        self.w = w if w is not None else words("en")
         self.W, self.H = int(prs.slide_width), int(prs.slide_height)
         theme = theme_of(prs)
         self.major, self.minor = theme["major"], theme["minor"]

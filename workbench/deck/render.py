@@ -14,6 +14,7 @@ from pptx.dml.color import RGBColor
 from ..errors import OutputError
 from .content import MAX_CHART_ITEMS, shown_personas, whole_shares
 from .data import DeckData, DeckTrends
+from .texts import words
 from .layout import DARK, DEFAULT_TEMPLATE, PALETTE, SLIDE_HEIGHT, SLIDE_WIDTH, Canvas, readable, segment_colours, theme_of
 from .slides_accounts import accounts_slide
 from .slides_forward import forward_slide
@@ -111,7 +112,8 @@ def render_deck(data: DeckData, personas: Personas, *, template=None, options: d
     else:
         palette = PALETTE
     title = opts.get("title") or data.study_name
-    d = Canvas(prs, footer=f"{title} · wave {data.wave} · {data.date}", palette=palette)
+    w = words(data.language)
+    d = Canvas(prs, footer=w("footer", title=title, wave=data.wave, date=w.date(data.date)), palette=palette, w=w)
     labels = list(data.labels) or [p.segment for p in personas]
     colours = segment_colours(labels, palette)
     for p in personas:
@@ -131,7 +133,7 @@ def render_deck(data: DeckData, personas: Personas, *, template=None, options: d
     sizes_slide(d, data, shown, hidden, colours)
     accounts_slide(d, data)
     if trends is not None:
-        trend_slides(d, trends, colours, {p.segment: p.name for p in personas})
+        trend_slides(d, trends, colours, {p.segment: p.name for p in personas}, data)
     matrix_slides(d, data, shown, colours, max_items)
     for p in shown:
         persona_slides(d, data, p, colours.get(p.segment, DARK), opts)

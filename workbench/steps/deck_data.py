@@ -72,6 +72,36 @@ def _factor_rows(factors: dict[str, EFAResult]) -> tuple[list[dict], list[str]]:
     return rows, notes
 
 
+#: Measures and categories of the whole customer base the deck quotes as "all customers".
+_BASE_MEANS = ("revenue", "frequency", "cost_to_serve", "lapsed", "digital_share", "recency_days", "aov", "return_rate")
+_BASE_MIXES = ("dominant_channel", "rfm_tier")
+
+
+def _customer_base(behaviour: Behaviour | None) -> dict | None:
+    """The wave's whole customer base (ERP) as the deck quotes it for "all customers": its size,
+    the mean of each measure (a flag such as ``lapsed`` as % true, as the profile shows it) and
+    the mix of each category (% of the customers with one); None without behaviour data."""
+    if behaviour is None or behaviour.customers is None or not len(behaviour.customers):
+        return None
+    c = behaviour.customers
+    means, mixes = {}, {}
+    for var in _BASE_MEANS:
+        if var in c.columns:
+            col = c[var]
+            if pd.api.types.is_bool_dtype(col) or col.dropna().isin([True, False]).all() and col.dtype == object:
+                v = 100.0 * col.dropna().astype(bool).mean() if col.notna().any() else np.nan
+            else:
+                v = pd.to_numeric(col, errors="coerce").mean()
+            if pd.notna(v):
+                means[var] = float(v)
+    for var in _BASE_MIXES:
+        if var in c.columns and c[var].notna().any():
+            mix = c[var].dropna().astype(str)
+            mix = mix[mix.str.len() > 0].value_counts(normalize=True) * 100
+            mixes[var] = {str(k): float(v) for k, v in mix.items()}
+    return {"n": int(len(c)), "means": means, "mixes": mixes}
+
+
 def _fieldwork(start, end) -> str:
     """'1 September – 2 October 2026' ('' without dates; one date alone as 'ended ...' / 'from ...')."""
     day = (lambda d, year=True: f"{d.day} {d:%B}" + (f" {d.year}" if year else ""))
@@ -171,7 +201,9 @@ def deck_data(study: Study, scorecard: Scorecard | None, profiles: SegmentProfil
         "bases": bases, "quality": q, "weighting": weighting, "factors": frame_to_json(pd.DataFrame(frows)),
         "factor_notes": fnotes, "model_note": words(model_note), "recognise": plain(recognise) if recognise else None,
         "currency": study.currency or "", "language": str(study.spec.study.language or "en"),
-        "fieldwork": fieldwork,
+        "fieldwork": fieldwork, "base": _customer_base(behaviour),
+        "fieldwork_start": w.fieldwork_start.isoformat() if w.fieldwork_start else "",
+        "fieldwork_end": w.fieldwork_end.isoformat() if w.fieldwork_end else "",
     }
     return DeckData.from_dict(json.loads(json.dumps(doc, ensure_ascii=False)))
 
