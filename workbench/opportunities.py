@@ -143,14 +143,23 @@ class Opportunities:
 
     # ---------------------------------------------------------------- outputs
 
-    def tables(self, *, include_suppressed: bool = False) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-        """The sheets of ``opportunities.xlsx`` and their notes."""
+    def tables(self, *, include_suppressed: bool = False, names: dict | None = None
+               ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+        """The sheets of ``opportunities.xlsx`` and their notes; ``names`` (segment → persona name)
+        puts each persona's name beside its segment number."""
+        names = {str(k): str(v) for k, v in (names or {}).items()}
         hidden = [s for s in self.labels if self.segments.loc[s, "suppressed"]] if not include_suppressed else []
         hide = (f" Not shown: segment(s) {', '.join(map(str, hidden))} below the study's min_segment_n."
                 if hidden else "")
         scores = self.summary().drop(columns=[str(s) for s in hidden])
         table = self.table[~self.table["segment"].isin(hidden)].assign(segment=lambda d: d["segment"].map(str))
         forces = self.forces[~self.forces["segment"].isin(hidden)].assign(segment=lambda d: d["segment"].map(str))
+        if names:
+            scores = scores.rename(columns={c: f"{c}: {names[c]}" for c in scores.columns if names.get(c)})
+            table.insert(list(table.columns).index("segment") + 1, "name", table["segment"].map(lambda x: names.get(x, "")))
+            if "segment" in forces.columns:
+                forces.insert(list(forces.columns).index("segment") + 1, "name",
+                              forces["segment"].map(lambda x: names.get(x, "")))
         sheets = {"Opportunity scores": scores, "Outcomes": table, "Forces": forces}
         notes = {
             "Opportunity scores": f"Opportunity = importance + max(importance - satisfaction, 0), top-box shares x 10; "
@@ -161,7 +170,7 @@ class Opportunities:
         }
         return sheets, notes
 
-    def to_excel(self, path, *, pii=(), include_suppressed: bool = False, labels=None) -> Path:
+    def to_excel(self, path, *, pii=(), include_suppressed: bool = False, labels=None, names: dict | None = None) -> Path:
         """Write ``opportunities.xlsx`` (scores, every outcome per segment, forces).
 
         Parameters
@@ -181,7 +190,7 @@ class Opportunities:
         path = Path(path)
         if path.is_dir():
             path = path / "opportunities.xlsx"
-        sheets, notes = self.tables(include_suppressed=include_suppressed)
+        sheets, notes = self.tables(include_suppressed=include_suppressed, names=names)
         return write_workbook(path, sheets, pii=tuple(pii), notes=notes, labels=labels)
 
     # ---------------------------------------------------------------- charts

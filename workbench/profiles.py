@@ -387,8 +387,13 @@ class SegmentProfiles:
 
     # ---------------------------------------------------------------- outputs
 
-    def tables(self, *, include_suppressed: bool = False) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-        """The workbook's sheets and their notes: overview, traits, then one per block."""
+    def tables(self, *, include_suppressed: bool = False, names: dict | None = None
+               ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+        """The workbook's sheets and their notes: overview, traits, then one per block.
+
+        ``names`` (segment → persona name) puts the persona's name beside each segment number:
+        a column 'Name' in the overview and traits, '1: <name> (n=…)' over a block's columns."""
+        names = {str(k): str(v) for k, v in (names or {}).items()}
         shown = [s for s in self.labels if include_suppressed or not self.segments.loc[s, "suppressed"]]
         hidden = [s for s in self.labels if s not in shown]
         weighting = (
@@ -401,6 +406,8 @@ class SegmentProfiles:
         overview = self.summary().loc[shown] if shown else self.summary().iloc[:0]
         overview.index = overview.index.map(str)
         overview.index.name = "segment"
+        if names:
+            overview.insert(0, "name", [names.get(str(x), "") for x in overview.index])
         sheets = {"Overview": overview}
         notes = {
             "Overview": f"{self.n:,} respondents, {weighting}. Traits: index ≥ 120 or ≤ 80 and "
@@ -411,9 +418,11 @@ class SegmentProfiles:
         sheets["Traits"] = tr[["segment", "block", "variable", "label", "measure", "value", "total", "index", "sig", "p_adj"]].assign(
             segment=lambda d: d["segment"].map(str)
         ).reset_index(drop=True)
+        if names:
+            sheets["Traits"].insert(1, "name", sheets["Traits"]["segment"].map(lambda x: names.get(x, "")))
         notes["Traits"] = "Distinguishing traits per segment, strongest first; values are % or means." + hide_note
         for block in self.blocks:
-            sheets[block] = self._block_sheet(block, shown)
+            sheets[block] = self._block_sheet(block, shown, names)
             notes[block] = (
                 "Values are % of those answering (means where marked); ▲ / ▼ significantly above / below the "
                 f"rest of the sample ({self.correction}-corrected within this sheet, α = {self.alpha}; "
@@ -421,22 +430,23 @@ class SegmentProfiles:
             )
         return sheets, notes
 
-    def _block_sheet(self, block: str, shown: list) -> pd.DataFrame:
+    def _block_sheet(self, block: str, shown: list, names: dict | None = None) -> pd.DataFrame:
         val = self.block_table(block, "value").round(2)
         n = self.segments["n"]
         cols = {"Total": val["Total"]}
         sig = self.block_table(block, "sig")
+        head = {s: f"{s}: {names[str(s)]}" if names and names.get(str(s)) else str(s) for s in shown}
         for s in shown:  # each arrow right beside the value it qualifies (as a Q / Displayr export)
-            cols[f"{s} (n={int(n[s])})"] = val[str(s)]
-            cols[f"{s} sig"] = sig[str(s)].fillna("")
+            cols[f"{head[s]} (n={int(n[s])})"] = val[str(s)]
+            cols[f"{head[s]} sig"] = sig[str(s)].fillna("")
         idx = self.block_table(block, "index").round(0)
         for s in shown:
-            cols[f"{s} index"] = idx[str(s)]
+            cols[f"{head[s]} index"] = idx[str(s)]
         out = pd.DataFrame(cols, index=val.index)
         return out
 
     def to_excel(self, path, *, pii=(), include_suppressed: bool = False, currency: str | None = None,
-                 labels=None) -> Path:
+                 labels=None, names: dict | None = None) -> Path:
         """Write ``profiles.xlsx``: overview, traits and one sheet per block, formatted.
 
         Each block sheet shows values (Total and each segment), the significance arrows
@@ -453,6 +463,8 @@ class SegmentProfiles:
         include_suppressed : bool, default=False
             Show segments below ``min_segment_n`` (for internal use only; client tables
             leave them out, with a note).
+        names : dict, optional
+            Segment → persona name, written beside each segment number (as the deck names them).
 
         Returns
         -------
@@ -468,7 +480,7 @@ class SegmentProfiles:
         path = Path(path)
         if path.is_dir():
             path = path / "profiles.xlsx"
-        sheets, notes = self.tables(include_suppressed=include_suppressed)
+        sheets, notes = self.tables(include_suppressed=include_suppressed, names=names)
         write_workbook(path, sheets, pii=tuple(pii), notes=notes, currency=currency, labels=labels)
         wb = load_workbook(path)
         used: set = set()
