@@ -189,7 +189,7 @@ def test_no_identifier_on_a_slide_or_client_workbook(flows, name):
 ENGLISH_WORDS = {"the", "of", "and", "with", "which", "their", "them", "they", "who", "than", "from", "this", "that",
                  "are", "were", "was", "each", "every", "only", "respondents", "customers", "above", "below",
                  "average", "segments", "share", "how", "what", "why", "not", "your", "these", "those", "would",
-                 "should", "could", "other", "order", "orders", "revenue", "wave", "none", "candidate", "chosen"}
+                 "should", "could", "other", "revenue", "wave", "none", "candidate", "chosen"}
 
 
 def english_lines(text: str) -> list[str]:
