@@ -274,7 +274,7 @@ def scorecard_slide(d: Canvas, data: DeckData, max_rows=10):
             else:
                 txt = "" if v is None or pd.isna(v) else str(v)
                 colour = status_colour.get(txt, d.dark)
-                txt = w(f"card.{txt}") if txt in ("pass", "fail") else txt
+                txt = w(f"card.{txt}") if txt in ("pass", "fail", "not measured") else txt
             fill_cell(table.cell(i, j), txt, size=10, font=d.minor, colour=colour, bold=rec,
                       fill=RGBColor(0xE3, 0xEE, 0xF7) if rec else (TINT if i % 2 == 0 else WHITE))
     rl = d.margin + tbl_w + int(Inches(0.3))

@@ -166,6 +166,18 @@ def key_findings(data: DeckData, shown) -> list[str]:
         k = chans.count(common)
         if k > 1:
             out.append(w("findings.channel", channel=common, k=k, total=len(shown)))
+    for p in order:  # what sets each segment apart most: its strongest significant need or motivation
+        if len(out) >= 5:
+            break
+        t = data.rows(p.segment)
+        t = t[t["trait"].astype(bool) & (t["sig"] == "▲") & t["kind"].isin(["needs", "motivations"])
+              & t["index"].notna()] if len(t) else t
+        if len(t):  # one the name does not already say
+            t = t[[str(x).casefold() not in str(p.name).casefold() for x in t["label"]]]
+        if len(t):
+            r = t.sort_values("index", ascending=False, kind="stable").iloc[0]
+            fmt = (lambda v: w.pct(v)) if r.get("stat") == "share" else (lambda v: w.n(v, 1))
+            out.append(w("findings.need", name=p.name, label=r["label"], value=fmt(r["value"]), total=fmt(r["total"])))
     return out[:5]
 
 
@@ -177,7 +189,8 @@ def findings_slide(d: Canvas, data: DeckData, shown):
     s = d.slide(key="findings")
     title = found[0].rstrip(".")
     d.title(s, title, subtitle=d.w("findings.sub"))
-    d.text(s, Box(d.margin, d.top, d.width, d.bottom - d.top), [(f, {"bullet": True}) for f in found],
+    body = found[1:] if len(found) > 1 else found  # the title states the first: the body supports it
+    d.text(s, Box(d.margin, d.top, d.width, d.bottom - d.top), [(f, {"bullet": True}) for f in body],
            max_pt=22, min_pt=12, space_pt=12)
     d.notes(s, [d.w("findings.notes")] + found)
 

@@ -264,6 +264,10 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names, data: DeckData |
     chart.value_axis.major_gridlines.format.line.color.rgb = RGBColor(0xE0, 0xE0, 0xE0)
     chart.value_axis.tick_labels.number_format = '0"%"'
     chart.value_axis.tick_labels.number_format_is_linked = False
+    # shares from zero (issue 30): a move of 4 points is not drawn as a fall off a cliff
+    top = max([float(x) for x in sz["ci_high"].dropna()] + [float(x) for x in sz["whole"]] + [10.0])
+    chart.value_axis.minimum_scale = 0
+    chart.value_axis.maximum_scale = float(min(100, math.ceil(top / 10) * 10))
     plot = chart.plots[0]
     label_values(plot, '0"%"', 10)
     for series, seg in zip(plot.series, segs):

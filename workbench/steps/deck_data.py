@@ -51,9 +51,11 @@ def _present(frame: pd.DataFrame, columns) -> pd.DataFrame:
     return frame[[c for c in columns if c in frame.columns]]
 
 
-def _factor_rows(factors: dict[str, EFAResult]) -> tuple[list[dict], list[str]]:
-    """One row per factor (battery, factor, items, variance %, alpha) and one headline per battery."""
+def _factor_rows(factors: dict[str, EFAResult], names: dict | None = None) -> tuple[list[dict], list[str]]:
+    """One row per factor (battery, factor, items, variance %, alpha) and one headline per battery;
+    ``names``: a battery's label as the client reads it (the study's block label), not its key."""
     rows, notes = [], []
+    names = names or {}
     for battery, res in factors.items():
         scales = res.scales()
         alphas = {}
@@ -64,7 +66,7 @@ def _factor_rows(factors: dict[str, EFAResult]) -> tuple[list[dict], list[str]]:
         var = res.variance["Proportion Var"] if "Proportion Var" in res.variance.columns else pd.Series(dtype=float)
         for f in res.names:
             items = [res.labels.get(i, i) for i in scales.get(f, [])]
-            rows.append({"battery": str(battery), "factor": str(f), "items": ", ".join(map(str, items)),
+            rows.append({"battery": str(names.get(battery) or battery), "factor": str(f), "items": ", ".join(map(str, items)),
                          "variance %": float(var.get(f, np.nan)) * 100, "alpha": alphas.get(str(f), np.nan)})
         notes.append(f"{battery}: {res.headline()}")
         if res.count_sentence():  # which counting rules agreed, in words
@@ -191,7 +193,7 @@ def deck_data(study: Study, scorecard: Scorecard | None, profiles: SegmentProfil
         names = {v: (study.columns[v].label if v in study.columns else column_label(v, currency=study.currency))
                  for v in behaviour.weighting.variables}
         weighting = behaviour.weighting.text(names)
-    frows, fnotes = _factor_rows(factors or {})
+    frows, fnotes = _factor_rows(factors or {}, {k: getattr(b, "label", None) for k, b in study.spec.blocks.items()})
     fieldwork = _fieldwork(w.fieldwork_start, w.fieldwork_end)
     doc = {
         "study_id": str(study.id), "study_name": str(study.name), "wave": wave, "wave_label": str(w.label or ""),
