@@ -52,7 +52,7 @@ def language_code(language) -> str:
     return code if code in NUMBER_STYLE else "en"
 
 
-def number(value, decimals: int = 0, language="en", *, sign: bool = False) -> str:
+def number(value, decimals: int = 0, language="en", *, sign: bool = False, grouping: bool = True) -> str:
     """A number as the language writes it: thousands grouped, its decimal mark ('1.234,5' in
     Danish, '1 234,5' in Swedish); '' for a missing value."""
     if value is None:
@@ -64,7 +64,7 @@ def number(value, decimals: int = 0, language="en", *, sign: bool = False) -> st
     if not math.isfinite(v):
         return ""
     thousands, decimal = NUMBER_STYLE[language_code(language)]
-    text = f"{v:{'+' if sign else ''},.{int(decimals)}f}"
+    text = f"{v:{'+' if sign else ''}{',' if grouping else ''}.{int(decimals)}f}"
     return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands)
 
 

@@ -52,6 +52,8 @@ DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "resources" / "deck_
 #: Average glyph width as a share of the font size; deliberately wide (Arial averages ~0.5)
 #: so that accented Nordic / Dutch text and capitals still fit.
 CHAR_WIDTH = 0.56
+#: Average glyph width of a single long word (lower case: narrower than :data:`CHAR_WIDTH`'s mix).
+WORD_CHAR_WIDTH = 0.52
 LINE_HEIGHT = 1.22
 PAD_X = Inches(0.1)  # python-pptx's default text-frame insets
 PAD_Y = Inches(0.05)
@@ -118,11 +120,17 @@ def fit_font_size(text: str, width_emu: int, height_emu: int, *, max_pt: float =
     float or None
         None when the text does not fit even at ``min_pt``.
     """
-    size = float(max_pt)
-    while size >= min_pt:
-        if text_height(text, width_emu, size, space_pt=space_pt) <= height_emu:
-            return size
-        size -= 1
+    # first the sizes at which every word fits on a line (a long Danish or Dutch compound is not
+    # broken in the middle: 'betjeningsomkostningerne'), then any size at which the text fits
+    longest = max((len(word) for word in text.split()), default=0)
+    usable_pt = max((width_emu - 2 * PAD_X) / 12700, 1.0)
+    for whole_words in (True, False):
+        size = float(max_pt)
+        while size >= min_pt:
+            if (not whole_words or longest * WORD_CHAR_WIDTH * size <= usable_pt) and \
+                    text_height(text, width_emu, size, space_pt=space_pt) <= height_emu:
+                return size
+            size -= 1
     return None
 
 

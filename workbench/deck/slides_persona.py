@@ -302,7 +302,7 @@ def behaviour_slide(d: Canvas, data: DeckData, p, colour, rest_sections):
             label = kpi_label(var, lang)
             unit = _tile_unit(var, data, w)  # the unit under the figure: "Revenue per customer (EUR)"
             arrow = f" {sig}" if sig else ""
-            lab_pt = fit_font_size(unit, tw, int(Inches(0.45)), max_pt=11, min_pt=10) or 10.0
+            lab_pt = fit_font_size(unit, tw, int(Inches(0.45)), max_pt=11, min_pt=8) or 8.0
             m = measure(var)
             shown = w.fmt(m.fmt, val) if m is not None else format_kpi(var, val, language=lang)
             base = base_value(data, var)  # all customers: the customer base where there is one

@@ -382,7 +382,8 @@ def _num(text: str, w) -> str:
         v = float(t)
     except ValueError:
         return text
-    return w.n(v, min(dec, 2)) + (" %" if pct else "")
+    # the English sentences' rule (client_movement): no decimals from 100, at most one below
+    return w.n(v, 0 if abs(v) >= 100 else min(dec, 1)) + (" %" if pct else "")
 
 
 def _movement_in(text: str, whole: dict, waves, w) -> str:

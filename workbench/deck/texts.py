@@ -439,7 +439,7 @@ DA = {
     "sizes.title_value": "Segmenternes størrelse og værdi",
     "sizes.sub": "Andel af respondenterne (vejet), segmenterne efter størrelse",
     "sizes.sub_unweighted": "Andel af respondenterne, segmenterne efter størrelse",
-    "sizes.sub_value": "; ved siden af hvert segments andel af {what} (de adspurgte kunder)",
+    "sizes.sub_value": "; ved siden af: andel af {what}",
     "sizes.base": "Base: {n} respondenter placeret i et segment",
     "sizes.base_weighted": "Base: {n} respondenter placeret i et segment, vejet",
     "sizes.base_value": "; omsætning og betjeningsomkostninger: de adspurgte kunders ordrehistorik",
@@ -705,7 +705,7 @@ DA.update({
     "title.date": "{date}",
     "check.duplicates": "dubletter",
     "check.out of range": "uden for skalaen",
-    "check.straightliners": "ligeud-svar",
+    "check.straightliners": "ensformige svar",
     "check.speeders": "for hurtige svar",
     "check.missing (respondents)": "manglende svar (respondenter)",
     "check.missing (items)": "manglende svar (spørgsmål)",
@@ -829,7 +829,7 @@ SV = {
     "sizes.title_value": "Segmentens storlek och värde",
     "sizes.sub": "Andel av de svarande (viktad), segmenten efter storlek",
     "sizes.sub_unweighted": "Andel av de svarande, segmenten efter storlek",
-    "sizes.sub_value": "; bredvid varje segments andel av {what} (de tillfrågade kunderna)",
+    "sizes.sub_value": "; bredvid: andel av {what}",
     "sizes.base": "Bas: {n} svarande placerade i ett segment",
     "sizes.base_weighted": "Bas: {n} svarande placerade i ett segment, viktad",
     "sizes.base_value": "; omsättning och kostnad att betjäna: de tillfrågade kundernas orderhistorik",
@@ -1170,7 +1170,7 @@ NB = {
     "sizes.title_value": "Segmentenes størrelse og verdi",
     "sizes.sub": "Andel av respondentene (vektet), segmentene etter størrelse",
     "sizes.sub_unweighted": "Andel av respondentene, segmentene etter størrelse",
-    "sizes.sub_value": "; ved siden av hvert segments andel av {what} (de spurte kundene)",
+    "sizes.sub_value": "; ved siden av: andel av {what}",
     "sizes.base": "Base: {n} respondenter plassert i et segment",
     "sizes.base_weighted": "Base: {n} respondenter plassert i et segment, vektet",
     "sizes.base_value": "; omsetning og betjeningskostnad: de spurte kundenes ordrehistorikk",
@@ -1389,7 +1389,7 @@ NB = {
     "title.date": "{date}",
     "check.duplicates": "duplikater",
     "check.out of range": "utenfor skalaen",
-    "check.straightliners": "rettlinjede svar",
+    "check.straightliners": "ensformige svar",
     "check.speeders": "for raske svar",
     "check.missing (respondents)": "manglende svar (respondenter)",
     "check.missing (items)": "manglende svar (spørsmål)",
@@ -1512,7 +1512,7 @@ NL = {
     "sizes.title_value": "Omvang en waarde van de segmenten",
     "sizes.sub": "Aandeel van de respondenten (gewogen), segmenten op volgorde van omvang",
     "sizes.sub_unweighted": "Aandeel van de respondenten, segmenten op volgorde van omvang",
-    "sizes.sub_value": "; daarnaast het aandeel van elk segment in {what} (de ondervraagde klanten)",
+    "sizes.sub_value": "; daarnaast: aandeel in {what}",
     "sizes.base": "Basis: {n} respondenten ingedeeld in een segment",
     "sizes.base_weighted": "Basis: {n} respondenten ingedeeld in een segment, gewogen",
     "sizes.base_value": "; omzet en bedieningskosten: de ordergeschiedenis van de ondervraagde klanten",
@@ -1868,10 +1868,11 @@ class Words:
     def fmt(self, pattern: str, value) -> str:
         """A value in a :mod:`workbench.measures` pattern ('{:,.1f}', '{:.0f} %', '{:+.2f}', '{}') in
         this language's number style."""
-        m = re.fullmatch(r"\{:(\+?),?\.(\d)f\}( %)?", pattern)
+        m = re.fullmatch(r"\{:(\+?)(,?)\.(\d)f\}( %)?", pattern)
         if m is None:
             return pattern.format(value)
-        return self.n(value, int(m.group(2)), sign=bool(m.group(1))) + (m.group(3) or "")
+        return number(value, int(m.group(3)), self.language, sign=bool(m.group(1)), grouping=bool(m.group(2))) + \
+            (m.group(4) or "")
 
 
 def placeholders(text: str) -> set:
