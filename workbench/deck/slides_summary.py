@@ -8,7 +8,7 @@ import re
 
 import pandas as pd
 from pptx.dml.color import RGBColor
-from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_MARKER_STYLE
+from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION, XL_MARKER_STYLE
 from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches, Pt
@@ -269,7 +269,6 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names, data: DeckData |
     chart.value_axis.minimum_scale = 0
     chart.value_axis.maximum_scale = float(min(100, math.ceil(top / 10) * 10))
     plot = chart.plots[0]
-    label_values(plot, '0"%"', 10)
     for series, seg in zip(plot.series, segs):
         series.format.line.color.rgb = cols[seg]
         series.format.line.width = Pt(2.5)
@@ -281,6 +280,16 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names, data: DeckData |
         rows = sz[sz["segment"] == seg]
         by_wave = {str(r.wave): r for r in rows.itertuples()}
         shown_pts = [by_wave.get(x) for x in waves]
+        # the latest wave's share labelled at the line's end (labels on every wave sit on each other)
+        last = max((i for i, r in enumerate(shown_pts) if r is not None), default=None)
+        if last is not None:
+            dl = series.points[last].data_label
+            dl.has_text_frame = False
+            dl.number_format, dl.number_format_is_linked = '0"%"', False
+            dl.show_value = True
+            dl.position = XL_LABEL_POSITION.RIGHT
+            dl.font.size, dl.font.bold = Pt(10), True
+            dl.font.color.rgb = cols[seg]
         if all(r is not None and pd.notna(r.ci_low) and pd.notna(r.ci_high) for r in shown_pts):
             error_bars(series, [max(0.0, float(r.ci_high) - float(r.whole)) for r in shown_pts],
                        [max(0.0, float(r.whole) - float(r.ci_low)) for r in shown_pts], cols[seg])

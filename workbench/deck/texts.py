@@ -153,7 +153,7 @@ EN = {
     "group.behaviour": "Behaviour",
     "group.opportunity": "Opportunity",
     "matrix.all_label": "{label} (all customers: {value})",
-    "matrix.all_label_survey": "{label} (all respondents: {value})",
+    "matrix.all_label_survey": "{label} (total: {value})",
     "matrix.legend": "Shaded: significantly above (orange; dark ≥ 120) or below (blue; dark ≤ 80) the rest of the "
                      "sample, ▲ / ▼.",
     "matrix.letters": "Letters: the column differs significantly from the segment with that letter ({test}; "
@@ -468,7 +468,7 @@ DA = {
     "group.behaviour": "Adfærd",
     "group.opportunity": "Mulighed",
     "matrix.all_label": "{label} (alle kunder: {value})",
-    "matrix.all_label_survey": "{label} (alle respondenter: {value})",
+    "matrix.all_label_survey": "{label} (total: {value})",
     "matrix.legend": "Farvet: signifikant over (orange; mørk ≥ 120) eller under (blå; mørk ≤ 80) resten af "
                      "stikprøven, ▲ / ▼.",
     "matrix.letters": "Bogstaver: kolonnen adskiller sig signifikant fra segmentet med det bogstav ({test}; "
@@ -858,7 +858,7 @@ SV = {
     "group.behaviour": "Beteende",
     "group.opportunity": "Möjlighet",
     "matrix.all_label": "{label} (alla kunder: {value})",
-    "matrix.all_label_survey": "{label} (alla svarande: {value})",
+    "matrix.all_label_survey": "{label} (totalt: {value})",
     "matrix.legend": "Färgat: signifikant över (orange; mörk ≥ 120) eller under (blå; mörk ≤ 80) resten av urvalet, "
                      "▲ / ▼.",
     "matrix.letters": "Bokstäver: kolumnen skiljer sig signifikant från segmentet med den bokstaven ({test}; "
@@ -1199,7 +1199,7 @@ NB = {
     "group.behaviour": "Atferd",
     "group.opportunity": "Mulighet",
     "matrix.all_label": "{label} (alle kunder: {value})",
-    "matrix.all_label_survey": "{label} (alle respondenter: {value})",
+    "matrix.all_label_survey": "{label} (totalt: {value})",
     "matrix.legend": "Farget: signifikant over (oransje; mørk ≥ 120) eller under (blå; mørk ≤ 80) resten av utvalget, "
                      "▲ / ▼.",
     "matrix.letters": "Bokstaver: kolonnen skiller seg signifikant fra segmentet med den bokstaven ({test}; "
@@ -1542,7 +1542,7 @@ NL = {
     "group.behaviour": "Gedrag",
     "group.opportunity": "Kans",
     "matrix.all_label": "{label} (alle klanten: {value})",
-    "matrix.all_label_survey": "{label} (alle respondenten: {value})",
+    "matrix.all_label_survey": "{label} (totaal: {value})",
     "matrix.legend": "Gekleurd: significant hoger (oranje; donker ≥ 120) of lager (blauw; donker ≤ 80) dan de rest "
                      "van de steekproef, ▲ / ▼.",
     "matrix.letters": "Letters: de kolom verschilt significant van het segment met die letter ({test}; "
