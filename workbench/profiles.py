@@ -278,7 +278,7 @@ class SegmentProfiles:
         Parameters
         ----------
         block : str
-        what : {'value', 'index', 'sig', 'p_adj', 'n'}, default='value'
+        what : {'value', 'index', 'sig', 'p_adj', 'n', 'letters'}, default='value'
         include_suppressed : bool, default=True
 
         Returns
@@ -289,8 +289,8 @@ class SegmentProfiles:
         """
         if block not in self.blocks:
             raise KeyError(f"no block {block!r} in the profiles; blocks: {', '.join(self.blocks)}")
-        if what not in ("value", "index", "sig", "p_adj", "n"):
-            raise ValueError(f"what must be one of value, index, sig, p_adj, n; got {what!r}")
+        if what not in ("value", "index", "sig", "p_adj", "n", "letters"):
+            raise ValueError(f"what must be one of value, index, sig, p_adj, n, letters; got {what!r}")
         t = self.table[self.table["block"] == block]
         segs = [s for s in self.labels if include_suppressed or not self.segments.loc[s, "suppressed"]]
         keys = ["variable", "label", "measure"]
@@ -423,10 +423,13 @@ class SegmentProfiles:
         notes["Traits"] = "Distinguishing traits per segment, strongest first; values are % or means." + hide_note
         for block in self.blocks:
             sheets[block] = self._block_sheet(block, shown, names)
+            order = ", ".join(f"{chr(ord('A') + i)} = segment {s}" for i, s in enumerate(shown[:26]))
             notes[block] = (
                 "Values are % of those answering (means where marked); ▲ / ▼ significantly above / below the "
                 f"rest of the sample ({self.correction}-corrected within this sheet, α = {self.alpha}; "
-                f"{weighting}); index = segment / total × 100." + hide_note
+                f"{weighting}); letters: significantly above the segment with that letter ({order}; pairwise "
+                "z-tests of shares and Welch t-tests of means, Holm-corrected per row); index = segment / total × "
+                "100." + hide_note
             )
         return sheets, notes
 
@@ -435,10 +438,17 @@ class SegmentProfiles:
         n = self.segments["n"]
         cols = {"Total": val["Total"]}
         sig = self.block_table(block, "sig")
+        letters = self.block_table(block, "letters") if "letters" in self.table.columns else None
+        col_letter = {str(s): chr(ord("A") + i) for i, s in enumerate(shown) if i < 26}
         head = {s: f"{s}: {names[str(s)]}" if names and names.get(str(s)) else str(s) for s in shown}
         for s in shown:  # each arrow right beside the value it qualifies (as a Q / Displayr export)
             cols[f"{head[s]} (n={int(n[s])})"] = val[str(s)]
-            cols[f"{head[s]} sig"] = sig[str(s)].fillna("")
+            mark = sig[str(s)].fillna("")
+            if letters is not None:  # and the column letters of the segments it is significantly above
+                lt = letters[str(s)].map(lambda v: "".join(sorted(col_letter[x] for x in str(v).split()
+                                                                  if x in col_letter)) if isinstance(v, str) else "")
+                mark = [f"{a} {b}".strip() for a, b in zip(mark, lt)]
+            cols[f"{head[s]} sig"] = mark
         idx = self.block_table(block, "index").round(0)
         for s in shown:
             cols[f"{head[s]} index"] = idx[str(s)]
@@ -507,11 +517,13 @@ class SegmentProfiles:
                 elif " (n=" in c:
                     seg = c.rsplit(" (n=", 1)[0]
                     sig_letter = get_column_letter(n_idx + cols.index(f"{seg} sig") + 1)
-                    ws.conditional_formatting.add(
-                        rng, FormulaRule(formula=[f'${sig_letter}{first}="{UP}"'], fill=green, font=Font(color="006100"))
+                    ws.conditional_formatting.add(  # the arrow leads the cell ('▲ BC')
+                        rng, FormulaRule(formula=[f'LEFT(${sig_letter}{first},1)="{UP}"'], fill=green,
+                                         font=Font(color="006100"))
                     )
                     ws.conditional_formatting.add(
-                        rng, FormulaRule(formula=[f'${sig_letter}{first}="{DOWN}"'], fill=red, font=Font(color="9C0006"))
+                        rng, FormulaRule(formula=[f'LEFT(${sig_letter}{first},1)="{DOWN}"'], fill=red,
+                                         font=Font(color="9C0006"))
                     )
             ws.freeze_panes = ws.cell(row=first, column=n_idx + 1)
         wb.save(path)
