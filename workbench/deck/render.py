@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -98,6 +99,11 @@ def render_deck(data: DeckData, personas: Personas, *, template=None, options: d
     pptx.presentation.Presentation
     """
     opts = deck_options(study, options)
+    if study is not None and len(data.factors) and "battery" in data.factors.columns:
+        # a battery as the client reads it: its block's label (deck data saved before it said so)
+        blocks = {k: getattr(b, "label", None) for k, b in study.spec.blocks.items()}
+        data = replace(data, factors=data.factors.assign(
+            battery=[blocks.get(str(x)) or str(x) for x in data.factors["battery"]]))
     path = template_path(study, template, opts)
     prs = open_template(path)
     if (prs.slide_width, prs.slide_height) != (SLIDE_WIDTH, SLIDE_HEIGHT):
