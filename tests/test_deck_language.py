@@ -17,7 +17,7 @@ from workbench.language import number
 #: English words that are no word of the other deck languages (as in test_gallery.py).
 ENGLISH_WORDS = {"the", "of", "and", "with", "which", "their", "them", "they", "who", "than", "from", "this", "that",
                  "are", "were", "was", "each", "every", "only", "respondents", "customers", "above", "below",
-                 "average", "segments", "share", "how", "what", "why", "not", "your", "these", "those", "would",
+                 "average", "share", "how", "what", "why", "not", "your", "these", "those", "would",
                  "should", "could", "other", "revenue", "wave", "none", "candidate", "chosen"}
 
 

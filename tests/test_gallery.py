@@ -194,7 +194,7 @@ def test_no_identifier_on_a_slide_or_client_workbook(flows, name):
 #: Dutch deck holding one is an English sentence the deck wrote (study labels are in the study's language).
 ENGLISH_WORDS = {"the", "of", "and", "with", "which", "their", "them", "they", "who", "than", "from", "this", "that",
                  "are", "were", "was", "each", "every", "only", "respondents", "customers", "above", "below",
-                 "average", "segments", "share", "how", "what", "why", "not", "your", "these", "those", "would",
+                 "average", "share", "how", "what", "why", "not", "your", "these", "those", "would",
                  "should", "could", "other", "revenue", "wave", "none", "candidate", "chosen"}
 
 

@@ -182,7 +182,7 @@ def fit_slide(d: Canvas, data: DeckData):
     formats = {"candidate": lambda v: candidate_words(v, w), "k": lambda v: f"{int(v)}",
                "BIC": lambda v: w.n(v), "entropy": lambda v: w.n(v, 2), "smallest segment": lambda v: w.pct(100 * v, 1),
                "stability": lambda v: w.n(v, 2), "BLRT p": lambda v: str(v).replace(".", w.decimal),
-               "largest BVR": lambda v: w.n(v, 1), "status": lambda v: w(f"card.{v}") if w.has(f"card.{v}") else str(v)}
+               "largest BVR": lambda v: w.n(v, 1), "status": lambda v: w(f"status.{v}") if w.has(f"status.{v}") else str(v)}
     names = {c: w(f"fit.col_{heads[c]}") for c in frame.columns}
     add_table(d, s, Box(d.margin, d.top, int(d.width * 0.8), 0), frame.reset_index(drop=True).rename(columns=names),
               [widths[c] for c in frame.columns], size=10, highlight=hl, row_h=Inches(0.27),
