@@ -142,12 +142,12 @@ def factor_slide(d: Canvas, data: DeckData):
     frame = f.rename(columns={"variance %": "% variance"})
     frame = frame[["battery", "factor", "items", "% variance", "alpha"]]
     max_rows = int((d.bottom - d.top) / Inches(0.3)) - 1
-    items_w = d.width * 0.45
+    items_w = d.width * 0.36
     shown = frame.assign(items=[t if estimate_lines(t, int(items_w), 10) == 1 else shorten(t, int(items_w), text_height(
         "x", int(items_w), 10), 10) for t in frame["items"]]).head(max_rows)
     heads = {"battery": w("factors.col_battery"), "factor": w("factors.col_factor"), "items": w("factors.col_items"),
              "% variance": w("factors.col_variance"), "alpha": w("factors.col_alpha")}
-    add_table(d, s, Box(d.margin, d.top, d.width, 0), shown.rename(columns=heads), [1.4, 2.4, 4.5, 1.0, 0.8], size=10,
+    add_table(d, s, Box(d.margin, d.top, d.width, 0), shown.rename(columns=heads), [2.3, 2.4, 3.6, 1.0, 0.8], size=10,
               formats={heads["% variance"]: lambda v: w.n(v, 1), heads["alpha"]: lambda v: w.n(v, 2)})
     d.notes(s, list(data.factor_notes) + [f"{r.battery} / {r.factor}: {r.items}" for r in f.itertuples()])
 
