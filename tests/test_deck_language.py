@@ -95,6 +95,7 @@ def test_the_demo_deck_in_danish_has_no_english_text_the_deck_wrote(demo_wave2):
         for w in sorted(study_words, key=len, reverse=True):
             if len(w) > 2:
                 text = text.replace(w, " ")
+        text = re.sub(r"[^,;:\n]*…", " ", text)  # a study label cut to fit its cell ('Track and …')
         hit = ENGLISH_WORDS & set(re.findall(r"[a-z]+", text.lower()))
         if hit:
             bad.append((sorted(hit), text[:120]))
