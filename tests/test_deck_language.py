@@ -9,7 +9,6 @@ import dataclasses
 import re
 
 import pytest
-from pptx import Presentation
 
 from workbench.deck.texts import EN, TEXTS, placeholders, words
 from workbench.language import number

@@ -12,7 +12,7 @@ from pptx.util import Inches
 
 from ..measures import METHOD_NAMES, candidate_label, column_label, p_text, readable
 from .data import DeckData
-from .texts import Words, words
+from .texts import Words
 from .layout import TINT, WHITE, Box, Canvas, add_table, estimate_lines, fill_cell, shorten, text_height
 
 __all__ = ["recognise_slide", "method_slide", "factor_slide", "fit_slide", "scorecard_slide", "model_slide"]
