@@ -52,8 +52,7 @@ DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "resources" / "deck_
 #: Average glyph width as a share of the font size; deliberately wide (Arial averages ~0.5)
 #: so that accented Nordic / Dutch text and capitals still fit.
 CHAR_WIDTH = 0.56
-#: Average glyph width of a single long word (lower case: narrower than :data:`CHAR_WIDTH`'s mix).
-WORD_CHAR_WIDTH = 0.52
+WORD_CHAR_WIDTH = 0.52  # a single long (lower-case) word's glyph width: narrower than CHAR_WIDTH's mix
 LINE_HEIGHT = 1.22
 PAD_X = Inches(0.1)  # python-pptx's default text-frame insets
 PAD_Y = Inches(0.05)
@@ -120,8 +119,7 @@ def fit_font_size(text: str, width_emu: int, height_emu: int, *, max_pt: float =
     float or None
         None when the text does not fit even at ``min_pt``.
     """
-    # first the sizes at which every word fits on a line (a long Danish or Dutch compound is not
-    # broken in the middle: 'betjeningsomkostningerne'), then any size at which the text fits
+    # first sizes at which every word fits a line ('betjeningsomkostningerne' unbroken), then any
     longest = max((len(word) for word in text.split()), default=0)
     usable_pt = max((width_emu - 2 * PAD_X) / 12700, 1.0)
     for whole_words in (True, False):
@@ -237,8 +235,7 @@ class Canvas:
 
     def __init__(self, prs, *, footer: str, palette, w: Words | None = None):
         self.prs = prs
-        #: the deck's texts and number style (:mod:`workbench.deck.texts`)
-        self.w = w if w is not None else words("en")
+        self.w = w if w is not None else words("en")  # texts and numbers in the deck's language
         self.W, self.H = int(prs.slide_width), int(prs.slide_height)
         theme = theme_of(prs)
         self.major, self.minor = theme["major"], theme["minor"]

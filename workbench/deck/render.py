@@ -22,7 +22,8 @@ from .slides_forward import forward_slide
 from .slides_appendix import factor_slide, fit_slide, method_slide, model_slide, recognise_slide, scorecard_slide
 from .slides_overview import agenda_slide, findings_slide, glance_slide, recommendations_slide
 from .slides_persona import persona_slides
-from .slides_summary import matrix_slides, sizes_slide, summary_slides, title_slide, trend_slides
+from .slides_summary import matrix_slides, sizes_slide, summary_slides, title_slide
+from .slides_trends import trend_slides
 
 if TYPE_CHECKING:  # the study is read for its deck: settings and folder only
     from ..personas import Personas
@@ -101,7 +102,7 @@ def render_deck(data: DeckData, personas: Personas, *, template=None, options: d
     opts = deck_options(study, options)
     if study is not None and len(data.factors) and "battery" in data.factors.columns:
         # a battery as the client reads it: its block's label (deck data saved before it said so)
-        blocks = {k: getattr(b, "label", None) for k, b in study.spec.blocks.items()}
+        blocks = {k: b.label for k, b in study.spec.blocks.items()}
         data = replace(data, factors=data.factors.assign(
             battery=[blocks.get(str(x)) or str(x) for x in data.factors["battery"]]))
     path = template_path(study, template, opts)
