@@ -122,7 +122,7 @@ def test_kpi_tiles_match_the_profiles_workbook(demo_run):
     for p in demo_run.personas:
         if p.suppressed:
             continue
-        col = next(j for j, h in enumerate(heads) if h and str(h).startswith(f"{p.segment} (n="))
+        col = next(j for j, h in enumerate(heads) if h and str(h).startswith(f"{p.segment}: {p.name} (n="))
         want = f"{revenue[col]:,.0f}"
         slide = next(s for s in prs.slides if any(sh.has_text_frame and sh.text_frame.text == f"{p.name}: behaviour and "
                                                   "how to win them" for sh in s.shapes))

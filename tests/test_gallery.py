@@ -95,15 +95,21 @@ def test_every_deck_renders_one_page_per_slide(flows, name):
         pngs = sorted((folder / "slides").glob("slide-*.png"))
         assert len(pngs) == len(prs.slides)
     # no gallery study has JTBD outcomes or cost columns: the method slide says so, no slide shows them
+    from workbench.deck.texts import words
+
+    tx = words(_language(f))  # the deck's own words, in the study's language
+    head = tx("method.skipped", steps="\x00").split("\x00")[0]
+    opp = "opportunities (the study has no JTBD outcomes block" if tx.language == "en" else tx("step.opportunities")
+    markers = ("Cost to serve", "opportunity score", "Opportunity =", "Opportunity (0-20)", tx.kpi("cost_to_serve", ""),
+               tx("matrix.sub_opportunity"), tx("group.opportunity") + " (0")
     for w in f.runs:
         texts = [" ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
                  for slide in Presentation(str(f.folder(w) / "personas.pptx")).slides]
-        assert any("Not in this run" in t and "opportunities (the study has no JTBD outcomes block" in t
-                   for t in texts), f"wave {w}: the method slide does not list the skipped opportunities step"
+        assert any(head in t and opp in t for t in texts), \
+            f"wave {w}: the method slide does not list the skipped opportunities step"
         # the method slide's "Not in this run: …" line may name them as not computed; nothing else may
-        said = [re.sub(r"Not in this run:[^\n]*", "", t) for t in texts]
-        shown = [t for t in said if any(m in t for m in ("Cost to serve", "opportunity score", "Opportunity =",
-                                                         "Opportunity (0-20)"))]
+        said = [re.sub(re.escape(head) + r"[^\n]*", "", t) for t in texts]
+        shown = [t for t in said if any(m and m in t for m in markers)]
         assert not shown, f"wave {w}: a measure the study does not have is shown: {shown[0]}"
 
 
@@ -180,3 +186,75 @@ def test_no_identifier_on_a_slide_or_client_workbook(flows, name):
     study = load_study(f.study / "study.yaml")
     bad = [x for w in f.runs if f.runs[w].rc == 0 for x in scan_folder(f.folder(w), study)]
     assert bad == [], "\n".join(sorted(set(b.split(" in ")[0] + " in " + b.split(" in ", 1)[1][:160] for b in bad)))
+
+
+# --------------------------------------------------------------------------- issue 26: any study, its language
+
+#: English words that are no word of Danish, Swedish, Norwegian or Dutch: a line of a Nordic or
+#: Dutch deck holding one is an English sentence the deck wrote (study labels are in the study's language).
+ENGLISH_WORDS = {"the", "of", "and", "with", "which", "their", "them", "they", "who", "than", "from", "this", "that",
+                 "are", "were", "was", "each", "every", "only", "respondents", "customers", "above", "below",
+                 "average", "share", "how", "what", "why", "not", "your", "these", "those", "would",
+                 "should", "could", "other", "revenue", "wave", "none", "candidate", "chosen"}
+
+
+def english_lines(text: str) -> list[str]:
+    """Lines of a deck's text holding an English word (:data:`ENGLISH_WORDS`)."""
+    return [line.strip() for line in text.splitlines()
+            if ENGLISH_WORDS & set(re.findall(r"[a-z]+", line.lower()))]
+
+
+def test_the_english_word_check_finds_an_english_sentence():
+    assert english_lines("Segmenternes størrelse\nShare of respondents (weighted)") == ["Share of respondents (weighted)"]
+    assert english_lines("Kunder, der siger: »Får let venner«\n53 % af respondenterne (n=131)") == []
+
+
+def _language(f) -> str:
+    import yaml
+
+    spec = yaml.safe_load((f.study / "study.yaml").read_text(encoding="utf-8"))
+    return str((spec.get("study") or {}).get("language") or "en")
+
+
+@pytest.mark.parametrize("name", [c for c in _cases("deck") if c.values[0] in ("bfi_needs", "markets_surveymonkey",
+                                                                             "gss_multiselect")])
+def test_a_danish_study_deck_has_no_english_sentence(flows, name):
+    """The deck speaks the study's declared language: every slide of a Danish study's deck, as
+    LibreOffice drew it (slides/deck.pdf, read with pdftotext), holds no English sentence."""
+    import subprocess
+
+    f = flows(name)
+    assert _language(f) == "da"
+    wave = next(iter(f.decks))
+    pdf = f.folder(wave) / "slides" / "deck.pdf"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Bølge" in text or "bølge" in text
+    assert english_lines(text) == []
+
+
+@pytest.mark.parametrize("name", _cases("deck"))
+def test_every_figure_on_the_slides_is_the_workbooks(flows, name):
+    """Issue 26 on every gallery study: each segment × measure has one value on every slide (chart
+    labels included) and a segment's share is profiles.xlsx's under the one rounding rule; the
+    channel to reach them is one rule. Read in the deck's own language."""
+    from test_deck_numbers import check_numbers
+    from test_deliverables import _overview
+
+    from workbench.deck.data import DeckData
+
+    f = flows(name)
+    checked = 0
+    for wave, step in f.runs.items():
+        folder = f.folder(wave)
+        if step.rc != 0 or not (folder / "personas.pptx").is_file():
+            continue
+        data, personas = DeckData.load(folder / "deck_data.json")
+        names = {p.name: str(p.segment) for p in personas if not p.suppressed and str(p.segment) not in
+                 {str(x) for x in data.suppressed}}
+        run = type("Run", (), {"folder": folder})
+        rows, heads = _overview(run)
+        share_col = next(h for h in heads if h and h.lower().startswith("share"))
+        check_numbers(Presentation(str(folder / "personas.pptx")), names, rows, share_col, data.profile, data.language,
+                      min_places=3)
+        checked += 1
+    assert checked

@@ -197,3 +197,22 @@ def test_demo_planted_opportunities(demo_study):
     push = o.forces_table("top-box %").loc["push"]
     assert push.idxmin() == "5"
     assert o.forces_table("top-box %").loc["anxiety"].drop("Total").idxmax() == "5"
+
+
+def test_landscape_labels_never_cover_each_other(jobs):
+    """Issue 26 (notebooks): twelve outcomes at almost one point still get labels that do not
+    overlap (boxes measured with the figure's renderer)."""
+    o = opportunities(jobs, LABELS, min_segment_n=1)
+    rows = [{"segment": "X", "outcome": f"o{i}", "label": f"Outcome number {i} with a long label",
+             "importance": 6.0 + 0.05 * i, "satisfaction": 4.0 + 0.04 * (i % 3), "opportunity": 8.0 + 0.1 * i,
+             "underserved": False, "overserved": False} for i in range(12)]
+    table = pd.concat([o.table[o.table["segment"] != "X"], pd.DataFrame(rows)], ignore_index=True)
+    fig = dataclasses.replace(o, table=table).plot_landscape("X")
+    ax = fig.axes[0]
+    fig.canvas.draw()  # as shown: positions and layout final
+    renderer = fig.canvas.get_renderer()
+    from matplotlib.text import Text
+
+    boxes = [Text.get_window_extent(t, renderer) for t in ax.texts]  # the label, not its leader line
+    assert len(boxes) == 12
+    assert not [(i, j) for i in range(12) for j in range(i + 1, 12) if boxes[i].overlaps(boxes[j])]

@@ -304,3 +304,36 @@ def test_demo_random_labels_have_almost_no_significant_differences(demo):
     assert p.traits().empty
     real = profile(clean, planted)
     assert real.table["significant"].mean() > 0.4
+
+
+def test_column_letters_match_pairwise_statsmodels_and_scipy_with_holm():
+    """Issue 26: the column letters of the comparison tables. Three segments, a share and a mean
+    with planted differences: a segment's letters are those of the segments it is significantly
+    above, by the two-proportion z-test / Welch's t-test of each pair, Holm over the row's pairs."""
+    from workbench.profiles import _column_letters
+
+    rng = np.random.default_rng(5)
+    sizes = {"1": 60, "2": 80, "3": 100}
+    share = {"1": 0.7, "2": 0.45, "3": 0.4}
+    mean = {"1": 3.0, "2": 3.3, "3": 4.1}
+    data = {s: (rng.random(n) < share[s], rng.normal(mean[s], 1.0, n)) for s, n in sizes.items()}
+    segs = list(sizes)
+    st = [weighted_stats(np.column_stack([data[s][0].astype(float), data[s][1]]), np.ones(sizes[s])) for s in segs]
+    got = _column_letters(st, np.array([True, False]), segs, 0.05)
+    pairs = [(a, b) for i, a in enumerate(segs) for b in segs[i + 1:]]
+    for j, kind in enumerate(("share", "mean")):
+        if kind == "share":
+            p = [proportions_ztest([data[a][0].sum(), data[b][0].sum()], [sizes[a], sizes[b]])[1] for a, b in pairs]
+            m = {s: data[s][0].mean() for s in segs}
+        else:
+            p = [stats.ttest_ind(data[a][1], data[b][1], equal_var=False).pvalue for a, b in pairs]
+            m = {s: data[s][1].mean() for s in segs}
+        adj = multipletests(p, method="holm")[1]
+        want = {s: [] for s in segs}
+        for (a, b), q in zip(pairs, adj):
+            if q < 0.05:
+                hi, lo = (a, b) if m[a] > m[b] else (b, a)
+                want[hi].append(lo)
+        for g, s in enumerate(segs):
+            assert got[g * 2 + j] == " ".join(sorted(want[s])), (kind, s)
+    assert got[0] == "2 3" and got[5] == "1 2"  # planted: 1 above both on the share, 3 above both on the mean

@@ -118,3 +118,31 @@ def test_a_translation_added_in_personas_yaml_is_shown_and_checked(tmp_path):
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
     with pytest.raises(StudyError, match=f"persona {run.personas[0].id}: a quote's language must be a language code"):
         apply_persona_edits(run, path)
+
+
+def test_one_persona_keeps_one_quote_across_waves(tmp_path):
+    """Issue 26: wave 2's deck shows the quote wave 1's deck showed (first), this wave's quotes
+    after it; a segment that matches no stored persona gets this wave's quotes."""
+    from dataclasses import replace
+
+    from workbench.personas import EDITABLE, Persona, Personas, _hash, merge_personas
+
+    def persona(pid, seg, quote, profile):
+        p = Persona(id=pid, segment=seg, name=f"Name {seg}", description="d", quotes=({"text": quote, "question": "q"},),
+                    profile=profile)
+        return replace(p, draft_hashes={f: _hash(p.field_value(f)) for f in EDITABLE})
+
+    path = tmp_path / "personas.yaml"
+    Personas(personas=(persona("P1", 1, "The wave 1 quote of segment one.", {"a": 1.0, "b": 2.0}),),
+             study_id="s", wave="1").save(path)
+    wave2 = Personas(personas=(persona("P1", 1, "A fresh wave 2 quote, segment one.", {"a": 1.05, "b": 2.0}),
+                               persona("P2", 2, "A quote of a new segment two.", {"a": 4.0, "b": 4.0})),
+                     study_id="s", wave="2")
+    merged = merge_personas(wave2, path, save=True)
+    kept, new = merged.for_segment(1), merged.for_segment(2)
+    assert [q["text"] for q in kept.quotes] == ["The wave 1 quote of segment one."]
+    assert "quotes" not in kept.edited  # kept as the workbench's draft, not as a consultant's edit
+    assert [q["text"] for q in new.quotes] == ["A quote of a new segment two."]
+    # a re-run of wave 2 keeps it too
+    again = merge_personas(wave2, path, save=False)
+    assert again.for_segment(1).quotes[0]["text"] == "The wave 1 quote of segment one."

@@ -46,6 +46,51 @@ FORCE_ORDER = ("push", "pull", "anxiety", "habit")
 _FORCE_SIDE = {"push": "for change", "pull": "for change", "anxiety": "against change", "habit": "against change"}
 
 
+#: Offsets (points) tried for a point's label, nearest first; then further out with a leader line.
+_LABEL_OFFSETS = [(dx * (4 + 8 * min(ring, 2)), (3 + 10 * ring) if up else -(11 + 10 * ring))
+                  for ring in range(16) for dx in (1, -1) for up in (True, False)]
+
+
+def place_labels(ax, points, texts, *, fontsize: float = 7) -> list:
+    """Annotate ``points`` with ``texts`` so that no label overlaps another (or leaves the axes,
+    where it can avoid it): each label takes the first of :data:`_LABEL_OFFSETS` whose box is
+    free, measured with the figure's renderer; labels placed away from their point get a thin
+    leader line.  Returns the annotations, in the order given (most important first)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = ax.figure
+    if not hasattr(fig.canvas, "get_renderer"):
+        FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    placed, out = [], []
+    for (x, y), text in zip(points, texts):
+        best = None
+        for dx, dy in _LABEL_OFFSETS:
+            ann = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
+                              ha="left" if dx >= 0 else "right", va="bottom" if dy >= 0 else "top")
+            box = ann.get_window_extent(renderer).expanded(1.02, 1.1)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if inside and not any(box.overlaps(b) for b in placed):
+                best = (ann, box, (dx, dy))
+                break
+            ann.remove()
+        if best is None:  # nowhere free: the last offset, drawn anyway
+            dx, dy = _LABEL_OFFSETS[-1]
+            ann = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
+                              ha="left" if dx >= 0 else "right", va="bottom" if dy >= 0 else "top")
+            best = (ann, ann.get_window_extent(renderer), (dx, dy))
+        ann, box, (dx, dy) = best
+        if abs(dx) > 4:  # away from its point: redrawn with a thin leader line
+            ann.remove()
+            ann = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
+                              ha="left" if dx >= 0 else "right", va="bottom" if dy >= 0 else "top",
+                              arrowprops={"arrowstyle": "-", "color": "#999999", "lw": 0.5, "shrinkA": 0, "shrinkB": 2})
+        placed.append(box)
+        out.append(ann)
+    return out
+
+
 def opportunity_score(importance, satisfaction):
     """``importance + max(importance - satisfaction, 0)`` on the 0-10 scale.
 
@@ -143,14 +188,23 @@ class Opportunities:
 
     # ---------------------------------------------------------------- outputs
 
-    def tables(self, *, include_suppressed: bool = False) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-        """The sheets of ``opportunities.xlsx`` and their notes."""
+    def tables(self, *, include_suppressed: bool = False, names: dict | None = None
+               ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+        """The sheets of ``opportunities.xlsx`` and their notes; ``names`` (segment → persona name)
+        puts each persona's name beside its segment number."""
+        names = {str(k): str(v) for k, v in (names or {}).items()}
         hidden = [s for s in self.labels if self.segments.loc[s, "suppressed"]] if not include_suppressed else []
         hide = (f" Not shown: segment(s) {', '.join(map(str, hidden))} below the study's min_segment_n."
                 if hidden else "")
         scores = self.summary().drop(columns=[str(s) for s in hidden])
         table = self.table[~self.table["segment"].isin(hidden)].assign(segment=lambda d: d["segment"].map(str))
         forces = self.forces[~self.forces["segment"].isin(hidden)].assign(segment=lambda d: d["segment"].map(str))
+        if names:
+            scores = scores.rename(columns={c: f"{c}: {names[c]}" for c in scores.columns if names.get(c)})
+            table.insert(list(table.columns).index("segment") + 1, "name", table["segment"].map(lambda x: names.get(x, "")))
+            if "segment" in forces.columns:
+                forces.insert(list(forces.columns).index("segment") + 1, "name",
+                              forces["segment"].map(lambda x: names.get(x, "")))
         sheets = {"Opportunity scores": scores, "Outcomes": table, "Forces": forces}
         notes = {
             "Opportunity scores": f"Opportunity = importance + max(importance - satisfaction, 0), top-box shares x 10; "
@@ -161,7 +215,7 @@ class Opportunities:
         }
         return sheets, notes
 
-    def to_excel(self, path, *, pii=(), include_suppressed: bool = False, labels=None) -> Path:
+    def to_excel(self, path, *, pii=(), include_suppressed: bool = False, labels=None, names: dict | None = None) -> Path:
         """Write ``opportunities.xlsx`` (scores, every outcome per segment, forces).
 
         Parameters
@@ -181,7 +235,7 @@ class Opportunities:
         path = Path(path)
         if path.is_dir():
             path = path / "opportunities.xlsx"
-        sheets, notes = self.tables(include_suppressed=include_suppressed)
+        sheets, notes = self.tables(include_suppressed=include_suppressed, names=names)
         return write_workbook(path, sheets, pii=tuple(pii), notes=notes, labels=labels)
 
     # ---------------------------------------------------------------- charts
@@ -222,10 +276,10 @@ class Opportunities:
         ax.plot([0, 10], [0, 10], color="#999999", lw=0.8, ls="--")
         colours = np.where(t["underserved"], "#C0504D", np.where(t["overserved"], "#7F7F7F", "#4F81BD"))
         ax.scatter(t["importance"], t["satisfaction"], c=list(colours), s=45, zorder=3, edgecolor="white")
-        if annotate:
-            for r in t.itertuples():
-                ax.annotate(f"{r.label} ({r.opportunity:.1f})", (r.importance, r.satisfaction), fontsize=7,
-                            xytext=(4, 3), textcoords="offset points")
+        if annotate:  # labels placed so that none covers another (notebooks, issue 26)
+            order = t.sort_values(["opportunity", "label"], ascending=[False, True], kind="stable")
+            place_labels(ax, [(r.importance, r.satisfaction) for r in order.itertuples()],
+                         [f"{r.label} ({r.opportunity:.1f})" for r in order.itertuples()], fontsize=7)
         ax.set_xlim(0, 10)
         ax.set_ylim(0, 10)
         ax.set_xlabel("importance (top-box share × 10)")

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["NAME_TEXTS", "name_language", "item_shape", "persona_name", "forbidden_shapes"]
+__all__ = ["NAME_TEXTS", "DRAFT_TEXTS", "name_language", "item_shape", "persona_name", "forbidden_shapes"]
 
 #: The words of a drafted name, per language.
 NAME_TEXTS = {
@@ -42,6 +42,32 @@ NAME_TEXTS = {
            "held_back": "{who} die worden tegengehouden door {what}", "selected": "{who} die {what} kozen", "and": " en ", "segment": "Segment {segment}"},
 }
 NAME_TEXTS["no"] = NAME_TEXTS["nn"] = NAME_TEXTS["nb"]
+
+#: The words of a drafted persona's description and lists (personas.yaml), per language: numbers
+#: arrive written in the language's style (:func:`workbench.language.number`).
+DRAFT_TEXTS = {
+    "en": {"size": "{pct} % of respondents (n={n}).", "above": " Above average on {items}",
+           "below": "; below average on {items}.", "unmet": " Biggest unmet outcome: {label}.",
+           "share": "{head} ({value} % vs {total} %)", "selected": "selected {label}: {value} % vs {total} %",
+           "mean": "{label}: {value} vs {total} on average", "opportunity": "{label} (opportunity {score})"},
+    "da": {"size": "{pct} % af respondenterne (n={n}).", "above": " Over gennemsnittet på {items}",
+           "below": "; under gennemsnittet på {items}.", "unmet": " Største udækkede behov: {label}.",
+           "share": "{head} ({value} % mod {total} %)", "selected": "valgte {label}: {value} % mod {total} %",
+           "mean": "{label}: {value} mod {total} i gennemsnit", "opportunity": "{label} (mulighed {score})"},
+    "sv": {"size": "{pct} % av de svarande (n={n}).", "above": " Över genomsnittet på {items}",
+           "below": "; under genomsnittet på {items}.", "unmet": " Största ouppfyllda behov: {label}.",
+           "share": "{head} ({value} % mot {total} %)", "selected": "valde {label}: {value} % mot {total} %",
+           "mean": "{label}: {value} mot {total} i genomsnitt", "opportunity": "{label} (möjlighet {score})"},
+    "nb": {"size": "{pct} % av respondentene (n={n}).", "above": " Over gjennomsnittet på {items}",
+           "below": "; under gjennomsnittet på {items}.", "unmet": " Største udekkede behov: {label}.",
+           "share": "{head} ({value} % mot {total} %)", "selected": "valgte {label}: {value} % mot {total} %",
+           "mean": "{label}: {value} mot {total} i snitt", "opportunity": "{label} (mulighet {score})"},
+    "nl": {"size": "{pct} % van de respondenten (n={n}).", "above": " Bovengemiddeld op {items}",
+           "below": "; ondergemiddeld op {items}.", "unmet": " Grootste onvervulde behoefte: {label}.",
+           "share": "{head} ({value} % tegen {total} %)", "selected": "koos {label}: {value} % tegen {total} %",
+           "mean": "{label}: {value} tegen {total} gemiddeld", "opportunity": "{label} (kans {score})"},
+}
+DRAFT_TEXTS["no"] = DRAFT_TEXTS["nn"] = DRAFT_TEXTS["nb"]
 
 #: Words that make an item a statement when it starts with them (a pronoun) ...
 PRONOUNS = {

@@ -56,7 +56,8 @@ from . import safeyaml
 from .errors import AnalysisError, StudyError
 from .measures import round_shares
 from .fileio import atomic_write_text, file_error
-from .persona_names import persona_name
+from .language import measure_label_in, number
+from .persona_names import DRAFT_TEXTS, NAME_TEXTS, name_language, persona_name
 from .provenance import check_random_state
 from .profiles import BEHAVIOUR, SELECTED, SegmentProfiles
 
@@ -236,24 +237,31 @@ def reach_channel(table: pd.DataFrame, segment) -> dict | None:
     return {"channel": str(r["category"]), "share": int(seg[i]), "total": int(tot[i]), "over": over}
 
 
-def _trait_text(r, *, short: bool) -> str:
-    """A trait as a short label ('Manufacturing') or with its figures ('Industry: Manufacturing (45 % vs 15 %)')."""
+def _trait_text(r, *, short: bool, language="en") -> str:
+    """A trait as a short label ('Manufacturing') or with its figures ('Industry: Manufacturing (45 % vs 15 %)'),
+    in the study's language (:data:`workbench.persona_names.DRAFT_TEXTS`; behaviour measures by
+    :data:`workbench.language.MEASURE_LABELS`)."""
+    t = DRAFT_TEXTS[name_language(language)]
+    lab = measure_label_in(r["variable"], language, r["label"]) if r["block"] == BEHAVIOUR else r["label"]
+    num = (lambda v, d=0: number(v, d, language))
     if r["stat"] == "share":
-        label = r["category"] if r["category"] and r["block"] != BEHAVIOUR and r["category"] != "true" else r["label"]
+        label = r["category"] if r["category"] and r["block"] != BEHAVIOUR and r["category"] != "true" else lab
         if r["category"] and r["block"] == BEHAVIOUR and r["category"] != "true":
-            label = f"{r['label']}: {r['category']}"
+            label = f"{lab}: {r['category']}"
         if short:
             return label
         if r.get("measure") == SELECTED:  # an option of a select-all-that-apply block
-            return f"selected {r['label']}: {r['value']:.0f} % vs {r['total']:.0f} %"
-        head = f"{r['label']}: {r['category']}" if r["category"] and r["category"] != "true" else r["label"]
-        return f"{head} ({r['value']:.0f} % vs {r['total']:.0f} %)"
+            return t["selected"].format(label=lab, value=num(r["value"]), total=num(r["total"]))
+        head = f"{lab}: {r['category']}" if r["category"] and r["category"] != "true" else lab
+        return t["share"].format(head=head, value=num(r["value"]), total=num(r["total"]))
     if short:
-        label = r["label"]
+        label = lab
         if len(label) > 1 and label[1].islower():
             label = label[0].lower() + label[1:]
+        if name_language(language) != "en":  # "over gennemsnittet på omsætning pr. kunde": the direction is said
+            return label
         return f"{'High' if r['index'] > 100 else 'Low'} {label}"
-    return f"{r['label']}: {r['value']:,.1f} vs {r['total']:,.1f} on average"
+    return t["mean"].format(label=lab, value=num(r["value"], 1), total=num(r["total"], 1))
 
 
 def _traits_of(profiles: SegmentProfiles, segment, kinds, direction, min_gap, n):
@@ -420,29 +428,31 @@ def draft_personas(
         name_pool = [r for kinds in (("needs", "motivations"), ("barriers",), ("firmographics", "demographics"),
                                      (BEHAVIOUR,))
                      for r in above_all if r["kind"] in kinds]
-        shorts = list(dict.fromkeys(_trait_text(r, short=True) for r in name_pool))
+        shorts = list(dict.fromkeys(_trait_text(r, short=True, language=language) for r in name_pool))
+        t = DRAFT_TEXTS[name_language(language)]
         name = _people_name(above_all, used_names, reach_channel(profiles.table, seg), language=language,
-                            reverse=reverse) or f"Segment {seg}"
+                            reverse=reverse) or NAME_TEXTS[name_language(language)]["segment"].format(segment=seg)
         if name in used_names:
             name = f"{name} ({seg})"
         used_names.add(name)
 
-        lists = {key: tuple(_trait_text(r, short=False)
+        lists = {key: tuple(_trait_text(r, short=False, language=language)
                             for r in _traits_of(profiles, seg, kinds, "above", min_gap, n_items))
                  for key, kinds in _LIST_KINDS.items()}
         under: tuple = ()
         top_outcome = ""
         if opportunities is not None and seg in list(opportunities.segments.index):
             u = opportunities.underserved_outcomes(seg).head(n_items)
-            under = tuple(f"{r.label} (opportunity {r.opportunity:.1f})" for r in u.itertuples())
+            under = tuple(t["opportunity"].format(label=r.label, score=number(r.opportunity, 1, language))
+                          for r in u.itertuples())
             if len(u):
-                top_outcome = f" Biggest unmet outcome: {u['label'].iloc[0]}."
-        below = [_trait_text(r, short=True) for r in _traits_of(profiles, seg, ("needs", "motivations", "barriers"),
-                                                                 "below", min_gap, 2)]
-        desc = f"{whole[seg]} % of respondents (n={int(size['n']):,})."
+                top_outcome = t["unmet"].format(label=u["label"].iloc[0])
+        below = [_trait_text(r, short=True, language=language)
+                 for r in _traits_of(profiles, seg, ("needs", "motivations", "barriers"), "below", min_gap, 2)]
+        desc = t["size"].format(pct=whole[seg], n=number(int(size["n"]), 0, language))
         if shorts:
-            desc += f" Above average on {_join(shorts[:3])}"
-            desc += f"; below average on {_join(below)}." if below else "."
+            desc += t["above"].format(items=_join(shorts[:3], language))
+            desc += t["below"].format(items=_join(below, language)) if below else "."
         desc += top_outcome
 
         quotes: list = []
@@ -479,11 +489,11 @@ def _posterior_column(posteriors: pd.DataFrame, seg):
     )
 
 
-def _join(items) -> str:
+def _join(items, language="en") -> str:
     items = list(items)
     if len(items) <= 1:
         return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    return ", ".join(items[:-1]) + NAME_TEXTS[name_language(language)]["and"] + items[-1]
 
 
 # --------------------------------------------------------------------------- the set
@@ -853,6 +863,7 @@ def _apply_edits(draft: Persona, stored: dict, *, keep_name: bool = False) -> Pe
              and _hash(_hashable(f, _as_value(f, stored[f]))) != hashes.get(f)]):
         name = stored["name"].strip()
         draft = replace(draft, name=name, draft_hashes={**draft.draft_hashes, "name": _hash(_hashable("name", name))})
+    draft = _keep_quote(draft, stored)  # the quote the deck showed stays (this wave or an earlier one)
     values, edited = {}, []
     for f in EDITABLE:
         if f not in stored:
@@ -864,6 +875,22 @@ def _apply_edits(draft: Persona, stored: dict, *, keep_name: bool = False) -> Pe
             edited.append(f)
     extra = {k: v for k, v in stored.items() if k not in _KNOWN}
     return replace(draft, id=str(stored["id"]), edited=tuple(edited), locked=locked, extra=extra, **values)
+
+
+def _keep_quote(draft: Persona, stored: dict) -> Persona:
+    """A later wave keeps the persona's quote: the earlier wave's first quote (the one the deck
+    shows) stays first, this wave's drafts follow (issue 26: one persona, one quote across waves).
+    It no longer fits, and this wave's quotes are used, when the persona did not match (a new
+    segment: never called) or the stored quote is empty; quotes the consultant edited are kept by
+    :func:`_apply_edits` anyway."""
+    quotes = _as_value("quotes", stored.get("quotes"))
+    first = next((q for q in quotes if str(q.get("text", "")).strip()), None)
+    if first is None:
+        return draft
+    text = str(first["text"]).strip()
+    rest = [q for q in draft.quotes if str(q.get("text", "")).strip() != text]
+    kept = tuple([dict(first)] + rest[: max(len(draft.quotes), 1) - 1])
+    return replace(draft, quotes=kept, draft_hashes={**draft.draft_hashes, "quotes": _hash(_hashable("quotes", kept))})
 
 
 # --------------------------------------------------------------------------- a consultant's edits, for re-rendering

@@ -278,7 +278,7 @@ class SegmentProfiles:
         Parameters
         ----------
         block : str
-        what : {'value', 'index', 'sig', 'p_adj', 'n'}, default='value'
+        what : {'value', 'index', 'sig', 'p_adj', 'n', 'letters'}, default='value'
         include_suppressed : bool, default=True
 
         Returns
@@ -289,8 +289,8 @@ class SegmentProfiles:
         """
         if block not in self.blocks:
             raise KeyError(f"no block {block!r} in the profiles; blocks: {', '.join(self.blocks)}")
-        if what not in ("value", "index", "sig", "p_adj", "n"):
-            raise ValueError(f"what must be one of value, index, sig, p_adj, n; got {what!r}")
+        if what not in ("value", "index", "sig", "p_adj", "n", "letters"):
+            raise ValueError(f"what must be one of value, index, sig, p_adj, n, letters; got {what!r}")
         t = self.table[self.table["block"] == block]
         segs = [s for s in self.labels if include_suppressed or not self.segments.loc[s, "suppressed"]]
         keys = ["variable", "label", "measure"]
@@ -387,8 +387,13 @@ class SegmentProfiles:
 
     # ---------------------------------------------------------------- outputs
 
-    def tables(self, *, include_suppressed: bool = False) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-        """The workbook's sheets and their notes: overview, traits, then one per block."""
+    def tables(self, *, include_suppressed: bool = False, names: dict | None = None
+               ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+        """The workbook's sheets and their notes: overview, traits, then one per block.
+
+        ``names`` (segment → persona name) puts the persona's name beside each segment number:
+        a column 'Name' in the overview and traits, '1: <name> (n=…)' over a block's columns."""
+        names = {str(k): str(v) for k, v in (names or {}).items()}
         shown = [s for s in self.labels if include_suppressed or not self.segments.loc[s, "suppressed"]]
         hidden = [s for s in self.labels if s not in shown]
         weighting = (
@@ -401,6 +406,8 @@ class SegmentProfiles:
         overview = self.summary().loc[shown] if shown else self.summary().iloc[:0]
         overview.index = overview.index.map(str)
         overview.index.name = "segment"
+        if names:
+            overview.insert(0, "name", [names.get(str(x), "") for x in overview.index])
         sheets = {"Overview": overview}
         notes = {
             "Overview": f"{self.n:,} respondents, {weighting}. Traits: index ≥ 120 or ≤ 80 and "
@@ -411,32 +418,45 @@ class SegmentProfiles:
         sheets["Traits"] = tr[["segment", "block", "variable", "label", "measure", "value", "total", "index", "sig", "p_adj"]].assign(
             segment=lambda d: d["segment"].map(str)
         ).reset_index(drop=True)
+        if names:
+            sheets["Traits"].insert(1, "name", sheets["Traits"]["segment"].map(lambda x: names.get(x, "")))
         notes["Traits"] = "Distinguishing traits per segment, strongest first; values are % or means." + hide_note
         for block in self.blocks:
-            sheets[block] = self._block_sheet(block, shown)
+            sheets[block] = self._block_sheet(block, shown, names)
+            order = ", ".join(f"{chr(ord('A') + i)} = segment {s}" for i, s in enumerate(shown[:26]))
             notes[block] = (
                 "Values are % of those answering (means where marked); ▲ / ▼ significantly above / below the "
                 f"rest of the sample ({self.correction}-corrected within this sheet, α = {self.alpha}; "
-                f"{weighting}); index = segment / total × 100." + hide_note
+                f"{weighting}); letters: significantly above the segment with that letter ({order}; pairwise "
+                "z-tests of shares and Welch t-tests of means, Holm-corrected per row); index = segment / total × "
+                "100." + hide_note
             )
         return sheets, notes
 
-    def _block_sheet(self, block: str, shown: list) -> pd.DataFrame:
+    def _block_sheet(self, block: str, shown: list, names: dict | None = None) -> pd.DataFrame:
         val = self.block_table(block, "value").round(2)
         n = self.segments["n"]
         cols = {"Total": val["Total"]}
         sig = self.block_table(block, "sig")
+        letters = self.block_table(block, "letters") if "letters" in self.table.columns else None
+        col_letter = {str(s): chr(ord("A") + i) for i, s in enumerate(shown) if i < 26}
+        head = {s: f"{s}: {names[str(s)]}" if names and names.get(str(s)) else str(s) for s in shown}
         for s in shown:  # each arrow right beside the value it qualifies (as a Q / Displayr export)
-            cols[f"{s} (n={int(n[s])})"] = val[str(s)]
-            cols[f"{s} sig"] = sig[str(s)].fillna("")
+            cols[f"{head[s]} (n={int(n[s])})"] = val[str(s)]
+            mark = sig[str(s)].fillna("")
+            if letters is not None:  # and the column letters of the segments it is significantly above
+                lt = letters[str(s)].map(lambda v: "".join(sorted(col_letter[x] for x in str(v).split()
+                                                                  if x in col_letter)) if isinstance(v, str) else "")
+                mark = [f"{a} {b}".strip() for a, b in zip(mark, lt)]
+            cols[f"{head[s]} sig"] = mark
         idx = self.block_table(block, "index").round(0)
         for s in shown:
-            cols[f"{s} index"] = idx[str(s)]
+            cols[f"{head[s]} index"] = idx[str(s)]
         out = pd.DataFrame(cols, index=val.index)
         return out
 
     def to_excel(self, path, *, pii=(), include_suppressed: bool = False, currency: str | None = None,
-                 labels=None) -> Path:
+                 labels=None, names: dict | None = None) -> Path:
         """Write ``profiles.xlsx``: overview, traits and one sheet per block, formatted.
 
         Each block sheet shows values (Total and each segment), the significance arrows
@@ -453,6 +473,8 @@ class SegmentProfiles:
         include_suppressed : bool, default=False
             Show segments below ``min_segment_n`` (for internal use only; client tables
             leave them out, with a note).
+        names : dict, optional
+            Segment → persona name, written beside each segment number (as the deck names them).
 
         Returns
         -------
@@ -468,7 +490,7 @@ class SegmentProfiles:
         path = Path(path)
         if path.is_dir():
             path = path / "profiles.xlsx"
-        sheets, notes = self.tables(include_suppressed=include_suppressed)
+        sheets, notes = self.tables(include_suppressed=include_suppressed, names=names)
         write_workbook(path, sheets, pii=tuple(pii), notes=notes, currency=currency, labels=labels)
         wb = load_workbook(path)
         used: set = set()
@@ -495,11 +517,13 @@ class SegmentProfiles:
                 elif " (n=" in c:
                     seg = c.rsplit(" (n=", 1)[0]
                     sig_letter = get_column_letter(n_idx + cols.index(f"{seg} sig") + 1)
-                    ws.conditional_formatting.add(
-                        rng, FormulaRule(formula=[f'${sig_letter}{first}="{UP}"'], fill=green, font=Font(color="006100"))
+                    ws.conditional_formatting.add(  # the arrow leads the cell ('▲ BC')
+                        rng, FormulaRule(formula=[f'LEFT(${sig_letter}{first},1)="{UP}"'], fill=green,
+                                         font=Font(color="006100"))
                     )
                     ws.conditional_formatting.add(
-                        rng, FormulaRule(formula=[f'${sig_letter}{first}="{DOWN}"'], fill=red, font=Font(color="9C0006"))
+                        rng, FormulaRule(formula=[f'LEFT(${sig_letter}{first},1)="{DOWN}"'], fill=red,
+                                         font=Font(color="9C0006"))
                     )
             ws.freeze_panes = ws.cell(row=first, column=n_idx + 1)
         wb.save(path)
@@ -536,6 +560,37 @@ class SegmentProfiles:
 
 
 # --------------------------------------------------------------------------- profile()
+
+
+def _column_letters(stats: list, share: np.ndarray, segs: list, alpha: float) -> list[str]:
+    """Per segment and measure (the table's row order), the segments it is significantly above in
+    a pairwise test, as space-separated labels ('2 3'): the column letters of market-research
+    tables (Q, Displayr).  Each pair is tested as the arrows are (two-proportion z-test for
+    shares, Welch's t-test for means, effective n with weights); the p-values of one measure's
+    pairs are Holm-corrected together (k segments: k(k-1)/2 tests per row)."""
+    k = len(segs)
+    m = len(share)
+    pairs = [(g, h) for g in range(k) for h in range(g + 1, k)]
+    if not pairs:
+        return [""] * (k * m)
+    P = np.empty((len(pairs), m))
+    for i, (g, h) in enumerate(pairs):
+        a, b = stats[g], stats[h]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            P[i] = np.where(share, two_proportion_ztest(a["mean"], a["n_eff"], b["mean"], b["n_eff"])[1],
+                            welch_ttest(a["mean"], a["var"], a["n_eff"], b["mean"], b["var"], b["n_eff"])[1])
+    adj = np.full_like(P, np.nan)
+    for j in range(m):
+        ok = np.isfinite(P[:, j])
+        if ok.any():
+            adj[ok, j] = holm(P[ok, j])
+    out = [[[] for _ in range(m)] for _ in range(k)]
+    for i, (g, h) in enumerate(pairs):
+        sig = np.isfinite(adj[i]) & (adj[i] < alpha)
+        for j in np.flatnonzero(sig):
+            hi, lo = (g, h) if stats[g]["mean"][j] > stats[h]["mean"][j] else (h, g)
+            out[hi][j].append(lo)
+    return [" ".join(str(segs[x]) for x in sorted(out[g][j])) for g in range(k) for j in range(m)]
 
 
 def profile(
@@ -632,9 +687,11 @@ def profile(
     tot = weighted_stats(V, w)
     scale = np.where(share, 100.0, 1.0)
     rows = []
+    per_segment = []
     for g, s in enumerate(segs):
         inside = code == g
         a, b = weighted_stats(V[inside], w[inside]), weighted_stats(V[~inside], w[~inside])
+        per_segment.append(a)
         p = np.where(
             share,
             two_proportion_ztest(a["mean"], a["n_eff"], b["mean"], b["n_eff"])[1],
@@ -654,6 +711,7 @@ def profile(
         part["p_value"] = p
         rows.append(part)
     table = pd.concat(rows, ignore_index=True)
+    table["letters"] = _column_letters(per_segment, share, segs, alpha)
     table["p_adj"] = np.nan
     for block, grp in table.groupby("block", sort=False):
         table.loc[grp.index, "p_adj"] = correct_pvalues(grp["p_value"].to_numpy(dtype=float), correction)

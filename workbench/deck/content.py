@@ -19,9 +19,10 @@ from ..measures import measure, round_shares
 from ..persona_names import item_shape
 from ..personas import reach_channel, whole_mix
 from .data import DeckData
+from .texts import words
 
 __all__ = ["shown_personas", "suppressed_note", "chart_rows", "sig_text", "kpi_value", "kpi_label", "kpi_scale",
-           "format_kpi", "mix_rows", "whole_shares", "value_shares", "VALUE_SHARES", "segment_implications", "criteria_status", "how_to_win", "BEHAVIOUR", "TILE_KPIS", "MATRIX_KPIS", "TIER_ORDER",
+           "format_kpi", "mix_rows", "whole_shares", "value_shares", "VALUE_SHARES", "segment_implications", "criteria_status", "base_mix", "base_value", "how_to_win", "BEHAVIOUR", "TILE_KPIS", "MATRIX_KPIS", "TIER_ORDER",
            "MAX_CHART_ITEMS"]
 
 MAX_CHART_ITEMS = 8
@@ -83,7 +84,8 @@ def segment_implications(data: DeckData, shown) -> dict:
     return out
 
 
-#: The value measures whose share per segment goes next to its size: (measure, as the slides say it).
+#: The value measures whose share per segment goes next to its size: (measure, as English slides say it;
+#: other languages: the texts' ``value.<measure>``).
 VALUE_SHARES = (("revenue", "revenue"), ("cost_to_serve", "cost to serve"))
 
 
@@ -122,17 +124,21 @@ def criteria_status(data: DeckData) -> str:
     failed = c[c["status"].astype(str) == "fail"]
     if not len(failed):
         return ""
+    w = words(data.language)
     crits = list(dict.fromkeys(str(x) for x in failed["criterion"]))
-    first = str(failed["sentence"].iloc[0]) if "sentence" in failed.columns else ""
-    return (f"Status: the recommended segmentation fails the {' and '.join(crits)} criterion"
-            f"{'s' if len(crits) > 1 else ''}. {first}").strip()
+    named = w.join(w(f"criterion.{c}") if w.has(f"criterion.{c}") else c for c in crits)
+    head = w("status_many" if len(crits) > 1 else "status", criteria=named)
+    # the check's own sentence is English (the criteria room's): said on an English deck only
+    first = str(failed["sentence"].iloc[0]) if "sentence" in failed.columns and w.language == "en" else ""
+    return f"{head} {first}".strip()
 
 
-def suppressed_note(hidden, min_n) -> str:
+def suppressed_note(hidden, min_n, language="en") -> str:
     if not hidden:
         return ""
-    names = ", ".join(f"segment {p.segment} (n={p.n})" for p in hidden)
-    return f"Not shown: {names}, below the minimum of n={min_n} for reporting."
+    w = words(language)
+    names = ", ".join(w("not_shown_item", segment=p.segment, n=w.n(p.n)) for p in hidden)
+    return w("not_shown", names=names, min_n=w.n(min_n))
 
 
 def chart_rows(data: DeckData, segment, max_items=MAX_CHART_ITEMS) -> pd.DataFrame:
@@ -165,10 +171,11 @@ def kpi_value(data: DeckData, segment, var) -> tuple[float, float, str] | None:
     return float(r["value"].iloc[0]) * scale, float(r["total"].iloc[0]) * scale, sig_text(r["sig"].iloc[0])
 
 
-def kpi_label(var) -> str:
-    """A KPI's label as it reads on slides (:mod:`workbench.measures`; the column name otherwise)."""
+def kpi_label(var, language="en") -> str:
+    """A KPI's label as it reads on slides, in the deck's language (:mod:`workbench.deck.texts`;
+    :mod:`workbench.measures`' label otherwise; the column name for an unknown column)."""
     m = measure(var)
-    return m.label if m is not None else str(var)
+    return words(language).kpi(var, m.label if m is not None else str(var))
 
 
 def kpi_scale(var) -> float:
@@ -177,11 +184,22 @@ def kpi_scale(var) -> float:
     return 100.0 if m is not None and m.percent else 1.0
 
 
-def format_kpi(var, value, currency: str | None = None) -> str:
-    """A KPI value as shown, with its unit ('6,314 DKK', '176 days'; :meth:`Measure.with_unit`;
-    one decimal for a column the registry does not know)."""
+def format_kpi(var, value, currency: str | None = None, language="en") -> str:
+    """A KPI value as shown, with its unit, in the deck's language ('6,314 DKK', '176 days';
+    '6.314 DKK', '176 dage'; :meth:`Measure.with_unit`'s rule; one decimal for a column the
+    registry does not know)."""
+    w = words(language)
     m = measure(var)
-    return m.with_unit(value, currency) if m is not None else "{:,.1f}".format(value)
+    if m is None:
+        return w.n(value, 1)
+    text = w.fmt(m.fmt, value) if value is not None else ""
+    if not text:
+        return text
+    if m.unit == "currency":
+        return f"{text} {currency}" if currency else text
+    if m.unit in ("days", "orders", "units"):
+        return f"{text} {w('unit.' + m.unit)}"
+    return text
 
 
 def mix_rows(data: DeckData, segment, var) -> pd.DataFrame:
@@ -202,29 +220,49 @@ def how_to_win(data: DeckData, p) -> tuple[list[str], bool]:
     given = p.extra.get("how_to_win") if isinstance(p.extra, dict) else None
     if given:
         return ([given] if isinstance(given, str) else [str(x) for x in given]), False
+    w = words(data.language)
     lines = []
     u = data.underserved_outcomes(p.segment)
     if len(u):
         r = u.iloc[0]
-        lines.append(f"Solve “{r['label']}” first: importance {r['importance']:.1f} but satisfaction "
-                     f"{r['satisfaction']:.1f} on 0-10 (opportunity {r['opportunity']:.1f} of 20).")
+        lines.append(w("win.solve", outcome=r["label"], imp=w.n(r["importance"], 1), sat=w.n(r["satisfaction"], 1),
+                       score=w.n(r["opportunity"], 1)))
     t = data.rows(p.segment)
     if len(t):
         t = t[t["trait"].astype(bool) & (t["sig"] == "▲") & t["index"].notna()]
-        for kind, verb, say in (("needs", "Lead with", "Speak to"), ("barriers", "Take away the worry:", "Answer")):
+        for kind, verb, say in (("needs", "win.lead", "win.speak"), ("barriers", "win.worry", "win.answer")):
             k = t[t["kind"] == kind].sort_values("index", ascending=False, kind="stable")
             if len(k):
                 r = k.iloc[0]
                 label = str(r["label"])
                 # a statement is quoted (persona_names: the same rule as the names)
-                what = f"{verb} {label}" if item_shape(label, data.language) == "phrase" else \
-                    f"{say} “{label[:1].upper() + label[1:]}”"
-                lines.append(f"{what} ({r['value']:.0f} % vs {r['total']:.0f} % of all respondents).")
+                what = w(verb, label=label) if item_shape(label, data.language) == "phrase" else \
+                    w(say, label=label[:1].upper() + label[1:])
+                lines.append(w("win.figures", what=what, value=w.n(r["value"]), total=w.n(r["total"])))
     reach = reach_channel(data.profile, p.segment)
     if reach is not None:
-        lines.append(f"Reach them through {reach['channel']}: the main ordering channel of {reach['share']} % of them "
-                     f"(all surveyed customers: {reach['total']} %).")
+        base = base_mix(data, "dominant_channel")
+        total = base.get(reach["channel"], 0) if base else reach["total"]
+        lines.append(w("win.reach_base" if base else "win.reach", channel=reach["channel"], pct=reach["share"],
+                       total=total))
     return lines, True
+
+
+def base_mix(data: DeckData, var) -> dict:
+    """The whole customer base's mix of a category (``{category: whole %}``, rounded once by
+    :func:`whole_mix`), from the customer base (ERP) when the run had behaviour data; {} without."""
+    mixes = (data.base or {}).get("mixes", {}) if isinstance(data.base, dict) else {}
+    mix = mixes.get(var) or {}
+    if not mix:
+        return {}
+    return dict(zip(mix, whole_mix(list(mix.values()))))
+
+
+def base_value(data: DeckData, var) -> float | None:
+    """The customer base's (ERP) value of a KPI as shown (mean; lapsed and shares in %), None without."""
+    means = (data.base or {}).get("means", {}) if isinstance(data.base, dict) else {}
+    v = means.get(var)
+    return None if v is None else float(v) * kpi_scale(var)
 
 
 #: Language names for quote tags (codes as in study.yaml; others are shown as their code).
@@ -234,8 +272,13 @@ LANGUAGE_NAMES = {"da": "Danish", "sv": "Swedish", "nb": "Norwegian", "nn": "Nor
                   "et": "Estonian", "lv": "Latvian", "lt": "Lithuanian", "cs": "Czech"}
 
 
-def language_name(code) -> str:
+def language_name(code, deck_language="en") -> str:
+    """A language's name in the deck's language ('sv' → 'Swedish', on a Danish deck 'svensk')."""
     code = str(code or "")
+    w = words(deck_language)
+    for c in (code, code.split("-")[0]):
+        if w.has(f"lang.{c}"):
+            return w(f"lang.{c}")
     return LANGUAGE_NAMES.get(code) or LANGUAGE_NAMES.get(code.split("-")[0]) or code
 
 
@@ -245,7 +288,7 @@ def quote_language(quote: dict, deck_language: str = "en") -> str | None:
     lang = quote.get("language")
     if not lang or str(lang).split("-")[0] == str(deck_language or "en").split("-")[0]:
         return None
-    return language_name(lang)
+    return language_name(lang, deck_language)
 
 
 def quote_translation(quote: dict, deck_language: str = "en") -> str | None:

@@ -37,7 +37,8 @@ def pptx_to_pdf(pptx, folder, *, timeout: float = 180) -> Path:
 
 
 def render_pngs(pptx, folder, *, pages=None, width: int = 1280) -> list[Path]:
-    """Render slides of a deck to PNG files ``slide-01.png``, ... in ``folder`` (LibreOffice + pdftoppm).
+    """Render slides of a deck to PNG files ``slide-01.png``, ... in ``folder`` (LibreOffice + pdftoppm),
+    and keep the PDF they were drawn from as ``deck.pdf``.
 
     Parameters
     ----------
@@ -67,6 +68,8 @@ def render_pngs(pptx, folder, *, pages=None, width: int = 1280) -> list[Path]:
             subprocess.run(["pdftoppm", "-png", "-singlefile", "-f", str(page), "-l", str(page), "-scale-to-x",
                             str(width), "-scale-to-y", "-1", str(pdf), str(stem)], check=True, capture_output=True)
             out.append(stem.with_suffix(".png"))
+        # the whole deck as LibreOffice drew it, beside the PNGs (to send as PDF, or to read its text)
+        shutil.copyfile(pdf, folder / "deck.pdf")
     return out
 
 

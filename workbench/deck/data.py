@@ -43,7 +43,7 @@ def frame_from_json(d: dict | None) -> pd.DataFrame:
 
 
 PROFILE_COLUMNS = ["block", "kind", "variable", "label", "measure", "category", "stat", "trait", "segment", "n",
-                   "value", "total", "index", "p_adj", "sig"]
+                   "value", "total", "index", "p_adj", "sig", "letters"]
 
 
 @dataclass(frozen=True)
@@ -182,6 +182,12 @@ class DeckData:
     accounts: dict | None = field(default=None, repr=False)
     #: "Do the segments predict next year?" (:mod:`workbench.deck.slides_forward`), or None
     forward: dict | None = field(default=None, repr=False)
+    #: the whole customer base (ERP) of the wave, for "all customers": ``n``, ``means`` {measure: mean
+    #: (shares 0-1)}, ``mixes`` {measure: {category: % of customers}}; None without behaviour data
+    base: dict | None = field(default=None, repr=False)
+    #: the wave's fieldwork dates (ISO), so each language writes them its way ('' without)
+    fieldwork_start: str = ""
+    fieldwork_end: str = ""
 
     # ------------------------------------------------------------------ plain data
     def to_dict(self) -> dict:
@@ -203,6 +209,7 @@ class DeckData:
             "model_note": self.model_note, "recognise": self.recognise, "currency": self.currency,
             "language": self.language,
             "skipped": dict(self.skipped), "fieldwork": self.fieldwork, "accounts": self.accounts,
+            "base": self.base, "fieldwork_start": self.fieldwork_start, "fieldwork_end": self.fieldwork_end,
             "forward": None if self.forward is None else {
                 **self.forward, "segments": frame_to_json(self.forward["segments"]),
                 "lift": frame_to_json(self.forward["lift"])},
@@ -227,6 +234,8 @@ class DeckData:
             model_note=d.get("model_note"), recognise=d.get("recognise"), currency=d.get("currency") or "",
             language=d.get("language") or "en",
             skipped=dict(d.get("skipped") or {}), fieldwork=str(d.get("fieldwork") or ""), accounts=d.get("accounts"),
+            base=d.get("base"), fieldwork_start=str(d.get("fieldwork_start") or ""),
+            fieldwork_end=str(d.get("fieldwork_end") or ""),
             forward=None if not d.get("forward") else {
                 **d["forward"], "segments": frame_from_json(d["forward"].get("segments")),
                 "lift": frame_from_json(d["forward"].get("lift"))},

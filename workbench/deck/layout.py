@@ -22,6 +22,7 @@ from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.util import Emu, Inches, Pt
 
 from ..outputs import SafeCategoryChartData
+from .texts import Words, words
 
 __all__ = ["Canvas", "Box", "segment_colours", "estimate_lines", "text_height", "fit_font_size", "joined", "shorten",
            "theme_of", "readable", "luminance", "placeholder_type", "pick_layouts", "fill_cell", "add_table",
@@ -51,6 +52,7 @@ DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "resources" / "deck_
 #: Average glyph width as a share of the font size; deliberately wide (Arial averages ~0.5)
 #: so that accented Nordic / Dutch text and capitals still fit.
 CHAR_WIDTH = 0.56
+WORD_CHAR_WIDTH = 0.52  # a single long (lower-case) word's glyph width: narrower than CHAR_WIDTH's mix
 LINE_HEIGHT = 1.22
 PAD_X = Inches(0.1)  # python-pptx's default text-frame insets
 PAD_Y = Inches(0.05)
@@ -117,11 +119,16 @@ def fit_font_size(text: str, width_emu: int, height_emu: int, *, max_pt: float =
     float or None
         None when the text does not fit even at ``min_pt``.
     """
-    size = float(max_pt)
-    while size >= min_pt:
-        if text_height(text, width_emu, size, space_pt=space_pt) <= height_emu:
-            return size
-        size -= 1
+    # first sizes at which every word fits a line ('betjeningsomkostningerne' unbroken), then any
+    longest = max((len(word) for word in text.split()), default=0)
+    usable_pt = max((width_emu - 2 * PAD_X) / 12700, 1.0)
+    for whole_words in (True, False):
+        size = float(max_pt)
+        while size >= min_pt:
+            if (not whole_words or longest * WORD_CHAR_WIDTH * size <= usable_pt) and \
+                    text_height(text, width_emu, size, space_pt=space_pt) <= height_emu:
+                return size
+            size -= 1
     return None
 
 
@@ -226,8 +233,9 @@ def pick_layouts(prs):
 class Canvas:
     """The presentation being drawn and its geometry, fonts and colours."""
 
-    def __init__(self, prs, *, footer: str, palette):
+    def __init__(self, prs, *, footer: str, palette, w: Words | None = None):
         self.prs = prs
+        self.w = w if w is not None else words("en")  # texts and numbers in the deck's language
         self.W, self.H = int(prs.slide_width), int(prs.slide_height)
         theme = theme_of(prs)
         self.major, self.minor = theme["major"], theme["minor"]

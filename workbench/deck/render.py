@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,13 +15,15 @@ from pptx.dml.color import RGBColor
 from ..errors import OutputError
 from .content import MAX_CHART_ITEMS, shown_personas, whole_shares
 from .data import DeckData, DeckTrends
+from .texts import words
 from .layout import DARK, DEFAULT_TEMPLATE, PALETTE, SLIDE_HEIGHT, SLIDE_WIDTH, Canvas, readable, segment_colours, theme_of
 from .slides_accounts import accounts_slide
 from .slides_forward import forward_slide
 from .slides_appendix import factor_slide, fit_slide, method_slide, model_slide, recognise_slide, scorecard_slide
 from .slides_overview import agenda_slide, findings_slide, glance_slide, recommendations_slide
 from .slides_persona import persona_slides
-from .slides_summary import matrix_slides, sizes_slide, summary_slides, title_slide, trend_slides
+from .slides_summary import matrix_slides, sizes_slide, summary_slides, title_slide
+from .slides_trends import trend_slides
 
 if TYPE_CHECKING:  # the study is read for its deck: settings and folder only
     from ..personas import Personas
@@ -97,6 +100,11 @@ def render_deck(data: DeckData, personas: Personas, *, template=None, options: d
     pptx.presentation.Presentation
     """
     opts = deck_options(study, options)
+    if study is not None and len(data.factors) and "battery" in data.factors.columns:
+        # a battery as the client reads it: its block's label (deck data saved before it said so)
+        blocks = {k: b.label for k, b in study.spec.blocks.items()}
+        data = replace(data, factors=data.factors.assign(
+            battery=[blocks.get(str(x)) or str(x) for x in data.factors["battery"]]))
     path = template_path(study, template, opts)
     prs = open_template(path)
     if (prs.slide_width, prs.slide_height) != (SLIDE_WIDTH, SLIDE_HEIGHT):
@@ -111,7 +119,8 @@ def render_deck(data: DeckData, personas: Personas, *, template=None, options: d
     else:
         palette = PALETTE
     title = opts.get("title") or data.study_name
-    d = Canvas(prs, footer=f"{title} · wave {data.wave} · {data.date}", palette=palette)
+    w = words(data.language)
+    d = Canvas(prs, footer=w("footer", title=title, wave=data.wave, date=w.date(data.date)), palette=palette, w=w)
     labels = list(data.labels) or [p.segment for p in personas]
     colours = segment_colours(labels, palette)
     for p in personas:
@@ -131,7 +140,7 @@ def render_deck(data: DeckData, personas: Personas, *, template=None, options: d
     sizes_slide(d, data, shown, hidden, colours)
     accounts_slide(d, data)
     if trends is not None:
-        trend_slides(d, trends, colours, {p.segment: p.name for p in personas})
+        trend_slides(d, trends, colours, {p.segment: p.name for p in personas}, data)
     matrix_slides(d, data, shown, colours, max_items)
     for p in shown:
         persona_slides(d, data, p, colours.get(p.segment, DARK), opts)

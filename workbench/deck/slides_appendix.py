@@ -12,6 +12,7 @@ from pptx.util import Inches
 
 from ..measures import METHOD_NAMES, candidate_label, column_label, p_text, readable
 from .data import DeckData
+from .texts import Words
 from .layout import TINT, WHITE, Box, Canvas, add_table, estimate_lines, fill_cell, shorten, text_height
 
 __all__ = ["recognise_slide", "method_slide", "factor_slide", "fit_slide", "scorecard_slide", "model_slide"]
@@ -31,26 +32,55 @@ COVARIANCE_WORDS = {"diag": "each score its own variance, scores unrelated", "fu
                     "spherical": "one variance for all scores", "tied": "one shared covariance for all segments"}
 
 
+def candidate_words(candidate, w: Words) -> str:
+    """A candidate as the client reads it in the deck's language ('lca_5' → 'LCA, 5 segments' /
+    'LCA, 5 segmenter'; 'wave 1 model (kmeans k=2)' → 'model fra bølge 1 (k-means, 2 segmenter)')."""
+    text = str(candidate)
+    m = _WAVE_MODEL.fullmatch(text.strip())
+    if m:
+        return w("candidate.wave_model", wave=m.group(1), method=METHOD_NAMES.get(m.group(2), m.group(2)), k=m.group(3))
+    m = _CANDIDATE_ID.fullmatch(text.strip())
+    if m:
+        return w("candidate", method=METHOD_NAMES[m.group(1)], k=m.group(2))
+    return readable(text)
+
+
+_WAVE_MODEL = re.compile(r"wave (\S+) model \((lca|lpa|kmeans|ward)(?:_| k=)(\d+)\)")
+_CANDIDATE_ID = re.compile(r"(lca|lpa|kmeans|ward)(?:_| k=)(\d+)")
+_FITTED_ON = re.compile(r"fitted on wave (\S+?)[ ,.(]")
+
+
 def method_slide(d: Canvas, data: DeckData, shown, hidden):
     s = d.slide(key="method")
-    d.title(s, "Appendix: method and quality", subtitle="Sample, exclusions, weighting and how the segments were found")
+    w = d.w
+    en = w.language == "en"
+    d.title(s, w("method.title"), subtitle=w("method.sub"))
     q = data.quality
     lines = []
     if q:
-        lines.append((f"Sample: {q['read']:,} respondents read, {q['kept']:,} kept, {q['excluded']:,} excluded "
-                      "(quality checks on the right).", {"bullet": True}))
-    lines.append((f"Weighting: {data.weighting}." if data.weighting else "Unweighted: every respondent counts once.",
-                  {"bullet": True}))
+        lines.append((w("method.sample", read=w.n(q["read"]), kept=w.n(q["kept"]), excluded=w.n(q["excluded"])),
+                      {"bullet": True}))
+    if data.weighting:  # the weighting room's sentence in English; another language says it in its words
+        lines.append((f"Weighting: {data.weighting}." if en else w("method.weighted"), {"bullet": True}))
+    else:
+        lines.append((w("method.unweighted"), {"bullet": True}))
     if data.scorecard is not None and not data.model_note:
         rk = data.scorecard["ranking"]
-        lines.append((f"Segmentation: {candidate_label(data.scorecard['recommended'])} chosen from {len(rk)} candidate "
-                      f"segmentations{' (pinned in study.yaml)' if data.scorecard['pinned'] else ''}.", {"bullet": True}))
+        lines.append((w("method.chosen_pinned" if data.scorecard["pinned"] else "method.chosen",
+                        candidate=candidate_words(data.scorecard["recommended"], w), k=len(rk)), {"bullet": True}))
     if data.model_note:
-        lines.append((client_text(data.model_note), {"bullet": True}))
+        m = _FITTED_ON.search(str(data.model_note) + " ")
+        lines.append((client_text(data.model_note) if en else (w("method.frozen", wave=m.group(1)) if m
+                                                               else w("method.frozen_any")), {"bullet": True}))
     if data.skipped:
-        lines.append(("Not in this run: " + "; ".join(f"{k} ({readable(v)})" for k, v in data.skipped.items()) + ".",
-                      {"bullet": True}))
-    method_detail = []
+        said = "; ".join(f"{k} ({readable(v)})" for k, v in data.skipped.items()) if en else w.join(
+            w(f"step.{k}") if w.has(f"step.{k}") else k for k in data.skipped
+            if k not in ("segments", "classification"))
+        if said:
+            lines.append((("Not in this run: " + said + ".") if en else w("method.skipped", steps=said),
+                          {"bullet": True}))
+    method_detail = [] if en else [f"Skipped: {k} ({v})" for k, v in data.skipped.items()] + (
+        [f"Weighting: {data.weighting}", str(data.model_note or "")] if data.weighting else [str(data.model_note or "")])
     for method, basis in data.bases.items():
         # the covariance structure is a method detail: in the consultant's notes, in words
         cov = re.search(r";?\s*covariance '(\w+)'", basis)
@@ -58,10 +88,16 @@ def method_slide(d: Canvas, data: DeckData, shown, hidden):
             basis = basis.replace(cov.group(0), "")
             method_detail.append(f"{METHOD_NAMES.get(method, method)} covariance within segments: "
                                  f"{COVARIANCE_WORDS.get(cov.group(1), cov.group(1))} ({cov.group(1)}).")
-        lines.append((f"{METHOD_NAMES.get(method, method)}: {readable(basis)}", {"bullet": True}))
-    lines.append((f"Profiles: index = segment ÷ total × 100; ▲ / ▼ = significantly above / below the rest of the "
-                  f"sample; segments below n={data.min_segment_n} are not shown"
-                  + (f" ({len(hidden)} suppressed)." if hidden else "."), {"bullet": True}))
+        if en:
+            lines.append((f"{METHOD_NAMES.get(method, method)}: {readable(basis)}", {"bullet": True}))
+        else:  # the basis sentence is the segments room's (English): its count of items in the deck's words
+            method_detail.append(f"{METHOD_NAMES.get(method, method)}: {basis}")
+            n_items = re.match(r"\s*(\d+)", basis)
+            if n_items:
+                lines.append((w("method.basis", method=METHOD_NAMES.get(method, method), items=n_items.group(1)),
+                              {"bullet": True}))
+    lines.append((w("method.profiles_hidden", min_n=data.min_segment_n, k=len(hidden)) if hidden else
+                  w("method.profiles", min_n=data.min_segment_n), {"bullet": True}))
     left_w = int(d.width * 0.45)
     d.text(s, Box(d.margin, d.top, left_w, d.bottom - d.top), lines, max_pt=14, min_pt=10, space_pt=6)
     notes = [str(q.get("headline", ""))] if q else []
@@ -69,18 +105,31 @@ def method_slide(d: Canvas, data: DeckData, shown, hidden):
         checks = q["checks"]
         right_l = d.margin + left_w + int(Inches(0.3))
         frame = checks[[c for c in ("check", "action", "flagged", "excluded") if c in checks.columns]]
-        frame = frame.assign(**{c: frame[c].map(lambda v: readable(column_label(v)) if isinstance(v, str) else v)
-                                for c in ("check", "action") if c in frame.columns})
+        frame = frame.assign(**{c: frame[c].map(lambda v, c=c: _check_words(c, v, w)) for c in ("check", "action")
+                                if c in frame.columns})
+        names = {c: w(f"method.col_{c}") for c in frame.columns}
+        frame = frame.rename(columns=names)
         add_table(d, s, Box(right_l, d.top, d.W - d.margin - right_l, 0), frame, [3, 2.4, 1.2, 1.2], size=11,
-               formats={"flagged": lambda v: f"{int(v):,}", "excluded": lambda v: f"{int(v):,}"})
+                  formats={names["flagged"]: lambda v: w.n(int(v)), names["excluded"]: lambda v: w.n(int(v))})
         thresholds = checks["threshold"] if "threshold" in checks.columns else pd.Series("", index=checks.index)
         detail = [f"{readable(column_label(r.check))}: {readable(r.action)}, threshold {t}, flagged {r.flagged}, "
                   f"excluded {r.excluded}" for r, t in zip(checks.itertuples(), thresholds)]
     else:
         detail = []
-    if data.weighting:
+    if data.weighting and en:
         notes.append(f"Weighting: {data.weighting}")
-    d.notes(s, [readable(n) for n in notes] or ["No quality report in this run."], consultant=method_detail + detail)
+    if not en:  # the quality room's headline is English: for the consultant
+        detail = [readable(n) for n in notes] + detail
+        notes = [x[0] for x in lines]
+    d.notes(s, [readable(n) for n in notes] or [w("method.no_quality")], consultant=method_detail + detail)
+
+
+def _check_words(column: str, value, w: Words):
+    """A quality check's name or action in the deck's language (the English words otherwise)."""
+    if not isinstance(value, str):
+        return value
+    key = f"{'check' if column == 'check' else 'action'}.{value}"
+    return w(key) if w.has(key) else readable(column_label(value))
 
 
 def factor_slide(d: Canvas, data: DeckData):
@@ -88,16 +137,18 @@ def factor_slide(d: Canvas, data: DeckData):
     if not len(f):
         return
     s = d.slide(key="factors")
-    d.title(s, "Appendix: factor solution", subtitle="Factors per battery, their items, variance explained and "
-                                                     "reliability (Cronbach's alpha)")
-    frame = f.rename(columns={"battery": "battery", "variance %": "% variance"})
+    w = d.w
+    d.title(s, w("factors.title"), subtitle=w("factors.sub"))
+    frame = f.rename(columns={"variance %": "% variance"})
     frame = frame[["battery", "factor", "items", "% variance", "alpha"]]
     max_rows = int((d.bottom - d.top) / Inches(0.3)) - 1
-    items_w = d.width * 0.45
+    items_w = d.width * 0.36
     shown = frame.assign(items=[t if estimate_lines(t, int(items_w), 10) == 1 else shorten(t, int(items_w), text_height(
         "x", int(items_w), 10), 10) for t in frame["items"]]).head(max_rows)
-    add_table(d, s, Box(d.margin, d.top, d.width, 0), shown, [1.4, 2.4, 4.5, 1.0, 0.8], size=10,
-           formats={"% variance": lambda v: f"{v:.1f}", "alpha": lambda v: f"{v:.2f}"})
+    heads = {"battery": w("factors.col_battery"), "factor": w("factors.col_factor"), "items": w("factors.col_items"),
+             "% variance": w("factors.col_variance"), "alpha": w("factors.col_alpha")}
+    add_table(d, s, Box(d.margin, d.top, d.width, 0), shown.rename(columns=heads), [2.3, 2.4, 3.6, 1.0, 0.8], size=10,
+              formats={heads["% variance"]: lambda v: w.n(v, 1), heads["alpha"]: lambda v: w.n(v, 2)})
     d.notes(s, list(data.factor_notes) + [f"{r.battery} / {r.factor}: {r.items}" for r in f.itertuples()])
 
 
@@ -106,11 +157,14 @@ def fit_slide(d: Canvas, data: DeckData):
     if not len(ft):
         return
     s = d.slide(key="fit")
-    d.title(s, "Appendix: candidate segmentations", subtitle="Fit of every candidate (BIC: lower is better; "
-                                                             "entropy and stability: higher is better)")
+    w = d.w
+    d.title(s, w("fit.title"), subtitle=w("fit.sub"))
     cols = {"candidate": "candidate", "k": "k", "bic": "BIC", "entropy": "entropy", "smallest_share": "smallest segment",
             "stability_mean": "stability", "starts": "starts at best", "blrt_p": "BLRT p", "max_bvr": "largest BVR",
             "status": "status"}
+    heads = {"candidate": "candidate", "k": "k", "BIC": "bic", "entropy": "entropy", "smallest segment": "smallest",
+             "stability": "stability", "starts at best": "starts", "BLRT p": "blrt", "largest BVR": "bvr",
+             "status": "status"}
     ft = ft.assign(starts=[_starts_text(r) for r in ft.to_dict("records")]) if "starts" in ft.columns else ft
     if "blrt_p" in ft.columns:
         ft = ft.assign(blrt_p=[_blrt_text(r) for r in ft.to_dict("records")])
@@ -125,22 +179,22 @@ def fit_slide(d: Canvas, data: DeckData):
             keep = pd.concat([keep, frame[frame["candidate"] == rec]])
         frame = keep
     hl = {i for i, c in enumerate(frame["candidate"]) if c == rec}
-    add_table(d, s, Box(d.margin, d.top, int(d.width * 0.8), 0), frame.reset_index(drop=True),
-           [widths[c] for c in frame.columns], size=10, highlight=hl, row_h=Inches(0.27),
-           formats={"candidate": candidate_label, "k": lambda v: f"{int(v)}", "BIC": lambda v: f"{v:,.0f}", "entropy": lambda v: f"{v:.2f}",
-                    "smallest segment": lambda v: f"{v:.1%}", "stability": lambda v: f"{v:.2f}",
-                    "BLRT p": str, "largest BVR": lambda v: f"{v:.1f}"})
+    formats = {"candidate": lambda v: candidate_words(v, w), "k": lambda v: f"{int(v)}",
+               "BIC": lambda v: w.n(v), "entropy": lambda v: w.n(v, 2), "smallest segment": lambda v: w.pct(100 * v, 1),
+               "stability": lambda v: w.n(v, 2), "BLRT p": lambda v: str(v).replace(".", w.decimal),
+               "largest BVR": lambda v: w.n(v, 1), "status": lambda v: w(f"status.{v}") if w.has(f"status.{v}") else str(v)}
+    names = {c: w(f"fit.col_{heads[c]}") for c in frame.columns}
+    add_table(d, s, Box(d.margin, d.top, int(d.width * 0.8), 0), frame.reset_index(drop=True).rename(columns=names),
+              [widths[c] for c in frame.columns], size=10, highlight=hl, row_h=Inches(0.27),
+              formats={names[c]: f for c, f in formats.items() if c in names})
     side = d.margin + int(d.width * 0.82)
     d.text(s, Box(side, d.top, d.W - d.margin - side, int(Inches(4.0))),
-           [("Recommended: " + candidate_label(rec), {"bold": True}) if rec else "No scorecard in this run.",
-            "Highlighted. BIC is not defined for k-means; its entropy is 1 by construction.",
-            "Starts at best: random starts reaching the best fit (+ added). BLRT p at most 0.05: k segments "
-            "fit better than k-1 (\u2264: the smallest p the draws allow). "
-            "BVR above 10: two items stay related within segments."],
+           [(w("fit.recommended", candidate=candidate_words(rec, w)), {"bold": True}) if rec else w("fit.no_scorecard"),
+            w("fit.side1"), w("fit.side2")],
            max_pt=12, min_pt=9)
     present = [c for c in ("status", "bic", "entropy", "smallest_share", "stability_mean", "starts", "ll_gap",
                            "blrt_p", "blrt_reps", "blrt_p_floor", "max_bvr", "max_bvr_pair", "flags") if c in ft.columns]
-    d.notes(s, ["The table compares every candidate segmentation; the highlighted one is recommended."],
+    d.notes(s, [w("fit.notes")],
             consultant=[f"{candidate_label(name)}: " + ", ".join(f"{_NOTE_NAMES.get(c, c)} {_note_value(v)}"
                                                                  for c, v in zip(present, values)
                                                                  if not (v is None or (isinstance(v, float) and not math.isfinite(v)) or v == ""))
@@ -183,14 +237,16 @@ def _starts_text(row: dict) -> str:
 def scorecard_slide(d: Canvas, data: DeckData, max_rows=10):
     card = data.scorecard
     s = d.slide(key="scorecard")
+    w = d.w
+    en = w.language == "en"
     frozen = bool(data.model_note)  # a later wave: the frozen segmentation re-checked, no candidates compared
     if frozen:
-        d.title(s, "Appendix: the segmentation re-checked on this wave",
-                subtitle=f"Relevant · operational · describable, on wave {data.wave}'s respondents")
+        d.title(s, w("card.title_frozen"), subtitle=w("card.sub_frozen", wave=data.wave))
     else:
-        d.title(s, "Appendix: choosing the segmentation",
-                subtitle="Relevant · operational · describable, for each candidate")
+        d.title(s, w("card.title"), subtitle=w("card.sub"))
     cols = ["rank", "candidate", "k", "relevant", "operational", "describable", "typing accuracy"]
+    col_keys = {"rank": "rank", "candidate": "candidate", "k": "k", "relevant": "relevant", "operational": "operational",
+                "describable": "describable", "typing accuracy": "typing"}
     rk = card["ranking"]
     shown = rk.head(max_rows)
     rows = len(shown) + 1
@@ -201,36 +257,62 @@ def scorecard_slide(d: Canvas, data: DeckData, max_rows=10):
     table = gf.table
     status_colour = {"pass": RGBColor(0x1B, 0x7F, 0x3B), "fail": RGBColor(0xC0, 0x39, 0x2B)}
     for j, c in enumerate(cols):
-        fill_cell(table.cell(0, j), c, size=11, font=d.minor, colour=WHITE, bold=True, fill=d.head)
+        fill_cell(table.cell(0, j), w(f"card.col_{col_keys[c]}"), size=11, font=d.minor, colour=WHITE, bold=True,
+                  fill=d.head)
     for i, r in enumerate(shown.to_dict("records"), start=1):
         rec = r["candidate"] == card["recommended"]
         for j, c in enumerate(cols):
             v = r.get(c)
+            colour = d.dark
             if c == "typing accuracy" and v is not None and pd.notna(v):
-                txt = f"{v:.0%}"
+                fv = float(str(v).rstrip("%")) / 100 if isinstance(v, str) else float(v)
+                txt = w.pct(100 * fv)
             elif c in ("rank", "k") and v is not None and pd.notna(v):
                 txt = f"{int(v)}"
             elif c == "candidate":
-                txt = readable(candidate_label(v))
+                txt = candidate_words(v, w)
             else:
                 txt = "" if v is None or pd.isna(v) else str(v)
-            fill_cell(table.cell(i, j), txt, size=10, font=d.minor, colour=status_colour.get(txt, d.dark), bold=rec,
-                  fill=RGBColor(0xE3, 0xEE, 0xF7) if rec else (TINT if i % 2 == 0 else WHITE))
+                colour = status_colour.get(txt, d.dark)
+                txt = w(f"card.{txt}") if txt in ("pass", "fail", "not measured") else txt
+            fill_cell(table.cell(i, j), txt, size=10, font=d.minor, colour=colour, bold=rec,
+                      fill=RGBColor(0xE3, 0xEE, 0xF7) if rec else (TINT if i % 2 == 0 else WHITE))
     rl = d.margin + tbl_w + int(Inches(0.3))
     rbox = Box(rl, d.top, d.W - d.margin - rl, d.bottom - d.top)
-    more = f" Showing the top {len(shown)} of {len(rk)} candidates." if len(rk) > len(shown) else ""
+    more = w("card.top", k=len(shown), total=len(rk)) if len(rk) > len(shown) else ""
     if frozen:
-        d.text(s, rbox, [("Kept from the fitted wave", {"bold": True}), client_text(data.model_note),
-                         client_text(card["reason"])],
-               max_pt=16, min_pt=10)
+        said = [client_text(data.model_note), client_text(card["reason"])] if en else [card_reason(data, w)]
+        d.text(s, rbox, [(w("card.kept"), {"bold": True})] + said, max_pt=16, min_pt=10)
     else:
-        d.text(s, rbox, [("Recommended: " + candidate_label(card["recommended"]), {"bold": True}),
-                         readable(card["reason"]) + more], max_pt=16, min_pt=10)
-    notes = [f"Recommended: {readable(candidate_label(card['recommended']))}{' (pinned)' if card['pinned'] else ''}. "
-             f"{readable(card['reason'])}"]
+        d.text(s, rbox, [(w("fit.recommended", candidate=candidate_words(card["recommended"], w)), {"bold": True}),
+                         (readable(card["reason"]) if en else card_reason(data, w)) + more], max_pt=16, min_pt=10)
+    if en:
+        notes = [f"Recommended: {readable(candidate_label(card['recommended']))}{' (pinned)' if card['pinned'] else ''}. "
+                 f"{readable(card['reason'])}"]
+    else:
+        notes = [w("fit.recommended", candidate=candidate_words(card["recommended"], w)) + ". " + card_reason(data, w)]
     checks = [f"[{r.status}] {r.criterion} / {readable(r.check)}: value {r.value:.3g}, threshold {r.threshold}"
-              for r in card["checks"].itertuples()]
+              for r in card["checks"].itertuples()] + ([] if en else [f"Reason: {readable(card['reason'])}"])
     d.notes(s, notes, consultant=checks)
+
+
+def card_reason(data: DeckData, w: Words) -> str:
+    """Why the recommended segmentation, in the deck's language, from the scorecard's statuses (the
+    criteria room's reason is an English sentence: the consultant's notes keep it)."""
+    card = data.scorecard
+    rk = card["ranking"]
+    r = rk[rk["candidate"].astype(str) == str(card["recommended"])]
+    crits = ("relevant", "operational", "describable")
+    status = {c: str(r[c].iloc[0]) for c in crits if len(r) and c in r.columns}
+    passed = [w(f"criterion.{c}") for c in crits if status.get(c) == "pass"]
+    failed = [w(f"criterion.{c}") for c in crits if status.get(c) == "fail"]
+    if data.model_note:
+        m = _FITTED_ON.search(str(data.model_note) + " ")
+        verdict = w("card.fails_some", failed=w.join(failed)) if failed else w("card.passes_all")
+        return w("card.recheck", wave=m.group(1) if m else "", verdict=verdict)
+    if failed:
+        return w("card.reason_fails", failed=w.join(failed))
+    return w("card.reason", passed=w.join(passed)) if passed else ""
 
 
 def _screening_accuracy(data: DeckData) -> float | None:
@@ -253,57 +335,49 @@ def recognise_slide(d: Canvas, data: DeckData):
     """How to recognise the segments outside the survey: the golden questions and the CRM."""
     r = data.recognise
     s = d.slide(key="recognise")
+    w = d.w
+    en = w.language == "en"
+    pc = (lambda v: f"{100 * float(v):.0f}")  # a 0-1 share as a whole percent (the one rounding rule)
     placed = bool(r.get("customers")) and not r.get("base_refused")
-    d.title(s, "How to recognise the segments", subtitle="Golden questions for new contacts" + (
-        "; a segment for every customer in the CRM" if placed else ""))
+    d.title(s, w("rec.recognise_title"), subtitle=w("recognise.sub") + (w("recognise.sub_crm") if placed else ""))
     gap = int(Inches(0.4))
     half = (d.width - gap) // 2
     qs = list(r.get("questions") or [])
     acc, base = r.get("accuracy"), r.get("baseline")
-    left = [(f"{len(qs)} golden question{'s' if len(qs) != 1 else ''}", {"bold": True})]
+    left = [(w("recognise.golden1") if len(qs) == 1 else w("recognise.golden", k=len(qs)), {"bold": True})]
     left += [(f"{i}. {q}", {}) for i, q in enumerate(qs, start=1)]
     if acc is not None:
-        left.append((f"Answered together, they put {acc:.0%} of respondents in their own segment (cross-validated; "
-                     f"guessing the largest segment: {base:.0%}). The typing tool delivered with this deck computes "
-                     "the segment as the answers are typed in.", {}))
+        left.append((w("recognise.accuracy", acc=pc(acc), base=pc(base)), {}))
         screen = _screening_accuracy(data)
-        if screen is not None and f"{screen:.0%}" != f"{acc:.0%}":
-            left.append((f"The scorecard's describable check quotes {screen:.0%}: a quicker screening model fitted "
-                         "while comparing candidates; the typing tool is the one to use, refitted on the chosen "
-                         "segmentation.", {"italic": True}))
+        if screen is not None and pc(screen) != pc(acc):
+            left.append((w("recognise.screening", acc=pc(screen)), {"italic": True}))
     if r.get("typing_refused"):
-        left.append((f"Not recommended for typing new contacts: its {r['typing_refused']}.", {"bold": True}))
+        left.append((f"Not recommended for typing new contacts: its {r['typing_refused']}." if en
+                     else w("recognise.refused"), {"bold": True}))
     crm = bool(r.get("customers") or r.get("base_refused") or r.get("base_accuracy") is not None)
     d.text(s, Box(d.margin, d.top, half if crm else d.width, d.bottom - d.top), left, max_pt=16, min_pt=10)
+    notes = [w("recognise.notes_golden", wave=r.get("fitted_wave", data.wave), questions="; ".join(qs))]
+    if acc is not None:
+        notes.append(w("recognise.notes_accuracy", acc=pc(acc), base=pc(base)))
     if not crm:  # no customer base: no empty "every customer in the CRM" panel
-        notes = [f"Golden questions (fitted on wave {r.get('fitted_wave', data.wave)}): " + "; ".join(qs)]
-        if acc is not None:
-            notes.append(f"Typing accuracy {acc:.0%} (guessing the largest segment: {base:.0%}).")
         d.notes(s, notes, consultant=["typing_tool.xlsx is the typing tool."])
         return
     right = Box(d.margin + half + gap, d.top, half, d.bottom - d.top)
     d.rect(s, right, TINT)
-    lines = [("Every customer in the CRM", {"bold": True})]
+    lines = [(w("recognise.crm"), {"bold": True})]
     if r.get("customers"):
-        lines.append((f"{r['customers']:,} customers of the base have a segment: {r['from_survey']:,} from their "
-                      f"survey answers, {r['from_model']:,} placed from behaviour and firmographics "
-                      f"({r.get('confident', 0):,} of them confidently).", {}))
+        lines.append((w("recognise.customers", customers=w.n(r["customers"]), survey=w.n(r["from_survey"]),
+                        model=w.n(r["from_model"]), confident=w.n(r.get("confident", 0))), {}))
     if r.get("base_refused"):
         lines.append((f"Customers without survey answers are not placed: behaviour does not predict the segments "
-                      f"well enough (the model's {r['base_refused']}).", {}))
+                      f"well enough (the model's {r['base_refused']})." if en else w("recognise.base_refused"), {}))
     elif r.get("base_accuracy") is not None:
-        lines.append((f"The placement puts {r['base_accuracy']:.0%} of respondents in their own segment "
-                      f"(cross-validated; guessing the largest segment: {r['base_baseline']:.0%}), so treat "
-                      "model-placed customers as likely, not certain, members.", {}))
+        lines.append((w("recognise.base_accuracy", acc=pc(r["base_accuracy"]), base=pc(r["base_baseline"])), {}))
     if placed:
-        lines.append(("The customer list delivered with this deck holds the segment, its source and the "
-                      "probability per customer.", {}))
+        lines.append((w("recognise.list"), {}))
     pad = int(Inches(0.2))
     d.text(s, Box(right.left + pad, right.top + pad, right.width - 2 * pad, right.height - 2 * pad), lines,
            max_pt=16, min_pt=10)
-    notes = [f"Golden questions (fitted on wave {r.get('fitted_wave', data.wave)}): " + "; ".join(qs)]
-    if acc is not None:
-        notes.append(f"Typing accuracy {acc:.0%} (guessing the largest segment: {base:.0%}).")
     if r.get("customers"):
         pct = (lambda v: f"{float(v):.0%}" if v is not None else "not computed")
         notes.append(f"Customers {r['customers']:,}: {r['from_survey']:,} from the survey, {r['from_model']:,} placed "
@@ -316,8 +390,12 @@ def recognise_slide(d: Canvas, data: DeckData):
 
 def model_slide(d: Canvas, data: DeckData):
     s = d.slide(key="model")
-    d.title(s, "Appendix: how respondents were classified")
-    note = client_text(data.model_note) if data.model_note else ("No candidate comparison in this run: the respondents were classified with a saved "
-                               "segmentation model.")
+    w = d.w
+    d.title(s, w("model.title"))
+    m = _FITTED_ON.search(str(data.model_note or "") + " ")
+    if w.language == "en":
+        note = client_text(data.model_note) if data.model_note else w("model.none")
+    else:
+        note = w("method.frozen", wave=m.group(1)) if m else w("model.none")
     d.text(s, Box(d.margin, d.top, d.width, int(Inches(2.0))), [note], max_pt=18, min_pt=11)
     d.notes(s, [note])

@@ -16,6 +16,7 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.util import Inches, Pt
 
 from .data import DeckData
+from .texts import Words, words
 from .layout import MUTED, Box, Canvas, label_values, new_chart_data
 
 __all__ = ["forward_slide", "lift_lines"]
@@ -25,8 +26,12 @@ _OUTCOME = {"lapsed": "Who stops buying", "channel_switch": "Who changes channel
 _SCALE = {"AUC": "(0.5 = a coin toss, 1 = a perfect prediction)", "R²": "(share of the differences explained)"}
 
 
-def lift_lines(forward: dict) -> list[str]:
+_OUTCOME_KEYS = {"lapsed": "fwd.out_lapsed", "channel_switch": "fwd.out_switch", "revenue_change": "fwd.out_revenue"}
+
+
+def lift_lines(forward: dict, w: Words | None = None) -> list[str]:
     """One sentence per outcome: the order history alone against history + segment."""
+    w = w or words("en")
     lift = forward.get("lift")
     if lift is None or len(lift) == 0:
         return []
@@ -34,33 +39,45 @@ def lift_lines(forward: dict) -> list[str]:
     for r in lift.to_dict("records"):
         if r.get("baseline") is None or pd.isna(r.get("baseline")):
             continue
-        what = _OUTCOME.get(r["outcome"], str(r["outcome"]))
-        verdict = "the segments add to the prediction" if r["status"] == "pass" else "the segments add nothing sure"
+        key = _OUTCOME_KEYS.get(r["outcome"])
+        what = w(key) if key else str(r["outcome"])
+        verdict = w("fwd.adds" if r["status"] == "pass" else "fwd.adds_nothing")
         if r["metric"] == "R²":  # as the share of the differences explained, never below 0
-            lines.append(f"{what}: the order history alone explains {max(r['baseline'], 0):.0%} of the differences "
-                         f"between customers, with the segment {max(r['with segments'], 0):.0%} — {verdict}.")
+            lines.append(w("fwd.r2", what=what, base=f"{100 * max(r['baseline'], 0):.0f}",
+                           with_=f"{100 * max(r['with segments'], 0):.0f}", verdict=verdict))
         else:
-            lines.append(f"{what}: prediction score {r['baseline']:.2f} from the order history alone, "
-                         f"{r['with segments']:.2f} with the segment {_SCALE.get(r['metric'], '')} — {verdict}.")
+            lines.append(w("fwd.auc", what=what, base=w.n(r["baseline"], 2), with_=w.n(r["with segments"], 2),
+                           verdict=verdict))
     return lines
+
+
+def _headline(fw: dict, w: Words) -> str:
+    """The verdict sentence in the deck's language: which outcomes the segment predicts better."""
+    lift = fw.get("lift")
+    if lift is None or not len(lift):
+        return ""
+    ok = [w(_OUTCOME_KEYS[o]).lower() for o, st in zip(lift["outcome"], lift["status"])
+          if st == "pass" and o in _OUTCOME_KEYS]
+    return w("fwd.headline", outcomes=w.join(ok)) if ok else w("fwd.headline_not")
 
 
 def forward_slide(d: Canvas, data: DeckData, names: dict, colours: dict):
     """The slide, when the run measured the months after the survey."""
     fw = data.forward
     s = d.slide(key="forward")
+    w = d.w
     months = int(fw["horizon"])
-    d.title(s, "Do the segments predict next year?",
-            subtitle=f"What each segment's customers did in the {months} months after the survey")
+    d.title(s, w("fwd.title"), subtitle=w("fwd.sub", months=months))
     seg = fw["segments"]
     left_w = int(d.width * 0.56)
     box = Box(d.margin, d.top, left_w, d.bottom - d.top - int(Inches(0.45)))  # above the footnote
     chart_data = new_chart_data('0"%"')
-    chart_data.categories = [str(names.get(str(x), f"Segment {x}")) for x in seg["segment"]]
-    chart_data.add_series("Stopped buying (%)", [round(float(v), 1) for v in seg["lapsed %"]])
+    chart_data.categories = [str(names.get(str(x), w("segment_n", segment=x))) for x in seg["segment"]]
+    # whole percentages: the label shows the value the chart stores (the one rounding rule)
+    chart_data.add_series(w("fwd.lapsed"), [float(round(float(v))) for v in seg["lapsed %"]])
     if "switched %" in seg and seg["switched %"].notna().any():
-        chart_data.add_series("Changed main channel (%)", [round(float(v), 1) if pd.notna(v) else None
-                                                           for v in seg["switched %"]])
+        chart_data.add_series(w("fwd.switched"), [float(round(float(v))) if pd.notna(v) else None
+                                                  for v in seg["switched %"]])
     two = len(chart_data) > 1  # one series needs no legend: the chart title names it
     chart = d.chart(s, XL_CHART_TYPE.BAR_CLUSTERED, box, chart_data, size=11,
                     legend=XL_LEGEND_POSITION.BOTTOM if two else False).chart
@@ -74,15 +91,15 @@ def forward_slide(d: Canvas, data: DeckData, names: dict, colours: dict):
     chart.category_axis.reverse_order = True
     rl = d.margin + left_w + int(Inches(0.3))
     rbox = Box(rl, d.top, d.W - d.margin - rl, d.bottom - d.top)
-    verdict = {"pass": "Yes — beyond what the order history already tells",
-               "fail": "Not beyond what the order history already tells",
-               "not measured": "Not measured yet"}.get(fw["status"], "")
-    paras = [(verdict, {"bold": True}), fw["headline"]] + lift_lines(fw)
+    verdict = {"pass": w("fwd.pass"), "fail": w("fwd.fail"), "not measured": w("fwd.not_measured")}.get(fw["status"], "")
+    # the criteria room's headline is English: another language says the verdict from the lift table
+    headline = fw["headline"] if w.language == "en" else _headline(fw, w)
+    paras = [(verdict, {"bold": True})] + ([headline] if headline else []) + lift_lines(fw, w)
     d.text(s, rbox, paras, max_pt=16, min_pt=10)
     d.text(s, Box(d.margin, d.bottom - int(Inches(0.35)), d.width, int(Inches(0.3))),
-           ["Shares are corrected for respondents whose segment is uncertain where the model allows it."],
+           [w("fwd.corrected")],
            max_pt=10, min_pt=8, italic=True, colour=MUTED)
-    notes = [f"Horizon: {months} months after the reference date; outcomes of the respondents' customers."]
+    notes = [w("fwd.notes", months=months)]
     for r in seg.to_dict("records"):
         notes.append(f"Segment {r['segment']}: stopped buying {r['lapsed %']:.1f} %"
                      + (f", changed channel {r['switched %']:.1f} %" if pd.notna(r.get("switched %")) else "")

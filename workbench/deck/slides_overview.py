@@ -12,8 +12,9 @@ from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches
 
-from .content import VALUE_SHARES, segment_implications, value_shares
+from .content import segment_implications, value_shares
 from .data import DeckData
+from .texts import words
 from .layout import MUTED, TINT, WHITE, Box, Canvas, fit_font_size, shorten, text_height
 
 __all__ = ["agenda_slide", "glance_slide", "study_facts", "agenda_items", "findings_slide", "key_findings",
@@ -22,35 +23,39 @@ __all__ = ["agenda_slide", "glance_slide", "study_facts", "agenda_items", "findi
 
 def study_facts(data: DeckData) -> list[str]:
     """Fieldwork, sample and base as the client reads them (only the facts the data holds)."""
+    w = words(data.language)
     out = []
-    if data.fieldwork:
-        out.append(f"Fieldwork: {data.fieldwork}")
+    dates = w.dates(data.fieldwork_start, data.fieldwork_end) if data.fieldwork_start and data.fieldwork_end else ""
+    if dates or (data.fieldwork and w.language == "en"):
+        out.append(w("fact.fieldwork", dates=dates or data.fieldwork))
+    elif data.fieldwork_end:
+        out.append(w("fact.fieldwork", dates=w.date(data.fieldwork_end)))
     q = data.quality
     if q and q.get("read"):
-        out.append(f"Sample: {int(q['read']):,} respondents; {int(q['kept']):,} kept after quality checks")
+        out.append(w("fact.sample", read=w.n(int(q["read"])), kept=w.n(int(q["kept"]))))
     if data.total_n:
-        out.append(f"Base: {data.total_n:,} respondents placed in a segment"
-                   + (" (weighted to the customer base)" if data.weighting else ""))
+        out.append(w("fact.base", n=w.n(data.total_n)) + (w("fact.weighted") if data.weighting else ""))
     return out
 
 
 def agenda_items(data: DeckData, shown, trends) -> list[str]:
-    items = ["Key findings", "Executive summary", "The segments at a glance", "Segment sizes"]
+    w = words(data.language)
+    items = [w("agenda.findings"), w("agenda.summary"), w("agenda.glance"), w("agenda.sizes")]
     if trends is not None:
-        items.append("Changes since the last wave")
-    items.append("How the segments differ")
-    items.append(f"The {len(shown)} personas: who they are, their behaviour and how to win them" if shown
-                 else "The personas")
-    items.append("Recommendations")
+        items.append(w("agenda.trends"))
+    items.append(w("agenda.matrix"))
+    items.append(w("agenda.personas", k=len(shown)) if shown else w("agenda.personas0"))
+    items.append(w("agenda.recommendations"))
     if data.recognise:
-        items.append("How to recognise the segments")
-    items.append("Appendix: method, quality and model choice")
+        items.append(w("agenda.recognise"))
+    items.append(w("agenda.appendix"))
     return items
 
 
 def agenda_slide(d: Canvas, data: DeckData, shown, trends):
     s = d.slide(key="agenda")
-    d.title(s, "Agenda and the study")
+    w = d.w
+    d.title(s, w("agenda.title"))
     facts = study_facts(data)
     left_w = int(d.width * (0.55 if facts else 1.0))
     items = agenda_items(data, shown, trends)
@@ -59,7 +64,7 @@ def agenda_slide(d: Canvas, data: DeckData, shown, trends):
     if facts:
         right_l = d.margin + left_w + int(Inches(0.4))
         width = d.W - d.margin - right_l
-        paras = [("About the study", {"bold": True})] + [(f, {"bullet": True}) for f in facts]
+        paras = [(w("agenda.about"), {"bold": True})] + [(f, {"bullet": True}) for f in facts]
         text = "\n".join(t for t, _ in paras)
         height = min(text_height(text, width - int(Inches(0.4)), 16, space_pt=6) + int(Inches(0.4)), d.bottom - d.top)
         box = Box(right_l, d.top, width, height)
@@ -67,23 +72,24 @@ def agenda_slide(d: Canvas, data: DeckData, shown, trends):
         inner = Box(box.left + int(Inches(0.2)), box.top + int(Inches(0.15)), box.width - int(Inches(0.4)),
                     box.height - int(Inches(0.3)))
         d.text(s, inner, paras, max_pt=16, min_pt=10, space_pt=6)
-    d.notes(s, ["The agenda lists only the sections this deck has."] + facts)
+    d.notes(s, [w("agenda.notes")] + facts)
 
 
 def glance_lines(data: DeckData, p, imp: dict, values: dict) -> list[str]:
     """The lines of one persona's at-a-glance card, each only when there is data for it."""
+    w = words(data.language)
     x = imp[p.segment]
-    lines = [f"{p.share:.0f} % of respondents (n={p.n:,})"]
+    lines = [w("pct_respondents_n", pct=f"{p.share:.0f}", n=w.n(p.n))]
     for var, shares in values.items():
-        lines.append(f"{shares[str(p.segment)]} % of {dict(VALUE_SHARES)[var]}")
+        lines.append(w("glance.of_value", pct=shares[str(p.segment)], what=w(f"value.{var}")))
     if p.needs:
         need = str(p.needs[0]).split(" (")[0]
-        lines.append(f"Needs most: {need}")
+        lines.append(w("glance.needs", need=need))
     if x["opportunity"] is not None:
-        lines.append(f"Largest opportunity: {x['opportunity'][0]}")
+        lines.append(w("glance.opportunity_line", outcome=x["opportunity"][0]))
     if x["channel"] is not None:
-        lines.append(f"Reach them via {x['channel'][0]} ({x['channel'][1]} %)")
-    lines.append(f"Priority {x['priority']} of {len(imp)}")
+        lines.append(w("glance.reach_line", channel=x["channel"][0], pct=x["channel"][1]))
+    lines.append(w("glance.priority", priority=x["priority"], k=len(imp)))
     return lines
 
 
@@ -95,31 +101,30 @@ def glance_slide(d: Canvas, data: DeckData, shown, colours):
     values = value_shares(data)
     order = sorted(shown, key=lambda q: imp[q.segment]["priority"])
     s = d.slide(key="glance")
+    w = d.w
     parts = ["size"] + (["value"] if values else []) + (["need"] if any(p.needs for p in order) else []) \
         + (["opportunity"] if any(imp[p.segment]["opportunity"] for p in order) else []) \
-        + (["how to reach them"] if any(imp[p.segment]["channel"] for p in order) else [])
-    d.title(s, "The segments at a glance",
-            subtitle="In order of priority: " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1
-                                                 else parts[0]))
+        + (["reach"] if any(imp[p.segment]["channel"] for p in order) else [])
+    d.title(s, w("glance.title"), subtitle=w("glance.sub", parts=w.join(w(f"glance.{x}") for x in parts)))
     k = len(order)
     gap = int(Inches(0.15))
-    w = int((d.width - gap * (k - 1)) / k)
+    cw = int((d.width - gap * (k - 1)) / k)
     head_h = int(Inches(1.0))
     notes = []
     for i, p in enumerate(order):
-        left = d.margin + i * (w + gap)
+        left = d.margin + i * (cw + gap)
         colour = colours.get(p.segment, RGBColor(0x33, 0x33, 0x33))
-        head = d.rect(s, Box(left, d.top, w, head_h), colour)
+        head = d.rect(s, Box(left, d.top, cw, head_h), colour)
         name = p.name
-        size = fit_font_size(name, w - int(Inches(0.1)), head_h - int(Inches(0.1)), max_pt=16, min_pt=9)
+        size = fit_font_size(name, cw - int(Inches(0.1)), head_h - int(Inches(0.1)), max_pt=16, min_pt=9)
         if size is None:
-            name, size = shorten(name, w - int(Inches(0.1)), head_h - int(Inches(0.1)), 9), 9.0
-        d.text(s, Box(left, d.top, w, head_h), [name], size=size, bold=True, colour=WHITE, shape=head,
+            name, size = shorten(name, cw - int(Inches(0.1)), head_h - int(Inches(0.1)), 9), 9.0
+        d.text(s, Box(left, d.top, cw, head_h), [name], size=size, bold=True, colour=WHITE, shape=head,
                align=PP_ALIGN.CENTER, anchor=MSO_ANCHOR.MIDDLE)
         lines = glance_lines(data, p, imp, values)
-        tallest = max(text_height("\n".join(glance_lines(data, q, imp, values)), w - int(Inches(0.16)), 14, space_pt=6)
+        tallest = max(text_height("\n".join(glance_lines(data, q, imp, values)), cw - int(Inches(0.16)), 14, space_pt=6)
                       for q in order) + int(Inches(0.4))
-        body = Box(left, d.top + head_h, w, min(d.bottom - d.top - head_h, tallest))
+        body = Box(left, d.top + head_h, cw, min(d.bottom - d.top - head_h, tallest))
         d.rect(s, body, TINT)
         paras = [(lines[0], {"bold": True})] + [(t, {}) for t in lines[1:]]
         inner = Box(body.left + int(Inches(0.08)), body.top + int(Inches(0.1)), body.width - int(Inches(0.16)),
@@ -140,29 +145,39 @@ def key_findings(data: DeckData, shown) -> list[str]:
     imp = segment_implications(data, shown)
     values = value_shares(data)
     order = sorted(shown, key=lambda q: imp[q.segment]["priority"])
+    w = words(data.language)
     out = []
     top = order[0]
     x = imp[top.segment]
     rev = values.get("revenue", {})
     if rev:
         most = max(shown, key=lambda q: (rev.get(str(q.segment), 0), -float(q.share)))
-        out.append(f"Protect {most.name}: {most.share:.0f} % of respondents bring {rev[str(most.segment)]} % of "
-                   "revenue.")
+        out.append(w("findings.protect", name=most.name, pct=f"{most.share:.0f}", rev=rev[str(most.segment)]))
     if x["opportunity"] is not None:
-        out.append(f"Win {top.name} first by solving “{x['opportunity'][0]}”: their largest opportunity "
-                   f"({x['opportunity'][1]:.1f} of 20).")
+        out.append(w("findings.win", name=top.name, outcome=x["opportunity"][0], score=w.n(x["opportunity"][1], 1)))
     elif top is not order[-1] or len(order) == 1:
-        out.append(f"Start with {top.name}: priority 1 of {len(order)} ({top.share:.0f} % of respondents).")
+        out.append(w("findings.start", name=top.name, k=len(order), pct=f"{top.share:.0f}"))
     largest = max(shown, key=lambda q: (float(q.share), str(q.segment)))
     if largest is not top:
-        out.append(f"{largest.name} is the largest segment ({largest.share:.0f} % of respondents).")
+        out.append(w("findings.largest", name=largest.name, pct=f"{largest.share:.0f}"))
     chans = [imp[p.segment]["channel"][0] for p in shown if imp[p.segment]["channel"] is not None]
     if chans:
         common = max(dict.fromkeys(chans), key=chans.count)
         k = chans.count(common)
         if k > 1:
-            out.append(f"Use {common} to reach {k} of the {len(shown)} segments: it is their most common main "
-                       "ordering channel.")
+            out.append(w("findings.channel", channel=common, k=k, total=len(shown)))
+    for p in order:  # what sets each segment apart most: its strongest significant need or motivation
+        if len(out) >= 5:
+            break
+        t = data.rows(p.segment)
+        t = t[t["trait"].astype(bool) & (t["sig"] == "▲") & t["kind"].isin(["needs", "motivations"])
+              & t["index"].notna()] if len(t) else t
+        if len(t):  # one the name does not already say
+            t = t[[str(x).casefold() not in str(p.name).casefold() for x in t["label"]]]
+        if len(t):
+            r = t.sort_values("index", ascending=False, kind="stable").iloc[0]
+            fmt = (lambda v: w.pct(v)) if r.get("stat") == "share" else (lambda v: w.n(v, 1))
+            out.append(w("findings.need", name=p.name, label=r["label"], value=fmt(r["value"]), total=fmt(r["total"])))
     return out[:5]
 
 
@@ -173,10 +188,11 @@ def findings_slide(d: Canvas, data: DeckData, shown):
         return
     s = d.slide(key="findings")
     title = found[0].rstrip(".")
-    d.title(s, title, subtitle="Key findings")
-    d.text(s, Box(d.margin, d.top, d.width, d.bottom - d.top), [(f, {"bullet": True}) for f in found],
+    d.title(s, title, subtitle=d.w("findings.sub"))
+    body = found[1:] if len(found) > 1 else found  # the title states the first: the body supports it
+    d.text(s, Box(d.margin, d.top, d.width, d.bottom - d.top), [(f, {"bullet": True}) for f in body],
            max_pt=22, min_pt=12, space_pt=12)
-    d.notes(s, ["Key findings, most important first; the title states the first."] + found)
+    d.notes(s, [d.w("findings.notes")] + found)
 
 
 def recommendations_slide(d: Canvas, data: DeckData, shown, colours):
@@ -194,7 +210,7 @@ def recommendations_slide(d: Canvas, data: DeckData, shown, colours):
     if not rows:
         return
     s = d.slide(key="recommendations")
-    d.title(s, "Recommendations", subtitle="One first move per segment, in order of priority")
+    d.title(s, d.w("rec.title"), subtitle=d.w("rec.sub"))
     slot = int((d.bottom - d.top) / max(len(rows), 1))
     box_w = d.width - int(Inches(0.4))
     texts = [f"{p.name}: {line}" for p, line in rows]

@@ -12,9 +12,10 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_TICK_LABEL_POS
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches, Pt
 
-from .content import (MAX_CHART_ITEMS, TILE_KPIS, chart_rows, format_kpi, how_to_win, kpi_label, kpi_value,
-                      language_name, mix_rows, quote_language, quote_translation, sig_text)
-from ..measures import column_label, measure
+from .content import (MAX_CHART_ITEMS, TILE_KPIS, base_mix, base_value, chart_rows, format_kpi, how_to_win, kpi_label,
+                      kpi_value, language_name, mix_rows, quote_language, quote_translation, sig_text)
+from ..measures import measure
+from .texts import words
 from .data import DeckData
 from ..measures import p_text
 from .layout import (GREY, MUTED, TINT, Box, Canvas, fill_series, fit_font_size, joined, label_values, new_chart_data,
@@ -23,9 +24,11 @@ from .layout import (GREY, MUTED, TINT, Box, Canvas, fill_series, fit_font_size,
 __all__ = ["persona_slides", "behaviour_slide", "split_sections"]
 
 
-def persona_sections(p) -> list[tuple[str, list[str]]]:
+def persona_sections(p, w=None) -> list[tuple[str, list[str]]]:
+    w = w or words("en")
     return [(h, list(items)) for h, items in (
-        ("Top needs", p.needs), ("Motivations", p.motivations), ("Barriers", p.barriers)) if items]
+        (w("persona.needs"), p.needs), (w("persona.motivations"), p.motivations), (w("persona.barriers"), p.barriers))
+        if items]
 
 
 def section_paragraphs(sections) -> list:
@@ -59,11 +62,12 @@ def split_sections(sections, box: Box, min_pt: float) -> tuple[list, list]:
 
 
 def persona_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour: RGBColor, name: str):
+    w = d.w
     chart_data = new_chart_data("0")
-    chart_data.categories = [f"{r.label} ({r.kind})" for r in rows.itertuples()]
-    chart_data.add_series(str(name)[:60] or "Segment", [float(v) for v in rows["index"]])
-    gf = d.chart(slide, XL_CHART_TYPE.BAR_CLUSTERED, box, chart_data, legend=False,
-                 title="Index vs total (line at 100 = average): needs, motivations, barriers")
+    chart_data.categories = [f"{r.label} ({w('kind.' + r.kind) if w.has('kind.' + str(r.kind)) else r.kind})"
+                             for r in rows.itertuples()]
+    chart_data.add_series(str(name)[:60] or w("segment_n", segment=""), [float(v) for v in rows["index"]])
+    gf = d.chart(slide, XL_CHART_TYPE.BAR_CLUSTERED, box, chart_data, legend=False, title=w("persona.chart_title"))
     chart = gf.chart
     plot = chart.plots[0]
     plot.gap_width = 50
@@ -86,12 +90,16 @@ def persona_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour: RGBCol
     return gf
 
 
-def mix_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour, name, title):
+def mix_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour, name, title, *, base: bool = False):
+    """A segment's mix against all customers: the customer base's mix (``base``: the rows'
+    ``shown_total`` then holds it) or, without a customer base, all surveyed customers."""
+    w = d.w
     chart_data = new_chart_data('0"%"')
-    chart_data.categories = [str(c) for c in rows["category"]]
+    chart_data.categories = [w.tier(c) for c in rows["category"]]
     # the whole percentages the labels, texts and notes show (content.mix_rows): rounded once
     chart_data.add_series(str(name)[:60] or "Segment", [float(v) for v in rows["shown"]])
-    chart_data.add_series("All surveyed customers", [float(v) for v in rows["shown_total"]])
+    chart_data.add_series(w("behaviour.all_series_erp" if base else "behaviour.all_series"),
+                          [float(v) for v in rows["shown_total"]])
     gf = d.chart(slide, XL_CHART_TYPE.COLUMN_CLUSTERED, box, chart_data, legend=XL_LEGEND_POSITION.BOTTOM,
                  legend_pt=10, title=title)
     chart = gf.chart
@@ -110,7 +118,8 @@ def mix_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour, name, titl
 def persona_slides(d: Canvas, data: DeckData, p, colour: RGBColor, options):
     """A profile slide and a behaviour slide per persona, and continuation slides for long lists."""
     s = d.slide(key=f"persona-{p.segment}")
-    sub = f"{p.share:.0f} % of respondents · n={p.n:,} · segment {p.segment}"
+    w = d.w
+    sub = w("persona_sub", pct=f"{p.share:.0f}", n=w.n(p.n), segment=p.segment)
     d.rect(s, Box(0, 0, int(Inches(0.18)), d.H), colour)
     d.title(s, p.name, colour, subtitle=sub)
     left_w = int(d.width * 0.47)
@@ -134,7 +143,7 @@ def persona_slides(d: Canvas, data: DeckData, p, colour: RGBColor, options):
         height = text_height(q, left_w, size)
         paras = [q]
         if translation:
-            tr = f"In English: “{translation}”" if str(data.language).startswith("en") else f"“{translation}”"
+            tr = w("persona.in_language", language=language_name(data.language, data.language), text=translation)
             if text_height(tr, left_w, 11.0) > Inches(0.75):
                 tr = shorten(tr, left_w, Inches(0.7), 11.0)
             paras.append((tr, {"italic": False, "size": 11.0, "colour": MUTED}))
@@ -144,14 +153,14 @@ def persona_slides(d: Canvas, data: DeckData, p, colour: RGBColor, options):
         d.text(s, qbox, paras, size=size, italic=True, colour=colour)
         y += qbox.height + int(Inches(0.15))
     who_max = int(Inches(2.0))
-    head = ("Who they are", {"bold": True})
+    head = (w("persona.who"), {"bold": True})
     who = [head, p.description] + [(b, {"bullet": True}) for b in p.behaviours]
     more: list = []  # what moves to a continuation slide
     if fit_font_size(joined(who), left_w, who_max, min_pt=11, space_pt=3.0) is None and p.behaviours:
-        who, more = [head, p.description], [("Who they are", list(p.behaviours))]
+        who, more = [head, p.description], [(w("persona.who"), list(p.behaviours))]
     if fit_font_size(joined(who), left_w, who_max, min_pt=11, space_pt=3.0) is None:
         who = [head, shorten(p.description, left_w, who_max, 11, space_pt=3.0, prefix=[head])]
-        more = [("Who they are", [p.description] + list(p.behaviours))]
+        more = [(w("persona.who"), [p.description] + list(p.behaviours))]
     size = fit_font_size(joined(who), left_w, who_max, max_pt=13, min_pt=11, space_pt=3.0) or 11.0
     wbox = Box(d.margin, y, left_w, min(text_height(joined(who), left_w, size, space_pt=3.0), who_max))
     d.text(s, wbox, who, size=size, space_pt=3.0)
@@ -160,20 +169,20 @@ def persona_slides(d: Canvas, data: DeckData, p, colour: RGBColor, options):
     # without behaviour data and with at most one line on how to win them, that line joins the
     # persona's own slide: no slide holding a single bullet, no empty behaviour panel
     merged = _merged_win(data, p)
-    fit, rest = split_sections(persona_sections(p) + ([("How to win them", merged)] if merged else []), lbox, 11)
+    fit, rest = split_sections(persona_sections(p, w) + ([(w("persona.win"), merged)] if merged else []), lbox, 11)
     if fit:
         d.text(s, lbox, section_paragraphs(fit), max_pt=14, min_pt=11, space_pt=2.0)
     rows = chart_rows(data, p.segment, int(options.get("max_items") or MAX_CHART_ITEMS))
     if len(rows):
         measures = sorted(set(str(m) for m in rows["measure"]))
         cbox = d.footnote(s, Box(right_l, d.top, right_w, bottom - d.top),
-                          f"Base: this segment n={p.n:,}, all respondents n={data.total_n:,}. "
-                          f"Each item as {' / '.join(measures)}, indexed to the total.")
+                          w("persona.base", n=w.n(p.n), total=w.n(data.total_n), measures=" / ".join(measures)))
         persona_chart(d, s, cbox, rows, colour, p.name)
     rest = more + rest
-    notes = [f"{p.name}: {p.share:.0f} % of respondents (n={p.n:,})."]
-    notes += [f"{r.label} ({r.kind}): {r.value:.0f} vs {r.total:.0f} for all respondents ({r.measure}), index "
-              f"{r['index']:.0f}{' ' + r.sig if sig_text(r.sig) else ''}" for _, r in rows.iloc[::-1].iterrows()]
+    notes = [f"{p.name}: {w('pct_respondents_n', pct=f'{p.share:.0f}', n=w.n(p.n))}."]
+    notes += [w("persona.notes_item", label=r.label, kind=w("kind." + r.kind) if w.has("kind." + str(r.kind)) else r.kind,
+                value=w.n(r.value), total=w.n(r.total), measure=r.measure, index=f"{r['index']:.0f}",
+                sig=" " + r.sig if sig_text(r.sig) else "") for _, r in rows.iloc[::-1].iterrows()]
     detail = [f"{p.id}, segment {p.segment}."]
     detail += [f"{r.label}: adjusted p {p_text(r.p_adj)} (Holm)" for _, r in rows.iloc[::-1].iterrows()
                if pd.notna(r.p_adj)]
@@ -187,13 +196,41 @@ def persona_slides(d: Canvas, data: DeckData, p, colour: RGBColor, options):
         k += 1
         c = d.slide(key=f"persona-{p.segment}-{k}")
         d.rect(c, Box(0, 0, int(Inches(0.18)), d.H), colour)
-        d.title(c, f"{p.name} (continued)", colour, subtitle=f"{p.share:.0f} % of respondents · n={p.n:,}")
+        d.title(c, w("continued", title=p.name), colour,
+                subtitle=w("persona_sub_short", pct=f"{p.share:.0f}", n=w.n(p.n)))
         box = Box(d.margin, d.top, d.width, d.bottom - d.top)
         fit, rest = split_sections(rest, box, 11)
         if not fit:  # a single item longer than a whole slide: shown at the smallest size
             fit, rest = rest[:1], rest[1:]
         d.text(c, box, section_paragraphs(fit), max_pt=16, min_pt=11, space_pt=2.0)
-        d.notes(c, [f"{p.id} continued ({k}): {sum(len(i) for _, i in fit)} items."])
+        d.notes(c, [w("persona.notes_continued", name=p.name, k=k, items=sum(len(i) for _, i in fit))])
+
+
+def _against_base(data: DeckData, rows: pd.DataFrame, var) -> tuple[pd.DataFrame, bool]:
+    """A segment's mix rows with ``shown_total`` from the customer base (ERP) when the run had one
+    (True), else as they are: all surveyed customers (False)."""
+    mix = base_mix(data, var)
+    if not len(rows) or not mix:
+        return rows, False
+    return rows.assign(shown_total=[int(mix.get(str(c), 0)) for c in rows["category"]]), True
+
+
+def _tile_unit(var, data: DeckData, w) -> str:
+    """The label under a KPI tile's figure, with its unit ('Revenue per customer (EUR)'; no unit
+    placeholder without a currency)."""
+    m = measure(var)
+    label = kpi_label(var, data.language)
+    if m is None:
+        return label
+    if m.unit == "currency":
+        return f"{label} ({data.currency})" if data.currency else label
+    if m.unit in ("days", "orders", "units"):
+        return f"{label} ({w('unit.' + m.unit)})"
+    if m.unit == "flag":
+        return f"{label} ({w('unit.customers_pct')})"
+    if m.unit == "share":
+        return f"{label} (%)"
+    return label
 
 
 def has_behaviour(data: DeckData, p) -> bool:
@@ -222,31 +259,38 @@ def behaviour_slide(d: Canvas, data: DeckData, p, colour, rest_sections):
     if not (len(tiers) or len(channels) or kpis or len(under) or win or p.underserved):
         return
     s = d.slide(key=f"behaviour-{p.segment}")
+    w = d.w
+    lang = data.language
     d.rect(s, Box(0, 0, int(Inches(0.18)), d.H), colour)
     behaviour = bool(len(tiers) or len(channels) or kpis)
     if behaviour:
-        d.title(s, f"{p.name}: behaviour and how to win them", colour,
-                subtitle=f"{p.share:.0f} % of respondents · n={p.n:,} · order history as of the wave")
+        d.title(s, w("behaviour.title", name=p.name), colour,
+                subtitle=w("behaviour.sub", pct=f"{p.share:.0f}", n=w.n(p.n)))
         left_w = int(d.width * 0.46)
         right_l = d.margin + left_w + int(Inches(0.35))
     else:  # no behaviour: the outcomes and how to win them use the whole slide
-        d.title(s, f"{p.name}: how to win them", colour, subtitle=f"{p.share:.0f} % of respondents · n={p.n:,}")
+        d.title(s, w("behaviour.title_win", name=p.name), colour,
+                subtitle=w("persona_sub_short", pct=f"{p.share:.0f}", n=w.n(p.n)))
         left_w = 0
         right_l = d.margin
     right_w = d.W - d.margin - right_l
-    charts = [(t, title) for t, title in ((tiers, "RFM tier mix (% of customers)"),
-                                          (channels, "Main ordering channel in the order history (% of customers)")) if len(t)]
+    # "all customers" is the customer base (ERP) where the run had one, else all surveyed customers
+    tiers, base_t = _against_base(data, tiers, "rfm_tier")
+    channels, base_c = _against_base(data, channels, "dominant_channel")
+    charts = [(t, title, b) for t, title, b in ((tiers, w("behaviour.tiers"), base_t),
+                                                (channels, w("behaviour.channels"), base_c)) if len(t)]
     gap = int(Inches(0.15))
-    notes = [f"{p.name}: {p.share:.0f} % of respondents (n={p.n:,})."]
+    notes = [f"{p.name}: {w('pct_respondents_n', pct=f'{p.share:.0f}', n=w.n(p.n))}."]
     detail = []
     if charts:
         d.footnote(s, Box(d.margin, d.top, left_w, d.bottom - d.top),
-                   "Base: the segment's respondents linked to the order history, against all of them.")
+                   w("behaviour.base_erp" if any(b for *_, b in charts) else "behaviour.base"))
         h = int((d.bottom - d.top - int(Inches(0.3)) - gap * (len(charts) - 1)) / len(charts))
-        for i, (rows, title) in enumerate(charts):
-            mix_chart(d, s, Box(d.margin, d.top + i * (h + gap), left_w, h), rows, colour, p.name, title)
-            notes.append(title + ": " + "; ".join(f"{r.category} {r.shown} % vs {r.shown_total} %"
-                                                  f"{' ' + r.sig if sig_text(r.sig) else ''}" for r in rows.itertuples()))
+        for i, (rows, title, b) in enumerate(charts):
+            mix_chart(d, s, Box(d.margin, d.top + i * (h + gap), left_w, h), rows, colour, p.name, title, base=b)
+            notes.append(w("behaviour.notes_mix", title=title, items="; ".join(
+                f"{w.tier(r.category)} {r.shown} % / {r.shown_total} %{' ' + r.sig if sig_text(r.sig) else ''}"
+                for r in rows.itertuples())))
     y = d.top
     if kpis:
         tile_gap = int(Inches(0.12))
@@ -255,41 +299,44 @@ def behaviour_slide(d: Canvas, data: DeckData, p, colour, rest_sections):
         for i, (var, (val, tot, sig)) in enumerate(kpis):
             box = Box(right_l + i * (tw + tile_gap), y, tw, th)
             shp = d.rect(s, box, TINT)
-            label = kpi_label(var)
-            unit = column_label(var, currency=data.currency or None)  # the unit under the figure: "Revenue per customer (EUR)"
-            unit = unit.replace(" (currency)", "")  # no currency declared: no placeholder for one
+            label = kpi_label(var, lang)
+            unit = _tile_unit(var, data, w)  # the unit under the figure: "Revenue per customer (EUR)"
             arrow = f" {sig}" if sig else ""
-            lab_pt = fit_font_size(unit, tw, int(Inches(0.45)), max_pt=11, min_pt=10) or 10.0
+            lab_pt = fit_font_size(unit, tw, int(Inches(0.45)), max_pt=11, min_pt=8) or 8.0
             m = measure(var)
-            shown = m.format(val) if m is not None else format_kpi(var, val)
+            shown = w.fmt(m.fmt, val) if m is not None else format_kpi(var, val, language=lang)
+            base = base_value(data, var)  # all customers: the customer base where there is one
+            all_text = w("tile.all_base" if base is not None else "tile.all_survey",
+                         value=format_kpi(var, base if base is not None else tot, data.currency, lang))
             d.text(s, box, [(shown + arrow, {"bold": True, "colour": colour, "size": 20}),
-                            (unit, {"size": lab_pt}), (f"all: {format_kpi(var, tot, data.currency)}", {"colour": MUTED, "size": 9})],
+                            (unit, {"size": lab_pt}), (all_text, {"colour": MUTED, "size": 9})],
                    size=20, space_pt=1.0, shape=shp, align=PP_ALIGN.CENTER, anchor=MSO_ANCHOR.MIDDLE)
-            notes.append(f"{label}: {format_kpi(var, val, data.currency)} vs {format_kpi(var, tot, data.currency)} for all{arrow}.")
+            notes.append(w("behaviour.notes_kpi", label=label, value=format_kpi(var, val, data.currency, lang),
+                           total=format_kpi(var, tot, data.currency, lang), sig=arrow))
         y += th + int(Inches(0.2))
-    items = [f"{r['label']}: opportunity {r['opportunity']:.1f} of 20 (importance {r['importance']:.1f}, "
-             f"satisfaction {r['satisfaction']:.1f}, on 0-10)" for _, r in under.head(4).iterrows()] or list(p.underserved)[:4]
+    items = [w("behaviour.under_item", label=r["label"], score=w.n(r["opportunity"], 1), imp=w.n(r["importance"], 1),
+               sat=w.n(r["satisfaction"], 1)) for _, r in under.head(4).iterrows()] or list(p.underserved)[:4]
     avail = d.bottom - y
     ubox_h = int(avail * 0.42) if items else 0
     if items:
         ubox = Box(right_l, y, right_w, ubox_h)
-        paras = [("Top underserved outcomes", {"bold": True})] + [(t, {"bullet": True}) for t in items]
+        paras = [(w("behaviour.underserved"), {"bold": True})] + [(t, {"bullet": True}) for t in items]
         while len(paras) > 2 and fit_font_size(joined(paras), ubox.width, ubox.height, min_pt=11, space_pt=2) is None:
             paras = paras[:-1]
         d.text(s, ubox, paras, max_pt=14, min_pt=11, space_pt=2.0)
-        notes += [f"Underserved: {r['label']}: importance {r['importance']:.1f}, satisfaction {r['satisfaction']:.1f}, "
-                  f"opportunity {r['opportunity']:.1f}" for _, r in under.iterrows()]
+        notes += [w("behaviour.notes_under", label=r["label"], imp=w.n(r["importance"], 1),
+                    sat=w.n(r["satisfaction"], 1), score=w.n(r["opportunity"], 1)) for _, r in under.iterrows()]
         y += ubox_h + int(Inches(0.1))
     if win:
         wbox = Box(right_l, y, right_w, d.bottom - y)
         d.rect(s, wbox, TINT)
         inner = Box(wbox.left + int(Inches(0.1)), wbox.top + int(Inches(0.05)), wbox.width - int(Inches(0.2)),
                      wbox.height - int(Inches(0.1)))
-        paras = [("How to win them", {"bold": True, "colour": colour})] + [(t, {"bullet": True}) for t in win]
+        paras = [(w("persona.win"), {"bold": True, "colour": colour})] + [(t, {"bullet": True}) for t in win]
         while len(paras) > 2 and fit_font_size(joined(paras), inner.width, inner.height, min_pt=11, space_pt=3) is None:
             paras = paras[:-1]
         d.text(s, inner, paras, max_pt=14, min_pt=11, space_pt=3.0)
-        notes.append("How to win them: " + " ".join(win))
+        notes.append(w("behaviour.notes_win", text=" ".join(win)))
         detail.append("How to win them was drafted from the data: add how_to_win: to this persona in personas.yaml "
                       "to replace it." if drafted else "How to win them comes from personas.yaml.")
     d.notes(s, notes, consultant=[f"{p.id}, segment {p.segment}."] + detail)

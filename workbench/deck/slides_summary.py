@@ -4,58 +4,59 @@ waves and the segment comparison matrix."""
 from __future__ import annotations
 
 import math
-import re
 
 import pandas as pd
 from pptx.dml.color import RGBColor
-from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_MARKER_STYLE
+from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches, Pt
 
-from .content import (BEHAVIOUR, MATRIX_KPIS, VALUE_SHARES, value_shares, criteria_status, format_kpi, kpi_label, kpi_scale, segment_implications,
-                      sig_text, suppressed_note)
-from ..measures import round_shares
-from .data import DeckData, DeckTrends
-from .slides_appendix import client_text
-from .layout import (HIGH1, HIGH2, LOW1, LOW2, MUTED, PAD_X, PAD_Y, TINT, TITLE_TYPES, UNDER_FILL, WHITE, Box, Canvas,
+from .content import (BEHAVIOUR, MATRIX_KPIS, base_value, value_shares, criteria_status, format_kpi, kpi_label,
+                      kpi_scale, segment_implications, sig_text, suppressed_note)
+from .data import DeckData
+from .texts import words
+from .layout import (HIGH1, HIGH2, LOW1, LOW2, MUTED, PAD_X, PAD_Y, TITLE_TYPES, UNDER_FILL, WHITE, Box, Canvas,
                      estimate_lines, fill_cell, fit_font_size, label_values, new_chart_data, placeholder_type, shorten,
                      text_height)
 
-__all__ = ["title_slide", "summary_slides", "sizes_slide", "trend_slides", "matrix_slides", "matrix_rows"]
+__all__ = ["title_slide", "summary_slides", "sizes_slide", "matrix_slides", "matrix_rows"]
 
 
 def title_slide(d: Canvas, data: DeckData, shown, options):
     s = d.slide(d.title_layout, key="title")
     title = options.get("title") or data.study_name
+    w = d.w
     label = data.wave_label
     wave = data.wave
-    sub = label if label.lower().startswith(f"wave {wave}".lower()) else f"Wave {wave}" + (f": {label}" if label else "")
-    line2 = f"{options.get('subtitle') or 'Customer personas'} · {data.date}"
+    sub = label if label.lower().startswith(w("wave", wave=wave).lower()) else (
+        w("title.wave_label", wave=wave, label=label) if label else w("Wave", wave=wave))
+    line2 = f"{options.get('subtitle') or w('title.subtitle')} · {w.date(data.date)}"
     ph_title = next((ph for ph in s.placeholders if placeholder_type(ph) in TITLE_TYPES), None)
     ph_sub = next((ph for ph in s.placeholders if placeholder_type(ph) == PP_PLACEHOLDER.SUBTITLE), None)
-    w = d.W - 2 * d.margin
+    width = d.W - 2 * d.margin
     tbox = Box(int(ph_title.left), int(ph_title.top), int(ph_title.width), int(ph_title.height)) if ph_title is not None \
-        else Box(d.margin, int(Inches(2.2)), w, int(Inches(1.6)))
+        else Box(d.margin, int(Inches(2.2)), width, int(Inches(1.6)))
     if ph_title is not None:
         ph_title.left, ph_title.top, ph_title.width, ph_title.height = tbox.left, tbox.top, tbox.width, tbox.height
         ph_title.text_frame.clear()
     d.text(s, tbox, [title], max_pt=40, min_pt=20, bold=True, colour=d.head, font=d.major, shape=ph_title,
            align=PP_ALIGN.LEFT)
     sbox = Box(int(ph_sub.left), int(ph_sub.top), int(ph_sub.width), int(ph_sub.height)) if ph_sub is not None \
-        else Box(d.margin, tbox.top + tbox.height + int(Inches(0.1)), w, int(Inches(1.1)))
+        else Box(d.margin, tbox.top + tbox.height + int(Inches(0.1)), width, int(Inches(1.1)))
     if ph_sub is not None:
         ph_sub.left, ph_sub.top, ph_sub.width, ph_sub.height = sbox.left, sbox.top, sbox.width, sbox.height
         ph_sub.text_frame.clear()
     d.text(s, sbox, [sub, line2], max_pt=22, min_pt=12, colour=MUTED, shape=ph_sub, align=PP_ALIGN.LEFT,
            anchor=MSO_ANCHOR.TOP)
-    d.notes(s, [f"Study: {data.study_name}, wave {wave}.", f"Deck date: {data.date}.",
-                f"Personas shown: {len(shown)}; respondents profiled: n={data.total_n:,}."],
+    d.notes(s, [w("title.notes1", study=data.study_name, wave=wave), w("title.notes2", date=w.date(data.date)),
+                w("title.notes3", k=len(shown), n=w.n(data.total_n))],
             consultant=[f"Study id {data.study_id}."])
 
 
 def summary_slides(d: Canvas, data, shown, hidden, colours):
     """Executive summary: one line per persona; continues on further slides when long."""
+    w = d.w
     box_w = d.width - int(Inches(0.4))
     status = criteria_status(data)
     top0, bottom = d.top + (int(Inches(0.55)) if status else 0), d.bottom - int(Inches(0.75))
@@ -64,15 +65,21 @@ def summary_slides(d: Canvas, data, shown, hidden, colours):
     lines = []
     for p in sorted(shown, key=lambda q: imp[q.segment]["priority"]):
         x = imp[p.segment]
-        val = "".join(f", {shares[str(p.segment)]} % of {dict(VALUE_SHARES)[v]}" for v, shares in values.items())
-        parts = [f"Priority {x['priority']}: {p.name} — {p.share:.0f} % of respondents (n={p.n:,}){val}"]
+        val = "".join(w("summary.value_part", pct=shares[str(p.segment)], what=w(f"value.{v}"))
+                      for v, shares in values.items())
+        parts = [w("summary.line", priority=x["priority"], name=p.name, pct=f"{p.share:.0f}", n=w.n(p.n), value=val)]
         if x["value"] is not None:
-            parts.append(f"{kpi_label('revenue').lower()} {format_kpi('revenue', x['value'][0], data.currency)} "
-                         f"(all: {format_kpi('revenue', x['value'][1], data.currency)})")
+            lang = data.language
+            base = base_value(data, "revenue")  # "all customers": the customer base, where there is one
+            parts.append(w("summary.revenue" if base is not None else "summary.revenue_survey",
+                           label=kpi_label("revenue", lang).lower(),
+                           value=format_kpi("revenue", x["value"][0], data.currency, lang),
+                           total=format_kpi("revenue", base if base is not None else x["value"][1], data.currency,
+                                            lang)))
         if x["opportunity"] is not None:
-            parts.append(f"largest opportunity: {x['opportunity'][0]} ({x['opportunity'][1]:.1f} of 20)")
+            parts.append(w("summary.opportunity", outcome=x["opportunity"][0], score=w.n(x["opportunity"][1], 1)))
         if x["channel"] is not None:
-            parts.append(f"reach them via {x['channel'][0]} ({x['channel'][1]:.0f} % have it as main channel)")
+            parts.append(w("summary.reach", channel=x["channel"][0], pct=f"{x['channel'][1]:.0f}"))
         line = " · ".join(parts) + "."
         if text_height(line, box_w, 12) > Inches(1.0):  # one line each: a long line is cut
             line = shorten(line, box_w, Inches(1.0), 12)
@@ -88,8 +95,9 @@ def summary_slides(d: Canvas, data, shown, hidden, colours):
     pages.append(cur)
     for k, page in enumerate(pages):
         s = d.slide(key=f"summary-{k + 1}")
-        d.title(s, "Executive summary" + (" (continued)" if k else ""),
-                subtitle=f"{len(shown)} customer segments, n={data.total_n:,} respondents, in order of priority")
+        title = w("summary.title")
+        d.title(s, w("continued", title=title) if k else title,
+                subtitle=w("summary.sub", k=len(shown), n=w.n(data.total_n)))
         if status:
             d.text(s, Box(d.margin, d.top, d.width, int(Inches(0.5))), [status], max_pt=14, min_pt=10, bold=True,
                    colour=RGBColor(0xC0, 0x39, 0x2B))
@@ -102,49 +110,52 @@ def summary_slides(d: Canvas, data, shown, hidden, colours):
             d.rect(s, Box(d.margin, y + int(Inches(0.06)), int(Inches(0.22)), int(Inches(0.22))), colours[p.segment])
             d.text(s, Box(d.margin + int(Inches(0.4)), y, box_w, h), [line], size=size)
             y += h + int(Inches(0.15))
-        how = priority_rule(imp)
-        foot = [how] + ([suppressed_note(hidden, data.min_segment_n)] if k == len(pages) - 1 and hidden else [])
+        how = priority_rule(imp, w)
+        foot = [how] + ([suppressed_note(hidden, data.min_segment_n, data.language)] if k == len(pages) - 1 and hidden
+                        else [])
         d.text(s, Box(d.margin, d.bottom - int(Inches(0.7)), d.width, int(Inches(0.65))), foot, max_pt=11, min_pt=9,
                italic=True, colour=MUTED)
-        d.notes(s, [f"{p.id} segment {p.segment}: {p.name}; n={p.n}, share {p.share:.0f} %." for p, _ in page]
-                + ([suppressed_note(hidden, data.min_segment_n)] if hidden else []))
+        d.notes(s, [w("summary.notes", segment=p.segment, name=p.name, n=w.n(p.n), pct=f"{p.share:.0f}")
+                    for p, _ in page] + ([suppressed_note(hidden, data.min_segment_n, data.language)] if hidden else []),
+                consultant=[f"{p.id}: segment {p.segment}." for p, _ in page])
 
 
-def priority_rule(imp: dict) -> str:
+def priority_rule(imp: dict, w=None) -> str:
     """The footnote saying how the priority was ranked, naming only the factors this study has
     (no revenue without behaviour data, no opportunity score without JTBD outcomes)."""
-    names, terms = ["size"], ["share of respondents"]
+    w = w or words("en")
+    keys = ["size"]
     if any(x["value"] is not None for x in imp.values()):
-        names.append("value")
-        terms.append("revenue per customer relative to the average")
+        keys.append("value")
     if any(x["opportunity"] is not None for x in imp.values()):
-        names.append("opportunity")
-        terms.append("largest opportunity score relative to 10")
-    if len(names) == 1:
-        return "Priority = size (share of respondents): the study has neither revenue nor JTBD outcomes to weigh it by."
-    return f"Priority = attractiveness = {' × '.join(names)}: {' × '.join(terms)}."
+        keys.append("opportunity")
+    if len(keys) == 1:
+        return w("priority.size_only")
+    return w("priority.rule", names=" × ".join(w(f"priority.{k}") for k in keys),
+             terms=" × ".join(w(f"priority.{k}_term") for k in keys))
 
 
 def sizes_slide(d: Canvas, data, shown, hidden, colours):
     shown = sorted(shown, key=lambda p: (-float(p.share), -int(p.n), str(p.segment)))  # "in order of size", as it says
     values = value_shares(data)
+    w = d.w
     s = d.slide(key="sizes")
-    sub = "Share of respondents (weighted), segments in order of size"
+    sub = w("sizes.sub" if data.weighting else "sizes.sub_unweighted")
     if values:
-        sub += "; beside it each segment's share of " + " and of ".join(
-            dict(VALUE_SHARES)[v] for v in values) + " (surveyed customers)"
-    d.title(s, "Segment sizes" + (" and value" if values else ""), subtitle=sub)
+        sub += w("sizes.sub_value", what=w.join(w(f"value.{v}") for v in values))
+    d.title(s, w("sizes.title_value" if values else "sizes.title"), subtitle=sub)
     bottom = d.bottom - (int(Inches(0.5)) if hidden else 0)
     box = Box(d.margin, d.top, d.width, bottom - d.top)
-    base = f"Base: {data.total_n:,} respondents placed in a segment" + (", weighted" if data.weighting else "")
+    base = w("sizes.base_weighted" if data.weighting else "sizes.base", n=w.n(data.total_n))
     if values:
-        base += "; revenue and cost to serve: the surveyed customers' order history"
+        base += w("sizes.base_value")
     box = d.footnote(s, box, base + ".")
     chart_data = new_chart_data('0"%"')
-    chart_data.categories = [f"{p.name} (n={p.n:,})" for p in shown]
-    chart_data.add_series("Share of respondents (%)", [float(p.share) for p in shown])
+    chart_data.categories = [f"{p.name} (n={w.n(p.n)})" for p in shown]
+    chart_data.add_series(w("sizes.series"), [float(p.share) for p in shown])
     for var, shares in values.items():
-        chart_data.add_series(f"Share of {dict(VALUE_SHARES)[var]} (%)", [float(shares[str(p.segment)]) for p in shown])
+        chart_data.add_series(w("sizes.series_value", what=w(f"value.{var}")), [float(shares[str(p.segment)])
+                                                                              for p in shown])
     legend = XL_LEGEND_POSITION.BOTTOM if values else False
     chart = d.chart(s, XL_CHART_TYPE.COLUMN_CLUSTERED, box, chart_data, size=12, legend=legend).chart
     chart.has_title = False  # the slide's title says it (no automatic title from the series name)
@@ -165,161 +176,17 @@ def sizes_slide(d: Canvas, data, shown, hidden, colours):
     chart.category_axis.tick_labels.font.size = Pt(11)
     if hidden:
         d.text(s, Box(d.margin, d.bottom - int(Inches(0.45)), d.width, int(Inches(0.4))),
-               [suppressed_note(hidden, data.min_segment_n)], max_pt=12, min_pt=9, italic=True, colour=MUTED)
+               [suppressed_note(hidden, data.min_segment_n, data.language)], max_pt=12, min_pt=9, italic=True,
+               colour=MUTED)
     notes = []
     for p in shown:
         row = data.seg_row(p.segment)
-        wn = f", weighted n={float(row['weighted n']):,.0f}" if row is not None and row.get("weighted n") is not None else ""
-        val = "".join(f", {shares[str(p.segment)]} % of {dict(VALUE_SHARES)[v]}" for v, shares in values.items())
-        notes.append(f"{p.name}: n={p.n:,}{wn}, {p.share:.0f} % of respondents{val}.")
-    d.notes(s, notes + ([suppressed_note(hidden, data.min_segment_n)] if hidden else []))
-
-
-def error_bars(series, plus, minus, colour) -> None:
-    """Custom vertical error bars on a line series (python-pptx has no API for them): ``plus`` /
-    ``minus`` per point, drawn thin in the series' colour."""
-    from lxml import etree
-    from pptx.oxml.ns import qn
-
-    def lit(tag, values):
-        el = etree.SubElement(bars, qn(tag))
-        num = etree.SubElement(el, qn("c:numLit"))
-        etree.SubElement(num, qn("c:formatCode")).text = "General"
-        etree.SubElement(num, qn("c:ptCount")).set("val", str(len(values)))
-        for i, v in enumerate(values):
-            pt = etree.SubElement(num, qn("c:pt"))
-            pt.set("idx", str(i))
-            etree.SubElement(pt, qn("c:v")).text = repr(float(round(v, 3)))
-
-    ser = series._element
-    bars = etree.Element(qn("c:errBars"))
-    etree.SubElement(bars, qn("c:errDir")).set("val", "y")
-    etree.SubElement(bars, qn("c:errBarType")).set("val", "both")
-    etree.SubElement(bars, qn("c:errValType")).set("val", "cust")
-    etree.SubElement(bars, qn("c:noEndCap")).set("val", "0")
-    lit("c:plus", plus)
-    lit("c:minus", minus)
-    sp = etree.SubElement(bars, qn("c:spPr"))
-    ln = etree.SubElement(sp, qn("a:ln"))
-    ln.set("w", "12700")
-    fill = etree.SubElement(etree.SubElement(ln, qn("a:solidFill")), qn("a:srgbClr"))
-    fill.set("val", str(colour))
-    anchor = next((c for c in ser if c.tag in {qn(t) for t in ("c:cat", "c:val", "c:smooth", "c:extLst")}), None)
-    if anchor is not None:
-        anchor.addprevious(bars)
-    else:
-        ser.append(bars)
-
-
-def trend_slides(d: Canvas, trends: DeckTrends, colours, names):
-    sz = trends.sizes.copy()
-    sz["wave"] = sz["wave"].astype(str)
-    # one rounding rule: each wave's shares as whole percentages adding up to 100 (round_shares),
-    # the same numbers the labels, the notes and the sizes slide show
-    sz["whole"] = 0
-    for w, idx in sz.groupby("wave", sort=False).groups.items():
-        sz.loc[idx, "whole"] = round_shares(sz.loc[idx, "share"].tolist())
-    waves = list(dict.fromkeys(str(w) for w in sz["wave"]))
-    segs = list(dict.fromkeys(sz["segment"]))
-    s = d.slide(key="trend-sizes")
-    d.title(s, "Segment sizes over waves", subtitle="Share of respondents per wave (%), one line per segment; "
-                                                    "bars: 95 % confidence intervals")
-    chart_data = new_chart_data('0"%"')
-    chart_data.categories = [f"Wave {w}" for w in waves]
-    extra = [x for x in segs if x not in colours]
-    cols = dict(colours)
-    for i, x in enumerate(extra):
-        cols[x] = RGBColor.from_string(d.palette[(len(colours) + i) % len(d.palette)])
-    notes = []
-    for seg in segs:
-        rows = sz[sz["segment"] == seg]
-        name = str(names.get(seg) or rows["name"].iloc[-1])
-        by_wave = {str(r.wave): r for r in rows.itertuples()}
-        chart_data.add_series(name[:60], [float(by_wave[w].whole) if w in by_wave else None for w in waves])
-        for w in waves:
-            if w in by_wave:
-                r = by_wave[w]
-                notes.append(f"Wave {w}, segment {seg} {name}: n={int(r.n):,}, share {int(r.whole)} % "
-                             f"(95 % confidence interval {float(r.ci_low):.0f}-{float(r.ci_high):.0f} %).")
-    box = Box(d.margin, d.top, d.width, d.bottom - d.top)
-    chart = d.chart(s, XL_CHART_TYPE.LINE_MARKERS, box, chart_data, legend=XL_LEGEND_POSITION.RIGHT).chart
-    chart.value_axis.has_major_gridlines = True
-    chart.value_axis.major_gridlines.format.line.color.rgb = RGBColor(0xE0, 0xE0, 0xE0)
-    chart.value_axis.tick_labels.number_format = '0"%"'
-    chart.value_axis.tick_labels.number_format_is_linked = False
-    plot = chart.plots[0]
-    label_values(plot, '0"%"', 10)
-    for series, seg in zip(plot.series, segs):
-        series.format.line.color.rgb = cols[seg]
-        series.format.line.width = Pt(2.5)
-        series.smooth = False
-        series.marker.style = XL_MARKER_STYLE.CIRCLE
-        series.marker.format.fill.solid()
-        series.marker.format.fill.fore_color.rgb = cols[seg]
-        series.marker.format.line.color.rgb = cols[seg]
-        rows = sz[sz["segment"] == seg]
-        by_wave = {str(r.wave): r for r in rows.itertuples()}
-        shown_pts = [by_wave.get(w) for w in waves]
-        if all(r is not None and pd.notna(r.ci_low) and pd.notna(r.ci_high) for r in shown_pts):
-            error_bars(series, [max(0.0, float(r.ci_high) - float(r.whole)) for r in shown_pts],
-                       [max(0.0, float(r.whole) - float(r.ci_low)) for r in shown_pts], cols[seg])
-    d.notes(s, notes)
-
-    s2 = d.slide(key="trend-movements")
-    d.title(s2, "Key movements", subtitle=f"Wave {waves[0]} to wave {waves[-1]}" if waves else None)
-    whole = {}
-    for seg in segs:
-        rows = sz[sz["segment"] == seg]
-        by_wave = {str(r.wave): int(r.whole) for r in rows.itertuples()}
-        whole[str(names.get(seg) or rows["name"].iloc[-1])] = by_wave
-    said = [client_movement(m, whole, waves) for m in trends.movements]
-    paras = [(m, {"bullet": True}) for m, _ in said] or ["No segment moved beyond its confidence interval."]
-    box = Box(d.margin, d.top, d.width, d.bottom - d.top - (int(Inches(1.4)) if trends.refit else 0))
-    d.text(s2, box, paras, max_pt=20, min_pt=11, space_pt=8)
-    refit = client_text(trends.refit) if trends.refit else ""  # 'a fresh lca k=2 fit' → 'a fresh LCA, 2 segments fit'
-    if refit:
-        rb = Box(d.margin, d.bottom - int(Inches(1.3)), d.width, int(Inches(1.2)))
-        d.rect(s2, rb, TINT)
-        d.text(s2, Box(rb.left + int(Inches(0.15)), rb.top, rb.width - int(Inches(0.3)), rb.height),
-               [("Refit or keep the model?", {"bold": True}), refit], max_pt=16, min_pt=10,
-               anchor=MSO_ANCHOR.MIDDLE)
-    d.notes(s2, [m for m, _ in said] + ([f"Refit advice: {refit}"] if refit else []),
-            consultant=[m for _, m in said])
-
-
-
-_STAT_PART = re.compile(r"\bp ?[=<]|chi-square|\bdf \d|\bd = |Holm|correction")
-_MOVE = re.compile(r"^(?P<name>.+?) (?P<verb>grew|shrank) from [\d.]+ ?% to [\d.]+ ?%(?: \([+−-]?[\d.]+ points?\))?")
-_LONG = re.compile(r"(?<![\w.])\d+\.\d{2,}\b")
-
-
-def client_movement(text: str, whole: dict, waves) -> tuple[str, str]:
-    """(client sentence, consultant note) of one movement the tracking step wrote: test
-    statistics go to the consultant's notes ('differs' becomes 'differs significantly'), a
-    segment's sizes are the whole shares of the sizes slides (one value per segment and wave),
-    long decimals are rounded."""
-    original = str(text)
-    significant = False
-
-    def parens(m):
-        nonlocal significant
-        parts = [x.strip() for x in m.group(1).split(",")]
-        keep = [x for x in parts if not _STAT_PART.search(x)]
-        significant = significant or len(keep) < len(parts)
-        return f" ({', '.join(keep)})" if keep else ""
-
-    out = re.sub(r"\s*\(([^()]*)\)", parens, original)
-    m = _MOVE.match(out)
-    if m and m.group("name") in whole and len(waves) >= 2:
-        w = whole[m.group("name")]
-        a, b = w.get(waves[-2], w.get(waves[0])), w.get(waves[-1])
-        if a is not None and b is not None:
-            out = f"{m.group('name')} {m.group('verb')} from {a} % to {b} % ({b - a:+d} points)" + out[m.end():]
-    out = _LONG.sub(lambda x: f"{float(x.group(0)):,.0f}" if float(x.group(0)) >= 100 else f"{float(x.group(0)):.1f}",
-                    out)
-    if significant and " differs" in out and "significantly" not in out:
-        out = out.replace(" differs", " differs significantly", 1)
-    return out.strip(), original
+        wn = w("sizes.weighted_n", n=w.n(float(row["weighted n"]))) if row is not None and \
+            row.get("weighted n") is not None else ""
+        val = "".join(w("summary.value_part", pct=shares[str(p.segment)], what=w(f"value.{v}"))
+                      for v, shares in values.items())
+        notes.append(w("sizes.notes", name=p.name, n=w.n(p.n), wn=wn, pct=f"{p.share:.0f}", value=val))
+    d.notes(s, notes + ([suppressed_note(hidden, data.min_segment_n, data.language)] if hidden else []))
 
 
 def index_fill(index, sig):
@@ -330,8 +197,29 @@ def index_fill(index, sig):
     return LOW2 if index <= 80 else LOW1
 
 
+def letters_of(shown) -> dict:
+    """The column letter of each shown segment (A, B, …, in the order of the matrix' columns)."""
+    return {str(p.segment): chr(ord("A") + i) for i, p in enumerate(shown) if i < 26}
+
+
+def cell_letters(row, letters: dict) -> str:
+    """The letters of the shown segments this cell's segment is significantly above ('BC'); the
+    profile's ``letters`` column names segments (e.g. '2 3'), translated to the columns' letters."""
+    v = row.get("letters")  # a profile row (pandas Series)
+    if not isinstance(v, str) or not v.strip():
+        return ""
+    return "".join(sorted(letters[x] for x in v.split() if x in letters))
+
+
 def matrix_rows(data: DeckData, shown, max_items: int) -> list[tuple[str, str, str, dict]]:
-    """(group, row label, notes label, {segment: (text, fill, note)}) for the comparison matrix."""
+    """(group, row label, notes label, {segment: (text, fill, note)}) for the comparison matrix.
+
+    A cell reads 'index ▲ BC': the index vs the total, the arrow when the segment differs
+    significantly from the rest of the sample, and the letters of the segments (columns) it is
+    significantly above (pairwise tests, Holm-corrected per row: :func:`workbench.profiles.profile`)."""
+    w = words(data.language)
+    lang = data.language
+    letters = letters_of(shown)
     out = []
     t = data.profile
     if len(t):
@@ -361,10 +249,13 @@ def matrix_rows(data: DeckData, shown, max_items: int) -> list[tuple[str, str, s
                 r = rows[rows["segment"].astype(str) == str(p.segment)]
                 if len(r):
                     r = r.iloc[0]
-                    cells[p.segment] = (f"{r['index']:.0f}{' ' + r['sig'] if sig_text(r['sig']) else ''}",
+                    lt = cell_letters(r, letters)
+                    cells[p.segment] = (f"{r['index']:.0f}{' ' + r['sig'] if sig_text(r['sig']) else ''}"
+                                        f"{' ' + lt if lt else ''}",
                                         index_fill(r["index"], sig_text(r["sig"])),
-                                        f"{r['value']:.1f} vs {r['total']:.1f}, index {r['index']:.0f}")
-            out.append((kinds[v].capitalize(), str(r0["label"]), f"{r0['label']} ({r0['measure']})", cells))
+                                        w("matrix.note_value", value=w.n(r["value"], 1), total=w.n(r["total"], 1),
+                                          index=f"{r['index']:.0f}"))
+            out.append((w(f"group.{kinds[v]}"), str(r0["label"]), f"{r0['label']} ({r0['measure']})", cells))
         for var in MATRIX_KPIS:
             cells = {}
             label = None
@@ -375,12 +266,17 @@ def matrix_rows(data: DeckData, shown, max_items: int) -> list[tuple[str, str, s
                 if len(r) and pd.notna(r["index"].iloc[0]):
                     r = r.iloc[0]
                     scale = kpi_scale(var)
-                    cells[p.segment] = (f"{r['index']:.0f}{' ' + r['sig'] if sig_text(r['sig']) else ''}",
+                    lt = cell_letters(r, letters)
+                    cells[p.segment] = (f"{r['index']:.0f}{' ' + r['sig'] if sig_text(r['sig']) else ''}"
+                                        f"{' ' + lt if lt else ''}",
                                         index_fill(r["index"], sig_text(r["sig"])),
-                                        f"{format_kpi(var, r['value'] * scale, data.currency)} vs {format_kpi(var, r['total'] * scale, data.currency)}")
-                    label = f"{kpi_label(var)} (all: {format_kpi(var, r['total'] * scale, data.currency)})"
+                                        f"{format_kpi(var, r['value'] * scale, data.currency, lang)} vs "
+                                        f"{format_kpi(var, r['total'] * scale, data.currency, lang)}")
+                    # the index is against the respondents: so is the figure beside the label
+                    label = w("matrix.all_label_survey", label=kpi_label(var, lang),
+                              value=format_kpi(var, r["total"] * scale, data.currency, lang))
             if cells:
-                out.append(("Behaviour", label, kpi_label(var), cells))
+                out.append((w("group.behaviour"), label, kpi_label(var, lang), cells))
     o = data.opportunities
     if len(o):
         segs = [str(p.segment) for p in shown]
@@ -393,24 +289,38 @@ def matrix_rows(data: DeckData, shown, max_items: int) -> list[tuple[str, str, s
                 r = o[(o["label"] == label) & (o["segment"].astype(str) == str(p.segment))]
                 if len(r):
                     r = r.iloc[0]
-                    cells[p.segment] = (f"{r['opportunity']:.1f}", UNDER_FILL if bool(r["underserved"]) else None,
-                                        f"importance {r['importance']:.1f}, satisfaction {r['satisfaction']:.1f}")
-            out.append(("Opportunity", str(label), f"{label} (opportunity score)", cells))
+                    cells[p.segment] = (w.n(r["opportunity"], 1), UNDER_FILL if bool(r["underserved"]) else None,
+                                        w("matrix.note_opportunity", imp=w.n(r["importance"], 1),
+                                          sat=w.n(r["satisfaction"], 1)))
+            out.append((w("group.opportunity"), str(label), w("matrix.note_label_opportunity", label=label), cells))
     return out
 
 
-def matrix_subtitle(rows) -> str:
+def matrix_subtitle(rows, w=None) -> str:
     """What the matrix shows, naming only the row groups it has (no opportunity scores for a
     study without outcomes, no behaviour without behavioural measures)."""
+    w = w or words("en")
     groups = list(dict.fromkeys(g for g, *_ in rows))
-    indexed = [g.lower() for g in groups if g != "Opportunity"]
+    opp = w("group.opportunity")
+    indexed = [g.lower() for g in groups if g != opp]
     parts = []
     if indexed:
-        names = indexed[0] if len(indexed) == 1 else ", ".join(indexed[:-1]) + " and " + indexed[-1]
-        parts.append(f"Index vs total (100 = average) for {names}")
-    if "Opportunity" in groups:
-        parts.append("JTBD opportunity scores")
+        parts.append(w("matrix.sub_index", groups=w.join(indexed)))
+    if opp in groups:
+        parts.append(w("matrix.sub_opportunity"))
     return "; ".join(parts)
+
+
+def letters_note(data: DeckData, rows, w) -> str:
+    """The footnote of the column letters: which test and which correction (only when a cell has letters)."""
+    if not any(any(len(text.split()) > (2 if "▲" in text or "▼" in text else 1) for text, *_ in cells.values())
+               for *_, cells in rows):
+        return ""
+    t = data.profile
+    stats = set(t.loc[t["trait"].astype(bool), "stat"].astype(str)) if len(t) and "stat" in t.columns else set()
+    test = "matrix.test_both" if {"share", "mean"} <= stats else ("matrix.test_z" if "share" in stats else
+                                                                   "matrix.test_t")
+    return " " + w("matrix.letters", test=w(test), correction=w("matrix.correction"))
 
 
 def matrix_slides(d: Canvas, data, shown, colours, max_items):
@@ -420,19 +330,21 @@ def matrix_slides(d: Canvas, data, shown, colours, max_items):
     k = len(shown)
     group_w, label_w = int(Inches(1.05)), int(Inches(3.45))  # room for the unit: "(all: 9,811 EUR)"
     seg_w = int((d.width - group_w - label_w) / k)
-    legend_h = int(Inches(0.45))
+    legend_h = int(Inches(0.65))  # the shading legend and the letters footnote
     head_h = int(Inches(0.75))
     row_h = int(Inches(0.28))
     per_page = max(1, int((d.bottom - d.top - legend_h - head_h) / row_h))
-    names = [p.name for p in shown]
+    w = d.w
+    letters = letters_of(shown)
+    names = [w("letters.head", name=p.name, letter=letters.get(str(p.segment), "")) for p in shown]
     head_pt = min(fit_font_size(n, seg_w - int(Inches(0.1)) + 2 * PAD_X, head_h - int(Inches(0.04)) + 2 * PAD_Y,
                                 max_pt=11, min_pt=7) or 7.0 for n in names)
     body_pt = 10.0
     for start in range(0, len(rows), per_page):
         chunk = rows[start:start + per_page]
         s = d.slide(key=f"matrix-{start // per_page + 1}")
-        d.title(s, "How the segments differ" + (" (continued)" if start else ""),
-                subtitle=matrix_subtitle(rows))
+        title = w("matrix.title")
+        d.title(s, w("continued", title=title) if start else title, subtitle=matrix_subtitle(rows, w))
         n_rows = len(chunk) + 1
         gf = s.shapes.add_table(n_rows, 2 + k, d.margin, d.top, group_w + label_w + seg_w * k, head_h + row_h * len(chunk))
         d.own(s, gf, "table")
@@ -447,7 +359,7 @@ def matrix_slides(d: Canvas, data, shown, colours, max_items):
         fill_cell(table.cell(0, 0), "", size=body_pt, font=d.minor, colour=d.dark, fill=WHITE)
         fill_cell(table.cell(0, 1), "", size=body_pt, font=d.minor, colour=d.dark, fill=WHITE)
         for j, p in enumerate(shown):
-            fill_cell(table.cell(0, 2 + j), p.name, size=head_pt, font=d.minor, colour=WHITE, bold=True,
+            fill_cell(table.cell(0, 2 + j), names[j], size=head_pt, font=d.minor, colour=WHITE, bold=True,
                   fill=colours[p.segment], align=PP_ALIGN.CENTER)
         last_group = None
         notes = []
@@ -468,9 +380,9 @@ def matrix_slides(d: Canvas, data, shown, colours, max_items):
                     parts.append(f"{p.name}: {note}")
             notes.append(f"{group} · {note_label}: " + "; ".join(parts))
         ly = d.top + head_h + row_h * len(chunk) + int(Inches(0.1))
-        legend = "Shaded: significantly above (orange; dark ≥ 120) or below (blue; dark ≤ 80) the rest of the sample, ▲ / ▼."
-        if any(g == "Opportunity" for g, *_ in rows):  # only where the matrix shows opportunity scores
-            legend += (" Opportunity (0-20) = importance + max(importance − satisfaction, 0), both on 0-10 scales; "
-                       f"purple ≥ {data.underserved:g}: underserved.")
+        legend = w("matrix.legend") + letters_note(data, rows, w)
+        if any(g == w("group.opportunity") for g, *_ in rows):  # only where the matrix shows opportunity scores
+            legend += w("matrix.legend_opportunity", limit=w.n(data.underserved, 0 if float(data.underserved).is_integer()
+                                                                else 1))
         d.text(s, Box(d.margin, ly, d.width, legend_h), [legend], max_pt=10, min_pt=9, colour=MUTED)
         d.notes(s, notes)

@@ -189,13 +189,18 @@ def format_table(table: pd.DataFrame, digits: int = 3) -> str:
 
 def progress(iterable, *, total: int, desc: str, enabled: bool):
     """tqdm over ``iterable`` when enabled and someone watches: stderr is a terminal or a Jupyter kernel runs."""
-    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
-    notebook = shell is not None and getattr(shell, "kernel", None) is not None
-    if not enabled or not (notebook or sys.stderr.isatty()):
-        return iterable
-    from tqdm.auto import tqdm
+    from ..progress import bar, watching  # a text bar that finishes in JupyterLab too
 
-    return tqdm(iterable, total=total, desc=desc, leave=False)
+    if not enabled or not watching():
+        return iterable
+    return _bar_over(iterable, bar(total=total, desc=desc))
+
+
+def _bar_over(iterable, pbar):
+    with pbar:
+        for x in iterable:
+            yield x
+            pbar.update(1)
 
 
 rng = check_random_state  # the one seed normaliser (workbench.provenance)

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from joblib import effective_n_jobs
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
+from ..progress import bar as progress_bar
 from ..provenance import seed_int
 from ._ari import adjusted_rand_score
 from ._gmm import (
@@ -287,7 +287,7 @@ def _run(jobs, n_jobs: int, progress: bool, desc: str) -> list[StartFit]:
     share the data instead of copying them into worker processes)."""
     if not jobs:
         return []
-    bar = tqdm(total=len(jobs), desc=desc, unit="start", disable=not show_progress(progress), leave=False)
+    bar = progress_bar(total=len(jobs), desc=desc, unit="start", enabled=show_progress(progress))
     out: list = [None] * len(jobs)
     workers = 1 if n_jobs == 1 else int(effective_n_jobs(n_jobs))
     try:

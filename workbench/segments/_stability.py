@@ -53,7 +53,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
+from ..progress import bar as progress_bar
 
 from ..errors import AnalysisError, WorkbenchWarning
 from ._data import as_numeric_frame
@@ -291,8 +291,7 @@ def stability_of_many(items, *, n_reps: int = 20, kind: str = "bootstrap", n_ini
         for task in _plan(solution, data, n_reps, kind, n_init, base):
             tasks.append(task)
             owners.append(i)
-    bar = tqdm(total=len(tasks), desc="stability refits", unit="refit", leave=False,
-               disable=not show_progress(progress))
+    bar = progress_bar(total=len(tasks), desc="stability refits", unit="refit", enabled=show_progress(progress))
     rows = []
     try:
         if n_jobs == 1:

@@ -151,7 +151,7 @@ def criteria(ctx: WaveContext) -> Output | Skip:
         labels = study.column_labels()
         card.to_excel(folder / "scorecard.xlsx", pii=pii, labels=labels, currency=study.currency)
         card.to_markdown(folder / "scorecard.md")
-        prof.to_excel(folder / "profiles.xlsx", pii=pii, currency=study.currency, labels=labels)
+        # profiles.xlsx is the personas step's: it names each segment as the deck does
 
     return Output({"scorecard": card, "chosen": chosen_cand, "profiles": prof}, write)
 
@@ -171,9 +171,8 @@ def opportunities_step(ctx: WaveContext) -> Output | Skip:
         return Skip("no JTBD outcome has both its importance and its satisfaction column in this wave's responses")
     opp = opportunities(clean, ctx.profiles.membership, weights=clean.weights, underserved=spec.underserved,
                         overserved_gap=spec.overserved_gap, min_segment_n=study.spec.min_segment_n)
-    pii, labels = study.pii, study.column_labels()
-    return Output({"opportunities": opp},
-                  lambda folder: opp.to_excel(folder / "opportunities.xlsx", pii=pii, labels=labels))
+    # opportunities.xlsx is the personas step's: it names each segment as the deck does
+    return Output({"opportunities": opp})
 
 
 def personas_step(ctx: WaveContext) -> Output:
@@ -188,9 +187,16 @@ def personas_step(ctx: WaveContext) -> Output:
     personas = merge_personas(drafts, study_copy, save=False)
     ctx.manifest.counts.update({"personas": len(personas)})
 
+    pii, labels, currency = study.pii, study.column_labels(), study.currency
+    names = {p.segment: p.name for p in personas}  # the deck's names, beside the numbers (issue 26)
+    profiles, opp = ctx.profiles, ctx.opportunities
+
     def write(folder: Path) -> None:
         personas.save(folder / "personas.yaml")
         personas.save(study_copy)  # the editable copy beside study.yaml, kept across runs
+        profiles.to_excel(folder / "profiles.xlsx", pii=pii, currency=currency, labels=labels, names=names)
+        if opp is not None:
+            opp.to_excel(folder / "opportunities.xlsx", pii=pii, labels=labels, names=names)
 
     return Output({"personas": personas}, write)
 

@@ -51,9 +51,11 @@ def _present(frame: pd.DataFrame, columns) -> pd.DataFrame:
     return frame[[c for c in columns if c in frame.columns]]
 
 
-def _factor_rows(factors: dict[str, EFAResult]) -> tuple[list[dict], list[str]]:
-    """One row per factor (battery, factor, items, variance %, alpha) and one headline per battery."""
+def _factor_rows(factors: dict[str, EFAResult], names: dict | None = None) -> tuple[list[dict], list[str]]:
+    """One row per factor (battery, factor, items, variance %, alpha) and one headline per battery;
+    ``names``: a battery's label as the client reads it (the study's block label), not its key."""
     rows, notes = [], []
+    names = names or {}
     for battery, res in factors.items():
         scales = res.scales()
         alphas = {}
@@ -64,12 +66,42 @@ def _factor_rows(factors: dict[str, EFAResult]) -> tuple[list[dict], list[str]]:
         var = res.variance["Proportion Var"] if "Proportion Var" in res.variance.columns else pd.Series(dtype=float)
         for f in res.names:
             items = [res.labels.get(i, i) for i in scales.get(f, [])]
-            rows.append({"battery": str(battery), "factor": str(f), "items": ", ".join(map(str, items)),
+            rows.append({"battery": str(names.get(battery) or battery), "factor": str(f), "items": ", ".join(map(str, items)),
                          "variance %": float(var.get(f, np.nan)) * 100, "alpha": alphas.get(str(f), np.nan)})
         notes.append(f"{battery}: {res.headline()}")
         if res.count_sentence():  # which counting rules agreed, in words
             notes.append(f"{battery}: {res.count_sentence()}")
     return rows, notes
+
+
+#: Measures and categories of the whole customer base the deck quotes as "all customers".
+_BASE_MEANS = ("revenue", "frequency", "cost_to_serve", "lapsed", "digital_share", "recency_days", "aov", "return_rate")
+_BASE_MIXES = ("dominant_channel", "rfm_tier")
+
+
+def _customer_base(behaviour: Behaviour | None) -> dict | None:
+    """The wave's whole customer base (ERP) as the deck quotes it for "all customers": its size,
+    the mean of each measure (a flag such as ``lapsed`` as % true, as the profile shows it) and
+    the mix of each category (% of the customers with one); None without behaviour data."""
+    if behaviour is None or behaviour.customers is None or not len(behaviour.customers):
+        return None
+    c = behaviour.customers
+    means, mixes = {}, {}
+    for var in _BASE_MEANS:
+        if var in c.columns:
+            col = c[var]
+            if pd.api.types.is_bool_dtype(col) or col.dropna().isin([True, False]).all() and col.dtype == object:
+                v = 100.0 * col.dropna().astype(bool).mean() if col.notna().any() else np.nan
+            else:
+                v = pd.to_numeric(col, errors="coerce").mean()
+            if pd.notna(v):
+                means[var] = float(v)
+    for var in _BASE_MIXES:
+        if var in c.columns and c[var].notna().any():
+            mix = c[var].dropna().astype(str)
+            mix = mix[mix.str.len() > 0].value_counts(normalize=True) * 100
+            mixes[var] = {str(k): float(v) for k, v in mix.items()}
+    return {"n": int(len(c)), "means": means, "mixes": mixes}
 
 
 def _fieldwork(start, end) -> str:
@@ -161,7 +193,7 @@ def deck_data(study: Study, scorecard: Scorecard | None, profiles: SegmentProfil
         names = {v: (study.columns[v].label if v in study.columns else column_label(v, currency=study.currency))
                  for v in behaviour.weighting.variables}
         weighting = behaviour.weighting.text(names)
-    frows, fnotes = _factor_rows(factors or {})
+    frows, fnotes = _factor_rows(factors or {}, {k: getattr(b, "label", None) for k, b in study.spec.blocks.items()})
     fieldwork = _fieldwork(w.fieldwork_start, w.fieldwork_end)
     doc = {
         "study_id": str(study.id), "study_name": str(study.name), "wave": wave, "wave_label": str(w.label or ""),
@@ -171,7 +203,9 @@ def deck_data(study: Study, scorecard: Scorecard | None, profiles: SegmentProfil
         "bases": bases, "quality": q, "weighting": weighting, "factors": frame_to_json(pd.DataFrame(frows)),
         "factor_notes": fnotes, "model_note": words(model_note), "recognise": plain(recognise) if recognise else None,
         "currency": study.currency or "", "language": str(study.spec.study.language or "en"),
-        "fieldwork": fieldwork,
+        "fieldwork": fieldwork, "base": _customer_base(behaviour),
+        "fieldwork_start": w.fieldwork_start.isoformat() if w.fieldwork_start else "",
+        "fieldwork_end": w.fieldwork_end.isoformat() if w.fieldwork_end else "",
     }
     return DeckData.from_dict(json.loads(json.dumps(doc, ensure_ascii=False)))
 

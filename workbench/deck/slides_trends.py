@@ -1,0 +1,255 @@
+"""The trend slides of a later wave: segment sizes over waves (lines with 95 % intervals, from
+zero, the latest wave labelled) and the key movements with the re-fit advice, in the deck's
+language (the tracking step's English sentences said again from their parts)."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pandas as pd
+from pptx.dml.color import RGBColor
+from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION, XL_MARKER_STYLE
+from pptx.enum.text import MSO_ANCHOR
+from pptx.util import Inches, Pt
+
+from ..measures import round_shares
+from .data import DeckData, DeckTrends
+from .layout import TINT, Box, Canvas, new_chart_data
+from .slides_appendix import client_text
+
+__all__ = ["trend_slides", "client_movement", "refit_text", "error_bars"]
+
+
+def error_bars(series, plus, minus, colour) -> None:
+    """Custom vertical error bars on a line series (python-pptx has no API for them): ``plus`` /
+    ``minus`` per point, drawn thin in the series' colour."""
+    from lxml import etree
+    from pptx.oxml.ns import qn
+
+    def lit(tag, values):
+        el = etree.SubElement(bars, qn(tag))
+        num = etree.SubElement(el, qn("c:numLit"))
+        etree.SubElement(num, qn("c:formatCode")).text = "General"
+        etree.SubElement(num, qn("c:ptCount")).set("val", str(len(values)))
+        for i, v in enumerate(values):
+            pt = etree.SubElement(num, qn("c:pt"))
+            pt.set("idx", str(i))
+            etree.SubElement(pt, qn("c:v")).text = repr(float(round(v, 3)))
+
+    ser = series._element
+    bars = etree.Element(qn("c:errBars"))
+    etree.SubElement(bars, qn("c:errDir")).set("val", "y")
+    etree.SubElement(bars, qn("c:errBarType")).set("val", "both")
+    etree.SubElement(bars, qn("c:errValType")).set("val", "cust")
+    etree.SubElement(bars, qn("c:noEndCap")).set("val", "0")
+    lit("c:plus", plus)
+    lit("c:minus", minus)
+    sp = etree.SubElement(bars, qn("c:spPr"))
+    ln = etree.SubElement(sp, qn("a:ln"))
+    ln.set("w", "12700")
+    fill = etree.SubElement(etree.SubElement(ln, qn("a:solidFill")), qn("a:srgbClr"))
+    fill.set("val", str(colour))
+    anchor = next((c for c in ser if c.tag in {qn(t) for t in ("c:cat", "c:val", "c:smooth", "c:extLst")}), None)
+    if anchor is not None:
+        anchor.addprevious(bars)
+    else:
+        ser.append(bars)
+
+
+def trend_slides(d: Canvas, trends: DeckTrends, colours, names, data: DeckData | None = None):
+    w = d.w
+    sz = trends.sizes.copy()
+    sz["wave"] = sz["wave"].astype(str)
+    # one rounding rule: each wave's shares as whole percentages adding up to 100 (round_shares),
+    # the same numbers the labels, the notes and the sizes slide show
+    sz["whole"] = 0
+    for _, idx in sz.groupby("wave", sort=False).groups.items():
+        sz.loc[idx, "whole"] = round_shares(sz.loc[idx, "share"].tolist())
+    waves = list(dict.fromkeys(str(x) for x in sz["wave"]))
+    segs = list(dict.fromkeys(sz["segment"]))
+    s = d.slide(key="trend-sizes")
+    d.title(s, w("trend.title"), subtitle=w("trend.sub"))
+    chart_data = new_chart_data('0"%"')
+    chart_data.categories = [w("Wave", wave=x) for x in waves]
+    extra = [x for x in segs if x not in colours]
+    cols = dict(colours)
+    for i, x in enumerate(extra):
+        cols[x] = RGBColor.from_string(d.palette[(len(colours) + i) % len(d.palette)])
+    notes = []
+    for seg in segs:
+        rows = sz[sz["segment"] == seg]
+        name = str(names.get(seg) or rows["name"].iloc[-1])
+        by_wave = {str(r.wave): r for r in rows.itertuples()}
+        chart_data.add_series(name[:60], [float(by_wave[x].whole) if x in by_wave else None for x in waves])
+        for x in waves:
+            if x in by_wave:
+                r = by_wave[x]
+                notes.append(w("trend.notes", wave=x, segment=seg, name=name, n=w.n(int(r.n)), pct=int(r.whole),
+                               low=w.n(float(r.ci_low)), high=w.n(float(r.ci_high))))
+    box = Box(d.margin, d.top, d.width, d.bottom - d.top)
+    chart = d.chart(s, XL_CHART_TYPE.LINE_MARKERS, box, chart_data, legend=XL_LEGEND_POSITION.RIGHT).chart
+    chart.value_axis.has_major_gridlines = True
+    chart.value_axis.major_gridlines.format.line.color.rgb = RGBColor(0xE0, 0xE0, 0xE0)
+    chart.value_axis.tick_labels.number_format = '0"%"'
+    chart.value_axis.tick_labels.number_format_is_linked = False
+    # shares from zero (issue 30): a move of 4 points is not drawn as a fall off a cliff
+    top = max([float(x) for x in sz["ci_high"].dropna()] + [float(x) for x in sz["whole"]] + [10.0])
+    chart.value_axis.minimum_scale = 0
+    chart.value_axis.maximum_scale = float(min(100, math.ceil(top / 10) * 10))
+    plot = chart.plots[0]
+    for series, seg in zip(plot.series, segs):
+        series.format.line.color.rgb = cols[seg]
+        series.format.line.width = Pt(2.5)
+        series.smooth = False
+        series.marker.style = XL_MARKER_STYLE.CIRCLE
+        series.marker.format.fill.solid()
+        series.marker.format.fill.fore_color.rgb = cols[seg]
+        series.marker.format.line.color.rgb = cols[seg]
+        rows = sz[sz["segment"] == seg]
+        by_wave = {str(r.wave): r for r in rows.itertuples()}
+        shown_pts = [by_wave.get(x) for x in waves]
+        # the latest wave's share labelled at the line's end (labels on every wave sit on each other)
+        last = max((i for i, r in enumerate(shown_pts) if r is not None), default=None)
+        if last is not None:
+            dl = series.points[last].data_label
+            dl.has_text_frame = False
+            dl.number_format, dl.number_format_is_linked = '0"%"', False
+            dl.show_value = True
+            dl.position = XL_LABEL_POSITION.RIGHT
+            dl.font.size, dl.font.bold = Pt(10), True
+            dl.font.color.rgb = cols[seg]
+        if all(r is not None and pd.notna(r.ci_low) and pd.notna(r.ci_high) for r in shown_pts):
+            error_bars(series, [max(0.0, float(r.ci_high) - float(r.whole)) for r in shown_pts],
+                       [max(0.0, float(r.whole) - float(r.ci_low)) for r in shown_pts], cols[seg])
+    d.notes(s, notes)
+
+    s2 = d.slide(key="trend-movements")
+    d.title(s2, w("moves.title"), subtitle=w("moves.sub", first=waves[0], last=waves[-1]) if waves else None)
+    whole = {}
+    for seg in segs:
+        rows = sz[sz["segment"] == seg]
+        by_wave = {str(r.wave): int(r.whole) for r in rows.itertuples()}
+        whole[str(names.get(seg) or rows["name"].iloc[-1])] = by_wave
+    said = [client_movement(m, whole, waves, w) for m in trends.movements]
+    paras = [(m, {"bullet": True}) for m, _ in said if m] or [w("moves.none")]
+    box = Box(d.margin, d.top, d.width, d.bottom - d.top - (int(Inches(1.4)) if trends.refit else 0))
+    d.text(s2, box, paras, max_pt=20, min_pt=11, space_pt=8)
+    # 'a fresh lca k=2 fit' → 'a fresh LCA, 2 segments fit'; another language: the verdict in its words
+    refit = refit_text(trends.refit, w, data.wave if data is not None else (waves[-1] if waves else ""))
+    if refit:
+        rb = Box(d.margin, d.bottom - int(Inches(1.3)), d.width, int(Inches(1.2)))
+        d.rect(s2, rb, TINT)
+        d.text(s2, Box(rb.left + int(Inches(0.15)), rb.top, rb.width - int(Inches(0.3)), rb.height),
+               [(w("refit.title"), {"bold": True}), refit], max_pt=16, min_pt=10,
+               anchor=MSO_ANCHOR.MIDDLE)
+    d.notes(s2, [m for m, _ in said if m] + ([w("refit.notes", text=refit)] if refit else []),
+            consultant=[m for _, m in said] + ([trends.refit] if trends.refit and w.language != "en" else []))
+
+
+_REFIT_OK = re.compile(r"^The (\d+) frozen segments still describe")
+
+
+def refit_text(advice: str, w, wave) -> str:
+    """The re-fit advice as the client reads it: in English the tracking step's sentence in client
+    words; in another language its verdict (re-fit / watch / keep) in that language (the reasons,
+    English sentences of the tracking step, go to the consultant's notes)."""
+    advice = str(advice or "")
+    if not advice:
+        return ""
+    if w.language == "en":
+        return client_text(advice)
+    if advice.startswith("Re-fit"):
+        return w("refit.due", wave=wave)
+    if advice.startswith("No re-fit needed"):
+        return w("refit.watch", wave=wave)
+    m = _REFIT_OK.match(advice)
+    return w("refit.ok", wave=wave, k=m.group(1) if m else "") if m else ""
+
+
+
+_STAT_PART = re.compile(r"\bp ?[=<]|chi-square|\bdf \d|\bd = |Holm|correction")
+_MOVE = re.compile(r"^(?P<name>.+?) (?P<verb>grew|shrank) from [\d.]+ ?% to [\d.]+ ?%(?: \([+−-]?[\d.]+ points?\))?")
+_LONG = re.compile(r"(?<![\w.])\d+\.\d{2,}\b")
+
+
+_NO_CHANGE = re.compile(r"^No segment's share changed significantly between wave (\S+) and wave (\S+?)\.?$")
+_DRIFT = re.compile(r"^(?P<name>.+?): (?:the share answering '(?P<level>.+?)' to )?(?P<label>.+?) (?P<verb>rose|fell) "
+                    r"from (?P<a>-?[\d.,]+ ?%?) to (?P<b>-?[\d.,]+ ?%?)")
+
+
+def client_movement(text: str, whole: dict, waves, w=None) -> tuple[str, str]:
+    """(client sentence, consultant note) of one movement the tracking step wrote: test
+    statistics go to the consultant's notes ('differs' becomes 'differs significantly'), a
+    segment's sizes are the whole shares of the sizes slides (one value per segment and wave),
+    long decimals are rounded.  In another language than English the sentence is said again in
+    that language from its parts ('' for a sentence of unknown shape: the notes keep it)."""
+    original = str(text)
+    if w is not None and w.language != "en":
+        return _movement_in(original, whole, waves, w), original
+    significant = False
+
+    def parens(m):
+        nonlocal significant
+        parts = [x.strip() for x in m.group(1).split(",")]
+        keep = [x for x in parts if not _STAT_PART.search(x)]
+        significant = significant or len(keep) < len(parts)
+        return f" ({', '.join(keep)})" if keep else ""
+
+    out = re.sub(r"\s*\(([^()]*)\)", parens, original)
+    m = _MOVE.match(out)
+    if m and m.group("name") in whole and len(waves) >= 2:
+        sizes = whole[m.group("name")]
+        a, b = sizes.get(waves[-2], sizes.get(waves[0])), sizes.get(waves[-1])
+        if a is not None and b is not None:
+            out = f"{m.group('name')} {m.group('verb')} from {a} % to {b} % ({b - a:+d} points)" + out[m.end():]
+    out = _LONG.sub(lambda x: f"{float(x.group(0)):,.0f}" if float(x.group(0)) >= 100 else f"{float(x.group(0)):.1f}",
+                    out)
+    if significant and " differs" in out and "significantly" not in out:
+        out = out.replace(" differs", " differs significantly", 1)
+    return out.strip(), original
+
+
+def _num(text: str, w) -> str:
+    """'51.2%' / '3.41' as the language writes it ('51,2 %', '3,41')."""
+    t = text.strip()
+    pct = t.endswith("%")
+    t = t.rstrip("%").strip()
+    dec = len(t.split(".")[1]) if "." in t else 0
+    try:
+        v = float(t)
+    except ValueError:
+        return text
+    # the English sentences' rule (client_movement): no decimals from 100, at most one below
+    return w.n(v, 0 if abs(v) >= 100 else min(dec, 1)) + (" %" if pct else "")
+
+
+def _movement_in(text: str, whole: dict, waves, w) -> str:
+    """One tracking sentence in the deck's language, or '' when its shape is unknown."""
+    m = _MOVE.match(text)
+    if m:
+        name, a, b = m.group("name"), None, None
+        if name in whole and len(waves) >= 2:
+            ww = whole[name]
+            a, b = ww.get(waves[-2], ww.get(waves[0])), ww.get(waves[-1])
+        if a is None or b is None:
+            nums = re.findall(r"([\d.]+) ?%", m.group(0))
+            a, b = (round(float(nums[0])), round(float(nums[1]))) if len(nums) >= 2 else (None, None)
+        if a is None:
+            return ""
+        key = "moves.grew" if m.group("verb") == "grew" else "moves.shrank"
+        return w(key, name=name, a=a, b=b, diff=f"{b - a:+d}") + "."
+    m = _NO_CHANGE.match(text)
+    if m:
+        return w("moves.no_change", first=m.group(1), last=m.group(2))
+    if text.startswith("The size distribution as a whole"):
+        return w("moves.all_same" if "does not differ" in text else "moves.all_differs")
+    if text.startswith("No indicator moved"):
+        return w("moves.no_drift")
+    m = _DRIFT.match(text)
+    if m:
+        share = m.group("level") is not None
+        key = ("moves.share_" if share else "moves.") + ("rose" if m.group("verb") == "rose" else "fell")
+        return w(key, name=m.group("name"), label=m.group("label"), level=m.group("level") or "",
+                 a=_num(m.group("a"), w), b=_num(m.group("b"), w)) + "."
+    return ""
