@@ -118,9 +118,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     x.add_argument("--model", type=Path, required=True, help="the model.json (or its report folder)")
     x.add_argument("--dialect", default="duckdb", help="duckdb, spark, snowflake or bigquery (default: duckdb)")
-    x.add_argument("--using", choices=["base", "typing"], default="base",
-                   help="base: the whole-base model over customer features (default); typing: the typing tool")
-    x.add_argument("--table", help="table to score (default: customers / respondents)")
+    x.add_argument("--using", choices=["base", "typing", "accounts"], default="base",
+                   help="base: the whole-base model over customer features (default); typing: the typing tool; "
+                        "accounts: the account classes (buying-centre types) from a table of respondents' segments "
+                        "(customer_id, segment)")
+    x.add_argument("--table", help="table to score (default: customers / respondents / respondent_segments)")
     x.add_argument("--id", dest="id_column", help="id column (default: customer_id / respondent_id)")
     x.add_argument("-o", "--output", type=Path, help="write the query here (default: standard output)")
     x.add_argument("--force", action="store_true", help="replace an existing output file")
