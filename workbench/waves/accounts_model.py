@@ -344,9 +344,11 @@ def account_sql(model, *, table: str = "respondent_segments", id_column: str = "
     known = " OR ".join(f"{seg} = {int(s)}" for s in model.segments)
     terms = []
     for m in range(M):
-        case = "CASE " + " ".join(f"WHEN {seg} = {int(s)} THEN {_n(lm[m, j])}" for j, s in enumerate(model.segments)) \
-               + " ELSE 0 END"
-        terms.append(f"{_n(lw[m])} + SUM({case}) AS s{m + 1}")
+        # every literal a DOUBLE: a long decimal literal is a DECIMAL in DuckDB, and sums of DECIMALs
+        # compared with their GREATEST would not find the maximum
+        case = "CASE " + " ".join(f"WHEN {seg} = {int(s)} THEN CAST({_n(lm[m, j])} AS DOUBLE)"
+                                  for j, s in enumerate(model.segments)) + " ELSE CAST(0 AS DOUBLE) END"
+        terms.append(f"CAST({_n(lw[m])} AS DOUBLE) + SUM({case}) AS s{m + 1}")
     sc = [f"s{m + 1}" for m in range(M)]
     expsum = " + ".join(f"e{m + 1}" for m in range(M))
     cls_case = "CASE " + " ".join(f"WHEN s{m + 1} = wb_max THEN {m + 1}" for m in range(M)) + " END"

@@ -1,0 +1,122 @@
+"""The frozen account classes (waves/accounts_model.py): the class from the respondents'
+segments against a hand computation and the full model, model.json's accounts section read
+back field by field, the SQL against the Python scorer, and a later wave's sizes."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.proportion import proportions_ztest
+
+from workbench.errors import DataError
+from workbench.segments._accounts import account_segments
+from workbench.segments._multilevel import simulate_accounts
+from workbench.waves.accounts_model import AccountModel, account_columns, account_sql, track_accounts
+
+PLANTED = [[0.9, 0.05, 0.05], [0.05, 0.9, 0.05], [0.45, 0.1, 0.45]]
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, accounts, truth = simulate_accounts(300, n_items=8, class_mix=PLANTED, min_respondents=1, max_respondents=4,
+                                           separation=0.8, random_state=11)
+    labels = truth["respondent_class"]
+    acc = account_segments(X, accounts, labels, names={1: "Price", 2: "Advice", 3: "Speed"}, random_state=2,
+                           n_init=4, account_classes=(3,))
+    model = AccountModel.from_accounts(acc, wave="1", labels=labels, customers=accounts)
+    return acc, model, accounts, labels, truth
+
+
+def test_class_from_segments_is_the_hand_computed_posterior(fitted):
+    _, model, accounts, labels, _ = fitted
+    post = model.predict_proba(accounts, labels)
+    j = post.index[7]
+    segs = labels[accounts == j].to_numpy()
+    score = np.log(model.shares) + np.array([sum(np.log(max(model.mix[m, s - 1], 1e-6)) for s in segs)
+                                             for m in range(model.n_classes)])
+    want = np.exp(score - score.max()) / np.exp(score - score.max()).sum()
+    np.testing.assert_allclose(post.loc[j].to_numpy(), want, rtol=1e-12)
+    placed = model.classify(accounts, labels)
+    assert placed.loc[j, "respondents"] == len(segs)
+    assert placed.loc[j, "account_class"] == int(np.argmax(want)) + 1
+
+
+def test_rule_agrees_with_the_full_model_and_recovers_the_planted_classes(fitted):
+    acc, model, accounts, labels, truth = fitted
+    assert model.agreement > 0.9  # segments known exactly: the rule is the model's posterior without answers
+    assert sum(model.fitted_counts) == 300
+    placed = model.classify(accounts, labels)
+    planted = truth.groupby(accounts)["account_class"].first().reindex(placed.index)
+    several = placed["respondents"] > 1
+    tab = pd.crosstab(planted[several], placed.loc[several, "account_class"])
+    assert tab.max(axis=1).sum() / tab.to_numpy().sum() > 0.85  # each planted type mostly in one class
+
+
+def test_round_trip_through_plain_json(fitted):
+    _, model, accounts, labels, _ = fitted
+    back = AccountModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    pd.testing.assert_frame_equal(back.classify(accounts, labels), model.classify(accounts, labels))
+    assert back.types == model.types and back.fitted_counts == model.fitted_counts
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["mix"][1].__setitem__(0, d["mix"][1][0] + 0.2), r"attachments\.accounts\.mix\[1\] sums to"),
+    (lambda d: d["types"].pop(), r"attachments\.accounts\.types is .*not one description per account class \(3\)"),
+    (lambda d: d.__setitem__("shares", [0.5, 0.5, 0.5]), r"attachments\.accounts\.shares sum to 1\.5"),
+    (lambda d: d.__setitem__("segments", [1, 1, 2]), r"attachments\.accounts\.segments is \[1, 1, 2\]"),
+    (lambda d: d.__setitem__("fitted_counts", [1, -2, 3]), r"attachments\.accounts\.fitted_counts"),
+    (lambda d: d["segment_names"].__setitem__("7", "x"), r"names segment 7"),
+    (lambda d: d.__setitem__("format_version", 9), r"format version 9, newer"),
+])
+def test_a_damaged_section_is_named_by_its_key(fitted, edit, message):
+    d = json.loads(json.dumps(fitted[1].to_dict()))
+    edit(d)
+    with pytest.raises(DataError, match=message):
+        AccountModel.from_dict(d)
+
+
+def test_sql_gives_what_python_gives(fitted):
+    duckdb = pytest.importorskip("duckdb")
+    _, model, accounts, labels, _ = fitted
+    seg = labels.astype(object).copy()
+    seg.iloc[:3] = None  # no segment: left out
+    seg.iloc[3] = 9  # a segment the model never had: left out
+    rows = pd.DataFrame({"customer_id": accounts.to_numpy(), "segment": seg.to_numpy()})
+    con = duckdb.connect()
+    con.register("respondent_segments", rows)
+    got = con.execute(account_sql(model)).df().set_index("customer_id").sort_index()
+    py = model.classify(accounts, pd.to_numeric(seg, errors="coerce").where(lambda s: s != 9))
+    post = model.predict_proba(accounts, pd.to_numeric(seg, errors="coerce").where(lambda s: s != 9))
+    py = py.reindex(got.index)
+    assert (got["account_class"].to_numpy() == py["account_class"].to_numpy()).all()
+    assert (got["account_type"].to_numpy() == py["account_type"].to_numpy()).all()
+    assert (got["respondents"].to_numpy() == py["respondents"].to_numpy()).all()
+    np.testing.assert_allclose(got[[f"p_account_{m}" for m in (1, 2, 3)]].to_numpy(),
+                               post.reindex(got.index).to_numpy(), rtol=1e-12)
+    assert "GROUP BY" in account_sql(model, dialect="spark")
+
+
+def test_later_wave_sizes_against_the_fitted_wave(fitted):
+    _, model, _, _, _ = fitted
+    X, accounts, truth = simulate_accounts(400, n_items=8, class_mix=PLANTED, account_shares=[0.85, 0.075, 0.075],
+                                           min_respondents=1, max_respondents=4, random_state=4)
+    tr = track_accounts(model, accounts, truth["respondent_class"])
+    sizes = tr.sizes.set_index("account_class")
+    assert sizes["accounts"].sum() == 400 and tr.n_several == int((accounts.value_counts() > 1).sum())
+    assert (sizes["accounts_fitted"].to_numpy() == np.asarray(model.fitted_counts)).all()
+    for m in sizes.index:
+        _, p = proportions_ztest([sizes.loc[m, "accounts"], sizes.loc[m, "accounts_fitted"]],
+                                 [400, sum(model.fitted_counts)])
+        assert sizes.loc[m, "p"] == pytest.approx(p, rel=1e-9)
+    # planted: 85 % of accounts in the first type (a third when fitted); its class grows, significantly
+    grown = sizes["change"].idxmax()
+    assert sizes.loc[grown, "type"] == "consensus: Price"
+    assert sizes.loc[grown, "change"] > 0.15 and sizes.loc[grown, "p_holm"] < 0.001
+
+
+def test_account_columns_survey_first(fitted):
+    acc, model, _, _, _ = fitted
+    cols = account_columns(model, acc.accounts)
+    assert (cols["account_source"] == "survey").all()
+    assert cols["account_class"].dtype == "Int64" and len(cols) == len(acc.accounts)
