@@ -120,3 +120,34 @@ def test_account_columns_survey_first(fitted):
     cols = account_columns(model, acc.accounts)
     assert (cols["account_source"] == "survey").all()
     assert cols["account_class"].dtype == "Int64" and len(cols) == len(acc.accounts)
+
+
+def test_typing_tool_account_sheet_computes_the_python_class(fitted, tmp_path):
+    """The "Type an account" sheet recalculated by LibreOffice = AccountModel.classify."""
+    import openpyxl
+
+    from test_waves_golden import _recalculate
+    from workbench.waves.accounts_excel import MAX_RESPONDENTS, add_account_sheet
+
+    _, model, accounts, labels, _ = fitted
+    path = tmp_path / "typing_tool.xlsx"
+    openpyxl.Workbook().save(path)
+    picks = [a for a in accounts.value_counts().index if 2 <= (accounts == a).sum() <= MAX_RESPONDENTS][:3]
+    for _ in picks:
+        add_account_sheet(path, model)
+    wb = openpyxl.load_workbook(path)
+    sheets = [ws for ws in wb.worksheets if ws.title.startswith("Type an account")]
+    r_in = 5 + len(model.segments) + 1
+    for ws, a in zip(sheets, picks):
+        ws.protection.sheet = False
+        for i, s in enumerate(labels[accounts == a]):
+            ws.cell(row=r_in + 1 + i, column=2, value=int(s))
+    wb.save(path)
+    got = openpyxl.load_workbook(_recalculate(path, tmp_path), data_only=True)
+    want = model.classify(accounts, labels)
+    post = model.predict_proba(accounts, labels)
+    r_m = r_in + MAX_RESPONDENTS + 2
+    for ws, a in zip([got[ws.title] for ws in sheets], picks):
+        assert ws.cell(row=r_m + model.n_classes + 2, column=3).value == want.loc[a, "account_type"]
+        probs = [ws.cell(row=r_m + 1 + m, column=3).value for m in range(model.n_classes)]
+        np.testing.assert_allclose(probs, post.loc[a].to_numpy(), rtol=1e-9)

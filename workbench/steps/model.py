@@ -19,6 +19,7 @@ from ..segments import Segmentation
 from ..study import Study
 from ..suppression import suppress_customers, suppress_names, suppressed_segments
 from ..waves import SegmentModel, codebook
+from ..waves.accounts_excel import add_account_sheet
 from ..waves.accounts_model import ACCOUNTS_KEY, account_columns
 from ..waves.base import BaseModel, fit_base_model, segment_customer_base
 from ..waves.flow import MODEL_FILE, SEGMENTS_FILE, respondent_segments
@@ -251,10 +252,13 @@ def model(ctx: WaveContext) -> Output | Skip:
 
     sheets, notes = _model_sheets(model, tool, base)
     tool_names = suppress_names(names, tool.segments, _suppressed(ctx, labels))  # the client's tool hides them
+    account_model = ctx.account_model
 
     def extra(folder: Path) -> None:
         model.save(folder / MODEL_FILE)
         tool.to_excel(folder / "typing_tool.xlsx", title=title, names=tool_names, codes=codes, pii=pii)
+        if account_model is not None:  # the account's type from its respondents' typed segments (issue 29)
+            add_account_sheet(folder / "typing_tool.xlsx", account_model, names=tool_names)
         write_workbook(folder / "model.xlsx", sheets, pii=pii, notes=notes, labels=ctx.study.column_labels(), currency=ctx.study.currency)
 
     return _output(ctx, table=table, customers=customers, extra=extra, fitted=model)
