@@ -12,7 +12,8 @@ from statsmodels.stats.proportion import proportions_ztest
 from workbench.errors import DataError
 from workbench.segments._accounts import account_segments
 from workbench.segments._multilevel import simulate_accounts
-from workbench.waves.accounts_model import AccountModel, account_columns, account_sql, track_accounts
+from workbench.waves.accounts_model import AccountModel, account_columns, track_accounts
+from workbench.waves.accounts_sql import account_sql
 
 PLANTED = [[0.9, 0.05, 0.05], [0.05, 0.9, 0.05], [0.45, 0.1, 0.45]]
 
@@ -125,8 +126,8 @@ def test_account_columns_survey_first(fitted):
 def test_typing_tool_account_sheet_computes_the_python_class(fitted, tmp_path):
     """The "Type an account" sheet recalculated by LibreOffice = AccountModel.classify."""
     import openpyxl
-
     from test_waves_golden import _recalculate
+
     from workbench.waves.accounts_excel import MAX_RESPONDENTS, add_account_sheet
 
     _, model, accounts, labels, _ = fitted

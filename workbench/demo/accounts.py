@@ -24,10 +24,17 @@ import numpy as np
 import pandas as pd
 
 from .plan import _Definition, _Plan
-from .sample import _Base, _Wave, _survey_wave
+from .sample import _Base, _survey_wave, _Wave
 
-__all__ = ["ACCOUNT_TYPES", "ACCOUNT_MIX", "ACCOUNT_SHARES", "SEVERAL_SHARE", "COLLEAGUES", "add_colleagues",
-           "account_targets"]
+__all__ = [
+    "ACCOUNT_MIX",
+    "ACCOUNT_SHARES",
+    "ACCOUNT_TYPES",
+    "COLLEAGUES",
+    "SEVERAL_SHARE",
+    "account_targets",
+    "add_colleagues",
+]
 
 #: Share of a wave's interviewed customers with more than one respondent.
 SEVERAL_SHARE = 0.25

@@ -15,7 +15,7 @@ import numpy as np
 
 from .accounts_model import FLOOR, AccountModel
 
-__all__ = ["add_account_sheet", "SHEET", "MAX_RESPONDENTS"]
+__all__ = ["MAX_RESPONDENTS", "SHEET", "add_account_sheet"]
 
 SHEET = "Type an account"
 #: Input rows: respondents of one account.

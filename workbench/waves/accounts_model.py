@@ -15,7 +15,7 @@ This is the multilevel model's account posterior when each respondent's segment 
 how often it gives the class the full model gave. A respondent whose segment the model does not
 know (none, or one the model never had) is left out; a mix probability is floored at
 :data:`FLOOR` so that one unexpected respondent cannot rule an account class out. The same
-numbers compile to one SQL query (:func:`account_sql`).
+numbers compile to one SQL query (:func:`workbench.waves.accounts_sql.account_sql`).
 
 The section is plain JSON (``attachments.accounts`` of model.json), checked field by field on
 load (:meth:`AccountModel.from_dict`: a damaged entry is named by its key path).
@@ -34,10 +34,18 @@ from ..errors import DataError
 from ..jsonplain import check_format, plain
 from ..stats import holm, two_proportion_ztest
 from .base import BaseModel
-from .sql import _n, _q, _s, _table, _translate
 
-__all__ = ["AccountModel", "AccountTracking", "ACCOUNTS_KEY", "FLOOR", "account_sql", "track_accounts",
-           "check_section", "export_account_sql", "account_columns", "FORMAT", "FORMAT_VERSION"]
+__all__ = [
+    "ACCOUNTS_KEY",
+    "FLOOR",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "AccountModel",
+    "AccountTracking",
+    "account_columns",
+    "check_section",
+    "track_accounts",
+]
 
 FORMAT = "workbench-account-model"
 FORMAT_VERSION = 1
@@ -109,7 +117,7 @@ class AccountModel:
         return len(self.shares)
 
     @classmethod
-    def from_accounts(cls, acc, *, wave: str, labels: pd.Series, customers: pd.Series) -> "AccountModel":
+    def from_accounts(cls, acc, *, wave: str, labels: pd.Series, customers: pd.Series) -> AccountModel:
         """Freeze the accounts step's result (:class:`workbench.segments._accounts.AccountSegments`).
 
         ``labels`` (segment per respondent) and ``customers`` (customer id per respondent) give
@@ -177,7 +185,7 @@ class AccountModel:
         })
 
     @classmethod
-    def from_dict(cls, doc) -> "AccountModel":
+    def from_dict(cls, doc) -> AccountModel:
         """Rebuild the section, checking every field (a damaged one is named by its key path).
 
         Raises
@@ -318,64 +326,10 @@ def track_accounts(model: AccountModel, customers: pd.Series, segments: pd.Serie
                           "accounts_fitted": before.astype(int), "share_fitted": share_before,
                           "change": share_now - share_before, "p": p, "p_holm": holm(p)})
     per = pd.Series(customers).dropna().astype(str).value_counts()
-    return AccountTracking(model, placed, sizes, int(len(per)), int((per > 1).sum()))
+    return AccountTracking(model, placed, sizes, len(per), int((per > 1).sum()))
 
 
-# --------------------------------------------------------------------------- SQL
-
-
-def account_sql(model, *, table: str = "respondent_segments", id_column: str = "customer_id",
-                segment_column: str = "segment", dialect: str = "duckdb", pretty: bool = True) -> str:
-    """The account classes as one query over a table of respondents' segments (one row per
-    respondent: its customer id and segment, e.g. the typing tool's output joined to the CRM).
-
-    Computes what :meth:`AccountModel.classify` computes: per account the score of every class
-    (``log ω_m`` plus, per respondent, ``log π`` of its segment; a segment the model does not
-    know adds nothing and is not counted), the stable softmax, the class with the highest
-    score (the first on a tie). Columns: ``id_column``, ``account_class``, ``account_type``,
-    ``account_probability``, ``respondents`` and ``p_account_<m>``.
-    """
-    if isinstance(model, Mapping):
-        model = AccountModel.from_dict(model)
-    M = model.n_classes
-    lm = model.log_mix()
-    lw = np.log(np.maximum(model.shares, FLOOR))
-    seg = f"TRY_CAST({_q(segment_column)} AS BIGINT)"
-    known = " OR ".join(f"{seg} = {int(s)}" for s in model.segments)
-    terms = []
-    for m in range(M):
-        # every literal a DOUBLE: a long decimal literal is a DECIMAL in DuckDB, and sums of DECIMALs
-        # compared with their GREATEST would not find the maximum
-        case = "CASE " + " ".join(f"WHEN {seg} = {int(s)} THEN CAST({_n(lm[m, j])} AS DOUBLE)"
-                                  for j, s in enumerate(model.segments)) + " ELSE CAST(0 AS DOUBLE) END"
-        terms.append(f"CAST({_n(lw[m])} AS DOUBLE) + SUM({case}) AS s{m + 1}")
-    sc = [f"s{m + 1}" for m in range(M)]
-    expsum = " + ".join(f"e{m + 1}" for m in range(M))
-    cls_case = "CASE " + " ".join(f"WHEN s{m + 1} = wb_max THEN {m + 1}" for m in range(M)) + " END"
-    type_case = "CASE " + " ".join(f"WHEN s{m + 1} = wb_max THEN {_s(model.types[m])}" for m in range(M)) + " END"
-    sql = f"""WITH wb_s AS (
-  SELECT CAST({_q(id_column)} AS VARCHAR) AS wb_id, SUM(CASE WHEN {known} THEN 1 ELSE 0 END) AS wb_n,
-    {', '.join(terms)}
-  FROM {_table(table)}
-  WHERE {_q(id_column)} IS NOT NULL AND ({known})
-  GROUP BY CAST({_q(id_column)} AS VARCHAR)
-),
-wb_m AS (
-  SELECT *, GREATEST({', '.join(sc)}) AS wb_max
-  FROM wb_s
-),
-wb_e AS (
-  SELECT *, {', '.join(f'EXP(s{m + 1} - wb_max) AS e{m + 1}' for m in range(M))}
-  FROM wb_m
-)
-SELECT wb_id AS {_q(id_column)}, {cls_case} AS account_class, {type_case} AS account_type,
-  1 / ({expsum}) AS account_probability, wb_n AS respondents,
-  {', '.join(f'e{m + 1} / ({expsum}) AS p_account_{m + 1}' for m in range(M))}
-FROM wb_e"""
-    return _translate(sql, dialect, pretty)
-
-
-# --------------------------------------------------------------------------- hooks of model.json and export-sql
+# --------------------------------------------------------------------------- the hook of model.json
 
 
 def check_section(attachments: Mapping, k: int, path=None) -> AccountModel | None:
@@ -396,15 +350,3 @@ def check_section(attachments: Mapping, k: int, path=None) -> AccountModel | Non
         raise DataError(f"the model file's {_WHERE}.segments names segment {outside[0]}, but the model has {k} "
                         "segments; write the model again with `workbench run`", file=path)
     return model
-
-
-def export_account_sql(attachments: Mapping, path, *, table=None, id_column=None, dialect="duckdb",
-                       pretty=True) -> str:
-    """``workbench export-sql --using accounts``: the account classes of a model file as SQL over
-    a table of respondents' segments (default ``respondent_segments``, ``customer_id``, ``segment``)."""
-    if not isinstance(attachments, Mapping) or ACCOUNTS_KEY not in attachments:
-        raise DataError("the model file holds no account classes (the accounts step found too few customers with "
-                        "several respondents, or one account class); use --using base or typing", file=path)
-    # export_sql loaded the file with load_model, which checked the section (check_section)
-    return account_sql(attachments[ACCOUNTS_KEY], table=table or "respondent_segments", id_column=id_column or "customer_id",
-                       dialect=dialect, pretty=pretty)
