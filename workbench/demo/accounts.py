@@ -7,7 +7,9 @@ respondent's segment ``s`` (the customer's own), the class is drawn with ``P(m |
 π_{s|m}`` and each colleague's segment from ``π_{·|m}``, which is an exact draw of the multilevel
 latent class model the accounts step fits. A colleague answers like any respondent of that
 segment (:func:`workbench.demo.sample._survey_wave` on a copy of the customer with the colleague's
-segment and own within-segment traits), quality problems included; the colleague rows follow the
+segment and own within-segment traits; speeders, straightliners and break-offs included, the
+wave's duplicate submissions and out-of-range codes left to the customers' own respondents); the
+colleague rows follow the
 wave's other rows in the file, with respondent ids numbered on.
 
 Drawn from a random stream of its own (``[seed, 29]``), so every other draw of the demo is
@@ -79,10 +81,14 @@ def add_colleagues(seed: int, d: _Definition, plan: _Plan, base: _Base, members:
         col_seg = np.array([rng.choice(5, p=ACCOUNT_MIX[m]) + 1 for m in acc_class[who]], dtype=seg.dtype)
         copy = _colleague_base(rng, base, cust[who], col_seg)
         extra = _survey_wave(rng, d, plan, copy, np.arange(len(who)), wave_no, np.zeros(len(who), dtype=bool))
-        out.append(_appended(d, wave, extra, wave_no))
-        truths.append(pd.DataFrame({
-            "customer_id": base.ids[cust], "account_class": acc_class + 1,
-            "account_type": np.asarray(ACCOUNT_TYPES)[acc_class], "respondents": n_col + 1}))
+        merged = _appended(d, wave, extra, wave_no)
+        out.append(merged)
+        t = merged.truth
+        kept = t.loc[(t["colleague"] == 1) & (t["submission"] == 1), d.customer_id].value_counts()
+        acc = pd.DataFrame({"customer_id": base.ids[cust], "account_class": acc_class + 1,
+                            "account_type": np.asarray(ACCOUNT_TYPES)[acc_class]})
+        acc["respondents"] = 1 + kept.reindex(acc["customer_id"]).fillna(0).astype(int).to_numpy()
+        truths.append(acc[acc["respondents"] > 1].reset_index(drop=True))
     return out, truths
 
 
@@ -106,15 +112,18 @@ def _colleague_base(rng: np.random.Generator, base: _Base, cust: np.ndarray, seg
 def _appended(d: _Definition, wave: _Wave, extra: _Wave, wave_no: int) -> _Wave:
     """The colleagues' rows after the wave's own, respondent ids numbered on."""
     rid = d.respondent_id
+    # the wave's duplicate submissions and out-of-range codes stay the customers' own respondents' (as
+    # planted and counted in truth.json); colleagues keep speeders, straightliners and break-offs
+    keep = ((extra.truth["duplicate"] == 0) & (extra.truth["out_of_range"] == 0)).to_numpy()
+    frame = extra.frame[keep].reset_index(drop=True)
+    truth = extra.truth[keep].reset_index(drop=True)
     start = wave.n_respondents
-    ids = {f"W{wave_no}-{i + 1:05d}": f"W{wave_no}-{start + i + 1:05d}" for i in range(extra.n_respondents)}
-    frame = extra.frame.copy()
+    ids = {old: f"W{wave_no}-{start + i + 1:05d}" for i, old in enumerate(truth[rid])}
     frame[rid] = frame[rid].map(ids)
-    truth = extra.truth.copy()
     truth[rid] = truth[rid].map(ids)
-    truth["file_row"] = truth["file_row"] + len(wave.frame)
+    truth["file_row"] = np.arange(len(truth)) + len(wave.frame) + 2
     truth["colleague"] = 1
     own = wave.truth.copy()
     own["colleague"] = 0
     return _Wave(frame=pd.concat([wave.frame, frame], ignore_index=True),
-                 truth=pd.concat([own, truth], ignore_index=True), n_respondents=wave.n_respondents + extra.n_respondents)
+                 truth=pd.concat([own, truth], ignore_index=True), n_respondents=wave.n_respondents + len(truth))
