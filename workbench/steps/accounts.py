@@ -29,7 +29,7 @@ from ..outputs import write_workbook
 from ..segments import Segmentation
 from ..segments._accounts import MIN_SEVERAL_N, MIN_SEVERAL_SHARE, account_segments, several_respondents
 from ..waves.accounts_model import ACCOUNTS_KEY, AccountModel, track_accounts
-from ..waves.base import fit_base_model
+from ..waves.base import BaseModel, fit_base_model
 from .context import Output, Skip, Step, WaveContext
 from .model import _base_features, one_per_customer, persona_names
 from .segments import segmentation_inputs
@@ -177,6 +177,8 @@ def accounts(ctx: WaveContext) -> Output | Skip:
             "Answer probabilities": model.response_probabilities(),
             "Starts": model.starts_,
             **({"Rule from segments": _rule_table(frozen)} if frozen is not None else {}),
+            **({"Whole-base account model": BaseModel.from_dict(frozen.base_model).summary()}
+               if frozen is not None and frozen.base_model else {}),
         }, pii=study.pii, index=False, currency=study.currency, notes={
             "Account classes": "Buying-centre types: the mix of respondent segments within each account class "
                                "(mix_<segment>), its share of accounts and mean value per account.",
@@ -188,6 +190,9 @@ def accounts(ctx: WaveContext) -> Output | Skip:
                                   "respondents' segments, log share + the sum of log mix per respondent (model.json's "
                                   "accounts section); agreement: share of this wave's accounts it puts in the model's "
                                   "class.",
+            "Whole-base account model": "Places customers without survey answers in an account class from behaviour "
+                                        "and firmographics (customer_segments.csv, account_source = model) when its "
+                                        "cross-validated accuracy beats always guessing the largest class.",
         })
 
     return Output({"accounts": result, "account_model": frozen}, write)

@@ -34,7 +34,7 @@ def account_sql(model, *, table: str = "respondent_segments", id_column: str = "
     M = model.n_classes
     lm = model.log_mix()
     lw = np.log(np.maximum(model.shares, FLOOR))
-    seg = f"TRY_CAST({_q(segment_column)} AS BIGINT)"
+    seg = f"TRY_CAST({_q(segment_column)} AS DOUBLE)"  # "2", 2 and "2.0" are segment 2
     known = " OR ".join(f"{seg} = {int(s)}" for s in model.segments)
     terms = []
     for m in range(M):
