@@ -9,6 +9,7 @@ import math
 import pandas as pd
 from pptx.util import Inches
 
+from ..measures import round_shares
 from .data import DeckData, frame_from_json
 from .layout import Box, Canvas, add_table
 
@@ -18,7 +19,7 @@ __all__ = ["accounts_slide"]
 def _mix_text(row, segments) -> str:
     parts = [(name, row.get(f"mix_{seg}", 0.0)) for seg, name in segments]
     parts = sorted((p for p in parts if p[1] >= 0.05), key=lambda p: -p[1])
-    return ", ".join(f"{name} {100 * v:.0f} %" for name, v in parts)
+    return ", ".join(f"{name} {100 * v:.0f}\u00a0%" for name, v in parts)  # the number and % kept together
 
 
 def accounts_slide(d: Canvas, data: DeckData):
@@ -34,8 +35,8 @@ def accounts_slide(d: Canvas, data: DeckData):
     fitted = acc.get("fitted_wave")  # a later wave: accounts placed in the fitted wave's types
     d.title(s, "Accounts: buying-centre types",
             subtitle=f"{acc['n_several']:,} of {acc['n_customers']:,} surveyed customers have several respondents; "
-                     + (f"accounts placed in the types found in wave {fitted} by their respondents' segments"
-                        if fitted else "accounts grouped by their mix of segments"))
+                     + (f"all placed in the types found in wave {fitted} by their respondents' segments"
+                        if fitted else "all grouped by their respondents' mix of segments"))
     value_label = acc.get("value_label") or ""
 
     def pct(v):
@@ -44,13 +45,14 @@ def accounts_slide(d: Canvas, data: DeckData):
     rows = pd.DataFrame({
         "Type": [str(t)[0].upper() + str(t)[1:] for t in classes["type"]],
         "Accounts": classes["accounts"].astype(int),
-        "Share of accounts": classes["share"].astype(float),
+        # one fact, one value: the share the counts beside it give, whole % adding to 100
+        "Share of accounts": [v / 100 for v in round_shares(classes["accounts"].astype(float))],
     })
     widths = [3.2, 1.1, 1.3]
     formats = {"Accounts": lambda v: f"{int(v):,}", "Share of accounts": pct}
     if fitted and "share_fitted" in classes.columns:
         col = f"Share in wave {fitted}"
-        rows[col] = classes["share_fitted"].astype(float)
+        rows[col] = [v / 100 for v in round_shares(classes["share_fitted"].astype(float))]
         widths.append(1.3)
         formats[col] = pct
     rows["Respondents' segments"] = [_mix_text(r, segments) for r in classes.to_dict("records")]
