@@ -144,7 +144,6 @@ def test_demo_buying_centres_through_the_flow(demo_run, demo_wave2):
     got = con.execute(export_account_sql(folder / "model.json")).df().set_index("customer_id")
     assert (got["account_class"].reindex(tracked.index).to_numpy() == tracked["account_class"].to_numpy()).all()
     # the account slide on both waves' decks
-    for f in (folder, folder2):
-        data = json.loads((f / "deck_data.json").read_text())
-        assert len(data["accounts"]["classes"]["rows"]) == frozen.n_classes
-    assert json.loads((folder2 / "deck_data.json").read_text())["accounts"]["fitted_wave"] == "1"
+    decks = [json.loads((f / "deck_data.json").read_text())["data"]["accounts"] for f in (folder, folder2)]
+    assert [len(d["classes"]["rows"]) for d in decks] == [frozen.n_classes] * 2
+    assert decks[1]["fitted_wave"] == "1" and "fitted_wave" not in decks[0]
