@@ -152,3 +152,30 @@ def test_typing_tool_account_sheet_computes_the_python_class(fitted, tmp_path):
         assert ws.cell(row=r_m + model.n_classes + 2, column=3).value == want.loc[a, "account_type"]
         probs = [ws.cell(row=r_m + 1 + m, column=3).value for m in range(model.n_classes)]
         np.testing.assert_allclose(probs, post.loc[a].to_numpy(), rtol=1e-9)
+
+
+def test_model_file_carries_the_section_and_refuses_it_damaged(fitted, tmp_path):
+    """model.json's attachments.accounts is read back by load_model, which names the file and
+    the key path of a damaged field (so classify, run --model and export-sql never see it)."""
+    import dataclasses
+
+    from workbench import segments
+    from workbench.waves import SegmentModel, load_model
+
+    _, model, accounts, labels, _ = fitted
+    X = pd.DataFrame({"q1": labels.to_numpy() * 1.0, "q2": (labels.to_numpy() % 2) * 1.0}, index=labels.index)
+    sol = segments.candidates(X, [3], methods=["kmeans"], random_state=1, progress=False)[("kmeans", 3)]
+    codebook = {c: {"label": c, "block": "needs", "scale": "s", "type": "numeric", "codes": {}, "missing": {}}
+                for c in X.columns}
+    seg = SegmentModel.from_segmentation(sol, basis_items=list(X.columns), codebook=codebook, study_id="demo",
+                                         study_hash="abc", wave="1", data=X)
+    good = dataclasses.replace(seg, attachments={"accounts": model.to_dict()})
+    back = load_model(good.save(tmp_path / "model.json"))
+    assert AccountModel.from_dict(back.attachments["accounts"]).classify(accounts, labels).equals(
+        model.classify(accounts, labels))
+    bad = model.to_dict()
+    bad["segments"], bad["segment_names"] = [1, 2, 7], {}
+    path = dataclasses.replace(seg, attachments={"accounts": bad}).save(tmp_path / "bad.json")
+    with pytest.raises(DataError, match=r"attachments\.accounts\.segments names segment 7, but the model has 3") as e:
+        load_model(path)
+    assert e.value.file is not None and "bad.json" in str(e.value.file)

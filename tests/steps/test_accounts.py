@@ -69,6 +69,14 @@ def test_accounts_in_the_flow_on_accounts_joined_at_random(flow):
     assert set(cust["account_type"].dropna()) == {ONE_TYPE}
     m2 = json.loads((flow.folder("2") / "manifest.json").read_text())
     assert "accounts" in m2["skipped_steps"]
+    assert "holds no account classes" in m2["skipped_steps"]["accounts"]  # one type: nothing frozen
+
+
+def test_export_sql_of_a_model_without_account_classes_is_refused(flow, capsys):
+    from workbench.cli import main
+
+    assert main(["export-sql", "--model", str(flow.folder("1") / "model.json"), "--using", "accounts"]) == 2
+    assert "holds no account classes" in capsys.readouterr().err
 
 
 def test_account_slide_from_plain_data(flow):
@@ -146,6 +154,11 @@ def test_demo_buying_centres_through_the_flow(demo_run, demo_wave2):
     rows = pd.DataFrame({"customer_id": answers.reindex(resp["resp_id"]).to_numpy(), "segment": resp["segment"]})
     con = duckdb.connect()
     con.register("respondent_segments", rows)
+    from workbench.cli import main
+
+    out = folder2.parent / "accounts.sql"
+    assert main(["export-sql", "--model", str(folder / "model.json"), "--using", "accounts", "-o", str(out)]) == 0
+    assert out.read_text() == export_account_sql(folder / "model.json") + ";\n"
     got = con.execute(export_account_sql(folder / "model.json")).df().set_index("customer_id")
     assert (got["account_class"].reindex(tracked.index).to_numpy() == tracked["account_class"].to_numpy()).all()
     # the account slide on both waves' decks
