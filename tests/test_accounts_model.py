@@ -44,7 +44,7 @@ def test_class_from_segments_is_the_hand_computed_posterior(fitted):
 
 
 def test_rule_agrees_with_the_full_model_and_recovers_the_planted_classes(fitted):
-    acc, model, accounts, labels, truth = fitted
+    _, model, accounts, labels, truth = fitted
     assert model.agreement > 0.9  # segments known exactly: the rule is the model's posterior without answers
     assert sum(model.fitted_counts) == 300
     placed = model.classify(accounts, labels)
@@ -100,7 +100,7 @@ def test_sql_gives_what_python_gives(fitted):
 
 def test_later_wave_sizes_against_the_fitted_wave(fitted):
     _, model, _, _, _ = fitted
-    X, accounts, truth = simulate_accounts(400, n_items=8, class_mix=PLANTED, account_shares=[0.85, 0.075, 0.075],
+    _, accounts, truth = simulate_accounts(400, n_items=8, class_mix=PLANTED, account_shares=[0.85, 0.075, 0.075],
                                            min_respondents=1, max_respondents=4, random_state=4)
     tr = track_accounts(model, accounts, truth["respondent_class"])
     sizes = tr.sizes.set_index("account_class")
