@@ -1,6 +1,6 @@
 """B2B buying centres in the demo (issue 29): colleagues who answer for the same customer.
 
-A share of each wave's interviewed customers (:data:`SEVERAL_SHARE`) get one or two more
+A share of each wave's interviewed customers (:data:`SEVERAL_SHARE`) get one to three more
 respondents (:data:`COLLEAGUES`). Every such account is of one planted account class
 (buying-centre type) with a mix of respondent segments (:data:`ACCOUNT_MIX`): given the first
 respondent's segment ``s`` (the customer's own), the class is drawn with ``P(m | s) ∝ ω_m
@@ -40,8 +40,8 @@ __all__ = [
 
 #: Share of a wave's interviewed customers with more than one respondent.
 SEVERAL_SHARE = 0.25
-#: Colleagues per such customer (1 or 2) and their probabilities.
-COLLEAGUES = ((1, 2), (0.7, 0.3))
+#: Colleagues per such customer (1 to 3: accounts of 1-4 respondents) and their probabilities.
+COLLEAGUES = ((1, 2, 3), (0.6, 0.3, 0.1))
 #: The planted buying-centre types, in the order of ACCOUNT_MIX's rows.
 ACCOUNT_TYPES = (
     "split: price-driven buyer vs installer technician",

@@ -38,7 +38,7 @@ def generate_demo(out_dir, *, seed=20261123, n_customers=4000, n_respondents=150
         Customers in the customer base (respondents and non-respondents).
     n_respondents : int, default=1500
         Customers interviewed per wave (wave 1 adds 2-3 duplicate submissions); about a quarter
-        of them have one or two colleagues answering too (:mod:`workbench.demo.accounts`), so a
+        of them have one to three colleagues answering too (:mod:`workbench.demo.accounts`), so a
         wave has more respondents than this.
     force : bool, default=False
         Overwrite the demo's files when they already exist in ``out_dir``; other files
