@@ -226,8 +226,7 @@ def typing_tool_sql(tool, *, table: str = "respondents", id_column: str = "respo
 
 def export_sql(model_path, *, dialect: str = "duckdb", using: str = "base", table: str | None = None,
                id_column: str | None = None, pretty: bool = True) -> str:
-    """The SQL of the base model (``using='base'``), the typing tool (``'typing'``) or the
-    account classes (``'accounts'``, :func:`workbench.waves.accounts_model.account_sql`) of a
+    """The SQL of the base model (``using='base'``) or the typing tool (``'typing'``) of a
     ``model.json`` written by ``workbench run``.
 
     Raises
@@ -262,12 +261,7 @@ def export_sql(model_path, *, dialect: str = "duckdb", using: str = "base", tabl
         with _named(path):
             return typing_tool_sql(att["typing_tool"], table=table or "respondents",
                                    id_column=id_column or "respondent_id", dialect=dialect, pretty=pretty)
-    if using == "accounts":  # account classes from the respondents' segments (issue 29)
-        from .accounts_model import export_account_sql
-
-        with _named(path):
-            return export_account_sql(att, path, table=table, id_column=id_column, dialect=dialect, pretty=pretty)
-    raise DataError(f"--using must be base, typing or accounts, got {using!r}")
+    raise DataError(f"--using must be base or typing, got {using!r}")
 
 
 @contextlib.contextmanager
