@@ -79,13 +79,16 @@ def test_files_written_and_summary(demo_study):
     for f in summary.files:
         assert (folder / f).is_file(), f
     assert summary.n_customers == 4000
-    assert summary.n_respondents == {"1": 1500, "2": 1500}
-    assert 1502 <= summary.n_rows["1"] <= 1503  # two or three duplicate submissions
-    assert summary.n_rows["2"] == 1500
+    colleagues = {w: int(pd.read_csv(folder / f"truth/respondents_wave{w}.csv").query("submission == 1")["colleague"]
+                         .sum()) for w in ("1", "2")}  # buying centres (issue 29): more respondents than customers
+    assert 300 <= colleagues["1"] <= 700 and 300 <= colleagues["2"] <= 700
+    assert summary.n_respondents == {"1": 1500 + colleagues["1"], "2": 1500 + colleagues["2"]}
+    assert 2 <= summary.n_rows["1"] - summary.n_respondents["1"] <= 3  # two or three duplicate submissions
+    assert summary.n_rows["2"] == summary.n_respondents["2"]
     assert 200_000 <= summary.n_order_lines <= 500_000
     assert summary.seconds > 0  # recorded; speed is measured in benchmarks/, not asserted here
     text = str(summary)
-    assert "4000 customers" in text and "wave 1: 1500 respondents" in text
+    assert "4000 customers" in text and f"wave 1: {summary.n_respondents['1']} respondents" in text
     # no temporary folder left next to the study
     assert [p.name for p in folder.parent.iterdir()] == ["demo"]
 
@@ -219,7 +222,7 @@ def test_different_seed_gives_different_data(small_twins):
 
 def test_wave1_segment_shares(wave1, truth_json):
     _, truth = wave1
-    first = truth[truth["submission"] == 1]
+    first = truth[(truth["submission"] == 1) & (truth["colleague"] == 0)]  # the customers' own respondents
     assert first["resp_id"].is_unique
     shares = first["segment"].value_counts(normalize=True).sort_index()
     np.testing.assert_allclose(shares.to_numpy(), SHARES_WAVE1, atol=0.01)
@@ -228,8 +231,8 @@ def test_wave1_segment_shares(wave1, truth_json):
 
 
 def test_wave2_shares_shift_as_planted(wave1, wave2, truth_json, demo_study):
-    s1 = wave1[1].query("submission == 1")["segment"].value_counts(normalize=True).sort_index()
-    s2 = wave2[2]["segment"].value_counts(normalize=True).sort_index()
+    s1 = wave1[1].query("submission == 1 and colleague == 0")["segment"].value_counts(normalize=True).sort_index()
+    s2 = wave2[2].query("colleague == 0")["segment"].value_counts(normalize=True).sort_index()
     shift = (s2 - s1) * 100
     assert 4 <= shift[1] <= 8  # digital self-servers grow
     assert -7 <= shift[3] <= -3  # relationship-reliant installers shrink
@@ -245,10 +248,11 @@ def test_wave2_shares_shift_as_planted(wave1, wave2, truth_json, demo_study):
 
 def test_wave2_reinterviews_a_third_of_wave1(wave1, wave2):
     c1 = set(wave1[0]["customer_id"])
-    c2 = wave2[0]["customer_id"]
+    own = (wave2[2]["colleague"] == 0).to_numpy()  # colleagues (issue 29) are new people of the same customers
+    c2 = wave2[0]["customer_id"][own]
     again = c2.isin(c1)
     assert again.sum() == pytest.approx(0.35 * 1500, abs=5)
-    assert (wave2[2]["reinterview"].astype(bool) == again).all()
+    assert (wave2[2]["reinterview"][own].astype(bool) == again).all()
     assert wave2[0]["resp_id"].str.match(r"^W2-\d{5}$").all()
 
 
@@ -352,7 +356,7 @@ def test_quality_problems_in_wave1(wave1):
     sat = [c for c in grid if c.endswith("_sat")]
     assert (df[sat] == 99).sum().sum() > 20
     half = x.isna().mean(axis=1) > 0.5
-    assert 3 <= half.sum() <= 12
+    assert 3 <= half.sum() <= 18  # the customers' own respondents' break-offs and their colleagues' (issue 29)
     assert (half.to_numpy() == truth["breakoff"].astype(bool).to_numpy()).all()
 
 
@@ -456,3 +460,24 @@ def test_bad_sizes(tmp_path, kwargs, match):
     with pytest.raises(WorkbenchError, match=match):
         generate_demo(tmp_path / "study", **kwargs)
     assert not (tmp_path / "study").exists()
+
+
+def test_planted_buying_centres(demo_study, wave1, truth_json):
+    """Issue 29: a quarter of the interviewed customers have colleagues answering too; each such
+    account is of a planted buying-centre type, and its colleagues' segments follow the type's mix."""
+    from workbench.demo.accounts import ACCOUNT_MIX, ACCOUNT_TYPES
+
+    folder, _ = demo_study
+    df, truth = wave1
+    acc = pd.read_csv(folder / "truth/accounts_wave1.csv")
+    per = df.drop_duplicates("resp_id")["customer_id"].value_counts()
+    several = set(per.index[per > 1])
+    assert several == set(acc["customer_id"])
+    assert 0.2 <= len(several) / len(per) <= 0.3
+    assert (per.reindex(acc["customer_id"]).to_numpy() == acc["respondents"].to_numpy()).all()
+    col = truth[(truth["colleague"] == 1) & (truth["submission"] == 1)].merge(acc, on="customer_id")
+    for m, t in enumerate(ACCOUNT_TYPES, start=1):
+        mix = col.loc[col["account_class"] == m, "segment"].value_counts(normalize=True).reindex(range(1, 6),
+                                                                                                  fill_value=0)
+        np.testing.assert_allclose(mix.to_numpy(), ACCOUNT_MIX[m - 1], atol=0.1)
+        assert truth_json["accounts"]["wave1"]["accounts"][t] == int((acc["account_class"] == m).sum())

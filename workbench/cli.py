@@ -118,9 +118,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     x.add_argument("--model", type=Path, required=True, help="the model.json (or its report folder)")
     x.add_argument("--dialect", default="duckdb", help="duckdb, spark, snowflake or bigquery (default: duckdb)")
-    x.add_argument("--using", choices=["base", "typing"], default="base",
-                   help="base: the whole-base model over customer features (default); typing: the typing tool")
-    x.add_argument("--table", help="table to score (default: customers / respondents)")
+    x.add_argument("--using", choices=["base", "typing", "accounts"], default="base",
+                   help="base: the whole-base model over customer features (default); typing: the typing tool; "
+                        "accounts: the account classes (buying-centre types) from a table of respondents' segments "
+                        "(customer_id, segment)")
+    x.add_argument("--table", help="table to score (default: customers / respondents / respondent_segments)")
     x.add_argument("--id", dest="id_column", help="id column (default: customer_id / respondent_id)")
     x.add_argument("-o", "--output", type=Path, help="write the query here (default: standard output)")
     x.add_argument("--force", action="store_true", help="replace an existing output file")
@@ -224,6 +226,11 @@ def _cmd_run(args) -> int:
     result = run_wave(args.study, args.wave, reports=args.reports, force=args.force, model=args.model,
                       refit=args.refit)
     print(result)
+    counts = result.context.manifest.counts if result.context is not None else {}
+    if "customers_with_several_respondents" in counts and "accounts" not in result.skipped:  # issue 29
+        n, several = counts["customers_surveyed"], counts["customers_with_several_respondents"]
+        print(f"Accounts: {n:,} customers surveyed, {several:,} ({several / max(n, 1):.0%}) with several respondents; "
+              f"{counts.get('account_classes', 0)} account class(es) (accounts.xlsx)")
     return 0
 
 
@@ -313,8 +320,13 @@ def _cmd_export_sql(args) -> int:
 
     if args.output is not None and args.output.exists() and not args.force:
         raise OutputError(f"{args.output} exists; use --force to replace it", file=args.output)
-    sql = export_sql(args.model, dialect=args.dialect, using=args.using, table=args.table,
-                     id_column=args.id_column) + ";\n"
+    if args.using == "accounts":  # account classes from respondents' segments (issue 29)
+        from .waves.accounts_sql import export_account_sql
+
+        sql = export_account_sql(args.model, dialect=args.dialect, table=args.table, id_column=args.id_column) + ";\n"
+    else:
+        sql = export_sql(args.model, dialect=args.dialect, using=args.using, table=args.table,
+                         id_column=args.id_column) + ";\n"
     if args.output is None:
         sys.stdout.write(sql)
     else:

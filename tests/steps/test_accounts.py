@@ -69,6 +69,14 @@ def test_accounts_in_the_flow_on_accounts_joined_at_random(flow):
     assert set(cust["account_type"].dropna()) == {ONE_TYPE}
     m2 = json.loads((flow.folder("2") / "manifest.json").read_text())
     assert "accounts" in m2["skipped_steps"]
+    assert "holds no account classes" in m2["skipped_steps"]["accounts"]  # one type: nothing frozen
+
+
+def test_export_sql_of_a_model_without_account_classes_is_refused(flow, capsys):
+    from workbench.cli import main
+
+    assert main(["export-sql", "--model", str(flow.folder("1") / "model.json"), "--using", "accounts"]) == 2
+    assert "holds no account classes" in capsys.readouterr().err
 
 
 def test_account_slide_from_plain_data(flow):
@@ -90,8 +98,9 @@ def test_account_slide_from_plain_data(flow):
     assert titles.count("Accounts: buying-centre types") == 1
     slide = prs.slides[titles.index("Accounts: buying-centre types")]
     cells = [c.text for sh in slide.shapes if sh.has_table for r in sh.table.rows for c in r.cells]
-    assert {"Consensus: Price", "Split: Price vs Advice", "69 %", "31 %", "Price 90 %, Advice 10 %",
-            "Advice 52 %, Price 48 %", "5,400"} <= set(cells)
+    assert {"Consensus: Price", "Split: Price vs Advice", "70 %", "30 %", "Price 90\u00a0%, Advice 10\u00a0%",
+            "Advice 52\u00a0%, Price 48\u00a0%", "5,400"} <= set(cells)
+    assert "69 %" not in cells  # the share the counts give (70 of 100 accounts), not the model's estimate
     assert not any("mix_" in c or "0.69" in c for c in cells)  # nothing internal on the slide
 
 
@@ -101,3 +110,58 @@ def test_validate_says_how_many_customers_have_several_respondents(mini):
     (wave, _, _, details), = validate(mini, details=True)
     assert details["customers"] == "3 customers surveyed, 0 (0%) with several respondents"
     assert details["skipped"]["accounts"].startswith("0 of 3 customers (0%) have several respondents")
+
+
+def test_demo_buying_centres_through_the_flow(demo_run, demo_wave2):
+    """The demo plants three buying-centre types (demo/accounts.py): wave 1 fits account classes,
+    freezes them in model.json (read back field by field), puts them in customer_segments.csv
+    (surveyed accounts and, by the whole-base account model, the rest) and on the deck; wave 2
+    places its accounts in the frozen classes and compares their sizes; the SQL export gives
+    the Python rule's classes."""
+    duckdb = pytest.importorskip("duckdb")
+    from workbench.waves import load_model
+    from workbench.waves.accounts_model import AccountModel
+    from workbench.waves.accounts_sql import export_account_sql
+
+    root = demo_run.study.root
+    folder, folder2 = demo_run.folder, demo_wave2.folder
+    counts = json.loads((folder / "manifest.json").read_text())["counts"]
+    assert counts["account_classes"] >= 2 and "accounts" not in demo_run.skipped
+    model = load_model(folder / "model.json")
+    frozen = AccountModel.from_dict(model.attachments["accounts"])
+    assert frozen.agreement > 0.8
+    # the planted types recovered: each planted type's accounts mostly in one account class
+    planted = pd.read_csv(root / "truth" / "accounts_wave1.csv", dtype={"customer_id": str}).set_index("customer_id")
+    acc = demo_run.context.accounts.accounts
+    tab = pd.crosstab(planted["account_class"], acc["account_class"].reindex(planted.index))
+    assert tab.max(axis=1).sum() / tab.to_numpy().sum() > 0.7
+    cust = pd.read_csv(folder / "customer_segments.csv", dtype={"customer_id": str})
+    assert {"account_class", "account_type", "account_probability", "account_source"} <= set(cust.columns)
+    assert set(cust["account_source"].dropna()) <= {"survey", "model"}
+    assert cust.loc[cust["account_source"] == "survey", "customer_id"].isin(acc.index).all()
+    # wave 2: accounts placed with the frozen classes, sizes against wave 1
+    assert (folder2 / "accounts.xlsx").exists()
+    sizes = demo_wave2.context.account_tracking.sizes
+    assert list(sizes["type"]) == list(frozen.types) and sizes["accounts_fitted"].tolist() == list(frozen.fitted_counts)
+    # planted: installers migrate to digital self-service between the waves (demo/constants.py MIGRATION), so
+    # the consensus-digital type grows
+    grown = sizes.loc[sizes["change"].idxmax(), "type"]
+    assert grown.startswith("consensus") and sizes["p_holm"].min() < 0.05
+    tracked = demo_wave2.context.account_tracking.accounts
+    # the SQL export over wave 2's respondent segments gives the same classes
+    resp = pd.read_csv(folder2 / "respondent_segments.csv", dtype=str)
+    answers = demo_wave2.context.weighted.data["customer_id"].astype(str)
+    rows = pd.DataFrame({"customer_id": answers.reindex(resp["resp_id"]).to_numpy(), "segment": resp["segment"]})
+    con = duckdb.connect()
+    con.register("respondent_segments", rows)
+    from workbench.cli import main
+
+    out = folder2.parent / "accounts.sql"
+    assert main(["export-sql", "--model", str(folder / "model.json"), "--using", "accounts", "-o", str(out)]) == 0
+    assert out.read_text() == export_account_sql(folder / "model.json") + ";\n"
+    got = con.execute(export_account_sql(folder / "model.json")).df().set_index("customer_id")
+    assert (got["account_class"].reindex(tracked.index).to_numpy() == tracked["account_class"].to_numpy()).all()
+    # the account slide on both waves' decks
+    decks = [json.loads((f / "deck_data.json").read_text())["data"]["accounts"] for f in (folder, folder2)]
+    assert [len(d["classes"]["rows"]) for d in decks] == [frozen.n_classes] * 2
+    assert decks[1]["fitted_wave"] == "1" and "fitted_wave" not in decks[0]

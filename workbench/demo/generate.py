@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import OutputError, WorkbenchError
+from .accounts import account_targets, add_colleagues
 from .plan import DemoSummary, _definition, _plan
 from .sample import _customer_base, _customers_frame, _sample_wave1, _sample_wave2, _survey_wave
 from .write import _forward_churn, _transactions, _truth_customers, _truth_json, _write_csv_danish, _write_sav
@@ -36,7 +37,9 @@ def generate_demo(out_dir, *, seed=20261123, n_customers=4000, n_respondents=150
     n_customers : int, default=4000
         Customers in the customer base (respondents and non-respondents).
     n_respondents : int, default=1500
-        Completed interviews per wave (wave 1 adds 2-3 duplicate submissions).
+        Customers interviewed per wave (wave 1 adds 2-3 duplicate submissions); about a quarter
+        of them have one to three colleagues answering too (:mod:`workbench.demo.accounts`), so a
+        wave has more respondents than this.
     force : bool, default=False
         Overwrite the demo's files when they already exist in ``out_dir``; other files
         in the folder are left alone.
@@ -78,6 +81,7 @@ def generate_demo(out_dir, *, seed=20261123, n_customers=4000, n_respondents=150
     targets = [Path("study.yaml"), *map(Path, wave_files), Path(d.transactions["file"]),
                Path(d.customers_file), Path("truth/customers.csv")]
     targets += [Path(f"truth/respondents_wave{w['id']}.csv") for w in d.waves] + [Path("truth/truth.json")]
+    targets += account_targets(d)
     existing = [str(t) for t in targets if (out_dir / t).exists()]
     if existing and not force:
         raise OutputError(
@@ -99,6 +103,8 @@ def generate_demo(out_dir, *, seed=20261123, n_customers=4000, n_respondents=150
         _survey_wave(rng_w2, d, plan, base, members2, 2, again),
     ]
     tx = _forward_churn(rng_fw, _transactions(rng_tx, base, plan, d), base, plan, d)
+    interviewed = waves  # the truth's shares and quality counts: the customers' own respondents
+    waves, accounts = add_colleagues(seed, d, plan, base, [members1, members2], waves)  # buying centres (issue 29)
     logger.debug("drawn in %.2f s", time.perf_counter() - t0)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -121,7 +127,10 @@ def generate_demo(out_dir, *, seed=20261123, n_customers=4000, n_respondents=150
         for w, wave in zip(d.waves, waves):
             wave.truth.to_csv(tmp / f"truth/respondents_wave{w['id']}.csv", index=False,
                               float_format="%.6f", lineterminator="\n")
-        truth = _truth_json(plan, base, waves, seed, n_customers, n_respondents, len(tx))
+        truth = _truth_json(plan, base, interviewed, seed, n_customers, n_respondents, len(tx))
+        truth["accounts"] = _accounts_truth(accounts, waves)
+        for w, acc in zip(d.waves, accounts):
+            acc.to_csv(tmp / f"truth/accounts_wave{w['id']}.csv", index=False, lineterminator="\n")
         (tmp / "truth/truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n",
                                               encoding="utf-8")
         if not out_dir.exists():
@@ -147,3 +156,18 @@ def generate_demo(out_dir, *, seed=20261123, n_customers=4000, n_respondents=150
     )
     logger.debug("demo study written to %s in %.1f s (%d order lines)", out_dir, seconds, len(tx))
     return summary
+
+
+def _accounts_truth(accounts, waves) -> dict:
+    """truth.json's planted buying centres (issue 29): the types and their mixes, and per wave
+    the colleagues' rows and accounts per type."""
+    from .accounts import ACCOUNT_MIX, ACCOUNT_SHARES, ACCOUNT_TYPES
+    from .constants import SEGMENTS
+
+    return {
+        "types": {t: {"share": float(w), "mix": dict(zip(SEGMENTS, map(float, mix)))}
+                  for t, w, mix in zip(ACCOUNT_TYPES, ACCOUNT_SHARES, ACCOUNT_MIX)},
+        **{f"wave{i}": {"colleagues": int(wave.truth["colleague"].sum()),
+                        "accounts": {t: int((acc["account_type"] == t).sum()) for t in ACCOUNT_TYPES}}
+           for i, (wave, acc) in enumerate(zip(waves, accounts), start=1)},
+    }

@@ -3,8 +3,14 @@ one customer (B2B): a multilevel latent class model on the segmentation basis, i
 respondent classes matched to the chosen segments, the number of account classes chosen by
 the account-level BIC (:mod:`workbench.segments._multilevel`); ``accounts.xlsx``.
 
-Skipped, with the reason, when the study names no ``customer_id``, on a classified wave, and
-when too few customers have several respondents (below
+The fitted account classes are frozen (:class:`~workbench.waves.accounts_model.AccountModel`,
+model.json's ``accounts`` section, with a whole-base model of the account classes for customers
+without survey answers). A classified wave places its accounts with the frozen classes from
+their respondents' segments and compares the classes' sizes with the fitted wave's
+(``accounts.xlsx``, :func:`~workbench.waves.accounts_model.track_accounts`).
+
+Skipped, with the reason, when the study names no ``customer_id``, on a classified wave whose
+model holds no account classes, and when too few customers have several respondents (below
 :data:`~workbench.segments._accounts.MIN_SEVERAL_SHARE` of the surveyed customers or fewer
 than :data:`~workbench.segments._accounts.MIN_SEVERAL_N`): then the documented rule of one
 respondent per customer (the most certain respondent's segment) is all there is.
@@ -12,6 +18,7 @@ respondent per customer (the most certain respondent's segment) is all there is.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -21,8 +28,10 @@ from ..errors import AnalysisError
 from ..outputs import write_workbook
 from ..segments import Segmentation
 from ..segments._accounts import MIN_SEVERAL_N, MIN_SEVERAL_SHARE, account_segments, several_respondents
+from ..waves.accounts_model import ACCOUNTS_KEY, AccountModel, track_accounts
+from ..waves.base import BaseModel, fit_base_model
 from .context import Output, Skip, Step, WaveContext
-from .model import one_per_customer, persona_names
+from .model import _base_features, one_per_customer, persona_names
 from .segments import segmentation_inputs
 
 __all__ = ["accounts", "STEP", "respondent_customers", "customers_line", "too_few_several"]
@@ -60,9 +69,58 @@ def too_few_several(n_cust: int, n_several: int) -> str | None:
 def _applies(ctx: WaveContext) -> str | None:
     if not ctx.study.spec.customer_id:
         return "the study names no customer_id column: respondents cannot be grouped by customer"
-    if ctx.loaded_model is not None:
-        return "a classified wave: account classes are fitted on the wave the segments are fitted on"
+    model = ctx.loaded_model
+    if model is not None and ACCOUNTS_KEY not in model.attachments:
+        return (f"the model of wave {model.wave} holds no account classes (its wave had too few customers with "
+                "several respondents, or one account class): there are none to place this wave's accounts in")
     return too_few_several(*several_respondents(respondent_customers(ctx)))
+
+
+def _account_base(ctx: WaveContext, placed: pd.DataFrame, types: dict) -> dict | None:
+    """The whole-base model of the account classes (behaviour and firmographics of the surveyed
+    accounts -> account class), as plain data; None without behaviour or when it cannot be fitted."""
+    feats, numeric, categorical = _base_features(ctx)
+    if feats is None or not (numeric or categorical) or placed["account_class"].nunique() < 2:
+        return None
+    X = feats.copy()
+    X.index = X.index.astype(str)
+    rows = placed.index[placed.index.isin(X.index)]
+    try:
+        base = fit_base_model(X.loc[rows], placed.loc[rows, "account_class"].astype(int), numeric=numeric,
+                              categorical=categorical, random_state=ctx.study.seed, names=types,
+                              provenance={"study": ctx.study.id, "wave": ctx.wave, "segmentation": "account classes"})
+    except AnalysisError as exc:  # data-dependent (too few accounts with behaviour per class)
+        logger.info("accounts: no whole-base model of the account classes: %s", exc)
+        return None
+    logger.info("accounts: whole-base model of the account classes, accuracy %.1f %% (largest class alone %.1f %%)%s",
+                100 * base.accuracy, 100 * base.baseline_accuracy, f"; not used: its {base.refused}" if base.refused
+                else "")
+    return base.to_dict()
+
+
+def _tracked(ctx: WaveContext, ids: pd.Series) -> Output | Skip:
+    """A classified wave: accounts placed with the frozen account classes, sizes against the fitted wave."""
+    frozen = AccountModel.from_dict(ctx.loaded_model.attachments[ACCOUNTS_KEY])
+    labels = ctx.classification.labels.dropna().astype(int) if ctx.classification is not None else None
+    if labels is None or labels.empty:
+        return Skip("no respondent of this wave has a segment: there is no mix of segments to place accounts by")
+    tracking = track_accounts(frozen, ids, labels)
+    ctx.manifest.counts.update({"account_classes": frozen.n_classes})
+    logger.info("accounts: %d accounts placed in the %d account classes of wave %s", len(tracking.accounts),
+                frozen.n_classes, frozen.wave)
+    study = ctx.study
+
+    def write(folder: Path) -> None:
+        write_workbook(folder / "accounts.xlsx", {
+            "Account classes": tracking.sizes, "Accounts": tracking.accounts.reset_index(),
+        }, pii=study.pii, index=False, notes={
+            "Account classes": f"Accounts placed in the account classes of wave {frozen.wave} from their respondents' "
+                               "segments; share_fitted: the same rule on the fitted wave; p: two-proportion z test of "
+                               "the share against the fitted wave's, p_holm: Holm-corrected over the classes.",
+            "Accounts": "Account class per customer, from the segments its respondents were classified into.",
+        })
+
+    return Output({"account_model": frozen, "account_tracking": tracking}, write)
 
 
 def accounts(ctx: WaveContext) -> Output | Skip:
@@ -74,6 +132,8 @@ def accounts(ctx: WaveContext) -> Output | Skip:
     why = too_few_several(n_cust, n_several)
     if why:
         return Skip(why)
+    if ctx.loaded_model is not None:
+        return _tracked(ctx, ids)
     chosen = ctx.chosen
     labels = pd.Series(chosen.labels).dropna().astype(int)
     if labels.nunique() < 2:
@@ -100,6 +160,13 @@ def accounts(ctx: WaveContext) -> Output | Skip:
                 "; ".join(result.classes["type"]))
     ctx.manifest.counts.update({"account_classes": result.n_classes})
     study = ctx.study
+    frozen = None
+    if result.n_classes >= 2:  # one account class: accounts do not differ, nothing to freeze
+        frozen = AccountModel.from_accounts(result, wave=ctx.wave, labels=labels, customers=ids)
+        types = dict(zip(range(1, frozen.n_classes + 1), frozen.types))
+        frozen = dataclasses.replace(frozen, base_model=_account_base(ctx, result.accounts, types))
+        logger.info("accounts: the account class from the respondents' segments agrees with the model's for %.0f %% "
+                    "of the accounts", 100 * (frozen.agreement or 0))
 
     def write(folder: Path) -> None:
         model = result.selection.model
@@ -109,6 +176,9 @@ def accounts(ctx: WaveContext) -> Output | Skip:
             "Accounts": result.accounts.reset_index(),
             "Answer probabilities": model.response_probabilities(),
             "Starts": model.starts_,
+            **({"Rule from segments": _rule_table(frozen)} if frozen is not None else {}),
+            **({"Whole-base account model": BaseModel.from_dict(frozen.base_model).summary()}
+               if frozen is not None and frozen.base_model else {}),
         }, pii=study.pii, index=False, currency=study.currency, notes={
             "Account classes": "Buying-centre types: the mix of respondent segments within each account class "
                                "(mix_<segment>), its share of accounts and mean value per account.",
@@ -116,10 +186,28 @@ def accounts(ctx: WaveContext) -> Output | Skip:
                                       "account-level BIC (bic_high) is chosen, as multilevLCA's second step.",
             "Accounts": "Account class per customer; segment_rule: the most certain respondent's segment "
                         "(the rule for customers with one respondent), for comparison.",
+            "Rule from segments": "What later waves, the typing tool and export-sql use: an account's class from its "
+                                  "respondents' segments, log share + the sum of log mix per respondent (model.json's "
+                                  "accounts section); agreement: share of this wave's accounts it puts in the model's "
+                                  "class.",
+            "Whole-base account model": "Places customers without survey answers in an account class from behaviour "
+                                        "and firmographics (customer_segments.csv, account_source = model) when its "
+                                        "cross-validated accuracy beats always guessing the largest class.",
         })
 
-    return Output({"accounts": result}, write)
+    return Output({"accounts": result, "account_model": frozen}, write)
 
 
-STEP = Step("accounts", accounts, needs=("weighted", "chosen"), uses=("personas", "behaviour"), gives=("accounts",),
-            applies=_applies, what="account classes: buying-centre types of customers with several respondents")
+def _rule_table(frozen: AccountModel) -> pd.DataFrame:
+    """The frozen account classes as one table: share, mix per segment, accounts by the rule."""
+    rows = pd.DataFrame({"account_class": range(1, frozen.n_classes + 1), "type": list(frozen.types),
+                         "share": frozen.shares, "accounts_by_rule": list(frozen.fitted_counts)})
+    for j, seg in enumerate(frozen.segments):
+        rows[f"mix_{seg}"] = frozen.mix[:, j]
+    rows["agreement"] = frozen.agreement
+    return rows
+
+
+STEP = Step("accounts", accounts, needs=("weighted", "chosen"), uses=("personas", "behaviour", "classification"),
+            gives=("accounts", "account_model", "account_tracking"), applies=_applies,
+            what="account classes: buying-centre types of customers with several respondents")

@@ -31,6 +31,7 @@ from ..segments import Candidates, Segmentation
 from ..segments._accounts import AccountSegments
 from ..study import Study
 from ..waves import Classification, SegmentModel
+from ..waves.accounts_model import AccountModel, AccountTracking
 from ..waves.flow import WaveTracking
 
 __all__ = ["WaveContext", "Step", "Output", "Skip", "Writer", "FIELDS", "RUNNER_FIELDS"]
@@ -85,6 +86,8 @@ class WaveContext:
     opportunities: Opportunities | None = None
     personas: Personas | None = None  # drafts merged with the consultant's edits
     accounts: AccountSegments | None = None  # account classes, when several respondents answer per customer
+    account_model: AccountModel | None = None  # the account classes frozen (fit wave) or loaded (classified wave)
+    account_tracking: AccountTracking | None = None  # classified waves: accounts placed with the frozen classes
     # --- model, tracking
     fitted_model: SegmentModel | None = None  # fit waves: the model written as model.json
     respondent_segments: pd.DataFrame | None = None  # respondent_segments.csv

@@ -10,6 +10,8 @@ import json
 import logging
 from pathlib import Path
 
+import pandas as pd
+
 from ..deck import render_deck
 from ..deck.data import frame_to_json
 from ..measures import measure_label
@@ -77,6 +79,8 @@ def deck(ctx: WaveContext) -> Output | Skip:
 def accounts_summary(ctx: WaveContext) -> dict | None:
     """The account-level slide's plain data (step ``accounts``), or None without account classes
     or when the account-level BIC chose one (accounts do not differ)."""
+    if ctx.account_tracking is not None:
+        return _tracked_accounts_summary(ctx)
     acc = ctx.accounts
     if acc is None or acc.n_classes < 2:
         return None
@@ -84,6 +88,28 @@ def accounts_summary(ctx: WaveContext) -> dict | None:
     return json.loads(json.dumps({
         "n_customers": acc.n_customers, "n_several": acc.n_several,
         "segments": [[int(s), str(n)] for s, n in acc.segment_names.items()],
+        "value_label": "Revenue" if "value" in classes.columns else "",
+        "classes": frame_to_json(classes)}, default=float))
+
+
+def _tracked_accounts_summary(ctx: WaveContext) -> dict:
+    """A classified wave's account slide: its accounts in the fitted wave's buying-centre types,
+    the share then and now, the types' mix of segments and this wave's revenue per account."""
+    tr = ctx.account_tracking
+    model = tr.model
+    classes = tr.sizes[["account_class", "type", "accounts", "share", "share_fitted"]].copy()
+    for j, seg in enumerate(model.segments):
+        classes[f"mix_{seg}"] = model.mix[:, j]
+    beh = ctx.behaviour
+    if beh is not None and beh.customers is not None and "revenue" in beh.customers.columns:
+        rev = pd.to_numeric(beh.customers["revenue"], errors="coerce")
+        rev.index = rev.index.astype(str)
+        by = tr.accounts["account_class"]
+        classes["value"] = [float(rev.reindex(by.index[by == m]).mean()) for m in classes["account_class"]]
+    names = {**model.segment_names, **{int(p.segment): p.name for p in ctx.personas or () if str(p.segment).isdigit()}}
+    return json.loads(json.dumps({
+        "n_customers": tr.n_customers, "n_several": tr.n_several, "fitted_wave": model.wave,
+        "segments": [[int(s), str(names.get(s, f"Segment {s}"))] for s in model.segments],
         "value_label": "Revenue" if "value" in classes.columns else "",
         "classes": frame_to_json(classes)}, default=float))
 
@@ -112,5 +138,6 @@ def recognise_summary(ctx: WaveContext) -> dict | None:
 
 STEP = Step("deck", deck, needs=("personas", "profiles"),
             uses=("scorecard", "opportunities", "quality", "factors", "candidates", "behaviour", "model_note",
-                  "frozen", "fitted_model", "customer_segments", "trends", "accounts", "forward_relevance", "chosen"),
+                  "frozen", "fitted_model", "customer_segments", "trends", "accounts", "forward_relevance", "chosen",
+                  "account_tracking"),
             gives=("slides",), what="writing the persona deck")

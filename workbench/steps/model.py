@@ -19,6 +19,8 @@ from ..segments import Segmentation
 from ..study import Study
 from ..suppression import suppress_customers, suppress_names, suppressed_segments
 from ..waves import SegmentModel, codebook
+from ..waves.accounts_excel import add_account_sheet
+from ..waves.accounts_model import ACCOUNTS_KEY, account_columns
 from ..waves.base import BaseModel, fit_base_model, segment_customer_base
 from ..waves.flow import MODEL_FILE, SEGMENTS_FILE, respondent_segments
 from ..waves.golden import TypingTool, select_golden_questions
@@ -149,11 +151,26 @@ def _customer_table(ctx: WaveContext, base_model: BaseModel, labels: pd.Series,
     table = segment_customer_base(feats[list(base_model.features)], by_customer, base_model, names=persona_names(ctx) or None,
                                   pii=ctx.study.pii)
     table.index.name = ctx.behaviour.key
-    acc = getattr(ctx, "accounts", None)  # buying-centre types (step accounts), next to the segment
-    if acc is not None:
-        table = table.join(acc.accounts[["account_class", "account_type", "account_probability"]])
+    table = _with_accounts(ctx, table, feats)
     check_no_pii(table, ctx.study.pii, "customer_segments.csv")
     return suppress_customers(table, _suppressed(ctx, labels))  # below min_segment_n: not assigned
+
+
+def _with_accounts(ctx: WaveContext, table: pd.DataFrame, feats: pd.DataFrame) -> pd.DataFrame:
+    """customer_segments.csv's account columns (step accounts, issue 29): the surveyed accounts'
+    class (fit wave: the multilevel model's; classified wave: the frozen classes from the
+    respondents' segments) and, by the whole-base account model, every other customer's."""
+    surveyed = None
+    if ctx.account_tracking is not None:
+        surveyed = ctx.account_tracking.accounts
+    elif ctx.accounts is not None:
+        surveyed = ctx.accounts.accounts
+    if surveyed is None:
+        return table
+    if ctx.account_model is None:  # one account class: the type, no base model
+        return table.join(surveyed[["account_class", "account_type", "account_probability"]])
+    cols = account_columns(ctx.account_model, surveyed, feats)
+    return table.join(cols)
 
 
 def _suppressed(ctx: WaveContext, labels: pd.Series) -> set[int]:
@@ -222,6 +239,8 @@ def model(ctx: WaveContext) -> Output | Skip:
                     100 * base.accuracy, 100 * base.baseline_accuracy)
     # the study's declared personal-data columns travel with the model, so that `workbench classify`
     # refuses one as the id of its output even without --study (issue 24)
+    if ctx.account_model is not None:  # the account classes, plain JSON (waves/accounts_model.py)
+        attachments[ACCOUNTS_KEY] = ctx.account_model.to_dict()
     model = dataclasses.replace(model, attachments=attachments,
                                 settings={**model.settings, "pii": sorted(str(c) for c in study.pii)})
     if tool.refused:
@@ -233,10 +252,13 @@ def model(ctx: WaveContext) -> Output | Skip:
 
     sheets, notes = _model_sheets(model, tool, base)
     tool_names = suppress_names(names, tool.segments, _suppressed(ctx, labels))  # the client's tool hides them
+    account_model = ctx.account_model
 
     def extra(folder: Path) -> None:
         model.save(folder / MODEL_FILE)
         tool.to_excel(folder / "typing_tool.xlsx", title=title, names=tool_names, codes=codes, pii=pii)
+        if account_model is not None:  # the account's type from its respondents' typed segments (issue 29)
+            add_account_sheet(folder / "typing_tool.xlsx", account_model, names=tool_names)
         write_workbook(folder / "model.xlsx", sheets, pii=pii, notes=notes, labels=ctx.study.column_labels(), currency=ctx.study.currency)
 
     return _output(ctx, table=table, customers=customers, extra=extra, fitted=model)
@@ -311,6 +333,6 @@ def _classified_outputs(ctx: WaveContext) -> Output:
 
 STEP = Step("model", model, needs=("weighted",),
             uses=("scorecard", "chosen", "personas", "profiles", "factors", "behaviour", "frozen", "classification",
-                  "accounts"),
+                  "accounts", "account_model", "account_tracking"),
             gives=("fitted_model", "respondent_segments", "customer_segments"),
             what="freezing the model: model file, typing tool, segments for the whole customer base")

@@ -733,6 +733,7 @@ def reworded_columns(study) -> set[str]:
 def _check_scorers(model: "SegmentModel", path) -> None:
     """The typing tool and whole-base model attached to a model file, rebuilt once on load so that a
     malformed entry is named here, not met by ``classify``, ``run --model`` or ``export-sql`` (issue 24)."""
+    from .accounts_model import check_section as check_accounts_section
     from .base import BaseModel
     from .golden import TypingTool
 
@@ -747,6 +748,7 @@ def _check_scorers(model: "SegmentModel", path) -> None:
             cls.from_dict(att)
         except DataError as exc:
             raise DataError(exc.message, file=path) from None
+    check_accounts_section(model.attachments, model.k, path)  # account classes (issue 29)
 
 
 def load_model(path, study=None) -> SegmentModel:
