@@ -54,6 +54,7 @@ from .readers import Responses, read_responses
 from .segments import Candidates
 from .steps import FIELDS, RUNNER_FIELDS, STEPS, Output, Skip, Step, WaveContext, Writer
 from .steps.accounts import customers_line
+from .steps.migration import panel_line
 from .steps.behaviour import not_computed
 from .steps.criteria import criteria_kpis
 from .steps.segments import plan_settings, segmentation_inputs
@@ -174,6 +175,9 @@ class WaveRun:
         lines = [f"Study {self.study.id!r}, wave {self.wave}: {self.quality}"]
         lines.append(f"Outputs in {self.folder}:")
         lines += [f"  {p.name}" for p in self.files]
+        panel = panel_line(self.context.manifest.counts if self.context is not None else {})
+        if panel:
+            lines.append(panel)
         if self.skipped:
             lines.append("Steps skipped:")
             lines += [f"  {name}: {why}" for name, why in self.skipped.items()]

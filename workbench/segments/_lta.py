@@ -818,8 +818,10 @@ class InvarianceTest:
     ``table``: one row per model (full, each step freeing one item, free): log-likelihood,
     parameters, BIC, the LR test against the model before (chi-square, df, p) and the item freed.
     ``freed``: the items whose parameters drifted (freed in the partial model), in order.
-    ``level``: 'full' (no item drifted), 'partial' (some, at most half) or 'none' (more than
-    half, or the free model beats the partial one by BIC): the segments changed meaning.
+    ``level``: 'full' (no item drifted), 'partial' (some, fewer than half) or 'none' (half or
+    more, or the free model beats the partial one by BIC): the segments changed meaning. Half
+    is the bar because drift on many items can be absorbed by relabelling segments (the
+    transitions then look like a permutation): the invariant items must anchor the segments.
     ``models``: {'full', 'partial', 'free'} -> fitted :class:`LatentTransitionModel`.
     """
 
@@ -921,7 +923,7 @@ def invariance_test(waves, n_classes, *, sample_weight=None, covariates=None, st
                  "p": float(stats.chi2.sf(chi2, df)) if df > 0 else np.nan})
     if not freed:
         level = "full"
-    elif len(freed) > len(cols) / 2 or free.bic_ < current.bic_:
+    elif len(freed) >= len(cols) / 2 or free.bic_ < current.bic_:
         level = "none"
     else:
         level = "partial"
