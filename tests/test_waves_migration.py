@@ -86,3 +86,18 @@ def test_kmeans_has_no_measurement_model():
     frames, ids = _frames(waves)
     with pytest.raises(AnalysisError, match="no measurement model"):
         migration(m, frames, ids)
+
+
+def test_study_panel_key_customer_needs_a_customer_id(tmp_path):
+    from conftest import MINI_STUDY, write_mini
+    from workbench.errors import StudyError
+    from workbench.study import load_study
+
+    ok = write_mini(tmp_path / "ok", study=MINI_STUDY + "panel: {key: customer, bootstrap_reps: 10}\n")
+    assert load_study(ok).spec.panel.key == "customer"
+    bad = MINI_STUDY.replace("customer_id: kunde\n", "") + "panel: {key: customer}\n"
+    with pytest.raises(StudyError, match=r"panel\.key: panel key 'customer' links re-interviewed accounts by the "
+                                         r"customer id, but the study names no customer_id"):
+        load_study(write_mini(tmp_path / "bad", study=bad))
+    with pytest.raises(StudyError, match=r"panel\.key"):
+        load_study(write_mini(tmp_path / "bad2", study=MINI_STUDY + "panel: {key: household}\n"))
