@@ -841,20 +841,29 @@ class InvarianceTest:
         return self.level in ("full", "partial")
 
 
-def _fit_warm(waves, k, invariance, base: LatentTransitionModel, kw, sample_weight, covariates, start):
-    """A model with other freed items, one start: the base model's segments (its posteriors
-    turned into parameters by one M-step) — nested models compared from the same solution."""
+def _warm(waves, k, invariance, base: LatentTransitionModel, kw, sample_weight, covariates):
+    """A model with other freed items and its start: the base model's segments (its posteriors
+    turned into parameters by M-steps) — nested models compared from the same solution.
+    Returns (model, problem, θ0, log-likelihood at θ0, build parts)."""
     m = LatentTransitionModel(k, invariance=invariance, n_init=1, **kw)
     m._check_params()
     prob, ids, present, cols, layout, zcols = m._build(waves, sample_weight, covariates)
     ld, tp, _ = base._prob.unpack(base.theta_)
     R = (base._gamma * prob.w[None, :, None]).reshape(prob.T * prob.n, k)
-    # the emission M-step from scratch (ordinal items: thresholds from the margins)
-    e0 = prob.em.random(np.random.default_rng(0))
-    e = prob.em.mstep(R, e0)
+    # the emission M-step from scratch (ordinal items: thresholds from the margins, then Newton steps)
+    e = prob.em.mstep(R, prob.em.random(np.random.default_rng(0)))
     for _ in range(5):
         e = prob.em.mstep(R, e)
     th0 = prob.normalise(np.concatenate([ld, tp, e]))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        ll0 = prob.estep(th0, need_xi=False)[0]
+    return m, prob, th0, ll0, (ids, present, cols, layout, zcols)
+
+
+def _fit_warm(waves, k, invariance, base: LatentTransitionModel, kw, sample_weight, covariates, start):
+    """:func:`_warm`'s model fitted by EM from its start."""
+    m, prob, th0, _, (ids, present, cols, layout, zcols) = _warm(waves, k, invariance, base, kw, sample_weight,
+                                                                 covariates)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"), threadpool_limits(limits=1):
         th, ll, it, conv = _run_em(prob, th0, max_iter=m.max_iter, tol=m.tol)
     m._prob, m._cols, m._layout, m._zcols, m._start = prob, cols, layout, zcols, start
@@ -876,9 +885,10 @@ def invariance_test(waves, n_classes, *, sample_weight=None, covariates=None, st
     """Full invariance against partial (items freed one at a time) and free.
 
     Starting from the fully invariant model, every still-invariant item is freed in turn (at
-    every later wave); the item with the largest LR statistic is freed when its LR test is
-    significant at ``alpha`` (Holm-adjusted over the items tried at that step) and, with
-    ``criterion='bic'``, when it also lowers BIC. Repeated until no item qualifies or
+    every later wave) with the segments held at the current model's (one M-step: a lower bound
+    of its LR statistic, as a score test screens); the item that gains most is fitted by EM and
+    freed when its LR test is significant at ``alpha`` (Holm-adjusted over the items screened
+    at that step) and, with ``criterion='bic'``, when it also lowers BIC. Repeated until no item qualifies or
     ``max_freed`` items are freed. Each freed model starts from the current model's segments,
     so the nested models are compared from the same solution.
 
@@ -896,17 +906,17 @@ def invariance_test(waves, n_classes, *, sample_weight=None, covariates=None, st
     current, freed = full, []
     limit = len(cols) if max_freed is None else int(max_freed)
     while len(freed) < limit:
-        trials = []
-        for c in cols:
-            if c in freed:
-                continue
-            m = _fit_warm(waves, k, freed + [c], current, kw, sample_weight, covariates, start)
-            chi2 = max(2 * (m.loglik_ - current.loglik_), 0.0)
-            df = m.n_parameters_ - current.n_parameters_
-            trials.append((chi2, df, float(stats.chi2.sf(chi2, df)), c, m))
+        # screening: each still-invariant item freed with the segments held (one M-step from the
+        # current posteriors: a lower bound of its LR statistic); the best one is then fitted by EM
+        trials = [(_warm(waves, k, freed + [c], current, kw, sample_weight, covariates)[3], c)
+                  for c in cols if c not in freed]
         if not trials:
             break
-        chi2, df, p, c, m = max(trials, key=lambda r: r[0])
+        _, c = max(trials, key=lambda r: r[0])
+        m = _fit_warm(waves, k, freed + [c], current, kw, sample_weight, covariates, start)
+        chi2 = max(2 * (m.loglik_ - current.loglik_), 0.0)
+        df = m.n_parameters_ - current.n_parameters_
+        p = float(stats.chi2.sf(chi2, df))
         p_holm = min(1.0, p * len(trials))
         if p_holm > alpha or (criterion == "bic" and m.bic_ >= current.bic_):
             break
