@@ -20,7 +20,7 @@ def _step(name, needs=(), gives=(), uses=()):
 def test_the_flow_in_order_and_every_need_given_before_it_is_needed():
     order = [s.name for s in pipeline.ORDER]
     assert order == ["read", "quality", "behaviour", "weighting", "factors", "segments", "classification", "forward",
-                     "criteria", "opportunities", "personas", "accounts", "model", "tracking", "deck"]
+                     "criteria", "opportunities", "personas", "accounts", "model", "migration", "tracking", "deck"]
     given = set(RUNNER_FIELDS)
     for s in pipeline.ORDER:
         assert set(s.needs) <= given, f"{s.name} needs {set(s.needs) - given} before any step gives it"
