@@ -92,8 +92,8 @@ def migration_slides(d: Canvas, trends: DeckTrends, colours, names):
     lines = []
     for i, (seg, name) in enumerate(segs, start=1):
         p = per.get(seg, {})
-        came = ", ".join(f"{n} {v} %" for n, v in p.get("came_from", [])) or "hardly anyone"
-        went = ", ".join(f"{n} {v} %" for n, v in p.get("went_to", [])) or "hardly anyone"
+        came = ", ".join(f"{n} {v}\u00a0%" for n, v in p.get("came_from", [])) or "hardly anyone"
+        went = ", ".join(f"{n} {v}\u00a0%" for n, v in p.get("went_to", [])) or "hardly anyone"
         fill = WHITE if i % 2 else RGBColor(0xF1, 0xF4, 0xF7)
         fill_cell(t2.cell(i, 0), name, size=12, font=d.minor, colour=colours.get(seg, DARK), bold=True, fill=fill)
         fill_cell(t2.cell(i, 1), f"{p.get('stayed', '')} %", size=12, font=d.minor, colour=DARK, fill=fill,

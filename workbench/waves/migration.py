@@ -230,9 +230,12 @@ def _movers(model, names, pair=1) -> pd.DataFrame:
         rows.append({"segment": s, "name": names.get(s, ""), "at first wave": float(flows.loc[s].sum()),
                      "at later wave": float(flows[s].sum()), "stayed": float(flows.loc[s, s]),
                      "stayed share": float(flows.loc[s, s] / max(flows.loc[s].sum(), 1e-12)),
-                     "went to": names.get(int(out_.idxmax()), f"segment {int(out_.idxmax())}") if out_.sum() > 0 else "",
+                     # the largest destination / source, blank when under half a respondent moved
+                     "went to": names.get(int(out_.idxmax()), f"segment {int(out_.idxmax())}")
+                     if len(out_) and out_.max() >= 0.5 else "",
                      "went to (n)": float(out_.max()) if len(out_) else 0.0,
-                     "came from": names.get(int(in_.idxmax()), f"segment {int(in_.idxmax())}") if in_.sum() > 0 else "",
+                     "came from": names.get(int(in_.idxmax()), f"segment {int(in_.idxmax())}")
+                     if len(in_) and in_.max() >= 0.5 else "",
                      "came from (n)": float(in_.max()) if len(in_) else 0.0,
                      "net": float(flows[s].sum() - flows.loc[s].sum())})
     return pd.DataFrame(rows)
@@ -397,7 +400,8 @@ def deck_migration(mig: Migration, names: dict | None = None) -> dict:
     for s in segs:
         inflow = flows[s].drop(s)
         total_in = float(flows[s].sum())
-        per.append({"segment": s, "stayed": int(round(100 * float(mv.loc[s, "stayed share"]))),
+        # stayed: the matrix's own (rounded) diagonal, so the two slides show one value
+        per.append({"segment": s, "stayed": out["matrix"][segs.index(s)][segs.index(s)],
                     "came_from": [[names.get(int(f)) or f"Segment {f}", int(round(100 * v / total_in))]
                                   for f, v in inflow.sort_values(ascending=False).items()
                                   if total_in > 0 and v / total_in >= 0.02][:2],
