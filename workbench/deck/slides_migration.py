@@ -33,9 +33,10 @@ def migration_slides(d: Canvas, trends: DeckTrends, colours, names):
     a, b = mig["from_wave"], mig["to_wave"]
     segs = [(int(s), str(names.get(int(s)) or n)) for s, n in mig["segments"]]
     s = d.slide(key="migration")
+    panel = f"{mig['n_panel']:,} customers interviewed in wave {a} and wave {b}"
     d.title(s, "Where did each segment's customers go?",
-            subtitle=f"{mig['n_panel']:,} customers interviewed in wave {a} and wave {b}: of each segment in wave {a} "
-                     f"(rows), the share in each segment in wave {b} (columns)")
+            subtitle=f"{panel}: of each segment in wave {a} (rows), the share in each segment in wave {b} (columns)"
+            if mig.get("readable") else panel)
     if not mig.get("readable"):
         d.text(s, Box(d.margin, d.top, d.width, d.bottom - d.top),
                [("The segments changed meaning between the waves", {"bold": True}),
