@@ -78,3 +78,27 @@ def test_panel_line():
     assert panel_line({"panel_wave_1_to_2": 525, "panel_wave_2024_1_to_2024_2": 3}) == \
         "Panel (answered in two waves): wave 1 → 2: 525, wave 2024_1 → 2024_2: 3"
     assert panel_line({"customers_surveyed": 4}) is None
+
+
+def test_no_panel_skips_with_the_reason_and_counts():
+    from types import SimpleNamespace as NS
+
+    from workbench.steps.context import Skip
+    from workbench.steps.migration import migration
+
+    def wave(ids, cust):
+        return NS(data=pd.DataFrame({"cust": cust, "q1": 1.0}, index=pd.Index(ids, name="rid")), weights=None)
+
+    w1 = wave(["a1", "a2", "a3"], ["C1", "C2", "C3"])
+    w2 = wave(["b1", "b2"], ["C1", "C3"])
+    spec = NS(panel=NS(key="respondent", alpha=0.05, bootstrap_reps=0), customer_id="cust")
+    ctx = NS(study=NS(spec=spec, waves=[NS(id="1"), NS(id="2")]), frozen=NS(wave="1", method="lca"), wave="2",
+             weighted=w2, earlier=lambda w: NS(weighted=w1), manifest=NS(counts={}))
+    out = migration(ctx)
+    assert isinstance(out, Skip)
+    assert out.reason == "0 respondents answered in two waves (linked by respondent id); transitions need at least 30"
+    assert ctx.manifest.counts == {"panel_wave_1_to_2": 0}
+    spec.panel.key = "customer"  # the same interviews linked by the customer key: 2 re-interviewed accounts
+    out = migration(ctx)
+    assert out.reason.startswith("2 respondents answered in two waves (linked by customer key 'cust')")
+    assert ctx.manifest.counts["panel_wave_1_to_2"] == 2
