@@ -78,6 +78,9 @@ def migration(ctx: WaveContext) -> Output | Skip:
     logger.info("migration: %d respondents in two waves (by %s)", n, by)
     if n < MIN_PANEL:
         return Skip(f"{n} respondents answered in two waves (linked by {by}); transitions need at least {MIN_PANEL}")
+    if study.spec.panel.key is None:
+        return Skip(f"{n} respondent ids appear in two waves, but the study declares no panel: set panel: {{key: "
+                    "respondent} if they are the same people (or {key: customer} for re-interviewed accounts)")
     if model.method not in ("lca", "lpa"):
         return Skip(f"a {model.method} segmentation has no measurement model: segment migration needs latent "
                     "classes or latent profiles")
