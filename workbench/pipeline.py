@@ -192,8 +192,14 @@ def _context(study: Study, wave: str, reports, *, model=None, refit: bool = Fals
     man = manifest or Manifest(study_id=study.id, wave=wave, seed=study.seed, study_hash=study.hash,
                                study_file=str(study.path), study_file_hash=study.file_hash)
 
+    read: dict[str, WaveContext] = {}
+
     def earlier(w: str) -> WaveContext:
-        return run_until(study, w, "weighting", reports=reports)
+        # read once per run: the forward, migration and tracking steps all re-read the fitted
+        # wave and only read what it holds
+        if w not in read:
+            read[w] = run_until(study, w, "weighting", reports=reports)
+        return read[w]
 
     return WaveContext(study=study, wave=wave, manifest=man, reports=Path(reports), loaded_model=frozen,
                        model_path=model_path, earlier=earlier)
