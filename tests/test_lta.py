@@ -7,7 +7,8 @@ import pytest
 from scipy.special import logsumexp
 
 from workbench.errors import AnalysisError
-from workbench.segments._lta import LatentTransitionModel, invariance_test, simulate_panel
+from workbench.segments._lta import LatentTransitionModel, simulate_panel
+from workbench.segments._lta_invariance import invariance_test
 
 A = np.array([[0.85, 0.1, 0.05], [0.1, 0.7, 0.2], [0.05, 0.15, 0.8]])
 

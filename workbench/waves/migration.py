@@ -31,7 +31,7 @@ from scipy.special import logsumexp
 
 from ..errors import AnalysisError
 from ..measures import round_shares
-from ..segments._lta import invariance_test
+from ..segments._lta_invariance import invariance_test
 from .refit import RefitAdvice
 
 __all__ = ["Migration", "migration", "panel_ids", "pair_counts", "with_invariance", "drift_sentences",
@@ -394,7 +394,6 @@ def deck_migration(mig: Migration, names: dict | None = None) -> dict:
     if not mig.readable:
         return out
     out["matrix"] = [[int(v) for v in round_shares(M.loc[s].to_numpy())] for s in segs]
-    mv = mig.movers.set_index("segment")
     flows = mig.transitions.pivot(index="from", columns="to", values="expected movers")
     per = []
     for s in segs:
