@@ -87,6 +87,7 @@ def test_skipped_steps_and_their_reasons_reach_the_summary_and_manifest(mini, tm
         "accounts": "0 of 3 customers (0%) have several respondents; account classes need at least 20% and 30 such "
                     "customers (each customer takes its most certain respondent's segment)",
         "model": "no recommended segmentation to freeze",
+        "migration": "no earlier model: the wave the segmentation is fitted on has no earlier wave to move from",
         "tracking": "no earlier model: the wave the segmentation is fitted on has nothing to be tracked against",
         "deck": "needs personas, which step personas did not give (criteria: no candidate segmentations to score)",
     }

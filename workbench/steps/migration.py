@@ -98,7 +98,7 @@ def migration(ctx: WaveContext) -> Output | Skip:
 
 def _applies(ctx: WaveContext) -> str | None:
     if ctx.loaded_model is None:
-        return "the wave the segmentation is fitted on: there is no earlier wave to move from"
+        return "no earlier model: the wave the segmentation is fitted on has no earlier wave to move from"
     return None
 
 
