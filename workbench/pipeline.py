@@ -54,6 +54,7 @@ from .readers import Responses, read_responses
 from .segments import Candidates
 from .steps import FIELDS, RUNNER_FIELDS, STEPS, Output, Skip, Step, WaveContext, Writer
 from .steps.accounts import customers_line
+from .steps.migration import panel_line
 from .steps.behaviour import not_computed
 from .steps.criteria import criteria_kpis
 from .steps.segments import plan_settings, segmentation_inputs
@@ -174,6 +175,9 @@ class WaveRun:
         lines = [f"Study {self.study.id!r}, wave {self.wave}: {self.quality}"]
         lines.append(f"Outputs in {self.folder}:")
         lines += [f"  {p.name}" for p in self.files]
+        panel = panel_line(self.context.manifest.counts if self.context is not None else {})
+        if panel:
+            lines.append(panel)
         if self.skipped:
             lines.append("Steps skipped:")
             lines += [f"  {name}: {why}" for name, why in self.skipped.items()]
@@ -188,8 +192,14 @@ def _context(study: Study, wave: str, reports, *, model=None, refit: bool = Fals
     man = manifest or Manifest(study_id=study.id, wave=wave, seed=study.seed, study_hash=study.hash,
                                study_file=str(study.path), study_file_hash=study.file_hash)
 
+    read: dict[str, WaveContext] = {}
+
     def earlier(w: str) -> WaveContext:
-        return run_until(study, w, "weighting", reports=reports)
+        # read once per run: the forward, migration and tracking steps all re-read the fitted
+        # wave and only read what it holds
+        if w not in read:
+            read[w] = run_until(study, w, "weighting", reports=reports)
+        return read[w]
 
     return WaveContext(study=study, wave=wave, manifest=man, reports=Path(reports), loaded_model=frozen,
                        model_path=model_path, earlier=earlier)

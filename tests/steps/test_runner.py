@@ -20,7 +20,7 @@ def _step(name, needs=(), gives=(), uses=()):
 def test_the_flow_in_order_and_every_need_given_before_it_is_needed():
     order = [s.name for s in pipeline.ORDER]
     assert order == ["read", "quality", "behaviour", "weighting", "factors", "segments", "classification", "forward",
-                     "criteria", "opportunities", "personas", "accounts", "model", "tracking", "deck"]
+                     "criteria", "opportunities", "personas", "accounts", "model", "migration", "tracking", "deck"]
     given = set(RUNNER_FIELDS)
     for s in pipeline.ORDER:
         assert set(s.needs) <= given, f"{s.name} needs {set(s.needs) - given} before any step gives it"
@@ -87,6 +87,7 @@ def test_skipped_steps_and_their_reasons_reach_the_summary_and_manifest(mini, tm
         "accounts": "0 of 3 customers (0%) have several respondents; account classes need at least 20% and 30 such "
                     "customers (each customer takes its most certain respondent's segment)",
         "model": "no recommended segmentation to freeze",
+        "migration": "no earlier model: the wave the segmentation is fitted on has no earlier wave to move from",
         "tracking": "no earlier model: the wave the segmentation is fitted on has nothing to be tracked against",
         "deck": "needs personas, which step personas did not give (criteria: no candidate segmentations to score)",
     }

@@ -59,11 +59,17 @@ class DeckTrends:
         One sentence per notable movement, most important first.
     refit : str
         Advice on whether to refit the segmentation or keep classifying with the frozen model.
+    migration : dict or None
+        Who moved where (step ``migration``), plain data for the migration slides: ``from_wave``,
+        ``to_wave``, ``n_panel``, ``readable``, ``message``, ``segments`` ([number, name]),
+        ``matrix`` (whole % of each row segment going to each column segment) and per segment
+        ``stayed``, ``came_from``, ``went_to`` (whole % and names).
     """
 
     sizes: pd.DataFrame
     movements: tuple = ()
     refit: str = ""
+    migration: dict | None = None
 
     def __post_init__(self):
         need = {"wave", "segment", "name", "n", "share", "ci_low", "ci_high"}
@@ -78,12 +84,13 @@ class DeckTrends:
         sizes = self.sizes[["wave", "segment", "name", "n", "share", "ci_low", "ci_high"]].copy()
         sizes["wave"] = sizes["wave"].astype(str)
         return {"sizes": json.loads(sizes.to_json(orient="records", force_ascii=False)),
-                "movements": list(self.movements), "refit": self.refit}
+                "movements": list(self.movements), "refit": self.refit, "migration": self.migration}
 
     @classmethod
     def from_dict(cls, d: dict) -> "DeckTrends":
         return cls(sizes=pd.DataFrame(d["sizes"], columns=["wave", "segment", "name", "n", "share", "ci_low", "ci_high"]),
-                   movements=tuple(d.get("movements", ())), refit=str(d.get("refit", "")))
+                   movements=tuple(d.get("movements", ())), refit=str(d.get("refit", "")),
+                   migration=d.get("migration") if isinstance(d.get("migration"), dict) else None)
 
 
 def load_trends(folder) -> "DeckTrends | None":

@@ -18,6 +18,7 @@ from .data import DeckData, DeckTrends
 from .texts import words
 from .layout import DARK, DEFAULT_TEMPLATE, PALETTE, SLIDE_HEIGHT, SLIDE_WIDTH, Canvas, readable, segment_colours, theme_of
 from .slides_accounts import accounts_slide
+from .slides_migration import migration_slides
 from .slides_forward import forward_slide
 from .slides_appendix import factor_slide, fit_slide, method_slide, model_slide, recognise_slide, scorecard_slide
 from .slides_overview import agenda_slide, findings_slide, glance_slide, recommendations_slide
@@ -141,6 +142,7 @@ def render_deck(data: DeckData, personas: Personas, *, template=None, options: d
     accounts_slide(d, data)
     if trends is not None:
         trend_slides(d, trends, colours, {p.segment: p.name for p in personas}, data)
+        migration_slides(d, trends, colours, {p.segment: p.name for p in personas})
     matrix_slides(d, data, shown, colours, max_items)
     for p in shown:
         persona_slides(d, data, p, colours.get(p.segment, DARK), opts)

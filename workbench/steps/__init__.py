@@ -9,8 +9,8 @@ columns of which wave the rooms (``factors``, ``segments``, ``criteria``, ``wave
 
 from __future__ import annotations
 
-from . import (accounts, behaviour, classification, criteria, deck, factors, forward, model, quality, read, segments,
-               tracking, weighting)
+from . import (accounts, behaviour, classification, criteria, deck, factors, forward, migration, model, quality, read,
+               segments, tracking, weighting)
 from .context import FIELDS, RUNNER_FIELDS, Output, Skip, Step, WaveContext, Writer
 
 __all__ = ["STEPS", "Step", "Output", "Skip", "WaveContext", "Writer", "FIELDS", "RUNNER_FIELDS"]
@@ -18,6 +18,6 @@ __all__ = ["STEPS", "Step", "Output", "Skip", "WaveContext", "Writer", "FIELDS",
 #: Every step of a wave, in the order the runner prefers when the declarations leave a choice.
 STEPS: tuple[Step, ...] = (
     read.STEP, quality.STEP, behaviour.STEP, weighting.STEP, factors.STEP, segments.STEP, classification.STEP,
-    forward.STEP, criteria.STEP, criteria.OPPORTUNITIES, criteria.PERSONAS, accounts.STEP, model.STEP, tracking.STEP,
-    deck.STEP,
+    forward.STEP, criteria.STEP, criteria.OPPORTUNITIES, criteria.PERSONAS, accounts.STEP, model.STEP, migration.STEP,
+    tracking.STEP, deck.STEP,
 )

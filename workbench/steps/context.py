@@ -33,6 +33,7 @@ from ..study import Study
 from ..waves import Classification, SegmentModel
 from ..waves.accounts_model import AccountModel, AccountTracking
 from ..waves.flow import WaveTracking
+from ..waves.migration import Migration
 
 __all__ = ["WaveContext", "Step", "Output", "Skip", "Writer", "FIELDS", "RUNNER_FIELDS"]
 
@@ -92,6 +93,7 @@ class WaveContext:
     fitted_model: SegmentModel | None = None  # fit waves: the model written as model.json
     respondent_segments: pd.DataFrame | None = None  # respondent_segments.csv
     customer_segments: pd.DataFrame | None = None  # a segment for every customer (customer_segments.csv)
+    migration: Migration | None = None  # classified waves with a panel: who moved between segments
     tracking: WaveTracking | None = None  # classified waves: sizes, changes, drift, re-fit advice
     trends: DeckTrends | None = None  # classified waves: the deck's trend slides
     # --- deck

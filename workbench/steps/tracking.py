@@ -5,6 +5,7 @@ due; ``tracking.xlsx`` and the deck's trend slides (``deck_trends.json``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -19,6 +20,7 @@ from ..outputs import write_workbook
 from ..waves import profile_drift, refit_check, segment_sizes, size_changes
 from ..waves.model import fitted_factor_fit
 from ..waves.flow import SEGMENTS_FILE, TRENDS_FILE, WaveTracking, read_segments, report_folder
+from ..waves.migration import deck_migration, with_invariance
 from .context import Output, Step, WaveContext
 from .criteria import criteria_kpis
 from .model import persona_names
@@ -148,6 +150,8 @@ def tracking(ctx: WaveContext) -> Output:
     basis_new = clean.data.reindex(columns=model.basis_items)
     advice = refit_check(model, basis_new, cfa_results=cfa_results, cfa_reference=reference, wave=ctx.wave,
                          random_state=study.seed)
+    if ctx.migration is not None:  # the panel's invariance test joins the re-fit advice (step migration)
+        advice = with_invariance(advice, ctx.migration)
     sheets["Re-fit checks"] = advice.table
     notes["Re-fit checks"] = "Whether the frozen segmentation still holds on this wave; any 'due' means re-fit."
     if ctx.forward_since is not None:  # did the fitted wave's segments predict the months since? (step forward)
@@ -155,6 +159,18 @@ def tracking(ctx: WaveContext) -> Output:
         sheets.update({"Since - " + k.replace("Forward ", "").replace("Forward", "verdict"): v for k, v in since.items()})
         notes["Since - verdict"] = (f"Did wave {model.wave}'s segments predict what its respondents' customers did in "
                                    f"the {ctx.forward_since.horizon} months since, beyond their order history?")
+    if ctx.migration is not None:
+        mig = ctx.migration
+        for name, table in mig.tables().items():
+            sheets[f"Migration - {name}"] = table
+        notes["Migration - Invariance"] = (f"Latent transition model of the panel, wave {mig.waves[0]} to "
+                                           f"{mig.waves[-1]}: full invariance (the items mean the same at every "
+                                           "wave), items freed one at a time (LR test, Holm-adjusted), free. "
+                                           + mig.message)
+        if mig.readable:
+            notes["Migration - Transitions"] = ("P(segment at the later wave | segment at the earlier wave) with "
+                                                f"{mig.n_boot} bootstrap replicates (se, 95 % percentile interval); "
+                                                "naive = cross-table of each wave's own modal segment.")
     cls = ctx.classification
     sheets["Classification"] = cls.summary()
     notes["Classification"] = (f"Respondents of wave {ctx.wave} classified with the wave {model.wave} model; "
@@ -163,6 +179,8 @@ def tracking(ctx: WaveContext) -> Output:
                                confirmation=pd.DataFrame(rows), advice=advice, movements=tuple(movements))
     logger.info("tracking: %s", advice.message)
     trends = deck_trends(result)
+    if ctx.migration is not None:
+        trends = dataclasses.replace(trends, migration=deck_migration(ctx.migration, names))
     saved = trends.to_dict()
     pii = study.pii
 
@@ -190,5 +208,5 @@ def _applies(ctx: WaveContext) -> str | None:
 
 
 STEP = Step("tracking", tracking, needs=("frozen", "classification", "weighted", "earlier", "reports"),
-            uses=("behaviour", "personas", "loaded_model", "forward_since"), gives=("tracking", "trends"), applies=_applies,
+            uses=("behaviour", "personas", "loaded_model", "forward_since", "migration"), gives=("tracking", "trends"), applies=_applies,
             what="tracking sizes, drift and fit against earlier waves")

@@ -247,6 +247,10 @@ def semantic_checks(data: dict, root: Path) -> list[tuple[tuple, str]]:
     if isinstance(tpl, str) and tpl.lower().endswith(".pptx") and not (root / tpl).exists():
         problems.append((("deck", "template"), f"deck template not found: {root / tpl} (paths are relative to the study folder)"))
 
+    panel = _get(data, "panel")
+    if isinstance(panel, dict) and panel.get("key") == "customer" and not isinstance(cid, str):
+        problems.append((("panel", "key"), "panel key 'customer' links re-interviewed accounts by the customer id, but "
+                         "the study names no customer_id: set customer_id: or use key: respondent"))
     # behaviour
     beh = _get(data, "behaviour")
     if isinstance(beh, dict):

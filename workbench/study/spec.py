@@ -857,6 +857,28 @@ class FactorsSpec(BaseModel):
                 for name, b in self.batteries.items()}
 
 
+class PanelSpec(BaseModel):
+    """Who was interviewed in more than one wave (``panel:``), for segment migration.
+
+    ``key``
+        ``respondent``: the same respondent id in two waves is the same person; ``customer``:
+        re-interviewed accounts, linked by the study's ``customer_id`` (a customer with several
+        respondents in a wave is not linked in that wave: it stays in the likelihood as a
+        one-wave respondent). Not set (the default): respondent ids found in two waves are
+        counted, but nothing is estimated (many survey tools number each wave's interviews
+        from 1, so a shared id need not be the same person).
+    ``bootstrap_reps``
+        Bootstrap replicates of the transition intervals (default 50; 0 = none).
+    ``alpha``
+        Level of the invariance tests (one item freed at a time, Holm-adjusted; default 0.05).
+    """
+
+    model_config = _STRICT
+    key: Literal["respondent", "customer"] | None = None
+    bootstrap_reps: int = Field(50, ge=0, le=2000, strict=True)
+    alpha: float = Field(0.05, gt=0, lt=0.5)
+
+
 class StudySpec(BaseModel):
     model_config = _STRICT
     study: StudyInfo
@@ -876,4 +898,5 @@ class StudySpec(BaseModel):
     criteria: CriteriaSpec = Field(default_factory=CriteriaSpec)
     deck: DeckSpec = Field(default_factory=DeckSpec)
     factors: FactorsSpec = Field(default_factory=FactorsSpec)
+    panel: PanelSpec = Field(default_factory=PanelSpec)
 
