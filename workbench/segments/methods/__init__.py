@@ -13,6 +13,7 @@ from .base import (
     PartitionEstimator,
     SegmentationMethod,
     get_method,
+    has_likelihood,
     method_names,
     register,
     registered,
@@ -23,5 +24,5 @@ from .lpa import LatentProfiles
 from .kmeans import CentroidMethod, KMeans
 from .ward import Ward
 
-__all__ = ["SegmentationMethod", "Basis", "MethodFit", "PartitionEstimator", "register", "unregister", "get_method",
+__all__ = ["SegmentationMethod", "Basis", "MethodFit", "PartitionEstimator", "register", "unregister", "get_method", "has_likelihood",
            "method_names", "registered", "LatentClasses", "LatentProfiles", "KMeans", "Ward", "CentroidMethod"]

@@ -49,7 +49,7 @@ from .._models import _CentroidModel, _check_k
 from .._results import METHOD_NAMES, Segmentation
 
 __all__ = ["SegmentationMethod", "Basis", "MethodFit", "register", "get_method", "method_names", "registered",
-           "PartitionEstimator"]
+           "has_likelihood", "PartitionEstimator"]
 
 _REGISTRY: dict[str, "SegmentationMethod"] = {}
 
@@ -277,9 +277,10 @@ class SegmentationMethod:
         """The parameters read back from ``model.json`` (lists to float arrays)."""
         return {k: (v if isinstance(v, str) else np.asarray(v, dtype=float)) for k, v in raw.items()}
 
-    def check(self, parameters: dict, k: int, n_features: int) -> str | None:
-        """What is wrong with loaded parameters, as one line; None when they are usable."""
-        return None
+    def check(self, parameters: dict, k: int, features, path) -> None:
+        """Refuse loaded parameters that cannot score (shapes, finite numbers, probabilities):
+        raise :func:`workbench.modelcheck.unusable` (path, what) — a DataError naming the file.
+        Called on every load of ``model.json``; the default checks nothing."""
 
 
 @dataclass(frozen=True)
@@ -348,6 +349,11 @@ def method_names() -> tuple[str, ...]:
 
 def registered(name) -> bool:
     return isinstance(name, str) and name in _REGISTRY
+
+
+def has_likelihood(name) -> bool:
+    """True for a registered method with a likelihood (LCA, LPA); False otherwise."""
+    return registered(name) and _REGISTRY[name].likelihood
 
 
 class PartitionEstimator(_CentroidModel):

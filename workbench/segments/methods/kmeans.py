@@ -8,6 +8,7 @@ from threadpoolctl import threadpool_limits
 
 from .._models import KMeansModel
 from .._results import Segmentation
+from ...modelcheck import finite, unusable
 from .base import Basis, SegmentationMethod, register
 
 __all__ = ["KMeans", "CentroidMethod"]
@@ -38,13 +39,11 @@ class CentroidMethod(SegmentationMethod):
     def from_json(self, raw) -> dict:
         return {"centroids": np.asarray(raw["centroids"], dtype=float)}
 
-    def check(self, parameters, k, n_features) -> str | None:
-        cent = np.asarray(parameters.get("centroids"), dtype=float)
-        if cent.shape != (k, n_features):
-            return f"centroids have shape {cent.shape}, not ({k}, {n_features}) (segments x features)"
-        if not np.isfinite(cent).all():
-            return "centroids hold a value that is not a finite number"
-        return None
+    def check(self, parameters, k, features, path) -> None:
+        p, feats = parameters, list(features)
+        cent = finite(p.get("centroids"), path, "centroids")
+        if cent.shape != (k, len(feats)):
+            raise unusable(path, f"centroids have shape {cent.shape}, not ({k}, {len(feats)}) (segments x features)")
 
 
 class KMeans(CentroidMethod):

@@ -11,6 +11,7 @@ from scipy.special import logsumexp
 
 from .._lca import LCAData
 from .._models import LatentClassModel
+from ...modelcheck import finite, probabilities, unusable
 from .base import Basis, SegmentationMethod, register
 
 __all__ = ["LatentClasses"]
@@ -56,6 +57,20 @@ class LatentClasses(SegmentationMethod):
         if est.sample_weight_ is not None:
             data = dataclasses.replace(data, weights=np.asarray(est.sample_weight_, dtype=float), weighted=True)
         return dict(data=data, theta_k=est.theta_, theta_h0=h0.theta_, n_starts=int(settings.blrt_starts))
+
+    def check(self, parameters, k, features, path) -> None:
+        p, feats = parameters, list(features)
+        probs = p.get("probabilities") or {}
+        missing = [f for f in feats if f not in probs]
+        if missing:
+            raise unusable(path, f"no answer probabilities for feature(s) {', '.join(missing[:5])}")
+        for item in feats:
+            codes = finite(probs[item]["codes"], path, f"the codes of {item}")
+            vals = finite(probs[item]["values"], path, f"the probabilities of {item}")
+            if vals.shape != (len(codes), k):
+                raise unusable(path, f"the probabilities of {item} have shape {vals.shape}, not ({len(codes)}, {k}) "
+                                 "(answer codes x segments)")
+            probabilities(vals, path, f"the probabilities of {item}", axis=0)
 
     # ------------------------------------------------------------------ the frozen model
     def freeze(self, est) -> dict:

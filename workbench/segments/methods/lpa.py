@@ -11,6 +11,7 @@ from .._covariance import covariance_by_bic
 from .._gmm import GaussianData
 from .._models import LatentProfileModel
 from .._results import Segmentation
+from ...modelcheck import finite, unusable
 from .base import Basis, MethodFit, SegmentationMethod, register
 
 __all__ = ["LatentProfiles", "gaussian_log_prob", "AUTO_STARTS"]
@@ -82,6 +83,34 @@ class LatentProfiles(SegmentationMethod):
         w = None if est.sample_weight_ is None else np.asarray(est.sample_weight_, dtype=float)
         data = GaussianData.build(used, est.covariance, float(est.reg_covar), w, prior=est.prior)
         return dict(kind="lpa", data=data, params_k=est.params_, params_h0=h0.params_)
+
+    def check(self, parameters, k, features, path) -> None:
+        p, feats = parameters, list(features)
+        means = finite(p.get("means"), path, "means")
+        if means.shape != (k, len(feats)):
+            raise unusable(path, f"means have shape {means.shape}, not ({k}, {len(feats)}) (segments x features)")
+        cov = p.get("covariance")
+        f = len(feats)
+        shapes = {"full": (k, f, f), "tied": (f, f), "diag": (k, f), "spherical": (k,)}
+        if cov is not None and cov not in shapes:
+            raise unusable(path, f"covariance = {cov!r}; expected one of {', '.join(shapes)}")
+        with_missing = str(p.get("measurement", "")).endswith("_nan")  # (k, features) variances whatever the type
+        for key in ("covariances", "precisions_cholesky"):
+            if key in p:
+                arr = finite(p[key], path, key)
+                want = (k, f) if with_missing and key == "covariances" else shapes.get(cov)
+                if cov is not None and arr.shape != want:
+                    raise unusable(path, f"{key} have shape {arr.shape}, not {want} as covariance '{cov}' with "
+                                     f"k = {k} segments and {f} features needs")
+                tied = str(cov) == "tied"
+                if not tied and (arr.ndim == 0 or arr.shape[0] != k):
+                    raise unusable(path, f"{key} have shape {arr.shape}; the first dimension must be k = {k}")
+                if key == "covariances" and arr.ndim <= 2 and (cov != "tied" or with_missing) and (arr <= 0).any():
+                    raise unusable(path, "a variance is zero or negative")
+                if key == "covariances" and not with_missing and cov in ("full", "tied") and arr.ndim >= 2:
+                    diag = np.diagonal(arr, axis1=-2, axis2=-1)
+                    if (diag <= 0).any():
+                        raise unusable(path, "a variance (a diagonal entry of a covariance matrix) is zero or negative")
 
     # ------------------------------------------------------------------ the frozen model
     def freeze(self, est) -> dict:
