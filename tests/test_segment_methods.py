@@ -14,8 +14,10 @@ import pytest
 from workbench import segments
 from workbench.errors import AnalysisError, StudyError
 from workbench.modelcheck import finite, unusable
-from workbench.pipeline import run_wave
+from workbench.pipeline import run_until, run_wave
 from workbench.segments.methods import PartitionEstimator, SegmentationMethod, get_method, register, unregister
+from workbench.steps.segments import study_settings
+from workbench.study import load_study
 from workbench.study.spec import SegmentationSpec, StudySpec
 from workbench.waves import load_model
 
@@ -129,25 +131,25 @@ def test_a_registered_method_runs_a_whole_wave(tmp_path, sumsplit):
     X = model.basis(answers).to_numpy()
     by_hand = np.abs(X[:, None, :] - np.asarray(doc["parameters"]["centres"])[None]).sum(axis=2).argmin(axis=1) + 1
     assert (model.predict(answers).to_numpy() == by_hand).all()
-    # a later wave is classified with it, and the deck is built
-    second = run_wave(study, "2", reports=reports)
-    assert "segments" in second.skipped and "classification" not in second.skipped
-    later = pd.read_csv(study / "w2.csv", index_col="rid")
-    written = pd.read_csv(second.folder / "respondent_segments.csv", index_col=0)
-    expected = model.predict(later)
-    assert (written["segment"].to_numpy() == expected.loc[written.index].to_numpy()).all()
-    for f in (folder, second.folder):
-        assert (f / "personas.pptx").stat().st_size > 10_000
+    # the deck is built, naming the method as a client reads it
+    assert (folder / "personas.pptx").stat().st_size > 10_000
     deck = json.loads((folder / "deck_data.json").read_text(encoding="utf-8"))
     assert "Sum split, 2 segments" in json.dumps(deck, ensure_ascii=False)
+    # a later wave is classified with it by the runner (in memory: the steps up to classification)
+    ctx = run_until(study, "2", "classification", reports=reports)
+    assert ctx.loaded_model.method == "sumsplit" and ctx.candidates is None
+    later = pd.read_csv(study / "w2.csv", index_col="rid").loc[ctx.classification.table.index]
+    X2 = model.basis(later).to_numpy()
+    nearest = np.abs(X2[:, None, :] - np.asarray(doc["parameters"]["centres"])[None]).sum(axis=2).argmin(axis=1) + 1
+    assert (ctx.classification.labels.to_numpy() == nearest).all()
+    assert ctx.classification.n_classified == len(later) == 160
 
 
 def test_an_unregistered_method_in_the_study_is_named(tmp_path):
-    study = _write_study(tmp_path)  # sumsplit is not registered here
+    study = load_study(_write_study(tmp_path))  # sumsplit is not registered here
     with pytest.raises(StudyError, match=r"segmentation.methods names sumsplit, which is not a segmentation method; "
                                          r"the methods are lca, lpa, kmeans, ward"):
-        run_wave(study, "1", reports=tmp_path / "reports")
-    assert not (tmp_path / "reports" / "registry" / "1").exists()
+        study_settings(study, ITEMS)
 
 
 def test_the_registry_refuses_a_second_method_of_one_name():
