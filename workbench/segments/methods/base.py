@@ -193,12 +193,14 @@ class SegmentationMethod:
             with warnings.catch_warnings(record=True) as conv:
                 warnings.simplefilter("always", WorkbenchWarning)
                 est = self.estimator(k, settings, basis)
-                if hasattr(est, "n_jobs"):
-                    est.set_params(n_jobs=n_jobs)
-                if hasattr(est, "progress"):
-                    est.set_params(progress=progress)
+                # threads and progress bars for this fit only: results do not depend on them, so the
+                # fitted estimator keeps its own values (its get_params are the result's settings)
+                run = {key: v for key, v in (("n_jobs", n_jobs), ("progress", progress)) if hasattr(est, key)}
+                kept = {key: getattr(est, key) for key in run}
+                est.set_params(**run)
                 w = basis.weights if self.weighted else None
                 est.fit(frame, sample_weight=w) if w is not None else est.fit(frame)
+                est.set_params(**kept)
             for c in conv:  # anything but non-convergence is the caller's to report
                 if not issubclass(c.category, SegmentationConvergenceWarning):
                     warnings.warn_explicit(c.message, c.category, c.filename, c.lineno)
