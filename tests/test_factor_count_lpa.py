@@ -70,9 +70,13 @@ def test_candidates_auto_fits_the_lpa_candidates_with_the_bic_structure(iris):
     assert grid.solutions[("lpa", 2)].bic == pytest.approx(-REF["bic"]["VVV"][1], abs=0.01)
     sheets, notes = grid.to_sheets()
     assert "LPA covariance (BIC)" in sheets and "lowest BIC" in notes["LPA covariance (BIC)"]
-    fixed = candidates(iris, [2], methods=["lpa"], scores=iris, n_init=2, min_class_share=0.0, random_state=1,
-                       progress=False)
-    assert fixed.covariance_bic is None and "covariance 'diag'" in fixed.bases["lpa"]  # the library default
+    fixed = candidates(iris, [2], methods=["lpa"], scores=iris, covariance="diag", n_init=2, min_class_share=0.0,
+                       random_state=1, progress=False)
+    assert fixed.covariance_bic is None and "covariance 'diag'" in fixed.bases["lpa"]
+    # the library's default is the study plan's (issue 23): auto
+    from workbench.segments import SegmentSettings
+
+    assert SegmentSettings().covariance == "auto"
 
 
 def test_the_flows_default_lpa_covariance_is_auto(tmp_path, demo_study):

@@ -15,24 +15,29 @@ from conftest import MINI_STUDY, write_mini
 from workbench import pipeline
 from workbench.behaviour import Behaviour
 from workbench.outputs import client_frame
-from workbench.segments import Candidates
+from workbench.segments import Candidates, SegmentSettings
 from workbench.study import load_study
 from workbench.waves.golden import TypingTool, select_golden_questions
 
-PLAN = {"k_range": range(2, 8), "methods": ["lca", "lpa", "kmeans"], "n_init": 8, "n_bootstrap": 4}
+PLAN = {"settings": SegmentSettings(k_range=range(2, 8), methods=("lca", "lpa", "kmeans"), n_init=8, n_bootstrap=4,
+                                    covariance="diag", min_class_share=0.1, choice=("lca", 3), blrt_for="all")}
 
 
 # --------------------------------------------------------------------------- the plan with a notebook's overrides
 
 def test_none_keeps_the_study_plans_settings():
-    assert pipeline.plan_settings(PLAN) == {"methods": ["lca", "lpa", "kmeans"], "k_range": range(2, 8), "n_init": 8,
-                                            "n_bootstrap": 4}
+    assert pipeline.plan_settings(PLAN) == PLAN["settings"]
+    assert pipeline.plan_settings(PLAN, methods=None, k_min=None, n_init=None) == PLAN["settings"]
 
 
 def test_a_notebook_overrides_only_what_it_names():
     out = pipeline.plan_settings(PLAN, methods=["kmeans"], k_max=4, n_init=3)
-    assert out == {"methods": ["kmeans"], "k_range": range(2, 5), "n_init": 3, "n_bootstrap": 4}
-    assert pipeline.plan_settings(PLAN, k_min=3, n_bootstrap=0)["k_range"] == range(3, 8)
+    assert (out.methods, out.k_range, out.n_init, out.n_bootstrap) == (("kmeans",), (2, 3, 4), 3, 4)
+    # everything else stays the plan's (issue 23: notebooks fitted a different analysis)
+    assert (out.covariance, out.min_class_share, out.blrt_for) == ("diag", 0.1, "all")
+    assert out.choice is None  # the plan pins lca k=3, which this notebook does not fit
+    assert pipeline.plan_settings(PLAN, k_min=3, n_bootstrap=0).k_range == (3, 4, 5, 6, 7)
+    assert pipeline.plan_settings(PLAN, k_min=3).choice == ("lca", 3)
 
 
 @pytest.mark.parametrize("overrides, message", [

@@ -320,6 +320,17 @@ _CANDIDATE = __import__("re").compile(r"\b(lca|lpa|kmeans|ward)(?:_| k=)(\d+)\b"
 _SETTING = __import__("re").compile(r"\b(" + "|".join(k for k in SETTING_WORDS if "_" in k) + r")\b")
 
 
+def name_method(name: str, short: str, long: str) -> None:
+    """Teach the labels a segmentation method's names: ``short`` in candidate labels ('LCA, 5
+    segments'), ``long`` where a setting is written out. Called by
+    :func:`workbench.segments.methods.register` for every method, built-in or added."""
+    global _CANDIDATE
+    METHOD_NAMES[name] = short
+    SETTING_WORDS[name] = long
+    names = "|".join(sorted(map(__import__("re").escape, METHOD_NAMES), key=len, reverse=True))
+    _CANDIDATE = __import__("re").compile(rf"\b({names})(?:_| k=)(\d+)\b")
+
+
 def candidate_label(candidate) -> str:
     """A candidate segmentation as a client reads it: ``lca_5`` or ``lca k=5`` → 'LCA, 5 segments' (other text unchanged)."""
     m = _CANDIDATE.fullmatch(str(candidate).strip())

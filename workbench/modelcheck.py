@@ -30,7 +30,7 @@ from .errors import DataError
 from .jsonplain import bounded_loads
 from .limits import MAX_K, MAX_MODEL_ITEMS, MAX_MODEL_VALUES
 
-__all__ = ["check_model_text", "check_model_dict", "check_model"]
+__all__ = ["check_model_text", "check_model_dict", "check_model", "unusable", "finite", "probabilities"]
 
 _TOL = 1e-4
 
@@ -106,6 +106,10 @@ def _probabilities(arr: np.ndarray, path, what: str, axis: int) -> None:
         raise _bad(path, f"{what} does not sum to 1 (sums {np.round(np.atleast_1d(sums)[:4], 4).tolist()})")
 
 
+#: For the segmentation methods' own checks of their parameters (``SegmentationMethod.check``).
+unusable, finite, probabilities = _bad, _finite, _probabilities
+
+
 def check_model(model, path) -> None:
     """Checks on the built :class:`~workbench.waves.SegmentModel` (see the module notes)."""
     k, feats = model.k, list(model.features)
@@ -113,49 +117,8 @@ def check_model(model, path) -> None:
     if shares.shape != (k,):
         raise _bad(path, f"shares has shape {shares.shape}, not ({k},)")
     _probabilities(shares, path, "shares", axis=0)
-    p = model.parameters
-    if model.method == "lca":
-        probs = p.get("probabilities") or {}
-        missing = [f for f in feats if f not in probs]
-        if missing:
-            raise _bad(path, f"no answer probabilities for feature(s) {', '.join(missing[:5])}")
-        for item in feats:
-            codes = _finite(probs[item]["codes"], path, f"the codes of {item}")
-            vals = _finite(probs[item]["values"], path, f"the probabilities of {item}")
-            if vals.shape != (len(codes), k):
-                raise _bad(path, f"the probabilities of {item} have shape {vals.shape}, not ({len(codes)}, {k}) "
-                                 "(answer codes x segments)")
-            _probabilities(vals, path, f"the probabilities of {item}", axis=0)
-    elif model.method == "lpa":
-        means = _finite(p.get("means"), path, "means")
-        if means.shape != (k, len(feats)):
-            raise _bad(path, f"means have shape {means.shape}, not ({k}, {len(feats)}) (segments x features)")
-        cov = p.get("covariance")
-        f = len(feats)
-        shapes = {"full": (k, f, f), "tied": (f, f), "diag": (k, f), "spherical": (k,)}
-        if cov is not None and cov not in shapes:
-            raise _bad(path, f"covariance = {cov!r}; expected one of {', '.join(shapes)}")
-        with_missing = str(p.get("measurement", "")).endswith("_nan")  # (k, features) variances whatever the type
-        for key in ("covariances", "precisions_cholesky"):
-            if key in p:
-                arr = _finite(p[key], path, key)
-                want = (k, f) if with_missing and key == "covariances" else shapes.get(cov)
-                if cov is not None and arr.shape != want:
-                    raise _bad(path, f"{key} have shape {arr.shape}, not {want} as covariance '{cov}' with "
-                                     f"k = {k} segments and {f} features needs")
-                tied = str(cov) == "tied"
-                if not tied and (arr.ndim == 0 or arr.shape[0] != k):
-                    raise _bad(path, f"{key} have shape {arr.shape}; the first dimension must be k = {k}")
-                if key == "covariances" and arr.ndim <= 2 and (cov != "tied" or with_missing) and (arr <= 0).any():
-                    raise _bad(path, "a variance is zero or negative")
-                if key == "covariances" and not with_missing and cov in ("full", "tied") and arr.ndim >= 2:
-                    diag = np.diagonal(arr, axis1=-2, axis2=-1)
-                    if (diag <= 0).any():
-                        raise _bad(path, "a variance (a diagonal entry of a covariance matrix) is zero or negative")
-    else:
-        cent = _finite(p.get("centroids"), path, "centroids")
-        if cent.shape != (k, len(feats)):
-            raise _bad(path, f"centroids have shape {cent.shape}, not ({k}, {len(feats)}) (segments x features)")
+    # the method's own parameters: SegmentationMethod.check (workbench.segments.methods) with the helpers below
+    model.method_object.check(model.parameters, k, feats, path)
     bad_names = [c for c in model.names if not 1 <= int(c) <= k]
     if bad_names:
         raise _bad(path, f"names for segment(s) {bad_names[:5]} of a {k}-segment model")

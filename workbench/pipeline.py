@@ -52,6 +52,7 @@ from .profiles import SegmentProfiles
 from .quality import QualityReport, check_quality
 from .readers import Responses, read_responses
 from .segments import Candidates
+from .segments.methods import has_likelihood
 from .steps import FIELDS, RUNNER_FIELDS, STEPS, Output, Skip, Step, WaveContext, Writer
 from .steps.accounts import customers_line
 from .steps.migration import panel_line
@@ -269,17 +270,41 @@ def new_context(study, wave, *, reports="reports", model=None, refit: bool = Fal
     return _context(study, study.wave(wave).id, reports, model=model, refit=refit, resolve=resolve)
 
 
-def run_steps(ctx: WaveContext, names) -> list[Writer]:
+def run_steps(ctx: WaveContext, names, *, given: dict | None = None) -> list[Writer]:
     """Run the named steps (in the runner's order) on ``ctx``; the writers they returned.
 
     For tests and for notebooks that change the study in memory: the steps not named are
     not run, so their fields stay as ``ctx`` holds them.  Skipped steps are recorded in
     ``ctx.manifest.skipped``.
+
+    Parameters
+    ----------
+    ctx : WaveContext
+    names : iterable of str
+        Step names (:data:`ORDER`).
+    given : dict of field to value, optional
+        What a notebook supplies in place of a step it did not run (e.g. ``{"candidates":
+        grid}``, fitted with its own settings): the runner stores them before running the
+        steps, as it stores a step's output; a notebook never assigns a context field itself.
+
+    Raises
+    ------
+    KeyError
+        An unknown step, or a ``given`` name that is not a field a step gives.
+    ValueError
+        A ``given`` field that one of the named steps gives itself.
     """
     names = set(names)
     unknown = names - {s.name for s in ORDER}
     if unknown:
         raise KeyError(f"no step {', '.join(sorted(unknown))}; the steps are: {', '.join(s.name for s in ORDER)}")
+    for f, value in (given or {}).items():
+        if f not in _GIVER:
+            raise KeyError(f"given: {f!r} is not a field a step gives; the fields are {', '.join(sorted(_GIVER))}")
+        if _GIVER[f] in names:
+            raise ValueError(f"given: {f!r} is what step {_GIVER[f]!r} gives, and that step is run here; "
+                             "give it or run the step, not both")
+        setattr(ctx, f, value)
     writers, skipped = _execute(ctx, tuple(s for s in ORDER if s.name in names))
     ctx.manifest.skipped.update(skipped)
     return writers
@@ -711,7 +736,7 @@ def structural_absent(ctx: WaveContext, candidates: Candidates, solution, part: 
         return None
     if solution is None:
         why = "no candidate segmentation was fitted"
-    elif solution.method not in ("lca", "lpa"):
+    elif not has_likelihood(solution.method):
         why = (f"the bias-adjusted estimates need a latent class or latent profile model, and the solution "
                f"looked at is {candidate_label(solution.column)}")
     elif part == "distal" and ctx.behaviour is None:

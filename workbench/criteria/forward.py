@@ -58,6 +58,7 @@ from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 from ..alignment import sort_segments
 from ..errors import AnalysisError
 from ..segments import distal_outcomes
+from ..segments.methods import has_likelihood
 from .candidates import FAIL, NOT_MEASURED, PASS
 from .checks import kpi_tests
 from .score import _check
@@ -453,7 +454,7 @@ def _differences(cand, name, labels, out: pd.DataFrame, data, adjusted: bool) ->
     table["adjusted"] = np.nan
     method = "modal assignment"
     post = getattr(cand, "posteriors", None)
-    if adjusted and data is not None and post is not None and getattr(cand, "method", None) in ("lca", "lpa"):
+    if adjusted and data is not None and post is not None and has_likelihood(getattr(cand, "method", None)):
         frame = out.reindex(post.index.astype(str)).copy()
         frame.index = post.index
         for c in frame.columns:

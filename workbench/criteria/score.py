@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..alignment import align_labels, sort_segments
+from ..segments.methods import has_likelihood
 from ..errors import AnalysisError
 from ..profiles import SegmentProfiles, profile
 from ..study import CriteriaSpec
@@ -135,7 +136,7 @@ def _replication_check(cand) -> dict | None:
     the best log-likelihood, after any added starts). None when it cannot be judged."""
     reached = getattr(cand, "best_ll_replicated", None)
     finished = getattr(cand, "n_final_starts", None)
-    if getattr(cand, "method", None) not in ("lca", "lpa") or reached is None or finished is None or finished <= 1:
+    if not has_likelihood(getattr(cand, "method", None)) or reached is None or finished is None or finished <= 1:
         return None
     run = int(getattr(cand, "n_starts", 0) or finished)
     added = int(getattr(cand, "starts_added", 0) or 0)

@@ -226,9 +226,11 @@ _NOTE_NAMES = {"bic": "BIC", "smallest_share": "smallest segment", "stability_me
 
 
 def _starts_text(row: dict) -> str:
-    """'3/3', '2/12 (+10)' with added starts; empty for k-means / Ward or without the column."""
+    """'3/3', '2/12 (+10)' with added starts; empty for a method without a likelihood (k-means, Ward:
+    no BIC in the row) or without the column."""
     starts = row.get("starts")
-    if not isinstance(starts, str) or not starts or row.get("method") in ("kmeans", "ward"):
+    bic = row.get("bic")
+    if not isinstance(starts, str) or not starts or not (isinstance(bic, (int, float)) and math.isfinite(bic)):
         return ""
     added = row.get("starts_added")
     return f"{starts} (+{int(added)})" if isinstance(added, (int, float)) and math.isfinite(added) and added else starts

@@ -16,6 +16,10 @@ Methods (each returns a :class:`Segmentation`)
 :func:`kmeans`, :func:`ward`
     Baselines on the same (standardised) bases.
 
+Methods are a registry (:mod:`workbench.segments.methods`: one module per method, one
+protocol, :func:`register` for a new one); the settings of a fit are one
+:class:`SegmentSettings` whose defaults are the study plan's.
+
 Over a range of k: :func:`candidates` fits every method and k, and returns
 :class:`Candidates` with the fit table (log-likelihood, parameters, AIC, BIC, SABIC, CAIC,
 entropy, smallest segment, convergence, best-of-starts agreement, stability). Then:
@@ -55,6 +59,9 @@ from ._data import SegmentationConvergenceWarning, SegmentationWarning, standard
 from ._blrt import bootstrap_lrt
 from ._models import COVARIANCES, MEASUREMENTS, KMeansModel, LatentClassModel, LatentProfileModel, WardModel
 from ._results import Segmentation
+from . import methods
+from .methods import SegmentationMethod, get_method, method_names, register
+from .settings import SegmentSettings
 from ._stability import Stability, stability
 from ._structural import (
     CovariateEffects,
@@ -70,6 +77,7 @@ __all__ = [
     "LatentClassModel", "LatentProfileModel", "KMeansModel", "WardModel", "SegmentationWarning",
     "SegmentationConvergenceWarning", "METHODS", "COVARIANCES", "FIT_COLUMNS", "standardise",
     "classification_error_matrix", "MEASUREMENTS", "bootstrap_lrt", "covariance_by_bic", "MCLUST_NAMES",
+    "SegmentSettings", "SegmentationMethod", "methods", "get_method", "method_names", "register",
 ]
 
 

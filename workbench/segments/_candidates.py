@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import logging
 import warnings
 from dataclasses import dataclass, field
 
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from ..errors import AnalysisError, WorkbenchWarning
 from ._data import (
@@ -17,22 +15,24 @@ from ._data import (
     SegmentationWarning,
     as_numeric_frame,
     prepare_weights,
-    split_unanswered,
     standardise,
 )
 from ._blrt import bootstrap_many
-from ._covariance import covariance_by_bic
-from ._engine import MixtureProblem, add_starts, fit_mixtures, seed_int, start_seeds
-from ._models import COVARIANCES, KMeansModel, LatentClassModel, LatentProfileModel, WardModel
+from ._engine import seed_int, start_seeds
+from ._models import COVARIANCES
 from ..provenance import utc_now
 from ._results import METHOD_NAMES, Segmentation, fit_versions
+from .methods import Basis, get_method, method_names, registered
+from .methods.lpa import AUTO_STARTS
+from .settings import SegmentSettings
 from ._stability import KINDS, stability_of_many
 from ._structural import covariate_effects, distal_outcomes
 
-__all__ = ["Candidates", "candidates", "METHODS", "FIT_COLUMNS"]
+__all__ = ["Candidates", "candidates", "METHODS", "FIT_COLUMNS", "AUTO_STARTS"]
 
 logger = logging.getLogger(__name__)
 
+#: The built-in methods (every registered one: :func:`workbench.segments.methods.method_names`).
 METHODS = ("lca", "lpa", "kmeans", "ward")
 #: A bivariate residual above this (the 5 % point of chi-square with 1 df) points to local dependence.
 BVR_LIMIT = 3.84
@@ -43,8 +43,6 @@ STRONG_BVR = 10.0
 NOT_REPLICATED = "not replicated"
 #: Bivariate residuals listed per candidate in segments.xlsx.
 BVR_SHOWN = 10
-#: random starts per (structure, k) when ``covariance="auto"`` chooses the LPA structure
-AUTO_STARTS = 3
 FIT_COLUMNS = [
     "candidate", "method", "k", "status", "loglik", "n_parameters", "aic", "bic", "sabic", "caic", "icl_bic",
     "entropy", "classification_error", "inertia", "smallest_share", "smallest_n", "converged", "starts",
@@ -175,8 +173,8 @@ class Candidates:
         for m in methods:
             if m in fitted:
                 return self.best(criterion, m)
-        for m in ("kmeans", "ward"):
-            if m in fitted:
+        for m in fitted:  # the hard partitions, in the order fitted
+            if not get_method(m).likelihood:
                 return self.best("stability", m)
         return None
 
@@ -215,7 +213,7 @@ class Candidates:
         """LCA item-response probabilities of every LCA candidate: (candidate, variable, category) × segment."""
         frames = []
         for s in self:
-            if s.method == "lca":
+            if hasattr(s.model, "response_probabilities"):  # latent classes
                 rp = s.response_probabilities()
                 frames.append(rp.assign(candidate=s.name).reset_index().set_index(["candidate", "variable",
                                                                                      "category"]))
@@ -262,9 +260,9 @@ class Candidates:
         from matplotlib.figure import Figure
 
         ft = self.fit_table[self.fit_table["status"] != "failed"]
-        methods = [m for m in (methods or METHODS) if m in set(ft["method"])]
-        model_based = [m for m in methods if m in ("lca", "lpa")]
-        hard = [m for m in methods if m in ("kmeans", "ward")]
+        methods = [m for m in (methods or method_names()) if m in set(ft["method"])]
+        model_based = [m for m in methods if get_method(m).likelihood]
+        hard = [m for m in methods if not get_method(m).likelihood]
         panels = len(model_based) + (1 if hard else 0)
         if panels == 0:
             raise AnalysisError("no successful candidate to plot")
@@ -278,7 +276,7 @@ class Candidates:
             ax.axvline(best["k"], color="grey", ls=":", lw=1)
             ax.annotate(f"lowest BIC: k={int(best['k'])}", (best["k"], best["bic"]), textcoords="offset points",
                         xytext=(6, 8), fontsize=8)
-            ax.set_title(METHOD_NAMES[m], fontsize=10)
+            ax.set_title(METHOD_NAMES.get(m, m), fontsize=10)
             ax.set_xlabel("number of segments (k)")
             ax.set_ylabel("information criterion (lower is better)")
             ax.set_xticks(sorted(sub["k"].unique()))
@@ -287,7 +285,7 @@ class Candidates:
             ax = axes[0][-1]
             for m in hard:
                 sub = ft[ft["method"] == m].sort_values("k")
-                ax.plot(sub["k"], sub["inertia"], marker="o", label=METHOD_NAMES[m])
+                ax.plot(sub["k"], sub["inertia"], marker="o", label=METHOD_NAMES.get(m, m))
             ax.set_title("within-segment sum of squares (elbow)", fontsize=10)
             ax.set_xlabel("number of segments (k)")
             ax.set_xticks(sorted(ft[ft["method"].isin(hard)]["k"].unique()))
@@ -329,7 +327,7 @@ class Candidates:
                         "(local dependence between two items; above 3.84 notable, above 10 strong); "
                         "stability = mean adjusted Rand index over refits.")
         bvr = [s.bivariate_residuals.head(BVR_SHOWN).assign(candidate=s.name) for s in self
-               if s.method == "lca" and s.bivariate_residuals is not None and len(s.bivariate_residuals)]
+               if s.bivariate_residuals is not None and len(s.bivariate_residuals)]
         if bvr:
             sheets["bivariate residuals"] = pd.concat(bvr).reset_index(drop=True).set_index(["candidate", "item_1",
                                                                                              "item_2"])
@@ -413,7 +411,7 @@ def fit_by_likelihood(fit_table: pd.DataFrame) -> pd.DataFrame:
     ``sabic``, ``caic``, ``icl_bic`` and ``lowest_bic``; k-means and Ward have none.
     """
     ft = fit_table.copy()
-    fams = [m for m in LIKELIHOOD_FAMILIES if (ft["method"] == m).any()] or ["lca"]
+    fams = [m for m in method_names() if get_method(m).likelihood and (ft["method"] == m).any()] or ["lca"]
     for c in LIKELIHOOD_COLUMNS:
         if c not in ft.columns:
             continue
@@ -427,114 +425,104 @@ def fit_by_likelihood(fit_table: pd.DataFrame) -> pd.DataFrame:
     return ft
 
 
-def _basis_note(frame: pd.DataFrame, kind: str) -> str:
-    return f"{frame.shape[1]} {kind}"
-
-
 def candidates(
     data,
-    k_range=range(2, 9),
-    methods=("lca",),
+    k_range=None,
+    methods=None,
     *,
+    settings: SegmentSettings | None = None,
     scores=None,
-    n_init: int = 50,
-    init_iter: int = 50,
-    n_final: int | None = None,
-    max_iter: int = 1000,
-    tol: float = 1e-8,
-    covariance: str = "diag",
-    min_class_share: float = 0.05,
-    min_segment_n: int = 0,
     sample_weight=None,
-    n_bootstrap: int = 0,
-    stability_kind: str = "bootstrap",
-    stability_n_init: int = 3,
     covariates: pd.DataFrame | None = None,
     distal: pd.DataFrame | None = None,
-    choice=None,
-    structural_candidates: str = "all",
-    random_state=None,
     n_jobs: int = 1,
     progress: bool = True,
-    measurement="nominal",
-    max_starts: int | None = None,
-    blrt_reps: int = 19,
-    blrt_stop_after: int = 5,
-    blrt_starts: int = 0,
-    blrt_for: str = "all",
-    blrt_methods=("lca",),
+    **overrides,
 ) -> Candidates:
     """Fit candidate segmentations for every method and number of segments.
+
+    The settings are one :class:`~workbench.segments.SegmentSettings` (the study plan's
+    defaults; the segments step builds it from the study and passes it whole); ``k_range``,
+    ``methods`` and any setting given by keyword override it.
 
     Parameters
     ----------
     data : DataFrame
         The categorical basis: respondents × items, coded answers, NaN missing (what LCA
         segments).
-    k_range : iterable of int, default=range(2, 9)
-    methods : iterable of {'lca', 'lpa', 'kmeans', 'ward'}, default=('lca',)
+    k_range : iterable of int, optional
+        Default: the settings' (``range(2, 9)``).
+    methods : iterable of str, optional
+        Registered methods (:func:`workbench.segments.methods.method_names`: 'lca', 'lpa',
+        'kmeans', 'ward' and any added); default: the settings' (``('lca', 'lpa', 'kmeans')``).
+    settings : SegmentSettings, optional
+        Every fitting setting at once (default: ``SegmentSettings()``, the study plan's defaults).
     scores : DataFrame, optional
-        A continuous basis for LPA, k-means and Ward (e.g. factor scores). Without it they
-        segment the standardised ``data`` (z-scores; LPA keeps missing answers missing,
-        k-means and Ward replace them by the item mean, 0), as ``bases`` records.
-    n_init, init_iter, n_final, max_iter, tol
-        Random starts (see :class:`LatentClassModel`); ``n_init`` also for k-means.
-    covariance : {'auto', 'diag', 'spherical', 'tied', 'full'}, default='diag'
-        LPA covariance structure; 'auto' fits all four at every k (at most
-        ``AUTO_STARTS`` random starts each, one final run; 'tied' and 'full' not when a
-        respondent has missing values) and uses the one with the lowest BIC over all k
-        (mclust's rule), with the table in ``covariance_bic``; the LPA candidates are then
-        fitted with that structure and ``n_init`` starts.
-    min_class_share : float, default=0.05
-        Candidates whose smallest segment is below this share are flagged in the fit table.
-    min_segment_n : int, default=0
-        Candidates whose smallest segment has fewer respondents are flagged.
+        A continuous basis for the continuous methods (LPA, k-means, Ward; e.g. factor scores).
+        Without it they segment the standardised ``data`` (z-scores; LPA keeps missing answers
+        missing, k-means and Ward replace them by the item mean, 0), as ``bases`` records.
     sample_weight : Series or array-like, optional
         Survey weights (Ward's method ignores them and says so).
-    n_bootstrap : int, default=0
-        Stability refits per candidate (0 = stability not measured).
-    stability_kind : {'bootstrap', 'split-half'}, default='bootstrap'
-    stability_n_init : int, default=3
     covariates : DataFrame, optional
         Covariates of membership (e.g. firmographics), indexed by respondent id; fitted for
-        every LCA / LPA candidate.
+        the candidates of methods with a likelihood (LCA / LPA).
     distal : DataFrame, optional
         Distal outcomes (e.g. behavioural KPIs), indexed by respondent id.
-    choice : (method, k), optional
-        The consultant's pinned candidate.
-    structural_candidates : {'all', 'best'}, default='all'
-        Which LCA / LPA candidates get distal outcomes and covariates: every one, or the
-        pinned choice and each method's lowest-BIC candidate.
-    random_state : int, numpy Generator or None
     n_jobs : int, default=1
         Threads for the latent class / profile starts, worker processes (joblib) for the
         stability refits; -1 = all cores. Results do not depend on it.
     progress : bool, default=True
-    measurement : {'nominal', 'ordinal'} or dict of item to one of them, default='nominal'
-        How LCA models the items (see :class:`LatentClassModel`).
-    max_starts : int, optional
-        When fewer than 2 finished starts of an LCA candidate reach its best log-likelihood,
-        or fewer than half of them and added starts still improve it, ``n_init`` more
-        starts are run, until neither holds or this many starts ran (default
-        ``4 × n_init``; the fit table's ``starts_added`` and ``flags`` say so; see
-        :func:`~workbench.segments._engine.add_starts`).
-    blrt_reps, blrt_stop_after, blrt_starts : int, default=19, 5, 0
-        Bootstrap likelihood-ratio test of every candidate of ``blrt_methods`` against one class
-        fewer (Mplus TECH14; mclust's ``mclustBootstrapLRT`` for profiles): at most ``blrt_reps``
-        draws, stopping once ``blrt_stop_after`` of them reach the observed ratio (the p-value
-        is then clearly above 0.05); ``blrt_starts`` random starts per LCA draw besides the
-        observed estimates and a split of the largest class. ``blrt_reps=0`` = no test. The
-        rule: p at most 0.05 = k fits better. The floor, the smallest p-value the draws can
-        give, is 1/(blrt_reps + 1) and shown as ``blrt_p_floor`` in the fit table: 19 draws
-        (the default) give 0.05, an exact 5 % Monte-Carlo test that says "at most 0.05" when
-        no draw reaches the observed ratio; 99 (floor 0.01) decide p-values near 0.05 finely.
-    blrt_methods : iterable of {'lca', 'lpa'}, default=('lca',)
-        Which model-based methods get the test; 'lpa' draws Gaussian samples (tied and full
-        covariances make each draw's EM slow, hence opt-in).
-    blrt_for : {'all', 'bic'}, default='all'
-        Which LCA candidates get the test: every one, or only the two around the lowest
-        BIC (that k against k-1, and k+1 against k), which is what a choice of k needs and
-        costs two tests instead of one per k.
+    **overrides
+        Any :class:`SegmentSettings` field, e.g.:
+
+        n_init, init_iter, n_final, max_iter, tol
+            Random starts (see :class:`LatentClassModel`); ``n_init`` also for k-means.
+        covariance : {'auto', 'diag', 'spherical', 'tied', 'full'}, default='auto'
+            LPA covariance structure; 'auto' fits all four at every k (at most
+            ``AUTO_STARTS`` random starts each, one final run; 'tied' and 'full' not when a
+            respondent has missing values) and uses the one with the lowest BIC over all k
+            (mclust's rule), with the table in ``covariance_bic``; the LPA candidates are then
+            fitted with that structure and ``n_init`` starts.
+        min_class_share : float, default=0.05
+            Candidates whose smallest segment is below this share are flagged in the fit table.
+        min_segment_n : int, default=30
+            Candidates whose smallest segment has fewer respondents are flagged.
+        n_bootstrap : int, default=0
+            Stability refits per candidate (0 = stability not measured).
+        stability_kind : {'bootstrap', 'split-half'}, default='bootstrap'
+        stability_n_init : int, default=3
+        choice : (method, k), optional
+            The consultant's pinned candidate.
+        structural_candidates : {'all', 'best'}, default='best'
+            Which LCA / LPA candidates get distal outcomes and covariates: every one, or the
+            pinned choice and each method's lowest-BIC candidate.
+        random_state : int, numpy Generator or None, default=20240101
+        measurement : {'nominal', 'ordinal'} or dict of item to one of them, default='nominal'
+            How LCA models the items (see :class:`LatentClassModel`).
+        max_starts : int, optional
+            When fewer than 2 finished starts of an LCA candidate reach its best log-likelihood,
+            or fewer than half of them and added starts still improve it, ``n_init`` more
+            starts are run, until neither holds or this many starts ran (default
+            ``4 × n_init``; the fit table's ``starts_added`` and ``flags`` say so; see
+            :func:`~workbench.segments._engine.add_starts`).
+        blrt_reps, blrt_stop_after, blrt_starts : int, default=19, 5, 0
+            Bootstrap likelihood-ratio test of every candidate of ``blrt_methods`` against one
+            class fewer (Mplus TECH14; mclust's ``mclustBootstrapLRT`` for profiles): at most
+            ``blrt_reps`` draws, stopping once ``blrt_stop_after`` of them reach the observed
+            ratio (the p-value is then clearly above 0.05); ``blrt_starts`` random starts per
+            LCA draw besides the observed estimates and a split of the largest class.
+            ``blrt_reps=0`` = no test. The rule: p at most 0.05 = k fits better. The floor, the
+            smallest p-value the draws can give, is 1/(blrt_reps + 1) and shown as
+            ``blrt_p_floor`` in the fit table: 19 draws (the default) give 0.05, an exact 5 %
+            Monte-Carlo test that says "at most 0.05" when no draw reaches the observed ratio;
+            99 (floor 0.01) decide p-values near 0.05 finely.
+        blrt_methods : iterable of {'lca', 'lpa'}, default=('lca',)
+            Which methods with a likelihood get the test; 'lpa' draws Gaussian samples (tied
+            and full covariances make each draw's EM slow, hence opt-in).
+        blrt_for : {'all', 'bic'}, default='bic'
+            Which candidates get the test: every one, or only the two around the lowest BIC
+            (that k against k-1, and k+1 against k), which is what a choice of k needs and
+            costs two tests instead of one per k.
 
     Returns
     -------
@@ -545,242 +533,129 @@ def candidates(
     AnalysisError
         Bad arguments or a basis nothing can be fitted on. A single (method, k) that fails
         does not raise: its fit-table row says why.
+    TypeError
+        A keyword that is not a setting.
     """
-    methods = tuple(methods)
-    if blrt_for not in ("all", "bic"):
-        raise ValueError(f"blrt_for must be 'all' or 'bic', not {blrt_for!r}")
-    if not set(blrt_methods) <= {"lca", "lpa"}:
-        raise ValueError(f"blrt_methods must name 'lca' and / or 'lpa', not {list(blrt_methods)!r}")
-    bad = [m for m in methods if m not in METHODS]
+    s = (settings if settings is not None else SegmentSettings()).but(k_range=k_range, methods=methods, **overrides)
+    methods = s.methods
+    if s.blrt_for not in ("all", "bic"):
+        raise ValueError(f"blrt_for must be 'all' or 'bic', not {s.blrt_for!r}")
+    with_lik = [m for m in method_names() if get_method(m).likelihood]
+    if not set(s.blrt_methods) <= set(with_lik):
+        raise ValueError(f"blrt_methods must name {' and / or '.join(map(repr, with_lik))}, not {list(s.blrt_methods)!r}")
+    bad = [m for m in methods if not registered(m)]
     if bad or not methods:
-        raise AnalysisError(f"unknown method(s) {', '.join(map(repr, bad)) or '(none given)'}; expected {', '.join(METHODS)}")
+        raise AnalysisError(f"unknown method(s) {', '.join(map(repr, bad)) or '(none given)'}; expected "
+                            f"{', '.join(method_names())}")
     if len(set(methods)) != len(methods):
         raise AnalysisError(f"methods repeat: {', '.join(methods)}")
-    ks = sorted({int(k) for k in k_range})
-    if not ks or ks[0] < 1:
-        raise AnalysisError(f"k_range must hold whole numbers of at least 1, got {list(k_range)!r}")
-    if covariance not in COVARIANCES + ("auto",):
-        raise AnalysisError(f"unknown covariance structure {covariance!r}; expected one of {', '.join(COVARIANCES)}")
-    if stability_kind not in KINDS:
-        raise AnalysisError(f"unknown stability kind {stability_kind!r}; expected one of {', '.join(KINDS)}")
-    if choice is not None:
-        choice = (str(choice[0]), int(choice[1]))
-        if choice[0] not in methods or choice[1] not in ks:
-            raise AnalysisError(
-                f"the pinned choice {choice[0]} k={choice[1]} is not among the candidates "
-                f"(methods {', '.join(methods)}, k {ks[0]}-{ks[-1]})"
-            )
-    base = seed_int(random_state)
+    ks = list(s.k_range)
+    if s.covariance not in COVARIANCES + ("auto",):
+        raise AnalysisError(f"unknown covariance structure {s.covariance!r}; expected one of {', '.join(COVARIANCES)}")
+    if s.stability_kind not in KINDS:
+        raise AnalysisError(f"unknown stability kind {s.stability_kind!r}; expected one of {', '.join(KINDS)}")
+    if s.structural_candidates not in ("all", "best"):
+        raise AnalysisError(f"structural_candidates must be 'all' or 'best', got {s.structural_candidates!r}")
+    choice = s.choice
+    if choice is not None and (choice[0] not in methods or choice[1] not in ks):
+        raise AnalysisError(
+            f"the pinned choice {choice[0]} k={choice[1]} is not among the candidates "
+            f"(methods {', '.join(methods)}, k {ks[0]}-{ks[-1]})"
+        )
+    base = seed_int(s.random_state)
     frame = as_numeric_frame(data, "basis")
     w_full = prepare_weights(sample_weight, frame.index)
     w_series = None if w_full is None else pd.Series(w_full, index=frame.index)
+    objs = {m: get_method(m) for m in methods}
+    cont, cont_note = None, ""
+    if any(o.basis == "continuous" for o in objs.values()):
+        cont, cont_note = _continuous_basis(frame, scores, w_series)
+    basis = Basis(coded=frame, continuous=cont, continuous_note=cont_note, scores_given=scores is not None,
+                  weights=w_series, random_state=base)
     notes: list[str] = []
     bases: dict[str, str] = {}
     rows: dict[tuple, dict] = {}
     estimators: dict[tuple, object] = {}
-    fitted_frames: dict[str, pd.DataFrame] = {}
-    caught_all: list = []
+    fits = {}
     covariance_bic = None
-
-    def fail(key, exc):
-        rows[key] = {"status": "failed", "message": str(exc)}
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", WorkbenchWarning)
-        # -------------------------------------------------------- model-based: one pooled job list
-        problems, plan = [], []
-        if "lca" in methods:
-            used, excluded = split_unanswered(frame, "basis")
-            w = _subset_weights(w_series, used.index)
-            cache: dict = {}
-            bases["lca"] = _basis_note(frame, "basis items (coded answers; missing answers in the likelihood)")
-            fitted_frames["lca"] = frame
-            for k in ks:
-                est = LatentClassModel(k, measurement=measurement, n_init=n_init, init_iter=init_iter, n_final=n_final,
-                                       max_iter=max_iter, tol=tol, random_state=base, progress=False)
-                try:
-                    est.feature_names_in_, est.n_features_in_ = list(frame.columns), frame.shape[1]
-                    args = est._problem_args(used, cache)
-                except AnalysisError as exc:
-                    fail(("lca", k), exc)
-                    continue
-                if w is not None:
-                    args["lca"] = dataclasses.replace(args["lca"], weights=w, weighted=True)
-                problems.append(_problem(est, "lca", k, base, n_init, max_iter, tol, w, args))
-                plan.append((("lca", k), est, used, excluded, w, frame.index))
-        cont = None
-        if any(m in methods for m in ("lpa", "kmeans", "ward")):
-            cont, cont_note = _continuous_basis(frame, scores, w_series)
-            fitted_frames["continuous"] = cont
-        if "lpa" in methods:
-            used_c, excluded_c = split_unanswered(cont, "continuous basis")
-            wc = _subset_weights(w_series, used_c.index)
-            # standardised items are discrete: a profile whose members all give the same answer has
-            # no variance on that item, and the likelihood runs off to infinity without a floor
-            reg = 1e-6 if scores is not None else 1e-2
-            if covariance == "auto":
-                # the structure is chosen with a few starts per (structure, k); the chosen one is
-                # then fitted like any other candidate, with every start
-                pick_starts = min(n_init, AUTO_STARTS)
-                covariance, _, covariance_bic, _ = covariance_by_bic(
-                    used_c, ks, sample_weight=wc, n_init=pick_starts, init_iter=init_iter, n_final=1,
-                    max_iter=max_iter, tol=tol, min_class_share=min_class_share, reg_covar=reg, random_state=base,
-                    n_jobs=n_jobs)
-                fitted_s = [s for s in covariance_bic.index if covariance_bic.loc[s, [f"k={k}" for k in ks]].notna().any()]
-                notes.append(f"LPA covariance '{covariance}' chosen by BIC among {', '.join(fitted_s)} "
-                             f"({pick_starts} start(s) each; see the 'LPA covariance (BIC)' table)")
-            lpa_cache: dict = {}
-            bases["lpa"] = cont_note + f"; covariance '{covariance}'" + (
-                "; variances regularised by 0.01 (the items are discrete)" if scores is None else "")
-            for k in ks:
-                est = LatentProfileModel(k, covariance=covariance, n_init=n_init, init_iter=init_iter, n_final=n_final,
-                                         max_iter=max_iter, tol=tol, reg_covar=reg, random_state=base, progress=False)
-                try:
-                    est.feature_names_in_, est.n_features_in_ = list(cont.columns), cont.shape[1]
-                    args = est._problem_args(used_c, lpa_cache, weights=wc)
-                except AnalysisError as exc:
-                    fail(("lpa", k), exc)
-                    continue
-                problems.append(_problem(est, "lpa", k, base, n_init, max_iter, tol, wc, args))
-                plan.append((("lpa", k), est, used_c, excluded_c, wc, cont.index))
-        logger.info("fitting %d latent class / profile model(s) from %d random starts each", len(problems), n_init)
-        grids = fit_mixtures(problems, init_iter=init_iter, n_final=n_final, n_jobs=n_jobs, progress=progress)
-        grids, added = add_starts(grids, base, n_init, max_starts, init_iter, n_final, n_jobs, progress)
-        for (key, est, used_k, excluded_k, w_k, full_index), grid in zip(plan, grids):
-            try:
-                with warnings.catch_warnings(record=True) as conv:
-                    warnings.simplefilter("always", WorkbenchWarning)
-                    est._set_from_grid(grid, used_k, excluded_k, w_k, full_index, base)
-                estimators[key] = est
-                if any(issubclass(c.category, SegmentationConvergenceWarning) for c in conv):
-                    rows[key] = {"status": "not converged",
-                                 "message": f"best start stopped at max_iter={max_iter}; try a larger max_iter"}
-            except AnalysisError as exc:
-                fail(key, exc)
-        # -------------------------------------------------------- hard partitions
-        if "kmeans" in methods or "ward" in methods:
-            filled = cont.fillna(0.0 if scores is None else cont.mean())
-            n_filled = int(cont.isna().any(axis=1).sum())
-            if n_filled:
-                notes.append(f"k-means / Ward: {n_filled} respondent(s) with missing values got the "
-                             f"{'item' if scores is None else 'variable'} mean in place of each missing value")
-            for m in ("kmeans", "ward"):
-                if m not in methods:
-                    continue
-                bases[m] = cont_note + ("; missing values set to the mean" if n_filled else "")
-                if m == "ward" and w_full is not None:
-                    bases[m] += "; unweighted (Ward's method takes no weights)"
-                for k in ks:
-                    try:
-                        with threadpool_limits(limits=1):
-                            est = (KMeansModel(k, n_init=n_init, random_state=base).fit(filled, sample_weight=w_series)
-                                   if m == "kmeans" else WardModel(k).fit(filled))
-                        estimators[(m, k)] = est
-                    except AnalysisError as exc:
-                        fail((m, k), exc)
-        caught_all = list(caught)
+        complete = [m for m in methods if objs[m].complete]
+        for m in methods:
+            o = objs[m]
+            if complete and m == complete[0] and basis.n_filled:
+                notes.append(f"{' / '.join(objs[c].short for c in complete)}: {basis.n_filled} respondent(s) with "
+                             f"missing values got the {'item' if scores is None else 'variable'} mean in place of "
+                             "each missing value")
+            logger.info("fitting %s (%s) for k = %s", o.long, m, ", ".join(map(str, ks)))
+            fit = fits[m] = o.fit(basis, s, n_jobs=n_jobs, progress=progress)
+            bases[m] = fit.basis_note
+            notes += fit.notes
+            covariance_bic = fit.tables.get("covariance_bic", covariance_bic)
+            rows.update({(m, k): row for k, row in fit.rows.items()})
+            estimators.update({(m, k): est for k, est in fit.estimators.items()})
+    caught_all = list(caught)
+    resolved = {key: v for fit in fits.values() for key, v in fit.settings.items()}
 
     solutions = {}
     for m in methods:
         for k in ks:
             if (m, k) in estimators:
-                solutions[(m, k)] = Segmentation.from_model(estimators[(m, k)], basis=bases.get(m, ""))
-                if m == "lca":
-                    solutions[(m, k)] = solutions[(m, k)].with_diagnostics(starts_added=added.get((m, k), 0))
+                est = estimators[(m, k)]
+                solutions[(m, k)] = Segmentation.from_model(est, basis=bases[m], method=m,
+                                                            parameters=objs[m].parameters_table(est))
     # ------------------------------------------------------------ bootstrap LRT (k against k - 1)
-    if blrt_reps and blrt_reps > 0:
-        tasks, keys = [], []
-        for method in ("lca", "lpa"):
-            if method not in methods or method not in tuple(blrt_methods):
-                continue
-            m_plan = {key: (est, p) for (key, est, *_), p in zip(plan, problems) if key[0] == method}
-            fitted_m = {key[1]: sol.bic for key, sol in solutions.items() if key[0] == method}
-            if blrt_for == "bic" and fitted_m:
-                k_bic = min(fitted_m, key=fitted_m.get)
-                m_plan = {key: v for key, v in m_plan.items() if key[1] in (k_bic, k_bic + 1)}
-            for key, (est, prob) in m_plan.items():
-                k = key[1]
-                if key not in solutions or k < 2:
-                    continue
-                h0 = estimators.get((method, k - 1))
-                if h0 is None:  # the grid's smallest k: fit k - 1 classes for the test
-                    try:
-                        with warnings.catch_warnings():
-                            warnings.simplefilter("ignore", WorkbenchWarning)
-                            if method == "lca":
-                                h0 = LatentClassModel(k - 1, measurement=measurement, n_init=n_init,
-                                                      init_iter=init_iter, max_starts=max_starts, n_final=n_final,
-                                                      max_iter=max_iter, tol=tol, random_state=base, progress=False)
-                                h0.fit(fitted_frames["lca"], sample_weight=w_series)
-                            else:
-                                h0 = LatentProfileModel(k - 1, covariance=covariance, n_init=n_init,
-                                                        init_iter=init_iter, n_final=n_final, max_iter=max_iter,
-                                                        tol=tol, reg_covar=est.reg_covar, random_state=base,
-                                                        progress=False)
-                                h0.fit(fitted_frames["continuous"].loc[est.posteriors_.index], sample_weight=wc)
-                    except AnalysisError as exc:
-                        notes.append(f"bootstrap LRT of {method} k={k} not run: {exc}")
-                        continue
-                common = dict(k=k, ll_k=est.loglik_, ll_h0=h0.loglik_, max_reps=int(blrt_reps),
-                              stop_after=int(blrt_stop_after), seed=start_seeds(base, method, 100 + k, 1)[0],
-                              max_iter=min(max_iter, 200), tol=max(tol, 1e-6))
-                if method == "lca":
-                    tasks.append(dict(common, data=prob.lca, theta_k=est.theta_, theta_h0=h0.theta_,
-                                      n_starts=int(blrt_starts)))
-                else:
-                    tasks.append(dict(common, kind="lpa", data=prob.gauss, params_k=est.params_,
-                                      params_h0=h0.params_))
-                keys.append(key)
-        logger.info("bootstrap LRT: at most %d draws for each of %d LCA / LPA candidate(s)", blrt_reps, len(tasks))
+    if s.blrt_reps and s.blrt_reps > 0:
+        tasks, keys = _blrt_tasks(s, methods, objs, fits, solutions, estimators, basis, notes)
+        logger.info("bootstrap LRT: at most %d draws for each of %d candidate(s)", s.blrt_reps, len(tasks))
         for key, res in zip(keys, bootstrap_many(tasks, n_jobs=n_jobs)):
             solutions[key] = solutions[key].with_diagnostics(blrt=res)
     # ------------------------------------------------------------ stability
     stab: dict = {}
-    if n_bootstrap and n_bootstrap > 0 and solutions:
-        logger.info("stability: %d %s refit(s) of each of %d candidate(s)", n_bootstrap, stability_kind, len(solutions))
+    if s.n_bootstrap and s.n_bootstrap > 0 and solutions:
+        logger.info("stability: %d %s refit(s) of each of %d candidate(s)", s.n_bootstrap, s.stability_kind,
+                    len(solutions))
         keys = list(solutions)
-        items = [(solutions[key], fitted_frames["lca"] if key[0] == "lca"
-                  else _hard_or_lpa_frame(key[0], fitted_frames, scores)) for key in keys]
+        items = [(solutions[key], objs[key[0]].frame(basis)) for key in keys]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", WorkbenchWarning)
-            results = stability_of_many(items, n_reps=n_bootstrap, kind=stability_kind, n_init=stability_n_init,
+            results = stability_of_many(items, n_reps=s.n_bootstrap, kind=s.stability_kind, n_init=s.stability_n_init,
                                         random_state=base, n_jobs=n_jobs, progress=progress)
         for key, st in zip(keys, results):
             stab[key] = st
             solutions[key] = solutions[key].with_stability(st.mean, st.ok.to_list())
     # ------------------------------------------------------------ distal outcomes and covariates
-    if structural_candidates not in ("all", "best"):
-        raise AnalysisError(f"structural_candidates must be 'all' or 'best', got {structural_candidates!r}")
     selected = set(solutions)
-    if structural_candidates == "best":
+    if s.structural_candidates == "best":
         selected = {choice} if choice else set()
-        for m in ("lca", "lpa"):
-            sols = [s for key, s in solutions.items() if key[0] == m]
-            if sols:
-                selected.add((m, min(sols, key=lambda s: (s.bic, s.k)).k))
+        for m in methods:
+            sols = [sol for key, sol in solutions.items() if key[0] == m]
+            if objs[m].likelihood and sols:
+                selected.add((m, min(sols, key=lambda sol: (sol.bic, sol.k)).k))
     dist, covs = {}, {}
     for key, sol in solutions.items():
-        if key[0] not in ("lca", "lpa") or key not in selected:
+        if not objs[key[0]].likelihood or key not in selected:
             continue
-        basis = fitted_frames["lca"] if key[0] == "lca" else fitted_frames["continuous"]
+        fitted_on = objs[key[0]].frame(basis)
         if distal is not None and len(distal.columns):
             try:
-                dist[key] = distal_outcomes(sol, basis, distal, errors="skip")
+                dist[key] = distal_outcomes(sol, fitted_on, distal, errors="skip")
                 for msg in dist[key].skipped:
                     notes.append(f"{sol.name}: {msg}")
             except AnalysisError as exc:
                 notes.append(f"distal outcomes of {sol.name} not estimated: {exc}")
         if covariates is not None and len(covariates.columns):
             try:
-                covs[key] = covariate_effects(sol, basis, covariates)
+                covs[key] = covariate_effects(sol, fitted_on, covariates)
             except AnalysisError as exc:
                 notes.append(f"covariates of {sol.name} not estimated: {exc}")
 
-    fit_table = _fit_table(methods, ks, solutions, rows, stab, min_class_share, min_segment_n)
-    if "lca" in methods and ft_note_needed(fit_table):
+    fit_table = _fit_table(objs, ks, solutions, rows, stab, s.min_class_share, s.min_segment_n)
+    if any(o.adds_starts for o in objs.values()) and ft_note_needed(fit_table):
         notes.append("best log-likelihood not replicated for "
                      + ", ".join(fit_table.loc[fit_table["flags"].str.contains("not replicated"), "candidate"])
-                     + f" even with {max_starts or 4 * n_init} starts: treat those candidates with caution")
+                     + f" even with {s.max_starts or 4 * s.n_init} starts: treat those candidates with caution")
     # one warning per kind of problem, naming the runs (not one per run)
     failed = fit_table[~fit_table["status"].isin(["ok", NOT_REPLICATED])]  # not replicated: the note above
     seen = set()
@@ -799,35 +674,60 @@ def candidates(
             SegmentationConvergenceWarning if (failed["status"] == "not converged").all() else SegmentationWarning,
             stacklevel=2,
         )
-    settings = dict(k_range=ks, methods=list(methods), structural_candidates=structural_candidates, n_init=n_init,
-                    measurement=measurement, max_starts=max_starts, blrt_reps=blrt_reps, blrt_for=blrt_for, init_iter=init_iter, n_final=n_final,
-                    max_iter=max_iter, tol=tol, covariance=covariance, min_class_share=min_class_share,
-                    min_segment_n=min_segment_n, n_bootstrap=n_bootstrap, stability_kind=stability_kind,
-                    stability_n_init=stability_n_init)
+    settings_used = dict(k_range=ks, methods=list(methods), structural_candidates=s.structural_candidates,
+                         n_init=s.n_init, measurement=s.measurement, max_starts=s.max_starts, blrt_reps=s.blrt_reps,
+                         blrt_for=s.blrt_for, init_iter=s.init_iter, n_final=s.n_final, max_iter=s.max_iter, tol=s.tol,
+                         covariance=resolved.get("covariance", s.covariance), min_class_share=s.min_class_share,
+                         min_segment_n=s.min_segment_n, n_bootstrap=s.n_bootstrap, stability_kind=s.stability_kind,
+                         stability_n_init=s.stability_n_init)
     return Candidates(
         solutions=solutions, fit_table=fit_table, stability=stab, distal=dist, covariates=covs, bases=bases,
-        chosen=choice, n=len(frame), weighted=w_full is not None, random_state=base, settings=settings,
+        chosen=choice, n=len(frame), weighted=w_full is not None, random_state=base, settings=settings_used,
         fitted=utc_now(), versions=fit_versions(),
         notes=tuple(notes), covariance_bic=covariance_bic,
     )
 
 
-def _problem(est, method, k, base, n_init, max_iter, tol, w, args):
-    return MixtureProblem(key=(method, k), k=k, seeds=tuple(start_seeds(base, method, k, n_init)), weights=w,
-                          max_iter=max_iter, tol=float(tol), **args)
+def _blrt_tasks(s, methods, objs, fits, solutions, estimators, basis, notes):
+    """The bootstrap LRTs to run: for each method with a likelihood named in ``blrt_methods``,
+    each fitted k (or the two around the lowest BIC) against k - 1."""
+    tasks, keys = [], []
+    for m in methods:
+        o = objs[m]
+        if not o.likelihood or m not in s.blrt_methods:
+            continue
+        ms = s.but(**fits[m].settings)  # as fitted (e.g. the covariance chosen by BIC)
+        ks_m = [k for k in s.k_range if (m, k) in solutions]
+        fitted_m = {k: solutions[(m, k)].bic for k in ks_m}
+        if s.blrt_for == "bic" and fitted_m:
+            k_bic = min(fitted_m, key=fitted_m.get)
+            ks_m = [k for k in ks_m if k in (k_bic, k_bic + 1)]
+        for k in ks_m:
+            if k < 2:
+                continue
+            est = estimators[(m, k)]
+            h0 = estimators.get((m, k - 1))
+            if h0 is None:  # the grid's smallest k: fit k - 1 classes for the test
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", WorkbenchWarning)
+                        h0 = o.estimator(k - 1, ms, basis)
+                        h0.fit(o.frame(basis), sample_weight=basis.weights if o.weighted else None)
+                except AnalysisError as exc:
+                    notes.append(f"bootstrap LRT of {m} k={k} not run: {exc}")
+                    continue
+            task = o.blrt_task(est, h0, o.frame(basis), ms)
+            if task is None:
+                continue
+            tasks.append(dict(task, k=k, ll_k=est.loglik_, ll_h0=h0.loglik_, max_reps=int(s.blrt_reps),
+                              stop_after=int(s.blrt_stop_after), seed=start_seeds(basis.random_state, m, 100 + k, 1)[0],
+                              max_iter=min(s.max_iter, 200), tol=max(s.tol, 1e-6)))
+            keys.append((m, k))
+    return tasks, keys
 
 
 def ft_note_needed(ft: pd.DataFrame) -> bool:
     return bool(ft["flags"].fillna("").str.contains("not replicated").any())
-
-
-def _subset_weights(w_series, index):
-    if w_series is None:
-        return None
-    w = w_series.loc[index].to_numpy(dtype=float)
-    if w.sum() <= 0:
-        raise AnalysisError("the respondents with answers all have weight zero")
-    return w * (len(w) / w.sum())
 
 
 def _continuous_basis(frame: pd.DataFrame, scores, w_series) -> tuple[pd.DataFrame, str]:
@@ -846,15 +746,9 @@ def _continuous_basis(frame: pd.DataFrame, scores, w_series) -> tuple[pd.DataFra
     return z, (f"{frame.shape[1]} standardised basis items (z-scores; no factor scores were given)")
 
 
-def _hard_or_lpa_frame(method, fitted_frames, scores):
-    cont = fitted_frames["continuous"]
-    if method == "lpa":
-        return cont
-    return cont.fillna(0.0 if scores is None else cont.mean())
-
-
-def _fit_table(methods, ks, solutions, rows, stab, min_share, min_n) -> pd.DataFrame:
+def _fit_table(objs, ks, solutions, rows, stab, min_share, min_n) -> pd.DataFrame:
     out = []
+    methods = list(objs)
     for m in methods:
         for k in ks:
             key = (m, k)
@@ -865,9 +759,7 @@ def _fit_table(methods, ks, solutions, rows, stab, min_share, min_n) -> pd.DataF
                 fi = sol.fit_indices()
                 row.update({c: fi[c] for c in ("loglik", "n_parameters", "aic", "bic", "sabic", "caic", "icl_bic",
                                                "entropy", "classification_error", "inertia")})
-                if m in ("kmeans", "ward"):
-                    for c in ("loglik", "n_parameters", "aic", "bic", "sabic", "caic", "icl_bic"):
-                        row[c] = float("nan")
+                row = objs[m].fit_row(row)
                 row.update({
                     "smallest_share": sol.smallest_share, "smallest_n": sol.smallest_n, "converged": sol.converged,
                     "starts": f"{sol.best_ll_replicated}/{sol.n_final_starts}",
@@ -888,7 +780,7 @@ def _fit_table(methods, ks, solutions, rows, stab, min_share, min_n) -> pd.DataF
                     flags.append(f"smallest segment {sol.smallest_share:.1%} < {min_share:.0%}")
                 if min_n and sol.smallest_n < min_n:
                     flags.append(f"smallest segment n={sol.smallest_n} < {min_n}")
-                if m in ("lca", "lpa") and sol.n_final_starts > 1 and sol.best_ll_replicated < 2:
+                if objs[m].likelihood and sol.n_final_starts > 1 and sol.best_ll_replicated < 2:
                     flags.append(f"best log-likelihood not replicated (in {sol.n_starts} starts): add starts")
                     if row["status"] == "ok":  # Mplus: THE BEST LOGLIKELIHOOD VALUE WAS NOT REPLICATED
                         row["status"] = NOT_REPLICATED
@@ -897,9 +789,9 @@ def _fit_table(methods, ks, solutions, rows, stab, min_share, min_n) -> pd.DataF
                                           f"of {sol.n_final_starts} finished starts ({sol.n_starts} starts{added}); "
                                           "the solution may be a local maximum: run more starts (n_init, "
                                           "max_starts) before trusting it")
-                elif m == "lca" and sol.starts_added:
+                elif sol.starts_added:
                     flags.append(f"best log-likelihood replicated and confirmed with {sol.starts_added} added starts")
-                if m == "lca" and bvr is not None and len(bvr) and bvr["bvr"].iloc[0] > STRONG_BVR:
+                if bvr is not None and len(bvr) and bvr["bvr"].iloc[0] > STRONG_BVR:
                     flags.append(f"strong local dependence: bivariate residual {bvr['bvr'].iloc[0]:.1f} for "
                                  f"{bvr['item_1'].iloc[0]} & {bvr['item_2'].iloc[0]}")
                 if not sol.converged:

@@ -140,15 +140,19 @@ class Segmentation:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_model(cls, model, *, basis: str = "", notes=()) -> "Segmentation":
+    def from_model(cls, model, *, basis: str = "", notes=(), method: str | None = None,
+                   parameters: pd.DataFrame | None = None) -> "Segmentation":
         """Wrap a fitted estimator (:class:`LatentClassModel`, :class:`LatentProfileModel`,
-        :class:`KMeansModel` or :class:`WardModel`)."""
-        method = model._method
+        :class:`KMeansModel`, :class:`WardModel`, or a registered method's estimator).
+
+        ``method``: the registered method's name (default: the estimator's own);
+        ``parameters``: its tidy parameters table (default: the built-in estimators' description)."""
+        method = method or model._method
         k = model.n_classes_
         seg = pd.RangeIndex(1, k + 1, name="segment")
         labels = model.labels_.rename(f"{method}_{k}")
         shares = pd.Series(model.shares_, index=seg, name="share")
-        params = _parameters(model, shares)
+        params = _parameters(model, shares) if parameters is None else parameters
         return cls(
             method=method, k=k, labels=labels, posteriors=model.posteriors_, shares=shares,
             loglik=float(model.loglik_), n_parameters=int(model.n_parameters_), n=int(model.n_samples_),
@@ -291,7 +295,7 @@ class Segmentation:
 
     def response_probabilities(self) -> pd.DataFrame:
         """LCA item-response probabilities, wide: (variable, category) × segment."""
-        if self.method != "lca":
+        if not hasattr(self.model, "response_probabilities"):
             raise AnalysisError(f"{self.name} has no item-response probabilities; only latent class models do")
         rp = self.model.response_probabilities()
         return rp.pivot_table(index=["variable", "category"], columns="class", values="value", sort=False)
@@ -305,7 +309,7 @@ class Segmentation:
             One column ``value``, indexed by statistic.
         """
         head = {
-            "method": METHOD_NAMES[self.method], "segments (k)": self.k, "respondents (n)": self.n,
+            "method": METHOD_NAMES.get(self.method, self.method), "segments (k)": self.k, "respondents (n)": self.n,
             "weighted": self.weighted, "basis": self.basis, "fitted (UTC)": self.fitted,
             "log-likelihood": self.loglik, "parameters": self.n_parameters, "AIC": self.aic, "BIC": self.bic,
             "SABIC": self.sabic, "CAIC": self.caic, "relative entropy": self.entropy,
@@ -322,7 +326,7 @@ class Segmentation:
         if self.bivariate_residuals is not None and len(self.bivariate_residuals):
             top = self.bivariate_residuals.iloc[0]
             head["largest bivariate residual"] = f"{top['bvr']:.2f} ({top['item_1']} & {top['item_2']})"
-        if self.method in ("kmeans", "ward"):
+        if not np.isfinite(self.loglik):  # a hard partition (k-means, Ward): no likelihood
             for key in ("log-likelihood", "parameters", "AIC", "BIC", "SABIC", "CAIC"):
                 head.pop(key)
             head["within-segment sum of squares"] = self.inertia
@@ -332,7 +336,7 @@ class Segmentation:
 
     def __str__(self) -> str:
         s = self.summary()["value"]
-        lines = [f"{METHOD_NAMES[self.method].capitalize()}, {self.k} segments: n={self.n}"
+        lines = [f"{METHOD_NAMES.get(self.method, self.method).capitalize()}, {self.k} segments: n={self.n}"
                  + (f", log-likelihood {self.loglik:,.3f}, BIC {self.bic:,.1f}" if not math.isnan(self.loglik) else "")]
         for key, v in s.items():
             if isinstance(v, float):
@@ -344,7 +348,7 @@ class Segmentation:
         return f"Segmentation({self.name}, n={self.n}, loglik={self.loglik:.3f})"
 
     def _repr_html_(self) -> str:
-        title = html.escape(f"{METHOD_NAMES[self.method].capitalize()}, {self.k} segments (n = {self.n})")
+        title = html.escape(f"{METHOD_NAMES.get(self.method, self.method).capitalize()}, {self.k} segments (n = {self.n})")
         return f"<h4>{title}</h4>" + self.summary().to_html(float_format=lambda v: f"{v:,.4f}")
 
     # ------------------------------------------------------------------ use

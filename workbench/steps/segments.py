@@ -8,6 +8,7 @@ A later wave is not fitted: the ``classification`` step classifies it with the f
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import warnings
@@ -15,14 +16,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import AnalysisError, WorkbenchWarning
+from ..errors import AnalysisError, StudyError, WorkbenchWarning
 from ..measures import BOOKKEEPING, is_key
 from ..outputs import check_no_pii, write_csv, write_workbook
-from ..segments import METHODS, candidates, standardise
+from ..segments import SegmentSettings, candidates, method_names, standardise
 from ..segments._blrt import BLRT_LEVEL
 from .context import Output, Step, WaveContext
 
-__all__ = ["segments", "segmentation_inputs", "plan_settings", "blrt_stop_after", "STEP"]
+__all__ = ["segments", "segmentation_inputs", "plan_settings", "study_settings", "blrt_stop_after", "STEP"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,21 +59,65 @@ def blrt_stop_after(reps: int, level: float = BLRT_LEVEL) -> int:
     return max(2, math.floor(level * (int(reps) + 1) - 1 + 1e-9) + 1)
 
 
-def segmentation_inputs(ctx: WaveContext) -> dict:
-    """The keyword arguments of :func:`workbench.segments.candidates` for this wave's plan.
+def study_settings(study, cols) -> SegmentSettings:
+    """The study's segmentation plan as one :class:`~workbench.segments.SegmentSettings`
+    (methods, k, starts, covariance, min_class_share, min_segment_n, stability, the pinned
+    choice, the seed, the ordinal measurement of the basis items ``cols``, max_starts, BLRT).
+
+    Raises
+    ------
+    StudyError
+        ``segmentation.methods`` or ``segmentation.choice`` names a method that is not
+        registered (the message lists the registered ones).
+    """
+    plan = study.spec.segmentation
+    known = method_names()
+    for where, names in (("methods", list(plan.methods)), ("choice.method", [plan.choice.method] if plan.choice else [])):
+        unknown = [m for m in names if m not in known]
+        if unknown:
+            raise StudyError(f"segmentation.{where} names {', '.join(unknown)}, which is not a segmentation method; "
+                             f"the methods are {', '.join(known)} (or register one with workbench.segments.register)",
+                             file=study.path)
+    return SegmentSettings(
+        k_range=range(plan.k_min, plan.k_max + 1), methods=tuple(plan.methods), n_init=plan.n_init,
+        covariance=plan.covariance, min_class_share=plan.min_class_share, min_segment_n=study.spec.min_segment_n,
+        n_bootstrap=plan.bootstrap_reps, stability_kind=plan.stability,
+        choice=(plan.choice.method, plan.choice.k) if plan.choice else None, random_state=study.seed,
+        measurement=({c: plan.measurement.get(study.columns[c].block, "nominal") for c in cols}
+                     if plan.measurement else "nominal"),
+        max_starts=plan.max_starts if plan.max_starts is not None else 4 * plan.n_init,
+        blrt_reps=plan.blrt_reps, blrt_stop_after=blrt_stop_after(plan.blrt_reps), blrt_for=plan.blrt_for,
+        structural_candidates="best",
+    )
+
+
+def segmentation_inputs(ctx: WaveContext, **changes) -> dict:
+    """The keyword arguments of :func:`workbench.segments.candidates` for this wave's plan:
+    ``candidates(**segmentation_inputs(ctx))`` fits what the segments step fits.
+
+    Parameters
+    ----------
+    ctx : WaveContext
+    **changes
+        A notebook's changes to the plan's settings (see :func:`plan_settings`: ``methods``,
+        ``k_min``, ``k_max``, ``n_init``, ``n_bootstrap`` or any
+        :class:`~workbench.segments.SegmentSettings` field); None keeps the plan's value.
 
     Returns
     -------
     dict
         ``data`` (the coded basis items), ``scores`` (factor scores of the basis blocks, or
         None: LPA / k-means / Ward then segment the standardised items), ``covariates``,
-        ``distal`` (behavioural KPIs, or None without the behaviour step) and the plan's
-        settings.
+        ``distal`` (behavioural KPIs, or None without the behaviour step), ``sample_weight``
+        and ``settings`` (the study's :class:`~workbench.segments.SegmentSettings`, with the
+        changes).
 
     Raises
     ------
     AnalysisError
         No basis item in this wave, or plan KPIs / covariates the data do not hold.
+    StudyError
+        The plan names a method that is not registered.
     """
     study, clean, plan = ctx.study, ctx.weighted, ctx.study.spec.segmentation
     skipped = set(clean.missing_columns)
@@ -144,68 +189,68 @@ def segmentation_inputs(ctx: WaveContext) -> dict:
                 distal[c] = distal[c].astype(object).where(distal[c].notna(), None)
             elif pd.api.types.is_integer_dtype(distal[c]) and not pd.api.types.is_bool_dtype(distal[c]):
                 distal[c] = distal[c].astype("Float64").astype(float)
-    return dict(
-        data=data, scores=cont, covariates=covariates, distal=distal,
-        k_range=range(plan.k_min, plan.k_max + 1), methods=list(plan.methods), n_init=plan.n_init,
-        covariance=plan.covariance, min_class_share=plan.min_class_share,
-        min_segment_n=study.spec.min_segment_n, sample_weight=clean.weights, n_bootstrap=plan.bootstrap_reps,
-        stability_kind=plan.stability, choice=(plan.choice.method, plan.choice.k) if plan.choice else None,
-        random_state=study.seed,
-        measurement={c: plan.measurement.get(study.columns[c].block, "nominal") for c in cols} if plan.measurement else "nominal",
-        max_starts=plan.max_starts if plan.max_starts is not None else 4 * plan.n_init,
-        blrt_reps=plan.blrt_reps, blrt_for=plan.blrt_for, blrt_stop_after=blrt_stop_after(plan.blrt_reps),
-    )
+    settings = study_settings(study, cols)
+    if any(v is not None for v in changes.values()):
+        settings = plan_settings({"settings": settings}, **changes)
+    return dict(data=data, scores=cont, covariates=covariates, distal=distal, sample_weight=clean.weights,
+                settings=settings)
 
 
 def plan_settings(inputs: dict, *, methods=None, k_min: int | None = None, k_max: int | None = None,
-                  n_init: int | None = None, n_bootstrap: int | None = None) -> dict:
-    """The plan's methods, range of k, random starts and bootstrap refits, with a notebook's
-    overrides: ``None`` keeps the study plan's value.
+                  n_init: int | None = None, n_bootstrap: int | None = None, **changes) -> SegmentSettings:
+    """The plan's settings with a notebook's changes: ``None`` keeps the study plan's value.
 
     Parameters
     ----------
     inputs : dict
-        From :func:`segmentation_inputs` (the study plan's settings).
+        From :func:`segmentation_inputs` (its ``settings``: the study plan's).
     methods : list of str, optional
-        Methods to fit (of :data:`workbench.segments.METHODS`); default: the plan's.
+        Methods to fit (registered names, :func:`workbench.segments.method_names`); default: the plan's.
     k_min, k_max : int, optional
         Smallest and largest number of segments; default: the plan's.
     n_init, n_bootstrap : int, optional
         Random starts per model and bootstrap refits per candidate; default: the plan's.
+    **changes
+        Any other :class:`~workbench.segments.SegmentSettings` field.
 
     Returns
     -------
-    dict
-        ``methods`` (list), ``k_range`` (range), ``n_init`` and ``n_bootstrap``: keyword
-        arguments of :func:`workbench.segments.candidates`.
+    SegmentSettings
+        Every other setting (covariance, min_class_share, the ordinal measurement, the pinned
+        choice, the seed, BLRT, ...) is the plan's.
 
     Raises
     ------
     ValueError
         An unknown method, no method, or a range of k that is empty or starts below 1.
     """
-    plan_k = inputs["k_range"]
-    methods = list(inputs["methods"] if methods is None else methods)
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown or not methods:
-        raise ValueError(f"methods must be some of {', '.join(METHODS)}; got {', '.join(map(str, methods)) or 'none'}")
-    lo = plan_k.start if k_min is None else int(k_min)
-    hi = plan_k.stop - 1 if k_max is None else int(k_max)
+    plan = inputs["settings"]
+    if methods is not None:
+        methods = list(methods)
+        unknown = [m for m in methods if m not in method_names()]
+        if unknown or not methods:
+            raise ValueError(f"methods must be some of {', '.join(method_names())}; got "
+                             f"{', '.join(map(str, methods)) or 'none'}")
+    lo = min(plan.k_range) if k_min is None else int(k_min)
+    hi = max(plan.k_range) if k_max is None else int(k_max)
     if lo < 1 or hi < lo:
         raise ValueError(f"the range of k must run from at least 1 upwards; got k_min={lo}, k_max={hi}")
-    return dict(methods=methods, k_range=range(lo, hi + 1),
-                n_init=inputs["n_init"] if n_init is None else int(n_init),
-                n_bootstrap=inputs["n_bootstrap"] if n_bootstrap is None else int(n_bootstrap))
+    out = plan.but(methods=methods, k_range=range(lo, hi + 1), n_init=n_init, n_bootstrap=n_bootstrap, **changes)
+    if out.choice is not None and (out.choice[0] not in out.methods or out.choice[1] not in out.k_range):
+        logger.info("segments: the plan's pinned choice %s k=%d is outside these methods / k; nothing is pinned",
+                    *out.choice)
+        out = dataclasses.replace(out, choice=None)
+    return out
 
 
 def segments(ctx: WaveContext) -> Output:
     """Fit the candidate segmentations the study's ``segmentation:`` plan names; give them
     as ``candidates`` and write segments.xlsx and segment_labels.csv."""
     study = ctx.study
-    kwargs = segmentation_inputs(ctx)
+    kwargs = segmentation_inputs(ctx)  # the study's settings, passed whole
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", WorkbenchWarning)
-        result = candidates(**kwargs, structural_candidates="best", n_jobs=-1, progress=False)
+        result = candidates(**kwargs, n_jobs=-1, progress=False)
     for w in caught:  # the CLI owns the terminal: say it in the log, the fit table has the details
         logger.warning("segments: %s", w.message)
     if not len(result):

@@ -12,7 +12,7 @@ import datetime as _dt
 import difflib
 
 from ..safeids import id_key
-from .spec import BEHAVIOUR_CATEGORIES, CODED_TYPES, SCALE_TYPES, SEGMENTATION_METHODS, unknown_message
+from .spec import BEHAVIOUR_CATEGORIES, CODED_TYPES, SCALE_TYPES, unknown_message
 
 __all__ = ["semantic_checks", "path_str"]
 
@@ -486,7 +486,7 @@ def _segmentation_checks(data: dict, blocks: dict, scales, seen_cols: dict) -> l
     if isinstance(choice, dict):
         methods = seg.get("methods", ["lca", "lpa", "kmeans"])
         m, k = choice.get("method"), choice.get("k")
-        if isinstance(methods, list) and isinstance(m, str) and m in SEGMENTATION_METHODS and m not in methods:
+        if isinstance(methods, list) and isinstance(m, str) and m not in methods:
             problems.append((("segmentation", "choice", "method"),
                              f"the pinned method '{m}' is not among the methods fitted ({', '.join(map(str, methods))})"))
         if isinstance(k, int) and isinstance(k_min, int) and isinstance(k_max, int) and not k_min <= k <= k_max:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from ..provenance import SEED_MAX
 from ..safeids import id_problem
@@ -580,7 +580,12 @@ class QualitySpec(BaseModel):
     missing: MissingSpec = Field(default_factory=MissingSpec)
 
 
+#: The built-in segmentation methods; a method registered with ``workbench.segments.register`` may be
+#: named too (``segmentation.methods`` holds method names; the segments step checks them against the
+#: registry, and ``workbench validate`` with it).
 SEGMENTATION_METHODS = ("lca", "lpa", "kmeans", "ward")
+#: What a method name looks like (the registry's keys are lower-case identifiers).
+METHOD_NAME = r"^[a-z][a-z0-9_]*$"
 LPA_COVARIANCES = ("diag", "spherical", "tied", "full")
 
 
@@ -588,7 +593,7 @@ class SegmentationChoice(BaseModel):
     """The consultant's pinned candidate, e.g. ``choice: {method: lca, k: 5}``."""
 
     model_config = _STRICT
-    method: Literal["lca", "lpa", "kmeans", "ward"]
+    method: str = Field(pattern=METHOD_NAME)  # a registered method (checked by the segments step)
     k: int = Field(ge=1, le=20)
 
 
@@ -600,7 +605,8 @@ class SegmentationSpec(BaseModel):
         k-means and Ward use the blocks' factor scores when the factor step ran, else
         the standardised items. An empty basis skips the segmentation step.
     ``methods``
-        Any of lca, lpa, kmeans, ward.
+        Any of lca, lpa, kmeans, ward, or a method registered with
+        ``workbench.segments.register`` (checked against the registry when the wave is run).
     ``k_min``, ``k_max``
         The range of segment counts fitted for every method (at most 20).
     ``n_init``
@@ -652,7 +658,8 @@ class SegmentationSpec(BaseModel):
 
     model_config = _STRICT
     basis: list[str] = Field(default_factory=list)
-    methods: list[Literal["lca", "lpa", "kmeans", "ward"]] = Field(default_factory=lambda: ["lca", "lpa", "kmeans"])
+    methods: list[Annotated[str, StringConstraints(pattern=METHOD_NAME)]] = Field(
+        default_factory=lambda: ["lca", "lpa", "kmeans"])
     k_min: int = Field(2, ge=1, le=20)
     k_max: int = Field(8, ge=1, le=20)
     n_init: int = Field(50, ge=1, le=1000)

@@ -36,8 +36,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.special import logsumexp
-
 from ..errors import AnalysisError, DataError, StudyError
 from ..factors import cfa
 from ..fileio import atomic_write_text, file_error
@@ -45,7 +43,8 @@ from ..provenance import package_versions
 from ..jsonplain import check_format, plain
 from ..limits import LIMITS, check_file
 from ..modelcheck import check_model, check_model_dict, check_model_text
-from .scoring import FactorScoring, code_number, float_array, gaussian_log_prob, standardisation_table
+from ..segments.methods import get_method, method_names, registered
+from .scoring import FactorScoring, code_number, float_array, standardisation_table
 from .codebook import codebook_changes, normalise_codebook
 from .refit import factor_fit_reference
 
@@ -55,18 +54,7 @@ __all__ = ["SegmentModel", "Classification", "FactorScoring", "load_model", "sta
 logger = logging.getLogger(__name__)
 
 FORMAT = "workbench-segment-model"
-FORMAT_VERSION = 1
-_METHODS = ("lca", "lpa", "kmeans", "ward")
-_CLIP = 1e-15  # StepMix clips item-response probabilities to [1e-15, 1 - 1e-15]
-
-
-def _ordinal_log_probs(spec: dict) -> np.ndarray:
-    """(codes, k) log P(code | class) of an ordinal item from its thresholds τ and class
-    locations β: ``τ_r + β_c s_r`` normalised over the codes, ``s_r = 0..C-1`` (adjacent-category logit)."""
-    tau = np.asarray(spec["thresholds"], dtype=float)  # (C,), tau[0] = 0
-    beta = np.asarray(spec["locations"], dtype=float)  # (k,)
-    eta = tau[:, None] + np.arange(len(tau))[:, None] * beta[None, :]
-    return np.maximum(eta - logsumexp(eta, axis=0, keepdims=True), np.log(_CLIP))
+FORMAT_VERSION = 1  # unchanged by the method registry: the built-in methods' parameters are written as before
 
 
 # --------------------------------------------------------------------------- classification result
@@ -287,8 +275,7 @@ class SegmentModel:
             The segmentation lacks its fitted estimator, or the rebuilt basis does not
             have the variables it was fitted on (the message names them).
         """
-        if seg.method not in _METHODS:
-            raise AnalysisError(f"unknown segmentation method {seg.method!r}")
+        method = get_method(seg.method)  # AnalysisError naming the registered methods
         est = seg.model
         if est is None or not hasattr(est, "feature_names_in_"):
             raise AnalysisError(f"{seg.name} carries no fitted estimator; freeze a segmentation from workbench.segments")
@@ -299,7 +286,6 @@ class SegmentModel:
             if lack:
                 raise DataError(f"the fitted wave's data lack the basis item(s) {', '.join(lack)}", column=lack[0])
         k = int(seg.k)
-        params: dict = {}
         scorings: list[FactorScoring] = []
         std: dict = {}
         fill = None
@@ -307,24 +293,15 @@ class SegmentModel:
             items = set(getattr(res, "items", []))
             if items and items <= set(basis_items):
                 scorings.append(FactorScoring.from_efa(name, res))
-        if seg.method == "lca":
+        params = method.freeze(est)
+        if method.basis == "coded":
             if set(fitted_features) - set(basis_items):
                 extra = sorted(set(fitted_features) - set(basis_items))
                 raise AnalysisError(f"{seg.name} was fitted on {', '.join(extra)}, which basis_items does not list")
             features = fitted_features
-            enc = est.encoding_
-            pis = np.asarray(est.probabilities_, dtype=float)  # (k, all items' codes)
-            probs, start = {}, 0
-            for j, (item, cats) in enumerate(zip(enc.columns, enc.categories)):
-                block = pis[:, start:start + len(cats)]  # (k, codes)
-                start += len(cats)
-                probs[item] = {"codes": [code_number(c) for c in cats], "values": block.T.copy()}  # codes × classes
-                if j in est.ordinal_params_:  # ordinal item: thresholds and locations, the probabilities follow
-                    par = est.ordinal_params_[j]
-                    probs[item].update(thresholds=np.asarray(par["thresholds"], dtype=float),
-                                       locations=np.asarray(par["locations"], dtype=float))
-            params["probabilities"] = probs
-            item_codes = {item: [code_number(c) for c in cats] for item, cats in zip(enc.columns, enc.categories)}
+            item_codes = method.item_codes(est)
+            if item_codes is None:
+                item_codes = _item_codes(basis_items, data, codebook)
         else:
             covered = {i for s in scorings for i in s.items}
             rest = [c for c in basis_items if c not in covered]
@@ -346,24 +323,8 @@ class SegmentModel:
                     f", but the basis rebuilt from basis_items and factors has {', '.join(features[:6])}"
                     f"{' ...' if len(features) > 6 else ''}; pass the factor solutions and basis items the "
                     "segmentation was fitted with (factor-score columns are named '<battery>: <factor>')")
-            if data is not None:
-                item_codes = {c: sorted({code_number(v) for v in pd.to_numeric(data[c], errors="coerce").dropna().unique()})
-                              for c in basis_items}
-            else:
-                item_codes = {c: sorted(code_number(v) for v in codebook.get(c, {}).get("codes", {})) or None
-                              for c in basis_items}
-            if seg.method == "lpa":
-                mp = est.measurement_parameters()
-                params.update(
-                    covariance=est.covariance, measurement=est._measurement,
-                    means=np.asarray(mp["means"], dtype=float),
-                    covariances=np.asarray(mp["covariances"], dtype=float),
-                    variances=est.variances().to_numpy().T.copy(),
-                )
-                if "precisions_cholesky" in mp:
-                    params["precisions_cholesky"] = np.asarray(mp["precisions_cholesky"], dtype=float)
-            else:
-                params["centroids"] = np.asarray(est.centroids_, dtype=float)
+            item_codes = _item_codes(basis_items, data, codebook)
+            if method.complete:  # the value each missing variable is replaced with, as when fitting
                 if not scorings:
                     fill = {c: 0.0 for c in features}
                 elif fill_values is not None:
@@ -382,15 +343,15 @@ class SegmentModel:
         pmax = post.max(axis=1) if len(post) else np.array([np.nan])
         diag = {
             "n": int(seg.n), "loglik": float(seg.loglik), "n_parameters": int(seg.n_parameters),
-            "mean_loglik": float(seg.loglik / seg.n) if seg.method in ("lca", "lpa") else None,
+            "mean_loglik": float(seg.loglik / seg.n) if method.likelihood else None,
             "mean_max_posterior": float(np.average(pmax, weights=w)) if len(post) else None,
             "share_uncertain": float(np.average(pmax < uncertain_below, weights=w)) if len(post) else None,
-            "entropy": float(seg.entropy), "bic": float(seg.bic) if seg.method in ("lca", "lpa") else None,
+            "entropy": float(seg.entropy), "bic": float(seg.bic) if method.likelihood else None,
             "stability": None if seg.stability is None else float(seg.stability),
             "stability_sd": (float(np.std(seg.stability_refits, ddof=1)) if len(getattr(seg, "stability_refits", ()))
                              > 1 else None),
             "stability_refits": len(getattr(seg, "stability_refits", ())) or None,
-            "mean_sq_distance": float(seg.inertia / seg.n) if seg.method in ("kmeans", "ward") else None,
+            "mean_sq_distance": float(seg.inertia / seg.n) if not method.likelihood else None,
             "loglik_sd": None,
         }
         model = cls(
@@ -425,6 +386,11 @@ class SegmentModel:
                    study_hash="", wave="", factors=tuple(scorings), standardisation=std)
 
     # ------------------------------------------------------------------ naming
+    @property
+    def method_object(self):
+        """The registered :class:`~workbench.segments.methods.SegmentationMethod` of ``method``."""
+        return get_method(self.method)
+
     @property
     def name(self) -> str:
         return f"{self.method} k={self.k} (wave {self.wave})"
@@ -495,7 +461,7 @@ class SegmentModel:
         """The model's variables for ``data`` (coded items for LCA; factor scores and
         z-scores otherwise; k-means / Ward with missing values filled as when fitting)."""
         items, _ = self._items(data)
-        if self.method == "lca":
+        if self.method_object.basis == "coded":
             return items[list(self.features)]
         cont = self._continuous(items)
         if self.fill is not None:
@@ -504,32 +470,18 @@ class SegmentModel:
 
     # ------------------------------------------------------------------ prediction
     def _log_joint(self, X: np.ndarray) -> np.ndarray:
-        """log P(x, segment) of complete-or-partial rows (each with at least one value)."""
-        p = self.parameters
-        if self.method == "lca":
-            cols, logp = [], []
-            for j, item in enumerate(self.features):
-                spec = p["probabilities"][item]
-                codes = np.asarray(spec["codes"], dtype=float)
-                x = X[:, j]
-                onehot = (x[:, None] == codes[None, :]).astype(float)  # NaN rows stay all zero
-                cols.append(onehot)
-                logp.append(_ordinal_log_probs(spec) if "thresholds" in spec else
-                            np.log(np.clip(np.asarray(spec["values"], dtype=float), _CLIP, 1 - _CLIP)))
-            return np.hstack(cols) @ np.vstack(logp) + np.log(self.shares)
-        if self.method == "lpa":
-            return gaussian_log_prob(X, p) + np.log(self.shares)
-        d = ((X[:, None, :] - p["centroids"][None, :, :]) ** 2).sum(axis=2)
-        return -0.5 * d
+        """log P(x, segment) of complete-or-partial rows (each with at least one value): the method's own scoring."""
+        return self.method_object.log_joint(self.parameters, X, self.shares, list(self.features))
 
     def _predict(self, data: pd.DataFrame):
         items, unseen = self._items(data)
         answered = items.notna().sum(axis=1)
-        if self.method == "lca":  # only the modelled items carry information
+        coded = self.method_object.basis == "coded"
+        if coded:  # only the modelled items carry information
             answered_model = items[list(self.features)].notna().sum(axis=1)
         else:
             answered_model = answered
-        X = self.basis(data).to_numpy(dtype=float) if self.method != "lca" else items[list(self.features)].to_numpy()
+        X = self.basis(data).to_numpy(dtype=float) if not coded else items[list(self.features)].to_numpy()
         has = (answered_model > 0).to_numpy()
         lj = np.full((len(X), self.k), np.nan)
         if has.any():
@@ -539,7 +491,7 @@ class SegmentModel:
     def predict_proba(self, data: pd.DataFrame) -> pd.DataFrame:
         """Membership probabilities of each respondent (columns 1..k; a NaN row without answers).
 
-        k-means and Ward give 0/1 (nearest centroid).
+        Hard methods (k-means, Ward) give 0/1 (nearest centroid).
         """
         lj, has, _, _ = self._predict(data)
         return pd.DataFrame(self._posterior(lj, has), index=data.index,
@@ -547,15 +499,8 @@ class SegmentModel:
 
     def _posterior(self, lj, has) -> np.ndarray:
         out = np.full(lj.shape, np.nan)
-        if not has.any():
-            return out
-        if self.method in ("lca", "lpa"):
-            sub = lj[has]
-            out[has] = np.exp(sub - logsumexp(sub, axis=1, keepdims=True))
-        else:
-            hard = np.zeros((int(has.sum()), self.k))
-            hard[np.arange(len(hard)), lj[has].argmax(axis=1)] = 1.0
-            out[has] = hard
+        if has.any():
+            out[has] = self.method_object.posterior(lj[has])
         return out
 
     def predict(self, data: pd.DataFrame) -> pd.Series:
@@ -570,7 +515,7 @@ class SegmentModel:
         lj, has, _, _ = self._predict(data)
         out = np.full(len(lj), np.nan)
         if has.any():
-            out[has] = logsumexp(lj[has], axis=1) if self.method in ("lca", "lpa") else lj[has].max(axis=1)
+            out[has] = self.method_object.loglik(lj[has])
         return pd.Series(out, index=data.index, name="loglik")
 
     def classify(self, data: pd.DataFrame) -> Classification:
@@ -626,25 +571,13 @@ class SegmentModel:
         """Each segment's expected value of every model variable (variables × segments):
         expected answer code (LCA), profile mean (LPA) or centroid."""
         seg = pd.RangeIndex(1, self.k + 1, name="segment")
-        if self.method == "lca":
-            rows = {}
-            for item in self.features:
-                spec = self.parameters["probabilities"][item]
-                v = np.asarray(spec["values"], dtype=float)
-                v = v / v.sum(axis=0, keepdims=True)
-                rows[item] = np.asarray(spec["codes"], dtype=float) @ v
-            return pd.DataFrame.from_dict(rows, orient="index", columns=seg)
-        key = "means" if self.method == "lpa" else "centroids"
-        return pd.DataFrame(np.asarray(self.parameters[key]).T, index=list(self.features), columns=seg)
+        return pd.DataFrame(self.method_object.profiles(self.parameters, list(self.features)),
+                            index=list(self.features), columns=seg)
 
     # ------------------------------------------------------------------ files
     def to_dict(self) -> dict:
         """The model as plain JSON-ready data."""
-        params = dict(self.parameters)
-        if self.method == "lca":
-            params = {"probabilities": {i: {key: v[key] for key in ("codes", "values", "thresholds", "locations")
-                                            if key in v}
-                                        for i, v in params["probabilities"].items()}}
+        params = self.method_object.to_json(dict(self.parameters))
         return plain({
             "format": FORMAT, "format_version": FORMAT_VERSION, "method": self.method, "k": self.k,
             "study": {"id": self.study_id, "hash": self.study_hash}, "wave": self.wave, "fitted": self.fitted,
@@ -671,17 +604,9 @@ class SegmentModel:
                      advice="update the workbench to load it, or give the model.json a workbench run wrote")
         try:
             method = d["method"]
-            if method not in _METHODS:
-                raise ValueError(f"unknown method {method!r}")
-            raw = d["parameters"]
-            if method == "lca":
-                params = {"probabilities": {i: {"codes": [code_number(c) for c in v["codes"]], "values": float_array(v["values"]),
-                                                **{key: float_array(v[key]) for key in ("thresholds", "locations") if key in v}}
-                                            for i, v in raw["probabilities"].items()}}
-            elif method == "lpa":
-                params = {k: (v if isinstance(v, str) else float_array(v)) for k, v in raw.items()}
-            else:
-                params = {"centroids": float_array(raw["centroids"])}
+            if not registered(method):
+                raise ValueError(f"unknown method {method!r}; the registered methods are {', '.join(method_names())}")
+            params = get_method(method).from_json(d["parameters"])
             return cls(
                 method=method, k=int(d["k"]), basis_items=tuple(d["basis_items"]), features=tuple(d["features"]),
                 names={int(c): str(n) for c, n in d["names"].items()}, shares=float_array(d["shares"]), parameters=params,
@@ -722,6 +647,14 @@ class SegmentModel:
         atomic_write_text(path, self.to_json(), what="the model file")
         logger.debug("model: %s written to %s", self.name, path)
         return path
+
+
+def _item_codes(basis_items, data, codebook) -> dict:
+    """The answer codes of each basis item on the fitted wave (from ``data``, else the codebook)."""
+    if data is not None:
+        return {c: sorted({code_number(v) for v in pd.to_numeric(data[c], errors="coerce").dropna().unique()})
+                for c in basis_items}
+    return {c: sorted(code_number(v) for v in codebook.get(c, {}).get("codes", {})) or None for c in basis_items}
 
 
 def reworded_columns(study) -> set[str]:

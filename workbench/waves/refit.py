@@ -60,6 +60,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score
 
 from ..errors import AnalysisError, DataError, WorkbenchWarning
+from ..segments.methods import get_method
 
 __all__ = ["refit_check", "RefitAdvice", "RefitThresholds", "compare_factor_fit", "factor_fit_reference",
            "misfit_variance"]
@@ -155,28 +156,27 @@ def _rel_entropy(post: np.ndarray, k: int) -> float:
 
 
 def _fit_fresh(model, data, k, method, n_init, random_state):
-    """A fresh segmentation of the new wave with workbench.segments (warnings logged)."""
-    from .. import segments
-
+    """A fresh segmentation of the new wave by ``method`` (a registered name), on the basis the
+    frozen model rebuilds for it (warnings logged)."""
+    m = get_method(method)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", WorkbenchWarning)
-        if method == "lca":
-            sol = segments.lca(model.basis(data), k, n_init=n_init, random_state=random_state, progress=False)
-        else:
-            cont = model._continuous(model._items(data)[0])
-            if method == "lpa":
-                cov = model.parameters.get("covariance", "diag") if model.method == "lpa" else "diag"
-                reg = float(model.settings.get("reg_covar", 1e-6) if model.method == "lpa" else 1e-2)
-                sol = segments.lpa(cont, k, covariance=cov, reg_covar=reg, n_init=n_init, random_state=random_state,
-                                   progress=False)
-            else:
-                filled = cont.fillna(pd.Series(model.fill)) if model.fill else cont.fillna(0.0)
-                filled = filled[cont.notna().any(axis=1)]
-                sol = (segments.kmeans(filled, k, n_init=n_init, random_state=random_state) if method == "kmeans"
-                       else segments.ward(filled, k))
+        sol = m.fresh(_fresh_basis(model, data, m), k, n_init=n_init, random_state=random_state, like=model)
     for w in caught:
         logger.info("refit check, fresh %s k=%d: %s", method, k, w.message)
     return sol
+
+
+def _fresh_basis(model, data, m) -> pd.DataFrame:
+    """The new wave's basis as method ``m`` fits it: the coded items, the continuous basis, or
+    the continuous basis filled as the frozen model fills it (respondents with any value)."""
+    if m.basis == "coded":
+        return model.basis(data)
+    cont = model._continuous(model._items(data)[0])
+    if not m.complete:
+        return cont
+    filled = cont.fillna(pd.Series(model.fill)) if model.fill else cont.fillna(0.0)
+    return filled[cont.notna().any(axis=1)]
 
 
 def refit_check(model, data_new: pd.DataFrame, *, labels_fresh: pd.Series | None = None, cfa_results=None,
@@ -235,7 +235,7 @@ def refit_check(model, data_new: pd.DataFrame, *, labels_fresh: pd.Series | None
     post = cls.posteriors.to_numpy()[classified]
     if not classified.any():
         raise AnalysisError(f"nobody in {wave} answered any basis item; nothing to check")
-    soft = model.method in ("lca", "lpa")
+    soft = get_method(model.method).soft
     # ------------------------------------------------------------ classification quality
     if soft:
         pmax = float(post.max(axis=1).mean())
@@ -541,7 +541,8 @@ def _reason(r) -> str:
 
 def _emerging(model, data_new, cls, fresh, fresh_next, th, n_init, random_state, add):
     k = model.k
-    method = model.method if model.method in ("lca", "lpa") else "lpa"
+    # a method without a likelihood has no BIC to compare k with k + 1: latent profiles stand in
+    method = model.method if get_method(model.method).likelihood else "lpa"
     try:
         base = fresh if (fresh is not None and fresh.method == method) else _fit_fresh(
             model, data_new, k, method, n_init, random_state)
@@ -559,7 +560,7 @@ def _emerging(model, data_new, cls, fresh, fresh_next, th, n_init, random_state,
     fresh_prof.index = [str(i) for i in fresh_prof.index]
     frozen = frozen.loc[[v for v in frozen.index if v in fresh_prof.index]]
     fresh_prof = fresh_prof.loc[frozen.index]
-    scale = (model.basis(data_new)[list(frozen.index)].std(ddof=0) if model.method == "lca"
+    scale = (model.basis(data_new)[list(frozen.index)].std(ddof=0) if get_method(model.method).basis == "coded"
              else model._continuous(model._items(data_new)[0])[list(frozen.index)].std(ddof=0))
     scale = scale.replace(0, np.nan).fillna(1.0).to_numpy()
     a = fresh_prof.to_numpy().T / scale  # (k+1, d)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..errors import AnalysisError
 from ..jsonplain import plain
+from ..segments.methods.lpa import gaussian_log_prob  # the latent profile method's own scoring
 
 __all__ = ["FactorScoring", "standardisation_table", "gaussian_log_prob", "float_array", "code_number"]
 
@@ -140,67 +141,3 @@ def code_number(v):
     """A code as int when whole, else float."""
     f = float(v)
     return int(f) if f.is_integer() else f
-
-
-def gaussian_log_prob(X: np.ndarray, p: dict) -> np.ndarray:
-    """log f(x | profile) as StepMix / scikit-learn compute it; a partly missing row uses
-    its observed variables only (the marginal of the profile's Gaussian)."""
-    cov_type, measurement = p["covariance"], str(p["measurement"])
-    means = np.asarray(p["means"], dtype=float)
-    n, dim = X.shape
-    k = means.shape[0]
-    out = np.empty((n, k))
-    obs = ~np.isnan(X)
-    complete = obs.all(axis=1)
-    if measurement.endswith("_nan"):  # StepMix's GaussianNan likelihood (diagonal)
-        cov = np.asarray(p["covariances"], dtype=float)
-        for c in range(k):
-            diff = np.nan_to_num(X - means[c].reshape(1, -1))
-            ll_diff = ((diff**2) * (1 / cov[c]).reshape(1, -1)).sum(axis=1)
-            pi_cov = np.where(obs, 2 * np.pi * np.tile(cov[c], (n, 1)), 1)
-            out[:, c] = -0.5 * (np.log(pi_cov).sum(axis=1) + ll_diff)
-        return out
-    if complete.any():  # scikit-learn's _estimate_log_gaussian_prob
-        Xc = X[complete]
-        pc = np.asarray(p["precisions_cholesky"], dtype=float)
-        if cov_type == "full":
-            log_det = np.sum(np.log(pc.reshape(k, -1)[:, :: dim + 1]), axis=1)
-            lp = np.empty((len(Xc), k))
-            for c in range(k):
-                y = np.dot(Xc, pc[c]) - np.dot(means[c], pc[c])
-                lp[:, c] = np.sum(np.square(y), axis=1)
-        elif cov_type == "tied":
-            log_det = np.sum(np.log(np.diag(pc)))
-            lp = np.empty((len(Xc), k))
-            for c in range(k):
-                y = np.dot(Xc, pc) - np.dot(means[c], pc)
-                lp[:, c] = np.sum(np.square(y), axis=1)
-        elif cov_type == "diag":
-            log_det = np.sum(np.log(pc), axis=1)
-            prec = pc**2
-            lp = np.sum((means**2 * prec), 1) - 2.0 * np.dot(Xc, (means * prec).T) + np.dot(Xc**2, prec.T)
-        else:
-            log_det = dim * np.log(pc)
-            prec = pc**2
-            lp = (np.sum(means**2, 1) * prec - 2 * np.dot(Xc, means.T * prec)
-                  + np.outer(np.einsum("ij,ij->i", Xc, Xc), prec))
-        out[complete] = -0.5 * (dim * np.log(2 * np.pi) + lp) + log_det
-    partial = np.flatnonzero(~complete)
-    if len(partial):
-        if cov_type in ("diag", "spherical"):
-            var = np.asarray(p["variances"], dtype=float)  # (k, d)
-            Xp, op = X[partial], obs[partial]
-            diff = np.nan_to_num(Xp[:, None, :] - means[None, :, :])
-            terms = np.where(op[:, None, :], np.log(2 * np.pi * var)[None, :, :] + diff**2 / var[None, :, :], 0.0)
-            out[partial] = -0.5 * terms.sum(axis=2)
-        else:  # tied / full: the marginal Gaussian of the observed variables
-            cov = np.asarray(p["covariances"], dtype=float)
-            covs = [cov] * k if cov_type == "tied" else list(cov)
-            for i in partial:
-                o = np.flatnonzero(obs[i])
-                for c in range(k):
-                    s = covs[c][np.ix_(o, o)]
-                    diff = X[i, o] - means[c, o]
-                    _, logdet = np.linalg.slogdet(s)
-                    out[i, c] = -0.5 * (len(o) * np.log(2 * np.pi) + logdet + diff @ np.linalg.solve(s, diff))
-    return out
