@@ -161,6 +161,8 @@ def run_public_extra() -> pd.DataFrame:
         for k, v in extra.items():
             out.loc[at, k] = v
         print(name, extra, flush=True)
+    for k in ("EKC", "PA mean"):
+        out[k] = out[k].astype("Int64")
     out.to_csv(path, index=False)
     return out
 
@@ -346,7 +348,7 @@ def summary(sim: pd.DataFrame, pub: pd.DataFrame, new: pd.DataFrame | None = Non
     ]
     if new is not None and len(new):
         nd = public_decisions(new)
-        lines.append(f"- New held-out public batteries (assembled in this round, run once after the rule was chosen): "
+        lines.append(f"- New held-out public batteries (assembled in this round, never used to choose or adjust anything): "
                      f"`auto` is right on {_right(nd)}; the previous rule on {_right(nd, old_rule)}.")
         dec = pd.concat([dec, nd], ignore_index=True)
     right = dec["auto"] == dec["documented"]

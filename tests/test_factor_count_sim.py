@@ -16,7 +16,6 @@ import pytest
 from workbench.factors import count
 
 ROOT = Path(__file__).resolve().parents[1]
-N_COMPLETE = None  # set below to the committed tables' count
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +41,7 @@ def test_the_simulation_is_complete(sim, tables):
     assert set(hier["design"]) == {"bifactor", "higher-order", "correlated"}
     assert hier["k"].between(2, 6).all() and hier["phi"].max() >= 0.5
     # every rule compared was run on the batteries the rule is chosen on
-    assert len(tables.complete(sim)) == N_COMPLETE
+    assert len(tables.complete(sim)) == len(sim) == 420
 
 
 def test_auto_is_the_simulations_best_combination_and_beats_every_single_rule(tables, sim):
