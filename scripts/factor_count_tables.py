@@ -140,8 +140,8 @@ def run_public_new() -> pd.DataFrame:
 def run_public_extra() -> pd.DataFrame:
     """The cheap rules added later (EKC, PA mean: :func:`workbench.factors.count.cheap_rules`) for the 29 batteries
     of factor_count_public.csv, from the same parallel analysis (same seed; its PA count is checked to be the same)."""
-    from workbench.factors.count import cheap_rules, parallel_analysis
     from workbench.factors.correlation import correlation_matrix
+    from workbench.factors.count import cheap_rules, parallel_analysis
 
     warnings.simplefilter("ignore")
     path = RESULTS / "factor_count_public.csv"
