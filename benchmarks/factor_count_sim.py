@@ -12,6 +12,21 @@ Heywood case (what ``auto``'s last step checks).  One row per battery is written
 ``benchmarks/results/factor_count_sim.csv``; ``scripts/factor_count_tables.py`` turns it into
 the accuracy tables of ``docs/factor_count.md``.
 
+Block ``hier`` (``--block hier``; batteries numbered from 1000, same output file, column
+``design``): structures the issue's design lacks and published ability / health batteries
+have, a general factor beside group factors.  Three kinds, equally often: *bifactor* (a general
+factor and 3-6 group factors; general loadings within .3-.7, group loadings within .3-.6),
+*higher-order* (3-6 group factors loading .6-.9 on one second-order factor; item loadings
+within .4-.8) and *correlated* (2-6 factors, equal correlations .5, .6 or .7; loadings within
+.4-.8); 3-8 items per group factor, 5-7 answer categories (Pearson, as the study step would
+use) so that the block stays cheap, n 150-2,000 log-uniform.  The known count is the number of
+group factors (what the published batteries document: e.g. Bechtoldt's six, Reise's five).
+
+``--extra``: the cheap rules added later (empirical Kaiser criterion, parallel analysis
+against the mean; :func:`workbench.factors.count.cheap_rules`) for batteries written before
+they existed, into ``factor_count_sim_extra.csv`` (the data are regenerated from the
+battery's seed; only the correlation and the parallel analysis are recomputed).
+
 Usage::
 
     python benchmarks/factor_count_sim.py --n 300 --seed 2025            # about an hour on one core
@@ -20,7 +35,8 @@ Usage::
 
 Resumable: batteries already in the output file are skipped, so an interrupted run is
 continued by the same command, and ranges (``--start 200 --n 300``) can run side by side
-into the same file (one appended line per battery). Every battery has its own seed
+into the same file (one appended line per battery; the ``hier`` block into
+``factor_count_sim_hier.csv``). Every battery has its own seed
 (``[seed, battery]``), so the rows do not depend on the order or the split.
 """
 
@@ -42,7 +58,7 @@ import pandas as pd  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from workbench.factors.count import count_rules  # noqa: E402
+from workbench.factors.count import cheap_rules, count_rules, parallel_analysis  # noqa: E402
 from workbench.factors.efa import solution_checks  # noqa: E402
 
 
@@ -89,6 +105,83 @@ def simulate(spec: dict, g: np.random.Generator) -> pd.DataFrame:
     return frame.loc[:, frame.nunique() > 1]
 
 
+HIER_START = 1000
+
+
+def design_hier(g: np.random.Generator) -> dict:
+    kind = str(g.choice(["bifactor", "higher-order", "correlated"]))
+    k = int(g.integers(3, 7)) if kind != "correlated" else int(g.integers(2, 7))
+    per = g.integers(3, 9, k)
+    low = g.uniform(0.4, 0.6)
+    high = min(low + g.uniform(0.1, 0.3), 0.8)
+    spec = {"kind": kind, "k": k, "p": int(per.sum()), "items_per_factor": per.tolist(), "loadings": (round(low, 2), round(high, 2)),
+            "categories": int(g.integers(5, 8)), "n": int(round(np.exp(g.uniform(np.log(150), np.log(2000)))))}
+    if kind == "bifactor":
+        glow = g.uniform(0.3, 0.55)
+        spec["general"] = (round(glow, 2), round(min(glow + g.uniform(0.05, 0.2), 0.7), 2))
+        glow = g.uniform(0.3, 0.45)
+        spec["loadings"] = (round(glow, 2), round(min(glow + g.uniform(0.05, 0.15), 0.6), 2))
+        spec["phi"] = 0.0
+    elif kind == "higher-order":
+        spec["second"] = g.uniform(0.6, 0.9, k).round(2).tolist()
+        spec["phi"] = round(float(np.mean(np.outer(spec["second"], spec["second"])[np.triu_indices(k, 1)])), 2)
+    else:
+        spec["phi"] = float(g.choice([0.5, 0.6, 0.7]))
+    return spec
+
+
+def simulate_hier(spec: dict, g: np.random.Generator) -> pd.DataFrame:
+    """Answers from a bifactor, higher-order or highly correlated structure (``design_hier``)."""
+    k, per, n = spec["k"], spec["items_per_factor"], spec["n"]
+    p = sum(per)
+    lam = np.zeros((p, k))
+    row = 0
+    for f, m in enumerate(per):
+        lam[row:row + m, f] = g.uniform(*spec["loadings"], m)
+        row += m
+    if spec["kind"] == "bifactor":
+        lam = np.column_stack([g.uniform(*spec["general"], p), lam])
+        cor = np.eye(k + 1)
+    elif spec["kind"] == "higher-order":
+        b = np.asarray(spec["second"])
+        cor = np.outer(b, b)
+        np.fill_diagonal(cor, 1)
+    else:
+        cor = np.full((k, k), spec["phi"])
+        np.fill_diagonal(cor, 1)
+    z = g.multivariate_normal(np.zeros(len(cor)), cor, n) @ lam.T
+    uniq = np.sqrt(np.clip(1 - np.einsum("ij,jk,ik->i", lam, cor, lam), 0.05, None))
+    z = z + g.standard_normal((n, p)) * uniq
+    out = np.empty_like(z)
+    for j in range(p):
+        cuts = np.sort(g.normal(g.uniform(-0.7, 0.7), 1.0, spec["categories"] - 1))
+        out[:, j] = np.searchsorted(cuts, z[:, j]) + 1
+    frame = pd.DataFrame(out, columns=[f"q{j + 1:03d}" for j in range(p)])
+    return frame.loc[:, frame.nunique() > 1]
+
+
+def run_extra(args) -> None:
+    """EKC and PA mean for the issue-design batteries of the main file (see the module docstring)."""
+    main_rows = pd.read_csv(args.out)
+    out = Path(args.out).with_name("factor_count_sim_extra.csv")
+    have = set(pd.read_csv(out)["battery"]) if out.exists() else set()
+    for i in sorted(set(main_rows["battery"]) - have):
+        if i >= HIER_START or not args.start <= i < args.n:
+            continue
+        g = np.random.default_rng([args.seed, i])
+        spec = design(g)
+        data = simulate(spec, g)
+        corr = correlation_for(spec["categories"])
+        from workbench.factors.correlation import correlation_matrix
+
+        # exactly as count_rules: parallel analysis on the checked (smoothed) correlation, the rest on the raw one
+        count = parallel_analysis(data, correlation=corr, n_iter=20, random_state=i, progress_bar=False)
+        r = correlation_matrix(data, correlation=corr, check=False).matrix.to_numpy()
+        row = {"battery": i, **cheap_rules(count, r), "PA check": int(count.table.at["parallel analysis (factors)", "factors"])}
+        pd.DataFrame([row]).to_csv(out, mode="a", header=not out.exists() or out.stat().st_size == 0, index=False)
+        print(row, flush=True)
+
+
 def correlation_for(categories: int) -> str:
     return "tetrachoric" if categories == 2 else ("polychoric" if categories <= 4 else "pearson")
 
@@ -99,24 +192,36 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=2025)
     ap.add_argument("--start", type=int, default=0, help="first battery (to split a run)")
     ap.add_argument("--cd", action="store_true", help="also comparison data (slow: 10-60 s a battery)")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "factor_count_sim.csv"))
+    ap.add_argument("--block", choices=["issue", "hier"], default="issue",
+                    help="issue: the issue's design (batteries 0..); hier: general / highly correlated factors (1000..)")
+    ap.add_argument("--extra", action="store_true", help="only the cheap rules for issue-design batteries already run")
+    ap.add_argument("--out", default=None, help="default: benchmarks/results/factor_count_sim.csv, "
+                                                "factor_count_sim_hier.csv for --block hier")
     args = ap.parse_args(argv)
+    if args.out is None:
+        name = "factor_count_sim_hier.csv" if args.block == "hier" and not args.extra else "factor_count_sim.csv"
+        args.out = str(ROOT / "benchmarks" / "results" / name)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     done = pd.read_csv(out) if out.exists() else pd.DataFrame()
     have = set(done["battery"]) if len(done) else set()
     warnings.simplefilter("ignore")
-    for i in range(args.start, args.n):
+    if args.extra:
+        run_extra(args)
+        return 0
+    hier = args.block == "hier"
+    first = HIER_START if hier else 0
+    for i in range(first + args.start, first + args.n):
         if i in have:
             continue
         g = np.random.default_rng([args.seed, i])
-        spec = design(g)
-        data = simulate(spec, g)
+        spec = design_hier(g) if hier else design(g)
+        data = simulate_hier(spec, g) if hier else simulate(spec, g)
         t = time.time()
         corr = correlation_for(spec["categories"])
         counts, r = count_rules(data, correlation=corr, random_state=i, cd=args.cd)
         ok = solution_checks(r, k_max=9)
-        row = {"battery": i, **{key: spec[key] for key in ("k", "p", "phi", "categories", "n")},
+        row = {"battery": i, "design": spec.get("kind", "issue"), **{key: spec[key] for key in ("k", "p", "phi", "categories", "n")},
                "loadings": f"{spec['loadings'][0]:.2f}-{spec['loadings'][1]:.2f}", "correlation": corr,
                **counts, "ok": "".join("1" if v else "0" for v in ok), "seconds": round(time.time() - t, 1)}
         pd.DataFrame([row]).to_csv(out, mode="a", header=not out.exists() or out.stat().st_size == 0, index=False)

@@ -14,7 +14,10 @@ Public batteries (documented number of factors):
 Simulations: ordinal items (4 to 7 points, item-specific thresholds) from correlated
 factors with different numbers of items per factor, loadings drawn per item.
 
-The bar: psych's parallel analysis (its count, from the reference file).
+What the first test checks is this file's own mix of 15 public batteries (the ones ``auto`` was first developed
+on) and 9 generated ones, not the issue's bar: the issue's 90 % is measured on the public batteries of
+docs/factor_count.md (scripts/factor_count_tables.py), where it is not met.  The comparison: psych's parallel
+analysis (its count, from the reference file).
 """
 
 from __future__ import annotations
@@ -100,7 +103,7 @@ def table():
     return pd.DataFrame(rows).set_index("battery")
 
 
-def test_auto_recovers_at_least_90_percent_and_beats_psych_pa(table):
+def test_auto_right_on_90_percent_of_this_files_15_public_and_9_generated_batteries_and_beats_psych_pa(table):
     right = table["auto"] == table["documented"]
     assert len(table) >= 8 + 6
     assert right.mean() >= 0.9, table.to_string()

@@ -1,6 +1,6 @@
 """Comparison data, Hull, EGA and the combined ``auto`` count on planted structures (small and fast).
 
-The accuracy of every rule on 300 simulated and 29 public batteries is in docs/factor_count.md
+The accuracy of every rule on 420 simulated and 33 public batteries is in docs/factor_count.md
 (benchmarks/factor_count_sim.py, scripts/factor_count_tables.py); these tests only check that
 each rule recovers a clear planted structure and that the decision is explained in words.
 """
@@ -90,3 +90,23 @@ def test_auto_explains_the_count_in_one_line():
     fixed = wf.efa(x, 2)
     assert fixed.count_sentence() == ""
     assert count_sentence(res.factor_count, 2).startswith("2 factors")
+
+
+def test_empirical_kaiser_reference_values_and_planted_structures():
+    """EKC (Braeken & van Assen, 2017): the j-th reference is max(1, (1 + sqrt(p/n))^2 (p - sum of the earlier
+    eigenvalues) / (p - j + 1)); checked against that formula written out for a 4-item matrix, then on planted
+    structures (population matrices, so a large n recovers k) and on independent items (0 factors)."""
+    from workbench.factors.rules import empirical_kaiser
+
+    r = np.array([[1, .6, .5, .1], [.6, 1, .4, .1], [.5, .4, 1, .2], [.1, .1, .2, 1]])
+    ev = np.sort(np.linalg.eigvalsh(r))[::-1]
+    n = 100
+    mp = (1 + (4 / n) ** 0.5) ** 2
+    expected = [max(1, mp * 4 / 4), max(1, mp * (4 - ev[0]) / 3), max(1, mp * (4 - ev[0] - ev[1]) / 2),
+                max(1, mp * (4 - ev[:3].sum()) / 1)]
+    k, ref = empirical_kaiser(r, n)
+    assert np.allclose(ref, expected) and k == int((ev > ref).cumprod().sum()) == 1
+    for kk, phi in [(2, 0.3), (4, 0.2)]:
+        assert empirical_kaiser(planted(kk, 5, 0.7, phi), 1000)[0] == kk
+    x = np.random.default_rng(3).standard_normal((500, 12))
+    assert empirical_kaiser(np.corrcoef(x, rowvar=False), 500)[0] == 0

@@ -53,7 +53,7 @@ from .correlation import CorrelationInfo, correlation_matrix
 from .extraction import extract, smc
 
 __all__ = ["parallel_analysis", "FactorCount", "map_test", "smc", "fa_values", "choose_n_factors",
-           "solution_problems", "AUTO_RULE", "add_rules", "combined_count", "count_rules", "RULES", "VOTERS",
+           "solution_problems", "AUTO_RULE", "add_rules", "combined_count", "count_rules", "cheap_rules", "RULES", "VOTERS",
            "count_sentence"]
 
 
@@ -362,23 +362,25 @@ def parallel_analysis(data, *, percentile: float = 95, n_iter: int = 20, kind: s
     )
 
 
-AUTO_RULE = ("the middle count of parallel analysis (factors and components), MAP, Hull and EGA, at least 3 "
-             "salient items per factor, no Heywood case")
+AUTO_RULE = ("the middle count of parallel analysis for factors (against the 95th percentile and against the mean), "
+             "exploratory graph analysis, the empirical Kaiser criterion and the Hull method, at least 3 salient items "
+             "per factor, no Heywood case")
 
 #: the rows of the count table that vote, by rule
 VOTE_ROWS = {"PA": "parallel analysis (factors)", "PA components": "parallel analysis (components)",
              "MAP": "Velicer MAP", "Hull": "Hull method",
-             "EGA": "exploratory graph analysis"}
+             "EGA": "exploratory graph analysis", "EKC": "empirical Kaiser criterion",
+             "PA mean": "parallel analysis (factors, mean)"}
 
 
 def table_votes(table: pd.DataFrame) -> dict:
-    """The voters' counts in a count table (rules not in it do not vote)."""
-    return {k: int(table.at[row, "factors"]) for k, row in VOTE_ROWS.items() if row in table.index}
+    """The voters' counts in a count table (:data:`VOTERS` only; rules not in it do not vote)."""
+    return {k: int(table.at[row, "factors"]) for k, row in VOTE_ROWS.items() if row in table.index and k in VOTERS}
 
 
 def add_rules(count: "FactorCount", corr: np.ndarray, *, data: pd.DataFrame | None = None,
               comparison: bool = False, random_state=None) -> "FactorCount":
-    """``count`` with the Hull and EGA rows added, and with ``comparison=True`` (raw data only)
+    """``count`` with the Hull, EGA, empirical Kaiser and parallel-analysis-against-the-mean rows added, and with ``comparison=True`` (raw data only)
     comparison data (see :mod:`workbench.factors.rules`; CD simulates a population per count
     tried and takes 10-30 s on a 25-item battery, so it is asked for, not run by default)."""
     from threadpoolctl import threadpool_limits
@@ -397,6 +399,15 @@ def add_rules(count: "FactorCount", corr: np.ndarray, *, data: pd.DataFrame | No
             "factors": ega(corr, n)[0],
             "note": "communities (walktrap) of the items' partial-correlation network (EBIC graphical lasso; Golino "
                     "& Epskamp, 2017)"}
+        cheap = cheap_rules(count, corr)
+        table.loc["empirical Kaiser criterion"] = {
+            "factors": cheap["EKC"],
+            "note": "eigenvalues above 1 corrected for sampling and for the variance earlier factors explain (Braeken "
+                    "& van Assen, 2017; EFAtools efa_ekc)"}
+        table.loc["parallel analysis (factors, mean)"] = {
+            "factors": cheap["PA mean"],
+            "note": "parallel analysis for factors against the mean of the random eigenvalues (psych::fa.parallel "
+                    "without quant)"}
         if comparison and data is not None:
             complete = data.dropna()
             if len(complete) >= max(50, 2 * data.shape[1]):
@@ -433,9 +444,10 @@ def solution_problems(loadings: pd.DataFrame, communalities: pd.Series, *, cut: 
 def choose_n_factors(count: FactorCount, solution, *, cut: float = 0.3, min_items: int = 3) -> FactorCount:
     """The ``n_factors='auto'`` decision: the middle count of the rules, then no weak factor and no Heywood case.
 
-    Start from the median of the counts of psych's parallel analysis for common factors and
-    for components (Horn, 1965), Velicer's MAP, the Hull method and exploratory graph
-    analysis, as far as ``count.table`` has them (:func:`add_rules`; :func:`combined_count`;
+    Start from the median of the counts of psych's parallel analysis for common factors
+    against the 95th percentile and against the mean of the random eigenvalues (Horn, 1965),
+    exploratory graph analysis, the empirical Kaiser criterion and the Hull method (:data:`VOTERS`),
+    as far as ``count.table`` has them (:func:`add_rules`; :func:`combined_count`;
     chosen on the simulation study of docs/factor_count.md; at least 1, at most what the
     items identify).  With parallel analysis alone, the start is its count.  Parallel analysis on the reduced matrix is known to
     over-extract on real batteries (e.g. 6 on the 25 Big Five items of ``psych::bfi``;
@@ -509,7 +521,7 @@ def choose_n_factors(count: FactorCount, solution, *, cut: float = 0.3, min_item
 
 # --------------------------------------------------------------------------- every rule at once
 
-RULES = ("PA", "PA components", "Kaiser", "OC", "AF", "MAP", "Hull", "EGA", "CD")
+RULES = ("PA", "PA components", "Kaiser", "OC", "AF", "MAP", "Hull", "EGA", "CD", "EKC", "PA mean")
 
 
 def count_rules(data, *, correlation: str = "pearson", missing: str = "pairwise", n_obs: int | None = None,
@@ -541,21 +553,35 @@ def count_rules(data, *, correlation: str = "pearson", missing: str = "pairwise"
            "AF": int(t["scree: acceleration factor"]), "MAP": int(t["Velicer MAP"])}
     out["Hull"] = hull(corr, n, k_max=max(out["PA components"] + 1, 2))[0]
     out["EGA"] = ega(corr, n)[0]
+    out.update(cheap_rules(count, corr))
     out["CD"] = None
     if cd and frame is not None:
         out["CD"] = comparison_data(frame, random_state=random_state)[0]
     return out, corr
 
 
+def cheap_rules(count: FactorCount, corr: np.ndarray) -> dict:
+    """The rules computed from a parallel analysis' eigenvalues alone: the empirical Kaiser criterion
+    (``EKC``, :func:`workbench.factors.rules.empirical_kaiser`) and parallel analysis for factors
+    against the *mean* of the random eigenvalues (``PA mean``: ``psych::fa.parallel``'s default
+    when ``quant`` is not given; the 95th percentile is ``PA``)."""
+    from .rules import empirical_kaiser
+
+    e = count.eigenvalues
+    return {"EKC": empirical_kaiser(corr, int(count.n_obs))[0],
+            "PA mean": _leading_above(e["observed FA"].to_numpy(), e["random FA mean"].to_numpy())}
+
+
 # --------------------------------------------------------------------------- the combined decision
 
 #: the rules whose counts ``auto`` combines (each votes when it could be computed)
-VOTERS = ("PA", "PA components", "MAP", "Hull", "EGA")
+VOTERS = ("PA", "PA mean", "EGA", "EKC", "Hull")
 #: with an even number of votes: take the upper of the two middle counts ("upper") or the lower
 MIDDLE = "upper"
 VOTER_NAMES = {"PA": "parallel analysis of factors", "PA components": "parallel analysis of components",
                "MAP": "Velicer's MAP", "Hull": "the Hull method",
-               "EGA": "exploratory graph analysis", "CD": "comparison data"}
+               "EGA": "exploratory graph analysis", "CD": "comparison data",
+               "EKC": "the empirical Kaiser criterion", "PA mean": "parallel analysis against the mean"}
 
 
 def combined_count(counts: dict, ok: list[bool] | None = None) -> tuple[int, str]:

@@ -35,6 +35,13 @@ Exploratory graph analysis (EGA; Golino & Epskamp, 2017, PLoS ONE 12(6))
     one community beside them, the count is 1.  The walktrap and EBIC are written out here
     because neither igraph nor qgraph is a dependency (the graph is at most a few hundred
     nodes).
+
+Empirical Kaiser criterion (EKC; Braeken & van Assen, 2017, Psychol. Methods 22(3))
+    The j-th eigenvalue of the correlation matrix is compared with the reference value
+    ``max(1, (1 + sqrt(p / n))^2 * (p - sum of the j-1 earlier eigenvalues) / (p - j + 1))``:
+    the upper edge of the Marchenko-Pastur law for independent variables, shrunk by the
+    variance earlier factors explain; factors are counted while the eigenvalue exceeds it
+    (EFAtools' ``efa_ekc`` / ``EKC(type="BvA2017")``).
 """
 
 from __future__ import annotations
@@ -49,7 +56,7 @@ from scipy import stats
 from ._common import max_factors, rng
 from .extraction import extract
 
-__all__ = ["comparison_data", "hull", "ega", "walktrap", "ebic_glasso"]
+__all__ = ["comparison_data", "hull", "ega", "walktrap", "ebic_glasso", "empirical_kaiser"]
 
 
 # --------------------------------------------------------------------------- comparison data
@@ -377,3 +384,21 @@ def ega(corr, n_obs: int) -> tuple[int, np.ndarray]:
         if len(np.unique(mine)) == 1 and lab2[p:].tolist().count(mine[0]) == 0:
             return 1, np.zeros(p, dtype=int)
     return max(count, 1), labels
+
+
+# --------------------------------------------------------------------------- empirical Kaiser criterion
+
+
+def empirical_kaiser(corr, n_obs: int) -> tuple[int, np.ndarray]:
+    """The empirical Kaiser criterion (Braeken & van Assen, 2017; EFAtools ``efa_ekc``).
+
+    Returns the count (leading eigenvalues above their reference values) and the
+    reference values.
+    """
+    ev = np.sort(np.linalg.eigvalsh(np.asarray(corr, dtype=float)))[::-1]
+    p = len(ev)
+    before = np.concatenate([[0.0], np.cumsum(ev)[:-1]])
+    ref = np.maximum((1 + math.sqrt(p / n_obs)) ** 2 * (p - before) / (p - np.arange(p)), 1.0)
+    above = ev > ref
+    k = int(np.argmin(above)) if not above.all() else p
+    return k, ref
