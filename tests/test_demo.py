@@ -13,6 +13,7 @@ import pyreadstat
 import pytest
 
 from workbench import demo
+from workbench.demo.generate import DEFAULT_INTERVIEWED
 from workbench.demo import DIMENSIONS, SEGMENTS, SHARES_WAVE1, DemoSummary, generate_demo
 from workbench.errors import OutputError, WorkbenchError
 from workbench.study import load_study
@@ -81,8 +82,9 @@ def test_files_written_and_summary(demo_study):
     assert summary.n_customers == 4000
     colleagues = {w: int(pd.read_csv(folder / f"truth/respondents_wave{w}.csv").query("submission == 1")["colleague"]
                          .sum()) for w in ("1", "2")}  # buying centres (issue 29): more respondents than customers
-    assert 300 <= colleagues["1"] <= 700 and 300 <= colleagues["2"] <= 700
-    assert summary.n_respondents == {"1": 1500 + colleagues["1"], "2": 1500 + colleagues["2"]}
+    n = DEFAULT_INTERVIEWED
+    assert 0.2 * n <= colleagues["1"] <= 0.5 * n and 0.2 * n <= colleagues["2"] <= 0.5 * n
+    assert summary.n_respondents == {"1": n + colleagues["1"], "2": n + colleagues["2"]}
     assert 2 <= summary.n_rows["1"] - summary.n_respondents["1"] <= 3  # two or three duplicate submissions
     assert summary.n_rows["2"] == summary.n_respondents["2"]
     assert 200_000 <= summary.n_order_lines <= 500_000
@@ -251,7 +253,7 @@ def test_wave2_reinterviews_a_third_of_wave1(wave1, wave2):
     own = (wave2[2]["colleague"] == 0).to_numpy()  # colleagues (issue 29) are new people of the same customers
     c2 = wave2[0]["customer_id"][own]
     again = c2.isin(c1)
-    assert again.sum() == pytest.approx(0.35 * 1500, abs=5)
+    assert again.sum() == pytest.approx(0.35 * DEFAULT_INTERVIEWED, abs=5)
     assert (wave2[2]["reinterview"][own].astype(bool) == again).all()
     assert wave2[0]["resp_id"].str.match(r"^W2-\d{5}$").all()
 
