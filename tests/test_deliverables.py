@@ -193,9 +193,9 @@ def test_personas_yaml_keeps_comments_on_rerun(demo_run, tmp_path):
     again = path.read_text(encoding="utf-8")
     assert "# Anne: check this one with sales" in again
     assert "# keep it short for the board" in again
-    import yaml
+    from workbench import safeyaml
 
-    assert yaml.safe_load(again) == yaml.safe_load(demo_run.personas.to_yaml())
+    assert safeyaml.safe_load(again) == safeyaml.safe_load(demo_run.personas.to_yaml())
 
 
 def test_python_m_workbench():
