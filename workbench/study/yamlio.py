@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import safeyaml
 from ..errors import StudyError
 from ..limits import LIMITS, check_file, encoding_hint
-from ..safeyaml import MappingNode, SequenceNode, YAMLError, YAMLLimitError, describe_error
+from ..safeyaml import (MappingNode, SequenceNode, YAMLError, YAMLLimitError, compose, describe_error, node_key,
+                        plain_data, round_trip_load)
 
 __all__ = ["node_lines", "read_yaml", "text_line_of_byte"]
 
@@ -22,7 +22,7 @@ def node_lines(node, path=(), out=None, dups=None):
     if isinstance(node, MappingNode):
         seen = set()
         for knode, vnode in node.value:
-            key = safeyaml.node_key(knode)  # typed key (1 vs '1')
+            key = node_key(knode)  # typed key (1 vs '1')
             if key in seen:
                 dups.append((path + (key,), knode.start_mark.line + 1))
             seen.add(key)
@@ -54,8 +54,8 @@ def read_yaml(path: Path):
             file=path,
         ) from None
     try:
-        node = safeyaml.compose(text)
-        data = safeyaml.plain_data(safeyaml.round_trip_load(text))
+        node = compose(text)
+        data = plain_data(round_trip_load(text))
     except YAMLLimitError as exc:
         line, problem = describe_error(exc)
         raise StudyError(f"line {line}: {problem}", file=path) from None
