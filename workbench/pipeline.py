@@ -227,6 +227,12 @@ def _execute(ctx: WaveContext, steps: tuple[Step, ...], *, timed: bool = False) 
         if why is None:
             with ctx.manifest.step(step.name):
                 result = step.run(ctx)
+            if isinstance(result, (Output, Skip)):  # what the step counted and left out, for the manifest
+                ctx.manifest.counts.update(result.counts)
+            if isinstance(result, Output):
+                ctx.manifest.skipped.update(result.skipped)
+                if result.model_file is not None:
+                    ctx.manifest.model = result.model_file
             if isinstance(result, Skip):
                 why = result.reason
             elif isinstance(result, Output):

@@ -14,7 +14,8 @@ from ..errors import AnalysisError
 from ..profiles import SegmentProfiles, profile
 from ..study import CriteriaSpec
 from .candidates import CRITERIA, FAIL, NOT_MEASURED, PASS, relative_entropy
-from .checks import TypingModel, fit_typing_model, kpi_tests, profile_distances
+from ..waves.golden import TYPING_TOLERANCE, TypingTool, select_golden_questions
+from .checks import kpi_tests, profile_distances
 
 #: A latent class candidate whose largest bivariate residual exceeds this gets a note on its
 #: entropy check (Latent GOLD users read a residual above 10 as strong local dependence).
@@ -59,7 +60,9 @@ class CandidateScore:
         Per segment: ``n`` and ``share``.
     traits : DataFrame
         Per segment: ``traits`` (count) and ``top traits``.
-    typing : TypingModel or None
+    typing : TypingTool or None
+        The typing tool built for this candidate (:func:`workbench.waves.golden.select_golden_questions`):
+        the recommended candidate's is the one the model step ships.
     profiles : SegmentProfiles
     dropped : dict
         Respondents dropped when aligning the labels to the responses.
@@ -72,7 +75,7 @@ class CandidateScore:
     distances: pd.DataFrame = field(repr=False)
     sizes: pd.DataFrame = field(repr=False)
     traits: pd.DataFrame = field(repr=False)
-    typing: TypingModel | None = field(repr=False)
+    typing: TypingTool | None = field(repr=False)
     profiles: SegmentProfiles = field(repr=False)
     dropped: dict = field(default_factory=dict, repr=False)
 
@@ -307,8 +310,10 @@ def score_candidate(cand, responses, kpis, basis, spec: CriteriaSpec, min_n: int
                              "Not measured: no basis items to build a typing model on."))
     else:
         try:
-            typing = fit_typing_model(responses.data[basis], lab, max_questions=spec.typing_max_questions,
-                                      folds=spec.typing_cv_folds, random_state=random_state)
+            typing = select_golden_questions(
+                responses.data[basis], lab, max_questions=spec.typing_max_questions, cv=spec.typing_cv_folds,
+                sample_weight=None if weights is None else weights.reindex(lab.index), random_state=random_state,
+                tolerance=TYPING_TOLERANCE)
         except AnalysisError as exc:
             checks.append(_check("describable", "typing model", FAIL, np.nan, thr,
                                  f"No typing model could be validated: {exc}."))
@@ -318,7 +323,7 @@ def score_candidate(cand, responses, kpis, basis, spec: CriteriaSpec, min_n: int
             checks.append(_check(
                 "describable", "typing model", PASS if ok else FAIL, typing.accuracy, thr,
                 f"A typing model on {nq} questions ({_list(typing.questions, 5)}) assigns {typing.accuracy:.0%} of "
-                f"respondents to their segment ({typing.folds}-fold cross-validated)"
+                f"respondents to their segment ({typing.cv}-fold cross-validated)"
                 + ("." if ok else f", below the {spec.typing_min_accuracy:.0%} needed: the segments cannot be "
                                   "recognised reliably from a short questionnaire.")))
     sizes_t = pd.DataFrame({"n": sizes.astype(int), "share": shares.round(4)})

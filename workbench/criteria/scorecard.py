@@ -85,7 +85,7 @@ class Scorecard:
         dist = [s.distances.assign(candidate=s.name) for s in self.scores if len(s.distances)]
         typing = pd.DataFrame([
             {"candidate": s.name, "questions": ", ".join(s.typing.questions) if s.typing else "",
-             "accuracy": s.typing.accuracy if s.typing else np.nan, "folds": s.typing.folds if s.typing else np.nan}
+             "accuracy": s.typing.accuracy if s.typing else np.nan, "folds": s.typing.cv if s.typing else np.nan}
             for s in self.scores])
         traits = pd.concat([s.traits.reset_index().assign(candidate=s.name) for s in self.scores], ignore_index=True)
         traits["segment"] = traits["segment"].map(str)

@@ -233,22 +233,6 @@ def scorecard_slide(d: Canvas, data: DeckData, max_rows=10):
     d.notes(s, notes, consultant=checks)
 
 
-def _screening_accuracy(data: DeckData) -> float | None:
-    """The typing accuracy the scorecard quotes for the recommended candidate (None without one)."""
-    card = data.scorecard
-    if not card or not len(card.get("ranking", [])) or "typing accuracy" not in card["ranking"].columns:
-        return None
-    rk = card["ranking"]
-    r = rk[rk["candidate"].astype(str) == str(card["recommended"])]
-    if not len(r) or pd.isna(r["typing accuracy"].iloc[0]):
-        return None
-    v = r["typing accuracy"].iloc[0]
-    try:
-        return float(str(v).rstrip("%")) / 100 if isinstance(v, str) else float(v)
-    except ValueError:
-        return None
-
-
 def recognise_slide(d: Canvas, data: DeckData):
     """How to recognise the segments outside the survey: the golden questions and the CRM."""
     r = data.recognise
@@ -266,11 +250,6 @@ def recognise_slide(d: Canvas, data: DeckData):
         left.append((f"Answered together, they put {acc:.0%} of respondents in their own segment (cross-validated; "
                      f"guessing the largest segment: {base:.0%}). The typing tool delivered with this deck computes "
                      "the segment as the answers are typed in.", {}))
-        screen = _screening_accuracy(data)
-        if screen is not None and f"{screen:.0%}" != f"{acc:.0%}":
-            left.append((f"The scorecard's describable check quotes {screen:.0%}: a quicker screening model fitted "
-                         "while comparing candidates; the typing tool is the one to use, refitted on the chosen "
-                         "segmentation.", {"italic": True}))
     if r.get("typing_refused"):
         left.append((f"Not recommended for typing new contacts: its {r['typing_refused']}.", {"bold": True}))
     crm = bool(r.get("customers") or r.get("base_refused") or r.get("base_accuracy") is not None)

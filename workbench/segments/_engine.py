@@ -162,9 +162,9 @@ def _fit_lca_start(problem: MixtureProblem, start: int, seed: int, max_iter: int
     try:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
             if resume is None:
-                theta0, ll0, done = lca_random_start(data, k, np.random.default_rng(seed)), None, 0
+                theta0, done = lca_random_start(data, k, np.random.default_rng(seed)), 0
             else:
-                theta0, ll0, done = resume.theta, resume.loglik, resume.n_iter
+                theta0, done = resume.theta, resume.n_iter
             fit = lca_fit_start(data, k, theta0, max_iter=max(1, max_iter - done), tol=problem.tol)
             post = lca_posteriors(data, k, fit.theta)
     except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:

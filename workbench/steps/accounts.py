@@ -69,15 +69,16 @@ def accounts(ctx: WaveContext) -> Output | Skip:
     """Fit account classes, or say why not (too few customers with several respondents)."""
     ids = respondent_customers(ctx)
     n_cust, n_several = several_respondents(ids)
-    ctx.manifest.counts.update({"customers_surveyed": n_cust, "customers_with_several_respondents": n_several})
+    counts = {"customers_surveyed": n_cust, "customers_with_several_respondents": n_several}
     logger.info("accounts: %s", customers_line(ctx))
     why = too_few_several(n_cust, n_several)
     if why:
-        return Skip(why)
+        return Skip(why, counts)
     chosen = ctx.chosen
     labels = pd.Series(chosen.labels).dropna().astype(int)
     if labels.nunique() < 2:
-        return Skip("the chosen segmentation has one segment: there is no mix of segments to describe accounts by")
+        return Skip("the chosen segmentation has one segment: there is no mix of segments to describe accounts by",
+                    counts)
     data = segmentation_inputs(ctx)["data"]
     weights = ctx.weighted.weights
     certainty = None
@@ -95,10 +96,10 @@ def accounts(ctx: WaveContext) -> Output | Skip:
         result = account_segments(data, ids, labels, names=persona_names(ctx), sample_weight=weights, value=value,
                                   rule=rule, random_state=ctx.study.seed, measurement=measurement)
     except AnalysisError as exc:  # data-dependent: too many parameters for the respondents
-        return Skip(f"account classes cannot be fitted: {exc}")
+        return Skip(f"account classes cannot be fitted: {exc}", counts)
     logger.info("accounts: %d account class(es) chosen by the account-level BIC: %s", result.n_classes,
                 "; ".join(result.classes["type"]))
-    ctx.manifest.counts.update({"account_classes": result.n_classes})
+    counts["account_classes"] = result.n_classes
     study = ctx.study
 
     def write(folder: Path) -> None:
@@ -118,7 +119,7 @@ def accounts(ctx: WaveContext) -> Output | Skip:
                         "(the rule for customers with one respondent), for comparison.",
         })
 
-    return Output({"accounts": result}, write)
+    return Output({"accounts": result}, write, counts=counts)
 
 
 STEP = Step("accounts", accounts, needs=("weighted", "chosen"), uses=("personas", "behaviour"), gives=("accounts",),

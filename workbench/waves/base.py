@@ -268,7 +268,7 @@ def fit_base_model(
         segments = pd.Series(np.asarray(segments), index=features.index)
     if features.index.has_duplicates or segments.index.has_duplicates:
         which = "features" if features.index.has_duplicates else "segments"
-        idx = getattr(features if which == "features" else segments, "index")
+        idx = (features if which == "features" else segments).index
         raise DataError(f"{which} has the id {idx[idx.duplicated()][0]!r} more than once; give one row per respondent")
     numeric, categorical = _split_columns(features, numeric, categorical)
     used = numeric + categorical
