@@ -269,12 +269,7 @@ def select_golden_questions(
         Fewer than two segments, a segment with a single respondent, no usable question.
     """
     rs = random_seed(random_state)
-    if int(max_questions) < 1:
-        raise AnalysisError(f"max_questions must be at least 1, got {max_questions}")
-    if not tolerance >= 0:
-        raise AnalysisError(f"tolerance must be zero or positive, got {tolerance}")
-    if not C > 0:
-        raise AnalysisError(f"C must be positive, got {C}")
+    _check_settings(max_questions, tolerance, C)
     x, y, w, classes, usable = _prepare(answers, segments, sample_weight, candidates)
     counts = np.bincount(y, minlength=len(classes))
     n_splits = int(min(cv, counts.min()))
@@ -293,17 +288,7 @@ def select_golden_questions(
     labels = {str(q): str(v) for q, v in (labels or {}).items()}
     path, chosen, oofs = _selection_path(xv, y, w, usable, _Folds(xv, y, w, splits), labels,
                                          n_max=min(int(max_questions), len(usable)), C=C)
-    if n_questions is not None:
-        if not 1 <= int(n_questions) <= len(path):
-            raise AnalysisError(f"n_questions must lie between 1 and {len(path)} (the path's length), "
-                                f"got {n_questions}")
-        size = int(n_questions)
-    else:
-        size = len(path)
-        for s in range(1, len(path)):
-            if path.loc[s, "gain"] < tolerance:  # row s is step s + 1
-                size = s
-                break
+    size = _chosen_size(path, n_questions, tolerance)
     path["chosen"] = path["step"] <= size
     path = path[PATH_COLUMNS]
     questions = [usable[j] for j in chosen[:size]]
@@ -325,10 +310,7 @@ def select_golden_questions(
         baseline_accuracy=float(w[y == counts.argmax()].sum() / w.sum()),
         confusion=confusion.rename(index=plain, columns=plain),
         agreement_by_segment=agreement.rename(index=plain),
-        n=int(len(y)),
-        cv=n_splits,
-        C=float(C),
-        tolerance=float(tolerance),
+        n=int(len(y)), cv=n_splits, C=float(C), tolerance=float(tolerance),
         random_state=rs,
         weighted=sample_weight is not None,
         codes=_norm_codes(codes, questions),
@@ -338,6 +320,29 @@ def select_golden_questions(
     logger.info("golden questions: %d question(s) type %.1f%% of respondents correctly (cross-validated; "
                 "largest segment %.1f%%)", size, 100 * tool.accuracy, 100 * tool.baseline_accuracy)
     return tool
+
+
+def _check_settings(max_questions, tolerance, C) -> None:
+    if int(max_questions) < 1:
+        raise AnalysisError(f"max_questions must be at least 1, got {max_questions}")
+    if not tolerance >= 0:
+        raise AnalysisError(f"tolerance must be zero or positive, got {tolerance}")
+    if not C > 0:
+        raise AnalysisError(f"C must be positive, got {C}")
+
+
+def _chosen_size(path: pd.DataFrame, n_questions, tolerance: float) -> int:
+    """How many questions of the path the tool keeps: ``n_questions``, or up to the first that adds
+    less than ``tolerance`` of accuracy."""
+    if n_questions is not None:
+        if not 1 <= int(n_questions) <= len(path):
+            raise AnalysisError(f"n_questions must lie between 1 and {len(path)} (the path's length), "
+                                f"got {n_questions}")
+        return int(n_questions)
+    for s in range(1, len(path)):
+        if path.loc[s, "gain"] < tolerance:  # row s is step s + 1
+            return s
+    return len(path)
 
 
 def _prepare(answers, segments, sample_weight, candidates):
