@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from ..summary import Summarised, Summary, SummaryTable
 from ..alignment import align_labels, sort_segments
 from ..errors import AnalysisError
 from ..profiles import SegmentProfiles, profile
@@ -42,7 +42,7 @@ def _list(items, n=4) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class CandidateScore:
+class CandidateScore(Summarised):
     """The scorecard of one candidate.
 
     Attributes
@@ -78,6 +78,11 @@ class CandidateScore:
     typing: TypingTool | None = field(repr=False)
     profiles: SegmentProfiles = field(repr=False)
     dropped: dict = field(default_factory=dict, repr=False)
+
+    def summarise(self) -> Summary:
+        """The verdict per criterion and the checks with their sentences."""
+        head = f"{self.name} (k={self.k}): " + ", ".join(f"{c} {self.status(c)}" for c in CRITERIA)
+        return Summary(self.name, [head], [SummaryTable(self.checks, index=False)])
 
     def status(self, criterion: str) -> str:
         """'pass' when every measured check passes, 'fail' when one fails, 'not measured' when none ran."""
@@ -121,15 +126,6 @@ class CandidateScore:
 
     def summary(self) -> pd.DataFrame:
         return self.checks.copy()
-
-    def __str__(self) -> str:
-        return self.explain()
-
-    def _repr_html_(self) -> str:
-        head = f"<p><b>{html.escape(self.name)}</b> (k={self.k}): " + ", ".join(
-            f"{c} {self.status(c)}" for c in CRITERIA) + "</p>"
-        return head + self.checks.to_html(index=False, escape=True)
-
 
 def _replication_check(cand) -> dict | None:
     """'best fit replicated' for a latent class / profile candidate that ran more than one

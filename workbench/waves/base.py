@@ -40,6 +40,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from ..summary import Summarised, Summary, SummaryTable
 from ..errors import AnalysisError, DataError, OutputError, WorkbenchWarning
 from ..jsonplain import check_format, plain, rebuild
 from ..stats import mlogit_fit, one_blas_thread, softmax
@@ -355,7 +356,7 @@ def fit_base_model(
 
 
 @dataclass(frozen=True, eq=False)
-class BaseModel:
+class BaseModel(Summarised):
     """A segment for customers without survey answers, from behaviour and firmographics.
 
     Attributes
@@ -404,6 +405,13 @@ class BaseModel:
     created: str = ""
 
     @property
+    def summarise(self) -> Summary:
+        """The accuracy sentence and the agreement by segment."""
+        line = (f"Base model: behaviour and firmographics place {self.accuracy:.1%} of {self.n:,} respondents in "
+                f"their survey segment ({self.cv}-fold cross-validated; always guessing the largest segment: "
+                f"{self.baseline_accuracy:.1%})")
+        return Summary("Base model", [line], [SummaryTable(self.agreement_by_segment, title="agreement by segment")])
+
     def refused(self) -> str | None:
         """Why customers without survey answers are not placed by this model (it does not
         beat guessing the largest segment by a clear, cross-validated margin:
@@ -484,16 +492,6 @@ class BaseModel:
             ("numeric features", ", ".join(map(str, self.numeric))),
             ("categorical features", ", ".join(map(str, self.categorical))),
         ], [("confident at probability", self.min_probability)])
-
-    def __str__(self) -> str:
-        return (f"Base model: behaviour and firmographics place {self.accuracy:.1%} of {self.n:,} respondents in "
-                f"their survey segment ({self.cv}-fold cross-validated; always guessing the largest segment: "
-                f"{self.baseline_accuracy:.1%})")
-
-    def _repr_html_(self) -> str:
-        import html
-
-        return f"<p><b>Base model</b> {html.escape(str(self))}</p>" + self.agreement_by_segment._repr_html_()
 
     # ---------------------------------------------------------------- plain data
 

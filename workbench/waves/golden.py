@@ -54,6 +54,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from ..summary import Summarised, Summary, SummaryTable
 from ..errors import AnalysisError, DataError, OutputError, WorkbenchWarning
 from ..jsonplain import check_format, plain, rebuild
 from ..stats import mlogit_fit, one_blas_thread, softmax
@@ -447,7 +448,7 @@ def _norm_codes(codes, questions) -> dict:
 
 
 @dataclass(frozen=True, eq=False)
-class TypingTool:
+class TypingTool(Summarised):
     """A short questionnaire that computes a respondent's segment.
 
     Attributes
@@ -517,6 +518,14 @@ class TypingTool:
     codes: dict = field(default_factory=dict, repr=False)
     provenance: dict = field(default_factory=dict, repr=False)
     created: str = ""
+
+    def summarise(self) -> Summary:
+        """The accuracy sentence, the selection path and the agreement by segment."""
+        line = (f"Typing tool: {len(self.questions)} golden question(s) ({', '.join(map(str, self.questions))}) "
+                f"type {self.accuracy:.1%} of {self.n:,} respondents into their segment ({self.cv}-fold "
+                f"cross-validated; always guessing the largest segment: {self.baseline_accuracy:.1%})")
+        return Summary("Typing tool", [line], [SummaryTable(self.path, title="selection path", index=False),
+                                              SummaryTable(self.agreement_by_segment, title="agreement by segment")])
 
     def relabelled(self, *, labels: Mapping | None = None, names: Mapping | None = None,
                    codes: Mapping | None = None, provenance: Mapping | None = None) -> "TypingTool":
@@ -631,17 +640,6 @@ class TypingTool:
             ("segments", len(self.segments)),
             ("respondents", self.n),
         ], [("tolerance", self.tolerance)])
-
-    def __str__(self) -> str:
-        return (f"Typing tool: {len(self.questions)} golden question(s) ({', '.join(map(str, self.questions))}) "
-                f"type {self.accuracy:.1%} of {self.n:,} respondents into their segment ({self.cv}-fold "
-                f"cross-validated; always guessing the largest segment: {self.baseline_accuracy:.1%})")
-
-    def _repr_html_(self) -> str:
-        import html
-
-        return (f"<p><b>Typing tool</b> {html.escape(str(self))}</p>" + self.path._repr_html_()
-                + self.agreement_by_segment._repr_html_())
 
     # ---------------------------------------------------------------- plain data
 
