@@ -105,7 +105,6 @@ class Opportunities(Summarised):
     study_id: str = ""
     wave: str = ""
 
-    @property
     def summarise(self) -> Summary:
         """The headline, each segment's underserved outcomes, and the opportunity table."""
         lines = [self._head()]
@@ -115,6 +114,7 @@ class Opportunities(Summarised):
                 lines.append(f"  {seg}: " + "; ".join(f"{r.label} {r.opportunity:.1f}" for r in u.itertuples()))
         return Summary("Opportunities", lines, [SummaryTable(self.summary(), digits=1)])
 
+    @property
     def labels(self) -> list:
         """Segment labels (without 'Total')."""
         return [s for s in self.segments.index if s != TOTAL]

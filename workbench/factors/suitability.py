@@ -99,7 +99,6 @@ class Suitability(Summarised):
     created: str = field(default_factory=now, repr=False)
     version: str = field(default_factory=package_version, repr=False)
 
-    @property
     def summarise(self) -> Summary:
         """KMO with its verdict, Bartlett's test, the items below MSA .50 and the per-item table."""
         head = (f"KMO = {self.kmo:.3f} ({self.verdict}); Bartlett chi2({self.bartlett_df}) = "
@@ -107,6 +106,7 @@ class Suitability(Summarised):
         flagged = [f"items with MSA < .50: {', '.join(self.flagged)}"] if self.flagged else []
         return Summary("Suitability for factor analysis", [head, *flagged], [SummaryTable(self.items)])
 
+    @property
     def flagged(self) -> list[str]:
         """Items with MSA below .50."""
         return list(self.items.index[self.items["flagged"]])

@@ -404,7 +404,6 @@ class BaseModel(Summarised):
     provenance: dict = field(default_factory=dict, repr=False)
     created: str = ""
 
-    @property
     def summarise(self) -> Summary:
         """The accuracy sentence and the agreement by segment."""
         line = (f"Base model: behaviour and firmographics place {self.accuracy:.1%} of {self.n:,} respondents in "
@@ -412,6 +411,7 @@ class BaseModel(Summarised):
                 f"{self.baseline_accuracy:.1%})")
         return Summary("Base model", [line], [SummaryTable(self.agreement_by_segment, title="agreement by segment")])
 
+    @property
     def refused(self) -> str | None:
         """Why customers without survey answers are not placed by this model (it does not
         beat guessing the largest segment by a clear, cross-validated margin:
