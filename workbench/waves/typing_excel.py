@@ -142,6 +142,13 @@ def write_typing_tool(tool, path: Path, *, title, names: dict, codes: dict, batc
     return path
 
 
+def _finish(ws, orientation: str) -> None:
+    """No grid lines, fitted to the page, protected (only the input cells stay editable)."""
+    ws.sheet_view.showGridLines = False
+    _fit_page(ws, orientation)
+    _protect(ws)
+
+
 def _model_ref(ref_col: str, row: int) -> str:
     """An absolute reference to a cell of the Model sheet."""
     return f"Model!${ref_col}${row}"
@@ -187,9 +194,7 @@ def _model_sheet(ws, lay: SimpleNamespace) -> None:
     for s in segs:
         ws.column_dimensions[seg_col[s]].width = max(14, min(30, len(names[s]) + 3))
     ws.freeze_panes = "D5"
-    ws.sheet_view.showGridLines = False
-    _fit_page(ws, "landscape")
-    _protect(ws)
+    _finish(ws, "landscape")
 
 
 def _type_sheet(ws, lay: SimpleNamespace) -> None:
@@ -277,9 +282,7 @@ def _type_sheet(ws, lay: SimpleNamespace) -> None:
             ws.cell(row=r, column=c).border = st["border"]
     for col, width in zip("ABCDEF", (5, 46, 28, 16, 11, 34)):
         ws.column_dimensions[col].width = width
-    ws.sheet_view.showGridLines = False
-    _fit_page(ws, "portrait")
-    _protect(ws)
+    _finish(ws, "portrait")
 
 
 def _batch_sheet(ws, lay: SimpleNamespace) -> None:
@@ -449,6 +452,4 @@ def _about_sheet(ws, lay: SimpleNamespace) -> None:
                 c.fill = st["pale_fill"]
     for col, width in zip("ABCDEFG", (30, 22, 40, 13, 15, 12, 12)):
         ws.column_dimensions[col].width = width
-    ws.sheet_view.showGridLines = False
-    _fit_page(ws, "portrait")
-    _protect(ws)
+    _finish(ws, "portrait")
