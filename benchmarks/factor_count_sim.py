@@ -17,6 +17,11 @@ Usage::
     python benchmarks/factor_count_sim.py --n 300 --seed 2025            # about an hour on one core
     python benchmarks/factor_count_sim.py --n 300 --cd                   # with comparison data (many hours)
     python benchmarks/factor_count_sim.py --n 20 --out /tmp/sim.csv      # a quick look
+
+Resumable: batteries already in the output file are skipped, so an interrupted run is
+continued by the same command, and ranges (``--start 200 --n 300``) can run side by side
+into the same file (one appended line per battery). Every battery has its own seed
+(``[seed, battery]``), so the rows do not depend on the order or the split.
 """
 
 from __future__ import annotations

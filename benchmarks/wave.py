@@ -18,9 +18,13 @@ child (user + system, from ``os.wait4``) are printed beside them as the steadier
 The table is printed after each size (and saved as ``results.json`` in the data folder), so
 a long 16× run shows the smaller sizes first.
 
+Ratios against the first size of the same run close the table: CPU seconds per respondent
+(1.00 = the run grows linearly with the wave) and the segments step's share of the run.
+
 Usage::
 
     python benchmarks/wave.py                      # 1×, 4× and 16×
+    python benchmarks/wave.py --sizes 1 --custom 20000:40000   # 1× and issue 30's 20,000 respondents
     python benchmarks/wave.py --sizes 1 4          # the quick part
     python benchmarks/wave.py --data /tmp/bench    # keep / reuse the generated studies
 """
@@ -67,13 +71,16 @@ def _cli(*args) -> list[str]:
     return [sys.executable, "-m", "workbench.cli", *map(str, args)]
 
 
-def generate(folder: Path, factor: int) -> Path:
-    """The demo study at ``factor`` × its size (reused when already there)."""
-    study = folder / f"demo_x{factor}"
+def generate(folder: Path, factor, respondents: int | None = None, customers: int | None = None) -> Path:
+    """The demo study at ``factor`` × its size, or of ``respondents`` and ``customers`` (reused
+    when already there)."""
+    study = folder / (f"demo_x{factor}" if respondents is None else f"demo_{respondents}_{customers}")
     if (study / "study.yaml").is_file() and (study / "waves").is_dir():
         return study
-    subprocess.run(_cli("demo", study, "--customers", BASE_CUSTOMERS * factor, "--respondents",
-                        BASE_RESPONDENTS * factor, "--force"), check=True, stdout=subprocess.DEVNULL)
+    respondents = BASE_RESPONDENTS * factor if respondents is None else respondents
+    customers = BASE_CUSTOMERS * factor if customers is None else customers
+    subprocess.run(_cli("demo", study, "--customers", customers, "--respondents", respondents, "--force"),
+                   check=True, stdout=subprocess.DEVNULL)
     return study
 
 
@@ -103,7 +110,7 @@ def measure(study: Path, reports: Path) -> dict:
 def table(results: dict[int, dict], sizes: dict[int, dict]) -> str:
     """Steps × sizes: seconds per step, then the totals and peak memory."""
     steps = list(dict.fromkeys(s for r in results.values() for s in r["steps"]))
-    head = ["", *[f"{f}×" for f in results]]
+    head = ["", *[f if isinstance(f, str) else f"{f}×" for f in results]]
     rows = [["respondents", *[f"{sizes[f]['respondents']:,}" for f in results]],
             ["customers", *[f"{sizes[f]['customers']:,}" for f in results]],
             ["order lines", *[f"{sizes[f]['lines']:,}" for f in results]]]
@@ -111,6 +118,11 @@ def table(results: dict[int, dict], sizes: dict[int, dict]) -> str:
     rows += [["whole run, wall (s)", *[f"{r['wall s']:.1f}" for r in results.values()]],
              ["whole run, CPU (s)", *[f"{r['cpu s']:.1f}" for r in results.values()]],
              ["peak memory (MB)", *[f"{r['peak MB']:,.0f}" for r in results.values()]]]
+    first = next(iter(results))
+    per = {f: r["cpu s"] / sizes[f]["respondents"] for f, r in results.items()}
+    rows += [["CPU per respondent vs first", *[f"{per[f] / per[first]:.2f}" for f in results]],
+             ["segments share of steps", *[f"{r['steps'].get('segments', 0) / max(sum(r['steps'].values()), 1e-9):.0%}"
+                                           for r in results.values()]]]
     width = [max(len(str(row[j])) for row in [head, *rows]) for j in range(len(head))]
     fmt = lambda row: "  ".join(str(v).ljust(width[0]) if j == 0 else str(v).rjust(width[j]) for j, v in enumerate(row))
     return "\n".join([fmt(head), *map(fmt, rows)])
@@ -125,6 +137,8 @@ def _lines(study: Path) -> int:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 16], help="multiples of the demo size")
+    ap.add_argument("--custom", nargs="*", default=[], metavar="RESPONDENTS:CUSTOMERS",
+                    help="further sizes, e.g. 20000:40000 (the demo needs at least twice as many customers)")
     ap.add_argument("--data", type=Path, help="folder for the generated studies and reports (default: temporary)")
     args = ap.parse_args(argv)
     tmp = None
@@ -133,13 +147,17 @@ def main(argv=None) -> int:
         args.data = Path(tmp.name)
     args.data.mkdir(parents=True, exist_ok=True)
     results, sizes = {}, {}
-    for f in args.sizes:
-        study = generate(args.data, f)
-        sizes[f] = {"respondents": BASE_RESPONDENTS * f, "customers": BASE_CUSTOMERS * f, "lines": _lines(study)}
-        print(f"{f}×: {sizes[f]['respondents']:,} respondents, {sizes[f]['customers']:,} customers, "
+    runs = [(f, None, None) for f in args.sizes]
+    runs += [(f"{int(r):,} resp.", int(r), int(c)) for r, c in (x.split(":") for x in args.custom)]
+    for f, resp, cust in runs:
+        study = generate(args.data, f, resp, cust)
+        sizes[f] = {"respondents": resp or BASE_RESPONDENTS * f, "customers": cust or BASE_CUSTOMERS * f,
+                    "lines": _lines(study)}
+        name = f if isinstance(f, str) else f"{f}×"
+        print(f"{name}: {sizes[f]['respondents']:,} respondents, {sizes[f]['customers']:,} customers, "
               f"{sizes[f]['lines']:,} order lines: running wave 1 ...", file=sys.stderr, flush=True)
-        results[f] = measure(study, args.data / f"reports_x{f}")
-        print(f"{f}×: {results[f]['wall s']:.0f} s, peak {results[f]['peak MB']:,.0f} MB", file=sys.stderr, flush=True)
+        results[f] = measure(study, args.data / (f"reports_x{f}" if resp is None else f"reports_{resp}"))
+        print(f"{name}: {results[f]['wall s']:.0f} s, peak {results[f]['peak MB']:,.0f} MB", file=sys.stderr, flush=True)
         print(table(results, sizes) + "\n", flush=True)  # the table so far: a long 16× run shows 1× and 4× first
         (args.data / "results.json").write_text(json.dumps({"sizes": sizes, "results": results}, indent=1),
                                                 encoding="utf-8")

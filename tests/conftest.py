@@ -135,3 +135,27 @@ def gallery_flows(tmp_path_factory):
         return cache[name]
 
     return get
+
+
+# --------------------------------------------------------------------------- scheduling on workers
+#: Session fixtures that are expensive to build: every test module that uses one (by argument or
+#: through ``request.getfixturevalue``) runs on the same xdist worker, so each is built once per
+#: ``make test`` rather than once per worker. ``test_notebooks`` uses both: it goes with the gallery
+#: (its gallery studies are the costlier part).
+_SHARED_GROUPS = (("gallery_flows", "gallery"), ("demo_wave2", "demo"), ("demo_run", "demo"))
+
+
+def _module_group(path: Path, cache: dict) -> str:
+    if path not in cache:
+        text = path.read_text(encoding="utf-8")
+        cache[path] = next((group for name, group in _SHARED_GROUPS if name in text), path.name)
+    return cache[path]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under ``pytest -n 2 --dist loadgroup`` (``make test``) a module's tests stay together on
+    one worker (as ``--dist loadfile``), and the modules sharing the demo run or the gallery
+    studies form one group each (see ``_SHARED_GROUPS``)."""
+    cache: dict = {}
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_module_group(Path(str(item.fspath)), cache)))

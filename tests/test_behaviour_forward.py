@@ -141,3 +141,33 @@ def test_spark_runs_the_same_outcome_sql(small, tmp_path):
     assert duck.horizons == sp.horizons == (2,) and duck.skipped == sp.skipped and duck.data_end == sp.data_end
     assert len(duck.table) == 3 and "$" not in sp.sql and "CAST('2026-03-15' AS DATE)" in sp.sql
     pd.testing.assert_frame_equal(duck.table, sp.table)
+
+
+def _with_horizons(value: str) -> str:
+    from test_behaviour import STUDY
+
+    line = next(x for x in STUDY.splitlines() if x.strip().startswith("lapsed_days:"))
+    indent = line[: len(line) - len(line.lstrip())]
+    return STUDY.replace(line, f"{line}\n{indent}forward_horizons: {value}", 1)
+
+
+@pytest.mark.parametrize("value, message", [
+    ("[0, 12]", "whole months from 1 to 60, not 0"),
+    ("[]", "at least one horizon"),
+    ("[6, 6]", "lists a horizon twice"),
+])
+def test_study_forward_horizons_are_checked_with_their_key_path(tmp_path, value, message):
+    from workbench.errors import StudyError
+
+    folder = write_study(tmp_path / "h", study=_with_horizons(value))
+    with pytest.raises(StudyError, match="forward_horizons") as info:
+        load_study(folder)
+    assert message in str(info.value)
+
+
+def test_study_forward_horizons_reach_the_outcomes(tmp_path):
+    folder = write_study(tmp_path / "h", study=_with_horizons("[3, 1]"))
+    spec = load_study(folder).spec.behaviour
+    assert spec.forward_horizons == [1, 3]
+    fw = forward_outcomes(spec, folder, EARLY, horizons=tuple(spec.forward_horizons))
+    assert fw.horizons == (1, 3) and fw.skipped == ()

@@ -171,3 +171,14 @@ def test_factor_count_sheet_shows_the_auto_decision(factor_run):
     why = needs.iloc[0]  # first, one client-readable line: which rules agreed and why this number
     assert why["Criterion"] == "why this number of factors" and str(why["Note"]).startswith("4 factors: ")
     assert "parallel analysis" in why["Note"] and {"Hull method", "exploratory graph analysis"} <= set(needs["Criterion"])
+
+
+def test_deck_notes_say_which_rules_agreed(factor_run):
+    """The factor slide's notes (deck data's factor_notes) carry the same one line per battery as the workbook."""
+    from workbench.steps.deck_data import _factor_rows
+
+    ctx, _ = factor_run
+    _, notes = _factor_rows(ctx.factors)
+    line = next(n for n in notes if n.startswith("needs: 4 factors: "))
+    assert line == f"needs: {ctx.factors['needs'].count_sentence()}"
+    assert "parallel analysis" in line and "\n" not in line and "auto" not in line

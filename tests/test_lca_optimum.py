@@ -192,7 +192,7 @@ def test_same_seed_same_fit_and_threads_do_not_change_it():
 
 
 def test_bootstrap_lrt_supports_the_planted_classes_and_no_more():
-    from workbench.segments._blrt import bootstrap_lrt
+    from workbench.segments._blrt import BLRT_QUICK, bootstrap_lrt
 
     rng = np.random.default_rng(0)
     z = rng.choice(2, size=400, p=[0.6, 0.4])
@@ -202,10 +202,12 @@ def test_bootstrap_lrt_supports_the_planted_classes_and_no_more():
     for k in (1, 2, 3):
         fits[k] = max((_lca.fit_start(data, k, _lca.random_start(data, k, np.random.default_rng(s)), max_iter=2000)
                        for s in range(5)), key=lambda f: f.loglik)
-    two = bootstrap_lrt(data, 2, fits[2].theta, fits[2].loglik, fits[1].theta, fits[1].loglik, seed=1)
-    three = bootstrap_lrt(data, 3, fits[3].theta, fits[3].loglik, fits[2].theta, fits[2].loglik, seed=1)
-    # the default 19 draws: no draw reaches the planted ratio, p = the floor 0.05, which passes the
+    # 19 draws (BLRT_QUICK; the default BLRT_REPS = 99 runs the same draws further, see
+    # test_blrt_profiles): no draw reaches the planted ratio, p = the floor 0.05, which passes the
     # rule "at most 0.05" (an exact 5 % test; the old rule "below 0.05" could never pass)
+    two = bootstrap_lrt(data, 2, fits[2].theta, fits[2].loglik, fits[1].theta, fits[1].loglik, seed=1,
+                        max_reps=BLRT_QUICK)
+    three = bootstrap_lrt(data, 3, fits[3].theta, fits[3].loglik, fits[2].theta, fits[2].loglik, seed=1)
     assert two.p_value == pytest.approx(1 / 20) and two.replications == 19 and two.exceed == 0
     assert two.at_floor and two.p_floor == two.p_value <= 0.05
     assert three.p_value > 0.2 and three.stopped_early and three.exceed == 5

@@ -74,3 +74,59 @@ def test_own_adjusted_rand_index_matches_sklearn():
     assert adjusted_rand_score([0, 0, 1, 1], [5, 5, 9, 9]) == 1.0 == sk_ari([0, 0, 1, 1], [5, 5, 9, 9])
     assert adjusted_rand_score([0, 0, 0], [1, 1, 1]) == sk_ari([0, 0, 0], [1, 1, 1])
     assert adjusted_rand_score([0, 1, 2, 3], [0, 0, 0, 0]) == pytest.approx(sk_ari([0, 1, 2, 3], [0, 0, 0, 0]))
+
+
+def _planted(n=400, seed=2):
+    rng = np.random.default_rng(seed)
+    z = rng.choice(3, size=n, p=[0.5, 0.3, 0.2])
+    probs = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]])
+    data = pd.DataFrame({f"q{j}": [rng.choice([1, 2, 3], p=probs[(c + j) % 3]) for c in z] for j in range(6)})
+    return data, z
+
+
+def test_mixture_refits_start_from_the_full_sample_solution(monkeypatch):
+    """Latent class / profile refits are warm-started from the full-sample solution: a 'resample'
+    that is the full sample gives back its classification exactly, and the profiles' Ward starts
+    (most of a refit's time) are not run; a k-means refit still fits from its random starts."""
+    import warnings
+
+    from workbench import segments
+    from workbench.errors import WorkbenchWarning
+    from workbench.segments import _gmm, _stability
+
+    data, z = _planted()
+    rng = np.random.default_rng(3)
+    centres = np.array([[0.0, 0.0, 0.0, 0.0], [2.0, -1.0, 1.0, 0.0], [-1.0, 2.0, 0.0, 1.5]])
+    scores = pd.DataFrame(centres[z] + rng.normal(size=(len(z), 4)), index=data.index, columns=list("abcd"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", WorkbenchWarning)
+        lca = segments.lca(data, 3, n_init=5, random_state=1, progress=False)
+        lpa = segments.lpa(scores, 3, n_init=5, random_state=1, progress=False)
+        km = segments.kmeans(scores, 3, n_init=5, random_state=1)
+
+        def no_ward(*a, **k):
+            raise AssertionError("a refit ran the profiles' hierarchical starts")
+
+        monkeypatch.setattr(_gmm, "partition", no_ward)
+        for sol, frame in [(lca, data), (lpa, scores)]:
+            [task] = _stability._plan(sol, frame, 1, "bootstrap", 3, 5)
+            task = list(task)
+            task[3] = np.arange(len(frame))  # the 'resample' is the full sample
+            row = _stability._refit(*task)
+            assert row["status"] == "ok" and row["ari"] == pytest.approx(1.0), sol.name
+        [task] = _stability._plan(km, scores, 1, "bootstrap", 3, 5)
+        assert task[-1] is None  # k-means: no warm start
+        assert _stability._refit(*task)["status"] == "ok"
+
+
+def test_blrt_draws_stop_once_the_test_is_decided():
+    """The segments step stops the bootstrap LRT at the first exceedance count X from which the
+    p-value (1 + X) / (1 + B) can no longer reach 0.05 (exact fractions, brute force), at least 2."""
+    from fractions import Fraction
+
+    from workbench.steps.segments import blrt_stop_after
+
+    for reps in range(1, 400):
+        decided = next(x for x in range(reps + 2) if Fraction(1 + x, 1 + reps) > Fraction(5, 100))
+        assert blrt_stop_after(reps) == max(2, decided), reps
+    assert (blrt_stop_after(19), blrt_stop_after(99)) == (2, 5)

@@ -10,13 +10,14 @@ Comparison data (CD; Ruscio & Roche, 2012, Psychol. Assess. 24(2))
     eigenvalues and the observed ones is recorded.  Factors are added while k fits
     significantly better than k - 1 (one-sided Mann-Whitney test, alpha = .30, Ruscio &
     Roche's values).  Needs the respondents' answers (not available for a correlation
-    matrix).  Ruscio & Roche draw 500 samples per k; 100 are drawn here (the test decides
-    at alpha .30, far from the resolution 100 samples give), and a k is never tried
-    beyond what the items identify.
+    matrix).  As the authors' R code (RGenData 1.0.1): 500 samples per k, drawn with
+    replacement, the same population random numbers for every k; a k is never tried beyond
+    what the items identify.
 
 Hull (Lorenzo-Seva, Timmerman & Kiers, 2011, Multivariate Behav. Res. 46(2))
-    The k-factor minres solutions for k = 0 .. J (J: parallel analysis for components
-    plus one, as the authors advise) are placed by goodness of fit (CFI, from the
+    The k-factor minres solutions for k = 0 .. J (J: parallel analysis plus one, as the
+    authors advise, here parallel analysis for components; EFAtools' ``HULL`` takes it for
+    factors, and at least 3) are placed by goodness of fit (CFI, from the
     chi-square psych reports) against degrees of freedom used (``p k - k(k-1)/2``); the
     count is the elbow of the upper convex hull: the hull point with the largest scree
     test value ``st_k = [(f_k - f_{k-1}) / (d_k - d_{k-1})] / [(f_{k+1} - f_k) / (d_{k+1} - d_k)]``.
@@ -55,61 +56,72 @@ __all__ = ["comparison_data", "hull", "ega", "walktrap", "ebic_glasso"]
 
 
 def _paf(r: np.ndarray, k: int, iters: int = 50) -> np.ndarray:
-    """Principal axis loadings (Ruscio & Kaczetow's ``Factor.Analysis``: SMC start, iterated communalities)."""
-    p = r.shape[0]
-    try:
-        h2 = 1 - 1 / np.diag(np.linalg.inv(r))
-    except np.linalg.LinAlgError:
-        h2 = np.full(p, 0.5)
+    """Principal axis loadings as Ruscio's ``FactorAnalysis`` (RGenData): the first pass on the matrix as
+    given (unit diagonal), then the communalities iterated until they change by less than .001."""
+    s = np.array(r, dtype=float)
+    old = np.full(s.shape[0], 99.0)
     for _ in range(iters):
-        s = r.copy()
-        np.fill_diagonal(s, h2)
         vals, vecs = np.linalg.eigh(s)
         vals, vecs = vals[::-1][:k], vecs[:, ::-1][:, :k]
         lam = vecs * np.sqrt(np.maximum(vals, 0))
-        new = (lam ** 2).sum(axis=1)
-        if np.abs(new - h2).max() < 1e-3:
-            h2 = new
+        h2 = (lam ** 2).sum(axis=1)
+        change = np.abs(old - h2).max()
+        old = h2
+        np.fill_diagonal(s, h2)
+        if change < 1e-3:
             break
-        h2 = new
     return lam
 
 
-def gen_data(x: np.ndarray, k: int, *, n_pop: int = 10000, max_trials: int = 5, max_iter: int = 30, multiplier: float = 1.0,
-             random_state=None) -> np.ndarray:
-    """Ruscio & Kaczetow's (2008) ``GenData``: a population reproducing ``x``'s correlations with
-    ``k`` factors and each column's distribution (complete rows of ``x``)."""
+def gen_data(x: np.ndarray, k: int, *, n_pop: int = 10000, max_trials: int = 5, multiplier: float = 1.0,
+             max_iter: int = 200, random_state=None) -> np.ndarray:
+    """Ruscio & Kaczetow's (2008) population: ``n_pop`` rows reproducing ``x``'s correlations with ``k``
+    factors and each column's distribution (RGenData's ``GenDataPopulation``; complete rows of ``x``).
+
+    As there: each column's distribution is bootstrapped from ``x``; normal data from the
+    loadings of an intermediate correlation matrix are replaced, rank for rank, by those
+    values; the intermediate matrix moves by the residual correlations while the RMSR of the
+    reproduced correlations improves, with the step halved after each failure, until
+    ``max_trials`` failures in a row (``max_iter``: a guard RGenData does not have).
+    """
     g = rng(random_state)
-    n, p = x.shape
+    p = x.shape[1]
     dist = np.sort(np.column_stack([g.choice(x[:, j], n_pop, replace=True) for j in range(p)]), axis=0)
     target = np.corrcoef(x, rowvar=False)
     inter = target.copy()
-    shared = g.standard_normal((n_pop, k))
+    shared = g.standard_normal((k, n_pop)).T  # column by column, as R fills a matrix
     unique = g.standard_normal((n_pop, p))
     best, best_rmsr, fails = None, np.inf, 0
+    best_inter = best_resid = None
     for _ in range(max_iter):
         if fails >= max_trials:
             break
         lam = np.clip(_paf(inter, k), -1, 1)
         u = np.sqrt(np.maximum(1 - (lam ** 2).sum(axis=1), 0))
         z = shared @ lam.T + unique * u
-        ranks = np.argsort(np.argsort(z, axis=0), axis=0)
+        ranks = np.argsort(np.argsort(z, axis=0, kind="stable"), axis=0, kind="stable")
         data = np.take_along_axis(dist, ranks, axis=0)
         rep = np.corrcoef(data, rowvar=False)
         resid = target - rep
         rmsr = math.sqrt((resid[np.triu_indices(p, 1)] ** 2).mean())
         if rmsr < best_rmsr:
             best, best_rmsr, best_inter, best_resid = data, rmsr, inter, resid
+            inter = inter + multiplier * resid
             fails = 0
-        else:  # Ruscio & Kaczetow: back to the best, a smaller step
+        else:  # back to the best, a smaller step
             fails += 1
-        inter = best_inter + multiplier * 0.5 ** fails * best_resid
-        np.fill_diagonal(inter, 1.0)
+            inter = best_inter + multiplier * 0.5 ** fails * best_resid
     return best
 
 
 def comparison_data(data, **kwargs) -> tuple[int, pd.DataFrame]:
     """Ruscio & Roche's (2012) comparison-data count (see the module notes).
+
+    Follows the authors' R code (``RGenData::EFACompData``, checked on the same data in
+    tests/data/comparison_data_reference.json): populations of 10,000, 500 samples per k
+    drawn with replacement, one-sided Mann-Whitney test at alpha .30; as there, every k's
+    population is generated from the same random numbers (``GenDataPopulation`` resets its
+    seed), so the comparison of k with k - 1 is not blurred by a different population draw.
 
     Parameters
     ----------
@@ -132,7 +144,7 @@ def comparison_data(data, **kwargs) -> tuple[int, pd.DataFrame]:
         return _comparison_data(data, **kwargs)
 
 
-def _comparison_data(data, *, k_max: int | None = None, n_pop: int = 10000, n_samples: int = 100,
+def _comparison_data(data, *, k_max: int | None = None, n_pop: int = 10000, n_samples: int = 500,
                     alpha: float = 0.30, random_state=None) -> tuple[int, pd.DataFrame]:
     frame = pd.DataFrame(data).dropna()
     x = frame.to_numpy(dtype=float)
@@ -140,15 +152,15 @@ def _comparison_data(data, *, k_max: int | None = None, n_pop: int = 10000, n_sa
     k_max = min(k_max or 8, max(max_factors(p), 1))
     obs = np.sort(np.linalg.eigvalsh(np.corrcoef(x, rowvar=False)))[::-1]
     g = rng(random_state)
+    pop_seed = int(g.integers(2 ** 31))  # the same population random numbers for every k (see above)
     rows, prev, count = [], None, k_max
     for k in range(1, k_max + 1):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            pop = gen_data(x, k, n_pop=n_pop, random_state=g)
+            pop = gen_data(x, k, n_pop=n_pop, random_state=pop_seed)
         fits = np.empty(n_samples)
         for s in range(n_samples):
-            idx = g.choice(n_pop, n, replace=False) if n < n_pop else g.choice(n_pop, n, replace=True)
-            ev = np.sort(np.linalg.eigvalsh(np.corrcoef(pop[idx], rowvar=False)))[::-1]
+            ev = np.sort(np.linalg.eigvalsh(np.corrcoef(pop[g.integers(0, n_pop, n)], rowvar=False)))[::-1]
             fits[s] = math.sqrt(((ev - obs) ** 2).mean())
         pval = float("nan")
         if prev is not None:

@@ -10,9 +10,12 @@ n_final``) and Latent GOLD (random sets × iterations), the starts run in two st
 2. the ``n_final`` best starts that have not converged yet (by default a quarter of the
    starts, at least 2, as Mplus keeps) are run on to convergence or ``max_iter``.
 
-Both kinds of model run on the package's own vectorised EM: latent classes on :mod:`._lca`
-(poLCA's random response-probability starts, SQUAREM acceleration), latent profiles on
-:mod:`._gmm` (StepMix's random responsibilities, plain EM: the same iterations as StepMix).
+Both kinds of model run on the package's one EM core (:func:`._em.run`, one convergence
+rule) with their family's E- and M-step: latent classes on :mod:`._lca` (poLCA's random
+response-probability starts, SQUAREM acceleration), latent profiles on :mod:`._gmm` (StepMix's
+random responsibilities, plain EM: the same iterations as StepMix). A latent class problem of
+more than :data:`STAGE1_MAX_N` respondents runs stage 1 on a fixed subsample of that many, and
+its continued starts climb to convergence there before they are polished on everyone.
 Stage 2 continues a start from the parameters where stage 1 left it. No StepMix object is
 built here (StepMix is the reference in the tests). Each start has its own seed, drawn from
 ``numpy.random.SeedSequence(random_state, spawn_key=(method, k))``: results do not depend
@@ -49,7 +52,7 @@ from ._gmm import (
 from ._lca import fit_start as lca_fit_start, posteriors as lca_posteriors, random_start as lca_random_start
 
 __all__ = ["MixtureProblem", "StartFit", "GridFit", "fit_mixtures", "add_starts", "seed_int", "show_progress",
-           "default_n_final", "summarise", "REPLICATION_TOL", "REPLICATION_ARI"]
+           "default_n_final", "summarise", "REPLICATION_TOL", "REPLICATION_ARI", "STAGE1_MAX_N"]
 
 #: Two starts reach the same maximum when their log-likelihoods differ by at most this many
 #: log-likelihood units (absolute, whatever the sample size: a relative 1e-4 was 0.27 units at
@@ -70,6 +73,28 @@ def start_seeds(base: int, method: str, k: int, n: int) -> list[int]:
     ``start_seeds(..., n)`` are those of ``start_seeds(..., m)`` (added starts extend the list)."""
     ss = np.random.SeedSequence(entropy=base, spawn_key=(METHOD_CODES.get(method, 0), int(k)))
     return [int(s) for s in ss.generate_state(n)]
+
+
+#: Latent class problems with more respondents than this run stage 1 (the many short starts) on
+#: a fixed random subsample of this many respondents; the ``n_final`` best starts are then
+#: continued on every respondent to convergence. Stage 1 only ranks the starts, and a ranking
+#: after ``init_iter`` iterations does not need every respondent, while it costs in proportion
+#: to them (a 20,000-respondent wave paid four times the work for the same ranking). The same
+#: bound as the stability refits' (``_stability.MAX_REFIT_N``); at or below it nothing changes.
+STAGE1_MAX_N = 5000
+
+
+def stage1_data(data):
+    """The latent-class data of stage 1: ``data`` itself, or its fixed subsample of
+    :data:`STAGE1_MAX_N` respondents (the same rows for every k and start; weights kept)."""
+    if data.n <= STAGE1_MAX_N:
+        return data
+    cached = data.__dict__.get("_stage1")
+    if cached is None:
+        rows = np.sort(np.random.default_rng(20_000).choice(data.n, STAGE1_MAX_N, replace=False))
+        cached = dataclasses.replace(data, Y=data.Y[rows], weights=data.weights[rows])
+        object.__setattr__(data, "_stage1", cached)
+    return cached
 
 
 def in_notebook() -> bool:
@@ -140,6 +165,9 @@ class StartFit:
     last_mean: float = -np.inf  # latent profiles: mean log-likelihood of the last E-step (to continue)
     init: str = "random"  # 'random', a deterministic start's name, or 'split' (a saddle broken)
     reaches_best: bool = False  # finished, within REPLICATION_TOL of the best and ARI >= REPLICATION_ARI
+    #: stage 1 ran on the subsample of a large latent class problem (see STAGE1_MAX_N): the
+    #: log-likelihood is the subsample's, and the start is finished only if stage 2 continued it
+    subsample: bool = False
 
 
 @dataclass
@@ -159,13 +187,24 @@ class GridFit:
 def _fit_lca_start(problem: MixtureProblem, start: int, seed: int, max_iter: int, stage: int,
                    resume: StartFit | None = None) -> StartFit:
     data, k = problem.lca, problem.k
+    sub = stage == 1 and max_iter < problem.max_iter and stage1_data(data) is not data
+    if sub:
+        data = stage1_data(data)
     try:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
             if resume is None:
-                theta0, done = lca_random_start(data, k, np.random.default_rng(seed)), 0
+                theta0, last, done = lca_random_start(data, k, np.random.default_rng(seed)), -np.inf, 0
             else:
-                theta0, done = resume.theta, resume.n_iter
-            fit = lca_fit_start(data, k, theta0, max_iter=max(1, max_iter - done), tol=problem.tol)
+                theta0, done, last = resume.theta, resume.n_iter, resume.last_mean
+                if resume.subsample:
+                    # first to convergence on the subsample (a quarter of the work per iteration at
+                    # 20,000), then on everyone from there: the full data then need a few polishing
+                    # iterations instead of the whole climb (its first iteration judged afresh); the
+                    # subsample gets at most half of the iterations left
+                    pre = lca_fit_start(stage1_data(data), k, theta0, max_iter=max(1, (max_iter - done) // 2),
+                                        tol=problem.tol, last_mean=last)
+                    theta0, done, last = pre.theta, done + int(pre.n_iter), -np.inf
+            fit = lca_fit_start(data, k, theta0, max_iter=max(1, max_iter - done), tol=problem.tol, last_mean=last)
             post = lca_posteriors(data, k, fit.theta)
     except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
         return StartFit(start, seed, stage, None, float("nan"), False, 0, float("nan"), "failed", str(exc))
@@ -177,9 +216,12 @@ def _fit_lca_start(problem: MixtureProblem, start: int, seed: int, max_iter: int
         status, reason = "degenerate", (
             f"smallest class holds {shares.min():.1%}, below the minimum class share {problem.min_class_share:.1%}"
         )
-    labels = post.argmax(axis=1).astype(np.int16) if status == "ok" else None
+    labels = post.argmax(axis=1).astype(np.int16) if status == "ok" and not sub else None
+    if sub and status == "ok":
+        reason = f"stage 1 on a subsample of {data.n:,} respondents (its log-likelihood)"
     return StartFit(start, seed, stage, None, float(fit.loglik), bool(fit.converged), done + int(fit.n_iter),
-                    float(shares.min()), status, reason, labels, theta=fit.theta)
+                    float(shares.min()), status, reason, labels, theta=fit.theta, last_mean=float(fit.last_mean),
+                    subsample=sub)
 
 
 def _fit_lpa_start(problem: MixtureProblem, start: int, seed, max_iter: int, stage: int,
@@ -323,7 +365,8 @@ def fit_mixtures(problems: list[MixtureProblem], *, init_iter: int = 50, n_final
             continue
         starts = by_problem[id(p)]
         done = len(previous.get(p.key, []))
-        open_ = [s for s in starts[done:] if s.status == "ok" and not s.converged and s.init == "random"]
+        open_ = [s for s in starts[done:]
+                 if s.status == "ok" and (not s.converged or s.subsample) and s.init == "random"]
         open_.sort(key=lambda s: -s.loglik)
         want = default_n_final(len(p.seeds) - done, n_final) if done else final_count(p)
         chosen = open_[:want] + [s for s in starts[done:] if s.status == "ok" and not s.converged and s.init != "random"]
@@ -333,8 +376,10 @@ def fit_mixtures(problems: list[MixtureProblem], *, init_iter: int = 50, n_final
         by_problem[id(p)][start] = r
 
     def finished(p, starts):
-        final = [s for s in starts if s.status == "ok" and (s.converged or s.stage >= 2 or not two_stage(p))]
-        return final or [s for s in starts if s.status == "ok"]  # nothing finished: the best stopped start
+        final = [s for s in starts if s.status == "ok" and not s.subsample
+                 and (s.converged or s.stage >= 2 or not two_stage(p))]
+        # nothing finished: the best stopped start
+        return final or [s for s in starts if s.status == "ok" and not s.subsample]
 
     # a best latent profile solution with two identical profiles is a symmetric saddle point of EM:
     # merge the pair, split another profile in two, and run EM on from there (at most two rounds)

@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.linalg import solve_triangular
 
+from ._em import run as run_em
+
 __all__ = ["GaussianData", "GaussianFit", "COVARIANCES", "random_start", "fit_start", "log_joint", "posteriors",
            "variances", "n_parameters", "permute"]
 
@@ -258,24 +260,28 @@ def random_start(data: GaussianData, k: int, seed: int) -> dict:
     return params
 
 
+class _Family:
+    """The E- and M-step of a latent profile model for the one EM loop (:func:`._em.run`)."""
+
+    def __init__(self, data: GaussianData):
+        self.data = data
+        self.wsum = float(data.weights.sum())
+
+    def estep(self, params):
+        return estep(self.data, params)
+
+    def mstep(self, R, params=None):
+        return mstep(self.data, R)
+
+
 def fit_start(data: GaussianData, params: dict, *, max_iter: int, tol: float = 1e-8,
               last_mean: float = -np.inf) -> GaussianFit:
-    """EM from ``params`` for at most ``max_iter`` iterations, stopping when the mean
-    log-likelihood per respondent changes by less than ``tol`` (StepMix's ``abs_tol``).
-    ``last_mean``: the mean log-likelihood of the E-step before ``params`` (continuing a start)."""
-    wsum = float(data.weights.sum())
-    prev = float(last_mean)
-    converged = False
-    it = 0
-    for it in range(1, int(max_iter) + 1):
-        ll, R = estep(data, params)
-        params = mstep(data, R)
-        change, prev = ll / wsum - prev, ll / wsum
-        if abs(change) < tol:
-            converged = True
-            break
-    ll, _ = estep(data, params)
-    return GaussianFit(params, ll, it, converged, last_mean=prev)
+    """EM from ``params`` for at most ``max_iter`` iterations on the package's one EM loop
+    (:func:`._em.run`: stops when the mean log-likelihood per respondent changes by less than
+    ``tol``, StepMix's ``abs_tol``). ``last_mean``: the mean log-likelihood of the E-step
+    before ``params`` (continuing a start)."""
+    fit = run_em(_Family(data), params, max_iter=max_iter, tol=tol, last_mean=last_mean)
+    return GaussianFit(fit.params, fit.loglik, fit.n_iter, fit.converged, last_mean=fit.last_mean)
 
 
 def variances(params: dict, covariance: str, d: int) -> np.ndarray:

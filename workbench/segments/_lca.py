@@ -33,9 +33,9 @@ expected counts (a generalised EM step; step-halving keeps it monotone), batched
 items. EM is accelerated with SQUAREM (Varadhan & Roland 2008, scheme S3) on the
 unconstrained parameters (log shares, log probabilities, thresholds and locations), which
 keeps EM's monotonicity by falling back on the plain EM step whenever an extrapolation
-lowers the log-likelihood. Convergence is judged on the log-likelihood: a start has
-converged when an iteration improves the total log-likelihood by less than
-``tol × Σ w`` (the mean per respondent by less than ``tol``).
+lowers the log-likelihood. The loop, SQUAREM and the convergence rule (the mean
+log-likelihood per respondent changes by less than ``tol``) are the package's one EM core,
+:func:`._em.run`; this module supplies the E- and M-step (:class:`_EM`).
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
+
+from ._em import run as run_em
 
 __all__ = ["LCAData", "LCAFit", "fit_start", "random_start", "bivariate_residuals", "simulate"]
 
@@ -296,6 +298,7 @@ class _EM:
         self.k = k
         self.lay = _Layout(data, k)
         self.wsum = float(data.weights.sum())
+        self.normalise = self.lay.normalise
 
     def estep(self, theta):
         """Log-likelihood at ``theta`` and the weighted posteriors."""
@@ -335,15 +338,12 @@ class _EM:
                 steps = 25
             else:
                 tau, beta = lay.ordinal_params(theta_prev, C, G, ts, bs)
+                beta = beta.copy()  # a view of theta_prev, which the Newton steps must not change
                 steps = newton_steps
             tau, beta = _ordinal_newton(Ng, tau, beta, steps)
             th[ts] = tau[:, 1:].ravel()
             th[bs] = beta.ravel()
         return lay.normalise(th)
-
-    def step(self, theta):
-        ll, R = self.estep(theta)
-        return self.mstep(R, theta), ll
 
 
 @dataclass
@@ -354,6 +354,7 @@ class LCAFit:
     loglik: float
     n_iter: int
     converged: bool
+    last_mean: float = -np.inf  # mean log-likelihood of the E-step before the last M-step (to continue)
 
 
 def random_start(data: LCAData, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -374,51 +375,12 @@ def random_start(data: LCAData, k: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def fit_start(data: LCAData, k: int, theta: np.ndarray, *, max_iter: int, tol: float = 1e-8,
-              accelerate: bool = True, loglik: float | None = None) -> LCAFit:
-    """Run EM (SQUAREM-accelerated by default) from ``theta`` for at most ``max_iter``
-    EM steps, stopping when the total log-likelihood improves by less than ``tol × Σ w``."""
-    em = _EM(data, k)
-    tol_total = tol * em.wsum
-    it = 0
-    ll_prev = -np.inf if loglik is None else loglik
-    step_max = 1.0
-    th0 = theta
-    while it < max_iter:
-        if not accelerate or max_iter - it < 3:
-            th1, ll0 = em.step(th0)
-            it += 1
-            if ll0 - ll_prev < tol_total and np.isfinite(ll_prev):
-                return LCAFit(th0, ll0, it, True)
-            ll_prev, th0 = ll0, th1
-            continue
-        th1, ll0 = em.step(th0)
-        if np.isfinite(ll_prev) and ll0 - ll_prev < tol_total:
-            return LCAFit(th0, ll0, it + 1, True)
-        th2, ll1 = em.step(th1)
-        it += 2
-        if ll1 - ll0 < tol_total:  # EM itself has stalled: done
-            return LCAFit(th1, ll1, it, True)
-        r = th1 - th0
-        v = th2 - th1 - r
-        nv = float(np.sqrt(v @ v))
-        if nv == 0:
-            return LCAFit(th2, ll1, it, True)
-        alpha = -float(np.sqrt(r @ r)) / nv
-        alpha = max(min(alpha, -1.0), -step_max)
-        thp = em.lay.normalise(th0 - 2 * alpha * r + alpha**2 * v)
-        th_new, llp = em.step(thp)
-        it += 1
-        if np.isfinite(llp) and llp >= ll1:
-            if alpha == -step_max:
-                step_max *= 4
-        else:  # the extrapolation went downhill: keep plain EM's progress
-            th_new, llp = em.step(th2)
-            it += 1
-            step_max = max(1.0, step_max / 4)
-        ll_prev = max(ll1, llp)
-        th0 = th_new
-    ll, _ = em.estep(th0)
-    return LCAFit(th0, ll, it, bool(np.isfinite(ll_prev) and ll - ll_prev < tol_total))
+              accelerate: bool = True, last_mean: float = -np.inf) -> LCAFit:
+    """Run EM (SQUAREM-accelerated by default) from ``theta`` for at most ``max_iter`` EM
+    steps, on the package's one EM loop (:func:`._em.run`: converged when the weighted mean
+    log-likelihood per respondent changes by less than ``tol``)."""
+    fit = run_em(_EM(data, k), theta, max_iter=max_iter, tol=tol, accelerate=accelerate, last_mean=last_mean)
+    return LCAFit(fit.params, fit.loglik, fit.n_iter, fit.converged, last_mean=fit.last_mean)
 
 
 def parameters(data: LCAData, k: int, theta: np.ndarray) -> dict:

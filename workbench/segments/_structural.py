@@ -35,6 +35,7 @@ import pandas as pd
 from scipy.special import logsumexp
 
 from ..errors import AnalysisError
+from ._em import run as run_em
 
 __all__ = ["DistalOutcomes", "CovariateEffects", "distal_outcomes", "covariate_effects", "classification_error_matrix"]
 
@@ -52,7 +53,6 @@ def classification_error_matrix(posteriors: np.ndarray, weights: np.ndarray | No
     """
     p = np.asarray(posteriors, dtype=float)
     w = np.ones(len(p)) if weights is None else np.asarray(weights, dtype=float)
-    k = p.shape[1]
     modal = np.zeros_like(p)
     modal[np.arange(len(p)), p.argmax(axis=1)] = 1.0
     num = (p * w[:, None]).T @ modal
@@ -88,12 +88,60 @@ def _aligned(solution, frame: pd.DataFrame, what: str) -> pd.DataFrame:
     return frame.reindex(idx)
 
 
+class _Structural:
+    """The E- and M-step of the structural model with the measurement model fixed, for the
+    package's one EM loop (:func:`._em.run`).
+
+    E-step: respondent i's posterior ``∝ D[c, s_i] f(y_i | c)`` with ``f`` the outcome's
+    density (times the fixed shares ``P(c)``) or the covariate logit's ``P(c | z_i)``;
+    M-step: the weighted means / variances, level shares, or one Newton step of the logit.
+    """
+
+    def __init__(self, descriptor: str, y: np.ndarray, lepm: np.ndarray, w: np.ndarray, log_pi: np.ndarray):
+        self.descriptor, self.y, self.lepm, self.w, self.log_pi = descriptor, y, lepm, w, log_pi
+        self.wsum = float(w.sum())
+        if descriptor == "covariate":
+            self.Z = np.column_stack([np.ones(len(y)), y])
+        elif descriptor == "categorical_nan":
+            L = int(np.nanmax(y)) + 1
+            self.onehot = np.zeros((len(y), L))
+            self.onehot[np.arange(len(y)), y[:, 0].astype(int)] = 1.0
+
+    def mstep(self, R, params=None):
+        y = self.y
+        if self.descriptor == "continuous_nan":
+            nk = R.sum(axis=0)
+            mu = (R.T @ y[:, 0]) / nk
+            var = (R * (y[:, 0][:, None] - mu) ** 2).sum(axis=0) / nk
+            return {"means": mu[:, None], "covariances": var[:, None]}
+        if self.descriptor == "categorical_nan":
+            return {"pis": np.clip((R.T @ self.onehot) / R.sum(axis=0)[:, None], 1e-15, 1 - 1e-15)}
+        beta = np.zeros((R.shape[1], self.Z.shape[1])) if params is None else params["beta"]
+        return {"beta": _newton_step(self.Z, R, beta)}
+
+    def estep(self, params):
+        y = self.y
+        if self.descriptor == "continuous_nan":
+            mu, var = params["means"][:, 0], params["covariances"][:, 0]
+            log_f = -0.5 * (np.log(2 * np.pi * var)[None, :] + (y[:, 0][:, None] - mu) ** 2 / var[None, :])
+            log_f += self.log_pi
+        elif self.descriptor == "categorical_nan":
+            log_f = self.onehot @ np.log(params["pis"]).T + self.log_pi
+        else:
+            eta = self.Z @ params["beta"].T
+            log_f = np.log(np.clip(np.exp(eta - logsumexp(eta, axis=1, keepdims=True)), 1e-15, 1 - 1e-15))
+        joint = self.lepm + log_f
+        ll_i = logsumexp(joint, axis=1)
+        return float(self.w @ ll_i), np.exp(joint - ll_i[:, None]) * self.w[:, None]
+
+
 def _structural_fit(solution, Y: np.ndarray, descriptor, rows: np.ndarray, max_iter: int, tol: float = 1e-10):
     """EM of the structural model on ``rows`` with the measurement model fixed.
 
     ``descriptor``: 'continuous_nan' (Y: (m, 1) numbers), 'categorical_nan' (Y: (m, 1) level
-    positions 0..L-1) or 'covariate' (Y: (m, p) design without the intercept). Stops when
-    the weighted mean log-likelihood changes by less than ``tol``.
+    positions 0..L-1) or 'covariate' (Y: (m, p) design without the intercept). Starts from
+    the measurement model's posteriors; stops by the package's one convergence rule (the
+    weighted mean log-likelihood changes by less than ``tol``, :func:`._em.run`).
 
     Returns
     -------
@@ -104,49 +152,12 @@ def _structural_fit(solution, Y: np.ndarray, descriptor, rows: np.ndarray, max_i
     w_all = solution.weights
     lepm = _log_emission_pm(post, w_all)[rows]  # (m, k) log D[c, s_i]
     w = np.ones(len(rows)) if w_all is None else np.asarray(w_all, dtype=float)[rows]
-    k = post.shape[1]
     R = np.clip(post[rows], 1e-15, 1.0) * w[:, None]  # start: the measurement model's posteriors
-    y = np.asarray(Y, dtype=float)
-    if descriptor == "covariate":
-        Z = np.column_stack([np.ones(len(y)), y])
-        beta = np.zeros((k, Z.shape[1]))
-    else:
-        log_pi = np.log(np.asarray(solution.shares, dtype=float))
-        if descriptor == "categorical_nan":
-            L = int(np.nanmax(y)) + 1
-            onehot = np.zeros((len(y), L))
-            onehot[np.arange(len(y)), y[:, 0].astype(int)] = 1.0
-    params: dict = {}
-    prev, converged = -np.inf, False
+    family = _Structural(descriptor, np.asarray(Y, dtype=float), lepm, w,
+                         np.log(np.asarray(solution.shares, dtype=float)))
     with np.errstate(divide="ignore", invalid="ignore", under="ignore", over="ignore"):
-        for _ in range(int(max_iter)):
-            # M-step from the current responsibilities
-            if descriptor == "continuous_nan":
-                nk = R.sum(axis=0)
-                mu = (R.T @ y[:, 0]) / nk
-                var = (R * (y[:, 0][:, None] - mu) ** 2).sum(axis=0) / nk
-                params = {"means": mu[:, None], "covariances": var[:, None]}
-                log_f = -0.5 * (np.log(2 * np.pi * var)[None, :] + (y[:, 0][:, None] - mu) ** 2 / var[None, :])
-                log_f += log_pi
-            elif descriptor == "categorical_nan":
-                pis = np.clip((R.T @ onehot) / R.sum(axis=0)[:, None], 1e-15, 1 - 1e-15)
-                params = {"pis": pis}
-                log_f = onehot @ np.log(pis).T + log_pi
-            else:
-                beta = _newton_step(Z, R, beta)
-                params = {"beta": beta}
-                eta = Z @ beta.T
-                log_f = np.log(np.clip(np.exp(eta - logsumexp(eta, axis=1, keepdims=True)), 1e-15, 1 - 1e-15))
-            # E-step
-            joint = lepm + log_f
-            ll_i = logsumexp(joint, axis=1)
-            mean = float(w @ ll_i / w.sum())
-            R = np.exp(joint - ll_i[:, None]) * w[:, None]
-            if abs(mean - prev) < tol:
-                converged = True
-                break
-            prev = mean
-    return params, converged
+        fit = run_em(family, family.mstep(R), max_iter=max(1, int(max_iter) - 1), tol=tol)
+    return fit.params, fit.converged
 
 
 def _newton_step(Z: np.ndarray, R: np.ndarray, beta: np.ndarray) -> np.ndarray:
@@ -428,7 +439,7 @@ def covariate_effects(solution, data, covariates: pd.DataFrame, *, max_iter: int
         s = cov[col].iloc[idx]
         groups = [(str(lv if not isinstance(lv, (float, np.floating)) else f"{lv:g}"), (s == lv).to_numpy())
                   for lv in lv_list] if lv_list is not None else \
-            [(f"below median", (s < s.median()).to_numpy()), (f"median or above", (s >= s.median()).to_numpy())]
+            [("below median", (s < s.median()).to_numpy()), ("median or above", (s >= s.median()).to_numpy())]
         for name, mask in groups:
             if not mask.any():
                 continue

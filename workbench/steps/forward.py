@@ -4,7 +4,7 @@ candidate segmentation predicts it beyond the ERP (relevant, tested forward).
 Study-aware glue for :mod:`workbench.behaviour.forward` (the outcomes, one SQL text on
 DuckDB or Spark) and :mod:`workbench.criteria.forward` (segment differences, incremental
 value over the behaviour-only baseline, the permutation check). The outcomes are measured
-over the default horizons (6 and 12 months); a horizon the transactions do not cover yet is
+over the study's ``behaviour.forward_horizons`` (default 6 and 12 months); a horizon the transactions do not cover yet is
 skipped with the months missing (logged and in manifest.json); the candidates are judged on
 the longest covered horizon. The criteria step adds the verdict to the scorecard's relevant
 criterion (the *forward* line) and its tables to scorecard.xlsx; the deck shows it. A later
@@ -19,7 +19,7 @@ import logging
 
 import pandas as pd
 
-from ..behaviour.forward import DEFAULT_HORIZONS, forward_outcomes
+from ..behaviour.forward import forward_outcomes
 from ..criteria import Candidate, LabelCandidate
 from ..criteria.forward import ForwardRelevance, forward_relevance
 from ..errors import AnalysisError
@@ -92,7 +92,7 @@ def forward(ctx: WaveContext) -> Output | Skip:
     """Forward outcomes of the wave's customers and every candidate's forward relevance."""
     study, beh = ctx.study, ctx.behaviour
     since = since_earlier_wave(ctx)
-    fw = forward_outcomes(study.spec.behaviour, study.root, beh.as_of, horizons=DEFAULT_HORIZONS)
+    fw = forward_outcomes(study.spec.behaviour, study.root, beh.as_of, horizons=tuple(study.spec.behaviour.forward_horizons))
     if not fw.horizons:
         if since is None:
             return Skip("no forward outcomes yet: " + "; ".join(fw.skipped))

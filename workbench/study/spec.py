@@ -491,6 +491,10 @@ class BehaviourSpec(BaseModel):
     window_months: int = Field(12, ge=1, le=120)
     trend_months: int = Field(6, ge=1, le=60)
     lapsed_days: int = Field(90, ge=1)
+    #: months after the wave's reference date over which the forward outcomes (lapsed, revenue
+    #: change, channel switch, cost change) are measured; the candidates are judged on the
+    #: longest one the transactions cover (workbench.steps.forward)
+    forward_horizons: list[int] = Field(default_factory=lambda: [6, 12])
     rfm: RfmSpec = Field(default_factory=RfmSpec)
     cost_to_serve: CostToServeSpec = Field(default_factory=CostToServeSpec)
     digital: DigitalSpec = Field(default_factory=DigitalSpec)
@@ -500,6 +504,18 @@ class BehaviourSpec(BaseModel):
     spark: SparkSpec | None = None
     #: least share of respondents the join must match (None: workbench.joincheck's default, 0.5)
     min_match_share: float | None = Field(None, ge=0, le=1)
+
+    @field_validator("forward_horizons")
+    @classmethod
+    def _horizons(cls, v):
+        if not v:
+            raise ValueError("forward_horizons needs at least one horizon in months, e.g. [6, 12]")
+        bad = [h for h in v if not 1 <= h <= 60]
+        if bad:
+            raise ValueError(f"forward_horizons must be whole months from 1 to 60, not {bad[0]}")
+        if len(set(v)) != len(v):
+            raise ValueError("forward_horizons lists a horizon twice")
+        return sorted(v)
 
 
 class TrimSpec(BaseModel):
