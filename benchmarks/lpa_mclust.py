@@ -29,7 +29,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from lpa_reference import DATASETS, MCLUST, OURS, load, mclust_table  # noqa: E402
+from lpa_reference import DATASETS, OURS, load, mclust_table  # noqa: E402
 
 from workbench.errors import AnalysisError  # noqa: E402
 from workbench.segments import LatentProfileModel  # noqa: E402

@@ -26,8 +26,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
-from pathlib import Path
 
 CHILD = r"""
 import json, resource, sys, time

@@ -15,7 +15,6 @@ from workbench.criteria import (
     NOT_MEASURED,
     PASS,
     LabelCandidate,
-    fit_typing_model,
     kpi_tests,
     profile_distances,
     relative_entropy,
@@ -204,15 +203,27 @@ def test_pinned_candidate_overrides_the_ranking(demo):
         score_candidates([list(planted)], clean)
 
 
-def test_typing_model_is_seeded_and_honest(demo):
+def test_the_describable_check_judges_the_typing_tool_that_is_shipped(demo):
+    """One typing tool (issue 23): the scorecard's typing check is select_golden_questions' tool,
+    seeded, and its accuracy is the check's value."""
+    import warnings
+
+    from workbench.errors import WorkbenchWarning
+    from workbench.waves.golden import TYPING_TOLERANCE, select_golden_questions
+
     study, clean, planted, _ = demo
     basis = study_basis(study)
-    a = fit_typing_model(clean.data[basis], planted, max_questions=4, random_state=3)
-    b = fit_typing_model(clean.data[basis], planted, max_questions=4, random_state=3)
-    assert a.questions == b.questions and a.fold_accuracy == b.fold_accuracy
-    assert len(a.questions) == 4
-    pred = a.predict(clean.data)
-    assert (pred == planted.reindex(clean.data.index)).mean() >= a.accuracy - 0.05
+    card = score_candidates([LabelCandidate(name="planted", labels=planted)], clean, basis=basis, random_state=3)
+    tool = card["planted"].typing
+    again = select_golden_questions(clean.data[basis], planted, random_state=3, tolerance=TYPING_TOLERANCE,
+                                    max_questions=card["planted"].typing.path["step"].max())
+    assert tool.questions == again.questions and tool.accuracy == again.accuracy
+    check = card["planted"].checks.set_index("check").loc["typing model"]
+    assert check["value"] == tool.accuracy and f"{tool.cv}-fold" in check["sentence"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", WorkbenchWarning)  # skipped answers are typed with the item means
+        pred = tool.predict(clean.data)
+    assert (pred == planted.reindex(clean.data.index)).mean() >= tool.accuracy - 0.05
 
 
 def test_scorecard_files(card, tmp_path):

@@ -9,7 +9,7 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
-import yaml
+from workbench import safeyaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,7 +27,7 @@ def test_environment_yml_declares_the_same_pins_as_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     declared = project["dependencies"] + sum(project["optional-dependencies"].values(), [])
     py = _pins(declared)
-    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    env = safeyaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     conda = _pins(pip_section)
     assert py, "no pins found in pyproject.toml"
@@ -51,8 +51,23 @@ def test_every_direct_dependency_is_pinned_and_installed_at_its_pin():
 def test_constraints_agree_with_pyproject():
     cons = _pins((ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines())
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    for name, version in _pins(project["dependencies"]).items():
+    declared = project["dependencies"] + sum(project["optional-dependencies"].values(), [])
+    for name, version in _pins(declared).items():  # the extras too: ruff, stepmix, papermill (issue 23)
         assert cons.get(name) == version, f"constraints.txt pins {name}=={cons.get(name)}, pyproject {version}"
+
+
+def test_test_and_notebook_tools_are_not_runtime_dependencies():
+    """stepmix (the tests' LCA reference), papermill (executing notebooks), ruff and PyYAML are
+    extras, and nothing in the package imports them (issue 23)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    runtime = _pins(project["dependencies"])
+    extras = _pins(sum(project["optional-dependencies"].values(), []))
+    for name in ("stepmix", "papermill", "ruff", "pyyaml"):
+        assert name not in runtime and name in extras, name
+    imports = re.compile(r"^\s*(?:import|from)\s+(stepmix|papermill|ruff|yaml)\b", re.M)
+    found = [f"{p.relative_to(ROOT)}: {m.group(1)}" for p in (ROOT / "workbench").rglob("*.py")
+             for m in imports.finditer(p.read_text(encoding="utf-8"))]
+    assert not found, found
 
 
 def test_factor_analyzer_fits_with_the_installed_scikit_learn():

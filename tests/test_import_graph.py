@@ -87,6 +87,11 @@ def _room(mod: str) -> str:
     return parts[1] if len(parts) > 1 else "workbench"
 
 
+#: The runner and the modules beside it that run steps: validation (``workbench validate``) and the
+#: notebook helpers (issue 23: they left the runner's module, at the runner's level).
+RUNNER_LEVEL = ("steps", "pipeline", "validation", "notebook", "cli")
+
+
 def rule_breaks(graph: dict[str, set[str]]) -> list[str]:
     """Imports that go against the rooms' rules, one line each."""
     bad = []
@@ -94,11 +99,11 @@ def rule_breaks(graph: dict[str, set[str]]) -> list[str]:
         room = _room(mod)
         for dep in sorted(deps):
             target = _room(dep)
-            if room in ("steps",) and target in ("pipeline", "cli"):
+            if room in ("steps",) and target in RUNNER_LEVEL[1:]:
                 bad.append(f"{mod} imports {dep}: a step never imports the runner")
             elif mod == "workbench.__main__" and dep == "workbench.cli":
                 continue  # `python -m workbench` is the CLI's other door
-            elif room not in ("steps", "pipeline", "cli") and target in ("steps", "pipeline", "cli"):
+            elif room not in RUNNER_LEVEL and target in RUNNER_LEVEL:
                 bad.append(f"{mod} imports {dep}: a room never imports steps, the runner or the CLI")
             elif room == "cli" and target == "steps":
                 bad.append(f"{mod} imports {dep}: the CLI goes through the pipeline")

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from conftest import MINI_STUDY, write_mini
-from workbench import pipeline
+from workbench import notebook, pipeline
 from workbench.behaviour import Behaviour
 from workbench.outputs import client_frame
 from workbench.segments import Candidates, SegmentSettings
@@ -26,18 +26,18 @@ PLAN = {"settings": SegmentSettings(k_range=range(2, 8), methods=("lca", "lpa", 
 # --------------------------------------------------------------------------- the plan with a notebook's overrides
 
 def test_none_keeps_the_study_plans_settings():
-    assert pipeline.plan_settings(PLAN) == PLAN["settings"]
-    assert pipeline.plan_settings(PLAN, methods=None, k_min=None, n_init=None) == PLAN["settings"]
+    assert notebook.plan_settings(PLAN) == PLAN["settings"]
+    assert notebook.plan_settings(PLAN, methods=None, k_min=None, n_init=None) == PLAN["settings"]
 
 
 def test_a_notebook_overrides_only_what_it_names():
-    out = pipeline.plan_settings(PLAN, methods=["kmeans"], k_max=4, n_init=3)
+    out = notebook.plan_settings(PLAN, methods=["kmeans"], k_max=4, n_init=3)
     assert (out.methods, out.k_range, out.n_init, out.n_bootstrap) == (("kmeans",), (2, 3, 4), 3, 4)
     # everything else stays the plan's (issue 23: notebooks fitted a different analysis)
     assert (out.covariance, out.min_class_share, out.blrt_for) == ("diag", 0.1, "all")
     assert out.choice is None  # the plan pins lca k=3, which this notebook does not fit
-    assert pipeline.plan_settings(PLAN, k_min=3, n_bootstrap=0).k_range == (3, 4, 5, 6, 7)
-    assert pipeline.plan_settings(PLAN, k_min=3).choice == ("lca", 3)
+    assert notebook.plan_settings(PLAN, k_min=3, n_bootstrap=0).k_range == (3, 4, 5, 6, 7)
+    assert notebook.plan_settings(PLAN, k_min=3).choice == ("lca", 3)
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -48,7 +48,7 @@ def test_a_notebook_overrides_only_what_it_names():
 ])
 def test_overrides_the_fit_cannot_use_are_refused(overrides, message):
     with pytest.raises(ValueError, match=message):
-        pipeline.plan_settings(PLAN, **overrides)
+        notebook.plan_settings(PLAN, **overrides)
 
 
 # --------------------------------------------------------------------------- the solution a notebook shows first
@@ -84,42 +84,42 @@ def test_without_latent_classes_latent_profiles_lead_and_without_both_the_most_s
 
 def test_absent_says_why_a_step_gave_nothing(mini):
     ctx = pipeline.run_until(mini, "1", "weighting")
-    assert pipeline.absent(ctx, "clean") is None
-    assert (pipeline.absent(ctx, "behaviour", "no behaviour data in this study")
+    assert notebook.absent(ctx, "clean") is None
+    assert (notebook.absent(ctx, "behaviour", "no behaviour data in this study")
             == "no behaviour data in this study: study declares no behaviour data")
-    assert pipeline.absent(ctx, "factors") == "no factors: step factors was not run"
-    assert pipeline.absent(ctx, "customer_segments") == "no customer segments: step model was not run"
+    assert notebook.absent(ctx, "factors") == "no factors: step factors was not run"
+    assert notebook.absent(ctx, "customer_segments") == "no customer segments: step model was not run"
     ctx.manifest.steps["factors"] = 0.1
-    assert pipeline.absent(ctx, "factors") == "no factors: step factors gave none"
+    assert notebook.absent(ctx, "factors") == "no factors: step factors gave none"
     with pytest.raises(KeyError, match="no context field 'behavior'"):
-        pipeline.absent(ctx, "behavior")
+        notebook.absent(ctx, "behavior")
 
 
 def test_absent_writes_the_runners_reason_in_words(mini):
     ctx = pipeline.run_until(mini, "1", "opportunities")
-    assert pipeline.absent(ctx, "opportunities", "no JTBD opportunities in this study") == (
+    assert notebook.absent(ctx, "opportunities", "no JTBD opportunities in this study") == (
         "no JTBD opportunities in this study: the study has no JTBD outcomes block (no outcome with an importance "
         "and a satisfaction question)")
     ctx = pipeline.run_until(mini, "1", "tracking")
-    assert pipeline.absent(ctx, "tracking", "no tracking for wave 1").startswith("no tracking for wave 1: ")
+    assert notebook.absent(ctx, "tracking", "no tracking for wave 1").startswith("no tracking for wave 1: ")
 
 
 def test_kpis_absent_names_both_missing_sources_and_is_quiet_with_survey_behaviour(tmp_path):
     ctx = pipeline.run_until(write_mini(tmp_path / "plain"), "1", "weighting")
-    assert pipeline.kpis_absent(ctx) == (
+    assert notebook.kpis_absent(ctx) == (
         "no behavioural KPI in this study: no behaviour data: study declares no behaviour data, and no survey "
         "question is of kind behaviour; the scorecard cannot judge whether the segments are relevant")
     study = MINI_STUDY.replace("  firmo:\n    kind: firmographics", "  firmo:\n    kind: behaviour")
     assert study != MINI_STUDY
     ctx = pipeline.run_until(write_mini(tmp_path / "survey_behaviour", study=study), "1", "weighting")
-    assert pipeline.criteria_kpis(ctx) is not None and pipeline.kpis_absent(ctx) is None
+    assert notebook.criteria_kpis(ctx) is not None and notebook.kpis_absent(ctx) is None
 
 
 def test_measures_the_transaction_columns_cannot_give_are_listed_by_label():
     tx = SimpleNamespace(columns={"customer_id": "kunde", "date": "dato", "value": "beløb", "quantity": "antal"})
     ctx = SimpleNamespace(study=SimpleNamespace(spec=SimpleNamespace(behaviour=SimpleNamespace(transactions=tx))),
                           behaviour=object())
-    gone = pipeline.skipped_measures(ctx)
+    gone = notebook.skipped_measures(ctx)
     assert list(gone.columns) == ["why not computed"] and gone.index.name == "measure"
     assert gone.loc["Cost-to-serve tier", "why not computed"] == (
         "no Delivery cost or Handling cost column in the transactions")
@@ -127,24 +127,24 @@ def test_measures_the_transaction_columns_cannot_give_are_listed_by_label():
     assert not any("Units" in m for m in gone.index)  # the quantity column is there
     assert not any("_" in m for m in gone.index)  # labels, not codes
     ctx.behaviour = None
-    assert pipeline.skipped_measures(ctx).empty
+    assert notebook.skipped_measures(ctx).empty
 
 
 def test_structural_estimates_absent_for_hard_partitions_studies_without_behaviour_and_plans_without_covariates(mini):
     ctx = pipeline.run_until(mini, "1", "weighting")
     lca, kmeans = _solution("lca", 3, 800.0), _solution("kmeans", 3)
     grid = _candidates(lca, kmeans, distal={("lca", 3): object()})
-    assert pipeline.structural_absent(ctx, grid, lca, "distal") is None
-    assert pipeline.structural_absent(ctx, grid, kmeans, "distal") == (
+    assert notebook.structural_absent(ctx, grid, lca, "distal") is None
+    assert notebook.structural_absent(ctx, grid, kmeans, "distal") == (
         "no behaviour by segment: the bias-adjusted estimates need a latent class or latent profile model, and the "
         "solution looked at is k-means, 3 segments")
-    assert pipeline.structural_absent(ctx, grid, None) == "no behaviour by segment: no candidate segmentation was fitted"
-    assert pipeline.structural_absent(ctx, _candidates(lca), lca) == (
+    assert notebook.structural_absent(ctx, grid, None) == "no behaviour by segment: no candidate segmentation was fitted"
+    assert notebook.structural_absent(ctx, _candidates(lca), lca) == (
         "no behaviour by segment: this study has no behaviour data: study declares no behaviour data")
-    assert pipeline.structural_absent(ctx, grid, lca, "covariates") == (
+    assert notebook.structural_absent(ctx, grid, lca, "covariates") == (
         "no covariates of membership: the study plan names no covariates (segmentation.covariates)")
     with pytest.raises(ValueError, match="part must be"):
-        pipeline.structural_absent(ctx, grid, lca, "outcomes")
+        notebook.structural_absent(ctx, grid, lca, "outcomes")
 
 
 # --------------------------------------------------------------------------- profile blocks, behaviour views
@@ -152,11 +152,11 @@ def test_structural_estimates_absent_for_hard_partitions_studies_without_behavio
 def test_profiled_blocks_are_grouped_from_the_study_not_from_demo_names(tmp_path):
     study = load_study(write_mini(tmp_path / "mini", study=MINI_STUDY + "segmentation:\n  basis: [needs]\n"))
     profiles = SimpleNamespace(blocks=["needs", "firmo", "behaviour"])
-    assert pipeline.profile_groups(study, profiles) == {
+    assert notebook.profile_groups(study, profiles) == {
         "basis": ["needs"], "behaviour": ["behaviour"], "outcomes": [], "describing": ["firmo"]}
     # a survey question named as a KPI puts its block with the behaviour
     kpis = pd.DataFrame({"eksport": [0, 1]})
-    assert pipeline.profile_groups(study, SimpleNamespace(blocks=["needs", "firmo"]), kpis) == {
+    assert notebook.profile_groups(study, SimpleNamespace(blocks=["needs", "firmo"]), kpis) == {
         "basis": ["needs"], "behaviour": ["firmo"], "outcomes": [], "describing": []}
 
 
@@ -191,31 +191,31 @@ def test_model_attachments_as_objects_and_why_one_is_missing(tmp_path):
     study = load_study(write_mini(tmp_path / "mini"))
     tool = _typing_tool()
     model = SimpleNamespace(attachments={"typing_tool": tool.to_dict()}, wave="1")
-    got = pipeline.model_attachment(model, "typing_tool")
+    got = notebook.model_attachment(model, "typing_tool")
     assert isinstance(got, TypingTool) and got.questions == tool.questions
-    assert pipeline.attachment_absent(study, model, "typing_tool", reports=tmp_path / "reports") is None
-    assert pipeline.model_attachment(model, "base_model") is None
+    assert notebook.attachment_absent(study, model, "typing_tool", reports=tmp_path / "reports") is None
+    assert notebook.model_attachment(model, "base_model") is None
     # without the fit wave's manifest: the general reason
-    assert pipeline.attachment_absent(study, model, "base_model", reports=tmp_path / "reports") == (
+    assert notebook.attachment_absent(study, model, "base_model", reports=tmp_path / "reports") == (
         "no whole-base model in the model fitted on wave 1: the fit wave's behaviour data held no feature to place "
         "customers with")
     folder = tmp_path / "reports" / "mini" / "1"
     folder.mkdir(parents=True)
     manifest = {"skipped_steps": {"behaviour": "study declares no behaviour data"}}
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    assert pipeline.attachment_absent(study, model, "base_model", reports=tmp_path / "reports") == (
+    assert notebook.attachment_absent(study, model, "base_model", reports=tmp_path / "reports") == (
         "no whole-base model in the model fitted on wave 1: no behaviour data to place customers with (study "
         "declares no behaviour data)")
     manifest["skipped_steps"]["whole-base model"] = "too few respondents with behaviour in segment 2"
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    assert pipeline.attachment_absent(study, model, "base_model", reports=tmp_path / "reports").endswith(
+    assert notebook.attachment_absent(study, model, "base_model", reports=tmp_path / "reports").endswith(
         ": too few respondents with behaviour in segment 2")
     empty = SimpleNamespace(attachments={}, wave="1")
-    assert pipeline.attachment_absent(study, empty, "typing_tool", reports=tmp_path / "reports") == (
+    assert notebook.attachment_absent(study, empty, "typing_tool", reports=tmp_path / "reports") == (
         "no typing tool in the model fitted on wave 1: the model file was saved without one (run the fit wave again "
         "to add it)")
     with pytest.raises(KeyError, match="no model attachment 'golden'"):
-        pipeline.model_attachment(model, "golden")
+        notebook.model_attachment(model, "golden")
 
 
 # --------------------------------------------------------------------------- labels in notebook tables

@@ -66,14 +66,14 @@ def _gallery_items(tmp_path):
     """(study, language, [(label, kind, reverse)]) of every gallery study, read from its study.yaml
     (cdnow_intkeys, slow to build for its order history, asks the BFI items build.py gives it)."""
     import build
-    import yaml
+    from workbench import safeyaml
 
     for name in build.GALLERY:
         if name == "cdnow_intkeys":
             items = [(label, "needs", rev) for label, rev in build.BFI_ITEMS.values()]
             yield name, "da", items
             continue
-        doc = yaml.safe_load((build.build(name, tmp_path) / "study.yaml").read_text(encoding="utf-8"))
+        doc = safeyaml.safe_load((build.build(name, tmp_path) / "study.yaml").read_text(encoding="utf-8"))
         lang = str((doc.get("study") or {}).get("language") or "en")
         items = []
         for block in (doc.get("blocks") or {}).values():

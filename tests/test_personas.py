@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
+from workbench import safeyaml
 
 from workbench.errors import StudyError
 from workbench.opportunities import opportunities
@@ -115,11 +115,11 @@ def test_an_edited_name_follows_its_segment_when_labels_are_permuted(demo, tmp_p
     assert "\\u" not in text and any(ch in text for ch in "æøåöĳ")  # readable UTF-8, not escapes
 
     # the consultant renames the installers' persona and rewrites a quote list
-    doc = yaml.safe_load(text)
+    doc = safeyaml.safe_load(text)
     installers = next(p for p in doc["personas"] if p["segment"] == 3)
     installers["name"] = "Bjørn, the installer who phones his rep"
     installers["notes"] = "Interview Bjørn in Aarhus"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(safeyaml.dump(doc), encoding="utf-8")
 
     # re-run with the segments numbered differently
     permute = {1: 4, 2: 5, 3: 1, 4: 2, 5: 3}
@@ -156,7 +156,7 @@ def test_segments_that_no_longer_exist_keep_their_personas_as_unmatched(demo, tm
     assert merged.matches["new"].all()  # random segments resemble no planted persona
     assert len(merged.unmatched) == 5
     assert {p.id for p in merged} == {"P6", "P7", "P8"}
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc = safeyaml.safe_load(path.read_text(encoding="utf-8"))
     assert len(doc["unmatched"]) == 5 and all(u["segment"] is None for u in doc["unmatched"])
 
 
@@ -181,11 +181,11 @@ def test_apply_persona_edits_takes_the_texts_and_keeps_the_numbers(demo, tmp_pat
     study, clean, truth, planted, prof, opp = demo
     path = tmp_path / "personas.yaml"
     run = merge_personas(draft_personas(prof, clean, opportunities=opp, random_state=1), path)
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc = safeyaml.safe_load(path.read_text(encoding="utf-8"))
     doc["personas"][1]["name"] = "Åsa, indkøberen fra Växjö"
     doc["personas"][1]["how_to_win"] = ["Ring før kl. 9"]
     doc["personas"][1]["size"]["n"] = 1  # numbers are the run's, whatever the file says
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(safeyaml.dump(doc), encoding="utf-8")
     edited = apply_persona_edits(run, path)
     p = list(edited)[1]
     assert p.name == "Åsa, indkøberen fra Växjö" and p.edited == ("name",)
@@ -216,3 +216,28 @@ def test_apply_persona_edits_names_persona_key_and_line(demo, tmp_path):
     assert exc.value.row == row and exc.value.column == "needs"
     with pytest.raises(StudyError, match="personas.yaml not found"):
         apply_persona_edits(run, tmp_path / "missing.yaml")
+
+
+def test_a_persona_named_no_and_a_quote_yes_survive_a_run_and_a_rerun(demo, tmp_path):
+    """Issue 23: personas.yaml is written and read with one YAML library (ruamel, YAML 1.2), so the
+    words YAML 1.1 takes for booleans stay text through a run and a re-run."""
+    study, clean, truth, planted, prof, opp = demo
+    path = tmp_path / "personas.yaml"
+    drafts = draft_personas(prof, clean, opportunities=opp, random_state=1)
+    merge_personas(drafts, path)
+    doc = safeyaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["personas"][0]["name"] = "No"
+    doc["personas"][0]["quotes"] = [{"text": "yes"}, {"text": "off"}]
+    doc["personas"][1]["description"] = "n"
+    # as a consultant types it: the words unquoted
+    text = safeyaml.dump(doc).replace("'No'", "No").replace("'yes'", "yes").replace("'off'", "off").replace("'n'", "n")
+    assert "name: No\n" in text and "text: yes\n" in text
+    path.write_text(text, encoding="utf-8")
+    for _ in range(2):  # the run that reads the edit, and a re-run that reads the file the run wrote back
+        merged = merge_personas(drafts, path)
+        first, second = merged.personas[0], merged.personas[1]
+        assert first.name == "No" and [q["text"] for q in first.quotes] == ["yes", "off"]
+        assert second.description == "n" and "name" in first.edited and "quotes" in first.edited
+    written = path.read_text(encoding="utf-8")
+    assert "name: 'No'" in written and "text: 'yes'" in written  # quoted: a YAML 1.1 reader sees text too
+    assert safeyaml.safe_load(written)["personas"][0]["name"] == "No"

@@ -127,7 +127,7 @@ def test_same_inputs_same_numbers(tmp_path):
 
 
 def test_spss_wave_reads_like_the_csv_wave(demo_study):
-    from workbench.pipeline import validate
+    from workbench.validation import validate
 
     ((wave, responses, quality),) = validate(demo_study, ["2"])
     clean = quality.apply(responses)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -447,7 +448,7 @@ def test_report_is_deterministic_and_tidy(tmp_path):
     assert all(isinstance(d, str) and d for d in s["description"])
     for table in (a.exclusions, a.missing_respondents):
         assert table["row"].is_monotonic_increasing
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         a.n_in = 0  # frozen
     assert "<table" in a._repr_html_()
 

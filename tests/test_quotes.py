@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-import yaml
+from workbench import safeyaml
 
 from conftest import MINI_ROWS, MINI_STUDY, write_mini
 from workbench.deck.content import quote_language, quote_translation
@@ -109,13 +109,13 @@ def test_a_translation_added_in_personas_yaml_is_shown_and_checked(tmp_path):
     run = merge_personas(drafts, path)
     first = run.personas[0].quotes[0]
     assert (quote_language(first, "en"), quote_translation(first, "en")) == ("Danish", None)
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc = safeyaml.safe_load(path.read_text(encoding="utf-8"))
     doc["personas"][0]["quotes"][0]["translation"] = "Fast delivery, on Saturdays too"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(safeyaml.dump(doc), encoding="utf-8")
     edited = apply_persona_edits(run, path)
     assert quote_translation(edited.personas[0].quotes[0], "en") == "Fast delivery, on Saturdays too"
     doc["personas"][0]["quotes"][0]["language"] = "Danish"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(safeyaml.dump(doc), encoding="utf-8")
     with pytest.raises(StudyError, match=f"persona {run.personas[0].id}: a quote's language must be a language code"):
         apply_persona_edits(run, path)
 

@@ -95,3 +95,35 @@ def test_mlogit_fit_matches_sklearn_multinomial_logistic_regression():
     start = stats.mlogit_fit(x[:, :2], y, w, C=0.5)[0]
     warm, _ = stats.mlogit_fit(x, y, w, C=0.5, start=np.vstack([start, np.zeros((1, 4))]))
     np.testing.assert_allclose(warm, b, atol=1e-5)  # the same optimum from a warm start
+
+
+def test_mlogit_fit_with_soft_targets_is_the_fit_on_split_rows():
+    """Soft targets (posterior shares) weigh each row's classes: the same fit as each row repeated
+    once per class with the share as its weight (the latent-class covariate M-step, issue 23)."""
+    rng = np.random.default_rng(5)
+    n, k = 300, 3
+    x = rng.normal(size=(n, 2))
+    r = rng.dirichlet(np.ones(k), size=n)
+    w = rng.uniform(0.5, 2.0, n)
+    soft, ok = stats.mlogit_fit(x, r, w, C=2.0)
+    hard, ok2 = stats.mlogit_fit(np.repeat(x, k, axis=0), np.tile(np.arange(k), n), (w[:, None] * r).ravel(), C=2.0)
+    assert ok and ok2
+    np.testing.assert_allclose(soft, hard, atol=1e-8)
+
+
+def test_one_unpenalised_newton_step_matches_the_structural_models_step():
+    """``max_iter=1, C=inf`` is the covariate model's Newton step (segments._structural): same
+    probabilities after the step, whatever the parametrisation (centred here, reference class there)."""
+    from scipy.special import softmax as sm
+
+    from workbench.segments._structural import _newton_step
+
+    rng = np.random.default_rng(8)
+    n, k = 400, 3
+    z = rng.normal(size=(n, 2))
+    r = sm(z @ rng.normal(size=(2, k)) + rng.normal(size=(n, k)), axis=1) * rng.uniform(0.5, 2, n)[:, None]
+    b, _ = stats.mlogit_fit(z, r, np.ones(n), C=np.inf, max_iter=1)
+    beta = _newton_step(np.column_stack([np.ones(n), z]), r, np.zeros((k, 3)))
+    ours = sm(b[0] + z @ b[1:], axis=1)
+    theirs = sm(np.column_stack([np.ones(n), z]) @ beta.T, axis=1)
+    np.testing.assert_allclose(ours, theirs, atol=1e-8)

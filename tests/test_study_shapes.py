@@ -63,14 +63,14 @@ def test_shapes_are_seeded_and_span_the_space():
 def test_written_shape_has_what_it_says(tmp_path):
     import pandas as pd
     import pyreadstat
-    import yaml
+    from workbench import safeyaml
 
     from shapes import write_shape
 
     shape = Shape(seed=3, n=150, outcomes=False, forces=False, behaviour="full", key_name="kundenr",
                   key_int=True, missing=0.1)
     folder = write_shape(shape, tmp_path / "s")
-    spec = yaml.safe_load((folder / "study.yaml").read_text(encoding="utf-8"))
+    spec = safeyaml.safe_load((folder / "study.yaml").read_text(encoding="utf-8"))
     assert set(spec["blocks"]) >= {"needs"} and not {"outcomes", "motivations", "barriers"} & set(spec["blocks"])
     assert spec["customer_id"] == "kundenr" == spec["behaviour"]["key"] == spec["behaviour"]["customers"]["key"]
     w1 = pd.read_csv(folder / "waves/1/responses.csv", sep=";", encoding="utf-8-sig")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.criteria import fit_typing_model
+from workbench.waves.golden import select_golden_questions
 from workbench.errors import AnalysisError
 
 
@@ -21,15 +21,15 @@ def test_an_option_ticked_by_one_segment_only_is_the_typing_question():
                          "ops": np.ones(n),                            # everyone ticked it
                          "lead": np.zeros(n)},                         # no one ticked it
                         index=seg.index)
-    model = fit_typing_model(data, seg, max_questions=3, folds=4, random_state=1)
-    assert model.questions == ["web"] and model.accuracy == 1.0
+    model = select_golden_questions(data, seg, max_questions=3, cv=4, random_state=1)
+    assert model.questions == ("web",) and model.accuracy == 1.0
     # with some noise options it still leads the selection
     data["noise"] = rng.integers(0, 2, n).astype(float)
-    assert fit_typing_model(data, seg, max_questions=2, folds=4, random_state=1).questions[0] == "web"
+    assert select_golden_questions(data, seg, max_questions=2, cv=4, random_state=1).questions[0] == "web"
 
 
 def test_no_varying_item_is_a_clear_error():
     seg = pd.Series(np.repeat([1, 2], 20), index=[f"r{i}" for i in range(40)])
     data = pd.DataFrame({"ops": np.ones(40), "lead": np.zeros(40)}, index=seg.index)
-    with pytest.raises(AnalysisError, match="no question can tell the segments apart"):
-        fit_typing_model(data, seg, folds=4, random_state=1)
+    with pytest.raises(AnalysisError, match="no candidate question has two or more different answers"):
+        select_golden_questions(data, seg, cv=4, random_state=1)

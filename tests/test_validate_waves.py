@@ -14,7 +14,8 @@ import pytest
 from workbench import segments
 from workbench.cli import main
 from workbench.errors import StudyError, WorkbenchWarning
-from workbench.pipeline import _context, validate
+from workbench.pipeline import _context
+from workbench.validation import validate
 from workbench.readers import read_responses
 from workbench.safeids import report_folder
 from workbench.study import load_study

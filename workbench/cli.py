@@ -192,7 +192,7 @@ def _setup_logging(quiet: bool, debug: bool, verbose: bool = False) -> None:
 
 
 def _cmd_validate(args) -> int:
-    from .pipeline import validate
+    from .validation import validate
     from .study import load_study
 
     study = load_study(args.study)

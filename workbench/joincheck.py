@@ -28,7 +28,7 @@ import pandas as pd
 
 from .errors import DataError
 
-__all__ = ["DEFAULT_MIN_MATCH_SHARE", "check_join", "check_transaction_values", "validate_behaviour"]
+__all__ = ["DEFAULT_MIN_MATCH_SHARE", "check_join", "check_transaction_values", "value_rules"]
 
 logger = logging.getLogger(__name__)
 

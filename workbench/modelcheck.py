@@ -20,7 +20,6 @@ naming the file and the entry):
 
 from __future__ import annotations
 
-import json
 import math
 import re
 

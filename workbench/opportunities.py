@@ -26,7 +26,6 @@ top-box share of its items, with the mean score and an index vs total.
 
 from __future__ import annotations
 
-import html
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .summary import Summarised, Summary, SummaryTable
 from .errors import AnalysisError
 from .alignment import align_labels, align_weights, sort_segments
 
@@ -118,7 +118,7 @@ def _top_box_share(values: np.ndarray, top: list, w: np.ndarray) -> tuple[float,
 
 
 @dataclass(frozen=True, eq=False)
-class Opportunities:
+class Opportunities(Summarised):
     """JTBD opportunity scores and forces of progress.
 
     Attributes
@@ -149,6 +149,15 @@ class Opportunities:
     weighted: bool
     study_id: str = ""
     wave: str = ""
+
+    def summarise(self) -> Summary:
+        """The headline, each segment's underserved outcomes, and the opportunity table."""
+        lines = [self._head()]
+        for seg in self.segments.index:
+            u = self.underserved_outcomes(seg)
+            if len(u):
+                lines.append(f"  {seg}: " + "; ".join(f"{r.label} {r.opportunity:.1f}" for r in u.itertuples()))
+        return Summary("Opportunities", lines, [SummaryTable(self.summary(), digits=1)])
 
     @property
     def labels(self) -> list:
@@ -329,20 +338,8 @@ class Opportunities:
             f"{int(tot['underserved'].sum())} underserved and {int(tot['overserved'].sum())} overserved in total"
         )
 
-    def __str__(self) -> str:
-        lines = [self._head()]
-        for seg in self.segments.index:
-            u = self.underserved_outcomes(seg)
-            if len(u):
-                lines.append(f"  {seg}: " + "; ".join(f"{r.label} {r.opportunity:.1f}" for r in u.itertuples()))
-        return "\n".join(lines)
-
     def __repr__(self) -> str:
         return f"Opportunities(outcomes={self.table['outcome'].nunique()}, segments={len(self.labels)})"
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>{html.escape(self._head())}</b></p>" + self.summary().to_html(escape=True)
-
 
 def outcome_pairs(columns, present=None) -> dict[str, dict]:
     """The JTBD outcomes with both an importance and a satisfaction column: outcome id ->

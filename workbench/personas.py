@@ -50,7 +50,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from . import safeyaml
 from .errors import AnalysisError, StudyError
@@ -555,7 +554,7 @@ class Personas:
             "# profile, not by segment number. 'locked: true' keeps all texts of a persona. Leave\n"
             "# draft_hashes and profile as they are. Personas under 'unmatched' fit no current segment.\n"
         )
-        return head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
+        return head + safeyaml.dump(doc)
 
     def save(self, path) -> Path:
         """Write the YAML file (UTF-8), atomically: a consultant's file is never left half-written;
@@ -625,23 +624,6 @@ def _update_node(node, new):
     return new
 
 
-def _quote_yaml11_words(node):
-    """Quote every text YAML 1.1 would read as a boolean ('No', 'yes', 'off'), in place: ruamel writes
-    YAML 1.2, where they are plain words, but a YAML 1.1 reader would take them for booleans."""
-    from ruamel.yaml.scalarstring import SingleQuotedScalarString
-
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        items = n.items() if isinstance(n, dict) else enumerate(n) if isinstance(n, list) else ()
-        for k, v in list(items):
-            if isinstance(v, str) and safeyaml.YAML11_BOOL.match(v):
-                n[k] = SingleQuotedScalarString(v)
-            elif isinstance(v, (dict, list)):
-                stack.append(v)
-    return node
-
-
 def round_trip_yaml(previous: str | None, fresh: str) -> str:
     """``fresh`` YAML text written over ``previous`` so that the consultant's comments survive.
 
@@ -655,26 +637,14 @@ def round_trip_yaml(previous: str | None, fresh: str) -> str:
         safeyaml.load(previous, what="personas.yaml")
     except StudyError:
         return fresh
-    import io
-
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError as RuamelError
-
-    rt = YAML(typ="rt")
-    rt.width = 100
-    rt.allow_unicode = True
-    rt.indent(mapping=2, sequence=2, offset=0)
     try:
-        doc = rt.load(previous)
-    except RuamelError:
+        doc = safeyaml.round_trip_load(previous)
+    except safeyaml.YAMLError:
         return fresh
     new = safeyaml.safe_load(fresh)
     if not isinstance(doc, dict) or not isinstance(new, dict):
         return fresh
-    _quote_yaml11_words(_update_node(doc, new))
-    out = io.StringIO()
-    rt.dump(doc, out)
-    return out.getvalue()
+    return safeyaml.dump(_update_node(doc, new))
 
 
 def personas_path(study) -> Path:
@@ -847,7 +817,7 @@ def _stored_wave(path: Path) -> str | None:
         return None
     try:
         doc = safeyaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except yaml.YAMLError:
+    except safeyaml.YAMLError:
         return None
     w = doc.get("wave") if isinstance(doc, dict) else None
     return None if w is None else str(w)
@@ -904,16 +874,16 @@ def yaml_key_lines(path) -> dict:
     """
     out: dict = {}
     try:
-        node = yaml.compose(Path(path).read_text(encoding="utf-8-sig"), Loader=safeyaml.BoundedSafeLoader)
-    except yaml.YAMLError:
+        node = safeyaml.compose(Path(path).read_text(encoding="utf-8-sig"))
+    except safeyaml.YAMLError:
         return out
-    if not isinstance(node, yaml.MappingNode):
+    if not isinstance(node, safeyaml.MappingNode):
         return out
     for k, v in node.value:
-        if k.value == "personas" and isinstance(v, yaml.SequenceNode):
+        if k.value == "personas" and isinstance(v, safeyaml.SequenceNode):
             for i, item in enumerate(v.value):
                 out[(i, None)] = item.start_mark.line + 1
-                if isinstance(item, yaml.MappingNode):
+                if isinstance(item, safeyaml.MappingNode):
                     for kk, vv in item.value:
                         out[(i, kk.value)] = kk.start_mark.line + 1
     return out

@@ -5,7 +5,9 @@ what they compute.  :func:`run_wave` runs every step, then calls the writers the
 returned inside a temporary folder that is moved into place whole (see
 :class:`workbench.outputs.ReportFolder`), so bad input leaves nothing behind in
 ``reports/``.  :func:`run_until` runs only what one step needs, in memory, for notebooks
-and for re-reading an earlier wave.  The design (the flow, the rooms and their import
+and for re-reading an earlier wave.  The runner records what the steps return (values, counts,
+the parts they skipped and why) in the manifest; ``workbench validate`` lives in
+:mod:`workbench.validation`, what a notebook shows in :mod:`workbench.notebook`.  The design (the flow, the rooms and their import
 rules, the contracts) is in ``docs/design.md``.
 
 To add a step you must
@@ -30,46 +32,30 @@ import with a :class:`StepDeclarationError` naming the steps.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
-import pandas as pd
-
-from .behaviour import Behaviour, compute_behaviour
+from .behaviour import Behaviour
 from .criteria import Scorecard
-from .errors import OutputError, StudyError
 from .factors import EFAResult
 from .locking import WaveLock
-from .measures import candidate_label, measure_label
 from .opportunities import Opportunities
-from .outputs import Manifest, ReportFolder, in_words
+from .outputs import Manifest, ReportFolder
 from .personas import Personas
-from .rerender import rerender_deck
 from .profiles import SegmentProfiles
-from .quality import QualityReport, check_quality
-from .readers import Responses, read_responses
+from .quality import QualityReport
+from .readers import Responses
 from .segments import Candidates
-from .segments.methods import has_likelihood
 from .steps import FIELDS, RUNNER_FIELDS, STEPS, Output, Skip, Step, WaveContext, Writer
-from .steps.accounts import customers_line
 from .steps.migration import panel_line
-from .steps.behaviour import not_computed
-from .steps.criteria import criteria_kpis
-from .steps.segments import plan_settings, segmentation_inputs
 from .study import Study, load_study
 from .waves import Classification, SegmentModel
-from .waves.base import BaseModel
-from .waves.classify import classify_file
 from .waves.flow import WaveTracking, load_frozen, report_folder, resolve_model
-from .waves.golden import TypingTool
 
-__all__ = ["run_wave", "run_until", "WaveRun", "WaveContext", "validate", "preflight", "validate_behaviour", "ORDER", "order_steps", "report_folder",
-           "rerender_deck", "StepDeclarationError", "new_context", "run_steps", "segmentation_inputs", "criteria_kpis", "classify_file",
-           "plan_settings", "absent", "kpis_absent", "skipped_measures", "profile_groups", "model_attachment",
-           "attachment_absent", "structural_absent", "ATTACHMENTS"]
+__all__ = ["run_wave", "run_until", "WaveRun", "WaveContext", "ORDER", "order_steps", "StepDeclarationError",
+           "new_context", "run_steps", "upstream", "giver_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +130,16 @@ def _closure(target: str) -> tuple[Step, ...]:
         s = by_name[name]
         todo += [_GIVER[f] for f in (*s.needs, *s.uses) if f in _GIVER]
     return tuple(s for s in ORDER if s.name in keep)
+
+
+def upstream(step: str) -> list[str]:
+    """``step`` and every step it depends on, in the order they run (what :func:`run_until` runs)."""
+    return [s.name for s in _closure(step)]
+
+
+def giver_of(field: str) -> str | None:
+    """The name of the step that gives context field ``field`` (None: the runner sets it, or nobody)."""
+    return _GIVER.get(field)
 
 
 @dataclass(frozen=True)
@@ -241,6 +237,12 @@ def _execute(ctx: WaveContext, steps: tuple[Step, ...], *, timed: bool = False) 
         if why is None:
             with ctx.manifest.step(step.name):
                 result = step.run(ctx)
+            if isinstance(result, (Output, Skip)):  # what the step counted and left out, for the manifest
+                ctx.manifest.counts.update(result.counts)
+            if isinstance(result, Output):
+                ctx.manifest.skipped.update(result.skipped)
+                if result.model_file is not None:
+                    ctx.manifest.model = result.model_file
             if isinstance(result, Skip):
                 why = result.reason
             elif isinstance(result, Output):
@@ -420,331 +422,3 @@ def _run_locked(study: Study, wave: str, target: Path, *, reports, force: bool, 
         model=ctx.model, classification=ctx.classification, tracking=ctx.tracking, weighted=ctx.weighted,
         skipped=dict(man.skipped), context=ctx,
     )
-
-
-#: The steps validate runs (reading, checking, joining and weighting: nothing is fitted).
-VALIDATE_UNTIL = "weighting"
-
-
-def preflight(ctx: WaveContext) -> dict[str, str]:
-    """The checks ``run`` would make after reading, before or after fitting, made on the
-    read, checked, joined and weighted wave in ``ctx`` without fitting anything.
-
-    Raises the error run would raise (a basis without coded items, segmentation KPIs or
-    covariates the data do not hold, criteria KPIs nobody provides); returns the steps run
-    would skip and why (``applies`` of every later step).
-    """
-    study = ctx.study
-    if study.spec.segmentation.basis:
-        segmentation_inputs(ctx)  # raises on a basis without coded items, unknown KPIs / covariates
-    criteria_kpis(ctx)  # raises on criteria.kpis nobody provides
-    skips = {}
-    for step in ORDER:
-        if step.applies is None or step.name in ("classification", "tracking", "segments"):
-            continue  # those depend on which wave a model is fitted on, known only to run
-        try:
-            why = step.applies(ctx)
-        except (AttributeError, TypeError):  # applies that read a field only run gives
-            continue
-        if why:
-            skips[step.name] = why
-    return skips
-
-
-def validate(study, waves=None, *, details: bool = False, reports="reports", model=None, refit: bool = False):
-    """Load the study and read, check, join and weight each wave, writing nothing, and make
-    every check ``run`` would make before or after fitting (:func:`preflight`) — for a later
-    wave also the model check: the model ``run`` would classify it with (the latest earlier
-    wave's under ``reports``, or ``model``) is loaded and checked against the study exactly
-    as ``run`` does (:func:`workbench.waves.load_model`: basis questions changed, unless
-    ``segmentation.reworded`` says only their wording did).
-
-    Returns
-    -------
-    list of (wave, Responses, QualityReport); with ``details``, a fourth item per wave: a
-    dict with ``skipped`` (steps run would skip, and why), ``behaviour`` (the join, or
-    None) and ``model`` (one line: the model the wave will be classified with, or why it
-    cannot be checked yet; None for a wave that fits its own).
-
-    Raises
-    ------
-    StudyError
-        The error ``run`` would raise for the wave's model (a changed basis, a named model
-        that does not exist).
-    """
-    if not isinstance(study, Study):
-        study = load_study(study)
-    out = []
-    for w in waves or [w.id for w in study.waves]:
-        wid = study.wave(w).id
-        ctx = _context(study, wid, reports, resolve=False)
-        path, note = _validate_model(study, wid, reports, model, refit)
-        if path is not None:  # the same load and codebook check as run's (raises the same error)
-            ctx.loaded_model, ctx.model_path = load_frozen(path, study), path
-        _execute(ctx, _closure(VALIDATE_UNTIL))
-        skipped = {**ctx.manifest.skipped, **preflight(ctx)}
-        row = (str(w), ctx.responses, ctx.quality)
-        out.append((*row, {"skipped": skipped, "behaviour": ctx.behaviour, "model": note,
-                           "customers": customers_line(ctx)}) if details else row)
-    return out
-
-
-def _validate_model(study: Study, wave: str, reports, model, refit: bool) -> tuple[Path | None, str | None]:
-    """The model file ``run`` would classify ``wave`` with, and one line for validate to print."""
-    ids = [w.id for w in study.waves]
-    earlier = ids[: ids.index(wave)]
-    if not study.spec.segmentation.basis or refit or (not earlier and model is None):
-        return None, None
-    try:
-        path = resolve_model(study, wave, reports, model, refit)
-    except StudyError:
-        if model is not None:
-            raise
-        return None, (f"wave {wave} will be classified with the model of wave {earlier[-1]} (or the latest earlier "
-                      f"wave that has one); no model file is under {Path(reports)} yet, so it is checked when "
-                      "validate runs after that wave")
-    if path is None:
-        return None, None
-    return path, f"classified with the model {path} (checked against the study: basis questions unchanged)"
-
-
-def validate_behaviour(study: Study, wave: str, clean: Responses) -> str | None:
-    """For ``workbench validate``: read the behaviour files as a run would and check the join
-    (the same checks, the same errors: :mod:`workbench.limits`, :mod:`workbench.joincheck`);
-    a one-line summary, or None without ``behaviour:`` or without a date for the wave."""
-    if study.spec.behaviour is None:
-        return None
-    w = study.wave(wave)
-    if w.date is None:
-        return None
-    beh = compute_behaviour(study, w.id, respondents=clean, weight=False)
-    resp = beh.respondents
-    matched = int(resp["customer_id"].isin(beh.customers.index).sum())
-    return (f"behaviour as of {beh.as_of}: {len(beh.customers):,} customers, {matched:,} of {len(resp):,} "
-            f"respondents matched")
-
-
-# --------------------------------------------------------------------------- what a notebook shows, and why a part is absent
-#
-# A notebook runs part of the flow with :func:`run_until` and shows what the context holds.
-# Where a study has no such part (no behaviour data, no JTBD outcomes, a model without a
-# whole-base model), the notebook prints one line saying so and why; these functions give
-# that line from the reasons the runner recorded, so no notebook needs logic of its own.
-
-#: The scorers a model file may carry (``SegmentModel.attachments``), as a sentence names them.
-ATTACHMENTS = {"typing_tool": "typing tool", "base_model": "whole-base model"}
-
-
-def absent(ctx: WaveContext, name: str, what: str | None = None) -> str | None:
-    """Why ``ctx`` holds no ``name``, as one line for a notebook; None when it holds it.
-
-    The reason is the one the runner recorded for the step that gives ``name``
-    (``ctx.manifest.skipped``), with codes written as labels; a step that was not run (it
-    is not among the steps :func:`run_until` ran) or that ran and gave nothing is said so.
-
-    Parameters
-    ----------
-    ctx : WaveContext
-        From :func:`run_until` or :func:`run_steps`.
-    name : str
-        A :class:`WaveContext` field: ``"behaviour"``, ``"opportunities"``, ``"tracking"``...
-    what : str, optional
-        How the line begins, e.g. ``"no behaviour data in this study"``; default
-        ``"no <name>"``.
-
-    Returns
-    -------
-    str or None
-        ``"<what>: <reason>"``, e.g. 'no behaviour data in this study: study declares no
-        behaviour data'.
-
-    Raises
-    ------
-    KeyError
-        ``name`` is not a field of the context.
-    """
-    if name not in FIELDS:
-        raise KeyError(f"no context field {name!r}; the fields are: {', '.join(FIELDS)}")
-    if getattr(ctx, name) is not None:
-        return None
-    step = _GIVER.get(name)
-    if step is None:
-        why = "this run has none"
-    elif step in ctx.manifest.skipped:
-        why = ctx.manifest.skipped[step]
-    elif step in ctx.manifest.steps:
-        why = f"step {step} gave none"
-    else:
-        why = f"step {step} was not run"
-    return f"{what or 'no ' + name.replace('_', ' ')}: {in_words(why, ctx.study.text_labels())}"
-
-
-def kpis_absent(ctx: WaveContext, what: str = "no behavioural KPI in this study") -> str | None:
-    """Why :func:`criteria_kpis` gives no KPI for this wave, as one line; None when it gives some.
-
-    Without KPIs the scorecard cannot judge whether the segments are *relevant* and the
-    profiles have no behaviour block; the line says which source is missing (the
-    behaviour data, and survey questions of kind ``behaviour``).
-    """
-    if criteria_kpis(ctx) is not None:
-        return None
-    if ctx.behaviour is None:
-        source = absent(ctx, "behaviour", "no behaviour data")
-    else:
-        source = "the behaviour step gave none of the KPIs"
-    return (f"{what}: {source}, and no survey question is of kind behaviour; the scorecard cannot judge "
-            "whether the segments are relevant")
-
-
-def skipped_measures(ctx: WaveContext) -> pd.DataFrame:
-    """The behaviour measures this study's transaction columns cannot give, with why.
-
-    Returns
-    -------
-    DataFrame
-        Indexed by the measure's label ('Cost to serve', 'Share of orders via each
-        channel'), one column ``why not computed``; empty when every measure was computed
-        or the study has no behaviour data (:func:`absent` says so).
-    """
-    beh = ctx.study.spec.behaviour
-    tx = beh.transactions if beh is not None else None
-    gone = not_computed(dict(tx.columns)) if ctx.behaviour is not None and tx is not None else {}
-    labels = [measure_label(m, unit=True) for m in gone]
-    return pd.DataFrame({"why not computed": [in_words(w) for w in gone.values()]},
-                        index=pd.Index(labels, name="measure"))
-
-
-def profile_groups(study: Study, profiles: SegmentProfiles, kpis: pd.DataFrame | None = None) -> dict[str, list[str]]:
-    """The profiled blocks of a segmentation in the groups a notebook shows them in.
-
-    Parameters
-    ----------
-    study : Study
-    profiles : SegmentProfiles
-    kpis : DataFrame, optional
-        The KPIs the profiles were given (:func:`criteria_kpis`): a block holding one of
-        them (a survey question named in ``criteria.kpis``) counts as behaviour.
-
-    Returns
-    -------
-    dict
-        ``basis`` (the segmentation basis), ``behaviour`` (the behaviour KPIs and survey
-        blocks of kind behaviour), ``outcomes`` (JTBD outcomes) and ``describing`` (every
-        other block: firmographics, demographics...), each a list of block names in the
-        profiles' order; a group the study does not have is empty.
-    """
-    basis = set(study.spec.segmentation.basis)
-    kpi_blocks = {study.columns[c].block for c in (kpis.columns if kpis is not None else []) if c in study.columns}
-    groups: dict[str, list[str]] = {"basis": [], "behaviour": [], "outcomes": [], "describing": []}
-    for block in profiles.blocks:
-        spec = study.spec.blocks.get(block)
-        kind = spec.kind if spec is not None else None
-        if block in basis:
-            groups["basis"].append(block)
-        elif spec is None or kind == "behaviour" or block in kpi_blocks:  # the KPIs' own block, or survey behaviour
-            groups["behaviour"].append(block)
-        elif kind == "outcomes":
-            groups["outcomes"].append(block)
-        else:
-            groups["describing"].append(block)
-    return groups
-
-
-def model_attachment(model: SegmentModel, name: str):
-    """A scorer the model file carries, as its object: the typing tool or the whole-base model.
-
-    Parameters
-    ----------
-    model : SegmentModel
-    name : {'typing_tool', 'base_model'}
-
-    Returns
-    -------
-    TypingTool, BaseModel or None
-        None when the model file has no such attachment (:func:`attachment_absent` says why).
-    """
-    if name not in ATTACHMENTS:
-        raise KeyError(f"no model attachment {name!r}; the attachments are: {', '.join(ATTACHMENTS)}")
-    doc = (model.attachments or {}).get(name)
-    if doc is None:
-        return None
-    return TypingTool.from_dict(doc) if name == "typing_tool" else BaseModel.from_dict(doc)
-
-
-def attachment_absent(study: Study, model: SegmentModel, name: str, *, reports="reports") -> str | None:
-    """Why the model has no typing tool or whole-base model, as one line; None when it has it.
-
-    The reasons come from the run of the wave the model was fitted on (its
-    ``manifest.json`` under ``reports``): the whole-base model is fitted only when that wave
-    had behaviour data with features to place customers with, and is left out when the fit
-    failed (too few respondents with behaviour per segment, for one).
-    """
-    if model_attachment(model, name) is not None:
-        return None
-    what = f"no {ATTACHMENTS[name]} in the model fitted on wave {model.wave}"
-    skipped = _recorded_skips(study, model.wave, reports)
-    if name == "base_model":
-        if "whole-base model" in skipped:
-            why = skipped["whole-base model"]
-        elif "behaviour" in skipped:
-            why = f"no behaviour data to place customers with ({skipped['behaviour']})"
-        else:
-            why = "the fit wave's behaviour data held no feature to place customers with"
-    else:
-        why = "the model file was saved without one (run the fit wave again to add it)"
-    return f"{what}: {in_words(why, study.text_labels())}"
-
-
-def _recorded_skips(study: Study, wave: str, reports) -> dict[str, str]:
-    """The steps (and parts) the run of ``wave`` recorded as skipped, from its manifest.json; {} without one."""
-    try:
-        path = report_folder(study, wave, reports) / "manifest.json"
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError, StudyError, OutputError):
-        return {}
-    skipped = doc.get("skipped_steps") if isinstance(doc, dict) else None
-    return {str(k): str(v) for k, v in skipped.items()} if isinstance(skipped, dict) else {}
-
-
-def structural_absent(ctx: WaveContext, candidates: Candidates, solution, part: str = "distal") -> str | None:
-    """Why ``candidates`` hold no bias-adjusted ``part`` for ``solution``, as one line;
-    None when they hold it.
-
-    Distal outcomes (behaviour by segment) and covariates of membership are estimated for
-    latent class and latent profile candidates only (with ``structural_candidates='best'``,
-    for each method's lowest-BIC one), from the behaviour KPIs and the plan's covariates.
-
-    Parameters
-    ----------
-    ctx : WaveContext
-        The context the candidates' inputs came from (:func:`segmentation_inputs`).
-    candidates : Candidates
-    solution : Segmentation or None
-        The candidate looked at (None: no candidate fitted).
-    part : {'distal', 'covariates'}, default='distal'
-
-    Returns
-    -------
-    str or None
-    """
-    if part not in ("distal", "covariates"):
-        raise ValueError(f"part must be 'distal' or 'covariates', got {part!r}")
-    store = candidates.distal if part == "distal" else candidates.covariates
-    what = "no behaviour by segment" if part == "distal" else "no covariates of membership"
-    plan = ctx.study.spec.segmentation
-    if solution is not None and (solution.method, solution.k) in store:
-        return None
-    if solution is None:
-        why = "no candidate segmentation was fitted"
-    elif not has_likelihood(solution.method):
-        why = (f"the bias-adjusted estimates need a latent class or latent profile model, and the solution "
-               f"looked at is {candidate_label(solution.column)}")
-    elif part == "distal" and ctx.behaviour is None:
-        why = absent(ctx, "behaviour", "this study has no behaviour data")
-    elif part == "distal" and plan.distal == []:
-        why = "the study plan names no distal outcome (segmentation.distal is empty)"
-    elif part == "covariates" and not plan.covariates:
-        why = "the study plan names no covariates (segmentation.covariates)"
-    else:
-        why = f"they could not be estimated for {candidate_label(solution.column)} (the warnings above say why)"
-    return f"{what}: {why}"

@@ -28,8 +28,8 @@ __all__ = ["utc_now", "package_versions", "PACKAGES", "SEED_MAX", "SEED_RULE", "
 #: What a run's manifest records.
 PACKAGES = (
     "jtbd-workbench", "numpy", "pandas", "scipy", "scikit-learn", "factor-analyzer",
-    "statsmodels", "stepmix", "python-pptx", "pyreadstat", "openpyxl", "duckdb",
-    "pydantic", "pyyaml", "ruamel.yaml",
+    "statsmodels", "python-pptx", "pyreadstat", "openpyxl", "duckdb",
+    "pydantic", "ruamel.yaml",
 )
 
 #: The largest seed (numpy's legacy ``RandomState`` and scikit-learn accept 0 .. 2**32 - 1).

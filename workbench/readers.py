@@ -28,6 +28,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from .summary import Summarised, Summary, SummaryTable
 from .errors import DataError
 from .study import Column, Study
 
@@ -481,7 +482,7 @@ def _relative_name(wave, path: Path) -> str | None:
 
 
 @dataclass(frozen=True)
-class Responses:
+class Responses(Summarised):
     """Respondents × questions, with the study's metadata kept alongside.
 
     Attributes
@@ -584,9 +585,13 @@ class Responses:
             )
         return pd.DataFrame(rows).set_index("block")
 
-    def _repr_html_(self) -> str:
-        head = f"<p><b>Responses</b> {self.study_id} wave {self.wave}: {self.n:,} respondents, {len(self.columns)} questions</p>"
-        return head + self.summary()._repr_html_()
+    def summarise(self) -> Summary:
+        """Who and what was read, and the per-question summary."""
+        return Summary("Responses", [f"{self.study_id} wave {self.wave}: {self.n:,} respondents, "
+                                     f"{len(self.columns)} questions"], [SummaryTable(self.summary())])
+
+    def __str__(self) -> str:  # one line, as before: readers' objects appear in log lines
+        return repr(self)
 
     def __repr__(self) -> str:
         return f"Responses(study={self.study_id!r}, wave={self.wave!r}, n={self.n}, questions={len(self.columns)})"

@@ -1,35 +1,53 @@
-"""Bounded YAML: the loader behind study.yaml and personas.yaml.
+"""The one YAML library of every file a person edits (study.yaml, personas.yaml): ruamel.yaml.
 
-PyYAML's SafeLoader builds only plain data, but it is not bounded: nine levels of
-aliases ("billion laughs") share nodes in memory, yet everything that walks the result
-(validation, hashing, line maps) expands them into billions of items; and each level of
-nesting is a Python stack frame, so ``[`` × 5000 ends in a RecursionError.  The mixin
-:class:`BoundedComposer` refuses, while composing and with the line and column:
+Reading and writing go through one round-trip parser (``ruamel.yaml``, YAML 1.2), so the
+file a run writes back is read by the same rules it was written with (issue 23: personas.yaml
+was written by ruamel and read back by PyYAML, YAML 1.1, so a persona named "No" or a quote
+"yes" came back as a boolean). YAML 1.2 keeps ``No``, ``yes``, ``off``, ``on``, ``y``, ``n``
+as text; only ``true`` / ``false`` are booleans. :func:`dump` still quotes those words, so a
+YAML 1.1 reader (a consultant's own script) sees text too.
+
+The round-trip parser is bounded: :class:`BoundedComposer` refuses, while composing and with
+the line and column:
 
 - more than :data:`MAX_DEPTH` levels of nesting;
 - more than :data:`MAX_ALIASES` uses of ``*alias``, or aliases that would expand the
-  document past :data:`MAX_NODES` nodes in all, or an alias that refers to itself;
+  document past :data:`MAX_NODES` nodes in all ("billion laughs"), or an alias that refers
+  to itself;
 - characters a workbook or deck cannot hold (:data:`workbench.cleantext.UNSHOWABLE`: control
   characters below U+0020 except tab and newline, U+007F-U+009F such as U+0085, lone
   surrogates, U+FFFE and U+FFFF).
 
-A YAML file larger than :data:`MAX_BYTES` is refused before it is parsed.
+A YAML file larger than :data:`MAX_BYTES` is refused before it is parsed. :func:`load` returns
+plain data (dict, list, str, int, float, bool, None, dates) and the composed node (for key
+lines); :func:`round_trip_load` returns ruamel's commented document, to update in place and
+:func:`dump` with the comments kept.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import io
 import re
 from pathlib import Path
 
-import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.composer import Composer
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from ruamel.yaml.scalarstring import SingleQuotedScalarString
+from ruamel.yaml.tokens import ScalarToken
 
 from .cleantext import UNSHOWABLE
 from .errors import StudyError
 from .limits import check_file, encoding_hint
 
 __all__ = [
-    "MAX_DEPTH", "MAX_ALIASES", "MAX_NODES", "MAX_BYTES", "YAMLLimitError", "BoundedComposer", "BoundedSafeLoader",
-    "load", "read_text", "duplicate_keys", "node_lines", "describe_error", "safe_load", "YAML11_BOOL",
+    "MAX_DEPTH", "MAX_ALIASES", "MAX_NODES", "MAX_BYTES", "YAMLError", "YAMLLimitError", "BoundedComposer",
+    "MappingNode", "SequenceNode", "ScalarNode", "round_trip", "compose", "load", "safe_load", "round_trip_load",
+    "plain_data", "dump", "quote_yaml11_words", "read_text", "duplicate_keys", "node_lines", "node_key",
+    "describe_error", "YAML11_BOOL",
 ]
 
 #: Deepest nesting of mappings and lists (a study.yaml needs about 8).
@@ -43,13 +61,16 @@ MAX_BYTES = 5_000_000
 
 _CONTROL = re.compile("[\x0b\x0c\x0d]|" + UNSHOWABLE.pattern)  # and vertical tab, form feed, CR inside a text
 
+#: Words YAML 1.1 reads as booleans (written quoted, so that no reader takes them for one).
+YAML11_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")
 
-class YAMLLimitError(yaml.MarkedYAMLError):
-    """A document beyond the loader's limits (depth, aliases, control characters)."""
+
+class YAMLLimitError(MarkedYAMLError):
+    """A document beyond the parser's limits (depth, aliases, control characters)."""
 
 
-class BoundedComposer:
-    """Mixin for a PyYAML loader class (put it first: ``class L(BoundedComposer, yaml.SafeLoader)``)."""
+class BoundedComposer(Composer):
+    """ruamel's composer with the limits above (set as ``YAML().Composer``)."""
 
     def compose_document(self):
         self._wb_depth, self._wb_aliases, self._wb_nodes = 0, 0, 0
@@ -59,8 +80,8 @@ class BoundedComposer:
     def compose_node(self, parent, index):
         if not hasattr(self, "_wb_depth"):
             self._wb_depth, self._wb_aliases, self._wb_nodes, self._wb_sizes, self._wb_open = 0, 0, 0, {}, []
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+        if self.parser.check_event(AliasEvent):
+            event = self.parser.peek_event()
             node = self.anchors.get(event.anchor)
             if node is not None:
                 if event.anchor in self._wb_open:
@@ -73,7 +94,7 @@ class BoundedComposer:
                                          "values out instead", event.start_mark)
                 self._check_nodes(event.start_mark)
             return super().compose_node(parent, index)
-        event = self.peek_event()
+        event = self.parser.peek_event()
         self._wb_depth += 1
         if self._wb_depth > MAX_DEPTH:
             raise YAMLLimitError(None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
@@ -85,8 +106,9 @@ class BoundedComposer:
             self._wb_open.pop()
         self._wb_nodes += 1
         self._check_nodes(event.start_mark)
-        if isinstance(node, yaml.ScalarNode) and isinstance(node.value, str):
-            m = _CONTROL.search(node.value)
+        if isinstance(node, ScalarNode) and isinstance(node.value, str):
+            # ruamel marks the fold points of a folded (>) text with U+0007 (no escapes exist in that style)
+            m = _CONTROL.search(node.value.replace("\a", "") if node.style == ">" else node.value)
             if m:
                 what = "control character" if m.group() < "\x80" or "\x80" <= m.group() <= "\x9f" else "character"
                 raise YAMLLimitError(None, None, f"the text holds the {what} U+{ord(m.group()):04X}, "
@@ -107,8 +129,8 @@ class BoundedComposer:
         stack = [(node, False)]
         while stack:  # iterative post-order over distinct nodes: no recursion, no expansion
             n, leaving = stack.pop()
-            kids = (n.value if isinstance(n, yaml.SequenceNode)
-                    else [c for kv in n.value for c in kv] if isinstance(n, yaml.MappingNode) else [])
+            kids = (n.value if isinstance(n, SequenceNode)
+                    else [c for kv in n.value for c in kv] if isinstance(n, MappingNode) else [])
             if leaving:
                 sizes[id(n)] = 1 + sum(sizes.get(id(c), 1) for c in kids)
                 continue
@@ -120,34 +142,72 @@ class BoundedComposer:
         return self._wb_sizes[key]
 
 
-class BoundedSafeLoader(BoundedComposer, yaml.SafeLoader):
-    """yaml.SafeLoader with the limits above and YAML 1.2's booleans: the one loader of every file a
-    person edits (study.yaml, personas.yaml; issue 23).
+def round_trip(*, width: int = 100) -> YAML:
+    """A bounded ruamel round-trip parser/writer: YAML 1.2, UTF-8 text, block style, 2-space indents."""
+    rt = YAML(typ="rt")
+    rt.Composer = BoundedComposer
+    rt.width = width
+    rt.allow_unicode = True
+    rt.indent(mapping=2, sequence=2, offset=0)
+    rt.allow_duplicate_keys = True  # duplicate keys are refused by :func:`load` with their line first
+    return rt
 
-    YAML 1.1 turns ``No``, ``yes``, ``off``, ``y`` into booleans, which silently breaks a persona
-    named "No", a one-word quote "yes" or a country code NO; here only ``true`` / ``false`` are
-    booleans, as in YAML 1.2 and in ruamel.yaml, which writes personas.yaml back (and quotes
-    those words, so YAML 1.1 readers see text too).
-    """
+
+def compose(text: str):
+    """The composed node tree of ``text`` (None for an empty document), with the limits."""
+    return round_trip().compose(text)
 
 
-BoundedSafeLoader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-BoundedSafeLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
+def round_trip_load(text: str):
+    """ruamel's commented document of ``text`` (with the limits), to update and :func:`dump`."""
+    return round_trip().load(text)
 
-#: Words YAML 1.1 reads as booleans (written quoted, so that no reader takes them for one).
-YAML11_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")
+
+def plain_data(value):
+    """``value`` with ruamel's round-trip types made plain: dict, list, str, int, float, bool."""
+    if isinstance(value, dict):
+        return {plain_data(k): plain_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_data(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return bool(value) if type(value).__name__ == "ScalarBoolean" else int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, _dt.datetime):
+        return _dt.datetime.fromisoformat(value.isoformat())
+    return value
 
 
 def safe_load(text: str):
-    """Plain data from YAML ``text`` with :class:`BoundedSafeLoader` (no line map, no duplicate-key check)."""
-    return yaml.load(text, Loader=BoundedSafeLoader)
+    """Plain data from YAML ``text`` (bounded; no line map, no duplicate-key check)."""
+    return plain_data(round_trip_load(text))
+
+
+def quote_yaml11_words(doc):
+    """Quote every text YAML 1.1 would read as a boolean ('No', 'yes', 'off'), in place: ruamel writes
+    YAML 1.2, where they are plain words, but a YAML 1.1 reader would take them for booleans."""
+    stack = [doc]
+    while stack:
+        n = stack.pop()
+        items = n.items() if isinstance(n, dict) else enumerate(n) if isinstance(n, list) else ()
+        for k, v in list(items):
+            if isinstance(v, str) and YAML11_BOOL.match(v):
+                n[k] = SingleQuotedScalarString(v)
+            elif isinstance(v, (dict, list)):
+                stack.append(v)
+    return doc
+
+
+def dump(doc) -> str:
+    """YAML text of ``doc`` (plain data or a :func:`round_trip_load` document, whose comments stay),
+    block style, keys in their order, YAML-1.1 boolean words quoted."""
+    out = io.StringIO()
+    round_trip().dump(quote_yaml11_words(doc), out)
+    return out.getvalue()
 
 
 def read_text(path, *, error=StudyError, what: str = "YAML file") -> str:
@@ -165,7 +225,7 @@ def read_text(path, *, error=StudyError, what: str = "YAML file") -> str:
                     file=path, row=line) from None
 
 
-def describe_error(exc: yaml.YAMLError) -> tuple[int | None, str]:
+def describe_error(exc: YAMLError) -> tuple[int | None, str]:
     """``(line, text)`` for a YAML error: the line where the problem *starts* (an unclosed quote's
     opening, not the end of the file where the parser noticed it)."""
     problem = getattr(exc, "problem", None) or str(exc)
@@ -190,24 +250,30 @@ def _runaway_quote(text: str, before_line: int):
     (0-based): an opening quote whose closing one was missing took the lines after it along."""
     found = None
     try:
-        for tok in yaml.scan(text, Loader=yaml.SafeLoader):
+        for tok in round_trip().scan(text):
             if tok.start_mark.line > before_line:
                 break
-            if (isinstance(tok, yaml.ScalarToken) and tok.style in ('"', "'")
+            if (isinstance(tok, ScalarToken) and tok.style in ('"', "'")
                     and tok.end_mark.line > tok.start_mark.line):
                 found = (tok.start_mark.line + 1, tok.end_mark.line + 1)
-    except yaml.YAMLError:
+    except YAMLError:
         pass
     return found
 
 
-def load(text: str, *, file=None, error=StudyError, loader=BoundedSafeLoader, what: str = "the file"):
-    """Parse ``text`` with the bounded ``loader``: ``(data, node)``; a YAML error raises ``error``
-    naming the line; duplicate keys in one mapping raise too (the second would silently win)."""
+def load(text: str, *, file=None, error=StudyError, what: str = "the file"):
+    """Parse ``text`` with the bounded round-trip parser: ``(plain data, node)``; a YAML error raises
+    ``error`` naming the line; duplicate keys in one mapping raise too (the second would silently win)."""
     try:
-        node = yaml.compose(text, Loader=loader)
-        data = loader(text).get_single_data() if node is not None else None
-    except yaml.YAMLError as exc:
+        node = compose(text)
+        dups = duplicate_keys(node) if node is not None else []
+        if dups:
+            path, line = dups[0]
+            more = f" (and {len(dups) - 1} more)" if len(dups) > 1 else ""
+            raise error(f"{what}: the key {_path_str(path)} appears twice in the same mapping{more}; the second "
+                        "would silently win: keep one", file=file, row=line)
+        data = plain_data(round_trip_load(text)) if node is not None else None
+    except YAMLError as exc:
         line, problem = describe_error(exc)
         hint = "" if isinstance(exc, YAMLLimitError) else "; check indentation and that text containing ':' or '#' is quoted"
         mark = getattr(exc, "problem_mark", None)
@@ -217,13 +283,28 @@ def load(text: str, *, file=None, error=StudyError, loader=BoundedSafeLoader, wh
             problem = (f"the quoted text opened at line {runaway[0]} is not closed on its line and runs on to line "
                        f"{runaway[1]}; close the quote ({problem})")
         raise error(f"{what} is not valid YAML: {problem}{hint}", file=file, row=line) from None
-    dups = duplicate_keys(node) if node is not None else []
-    if dups:
-        path, line = dups[0]
-        more = f" (and {len(dups) - 1} more)" if len(dups) > 1 else ""
-        raise error(f"{what}: the key {_path_str(path)} appears twice in the same mapping{more}; the second would "
-                    "silently win: keep one", file=file, row=line)
     return data, node
+
+
+_TYPED_KEY = {"tag:yaml.org,2002:int": int, "tag:yaml.org,2002:float": float}
+
+
+def node_key(knode):
+    """The key a mapping's key node stands for, typed as the parser reads it (``1`` vs ``'1'``)."""
+    if not isinstance(knode, ScalarNode):
+        return repr(knode.value)[:40]
+    tag = getattr(knode.tag, "value", knode.tag)  # ruamel >= 0.18 wraps tags in a Tag object
+    if tag == "tag:yaml.org,2002:bool":
+        return knode.value.lower() == "true"
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    conv = _TYPED_KEY.get(tag)
+    if conv is not None:
+        try:
+            return conv(knode.value.replace("_", ""))
+        except ValueError:
+            pass
+    return knode.value
 
 
 def duplicate_keys(node) -> list[tuple[tuple, int]]:
@@ -234,15 +315,15 @@ def duplicate_keys(node) -> list[tuple[tuple, int]]:
         if id(n) in seen_nodes:
             continue
         seen_nodes.add(id(n))
-        if isinstance(n, yaml.MappingNode):
+        if isinstance(n, MappingNode):
             keys = set()
             for k, v in n.value:
-                key = k.value if isinstance(k, yaml.ScalarNode) else repr(k.value)[:40]
+                key = node_key(k)
                 if key in keys:
                     out.append((path + (key,), k.start_mark.line + 1))
                 keys.add(key)
                 stack.append((v, path + (key,)))
-        elif isinstance(n, yaml.SequenceNode):
+        elif isinstance(n, SequenceNode):
             stack.extend((c, path + (i,)) for i, c in enumerate(n.value))
     return sorted(out, key=lambda t: t[1])
 
@@ -256,12 +337,12 @@ def node_lines(node) -> dict[tuple, int]:
         if id(n) in seen:
             continue
         seen.add(id(n))
-        if isinstance(n, yaml.MappingNode):
+        if isinstance(n, MappingNode):
             for k, v in n.value:
-                key = k.value if isinstance(k, yaml.ScalarNode) else repr(k.value)[:40]
+                key = node_key(k)
                 out[path + (key,)] = k.start_mark.line + 1
                 stack.append((v, path + (key,)))
-        elif isinstance(n, yaml.SequenceNode):
+        elif isinstance(n, SequenceNode):
             stack.extend((c, path + (i,)) for i, c in enumerate(n.value))
     return out
 

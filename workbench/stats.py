@@ -244,10 +244,14 @@ def softmax(scores: np.ndarray) -> np.ndarray:
 
 def mlogit_fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, *, C: float = 1.0, start: np.ndarray | None = None,
                tol: float = 1e-10, max_iter: int = 100) -> tuple[np.ndarray, bool]:
-    """L2-penalised multinomial logistic regression by Newton's method.
+    """L2-penalised multinomial logistic regression by Newton's method: the one multinomial-logit
+    solver of the workbench (the typing tool, the whole-base model; issue 23).
 
     Minimises ``-Σ_i w_i log p_i,y_i + 1 / (2C) Σ_kj b_kj²`` (intercepts unpenalised), the
-    objective of sklearn's ``LogisticRegression(C=C)`` with a multinomial loss.
+    objective of sklearn's ``LogisticRegression(C=C)`` with a multinomial loss. With soft
+    targets (``y`` an (n, K) matrix, e.g. posterior class probabilities) it minimises
+    ``-Σ_i w_i Σ_c y_ic log p_ic``: the M-step of a latent class model with covariates
+    (``C=np.inf``: no penalty; ``max_iter=1``: one Newton step from ``start``).
 
     Written out because the golden-question selection needs about a thousand small fits,
     each warm-started from the previous step's coefficients: sklearn's solvers are several
@@ -257,8 +261,9 @@ def mlogit_fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, *, C: float = 1.0, s
     Parameters
     ----------
     x : ndarray (n, p)
-    y : ndarray (n,) of int
-        Class index 0..K-1.
+    y : ndarray (n,) of int, or (n, K) of non-negative weights
+        Class index 0..K-1, or soft targets (rows need not sum to one: a row's sum scales
+        its weight).
     w : ndarray (n,)
         Sample weights.
     C : float
@@ -272,14 +277,23 @@ def mlogit_fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, *, C: float = 1.0, s
     converged : bool
     """
     n, p = x.shape
-    k = int(y.max()) + 1 if start is None else start.shape[1]
-    k = max(k, 2)
+    y = np.asarray(y)
+    soft = y.ndim == 2
+    if soft:  # soft targets: each row's total weight times its target shares
+        k = y.shape[1]
+        total = y.sum(axis=1)
+        onehot = np.divide(y, total[:, None], out=np.zeros_like(y, dtype=float), where=total[:, None] > 0)
+        w = np.asarray(w, dtype=float) * total
+    else:
+        k = int(y.max()) + 1 if start is None else start.shape[1]
+        k = max(k, 2)
     xa = np.empty((n, p + 1))
     xa[:, 0] = 1.0
     xa[:, 1:] = x
     d = p + 1
-    onehot = np.zeros((n, k))
-    onehot[np.arange(n), y] = 1.0
+    if not soft:
+        onehot = np.zeros((n, k))
+        onehot[np.arange(n), y] = 1.0
     b = np.zeros((d, k)) if start is None else np.array(start, dtype=float)
     pen = np.full(d, 1.0 / C)
     pen[0] = 0.0
@@ -293,7 +307,8 @@ def mlogit_fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, *, C: float = 1.0, s
         s = xa @ coef
         m = s.max(axis=1, keepdims=True)
         lse = np.log(np.exp(s - m).sum(axis=1)) + m[:, 0]
-        return float(w @ (lse - s[np.arange(n), y])) + 0.5 * float((pen[:, None] * coef**2).sum())
+        fit = (w @ (lse - (onehot * s).sum(axis=1))) if soft else (w @ (lse - s[np.arange(n), y]))
+        return float(fit) + 0.5 * float((pen[:, None] * coef**2).sum())
 
     obj = objective(b)
     converged = False

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
+from workbench import safeyaml
 
 #: a warning printed with a source path and line ("…/pipeline.py:184: FactorWarning: …")
 SOURCE_LINE = re.compile(r"\.py:\d+: \w*Warning")
@@ -39,7 +39,7 @@ class Flow:
         return [self.validate, *self.runs.values(), *self.decks.values()]
 
     def folder(self, wave: str) -> Path:
-        spec = yaml.safe_load((self.study / "study.yaml").read_text(encoding="utf-8"))
+        spec = safeyaml.safe_load((self.study / "study.yaml").read_text(encoding="utf-8"))
         sid = (spec.get("study") or {}).get("id") or self.study.name
         return self.reports / sid / wave
 
@@ -55,7 +55,7 @@ def run_flow(study: Path, reports: Path, waves=None) -> Flow:
     each writes its personas.pptx), then ``deck --png`` for the last wave that ran (one
     LibreOffice rendering per study)."""
     if waves is None:
-        spec = yaml.safe_load((Path(study) / "study.yaml").read_text(encoding="utf-8"))
+        spec = safeyaml.safe_load((Path(study) / "study.yaml").read_text(encoding="utf-8"))
         waves = tuple(str(w["id"]) for w in spec["waves"])
     # the reports root the runs write to: validate's default (./reports of the working directory)
     # may hold another study's model under the same study id (the shapes and the demo are all 'demo')

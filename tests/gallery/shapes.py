@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
+from workbench import safeyaml
 
 N_CHOICES = (150, 250, 400, 800, 1500, 3000)
 #: key column names as consultants write them (SPSS names allow no hyphen or space: wave 2 is a .sav)
@@ -87,7 +87,7 @@ def write_shape(shape: Shape, folder: Path) -> Path:
 
     folder = Path(folder)
     generate_demo(folder, seed=shape.seed, n_customers=max(600, 2 * shape.n), n_respondents=shape.n)
-    spec = yaml.safe_load((folder / "study.yaml").read_text(encoding="utf-8"))
+    spec = safeyaml.safe_load((folder / "study.yaml").read_text(encoding="utf-8"))
     drop: list[str] = []
     if not shape.outcomes:
         drop += _drop_questions(spec, ["outcomes"])
@@ -127,7 +127,7 @@ def write_shape(shape: Shape, folder: Path) -> Path:
     seg = spec["segmentation"]
     seg.update({"methods": ["lca", "kmeans"], "k_min": 2, "k_max": 4, "n_init": 2, "bootstrap_reps": 0, "blrt_reps": 0,
                 "golden_questions": 4, "distal": []})
-    (folder / "study.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    (folder / "study.yaml").write_text(safeyaml.dump(spec), encoding="utf-8")
 
     rng = np.random.default_rng(shape.seed + 1)
     basis = [q["id"] for b in seg["basis"] for q in spec["blocks"][b]["questions"]]

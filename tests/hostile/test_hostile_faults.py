@@ -14,14 +14,12 @@ The mini study (no segmentation) runs in this process in well under a second.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import os
 import random
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 

@@ -433,7 +433,6 @@ def test_transactions_with_too_many_columns(capsys, study_copy):
 
 def test_validate_reads_the_behaviour_files(capsys, study_copy):
     code, err = cli(capsys, ["validate", study_copy, "--wave", "1"])
-    out = capsys.readouterr().out
     assert code == 0, err
 
 

@@ -105,7 +105,7 @@ def test_account_slide_from_plain_data(flow):
 
 
 def test_validate_says_how_many_customers_have_several_respondents(mini):
-    from workbench.pipeline import validate
+    from workbench.validation import validate
 
     (wave, _, _, details), = validate(mini, details=True)
     assert details["customers"] == "3 customers surveyed, 0 (0%) with several respondents"

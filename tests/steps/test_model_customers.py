@@ -29,7 +29,7 @@ def _ctx(n_customers=400, n_resp=240, signal=True, seed=0):
     ctx = SimpleNamespace(behaviour=SimpleNamespace(respondents=respondents, key="kundenr", customers=customers),
                           weighted=SimpleNamespace(data=pd.DataFrame(index=resp_ids)),
                           study=SimpleNamespace(pii=[], spec=SimpleNamespace(min_segment_n=0), key_columns=("kundenr",)),
-                          manifest=SimpleNamespace(counts={}), personas=None, profiles=None)
+                          personas=None, profiles=None)
     return ctx, labels, customers
 
 
@@ -42,7 +42,7 @@ def test_respondents_join_on_the_joins_customer_id_not_their_own_ids():
     X.index = ids.index
     base = fit_base_model(X, labels, numeric=["spend"], categorical=["region"], random_state=1)
     assert base.accuracy > 0.9 and base.refused is None  # the planted behaviour is found
-    table = _customer_table(ctx, base, labels)
+    table = _customer_table(ctx, base, labels, counts={})
     assert len(table) == len(customers)
     survey = table[table["source"] == "survey"]
     assert sorted(survey.index) == sorted(ids)  # '00042', never 42
@@ -56,7 +56,7 @@ def test_a_model_no_better_than_guessing_places_no_non_respondent():
     X.index = ids.index
     base = fit_base_model(X, labels, numeric=["spend"], categorical=["region"], random_state=1)
     assert base.refused is not None and "does not beat guessing" in base.refused
-    table = _customer_table(ctx, base, labels)
+    table = _customer_table(ctx, base, labels, counts={})
     assert set(table["source"]) == {"survey"} and sorted(table.index) == sorted(ids)
     assert "places customers without survey answers" in base.summary().index
     assert str(base.summary().loc["places customers without survey answers", "value"]).startswith("no: ")

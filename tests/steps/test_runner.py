@@ -117,3 +117,16 @@ def test_a_step_that_finds_nothing_to_do_is_recorded(mini):
     step = Step("criteria", lambda c: Skip("nothing here"), needs=())
     writers, skipped = pipeline._execute(ctx, (step,))
     assert writers == [] and skipped == {"criteria": "nothing here"}
+
+
+def test_the_runner_records_what_a_step_counted_and_left_out(mini):
+    """Issue 23: a step returns its counts, the parts it left out and the model file it used; the
+    runner (not the step) puts them in the manifest, in order after the step ran."""
+    ctx = pipeline.new_context(load_study(mini), "1")
+    gave = Step("criteria", lambda c: Output({}, counts={"scored": 3}, skipped={"forward relevance": "no baseline"},
+                                            model_file={"file": "m.json"}), needs=())
+    skip = Step("personas", lambda c: Skip("nothing to draft", counts={"looked_at": 2}), needs=())
+    writers, skipped = pipeline._execute(ctx, (gave, skip))
+    assert ctx.manifest.counts == {"scored": 3, "looked_at": 2}
+    assert list(ctx.manifest.skipped.items()) == [("forward relevance", "no baseline"), ("personas", "nothing to draft")]
+    assert skipped == {"personas": "nothing to draft"} and ctx.manifest.model == {"file": "m.json"}

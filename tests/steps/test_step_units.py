@@ -34,7 +34,8 @@ def test_quality_gives_the_report_and_kept_respondents_and_writes_quality_xlsx(m
     assert ctx.clean is None, "the step returns its values; the runner stores them"
     out.write(tmp_path)
     assert (tmp_path / "quality.xlsx").is_file()
-    assert ctx.manifest.counts == {"respondents_read": 4, "respondents_kept": 3}
+    assert out.counts == {"respondents_read": 4, "respondents_kept": 3}  # for the runner to record
+    assert ctx.manifest.counts == {}, "a step never writes into the runner's manifest"
 
 
 def test_behaviour_applies_only_to_studies_with_behaviour_data(mini):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import html
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np

@@ -7,10 +7,14 @@ import datetime as _dt
 from dataclasses import dataclass, field
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .rules import COST_TIERS, TIERS
+
+if TYPE_CHECKING:
+    from ..study import BehaviourSpec
 
 
 @dataclass(frozen=True)

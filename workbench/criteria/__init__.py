@@ -55,26 +55,27 @@ Describable
     *traits per segment*: every segment has at least ``min_traits`` distinguishing traits
     in :mod:`workbench.profiles` (an index at least ``trait_index_gap`` away from 100 and
     significantly different from the rest of the sample, corrected within the block);
-    *typing model*: a multinomial logistic regression on at most
-    ``typing_max_questions`` basis items reproduces membership with a cross-validated
-    accuracy of at least ``typing_min_accuracy``. Items are chosen by forward stepwise
-    selection on Wilks' lambda (the classical stepwise discriminant analysis of typing
-    tools), *inside* each training fold, so the accuracy is not flattered by the
-    selection; folds are stratified and seeded.
+    *typing model*: the typing tool (:func:`workbench.waves.golden.select_golden_questions`,
+    the one the model step ships in ``typing_tool.xlsx``: issue 23) on at most
+    ``typing_max_questions`` basis items (and the plan's ``golden_questions``) reproduces
+    membership with a cross-validated accuracy of at least ``typing_min_accuracy``. Items
+    are chosen by forward stepwise selection on Wilks' lambda (the classical stepwise
+    discriminant analysis of typing tools) and the smallest set within one point of
+    accuracy is kept; folds are stratified and seeded.
 
-KPI tests and the typing model are unweighted (they are about the sample's customers and
-a respondent-level classifier); traits use the weights when given.
+KPI tests are unweighted (they are about the sample's customers); traits and the typing
+tool use the weights when given.
 
 Modules: :mod:`~workbench.criteria.candidates` (the protocol, :class:`LabelCandidate`,
-the entropy), :mod:`~workbench.criteria.checks` (KPI tests, profile distances, the typing
-model), :mod:`~workbench.criteria.score` (one candidate) and
+the entropy), :mod:`~workbench.criteria.checks` (KPI tests, profile distances),
+:mod:`~workbench.criteria.score` (one candidate) and
 :mod:`~workbench.criteria.scorecard` (all candidates, ranked). Every public name is
 importable from ``workbench.criteria``.
 """
 
 from .candidates import (BASIS_KINDS, CRITERIA, FAIL, MAX_KPI_CATEGORIES, NOT_MEASURED, PASS, Candidate,
                          LabelCandidate, relative_entropy)
-from .checks import TypingModel, fit_typing_model, kpi_tests, profile_distances
+from .checks import kpi_tests, profile_distances
 from .score import CandidateScore
 from .scorecard import Scorecard, score_candidates, score_study, study_basis
 
@@ -84,8 +85,6 @@ __all__ = [
     "score_candidates",
     "Scorecard",
     "CandidateScore",
-    "TypingModel",
-    "fit_typing_model",
     "kpi_tests",
     "relative_entropy",
     "profile_distances",

@@ -55,6 +55,7 @@ import pandas as pd
 from scipy import stats
 from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 
+from ..summary import Summarised, Summary, SummaryTable
 from ..alignment import sort_segments
 from ..errors import AnalysisError
 from ..segments import distal_outcomes
@@ -211,7 +212,7 @@ def cv_gain(base: np.ndarray, seg: np.ndarray, y: np.ndarray, *, binary: bool, n
 
 
 @dataclass(frozen=True, eq=False)
-class ForwardRelevance:
+class ForwardRelevance(Summarised):
     """Does each candidate predict the next months, beyond the ERP? (see the module docstring)
 
     Attributes
@@ -246,6 +247,11 @@ class ForwardRelevance:
     verdicts: pd.DataFrame = field(repr=False)
     settings: dict = field(default_factory=dict, repr=False)
     outcomes: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+    def summarise(self) -> Summary:
+        """Each candidate's forward relevance over the horizon."""
+        return Summary(f"Forward relevance over {self.horizon} months",
+                       [f"Forward relevance over {self.horizon} months:"], [SummaryTable(self.summary(), index=False)])
 
     def verdict(self, candidate: str) -> pd.Series:
         v = self.verdicts[self.verdicts["candidate"] == str(candidate)]
@@ -307,15 +313,6 @@ class ForwardRelevance:
         sheets["Forward settings"] = pd.DataFrame({"setting": list(self.settings),
                                                    "value": [str(v) for v in self.settings.values()]})
         return sheets
-
-    def __str__(self) -> str:
-        return (f"Forward relevance over {self.horizon} months:\n"
-                + self.summary().round(3).to_string(index=False))
-
-    def _repr_html_(self) -> str:
-        return (f"<h4>Forward relevance over {self.horizon} months</h4>"
-                + self.summary().to_html(index=False, escape=True, float_format=lambda v: f"{v:,.3f}"))
-
 
 _WORDS = {"lapsed": "who stops buying", "channel_switch": "who changes channel", "revenue_change": "how revenue changes"}
 

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from ..summary import Summarised, Summary, SummaryTable
 from ..alignment import align_labels, sort_segments
 from ..segments.methods import has_likelihood
 from ..errors import AnalysisError
 from ..profiles import SegmentProfiles, profile
 from ..study import CriteriaSpec
 from .candidates import CRITERIA, FAIL, NOT_MEASURED, PASS, relative_entropy
-from .checks import TypingModel, fit_typing_model, kpi_tests, profile_distances
+from ..waves.golden import TYPING_TOLERANCE, TypingTool, select_golden_questions
+from .checks import kpi_tests, profile_distances
 
 #: A latent class candidate whose largest bivariate residual exceeds this gets a note on its
 #: entropy check (Latent GOLD users read a residual above 10 as strong local dependence).
@@ -42,7 +43,7 @@ def _list(items, n=4) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class CandidateScore:
+class CandidateScore(Summarised):
     """The scorecard of one candidate.
 
     Attributes
@@ -60,7 +61,9 @@ class CandidateScore:
         Per segment: ``n`` and ``share``.
     traits : DataFrame
         Per segment: ``traits`` (count) and ``top traits``.
-    typing : TypingModel or None
+    typing : TypingTool or None
+        The typing tool built for this candidate (:func:`workbench.waves.golden.select_golden_questions`):
+        the recommended candidate's is the one the model step ships.
     profiles : SegmentProfiles
     dropped : dict
         Respondents dropped when aligning the labels to the responses.
@@ -73,9 +76,14 @@ class CandidateScore:
     distances: pd.DataFrame = field(repr=False)
     sizes: pd.DataFrame = field(repr=False)
     traits: pd.DataFrame = field(repr=False)
-    typing: TypingModel | None = field(repr=False)
+    typing: TypingTool | None = field(repr=False)
     profiles: SegmentProfiles = field(repr=False)
     dropped: dict = field(default_factory=dict, repr=False)
+
+    def summarise(self) -> Summary:
+        """The verdict per criterion and the checks with their sentences."""
+        head = f"{self.name} (k={self.k}): " + ", ".join(f"{c} {self.status(c)}" for c in CRITERIA)
+        return Summary(self.name, [head], [SummaryTable(self.checks, index=False)])
 
     def status(self, criterion: str) -> str:
         """'pass' when every measured check passes, 'fail' when one fails, 'not measured' when none ran."""
@@ -120,15 +128,6 @@ class CandidateScore:
     def summary(self) -> pd.DataFrame:
         return self.checks.copy()
 
-    def __str__(self) -> str:
-        return self.explain()
-
-    def _repr_html_(self) -> str:
-        head = f"<p><b>{html.escape(self.name)}</b> (k={self.k}): " + ", ".join(
-            f"{c} {self.status(c)}" for c in CRITERIA) + "</p>"
-        return head + self.checks.to_html(index=False, escape=True)
-
-
 def _replication_check(cand) -> dict | None:
     """'best fit replicated' for a latent class / profile candidate that ran more than one
     start to the end (Mplus: "the best loglikelihood value was not replicated"): the same
@@ -151,18 +150,9 @@ def _replication_check(cand) -> dict | None:
                   "more random starts (segmentation.n_init, max_starts) before relying on it.")
 
 
-def score_candidate(cand, responses, kpis, basis, spec: CriteriaSpec, min_n: int, weights, random_state) -> CandidateScore:
-    name = str(cand.name)
-    al = align_labels(responses.data.index, cand.labels, what=f"labels of {name!r}")
-    lab = al.labels
-    segs = sort_segments(lab)
-    k = len(segs)
-    if k < 2:
-        raise AnalysisError(f"candidate {name!r} has {k} segment(s) among the respondents; a segmentation needs at least two")
-    declared_k = getattr(cand, "k", k)
+def _relevant_checks(lab, kpis, spec: CriteriaSpec):
+    """The KPI tests and the *relevant* check: ``(tests, [check])``."""
     checks = []
-
-    # ----- relevant
     if kpis is None or kpis.shape[1] == 0:
         tests = kpi_tests(lab, pd.DataFrame(index=lab.index))
         checks.append(_check("relevant", "KPIs differ", NOT_MEASURED, np.nan, "",
@@ -190,27 +180,13 @@ def score_candidate(cand, responses, kpis, basis, spec: CriteriaSpec, min_n: int
                                  f"the largest effect is {best['kpi']} ({best['effect']} {best['effect size']:.2f}, "
                                  f"{_fmt_p(best['p_adj'])}): the segments are not connected to the behaviour the "
                                  "business wants to understand."))
+    return tests, checks
 
-    # ----- operational
-    sizes = lab.value_counts().reindex(segs)
-    shares = sizes / sizes.sum()
-    k_ok = spec.k_min <= k <= spec.k_max
-    checks.append(_check(
-        "operational", "number of segments", PASS if k_ok else FAIL, float(k), f"{spec.k_min}-{spec.k_max}",
-        f"{k} segments is within the workable range of {spec.k_min} to {spec.k_max}." if k_ok else
-        f"{k} segments is {'more' if k > spec.k_max else 'fewer'} than the workable range of {spec.k_min} to "
-        f"{spec.k_max}: {'too many for each to get its own treatment' if k > spec.k_max else 'too few to differentiate'}."
-        + (f" (The candidate declares k={declared_k}.)" if declared_k != k else "")))
-    smallest = shares.idxmin()
-    small_ok = shares.min() >= spec.min_share and sizes.min() >= min_n
-    too_small = [s for s in segs if shares[s] < spec.min_share or sizes[s] < min_n]
-    checks.append(_check(
-        "operational", "smallest segment", PASS if small_ok else FAIL, float(shares.min()),
-        f"≥ {spec.min_share:.0%} and n ≥ {min_n}",
-        f"The smallest segment ({smallest}) holds {shares.min():.1%} of the sample (n={int(sizes.min())}), above the "
-        f"minimum of {spec.min_share:.0%} and n={min_n}." if small_ok else
-        f"Segment(s) {_list(too_small)} are too small to act on: the smallest ({smallest}) holds {shares.min():.1%} "
-        f"(n={int(sizes.min())}); needed at least {spec.min_share:.0%} and n={min_n}."))
+
+def _assignment_checks(cand, lab, spec: CriteriaSpec) -> list[dict]:
+    """The *operational* checks of how clearly and stably respondents are assigned: classification
+    entropy (with a note on strong local dependence) and bootstrap stability."""
+    checks = []
     entropy = getattr(cand, "entropy", None)
     post = getattr(cand, "posteriors", None)
     source = "given"
@@ -255,27 +231,99 @@ def score_candidate(cand, responses, kpis, basis, spec: CriteriaSpec, min_n: int
                              f"Mean bootstrap adjusted Rand index {stability:.2f}: "
                              + ("the segments come back when the sample is redrawn." if ok else
                                 f"the segments change when the sample is redrawn (needed {spec.min_stability}).")))
-    replicated = _replication_check(cand)
-    if replicated is not None:
-        checks.append(replicated)
+    return checks
+
+
+def _distance_check(responses, basis, lab, spec: CriteriaSpec):
+    """The profile distances and the *distinct profiles* check: ``(distances, check)``."""
     dist = profile_distances(responses.data[basis], lab) if basis else pd.DataFrame(columns=["segment a", "segment b", "distance"])
     if dist.empty:
-        checks.append(_check("operational", "distinct profiles", NOT_MEASURED, np.nan, f"≥ {spec.min_profile_distance}",
-                             "Not measured: no basis items to compare the segments on."))
+        check = _check("operational", "distinct profiles", NOT_MEASURED, np.nan, f"≥ {spec.min_profile_distance}",
+                             "Not measured: no basis items to compare the segments on.")
     else:
         close = dist[dist["distance"] < spec.min_profile_distance]
         dmin = float(dist["distance"].iloc[0])
         a, b = dist["segment a"].iloc[0], dist["segment b"].iloc[0]
         if close.empty:
-            checks.append(_check("operational", "distinct profiles", PASS, dmin, f"≥ {spec.min_profile_distance} sd",
+            check = _check("operational", "distinct profiles", PASS, dmin, f"≥ {spec.min_profile_distance} sd",
                                  f"Every pair of segments differs on the basis items; the closest pair ({a} and {b}) "
-                                 f"is {dmin:.2f} sd apart."))
+                                 f"is {dmin:.2f} sd apart.")
         else:
             pairs = [f"{a_}/{b_}" for a_, b_ in zip(close["segment a"], close["segment b"])]
-            checks.append(_check("operational", "distinct profiles", FAIL, dmin, f"≥ {spec.min_profile_distance} sd",
+            check = _check("operational", "distinct profiles", FAIL, dmin, f"≥ {spec.min_profile_distance} sd",
                                  f"{len(close)} pair(s) of segments are nearly the same on the basis items "
                                  f"({_list(pairs)}; closest {a} and {b}, {dmin:.2f} sd apart, needed "
-                                 f"{spec.min_profile_distance}): merge them or choose fewer segments."))
+                                 f"{spec.min_profile_distance}): merge them or choose fewer segments.")
+    return dist, check
+
+
+def _typing_check(responses, basis, lab, spec: CriteriaSpec, weights, random_state):
+    """The *typing model* check on the one typing tool (:func:`select_golden_questions`): ``(tool, check)``."""
+    typing = None
+    thr = f"≥ {spec.typing_min_accuracy:.0%} with ≤ {spec.typing_max_questions} questions"
+    if not basis:
+        check = _check("describable", "typing model", NOT_MEASURED, np.nan, thr,
+                             "Not measured: no basis items to build a typing model on.")
+    else:
+        try:
+            typing = select_golden_questions(
+                responses.data[basis], lab, max_questions=spec.typing_max_questions, cv=spec.typing_cv_folds,
+                sample_weight=None if weights is None else weights.reindex(lab.index), random_state=random_state,
+                tolerance=TYPING_TOLERANCE)
+        except AnalysisError as exc:
+            check = _check("describable", "typing model", FAIL, np.nan, thr,
+                                 f"No typing model could be validated: {exc}.")
+        else:
+            ok = typing.accuracy >= spec.typing_min_accuracy
+            nq = len(typing.questions)
+            check = _check(
+                "describable", "typing model", PASS if ok else FAIL, typing.accuracy, thr,
+                f"A typing model on {nq} questions ({_list(typing.questions, 5)}) assigns {typing.accuracy:.0%} of "
+                f"respondents to their segment ({typing.cv}-fold cross-validated)"
+                + ("." if ok else f", below the {spec.typing_min_accuracy:.0%} needed: the segments cannot be "
+                                  "recognised reliably from a short questionnaire."))
+    return typing, check
+
+
+def score_candidate(cand, responses, kpis, basis, spec: CriteriaSpec, min_n: int, weights, random_state) -> CandidateScore:
+    name = str(cand.name)
+    al = align_labels(responses.data.index, cand.labels, what=f"labels of {name!r}")
+    lab = al.labels
+    segs = sort_segments(lab)
+    k = len(segs)
+    if k < 2:
+        raise AnalysisError(f"candidate {name!r} has {k} segment(s) among the respondents; a segmentation needs at least two")
+    declared_k = getattr(cand, "k", k)
+
+    # ----- relevant
+    tests, checks = _relevant_checks(lab, kpis, spec)
+
+    # ----- operational
+    sizes = lab.value_counts().reindex(segs)
+    shares = sizes / sizes.sum()
+    k_ok = spec.k_min <= k <= spec.k_max
+    checks.append(_check(
+        "operational", "number of segments", PASS if k_ok else FAIL, float(k), f"{spec.k_min}-{spec.k_max}",
+        f"{k} segments is within the workable range of {spec.k_min} to {spec.k_max}." if k_ok else
+        f"{k} segments is {'more' if k > spec.k_max else 'fewer'} than the workable range of {spec.k_min} to "
+        f"{spec.k_max}: {'too many for each to get its own treatment' if k > spec.k_max else 'too few to differentiate'}."
+        + (f" (The candidate declares k={declared_k}.)" if declared_k != k else "")))
+    smallest = shares.idxmin()
+    small_ok = shares.min() >= spec.min_share and sizes.min() >= min_n
+    too_small = [s for s in segs if shares[s] < spec.min_share or sizes[s] < min_n]
+    checks.append(_check(
+        "operational", "smallest segment", PASS if small_ok else FAIL, float(shares.min()),
+        f"≥ {spec.min_share:.0%} and n ≥ {min_n}",
+        f"The smallest segment ({smallest}) holds {shares.min():.1%} of the sample (n={int(sizes.min())}), above the "
+        f"minimum of {spec.min_share:.0%} and n={min_n}." if small_ok else
+        f"Segment(s) {_list(too_small)} are too small to act on: the smallest ({smallest}) holds {shares.min():.1%} "
+        f"(n={int(sizes.min())}); needed at least {spec.min_share:.0%} and n={min_n}."))
+    checks += _assignment_checks(cand, lab, spec)
+    replicated = _replication_check(cand)
+    if replicated is not None:
+        checks.append(replicated)
+    dist, check = _distance_check(responses, basis, lab, spec)
+    checks.append(check)
 
     # ----- describable
     prof = profile(responses, lab, weights=weights, behaviour=kpis, alpha=spec.alpha, correction=spec.correction,
@@ -301,27 +349,8 @@ def score_candidate(cand, responses, kpis, basis, spec: CriteriaSpec, min_n: int
                              f"{len(few)} of {k} segments have fewer than {spec.min_traits} distinguishing traits "
                              f"({_list(f'{s}: {c}' for s, c in few.items())}): they cannot be described as "
                              "recognisable groups of people."))
-    typing = None
-    thr = f"≥ {spec.typing_min_accuracy:.0%} with ≤ {spec.typing_max_questions} questions"
-    if not basis:
-        checks.append(_check("describable", "typing model", NOT_MEASURED, np.nan, thr,
-                             "Not measured: no basis items to build a typing model on."))
-    else:
-        try:
-            typing = fit_typing_model(responses.data[basis], lab, max_questions=spec.typing_max_questions,
-                                      folds=spec.typing_cv_folds, random_state=random_state)
-        except AnalysisError as exc:
-            checks.append(_check("describable", "typing model", FAIL, np.nan, thr,
-                                 f"No typing model could be validated: {exc}."))
-        else:
-            ok = typing.accuracy >= spec.typing_min_accuracy
-            nq = len(typing.questions)
-            checks.append(_check(
-                "describable", "typing model", PASS if ok else FAIL, typing.accuracy, thr,
-                f"A typing model on {nq} questions ({_list(typing.questions, 5)}) assigns {typing.accuracy:.0%} of "
-                f"respondents to their segment ({typing.folds}-fold cross-validated)"
-                + ("." if ok else f", below the {spec.typing_min_accuracy:.0%} needed: the segments cannot be "
-                                  "recognised reliably from a short questionnaire.")))
+    typing, check = _typing_check(responses, basis, lab, spec, weights, random_state)
+    checks.append(check)
     sizes_t = pd.DataFrame({"n": sizes.astype(int), "share": shares.round(4)})
     sizes_t.index.name = "segment"
     return CandidateScore(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..summary import Summarised, Summary, SummaryTable
 from ..errors import AnalysisError
 from ..study import CriteriaSpec
 from .candidates import BASIS_KINDS, CRITERIA, Candidate, FAIL, MAX_KPI_CATEGORIES, NOT_MEASURED, PASS
@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, eq=False)
-class Scorecard:
+class Scorecard(Summarised):
     """Every candidate's checks, their ranking and the recommendation.
 
     Attributes
@@ -57,6 +57,11 @@ class Scorecard:
     #: more sheets for scorecard.xlsx (the forward relevance, :func:`workbench.criteria.forward.with_forward`)
     extra_tables: dict = field(default_factory=dict, repr=False)
 
+    def summarise(self) -> Summary:
+        """The recommendation with its reason, and the ranking of the candidates."""
+        return Summary("Scorecard", [f"Scorecard of {len(self.scores)} candidate(s): recommended {self.recommended}",
+                                     self.reason], [SummaryTable(self.ranking, index=False)])
+
     def __getitem__(self, name: str) -> CandidateScore:
         for s in self.scores:
             if s.name == name:
@@ -85,7 +90,7 @@ class Scorecard:
         dist = [s.distances.assign(candidate=s.name) for s in self.scores if len(s.distances)]
         typing = pd.DataFrame([
             {"candidate": s.name, "questions": ", ".join(s.typing.questions) if s.typing else "",
-             "accuracy": s.typing.accuracy if s.typing else np.nan, "folds": s.typing.folds if s.typing else np.nan}
+             "accuracy": s.typing.accuracy if s.typing else np.nan, "folds": s.typing.cv if s.typing else np.nan}
             for s in self.scores])
         traits = pd.concat([s.traits.reset_index().assign(candidate=s.name) for s in self.scores], ignore_index=True)
         traits["segment"] = traits["segment"].map(str)
@@ -208,18 +213,8 @@ class Scorecard:
 
     # ---------------------------------------------------------------- display
 
-    def __str__(self) -> str:
-        lines = [f"Scorecard of {len(self.scores)} candidate(s): recommended {self.recommended}", self.reason, ""]
-        lines += [s.explain() for s in self.scores]
-        return "\n".join(lines)
-
     def __repr__(self) -> str:
         return f"Scorecard(candidates={len(self.scores)}, recommended={self.recommended!r}, pinned={self.pinned})"
-
-    def _repr_html_(self) -> str:
-        return (f"<p><b>Scorecard</b>: recommended <b>{html.escape(self.recommended)}</b>. "
-                f"{html.escape(self.reason)}</p>" + self.ranking.to_html(index=False, escape=True))
-
 
 def _md_cell(v) -> str:
     s = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)

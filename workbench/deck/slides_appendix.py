@@ -317,22 +317,6 @@ def card_reason(data: DeckData, w: Words) -> str:
     return w("card.reason", passed=w.join(passed)) if passed else ""
 
 
-def _screening_accuracy(data: DeckData) -> float | None:
-    """The typing accuracy the scorecard quotes for the recommended candidate (None without one)."""
-    card = data.scorecard
-    if not card or not len(card.get("ranking", [])) or "typing accuracy" not in card["ranking"].columns:
-        return None
-    rk = card["ranking"]
-    r = rk[rk["candidate"].astype(str) == str(card["recommended"])]
-    if not len(r) or pd.isna(r["typing accuracy"].iloc[0]):
-        return None
-    v = r["typing accuracy"].iloc[0]
-    try:
-        return float(str(v).rstrip("%")) / 100 if isinstance(v, str) else float(v)
-    except ValueError:
-        return None
-
-
 def recognise_slide(d: Canvas, data: DeckData):
     """How to recognise the segments outside the survey: the golden questions and the CRM."""
     r = data.recognise
@@ -350,9 +334,6 @@ def recognise_slide(d: Canvas, data: DeckData):
     left += [(f"{i}. {q}", {}) for i, q in enumerate(qs, start=1)]
     if acc is not None:
         left.append((w("recognise.accuracy", acc=pc(acc), base=pc(base)), {}))
-        screen = _screening_accuracy(data)
-        if screen is not None and pc(screen) != pc(acc):
-            left.append((w("recognise.screening", acc=pc(screen)), {"italic": True}))
     if r.get("typing_refused"):
         left.append((f"Not recommended for typing new contacts: its {r['typing_refused']}." if en
                      else w("recognise.refused"), {"bold": True}))

@@ -15,7 +15,7 @@ from pptx.util import Inches
 from .content import segment_implications, value_shares
 from .data import DeckData
 from .texts import words
-from .layout import MUTED, TINT, WHITE, Box, Canvas, fit_font_size, shorten, text_height
+from .layout import TINT, WHITE, Box, Canvas, fit_font_size, shorten, text_height
 
 __all__ = ["agenda_slide", "glance_slide", "study_facts", "agenda_items", "findings_slide", "key_findings",
            "recommendations_slide"]

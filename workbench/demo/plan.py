@@ -9,8 +9,8 @@ from pathlib import Path
 from statistics import NormalDist
 
 import numpy as np
-import yaml
 
+from ..safeyaml import safe_load as yaml_load
 from ..errors import WorkbenchError
 from .constants import (
     DIMENSIONS, DONT_KNOW_PRONE_ITEMS, DONT_KNOW_SHARE, FORCE_DIMENSIONS, ITEMS_PER_DIMENSION,
@@ -98,7 +98,7 @@ class _Definition:
 def _definition() -> _Definition:
     """Read the packaged demo study definition into plain dicts."""
     raw = (importlib.resources.files("workbench") / "resources" / _RESOURCE).read_bytes()
-    doc = yaml.safe_load(raw.decode("utf-8"))
+    doc = yaml_load(raw.decode("utf-8"))
     scales = doc.get("scales") or {}
 
     def scale(ref) -> dict:
@@ -333,10 +333,8 @@ def _ascii(text: str) -> str:
 
 def _load_text() -> dict:
     """The name and verbatim banks (resources/demo_text.yaml); 'NO' stays Norway."""
-    from ..study import _Loader
-
     raw = (importlib.resources.files("workbench") / "resources" / "demo_text.yaml").read_text(encoding="utf-8")
-    return yaml.load(raw, Loader=_Loader)
+    return yaml_load(raw)
 
 
 _TEXT = _load_text()

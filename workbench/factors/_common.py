@@ -7,10 +7,8 @@ that names the item (column) at fault and says what to try.
 
 from __future__ import annotations
 
-import html
 import logging
-import sys
-from typing import Iterable, Mapping
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -173,18 +171,6 @@ def singular_error(items: list[str]) -> AnalysisError:
         "combination of each other (e.g. a duplicated question, or items that sum to a total); "
         "drop one of them and run again"
     )
-
-
-def render_html(title: str, lines: Iterable[str], table: pd.DataFrame, *, na_rep: str = "") -> str:
-    head = f"<p><b>{html.escape(title)}</b></p>"
-    meta = "".join(f"<div>{html.escape(x)}</div>" for x in lines)
-    body = table.to_html(na_rep=na_rep, float_format=lambda v: f"{v:.3f}", escape=True)
-    return head + meta + body
-
-
-def format_table(table: pd.DataFrame, digits: int = 3) -> str:
-    with pd.option_context("display.width", 200, "display.max_columns", 50, "display.max_colwidth", 40):
-        return table.to_string(na_rep="", float_format=lambda v: f"{v:.{digits}f}")
 
 
 def progress(iterable, *, total: int, desc: str, enabled: bool):

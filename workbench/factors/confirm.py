@@ -36,13 +36,14 @@ import pandas as pd
 from scipy import optimize, stats
 
 from ..errors import AnalysisError, DataError, WorkbenchWarning
-from ._common import as_frame, check_items, format_table, now, package_version, render_html
+from ..summary import Summarised, Summary, SummaryTable
+from ._common import as_frame, check_items, now, package_version
 
 __all__ = ["cfa", "CFAResult", "fit_statistics"]
 
 
 @dataclass(frozen=True)
-class CFAResult:
+class CFAResult(Summarised):
     """A fitted confirmatory factor model and its fit.
 
     Attributes
@@ -80,6 +81,15 @@ class CFAResult:
         """True when the structure fits at least acceptably."""
         return self.verdict in ("good", "acceptable")
 
+    def summarise(self) -> Summary:
+        """The fit line with its verdict, the fit statistics against their cut-offs, and the loadings."""
+        f = self.fit
+        line = (f"CFA: chi2({int(f['df'])}) = {f['chi-square']:.3f}, CFI = {f['CFI']:.3f}, TLI = {f['TLI']:.3f}, "
+                f"RMSEA = {f['RMSEA']:.3f}, SRMR = {f['SRMR']:.3f} (n = {int(f['n'])}): the structure fit is "
+                f"{self.verdict}")
+        return Summary("Confirmatory factor analysis", [line], [SummaryTable(self.summary()),
+                                                                SummaryTable(self.loadings, title="loadings")])
+
     def summary(self) -> pd.DataFrame:
         """The fit statistics with the cut-off each is read against."""
         f = self.fit
@@ -92,16 +102,6 @@ class CFAResult:
             ("respondents", f["n"], "complete answers (listwise)"),
         ]
         return pd.DataFrame(rows, columns=["statistic", "value", "reading"]).set_index("statistic")
-
-    def __str__(self) -> str:
-        f = self.fit
-        return (f"CFA: chi2({int(f['df'])}) = {f['chi-square']:.3f}, CFI = {f['CFI']:.3f}, TLI = {f['TLI']:.3f}, "
-                f"RMSEA = {f['RMSEA']:.3f}, SRMR = {f['SRMR']:.3f} (n = {int(f['n'])}): the structure fit is "
-                f"{self.verdict}\n" + format_table(self.loadings))
-
-    def _repr_html_(self) -> str:
-        return render_html("Confirmatory factor analysis", [str(self).splitlines()[0]], self.summary())
-
 
 def _sigma(lam, phi, theta):
     return lam @ phi @ lam.T + np.diag(theta)

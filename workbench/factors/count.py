@@ -37,16 +37,15 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError, WorkbenchWarning
+from ..summary import Summarised, Summary, SummaryTable
 from ._common import (
     as_frame,
     check_choice,
-    format_table,
     is_correlation_matrix,
     max_factors,
     now,
     package_version,
     progress,
-    render_html,
     rng,
 )
 from .correlation import CorrelationInfo, correlation_matrix
@@ -142,7 +141,7 @@ def _acceleration_factor(ev: np.ndarray) -> int:
 
 
 @dataclass(frozen=True)
-class FactorCount:
+class FactorCount(Summarised):
     """How many factors the data support, by several criteria.
 
     Attributes
@@ -187,6 +186,15 @@ class FactorCount:
     created: str = field(default_factory=now, repr=False)
     version: str = field(default_factory=package_version, repr=False)
 
+    def summarise(self) -> Summary:
+        """The recommendation with its rule, the criteria per number of factors, and the decision table."""
+        line = (f"Number of factors: {self.recommended} recommended ({self.rule}; parallel analysis against the "
+                f"{self.percentile:g}th percentile of {self.n_iter} random data sets)")
+        tables = [SummaryTable(self.table)]
+        if self.decision is not None:
+            tables.append(SummaryTable(self.decision, title="Decision"))
+        return Summary("How many factors", [line], tables)
+
     def summary(self) -> pd.DataFrame:
         """The criteria side by side (one row each) with the recommendation marked."""
         out = self.table.copy()
@@ -224,21 +232,6 @@ class FactorCount:
         ax.set_title(title or "Scree plot and parallel analysis")
         ax.legend(fontsize=8, frameon=False)
         return fig
-
-    def __str__(self) -> str:
-        out = f"Number of factors: {self.recommended} recommended ({self.rule})\n" + format_table(self.table)
-        if self.decision is not None:
-            out += "\n\nDecision\n" + format_table(self.decision)
-        return out
-
-    def _repr_html_(self) -> str:
-        html = render_html("How many factors", [f"recommended: {self.recommended} ({self.rule}; parallel analysis "
-                                                f"against the {self.percentile:g}th percentile of {self.n_iter} random "
-                                                "data sets)"], self.table)
-        if self.decision is not None:
-            html += render_html("Decision", [], self.decision)
-        return html
-
 
 def parallel_analysis(data, *, percentile: float = 95, n_iter: int = 20, kind: str | None = None,
                       correlation: str = "pearson", missing: str = "pairwise", n_obs: int | None = None,

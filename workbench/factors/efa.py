@@ -43,6 +43,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import AnalysisError, DataError, WorkbenchWarning
+from ..summary import Summarised, Summary, SummaryTable
 from ._common import (
     CORRELATION_CHOICES,
     MISSING,
@@ -50,12 +51,10 @@ from ._common import (
     check_choice,
     check_n_factors,
     collinear_items,
-    format_table,
     is_correlation_matrix,
     logger,
     now,
     package_version,
-    render_html,
     singular_error,
 )
 from .correlation import CorrelationInfo, correlation_matrix
@@ -239,7 +238,7 @@ def _apply_names(loadings: pd.DataFrame, suggested: list[str], names) -> list[st
 
 
 @dataclass(frozen=True)
-class EFAResult:
+class EFAResult(Summarised):
     """An exploratory factor solution, as ``psych::fa`` reports it.
 
     Attributes
@@ -388,25 +387,16 @@ class EFAResult:
 
         return count_sentence(self.factor_count, self.n_factors)
 
-    def __str__(self) -> str:
-        lines = [self.headline(), format_table(self.summary())]
-        lines.append(format_table(self.variance.T))
+    def summarise(self) -> Summary:
+        """The headline, the loadings table, the variance explained, the factor correlations and the notes."""
+        tables = [SummaryTable(self.summary()), SummaryTable(self.variance.T)]
         if self.factor_correlations is not None:
-            lines += ["factor correlations:", format_table(self.factor_correlations)]
-        lines += [f"note: {n}" for n in self.notes]
-        return "\n".join(lines)
+            tables.append(SummaryTable(self.factor_correlations, title="factor correlations", digits=2))
+        return Summary("Exploratory factor analysis", [self.headline()], tables, self.notes)
 
     def __repr__(self) -> str:
         return (f"EFAResult(n_factors={self.n_factors}, method={self.method!r}, rotation={self.rotation!r}, "
                 f"n_obs={self.n_obs}, names={self.names!r})")
-
-    def _repr_html_(self) -> str:
-        extra = [f"note: {n}" for n in self.notes]
-        out = render_html("Exploratory factor analysis", [self.headline(), *extra], self.summary())
-        out += self.variance.T.to_html(float_format=lambda v: f"{v:.3f}")
-        if self.factor_correlations is not None:
-            out += "<p>Factor correlations</p>" + self.factor_correlations.to_html(float_format=lambda v: f"{v:.2f}")
-        return out
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The solution's tables by name (for a workbook)."""

@@ -38,7 +38,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError
-from ._common import as_frame, format_table, now, package_version, render_html
+from ..summary import Summarised, Summary, SummaryTable
+from ._common import as_frame, now, package_version
 from .extraction import extract
 
 __all__ = ["cronbach_alpha", "omega_total", "reliability", "Reliability", "pc_keys"]
@@ -99,7 +100,7 @@ def omega_total(data, *, reverse: Iterable[str] = ()) -> float:
 
 
 @dataclass(frozen=True)
-class Reliability:
+class Reliability(Summarised):
     """Alpha and omega per scale, and per item statistics.
 
     Attributes
@@ -117,16 +118,13 @@ class Reliability:
     created: str = field(default_factory=now, repr=False)
     version: str = field(default_factory=package_version, repr=False)
 
+    def summarise(self) -> Summary:
+        """The reliability of each scale."""
+        return Summary("Reliability", ["Reliability per scale"], [SummaryTable(self.scales)])
+
     def summary(self) -> pd.DataFrame:
         """The per-scale table."""
         return self.scales.copy()
-
-    def __str__(self) -> str:
-        return "Reliability per scale\n" + format_table(self.scales)
-
-    def _repr_html_(self) -> str:
-        return render_html("Reliability", [], self.scales)
-
 
 def pc_keys(data) -> list[str]:
     """The items ``psych::alpha(check.keys=TRUE)`` reverses: negative loadings on the first

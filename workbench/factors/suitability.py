@@ -20,13 +20,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..summary import Summarised, Summary, SummaryTable
 from ._common import (
     as_frame,
-    format_table,
     is_correlation_matrix,
     now,
     package_version,
-    render_html,
 )
 from .correlation import CorrelationInfo, correlation_matrix
 
@@ -71,7 +70,7 @@ def bartlett(corr, n_obs: int) -> tuple[float, int, float]:
 
 
 @dataclass(frozen=True)
-class Suitability:
+class Suitability(Summarised):
     """KMO, per-item MSA and Bartlett's test for one battery.
 
     Attributes
@@ -100,6 +99,13 @@ class Suitability:
     created: str = field(default_factory=now, repr=False)
     version: str = field(default_factory=package_version, repr=False)
 
+    def summarise(self) -> Summary:
+        """KMO with its verdict, Bartlett's test, the items below MSA .50 and the per-item table."""
+        head = (f"KMO = {self.kmo:.3f} ({self.verdict}); Bartlett chi2({self.bartlett_df}) = "
+                f"{self.bartlett_chi2:.2f}, p = {self.bartlett_p:.3g}; n = {self.n_obs}")
+        flagged = [f"items with MSA < .50: {', '.join(self.flagged)}"] if self.flagged else []
+        return Summary("Suitability for factor analysis", [head, *flagged], [SummaryTable(self.items)])
+
     @property
     def flagged(self) -> list[str]:
         """Items with MSA below .50."""
@@ -116,16 +122,6 @@ class Suitability:
             ("items with MSA < .50", len(self.flagged), ", ".join(self.flagged) or "none"),
         ]
         return pd.DataFrame(rows, columns=["statistic", "value", "reading"]).set_index("statistic")
-
-    def __str__(self) -> str:
-        head = (f"KMO = {self.kmo:.3f} ({self.verdict}); Bartlett chi2({self.bartlett_df}) = "
-                f"{self.bartlett_chi2:.2f}, p = {self.bartlett_p:.3g}; n = {self.n_obs}")
-        flagged = f"\nitems with MSA < .50: {', '.join(self.flagged)}" if self.flagged else ""
-        return head + flagged + "\n" + format_table(self.items)
-
-    def _repr_html_(self) -> str:
-        return render_html("Suitability for factor analysis", [str(self).splitlines()[0]], self.items)
-
 
 def suitability(data, *, correlation: str = "pearson", missing: str = "pairwise", n_obs: int | None = None,
                 _info: CorrelationInfo | None = None) -> Suitability:

@@ -46,7 +46,7 @@ from ._gmm import (
     variances as gmm_variances,
 )
 from ._lca_se import polca_standard_errors
-from ._engine import GridFit, MixtureProblem, add_starts, default_n_final, fit_mixtures, seed_int, start_seeds
+from ._engine import GridFit, MixtureProblem, add_starts, fit_mixtures, seed_int, start_seeds
 
 __all__ = ["LatentClassModel", "LatentProfileModel", "KMeansModel", "WardModel", "COVARIANCES", "MEASUREMENTS"]
 

@@ -53,7 +53,6 @@ def classification_error_matrix(posteriors: np.ndarray, weights: np.ndarray | No
     """
     p = np.asarray(posteriors, dtype=float)
     w = np.ones(len(p)) if weights is None else np.asarray(weights, dtype=float)
-    k = p.shape[1]
     modal = np.zeros_like(p)
     modal[np.arange(len(p)), p.argmax(axis=1)] = 1.0
     num = (p * w[:, None]).T @ modal
@@ -440,7 +439,7 @@ def covariate_effects(solution, data, covariates: pd.DataFrame, *, max_iter: int
         s = cov[col].iloc[idx]
         groups = [(str(lv if not isinstance(lv, (float, np.floating)) else f"{lv:g}"), (s == lv).to_numpy())
                   for lv in lv_list] if lv_list is not None else \
-            [(f"below median", (s < s.median()).to_numpy()), (f"median or above", (s >= s.median()).to_numpy())]
+            [("below median", (s < s.median()).to_numpy()), ("median or above", (s >= s.median()).to_numpy())]
         for name, mask in groups:
             if not mask.any():
                 continue

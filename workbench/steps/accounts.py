@@ -98,14 +98,14 @@ def _account_base(ctx: WaveContext, placed: pd.DataFrame, types: dict) -> dict |
     return base.to_dict()
 
 
-def _tracked(ctx: WaveContext, ids: pd.Series) -> Output | Skip:
+def _tracked(ctx: WaveContext, ids: pd.Series, counts: dict) -> Output | Skip:
     """A classified wave: accounts placed with the frozen account classes, sizes against the fitted wave."""
     frozen = AccountModel.from_dict(ctx.loaded_model.attachments[ACCOUNTS_KEY])
     labels = ctx.classification.labels.dropna().astype(int) if ctx.classification is not None else None
     if labels is None or labels.empty:
-        return Skip("no respondent of this wave has a segment: there is no mix of segments to place accounts by")
+        return Skip("no respondent of this wave has a segment: there is no mix of segments to place accounts by", counts)
     tracking = track_accounts(frozen, ids, labels)
-    ctx.manifest.counts.update({"account_classes": frozen.n_classes})
+    counts = {**counts, "account_classes": frozen.n_classes}
     logger.info("accounts: %d accounts placed in the %d account classes of wave %s", len(tracking.accounts),
                 frozen.n_classes, frozen.wave)
     study = ctx.study
@@ -120,24 +120,25 @@ def _tracked(ctx: WaveContext, ids: pd.Series) -> Output | Skip:
             "Accounts": "Account class per customer, from the segments its respondents were classified into.",
         })
 
-    return Output({"account_model": frozen, "account_tracking": tracking}, write)
+    return Output({"account_model": frozen, "account_tracking": tracking}, write, counts=counts)
 
 
 def accounts(ctx: WaveContext) -> Output | Skip:
     """Fit account classes, or say why not (too few customers with several respondents)."""
     ids = respondent_customers(ctx)
     n_cust, n_several = several_respondents(ids)
-    ctx.manifest.counts.update({"customers_surveyed": n_cust, "customers_with_several_respondents": n_several})
+    counts = {"customers_surveyed": n_cust, "customers_with_several_respondents": n_several}
     logger.info("accounts: %s", customers_line(ctx))
     why = too_few_several(n_cust, n_several)
     if why:
-        return Skip(why)
+        return Skip(why, counts)
     if ctx.loaded_model is not None:
-        return _tracked(ctx, ids)
+        return _tracked(ctx, ids, counts)
     chosen = ctx.chosen
     labels = pd.Series(chosen.labels).dropna().astype(int)
     if labels.nunique() < 2:
-        return Skip("the chosen segmentation has one segment: there is no mix of segments to describe accounts by")
+        return Skip("the chosen segmentation has one segment: there is no mix of segments to describe accounts by",
+                    counts)
     data = segmentation_inputs(ctx)["data"]
     weights = ctx.weighted.weights
     certainty = None
@@ -155,10 +156,10 @@ def accounts(ctx: WaveContext) -> Output | Skip:
         result = account_segments(data, ids, labels, names=persona_names(ctx), sample_weight=weights, value=value,
                                   rule=rule, random_state=ctx.study.seed, measurement=measurement)
     except AnalysisError as exc:  # data-dependent: too many parameters for the respondents
-        return Skip(f"account classes cannot be fitted: {exc}")
+        return Skip(f"account classes cannot be fitted: {exc}", counts)
     logger.info("accounts: %d account class(es) chosen by the account-level BIC: %s", result.n_classes,
                 "; ".join(result.classes["type"]))
-    ctx.manifest.counts.update({"account_classes": result.n_classes})
+    counts["account_classes"] = result.n_classes
     study = ctx.study
     frozen = None
     if result.n_classes >= 2:  # one account class: accounts do not differ, nothing to freeze
@@ -195,7 +196,7 @@ def accounts(ctx: WaveContext) -> Output | Skip:
                                         "cross-validated accuracy beats always guessing the largest class.",
         })
 
-    return Output({"accounts": result, "account_model": frozen}, write)
+    return Output({"accounts": result, "account_model": frozen}, write, counts=counts)
 
 
 def _rule_table(frozen: AccountModel) -> pd.DataFrame:

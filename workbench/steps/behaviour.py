@@ -48,6 +48,7 @@ def behaviour(ctx: WaveContext) -> Output:
     result = compute_behaviour(ctx.study, ctx.wave, ctx.clean)
     tx = ctx.study.spec.behaviour.transactions
     gone = not_computed(dict(tx.columns)) if tx is not None else {}
+    parts = {}
     if gone:
         result = dataclasses.replace(
             result, customers=_drop(result.customers, gone), respondents=_drop(result.respondents, gone),
@@ -55,11 +56,12 @@ def behaviour(ctx: WaveContext) -> Output:
         for why in dict.fromkeys(gone.values()):
             names = ", ".join(m for m, w in gone.items() if w == why)
             logger.info("skipped: behaviour measures %s: %s", names, why)
-            ctx.manifest.skipped[f"measures {names}"] = why
+            parts[f"measures {names}"] = why
     pii = ctx.study.pii
     return Output({"behaviour": result}, lambda folder: result.to_excel(folder / "behaviour.xlsx", pii=pii,
                                                                                 currency=ctx.study.currency,
-                                                                                labels=ctx.study.column_labels()))
+                                                                                labels=ctx.study.column_labels()),
+                  skipped=parts)
 
 
 STEP = Step("behaviour", behaviour, needs=("clean",), gives=("behaviour",), applies=_applies,

@@ -46,16 +46,16 @@ def classification(ctx: WaveContext) -> Output:
     classified = LabelCandidate(name=f"wave {model.wave} model ({model.method} k={model.k})", labels=labels,
                                 posteriors=post.loc[labels.index])
     n_unc = int(tab["uncertain"].sum())
-    ctx.manifest.counts.update({"classified": int(len(labels)), "uncertain": n_unc,
-                                "unclassified": int(tab["segment"].isna().sum())})
-    ctx.manifest.model = {"file": str(ctx.model_path), "sha256": file_sha256(ctx.model_path),
-                                   "fitted_on_wave": model.wave}
     note = (f"Respondents of wave {ctx.wave} were classified with the segmentation fitted on wave "
                       f"{model.wave} ({model.method} k={model.k}), frozen in model.json: {len(labels):,} classified, "
                       f"{n_unc:,} uncertain (largest probability below {model.uncertain_below:.2f}).")
     logger.info("segments: %d respondents classified with the wave %s model (%d uncertain, %d without answers)",
                 len(labels), model.wave, n_unc, int(tab["segment"].isna().sum()))
-    return Output({"frozen": model, "classification": cls, "classified": classified, "model_note": note})
+    return Output({"frozen": model, "classification": cls, "classified": classified, "model_note": note},
+                  counts={"classified": int(len(labels)), "uncertain": n_unc,
+                          "unclassified": int(tab["segment"].isna().sum())},
+                  model_file={"file": str(ctx.model_path), "sha256": file_sha256(ctx.model_path),
+                              "fitted_on_wave": model.wave})
 
 
 def _applies(ctx: WaveContext) -> str | None:

@@ -113,17 +113,25 @@ FIELDS = tuple(f.name for f in dataclasses.fields(WaveContext))
 
 @dataclass(frozen=True)
 class Output:
-    """What a step returns: its values (by field name) and the writer of its files."""
+    """What a step returns: its values (by field name), the writer of its files, and what the
+    runner records in the manifest for it: ``counts`` (``{name: number}``), ``skipped`` (parts of
+    the step left out, ``{part: why}``) and ``model_file`` (the model file a classified wave used).
+    A step never writes into the runner's manifest itself."""
 
     values: dict = field(default_factory=dict)
     write: Writer | None = None
+    counts: dict = field(default_factory=dict)
+    skipped: dict = field(default_factory=dict)
+    model_file: dict | None = None
 
 
 @dataclass(frozen=True)
 class Skip:
-    """What a step returns when, having looked, it has nothing to do (with the reason)."""
+    """What a step returns when, having looked, it has nothing to do (with the reason, and the
+    counts it made before it knew)."""
 
     reason: str
+    counts: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,10 @@ def criteria(ctx: WaveContext) -> Output | Skip:
             spec = spec.model_copy(update={"pin": ctx.candidates[pinned].name})
         except (KeyError, TypeError, AttributeError):
             pass
+    # one typing tool: the scorecard builds the one the model step ships, so it may use at most the
+    # plan's golden_questions too
+    spec = spec.model_copy(update={"typing_max_questions": min(spec.typing_max_questions,
+                                                               study.spec.segmentation.golden_questions)})
     skipped = set(clean.missing_columns)
     basis = [c for c in study_basis(study) if c in clean.data.columns and c not in skipped]
     kpis = criteria_kpis(ctx)
@@ -144,7 +148,6 @@ def criteria(ctx: WaveContext) -> Output | Skip:
     logger.info("criteria: recommended %s (%s)", card.recommended, card.reason)
     chosen_cand = next(c for c in cands if str(c.name) == card.recommended)
     prof = card.best.profiles
-    ctx.manifest.counts.update({"scorecard_candidates": len(cands)})
     pii = study.pii
 
     def write(folder: Path) -> None:
@@ -153,7 +156,8 @@ def criteria(ctx: WaveContext) -> Output | Skip:
         card.to_markdown(folder / "scorecard.md")
         # profiles.xlsx is the personas step's: it names each segment as the deck does
 
-    return Output({"scorecard": card, "chosen": chosen_cand, "profiles": prof}, write)
+    return Output({"scorecard": card, "chosen": chosen_cand, "profiles": prof}, write,
+                  counts={"scorecard_candidates": len(cands)})
 
 
 def no_outcomes(ctx: WaveContext) -> str | None:
@@ -185,7 +189,6 @@ def personas_step(ctx: WaveContext) -> Output:
                             language=str(study.spec.study.language or "en"), reverse=reverse)
     study_copy = personas_path(study)
     personas = merge_personas(drafts, study_copy, save=False)
-    ctx.manifest.counts.update({"personas": len(personas)})
 
     pii, labels, currency = study.pii, study.column_labels(), study.currency
     names = {p.segment: p.name for p in personas}  # the deck's names, beside the numbers (issue 26)
@@ -198,7 +201,7 @@ def personas_step(ctx: WaveContext) -> Output:
         if opp is not None:
             opp.to_excel(folder / "opportunities.xlsx", pii=pii, labels=labels, names=names)
 
-    return Output({"personas": personas}, write)
+    return Output({"personas": personas}, write, counts={"personas": len(personas)})
 
 
 STEP = Step("criteria", criteria, needs=("weighted",),

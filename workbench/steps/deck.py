@@ -66,14 +66,13 @@ def deck(ctx: WaveContext) -> Output | Skip:
     if ctx.forward_relevance is not None and ctx.chosen is not None:  # "Do the segments predict next year?"
         data = dataclasses.replace(data, forward=ctx.forward_relevance.for_deck(str(ctx.chosen.name)))
     prs = render_deck(data, ctx.personas, trends=ctx.trends, study=ctx.study)
-    ctx.manifest.counts.update({"deck_slides": len(prs.slides)})
     personas = ctx.personas
 
     def write(folder: Path) -> None:
         prs.save(str(folder / "personas.pptx"))
         data.save(folder / "deck_data.json", personas)
 
-    return Output({"slides": len(prs.slides)}, write)
+    return Output({"slides": len(prs.slides)}, write, counts={"deck_slides": len(prs.slides)})
 
 
 def accounts_summary(ctx: WaveContext) -> dict | None:

@@ -96,34 +96,32 @@ def forward(ctx: WaveContext) -> Output | Skip:
     if not fw.horizons:
         if since is None:
             return Skip("no forward outcomes yet: " + "; ".join(fw.skipped))
-        ctx.manifest.skipped["forward outcomes"] = "no forward outcomes yet: " + "; ".join(fw.skipped)
-        return Output({"forward_since": since})
-    for reason in fw.skipped:  # a longer horizon not covered yet, beside one that is
-        ctx.manifest.skipped[f"forward outcomes, {reason.split(' (')[0]}"] = reason
+        return Output({"forward_since": since},
+                      skipped={"forward outcomes": "no forward outcomes yet: " + "; ".join(fw.skipped)})
+    # a longer horizon not covered yet, beside one that is
+    parts = {f"forward outcomes, {reason.split(' (')[0]}": reason for reason in fw.skipped}
     horizon = max(fw.horizons)
     if ctx.candidates is not None:
         cands = [c for c in ctx.candidates if isinstance(c, Candidate)]
     else:
         cands = [ctx.classified] if ctx.classified is not None else []
     if not cands:
-        return Output({"forward": fw, "forward_since": since})
+        return Output({"forward": fw, "forward_since": since}, skipped=parts)
     out = respondent_outcomes(beh, fw, horizon)
     try:
         rel = forward_relevance(cands, out, beh.respondents, horizon=horizon, data=ctx.weighted.data,
                                 random_state=study.seed)
     except AnalysisError as exc:  # e.g. a behaviour table without any baseline feature: the outcomes stand
-        ctx.manifest.skipped["forward relevance"] = exc.message
-        return Output({"forward": fw, "forward_since": since})
+        return Output({"forward": fw, "forward_since": since}, skipped={**parts, "forward relevance": exc.message})
     summary = fw.summary().reset_index()
     summary.insert(0, "reference date", str(fw.as_of))
     summary["note"] = ""
     skipped = pd.DataFrame({"reference date": str(fw.as_of), "note": list(fw.skipped)})
     rel = dataclasses.replace(rel, outcomes=pd.concat([summary, skipped], ignore_index=True),
                               settings=rel.settings | {"transactions end": str(fw.data_end)})
-    ctx.manifest.counts.update({"forward_horizon_months": horizon,
-                                "forward_respondents": int(out["lapsed"].notna().sum())})
     logger.info("forward: %s", "; ".join(f"{r.candidate} {r.status}" for r in rel.verdicts.itertuples()))
-    return Output({"forward": fw, "forward_relevance": rel, "forward_since": since})
+    return Output({"forward": fw, "forward_relevance": rel, "forward_since": since}, skipped=parts,
+                  counts={"forward_horizon_months": horizon, "forward_respondents": int(out["lapsed"].notna().sum())})
 
 
 STEP = Step("forward", forward, needs=("behaviour", "weighted"),

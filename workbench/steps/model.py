@@ -23,7 +23,7 @@ from ..waves.accounts_excel import add_account_sheet
 from ..waves.accounts_model import ACCOUNTS_KEY, account_columns
 from ..waves.base import BaseModel, fit_base_model, segment_customer_base
 from ..waves.flow import MODEL_FILE, SEGMENTS_FILE, respondent_segments
-from ..waves.golden import TypingTool, select_golden_questions
+from ..waves.golden import TYPING_TOLERANCE, TypingTool, select_golden_questions
 from .context import Output, Skip, Step, WaveContext
 from .segments import segmentation_inputs
 
@@ -130,10 +130,11 @@ def one_per_customer(customers: pd.Series, labels: pd.Series, certainty: pd.Seri
 
 
 def _customer_table(ctx: WaveContext, base_model: BaseModel, labels: pd.Series,
-                    certainty: pd.Series | None = None) -> pd.DataFrame | None:
+                    certainty: pd.Series | None = None, *, counts: dict) -> pd.DataFrame | None:
     """customer_segments.csv: the survey's segment for respondents' customers (one per
     customer: :func:`one_per_customer`) and, when the whole-base model beats guessing
-    (:attr:`BaseModel.refused` is None), the model's for every other customer."""
+    (:attr:`BaseModel.refused` is None), the model's for every other customer; ``counts``
+    gains the customers whose respondents disagree (for the manifest)."""
     feats, _, _ = _base_features(ctx)
     if feats is None or base_model is None:
         return None
@@ -143,7 +144,7 @@ def _customer_table(ctx: WaveContext, base_model: BaseModel, labels: pd.Series,
     if disagree:
         logger.info("model: %d customer(s) have respondents in different segments; each takes the segment of its "
                     "most certain respondent", disagree)
-    ctx.manifest.counts.update({"customers_with_disagreeing_respondents": disagree})
+    counts["customers_with_disagreeing_respondents"] = disagree
     if base_model.refused:
         logger.warning("model: customers without survey answers are not placed: the whole-base model's %s",
                        base_model.refused)
@@ -205,19 +206,14 @@ def model(ctx: WaveContext) -> Output | Skip:
         data=clean.data, sample_weight=clean.weights,
     )
     attachments = {}
-    # the typing tool: golden questions from the basis
-    item_labels = {c: study.columns[c].label for c in basis}
-    codes = {c: _codes(study, c) for c in basis}
     provenance = {"study": study.id, "wave": ctx.wave, "segmentation": str(chosen.name)}
-    tool = select_golden_questions(clean.data[basis].loc[labels.index], labels, max_questions=plan.golden_questions,
-                                   sample_weight=None if clean.weights is None else clean.weights.reindex(labels.index),
-                                   random_state=study.seed, labels=item_labels, names=names, codes=codes,
-                                   tolerance=0.01, provenance=provenance)
+    tool = _typing_tool(ctx, chosen, basis, labels, names, provenance)
+    codes = {c: _codes(study, c) for c in tool.questions}
     attachments["typing_tool"] = tool.to_dict()
     logger.info("model: typing tool with %d question(s), cross-validated accuracy %.1f %% (largest segment alone "
                 "%.1f %%)", len(tool.questions), 100 * tool.accuracy, 100 * tool.baseline_accuracy)
     # the whole-base model on behaviour and firmographics
-    base = None
+    base, parts = None, {}
     feats, numeric, categorical = _base_features(ctx)
     if feats is not None and (numeric or categorical):
         # one row per customer: several respondents of one account count once (their most certain one)
@@ -232,7 +228,7 @@ def model(ctx: WaveContext) -> Output | Skip:
                                   provenance=provenance)
         except AnalysisError as exc:  # data-dependent (too few respondents with behaviour per segment)
             logger.warning("model: no whole-base model: %s; customer_segments.csv is not written", exc)
-            ctx.manifest.skipped["whole-base model"] = str(exc)
+            parts["whole-base model"] = str(exc)
     if base is not None:
         attachments["base_model"] = base.to_dict()
         logger.info("model: whole-base model, accuracy on respondents %.1f %% (largest segment alone %.1f %%)",
@@ -245,9 +241,10 @@ def model(ctx: WaveContext) -> Output | Skip:
                                 settings={**model.settings, "pii": sorted(str(c) for c in study.pii)})
     if tool.refused:
         logger.warning("model: the typing tool is not recommended: its %s", tool.refused)
-    customers = _customer_table(ctx, base, labels, table["probability"]) if base is not None else None
+    counts = {}
+    customers = _customer_table(ctx, base, labels, table["probability"], counts=counts) if base is not None else None
     title = f"{_study_title(study)} — typing tool (segments of wave {ctx.wave})"
-    ctx.manifest.counts.update({"golden_questions": len(tool.questions)})
+    counts["golden_questions"] = len(tool.questions)
     pii = study.pii
 
     sheets, notes = _model_sheets(model, tool, base)
@@ -261,7 +258,29 @@ def model(ctx: WaveContext) -> Output | Skip:
             add_account_sheet(folder / "typing_tool.xlsx", account_model, names=tool_names)
         write_workbook(folder / "model.xlsx", sheets, pii=pii, notes=notes, labels=ctx.study.column_labels(), currency=ctx.study.currency)
 
-    return _output(ctx, table=table, customers=customers, extra=extra, fitted=model)
+    return _output(ctx, table=table, customers=customers, extra=extra, fitted=model, counts=counts, skipped=parts)
+
+
+def _typing_tool(ctx: WaveContext, chosen, basis: list, labels: pd.Series, names: dict,
+                 provenance: dict) -> TypingTool:
+    """The typing tool the scorecard judged for the chosen candidate (one tool: the accuracy the
+    scorecard and the deck quote is the workbook's), with the study's labels, names and codes.
+    Built here with the scorecard's settings only when the scorecard has none for it."""
+    study, clean = ctx.study, ctx.weighted
+    try:
+        tool = ctx.scorecard[str(chosen.name)].typing
+    except KeyError:
+        tool = None
+    if tool is None:
+        spec = study.spec.criteria
+        tool = select_golden_questions(
+            clean.data[basis].loc[labels.index], labels, cv=spec.typing_cv_folds,
+            max_questions=min(spec.typing_max_questions, study.spec.segmentation.golden_questions),
+            sample_weight=None if clean.weights is None else clean.weights.reindex(labels.index),
+            random_state=study.seed, tolerance=TYPING_TOLERANCE)
+    qs = tool.questions
+    return tool.relabelled(labels={c: study.columns[c].label for c in qs if c in study.columns}, names=names,
+                           codes={c: _codes(study, c) for c in qs if c in study.columns}, provenance=provenance)
 
 
 def _model_sheets(model: SegmentModel, tool: TypingTool, base: BaseModel | None) -> tuple[dict, dict]:
@@ -302,7 +321,7 @@ def _codes(study: Study, column: str) -> dict:
 
 
 def _output(ctx: WaveContext, *, table: pd.DataFrame, customers: pd.DataFrame | None = None, extra=None,
-            fitted: SegmentModel | None = None) -> Output:
+            fitted: SegmentModel | None = None, counts: dict | None = None, skipped: dict | None = None) -> Output:
     check_no_pii(table, ctx.study.pii, SEGMENTS_FILE)
 
     def write(folder: Path) -> None:
@@ -312,7 +331,8 @@ def _output(ctx: WaveContext, *, table: pd.DataFrame, customers: pd.DataFrame | 
         if extra is not None:
             extra(folder)
 
-    return Output({"fitted_model": fitted, "respondent_segments": table, "customer_segments": customers}, write)
+    return Output({"fitted_model": fitted, "respondent_segments": table, "customer_segments": customers}, write,
+                  counts=counts or {}, skipped=skipped or {})
 
 
 def _classified_outputs(ctx: WaveContext) -> Output:
@@ -323,12 +343,12 @@ def _classified_outputs(ctx: WaveContext) -> Output:
     if ctx.weighted.weights is not None:
         tab["weight"] = ctx.weighted.weights.reindex(tab.index).to_numpy()
     tab.index.name = study.respondent_id
-    customers = None
+    customers, counts = None, {}
     if "base_model" in model.attachments and ctx.behaviour is not None:
         base = BaseModel.from_dict(model.attachments["base_model"])
         customers = _customer_table(ctx, base, tab["segment"].dropna().astype(int),
-                                    tab["probability"] if "probability" in tab else None)
-    return _output(ctx, table=tab, customers=customers)
+                                    tab["probability"] if "probability" in tab else None, counts=counts)
+    return _output(ctx, table=tab, customers=customers, counts=counts)
 
 
 STEP = Step("model", model, needs=("weighted",),

@@ -258,8 +258,6 @@ def segments(ctx: WaveContext) -> Output:
         raise AnalysisError(f"no candidate segmentation could be fitted ({msgs[:600]})", file=study.path)
     for m, b in result.bases.items():
         logger.info("segments: %s on %s", m, b)
-    ctx.manifest.counts.update({"segment_candidates": len(result),
-                                "segment_candidates_failed": int((result.fit_table["status"] == "failed").sum())})
     sheets, notes = result.to_sheets({c: col.label for c, col in study.columns.items()})
     labels = result.labels()
     if result.choice is not None:
@@ -272,7 +270,9 @@ def segments(ctx: WaveContext) -> Output:
         write_workbook(folder / "segments.xlsx", sheets, pii=pii, notes=notes, labels=ctx.study.column_labels(), currency=ctx.study.currency)
         write_csv(labels, folder / "segment_labels.csv")  # text cells neutralised (formula injection)
 
-    return Output({"candidates": result}, write)
+    return Output({"candidates": result}, write,
+                  counts={"segment_candidates": len(result),
+                          "segment_candidates_failed": int((result.fit_table["status"] == "failed").sum())})
 
 
 def _applies(ctx: WaveContext) -> str | None:

@@ -61,10 +61,7 @@ from .spec import (
     WaveSpec,
     WeightingSpec,
 )
-from .yamlio import StudyLoader, read_yaml, text_line_of_byte
-
-#: Deprecated alias of :class:`StudyLoader` (``demo.py`` still imports it; remove once it uses the public name).
-_Loader = StudyLoader
+from .yamlio import read_yaml, text_line_of_byte
 
 __all__ = [
     "Study",
@@ -73,5 +70,4 @@ __all__ = [
     "load_study",
     "SCALE_TYPES",
     "BLOCK_KINDS",
-    "StudyLoader",
 ]

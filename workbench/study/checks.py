@@ -63,26 +63,7 @@ def semantic_checks(data: dict, root: Path) -> list[tuple[tuple, str]]:
     if isinstance(cid, str) and cid != rid:
         add_col(cid, ("customer_id",))
 
-    if isinstance(scales, dict):
-        for name, sc in scales.items():
-            if not isinstance(sc, dict):
-                continue
-            t = sc.get("type")
-            codes = sc.get("codes") or {}
-            missing = sc.get("missing") or {}
-            loc = ("scales", name)
-            if t in CODED_TYPES and t != "binary" and not codes:
-                problems.append((loc + ("codes",), f"a {t} scale needs codes with labels, e.g. 1: Strongly disagree"))
-            if t in ("likert", "ordinal") and codes and len(codes) < 2:
-                problems.append((loc + ("codes",), "an ordered scale needs at least two codes"))
-            if isinstance(codes, dict) and isinstance(missing, dict):
-                both = set(codes) & set(missing)
-                if both:
-                    problems.append(
-                        (loc + ("missing",), f"code(s) {sorted(both)} are both valid answers and missing codes")
-                    )
-            if t == "numeric" and codes:
-                problems.append((loc + ("codes",), "a numeric scale has no codes; use min/max"))
+    problems += _scale_checks(scales)
 
     if isinstance(blocks, dict):
         if not blocks:
@@ -140,6 +121,64 @@ def semantic_checks(data: dict, root: Path) -> list[tuple[tuple, str]]:
                 if force is not None and kind not in ("motivations", "barriers"):
                     problems.append((qloc + ("force",), "forces of progress belong to motivations (push, pull) or barriers (anxiety, habit)"))
 
+    problems += _verbatim_checks(blocks, scales)
+    problems += _column_role_checks(data, seen_cols, rid)
+    problems += _wave_checks(data, root, seen_cols)
+    problems += _quality_and_deck_checks(data, root, blocks, scales, seen_cols)
+    problems += _behaviour_checks(data, root, seen_cols, cid)
+    problems += _panel_checks(data, cid)
+
+    # segmentation plan
+    problems += _segmentation_checks(data, blocks if isinstance(blocks, dict) else {}, scales, seen_cols)
+
+    problems += _criteria_checks(data)
+    problems += _factor_checks(data, blocks if isinstance(blocks, dict) else {}, scales)
+    return problems
+
+
+
+
+def _scale_checks(scales) -> list[tuple[tuple, str]]:
+    """Each scale's codes: present where coded, at least two where ordered, apart from the missing codes."""
+    problems = []
+    if isinstance(scales, dict):
+        for name, sc in scales.items():
+            if not isinstance(sc, dict):
+                continue
+            t = sc.get("type")
+            codes = sc.get("codes") or {}
+            missing = sc.get("missing") or {}
+            loc = ("scales", name)
+            if t in CODED_TYPES and t != "binary" and not codes:
+                problems.append((loc + ("codes",), f"a {t} scale needs codes with labels, e.g. 1: Strongly disagree"))
+            if t in ("likert", "ordinal") and codes and len(codes) < 2:
+                problems.append((loc + ("codes",), "an ordered scale needs at least two codes"))
+            if isinstance(codes, dict) and isinstance(missing, dict):
+                both = set(codes) & set(missing)
+                if both:
+                    problems.append(
+                        (loc + ("missing",), f"code(s) {sorted(both)} are both valid answers and missing codes")
+                    )
+            if t == "numeric" and codes:
+                problems.append((loc + ("codes",), "a numeric scale has no codes; use min/max"))
+    return problems
+
+
+def _criteria_checks(data: dict) -> list[tuple[tuple, str]]:
+    """The scorecard's k range."""
+    problems = []
+    crit = _get(data, "criteria", {}) or {}
+    ck_min, ck_max = _get(crit, "k_min", 3), _get(crit, "k_max", 8)
+    if isinstance(ck_min, int) and isinstance(ck_max, int) and ck_min > ck_max:
+        which = "k_max" if isinstance(crit, dict) and "k_max" in crit else "k_min"
+        default = "" if isinstance(crit, dict) and "k_max" in crit else ", the default"
+        problems.append((("criteria", which), f"k_max ({ck_max}{default}) is below k_min ({ck_min})"))
+    return problems
+
+
+def _verbatim_checks(blocks, scales) -> list[tuple[tuple, str]]:
+    """Open questions: language sources, language maps and translation columns name declared questions."""
+    problems = []
     # verbatims: language sources and translation columns name declared questions
     qscale = {}
     for bname, block in (blocks.items() if isinstance(blocks, dict) else []):
@@ -185,7 +224,12 @@ def semantic_checks(data: dict, root: Path) -> list[tuple[tuple, str]]:
                         problems.append((qloc + ("language_map",), f"{', '.join(unknown)} "
                                          f"{'is not a code' if len(unknown) == 1 else 'are not codes'} of '{src}' "
                                          f"(its codes: {', '.join(sorted(known))})"))
+    return problems
 
+
+def _column_role_checks(data: dict, seen_cols: dict, rid) -> list[tuple[tuple, str]]:
+    """PII, weight and customer-id columns: not questions, not personal data where analysed."""
+    problems = []
     # PII and weight columns
     for i, p in enumerate(_get(data, "pii", []) or []):
         if isinstance(p, str) and p in seen_cols and p != rid:
@@ -201,7 +245,12 @@ def semantic_checks(data: dict, root: Path) -> list[tuple[tuple, str]]:
             problems.append(((key,), f"'{col}' is declared as pii (personal data, never read into an analysis); it "
                                      f"cannot be the {key.replace('_', ' ')} column: remove it from pii or name "
                                      "another column"))
+    return problems
 
+
+def _wave_checks(data: dict, root: Path, seen_cols: dict) -> list[tuple[tuple, str]]:
+    """Waves: unique ids (also without case), files that exist, declared not_asked questions, fieldwork dates."""
+    problems = []
     # waves
     waves = _get(data, "waves", []) or []
     ids = {}
@@ -229,7 +278,12 @@ def semantic_checks(data: dict, root: Path) -> list[tuple[tuple, str]]:
         fs, fe = w.get("fieldwork_start"), w.get("fieldwork_end")
         if isinstance(fs, _dt.date) and isinstance(fe, _dt.date) and fe < fs:
             problems.append((("waves", i, "fieldwork_end"), f"fieldwork ends ({fe}) before it starts ({fs})"))
+    return problems
 
+
+def _quality_and_deck_checks(data: dict, root: Path, blocks, scales, seen_cols: dict) -> list[tuple[tuple, str]]:
+    """The quality section's duration column and the deck template file."""
+    problems = []
     # quality
     q = _get(data, "quality", {}) or {}
     dur = _get(q, "duration")
@@ -246,11 +300,21 @@ def semantic_checks(data: dict, root: Path) -> list[tuple[tuple, str]]:
     tpl = _get(_get(data, "deck"), "template")
     if isinstance(tpl, str) and tpl.lower().endswith(".pptx") and not (root / tpl).exists():
         problems.append((("deck", "template"), f"deck template not found: {root / tpl} (paths are relative to the study folder)"))
+    return problems
 
+
+def _panel_checks(data: dict, cid) -> list[tuple[tuple, str]]:
+    """The panel section: linking re-interviewed accounts by the customer id needs one."""
     panel = _get(data, "panel")
     if isinstance(panel, dict) and panel.get("key") == "customer" and not isinstance(cid, str):
-        problems.append((("panel", "key"), "panel key 'customer' links re-interviewed accounts by the customer id, but "
-                         "the study names no customer_id: set customer_id: or use key: respondent"))
+        return [(("panel", "key"), "panel key 'customer' links re-interviewed accounts by the customer id, but "
+                 "the study names no customer_id: set customer_id: or use key: respondent")]
+    return []
+
+
+def _behaviour_checks(data: dict, root: Path, seen_cols: dict, cid) -> list[tuple[tuple, str]]:
+    """The behaviour section (files, join key, columns) and the weighting that rakes to it."""
+    problems = []
     # behaviour
     beh = _get(data, "behaviour")
     if isinstance(beh, dict):
@@ -334,18 +398,6 @@ def semantic_checks(data: dict, root: Path) -> list[tuple[tuple, str]]:
         lo, hi = _get(trim, "lower"), _get(trim, "upper")
         if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) and not lo < 1 < hi:
             problems.append((("weighting", "trim"), f"trim bounds are relative to the mean weight: need lower < 1 < upper, got {lo} and {hi}"))
-
-    # segmentation plan
-    problems += _segmentation_checks(data, blocks if isinstance(blocks, dict) else {}, scales, seen_cols)
-
-    # criteria: the scorecard's k range
-    crit = _get(data, "criteria", {}) or {}
-    ck_min, ck_max = _get(crit, "k_min", 3), _get(crit, "k_max", 8)
-    if isinstance(ck_min, int) and isinstance(ck_max, int) and ck_min > ck_max:
-        which = "k_max" if isinstance(crit, dict) and "k_max" in crit else "k_min"
-        default = "" if isinstance(crit, dict) and "k_max" in crit else ", the default"
-        problems.append((("criteria", which), f"k_max ({ck_max}{default}) is below k_min ({ck_min})"))
-    problems += _factor_checks(data, blocks if isinstance(blocks, dict) else {}, scales)
     return problems
 
 

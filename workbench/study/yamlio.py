@@ -1,24 +1,17 @@
-"""Reading study.yaml: a bounded YAML loader (depth, aliases, control characters, file size:
-:mod:`workbench.safeyaml`, :mod:`workbench.limits`) that keeps 'NO' a string, key lines and
-duplicate keys."""
+"""Reading study.yaml with the one bounded YAML parser (ruamel.yaml round-trip, YAML 1.2: depth,
+aliases, control characters, file size: :mod:`workbench.safeyaml`, :mod:`workbench.limits`) that
+keeps 'NO' a string, key lines and duplicate keys."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from ..errors import StudyError
 from ..limits import LIMITS, check_file, encoding_hint
-from ..safeyaml import BoundedSafeLoader, YAMLLimitError, describe_error
+from ..safeyaml import (MappingNode, SequenceNode, YAMLError, YAMLLimitError, compose, describe_error, node_key,
+                        plain_data, round_trip_load)
 
-__all__ = ["StudyLoader", "node_lines", "read_yaml", "text_line_of_byte"]
-
-
-class StudyLoader(BoundedSafeLoader):
-    """The one bounded loader (:class:`workbench.safeyaml.BoundedSafeLoader`): 'NO' (Norway) and
-    'yes' stay strings (only ``true`` / ``false`` are booleans); nesting depth, aliases and
-    unshowable characters are limited while composing."""
+__all__ = ["node_lines", "read_yaml", "text_line_of_byte"]
 
 
 def node_lines(node, path=(), out=None, dups=None):
@@ -26,20 +19,16 @@ def node_lines(node, path=(), out=None, dups=None):
     if out is None:
         out, dups = {}, []
     out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
+    if isinstance(node, MappingNode):
         seen = set()
         for knode, vnode in node.value:
-            key = knode.value
-            try:
-                key = yaml.load(yaml.serialize(knode), Loader=StudyLoader)  # typed key (1 vs '1')
-            except yaml.YAMLError:
-                pass
+            key = node_key(knode)  # typed key (1 vs '1')
             if key in seen:
                 dups.append((path + (key,), knode.start_mark.line + 1))
             seen.add(key)
             node_lines(vnode, path + (key,), out, dups)
             out[path + (key,)] = knode.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
+    elif isinstance(node, SequenceNode):
         for i, item in enumerate(node.value):
             node_lines(item, path + (i,), out, dups)
     return out, dups
@@ -65,12 +54,12 @@ def read_yaml(path: Path):
             file=path,
         ) from None
     try:
-        node = yaml.compose(text, Loader=StudyLoader)
-        data = yaml.load(text, Loader=StudyLoader)
+        node = compose(text)
+        data = plain_data(round_trip_load(text))
     except YAMLLimitError as exc:
         line, problem = describe_error(exc)
         raise StudyError(f"line {line}: {problem}", file=path) from None
-    except yaml.YAMLError as exc:
+    except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -40,6 +40,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from ..summary import Summarised, Summary, SummaryTable
 from ..errors import AnalysisError, DataError, OutputError, WorkbenchWarning
 from ..jsonplain import check_format, plain, rebuild
 from ..stats import mlogit_fit, one_blas_thread, softmax
@@ -268,7 +269,7 @@ def fit_base_model(
         segments = pd.Series(np.asarray(segments), index=features.index)
     if features.index.has_duplicates or segments.index.has_duplicates:
         which = "features" if features.index.has_duplicates else "segments"
-        idx = getattr(features if which == "features" else segments, "index")
+        idx = (features if which == "features" else segments).index
         raise DataError(f"{which} has the id {idx[idx.duplicated()][0]!r} more than once; give one row per respondent")
     numeric, categorical = _split_columns(features, numeric, categorical)
     used = numeric + categorical
@@ -355,7 +356,7 @@ def fit_base_model(
 
 
 @dataclass(frozen=True, eq=False)
-class BaseModel:
+class BaseModel(Summarised):
     """A segment for customers without survey answers, from behaviour and firmographics.
 
     Attributes
@@ -402,6 +403,13 @@ class BaseModel:
     weighted: bool = False
     provenance: dict = field(default_factory=dict, repr=False)
     created: str = ""
+
+    def summarise(self) -> Summary:
+        """The accuracy sentence and the agreement by segment."""
+        line = (f"Base model: behaviour and firmographics place {self.accuracy:.1%} of {self.n:,} respondents in "
+                f"their survey segment ({self.cv}-fold cross-validated; always guessing the largest segment: "
+                f"{self.baseline_accuracy:.1%})")
+        return Summary("Base model", [line], [SummaryTable(self.agreement_by_segment, title="agreement by segment")])
 
     @property
     def refused(self) -> str | None:
@@ -484,16 +492,6 @@ class BaseModel:
             ("numeric features", ", ".join(map(str, self.numeric))),
             ("categorical features", ", ".join(map(str, self.categorical))),
         ], [("confident at probability", self.min_probability)])
-
-    def __str__(self) -> str:
-        return (f"Base model: behaviour and firmographics place {self.accuracy:.1%} of {self.n:,} respondents in "
-                f"their survey segment ({self.cv}-fold cross-validated; always guessing the largest segment: "
-                f"{self.baseline_accuracy:.1%})")
-
-    def _repr_html_(self) -> str:
-        import html
-
-        return f"<p><b>Base model</b> {html.escape(str(self))}</p>" + self.agreement_by_segment._repr_html_()
 
     # ---------------------------------------------------------------- plain data
 

@@ -6,14 +6,21 @@ segment with a multinomial logistic regression on the answers as numbers, so the
 arithmetic runs in Python (:meth:`TypingTool.predict`, ``workbench classify``) and in an
 Excel workbook built of plain formulas (:meth:`TypingTool.to_excel`).
 
+This is the one typing tool of the workbench (issue 23): the scorecard's *describable* check
+judges every candidate segmentation by the tool this function builds for it, the model step
+ships the recommended candidate's tool in ``typing_tool.xlsx`` and ``model.json``, and the
+deck quotes its accuracy.
+
 Selection (:func:`select_golden_questions`)
 -------------------------------------------
-Forward stepwise: start with no question; at each step add the question whose model has
-the highest cross-validated accuracy (stratified K-fold, seeded; ties go to the lower
-cross-validated log-loss, then to the earlier column). The path runs to ``max_questions``
-so a consultant can see what each further question buys; the tool keeps the *smallest*
-set: it stops before the first question that improves the accuracy by less than
-``tolerance``.
+Forward stepwise discriminant analysis: start with no question; at each step add the
+question that most lowers Wilks' lambda ``det(W) / det(T)`` (within-segment over total
+scatter, weighted, skipped answers at the item mean) of the questions chosen so far: the
+classical stepwise selection of typing tools, and cheap enough to build a tool for every
+candidate segmentation. The path runs to ``max_questions`` so a consultant can see what each
+further question buys, each step with the cross-validated accuracy of the logit model on
+the questions so far (stratified K-fold, seeded); the tool keeps the *smallest* set: it
+stops before the first question that improves the accuracy by less than ``tolerance``.
 
 Model
 -----
@@ -25,9 +32,10 @@ intercepts), solved by Newton's method here because the selection needs about a 
 small fits; the coefficients are then rescaled to the answers' own scale, so the formulas
 need no standardisation step.
 
-The cross-validated accuracy of the chosen set is measured on the same folds that chose
-it, so it is slightly optimistic for sets picked among many candidates; the accuracy of a
-fixed set of questions (``candidates=[...]``, ``n_questions=``) is not. In small samples a
+The order of the questions is chosen on every respondent and the accuracies are
+cross-validated along that order, so the accuracy of the chosen set is slightly optimistic
+for sets picked among many candidates; the accuracy of a fixed set of questions
+(``candidates=[...]``, ``n_questions=``) is not. In small samples a
 question unrelated to the segments can, by chance, gain a point of accuracy (in
 simulations with 20 five-point items: about half the time with 1,200 respondents, never
 with 3,000): with fewer than ~2,000 respondents, consider ``tolerance=0.01``.
@@ -35,6 +43,7 @@ with 3,000): with fewer than ~2,000 respondents, consider ``tolerance=0.01``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import logging
 import warnings
@@ -45,18 +54,23 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from ..summary import Summarised, Summary, SummaryTable
 from ..errors import AnalysisError, DataError, OutputError, WorkbenchWarning
 from ..jsonplain import check_format, plain, rebuild
 from ..stats import mlogit_fit, one_blas_thread, softmax
 from .inputs import not_better_than_guessing, numeric_frame, random_seed, sample_weights, summary_frame
 from .typing_excel import write_typing_tool
 
-__all__ = ["select_golden_questions", "TypingTool", "PATH_COLUMNS"]
+__all__ = ["select_golden_questions", "TypingTool", "PATH_COLUMNS", "TYPING_TOLERANCE"]
 
 logger = logging.getLogger(__name__)
 
 #: Columns of :attr:`TypingTool.path`.
 PATH_COLUMNS = ["step", "question", "label", "accuracy", "sd", "gain", "log_loss", "chosen"]
+
+#: The stopping rule of the typing tool the scorecard judges and the model step ships: a further
+#: question must add at least one percentage point of cross-validated accuracy.
+TYPING_TOLERANCE = 0.01
 
 FORMAT = "workbench.typing_tool"
 FORMAT_VERSION = 1
@@ -131,6 +145,42 @@ class _Folds:
             xte = np.where(np.isnan(x[test]), means, x[test])
             mu, sd = _weighted_mean_sd(xtr, w[train])
             self.parts.append(((xtr - mu) / sd, y[train], w[train], (xte - mu) / sd, y[test], w[test], test))
+
+
+def _wilks_forward(x: np.ndarray, y: np.ndarray, w: np.ndarray, n_max: int) -> list[int]:
+    """Forward stepwise selection of columns minimising Wilks' lambda det(W) / det(T) (weighted scatter)."""
+    mean = (w @ x) / w.sum()
+    xc = x - mean
+    total = (xc * w[:, None]).T @ xc
+    within = np.zeros_like(total)
+    for g in np.unique(y):
+        m = y == g
+        xg = x[m] - (w[m] @ x[m]) / w[m].sum()
+        within += (xg * w[m][:, None]).T @ xg
+    usable = [j for j in range(x.shape[1]) if total[j, j] > 0]
+    # a tiny ridge relative to each item's spread: an item that separates the segments
+    # perfectly (a binary option ticked by one segment only) has no within-segment variance;
+    # it is the best item, not one to skip (issue 30: typing on select-all-that-apply items)
+    ridge = 1e-6 * np.diag(np.diag(total))
+    total, within = total + ridge, within + ridge
+    chosen: list[int] = []
+    while len(chosen) < min(n_max, len(usable)):
+        best, best_j = np.inf, None
+        for j in usable:
+            if j in chosen:
+                continue
+            cols = [*chosen, j]
+            sign_w, logdet_w = np.linalg.slogdet(within[np.ix_(cols, cols)])
+            sign_t, logdet_t = np.linalg.slogdet(total[np.ix_(cols, cols)])
+            if sign_w <= 0 or sign_t <= 0:
+                continue
+            lam = logdet_w - logdet_t
+            if lam < best:
+                best, best_j = lam, j
+        if best_j is None:
+            break
+        chosen.append(best_j)
+    return chosen
 
 
 def _cv_fit(folds: _Folds, cols: list[int], starts, k: int, C: float):
@@ -220,26 +270,8 @@ def select_golden_questions(
         Fewer than two segments, a segment with a single respondent, no usable question.
     """
     rs = random_seed(random_state)
-    if int(max_questions) < 1:
-        raise AnalysisError(f"max_questions must be at least 1, got {max_questions}")
-    if not tolerance >= 0:
-        raise AnalysisError(f"tolerance must be zero or positive, got {tolerance}")
-    if not C > 0:
-        raise AnalysisError(f"C must be positive, got {C}")
-    x, seg, w = _align(answers, segments, sample_weight, candidates)
-    answered = x.notna().any()
-    varying = x.nunique() > 1
-    usable = [c for c in x.columns if answered[c] and varying[c]]
-    dropped = [c for c in x.columns if c not in usable]
-    if dropped:
-        logger.info("golden questions: left out %s (no answers or one answer only)", ", ".join(map(str, dropped)))
-    if not usable:
-        raise AnalysisError("no candidate question has two or more different answers; nothing to type segments with")
-    x = x[usable]
-    classes = sorted(seg.unique().tolist(), key=lambda v: (str(type(v)), v))
-    if len(classes) < 2:
-        raise AnalysisError("a typing tool needs at least two segments; the segments hold one")
-    y = pd.Categorical(seg, categories=classes).codes.astype(int)
+    _check_settings(max_questions, tolerance, C)
+    x, y, w, classes, usable = _prepare(answers, segments, sample_weight, candidates)
     counts = np.bincount(y, minlength=len(classes))
     n_splits = int(min(cv, counts.min()))
     if n_splits < 2:
@@ -254,83 +286,16 @@ def select_golden_questions(
 
     splits = list(StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=rs).split(np.zeros(len(y)), y))
     xv = x.to_numpy(dtype=float)
-    folds = _Folds(xv, y, w, splits)
-    k = len(classes)
     labels = {str(q): str(v) for q, v in (labels or {}).items()}
-    n_max = min(int(max_questions), len(usable))
-    chosen: list[int] = []
-    starts = None
-    rows, oofs = [], []
-    for step in range(1, n_max + 1):
-        best = None
-        for j in range(len(usable)):
-            if j in chosen:
-                continue
-            accs, loss, oof, coefs = _cv_fit(folds, chosen + [j], starts, k, C)
-            key = (-round(float(accs.mean()), 10), loss, j)
-            if best is None or key < best[0]:
-                best = (key, j, accs, loss, oof, coefs)
-        _, j, accs, loss, oof, coefs = best
-        chosen.append(j)
-        starts = coefs
-        prev = rows[-1]["accuracy"] if rows else float(w @ (y == counts.argmax())) / float(w.sum())
-        rows.append({"step": step, "question": usable[j], "label": labels.get(str(usable[j]), str(usable[j])),
-                     "accuracy": float(accs.mean()), "sd": float(accs.std(ddof=1)) if len(accs) > 1 else 0.0,
-                     "gain": float(accs.mean()) - prev, "log_loss": loss})
-        oofs.append(oof)
-        logger.debug("golden questions: step %d adds %s (cv accuracy %.3f)", step, usable[j], accs.mean())
-    path = pd.DataFrame(rows)
-    if n_questions is not None:
-        if not 1 <= int(n_questions) <= len(path):
-            raise AnalysisError(f"n_questions must lie between 1 and {len(path)} (the path's length), "
-                                f"got {n_questions}")
-        size = int(n_questions)
-    else:
-        size = len(path)
-        for s in range(1, len(path)):
-            if path.loc[s, "gain"] < tolerance:  # row s is step s + 1
-                size = s
-                break
+    path, chosen, oofs = _selection_path(xv, y, w, usable, _Folds(xv, y, w, splits), labels,
+                                         n_max=min(int(max_questions), len(usable)), C=C)
+    size = _chosen_size(path, n_questions, tolerance)
     path["chosen"] = path["step"] <= size
     path = path[PATH_COLUMNS]
     questions = [usable[j] for j in chosen[:size]]
-    cols = chosen[:size]
-
-    # the tool: fitted on everyone, rescaled to the answers' own scale
-    xq = xv[:, cols]
-    means = _nanmean_w(xq, w)
-    filled = np.where(np.isnan(xq), means, xq)
-    mu, sd = _weighted_mean_sd(filled, w)
-    b, converged = mlogit_fit((filled - mu) / sd, y, w, C=C)
-    if not converged:
-        warnings.warn("the typing tool's logistic regression did not converge in 100 Newton steps; its "
-                      "coefficients may be inaccurate: try a smaller C", WorkbenchWarning, stacklevel=2)
-    slopes = b[1:] / sd[:, None]  # questions × segments
-    intercept = b[0] - mu @ slopes
-    coef = pd.DataFrame(np.vstack([intercept, slopes]), index=["(intercept)"] + questions, columns=classes)
-    coef.index.name = "term"
-    coef.columns.name = "segment"
-
-    # cross-validated agreement of the chosen set
-    oof = oofs[size - 1]
-    pred = oof.argmax(axis=1)
-    confusion = pd.DataFrame(np.zeros((k, k), dtype=int), index=classes, columns=classes)
-    for a, p_ in zip(y, pred):
-        confusion.iat[a, p_] += 1
-    confusion.index.name = "segment"
-    confusion.columns.name = "typed as"
+    coef, means, mu, sd = _final_fit(xv[:, chosen[:size]], y, w, questions, classes, C)
     seg_names = {c: str((names or {}).get(c, f"Segment {c}")) for c in classes}
-    agree = []
-    for i, c in enumerate(classes):
-        inseg = y == i
-        typed = pred == i
-        agree.append({
-            "segment": c, "name": seg_names[c], "n": int(inseg.sum()),
-            "share": float(w[inseg].sum() / w.sum()),
-            "recall": float(w[inseg & typed].sum() / w[inseg].sum()),
-            "precision": float(w[inseg & typed].sum() / w[typed].sum()) if typed.any() else float("nan"),
-        })
-    agreement = pd.DataFrame(agree).set_index("segment")
+    confusion, agreement = _agreement(oofs[size - 1].argmax(axis=1), y, w, classes, seg_names)
     acc = path.loc[size - 1]
     tool = TypingTool(
         questions=tuple(questions),
@@ -346,10 +311,7 @@ def select_golden_questions(
         baseline_accuracy=float(w[y == counts.argmax()].sum() / w.sum()),
         confusion=confusion.rename(index=plain, columns=plain),
         agreement_by_segment=agreement.rename(index=plain),
-        n=int(len(y)),
-        cv=n_splits,
-        C=float(C),
-        tolerance=float(tolerance),
+        n=int(len(y)), cv=n_splits, C=float(C), tolerance=float(tolerance),
         random_state=rs,
         weighted=sample_weight is not None,
         codes=_norm_codes(codes, questions),
@@ -359,6 +321,109 @@ def select_golden_questions(
     logger.info("golden questions: %d question(s) type %.1f%% of respondents correctly (cross-validated; "
                 "largest segment %.1f%%)", size, 100 * tool.accuracy, 100 * tool.baseline_accuracy)
     return tool
+
+
+def _check_settings(max_questions, tolerance, C) -> None:
+    if int(max_questions) < 1:
+        raise AnalysisError(f"max_questions must be at least 1, got {max_questions}")
+    if not tolerance >= 0:
+        raise AnalysisError(f"tolerance must be zero or positive, got {tolerance}")
+    if not C > 0:
+        raise AnalysisError(f"C must be positive, got {C}")
+
+
+def _chosen_size(path: pd.DataFrame, n_questions, tolerance: float) -> int:
+    """How many questions of the path the tool keeps: ``n_questions``, or up to the first that adds
+    less than ``tolerance`` of accuracy."""
+    if n_questions is not None:
+        if not 1 <= int(n_questions) <= len(path):
+            raise AnalysisError(f"n_questions must lie between 1 and {len(path)} (the path's length), "
+                                f"got {n_questions}")
+        return int(n_questions)
+    for s in range(1, len(path)):
+        if path.loc[s, "gain"] < tolerance:  # row s is step s + 1
+            return s
+    return len(path)
+
+
+def _prepare(answers, segments, sample_weight, candidates):
+    """The usable candidate answers (answered, two or more values), segment codes, weights and classes."""
+    x, seg, w = _align(answers, segments, sample_weight, candidates)
+    answered = x.notna().any()
+    varying = x.nunique() > 1
+    usable = [c for c in x.columns if answered[c] and varying[c]]
+    dropped = [c for c in x.columns if c not in usable]
+    if dropped:
+        logger.info("golden questions: left out %s (no answers or one answer only)", ", ".join(map(str, dropped)))
+    if not usable:
+        raise AnalysisError("no candidate question has two or more different answers; nothing to type segments with")
+    classes = sorted(seg.unique().tolist(), key=lambda v: (str(type(v)), v))
+    if len(classes) < 2:
+        raise AnalysisError("a typing tool needs at least two segments; the segments hold one")
+    y = pd.Categorical(seg, categories=classes).codes.astype(int)
+    return x[usable], y, w, classes, usable
+
+
+def _selection_path(xv, y, w, usable, folds: _Folds, labels: dict, *, n_max: int, C: float):
+    """The questions in Wilks' order with the cross-validated accuracy of each nested set:
+    ``(path, chosen column indices, out-of-fold scores per step)``."""
+    k = int(y.max()) + 1
+    counts = np.bincount(y, minlength=k)
+    order = _wilks_forward(np.where(np.isnan(xv), _nanmean_w(xv, w), xv), y, w, n_max)
+    if not order:
+        raise AnalysisError("no candidate question varies within the respondents, so no question can tell the "
+                            "segments apart")
+    chosen: list[int] = []
+    starts = None
+    rows, oofs = [], []
+    for step, j in enumerate(order, start=1):
+        chosen.append(j)
+        accs, loss, oof, starts = _cv_fit(folds, chosen, starts, k, C)
+        prev = rows[-1]["accuracy"] if rows else float(w @ (y == counts.argmax())) / float(w.sum())
+        rows.append({"step": step, "question": usable[j], "label": labels.get(str(usable[j]), str(usable[j])),
+                     "accuracy": float(accs.mean()), "sd": float(accs.std(ddof=1)) if len(accs) > 1 else 0.0,
+                     "gain": float(accs.mean()) - prev, "log_loss": loss})
+        oofs.append(oof)
+        logger.debug("golden questions: step %d adds %s (cv accuracy %.3f)", step, usable[j], accs.mean())
+    return pd.DataFrame(rows), chosen, oofs
+
+
+def _final_fit(xq: np.ndarray, y, w, questions: list, classes: list, C: float):
+    """The tool fitted on everyone, rescaled to the answers' own scale: ``(coefficients, item means, mu, sd)``."""
+    means = _nanmean_w(xq, w)
+    filled = np.where(np.isnan(xq), means, xq)
+    mu, sd = _weighted_mean_sd(filled, w)
+    b, converged = mlogit_fit((filled - mu) / sd, y, w, C=C)
+    if not converged:
+        warnings.warn("the typing tool's logistic regression did not converge in 100 Newton steps; its "
+                      "coefficients may be inaccurate: try a smaller C", WorkbenchWarning, stacklevel=3)
+    slopes = b[1:] / sd[:, None]  # questions × segments
+    intercept = b[0] - mu @ slopes
+    coef = pd.DataFrame(np.vstack([intercept, slopes]), index=["(intercept)", *questions], columns=classes)
+    coef.index.name = "term"
+    coef.columns.name = "segment"
+    return coef, means, mu, sd
+
+
+def _agreement(pred: np.ndarray, y, w, classes: list, seg_names: dict):
+    """Cross-validated confusion matrix and recall / precision per segment of the chosen set."""
+    k = len(classes)
+    confusion = pd.DataFrame(np.zeros((k, k), dtype=int), index=classes, columns=classes)
+    for a, p_ in zip(y, pred):
+        confusion.iat[a, p_] += 1
+    confusion.index.name = "segment"
+    confusion.columns.name = "typed as"
+    agree = []
+    for i, c in enumerate(classes):
+        inseg = y == i
+        typed = pred == i
+        agree.append({
+            "segment": c, "name": seg_names[c], "n": int(inseg.sum()),
+            "share": float(w[inseg].sum() / w.sum()),
+            "recall": float(w[inseg & typed].sum() / w[inseg].sum()),
+            "precision": float(w[inseg & typed].sum() / w[typed].sum()) if typed.any() else float("nan"),
+        })
+    return confusion, pd.DataFrame(agree).set_index("segment")
 
 
 def _norm_codes(codes, questions) -> dict:
@@ -383,7 +448,7 @@ def _norm_codes(codes, questions) -> dict:
 
 
 @dataclass(frozen=True, eq=False)
-class TypingTool:
+class TypingTool(Summarised):
     """A short questionnaire that computes a respondent's segment.
 
     Attributes
@@ -453,6 +518,30 @@ class TypingTool:
     codes: dict = field(default_factory=dict, repr=False)
     provenance: dict = field(default_factory=dict, repr=False)
     created: str = ""
+
+    def summarise(self) -> Summary:
+        """The accuracy sentence, the selection path and the agreement by segment."""
+        line = (f"Typing tool: {len(self.questions)} golden question(s) ({', '.join(map(str, self.questions))}) "
+                f"type {self.accuracy:.1%} of {self.n:,} respondents into their segment ({self.cv}-fold "
+                f"cross-validated; always guessing the largest segment: {self.baseline_accuracy:.1%})")
+        return Summary("Typing tool", [line], [SummaryTable(self.path, title="selection path", index=False),
+                                              SummaryTable(self.agreement_by_segment, title="agreement by segment")])
+
+    def relabelled(self, *, labels: Mapping | None = None, names: Mapping | None = None,
+                   codes: Mapping | None = None, provenance: Mapping | None = None) -> "TypingTool":
+        """The same tool (questions, coefficients, accuracies) with question labels, segment names,
+        answer codes and provenance for the client: the scorecard builds the tool on bare data, the
+        model step ships it with the study's texts."""
+        qlabels = {q: str((labels or {}).get(q, self.question_labels.get(q, q))) for q in self.questions}
+        path = self.path.copy()
+        path["label"] = [str((labels or {}).get(q, lab)) for q, lab in zip(path["question"], path["label"])]
+        seg_names = {c: str((names or {}).get(c, self.segment_names.get(c))) for c in self.segments}
+        agreement = self.agreement_by_segment.copy()
+        agreement["name"] = [seg_names[c] for c in agreement.index]
+        return dataclasses.replace(
+            self, question_labels=qlabels, path=path, segment_names=seg_names, agreement_by_segment=agreement,
+            codes=_norm_codes(codes, list(self.questions)) if codes is not None else self.codes,
+            provenance=dict(provenance) if provenance is not None else self.provenance)
 
     # ---------------------------------------------------------------- scoring
 
@@ -551,17 +640,6 @@ class TypingTool:
             ("segments", len(self.segments)),
             ("respondents", self.n),
         ], [("tolerance", self.tolerance)])
-
-    def __str__(self) -> str:
-        return (f"Typing tool: {len(self.questions)} golden question(s) ({', '.join(map(str, self.questions))}) "
-                f"type {self.accuracy:.1%} of {self.n:,} respondents into their segment ({self.cv}-fold "
-                f"cross-validated; always guessing the largest segment: {self.baseline_accuracy:.1%})")
-
-    def _repr_html_(self) -> str:
-        import html
-
-        return (f"<p><b>Typing tool</b> {html.escape(str(self))}</p>" + self.path._repr_html_()
-                + self.agreement_by_segment._repr_html_())
 
     # ---------------------------------------------------------------- plain data
 

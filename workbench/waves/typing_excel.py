@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Mapping
 
 from ..errors import OutputError
@@ -101,7 +102,6 @@ def _protect(ws):
 def write_typing_tool(tool, path: Path, *, title, names: dict, codes: dict, batch_rows: int) -> Path:
     """Write ``tool`` (a :class:`~workbench.waves.golden.TypingTool`) as the Excel workbook ``path``."""
     from openpyxl import Workbook
-    from openpyxl.formatting.rule import DataBarRule
     from openpyxl.styles import Protection
     from openpyxl.utils import get_column_letter as L
 
@@ -116,61 +116,95 @@ def write_typing_tool(tool, path: Path, *, title, names: dict, codes: dict, batc
         title = "Segment typing tool" + (f" - {', '.join(bits)}" if bits else "")
     unlocked = Protection(locked=False)
     wb = Workbook()
-
-    # ---------------------------------------------------------------- Model (referenced by the others)
+    first_seg_col = 4  # D: the Model sheet's first segment column
+    lay = SimpleNamespace(st=st, tool=tool, qs=qs, segs=segs, m=m, k=k, names=names, codes=codes, title=title,
+                          unlocked=unlocked, first_seg_col=first_seg_col,
+                          seg_col={s: L(first_seg_col + i) for i, s in enumerate(segs)},
+                          int_row=5, q_row={q: 6 + i for i, q in enumerate(qs)}, batch_rows=batch_rows, prov=prov)
     ws_t = wb.active
     ws_t.title = "Type a customer"
     ws_b = wb.create_sheet("Batch")
     ws_m = wb.create_sheet("Model")
     ws_a = wb.create_sheet("About")
+    _model_sheet(ws_m, lay)  # the coefficients the other sheets' formulas reference
+    _type_sheet(ws_t, lay)
+    _batch_sheet(ws_b, lay)
+    _about_sheet(ws_a, lay)
+    wb.active = 0
+    # names, labels and titles from the study or personas.yaml are text, never formulas (issue 14)
+    harden_workbook(wb, texts={str(title), *map(str, names.values()), *map(str, tool.question_labels.values()),
+                               *map(str, qs), *(str(lab) for qc in codes.values() for lab in (qc or {}).values())})
+    try:
+        wb.save(path)
+    except OSError as exc:
+        raise OutputError(f"cannot write the typing tool: {exc.strerror or exc}", file=path) from None
+    logger.debug("typing tool written to %s", path)
+    return path
 
-    first_seg_col = 4  # D
-    seg_col = {s: L(first_seg_col + i) for i, s in enumerate(segs)}
-    int_row, q_row = 5, {q: 6 + i for i, q in enumerate(qs)}
-    ws_m["A1"] = "Model: what the formulas compute with"
-    ws_m["A1"].font = st["title"]
-    ws_m["A2"] = ("Score of a segment = intercept + Σ coefficient × answer (a blank answer counts as the average "
+
+def _finish(ws, orientation: str) -> None:
+    """No grid lines, fitted to the page, protected (only the input cells stay editable)."""
+    ws.sheet_view.showGridLines = False
+    _fit_page(ws, orientation)
+    _protect(ws)
+
+
+def _model_ref(ref_col: str, row: int) -> str:
+    """An absolute reference to a cell of the Model sheet."""
+    return f"Model!${ref_col}${row}"
+
+
+def _model_sheet(ws, lay: SimpleNamespace) -> None:
+    """The Model sheet: intercepts, coefficients and average answers, which the other sheets reference."""
+    st, tool, qs, segs, m, k = lay.st, lay.tool, lay.qs, lay.segs, lay.m, lay.k
+    names, seg_col, int_row, q_row = lay.names, lay.seg_col, lay.int_row, lay.q_row
+
+    first_seg_col = lay.first_seg_col
+    ws["A1"] = "Model: what the formulas compute with"
+    ws["A1"].font = st["title"]
+    ws["A2"] = ("Score of a segment = intercept + Σ coefficient × answer (a blank answer counts as the average "
                   "answer in column C). Probability = EXP(score) / Σ EXP(all scores). The segment with the highest "
                   "score is the customer's segment. Do not edit: the other sheets read these cells.")
-    ws_m["A2"].font, ws_m["A2"].alignment = st["subtitle"], st["wrap"]
-    ws_m.merge_cells(start_row=2, start_column=1, end_row=2, end_column=max(first_seg_col + k - 1, 6))
-    ws_m.row_dimensions[2].height = 42
-    _header(ws_m, 4, 1, ["Question", "Label", "Average answer (used when blank)"] + [names[s] for s in segs], st)
-    ws_m.cell(row=3, column=first_seg_col - 1, value="segment code →").font = st["grey_font"]
+    ws["A2"].font, ws["A2"].alignment = st["subtitle"], st["wrap"]
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=max(first_seg_col + k - 1, 6))
+    ws.row_dimensions[2].height = 42
+    _header(ws, 4, 1, ["Question", "Label", "Average answer (used when blank)"] + [names[s] for s in segs], st)
+    ws.cell(row=3, column=first_seg_col - 1, value="segment code →").font = st["grey_font"]
     for i, s in enumerate(segs):
-        c = ws_m.cell(row=3, column=first_seg_col + i, value=plain(s))
+        c = ws.cell(row=3, column=first_seg_col + i, value=plain(s))
         c.font, c.alignment = st["grey_font"], st["center"]
     coef = tool.coefficients
-    ws_m.cell(row=int_row, column=1, value="(intercept)").font = st["bold"]
-    ws_m.cell(row=int_row, column=2, value="constant of each segment's score").font = st["grey_font"]
+    ws.cell(row=int_row, column=1, value="(intercept)").font = st["bold"]
+    ws.cell(row=int_row, column=2, value="constant of each segment's score").font = st["grey_font"]
     for i, s in enumerate(segs):
-        ws_m.cell(row=int_row, column=first_seg_col + i, value=float(coef.iloc[0, i])).number_format = "0.000000"
+        ws.cell(row=int_row, column=first_seg_col + i, value=float(coef.iloc[0, i])).number_format = "0.000000"
     for q in qs:
         r = q_row[q]
-        ws_m.cell(row=r, column=1, value=str(q)).font = st["bold"]
-        ws_m.cell(row=r, column=2, value=tool.question_labels.get(q, str(q))).alignment = st["wrap"]
-        ws_m.cell(row=r, column=3, value=float(tool.item_means[q])).number_format = "0.000"
+        ws.cell(row=r, column=1, value=str(q)).font = st["bold"]
+        ws.cell(row=r, column=2, value=tool.question_labels.get(q, str(q))).alignment = st["wrap"]
+        ws.cell(row=r, column=3, value=float(tool.item_means[q])).number_format = "0.000"
         for i, s in enumerate(segs):
-            ws_m.cell(row=r, column=first_seg_col + i, value=float(coef.loc[q, s])).number_format = "0.000000"
+            ws.cell(row=r, column=first_seg_col + i, value=float(coef.loc[q, s])).number_format = "0.000000"
     for r in range(int_row, int_row + m + 1):
         for c in range(1, first_seg_col + k):
-            ws_m.cell(row=r, column=c).border = st["border"]
-    ws_m.column_dimensions["A"].width = 16
-    ws_m.column_dimensions["B"].width = 44
-    ws_m.column_dimensions["C"].width = 16
+            ws.cell(row=r, column=c).border = st["border"]
+    ws.column_dimensions["A"].width = 16
+    ws.column_dimensions["B"].width = 44
+    ws.column_dimensions["C"].width = 16
     for s in segs:
-        ws_m.column_dimensions[seg_col[s]].width = max(14, min(30, len(names[s]) + 3))
-    ws_m.freeze_panes = "D5"
-    ws_m.sheet_view.showGridLines = False
-    _fit_page(ws_m, "landscape")
-    _protect(ws_m)
+        ws.column_dimensions[seg_col[s]].width = max(14, min(30, len(names[s]) + 3))
+    ws.freeze_panes = "D5"
+    _finish(ws, "landscape")
 
-    def model(ref_col: str, row: int) -> str:
-        return f"Model!${ref_col}${row}"
 
-    # ---------------------------------------------------------------- Type a customer
+def _type_sheet(ws, lay: SimpleNamespace) -> None:
+    """The 'Type a customer' sheet: one customer's answers in, the segment and its probability out."""
+    from openpyxl.formatting.rule import DataBarRule
+
+    st, tool, qs, segs, m, k = lay.st, lay.tool, lay.qs, lay.segs, lay.m, lay.k
+    names, codes, seg_col, int_row, q_row, unlocked = lay.names, lay.codes, lay.seg_col, lay.int_row, lay.q_row, lay.unlocked
+    title = lay.title
     # rows: title, instructions, result, note; the segments' table; then the questions
-    ws = ws_t
     s0 = 8  # first segment row
     seg_rows = {s: s0 + i for i, s in enumerate(segs)}
     last_s = s0 + k - 1
@@ -212,7 +246,7 @@ def write_typing_tool(tool, path: Path, *, title, names: dict, codes: dict, batc
         r, col = seg_rows[s], seg_col[s]
         ws.cell(row=r, column=2, value=names[s]).font = st["bold"]
         ws.cell(row=r, column=3, value=f"=EXP(D{r}-MAX({scores}))/({exps})").number_format = "0.0%"
-        ws.cell(row=r, column=4, value=f"={model(col, int_row)}+SUMPRODUCT(Model!${col}${int_row + 1}:${col}$"
+        ws.cell(row=r, column=4, value=f"={_model_ref(col, int_row)}+SUMPRODUCT(Model!${col}${int_row + 1}:${col}$"
                                          f"{int_row + m},{used})").number_format = "0.00"
         ws.cell(row=r, column=4).font = st["grey_font"]
         for c in range(2, 5):
@@ -233,7 +267,7 @@ def write_typing_tool(tool, path: Path, *, title, names: dict, codes: dict, batc
         ws.cell(row=r, column=3).font = st["grey_font"]
         cin = ws.cell(row=r, column=4)
         cin.fill, cin.protection, cin.alignment, cin.font = st["input_fill"], unlocked, st["center"], st["input_font"]
-        ws.cell(row=r, column=5, value=f'=IF(D{r}="",{model("C", q_row[q])},D{r})').number_format = "0.0#"
+        ws.cell(row=r, column=5, value=f'=IF(D{r}="",{_model_ref("C", q_row[q])},D{r})').number_format = "0.0#"
         ws.cell(row=r, column=5).font, ws.cell(row=r, column=5).alignment = st["grey_font"], st["center"]
         bad = _allowed_test(f"D{r}", qc)
         note = f'IF({bad},"Not one of the answer codes: check","")' if bad else '""'
@@ -248,12 +282,16 @@ def write_typing_tool(tool, path: Path, *, title, names: dict, codes: dict, batc
             ws.cell(row=r, column=c).border = st["border"]
     for col, width in zip("ABCDEF", (5, 46, 28, 16, 11, 34)):
         ws.column_dimensions[col].width = width
-    ws.sheet_view.showGridLines = False
-    _fit_page(ws, "portrait")
-    _protect(ws)
+    _finish(ws, "portrait")
 
-    # ---------------------------------------------------------------- Batch
-    ws = ws_b
+
+def _batch_sheet(ws, lay: SimpleNamespace) -> None:
+    """The Batch sheet: one customer per row, the segment and checks beside the answers."""
+    from openpyxl.utils import get_column_letter as L
+
+    st, tool, qs, segs, m, k = lay.st, lay.tool, lay.qs, lay.segs, lay.m, lay.k
+    names, codes, seg_col, int_row, q_row, unlocked = lay.names, lay.codes, lay.seg_col, lay.int_row, lay.q_row, lay.unlocked
+    title, batch_rows = lay.title, lay.batch_rows
     hr, b0 = 4, 5
     b_last = b0 + batch_rows - 1
     q_col = {q: L(2 + i) for i, q in enumerate(qs)}
@@ -289,9 +327,9 @@ def write_typing_tool(tool, path: Path, *, title, names: dict, codes: dict, batc
             cell.protection, cell.fill = unlocked, st["input_fill"]
         for s in segs:
             col = seg_col[s]
-            terms = "+".join(f'{model(col, q_row[q])}*IF(${q_col[q]}{r}="",{model("C", q_row[q])},${q_col[q]}{r})'
+            terms = "+".join(f'{_model_ref(col, q_row[q])}*IF(${q_col[q]}{r}="",{_model_ref("C", q_row[q])},${q_col[q]}{r})'
                              for q in qs)
-            ws[f"{s_col[s]}{r}"] = f'=IF(COUNT({a_rng})=0,"",{model(col, int_row)}+{terms})'
+            ws[f"{s_col[s]}{r}"] = f'=IF(COUNT({a_rng})=0,"",{_model_ref(col, int_row)}+{terms})'
             ws[f"{s_col[s]}{r}"].number_format = "0.00"
         exps = "+".join(f"EXP(${s_col[s]}{r}-MAX({sc_rng}))" for s in segs)
         for s in segs:
@@ -331,8 +369,11 @@ def write_typing_tool(tool, path: Path, *, title, names: dict, codes: dict, batc
     _protect(ws)
     ws.protection.formatCells = True
 
-    # ---------------------------------------------------------------- About
-    ws = ws_a
+
+def _about_sheet(ws, lay: SimpleNamespace) -> None:
+    """The About sheet: what the tool reproduces, its accuracy, agreement, confusion and selection path."""
+    st, tool, segs, m, k, names = lay.st, lay.tool, lay.segs, lay.m, lay.k, lay.names
+    title, prov = lay.title, lay.prov
     ws["A1"] = title
     ws["A1"].font = st["title"]
     version = package_versions(("jtbd-workbench",), python=False)["jtbd-workbench"]
@@ -411,17 +452,4 @@ def write_typing_tool(tool, path: Path, *, title, names: dict, codes: dict, batc
                 c.fill = st["pale_fill"]
     for col, width in zip("ABCDEFG", (30, 22, 40, 13, 15, 12, 12)):
         ws.column_dimensions[col].width = width
-    ws.sheet_view.showGridLines = False
-    _fit_page(ws, "portrait")
-    _protect(ws)
-
-    wb.active = 0
-    # names, labels and titles from the study or personas.yaml are text, never formulas (issue 14)
-    harden_workbook(wb, texts={str(title), *map(str, names.values()), *map(str, tool.question_labels.values()),
-                               *map(str, qs), *(str(lab) for qc in codes.values() for lab in (qc or {}).values())})
-    try:
-        wb.save(path)
-    except OSError as exc:
-        raise OutputError(f"cannot write the typing tool: {exc.strerror or exc}", file=path) from None
-    logger.debug("typing tool written to %s", path)
-    return path
+    _finish(ws, "portrait")

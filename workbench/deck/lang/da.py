@@ -175,8 +175,6 @@ TABLE = {
     'recognise.accuracy': 'Besvaret sammen placerer de {acc} % af respondenterne i deres eget segment (krydsvalideret; gæt '
         'på det største segment: {base} %). Typeværktøjet, der følger med præsentationen, beregner '
         'segmentet, mens svarene tastes ind.',
-    'recognise.screening': 'Scorekortets beskrivbarhedstjek angiver {acc} %: en hurtigere screeningsmodel tilpasset under '
-        'sammenligningen af kandidater; brug typeværktøjet, der er tilpasset den valgte segmentering.',
     'recognise.refused': 'Anbefales ikke til at typebestemme nye kontakter: typeværktøjet placerer ikke respondenterne godt '
         'nok.',
     'recognise.crm': 'Hver kunde i CRM',

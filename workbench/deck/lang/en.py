@@ -176,8 +176,6 @@ TABLE = {
     'recognise.accuracy': 'Answered together, they put {acc} % of respondents in their own segment (cross-validated; '
         'guessing the largest segment: {base} %). The typing tool delivered with this deck computes the '
         'segment as the answers are typed in.',
-    'recognise.screening': "The scorecard's describable check quotes {acc} %: a quicker screening model fitted while "
-        'comparing candidates; the typing tool is the one to use, refitted on the chosen segmentation.',
     'recognise.refused': 'Not recommended for typing new contacts: the typing tool does not place respondents well enough.',
     'recognise.crm': 'Every customer in the CRM',
     'recognise.customers': '{customers} customers of the base have a segment: {survey} from their survey answers, {model} '

@@ -174,8 +174,6 @@ TABLE = {
     'recognise.accuracy': 'Besvart sammen plasserer de {acc} % av respondentene i sitt eget segment (kryssvalidert; gjett på '
         'det største segmentet: {base} %). Typeverktøyet som følger med presentasjonen, beregner segmentet '
         'mens svarene tastes inn.',
-    'recognise.screening': 'Scorekortets sjekk av beskrivbarhet oppgir {acc} %: en raskere screeningmodell tilpasset mens '
-        'kandidatene ble sammenlignet; bruk typeverktøyet, som er tilpasset den valgte segmenteringen.',
     'recognise.refused': 'Anbefales ikke for å typebestemme nye kontakter: typeverktøyet plasserer ikke respondentene godt '
         'nok.',
     'recognise.crm': 'Hver kunde i CRM',

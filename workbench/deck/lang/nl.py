@@ -178,9 +178,6 @@ TABLE = {
     'recognise.accuracy': 'Samen beantwoord delen ze {acc} % van de respondenten in hun eigen segment in (kruisgevalideerd; '
         'gokken op het grootste segment: {base} %). De typeringstool bij deze presentatie berekent het '
         'segment terwijl de antwoorden worden ingevoerd.',
-    'recognise.screening': 'De beschrijfbaarheidscontrole van de scorekaart noemt {acc} %: een sneller screeningmodel, '
-        'geschat bij het vergelijken van de kandidaten; gebruik de typeringstool, geschat op de gekozen '
-        'segmentatie.',
     'recognise.refused': 'Niet aanbevolen om nieuwe contacten te typeren: de typeringstool deelt de respondenten niet goed '
         'genoeg in.',
     'recognise.crm': 'Elke klant in het CRM',

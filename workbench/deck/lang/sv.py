@@ -174,8 +174,6 @@ TABLE = {
     'recognise.accuracy': 'Besvarade tillsammans placerar de {acc} % av de svarande i deras eget segment (korsvaliderat; att '
         'gissa på det största segmentet: {base} %). Typningsverktyget som följer med presentationen räknar '
         'ut segmentet medan svaren skrivs in.',
-    'recognise.screening': 'Styrkortets kontroll av beskrivbarhet anger {acc} %: en snabbare screeningmodell som anpassades '
-        'när kandidaterna jämfördes; använd typningsverktyget, anpassat till den valda segmenteringen.',
     'recognise.refused': 'Rekommenderas inte för att typa nya kontakter: typningsverktyget placerar inte de svarande '
         'tillräckligt bra.',
     'recognise.crm': 'Varje kund i CRM',
