@@ -43,7 +43,13 @@ def agenda_items(data: DeckData, shown, trends) -> list[str]:
     items = [w("agenda.findings"), w("agenda.summary"), w("agenda.glance"), w("agenda.sizes")]
     if trends is not None:
         items.append(w("agenda.trends"))
+        if trends.migration:
+            items.append(w("agenda.migration"))
     items.append(w("agenda.matrix"))
+    if data.forward:
+        from .slides_forward import forward_title
+
+        items.append(forward_title(data.forward, w))
     items.append(w("agenda.personas", k=len(shown)) if shown else w("agenda.personas0"))
     items.append(w("agenda.recommendations"))
     if data.recognise:
