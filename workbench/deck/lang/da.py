@@ -394,7 +394,7 @@ TABLE = {
         'mindst {split} %, hver mindst {each} %.',
     'acc.notes_fitted': 'Denne bølges konti er placeret i de typer, der blev fundet i bølge {wave}, ud fra deres '
         'respondenters segmenter; andelen i den bølge er opgjort på samme måde.',
-    'acc.notes_single': 'Kunder med én respondent beholder denne respondents segment.',
+    'acc.notes_single': 'Kunder med én respondent beholder respondentens segment.',
     'acc.consultant': 'Latent klassemodel på flere niveauer (respondentsegmenter inden for kontoklasser), antallet af '
         'kontoklasser valgt ud fra BIC på kontoniveau; accounts.xlsx viser alle konti, customer_segments.csv '
         'har account_class og account_type, model.json afsnittet accounts (export-sql --using accounts).',
