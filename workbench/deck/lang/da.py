@@ -374,7 +374,7 @@ TABLE = {
     'mig2.notes': '{name}: blev {stayed} %; kom fra {came}; gik til {went}.',
     'acc.title': 'Kundekonti: typer af købscentre',
     'acc.sub': '{several} af {customers} adspurgte kunder har flere respondenter; {how}',
-    'acc.sub_fitted': 'alle placeret i de typer, der blev fundet i bølge {wave}, ud fra deres respondenters segmenter',
+    'acc.sub_fitted': 'alle placeret i typerne fra bølge {wave} efter respondenternes segmenter',
     'acc.sub_grouped': 'alle grupperet efter respondenternes mix af segmenter',
     'acc.col_type': 'Type',
     'acc.col_accounts': 'Konti',

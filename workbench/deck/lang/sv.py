@@ -370,7 +370,7 @@ TABLE = {
     'mig2.notes': '{name}: stannade {stayed} %; kom från {came}; gick till {went}.',
     'acc.title': 'Kundkonton: typer av köpcenter',
     'acc.sub': '{several} av {customers} tillfrågade kunder har flera svarande; {how}',
-    'acc.sub_fitted': 'alla placerade i de typer som hittades i våg {wave} utifrån de svarandes segment',
+    'acc.sub_fitted': 'alla placerade i typerna från våg {wave} utifrån de svarandes segment',
     'acc.sub_grouped': 'alla grupperade efter de svarandes mix av segment',
     'acc.col_type': 'Typ',
     'acc.col_accounts': 'Konton',
