@@ -14,6 +14,7 @@ from pptx.util import Inches
 
 from .content import segment_implications, value_shares
 from .data import DeckData
+from .slides_forward import forward_title
 from .texts import words
 from .layout import MUTED, TINT, WHITE, Box, Canvas, fit_font_size, shorten, text_height
 
@@ -47,8 +48,6 @@ def agenda_items(data: DeckData, shown, trends) -> list[str]:
             items.append(w("agenda.migration"))
     items.append(w("agenda.matrix"))
     if data.forward:
-        from .slides_forward import forward_title
-
         items.append(forward_title(data.forward, w))
     items.append(w("agenda.personas", k=len(shown)) if shown else w("agenda.personas0"))
     items.append(w("agenda.recommendations"))
