@@ -49,6 +49,10 @@ def type_text(kind: str, w: Words, names=()) -> str:
     return kind
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def accounts_slide(d: Canvas, data: DeckData):
     """One slide with a table per account class (nothing when the run has no account classes)."""
     acc = data.accounts
@@ -74,7 +78,7 @@ def accounts_slide(d: Canvas, data: DeckData):
     names = [n for _, n in segments]
     col_type, col_accounts, col_share = w("acc.col_type"), w("acc.col_accounts"), w("acc.col_share")
     rows = pd.DataFrame({
-        col_type: [(lambda t: t[:1].upper() + t[1:])(type_text(t, w, names)) for t in classes["type"]],
+        col_type: [_capital(type_text(t, w, names)) for t in classes["type"]],
         col_accounts: classes["accounts"].astype(int),
         # one fact, one value: the share the counts beside it give, whole % adding to 100
         col_share: [v / 100 for v in round_shares(classes["accounts"].astype(float))],
