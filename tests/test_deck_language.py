@@ -101,3 +101,162 @@ def test_the_demo_deck_in_danish_has_no_english_text_the_deck_wrote(demo_wave2):
     assert bad == []
     texts = "\n".join(_deck_texts(prs))
     assert "Bølge 2" in texts and "Segmenternes størrelse og værdi" in texts and re.search(r"\d+,\d", texts)
+
+
+def _plain_data(language, **extra):
+    """A DeckData with only what the migration, accounts and forward slides read."""
+    import pandas as pd
+
+    from workbench.deck.data import DeckData
+
+    return DeckData(study_id="s", study_name="Studie", wave="2", wave_label="", date="2026-10-02", min_segment_n=30,
+                    labels=(1, 2, 3), total_n=500, segments=pd.DataFrame(), profile=pd.DataFrame(),
+                    opportunities=pd.DataFrame(), language=language, currency="DKK", **extra)
+
+
+ACCOUNTS = {"n_customers": 1190, "n_several": 700, "segments": [[1, "Pris"], [2, "Rådgivning"], [3, "Webshop"]],
+            "value_label": "Revenue", "fitted_wave": "1"}
+ACCOUNT_CLASSES = {"account_class": [1, 2, 3, 4], "accounts": [400, 200, 60, 40],
+                   "type": ["consensus: Pris", "split: Pris vs Rådgivning", "mixed: Pris, Rådgivning, Webshop",
+                            "one type: accounts do not differ in their mix of segments beyond chance"],
+                   "share_fitted": [0.55, 0.3, 0.1, 0.05], "mix_1": [0.9, 0.48, 0.4, 0.3],
+                   "mix_2": [0.1, 0.52, 0.35, 0.3], "mix_3": [0.0, 0.0, 0.25, 0.4], "value": [1200.5, 5400.0, 800.0, 0.0]}
+
+
+def _forward(months):
+    import pandas as pd
+
+    segs = pd.DataFrame({"segment": [1, 2, 3], "lapsed %": [12.34, 30.5, 8.0], "switched %": [4.5, None, 2.25],
+                         "n": [200, 150, 150]})
+    lift = pd.DataFrame({"outcome": ["lapsed", "channel_switch", "revenue_change"], "metric": ["AUC", "AUC", "R²"],
+                         "baseline": [0.875, 0.74, -0.004], "with segments": [0.893, 0.75, 0.101],
+                         "low": [0.001, -0.01, 0.02], "high": [0.035, 0.016, 0.2], "status": ["pass", "fail", "pass"]})
+    return {"horizon": months, "status": "pass", "segments": segs, "lift": lift,
+            "headline": f"Knowing a customer's segment predicts who stops buying in the {months} months after the "
+                        "survey better than the order history alone."}
+
+
+def _three_slides(language, months=6):
+    """The migration, accounts and forward slides of one language, from plain data (no run)."""
+    import pandas as pd
+
+    from workbench.deck.data import DeckTrends, frame_to_json
+    from workbench.deck.layout import DEFAULT_TEMPLATE, PALETTE, Canvas, segment_colours
+    from workbench.deck.render import open_template
+    from workbench.deck.slides_accounts import accounts_slide
+    from workbench.deck.slides_forward import forward_slide
+    from workbench.deck.slides_migration import migration_slides
+    from test_deck_migration import MIG, SIZES
+
+    names = {1: "Pris", 2: "Rådgivning", 3: "Webshop"}
+    english = {n: names[s] for s, n in MIG["segments"]}
+    mig = {**MIG, "n_panel": 4750, "message": "",
+           "segments": [[s, names[s]] for s in (1, 2, 3)],
+           "per_segment": [{**p, "came_from": [[names[3], 17]] if p["segment"] == 1 else p["came_from"],
+                            "went_to": [[english[n], v] for n, v in p["went_to"]]} for p in MIG["per_segment"]]}
+    data = _plain_data(language, accounts={**ACCOUNTS, "classes": frame_to_json(pd.DataFrame(ACCOUNT_CLASSES))},
+                       forward=_forward(months))
+    prs = open_template(DEFAULT_TEMPLATE)
+    d = Canvas(prs, footer="Studie", palette=PALETTE, w=words(language))
+    colours = segment_colours([1, 2, 3], PALETTE)
+    migration_slides(d, DeckTrends(sizes=SIZES, migration=mig), colours, names)
+    accounts_slide(d, data)
+    forward_slide(d, data, {str(k): v for k, v in names.items()}, colours)
+    changed = {**mig, "readable": False, "drift": []}
+    migration_slides(d, DeckTrends(sizes=SIZES, migration=changed), colours, names)
+    return prs, set(names.values())
+
+
+def test_migration_accounts_and_forward_slides_in_danish_have_no_english_sentence():
+    """The three slide modules written in parallel wrote English literals.  Drawn in Danish
+    from plain data, with the segment names taken out, no text on the slides or in their
+    notes holds an English word; types, numbers and the horizon are Danish."""
+    from workbench.deck.layout import CONSULTANT_NOTES
+
+    prs, names = _three_slides("da")
+    titles = [s.shapes.title.text for s in prs.slides]
+    assert titles == ["Hvor gik hvert segments kunder hen?", "Blev, kom fra, gik til",
+                      "Kundekonti: typer af købscentre", "Forudsiger segmenterne de næste 6 måneder?",
+                      "Hvor gik hvert segments kunder hen?"]
+    # the notes' consultant section keeps its English heading (tests/scan_support.py splits on it)
+    texts = _deck_texts(prs) + [s.notes_slide.notes_text_frame.text.replace(CONSULTANT_NOTES, "")
+                                for s in prs.slides]
+    bad = []
+    for text in texts:
+        for n in names:
+            text = text.replace(n, " ")
+        hit = ENGLISH_WORDS & set(re.findall(r"[a-z]+", text.lower())) | (
+            {"stayed", "went", "came", "consensus", "split", "mixed", "gain", "stopped", "hardly"}
+            & set(re.findall(r"[a-z]+", text.lower())))
+        if hit:
+            bad.append((sorted(hit), text[:100]))
+    assert bad == []
+    cells = _deck_texts(prs)
+    assert {"Enighed: Pris", "Delt: Pris mod Rådgivning", "Blandet: Pris, Rådgivning, Webshop",
+            "Bølge 1 → bølge 2", "Pris 90\u00a0%, Rådgivning 10\u00a0%", "Andel i bølge 1", "Omsætning pr. konto (DKK)",
+            "5.400", "Webshop 17\u00a0%", "næsten ingen", "Konti", "Andel af konti"} <= set(cells), set(cells)
+    assert any(c.startswith("Én type: kontiene adskiller sig ikke") for c in cells)
+    assert any(t.startswith("4.750 kunder interviewet i både bølge 1 og bølge 2: for hvert segment") for t in cells)
+    notes = prs.slides[3].notes_slide.notes_text_frame.text
+    assert "Segment 1: stoppede med at købe 12,3 %, skiftede kanal 4,5 % (n=200)." in notes
+    assert "Segment 2: stoppede med at købe 30,5 % (n=150)." in notes
+    assert "AUC 0,875 → 0,893 (interval for gevinsten +0,001 til +0,035), opfyldt." in notes
+    body = " ".join(_deck_texts(_only(prs, 3)))
+    assert "med segmentet 10 %" in body  # R² as a share of the differences explained, never below 0
+
+
+def _only(prs, index):
+    """A stand-in presentation holding one slide (for :func:`_deck_texts`)."""
+    return type("One", (), {"slides": [prs.slides[index]]})()
+
+
+@pytest.mark.parametrize("language", sorted(TEXTS))
+def test_forward_title_follows_the_horizon_in_every_language(language):
+    from workbench.deck.slides_forward import forward_title
+
+    w = words(language)
+    six, year = forward_title({"horizon": 6}, w), forward_title({"horizon": 12}, w)
+    assert w.n(6) in six and six != year and year == w("fwd.title")
+    assert "6" not in year and "12" not in year  # a year says so in words
+    if language == "en":
+        assert (six, year) == ("Do the segments predict the next 6 months?", "Do the segments predict next year?")
+
+
+def test_english_slides_keep_their_words_and_the_agenda_lists_them():
+    from workbench.deck.data import DeckTrends
+    from workbench.deck.slides_overview import agenda_items
+    from test_deck_migration import MIG, SIZES
+
+    prs, _ = _three_slides("en", months=12)
+    titles = [s.shapes.title.text for s in prs.slides]
+    assert titles[:4] == ["Where did each segment's customers go?", "Stayed, came from, went to",
+                          "Accounts: buying-centre types", "Do the segments predict next year?"]
+    cells = set(_deck_texts(prs))
+    assert {"Consensus: Pris", "Split: Pris vs Rådgivning", "Revenue per account (DKK)", "5,400",
+            "Share in wave 1"} <= cells
+    for language in ("en", "da"):
+        w = words(language)
+        data = _plain_data(language, forward=_forward(6))
+        items = agenda_items(data, [], DeckTrends(sizes=SIZES, migration=MIG))
+        # the order of the deck: changes, migration, how the segments differ, the forward slide, the personas
+        at = items.index(w("agenda.trends"))
+        assert items[at:at + 4] == [w("agenda.trends"), w("agenda.migration"), w("agenda.matrix"),
+                                    w("fwd.title_months", months=6)]
+        assert w("agenda.personas0") == items[at + 4]
+        assert w("agenda.migration") not in agenda_items(data, [], DeckTrends(sizes=SIZES))
+        assert w("fwd.title_months", months=6) not in agenda_items(_plain_data(language), [], None)
+
+
+def test_the_deck_repeats_the_accounts_rule_of_the_accounts_room():
+    from workbench.deck import slides_accounts
+    from workbench.segments import _accounts
+
+    assert (slides_accounts.CONSENSUS_SHARE, slides_accounts.SPLIT_SHARE, slides_accounts.SPLIT_MIN) == (
+        _accounts.CONSENSUS_SHARE, _accounts.SPLIT_SHARE, _accounts.SPLIT_MIN)
+    assert slides_accounts.ONE_TYPE == _accounts.ONE_TYPE
+    w = words("da")
+    names = ["Pris vs kvalitet", "Rådgivning"]
+    assert slides_accounts.type_text(_accounts.describe_mix([0.5, 0.5], names), w, names) == \
+        "delt: Pris vs kvalitet mod Rådgivning"
+    assert slides_accounts.type_text(_accounts.describe_mix([0.9, 0.1], names), w, names) == \
+        "enighed: Pris vs kvalitet"

@@ -204,7 +204,7 @@ def test_every_owned_number_is_wave_2s(updated, demo_wave2):
     # the slides say wave 2 (footer), but for those wave 2's deck has not (the fit of the
     # frozen model, wave 1's; "Do the segments predict next year?", whose months after wave 2
     # are not in the data yet), which are kept as they were and listed
-    assert report.earlier_only == ["fit", "forward"]
+    assert report.earlier_only == ["forward", "fit"]  # in deck order: forward is in the body
     assert all("wave 2" in v for (k, s), v in mine.items() if s == "footer-1" and k not in report.earlier_only)
 
 
@@ -299,10 +299,10 @@ def test_updating_the_unedited_deck_gives_wave_2s_deck(demo_run, demo_wave2, tmp
     for key in ("fit", "forward"):
         tags = [sh for sh in prs.slides[numbers[key] - 1].shapes if sh.name.startswith("wb-review")]
         assert len(tags) == 1 and "Review before sending" in tags[0].text_frame.text, key
-    assert report.review == [f"slide {numbers['fit']} “Appendix: candidate segmentations”: this wave's deck has "
-                             "no such slide: it still shows the earlier wave",
-                             f"slide {numbers['forward']} “Do the segments predict next year?”: this wave's deck "
-                             "has no such slide: it still shows the earlier wave"]
+    assert report.review == [f"slide {numbers['forward']} “Do the segments predict the next 6 months?”: this "
+                             "wave's deck has no such slide: it still shows the earlier wave",
+                             f"slide {numbers['fit']} “Appendix: candidate segmentations”: this wave's deck has "
+                             "no such slide: it still shows the earlier wave"]
     assert all(r in report.summary() for r in report.review)
 
 

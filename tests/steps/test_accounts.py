@@ -92,7 +92,9 @@ def test_account_slide_from_plain_data(flow):
                             "value": [1200.0, 5400.0]})
     acc = {"n_customers": 119, "n_several": 70, "segments": [[1, "Price"], [2, "Advice"]], "value_label": "Revenue",
            "classes": frame_to_json(classes)}
-    data = DeckData.from_dict({**data.to_dict(), "accounts": acc})  # survives the JSON round trip
+    # survives the JSON round trip; drawn in English (the study is Dutch: tests/test_deck_language.py
+    # checks the slide in another language)
+    data = DeckData.from_dict({**data.to_dict(), "accounts": acc, "language": "en"})
     prs = render_deck(data, personas)
     titles = [s.shapes.title.text if s.shapes.title is not None else "" for s in prs.slides]
     assert titles.count("Accounts: buying-centre types") == 1

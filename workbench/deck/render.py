@@ -144,6 +144,8 @@ def render_deck(data: DeckData, personas: Personas, *, template=None, options: d
         trend_slides(d, trends, colours, {p.segment: p.name for p in personas}, data)
         migration_slides(d, trends, colours, {p.segment: p.name for p in personas})
     matrix_slides(d, data, shown, colours, max_items)
+    if data.forward:  # a key message for the client: in the body, before the personas
+        forward_slide(d, data, {str(p.segment): p.name for p in personas}, colours)
     for p in shown:
         persona_slides(d, data, p, colours.get(p.segment, DARK), opts)
     recommendations_slide(d, data, shown, colours)
@@ -156,8 +158,6 @@ def render_deck(data: DeckData, personas: Personas, *, template=None, options: d
         scorecard_slide(d, data)
     else:
         model_slide(d, data)
-    if data.forward:
-        forward_slide(d, data, {str(p.segment): p.name for p in personas}, colours)
 
     cp = prs.core_properties
     cp.title = f"{data.study_name}: personas, wave {data.wave}"

@@ -1,4 +1,5 @@
-"""The slide "Do the segments predict next year?": what each segment's customers did in the
+"""The slide "Do the segments predict next year?" (or "… the next 6 months?", as the horizon
+measured): what each segment's customers did in the
 months after the survey (a native chart) and whether knowing the segment predicts it better
 than the order history alone, in words a client reads.
 
@@ -19,12 +20,7 @@ from .data import DeckData
 from .texts import Words, words
 from .layout import MUTED, Box, Canvas, label_values, new_chart_data
 
-__all__ = ["forward_slide", "lift_lines"]
-
-_OUTCOME = {"lapsed": "Who stops buying", "channel_switch": "Who changes channel",
-            "revenue_change": "How much revenue grows or shrinks"}
-_SCALE = {"AUC": "(0.5 = a coin toss, 1 = a perfect prediction)", "R²": "(share of the differences explained)"}
-
+__all__ = ["forward_slide", "lift_lines", "forward_title"]
 
 _OUTCOME_KEYS = {"lapsed": "fwd.out_lapsed", "channel_switch": "fwd.out_switch", "revenue_change": "fwd.out_revenue"}
 
@@ -43,8 +39,8 @@ def lift_lines(forward: dict, w: Words | None = None) -> list[str]:
         what = w(key) if key else str(r["outcome"])
         verdict = w("fwd.adds" if r["status"] == "pass" else "fwd.adds_nothing")
         if r["metric"] == "R²":  # as the share of the differences explained, never below 0
-            lines.append(w("fwd.r2", what=what, base=f"{100 * max(r['baseline'], 0):.0f}",
-                           with_=f"{100 * max(r['with segments'], 0):.0f}", verdict=verdict))
+            lines.append(w("fwd.r2", what=what, base=w.n(100 * max(r['baseline'], 0)),
+                           with_=w.n(100 * max(r['with segments'], 0)), verdict=verdict))
         else:
             lines.append(w("fwd.auc", what=what, base=w.n(r["baseline"], 2), with_=w.n(r["with segments"], 2),
                            verdict=verdict))
@@ -58,7 +54,16 @@ def _headline(fw: dict, w: Words) -> str:
         return ""
     ok = [w(_OUTCOME_KEYS[o]).lower() for o, st in zip(lift["outcome"], lift["status"])
           if st == "pass" and o in _OUTCOME_KEYS]
-    return w("fwd.headline", outcomes=w.join(ok)) if ok else w("fwd.headline_not")
+    if ok:
+        return w("fwd.headline", outcomes=w.join(ok))
+    months = int(fw["horizon"])
+    return w("fwd.headline_not") if months == 12 else w("fwd.headline_not_months", months=months)
+
+
+def forward_title(fw: dict, w: Words) -> str:
+    """'Do the segments predict next year?' for a 12-month horizon, else '… the next 6 months?'."""
+    months = int(fw["horizon"])
+    return w("fwd.title") if months == 12 else w("fwd.title_months", months=months)
 
 
 def forward_slide(d: Canvas, data: DeckData, names: dict, colours: dict):
@@ -67,7 +72,7 @@ def forward_slide(d: Canvas, data: DeckData, names: dict, colours: dict):
     s = d.slide(key="forward")
     w = d.w
     months = int(fw["horizon"])
-    d.title(s, w("fwd.title"), subtitle=w("fwd.sub", months=months))
+    d.title(s, forward_title(fw, w), subtitle=w("fwd.sub", months=months))
     seg = fw["segments"]
     left_w = int(d.width * 0.56)
     box = Box(d.margin, d.top, left_w, d.bottom - d.top - int(Inches(0.45)))  # above the footnote
@@ -101,14 +106,19 @@ def forward_slide(d: Canvas, data: DeckData, names: dict, colours: dict):
            max_pt=10, min_pt=8, italic=True, colour=MUTED)
     notes = [w("fwd.notes", months=months)]
     for r in seg.to_dict("records"):
-        notes.append(f"Segment {r['segment']}: stopped buying {r['lapsed %']:.1f} %"
-                     + (f", changed channel {r['switched %']:.1f} %" if pd.notna(r.get("switched %")) else "")
-                     + f" (n={int(r['n'])}).")
+        name = w("segment_n", segment=r["segment"])
+        switched = r.get("switched %")
+        notes.append(w("fwd.notes_segment", name=name, lapsed=w.n(r["lapsed %"], 1), n=int(r["n"])) if pd.isna(switched)
+                     else w("fwd.notes_segment_switch", name=name, lapsed=w.n(r["lapsed %"], 1),
+                            switched=w.n(switched, 1), n=int(r["n"])))
     lift = fw.get("lift")
     if lift is not None:
+        status = {"pass": w("card.pass"), "fail": w("card.fail"), "not measured": w("card.not measured")}
         for r in lift.to_dict("records"):
             if pd.notna(r.get("baseline")):
-                notes.append(f"{_OUTCOME.get(r['outcome'], r['outcome'])}: {r['metric']} {r['baseline']:.3f} → "
-                             f"{r['with segments']:.3f} "
-                             f"(gain interval {r['low']:+.3f} to {r['high']:+.3f}), {r['status']}.")
+                key = _OUTCOME_KEYS.get(r["outcome"])
+                notes.append(w("fwd.notes_lift", what=w(key) if key else str(r["outcome"]), metric=r["metric"],
+                               base=w.n(r["baseline"], 3), with_=w.n(r["with segments"], 3),
+                               low=w.n(r["low"], 3, sign=True), high=w.n(r["high"], 3, sign=True),
+                               status=status.get(r["status"], r["status"])))
     d.notes(s, notes)

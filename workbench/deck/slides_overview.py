@@ -14,6 +14,7 @@ from pptx.util import Inches
 
 from .content import segment_implications, value_shares
 from .data import DeckData
+from .slides_forward import forward_title
 from .texts import words
 from .layout import TINT, WHITE, Box, Canvas, fit_font_size, shorten, text_height
 
@@ -43,7 +44,11 @@ def agenda_items(data: DeckData, shown, trends) -> list[str]:
     items = [w("agenda.findings"), w("agenda.summary"), w("agenda.glance"), w("agenda.sizes")]
     if trends is not None:
         items.append(w("agenda.trends"))
+        if trends.migration:
+            items.append(w("agenda.migration"))
     items.append(w("agenda.matrix"))
+    if data.forward:
+        items.append(forward_title(data.forward, w))
     items.append(w("agenda.personas", k=len(shown)) if shown else w("agenda.personas0"))
     items.append(w("agenda.recommendations"))
     if data.recognise:

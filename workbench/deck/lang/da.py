@@ -347,4 +347,59 @@ TABLE = {
     'lang.fr': 'fransk',
     'lang.fi': 'finsk',
     'lang.nl-BE': 'flamsk',
+    'agenda.migration': 'Hvor hvert segments kunder gik hen',
+    'mig.title': 'Hvor gik hvert segments kunder hen?',
+    'mig.panel': '{n} kunder interviewet i både bølge {a} og bølge {b}',
+    'mig.sub': '{panel}: for hvert segment i bølge {a} (rækker) andelen i hvert segment i bølge {b} (kolonner)',
+    'mig.changed_head': 'Segmenterne har skiftet betydning mellem bølgerne',
+    'mig.changed': 'Kunder i samme segment svarer nu anderledes på nogle spørgsmål, så en bevægelse mellem segmenter kan'
+        ' ikke skelnes fra en ændring i, hvad segmenterne står for. Vi anbefaler at lave en ny segmentering, '
+        'før man læser, hvem der flyttede hvorhen.',
+    'mig.corner': 'Bølge {a} → bølge {b}',
+    'mig.notes_stayed': '{name}: {pct} % blev i segmentet.',
+    'mig.notes_moved': '{name}: {pct} % blev i segmentet; flyttede til {moves}.',
+    'mig.footnote': 'Diagonalen (fed): kunder, der blev i deres segment. Andelene er korrigeret for usikkerheden ved at '
+        'placere en kunde i et segment; hver række summerer til 100 %.',
+    'mig.consultant': 'Latent transitionsmodel for panelet (segmenterne startet fra den fastfrosne model, målingsinvarians '
+        'testet først); tracking.xlsx har intervallerne og den naive krydstabel.',
+    'mig2.title': 'Blev, kom fra, gik til',
+    'mig2.sub': 'Kunder interviewet i både bølge {a} og bølge {b}, pr. segment',
+    'mig2.col_segment': 'Segment',
+    'mig2.col_stayed': 'Blev',
+    'mig2.col_came': 'Kom fra (andel af bølge {b})',
+    'mig2.col_went': 'Gik til (andel af bølge {a})',
+    'mig2.nobody': 'næsten ingen',
+    'mig2.notes': '{name}: blev {stayed} %; kom fra {came}; gik til {went}.',
+    'acc.title': 'Kundekonti: typer af købscentre',
+    'acc.sub': '{several} af {customers} adspurgte kunder har flere respondenter; {how}',
+    'acc.sub_fitted': 'alle placeret i typerne fra bølge {wave} efter respondenternes segmenter',
+    'acc.sub_grouped': 'alle grupperet efter respondenternes mix af segmenter',
+    'acc.col_type': 'Type',
+    'acc.col_accounts': 'Konti',
+    'acc.col_share': 'Andel af konti',
+    'acc.col_share_wave': 'Andel i bølge {wave}',
+    'acc.col_mix': 'Respondenternes segmenter',
+    'acc.col_value': '{label} pr. konto{currency}',
+    'acc.value': 'Værdi',
+    'acc.revenue': 'Omsætning',
+    'acc.consensus': 'enighed: {name}',
+    'acc.split': 'delt: {a} mod {b}',
+    'acc.mixed': 'blandet: {names}',
+    'acc.one_type': 'én type: kontiene adskiller sig ikke i deres mix af segmenter ud over det tilfældige',
+    'acc.notes_groups': 'Konti, hvor flere personer har svaret, grupperes efter mixet af segmenter blandt deres respondenter:'
+        ' alle ens (enighed), to lejre (delt) eller en blanding (blandet).',
+    'acc.notes_rule': 'Enighed: ét segment har mindst {consensus} % af en types respondenter; delt: to segmenter tilsammen '
+        'mindst {split} %, hver mindst {each} %.',
+    'acc.notes_fitted': 'Denne bølges konti er placeret i de typer, der blev fundet i bølge {wave}, ud fra deres '
+        'respondenters segmenter; andelen i den bølge er opgjort på samme måde.',
+    'acc.notes_single': 'Kunder med én respondent beholder respondentens segment.',
+    'acc.consultant': 'Latent klassemodel på flere niveauer (respondentsegmenter inden for kontoklasser), antallet af '
+        'kontoklasser valgt ud fra BIC på kontoniveau; accounts.xlsx viser alle konti, customer_segments.csv '
+        'har account_class og account_type, model.json afsnittet accounts (export-sql --using accounts).',
+    'fwd.title_months': 'Forudsiger segmenterne de næste {months} måneder?',
+    'fwd.headline_not_months': 'Kendskab til segmentet forudsiger ikke adfærden i de næste {months} måneder bedre end '
+        'ordrehistorikken alene.',
+    'fwd.notes_segment': '{name}: stoppede med at købe {lapsed} % (n={n}).',
+    'fwd.notes_segment_switch': '{name}: stoppede med at købe {lapsed} %, skiftede kanal {switched} % (n={n}).',
+    'fwd.notes_lift': '{what}: {metric} {base} → {with_} (interval for gevinsten {low} til {high}), {status}.',
 }

@@ -346,4 +346,60 @@ TABLE = {
     'lang.fr': 'French',
     'lang.fi': 'Finnish',
     'lang.nl-BE': 'Flemish',
+    'agenda.migration': "Where each segment's customers went",
+    'mig.title': "Where did each segment's customers go?",
+    'mig.panel': '{n} customers interviewed in wave {a} and wave {b}',
+    'mig.sub': '{panel}: of each segment in wave {a} (rows), the share in each segment in wave {b} (columns)',
+    'mig.changed_head': 'The segments changed meaning between the waves',
+    'mig.changed': 'Customers of the same segment answer some questions differently now, so a move between segments '
+        'cannot be told apart from a change in what the segments stand for. We advise re-fitting the '
+        'segmentation before reading who moved where.',
+    'mig.corner': 'Wave {a} → wave {b}',
+    'mig.notes_stayed': '{name}: {pct} % stayed.',
+    'mig.notes_moved': '{name}: {pct} % stayed; moved to {moves}.',
+    'mig.footnote': 'Diagonal (bold): customers who stayed in their segment. Shares corrected for the uncertainty of '
+        'assigning a customer to a segment; each row adds up to 100 %.',
+    'mig.consultant': 'Latent transition model of the panel (segments started from the frozen model, measurement invariance'
+        ' tested first); tracking.xlsx has the intervals and the naive cross-table.',
+    'mig2.title': 'Stayed, came from, went to',
+    'mig2.sub': 'Customers interviewed in wave {a} and wave {b}, per segment',
+    'mig2.col_segment': 'Segment',
+    'mig2.col_stayed': 'Stayed',
+    'mig2.col_came': 'Came from (share of wave {b})',
+    'mig2.col_went': 'Went to (share of wave {a})',
+    'mig2.nobody': 'hardly anyone',
+    'mig2.notes': '{name}: stayed {stayed} %; came from {came}; went to {went}.',
+    'acc.title': 'Accounts: buying-centre types',
+    'acc.sub': '{several} of {customers} surveyed customers have several respondents; {how}',
+    'acc.sub_fitted': "all placed in the types found in wave {wave} by their respondents' segments",
+    'acc.sub_grouped': "all grouped by their respondents' mix of segments",
+    'acc.col_type': 'Type',
+    'acc.col_accounts': 'Accounts',
+    'acc.col_share': 'Share of accounts',
+    'acc.col_share_wave': 'Share in wave {wave}',
+    'acc.col_mix': "Respondents' segments",
+    'acc.col_value': '{label} per account{currency}',
+    'acc.value': 'Value',
+    'acc.revenue': 'Revenue',
+    'acc.consensus': 'consensus: {name}',
+    'acc.split': 'split: {a} vs {b}',
+    'acc.mixed': 'mixed: {names}',
+    'acc.one_type': 'one type: accounts do not differ in their mix of segments beyond chance',
+    'acc.notes_groups': 'Accounts where several people answered are grouped by the mix of segments among their respondents: '
+        'everyone alike (consensus), two camps (split), or a mix.',
+    'acc.notes_rule': "Consensus: one segment holds at least {consensus} % of a type's respondents; split: two segments "
+        'together at least {split} %, each at least {each} %.',
+    'acc.notes_fitted': "This wave's accounts are placed in the types found in wave {wave} from their respondents' segments; "
+        'the share in that wave is counted the same way.',
+    'acc.notes_single': "Customers with one respondent keep that respondent's segment.",
+    'acc.consultant': 'Multilevel latent class model (respondent segments within account classes), the number of account '
+        'classes chosen by the account-level BIC; accounts.xlsx lists every account, customer_segments.csv '
+        'carries account_class and account_type, model.json the accounts section (export-sql --using '
+        'accounts).',
+    'fwd.title_months': 'Do the segments predict the next {months} months?',
+    'fwd.headline_not_months': 'Knowing the segment does not predict behaviour in the next {months} months better than the order '
+        'history alone.',
+    'fwd.notes_segment': '{name}: stopped buying {lapsed} % (n={n}).',
+    'fwd.notes_segment_switch': '{name}: stopped buying {lapsed} %, changed channel {switched} % (n={n}).',
+    'fwd.notes_lift': '{what}: {metric} {base} → {with_} (gain interval {low} to {high}), {status}.',
 }

@@ -344,4 +344,59 @@ TABLE = {
     'lang.fr': 'fransk',
     'lang.fi': 'finsk',
     'lang.nl-BE': 'flamsk',
+    'agenda.migration': 'Hvor kundene i hvert segment gikk',
+    'mig.title': 'Hvor gikk kundene i hvert segment?',
+    'mig.panel': '{n} kunder intervjuet i både bølge {a} og bølge {b}',
+    'mig.sub': '{panel}: for hvert segment i bølge {a} (rader) andelen i hvert segment i bølge {b} (kolonner)',
+    'mig.changed_head': 'Segmentene har endret betydning mellom bølgene',
+    'mig.changed': 'Kunder i samme segment svarer nå annerledes på enkelte spørsmål, så en bevegelse mellom segmenter '
+        'kan ikke skilles fra en endring i hva segmentene står for. Vi anbefaler å lage en ny segmentering '
+        'før man leser hvem som flyttet hvor.',
+    'mig.corner': 'Bølge {a} → bølge {b}',
+    'mig.notes_stayed': '{name}: {pct} % ble værende.',
+    'mig.notes_moved': '{name}: {pct} % ble værende; flyttet til {moves}.',
+    'mig.footnote': 'Diagonalen (fet): kunder som ble værende i segmentet sitt. Andelene er korrigert for usikkerheten '
+        'ved å plassere en kunde i et segment; hver rad summerer til 100 %.',
+    'mig.consultant': 'Latent overgangsmodell for panelet (segmentene startet fra den fryste modellen, målingsinvarians '
+        'testet først); tracking.xlsx har intervallene og den naive krysstabellen.',
+    'mig2.title': 'Ble værende, kom fra, gikk til',
+    'mig2.sub': 'Kunder intervjuet i både bølge {a} og bølge {b}, per segment',
+    'mig2.col_segment': 'Segment',
+    'mig2.col_stayed': 'Ble værende',
+    'mig2.col_came': 'Kom fra (andel av bølge {b})',
+    'mig2.col_went': 'Gikk til (andel av bølge {a})',
+    'mig2.nobody': 'nesten ingen',
+    'mig2.notes': '{name}: ble værende {stayed} %; kom fra {came}; gikk til {went}.',
+    'acc.title': 'Kundekontoer: typer kjøpssentre',
+    'acc.sub': '{several} av {customers} spurte kunder har flere respondenter; {how}',
+    'acc.sub_fitted': 'alle plassert i typene funnet i bølge {wave} ut fra respondentenes segmenter',
+    'acc.sub_grouped': 'alle gruppert etter respondentenes miks av segmenter',
+    'acc.col_type': 'Type',
+    'acc.col_accounts': 'Kontoer',
+    'acc.col_share': 'Andel av kontoene',
+    'acc.col_share_wave': 'Andel i bølge {wave}',
+    'acc.col_mix': 'Respondentenes segmenter',
+    'acc.col_value': '{label} per konto{currency}',
+    'acc.value': 'Verdi',
+    'acc.revenue': 'Omsetning',
+    'acc.consensus': 'enighet: {name}',
+    'acc.split': 'delt: {a} mot {b}',
+    'acc.mixed': 'blandet: {names}',
+    'acc.one_type': 'én type: kontoene skiller seg ikke i miksen av segmenter utover tilfeldighetene',
+    'acc.notes_groups': 'Kontoer der flere personer har svart, grupperes etter miksen av segmenter blant respondentene: alle '
+        'like (enighet), to leirer (delt) eller en blanding (blandet).',
+    'acc.notes_rule': 'Enighet: ett segment har minst {consensus} % av en types respondenter; delt: to segmenter til sammen'
+        ' minst {split} %, hvert minst {each} %.',
+    'acc.notes_fitted': 'Denne bølgens kontoer er plassert i typene funnet i bølge {wave} ut fra respondentenes segmenter; '
+        'andelen i den bølgen er beregnet på samme måte.',
+    'acc.notes_single': 'Kunder med én respondent beholder den respondentens segment.',
+    'acc.consultant': 'Latent klassemodell på flere nivåer (respondentsegmenter innenfor kontoklasser), antall kontoklasser'
+        ' valgt med BIC på kontonivå; accounts.xlsx viser alle kontoer, customer_segments.csv har '
+        'account_class og account_type, model.json avsnittet accounts (export-sql --using accounts).',
+    'fwd.title_months': 'Forutsier segmentene de neste {months} månedene?',
+    'fwd.headline_not_months': 'Å kjenne segmentet forutsier ikke atferden de neste {months} månedene bedre enn ordrehistorikken '
+        'alene.',
+    'fwd.notes_segment': '{name}: sluttet å kjøpe {lapsed} % (n={n}).',
+    'fwd.notes_segment_switch': '{name}: sluttet å kjøpe {lapsed} %, byttet kanal {switched} % (n={n}).',
+    'fwd.notes_lift': '{what}: {metric} {base} → {with_} (intervall for gevinsten {low} til {high}), {status}.',
 }

@@ -353,4 +353,60 @@ TABLE = {
     'lang.fr': 'Frans',
     'lang.fi': 'Fins',
     'lang.nl-BE': 'Vlaams',
+    'agenda.migration': 'Waar de klanten van elk segment naartoe gingen',
+    'mig.title': 'Waar gingen de klanten van elk segment naartoe?',
+    'mig.panel': '{n} klanten ondervraagd in zowel meting {a} als meting {b}',
+    'mig.sub': '{panel}: per segment in meting {a} (rijen) het aandeel in elk segment in meting {b} (kolommen)',
+    'mig.changed_head': 'De segmenten zijn tussen de metingen van betekenis veranderd',
+    'mig.changed': 'Klanten in hetzelfde segment beantwoorden sommige vragen nu anders, dus een verschuiving tussen '
+        'segmenten is niet te onderscheiden van een verandering in waar de segmenten voor staan. We adviseren'
+        ' opnieuw te segmenteren voordat u leest wie waarheen is verschoven.',
+    'mig.corner': 'Meting {a} → meting {b}',
+    'mig.notes_stayed': '{name}: {pct} % bleef.',
+    'mig.notes_moved': '{name}: {pct} % bleef; verschoven naar {moves}.',
+    'mig.footnote': 'Diagonaal (vet): klanten die in hun segment bleven. Aandelen gecorrigeerd voor de onzekerheid bij '
+        'het indelen van een klant in een segment; elke rij telt op tot 100 %.',
+    'mig.consultant': 'Latent transitiemodel van het panel (segmenten gestart vanuit het bevroren model, meetinvariantie '
+        'eerst getoetst); tracking.xlsx bevat de intervallen en de naïeve kruistabel.',
+    'mig2.title': 'Gebleven, instroom, uitstroom',
+    'mig2.sub': 'Klanten ondervraagd in zowel meting {a} als meting {b}, per segment',
+    'mig2.col_segment': 'Segment',
+    'mig2.col_stayed': 'Gebleven',
+    'mig2.col_came': 'Instroom uit (aandeel van meting {b})',
+    'mig2.col_went': 'Uitstroom naar (aandeel van meting {a})',
+    'mig2.nobody': 'vrijwel niemand',
+    'mig2.notes': '{name}: gebleven {stayed} %; instroom uit {came}; uitstroom naar {went}.',
+    'acc.title': "Accounts: soorten DMU's",
+    'acc.sub': '{several} van {customers} ondervraagde klanten hebben meerdere respondenten; {how}',
+    'acc.sub_fitted': 'ingedeeld in de typen van meting {wave} naar de segmenten van hun respondenten',
+    'acc.sub_grouped': 'gegroepeerd naar de mix van segmenten onder hun respondenten',
+    'acc.col_type': 'Type',
+    'acc.col_accounts': 'Accounts',
+    'acc.col_share': 'Aandeel van de accounts',
+    'acc.col_share_wave': 'Aandeel in meting {wave}',
+    'acc.col_mix': 'Segmenten van de respondenten',
+    'acc.col_value': '{label} per account{currency}',
+    'acc.value': 'Waarde',
+    'acc.revenue': 'Omzet',
+    'acc.consensus': 'eensgezind: {name}',
+    'acc.split': 'verdeeld: {a} tegenover {b}',
+    'acc.mixed': 'gemengd: {names}',
+    'acc.one_type': 'één type: de accounts verschillen in hun mix van segmenten niet meer dan toeval',
+    'acc.notes_groups': 'Accounts waar meerdere personen antwoordden, zijn gegroepeerd naar de mix van segmenten onder hun '
+        'respondenten: iedereen gelijk (eensgezind), twee kampen (verdeeld) of een mix (gemengd).',
+    'acc.notes_rule': 'Eensgezind: één segment heeft minstens {consensus} % van de respondenten van een type; verdeeld: '
+        'twee segmenten samen minstens {split} %, elk minstens {each} %.',
+    'acc.notes_fitted': 'De accounts van deze meting zijn ingedeeld in de typen uit meting {wave} op basis van de segmenten '
+        'van hun respondenten; het aandeel in die meting is op dezelfde manier geteld.',
+    'acc.notes_single': 'Klanten met één respondent houden het segment van die respondent.',
+    'acc.consultant': 'Multilevel latente-klassenmodel (respondentsegmenten binnen accountklassen), het aantal '
+        'accountklassen gekozen op de BIC op accountniveau; accounts.xlsx bevat alle accounts, '
+        'customer_segments.csv heeft account_class en account_type, model.json de sectie accounts (export-sql'
+        ' --using accounts).',
+    'fwd.title_months': 'Voorspellen de segmenten de komende {months} maanden?',
+    'fwd.headline_not_months': 'Het segment kennen voorspelt het gedrag in de komende {months} maanden niet beter dan de '
+        'ordergeschiedenis alleen.',
+    'fwd.notes_segment': '{name}: gestopt met kopen {lapsed} % (n={n}).',
+    'fwd.notes_segment_switch': '{name}: gestopt met kopen {lapsed} %, van kanaal gewisseld {switched} % (n={n}).',
+    'fwd.notes_lift': '{what}: {metric} {base} → {with_} (interval van de winst {low} tot {high}), {status}.',
 }

@@ -343,4 +343,59 @@ TABLE = {
     'lang.fr': 'franska',
     'lang.fi': 'finska',
     'lang.nl-BE': 'flamländska',
+    'agenda.migration': 'Vart varje segments kunder tog vägen',
+    'mig.title': 'Vart tog varje segments kunder vägen?',
+    'mig.panel': '{n} kunder intervjuade i både våg {a} och våg {b}',
+    'mig.sub': '{panel}: för varje segment i våg {a} (rader) andelen i varje segment i våg {b} (kolumner)',
+    'mig.changed_head': 'Segmenten har bytt betydelse mellan vågorna',
+    'mig.changed': 'Kunder i samma segment svarar nu annorlunda på vissa frågor, så en förflyttning mellan segment går '
+        'inte att skilja från en förändring i vad segmenten står för. Vi rekommenderar en ny segmentering '
+        'innan man läser vem som flyttade vart.',
+    'mig.corner': 'Våg {a} → våg {b}',
+    'mig.notes_stayed': '{name}: {pct} % stannade kvar.',
+    'mig.notes_moved': '{name}: {pct} % stannade kvar; flyttade till {moves}.',
+    'mig.footnote': 'Diagonalen (fetstil): kunder som stannade kvar i sitt segment. Andelarna är korrigerade för '
+        'osäkerheten i att placera en kund i ett segment; varje rad summerar till 100 %.',
+    'mig.consultant': 'Latent övergångsmodell för panelen (segmenten startade från den frysta modellen, mätinvarians testad'
+        ' först); tracking.xlsx har intervallen och den naiva korstabellen.',
+    'mig2.title': 'Stannade, kom från, gick till',
+    'mig2.sub': 'Kunder intervjuade i både våg {a} och våg {b}, per segment',
+    'mig2.col_segment': 'Segment',
+    'mig2.col_stayed': 'Stannade',
+    'mig2.col_came': 'Kom från (andel av våg {b})',
+    'mig2.col_went': 'Gick till (andel av våg {a})',
+    'mig2.nobody': 'nästan ingen',
+    'mig2.notes': '{name}: stannade {stayed} %; kom från {came}; gick till {went}.',
+    'acc.title': 'Kundkonton: typer av köpcenter',
+    'acc.sub': '{several} av {customers} tillfrågade kunder har flera svarande; {how}',
+    'acc.sub_fitted': 'alla placerade i typerna från våg {wave} utifrån de svarandes segment',
+    'acc.sub_grouped': 'alla grupperade efter de svarandes mix av segment',
+    'acc.col_type': 'Typ',
+    'acc.col_accounts': 'Konton',
+    'acc.col_share': 'Andel av kontona',
+    'acc.col_share_wave': 'Andel i våg {wave}',
+    'acc.col_mix': 'De svarandes segment',
+    'acc.col_value': '{label} per konto{currency}',
+    'acc.value': 'Värde',
+    'acc.revenue': 'Omsättning',
+    'acc.consensus': 'enighet: {name}',
+    'acc.split': 'delad: {a} mot {b}',
+    'acc.mixed': 'blandad: {names}',
+    'acc.one_type': 'en typ: kontona skiljer sig inte i sin mix av segment utöver slumpen',
+    'acc.notes_groups': 'Konton där flera personer har svarat grupperas efter mixen av segment bland de svarande: alla lika '
+        '(enighet), två läger (delad) eller en blandning (blandad).',
+    'acc.notes_rule': 'Enighet: ett segment har minst {consensus} % av en typs svarande; delad: två segment tillsammans '
+        'minst {split} %, vart och ett minst {each} %.',
+    'acc.notes_fitted': 'Den här vågens konton är placerade i de typer som hittades i våg {wave} utifrån de svarandes '
+        'segment; andelen i den vågen räknas på samma sätt.',
+    'acc.notes_single': 'Kunder med en svarande behåller den svarandes segment.',
+    'acc.consultant': 'Latent klassmodell på flera nivåer (de svarandes segment inom kontoklasser), antalet kontoklasser '
+        'valt med BIC på kontonivå; accounts.xlsx listar alla konton, customer_segments.csv har account_class'
+        ' och account_type, model.json avsnittet accounts (export-sql --using accounts).',
+    'fwd.title_months': 'Förutsäger segmenten de kommande {months} månaderna?',
+    'fwd.headline_not_months': 'Att känna till segmentet förutsäger inte beteendet under de kommande {months} månaderna bättre än '
+        'orderhistoriken ensam.',
+    'fwd.notes_segment': '{name}: slutade köpa {lapsed} % (n={n}).',
+    'fwd.notes_segment_switch': '{name}: slutade köpa {lapsed} %, bytte kanal {switched} % (n={n}).',
+    'fwd.notes_lift': '{what}: {metric} {base} → {with_} (intervall för vinsten {low} till {high}), {status}.',
 }
