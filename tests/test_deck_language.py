@@ -86,7 +86,7 @@ def test_the_demo_deck_in_danish_has_no_english_text_the_deck_wrote(demo_wave2):
             if c in frame.columns:
                 study_words |= {str(x) for x in frame[c].dropna() if str(x)}
     study_words |= {p.name for p in personas} | {str(q) for q in (data.recognise or {}).get("questions", [])}
-    study_words |= {data.study_name}
+    study_words |= {data.study_name, data.wave_label}  # the wave's name as study.yaml declares it
     study_words |= {str(f) for f in data.factors.get("items", [])} | {str(f) for f in data.factors.get("factor", [])}
     study_words |= {str(f) for f in data.factors.get("battery", [])}
     bad = []
@@ -100,4 +100,6 @@ def test_the_demo_deck_in_danish_has_no_english_text_the_deck_wrote(demo_wave2):
             bad.append((sorted(hit), text[:120]))
     assert bad == []
     texts = "\n".join(_deck_texts(prs))
+    # a wave name that already says the wave ('Wave 2, autumn 2026') gets no prefix of the deck's ('Bølge 2: ')
+    assert data.wave_label in texts and f"Bølge 2: {data.wave_label}" not in texts
     assert "Bølge 2" in texts and "Segmenternes størrelse og værdi" in texts and re.search(r"\d+,\d", texts)
