@@ -36,6 +36,16 @@ def test_no_text_of_another_language_is_left_english(language):
     assert same == []
 
 
+def test_a_wave_name_that_says_the_wave_is_not_prefixed():
+    """The title slide adds 'Bølge 2: ' only to a wave name that does not already say the wave (in any language)."""
+    from workbench.deck.slides_summary import _says_the_wave
+
+    assert _says_the_wave("Bølge 2 – efterår 2026", "2") and _says_the_wave("Wave 2, autumn 2026", "2")
+    assert _says_the_wave("meting 3", "3") and _says_the_wave("Våg 2 hösten", "2")
+    assert not _says_the_wave("Wave 12", "1") and not _says_the_wave("Autumn 2026", "2")
+    assert not _says_the_wave("Wave 1, spring", "2")
+
+
 def test_numbers_and_dates_as_each_language_writes_them():
     assert number(1234567.891, 1, "en") == "1,234,567.9"
     assert number(1234567.891, 1, "da") == "1.234.567,9"
