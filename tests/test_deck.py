@@ -69,7 +69,8 @@ def test_slide_count_and_every_persona_name(deck, demo_run):
     for p in shown:
         assert p.name in titles
     every = "\n".join(_texts(deck))
-    assert "Wave 1" in every and "2026-03-27" in every  # wave and its fieldwork end on the title slide
+    # wave and its fieldwork end (2026-03-27) on the title slide, the date as English writes it
+    assert "Wave 1" in every and "27 March 2026" in every and "2026-03-27" not in every
 
 
 def test_persona_charts_are_native_and_equal_profile_indices(deck, demo_run):
@@ -88,7 +89,9 @@ def test_persona_charts_are_native_and_equal_profile_indices(deck, demo_run):
         xml = charts[0].chart._chartSpace.xml
         assert re.search(r'<c:catAx>.*<c:crossesAt val="100(\.0)?"/>.*</c:catAx>', xml, re.S)
         for cat, v in zip(cats, seg_vals):
-            label, kind = re.fullmatch(r"(.*) \((needs|motivations|barriers)\)", cat).groups()
+            # 'Label (need)': the item's kind as the deck's English table names it
+            label, kind = re.fullmatch(r"(.*) \((need|motivation|barrier)\)", cat).groups()
+            kind += "s"  # the profile's kinds: needs, motivations, barriers
             row = t[(t["segment"] == p.segment) & (t["label"] == label) & (t["kind"] == kind) & t["trait"]]
             assert len(row) == 1, cat
             assert v == pytest.approx(float(row["index"].iloc[0]), abs=1e-9)

@@ -70,8 +70,11 @@ def test_comparison_matrix_is_a_native_table_with_profile_indices_and_colours(de
     slide = _slide(deck, "How the segments differ")
     table = next(sh.table for sh in slide.shapes if sh.has_table)
     shown = _shown(demo_run)
-    assert [c.text for c in table.rows[0].cells][2:] == [p.name for p in shown]
+    # each segment's column carries its letter, the letters in the cells name the columns
+    letter = {p.segment: chr(ord("A") + i) for i, p in enumerate(shown)}
+    assert [c.text for c in table.rows[0].cells][2:] == [f"{p.name} ({letter[p.segment]})" for p in shown]
     t = demo_run.profiles.table
+    lettered = 0
     groups, checked = set(), 0
     for row in list(table.rows)[1:]:
         cells = [c.text for c in row.cells]
@@ -81,12 +84,22 @@ def test_comparison_matrix_is_a_native_table_with_profile_indices_and_colours(de
             continue
         for j, p in enumerate(shown):
             r = hit[hit["segment"] == p.segment].iloc[0]
-            assert cells[2 + j].split()[0] == f"{r['index']:.0f}"
+            # 'index ▲ BC': the profile's index, its arrow, the columns it is significantly above
+            parts = cells[2 + j].split()
+            assert parts[0] == f"{r['index']:.0f}"
+            rest = parts[1:]
+            if r["sig"] in ("▲", "▼"):
+                assert rest[:1] == [r["sig"]], (cells[1], p.name, cells[2 + j])
+                rest = rest[1:]
+            above = r["letters"].split() if isinstance(r["letters"], str) else []
+            want = "".join(sorted(letter[q.segment] for q in shown if str(q.segment) in above))
+            assert "".join(rest) == want, (cells[1], p.name, cells[2 + j], r["letters"])
+            lettered += bool(want)
             fill = row.cells[2 + j].fill
             coloured = str(fill.fore_color.rgb) not in ("FFFFFF",)
             assert coloured == (r["sig"] in ("▲", "▼")), (cells[1], p.name)
             checked += 1
-    assert checked >= 5 * 4
+    assert checked >= 5 * 4 and lettered
     assert {"Needs", "Behaviour", "Opportunity"} <= groups
     opp = demo_run.opportunities.table
     row = next(r for r in list(table.rows)[1:] if r.cells[0].text == "Opportunity")
@@ -281,7 +294,7 @@ def test_numbers_on_slides_agree_with_profiles_xlsx(deck, demo_run):
                                                        for sh in s.shapes)], _shown(demo_run)):
         plot = next(sh.chart for sh in slide.shapes if sh.has_chart).plots[0]
         for cat, v in zip(plot.categories, plot.series[0].values):
-            label = re.sub(r" \((needs|motivations|barriers)\)$", "", str(cat))
+            label = re.sub(r" \((need|motivation|barrier)\)$", "", str(cat))  # 'Label (need)' on the chart
             ref = traits[(traits["Segment"] == p.segment) & (traits["Label"] == label)]
             if len(ref):
                 assert v == pytest.approx(float(ref["Index (100 = average)"].iloc[0]), rel=1e-9)

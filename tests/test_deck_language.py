@@ -36,6 +36,16 @@ def test_no_text_of_another_language_is_left_english(language):
     assert same == []
 
 
+def test_a_wave_name_that_says_the_wave_is_not_prefixed():
+    """The title slide adds 'Bølge 2: ' only to a wave name that does not already say the wave (in any language)."""
+    from workbench.deck.slides_summary import _says_the_wave
+
+    assert _says_the_wave("Bølge 2 – efterår 2026", "2") and _says_the_wave("Wave 2, autumn 2026", "2")
+    assert _says_the_wave("meting 3", "3") and _says_the_wave("Våg 2 hösten", "2")
+    assert not _says_the_wave("Wave 12", "1") and not _says_the_wave("Autumn 2026", "2")
+    assert not _says_the_wave("Wave 1, spring", "2")
+
+
 def test_numbers_and_dates_as_each_language_writes_them():
     assert number(1234567.891, 1, "en") == "1,234,567.9"
     assert number(1234567.891, 1, "da") == "1.234.567,9"
@@ -86,7 +96,7 @@ def test_the_demo_deck_in_danish_has_no_english_text_the_deck_wrote(demo_wave2):
             if c in frame.columns:
                 study_words |= {str(x) for x in frame[c].dropna() if str(x)}
     study_words |= {p.name for p in personas} | {str(q) for q in (data.recognise or {}).get("questions", [])}
-    study_words |= {data.study_name}
+    study_words |= {data.study_name, data.wave_label}  # the wave's name as study.yaml declares it
     study_words |= {str(f) for f in data.factors.get("items", [])} | {str(f) for f in data.factors.get("factor", [])}
     study_words |= {str(f) for f in data.factors.get("battery", [])}
     bad = []
@@ -100,6 +110,8 @@ def test_the_demo_deck_in_danish_has_no_english_text_the_deck_wrote(demo_wave2):
             bad.append((sorted(hit), text[:120]))
     assert bad == []
     texts = "\n".join(_deck_texts(prs))
+    # a wave name that already says the wave ('Wave 2, autumn 2026') gets no prefix of the deck's ('Bølge 2: ')
+    assert data.wave_label in texts and f"Bølge 2: {data.wave_label}" not in texts
     assert "Bølge 2" in texts and "Segmenternes størrelse og værdi" in texts and re.search(r"\d+,\d", texts)
 
 

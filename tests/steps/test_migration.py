@@ -31,10 +31,11 @@ def planted_vs_estimated(run):
     r, c = linear_sum_assignment(-tab.to_numpy())
     to_truth = {int(tab.index[i]): int(tab.columns[j]) for i, j in zip(r, c)}
     # the panel: customers interviewed once in each wave and kept by the quality checks in both
+    # (a submission sent twice under one respondent id is one interview: the quality checks keep one)
     keep1 = set(ctx.earlier(mig.waves[0]).weighted.data.index.astype(str))
     keep2 = set(ctx.weighted.data.index.astype(str))
-    a = t1[t1[rid].isin(keep1)].drop_duplicates("customer_id", keep=False)
-    b = t2[t2[rid].isin(keep2)].drop_duplicates("customer_id", keep=False)
+    a = t1[t1[rid].isin(keep1)].drop_duplicates(rid).drop_duplicates("customer_id", keep=False)
+    b = t2[t2[rid].isin(keep2)].drop_duplicates(rid).drop_duplicates("customer_id", keep=False)
     pan = a.merge(b, on="customer_id", suffixes=("_1", "_2"))
     true = pd.crosstab(pan["segment_1"], pan["segment_2"], normalize="index")
     M = mig.matrix()

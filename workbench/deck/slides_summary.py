@@ -15,12 +15,24 @@ from pptx.util import Inches, Pt
 from .content import (BEHAVIOUR, MATRIX_KPIS, base_value, value_shares, criteria_status, format_kpi, kpi_label,
                       kpi_scale, segment_implications, sig_text, suppressed_note)
 from .data import DeckData
-from .texts import words
+from .texts import TEXTS, words
 from .layout import (HIGH1, HIGH2, LOW1, LOW2, MUTED, PAD_X, PAD_Y, TITLE_TYPES, UNDER_FILL, WHITE, Box, Canvas,
                      estimate_lines, fill_cell, fit_font_size, label_values, new_chart_data, placeholder_type, shorten,
                      text_height)
 
 __all__ = ["title_slide", "summary_slides", "sizes_slide", "matrix_slides", "matrix_rows"]
+
+
+def _says_the_wave(label: str, wave) -> bool:
+    """Whether a wave's name (the study's own text) already says which wave it is, in any language
+    the deck speaks ('Wave 2, autumn 2026', 'Bølge 2 – efterår'): the deck then adds no prefix of
+    its own ('Bølge 2: Wave 2, ...')."""
+    text = label.strip().lower()
+    for table in TEXTS.values():
+        head = table["wave"].format(wave=wave).lower()
+        if text.startswith(head) and not text[len(head):len(head) + 1].isdigit():
+            return True
+    return False
 
 
 def title_slide(d: Canvas, data: DeckData, shown, options):
@@ -29,7 +41,7 @@ def title_slide(d: Canvas, data: DeckData, shown, options):
     w = d.w
     label = data.wave_label
     wave = data.wave
-    sub = label if label.lower().startswith(w("wave", wave=wave).lower()) else (
+    sub = label if _says_the_wave(label, wave) else (
         w("title.wave_label", wave=wave, label=label) if label else w("Wave", wave=wave))
     line2 = f"{options.get('subtitle') or w('title.subtitle')} · {w.date(data.date)}"
     ph_title = next((ph for ph in s.placeholders if placeholder_type(ph) in TITLE_TYPES), None)
