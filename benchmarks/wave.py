@@ -1,6 +1,6 @@
 """Benchmark: one wave of the demo study through ``workbench run`` at 1×, 4× and 16× its size.
 
-The demo study (``workbench demo``: 4,000 customers, 1,100 interviewed customers (about 1,500 respondents) a wave, 44 rating items,
+The demo study (``workbench demo``: 4,000 customers, 1,500 interviewed customers (about 2,000 respondents) a wave, 44 rating items,
 about 330,000 order lines) is generated at each size with customers and respondents multiplied
 by the factor (16× = 64,000 customers, 24,000 respondents, about 5.3 million order lines), and
 wave 1 (the wave a segmentation is fitted on: every step but tracking) is run as a consultant
@@ -41,7 +41,7 @@ import time
 from pathlib import Path
 
 #: The demo's default size (workbench.demo.generate_demo).
-BASE_CUSTOMERS, BASE_RESPONDENTS = 4000, 1100  # interviewed customers; ~1,500 respondents with colleagues
+BASE_CUSTOMERS, BASE_RESPONDENTS = 4000, 1500  # interviewed customers; ~2,000 respondents with colleagues
 
 
 def _tree_rss(pid: int) -> int:

@@ -136,8 +136,8 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("folder", type=Path, nargs="?", default=Path("surveys/demo"), help="default: surveys/demo")
     d.add_argument("--seed", type=int, default=20261123)
     d.add_argument("--customers", type=int, default=4000, help="customers in the base (default 4000)")
-    d.add_argument("--respondents", type=int, default=1100,
-                   help="customers interviewed per wave (default 1100; with their colleagues about 1,500 respondents)")
+    d.add_argument("--respondents", type=int, default=1500,
+                   help="customers interviewed per wave (default 1500; with their colleagues about 2,000 respondents)")
     d.add_argument("--force", action="store_true", help="overwrite existing demo data")
     d.add_argument("--if-missing", action="store_true", help="do nothing when the demo data already exists")
     return p

@@ -603,12 +603,14 @@ def test_lpa_covariances_of_the_wrong_shape_are_named():
 
     from workbench.errors import DataError
     from workbench.modelcheck import check_model
+    from workbench.segments.methods import get_method
 
     k, f = 3, 4
     good = {"full": np.stack([np.eye(f)] * k), "tied": np.eye(f), "diag": np.ones((k, f)), "spherical": np.ones(k)}
     for cov, arr in good.items():
         for other, wrong in good.items():
             m = SimpleNamespace(k=k, features=[f"x{i}" for i in range(f)], shares=np.full(k, 1 / k), method="lpa",
+                                method_object=get_method("lpa"),
                                 parameters={"covariance": cov, "means": np.zeros((k, f)), "covariances": wrong},
                                 names={}, uncertain_below=0.6, standardisation={}, attachments={})
             if other == cov:

@@ -29,7 +29,7 @@ def _ctx(n_customers=400, n_resp=240, signal=True, seed=0):
     ctx = SimpleNamespace(behaviour=SimpleNamespace(respondents=respondents, key="kundenr", customers=customers),
                           weighted=SimpleNamespace(data=pd.DataFrame(index=resp_ids)),
                           study=SimpleNamespace(pii=[], spec=SimpleNamespace(min_segment_n=0), key_columns=("kundenr",)),
-                          personas=None, profiles=None)
+                          personas=None, profiles=None, accounts=None, account_tracking=None)
     return ctx, labels, customers
 
 

@@ -25,8 +25,8 @@ logger = logging.getLogger('workbench.demo')
 
 
 #: Customers interviewed per wave by default: with their colleagues (about a quarter of them have
-#: one to three, :mod:`workbench.demo.accounts`) a wave has about 1,500 respondents.
-DEFAULT_INTERVIEWED = 1100
+#: one to three, :mod:`workbench.demo.accounts`) a wave has about 2,000 respondents.
+DEFAULT_INTERVIEWED = 1500
 
 
 def generate_demo(out_dir, *, seed=20261123, n_customers=4000, n_respondents=DEFAULT_INTERVIEWED,
@@ -42,10 +42,10 @@ def generate_demo(out_dir, *, seed=20261123, n_customers=4000, n_respondents=DEF
         same seed writes byte-identical files.
     n_customers : int, default=4000
         Customers in the customer base (respondents and non-respondents).
-    n_respondents : int, default=1100
+    n_respondents : int, default=1500
         Customers interviewed per wave (wave 1 adds 2-3 duplicate submissions); about a quarter
         of them have one to three colleagues answering too (:mod:`workbench.demo.accounts`), so a
-        wave has more respondents than this (about 1,500 at the default).
+        wave has more respondents than this (about 2,000 at the default).
     force : bool, default=False
         Overwrite the demo's files when they already exist in ``out_dir``; other files
         in the folder are left alone.
