@@ -96,6 +96,8 @@ def test_the_demo_deck_in_danish_has_no_english_text_the_deck_wrote(demo_wave2):
             if c in frame.columns:
                 study_words |= {str(x) for x in frame[c].dropna() if str(x)}
     study_words |= {p.name for p in personas} | {str(q) for q in (data.recognise or {}).get("questions", [])}
+    # the run's own persona names (personas.yaml, English in the demo) as the accounts and migration data carry them
+    study_words |= {p.name for p in run.personas}
     study_words |= {data.study_name, data.wave_label}  # the wave's name as study.yaml declares it
     study_words |= {str(f) for f in data.factors.get("items", [])} | {str(f) for f in data.factors.get("factor", [])}
     study_words |= {str(f) for f in data.factors.get("battery", [])}
