@@ -160,17 +160,7 @@ def tracking(ctx: WaveContext) -> Output:
         notes["Since - verdict"] = (f"Did wave {model.wave}'s segments predict what its respondents' customers did in "
                                    f"the {ctx.forward_since.horizon} months since, beyond their order history?")
     if ctx.migration is not None:
-        mig = ctx.migration
-        for name, table in mig.tables().items():
-            sheets[f"Migration - {name}"] = table
-        notes["Migration - Invariance"] = (f"Latent transition model of the panel, wave {mig.waves[0]} to "
-                                           f"{mig.waves[-1]}: full invariance (the items mean the same at every "
-                                           "wave), items freed one at a time (LR test, Holm-adjusted), free. "
-                                           + mig.message)
-        if mig.readable:
-            notes["Migration - Transitions"] = ("P(segment at the later wave | segment at the earlier wave) with "
-                                                f"{mig.n_boot} bootstrap replicates (se, 95 % percentile interval); "
-                                                "naive = cross-table of each wave's own modal segment.")
+        _migration_sheets(ctx.migration, sheets, notes)
     cls = ctx.classification
     sheets["Classification"] = cls.summary()
     notes["Classification"] = (f"Respondents of wave {ctx.wave} classified with the wave {model.wave} model; "
@@ -190,6 +180,20 @@ def tracking(ctx: WaveContext) -> Output:
                                           encoding="utf-8")
 
     return Output({"tracking": result, "trends": trends}, write)
+
+
+def _migration_sheets(mig, sheets: dict, notes: dict) -> None:
+    """tracking.xlsx's "Migration - ..." sheets and their notes (step migration)."""
+    for name, table in mig.tables().items():
+        sheets[f"Migration - {name}"] = table
+    notes["Migration - Invariance"] = (f"Latent transition model of the panel, wave {mig.waves[0]} to "
+                                       f"{mig.waves[-1]}: full invariance (the items mean the same at every "
+                                       "wave), items freed one at a time (LR test, Holm-adjusted), free. "
+                                       + mig.message)
+    if mig.readable:
+        notes["Migration - Transitions"] = ("P(segment at the later wave | segment at the earlier wave) with "
+                                            f"{mig.n_boot} bootstrap replicates (se, 95 % percentile interval); "
+                                            "naive = cross-table of each wave's own modal segment.")
 
 
 def deck_trends(tr: WaveTracking) -> DeckTrends:
