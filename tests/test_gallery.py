@@ -151,15 +151,16 @@ def test_export_layouts_are_read_and_said(flows):
 def test_select_all_that_apply_reaches_the_segmentation_and_speaks_of_the_options(flows):
     """Issue 30: blanks of a tick-all-that-apply battery are "not selected" (validate says how
     many), every respondent is kept, latent classes fit the binary options, and the personas
-    name the option ("selected …: 98 % vs 49 %"), never the answer label "Valgt"."""
+    name the option (in the study's Danish: "valgte …: 98 % mod 49 %"), never the answer label "Valgt"."""
     f = flows("gss_multiselect")
     assert f.validate.rc == 0, first_error(f.validate)
     blanks = [line for line in f.validate.out.splitlines() if "read as not selected" in line]
     assert len(blanks) == 3 and all("(select all that apply, 7 options)" in b for b in blanks)
     assert all(s.rc == 0 for s in f.runs.values()), {w: first_error(s) for w, s in f.runs.items()}
     text = (f.folder("1") / "personas.yaml").read_text(encoding="utf-8")
-    assert "Valgt" not in text and "selected " in text
-    assert re.search(r"selected [^:\n]+: \d+ % vs \d+ %", text)
+    # the persona drafts speak the study's language (da): "valgte <option>: 98 % mod 49 %"
+    assert "Valgt" not in text and "valgte " in text
+    assert re.search(r"valgte [^:\n]+: \d+ % mod \d+ %", text)
     fits = pd.read_excel(f.folder("1") / "segments.xlsx", sheet_name=None)
     assert any("lca" in str(v.to_numpy()).lower() for v in fits.values())
     for w in ("2", "3"):  # later waves are classified with wave 1's model
