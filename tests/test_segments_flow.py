@@ -67,7 +67,6 @@ def test_a_complete_plan_loads(tmp_path):
 @pytest.mark.parametrize("change, message", [
     ("basis: [needs]", "basis[0]: unknown block 'nedds' (did you mean 'needs'?)"),
     ("basis: [needs]", "basis[0]: block 'open' is of kind 'verbatims', which cannot be a segmentation basis"),
-    ("methods: [lca, kmeans]", "methods[1]: got 'kmean'"),
     ("methods: [lca, kmeans]", "methods: method(s) lca listed twice"),
     ("k_max: 4", "segmentation.k_max: k_max (1) is below k_min (2)"),
     ("covariates: [firmo]", "covariates[0]: unknown covariate (a column or block) 'size_band' (did you mean 'size'?)"),
@@ -90,6 +89,18 @@ def test_plan_mistakes_are_reported_with_key_paths(tmp_path, change, message):
     with pytest.raises(StudyError) as info:
         load_study(folder)
     assert any(message in p for p in info.value.problems), info.value.problems
+
+
+def test_an_unregistered_method_is_named_with_the_registered_ones(tmp_path):
+    """Method names are checked against the registry (issue 23: a method registered at run time
+    is allowed), by the segments step and validate, not by the schema."""
+    from workbench.steps.segments import study_settings
+
+    folder = write_mini(tmp_path / "s", study=MINI_STUDY + PLAN.replace("methods: [lca, kmeans]", "methods: [lca, kmean]"))
+    study = load_study(folder)
+    with pytest.raises(StudyError, match=r"segmentation.methods names kmean, which is not a segmentation method; "
+                                         r"the methods are .*kmeans"):
+        study_settings(study, [])
 
 
 # --------------------------------------------------------------------------- the pipeline step
