@@ -30,7 +30,7 @@ demo: $(STAMP)
 	$(BIN)/workbench run surveys/demo --wave 2 --reports reports --force
 
 test: $(STAMP) tools
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=60
 
 tools: $(STAMP)
 	@if command -v soffice >/dev/null && command -v pdftoppm >/dev/null && command -v java >/dev/null; then :; \
