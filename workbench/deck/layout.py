@@ -431,6 +431,12 @@ def parse_owned(name) -> tuple[str, str] | None:
     return (parts[0], parts[1]) if len(parts) == 2 and parts[0] and parts[1] else None
 
 
+#: The number format of every percentage a chart shows (data labels, axes): whole percents with
+#: the space the deck's text writes ('9 %', :meth:`workbench.deck.texts.Words.pct`), so a label
+#: and the sentence beside it read alike.
+PCT = '0" %"'
+
+
 def new_chart_data(number_format: str) -> SafeCategoryChartData:
     """Empty category chart data for :meth:`Canvas.chart`: python-pptx's ``CategoryChartData``
     whose embedded workbook writes a text beginning with '=' as text (issue 14,

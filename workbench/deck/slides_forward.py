@@ -18,7 +18,7 @@ from pptx.util import Inches, Pt
 
 from .data import DeckData
 from .texts import Words, words
-from .layout import MUTED, Box, Canvas, label_values, new_chart_data
+from .layout import PCT, MUTED, Box, Canvas, label_values, new_chart_data
 
 __all__ = ["forward_slide", "lift_lines", "forward_title"]
 
@@ -76,7 +76,7 @@ def forward_slide(d: Canvas, data: DeckData, names: dict, colours: dict):
     seg = fw["segments"]
     left_w = int(d.width * 0.56)
     box = Box(d.margin, d.top, left_w, d.bottom - d.top - int(Inches(0.45)))  # above the footnote
-    chart_data = new_chart_data('0"%"')
+    chart_data = new_chart_data(PCT)
     chart_data.categories = [str(names.get(str(x), w("segment_n", segment=x))) for x in seg["segment"]]
     # whole percentages: the label shows the value the chart stores (the one rounding rule)
     chart_data.add_series(w("fwd.lapsed"), [float(round(float(v))) for v in seg["lapsed %"]])
@@ -88,7 +88,7 @@ def forward_slide(d: Canvas, data: DeckData, names: dict, colours: dict):
                     legend=XL_LEGEND_POSITION.BOTTOM if two else False).chart
     plot = chart.plots[0]
     plot.gap_width = 60
-    label_values(plot, '0"%"', 11)
+    label_values(plot, PCT, 11)
     chart.value_axis.has_major_gridlines = False
     chart.value_axis.minimum_scale, chart.value_axis.maximum_scale = 0, 100  # shares: bars from zero, to scale
     chart.value_axis.visible = False

@@ -18,7 +18,7 @@ from ..measures import measure
 from .texts import words
 from .data import DeckData
 from ..measures import p_text
-from .layout import (GREY, MUTED, TINT, Box, Canvas, fill_series, fit_font_size, joined, label_values, new_chart_data,
+from .layout import (PCT, GREY, MUTED, TINT, Box, Canvas, fill_series, fit_font_size, joined, label_values, new_chart_data,
                      shorten, text_height)
 
 __all__ = ["persona_slides", "behaviour_slide", "split_sections"]
@@ -94,7 +94,7 @@ def mix_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour, name, titl
     """A segment's mix against all customers: the customer base's mix (``base``: the rows'
     ``shown_total`` then holds it) or, without a customer base, all surveyed customers."""
     w = d.w
-    chart_data = new_chart_data('0"%"')
+    chart_data = new_chart_data(PCT)
     chart_data.categories = [w.tier(c) for c in rows["category"]]
     # the whole percentages the labels, texts and notes show (content.mix_rows): rounded once
     chart_data.add_series(str(name)[:60] or "Segment", [float(v) for v in rows["shown"]])
@@ -106,7 +106,7 @@ def mix_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour, name, titl
     plot = chart.plots[0]
     plot.gap_width = 60
     plot.overlap = -5
-    label_values(plot, '0"%"', 10)
+    label_values(plot, PCT, 10)
     fill_series(plot, (colour, GREY))
     chart.value_axis.minimum_scale = 0  # shares from zero: bar heights compare as the numbers do
     chart.value_axis.visible = False

@@ -16,7 +16,7 @@ from .content import (BEHAVIOUR, MATRIX_KPIS, base_value, value_shares, criteria
                       kpi_scale, segment_implications, sig_text, suppressed_note)
 from .data import DeckData
 from .texts import TEXTS, words
-from .layout import (HIGH1, HIGH2, LOW1, LOW2, MUTED, PAD_X, PAD_Y, TITLE_TYPES, UNDER_FILL, WHITE, Box, Canvas,
+from .layout import (PCT, HIGH1, HIGH2, LOW1, LOW2, MUTED, PAD_X, PAD_Y, TITLE_TYPES, UNDER_FILL, WHITE, Box, Canvas,
                      estimate_lines, fill_cell, fit_font_size, label_values, new_chart_data, placeholder_type, shorten,
                      text_height)
 
@@ -162,7 +162,7 @@ def sizes_slide(d: Canvas, data, shown, hidden, colours):
     if values:
         base += w("sizes.base_value")
     box = d.footnote(s, box, base + ".")
-    chart_data = new_chart_data('0"%"')
+    chart_data = new_chart_data(PCT)
     chart_data.categories = [f"{p.name} (n={w.n(p.n)})" for p in shown]
     chart_data.add_series(w("sizes.series"), [float(p.share) for p in shown])
     for var, shares in values.items():
@@ -174,7 +174,7 @@ def sizes_slide(d: Canvas, data, shown, hidden, colours):
     plot = chart.plots[0]
     plot.gap_width = 50 if not values else 40
     plot.vary_by_categories = False
-    label_values(plot, '0"%"', 14 if not values else 11, bold=True)
+    label_values(plot, PCT, 14 if not values else 11, bold=True)
     for i, p in enumerate(shown):
         pt = plot.series[0].points[i]
         pt.format.fill.solid()
