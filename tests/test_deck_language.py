@@ -50,7 +50,12 @@ def test_numbers_and_dates_as_each_language_writes_them():
     assert number(1234567.891, 1, "en") == "1,234,567.9"
     assert number(1234567.891, 1, "da") == "1.234.567,9"
     assert number(1234.5, 1, "sv") == "1\u00a0234,5"
-    assert number(1234.5, 0, "nl") == "1.234" and number(1234.5, 0, "nl-BE") == "1.234"
+    assert number(1234.5, 0, "nl") == "1.235" and number(1234.5, 0, "nl-BE") == "1.235"
+    # Excel's and PowerPoint's rounding (half away from zero), not Python's (half to even), so a
+    # text agrees with the workbook cell and the chart label of the same value
+    assert [number(v, d) for v, d in ((38294.5, 0), (2.5, 0), (-2.5, 0), (0.125, 2), (2.675, 2))] == \
+        ["38,295", "3", "-3", "0.13", "2.68"]
+    assert number(-0.4, 0) == "0" and number(-0.04, 1, "da") == "0,0"  # no minus zero
     assert number(-0.25, 2, "nb", sign=False) == "-0,25" and number(3, 1, "no", sign=True) == "+3,0"
     da = words("da-DK")
     assert da.language == "da" and da.date("2026-09-07") == "7. september 2026"

@@ -10,6 +10,7 @@ then its deck texts (:mod:`workbench.deck.texts`) and name words (:mod:`workbenc
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 __all__ = ["NUMBER_STYLE", "MEASURE_LABELS", "language_code", "number", "measure_label_in"]
 
@@ -64,7 +65,12 @@ def number(value, decimals: int = 0, language="en", *, sign: bool = False, group
     if not math.isfinite(v):
         return ""
     thousands, decimal = NUMBER_STYLE[language_code(language)]
-    text = f"{v:{'+' if sign else ''}{',' if grouping else ''}.{int(decimals)}f}"
+    # Excel's and PowerPoint's rule, so that a text and the cell or chart label showing the same
+    # value agree: the value to 15 significant digits, rounded half away from zero (Python's
+    # format rounds 38,294.5 to even: 38,294 beside the workbook's 38,295).
+    exact = Decimal(f"{v:.15g}").quantize(Decimal(1).scaleb(-int(decimals)), rounding=ROUND_HALF_UP)
+    exact = abs(exact) if exact == 0 else exact
+    text = f"{exact:{'+' if sign else ''}{',' if grouping else ''}.{int(decimals)}f}"
     return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands)
 
 

@@ -79,7 +79,7 @@ class Words:
 
     def n(self, value, decimals: int = 0, *, sign: bool = False) -> str:
         """A number as the language writes it: thousands grouped, the decimal mark, rounded half
-        away from zero as Python's format does ('1.234,5' in Danish)."""
+        away from zero as Excel and PowerPoint do ('1.234,5' in Danish; :func:`workbench.language.number`)."""
         return number(value, decimals, self.language, sign=sign)
 
     def pct(self, value, decimals: int = 0) -> str:
