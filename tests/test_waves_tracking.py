@@ -114,6 +114,30 @@ def test_profile_drift_recovers_a_planted_shift():
     assert set(drift.table.loc[drift.table["indicator"] == "channel", "kind"]) == {"share"}
 
 
+def test_profile_drift_says_a_0_1_indicator_in_percent():
+    """A ticked/lapsed indicator coded 0/1 is a share: its movement reads '30.0% to 60.0%', not
+    '0.30 to 0.60' (the deck read 'rose from 0.3 to 0.6'); a 1-5 rating stays a mean."""
+    rng = np.random.default_rng(11)
+    n = 600
+    lb, la = pd.Series(rng.integers(1, 3, n)), pd.Series(rng.integers(1, 3, n))
+    b = pd.DataFrame({"ticked": (rng.random(n) < 0.3).astype(int), "rating": rng.integers(1, 6, n).astype(float)})
+    a = pd.DataFrame({"ticked": (rng.random(n) < np.where(la == 1, 0.6, 0.3)).astype(int),
+                      "rating": rng.integers(1, 6, n) + np.where(la == 2, 1.0, 0.0)})
+    a["rating"] = a["rating"].clip(1, 5)
+    for weights in (None, pd.Series(1.0, index=a.index)):
+        drift = profile_drift(b, a, lb, la, ["ticked", "rating"], labels={"ticked": "Live stock", "rating": "Price"},
+                              names={1: "Field sales", 2: "Webshop"}, weights_before=weights,
+                              weights_after=weights)
+        kinds = drift.table.drop_duplicates("indicator").set_index("indicator")["kind"]
+        assert kinds.to_dict() == {"ticked": "proportion", "rating": "mean"}
+        said = {m.split(":")[0] + ":" + m.split(":")[1].split(" rose")[0]: m for m in drift.messages}
+        share = said["Field sales: Live stock"]
+        before = b.loc[lb == 1, "ticked"].mean()
+        after = a.loc[la == 1, "ticked"].mean()
+        assert f"from {100 * before:.1f}% to {100 * after:.1f}%" in share
+        assert any(m.startswith("Webshop: Price rose from ") and "%" not in m.split("(")[0] for m in drift.messages)
+
+
 def test_weighted_profile_drift_matches_statsmodels_with_kish_n():
     """Weighted drift = statsmodels' weighted Welch test with the weights rescaled to sum to
     Kish's effective n (an independent implementation); unit weights = the unweighted test."""

@@ -15,7 +15,7 @@ from pptx.util import Inches, Pt
 
 from ..measures import round_shares
 from .data import DeckData, DeckTrends
-from .layout import TINT, Box, Canvas, new_chart_data
+from .layout import PCT, TINT, Box, Canvas, new_chart_data
 from .slides_appendix import client_text
 
 __all__ = ["trend_slides", "client_movement", "refit_text", "error_bars"]
@@ -70,7 +70,7 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names, data: DeckData |
     segs = list(dict.fromkeys(sz["segment"]))
     s = d.slide(key="trend-sizes")
     d.title(s, w("trend.title"), subtitle=w("trend.sub"))
-    chart_data = new_chart_data('0"%"')
+    chart_data = new_chart_data(PCT)
     chart_data.categories = [w("Wave", wave=x) for x in waves]
     extra = [x for x in segs if x not in colours]
     cols = dict(colours)
@@ -91,7 +91,7 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names, data: DeckData |
     chart = d.chart(s, XL_CHART_TYPE.LINE_MARKERS, box, chart_data, legend=XL_LEGEND_POSITION.RIGHT).chart
     chart.value_axis.has_major_gridlines = True
     chart.value_axis.major_gridlines.format.line.color.rgb = RGBColor(0xE0, 0xE0, 0xE0)
-    chart.value_axis.tick_labels.number_format = '0"%"'
+    chart.value_axis.tick_labels.number_format = PCT
     chart.value_axis.tick_labels.number_format_is_linked = False
     # shares from zero (issue 30): a move of 4 points is not drawn as a fall off a cliff
     top = max([float(x) for x in sz["ci_high"].dropna()] + [float(x) for x in sz["whole"]] + [10.0])
@@ -114,7 +114,7 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names, data: DeckData |
         if last is not None:
             dl = series.points[last].data_label
             dl.has_text_frame = False
-            dl.number_format, dl.number_format_is_linked = '0"%"', False
+            dl.number_format, dl.number_format_is_linked = PCT, False
             dl.show_value = True
             dl.position = XL_LABEL_POSITION.RIGHT
             dl.font.size, dl.font.bold = Pt(10), True
@@ -185,7 +185,8 @@ def client_movement(text: str, whole: dict, waves, w=None) -> tuple[str, str]:
     long decimals are rounded.  In another language than English the sentence is said again in
     that language from its parts ('' for a sentence of unknown shape: the notes keep it)."""
     original = str(text)
-    if w is not None and w.language != "en":
+    if w is not None and (w.language != "en" or _DRIFT.match(original)):
+        # a profile movement is said from its parts in every language (one rounding rule)
         return _movement_in(original, whole, waves, w), original
     significant = False
 
@@ -210,8 +211,10 @@ def client_movement(text: str, whole: dict, waves, w=None) -> tuple[str, str]:
     return out.strip(), original
 
 
-def _num(text: str, w) -> str:
-    """'51.2%' / '3.41' as the language writes it ('51,2 %', '3,41')."""
+def _num(text: str, w, extra: int = 0) -> str:
+    """'51.2%' / '3.41' as the deck writes it: percents whole ('51 %', the rounding rule of every
+    share in the deck), other values with no decimals from 100 and at most one below ('3,4' in
+    Danish); ``extra`` adds decimals (two values that would read alike)."""
     t = text.strip()
     pct = t.endswith("%")
     t = t.rstrip("%").strip()
@@ -220,8 +223,19 @@ def _num(text: str, w) -> str:
         v = float(t)
     except ValueError:
         return text
-    # the English sentences' rule (client_movement): no decimals from 100, at most one below
-    return w.n(v, 0 if abs(v) >= 100 else min(dec, 1)) + (" %" if pct else "")
+    if pct:
+        return w.pct(v, min(dec, extra))
+    return w.n(v, min(dec, (0 if abs(v) >= 100 else 1) + extra))
+
+
+def _pair(a: str, b: str, w) -> tuple[str, str]:
+    """Two values of one movement in the deck's rounding, with a decimal more while they would
+    read alike ('0.8 to 0.8')."""
+    for extra in range(3):
+        x, y = _num(a, w, extra), _num(b, w, extra)
+        if x != y:
+            break
+    return x, y
 
 
 def _movement_in(text: str, whole: dict, waves, w) -> str:
@@ -250,6 +264,6 @@ def _movement_in(text: str, whole: dict, waves, w) -> str:
     if m:
         share = m.group("level") is not None
         key = ("moves.share_" if share else "moves.") + ("rose" if m.group("verb") == "rose" else "fell")
-        return w(key, name=m.group("name"), label=m.group("label"), level=m.group("level") or "",
-                 a=_num(m.group("a"), w), b=_num(m.group("b"), w)) + "."
+        a, b = _pair(m.group("a"), m.group("b"), w)
+        return w(key, name=m.group("name"), label=m.group("label"), level=m.group("level") or "", a=a, b=b) + "."
     return ""

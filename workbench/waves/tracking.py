@@ -81,8 +81,8 @@ def _weighted_rows(s, col, xb, xa, wb, wa, names, labels, categorical) -> list[d
         if pooled > 0 and se2 > 0:
             d = (m2 - m1) / pooled
             p = float(welch_ttest(m2, v2, na, m1, v1, nb)[1])
-    rows.append({**base, "level": None, "kind": "mean", "before": m1, "after": m2, "difference": m2 - m1,
-                 "effect": d, "p": p})
+    rows.append({**base, "level": None, "kind": _mean_kind(x1, x2), "before": m1, "after": m2,
+                 "difference": m2 - m1, "effect": d, "p": p})
     return rows
 
 
@@ -91,6 +91,14 @@ def _share_test(p_before, n_before, p_after, n_after) -> tuple[float, float]:
     z, p = two_proportion_ztest(p_after, n_after, p_before, n_before)
     z, p = float(z), float(p)
     return (z, p) if math.isfinite(z) else (float("nan"), float("nan"))
+
+
+def _mean_kind(before, after) -> str:
+    """'proportion' for an indicator coded 0/1 (ticked, lapsed: its mean is a share, said in
+    percent), else 'mean'."""
+    values = np.concatenate([np.asarray(before, dtype=float), np.asarray(after, dtype=float)])
+    values = values[~np.isnan(values)]
+    return "proportion" if len(values) and np.isin(values, (0.0, 1.0)).all() else "mean"
 
 
 def _pct(x) -> str:
@@ -285,7 +293,9 @@ class ProfileDrift:
     table : DataFrame
         One row per segment × indicator (× level for categorical indicators), sorted with
         the moved ones first and by size of effect; columns :data:`DRIFT_COLUMNS`
-        (``effect`` is Cohen's d for means, Cohen's h for shares).
+        (``kind`` is 'share' for a level of a categorical indicator, 'proportion' for an
+        indicator coded 0/1, else 'mean'; ``effect`` is Cohen's d for means and proportions,
+        Cohen's h for shares).
     alpha, min_effect : float
     adjust : str
         'fdr_bh' or 'holm'.
@@ -311,6 +321,9 @@ class ProfileDrift:
             if r.kind == "share":
                 out.append(f"{r.name}: the share answering '{r.level}' to {r.label} {verb} from {_pct(r.before)} to "
                            f"{_pct(r.after)} (h = {r.effect:+.2f}).")
+            elif r.kind == "proportion":
+                out.append(f"{r.name}: {r.label} {verb} from {_pct(r.before)} to {_pct(r.after)} "
+                           f"(d = {r.effect:+.2f}).")
             else:
                 out.append(f"{r.name}: {r.label} {verb} from {r.before:.2f} to {r.after:.2f} (d = {r.effect:+.2f}).")
         if not out:
@@ -414,8 +427,8 @@ def profile_drift(data_before: pd.DataFrame, data_after: pd.DataFrame, labels_be
                 if pooled > 0:
                     d = (m2 - m1) / pooled
                     p = float(stats.ttest_ind(xa, xb, equal_var=False).pvalue)
-            rows.append({**base, "level": None, "kind": "mean", "before": m1, "after": m2, "difference": m2 - m1,
-                         "effect": d, "p": p})
+            rows.append({**base, "level": None, "kind": _mean_kind(xb, xa), "before": m1, "after": m2,
+                         "difference": m2 - m1, "effect": d, "p": p})
     table = pd.DataFrame(rows, columns=[c for c in DRIFT_COLUMNS if c not in ("p_adjusted", "moved", "direction")])
     pv = table["p"].to_numpy(dtype=float) if len(table) else np.array([])
     table["p_adjusted"] = benjamini_hochberg(pv) if adjust == "fdr_bh" else holm(pv)
