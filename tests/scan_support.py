@@ -50,11 +50,11 @@ CLIENT_TEXT_PATTERNS = {
 
 def client_notes(slide) -> str:
     """The client part of a slide's speaker notes (above the 'For the consultant' heading)."""
-    from workbench.deck.layout import CONSULTANT_NOTES
+    from workbench.deck.layout import split_notes
 
     if not slide.has_notes_slide:
         return ""
-    return slide.notes_slide.notes_text_frame.text.split(CONSULTANT_NOTES)[0]
+    return split_notes(slide.notes_slide.notes_text_frame.text)[0]
 
 
 def client_text_problems(prs, declared: set[str] = frozenset()) -> list[str]:

@@ -362,10 +362,11 @@ class Canvas:
 
     def notes(self, slide, lines, consultant=()):
         """Speaker notes: ``lines`` for the client's ears, then (when given) a section
-        :data:`CONSULTANT_NOTES` with method details and file names, to be read, not presented."""
+        'notes.consultant' heading in the deck's language
+        (:data:`CONSULTANT_NOTES` in English) with method details and file names, to be read, not presented."""
         text = "\n".join(str(x) for x in lines)
         if consultant:
-            text += ("\n\n" if text else "") + CONSULTANT_NOTES + "\n" + "\n".join(str(x) for x in consultant)
+            text += ("\n\n" if text else "") + self.w("notes.consultant") + "\n" + "\n".join(str(x) for x in consultant)
         slide.notes_slide.notes_text_frame.text = text
 
     def chart_fonts(self, chart, size=10):
@@ -407,6 +408,20 @@ class Canvas:
 #: The heading of the part of the speaker notes meant for the consultant only (method details,
 #: file names); everything above it is client text (tests/scan_support.py scans it).
 CONSULTANT_NOTES = "For the consultant (not for the client):"
+
+
+def split_notes(text: str) -> tuple[str, str]:
+    """(client part, consultant part) of a slide's speaker notes: the consultant section starts at
+    its heading in any of the deck's languages (``'notes.consultant'``, :data:`CONSULTANT_NOTES`
+    in English); ('notes', '') when there is none."""
+    from .texts import TEXTS
+
+    text = str(text or "")
+    at = [(text.find(h), h) for h in {t["notes.consultant"] for t in TEXTS.values()} if h in text]
+    if not at:
+        return text, ""
+    i, h = min(at)
+    return text[:i], text[i + len(h):]
 
 #: Names of the slides and shapes the workbench draws begin with this (``wb:summary-1:chart-1``).
 OWNED_PREFIX = "wb:"

@@ -1,6 +1,7 @@
 """Every text the deck writes, in Danish (:mod:`workbench.deck.texts`)."""
 
 TABLE = {
+    'notes.consultant': 'Til konsulenten (ikke til kunden):',
     'wave': 'bølge {wave}',
     'Wave': 'Bølge {wave}',
     'footer': '{title} · bølge {wave} · {date}',

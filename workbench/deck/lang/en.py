@@ -1,6 +1,7 @@
 """Every text the deck writes, in English (:mod:`workbench.deck.texts`)."""
 
 TABLE = {
+    'notes.consultant': 'For the consultant (not for the client):',
     'wave': 'wave {wave}',
     'Wave': 'Wave {wave}',
     'footer': '{title} · wave {wave} · {date}',

@@ -1,6 +1,7 @@
 """Every text the deck writes, in Dutch (:mod:`workbench.deck.texts`)."""
 
 TABLE = {
+    'notes.consultant': 'Voor de consultant (niet voor de klant):',
     'wave': 'meting {wave}',
     'Wave': 'Meting {wave}',
     'footer': '{title} · meting {wave} · {date}',

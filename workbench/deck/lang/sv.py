@@ -1,6 +1,7 @@
 """Every text the deck writes, in Swedish (:mod:`workbench.deck.texts`)."""
 
 TABLE = {
+    'notes.consultant': 'Till konsulten (inte till kunden):',
     'wave': 'våg {wave}',
     'Wave': 'Våg {wave}',
     'footer': '{title} · våg {wave} · {date}',
