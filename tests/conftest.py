@@ -140,8 +140,8 @@ def gallery_flows(tmp_path_factory):
 # --------------------------------------------------------------------------- scheduling on workers
 #: Session fixtures that are expensive to build: every test module that uses one (by argument or
 #: through ``request.getfixturevalue``) runs on the same xdist worker, so each is built once per
-#: ``make test`` rather than once per worker. ``test_notebooks`` uses both: it goes with the gallery
-#: (its gallery studies are the costlier part).
+#: ``make test`` rather than once per worker (the notebooks' tests are two modules for that:
+#: test_notebooks on the gallery, test_notebooks_demo on the demo).
 _SHARED_GROUPS = (("gallery_flows", "gallery"), ("demo_wave2", "demo"), ("demo_run", "demo"))
 
 
@@ -152,10 +152,22 @@ def _module_group(path: Path, cache: dict) -> str:
     return cache[path]
 
 
-def pytest_collection_modifyitems(config, items):
+def pytest_xdist_make_scheduler(config, log):
     """Under ``pytest -n 2 --dist loadgroup`` (``make test``) a module's tests stay together on
     one worker (as ``--dist loadfile``), and the modules sharing the demo run or the gallery
-    studies form one group each (see ``_SHARED_GROUPS``)."""
-    cache: dict = {}
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(_module_group(Path(str(item.fspath)), cache)))
+    studies form one unit each (see ``_SHARED_GROUPS``), so each session fixture is built once.
+
+    A scheduler rather than ``xdist_group`` marks: pytest-xdist 3.8 groups marked tests by
+    suffixing ``item._nodeid``, which pytest 9 no longer reads (node ids live in ``item._id``), so
+    the marks grouped nothing and every worker built the demo and each gallery study again."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    root, cache = Path(str(config.rootpath)), {}
+
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _module_group(root / nodeid.split("::")[0], cache)
+
+    return SharedFixtureScheduling(config, log)

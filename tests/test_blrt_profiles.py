@@ -49,3 +49,23 @@ def test_candidates_test_latent_profiles_and_show_the_floor():
     assert ft.loc[3, "blrt_p"] > 0.05 and ft.loc[3, "blrt_reps"] < 19
     sheets, notes = grid.to_sheets()
     assert "p at most 0.05 = k fits better" in notes["fit"] and "BLRT p floor" in notes["fit"]
+
+
+def test_left_out_the_draws_decide_a_p_value_near_the_threshold():
+    """Issue 31 item 5: a study that sets no ``blrt_reps`` gets 99 draws up to 5,000 respondents
+    (floor 0.01; a significant test runs all 99 and says p = 0.01, a clearly non-significant one
+    stops at its 5th exceedance), 19 above (floor 0.05, stop at the 2nd)."""
+    from workbench.segments._blrt import BLRT_LARGE_N, blrt_draws, blrt_stop_after
+    from workbench.study.spec import SegmentationSpec
+
+    assert SegmentationSpec().blrt_reps is None and segments.SegmentSettings().blrt_reps is None
+    assert (blrt_draws(BLRT_LARGE_N), blrt_draws(BLRT_LARGE_N + 1)) == (99, 19)
+    assert (blrt_stop_after(99), blrt_stop_after(19)) == (5, 2)
+    X = _two_profiles(200, seed=3)
+    grid = segments.candidates(X, [2, 3], methods=["lpa"], scores=X, n_init=3, min_class_share=0.0,
+                               random_state=1, progress=False, blrt_methods=["lpa"])
+    ft = grid.fit_table.set_index("k")
+    assert ft.loc[2, "blrt_reps"] == 99 and ft.loc[2, "blrt_p"] == pytest.approx(0.01)
+    assert ft.loc[2, "blrt_p_floor"] == pytest.approx(0.01)
+    assert ft.loc[3, "blrt_p"] > 0.05 and ft.loc[3, "blrt_reps"] < 99
+    assert grid.settings["blrt_reps"] == 99

@@ -90,4 +90,5 @@ def test_the_deck_shows_measures_with_the_registry_labels_and_formats():
         assert shown.startswith(m.format(1234.56))
         assert shown.endswith(f" {m.unit}") if m.unit in ("days", "orders", "units") else shown == m.format(1234.56)
         assert kpi_scale(var) == (100.0 if m.unit == "share" else 1.0)
-    assert format_kpi("not_a_measure", 2.25) == "2.2"  # one decimal for unknown columns
+    # one decimal for unknown columns, rounded half away from zero as the workbook cell shows it
+    assert format_kpi("not_a_measure", 2.25) == "2.3"

@@ -1,5 +1,5 @@
-"""Notebooks: thin, parameterised, committed without outputs, and they run headless on the
-demo and on gallery studies of other shapes (tests/gallery/build.py)."""
+"""Notebooks: thin, parameterised, committed without outputs, and they run headless on gallery
+studies of other shapes (tests/gallery/build.py; on the demo: test_notebooks_demo.py)."""
 
 from __future__ import annotations
 
@@ -44,28 +44,6 @@ def test_committed_without_outputs_and_parameterised(path):
     assert "study =" in first and "wave =" in first
     # thin: no function or class definitions in a notebook
     assert not any(line.lstrip().startswith(("def ", "class ")) for c in code for line in "".join(c["source"]).splitlines())
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_executes_headless_against_the_demo(path, demo_study, tmp_path, request):
-    import papermill as pm
-
-    out = tmp_path / path.name
-    parameters = {"study": str(demo_study), "wave": "1"}
-    if path.name.startswith("06_"):  # the deck notebook re-renders the session's demo run: no refit
-        parameters.update(reports=str(request.getfixturevalue("demo_run").folder.parents[1]), slides=str(tmp_path))
-    if path.name.startswith("07_"):  # tracking: wave 2 against the session's wave-1 model
-        parameters.update(wave="2", reports=str(request.getfixturevalue("demo_wave2").folder.parents[1]))
-    pm.execute_notebook(
-        str(path), str(out),
-        parameters=parameters,
-        kernel_name="python3", cwd=str(path.parent), progress_bar=False, log_output=False,
-    )
-    nb = nbformat.read(out, as_version=4)
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    assert any("image/png" in o.get("data", {}) for o in outputs), "the notebook shows at least one chart"
 
 
 def _execute(path: Path, out: Path, parameters: dict):

@@ -120,11 +120,11 @@ def test_mixture_refits_start_from_the_full_sample_solution(monkeypatch):
 
 
 def test_blrt_draws_stop_once_the_test_is_decided():
-    """The segments step stops the bootstrap LRT at the first exceedance count X from which the
+    """The bootstrap LRT stops at the first exceedance count X from which the
     p-value (1 + X) / (1 + B) can no longer reach 0.05 (exact fractions, brute force), at least 2."""
     from fractions import Fraction
 
-    from workbench.steps.segments import blrt_stop_after
+    from workbench.segments._blrt import blrt_stop_after
 
     for reps in range(1, 400):
         decided = next(x for x in range(reps + 2) if Fraction(1 + x, 1 + reps) > Fraction(5, 100))

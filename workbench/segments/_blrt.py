@@ -18,6 +18,7 @@ the test cheap; Mplus draws 20). Draws stop early (sequential Monte Carlo test, 
 from __future__ import annotations
 
 import logging
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -34,7 +35,7 @@ from ._lca import (
     split_largest as lca_split_largest,
 )
 
-__all__ = ["BLRT", "bootstrap_lrt", "bootstrap_lrt_profiles", "BLRT_LEVEL", "BLRT_REPS", "BLRT_QUICK", "BLRT_DECIDES",
+__all__ = ["BLRT", "bootstrap_lrt", "bootstrap_lrt_profiles", "BLRT_LEVEL", "BLRT_REPS", "BLRT_QUICK", "BLRT_DECIDES", "BLRT_LARGE_N", "blrt_draws", "blrt_stop_after",
            "BLRT_STOP_AFTER"]
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,32 @@ BLRT_QUICK = 19
 BLRT_DECIDES = 99
 #: The sequential stop (Besag & Clifford 1991): draws end once this many reached the observed ratio.
 BLRT_STOP_AFTER = 5
+#: Above this many respondents the automatic count is :data:`BLRT_QUICK` (each draw refits two
+#: models on the whole sample; at such sizes the p-values are seldom near 0.05), the
+#: threshold at which latent classes' first-stage starts run on a subsample (``_engine.STAGE1_MAX_N``).
+BLRT_LARGE_N = 5000
+
+
+def blrt_draws(n: int) -> int:
+    """The automatic maximum of draws (a study's ``blrt_reps`` left out): :data:`BLRT_DECIDES`
+    (99, floor 0.01: a p-value near 0.05 is decided) up to :data:`BLRT_LARGE_N` respondents,
+    :data:`BLRT_QUICK` (19, floor 0.05) above."""
+    return BLRT_DECIDES if int(n) <= BLRT_LARGE_N else BLRT_QUICK
+
+
+def blrt_stop_after(reps: int, level: float = BLRT_LEVEL) -> int:
+    """Exceedances after which the bootstrap LRT's draws stop: the test is decided.
+
+    With ``B = reps`` draws the p-value is ``(1 + X) / (1 + B)`` for ``X`` draws whose ratio
+    reaches the observed one, and the rule "k fits better" is ``p <= level``. Once
+    ``X >= level × (B + 1)`` no further draw can bring p down to the level: the test is
+    decided (not significant) and the remaining draws cannot change that (Besag & Clifford's
+    1991 sequential Monte-Carlo test, which then reports ``X / b``). That is the smallest X
+    above ``level × (B + 1) - 1``, and at least 2, so that the reported ``X / b`` (at least
+    2 / B) is never within rounding of the level: 19 draws stop at the 2nd exceedance (p then
+    at least 0.105), 99 draws at the 5th.
+    """
+    return max(2, math.floor(level * (int(reps) + 1) - 1 + 1e-9) + 1)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from ._data import (
     prepare_weights,
     standardise,
 )
-from ._blrt import bootstrap_many
+from ._blrt import blrt_draws, blrt_stop_after, bootstrap_many
 from ._engine import seed_int, start_seeds
 from ._models import COVARIANCES
 from ..provenance import utc_now
@@ -505,17 +505,21 @@ def candidates(
             starts are run, until neither holds or this many starts ran (default
             ``4 × n_init``; the fit table's ``starts_added`` and ``flags`` say so; see
             :func:`~workbench.segments._engine.add_starts`).
-        blrt_reps, blrt_stop_after, blrt_starts : int, default=19, 5, 0
+        blrt_reps, blrt_stop_after : int or None, default=None
             Bootstrap likelihood-ratio test of every candidate of ``blrt_methods`` against one
             class fewer (Mplus TECH14; mclust's ``mclustBootstrapLRT`` for profiles): at most
             ``blrt_reps`` draws, stopping once ``blrt_stop_after`` of them reach the observed
-            ratio (the p-value is then clearly above 0.05); ``blrt_starts`` random starts per
-            LCA draw besides the observed estimates and a split of the largest class.
-            ``blrt_reps=0`` = no test. The rule: p at most 0.05 = k fits better. The floor, the
-            smallest p-value the draws can give, is 1/(blrt_reps + 1) and shown as
-            ``blrt_p_floor`` in the fit table: 19 draws (the default) give 0.05, an exact 5 %
-            Monte-Carlo test that says "at most 0.05" when no draw reaches the observed ratio;
-            99 (floor 0.01) decide p-values near 0.05 finely.
+            ratio (the p-value is then clearly above 0.05). ``blrt_reps=0`` = no test. The
+            rule: p at most 0.05 = k fits better. The floor, the smallest p-value the draws
+            can give, is 1/(blrt_reps + 1) and shown as ``blrt_p_floor`` in the fit table.
+            None (the default) = 99 draws (floor 0.01, so a p-value near 0.05 is decided;
+            stopping at the 5th exceedance, after about 5/p draws where p is clearly above)
+            up to 5,000 respondents, 19 above (floor 0.05: an exact 5 % Monte-Carlo test that
+            says "at most 0.05" when no draw reaches the observed ratio, stopping at the 2nd):
+            :func:`~workbench.segments._blrt.blrt_draws`.
+        blrt_starts : int, default=0
+            Random starts per LCA draw besides the observed estimates and a split of the
+            largest class.
         blrt_methods : iterable of {'lca', 'lpa'}, default=('lca',)
             Which methods with a likelihood get the test; 'lpa' draws Gaussian samples (tied
             and full covariances make each draw's EM slow, hence opt-in).
@@ -606,7 +610,11 @@ def candidates(
                 solutions[(m, k)] = Segmentation.from_model(est, basis=bases[m], method=m,
                                                             parameters=objs[m].parameters_table(est))
     # ------------------------------------------------------------ bootstrap LRT (k against k - 1)
-    if s.blrt_reps and s.blrt_reps > 0:
+    if s.blrt_reps is None or s.blrt_stop_after is None:  # automatic: by the sample's size
+        reps = blrt_draws(len(frame)) if s.blrt_reps is None else int(s.blrt_reps)
+        s = s.but(blrt_reps=reps, blrt_stop_after=blrt_stop_after(reps) if s.blrt_stop_after is None
+                  else s.blrt_stop_after)
+    if s.blrt_reps > 0:
         tasks, keys = _blrt_tasks(s, methods, objs, fits, solutions, estimators, basis, notes)
         logger.info("bootstrap LRT: at most %d draws for each of %d candidate(s)", s.blrt_reps, len(tasks))
         for key, res in zip(keys, bootstrap_many(tasks, n_jobs=n_jobs)):

@@ -56,7 +56,11 @@ class SegmentSettings:
         The study's ``seed``.
     measurement : {'nominal', 'ordinal'} or dict of item to one of them, default='nominal'
     max_starts : int or None, default=None (4 × n_init)
-    blrt_reps, blrt_stop_after, blrt_starts : int, default=19, 5, 0
+    blrt_reps, blrt_stop_after : int or None, default=None
+        None = automatic: :func:`~workbench.segments._blrt.blrt_draws` (99 draws up to 5,000
+        respondents, 19 above) and the exceedances at which that count's test is decided
+        (:func:`~workbench.segments._blrt.blrt_stop_after`: 5 for 99, 2 for 19).
+    blrt_starts : int, default=0
     blrt_for : {'bic', 'all'}, default='bic'
     blrt_methods : tuple of str, default=('lca',)
     """
@@ -79,8 +83,8 @@ class SegmentSettings:
     random_state: object = 20240101
     measurement: object = field(default="nominal", hash=False)
     max_starts: int | None = None
-    blrt_reps: int = 19
-    blrt_stop_after: int = 5
+    blrt_reps: int | None = None
+    blrt_stop_after: int | None = None
     blrt_starts: int = 0
     blrt_for: str = "bic"
     blrt_methods: tuple = ("lca",)

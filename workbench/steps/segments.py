@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import warnings
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from ..errors import AnalysisError, StudyError, WorkbenchWarning
 from ..measures import BOOKKEEPING, is_key
 from ..outputs import check_no_pii, write_csv, write_workbook
 from ..segments import SegmentSettings, candidates, method_names, standardise
-from ..segments._blrt import BLRT_LEVEL
+from ..segments._blrt import blrt_stop_after
 from .context import Output, Step, WaveContext
 
 __all__ = ["segments", "segmentation_inputs", "plan_settings", "study_settings", "blrt_stop_after", "STEP"]
@@ -42,21 +41,6 @@ def check_sample(ctx: WaveContext, what: str) -> None:
             f"wave {ctx.wave}: {n} respondent(s) kept after the quality checks is too few for {what}, at least "
             f"{2 * m} needed (two segments of min_segment_n = {m} each); field more interviews or lower "
             "min_segment_n in study.yaml", file=ctx.study.path)
-
-
-def blrt_stop_after(reps: int, level: float = BLRT_LEVEL) -> int:
-    """Exceedances after which the bootstrap LRT's draws stop: the test is decided.
-
-    With ``B = reps`` draws the p-value is ``(1 + X) / (1 + B)`` for ``X`` draws whose ratio
-    reaches the observed one, and the rule "k fits better" is ``p <= level``. Once
-    ``X >= level × (B + 1)`` no further draw can bring p down to the level: the test is
-    decided (not significant) and the remaining draws cannot change that (Besag & Clifford's
-    1991 sequential Monte-Carlo test, which then reports ``X / b``). That is the smallest X
-    above ``level × (B + 1) - 1``, and at least 2, so that the reported ``X / b`` (at least
-    2 / B) is never within rounding of the level: 19 draws stop at the 2nd exceedance (p then
-    at least 0.105; before, the 5th), 99 draws at the 5th as before.
-    """
-    return max(2, math.floor(level * (int(reps) + 1) - 1 + 1e-9) + 1)
 
 
 def study_settings(study, cols) -> SegmentSettings:
@@ -85,8 +69,9 @@ def study_settings(study, cols) -> SegmentSettings:
         choice=(plan.choice.method, plan.choice.k) if plan.choice else None, random_state=study.seed,
         measurement=({c: plan.measurement.get(study.columns[c].block, "nominal") for c in cols}
                      if plan.measurement else "nominal"),
-        max_starts=plan.max_starts if plan.max_starts is not None else 4 * plan.n_init,
-        blrt_reps=plan.blrt_reps, blrt_stop_after=blrt_stop_after(plan.blrt_reps), blrt_for=plan.blrt_for,
+        max_starts=plan.max_starts,  # None: 4 × n_init, also when a notebook changes n_init
+        blrt_reps=plan.blrt_reps, blrt_stop_after=None if plan.blrt_reps is None else blrt_stop_after(plan.blrt_reps),
+        blrt_for=plan.blrt_for,
         structural_candidates="best",
     )
 

@@ -644,12 +644,13 @@ class SegmentationSpec(BaseModel):
         all (default ``4 × n_init``).
     ``blrt_reps``, ``blrt_for``
         LCA: bootstrap likelihood-ratio test of k against k-1 classes with at most this
-        many draws (default 19, stopping early once 5 draws reach the observed ratio; 0 = no
-        test), for the two candidates around the lowest BIC (``bic``, the default) or for
-        every k (``all``, slower). The rule: p at most 0.05 = k fits better. The smallest
-        p-value B draws can give is 1/(B+1), shown as the floor: 19 draws give 0.05 (an exact
-        5 % Monte-Carlo test: "at most 0.05" when no draw reaches the observed ratio); set 99
-        (floor 0.01) to decide p-values near 0.05.
+        many draws (0 = no test), for the two candidates around the lowest BIC (``bic``, the
+        default) or for every k (``all``, slower). The rule: p at most 0.05 = k fits better.
+        The smallest p-value B draws can give is 1/(B+1), shown as the floor. Left out: 99
+        draws (floor 0.01, so a p-value near 0.05 is decided), stopping once 5 draws reach
+        the observed ratio (after about 5/p draws where p is clearly above 0.05); above 5,000
+        respondents 19 (floor 0.05, an exact 5 % Monte-Carlo test: "at most 0.05" when no
+        draw reaches the observed ratio), stopping at the 2nd.
     ``reworded``
         Later waves: basis questions (or blocks) whose wording changed since the model was
         fitted but not their meaning — a new label, new answer labels on the same codes. The
@@ -674,7 +675,7 @@ class SegmentationSpec(BaseModel):
     golden_questions: int = Field(10, ge=1, le=50)
     measurement: dict[str, Literal["nominal", "ordinal"]] = Field(default_factory=dict)
     max_starts: int | None = Field(None, ge=1, le=10000)
-    blrt_reps: int = Field(19, ge=0, le=1000)
+    blrt_reps: int | None = Field(None, ge=0, le=1000)
     blrt_for: Literal["bic", "all"] = "bic"
     reworded: list[str] = Field(default_factory=list)
 
