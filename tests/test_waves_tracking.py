@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -136,6 +137,11 @@ def test_profile_drift_says_a_0_1_indicator_in_percent():
         after = a.loc[la == 1, "ticked"].mean()
         assert f"from {100 * before:.1f}% to {100 * after:.1f}%" in share
         assert any(m.startswith("Webshop: Price rose from ") and "%" not in m.split("(")[0] for m in drift.messages)
+    # a 0-1 share that is not coded 0/1 (the digital share of orders) is said in percent when named
+    b["digital"], a["digital"] = rng.beta(8, 2, n), rng.beta(2, 8, n)
+    drift = profile_drift(b, a, lb, la, ["digital"], labels={"digital": "Digital share"}, percent=["digital"])
+    assert set(drift.table["kind"]) == {"proportion"}
+    assert all(re.search(r"fell from \d+\.\d% to \d+\.\d%", m) for m in drift.messages), drift.messages
 
 
 def test_weighted_profile_drift_matches_statsmodels_with_kish_n():

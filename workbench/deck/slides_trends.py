@@ -213,7 +213,7 @@ def client_movement(text: str, whole: dict, waves, w=None) -> tuple[str, str]:
 
 def _num(text: str, w, extra: int = 0) -> str:
     """'51.2%' / '3.41' as the deck writes it: percents whole ('51 %', the rounding rule of every
-    share in the deck), other values with no decimals from 100 and at most one below ('3,4' in
+    share in the deck), other values with no decimals from 10 and at most one below ('3,4' in
     Danish); ``extra`` adds decimals (two values that would read alike)."""
     t = text.strip()
     pct = t.endswith("%")
@@ -225,7 +225,7 @@ def _num(text: str, w, extra: int = 0) -> str:
         return text
     if pct:
         return w.pct(v, min(dec, extra))
-    return w.n(v, min(dec, (0 if abs(v) >= 100 else 1) + extra))
+    return w.n(v, min(dec, (0 if abs(v) >= 10 else 1) + extra))
 
 
 def _pair(a: str, b: str, w) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from ..deck import DeckTrends
 from ..errors import WorkbenchError
 from ..factors import cfa
 from ..measures import labels as measure_labels
+from ..measures import measure
 from ..outputs import write_workbook
 from ..waves import profile_drift, refit_check, segment_sizes, size_changes
 from ..waves.model import fitted_factor_fit
@@ -119,7 +120,8 @@ def tracking(ctx: WaveContext) -> Output:
             w_b.index = w_b.index.astype(str)
             w_a = weights[ctx.wave]
         drift = profile_drift(cols_b, cols_a, lab_b, current["segment"], list(cols_a.columns), labels=item_labels,
-                              names=names, weights_before=w_b, weights_after=w_a)
+                              names=names, weights_before=w_b, weights_after=w_a,
+                              percent=[c for c in cols_a.columns if (m := measure(c)) is not None and m.percent])
         sheets["Profile drift"] = drift.table
         notes["Profile drift"] = (f"Per segment and indicator: wave {before} vs wave {ctx.wave}; moved = significant "
                                   "after correction and at least a small effect.")

@@ -347,7 +347,7 @@ class ProfileDrift:
 def profile_drift(data_before: pd.DataFrame, data_after: pd.DataFrame, labels_before: pd.Series,
                   labels_after: pd.Series, columns, labels=None, alpha: float = 0.05, *, names=None,
                   min_effect: float = 0.2, adjust: str = "fdr_bh", categorical=(), weights_before=None,
-                  weights_after=None) -> ProfileDrift:
+                  weights_after=None, percent=()) -> ProfileDrift:
     """Compare each indicator within each segment between two waves.
 
     Parameters
@@ -368,6 +368,10 @@ def profile_drift(data_before: pd.DataFrame, data_after: pd.DataFrame, labels_be
     adjust : {'fdr_bh', 'holm'}, default='fdr_bh'
     categorical : list of str, optional
         Numeric columns to treat as categories (text and boolean columns always are).
+    percent : list of str, optional
+        Numeric columns holding 0-1 shares (a behaviour measure such as the digital share of
+        orders): their rows are of kind 'proportion' and their movements said in percent, as
+        columns coded 0/1 always are.
     weights_before, weights_after : Series, optional
         Survey weights per respondent. Means and shares are then weighted and the tests
         use Kish's effective sample size n_eff = (Σw)² / Σw² in place of n (variances with
@@ -430,6 +434,7 @@ def profile_drift(data_before: pd.DataFrame, data_after: pd.DataFrame, labels_be
             rows.append({**base, "level": None, "kind": _mean_kind(xb, xa), "before": m1, "after": m2,
                          "difference": m2 - m1, "effect": d, "p": p})
     table = pd.DataFrame(rows, columns=[c for c in DRIFT_COLUMNS if c not in ("p_adjusted", "moved", "direction")])
+    table.loc[table["indicator"].isin(list(percent)) & (table["kind"] == "mean"), "kind"] = "proportion"
     pv = table["p"].to_numpy(dtype=float) if len(table) else np.array([])
     table["p_adjusted"] = benjamini_hochberg(pv) if adjust == "fdr_bh" else holm(pv)
     table["moved"] = (table["p_adjusted"] < alpha) & (table["effect"].abs() >= min_effect)
