@@ -50,7 +50,7 @@ CLIENT_TEXT_PATTERNS = {
 
 def client_notes(slide) -> str:
     """The client part of a slide's speaker notes (above the 'For the consultant' heading)."""
-    from workbench.deck.layout import split_notes
+    from workbench.deck.texts import split_notes
 
     if not slide.has_notes_slide:
         return ""

@@ -361,9 +361,8 @@ class Canvas:
         return Box(box.left, box.top, box.width, box.height - h)
 
     def notes(self, slide, lines, consultant=()):
-        """Speaker notes: ``lines`` for the client's ears, then (when given) a section
-        'notes.consultant' heading in the deck's language
-        (:data:`CONSULTANT_NOTES` in English) with method details and file names, to be read, not presented."""
+        """Speaker notes: ``lines`` for the client's ears, then (when given) under the deck language's
+        'notes.consultant' heading the method details and file names, to be read, not presented."""
         text = "\n".join(str(x) for x in lines)
         if consultant:
             text += ("\n\n" if text else "") + self.w("notes.consultant") + "\n" + "\n".join(str(x) for x in consultant)
@@ -407,21 +406,7 @@ class Canvas:
 
 #: The heading of the part of the speaker notes meant for the consultant only (method details,
 #: file names); everything above it is client text (tests/scan_support.py scans it).
-CONSULTANT_NOTES = "For the consultant (not for the client):"
 
-
-def split_notes(text: str) -> tuple[str, str]:
-    """(client part, consultant part) of a slide's speaker notes: the consultant section starts at
-    its heading in any of the deck's languages (``'notes.consultant'``, :data:`CONSULTANT_NOTES`
-    in English); ('notes', '') when there is none."""
-    from .texts import TEXTS
-
-    text = str(text or "")
-    at = [(text.find(h), h) for h in {t["notes.consultant"] for t in TEXTS.values()} if h in text]
-    if not at:
-        return text, ""
-    i, h = min(at)
-    return text[:i], text[i + len(h):]
 
 #: Names of the slides and shapes the workbench draws begin with this (``wb:summary-1:chart-1``).
 OWNED_PREFIX = "wb:"
@@ -444,12 +429,6 @@ def parse_owned(name) -> tuple[str, str] | None:
         return None
     parts = name[len(OWNED_PREFIX):].split(":")
     return (parts[0], parts[1]) if len(parts) == 2 and parts[0] and parts[1] else None
-
-
-#: The number format of every percentage a chart shows (data labels, axes): whole percents with
-#: the space the deck's text writes ('9 %', :meth:`workbench.deck.texts.Words.pct`), so a label
-#: and the sentence beside it read alike.
-PCT = '0" %"'
 
 
 def new_chart_data(number_format: str) -> SafeCategoryChartData:

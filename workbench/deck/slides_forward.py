@@ -18,7 +18,8 @@ from pptx.util import Inches, Pt
 
 from .data import DeckData
 from .texts import Words, words
-from .layout import PCT, MUTED, Box, Canvas, label_values, new_chart_data
+from .texts import PCT
+from .layout import MUTED, Box, Canvas, label_values, new_chart_data
 
 __all__ = ["forward_slide", "lift_lines", "forward_title"]
 

@@ -18,7 +18,8 @@ from ..measures import measure
 from .texts import words
 from .data import DeckData
 from ..measures import p_text
-from .layout import (PCT, GREY, MUTED, TINT, Box, Canvas, fill_series, fit_font_size, joined, label_values, new_chart_data,
+from .texts import PCT
+from .layout import (GREY, MUTED, TINT, Box, Canvas, fill_series, fit_font_size, joined, label_values, new_chart_data,
                      shorten, text_height)
 
 __all__ = ["persona_slides", "behaviour_slide", "split_sections"]

@@ -15,7 +15,8 @@ from pptx.util import Inches, Pt
 
 from ..measures import round_shares
 from .data import DeckData, DeckTrends
-from .layout import PCT, TINT, Box, Canvas, new_chart_data
+from .texts import PCT
+from .layout import TINT, Box, Canvas, new_chart_data
 from .slides_appendix import client_text
 
 __all__ = ["trend_slides", "client_movement", "refit_text", "error_bars"]

@@ -142,3 +142,25 @@ def words(language="en") -> Words:
     if w.language == "en" and language_code(language) != "en":
         logger.info("deck: no texts for language %r: the deck is in English", language)
     return w
+
+
+#: The heading of the speaker notes' part for the consultant in English (``'notes.consultant'``).
+CONSULTANT_NOTES = "For the consultant (not for the client):"
+
+
+def split_notes(text: str) -> tuple[str, str]:
+    """(client part, consultant part) of a slide's speaker notes: the consultant section starts at
+    its heading in any of the deck's languages (``'notes.consultant'``, :data:`CONSULTANT_NOTES`
+    in English); ('notes', '') when there is none."""
+    text = str(text or "")
+    at = [(text.find(h), h) for h in {t["notes.consultant"] for t in TEXTS.values()} if h in text]
+    if not at:
+        return text, ""
+    i, h = min(at)
+    return text[:i], text[i + len(h):]
+
+
+#: The number format of every percentage a chart shows (data labels, axes): whole percents with
+#: the space the deck's text writes ('9 %', :meth:`workbench.deck.texts.Words.pct`), so a label
+#: and the sentence beside it read alike.
+PCT = '0" %"'
