@@ -55,6 +55,7 @@ import pandas as pd
 from scipy import stats
 from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 
+from ..measures import column_label
 from ..summary import Summarised, Summary, SummaryTable
 from ..alignment import sort_segments
 from ..errors import AnalysisError
@@ -475,11 +476,12 @@ def _differences(cand, name, labels, out: pd.DataFrame, data, adjusted: bool) ->
 def _lift(name, col, kind, metric, labels, out, baseline, base_cols, known, gains, alpha, min_respondents,
           min_events, n_splits, n_repeats, n_permutations, seed, permute_all) -> dict:
     row = {"candidate": name, "outcome": col, "metric": metric}
+    said = column_label(col).split(" (")[0]  # 'Lapsed customers', not the code 'lapsed'
     blank = {"n": 0, "events": np.nan, "baseline": np.nan, "with_segments": np.nan, "gain": np.nan, "low": np.nan,
              "high": np.nan, "mae_baseline": np.nan, "mae_with_segments": np.nan, "p_permutation": np.nan,
              "folds": 0}
     if col not in out.columns:
-        return row | blank | {"status": NOT_MEASURED, "sentence": f"{col}: not in the forward outcomes"}
+        return row | blank | {"status": NOT_MEASURED, "sentence": f"{said}: not in the forward outcomes"}
     y = out[col]
     ok = y.notna()
     idx = known[ok.to_numpy()]
@@ -489,12 +491,12 @@ def _lift(name, col, kind, metric, labels, out, baseline, base_cols, known, gain
     events = int(min(yv.sum(), n - yv.sum())) if binary else np.nan
     if n < min_respondents:
         return row | blank | {"n": n, "events": events, "status": NOT_MEASURED,
-                              "sentence": f"{col}: {n} respondents with the outcome, fewer than {min_respondents}"}
+                              "sentence": f"{said}: {n} respondents with the outcome, fewer than {min_respondents}"}
     if binary and events < min_events:
         return row | blank | {"n": n, "events": events, "status": NOT_MEASURED,
-                              "sentence": f"{col}: only {events} respondents on the rarer side, fewer than {min_events}"}
+                              "sentence": f"{said}: only {events} respondents on the rarer side, fewer than {min_events}"}
     if not binary and np.std(yv) == 0:
-        return row | blank | {"n": n, "status": NOT_MEASURED, "sentence": f"{col}: the same for everyone"}
+        return row | blank | {"n": n, "status": NOT_MEASURED, "sentence": f"{said}: the same for everyone"}
     X = baseline_design(baseline.reindex(idx)[base_cols]).to_numpy(float)
     S = _segment_design(labels.reindex(idx))
     res = cv_gain(X, S, yv, binary=binary, n_splits=n_splits, n_repeats=n_repeats, n_permutations=n_permutations,
@@ -503,7 +505,7 @@ def _lift(name, col, kind, metric, labels, out, baseline, base_cols, known, gain
     ok_gain = res["low"] > 0 and res["p_permutation"] <= alpha and res["gain"] >= least
     shuffled = ("shuffled segments not needed: the interval reaches zero or the gain is too small"
                 if np.isnan(res["p_permutation"]) else f"shuffled segments reach it with p = {res['p_permutation']:.2f}")
-    sentence = (f"{col}: {metric} {res['baseline']:.3f} with the order history alone, {res['with_segments']:.3f} "
+    sentence = (f"{said}: {metric} {res['baseline']:.3f} with the order history alone, {res['with_segments']:.3f} "
                 f"with the segments (gain {res['gain']:+.3f}, {1 - alpha:.0%} interval {res['low']:+.3f} to "
                 f"{res['high']:+.3f}; {shuffled})")
     return row | res | {"n": n, "events": events, "status": PASS if ok_gain else FAIL, "sentence": sentence}
