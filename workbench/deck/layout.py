@@ -404,10 +404,6 @@ class Canvas:
         return gf
 
 
-#: The heading of the part of the speaker notes meant for the consultant only (method details,
-#: file names); everything above it is client text (tests/scan_support.py scans it).
-
-
 #: Names of the slides and shapes the workbench draws begin with this (``wb:summary-1:chart-1``).
 OWNED_PREFIX = "wb:"
 

@@ -17,8 +17,7 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.util import Inches, Pt
 
 from .data import DeckData
-from .texts import Words, words
-from .texts import PCT
+from .texts import PCT, Words, words
 from .layout import MUTED, Box, Canvas, label_values, new_chart_data
 
 __all__ = ["forward_slide", "lift_lines", "forward_title"]

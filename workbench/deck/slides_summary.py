@@ -15,8 +15,7 @@ from pptx.util import Inches, Pt
 from .content import (BEHAVIOUR, MATRIX_KPIS, base_value, value_shares, criteria_status, format_kpi, kpi_label,
                       kpi_scale, segment_implications, sig_text, suppressed_note)
 from .data import DeckData
-from .texts import TEXTS, words
-from .texts import PCT
+from .texts import PCT, TEXTS, words
 from .layout import (HIGH1, HIGH2, LOW1, LOW2, MUTED, PAD_X, PAD_Y, TITLE_TYPES, UNDER_FILL, WHITE, Box, Canvas,
                      estimate_lines, fill_cell, fit_font_size, label_values, new_chart_data, placeholder_type, shorten,
                      text_height)

@@ -151,7 +151,7 @@ CONSULTANT_NOTES = "For the consultant (not for the client):"
 def split_notes(text: str) -> tuple[str, str]:
     """(client part, consultant part) of a slide's speaker notes: the consultant section starts at
     its heading in any of the deck's languages (``'notes.consultant'``, :data:`CONSULTANT_NOTES`
-    in English); ('notes', '') when there is none."""
+    in English); (text, '') when there is none."""
     text = str(text or "")
     at = [(text.find(h), h) for h in {t["notes.consultant"] for t in TEXTS.values()} if h in text]
     if not at:

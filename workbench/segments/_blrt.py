@@ -35,8 +35,8 @@ from ._lca import (
     split_largest as lca_split_largest,
 )
 
-__all__ = ["BLRT", "bootstrap_lrt", "bootstrap_lrt_profiles", "BLRT_LEVEL", "BLRT_REPS", "BLRT_QUICK", "BLRT_DECIDES", "BLRT_LARGE_N", "blrt_draws", "blrt_stop_after",
-           "BLRT_STOP_AFTER"]
+__all__ = ["BLRT", "bootstrap_lrt", "bootstrap_lrt_profiles", "BLRT_LEVEL", "BLRT_REPS", "BLRT_QUICK", "BLRT_DECIDES",
+           "BLRT_LARGE_N", "BLRT_STOP_AFTER", "blrt_draws", "blrt_stop_after"]
 
 logger = logging.getLogger(__name__)
 

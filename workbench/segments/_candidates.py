@@ -610,10 +610,10 @@ def candidates(
                 solutions[(m, k)] = Segmentation.from_model(est, basis=bases[m], method=m,
                                                             parameters=objs[m].parameters_table(est))
     # ------------------------------------------------------------ bootstrap LRT (k against k - 1)
-    if s.blrt_reps is None or s.blrt_stop_after is None:  # automatic: by the sample's size
-        reps = blrt_draws(len(frame)) if s.blrt_reps is None else int(s.blrt_reps)
-        s = s.but(blrt_reps=reps, blrt_stop_after=blrt_stop_after(reps) if s.blrt_stop_after is None
-                  else s.blrt_stop_after)
+    if s.blrt_reps is None:  # automatic: by the sample's size
+        s = s.but(blrt_reps=blrt_draws(len(frame)))
+    if s.blrt_stop_after is None:  # where the test is decided for that many draws
+        s = s.but(blrt_stop_after=blrt_stop_after(s.blrt_reps))
     if s.blrt_reps > 0:
         tasks, keys = _blrt_tasks(s, methods, objs, fits, solutions, estimators, basis, notes)
         logger.info("bootstrap LRT: at most %d draws for each of %d candidate(s)", s.blrt_reps, len(tasks))

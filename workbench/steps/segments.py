@@ -19,10 +19,9 @@ from ..errors import AnalysisError, StudyError, WorkbenchWarning
 from ..measures import BOOKKEEPING, is_key
 from ..outputs import check_no_pii, write_csv, write_workbook
 from ..segments import SegmentSettings, candidates, method_names, standardise
-from ..segments._blrt import blrt_stop_after
 from .context import Output, Step, WaveContext
 
-__all__ = ["segments", "segmentation_inputs", "plan_settings", "study_settings", "blrt_stop_after", "STEP"]
+__all__ = ["segments", "segmentation_inputs", "plan_settings", "study_settings", "STEP"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +69,7 @@ def study_settings(study, cols) -> SegmentSettings:
         measurement=({c: plan.measurement.get(study.columns[c].block, "nominal") for c in cols}
                      if plan.measurement else "nominal"),
         max_starts=plan.max_starts,  # None: 4 × n_init, also when a notebook changes n_init
-        blrt_reps=plan.blrt_reps, blrt_stop_after=None if plan.blrt_reps is None else blrt_stop_after(plan.blrt_reps),
-        blrt_for=plan.blrt_for,
+        blrt_reps=plan.blrt_reps, blrt_for=plan.blrt_for,  # candidates() stops the draws where the test is decided
         structural_candidates="best",
     )
 
