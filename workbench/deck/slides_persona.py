@@ -181,7 +181,7 @@ def persona_slides(d: Canvas, data: DeckData, p, colour: RGBColor, options):
     rest = more + rest
     notes = [f"{p.name}: {w('pct_respondents_n', pct=f'{p.share:.0f}', n=w.n(p.n))}."]
     notes += [w("persona.notes_item", label=r.label, kind=w("kind." + r.kind) if w.has("kind." + str(r.kind)) else r.kind,
-                value=w.n(r.value), total=w.n(r.total), measure=r.measure, index=f"{r['index']:.0f}",
+                value=w.n(r.value), total=w.n(r.total), measure=r.measure, index=w.n(r['index']),
                 sig=" " + r.sig if sig_text(r.sig) else "") for _, r in rows.iloc[::-1].iterrows()]
     detail = [f"{p.id}, segment {p.segment}."]
     detail += [f"{r.label}: adjusted p {p_text(r.p_adj)} (Holm)" for _, r in rows.iloc[::-1].iterrows()

@@ -262,11 +262,11 @@ def matrix_rows(data: DeckData, shown, max_items: int) -> list[tuple[str, str, s
                 if len(r):
                     r = r.iloc[0]
                     lt = cell_letters(r, letters)
-                    cells[p.segment] = (f"{r['index']:.0f}{' ' + r['sig'] if sig_text(r['sig']) else ''}"
+                    cells[p.segment] = (f"{w.n(r['index'])}{' ' + r['sig'] if sig_text(r['sig']) else ''}"
                                         f"{' ' + lt if lt else ''}",
                                         index_fill(r["index"], sig_text(r["sig"])),
                                         w("matrix.note_value", value=w.n(r["value"], 1), total=w.n(r["total"], 1),
-                                          index=f"{r['index']:.0f}"))
+                                          index=w.n(r['index'])))
             out.append((w(f"group.{kinds[v]}"), str(r0["label"]), f"{r0['label']} ({r0['measure']})", cells))
         for var in MATRIX_KPIS:
             cells = {}
@@ -279,7 +279,7 @@ def matrix_rows(data: DeckData, shown, max_items: int) -> list[tuple[str, str, s
                     r = r.iloc[0]
                     scale = kpi_scale(var)
                     lt = cell_letters(r, letters)
-                    cells[p.segment] = (f"{r['index']:.0f}{' ' + r['sig'] if sig_text(r['sig']) else ''}"
+                    cells[p.segment] = (f"{w.n(r['index'])}{' ' + r['sig'] if sig_text(r['sig']) else ''}"
                                         f"{' ' + lt if lt else ''}",
                                         index_fill(r["index"], sig_text(r["sig"])),
                                         f"{format_kpi(var, r['value'] * scale, data.currency, lang)} vs "

@@ -13,6 +13,7 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION
 from pptx.enum.text import MSO_ANCHOR
 from pptx.util import Inches, Pt
 
+from ..language import number
 from ..measures import round_shares
 from .data import DeckData, DeckTrends
 from .texts import PCT
@@ -205,8 +206,7 @@ def client_movement(text: str, whole: dict, waves, w=None) -> tuple[str, str]:
         a, b = sizes.get(waves[-2], sizes.get(waves[0])), sizes.get(waves[-1])
         if a is not None and b is not None:
             out = f"{m.group('name')} {m.group('verb')} from {a} % to {b} % ({b - a:+d} points)" + out[m.end():]
-    out = _LONG.sub(lambda x: f"{float(x.group(0)):,.0f}" if float(x.group(0)) >= 100 else f"{float(x.group(0)):.1f}",
-                    out)
+    out = _LONG.sub(lambda x: number(float(x.group(0)), 0 if float(x.group(0)) >= 100 else 1), out)
     if significant and " differs" in out and "significantly" not in out:
         out = out.replace(" differs", " differs significantly", 1)
     return out.strip(), original
