@@ -20,7 +20,7 @@ def test_executes_headless_against_the_demo(path, demo_study, tmp_path, request)
     out = tmp_path / path.name
     parameters = {"study": str(demo_study), "wave": "1"}
     if path.name.startswith(("04_", "05_")):  # the fitting notebooks: the planted k and its neighbours
-        parameters.update(k_min=4, k_max=6)
+        parameters.update(k_min=4, k_max=6, blrt_reps=19)  # the notebooks run, not the p-values
     if path.name.startswith("06_"):  # the deck notebook re-renders the session's demo run: no refit
         parameters.update(reports=str(request.getfixturevalue("demo_run").folder.parents[1]), slides=str(tmp_path))
     if path.name.startswith("07_"):  # tracking: wave 2 against the session's wave-1 model

@@ -115,7 +115,8 @@ def test_step_is_skipped_without_a_basis(mini):
 
 def test_step_without_factors_or_behaviour_writes_segments_and_labels(demo_study, tmp_path):
     study = with_plan(load_study(demo_study), basis=["needs", "motivations", "barriers"], methods=["lca", "kmeans"],
-                      k_min=4, k_max=5, n_init=3, choice={"method": "lca", "k": 5})
+                      k_min=4, k_max=5, n_init=3, choice={"method": "lca", "k": 5},
+                      blrt_reps=0)  # no bootstrap LRT: what is written, not the test (test_blrt_profiles)
     ctx = context(study)
     writers = run_steps(ctx, {"read", "quality", "segments"})
     assert ctx.factors is None and ctx.behaviour is None
@@ -137,7 +138,8 @@ def test_step_without_factors_or_behaviour_writes_segments_and_labels(demo_study
 
 def test_step_uses_factor_scores_covariates_and_behaviour(demo_study, tmp_path):
     study = with_plan(load_study(demo_study), basis=["needs", "motivations", "barriers"], methods=["lca", "lpa"],
-                      k_min=5, k_max=5, n_init=3, covariates=["firmographics"], distal=["revenue", "rfm_tier", "lapsed"])
+                      k_min=5, k_max=5, n_init=3, covariates=["firmographics"], distal=["revenue", "rfm_tier", "lapsed"],
+                      blrt_reps=0)
     ctx = context(study)
     writers = run_steps(ctx, {"read", "quality", "behaviour", "factors", "segments"})
     res = ctx.candidates
@@ -183,8 +185,8 @@ def test_demo_planted_segments_recovered_and_bic_picks_them(demo_study):
     assert data.notna().all(axis=1).mean() < 0.5  # most respondents miss some answer: FIML, not listwise
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        grid = segments.candidates(data, range(truth_k - 1, truth_k + 2), methods=["lca"], n_init=6,
-                                   random_state=study.seed, progress=False)
+        grid = segments.candidates(data, range(truth_k - 1, truth_k + 2), methods=["lca"], n_init=6, blrt_reps=0,
+                                   random_state=study.seed, progress=False)  # BIC decides here, not the BLRT
     assert grid.best("bic", "lca").k == truth_k == 5
     sol = grid[("lca", truth_k)]
     assert sol.n == len(data)

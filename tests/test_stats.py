@@ -80,6 +80,19 @@ def test_softmax_is_scipys_and_rows_sum_to_one():
     np.testing.assert_allclose(stats.softmax(s).sum(axis=1), 1.0)
 
 
+def test_logsumexp_is_scipys_on_large_small_and_infinite_values():
+    rng = np.random.default_rng(4)
+    x = np.vstack([rng.normal(size=(50, 6)) * 30, [[800.0, 799.0, -np.inf, 0, 1, 2]],
+                   [[-np.inf] * 6], [[-1e300, -1e300, -5, -np.inf, 3, 3]]])
+    for axis in (0, 1):
+        for keep in (False, True):
+            np.testing.assert_allclose(stats.logsumexp(x, axis=axis, keepdims=keep),
+                                       special.logsumexp(x, axis=axis, keepdims=keep), rtol=1e-13, atol=0)
+    assert stats.logsumexp(x, axis=1)[-2] == -np.inf  # a row of -inf: -inf, as scipy (not NaN)
+    cube = rng.normal(size=(3, 4, 5))
+    np.testing.assert_allclose(stats.logsumexp(cube, axis=2), special.logsumexp(cube, axis=2), rtol=1e-13)
+
+
 def test_mlogit_fit_matches_sklearn_multinomial_logistic_regression():
     from sklearn.linear_model import LogisticRegression
 

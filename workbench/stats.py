@@ -10,6 +10,7 @@
   sample size and design effect of unequal weights (Kish 1965), weighted means and variances.
 * :func:`softmax`, :func:`mlogit_fit` - class probabilities from scores, and the
   L2-penalised multinomial logit the golden questions and the base model fit.
+* :func:`logsumexp` - ``log Σ exp`` along an axis, for the E-steps' inner loops.
 
 Each is backed by the library that has it (``scipy``, ``statsmodels``) where the library
 does the job; the hand-written ones say why in a comment and ``tests/test_stats.py``
@@ -26,7 +27,7 @@ from scipy import special, stats
 
 __all__ = ["wilson_interval", "holm", "benjamini_hochberg", "correct_pvalues", "CORRECTIONS",
            "two_proportion_ztest", "welch_ttest", "effective_n", "design_effect", "weighted_stats",
-           "softmax", "mlogit_fit", "one_blas_thread", "is_categorical"]
+           "softmax", "logsumexp", "mlogit_fit", "one_blas_thread", "is_categorical"]
 
 #: Multiple-testing corrections :func:`correct_pvalues` accepts.
 CORRECTIONS = ("holm", "fdr_bh", "bonferroni", "none")
@@ -235,6 +236,23 @@ def weighted_stats(values: np.ndarray, weights: np.ndarray) -> dict[str, np.ndar
 
 
 # --------------------------------------------------------------------------- multinomial logit
+
+
+def logsumexp(x: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
+    """``log Σ exp(x)`` along ``axis``, shifted by the maximum: :func:`scipy.special.logsumexp`
+    without weights or signs.
+
+    Written out because the E-steps call it thousands of times on (n, k) arrays, where
+    scipy's array-API dispatch costs three to four times the arithmetic (scipy 1.17: 4 ms
+    against 1 ms on 2,000 × 5). A slice that is all ``-inf`` gives ``-inf`` as scipy's does;
+    ``tests/test_stats.py`` checks the two agree.
+    """
+    x = np.asarray(x, dtype=float)
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:

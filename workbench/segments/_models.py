@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.special import logsumexp
+from ..stats import logsumexp
 from sklearn.base import BaseEstimator
 from sklearn.cluster import AgglomerativeClustering, KMeans
 

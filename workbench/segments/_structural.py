@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import logsumexp
+from ..stats import logsumexp
 
 from ..errors import AnalysisError
 from ._em import run as run_em

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import logsumexp
+from ..stats import logsumexp
 
 from ..errors import AnalysisError
 from ..measures import round_shares

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import logsumexp
+from ...stats import logsumexp
 
 from ...errors import AnalysisError, WorkbenchWarning
 from ...measures import name_method

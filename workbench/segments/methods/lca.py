@@ -7,7 +7,7 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
-from scipy.special import logsumexp
+from ...stats import logsumexp
 
 from .._lca import LCAData
 from .._models import LatentClassModel
