@@ -231,8 +231,19 @@ CANDIDATES = {
     "median PA, EGA, EKC": (("PA", "EGA", "EKC"), False),
     "median of all seven (PA, PA mean, PA components, Hull, EGA, MAP, EKC)":
         (("PA", "PA mean", "PA components", "Hull", "EGA", "MAP", "EKC"), False),
+    # ---- third round (NEST and the strong block), written down before any NEST or strong-block table was computed.
+    # NEST votes on Pearson / given correlations only (its reference data are continuous; EFAtools refuses
+    # polychoric / tetrachoric for it); without it the median is over the other rules (even: upper middle).
+    "median PA, PA mean, EGA, EKC, NEST": (("PA", "PA mean", "EGA", "EKC", "NEST"), False),
+    "median PA mean, EGA, EKC, NEST, Hull": (("PA mean", "EGA", "EKC", "NEST", "Hull"), False),
+    "median PA, PA mean, EGA, EKC, Hull, NEST (upper)": (("PA", "PA mean", "EGA", "EKC", "Hull", "NEST"), True),
+    "median PA mean, EGA, NEST": (("PA mean", "EGA", "NEST"), False),
+    "median PA, EGA, NEST": (("PA", "EGA", "NEST"), False),
+    "median PA, PA mean, EGA, EKC, Hull, not lowered": (("PA", "PA mean", "EGA", "EKC", "Hull"), False, False),
+    "median PA, PA mean, EGA, EKC, NEST, not lowered": (("PA", "PA mean", "EGA", "EKC", "NEST"), False, False),
+    "median PA mean, EGA, NEST, not lowered": (("PA mean", "EGA", "NEST"), False, False),
 }
-SINGLE = ("PA", "MAP", "Hull", "EGA", "CD", "OC", "Kaiser", "PA components", "EKC", "PA mean")
+SINGLE = ("PA", "MAP", "Hull", "EGA", "CD", "OC", "Kaiser", "PA components", "EKC", "PA mean", "NEST")
 
 
 def decisions(row) -> dict:
@@ -252,8 +263,12 @@ def decisions(row) -> dict:
         v = sorted(max(c[k], 1) for k in keys if c[k] is not None)
         return v[len(v) // 2] if upper else v[(len(v) - 1) // 2]
 
-    for name, (keys, upper) in CANDIDATES.items():
-        out[name] = lowered(middle(keys, upper))
+    for name, (keys, upper, *lower) in CANDIDATES.items():
+        if any(c[k] is None for k in keys if k != "NEST"):
+            out[name] = None
+            continue
+        k = middle(keys, upper or (c.get("NEST") is None and "NEST" in keys))
+        out[name] = lowered(k) if (lower or [True])[0] else max(int(k), 1)
     out["auto"] = combined_count(c, ok)[0]
     return out
 
@@ -282,15 +297,24 @@ def load_sim(path=None) -> pd.DataFrame:
         if not (sim.loc[both, "PA check"] == sim.loc[both, "PA"]).all():
             raise SystemExit("factor_count_sim_extra.csv: regenerated batteries give another PA count than the table")
         sim = sim.drop(columns="PA check")
-    hier_path = RESULTS / "factor_count_sim_hier.csv"
-    if hier_path.exists():
-        sim = pd.concat([sim, pd.read_csv(hier_path)], ignore_index=True)
+    for block in ("hier", "strong"):
+        path = RESULTS / f"factor_count_sim_{block}.csv"
+        if path.exists():
+            sim = pd.concat([sim, pd.read_csv(path)], ignore_index=True)
+    nest_path = RESULTS / "factor_count_sim_nest.csv"
+    if nest_path.exists():
+        sim = sim.merge(pd.read_csv(nest_path)[["battery", "NEST"]].drop_duplicates("battery"), on="battery", how="left")
     return sim
 
 
 def complete(sim: pd.DataFrame) -> pd.DataFrame:
     """The simulated batteries every compared rule was run on (the later cheap rules may be missing on some)."""
-    return sim[sim[["EKC", "PA mean"]].notna().all(axis=1)] if "EKC" in sim else sim.iloc[:0]
+    if "EKC" not in sim:
+        return sim.iloc[:0]
+    keep = sim[["EKC", "PA mean"]].notna().all(axis=1)
+    if "NEST" in sim:  # NEST is run on the Pearson batteries only
+        keep &= sim["NEST"].notna() | (sim["correlation"] != "pearson")
+    return sim[keep]
 
 
 def chosen_on_simulation(sim: pd.DataFrame) -> str:

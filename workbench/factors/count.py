@@ -363,7 +363,7 @@ AUTO_RULE = ("the middle count of parallel analysis for factors (against the 95t
 VOTE_ROWS = {"PA": "parallel analysis (factors)", "PA components": "parallel analysis (components)",
              "MAP": "Velicer MAP", "Hull": "Hull method",
              "EGA": "exploratory graph analysis", "EKC": "empirical Kaiser criterion",
-             "PA mean": "parallel analysis (factors, mean)"}
+             "PA mean": "parallel analysis (factors, mean)", "NEST": "next eigenvalue sufficiency test"}
 
 
 def table_votes(table: pd.DataFrame) -> dict:
@@ -378,7 +378,7 @@ def add_rules(count: "FactorCount", corr: np.ndarray, *, data: pd.DataFrame | No
     tried and takes 10-30 s on a 25-item battery, so it is asked for, not run by default)."""
     from threadpoolctl import threadpool_limits
 
-    from .rules import comparison_data, ega, hull
+    from .rules import comparison_data, ega, hull, nest
 
     table = count.table.copy()
     n = int(round(count.n_obs))
@@ -514,7 +514,7 @@ def choose_n_factors(count: FactorCount, solution, *, cut: float = 0.3, min_item
 
 # --------------------------------------------------------------------------- every rule at once
 
-RULES = ("PA", "PA components", "Kaiser", "OC", "AF", "MAP", "Hull", "EGA", "CD", "EKC", "PA mean")
+RULES = ("PA", "PA components", "Kaiser", "OC", "AF", "MAP", "Hull", "EGA", "CD", "EKC", "PA mean", "NEST")
 
 
 def count_rules(data, *, correlation: str = "pearson", missing: str = "pairwise", n_obs: int | None = None,
@@ -529,7 +529,7 @@ def count_rules(data, *, correlation: str = "pearson", missing: str = "pairwise"
     corr : ndarray
         The correlation matrix analysed.
     """
-    from .rules import comparison_data, ega, hull
+    from .rules import comparison_data, ega, hull, nest
 
     count = parallel_analysis(data, correlation=correlation, missing=missing, n_obs=n_obs, n_iter=n_iter,
                               random_state=random_state, progress_bar=False)
@@ -547,6 +547,7 @@ def count_rules(data, *, correlation: str = "pearson", missing: str = "pairwise"
     out["Hull"] = hull(corr, n, k_max=max(out["PA components"] + 1, 2))[0]
     out["EGA"] = ega(corr, n)[0]
     out.update(cheap_rules(count, corr))
+    out["NEST"] = nest(corr, n, random_state=random_state)[0] if count.correlation == "pearson" else None
     out["CD"] = None
     if cd and frame is not None:
         out["CD"] = comparison_data(frame, random_state=random_state)[0]
@@ -574,7 +575,8 @@ MIDDLE = "upper"
 VOTER_NAMES = {"PA": "parallel analysis of factors", "PA components": "parallel analysis of components",
                "MAP": "Velicer's MAP", "Hull": "the Hull method",
                "EGA": "exploratory graph analysis", "CD": "comparison data",
-               "EKC": "the empirical Kaiser criterion", "PA mean": "parallel analysis against the mean"}
+               "EKC": "the empirical Kaiser criterion", "PA mean": "parallel analysis against the mean",
+               "NEST": "the next-eigenvalue test"}
 
 
 def combined_count(counts: dict, ok: list[bool] | None = None) -> tuple[int, str]:
