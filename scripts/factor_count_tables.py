@@ -167,6 +167,30 @@ def run_public_extra() -> pd.DataFrame:
     return out
 
 
+def run_public_nest() -> None:
+    """NEST for the batteries of both public tables (Pearson and given correlation matrices only; run once, after the
+    third round's rule was chosen on the simulation)."""
+    from workbench.factors.correlation import correlation_matrix
+    from workbench.factors.rules import nest
+
+    warnings.simplefilter("ignore")
+    for path, batteries in ((RESULTS / "factor_count_public.csv", public_batteries()),
+                            (RESULTS / "factor_count_public_new.csv", new_batteries())):
+        out = pd.read_csv(path)
+        out["NEST"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
+        for name, (x, n_obs, doc, which, corr, source) in batteries.items():
+            if corr not in ("given", "pearson"):
+                continue
+            if corr == "given":
+                r, n = x.to_numpy(dtype=float), n_obs
+            else:
+                info = correlation_matrix(x, correlation="pearson")
+                r, n = info.matrix.to_numpy(), info.n_obs
+            out.loc[out["battery"] == name, "NEST"] = nest(r, int(n), random_state=16)[0]
+            print(name, "NEST", int(out.loc[out["battery"] == name, "NEST"].iloc[0]), flush=True)
+        out.to_csv(path, index=False)
+
+
 def run_public_cd() -> pd.DataFrame:
     """Only the comparison-data column of the public table, again (after a change to CD alone)."""
     from workbench.factors.rules import comparison_data
@@ -517,6 +541,7 @@ def main(argv=None) -> int:
     ap.add_argument("--public-cd", action="store_true", help="recompute only the comparison-data column")
     ap.add_argument("--public-extra", action="store_true", help="add EKC and PA mean to the public table")
     ap.add_argument("--public-new", action="store_true", help="run every rule on the second held-out set")
+    ap.add_argument("--public-nest", action="store_true", help="add NEST to both public tables")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--write", action="store_true", help="write docs/factor_count.md")
     ap.add_argument("--sim", default=str(RESULTS / "factor_count_sim.csv"), help="the issue-design table (the extra "
@@ -530,6 +555,8 @@ def main(argv=None) -> int:
         run_public_extra()
     if args.public_new:
         run_public_new()
+    if args.public_nest:
+        run_public_nest()
     if args.markdown:
         print(markdown(args.sim))
     if args.write:

@@ -110,3 +110,25 @@ def test_empirical_kaiser_reference_values_and_planted_structures():
         assert empirical_kaiser(planted(kk, 5, 0.7, phi), 1000)[0] == kk
     x = np.random.default_rng(3).standard_normal((500, 12))
     assert empirical_kaiser(np.corrcoef(x, rowvar=False), 500)[0] == 0
+
+
+def test_nest_reference_eigenvalues_and_planted_structures():
+    """NEST (Achim, 2017): the Wishart-drawn reference correlations have the eigenvalue distribution of correlations of
+    simulated normal samples (mean and 95th percentile within .01); four factors correlated .7, where the first
+    eigenvalue dwarfs the rest, are recovered from a sample; independent items give 0 factors."""
+    from workbench.factors.rules import _wishart_correlations, nest
+
+    g = np.random.default_rng(5)
+    s = planted(2, 3, 0.6, 0.4)
+    np.fill_diagonal(s, 1)
+    drawn = _wishart_correlations(s, 150, 1500, g)
+    direct = np.array([np.sort(np.linalg.eigvalsh(np.corrcoef(g.multivariate_normal(np.zeros(6), s, 150),
+                                                               rowvar=False)))[::-1] for _ in range(1500)])
+    np.testing.assert_allclose(drawn.mean(axis=0), direct.mean(axis=0), atol=0.01)
+    np.testing.assert_allclose(np.quantile(drawn, 0.95, axis=0), np.quantile(direct, 0.95, axis=0), atol=0.03)
+    x = sample(planted(4, 6, 0.6, 0.7), 600, seed=7)
+    count, table = nest(x.corr().to_numpy(), 600, random_state=1)
+    assert count == 4 and list(table.index) == [1, 2, 3, 4, 5]
+    assert (table["observed"] > table["reference"]).tolist() == [True] * 4 + [False]
+    noise = np.random.default_rng(3).standard_normal((400, 12))
+    assert nest(np.corrcoef(noise, rowvar=False), 400, random_state=1)[0] == 0
