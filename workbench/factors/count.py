@@ -355,9 +355,9 @@ def parallel_analysis(data, *, percentile: float = 95, n_iter: int = 20, kind: s
     )
 
 
-AUTO_RULE = ("the middle count of parallel analysis for factors (against the 95th percentile and against the mean), "
-             "exploratory graph analysis, the empirical Kaiser criterion and the Hull method, at least 3 salient items "
-             "per factor, no Heywood case")
+AUTO_RULE = ("the middle count of parallel analysis for factors against the mean, exploratory graph analysis and the "
+             "next eigenvalue sufficiency test (Pearson correlations only; without it the larger of the other two), "
+             "at least 3 salient items per factor, no Heywood case")
 
 #: the rows of the count table that vote, by rule
 VOTE_ROWS = {"PA": "parallel analysis (factors)", "PA components": "parallel analysis (components)",
@@ -438,8 +438,9 @@ def choose_n_factors(count: FactorCount, solution, *, cut: float = 0.3, min_item
     """The ``n_factors='auto'`` decision: the middle count of the rules, then no weak factor and no Heywood case.
 
     Start from the median of the counts of psych's parallel analysis for common factors
-    against the 95th percentile and against the mean of the random eigenvalues (Horn, 1965),
-    exploratory graph analysis, the empirical Kaiser criterion and the Hull method (:data:`VOTERS`),
+    against the mean of the random eigenvalues (Horn, 1965), exploratory graph analysis and
+    the next eigenvalue sufficiency test (Achim, 2017; Pearson correlations only, so with
+    polychoric or tetrachoric correlations the larger of the other two) (:data:`VOTERS`),
     as far as ``count.table`` has them (:func:`add_rules`; :func:`combined_count`;
     chosen on the simulation study of docs/factor_count.md; at least 1, at most what the
     items identify).  With parallel analysis alone, the start is its count.  Parallel analysis on the reduced matrix is known to
@@ -569,7 +570,7 @@ def cheap_rules(count: FactorCount, corr: np.ndarray) -> dict:
 # --------------------------------------------------------------------------- the combined decision
 
 #: the rules whose counts ``auto`` combines (each votes when it could be computed)
-VOTERS = ("PA", "PA mean", "EGA", "EKC", "Hull")
+VOTERS = ("PA mean", "EGA", "NEST")
 #: with an even number of votes: take the upper of the two middle counts ("upper") or the lower
 MIDDLE = "upper"
 VOTER_NAMES = {"PA": "parallel analysis of factors", "PA components": "parallel analysis of components",
