@@ -74,9 +74,12 @@ def test_comparison_data_matches_the_authors_r_code():
 
 
 def test_the_combined_count_is_the_middle_vote_lowered_for_weak_factors():
-    k, why = combined_count({"PA": 6, "PA components": 6, "MAP": 5, "Hull": 6, "EGA": 5, "CD": 7})
-    assert k == 6 and "middle" in why
-    assert combined_count({"PA": 6, "PA components": 6, "MAP": 5, "Hull": 6, "EGA": 5, "CD": 7}, ok=[True] * 5 + [False])[0] == 5
+    votes = {"PA": 4, "PA mean": 6, "PA components": 6, "MAP": 5, "Hull": 6, "EGA": 5, "NEST": 7, "CD": 7}
+    k, why = combined_count(votes)  # PA mean, EGA and NEST vote: 6, 5, 7
+    assert k == 6 and "middle" in why and "1 of 3 rules" in why
+    assert combined_count(votes, ok=[True] * 5 + [False])[0] == 5
+    # no NEST (polychoric / tetrachoric correlations): the larger of the two others
+    assert combined_count({"PA mean": 3, "EGA": 2, "PA": 1})[0] == 3
 
 
 def test_auto_explains_the_count_in_one_line():
