@@ -87,12 +87,20 @@ def test_auto_explains_the_count_in_one_line():
     res = wf.efa(x, "auto", n_iter=5, random_state=2, progress_bar=False)
     assert res.n_factors == 3
     t = res.factor_count.table
-    assert {"Hull method", "exploratory graph analysis"} <= set(t.index)
+    assert {"Hull method", "exploratory graph analysis", "next eigenvalue sufficiency test"} <= set(t.index)
+    votes = {k: int(t.at[row, "factors"]) for k, row in (("PA mean", "parallel analysis (factors, mean)"),
+                                                          ("EGA", "exploratory graph analysis"),
+                                                          ("NEST", "next eigenvalue sufficiency test"))}
+    assert res.factor_count.decision.iloc[0]["factors"] == combined_count(votes)[0]  # auto starts from these three
     line = res.count_sentence()
     assert line.startswith("3 factors: ") and "parallel analysis" in line and "\n" not in line
     fixed = wf.efa(x, 2)
     assert fixed.count_sentence() == ""
     assert count_sentence(res.factor_count, 2).startswith("2 factors")
+    binary = (x >= 4).astype(float)  # tetrachoric correlations: NEST's continuous reference does not apply
+    tet = wf.efa(binary, "auto", correlation="tetrachoric", n_iter=5, random_state=2, progress_bar=False)
+    assert "next eigenvalue sufficiency test" not in tet.factor_count.table.index
+    assert "next-eigenvalue" not in tet.count_sentence()
 
 
 def test_empirical_kaiser_reference_values_and_planted_structures():

@@ -373,7 +373,8 @@ def table_votes(table: pd.DataFrame) -> dict:
 
 def add_rules(count: "FactorCount", corr: np.ndarray, *, data: pd.DataFrame | None = None,
               comparison: bool = False, random_state=None) -> "FactorCount":
-    """``count`` with the Hull, EGA, empirical Kaiser and parallel-analysis-against-the-mean rows added, and with ``comparison=True`` (raw data only)
+    """``count`` with the Hull, EGA, empirical Kaiser, parallel-analysis-against-the-mean and (Pearson correlations)
+    NEST rows added, and with ``comparison=True`` (raw data only)
     comparison data (see :mod:`workbench.factors.rules`; CD simulates a population per count
     tried and takes 10-30 s on a 25-item battery, so it is asked for, not run by default)."""
     from threadpoolctl import threadpool_limits
@@ -401,6 +402,11 @@ def add_rules(count: "FactorCount", corr: np.ndarray, *, data: pd.DataFrame | No
             "factors": cheap["PA mean"],
             "note": "parallel analysis for factors against the mean of the random eigenvalues (psych::fa.parallel "
                     "without quant)"}
+        if count.correlation == "pearson":  # continuous reference data: not for polychoric / tetrachoric (EFAtools)
+            table.loc["next eigenvalue sufficiency test"] = {
+                "factors": nest(corr, n, random_state=random_state)[0],
+                "note": "factors added while the next eigenvalue exceeds what the model with the factors so far "
+                        "gives in samples of this size (Achim, 2017; EFAtools efa_nest)"}
         if comparison and data is not None:
             complete = data.dropna()
             if len(complete) >= max(50, 2 * data.shape[1]):
