@@ -22,6 +22,13 @@ within .4-.8) and *correlated* (2-6 factors, equal correlations .5, .6 or .7; lo
 use) so that the block stays cheap, n 150-2,000 log-uniform.  The known count is the number of
 group factors (what the published batteries document: e.g. Bechtoldt's six, Reise's five).
 
+Block ``strong`` (``--block strong``; batteries numbered from 2000, ``factor_count_sim_strong.csv``): a strong
+general factor (bifactor, general loadings .5-.7, group loadings .2-.5) or factors correlated .5-.8
+(:func:`design_strong`, with its references).  ``--nest``: the next eigenvalue sufficiency test
+(:func:`workbench.factors.rules.nest`) for every Pearson battery of the three files, into
+``factor_count_sim_nest.csv`` (data regenerated from the battery's seed); the third round ran
+``--block strong --n 60`` and then ``--nest --n 3000``.
+
 ``--extra``: the cheap rules added later (empirical Kaiser criterion, parallel analysis
 against the mean; :func:`workbench.factors.count.cheap_rules`) for batteries written before
 they existed, into ``factor_count_sim_extra.csv`` (the data are regenerated from the

@@ -1,6 +1,6 @@
-"""Comparison data, Hull, EGA and the combined ``auto`` count on planted structures (small and fast).
+"""Comparison data, Hull, EGA, NEST and the combined ``auto`` count on planted structures (small and fast).
 
-The accuracy of every rule on 420 simulated and 33 public batteries is in docs/factor_count.md
+The accuracy of every rule on 480 simulated and 33 public batteries is in docs/factor_count.md
 (benchmarks/factor_count_sim.py, scripts/factor_count_tables.py); these tests only check that
 each rule recovers a clear planted structure and that the decision is explained in words.
 """
