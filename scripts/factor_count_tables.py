@@ -35,7 +35,7 @@ import pandas as pd  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from workbench.factors.count import RULES, combined_count, count_rules  # noqa: E402
+from workbench.factors.count import RULES, VOTERS, combined_count, count_rules  # noqa: E402
 from workbench.factors.efa import solution_checks  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -418,6 +418,25 @@ def summary(sim: pd.DataFrame, pub: pd.DataFrame, new: pd.DataFrame | None = Non
         + ("is met." if right.mean() >= 0.9 else "is **not** met, and the rule was not tuned to meet it.")
         + (" Misses: " + "; ".join(f"{r.battery} (documented {r.documented}, auto {r.auto})" for r in misses.itertuples()) + "."
            if len(misses) else ""))
+    if len(misses):
+        voters = [k for k in VOTERS]
+        parts = []
+        for r in misses.itertuples():
+            row = dec.loc[r.Index]
+            votes = ", ".join(f"{k} {int(row[k])}" for k in voters if pd.notna(row[k]))
+            start = combined_count({k: (None if pd.isna(row[k]) else int(row[k])) for k in voters})[0]
+            how = (f"the middle vote {start} was lowered to {r.auto} by the weak-factor / Heywood check" if start != r.auto
+                   else f"the middle vote is {start}")
+            parts.append(f"{r.battery}: {votes}; {how}")
+        lines.append("- Why the misses: " + "; ".join(parts) + ".")
+    nest_runs = dec[dec["NEST"].notna()]
+    if len(nest_runs):
+        big = nest_runs[nest_runs["NEST"] > nest_runs["documented"]]
+        lines.append(f"- NEST alone on the public batteries it runs on: right on {int((nest_runs['NEST'] == nest_runs['documented']).sum())} "
+                     f"of {len(nest_runs)}, too many on {len(big)} (e.g. " + ", ".join(
+                         f"{r.battery} {int(r.NEST)} for {r.documented}" for r in big.head(3).itertuples())
+                     + "): on real batteries with large n it, like comparison data, finds minor factors that a "
+                     "simulated k-factor population does not have.")
     with_data = dec[dec["CD"].notna()]
     lines.append(
         f"- Comparison data (public batteries with answers): right on {int((with_data['CD'] == with_data['documented']).sum())} "
