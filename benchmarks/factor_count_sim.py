@@ -22,6 +22,13 @@ within .4-.8) and *correlated* (2-6 factors, equal correlations .5, .6 or .7; lo
 use) so that the block stays cheap, n 150-2,000 log-uniform.  The known count is the number of
 group factors (what the published batteries document: e.g. Bechtoldt's six, Reise's five).
 
+Block ``strong`` (``--block strong``; batteries numbered from 2000, ``factor_count_sim_strong.csv``): a strong
+general factor (bifactor, general loadings .5-.7, group loadings .2-.5) or factors correlated .5-.8
+(:func:`design_strong`, with its references).  ``--nest``: the next eigenvalue sufficiency test
+(:func:`workbench.factors.rules.nest`) for every Pearson battery of the three files, into
+``factor_count_sim_nest.csv`` (data regenerated from the battery's seed); the third round ran
+``--block strong --n 60`` and then ``--nest --n 3000``.
+
 ``--extra``: the cheap rules added later (empirical Kaiser criterion, parallel analysis
 against the mean; :func:`workbench.factors.count.cheap_rules`) for batteries written before
 they existed, into ``factor_count_sim_extra.csv`` (the data are regenerated from the
@@ -160,6 +167,84 @@ def simulate_hier(spec: dict, g: np.random.Generator) -> pd.DataFrame:
     return frame.loc[:, frame.nunique() > 1]
 
 
+STRONG_START = 2000
+
+
+def design_strong(g: np.random.Generator) -> dict:
+    """Block ``strong`` (third round): a *strong* general factor or factors correlated up to .8.
+
+    From the literature, not from the public batteries: bifactor structures whose general factor
+    explains most of the common variance (general loadings .5-.7, group loadings .2-.5: explained
+    common variance of the general factor about .55-.8, the range Reise, Scheines, Widaman &
+    Haviland, 2013, Educ. Psychol. Meas. 73(1), call "strong"), and correlated factors at .5, .6,
+    .7 or .8 (Golino et al., 2020, Psychol. Methods 25(3) go to .7; Auerswald & Moshagen, 2019,
+    Psychol. Methods 24(4) to .5; .8 extends them, the range of correlated ability factors);
+    item loadings .4-.8; 3-8 items per group factor; 5-7 categories (Pearson); n 150-2,000.
+    """
+    kind = str(g.choice(["strong bifactor", "correlated .5-.8"]))
+    k = int(g.integers(3, 7)) if kind == "strong bifactor" else int(g.integers(2, 7))
+    per = g.integers(3, 9, k)
+    spec = {"kind": kind, "k": k, "p": int(per.sum()), "items_per_factor": per.tolist(),
+            "categories": int(g.integers(5, 8)), "n": int(round(np.exp(g.uniform(np.log(150), np.log(2000)))))}
+    if kind == "strong bifactor":
+        glow = g.uniform(0.5, 0.6)
+        spec["general"] = (round(glow, 2), round(min(glow + g.uniform(0.05, 0.15), 0.7), 2))
+        low = g.uniform(0.2, 0.35)
+        spec["loadings"] = (round(low, 2), round(min(low + g.uniform(0.05, 0.15), 0.5), 2))
+        spec["phi"] = 0.0
+    else:
+        low = g.uniform(0.4, 0.6)
+        spec["loadings"] = (round(low, 2), round(min(low + g.uniform(0.1, 0.3), 0.8), 2))
+        spec["phi"] = float(g.choice([0.5, 0.6, 0.7, 0.8]))
+    return spec
+
+
+def simulate_strong(spec: dict, g: np.random.Generator) -> pd.DataFrame:
+    kind = "bifactor" if spec["kind"] == "strong bifactor" else "correlated"
+    return simulate_hier({**spec, "kind": kind}, g)
+
+
+def battery_spec(i: int, seed: int) -> tuple[dict, pd.DataFrame]:
+    """Battery ``i``'s design and answers (its own seed ``[seed, i]``), whichever block it is in."""
+    g = np.random.default_rng([seed, i])
+    if i >= STRONG_START:
+        spec = design_strong(g)
+        return spec, simulate_strong(spec, g)
+    if i >= HIER_START:
+        spec = design_hier(g)
+        return spec, simulate_hier(spec, g)
+    spec = design(g)
+    return spec, simulate(spec, g)
+
+
+def run_nest(args) -> None:
+    """NEST (:func:`workbench.factors.rules.nest`) for every Pearson battery of the three result files, into
+    ``factor_count_sim_nest.csv`` (the data regenerated from the battery's seed, the correlation
+    recomputed as the study step would choose it)."""
+    from workbench.factors.correlation import correlation_matrix
+    from workbench.factors.rules import nest
+
+    res = ROOT / "benchmarks" / "results"
+    ids = []
+    for name in ("factor_count_sim.csv", "factor_count_sim_hier.csv", "factor_count_sim_strong.csv"):
+        if (res / name).exists():
+            ids += pd.read_csv(res / name)["battery"].tolist()
+    out = res / "factor_count_sim_nest.csv"
+    have = set(pd.read_csv(out)["battery"]) if out.exists() else set()
+    for i in sorted(set(ids) - have):
+        if not args.start <= i < args.start + args.n:
+            continue
+        t = time.time()
+        spec, data = battery_spec(i, args.seed)
+        corr = correlation_for(spec["categories"])
+        if corr != "pearson":  # NEST's reference data are continuous: not for polychoric / tetrachoric (as EFAtools)
+            continue
+        r = correlation_matrix(data, correlation=corr).matrix.to_numpy()
+        row = {"battery": i, "NEST": nest(r, len(data), random_state=i)[0], "seconds": round(time.time() - t, 1)}
+        pd.DataFrame([row]).to_csv(out, mode="a", header=not out.exists() or out.stat().st_size == 0, index=False)
+        print(row, flush=True)
+
+
 def run_extra(args) -> None:
     """EKC and PA mean for the issue-design batteries of the main file (see the module docstring)."""
     main_rows = pd.read_csv(args.out)
@@ -192,14 +277,17 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=2025)
     ap.add_argument("--start", type=int, default=0, help="first battery (to split a run)")
     ap.add_argument("--cd", action="store_true", help="also comparison data (slow: 10-60 s a battery)")
-    ap.add_argument("--block", choices=["issue", "hier"], default="issue",
-                    help="issue: the issue's design (batteries 0..); hier: general / highly correlated factors (1000..)")
+    ap.add_argument("--block", choices=["issue", "hier", "strong"], default="issue",
+                    help="issue: the issue's design (batteries 0..); hier: general / highly correlated factors (1000..); "
+                         "strong: a strong general factor, factors correlated .5-.8 (2000..)")
+    ap.add_argument("--nest", action="store_true", help="only NEST, for every battery already run (any block)")
     ap.add_argument("--extra", action="store_true", help="only the cheap rules for issue-design batteries already run")
     ap.add_argument("--out", default=None, help="default: benchmarks/results/factor_count_sim.csv, "
                                                 "factor_count_sim_hier.csv for --block hier")
     args = ap.parse_args(argv)
     if args.out is None:
-        name = "factor_count_sim_hier.csv" if args.block == "hier" and not args.extra else "factor_count_sim.csv"
+        name = {"hier": "factor_count_sim_hier.csv", "strong": "factor_count_sim_strong.csv"}.get(args.block, "")
+        name = name if not args.extra and name else "factor_count_sim.csv"
         args.out = str(ROOT / "benchmarks" / "results" / name)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -209,21 +297,21 @@ def main(argv=None) -> int:
     if args.extra:
         run_extra(args)
         return 0
-    hier = args.block == "hier"
-    first = HIER_START if hier else 0
+    if args.nest:
+        run_nest(args)
+        return 0
+    first = {"hier": HIER_START, "strong": STRONG_START}.get(args.block, 0)
     for i in range(first + args.start, first + args.n):
         if i in have:
             continue
-        g = np.random.default_rng([args.seed, i])
-        spec = design_hier(g) if hier else design(g)
-        data = simulate_hier(spec, g) if hier else simulate(spec, g)
+        spec, data = battery_spec(i, args.seed)
         t = time.time()
         corr = correlation_for(spec["categories"])
         counts, r = count_rules(data, correlation=corr, random_state=i, cd=args.cd)
         ok = solution_checks(r, k_max=9)
         row = {"battery": i, "design": spec.get("kind", "issue"), **{key: spec[key] for key in ("k", "p", "phi", "categories", "n")},
                "loadings": f"{spec['loadings'][0]:.2f}-{spec['loadings'][1]:.2f}", "correlation": corr,
-               **counts, "ok": "".join("1" if v else "0" for v in ok), "seconds": round(time.time() - t, 1)}
+               **counts, "general": f"{spec['general'][0]:.2f}-{spec['general'][1]:.2f}" if "general" in spec else "", "ok": "".join("1" if v else "0" for v in ok), "seconds": round(time.time() - t, 1)}
         pd.DataFrame([row]).to_csv(out, mode="a", header=not out.exists() or out.stat().st_size == 0, index=False)
         print(f"{i}: k={spec['k']} p={spec['p']} n={spec['n']} c={spec['categories']} -> "
               + " ".join(f"{a}={b}" for a, b in counts.items()) + f" ({row['seconds']}s)", flush=True)

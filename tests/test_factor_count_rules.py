@@ -1,6 +1,6 @@
-"""Comparison data, Hull, EGA and the combined ``auto`` count on planted structures (small and fast).
+"""Comparison data, Hull, EGA, NEST and the combined ``auto`` count on planted structures (small and fast).
 
-The accuracy of every rule on 420 simulated and 33 public batteries is in docs/factor_count.md
+The accuracy of every rule on 480 simulated and 33 public batteries is in docs/factor_count.md
 (benchmarks/factor_count_sim.py, scripts/factor_count_tables.py); these tests only check that
 each rule recovers a clear planted structure and that the decision is explained in words.
 """
@@ -74,9 +74,12 @@ def test_comparison_data_matches_the_authors_r_code():
 
 
 def test_the_combined_count_is_the_middle_vote_lowered_for_weak_factors():
-    k, why = combined_count({"PA": 6, "PA components": 6, "MAP": 5, "Hull": 6, "EGA": 5, "CD": 7})
-    assert k == 6 and "middle" in why
-    assert combined_count({"PA": 6, "PA components": 6, "MAP": 5, "Hull": 6, "EGA": 5, "CD": 7}, ok=[True] * 5 + [False])[0] == 5
+    votes = {"PA": 4, "PA mean": 6, "PA components": 6, "MAP": 5, "Hull": 6, "EGA": 5, "NEST": 7, "CD": 7}
+    k, why = combined_count(votes)  # PA mean, EGA and NEST vote: 6, 5, 7
+    assert k == 6 and "middle" in why and "1 of 3 rules" in why
+    assert combined_count(votes, ok=[True] * 5 + [False])[0] == 5
+    # no NEST (polychoric / tetrachoric correlations): the larger of the two others
+    assert combined_count({"PA mean": 3, "EGA": 2, "PA": 1})[0] == 3
 
 
 def test_auto_explains_the_count_in_one_line():
@@ -84,12 +87,20 @@ def test_auto_explains_the_count_in_one_line():
     res = wf.efa(x, "auto", n_iter=5, random_state=2, progress_bar=False)
     assert res.n_factors == 3
     t = res.factor_count.table
-    assert {"Hull method", "exploratory graph analysis"} <= set(t.index)
+    assert {"Hull method", "exploratory graph analysis", "next eigenvalue sufficiency test"} <= set(t.index)
+    votes = {k: int(t.at[row, "factors"]) for k, row in (("PA mean", "parallel analysis (factors, mean)"),
+                                                          ("EGA", "exploratory graph analysis"),
+                                                          ("NEST", "next eigenvalue sufficiency test"))}
+    assert res.factor_count.decision.iloc[0]["factors"] == combined_count(votes)[0]  # auto starts from these three
     line = res.count_sentence()
     assert line.startswith("3 factors: ") and "parallel analysis" in line and "\n" not in line
     fixed = wf.efa(x, 2)
     assert fixed.count_sentence() == ""
     assert count_sentence(res.factor_count, 2).startswith("2 factors")
+    binary = (x >= 4).astype(float)  # tetrachoric correlations: NEST's continuous reference does not apply
+    tet = wf.efa(binary, "auto", correlation="tetrachoric", n_iter=5, random_state=2, progress_bar=False)
+    assert "next eigenvalue sufficiency test" not in tet.factor_count.table.index
+    assert "next-eigenvalue" not in tet.count_sentence()
 
 
 def test_empirical_kaiser_reference_values_and_planted_structures():
@@ -110,3 +121,25 @@ def test_empirical_kaiser_reference_values_and_planted_structures():
         assert empirical_kaiser(planted(kk, 5, 0.7, phi), 1000)[0] == kk
     x = np.random.default_rng(3).standard_normal((500, 12))
     assert empirical_kaiser(np.corrcoef(x, rowvar=False), 500)[0] == 0
+
+
+def test_nest_reference_eigenvalues_and_planted_structures():
+    """NEST (Achim, 2017): the Wishart-drawn reference correlations have the eigenvalue distribution of correlations of
+    simulated normal samples (mean and 95th percentile within .01); four factors correlated .7, where the first
+    eigenvalue dwarfs the rest, are recovered from a sample; independent items give 0 factors."""
+    from workbench.factors.rules import _wishart_correlations, nest
+
+    g = np.random.default_rng(5)
+    s = planted(2, 3, 0.6, 0.4)
+    np.fill_diagonal(s, 1)
+    drawn = _wishart_correlations(s, 150, 1500, g)
+    direct = np.array([np.sort(np.linalg.eigvalsh(np.corrcoef(g.multivariate_normal(np.zeros(6), s, 150),
+                                                               rowvar=False)))[::-1] for _ in range(1500)])
+    np.testing.assert_allclose(drawn.mean(axis=0), direct.mean(axis=0), atol=0.01)
+    np.testing.assert_allclose(np.quantile(drawn, 0.95, axis=0), np.quantile(direct, 0.95, axis=0), atol=0.03)
+    x = sample(planted(4, 6, 0.6, 0.7), 600, seed=7)
+    count, table = nest(x.corr().to_numpy(), 600, random_state=1)
+    assert count == 4 and list(table.index) == [1, 2, 3, 4, 5]
+    assert (table["observed"] > table["reference"]).tolist() == [True] * 4 + [False]
+    noise = np.random.default_rng(3).standard_normal((400, 12))
+    assert nest(np.corrcoef(noise, rowvar=False), 400, random_state=1)[0] == 0

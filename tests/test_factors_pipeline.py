@@ -182,3 +182,22 @@ def test_deck_notes_say_which_rules_agreed(factor_run):
     line = next(n for n in notes if n.startswith("needs: 4 factors: "))
     assert line == f"needs: {ctx.factors['needs'].count_sentence()}"
     assert "parallel analysis" in line and "\n" not in line and "auto" not in line
+
+
+def test_a_negative_alpha_never_reaches_the_slide(factor_run):
+    """Keyed in the factor's direction alpha is rarely negative, but if it is, the slide's cell stays empty (the
+    workbook keeps the value)."""
+    import dataclasses
+
+    from workbench.steps.deck_data import _factor_rows
+
+    ctx, _ = factor_run
+    res = ctx.factors["needs"]
+    scales = res.reliability.scales.copy()
+    first = scales.index[0]
+    scales.loc[first, "alpha"] = -0.2
+    bad = dataclasses.replace(res, reliability=dataclasses.replace(res.reliability, scales=scales))
+    rows, _ = _factor_rows({"needs": bad})
+    alpha = {r["factor"]: r["alpha"] for r in rows}
+    assert np.isnan(alpha[str(first)])
+    assert len(alpha) == 4 and all(v > 0 for f, v in alpha.items() if f != str(first))

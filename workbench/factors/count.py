@@ -355,15 +355,15 @@ def parallel_analysis(data, *, percentile: float = 95, n_iter: int = 20, kind: s
     )
 
 
-AUTO_RULE = ("the middle count of parallel analysis for factors (against the 95th percentile and against the mean), "
-             "exploratory graph analysis, the empirical Kaiser criterion and the Hull method, at least 3 salient items "
-             "per factor, no Heywood case")
+AUTO_RULE = ("the middle count of parallel analysis for factors against the mean, exploratory graph analysis and the "
+             "next eigenvalue sufficiency test (Pearson correlations only; without it the larger of the other two), "
+             "at least 3 salient items per factor, no Heywood case")
 
 #: the rows of the count table that vote, by rule
 VOTE_ROWS = {"PA": "parallel analysis (factors)", "PA components": "parallel analysis (components)",
              "MAP": "Velicer MAP", "Hull": "Hull method",
              "EGA": "exploratory graph analysis", "EKC": "empirical Kaiser criterion",
-             "PA mean": "parallel analysis (factors, mean)"}
+             "PA mean": "parallel analysis (factors, mean)", "NEST": "next eigenvalue sufficiency test"}
 
 
 def table_votes(table: pd.DataFrame) -> dict:
@@ -373,12 +373,13 @@ def table_votes(table: pd.DataFrame) -> dict:
 
 def add_rules(count: "FactorCount", corr: np.ndarray, *, data: pd.DataFrame | None = None,
               comparison: bool = False, random_state=None) -> "FactorCount":
-    """``count`` with the Hull, EGA, empirical Kaiser and parallel-analysis-against-the-mean rows added, and with ``comparison=True`` (raw data only)
+    """``count`` with the Hull, EGA, empirical Kaiser, parallel-analysis-against-the-mean and (Pearson correlations)
+    NEST rows added, and with ``comparison=True`` (raw data only)
     comparison data (see :mod:`workbench.factors.rules`; CD simulates a population per count
     tried and takes 10-30 s on a 25-item battery, so it is asked for, not run by default)."""
     from threadpoolctl import threadpool_limits
 
-    from .rules import comparison_data, ega, hull
+    from .rules import comparison_data, ega, hull, nest
 
     table = count.table.copy()
     n = int(round(count.n_obs))
@@ -401,6 +402,11 @@ def add_rules(count: "FactorCount", corr: np.ndarray, *, data: pd.DataFrame | No
             "factors": cheap["PA mean"],
             "note": "parallel analysis for factors against the mean of the random eigenvalues (psych::fa.parallel "
                     "without quant)"}
+        if count.correlation == "pearson":  # continuous reference data: not for polychoric / tetrachoric (EFAtools)
+            table.loc["next eigenvalue sufficiency test"] = {
+                "factors": nest(corr, n, random_state=random_state)[0],
+                "note": "factors added while the next eigenvalue exceeds what the model with the factors so far "
+                        "gives in samples of this size (Achim, 2017; EFAtools efa_nest)"}
         if comparison and data is not None:
             complete = data.dropna()
             if len(complete) >= max(50, 2 * data.shape[1]):
@@ -438,8 +444,9 @@ def choose_n_factors(count: FactorCount, solution, *, cut: float = 0.3, min_item
     """The ``n_factors='auto'`` decision: the middle count of the rules, then no weak factor and no Heywood case.
 
     Start from the median of the counts of psych's parallel analysis for common factors
-    against the 95th percentile and against the mean of the random eigenvalues (Horn, 1965),
-    exploratory graph analysis, the empirical Kaiser criterion and the Hull method (:data:`VOTERS`),
+    against the mean of the random eigenvalues (Horn, 1965), exploratory graph analysis and
+    the next eigenvalue sufficiency test (Achim, 2017; Pearson correlations only, so with
+    polychoric or tetrachoric correlations the larger of the other two) (:data:`VOTERS`),
     as far as ``count.table`` has them (:func:`add_rules`; :func:`combined_count`;
     chosen on the simulation study of docs/factor_count.md; at least 1, at most what the
     items identify).  With parallel analysis alone, the start is its count.  Parallel analysis on the reduced matrix is known to
@@ -514,7 +521,7 @@ def choose_n_factors(count: FactorCount, solution, *, cut: float = 0.3, min_item
 
 # --------------------------------------------------------------------------- every rule at once
 
-RULES = ("PA", "PA components", "Kaiser", "OC", "AF", "MAP", "Hull", "EGA", "CD", "EKC", "PA mean")
+RULES = ("PA", "PA components", "Kaiser", "OC", "AF", "MAP", "Hull", "EGA", "CD", "EKC", "PA mean", "NEST")
 
 
 def count_rules(data, *, correlation: str = "pearson", missing: str = "pairwise", n_obs: int | None = None,
@@ -529,7 +536,7 @@ def count_rules(data, *, correlation: str = "pearson", missing: str = "pairwise"
     corr : ndarray
         The correlation matrix analysed.
     """
-    from .rules import comparison_data, ega, hull
+    from .rules import comparison_data, ega, hull, nest
 
     count = parallel_analysis(data, correlation=correlation, missing=missing, n_obs=n_obs, n_iter=n_iter,
                               random_state=random_state, progress_bar=False)
@@ -547,6 +554,7 @@ def count_rules(data, *, correlation: str = "pearson", missing: str = "pairwise"
     out["Hull"] = hull(corr, n, k_max=max(out["PA components"] + 1, 2))[0]
     out["EGA"] = ega(corr, n)[0]
     out.update(cheap_rules(count, corr))
+    out["NEST"] = nest(corr, n, random_state=random_state)[0] if count.correlation == "pearson" else None
     out["CD"] = None
     if cd and frame is not None:
         out["CD"] = comparison_data(frame, random_state=random_state)[0]
@@ -568,13 +576,14 @@ def cheap_rules(count: FactorCount, corr: np.ndarray) -> dict:
 # --------------------------------------------------------------------------- the combined decision
 
 #: the rules whose counts ``auto`` combines (each votes when it could be computed)
-VOTERS = ("PA", "PA mean", "EGA", "EKC", "Hull")
+VOTERS = ("PA mean", "EGA", "NEST")
 #: with an even number of votes: take the upper of the two middle counts ("upper") or the lower
 MIDDLE = "upper"
 VOTER_NAMES = {"PA": "parallel analysis of factors", "PA components": "parallel analysis of components",
                "MAP": "Velicer's MAP", "Hull": "the Hull method",
                "EGA": "exploratory graph analysis", "CD": "comparison data",
-               "EKC": "the empirical Kaiser criterion", "PA mean": "parallel analysis against the mean"}
+               "EKC": "the empirical Kaiser criterion", "PA mean": "parallel analysis against the mean",
+               "NEST": "the next-eigenvalue test"}
 
 
 def combined_count(counts: dict, ok: list[bool] | None = None) -> tuple[int, str]:

@@ -62,7 +62,7 @@ def _factor_rows(factors: dict[str, EFAResult], names: dict | None = None) -> tu
         if res.reliability is not None:
             rs = res.reliability.summary()
             if "alpha" in rs.columns:
-                alphas = {str(k): float(v) for k, v in rs["alpha"].items()}
+                alphas = {str(k): float(v) for k, v in rs["alpha"].items() if float(v) >= 0}  # never a negative alpha on a slide
         var = res.variance["Proportion Var"] if "Proportion Var" in res.variance.columns else pd.Series(dtype=float)
         for f in res.names:
             items = [res.labels.get(i, i) for i in scales.get(f, [])]

@@ -192,10 +192,9 @@ def factor_sheets(results: dict[str, EFAResult], labels: dict | None = None) -> 
         "Item adequacy": "Measure of sampling adequacy per item; items below .50 are flagged (consider dropping).",
         "Factor count": ("First, in one line, which rules agreed and why this number of factors; then how many "
                          "factors each criterion suggests; with the number of factors set to auto in study.yaml, the "
-                         "decision (the middle count of parallel analysis of factors against the 95th percentile and "
-                         "against the mean, exploratory graph analysis, the empirical Kaiser criterion and the Hull "
-                         "method, lowered until every factor has 3 salient items and no Heywood case) and every "
-                         "count tried, with the reason."),
+                         "decision (the middle count of parallel analysis of factors against the mean, exploratory "
+                         "graph analysis and the next eigenvalue sufficiency test, lowered until every factor has 3 "
+                         "salient items and no Heywood case) and every count tried, with the reason."),
         "Variance": "Variance each factor accounts for (oblique rotations: includes what factors share).",
         "Reliability": "Cronbach's alpha (raw, standardised) and McDonald's omega total of each factor's items; "
                        "items loading negatively on their factor are reversed (column 'reversed'). Alpha >= .70 is the usual bar.",
