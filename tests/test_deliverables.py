@@ -182,7 +182,7 @@ def test_workbook_formats(demo_run):
     hdr = _header_row(fit)
     col = next(c.column for c in fit[hdr] if c.value == "Smallest segment share")
     cells = [fit.cell(row=r, column=col) for r in range(hdr + 1, fit.max_row + 1) if isinstance(fit.cell(row=r, column=col).value, float)]
-    assert cells and all(c.number_format == "0.0%" for c in cells)
+    assert cells and all(c.number_format == "0.0 %" for c in cells)  # one percent style: "26.9 %", as the deck
     beh = openpyxl.load_workbook(demo_run.folder / "behaviour.xlsx")
     fmts = {c.number_format for ws in beh.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, float)}
     assert any("EUR" in f for f in fmts)

@@ -526,6 +526,28 @@ def test_workbook_with_personal_data_is_refused_before_writing(tmp_path):
     assert not (tmp_path / "x.xlsx").exists()
 
 
+def test_a_table_of_means_and_percents_formats_each_row_by_its_measure(tmp_path):
+    """Profiles hold a mean and a top-2 box % in one column: the % rows read "54.8 %", the mean
+    rows keep two decimals; an index column and a count never become percents; a 0-1 share
+    column reads in the same style ("26.9 %")."""
+    import openpyxl
+    import pandas as pd
+
+    from workbench.outputs import write_workbook
+
+    frame = pd.DataFrame({
+        "label": ["Low prices", "Low prices", "Company size"], "measure": ["mean", "top-2 box %", "% 1-9 employees"],
+        "total": [3.5123, 54.75, 24.27], "segment 1": [2.78, 26.87, 15.29], "index": [79.2, 49.1, 63.0],
+        "n": [380.0, 380.0, 371.0], "1: Price index": [79.0, 49.0, 63.0], "share": [0.2691, 0.2691, 0.2691]})
+    write_workbook(tmp_path / "t.xlsx", {"Needs": frame.set_index(["label", "measure"])})
+    ws = openpyxl.load_workbook(tmp_path / "t.xlsx")["Needs"]
+    heads = [c.value for c in ws[1]]
+    fmt = {h: [ws.cell(row=r, column=heads.index(h) + 1).number_format for r in (2, 3, 4)] for h in heads}
+    assert fmt["Total"] == fmt["Segment 1"] == ["#,##0.00", '0.0" %"', '0.0" %"']
+    assert not any("%" in "".join(fmt[h]) for h in ("Index (100 = average)", "n", "1: Price index"))
+    assert fmt["Share"] == ["0.0 %"] * 3
+
+
 def test_workbook_figures_get_readable_number_formats(tmp_path):
     import openpyxl
     import pandas as pd
@@ -536,7 +558,7 @@ def test_workbook_figures_get_readable_number_formats(tmp_path):
     write_workbook(tmp_path / "t.xlsx", {"Tabel": frame})
     ws = openpyxl.load_workbook(tmp_path / "t.xlsx")["Tabel"]
     # a share in % with a % sign, a p-value as 0.0000 or "< 0.001" (issue 17), a count as is
-    assert [c.number_format for c in ws[2]] == ["General", '0.0"%"', '[<0.001]"< 0.001";0.0000', "General"]
+    assert [c.number_format for c in ws[2]] == ["General", '0.0" %"', '[<0.001]"< 0.001";0.0000', "General"]
     assert [c.value for c in ws[1]] == ["Label", "Share %", "P-value", "n"]
     assert ws.auto_filter.ref == "A1:D2"
     assert ws[2][1].value == 85.37620216670413  # the value itself is not rounded away

@@ -43,16 +43,22 @@ from dataclasses import dataclass
 
 __all__ = ["p_text", "Measure", "MEASURES", "CORE_KPIS", "BOOKKEEPING", "NOT_FEATURES", "UNITS", "DIRECTIONS", "measure", "labels", "is_measure",
            "COLUMN_LABELS", "SETTING_WORDS", "column_label", "setting_words", "is_identifier", "round_shares",
-           "candidate_label", "readable", "not_a_word", "measure_label", "JOIN_KEY", "is_key"]
+           "candidate_label", "readable", "not_a_word", "measure_label", "JOIN_KEY", "is_key", "SHARE_FORMAT",
+           "PERCENT_FORMAT"]
 
 #: The units a measure can have (see the module docstring).
 UNITS = ("currency", "days", "orders", "units", "share", "flag", "score", "index", "scale", "category")
 #: Which way is better: a higher value, a lower one, or neither.
 DIRECTIONS = ("higher", "lower", "neutral")
 
+#: The one percent style of every deliverable, as the deck writes "27 %": a space before the
+#: sign. Excel formats for a 0-1 share (an unquoted % multiplies by 100) and for a figure
+#: already in percent (0-100).
+SHARE_FORMAT = "0.0 %"
+PERCENT_FORMAT = '0.0" %"'
 #: Excel number formats per unit (for writers that format measure columns).
-_EXCEL = {"currency": "#,##0", "days": "#,##0", "orders": "#,##0.0", "units": "#,##0", "share": "0.0%",
-          "flag": "0%", "score": "0", "index": "+0.00;-0.00;0.00", "scale": "0.00", "category": "@"}
+_EXCEL = {"currency": "#,##0", "days": "#,##0", "orders": "#,##0.0", "units": "#,##0", "share": SHARE_FORMAT,
+          "flag": "0 %", "score": "0", "index": "+0.00;-0.00;0.00", "scale": "0.00", "category": "@"}
 
 
 @dataclass(frozen=True)

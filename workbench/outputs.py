@@ -26,7 +26,8 @@ from typing import Mapping
 import pandas as pd
 
 from .errors import OutputError
-from .measures import column_label, is_identifier, measure, not_a_word, readable, setting_words
+from .measures import (PERCENT_FORMAT, SHARE_FORMAT, column_label, is_identifier, measure, not_a_word, readable,
+                       setting_words)
 from .cleantext import UNSHOWABLE
 from .fileio import atomic_write_bytes, atomic_write_text, file_error, is_machine_fault
 from .provenance import PACKAGES, package_versions, utc_now
@@ -354,8 +355,12 @@ def sheet_name(name: str, used: set) -> str:
 _P_COLUMN = re.compile(r"^(p|p[ _-]?value|p[ _-]?adj|adjusted p[ _-]?value|corrected p|p \(.*\)|.* p)$", re.I)
 #: p-values: four decimals, and "< 0.001" below 0.001 (an Excel conditional number format).
 P_FORMAT = '[<0.001]"< 0.001";0.0000'
-#: A column already in percent (0-100) reads like a 0-1 share in Excel's 0.0% (one percent style).
-PERCENT_FORMAT = '0.0"%"'
+#: A column already in percent (0-100) reads as a 0-1 share does (PERCENT_FORMAT, SHARE_FORMAT:
+#: one percent style, from workbench.measures). A table with a measure column (profiles: "mean",
+#: "top-2 box %", "% Webshop") holds percents and means in one column: its rows decide.
+_MEASURE_COLUMN = re.compile(r"^measure$", re.I)
+#: Columns of such a table that never hold the row's measure (an index of 100 = average, counts).
+_NOT_THE_MEASURE = re.compile(r"(^|[ _])(index|n|weighted n|count|respondents)$", re.I)
 _SHARE_COLUMN = re.compile(r"(^|[ _])(share|rate|accuracy|agreement)($|[ _])", re.I)
 _PERCENT_COLUMN = re.compile(r"(%|\bpercent\b)", re.I)
 
@@ -380,20 +385,41 @@ def _number_format(header, values=(), currency: str | None = None) -> str:
     if _PERCENT_COLUMN.search(h):
         return PERCENT_FORMAT
     if _SHARE_COLUMN.search(h) and nums and all(0 <= v <= 1 for v in nums):
-        return "0.0%"
+        return SHARE_FORMAT
     if nums and all(float(v).is_integer() for v in nums):
         return "#,##0"  # counts and other whole numbers without decimals
     return "#,##0.00"
 
 
 def _shown(value, fmt) -> str:
+    """About what Excel shows for ``value`` in ``fmt`` (for the column widths)."""
     if isinstance(value, float):
         if fmt == P_FORMAT:
             return "< 0.001" if value < 0.001 else f"{value:.4f}"
+        if fmt == PERCENT_FORMAT:
+            return f"{value:.1f} %"
         if fmt.endswith("%"):
-            return f"{100 * value:.1f}%"
+            return f"{100 * value:.1f} %"
         return f"{value:,.2f}"
     return str(value)
+
+
+def _percent_rows(ws, hdr: int, raw_headers: list, formats: dict) -> None:
+    """In a table with a measure column, the figures of a row whose measure is a percent
+    ("top-2 box %", "% Webshop") get the percent style; means keep theirs."""
+    where = [j for j, h in enumerate(raw_headers, start=1) if isinstance(h, str) and _MEASURE_COLUMN.match(h.strip())]
+    if not where:
+        return
+    j_measure = where[0]
+    cols = [j for j, fmt in formats.items() if fmt == "#,##0.00" and j != j_measure
+            and not _NOT_THE_MEASURE.search(str(raw_headers[j - 1] if j - 1 < len(raw_headers) else "") or "")]
+    for r in range(hdr + 1, ws.max_row + 1):
+        what = ws.cell(row=r, column=j_measure).value
+        if isinstance(what, str) and _PERCENT_COLUMN.search(what):
+            for j in cols:
+                cell = ws.cell(row=r, column=j)
+                if isinstance(cell.value, float):
+                    cell.number_format = PERCENT_FORMAT
 
 
 def _header(name: str, currency: str | None) -> str:
@@ -580,15 +606,18 @@ def write_workbook(
             ws.freeze_panes = ws.cell(row=hdr + 1, column=n_index + 1)
             if ws.max_row > hdr:
                 ws.auto_filter.ref = f"{get_column_letter(1)}{hdr}:{get_column_letter(ws.max_column)}{ws.max_row}"
+            formats = {}
             for j, col in enumerate(ws.iter_cols(min_row=hdr, max_row=ws.max_row), start=1):
                 raw = raw_headers[j - 1] if j - 1 < len(raw_headers) and raw_headers[j - 1] is not None else col[0].value
-                fmt = _number_format(raw, [c.value for c in col[1:200]], currency)
+                formats[j] = fmt = _number_format(raw, [c.value for c in col[1:200]], currency)
                 for c in col[1:]:
                     if isinstance(c.value, float) and c.number_format == "General":
                         c.number_format = fmt
                 shown = [_shown(c.value, fmt) for c in col[:501] if c.value is not None]
                 width = max((len(v) for v in shown), default=6)
                 ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60)
+            _percent_rows(ws, hdr, [raw_headers[j] if j < len(raw_headers) and raw_headers[j] is not None
+                                    else ws.cell(row=hdr, column=j + 1).value for j in range(ws.max_column)], formats)
     return path
 
 

@@ -17,6 +17,7 @@ from typing import Mapping
 from ..errors import OutputError
 from ..provenance import package_versions
 from ..jsonplain import plain
+from ..measures import SHARE_FORMAT
 from ..outputs import harden_workbook
 
 __all__ = ["write_typing_tool"]
@@ -245,7 +246,7 @@ def _type_sheet(ws, lay: SimpleNamespace) -> None:
     for s in segs:
         r, col = seg_rows[s], seg_col[s]
         ws.cell(row=r, column=2, value=names[s]).font = st["bold"]
-        ws.cell(row=r, column=3, value=f"=EXP(D{r}-MAX({scores}))/({exps})").number_format = "0.0%"
+        ws.cell(row=r, column=3, value=f"=EXP(D{r}-MAX({scores}))/({exps})").number_format = SHARE_FORMAT
         ws.cell(row=r, column=4, value=f"={_model_ref(col, int_row)}+SUMPRODUCT(Model!${col}${int_row + 1}:${col}$"
                                          f"{int_row + m},{used})").number_format = "0.00"
         ws.cell(row=r, column=4).font = st["grey_font"]
@@ -334,7 +335,7 @@ def _batch_sheet(ws, lay: SimpleNamespace) -> None:
         exps = "+".join(f"EXP(${s_col[s]}{r}-MAX({sc_rng}))" for s in segs)
         for s in segs:
             ws[f"{p_col[s]}{r}"] = f'=IF(${c_seg}{r}="","",EXP(${s_col[s]}{r}-MAX({sc_rng}))/({exps}))'
-            ws[f"{p_col[s]}{r}"].number_format = "0.0%"
+            ws[f"{p_col[s]}{r}"].number_format = SHARE_FORMAT
         ws[f"{c_seg}{r}"] = f'=IF(COUNT({a_rng})=0,"",INDEX({seg_names_range},MATCH(MAX({sc_rng}),{sc_rng},0)))'
         ws[f"{c_seg}{r}"].font = st["bold"]
         ws[f"{c_prob}{r}"] = (f'=IF(${c_seg}{r}="","",MAX(${p_col[segs[0]]}{r}:${p_col[segs[-1]]}{r}))')
@@ -417,7 +418,7 @@ def _about_sheet(ws, lay: SimpleNamespace) -> None:
             c = ws.cell(row=r, column=1 + j, value=v)
             c.border = st["border"]
             if j >= 3 and v is not None:
-                c.number_format = "0.0%"
+                c.number_format = SHARE_FORMAT
             if j == 0:
                 c.alignment = st["center"]
     r += 2
@@ -445,7 +446,7 @@ def _about_sheet(ws, lay: SimpleNamespace) -> None:
             c = ws.cell(row=r, column=1 + j, value=plain(v))
             c.border = st["border"]
             if 3 <= j <= 5:
-                c.number_format = "0.0%"
+                c.number_format = SHARE_FORMAT
             if j in (0, 6):
                 c.alignment = st["center"]
             if rec.chosen:
