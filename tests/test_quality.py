@@ -546,6 +546,13 @@ def test_a_table_of_means_and_percents_formats_each_row_by_its_measure(tmp_path)
     assert fmt["Total"] == fmt["Segment 1"] == ["#,##0.00", '0.0" %"', '0.0" %"']
     assert not any("%" in "".join(fmt[h]) for h in ("Index (100 = average)", "n", "1: Price index"))
     assert fmt["Share"] == ["0.0 %"] * 3
+    # distal outcomes: a category level's share in % (0-1), a mean with decimals
+    distal = pd.DataFrame({"outcome": ["rfm_tier", "rfm_tier", "revenue"], "level": ["gold", "silver", "mean"],
+                           "segment": [1, 1, 1], "adjusted": [0.1421, 0.3312, 9794.38], "n": [1983, 1983, 1983]})
+    write_workbook(tmp_path / "d.xlsx", {"Distal": distal})
+    ws = openpyxl.load_workbook(tmp_path / "d.xlsx")["Distal"]
+    col = [c.value for c in ws[1]].index("Adjusted") + 1
+    assert [ws.cell(row=r, column=col).number_format for r in (2, 3, 4)] == ["0.0 %", "0.0 %", "#,##0.00"]
 
 
 def test_workbook_figures_get_readable_number_formats(tmp_path):

@@ -359,6 +359,8 @@ P_FORMAT = '[<0.001]"< 0.001";0.0000'
 #: one percent style, from workbench.measures). A table with a measure column (profiles: "mean",
 #: "top-2 box %", "% Webshop") holds percents and means in one column: its rows decide.
 _MEASURE_COLUMN = re.compile(r"^measure$", re.I)
+#: Likewise a table with a level column (distal outcomes: a category's share, or "mean").
+_LEVEL_COLUMN = re.compile(r"^level$", re.I)
 #: Columns of such a table that never hold the row's measure (an index of 100 = average, counts).
 _NOT_THE_MEASURE = re.compile(r"(^|[ _])(index|n|weighted n|count|respondents)$", re.I)
 _SHARE_COLUMN = re.compile(r"(^|[ _])(share|rate|accuracy|agreement)($|[ _])", re.I)
@@ -406,20 +408,28 @@ def _shown(value, fmt) -> str:
 
 def _percent_rows(ws, hdr: int, raw_headers: list, formats: dict) -> None:
     """In a table with a measure column, the figures of a row whose measure is a percent
-    ("top-2 box %", "% Webshop") get the percent style; means keep theirs."""
-    where = [j for j, h in enumerate(raw_headers, start=1) if isinstance(h, str) and _MEASURE_COLUMN.match(h.strip())]
-    if not where:
+    ("top-2 box %", "% Webshop") get the percent style; means keep theirs. In a table with a
+    level column, a category level's 0-1 shares get it; the "mean" rows keep theirs."""
+    def column(pattern):
+        return next((j for j, h in enumerate(raw_headers, start=1) if isinstance(h, str) and pattern.match(h.strip())),
+                    None)
+
+    j_measure, j_level = column(_MEASURE_COLUMN), column(_LEVEL_COLUMN)
+    if j_measure is None and j_level is None:
         return
-    j_measure = where[0]
-    cols = [j for j, fmt in formats.items() if fmt == "#,##0.00" and j != j_measure
+    cols = [j for j, fmt in formats.items() if fmt == "#,##0.00" and j not in (j_measure, j_level)
             and not _NOT_THE_MEASURE.search(str(raw_headers[j - 1] if j - 1 < len(raw_headers) else "") or "")]
     for r in range(hdr + 1, ws.max_row + 1):
-        what = ws.cell(row=r, column=j_measure).value
-        if isinstance(what, str) and _PERCENT_COLUMN.search(what):
-            for j in cols:
-                cell = ws.cell(row=r, column=j)
-                if isinstance(cell.value, float):
-                    cell.number_format = PERCENT_FORMAT
+        what = ws.cell(row=r, column=j_measure).value if j_measure else None
+        level = ws.cell(row=r, column=j_level).value if j_level else None
+        fmt = (PERCENT_FORMAT if isinstance(what, str) and _PERCENT_COLUMN.search(what) else
+               SHARE_FORMAT if level is not None and str(level).strip().lower() != "mean" else None)
+        if fmt is None:
+            continue
+        for j in cols:
+            cell = ws.cell(row=r, column=j)
+            if isinstance(cell.value, float) and (fmt != SHARE_FORMAT or 0 <= cell.value <= 1):
+                cell.number_format = fmt
 
 
 def _header(name: str, currency: str | None) -> str:
@@ -481,6 +491,7 @@ def client_frame(frame: pd.DataFrame, currency: str | None = None, labels: Mappi
     # a frame that already holds a label column needs no second one beside its codes
     labelled = any(isinstance(c, str) and c.lower() == "label" for c in out.columns)
     made = set()  # the label columns written here: already words, never rewritten (a label may hold an id as a word)
+    raw = list(out.columns)  # each column's name before labelling (None: a label column written here)
     for pos, c in reversed(list(enumerate(out.columns))):
         s = out[c]
         if s.dtype != object or not isinstance(c, str):
@@ -493,9 +504,11 @@ def client_frame(frame: pd.DataFrame, currency: str | None = None, labels: Mappi
                 continue
             out.insert(pos + 1, f"{c} label" if c != "variable" else "label_", s.map(
                 lambda v: _code_label(v, labels, currency) if isinstance(v, str) else v))
+            raw.insert(pos + 1, None)
             has_label = "label" in out.columns and c == "variable"
             if has_label:
                 out = out.drop(columns="label_")
+                del raw[pos + 1]
             out = out.rename(columns={c: "Code" if c == "variable" else f"{_header(c, currency)} (code)"})
             if "label_" in out.columns:
                 out = out.rename(columns={"label_": "label"})
@@ -526,6 +539,7 @@ def client_frame(frame: pd.DataFrame, currency: str | None = None, labels: Mappi
     if out.index.dtype == object and not isinstance(out.index, pd.MultiIndex):
         out.index = pd.Index([in_words(v, labels, currency) if isinstance(v, str) else v for v in out.index],
                              name=out.index.name)
+    out.attrs["raw_columns"] = raw  # for the writer's number formats, which go by the technical name
     return out
 
 
@@ -585,8 +599,8 @@ def write_workbook(
                     isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
                 )
             startrow = 2 if note else 0
-            raw_headers = ([None] * (frame.index.nlevels if write_index else 0)) + list(frame.columns)
             frame = client_frame(frame, currency, labels)
+            raw_headers = ([None] * (frame.index.nlevels if write_index else 0)) + frame.attrs.pop("raw_columns")
             frame = _xlsx_clean(frame)  # issue 14: control characters XML cannot hold
             # merge_cells=False: a MultiIndex label on every row (filters work) and no openpyxl
             # merged ranges, whose styling made a sheet's writing time grow with its merges
