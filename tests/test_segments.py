@@ -439,6 +439,44 @@ def test_distal_outcomes_and_covariates_are_bias_adjusted():
         segments.distal_outcomes(segments.kmeans(segments.standardise(data), 2, random_state=0), data, outcomes)
 
 
+def test_categorical_distal_on_cells_is_the_respondent_level_em_and_the_likelihood_maximum(monkeypatch):
+    """A category outcome's EM runs on the (modal segment, level) cells: the same estimates as
+    the EM over every respondent (to 1e-10), and the maximum of the weighted three-step
+    likelihood Σ_i w_i log Σ_c P(c) D[c, s_i] π_c(y_i), maximised here with scipy."""
+    from scipy.optimize import minimize
+    from scipy.special import logsumexp
+
+    from workbench.segments import _structural
+    from workbench.segments._structural import classification_error_matrix
+
+    data, c, outcomes, _ = planted_distal(n=1500, seed=5)
+    weights = pd.Series(np.random.default_rng(2).uniform(0.5, 2, len(data)), index=data.index)
+    sol = segments.lca(data, 2, n_init=3, random_state=0, progress=False, sample_weight=weights)
+    tier = np.where(outcomes["gold"], "gold", np.where(outcomes["spend"] > 5, "silver", "bronze"))
+    frame = pd.DataFrame({"tier": tier}, index=data.index)
+    frame.iloc[::17, 0] = None  # respondents without the outcome do not count for it
+    cells = segments.distal_outcomes(sol, data, frame).table
+    monkeypatch.setattr(_structural._Structural, "cells", lambda self, modal: self)
+    full = segments.distal_outcomes(sol, data, frame).table
+    np.testing.assert_allclose(cells["adjusted"], full["adjusted"], rtol=0, atol=1e-10)
+    known = frame["tier"].notna().to_numpy()
+    post = sol.posteriors.to_numpy()
+    w = sol.weights[known]
+    logD = np.log(classification_error_matrix(post, sol.weights))[:, post.argmax(axis=1)].T[known]
+    levels = sorted(set(tier))
+    y = pd.Series(frame["tier"][known]).map({lv: i for i, lv in enumerate(levels)}).to_numpy()
+    log_pi = np.log(sol.shares.to_numpy())
+
+    def nll(theta):
+        lp = theta.reshape(2, 3) - logsumexp(theta.reshape(2, 3), axis=1, keepdims=True)
+        return -w @ logsumexp(log_pi + logD + lp[:, y].T, axis=1)
+
+    ref = minimize(nll, np.zeros(6), method="BFGS", options={"gtol": 1e-9}).x.reshape(2, 3)
+    ref = np.exp(ref - logsumexp(ref, axis=1, keepdims=True))
+    got = cells.pivot_table(index="segment", columns="level", values="adjusted")[levels].to_numpy()
+    np.testing.assert_allclose(got, ref, atol=1e-4)
+
+
 def test_three_step_estimates_are_stepmix_s_and_maximise_the_weighted_likelihood():
     """The bias-adjusted estimates equal StepMix's (unweighted; StepMix's covariate Newton
     step ignores weights) and maximise the three-step likelihood

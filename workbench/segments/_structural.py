@@ -107,6 +107,22 @@ class _Structural:
             self.onehot = np.zeros((len(y), L))
             self.onehot[np.arange(len(y)), y[:, 0].astype(int)] = 1.0
 
+    def cells(self, modal: np.ndarray) -> "_Structural":
+        """The same categorical model on its distinct (modal segment, level) cells: a
+        respondent's posterior depends on nothing else, so EM on the cells, each weighted by
+        its respondents' total weight, runs the same iterations at the cost of at most k × L
+        rows instead of n (exact up to the order of the sums)."""
+        L = self.onehot.shape[1]
+        key = modal.astype(np.int64) * L + self.y[:, 0].astype(np.int64)
+        uniq, first, inv = np.unique(key, return_index=True, return_inverse=True)
+        w = np.bincount(inv.ravel(), weights=self.w, minlength=len(uniq))
+        out = _Structural.__new__(_Structural)
+        out.descriptor, out.lepm, out.w, out.log_pi = self.descriptor, self.lepm[first], w, self.log_pi
+        out.y = (uniq % L).astype(float)[:, None]
+        out.wsum = self.wsum
+        out.onehot = self.onehot[first]
+        return out
+
     def mstep(self, R, params=None):
         y = self.y
         if self.descriptor == "continuous_nan":
@@ -156,7 +172,10 @@ def _structural_fit(solution, Y: np.ndarray, descriptor, rows: np.ndarray, max_i
     family = _Structural(descriptor, np.asarray(Y, dtype=float), lepm, w,
                          np.log(np.asarray(solution.shares, dtype=float)))
     with np.errstate(divide="ignore", invalid="ignore", under="ignore", over="ignore"):
-        fit = run_em(family, family.mstep(R), max_iter=max(1, int(max_iter) - 1), tol=tol)
+        start = family.mstep(R)  # from every respondent's own posteriors
+        if descriptor == "categorical_nan":  # then on the (modal segment, level) cells: the same EM
+            family = family.cells(post[rows].argmax(axis=1))
+        fit = run_em(family, start, max_iter=max(1, int(max_iter) - 1), tol=tol)
     return fit.params, fit.converged
 
 
