@@ -4,10 +4,31 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
+
+
+def _blas_threads_per_worker() -> None:
+    """Under ``pytest -n N`` each worker gets its share of the cores for BLAS / OpenMP threads
+    (the worker's own numpy through threadpoolctl, its subprocesses, the CLI runs and notebook
+    kernels, through the environment). Left alone, two workers on two cores run four OpenBLAS
+    threads that spin while they wait for each other: small matrix products (the three-step's
+    Newton step) ran 40 times slower with two workers than with one thread each."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0") or 0)
+    if workers < 2:
+        return
+    threads = str(max(1, (os.cpu_count() or 1) // workers))
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = threads
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(int(threads))
+
+
+_blas_threads_per_worker()
 
 MINI_STUDY = textwrap.dedent(
     """\
