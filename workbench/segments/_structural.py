@@ -19,7 +19,8 @@ three-step path ignores ``sample_weight``). The tests compare the estimates with
   'continuous_nan'); booleans and categories a share of each level per segment
   ('categorical_nan'). Respondents missing the outcome do not count for it.
 * Covariates: a multinomial logit of segment membership on the covariates (StepMix
-  'covariate': ``P(c | z)`` replaces the shares, one Newton-Raphson step per M-step);
+  'covariate': ``P(c | z)`` replaces the shares, one Newton-Raphson step per M-step, by the
+  package's one multinomial-logit solver :func:`workbench.stats.mlogit_fit`);
   categories enter as indicators (first level = reference), numbers as they are.
   Respondents missing a covariate are left out of that model. With weights the Newton
   step is the weighted one (StepMix's ignores the weights in the Hessian and gradient).
@@ -35,6 +36,7 @@ import pandas as pd
 from scipy.special import logsumexp
 
 from ..errors import AnalysisError
+from ..stats import mlogit_fit
 from ._em import run as run_em
 
 __all__ = ["DistalOutcomes", "CovariateEffects", "distal_outcomes", "covariate_effects", "classification_error_matrix"]
@@ -116,8 +118,11 @@ class _Structural:
             return {"means": mu[:, None], "covariances": var[:, None]}
         if self.descriptor == "categorical_nan":
             return {"pis": np.clip((R.T @ self.onehot) / R.sum(axis=0)[:, None], 1e-15, 1 - 1e-15)}
-        beta = np.zeros((R.shape[1], self.Z.shape[1])) if params is None else params["beta"]
-        return {"beta": _newton_step(self.Z, R, beta)}
+        start = np.zeros((self.Z.shape[1], R.shape[1])) if params is None else params["beta"].T
+        # one unpenalised Newton step of Σ_ic R_ic log P(c | z_i) from the current coefficients
+        # (a generalised M-step, as StepMix's 'newton-raphson' with max_iter=1)
+        coef, _ = mlogit_fit(self.y, R, np.ones(len(R)), C=np.inf, start=start, tol=0.0, max_iter=1)
+        return {"beta": coef.T}
 
     def estep(self, params):
         y = self.y
@@ -146,7 +151,8 @@ def _structural_fit(solution, Y: np.ndarray, descriptor, rows: np.ndarray, max_i
     Returns
     -------
     (dict of parameters, bool converged): ``means`` / ``covariances`` (k, 1), ``pis``
-    (k, L) or ``beta`` (k, 1 + p, class 1's row zero).
+    (k, L) or ``beta`` (k, 1 + p; identified up to a common shift of the rows, so compare
+    segments by differences of rows).
     """
     post = solution.posteriors.to_numpy()
     w_all = solution.weights
@@ -158,27 +164,6 @@ def _structural_fit(solution, Y: np.ndarray, descriptor, rows: np.ndarray, max_i
     with np.errstate(divide="ignore", invalid="ignore", under="ignore", over="ignore"):
         fit = run_em(family, family.mstep(R), max_iter=max(1, int(max_iter) - 1), tol=tol)
     return fit.params, fit.converged
-
-
-def _newton_step(Z: np.ndarray, R: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """One Newton-Raphson step of the weighted multinomial logit ``max Σ_ic R_ic log P(c | z_i)``
-    (class 1 the reference: its coefficients stay 0)."""
-    n, D = Z.shape
-    k = R.shape[1]
-    eta = Z @ beta.T
-    P = np.exp(eta - logsumexp(eta, axis=1, keepdims=True))
-    wi = R.sum(axis=1)  # each respondent's weight
-    G = (Z.T @ (R - wi[:, None] * P))[:, 1:].T.reshape(-1)  # ((k-1) D,)
-    H = np.empty((k - 1, D, k - 1, D))
-    for a in range(1, k):
-        for b in range(1, k):
-            r = wi * P[:, a] * ((a == b) - P[:, b])
-            H[a - 1, :, b - 1, :] = (Z.T * r) @ Z
-    H = H.reshape((k - 1) * D, (k - 1) * D)
-    step = np.linalg.lstsq(H, G, rcond=None)[0]
-    out = beta.copy()
-    out[1:] += step.reshape(k - 1, D)
-    return out
 
 
 @dataclass(frozen=True, eq=False)
