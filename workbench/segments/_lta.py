@@ -28,7 +28,7 @@ EM (Baum-Welch) with the forward–backward algorithm in logs, vectorised over r
 ``w γ_t`` (:mod:`._lca`'s M-step, through the measurement shared with the multilevel model,
 :mod:`._measurement`). With covariates the transitions are multinomial logits per
 origin segment (the first destination segment the reference, as depmixS4's ``transition=~x``),
-updated by Newton steps with step-halving (a generalised EM step). The iteration is the
+updated by two Newton steps with step-halving (a generalised EM step; :func:`workbench.stats.mlogit_fit`). The iteration is the
 package's one EM loop (:func:`._em.run`): SQUAREM-accelerated, falling back on the plain step when an
 extrapolation lowers the log-likelihood, converged when the mean log-likelihood per
 respondent changes by less than ``tol``. Weights ``w_i`` multiply each respondent's
@@ -58,6 +58,7 @@ from scipy.optimize import linear_sum_assignment
 from threadpoolctl import threadpool_limits
 
 from ..errors import AnalysisError
+from ..stats import mlogit_fit
 from ._data import CategoricalEncoding
 from ._em import run as run_em
 from ._engine import fit_joint, seed_int, start_seeds
@@ -161,43 +162,22 @@ class _Problem:
             for a in range(self.P):
                 X = xi[a] if self.P > 1 else xi.sum(axis=0)
                 for i in range(k):
-                    B[a, i] = _mlogit_newton(self.Z, X[:, i, :] * w[:, None], B[a, i], steps=2)
+                    B[a, i] = _logit_steps(self.Z, X[:, i, :] * w[:, None], B[a, i])
             tp = B.ravel()
         R = (gamma * w[None, :, None]).reshape(self.T * self.n, k)
         e = self.em.mstep(R, e_prev)
         return self.normalise(np.concatenate([ld, tp, e]))
 
 
-def _mlogit_newton(Z, Y, B, steps=2):
-    """Newton steps (step-halving) maximising Σ_n Σ_j Y_nj log softmax(Z B)_j with the first
-    category the reference; Y are (weighted) soft counts (n, k), B (p, k-1)."""
-    n, p = Z.shape
-    k = Y.shape[1]
-    s = Y.sum(axis=1)
-
-    def objective(B):
-        eta = np.concatenate([np.zeros((n, 1)), Z @ B], axis=1)
-        return float((Y * (eta - _lse(eta, axis=1, keepdims=True))).sum())
-
-    for _ in range(steps):
-        eta = np.concatenate([np.zeros((n, 1)), Z @ B], axis=1)
-        P = np.exp(eta - _lse(eta, axis=1, keepdims=True))[:, 1:]
-        g = Z.T @ (Y[:, 1:] - s[:, None] * P)  # (p, k-1)
-        H = np.zeros((p * (k - 1), p * (k - 1)))
-        for a in range(k - 1):
-            for b in range(k - 1):
-                c = s * (P[:, a] * ((a == b) - P[:, b]))
-                H[a * p:(a + 1) * p, b * p:(b + 1) * p] = (Z * c[:, None]).T @ Z
-        H += 1e-8 * np.eye(len(H)) * max(1.0, np.abs(np.diag(H)).max())
-        step = np.linalg.solve(H, g.T.ravel()).reshape(k - 1, p).T
-        q0, lam = objective(B), 1.0
-        for _ in range(10):
-            B1 = np.clip(B + lam * step, -30, 30)
-            if objective(B1) >= q0 - 1e-12 * abs(q0):
-                B = B1
-                break
-            lam /= 2
-    return B
+def _logit_steps(Z, Y, B, steps=2):
+    """Two Newton steps (step-halving) of the transitions' multinomial logit from one origin
+    segment, maximising ``Σ_n Σ_j Y_nj log softmax(Z B)_j`` (Y the weighted pair posteriors
+    (n, k)), by the package's one multinomial-logit solver :func:`workbench.stats.mlogit_fit`.
+    ``Z`` (n, p) holds the intercept first; ``B`` (p, k-1) are the log-odds against the first
+    destination segment (depmixS4's parametrisation), in and out."""
+    start = np.concatenate([np.zeros((Z.shape[1], 1)), B], axis=1)
+    coef, _ = mlogit_fit(Z[:, 1:], Y, np.ones(len(Y)), C=np.inf, start=start, tol=0.0, max_iter=steps)
+    return np.clip(coef[:, 1:] - coef[:, :1], -30, 30)
 
 
 # --------------------------------------------------------------------------- data
