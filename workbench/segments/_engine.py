@@ -16,7 +16,9 @@ response-probability starts, SQUAREM acceleration), latent profiles on :mod:`._g
 random responsibilities, plain EM: the same iterations as StepMix). A latent class problem of
 more than :data:`STAGE1_MAX_N` respondents runs stage 1 on a fixed subsample of that many, and
 its continued starts climb to convergence there before they are polished on everyone.
-Stage 2 continues a start from the parameters where stage 1 left it. No StepMix object is
+Stage 2 continues a start from the parameters where stage 1 left it. The joint models
+(multilevel latent classes, latent transitions) run the same two stages on one problem each
+(:func:`fit_joint`). No StepMix object is
 built here (StepMix is the reference in the tests). Each start has its own seed, drawn from
 ``numpy.random.SeedSequence(random_state, spawn_key=(method, k))``: results do not depend
 on ``n_jobs`` or on the order the starts run in. Jobs for all models of a grid are pooled,
