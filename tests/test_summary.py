@@ -17,9 +17,8 @@ PKG = Path(__file__).resolve().parents[1] / "workbench"
 #: the method registry's and the EM core's (rewritten on other branches when this came), and
 #: the ones whose text the CLI prints as one line (quality report, weighting, behaviour, profiles).
 HAND_WRITTEN = {
-    "segments/_candidates.py", "waves/refit.py", "segments/_structural.py",
-    "segments/_results.py", "segments/_stability.py", "quality/report.py", "weighting.py",
-    "behaviour/result.py", "profiles.py", "personas.py", "waves/tracking.py",
+    "segments/_candidates.py", "quality/report.py", "weighting.py",
+    "behaviour/result.py", "profiles.py", "personas.py",
     "summary.py",  # the renderer itself
 }
 

@@ -37,6 +37,7 @@ from scipy.special import logsumexp
 
 from ..errors import AnalysisError
 from ..stats import mlogit_fit
+from ..summary import Summarised, Summary, SummaryTable
 from ._em import run as run_em
 
 __all__ = ["DistalOutcomes", "CovariateEffects", "distal_outcomes", "covariate_effects", "classification_error_matrix"]
@@ -167,7 +168,7 @@ def _structural_fit(solution, Y: np.ndarray, descriptor, rows: np.ndarray, max_i
 
 
 @dataclass(frozen=True, eq=False)
-class DistalOutcomes:
+class DistalOutcomes(Summarised):
     """Segment means and shares of outcomes measured outside the segmentation basis.
 
     Attributes
@@ -194,11 +195,10 @@ class DistalOutcomes:
     def summary(self) -> pd.DataFrame:
         return self.wide("adjusted")
 
-    def __str__(self) -> str:
-        return f"Distal outcomes of {self.candidate} ({self.method}):\n{self.wide().round(3).to_string()}"
-
-    def _repr_html_(self) -> str:
-        return f"<h4>Distal outcomes of {self.candidate}</h4>" + self.wide().to_html(float_format=lambda v: f"{v:,.3f}")
+    def summarise(self) -> Summary:
+        """The adjusted estimates per segment; outcomes left out, with why, as notes."""
+        return Summary(f"Distal outcomes of {self.candidate}", [f"Distal outcomes of {self.candidate} ({self.method}):"],
+                       [SummaryTable(self.wide())], notes=[f"not estimated: {s}" for s in self.skipped])
 
 
 def distal_outcomes(solution, data, outcomes: pd.DataFrame, *, max_iter: int = 500,
@@ -300,7 +300,7 @@ def _basis_frame(solution, data) -> pd.DataFrame:
 
 
 @dataclass(frozen=True, eq=False)
-class CovariateEffects:
+class CovariateEffects(Summarised):
     """How covariates (e.g. firmographics) predict segment membership.
 
     Attributes
@@ -346,11 +346,10 @@ class CovariateEffects:
     def summary(self) -> pd.DataFrame:
         return self.wide()
 
-    def __str__(self) -> str:
-        return f"Covariates of {self.candidate} (n={self.n}, {self.method}):\n{self.wide().round(3).to_string()}"
-
-    def _repr_html_(self) -> str:
-        return f"<h4>Covariates of {self.candidate}</h4>" + self.wide().to_html(float_format=lambda v: f"{v:.3f}")
+    def summarise(self) -> Summary:
+        """The adjusted membership shares by covariate level."""
+        return Summary(f"Covariates of {self.candidate}", [f"Covariates of {self.candidate} (n={self.n}, {self.method}):"],
+                       [SummaryTable(self.wide())])
 
 
 def _design(cov: pd.DataFrame, max_levels: int = 12) -> tuple[pd.DataFrame, dict]:

@@ -47,7 +47,6 @@ emerging segment
 
 from __future__ import annotations
 
-import html
 import logging
 import math
 import warnings
@@ -61,6 +60,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from ..errors import AnalysisError, DataError, WorkbenchWarning
 from ..segments.methods import get_method
+from ..summary import Summarised, Summary, SummaryTable
 
 __all__ = ["refit_check", "RefitAdvice", "RefitThresholds", "compare_factor_fit", "factor_fit_reference",
            "misfit_variance"]
@@ -99,7 +99,7 @@ class RefitThresholds:
 
 
 @dataclass(frozen=True, eq=False)
-class RefitAdvice:
+class RefitAdvice(Summarised):
     """The re-fit checks of one new wave.
 
     Attributes
@@ -130,14 +130,11 @@ class RefitAdvice:
     def summary(self) -> pd.DataFrame:
         return self.table.set_index("check")
 
-    def __str__(self) -> str:
-        lines = [self.message]
-        for r in self.table.itertuples():
-            lines.append(f"  [{r.status:>4}] {r.check}: {r.explanation}")
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>{html.escape(self.message)}</b></p>" + self.summary().to_html(na_rep="")
+    def summarise(self) -> Summary:
+        """The verdict, one line per check (status, check, why) and the checks' figures."""
+        lines = [self.message, *(f"  [{r.status:>4}] {r.check}: {r.explanation}" for r in self.table.itertuples())]
+        figures = self.summary().drop(columns="explanation", errors="ignore")
+        return Summary("Re-fit checks", lines, [SummaryTable(figures)])
 
 
 def _status(bad: float, warn: float, due: float) -> str:
