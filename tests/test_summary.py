@@ -17,7 +17,7 @@ PKG = Path(__file__).resolve().parents[1] / "workbench"
 #: the method registry's and the EM core's (rewritten on other branches when this came), and
 #: the ones whose text the CLI prints as one line (quality report, weighting, behaviour, profiles).
 HAND_WRITTEN = {
-    "segments/_candidates.py", "quality/report.py", "weighting.py",
+    "quality/report.py", "weighting.py",
     "behaviour/result.py", "profiles.py", "personas.py",
     "summary.py",  # the renderer itself
 }
