@@ -34,7 +34,6 @@ TO_SPLIT = {
     "factors/confirm.py::cfa",
     "profiles.py::profile",
     "behaviour/rules.py::feature_sql",
-    "waves/base.py::fit_base_model",
 }
 
 
