@@ -124,13 +124,10 @@ def _argmax(values) -> str:
 def _model_attachments(model_path) -> tuple[Path, dict]:
     """The scorers of a ``model.json`` (a folder: its ``model.json``), the whole file checked
     field by field before any of it is compiled (:func:`workbench.waves.model.load_model`,
-    workbench.modelcheck, issue 24). Returns (the file's path, its attachments)."""
+    workbench.modelcheck, issue 24; it also names a missing file). Returns (the file's path, for
+    the scorers' errors, and its attachments)."""
     path = Path(model_path)
-    if path.is_dir():
-        path = path / "model.json"
-    if not path.is_file():
-        raise DataError("model file not found; a workbench run writes model.json into the wave's report folder",
-                        file=path)
+    path = path / "model.json" if path.is_dir() else path
     return path, load_model(path).attachments
 
 
