@@ -14,11 +14,10 @@ from workbench.summary import Summarised, Summary, SummaryTable
 PKG = Path(__file__).resolve().parents[1] / "workbench"
 
 #: Results still writing their own __str__ / _repr_html_ (to convert; the list may only shrink):
-#: the method registry's and the EM core's (rewritten on other branches when this came), and
-#: the ones whose text the CLI prints as one line (quality report, weighting, behaviour, profiles).
+#: the quality report (its one line is the CLI's), profiles and personas.
 HAND_WRITTEN = {
-    "quality/report.py", "weighting.py",
-    "behaviour/result.py", "profiles.py", "personas.py",
+    "quality/report.py",
+    "profiles.py", "personas.py",
     "summary.py",  # the renderer itself
 }
 

@@ -25,7 +25,6 @@ Weights are scaled to mean 1 over the respondents.
 
 from __future__ import annotations
 
-import html
 import logging
 import warnings
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ import pandas as pd
 
 from .errors import AnalysisError, WorkbenchWarning
 from .stats import design_effect, effective_n
+from .summary import Summarised, Summary, SummaryTable
 
 __all__ = ["rake", "RakingResult", "RakingWarning", "design_effect", "effective_n", "rake_to_base"]
 
@@ -47,7 +47,7 @@ class RakingWarning(WorkbenchWarning):
 
 
 @dataclass(frozen=True)
-class RakingResult:
+class RakingResult(Summarised):
     """Raking weights and how well they reproduce the population.
 
     Attributes
@@ -114,8 +114,9 @@ class RakingResult:
         fig.tight_layout()
         return fig
 
-    def __str__(self) -> str:
-        return self.text()
+    def summarise(self) -> Summary:
+        """The one line of :meth:`text` and the margins (population, sample and weighted %)."""
+        return Summary("Raking", [self.text()], [SummaryTable(self.margins)])
 
     def text(self, labels: dict | None = None) -> str:
         """One line on the raking; ``labels`` maps a variable to how it reads (default: its name)."""
@@ -127,9 +128,6 @@ class RakingResult:
 
     def __repr__(self) -> str:
         return f"RakingResult(variables={self.variables}, n={int(self.diagnostics['n'])}, deff={self.design_effect:.3f})"
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>{html.escape(str(self))}</b></p>" + self.margins._repr_html_()
 
 
 def _trim(w: np.ndarray, lo: float | None, hi: float | None) -> np.ndarray:
