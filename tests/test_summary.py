@@ -14,9 +14,8 @@ from workbench.summary import Summarised, Summary, SummaryTable
 PKG = Path(__file__).resolve().parents[1] / "workbench"
 
 #: Results still writing their own __str__ / _repr_html_ (to convert; the list may only shrink):
-#: the quality report (its one line is the CLI's), profiles and personas.
+#: profiles and personas.
 HAND_WRITTEN = {
-    "quality/report.py",
     "profiles.py", "personas.py",
     "summary.py",  # the renderer itself
 }
