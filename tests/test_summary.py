@@ -13,11 +13,9 @@ from workbench.summary import Summarised, Summary, SummaryTable
 
 PKG = Path(__file__).resolve().parents[1] / "workbench"
 
-#: Results still writing their own __str__ / _repr_html_ (to convert; the list may only shrink):
-#: profiles and personas.
+#: Modules allowed their own __str__ / _repr_html_ (the list may only shrink): the renderer itself.
 HAND_WRITTEN = {
-    "profiles.py", "personas.py",
-    "summary.py",  # the renderer itself
+    "summary.py",
 }
 
 

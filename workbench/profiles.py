@@ -49,7 +49,6 @@ with a note (see :meth:`SegmentProfiles.to_excel`).
 
 from __future__ import annotations
 
-import html
 import logging
 import warnings
 from dataclasses import dataclass, field
@@ -62,6 +61,7 @@ from .alignment import align_labels, align_weights, sort_segments
 from .errors import AnalysisError, WorkbenchWarning
 from .measures import column_label, measure
 from .stats import CORRECTIONS, correct_pvalues, holm, two_proportion_ztest, weighted_stats, welch_ttest
+from .summary import Summarised, Summary, SummaryTable
 
 __all__ = ["profile", "SegmentProfiles", "align_labels", "weighted_stats", "correct_pvalues", "holm", "UP", "DOWN",
            "BEHAVIOUR"]
@@ -167,7 +167,7 @@ def _behaviour_measures(behaviour: pd.DataFrame, index: pd.Index, max_categories
 
 
 @dataclass(frozen=True, eq=False)
-class SegmentProfiles:
+class SegmentProfiles(Summarised):
     """Profiles of one segmentation: segment × measure tables with index and significance.
 
     Attributes
@@ -537,7 +537,9 @@ class SegmentProfiles:
         src = f"{self.study_id} wave {self.wave}: " if self.study_id else ""
         return f"Segment profiles, {src}{len(self.labels)} segments, {self.n:,} respondents ({w})"
 
-    def __str__(self) -> str:
+    def summarise(self) -> Summary:
+        """The headline, the ids the alignment dropped, and one row per segment (size, suppression,
+        strongest traits)."""
         lines = [self._head()]
         a = self.alignment
         if a["labels without response"] or a["responses without label"]:
@@ -545,18 +547,10 @@ class SegmentProfiles:
                 f"dropped: {a['labels without response']:,} labelled ids not among the responses, "
                 f"{a['responses without label']:,} respondents without a label"
             )
-        for s, r in self.summary().iterrows():
-            flag = " [suppressed: below min_segment_n]" if r["suppressed"] else ""
-            lines.append(f"  {s}: n={int(r['n']):,} ({r['share %']:.1f} %), {r['traits']} traits{flag}")
-            if r["top traits"]:
-                lines.append(f"      {r['top traits']}")
-        return "\n".join(lines)
+        return Summary("Segment profiles", lines, [SummaryTable(self.summary(), digits=1)])
 
     def __repr__(self) -> str:
         return f"SegmentProfiles(segments={len(self.labels)}, n={self.n}, weighted={self.weighted})"
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>{html.escape(self._head())}</b></p>" + self.summary().to_html(escape=True)
 
 
 # --------------------------------------------------------------------------- profile()
