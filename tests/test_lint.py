@@ -30,7 +30,6 @@ TO_SPLIT = {
     "demo/generate.py::generate_demo",
     "factors/efa.py::efa",
     "factors/confirm.py::cfa",
-    "behaviour/rules.py::feature_sql",
 }
 
 
