@@ -27,7 +27,6 @@ TO_SPLIT = {
     "segments/_candidates.py::candidates",
     # not split yet
     "demo/sample.py::_survey_wave",
-    "demo/generate.py::generate_demo",
     "factors/efa.py::efa",
     "factors/confirm.py::cfa",
 }
