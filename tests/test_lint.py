@@ -26,7 +26,6 @@ TO_SPLIT = {
     # being rewritten on another branch when the rule came (issue 23, the method registry)
     "segments/_candidates.py::candidates",
     # not split yet
-    "demo/sample.py::_survey_wave",
     "factors/efa.py::efa",
     "factors/confirm.py::cfa",
 }
