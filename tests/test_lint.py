@@ -25,17 +25,9 @@ MAX_FUNCTION_LINES = 120
 TO_SPLIT = {
     # being rewritten on another branch when the rule came (issue 23, the method registry)
     "segments/_candidates.py::candidates",
-    "waves/model.py::SegmentModel.from_segmentation",
-    "waves/refit.py::refit_check",
     # not split yet
-    "demo/sample.py::_survey_wave",
-    "demo/generate.py::generate_demo",
     "factors/efa.py::efa",
     "factors/confirm.py::cfa",
-    "profiles.py::profile",
-    "behaviour/rules.py::feature_sql",
-    "weighting.py::rake",
-    "waves/base.py::fit_base_model",
 }
 
 

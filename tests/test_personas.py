@@ -110,6 +110,10 @@ def test_suppressed_segments_are_flagged(demo):
     assert [p.suppressed for p in drafts] == flagged and sum(flagged) == 1
     kept = [p.segment for p, f in zip(drafts, flagged) if not f]
     assert drafts.summary(include_suppressed=False)["segment"].tolist() == kept
+    # the one renderer (workbench.summary): the count first; the table says which are suppressed
+    assert str(drafts).startswith("5 personas") and "suppressed" in str(drafts)
+    assert all(p.name in drafts._repr_html_() for p in drafts)
+    assert str(small).startswith("Segment profiles, ") and "suppressed" in small._repr_html_()
 
 
 def test_an_edited_name_follows_its_segment_when_labels_are_permuted(demo, tmp_path):

@@ -419,10 +419,12 @@ def test_exclusions_merge_reasons_one_row_per_respondent_row(tmp_path):
     assert ex["excluded"].tolist() == [True, True]
     s = report.summary().set_index("check")
     assert s.loc["speeders", "excluded"] == 1 and s.loc["missing (respondents)", "excluded"] == 1
-    assert str(report) == (
+    assert report.text() == (  # what the run summary and `workbench validate` print
         "5 respondents read, 3 kept, 2 excluded (duplicates 1, speeders 1, missing answers 1)\n"
         "flagged only (not excluded by that check): straightliners 1"
     )
+    table = str(report).split(report.text() + "\n", 1)[1]  # print(report): the lines, then the checks
+    assert table.split()[:2] == ["check", "action"] and "speeders" in table
     clean = report.apply(responses)
     assert clean.data.index.is_unique
     assert list(clean.data.index) == ["r1", "r3", "r2"]

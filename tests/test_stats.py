@@ -124,19 +124,41 @@ def test_mlogit_fit_with_soft_targets_is_the_fit_on_split_rows():
     np.testing.assert_allclose(soft, hard, atol=1e-8)
 
 
-def test_one_unpenalised_newton_step_matches_the_structural_models_step():
-    """``max_iter=1, C=inf`` is the covariate model's Newton step (segments._structural): same
-    probabilities after the step, whatever the parametrisation (centred here, reference class there)."""
-    from scipy.special import softmax as sm
+def _reference_newton_step(Z, R, beta):
+    """One Newton-Raphson step of ``max Σ_ic R_ic log P(c | z_i)`` written out with class 1 as
+    the reference (its coefficients stay 0): the covariate model's step before issue 23 moved
+    it onto ``stats.mlogit_fit``."""
+    from scipy.special import logsumexp
 
-    from workbench.segments._structural import _newton_step
+    D, k = Z.shape[1], R.shape[1]
+    eta = Z @ beta.T
+    P = np.exp(eta - logsumexp(eta, axis=1, keepdims=True))
+    wi = R.sum(axis=1)
+    G = (Z.T @ (R - wi[:, None] * P))[:, 1:].T.reshape(-1)
+    H = np.empty((k - 1, D, k - 1, D))
+    for a in range(1, k):
+        for b in range(1, k):
+            H[a - 1, :, b - 1, :] = (Z.T * (wi * P[:, a] * ((a == b) - P[:, b]))) @ Z
+    step = np.linalg.lstsq(H.reshape((k - 1) * D, (k - 1) * D), G, rcond=None)[0]
+    out = beta.copy()
+    out[1:] += step.reshape(k - 1, D)
+    return out
+
+
+def test_one_unpenalised_newton_step_is_the_newton_step_written_out():
+    """``max_iter=1, C=inf`` (the three-step covariate model's M-step, segments._structural) is one
+    Newton step: same probabilities after the step as the step written out with a reference class,
+    from zero and from a warm start, whatever the parametrisation (centred here, reference class there)."""
+    from scipy.special import softmax as sm
 
     rng = np.random.default_rng(8)
     n, k = 400, 3
     z = rng.normal(size=(n, 2))
+    za = np.column_stack([np.ones(n), z])
     r = sm(z @ rng.normal(size=(2, k)) + rng.normal(size=(n, k)), axis=1) * rng.uniform(0.5, 2, n)[:, None]
-    b, _ = stats.mlogit_fit(z, r, np.ones(n), C=np.inf, max_iter=1)
-    beta = _newton_step(np.column_stack([np.ones(n), z]), r, np.zeros((k, 3)))
-    ours = sm(b[0] + z @ b[1:], axis=1)
-    theirs = sm(np.column_stack([np.ones(n), z]) @ beta.T, axis=1)
-    np.testing.assert_allclose(ours, theirs, atol=1e-8)
+    beta = np.zeros((k, 3))
+    b = np.zeros((3, k))
+    for _ in range(3):  # each step from the last one's coefficients, as the EM's M-steps
+        b, _ = stats.mlogit_fit(z, r, np.ones(n), C=np.inf, start=b, tol=0.0, max_iter=1)
+        beta = _reference_newton_step(za, r, beta)
+        np.testing.assert_allclose(sm(za @ b, axis=1), sm(za @ beta.T, axis=1), atol=1e-8)

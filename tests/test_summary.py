@@ -13,14 +13,9 @@ from workbench.summary import Summarised, Summary, SummaryTable
 
 PKG = Path(__file__).resolve().parents[1] / "workbench"
 
-#: Results still writing their own __str__ / _repr_html_ (to convert; the list may only shrink):
-#: the method registry's and the EM core's (rewritten on other branches when this came), and
-#: the ones whose text the CLI prints as one line (quality report, weighting, behaviour, profiles).
+#: Modules allowed their own __str__ / _repr_html_ (the list may only shrink): the renderer itself.
 HAND_WRITTEN = {
-    "segments/_candidates.py", "waves/refit.py", "segments/_structural.py",
-    "segments/_results.py", "segments/_stability.py", "quality/report.py", "weighting.py",
-    "behaviour/result.py", "profiles.py", "personas.py", "waves/tracking.py",
-    "summary.py",  # the renderer itself
+    "summary.py",
 }
 
 

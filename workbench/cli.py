@@ -201,7 +201,7 @@ def _cmd_validate(args) -> int:
         print("study definition OK")
         return 0
     for wave, responses, quality, details in validate(study, args.wave, details=True, reports=args.reports):
-        print(f"wave {wave}: {quality}")
+        print(f"wave {wave}: {quality.text()}")
         if details.get("model"):
             print(f"  {details['model']}")
         for note in responses.notes:  # how the files were read: a title block, blanks of select-all-that-apply

@@ -40,7 +40,6 @@ YAML a consultant can edit) and, when the file exists, keeps the consultant's wo
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import logging
 import re
@@ -59,6 +58,7 @@ from .language import measure_label_in, number
 from .persona_names import DRAFT_TEXTS, NAME_TEXTS, name_language, persona_name
 from .provenance import check_random_state
 from .profiles import BEHAVIOUR, SELECTED, SegmentProfiles
+from .summary import Summarised, Summary, SummaryTable
 
 #: A language code of a quote ('da', 'nl-BE'), as study.yaml's ``language:`` (workbench.study.spec).
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
@@ -499,7 +499,7 @@ def _join(items, language="en") -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class Personas:
+class Personas(Summarised):
     """The personas of one run.
 
     Attributes
@@ -567,23 +567,14 @@ class Personas:
         previous = path.read_text(encoding="utf-8-sig") if path.is_file() and not path.is_symlink() else None
         return atomic_write_text(path, round_trip_yaml(previous, self.to_yaml()), what="the personas file")
 
-    def __str__(self) -> str:
+    def summarise(self) -> Summary:
+        """The count, each persona's first quotes, and one row per persona."""
         lines = [f"{len(self.personas)} personas{f' ({self.study_id} wave {self.wave})' if self.study_id else ''}"]
-        for p in self.personas:
-            flag = " [suppressed]" if p.suppressed else ""
-            ed = f" (edited: {', '.join(p.edited)})" if p.edited else ""
-            lines.append(f"  {p.id} · segment {p.segment}: {p.name}{flag}{ed}")
-            lines.append(f"      {p.description}")
-            for q in p.quotes[:2]:
-                lines.append(f"      «{q['text']}»")
-        return "\n".join(lines)
+        lines += [f"  {p.id}: «{q['text']}»" for p in self.personas for q in p.quotes[:2]]
+        return Summary("Personas", lines, [SummaryTable(self.summary(), index=False, digits=1)])
 
     def __repr__(self) -> str:
         return f"Personas(n={len(self.personas)}, unmatched={len(self.unmatched)})"
-
-    def _repr_html_(self) -> str:
-        src = f" - {html.escape(self.study_id)} wave {html.escape(str(self.wave))}" if self.study_id else ""
-        return f"<p><b>{len(self.personas)} personas</b>{src}</p>" + self.summary().to_html(index=False, escape=True)
 
 
 # --------------------------------------------------------------------------- personas.yaml

@@ -169,7 +169,7 @@ class WaveRun:
     context: WaveContext | None = field(default=None, repr=False)
 
     def __str__(self) -> str:
-        lines = [f"Study {self.study.id!r}, wave {self.wave}: {self.quality}"]
+        lines = [f"Study {self.study.id!r}, wave {self.wave}: {self.quality.text()}"]
         lines.append(f"Outputs in {self.folder}:")
         lines += [f"  {p.name}" for p in self.files]
         panel = panel_line(self.context.manifest.counts if self.context is not None else {})

@@ -49,7 +49,6 @@ with a note (see :meth:`SegmentProfiles.to_excel`).
 
 from __future__ import annotations
 
-import html
 import logging
 import warnings
 from dataclasses import dataclass, field
@@ -62,6 +61,7 @@ from .alignment import align_labels, align_weights, sort_segments
 from .errors import AnalysisError, WorkbenchWarning
 from .measures import column_label, measure
 from .stats import CORRECTIONS, correct_pvalues, holm, two_proportion_ztest, weighted_stats, welch_ttest
+from .summary import Summarised, Summary, SummaryTable
 
 __all__ = ["profile", "SegmentProfiles", "align_labels", "weighted_stats", "correct_pvalues", "holm", "UP", "DOWN",
            "BEHAVIOUR"]
@@ -167,7 +167,7 @@ def _behaviour_measures(behaviour: pd.DataFrame, index: pd.Index, max_categories
 
 
 @dataclass(frozen=True, eq=False)
-class SegmentProfiles:
+class SegmentProfiles(Summarised):
     """Profiles of one segmentation: segment × measure tables with index and significance.
 
     Attributes
@@ -537,7 +537,9 @@ class SegmentProfiles:
         src = f"{self.study_id} wave {self.wave}: " if self.study_id else ""
         return f"Segment profiles, {src}{len(self.labels)} segments, {self.n:,} respondents ({w})"
 
-    def __str__(self) -> str:
+    def summarise(self) -> Summary:
+        """The headline, the ids the alignment dropped, and one row per segment (size, suppression,
+        strongest traits)."""
         lines = [self._head()]
         a = self.alignment
         if a["labels without response"] or a["responses without label"]:
@@ -545,18 +547,10 @@ class SegmentProfiles:
                 f"dropped: {a['labels without response']:,} labelled ids not among the responses, "
                 f"{a['responses without label']:,} respondents without a label"
             )
-        for s, r in self.summary().iterrows():
-            flag = " [suppressed: below min_segment_n]" if r["suppressed"] else ""
-            lines.append(f"  {s}: n={int(r['n']):,} ({r['share %']:.1f} %), {r['traits']} traits{flag}")
-            if r["top traits"]:
-                lines.append(f"      {r['top traits']}")
-        return "\n".join(lines)
+        return Summary("Segment profiles", lines, [SummaryTable(self.summary(), digits=1)])
 
     def __repr__(self) -> str:
         return f"SegmentProfiles(segments={len(self.labels)}, n={self.n}, weighted={self.weighted})"
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>{html.escape(self._head())}</b></p>" + self.summary().to_html(escape=True)
 
 
 # --------------------------------------------------------------------------- profile()
@@ -591,6 +585,83 @@ def _column_letters(stats: list, share: np.ndarray, segs: list, alpha: float) ->
             hi, lo = (g, h) if stats[g]["mean"][j] > stats[h]["mean"][j] else (h, g)
             out[hi][j].append(lo)
     return [" ".join(str(segs[x]) for x in sorted(out[g][j])) for g in range(k) for j in range(m)]
+
+
+def _profile_measures(responses, index, blocks, behaviour, max_categories) -> tuple[list, list]:
+    """The measures profiled (descriptions) and their values for the respondents ``index``: every
+    coded or numeric question of the chosen blocks (no PII), then the behavioural measures not
+    already asked as questions."""
+    data = responses.data
+    pii = {str(c) for c in getattr(getattr(responses, "pii", None), "columns", [])}
+    cols = [
+        c for c in responses.columns.values()
+        if c.id in data.columns and c.id not in pii
+        and (c.block in blocks if blocks is not None else c.kind not in SKIPPED_KINDS)
+    ]
+    if blocks is not None:
+        unknown = [b for b in blocks if b not in {c.block for c in responses.columns.values()}]
+        if unknown:
+            raise AnalysisError(f"no block(s) {', '.join(unknown)} in the study; its blocks: "
+                                f"{', '.join(dict.fromkeys(c.block for c in responses.columns.values()))}")
+    descs, vals = [], []
+    sub = data.loc[index]
+    for c in cols:
+        for d, how in _measures_for_column(c):
+            descs.append(d)
+            vals.append(_column_values(sub[c.id], how))
+    if behaviour is not None:
+        # survey questions of kind behaviour may be among the KPIs: profiled once, as questions
+        behaviour = behaviour[[c for c in behaviour.columns if c not in {col.id for col in cols}]]
+        bd, bv = _behaviour_measures(behaviour, index, max_categories, pii)
+        descs += bd
+        vals += bv
+    return descs, vals
+
+
+def _against_the_rest(V, w, code, segs, meas, share, tot, scale) -> tuple[pd.DataFrame, list]:
+    """Each segment against the rest of the respondents, every measure: value, total, rest,
+    index and the p-value (two-proportion z-test for shares, Welch's t-test for means, effective
+    n). Returns (the long table, each segment's weighted statistics)."""
+    rows = []
+    per_segment = []
+    for g, s in enumerate(segs):
+        inside = code == g
+        a, b = weighted_stats(V[inside], w[inside]), weighted_stats(V[~inside], w[~inside])
+        per_segment.append(a)
+        p = np.where(
+            share,
+            two_proportion_ztest(a["mean"], a["n_eff"], b["mean"], b["n_eff"])[1],
+            welch_ttest(a["mean"], a["var"], a["n_eff"], b["mean"], b["var"], b["n_eff"])[1],
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            idx = np.where(tot["mean"] != 0, 100 * a["mean"] / tot["mean"], np.nan)
+        part = meas.copy()
+        part["segment"] = [s] * len(meas)
+        part["n"] = a["n"].astype(int)
+        part["base"] = a["base"]
+        part["n_eff"] = a["n_eff"]
+        part["value"] = a["mean"] * scale
+        part["total"] = tot["mean"] * scale
+        part["rest"] = b["mean"] * scale
+        part["index"] = idx
+        part["p_value"] = p
+        rows.append(part)
+    return pd.concat(rows, ignore_index=True), per_segment
+
+
+def _segment_sizes(code, w, segs, min_segment_n) -> pd.DataFrame:
+    """Per segment: n, weighted n, share % and whether it is suppressed (below ``min_segment_n``)."""
+    sizes = pd.Series(code).value_counts().reindex(range(len(segs)), fill_value=0).to_numpy()
+    wsizes = np.array([w[code == g].sum() for g in range(len(segs))])
+    return pd.DataFrame(
+        {
+            "n": sizes.astype(int),
+            "weighted n": np.round(wsizes, 1),
+            "share %": np.round(100 * wsizes / wsizes.sum(), 1),
+            "suppressed": sizes < min_segment_n,
+        },
+        index=pd.Index(segs, name="segment"),
+    )
 
 
 def profile(
@@ -655,29 +726,7 @@ def profile(
     w = align_weights(weights, index)
     code = lab.map({s: i for i, s in enumerate(segs)}).to_numpy(dtype=int)
 
-    pii = {str(c) for c in getattr(getattr(responses, "pii", None), "columns", [])}
-    cols = [
-        c for c in responses.columns.values()
-        if c.id in data.columns and c.id not in pii
-        and (c.block in blocks if blocks is not None else c.kind not in SKIPPED_KINDS)
-    ]
-    if blocks is not None:
-        unknown = [b for b in blocks if b not in {c.block for c in responses.columns.values()}]
-        if unknown:
-            raise AnalysisError(f"no block(s) {', '.join(unknown)} in the study; its blocks: "
-                                f"{', '.join(dict.fromkeys(c.block for c in responses.columns.values()))}")
-    descs, vals = [], []
-    sub = data.loc[index]
-    for c in cols:
-        for d, how in _measures_for_column(c):
-            descs.append(d)
-            vals.append(_column_values(sub[c.id], how))
-    if behaviour is not None:
-        # survey questions of kind behaviour may be among the KPIs: profiled once, as questions
-        behaviour = behaviour[[c for c in behaviour.columns if c not in {col.id for col in cols}]]
-        bd, bv = _behaviour_measures(behaviour, index, max_categories, pii)
-        descs += bd
-        vals += bv
+    descs, vals = _profile_measures(responses, index, blocks, behaviour, max_categories)
     if not descs:
         raise AnalysisError("nothing to profile: no coded or numeric question in the chosen blocks")
     V = np.column_stack(vals)
@@ -686,31 +735,7 @@ def profile(
 
     tot = weighted_stats(V, w)
     scale = np.where(share, 100.0, 1.0)
-    rows = []
-    per_segment = []
-    for g, s in enumerate(segs):
-        inside = code == g
-        a, b = weighted_stats(V[inside], w[inside]), weighted_stats(V[~inside], w[~inside])
-        per_segment.append(a)
-        p = np.where(
-            share,
-            two_proportion_ztest(a["mean"], a["n_eff"], b["mean"], b["n_eff"])[1],
-            welch_ttest(a["mean"], a["var"], a["n_eff"], b["mean"], b["var"], b["n_eff"])[1],
-        )
-        with np.errstate(invalid="ignore", divide="ignore"):
-            idx = np.where(tot["mean"] != 0, 100 * a["mean"] / tot["mean"], np.nan)
-        part = meas.copy()
-        part["segment"] = [s] * len(meas)
-        part["n"] = a["n"].astype(int)
-        part["base"] = a["base"]
-        part["n_eff"] = a["n_eff"]
-        part["value"] = a["mean"] * scale
-        part["total"] = tot["mean"] * scale
-        part["rest"] = b["mean"] * scale
-        part["index"] = idx
-        part["p_value"] = p
-        rows.append(part)
-    table = pd.concat(rows, ignore_index=True)
+    table, per_segment = _against_the_rest(V, w, code, segs, meas, share, tot, scale)
     table["letters"] = _column_letters(per_segment, share, segs, alpha)
     table["p_adj"] = np.nan
     for block, grp in table.groupby("block", sort=False):
@@ -725,17 +750,7 @@ def profile(
     totals["n_eff"] = tot["n_eff"]
     totals["value"] = tot["mean"] * scale
 
-    sizes = pd.Series(code).value_counts().reindex(range(len(segs)), fill_value=0).to_numpy()
-    wsizes = np.array([w[code == g].sum() for g in range(len(segs))])
-    segments = pd.DataFrame(
-        {
-            "n": sizes.astype(int),
-            "weighted n": np.round(wsizes, 1),
-            "share %": np.round(100 * wsizes / wsizes.sum(), 1),
-            "suppressed": sizes < min_segment_n,
-        },
-        index=pd.Index(segs, name="segment"),
-    )
+    segments = _segment_sizes(code, w, segs, min_segment_n)
     small = segments.index[segments["suppressed"]].tolist()
     if small:
         logger.info("segments %s have fewer than %d respondents: suppressed in client tables", small, min_segment_n)

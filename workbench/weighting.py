@@ -25,7 +25,6 @@ Weights are scaled to mean 1 over the respondents.
 
 from __future__ import annotations
 
-import html
 import logging
 import warnings
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ import pandas as pd
 
 from .errors import AnalysisError, WorkbenchWarning
 from .stats import design_effect, effective_n
+from .summary import Summarised, Summary, SummaryTable
 
 __all__ = ["rake", "RakingResult", "RakingWarning", "design_effect", "effective_n", "rake_to_base"]
 
@@ -47,7 +47,7 @@ class RakingWarning(WorkbenchWarning):
 
 
 @dataclass(frozen=True)
-class RakingResult:
+class RakingResult(Summarised):
     """Raking weights and how well they reproduce the population.
 
     Attributes
@@ -114,8 +114,9 @@ class RakingResult:
         fig.tight_layout()
         return fig
 
-    def __str__(self) -> str:
-        return self.text()
+    def summarise(self) -> Summary:
+        """The one line of :meth:`text` and the margins (population, sample and weighted %)."""
+        return Summary("Raking", [self.text()], [SummaryTable(self.margins)])
 
     def text(self, labels: dict | None = None) -> str:
         """One line on the raking; ``labels`` maps a variable to how it reads (default: its name)."""
@@ -127,9 +128,6 @@ class RakingResult:
 
     def __repr__(self) -> str:
         return f"RakingResult(variables={self.variables}, n={int(self.diagnostics['n'])}, deff={self.design_effect:.3f})"
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>{html.escape(str(self))}</b></p>" + self.margins._repr_html_()
 
 
 def _trim(w: np.ndarray, lo: float | None, hi: float | None) -> np.ndarray:
@@ -209,56 +207,14 @@ def rake(
                           dtype=float)
         if np.isnan(base).any() or (base <= 0).any():
             raise AnalysisError("base weights must be positive numbers for every respondent")
-    values = {v: sample[v].map(lambda x: None if pd.isna(x) else str(x)) for v in variables}
-    # respondents in a category the population does not have cannot be raked either
-    for v in variables:
-        unknown = values[v].notna() & ~values[v].isin(tgt[v].index)
-        if unknown.any():
-            cats = sorted(values[v][unknown].unique())
-            warnings.warn(
-                f"{int(unknown.sum())} respondent(s) have {v} = {', '.join(cats)}, which the population does not "
-                "have; they are not raked (check the categories match)", RakingWarning, stacklevel=2,
-            )
-            values[v] = values[v].where(~unknown, None)
-    ok = np.ones(n, dtype=bool)
-    for v in variables:
-        ok &= values[v].notna().to_numpy()
-    if not ok.any():
-        raise AnalysisError("no respondent has a value on every raking variable")
-    for v in variables:
-        present = set(values[v][ok].unique())
-        empty = [c for c in tgt[v].index if c not in present and tgt[v][c] > 0]
-        if empty:
-            warnings.warn(
-                f"no respondent in {v} = {', '.join(empty)} ({100 * tgt[v][empty].sum():.1f} % of the population); "
-                "dropped from the targets and the other categories rescaled: merge small categories",
-                RakingWarning, stacklevel=2,
-            )
-            t = tgt[v].drop(empty)
-            tgt[v] = t / t.sum()
+    values, ok = _rakeable(sample, variables, tgt)
     codes = {}
     for v in variables:
         cats = list(tgt[v].index)
         codes[v] = (pd.Categorical(values[v][ok], categories=cats).codes, tgt[v].to_numpy())
-    w = base[ok] / base[ok].mean()
     lo, hi = (trim or (None, None))
-    iterations, converged, err = 0, False, np.inf
-    for iterations in range(1, max_iter + 1):
-        for v in variables:
-            c, t = codes[v]
-            sums = np.bincount(c, weights=w, minlength=len(t))
-            share = sums / w.sum()
-            factor = np.divide(t, share, out=np.ones_like(t), where=share > 0)
-            w = w * factor[c]
-        if lo is not None or hi is not None:
-            w = _trim(w, lo, hi)
-        err = max(
-            float(np.max(np.abs(np.bincount(codes[v][0], weights=w, minlength=len(codes[v][1])) / w.sum() - codes[v][1])))
-            for v in variables
-        )
-        if err < tolerance:
-            converged = True
-            break
+    w, iterations, converged, err = _rake_passes(base[ok] / base[ok].mean(), [codes[v] for v in variables], lo, hi,
+                                                 max_iter, tolerance)
     if not converged:
         warnings.warn(
             f"raking did not converge in {max_iter} passes (largest margin error {100 * err:.3f} points); the "
@@ -278,21 +234,7 @@ def rake(
     if hi is not None:
         n_trim += int(np.isclose(full[ok], hi * m, rtol=1e-6).sum())
 
-    rows = []
-    for v in variables:
-        cats = list(tgt[v].index)
-        vals = values[v][ok]
-        cnt = vals.value_counts().reindex(cats).fillna(0)
-        bw = pd.Series(base[ok], index=vals.index).groupby(vals.to_numpy()).sum().reindex(cats).fillna(0)
-        ww = pd.Series(full[ok], index=vals.index).groupby(vals.to_numpy()).sum().reindex(cats).fillna(0)
-        for c in cats:
-            rows.append({
-                "variable": v, "category": c, "respondents": int(cnt[c]),
-                "population %": 100 * tgt[v][c],
-                "sample %": 100 * bw[c] / bw.sum(),
-                "weighted %": 100 * ww[c] / ww.sum(),
-            })
-    margins = pd.DataFrame(rows).set_index(["variable", "category"]).round(3)
+    margins = _margins(variables, tgt, {v: values[v][ok] for v in variables}, base[ok], full[ok])
     diag = pd.Series({
         "n": n,
         "raked": int(ok.sum()),
@@ -311,6 +253,82 @@ def rake(
     logger.info("raking on %s: deff %.3f, n_eff %.0f, %s", ", ".join(variables), diag["design effect"],
                 diag["effective n"], "converged" if converged else "not converged")
     return RakingResult(weights=weights, margins=margins, diagnostics=diag, variables=variables)
+
+
+def _rakeable(sample: pd.DataFrame, variables, tgt: dict) -> tuple[dict, np.ndarray]:
+    """Each variable's values as text, and which respondents can be raked (a value on every
+    variable, in a category the population has). A respondent in a category the population does
+    not have is not raked, and a population category without any respondent is dropped from
+    ``tgt`` (the others rescaled), each with a :class:`RakingWarning` (pointing at ``rake``'s
+    caller). Returns (values by variable, mask of the raked respondents)."""
+    values = {v: sample[v].map(lambda x: None if pd.isna(x) else str(x)) for v in variables}
+    for v in variables:
+        unknown = values[v].notna() & ~values[v].isin(tgt[v].index)
+        if unknown.any():
+            cats = sorted(values[v][unknown].unique())
+            warnings.warn(
+                f"{int(unknown.sum())} respondent(s) have {v} = {', '.join(cats)}, which the population does not "
+                "have; they are not raked (check the categories match)", RakingWarning, stacklevel=3,
+            )
+            values[v] = values[v].where(~unknown, None)
+    ok = np.ones(len(sample), dtype=bool)
+    for v in variables:
+        ok &= values[v].notna().to_numpy()
+    if not ok.any():
+        raise AnalysisError("no respondent has a value on every raking variable")
+    for v in variables:
+        present = set(values[v][ok].unique())
+        empty = [c for c in tgt[v].index if c not in present and tgt[v][c] > 0]
+        if empty:
+            warnings.warn(
+                f"no respondent in {v} = {', '.join(empty)} ({100 * tgt[v][empty].sum():.1f} % of the population); "
+                "dropped from the targets and the other categories rescaled: merge small categories",
+                RakingWarning, stacklevel=3,
+            )
+            t = tgt[v].drop(empty)
+            tgt[v] = t / t.sum()
+    return values, ok
+
+
+def _rake_passes(w: np.ndarray, codes: list, lo, hi, max_iter: int, tolerance: float):
+    """Iterative proportional fitting: each pass scales the weights to every variable's target
+    shares in turn (``codes``: per variable, each raked respondent's category position and the
+    target shares), then trims them to ``[lo, hi]`` × the mean. Stops when no weighted share is
+    further than ``tolerance`` from its target. Returns (weights, passes, converged, largest error)."""
+    iterations, converged, err = 0, False, np.inf
+    for iterations in range(1, max_iter + 1):
+        for c, t in codes:
+            sums = np.bincount(c, weights=w, minlength=len(t))
+            share = sums / w.sum()
+            factor = np.divide(t, share, out=np.ones_like(t), where=share > 0)
+            w = w * factor[c]
+        if lo is not None or hi is not None:
+            w = _trim(w, lo, hi)
+        err = max(float(np.max(np.abs(np.bincount(c, weights=w, minlength=len(t)) / w.sum() - t))) for c, t in codes)
+        if err < tolerance:
+            converged = True
+            break
+    return w, iterations, converged, err
+
+
+def _margins(variables, tgt: dict, values: dict, base: np.ndarray, full: np.ndarray) -> pd.DataFrame:
+    """Per variable and category of the raked respondents: respondents, population %, sample %
+    (base weights) and weighted %."""
+    rows = []
+    for v in variables:
+        cats = list(tgt[v].index)
+        vals = values[v]
+        cnt = vals.value_counts().reindex(cats).fillna(0)
+        bw = pd.Series(base, index=vals.index).groupby(vals.to_numpy()).sum().reindex(cats).fillna(0)
+        ww = pd.Series(full, index=vals.index).groupby(vals.to_numpy()).sum().reindex(cats).fillna(0)
+        for c in cats:
+            rows.append({
+                "variable": v, "category": c, "respondents": int(cnt[c]),
+                "population %": 100 * tgt[v][c],
+                "sample %": 100 * bw[c] / bw.sum(),
+                "weighted %": 100 * ww[c] / ww.sum(),
+            })
+    return pd.DataFrame(rows).set_index(["variable", "category"]).round(3)
 
 
 def _as_text(s: pd.Series) -> pd.Series:

@@ -98,7 +98,8 @@ def test_no_panel_skips_with_the_reason_and_counts():
     out = migration(ctx)
     assert isinstance(out, Skip)
     assert out.reason == "0 respondents answered in two waves (linked by respondent id); transitions need at least 30"
-    assert ctx.manifest.counts == {"panel_wave_1_to_2": 0}
+    assert out.counts == {"panel_wave_1_to_2": 0}
+    assert ctx.manifest.counts == {}  # the step returns its counts; the runner records them
     # 35 ids numbered from 1 in both waves, no panel declared: counted, nothing estimated
     ctx.earlier = lambda w: NS(weighted=wave([str(i) for i in range(1, 41)], ["X"] * 40))
     ctx.weighted = wave([str(i) for i in range(1, 36)], ["Y"] * 35)
@@ -106,8 +107,9 @@ def test_no_panel_skips_with_the_reason_and_counts():
     out = migration(ctx)
     assert out.reason.startswith("35 respondent ids appear in two waves, but the study declares no panel: set "
                                  "panel: {key: respondent} if they are the same people")
+    assert out.counts == {"panel_wave_1_to_2": 35}
     ctx.earlier, ctx.weighted = (lambda w: NS(weighted=w1)), w2
     spec.panel.key = "customer"  # the same interviews linked by the customer key: 2 re-interviewed accounts
     out = migration(ctx)
     assert out.reason.startswith("2 respondents answered in two waves (linked by customer key 'cust')")
-    assert ctx.manifest.counts["panel_wave_1_to_2"] == 2
+    assert out.counts == {"panel_wave_1_to_2": 2}

@@ -45,18 +45,16 @@ import pandas as pd
 
 from ..errors import DataError
 from ..study import BehaviourSpec
+from ..study.spec import FORWARD_HORIZONS
 from .engines import transpile
 from .rules import MONEY, lines_sql, orders_sql, sql_literal
 from .sources import connect, conversion_error, first_line, open_source, require_columns, scan_sql
 from .spark import VIEWS, _source, _typed_scan, spark_session
 
-__all__ = ["ForwardOutcomes", "forward_outcomes", "forward_sql", "horizon_coverage", "DEFAULT_HORIZONS",
-           "OUTCOMES"]
+__all__ = ["ForwardOutcomes", "forward_outcomes", "forward_sql", "horizon_coverage", "OUTCOMES"]
 
 logger = logging.getLogger("workbench.behaviour")
 
-#: Months after the reference date, by default.
-DEFAULT_HORIZONS = (6, 12)
 #: The outcome columns of :attr:`ForwardOutcomes.table` (cost ones only with a mapped cost).
 OUTCOMES = ("orders", "lapsed", "revenue", "revenue_before", "revenue_change", "channel_before", "channel_after",
             "channel_switch", "cost", "cost_before", "cost_change")
@@ -254,7 +252,7 @@ def _roles(spec: BehaviourSpec):
     return tx, roles, channels, typed, has_cost
 
 
-def forward_outcomes(spec: BehaviourSpec, root, as_of, *, horizons=DEFAULT_HORIZONS, slack_days: int = 7,
+def forward_outcomes(spec: BehaviourSpec, root, as_of, *, horizons=FORWARD_HORIZONS, slack_days: int = 7,
                      threads: int = 2, memory_limit: str = "1GB", spark=None) -> ForwardOutcomes:
     """Per-customer outcomes after ``as_of`` over each horizon the data cover.
 
@@ -266,8 +264,8 @@ def forward_outcomes(spec: BehaviourSpec, root, as_of, *, horizons=DEFAULT_HORIZ
         Folder the source paths are relative to (the study folder).
     as_of : date or str
         The wave's reference date.
-    horizons : sequence of int, default=(6, 12)
-        Months after the reference date.
+    horizons : sequence of int, default=:data:`workbench.study.spec.FORWARD_HORIZONS`
+        Months after the reference date (the study's default, 6 and 12).
     slack_days : int, default=7
         A horizon counts as covered when the last line is at most this many days before
         its end (an export cut a few days short).

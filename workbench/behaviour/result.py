@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import html
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,13 +12,14 @@ import pandas as pd
 
 from ..errors import WorkbenchError
 from ..measures import CORE_KPIS, MEASURES
+from ..summary import Summarised, Summary, SummaryTable
 from .table import CustomerFeatures
 from .match import MATCH_STATUSES
 from .rules import TIERS, channel_slug
 
 
 @dataclass(frozen=True)
-class Behaviour:
+class Behaviour(Summarised):
     """Behavioural features of a wave's customer base, joined to its respondents.
 
     Attributes
@@ -261,20 +261,18 @@ class Behaviour:
         sheets, notes = self.sheets()
         return write_workbook(path, sheets, pii=pii, notes=notes, currency=currency, labels=labels)
 
-    def __str__(self) -> str:
+    def summarise(self) -> Summary:
+        """The headline (customers, active, lapsed, respondents matched), the raking's line, the
+        headline numbers and the match report."""
         s = self.summary()["value"]
         n_match = s["respondents matched to behaviour"]
-        text = (f"Behaviour {self.study_id} wave {self.wave} as of {self.as_of}: {s['customers in the base']:,} "
+        head = (f"Behaviour {self.study_id} wave {self.wave} as of {self.as_of}: {s['customers in the base']:,} "
                 f"customers ({s['active (a purchase in the window)']:,} active, {s['lapsed']:,} lapsed); "
                 f"{n_match:,} of {len(self.respondents):,} respondents matched")
-        if self.weighting is not None:
-            text += "\n" + str(self.weighting)
-        return text
+        lines = [head] + ([self.weighting.text()] if self.weighting is not None else [])
+        return Summary(f"Behaviour, wave {self.wave}", lines,
+                       [SummaryTable(self.summary(), title="Base and join"), SummaryTable(self.match, title="Join")])
 
     def __repr__(self) -> str:
         return (f"Behaviour(study={self.study_id!r}, wave={self.wave!r}, as_of={self.as_of}, "
                 f"customers={len(self.customers)}, respondents={len(self.respondents)})")
-
-    def _repr_html_(self) -> str:
-        head = f"<p><b>Behaviour</b> {html.escape(self.study_id)} wave {html.escape(self.wave)} as of {self.as_of}</p>"
-        return head + self.summary()._repr_html_() + self.match._repr_html_()

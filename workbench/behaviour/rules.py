@@ -140,6 +140,68 @@ def check_lines_sql() -> str:
     )
 
 
+def _tier_sql(spec: BehaviourSpec, scored: str, gold, silver) -> tuple[str, str]:
+    """The RFM tier expression and the window columns it needs: by the sum of the R, F and M
+    scores, or by the customers' cumulative share of revenue (``rfm.tiers.rule``)."""
+    if spec.rfm.tiers.rule == "score_sum":
+        tier = (
+            f"CASE WHEN r_score IS NULL THEN 'no purchases' WHEN r_score + f_score + m_score >= {float(gold)} THEN 'gold' "
+            f"WHEN r_score + f_score + m_score >= {float(silver)} THEN 'silver' ELSE 'bronze' END"
+        )
+        return tier, ""
+    tier_cols = (
+        f",\n    sum(pos_rev) OVER (PARTITION BY {scored} ORDER BY pos_rev DESC RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+        f" - sum(pos_rev) OVER (PARTITION BY {scored}, pos_rev) AS rev_above"
+        f",\n    sum(pos_rev) OVER (PARTITION BY {scored}) AS rev_total"
+    )
+    tier = (
+        f"CASE WHEN r_score IS NULL THEN 'no purchases' WHEN pos_rev > 0 AND rev_above < {float(gold)} * rev_total THEN 'gold' "
+        f"WHEN pos_rev > 0 AND rev_above < {float(silver)} * rev_total THEN 'silver' ELSE 'bronze' END"
+    )
+    return tier, tier_cols
+
+
+def _cost_tier_sql(spec: BehaviourSpec) -> str:
+    """The cost-to-serve tier expression: tertiles of the measure, or the study's thresholds."""
+    cs = spec.cost_to_serve
+    measure = "cost_share" if cs.measure == "share_of_revenue" else "cost_per_order"
+    if cs.rule == "tertiles":
+        tertile = (f"(3 * (row_number() OVER (PARTITION BY {measure} IS NOT NULL ORDER BY round({measure}, 9), cid)"
+                   f" - 1)) // count(*) OVER (PARTITION BY {measure} IS NOT NULL)")
+        return (f"CASE WHEN {measure} IS NULL THEN NULL WHEN {tertile} = 0 THEN 'low' "
+                f"WHEN {tertile} = 1 THEN 'medium' ELSE 'high' END")
+    t1, t2 = (float(x) for x in cs.thresholds)
+    return (f"CASE WHEN {measure} IS NULL THEN NULL WHEN {measure} < {t1} THEN 'low' "
+            f"WHEN {measure} < {t2} THEN 'medium' ELSE 'high' END")
+
+
+def _channel_sql(channels, digital) -> tuple[str, str, str]:
+    """Per channel the orders' and revenue's shares (columns), the dominant channel and the
+    digital share of orders (expressions)."""
+    k = len(channels)
+    shares = "".join(
+        f",\n    CASE WHEN frequency > 0 THEN n_ch{i} / frequency END AS {sql_ident('orders_share_' + channel_slug(ch))}"
+        f",\n    CASE WHEN revenue > 0 THEN r_ch{i} / revenue END AS {sql_ident('revenue_share_' + channel_slug(ch))}"
+        for i, ch in enumerate(channels)
+    )
+    dig_idx = [channels.index(d) for d in digital]
+    if not k:
+        return shares, "CAST(NULL AS VARCHAR)", "CAST(NULL AS DOUBLE)"
+
+    # channel i wins when it beats every other on (purchases, revenue, study order)
+    def beats(i, j):
+        return (f"(n_ch{i} > n_ch{j} OR (n_ch{i} = n_ch{j} AND (r_ch{i} > r_ch{j} OR "
+                f"(r_ch{i} = r_ch{j} AND {int(i < j)} = 1))))")
+
+    whens = " ".join(
+        f"WHEN {' AND '.join([beats(i, j) for j in range(k) if j != i] or ['true'])} THEN {sql_literal(channels[i])}"
+        for i in range(k)
+    )
+    digital_sql = (f"CASE WHEN frequency > 0 THEN ({' + '.join(f'n_ch{i}' for i in dig_idx) or '0'}) / frequency END"
+                   if dig_idx else "CAST(NULL AS DOUBLE)")
+    return shares, f"CASE WHEN frequency = 0 THEN NULL {whens} END", digital_sql
+
+
 def feature_sql(spec: BehaviourSpec, channels, digital, as_of, *, has_master: bool, has_quantity: bool):
     """The one feature query over ``lines`` (and ``master``)."""
     win = _months_before(as_of, spec.window_months)
@@ -172,54 +234,9 @@ def feature_sql(spec: BehaviourSpec, channels, digital, as_of, *, has_master: bo
         f"CASE WHEN {scored} THEN 1 + ({b} * ({pos} OVER (PARTITION BY {scored} ORDER BY {order}) - 1)) "
         f"// count(*) OVER (PARTITION BY {scored}) END"
     )
-    if spec.rfm.tiers.rule == "score_sum":
-        tier = (
-            f"CASE WHEN r_score IS NULL THEN 'no purchases' WHEN r_score + f_score + m_score >= {float(gold)} THEN 'gold' "
-            f"WHEN r_score + f_score + m_score >= {float(silver)} THEN 'silver' ELSE 'bronze' END"
-        )
-        tier_cols = ""
-    else:
-        tier_cols = (
-            f",\n    sum(pos_rev) OVER (PARTITION BY {scored} ORDER BY pos_rev DESC RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
-            f" - sum(pos_rev) OVER (PARTITION BY {scored}, pos_rev) AS rev_above"
-            f",\n    sum(pos_rev) OVER (PARTITION BY {scored}) AS rev_total"
-        )
-        tier = (
-            f"CASE WHEN r_score IS NULL THEN 'no purchases' WHEN pos_rev > 0 AND rev_above < {float(gold)} * rev_total THEN 'gold' "
-            f"WHEN pos_rev > 0 AND rev_above < {float(silver)} * rev_total THEN 'silver' ELSE 'bronze' END"
-        )
-    cs = spec.cost_to_serve
-    measure = "cost_share" if cs.measure == "share_of_revenue" else "cost_per_order"
-    if cs.rule == "tertiles":
-        tertile = (f"(3 * (row_number() OVER (PARTITION BY {measure} IS NOT NULL ORDER BY round({measure}, 9), cid)"
-                   f" - 1)) // count(*) OVER (PARTITION BY {measure} IS NOT NULL)")
-        cost_tier = (f"CASE WHEN {measure} IS NULL THEN NULL WHEN {tertile} = 0 THEN 'low' "
-                     f"WHEN {tertile} = 1 THEN 'medium' ELSE 'high' END")
-    else:
-        t1, t2 = (float(x) for x in cs.thresholds)
-        cost_tier = (f"CASE WHEN {measure} IS NULL THEN NULL WHEN {measure} < {t1} THEN 'low' "
-                     f"WHEN {measure} < {t2} THEN 'medium' ELSE 'high' END")
-    shares = "".join(
-        f",\n    CASE WHEN frequency > 0 THEN n_ch{i} / frequency END AS {sql_ident('orders_share_' + channel_slug(ch))}"
-        f",\n    CASE WHEN revenue > 0 THEN r_ch{i} / revenue END AS {sql_ident('revenue_share_' + channel_slug(ch))}"
-        for i, ch in enumerate(channels)
-    )
-    dig_idx = [channels.index(d) for d in digital]
-    if k:
-        # channel i wins when it beats every other on (purchases, revenue, study order)
-        def beats(i, j):
-            return (f"(n_ch{i} > n_ch{j} OR (n_ch{i} = n_ch{j} AND (r_ch{i} > r_ch{j} OR "
-                    f"(r_ch{i} = r_ch{j} AND {int(i < j)} = 1))))")
-
-        whens = " ".join(
-            f"WHEN {' AND '.join([beats(i, j) for j in range(k) if j != i] or ['true'])} THEN {sql_literal(channels[i])}"
-            for i in range(k)
-        )
-        dom_sql = f"CASE WHEN frequency = 0 THEN NULL {whens} END"
-        digital_sql = (f"CASE WHEN frequency > 0 THEN ({' + '.join(f'n_ch{i}' for i in dig_idx) or '0'}) / frequency END"
-                       if dig_idx else "CAST(NULL AS DOUBLE)")
-    else:
-        dom_sql, digital_sql = "CAST(NULL AS VARCHAR)", "CAST(NULL AS DOUBLE)"
+    tier, tier_cols = _tier_sql(spec, scored, gold, silver)
+    cost_tier = _cost_tier_sql(spec)
+    shares, dom_sql, digital_sql = _channel_sql(channels, digital)
 
     sums = ["frequency", "revenue", "gross_revenue", "returns_value", "cost_to_serve", "revenue_recent",
             "revenue_previous"] + (["units"] if has_quantity else [])

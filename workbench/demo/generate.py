@@ -29,6 +29,38 @@ logger = logging.getLogger('workbench.demo')
 DEFAULT_INTERVIEWED = 1500
 
 
+def _check_sizes(n_customers, n_respondents) -> None:
+    """Whole numbers, large enough, and room for wave 2 to interview new customers."""
+    for name, value, low in (("n_customers", n_customers, 200), ("n_respondents", n_respondents, 100)):
+        if not isinstance(value, (int, np.integer)) or value < low:
+            raise WorkbenchError(f"{name} must be a whole number of at least {low}, got {value!r}")
+    if n_respondents > n_customers // 2:
+        raise WorkbenchError(
+            f"n_respondents ({n_respondents}) must be at most half of n_customers ({n_customers}) "
+            "so that wave 2 can interview new customers; ask for more customers"
+        )
+
+
+def _write_study(tmp: Path, d, plan, wave_files, waves, tx, base) -> None:
+    """study.yaml, the wave files (Danish CSV or SPSS), the transactions, the customer base and
+    the truth of the customers and respondents, into ``tmp``."""
+    (tmp / "study.yaml").write_bytes(d.raw)
+    for w, wave, spec in zip(wave_files, waves, plan.wave_dates):
+        suffix = Path(w).suffix.lower()
+        if suffix == ".csv":
+            _write_csv_danish(wave.frame, tmp / w, plan)
+        elif suffix == ".sav":
+            _write_sav(wave.frame, tmp / w, d, plan, spec["end"])
+        else:
+            raise WorkbenchError(f"the demo generator writes .csv or .sav wave files, not {w}")
+    tx.to_csv(tmp / d.transactions["file"], index=False, float_format="%.2f", lineterminator="\n")
+    _customers_frame(base, plan, d).to_csv(tmp / d.customers_file, index=False, lineterminator="\n")
+    _truth_customers(base).to_csv(tmp / "truth/customers.csv", index=False, lineterminator="\n")
+    for w, wave in zip(d.waves, waves):
+        wave.truth.to_csv(tmp / f"truth/respondents_wave{w['id']}.csv", index=False,
+                          float_format="%.6f", lineterminator="\n")
+
+
 def generate_demo(out_dir, *, seed=20261123, n_customers=4000, n_respondents=DEFAULT_INTERVIEWED,
                   force=False) -> DemoSummary:
     """Write the synthetic demo study into a study folder.
@@ -74,14 +106,7 @@ def generate_demo(out_dir, *, seed=20261123, n_customers=4000, n_respondents=DEF
     """
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
-    for name, value, low in (("n_customers", n_customers, 200), ("n_respondents", n_respondents, 100)):
-        if not isinstance(value, (int, np.integer)) or value < low:
-            raise WorkbenchError(f"{name} must be a whole number of at least {low}, got {value!r}")
-    if n_respondents > n_customers // 2:
-        raise WorkbenchError(
-            f"n_respondents ({n_respondents}) must be at most half of n_customers ({n_customers}) "
-            "so that wave 2 can interview new customers; ask for more customers"
-        )
+    _check_sizes(n_customers, n_respondents)
     d = _definition()
     wave_files = [w["files"][0] for w in d.waves]
     targets = [Path("study.yaml"), *map(Path, wave_files), Path(d.transactions["file"]),
@@ -118,21 +143,7 @@ def generate_demo(out_dir, *, seed=20261123, n_customers=4000, n_respondents=DEF
     try:
         for t in targets:
             (tmp / t).parent.mkdir(parents=True, exist_ok=True)
-        (tmp / "study.yaml").write_bytes(d.raw)
-        for w, wave, spec in zip(wave_files, waves, plan.wave_dates):
-            suffix = Path(w).suffix.lower()
-            if suffix == ".csv":
-                _write_csv_danish(wave.frame, tmp / w, plan)
-            elif suffix == ".sav":
-                _write_sav(wave.frame, tmp / w, d, plan, spec["end"])
-            else:
-                raise WorkbenchError(f"the demo generator writes .csv or .sav wave files, not {w}")
-        tx.to_csv(tmp / d.transactions["file"], index=False, float_format="%.2f", lineterminator="\n")
-        _customers_frame(base, plan, d).to_csv(tmp / d.customers_file, index=False, lineterminator="\n")
-        _truth_customers(base).to_csv(tmp / "truth/customers.csv", index=False, lineterminator="\n")
-        for w, wave in zip(d.waves, waves):
-            wave.truth.to_csv(tmp / f"truth/respondents_wave{w['id']}.csv", index=False,
-                              float_format="%.6f", lineterminator="\n")
+        _write_study(tmp, d, plan, wave_files, waves, tx, base)
         truth = _truth_json(plan, base, interviewed, seed, n_customers, n_respondents, len(tx))
         truth["accounts"] = _accounts_truth(accounts, waves)
         for w, acc in zip(d.waves, accounts):

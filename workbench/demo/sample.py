@@ -200,6 +200,127 @@ class _Wave:
     n_respondents: int
 
 
+def _firmographics(rng, plan, base, members, s0, wave_no, cols) -> None:
+    """Firmographics consistent with the customer master (a few slips), into ``cols``."""
+    f, codes = plan.firmographics, plan.codes
+    n = len(members)
+    size = base.size[members].copy()
+    slip = rng.random(n) < 0.08
+    size[slip] = np.clip(size[slip] + rng.choice([-1, 1], size=slip.sum()), 0, 3)
+    industry = base.industry[members].copy()
+    slip = rng.random(n) < 0.06
+    industry[slip] = rng.integers(0, INDUSTRY_MIX.shape[1], size=slip.sum())
+    usual = (base.channel1 if wave_no == 1 else base.channel2)[members]
+    channel = usual.copy()
+    slip = rng.random(n) < 0.10
+    channel[slip] = _draw(rng, CHANNEL_MIX, s0[slip])
+    maturity = (
+        MATURITY_BY_CHANNEL[usual] + MATURITY_SEGMENT_SHIFT[s0] + base.maturity_noise[members]
+        + rng.normal(0, 0.3, size=n)
+    )
+    cols[f["size"]] = np.asarray(codes[f["size"]], dtype=float)[size]
+    cols[f["industry"]] = np.asarray(codes[f["industry"]], dtype=float)[industry]
+    cols[f["country"]] = np.asarray(codes[f["country"]], dtype=float)[base.country[members]]
+    cols[f["order_method"]] = np.asarray(codes[f["order_method"]], dtype=float)[channel]
+    cols[f["maturity"]] = np.clip(np.rint(maturity), 1, 5)
+    cols[f["role"]] = np.asarray(codes[f["role"]], dtype=float)[_draw(rng, ROLE_MIX, s0)]
+
+
+def _item_nonresponse(rng, plan, cols, grids, s0, speeders, straight) -> None:
+    """Blank answers, don't know and not applicable (not for speeders / straightliners), into ``cols``."""
+    f = plan.firmographics
+    n = len(s0)
+    open_rows = ~np.isin(np.arange(n), np.concatenate([speeders, straight]))
+    propensity = ITEM_BLANK_SHARE * rng.gamma(ITEM_BLANK_SKEW, 1 / ITEM_BLANK_SKEW, size=n)
+    propensity = np.minimum(propensity, 0.25)  # only break-offs miss more than half
+    dk_habit = rng.gamma(ITEM_BLANK_SKEW, 1 / ITEM_BLANK_SKEW, size=n)  # some say "don't know" a lot
+    for c in grids + [f["size"], f["industry"], f["order_method"], f["maturity"], f["role"]]:
+        u = rng.random(n)
+        rate = propensity if c in grids else propensity / 3
+        blank = open_rows & (u < rate)
+        miss = plan.missing.get(c, [])
+        if miss:
+            dk = open_rows & ~blank & (u > 1 - np.minimum(plan.dont_know[c] * dk_habit, 0.5))
+            cols[c][dk] = miss[0]
+        if len(miss) > 1 and c in plan.satisfaction:
+            o = plan.satisfaction.index(c)
+            na = open_rows & ~blank & (rng.random(n) < OUTCOME_NOT_APPLICABLE[o, s0])
+            cols[c][na] = miss[1]
+        cols[c][blank] = np.nan
+
+
+def _verbatims(rng, plan, base, members, seg, wave_no, speeders):
+    """The open answers in the respondent's language, themed by segment, some holding contact
+    details. Returns (texts by question, whether a text holds contact details, contacts)."""
+    n = len(members)
+    lang = np.array([plan.countries[c][3] for c in base.country[members]])
+    contact_pick = np.zeros(n, dtype=int)
+    if wave_no > 1:
+        contact_pick = (rng.random(n) < 0.2).astype(int)  # some re-interviews reach someone else
+    contacts = [base.contacts[m][k] for m, k in zip(members, contact_pick)]
+    texts = {v: [] for v in plan.verbatims}
+    pii_in_text = np.zeros(n, dtype=bool)
+    speeder_set = set(speeders.tolist())
+    for i in range(n):
+        for j, v in enumerate(plan.verbatims):
+            question = "job" if j == 0 else "improve"
+            if i in speeder_set:
+                junk = _VERBATIM_JUNK[lang[i]]
+                texts[v].append("" if rng.random() < 0.5 else junk[rng.integers(len(junk))])
+                continue
+            if rng.random() < VERBATIM_BLANK_SHARE:
+                texts[v].append("")
+                continue
+            theme = int(seg[i]) if rng.random() < 0.85 else int(rng.integers(1, 6))
+            text = _verbatim(rng, lang[i], theme, question)
+            if rng.random() < VERBATIM_PII_SHARE:
+                template = _VERBATIM_PII[lang[i]][rng.integers(2)]
+                name, email, phone = contacts[i]
+                text = f"{text.rstrip('.')}. {template.format(phone=phone, email=email)}"
+                pii_in_text[i] = True
+            texts[v].append(text)
+    return texts, pii_in_text, contacts
+
+
+def _break_offs(rng, d, plan, breakoff, texts, cols, duration) -> None:
+    """Break-offs: everything from a point in the questionnaire on is blank (in ``texts`` and
+    ``cols``), and the interview shorter (``duration``)."""
+    asked = [c["id"] for c in d.columns if c["id"] != plan.duration]
+    for i in breakoff:
+        stop = int(rng.integers(int(0.1 * len(asked)), int(0.35 * len(asked))))
+        for c in asked[stop:]:
+            if c in texts:
+                texts[c][i] = ""
+            else:
+                cols[c][i] = np.nan
+        duration[i] = max(duration[i] * rng.uniform(0.5, 0.8), 0.4 * DURATION_MEDIAN_SEC)
+
+
+def _duplicates(rng, frame, truth, dups, basis_ids, plan, n):
+    """Duplicate submissions: a later re-submission of the rows ``dups`` with a few answers
+    changed, placed after the first. Returns (frame, truth) with them."""
+    copies = frame.iloc[dups].copy()
+    tcopies = truth.iloc[dups].copy()
+    for r in range(len(dups)):
+        for c in rng.choice(basis_ids, size=int(rng.integers(3, 7)), replace=False):
+            v = copies.iat[r, copies.columns.get_loc(c)]
+            if not np.isnan(v) and v <= 5:
+                copies.iat[r, copies.columns.get_loc(c)] = float(np.clip(v + rng.choice([-1, 1]), 1, 5))
+        copies.iat[r, copies.columns.get_loc(plan.duration)] = float(
+            np.rint(DURATION_MEDIAN_SEC * max(np.exp(rng.normal(-0.2, 0.3)), 0.45))
+        )
+    tcopies["submission"] = 2
+    truth.loc[truth.index[dups], "duplicate"] = 1
+    tcopies["duplicate"] = 1
+    positions = list(range(n))
+    for r, i in enumerate(dups):
+        at = positions.index(i) + 1
+        positions.insert(int(rng.integers(at, len(positions) + 1)), n + r)
+    frame = pd.concat([frame, copies], ignore_index=True).iloc[positions].reset_index(drop=True)
+    truth = pd.concat([truth, tcopies], ignore_index=True).iloc[positions].reset_index(drop=True)
+    return frame, truth
+
+
 def _survey_wave(
     rng: np.random.Generator,
     d: _Definition,
@@ -234,28 +355,8 @@ def _survey_wave(
         cols[sat] = np.clip(np.rint(ls), 1, 5)
 
     # firmographics, consistent with the customer master
-    f = plan.firmographics
-    size = base.size[members].copy()
-    slip = rng.random(n) < 0.08
-    size[slip] = np.clip(size[slip] + rng.choice([-1, 1], size=slip.sum()), 0, 3)
-    industry = base.industry[members].copy()
-    slip = rng.random(n) < 0.06
-    industry[slip] = rng.integers(0, INDUSTRY_MIX.shape[1], size=slip.sum())
-    usual = (base.channel1 if wave_no == 1 else base.channel2)[members]
-    channel = usual.copy()
-    slip = rng.random(n) < 0.10
-    channel[slip] = _draw(rng, CHANNEL_MIX, s0[slip])
-    maturity = (
-        MATURITY_BY_CHANNEL[usual] + MATURITY_SEGMENT_SHIFT[s0] + base.maturity_noise[members]
-        + rng.normal(0, 0.3, size=n)
-    )
     codes = plan.codes
-    cols[f["size"]] = np.asarray(codes[f["size"]], dtype=float)[size]
-    cols[f["industry"]] = np.asarray(codes[f["industry"]], dtype=float)[industry]
-    cols[f["country"]] = np.asarray(codes[f["country"]], dtype=float)[base.country[members]]
-    cols[f["order_method"]] = np.asarray(codes[f["order_method"]], dtype=float)[channel]
-    cols[f["maturity"]] = np.clip(np.rint(maturity), 1, 5)
-    cols[f["role"]] = np.asarray(codes[f["role"]], dtype=float)[_draw(rng, ROLE_MIX, s0)]
+    _firmographics(rng, plan, base, members, s0, wave_no, cols)
 
     # interview length and quality problems, disjoint groups of respondents
     duration = np.exp(rng.normal(np.log(DURATION_MEDIAN_SEC), 0.35, size=n))
@@ -286,62 +387,12 @@ def _survey_wave(
     duration[straight] = DURATION_MEDIAN_SEC * rng.uniform(0.42, 0.7, size=len(straight))
 
     # item nonresponse, don't know, not applicable (not for speeders / straightliners)
-    open_rows = ~np.isin(np.arange(n), np.concatenate([speeders, straight]))
-    propensity = ITEM_BLANK_SHARE * rng.gamma(ITEM_BLANK_SKEW, 1 / ITEM_BLANK_SKEW, size=n)
-    propensity = np.minimum(propensity, 0.25)  # only break-offs miss more than half
-    dk_habit = rng.gamma(ITEM_BLANK_SKEW, 1 / ITEM_BLANK_SKEW, size=n)  # some say "don't know" a lot
-    for c in grids + [f["size"], f["industry"], f["order_method"], f["maturity"], f["role"]]:
-        u = rng.random(n)
-        rate = propensity if c in grids else propensity / 3
-        blank = open_rows & (u < rate)
-        miss = plan.missing.get(c, [])
-        if miss:
-            dk = open_rows & ~blank & (u > 1 - np.minimum(plan.dont_know[c] * dk_habit, 0.5))
-            cols[c][dk] = miss[0]
-        if len(miss) > 1 and c in plan.satisfaction:
-            o = plan.satisfaction.index(c)
-            na = open_rows & ~blank & (rng.random(n) < OUTCOME_NOT_APPLICABLE[o, s0])
-            cols[c][na] = miss[1]
-        cols[c][blank] = np.nan
+    _item_nonresponse(rng, plan, cols, grids, s0, speeders, straight)
 
     # verbatims in the respondent's language, themed by segment, some with contact details
-    lang = np.array([plan.countries[c][3] for c in base.country[members]])
-    contact_pick = np.zeros(n, dtype=int)
-    if wave_no > 1:
-        contact_pick = (rng.random(n) < 0.2).astype(int)  # some re-interviews reach someone else
-    contacts = [base.contacts[m][k] for m, k in zip(members, contact_pick)]
-    texts = {v: [] for v in plan.verbatims}
-    pii_in_text = np.zeros(n, dtype=bool)
-    speeder_set = set(speeders.tolist())
-    for i in range(n):
-        for j, v in enumerate(plan.verbatims):
-            question = "job" if j == 0 else "improve"
-            if i in speeder_set:
-                junk = _VERBATIM_JUNK[lang[i]]
-                texts[v].append("" if rng.random() < 0.5 else junk[rng.integers(len(junk))])
-                continue
-            if rng.random() < VERBATIM_BLANK_SHARE:
-                texts[v].append("")
-                continue
-            theme = int(seg[i]) if rng.random() < 0.85 else int(rng.integers(1, 6))
-            text = _verbatim(rng, lang[i], theme, question)
-            if rng.random() < VERBATIM_PII_SHARE:
-                template = _VERBATIM_PII[lang[i]][rng.integers(2)]
-                name, email, phone = contacts[i]
-                text = f"{text.rstrip('.')}. {template.format(phone=phone, email=email)}"
-                pii_in_text[i] = True
-            texts[v].append(text)
+    texts, pii_in_text, contacts = _verbatims(rng, plan, base, members, seg, wave_no, speeders)
 
-    # break-offs: everything from a point in the questionnaire on is blank
-    asked = [c["id"] for c in d.columns if c["id"] != plan.duration]
-    for i in breakoff:
-        stop = int(rng.integers(int(0.1 * len(asked)), int(0.35 * len(asked))))
-        for c in asked[stop:]:
-            if c in texts:
-                texts[c][i] = ""
-            else:
-                cols[c][i] = np.nan
-        duration[i] = max(duration[i] * rng.uniform(0.5, 0.8), 0.4 * DURATION_MEDIAN_SEC)
+    _break_offs(rng, d, plan, breakoff, texts, cols, duration)
 
     # out-of-range codes (a 6 or 7 on a five-point item)
     oor_items = [""] * n
@@ -381,25 +432,7 @@ def _survey_wave(
 
     # duplicate submissions: a later re-submission with a few answers changed
     if n_dup:
-        copies = frame.iloc[dups].copy()
-        tcopies = truth.iloc[dups].copy()
-        for r in range(len(dups)):
-            for c in rng.choice(basis_ids, size=int(rng.integers(3, 7)), replace=False):
-                v = copies.iat[r, copies.columns.get_loc(c)]
-                if not np.isnan(v) and v <= 5:
-                    copies.iat[r, copies.columns.get_loc(c)] = float(np.clip(v + rng.choice([-1, 1]), 1, 5))
-            copies.iat[r, copies.columns.get_loc(plan.duration)] = float(
-                np.rint(DURATION_MEDIAN_SEC * max(np.exp(rng.normal(-0.2, 0.3)), 0.45))
-            )
-        tcopies["submission"] = 2
-        truth.loc[truth.index[dups], "duplicate"] = 1
-        tcopies["duplicate"] = 1
-        positions = list(range(n))
-        for r, i in enumerate(dups):
-            at = positions.index(i) + 1
-            positions.insert(int(rng.integers(at, len(positions) + 1)), n + r)
-        frame = pd.concat([frame, copies], ignore_index=True).iloc[positions].reset_index(drop=True)
-        truth = pd.concat([truth, tcopies], ignore_index=True).iloc[positions].reset_index(drop=True)
+        frame, truth = _duplicates(rng, frame, truth, dups, basis_ids, plan, n)
     truth.insert(0, "file_row", np.arange(2, len(truth) + 2))
     return _Wave(frame=frame, truth=truth, n_respondents=n)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import html
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..readers import Responses
+from ..summary import Summarised, Summary, SummaryTable
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ _SHEETS = {
 
 
 @dataclass(frozen=True, eq=False)
-class QualityReport:
+class QualityReport(Summarised):
     """The outcome of :func:`check_quality`: one tidy table per check, and the exclusions.
 
     Respondent-level tables identify a row by ``respondent``, ``file`` (relative to the
@@ -289,7 +289,16 @@ class QualityReport:
         text = f"{self.n_in:,} respondents read, {self.n_out:,} kept, {self.n_excluded:,} excluded"
         return text + (f" ({', '.join(parts)})" if parts else "")
 
-    def __str__(self) -> str:
+    def summarise(self) -> Summary:
+        """The lines of :meth:`text` and the table of checks."""
+        return Summary(f"Quality report, wave {self.wave}", self._lines(), [SummaryTable(self.summary(), index=False)])
+
+    def text(self) -> str:
+        """What the run summary and ``workbench validate`` print: the headline, the respondents
+        flagged only, and what to look up in quality.xlsx."""
+        return "\n".join(self._lines())
+
+    def _lines(self) -> list[str]:
         lines = [self.headline()]
         flags = [
             f"{_short_check(c)} {int(f - x):,}"
@@ -306,20 +315,13 @@ class QualityReport:
             notes.append(f"{len(self.columns)} column note(s)")
         if notes:
             lines.append("see quality.xlsx: " + ", ".join(notes))
-        return "\n".join(lines)
+        return lines
 
     def __repr__(self) -> str:
         return (
             f"QualityReport(study={self.study_id!r}, wave={self.wave!r}, n_in={self.n_in}, "
             f"n_out={self.n_out}, excluded={self.n_excluded})"
         )
-
-    def _repr_html_(self) -> str:
-        head = (
-            f"<p><b>Quality report</b> {html.escape(self.study_id)} wave {html.escape(self.wave)}: "
-            f"{self.n_in:,} respondent rows read, {self.n_out:,} kept, {self.n_excluded:,} excluded</p>"
-        )
-        return head + self.summary().to_html(index=False, escape=True)
 
 
 def _short_check(check: str) -> str:

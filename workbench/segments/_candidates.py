@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 import warnings
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from ._blrt import blrt_draws, blrt_stop_after, bootstrap_many
 from ._engine import seed_int, start_seeds
 from ._models import COVARIANCES
 from ..provenance import utc_now
+from ..summary import Summarised, Summary, SummaryTable
 from ._results import METHOD_NAMES, Segmentation, fit_versions
 from .methods import Basis, get_method, method_names, registered
 from .methods.lpa import AUTO_STARTS
@@ -53,7 +53,7 @@ FIT_COLUMNS = [
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class Candidates:
+class Candidates(Summarised):
     """Every candidate segmentation of a basis, with the fit table and diagnostics.
 
     Iterating yields the successful :class:`Segmentation` objects (what
@@ -230,22 +230,12 @@ class Candidates:
                 "smallest_n", "starts", "stability_mean", "flags"]
         return self.fit_table.set_index("candidate")[cols]
 
-    def __str__(self) -> str:
-        ok = len(self.solutions)
-        lines = [f"{ok} candidate segmentation(s) of {self.n} respondents ({', '.join(self.bases)})"]
-        for m, b in self.bases.items():
-            lines.append(f"  {m}: {b}")
-        with pd.option_context("display.width", 200, "display.max_columns", 20):
-            lines.append(self.summary().to_string(float_format=lambda v: f"{v:,.3f}"))
-        if self.chosen:
-            lines.append(f"chosen: {self.chosen[0]} k={self.chosen[1]}")
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        head = html.escape(f"{len(self.solutions)} candidate segmentations of {self.n} respondents")
-        bases = "".join(f"<li>{html.escape(m)}: {html.escape(b)}</li>" for m, b in self.bases.items())
-        return (f"<h4>{head}</h4><ul>{bases}</ul>"
-                + self.summary().to_html(float_format=lambda v: f"{v:,.3f}", na_rep=""))
+    def summarise(self) -> Summary:
+        """The candidates, each method's basis, the fit table's main columns and the chosen one."""
+        lines = [f"{len(self.solutions)} candidate segmentation(s) of {self.n} respondents ({', '.join(self.bases)})",
+                 *(f"  {m}: {b}" for m, b in self.bases.items())]
+        notes = [f"chosen: {self.chosen[0]} k={self.chosen[1]}"] if self.chosen else []
+        return Summary("Candidates", lines, [SummaryTable(self.summary())], notes=notes)
 
     # ------------------------------------------------------------------ plots
     def plot_fit(self, criteria=("bic", "sabic", "aic", "caic"), methods=None):

@@ -1,6 +1,6 @@
 """The one EM loop of the package: iteration, SQUAREM acceleration and the convergence rule.
 
-Three model families run on it, each supplying its E- and M-step (the "hooks", as
+Five model families run on it, each supplying its E- and M-step (the "hooks", as
 scikit-learn's ``BaseMixture`` leaves ``_e_step`` / ``_m_step`` to its subclasses):
 
 * latent classes (:mod:`._lca`): parameters are one flat vector (log shares, log answer
@@ -8,11 +8,14 @@ scikit-learn's ``BaseMixture`` leaves ``_e_step`` / ``_m_step`` to its subclasse
 * latent profiles (:mod:`._gmm`): a dict of shares, means and covariances, plain EM (the
   iterations StepMix / scikit-learn run, so the tests can compare them one for one);
 * the bias-adjusted three-step (:mod:`._structural`): the structural model's parameters with
-  the measurement model fixed, plain EM.
+  the measurement model fixed, plain EM;
+* multilevel latent classes (:mod:`._multilevel`, upward–downward) and latent transitions
+  (:mod:`._lta`, forward–backward): a structure above the segments, which they measure through
+  :mod:`._measurement`; one flat vector each, SQUAREM.
 
 The start schedule (random starts in two stages, deterministic starts, replication of the
 best log-likelihood) is :mod:`._engine`, which runs every start of a latent class or profile
-model through :func:`run`.
+model through :func:`run`, and the starts of the two joint models (:func:`._engine.fit_joint`).
 
 A family is any object with
 

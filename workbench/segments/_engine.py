@@ -16,7 +16,9 @@ response-probability starts, SQUAREM acceleration), latent profiles on :mod:`._g
 random responsibilities, plain EM: the same iterations as StepMix). A latent class problem of
 more than :data:`STAGE1_MAX_N` respondents runs stage 1 on a fixed subsample of that many, and
 its continued starts climb to convergence there before they are polished on everyone.
-Stage 2 continues a start from the parameters where stage 1 left it. No StepMix object is
+Stage 2 continues a start from the parameters where stage 1 left it. The joint models
+(multilevel latent classes, latent transitions) run the same two stages on one problem each
+(:func:`fit_joint`). No StepMix object is
 built here (StepMix is the reference in the tests). Each start has its own seed, drawn from
 ``numpy.random.SeedSequence(random_state, spawn_key=(method, k))``: results do not depend
 on ``n_jobs`` or on the order the starts run in. Jobs for all models of a grid are pooled,
@@ -28,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sys
+import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
@@ -35,9 +38,12 @@ import numpy as np
 from joblib import effective_n_jobs
 from threadpoolctl import threadpool_limits
 
+from ..errors import AnalysisError
 from ..progress import bar as progress_bar
 from ..provenance import seed_int
 from ._ari import adjusted_rand_score
+from ._data import SegmentationConvergenceWarning
+from ._em import run as run_em
 from ._gmm import (
     deterministic_start as gmm_deterministic_start,
     duplicate_profiles as gmm_duplicate_profiles,
@@ -52,7 +58,8 @@ from ._gmm import (
 from ._lca import fit_start as lca_fit_start, posteriors as lca_posteriors, random_start as lca_random_start
 
 __all__ = ["MixtureProblem", "StartFit", "GridFit", "fit_mixtures", "add_starts", "seed_int", "show_progress",
-           "default_n_final", "summarise", "REPLICATION_TOL", "REPLICATION_ARI", "STAGE1_MAX_N"]
+           "default_n_final", "summarise", "REPLICATION_TOL", "REPLICATION_ARI", "STAGE1_MAX_N", "JointStart",
+           "fit_joint"]
 
 #: Two starts reach the same maximum when their log-likelihoods differ by at most this many
 #: log-likelihood units (absolute, whatever the sample size: a relative 1e-4 was 0.27 units at
@@ -498,3 +505,79 @@ def add_starts(grids, base, n_init, max_starts, init_iter, n_final, n_jobs, prog
                                                    progress=progress, previous=previous)):
             added[g.problem.key] = added.get(g.problem.key, 0) + len(new.starts) - len(g.starts)
             grids[i] = new
+
+
+# --------------------------------------------------------------------------- joint models
+@dataclass
+class JointStart:
+    """One start of a joint model (:mod:`._multilevel`, :mod:`._lta`): its seed and kind, the
+    parameters and log-likelihood where it stopped, and the mean log-likelihood of its last
+    E-step before them (stage 2 continues from there, :func:`._em.run`'s ``last_mean``)."""
+
+    start: int
+    seed: int
+    kind: str
+    theta: np.ndarray = field(repr=False)
+    loglik: float
+    n_iter: int
+    converged: bool
+    last_mean: float = -np.inf
+    stage: int = 1
+
+
+def fit_joint(family, seeds, make_start, *, init_iter: int, n_final, max_iter: int, tol: float, what: str):
+    """The two-stage schedule of one joint latent class model, every start on :func:`._em.run`.
+
+    The models above the segments (respondent classes within account classes, segments over
+    waves) are one problem each, not a grid: their starts run here, one after the other, with
+    the schedule and replication rule of the latent class grids. Stage 1 runs every start for
+    at most ``init_iter`` iterations (SQUAREM-accelerated); stage 2 continues the
+    :func:`default_n_final` best starts that have not converged, from where they stopped, to
+    convergence or ``max_iter`` iterations in all. Starts that converged in stage 1 or were
+    continued are finished; the best is the finished start of highest log-likelihood (the
+    earlier on a tie), and a finished start replicates it within :data:`REPLICATION_TOL`
+    (absolute).
+
+    Parameters
+    ----------
+    family : the model's E- and M-step for :func:`._em.run` (``wsum``, ``estep``, ``mstep``,
+        ``normalise``)
+    seeds : list of int
+    make_start : callable ``(i, rng) -> (θ, kind)``
+        Start ``i``'s parameters from its own generator (``np.random.default_rng(seeds[i])``).
+    what : str
+        The model in messages, e.g. "the latent transition model (k=3)".
+
+    Returns
+    -------
+    (list of JointStart, the best JointStart, number of finished starts replicating it)
+
+    Raises
+    ------
+    AnalysisError
+        No start reached a finite log-likelihood.
+    """
+    n_cont = default_n_final(len(seeds), n_final)
+    two_stage = init_iter < max_iter and n_cont < len(seeds)
+    limit = init_iter if two_stage else max_iter
+    starts = []
+    for i, s in enumerate(seeds):
+        th0, kind = make_start(i, np.random.default_rng(s))
+        fit = run_em(family, th0, max_iter=limit, tol=tol, accelerate=True)
+        starts.append(JointStart(i, s, kind, fit.params, fit.loglik, fit.n_iter, fit.converged, fit.last_mean))
+    if two_stage:
+        open_ = sorted([s for s in starts if not s.converged and np.isfinite(s.loglik)], key=lambda s: -s.loglik)
+        for s in open_[:n_cont]:
+            fit = run_em(family, s.theta, max_iter=max_iter - s.n_iter, tol=tol, accelerate=True,
+                         last_mean=s.last_mean)
+            s.theta, s.loglik, s.n_iter, s.converged, s.last_mean, s.stage = (
+                fit.params, fit.loglik, s.n_iter + fit.n_iter, fit.converged, fit.last_mean, 2)
+    final = [s for s in starts if np.isfinite(s.loglik) and (s.converged or s.stage == 2 or not two_stage)]
+    if not final:
+        raise AnalysisError(f"no start of {what} reached a finite log-likelihood")
+    best = max(final, key=lambda s: (s.loglik, -s.start))
+    replicated = int(sum(abs(s.loglik - best.loglik) <= REPLICATION_TOL for s in final))
+    if not best.converged:
+        warnings.warn(f"{what} did not converge in {max_iter} iterations; raise max_iter",
+                      SegmentationConvergenceWarning, stacklevel=3)
+    return starts, best, replicated

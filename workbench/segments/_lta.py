@@ -25,17 +25,19 @@ EM (Baum-Welch) with the forward–backward algorithm in logs, vectorised over r
 ``log α_t = log f_t + lse_i(log α_{t-1,i} + log τ_ij)``, ``log β_t`` backwards, posteriors
 ``γ_t ∝ α_t β_t`` and pair posteriors ``ξ_t(i, j) ∝ α_{t-1,i} τ_ij f_t(j) β_t(j)``. M-step:
 ``δ ∝ Σ w γ_1``, ``τ ∝ Σ w ξ`` (row-normalised), the item parameters from the stacked
-``w γ_t`` (:mod:`._lca`'s M-step). With covariates the transitions are multinomial logits per
+``w γ_t`` (:mod:`._lca`'s M-step, through the measurement shared with the multilevel model,
+:mod:`._measurement`). With covariates the transitions are multinomial logits per
 origin segment (the first destination segment the reference, as depmixS4's ``transition=~x``),
-updated by Newton steps with step-halving (a generalised EM step). EM is accelerated with
-SQUAREM (as :mod:`._lca` and :mod:`._multilevel`), falling back on the plain step when an
-extrapolation lowers the log-likelihood. Weights ``w_i`` multiply each respondent's
+updated by two Newton steps with step-halving (a generalised EM step; :func:`workbench.stats.mlogit_fit`). The iteration is the
+package's one EM loop (:func:`._em.run`): SQUAREM-accelerated, falling back on the plain step when an
+extrapolation lowers the log-likelihood, converged when the mean log-likelihood per
+respondent changes by less than ``tol``. Weights ``w_i`` multiply each respondent's
 log-likelihood (pseudo-likelihood, as :mod:`._lca`).
 
 Starts: start 0 is the frozen wave-1 model (its answer probabilities and shares; transitions
 0.8 on the diagonal), the others poLCA's random answer probabilities with random
-transitions; the package's two-stage schedule (:mod:`._engine`: a short first stage, the best
-quarter continued to convergence, replication counted within ``REPLICATION_TOL``). Segments
+transitions; the package's two-stage schedule (:func:`._engine.fit_joint`: a short first stage,
+the best quarter continued to convergence, replication counted within ``REPLICATION_TOL``). Segments
 are then matched to the frozen model by their answer probabilities (Hungarian matching), so
 segment 3 of the transition table is segment 3 of the model file.
 
@@ -49,8 +51,6 @@ model's transitions is what classification error does to a cross-table.
 from __future__ import annotations
 
 import logging
-import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -58,128 +58,25 @@ from scipy.optimize import linear_sum_assignment
 from threadpoolctl import threadpool_limits
 
 from ..errors import AnalysisError
-from ._data import CategoricalEncoding, SegmentationConvergenceWarning
-from ._engine import REPLICATION_TOL, default_n_final, seed_int, start_seeds
-from ._lca import LCAData, _EM as _LCAEM, _lse, _ordinal_newton, random_start as lca_random_start
+from ..stats import mlogit_fit
+from ._data import CategoricalEncoding
+from ._em import run as run_em
+from ._engine import fit_joint, seed_int, start_seeds
+from ._lca import _lse
+from ._measurement import Categorical, Gaussian
 
 __all__ = ["LatentTransitionModel", "simulate_panel", "panel_frames"]
 
 logger = logging.getLogger(__name__)
 
 MEASUREMENTS = ("nominal", "ordinal", "gaussian")
-VAR_FLOOR = 1e-6
-
-
-# --------------------------------------------------------------------------- emissions
-class _Categorical:
-    """Coded answers, nominal or ordinal items, stacked rows (wave-major), :mod:`._lca` layout."""
-
-    def __init__(self, codes, n_cats, ordinal, k):
-        self.data = LCAData.from_codes(codes, n_cats, ordinal)
-        self.k = k
-        self.em = _LCAEM(self.data, k)
-        self.lay = self.em.lay
-        self.size = self.lay.size
-        self.n_parameters = int(self.data.n_parameters(k) - (k - 1))
-
-    def logf(self, th):
-        return self.data.Y @ self.lay.log_probs(th).T
-
-    def mstep(self, R, th_prev):
-        return self.em.mstep(R, th_prev.copy())
-
-    def normalise(self, th):
-        return self.lay.normalise(th)
-
-    def random(self, rng):
-        return lca_random_start(self.data, self.k, rng)
-
-    def from_probabilities(self, probs):
-        """θ from per-column (C, k) answer probabilities (ordinal items fitted to them)."""
-        k, lay = self.k, self.lay
-        th = np.zeros(lay.size)
-        P = np.vstack([np.clip(p, 1e-12, None) / np.clip(p, 1e-12, None).sum(axis=0, keepdims=True)
-                       for p in probs])  # (total categories, k)
-        if lay.n_nom:
-            th[k:k + lay.n_nom] = np.log(P[lay.nom_cols].T).ravel()
-        for (C, items, cols), (ts, bs) in zip(lay.groups, lay.slices):
-            N = P[cols.ravel()].reshape(len(items), C, k).transpose(0, 2, 1) * 1000.0
-            tau, beta = _ordinal_newton(N, np.zeros((len(items), C)), np.zeros((len(items), k)), 30)
-            th[ts], th[bs] = tau[:, 1:].ravel(), beta.ravel()
-        return lay.normalise(th)
-
-    def probabilities(self, th):
-        return np.exp(self.lay.log_probs(th))  # (k, total categories)
-
-    def permute(self, th, order):
-        from ._lca import permute
-        return permute(self.data, self.k, th, order)
-
-
-class _Gaussian:
-    """Continuous scores, one Gaussian per segment with a diagonal covariance (missing values
-    drop out of a row's density)."""
-
-    def __init__(self, X, k):
-        self.X = np.asarray(X, dtype=float)
-        self.obs = ~np.isnan(self.X)
-        self.X0 = np.where(self.obs, self.X, 0.0)
-        self.k = k
-        self.d = self.X.shape[1]
-        self.size = 2 * k * self.d
-        self.n_parameters = self.size
-        var = np.nanvar(self.X, axis=0)
-        self.floor = np.maximum(var, 1e-12) * VAR_FLOOR
-
-    def unpack(self, th):
-        k, d = self.k, self.d
-        return th[:k * d].reshape(k, d), th[k * d:].reshape(k, d)  # means, log variances
-
-    def logf(self, th):
-        mu, lv = self.unpack(th)
-        var = np.exp(lv)
-        q = (self.X0 ** 2) @ (1 / var).T - 2 * self.X0 @ (mu / var).T + self.obs @ (mu ** 2 / var).T
-        return -0.5 * (q + self.obs @ (lv + np.log(2 * np.pi)).T)
-
-    def mstep(self, R, th_prev):
-        mu_prev, lv_prev = self.unpack(th_prev)
-        W = self.obs.T.astype(float) @ R  # (d, k) weight of each observed value
-        S1 = self.X0.T @ R
-        S2 = (self.X0 ** 2).T @ R
-        ok = W > 1e-10
-        mu = np.where(ok, S1 / np.where(ok, W, 1), mu_prev.T)
-        var = np.where(ok, S2 / np.where(ok, W, 1) - mu ** 2, np.exp(lv_prev.T))
-        var = np.maximum(var, self.floor[:, None])
-        return np.concatenate([mu.T.ravel(), np.log(var.T).ravel()])
-
-    def normalise(self, th):
-        mu, lv = self.unpack(th)
-        return np.concatenate([mu.ravel(), np.maximum(lv, np.log(self.floor)[None, :]).ravel()])
-
-    def random(self, rng):
-        n = self.X.shape[0]
-        rows = np.flatnonzero(self.obs.any(axis=1))
-        pick = rng.choice(rows, size=self.k, replace=False)
-        R = np.zeros((n, self.k))
-        mu0 = np.where(self.obs[pick], self.X0[pick], np.nanmean(self.X, axis=0)[None, :])
-        d2 = np.stack([np.where(self.obs, (self.X0 - m) ** 2, 0).sum(axis=1) for m in mu0], axis=1)
-        R[np.arange(n), d2.argmin(axis=1)] = 1.0
-        R[~self.obs.any(axis=1)] = 0.0
-        return self.mstep(R, np.concatenate([mu0.ravel(), np.zeros(self.k * self.d)]))
-
-    def from_probabilities(self, params):
-        means, variances = params
-        return self.normalise(np.concatenate([np.asarray(means, float).ravel(), np.log(np.asarray(variances,
-                                                                                                 float)).ravel()]))
-
-    def permute(self, th, order):
-        mu, lv = self.unpack(th)
-        return np.concatenate([mu[order].ravel(), lv[order].ravel()])
 
 
 # --------------------------------------------------------------------------- the problem
 class _Problem:
-    """One fit: vector ``[log δ (k), transition parameters, emission θ]``; E- and M-steps."""
+    """One fit: vector ``[log δ (k), transition parameters, emission θ]``; the E- and M-step
+    for the package's one EM loop (:func:`._em.run`). The emission is a shared measurement
+    (:mod:`._measurement`: :class:`~._measurement.Categorical` or :class:`~._measurement.Gaussian`)."""
 
     def __init__(self, emission, n, n_waves, k, weights, stationary, Z):
         self.em, self.n, self.T, self.k = emission, n, n_waves, k
@@ -215,7 +112,9 @@ class _Problem:
             tp = np.clip(tp, -30, 30)
         return np.concatenate([ld, tp, self.em.normalise(e)])
 
-    def estep(self, th, need_xi=True):
+    def forward_backward(self, th, need_xi=True):
+        """Log-likelihood, posteriors γ (T, n, k), pair posteriors ξ (T-1, n, k, k) and each
+        respondent's log-likelihood."""
         ld, tp, e = self.unpack(th)
         n, T, k = self.n, self.T, self.k
         logf = np.asarray(self.em.logf(e)).reshape(T, n, k)
@@ -240,7 +139,12 @@ class _Problem:
                 xi[t - 1] = np.exp(la[t - 1][:, :, None] + A + (logf[t] + lb[t])[:, None, :] - lli[:, None, None])
         return ll, gamma, xi, lli
 
-    def mstep(self, gamma, xi, th_prev):
+    def estep(self, th):
+        ll, gamma, xi, _ = self.forward_backward(th)
+        return ll, (gamma, xi)
+
+    def mstep(self, posteriors, th_prev):
+        gamma, xi = posteriors
         _, tp_prev, e_prev = self.unpack(th_prev)
         w = self.w
         d = w @ gamma[0]
@@ -258,86 +162,22 @@ class _Problem:
             for a in range(self.P):
                 X = xi[a] if self.P > 1 else xi.sum(axis=0)
                 for i in range(k):
-                    B[a, i] = _mlogit_newton(self.Z, X[:, i, :] * w[:, None], B[a, i], steps=2)
+                    B[a, i] = _logit_steps(self.Z, X[:, i, :] * w[:, None], B[a, i])
             tp = B.ravel()
         R = (gamma * w[None, :, None]).reshape(self.T * self.n, k)
         e = self.em.mstep(R, e_prev)
         return self.normalise(np.concatenate([ld, tp, e]))
 
-    def step(self, th):
-        ll, gamma, xi, _ = self.estep(th)
-        return self.mstep(gamma, xi, th), ll
 
-
-def _mlogit_newton(Z, Y, B, steps=2):
-    """Newton steps (step-halving) maximising Σ_n Σ_j Y_nj log softmax(Z B)_j with the first
-    category the reference; Y are (weighted) soft counts (n, k), B (p, k-1)."""
-    n, p = Z.shape
-    k = Y.shape[1]
-    s = Y.sum(axis=1)
-
-    def objective(B):
-        eta = np.concatenate([np.zeros((n, 1)), Z @ B], axis=1)
-        return float((Y * (eta - _lse(eta, axis=1, keepdims=True))).sum())
-
-    for _ in range(steps):
-        eta = np.concatenate([np.zeros((n, 1)), Z @ B], axis=1)
-        P = np.exp(eta - _lse(eta, axis=1, keepdims=True))[:, 1:]
-        g = Z.T @ (Y[:, 1:] - s[:, None] * P)  # (p, k-1)
-        H = np.zeros((p * (k - 1), p * (k - 1)))
-        for a in range(k - 1):
-            for b in range(k - 1):
-                c = s * (P[:, a] * ((a == b) - P[:, b]))
-                H[a * p:(a + 1) * p, b * p:(b + 1) * p] = (Z * c[:, None]).T @ Z
-        H += 1e-8 * np.eye(len(H)) * max(1.0, np.abs(np.diag(H)).max())
-        step = np.linalg.solve(H, g.T.ravel()).reshape(k - 1, p).T
-        q0, lam = objective(B), 1.0
-        for _ in range(10):
-            B1 = np.clip(B + lam * step, -30, 30)
-            if objective(B1) >= q0 - 1e-12 * abs(q0):
-                B = B1
-                break
-            lam /= 2
-    return B
-
-
-def _run_em(prob: _Problem, th0, *, max_iter, tol):
-    """SQUAREM (scheme S3) on the EM map; stops when the total log-likelihood improves by less
-    than ``tol × Σ w``. Returns (θ, LL at θ, iterations, converged)."""
-    tol_total = tol * prob.wsum
-    it, ll_prev, step_max, th = 0, -np.inf, 1.0, th0
-    while it < max_iter:
-        th1, ll0 = prob.step(th)
-        it += 1
-        if np.isfinite(ll_prev) and ll0 - ll_prev < tol_total:
-            return th, ll0, it, True
-        if max_iter - it < 2:
-            ll_prev, th = ll0, th1
-            continue
-        th2, ll1 = prob.step(th1)
-        it += 1
-        if ll1 - ll0 < tol_total:
-            return th1, ll1, it, True
-        r = th1 - th
-        v = th2 - th1 - r
-        nv = float(np.sqrt(v @ v))
-        if nv == 0:
-            ll_prev, th = ll1, th2
-            continue
-        alpha = max(min(-float(np.sqrt(r @ r)) / nv, -1.0), -step_max)
-        th_new, llp = prob.step(prob.normalise(th - 2 * alpha * r + alpha ** 2 * v))
-        it += 1
-        if np.isfinite(llp) and llp >= ll1:
-            if alpha == -step_max:
-                step_max *= 4
-        else:
-            th_new, llp = prob.step(th2)
-            it += 1
-            step_max = max(1.0, step_max / 4)
-        ll_prev = max(ll1, llp)
-        th = th_new
-    ll = prob.estep(th, need_xi=False)[0]
-    return th, ll, it, bool(np.isfinite(ll_prev) and ll - ll_prev < tol_total)
+def _logit_steps(Z, Y, B, steps=2):
+    """Two Newton steps (step-halving) of the transitions' multinomial logit from one origin
+    segment, maximising ``Σ_n Σ_j Y_nj log softmax(Z B)_j`` (Y the weighted pair posteriors
+    (n, k)), by the package's one multinomial-logit solver :func:`workbench.stats.mlogit_fit`.
+    ``Z`` (n, p) holds the intercept first; ``B`` (p, k-1) are the log-odds against the first
+    destination segment (depmixS4's parametrisation), in and out."""
+    start = np.concatenate([np.zeros((Z.shape[1], 1)), B], axis=1)
+    coef, _ = mlogit_fit(Z[:, 1:], Y, np.ones(len(Y)), C=np.inf, start=start, tol=0.0, max_iter=steps)
+    return np.clip(coef[:, 1:] - coef[:, :1], -30, 30)
 
 
 # --------------------------------------------------------------------------- data
@@ -366,17 +206,6 @@ def panel_frames(waves) -> tuple[list, pd.Index, list]:
 
 
 # --------------------------------------------------------------------------- the estimator
-@dataclass
-class _Start:
-    start: int
-    kind: str
-    theta: np.ndarray
-    loglik: float
-    n_iter: int
-    converged: bool
-    stage: int = 1
-
-
 class LatentTransitionModel:
     """Segments over waves with transitions between them (latent transition analysis).
 
@@ -398,7 +227,7 @@ class LatentTransitionModel:
     n_final : int or None, default=None
     max_iter : int, default=3000
     tol : float, default=1e-8
-        EM stops when the log-likelihood per respondent improves by less than this.
+        EM stops when the mean log-likelihood per respondent changes by less than this.
     random_state : int, numpy Generator or None
 
     Attributes
@@ -470,7 +299,7 @@ class LatentTransitionModel:
                 for j, (_, item, wt) in enumerate(layout):
                     if wt is None or wt == t:
                         X[t * len(ids):(t + 1) * len(ids), j] = vals[:, cols.index(item)]
-            emission = _Gaussian(X, k)
+            emission = Gaussian(X, k)
             self.encoding_ = None
         else:
             self.encoding_ = CategoricalEncoding.fit(pd.concat(aligned, axis=0, ignore_index=True))
@@ -487,7 +316,7 @@ class LatentTransitionModel:
                     if wt is None or wt == t:
                         codes[t * len(ids):(t + 1) * len(ids), j] = codes_w[t][:, cols.index(item)]
             ncat = [len(self.encoding_.categories[cols.index(item)]) for _, item, _ in layout]
-            emission = _Categorical(codes, ncat, [ordinal_item[item] for _, item, _ in layout], k)
+            emission = Categorical.from_codes(codes, ncat, [ordinal_item[item] for _, item, _ in layout], k)
         w = np.ones(len(ids))
         if sample_weight is not None:
             sw = sample_weight.reindex(ids) if isinstance(sample_weight, pd.Series) else \
@@ -518,7 +347,7 @@ class LatentTransitionModel:
         k = prob.k
         sh = np.asarray(start["shares"], dtype=float)
         ld = np.log(np.maximum(sh, 1e-6) / np.maximum(sh, 1e-6).sum())
-        if isinstance(prob.em, _Gaussian):
+        if isinstance(prob.em, Gaussian):
             means = np.asarray(start["means"], dtype=float)
             var = np.asarray(start["variances"], dtype=float)
             idx = [cols.index(item) for _, item, _ in layout]
@@ -575,40 +404,23 @@ class LatentTransitionModel:
         if p_free >= n_eff:
             raise AnalysisError(f"{k} segments over {T} waves need {p_free} parameters, but there are only {n_eff} "
                                 "interviews; use fewer segments or items")
-        base = seed_int(self.random_state)
-        seeds = start_seeds(base, "lta", k, int(self.n_init))
-        starts = []
+        seeds = start_seeds(seed_int(self.random_state), "lta", k, int(self.n_init))
+
+        def make_start(i, rng):
+            if i == 0 and start is not None:
+                return self._start_theta(prob, cols, layout, start), "frozen model"
+            M = rng.dirichlet(np.ones(k), size=k) * 0.5 + np.eye(k) * 0.5
+            ld = np.log(rng.dirichlet(np.ones(k) * 5))
+            return prob.normalise(np.concatenate([ld, self._trans_start(prob, M), prob.em.random(rng)])), "random"
+
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"), \
                 threadpool_limits(limits=1):
-            two_stage = self.init_iter < self.max_iter and default_n_final(len(seeds), self.n_final) < len(seeds)
-            limit = self.init_iter if two_stage else self.max_iter
-            for i, s in enumerate(seeds):
-                rng = np.random.default_rng(s)
-                if i == 0 and start is not None:
-                    th0, kind = self._start_theta(prob, cols, layout, start), "frozen model"
-                else:
-                    M = rng.dirichlet(np.ones(k), size=k) * 0.5 + np.eye(k) * 0.5
-                    ld = np.log(rng.dirichlet(np.ones(k) * 5))
-                    th0 = prob.normalise(np.concatenate([ld, self._trans_start(prob, M), prob.em.random(rng)]))
-                    kind = "random"
-                th, ll, it, conv = _run_em(prob, th0, max_iter=limit, tol=self.tol)
-                starts.append(_Start(i, kind, th, ll, it, conv))
-            if two_stage:
-                open_ = sorted([s for s in starts if not s.converged and np.isfinite(s.loglik)], key=lambda s: -s.loglik)
-                for s in open_[:default_n_final(len(seeds), self.n_final)]:
-                    th, ll, it, conv = _run_em(prob, s.theta, max_iter=self.max_iter - s.n_iter, tol=self.tol)
-                    s.theta, s.loglik, s.n_iter, s.converged, s.stage = th, ll, s.n_iter + it, conv, 2
-        final = [s for s in starts if np.isfinite(s.loglik) and (s.converged or s.stage == 2 or not two_stage)]
-        if not final:
-            raise AnalysisError(f"no start of the latent transition model (k={k}) reached a finite log-likelihood")
-        best = max(final, key=lambda s: (s.loglik, -s.start))
-        self.replicated_ = int(sum(abs(s.loglik - best.loglik) <= REPLICATION_TOL for s in final))
+            starts, best, self.replicated_ = fit_joint(
+                prob, seeds, make_start, init_iter=self.init_iter, n_final=self.n_final, max_iter=self.max_iter,
+                tol=self.tol, what=f"the latent transition model (k={k})")
         self.starts_ = pd.DataFrame([{"start": s.start, "kind": s.kind, "stage": s.stage, "n_iter": s.n_iter,
                                       "loglik": s.loglik, "converged": s.converged, "best": s is best}
                                      for s in starts])
-        if not best.converged:
-            warnings.warn(f"the latent transition model (k={k}) did not converge in {self.max_iter} iterations; "
-                          "raise max_iter", SegmentationConvergenceWarning, stacklevel=2)
         self._prob, self._cols, self._layout, self._zcols, self._start = prob, cols, layout, zcols, start
         self.ids_, self.present_ = ids, present
         th = best.theta
@@ -627,7 +439,7 @@ class LatentTransitionModel:
     def _match(self, th, prob, cols, layout, start):
         """Order of the fitted segments that best matches the start's (Hungarian matching)."""
         ref = self._start_theta(prob, cols, layout, start)
-        if isinstance(prob.em, _Gaussian):
+        if isinstance(prob.em, Gaussian):
             a, _ = prob.em.unpack(prob.unpack(th)[2])
             b, _ = prob.em.unpack(prob.unpack(ref)[2])
         else:
@@ -654,7 +466,7 @@ class LatentTransitionModel:
     def _set(self, th):
         prob = self._prob
         self.theta_ = th
-        ll, gamma, xi, lli = prob.estep(th)
+        ll, gamma, xi, lli = prob.forward_backward(th)
         self.loglik_ = ll
         ld, tp, _ = prob.unpack(th)
         k, T = prob.k, prob.T
@@ -748,7 +560,7 @@ class LatentTransitionModel:
         prob = self._prob
         e = prob.unpack(self.theta_)[2]
         rows = []
-        if isinstance(prob.em, _Gaussian):
+        if isinstance(prob.em, Gaussian):
             mu, lv = prob.em.unpack(e)
             for j, (name, item, wt) in enumerate(self._layout):
                 for c in range(prob.k):
@@ -781,7 +593,7 @@ class LatentTransitionModel:
             for _ in range(int(n_boot)):
                 counts = rng.multinomial(prob.n, np.full(prob.n, 1 / prob.n)).astype(float)
                 bp = _Problem(prob.em, prob.n, prob.T, prob.k, w0 * counts, prob.P == 1 and prob.T > 2, prob.Z)
-                th, _, _, _ = _run_em(bp, self.theta_, max_iter=max_iter, tol=1e-6)
+                th = run_em(bp, self.theta_, max_iter=max_iter, tol=1e-6, accelerate=True).params
                 LT = np.exp(bp.log_trans(bp.unpack(th)[1]))
                 draws.append(LT if prob.Z is None else LT.mean(axis=1))
         D = np.stack(draws)  # (B, P, k, k)

@@ -13,7 +13,8 @@ from scipy import stats
 from threadpoolctl import threadpool_limits
 
 from ..errors import AnalysisError
-from ._lta import LatentTransitionModel, _run_em
+from ._em import run as run_em
+from ._lta import LatentTransitionModel
 
 __all__ = ["InvarianceTest", "invariance_test"]
 
@@ -63,7 +64,7 @@ def _warm(waves, k, invariance, base: LatentTransitionModel, kw, sample_weight, 
         e = prob.em.mstep(R, e)
     th0 = prob.normalise(np.concatenate([ld, tp, e]))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        ll0 = prob.estep(th0, need_xi=False)[0]
+        ll0 = prob.forward_backward(th0, need_xi=False)[0]
     return m, prob, th0, ll0, (ids, present, cols, layout, zcols)
 
 
@@ -72,7 +73,8 @@ def _fit_warm(waves, k, invariance, base: LatentTransitionModel, kw, sample_weig
     m, prob, th0, _, (ids, present, cols, layout, zcols) = _warm(waves, k, invariance, base, kw, sample_weight,
                                                                  covariates)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"), threadpool_limits(limits=1):
-        th, ll, it, conv = _run_em(prob, th0, max_iter=m.max_iter, tol=m.tol)
+        fit = run_em(prob, th0, max_iter=m.max_iter, tol=m.tol, accelerate=True)
+    th, ll, it, conv = fit.params, fit.loglik, fit.n_iter, fit.converged
     m._prob, m._cols, m._layout, m._zcols, m._start = prob, cols, layout, zcols, start
     m.ids_, m.present_ = ids, present
     m._set(th)

@@ -20,9 +20,11 @@ Upward: ``f_it = P(y_i | t)``; ``a_im = log Σ_t π_{t|m} f_it`` per respondent;
 ``log L_j(m) = log ω_m + Σ_{i ∈ j} w_i a_im`` per account; ``P(m | y_j)`` normalises it.
 Downward: ``P(m, t | y_j) = P(m | y_j) π_{t|m} f_it / exp(a_im)`` for each respondent. The
 M-step sums these: ``ω ∝ Σ_j v_j P(m | y_j)``, ``π_{t|m} ∝ Σ_i w_i v_j P(m, t | ·)`` and the
-item parameters from ``Σ_m w_i v_j P(m, t | ·)`` (the single-level M-step of :mod:`._lca`).
-EM is accelerated with SQUAREM (as :mod:`._lca`), falling back on the plain EM step whenever
-an extrapolation lowers the log-likelihood, so the log-likelihood never decreases.
+item parameters from ``Σ_m w_i v_j P(m, t | ·)`` (the single-level M-step of :mod:`._lca`, through
+the measurement shared with the transition model, :class:`._measurement.Categorical`). The
+iteration is the package's one EM loop (:func:`._em.run`): SQUAREM-accelerated, falling back
+on the plain EM step whenever an extrapolation lowers the log-likelihood, converged when the
+mean log-likelihood per account (account weights summing to J) changes by less than ``tol``.
 
 Weights are pseudo-likelihood weights (Asparouhov 2006): a respondent weight ``w_i`` raises
 the respondent's contribution to that power within the account, scaled to sum to the
@@ -39,9 +41,9 @@ free parameters (nominal items; an ordinal item has ``C - 1 + T - 1``), the resp
 (J accounts). The number of account classes is chosen by ``BIC_high`` with ``T`` fixed, as
 the second step of multilevLCA's sequential selection (Lukočienė, Varriale & Vermunt 2010).
 
-Starts follow the package's schedule (:mod:`._engine`): ``n_init`` seeded starts, a short
-first stage of ``init_iter`` iterations, the best quarter continued to convergence,
-replication of the best log-likelihood counted within ``REPLICATION_TOL``. Start 0 is
+Starts follow the package's schedule (:func:`._engine.fit_joint`): ``n_init`` seeded starts, a
+short first stage of ``init_iter`` iterations, the best quarter continued to convergence,
+replication of the best log-likelihood counted within ``REPLICATION_TOL`` (absolute). Start 0 is
 multilevLCA's start (a single-level LCA, account means of its posteriors grouped by
 k-means); the others draw poLCA's random answer probabilities and random class mixes.
 """
@@ -49,7 +51,6 @@ k-means); the others draw poLCA's random answer probabilities and random class m
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,9 +61,10 @@ from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
 from ..errors import AnalysisError
-from ._data import CategoricalEncoding, SegmentationConvergenceWarning, as_numeric_frame, prepare_weights
-from ._engine import REPLICATION_TOL, default_n_final, seed_int, start_seeds
-from ._lca import LCAData, _EM as _LCAEM, _lse, fit_start as lca_fit_start, permute, random_start as lca_random_start
+from ._data import CategoricalEncoding, as_numeric_frame, prepare_weights
+from ._engine import fit_joint, seed_int, start_seeds
+from ._lca import LCAData, _EM as _LCAEM, _lse, fit_start as lca_fit_start, random_start as lca_random_start
+from ._measurement import Categorical
 
 __all__ = ["MultilevelLatentClass", "AccountClassSelection", "select_account_classes", "multilevel_parameters",
            "simulate_accounts"]
@@ -80,15 +82,17 @@ def multilevel_parameters(data: LCAData, n_classes: int, n_account_classes: int)
 
 
 class _Problem:
-    """One (data, accounts, T, M) model: the packed parameter vector, the E- and M-steps.
+    """One (data, accounts, T, M) model: the packed parameter vector, the E- and M-steps for
+    the package's one EM loop (:func:`._em.run`).
 
-    The vector is ``[log ω (M), log π (M×T), item θ of ._lca (its T shares unused)]``.
+    The vector is ``[log ω (M), log π (M×T), item θ of ._lca (its T shares unused)]``; the
+    item part is the shared measurement (:class:`._measurement.Categorical`).
     """
 
     def __init__(self, data: LCAData, group: np.ndarray, n_groups: int, group_weight: np.ndarray, T: int, M: int):
         self.data, self.T, self.M = data, T, M
-        self.lca = _LCAEM(data, T)
-        self.lay = self.lca.lay
+        self.items = Categorical(data, T)
+        self.lay = self.items.lay
         n = data.n
         self.G = sparse.csr_array((np.ones(n), (group, np.arange(n))), shape=(n_groups, n))
         self.group = group
@@ -109,12 +113,12 @@ class _Problem:
         lo, lp, item = self.unpack(th)
         lo = np.maximum(lo - _lse(lo), -700.0)
         lp = np.maximum(lp - _lse(lp, axis=1, keepdims=True), -700.0)
-        return self.pack(lo, lp, self.lay.normalise(item))
+        return self.pack(lo, lp, self.items.normalise(item))
 
-    def estep(self, th):
-        """Upward–downward: log-likelihood, account posteriors (J, M), joint posteriors (n, M, T)."""
+    def upward_downward(self, th):
+        """Log-likelihood, account posteriors (J, M), joint posteriors (n, M, T)."""
         lo, lp, item = self.unpack(th)
-        logf = self.data.Y @ self.lay.log_probs(item).T  # (n, T)
+        logf = self.items.logf(item)  # (n, T)
         joint = lp[None, :, :] + logf[:, None, :]  # (n, M, T)
         a = _lse(joint, axis=2)  # (n, M)
         acc = self.G @ (a * self.w[:, None]) + lo  # (J, M)
@@ -124,81 +128,26 @@ class _Problem:
         q = np.exp(joint - a[:, :, None]) * pw[self.group][:, :, None]  # (n, M, T)
         return ll, pw, q
 
-    def mstep(self, pw, q, th_prev):
+    def estep(self, th):
+        ll, pw, q = self.upward_downward(th)
+        return ll, (pw, q)
+
+    def mstep(self, posteriors, th_prev):
+        pw, q = posteriors
         _, _, item_prev = self.unpack(th_prev)
         om = self.v @ pw
         lo = np.log(np.maximum(om, 1e-300) / om.sum())
         wq = q * (self.w * self.vi)[:, None, None]
         pi = wq.sum(axis=0)
         lp = np.log(np.maximum(pi, 1e-300) / pi.sum(axis=1, keepdims=True))
-        # a copy: ._lca's ordinal M-step updates the locations it is given in place
-        item = self.lca.mstep(wq.sum(axis=1), item_prev.copy())
+        item = self.items.mstep(wq.sum(axis=1), item_prev)
         return self.normalise(self.pack(lo, lp, item))
-
-    def step(self, th):
-        ll, pw, q = self.estep(th)
-        return self.mstep(pw, q, th), ll
-
-
-@dataclass
-class _Start:
-    start: int
-    seed: int
-    kind: str
-    theta: np.ndarray
-    loglik: float
-    n_iter: int
-    converged: bool
-    stage: int = 1
-
-
-def _run_em(prob: _Problem, th0, *, max_iter, tol, loglik=None):
-    """SQUAREM (scheme S3, as ._lca.fit_start) on the multilevel EM map; stops when the total
-    log-likelihood improves by less than ``tol × Σ v``. Returns (θ, LL at θ, iterations, converged)."""
-    tol_total = tol * prob.wsum
-    it = 0
-    ll_prev = -np.inf if loglik is None else loglik
-    step_max = 1.0
-    th = th0
-    while it < max_iter:
-        th1, ll0 = prob.step(th)
-        it += 1
-        if np.isfinite(ll_prev) and ll0 - ll_prev < tol_total:
-            return th, ll0, it, True
-        if max_iter - it < 2:
-            ll_prev, th = ll0, th1
-            continue
-        th2, ll1 = prob.step(th1)
-        it += 1
-        if ll1 - ll0 < tol_total:
-            return th1, ll1, it, True
-        r = th1 - th
-        v = th2 - th1 - r
-        nv = float(np.sqrt(v @ v))
-        if nv == 0:
-            ll_prev, th = ll1, th2
-            continue
-        alpha = max(min(-float(np.sqrt(r @ r)) / nv, -1.0), -step_max)
-        thp = prob.normalise(th - 2 * alpha * r + alpha ** 2 * v)
-        th_new, llp = prob.step(thp)
-        it += 1
-        if np.isfinite(llp) and llp >= ll1:
-            if alpha == -step_max:
-                step_max *= 4
-        else:
-            th_new, llp = prob.step(th2)
-            it += 1
-            step_max = max(1.0, step_max / 4)
-        ll_prev = max(ll1, llp)
-        th = th_new
-    ll, _, _ = prob.estep(th)
-    return th, ll, it, bool(np.isfinite(ll_prev) and ll - ll_prev < tol_total)
 
 
 def _random_theta(prob: _Problem, rng: np.random.Generator):
     """poLCA's random answer probabilities (via ._lca.random_start), random class mixes
     (flat Dirichlet), equal account-class shares."""
-    item = lca_random_start(prob.data, prob.T, rng)
+    item = prob.items.random(rng)
     lp = np.log(rng.dirichlet(np.ones(prob.T), size=prob.M))
     lo = np.full(prob.M, -np.log(prob.M))
     return prob.normalise(prob.pack(lo, lp, item))
@@ -255,7 +204,7 @@ class MultilevelLatentClass:
         Starts continued to convergence (None: a quarter, at least 2).
     max_iter : int, default=5000
     tol : float, default=1e-8
-        EM stops when the log-likelihood per account improves by less than this.
+        EM stops when the mean log-likelihood per account changes by less than this.
     single_level : ndarray or None, default=None
         Parameters of a fitted ``T``-class single-level model in :mod:`._lca`'s layout (a
         :class:`~workbench.segments.LatentClassModel`'s ``theta_``) for the informed start;
@@ -276,7 +225,7 @@ class MultilevelLatentClass:
     bic_low_, bic_high_, aic_ : float
         multilevLCA's ``BIClow`` (ln n respondents), ``BIChigh`` (ln J accounts) and AIC.
     replicated_ : int
-        Finished starts reaching the best log-likelihood (within ``REPLICATION_TOL``, relative).
+        Finished starts reaching the best log-likelihood (within ``REPLICATION_TOL``, absolute).
     starts_ : DataFrame
         Every start: seed, kind, stage, iterations, log-likelihood, convergence.
     converged_, n_iter_ : bool, int
@@ -403,45 +352,26 @@ class MultilevelLatentClass:
             raise AnalysisError(f"{T} respondent classes within {M} account classes need {p} parameters, but there "
                                 f"are only {data.n} respondents; use fewer classes")
         prob = _Problem(data, group, J, v, T, M)
-        base = seed_int(self.random_state)
-        seeds = start_seeds(base, "multilevel", T * 100 + M, int(self.n_init))
-        starts = []
+        seeds = start_seeds(seed_int(self.random_state), "multilevel", T * 100 + M, int(self.n_init))
+
+        def make_start(i, rng):
+            if i == 0:
+                return _informed_theta(prob, J, rng, self.single_level), "multilevLCA"
+            return _random_theta(prob, rng), "random"
+
         # one BLAS / OpenMP thread: the matrices are small and threads fighting over cores are slower
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"), \
                 threadpool_limits(limits=1):
-            two_stage = self.init_iter < self.max_iter and default_n_final(len(seeds), self.n_final) < len(seeds)
-            limit = self.init_iter if two_stage else self.max_iter
-            for i, s in enumerate(seeds):
-                rng = np.random.default_rng(s)
-                if i == 0:
-                    th0, kind = _informed_theta(prob, J, rng, self.single_level), "multilevLCA"
-                else:
-                    th0, kind = _random_theta(prob, rng), "random"
-                th, ll, it, conv = _run_em(prob, th0, max_iter=limit, tol=self.tol)
-                starts.append(_Start(i, s, kind, th, ll, it, conv))
-            if two_stage:
-                open_ = sorted([s for s in starts if not s.converged and np.isfinite(s.loglik)],
-                               key=lambda s: -s.loglik)
-                for s in open_[:default_n_final(len(seeds), self.n_final)]:
-                    # continued where it stopped (its log-likelihood is at that point: not a previous step's)
-                    th, ll, it, conv = _run_em(prob, s.theta, max_iter=self.max_iter - s.n_iter, tol=self.tol)
-                    s.theta, s.loglik, s.n_iter, s.converged, s.stage = th, ll, s.n_iter + it, conv, 2
-        final = [s for s in starts if np.isfinite(s.loglik) and (s.converged or s.stage == 2 or not two_stage)]
-        if not final:
-            raise AnalysisError(f"no start of the multilevel model (T={T}, M={M}) reached a finite log-likelihood")
-        best = max(final, key=lambda s: (s.loglik, -s.start))
-        tol = REPLICATION_TOL * abs(best.loglik) + 1e-9
-        self.replicated_ = int(sum(abs(s.loglik - best.loglik) <= tol for s in final))
+            starts, best, self.replicated_ = fit_joint(
+                prob, seeds, make_start, init_iter=self.init_iter, n_final=self.n_final, max_iter=self.max_iter,
+                tol=self.tol, what=f"the multilevel latent class model (T={T}, M={M})")
         self.starts_ = pd.DataFrame([{"start": s.start, "seed": s.seed, "kind": s.kind, "stage": s.stage,
                                       "n_iter": s.n_iter, "loglik": s.loglik, "converged": s.converged,
                                       "best": s is best} for s in starts])
-        if not best.converged:
-            warnings.warn(f"the multilevel latent class model (T={T}, M={M}) did not converge in {self.max_iter} "
-                          "iterations; raise max_iter", SegmentationConvergenceWarning, stacklevel=2)
         self._prob = prob
         th = self._ordered(prob, best.theta)
         self.theta_ = th
-        ll, pw, q = prob.estep(th)
+        ll, pw, q = prob.upward_downward(th)
         self.loglik_ = ll
         self.converged_, self.n_iter_ = best.converged, best.n_iter
         self.n_classes_, self.n_account_classes_ = T, M
@@ -454,7 +384,7 @@ class MultilevelLatentClass:
         self.account_shares_ = np.exp(lo)
         self.class_mix_ = np.exp(lp)
         self.class_shares_ = self.account_shares_ @ self.class_mix_
-        self.probabilities_ = np.exp(prob.lay.log_probs(item))
+        self.probabilities_ = prob.items.probabilities(item)
         self.accounts_ = accounts
         self.account_posteriors_ = pd.DataFrame(pw, index=accounts, columns=range(1, M + 1))
         self.respondent_posteriors_ = pd.DataFrame(q.sum(axis=1), index=frame.index, columns=range(1, T + 1))
@@ -468,8 +398,7 @@ class MultilevelLatentClass:
         mo = np.argsort(-om, kind="stable")
         marg = om @ np.exp(lp)
         to = np.argsort(-marg, kind="stable")
-        item = permute(prob.data, prob.T, item, to)
-        return prob.pack(lo[mo], lp[mo][:, to], item)
+        return prob.pack(lo[mo], lp[mo][:, to], prob.items.permute(item, to))
 
     def relabel(self, order):
         """The respondent classes in ``order`` (e.g. matched to a single-level segmentation);
@@ -478,7 +407,7 @@ class MultilevelLatentClass:
         if sorted(order.tolist()) != list(range(self.n_classes_)):
             raise AnalysisError(f"order must be a permutation of 0..{self.n_classes_ - 1}, got {order.tolist()}")
         lo, lp, item = self._prob.unpack(self.theta_)
-        self.theta_ = self._prob.pack(lo, lp[:, order], permute(self._prob.data, self._prob.T, item, order))
+        self.theta_ = self._prob.pack(lo, lp[:, order], self._prob.items.permute(item, order))
         self.class_mix_ = self.class_mix_[:, order]
         self.class_shares_ = self.class_shares_[order]
         self.probabilities_ = self.probabilities_[order]
@@ -509,7 +438,7 @@ class MultilevelLatentClass:
         frame, data, group, accounts, v = self._prepare(X, groups, sample_weight, None, fitting=False)
         prob = _Problem(data, group, len(accounts), v, self.n_classes_, self.n_account_classes_)
         with np.errstate(divide="ignore", under="ignore"):
-            _, pw, _ = prob.estep(self.theta_)
+            _, pw, _ = prob.upward_downward(self.theta_)
         return pd.DataFrame(pw, index=accounts, columns=range(1, self.n_account_classes_ + 1))
 
     def response_probabilities(self) -> pd.DataFrame:

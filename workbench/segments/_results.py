@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import html
 import math
 from dataclasses import dataclass, field
 
@@ -12,6 +11,7 @@ import pandas as pd
 
 from ..errors import AnalysisError
 from ..provenance import package_versions, utc_now
+from ..summary import Summarised, Summary, SummaryTable
 
 __all__ = ["Segmentation", "METHOD_NAMES", "fit_versions"]
 
@@ -41,7 +41,7 @@ def _plogp(p: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class Segmentation:
+class Segmentation(Summarised):
     """One candidate segmentation: a method at one number of segments.
 
     Segments are numbered 1..k by size (1 = largest estimated share). Tables keep the
@@ -334,22 +334,17 @@ class Segmentation:
             head[f"segment {c} share"] = float(share)
         return pd.DataFrame({"value": pd.Series(head, dtype=object)})
 
-    def __str__(self) -> str:
-        s = self.summary()["value"]
-        lines = [f"{METHOD_NAMES.get(self.method, self.method).capitalize()}, {self.k} segments: n={self.n}"
-                 + (f", log-likelihood {self.loglik:,.3f}, BIC {self.bic:,.1f}" if not math.isnan(self.loglik) else "")]
-        for key, v in s.items():
-            if isinstance(v, float):
-                v = f"{v:,.4f}" if abs(v) < 10 else f"{v:,.2f}"
-            lines.append(f"  {key:<32} {v}")
-        return "\n".join(lines)
+    def summarise(self) -> Summary:
+        """The headline (method, k, n, log-likelihood, BIC) and :meth:`summary`'s figures."""
+        method = METHOD_NAMES.get(self.method, self.method).capitalize()
+        head = f"{method}, {self.k} segments: n={self.n}" + (
+            f", log-likelihood {self.loglik:,.3f}, BIC {self.bic:,.1f}" if not math.isnan(self.loglik) else "")
+        shown = self.summary()["value"].map(
+            lambda v: (f"{v:,.4f}" if abs(v) < 10 else f"{v:,.2f}") if isinstance(v, float) else v)
+        return Summary(f"{method}, {self.k} segments (n = {self.n})", [head], [SummaryTable(shown.to_frame("value"))])
 
     def __repr__(self) -> str:
         return f"Segmentation({self.name}, n={self.n}, loglik={self.loglik:.3f})"
-
-    def _repr_html_(self) -> str:
-        title = html.escape(f"{METHOD_NAMES.get(self.method, self.method).capitalize()}, {self.k} segments (n = {self.n})")
-        return f"<h4>{title}</h4>" + self.summary().to_html(float_format=lambda v: f"{v:,.4f}")
 
     # ------------------------------------------------------------------ use
     def predict(self, new_data) -> pd.Series:

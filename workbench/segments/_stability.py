@@ -56,6 +56,7 @@ from threadpoolctl import threadpool_limits
 from ..progress import bar as progress_bar
 
 from ..errors import AnalysisError, WorkbenchWarning
+from ..summary import Summarised, Summary, SummaryTable
 from ._data import as_numeric_frame
 from ._engine import seed_int, show_progress
 from ._gmm import (
@@ -77,7 +78,7 @@ MAX_REFIT_N = 5000
 
 
 @dataclass(frozen=True, eq=False)
-class Stability:
+class Stability(Summarised):
     """Refit agreement of one candidate.
 
     Attributes
@@ -124,12 +125,11 @@ class Stability:
             "failed": self.n_failed, "ari_mean": self.mean, "ari_median": self.median, "ari_p05": self.p05,
         }]).set_index("candidate")
 
-    def __str__(self) -> str:
-        return (f"{self.kind} stability of {self.candidate}: mean ARI {self.mean:.3f} (median {self.median:.3f}, "
-                f"5th percentile {self.p05:.3f}) over {len(self.ok)} refits")
-
-    def _repr_html_(self) -> str:
-        return self.summary().to_html(float_format=lambda v: f"{v:.3f}")
+    def summarise(self) -> Summary:
+        """The headline (mean, median and 5th percentile ARI) and the one-row table."""
+        return Summary(f"Stability of {self.candidate}", [
+            f"{self.kind} stability of {self.candidate}: mean ARI {self.mean:.3f} (median {self.median:.3f}, "
+            f"5th percentile {self.p05:.3f}) over {len(self.ok)} refits"], [SummaryTable(self.summary())])
 
 
 def _mask_unseen(est, frame: pd.DataFrame) -> pd.DataFrame:

@@ -19,7 +19,8 @@ three-step path ignores ``sample_weight``). The tests compare the estimates with
   'continuous_nan'); booleans and categories a share of each level per segment
   ('categorical_nan'). Respondents missing the outcome do not count for it.
 * Covariates: a multinomial logit of segment membership on the covariates (StepMix
-  'covariate': ``P(c | z)`` replaces the shares, one Newton-Raphson step per M-step);
+  'covariate': ``P(c | z)`` replaces the shares, one Newton-Raphson step per M-step, by the
+  package's one multinomial-logit solver :func:`workbench.stats.mlogit_fit`);
   categories enter as indicators (first level = reference), numbers as they are.
   Respondents missing a covariate are left out of that model. With weights the Newton
   step is the weighted one (StepMix's ignores the weights in the Hessian and gradient).
@@ -32,9 +33,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from ..stats import logsumexp
 
 from ..errors import AnalysisError
+from ..stats import logsumexp, mlogit_fit
+from ..summary import Summarised, Summary, SummaryTable
 from ._em import run as run_em
 
 __all__ = ["DistalOutcomes", "CovariateEffects", "distal_outcomes", "covariate_effects", "classification_error_matrix"]
@@ -132,8 +134,11 @@ class _Structural:
             return {"means": mu[:, None], "covariances": var[:, None]}
         if self.descriptor == "categorical_nan":
             return {"pis": np.clip((R.T @ self.onehot) / R.sum(axis=0)[:, None], 1e-15, 1 - 1e-15)}
-        beta = np.zeros((R.shape[1], self.Z.shape[1])) if params is None else params["beta"]
-        return {"beta": _newton_step(self.Z, R, beta)}
+        start = np.zeros((self.Z.shape[1], R.shape[1])) if params is None else params["beta"].T
+        # one unpenalised Newton step of Σ_ic R_ic log P(c | z_i) from the current coefficients
+        # (a generalised M-step, as StepMix's 'newton-raphson' with max_iter=1)
+        coef, _ = mlogit_fit(self.y, R, np.ones(len(R)), C=np.inf, start=start, tol=0.0, max_iter=1)
+        return {"beta": coef.T}
 
     def estep(self, params):
         y = self.y
@@ -162,7 +167,8 @@ def _structural_fit(solution, Y: np.ndarray, descriptor, rows: np.ndarray, max_i
     Returns
     -------
     (dict of parameters, bool converged): ``means`` / ``covariances`` (k, 1), ``pis``
-    (k, L) or ``beta`` (k, 1 + p, class 1's row zero).
+    (k, L) or ``beta`` (k, 1 + p; identified up to a common shift of the rows, so compare
+    segments by differences of rows).
     """
     post = solution.posteriors.to_numpy()
     w_all = solution.weights
@@ -179,29 +185,8 @@ def _structural_fit(solution, Y: np.ndarray, descriptor, rows: np.ndarray, max_i
     return fit.params, fit.converged
 
 
-def _newton_step(Z: np.ndarray, R: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """One Newton-Raphson step of the weighted multinomial logit ``max Σ_ic R_ic log P(c | z_i)``
-    (class 1 the reference: its coefficients stay 0)."""
-    n, D = Z.shape
-    k = R.shape[1]
-    eta = Z @ beta.T
-    P = np.exp(eta - logsumexp(eta, axis=1, keepdims=True))
-    wi = R.sum(axis=1)  # each respondent's weight
-    G = (Z.T @ (R - wi[:, None] * P))[:, 1:].T.reshape(-1)  # ((k-1) D,)
-    H = np.empty((k - 1, D, k - 1, D))
-    for a in range(1, k):
-        for b in range(1, k):
-            r = wi * P[:, a] * ((a == b) - P[:, b])
-            H[a - 1, :, b - 1, :] = (Z.T * r) @ Z
-    H = H.reshape((k - 1) * D, (k - 1) * D)
-    step = np.linalg.lstsq(H, G, rcond=None)[0]
-    out = beta.copy()
-    out[1:] += step.reshape(k - 1, D)
-    return out
-
-
 @dataclass(frozen=True, eq=False)
-class DistalOutcomes:
+class DistalOutcomes(Summarised):
     """Segment means and shares of outcomes measured outside the segmentation basis.
 
     Attributes
@@ -228,11 +213,10 @@ class DistalOutcomes:
     def summary(self) -> pd.DataFrame:
         return self.wide("adjusted")
 
-    def __str__(self) -> str:
-        return f"Distal outcomes of {self.candidate} ({self.method}):\n{self.wide().round(3).to_string()}"
-
-    def _repr_html_(self) -> str:
-        return f"<h4>Distal outcomes of {self.candidate}</h4>" + self.wide().to_html(float_format=lambda v: f"{v:,.3f}")
+    def summarise(self) -> Summary:
+        """The adjusted estimates per segment; outcomes left out, with why, as notes."""
+        return Summary(f"Distal outcomes of {self.candidate}", [f"Distal outcomes of {self.candidate} ({self.method}):"],
+                       [SummaryTable(self.wide())], notes=[f"not estimated: {s}" for s in self.skipped])
 
 
 def distal_outcomes(solution, data, outcomes: pd.DataFrame, *, max_iter: int = 500,
@@ -334,7 +318,7 @@ def _basis_frame(solution, data) -> pd.DataFrame:
 
 
 @dataclass(frozen=True, eq=False)
-class CovariateEffects:
+class CovariateEffects(Summarised):
     """How covariates (e.g. firmographics) predict segment membership.
 
     Attributes
@@ -380,11 +364,10 @@ class CovariateEffects:
     def summary(self) -> pd.DataFrame:
         return self.wide()
 
-    def __str__(self) -> str:
-        return f"Covariates of {self.candidate} (n={self.n}, {self.method}):\n{self.wide().round(3).to_string()}"
-
-    def _repr_html_(self) -> str:
-        return f"<h4>Covariates of {self.candidate}</h4>" + self.wide().to_html(float_format=lambda v: f"{v:.3f}")
+    def summarise(self) -> Summary:
+        """The adjusted membership shares by covariate level."""
+        return Summary(f"Covariates of {self.candidate}", [f"Covariates of {self.candidate} (n={self.n}, {self.method}):"],
+                       [SummaryTable(self.wide())])
 
 
 def _design(cov: pd.DataFrame, max_levels: int = 12) -> tuple[pd.DataFrame, dict]:

@@ -69,21 +69,23 @@ def migration(ctx: WaveContext) -> Output | Skip:
         unlinked += n_un
         weights[w] = resp.weights
     counts = pair_counts(ids)
-    for r in counts.itertuples(index=False):
-        ctx.manifest.counts[f"panel_wave_{r[0]}_to_{r[1]}"] = int(r[2])
+    # the panel per pair of waves, for the manifest and the run summary whatever happens next
+    panel = {f"panel_wave_{r[0]}_to_{r[1]}": int(r[2]) for r in counts.itertuples(index=False)}
     if unlinked:
-        ctx.manifest.counts["panel_customers_not_linked"] = unlinked
+        panel["panel_customers_not_linked"] = unlinked
     n = int(counts["in both"].max()) if len(counts) else 0
     by = "respondent id" if key is None else f"customer key '{key}'"
     logger.info("migration: %d respondents in two waves (by %s)", n, by)
     if n < MIN_PANEL:
-        return Skip(f"{n} respondents answered in two waves (linked by {by}); transitions need at least {MIN_PANEL}")
+        return Skip(f"{n} respondents answered in two waves (linked by {by}); transitions need at least {MIN_PANEL}",
+                    counts=panel)
     if study.spec.panel.key is None:
         return Skip(f"{n} respondent ids appear in two waves, but the study declares no panel: set panel: {{key: "
-                    "respondent} if they are the same people (or {key: customer} for re-interviewed accounts)")
+                    "respondent} if they are the same people (or {key: customer} for re-interviewed accounts)",
+                    counts=panel)
     if model.method not in ("lca", "lpa"):
         return Skip(f"a {model.method} segmentation has no measurement model: segment migration needs latent "
-                    "classes or latent profiles")
+                    "classes or latent profiles", counts=panel)
     labels = {c: study.columns[c].label for c in model.basis_items if c in study.columns}
     try:
         result = fit_migration(model, frames, ids, weights=weights, value=_value_tier(ctx, ids[ctx.wave]),
@@ -91,9 +93,9 @@ def migration(ctx: WaveContext) -> Output | Skip:
                                alpha=study.spec.panel.alpha, bootstrap_reps=study.spec.panel.bootstrap_reps,
                                random_state=study.seed)
     except AnalysisError as exc:
-        return Skip(f"segment migration not estimated: {exc.message}")
+        return Skip(f"segment migration not estimated: {exc.message}", counts=panel)
     logger.info("migration: %s", result.message)
-    return Output({"migration": result})
+    return Output({"migration": result}, counts=panel)
 
 
 def _applies(ctx: WaveContext) -> str | None:

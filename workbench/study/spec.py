@@ -481,6 +481,11 @@ class SparkSpec(BaseModel):
     config: dict[str, str] = Field(default_factory=dict)
 
 
+#: The forward outcomes' horizons in months when the study names none: the study's default and
+#: ``behaviour.forward.forward_outcomes``'s (one home).
+FORWARD_HORIZONS = (6, 12)
+
+
 class BehaviourSpec(BaseModel):
     """The behaviour section: sources, windows and feature rules (see workbench.behaviour)."""
 
@@ -494,7 +499,7 @@ class BehaviourSpec(BaseModel):
     #: months after the wave's reference date over which the forward outcomes (lapsed, revenue
     #: change, channel switch, cost change) are measured; the candidates are judged on the
     #: longest one the transactions cover (workbench.steps.forward)
-    forward_horizons: list[int] = Field(default_factory=lambda: [6, 12])
+    forward_horizons: list[int] = Field(default_factory=lambda: list(FORWARD_HORIZONS))
     rfm: RfmSpec = Field(default_factory=RfmSpec)
     cost_to_serve: CostToServeSpec = Field(default_factory=CostToServeSpec)
     digital: DigitalSpec = Field(default_factory=DigitalSpec)

@@ -6,14 +6,12 @@ respondents' segments, written in DuckDB SQL and translated by SQLGlot like the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError
 from .accounts_model import ACCOUNTS_KEY, FLOOR, AccountModel
-from .model import load_model
-from .sql import _n, _named, _q, _s, _table, _translate
+from .sql import _argmax, _expsum, _n, _named, _q, _s, _softmax, _table, _translate, _model_attachments
 
 __all__ = ["account_sql", "export_account_sql"]
 
@@ -43,10 +41,8 @@ def account_sql(model, *, table: str = "respondent_segments", id_column: str = "
         case = "CASE " + " ".join(f"WHEN {seg} = {int(s)} THEN CAST({_n(lm[m, j])} AS DOUBLE)"
                                   for j, s in enumerate(model.segments)) + " ELSE CAST(0 AS DOUBLE) END"
         terms.append(f"CAST({_n(lw[m])} AS DOUBLE) + SUM({case}) AS s{m + 1}")
-    sc = [f"s{m + 1}" for m in range(M)]
-    expsum = " + ".join(f"e{m + 1}" for m in range(M))
-    cls_case = "CASE " + " ".join(f"WHEN s{m + 1} = wb_max THEN {m + 1}" for m in range(M)) + " END"
-    type_case = "CASE " + " ".join(f"WHEN s{m + 1} = wb_max THEN {_s(model.types[m])}" for m in range(M)) + " END"
+    expsum = _expsum(M)
+    cls_case, type_case = _argmax(m + 1 for m in range(M)), _argmax(_s(t) for t in model.types)
     sql = f"""WITH wb_s AS (
   SELECT CAST({_q(id_column)} AS VARCHAR) AS wb_id, SUM(CASE WHEN {known} THEN 1 ELSE 0 END) AS wb_n,
     {', '.join(terms)}
@@ -54,14 +50,7 @@ def account_sql(model, *, table: str = "respondent_segments", id_column: str = "
   WHERE {_q(id_column)} IS NOT NULL AND ({known})
   GROUP BY CAST({_q(id_column)} AS VARCHAR)
 ),
-wb_m AS (
-  SELECT *, GREATEST({', '.join(sc)}) AS wb_max
-  FROM wb_s
-),
-wb_e AS (
-  SELECT *, {', '.join(f'EXP(s{m + 1} - wb_max) AS e{m + 1}' for m in range(M))}
-  FROM wb_m
-)
+{_softmax(M)}
 SELECT wb_id AS {_q(id_column)}, {cls_case} AS account_class, {type_case} AS account_type,
   1 / ({expsum}) AS account_probability, wb_n AS respondents,
   {', '.join(f'e{m + 1} / ({expsum}) AS p_account_{m + 1}' for m in range(M))}
@@ -81,13 +70,7 @@ def export_account_sql(model_path, *, dialect: str = "duckdb", table: str | None
         The file is not a model (checked field by field, the accounts section included, by
         :func:`workbench.waves.model.load_model`), or holds no account classes.
     """
-    path = Path(model_path)
-    if path.is_dir():
-        path = path / "model.json"
-    if not path.is_file():
-        raise DataError("model file not found; a workbench run writes model.json into the wave's report folder",
-                        file=path)
-    att = load_model(path).attachments
+    path, att = _model_attachments(model_path)
     if ACCOUNTS_KEY not in att:
         raise DataError("the model file holds no account classes (its wave had too few customers with several "
                         "respondents, or one account class); use --using base or typing", file=path)

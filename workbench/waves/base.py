@@ -202,6 +202,62 @@ def _split_columns(features: pd.DataFrame, numeric, categorical):
 
 
 @one_blas_thread
+def _base_inputs(features, segments, numeric, categorical):
+    """The respondents with a segment and at least one feature, checked: (their feature frame,
+    the segments without missing ones, numeric and categorical features, the number left out
+    for lack of any feature)."""
+    if not isinstance(features, pd.DataFrame):
+        raise DataError(f"features must be a DataFrame, not {type(features).__name__}")
+    if not isinstance(segments, pd.Series):
+        segments = pd.Series(np.asarray(segments), index=features.index)
+    if features.index.has_duplicates or segments.index.has_duplicates:
+        which = "features" if features.index.has_duplicates else "segments"
+        idx = (features if which == "features" else segments).index
+        raise DataError(f"{which} has the id {idx[idx.duplicated()][0]!r} more than once; give one row per respondent")
+    numeric, categorical = _split_columns(features, numeric, categorical)
+    seg = segments.dropna()
+    index = features.index[features.index.isin(seg.index)]
+    if len(index) == 0:
+        raise DataError("features and segments share no id; index both by the respondent id "
+                        f"(features: {list(features.index[:3])}, segments: {list(segments.index[:3])})")
+    frame = features.loc[index, numeric + categorical]
+    has_any = frame.notna().any(axis=1).to_numpy()
+    n_without = int((~has_any).sum())
+    if n_without:
+        logger.info("base model: %d respondent(s) without any feature left out", n_without)
+    return frame[has_any], seg, numeric, categorical, n_without
+
+
+def _cross_validated(frame, y, w, k, *, numeric, categorical, C, min_level_count, n_splits, rs):
+    """Out-of-fold scores (n, k) and each fold's weighted accuracy: stratified folds, the
+    preparation (medians, scales, levels) and the logit fitted on each training part alone."""
+    from sklearn.model_selection import StratifiedKFold
+
+    oof = np.zeros((len(y), k))
+    accs = []
+    for train, test in StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=rs).split(np.zeros(len(y)), y):
+        prep = _Prep.fit(frame.iloc[train], numeric, categorical, w[train], min_level_count)
+        b, _ = mlogit_fit(prep.transform(frame.iloc[train]), y[train], w[train], C=C,
+                           start=np.zeros((len(prep.terms) + 1, k)))
+        s = b[0] + prep.transform(frame.iloc[test]) @ b[1:]
+        oof[test] = s
+        accs.append(float(w[test] @ (s.argmax(axis=1) == y[test]) / w[test].sum()))
+    return oof, accs
+
+
+def _agreement(codes, seg_names, y, pred, w) -> pd.DataFrame:
+    """Per segment: name, respondents, weighted share, recall and precision of the out-of-fold
+    predictions ``pred``."""
+    rows = []
+    for i, c in enumerate(codes):
+        inseg, hit = y == i, pred == i
+        rows.append({"segment": c, "name": seg_names[c], "n": int(inseg.sum()),
+                     "share": float(w[inseg].sum() / w.sum()),
+                     "recall": float(w[inseg & hit].sum() / w[inseg].sum()),
+                     "precision": float(w[inseg & hit].sum() / w[hit].sum()) if hit.any() else float("nan")})
+    return pd.DataFrame(rows).set_index("segment")
+
+
 def fit_base_model(
     features: pd.DataFrame,
     segments: pd.Series,
@@ -258,32 +314,10 @@ def fit_base_model(
     AnalysisError
         Fewer than two segments, a segment with one respondent, no features.
     """
-    from sklearn.model_selection import StratifiedKFold
-
     rs = random_seed(random_state)
     if not C > 0:
         raise AnalysisError(f"C must be positive, got {C}")
-    if not isinstance(features, pd.DataFrame):
-        raise DataError(f"features must be a DataFrame, not {type(features).__name__}")
-    if not isinstance(segments, pd.Series):
-        segments = pd.Series(np.asarray(segments), index=features.index)
-    if features.index.has_duplicates or segments.index.has_duplicates:
-        which = "features" if features.index.has_duplicates else "segments"
-        idx = (features if which == "features" else segments).index
-        raise DataError(f"{which} has the id {idx[idx.duplicated()][0]!r} more than once; give one row per respondent")
-    numeric, categorical = _split_columns(features, numeric, categorical)
-    used = numeric + categorical
-    seg = segments.dropna()
-    index = features.index[features.index.isin(seg.index)]
-    if len(index) == 0:
-        raise DataError("features and segments share no id; index both by the respondent id "
-                        f"(features: {list(features.index[:3])}, segments: {list(segments.index[:3])})")
-    frame = features.loc[index, used]
-    has_any = frame.notna().any(axis=1).to_numpy()
-    n_without = int((~has_any).sum())
-    if n_without:
-        logger.info("base model: %d respondent(s) without any feature left out", n_without)
-    frame = frame[has_any]
+    frame, seg, numeric, categorical, n_without = _base_inputs(features, segments, numeric, categorical)
     index = frame.index
     w = sample_weights(sample_weight, index, features.index)
     classes = sorted(seg.unique().tolist(), key=lambda v: (str(type(v)), v))
@@ -296,15 +330,8 @@ def fit_base_model(
         raise AnalysisError(f"segment {classes[int(counts.argmin())]!r} has {int(counts.min())} respondent(s) with "
                             "features; cross-validating the base model needs at least two per segment")
     k = len(classes)
-    oof = np.zeros((len(y), k))
-    accs = []
-    for train, test in StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=rs).split(np.zeros(len(y)), y):
-        prep = _Prep.fit(frame.iloc[train], numeric, categorical, w[train], min_level_count)
-        b, _ = mlogit_fit(prep.transform(frame.iloc[train]), y[train], w[train], C=C,
-                           start=np.zeros((len(prep.terms) + 1, k)))
-        s = b[0] + prep.transform(frame.iloc[test]) @ b[1:]
-        oof[test] = s
-        accs.append(float(w[test] @ (s.argmax(axis=1) == y[test]) / w[test].sum()))
+    oof, accs = _cross_validated(frame, y, w, k, numeric=numeric, categorical=categorical, C=C,
+                                 min_level_count=min_level_count, n_splits=n_splits, rs=rs)
     prep = _Prep.fit(frame, numeric, categorical, w, min_level_count)
     b, converged = mlogit_fit(prep.transform(frame), y, w, C=C, start=np.zeros((len(prep.terms) + 1, k)))
     if not converged:
@@ -319,13 +346,6 @@ def fit_base_model(
         confusion.iat[a, p_] += 1
     confusion.index.name, confusion.columns.name = "segment", "predicted"
     seg_names = {c: str((names or {}).get(c, f"Segment {c}")) for c in codes}
-    rows = []
-    for i, c in enumerate(codes):
-        inseg, hit = y == i, pred == i
-        rows.append({"segment": c, "name": seg_names[c], "n": int(inseg.sum()),
-                     "share": float(w[inseg].sum() / w.sum()),
-                     "recall": float(w[inseg & hit].sum() / w[inseg].sum()),
-                     "precision": float(w[inseg & hit].sum() / w[hit].sum()) if hit.any() else float("nan")})
     model = BaseModel(
         prep=prep,
         segments=tuple(codes),
@@ -335,7 +355,7 @@ def fit_base_model(
         accuracy_sd=float(np.std(accs, ddof=1)),
         baseline_accuracy=float(w[y == counts.argmax()].sum() / w.sum()),
         confusion=confusion,
-        agreement_by_segment=pd.DataFrame(rows).set_index("segment"),
+        agreement_by_segment=_agreement(codes, seg_names, y, pred, w),
         n=int(len(y)),
         n_without_features=n_without,
         cv=n_splits,

@@ -158,6 +158,56 @@ def fitted_factor_fit(scorings, data: pd.DataFrame) -> dict:
     return out
 
 
+def _z_scores(name: str, rest: list, standardisation, data, sample_weight) -> dict:
+    """``{item: (mean, sd)}`` of the items that entered a continuous basis as z-scores: from
+    ``standardisation`` (columns ``mean``, ``sd``) or the fitted wave's ``data``."""
+    if standardisation is None:
+        if data is None:
+            raise AnalysisError(
+                f"{name} segments z-scored items ({', '.join(rest[:4])}{' ...' if len(rest) > 4 else ''}): "
+                "give the fitted wave's data (data=) or their means and sds (standardisation=)")
+        standardisation = standardisation_table(data[rest], sample_weight)
+    missing = [c for c in rest if c not in standardisation.index]
+    if missing:
+        raise AnalysisError(f"standardisation lacks the item(s) {', '.join(missing)}")
+    return {c: (float(standardisation.at[c, "mean"]), float(standardisation.at[c, "sd"])) for c in rest}
+
+
+def _with_data_diagnostics(model, data: pd.DataFrame):
+    """``model`` with what only the fitted wave's answers give: the spread of the per-respondent
+    log-likelihood (``loglik_sd``) and the fit of its factor solutions (``factor_fit``)."""
+    diag = dict(model.diagnostics)
+    fit = model.loglik_per_respondent(data).dropna()
+    if len(fit) > 1:
+        diag["loglik_sd"] = float(fit.std(ddof=1))
+    factor_fit = fitted_factor_fit(model.factors, data)
+    if factor_fit:
+        diag["factor_fit"] = factor_fit
+    return dataclasses.replace(model, diagnostics=diag)
+
+
+def _fit_diagnostics(seg, method, uncertain_below: float) -> dict:
+    """The fitted wave's figures a later wave is compared with (model.json's ``diagnostics``):
+    n, log-likelihood, certainty of the classification, entropy, BIC, stability and its spread
+    over the refits, mean squared distance (k-means / Ward); ``loglik_sd`` is added from data."""
+    post = seg.posteriors.to_numpy()
+    w = np.ones(len(post)) if seg.weights is None else np.asarray(seg.weights, dtype=float)
+    pmax = post.max(axis=1) if len(post) else np.array([np.nan])
+    refits = getattr(seg, "stability_refits", ())
+    return {
+        "n": int(seg.n), "loglik": float(seg.loglik), "n_parameters": int(seg.n_parameters),
+        "mean_loglik": float(seg.loglik / seg.n) if method.likelihood else None,
+        "mean_max_posterior": float(np.average(pmax, weights=w)) if len(post) else None,
+        "share_uncertain": float(np.average(pmax < uncertain_below, weights=w)) if len(post) else None,
+        "entropy": float(seg.entropy), "bic": float(seg.bic) if method.likelihood else None,
+        "stability": None if seg.stability is None else float(seg.stability),
+        "stability_sd": float(np.std(refits, ddof=1)) if len(refits) > 1 else None,
+        "stability_refits": len(refits) or None,
+        "mean_sq_distance": float(seg.inertia / seg.n) if not method.likelihood else None,
+        "loglik_sd": None,
+    }
+
+
 @dataclass(frozen=True, eq=False)
 class SegmentModel:
     """A fitted segmentation frozen as plain numbers (see the module notes).
@@ -306,16 +356,7 @@ class SegmentModel:
             covered = {i for s in scorings for i in s.items}
             rest = [c for c in basis_items if c not in covered]
             if rest:
-                if standardisation is None:
-                    if data is None:
-                        raise AnalysisError(
-                            f"{seg.name} segments z-scored items ({', '.join(rest[:4])}{' ...' if len(rest) > 4 else ''}): "
-                            "give the fitted wave's data (data=) or their means and sds (standardisation=)")
-                    standardisation = standardisation_table(data[rest], sample_weight)
-                missing = [c for c in rest if c not in standardisation.index]
-                if missing:
-                    raise AnalysisError(f"standardisation lacks the item(s) {', '.join(missing)}")
-                std = {c: (float(standardisation.at[c, "mean"]), float(standardisation.at[c, "sd"])) for c in rest}
+                std = _z_scores(seg.name, rest, standardisation, data, sample_weight)
             features = [c for s in scorings for c in s.columns] + rest
             if features != fitted_features:
                 raise AnalysisError(
@@ -338,22 +379,7 @@ class SegmentModel:
                                         "wave's data (data=) or fill_values=")
         names = {int(c): str(n) for c, n in (names or {}).items()}
         names = {c: names.get(c, f"Segment {c}") for c in range(1, k + 1)}
-        post = seg.posteriors.to_numpy()
-        w = np.ones(len(post)) if seg.weights is None else np.asarray(seg.weights, dtype=float)
-        pmax = post.max(axis=1) if len(post) else np.array([np.nan])
-        diag = {
-            "n": int(seg.n), "loglik": float(seg.loglik), "n_parameters": int(seg.n_parameters),
-            "mean_loglik": float(seg.loglik / seg.n) if method.likelihood else None,
-            "mean_max_posterior": float(np.average(pmax, weights=w)) if len(post) else None,
-            "share_uncertain": float(np.average(pmax < uncertain_below, weights=w)) if len(post) else None,
-            "entropy": float(seg.entropy), "bic": float(seg.bic) if method.likelihood else None,
-            "stability": None if seg.stability is None else float(seg.stability),
-            "stability_sd": (float(np.std(seg.stability_refits, ddof=1)) if len(getattr(seg, "stability_refits", ()))
-                             > 1 else None),
-            "stability_refits": len(getattr(seg, "stability_refits", ())) or None,
-            "mean_sq_distance": float(seg.inertia / seg.n) if not method.likelihood else None,
-            "loglik_sd": None,
-        }
+        diag = _fit_diagnostics(seg, method, uncertain_below)
         model = cls(
             method=seg.method, k=k, basis_items=tuple(basis_items), features=tuple(features), names=names,
             shares=np.asarray(seg.shares.to_numpy(), dtype=float), parameters=params, item_codes=item_codes,
@@ -369,15 +395,7 @@ class SegmentModel:
         if missing_cb:
             raise AnalysisError(f"the codebook lacks the basis item(s) {', '.join(missing_cb)}; build it with "
                                 "workbench.waves.codebook(study, basis_items)")
-        if data is not None:
-            fit = model.loglik_per_respondent(data).dropna()
-            if len(fit) > 1:
-                diag = {**diag, "loglik_sd": float(fit.std(ddof=1))}
-            factor_fit = fitted_factor_fit(scorings, data)
-            if factor_fit:
-                diag = {**diag, "factor_fit": factor_fit}
-            model = dataclasses.replace(model, diagnostics=diag)
-        return model
+        return model if data is None else _with_data_diagnostics(model, data)
 
     @classmethod
     def _bare(cls, method, k, basis_items, features, scorings, std, item_codes) -> "SegmentModel":

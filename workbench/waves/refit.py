@@ -47,7 +47,6 @@ emerging segment
 
 from __future__ import annotations
 
-import html
 import logging
 import math
 import warnings
@@ -61,6 +60,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from ..errors import AnalysisError, DataError, WorkbenchWarning
 from ..segments.methods import get_method
+from ..summary import Summarised, Summary, SummaryTable
 
 __all__ = ["refit_check", "RefitAdvice", "RefitThresholds", "compare_factor_fit", "factor_fit_reference",
            "misfit_variance"]
@@ -99,7 +99,7 @@ class RefitThresholds:
 
 
 @dataclass(frozen=True, eq=False)
-class RefitAdvice:
+class RefitAdvice(Summarised):
     """The re-fit checks of one new wave.
 
     Attributes
@@ -130,14 +130,11 @@ class RefitAdvice:
     def summary(self) -> pd.DataFrame:
         return self.table.set_index("check")
 
-    def __str__(self) -> str:
-        lines = [self.message]
-        for r in self.table.itertuples():
-            lines.append(f"  [{r.status:>4}] {r.check}: {r.explanation}")
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>{html.escape(self.message)}</b></p>" + self.summary().to_html(na_rep="")
+    def summarise(self) -> Summary:
+        """The verdict, one line per check (status, check, why) and the checks' figures."""
+        lines = [self.message, *(f"  [{r.status:>4}] {r.check}: {r.explanation}" for r in self.table.itertuples())]
+        figures = self.summary().drop(columns="explanation", errors="ignore")
+        return Summary("Re-fit checks", lines, [SummaryTable(figures)])
 
 
 def _status(bad: float, warn: float, due: float) -> str:
@@ -177,6 +174,104 @@ def _fresh_basis(model, data, m) -> pd.DataFrame:
         return cont
     filled = cont.fillna(pd.Series(model.fill)) if model.fill else cont.fillna(0.0)
     return filled[cont.notna().any(axis=1)]
+
+
+def _certainty_checks(model, post, soft: bool, th, add) -> None:
+    """Classification quality of the new wave against the fitted wave's: mean largest membership
+    probability, relative entropy, share of uncertain respondents (``add`` takes each row)."""
+    diag, k = model.diagnostics, model.k
+    if soft:
+        pmax = float(post.max(axis=1).mean())
+        ref = diag.get("mean_max_posterior")
+        drop = (ref - pmax) if ref is not None else float("nan")
+        add("classification certainty", pmax, ref, f"drop < {th.certainty_warn:g} (due at {th.certainty_due:g})",
+            _status(drop, th.certainty_warn, th.certainty_due),
+            f"mean largest membership probability {pmax:.3f} against {ref:.3f} on the fitted wave" if ref is not None
+            else f"mean largest membership probability {pmax:.3f}")
+        ent = _rel_entropy(post, k)
+        ref = diag.get("entropy")
+        drop = (ref - ent) if ref is not None else float("nan")
+        add("relative entropy", ent, ref, f"drop < {th.entropy_warn:g} (due at {th.entropy_due:g})",
+            _status(drop, th.entropy_warn, th.entropy_due),
+            f"{ent:.3f} against {ref:.3f} on the fitted wave" if ref is not None else f"{ent:.3f}")
+        unc = float((post.max(axis=1) < model.uncertain_below).mean())
+        ref = diag.get("share_uncertain")
+        rise = (unc - ref) if ref is not None else float("nan")
+        add("uncertain respondents", unc, ref, f"rise < {th.uncertain_warn:g} (due at {th.uncertain_due:g})",
+            _status(rise, th.uncertain_warn, th.uncertain_due),
+            f"{unc:.1%} below probability {model.uncertain_below:g}" + (f", against {ref:.1%} on the fitted wave"
+                                                                         if ref is not None else ""))
+    else:
+        add("classification certainty", np.nan, np.nan, "", "n/a", f"{model.method} assigns hard; not applicable")
+
+def _fit_check(model, data_new, soft: bool, th, add) -> None:
+    """Model fit: the new wave's mean per-respondent log-likelihood (k-means / Ward: minus half
+    the squared distance) against the fitted wave's, one-sided z test and effect in sds."""
+    diag = model.diagnostics
+    ll = model.loglik_per_respondent(data_new).dropna()
+    n_fit = diag.get("n") or 0
+    if soft and diag.get("loglik") is not None and n_fit:
+        ref = (diag["loglik"] - diag["n_parameters"]) / n_fit
+        what = "mean log-likelihood per respondent"
+    elif diag.get("mean_sq_distance") is not None:
+        ref = -0.5 * diag["mean_sq_distance"]
+        what = "minus half the mean squared distance to the nearest centroid"
+    else:
+        ref = None
+    if ref is not None and len(ll) > 1:
+        mean_new, sd_new = float(ll.mean()), float(ll.std(ddof=1))
+        sd_ref = diag.get("loglik_sd") or sd_new
+        drop = ref - mean_new
+        se = math.sqrt(sd_ref**2 / n_fit + sd_new**2 / len(ll))
+        z = drop / se if se > 0 else float("nan")
+        p = float(stats.norm.sf(z)) if math.isfinite(z) else float("nan")
+        effect = drop / sd_ref if sd_ref > 0 else float("nan")
+        status = ("ok" if not (p < th.fit_alpha) else _status(effect, th.fit_effect_warn, th.fit_effect_due))
+        add("model fit", mean_new, ref, f"drop significant at {th.fit_alpha:g} and >= {th.fit_effect_warn:g} sd "
+            f"(due at {th.fit_effect_due:g} sd)", status,
+            f"{what} {mean_new:.3f} against {ref:.3f} expected from the fitted wave (drop {effect:+.2f} sd, "
+            f"one-sided p = {p:.3g})")
+    else:
+        add("model fit", np.nan, np.nan, "", "n/a", "no fitted-wave likelihood to compare with")
+
+def _factor_checks(model, data_new, cfa_results, cfa_reference, wave: str, th, add) -> None:
+    """The factor structures confirmed on the new wave (CFA fitted here when not given), each
+    compared with the fitted wave's CFA, or with the absolute cut-offs when that is unknown."""
+    diag = model.diagnostics
+    if cfa_results is None and model.factors:
+        from ..factors import cfa
+
+        cfa_results = {}
+        for fs in model.factors:
+            scales = {f: its for f, its in fs.scales.items() if len(its) >= 2}
+            try:
+                cfa_results[fs.battery] = cfa(data_new, scales)
+            except (AnalysisError, DataError) as exc:
+                add(f"factor structure: {fs.battery}", np.nan, np.nan, "", "warn",
+                    f"the structure could not be confirmed: {exc.message}")
+    references = dict(diag.get("factor_fit") or {})
+    references.update(cfa_reference or {})
+    for name, res in (cfa_results or {}).items():
+        f = res.fit
+        ref = references.get(name)
+        cfi = _fit_value(f, "CFI")
+        why = _fit_not_measurable(f, wave) or (_fit_not_measurable(ref, "the fitted wave") if ref is not None else None)
+        if why:  # e.g. a just-identified structure (3 items on one factor): no fit to test, not a reason to re-fit
+            add(f"factor structure: {name}", cfi, np.nan if ref is None else _fit_value(ref, "CFI"), "", "n/a",
+                f"not measurable: {why}")
+            continue
+        if ref is None:  # no CFA of the fitted wave to compare with: the absolute cut-offs
+            cfi, tli, rmsea, srmr = (float(f[x]) for x in ("CFI", "TLI", "RMSEA", "SRMR"))
+            ok = cfi >= th.cfi_min and rmsea <= th.rmsea_max
+            add(f"factor structure: {name}", cfi, th.cfi_min, f"CFI >= {th.cfi_min:g}, RMSEA <= {th.rmsea_max:g}",
+                "ok" if ok else "due", f"CFI {cfi:.3f}, TLI {tli:.3f}, RMSEA {rmsea:.3f}, SRMR {srmr:.3f} "
+                f"(n = {int(f['n'])}); the fitted wave's own fit is not known, so the usual cut-offs apply")
+            continue
+        cmp = compare_factor_fit(ref, factor_fit_reference(res, data_new), th)
+        add(f"factor structure: {name}", cfi, _fit_value(ref, "CFI"),
+            f"misfit up significantly at {th.fit_alpha:g} and CFI down >= {th.cfi_drop_warn:g} or RMSEA up >= "
+            f"{th.rmsea_rise_warn:g} (due at {th.cfi_drop_due:g} / {th.rmsea_rise_due:g})", cmp["status"],
+            cmp["explanation"])
 
 
 def refit_check(model, data_new: pd.DataFrame, *, labels_fresh: pd.Series | None = None, cfa_results=None,
@@ -236,56 +331,8 @@ def refit_check(model, data_new: pd.DataFrame, *, labels_fresh: pd.Series | None
     if not classified.any():
         raise AnalysisError(f"nobody in {wave} answered any basis item; nothing to check")
     soft = get_method(model.method).soft
-    # ------------------------------------------------------------ classification quality
-    if soft:
-        pmax = float(post.max(axis=1).mean())
-        ref = diag.get("mean_max_posterior")
-        drop = (ref - pmax) if ref is not None else float("nan")
-        add("classification certainty", pmax, ref, f"drop < {th.certainty_warn:g} (due at {th.certainty_due:g})",
-            _status(drop, th.certainty_warn, th.certainty_due),
-            f"mean largest membership probability {pmax:.3f} against {ref:.3f} on the fitted wave" if ref is not None
-            else f"mean largest membership probability {pmax:.3f}")
-        ent = _rel_entropy(post, k)
-        ref = diag.get("entropy")
-        drop = (ref - ent) if ref is not None else float("nan")
-        add("relative entropy", ent, ref, f"drop < {th.entropy_warn:g} (due at {th.entropy_due:g})",
-            _status(drop, th.entropy_warn, th.entropy_due),
-            f"{ent:.3f} against {ref:.3f} on the fitted wave" if ref is not None else f"{ent:.3f}")
-        unc = float((post.max(axis=1) < model.uncertain_below).mean())
-        ref = diag.get("share_uncertain")
-        rise = (unc - ref) if ref is not None else float("nan")
-        add("uncertain respondents", unc, ref, f"rise < {th.uncertain_warn:g} (due at {th.uncertain_due:g})",
-            _status(rise, th.uncertain_warn, th.uncertain_due),
-            f"{unc:.1%} below probability {model.uncertain_below:g}" + (f", against {ref:.1%} on the fitted wave"
-                                                                         if ref is not None else ""))
-    else:
-        add("classification certainty", np.nan, np.nan, "", "n/a", f"{model.method} assigns hard; not applicable")
-    # ------------------------------------------------------------ model fit
-    ll = model.loglik_per_respondent(data_new).dropna()
-    n_fit = diag.get("n") or 0
-    if soft and diag.get("loglik") is not None and n_fit:
-        ref = (diag["loglik"] - diag["n_parameters"]) / n_fit
-        what = "mean log-likelihood per respondent"
-    elif diag.get("mean_sq_distance") is not None:
-        ref = -0.5 * diag["mean_sq_distance"]
-        what = "minus half the mean squared distance to the nearest centroid"
-    else:
-        ref = None
-    if ref is not None and len(ll) > 1:
-        mean_new, sd_new = float(ll.mean()), float(ll.std(ddof=1))
-        sd_ref = diag.get("loglik_sd") or sd_new
-        drop = ref - mean_new
-        se = math.sqrt(sd_ref**2 / n_fit + sd_new**2 / len(ll))
-        z = drop / se if se > 0 else float("nan")
-        p = float(stats.norm.sf(z)) if math.isfinite(z) else float("nan")
-        effect = drop / sd_ref if sd_ref > 0 else float("nan")
-        status = ("ok" if not (p < th.fit_alpha) else _status(effect, th.fit_effect_warn, th.fit_effect_due))
-        add("model fit", mean_new, ref, f"drop significant at {th.fit_alpha:g} and >= {th.fit_effect_warn:g} sd "
-            f"(due at {th.fit_effect_due:g} sd)", status,
-            f"{what} {mean_new:.3f} against {ref:.3f} expected from the fitted wave (drop {effect:+.2f} sd, "
-            f"one-sided p = {p:.3g})")
-    else:
-        add("model fit", np.nan, np.nan, "", "n/a", "no fitted-wave likelihood to compare with")
+    _certainty_checks(model, post, soft, th, add)
+    _fit_check(model, data_new, soft, th, add)
     # ------------------------------------------------------------ stability
     frozen = cls.labels
     if labels_fresh is None:
@@ -302,41 +349,7 @@ def refit_check(model, data_new: pd.DataFrame, *, labels_fresh: pd.Series | None
         add("stability", ari, diag.get("stability"), *_stability_judgement(ari, diag, len(both), th),
             f"adjusted Rand index {ari:.2f} between the frozen classification and a fresh {model.method} k={k} fit of "
             f"{wave}" + _stability_context(ari, diag, len(both), th))
-    # ------------------------------------------------------------ factor structure
-    if cfa_results is None and model.factors:
-        from ..factors import cfa
-
-        cfa_results = {}
-        for fs in model.factors:
-            scales = {f: its for f, its in fs.scales.items() if len(its) >= 2}
-            try:
-                cfa_results[fs.battery] = cfa(data_new, scales)
-            except (AnalysisError, DataError) as exc:
-                add(f"factor structure: {fs.battery}", np.nan, np.nan, "", "warn",
-                    f"the structure could not be confirmed: {exc.message}")
-    references = dict(diag.get("factor_fit") or {})
-    references.update(cfa_reference or {})
-    for name, res in (cfa_results or {}).items():
-        f = res.fit
-        ref = references.get(name)
-        cfi = _fit_value(f, "CFI")
-        why = _fit_not_measurable(f, wave) or (_fit_not_measurable(ref, "the fitted wave") if ref is not None else None)
-        if why:  # e.g. a just-identified structure (3 items on one factor): no fit to test, not a reason to re-fit
-            add(f"factor structure: {name}", cfi, np.nan if ref is None else _fit_value(ref, "CFI"), "", "n/a",
-                f"not measurable: {why}")
-            continue
-        if ref is None:  # no CFA of the fitted wave to compare with: the absolute cut-offs
-            cfi, tli, rmsea, srmr = (float(f[x]) for x in ("CFI", "TLI", "RMSEA", "SRMR"))
-            ok = cfi >= th.cfi_min and rmsea <= th.rmsea_max
-            add(f"factor structure: {name}", cfi, th.cfi_min, f"CFI >= {th.cfi_min:g}, RMSEA <= {th.rmsea_max:g}",
-                "ok" if ok else "due", f"CFI {cfi:.3f}, TLI {tli:.3f}, RMSEA {rmsea:.3f}, SRMR {srmr:.3f} "
-                f"(n = {int(f['n'])}); the fitted wave's own fit is not known, so the usual cut-offs apply")
-            continue
-        cmp = compare_factor_fit(ref, factor_fit_reference(res, data_new), th)
-        add(f"factor structure: {name}", cfi, _fit_value(ref, "CFI"),
-            f"misfit up significantly at {th.fit_alpha:g} and CFI down >= {th.cfi_drop_warn:g} or RMSEA up >= "
-            f"{th.rmsea_rise_warn:g} (due at {th.cfi_drop_due:g} / {th.rmsea_rise_due:g})", cmp["status"],
-            cmp["explanation"])
+    _factor_checks(model, data_new, cfa_results, cfa_reference, wave, th, add)
     # ------------------------------------------------------------ emerging segment
     found = None
     if emerging:

@@ -91,6 +91,46 @@ def _level_test(text: str, level: str, boolean: bool) -> str:
     return f"{text} = {_s(level)}"
 
 
+# ----------------------------------------------------------------- the scaffolding every scorer's query shares
+# A scorer's query computes one score per class, ``s1..sk``, in a CTE ``wb_s``; the parts below
+# turn them into the stable softmax and the class of the highest score. The base model, the
+# typing tool and the account classes (:mod:`workbench.waves.accounts_sql`) use them.
+
+def _softmax(k: int) -> str:
+    """The CTEs after ``wb_s``: ``wb_m`` adds the row's highest score ``wb_max``, ``wb_e`` the
+    exponentials ``e1..ek`` of the scores less it (no overflow, however large the scores)."""
+    sc = [f"s{i + 1}" for i in range(k)]
+    return f"""wb_m AS (
+  SELECT *, GREATEST({', '.join(sc)}) AS wb_max
+  FROM wb_s
+),
+wb_e AS (
+  SELECT *, {', '.join(f'EXP({sc[i]} - wb_max) AS e{i + 1}' for i in range(k))}
+  FROM wb_m
+)"""
+
+
+def _expsum(k: int) -> str:
+    """``e1 + ... + ek``: the softmax's denominator (the probability of class i is ``ei / (it)``)."""
+    return " + ".join(f"e{i + 1}" for i in range(k))
+
+
+def _argmax(values) -> str:
+    """``CASE``: the value of the class whose score is the row's highest (the first on a tie, as
+    ``numpy.argmax``); ``values`` are SQL literals, one per class."""
+    return "CASE " + " ".join(f"WHEN s{i + 1} = wb_max THEN {v}" for i, v in enumerate(values)) + " END"
+
+
+def _model_attachments(model_path) -> tuple[Path, dict]:
+    """The scorers of a ``model.json`` (a folder: its ``model.json``), the whole file checked
+    field by field before any of it is compiled (:func:`workbench.waves.model.load_model`,
+    workbench.modelcheck, issue 24; it also names a missing file). Returns (the file's path, for
+    the scorers' errors, and its attachments)."""
+    path = Path(model_path)
+    path = path / "model.json" if path.is_dir() else path
+    return path, load_model(path).attachments
+
+
 def _scores_query(id_column: str, table: str, inputs: list[tuple[str, str]], intercepts, coefficients,
                   segments, names, extra_select: list[str], extra_after: list[str], where: str | None) -> str:
     """The common tail: inputs -> scores -> stable softmax -> segment."""
@@ -103,9 +143,8 @@ def _scores_query(id_column: str, table: str, inputs: list[tuple[str, str]], int
     inner = ", ".join([f"{_q(id_column)} AS wb_id"] + [f"{expr} AS {alias}" for alias, expr in inputs] + extra_select)
     keep = ", ".join(["wb_id"] + [e.split(" AS ")[-1] for e in extra_select])
     p_names = _out_names(segments)
-    seg_case = "CASE " + " ".join(f"WHEN {sc[i]} = wb_max THEN {_seg_literal(segments[i])}" for i in range(k)) + " END"
-    name_case = "CASE " + " ".join(f"WHEN {sc[i]} = wb_max THEN {_s(names[i])}" for i in range(k)) + " END"
-    expsum = " + ".join(f"e{i + 1}" for i in range(k))
+    seg_case, name_case = _argmax(_seg_literal(s) for s in segments), _argmax(_s(nm) for nm in names)
+    expsum = _expsum(k)
     return f"""WITH wb_x AS (
   SELECT {inner}
   FROM {_table(table)}{f' WHERE {where}' if where else ''}
@@ -114,14 +153,7 @@ wb_s AS (
   SELECT {keep}, {', '.join(terms)}
   FROM wb_x
 ),
-wb_m AS (
-  SELECT *, GREATEST({', '.join(sc)}) AS wb_max
-  FROM wb_s
-),
-wb_e AS (
-  SELECT *, {', '.join(f'EXP({sc[i]} - wb_max) AS e{i + 1}' for i in range(k))}
-  FROM wb_m
-)
+{_softmax(k)}
 SELECT wb_id AS {_q(id_column)}, {seg_case} AS segment, {name_case} AS name,
   1 / ({expsum}) AS probability{''.join(', ' + e for e in extra_after)},
   {', '.join(f'e{i + 1} / ({expsum}) AS {p_names[i]}' for i in range(k))},
@@ -185,8 +217,7 @@ def base_model_sql(model, *, table: str = "customers", id_column: str = "custome
     segments = list(model.segments)
     names = [model.segment_names.get(s, f"Segment {s}") for s in segments]
     sql = _scores_query(id_column, table, inputs, coef[0], coef[1:].T.tolist(), segments, names, [],
-                        [f"1 / ({' + '.join(f'e{i + 1}' for i in range(len(segments)))}) >= "
-                         f"{_n(model.min_probability)} AS confident"], None)
+                        [f"1 / ({_expsum(len(segments))}) >= {_n(model.min_probability)} AS confident"], None)
     return _translate(sql, dialect, pretty)
 
 
@@ -234,14 +265,7 @@ def export_sql(model_path, *, dialect: str = "duckdb", using: str = "base", tabl
     DataError
         The file is not a model, or holds no such scorer.
     """
-    path = Path(model_path)
-    if path.is_dir():
-        path = path / "model.json"
-    if not path.is_file():
-        raise DataError("model file not found; a workbench run writes model.json into the wave's report folder",
-                        file=path)
-    # the whole file checked field by field before any of it is compiled (workbench.modelcheck, issue 24)
-    att = load_model(path).attachments
+    path, att = _model_attachments(model_path)
     if not isinstance(att, dict):
         raise DataError("not a workbench model file (no attachments with the scorers)", file=path)
     for key in ("base_model", "typing_tool"):

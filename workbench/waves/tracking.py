@@ -21,7 +21,6 @@ Statistics, following the usual survey-tracking practice:
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field
 
@@ -31,6 +30,7 @@ from scipy import stats
 
 from ..errors import AnalysisError
 from ..stats import benjamini_hochberg, effective_n, holm, is_categorical, two_proportion_ztest, welch_ttest, wilson_interval
+from ..summary import Summarised, Summary, SummaryTable
 
 __all__ = ["segment_sizes", "size_changes", "SizeChanges", "profile_drift", "ProfileDrift", "wilson_interval",
            "holm", "benjamini_hochberg"]
@@ -168,7 +168,7 @@ def segment_sizes(labels_by_wave: dict, weights_by_wave: dict | None = None, nam
 
 
 @dataclass(frozen=True, eq=False)
-class SizeChanges:
+class SizeChanges(Summarised):
     """Which segments grew or shrank between two waves.
 
     Attributes
@@ -223,12 +223,11 @@ class SizeChanges:
                           "changed" if self.p < self.alpha else "—"]
         return out
 
-    def __str__(self) -> str:
-        return "\n".join([f"Segment sizes, wave {self.before} → {self.after}:"] + [f"  {m}" for m in self.messages])
-
-    def _repr_html_(self) -> str:
-        return (f"<p><b>Segment sizes, wave {html.escape(self.before)} → {html.escape(self.after)}</b></p>"
-                + self.summary().to_html(float_format=lambda v: f"{v:.3f}", na_rep=""))
+    def summarise(self) -> Summary:
+        """The changes in sentences and the per-segment table with the overall test."""
+        return Summary(f"Segment sizes, wave {self.before} → {self.after}",
+                       [f"Segment sizes, wave {self.before} → {self.after}:", *(f"  {m}" for m in self.messages)],
+                       [SummaryTable(self.summary())])
 
 
 def size_changes(sizes: pd.DataFrame, before, after, alpha: float = 0.05) -> SizeChanges:
@@ -285,7 +284,7 @@ DRIFT_COLUMNS = ["segment", "name", "indicator", "label", "level", "kind", "n_be
 
 
 @dataclass(frozen=True, eq=False)
-class ProfileDrift:
+class ProfileDrift(Summarised):
     """Which indicators moved within each segment between two waves.
 
     Attributes
@@ -336,12 +335,10 @@ class ProfileDrift:
         """The moved indicators (all rows when none moved is not useful: then an empty table)."""
         return self.moved[["name", "label", "level", "before", "after", "effect", "p_adjusted"]]
 
-    def __str__(self) -> str:
-        return "\n".join(["Profile drift:"] + [f"  {m}" for m in self.messages])
-
-    def _repr_html_(self) -> str:
-        items = "".join(f"<li>{html.escape(m)}</li>" for m in self.messages)
-        return f"<p><b>Profile drift</b></p><ul>{items}</ul>"
+    def summarise(self) -> Summary:
+        """The moves in sentences and the table of moved indicators."""
+        return Summary("Profile drift", ["Profile drift:", *(f"  {m}" for m in self.messages)],
+                       [SummaryTable(self.summary())])
 
 
 def profile_drift(data_before: pd.DataFrame, data_after: pd.DataFrame, labels_before: pd.Series,
