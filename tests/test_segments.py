@@ -379,7 +379,7 @@ def test_candidates_fit_table_stability_and_outputs(tmp_path):
     assert pd.read_excel(tmp_path / "segments.xlsx", sheet_name="Fit", skiprows=2).shape[0] == 12
     fig = grid.plot_fit()
     assert fig.axes and grid.plot_profiles("lca", 3).axes
-    assert "lca k=3" in str(grid) and "<h4>" in grid._repr_html_()
+    assert "lca k=3" in str(grid) and "lca k=3" in grid._repr_html_() and "<table" in grid._repr_html_()
     assert "BIC" in str(grid[("lca", 3)]) and grid[("lca", 3)].summary().loc["segments (k)", "value"] == 3
 
 
