@@ -217,11 +217,11 @@ def test_migration_accounts_and_forward_slides_in_danish_have_no_english_sentenc
     assert any(c.startswith("Én type: kontiene adskiller sig ikke") for c in cells)
     assert any(t.startswith("4.750 kunder interviewet i både bølge 1 og bølge 2: for hvert segment") for t in cells)
     notes = prs.slides[3].notes_slide.notes_text_frame.text
-    assert "Segment 1: stoppede med at købe 12,3 %, skiftede kanal 4,5 % (n=200)." in notes
-    assert "Segment 2: stoppede med at købe 30,5 % (n=150)." in notes
+    assert "Segment 1: stoppede med at købe 12,3\u00a0%, skiftede kanal 4,5\u00a0% (n=200)." in notes
+    assert "Segment 2: stoppede med at købe 30,5\u00a0% (n=150)." in notes
     assert "AUC 0,875 → 0,893 (interval for gevinsten +0,001 til +0,035), opfyldt." in notes
     body = " ".join(_deck_texts(_only(prs, 3)))
-    assert "med segmentet 10 %" in body  # R² as a share of the differences explained, never below 0
+    assert "med segmentet 10\u00a0%" in body  # R² as a share of the differences explained, never below 0
 
 
 def _only(prs, index):
@@ -279,3 +279,55 @@ def test_the_deck_repeats_the_accounts_rule_of_the_accounts_room():
         "delt: Pris vs kvalitet mod Rådgivning"
     assert slides_accounts.type_text(_accounts.describe_mix([0.9, 0.1], names), w, names) == \
         "enighed: Pris vs kvalitet"
+
+
+def _runs(prs):
+    """Every text run of the slides (text boxes and table cells)."""
+    for slide in prs.slides:
+        for shp in slide.shapes:
+            frames = [shp.text_frame] if shp.has_text_frame else []
+            frames += [c.text_frame for row in shp.table.rows for c in row.cells] if shp.has_table else []
+            for tf in frames:
+                for p in tf.paragraphs:
+                    yield from p.runs
+
+
+def test_a_number_and_its_unit_stay_on_one_line():
+    """'87 %' broke between '87' and '%' at a line end (the key-findings slide): every text the deck
+    writes holds a number and its '%' or currency code together with U+00A0, the chart labels too."""
+    from workbench.deck.texts import PCT, keep_units
+
+    assert keep_units("87 % of 38,295 EUR; segment 2 of 5 (95 % interval 3-7 %)") == \
+        "87\u00a0% of 38,295\u00a0EUR; segment 2 of 5 (95\u00a0% interval 3-7\u00a0%)"
+    assert keep_units("Eur 5 Euro, 3 EURO") == "Eur 5 Euro, 3 EURO"  # a code is three capitals, no more
+    assert PCT == '0"\u00a0%"'
+    for language in ("en", "da"):
+        prs, _ = _three_slides(language)
+        texts = _deck_texts(prs) + [s.notes_slide.notes_text_frame.text for s in prs.slides]
+        assert [t for t in texts if re.search(r"\d[ \t]%", t)] == []
+        assert sum(t.count("\u00a0%") for t in texts) > 20
+
+
+def test_a_deck_written_with_plain_spaces_before_units_updates_as_unedited():
+    """A deck the workbench wrote before units were held to their number ('87 %' with a plain
+    space) is not taken for a text the consultant rewrote: the update refreshes it."""
+    from dataclasses import replace
+
+    from workbench.deck.update import update_presentation
+
+    reports = []
+    for plain in (False, True):
+        old, _ = _three_slides("en")
+        if plain:
+            assert sum("\u00a0" in r.text for r in _runs(old)) > 20
+            for r in _runs(old):
+                r.text = r.text.replace("\u00a0", " ")
+        base, _ = _three_slides("en")
+        new, _ = _three_slides("en", months=12)
+        reports.append(update_presentation(old, base, new))
+        assert old.slides[3].shapes.title.text == "Do the segments predict next year?"
+        assert [r.text for r in _runs(old)] == [r.text for r in _runs(new)]
+    # the same update as of the deck written with U+00A0: nothing taken for the consultant's words
+    # (only more texts refreshed)
+    assert replace(reports[1], refreshed=0) == replace(reports[0], refreshed=0) and reports[1].merged == []
+    assert reports[1].refreshed > reports[0].refreshed

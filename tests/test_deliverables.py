@@ -137,7 +137,7 @@ def test_typing_accuracy_is_one_number(demo_run):
     recommended candidate and the one typing_tool.xlsx / model.json ship."""
     prs = Presentation(str(demo_run.folder / "personas.pptx"))
     every = "\n".join(t for _, t in _slide_texts(prs))
-    tool = re.findall(r"Answered together, they put (\d+) % of respondents", every)  # '91 %' as the deck writes %
+    tool = re.findall(r"Answered together, they put (\d+)\s% of respondents", every)  # '91 %' as the deck writes %
     assert len(tool) == 1, "the recognise slide quotes the typing tool's accuracy once"
     # the same number as the typing tool's workbook ('90.7% of respondents typed into their own segment')
     book = openpyxl.load_workbook(next(demo_run.folder.rglob("typing_tool.xlsx")), read_only=True)
