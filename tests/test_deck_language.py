@@ -134,7 +134,11 @@ def _plain_data(language, **extra):
 
 
 ACCOUNTS = {"n_customers": 1190, "n_several": 700, "segments": [[1, "Pris"], [2, "Rådgivning"], [3, "Webshop"]],
-            "value_label": "Revenue", "fitted_wave": "1"}
+            "value_label": "Revenue", "fitted_wave": "1",
+            # the types as the accounts step saves them (workbench.steps.deck._types): kind and segments
+            "types": [{"kind": "consensus", "segments": [1]}, {"kind": "split", "segments": [1, 2]},
+                      {"kind": "mixed", "segments": [1, 2, 3]}, {"kind": "one", "segments": []}],
+            "rule": {"consensus": 0.7, "split": 0.7, "each": 0.2}}
 ACCOUNT_CLASSES = {"account_class": [1, 2, 3, 4], "accounts": [400, 200, 60, 40],
                    "type": ["consensus: Pris", "split: Pris vs Rådgivning", "mixed: Pris, Rådgivning, Webshop",
                             "one type: accounts do not differ in their mix of segments beyond chance"],
@@ -266,19 +270,26 @@ def test_english_slides_keep_their_words_and_the_agenda_lists_them():
         assert w("fwd.title_months", months=6) not in agenda_items(_plain_data(language), [], None)
 
 
-def test_the_deck_repeats_the_accounts_rule_of_the_accounts_room():
-    from workbench.deck import slides_accounts
-    from workbench.segments import _accounts
+def test_the_deck_words_the_account_types_the_accounts_step_saves():
+    """The accounts room decides a type (consensus / split / mixed, and its segments) and the
+    step saves it as plain data; the deck only words it, with the segments' names in its
+    language, whatever the names hold (' vs ', ' mod ')."""
+    from workbench.deck.slides_accounts import type_text
 
-    assert (slides_accounts.CONSENSUS_SHARE, slides_accounts.SPLIT_SHARE, slides_accounts.SPLIT_MIN) == (
-        _accounts.CONSENSUS_SHARE, _accounts.SPLIT_SHARE, _accounts.SPLIT_MIN)
-    assert slides_accounts.ONE_TYPE == _accounts.ONE_TYPE
-    w = words("da")
-    names = ["Pris vs kvalitet", "Rådgivning"]
-    assert slides_accounts.type_text(_accounts.describe_mix([0.5, 0.5], names), w, names) == \
-        "delt: Pris vs kvalitet mod Rådgivning"
-    assert slides_accounts.type_text(_accounts.describe_mix([0.9, 0.1], names), w, names) == \
-        "enighed: Pris vs kvalitet"
+    names = {1: "Pris vs kvalitet", 2: "Rådgivning mod alt", 7: "Webshop"}
+    da, en = words("da"), words("en")
+    assert type_text({"kind": "split", "segments": [2, 1]}, da, names) == "delt: Rådgivning mod alt mod Pris vs kvalitet"
+    assert type_text({"kind": "consensus", "segments": [7]}, da, names) == "enighed: Webshop"
+    assert type_text({"kind": "mixed", "segments": [7, 1, 2]}, en, names) == \
+        "mixed: Webshop, Pris vs kvalitet, Rådgivning mod alt"
+    assert type_text({"kind": "one", "segments": []}, da, names) == da("acc.one_type")
+    assert type_text({"kind": "consensus", "segments": [4]}, en, names) == "consensus: " + en("segment_n", segment=4)
+    # deck data saved before the types were plain data: the room's text, as it is
+    assert type_text("consensus: Pris", da, names) == "consensus: Pris"
+    # the rule's thresholds in the notes are the step's, not the deck's
+    prs, _ = _three_slides("da")
+    notes = prs.slides[2].notes_slide.notes_text_frame.text
+    assert "mindst 70\u00a0%" in notes and "mindst 20\u00a0%" in notes
 
 
 def _runs(prs):
@@ -331,3 +342,30 @@ def test_a_deck_written_with_plain_spaces_before_units_updates_as_unedited():
     # (only more texts refreshed)
     assert replace(reports[1], refreshed=0) == replace(reports[0], refreshed=0) and reports[1].merged == []
     assert reports[1].refreshed > reports[0].refreshed
+
+
+@pytest.mark.parametrize("language", sorted(TEXTS))
+def test_revenue_change_the_segments_do_not_predict_is_said_plainly(language):
+    """The forward slide read "explains 0 % … with the segment 0 %" (the demo: R² −0.000 → −0.003):
+    where the segments add nothing that shows, the line says so, in every deck language."""
+    import pandas as pd
+
+    from workbench.deck.slides_forward import lift_lines
+
+    w = words(language)
+    what = w("fwd.out_revenue")
+
+    def line(base, with_, status):
+        lift = pd.DataFrame({"outcome": ["revenue_change"], "metric": ["R²"], "baseline": [base],
+                             "with segments": [with_], "low": [-0.01], "high": [0.01], "status": [status]})
+        return lift_lines({"lift": lift}, w)[0]
+
+    nothing = line(-0.0001, -0.003, "fail")
+    assert nothing == w("fwd.r2_none", what=what) and w.pct(0) not in nothing
+    assert line(0.12, 0.118, "fail") == w("fwd.r2_nothing", what=what, base=w.n(12))  # a loss: nothing added
+    assert line(0.12, 0.1204, "fail") == w("fwd.r2_nothing", what=what, base=w.n(12))  # rounds away, not sure
+    assert line(0.12, 0.2, "pass") == w("fwd.r2", what=what, base=w.n(12), with_=w.n(20), verdict=w("fwd.adds"))
+    # a sure gain below half a point still reads as a gain, one decimal more
+    assert line(0.12, 0.1234, "pass") == w("fwd.r2", what=what, base=w.n(12, 1), with_=w.n(12.3, 1),
+                                           verdict=w("fwd.adds"))
+    assert w("fwd.r2_nothing", what="X", base="5") != w("fwd.r2_none", what="X")

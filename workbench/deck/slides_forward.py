@@ -39,12 +39,24 @@ def lift_lines(forward: dict, w: Words | None = None) -> list[str]:
         what = w(key) if key else str(r["outcome"])
         verdict = w("fwd.adds" if r["status"] == "pass" else "fwd.adds_nothing")
         if r["metric"] == "R²":  # as the share of the differences explained, never below 0
-            lines.append(w("fwd.r2", what=what, base=w.n(100 * max(r['baseline'], 0)),
-                           with_=w.n(100 * max(r['with segments'], 0)), verdict=verdict))
+            lines.append(_r2_line(r, what, verdict, w))
         else:
             lines.append(w("fwd.auc", what=what, base=w.n(r["baseline"], 2), with_=w.n(r["with segments"], 2),
                            verdict=verdict))
     return lines
+
+
+def _r2_line(r: dict, what: str, verdict: str, w: Words) -> str:
+    """An R² outcome in words: the share of the differences between customers explained, by the
+    order history alone and with the segment. Where the segment adds nothing that shows (a gain
+    at or below zero, or one that rounds away and is not sure), it says so plainly rather than
+    'explains 0 % … with the segment 0 %'."""
+    base, with_ = 100 * max(float(r["baseline"]), 0.0), 100 * max(float(r["with segments"]), 0.0)
+    shown = w.n(base) != w.n(with_)
+    if with_ <= base or (not shown and r["status"] != "pass"):
+        return w("fwd.r2_nothing", what=what, base=w.n(base)) if w.n(base) != w.n(0) else w("fwd.r2_none", what=what)
+    decimals = 0 if shown else 1  # a sure gain below half a point still reads as a gain
+    return w("fwd.r2", what=what, base=w.n(base, decimals), with_=w.n(with_, decimals), verdict=verdict)
 
 
 def _headline(fw: dict, w: Words) -> str:

@@ -287,6 +287,10 @@ TABLE = {
     'fwd.adds_nothing': 'segmenterne tilføjer intet sikkert',
     'fwd.r2': '{what}: ordrehistorikken alene forklarer {base} % af forskellene mellem kunderne, med segmentet '
         '{with_} % — {verdict}.',
+    'fwd.r2_nothing': '{what}: ordrehistorikken alene forklarer {base} % af forskellene mellem kunderne; segmenterne tilføjer '
+        'intet målbart.',
+    'fwd.r2_none': '{what}: segmenterne tilføjer intet målbart til forudsigelsen, og det gør ordrehistorikken alene heller '
+        'ikke.',
     'fwd.auc': '{what}: forudsigelsesscore {base} ud fra ordrehistorikken alene, {with_} med segmentet (0,5 = '
         'plat eller krone, 1 = en perfekt forudsigelse) — {verdict}.',
     'fwd.headline': 'Kendskab til segmentet forudsiger {outcomes} bedre end ordrehistorikken alene.',

@@ -286,6 +286,9 @@ TABLE = {
     'fwd.adds_nothing': 'the segments add nothing sure',
     'fwd.r2': '{what}: the order history alone explains {base} % of the differences between customers, with the '
         'segment {with_} % — {verdict}.',
+    'fwd.r2_nothing': '{what}: the order history alone explains {base} % of the differences between customers; the segments add '
+        'nothing measurable to that.',
+    'fwd.r2_none': '{what}: the segments add nothing measurable to predicting it, nor does the order history alone.',
     'fwd.auc': '{what}: prediction score {base} from the order history alone, {with_} with the segment (0.5 = a '
         'coin toss, 1 = a perfect prediction) — {verdict}.',
     'fwd.headline': 'Knowing the segment predicts {outcomes} better than the order history alone.',

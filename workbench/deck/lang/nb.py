@@ -285,6 +285,9 @@ TABLE = {
     'fwd.adds_nothing': 'segmentene tilfører ikke noe sikkert',
     'fwd.r2': '{what}: ordrehistorikken alene forklarer {base} % av forskjellene mellom kundene, med segmentet '
         '{with_} % — {verdict}.',
+    'fwd.r2_nothing': '{what}: ordrehistorikken alene forklarer {base} % av forskjellene mellom kundene; segmentene tilfører '
+        'ikke noe målbart.',
+    'fwd.r2_none': '{what}: segmentene tilfører ikke noe målbart til prognosen, og det gjør heller ikke ordrehistorikken alene.',
     'fwd.auc': '{what}: prognoseskår {base} ut fra ordrehistorikken alene, {with_} med segmentet (0,5 = kron '
         'eller mynt, 1 = en perfekt prognose) — {verdict}.',
     'fwd.headline': 'Å kjenne segmentet forutsier {outcomes} bedre enn ordrehistorikken alene.',

@@ -291,6 +291,10 @@ TABLE = {
     'fwd.adds_nothing': 'de segmenten voegen niets zekers toe',
     'fwd.r2': '{what}: de ordergeschiedenis alleen verklaart {base} % van de verschillen tussen klanten, met het '
         'segment {with_} % — {verdict}.',
+    'fwd.r2_nothing': '{what}: de ordergeschiedenis alleen verklaart {base} % van de verschillen tussen klanten; de segmenten '
+        'voegen daar niets meetbaars aan toe.',
+    'fwd.r2_none': '{what}: de segmenten voegen niets meetbaars toe aan de voorspelling, en de ordergeschiedenis alleen '
+        'evenmin.',
     'fwd.auc': '{what}: voorspelscore {base} op basis van de ordergeschiedenis alleen, {with_} met het segment '
         '(0,5 = kop of munt, 1 = een perfecte voorspelling) — {verdict}.',
     'fwd.headline': 'Het segment kennen voorspelt {outcomes} beter dan de ordergeschiedenis alleen.',

@@ -284,6 +284,9 @@ TABLE = {
     'fwd.adds_nothing': 'segmenten tillför inget säkert',
     'fwd.r2': '{what}: orderhistoriken ensam förklarar {base} % av skillnaderna mellan kunderna, med segmentet '
         '{with_} % — {verdict}.',
+    'fwd.r2_nothing': '{what}: orderhistoriken ensam förklarar {base} % av skillnaderna mellan kunderna; segmenten tillför '
+        'inget mätbart.',
+    'fwd.r2_none': '{what}: segmenten tillför inget mätbart till förutsägelsen, och det gör inte heller orderhistoriken ensam.',
     'fwd.auc': '{what}: prognospoäng {base} utifrån orderhistoriken ensam, {with_} med segmentet (0,5 = '
         'slantsingling, 1 = en perfekt förutsägelse) — {verdict}.',
     'fwd.headline': 'Att känna till segmentet förutsäger {outcomes} bättre än orderhistoriken ensam.',
