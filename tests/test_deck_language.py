@@ -369,3 +369,17 @@ def test_revenue_change_the_segments_do_not_predict_is_said_plainly(language):
     assert line(0.12, 0.1234, "pass") == w("fwd.r2", what=what, base=w.n(12, 1), with_=w.n(12.3, 1),
                                            verdict=w("fwd.adds"))
     assert w("fwd.r2_nothing", what="X", base="5") != w("fwd.r2_none", what="X")
+
+
+def test_the_forward_chart_legend_lists_the_series_in_the_order_of_the_bars():
+    """The legend read "Changed main channel, Stopped buying" over bars in the other order: a bar
+    chart's legend follows its bars from the top only on a category axis that is not reversed, where
+    the top bar is the last category's last series."""
+    prs, _ = _three_slides("en")
+    chart = next(sh.chart for sh in prs.slides[3].shapes if sh.has_chart)
+    plot = chart.plots[0]
+    assert not chart.category_axis.reverse_order and chart.has_legend
+    assert list(plot.categories)[::-1] == ["Pris", "Rådgivning", "Webshop"]  # the first segment on top
+    # from the top of each bar group down, as the legend lists them
+    assert [s.name for s in plot.series][::-1] == ["Stopped buying (%)", "Changed main channel (%)"]
+    assert list(plot.series[-1].values)[::-1] == [12.0, 30.0, 8.0]  # stopped buying, segment by segment
