@@ -383,3 +383,14 @@ def test_the_forward_chart_legend_lists_the_series_in_the_order_of_the_bars():
     # from the top of each bar group down, as the legend lists them
     assert [s.name for s in plot.series][::-1] == ["Stopped buying (%)", "Changed main channel (%)"]
     assert list(plot.series[-1].values)[::-1] == [12.0, 30.0, 8.0]  # stopped buying, segment by segment
+
+
+@pytest.mark.parametrize("language", sorted(TEXTS))
+def test_every_text_quotes_in_the_language_s_own_marks(language):
+    """A Danish key finding read 'skiller sig ud på “Gør tingene halvhjertet”' under a persona named
+    'Kunder, der siger: »…«': one deck, one kind of quotation marks, the language's (``'quote'``)."""
+    w = words(language)
+    own = set(w("quote", text=""))
+    used = {c for text in w.table.values() for c in str(text) if c in "“”„»«‘’‚\""}
+    inner = {"‘", "’"} if language == "en" else {"’"}  # English quotes within a quote in ‘…’; ’ is an apostrophe
+    assert used <= own | inner, sorted(used - own)

@@ -136,6 +136,7 @@ TABLE = {
     'persona.chart_title': 'Index vs total (line at 100 = average): needs, motivations, barriers',
     'persona.base': 'Base: this segment n={n}, all respondents n={total}. Each item as {measures}, indexed to the '
         'total.',
+    'quote': '“{text}”',
     'persona.in_language': 'In {language}: “{text}”',
     'persona.notes_item': '{label} ({kind}): {value} vs {total} for all respondents ({measure}), index {index}{sig}',
     'persona.notes_continued': '{name} continued ({k}): {items} items.',

@@ -136,6 +136,7 @@ TABLE = {
     'persona.chart_title': 'Indeks mot totalen (linje ved 100 = gjennomsnitt): behov, motivasjon, barrierer',
     'persona.base': 'Base: dette segmentet n={n}, alle respondenter n={total}. Hvert utsagn som {measures}, indeksert '
         'mot totalen.',
+    'quote': '«{text}»',
     'persona.in_language': 'På {language}: «{text}»',
     'persona.notes_item': '{label} ({kind}): {value} mot {total} for alle respondenter ({measure}), indeks {index}{sig}',
     'persona.notes_continued': '{name} forts. ({k}): {items} punkter.',
@@ -330,8 +331,8 @@ TABLE = {
     'moves.no_drift': 'Ingen indikator har flyttet seg i noe segment.',
     'moves.rose': '{name}: {label} steg fra {a} til {b}',
     'moves.fell': '{name}: {label} falt fra {a} til {b}',
-    'moves.share_rose': '{name}: andelen som svarer ‘{level}’ på {label}, steg fra {a} til {b}',
-    'moves.share_fell': '{name}: andelen som svarer ‘{level}’ på {label}, falt fra {a} til {b}',
+    'moves.share_rose': '{name}: andelen som svarer «{level}» på {label}, steg fra {a} til {b}',
+    'moves.share_fell': '{name}: andelen som svarer «{level}» på {label}, falt fra {a} til {b}',
     'letters.head': '{name} ({letter})',
     'summary.revenue_survey': '{label} {value} (alle respondenter: {total})',
     'tile.all_base': 'alle kunder: {value}',

@@ -138,6 +138,7 @@ TABLE = {
     'persona.chart_title': 'Index ten opzichte van het totaal (lijn bij 100 = gemiddeld): behoeften, drijfveren, drempels',
     'persona.base': 'Basis: dit segment n={n}, alle respondenten n={total}. Elke stelling als {measures}, geïndexeerd '
         'op het totaal.',
+    'quote': '‘{text}’',
     'persona.in_language': 'In het {language}: ‘{text}’',
     'persona.notes_item': '{label} ({kind}): {value} tegen {total} voor alle respondenten ({measure}), index {index}{sig}',
     'persona.notes_continued': '{name} vervolg ({k}): {items} punten.',

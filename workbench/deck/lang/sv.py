@@ -136,6 +136,7 @@ TABLE = {
     'persona.chart_title': 'Index mot totalen (linje vid 100 = genomsnitt): behov, drivkrafter, hinder',
     'persona.base': 'Bas: detta segment n={n}, alla svarande n={total}. Varje påstående som {measures}, indexerat mot '
         'totalen.',
+    'quote': '”{text}”',
     'persona.in_language': 'På {language}: ”{text}”',
     'persona.notes_item': '{label} ({kind}): {value} mot {total} för alla svarande ({measure}), index {index}{sig}',
     'persona.notes_continued': '{name} forts. ({k}): {items} punkter.',
