@@ -394,3 +394,31 @@ def test_every_text_quotes_in_the_language_s_own_marks(language):
     used = {c for text in w.table.values() for c in str(text) if c in "“”„»«‘’‚\""}
     inner = {"‘", "’"} if language == "en" else {"’"}  # English quotes within a quote in ‘…’; ’ is an apostrophe
     assert used <= own | inner, sorted(used - own)
+
+
+def test_the_method_slide_names_what_the_run_lacks_in_client_words():
+    """The English method slide read "forward outcomes, 12-month horizon (12-month horizon (to …) skipped:
+    …); classification (this wave fits its own segmentation (no earlier model file))" and the Danish
+    one "migration": the parts the study lacks in the deck's words, nothing a first wave cannot have."""
+    from workbench.deck.slides_appendix import skipped_for_client
+
+    demo_w1 = {"classification": "this wave fits its own segmentation (no earlier model file)",
+               "forward outcomes, 12-month horizon": "12-month horizon (to 2027-03-31) skipped: the transactions end "
+                                                     "on 2026-09-30, 6 months missing",
+               "migration": "no earlier model: the wave the segmentation is fitted on has no earlier wave to move from",
+               "tracking": "no earlier model: the wave the segmentation is fitted on has nothing to be tracked against"}
+    demo_w2 = {"segments": "a later wave: classified with the frozen model, nothing fitted",
+               "forward outcomes": "no forward outcomes yet: 6-month horizon (to 2027-03-30) skipped: no line is dated "
+                                   "after the reference date, 6 months missing; 12-month horizon (to 2027-09-30) skipped"}
+    gallery_w2 = {"behaviour": "study declares no behaviour data", "forward": "study declares no behaviour data",
+                  "opportunities": "the study has no JTBD outcomes block (no outcome with an importance and a "
+                                   "satisfaction question)",
+                  "migration": "0 respondents answered in two waves (linked by respondent id); transitions need at least 30",
+                  "measures cost_to_serve, cost_per_order": "no delivery_cost or handling_cost column in the transactions"}
+    en, da = words("en"), words("da")
+    assert skipped_for_client(demo_w1, en) == ["next year's behaviour"]
+    assert skipped_for_client(demo_w2, en) == ["behaviour in the next 6 months"]
+    assert skipped_for_client(gallery_w2, en) == ["behaviour", "next year's behaviour", "opportunity scores",
+                                                  "who moved between segments", "Cost to serve"]
+    assert skipped_for_client(gallery_w2, da) == ["adfærd", "næste års adfærd", "mulighedsscorer",
+                                                  "skift mellem segmenter", "Betjeningsomkostning"]

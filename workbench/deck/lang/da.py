@@ -215,6 +215,8 @@ TABLE = {
     'step.opportunities': 'mulighedsscorer',
     'step.tracking': 'opfølgning',
     'step.forward': 'næste års adfærd',
+    'step.forward_months': 'adfærd de næste {months} måneder',
+    'step.migration': 'skift mellem segmenter',
     'step.accounts': 'konti',
     'step.other': '{step}',
     'factors.title': 'Bilag: faktorløsning',

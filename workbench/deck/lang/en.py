@@ -214,6 +214,8 @@ TABLE = {
     'step.opportunities': 'opportunity scores',
     'step.tracking': 'tracking',
     'step.forward': "next year's behaviour",
+    'step.forward_months': 'behaviour in the next {months} months',
+    'step.migration': 'who moved between segments',
     'step.accounts': 'accounts',
     'step.other': '{step}',
     'factors.title': 'Appendix: factor solution',

@@ -213,6 +213,8 @@ TABLE = {
     'step.opportunities': 'mulighetsskår',
     'step.tracking': 'oppfølging',
     'step.forward': 'neste års atferd',
+    'step.forward_months': 'atferd de neste {months} månedene',
+    'step.migration': 'bytter mellom segmenter',
     'step.accounts': 'kontoer',
     'step.other': '{step}',
     'factors.title': 'Vedlegg: faktorløsning',

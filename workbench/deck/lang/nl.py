@@ -218,6 +218,8 @@ TABLE = {
     'step.opportunities': 'kansscores',
     'step.tracking': 'monitoring',
     'step.forward': 'gedrag in het komende jaar',
+    'step.forward_months': 'gedrag in de komende {months} maanden',
+    'step.migration': 'wisselingen tussen segmenten',
     'step.accounts': 'accounts',
     'step.other': '{step}',
     'factors.title': 'Bijlage: factoroplossing',

@@ -212,6 +212,8 @@ TABLE = {
     'step.opportunities': 'möjlighetspoäng',
     'step.tracking': 'uppföljning',
     'step.forward': 'nästa års beteende',
+    'step.forward_months': 'beteende de närmaste {months} månaderna',
+    'step.migration': 'byten mellan segment',
     'step.accounts': 'konton',
     'step.other': '{step}',
     'factors.title': 'Bilaga: faktorlösning',
