@@ -259,3 +259,31 @@ def test_every_figure_on_the_slides_is_the_workbooks(flows, name):
                       min_places=3)
         checked += 1
     assert checked
+
+
+@pytest.mark.parametrize("name", _cases("deck"))
+def test_updating_the_unedited_first_deck_gives_the_last_wave_s_deck(flows, name, tmp_path):
+    """Issue 26's deck comparison on every gallery study: the first wave's deck as the run wrote it,
+    updated to the last wave (``deck --update``), equals the last wave's own deck in every text,
+    fill, arrow, chart value and note; only the slides one of the two waves has are left out (the
+    earlier wave's are kept, tagged for review)."""
+    from deck_compare import deck_differences
+
+    from workbench.deck.update import slide_key
+    from workbench.rerender import update_deck
+    from workbench.study import load_study
+
+    f = flows(name)
+    waves = [w for w, s in f.runs.items() if s.rc == 0 and (f.folder(w) / "personas.pptx").is_file()]
+    assert len(waves) >= 2, f"{name}: every gallery study has two waves with a deck"
+    first, last = waves[0], waves[-1]
+    src = tmp_path / f"wave-{first}.pptx"
+    shutil.copy(f.folder(first) / "personas.pptx", src)
+    fresh = Presentation(str(f.folder(last) / "personas.pptx"))
+    out, report = update_deck(load_study(f.study / "study.yaml"), last, src, reports=f.reports)
+    prs = Presentation(str(out))
+    keys = lambda deck: {slide_key(s) for s in deck.slides} - {None}  # noqa: E731
+    only_one = keys(prs) ^ keys(fresh)
+    assert only_one <= keys(Presentation(str(src))), only_one  # none of the last wave's slides is missing
+    assert deck_differences(prs, fresh, skip=tuple(only_one)) == []
+    assert report.kept == [] and report.merged == []

@@ -438,8 +438,8 @@ def update_presentation(edited, base, new) -> UpdateReport:
                 elif ns.has_text_frame and es.has_text_frame:
                     if skey.startswith("page-"):
                         continue
-                    if skey.startswith("shape-"):
-                        _three_way_fill(es, bs, ns, report)
+                    # a swatch's, and a text box's, fill (the glance cards' headers take the segment's colour)
+                    _three_way_fill(es, bs, ns, report)
                     if _three_way_text(es.text_frame, bs.text_frame if bs is not None and bs.has_text_frame else None,
                                        ns.text_frame, where, report):
                         marks.append((es, "text rewritten by you: some numbers could not be refreshed"))
