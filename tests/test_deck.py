@@ -131,7 +131,7 @@ def test_scorecard_slide_and_speaker_notes(deck, demo_run):
     p = next(iter(demo_run.personas))
     whole = round_shares([q.share for q in demo_run.personas])[0]  # the one rounding rule of the deck
     notes = _persona_slides(deck)[0].notes_slide.notes_text_frame.text
-    assert f"(n={p.n:,})" in notes and f"{whole:.0f} % of respondents" in notes and "index" in notes
+    assert f"(n={p.n:,})" in notes and f"{whole:.0f}\u00a0% of respondents" in notes and "index" in notes
 
 
 def _estimated_height_pt(paras, width_pt: float) -> float:

@@ -123,7 +123,7 @@ def test_behaviour_slide_per_persona_with_native_mix_charts_tiles_and_how_to_win
         assert "Main ordering channel in the order history (% of customers)" in charts
         text = _texts(slide)
         lapsed = t[(t["segment"] == p.segment) & (t["variable"] == "lapsed") & (t["category"] == "true")]["value"].iloc[0]
-        assert f"{lapsed:.0f} %" in text and "Lapsed customers" in text and "Cost to serve" in text
+        assert f"{lapsed:.0f}\u00a0%" in text and "Lapsed customers" in text and "Cost to serve" in text
         top = demo_run.opportunities.underserved_outcomes(p.segment)
         if len(top):
             assert f"{top['label'].iloc[0]}: opportunity {top['opportunity'].iloc[0]:.1f}" in text

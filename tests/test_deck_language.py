@@ -134,7 +134,11 @@ def _plain_data(language, **extra):
 
 
 ACCOUNTS = {"n_customers": 1190, "n_several": 700, "segments": [[1, "Pris"], [2, "Rådgivning"], [3, "Webshop"]],
-            "value_label": "Revenue", "fitted_wave": "1"}
+            "value_label": "Revenue", "fitted_wave": "1",
+            # the types as the accounts step saves them (workbench.steps.deck._types): kind and segments
+            "types": [{"kind": "consensus", "segments": [1]}, {"kind": "split", "segments": [1, 2]},
+                      {"kind": "mixed", "segments": [1, 2, 3]}, {"kind": "one", "segments": []}],
+            "rule": {"consensus": 0.7, "split": 0.7, "each": 0.2}}
 ACCOUNT_CLASSES = {"account_class": [1, 2, 3, 4], "accounts": [400, 200, 60, 40],
                    "type": ["consensus: Pris", "split: Pris vs Rådgivning", "mixed: Pris, Rådgivning, Webshop",
                             "one type: accounts do not differ in their mix of segments beyond chance"],
@@ -217,11 +221,11 @@ def test_migration_accounts_and_forward_slides_in_danish_have_no_english_sentenc
     assert any(c.startswith("Én type: kontiene adskiller sig ikke") for c in cells)
     assert any(t.startswith("4.750 kunder interviewet i både bølge 1 og bølge 2: for hvert segment") for t in cells)
     notes = prs.slides[3].notes_slide.notes_text_frame.text
-    assert "Segment 1: stoppede med at købe 12,3 %, skiftede kanal 4,5 % (n=200)." in notes
-    assert "Segment 2: stoppede med at købe 30,5 % (n=150)." in notes
+    assert "Segment 1: stoppede med at købe 12,3\u00a0%, skiftede kanal 4,5\u00a0% (n=200)." in notes
+    assert "Segment 2: stoppede med at købe 30,5\u00a0% (n=150)." in notes
     assert "AUC 0,875 → 0,893 (interval for gevinsten +0,001 til +0,035), opfyldt." in notes
     body = " ".join(_deck_texts(_only(prs, 3)))
-    assert "med segmentet 10 %" in body  # R² as a share of the differences explained, never below 0
+    assert "med segmentet 10\u00a0%" in body  # R² as a share of the differences explained, never below 0
 
 
 def _only(prs, index):
@@ -266,16 +270,155 @@ def test_english_slides_keep_their_words_and_the_agenda_lists_them():
         assert w("fwd.title_months", months=6) not in agenda_items(_plain_data(language), [], None)
 
 
-def test_the_deck_repeats_the_accounts_rule_of_the_accounts_room():
-    from workbench.deck import slides_accounts
-    from workbench.segments import _accounts
+def test_the_deck_words_the_account_types_the_accounts_step_saves():
+    """The accounts room decides a type (consensus / split / mixed, and its segments) and the
+    step saves it as plain data; the deck only words it, with the segments' names in its
+    language, whatever the names hold (' vs ', ' mod ')."""
+    from workbench.deck.slides_accounts import type_text
 
-    assert (slides_accounts.CONSENSUS_SHARE, slides_accounts.SPLIT_SHARE, slides_accounts.SPLIT_MIN) == (
-        _accounts.CONSENSUS_SHARE, _accounts.SPLIT_SHARE, _accounts.SPLIT_MIN)
-    assert slides_accounts.ONE_TYPE == _accounts.ONE_TYPE
-    w = words("da")
-    names = ["Pris vs kvalitet", "Rådgivning"]
-    assert slides_accounts.type_text(_accounts.describe_mix([0.5, 0.5], names), w, names) == \
-        "delt: Pris vs kvalitet mod Rådgivning"
-    assert slides_accounts.type_text(_accounts.describe_mix([0.9, 0.1], names), w, names) == \
-        "enighed: Pris vs kvalitet"
+    names = {1: "Pris vs kvalitet", 2: "Rådgivning mod alt", 7: "Webshop"}
+    da, en = words("da"), words("en")
+    assert type_text({"kind": "split", "segments": [2, 1]}, da, names) == "delt: Rådgivning mod alt mod Pris vs kvalitet"
+    assert type_text({"kind": "consensus", "segments": [7]}, da, names) == "enighed: Webshop"
+    assert type_text({"kind": "mixed", "segments": [7, 1, 2]}, en, names) == \
+        "mixed: Webshop, Pris vs kvalitet, Rådgivning mod alt"
+    assert type_text({"kind": "one", "segments": []}, da, names) == da("acc.one_type")
+    assert type_text({"kind": "consensus", "segments": [4]}, en, names) == "consensus: " + en("segment_n", segment=4)
+    # deck data saved before the types were plain data: the room's text, as it is
+    assert type_text("consensus: Pris", da, names) == "consensus: Pris"
+    # the rule's thresholds in the notes are the step's, not the deck's
+    prs, _ = _three_slides("da")
+    notes = prs.slides[2].notes_slide.notes_text_frame.text
+    assert "mindst 70\u00a0%" in notes and "mindst 20\u00a0%" in notes
+
+
+def _runs(prs):
+    """Every text run of the slides (text boxes and table cells)."""
+    for slide in prs.slides:
+        for shp in slide.shapes:
+            frames = [shp.text_frame] if shp.has_text_frame else []
+            frames += [c.text_frame for row in shp.table.rows for c in row.cells] if shp.has_table else []
+            for tf in frames:
+                for p in tf.paragraphs:
+                    yield from p.runs
+
+
+def test_a_number_and_its_unit_stay_on_one_line():
+    """'87 %' broke between '87' and '%' at a line end (the key-findings slide): every text the deck
+    writes holds a number and its '%' or currency code together with U+00A0, the chart labels too."""
+    from workbench.deck.texts import PCT, keep_units
+
+    assert keep_units("87 % of 38,295 EUR; segment 2 of 5 (95 % interval 3-7 %)") == \
+        "87\u00a0% of 38,295\u00a0EUR; segment 2 of 5 (95\u00a0% interval 3-7\u00a0%)"
+    assert keep_units("Eur 5 Euro, 3 EURO") == "Eur 5 Euro, 3 EURO"  # a code is three capitals, no more
+    assert PCT == '0"\u00a0%"'
+    for language in ("en", "da"):
+        prs, _ = _three_slides(language)
+        texts = _deck_texts(prs) + [s.notes_slide.notes_text_frame.text for s in prs.slides]
+        assert [t for t in texts if re.search(r"\d[ \t]%", t)] == []
+        assert sum(t.count("\u00a0%") for t in texts) > 20
+
+
+def test_a_deck_written_with_plain_spaces_before_units_updates_as_unedited():
+    """A deck the workbench wrote before units were held to their number ('87 %' with a plain
+    space) is not taken for a text the consultant rewrote: the update refreshes it."""
+    from dataclasses import replace
+
+    from workbench.deck.update import update_presentation
+
+    reports = []
+    for plain in (False, True):
+        old, _ = _three_slides("en")
+        if plain:
+            assert sum("\u00a0" in r.text for r in _runs(old)) > 20
+            for r in _runs(old):
+                r.text = r.text.replace("\u00a0", " ")
+        base, _ = _three_slides("en")
+        new, _ = _three_slides("en", months=12)
+        reports.append(update_presentation(old, base, new))
+        assert old.slides[3].shapes.title.text == "Do the segments predict next year?"
+        assert [r.text for r in _runs(old)] == [r.text for r in _runs(new)]
+    # the same update as of the deck written with U+00A0: nothing taken for the consultant's words
+    # (only more texts refreshed)
+    assert replace(reports[1], refreshed=0) == replace(reports[0], refreshed=0) and reports[1].merged == []
+    assert reports[1].refreshed > reports[0].refreshed
+
+
+@pytest.mark.parametrize("language", sorted(TEXTS))
+def test_revenue_change_the_segments_do_not_predict_is_said_plainly(language):
+    """The forward slide read "explains 0 % … with the segment 0 %" (the demo: R² −0.000 → −0.003):
+    where the segments add nothing that shows, the line says so, in every deck language."""
+    import pandas as pd
+
+    from workbench.deck.slides_forward import lift_lines
+
+    w = words(language)
+    what = w("fwd.out_revenue")
+
+    def line(base, with_, status):
+        lift = pd.DataFrame({"outcome": ["revenue_change"], "metric": ["R²"], "baseline": [base],
+                             "with segments": [with_], "low": [-0.01], "high": [0.01], "status": [status]})
+        return lift_lines({"lift": lift}, w)[0]
+
+    nothing = line(-0.0001, -0.003, "fail")
+    assert nothing == w("fwd.r2_none", what=what) and w.pct(0) not in nothing
+    assert line(0.12, 0.118, "fail") == w("fwd.r2_nothing", what=what, base=w.n(12))  # a loss: nothing added
+    assert line(0.12, 0.1204, "fail") == w("fwd.r2_nothing", what=what, base=w.n(12))  # rounds away, not sure
+    assert line(0.12, 0.2, "pass") == w("fwd.r2", what=what, base=w.n(12), with_=w.n(20), verdict=w("fwd.adds"))
+    # a sure gain below half a point still reads as a gain, one decimal more
+    assert line(0.12, 0.1234, "pass") == w("fwd.r2", what=what, base=w.n(12, 1), with_=w.n(12.3, 1),
+                                           verdict=w("fwd.adds"))
+    assert w("fwd.r2_nothing", what="X", base="5") != w("fwd.r2_none", what="X")
+
+
+def test_the_forward_chart_legend_lists_the_series_in_the_order_of_the_bars():
+    """The legend read "Changed main channel, Stopped buying" over bars in the other order: a bar
+    chart's legend follows its bars from the top only on a category axis that is not reversed, where
+    the top bar is the last category's last series."""
+    prs, _ = _three_slides("en")
+    chart = next(sh.chart for sh in prs.slides[3].shapes if sh.has_chart)
+    plot = chart.plots[0]
+    assert not chart.category_axis.reverse_order and chart.has_legend
+    assert list(plot.categories)[::-1] == ["Pris", "Rådgivning", "Webshop"]  # the first segment on top
+    # from the top of each bar group down, as the legend lists them
+    assert [s.name for s in plot.series][::-1] == ["Stopped buying (%)", "Changed main channel (%)"]
+    assert list(plot.series[-1].values)[::-1] == [12.0, 30.0, 8.0]  # stopped buying, segment by segment
+
+
+@pytest.mark.parametrize("language", sorted(TEXTS))
+def test_every_text_quotes_in_the_language_s_own_marks(language):
+    """A Danish key finding read 'skiller sig ud på “Gør tingene halvhjertet”' under a persona named
+    'Kunder, der siger: »…«': one deck, one kind of quotation marks, the language's (``'quote'``)."""
+    w = words(language)
+    own = set(w("quote", text=""))
+    used = {c for text in w.table.values() for c in str(text) if c in "“”„»«‘’‚\""}
+    inner = {"‘", "’"} if language == "en" else {"’"}  # English quotes within a quote in ‘…’; ’ is an apostrophe
+    assert used <= own | inner, sorted(used - own)
+
+
+def test_the_method_slide_names_what_the_run_lacks_in_client_words():
+    """The English method slide read "forward outcomes, 12-month horizon (12-month horizon (to …) skipped:
+    …); classification (this wave fits its own segmentation (no earlier model file))" and the Danish
+    one "migration": the parts the study lacks in the deck's words, nothing a first wave cannot have."""
+    from workbench.deck.slides_appendix import skipped_for_client
+
+    demo_w1 = {"classification": "this wave fits its own segmentation (no earlier model file)",
+               "forward outcomes, 12-month horizon": "12-month horizon (to 2027-03-31) skipped: the transactions end "
+                                                     "on 2026-09-30, 6 months missing",
+               "migration": "no earlier model: the wave the segmentation is fitted on has no earlier wave to move from",
+               "tracking": "no earlier model: the wave the segmentation is fitted on has nothing to be tracked against"}
+    demo_w2 = {"segments": "a later wave: classified with the frozen model, nothing fitted",
+               "forward outcomes": "no forward outcomes yet: 6-month horizon (to 2027-03-30) skipped: no line is dated "
+                                   "after the reference date, 6 months missing; 12-month horizon (to 2027-09-30) skipped"}
+    gallery_w2 = {"behaviour": "study declares no behaviour data", "forward": "study declares no behaviour data",
+                  "opportunities": "the study has no JTBD outcomes block (no outcome with an importance and a "
+                                   "satisfaction question)",
+                  "migration": "0 respondents answered in two waves (linked by respondent id); transitions need at least 30",
+                  "measures cost_to_serve, cost_per_order": "no delivery_cost or handling_cost column in the transactions"}
+    en, da = words("en"), words("da")
+    assert skipped_for_client(demo_w1, en) == ["next year's behaviour"]
+    assert skipped_for_client(demo_w2, en) == ["behaviour in the next 6 months"]
+    assert skipped_for_client(gallery_w2, en) == ["behaviour", "next year's behaviour", "opportunity scores",
+                                                  "who moved between segments", "Cost to serve"]
+    assert skipped_for_client(gallery_w2, da) == ["adfærd", "næste års adfærd", "mulighedsscorer",
+                                                  "skift mellem segmenter", "Betjeningsomkostning"]

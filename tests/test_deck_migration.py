@@ -40,7 +40,7 @@ def test_matrix_is_colour_coded_and_per_segment_table_agrees():
     t = _table(prs.slides[0])
     assert [t.cell(0, j).text for j in range(4)] == ["Wave 1 → wave 2", "Webshop buyers", "Price hunters",
                                                     "Advice seekers"]
-    assert [t.cell(3, j).text for j in range(1, 4)] == ["27 %", "0 %", "73 %"]
+    assert [t.cell(3, j).text for j in range(1, 4)] == ["27\u00a0%", "0\u00a0%", "73\u00a0%"]
     lum = {v: luminance(str(t.cell(i + 1, j + 1).fill.fore_color.rgb))
            for i, row in enumerate(MIG["matrix"]) for j, v in enumerate(row)}
     assert lum[100] < lum[73] < lum[27] < lum[6] < lum[0] == 1.0  # darker = larger share
@@ -48,7 +48,7 @@ def test_matrix_is_colour_coded_and_per_segment_table_agrees():
     assert not t.cell(3, 1).text_frame.paragraphs[0].runs[0].font.bold
     t2 = _table(prs.slides[1])
     # stayed on the second slide is the matrix's diagonal: one value for one fact
-    assert [t2.cell(i, 1).text for i in (1, 2, 3)] == ["100 %", "90 %", "73 %"]
+    assert [t2.cell(i, 1).text for i in (1, 2, 3)] == ["100\u00a0%", "90\u00a0%", "73\u00a0%"]
     assert t2.cell(3, 3).text == "Webshop buyers 27\u00a0%" and t2.cell(2, 2).text == "hardly anyone"
 
 

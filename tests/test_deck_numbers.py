@@ -29,7 +29,7 @@ def _rx(w, key: str, **groups) -> re.Pattern:
     for i, name in enumerate(sorted(placeholders(w.table[key]))):
         marks[name] = f"\x01{i}\x01"
         values[name] = marks[name]
-    text = re.escape(w(key, **values))
+    text = re.escape(w(key, **values)).replace(r"\ ", r"\s")  # '87 %' is written with U+00A0
     for name, mark in marks.items():
         text = text.replace(re.escape(mark), groups.get(name, r".{0,40}?"))
     return re.compile(text, re.I)

@@ -217,7 +217,7 @@ def test_shares_on_the_updated_deck_match_wave_2s_workbook(updated, demo_wave2):
     prs = Presentation(str(out))
     seen = 0
     for i, text in _slide_texts(prs):
-        for m in re.finditer(r"(?:Priority \d+: )?(.+?) — (\d+) % of respondents \(n=([\d,]+)\)", text):
+        for m in re.finditer(r"(?:Priority \d+: )?(.+?) — (\d+)\s% of respondents \(n=([\d,]+)\)", text):
             seg = names[m.group(1).strip()]
             assert int(m.group(2)) == whole[seg] and int(m.group(3).replace(",", "")) == rows[seg]["n"], (i, text)
             seen += 1

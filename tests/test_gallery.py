@@ -33,7 +33,10 @@ GALLERY = {
     "cdnow_intkeys": {"behaviour": True, "xfail": {}, "placeable": False},  # behaviour joined at random
     "anes_qualtrics": {"behaviour": False, "xfail": {}},
     "beps_sav": {"behaviour": False, "xfail": {}},
-    "ess_weights": {"behaviour": False, "xfail": {}},
+    "ess_weights": {"behaviour": False, "xfail": {
+        "update": "deck --update refreshes the shapes a slide already has but adds none the later wave draws on it: "
+                  "wave 2's persona 2 gains a 'Største behov' box, the recommendations and the summary a line each, "
+                  "which the updated wave-1 deck lacks (open in issue 26)"}},
     "accounts_multi": {"behaviour": True, "xfail": {}, "placeable": False},  # accounts joined at random
     "holzinger_numeric": {"behaviour": False, "valid": False, "xfail": {}},
     "bfi_forces": {"behaviour": False, "xfail": {}},
@@ -47,7 +50,7 @@ GALLERY = {
 def _cases(prop: str):
     out = []
     for name, info in GALLERY.items():
-        if prop == "deck" and not info.get("valid", True):
+        if prop in ("deck", "update") and not info.get("valid", True):
             continue  # validate rejects it: no deck to render
         reason = info["xfail"].get(prop)
         marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
@@ -99,7 +102,7 @@ def test_every_deck_renders_one_page_per_slide(flows, name):
 
     tx = words(_language(f))  # the deck's own words, in the study's language
     head = tx("method.skipped", steps="\x00").split("\x00")[0]
-    opp = "opportunities (the study has no JTBD outcomes block" if tx.language == "en" else tx("step.opportunities")
+    opp = tx("step.opportunities")  # named in the client's words; the reason is in the consultant's notes
     markers = ("Cost to serve", "opportunity score", "Opportunity =", "Opportunity (0-20)", tx.kpi("cost_to_serve", ""),
                tx("matrix.sub_opportunity"), tx("group.opportunity") + " (0")
     for w in f.runs:
@@ -259,3 +262,31 @@ def test_every_figure_on_the_slides_is_the_workbooks(flows, name):
                       min_places=3)
         checked += 1
     assert checked
+
+
+@pytest.mark.parametrize("name", _cases("update"))
+def test_updating_the_unedited_first_deck_gives_the_last_wave_s_deck(flows, name, tmp_path):
+    """Issue 26's deck comparison on every gallery study: the first wave's deck as the run wrote it,
+    updated to the last wave (``deck --update``), equals the last wave's own deck in every text,
+    fill, arrow, chart value and note; only the slides one of the two waves has are left out (the
+    earlier wave's are kept, tagged for review)."""
+    from deck_compare import deck_differences
+
+    from workbench.deck.update import slide_key
+    from workbench.rerender import update_deck
+    from workbench.study import load_study
+
+    f = flows(name)
+    waves = [w for w, s in f.runs.items() if s.rc == 0 and (f.folder(w) / "personas.pptx").is_file()]
+    assert len(waves) >= 2, f"{name}: every gallery study has two waves with a deck"
+    first, last = waves[0], waves[-1]
+    src = tmp_path / f"wave-{first}.pptx"
+    shutil.copy(f.folder(first) / "personas.pptx", src)
+    fresh = Presentation(str(f.folder(last) / "personas.pptx"))
+    out, report = update_deck(load_study(f.study / "study.yaml"), last, src, reports=f.reports)
+    prs = Presentation(str(out))
+    keys = lambda deck: {slide_key(s) for s in deck.slides} - {None}  # noqa: E731
+    only_one = keys(prs) ^ keys(fresh)
+    assert only_one <= keys(Presentation(str(src))), only_one  # none of the last wave's slides is missing
+    assert deck_differences(prs, fresh, skip=tuple(only_one)) == []
+    assert report.kept == [] and report.merged == []

@@ -225,7 +225,7 @@ def test_deck_says_how_to_recognise_the_segments(demo_run):
     tool = doc["attachments"]["typing_tool"]
     labels = [demo_run.study.columns[q].label for q in tool["questions"]]
     assert all(f"{i}. {lab}" in text for i, lab in enumerate(labels, start=1))
-    assert f"put {100 * tool['accuracy']:.0f} % of respondents" in text  # '92 %': the deck's percent style (i26d)
+    assert f"put {100 * tool['accuracy']:.0f}\u00a0% of respondents" in text  # '92 %' held together (U+00A0)
     cust = pd.read_csv(demo_run.folder / "customer_segments.csv", dtype=str)
     n_model = int((cust["source"] == "model").sum())
     assert f"{len(cust):,} customers" in text and f"{n_model:,} placed from behaviour" in text

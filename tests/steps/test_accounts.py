@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.segments._accounts import ONE_TYPE, account_segments, describe_mix
+from workbench.segments._accounts import ONE_TYPE, account_segments, describe_mix, type_data
 from workbench.segments._multilevel import simulate_accounts
 from workbench.steps.accounts import too_few_several
 
@@ -28,6 +28,13 @@ def test_describe_mix():
     assert describe_mix([0.8, 0.1, 0.1], names) == "consensus: Price"
     assert describe_mix([0.45, 0.05, 0.5], names) == "split: Speed vs Price"
     assert describe_mix([0.36, 0.33, 0.31], names) == "mixed: Price, Advice, Speed"
+    # the same rule as plain data for the deck: the kind and the segments (by number), largest first
+    mixes = [[0.8, 0.1, 0.1], [0.45, 0.05, 0.5], [0.36, 0.33, 0.31], [0.6, 0.35, 0.05], [0.65, 0.18, 0.17]]
+    assert type_data(mixes, [2, 5, 7]) == [{"kind": "consensus", "segments": [2]}, {"kind": "split", "segments": [7, 2]},
+                                           {"kind": "mixed", "segments": [2, 5, 7]},
+                                           {"kind": "split", "segments": [2, 5]}, {"kind": "mixed", "segments": [2, 5, 7]}]
+    assert [describe_mix(m, names) for m in mixes[3:]] == ["split: Price vs Advice", "mixed: Price, Advice, Speed"]
+    assert type_data([[0.5, 0.5]], [1, 2]) == [{"kind": "one", "segments": []}]  # one class: accounts do not differ
 
 
 def test_planted_buying_centres_named_by_the_segments():
@@ -84,6 +91,7 @@ def test_account_slide_from_plain_data(flow):
     classes as the accounts step describes them): types, shares, the mix and the value."""
     from workbench.deck import render_deck
     from workbench.deck.data import DeckData, frame_to_json
+    from workbench.steps.deck import _types
 
     data, personas = DeckData.load(flow.folder("1") / "deck_data.json")
     assert data.accounts is None  # one type on this study: no slide
@@ -91,7 +99,7 @@ def test_account_slide_from_plain_data(flow):
                             "accounts": [70, 30], "share": [0.69, 0.31], "mix_1": [0.9, 0.48], "mix_2": [0.1, 0.52],
                             "value": [1200.0, 5400.0]})
     acc = {"n_customers": 119, "n_several": 70, "segments": [[1, "Price"], [2, "Advice"]], "value_label": "Revenue",
-           "classes": frame_to_json(classes)}
+           "classes": frame_to_json(classes), **_types(classes, [1, 2])}
     # survives the JSON round trip; drawn in English (the study is Dutch: tests/test_deck_language.py
     # checks the slide in another language)
     data = DeckData.from_dict({**data.to_dict(), "accounts": acc, "language": "en"})
@@ -100,9 +108,10 @@ def test_account_slide_from_plain_data(flow):
     assert titles.count("Accounts: buying-centre types") == 1
     slide = prs.slides[titles.index("Accounts: buying-centre types")]
     cells = [c.text for sh in slide.shapes if sh.has_table for r in sh.table.rows for c in r.cells]
-    assert {"Consensus: Price", "Split: Price vs Advice", "70 %", "30 %", "Price 90\u00a0%, Advice 10\u00a0%",
+    # the second type by the accounts room's rule on its mix: the larger segment first
+    assert {"Consensus: Price", "Split: Advice vs Price", "70\u00a0%", "30\u00a0%", "Price 90\u00a0%, Advice 10\u00a0%",
             "Advice 52\u00a0%, Price 48\u00a0%", "5,400"} <= set(cells)
-    assert "69 %" not in cells  # the share the counts give (70 of 100 accounts), not the model's estimate
+    assert "69\u00a0%" not in cells  # the share the counts give (70 of 100 accounts), not the model's estimate
     assert not any("mix_" in c or "0.69" in c for c in cells)  # nothing internal on the slide
 
 

@@ -62,3 +62,8 @@ def test_demo_buying_centres_through_the_flow(demo_run, demo_wave2):
     decks = [json.loads((f / "deck_data.json").read_text())["data"]["accounts"] for f in (folder, folder2)]
     assert [len(d["classes"]["rows"]) for d in decks] == [frozen.n_classes] * 2
     assert decks[1]["fitted_wave"] == "1" and "fitted_wave" not in decks[0]
+    # each type as plain data the deck words (kind, segments): the same in both waves, and the frozen model's type
+    assert decks[0]["types"] == decks[1]["types"] and decks[0]["rule"] == {"consensus": 0.7, "split": 0.7, "each": 0.2}
+    names = {int(s): n for s, n in decks[0]["segments"]}
+    assert [f"{t['kind']}: " + (" vs " if t["kind"] == "split" else ", ").join(names[s] for s in t["segments"])
+            for t in decks[0]["types"]] == list(frozen.types)

@@ -185,7 +185,9 @@ class DeckData:
     skipped: dict = field(default_factory=dict, repr=False)  # step -> why it was skipped in the run
     fieldwork: str = ""  # the wave's fieldwork dates as the agenda shows them ('' when the study gives none)
     #: account classes (step accounts): n_customers, n_several, segments [(segment, name)], value_label,
-    #: classes (table: type, accounts, share, mix_<segment>, value); None without them
+    #: classes (table: type, accounts, share, mix_<segment>, value), types (per class, the accounts room's
+    #: kind and segments: {"kind": "consensus" | "split" | "mixed" | "one", "segments": [...]}) and rule
+    #: (its thresholds, for the notes); None without them
     accounts: dict | None = field(default=None, repr=False)
     #: "Do the segments predict next year?" (:mod:`workbench.deck.slides_forward`), or None
     forward: dict | None = field(default=None, repr=False)

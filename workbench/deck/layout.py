@@ -22,7 +22,7 @@ from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.util import Emu, Inches, Pt
 
 from ..outputs import SafeCategoryChartData
-from .texts import Words, words
+from .texts import Words, keep_units, words
 
 __all__ = ["Canvas", "Box", "segment_colours", "estimate_lines", "text_height", "fit_font_size", "joined", "shorten",
            "theme_of", "readable", "luminance", "placeholder_type", "pick_layouts", "fill_cell", "add_table",
@@ -77,6 +77,10 @@ def segment_colours(labels, palette=PALETTE) -> dict:
     return {s: RGBColor.from_string(palette[i % len(palette)]) for i, s in enumerate(labels)}
 
 
+#: A word as a line breaks it: a non-breaking space (U+00A0, '87\u00a0%') holds its parts together.
+_WORD = re.compile(r"[^ \t\n\r\f\v]+")
+
+
 def estimate_lines(text: str, width_emu: int, size_pt: float) -> int:
     """Lines ``text`` wraps into in a box ``width_emu`` wide at ``size_pt`` (conservative).
 
@@ -89,7 +93,7 @@ def estimate_lines(text: str, width_emu: int, size_pt: float) -> int:
     for para in text.split("\n"):
         cur = 0
         n = 1
-        for word in para.split():
+        for word in _WORD.findall(para):
             w = len(word)
             if cur == 0:
                 n += (w - 1) // per_line
@@ -120,7 +124,7 @@ def fit_font_size(text: str, width_emu: int, height_emu: int, *, max_pt: float =
         None when the text does not fit even at ``min_pt``.
     """
     # first sizes at which every word fits a line ('betjeningsomkostningerne' unbroken), then any
-    longest = max((len(word) for word in text.split()), default=0)
+    longest = max((len(word) for word in _WORD.findall(text)), default=0)
     usable_pt = max((width_emu - 2 * PAD_X) / 12700, 1.0)
     for whole_words in (True, False):
         size = float(max_pt)
@@ -312,7 +316,7 @@ class Canvas:
             if i:
                 p.space_before = Pt(space_pt)
             run = p.add_run()
-            run.text = ("• " if o.get("bullet") else "") + t
+            run.text = ("• " if o.get("bullet") else "") + keep_units(t)
             f = run.font
             f.name = font or self.minor
             f.size = Pt(o.get("size", size))
@@ -366,7 +370,7 @@ class Canvas:
         text = "\n".join(str(x) for x in lines)
         if consultant:
             text += ("\n\n" if text else "") + self.w("notes.consultant") + "\n" + "\n".join(str(x) for x in consultant)
-        slide.notes_slide.notes_text_frame.text = text
+        slide.notes_slide.notes_text_frame.text = keep_units(text)
 
     def chart_fonts(self, chart, size=10):
         chart.font.name = self.minor
@@ -398,7 +402,7 @@ class Canvas:
                 chart.legend.font.size = Pt(legend_pt)
         if title is not None:
             chart.has_title = True
-            chart.chart_title.text_frame.text = title
+            chart.chart_title.text_frame.text = keep_units(title)
             tfont = chart.chart_title.text_frame.paragraphs[0].runs[0].font
             tfont.size, tfont.bold, tfont.name = Pt(13), True, self.minor
         return gf
@@ -452,7 +456,7 @@ def fill_series(plot, colours) -> None:
 
 
 def fill_cell(cell, text, *, size, font, colour, bold=False, fill=None, align=PP_ALIGN.LEFT):
-    cell.text = text
+    cell.text = keep_units(text)
     para = cell.text_frame.paragraphs[0]
     para.alignment = align
     cell.text_frame.word_wrap = True

@@ -16,37 +16,29 @@ from .texts import Words
 
 __all__ = ["accounts_slide", "type_text"]
 
-# The accounts room's rule and words (workbench.segments._accounts; the deck imports no result
-# module, so they are repeated here and tests/test_deck_language.py checks they agree).
-CONSENSUS_SHARE, SPLIT_SHARE, SPLIT_MIN = 0.7, 0.7, 0.2
-ONE_TYPE = "one type: accounts do not differ in their mix of segments beyond chance"
-
 
 def _mix_text(row, segments, w: Words) -> str:
     parts = [(name, row.get(f"mix_{seg}", 0.0)) for seg, name in segments]
     parts = sorted((p for p in parts if p[1] >= 0.05), key=lambda p: -p[1])
-    return ", ".join(f"{name} {w.n(100 * v)}\u00a0%" for name, v in parts)  # the number and % kept together
+    return ", ".join(f"{name} {w.pct(100 * v)}" for name, v in parts)
 
 
-def type_text(kind: str, w: Words, names=()) -> str:
-    """A buying-centre type as the accounts room names it ('consensus: A', 'split: A vs B',
-    'mixed: A, B', :data:`ONE_TYPE`) in the deck's language; another text unchanged."""
-    kind = str(kind)
-    if kind == ONE_TYPE:
+def type_text(kind, w: Words, names: dict) -> str:
+    """A buying-centre type in the deck's language, from the plain data the accounts step saves
+    (``{"kind": "consensus" | "split" | "mixed" | "one", "segments": [...]}``; the rule is the
+    accounts room's, the deck only words it); ``names``: segment → name. A text (deck data saved
+    before the types were plain data) is shown as it is."""
+    if not isinstance(kind, dict):
+        return str(kind)
+    segs = [names.get(int(x), w("segment_n", segment=x)) for x in kind.get("segments", [])]
+    what = kind.get("kind")
+    if what == "one" or not segs:
         return w("acc.one_type")
-    head, sep, rest = kind.partition(": ")
-    if not sep:
-        return kind
-    if head == "consensus":
-        return w("acc.consensus", name=rest)
-    if head == "mixed":
-        return w("acc.mixed", names=rest)
-    if head == "split":
-        # the segment names may hold ' vs ' themselves: split after a known name when one fits
-        first = next((n for n in sorted(names, key=len, reverse=True) if rest.startswith(f"{n} vs ")), None)
-        a, b = (first, rest[len(first) + 4:]) if first is not None else rest.partition(" vs ")[::2]
-        return w("acc.split", a=a, b=b)
-    return kind
+    if what == "consensus":
+        return w("acc.consensus", name=segs[0])
+    if what == "split" and len(segs) == 2:
+        return w("acc.split", a=segs[0], b=segs[1])
+    return w("acc.mixed", names=", ".join(segs))
 
 
 def _capital(text: str) -> str:
@@ -73,12 +65,13 @@ def accounts_slide(d: Canvas, data: DeckData):
         value_label = w("acc.revenue")
 
     def pct(v):
-        return "" if not math.isfinite(v) else f"{w.n(100 * v)} %"
+        return "" if not math.isfinite(v) else w.pct(100 * v)
 
-    names = [n for _, n in segments]
+    names = dict(segments)
+    kinds = acc.get("types") or list(classes["type"])
     col_type, col_accounts, col_share = w("acc.col_type"), w("acc.col_accounts"), w("acc.col_share")
     rows = pd.DataFrame({
-        col_type: [_capital(type_text(t, w, names)) for t in classes["type"]],
+        col_type: [_capital(type_text(t, w, names)) for t in kinds],
         col_accounts: classes["accounts"].astype(int),
         # one fact, one value: the share the counts beside it give, whole % adding to 100
         col_share: [v / 100 for v in round_shares(classes["accounts"].astype(float))],
@@ -100,9 +93,10 @@ def accounts_slide(d: Canvas, data: DeckData):
         formats[col] = lambda v: "" if not math.isfinite(v) else w.n(v)
     add_table(d, s, Box(d.margin, d.top, d.W - 2 * d.margin, 0), rows, widths, size=12, formats=formats,
               row_h=Inches(0.45))
+    rule = acc.get("rule") or {}
     d.notes(s, [w("acc.notes_groups"),
-                w("acc.notes_rule", consensus=w.n(100 * CONSENSUS_SHARE), split=w.n(100 * SPLIT_SHARE),
-                  each=w.n(100 * SPLIT_MIN)),
+                *([w("acc.notes_rule", consensus=w.n(100 * rule["consensus"]), split=w.n(100 * rule["split"]),
+                     each=w.n(100 * rule["each"]))] if rule else []),
                 *([w("acc.notes_fitted", wave=fitted)] if fitted else []),
                 w("acc.notes_single")],
             consultant=[w("acc.consultant")])

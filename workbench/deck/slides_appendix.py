@@ -10,7 +10,7 @@ import pandas as pd
 from pptx.dml.color import RGBColor
 from pptx.util import Inches
 
-from ..measures import METHOD_NAMES, candidate_label, column_label, p_text, readable
+from ..measures import METHOD_NAMES, candidate_label, column_label, measure_label, p_text, readable
 from .data import DeckData
 from .texts import Words
 from .layout import TINT, WHITE, Box, Canvas, add_table, estimate_lines, fill_cell, shorten, text_height
@@ -50,6 +50,35 @@ _CANDIDATE_ID = re.compile(r"(lca|lpa|kmeans|ward)(?:_| k=)(\d+)")
 _FITTED_ON = re.compile(r"fitted on wave (\S+?)[ ,.(]")
 
 
+#: Reasons for a skipped step that are no news to the client: a first wave has nothing to track
+#: or to move from, and fits its own segmentation instead of classifying with an earlier one.
+_NOT_NEWS = ("no earlier model", "this wave fits its own segmentation")
+
+
+def skipped_for_client(skipped: dict, w: Words) -> list[str]:
+    """The parts of the study a client is told this run lacks, in the deck's words ('next year's
+    behaviour', 'tracking'); left out: steps that cannot apply to this wave (:data:`_NOT_NEWS`; the
+    segments of a classified wave, the classification of a fitted one). The reasons, the rooms'
+    English sentences, go to the consultant's notes."""
+    out: list[str] = []
+    for key, why in (skipped or {}).items():
+        key, why = str(key), str(why)
+        if key in ("segments", "classification") or why.startswith(_NOT_NEWS):
+            continue
+        if key.startswith("measures "):  # behaviour measures the transactions cannot give: the group's first
+            first = key[len("measures "):].split(", ")[0]
+            name = w.kpi(first, measure_label(first))
+        elif key.startswith("forward"):  # 'forward outcomes, 12-month horizon', 'forward relevance'
+            months = [int(m) for m in re.findall(r"(\d+)-month", key + " " + why)]
+            name = w("step.forward") if not months or min(months) == 12 else w("step.forward_months",
+                                                                                    months=min(months))
+        else:
+            name = w(f"step.{key}") if w.has(f"step.{key}") else w("step.other", step=key)
+        if name not in out:
+            out.append(name)
+    return out
+
+
 def method_slide(d: Canvas, data: DeckData, shown, hidden):
     s = d.slide(key="method")
     w = d.w
@@ -72,15 +101,12 @@ def method_slide(d: Canvas, data: DeckData, shown, hidden):
         m = _FITTED_ON.search(str(data.model_note) + " ")
         lines.append((client_text(data.model_note) if en else (w("method.frozen", wave=m.group(1)) if m
                                                                else w("method.frozen_any")), {"bullet": True}))
-    if data.skipped:
-        said = "; ".join(f"{k} ({readable(v)})" for k, v in data.skipped.items()) if en else w.join(
-            w(f"step.{k}") if w.has(f"step.{k}") else k for k in data.skipped
-            if k not in ("segments", "classification"))
-        if said:
-            lines.append((("Not in this run: " + said + ".") if en else w("method.skipped", steps=said),
-                          {"bullet": True}))
-    method_detail = [] if en else [f"Skipped: {k} ({v})" for k, v in data.skipped.items()] + (
-        [f"Weighting: {data.weighting}", str(data.model_note or "")] if data.weighting else [str(data.model_note or "")])
+    said = skipped_for_client(data.skipped, w)
+    if said:
+        lines.append((w("method.skipped", steps=w.join(said)), {"bullet": True}))
+    # why each part was skipped (the rooms' English reasons) is for the consultant
+    method_detail = [f"Skipped: {k} ({v})" for k, v in data.skipped.items()] + ([] if en else (
+        [f"Weighting: {data.weighting}", str(data.model_note or "")] if data.weighting else [str(data.model_note or "")]))
     for method, basis in data.bases.items():
         # the covariance structure is a method detail: in the consultant's notes, in words
         cov = re.search(r";?\s*covariance '(\w+)'", basis)

@@ -39,12 +39,24 @@ def lift_lines(forward: dict, w: Words | None = None) -> list[str]:
         what = w(key) if key else str(r["outcome"])
         verdict = w("fwd.adds" if r["status"] == "pass" else "fwd.adds_nothing")
         if r["metric"] == "R²":  # as the share of the differences explained, never below 0
-            lines.append(w("fwd.r2", what=what, base=w.n(100 * max(r['baseline'], 0)),
-                           with_=w.n(100 * max(r['with segments'], 0)), verdict=verdict))
+            lines.append(_r2_line(r, what, verdict, w))
         else:
             lines.append(w("fwd.auc", what=what, base=w.n(r["baseline"], 2), with_=w.n(r["with segments"], 2),
                            verdict=verdict))
     return lines
+
+
+def _r2_line(r: dict, what: str, verdict: str, w: Words) -> str:
+    """An R² outcome in words: the share of the differences between customers explained, by the
+    order history alone and with the segment. Where the segment adds nothing that shows (a gain
+    at or below zero, or one that rounds away and is not sure), it says so plainly rather than
+    'explains 0 % … with the segment 0 %'."""
+    base, with_ = 100 * max(float(r["baseline"]), 0.0), 100 * max(float(r["with segments"]), 0.0)
+    shown = w.n(base) != w.n(with_)
+    if with_ <= base or (not shown and r["status"] != "pass"):
+        return w("fwd.r2_nothing", what=what, base=w.n(base)) if w.n(base) != w.n(0) else w("fwd.r2_none", what=what)
+    decimals = 0 if shown else 1  # a sure gain below half a point still reads as a gain
+    return w("fwd.r2", what=what, base=w.n(base, decimals), with_=w.n(with_, decimals), verdict=verdict)
 
 
 def _headline(fw: dict, w: Words) -> str:
@@ -77,12 +89,17 @@ def forward_slide(d: Canvas, data: DeckData, names: dict, colours: dict):
     left_w = int(d.width * 0.56)
     box = Box(d.margin, d.top, left_w, d.bottom - d.top - int(Inches(0.45)))  # above the footnote
     chart_data = new_chart_data(PCT)
-    chart_data.categories = [str(names.get(str(x), w("segment_n", segment=x))) for x in seg["segment"]]
+    # A bar chart draws its first category and first series nearest the axis' origin, at the
+    # bottom; PowerPoint and LibreOffice list the legend from the top bar down only when the
+    # category axis is not reversed. So the segments go in bottom-up and "stopped buying", the
+    # first in the legend, is the last series: the first segment on top, the legend in bar order.
+    bars = seg.iloc[::-1]
+    chart_data.categories = [str(names.get(str(x), w("segment_n", segment=x))) for x in bars["segment"]]
     # whole percentages: the label shows the value the chart stores (the one rounding rule)
-    chart_data.add_series(w("fwd.lapsed"), [float(round(float(v))) for v in seg["lapsed %"]])
-    if "switched %" in seg and seg["switched %"].notna().any():
+    if "switched %" in bars and bars["switched %"].notna().any():
         chart_data.add_series(w("fwd.switched"), [float(round(float(v))) if pd.notna(v) else None
-                                                  for v in seg["switched %"]])
+                                                  for v in bars["switched %"]])
+    chart_data.add_series(w("fwd.lapsed"), [float(round(float(v))) for v in bars["lapsed %"]])
     two = len(chart_data) > 1  # one series needs no legend: the chart title names it
     chart = d.chart(s, XL_CHART_TYPE.BAR_CLUSTERED, box, chart_data, size=11,
                     legend=XL_LEGEND_POSITION.BOTTOM if two else False).chart
@@ -93,7 +110,6 @@ def forward_slide(d: Canvas, data: DeckData, names: dict, colours: dict):
     chart.value_axis.minimum_scale, chart.value_axis.maximum_scale = 0, 100  # shares: bars from zero, to scale
     chart.value_axis.visible = False
     chart.category_axis.tick_labels.font.size = Pt(11)
-    chart.category_axis.reverse_order = True
     rl = d.margin + left_w + int(Inches(0.3))
     rbox = Box(rl, d.top, d.W - d.margin - rl, d.bottom - d.top)
     verdict = {"pass": w("fwd.pass"), "fail": w("fwd.fail"), "not measured": w("fwd.not_measured")}.get(fw["status"], "")

@@ -136,9 +136,9 @@ def persona_slides(d: Canvas, data: DeckData, p, colour: RGBColor, options):
         lang = quote_language(first, data.language)
         tag = f" ({lang})" if lang else ""
         translation = quote_translation(first, data.language)
-        q = f"“{quote}”{tag}"
+        q = w("quote", text=quote) + tag  # in the language's quotation marks ('»…«' in Danish)
         if fit_font_size(q, left_w, Inches(1.15), max_pt=16, min_pt=12) is None:
-            q = "“" + shorten(quote, left_w, Inches(0.85 if tag else 1.05), 12) + "”" + tag
+            q = w("quote", text=shorten(quote, left_w, Inches(0.85 if tag else 1.05), 12)) + tag
         size = fit_font_size(q, left_w, Inches(1.15), max_pt=16, min_pt=12) or 12.0
         height = text_height(q, left_w, size)
         paras = [q]

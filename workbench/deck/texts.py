@@ -26,7 +26,7 @@ import string
 from ..language import MEASURE_LABELS, NUMBER_STYLE as _NUMBERS, language_code, number
 from .lang import da as _da, en as _en, nb as _nb, nl as _nl, sv as _sv
 
-__all__ = ["words", "Words", "TEXTS", "NUMBER_STYLE", "deck_language"]
+__all__ = ["words", "Words", "TEXTS", "NUMBER_STYLE", "deck_language", "keep_units", "NBSP"]
 
 logger = logging.getLogger("workbench.deck")
 
@@ -83,7 +83,8 @@ class Words:
         return number(value, decimals, self.language, sign=sign)
 
     def pct(self, value, decimals: int = 0) -> str:
-        return f"{self.n(value, decimals)} %"
+        """A percentage with its sign kept on the number's line ('87\u00a0%', :data:`NBSP`)."""
+        return f"{self.n(value, decimals)}{NBSP}%"
 
     def join(self, items) -> str:
         items = [str(x) for x in items]
@@ -160,7 +161,24 @@ def split_notes(text: str) -> tuple[str, str]:
     return text[:i], text[i + len(h):]
 
 
+#: The space between a number and its unit on a slide: U+00A0, so that a line never breaks
+#: between '87' and '%' (or '38,295' and 'EUR').
+NBSP = "\u00a0"
+
+#: A plain space between a number and a '%' or a currency code ('EUR', 'DKK').
+_UNIT_GAP = re.compile(r"(?<=\d) (?=%|[A-Z]{3}(?!\w))")
+
+
+def keep_units(text) -> str:
+    """``text`` with :data:`NBSP` between every number and its '%' or currency code ('87 %' →
+    '87\u00a0%'), so PowerPoint never puts the unit alone at the start of a line. The one rule,
+    applied where text enters the deck (:class:`workbench.deck.layout.Canvas` text boxes, titles,
+    notes and chart titles; :func:`workbench.deck.layout.fill_cell`), so the language tables and
+    the slide builders may write a plain space."""
+    return _UNIT_GAP.sub(NBSP, str(text))
+
+
 #: The number format of every percentage a chart shows (data labels, axes): whole percents with
-#: the space the deck's text writes ('9 %', :meth:`workbench.deck.texts.Words.pct`), so a label
-#: and the sentence beside it read alike.
-PCT = '0" %"'
+#: the non-breaking space the deck's text writes ('9\u00a0%', :meth:`workbench.deck.texts.Words.pct`),
+#: so a label and the sentence beside it read alike and never break.
+PCT = '0"' + NBSP + '%"'

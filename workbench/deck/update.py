@@ -206,12 +206,18 @@ def _set_text(edited_tf, new_tf, base_tf=None) -> bool:
     return False
 
 
+def _same_words(a: str, b: str) -> bool:
+    """Two texts alike but for the space between a number and its unit: a deck written before
+    units were held to their number (U+00A0, :func:`workbench.deck.texts.keep_units`) is unedited."""
+    return a.replace("\u00a0", " ") == b.replace("\u00a0", " ")
+
+
 def _three_way_text(edited_tf, base_tf, new_tf, where: str, report: UpdateReport) -> str | None:
     """Refresh one text; returns 'review' when it needs the consultant's eye, else None."""
     e, n = _text(edited_tf), _text(new_tf)
     if e == n:
         return None
-    if base_tf is not None and e != _text(base_tf):
+    if base_tf is not None and not _same_words(e, _text(base_tf)):
         b = _text(base_tf)
         if b == n:  # the workbench's text did not change: nothing to merge
             report.kept.append(where)
@@ -432,8 +438,8 @@ def update_presentation(edited, base, new) -> UpdateReport:
                 elif ns.has_text_frame and es.has_text_frame:
                     if skey.startswith("page-"):
                         continue
-                    if skey.startswith("shape-"):
-                        _three_way_fill(es, bs, ns, report)
+                    # a swatch's, and a text box's, fill (the glance cards' headers take the segment's colour)
+                    _three_way_fill(es, bs, ns, report)
                     if _three_way_text(es.text_frame, bs.text_frame if bs is not None and bs.has_text_frame else None,
                                        ns.text_frame, where, report):
                         marks.append((es, "text rewritten by you: some numbers could not be refreshed"))

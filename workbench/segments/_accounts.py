@@ -22,8 +22,8 @@ from scipy.optimize import linear_sum_assignment
 
 from ._multilevel import AccountClassSelection, select_account_classes
 
-__all__ = ["AccountSegments", "account_segments", "describe_mix", "several_respondents", "MIN_SEVERAL_SHARE",
-           "MIN_SEVERAL_N", "ONE_TYPE", "CONSENSUS_SHARE", "SPLIT_SHARE", "SPLIT_MIN"]
+__all__ = ["AccountSegments", "account_segments", "describe_mix", "mix_type", "type_data", "several_respondents",
+           "MIN_SEVERAL_SHARE", "MIN_SEVERAL_N", "ONE_TYPE", "CONSENSUS_SHARE", "SPLIT_SHARE", "SPLIT_MIN", "TYPE_RULE"]
 
 #: Account classes are fitted only when at least this share of the surveyed customers have
 #: several respondents ...
@@ -45,17 +45,44 @@ def several_respondents(customers: pd.Series) -> tuple[int, int]:
     return int(len(counts)), int((counts > 1).sum())
 
 
-def describe_mix(mix, names) -> str:
-    """The buying-centre type of one mix of respondent segments (see the module's rule)."""
+#: The rule's thresholds as plain data, for the deck's notes (which word the rule, never apply it).
+TYPE_RULE = {"consensus": CONSENSUS_SHARE, "split": SPLIT_SHARE, "each": SPLIT_MIN}
+
+
+def mix_type(mix) -> tuple[str, list[int]]:
+    """The buying-centre type of one mix of respondent segments (see the module's rule): its kind,
+    'consensus', 'split' or 'mixed', and the positions in ``mix`` of the segments that make it,
+    largest first."""
     mix = np.asarray(mix, dtype=float)
     order = np.argsort(-mix, kind="stable")
     a, b = order[0], order[1] if len(order) > 1 else order[0]
     if mix[a] >= CONSENSUS_SHARE or len(mix) == 1:
-        return f"consensus: {names[a]}"
+        return "consensus", [int(a)]
     if mix[a] + mix[b] >= SPLIT_SHARE and mix[b] >= SPLIT_MIN:
-        return f"split: {names[a]} vs {names[b]}"
-    shown = [names[i] for i in order if mix[i] >= 0.1]
-    return "mixed: " + ", ".join(shown)
+        return "split", [int(a), int(b)]
+    return "mixed", [int(i) for i in order if mix[i] >= 0.1]
+
+
+def describe_mix(mix, names) -> str:
+    """The buying-centre type of one mix of respondent segments, in the workbooks' words
+    ('consensus: A', 'split: A vs B', 'mixed: A, B, C')."""
+    kind, at = mix_type(mix)
+    return f"{kind}: " + (" vs " if kind == "split" else ", ").join(str(names[i]) for i in at)
+
+
+def type_data(mixes, segments) -> list[dict]:
+    """Each account class's type as plain data for the deck, which words it in its language:
+    ``{"kind": "consensus" | "split" | "mixed", "segments": [segment, ...]}`` per row of ``mixes``
+    (one mix per class, columns in the order of ``segments``), largest segment first;
+    ``{"kind": "one", "segments": []}`` when there is one class (:data:`ONE_TYPE`)."""
+    mixes = np.atleast_2d(np.asarray(mixes, dtype=float))
+    if len(mixes) == 1:
+        return [{"kind": "one", "segments": []}]
+    out = []
+    for mix in mixes:
+        kind, at = mix_type(mix)
+        out.append({"kind": kind, "segments": [int(segments[i]) for i in at]})
+    return out
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from ..deck import render_deck
 from ..deck.data import frame_to_json
 from ..measures import measure_label
 from ..outputs import in_words
+from ..segments._accounts import TYPE_RULE, type_data
 from ..waves.base import BaseModel
 from ..waves.golden import TypingTool
 from .context import Output, Skip, Step, WaveContext
@@ -84,11 +85,19 @@ def accounts_summary(ctx: WaveContext) -> dict | None:
     if acc is None or acc.n_classes < 2:
         return None
     classes = acc.classes.drop(columns=["respondents"], errors="ignore")
+    segments = [int(s) for s in acc.segment_names]
     return json.loads(json.dumps({
         "n_customers": acc.n_customers, "n_several": acc.n_several,
         "segments": [[int(s), str(n)] for s, n in acc.segment_names.items()],
         "value_label": "Revenue" if "value" in classes.columns else "",
-        "classes": frame_to_json(classes)}, default=float))
+        "classes": frame_to_json(classes), **_types(classes, segments)}, default=float))
+
+
+def _types(classes: pd.DataFrame, segments: list) -> dict:
+    """The account classes' buying-centre types as plain data (kind and segments, in the classes'
+    order; the accounts room's rule) and the rule's thresholds: the deck words them, never decides."""
+    return {"types": type_data(classes[[f"mix_{s}" for s in segments]].to_numpy(), segments),
+            "rule": dict(TYPE_RULE)}
 
 
 def _tracked_accounts_summary(ctx: WaveContext) -> dict:
@@ -110,7 +119,7 @@ def _tracked_accounts_summary(ctx: WaveContext) -> dict:
         "n_customers": tr.n_customers, "n_several": tr.n_several, "fitted_wave": model.wave,
         "segments": [[int(s), str(names.get(s, f"Segment {s}"))] for s in model.segments],
         "value_label": "Revenue" if "value" in classes.columns else "",
-        "classes": frame_to_json(classes)}, default=float))
+        "classes": frame_to_json(classes), **_types(classes, [int(s) for s in model.segments])}, default=float))
 
 
 def recognise_summary(ctx: WaveContext) -> dict | None:

@@ -40,7 +40,7 @@ TABLE = {
     'fact.weighted': ' (vejet til kundebasen)',
     'findings.sub': 'Hovedkonklusioner',
     'findings.protect': 'Beskyt {name}: {pct} % af respondenterne står for {rev} % af omsætningen.',
-    'findings.win': 'Vind {name} først ved at løse “{outcome}”: deres største mulighed ({score} af 20).',
+    'findings.win': 'Vind {name} først ved at løse »{outcome}«: deres største mulighed ({score} af 20).',
     'findings.start': 'Begynd med {name}: prioritet 1 af {k} ({pct} % af respondenterne).',
     'findings.largest': '{name} er det største segment ({pct} % af respondenterne).',
     'findings.channel': 'Brug {channel} til at nå {k} af de {total} segmenter: det er deres mest almindelige '
@@ -137,7 +137,8 @@ TABLE = {
     'persona.chart_title': 'Indeks mod total (linje ved 100 = gennemsnit): behov, motivation, barrierer',
     'persona.base': 'Base: dette segment n={n}, alle respondenter n={total}. Hvert udsagn som {measures}, indekseret '
         'til totalen.',
-    'persona.in_language': 'På {language}: “{text}”',
+    'quote': '»{text}«',
+    'persona.in_language': 'På {language}: »{text}«',
     'persona.notes_item': '{label} ({kind}): {value} mod {total} for alle respondenter ({measure}), indeks {index}{sig}',
     'persona.notes_continued': '{name} fortsat ({k}): {items} punkter.',
     'kind.needs': 'behov',
@@ -158,11 +159,11 @@ TABLE = {
     'behaviour.notes_under': 'Udækket: {label}: vigtighed {imp}, tilfredshed {sat}, mulighed {score}',
     'behaviour.notes_win': 'Sådan vindes de: {text}',
     'behaviour.notes_mix': '{title}: {items}',
-    'win.solve': 'Løs “{outcome}” først: vigtighed {imp}, men tilfredshed {sat} på 0-10 (mulighed {score} af 20).',
+    'win.solve': 'Løs »{outcome}« først: vigtighed {imp}, men tilfredshed {sat} på 0-10 (mulighed {score} af 20).',
     'win.lead': 'Gå forrest med {label}',
-    'win.speak': 'Tal ind i “{label}”',
+    'win.speak': 'Tal ind i »{label}«',
     'win.worry': 'Fjern bekymringen: {label}',
-    'win.answer': 'Svar på “{label}”',
+    'win.answer': 'Svar på »{label}«',
     'win.figures': '{what} ({value} % mod {total} % af alle respondenter).',
     'win.reach': 'Nå dem via {channel}: den primære bestillingskanal for {pct} % af dem (alle adspurgte kunder: '
         '{total} %).',
@@ -214,6 +215,8 @@ TABLE = {
     'step.opportunities': 'mulighedsscorer',
     'step.tracking': 'opfølgning',
     'step.forward': 'næste års adfærd',
+    'step.forward_months': 'adfærd de næste {months} måneder',
+    'step.migration': 'skift mellem segmenter',
     'step.accounts': 'konti',
     'step.other': '{step}',
     'factors.title': 'Bilag: faktorløsning',
@@ -260,7 +263,7 @@ TABLE = {
     'status.not converged': 'ikke konvergeret',
     'status.not replicated': 'ikke replikeret',
     'card.not measured': 'ikke målt',
-    'findings.need': '{name} skiller sig ud på “{label}”: {value} mod {total} for alle respondenter.',
+    'findings.need': '{name} skiller sig ud på »{label}«: {value} mod {total} for alle respondenter.',
     'card.fail': 'ikke opfyldt',
     'card.kept': 'Beholdt fra den tilpassede bølge',
     'card.top': ' Viser de {k} bedste af {total} kandidater.',
@@ -287,6 +290,10 @@ TABLE = {
     'fwd.adds_nothing': 'segmenterne tilføjer intet sikkert',
     'fwd.r2': '{what}: ordrehistorikken alene forklarer {base} % af forskellene mellem kunderne, med segmentet '
         '{with_} % — {verdict}.',
+    'fwd.r2_nothing': '{what}: ordrehistorikken alene forklarer {base} % af forskellene mellem kunderne; segmenterne tilføjer '
+        'intet målbart.',
+    'fwd.r2_none': '{what}: segmenterne tilføjer intet målbart til forudsigelsen, og det gør ordrehistorikken alene heller '
+        'ikke.',
     'fwd.auc': '{what}: forudsigelsesscore {base} ud fra ordrehistorikken alene, {with_} med segmentet (0,5 = '
         'plat eller krone, 1 = en perfekt forudsigelse) — {verdict}.',
     'fwd.headline': 'Kendskab til segmentet forudsiger {outcomes} bedre end ordrehistorikken alene.',
@@ -330,8 +337,8 @@ TABLE = {
     'moves.no_drift': 'Ingen indikator har flyttet sig i noget segment.',
     'moves.rose': '{name}: {label} steg fra {a} til {b}',
     'moves.fell': '{name}: {label} faldt fra {a} til {b}',
-    'moves.share_rose': '{name}: andelen, der svarer ‘{level}’ til {label}, steg fra {a} til {b}',
-    'moves.share_fell': '{name}: andelen, der svarer ‘{level}’ til {label}, faldt fra {a} til {b}',
+    'moves.share_rose': '{name}: andelen, der svarer »{level}« til {label}, steg fra {a} til {b}',
+    'moves.share_fell': '{name}: andelen, der svarer »{level}« til {label}, faldt fra {a} til {b}',
     'letters.head': '{name} ({letter})',
     'summary.revenue_survey': '{label} {value} (alle respondenter: {total})',
     'tile.all_base': 'alle kunder: {value}',

@@ -136,6 +136,7 @@ TABLE = {
     'persona.chart_title': 'Index vs total (line at 100 = average): needs, motivations, barriers',
     'persona.base': 'Base: this segment n={n}, all respondents n={total}. Each item as {measures}, indexed to the '
         'total.',
+    'quote': '“{text}”',
     'persona.in_language': 'In {language}: “{text}”',
     'persona.notes_item': '{label} ({kind}): {value} vs {total} for all respondents ({measure}), index {index}{sig}',
     'persona.notes_continued': '{name} continued ({k}): {items} items.',
@@ -213,6 +214,8 @@ TABLE = {
     'step.opportunities': 'opportunity scores',
     'step.tracking': 'tracking',
     'step.forward': "next year's behaviour",
+    'step.forward_months': 'behaviour in the next {months} months',
+    'step.migration': 'who moved between segments',
     'step.accounts': 'accounts',
     'step.other': '{step}',
     'factors.title': 'Appendix: factor solution',
@@ -286,6 +289,9 @@ TABLE = {
     'fwd.adds_nothing': 'the segments add nothing sure',
     'fwd.r2': '{what}: the order history alone explains {base} % of the differences between customers, with the '
         'segment {with_} % — {verdict}.',
+    'fwd.r2_nothing': '{what}: the order history alone explains {base} % of the differences between customers; the segments add '
+        'nothing measurable to that.',
+    'fwd.r2_none': '{what}: the segments add nothing measurable to predicting it, nor does the order history alone.',
     'fwd.auc': '{what}: prediction score {base} from the order history alone, {with_} with the segment (0.5 = a '
         'coin toss, 1 = a perfect prediction) — {verdict}.',
     'fwd.headline': 'Knowing the segment predicts {outcomes} better than the order history alone.',

@@ -136,6 +136,7 @@ TABLE = {
     'persona.chart_title': 'Indeks mot totalen (linje ved 100 = gjennomsnitt): behov, motivasjon, barrierer',
     'persona.base': 'Base: dette segmentet n={n}, alle respondenter n={total}. Hvert utsagn som {measures}, indeksert '
         'mot totalen.',
+    'quote': '«{text}»',
     'persona.in_language': 'På {language}: «{text}»',
     'persona.notes_item': '{label} ({kind}): {value} mot {total} for alle respondenter ({measure}), indeks {index}{sig}',
     'persona.notes_continued': '{name} forts. ({k}): {items} punkter.',
@@ -212,6 +213,8 @@ TABLE = {
     'step.opportunities': 'mulighetsskår',
     'step.tracking': 'oppfølging',
     'step.forward': 'neste års atferd',
+    'step.forward_months': 'atferd de neste {months} månedene',
+    'step.migration': 'bytter mellom segmenter',
     'step.accounts': 'kontoer',
     'step.other': '{step}',
     'factors.title': 'Vedlegg: faktorløsning',
@@ -285,6 +288,9 @@ TABLE = {
     'fwd.adds_nothing': 'segmentene tilfører ikke noe sikkert',
     'fwd.r2': '{what}: ordrehistorikken alene forklarer {base} % av forskjellene mellom kundene, med segmentet '
         '{with_} % — {verdict}.',
+    'fwd.r2_nothing': '{what}: ordrehistorikken alene forklarer {base} % av forskjellene mellom kundene; segmentene tilfører '
+        'ikke noe målbart.',
+    'fwd.r2_none': '{what}: segmentene tilfører ikke noe målbart til prognosen, og det gjør heller ikke ordrehistorikken alene.',
     'fwd.auc': '{what}: prognoseskår {base} ut fra ordrehistorikken alene, {with_} med segmentet (0,5 = kron '
         'eller mynt, 1 = en perfekt prognose) — {verdict}.',
     'fwd.headline': 'Å kjenne segmentet forutsier {outcomes} bedre enn ordrehistorikken alene.',
@@ -327,8 +333,8 @@ TABLE = {
     'moves.no_drift': 'Ingen indikator har flyttet seg i noe segment.',
     'moves.rose': '{name}: {label} steg fra {a} til {b}',
     'moves.fell': '{name}: {label} falt fra {a} til {b}',
-    'moves.share_rose': '{name}: andelen som svarer ‘{level}’ på {label}, steg fra {a} til {b}',
-    'moves.share_fell': '{name}: andelen som svarer ‘{level}’ på {label}, falt fra {a} til {b}',
+    'moves.share_rose': '{name}: andelen som svarer «{level}» på {label}, steg fra {a} til {b}',
+    'moves.share_fell': '{name}: andelen som svarer «{level}» på {label}, falt fra {a} til {b}',
     'letters.head': '{name} ({letter})',
     'summary.revenue_survey': '{label} {value} (alle respondenter: {total})',
     'tile.all_base': 'alle kunder: {value}',

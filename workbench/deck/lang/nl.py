@@ -138,6 +138,7 @@ TABLE = {
     'persona.chart_title': 'Index ten opzichte van het totaal (lijn bij 100 = gemiddeld): behoeften, drijfveren, drempels',
     'persona.base': 'Basis: dit segment n={n}, alle respondenten n={total}. Elke stelling als {measures}, geïndexeerd '
         'op het totaal.',
+    'quote': '‘{text}’',
     'persona.in_language': 'In het {language}: ‘{text}’',
     'persona.notes_item': '{label} ({kind}): {value} tegen {total} voor alle respondenten ({measure}), index {index}{sig}',
     'persona.notes_continued': '{name} vervolg ({k}): {items} punten.',
@@ -217,6 +218,8 @@ TABLE = {
     'step.opportunities': 'kansscores',
     'step.tracking': 'monitoring',
     'step.forward': 'gedrag in het komende jaar',
+    'step.forward_months': 'gedrag in de komende {months} maanden',
+    'step.migration': 'wisselingen tussen segmenten',
     'step.accounts': 'accounts',
     'step.other': '{step}',
     'factors.title': 'Bijlage: factoroplossing',
@@ -291,6 +294,10 @@ TABLE = {
     'fwd.adds_nothing': 'de segmenten voegen niets zekers toe',
     'fwd.r2': '{what}: de ordergeschiedenis alleen verklaart {base} % van de verschillen tussen klanten, met het '
         'segment {with_} % — {verdict}.',
+    'fwd.r2_nothing': '{what}: de ordergeschiedenis alleen verklaart {base} % van de verschillen tussen klanten; de segmenten '
+        'voegen daar niets meetbaars aan toe.',
+    'fwd.r2_none': '{what}: de segmenten voegen niets meetbaars toe aan de voorspelling, en de ordergeschiedenis alleen '
+        'evenmin.',
     'fwd.auc': '{what}: voorspelscore {base} op basis van de ordergeschiedenis alleen, {with_} met het segment '
         '(0,5 = kop of munt, 1 = een perfecte voorspelling) — {verdict}.',
     'fwd.headline': 'Het segment kennen voorspelt {outcomes} beter dan de ordergeschiedenis alleen.',

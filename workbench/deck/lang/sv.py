@@ -136,6 +136,7 @@ TABLE = {
     'persona.chart_title': 'Index mot totalen (linje vid 100 = genomsnitt): behov, drivkrafter, hinder',
     'persona.base': 'Bas: detta segment n={n}, alla svarande n={total}. Varje påstående som {measures}, indexerat mot '
         'totalen.',
+    'quote': '”{text}”',
     'persona.in_language': 'På {language}: ”{text}”',
     'persona.notes_item': '{label} ({kind}): {value} mot {total} för alla svarande ({measure}), index {index}{sig}',
     'persona.notes_continued': '{name} forts. ({k}): {items} punkter.',
@@ -211,6 +212,8 @@ TABLE = {
     'step.opportunities': 'möjlighetspoäng',
     'step.tracking': 'uppföljning',
     'step.forward': 'nästa års beteende',
+    'step.forward_months': 'beteende de närmaste {months} månaderna',
+    'step.migration': 'byten mellan segment',
     'step.accounts': 'konton',
     'step.other': '{step}',
     'factors.title': 'Bilaga: faktorlösning',
@@ -284,6 +287,9 @@ TABLE = {
     'fwd.adds_nothing': 'segmenten tillför inget säkert',
     'fwd.r2': '{what}: orderhistoriken ensam förklarar {base} % av skillnaderna mellan kunderna, med segmentet '
         '{with_} % — {verdict}.',
+    'fwd.r2_nothing': '{what}: orderhistoriken ensam förklarar {base} % av skillnaderna mellan kunderna; segmenten tillför '
+        'inget mätbart.',
+    'fwd.r2_none': '{what}: segmenten tillför inget mätbart till förutsägelsen, och det gör inte heller orderhistoriken ensam.',
     'fwd.auc': '{what}: prognospoäng {base} utifrån orderhistoriken ensam, {with_} med segmentet (0,5 = '
         'slantsingling, 1 = en perfekt förutsägelse) — {verdict}.',
     'fwd.headline': 'Att känna till segmentet förutsäger {outcomes} bättre än orderhistoriken ensam.',
