@@ -381,6 +381,31 @@ def test_workbench_deck_rerenders_with_the_edited_name_and_touches_nothing_else(
     assert man["rerenders"][-1]["edited"] == {list(demo_run.personas)[0].id: ["name"]}
 
 
+def test_an_earlier_wave_s_deck_is_re_rendered_only_with_force_and_from_its_own_personas(report_copy, demo_run):
+    """Once wave 2 has run, the study's personas.yaml holds wave 2's personas: re-rendering wave
+    1's deck is refused without --force (an earlier wave's outputs are never replaced unasked)
+    and, with it, uses wave 1's own personas.yaml, which stays as it was."""
+    study, reports = report_copy
+    folder = reports / demo_run.study.id / demo_run.wave
+    later = folder.parent / "2"
+    later.mkdir()
+    (later / "manifest.json").write_text("{}", encoding="utf-8")  # a run of wave 2 since
+    old = list(demo_run.personas)[0].name
+    text = (study / "personas.yaml").read_text(encoding="utf-8")
+    (study / "personas.yaml").write_text(text.replace(f"name: {old}\n", "name: Named after wave 2\n", 1), encoding="utf-8")
+    before = {p.name: _sha(p) for p in folder.iterdir() if p.is_file()}
+    res = _cli("deck", study, "--wave", demo_run.wave, "--reports", reports)
+    assert res.returncode == 2, res.stderr
+    line = [x for x in res.stderr.splitlines() if x.startswith("error:")][0]
+    assert "wave 1 is an earlier wave: wave 2 has run since" in line and "--force" in line
+    assert {p.name: _sha(p) for p in folder.iterdir() if p.is_file()} == before  # nothing written
+    res = _cli("deck", study, "--wave", demo_run.wave, "--reports", reports, "--force")
+    assert res.returncode == 0, res.stderr
+    titles = [_title(s) for s in Presentation(str(folder / "personas.pptx")).slides]
+    assert old in titles and "Named after wave 2" not in titles
+    assert _sha(folder / "personas.yaml") == before["personas.yaml"]
+
+
 def test_workbench_deck_without_edits_reproduces_the_run_deck(report_copy, demo_run):
     study, reports = report_copy
     folder = reports / demo_run.study.id / demo_run.wave

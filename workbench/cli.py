@@ -103,7 +103,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="refresh this edited deck of an earlier wave with --wave's numbers, keeping your edits; "
                         "written to a new file (-o), the edited deck is not changed")
     k.add_argument("-o", "--output", type=Path, help="with --update: the new deck (default: <edited>-wave-<wave>.pptx)")
-    k.add_argument("--force", action="store_true", help="with --update: replace an existing output file")
+    k.add_argument("--force", action="store_true",
+                   help="with --update: replace an existing output file; without: re-render an earlier wave's deck "
+                        "(a later wave has run) from that wave's own personas")
     k.add_argument("--from-wave", help="with --update: the wave the edited deck was made for (default: read from it)")
     k.add_argument("--allow-other-study", action="store_true",
                    help="with --update: accept a deck made for another study (refused by default); every text that "
@@ -306,11 +308,11 @@ def _cmd_deck(args) -> int:
               + (f"\nthis list is also in {listed}" if report.review else "")
               + (f"\nslide images in {path.with_name(path.stem + '-slides')}" if args.png else ""))
         return 0
-    if args.output is not None or args.force or args.from_wave is not None or args.allow_other_study:
+    if args.output is not None or args.from_wave is not None or args.allow_other_study:
         from .errors import OutputError
 
-        raise OutputError("-o, --force, --from-wave and --allow-other-study go with --update")
-    path = rerender_deck(args.study, args.wave, reports=args.reports, png=args.png)
+        raise OutputError("-o, --from-wave and --allow-other-study go with --update")
+    path = rerender_deck(args.study, args.wave, reports=args.reports, png=args.png, force=args.force)
     print(f"re-rendered {path}" + (f"; slide images in {path.parent / 'slides'}" if args.png else ""))
     return 0
 

@@ -30,13 +30,18 @@ __all__ = ["rerender_deck", "update_deck", "report_folder"]
 logger = logging.getLogger(__name__)
 
 
-def rerender_deck(study, wave, *, reports="reports", png: bool = False) -> Path:
+def rerender_deck(study, wave, *, reports="reports", png: bool = False, force: bool = False) -> Path:
     """Re-render a wave's ``personas.pptx`` from its saved ``deck_data.json`` and the current
     ``surveys/<study>/personas.yaml``, without re-fitting anything.
 
     personas.pptx and the report folder's personas.yaml are replaced atomically (temporary
     file, then :func:`os.replace`) and manifest.json records the re-render; every other
     file of the report folder is left as it is.
+
+    An earlier wave (a later wave of the study has run since) is re-rendered only with
+    ``force``, and then from its own report's personas.yaml: the study's personas.yaml holds
+    the later wave's personas by then (their descriptions quote that wave's figures), and an
+    earlier wave's outputs are never replaced unasked.
 
     Parameters
     ----------
@@ -45,6 +50,8 @@ def rerender_deck(study, wave, *, reports="reports", png: bool = False) -> Path:
     reports : path, default='reports'
     png : bool, default=False
         Also render every slide to ``slides/slide-NN.png`` (needs LibreOffice).
+    force : bool, default=False
+        Re-render an earlier wave's deck (see above).
 
     Returns
     -------
@@ -55,7 +62,8 @@ def rerender_deck(study, wave, *, reports="reports", png: bool = False) -> Path:
     ------
     OutputError
         No run of that wave (no report folder or no deck_data.json); a run of that wave (or
-        another re-render) holds its lock (:class:`workbench.locking.WaveLock`).
+        another re-render) holds its lock (:class:`workbench.locking.WaveLock`); an earlier
+        wave without ``force``.
     StudyError
         personas.yaml is broken (naming the persona, key and line).
     """
@@ -66,24 +74,33 @@ def rerender_deck(study, wave, *, reports="reports", png: bool = False) -> Path:
     if not folder.is_dir():
         raise OutputError(f"no report folder for wave {w.id}: run `workbench run {study.root} --wave {w.id}` first",
                           file=folder)
+    ids = [x.id for x in study.waves]
+    later = [x for x in ids[ids.index(w.id) + 1:] if (report_folder(study, x, reports) / "manifest.json").is_file()]
+    if later and not force:
+        raise OutputError(
+            f"wave {w.id} is an earlier wave: wave {later[-1]} has run since, and the study's personas.yaml now holds "
+            f"wave {later[-1]}'s personas; re-render wave {later[-1]}'s deck (--wave {later[-1]}), or pass --force to "
+            f"re-render wave {w.id}'s deck from its own personas (its report's personas.yaml)", file=folder)
     # the wave's lock is held while the deck is rendered and replaced: never while a run of
     # this wave is writing, and a run of this wave started meanwhile is refused (issue 14)
     with WaveLock(folder, what=f"study {study.id} wave {w.id}"):
-        prs, yaml_path = _rerender(study, folder, png=png)
+        prs, yaml_path = _rerender(study, folder, png=png, own=bool(later))
     logger.info("deck: re-rendered %s (%d slides)", folder / "personas.pptx", len(prs.slides))
     return folder / "personas.pptx"
 
 
-def _rerender(study: Study, folder: Path, *, png: bool):
-    """The re-render itself (the caller holds the wave's lock): the deck and the personas file used."""
-    yaml_path = personas_path(study)
+def _rerender(study: Study, folder: Path, *, png: bool, own: bool = False):
+    """The re-render itself (the caller holds the wave's lock): the deck and the personas file
+    used (``own``: the report's own personas.yaml, an earlier wave's, left as it is)."""
+    yaml_path = folder / "personas.yaml" if own else personas_path(study)
     data, personas = rerender_inputs(folder, yaml_path)
     prs = render_deck(data, personas, study=study, trends=load_trends(folder))  # trends: later waves
-    targets = {"personas.pptx": None, "personas.yaml": None}
+    targets = {"personas.pptx": None} if own else {"personas.pptx": None, "personas.yaml": None}
     buf = io.BytesIO()
     prs.save(buf)  # rendered in memory: each file is replaced whole (workbench.fileio), never through a link
     atomic_write_bytes(folder / "personas.pptx", buf.getvalue(), what="the deck")
-    atomic_write_text(folder / "personas.yaml", personas.to_yaml(), what="the personas file")  # the report's copy, fresh
+    if not own:  # the report's copy, fresh
+        atomic_write_text(folder / "personas.yaml", personas.to_yaml(), what="the personas file")
     for name in targets:
         targets[name] = file_sha256(folder / name)
     man_path = folder / "manifest.json"
