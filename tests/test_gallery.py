@@ -33,10 +33,9 @@ GALLERY = {
     "cdnow_intkeys": {"behaviour": True, "xfail": {}, "placeable": False},  # behaviour joined at random
     "anes_qualtrics": {"behaviour": False, "xfail": {}},
     "beps_sav": {"behaviour": False, "xfail": {}},
-    "ess_weights": {"behaviour": False, "xfail": {
-        "update": "deck --update refreshes the shapes a slide already has but adds none the later wave draws on it: "
-                  "wave 2's persona 2 gains a 'Største behov' box, the recommendations and the summary a line each, "
-                  "which the updated wave-1 deck lacks (open in issue 26)"}},
+    # deck --update puts in the parts wave 2 adds to a slide (persona 2's 'Største behov' box, a second
+    # recommendation and a summary line), which the updated wave-1 deck lacked before
+    "ess_weights": {"behaviour": False, "xfail": {}},
     "accounts_multi": {"behaviour": True, "xfail": {}, "placeable": False},  # accounts joined at random
     "holzinger_numeric": {"behaviour": False, "valid": False, "xfail": {}},
     "bfi_forces": {"behaviour": False, "xfail": {}},

@@ -64,6 +64,7 @@ class UpdateReport:
     tables: int = 0
     kept: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
+    new_parts: list[str] = field(default_factory=list)  # shapes this wave adds to a slide the edited deck has
     not_found: list[str] = field(default_factory=list)
     earlier_only: list[str] = field(default_factory=list)
     relaid: list[str] = field(default_factory=list)
@@ -88,6 +89,8 @@ class UpdateReport:
                          "rewrite each: " + "; ".join(self.other_study))
         if self.added:
             parts.append(f"{len(self.added)} slides this wave has added")
+        if self.new_parts:
+            parts.append(f"{len(self.new_parts)} parts this wave adds to a slide put in")
         if self.merged:
             parts.append(f"{len(self.merged)} texts you rewrote kept, with this wave's numbers put in")
         if self.kept:
@@ -376,6 +379,25 @@ def _refresh_table(edited_gf, base_gf, new_gf, where: str, report: UpdateReport)
 # --------------------------------------------------------------------------- slides
 
 
+def _add_shape(slide, shape) -> bool:
+    """Put a copy of ``shape`` (a shape of this wave's deck) on ``slide`` of the edited deck, at
+    this wave's position: only a top-level shape holding no linked part (a text box, a table,
+    an autoshape; not a chart or picture, whose parts live in the other package). Returns
+    whether it was put in."""
+    el = shape._element
+    if el.getparent() is not shape.part.slide.shapes._spTree:
+        return False  # inside a group: its position is relative to the group's
+    if el.xpath(".//@r:id | .//@r:embed | .//@r:link"):
+        return False
+    tree = slide.shapes._spTree
+    ext = tree.find(qn("p:extLst"))
+    if ext is not None:
+        ext.addprevious(copy.deepcopy(el))
+    else:
+        tree.append(copy.deepcopy(el))
+    return True
+
+
 def _slide_title(slide) -> str:
     shp = slide.shapes.title
     if shp is None:
@@ -424,8 +446,13 @@ def update_presentation(edited, base, new) -> UpdateReport:
                 es = e_shapes.get(skey)
                 where = f"{key} {skey}"
                 if es is None:
-                    if skey not in b_shapes:
+                    if skey in b_shapes:  # the consultant deleted it: it stays deleted
                         report.not_found.append(where)
+                    elif _add_shape(e_slide, ns):  # this wave draws more here (a second recommendation)
+                        report.new_parts.append(where)
+                    else:
+                        marks.append((None, "this wave adds a chart or picture here that could not be put in: "
+                                            "take it from this wave's own deck"))
                     continue
                 bs = b_shapes.get(skey)
                 if ns.has_chart and es.has_chart:
