@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench.persona_names import NAME_TEXTS, forbidden_shapes, item_shape, name_language, persona_name
+from workbench.persona_names import (NAME_TEXTS, forbidden_shapes, item_shape, name_language, persona_name,
+                                     persona_name_less)
 
 sys.path.insert(0, str(Path(__file__).parent / "gallery"))
 
@@ -44,6 +45,18 @@ def test_names_of_the_issue_read_as_people():
                         language="da", depth=2) == "EDI-kunder, der værdsætter hurtig levering og lave priser"
     assert persona_name(items=[("Switching costs", "barriers", False)], category="Retail") == \
         "Retail customers held back by switching costs"
+
+
+def test_a_segment_set_apart_only_by_what_it_values_less_is_named_by_it():
+    """ESS's second segment sits below average on every item and above on none: "Segment 2" was
+    its name; now what it says or values less."""
+    assert persona_name_less(items=[("Innvandring er bra for økonomien", "needs", False)], language="nb") == \
+        "Kunder som sjeldnere sier «Innvandring er bra for økonomien»"
+    assert persona_name_less(items=[("Low net prices", "needs", False), ("Fast delivery", "needs", False)],
+                             channel="Phone", depth=2) == "Phone buyers who care less about low net prices and fast delivery"
+    assert persona_name_less(items=[("Lave priser", "needs", False)], language="da") == \
+        "Kunder, der lægger mindre vægt på lave priser"
+    assert persona_name_less(items=[], language="da") == ""
 
 
 def test_the_check_finds_forbidden_shapes():
@@ -95,6 +108,8 @@ def test_names_on_every_gallery_study_have_no_forbidden_shape(tmp_path):
                 for channel in (None, "Webshop"):
                     drafted = persona_name(items=seq, channel=channel, language=lang, depth=2)
                     assert drafted and forbidden_shapes(drafted, lang) == [], (name, drafted)
+                    less = persona_name_less(items=seq, channel=channel, language=lang, depth=2)
+                    assert less and forbidden_shapes(less, lang) == [], (name, less)
                     checked += 1
     assert checked > 100 and {"en", "da"} <= langs
 

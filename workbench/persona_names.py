@@ -21,25 +21,26 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["NAME_TEXTS", "DRAFT_TEXTS", "name_language", "item_shape", "persona_name", "forbidden_shapes"]
+__all__ = ["NAME_TEXTS", "DRAFT_TEXTS", "name_language", "item_shape", "persona_name", "persona_name_less",
+           "forbidden_shapes"]
 
 #: The words of a drafted name, per language.
 NAME_TEXTS = {
     "en": {"customers": "Customers", "buyers": "{channel} buyers", "group": "{category} customers",
            "value": "{who} who value {what}", "say": "{who} who say “{what}”",
-           "held_back": "{who} held back by {what}", "selected": "{who} who selected {what}", "and": " and ", "segment": "Segment {segment}"},
+           "held_back": "{who} held back by {what}", "selected": "{who} who selected {what}", "less": "{who} who care less about {what}", "say_less": "{who} less likely to say “{what}”", "and": " and ", "segment": "Segment {segment}"},
     "da": {"customers": "Kunder", "buyers": "{channel}-kunder", "group": "Kunder i {category}",
            "value": "{who}, der værdsætter {what}", "say": "{who}, der siger: »{what}«",
-           "held_back": "{who}, der holdes tilbage af {what}", "selected": "{who}, der valgte {what}", "and": " og ", "segment": "Segment {segment}"},
+           "held_back": "{who}, der holdes tilbage af {what}", "selected": "{who}, der valgte {what}", "less": "{who}, der lægger mindre vægt på {what}", "say_less": "{who}, der sjældnere siger: »{what}«", "and": " og ", "segment": "Segment {segment}"},
     "sv": {"customers": "Kunder", "buyers": "{channel}-kunder", "group": "Kunder inom {category}",
            "value": "{who} som värdesätter {what}", "say": "{who} som säger ”{what}”",
-           "held_back": "{who} som hålls tillbaka av {what}", "selected": "{who} som valde {what}", "and": " och ", "segment": "Segment {segment}"},
+           "held_back": "{who} som hålls tillbaka av {what}", "selected": "{who} som valde {what}", "less": "{who} som lägger mindre vikt vid {what}", "say_less": "{who} som mer sällan säger ”{what}”", "and": " och ", "segment": "Segment {segment}"},
     "nb": {"customers": "Kunder", "buyers": "{channel}-kunder", "group": "Kunder i {category}",
            "value": "{who} som verdsetter {what}", "say": "{who} som sier «{what}»",
-           "held_back": "{who} som holdes tilbake av {what}", "selected": "{who} som valgte {what}", "and": " og ", "segment": "Segment {segment}"},
+           "held_back": "{who} som holdes tilbake av {what}", "selected": "{who} som valgte {what}", "less": "{who} som legger mindre vekt på {what}", "say_less": "{who} som sjeldnere sier «{what}»", "and": " og ", "segment": "Segment {segment}"},
     "nl": {"customers": "Klanten", "buyers": "{channel}-klanten", "group": "Klanten in {category}",
            "value": "{who} die {what} belangrijk vinden", "say": "{who} die zeggen: ‘{what}’",
-           "held_back": "{who} die worden tegengehouden door {what}", "selected": "{who} die {what} kozen", "and": " en ", "segment": "Segment {segment}"},
+           "held_back": "{who} die worden tegengehouden door {what}", "selected": "{who} die {what} kozen", "less": "{who} die minder belang hechten aan {what}", "say_less": "{who} die minder vaak zeggen: ‘{what}’", "and": " en ", "segment": "Segment {segment}"},
 }
 NAME_TEXTS["no"] = NAME_TEXTS["nn"] = NAME_TEXTS["nb"]
 
@@ -47,23 +48,23 @@ NAME_TEXTS["no"] = NAME_TEXTS["nn"] = NAME_TEXTS["nb"]
 #: arrive written in the language's style (:func:`workbench.language.number`).
 DRAFT_TEXTS = {
     "en": {"size": "{pct} % of respondents (n={n}).", "above": " Above average on {items}",
-           "below": "; below average on {items}.", "unmet": " Biggest unmet outcome: {label}.",
+           "below": "; below average on {items}.", "below_only": " Below average on {items}.", "unmet": " Biggest unmet outcome: {label}.",
            "share": "{head} ({value} % vs {total} %)", "selected": "selected {label}: {value} % vs {total} %",
            "mean": "{label}: {value} vs {total} on average", "opportunity": "{label} (opportunity {score})"},
     "da": {"size": "{pct} % af respondenterne (n={n}).", "above": " Over gennemsnittet på {items}",
-           "below": "; under gennemsnittet på {items}.", "unmet": " Største udækkede behov: {label}.",
+           "below": "; under gennemsnittet på {items}.", "below_only": " Under gennemsnittet på {items}.", "unmet": " Største udækkede behov: {label}.",
            "share": "{head} ({value} % mod {total} %)", "selected": "valgte {label}: {value} % mod {total} %",
            "mean": "{label}: {value} mod {total} i gennemsnit", "opportunity": "{label} (mulighed {score})"},
     "sv": {"size": "{pct} % av de svarande (n={n}).", "above": " Över genomsnittet på {items}",
-           "below": "; under genomsnittet på {items}.", "unmet": " Största ouppfyllda behov: {label}.",
+           "below": "; under genomsnittet på {items}.", "below_only": " Under genomsnittet på {items}.", "unmet": " Största ouppfyllda behov: {label}.",
            "share": "{head} ({value} % mot {total} %)", "selected": "valde {label}: {value} % mot {total} %",
            "mean": "{label}: {value} mot {total} i genomsnitt", "opportunity": "{label} (möjlighet {score})"},
     "nb": {"size": "{pct} % av respondentene (n={n}).", "above": " Over gjennomsnittet på {items}",
-           "below": "; under gjennomsnittet på {items}.", "unmet": " Største udekkede behov: {label}.",
+           "below": "; under gjennomsnittet på {items}.", "below_only": " Under gjennomsnittet på {items}.", "unmet": " Største udekkede behov: {label}.",
            "share": "{head} ({value} % mot {total} %)", "selected": "valgte {label}: {value} % mot {total} %",
            "mean": "{label}: {value} mot {total} i snitt", "opportunity": "{label} (mulighet {score})"},
     "nl": {"size": "{pct} % van de respondenten (n={n}).", "above": " Bovengemiddeld op {items}",
-           "below": "; ondergemiddeld op {items}.", "unmet": " Grootste onvervulde behoefte: {label}.",
+           "below": "; ondergemiddeld op {items}.", "below_only": " Ondergemiddeld op {items}.", "unmet": " Grootste onvervulde behoefte: {label}.",
            "share": "{head} ({value} % tegen {total} %)", "selected": "koos {label}: {value} % tegen {total} %",
            "mean": "{label}: {value} tegen {total} gemiddeld", "opportunity": "{label} (kans {score})"},
 }
@@ -148,6 +149,25 @@ def _lower_first(label: str) -> str:
 
 def _upper_first(label: str) -> str:
     return label[0].upper() + label[1:] if label else label
+
+
+def persona_name_less(*, items, channel: str | None = None, category: str | None = None, language="en",
+                      depth: int = 1) -> str:
+    """A drafted name for a segment set apart only by what it values or says *less* than the
+    rest (``items`` as for :func:`persona_name`, below average, most distinctive first):
+    "Customers who care less about low prices", "… less likely to say “…”"; '' without items."""
+    t = NAME_TEXTS[name_language(language)]
+    who = (t["buyers"].format(channel=channel) if channel else
+           t["group"].format(category=category) if category else t["customers"])
+    items = [(str(lab).strip(), bool(rev)) for lab, kind, rev in items
+             if str(lab).strip() and kind in ("needs", "motivations", "barriers")]
+    if not items:
+        return ""
+    shapes = [item_shape(lab, language, reverse=rev) for lab, rev in items]
+    if shapes[0] == "phrase":
+        phrases = [lab for (lab, _), sh in zip(items, shapes) if sh == "phrase"][:max(1, depth)]
+        return t["less"].format(who=who, what=t["and"].join(_lower_first(x) for x in phrases))
+    return t["say_less"].format(who=who, what=_upper_first(items[0][0].rstrip(".")))
 
 
 def persona_name(*, items, channel: str | None = None, category: str | None = None, language="en",

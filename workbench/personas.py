@@ -55,7 +55,7 @@ from .errors import AnalysisError, StudyError
 from .measures import round_shares
 from .fileio import atomic_write_text, file_error
 from .language import measure_label_in, number
-from .persona_names import DRAFT_TEXTS, NAME_TEXTS, name_language, persona_name
+from .persona_names import DRAFT_TEXTS, NAME_TEXTS, name_language, persona_name, persona_name_less
 from .provenance import check_random_state
 from .profiles import BEHAVIOUR, SELECTED, SegmentProfiles
 from .summary import Summarised, Summary, SummaryTable
@@ -314,6 +314,20 @@ def _people_name(traits, used: set, channel: dict | None = None, *, language="en
     return first
 
 
+def _less_name(below, used: set, *, language="en", reverse=()) -> str:
+    """The name of a segment nothing sets above the rest: what it values or says less
+    (:func:`workbench.persona_names.persona_name_less`); '' without below-average items."""
+    rev = {str(x) for x in reverse}
+    items = list(dict.fromkeys((str(r["label"]), str(r["kind"]), str(r["variable"]) in rev) for r in below))
+    first = ""
+    for depth in range(1, len(items) + 2):
+        name = persona_name_less(items=items, language=language, depth=depth)
+        first = first or name
+        if name not in used:
+            return name
+    return first
+
+
 def _language(column, row) -> str | None:
     """The language of one answer to ``column`` (see QuestionSpec: ``language`` / ``language_from``)."""
     if column.language:
@@ -429,8 +443,11 @@ def draft_personas(
                      for r in above_all if r["kind"] in kinds]
         shorts = list(dict.fromkeys(_trait_text(r, short=True, language=language) for r in name_pool))
         t = DRAFT_TEXTS[name_language(language)]
-        name = _people_name(above_all, used_names, reach_channel(profiles.table, seg), language=language,
-                            reverse=reverse) or NAME_TEXTS[name_language(language)]["segment"].format(segment=seg)
+        name = (_people_name(above_all, used_names, reach_channel(profiles.table, seg), language=language,
+                             reverse=reverse)
+                or _less_name(_traits_of(profiles, seg, ("needs", "motivations", "barriers"), "below", min_gap, 5),
+                              used_names, language=language, reverse=reverse)
+                or NAME_TEXTS[name_language(language)]["segment"].format(segment=seg))
         if name in used_names:
             name = f"{name} ({seg})"
         used_names.add(name)
@@ -452,6 +469,8 @@ def draft_personas(
         if shorts:
             desc += t["above"].format(items=_join(shorts[:3], language))
             desc += t["below"].format(items=_join(below, language)) if below else "."
+        elif below:  # set apart only by what it values less
+            desc += t["below_only"].format(items=_join(below, language))
         desc += top_outcome
 
         quotes: list = []
