@@ -246,7 +246,9 @@ def test_forward_title_follows_the_horizon_in_every_language(language):
 
 
 def test_english_slides_keep_their_words_and_the_agenda_lists_them():
-    from workbench.deck.data import DeckTrends
+    import pandas as pd
+
+    from workbench.deck.data import DeckTrends, frame_to_json
     from workbench.deck.slides_overview import agenda_items
     from test_deck_migration import MIG, SIZES
 
@@ -268,6 +270,12 @@ def test_english_slides_keep_their_words_and_the_agenda_lists_them():
         assert w("agenda.personas0") == items[at + 4]
         assert w("agenda.migration") not in agenda_items(data, [], DeckTrends(sizes=SIZES))
         assert w("fwd.title_months", months=6) not in agenda_items(_plain_data(language), [], None)
+        # the accounts slide, after the sizes, when the run has account classes
+        assert w("acc.title") not in items
+        classes = frame_to_json(pd.DataFrame(ACCOUNT_CLASSES))
+        with_accounts = _plain_data(language, accounts={**ACCOUNTS, "classes": classes})
+        listed = agenda_items(with_accounts, [], None)
+        assert listed[listed.index(w("agenda.sizes")) + 1] == w("acc.title")
 
 
 def test_the_deck_words_the_account_types_the_accounts_step_saves():

@@ -14,7 +14,7 @@ from .data import DeckData, frame_from_json
 from .layout import Box, Canvas, add_table
 from .texts import Words
 
-__all__ = ["accounts_slide", "type_text"]
+__all__ = ["accounts_slide", "has_accounts", "type_text"]
 
 
 def _mix_text(row, segments, w: Words) -> str:
@@ -45,14 +45,17 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def has_accounts(data: DeckData) -> bool:
+    """Whether the deck has the accounts slide (the run has account classes)."""
+    return bool(data.accounts) and not frame_from_json(data.accounts.get("classes")).empty
+
+
 def accounts_slide(d: Canvas, data: DeckData):
     """One slide with a table per account class (nothing when the run has no account classes)."""
+    if not has_accounts(data):
+        return
     acc = data.accounts
-    if not acc:
-        return
     classes = frame_from_json(acc.get("classes"))
-    if classes.empty:
-        return
     w = d.w
     segments = [(int(s), str(n)) for s, n in acc.get("segments", [])]
     s = d.slide(key="accounts")

@@ -14,6 +14,7 @@ from pptx.util import Inches
 
 from .content import segment_implications, value_shares
 from .data import DeckData
+from .slides_accounts import has_accounts
 from .slides_forward import forward_title
 from .texts import words
 from .layout import TINT, WHITE, Box, Canvas, fit_font_size, shorten, text_height
@@ -42,6 +43,8 @@ def study_facts(data: DeckData) -> list[str]:
 def agenda_items(data: DeckData, shown, trends) -> list[str]:
     w = words(data.language)
     items = [w("agenda.findings"), w("agenda.summary"), w("agenda.glance"), w("agenda.sizes")]
+    if has_accounts(data):
+        items.append(w("acc.title"))
     if trends is not None:
         items.append(w("agenda.trends"))
         if trends.migration:
