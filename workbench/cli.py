@@ -103,9 +103,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="refresh this edited deck of an earlier wave with --wave's numbers, keeping your edits; "
                         "written to a new file (-o), the edited deck is not changed")
     k.add_argument("-o", "--output", type=Path, help="with --update: the new deck (default: <edited>-wave-<wave>.pptx)")
-    k.add_argument("--force", action="store_true",
-                   help="with --update: replace an existing output file; without: re-render an earlier wave's deck "
-                        "(a later wave has run) from that wave's own personas")
+    k.add_argument("--force", action="store_true", help="replace an existing --update output; re-render an earlier wave")
     k.add_argument("--from-wave", help="with --update: the wave the edited deck was made for (default: read from it)")
     k.add_argument("--allow-other-study", action="store_true",
                    help="with --update: accept a deck made for another study (refused by default); every text that "

@@ -75,6 +75,7 @@ def summary_slides(d: Canvas, data, shown, hidden, colours):
     imp = segment_implications(data, shown)
     values = value_shares(data)
     lines = []
+    base_said = False  # "(all customers: …)" once, on the first line with a revenue figure
     for p in sorted(shown, key=lambda q: imp[q.segment]["priority"]):
         x = imp[p.segment]
         val = "".join(w("summary.value_part", pct=shares[str(p.segment)], what=w(f"value.{v}"))
@@ -83,8 +84,10 @@ def summary_slides(d: Canvas, data, shown, hidden, colours):
         if x["value"] is not None:
             lang = data.language
             base = base_value(data, "revenue")  # "all customers": the customer base, where there is one
-            parts.append(w("summary.revenue" if base is not None else "summary.revenue_survey",
-                           label=kpi_label("revenue", lang).lower(),
+            key = "summary.revenue_short" if base_said else (
+                "summary.revenue" if base is not None else "summary.revenue_survey")
+            base_said = True
+            parts.append(w(key, label=kpi_label("revenue", lang).lower(),
                            value=format_kpi("revenue", x["value"][0], data.currency, lang),
                            total=format_kpi("revenue", base if base is not None else x["value"][1], data.currency,
                                             lang)))

@@ -47,8 +47,8 @@ from pptx.oxml.ns import qn
 
 from .identity import deck_study, deck_wave, texts_naming, walk_shapes as _walk
 from .layout import OWNED_PREFIX, parse_owned
-from .update_parts import (REVIEW_PREFIX, copy_slide, mark, merge_numbers, move_slide, three_way_cell_fill,
-                           three_way_children, three_way_one)
+from .update_parts import (REVIEW_PREFIX, add_shape, copy_slide, mark, merge_numbers, move_slide,
+                           three_way_cell_fill, three_way_children, three_way_one)
 
 __all__ = ["UpdateReport", "update_presentation", "owned_shapes", "slide_key", "deck_wave", "deck_study", "texts_naming"]
 
@@ -379,25 +379,6 @@ def _refresh_table(edited_gf, base_gf, new_gf, where: str, report: UpdateReport)
 # --------------------------------------------------------------------------- slides
 
 
-def _add_shape(slide, shape) -> bool:
-    """Put a copy of ``shape`` (a shape of this wave's deck) on ``slide`` of the edited deck, at
-    this wave's position: only a top-level shape holding no linked part (a text box, a table,
-    an autoshape; not a chart or picture, whose parts live in the other package). Returns
-    whether it was put in."""
-    el = shape._element
-    if el.getparent() is not shape.part.slide.shapes._spTree:
-        return False  # inside a group: its position is relative to the group's
-    if el.xpath(".//@r:id | .//@r:embed | .//@r:link"):
-        return False
-    tree = slide.shapes._spTree
-    ext = tree.find(qn("p:extLst"))
-    if ext is not None:
-        ext.addprevious(copy.deepcopy(el))
-    else:
-        tree.append(copy.deepcopy(el))
-    return True
-
-
 def _slide_title(slide) -> str:
     shp = slide.shapes.title
     if shp is None:
@@ -448,7 +429,7 @@ def update_presentation(edited, base, new) -> UpdateReport:
                 if es is None:
                     if skey in b_shapes:  # the consultant deleted it: it stays deleted
                         report.not_found.append(where)
-                    elif _add_shape(e_slide, ns):  # this wave draws more here (a second recommendation)
+                    elif add_shape(e_slide, ns):  # this wave draws more here (a second recommendation)
                         report.new_parts.append(where)
                     else:
                         marks.append((None, "this wave adds a chart or picture here that could not be put in: "

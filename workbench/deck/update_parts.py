@@ -15,7 +15,7 @@ from pptx.parts.chart import ChartPart
 from pptx.parts.embeddedpackage import EmbeddedXlsxPart
 
 __all__ = ["NUMBER", "merge_numbers", "copy_slide", "move_slide", "three_way_cell_fill", "three_way_children", "three_way_one", "mark",
-           "REVIEW_PREFIX"]
+           "REVIEW_PREFIX", "add_shape"]
 
 
 logger = logging.getLogger("workbench.deck")
@@ -209,3 +209,22 @@ def move_slide(prs, slide, position: int) -> None:
             lst.remove(el)
             lst.insert(position, el)
             return
+
+
+def add_shape(slide, shape) -> bool:
+    """Put a copy of ``shape`` (a shape of this wave's deck) on ``slide`` of the edited deck, at
+    this wave's position: only a top-level shape holding no linked part (a text box, a table,
+    an autoshape; not a chart or picture, whose parts live in the other package). Returns
+    whether it was put in."""
+    el = shape._element
+    if el.getparent() is not shape.part.slide.shapes._spTree:
+        return False  # inside a group: its position is relative to the group's
+    if el.xpath(".//@r:id | .//@r:embed | .//@r:link"):
+        return False
+    tree = slide.shapes._spTree
+    ext = tree.find(qn("p:extLst"))
+    if ext is not None:
+        ext.addprevious(copy.deepcopy(el))
+    else:
+        tree.append(copy.deepcopy(el))
+    return True

@@ -51,6 +51,7 @@ TABLE = {
     'summary.line': 'Prioritet {priority}: {name} — {pct} % af respondenterne (n={n}){value}',
     'summary.value_part': ', {pct} % af {what}',
     'summary.revenue': '{label} {value} (alle kunder: {total})',
+    'summary.revenue_short': '{label} {value}',
     'summary.opportunity': 'største mulighed: {outcome} ({score} af 20)',
     'summary.reach': 'nås via {channel} ({pct} % har den som primær kanal)',
     'summary.notes': 'Segment {segment}: {name}; n={n}, andel {pct} %.',

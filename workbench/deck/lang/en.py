@@ -50,6 +50,7 @@ TABLE = {
     'summary.line': 'Priority {priority}: {name} — {pct} % of respondents (n={n}){value}',
     'summary.value_part': ', {pct} % of {what}',
     'summary.revenue': '{label} {value} (all customers: {total})',
+    'summary.revenue_short': '{label} {value}',
     'summary.opportunity': 'largest opportunity: {outcome} ({score} of 20)',
     'summary.reach': 'reach them via {channel} ({pct} % have it as main channel)',
     'summary.notes': 'Segment {segment}: {name}; n={n}, share {pct} %.',

@@ -50,6 +50,7 @@ TABLE = {
     'summary.line': 'Prioritet {priority}: {name} — {pct} % av respondentene (n={n}){value}',
     'summary.value_part': ', {pct} % av {what}',
     'summary.revenue': '{label} {value} (alle kunder: {total})',
+    'summary.revenue_short': '{label} {value}',
     'summary.opportunity': 'største mulighet: {outcome} ({score} av 20)',
     'summary.reach': 'nås via {channel} ({pct} % har den som hovedkanal)',
     'summary.notes': 'Segment {segment}: {name}; n={n}, andel {pct} %.',

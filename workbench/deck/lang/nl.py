@@ -51,6 +51,7 @@ TABLE = {
     'summary.line': 'Prioriteit {priority}: {name} — {pct} % van de respondenten (n={n}){value}',
     'summary.value_part': ', {pct} % van {what}',
     'summary.revenue': '{label} {value} (alle klanten: {total})',
+    'summary.revenue_short': '{label} {value}',
     'summary.opportunity': 'grootste kans: {outcome} ({score} van 20)',
     'summary.reach': 'bereikbaar via {channel} ({pct} % heeft dit als hoofdkanaal)',
     'summary.notes': 'Segment {segment}: {name}; n={n}, aandeel {pct} %.',

@@ -51,6 +51,7 @@ TABLE = {
     'summary.line': 'Prioritet {priority}: {name} — {pct} % av de svarande (n={n}){value}',
     'summary.value_part': ', {pct} % av {what}',
     'summary.revenue': '{label} {value} (alla kunder: {total})',
+    'summary.revenue_short': '{label} {value}',
     'summary.opportunity': 'största möjlighet: {outcome} ({score} av 20)',
     'summary.reach': 'nås via {channel} ({pct} % har den som huvudkanal)',
     'summary.notes': 'Segment {segment}: {name}; n={n}, andel {pct} %.',
