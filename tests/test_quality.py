@@ -548,6 +548,16 @@ def test_a_table_of_means_and_percents_formats_each_row_by_its_measure(tmp_path)
     assert fmt["Total"] == fmt["Segment 1"] == ["#,##0.00", '0.0" %"', '0.0" %"']
     assert not any("%" in "".join(fmt[h]) for h in ("Index (100 = average)", "n", "1: Price index"))
     assert fmt["Share"] == ["0.0 %"] * 3
+    # an interval in the unit of its estimate: a share's bounds in %, a mean's with decimals
+    sizes = pd.DataFrame({"segment": [1, 2], "share": [0.2687, 0.2163], "ci_low": [0.248, 0.197], "ci_high": [0.29, 0.237],
+                          "mean": [3.51, 3.2], "low": [3.4, 3.1], "high": [3.6, 3.3], "probability": [0.97, 0.02],
+                          "se": [0.01, 0.005], "p_permutation": [0.05, 0.0004]})
+    write_workbook(tmp_path / "s.xlsx", {"Sizes": sizes})
+    ws = openpyxl.load_workbook(tmp_path / "s.xlsx")["Sizes"]
+    got = {c.value: ws.cell(row=2, column=c.column).number_format for c in ws[1]}
+    assert got["Share"] == got["Ci low"] == got["Ci high"] == got["Probability"] == got["Se"] == "0.0 %"
+    assert got["Mean"] == got["Low"] == got["High"] == "#,##0.00"
+    assert got["P permutation"] == '[<0.001]"< 0.001";0.0000'
     # distal outcomes: a category level's share in % (0-1), a mean with decimals
     distal = pd.DataFrame({"outcome": ["rfm_tier", "rfm_tier", "revenue"], "level": ["gold", "silver", "mean"],
                            "segment": [1, 1, 1], "adjusted": [0.1421, 0.3312, 9794.38], "n": [1983, 1983, 1983]})

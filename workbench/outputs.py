@@ -352,7 +352,8 @@ def sheet_name(name: str, used: set) -> str:
     return out
 
 
-_P_COLUMN = re.compile(r"^(p|p[ _-]?value|p[ _-]?adj|adjusted p[ _-]?value|corrected p|p \(.*\)|.* p)$", re.I)
+_P_COLUMN = re.compile(r"^(p|p[ _-]?value|p[ _-]?adj|p[ _-]?permutation|adjusted p[ _-]?value|corrected p|p \(.*\)|.* p)$",
+                       re.I)
 #: p-values: four decimals, and "< 0.001" below 0.001 (an Excel conditional number format).
 P_FORMAT = '[<0.001]"< 0.001";0.0000'
 #: A column already in percent (0-100) reads as a 0-1 share does (PERCENT_FORMAT, SHARE_FORMAT:
@@ -363,7 +364,9 @@ _MEASURE_COLUMN = re.compile(r"^measure$", re.I)
 _LEVEL_COLUMN = re.compile(r"^level$", re.I)
 #: Columns of such a table that never hold the row's measure (an index of 100 = average, counts).
 _NOT_THE_MEASURE = re.compile(r"(^|[ _])(index|n|weighted n|count|respondents)$", re.I)
-_SHARE_COLUMN = re.compile(r"(^|[ _])(share|rate|accuracy|agreement)($|[ _])", re.I)
+_SHARE_COLUMN = re.compile(r"(^|[ _])(share|rate|accuracy|agreement|probability)($|[ _])", re.I)
+#: An interval's bounds and a standard error are in the unit of the estimate before them.
+_BOUND_COLUMN = re.compile(r"^((ci|conf|confidence)[ _-]?)?(low|high|lower|upper|se|standard error)$", re.I)
 _PERCENT_COLUMN = re.compile(r"(%|\bpercent\b)", re.I)
 
 
@@ -621,9 +624,15 @@ def write_workbook(
             if ws.max_row > hdr:
                 ws.auto_filter.ref = f"{get_column_letter(1)}{hdr}:{get_column_letter(ws.max_column)}{ws.max_row}"
             formats = {}
+            estimate = None  # the format of the last column that is not an interval bound
             for j, col in enumerate(ws.iter_cols(min_row=hdr, max_row=ws.max_row), start=1):
                 raw = raw_headers[j - 1] if j - 1 < len(raw_headers) and raw_headers[j - 1] is not None else col[0].value
-                formats[j] = fmt = _number_format(raw, [c.value for c in col[1:200]], currency)
+                fmt = _number_format(raw, [c.value for c in col[1:200]], currency)
+                if _BOUND_COLUMN.match(str(raw or "").strip()) and estimate is not None and fmt == "#,##0.00":
+                    fmt = estimate  # 0.248 beside a share of 26.9 % reads as 24.8 %
+                elif not _BOUND_COLUMN.match(str(raw or "").strip()):
+                    estimate = fmt
+                formats[j] = fmt
                 for c in col[1:]:
                     if isinstance(c.value, float) and c.number_format == "General":
                         c.number_format = fmt
