@@ -286,15 +286,17 @@ def _people_name(traits, used: set, channel: dict | None = None, *, language="en
     reverse-keyed items).
 
     Who: the channel to reach them (:func:`reach_channel`) when the segment uses it more than
-    the rest ("Webshop buyers"), else its most distinctive firmographic or demographic
-    category, else "Customers"; what: its most distinctive need or motivation (then the next
-    ones while the name is taken), else its barrier.  Drafts, to be renamed in personas.yaml.
+    the rest ("Webshop buyers"), else its most distinctive firmographic category ("Retail
+    customers": where the business is, or what it does; a person's gender or age is no place a
+    customer is in: "Kunder i Mand" was drafted from a demographic), else "Customers"; what: its
+    most distinctive need or motivation (then the next ones while the name is taken), else its
+    barrier.  Drafts, to be renamed in personas.yaml.
     """
     chan = channel["channel"] if channel is not None and channel["over"] else None
     category = None
     if chan is None:
         for r in traits:
-            if r["kind"] in ("firmographics", "demographics") and r["stat"] == "share" and r["category"] \
+            if r["kind"] == "firmographics" and r["stat"] == "share" and r["category"] \
                     and r["category"] != "true" and len(str(r["category"]).split()) <= 2:
                 category = str(r["category"])
                 break
