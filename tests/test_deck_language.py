@@ -275,7 +275,7 @@ def test_english_slides_keep_their_words_and_the_agenda_lists_them():
         classes = frame_to_json(pd.DataFrame(ACCOUNT_CLASSES))
         with_accounts = _plain_data(language, accounts={**ACCOUNTS, "classes": classes})
         listed = agenda_items(with_accounts, [], None)
-        assert listed[listed.index(w("agenda.sizes")) + 1] == w("acc.title")
+        assert listed[listed.index(w("sizes.title")) + 1] == w("acc.title")
 
 
 def test_the_deck_words_the_account_types_the_accounts_step_saves():

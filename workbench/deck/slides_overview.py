@@ -42,7 +42,9 @@ def study_facts(data: DeckData) -> list[str]:
 
 def agenda_items(data: DeckData, shown, trends) -> list[str]:
     w = words(data.language)
-    items = [w("agenda.findings"), w("agenda.summary"), w("agenda.glance"), w("agenda.sizes")]
+    # the sizes slide by its own title ("Segment sizes and value" where the study has value data)
+    items = [w("agenda.findings"), w("agenda.summary"), w("agenda.glance"),
+             w("sizes.title_value" if value_shares(data) else "sizes.title")]
     if has_accounts(data):
         items.append(w("acc.title"))
     if trends is not None:

@@ -25,7 +25,6 @@ TABLE = {
     'agenda.findings': 'Hovedkonklusioner',
     'agenda.summary': 'Resumé',
     'agenda.glance': 'Segmenterne i overblik',
-    'agenda.sizes': 'Segmenternes størrelse',
     'agenda.trends': 'Ændringer siden sidste bølge',
     'agenda.matrix': 'Hvordan segmenterne adskiller sig',
     'agenda.personas': 'De {k} personaer: hvem de er, deres adfærd og hvordan de vindes',

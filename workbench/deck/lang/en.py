@@ -25,7 +25,6 @@ TABLE = {
     'agenda.findings': 'Key findings',
     'agenda.summary': 'Executive summary',
     'agenda.glance': 'The segments at a glance',
-    'agenda.sizes': 'Segment sizes',
     'agenda.trends': 'Changes since the last wave',
     'agenda.matrix': 'How the segments differ',
     'agenda.personas': 'The {k} personas: who they are, their behaviour and how to win them',

@@ -25,7 +25,6 @@ TABLE = {
     'agenda.findings': 'Hovedfunn',
     'agenda.summary': 'Sammendrag',
     'agenda.glance': 'Segmentene i oversikt',
-    'agenda.sizes': 'Segmentenes størrelse',
     'agenda.trends': 'Endringer siden forrige bølge',
     'agenda.matrix': 'Hvordan segmentene skiller seg fra hverandre',
     'agenda.personas': 'De {k} personaene: hvem de er, atferden deres og hvordan vi vinner dem',

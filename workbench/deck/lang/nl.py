@@ -25,7 +25,6 @@ TABLE = {
     'agenda.findings': 'Belangrijkste bevindingen',
     'agenda.summary': 'Samenvatting',
     'agenda.glance': 'De segmenten in één oogopslag',
-    'agenda.sizes': 'Omvang van de segmenten',
     'agenda.trends': 'Veranderingen sinds de vorige meting',
     'agenda.matrix': 'Waarin de segmenten verschillen',
     'agenda.personas': "De {k} persona's: wie ze zijn, hun gedrag en hoe we ze winnen",

@@ -25,7 +25,6 @@ TABLE = {
     'agenda.findings': 'Viktigaste slutsatser',
     'agenda.summary': 'Sammanfattning',
     'agenda.glance': 'Segmenten i överblick',
-    'agenda.sizes': 'Segmentens storlek',
     'agenda.trends': 'Förändringar sedan förra vågen',
     'agenda.matrix': 'Hur segmenten skiljer sig åt',
     'agenda.personas': 'De {k} personas: vilka de är, deras beteende och hur de vinns',
