@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
+from ..stats import logsumexp as _lse  # the package's one log-sum-exp
 from ._em import run as run_em
 
 __all__ = ["LCAData", "LCAFit", "fit_start", "random_start", "bivariate_residuals", "simulate"]
@@ -227,12 +228,6 @@ class _Layout:
             th[ts] = tau.ravel()
             th[bs] = beta.ravel()
         return th
-
-
-def _lse(x, axis=None, keepdims=False):
-    m = np.max(x, axis=axis, keepdims=True)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
-    return out if keepdims else (out.reshape(()) if axis is None else np.squeeze(out, axis=axis))
 
 
 def _ordinal_logp(tau, beta):
