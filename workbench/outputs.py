@@ -623,14 +623,16 @@ def write_workbook(
             ws.freeze_panes = ws.cell(row=hdr + 1, column=n_index + 1)
             if ws.max_row > hdr:
                 ws.auto_filter.ref = f"{get_column_letter(1)}{hdr}:{get_column_letter(ws.max_column)}{ws.max_row}"
-            formats = {}
+            formats, raws = {}, []
             estimate = None  # the format of the last column that is not an interval bound
             for j, col in enumerate(ws.iter_cols(min_row=hdr, max_row=ws.max_row), start=1):
                 raw = raw_headers[j - 1] if j - 1 < len(raw_headers) and raw_headers[j - 1] is not None else col[0].value
+                raws.append(raw)
                 fmt = _number_format(raw, [c.value for c in col[1:200]], currency)
-                if _BOUND_COLUMN.match(str(raw or "").strip()) and estimate is not None and fmt == "#,##0.00":
+                bound = bool(_BOUND_COLUMN.match(str(raw or "").strip()))
+                if bound and estimate is not None and fmt == "#,##0.00":
                     fmt = estimate  # 0.248 beside a share of 26.9 % reads as 24.8 %
-                elif not _BOUND_COLUMN.match(str(raw or "").strip()):
+                elif not bound:
                     estimate = fmt
                 formats[j] = fmt
                 for c in col[1:]:
@@ -639,8 +641,7 @@ def write_workbook(
                 shown = [_shown(c.value, fmt) for c in col[:501] if c.value is not None]
                 width = max((len(v) for v in shown), default=6)
                 ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60)
-            _percent_rows(ws, hdr, [raw_headers[j] if j < len(raw_headers) and raw_headers[j] is not None
-                                    else ws.cell(row=hdr, column=j + 1).value for j in range(ws.max_column)], formats)
+            _percent_rows(ws, hdr, raws, formats)
     return path
 
 
