@@ -312,13 +312,8 @@ def _people_name(traits, used: set, channel: dict | None = None, *, language="en
     else:
         items = list(dict.fromkeys((str(r["label"]), str(r["kind"]), str(r["variable"]) in rev) for r in traits
                                    if r["kind"] in ("needs", "motivations", "barriers")))
-    first = ""
-    for depth in range(1, len(items) + 2):
-        name = persona_name(items=items, channel=chan, category=category, language=language, depth=depth)
-        first = first or name
-        if name not in used:
-            return name
-    return first
+    return _first_unused((persona_name(items=items, channel=chan, category=category, language=language, depth=depth)
+                          for depth in range(1, len(items) + 2)), used)
 
 
 def _less_name(below, used: set, *, language="en", reverse=()) -> str:
@@ -326,9 +321,14 @@ def _less_name(below, used: set, *, language="en", reverse=()) -> str:
     (:func:`workbench.persona_names.persona_name_less`); '' without below-average items."""
     rev = {str(x) for x in reverse}
     items = list(dict.fromkeys((str(r["label"]), str(r["kind"]), str(r["variable"]) in rev) for r in below))
+    return _first_unused((persona_name_less(items=items, language=language, depth=depth)
+                          for depth in range(1, len(items) + 2)), used)
+
+
+def _first_unused(names, used: set) -> str:
+    """The first of ``names`` (drafts naming ever more items) no other persona has, else the first."""
     first = ""
-    for depth in range(1, len(items) + 2):
-        name = persona_name_less(items=items, language=language, depth=depth)
+    for name in names:
         first = first or name
         if name not in used:
             return name
