@@ -85,3 +85,32 @@ def test_large_latent_class_problems_rank_starts_on_a_subsample(monkeypatch):
     assert len(stage1) == 12 - 3 and all(s.labels is None and "subsample of 300" in s.reason for s in stage1)
     assert sub.n_final == 3 and all(s.stage == 2 and not s.subsample for s in sub.starts if s.reaches_best)
     assert sub.best.loglik == pytest.approx(full.best.loglik, abs=0.01)
+
+
+def test_large_latent_profile_problems_rank_random_starts_on_a_subsample(monkeypatch):
+    """Latent profiles as latent classes: random starts rank on the subsample, the continued
+    ones are polished on everyone (their log-likelihood is the full data's), deterministic
+    starts run on everyone, and the best is the all-data schedule's."""
+    from workbench.segments import _gmm
+
+    rng = np.random.default_rng(11)
+    centres = np.array([[0, 0, 0, 0], [2.5, 0, 1, -1], [0, 2.5, -1, 1]])
+    z = rng.choice(3, size=900, p=[0.5, 0.3, 0.2])
+    X = centres[z] + rng.normal(size=(900, 4))
+
+    def problem(d):
+        return MixtureProblem(key=("lpa", 3), k=3, measurement="gaussian", weights=None,
+                              seeds=tuple(start_seeds(1, "lpa", 3, 12)), gauss=d,
+                              deterministic=_gmm.DETERMINISTIC_STARTS)
+
+    full = fit_mixtures([problem(_gmm.GaussianData.build(X))], init_iter=5, progress=False)[0]
+    monkeypatch.setattr(_engine, "STAGE1_MAX_N", 300)
+    data2 = _gmm.GaussianData.build(X)
+    sub = fit_mixtures([problem(data2)], init_iter=5, progress=False)[0]
+    assert _engine.stage1_data(data2).n == 300 and _engine.stage1_data(data2).d == 4
+    stage1 = [s for s in sub.starts if s.subsample]
+    assert len(stage1) == 12 - 3 and all(s.labels is None and "subsample of 300" in s.reason for s in stage1)
+    assert all(not s.subsample for s in sub.starts if s.init != "random")  # deterministic: everyone
+    assert not sub.best.subsample and len(sub.best.labels) == 900
+    assert sub.best.loglik == pytest.approx(_gmm.estep(data2, sub.best.params)[0], abs=1e-6)
+    assert sub.best.loglik == pytest.approx(full.best.loglik, abs=0.01)

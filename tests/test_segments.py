@@ -527,3 +527,34 @@ def test_three_step_estimates_are_stepmix_s_and_maximise_the_weighted_likelihood
             order = np.argsort(-np.asarray(sm.weights_))  # StepMix's classes, largest first as the workbench's
             sm_odds = beta[order[1]] - beta[order[0]]
             assert eff.coefficients["log_odds"].to_numpy() == pytest.approx(sm_odds, abs=1e-3)
+
+
+def test_a_distal_outcome_with_a_spike_of_zeros_gets_means_from_one_pooled_variance():
+    """Zero spend for most of one segment pulled that segment's normal onto the spike (variance
+    to zero, NaN estimates in the demo's workbook): the outcome is refitted with one variance for
+    every segment, listed as such, and its means are scipy's maximum of that likelihood."""
+    from scipy.optimize import minimize
+    from scipy.special import logsumexp
+
+    from workbench.segments._structural import classification_error_matrix
+
+    data, c, _, _ = planted_distal(n=1500, seed=3)
+    sol = segments.lca(data, 2, n_init=3, random_state=0, progress=False)
+    rng = np.random.default_rng(4)
+    spend = np.where(rng.random(len(c)) < np.where(c == 1, 0.2, 0.7), 0.0, rng.lognormal(3, 1, len(c)))
+    score = np.clip(np.round(rng.normal(np.where(c == 1, 4.2, 3), 0.8)), 1, 5)
+    dist = segments.distal_outcomes(sol, data, pd.DataFrame({"spend": spend, "score": score}, index=data.index))
+    assert dist.pooled == ("spend",) and dist.table["adjusted"].notna().all()
+    assert any("one variance for every segment" in n and "spend" in n for n in dist.summarise().notes)
+    post = sol.posteriors.to_numpy()
+    logD = np.log(classification_error_matrix(post, None))[:, post.argmax(axis=1)].T
+    log_pi = np.log(sol.shares.to_numpy())
+
+    def nll(t):  # two means, one log standard deviation
+        logf = -0.5 * np.log(2 * np.pi) - t[2] - 0.5 * ((spend[:, None] - t[:2]) / np.exp(t[2])) ** 2
+        return -logsumexp(log_pi + logD + logf, axis=1).sum()
+
+    ref = minimize(nll, np.array([spend.mean(), spend.mean(), np.log(spend.std())]), method="BFGS",
+                   options={"gtol": 1e-8}).x
+    got = dist.table.query("outcome == 'spend'").sort_values("segment")["adjusted"].to_numpy()
+    np.testing.assert_allclose(got, ref[:2], rtol=1e-4)

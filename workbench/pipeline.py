@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from .behaviour import Behaviour
 from .criteria import Scorecard
 from .factors import EFAResult
@@ -235,7 +237,10 @@ def _execute(ctx: WaveContext, steps: tuple[Step, ...], *, timed: bool = False) 
             logger.info("[%d/%d] %s", i, n, step.what)
         why = _skip_reason(step, ctx, skipped, roots)
         if why is None:
-            with ctx.manifest.step(step.name):
+            # one BLAS thread: the steps' matrices are small (n × k, items × items), and BLAS threads
+            # spinning against each other or against other processes made them up to 40 times
+            # slower; the segment starts and stability refits run side by side in their own threads
+            with ctx.manifest.step(step.name), threadpool_limits(limits=1, user_api="blas"):
                 result = step.run(ctx)
             if isinstance(result, (Output, Skip)):  # what the step counted and left out, for the manifest
                 ctx.manifest.counts.update(result.counts)

@@ -13,9 +13,10 @@ n_final``) and Latent GOLD (random sets × iterations), the starts run in two st
 Both kinds of model run on the package's one EM core (:func:`._em.run`, one convergence
 rule) with their family's E- and M-step: latent classes on :mod:`._lca` (poLCA's random
 response-probability starts, SQUAREM acceleration), latent profiles on :mod:`._gmm` (StepMix's
-random responsibilities, plain EM: the same iterations as StepMix). A latent class problem of
-more than :data:`STAGE1_MAX_N` respondents runs stage 1 on a fixed subsample of that many, and
-its continued starts climb to convergence there before they are polished on everyone.
+random responsibilities, plain EM: the same iterations as StepMix). A latent class or profile
+problem of more than :data:`STAGE1_MAX_N` respondents runs its random starts' stage 1 on a fixed
+subsample of that many, and its continued starts climb to convergence there before they are
+polished on everyone (latent profiles' deterministic starts run on everyone throughout).
 Stage 2 continues a start from the parameters where stage 1 left it. The joint models
 (multilevel latent classes, latent transitions) run the same two stages on one problem each
 (:func:`fit_joint`). No StepMix object is
@@ -82,7 +83,7 @@ def start_seeds(base: int, method: str, k: int, n: int) -> list[int]:
     return [int(s) for s in ss.generate_state(n)]
 
 
-#: Latent class problems with more respondents than this run stage 1 (the many short starts) on
+#: Latent class and profile problems with more respondents than this run stage 1 (the many short random starts) on
 #: a fixed random subsample of this many respondents; the ``n_final`` best starts are then
 #: continued on every respondent to convergence. Stage 1 only ranks the starts, and a ranking
 #: after ``init_iter`` iterations does not need every respondent, while it costs in proportion
@@ -92,14 +93,16 @@ STAGE1_MAX_N = 5000
 
 
 def stage1_data(data):
-    """The latent-class data of stage 1: ``data`` itself, or its fixed subsample of
+    """The data of stage 1 (latent classes' :class:`._lca.LCAData` or latent profiles'
+    :class:`._gmm.GaussianData`): ``data`` itself, or its fixed subsample of
     :data:`STAGE1_MAX_N` respondents (the same rows for every k and start; weights kept)."""
     if data.n <= STAGE1_MAX_N:
         return data
     cached = data.__dict__.get("_stage1")
     if cached is None:
         rows = np.sort(np.random.default_rng(20_000).choice(data.n, STAGE1_MAX_N, replace=False))
-        cached = dataclasses.replace(data, Y=data.Y[rows], weights=data.weights[rows])
+        rows_of = {"Y": data.Y[rows]} if hasattr(data, "Y") else {"X": data.X[rows]}
+        cached = dataclasses.replace(data, weights=data.weights[rows], **rows_of)
         object.__setattr__(data, "_stage1", cached)
     return cached
 
@@ -172,7 +175,7 @@ class StartFit:
     last_mean: float = -np.inf  # latent profiles: mean log-likelihood of the last E-step (to continue)
     init: str = "random"  # 'random', a deterministic start's name, or 'split' (a saddle broken)
     reaches_best: bool = False  # finished, within REPLICATION_TOL of the best and ARI >= REPLICATION_ARI
-    #: stage 1 ran on the subsample of a large latent class problem (see STAGE1_MAX_N): the
+    #: stage 1 ran on the subsample of a large problem (see STAGE1_MAX_N): the
     #: log-likelihood is the subsample's, and the start is finished only if stage 2 continued it
     subsample: bool = False
 
@@ -245,10 +248,18 @@ def _fit_lpa_start(problem: MixtureProblem, start: int, seed, max_iter: int, sta
     if resume is not None:
         init = resume.init
     shown_seed = int(seed) if init == "random" else None
+    # as latent classes: random starts of a large problem run stage 1 on the subsample
+    sub = stage == 1 and init == "random" and max_iter < problem.max_iter and stage1_data(data) is not data
+    if sub:
+        data = stage1_data(data)
     try:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
             if resume is not None:
                 params0, last, done = resume.params, resume.last_mean, resume.n_iter
+                if resume.subsample:  # to convergence on the subsample first (see _fit_lca_start)
+                    pre = gmm_fit_start(stage1_data(data), params0, max_iter=max(1, (max_iter - done) // 2),
+                                        tol=problem.tol, last_mean=last)
+                    params0, done, last = pre.params, done + int(pre.n_iter), -np.inf
             elif init == "random":
                 params0, last, done = gmm_random_start(data, k, seed), -np.inf, 0
             elif init == "split":
@@ -277,9 +288,12 @@ def _fit_lpa_start(problem: MixtureProblem, start: int, seed, max_iter: int, sta
             total = np.nanvar(data.X, axis=0)
             if np.any(var < problem.var_floor * np.where(total > 0, total, 1.0)):
                 status, reason = "degenerate", "a class's variance collapsed to nearly zero on some variable"
-    labels = post.argmax(axis=1).astype(np.int16) if status == "ok" else None
+    labels = post.argmax(axis=1).astype(np.int16) if status == "ok" and not sub else None
+    if sub and status == "ok":
+        reason = f"stage 1 on a subsample of {data.n:,} respondents (its log-likelihood)"
     return StartFit(start, shown_seed, stage, fit.params, float(fit.loglik), bool(fit.converged), done + int(fit.n_iter),
-                    float(shares.min()), status, reason, labels, last_mean=float(fit.last_mean), init=init)
+                    float(shares.min()), status, reason, labels, last_mean=float(fit.last_mean), init=init,
+                    subsample=sub)
 
 
 def _fit_start(problem: MixtureProblem, start: int, seed: int, max_iter: int, stage: int,
