@@ -11,7 +11,7 @@ import re
 import pytest
 
 from workbench.deck.texts import EN, TEXTS, placeholders, words
-from workbench.language import number
+from workbench.core.language import number
 
 #: English words that are no word of the other deck languages (as in test_gallery.py).
 ENGLISH_WORDS = {"the", "of", "and", "with", "which", "their", "them", "they", "who", "than", "from", "this", "that",

@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 from pptx import Presentation
 
-from workbench.measures import round_shares
+from workbench.core.measures import round_shares
 from workbench.outputs import P_FORMAT
 
 from scan_support import _header_row, _scan, _slide_texts, identifiers

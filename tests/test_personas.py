@@ -9,7 +9,7 @@ import re
 import pytest
 from workbench import safeyaml
 
-from workbench.errors import StudyError
+from workbench.core.errors import StudyError
 from workbench.opportunities import opportunities
 from workbench.personas import draft_personas, load_personas, merge_personas, personas_path, scrub
 from workbench.profiles import profile
@@ -110,7 +110,7 @@ def test_suppressed_segments_are_flagged(demo):
     assert [p.suppressed for p in drafts] == flagged and sum(flagged) == 1
     kept = [p.segment for p, f in zip(drafts, flagged) if not f]
     assert drafts.summary(include_suppressed=False)["segment"].tolist() == kept
-    # the one renderer (workbench.summary): the count first; the table says which are suppressed
+    # the one renderer (workbench.core.summary): the count first; the table says which are suppressed
     assert str(drafts).startswith("5 personas") and "suppressed" in str(drafts)
     assert all(p.name in drafts._repr_html_() for p in drafts)
     assert str(small).startswith("Segment profiles, ") and "suppressed" in small._repr_html_()

@@ -13,7 +13,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 
 from conftest import write_mini
-from workbench.errors import AnalysisError, WorkbenchWarning
+from workbench.core.errors import AnalysisError, WorkbenchWarning
 from workbench.profiles import DOWN, UP, correct_pvalues, profile, weighted_stats
 from workbench.quality import check_quality
 from workbench.readers import read_responses
@@ -164,7 +164,7 @@ def test_behaviour_kpis_numeric_and_categorical(mini_responses):
 def test_behaviour_heatmap_rows_are_labels(mini_responses):
     """The notebook's behaviour index heatmap names its rows by the measure registry's labels;
     a column the registry does not know reads as words, never as its identifier."""
-    from workbench.measures import MEASURES
+    from workbench.core.measures import MEASURES
 
     beh = pd.DataFrame({"revenue": [10.0, 20, 30, 40, 50, 100, 200, 300, 400, 500],
                         "days_to_pay": [5.0, 8, 9, 30, 31, 2, 3, 4, 40, 50]},

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from conftest import MINI_STUDY, write_mini
-from workbench.errors import DataError, OutputError, WorkbenchWarning
+from workbench.core.errors import DataError, OutputError, WorkbenchWarning
 from workbench.quality import CHECKS, QualityReport, check_quality, grids
 from workbench.readers import read_responses
 from workbench.study import load_study
@@ -495,7 +495,7 @@ def test_to_excel_writes_every_sheet_without_pii_and_keeps_utf8(tmp_path):
         assert "email" not in values, ws.title
         assert not any("@" in v for v in values), ws.title
 
-    # headers as a client reads them (workbench.measures.column_label)
+    # headers as a client reads them (workbench.core.measures.column_label)
     ex = pd.read_excel(path, sheet_name="Exclusions", skiprows=2, dtype={"Respondent": str})
     assert ex["Respondent"].tolist() == ["r2", "ærø-7"]
     assert "speeder: 20, threshold 100" in ex["Reasons"].iloc[1]
@@ -519,7 +519,7 @@ def test_to_excel_refuses_a_pii_column(tmp_path):
 def test_workbook_with_personal_data_is_refused_before_writing(tmp_path):
     import pandas as pd
 
-    from workbench.errors import OutputError
+    from workbench.core.errors import OutputError
     from workbench.outputs import write_workbook
 
     frame = pd.DataFrame({"resp": ["r1"], "email": ["a@b.dk"]})

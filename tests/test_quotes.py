@@ -13,7 +13,7 @@ from workbench import safeyaml
 
 from conftest import MINI_ROWS, MINI_STUDY, write_mini
 from workbench.deck.content import quote_language, quote_translation
-from workbench.errors import StudyError
+from workbench.core.errors import StudyError
 from workbench.personas import apply_persona_edits, draft_personas, merge_personas
 from workbench.profiles import profile
 from workbench.quality import check_quality

@@ -8,7 +8,7 @@ import pyreadstat
 import pytest
 
 from conftest import MINI_ROWS, MINI_STUDY, write_mini
-from workbench.errors import DataError
+from workbench.core.errors import DataError
 from workbench.readers import read_responses
 from workbench.study import load_study
 

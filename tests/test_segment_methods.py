@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from workbench import segments
-from workbench.errors import AnalysisError, StudyError
+from workbench.core.errors import AnalysisError, StudyError
 from workbench.modelcheck import finite, unusable
 from workbench.pipeline import run_until, run_wave
 from workbench.segments.methods import PartitionEstimator, SegmentationMethod, get_method, register, unregister

@@ -15,7 +15,7 @@ from sklearn.metrics import adjusted_rand_score
 matplotlib.use("Agg")
 
 from workbench import segments  # noqa: E402
-from workbench.errors import AnalysisError  # noqa: E402
+from workbench.core.errors import AnalysisError  # noqa: E402
 from workbench.segments import SegmentationConvergenceWarning, SegmentationWarning  # noqa: E402
 
 from stepmix_reference import lca_as_stepmix  # noqa: E402

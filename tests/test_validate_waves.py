@@ -13,7 +13,7 @@ import pytest
 
 from workbench import segments
 from workbench.cli import main
-from workbench.errors import StudyError, WorkbenchWarning
+from workbench.core.errors import StudyError, WorkbenchWarning
 from workbench.pipeline import _context
 from workbench.validation import validate
 from workbench.readers import read_responses

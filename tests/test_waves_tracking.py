@@ -14,7 +14,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
 from workbench import segments
-from workbench.errors import AnalysisError, WorkbenchWarning
+from workbench.core.errors import AnalysisError, WorkbenchWarning
 from workbench.waves import (
     SegmentModel,
     codebook,

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.errors import AnalysisError
+from workbench.core.errors import AnalysisError
 from workbench.weighting import RakingWarning, design_effect, effective_n, rake
 
 # 3 size bands x 2 countries, unequal cells (sample counts)

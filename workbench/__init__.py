@@ -13,7 +13,7 @@ try:
 except _metadata.PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0+source"
 
-from .errors import AnalysisError, DataError, OutputError, StudyError, WorkbenchError  # noqa: E402
+from .core.errors import AnalysisError, DataError, OutputError, StudyError, WorkbenchError  # noqa: E402
 
 
 def __getattr__(name):

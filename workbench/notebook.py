@@ -15,8 +15,8 @@ import json
 
 import pandas as pd
 
-from .errors import OutputError, StudyError
-from .measures import candidate_label, measure_label
+from .core.errors import OutputError, StudyError
+from .core.measures import candidate_label, measure_label
 from .outputs import in_words
 from .pipeline import giver_of
 from .profiles import SegmentProfiles

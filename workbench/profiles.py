@@ -58,10 +58,10 @@ import numpy as np
 import pandas as pd
 
 from .alignment import align_labels, align_weights, sort_segments
-from .errors import AnalysisError, WorkbenchWarning
-from .measures import column_label, measure
-from .stats import CORRECTIONS, correct_pvalues, holm, two_proportion_ztest, weighted_stats, welch_ttest
-from .summary import Summarised, Summary, SummaryTable
+from .core.errors import AnalysisError, WorkbenchWarning
+from .core.measures import column_label, measure
+from .core.stats import CORRECTIONS, correct_pvalues, holm, two_proportion_ztest, weighted_stats, welch_ttest
+from .core.summary import Summarised, Summary, SummaryTable
 
 __all__ = ["profile", "SegmentProfiles", "align_labels", "weighted_stats", "correct_pvalues", "holm", "UP", "DOWN",
            "BEHAVIOUR"]

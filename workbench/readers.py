@@ -28,8 +28,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .summary import Summarised, Summary, SummaryTable
-from .errors import DataError
+from .core.summary import Summarised, Summary, SummaryTable
+from .core.errors import DataError
 from .study import Column, Study
 
 __all__ = ["Responses", "read_responses", "read_table", "RawTable", "ReadOptions", "read_options", "Reader", "READERS",

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from .deck import deck_wave, load_trends, render_deck, render_pngs, rerender_inputs, update_presentation
 from .deck.update import deck_study, texts_naming
-from .errors import OutputError
+from .core.errors import OutputError
 from .locking import WaveLock
 from .jsonplain import bounded_loads
 from .fileio import atomic_write_bytes, atomic_write_text, file_error
-from .provenance import utc_now
+from .core.provenance import utc_now
 from .outputs import file_sha256
 from .personas import personas_path
 from .safeids import report_folder

@@ -312,7 +312,7 @@ unmatched: []
 
 
 def test_personas_unclosed_quote_points_at_the_edit(tmp_path):
-    from workbench.errors import StudyError
+    from workbench.core.errors import StudyError
     from workbench.personas import load_personas
 
     p = _personas(tmp_path, GOOD_PERSONAS.replace("name: Prisjægeren", 'name: "Prisjægeren'))
@@ -323,7 +323,7 @@ def test_personas_unclosed_quote_points_at_the_edit(tmp_path):
 
 
 def test_personas_duplicate_key_is_refused(tmp_path):
-    from workbench.errors import StudyError
+    from workbench.core.errors import StudyError
     from workbench.personas import load_personas
 
     p = _personas(tmp_path, GOOD_PERSONAS.replace("  name: Den travle\n", "  name: Den travle\n  name: Travl\n"))
@@ -333,7 +333,7 @@ def test_personas_duplicate_key_is_refused(tmp_path):
 
 
 def test_personas_control_character_is_refused_with_its_line(tmp_path):
-    from workbench.errors import StudyError
+    from workbench.core.errors import StudyError
     from workbench.personas import load_personas
 
     p = _personas(tmp_path, GOOD_PERSONAS.replace("name: Den travle", 'name: "Den\\x01travle"'))
@@ -343,7 +343,7 @@ def test_personas_control_character_is_refused_with_its_line(tmp_path):
 
 
 def test_personas_alias_bomb_is_refused(tmp_path):
-    from workbench.errors import StudyError
+    from workbench.core.errors import StudyError
     from workbench.personas import load_personas
 
     bomb = 'x0: &x0 ["a","a","a","a","a","a","a","a","a","a"]\n'
@@ -363,7 +363,7 @@ def test_personas_save_is_atomic(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", boom)
-    from workbench.errors import OutputError
+    from workbench.core.errors import OutputError
 
     with pytest.raises(OutputError, match=r"personas.yaml: No space left on device; the disk is full"):
         Personas(personas=(), study_id="mini", wave="1").save(p)

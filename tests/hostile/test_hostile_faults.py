@@ -152,7 +152,7 @@ ATOMIC_TARGETS = ["symlink_to_outside", "dangling_symlink", "folder", "dev_null"
 
 @pytest.mark.parametrize("case", ATOMIC_TARGETS)
 def test_atomic_writer_never_writes_through_or_half(box, mount, monkeypatch, case):
-    from workbench.errors import OutputError
+    from workbench.core.errors import OutputError
     from workbench.fileio import atomic_write_bytes
 
     folder = box["root"] / "w"
@@ -473,7 +473,7 @@ def test_persona_named_no_and_quote_yes_stay_text_through_the_round_trip(tmp_pat
                                           ("segment: 1", "segment 'one' is not a segment number"),
                                           ("locked: false", "locked: 'yes' must be true or false")])
 def test_personas_bookkeeping_is_checked_with_its_line(tmp_path, edit, needle):
-    from workbench.errors import StudyError
+    from workbench.core.errors import StudyError
     from workbench.personas import load_personas
 
     text = PERSONAS_1_1.replace("  locked: false\n", "  locked: false\n  profile:\n    need_01: 2.5\n")
@@ -489,7 +489,7 @@ def test_personas_bookkeeping_is_checked_with_its_line(tmp_path, edit, needle):
 
 
 def test_json_depth_is_measured_without_recursion():
-    from workbench.errors import DataError
+    from workbench.core.errors import DataError
     from workbench.jsonplain import MAX_JSON_DEPTH, bounded_loads, json_depth
 
     assert json_depth('{"a": "[[[[", "b": [[1], {"c": []}]}') == 4  # brackets in texts do not count

@@ -57,7 +57,7 @@ def hostile_study(tmp_path_factory):
 @pytest.fixture(scope="session")
 def hostile_run(hostile_study, tmp_path_factory):
     from workbench.pipeline import run_wave
-    from workbench.workers import bounded_workers
+    from workbench.core.workers import bounded_workers
 
     reports = tmp_path_factory.mktemp("hostile_reports")
     with bounded_workers():
@@ -601,7 +601,7 @@ def test_lpa_covariances_of_the_wrong_shape_are_named():
 
     import numpy as np
 
-    from workbench.errors import DataError
+    from workbench.core.errors import DataError
     from workbench.modelcheck import check_model
     from workbench.segments.methods import get_method
 

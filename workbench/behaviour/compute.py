@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from ..errors import StudyError
+from ..core.errors import StudyError
 from ..joincheck import check_join
 from ..study import BehaviourSpec, Column, Study
 from .features import customer_features

@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ..errors import DataError
+from ..core.errors import DataError
 from ..limits import check_input
 from ..study import Column, CustomersSource, TransactionsSource
 from .rules import check_lines_sql, sql_ident, sql_literal

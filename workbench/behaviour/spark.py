@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import DataError, StudyError
+from ..core.errors import DataError, StudyError
 from ..joincheck import value_rules
 from ..study import BehaviourSpec, TransactionsSource
 from .engines import transpile

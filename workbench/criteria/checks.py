@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from ..alignment import sort_segments
-from ..stats import correct_pvalues, is_categorical
+from ..core.stats import correct_pvalues, is_categorical
 
 
 # --------------------------------------------------------------------------- relevant

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..summary import Summarised, Summary, SummaryTable
+from ..core.summary import Summarised, Summary, SummaryTable
 from ..alignment import align_labels, sort_segments
 from ..segments.methods import has_likelihood
-from ..errors import AnalysisError
+from ..core.errors import AnalysisError
 from ..profiles import SegmentProfiles, profile
 from ..study import CriteriaSpec
 from .candidates import CRITERIA, FAIL, NOT_MEASURED, PASS, relative_entropy

@@ -13,7 +13,7 @@ Modules
 -------
 ``data``             :class:`DeckData`, :class:`DeckTrends`, the personas saved with them, JSON round trip
 ``layout``           geometry, colours, text fitting, the template's theme and layouts (:class:`~.layout.Canvas`)
-``content``          what the slides say, read from the data (KPI values and formats from :mod:`workbench.measures`)
+``content``          what the slides say, read from the data (KPI values and formats from :mod:`workbench.core.measures`)
 ``texts``, ``lang``  every text the deck writes, one table per language; numbers and dates per language
 ``slides_summary``   title, executive summary, segment sizes, the comparison matrix (with column letters)
 ``slides_trends``    segment sizes over waves, key movements and the re-fit advice

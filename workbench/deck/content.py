@@ -2,7 +2,7 @@
 shown, the profile rows of a chart, KPI values as shown, channel and tier mixes, drafted
 "how to win them" lines.
 
-KPI labels and number formats come from :mod:`workbench.measures` (imported directly: it
+KPI labels and number formats come from :mod:`workbench.core.measures` (imported directly: it
 is a registry of plain data that knows neither the study nor any result, and keeping the
 labels out of ``deck_data.json`` lets decks saved by earlier runs re-render unchanged).
 Which KPIs the tiles and the matrix show is the deck's own choice (:data:`TILE_KPIS`,
@@ -15,7 +15,7 @@ import pandas as pd
 
 from dataclasses import replace
 
-from ..measures import measure, round_shares
+from ..core.measures import measure, round_shares
 from ..persona_names import item_shape
 from ..personas import reach_channel, whole_mix
 from .data import DeckData
@@ -46,7 +46,7 @@ def shown_personas(data: DeckData, personas) -> tuple[list, list]:
 
 def whole_shares(personas) -> list:
     """The personas with their shares rounded once to whole percent that add up to 100
-    (:func:`workbench.measures.round_shares`): every slide and chart shows these."""
+    (:func:`workbench.core.measures.round_shares`): every slide and chart shows these."""
     items = list(personas)
     whole = round_shares([p.share for p in items])
     return [replace(p, share=float(w)) for p, w in zip(items, whole)]
@@ -173,7 +173,7 @@ def kpi_value(data: DeckData, segment, var) -> tuple[float, float, str] | None:
 
 def kpi_label(var, language="en") -> str:
     """A KPI's label as it reads on slides, in the deck's language (:mod:`workbench.deck.texts`;
-    :mod:`workbench.measures`' label otherwise; the column name for an unknown column)."""
+    :mod:`workbench.core.measures`' label otherwise; the column name for an unknown column)."""
     m = measure(var)
     return words(language).kpi(var, m.label if m is not None else str(var))
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import OutputError
+from ..core.errors import OutputError
 from ..jsonplain import check_format, plain
 from ..personas import Persona, Personas, apply_persona_edits
 

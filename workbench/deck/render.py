@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 
-from ..errors import OutputError
+from ..core.errors import OutputError
 from .content import MAX_CHART_ITEMS, shown_personas, whole_shares
 from .data import DeckData, DeckTrends
 from .texts import words

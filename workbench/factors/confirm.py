@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from ..errors import AnalysisError, DataError, WorkbenchWarning
-from ..summary import Summarised, Summary, SummaryTable
+from ..core.errors import AnalysisError, DataError, WorkbenchWarning
+from ..core.summary import Summarised, Summary, SummaryTable
 from ._common import as_frame, check_items, now, package_version
 
 __all__ = ["cfa", "CFAResult", "fit_statistics"]

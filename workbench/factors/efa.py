@@ -42,8 +42,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import AnalysisError, DataError, WorkbenchWarning
-from ..summary import Summarised, Summary, SummaryTable
+from ..core.errors import AnalysisError, DataError, WorkbenchWarning
+from ..core.summary import Summarised, Summary, SummaryTable
 from ._common import (
     CORRELATION_CHOICES,
     MISSING,

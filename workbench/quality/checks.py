@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, WorkbenchWarning
+from ..core.errors import DataError, WorkbenchWarning
 from ..readers import Responses
 from ..study import Column, Study
 from .report import QualityReport, TABLE_COLUMNS

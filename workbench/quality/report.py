@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..core.errors import DataError
 from ..readers import Responses
-from ..summary import Summarised, Summary, SummaryTable
+from ..core.summary import Summarised, Summary, SummaryTable
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..errors import AnalysisError, WorkbenchWarning
+from ..core.errors import AnalysisError, WorkbenchWarning
 from ._data import (
     SegmentationConvergenceWarning,
     SegmentationWarning,
@@ -19,8 +19,8 @@ from ._data import (
 from ._blrt import blrt_draws, blrt_stop_after, bootstrap_many
 from ._engine import seed_int, start_seeds
 from ._models import COVARIANCES
-from ..provenance import utc_now
-from ..summary import Summarised, Summary, SummaryTable
+from ..core.provenance import utc_now
+from ..core.summary import Summarised, Summary, SummaryTable
 from ._results import METHOD_NAMES, Segmentation, fit_versions
 from .methods import Basis, get_method, method_names, registered
 from .methods.lpa import AUTO_STARTS

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from ..errors import AnalysisError
+from ..core.errors import AnalysisError
 
 __all__ = ["SegmentSettings"]
 

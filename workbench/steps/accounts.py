@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import AnalysisError
+from ..core.errors import AnalysisError
 from ..outputs import write_workbook
 from ..segments import Segmentation
 from ..segments._accounts import MIN_SEVERAL_N, MIN_SEVERAL_SHARE, account_segments, several_respondents

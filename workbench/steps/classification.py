@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..criteria import LabelCandidate
-from ..errors import AnalysisError
+from ..core.errors import AnalysisError
 from ..outputs import file_sha256
 from .context import Output, Step, WaveContext
 

@@ -18,9 +18,9 @@ import pandas as pd
 
 from ..criteria import Candidate, score_candidates, study_basis
 from ..criteria.forward import with_forward
-from ..errors import AnalysisError
+from ..core.errors import AnalysisError
 from ..segments import Candidates
-from ..measures import BOOKKEEPING, CORE_KPIS, is_key
+from ..core.measures import BOOKKEEPING, CORE_KPIS, is_key
 from ..opportunities import opportunities, outcome_pairs
 from ..personas import draft_personas, merge_personas, personas_path
 from .context import Output, Skip, Step, WaveContext

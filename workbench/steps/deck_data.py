@@ -28,7 +28,7 @@ from ..deck.data import PROFILE_COLUMNS, frame_to_json
 from ..jsonplain import plain
 from ..deck.render import deck_options
 from ..factors import EFAResult
-from ..measures import column_label
+from ..core.measures import column_label
 from ..outputs import in_words
 from ..opportunities import Opportunities
 from ..personas import Personas

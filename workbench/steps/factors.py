@@ -12,7 +12,7 @@ import logging
 
 import pandas as pd
 
-from ..errors import AnalysisError
+from ..core.errors import AnalysisError
 from ..factors import EFAResult, efa, parallel_analysis
 from ..factors.count import add_rules
 from ..outputs import write_workbook

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import AnalysisError
-from ..measures import NOT_FEATURES, is_key
+from ..core.errors import AnalysisError
+from ..core.measures import NOT_FEATURES, is_key
 from ..outputs import check_no_pii, write_csv, write_workbook
 from ..segments import Segmentation
 from ..study import Study

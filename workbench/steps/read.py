@@ -11,7 +11,7 @@ import dataclasses
 import logging
 
 from ..cleantext import clean_frame, describe, first_unshowable
-from ..errors import DataError
+from ..core.errors import DataError
 from ..readers import Responses, read_responses
 from .context import Output, Step, WaveContext
 

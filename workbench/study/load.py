@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pydantic
 
-from ..errors import StudyError
+from ..core.errors import StudyError
 from ..safeids import id_problem
 from .checks import path_str, semantic_checks
 from .model import Column, Scale, Study

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from ..provenance import SEED_MAX
+from ..core.provenance import SEED_MAX
 from ..safeids import id_problem
 
 SCALE_TYPES = ("likert", "ordinal", "nominal", "binary", "numeric", "text")

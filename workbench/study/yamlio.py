@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import StudyError
+from ..core.errors import StudyError
 from ..limits import LIMITS, check_file, encoding_hint
 from ..safeyaml import (MappingNode, SequenceNode, YAMLError, YAMLLimitError, compose, describe_error, node_key,
                         plain_data, round_trip_load)

@@ -40,10 +40,10 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from ..summary import Summarised, Summary, SummaryTable
-from ..errors import AnalysisError, DataError, OutputError, WorkbenchWarning
+from ..core.summary import Summarised, Summary, SummaryTable
+from ..core.errors import AnalysisError, DataError, OutputError, WorkbenchWarning
 from ..jsonplain import check_format, plain, rebuild
-from ..stats import mlogit_fit, one_blas_thread, softmax
+from ..core.stats import mlogit_fit, one_blas_thread, softmax
 from .inputs import not_better_than_guessing, random_seed, sample_weights, summary_frame
 
 __all__ = ["fit_base_model", "BaseModel", "segment_customer_base", "OTHER"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..core.errors import DataError
 from ..readers import ReadOptions, cell_text, read_table
 from .base import BaseModel
 from .golden import TypingTool

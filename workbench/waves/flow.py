@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import StudyError
+from ..core.errors import StudyError
 from ..safeids import report_folder
 from ..study import Study
 from .model import SegmentModel, load_model

@@ -36,10 +36,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from ..errors import AnalysisError, DataError, StudyError
+from ..core.errors import AnalysisError, DataError, StudyError
 from ..factors import cfa
 from ..fileio import atomic_write_text, file_error
-from ..provenance import package_versions
+from ..core.provenance import package_versions
 from ..jsonplain import check_format, plain
 from ..limits import LIMITS, check_file
 from ..modelcheck import check_model, check_model_dict, check_model_text

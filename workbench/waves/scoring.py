@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import AnalysisError
+from ..core.errors import AnalysisError
 from ..jsonplain import plain
 from ..segments.methods.lpa import gaussian_log_prob  # the latent profile method's own scoring
 

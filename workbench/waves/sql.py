@@ -29,7 +29,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..errors import DataError
+from ..core.errors import DataError
 from .model import load_model
 
 __all__ = ["DIALECTS", "base_model_sql", "typing_tool_sql", "export_sql"]

@@ -39,10 +39,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from ...stats import logsumexp
+from ...core.stats import logsumexp
 
-from ...errors import AnalysisError, WorkbenchWarning
-from ...measures import name_method
+from ...core.errors import AnalysisError, WorkbenchWarning
+from ...core.measures import name_method
 from .._data import SegmentationConvergenceWarning
 from .._engine import seed_int
 from .._models import _CentroidModel, _check_k

@@ -7,7 +7,7 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
-from ...stats import logsumexp
+from ...core.stats import logsumexp
 
 from .._lca import LCAData
 from .._models import LatentClassModel
