@@ -15,7 +15,7 @@ import pytest
 from workbench import segments
 from workbench.criteria import FAIL, PASS, LabelCandidate, score_candidates, study_basis
 from workbench.core.errors import WorkbenchWarning
-from workbench.outputs import write_workbook
+from workbench.files.outputs import write_workbook
 from workbench.quality import check_quality
 from workbench.readers import read_responses
 from workbench.segments._candidates import fit_by_likelihood

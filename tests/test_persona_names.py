@@ -79,7 +79,7 @@ def _gallery_items(tmp_path):
     """(study, language, [(label, kind, reverse)]) of every gallery study, read from its study.yaml
     (cdnow_intkeys, slow to build for its order history, asks the BFI items build.py gives it)."""
     import build
-    from workbench import safeyaml
+    from workbench.files import safeyaml
 
     for name in build.GALLERY:
         if name == "cdnow_intkeys":

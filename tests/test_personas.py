@@ -7,7 +7,7 @@ import pandas as pd
 import re
 
 import pytest
-from workbench import safeyaml
+from workbench.files import safeyaml
 
 from workbench.core.errors import StudyError
 from workbench.opportunities import opportunities

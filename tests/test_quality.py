@@ -520,7 +520,7 @@ def test_workbook_with_personal_data_is_refused_before_writing(tmp_path):
     import pandas as pd
 
     from workbench.core.errors import OutputError
-    from workbench.outputs import write_workbook
+    from workbench.files.outputs import write_workbook
 
     frame = pd.DataFrame({"resp": ["r1"], "email": ["a@b.dk"]})
     with pytest.raises(OutputError, match=r"sheet 'Leak'.*personal data column\(s\) email"):
@@ -535,7 +535,7 @@ def test_a_table_of_means_and_percents_formats_each_row_by_its_measure(tmp_path)
     import openpyxl
     import pandas as pd
 
-    from workbench.outputs import write_workbook
+    from workbench.files.outputs import write_workbook
 
     frame = pd.DataFrame({
         "label": ["Low prices", "Low prices", "Company size"], "measure": ["mean", "top-2 box %", "% 1-9 employees"],
@@ -571,7 +571,7 @@ def test_workbook_figures_get_readable_number_formats(tmp_path):
     import openpyxl
     import pandas as pd
 
-    from workbench.outputs import write_workbook
+    from workbench.files.outputs import write_workbook
 
     frame = pd.DataFrame({"label": ["Lave priser"], "share %": [85.37620216670413], "p": [0.000123], "n": [380]})
     write_workbook(tmp_path / "t.xlsx", {"Tabel": frame})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from workbench import safeyaml
+from workbench.files import safeyaml
 
 from conftest import MINI_ROWS, MINI_STUDY, write_mini
 from workbench.deck.content import quote_language, quote_translation

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from workbench.core.measures import candidate_label
-from workbench.outputs import write_workbook
+from workbench.files.outputs import write_workbook
 
 
 def test_multiindex_sheets_are_written_without_merged_cells(tmp_path):

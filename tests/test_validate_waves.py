@@ -17,7 +17,7 @@ from workbench.core.errors import StudyError, WorkbenchWarning
 from workbench.pipeline import _context
 from workbench.validation import validate
 from workbench.readers import read_responses
-from workbench.safeids import report_folder
+from workbench.files.safeids import report_folder
 from workbench.study import load_study
 from workbench.waves import SegmentModel, codebook
 

@@ -2,7 +2,7 @@
 
 The flow of one wave (see docs/design.md): :mod:`workbench.study` (the study definition),
 :mod:`workbench.readers` (responses), :mod:`workbench.quality` (checks and exclusions),
-:mod:`workbench.outputs` (report folders, manifests) and :mod:`workbench.pipeline`
+:mod:`workbench.files.outputs` (report folders, manifests) and :mod:`workbench.pipeline`
 (one wave end to end, as ``workbench run`` does it).
 """
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import __version__
 from .core.errors import WorkbenchError
-from .fileio import atomic_write_text, file_error, is_machine_fault
+from .files.fileio import atomic_write_text, file_error, is_machine_fault
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
@@ -255,7 +255,7 @@ def _cmd_classify(args) -> int:
     from .study import load_study
     from .waves.classify import classify_file
 
-    from .outputs import csv_text
+    from .files.outputs import csv_text
 
     study = load_study(args.study) if args.study is not None else None
     if args.output is not None:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .core.errors import OutputError, StudyError
 from .core.measures import candidate_label, measure_label
-from .outputs import in_words
+from .files.outputs import in_words
 from .pipeline import giver_of
 from .profiles import SegmentProfiles
 from .segments import Candidates

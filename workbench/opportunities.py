@@ -239,7 +239,7 @@ class Opportunities(Summarised):
         -------
         Path
         """
-        from .outputs import write_workbook
+        from .files.outputs import write_workbook
 
         path = Path(path)
         if path.is_dir():

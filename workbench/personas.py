@@ -50,10 +50,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import safeyaml
+from .files import safeyaml
 from .core.errors import AnalysisError, StudyError
 from .core.measures import round_shares
-from .fileio import atomic_write_text, file_error
+from .files.fileio import atomic_write_text, file_error
 from .core.language import measure_label_in, number
 from .persona_names import DRAFT_TEXTS, NAME_TEXTS, name_language, persona_name, persona_name_less
 from .core.provenance import check_random_state

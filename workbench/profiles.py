@@ -485,7 +485,7 @@ class SegmentProfiles(Summarised):
         from openpyxl.styles import Font, PatternFill
         from openpyxl.utils import get_column_letter
 
-        from .outputs import sheet_name, write_workbook
+        from .files.outputs import sheet_name, write_workbook
 
         path = Path(path)
         if path.is_dir():

@@ -16,13 +16,13 @@ from pathlib import Path
 from .deck import deck_wave, load_trends, render_deck, render_pngs, rerender_inputs, update_presentation
 from .deck.update import deck_study, texts_naming
 from .core.errors import OutputError
-from .locking import WaveLock
-from .jsonplain import bounded_loads
-from .fileio import atomic_write_bytes, atomic_write_text, file_error
+from .files.locking import WaveLock
+from .files.jsonplain import bounded_loads
+from .files.fileio import atomic_write_bytes, atomic_write_text, file_error
 from .core.provenance import utc_now
-from .outputs import file_sha256
+from .files.outputs import file_sha256
 from .personas import personas_path
-from .safeids import report_folder
+from .files.safeids import report_folder
 from .study import Study, load_study
 
 __all__ = ["rerender_deck", "update_deck", "report_folder"]

@@ -190,7 +190,7 @@ def test_deck_holds_the_wave_lock_while_rendering(capsys, hostile_run, hostile_s
     lock = folder.parent / ".1.lock"
     seen = {}
     real = rerender.render_deck
-    code = ("import sys; from workbench.locking import WaveLock\n"
+    code = ("import sys; from workbench.files.locking import WaveLock\n"
             "try:\n    WaveLock(sys.argv[1], what='wave 1').__enter__()\n"
             "except Exception as exc:\n    print(exc); sys.exit(3)\n")
 
@@ -602,7 +602,7 @@ def test_lpa_covariances_of_the_wrong_shape_are_named():
     import numpy as np
 
     from workbench.core.errors import DataError
-    from workbench.modelcheck import check_model
+    from workbench.files.modelcheck import check_model
     from workbench.segments.methods import get_method
 
     k, f = 3, 4

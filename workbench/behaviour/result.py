@@ -256,7 +256,7 @@ class Behaviour(Summarised):
 
     def to_excel(self, path, *, pii=(), currency: str | None = None, labels=None) -> Path:
         """Write ``behaviour.xlsx`` (refuses PII columns); amounts in ``currency`` when given."""
-        from ..outputs import write_workbook
+        from ..files.outputs import write_workbook
 
         sheets, notes = self.sheets()
         return write_workbook(path, sheets, pii=pii, notes=notes, currency=currency, labels=labels)

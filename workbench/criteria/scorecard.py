@@ -120,7 +120,7 @@ class Scorecard(Summarised):
         from openpyxl.formatting.rule import CellIsRule
         from openpyxl.styles import Font, PatternFill
 
-        from ..outputs import write_workbook
+        from ..files.outputs import write_workbook
 
         path = Path(path)
         if path.is_dir():

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import OutputError
-from ..jsonplain import check_format, plain
+from ..files.jsonplain import check_format, plain
 from ..personas import Persona, Personas, apply_persona_edits
 
 __all__ = ["DeckData", "DeckTrends", "load_trends", "rerender_inputs", "frame_to_json", "frame_from_json",

@@ -10,7 +10,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from ..safeyaml import safe_load as yaml_load
+from ..files.safeyaml import safe_load as yaml_load
 from ..core.errors import WorkbenchError
 from .constants import (
     DIMENSIONS, DONT_KNOW_PRONE_ITEMS, DONT_KNOW_SHARE, FORCE_DIMENSIONS, ITEMS_PER_DIMENSION,

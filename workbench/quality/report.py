@@ -225,7 +225,7 @@ class QualityReport(Summarised):
         Path
             The file written.
         """
-        from ..outputs import write_workbook
+        from ..files.outputs import write_workbook
 
         path = Path(path)
         if path.is_dir():

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..criteria import LabelCandidate
 from ..core.errors import AnalysisError
-from ..outputs import file_sha256
+from ..files.outputs import file_sha256
 from .context import Output, Step, WaveContext
 
 __all__ = ["classification", "STEP"]

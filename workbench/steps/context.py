@@ -22,7 +22,7 @@ from ..criteria.forward import ForwardRelevance
 from ..deck import DeckTrends
 from ..factors import EFAResult
 from ..opportunities import Opportunities
-from ..outputs import Manifest
+from ..files.outputs import Manifest
 from ..personas import Personas
 from ..profiles import SegmentProfiles
 from ..quality import QualityReport

@@ -15,7 +15,7 @@ import pandas as pd
 from ..deck import render_deck
 from ..deck.data import frame_to_json
 from ..core.measures import measure_label
-from ..outputs import in_words
+from ..files.outputs import in_words
 from ..segments._accounts import TYPE_RULE, type_data
 from ..waves.base import BaseModel
 from ..waves.golden import TypingTool

@@ -25,11 +25,11 @@ from ..behaviour import Behaviour
 from ..criteria import Scorecard
 from ..deck import DeckData, DeckTrends, render_deck
 from ..deck.data import PROFILE_COLUMNS, frame_to_json
-from ..jsonplain import plain
+from ..files.jsonplain import plain
 from ..deck.render import deck_options
 from ..factors import EFAResult
 from ..core.measures import column_label
-from ..outputs import in_words
+from ..files.outputs import in_words
 from ..opportunities import Opportunities
 from ..personas import Personas
 from ..profiles import SegmentProfiles

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..core.errors import AnalysisError
 from ..core.measures import NOT_FEATURES, is_key
-from ..outputs import check_no_pii, write_csv, write_workbook
+from ..files.outputs import check_no_pii, write_csv, write_workbook
 from ..segments import Segmentation
 from ..study import Study
 from ..suppression import suppress_customers, suppress_names, suppressed_segments

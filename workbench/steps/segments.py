@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..core.errors import AnalysisError, StudyError, WorkbenchWarning
 from ..core.measures import BOOKKEEPING, is_key
-from ..outputs import check_no_pii, write_csv, write_workbook
+from ..files.outputs import check_no_pii, write_csv, write_workbook
 from ..segments import SegmentSettings, candidates, method_names, standardise
 from .context import Output, Step, WaveContext
 

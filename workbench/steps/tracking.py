@@ -17,7 +17,7 @@ from ..core.errors import WorkbenchError
 from ..factors import cfa
 from ..core.measures import labels as measure_labels
 from ..core.measures import measure
-from ..outputs import write_workbook
+from ..files.outputs import write_workbook
 from ..waves import profile_drift, refit_check, segment_sizes, size_changes
 from ..waves.model import fitted_factor_fit
 from ..waves.flow import SEGMENTS_FILE, TRENDS_FILE, WaveTracking, read_segments, report_folder

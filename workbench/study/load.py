@@ -9,7 +9,7 @@ from pathlib import Path
 import pydantic
 
 from ..core.errors import StudyError
-from ..safeids import id_problem
+from ..files.safeids import id_problem
 from .checks import path_str, semantic_checks
 from .model import Column, Scale, Study
 from .spec import ScaleSpec, StudySpec

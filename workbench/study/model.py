@@ -121,7 +121,7 @@ class Study:
 
     def text_labels(self) -> dict[str, str]:
         """Column id -> label for ids that cannot be ordinary words (they hold '_' or a digit):
-        what :func:`workbench.outputs.in_words` replaces in free text ('the largest effect is
+        what :func:`workbench.files.outputs.in_words` replaces in free text ('the largest effect is
         eu_stemme' → '… is Stemme ved EU-valget'); an id such as ``region`` stays a word."""
         from ..core.measures import not_a_word
 

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from ..core.provenance import SEED_MAX
-from ..safeids import id_problem
+from ..files.safeids import id_problem
 
 SCALE_TYPES = ("likert", "ordinal", "nominal", "binary", "numeric", "text")
 CODED_TYPES = ("likert", "ordinal", "nominal", "binary")

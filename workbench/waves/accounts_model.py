@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import DataError
-from ..jsonplain import check_format, plain
+from ..files.jsonplain import check_format, plain
 from ..core.stats import holm, two_proportion_ztest
 from .base import BaseModel
 

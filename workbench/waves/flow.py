@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.errors import StudyError
-from ..safeids import report_folder
+from ..files.safeids import report_folder
 from ..study import Study
 from .model import SegmentModel, load_model
 from .refit import RefitAdvice

@@ -56,7 +56,7 @@ import pandas as pd
 
 from ..core.summary import Summarised, Summary, SummaryTable
 from ..core.errors import AnalysisError, DataError, OutputError, WorkbenchWarning
-from ..jsonplain import check_format, plain, rebuild
+from ..files.jsonplain import check_format, plain, rebuild
 from ..core.stats import mlogit_fit, one_blas_thread, softmax
 from .inputs import not_better_than_guessing, numeric_frame, random_seed, sample_weights, summary_frame
 from .typing_excel import write_typing_tool
@@ -677,7 +677,7 @@ class TypingTool(Summarised):
 
     @classmethod
     def from_dict(cls, doc: Mapping) -> "TypingTool":
-        """:meth:`_from_dict`, a malformed entry named (:func:`workbench.jsonplain.rebuild`)."""
+        """:meth:`_from_dict`, a malformed entry named (:func:`workbench.files.jsonplain.rebuild`)."""
         return rebuild(cls._from_dict, doc, "the typing tool")
 
     @classmethod

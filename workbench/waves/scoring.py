@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import AnalysisError
-from ..jsonplain import plain
+from ..files.jsonplain import plain
 from ..segments.methods.lpa import gaussian_log_prob  # the latent profile method's own scoring
 
 __all__ = ["FactorScoring", "standardisation_table", "gaussian_log_prob", "float_array", "code_number"]

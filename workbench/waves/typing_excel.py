@@ -16,9 +16,9 @@ from typing import Mapping
 
 from ..core.errors import OutputError
 from ..core.provenance import package_versions
-from ..jsonplain import plain
+from ..files.jsonplain import plain
 from ..core.measures import SHARE_FORMAT
-from ..outputs import harden_workbook
+from ..files.outputs import harden_workbook
 
 __all__ = ["write_typing_tool"]
 

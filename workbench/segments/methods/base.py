@@ -281,7 +281,7 @@ class SegmentationMethod:
 
     def check(self, parameters: dict, k: int, features, path) -> None:
         """Refuse loaded parameters that cannot score (shapes, finite numbers, probabilities):
-        raise :func:`workbench.modelcheck.unusable` (path, what) — a DataError naming the file.
+        raise :func:`workbench.files.modelcheck.unusable` (path, what) — a DataError naming the file.
         Called on every load of ``model.json``; the default checks nothing."""
 
 
