@@ -23,7 +23,7 @@ from workbench.criteria import (
 )
 from workbench.core.errors import AnalysisError, StudyError
 from workbench.quality import check_quality
-from workbench.readers import read_responses
+from workbench.data.readers import read_responses
 from workbench.study import CriteriaSpec, load_study
 
 

@@ -14,7 +14,7 @@ from workbench.opportunities import opportunities
 from workbench.personas import draft_personas, load_personas, merge_personas, personas_path, scrub
 from workbench.profiles import profile
 from workbench.quality import check_quality
-from workbench.readers import read_responses
+from workbench.data.readers import read_responses
 from workbench.study import load_study
 
 # --------------------------------------------------------------------------- scrubbing

@@ -16,7 +16,7 @@ from conftest import write_mini
 from workbench.core.errors import AnalysisError, WorkbenchWarning
 from workbench.profiles import DOWN, UP, correct_pvalues, profile, weighted_stats
 from workbench.quality import check_quality
-from workbench.readers import read_responses
+from workbench.data.readers import read_responses
 from workbench.study import load_study
 
 HEADER = ["rid", "kunde", "n1", "n2", "n3", "size", "eksport", "why", "secs", "email"]

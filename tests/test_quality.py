@@ -13,7 +13,7 @@ import pytest
 from conftest import MINI_STUDY, write_mini
 from workbench.core.errors import DataError, OutputError, WorkbenchWarning
 from workbench.quality import CHECKS, QualityReport, check_quality, grids
-from workbench.readers import read_responses
+from workbench.data.readers import read_responses
 from workbench.study import load_study
 
 HEADER = ["rid", "kunde", "n1", "n2", "n3", "size", "eksport", "why", "secs", "email"]

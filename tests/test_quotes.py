@@ -17,7 +17,7 @@ from workbench.core.errors import StudyError
 from workbench.personas import apply_persona_edits, draft_personas, merge_personas
 from workbench.profiles import profile
 from workbench.quality import check_quality
-from workbench.readers import read_responses
+from workbench.data.readers import read_responses
 from workbench.study import load_study
 
 WHY = '      - {id: why, text: "Hvorfor køber I hos os?"}'

@@ -14,7 +14,7 @@ import pyreadstat
 import pytest
 
 from workbench.core.errors import DataError
-from workbench.readers import READERS, read_responses
+from workbench.data.readers import READERS, read_responses
 from workbench.study import load_study
 from workbench.waves.classify import read_answers
 

@@ -16,7 +16,7 @@ from workbench.cli import main
 from workbench.core.errors import StudyError, WorkbenchWarning
 from workbench.pipeline import _context
 from workbench.validation import validate
-from workbench.readers import read_responses
+from workbench.data.readers import read_responses
 from workbench.files.safeids import report_folder
 from workbench.study import load_study
 from workbench.waves import SegmentModel, codebook

@@ -1,7 +1,7 @@
 """Survey and Jobs-to-be-Done segmentation workbench.
 
 The flow of one wave (see docs/design.md): :mod:`workbench.study` (the study definition),
-:mod:`workbench.readers` (responses), :mod:`workbench.quality` (checks and exclusions),
+:mod:`workbench.data.readers` (responses), :mod:`workbench.quality` (checks and exclusions),
 :mod:`workbench.files.outputs` (report folders, manifests) and :mod:`workbench.pipeline`
 (one wave end to end, as ``workbench run`` does it).
 """

@@ -46,7 +46,7 @@ from .files.outputs import Manifest, ReportFolder
 from .personas import Personas
 from .profiles import SegmentProfiles
 from .quality import QualityReport
-from .readers import Responses
+from .data.readers import Responses
 from .segments import Candidates
 from .steps import FIELDS, RUNNER_FIELDS, STEPS, Output, Skip, Step, WaveContext, Writer
 from .steps.migration import panel_line

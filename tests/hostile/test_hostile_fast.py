@@ -442,7 +442,7 @@ def test_utf16_response_file_is_told_utf16(capsys, box):
 def test_double_bom_gives_clean_column_names(capsys, box):
     path = box["study"] / "w1.csv"
     path.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbf" + path.read_bytes())
-    from workbench.readers import read_table
+    from workbench.data.readers import read_table
 
     table = read_table(path)
     assert table.header[0] == "rid"

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import DataError
-from ..readers import Responses
+from ..data.readers import Responses
 from ..core.summary import Summarised, Summary, SummaryTable
 
 logger = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from ..files.outputs import Manifest
 from ..personas import Personas
 from ..profiles import SegmentProfiles
 from ..quality import QualityReport
-from ..readers import Responses
+from ..data.readers import Responses
 from ..segments import Candidates, Segmentation
 from ..segments._accounts import AccountSegments
 from ..study import Study

@@ -1,4 +1,4 @@
-"""Step ``read``: the wave's response files into :class:`~workbench.readers.Responses`.
+"""Step ``read``: the wave's response files into :class:`~workbench.data.readers.Responses`.
 
 Text is cleaned here, at the boundary (issue 24): a character no workbook or deck can hold
 (:data:`workbench.files.cleantext.UNSHOWABLE`) in an answer is replaced by U+FFFD with a warning
@@ -12,7 +12,7 @@ import logging
 
 from ..files.cleantext import clean_frame, describe, first_unshowable
 from ..core.errors import DataError
-from ..readers import Responses, read_responses
+from ..data.readers import Responses, read_responses
 from .context import Output, Step, WaveContext
 
 logger = logging.getLogger(__name__)
