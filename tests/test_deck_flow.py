@@ -20,7 +20,7 @@ from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 
 from workbench.deck import DeckTrends, render_pngs
 from workbench.core.measures import candidate_label, round_shares
-from workbench.personas import whole_mix
+from workbench.describe.personas import whole_mix
 from workbench.steps.deck_data import build_deck
 
 

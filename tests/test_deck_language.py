@@ -88,7 +88,7 @@ def test_the_demo_deck_in_danish_has_no_english_text_the_deck_wrote(demo_wave2):
     text holds an English word; numbers carry the decimal comma."""
     from workbench.deck import load_trends, render_deck
     from workbench.deck.data import DeckData
-    from workbench.personas import draft_personas
+    from workbench.describe.personas import draft_personas
 
     run = demo_wave2
     data, _ = DeckData.load(run.folder / "deck_data.json")

@@ -11,7 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from workbench.core.errors import AnalysisError
-from workbench.opportunities import opportunities, opportunity_score
+from workbench.describe.opportunities import opportunities, opportunity_score
 from workbench.quality import check_quality
 from workbench.data.readers import read_responses
 from workbench.study import load_study

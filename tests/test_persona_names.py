@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.persona_names import (NAME_TEXTS, forbidden_shapes, item_shape, name_language, persona_name,
+from workbench.describe.persona_names import (NAME_TEXTS, forbidden_shapes, item_shape, name_language, persona_name,
                                      persona_name_less)
 
 sys.path.insert(0, str(Path(__file__).parent / "gallery"))

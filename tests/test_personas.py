@@ -10,9 +10,9 @@ import pytest
 from workbench.files import safeyaml
 
 from workbench.core.errors import StudyError
-from workbench.opportunities import opportunities
-from workbench.personas import draft_personas, load_personas, merge_personas, personas_path, scrub
-from workbench.profiles import profile
+from workbench.describe.opportunities import opportunities
+from workbench.describe.personas import draft_personas, load_personas, merge_personas, personas_path, scrub
+from workbench.describe.profiles import profile
 from workbench.quality import check_quality
 from workbench.data.readers import read_responses
 from workbench.study import load_study
@@ -186,7 +186,7 @@ def test_personas_live_beside_the_study(demo):
 
 
 def test_apply_persona_edits_takes_the_texts_and_keeps_the_numbers(demo, tmp_path):
-    from workbench.personas import apply_persona_edits
+    from workbench.describe.personas import apply_persona_edits
 
     study, clean, truth, planted, prof, opp = demo
     path = tmp_path / "personas.yaml"
@@ -205,7 +205,7 @@ def test_apply_persona_edits_takes_the_texts_and_keeps_the_numbers(demo, tmp_pat
 
 
 def test_apply_persona_edits_names_persona_key_and_line(demo, tmp_path):
-    from workbench.personas import apply_persona_edits, yaml_key_lines
+    from workbench.describe.personas import apply_persona_edits, yaml_key_lines
 
     study, clean, truth, planted, prof, opp = demo
     path = tmp_path / "personas.yaml"

@@ -14,7 +14,7 @@ from statsmodels.stats.proportion import proportions_ztest
 
 from conftest import write_mini
 from workbench.core.errors import AnalysisError, WorkbenchWarning
-from workbench.profiles import DOWN, UP, correct_pvalues, profile, weighted_stats
+from workbench.describe.profiles import DOWN, UP, correct_pvalues, profile, weighted_stats
 from workbench.quality import check_quality
 from workbench.data.readers import read_responses
 from workbench.study import load_study
@@ -310,7 +310,7 @@ def test_column_letters_match_pairwise_statsmodels_and_scipy_with_holm():
     """Issue 26: the column letters of the comparison tables. Three segments, a share and a mean
     with planted differences: a segment's letters are those of the segments it is significantly
     above, by the two-proportion z-test / Welch's t-test of each pair, Holm over the row's pairs."""
-    from workbench.profiles import _column_letters
+    from workbench.describe.profiles import _column_letters
 
     rng = np.random.default_rng(5)
     sizes = {"1": 60, "2": 80, "3": 100}

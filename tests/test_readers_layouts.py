@@ -209,8 +209,8 @@ def test_a_multi_select_block_needs_a_binary_scale(tmp_path):
 
 
 def test_profiles_and_personas_speak_of_the_option_not_the_answer(tmp_path):
-    from workbench.personas import draft_personas
-    from workbench.profiles import profile
+    from workbench.describe.personas import draft_personas
+    from workbench.describe.profiles import profile
 
     (tmp_path / "study.yaml").write_text(MULTI, encoding="utf-8")
     rng = np.random.default_rng(3)

@@ -41,10 +41,10 @@ from .behaviour import Behaviour
 from .criteria import Scorecard
 from .factors import EFAResult
 from .files.locking import WaveLock
-from .opportunities import Opportunities
+from .describe.opportunities import Opportunities
 from .files.outputs import Manifest, ReportFolder
-from .personas import Personas
-from .profiles import SegmentProfiles
+from .describe.personas import Personas
+from .describe.profiles import SegmentProfiles
 from .quality import QualityReport
 from .data.readers import Responses
 from .segments import Candidates

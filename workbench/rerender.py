@@ -21,7 +21,7 @@ from .files.jsonplain import bounded_loads
 from .files.fileio import atomic_write_bytes, atomic_write_text, file_error
 from .core.provenance import utc_now
 from .files.outputs import file_sha256
-from .personas import personas_path
+from .describe.personas import personas_path
 from .files.safeids import report_folder
 from .study import Study, load_study
 

@@ -313,7 +313,7 @@ unmatched: []
 
 def test_personas_unclosed_quote_points_at_the_edit(tmp_path):
     from workbench.core.errors import StudyError
-    from workbench.personas import load_personas
+    from workbench.describe.personas import load_personas
 
     p = _personas(tmp_path, GOOD_PERSONAS.replace("name: Prisjægeren", 'name: "Prisjægeren'))
     with pytest.raises(StudyError) as exc:
@@ -324,7 +324,7 @@ def test_personas_unclosed_quote_points_at_the_edit(tmp_path):
 
 def test_personas_duplicate_key_is_refused(tmp_path):
     from workbench.core.errors import StudyError
-    from workbench.personas import load_personas
+    from workbench.describe.personas import load_personas
 
     p = _personas(tmp_path, GOOD_PERSONAS.replace("  name: Den travle\n", "  name: Den travle\n  name: Travl\n"))
     with pytest.raises(StudyError, match=r"personas\[1\]\.name appears twice") as exc:
@@ -334,7 +334,7 @@ def test_personas_duplicate_key_is_refused(tmp_path):
 
 def test_personas_control_character_is_refused_with_its_line(tmp_path):
     from workbench.core.errors import StudyError
-    from workbench.personas import load_personas
+    from workbench.describe.personas import load_personas
 
     p = _personas(tmp_path, GOOD_PERSONAS.replace("name: Den travle", 'name: "Den\\x01travle"'))
     with pytest.raises(StudyError, match="U\\+0001") as exc:
@@ -344,7 +344,7 @@ def test_personas_control_character_is_refused_with_its_line(tmp_path):
 
 def test_personas_alias_bomb_is_refused(tmp_path):
     from workbench.core.errors import StudyError
-    from workbench.personas import load_personas
+    from workbench.describe.personas import load_personas
 
     bomb = 'x0: &x0 ["a","a","a","a","a","a","a","a","a","a"]\n'
     for i in range(1, 9):
@@ -354,7 +354,7 @@ def test_personas_alias_bomb_is_refused(tmp_path):
 
 
 def test_personas_save_is_atomic(tmp_path, monkeypatch):
-    from workbench.personas import Personas
+    from workbench.describe.personas import Personas
 
     p = _personas(tmp_path, GOOD_PERSONAS)
     original = p.read_bytes()

@@ -454,7 +454,7 @@ unmatched: []
 def test_persona_named_no_and_quote_yes_stay_text_through_the_round_trip(tmp_path):
     import yaml
 
-    from workbench.personas import load_personas, round_trip_yaml
+    from workbench.describe.personas import load_personas, round_trip_yaml
 
     path = tmp_path / "personas.yaml"
     path.write_text(PERSONAS_1_1, encoding="utf-8")
@@ -474,7 +474,7 @@ def test_persona_named_no_and_quote_yes_stay_text_through_the_round_trip(tmp_pat
                                           ("locked: false", "locked: 'yes' must be true or false")])
 def test_personas_bookkeeping_is_checked_with_its_line(tmp_path, edit, needle):
     from workbench.core.errors import StudyError
-    from workbench.personas import load_personas
+    from workbench.describe.personas import load_personas
 
     text = PERSONAS_1_1.replace("  locked: false\n", "  locked: false\n  profile:\n    need_01: 2.5\n")
     bad = {"need_01: 2.5": "need_01: high", "segment: 1": "segment: one", "locked: false": "locked: yes"}[edit]

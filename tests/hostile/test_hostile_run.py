@@ -119,7 +119,7 @@ def test_run_has_suppressed_segments(hostile_run):
 
 
 def test_typing_tool_does_not_name_suppressed_segments(hostile_run):
-    from workbench.suppression import NOT_ASSIGNED
+    from workbench.describe.suppression import NOT_ASSIGNED
 
     names = {int(p.segment): p.name for p in hostile_run.personas if p.segment is not None}
     hidden = {names[int(s)] for s in hostile_run.profiles.suppressed if int(s) in names}
@@ -133,7 +133,7 @@ def test_typing_tool_does_not_name_suppressed_segments(hostile_run):
 def test_customer_base_places_nobody_in_a_suppressed_segment(hostile_run):
     import pandas as pd
 
-    from workbench.suppression import NOT_ASSIGNED
+    from workbench.describe.suppression import NOT_ASSIGNED
 
     tab = pd.read_csv(hostile_run.folder / "customer_segments.csv", dtype={"segment": "Int64"})
     hidden = {int(s) for s in hostile_run.profiles.suppressed}

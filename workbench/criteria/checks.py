@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..alignment import sort_segments
+from ..describe.alignment import sort_segments
 from ..core.stats import correct_pvalues, is_categorical
 
 

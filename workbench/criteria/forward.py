@@ -57,7 +57,7 @@ from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 
 from ..core.measures import column_label
 from ..core.summary import Summarised, Summary, SummaryTable
-from ..alignment import sort_segments
+from ..describe.alignment import sort_segments
 from ..core.errors import AnalysisError
 from ..segments import distal_outcomes
 from ..segments.methods import has_likelihood

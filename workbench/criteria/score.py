@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from ..core.summary import Summarised, Summary, SummaryTable
-from ..alignment import align_labels, sort_segments
+from ..describe.alignment import align_labels, sort_segments
 from ..segments.methods import has_likelihood
 from ..core.errors import AnalysisError
-from ..profiles import SegmentProfiles, profile
+from ..describe.profiles import SegmentProfiles, profile
 from ..study import CriteriaSpec
 from .candidates import CRITERIA, FAIL, NOT_MEASURED, PASS, relative_entropy
 from ..waves.golden import TYPING_TOLERANCE, TypingTool, select_golden_questions

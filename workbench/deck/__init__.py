@@ -1,13 +1,13 @@
 """The persona deck: ``personas.pptx`` drawn with python-pptx from plain data.
 
 The deck renders plain data only (:class:`DeckData`, :class:`DeckTrends` and the
-:class:`~workbench.personas.Personas`) and imports no result class: reading a run's results
+:class:`~workbench.describe.personas.Personas`) and imports no result class: reading a run's results
 (scorecard, profiles, opportunities, quality report, factor solutions, candidates,
 weighting) into a :class:`DeckData` is the deck step's job
 (:func:`workbench.steps.deck_data.deck_data`, with typed imports of those classes).  The
 data is saved as ``deck_data.json`` in the report folder, so that ``workbench deck`` can
 re-render the deck after a consultant edits ``personas.yaml`` without re-fitting anything
-(:func:`rerender_inputs`; the editing itself is :func:`workbench.personas.apply_persona_edits`).
+(:func:`rerender_inputs`; the editing itself is :func:`workbench.describe.personas.apply_persona_edits`).
 
 Modules
 -------

@@ -16,8 +16,8 @@ import pandas as pd
 from dataclasses import replace
 
 from ..core.measures import measure, round_shares
-from ..persona_names import item_shape
-from ..personas import reach_channel, whole_mix
+from ..describe.persona_names import item_shape
+from ..describe.personas import reach_channel, whole_mix
 from .data import DeckData
 from .texts import words
 
@@ -26,7 +26,7 @@ __all__ = ["shown_personas", "suppressed_note", "chart_rows", "sig_text", "kpi_v
            "MAX_CHART_ITEMS"]
 
 MAX_CHART_ITEMS = 8
-#: The profile block of behavioural KPIs (``workbench.profiles.BEHAVIOUR``, as saved in deck_data.json).
+#: The profile block of behavioural KPIs (``workbench.describe.profiles.BEHAVIOUR``, as saved in deck_data.json).
 BEHAVIOUR = "behaviour"
 #: KPI tiles of a persona's behaviour slide, in order.
 TILE_KPIS = ("cost_to_serve", "lapsed", "revenue", "frequency")
@@ -205,7 +205,7 @@ def format_kpi(var, value, currency: str | None = None, language="en") -> str:
 def mix_rows(data: DeckData, segment, var) -> pd.DataFrame:
     """A segment's mix of a behavioural category (channel, RFM tier), with ``shown`` and
     ``shown_total``: the whole percentages every chart label, text and note shows
-    (:func:`workbench.personas.whole_mix`: rounded once, adding up as the mix does)."""
+    (:func:`workbench.describe.personas.whole_mix`: rounded once, adding up as the mix does)."""
     r = data.rows(segment, block=BEHAVIOUR, variable=var)
     r = r[r["stat"] == "share"]
     r = r.assign(shown=whole_mix(r["value"]), shown_total=whole_mix(r["total"]))

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..core.errors import OutputError
 from ..files.jsonplain import check_format, plain
-from ..personas import Persona, Personas, apply_persona_edits
+from ..describe.personas import Persona, Personas, apply_persona_edits
 
 __all__ = ["DeckData", "DeckTrends", "load_trends", "rerender_inputs", "frame_to_json", "frame_from_json",
            "persona_dict", "persona_fields", "PROFILE_COLUMNS", "DECK_DATA", "DECK_DATA_VERSION", "TRENDS_FILE"]

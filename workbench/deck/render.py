@@ -27,7 +27,7 @@ from .slides_summary import matrix_slides, sizes_slide, summary_slides, title_sl
 from .slides_trends import trend_slides
 
 if TYPE_CHECKING:  # the study is read for its deck: settings and folder only
-    from ..personas import Personas
+    from ..describe.personas import Personas
     from ..study import Study
 
 __all__ = ["render_deck", "deck_options", "template_path", "open_template"]

@@ -21,10 +21,10 @@ from ..criteria import LabelCandidate, Scorecard
 from ..criteria.forward import ForwardRelevance
 from ..deck import DeckTrends
 from ..factors import EFAResult
-from ..opportunities import Opportunities
+from ..describe.opportunities import Opportunities
 from ..files.outputs import Manifest
-from ..personas import Personas
-from ..profiles import SegmentProfiles
+from ..describe.personas import Personas
+from ..describe.profiles import SegmentProfiles
 from ..quality import QualityReport
 from ..data.readers import Responses
 from ..segments import Candidates, Segmentation
