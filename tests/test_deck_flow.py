@@ -410,7 +410,7 @@ def test_workbench_deck_without_edits_reproduces_the_run_deck(report_copy, demo_
     study, reports = report_copy
     folder = reports / demo_run.study.id / demo_run.wave
     original = _xml_text(folder / "personas.pptx")
-    from workbench.rerender import rerender_deck
+    from workbench.deck.rerender import rerender_deck
 
     rerender_deck(study, demo_run.wave, reports=reports)
     again = _xml_text(folder / "personas.pptx")

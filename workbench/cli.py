@@ -299,15 +299,15 @@ def _refuse_own_inputs(output: Path, inputs: dict) -> None:
 
 
 def _cmd_deck(args) -> int:
-    from .rerender import rerender_deck  # not the pipeline: re-rendering imports no statistics
+    from .deck.rerender import rerender_deck  # not the pipeline: re-rendering imports no statistics
 
     if args.update is not None:
-        from .rerender import update_deck
+        from .deck.rerender import update_deck
 
         path, report = update_deck(args.study, args.wave, args.update, reports=args.reports, output=args.output,
                                    force=args.force, from_wave=args.from_wave, png=args.png,
                                    allow_other_study=args.allow_other_study)
-        from .rerender import review_list_path
+        from .deck.rerender import review_list_path
 
         listed = review_list_path(path)
         print(f"updated {args.update} to wave {args.wave}: {path}\n{report.summary()}"

@@ -183,7 +183,7 @@ def test_deck_holds_the_wave_lock_while_rendering(capsys, hostile_run, hostile_s
     the lock of that wave meanwhile, as a run does, is refused), and leaves no lock behind."""
     import socket
 
-    import workbench.rerender as rerender
+    import workbench.deck.rerender as rerender
 
     study, reports = _copy_run(hostile_run, hostile_study, tmp_path)
     folder = reports / "demo" / "1"

@@ -23,6 +23,8 @@ Modules
 ``convert``          LibreOffice / pdftoppm: :func:`pptx_to_pdf`, :func:`render_pngs`
 ``update``           :func:`update_presentation`: an edited deck of an earlier wave refreshed with this wave's
                      numbers (the shapes the workbench owns are named ``wb:<slide>:<shape>``)
+``rerender``         ``workbench deck``: a saved wave's deck re-rendered or updated (holds the wave lock;
+                     imports no statistics, as every module here)
 
 Slides, in order
 ----------------
