@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from test_lca_optimum import CASES, planted_small_class, polca_reference  # noqa: E402
 
 from workbench import segments  # noqa: E402
-from workbench.errors import WorkbenchWarning  # noqa: E402
+from workbench.core.errors import WorkbenchWarning  # noqa: E402
 
 REL = 1e-4  # "reached the best": within 1e-4 relative, as the fit table counts replication
 

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from lpa_reference import DATASETS, OURS, load, mclust_table  # noqa: E402
 
-from workbench.errors import AnalysisError  # noqa: E402
+from workbench.core.errors import AnalysisError  # noqa: E402
 from workbench.segments import LatentProfileModel  # noqa: E402
 
 

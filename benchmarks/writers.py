@@ -1,7 +1,7 @@
 """Benchmark: the writers' time grows linearly with the rows (issue 30, item 8).
 
-Every workbook a client gets goes through :func:`workbench.outputs.write_workbook` and every
-CSV through :func:`workbench.outputs.write_csv`. This writes tables shaped like the large
+Every workbook a client gets goes through :func:`workbench.files.outputs.write_workbook` and every
+CSV through :func:`workbench.files.outputs.write_csv`. This writes tables shaped like the large
 ones of a run (one row per customer or respondent: a zero-padded id, a two-level index of
 segment and id as the distal-outcome and profile sheets have, amounts, shares, a p-value,
 labels and codes) at 1×, 4× and 16× a base number of rows, each in a child process, and
@@ -32,7 +32,7 @@ import json, resource, sys, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from workbench.outputs import write_csv, write_workbook
+from workbench.files.outputs import write_csv, write_workbook
 
 rows, folder = int(sys.argv[1]), Path(sys.argv[2])
 rng = np.random.default_rng(7)

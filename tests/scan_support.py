@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 from pptx import Presentation
 
-from workbench.measures import MEASURES
+from workbench.core.measures import MEASURES
 
 #: Workbooks a client gets (typing_tool.xlsx is a calculator with its own layout, model.xlsx included).
 CLIENT_BOOKS = ("quality.xlsx", "behaviour.xlsx", "factors.xlsx", "segments.xlsx", "scorecard.xlsx", "profiles.xlsx",

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportions_ztest
 
-from workbench.errors import DataError
+from workbench.core.errors import DataError
 from workbench.segments._accounts import account_segments
 from workbench.segments._multilevel import simulate_accounts
 from workbench.waves.accounts_model import AccountModel, account_columns, track_accounts

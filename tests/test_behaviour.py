@@ -20,7 +20,7 @@ from workbench.behaviour import (
     customer_features,
     match_respondents,
 )
-from workbench.errors import DataError, StudyError
+from workbench.core.errors import DataError, StudyError
 from workbench.study import BehaviourSpec, load_study
 
 REF = dt.date(2026, 3, 31)
@@ -309,7 +309,7 @@ def test_match_report_keeps_everyone_and_says_why(small):
     }
     assert r.loc[["r1", "r8"], "duplicate_key"].all() and not r.loc["r2", "duplicate_key"]
     assert r.loc["r1", "revenue"] == pytest.approx(380) and np.isnan(r.loc["r6", "revenue"])
-    # the one renderer (workbench.summary): the headline, then the base's numbers and the match report
+    # the one renderer (workbench.core.summary): the headline, then the base's numbers and the match report
     assert str(b).splitlines()[0].endswith("; 5 of 9 respondents matched") and "\nJoin:\n" in str(b)
     assert "<p>Join</p>" in b._repr_html_() and "customer id not in the customer base" in b._repr_html_()
     m = b.match.set_index(["group", "status"])["n"]

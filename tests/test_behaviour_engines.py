@@ -11,7 +11,7 @@ import sqlglot
 from test_behaviour import REF, STUDY, write_study
 from workbench.behaviour.engines import transpile
 from workbench.behaviour.rules import feature_sql, lines_sql, orders_sql
-from workbench.errors import StudyError
+from workbench.core.errors import StudyError
 from workbench.study import load_study
 
 

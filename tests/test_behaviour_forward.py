@@ -157,7 +157,7 @@ def _with_horizons(value: str) -> str:
     ("[6, 6]", "lists a horizon twice"),
 ])
 def test_study_forward_horizons_are_checked_with_their_key_path(tmp_path, value, message):
-    from workbench.errors import StudyError
+    from workbench.core.errors import StudyError
 
     folder = write_study(tmp_path / "h", study=_with_horizons(value))
     with pytest.raises(StudyError, match="forward_horizons") as info:

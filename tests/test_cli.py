@@ -272,6 +272,9 @@ def test_warnings_print_as_one_line_without_source_path(monkeypatch, capsys):
     err = capsys.readouterr().err.splitlines()
     assert err == ["warning: factors: Heywood case on 'E3': the solution is improper",
                    "warning: model: the typing tool is not recommended"]
+    # a module of a package grouping small modules is named itself, not its package
+    assert cli._warning_area("/somewhere/workbench/describe/profiles.py") == "profiles"
+    assert cli._warning_area("/somewhere/workbench/core.py") == "core"
     cli._setup_logging(True, False)  # --quiet: errors only
     warnings.showwarning(UserWarning("hidden"), UserWarning, "/x/workbench/factors/efa.py", 1)
     assert capsys.readouterr().err == ""

@@ -21,9 +21,9 @@ from workbench.criteria import (
     score_candidates,
     study_basis,
 )
-from workbench.errors import AnalysisError, StudyError
+from workbench.core.errors import AnalysisError, StudyError
 from workbench.quality import check_quality
-from workbench.readers import read_responses
+from workbench.data.readers import read_responses
 from workbench.study import CriteriaSpec, load_study
 
 
@@ -208,7 +208,7 @@ def test_the_describable_check_judges_the_typing_tool_that_is_shipped(demo):
     seeded, and its accuracy is the check's value."""
     import warnings
 
-    from workbench.errors import WorkbenchWarning
+    from workbench.core.errors import WorkbenchWarning
     from workbench.waves.golden import TYPING_TOLERANCE, select_golden_questions
 
     study, clean, planted, _ = demo

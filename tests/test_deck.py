@@ -12,7 +12,7 @@ from pptx.enum.chart import XL_CHART_TYPE
 from pptx.util import Pt
 
 from workbench.deck import PALETTE
-from workbench.measures import candidate_label, round_shares
+from workbench.core.measures import candidate_label, round_shares
 from workbench.steps.deck_data import build_deck, write_deck
 
 FIXED_SLIDES = 12  # title, agenda, key findings, summary, at a glance, sizes, matrix, recommendations;

@@ -11,7 +11,7 @@ import pytest
 
 import workbench
 from workbench.deck import DECK_DATA, DeckData, DeckTrends, load_trends, rerender_inputs
-from workbench.errors import OutputError
+from workbench.core.errors import OutputError
 from workbench.steps.deck_data import deck_data
 
 DECK = Path(workbench.__file__).parent / "deck"

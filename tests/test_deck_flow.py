@@ -19,8 +19,8 @@ from pptx.enum.chart import XL_CHART_TYPE
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 
 from workbench.deck import DeckTrends, render_pngs
-from workbench.measures import candidate_label, round_shares
-from workbench.personas import whole_mix
+from workbench.core.measures import candidate_label, round_shares
+from workbench.describe.personas import whole_mix
 from workbench.steps.deck_data import build_deck
 
 
@@ -253,7 +253,7 @@ def test_client_template_layouts_fonts_and_colours_are_used(demo_run, tmp_path):
 
 
 def test_study_deck_section_is_strict_and_checks_the_template(demo_study, tmp_path):
-    from workbench.errors import StudyError
+    from workbench.core.errors import StudyError
     from workbench.study import load_study
 
     folder = tmp_path / "study"
@@ -284,7 +284,7 @@ def test_numbers_on_slides_agree_with_profiles_xlsx(deck, demo_run):
     overview = pd.read_excel(demo_run.folder / "profiles.xlsx", sheet_name="Overview", header=2)
     sizes = next(sh.chart for s in deck.slides for sh in s.shapes
                  if sh.has_chart and sh.chart.chart_type == XL_CHART_TYPE.COLUMN_CLUSTERED).plots[0]
-    # one rounding rule: whole percent by largest remainder (workbench.measures.round_shares)
+    # one rounding rule: whole percent by largest remainder (workbench.core.measures.round_shares)
     assert list(sizes.series[0].values) == [float(x) for x in round_shares(overview["Share %"])]
     assert [str(c) for c in sizes.categories] == [f"{p.name} (n={int(n):,})" for p, n in
                                                   zip(_shown(demo_run), overview["n"])]
@@ -410,7 +410,7 @@ def test_workbench_deck_without_edits_reproduces_the_run_deck(report_copy, demo_
     study, reports = report_copy
     folder = reports / demo_run.study.id / demo_run.wave
     original = _xml_text(folder / "personas.pptx")
-    from workbench.rerender import rerender_deck
+    from workbench.deck.rerender import rerender_deck
 
     rerender_deck(study, demo_run.wave, reports=reports)
     again = _xml_text(folder / "personas.pptx")

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from workbench.deck.texts import EN, TEXTS, placeholders, words
-from workbench.language import number
+from workbench.core.language import number
 
 #: English words that are no word of the other deck languages (as in test_gallery.py).
 ENGLISH_WORDS = {"the", "of", "and", "with", "which", "their", "them", "they", "who", "than", "from", "this", "that",
@@ -88,7 +88,7 @@ def test_the_demo_deck_in_danish_has_no_english_text_the_deck_wrote(demo_wave2):
     text holds an English word; numbers carry the decimal comma."""
     from workbench.deck import load_trends, render_deck
     from workbench.deck.data import DeckData
-    from workbench.personas import draft_personas
+    from workbench.describe.personas import draft_personas
 
     run = demo_wave2
     data, _ = DeckData.load(run.folder / "deck_data.json")

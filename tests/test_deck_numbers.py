@@ -15,8 +15,8 @@ from pptx import Presentation
 from scan_support import _slide_texts, client_text_problems
 from test_deliverables import _overview
 from workbench.deck.update import owned_shapes, slide_key
-from workbench.measures import round_shares
-from workbench.personas import reach_channel
+from workbench.core.measures import round_shares
+from workbench.describe.personas import reach_channel
 
 
 def _rx(w, key: str, **groups) -> re.Pattern:

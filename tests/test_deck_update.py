@@ -23,8 +23,8 @@ from pptx.util import Inches, Pt
 from test_deliverables import _overview, _slide_texts
 from workbench.cli import main
 from workbench.deck.update import owned_shapes, slide_key
-from workbench.measures import round_shares
-from workbench.rerender import update_deck
+from workbench.core.measures import round_shares
+from workbench.deck.rerender import update_deck
 
 RECOLOUR = RGBColor(0xAA, 0x00, 0x55)
 NOTE = "Consultant: ask the sales director about the phone buyers."

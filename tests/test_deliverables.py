@@ -17,8 +17,8 @@ import openpyxl
 import pytest
 from pptx import Presentation
 
-from workbench.measures import round_shares
-from workbench.outputs import P_FORMAT
+from workbench.core.measures import round_shares
+from workbench.files.outputs import P_FORMAT
 
 from scan_support import _header_row, _scan, _slide_texts, identifiers
 
@@ -203,7 +203,7 @@ def test_personas_yaml_keeps_comments_on_rerun(demo_run, tmp_path):
     again = path.read_text(encoding="utf-8")
     assert "# Anne: check this one with sales" in again
     assert "# keep it short for the board" in again
-    from workbench import safeyaml
+    from workbench.files import safeyaml
 
     assert safeyaml.safe_load(again) == safeyaml.safe_load(demo_run.personas.to_yaml())
 
@@ -250,7 +250,7 @@ def test_quotes_on_the_slides_carry_their_language(demo_run):
 
 
 def test_codes_in_sentences_are_written_as_labels_and_words_stay_words():
-    from workbench.outputs import in_words
+    from workbench.files.outputs import in_words
 
     labels = {"vote": "Whom did you vote for?", "eu_stemme": "EU-avstemning", "q7": "Pris"}
     # an id that is a word is left alone inside a sentence (a label may hold it), replaced on its own

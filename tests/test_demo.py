@@ -15,7 +15,7 @@ import pytest
 from workbench import demo
 from workbench.demo.generate import DEFAULT_INTERVIEWED
 from workbench.demo import DIMENSIONS, SEGMENTS, SHARES_WAVE1, DemoSummary, generate_demo
-from workbench.errors import OutputError, WorkbenchError
+from workbench.core.errors import OutputError, WorkbenchError
 from workbench.study import load_study
 
 SMALL = {"n_customers": 600, "n_respondents": 250}

@@ -9,7 +9,7 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
-from workbench import safeyaml
+from workbench.files import safeyaml
 
 ROOT = Path(__file__).resolve().parents[1]
 

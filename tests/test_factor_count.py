@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import workbench.factors as wf
-from workbench.errors import AnalysisError, DataError
+from workbench.core.errors import AnalysisError, DataError
 from workbench.factors.count import fa_values, map_test
 from workbench.factors.efa import FactorWarning, suggest_names
 

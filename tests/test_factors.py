@@ -11,7 +11,7 @@ import pytest
 from scipy.stats import multivariate_normal
 
 import workbench.factors as wf
-from workbench.errors import AnalysisError, DataError, WorkbenchWarning
+from workbench.core.errors import AnalysisError, DataError, WorkbenchWarning
 
 LOAD = np.array([[0.8, 0], [0.7, 0], [0.75, 0], [0.65, 0], [0, 0.8], [0, 0.7], [0, 0.75], [0, 0.6]])
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import workbench.factors as wf
-from workbench.errors import AnalysisError
+from workbench.core.errors import AnalysisError
 from workbench.factors.correlation import smooth_correlation
 from workbench.factors.ordinal import ordinal_correlations
 

@@ -10,7 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from workbench.errors import StudyError
+from workbench.core.errors import StudyError
 from workbench.pipeline import new_context, run_steps
 from workbench.study import load_study
 

@@ -272,7 +272,7 @@ def test_updating_the_unedited_first_deck_gives_the_last_wave_s_deck(flows, name
     from deck_compare import deck_differences
 
     from workbench.deck.update import slide_key
-    from workbench.rerender import update_deck
+    from workbench.deck.rerender import update_deck
     from workbench.study import load_study
 
     f = flows(name)

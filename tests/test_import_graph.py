@@ -1,6 +1,7 @@
 """The import graph of ``workbench``, read with ``ast``: no cycle, and the room rules of
 docs/design.md (cli -> pipeline -> steps -> rooms; rooms never import steps, pipeline or
-cli; steps never import the runner)."""
+cli; steps never import the runner; the floor packages ``core``, ``files``, ``data``,
+``describe`` and the study and statistics rooms import only what is below them)."""
 
 from __future__ import annotations
 
@@ -82,9 +83,34 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
+#: Packages that group small modules by concern (issue 23): a module in them is a room of its own
+#: (``describe.profiles``), so that a rule can allow ``describe.personas`` and refuse ``describe.profiles``.
+GROUPING = ("core", "files", "data", "describe")
+
+
 def _room(mod: str) -> str:
     parts = mod.split(".")
+    if len(parts) > 2 and parts[1] in GROUPING:
+        return f"{parts[1]}.{parts[2]}"
     return parts[1] if len(parts) > 1 else "workbench"
+
+
+#: The floor of the package, bottom up: what each of these rooms may import besides itself (its
+#: package's other modules). ``workbench`` is the package's ``__init__`` (``__version__``).
+FLOOR = {
+    "core": (),
+    "files": ("core",),
+    "study": ("core", "files"),
+    "data": ("core", "files", "study"),
+    "describe": ("core", "files"),
+    "factors": ("core", "files", "workbench"),
+    "segments": ("core", "files", "workbench"),
+}
+
+#: What the deck may not import: it renders its own plain data (the study's template and colours,
+#: personas and their names, the files and core utilities are allowed; result classes are not).
+DECK_REFUSES = ("criteria", "segments", "factors", "waves", "behaviour", "quality", "data", "describe.profiles",
+                "describe.opportunities", "describe.alignment", "describe.suppression")
 
 
 #: The runner and the modules beside it that run steps: validation (``workbench validate``) and the
@@ -97,9 +123,14 @@ def rule_breaks(graph: dict[str, set[str]]) -> list[str]:
     bad = []
     for mod, deps in sorted(graph.items()):
         room = _room(mod)
+        package = room.split(".")[0]
         for dep in sorted(deps):
             target = _room(dep)
-            if room in ("steps",) and target in RUNNER_LEVEL[1:]:
+            below = target.split(".")[0]
+            if package in FLOOR and below != package and below not in FLOOR[package]:
+                allowed = ", ".join(FLOOR[package]) or "nothing else of the package"
+                bad.append(f"{mod} imports {dep}: {package} imports only {allowed}")
+            elif room in ("steps",) and target in RUNNER_LEVEL[1:]:
                 bad.append(f"{mod} imports {dep}: a step never imports the runner")
             elif mod == "workbench.__main__" and dep == "workbench.cli":
                 continue  # `python -m workbench` is the CLI's other door
@@ -107,9 +138,7 @@ def rule_breaks(graph: dict[str, set[str]]) -> list[str]:
                 bad.append(f"{mod} imports {dep}: a room never imports steps, the runner or the CLI")
             elif room == "cli" and target == "steps":
                 bad.append(f"{mod} imports {dep}: the CLI goes through the pipeline")
-            elif room == "deck" and target in ("criteria", "profiles", "opportunities", "segments", "factors",
-                                               "waves", "behaviour", "quality", "readers", "weighting"):
-                # the study (template, colours) and personas are allowed; result classes are not
+            elif room == "deck" and (target in DECK_REFUSES or below in DECK_REFUSES):
                 bad.append(f"{mod} imports {dep}: the deck renders its own plain data only")
     return bad
 
@@ -128,6 +157,27 @@ def test_the_graph_sees_relative_and_absolute_imports(tmp_path):
     assert g["workbench.sub.b"] == {"workbench.a"}
     assert find_cycles(g) == [["workbench.a", "workbench.sub.b"]]  # a function-level import counts too
     assert rule_breaks(g) == ["workbench.c imports workbench.pipeline: a room never imports steps, the runner or the CLI"]
+
+
+def test_the_rules_see_a_floor_module_importing_upwards_and_the_deck_importing_results():
+    graph = {
+        "workbench.core.x": {"workbench.segments", "workbench.core.y"},
+        "workbench.core.y": set(),
+        "workbench.files.z": {"workbench.core.y"},
+        "workbench.segments": {"workbench.files.z"},
+        "workbench.describe.profiles": set(),
+        "workbench.describe.personas": {"workbench.describe.profiles"},
+        "workbench.deck.a": {"workbench.describe.personas", "workbench.files.z"},
+        "workbench.deck.b": {"workbench.describe.profiles"},
+        "workbench.deck.c": {"workbench.data.readers"},
+        "workbench.data.readers": {"workbench.describe.profiles"},
+    }
+    assert rule_breaks(graph) == [
+        "workbench.core.x imports workbench.segments: core imports only nothing else of the package",
+        "workbench.data.readers imports workbench.describe.profiles: data imports only core, files, study",
+        "workbench.deck.b imports workbench.describe.profiles: the deck renders its own plain data only",
+        "workbench.deck.c imports workbench.data.readers: the deck renders its own plain data only",
+    ]
 
 
 def test_no_import_cycle():

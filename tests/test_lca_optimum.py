@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.measures import candidate_label
+from workbench.core.measures import candidate_label
 
 from workbench import segments
-from workbench.errors import WorkbenchWarning
+from workbench.core.errors import WorkbenchWarning
 from workbench.segments import _lca
 
 from stepmix_reference import lca_as_stepmix

@@ -11,7 +11,7 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 
 from workbench import segments
-from workbench.errors import WorkbenchWarning
+from workbench.core.errors import WorkbenchWarning
 from workbench.waves import SegmentModel, load_model
 
 

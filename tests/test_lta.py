@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from scipy.special import logsumexp
 
-from workbench.errors import AnalysisError
+from workbench.core.errors import AnalysisError
 from workbench.segments._lta import LatentTransitionModel, simulate_panel
 from workbench.segments._lta_invariance import invariance_test
 

@@ -1,4 +1,4 @@
-"""The registry of behavioural measures (workbench.measures)."""
+"""The registry of behavioural measures (workbench.core.measures)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import re
 
 import pytest
 
-from workbench import behaviour, measures
+from workbench import behaviour
+from workbench.core import measures
 from workbench.deck.content import MATRIX_KPIS, TILE_KPIS, format_kpi, kpi_label, kpi_scale
-from workbench.measures import BOOKKEEPING, CORE_KPIS, MEASURES, NOT_FEATURES, Measure, labels, measure
+from workbench.core.measures import BOOKKEEPING, CORE_KPIS, MEASURES, NOT_FEATURES, Measure, labels, measure
 
 
 def _documented_features() -> set[str]:

@@ -14,10 +14,10 @@ import pytest
 
 from workbench import segments
 from workbench.criteria import FAIL, PASS, LabelCandidate, score_candidates, study_basis
-from workbench.errors import WorkbenchWarning
-from workbench.outputs import write_workbook
+from workbench.core.errors import WorkbenchWarning
+from workbench.files.outputs import write_workbook
 from workbench.quality import check_quality
-from workbench.readers import read_responses
+from workbench.data.readers import read_responses
 from workbench.segments._candidates import fit_by_likelihood
 from workbench.study import load_study
 

@@ -9,7 +9,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score
 
 from workbench import segments
-from workbench.errors import AnalysisError
+from workbench.core.errors import AnalysisError
 from workbench.segments._multilevel import MultilevelLatentClass, select_account_classes, simulate_accounts
 
 PLANTED = [[0.95, 0.05, 0.0], [0.05, 0.95, 0.0], [0.5, 0.0, 0.5]]  # two consensus types, one split type

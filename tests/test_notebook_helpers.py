@@ -14,7 +14,7 @@ import pytest
 from conftest import MINI_STUDY, write_mini
 from workbench import notebook, pipeline
 from workbench.behaviour import Behaviour
-from workbench.outputs import client_frame
+from workbench.files.outputs import client_frame
 from workbench.segments import Candidates, SegmentSettings
 from workbench.study import load_study
 from workbench.waves.golden import TypingTool, select_golden_questions

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from workbench.errors import AnalysisError
-from workbench.opportunities import opportunities, opportunity_score
+from workbench.core.errors import AnalysisError
+from workbench.describe.opportunities import opportunities, opportunity_score
 from workbench.quality import check_quality
-from workbench.readers import read_responses
+from workbench.data.readers import read_responses
 from workbench.study import load_study
 
 STUDY = textwrap.dedent(

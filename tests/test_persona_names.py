@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.persona_names import (NAME_TEXTS, forbidden_shapes, item_shape, name_language, persona_name,
+from workbench.describe.persona_names import (NAME_TEXTS, forbidden_shapes, item_shape, name_language, persona_name,
                                      persona_name_less)
 
 sys.path.insert(0, str(Path(__file__).parent / "gallery"))
@@ -79,7 +79,7 @@ def _gallery_items(tmp_path):
     """(study, language, [(label, kind, reverse)]) of every gallery study, read from its study.yaml
     (cdnow_intkeys, slow to build for its order history, asks the BFI items build.py gives it)."""
     import build
-    from workbench import safeyaml
+    from workbench.files import safeyaml
 
     for name in build.GALLERY:
         if name == "cdnow_intkeys":

@@ -7,14 +7,14 @@ import pandas as pd
 import re
 
 import pytest
-from workbench import safeyaml
+from workbench.files import safeyaml
 
-from workbench.errors import StudyError
-from workbench.opportunities import opportunities
-from workbench.personas import draft_personas, load_personas, merge_personas, personas_path, scrub
-from workbench.profiles import profile
+from workbench.core.errors import StudyError
+from workbench.describe.opportunities import opportunities
+from workbench.describe.personas import draft_personas, load_personas, merge_personas, personas_path, scrub
+from workbench.describe.profiles import profile
 from workbench.quality import check_quality
-from workbench.readers import read_responses
+from workbench.data.readers import read_responses
 from workbench.study import load_study
 
 # --------------------------------------------------------------------------- scrubbing
@@ -110,7 +110,7 @@ def test_suppressed_segments_are_flagged(demo):
     assert [p.suppressed for p in drafts] == flagged and sum(flagged) == 1
     kept = [p.segment for p, f in zip(drafts, flagged) if not f]
     assert drafts.summary(include_suppressed=False)["segment"].tolist() == kept
-    # the one renderer (workbench.summary): the count first; the table says which are suppressed
+    # the one renderer (workbench.core.summary): the count first; the table says which are suppressed
     assert str(drafts).startswith("5 personas") and "suppressed" in str(drafts)
     assert all(p.name in drafts._repr_html_() for p in drafts)
     assert str(small).startswith("Segment profiles, ") and "suppressed" in small._repr_html_()
@@ -186,7 +186,7 @@ def test_personas_live_beside_the_study(demo):
 
 
 def test_apply_persona_edits_takes_the_texts_and_keeps_the_numbers(demo, tmp_path):
-    from workbench.personas import apply_persona_edits
+    from workbench.describe.personas import apply_persona_edits
 
     study, clean, truth, planted, prof, opp = demo
     path = tmp_path / "personas.yaml"
@@ -205,7 +205,7 @@ def test_apply_persona_edits_takes_the_texts_and_keeps_the_numbers(demo, tmp_pat
 
 
 def test_apply_persona_edits_names_persona_key_and_line(demo, tmp_path):
-    from workbench.personas import apply_persona_edits, yaml_key_lines
+    from workbench.describe.personas import apply_persona_edits, yaml_key_lines
 
     study, clean, truth, planted, prof, opp = demo
     path = tmp_path / "personas.yaml"

@@ -13,10 +13,10 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 
 from conftest import write_mini
-from workbench.errors import AnalysisError, WorkbenchWarning
-from workbench.profiles import DOWN, UP, correct_pvalues, profile, weighted_stats
+from workbench.core.errors import AnalysisError, WorkbenchWarning
+from workbench.describe.profiles import DOWN, UP, correct_pvalues, profile, weighted_stats
 from workbench.quality import check_quality
-from workbench.readers import read_responses
+from workbench.data.readers import read_responses
 from workbench.study import load_study
 
 HEADER = ["rid", "kunde", "n1", "n2", "n3", "size", "eksport", "why", "secs", "email"]
@@ -164,7 +164,7 @@ def test_behaviour_kpis_numeric_and_categorical(mini_responses):
 def test_behaviour_heatmap_rows_are_labels(mini_responses):
     """The notebook's behaviour index heatmap names its rows by the measure registry's labels;
     a column the registry does not know reads as words, never as its identifier."""
-    from workbench.measures import MEASURES
+    from workbench.core.measures import MEASURES
 
     beh = pd.DataFrame({"revenue": [10.0, 20, 30, 40, 50, 100, 200, 300, 400, 500],
                         "days_to_pay": [5.0, 8, 9, 30, 31, 2, 3, 4, 40, 50]},
@@ -310,7 +310,7 @@ def test_column_letters_match_pairwise_statsmodels_and_scipy_with_holm():
     """Issue 26: the column letters of the comparison tables. Three segments, a share and a mean
     with planted differences: a segment's letters are those of the segments it is significantly
     above, by the two-proportion z-test / Welch's t-test of each pair, Holm over the row's pairs."""
-    from workbench.profiles import _column_letters
+    from workbench.describe.profiles import _column_letters
 
     rng = np.random.default_rng(5)
     sizes = {"1": 60, "2": 80, "3": 100}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import sys
 
-from workbench import progress
+from workbench.core import progress
 from workbench.factors._common import progress as factor_progress
 
 

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from conftest import MINI_STUDY, write_mini
-from workbench.errors import DataError, OutputError, WorkbenchWarning
+from workbench.core.errors import DataError, OutputError, WorkbenchWarning
 from workbench.quality import CHECKS, QualityReport, check_quality, grids
-from workbench.readers import read_responses
+from workbench.data.readers import read_responses
 from workbench.study import load_study
 
 HEADER = ["rid", "kunde", "n1", "n2", "n3", "size", "eksport", "why", "secs", "email"]
@@ -495,7 +495,7 @@ def test_to_excel_writes_every_sheet_without_pii_and_keeps_utf8(tmp_path):
         assert "email" not in values, ws.title
         assert not any("@" in v for v in values), ws.title
 
-    # headers as a client reads them (workbench.measures.column_label)
+    # headers as a client reads them (workbench.core.measures.column_label)
     ex = pd.read_excel(path, sheet_name="Exclusions", skiprows=2, dtype={"Respondent": str})
     assert ex["Respondent"].tolist() == ["r2", "ærø-7"]
     assert "speeder: 20, threshold 100" in ex["Reasons"].iloc[1]
@@ -519,8 +519,8 @@ def test_to_excel_refuses_a_pii_column(tmp_path):
 def test_workbook_with_personal_data_is_refused_before_writing(tmp_path):
     import pandas as pd
 
-    from workbench.errors import OutputError
-    from workbench.outputs import write_workbook
+    from workbench.core.errors import OutputError
+    from workbench.files.outputs import write_workbook
 
     frame = pd.DataFrame({"resp": ["r1"], "email": ["a@b.dk"]})
     with pytest.raises(OutputError, match=r"sheet 'Leak'.*personal data column\(s\) email"):
@@ -535,7 +535,7 @@ def test_a_table_of_means_and_percents_formats_each_row_by_its_measure(tmp_path)
     import openpyxl
     import pandas as pd
 
-    from workbench.outputs import write_workbook
+    from workbench.files.outputs import write_workbook
 
     frame = pd.DataFrame({
         "label": ["Low prices", "Low prices", "Company size"], "measure": ["mean", "top-2 box %", "% 1-9 employees"],
@@ -571,7 +571,7 @@ def test_workbook_figures_get_readable_number_formats(tmp_path):
     import openpyxl
     import pandas as pd
 
-    from workbench.outputs import write_workbook
+    from workbench.files.outputs import write_workbook
 
     frame = pd.DataFrame({"label": ["Lave priser"], "share %": [85.37620216670413], "p": [0.000123], "n": [380]})
     write_workbook(tmp_path / "t.xlsx", {"Tabel": frame})

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from workbench import safeyaml
+from workbench.files import safeyaml
 
 from conftest import MINI_ROWS, MINI_STUDY, write_mini
 from workbench.deck.content import quote_language, quote_translation
-from workbench.errors import StudyError
-from workbench.personas import apply_persona_edits, draft_personas, merge_personas
-from workbench.profiles import profile
+from workbench.core.errors import StudyError
+from workbench.describe.personas import apply_persona_edits, draft_personas, merge_personas
+from workbench.describe.profiles import profile
 from workbench.quality import check_quality
-from workbench.readers import read_responses
+from workbench.data.readers import read_responses
 from workbench.study import load_study
 
 WHY = '      - {id: why, text: "Hvorfor køber I hos os?"}'
@@ -125,7 +125,7 @@ def test_one_persona_keeps_one_quote_across_waves(tmp_path):
     after it; a segment that matches no stored persona gets this wave's quotes."""
     from dataclasses import replace
 
-    from workbench.personas import EDITABLE, Persona, Personas, _hash, merge_personas
+    from workbench.describe.personas import EDITABLE, Persona, Personas, _hash, merge_personas
 
     def persona(pid, seg, quote, profile):
         p = Persona(id=pid, segment=seg, name=f"Name {seg}", description="d", quotes=({"text": quote, "question": "q"},),

@@ -8,8 +8,8 @@ import pyreadstat
 import pytest
 
 from conftest import MINI_ROWS, MINI_STUDY, write_mini
-from workbench.errors import DataError
-from workbench.readers import read_responses
+from workbench.core.errors import DataError
+from workbench.data.readers import read_responses
 from workbench.study import load_study
 
 EXPECTED_N1 = [1.0, 5.0, 4.0, 2.0]

@@ -13,8 +13,8 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from workbench.errors import DataError
-from workbench.readers import READERS, read_responses
+from workbench.core.errors import DataError
+from workbench.data.readers import READERS, read_responses
 from workbench.study import load_study
 from workbench.waves.classify import read_answers
 
@@ -198,7 +198,7 @@ def test_select_all_that_apply_reads_ticks_and_blanks_and_says_how(tmp_path):
 
 
 def test_a_multi_select_block_needs_a_binary_scale(tmp_path):
-    from workbench.errors import StudyError
+    from workbench.core.errors import StudyError
 
     (tmp_path / "study.yaml").write_text(MULTI.replace("valgt: {type: binary", "valgt: {type: nominal"),
                                          encoding="utf-8")
@@ -209,8 +209,8 @@ def test_a_multi_select_block_needs_a_binary_scale(tmp_path):
 
 
 def test_profiles_and_personas_speak_of_the_option_not_the_answer(tmp_path):
-    from workbench.personas import draft_personas
-    from workbench.profiles import profile
+    from workbench.describe.personas import draft_personas
+    from workbench.describe.profiles import profile
 
     (tmp_path / "study.yaml").write_text(MULTI, encoding="utf-8")
     rng = np.random.default_rng(3)

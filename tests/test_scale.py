@@ -7,8 +7,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from workbench.measures import candidate_label
-from workbench.outputs import write_workbook
+from workbench.core.measures import candidate_label
+from workbench.files.outputs import write_workbook
 
 
 def test_multiindex_sheets_are_written_without_merged_cells(tmp_path):
@@ -35,7 +35,7 @@ def test_stability_refits_are_capped_in_size_above_the_threshold(monkeypatch):
     import warnings
 
     from workbench import segments
-    from workbench.errors import WorkbenchWarning
+    from workbench.core.errors import WorkbenchWarning
     from workbench.segments import _stability
 
     rng = np.random.default_rng(2)
@@ -91,7 +91,7 @@ def test_mixture_refits_start_from_the_full_sample_solution(monkeypatch):
     import warnings
 
     from workbench import segments
-    from workbench.errors import WorkbenchWarning
+    from workbench.core.errors import WorkbenchWarning
     from workbench.segments import _gmm, _stability
 
     data, z = _planted()

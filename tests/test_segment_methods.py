@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from workbench import segments
-from workbench.errors import AnalysisError, StudyError
-from workbench.modelcheck import finite, unusable
+from workbench.core.errors import AnalysisError, StudyError
+from workbench.files.modelcheck import finite, unusable
 from workbench.pipeline import run_until, run_wave
 from workbench.segments.methods import PartitionEstimator, SegmentationMethod, get_method, register, unregister
 from workbench.steps.segments import study_settings

@@ -15,7 +15,7 @@ from sklearn.metrics import adjusted_rand_score
 matplotlib.use("Agg")
 
 from workbench import segments  # noqa: E402
-from workbench.errors import AnalysisError  # noqa: E402
+from workbench.core.errors import AnalysisError  # noqa: E402
 from workbench.segments import SegmentationConvergenceWarning, SegmentationWarning  # noqa: E402
 
 from stepmix_reference import lca_as_stepmix  # noqa: E402
@@ -351,7 +351,7 @@ def test_non_convergence_warns_and_the_fit_table_says_which_runs_failed():
 
 
 def test_candidates_fit_table_stability_and_outputs(tmp_path):
-    from workbench.outputs import write_workbook
+    from workbench.files.outputs import write_workbook
 
     data, truth = planted_lca(n=500, seed=9)
     grid = segments.candidates(data, range(2, 5), methods=["lca", "lpa", "kmeans", "ward"], n_init=3,

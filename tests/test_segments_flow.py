@@ -13,7 +13,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from conftest import MINI_STUDY, write_mini
 from workbench import pipeline, segments
-from workbench.errors import AnalysisError, StudyError
+from workbench.core.errors import AnalysisError, StudyError
 from workbench.steps import segments as segments_step
 from workbench.study import SegmentationSpec, load_study
 

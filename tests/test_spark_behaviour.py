@@ -18,7 +18,7 @@ from spark_support import local_spark, spark_missing
 
 from test_behaviour import REF, write_study
 from workbench.behaviour import customer_features
-from workbench.errors import DataError
+from workbench.core.errors import DataError
 from workbench.study import load_study
 
 pytestmark = pytest.mark.skipif(spark_missing() is not None, reason=str(spark_missing()))

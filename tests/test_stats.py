@@ -1,4 +1,4 @@
-"""The small statistics of workbench.stats against the libraries they stand in for."""
+"""The small statistics of workbench.core.stats against the libraries they stand in for."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
-from workbench import stats
+from workbench.core import stats
 
 
 def test_wilson_interval_matches_statsmodels():

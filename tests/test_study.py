@@ -7,7 +7,7 @@ import re
 import pytest
 
 from conftest import MINI_STUDY, write_mini
-from workbench.errors import StudyError
+from workbench.core.errors import StudyError
 from workbench.study import load_study
 
 

@@ -63,7 +63,7 @@ def test_shapes_are_seeded_and_span_the_space():
 def test_written_shape_has_what_it_says(tmp_path):
     import pandas as pd
     import pyreadstat
-    from workbench import safeyaml
+    from workbench.files import safeyaml
 
     from shapes import write_shape
 

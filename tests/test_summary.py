@@ -1,5 +1,5 @@
 """One renderer for results (issue 23): a result declares its summary once and gets text, HTML
-and workbook sheets from :class:`workbench.summary.Summary`."""
+and workbook sheets from :class:`workbench.core.summary.Summary`."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.summary import Summarised, Summary, SummaryTable
+from workbench.core.summary import Summarised, Summary, SummaryTable
 
 PKG = Path(__file__).resolve().parents[1] / "workbench"
 
 #: Modules allowed their own __str__ / _repr_html_ (the list may only shrink): the renderer itself.
 HAND_WRITTEN = {
-    "summary.py",
+    "core/summary.py",
 }
 
 
@@ -52,6 +52,6 @@ def test_results_do_not_write_their_own_renderers():
                 names = {f.name for f in node.body if isinstance(f, ast.FunctionDef)}
                 if "_repr_html_" in names:
                     pairs.append(f"{rel}::{node.name}")
-    assert not pairs, f"declare a summarise() with workbench.summary.Summary instead: {pairs}"
+    assert not pairs, f"declare a summarise() with workbench.core.summary.Summary instead: {pairs}"
     stale = sorted(f for f in HAND_WRITTEN if "def _repr_html_" not in (PKG / f).read_text(encoding="utf-8"))
     assert not stale, f"converted already, remove from HAND_WRITTEN: {stale}"

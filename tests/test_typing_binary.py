@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from workbench.waves.golden import select_golden_questions
-from workbench.errors import AnalysisError
+from workbench.core.errors import AnalysisError
 
 
 def test_an_option_ticked_by_one_segment_only_is_the_typing_question():

@@ -13,11 +13,11 @@ import pytest
 
 from workbench import segments
 from workbench.cli import main
-from workbench.errors import StudyError, WorkbenchWarning
+from workbench.core.errors import StudyError, WorkbenchWarning
 from workbench.pipeline import _context
 from workbench.validation import validate
-from workbench.readers import read_responses
-from workbench.safeids import report_folder
+from workbench.data.readers import read_responses
+from workbench.files.safeids import report_folder
 from workbench.study import load_study
 from workbench.waves import SegmentModel, codebook
 

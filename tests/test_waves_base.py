@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.errors import DataError, OutputError, WorkbenchWarning
+from workbench.core.errors import DataError, OutputError, WorkbenchWarning
 from workbench.waves.base import OTHER, BaseModel, fit_base_model, segment_customer_base
 
 INDUSTRIES = ["Bygg & anlæg", "Detailhandel", "Zorg en welzijn", "Industri"]

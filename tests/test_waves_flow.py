@@ -59,7 +59,7 @@ def test_wave2_is_classified_with_the_wave1_model(demo_run, demo_wave2):
     assert str(demo_run.folder / "model.json") in man["inputs_sha256"]
     assert not (folder / "model.json").exists()  # the model belongs to the wave it was fitted on
     # wave 1's outputs are untouched by wave 2's run: every file still has the hash its manifest recorded
-    from workbench.outputs import file_sha256
+    from workbench.files.outputs import file_sha256
 
     man1 = json.loads((demo_run.folder / "manifest.json").read_text(encoding="utf-8"))
     assert man1["outputs_sha256"] and all(file_sha256(demo_run.folder / f) == h

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from workbench.errors import AnalysisError, DataError, OutputError, WorkbenchWarning
-from workbench.stats import mlogit_fit
+from workbench.core.errors import AnalysisError, DataError, OutputError, WorkbenchWarning
+from workbench.core.stats import mlogit_fit
 from workbench.waves.golden import PATH_COLUMNS, TypingTool, select_golden_questions
 
 # --------------------------------------------------------------------------- planted data

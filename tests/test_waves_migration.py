@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.errors import AnalysisError
+from workbench.core.errors import AnalysisError
 from workbench.segments._lta import simulate_panel
 from workbench.waves.migration import deck_migration, migration, pair_counts, panel_ids, with_invariance
 from workbench.waves.model import SegmentModel
@@ -90,7 +90,7 @@ def test_kmeans_has_no_measurement_model():
 
 def test_study_panel_key_customer_needs_a_customer_id(tmp_path):
     from conftest import MINI_STUDY, write_mini
-    from workbench.errors import StudyError
+    from workbench.core.errors import StudyError
     from workbench.study import load_study
 
     ok = write_mini(tmp_path / "ok", study=MINI_STUDY + "panel: {key: customer, bootstrap_reps: 10}\n")

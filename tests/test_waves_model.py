@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from workbench import load_study, segments
-from workbench.errors import DataError, StudyError, WorkbenchWarning
+from workbench.core.errors import DataError, StudyError, WorkbenchWarning
 from workbench.factors import efa
 from workbench.waves import SegmentModel, codebook, load_model
 

@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 
 from workbench import factors, segments
-from workbench.errors import WorkbenchWarning
+from workbench.core.errors import WorkbenchWarning
 from workbench.factors import cfa
 from workbench.waves import RefitThresholds, SegmentModel, refit_check
 from workbench.waves.refit import _misfit, _stability_judgement, compare_factor_fit, factor_fit_reference, misfit_variance

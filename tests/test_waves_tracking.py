@@ -14,7 +14,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
 from workbench import segments
-from workbench.errors import AnalysisError, WorkbenchWarning
+from workbench.core.errors import AnalysisError, WorkbenchWarning
 from workbench.waves import (
     SegmentModel,
     codebook,
@@ -263,7 +263,7 @@ def test_refit_thresholds_are_checked(frozen):
 
 def test_demo_wave2_planted_size_shifts_detected(demo_run):
     from workbench.quality import check_quality
-    from workbench.readers import read_responses
+    from workbench.data.readers import read_responses
 
     study = demo_run.study
     seg = demo_run.candidates.choice or demo_run.candidates[demo_run.scorecard.recommended]

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.errors import AnalysisError
-from workbench.weighting import RakingWarning, design_effect, effective_n, rake
+from workbench.core.errors import AnalysisError
+from workbench.data.weighting import RakingWarning, design_effect, effective_n, rake
 
 # 3 size bands x 2 countries, unequal cells (sample counts)
 CELLS = {("small", "DK"): 30, ("small", "SE"): 10, ("mid", "DK"): 25, ("mid", "SE"): 15,

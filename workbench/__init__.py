@@ -1,8 +1,8 @@
 """Survey and Jobs-to-be-Done segmentation workbench.
 
 The flow of one wave (see docs/design.md): :mod:`workbench.study` (the study definition),
-:mod:`workbench.readers` (responses), :mod:`workbench.quality` (checks and exclusions),
-:mod:`workbench.outputs` (report folders, manifests) and :mod:`workbench.pipeline`
+:mod:`workbench.data.readers` (responses), :mod:`workbench.quality` (checks and exclusions),
+:mod:`workbench.files.outputs` (report folders, manifests) and :mod:`workbench.pipeline`
 (one wave end to end, as ``workbench run`` does it).
 """
 
@@ -13,7 +13,7 @@ try:
 except _metadata.PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0+source"
 
-from .errors import AnalysisError, DataError, OutputError, StudyError, WorkbenchError  # noqa: E402
+from .core.errors import AnalysisError, DataError, OutputError, StudyError, WorkbenchError  # noqa: E402
 
 
 def __getattr__(name):

@@ -1,6 +1,6 @@
 """The ``workbench`` command.
 
-Errors the workbench raises on purpose (:class:`~workbench.errors.WorkbenchError`) are
+Errors the workbench raises on purpose (:class:`~workbench.core.errors.WorkbenchError`) are
 printed as one message naming file, row and column, with exit status 2 and no
 traceback; ``--debug`` shows the traceback for anything else.
 """
@@ -15,8 +15,8 @@ import warnings
 from pathlib import Path
 
 from . import __version__
-from .errors import WorkbenchError
-from .fileio import atomic_write_text, file_error, is_machine_fault
+from .core.errors import WorkbenchError
+from .files.fileio import atomic_write_text, file_error, is_machine_fault
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
@@ -159,12 +159,20 @@ class _ConsoleFormatter(logging.Formatter):
         return text
 
 
+#: Packages that group small modules by concern: a warning names the module in them
+#: (``weighting`` for ``…/workbench/data/weighting.py``), as it did when they sat at the root.
+_GROUPING_PACKAGES = ("core", "files", "data", "describe")
+
+
 def _warning_area(filename: str) -> str:
     """Where a warning came from, without the path: ``factors`` for
-    ``…/workbench/factors/efa.py``, the package name for other libraries."""
+    ``…/workbench/factors/efa.py``, ``profiles`` for ``…/workbench/describe/profiles.py``, the
+    package name for other libraries."""
     parts = Path(filename).with_suffix("").parts
     if "workbench" in parts:
         rest = parts[len(parts) - 1 - parts[::-1].index("workbench") + 1:]
+        if len(rest) > 1 and rest[0] in _GROUPING_PACKAGES:
+            rest = rest[1:]
         return rest[0] if rest else "workbench"
     if "site-packages" in parts:
         rest = parts[parts.index("site-packages") + 1:]
@@ -243,11 +251,11 @@ def _make_parent(path: Path) -> None:
 
 
 def _cmd_classify(args) -> int:
-    from .errors import OutputError
+    from .core.errors import OutputError
     from .study import load_study
     from .waves.classify import classify_file
 
-    from .outputs import csv_text
+    from .files.outputs import csv_text
 
     study = load_study(args.study) if args.study is not None else None
     if args.output is not None:
@@ -271,7 +279,7 @@ def _cmd_classify(args) -> int:
 
 def _refuse_own_inputs(output: Path, inputs: dict) -> None:
     """``classify -o`` never overwrites what it reads (issue 14), even with --force."""
-    from .errors import OutputError
+    from .core.errors import OutputError
 
     out = Path(output)
     if out.is_dir():
@@ -291,15 +299,15 @@ def _refuse_own_inputs(output: Path, inputs: dict) -> None:
 
 
 def _cmd_deck(args) -> int:
-    from .rerender import rerender_deck  # not the pipeline: re-rendering imports no statistics
+    from .deck.rerender import rerender_deck  # not the pipeline: re-rendering imports no statistics
 
     if args.update is not None:
-        from .rerender import update_deck
+        from .deck.rerender import update_deck
 
         path, report = update_deck(args.study, args.wave, args.update, reports=args.reports, output=args.output,
                                    force=args.force, from_wave=args.from_wave, png=args.png,
                                    allow_other_study=args.allow_other_study)
-        from .rerender import review_list_path
+        from .deck.rerender import review_list_path
 
         listed = review_list_path(path)
         print(f"updated {args.update} to wave {args.wave}: {path}\n{report.summary()}"
@@ -307,7 +315,7 @@ def _cmd_deck(args) -> int:
               + (f"\nslide images in {path.with_name(path.stem + '-slides')}" if args.png else ""))
         return 0
     if args.output is not None or args.from_wave is not None or args.allow_other_study:
-        from .errors import OutputError
+        from .core.errors import OutputError
 
         raise OutputError("-o, --from-wave and --allow-other-study go with --update")
     path = rerender_deck(args.study, args.wave, reports=args.reports, png=args.png, force=args.force)
@@ -316,7 +324,7 @@ def _cmd_deck(args) -> int:
 
 
 def _cmd_export_sql(args) -> int:
-    from .errors import OutputError
+    from .core.errors import OutputError
     from .waves.sql import export_sql
 
     if args.output is not None and args.output.exists() and not args.force:
@@ -362,7 +370,7 @@ def main(argv=None) -> int:
         parser.print_help()
         return 0
     _setup_logging(args.quiet, args.debug, args.verbose)
-    from .workers import bounded_workers
+    from .core.workers import bounded_workers
 
     try:
         with bounded_workers():  # issue 14: parallel workers end with this process

@@ -15,11 +15,11 @@ import json
 
 import pandas as pd
 
-from .errors import OutputError, StudyError
-from .measures import candidate_label, measure_label
-from .outputs import in_words
+from .core.errors import OutputError, StudyError
+from .core.measures import candidate_label, measure_label
+from .files.outputs import in_words
 from .pipeline import giver_of
-from .profiles import SegmentProfiles
+from .describe.profiles import SegmentProfiles
 from .segments import Candidates
 from .segments.methods import has_likelihood
 from .steps import FIELDS, WaveContext

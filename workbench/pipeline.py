@@ -3,7 +3,7 @@
 The steps live in :mod:`workbench.steps`, one module each; this module knows nothing of
 what they compute.  :func:`run_wave` runs every step, then calls the writers the steps
 returned inside a temporary folder that is moved into place whole (see
-:class:`workbench.outputs.ReportFolder`), so bad input leaves nothing behind in
+:class:`workbench.files.outputs.ReportFolder`), so bad input leaves nothing behind in
 ``reports/``.  :func:`run_until` runs only what one step needs, in memory, for notebooks
 and for re-reading an earlier wave.  The runner records what the steps return (values, counts,
 the parts they skipped and why) in the manifest; ``workbench validate`` lives in
@@ -42,13 +42,13 @@ from threadpoolctl import threadpool_limits
 from .behaviour import Behaviour
 from .criteria import Scorecard
 from .factors import EFAResult
-from .locking import WaveLock
-from .opportunities import Opportunities
-from .outputs import Manifest, ReportFolder
-from .personas import Personas
-from .profiles import SegmentProfiles
+from .files.locking import WaveLock
+from .describe.opportunities import Opportunities
+from .files.outputs import Manifest, ReportFolder
+from .describe.personas import Personas
+from .describe.profiles import SegmentProfiles
 from .quality import QualityReport
-from .readers import Responses
+from .data.readers import Responses
 from .segments import Candidates
 from .steps import FIELDS, RUNNER_FIELDS, STEPS, Output, Skip, Step, WaveContext, Writer
 from .steps.migration import panel_line
@@ -388,7 +388,7 @@ def run_wave(study, wave, *, reports="reports", force: bool = False, model=None,
     w = study.wave(wave)
     target = report_folder(study, w.id, reports)  # ids checked, the folder inside the reports root
     # one run (or `workbench deck`) per wave at a time, from before the folder is checked
-    # until the outputs are in place (issue 14, workbench.locking)
+    # until the outputs are in place (issue 14, workbench.files.locking)
     with WaveLock(target, what=f"study {study.id} wave {w.id}"):
         return _run_locked(study, w.id, target, reports=reports, force=force, model=model, refit=refit)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import StudyError
+from .core.errors import StudyError
 from .pipeline import ORDER, new_context, run_steps, upstream
 from .steps import WaveContext
 from .steps.accounts import customers_line

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from workbench import safeyaml
+from workbench.files import safeyaml
 
 #: a warning printed with a source path and line ("…/pipeline.py:184: FactorWarning: …")
 SOURCE_LINE = re.compile(r"\.py:\d+: \w*Warning")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from workbench import safeyaml
+from workbench.files import safeyaml
 
 N_CHOICES = (150, 250, 400, 800, 1500, 3000)
 #: key column names as consultants write them (SPSS names allow no hyphen or space: wave 2 is a .sav)

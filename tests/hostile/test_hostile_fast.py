@@ -151,7 +151,7 @@ def test_leftovers_of_a_killed_run_are_removed_and_never_outputs(capsys, box):
 
 
 def test_leftover_of_a_live_run_is_kept(box):
-    from workbench.outputs import clear_leftovers
+    from workbench.files.outputs import clear_leftovers
 
     target = box["reports"] / "mini" / "1"
     target.parent.mkdir(parents=True)
@@ -175,7 +175,7 @@ def test_killed_between_the_two_renames_puts_the_old_outputs_back(capsys, box):
 
 
 def _hold_lock(target: Path):
-    code = ("import sys, time; from workbench.locking import WaveLock; l = WaveLock(sys.argv[1]).__enter__(); "
+    code = ("import sys, time; from workbench.files.locking import WaveLock; l = WaveLock(sys.argv[1]).__enter__(); "
             "print('held', flush=True); time.sleep(60)")
     p = subprocess.Popen([sys.executable, "-c", code, str(target)], stdout=subprocess.PIPE, text=True)
     assert p.stdout.readline().strip() == "held"
@@ -312,8 +312,8 @@ unmatched: []
 
 
 def test_personas_unclosed_quote_points_at_the_edit(tmp_path):
-    from workbench.errors import StudyError
-    from workbench.personas import load_personas
+    from workbench.core.errors import StudyError
+    from workbench.describe.personas import load_personas
 
     p = _personas(tmp_path, GOOD_PERSONAS.replace("name: Prisjægeren", 'name: "Prisjægeren'))
     with pytest.raises(StudyError) as exc:
@@ -323,8 +323,8 @@ def test_personas_unclosed_quote_points_at_the_edit(tmp_path):
 
 
 def test_personas_duplicate_key_is_refused(tmp_path):
-    from workbench.errors import StudyError
-    from workbench.personas import load_personas
+    from workbench.core.errors import StudyError
+    from workbench.describe.personas import load_personas
 
     p = _personas(tmp_path, GOOD_PERSONAS.replace("  name: Den travle\n", "  name: Den travle\n  name: Travl\n"))
     with pytest.raises(StudyError, match=r"personas\[1\]\.name appears twice") as exc:
@@ -333,8 +333,8 @@ def test_personas_duplicate_key_is_refused(tmp_path):
 
 
 def test_personas_control_character_is_refused_with_its_line(tmp_path):
-    from workbench.errors import StudyError
-    from workbench.personas import load_personas
+    from workbench.core.errors import StudyError
+    from workbench.describe.personas import load_personas
 
     p = _personas(tmp_path, GOOD_PERSONAS.replace("name: Den travle", 'name: "Den\\x01travle"'))
     with pytest.raises(StudyError, match="U\\+0001") as exc:
@@ -343,8 +343,8 @@ def test_personas_control_character_is_refused_with_its_line(tmp_path):
 
 
 def test_personas_alias_bomb_is_refused(tmp_path):
-    from workbench.errors import StudyError
-    from workbench.personas import load_personas
+    from workbench.core.errors import StudyError
+    from workbench.describe.personas import load_personas
 
     bomb = 'x0: &x0 ["a","a","a","a","a","a","a","a","a","a"]\n'
     for i in range(1, 9):
@@ -354,7 +354,7 @@ def test_personas_alias_bomb_is_refused(tmp_path):
 
 
 def test_personas_save_is_atomic(tmp_path, monkeypatch):
-    from workbench.personas import Personas
+    from workbench.describe.personas import Personas
 
     p = _personas(tmp_path, GOOD_PERSONAS)
     original = p.read_bytes()
@@ -363,7 +363,7 @@ def test_personas_save_is_atomic(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", boom)
-    from workbench.errors import OutputError
+    from workbench.core.errors import OutputError
 
     with pytest.raises(OutputError, match=r"personas.yaml: No space left on device; the disk is full"):
         Personas(personas=(), study_id="mini", wave="1").save(p)
@@ -411,7 +411,7 @@ def test_response_file_symlink_to_dev_zero(capsys, box):
 
 
 def test_response_file_above_the_size_limit(capsys, box, monkeypatch):
-    from workbench import limits
+    from workbench.files import limits
 
     monkeypatch.setitem(limits.LIMITS, "responses", limits.Limit(100, 5000, 1_000_000))
     _validate(capsys, box, "above the limit of")
@@ -442,7 +442,7 @@ def test_utf16_response_file_is_told_utf16(capsys, box):
 def test_double_bom_gives_clean_column_names(capsys, box):
     path = box["study"] / "w1.csv"
     path.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbf" + path.read_bytes())
-    from workbench.readers import read_table
+    from workbench.data.readers import read_table
 
     table = read_table(path)
     assert table.header[0] == "rid"
@@ -472,14 +472,14 @@ def test_nul_byte_in_the_csv_names_its_row(capsys, box):
 
 @pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
 def test_safe_text_neutralises_formula_starts(text):
-    from workbench.outputs import safe_text
+    from workbench.files.outputs import safe_text
 
     assert safe_text(text) == "'" + text
 
 
 @pytest.mark.parametrize("value", ["Prisjægeren", "C001", "", "1=1", None, -3.5, 7, float("nan")])
 def test_safe_text_leaves_other_values(value):
-    from workbench.outputs import safe_text
+    from workbench.files.outputs import safe_text
 
     out = safe_text(value)
     assert out is value or (out != out and value != value)
@@ -488,7 +488,7 @@ def test_safe_text_leaves_other_values(value):
 def test_write_csv_keeps_negative_numbers_and_neutralises_text(tmp_path):
     import pandas as pd
 
-    from workbench.outputs import write_csv
+    from workbench.files.outputs import write_csv
 
     frame = pd.DataFrame({"delta": [-1.5, 2.0], "name": ["-minus", "ok"], "n": [-3, 4]},
                          index=pd.Index(["=cmd|' /C calc'!A0", "r2"], name="rid"))
@@ -501,7 +501,7 @@ def test_write_workbook_writes_text_as_text(tmp_path):
     import pandas as pd
     from openpyxl import load_workbook
 
-    from workbench.outputs import write_workbook
+    from workbench.files.outputs import write_workbook
 
     bad = '=HYPERLINK("http://evil.example","y")'
     frame = pd.DataFrame({bad: [bad, -2.5]}, index=pd.Index([bad, "r2"], name="id"))
@@ -522,7 +522,7 @@ def test_chart_workbook_holds_text_as_text():
     from pptx.enum.chart import XL_CHART_TYPE
     from pptx.util import Inches
 
-    from workbench.outputs import SafeCategoryChartData
+    from workbench.files.outputs import SafeCategoryChartData
 
     bad = '=HYPERLINK("http://evil.example","y")'
 
@@ -556,7 +556,7 @@ def test_control_characters_in_a_text_cell_do_not_break_a_workbook(tmp_path):
     import pandas as pd
     from openpyxl import load_workbook
 
-    from workbench.outputs import write_workbook
+    from workbench.files.outputs import write_workbook
 
     frame = pd.DataFrame({"why": ["bell\x07here", "ok"], "n": [1, 2]})
     write_workbook(tmp_path / "t.xlsx", {"S": frame})

@@ -131,7 +131,7 @@ def test_read_only_reports_root_with_force(capsys, box, mount):
 def test_full_disk_leaves_nothing_and_releases_the_lock(capsys, box, mount, monkeypatch):
     reports = box["root"] / "tiny"
     if not mount(reports, "size=8k"):  # two pages: the lock fits, the 12 KiB quality workbook does not
-        from workbench.outputs import Manifest
+        from workbench.files.outputs import Manifest
 
         def full(self, folder):
             raise OSError(errno.ENOSPC, "No space left on device")
@@ -152,8 +152,8 @@ ATOMIC_TARGETS = ["symlink_to_outside", "dangling_symlink", "folder", "dev_null"
 
 @pytest.mark.parametrize("case", ATOMIC_TARGETS)
 def test_atomic_writer_never_writes_through_or_half(box, mount, monkeypatch, case):
-    from workbench.errors import OutputError
-    from workbench.fileio import atomic_write_bytes
+    from workbench.core.errors import OutputError
+    from workbench.files.fileio import atomic_write_bytes
 
     folder = box["root"] / "w"
     folder.mkdir()
@@ -290,7 +290,7 @@ def test_unportable_wave_id_is_refused_with_the_rule(capsys, box, bad):
 
 
 def test_good_ids_stay_accepted():
-    from workbench.safeids import id_problem
+    from workbench.files.safeids import id_problem
 
     rng = random.Random(RNG_SEED)
     letters = "abcdefghijklmnopqrstuvwxyzæøåÆØÅäöüß0123456789"
@@ -417,7 +417,7 @@ def test_clean_frame_removes_every_unshowable_character():
     the rest unchanged; the report names the first row and the count."""
     import pandas as pd
 
-    from workbench.cleantext import UNSHOWABLE, clean_frame
+    from workbench.files.cleantext import UNSHOWABLE, clean_frame
 
     rng = random.Random(RNG_SEED)
     bad = "".join(chr(c) for c in [*range(0, 9), 11, 12, *range(14, 32), *range(0x7F, 0xA0), 0xD800, 0xDBFF,
@@ -454,7 +454,7 @@ unmatched: []
 def test_persona_named_no_and_quote_yes_stay_text_through_the_round_trip(tmp_path):
     import yaml
 
-    from workbench.personas import load_personas, round_trip_yaml
+    from workbench.describe.personas import load_personas, round_trip_yaml
 
     path = tmp_path / "personas.yaml"
     path.write_text(PERSONAS_1_1, encoding="utf-8")
@@ -473,8 +473,8 @@ def test_persona_named_no_and_quote_yes_stay_text_through_the_round_trip(tmp_pat
                                           ("segment: 1", "segment 'one' is not a segment number"),
                                           ("locked: false", "locked: 'yes' must be true or false")])
 def test_personas_bookkeeping_is_checked_with_its_line(tmp_path, edit, needle):
-    from workbench.errors import StudyError
-    from workbench.personas import load_personas
+    from workbench.core.errors import StudyError
+    from workbench.describe.personas import load_personas
 
     text = PERSONAS_1_1.replace("  locked: false\n", "  locked: false\n  profile:\n    need_01: 2.5\n")
     bad = {"need_01: 2.5": "need_01: high", "segment: 1": "segment: one", "locked: false": "locked: yes"}[edit]
@@ -489,8 +489,8 @@ def test_personas_bookkeeping_is_checked_with_its_line(tmp_path, edit, needle):
 
 
 def test_json_depth_is_measured_without_recursion():
-    from workbench.errors import DataError
-    from workbench.jsonplain import MAX_JSON_DEPTH, bounded_loads, json_depth
+    from workbench.core.errors import DataError
+    from workbench.files.jsonplain import MAX_JSON_DEPTH, bounded_loads, json_depth
 
     assert json_depth('{"a": "[[[[", "b": [[1], {"c": []}]}') == 4  # brackets in texts do not count
     assert json_depth("[" * 200_000 + "]" * 200_000) > MAX_JSON_DEPTH

@@ -57,7 +57,7 @@ def hostile_study(tmp_path_factory):
 @pytest.fixture(scope="session")
 def hostile_run(hostile_study, tmp_path_factory):
     from workbench.pipeline import run_wave
-    from workbench.workers import bounded_workers
+    from workbench.core.workers import bounded_workers
 
     reports = tmp_path_factory.mktemp("hostile_reports")
     with bounded_workers():
@@ -119,7 +119,7 @@ def test_run_has_suppressed_segments(hostile_run):
 
 
 def test_typing_tool_does_not_name_suppressed_segments(hostile_run):
-    from workbench.suppression import NOT_ASSIGNED
+    from workbench.describe.suppression import NOT_ASSIGNED
 
     names = {int(p.segment): p.name for p in hostile_run.personas if p.segment is not None}
     hidden = {names[int(s)] for s in hostile_run.profiles.suppressed if int(s) in names}
@@ -133,7 +133,7 @@ def test_typing_tool_does_not_name_suppressed_segments(hostile_run):
 def test_customer_base_places_nobody_in_a_suppressed_segment(hostile_run):
     import pandas as pd
 
-    from workbench.suppression import NOT_ASSIGNED
+    from workbench.describe.suppression import NOT_ASSIGNED
 
     tab = pd.read_csv(hostile_run.folder / "customer_segments.csv", dtype={"segment": "Int64"})
     hidden = {int(s) for s in hostile_run.profiles.suppressed}
@@ -183,14 +183,14 @@ def test_deck_holds_the_wave_lock_while_rendering(capsys, hostile_run, hostile_s
     the lock of that wave meanwhile, as a run does, is refused), and leaves no lock behind."""
     import socket
 
-    import workbench.rerender as rerender
+    import workbench.deck.rerender as rerender
 
     study, reports = _copy_run(hostile_run, hostile_study, tmp_path)
     folder = reports / "demo" / "1"
     lock = folder.parent / ".1.lock"
     seen = {}
     real = rerender.render_deck
-    code = ("import sys; from workbench.locking import WaveLock\n"
+    code = ("import sys; from workbench.files.locking import WaveLock\n"
             "try:\n    WaveLock(sys.argv[1], what='wave 1').__enter__()\n"
             "except Exception as exc:\n    print(exc); sys.exit(3)\n")
 
@@ -601,8 +601,8 @@ def test_lpa_covariances_of_the_wrong_shape_are_named():
 
     import numpy as np
 
-    from workbench.errors import DataError
-    from workbench.modelcheck import check_model
+    from workbench.core.errors import DataError
+    from workbench.files.modelcheck import check_model
     from workbench.segments.methods import get_method
 
     k, f = 3, 4

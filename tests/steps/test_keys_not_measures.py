@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from workbench.behaviour.match import match_respondents
-from workbench.errors import AnalysisError
-from workbench.measures import is_key
+from workbench.core.errors import AnalysisError
+from workbench.core.measures import is_key
 from workbench.steps.criteria import criteria_kpis
 from workbench.steps.model import _base_features
 from workbench.steps.segments import segmentation_inputs

@@ -89,7 +89,7 @@ def test_relevant_without_erp_uses_survey_behaviour_questions_and_says_when_it_c
     seg = pd.Series(rng.integers(1, 3, n), index=[f"r{i}" for i in range(n)])
     vote = np.where(rng.random(n) < np.where(seg == 1, 0.85, 0.15), 1, 2)  # planted: segment 1 votes 'yes'
     data = pd.DataFrame({"vote": vote, "q1": rng.integers(1, 6, n)}, index=seg.index)
-    from workbench.readers import Responses
+    from workbench.data.readers import Responses
     from workbench.study.model import Column, Scale
 
     nominal = Scale("vote", "nominal", {1: "yes", 2: "no"}, {})

@@ -7,8 +7,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from ..errors import StudyError
-from ..joincheck import check_join
+from ..core.errors import StudyError
+from ..data.joincheck import check_join
 from ..study import BehaviourSpec, Column, Study
 from .features import customer_features
 from .match import match_respondents
@@ -69,7 +69,7 @@ def compute_behaviour(
     -------
     Behaviour
     """
-    from ..readers import Responses
+    from ..data.readers import Responses
 
     spec = study.spec.behaviour
     if spec is None:
@@ -84,7 +84,7 @@ def compute_behaviour(
     base_weights = None
     if respondents is None:
         from ..quality import check_quality
-        from ..readers import read_responses
+        from ..data.readers import read_responses
 
         resp = read_responses(study, w.id)
         respondents = check_quality(resp, study).apply(resp)
@@ -108,7 +108,7 @@ def compute_behaviour(
         features=feats, study_id=study.id, wave=w.id, as_of=feats.as_of, key=key, lapsed_days=spec.lapsed_days,
     )
     if weight and study.spec.weighting is not None:
-        from ..weighting import rake_to_base
+        from ..data.weighting import rake_to_base
 
         # several respondents of one customer (B2B accounts) share that customer's place in the
         # sample: each starts from 1 / (respondents of its customer), so every customer counts once

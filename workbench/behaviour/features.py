@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ..errors import DataError
-from ..joincheck import check_transaction_values
+from ..core.errors import DataError
+from ..data.joincheck import check_transaction_values
 from ..study import BehaviourSpec, Column, TransactionsSource
 from .rules import feature_sql, lines_sql, orders_sql, settings_table, sql_ident
 from .sources import (

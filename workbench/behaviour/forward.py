@@ -43,7 +43,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ..errors import DataError
+from ..core.errors import DataError
 from ..study import BehaviourSpec
 from ..study.spec import FORWARD_HORIZONS
 from .engines import transpile

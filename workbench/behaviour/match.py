@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..core.errors import DataError
 
 #: What happened to each respondent in the join, in report order.
 MATCH_STATUSES = (

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import WorkbenchError
-from ..measures import CORE_KPIS, MEASURES
-from ..summary import Summarised, Summary, SummaryTable
+from ..core.errors import WorkbenchError
+from ..core.measures import CORE_KPIS, MEASURES
+from ..core.summary import Summarised, Summary, SummaryTable
 from .table import CustomerFeatures
 from .match import MATCH_STATUSES
 from .rules import TIERS, channel_slug
@@ -104,12 +104,12 @@ class Behaviour(Summarised):
     def categories(self) -> list[str]:
         """The category and yes/no features of the customer base (RFM and cost-to-serve
         tiers, main channel, lapsed, active) this study's data gave, in the order of
-        :data:`workbench.measures.MEASURES`: the columns :meth:`distribution` takes."""
+        :data:`workbench.core.measures.MEASURES`: the columns :meth:`distribution` takes."""
         return [c for c, m in MEASURES.items() if m.unit in ("category", "flag") and c in self.customers.columns]
 
     def respondent_kpis(self) -> pd.DataFrame:
         """One row per clean respondent: the customer id, how the join matched them, the
-        KPIs (:data:`workbench.measures.CORE_KPIS` order) and the digital-maturity
+        KPIs (:data:`workbench.core.measures.CORE_KPIS` order) and the digital-maturity
         indicators, as far as this study's data gave them."""
         cols = ("customer_id", "match", *CORE_KPIS, "digital_declared", "digital_maturity")
         return self.respondents[[c for c in dict.fromkeys(cols) if c in self.respondents.columns]]
@@ -256,7 +256,7 @@ class Behaviour(Summarised):
 
     def to_excel(self, path, *, pii=(), currency: str | None = None, labels=None) -> Path:
         """Write ``behaviour.xlsx`` (refuses PII columns); amounts in ``currency`` when given."""
-        from ..outputs import write_workbook
+        from ..files.outputs import write_workbook
 
         sheets, notes = self.sheets()
         return write_workbook(path, sheets, pii=pii, notes=notes, currency=currency, labels=labels)

@@ -14,8 +14,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ..errors import DataError
-from ..limits import check_input
+from ..core.errors import DataError
+from ..files.limits import check_input
 from ..study import Column, CustomersSource, TransactionsSource
 from .rules import check_lines_sql, sql_ident, sql_literal
 
@@ -75,7 +75,7 @@ def open_source(src, root: Path, what: str, con) -> _File:
                 "or set format: csv / parquet on the source",
                 file=path,
             )
-    # size, file type, column count and line length first (workbench.limits), before DuckDB reads it
+    # size, file type, column count and line length first (workbench.files.limits), before DuckDB reads it
     check_input(path, what, text=fmt == "csv" and path.suffix.lower() != ".gz", delimiter=src.delimiter)
     try:
         if fmt == "csv":

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import DataError, StudyError
-from ..joincheck import value_rules
+from ..core.errors import DataError, StudyError
+from ..data.joincheck import value_rules
 from ..study import BehaviourSpec, TransactionsSource
 from .engines import transpile
 from .rules import check_lines_sql, feature_sql, lines_sql, orders_sql, settings_table, sql_ident, sql_literal
@@ -144,7 +144,7 @@ def _check_cells(spark, df, typed: dict[str, str], roles: dict[str, str], what: 
 
 
 def _check_values(spark, df, typed: dict[str, str], roles: dict[str, str], what: str, path, date_format: str) -> None:
-    """Refuse impossible values as the DuckDB engine does (:func:`workbench.joincheck.check_transaction_values`):
+    """Refuse impossible values as the DuckDB engine does (:func:`workbench.data.joincheck.check_transaction_values`):
     a value, quantity or cost that is not a finite number (NaN, ±inf), a negative cost, a
     negative quantity on a line with a positive value, an order date before 1900 or after
     2200; one pass over the typed lines, the message naming the column, how many lines and

@@ -93,7 +93,7 @@ def sources_table(transactions: tuple, spec, root, hash_sources: bool) -> pd.Dat
                      mp.stat().st_size))
     sources = pd.DataFrame(rows, columns=["source", "file", "format", "bytes"]).set_index("source")
     if hash_sources:
-        from ..outputs import file_sha256
+        from ..files.outputs import file_sha256
 
         sources["sha256"] = [file_sha256(p) if Path(p).is_file() else "" for p in sources["file"]]
     return sources

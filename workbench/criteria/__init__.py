@@ -53,7 +53,7 @@ Operational
     segments differ by 0.3 standard deviations on a typical item).
 Describable
     *traits per segment*: every segment has at least ``min_traits`` distinguishing traits
-    in :mod:`workbench.profiles` (an index at least ``trait_index_gap`` away from 100 and
+    in :mod:`workbench.describe.profiles` (an index at least ``trait_index_gap`` away from 100 and
     significantly different from the rest of the sample, corrected within the block);
     *typing model*: the typing tool (:func:`workbench.waves.golden.select_golden_questions`,
     the one the model step ships in ``typing_tool.xlsx``: issue 23) on at most

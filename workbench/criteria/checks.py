@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..alignment import sort_segments
-from ..stats import correct_pvalues, is_categorical
+from ..describe.alignment import sort_segments
+from ..core.stats import correct_pvalues, is_categorical
 
 
 # --------------------------------------------------------------------------- relevant

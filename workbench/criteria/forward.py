@@ -55,10 +55,10 @@ import pandas as pd
 from scipy import stats
 from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 
-from ..measures import column_label
-from ..summary import Summarised, Summary, SummaryTable
-from ..alignment import sort_segments
-from ..errors import AnalysisError
+from ..core.measures import column_label
+from ..core.summary import Summarised, Summary, SummaryTable
+from ..describe.alignment import sort_segments
+from ..core.errors import AnalysisError
 from ..segments import distal_outcomes
 from ..segments.methods import has_likelihood
 from .candidates import FAIL, NOT_MEASURED, PASS

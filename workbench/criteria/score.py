@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..summary import Summarised, Summary, SummaryTable
-from ..alignment import align_labels, sort_segments
+from ..core.summary import Summarised, Summary, SummaryTable
+from ..describe.alignment import align_labels, sort_segments
 from ..segments.methods import has_likelihood
-from ..errors import AnalysisError
-from ..profiles import SegmentProfiles, profile
+from ..core.errors import AnalysisError
+from ..describe.profiles import SegmentProfiles, profile
 from ..study import CriteriaSpec
 from .candidates import CRITERIA, FAIL, NOT_MEASURED, PASS, relative_entropy
 from ..waves.golden import TYPING_TOLERANCE, TypingTool, select_golden_questions

@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..summary import Summarised, Summary, SummaryTable
-from ..errors import AnalysisError
+from ..core.summary import Summarised, Summary, SummaryTable
+from ..core.errors import AnalysisError
 from ..study import CriteriaSpec
 from .candidates import BASIS_KINDS, CRITERIA, Candidate, FAIL, MAX_KPI_CATEGORIES, NOT_MEASURED, PASS
-from ..stats import is_categorical
+from ..core.stats import is_categorical
 from .score import CandidateScore, score_candidate
 
 logger = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ class Scorecard(Summarised):
         from openpyxl.formatting.rule import CellIsRule
         from openpyxl.styles import Font, PatternFill
 
-        from ..outputs import write_workbook
+        from ..files.outputs import write_workbook
 
         path = Path(path)
         if path.is_dir():

@@ -1,19 +1,19 @@
 """The persona deck: ``personas.pptx`` drawn with python-pptx from plain data.
 
 The deck renders plain data only (:class:`DeckData`, :class:`DeckTrends` and the
-:class:`~workbench.personas.Personas`) and imports no result class: reading a run's results
+:class:`~workbench.describe.personas.Personas`) and imports no result class: reading a run's results
 (scorecard, profiles, opportunities, quality report, factor solutions, candidates,
 weighting) into a :class:`DeckData` is the deck step's job
 (:func:`workbench.steps.deck_data.deck_data`, with typed imports of those classes).  The
 data is saved as ``deck_data.json`` in the report folder, so that ``workbench deck`` can
 re-render the deck after a consultant edits ``personas.yaml`` without re-fitting anything
-(:func:`rerender_inputs`; the editing itself is :func:`workbench.personas.apply_persona_edits`).
+(:func:`rerender_inputs`; the editing itself is :func:`workbench.describe.personas.apply_persona_edits`).
 
 Modules
 -------
 ``data``             :class:`DeckData`, :class:`DeckTrends`, the personas saved with them, JSON round trip
 ``layout``           geometry, colours, text fitting, the template's theme and layouts (:class:`~.layout.Canvas`)
-``content``          what the slides say, read from the data (KPI values and formats from :mod:`workbench.measures`)
+``content``          what the slides say, read from the data (KPI values and formats from :mod:`workbench.core.measures`)
 ``texts``, ``lang``  every text the deck writes, one table per language; numbers and dates per language
 ``slides_summary``   title, executive summary, segment sizes, the comparison matrix (with column letters)
 ``slides_trends``    segment sizes over waves, key movements and the re-fit advice
@@ -23,6 +23,8 @@ Modules
 ``convert``          LibreOffice / pdftoppm: :func:`pptx_to_pdf`, :func:`render_pngs`
 ``update``           :func:`update_presentation`: an edited deck of an earlier wave refreshed with this wave's
                      numbers (the shapes the workbench owns are named ``wb:<slide>:<shape>``)
+``rerender``         ``workbench deck``: a saved wave's deck re-rendered or updated (holds the wave lock;
+                     imports no statistics, as every module here)
 
 Slides, in order
 ----------------

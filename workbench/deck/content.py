@@ -2,7 +2,7 @@
 shown, the profile rows of a chart, KPI values as shown, channel and tier mixes, drafted
 "how to win them" lines.
 
-KPI labels and number formats come from :mod:`workbench.measures` (imported directly: it
+KPI labels and number formats come from :mod:`workbench.core.measures` (imported directly: it
 is a registry of plain data that knows neither the study nor any result, and keeping the
 labels out of ``deck_data.json`` lets decks saved by earlier runs re-render unchanged).
 Which KPIs the tiles and the matrix show is the deck's own choice (:data:`TILE_KPIS`,
@@ -15,9 +15,9 @@ import pandas as pd
 
 from dataclasses import replace
 
-from ..measures import measure, round_shares
-from ..persona_names import item_shape
-from ..personas import reach_channel, whole_mix
+from ..core.measures import measure, round_shares
+from ..describe.persona_names import item_shape
+from ..describe.personas import reach_channel, whole_mix
 from .data import DeckData
 from .texts import words
 
@@ -26,7 +26,7 @@ __all__ = ["shown_personas", "suppressed_note", "chart_rows", "sig_text", "kpi_v
            "MAX_CHART_ITEMS"]
 
 MAX_CHART_ITEMS = 8
-#: The profile block of behavioural KPIs (``workbench.profiles.BEHAVIOUR``, as saved in deck_data.json).
+#: The profile block of behavioural KPIs (``workbench.describe.profiles.BEHAVIOUR``, as saved in deck_data.json).
 BEHAVIOUR = "behaviour"
 #: KPI tiles of a persona's behaviour slide, in order.
 TILE_KPIS = ("cost_to_serve", "lapsed", "revenue", "frequency")
@@ -46,7 +46,7 @@ def shown_personas(data: DeckData, personas) -> tuple[list, list]:
 
 def whole_shares(personas) -> list:
     """The personas with their shares rounded once to whole percent that add up to 100
-    (:func:`workbench.measures.round_shares`): every slide and chart shows these."""
+    (:func:`workbench.core.measures.round_shares`): every slide and chart shows these."""
     items = list(personas)
     whole = round_shares([p.share for p in items])
     return [replace(p, share=float(w)) for p, w in zip(items, whole)]
@@ -173,7 +173,7 @@ def kpi_value(data: DeckData, segment, var) -> tuple[float, float, str] | None:
 
 def kpi_label(var, language="en") -> str:
     """A KPI's label as it reads on slides, in the deck's language (:mod:`workbench.deck.texts`;
-    :mod:`workbench.measures`' label otherwise; the column name for an unknown column)."""
+    :mod:`workbench.core.measures`' label otherwise; the column name for an unknown column)."""
     m = measure(var)
     return words(language).kpi(var, m.label if m is not None else str(var))
 
@@ -205,7 +205,7 @@ def format_kpi(var, value, currency: str | None = None, language="en") -> str:
 def mix_rows(data: DeckData, segment, var) -> pd.DataFrame:
     """A segment's mix of a behavioural category (channel, RFM tier), with ``shown`` and
     ``shown_total``: the whole percentages every chart label, text and note shows
-    (:func:`workbench.personas.whole_mix`: rounded once, adding up as the mix does)."""
+    (:func:`workbench.describe.personas.whole_mix`: rounded once, adding up as the mix does)."""
     r = data.rows(segment, block=BEHAVIOUR, variable=var)
     r = r[r["stat"] == "share"]
     r = r.assign(shown=whole_mix(r["value"]), shown_total=whole_mix(r["total"]))

@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ..errors import OutputError
+from ..core.errors import OutputError
 
 __all__ = ["pptx_to_pdf", "render_pngs", "soffice", "pdf_pages"]
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import OutputError
-from ..jsonplain import check_format, plain
-from ..personas import Persona, Personas, apply_persona_edits
+from ..core.errors import OutputError
+from ..files.jsonplain import check_format, plain
+from ..describe.personas import Persona, Personas, apply_persona_edits
 
 __all__ = ["DeckData", "DeckTrends", "load_trends", "rerender_inputs", "frame_to_json", "frame_from_json",
            "persona_dict", "persona_fields", "PROFILE_COLUMNS", "DECK_DATA", "DECK_DATA_VERSION", "TRENDS_FILE"]

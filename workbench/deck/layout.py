@@ -21,7 +21,7 @@ from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.util import Emu, Inches, Pt
 
-from ..outputs import SafeCategoryChartData
+from ..files.outputs import SafeCategoryChartData
 from .texts import Words, keep_units, words
 
 __all__ = ["Canvas", "Box", "segment_colours", "estimate_lines", "text_height", "fit_font_size", "joined", "shorten",
@@ -434,7 +434,7 @@ def parse_owned(name) -> tuple[str, str] | None:
 def new_chart_data(number_format: str) -> SafeCategoryChartData:
     """Empty category chart data for :meth:`Canvas.chart`: python-pptx's ``CategoryChartData``
     whose embedded workbook writes a text beginning with '=' as text (issue 14,
-    :func:`workbench.outputs.harden_workbook`'s rule for charts)."""
+    :func:`workbench.files.outputs.harden_workbook`'s rule for charts)."""
     return SafeCategoryChartData(number_format=number_format)
 
 

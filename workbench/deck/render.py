@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 
-from ..errors import OutputError
+from ..core.errors import OutputError
 from .content import MAX_CHART_ITEMS, shown_personas, whole_shares
 from .data import DeckData, DeckTrends
 from .texts import words
@@ -27,7 +27,7 @@ from .slides_summary import matrix_slides, sizes_slide, summary_slides, title_sl
 from .slides_trends import trend_slides
 
 if TYPE_CHECKING:  # the study is read for its deck: settings and folder only
-    from ..personas import Personas
+    from ..describe.personas import Personas
     from ..study import Study
 
 __all__ = ["render_deck", "deck_options", "template_path", "open_template"]

@@ -9,7 +9,7 @@ import math
 import pandas as pd
 from pptx.util import Inches
 
-from ..measures import round_shares
+from ..core.measures import round_shares
 from .data import DeckData, frame_from_json
 from .layout import Box, Canvas, add_table
 from .texts import Words

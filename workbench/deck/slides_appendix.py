@@ -10,7 +10,7 @@ import pandas as pd
 from pptx.dml.color import RGBColor
 from pptx.util import Inches
 
-from ..measures import METHOD_NAMES, candidate_label, column_label, measure_label, p_text, readable
+from ..core.measures import METHOD_NAMES, candidate_label, column_label, measure_label, p_text, readable
 from .data import DeckData
 from .texts import Words
 from .layout import TINT, WHITE, Box, Canvas, add_table, estimate_lines, fill_cell, shorten, text_height

@@ -14,10 +14,10 @@ from pptx.util import Inches, Pt
 
 from .content import (MAX_CHART_ITEMS, TILE_KPIS, base_mix, base_value, chart_rows, format_kpi, how_to_win, kpi_label,
                       kpi_value, language_name, mix_rows, quote_language, quote_translation, sig_text)
-from ..measures import measure
+from ..core.measures import measure
 from .texts import PCT, words
 from .data import DeckData
-from ..measures import p_text
+from ..core.measures import p_text
 from .layout import (GREY, MUTED, TINT, Box, Canvas, fill_series, fit_font_size, joined, label_values, new_chart_data,
                      shorten, text_height)
 

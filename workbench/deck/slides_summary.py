@@ -231,7 +231,7 @@ def matrix_rows(data: DeckData, shown, max_items: int) -> list[tuple[str, str, s
 
     A cell reads 'index ▲ BC': the index vs the total, the arrow when the segment differs
     significantly from the rest of the sample, and the letters of the segments (columns) it is
-    significantly above (pairwise tests, Holm-corrected per row: :func:`workbench.profiles.profile`)."""
+    significantly above (pairwise tests, Holm-corrected per row: :func:`workbench.describe.profiles.profile`)."""
     w = words(data.language)
     lang = data.language
     letters = letters_of(shown)

@@ -13,8 +13,8 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION
 from pptx.enum.text import MSO_ANCHOR
 from pptx.util import Inches, Pt
 
-from ..language import number
-from ..measures import round_shares
+from ..core.language import number
+from ..core.measures import round_shares
 from .data import DeckData, DeckTrends
 from .texts import PCT
 from .layout import TINT, Box, Canvas, new_chart_data

@@ -23,7 +23,7 @@ import logging
 import re
 import string
 
-from ..language import MEASURE_LABELS, NUMBER_STYLE as _NUMBERS, language_code, number
+from ..core.language import MEASURE_LABELS, NUMBER_STYLE as _NUMBERS, language_code, number
 from .lang import da as _da, en as _en, nb as _nb, nl as _nl, sv as _sv
 
 __all__ = ["words", "Words", "TEXTS", "NUMBER_STYLE", "deck_language", "keep_units", "NBSP"]
@@ -52,7 +52,7 @@ MONTHS = {
 
 #: How each language writes a day and its month ('7 September', '7. september').
 DAY_STYLE = {"en": "{d} {m}", "da": "{d}. {m}", "sv": "{d} {m}", "nb": "{d}. {m}", "nl": "{d} {m}"}
-#: (thousands separator, decimal mark) per language (:data:`workbench.language.NUMBER_STYLE`).
+#: (thousands separator, decimal mark) per language (:data:`workbench.core.language.NUMBER_STYLE`).
 NUMBER_STYLE = _NUMBERS
 
 
@@ -79,7 +79,7 @@ class Words:
 
     def n(self, value, decimals: int = 0, *, sign: bool = False) -> str:
         """A number as the language writes it: thousands grouped, the decimal mark, rounded half
-        away from zero as Excel and PowerPoint do ('1.234,5' in Danish; :func:`workbench.language.number`)."""
+        away from zero as Excel and PowerPoint do ('1.234,5' in Danish; :func:`workbench.core.language.number`)."""
         return number(value, decimals, self.language, sign=sign)
 
     def pct(self, value, decimals: int = 0) -> str:
@@ -124,7 +124,7 @@ class Words:
         return self.table.get(f"tier.{str(category).lower()}", str(category))
 
     def fmt(self, pattern: str, value) -> str:
-        """A value in a :mod:`workbench.measures` pattern ('{:,.1f}', '{:.0f} %', '{:+.2f}', '{}') in
+        """A value in a :mod:`workbench.core.measures` pattern ('{:,.1f}', '{:.0f} %', '{:+.2f}', '{}') in
         this language's number style."""
         m = re.fullmatch(r"\{:(\+?)(,?)\.(\d)f\}( %)?", pattern)
         if m is None:

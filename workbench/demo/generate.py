@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import OutputError, WorkbenchError
+from ..core.errors import OutputError, WorkbenchError
 from .accounts import account_targets, add_colleagues
 from .plan import DemoSummary, _definition, _plan
 from .sample import _customer_base, _customers_frame, _sample_wave1, _sample_wave2, _survey_wave

@@ -10,8 +10,8 @@ from statistics import NormalDist
 
 import numpy as np
 
-from ..safeyaml import safe_load as yaml_load
-from ..errors import WorkbenchError
+from ..files.safeyaml import safe_load as yaml_load
+from ..core.errors import WorkbenchError
 from .constants import (
     DIMENSIONS, DONT_KNOW_PRONE_ITEMS, DONT_KNOW_SHARE, FORCE_DIMENSIONS, ITEMS_PER_DIMENSION,
     ITEM_NOISE_SD, ITEM_OFFSET_RANGE, LIKERT_BASE, LOADING_RANGE, NEEDS_DIMENSIONS, OUTCOME_IMPORTANCE,

@@ -1,7 +1,7 @@
 """Input checks and small helpers shared by the factor-analysis modules.
 
 Everything here turns a consultant's data frame into a clean numeric matrix or refuses it
-with a :class:`~workbench.errors.AnalysisError` / :class:`~workbench.errors.DataError`
+with a :class:`~workbench.core.errors.AnalysisError` / :class:`~workbench.core.errors.DataError`
 that names the item (column) at fault and says what to try.
 """
 
@@ -13,8 +13,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from ..errors import AnalysisError, DataError
-from ..provenance import check_random_state, utc_now
+from ..core.errors import AnalysisError, DataError
+from ..core.provenance import check_random_state, utc_now
 
 logger = logging.getLogger("workbench.factors")
 
@@ -24,7 +24,7 @@ CORRELATIONS = ("pearson", "polychoric", "tetrachoric")
 CORRELATION_CHOICES = CORRELATIONS + ("auto",)
 
 
-now = utc_now  # the one time stamp (workbench.provenance)
+now = utc_now  # the one time stamp (workbench.core.provenance)
 
 
 def package_version() -> str:
@@ -175,7 +175,7 @@ def singular_error(items: list[str]) -> AnalysisError:
 
 def progress(iterable, *, total: int, desc: str, enabled: bool):
     """tqdm over ``iterable`` when enabled and someone watches: stderr is a terminal or a Jupyter kernel runs."""
-    from ..progress import bar, watching  # a text bar that finishes in JupyterLab too
+    from ..core.progress import bar, watching  # a text bar that finishes in JupyterLab too
 
     if not enabled or not watching():
         return iterable
@@ -189,7 +189,7 @@ def _bar_over(iterable, pbar):
             pbar.update(1)
 
 
-rng = check_random_state  # the one seed normaliser (workbench.provenance)
+rng = check_random_state  # the one seed normaliser (workbench.core.provenance)
 
 
 def name_map(mapping: Mapping | None) -> dict:

@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from ..errors import AnalysisError, DataError, WorkbenchWarning
-from ..summary import Summarised, Summary, SummaryTable
+from ..core.errors import AnalysisError, DataError, WorkbenchWarning
+from ..core.summary import Summarised, Summary, SummaryTable
 from ._common import as_frame, check_items, now, package_version
 
 __all__ = ["cfa", "CFAResult", "fit_statistics"]
@@ -156,6 +156,41 @@ def _rmsea_ci(chisq: float, df: int, n: int, level: float = 0.90) -> tuple[float
     return math.sqrt(lo / (n * df)), math.sqrt(hi / (n * df))
 
 
+def _model_answers(data, model: Mapping[str, Sequence[str]]) -> tuple[dict, list, pd.DataFrame]:
+    """The model as ``{factor: [items]}`` (text), its items in order and the respondents who
+    answered every one of them; a model or data :func:`cfa` cannot fit is refused."""
+    model = {str(f): [str(i) for i in its] for f, its in model.items()}
+    if not model:
+        raise AnalysisError("the confirmatory model is empty: give factor name -> items")
+    for f, its in model.items():
+        if len(its) < 2:
+            raise AnalysisError(f"factor {f!r} has {len(its)} item(s); a factor needs at least two "
+                                "(three for it to be identified on its own)")
+    items = list(dict.fromkeys(i for its in model.values() for i in its))
+    missing_cols = [i for i in items if i not in data.columns]
+    if missing_cols:
+        raise DataError(f"the new wave lacks item(s) {', '.join(map(repr, missing_cols))} of the confirmatory model",
+                        column=missing_cols[0])
+    frame = as_frame(data[items]).dropna()
+    check_items(frame)
+    return model, items, frame
+
+
+def _loadings_table(model: dict, items: list, lam: np.ndarray, std: np.ndarray) -> tuple[pd.DataFrame, dict]:
+    """The loadings (estimate, scaled to each factor's first item, standardized) indexed by
+    factor and item, and each factor's variance under marker scaling."""
+    rows = []
+    marker_var = {}
+    for j, f in enumerate(model):
+        first = items.index(model[f][0])
+        for it in model[f]:
+            i = items.index(it)
+            rows.append({"factor": f, "item": it, "estimate": lam[i, j], "marker scaled": lam[i, j] / lam[first, j],
+                         "standardized": std[i, j]})
+        marker_var[f] = lam[first, j] ** 2
+    return pd.DataFrame(rows).set_index(["factor", "item"]), marker_var
+
+
 def cfa(data, model: Mapping[str, Sequence[str]], *, max_iter: int = 5000) -> CFAResult:
     """Fit a confirmatory factor model (factors measured by their items) and test its fit.
 
@@ -181,20 +216,7 @@ def cfa(data, model: Mapping[str, Sequence[str]], *, max_iter: int = 5000) -> CF
     AnalysisError
         Too few items or respondents, or a model with no degrees of freedom.
     """
-    model = {str(f): [str(i) for i in its] for f, its in model.items()}
-    if not model:
-        raise AnalysisError("the confirmatory model is empty: give factor name -> items")
-    for f, its in model.items():
-        if len(its) < 2:
-            raise AnalysisError(f"factor {f!r} has {len(its)} item(s); a factor needs at least two "
-                                "(three for it to be identified on its own)")
-    items = list(dict.fromkeys(i for its in model.values() for i in its))
-    missing_cols = [i for i in items if i not in data.columns]
-    if missing_cols:
-        raise DataError(f"the new wave lacks item(s) {', '.join(map(repr, missing_cols))} of the confirmatory model",
-                        column=missing_cols[0])
-    frame = as_frame(data[items]).dropna()
-    check_items(frame)
+    model, items, frame = _model_answers(data, model)
     n, p = frame.shape
     if n <= p:
         raise AnalysisError(f"{n} respondent(s) with every model item answered for {p} items; need more respondents")
@@ -257,17 +279,7 @@ def cfa(data, model: Mapping[str, Sequence[str]], *, max_iter: int = 5000) -> CF
     phi = phi * np.outer(signs, signs)
     sig = _sigma(lam, phi, theta)
     fit = fit_statistics(s, sig, n, n_free)
-    std = lam / np.sqrt(np.diag(sig))[:, None]
-    rows = []
-    marker_var = {}
-    for j, f in enumerate(factors):
-        first = items.index(model[f][0])
-        for it in model[f]:
-            i = items.index(it)
-            rows.append({"factor": f, "item": it, "estimate": lam[i, j], "marker scaled": lam[i, j] / lam[first, j],
-                         "standardized": std[i, j]})
-        marker_var[f] = lam[first, j] ** 2
-    loadings = pd.DataFrame(rows).set_index(["factor", "item"])
+    loadings, marker_var = _loadings_table(model, items, lam, lam / np.sqrt(np.diag(sig))[:, None])
     heywood = [items[i] for i in range(p) if theta[i] <= 1e-5 * s[i, i]]
     if heywood:
         warnings.warn(f"Heywood case in the confirmatory model: item(s) {', '.join(heywood)} have a unique "

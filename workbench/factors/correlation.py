@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import AnalysisError, DataError, WorkbenchWarning
+from ..core.errors import AnalysisError, DataError, WorkbenchWarning
 from ._common import (
     CORRELATION_CHOICES,
     MISSING,

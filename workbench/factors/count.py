@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import AnalysisError, WorkbenchWarning
-from ..summary import Summarised, Summary, SummaryTable
+from ..core.errors import AnalysisError, WorkbenchWarning
+from ..core.summary import Summarised, Summary, SummaryTable
 from ._common import (
     as_frame,
     check_choice,

@@ -42,8 +42,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import AnalysisError, DataError, WorkbenchWarning
-from ..summary import Summarised, Summary, SummaryTable
+from ..core.errors import AnalysisError, DataError, WorkbenchWarning
+from ..core.summary import Summarised, Summary, SummaryTable
 from ._common import (
     CORRELATION_CHOICES,
     MISSING,
@@ -543,6 +543,132 @@ def _fit_stats(r: np.ndarray, lam: np.ndarray, phi: np.ndarray, n_obs: int | Non
 # --------------------------------------------------------------------------- the call
 
 
+def _note_and_warn(notes: list, msg: str, stacklevel: int = 3) -> None:
+    """A problem of the solution: noted on the result and warned about (as made by the caller of
+    :func:`efa`: ``stacklevel`` counts this function and the ones between it and :func:`efa`)."""
+    notes.append(msg)
+    warnings.warn(msg, FactorWarning, stacklevel=stacklevel)
+
+
+def _improper_or_weak(load_df: pd.DataFrame, h2: np.ndarray, rotation: str, cut: float, notes: list) -> None:
+    """Warn about Heywood cases (communality of 1 or more) and weak factors (fewer than three
+    salient items) of the rotated solution ``load_df``."""
+    items, k = list(load_df.index), load_df.shape[1]
+    heywood = [items[i] for i in np.flatnonzero(h2 >= 0.995)]
+    if heywood:
+        _note_and_warn(notes, f"Heywood case: item(s) {', '.join(map(repr, heywood))} have a communality of 1 or more "
+                              "(uniqueness <= 0); the solution is improper: try fewer factors, drop or merge the item, "
+                              "or use method='minres'", stacklevel=4)
+    weak, _ = solution_problems(load_df, pd.Series(h2, index=items), cut=cut)
+    if weak and k > 1 and rotation != "none":  # unrotated factors are not meant to have simple structure
+        shown = "; ".join(f"{f}: {', '.join(v) if v else 'no item'}" for f, v in weak.items())
+        _note_and_warn(notes, f"weak factor(s) with fewer than 3 items loading >= {cut:g} on them ({shown}); such a "
+                              f"factor rarely replicates: try {k - 1} factor(s) (n_factors='auto' does), or add items "
+                              "that measure it", stacklevel=4)
+
+
+def _correlations(data, correlation, missing, n_obs, weights, notes) -> tuple[pd.DataFrame | None, CorrelationInfo]:
+    """The respondents' answers (None for a correlation matrix given as ``data``) and their
+    correlations; a warning of the correlations is noted and passed on to :func:`efa`'s caller."""
+    if is_correlation_matrix(data):
+        mat = data.astype(float)
+        mat.index = mat.columns = [str(c) for c in mat.columns]
+        items = collinear_items(mat.to_numpy(), list(mat.columns))
+        if items is not None:
+            raise singular_error(items)
+        if weights is not None:
+            raise AnalysisError("survey weights need the respondents' answers; a correlation matrix was given "
+                                "(weight it before, or pass the data)")
+        return None, CorrelationInfo(matrix=mat, n_obs=int(n_obs or 0), pair_n=mat * 0 + (n_obs or 0),
+                                     kind="given", missing="given", effective_n=float(n_obs or 0))
+    frame = as_frame(data)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", WorkbenchWarning)
+        info = correlation_matrix(frame, correlation=correlation, missing=missing, weights=weights)
+    for w in caught:
+        notes.append(str(w.message))
+        warnings.warn(w.message, w.category, stacklevel=3)
+    return frame, info
+
+
+def _count_factors(n_factors: str, frame, info: CorrelationInfo, *, method, rotation, correlation, missing, cut,
+                   percentile, n_iter, random_state, progress_bar) -> FactorCount:
+    """``n_factors='auto'``: parallel analysis and the other rules, decided by
+    :func:`~workbench.factors.count.choose_n_factors` on the rotated solutions they suggest."""
+    if n_factors != "auto":
+        raise ValueError(f"n_factors must be a whole number or 'auto', got {n_factors!r}")
+    if frame is None and not info.n_obs:
+        raise AnalysisError("n_factors='auto' on a correlation matrix needs n_obs (parallel analysis simulates "
+                            "data of the same size); give n_obs=, or a number of factors")
+    r = info.matrix.to_numpy()
+    count = parallel_analysis(frame if frame is not None else info.matrix, percentile=percentile,
+                              n_iter=n_iter, correlation=correlation, missing=missing, n_obs=info.n_obs,
+                              random_state=random_state, progress_bar=progress_bar, _info=info)
+    count = add_rules(count, r, data=frame, random_state=random_state)
+
+    def solution(k: int):
+        raw_k, _ = extract(r, k, method)
+        # judged on a rotated solution (oblimin when none is asked: unrotated factors have no simple structure)
+        rot_k, _ = _psych_order(*_rotate(raw_k, rotation if rotation != "none" else "oblimin"))
+        cols = [f"{_PREFIX[method]}{j + 1}" for j in range(k)]
+        return (pd.DataFrame(rot_k, index=list(info.matrix.columns), columns=cols),
+                pd.Series((raw_k ** 2).sum(axis=1), index=list(info.matrix.columns)))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the counts tried are judged below, not warned about one by one
+        count = choose_n_factors(count, solution, cut=cut)
+    for _, row in count.decision.iterrows():
+        logger.info("efa auto: %s factor(s): %s (%s)", row["factors"], row["verdict"], row["reason"])
+    return count
+
+
+def _variance_table(rotated: np.ndarray, phi_full: np.ndarray, final: list[str], p: int) -> pd.DataFrame:
+    """Variance accounted for by each factor, as ``psych::fa`` prints it."""
+    ss = np.diag(phi_full @ rotated.T @ rotated)
+    return pd.DataFrame({
+        "SS loadings": ss,
+        "Proportion Var": ss / p,
+        "Cumulative Var": np.cumsum(ss) / p,
+        "Proportion Explained": ss / ss.sum(),
+        "Cumulative Proportion": np.cumsum(ss) / ss.sum(),
+    }, index=pd.Index(final, name="factor"))
+
+
+def _item_moments(frame: pd.DataFrame, missing: str, weights) -> tuple[pd.Series, pd.Series]:
+    """Item means and standard deviations for the scores (weighted when survey weights are given)."""
+    used = frame.dropna() if missing == "listwise" else frame
+    if weights is None:
+        return used.mean(), used.std(ddof=1)
+    # weighted item means and (frequency-weight) standard deviations, pairwise available
+    w = pd.Series(np.asarray(weights.reindex(frame.index) if isinstance(weights, pd.Series) else weights,
+                             dtype=float), index=frame.index).reindex(used.index)
+    wm = used.notna().mul(w, axis=0)
+    means = used.mul(w, axis=0).sum() / wm.sum()
+    sds = np.sqrt(((used - means) ** 2).mul(w, axis=0).sum() / wm.sum())
+    return means, sds
+
+
+def _scale_reliability(frame: pd.DataFrame, load_df: pd.DataFrame, cut: float, reverse, notes: list) -> Reliability | None:
+    """Reliability of each factor's scale (its items loading at least ``cut`` on it most), keyed by
+    the sign of the loadings; a note where that differs from the study's reverse keys."""
+    items = list(load_df.index)
+    scales = {}
+    prim = load_df.abs().idxmax(axis=1)
+    keys_rev = set()  # keyed in the factor's direction: negatively loading items reversed
+    for f in load_df.columns:
+        its = [i for i in items if prim[i] == f and abs(load_df.at[i, f]) >= cut]
+        if its:
+            scales[f] = its
+            keys_rev |= {i for i in its if load_df.at[i, f] < 0}
+    if reverse is not None:
+        scaled = {i for its in scales.values() for i in its}
+        differ = sorted(i for i in scaled if (i in set(reverse)) != (i in keys_rev))
+        if differ:
+            notes.append("reliability keys follow the loadings, not the study's reverse keys, for "
+                         + ", ".join(f"{i} ({'reversed' if i in keys_rev else 'not reversed'})" for i in differ))
+    return reliability(frame, scales, reverse=keys_rev) if scales else None
+
+
 def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin", correlation: str = "pearson",
         missing: str = "pairwise", n_obs: int | None = None, labels: Mapping[str, str] | None = None,
         names: Sequence[str] | Mapping[str, str] | None = None, reverse: Sequence[str] | None = None,
@@ -608,26 +734,7 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
     if not 0 <= cut < 1:
         raise ValueError(f"cut must be between 0 and 1, got {cut}")
     notes: list[str] = []
-    frame = None
-    if is_correlation_matrix(data):
-        mat = data.astype(float)
-        mat.index = mat.columns = [str(c) for c in mat.columns]
-        items = collinear_items(mat.to_numpy(), list(mat.columns))
-        if items is not None:
-            raise singular_error(items)
-        if weights is not None:
-            raise AnalysisError("survey weights need the respondents' answers; a correlation matrix was given "
-                                "(weight it before, or pass the data)")
-        info = CorrelationInfo(matrix=mat, n_obs=int(n_obs or 0), pair_n=mat * 0 + (n_obs or 0),
-                               kind="given", missing="given", effective_n=float(n_obs or 0))
-    else:
-        frame = as_frame(data)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", WorkbenchWarning)
-            info = correlation_matrix(frame, correlation=correlation, missing=missing, weights=weights)
-        for w in caught:
-            notes.append(str(w.message))
-            warnings.warn(w.message, w.category, stacklevel=2)
+    frame, info = _correlations(data, correlation, missing, n_obs, weights, notes)
     r = info.matrix.to_numpy()
     p = r.shape[0]
     if p < 3:
@@ -635,103 +742,36 @@ def efa(data, n_factors=1, *, method: str = "minres", rotation: str = "oblimin",
     suit = suitability(None, _info=info) if info.n_obs else _suitability_without_n(info)
     count = None
     if isinstance(n_factors, str):
-        if n_factors != "auto":
-            raise ValueError(f"n_factors must be a whole number or 'auto', got {n_factors!r}")
-        if frame is None and not info.n_obs:
-            raise AnalysisError("n_factors='auto' on a correlation matrix needs n_obs (parallel analysis simulates "
-                                "data of the same size); give n_obs=, or a number of factors")
-        count = parallel_analysis(frame if frame is not None else info.matrix, percentile=percentile,
-                                  n_iter=n_iter, correlation=correlation, missing=missing, n_obs=info.n_obs,
-                                  random_state=random_state, progress_bar=progress_bar, _info=info)
-        count = add_rules(count, r, data=frame, random_state=random_state)
-
-        def solution(k: int):
-            raw_k, _ = extract(r, k, method)
-            # judged on a rotated solution (oblimin when none is asked: unrotated factors have no simple structure)
-            rot_k, _ = _psych_order(*_rotate(raw_k, rotation if rotation != "none" else "oblimin"))
-            cols = [f"{_PREFIX[method]}{j + 1}" for j in range(k)]
-            return (pd.DataFrame(rot_k, index=list(info.matrix.columns), columns=cols),
-                    pd.Series((raw_k ** 2).sum(axis=1), index=list(info.matrix.columns)))
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the counts tried are judged below, not warned about one by one
-            count = choose_n_factors(count, solution, cut=cut)
-        for _, row in count.decision.iterrows():
-            logger.info("efa auto: %s factor(s): %s (%s)", row["factors"], row["verdict"], row["reason"])
+        count = _count_factors(n_factors, frame, info, method=method, rotation=rotation, correlation=correlation,
+                               missing=missing, cut=cut, percentile=percentile, n_iter=n_iter,
+                               random_state=random_state, progress_bar=progress_bar)
         n_factors = count.recommended
     k = check_n_factors(n_factors, p)
     raw, conv = extract(r, k, method)
     if not conv.get("converged", True):
-        msg = (f"{method} extraction did not converge ({conv.get('message', '')}); the loadings may be "
-               "unstable: try method='ml' or 'pa', or fewer factors")
-        notes.append(msg)
-        warnings.warn(msg, FactorWarning, stacklevel=2)
+        _note_and_warn(notes, f"{method} extraction did not converge ({conv.get('message', '')}); the loadings may be "
+                              "unstable: try method='ml' or 'pa', or fewer factors")
     rotated, phi = _rotate(raw, rotation)
     rotated, phi = _psych_order(rotated, phi)
     phi_full = phi if phi is not None else np.eye(k)
     items = list(info.matrix.columns)
     h2 = (raw ** 2).sum(axis=1)  # = diag(L Phi L') of the rotated solution, for every rotation
-    heywood = [items[i] for i in np.flatnonzero(h2 >= 0.995)]
-    if heywood:
-        msg = (f"Heywood case: item(s) {', '.join(map(repr, heywood))} have a communality of 1 or more "
-               "(uniqueness <= 0); the solution is improper: try fewer factors, drop or merge the item, "
-               "or use method='minres'")
-        notes.append(msg)
-        warnings.warn(msg, FactorWarning, stacklevel=2)
-    placeholder = [f"{_PREFIX[method]}{j + 1}" for j in range(k)]
-    load_df = pd.DataFrame(rotated, index=items, columns=placeholder)
-    weak, _ = solution_problems(load_df, pd.Series(h2, index=items), cut=cut)
-    if weak and k > 1 and rotation != "none":  # unrotated factors are not meant to have simple structure
-        shown = "; ".join(f"{f}: {', '.join(v) if v else 'no item'}" for f, v in weak.items())
-        msg = (f"weak factor(s) with fewer than 3 items loading >= {cut:g} on them ({shown}); such a factor "
-               f"rarely replicates: try {k - 1} factor(s) (n_factors='auto' does), or add items that measure it")
-        notes.append(msg)
-        warnings.warn(msg, FactorWarning, stacklevel=2)
+    load_df = pd.DataFrame(rotated, index=items, columns=[f"{_PREFIX[method]}{j + 1}" for j in range(k)])
+    _improper_or_weak(load_df, h2, rotation, cut, notes)
     labels = {str(a): str(b) for a, b in (labels or {}).items()}
     suggested = suggest_names(load_df, labels)
     final = _apply_names(load_df, suggested, names)
     load_df.columns = final
     structure = pd.DataFrame(rotated @ phi_full, index=items, columns=final)
-    ss = np.diag(phi_full @ rotated.T @ rotated)
-    variance = pd.DataFrame({
-        "SS loadings": ss,
-        "Proportion Var": ss / p,
-        "Cumulative Var": np.cumsum(ss) / p,
-        "Proportion Explained": ss / ss.sum(),
-        "Cumulative Proportion": np.cumsum(ss) / ss.sum(),
-    }, index=pd.Index(final, name="factor"))
+    variance = _variance_table(rotated, phi_full, final, p)
     complexity = (rotated ** 2).sum(axis=1) ** 2 / (rotated ** 4).sum(axis=1)
     fc = pd.DataFrame(phi, index=final, columns=final) if phi is not None else None
     fit = _fit_stats(r, rotated, phi_full, info.n_obs or None)
     means = sds = None
     rel = None
     if frame is not None:
-        used = frame.dropna() if missing == "listwise" else frame
-        if weights is None:
-            means = used.mean()
-            sds = used.std(ddof=1)
-        else:  # weighted item means and (frequency-weight) standard deviations, pairwise available
-            w = pd.Series(np.asarray(weights.reindex(frame.index) if isinstance(weights, pd.Series) else weights,
-                                     dtype=float), index=frame.index).reindex(used.index)
-            wm = used.notna().mul(w, axis=0)
-            means = used.mul(w, axis=0).sum() / wm.sum()
-            sds = np.sqrt(((used - means) ** 2).mul(w, axis=0).sum() / wm.sum())
-        scales = {}
-        prim = load_df.abs().idxmax(axis=1)
-        keys_rev = set()  # keyed in the factor's direction: negatively loading items reversed
-        for f in final:
-            its = [i for i in items if prim[i] == f and abs(load_df.at[i, f]) >= cut]
-            if its:
-                scales[f] = its
-                keys_rev |= {i for i in its if load_df.at[i, f] < 0}
-        if reverse is not None:
-            scaled = {i for its in scales.values() for i in its}
-            differ = sorted(i for i in scaled if (i in set(reverse)) != (i in keys_rev))
-            if differ:
-                notes.append("reliability keys follow the loadings, not the study's reverse keys, for "
-                             + ", ".join(f"{i} ({'reversed' if i in keys_rev else 'not reversed'})" for i in differ))
-        if scales:
-            rel = reliability(frame, scales, reverse=keys_rev)
+        means, sds = _item_moments(frame, missing, weights)
+        rel = _scale_reliability(frame, load_df, cut, reverse, notes)
     logger.info("efa: %d items, %d factor(s), %s/%s, n=%s", p, k, method, rotation, info.n_obs)
     return EFAResult(
         loadings=load_df, structure=structure,

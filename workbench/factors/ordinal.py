@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ..errors import AnalysisError
+from ..core.errors import AnalysisError
 from ._common import as_frame
 
 __all__ = ["ordinal_correlations", "tetrachoric", "MAX_CATEGORIES"]

@@ -37,8 +37,8 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import AnalysisError
-from ..summary import Summarised, Summary, SummaryTable
+from ..core.errors import AnalysisError
+from ..core.summary import Summarised, Summary, SummaryTable
 from ._common import as_frame, now, package_version
 from .extraction import extract
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..summary import Summarised, Summary, SummaryTable
+from ..core.summary import Summarised, Summary, SummaryTable
 from ._common import (
     as_frame,
     is_correlation_matrix,

@@ -1,6 +1,6 @@
 """Data-quality checks on a wave's raw responses, and the exclusions they lead to.
 
-:func:`check_quality` runs every check on the :class:`~workbench.readers.Responses` a
+:func:`check_quality` runs every check on the :class:`~workbench.data.readers.Responses` a
 reader returned and decides, as the study's ``quality:`` section says, which respondent
 rows are excluded.  Nothing is dropped silently: every row a check touches is listed in
 :attr:`QualityReport.exclusions` with its file, row and reasons, and

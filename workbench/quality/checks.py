@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, WorkbenchWarning
-from ..readers import Responses
+from ..core.errors import DataError, WorkbenchWarning
+from ..data.readers import Responses
 from ..study import Column, Study
 from .report import QualityReport, TABLE_COLUMNS
 
@@ -36,7 +36,7 @@ def check_quality(responses: Responses, study: Study) -> QualityReport:
     Parameters
     ----------
     responses : Responses
-        The raw responses as :func:`~workbench.readers.read_responses` returned them
+        The raw responses as :func:`~workbench.data.readers.read_responses` returned them
         (duplicate ids still in).
     study : Study
         The study they were read with; its ``quality:`` section sets the policies.

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
-from ..readers import Responses
-from ..summary import Summarised, Summary, SummaryTable
+from ..core.errors import DataError
+from ..data.readers import Responses
+from ..core.summary import Summarised, Summary, SummaryTable
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ class QualityReport(Summarised):
         Path
             The file written.
         """
-        from ..outputs import write_workbook
+        from ..files.outputs import write_workbook
 
         path = Path(path)
         if path.is_dir():

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..errors import AnalysisError, WorkbenchWarning
+from ..core.errors import AnalysisError, WorkbenchWarning
 from ._data import (
     SegmentationConvergenceWarning,
     SegmentationWarning,
@@ -19,8 +19,8 @@ from ._data import (
 from ._blrt import blrt_draws, blrt_stop_after, bootstrap_many
 from ._engine import seed_int, start_seeds
 from ._models import COVARIANCES
-from ..provenance import utc_now
-from ..summary import Summarised, Summary, SummaryTable
+from ..core.provenance import utc_now
+from ..core.summary import Summarised, Summary, SummaryTable
 from ._results import METHOD_NAMES, Segmentation, fit_versions
 from .methods import Basis, get_method, method_names, registered
 from .methods.lpa import AUTO_STARTS
@@ -468,60 +468,8 @@ def candidates(
         stability refits; -1 = all cores. Results do not depend on it.
     progress : bool, default=True
     **overrides
-        Any :class:`SegmentSettings` field, e.g.:
-
-        n_init, init_iter, n_final, max_iter, tol
-            Random starts (see :class:`LatentClassModel`); ``n_init`` also for k-means.
-        covariance : {'auto', 'diag', 'spherical', 'tied', 'full'}, default='auto'
-            LPA covariance structure; 'auto' fits all four at every k (at most
-            ``AUTO_STARTS`` random starts each, one final run; 'tied' and 'full' not when a
-            respondent has missing values) and uses the one with the lowest BIC over all k
-            (mclust's rule), with the table in ``covariance_bic``; the LPA candidates are then
-            fitted with that structure and ``n_init`` starts.
-        min_class_share : float, default=0.05
-            Candidates whose smallest segment is below this share are flagged in the fit table.
-        min_segment_n : int, default=30
-            Candidates whose smallest segment has fewer respondents are flagged.
-        n_bootstrap : int, default=0
-            Stability refits per candidate (0 = stability not measured).
-        stability_kind : {'bootstrap', 'split-half'}, default='bootstrap'
-        stability_n_init : int, default=3
-        choice : (method, k), optional
-            The consultant's pinned candidate.
-        structural_candidates : {'all', 'best'}, default='best'
-            Which LCA / LPA candidates get distal outcomes and covariates: every one, or the
-            pinned choice and each method's lowest-BIC candidate.
-        random_state : int, numpy Generator or None, default=20240101
-        measurement : {'nominal', 'ordinal'} or dict of item to one of them, default='nominal'
-            How LCA models the items (see :class:`LatentClassModel`).
-        max_starts : int, optional
-            When fewer than 2 finished starts of an LCA candidate reach its best log-likelihood,
-            or fewer than half of them and added starts still improve it, ``n_init`` more
-            starts are run, until neither holds or this many starts ran (default
-            ``4 × n_init``; the fit table's ``starts_added`` and ``flags`` say so; see
-            :func:`~workbench.segments._engine.add_starts`).
-        blrt_reps, blrt_stop_after : int or None, default=None
-            Bootstrap likelihood-ratio test of every candidate of ``blrt_methods`` against one
-            class fewer (Mplus TECH14; mclust's ``mclustBootstrapLRT`` for profiles): at most
-            ``blrt_reps`` draws, stopping once ``blrt_stop_after`` of them reach the observed
-            ratio (the p-value is then clearly above 0.05). ``blrt_reps=0`` = no test. The
-            rule: p at most 0.05 = k fits better. The floor, the smallest p-value the draws
-            can give, is 1/(blrt_reps + 1) and shown as ``blrt_p_floor`` in the fit table.
-            None (the default) = 99 draws (floor 0.01, so a p-value near 0.05 is decided;
-            stopping at the 5th exceedance, after about 5/p draws where p is clearly above)
-            up to 5,000 respondents, 19 above (floor 0.05: an exact 5 % Monte-Carlo test that
-            says "at most 0.05" when no draw reaches the observed ratio, stopping at the 2nd):
-            :func:`~workbench.segments._blrt.blrt_draws`.
-        blrt_starts : int, default=0
-            Random starts per LCA draw besides the observed estimates and a split of the
-            largest class.
-        blrt_methods : iterable of {'lca', 'lpa'}, default=('lca',)
-            Which methods with a likelihood get the test; 'lpa' draws Gaussian samples (tied
-            and full covariances make each draw's EM slow, hence opt-in).
-        blrt_for : {'all', 'bic'}, default='bic'
-            Which candidates get the test: every one, or only the two around the lowest BIC
-            (that k against k-1, and k+1 against k), which is what a choice of k needs and
-            costs two tests instead of one per k.
+        Any :class:`SegmentSettings` field (its docstring says what each one does), e.g.
+        ``n_init=10``, ``covariance='diag'``, ``n_bootstrap=20``, ``blrt_reps=0``, ``choice=('lca', 4)``.
 
     Returns
     -------
@@ -536,6 +484,53 @@ def candidates(
         A keyword that is not a setting.
     """
     s = (settings if settings is not None else SegmentSettings()).but(k_range=k_range, methods=methods, **overrides)
+    _check_settings(s)
+    methods, ks, choice = s.methods, list(s.k_range), s.choice
+    base = seed_int(s.random_state)
+    frame = as_numeric_frame(data, "basis")
+    w_full = prepare_weights(sample_weight, frame.index)
+    w_series = None if w_full is None else pd.Series(w_full, index=frame.index)
+    objs = {m: get_method(m) for m in methods}
+    cont, cont_note = None, ""
+    if any(o.basis == "continuous" for o in objs.values()):
+        cont, cont_note = _continuous_basis(frame, scores, w_series)
+    basis = Basis(coded=frame, continuous=cont, continuous_note=cont_note, scores_given=scores is not None,
+                  weights=w_series, random_state=base)
+    fits, notes, caught_all = _fit_methods(objs, basis, s, ks, scores, n_jobs, progress)
+    bases = {m: fit.basis_note for m, fit in fits.items()}
+    rows = {(m, k): row for m, fit in fits.items() for k, row in fit.rows.items()}
+    estimators = {(m, k): est for m, fit in fits.items() for k, est in fit.estimators.items()}
+    covariance_bic = next((fit.tables["covariance_bic"] for fit in reversed(fits.values())
+                           if "covariance_bic" in fit.tables), None)
+    solutions = {(m, k): Segmentation.from_model(estimators[(m, k)], basis=bases[m], method=m,
+                                                 parameters=objs[m].parameters_table(estimators[(m, k)]))
+                 for m in methods for k in ks if (m, k) in estimators}
+    s = _bootstrap_lrts(s, len(frame), objs, fits, solutions, estimators, basis, notes, n_jobs)
+    stab = _stability(s, objs, solutions, basis, base, n_jobs, progress)
+    dist, covs = _distal_and_covariates(s, objs, solutions, basis, distal, covariates, notes)
+    fit_table = _fit_table(objs, ks, solutions, rows, stab, s.min_class_share, s.min_segment_n)
+    if any(o.adds_starts for o in objs.values()) and ft_note_needed(fit_table):
+        notes.append("best log-likelihood not replicated for "
+                     + ", ".join(fit_table.loc[fit_table["flags"].str.contains("not replicated"), "candidate"])
+                     + f" even with {s.max_starts or 4 * s.n_init} starts: treat those candidates with caution")
+    _warn_once(caught_all, fit_table)
+    resolved = {key: v for fit in fits.values() for key, v in fit.settings.items()}
+    settings_used = dict(k_range=ks, methods=list(methods), structural_candidates=s.structural_candidates,
+                         n_init=s.n_init, measurement=s.measurement, max_starts=s.max_starts, blrt_reps=s.blrt_reps,
+                         blrt_for=s.blrt_for, init_iter=s.init_iter, n_final=s.n_final, max_iter=s.max_iter, tol=s.tol,
+                         covariance=resolved.get("covariance", s.covariance), min_class_share=s.min_class_share,
+                         min_segment_n=s.min_segment_n, n_bootstrap=s.n_bootstrap, stability_kind=s.stability_kind,
+                         stability_n_init=s.stability_n_init)
+    return Candidates(
+        solutions=solutions, fit_table=fit_table, stability=stab, distal=dist, covariates=covs, bases=bases,
+        chosen=choice, n=len(frame), weighted=w_full is not None, random_state=base, settings=settings_used,
+        fitted=utc_now(), versions=fit_versions(),
+        notes=tuple(notes), covariance_bic=covariance_bic,
+    )
+
+
+def _check_settings(s: SegmentSettings) -> None:
+    """Refuse settings :func:`candidates` cannot fit, before any work."""
     methods = s.methods
     if s.blrt_for not in ("all", "bic"):
         raise ValueError(f"blrt_for must be 'all' or 'bic', not {s.blrt_for!r}")
@@ -561,60 +556,46 @@ def candidates(
             f"the pinned choice {choice[0]} k={choice[1]} is not among the candidates "
             f"(methods {', '.join(methods)}, k {ks[0]}-{ks[-1]})"
         )
-    base = seed_int(s.random_state)
-    frame = as_numeric_frame(data, "basis")
-    w_full = prepare_weights(sample_weight, frame.index)
-    w_series = None if w_full is None else pd.Series(w_full, index=frame.index)
-    objs = {m: get_method(m) for m in methods}
-    cont, cont_note = None, ""
-    if any(o.basis == "continuous" for o in objs.values()):
-        cont, cont_note = _continuous_basis(frame, scores, w_series)
-    basis = Basis(coded=frame, continuous=cont, continuous_note=cont_note, scores_given=scores is not None,
-                  weights=w_series, random_state=base)
-    notes: list[str] = []
-    bases: dict[str, str] = {}
-    rows: dict[tuple, dict] = {}
-    estimators: dict[tuple, object] = {}
-    fits = {}
-    covariance_bic = None
 
+
+def _fit_methods(objs: dict, basis: Basis, s: SegmentSettings, ks: list, scores, n_jobs: int, progress: bool):
+    """Every method fitted over every k, in the order given: ``(fits by method, notes, the
+    warnings they raised)`` (caught here, said once each by :func:`_warn_once`)."""
+    notes: list[str] = []
+    fits = {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", WorkbenchWarning)
-        complete = [m for m in methods if objs[m].complete]
-        for m in methods:
-            o = objs[m]
+        complete = [m for m in objs if objs[m].complete]
+        for m, o in objs.items():
             if complete and m == complete[0] and basis.n_filled:
                 notes.append(f"{' / '.join(objs[c].short for c in complete)}: {basis.n_filled} respondent(s) with "
                              f"missing values got the {'item' if scores is None else 'variable'} mean in place of "
                              "each missing value")
             logger.info("fitting %s (%s) for k = %s", o.long, m, ", ".join(map(str, ks)))
             fit = fits[m] = o.fit(basis, s, n_jobs=n_jobs, progress=progress)
-            bases[m] = fit.basis_note
             notes += fit.notes
-            covariance_bic = fit.tables.get("covariance_bic", covariance_bic)
-            rows.update({(m, k): row for k, row in fit.rows.items()})
-            estimators.update({(m, k): est for k, est in fit.estimators.items()})
-    caught_all = list(caught)
-    resolved = {key: v for fit in fits.values() for key, v in fit.settings.items()}
+    return fits, notes, list(caught)
 
-    solutions = {}
-    for m in methods:
-        for k in ks:
-            if (m, k) in estimators:
-                est = estimators[(m, k)]
-                solutions[(m, k)] = Segmentation.from_model(est, basis=bases[m], method=m,
-                                                            parameters=objs[m].parameters_table(est))
-    # ------------------------------------------------------------ bootstrap LRT (k against k - 1)
+
+def _bootstrap_lrts(s, n, objs, fits, solutions, estimators, basis, notes, n_jobs) -> SegmentSettings:
+    """The bootstrap LRT (k against k - 1) of the candidates :func:`_blrt_tasks` names, written
+    into ``solutions``; returns the settings with the number of draws and the stopping rule
+    resolved (automatic: by the sample's size ``n``)."""
     if s.blrt_reps is None:  # automatic: by the sample's size
-        s = s.but(blrt_reps=blrt_draws(len(frame)))
+        s = s.but(blrt_reps=blrt_draws(n))
     if s.blrt_stop_after is None:  # where the test is decided for that many draws
         s = s.but(blrt_stop_after=blrt_stop_after(s.blrt_reps))
     if s.blrt_reps > 0:
-        tasks, keys = _blrt_tasks(s, methods, objs, fits, solutions, estimators, basis, notes)
+        tasks, keys = _blrt_tasks(s, s.methods, objs, fits, solutions, estimators, basis, notes)
         logger.info("bootstrap LRT: at most %d draws for each of %d candidate(s)", s.blrt_reps, len(tasks))
         for key, res in zip(keys, bootstrap_many(tasks, n_jobs=n_jobs)):
             solutions[key] = solutions[key].with_diagnostics(blrt=res)
-    # ------------------------------------------------------------ stability
+    return s
+
+
+def _stability(s, objs, solutions, basis, base, n_jobs, progress) -> dict:
+    """Refits of every candidate on resampled respondents (``n_bootstrap`` of them), written
+    into ``solutions``; the :class:`Stability` by (method, k)."""
     stab: dict = {}
     if s.n_bootstrap and s.n_bootstrap > 0 and solutions:
         logger.info("stability: %d %s refit(s) of each of %d candidate(s)", s.n_bootstrap, s.stability_kind,
@@ -628,11 +609,17 @@ def candidates(
         for key, st in zip(keys, results):
             stab[key] = st
             solutions[key] = solutions[key].with_stability(st.mean, st.ok.to_list())
-    # ------------------------------------------------------------ distal outcomes and covariates
+    return stab
+
+
+def _distal_and_covariates(s, objs, solutions, basis, distal, covariates, notes) -> tuple[dict, dict]:
+    """Distal outcomes and covariate effects (bias-adjusted three-step) of the candidates with a
+    likelihood that ``structural_candidates`` selects: every one, or the pinned choice and each
+    method's lowest-BIC candidate. One that cannot be estimated is a note."""
     selected = set(solutions)
     if s.structural_candidates == "best":
-        selected = {choice} if choice else set()
-        for m in methods:
+        selected = {s.choice} if s.choice else set()
+        for m in s.methods:
             sols = [sol for key, sol in solutions.items() if key[0] == m]
             if objs[m].likelihood and sols:
                 selected.add((m, min(sols, key=lambda sol: (sol.bic, sol.k)).k))
@@ -653,42 +640,30 @@ def candidates(
                 covs[key] = covariate_effects(sol, fitted_on, covariates)
             except AnalysisError as exc:
                 notes.append(f"covariates of {sol.name} not estimated: {exc}")
+    return dist, covs
 
-    fit_table = _fit_table(objs, ks, solutions, rows, stab, s.min_class_share, s.min_segment_n)
-    if any(o.adds_starts for o in objs.values()) and ft_note_needed(fit_table):
-        notes.append("best log-likelihood not replicated for "
-                     + ", ".join(fit_table.loc[fit_table["flags"].str.contains("not replicated"), "candidate"])
-                     + f" even with {s.max_starts or 4 * s.n_init} starts: treat those candidates with caution")
-    # one warning per kind of problem, naming the runs (not one per run)
+
+def _warn_once(caught, fit_table: pd.DataFrame) -> None:
+    """The fits' warnings said again, one per kind of problem naming the runs (not one per run),
+    as made by :func:`candidates`' caller; convergence is said once for every candidate that
+    did not fit cleanly."""
     failed = fit_table[~fit_table["status"].isin(["ok", NOT_REPLICATED])]  # not replicated: the note above
     seen = set()
-    for c in caught_all:
+    for c in caught:
         if issubclass(c.category, SegmentationConvergenceWarning):
             continue
         msg = str(c.message)
         if msg not in seen:
             seen.add(msg)
-            warnings.warn(msg, c.category, stacklevel=2)
+            warnings.warn(msg, c.category, stacklevel=3)
     if len(failed):
         warnings.warn(
             "not every candidate fitted cleanly: "
             + "; ".join(f"{r.candidate}: {r.status}" for r in failed.itertuples())
             + " (the fit table's message column says why and what to try)",
             SegmentationConvergenceWarning if (failed["status"] == "not converged").all() else SegmentationWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    settings_used = dict(k_range=ks, methods=list(methods), structural_candidates=s.structural_candidates,
-                         n_init=s.n_init, measurement=s.measurement, max_starts=s.max_starts, blrt_reps=s.blrt_reps,
-                         blrt_for=s.blrt_for, init_iter=s.init_iter, n_final=s.n_final, max_iter=s.max_iter, tol=s.tol,
-                         covariance=resolved.get("covariance", s.covariance), min_class_share=s.min_class_share,
-                         min_segment_n=s.min_segment_n, n_bootstrap=s.n_bootstrap, stability_kind=s.stability_kind,
-                         stability_n_init=s.stability_n_init)
-    return Candidates(
-        solutions=solutions, fit_table=fit_table, stability=stab, distal=dist, covariates=covs, bases=bases,
-        chosen=choice, n=len(frame), weighted=w_full is not None, random_state=base, settings=settings_used,
-        fitted=utc_now(), versions=fit_versions(),
-        notes=tuple(notes), covariance_bic=covariance_bic,
-    )
 
 
 def _blrt_tasks(s, methods, objs, fits, solutions, estimators, basis, notes):

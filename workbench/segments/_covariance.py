@@ -29,7 +29,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..errors import AnalysisError, WorkbenchWarning
+from ..core.errors import AnalysisError, WorkbenchWarning
 from ._models import COVARIANCES, LatentProfileModel
 from ._results import Segmentation
 

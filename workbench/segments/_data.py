@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import AnalysisError, WorkbenchWarning
+from ..core.errors import AnalysisError, WorkbenchWarning
 
 __all__ = [
     "SegmentationWarning",

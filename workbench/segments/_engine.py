@@ -39,9 +39,9 @@ import numpy as np
 from joblib import effective_n_jobs
 from threadpoolctl import threadpool_limits
 
-from ..errors import AnalysisError
-from ..progress import bar as progress_bar
-from ..provenance import seed_int
+from ..core.errors import AnalysisError
+from ..core.progress import bar as progress_bar
+from ..core.provenance import seed_int
 from ._ari import adjusted_rand_score
 from ._data import SegmentationConvergenceWarning
 from ._em import run as run_em

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
-from ..stats import logsumexp as _lse  # the package's one log-sum-exp
+from ..core.stats import logsumexp as _lse  # the package's one log-sum-exp
 from ._em import run as run_em
 
 __all__ = ["LCAData", "LCAFit", "fit_start", "random_start", "bivariate_residuals", "simulate"]

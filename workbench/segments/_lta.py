@@ -28,7 +28,7 @@ EM (Baum-Welch) with the forward–backward algorithm in logs, vectorised over r
 ``w γ_t`` (:mod:`._lca`'s M-step, through the measurement shared with the multilevel model,
 :mod:`._measurement`). With covariates the transitions are multinomial logits per
 origin segment (the first destination segment the reference, as depmixS4's ``transition=~x``),
-updated by two Newton steps with step-halving (a generalised EM step; :func:`workbench.stats.mlogit_fit`). The iteration is the
+updated by two Newton steps with step-halving (a generalised EM step; :func:`workbench.core.stats.mlogit_fit`). The iteration is the
 package's one EM loop (:func:`._em.run`): SQUAREM-accelerated, falling back on the plain step when an
 extrapolation lowers the log-likelihood, converged when the mean log-likelihood per
 respondent changes by less than ``tol``. Weights ``w_i`` multiply each respondent's
@@ -57,8 +57,8 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 from threadpoolctl import threadpool_limits
 
-from ..errors import AnalysisError
-from ..stats import mlogit_fit
+from ..core.errors import AnalysisError
+from ..core.stats import mlogit_fit
 from ._data import CategoricalEncoding
 from ._em import run as run_em
 from ._engine import fit_joint, seed_int, start_seeds
@@ -172,7 +172,7 @@ class _Problem:
 def _logit_steps(Z, Y, B, steps=2):
     """Two Newton steps (step-halving) of the transitions' multinomial logit from one origin
     segment, maximising ``Σ_n Σ_j Y_nj log softmax(Z B)_j`` (Y the weighted pair posteriors
-    (n, k)), by the package's one multinomial-logit solver :func:`workbench.stats.mlogit_fit`.
+    (n, k)), by the package's one multinomial-logit solver :func:`workbench.core.stats.mlogit_fit`.
     ``Z`` (n, p) holds the intercept first; ``B`` (p, k-1) are the log-odds against the first
     destination segment (depmixS4's parametrisation), in and out."""
     start = np.concatenate([np.zeros((Z.shape[1], 1)), B], axis=1)

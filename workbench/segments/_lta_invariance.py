@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
-from ..errors import AnalysisError
+from ..core.errors import AnalysisError
 from ._em import run as run_em
 from ._lta import LatentTransitionModel
 

@@ -16,12 +16,12 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from ..stats import logsumexp
+from ..core.stats import logsumexp
 from sklearn.base import BaseEstimator
 from sklearn.cluster import AgglomerativeClustering, KMeans
 
 from ._ari import adjusted_rand_score
-from ..errors import AnalysisError
+from ..core.errors import AnalysisError
 from ._data import (
     CategoricalEncoding,
     SegmentationConvergenceWarning,

@@ -60,7 +60,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
-from ..errors import AnalysisError
+from ..core.errors import AnalysisError
 from ._data import CategoricalEncoding, as_numeric_frame, prepare_weights
 from ._engine import fit_joint, seed_int, start_seeds
 from ._lca import LCAData, _EM as _LCAEM, _lse, fit_start as lca_fit_start, random_start as lca_random_start

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import AnalysisError
-from ..provenance import package_versions, utc_now
-from ..summary import Summarised, Summary, SummaryTable
+from ..core.errors import AnalysisError
+from ..core.provenance import package_versions, utc_now
+from ..core.summary import Summarised, Summary, SummaryTable
 
 __all__ = ["Segmentation", "METHOD_NAMES", "fit_versions"]
 
@@ -28,7 +28,7 @@ FIT_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy")
 
 
 def fit_versions() -> dict[str, str]:
-    """Versions of :data:`FIT_PACKAGES` (:func:`workbench.provenance.package_versions`)."""
+    """Versions of :data:`FIT_PACKAGES` (:func:`workbench.core.provenance.package_versions`)."""
     return package_versions(FIT_PACKAGES, python=False)
 
 

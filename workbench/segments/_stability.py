@@ -53,10 +53,10 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
-from ..progress import bar as progress_bar
+from ..core.progress import bar as progress_bar
 
-from ..errors import AnalysisError, WorkbenchWarning
-from ..summary import Summarised, Summary, SummaryTable
+from ..core.errors import AnalysisError, WorkbenchWarning
+from ..core.summary import Summarised, Summary, SummaryTable
 from ._data import as_numeric_frame
 from ._engine import seed_int, show_progress
 from ._gmm import (

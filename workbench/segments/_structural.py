@@ -25,7 +25,7 @@ three-step path ignores ``sample_weight``). The tests compare the estimates with
   :attr:`DistalOutcomes.pooled`. Both fits run SQUAREM on the one EM loop.
 * Covariates: a multinomial logit of segment membership on the covariates (StepMix
   'covariate': ``P(c | z)`` replaces the shares, one Newton-Raphson step per M-step, by the
-  package's one multinomial-logit solver :func:`workbench.stats.mlogit_fit`);
+  package's one multinomial-logit solver :func:`workbench.core.stats.mlogit_fit`);
   categories enter as indicators (first level = reference), numbers as they are.
   Respondents missing a covariate are left out of that model. With weights the Newton
   step is the weighted one (StepMix's ignores the weights in the Hessian and gradient).
@@ -39,9 +39,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import AnalysisError
-from ..stats import logsumexp, mlogit_fit
-from ..summary import Summarised, Summary, SummaryTable
+from ..core.errors import AnalysisError
+from ..core.stats import logsumexp, mlogit_fit
+from ..core.summary import Summarised, Summary, SummaryTable
 from ._em import run as run_em
 
 __all__ = ["DistalOutcomes", "CovariateEffects", "distal_outcomes", "covariate_effects", "classification_error_matrix"]

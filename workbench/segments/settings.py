@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from ..errors import AnalysisError
+from ..core.errors import AnalysisError
 
 __all__ = ["SegmentSettings"]
 
@@ -30,8 +30,8 @@ def _ks(k_range) -> tuple:
 
 @dataclass(frozen=True)
 class SegmentSettings:
-    """How candidate segmentations are fitted (see :func:`workbench.segments.candidates` for
-    each setting's meaning). Defaults are the study plan's defaults.
+    """How candidate segmentations are fitted (:func:`workbench.segments.candidates`). Defaults
+    are the study plan's defaults.
 
     Attributes
     ----------
@@ -39,30 +39,61 @@ class SegmentSettings:
         The study's ``k_min`` .. ``k_max``.
     methods : tuple of str, default=('lca', 'lpa', 'kmeans')
         Registered method names (:func:`workbench.segments.methods.method_names`).
-    n_init : int, default=50
-    init_iter, n_final, max_iter, tol : default=50, None, 1000, 1e-8
+    n_init, init_iter, n_final, max_iter, tol : default=50, 50, None, 1000, 1e-8
+        Random starts (see :class:`~workbench.segments.LatentClassModel`); ``n_init`` also for k-means.
     covariance : {'auto', 'diag', 'spherical', 'tied', 'full'}, default='auto'
+        LPA covariance structure; 'auto' fits all four at every k (at most
+        ``AUTO_STARTS`` random starts each, one final run; 'tied' and 'full' not when a
+        respondent has missing values) and uses the one with the lowest BIC over all k
+        (mclust's rule), with the table in ``covariance_bic``; the LPA candidates are then
+        fitted with that structure and ``n_init`` starts.
     min_class_share : float, default=0.05
+        Candidates whose smallest segment is below this share are flagged in the fit table.
     min_segment_n : int, default=30
-        The study's ``min_segment_n``.
+        The study's ``min_segment_n``: candidates whose smallest segment has fewer respondents
+        are flagged.
     n_bootstrap : int, default=0
-        The study's ``bootstrap_reps``.
+        The study's ``bootstrap_reps``: stability refits per candidate (0 = stability not measured).
     stability_kind : {'bootstrap', 'split-half'}, default='bootstrap'
         The study's ``stability``.
     stability_n_init : int, default=3
     choice : (method, k) or None
+        The consultant's pinned candidate.
     structural_candidates : {'all', 'best'}, default='best'
-    random_state : int or None, default=20240101
+        Which LCA / LPA candidates get distal outcomes and covariates: every one, or the
+        pinned choice and each method's lowest-BIC candidate.
+    random_state : int, numpy Generator or None, default=20240101
         The study's ``seed``.
     measurement : {'nominal', 'ordinal'} or dict of item to one of them, default='nominal'
+        How LCA models the items (see :class:`~workbench.segments.LatentClassModel`).
     max_starts : int or None, default=None (4 × n_init)
+        When fewer than 2 finished starts of an LCA candidate reach its best log-likelihood,
+        or fewer than half of them and added starts still improve it, ``n_init`` more
+        starts are run, until neither holds or this many starts ran (the fit table's
+        ``starts_added`` and ``flags`` say so; see :func:`~workbench.segments._engine.add_starts`).
     blrt_reps, blrt_stop_after : int or None, default=None
-        None = automatic: :func:`~workbench.segments._blrt.blrt_draws` (99 draws up to 5,000
-        respondents, 19 above) and the exceedances at which that count's test is decided
-        (:func:`~workbench.segments._blrt.blrt_stop_after`: 5 for 99, 2 for 19).
+        Bootstrap likelihood-ratio test of every candidate of ``blrt_methods`` against one
+        class fewer (Mplus TECH14; mclust's ``mclustBootstrapLRT`` for profiles): at most
+        ``blrt_reps`` draws, stopping once ``blrt_stop_after`` of them reach the observed
+        ratio (the p-value is then clearly above 0.05). ``blrt_reps=0`` = no test. The
+        rule: p at most 0.05 = k fits better. The floor, the smallest p-value the draws
+        can give, is 1/(blrt_reps + 1) and shown as ``blrt_p_floor`` in the fit table.
+        None = automatic: :func:`~workbench.segments._blrt.blrt_draws` (99 draws, floor 0.01,
+        so a p-value near 0.05 is decided, up to 5,000 respondents; 19 above, floor 0.05: an
+        exact 5 % Monte-Carlo test that says "at most 0.05" when no draw reaches the observed
+        ratio) and the exceedances at which that count's test is decided
+        (:func:`~workbench.segments._blrt.blrt_stop_after`: 5 for 99, after about 5/p draws
+        where p is clearly above; 2 for 19).
     blrt_starts : int, default=0
+        Random starts per LCA draw besides the observed estimates and a split of the
+        largest class.
     blrt_for : {'bic', 'all'}, default='bic'
+        Which candidates get the test: every one, or only the two around the lowest BIC
+        (that k against k-1, and k+1 against k), which is what a choice of k needs and
+        costs two tests instead of one per k.
     blrt_methods : tuple of str, default=('lca',)
+        Which methods with a likelihood get the test; 'lpa' draws Gaussian samples (tied
+        and full covariances make each draw's EM slow, hence opt-in).
     """
 
     k_range: tuple = tuple(range(2, 9))

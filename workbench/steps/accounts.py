@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import AnalysisError
-from ..outputs import write_workbook
+from ..core.errors import AnalysisError
+from ..files.outputs import write_workbook
 from ..segments import Segmentation
 from ..segments._accounts import MIN_SEVERAL_N, MIN_SEVERAL_SHARE, account_segments, several_respondents
 from ..waves.accounts_model import ACCOUNTS_KEY, AccountModel, track_accounts

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from ..criteria import LabelCandidate
-from ..errors import AnalysisError
-from ..outputs import file_sha256
+from ..core.errors import AnalysisError
+from ..files.outputs import file_sha256
 from .context import Output, Step, WaveContext
 
 __all__ = ["classification", "STEP"]

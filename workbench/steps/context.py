@@ -21,12 +21,12 @@ from ..criteria import LabelCandidate, Scorecard
 from ..criteria.forward import ForwardRelevance
 from ..deck import DeckTrends
 from ..factors import EFAResult
-from ..opportunities import Opportunities
-from ..outputs import Manifest
-from ..personas import Personas
-from ..profiles import SegmentProfiles
+from ..describe.opportunities import Opportunities
+from ..files.outputs import Manifest
+from ..describe.personas import Personas
+from ..describe.profiles import SegmentProfiles
 from ..quality import QualityReport
-from ..readers import Responses
+from ..data.readers import Responses
 from ..segments import Candidates, Segmentation
 from ..segments._accounts import AccountSegments
 from ..study import Study

@@ -4,8 +4,8 @@ draft its personas; scorecard.xlsx, scorecard.md, profiles.xlsx, opportunities.x
 personas.yaml (also merged into ``surveys/<study>/personas.yaml``, where a consultant's
 edits are kept).
 
-Study-aware glue for :mod:`workbench.criteria`, :mod:`~workbench.profiles`,
-:mod:`~workbench.opportunities` and :mod:`~workbench.personas`: the KPIs from the behaviour
+Study-aware glue for :mod:`workbench.criteria`, :mod:`~workbench.describe.profiles`,
+:mod:`~workbench.describe.opportunities` and :mod:`~workbench.describe.personas`: the KPIs from the behaviour
 step, the basis items and thresholds from the study.
 """
 
@@ -18,11 +18,11 @@ import pandas as pd
 
 from ..criteria import Candidate, score_candidates, study_basis
 from ..criteria.forward import with_forward
-from ..errors import AnalysisError
+from ..core.errors import AnalysisError
 from ..segments import Candidates
-from ..measures import BOOKKEEPING, CORE_KPIS, is_key
-from ..opportunities import opportunities, outcome_pairs
-from ..personas import draft_personas, merge_personas, personas_path
+from ..core.measures import BOOKKEEPING, CORE_KPIS, is_key
+from ..describe.opportunities import opportunities, outcome_pairs
+from ..describe.personas import draft_personas, merge_personas, personas_path
 from .context import Output, Skip, Step, WaveContext
 
 __all__ = ["criteria", "criteria_kpis", "survey_behaviour", "no_outcomes", "STEP", "OPPORTUNITIES", "PERSONAS"]

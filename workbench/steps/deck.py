@@ -14,8 +14,8 @@ import pandas as pd
 
 from ..deck import render_deck
 from ..deck.data import frame_to_json
-from ..measures import measure_label
-from ..outputs import in_words
+from ..core.measures import measure_label
+from ..files.outputs import in_words
 from ..segments._accounts import TYPE_RULE, type_data
 from ..waves.base import BaseModel
 from ..waves.golden import TypingTool

@@ -2,8 +2,8 @@
 
 The deck package renders plain data and imports no result class; this module is the one
 place that knows both: it takes the typed results of a wave (the study, the
-:class:`~workbench.criteria.Scorecard`, the chosen :class:`~workbench.profiles.SegmentProfiles`,
-the :class:`~workbench.opportunities.Opportunities`, the
+:class:`~workbench.criteria.Scorecard`, the chosen :class:`~workbench.describe.profiles.SegmentProfiles`,
+the :class:`~workbench.describe.opportunities.Opportunities`, the
 :class:`~workbench.quality.QualityReport`, the factor solutions, the
 :class:`~workbench.segments.Candidates` and the :class:`~workbench.behaviour.Behaviour`)
 and keeps what the slides show: tables and numbers, never respondents, never PII columns.
@@ -25,14 +25,14 @@ from ..behaviour import Behaviour
 from ..criteria import Scorecard
 from ..deck import DeckData, DeckTrends, render_deck
 from ..deck.data import PROFILE_COLUMNS, frame_to_json
-from ..jsonplain import plain
+from ..files.jsonplain import plain
 from ..deck.render import deck_options
 from ..factors import EFAResult
-from ..measures import column_label
-from ..outputs import in_words
-from ..opportunities import Opportunities
-from ..personas import Personas
-from ..profiles import SegmentProfiles
+from ..core.measures import column_label
+from ..files.outputs import in_words
+from ..describe.opportunities import Opportunities
+from ..describe.personas import Personas
+from ..describe.profiles import SegmentProfiles
 from ..quality import QualityReport
 from ..segments import Candidates
 from ..study import Study

@@ -12,10 +12,10 @@ import logging
 
 import pandas as pd
 
-from ..errors import AnalysisError
+from ..core.errors import AnalysisError
 from ..factors import EFAResult, efa, parallel_analysis
 from ..factors.count import add_rules
-from ..outputs import write_workbook
+from ..files.outputs import write_workbook
 from .context import Output, Step, WaveContext
 
 __all__ = ["factors", "factor_sheets", "battery_correlation", "STEP"]

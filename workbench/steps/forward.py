@@ -22,7 +22,7 @@ import pandas as pd
 from ..behaviour.forward import forward_outcomes
 from ..criteria import Candidate, LabelCandidate
 from ..criteria.forward import ForwardRelevance, forward_relevance
-from ..errors import AnalysisError
+from ..core.errors import AnalysisError
 from ..waves.flow import SEGMENTS_FILE, read_segments, report_folder
 from .context import Output, Skip, Step, WaveContext
 

@@ -16,7 +16,7 @@ import logging
 
 import pandas as pd
 
-from ..errors import AnalysisError
+from ..core.errors import AnalysisError
 from ..waves.migration import MIN_PANEL, migration as fit_migration, pair_counts, panel_ids
 from .context import Output, Skip, Step, WaveContext
 from .model import persona_names

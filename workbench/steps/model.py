@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import AnalysisError
-from ..measures import NOT_FEATURES, is_key
-from ..outputs import check_no_pii, write_csv, write_workbook
+from ..core.errors import AnalysisError
+from ..core.measures import NOT_FEATURES, is_key
+from ..files.outputs import check_no_pii, write_csv, write_workbook
 from ..segments import Segmentation
 from ..study import Study
-from ..suppression import suppress_customers, suppress_names, suppressed_segments
+from ..describe.suppression import suppress_customers, suppress_names, suppressed_segments
 from ..waves import SegmentModel, codebook
 from ..waves.accounts_excel import add_account_sheet
 from ..waves.accounts_model import ACCOUNTS_KEY, account_columns

@@ -1,7 +1,7 @@
-"""Step ``read``: the wave's response files into :class:`~workbench.readers.Responses`.
+"""Step ``read``: the wave's response files into :class:`~workbench.data.readers.Responses`.
 
 Text is cleaned here, at the boundary (issue 24): a character no workbook or deck can hold
-(:data:`workbench.cleantext.UNSHOWABLE`) in an answer is replaced by U+FFFD with a warning
+(:data:`workbench.files.cleantext.UNSHOWABLE`) in an answer is replaced by U+FFFD with a warning
 naming file, row and column; in a respondent id it is an error naming them.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from ..cleantext import clean_frame, describe, first_unshowable
-from ..errors import DataError
-from ..readers import Responses, read_responses
+from ..files.cleantext import clean_frame, describe, first_unshowable
+from ..core.errors import DataError
+from ..data.readers import Responses, read_responses
 from .context import Output, Step, WaveContext
 
 logger = logging.getLogger(__name__)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import AnalysisError, StudyError, WorkbenchWarning
-from ..measures import BOOKKEEPING, is_key
-from ..outputs import check_no_pii, write_csv, write_workbook
+from ..core.errors import AnalysisError, StudyError, WorkbenchWarning
+from ..core.measures import BOOKKEEPING, is_key
+from ..files.outputs import check_no_pii, write_csv, write_workbook
 from ..segments import SegmentSettings, candidates, method_names, standardise
 from .context import Output, Step, WaveContext
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pandas as pd
 
 from ..deck import DeckTrends
-from ..errors import WorkbenchError
+from ..core.errors import WorkbenchError
 from ..factors import cfa
-from ..measures import labels as measure_labels
-from ..measures import measure
-from ..outputs import write_workbook
+from ..core.measures import labels as measure_labels
+from ..core.measures import measure
+from ..files.outputs import write_workbook
 from ..waves import profile_drift, refit_check, segment_sizes, size_changes
 from ..waves.model import fitted_factor_fit
 from ..waves.flow import SEGMENTS_FILE, TRENDS_FILE, WaveTracking, read_segments, report_folder

@@ -11,7 +11,7 @@ from pathlib import Path
 import datetime as _dt
 import difflib
 
-from ..safeids import id_key
+from ..files.safeids import id_key
 from .spec import BEHAVIOUR_CATEGORIES, CODED_TYPES, SCALE_TYPES, unknown_message
 
 __all__ = ["semantic_checks", "path_str"]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pydantic
 
-from ..errors import StudyError
-from ..safeids import id_problem
+from ..core.errors import StudyError
+from ..files.safeids import id_problem
 from .checks import path_str, semantic_checks
 from .model import Column, Scale, Study
 from .spec import ScaleSpec, StudySpec

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import StudyError
+from ..core.errors import StudyError
 from .spec import CODED_TYPES, StudySpec, WaveSpec
 
 __all__ = ["Scale", "Column", "Study"]
@@ -121,9 +121,9 @@ class Study:
 
     def text_labels(self) -> dict[str, str]:
         """Column id -> label for ids that cannot be ordinary words (they hold '_' or a digit):
-        what :func:`workbench.outputs.in_words` replaces in free text ('the largest effect is
+        what :func:`workbench.files.outputs.in_words` replaces in free text ('the largest effect is
         eu_stemme' → '… is Stemme ved EU-valget'); an id such as ``region`` stays a word."""
-        from ..measures import not_a_word
+        from ..core.measures import not_a_word
 
         return {cid: lab for cid, lab in self.column_labels().items() if not_a_word(cid)}
 
@@ -138,7 +138,7 @@ class Study:
     def key_columns(self) -> tuple[str, ...]:
         """Every column the study declares as a key — respondent id, customer id, the behaviour
         join key, the customer master's key and the transactions' customer and order columns —
-        whatever they are called: keys are never measures (see :func:`workbench.measures.is_key`)."""
+        whatever they are called: keys are never measures (see :func:`workbench.core.measures.is_key`)."""
         s = self.spec
         keys = [s.respondent_id, s.customer_id]
         if s.behaviour is not None:

@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from ..provenance import SEED_MAX
-from ..safeids import id_problem
+from ..core.provenance import SEED_MAX
+from ..files.safeids import id_problem
 
 SCALE_TYPES = ("likert", "ordinal", "nominal", "binary", "numeric", "text")
 CODED_TYPES = ("likert", "ordinal", "nominal", "binary")
@@ -216,7 +216,7 @@ class StudyInfo(BaseModel):
         return v
 
 
-#: Formats a response file can be read as (``format:`` on a wave or a file; see workbench.readers).
+#: Formats a response file can be read as (``format:`` on a wave or a file; see workbench.data.readers).
 RESPONSE_FORMATS = ("auto", "csv", "xlsx", "sav", "qualtrics", "surveymonkey")
 
 
@@ -507,7 +507,7 @@ class BehaviourSpec(BaseModel):
     #: workbench.behaviour.engines); ``spark`` settings only with ``engine: spark``.
     engine: Literal["duckdb", "spark"] = "duckdb"
     spark: SparkSpec | None = None
-    #: least share of respondents the join must match (None: workbench.joincheck's default, 0.5)
+    #: least share of respondents the join must match (None: workbench.data.joincheck's default, 0.5)
     min_match_share: float | None = Field(None, ge=0, le=1)
 
     @field_validator("forward_horizons")
@@ -530,7 +530,7 @@ class TrimSpec(BaseModel):
 
 
 class WeightingSpec(BaseModel):
-    """Raking the clean respondents to the customer base (see workbench.weighting).
+    """Raking the clean respondents to the customer base (see workbench.data.weighting).
 
     ``variables`` are customer-base attributes (the master's ``columns``) or behaviour
     categories (``rfm_tier``, ``cost_tier``, ``dominant_channel``, ``lapsed``, ``active``).

@@ -1,14 +1,14 @@
 """Reading study.yaml with the one bounded YAML parser (ruamel.yaml round-trip, YAML 1.2: depth,
-aliases, control characters, file size: :mod:`workbench.safeyaml`, :mod:`workbench.limits`) that
+aliases, control characters, file size: :mod:`workbench.files.safeyaml`, :mod:`workbench.files.limits`) that
 keeps 'NO' a string, key lines and duplicate keys."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import StudyError
-from ..limits import LIMITS, check_file, encoding_hint
-from ..safeyaml import (MappingNode, SequenceNode, YAMLError, YAMLLimitError, compose, describe_error, node_key,
+from ..core.errors import StudyError
+from ..files.limits import LIMITS, check_file, encoding_hint
+from ..files.safeyaml import (MappingNode, SequenceNode, YAMLError, YAMLLimitError, compose, describe_error, node_key,
                         plain_data, round_trip_load)
 
 __all__ = ["node_lines", "read_yaml", "text_line_of_byte"]

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
-from ..jsonplain import check_format, plain
-from ..stats import holm, two_proportion_ztest
+from ..core.errors import DataError
+from ..files.jsonplain import check_format, plain
+from ..core.stats import holm, two_proportion_ztest
 from .base import BaseModel
 
 __all__ = [

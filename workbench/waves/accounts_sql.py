@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..errors import DataError
+from ..core.errors import DataError
 from .accounts_model import ACCOUNTS_KEY, FLOOR, AccountModel
 from .sql import _argmax, _expsum, _n, _named, _q, _s, _softmax, _table, _translate, _model_attachments
 

@@ -40,10 +40,10 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from ..summary import Summarised, Summary, SummaryTable
-from ..errors import AnalysisError, DataError, OutputError, WorkbenchWarning
-from ..jsonplain import check_format, plain, rebuild
-from ..stats import mlogit_fit, one_blas_thread, softmax
+from ..core.summary import Summarised, Summary, SummaryTable
+from ..core.errors import AnalysisError, DataError, OutputError, WorkbenchWarning
+from ..files.jsonplain import check_format, plain, rebuild
+from ..core.stats import mlogit_fit, one_blas_thread, softmax
 from .inputs import not_better_than_guessing, random_seed, sample_weights, summary_frame
 
 __all__ = ["fit_base_model", "BaseModel", "segment_customer_base", "OTHER"]
@@ -549,7 +549,7 @@ class BaseModel(Summarised):
 
     @classmethod
     def from_dict(cls, doc: Mapping) -> "BaseModel":
-        """:meth:`_from_dict`, a malformed entry named (:func:`workbench.jsonplain.rebuild`)."""
+        """:meth:`_from_dict`, a malformed entry named (:func:`workbench.files.jsonplain.rebuild`)."""
         return rebuild(cls._from_dict, doc, "the whole-base model")
 
     @classmethod
@@ -638,7 +638,7 @@ def segment_customer_base(customers: pd.DataFrame, respondent_segments: pd.Serie
     OutputError
         A PII column would reach the table.
     """
-    from ..outputs import check_no_pii
+    from ..files.outputs import check_no_pii
 
     pii = [str(p) for p in pii]
     leaked = sorted(set(map(str, model.features)) & set(pii))

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
-from ..readers import ReadOptions, cell_text, read_table
+from ..core.errors import DataError
+from ..data.readers import ReadOptions, cell_text, read_table
 from .base import BaseModel
 from .golden import TypingTool
 from .model import load_model
@@ -28,7 +28,7 @@ SCORERS = ("auto", "segmentation", "typing", "base")
 def read_answers(path, *, id_column: str | None = None, encoding: str = "utf-8", sheet=None) -> pd.DataFrame:
     """A file of answers to classify: one row per respondent, the first column (or
     ``id_column``) the id. Read by the one reader registry a wave's files are read by
-    (:data:`workbench.readers.READERS`): CSV (delimiter, BOM, ``encoding``), XLSX (``sheet``),
+    (:data:`workbench.data.readers.READERS`): CSV (delimiter, BOM, ``encoding``), XLSX (``sheet``),
     SPSS ``.sav``, Qualtrics and SurveyMonkey exports, a title block above the header.
 
     Returns

@@ -10,7 +10,7 @@ changed (``segmentation.reworded``: same codes, same meaning), which keeps track
 
 from __future__ import annotations
 
-from ..errors import StudyError
+from ..core.errors import StudyError
 
 __all__ = ["codebook", "codebook_changes", "normalise_codebook"]
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import StudyError
-from ..safeids import report_folder
+from ..core.errors import StudyError
+from ..files.safeids import report_folder
 from ..study import Study
 from .model import SegmentModel, load_model
 from .refit import RefitAdvice

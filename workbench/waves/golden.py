@@ -54,10 +54,10 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from ..summary import Summarised, Summary, SummaryTable
-from ..errors import AnalysisError, DataError, OutputError, WorkbenchWarning
-from ..jsonplain import check_format, plain, rebuild
-from ..stats import mlogit_fit, one_blas_thread, softmax
+from ..core.summary import Summarised, Summary, SummaryTable
+from ..core.errors import AnalysisError, DataError, OutputError, WorkbenchWarning
+from ..files.jsonplain import check_format, plain, rebuild
+from ..core.stats import mlogit_fit, one_blas_thread, softmax
 from .inputs import not_better_than_guessing, numeric_frame, random_seed, sample_weights, summary_frame
 from .typing_excel import write_typing_tool
 
@@ -583,7 +583,7 @@ class TypingTool(Summarised):
         """The segment of every row (the highest score); ``<NA>`` for rows with no golden answer.
 
         A row that skipped some golden questions is scored with the item means of those and
-        a :class:`~workbench.errors.WorkbenchWarning` says how many rows; :meth:`classify`
+        a :class:`~workbench.core.errors.WorkbenchWarning` says how many rows; :meth:`classify`
         flags them one by one.
 
         Raises
@@ -677,7 +677,7 @@ class TypingTool(Summarised):
 
     @classmethod
     def from_dict(cls, doc: Mapping) -> "TypingTool":
-        """:meth:`_from_dict`, a malformed entry named (:func:`workbench.jsonplain.rebuild`)."""
+        """:meth:`_from_dict`, a malformed entry named (:func:`workbench.files.jsonplain.rebuild`)."""
         return rebuild(cls._from_dict, doc, "the typing tool")
 
     @classmethod

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
-from ..provenance import seed_int
+from ..core.errors import DataError
+from ..core.provenance import seed_int
 
 __all__ = ["numeric_frame", "random_seed", "sample_weights", "not_better_than_guessing", "MIN_GAIN",
            "summary_frame"]
@@ -57,7 +57,7 @@ def summary_frame(model, head: list, middle: list, settings: list = ()) -> pd.Da
 
 def random_seed(random_state):
     """An int seed (or None, the estimator's own default) from an int, a numpy Generator or None
-    (:func:`workbench.provenance.seed_int`, the one seed normaliser)."""
+    (:func:`workbench.core.provenance.seed_int`, the one seed normaliser)."""
     return seed_int(random_state, none="keep")
 
 

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from ..stats import logsumexp
+from ..core.stats import logsumexp
 
-from ..errors import AnalysisError
-from ..measures import round_shares
+from ..core.errors import AnalysisError
+from ..core.measures import round_shares
 from ..segments._lta_invariance import invariance_test
 from .refit import RefitAdvice
 

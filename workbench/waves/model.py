@@ -36,13 +36,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from ..errors import AnalysisError, DataError, StudyError
+from ..core.errors import AnalysisError, DataError, StudyError
 from ..factors import cfa
-from ..fileio import atomic_write_text, file_error
-from ..provenance import package_versions
-from ..jsonplain import check_format, plain
-from ..limits import LIMITS, check_file
-from ..modelcheck import check_model, check_model_dict, check_model_text
+from ..files.fileio import atomic_write_text, file_error
+from ..core.provenance import package_versions
+from ..files.jsonplain import check_format, plain
+from ..files.limits import LIMITS, check_file
+from ..files.modelcheck import check_model, check_model_dict, check_model_text
 from ..segments.methods import get_method, method_names, registered
 from .scoring import FactorScoring, code_number, float_array, standardisation_table
 from .codebook import codebook_changes, normalise_codebook

@@ -58,9 +58,9 @@ from scipy import stats
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score
 
-from ..errors import AnalysisError, DataError, WorkbenchWarning
+from ..core.errors import AnalysisError, DataError, WorkbenchWarning
 from ..segments.methods import get_method
-from ..summary import Summarised, Summary, SummaryTable
+from ..core.summary import Summarised, Summary, SummaryTable
 
 __all__ = ["refit_check", "RefitAdvice", "RefitThresholds", "compare_factor_fit", "factor_fit_reference",
            "misfit_variance"]

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import AnalysisError
-from ..jsonplain import plain
+from ..core.errors import AnalysisError
+from ..files.jsonplain import plain
 from ..segments.methods.lpa import gaussian_log_prob  # the latent profile method's own scoring
 
 __all__ = ["FactorScoring", "standardisation_table", "gaussian_log_prob", "float_array", "code_number"]

@@ -29,7 +29,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..errors import DataError
+from ..core.errors import DataError
 from .model import load_model
 
 __all__ = ["DIALECTS", "base_model_sql", "typing_tool_sql", "export_sql"]
@@ -124,7 +124,7 @@ def _argmax(values) -> str:
 def _model_attachments(model_path) -> tuple[Path, dict]:
     """The scorers of a ``model.json`` (a folder: its ``model.json``), the whole file checked
     field by field before any of it is compiled (:func:`workbench.waves.model.load_model`,
-    workbench.modelcheck, issue 24; it also names a missing file). Returns (the file's path, for
+    workbench.files.modelcheck, issue 24; it also names a missing file). Returns (the file's path, for
     the scorers' errors, and its attachments)."""
     path = Path(model_path)
     path = path / "model.json" if path.is_dir() else path

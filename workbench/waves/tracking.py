@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import AnalysisError
-from ..stats import benjamini_hochberg, effective_n, holm, is_categorical, two_proportion_ztest, welch_ttest, wilson_interval
-from ..summary import Summarised, Summary, SummaryTable
+from ..core.errors import AnalysisError
+from ..core.stats import benjamini_hochberg, effective_n, holm, is_categorical, two_proportion_ztest, welch_ttest, wilson_interval
+from ..core.summary import Summarised, Summary, SummaryTable
 
 __all__ = ["segment_sizes", "size_changes", "SizeChanges", "profile_drift", "ProfileDrift", "wilson_interval",
            "holm", "benjamini_hochberg"]

@@ -14,11 +14,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Mapping
 
-from ..errors import OutputError
-from ..provenance import package_versions
-from ..jsonplain import plain
-from ..measures import SHARE_FORMAT
-from ..outputs import harden_workbook
+from ..core.errors import OutputError
+from ..core.provenance import package_versions
+from ..files.jsonplain import plain
+from ..core.measures import SHARE_FORMAT
+from ..files.outputs import harden_workbook
 
 __all__ = ["write_typing_tool"]
 

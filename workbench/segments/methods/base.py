@@ -39,10 +39,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from ...stats import logsumexp
+from ...core.stats import logsumexp
 
-from ...errors import AnalysisError, WorkbenchWarning
-from ...measures import name_method
+from ...core.errors import AnalysisError, WorkbenchWarning
+from ...core.measures import name_method
 from .._data import SegmentationConvergenceWarning
 from .._engine import seed_int
 from .._models import _CentroidModel, _check_k
@@ -281,7 +281,7 @@ class SegmentationMethod:
 
     def check(self, parameters: dict, k: int, features, path) -> None:
         """Refuse loaded parameters that cannot score (shapes, finite numbers, probabilities):
-        raise :func:`workbench.modelcheck.unusable` (path, what) — a DataError naming the file.
+        raise :func:`workbench.files.modelcheck.unusable` (path, what) — a DataError naming the file.
         Called on every load of ``model.json``; the default checks nothing."""
 
 

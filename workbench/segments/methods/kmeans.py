@@ -8,7 +8,7 @@ from threadpoolctl import threadpool_limits
 
 from .._models import KMeansModel
 from .._results import Segmentation
-from ...modelcheck import finite, unusable
+from ...files.modelcheck import finite, unusable
 from .base import Basis, SegmentationMethod, register
 
 __all__ = ["KMeans", "CentroidMethod"]

@@ -7,11 +7,11 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
-from ...stats import logsumexp
+from ...core.stats import logsumexp
 
 from .._lca import LCAData
 from .._models import LatentClassModel
-from ...modelcheck import finite, probabilities, unusable
+from ...files.modelcheck import finite, probabilities, unusable
 from .base import Basis, SegmentationMethod, register
 
 __all__ = ["LatentClasses"]

@@ -11,7 +11,7 @@ from .._covariance import covariance_by_bic
 from .._gmm import GaussianData
 from .._models import LatentProfileModel
 from .._results import Segmentation
-from ...modelcheck import finite, unusable
+from ...files.modelcheck import finite, unusable
 from .base import Basis, MethodFit, SegmentationMethod, register
 
 __all__ = ["LatentProfiles", "gaussian_log_prob", "AUTO_STARTS"]

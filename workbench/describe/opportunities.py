@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .summary import Summarised, Summary, SummaryTable
-from .errors import AnalysisError
+from ..core.summary import Summarised, Summary, SummaryTable
+from ..core.errors import AnalysisError
 from .alignment import align_labels, align_weights, sort_segments
 
 __all__ = ["opportunities", "outcome_pairs", "Opportunities", "opportunity_score", "FORCE_ORDER"]
@@ -239,7 +239,7 @@ class Opportunities(Summarised):
         -------
         Path
         """
-        from .outputs import write_workbook
+        from ..files.outputs import write_workbook
 
         path = Path(path)
         if path.is_dir():

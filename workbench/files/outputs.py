@@ -25,12 +25,12 @@ from typing import Mapping
 
 import pandas as pd
 
-from .errors import OutputError
-from .measures import (PERCENT_FORMAT, SHARE_FORMAT, column_label, is_identifier, measure, not_a_word, readable,
+from ..core.errors import OutputError
+from ..core.measures import (PERCENT_FORMAT, SHARE_FORMAT, column_label, is_identifier, measure, not_a_word, readable,
                        setting_words)
 from .cleantext import UNSHOWABLE
 from .fileio import atomic_write_bytes, atomic_write_text, file_error, is_machine_fault
-from .provenance import PACKAGES, package_versions, utc_now
+from ..core.provenance import PACKAGES, package_versions, utc_now
 from .safeids import inside
 
 __all__ = [

@@ -23,7 +23,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import OutputError
+from ..core.errors import OutputError
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "file_error", "is_machine_fault",
            "refuse_link_or_folder"]

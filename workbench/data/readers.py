@@ -28,9 +28,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .summary import Summarised, Summary, SummaryTable
-from .errors import DataError
-from .study import Column, Study
+from ..core.summary import Summarised, Summary, SummaryTable
+from ..core.errors import DataError
+from ..study import Column, Study
 
 __all__ = ["Responses", "read_responses", "read_table", "RawTable", "ReadOptions", "read_options", "Reader", "READERS",
            "register_reader", "cell_text"]
@@ -158,7 +158,7 @@ def _decode(path: Path, raw: bytes, encoding: str, where: str = "on the wave") -
                             file=path, row=text.count("\n", 0, nul) + 1)
         return text
     except UnicodeDecodeError as exc:
-        from .limits import encoding_hint
+        from ..files.limits import encoding_hint
 
         hint = encoding_hint(raw)
         if hint:  # UTF-16 and friends: the cp1252 guess below would mislead
@@ -456,7 +456,7 @@ def read_table(path, wave=None, *, expect=(), kind: str = "responses", what: str
     path = Path(path)
     if not path.exists():
         raise DataError(f"{what} not found", file=path)
-    from .limits import LIMITS, check_file, check_text_shape  # issue 14: file type, size, columns, lines first
+    from ..files.limits import LIMITS, check_file, check_text_shape  # issue 14: file type, size, columns, lines first
 
     opts = wave if isinstance(wave, ReadOptions) else read_options(wave, _relative_name(wave, path))
     check_file(path, max_bytes=LIMITS[kind].max_bytes, what=what)

@@ -40,7 +40,7 @@ from ruamel.yaml.scalarstring import SingleQuotedScalarString
 from ruamel.yaml.tokens import ScalarToken
 
 from .cleantext import UNSHOWABLE
-from .errors import StudyError
+from ..core.errors import StudyError
 from .limits import check_file, encoding_hint
 
 __all__ = [

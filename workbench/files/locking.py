@@ -28,9 +28,9 @@ import stat
 import sys
 from pathlib import Path
 
-from .errors import OutputError
+from ..core.errors import OutputError
 from .fileio import file_error
-from .provenance import utc_now
+from ..core.provenance import utc_now
 from .outputs import pid_alive
 
 __all__ = ["WaveLock", "lock_path", "read_lock", "MAX_RUN_HOURS"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import AnalysisError
+from ..core.errors import AnalysisError
 
 __all__ = ["Alignment", "align_labels", "align_weights", "sort_segments"]
 

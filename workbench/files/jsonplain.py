@@ -52,7 +52,7 @@ def check_format(doc, fmt: str, newest: int, *, what: str, file=None, key: str =
     ``exact``).  Returns the version; raises ``error`` (default
     :class:`~workbench.errors.DataError`) naming ``what`` and ``file`` otherwise.
     """
-    from .errors import DataError
+    from ..core.errors import DataError
 
     error = error or DataError
     if not isinstance(doc, dict) or doc.get("format") != fmt:
@@ -96,7 +96,7 @@ def bounded_loads(text: str, *, file=None, what: str = "the file", error=None, *
     """``json.loads(text)`` after refusing nesting deeper than :data:`MAX_JSON_DEPTH` (the parser
     would hit Python's recursion limit); invalid JSON raises ``error`` (default DataError) naming
     the line."""
-    from .errors import DataError
+    from ..core.errors import DataError
 
     error = error or DataError
     if json_depth(text) > MAX_JSON_DEPTH:
@@ -114,7 +114,7 @@ def bounded_loads(text: str, *, file=None, what: str = "the file", error=None, *
 def rebuild(build, doc, what: str):
     """``build(doc)``, any malformed entry of a saved scorer (a text where numbers are, a list one
     short, null where a list is) a :class:`~workbench.errors.DataError` naming ``what`` (issue 24)."""
-    from .errors import DataError
+    from ..core.errors import DataError
 
     try:
         return build(doc)

@@ -50,15 +50,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import safeyaml
-from .errors import AnalysisError, StudyError
-from .measures import round_shares
-from .fileio import atomic_write_text, file_error
-from .language import measure_label_in, number
+from ..files import safeyaml
+from ..core.errors import AnalysisError, StudyError
+from ..core.measures import round_shares
+from ..files.fileio import atomic_write_text, file_error
+from ..core.language import measure_label_in, number
 from .persona_names import DRAFT_TEXTS, NAME_TEXTS, name_language, persona_name, persona_name_less
-from .provenance import check_random_state
+from ..core.provenance import check_random_state
 from .profiles import BEHAVIOUR, SELECTED, SegmentProfiles
-from .summary import Summarised, Summary, SummaryTable
+from ..core.summary import Summarised, Summary, SummaryTable
 
 #: A language code of a quote ('da', 'nl-BE'), as study.yaml's ``language:`` (workbench.study.spec).
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")

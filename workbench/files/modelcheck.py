@@ -25,7 +25,7 @@ import re
 
 import numpy as np
 
-from .errors import DataError
+from ..core.errors import DataError
 from .jsonplain import bounded_loads
 from .limits import MAX_K, MAX_MODEL_ITEMS, MAX_MODEL_VALUES
 

@@ -58,10 +58,10 @@ import numpy as np
 import pandas as pd
 
 from .alignment import align_labels, align_weights, sort_segments
-from .errors import AnalysisError, WorkbenchWarning
-from .measures import column_label, measure
-from .stats import CORRECTIONS, correct_pvalues, holm, two_proportion_ztest, weighted_stats, welch_ttest
-from .summary import Summarised, Summary, SummaryTable
+from ..core.errors import AnalysisError, WorkbenchWarning
+from ..core.measures import column_label, measure
+from ..core.stats import CORRECTIONS, correct_pvalues, holm, two_proportion_ztest, weighted_stats, welch_ttest
+from ..core.summary import Summarised, Summary, SummaryTable
 
 __all__ = ["profile", "SegmentProfiles", "align_labels", "weighted_stats", "correct_pvalues", "holm", "UP", "DOWN",
            "BEHAVIOUR"]
@@ -485,7 +485,7 @@ class SegmentProfiles(Summarised):
         from openpyxl.styles import Font, PatternFill
         from openpyxl.utils import get_column_letter
 
-        from .outputs import sheet_name, write_workbook
+        from ..files.outputs import sheet_name, write_workbook
 
         path = Path(path)
         if path.is_dir():

@@ -32,7 +32,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import DataError
+from ..core.errors import DataError
 
 __all__ = ["Limit", "LIMITS", "check_file", "check_text_shape", "check_input", "encoding_hint", "MAX_K",
            "MAX_MODEL_ITEMS", "MAX_MODEL_VALUES"]

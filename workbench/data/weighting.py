@@ -33,9 +33,9 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .errors import AnalysisError, WorkbenchWarning
-from .stats import design_effect, effective_n
-from .summary import Summarised, Summary, SummaryTable
+from ..core.errors import AnalysisError, WorkbenchWarning
+from ..core.stats import design_effect, effective_n
+from ..core.summary import Summarised, Summary, SummaryTable
 
 __all__ = ["rake", "RakingResult", "RakingWarning", "design_effect", "effective_n", "rake_to_base"]
 

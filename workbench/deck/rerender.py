@@ -13,17 +13,17 @@ import json
 import logging
 from pathlib import Path
 
-from .deck import deck_wave, load_trends, render_deck, render_pngs, rerender_inputs, update_presentation
-from .deck.update import deck_study, texts_naming
-from .errors import OutputError
-from .locking import WaveLock
-from .jsonplain import bounded_loads
-from .fileio import atomic_write_bytes, atomic_write_text, file_error
-from .provenance import utc_now
-from .outputs import file_sha256
-from .personas import personas_path
-from .safeids import report_folder
-from .study import Study, load_study
+from . import deck_wave, load_trends, render_deck, render_pngs, rerender_inputs, update_presentation
+from .update import deck_study, texts_naming
+from ..core.errors import OutputError
+from ..files.locking import WaveLock
+from ..files.jsonplain import bounded_loads
+from ..files.fileio import atomic_write_bytes, atomic_write_text, file_error
+from ..core.provenance import utc_now
+from ..files.outputs import file_sha256
+from ..describe.personas import personas_path
+from ..files.safeids import report_folder
+from ..study import Study, load_study
 
 __all__ = ["rerender_deck", "update_deck", "report_folder"]
 
@@ -195,7 +195,7 @@ def update_deck(study, wave, edited, *, reports="reports", output=None, force: b
         The edited deck is missing, not a .pptx, or not made by the workbench; either wave
         has no run; the output exists (without ``force``) or is the edited deck.
     """
-    from .deck.render import open_pptx
+    from .render import open_pptx
 
     if not isinstance(study, Study):
         study = load_study(study)

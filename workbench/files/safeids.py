@@ -27,7 +27,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from .errors import OutputError, StudyError
+from ..core.errors import OutputError, StudyError
 
 __all__ = ["ID_PATTERN", "ID_RULE", "id_problem", "check_id", "inside", "report_path", "report_folder", "id_key"]
 

@@ -26,7 +26,7 @@ import logging
 
 import pandas as pd
 
-from .errors import DataError
+from ..core.errors import DataError
 
 __all__ = ["DEFAULT_MIN_MATCH_SHARE", "check_join", "check_transaction_values", "value_rules"]
 
