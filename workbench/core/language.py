@@ -1,10 +1,10 @@
 """How each language writes numbers and names the behavioural measures: a leaf shared by the
-persona drafts (:mod:`workbench.personas`) and the deck (:mod:`workbench.deck.texts`), so that a
+persona drafts (:mod:`workbench.describe.personas`) and the deck (:mod:`workbench.deck.texts`), so that a
 Danish study's personas.yaml and its deck say '1.234,5' and 'Omsætning pr. kunde' alike.
 
 To add a language you must add its number style to :data:`NUMBER_STYLE` and its measure labels
-to :data:`MEASURE_LABELS` (a measure without one keeps :mod:`workbench.measures`' English label),
-then its deck texts (:mod:`workbench.deck.texts`) and name words (:mod:`workbench.persona_names`).
+to :data:`MEASURE_LABELS` (a measure without one keeps :mod:`workbench.core.measures`' English label),
+then its deck texts (:mod:`workbench.deck.texts`) and name words (:mod:`workbench.describe.persona_names`).
 """
 
 from __future__ import annotations

@@ -277,7 +277,7 @@ def labels(columns, *, categories: bool = True) -> dict[str, str]:
 # The technical columns of the workbooks (fit statistics, scorecard checks, quality checks)
 # and the study settings that reach a slide: each has a label here, so no identifier
 # (``n_parameters``, ``keep_last``) is shown to a client.  :func:`column_label` is what the
-# workbook writer (:func:`workbench.outputs.write_workbook`) and the deck use for a header.
+# workbook writer (:func:`workbench.files.outputs.write_workbook`) and the deck use for a header.
 
 #: Technical column -> label (workbook headers, deck tables).
 COLUMN_LABELS: dict[str, str] = {

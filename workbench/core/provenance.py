@@ -9,7 +9,7 @@
   same bounds on ``seed:`` (:data:`SEED_MAX`), so a seed ``validate`` accepts is one every
   estimator accepts.
 
-It imports only the standard library, numpy and :mod:`workbench.errors`.
+It imports only the standard library, numpy and :mod:`workbench.core.errors`.
 """
 
 from __future__ import annotations

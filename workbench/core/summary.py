@@ -4,7 +4,7 @@ As statsmodels' ``iolib/summary.py``: a result's :meth:`~Summarised.summarise` r
 :class:`Summary` (a title, head lines, tables and numbered notes), and the one
 :class:`Summary` renders it as text (the terminal, ``print(result)``), as HTML (notebooks,
 ``_repr_html_``) and as workbook sheets (:meth:`Summary.to_sheets`, for
-:func:`workbench.outputs.write_workbook`). No result writes its own ``__str__`` /
+:func:`workbench.files.outputs.write_workbook`). No result writes its own ``__str__`` /
 ``_repr_html_`` pair: it inherits them from :class:`Summarised`.
 
 To show a new result: subclass :class:`Summarised` (before ``@dataclass``'s generated methods
@@ -85,7 +85,7 @@ class Summary:
         return self.as_html()
 
     def to_sheets(self) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-        """``(sheets, notes)`` for :func:`workbench.outputs.write_workbook`: one sheet per table (named by
+        """``(sheets, notes)`` for :func:`workbench.files.outputs.write_workbook`: one sheet per table (named by
         its title, the first by the summary's), the head lines and notes as the first sheet's note."""
         sheets: dict[str, pd.DataFrame] = {}
         for i, t in enumerate(self.tables):

@@ -10,7 +10,7 @@ row naming the respondent id) or declared (``header_row:``). Label text is read 
 study's language or, per file, another language the scale has labels for.
 
 Columns are matched to the study by name.  Every cell is converted by its question's
-scale; a cell that cannot be read is a :class:`~workbench.errors.DataError` naming the
+scale; a cell that cannot be read is a :class:`~workbench.core.errors.DataError` naming the
 file, the row as a spreadsheet shows it, and the column.
 """
 
@@ -451,7 +451,7 @@ def read_table(path, wave=None, *, expect=(), kind: str = "responses", what: str
         Column names the file should hold, the respondent id first: the header row is found
         below a title block as the first row naming the respondent id.
     kind, what : str
-        The limits (:data:`workbench.limits.LIMITS`) and the words for the file in messages.
+        The limits (:data:`workbench.files.limits.LIMITS`) and the words for the file in messages.
     """
     path = Path(path)
     if not path.exists():

@@ -62,7 +62,7 @@ def rerender_deck(study, wave, *, reports="reports", png: bool = False, force: b
     ------
     OutputError
         No run of that wave (no report folder or no deck_data.json); a run of that wave (or
-        another re-render) holds its lock (:class:`workbench.locking.WaveLock`); an earlier
+        another re-render) holds its lock (:class:`workbench.files.locking.WaveLock`); an earlier
         wave without ``force``.
     StudyError
         personas.yaml is broken (naming the persona, key and line).
@@ -97,7 +97,7 @@ def _rerender(study: Study, folder: Path, *, png: bool, own: bool = False):
     prs = render_deck(data, personas, study=study, trends=load_trends(folder))  # trends: later waves
     targets = {"personas.pptx": None} if own else {"personas.pptx": None, "personas.yaml": None}
     buf = io.BytesIO()
-    prs.save(buf)  # rendered in memory: each file is replaced whole (workbench.fileio), never through a link
+    prs.save(buf)  # rendered in memory: each file is replaced whole (workbench.files.fileio), never through a link
     atomic_write_bytes(folder / "personas.pptx", buf.getvalue(), what="the deck")
     if not own:  # the report's copy, fresh
         atomic_write_text(folder / "personas.yaml", personas.to_yaml(), what="the personas file")

@@ -371,7 +371,7 @@ def opportunities(
         Answers with the study's metadata (outcome pairs: ``Column.kind == 'outcomes'``,
         ``Column.outcome`` and ``Column.role``; forces: ``Column.force``).
     labels : Series, optional
-        Segment label per respondent id (aligned as in :func:`workbench.profiles.profile`).
+        Segment label per respondent id (aligned as in :func:`workbench.describe.profiles.profile`).
         Without labels only the total is computed.
     weights : Series, optional
         Weight per respondent id.

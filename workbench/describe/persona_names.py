@@ -45,7 +45,7 @@ NAME_TEXTS = {
 NAME_TEXTS["no"] = NAME_TEXTS["nn"] = NAME_TEXTS["nb"]
 
 #: The words of a drafted persona's description and lists (personas.yaml), per language: numbers
-#: arrive written in the language's style (:func:`workbench.language.number`).
+#: arrive written in the language's style (:func:`workbench.core.language.number`).
 DRAFT_TEXTS = {
     "en": {"size": "{pct} % of respondents (n={n}).", "above": " Above average on {items}",
            "below": "; below average on {items}.", "below_only": " Below average on {items}.", "unmet": " Biggest unmet outcome: {label}.",

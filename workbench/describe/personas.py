@@ -1,8 +1,8 @@
 """Persona drafts per segment, and the hand-edited ``personas.yaml`` that survives re-runs.
 
 :func:`draft_personas` writes a first draft for every segment from its profile
-(:class:`workbench.profiles.SegmentProfiles`) and, when given, its JTBD opportunities
-(:class:`workbench.opportunities.Opportunities`): a name built from its most distinctive
+(:class:`workbench.describe.profiles.SegmentProfiles`) and, when given, its JTBD opportunities
+(:class:`workbench.describe.opportunities.Opportunities`): a name built from its most distinctive
 traits, a one-line description, the top needs, motivations, barriers, behaviours and
 underserved outcomes, and two or three verbatims in the respondent's own words.
 
@@ -238,8 +238,8 @@ def reach_channel(table: pd.DataFrame, segment) -> dict | None:
 
 def _trait_text(r, *, short: bool, language="en") -> str:
     """A trait as a short label ('Manufacturing') or with its figures ('Industry: Manufacturing (45 % vs 15 %)'),
-    in the study's language (:data:`workbench.persona_names.DRAFT_TEXTS`; behaviour measures by
-    :data:`workbench.language.MEASURE_LABELS`)."""
+    in the study's language (:data:`workbench.describe.persona_names.DRAFT_TEXTS`; behaviour measures by
+    :data:`workbench.core.language.MEASURE_LABELS`)."""
     t = DRAFT_TEXTS[name_language(language)]
     lab = measure_label_in(r["variable"], language, r["label"]) if r["block"] == BEHAVIOUR else r["label"]
     num = (lambda v, d=0: number(v, d, language))
@@ -287,7 +287,7 @@ def _lower_first(label: str) -> str:
 
 def _people_name(traits, used: set, channel: dict | None = None, *, language="en", reverse=()) -> str:
     """A persona name that reads as people, in the study's language
-    (:func:`workbench.persona_names.persona_name`: templates for noun phrases, statements and
+    (:func:`workbench.describe.persona_names.persona_name`: templates for noun phrases, statements and
     reverse-keyed items).
 
     Who: the channel to reach them (:func:`reach_channel`) when the segment uses it more than
@@ -318,7 +318,7 @@ def _people_name(traits, used: set, channel: dict | None = None, *, language="en
 
 def _less_name(below, used: set, *, language="en", reverse=()) -> str:
     """The name of a segment nothing sets above the rest: what it values or says less
-    (:func:`workbench.persona_names.persona_name_less`); '' without below-average items."""
+    (:func:`workbench.describe.persona_names.persona_name_less`); '' without below-average items."""
     rev = {str(x) for x in reverse}
     items = list(dict.fromkeys((str(r["label"]), str(r["kind"]), str(r["variable"]) in rev) for r in below))
     return _first_unused((persona_name_less(items=items, language=language, depth=depth)
@@ -412,7 +412,7 @@ def draft_personas(
     Parameters
     ----------
     profiles : SegmentProfiles
-        The chosen segmentation's profiles (:func:`workbench.profiles.profile`).
+        The chosen segmentation's profiles (:func:`workbench.describe.profiles.profile`).
     responses : Responses, optional
         For verbatims (blocks of kind 'verbatims'); without it personas have no quotes.
     opportunities : Opportunities, optional
@@ -428,7 +428,7 @@ def draft_personas(
     random_state : int, numpy Generator or None
         Seeds the order quotes are drawn in when there are no posteriors.
     language : str, default='en'
-        The study's language: the names' words (:mod:`workbench.persona_names`).
+        The study's language: the names' words (:mod:`workbench.describe.persona_names`).
     reverse : iterable of str
         Reverse-keyed items (their wording is quoted in a name, never "valued").
 

@@ -15,7 +15,7 @@ ordinal      mean, and the % of each category
 nominal      the % of each category
 binary       the % giving the highest code ("Yes"; "% selected" for a select-all-that-apply option)
 numeric      mean
-text         not profiled (verbatims are quoted by :mod:`workbench.personas`)
+text         not profiled (verbatims are quoted by :mod:`workbench.describe.personas`)
 ===========  ================================================================
 
 Behaviour columns (a DataFrame of KPIs indexed by respondent id) are profiled the same
@@ -30,7 +30,7 @@ segment): a two-proportion z-test with pooled variance for percentages (the colu
 proportion test of market-research tables) and Welch's unequal-variance t-test for means.
 p-values are corrected for multiple testing within each block (all measures × segments of
 the block form one family; Holm by default, see ``correction`` and
-:func:`workbench.stats.correct_pvalues`). A significant difference is shown as an arrow:
+:func:`workbench.core.stats.correct_pvalues`). A significant difference is shown as an arrow:
 ``▲`` above the rest, ``▼`` below.
 
 Weights

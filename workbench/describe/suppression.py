@@ -1,7 +1,7 @@
 """Suppression everywhere: segments below ``min_segment_n`` are not reported to the client.
 
 The profiles, opportunities and the deck already leave such segments out of client
-tables (:attr:`workbench.profiles.SegmentProfiles.suppressed`).  The typing tool and the
+tables (:attr:`workbench.describe.profiles.SegmentProfiles.suppressed`).  The typing tool and the
 whole customer base follow the same rule here:
 
 - ``typing_tool.xlsx``: a suppressed segment is shown as :data:`NOT_ASSIGNED` instead of
@@ -32,7 +32,7 @@ NOT_ASSIGNED = "not assigned (segment too small to report)"
 
 def suppressed_segments(profiles, labels: pd.Series | None = None, min_segment_n: int = 0) -> set[int]:
     """Segments below the study's ``min_segment_n`` in this wave: from the profiles
-    (:attr:`workbench.profiles.SegmentProfiles.suppressed`) when the run computed them, else
+    (:attr:`workbench.describe.profiles.SegmentProfiles.suppressed`) when the run computed them, else
     counted from ``labels`` (one segment per clean respondent)."""
     if profiles is not None:
         out = set()

@@ -13,7 +13,7 @@ character:
 - survey answers and respondent ids (step ``read``): :func:`clean_frame` replaces each such
   character by U+FFFD (the replacement character) and the step logs one warning per column
   naming the file, the first row and the column;
-- study.yaml and personas.yaml (:mod:`workbench.safeyaml`): refused with the line, since a
+- study.yaml and personas.yaml (:mod:`workbench.files.safeyaml`): refused with the line, since a
   person typed them and can fix them;
 - model files and deck data read back: their texts pass :func:`clean` before use.
 """

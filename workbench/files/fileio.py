@@ -10,7 +10,7 @@ refused: the workbench never writes through a link it did not make.
 
 :func:`file_error` turns an :class:`OSError` that is the machine's, not the data's (a
 read-only file system, a full disk, a path through a file, a name too long, no permission)
-into an :class:`~workbench.errors.OutputError` naming the path and what to do.  The CLI
+into an :class:`~workbench.core.errors.OutputError` naming the path and what to do.  The CLI
 uses it as its last line of defence, so no such fault ends as an internal error.
 
 """

@@ -50,7 +50,7 @@ def check_format(doc, fmt: str, newest: int, *, what: str, file=None, key: str =
     ``doc`` must be a mapping whose ``"format"`` is ``fmt`` and whose ``key`` (``"version"`` or
     ``"format_version"``) is a whole number from 1 to ``newest`` (exactly ``newest`` with
     ``exact``).  Returns the version; raises ``error`` (default
-    :class:`~workbench.errors.DataError`) naming ``what`` and ``file`` otherwise.
+    :class:`~workbench.core.errors.DataError`) naming ``what`` and ``file`` otherwise.
     """
     from ..core.errors import DataError
 
@@ -113,7 +113,7 @@ def bounded_loads(text: str, *, file=None, what: str = "the file", error=None, *
 
 def rebuild(build, doc, what: str):
     """``build(doc)``, any malformed entry of a saved scorer (a text where numbers are, a list one
-    short, null where a list is) a :class:`~workbench.errors.DataError` naming ``what`` (issue 24)."""
+    short, null where a list is) a :class:`~workbench.core.errors.DataError` naming ``what`` (issue 24)."""
     from ..core.errors import DataError
 
     try:

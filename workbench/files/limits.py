@@ -22,7 +22,7 @@ study/personas     5 MB        -            -
 =================  ==========  ===========  ==================
 
 A study that truly needs more can raise a limit for one kind by editing :data:`LIMITS`
-(``workbench.limits.LIMITS["responses"] = Limit(...)``) in a notebook; the CLI keeps them.
+(``workbench.files.limits.LIMITS["responses"] = Limit(...)``) in a notebook; the CLI keeps them.
 """
 
 from __future__ import annotations

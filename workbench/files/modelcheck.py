@@ -5,9 +5,9 @@ A model file is JSON a person can open and edit, so before a row is classified w
 naming the file and the entry):
 
 - no ``NaN`` / ``Infinity`` anywhere (the workbench never writes them);
-- ``k`` an integer from 1 to :data:`workbench.limits.MAX_K`; at most
-  :data:`~workbench.limits.MAX_MODEL_ITEMS` basis items and features; no array longer
-  than :data:`~workbench.limits.MAX_MODEL_VALUES` numbers;
+- ``k`` an integer from 1 to :data:`workbench.files.limits.MAX_K`; at most
+  :data:`~workbench.files.limits.MAX_MODEL_ITEMS` basis items and features; no array longer
+  than :data:`~workbench.files.limits.MAX_MODEL_VALUES` numbers;
 - segment shares: k finite numbers in [0, 1] summing to 1;
 - LCA: every feature has answer probabilities, codes × k, in [0, 1], each segment's
   column summing to 1; LPA: means k × features, (co)variances and precisions finite with

@@ -69,7 +69,7 @@ class ReportFolder:
         The final folder, e.g. ``reports/demo/1``.
     force : bool, default=False
         Replace an existing folder. Without it, an existing folder is an
-        :class:`~workbench.errors.OutputError` raised *before* any work is done.
+        :class:`~workbench.core.errors.OutputError` raised *before* any work is done.
 
     Examples
     --------
@@ -158,7 +158,7 @@ class ReportFolder:
 # kill -9 leaves these behind; the next run of that wave removes them when the pid that
 # wrote them is gone (a leftover ``.old-`` folder is put back when the target is missing:
 # the kill came between the two renames).  Their names start with '.', which no wave id
-# may (workbench.safeids), so they are never mistaken for a wave's outputs.
+# may (workbench.files.safeids), so they are never mistaken for a wave's outputs.
 
 _TMP_PREFIX = ".{name}.tmp-"
 _OLD_PREFIX = ".{name}.old-"
@@ -357,7 +357,7 @@ _P_COLUMN = re.compile(r"^(p|p[ _-]?value|p[ _-]?adj|p[ _-]?permutation|adjusted
 #: p-values: four decimals, and "< 0.001" below 0.001 (an Excel conditional number format).
 P_FORMAT = '[<0.001]"< 0.001";0.0000'
 #: A column already in percent (0-100) reads as a 0-1 share does (PERCENT_FORMAT, SHARE_FORMAT:
-#: one percent style, from workbench.measures). A table with a measure column (profiles: "mean",
+#: one percent style, from workbench.core.measures). A table with a measure column (profiles: "mean",
 #: "top-2 box %", "% Webshop") holds percents and means in one column: its rows decide.
 _MEASURE_COLUMN = re.compile(r"^measure$", re.I)
 #: Likewise a table with a level column (distal outcomes: a category's share, or "mean").
@@ -373,7 +373,7 @@ _PERCENT_COLUMN = re.compile(r"(%|\bpercent\b)", re.I)
 def _number_format(header, values=(), currency: str | None = None) -> str:
     """The Excel number format of a column, by its name (before labelling) and its values.
 
-    p-values as 0.0000 or "< 0.001"; a measure in its unit (:mod:`workbench.measures`:
+    p-values as 0.0000 or "< 0.001"; a measure in its unit (:mod:`workbench.core.measures`:
     amounts with the study's currency, 0-1 shares in %); a column named as a 0-1 share
     (share, rate, accuracy) whose values lie in 0-1 in %; a column already in % ("share %")
     with a % sign; other figures with two decimals.
@@ -485,7 +485,7 @@ def client_frame(frame: pd.DataFrame, currency: str | None = None, labels: Mappi
     """``frame`` as a client reads it (issue 17: labels next to codes).
 
     Identifiers in headers and index names are replaced by their labels
-    (:func:`workbench.measures.column_label`); a text column holding codes (declared column
+    (:func:`workbench.core.measures.column_label`); a text column holding codes (declared column
     ids in ``labels``, measure names, snake_case names) keeps them under "<header> (code)"
     with a label column beside it; codes inside other text are written as their labels.
     """
@@ -702,7 +702,7 @@ def csv_text(frame: pd.DataFrame, **kwargs) -> str:
     return safe_frame(frame).to_csv(**kwargs)
 
 
-_XML_ILLEGAL = UNSHOWABLE  # the one set (workbench.cleantext); cleaned at the boundary, and here again
+_XML_ILLEGAL = UNSHOWABLE  # the one set (workbench.files.cleantext); cleaned at the boundary, and here again
 
 
 def _xlsx_text(value):

@@ -38,7 +38,7 @@ ID_RULE = ("1-64 letters, digits, '.', '_' or '-', starting with a letter or dig
            "(it names a folder under the reports root, so it cannot be a path)")
 _RESERVED = {"con", "prn", "aux", "nul", "conin$", "conout$", "clock$",
              *(f"{p}{d}" for p in ("com", "lpt") for d in "0123456789\u00b9\u00b2\u00b3")}
-#: The run's own temporary, old-output and lock names (workbench.outputs, workbench.locking).
+#: The run's own temporary, old-output and lock names (workbench.files.outputs, workbench.files.locking).
 _OWN_NAMES = re.compile(r"\.(tmp|old)-|\.lock$", re.I)
 
 

@@ -14,7 +14,7 @@ the line and column:
 - more than :data:`MAX_ALIASES` uses of ``*alias``, or aliases that would expand the
   document past :data:`MAX_NODES` nodes in all ("billion laughs"), or an alias that refers
   to itself;
-- characters a workbook or deck cannot hold (:data:`workbench.cleantext.UNSHOWABLE`: control
+- characters a workbook or deck cannot hold (:data:`workbench.files.cleantext.UNSHOWABLE`: control
   characters below U+0020 except tab and newline, U+007F-U+009F such as U+0085, lone
   surrogates, U+FFFE and U+FFFF).
 
