@@ -17,6 +17,17 @@ def _codes(seed, n, items, cats, shares):
     return (rng.random((n, items, 1)) > np.cumsum(probs[z], axis=2)).sum(axis=2).clip(max=cats - 1)
 
 
+def _polished_once(grid) -> int:
+    """Continued starts that reached a maximum of the subsample another start reached are that
+    start's polished fit (same log-likelihood and classification); returns how many."""
+    copies = [s for s in grid.starts if "polished once with start" in s.reason]
+    for c in copies:
+        rep = grid.starts[int(c.reason.split("with start ")[1].split(":")[0])]
+        assert rep.start != c.start and rep.loglik == c.loglik and np.array_equal(rep.labels, c.labels)
+        assert not c.subsample and c.reaches_best == rep.reaches_best
+    return len(copies)
+
+
 def test_ordinal_m_step_leaves_the_previous_parameters_alone():
     """The ordinal items' Newton steps start from theta_prev; they used to write the new class
     locations into it (a view), so SQUAREM's r = th1 - th0 saw a changed th0."""
@@ -85,6 +96,7 @@ def test_large_latent_class_problems_rank_starts_on_a_subsample(monkeypatch):
     assert len(stage1) == 12 - 3 and all(s.labels is None and "subsample of 300" in s.reason for s in stage1)
     assert sub.n_final == 3 and all(s.stage == 2 and not s.subsample for s in sub.starts if s.reaches_best)
     assert sub.best.loglik == pytest.approx(full.best.loglik, abs=0.01)
+    assert _polished_once(sub) >= 1 and sub.replicated == sum(s.reaches_best for s in sub.starts)
 
 
 def test_large_latent_profile_problems_rank_random_starts_on_a_subsample(monkeypatch):
@@ -114,3 +126,4 @@ def test_large_latent_profile_problems_rank_random_starts_on_a_subsample(monkeyp
     assert not sub.best.subsample and len(sub.best.labels) == 900
     assert sub.best.loglik == pytest.approx(_gmm.estep(data2, sub.best.params)[0], abs=1e-6)
     assert sub.best.loglik == pytest.approx(full.best.loglik, abs=0.01)
+    assert _polished_once(sub) >= 1

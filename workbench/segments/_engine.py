@@ -194,10 +194,18 @@ class GridFit:
     ll_range: float = float("nan")
 
 
+def _on_subsample(problem: MixtureProblem, data, max_iter: int, stage: int, climb: bool) -> bool:
+    """Does this run of a start use the subsample? Stage 1's short runs of a large problem, and
+    stage 2's climb (``climb``): a continued start first climbs to convergence on the
+    subsample (a quarter of the work per iteration at 20,000), then is polished on everyone
+    from there, which needs a few iterations instead of the whole climb."""
+    return (climb or (stage == 1 and max_iter < problem.max_iter)) and stage1_data(data) is not data
+
+
 def _fit_lca_start(problem: MixtureProblem, start: int, seed: int, max_iter: int, stage: int,
-                   resume: StartFit | None = None) -> StartFit:
+                   resume: StartFit | None = None, climb: bool = False) -> StartFit:
     data, k = problem.lca, problem.k
-    sub = stage == 1 and max_iter < problem.max_iter and stage1_data(data) is not data
+    sub = _on_subsample(problem, data, max_iter, stage, climb)
     if sub:
         data = stage1_data(data)
     try:
@@ -206,15 +214,11 @@ def _fit_lca_start(problem: MixtureProblem, start: int, seed: int, max_iter: int
                 theta0, last, done = lca_random_start(data, k, np.random.default_rng(seed)), -np.inf, 0
             else:
                 theta0, done, last = resume.theta, resume.n_iter, resume.last_mean
-                if resume.subsample:
-                    # first to convergence on the subsample (a quarter of the work per iteration at
-                    # 20,000), then on everyone from there: the full data then need a few polishing
-                    # iterations instead of the whole climb (its first iteration judged afresh); the
-                    # subsample gets at most half of the iterations left
-                    pre = lca_fit_start(stage1_data(data), k, theta0, max_iter=max(1, (max_iter - done) // 2),
-                                        tol=problem.tol, last_mean=last)
-                    theta0, done, last = pre.theta, done + int(pre.n_iter), -np.inf
-            fit = lca_fit_start(data, k, theta0, max_iter=max(1, max_iter - done), tol=problem.tol, last_mean=last)
+                if resume.subsample and not sub:  # on everyone now: its first iteration judged afresh
+                    last = -np.inf
+            # the climb on the subsample gets at most half of the iterations left
+            limit = (max_iter - done) // 2 if climb else max_iter - done
+            fit = lca_fit_start(data, k, theta0, max_iter=max(1, limit), tol=problem.tol, last_mean=last)
             post = lca_posteriors(data, k, fit.theta)
     except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
         return StartFit(start, seed, stage, None, float("nan"), False, 0, float("nan"), "failed", str(exc))
@@ -228,14 +232,14 @@ def _fit_lca_start(problem: MixtureProblem, start: int, seed: int, max_iter: int
         )
     labels = post.argmax(axis=1).astype(np.int16) if status == "ok" and not sub else None
     if sub and status == "ok":
-        reason = f"stage 1 on a subsample of {data.n:,} respondents (its log-likelihood)"
+        reason = f"stage {stage} on a subsample of {data.n:,} respondents (its log-likelihood)"
     return StartFit(start, seed, stage, None, float(fit.loglik), bool(fit.converged), done + int(fit.n_iter),
                     float(shares.min()), status, reason, labels, theta=fit.theta, last_mean=float(fit.last_mean),
                     subsample=sub)
 
 
 def _fit_lpa_start(problem: MixtureProblem, start: int, seed, max_iter: int, stage: int,
-                   resume: StartFit | None = None) -> StartFit:
+                   resume: StartFit | None = None, climb: bool = False) -> StartFit:
     """One latent profile start: ``seed`` an int (random responsibilities), the name of a
     deterministic start (:data:`._gmm.DETERMINISTIC_STARTS`) or a hard partition (an array:
     a symmetric saddle split, see :func:`_break_saddles`)."""
@@ -248,25 +252,25 @@ def _fit_lpa_start(problem: MixtureProblem, start: int, seed, max_iter: int, sta
     if resume is not None:
         init = resume.init
     shown_seed = int(seed) if init == "random" else None
-    # as latent classes: random starts of a large problem run stage 1 on the subsample
-    sub = stage == 1 and init == "random" and max_iter < problem.max_iter and stage1_data(data) is not data
+    # as latent classes: random starts of a large problem run on the subsample until polished
+    sub = init == "random" and _on_subsample(problem, data, max_iter, stage, climb)
     if sub:
         data = stage1_data(data)
+    limit = max_iter
     try:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
             if resume is not None:
                 params0, last, done = resume.params, resume.last_mean, resume.n_iter
-                if resume.subsample:  # to convergence on the subsample first (see _fit_lca_start)
-                    pre = gmm_fit_start(stage1_data(data), params0, max_iter=max(1, (max_iter - done) // 2),
-                                        tol=problem.tol, last_mean=last)
-                    params0, done, last = pre.params, done + int(pre.n_iter), -np.inf
+                if resume.subsample and not sub:  # on everyone now: its first iteration judged afresh
+                    last = -np.inf
+                limit = done + (max_iter - done) // 2 if climb else max_iter
             elif init == "random":
                 params0, last, done = gmm_random_start(data, k, seed), -np.inf, 0
             elif init == "split":
                 params0, last, done = gmm_hard_start(data, seed, k), -np.inf, 0
             else:
                 params0, last, done = gmm_deterministic_start(data, k, seed), -np.inf, 0
-            fit = gmm_fit_start(data, params0, max_iter=max(1, max_iter - done), tol=problem.tol, last_mean=last)
+            fit = gmm_fit_start(data, params0, max_iter=max(1, limit - done), tol=problem.tol, last_mean=last)
             post = gmm_posteriors(data, fit.params)
     except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
         return StartFit(start, shown_seed, stage, None, float("nan"), False, 0, float("nan"), "failed",
@@ -290,17 +294,65 @@ def _fit_lpa_start(problem: MixtureProblem, start: int, seed, max_iter: int, sta
                 status, reason = "degenerate", "a class's variance collapsed to nearly zero on some variable"
     labels = post.argmax(axis=1).astype(np.int16) if status == "ok" and not sub else None
     if sub and status == "ok":
-        reason = f"stage 1 on a subsample of {data.n:,} respondents (its log-likelihood)"
+        reason = f"stage {stage} on a subsample of {data.n:,} respondents (its log-likelihood)"
     return StartFit(start, shown_seed, stage, fit.params, float(fit.loglik), bool(fit.converged), done + int(fit.n_iter),
                     float(shares.min()), status, reason, labels, last_mean=float(fit.last_mean), init=init,
                     subsample=sub)
 
 
 def _fit_start(problem: MixtureProblem, start: int, seed: int, max_iter: int, stage: int,
-               resume: StartFit | None = None) -> StartFit:
+               resume: StartFit | None = None, climb: bool = False) -> StartFit:
     if problem.lca is not None:
-        return _fit_lca_start(problem, start, seed, max_iter, stage, resume)
-    return _fit_lpa_start(problem, start, seed, max_iter, stage, resume)
+        return _fit_lca_start(problem, start, seed, max_iter, stage, resume, climb)
+    return _fit_lpa_start(problem, start, seed, max_iter, stage, resume, climb)
+
+
+def _subsample_labels(problem: MixtureProblem, fit: StartFit) -> np.ndarray:
+    """A start's classification of the subsample, at the parameters where it stopped there."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        if problem.lca is not None:
+            return lca_posteriors(stage1_data(problem.lca), problem.k, fit.theta).argmax(axis=1)
+        return gmm_posteriors(stage1_data(problem.gauss), fit.params).argmax(axis=1)
+
+
+def _continue(jobs, n_jobs: int, progress: bool) -> list[StartFit]:
+    """Stage 2: every job continued to convergence; the results in the jobs' order.
+
+    A start that ran stage 1 on the subsample climbs to convergence there first. Starts that
+    reach the same maximum of the subsample (log-likelihoods within :data:`REPLICATION_TOL`,
+    classifications of the subsample with adjusted Rand index at least :data:`REPLICATION_ARI`)
+    are then polished on everyone once, from the best of them: the others are that polished
+    fit under their own start and seed (they replicate it), as polishing each from the same
+    point would end at the same maximum at the same cost.
+    """
+    jobs = list(jobs)
+    climbs = [i for i, j in enumerate(jobs) if j[5].subsample]
+    out: list = [None] * len(jobs)
+    climbed = _run([(*jobs[i], True) for i in climbs], n_jobs, progress, "final starts (subsample)")
+    polish, same = [], {}  # polish jobs; job index -> index of the climbed start polished for it
+    reps: dict = {}  # problem id -> [(job index, log-likelihood, labels)]
+    for i, r in sorted(zip(climbs, climbed), key=lambda t: -t[1].loglik if np.isfinite(t[1].loglik) else np.inf):
+        p = jobs[i][0]
+        if r.status != "ok":
+            out[i] = r
+            continue
+        labels = _subsample_labels(p, r)
+        for j, ll, lab in reps.setdefault(id(p), []):
+            if abs(r.loglik - ll) <= REPLICATION_TOL and adjusted_rand_score(lab, labels) >= REPLICATION_ARI:
+                same[i] = j
+                break
+        else:
+            reps[id(p)].append((i, r.loglik, labels))
+            polish.append(i)
+            jobs[i] = (*jobs[i][:5], r)
+    climbing = set(climbs)
+    direct = [i for i in range(len(jobs)) if i not in climbing] + polish
+    for i, r in zip(direct, _run([jobs[i] for i in direct], n_jobs, progress, "final starts")):
+        out[i] = r
+    for i, j in same.items():
+        out[i] = dataclasses.replace(out[j], start=jobs[i][1], seed=jobs[i][2],
+                                     reason=f"polished once with start {jobs[j][1]}: the same maximum of the subsample")
+    return out
 
 
 def _run(jobs, n_jobs: int, progress: bool, desc: str) -> list[StartFit]:
@@ -392,7 +444,7 @@ def fit_mixtures(problems: list[MixtureProblem], *, init_iter: int = 50, n_final
         want = default_n_final(len(p.seeds) - done, n_final) if done else final_count(p)
         chosen = open_[:want] + [s for s in starts[done:] if s.status == "ok" and not s.converged and s.init != "random"]
         stage2 += [(p, s.start, s.seed, p.max_iter, 2, s) for s in chosen]
-    results2 = _run(stage2, n_jobs, progress, "final starts")
+    results2 = _continue(stage2, n_jobs, progress)
     for (p, start, *_), r in zip(stage2, results2):
         by_problem[id(p)][start] = r
 
