@@ -408,9 +408,8 @@ def _final_fit(xq: np.ndarray, y, w, questions: list, classes: list, C: float):
 def _agreement(pred: np.ndarray, y, w, classes: list, seg_names: dict):
     """Cross-validated confusion matrix and recall / precision per segment of the chosen set."""
     k = len(classes)
-    confusion = pd.DataFrame(np.zeros((k, k), dtype=int), index=classes, columns=classes)
-    for a, p_ in zip(y, pred):
-        confusion.iat[a, p_] += 1
+    counts = np.bincount(np.asarray(y, dtype=np.int64) * k + np.asarray(pred, dtype=np.int64), minlength=k * k)
+    confusion = pd.DataFrame(counts.reshape(k, k), index=classes, columns=classes)
     confusion.index.name = "segment"
     confusion.columns.name = "typed as"
     agree = []
