@@ -354,11 +354,14 @@ class Candidates(Summarised):
             ).set_index(["candidate", "outcome", "level", "segment"])
             notes["distal outcomes"] = ("Segment means / shares of behavioural KPIs: 'adjusted' = bias-adjusted "
                                         "three-step ML (Vermunt 2010), 'modal' = from modal assignment.")
-            pooled = sorted({f"{o} ({d.candidate})" for d in self.distal.values() for o in d.pooled})
+            pooled: dict = {}  # outcome -> the candidates where it was estimated so
+            for d in self.distal.values():
+                for o in d.pooled:
+                    pooled.setdefault(o, []).append(str(d.candidate))
             if pooled:
                 notes["distal outcomes"] += (" Estimated with one variance for every segment (with a variance per "
                                              "segment one segment collapsed onto a single value): "
-                                             + "; ".join(pooled) + ".")
+                                             + "; ".join(f"{o} ({' and '.join(c)})" for o, c in pooled.items()) + ".")
         if self.covariates:
             sheets["covariates"] = pd.concat(
                 [c.shares.assign(candidate=c.candidate) for c in self.covariates.values()]
