@@ -24,7 +24,7 @@ Ratios against the first size of the same run close the table: CPU seconds per r
 Usage::
 
     python benchmarks/wave.py                      # 1×, 4× and 16×
-    python benchmarks/wave.py --sizes 1 --custom 20000:40000   # 1× and issue 30's 20,000 respondents
+    python benchmarks/wave.py --sizes 1 --custom 15000:30000   # 1× and issue 30's wave (~20,000 respondents)
     python benchmarks/wave.py --sizes 1 4          # the quick part
     python benchmarks/wave.py --data /tmp/bench    # keep / reuse the generated studies
 """
@@ -102,16 +102,19 @@ def measure(study: Path, reports: Path) -> dict:
     if code != 0:
         raise SystemExit(f"workbench run {study} failed (exit {code}):\n{err[-3000:]}")
     manifests = sorted(reports.glob("*/1/manifest.json"))
-    steps = json.loads(manifests[0].read_text(encoding="utf-8")).get("step_seconds", {}) if manifests else {}
+    manifest = json.loads(manifests[0].read_text(encoding="utf-8")) if manifests else {}
     return {"wall s": wall, "cpu s": usage.ru_utime + usage.ru_stime,
-            "peak MB": max(peak, usage.ru_maxrss * 1024) / 2**20, "steps": steps}
+            "peak MB": max(peak, usage.ru_maxrss * 1024) / 2**20, "steps": manifest.get("step_seconds", {}),
+            "respondents kept": manifest.get("counts", {}).get("respondents_kept")}
 
 
 def table(results: dict[int, dict], sizes: dict[int, dict]) -> str:
     """Steps × sizes: seconds per step, then the totals and peak memory."""
     steps = list(dict.fromkeys(s for r in results.values() for s in r["steps"]))
     head = ["", *[f if isinstance(f, str) else f"{f}×" for f in results]]
-    rows = [["respondents", *[f"{sizes[f]['respondents']:,}" for f in results]],
+    kept = {f: r.get("respondents kept") or sizes[f]["respondents"] for f, r in results.items()}
+    rows = [["interviewed customers", *[f"{sizes[f]['respondents']:,}" for f in results]],
+            ["respondents kept", *[f"{kept[f]:,}" for f in results]],
             ["customers", *[f"{sizes[f]['customers']:,}" for f in results]],
             ["order lines", *[f"{sizes[f]['lines']:,}" for f in results]]]
     rows += [[f"{s} (s)", *[f"{r['steps'].get(s, float('nan')):.1f}" for r in results.values()]] for s in steps]
@@ -119,7 +122,7 @@ def table(results: dict[int, dict], sizes: dict[int, dict]) -> str:
              ["whole run, CPU (s)", *[f"{r['cpu s']:.1f}" for r in results.values()]],
              ["peak memory (MB)", *[f"{r['peak MB']:,.0f}" for r in results.values()]]]
     first = next(iter(results))
-    per = {f: r["cpu s"] / sizes[f]["respondents"] for f, r in results.items()}
+    per = {f: r["cpu s"] / kept[f] for f, r in results.items()}
     rows += [["CPU per respondent vs first", *[f"{per[f] / per[first]:.2f}" for f in results]],
              ["segments share of steps", *[f"{r['steps'].get('segments', 0) / max(sum(r['steps'].values()), 1e-9):.0%}"
                                            for r in results.values()]]]
@@ -154,7 +157,7 @@ def main(argv=None) -> int:
         sizes[f] = {"respondents": resp or BASE_RESPONDENTS * f, "customers": cust or BASE_CUSTOMERS * f,
                     "lines": _lines(study)}
         name = f if isinstance(f, str) else f"{f}×"
-        print(f"{name}: {sizes[f]['respondents']:,} respondents, {sizes[f]['customers']:,} customers, "
+        print(f"{name}: {sizes[f]['respondents']:,} interviewed customers, {sizes[f]['customers']:,} customers, "
               f"{sizes[f]['lines']:,} order lines: running wave 1 ...", file=sys.stderr, flush=True)
         results[f] = measure(study, args.data / (f"reports_x{f}" if resp is None else f"reports_{resp}"))
         print(f"{name}: {results[f]['wall s']:.0f} s, peak {results[f]['peak MB']:,.0f} MB", file=sys.stderr, flush=True)
