@@ -52,9 +52,9 @@ import pandas as pd
 
 from . import safeyaml
 from .errors import AnalysisError, StudyError
-from .measures import round_shares
+from .measures import measure, round_shares
 from .fileio import atomic_write_text, file_error
-from .language import measure_label_in, number
+from .language import figure_pair, measure_label_in, number
 from .persona_names import DRAFT_TEXTS, NAME_TEXTS, name_language, persona_name, persona_name_less
 from .provenance import check_random_state
 from .profiles import BEHAVIOUR, SELECTED, SegmentProfiles
@@ -252,7 +252,9 @@ def _trait_text(r, *, short: bool, language="en") -> str:
         if r.get("measure") == SELECTED:  # an option of a select-all-that-apply block
             return t["selected"].format(label=lab, value=num(r["value"]), total=num(r["total"]))
         head = f"{lab}: {r['category']}" if r["category"] and r["category"] != "true" else lab
-        return t["share"].format(head=head, value=num(r["value"]), total=num(r["total"]))
+        # a behaviour figure says its base (all respondents), as the deck's tiles say theirs (the customer base)
+        return t["share_all" if r["block"] == BEHAVIOUR else "share"].format(head=head, value=num(r["value"]),
+                                                                             total=num(r["total"]))
     if short:
         label = lab
         if len(label) > 1 and label[1].islower():
@@ -260,12 +262,14 @@ def _trait_text(r, *, short: bool, language="en") -> str:
         if name_language(language) != "en":  # "over gennemsnittet på omsætning pr. kunde": the direction is said
             return label
         return f"{'High' if r['index'] > 100 else 'Low'} {label}"
-    # the deck's rule for a figure: no decimals from 10 ("257 vs 121" days), one below ("3.4 vs 2.9"),
-    # a decimal more while the two would read alike
-    d = 0 if max(abs(float(r["value"])), abs(float(r["total"]))) >= 10 else 1
-    while d < 3 and num(r["value"], d) == num(r["total"], d):
-        d += 1
-    return t["mean"].format(label=lab, value=num(r["value"], d), total=num(r["total"], d))
+    # the one rule of a figure beside another (language.figure_pair, as the deck's movements say
+    # them); a behaviour measure with its declared decimals, as the deck's tiles and matrix show it
+    m = measure(r["variable"]) if r["block"] == BEHAVIOUR else None
+    fixed = re.search(r"\.(\d)f", m.fmt) if m is not None else None
+    scale, unit = (100.0, " %") if m is not None and m.percent else (1.0, "")
+    value, total = figure_pair(float(r["value"]) * scale, float(r["total"]) * scale, language,
+                               decimals=int(fixed.group(1)) if fixed else None)
+    return t["mean"].format(label=lab, value=value + unit, total=total + unit)
 
 
 def _traits_of(profiles: SegmentProfiles, segment, kinds, direction, min_gap, n):

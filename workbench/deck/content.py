@@ -11,17 +11,20 @@ Which KPIs the tiles and the matrix show is the deck's own choice (:data:`TILE_K
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from dataclasses import replace
 
 from ..measures import measure, round_shares
 from ..persona_names import item_shape
-from ..personas import reach_channel, whole_mix
+from ..personas import SELECTED, reach_channel, whole_mix
 from .data import DeckData
+from .quotes import guess_language
 from .texts import words
 
-__all__ = ["shown_personas", "suppressed_note", "chart_rows", "sig_text", "kpi_value", "kpi_label", "kpi_scale",
+__all__ = ["shown_personas", "suppressed_note", "chart_rows", "sig_text", "kpi_value", "kpi_label", "item_label", "measure_words", "kpi_scale",
            "format_kpi", "mix_rows", "whole_shares", "value_shares", "VALUE_SHARES", "segment_implications", "criteria_status", "base_mix", "base_value", "how_to_win", "BEHAVIOUR", "TILE_KPIS", "MATRIX_KPIS", "TIER_ORDER",
            "MAX_CHART_ITEMS"]
 
@@ -152,6 +155,33 @@ def chart_rows(data: DeckData, segment, max_items=MAX_CHART_ITEMS) -> pd.DataFra
     return t.head(max_items).sort_values("index", kind="stable").drop(columns="_gap")
 
 
+def item_label(r) -> str:
+    """A profile row's item as a slide names it: its label, and for one answer of a question with
+    several ('% Too little') that answer too ('Spending on parks: Too little'), so that two rows of
+    one question never read alike on a chart, in the matrix or in a drafted line."""
+    label = str(r["label"])
+    cat = r["category"] if "category" in r else ""
+    if isinstance(cat, str) and cat and cat.lower() != "true" and r.get("block") != BEHAVIOUR:
+        return f"{label}: {cat}"
+    return label
+
+
+_TOP_BOX = re.compile(r"top-(\d+) box %")
+
+
+def measure_words(measure, w) -> str:
+    """A profile row's measure as the deck's language says it ('top-2 box %' → 'top-2-boks %',
+    '% selected' → '% der valgte det'); a level's share ('% Too little', the study's own words)
+    as it is."""
+    m = str(measure)
+    if m == "mean":
+        return w("measure.mean")
+    if m == SELECTED:
+        return w("measure.selected")
+    top = _TOP_BOX.fullmatch(m)
+    return w("measure.top_box", n=top.group(1)) if top else m
+
+
 def sig_text(v) -> str:
     return v if isinstance(v, str) else ""
 
@@ -234,7 +264,7 @@ def how_to_win(data: DeckData, p) -> tuple[list[str], bool]:
             k = t[t["kind"] == kind].sort_values("index", ascending=False, kind="stable")
             if len(k):
                 r = k.iloc[0]
-                label = str(r["label"])
+                label = item_label(r)
                 # a statement is quoted (persona_names: the same rule as the names)
                 what = w(verb, label=label) if item_shape(label, data.language) == "phrase" else \
                     w(say, label=label[:1].upper() + label[1:])
@@ -285,10 +315,28 @@ def language_name(code, deck_language="en") -> str:
 def quote_language(quote: dict, deck_language: str = "en") -> str | None:
     """The name of a quote's language ('Swedish') when it is not the deck's; None for a quote in
     the deck's language or of unknown language."""
+    lang = quote_code(quote, deck_language)
+    return language_name(lang, deck_language) if lang else None
+
+
+#: Languages read alike: a guess (not a declared language) between them is not said.
+_ALIKE = ({"da", "nb"},)
+
+
+def quote_code(quote: dict, deck_language: str = "en") -> str | None:
+    """The code of a quote's language when it is not the deck's: the study's (``language``), else
+    read off its words (:func:`workbench.deck.quotes.guess_language`, only when one language
+    clearly leads); None for a quote in the deck's language or of unknown language."""
+    deck = str(deck_language or "en").split("-")[0]
     lang = quote.get("language")
-    if not lang or str(lang).split("-")[0] == str(deck_language or "en").split("-")[0]:
+    guessed = not lang
+    if guessed:
+        lang = guess_language(quote.get("text", ""))
+    if not lang or str(lang).split("-")[0] == deck:
         return None
-    return language_name(lang, deck_language)
+    if guessed and any({str(lang), deck} <= pair for pair in _ALIKE):
+        return None
+    return str(lang)
 
 
 def quote_translation(quote: dict, deck_language: str = "en") -> str | None:

@@ -8,11 +8,13 @@ persona has data for (no revenue without behaviour, no opportunity without outco
 
 from __future__ import annotations
 
+import re
+
 from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches
 
-from .content import segment_implications, value_shares
+from .content import item_label, segment_implications, value_shares
 from .data import DeckData
 from .slides_accounts import has_accounts
 from .slides_forward import forward_title
@@ -93,7 +95,8 @@ def glance_lines(data: DeckData, p, imp: dict, values: dict) -> list[str]:
     for var, shares in values.items():
         lines.append(w("glance.of_value", pct=shares[str(p.segment)], what=w(f"value.{var}")))
     if p.needs:
-        need = str(p.needs[0]).split(" (")[0]
+        # the item without its figures ('Price (52 % vs 40 %)', 'selected X: 95 % vs 47 %', 'Y: 3.4 vs 2.9 ...')
+        need = re.split(r" \(|: (?=[-+]?\d)", str(p.needs[0]))[0]
         lines.append(w("glance.needs", need=need))
     if x["opportunity"] is not None:
         lines.append(w("glance.opportunity_line", outcome=x["opportunity"][0]))
@@ -187,7 +190,7 @@ def key_findings(data: DeckData, shown) -> list[str]:
         if len(t):
             r = t.sort_values("index", ascending=False, kind="stable").iloc[0]
             fmt = (lambda v: w.pct(v)) if r.get("stat") == "share" else (lambda v: w.n(v, 1))
-            out.append(w("findings.need", name=p.name, label=r["label"], value=fmt(r["value"]), total=fmt(r["total"])))
+            out.append(w("findings.need", name=p.name, label=item_label(r), value=fmt(r["value"]), total=fmt(r["total"])))
     return out[:5]
 
 

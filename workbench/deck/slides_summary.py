@@ -12,8 +12,8 @@ from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches, Pt
 
-from .content import (BEHAVIOUR, MATRIX_KPIS, base_value, value_shares, criteria_status, format_kpi, kpi_label,
-                      kpi_scale, segment_implications, sig_text, suppressed_note)
+from .content import (BEHAVIOUR, MATRIX_KPIS, base_value, value_shares, criteria_status, format_kpi, item_label, kpi_label,
+                      kpi_scale, measure_words, segment_implications, sig_text, suppressed_note)
 from .data import DeckData
 from .texts import PCT, TEXTS, words
 from .layout import (HIGH1, HIGH2, LOW1, LOW2, MUTED, PAD_X, PAD_Y, TITLE_TYPES, UNDER_FILL, WHITE, Box, Canvas,
@@ -241,23 +241,26 @@ def matrix_rows(data: DeckData, shown, max_items: int) -> list[tuple[str, str, s
         segs = {str(p.segment) for p in shown}
         cand = t[t["trait"].astype(bool) & t["kind"].isin(["needs", "motivations", "barriers"]) & t["index"].notna()
                  & t["segment"].astype(str).isin(segs)]
+        # a row is one item: a question's variable and, for a question with several answers shown
+        # ('% Too little', '% Too much'), the answer (each its own row, named by content.item_label)
+        cand = cand.assign(_item=list(zip(cand["variable"].astype(str), cand["category"].fillna("").astype(str))))
         picked: list = []
         per_seg = max(1, math.ceil(max_items / max(len(shown), 1)))
         for p in shown:  # each segment's strongest significant highs first
             c = cand[(cand["segment"].astype(str) == str(p.segment)) & (cand["sig"] == "▲")]
             c = c.sort_values(["index", "variable"], ascending=[False, True], kind="stable")
-            for v in c["variable"]:
+            for v in c["_item"]:
                 if v not in picked:
                     picked.append(v)
-                    if sum(1 for x in picked if x in set(c["variable"])) >= per_seg:
+                    if sum(1 for x in picked if x in set(c["_item"])) >= per_seg:
                         break
         picked = picked[:min(max_items, 6)]
         order = {"needs": 0, "motivations": 1, "barriers": 2}
-        kinds = {v: cand.loc[cand["variable"] == v, "kind"].iloc[0] for v in picked}
+        kinds = {v: cand.loc[cand["_item"] == v, "kind"].iloc[0] for v in picked}
         pos = {v: i for i, v in enumerate(picked)}
         picked.sort(key=lambda v: (order[kinds[v]], pos[v]))
         for v in picked:
-            rows = cand[cand["variable"] == v]
+            rows = cand[cand["_item"] == v]
             r0 = rows.iloc[0]
             cells = {}
             for p in shown:
@@ -270,7 +273,7 @@ def matrix_rows(data: DeckData, shown, max_items: int) -> list[tuple[str, str, s
                                         index_fill(r["index"], sig_text(r["sig"])),
                                         w("matrix.note_value", value=w.n(r["value"], 1), total=w.n(r["total"], 1),
                                           index=w.n(r['index'])))
-            out.append((w(f"group.{kinds[v]}"), str(r0["label"]), f"{r0['label']} ({r0['measure']})", cells))
+            out.append((w(f"group.{kinds[v]}"), item_label(r0), f"{item_label(r0)} ({measure_words(r0['measure'], w)})", cells))
         for var in MATRIX_KPIS:
             cells = {}
             label = None
@@ -396,6 +399,8 @@ def matrix_slides(d: Canvas, data, shown, colours, max_items):
             notes.append(f"{group} · {note_label}: " + "; ".join(parts))
         ly = d.top + head_h + row_h * len(chunk) + int(Inches(0.1))
         legend = w("matrix.legend") + letters_note(data, rows, w)
+        if any(g == w("group.behaviour") for g, *_ in rows):  # '(total: …)' beside a behaviour row: which base
+            legend += w("matrix.legend_total")
         if any(g == w("group.opportunity") for g, *_ in rows):  # only where the matrix shows opportunity scores
             legend += w("matrix.legend_opportunity", limit=w.n(data.underserved, 0 if float(data.underserved).is_integer()
                                                                 else 1))
