@@ -324,7 +324,8 @@ def _less_name(below, used: set, *, language="en", reverse=()) -> str:
     """The name of a segment nothing sets above the rest: what it values or says less
     (:func:`workbench.persona_names.persona_name_less`); '' without below-average items."""
     rev = {str(x) for x in reverse}
-    items = list(dict.fromkeys((str(r["label"]), str(r["kind"]), str(r["variable"]) in rev) for r in below))
+    items = list(dict.fromkeys((str(r["label"]), "selected" if r.get("measure") == SELECTED else str(r["kind"]),
+                                str(r["variable"]) in rev) for r in below))
     return _first_unused((persona_name_less(items=items, language=language, depth=depth)
                           for depth in range(1, len(items) + 2)), used)
 

@@ -14,6 +14,7 @@ from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches
 
+from ..persona_names import NAME_TEXTS, name_language
 from .content import item_label, segment_implications, value_shares
 from .data import DeckData
 from .slides_accounts import has_accounts
@@ -150,6 +151,17 @@ def glance_slide(d: Canvas, data: DeckData, shown, colours):
     d.notes(s, notes)
 
 
+def in_sentence(name, language) -> str:
+    """A persona name inside a sentence: a name that begins with the generic word for customers
+    ('Kunder, der …', 'Customers who …') is a description, written in lower case after a verb
+    ('Begynd med kunder, der …'); a name of its own ('EDI buyers …', 'Grossister på Ærø') as it is."""
+    name = str(name)
+    generic = NAME_TEXTS[name_language(language)]["customers"]
+    if name.split(" ", 1)[0].rstrip(",") == generic and generic[1:2].islower():
+        return generic[:1].lower() + name[1:]
+    return name
+
+
 def key_findings(data: DeckData, shown) -> list[str]:
     """Findings stated as action titles (the sentence says what it means), most important first;
     each only when the study has the data for it."""
@@ -165,11 +177,11 @@ def key_findings(data: DeckData, shown) -> list[str]:
     rev = values.get("revenue", {})
     if rev:
         most = max(shown, key=lambda q: (rev.get(str(q.segment), 0), -float(q.share)))
-        out.append(w("findings.protect", name=most.name, pct=f"{most.share:.0f}", rev=rev[str(most.segment)]))
+        out.append(w("findings.protect", name=in_sentence(most.name, data.language), pct=f"{most.share:.0f}", rev=rev[str(most.segment)]))
     if x["opportunity"] is not None:
-        out.append(w("findings.win", name=top.name, outcome=x["opportunity"][0], score=w.n(x["opportunity"][1], 1)))
+        out.append(w("findings.win", name=in_sentence(top.name, data.language), outcome=x["opportunity"][0], score=w.n(x["opportunity"][1], 1)))
     elif top is not order[-1] or len(order) == 1:
-        out.append(w("findings.start", name=top.name, k=len(order), pct=f"{top.share:.0f}"))
+        out.append(w("findings.start", name=in_sentence(top.name, data.language), k=len(order), pct=f"{top.share:.0f}"))
     largest = max(shown, key=lambda q: (float(q.share), str(q.segment)))
     if largest is not top:
         out.append(w("findings.largest", name=largest.name, pct=f"{largest.share:.0f}"))
