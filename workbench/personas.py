@@ -247,6 +247,9 @@ def _trait_text(r, *, short: bool, language="en") -> str:
         label = r["category"] if r["category"] and r["block"] != BEHAVIOUR and r["category"] != "true" else lab
         if r["category"] and r["block"] == BEHAVIOUR and r["category"] != "true":
             label = f"{lab}: {r['category']}"
+        elif r["category"] and r["category"] != "true" and r.get("kind") in ("needs", "motivations", "barriers"):
+            # one answer of a rated item: the answer alone ('Too little') says nothing without the item
+            label = f"{lab} ({_lower_first(str(r['category']))})"
         if short:
             return label
         if r.get("measure") == SELECTED:  # an option of a select-all-that-apply block

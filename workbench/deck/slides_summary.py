@@ -329,6 +329,23 @@ def matrix_subtitle(rows, w=None) -> str:
     return "; ".join(parts)
 
 
+def row_label(label: str, width: int, size: float, smallest: float = 8.0) -> tuple[str, float]:
+    """A matrix row's name on one line: whole at ``size``, else whole at a smaller size down to
+    ``smallest``, else cut; an item with its answer ('Spending on parks: Too little') keeps the
+    answer and cuts the question ('Spending on pa…: Too little'), as the answer is what differs."""
+    for pt in (size, size - 1, smallest):
+        if pt >= smallest and estimate_lines(label, width, pt) == 1:
+            return label, pt
+    head, sep, tail = label.rpartition(": ")
+    if sep and estimate_lines(f"… {sep}{tail}", width, smallest) == 1:
+        words_ = head.split()
+        while words_ and estimate_lines(" ".join(words_) + "…" + sep + tail, width, smallest) > 1:
+            words_.pop()
+        if words_:
+            return " ".join(words_) + "…" + sep + tail, smallest
+    return shorten(label, width, text_height("x", width, smallest), smallest), smallest
+
+
 def letters_note(data: DeckData, rows, w) -> str:
     """The footnote of the column letters: which test and which correction (only when a cell has letters)."""
     if not any(any(len(text.split()) > (2 if "▲" in text or "▼" in text else 1) for text, *_ in cells.values())
@@ -386,9 +403,8 @@ def matrix_slides(d: Canvas, data, shown, colours, max_items):
             fill_cell(table.cell(i, 0), group if group != last_group else "", size=body_pt, font=d.minor, colour=MUTED,
                   bold=True, fill=WHITE)
             last_group = group
-            lab = label if estimate_lines(label, label_w, body_pt) == 1 else shorten(label, label_w, text_height(
-                "x", label_w, body_pt), body_pt)
-            fill_cell(table.cell(i, 1), lab, size=body_pt, font=d.minor, colour=d.dark, fill=WHITE)
+            lab, lab_pt = row_label(label, label_w, body_pt)
+            fill_cell(table.cell(i, 1), lab, size=lab_pt, font=d.minor, colour=d.dark, fill=WHITE)
             parts = []
             for j, p in enumerate(shown):
                 text, fill, note = cells.get(p.segment, ("", None, ""))
