@@ -236,6 +236,12 @@ def reach_channel(table: pd.DataFrame, segment) -> dict | None:
     return {"channel": str(r["category"]), "share": int(seg[i]), "total": int(tot[i]), "over": over}
 
 
+def with_answer(label, answer) -> str:
+    """An item and one of its answers as the persona texts and the deck write them ('Industry:
+    Retail'); a question's own '?' or ':' is not doubled ('Which party did you vote for: Labour')."""
+    return f"{str(label).rstrip().rstrip('?:').rstrip()}: {answer}"
+
+
 def _trait_text(r, *, short: bool, language="en") -> str:
     """A trait as a short label ('Manufacturing') or with its figures ('Industry: Manufacturing (45 % vs 15 %)'),
     in the study's language (:data:`workbench.persona_names.DRAFT_TEXTS`; behaviour measures by
@@ -246,7 +252,7 @@ def _trait_text(r, *, short: bool, language="en") -> str:
     if r["stat"] == "share":
         label = r["category"] if r["category"] and r["block"] != BEHAVIOUR and r["category"] != "true" else lab
         if r["category"] and r["block"] == BEHAVIOUR and r["category"] != "true":
-            label = f"{lab}: {r['category']}"
+            label = with_answer(lab, r["category"])
         elif r["category"] and r["category"] != "true" and r.get("kind") in ("needs", "motivations", "barriers"):
             # one answer of a rated item: the answer alone ('Too little') says nothing without the item
             label = f"{lab} ({_lower_first(str(r['category']))})"
@@ -254,7 +260,7 @@ def _trait_text(r, *, short: bool, language="en") -> str:
             return label
         if r.get("measure") == SELECTED:  # an option of a select-all-that-apply block
             return t["selected"].format(label=lab, value=num(r["value"]), total=num(r["total"]))
-        head = f"{lab}: {r['category']}" if r["category"] and r["category"] != "true" else lab
+        head = with_answer(lab, r["category"]) if r["category"] and r["category"] != "true" else lab
         # a behaviour figure says its base (all respondents), as the deck's tiles say theirs (the customer base)
         return t["share_all" if r["block"] == BEHAVIOUR else "share"].format(head=head, value=num(r["value"]),
                                                                              total=num(r["total"]))

@@ -19,12 +19,12 @@ from dataclasses import replace
 
 from ..measures import measure, round_shares
 from ..persona_names import item_shape
-from ..personas import SELECTED, reach_channel, whole_mix
+from ..personas import SELECTED, reach_channel, whole_mix, with_answer
 from .data import DeckData
 from .quotes import guess_language
 from .texts import words
 
-__all__ = ["shown_personas", "suppressed_note", "chart_rows", "sig_text", "kpi_value", "kpi_label", "item_label", "measure_words", "kpi_scale",
+__all__ = ["shown_personas", "suppressed_note", "chart_rows", "sig_text", "kpi_value", "kpi_label", "item_label", "measure_words", "without_figures", "kpi_scale",
            "format_kpi", "mix_rows", "whole_shares", "value_shares", "VALUE_SHARES", "segment_implications", "criteria_status", "base_mix", "base_value", "how_to_win", "BEHAVIOUR", "TILE_KPIS", "MATRIX_KPIS", "TIER_ORDER",
            "MAX_CHART_ITEMS"]
 
@@ -162,7 +162,7 @@ def item_label(r) -> str:
     label = str(r["label"])
     cat = r["category"] if "category" in r else ""
     if isinstance(cat, str) and cat and cat.lower() != "true" and r.get("block") != BEHAVIOUR:
-        return f"{label}: {cat}"
+        return with_answer(label, cat)
     return label
 
 
@@ -180,6 +180,12 @@ def measure_words(measure, w) -> str:
         return w("measure.selected")
     top = _TOP_BOX.fullmatch(m)
     return w("measure.top_box", n=top.group(1)) if top else m
+
+
+def without_figures(text) -> str:
+    """A persona's drafted item without its figures ('Price (52 % vs 40 %)' → 'Price', 'selected X:
+    95 % vs 47 %' → 'selected X', 'Y: 3.4 vs 2.9 …' → 'Y'), for a card or a summary line."""
+    return re.split(r" \((?=[-+]?\d)|: (?=[-+]?\d)", str(text))[0]
 
 
 def sig_text(v) -> str:

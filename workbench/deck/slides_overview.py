@@ -15,7 +15,7 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches
 
 from ..persona_names import NAME_TEXTS, name_language
-from .content import item_label, segment_implications, value_shares
+from .content import item_label, segment_implications, value_shares, without_figures
 from .data import DeckData
 from .slides_accounts import has_accounts
 from .slides_forward import forward_title
@@ -96,8 +96,7 @@ def glance_lines(data: DeckData, p, imp: dict, values: dict) -> list[str]:
     for var, shares in values.items():
         lines.append(w("glance.of_value", pct=shares[str(p.segment)], what=w(f"value.{var}")))
     if p.needs:
-        # the item without its figures ('Price (52 % vs 40 %)', 'selected X: 95 % vs 47 %', 'Y: 3.4 vs 2.9 ...')
-        need = re.split(r" \(|: (?=[-+]?\d)", str(p.needs[0]))[0]
+        need = without_figures(p.needs[0])
         lines.append(w("glance.needs", need=need))
     if x["opportunity"] is not None:
         lines.append(w("glance.opportunity_line", outcome=x["opportunity"][0]))

@@ -13,7 +13,7 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches, Pt
 
 from .content import (BEHAVIOUR, MATRIX_KPIS, base_value, value_shares, criteria_status, format_kpi, item_label, kpi_label,
-                      kpi_scale, measure_words, segment_implications, sig_text, suppressed_note)
+                      kpi_scale, measure_words, segment_implications, without_figures, sig_text, suppressed_note)
 from .data import DeckData
 from .texts import PCT, TEXTS, words
 from .layout import (HIGH1, HIGH2, LOW1, LOW2, MUTED, PAD_X, PAD_Y, TITLE_TYPES, UNDER_FILL, WHITE, Box, Canvas,
@@ -93,6 +93,8 @@ def summary_slides(d: Canvas, data, shown, hidden, colours):
                                             lang)))
         if x["opportunity"] is not None:
             parts.append(w("summary.opportunity", outcome=x["opportunity"][0], score=w.n(x["opportunity"][1], 1)))
+        elif p.needs:  # without outcomes: what sets them apart most (the at-a-glance card's need)
+            parts.append(w("summary.need", need=without_figures(p.needs[0])))
         if x["channel"] is not None:
             parts.append(w("summary.reach", channel=x["channel"][0], pct=f"{x['channel'][1]:.0f}"))
         line = " · ".join(parts) + "."

@@ -127,7 +127,9 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names, data: DeckData |
     d.notes(s, notes)
 
     s2 = d.slide(key="trend-movements")
-    d.title(s2, w("moves.title"), subtitle=w("moves.sub", first=waves[0], last=waves[-1]) if waves else None)
+    d.title(s2, w("moves.title"), subtitle=w("moves.sub", first=waves[-2] if len(waves) > 1 else waves[0],
+                                                              last=waves[-1]) if waves else None)
+    # the movements compare the last wave with the one before it (the tracking step's tests): so does the subtitle
     whole = {}
     for seg in segs:
         rows = sz[sz["segment"] == seg]

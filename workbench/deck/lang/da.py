@@ -52,6 +52,7 @@ TABLE = {
     'summary.revenue': '{label} {value} (alle kunder: {total})',
     'summary.revenue_short': '{label} {value}',
     'summary.opportunity': 'største mulighed: {outcome} ({score} af 20)',
+    'summary.need': 'har mest brug for: {need}',
     'summary.reach': 'nås via {channel} ({pct} % har den som primær kanal)',
     'summary.notes': 'Segment {segment}: {name}; n={n}, andel {pct} %.',
     'priority.size_only': 'Prioritet = størrelse (andel af respondenterne): undersøgelsen har hverken omsætning eller '

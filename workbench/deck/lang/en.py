@@ -51,6 +51,7 @@ TABLE = {
     'summary.revenue': '{label} {value} (all customers: {total})',
     'summary.revenue_short': '{label} {value}',
     'summary.opportunity': 'largest opportunity: {outcome} ({score} of 20)',
+    'summary.need': 'needs most: {need}',
     'summary.reach': 'reach them via {channel} ({pct} % have it as main channel)',
     'summary.notes': 'Segment {segment}: {name}; n={n}, share {pct} %.',
     'priority.size_only': 'Priority = size (share of respondents): the study has neither revenue nor JTBD outcomes to weigh '

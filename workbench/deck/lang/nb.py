@@ -51,6 +51,7 @@ TABLE = {
     'summary.revenue': '{label} {value} (alle kunder: {total})',
     'summary.revenue_short': '{label} {value}',
     'summary.opportunity': 'største mulighet: {outcome} ({score} av 20)',
+    'summary.need': 'trenger mest: {need}',
     'summary.reach': 'nås via {channel} ({pct} % har den som hovedkanal)',
     'summary.notes': 'Segment {segment}: {name}; n={n}, andel {pct} %.',
     'priority.size_only': 'Prioritet = størrelse (andel av respondentene): undersøkelsen har verken omsetning eller '

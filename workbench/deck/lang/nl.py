@@ -52,6 +52,7 @@ TABLE = {
     'summary.revenue': '{label} {value} (alle klanten: {total})',
     'summary.revenue_short': '{label} {value}',
     'summary.opportunity': 'grootste kans: {outcome} ({score} van 20)',
+    'summary.need': 'grootste behoefte: {need}',
     'summary.reach': 'bereikbaar via {channel} ({pct} % heeft dit als hoofdkanaal)',
     'summary.notes': 'Segment {segment}: {name}; n={n}, aandeel {pct} %.',
     'priority.size_only': 'Prioriteit = omvang (aandeel van de respondenten): het onderzoek heeft geen omzet of '
@@ -207,13 +208,13 @@ TABLE = {
     'method.chosen_pinned': 'Segmentatie: {candidate} gekozen uit {k} mogelijke segmentaties (vastgelegd in het onderzoek).',
     'method.frozen': 'Segmentatie: de respondenten zijn ingedeeld met het model van meting {wave}.',
     'method.frozen_any': 'Segmentatie: de respondenten zijn ingedeeld met een opgeslagen segmentatiemodel.',
-    'method.skipped': 'Niet in deze run: {steps}.',
+    'method.skipped': 'Niet in deze analyse: {steps}.',
     'method.basis': '{method}: antwoorden op {items} gesegmenteerd',
     'method.profiles': 'Profielen: index = segment ÷ totaal × 100; ▲ / ▼ = significant hoger / lager dan de rest van de '
         'steekproef; segmenten onder n={min_n} worden niet getoond.',
     'method.profiles_hidden': 'Profielen: index = segment ÷ totaal × 100; ▲ / ▼ = significant hoger / lager dan de rest van de '
         'steekproef; segmenten onder n={min_n} worden niet getoond ({k} verborgen).',
-    'method.no_quality': 'Geen kwaliteitsrapport in deze run.',
+    'method.no_quality': 'Geen kwaliteitsrapport in deze analyse.',
     'method.col_check': 'Controle',
     'method.col_action': 'Actie',
     'method.col_flagged': 'Gemarkeerd',
@@ -246,7 +247,7 @@ TABLE = {
     'fit.col_bvr': 'Grootste BVR',
     'fit.col_status': 'Status',
     'fit.recommended': 'Aanbevolen: {candidate}',
-    'fit.no_scorecard': 'Geen scorekaart in deze run.',
+    'fit.no_scorecard': 'Geen scorekaart in deze analyse.',
     'fit.side1': 'Gemarkeerd. BIC is niet gedefinieerd voor k-means; de entropie daarvan is per definitie 1.',
     'fit.side2': 'Starts bij beste: willekeurige starts die de beste fit bereiken (+ toegevoegd). BLRT p hooguit '
         '0,05: k segmenten passen beter dan k-1 (≤: de kleinste p die de trekkingen toelaten). BVR boven '
@@ -280,7 +281,7 @@ TABLE = {
     'card.passes_all': 'voldoet nog aan alle criteria',
     'card.fails_some': 'voldoet niet meer aan: {failed}',
     'model.title': 'Bijlage: hoe de respondenten zijn ingedeeld',
-    'model.none': 'Geen vergelijking van kandidaten in deze run: de respondenten zijn ingedeeld met een opgeslagen '
+    'model.none': 'Geen vergelijking van kandidaten in deze analyse: de respondenten zijn ingedeeld met een opgeslagen '
         'segmentatiemodel.',
     'fwd.title': 'Voorspellen de segmenten het komende jaar?',
     'fwd.sub': 'Wat de klanten van elk segment deden in de {months} maanden na het onderzoek',
@@ -328,7 +329,7 @@ TABLE = {
     'check.columns': 'kolommen',
     'check.attention': 'aandachtscontroles',
     'check.inconsistent': 'tegenstrijdige antwoorden',
-    'action.error': 'run stoppen',
+    'action.error': 'analyse stoppen',
     'action.exclude': 'uitsluiten',
     'action.set_missing': 'op ontbrekend zetten',
     'action.not run': 'niet uitgevoerd',

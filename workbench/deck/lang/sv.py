@@ -52,6 +52,7 @@ TABLE = {
     'summary.revenue': '{label} {value} (alla kunder: {total})',
     'summary.revenue_short': '{label} {value}',
     'summary.opportunity': 'största möjlighet: {outcome} ({score} av 20)',
+    'summary.need': 'behöver mest: {need}',
     'summary.reach': 'nås via {channel} ({pct} % har den som huvudkanal)',
     'summary.notes': 'Segment {segment}: {name}; n={n}, andel {pct} %.',
     'priority.size_only': 'Prioritet = storlek (andel av de svarande): undersökningen har varken omsättning eller '
