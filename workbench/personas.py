@@ -259,7 +259,7 @@ def _trait_text(r, *, short: bool, language="en") -> str:
         if short:
             return label
         if r.get("measure") == SELECTED:  # an option of a select-all-that-apply block
-            return t["selected"].format(label=lab, value=num(r["value"]), total=num(r["total"]))
+            return t["selected"].format(label=_lower_first(str(lab)), value=num(r["value"]), total=num(r["total"]))
         head = with_answer(lab, r["category"]) if r["category"] and r["category"] != "true" else lab
         # a behaviour figure says its base (all respondents), as the deck's tiles say theirs (the customer base)
         return t["share_all" if r["block"] == BEHAVIOUR else "share"].format(head=head, value=num(r["value"]),

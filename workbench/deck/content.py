@@ -18,7 +18,7 @@ import pandas as pd
 from dataclasses import replace
 
 from ..measures import measure, round_shares
-from ..persona_names import item_shape
+from ..persona_names import DRAFT_TEXTS, item_shape
 from ..personas import SELECTED, reach_channel, whole_mix, with_answer
 from .data import DeckData
 from .quotes import guess_language
@@ -185,7 +185,16 @@ def measure_words(measure, w) -> str:
 def without_figures(text) -> str:
     """A persona's drafted item without its figures ('Price (52 % vs 40 %)' → 'Price', 'selected X:
     95 % vs 47 %' → 'selected X', 'Y: 3.4 vs 2.9 …' → 'Y'), for a card or a summary line."""
-    return re.split(r" \((?=[-+]?\d)|: (?=[-+]?\d)", str(text))[0]
+    item = re.split(r" \((?=[-+]?\d)|: (?=[-+]?\d)", str(text))[0]
+    for said in _SELECTED_WORDS:  # 'selected X' (a ticked option): the option's own words
+        if item.startswith(said):
+            rest = item[len(said):]
+            return rest[:1].upper() + rest[1:]
+    return item
+
+
+#: How a persona draft begins a ticked option in each language ('selected ', 'valgte ').
+_SELECTED_WORDS = tuple({t["selected"].split("{label}")[0] for t in DRAFT_TEXTS.values()} - {""})
 
 
 def sig_text(v) -> str:

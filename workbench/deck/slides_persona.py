@@ -26,7 +26,8 @@ __all__ = ["persona_slides", "behaviour_slide", "split_sections"]
 
 def persona_sections(p, w=None) -> list[tuple[str, list[str]]]:
     w = w or words("en")
-    return [(h, list(items)) for h, items in (
+    # a bullet begins with a capital as the client reads it ('valgte ugift …' → 'Valgte ugift …')
+    return [(h, [str(i)[:1].upper() + str(i)[1:] for i in items]) for h, items in (
         (w("persona.needs"), p.needs), (w("persona.motivations"), p.motivations), (w("persona.barriers"), p.barriers))
         if items]
 
