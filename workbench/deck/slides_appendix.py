@@ -384,7 +384,10 @@ def recognise_slide(d: Canvas, data: DeckData):
     right = Box(d.margin + half + gap, d.top, half, d.bottom - d.top)
     d.rect(s, right, TINT)
     lines = [(w("recognise.crm"), {"bold": True})]
-    if r.get("customers"):
+    if r.get("customers") and not r.get("from_model") and r.get("from_survey") == r["customers"]:
+        # none placed by the model: no '0 placed from behaviour (0 of them confidently)'
+        lines.append((w("recognise.customers_survey", customers=w.n(r["customers"])), {}))
+    elif r.get("customers"):
         lines.append((w("recognise.customers", customers=w.n(r["customers"]), survey=w.n(r["from_survey"]),
                         model=w.n(r["from_model"]), confident=w.n(r.get("confident", 0))), {}))
     if r.get("base_refused"):

@@ -187,6 +187,7 @@ TABLE = {
     'recognise.crm': 'Every customer in the CRM',
     'recognise.customers': '{customers} customers of the base have a segment: {survey} from their survey answers, {model} '
         'placed from behaviour and firmographics ({confident} of them confidently).',
+    'recognise.customers_survey': '{customers} customers of the base have a segment, all from their survey answers.',
     'recognise.base_refused': 'Customers without survey answers are not placed: behaviour does not predict the segments well '
         'enough.',
     'recognise.base_accuracy': 'The placement puts {acc} % of respondents in their own segment (cross-validated; guessing the '

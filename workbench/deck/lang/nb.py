@@ -186,6 +186,7 @@ TABLE = {
     'recognise.crm': 'Hver kunde i CRM',
     'recognise.customers': '{customers} kunder i basen har et segment: {survey} ut fra svarene sine, {model} plassert ut fra '
         'atferd og bedriftsdata ({confident} av dem med sikkerhet).',
+    'recognise.customers_survey': '{customers} kunder i basen har et segment, alle ut fra svarene sine.',
     'recognise.base_refused': 'Kunder uten svar plasseres ikke: atferden forutsier ikke segmentene godt nok.',
     'recognise.base_accuracy': 'Plasseringen setter {acc} % av respondentene i sitt eget segment (kryssvalidert; gjett på det '
         'største segmentet: {base} %), så se på modellplasserte kunder som sannsynlige, ikke sikre, '

@@ -190,6 +190,7 @@ TABLE = {
     'recognise.crm': 'Elke klant in het CRM',
     'recognise.customers': '{customers} klanten in het bestand hebben een segment: {survey} op basis van hun antwoorden, '
         '{model} ingedeeld op basis van gedrag en bedrijfsgegevens ({confident} daarvan met zekerheid).',
+    'recognise.customers_survey': '{customers} klanten in het bestand hebben een segment, allemaal op basis van hun antwoorden.',
     'recognise.base_refused': 'Klanten zonder antwoorden worden niet ingedeeld: het gedrag voorspelt de segmenten niet goed '
         'genoeg.',
     'recognise.base_accuracy': 'De indeling plaatst {acc} % van de respondenten in hun eigen segment (kruisgevalideerd; gokken op '

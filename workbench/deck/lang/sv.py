@@ -186,6 +186,7 @@ TABLE = {
     'recognise.crm': 'Varje kund i CRM',
     'recognise.customers': '{customers} kunder i basen har ett segment: {survey} utifrån sina svar, {model} placerade utifrån '
         'beteende och företagsdata ({confident} av dem med säkerhet).',
+    'recognise.customers_survey': '{customers} kunder i basen har ett segment, alla utifrån sina svar.',
     'recognise.base_refused': 'Kunder utan svar placeras inte: beteendet förutsäger inte segmenten tillräckligt bra.',
     'recognise.base_accuracy': 'Placeringen sätter {acc} % av de svarande i deras eget segment (korsvaliderat; att gissa på det '
         'största segmentet: {base} %), så se modellplacerade kunder som troliga, inte säkra, medlemmar.',
