@@ -284,6 +284,13 @@ def how_to_win(data: DeckData, p) -> tuple[list[str], bool]:
                 what = w(verb, label=label) if item_shape(label, data.language) == "phrase" else \
                     w(say, label=label[:1].upper() + label[1:])
                 lines.append(w("win.figures", what=what, value=w.n(r["value"]), total=w.n(r["total"])))
+        if not lines:  # nothing it over-values: what not to lead with (its most under-valued need)
+            low = data.rows(p.segment)
+            low = low[low["trait"].astype(bool) & (low["sig"] == "▼") & (low["kind"] == "needs") & low["index"].notna()]
+            if len(low):
+                r = low.sort_values("index", kind="stable").iloc[0]
+                lines.append(w("win.figures", what=w("win.not_lead", label=item_label(r)), value=w.n(r["value"]),
+                               total=w.n(r["total"])))
     reach = reach_channel(data.profile, p.segment)
     if reach is not None:
         base = base_mix(data, "dominant_channel")

@@ -167,6 +167,7 @@ TABLE = {
     'win.solve': 'Solve “{outcome}” first: importance {imp} but satisfaction {sat} on 0-10 (opportunity {score} of '
         '20).',
     'win.lead': 'Lead with {label}',
+    'win.not_lead': 'Do not lead with “{label}”: it matters less to them',
     'win.speak': 'Speak to “{label}”',
     'win.worry': 'Take away the worry: {label}',
     'win.answer': 'Answer “{label}”',

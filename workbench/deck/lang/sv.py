@@ -165,6 +165,7 @@ TABLE = {
     'behaviour.notes_mix': '{title}: {items}',
     'win.solve': 'Lös ”{outcome}” först: vikt {imp} men nöjdhet {sat} på 0–10 (möjlighet {score} av 20).',
     'win.lead': 'Led med {label}',
+    'win.not_lead': 'Led inte med ”{label}”: det betyder mindre för dem',
     'win.speak': 'Tala till ”{label}”',
     'win.worry': 'Ta bort oron: {label}',
     'win.answer': 'Svara på ”{label}”',
