@@ -246,3 +246,36 @@ def test_a_long_legend_name_is_cut_at_a_word_with_an_ellipsis():
     cut = series_name(name)
     assert len(cut) <= 60 and cut.endswith("…") and name.startswith(cut[:-1]) and name[len(cut) - 1] == " "
     assert series_name("Price-driven buyers") == "Price-driven buyers"
+
+
+def _profile(rows):
+    cols = ["block", "kind", "variable", "label", "measure", "category", "stat", "trait", "segment", "n", "value",
+            "total", "index", "p_adj", "sig", "letters"]
+    return pd.DataFrame([dict(zip(cols, r)) for r in rows], columns=cols)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_segment_that_over_values_nothing_still_gets_a_first_move(language):
+    """gss_multiselect's larger segment is only below average: its recommendation was missing
+    from the recommendations slide. It now says what not to lead with, with its figures; a
+    segment above average on a need is still told to lead with it."""
+    from workbench.deck.content import how_to_win
+    from workbench.deck.data import DeckData
+    from workbench.personas import Persona
+
+    profile = _profile([
+        ("needs", "needs", "n1", "Unmarried", "% selected", "", "share", True, "1", 100, 2.0, 47.0, 4.0, 0.001, "▼", ""),
+        ("needs", "needs", "n2", "Poor family", "% selected", "", "share", True, "1", 100, 16.0, 50.0, 32.0, 0.001, "▼", ""),
+        ("needs", "needs", "n1", "Unmarried", "% selected", "", "share", True, "2", 90, 95.0, 47.0, 202.0, 0.001, "▲", ""),
+    ])
+    data = DeckData(study_id="s", study_name="S", wave="1", wave_label="", date="2026-10-02", min_segment_n=30,
+                    labels=(1, 2), total_n=190, segments=pd.DataFrame(), profile=profile,
+                    opportunities=pd.DataFrame(), language=language)
+    w = words(language)
+    p1, p2 = (Persona(id=f"p{s}", segment=s, name=f"Segment {s}", description="", share=50.0, n=100)
+              for s in ("1", "2"))
+    lines, drafted = how_to_win(data, p1)
+    assert drafted and lines == [w("win.figures", what=w("win.not_lead", label="Unmarried"), value=w.n(2.0),
+                                   total=w.n(47.0))]
+    lines, _ = how_to_win(data, p2)
+    assert len(lines) == 1 and w("win.not_lead", label="x").split("x")[0] not in lines[0]

@@ -49,7 +49,7 @@ TABLE = {
     'summary.sub': '{k} kundesegmenter, n={n} respondenter, i prioriteret rækkefølge',
     'summary.line': 'Prioritet {priority}: {name} — {pct} % af respondenterne (n={n}){value}',
     'summary.value_part': ', {pct} % af {what}',
-    'summary.revenue': '{label} {value} (alle kunder: {total})',
+    'summary.revenue': '{label} {value} (kundebasen: {total})',
     'summary.revenue_short': '{label} {value}',
     'summary.opportunity': 'største mulighed: {outcome} ({score} af 20)',
     'summary.need': 'har mest brug for: {need}',

@@ -48,7 +48,7 @@ TABLE = {
     'summary.sub': '{k} customer segments, n={n} respondents, in order of priority',
     'summary.line': 'Priority {priority}: {name} — {pct} % of respondents (n={n}){value}',
     'summary.value_part': ', {pct} % of {what}',
-    'summary.revenue': '{label} {value} (all customers: {total})',
+    'summary.revenue': '{label} {value} (customer base: {total})',
     'summary.revenue_short': '{label} {value}',
     'summary.opportunity': 'largest opportunity: {outcome} ({score} of 20)',
     'summary.need': 'needs most: {need}',

@@ -48,7 +48,7 @@ TABLE = {
     'summary.sub': '{k} kundesegmenter, n={n} respondenter, i prioritert rekkefølge',
     'summary.line': 'Prioritet {priority}: {name} — {pct} % av respondentene (n={n}){value}',
     'summary.value_part': ', {pct} % av {what}',
-    'summary.revenue': '{label} {value} (alle kunder: {total})',
+    'summary.revenue': '{label} {value} (kundebasen: {total})',
     'summary.revenue_short': '{label} {value}',
     'summary.opportunity': 'største mulighet: {outcome} ({score} av 20)',
     'summary.need': 'trenger mest: {need}',

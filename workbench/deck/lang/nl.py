@@ -49,7 +49,7 @@ TABLE = {
     'summary.sub': '{k} klantsegmenten, n={n} respondenten, in volgorde van prioriteit',
     'summary.line': 'Prioriteit {priority}: {name} — {pct} % van de respondenten (n={n}){value}',
     'summary.value_part': ', {pct} % van {what}',
-    'summary.revenue': '{label} {value} (alle klanten: {total})',
+    'summary.revenue': '{label} {value} (klantenbestand: {total})',
     'summary.revenue_short': '{label} {value}',
     'summary.opportunity': 'grootste kans: {outcome} ({score} van 20)',
     'summary.need': 'grootste behoefte: {need}',

@@ -49,7 +49,7 @@ TABLE = {
     'summary.sub': '{k} kundsegment, n={n} svarande, i prioritetsordning',
     'summary.line': 'Prioritet {priority}: {name} — {pct} % av de svarande (n={n}){value}',
     'summary.value_part': ', {pct} % av {what}',
-    'summary.revenue': '{label} {value} (alla kunder: {total})',
+    'summary.revenue': '{label} {value} (kundbasen: {total})',
     'summary.revenue_short': '{label} {value}',
     'summary.opportunity': 'största möjlighet: {outcome} ({score} av 20)',
     'summary.need': 'behöver mest: {need}',
