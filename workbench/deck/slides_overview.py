@@ -8,8 +8,6 @@ persona has data for (no revenue without behaviour, no opportunity without outco
 
 from __future__ import annotations
 
-import re
-
 from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches
