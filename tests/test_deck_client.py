@@ -240,7 +240,7 @@ def test_an_answer_of_a_question_with_several_is_named_with_its_answer():
 
 
 def test_a_long_legend_name_is_cut_at_a_word_with_an_ellipsis():
-    from workbench.deck.layout import series_name
+    from workbench.deck.content import series_name
 
     name = "Klanten die uitgaven aan positie van minderheden belangrijk vinden"
     cut = series_name(name)

@@ -24,7 +24,7 @@ from .data import DeckData
 from .quotes import guess_language
 from .texts import words
 
-__all__ = ["shown_personas", "suppressed_note", "chart_rows", "sig_text", "kpi_value", "kpi_label", "item_label", "measure_words", "without_figures", "kpi_scale",
+__all__ = ["shown_personas", "suppressed_note", "chart_rows", "sig_text", "kpi_value", "kpi_label", "item_label", "measure_words", "without_figures", "series_name", "kpi_scale",
            "format_kpi", "mix_rows", "whole_shares", "value_shares", "VALUE_SHARES", "segment_implications", "criteria_status", "base_mix", "base_value", "how_to_win", "BEHAVIOUR", "TILE_KPIS", "MATRIX_KPIS", "TIER_ORDER",
            "MAX_CHART_ITEMS"]
 
@@ -195,6 +195,16 @@ def without_figures(text) -> str:
 
 #: How a persona draft begins a ticked option in each language ('selected ', 'valgte ').
 _SELECTED_WORDS = tuple({t["selected"].split("{label}")[0] for t in DRAFT_TEXTS.values()} - {""})
+
+
+def series_name(name, limit: int = 60) -> str:
+    """A chart series' (legend's) name: whole up to ``limit`` characters, else cut at a word and
+    ending in '…' (never mid-word and silently, 'who care about minorities' read '… minorities')."""
+    text = str(name)
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:")
+    return cut + "…"
 
 
 def sig_text(v) -> str:

@@ -161,16 +161,6 @@ def shorten(text: str, width: int, height: int, size: float, *, space_pt: float 
     return " ".join(cut) + " …"
 
 
-def series_name(name, limit: int = 60) -> str:
-    """A chart series' (legend's) name: whole up to ``limit`` characters, else cut at a word and
-    ending in '…' (never mid-word and silently, 'who care about minorities' read '… minorities')."""
-    text = str(name)
-    if len(text) <= limit:
-        return text
-    cut = text[:limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:")
-    return cut + "…"
-
-
 # ============================================================================ theme and layouts
 
 

@@ -12,13 +12,13 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_TICK_LABEL_POS
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches, Pt
 
-from .content import (MAX_CHART_ITEMS, TILE_KPIS, base_mix, base_value, chart_rows, format_kpi, how_to_win, item_label, kpi_label, measure_words,
+from .content import (MAX_CHART_ITEMS, TILE_KPIS, base_mix, base_value, chart_rows, format_kpi, how_to_win, item_label, kpi_label, measure_words, series_name,
                       kpi_value, language_name, mix_rows, quote_code, quote_language, quote_translation, sig_text)
 from ..measures import measure
 from .texts import PCT, words
 from .data import DeckData
 from ..measures import p_text
-from .layout import (GREY, MUTED, TINT, Box, Canvas, fill_series, fit_font_size, joined, label_values, new_chart_data, series_name,
+from .layout import (GREY, MUTED, TINT, Box, Canvas, fill_series, fit_font_size, joined, label_values, new_chart_data,
                      shorten, text_height)
 
 __all__ = ["persona_slides", "behaviour_slide", "split_sections"]

@@ -17,7 +17,8 @@ from ..language import figure_pair, number
 from ..measures import MEASURES, round_shares
 from .data import DeckData, DeckTrends
 from .texts import NBSP, PCT, measure_of_label
-from .layout import TINT, Box, Canvas, new_chart_data, series_name
+from .content import series_name
+from .layout import TINT, Box, Canvas, new_chart_data
 from .slides_appendix import client_text
 
 __all__ = ["trend_slides", "client_movement", "refit_text", "error_bars"]
