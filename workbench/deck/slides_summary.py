@@ -165,7 +165,7 @@ def sizes_slide(d: Canvas, data, shown, hidden, colours):
     box = Box(d.margin, d.top, d.width, bottom - d.top)
     base = w("sizes.base_weighted" if data.weighting else "sizes.base", n=w.n(data.total_n))
     if values:
-        base += w("sizes.base_value")
+        base += w("sizes.base_value", what=w.join(w(f"value.{v}") for v in values))  # only the measures shown
     box = d.footnote(s, box, base + ".")
     chart_data = new_chart_data(PCT)
     chart_data.categories = [f"{p.name} (n={w.n(p.n)})" for p in shown]

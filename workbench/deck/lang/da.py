@@ -90,7 +90,7 @@ TABLE = {
     'sizes.sub_value': '; ved siden af: andel af {what}',
     'sizes.base': 'Base: {n} respondenter placeret i et segment',
     'sizes.base_weighted': 'Base: {n} respondenter placeret i et segment, vejet',
-    'sizes.base_value': '; omsætning og betjeningsomkostninger: de adspurgte kunders ordrehistorik',
+    'sizes.base_value': '; {what}: de adspurgte kunders ordrehistorik',
     'sizes.series': 'Andel af respondenterne (%)',
     'sizes.series_value': 'Andel af {what} (%)',
     'sizes.notes': '{name}: n={n}{wn}, {pct} % af respondenterne{value}.',

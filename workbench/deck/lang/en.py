@@ -89,7 +89,7 @@ TABLE = {
     'sizes.sub_value': "; beside it each segment's share of {what} (surveyed customers)",
     'sizes.base': 'Base: {n} respondents placed in a segment',
     'sizes.base_weighted': 'Base: {n} respondents placed in a segment, weighted',
-    'sizes.base_value': "; revenue and cost to serve: the surveyed customers' order history",
+    'sizes.base_value': "; {what}: the surveyed customers' order history",
     'sizes.series': 'Share of respondents (%)',
     'sizes.series_value': 'Share of {what} (%)',
     'sizes.notes': '{name}: n={n}{wn}, {pct} % of respondents{value}.',

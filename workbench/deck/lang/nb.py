@@ -89,7 +89,7 @@ TABLE = {
     'sizes.sub_value': '; ved siden av: andel av {what}',
     'sizes.base': 'Base: {n} respondenter plassert i et segment',
     'sizes.base_weighted': 'Base: {n} respondenter plassert i et segment, vektet',
-    'sizes.base_value': '; omsetning og betjeningskostnad: de spurte kundenes ordrehistorikk',
+    'sizes.base_value': '; {what}: de spurte kundenes ordrehistorikk',
     'sizes.series': 'Andel av respondentene (%)',
     'sizes.series_value': 'Andel av {what} (%)',
     'sizes.notes': '{name}: n={n}{wn}, {pct} % av respondentene{value}.',

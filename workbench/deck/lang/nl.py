@@ -90,7 +90,7 @@ TABLE = {
     'sizes.sub_value': '; daarnaast: aandeel in {what}',
     'sizes.base': 'Basis: {n} respondenten ingedeeld in een segment',
     'sizes.base_weighted': 'Basis: {n} respondenten ingedeeld in een segment, gewogen',
-    'sizes.base_value': '; omzet en bedieningskosten: de ordergeschiedenis van de ondervraagde klanten',
+    'sizes.base_value': '; {what}: de ordergeschiedenis van de ondervraagde klanten',
     'sizes.series': 'Aandeel van de respondenten (%)',
     'sizes.series_value': 'Aandeel in {what} (%)',
     'sizes.notes': '{name}: n={n}{wn}, {pct} % van de respondenten{value}.',

@@ -90,7 +90,7 @@ TABLE = {
     'sizes.sub_value': '; bredvid: andel av {what}',
     'sizes.base': 'Bas: {n} svarande placerade i ett segment',
     'sizes.base_weighted': 'Bas: {n} svarande placerade i ett segment, viktad',
-    'sizes.base_value': '; omsättning och kostnad att betjäna: de tillfrågade kundernas orderhistorik',
+    'sizes.base_value': '; {what}: de tillfrågade kundernas orderhistorik',
     'sizes.series': 'Andel av de svarande (%)',
     'sizes.series_value': 'Andel av {what} (%)',
     'sizes.notes': '{name}: n={n}{wn}, {pct} % av de svarande{value}.',
