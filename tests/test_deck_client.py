@@ -279,3 +279,19 @@ def test_a_segment_that_over_values_nothing_still_gets_a_first_move(language):
                                    total=w.n(47.0))]
     lines, _ = how_to_win(data, p2)
     assert len(lines) == 1 and w("win.not_lead", label="x").split("x")[0] not in lines[0]
+
+
+def test_a_ticked_option_is_a_choice_in_how_to_win_them():
+    """'Speak to “Unmarried”' read as if the option were a statement: a ticked option is said as a
+    choice, with its figures."""
+    from workbench.deck.content import how_to_win
+    from workbench.deck.data import DeckData
+    from workbench.personas import Persona
+
+    profile = _profile([("needs", "needs", "n1", "Unmarried", "% selected", "", "share", True, "1", 100, 95.0, 47.0,
+                         202.0, 0.001, "▲", "")])
+    data = DeckData(study_id="s", study_name="S", wave="1", wave_label="", date="2026-10-02", min_segment_n=30,
+                    labels=(1,), total_n=100, segments=pd.DataFrame(), profile=profile, opportunities=pd.DataFrame(),
+                    language="da")
+    lines, _ = how_to_win(data, Persona(id="p1", segment="1", name="S1", description="", share=50.0, n=100))
+    assert lines == ["Tag udgangspunkt i »Unmarried«: det valg, de langt oftere traf (95 % mod 47 % af alle respondenter)."]

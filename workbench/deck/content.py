@@ -290,8 +290,9 @@ def how_to_win(data: DeckData, p) -> tuple[list[str], bool]:
             if len(k):
                 r = k.iloc[0]
                 label = item_label(r)
-                # a statement is quoted (persona_names: the same rule as the names)
-                what = w(verb, label=label) if item_shape(label, data.language) == "phrase" else \
+                # a statement is quoted (persona_names: the same rule as the names); a ticked option is a choice
+                what = w("win.chose", label=label[:1].upper() + label[1:]) if r["measure"] == SELECTED else \
+                    w(verb, label=label) if item_shape(label, data.language) == "phrase" else \
                     w(say, label=label[:1].upper() + label[1:])
                 lines.append(w("win.figures", what=what, value=w.n(r["value"]), total=w.n(r["total"])))
         if not lines:  # nothing it over-values: what not to lead with (its most under-valued need)

@@ -167,6 +167,7 @@ TABLE = {
     'win.solve': 'Løs »{outcome}« først: vigtighed {imp}, men tilfredshed {sat} på 0-10 (mulighed {score} af 20).',
     'win.lead': 'Gå forrest med {label}',
     'win.not_lead': 'Gå ikke forrest med »{label}«: det betyder mindre for dem',
+    'win.chose': 'Tag udgangspunkt i »{label}«: det valg, de langt oftere traf',
     'win.speak': 'Tal ind i »{label}«',
     'win.worry': 'Fjern bekymringen: {label}',
     'win.answer': 'Svar på »{label}«',

@@ -168,6 +168,7 @@ TABLE = {
         '20).',
     'win.lead': 'Lead with {label}',
     'win.not_lead': 'Do not lead with “{label}”: it matters less to them',
+    'win.chose': 'Start from “{label}”: the option they chose far more often',
     'win.speak': 'Speak to “{label}”',
     'win.worry': 'Take away the worry: {label}',
     'win.answer': 'Answer “{label}”',

@@ -166,6 +166,7 @@ TABLE = {
     'win.solve': 'Løs «{outcome}» først: viktighet {imp}, men tilfredshet {sat} på 0–10 (mulighet {score} av 20).',
     'win.lead': 'Gå foran med {label}',
     'win.not_lead': 'Ikke gå foran med «{label}»: det betyr mindre for dem',
+    'win.chose': 'Ta utgangspunkt i «{label}»: valget de langt oftere tok',
     'win.speak': 'Snakk til «{label}»',
     'win.worry': 'Fjern bekymringen: {label}',
     'win.answer': 'Svar på «{label}»',

@@ -170,6 +170,7 @@ TABLE = {
     'win.solve': 'Los eerst ‘{outcome}’ op: belang {imp} maar tevredenheid {sat} op 0–10 (kans {score} van 20).',
     'win.lead': 'Begin met {label}',
     'win.not_lead': 'Begin niet met ‘{label}’: dat weegt voor hen minder zwaar',
+    'win.chose': 'Begin bij ‘{label}’: de keuze die zij veel vaker maakten',
     'win.speak': 'Speel in op ‘{label}’',
     'win.worry': 'Neem de zorg weg: {label}',
     'win.answer': 'Geef antwoord op ‘{label}’',

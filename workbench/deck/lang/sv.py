@@ -166,6 +166,7 @@ TABLE = {
     'win.solve': 'Lös ”{outcome}” först: vikt {imp} men nöjdhet {sat} på 0–10 (möjlighet {score} av 20).',
     'win.lead': 'Led med {label}',
     'win.not_lead': 'Led inte med ”{label}”: det betyder mindre för dem',
+    'win.chose': 'Utgå från ”{label}”: det val de betydligt oftare gjorde',
     'win.speak': 'Tala till ”{label}”',
     'win.worry': 'Ta bort oron: {label}',
     'win.answer': 'Svara på ”{label}”',
