@@ -295,3 +295,22 @@ def test_a_ticked_option_is_a_choice_in_how_to_win_them():
                     language="da")
     lines, _ = how_to_win(data, Persona(id="p1", segment="1", name="S1", description="", share=50.0, n=100))
     assert lines == ["Tag udgangspunkt i »Unmarried«: det valg, de langt oftere traf (95 % mod 47 % af alle respondenter)."]
+
+
+def test_every_index_chart_shows_100_and_room_for_its_smallest_label(demo_run, demo_wave2):
+    """Indices: the axis shows 100 (bars cross there) and reaches at least 10 below the smallest
+    index, so a label of an index near 0 does not sit on the item names; no negative tick is
+    labelled. Shares: every other bar or column chart starts at 0."""
+    for run in (demo_run, demo_wave2):
+        prs = Presentation(str(run.folder / "personas.pptx"))
+        charts = [shp.chart for s in prs.slides for shp in s.shapes if shp.has_chart]
+        indexed = [c for c in charts if c.value_axis.crosses_at == 100.0]
+        assert indexed
+        for c in indexed:
+            lo, hi = c.value_axis.minimum_scale, c.value_axis.maximum_scale
+            values = [v for v in c.plots[0].series[0].values]
+            assert lo <= min(values) - 10 and lo < 100 < hi and hi >= max(values) + 10
+            assert c.value_axis.tick_labels.number_format == "0;;0"
+        for c in charts:
+            if c not in indexed and c.chart_type in (57, 51):  # bar / column clustered
+                assert c.value_axis.minimum_scale in (0, 0.0), c.chart_title.text_frame.text if c.has_title else ""
