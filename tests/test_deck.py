@@ -123,9 +123,10 @@ def test_scorecard_slide_and_speaker_notes(deck, demo_run):
     last = deck.slides[len(deck.slides) - 1]
     table = next(sh.table for sh in last.shapes if sh.has_table)
     header = [c.text for c in table.rows[0].cells]
-    assert header[3:6] == ["relevant", "operational", "describable"]
+    assert header[3:6] == ["Relevant", "Operational", "Describable"]  # headers and cells begin with a capital (issue 32)
     first = [c.text for c in table.rows[1].cells]
-    assert first[1] == candidate_label(card.ranking["candidate"].iloc[0]) and first[3] == card.ranking["relevant"].iloc[0]
+    label = candidate_label(card.ranking["candidate"].iloc[0])
+    assert first[1] == label[:1].upper() + label[1:] and first[3] == card.ranking["relevant"].iloc[0].capitalize()
     for slide in deck.slides:
         assert slide.has_notes_slide and slide.notes_slide.notes_text_frame.text.strip()
     p = next(iter(demo_run.personas))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
-__all__ = ["NUMBER_STYLE", "MEASURE_LABELS", "language_code", "number", "measure_label_in"]
+__all__ = ["NUMBER_STYLE", "MEASURE_LABELS", "language_code", "number", "figure_pair", "measure_label_in"]
 
 #: (thousands separator, decimal mark) per language; U+00A0 keeps '1 234' on one line.
 NUMBER_STYLE = {"en": (",", "."), "da": (".", ","), "sv": ("\u00a0", ","), "nb": ("\u00a0", ","), "nl": (".", ",")}
@@ -72,6 +72,24 @@ def number(value, decimals: int = 0, language="en", *, sign: bool = False, group
     exact = abs(exact) if exact == 0 else exact
     text = f"{exact:{'+' if sign else ''}{',' if grouping else ''}.{int(decimals)}f}"
     return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands)
+
+
+def figure_pair(value, other, language="en", *, percent: bool = False, decimals: int | None = None,
+                most: int = 3) -> tuple[str, str]:
+    """Two figures said side by side ('3.4 vs 2.9', '257 vs 121', '51 % to 54 %') under the one
+    rounding rule of every text the workbench writes (persona drafts, the deck's movements):
+    a measure's own decimals where it declares them (``decimals``: the tiles and the matrix show
+    it so, :mod:`workbench.core.measures`), else percents whole and other values without decimals
+    from 10 (by the larger of the two) and one below; both with the same decimals, one more (up
+    to ``most``) while the two would read alike. ``most`` also caps the decimals at what the
+    source holds (a figure read back from a sentence). Returns the two numbers as the language
+    writes them, without units."""
+    a, b = float(value), float(other)
+    d = decimals if decimals is not None else (0 if percent or max(abs(a), abs(b)) >= 10 else 1)
+    d = min(d, most)
+    while d < most and number(a, d, language) == number(b, d, language):
+        d += 1
+    return number(a, d, language), number(b, d, language)
 
 
 def measure_label_in(name, language, fallback: str) -> str:

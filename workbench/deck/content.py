@@ -11,17 +11,20 @@ Which KPIs the tiles and the matrix show is the deck's own choice (:data:`TILE_K
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from dataclasses import replace
 
 from ..core.measures import measure, round_shares
-from ..describe.persona_names import item_shape
-from ..describe.personas import reach_channel, whole_mix
+from ..describe.persona_names import DRAFT_TEXTS, item_shape
+from ..describe.personas import SELECTED, reach_channel, whole_mix, with_answer
 from .data import DeckData
+from .quotes import guess_language
 from .texts import words
 
-__all__ = ["shown_personas", "suppressed_note", "chart_rows", "sig_text", "kpi_value", "kpi_label", "kpi_scale",
+__all__ = ["shown_personas", "suppressed_note", "chart_rows", "sig_text", "kpi_value", "kpi_label", "item_label", "measure_words", "without_figures", "series_name", "kpi_scale",
            "format_kpi", "mix_rows", "whole_shares", "value_shares", "VALUE_SHARES", "segment_implications", "criteria_status", "base_mix", "base_value", "how_to_win", "BEHAVIOUR", "TILE_KPIS", "MATRIX_KPIS", "TIER_ORDER",
            "MAX_CHART_ITEMS"]
 
@@ -152,6 +155,58 @@ def chart_rows(data: DeckData, segment, max_items=MAX_CHART_ITEMS) -> pd.DataFra
     return t.head(max_items).sort_values("index", kind="stable").drop(columns="_gap")
 
 
+def item_label(r) -> str:
+    """A profile row's item as a slide names it: its label, and for one answer of a question with
+    several ('% Too little') that answer too ('Spending on parks: Too little'), so that two rows of
+    one question never read alike on a chart, in the matrix or in a drafted line."""
+    label = str(r["label"])
+    cat = r["category"] if "category" in r else ""
+    if isinstance(cat, str) and cat and cat.lower() != "true" and r.get("block") != BEHAVIOUR:
+        return with_answer(label, cat)
+    return label
+
+
+_TOP_BOX = re.compile(r"top-(\d+) box %")
+
+
+def measure_words(measure, w) -> str:
+    """A profile row's measure as the deck's language says it ('top-2 box %' → 'top-2-boks %',
+    '% selected' → '% der valgte det'); a level's share ('% Too little', the study's own words)
+    as it is."""
+    m = str(measure)
+    if m == "mean":
+        return w("measure.mean")
+    if m == SELECTED:
+        return w("measure.selected")
+    top = _TOP_BOX.fullmatch(m)
+    return w("measure.top_box", n=top.group(1)) if top else m
+
+
+def without_figures(text) -> str:
+    """A persona's drafted item without its figures ('Price (52 % vs 40 %)' → 'Price', 'selected X:
+    95 % vs 47 %' → 'selected X', 'Y: 3.4 vs 2.9 …' → 'Y'), for a card or a summary line."""
+    item = re.split(r" \((?=[-+]?\d)|: (?=[-+]?\d)", str(text))[0]
+    for said in _SELECTED_WORDS:  # 'selected X' (a ticked option): the option's own words
+        if item.startswith(said):
+            rest = item[len(said):]
+            return rest[:1].upper() + rest[1:]
+    return item
+
+
+#: How a persona draft begins a ticked option in each language ('selected ', 'valgte ').
+_SELECTED_WORDS = tuple({t["selected"].split("{label}")[0] for t in DRAFT_TEXTS.values()} - {""})
+
+
+def series_name(name, limit: int = 60) -> str:
+    """A chart series' (legend's) name: whole up to ``limit`` characters, else cut at a word and
+    ending in '…' (never mid-word and silently, 'who care about minorities' read '… minorities')."""
+    text = str(name)
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:")
+    return cut + "…"
+
+
 def sig_text(v) -> str:
     return v if isinstance(v, str) else ""
 
@@ -234,11 +289,19 @@ def how_to_win(data: DeckData, p) -> tuple[list[str], bool]:
             k = t[t["kind"] == kind].sort_values("index", ascending=False, kind="stable")
             if len(k):
                 r = k.iloc[0]
-                label = str(r["label"])
-                # a statement is quoted (persona_names: the same rule as the names)
-                what = w(verb, label=label) if item_shape(label, data.language) == "phrase" else \
+                label = item_label(r)
+                # a statement is quoted (persona_names: the same rule as the names); a ticked option is a choice
+                what = w("win.chose", label=label[:1].upper() + label[1:]) if r["measure"] == SELECTED else \
+                    w(verb, label=label) if item_shape(label, data.language) == "phrase" else \
                     w(say, label=label[:1].upper() + label[1:])
                 lines.append(w("win.figures", what=what, value=w.n(r["value"]), total=w.n(r["total"])))
+        if not lines:  # nothing it over-values: what not to lead with (its most under-valued need)
+            low = data.rows(p.segment)
+            low = low[low["trait"].astype(bool) & (low["sig"] == "▼") & (low["kind"] == "needs") & low["index"].notna()]
+            if len(low):
+                r = low.sort_values("index", kind="stable").iloc[0]
+                lines.append(w("win.figures", what=w("win.not_lead", label=item_label(r)), value=w.n(r["value"]),
+                               total=w.n(r["total"])))
     reach = reach_channel(data.profile, p.segment)
     if reach is not None:
         base = base_mix(data, "dominant_channel")
@@ -285,10 +348,28 @@ def language_name(code, deck_language="en") -> str:
 def quote_language(quote: dict, deck_language: str = "en") -> str | None:
     """The name of a quote's language ('Swedish') when it is not the deck's; None for a quote in
     the deck's language or of unknown language."""
+    lang = quote_code(quote, deck_language)
+    return language_name(lang, deck_language) if lang else None
+
+
+#: Languages read alike: a guess (not a declared language) between them is not said.
+_ALIKE = ({"da", "nb"},)
+
+
+def quote_code(quote: dict, deck_language: str = "en") -> str | None:
+    """The code of a quote's language when it is not the deck's: the study's (``language``), else
+    read off its words (:func:`workbench.deck.quotes.guess_language`, only when one language
+    clearly leads); None for a quote in the deck's language or of unknown language."""
+    deck = str(deck_language or "en").split("-")[0]
     lang = quote.get("language")
-    if not lang or str(lang).split("-")[0] == str(deck_language or "en").split("-")[0]:
+    guessed = not lang
+    if guessed:
+        lang = guess_language(quote.get("text", ""))
+    if not lang or str(lang).split("-")[0] == deck:
         return None
-    return language_name(lang, deck_language)
+    if guessed and any({str(lang), deck} <= pair for pair in _ALIKE):
+        return None
+    return str(lang)
 
 
 def quote_translation(quote: dict, deck_language: str = "en") -> str | None:

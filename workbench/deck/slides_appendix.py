@@ -66,8 +66,9 @@ def skipped_for_client(skipped: dict, w: Words) -> list[str]:
         if key in ("segments", "classification") or why.startswith(_NOT_NEWS):
             continue
         if key.startswith("measures "):  # behaviour measures the transactions cannot give: the group's first
+            # the behaviour room names them by their English labels ('Cost to serve, Units per customer')
             first = key[len("measures "):].split(", ")[0]
-            name = w.kpi(first, measure_label(first))
+            name = w.kpi_of_label(w.kpi(first, measure_label(first)))
         elif key.startswith("forward"):  # 'forward outcomes, 12-month horizon', 'forward relevance'
             months = [int(m) for m in re.findall(r"(\d+)-month", key + " " + why)]
             name = w("step.forward") if not months or min(months) == 12 else w("step.forward_months",
@@ -155,7 +156,14 @@ def _check_words(column: str, value, w: Words):
     if not isinstance(value, str):
         return value
     key = f"{'check' if column == 'check' else 'action'}.{value}"
-    return w(key) if w.has(key) else readable(column_label(value))
+    return sentence_case(w(key) if w.has(key) else readable(column_label(value)))
+
+
+def sentence_case(text) -> str:
+    """A table cell or header as a slide writes it: its first letter a capital ('duplicates' →
+    'Duplicates'), the rest as it is ('BLRT p', 'k-means')."""
+    text = str(text)
+    return text[:1].upper() + text[1:]
 
 
 def factor_slide(d: Canvas, data: DeckData):
@@ -205,7 +213,7 @@ def fit_slide(d: Canvas, data: DeckData):
             keep = pd.concat([keep, frame[frame["candidate"] == rec]])
         frame = keep
     hl = {i for i, c in enumerate(frame["candidate"]) if c == rec}
-    formats = {"candidate": lambda v: candidate_words(v, w), "k": lambda v: f"{int(v)}",
+    formats = {"candidate": lambda v: sentence_case(candidate_words(v, w)), "k": lambda v: f"{int(v)}",
                "BIC": lambda v: w.n(v), "entropy": lambda v: w.n(v, 2), "smallest segment": lambda v: w.pct(100 * v, 1),
                "stability": lambda v: w.n(v, 2), "BLRT p": lambda v: str(v).replace(".", w.decimal),
                "largest BVR": lambda v: w.n(v, 1), "status": lambda v: w(f"status.{v}") if w.has(f"status.{v}") else str(v)}
@@ -298,22 +306,24 @@ def scorecard_slide(d: Canvas, data: DeckData, max_rows=10):
             elif c in ("rank", "k") and v is not None and pd.notna(v):
                 txt = f"{int(v)}"
             elif c == "candidate":
-                txt = candidate_words(v, w)
+                txt = sentence_case(candidate_words(v, w))
             else:
                 txt = "" if v is None or pd.isna(v) else str(v)
                 colour = status_colour.get(txt, d.dark)
-                txt = w(f"card.{txt}") if txt in ("pass", "fail", "not measured") else txt
+                txt = sentence_case(w(f"card.{txt}")) if txt in ("pass", "fail", "not measured") else txt
             fill_cell(table.cell(i, j), txt, size=10, font=d.minor, colour=colour, bold=rec,
                       fill=RGBColor(0xE3, 0xEE, 0xF7) if rec else (TINT if i % 2 == 0 else WHITE))
     rl = d.margin + tbl_w + int(Inches(0.3))
     rbox = Box(rl, d.top, d.W - d.margin - rl, d.bottom - d.top)
     more = w("card.top", k=len(shown), total=len(rk)) if len(rk) > len(shown) else ""
     if frozen:
-        said = [client_text(data.model_note), client_text(card["reason"])] if en else [card_reason(data, w)]
+        said = [sentence_case(client_text(data.model_note)), sentence_case(client_text(card["reason"]))] if en \
+            else [card_reason(data, w)]
         d.text(s, rbox, [(w("card.kept"), {"bold": True})] + said, max_pt=16, min_pt=10)
     else:
         d.text(s, rbox, [(w("fit.recommended", candidate=candidate_words(card["recommended"], w)), {"bold": True}),
-                         (readable(card["reason"]) if en else card_reason(data, w)) + more], max_pt=16, min_pt=10)
+                         sentence_case(readable(card["reason"]) if en else card_reason(data, w)) + more],
+               max_pt=16, min_pt=10)
     if en:
         notes = [f"Recommended: {readable(candidate_label(card['recommended']))}{' (pinned)' if card['pinned'] else ''}. "
                  f"{readable(card['reason'])}"]
@@ -374,7 +384,10 @@ def recognise_slide(d: Canvas, data: DeckData):
     right = Box(d.margin + half + gap, d.top, half, d.bottom - d.top)
     d.rect(s, right, TINT)
     lines = [(w("recognise.crm"), {"bold": True})]
-    if r.get("customers"):
+    if r.get("customers") and not r.get("from_model") and r.get("from_survey") == r["customers"]:
+        # none placed by the model: no '0 placed from behaviour (0 of them confidently)'
+        lines.append((w("recognise.customers_survey", customers=w.n(r["customers"])), {}))
+    elif r.get("customers"):
         lines.append((w("recognise.customers", customers=w.n(r["customers"]), survey=w.n(r["from_survey"]),
                         model=w.n(r["from_model"]), confident=w.n(r.get("confident", 0))), {}))
     if r.get("base_refused"):

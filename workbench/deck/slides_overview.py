@@ -12,7 +12,8 @@ from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches
 
-from .content import segment_implications, value_shares
+from ..describe.persona_names import NAME_TEXTS, name_language
+from .content import item_label, segment_implications, value_shares, without_figures
 from .data import DeckData
 from .slides_accounts import has_accounts
 from .slides_forward import forward_title
@@ -93,7 +94,7 @@ def glance_lines(data: DeckData, p, imp: dict, values: dict) -> list[str]:
     for var, shares in values.items():
         lines.append(w("glance.of_value", pct=shares[str(p.segment)], what=w(f"value.{var}")))
     if p.needs:
-        need = str(p.needs[0]).split(" (")[0]
+        need = without_figures(p.needs[0])
         lines.append(w("glance.needs", need=need))
     if x["opportunity"] is not None:
         lines.append(w("glance.opportunity_line", outcome=x["opportunity"][0]))
@@ -147,6 +148,17 @@ def glance_slide(d: Canvas, data: DeckData, shown, colours):
     d.notes(s, notes)
 
 
+def in_sentence(name, language) -> str:
+    """A persona name inside a sentence: a name that begins with the generic word for customers
+    ('Kunder, der …', 'Customers who …') is a description, written in lower case after a verb
+    ('Begynd med kunder, der …'); a name of its own ('EDI buyers …', 'Grossister på Ærø') as it is."""
+    name = str(name)
+    generic = NAME_TEXTS[name_language(language)]["customers"]
+    if name.split(" ", 1)[0].rstrip(",") == generic and generic[1:2].islower():
+        return generic[:1].lower() + name[1:]
+    return name
+
+
 def key_findings(data: DeckData, shown) -> list[str]:
     """Findings stated as action titles (the sentence says what it means), most important first;
     each only when the study has the data for it."""
@@ -162,11 +174,11 @@ def key_findings(data: DeckData, shown) -> list[str]:
     rev = values.get("revenue", {})
     if rev:
         most = max(shown, key=lambda q: (rev.get(str(q.segment), 0), -float(q.share)))
-        out.append(w("findings.protect", name=most.name, pct=f"{most.share:.0f}", rev=rev[str(most.segment)]))
+        out.append(w("findings.protect", name=in_sentence(most.name, data.language), pct=f"{most.share:.0f}", rev=rev[str(most.segment)]))
     if x["opportunity"] is not None:
-        out.append(w("findings.win", name=top.name, outcome=x["opportunity"][0], score=w.n(x["opportunity"][1], 1)))
+        out.append(w("findings.win", name=in_sentence(top.name, data.language), outcome=x["opportunity"][0], score=w.n(x["opportunity"][1], 1)))
     elif top is not order[-1] or len(order) == 1:
-        out.append(w("findings.start", name=top.name, k=len(order), pct=f"{top.share:.0f}"))
+        out.append(w("findings.start", name=in_sentence(top.name, data.language), k=len(order), pct=f"{top.share:.0f}"))
     largest = max(shown, key=lambda q: (float(q.share), str(q.segment)))
     if largest is not top:
         out.append(w("findings.largest", name=largest.name, pct=f"{largest.share:.0f}"))
@@ -187,7 +199,7 @@ def key_findings(data: DeckData, shown) -> list[str]:
         if len(t):
             r = t.sort_values("index", ascending=False, kind="stable").iloc[0]
             fmt = (lambda v: w.pct(v)) if r.get("stat") == "share" else (lambda v: w.n(v, 1))
-            out.append(w("findings.need", name=p.name, label=r["label"], value=fmt(r["value"]), total=fmt(r["total"])))
+            out.append(w("findings.need", name=p.name, label=item_label(r), value=fmt(r["value"]), total=fmt(r["total"])))
     return out[:5]
 
 

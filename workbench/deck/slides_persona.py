@@ -12,8 +12,8 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_TICK_LABEL_POS
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches, Pt
 
-from .content import (MAX_CHART_ITEMS, TILE_KPIS, base_mix, base_value, chart_rows, format_kpi, how_to_win, kpi_label,
-                      kpi_value, language_name, mix_rows, quote_language, quote_translation, sig_text)
+from .content import (MAX_CHART_ITEMS, TILE_KPIS, base_mix, base_value, chart_rows, format_kpi, how_to_win, item_label, kpi_label, measure_words, series_name,
+                      kpi_value, language_name, mix_rows, quote_code, quote_language, quote_translation, sig_text)
 from ..core.measures import measure
 from .texts import PCT, words
 from .data import DeckData
@@ -26,7 +26,8 @@ __all__ = ["persona_slides", "behaviour_slide", "split_sections"]
 
 def persona_sections(p, w=None) -> list[tuple[str, list[str]]]:
     w = w or words("en")
-    return [(h, list(items)) for h, items in (
+    # a bullet begins with a capital as the client reads it ('valgte ugift …' → 'Valgte ugift …')
+    return [(h, [str(i)[:1].upper() + str(i)[1:] for i in items]) for h, items in (
         (w("persona.needs"), p.needs), (w("persona.motivations"), p.motivations), (w("persona.barriers"), p.barriers))
         if items]
 
@@ -64,10 +65,14 @@ def split_sections(sections, box: Box, min_pt: float) -> tuple[list, list]:
 def persona_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour: RGBColor, name: str):
     w = d.w
     chart_data = new_chart_data("0")
-    chart_data.categories = [f"{r.label} ({w('kind.' + r.kind) if w.has('kind.' + str(r.kind)) else r.kind})"
-                             for r in rows.itertuples()]
-    chart_data.add_series(str(name)[:60] or w("segment_n", segment=""), [float(v) for v in rows["index"]])
-    gf = d.chart(slide, XL_CHART_TYPE.BAR_CLUSTERED, box, chart_data, legend=False, title=w("persona.chart_title"))
+    # the kind of each item ('(need)') only where the chart mixes kinds
+    kinds = len(set(rows["kind"].astype(str))) > 1
+    chart_data.categories = [item_label(r) + (f" ({w('kind.' + r['kind']) if w.has('kind.' + str(r['kind'])) else r['kind']})"
+                                              if kinds else "") for _, r in rows.iterrows()]
+    chart_data.add_series(series_name(name) or w("segment_n", segment=""), [float(v) for v in rows["index"]])
+    present = [k for k in ("needs", "motivations", "barriers") if k in set(rows["kind"].astype(str))]
+    title = w("persona.chart_title", kinds=", ".join(w(f"group.{k}").lower() for k in present))
+    gf = d.chart(slide, XL_CHART_TYPE.BAR_CLUSTERED, box, chart_data, legend=False, title=title)
     chart = gf.chart
     plot = chart.plots[0]
     plot.gap_width = 50
@@ -77,7 +82,11 @@ def persona_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour: RGBCol
     chart.value_axis.crosses_at = 100.0
     # the axis always shows 100 (the reference) and every bar on its side of it
     idx = [float(v) for v in rows["index"]]
-    chart.value_axis.minimum_scale = max(0.0, math.floor((min(idx + [100.0]) - 10) / 50) * 50)
+    # an index near 0 keeps room left of 0 for its label (else it sits on the item names); the
+    # axis labels no negative index (the number format's negative section is empty)
+    chart.value_axis.minimum_scale = float(math.floor((min(idx + [100.0]) - 10) / 50) * 50)
+    chart.value_axis.tick_labels.number_format = '0;;0'
+    chart.value_axis.tick_labels.number_format_is_linked = False
     chart.value_axis.maximum_scale = math.ceil((max(idx + [100.0]) + 10) / 50) * 50
     chart.value_axis.major_unit = 50  # ticks on round numbers, 100 among them
     chart.value_axis.has_major_gridlines = False
@@ -97,7 +106,7 @@ def mix_chart(d: Canvas, slide, box: Box, rows: pd.DataFrame, colour, name, titl
     chart_data = new_chart_data(PCT)
     chart_data.categories = [w.tier(c) for c in rows["category"]]
     # the whole percentages the labels, texts and notes show (content.mix_rows): rounded once
-    chart_data.add_series(str(name)[:60] or "Segment", [float(v) for v in rows["shown"]])
+    chart_data.add_series(series_name(name) or "Segment", [float(v) for v in rows["shown"]])
     chart_data.add_series(w("behaviour.all_series_erp" if base else "behaviour.all_series"),
                           [float(v) for v in rows["shown_total"]])
     gf = d.chart(slide, XL_CHART_TYPE.COLUMN_CLUSTERED, box, chart_data, legend=XL_LEGEND_POSITION.BOTTOM,
@@ -174,20 +183,22 @@ def persona_slides(d: Canvas, data: DeckData, p, colour: RGBColor, options):
         d.text(s, lbox, section_paragraphs(fit), max_pt=14, min_pt=11, space_pt=2.0)
     rows = chart_rows(data, p.segment, int(options.get("max_items") or MAX_CHART_ITEMS))
     if len(rows):
-        measures = sorted(set(str(m) for m in rows["measure"]))
+        measures = sorted(set(measure_words(m, w) for m in rows["measure"]))
         cbox = d.footnote(s, Box(right_l, d.top, right_w, bottom - d.top),
                           w("persona.base", n=w.n(p.n), total=w.n(data.total_n), measures=" / ".join(measures)))
         persona_chart(d, s, cbox, rows, colour, p.name)
     rest = more + rest
     notes = [f"{p.name}: {w('pct_respondents_n', pct=f'{p.share:.0f}', n=w.n(p.n))}."]
-    notes += [w("persona.notes_item", label=r.label, kind=w("kind." + r.kind) if w.has("kind." + str(r.kind)) else r.kind,
-                value=w.n(r.value), total=w.n(r.total), measure=r.measure, index=w.n(r['index']),
+    notes += [w("persona.notes_item", label=item_label(r), kind=w("kind." + r.kind) if w.has("kind." + str(r.kind)) else r.kind,
+                value=w.n(r.value), total=w.n(r.total), measure=measure_words(r.measure, w), index=w.n(r['index']),
                 sig=" " + r.sig if sig_text(r.sig) else "") for _, r in rows.iloc[::-1].iterrows()]
     detail = [f"{p.id}, segment {p.segment}."]
     detail += [f"{r.label}: adjusted p {p_text(r.p_adj)} (Holm)" for _, r in rows.iloc[::-1].iterrows()
                if pd.notna(r.p_adj)]
     detail += [f"Quote from question {q.get('question', '')}" + (f", in {language_name(q['language'])}"
-               if q.get("language") else "") + "." for q in p.quotes[:1] if q.get("text")]
+               if q.get("language") else (f", read as {language_name(quote_code(q, data.language))} (the study "
+                                          "declares no language for it)" if quote_code(q, data.language) else ""))
+               + "." for q in p.quotes[:1] if q.get("text")]
     d.notes(s, notes, consultant=detail)
     if not merged:
         behaviour_slide(d, data, p, colour, rest_sections=[])

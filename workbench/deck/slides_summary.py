@@ -12,8 +12,8 @@ from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches, Pt
 
-from .content import (BEHAVIOUR, MATRIX_KPIS, base_value, value_shares, criteria_status, format_kpi, kpi_label,
-                      kpi_scale, segment_implications, sig_text, suppressed_note)
+from .content import (BEHAVIOUR, MATRIX_KPIS, base_value, value_shares, criteria_status, format_kpi, item_label, kpi_label,
+                      kpi_scale, measure_words, segment_implications, without_figures, sig_text, suppressed_note)
 from .data import DeckData
 from .texts import PCT, TEXTS, words
 from .layout import (HIGH1, HIGH2, LOW1, LOW2, MUTED, PAD_X, PAD_Y, TITLE_TYPES, UNDER_FILL, WHITE, Box, Canvas,
@@ -93,6 +93,8 @@ def summary_slides(d: Canvas, data, shown, hidden, colours):
                                             lang)))
         if x["opportunity"] is not None:
             parts.append(w("summary.opportunity", outcome=x["opportunity"][0], score=w.n(x["opportunity"][1], 1)))
+        elif p.needs:  # without outcomes: what sets them apart most (the at-a-glance card's need)
+            parts.append(w("summary.need", need=without_figures(p.needs[0])))
         if x["channel"] is not None:
             parts.append(w("summary.reach", channel=x["channel"][0], pct=f"{x['channel'][1]:.0f}"))
         line = " · ".join(parts) + "."
@@ -163,7 +165,7 @@ def sizes_slide(d: Canvas, data, shown, hidden, colours):
     box = Box(d.margin, d.top, d.width, bottom - d.top)
     base = w("sizes.base_weighted" if data.weighting else "sizes.base", n=w.n(data.total_n))
     if values:
-        base += w("sizes.base_value")
+        base += w("sizes.base_value", what=w.join(w(f"value.{v}") for v in values))  # only the measures shown
     box = d.footnote(s, box, base + ".")
     chart_data = new_chart_data(PCT)
     chart_data.categories = [f"{p.name} (n={w.n(p.n)})" for p in shown]
@@ -241,23 +243,26 @@ def matrix_rows(data: DeckData, shown, max_items: int) -> list[tuple[str, str, s
         segs = {str(p.segment) for p in shown}
         cand = t[t["trait"].astype(bool) & t["kind"].isin(["needs", "motivations", "barriers"]) & t["index"].notna()
                  & t["segment"].astype(str).isin(segs)]
+        # a row is one item: a question's variable and, for a question with several answers shown
+        # ('% Too little', '% Too much'), the answer (each its own row, named by content.item_label)
+        cand = cand.assign(_item=list(zip(cand["variable"].astype(str), cand["category"].fillna("").astype(str))))
         picked: list = []
         per_seg = max(1, math.ceil(max_items / max(len(shown), 1)))
         for p in shown:  # each segment's strongest significant highs first
             c = cand[(cand["segment"].astype(str) == str(p.segment)) & (cand["sig"] == "▲")]
             c = c.sort_values(["index", "variable"], ascending=[False, True], kind="stable")
-            for v in c["variable"]:
+            for v in c["_item"]:
                 if v not in picked:
                     picked.append(v)
-                    if sum(1 for x in picked if x in set(c["variable"])) >= per_seg:
+                    if sum(1 for x in picked if x in set(c["_item"])) >= per_seg:
                         break
         picked = picked[:min(max_items, 6)]
         order = {"needs": 0, "motivations": 1, "barriers": 2}
-        kinds = {v: cand.loc[cand["variable"] == v, "kind"].iloc[0] for v in picked}
+        kinds = {v: cand.loc[cand["_item"] == v, "kind"].iloc[0] for v in picked}
         pos = {v: i for i, v in enumerate(picked)}
         picked.sort(key=lambda v: (order[kinds[v]], pos[v]))
         for v in picked:
-            rows = cand[cand["variable"] == v]
+            rows = cand[cand["_item"] == v]
             r0 = rows.iloc[0]
             cells = {}
             for p in shown:
@@ -270,7 +275,7 @@ def matrix_rows(data: DeckData, shown, max_items: int) -> list[tuple[str, str, s
                                         index_fill(r["index"], sig_text(r["sig"])),
                                         w("matrix.note_value", value=w.n(r["value"], 1), total=w.n(r["total"], 1),
                                           index=w.n(r['index'])))
-            out.append((w(f"group.{kinds[v]}"), str(r0["label"]), f"{r0['label']} ({r0['measure']})", cells))
+            out.append((w(f"group.{kinds[v]}"), item_label(r0), f"{item_label(r0)} ({measure_words(r0['measure'], w)})", cells))
         for var in MATRIX_KPIS:
             cells = {}
             label = None
@@ -324,6 +329,23 @@ def matrix_subtitle(rows, w=None) -> str:
     if opp in groups:
         parts.append(w("matrix.sub_opportunity"))
     return "; ".join(parts)
+
+
+def row_label(label: str, width: int, size: float, smallest: float = 8.0) -> tuple[str, float]:
+    """A matrix row's name on one line: whole at ``size``, else whole at a smaller size down to
+    ``smallest``, else cut; an item with its answer ('Spending on parks: Too little') keeps the
+    answer and cuts the question ('Spending on pa…: Too little'), as the answer is what differs."""
+    for pt in (size, size - 1, smallest):
+        if pt >= smallest and estimate_lines(label, width, pt) == 1:
+            return label, pt
+    head, sep, tail = label.rpartition(": ")
+    if sep and estimate_lines(f"… {sep}{tail}", width, smallest) == 1:
+        words_ = head.split()
+        while words_ and estimate_lines(" ".join(words_) + "…" + sep + tail, width, smallest) > 1:
+            words_.pop()
+        if words_:
+            return " ".join(words_) + "…" + sep + tail, smallest
+    return shorten(label, width, text_height("x", width, smallest), smallest), smallest
 
 
 def letters_note(data: DeckData, rows, w) -> str:
@@ -383,9 +405,8 @@ def matrix_slides(d: Canvas, data, shown, colours, max_items):
             fill_cell(table.cell(i, 0), group if group != last_group else "", size=body_pt, font=d.minor, colour=MUTED,
                   bold=True, fill=WHITE)
             last_group = group
-            lab = label if estimate_lines(label, label_w, body_pt) == 1 else shorten(label, label_w, text_height(
-                "x", label_w, body_pt), body_pt)
-            fill_cell(table.cell(i, 1), lab, size=body_pt, font=d.minor, colour=d.dark, fill=WHITE)
+            lab, lab_pt = row_label(label, label_w, body_pt)
+            fill_cell(table.cell(i, 1), lab, size=lab_pt, font=d.minor, colour=d.dark, fill=WHITE)
             parts = []
             for j, p in enumerate(shown):
                 text, fill, note = cells.get(p.segment, ("", None, ""))
@@ -396,6 +417,8 @@ def matrix_slides(d: Canvas, data, shown, colours, max_items):
             notes.append(f"{group} · {note_label}: " + "; ".join(parts))
         ly = d.top + head_h + row_h * len(chunk) + int(Inches(0.1))
         legend = w("matrix.legend") + letters_note(data, rows, w)
+        if any(g == w("group.behaviour") for g, *_ in rows):  # '(total: …)' beside a behaviour row: which base
+            legend += w("matrix.legend_total")
         if any(g == w("group.opportunity") for g, *_ in rows):  # only where the matrix shows opportunity scores
             legend += w("matrix.legend_opportunity", limit=w.n(data.underserved, 0 if float(data.underserved).is_integer()
                                                                 else 1))

@@ -13,10 +13,11 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION
 from pptx.enum.text import MSO_ANCHOR
 from pptx.util import Inches, Pt
 
-from ..core.language import number
-from ..core.measures import round_shares
+from ..core.language import figure_pair, number
+from ..core.measures import MEASURES, round_shares
 from .data import DeckData, DeckTrends
-from .texts import PCT
+from .texts import NBSP, PCT, measure_of_label
+from .content import series_name
 from .layout import TINT, Box, Canvas, new_chart_data
 from .slides_appendix import client_text
 
@@ -83,7 +84,7 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names, data: DeckData |
         rows = sz[sz["segment"] == seg]
         name = str(names.get(seg) or rows["name"].iloc[-1])
         by_wave = {str(r.wave): r for r in rows.itertuples()}
-        chart_data.add_series(name[:60], [float(by_wave[x].whole) if x in by_wave else None for x in waves])
+        chart_data.add_series(series_name(name), [float(by_wave[x].whole) if x in by_wave else None for x in waves])
         for x in waves:
             if x in by_wave:
                 r = by_wave[x]
@@ -127,7 +128,9 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names, data: DeckData |
     d.notes(s, notes)
 
     s2 = d.slide(key="trend-movements")
-    d.title(s2, w("moves.title"), subtitle=w("moves.sub", first=waves[0], last=waves[-1]) if waves else None)
+    d.title(s2, w("moves.title"), subtitle=w("moves.sub", first=waves[-2] if len(waves) > 1 else waves[0],
+                                                              last=waves[-1]) if waves else None)
+    # the movements compare the last wave with the one before it (the tracking step's tests): so does the subtitle
     whole = {}
     for seg in segs:
         rows = sz[sz["segment"] == seg]
@@ -212,31 +215,21 @@ def client_movement(text: str, whole: dict, waves, w=None) -> tuple[str, str]:
     return out.strip(), original
 
 
-def _num(text: str, w, extra: int = 0) -> str:
-    """'51.2%' / '3.41' as the deck writes it: percents whole ('51 %', the rounding rule of every
-    share in the deck), other values with no decimals from 10 and at most one below ('3,4' in
-    Danish); ``extra`` adds decimals (two values that would read alike)."""
-    t = text.strip()
-    pct = t.endswith("%")
-    t = t.rstrip("%").strip()
-    dec = len(t.split(".")[1]) if "." in t else 0
+def _pair(a: str, b: str, w, decimals: int | None = None) -> tuple[str, str]:
+    """Two values of one movement ('51.2%', '3.41', as the tracking step wrote them) in the deck's
+    language under the one rule of a figure beside another (:func:`workbench.core.language.figure_pair`,
+    the persona drafts' rule too): percents whole, other values without decimals from 10 and one
+    below, a decimal more while the two would read alike (at most as many as the sentence holds)."""
+    texts = [x.strip() for x in (a, b)]
+    pct = any(t.endswith("%") for t in texts)
+    nums = [t.rstrip("%").strip().replace(",", "") for t in texts]  # the tracking step writes English numbers
     try:
-        v = float(t)
+        x, y = (float(t) for t in nums)
     except ValueError:
-        return text
-    if pct:
-        return w.pct(v, min(dec, extra))
-    return w.n(v, min(dec, (0 if abs(v) >= 10 else 1) + extra))
-
-
-def _pair(a: str, b: str, w) -> tuple[str, str]:
-    """Two values of one movement in the deck's rounding, with a decimal more while they would
-    read alike ('0.8 to 0.8')."""
-    for extra in range(3):
-        x, y = _num(a, w, extra), _num(b, w, extra)
-        if x != y:
-            break
-    return x, y
+        return a, b
+    most = max(len(t.split(".")[1]) if "." in t else 0 for t in nums)
+    x, y = figure_pair(x, y, w.language, percent=pct, decimals=None if pct else decimals, most=max(most, decimals or 0))
+    return (f"{x}{NBSP}%", f"{y}{NBSP}%") if pct else (x, y)
 
 
 def _movement_in(text: str, whole: dict, waves, w) -> str:
@@ -265,6 +258,11 @@ def _movement_in(text: str, whole: dict, waves, w) -> str:
     if m:
         share = m.group("level") is not None
         key = ("moves.share_" if share else "moves.") + ("rose" if m.group("verb") == "rose" else "fell")
-        a, b = _pair(m.group("a"), m.group("b"), w)
-        return w(key, name=m.group("name"), label=m.group("label"), level=m.group("level") or "", a=a, b=b) + "."
+        # a behaviour measure with its declared decimals (as its tiles and the matrix show it)
+        var = measure_of_label(m.group("label"))
+        fixed = re.search(r"\.(\d)f", MEASURES[var].fmt) if var else None
+        a, b = _pair(m.group("a"), m.group("b"), w, int(fixed.group(1)) if fixed else None)
+        # a behaviour measure's label is the tracking step's English one: in the deck's language
+        return w(key, name=m.group("name"), label=w.kpi_of_label(m.group("label")), level=m.group("level") or "",
+                 a=a, b=b) + "."
     return ""

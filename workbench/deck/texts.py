@@ -24,6 +24,7 @@ import re
 import string
 
 from ..core.language import MEASURE_LABELS, NUMBER_STYLE as _NUMBERS, language_code, number
+from ..core.measures import MEASURES as _MEASURES
 from .lang import da as _da, en as _en, nb as _nb, nl as _nl, sv as _sv
 
 __all__ = ["words", "Words", "TEXTS", "NUMBER_STYLE", "deck_language", "keep_units", "NBSP"]
@@ -120,6 +121,16 @@ class Words:
             return fallback
         return MEASURE_LABELS.get(self.language, {}).get(str(var), fallback)
 
+    def kpi_of_label(self, label) -> str:
+        """A measure named by its English label ('Days since last order', as the tracking and
+        behaviour rooms write it in their sentences) in this language ('Dagen sinds laatste order');
+        any other text unchanged."""
+        text = str(label)
+        if self.language == "en":
+            return text
+        var = measure_of_label(text)
+        return self.kpi(var, text) if var else text
+
     def tier(self, category) -> str:
         return self.table.get(f"tier.{str(category).lower()}", str(category))
 
@@ -131,6 +142,15 @@ class Words:
             return pattern.format(value)
         return number(value, int(m.group(3)), self.language, sign=bool(m.group(1)), grouping=bool(m.group(2))) + \
             (m.group(4) or "")
+
+
+#: Each measure's English label (lower case) → its name (:data:`workbench.core.measures.MEASURES`).
+_BY_LABEL = {m.label.lower(): name for name, m in _MEASURES.items()}
+
+
+def measure_of_label(label) -> str | None:
+    """The measure an English label names ('Days since last order' → 'recency_days'), else None."""
+    return _BY_LABEL.get(str(label).strip().lower())
 
 
 def placeholders(text: str) -> set:

@@ -28,19 +28,19 @@ __all__ = ["NAME_TEXTS", "DRAFT_TEXTS", "name_language", "item_shape", "persona_
 NAME_TEXTS = {
     "en": {"customers": "Customers", "buyers": "{channel} buyers", "group": "{category} customers",
            "value": "{who} who value {what}", "say": "{who} who say “{what}”",
-           "held_back": "{who} held back by {what}", "selected": "{who} who selected {what}", "less": "{who} who care less about {what}", "say_less": "{who} less likely to say “{what}”", "and": " and ", "segment": "Segment {segment}"},
+           "held_back": "{who} held back by {what}", "selected": "{who} who selected {what}", "selected_less": "{who} who rarely selected {what}", "less": "{who} who care less about {what}", "say_less": "{who} less likely to say “{what}”", "and": " and ", "segment": "Segment {segment}"},
     "da": {"customers": "Kunder", "buyers": "{channel}-kunder", "group": "Kunder i {category}",
            "value": "{who}, der værdsætter {what}", "say": "{who}, der siger: »{what}«",
-           "held_back": "{who}, der holdes tilbage af {what}", "selected": "{who}, der valgte {what}", "less": "{who}, der lægger mindre vægt på {what}", "say_less": "{who}, der sjældnere siger: »{what}«", "and": " og ", "segment": "Segment {segment}"},
+           "held_back": "{who}, der holdes tilbage af {what}", "selected": "{who}, der valgte {what}", "selected_less": "{who}, der sjældent valgte {what}", "less": "{who}, der lægger mindre vægt på {what}", "say_less": "{who}, der sjældnere siger: »{what}«", "and": " og ", "segment": "Segment {segment}"},
     "sv": {"customers": "Kunder", "buyers": "{channel}-kunder", "group": "Kunder inom {category}",
            "value": "{who} som värdesätter {what}", "say": "{who} som säger ”{what}”",
-           "held_back": "{who} som hålls tillbaka av {what}", "selected": "{who} som valde {what}", "less": "{who} som lägger mindre vikt vid {what}", "say_less": "{who} som mer sällan säger ”{what}”", "and": " och ", "segment": "Segment {segment}"},
+           "held_back": "{who} som hålls tillbaka av {what}", "selected": "{who} som valde {what}", "selected_less": "{who} som sällan valde {what}", "less": "{who} som lägger mindre vikt vid {what}", "say_less": "{who} som mer sällan säger ”{what}”", "and": " och ", "segment": "Segment {segment}"},
     "nb": {"customers": "Kunder", "buyers": "{channel}-kunder", "group": "Kunder i {category}",
            "value": "{who} som verdsetter {what}", "say": "{who} som sier «{what}»",
-           "held_back": "{who} som holdes tilbake av {what}", "selected": "{who} som valgte {what}", "less": "{who} som legger mindre vekt på {what}", "say_less": "{who} som sjeldnere sier «{what}»", "and": " og ", "segment": "Segment {segment}"},
+           "held_back": "{who} som holdes tilbake av {what}", "selected": "{who} som valgte {what}", "selected_less": "{who} som sjelden valgte {what}", "less": "{who} som legger mindre vekt på {what}", "say_less": "{who} som sjeldnere sier «{what}»", "and": " og ", "segment": "Segment {segment}"},
     "nl": {"customers": "Klanten", "buyers": "{channel}-klanten", "group": "Klanten in {category}",
            "value": "{who} die {what} belangrijk vinden", "say": "{who} die zeggen: ‘{what}’",
-           "held_back": "{who} die worden tegengehouden door {what}", "selected": "{who} die {what} kozen", "less": "{who} die minder belang hechten aan {what}", "say_less": "{who} die minder vaak zeggen: ‘{what}’", "and": " en ", "segment": "Segment {segment}"},
+           "held_back": "{who} die worden tegengehouden door {what}", "selected": "{who} die {what} kozen", "selected_less": "{who} die zelden {what} kozen", "less": "{who} die minder belang hechten aan {what}", "say_less": "{who} die minder vaak zeggen: ‘{what}’", "and": " en ", "segment": "Segment {segment}"},
 }
 NAME_TEXTS["no"] = NAME_TEXTS["nn"] = NAME_TEXTS["nb"]
 
@@ -50,23 +50,28 @@ DRAFT_TEXTS = {
     "en": {"size": "{pct} % of respondents (n={n}).", "above": " Above average on {items}",
            "below": "; below average on {items}.", "below_only": " Below average on {items}.", "unmet": " Biggest unmet outcome: {label}.",
            "share": "{head} ({value} % vs {total} %)", "selected": "selected {label}: {value} % vs {total} %",
-           "mean": "{label}: {value} vs {total} on average", "opportunity": "{label} (opportunity {score})"},
+           "mean": "{label}: {value} vs {total} for all respondents",
+           "share_all": "{head} ({value} % vs {total} % for all respondents)", "opportunity": "{label} (opportunity {score})"},
     "da": {"size": "{pct} % af respondenterne (n={n}).", "above": " Over gennemsnittet på {items}",
            "below": "; under gennemsnittet på {items}.", "below_only": " Under gennemsnittet på {items}.", "unmet": " Største udækkede behov: {label}.",
            "share": "{head} ({value} % mod {total} %)", "selected": "valgte {label}: {value} % mod {total} %",
-           "mean": "{label}: {value} mod {total} i gennemsnit", "opportunity": "{label} (mulighed {score})"},
+           "mean": "{label}: {value} mod {total} for alle respondenter",
+           "share_all": "{head} ({value} % mod {total} % for alle respondenter)", "opportunity": "{label} (mulighed {score})"},
     "sv": {"size": "{pct} % av de svarande (n={n}).", "above": " Över genomsnittet på {items}",
            "below": "; under genomsnittet på {items}.", "below_only": " Under genomsnittet på {items}.", "unmet": " Största ouppfyllda behov: {label}.",
            "share": "{head} ({value} % mot {total} %)", "selected": "valde {label}: {value} % mot {total} %",
-           "mean": "{label}: {value} mot {total} i genomsnitt", "opportunity": "{label} (möjlighet {score})"},
+           "mean": "{label}: {value} mot {total} för alla svarande",
+           "share_all": "{head} ({value} % mot {total} % för alla svarande)", "opportunity": "{label} (möjlighet {score})"},
     "nb": {"size": "{pct} % av respondentene (n={n}).", "above": " Over gjennomsnittet på {items}",
            "below": "; under gjennomsnittet på {items}.", "below_only": " Under gjennomsnittet på {items}.", "unmet": " Største udekkede behov: {label}.",
            "share": "{head} ({value} % mot {total} %)", "selected": "valgte {label}: {value} % mot {total} %",
-           "mean": "{label}: {value} mot {total} i snitt", "opportunity": "{label} (mulighet {score})"},
+           "mean": "{label}: {value} mot {total} for alle respondenter",
+           "share_all": "{head} ({value} % mot {total} % for alle respondenter)", "opportunity": "{label} (mulighet {score})"},
     "nl": {"size": "{pct} % van de respondenten (n={n}).", "above": " Bovengemiddeld op {items}",
            "below": "; ondergemiddeld op {items}.", "below_only": " Ondergemiddeld op {items}.", "unmet": " Grootste onvervulde behoefte: {label}.",
            "share": "{head} ({value} % tegen {total} %)", "selected": "koos {label}: {value} % tegen {total} %",
-           "mean": "{label}: {value} tegen {total} gemiddeld", "opportunity": "{label} (kans {score})"},
+           "mean": "{label}: {value} tegen {total} voor alle respondenten",
+           "share_all": "{head} ({value} % tegen {total} % voor alle respondenten)", "opportunity": "{label} (kans {score})"},
 }
 DRAFT_TEXTS["no"] = DRAFT_TEXTS["nn"] = DRAFT_TEXTS["nb"]
 
@@ -159,6 +164,9 @@ def persona_name_less(*, items, channel: str | None = None, category: str | None
     t = NAME_TEXTS[name_language(language)]
     who = (t["buyers"].format(channel=channel) if channel else
            t["group"].format(category=category) if category else t["customers"])
+    ticked = [str(lab).strip() for lab, kind, _ in items if kind == "selected" and str(lab).strip()]
+    if ticked:  # options of a "select all that apply" block: chosen less often, not "said" less
+        return t["selected_less"].format(who=who, what=t["and"].join(_lower_first(x) for x in ticked[:max(1, depth)]))
     items = [(str(lab).strip(), bool(rev)) for lab, kind, rev in items
              if str(lab).strip() and kind in ("needs", "motivations", "barriers")]
     if not items:

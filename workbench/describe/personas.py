@@ -52,9 +52,9 @@ import pandas as pd
 
 from ..files import safeyaml
 from ..core.errors import AnalysisError, StudyError
-from ..core.measures import round_shares
+from ..core.measures import measure, round_shares
 from ..files.fileio import atomic_write_text, file_error
-from ..core.language import measure_label_in, number
+from ..core.language import figure_pair, measure_label_in, number
 from .persona_names import DRAFT_TEXTS, NAME_TEXTS, name_language, persona_name, persona_name_less
 from ..core.provenance import check_random_state
 from .profiles import BEHAVIOUR, SELECTED, SegmentProfiles
@@ -236,6 +236,12 @@ def reach_channel(table: pd.DataFrame, segment) -> dict | None:
     return {"channel": str(r["category"]), "share": int(seg[i]), "total": int(tot[i]), "over": over}
 
 
+def with_answer(label, answer) -> str:
+    """An item and one of its answers as the persona texts and the deck write them ('Industry:
+    Retail'); a question's own '?' or ':' is not doubled ('Which party did you vote for: Labour')."""
+    return f"{str(label).rstrip().rstrip('?:').rstrip()}: {answer}"
+
+
 def _trait_text(r, *, short: bool, language="en") -> str:
     """A trait as a short label ('Manufacturing') or with its figures ('Industry: Manufacturing (45 % vs 15 %)'),
     in the study's language (:data:`workbench.describe.persona_names.DRAFT_TEXTS`; behaviour measures by
@@ -246,13 +252,18 @@ def _trait_text(r, *, short: bool, language="en") -> str:
     if r["stat"] == "share":
         label = r["category"] if r["category"] and r["block"] != BEHAVIOUR and r["category"] != "true" else lab
         if r["category"] and r["block"] == BEHAVIOUR and r["category"] != "true":
-            label = f"{lab}: {r['category']}"
+            label = with_answer(lab, r["category"])
+        elif r["category"] and r["category"] != "true" and r.get("kind") in ("needs", "motivations", "barriers"):
+            # one answer of a rated item: the answer alone ('Too little') says nothing without the item
+            label = f"{lab} ({_lower_first(str(r['category']))})"
         if short:
             return label
         if r.get("measure") == SELECTED:  # an option of a select-all-that-apply block
-            return t["selected"].format(label=lab, value=num(r["value"]), total=num(r["total"]))
-        head = f"{lab}: {r['category']}" if r["category"] and r["category"] != "true" else lab
-        return t["share"].format(head=head, value=num(r["value"]), total=num(r["total"]))
+            return t["selected"].format(label=_lower_first(str(lab)), value=num(r["value"]), total=num(r["total"]))
+        head = with_answer(lab, r["category"]) if r["category"] and r["category"] != "true" else lab
+        # a behaviour figure says its base (all respondents), as the deck's tiles say theirs (the customer base)
+        return t["share_all" if r["block"] == BEHAVIOUR else "share"].format(head=head, value=num(r["value"]),
+                                                                             total=num(r["total"]))
     if short:
         label = lab
         if len(label) > 1 and label[1].islower():
@@ -260,12 +271,14 @@ def _trait_text(r, *, short: bool, language="en") -> str:
         if name_language(language) != "en":  # "over gennemsnittet på omsætning pr. kunde": the direction is said
             return label
         return f"{'High' if r['index'] > 100 else 'Low'} {label}"
-    # the deck's rule for a figure: no decimals from 10 ("257 vs 121" days), one below ("3.4 vs 2.9"),
-    # a decimal more while the two would read alike
-    d = 0 if max(abs(float(r["value"])), abs(float(r["total"]))) >= 10 else 1
-    while d < 3 and num(r["value"], d) == num(r["total"], d):
-        d += 1
-    return t["mean"].format(label=lab, value=num(r["value"], d), total=num(r["total"], d))
+    # the one rule of a figure beside another (language.figure_pair, as the deck's movements say
+    # them); a behaviour measure with its declared decimals, as the deck's tiles and matrix show it
+    m = measure(r["variable"]) if r["block"] == BEHAVIOUR else None
+    fixed = re.search(r"\.(\d)f", m.fmt) if m is not None else None
+    scale, unit = (100.0, " %") if m is not None and m.percent else (1.0, "")
+    value, total = figure_pair(float(r["value"]) * scale, float(r["total"]) * scale, language,
+                               decimals=int(fixed.group(1)) if fixed else None)
+    return t["mean"].format(label=lab, value=value + unit, total=total + unit)
 
 
 def _traits_of(profiles: SegmentProfiles, segment, kinds, direction, min_gap, n):
@@ -320,7 +333,8 @@ def _less_name(below, used: set, *, language="en", reverse=()) -> str:
     """The name of a segment nothing sets above the rest: what it values or says less
     (:func:`workbench.describe.persona_names.persona_name_less`); '' without below-average items."""
     rev = {str(x) for x in reverse}
-    items = list(dict.fromkeys((str(r["label"]), str(r["kind"]), str(r["variable"]) in rev) for r in below))
+    items = list(dict.fromkeys((str(r["label"]), "selected" if r.get("measure") == SELECTED else str(r["kind"]),
+                                str(r["variable"]) in rev) for r in below))
     return _first_unused((persona_name_less(items=items, language=language, depth=depth)
                           for depth in range(1, len(items) + 2)), used)
 
