@@ -286,7 +286,7 @@ def test_a_best_reached_by_one_start_is_reported_as_not_replicated_in_table_shee
     fit_slide(Canvas(prs, footer="test", palette=PALETTE), SimpleNamespace(fit=grid.fit_table, scorecard=None))
     table = next(sh.table for sh in prs.slides[len(prs.slides) - 1].shapes if sh.has_table)
     header = [c.text for c in table.rows[0].cells]
-    shown = {r.cells[0].text: r.cells[header.index("status")].text for r in list(table.rows)[1:]}
+    shown = {r.cells[0].text: r.cells[header.index("Status")].text for r in list(table.rows)[1:]}
     assert shown[candidate_label("lca k=3")] == "not replicated"  # the slide names candidates in client words
     assert shown[candidate_label("lca k=2")] == ft.loc["lca k=2", "status"]
 

@@ -231,7 +231,7 @@ def test_profiles_and_personas_speak_of_the_option_not_the_answer(tmp_path):
         else repr(p1)
     assert "Valgt" not in text
     total = 100 * web.mean()
-    assert f"selected Web developer: 100 % vs {total:.0f} %" in text
+    assert f"selected web developer: 100 % vs {total:.0f} %" in text  # the option in lower case after "selected"
     assert p1.name.startswith("Customers who selected web developer")
 
 

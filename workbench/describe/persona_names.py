@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["NAME_TEXTS", "DRAFT_TEXTS", "name_language", "item_shape", "persona_name", "persona_name_less",
+__all__ = ["NAME_TEXTS", "DRAFT_TEXTS", "name_language", "item_shape", "persona_name", "persona_name_less", "lower_first",
            "forbidden_shapes"]
 
 #: The words of a drafted name, per language.
@@ -147,7 +147,7 @@ def item_shape(label: str, language="en", *, reverse: bool = False) -> str:
     return "phrase"
 
 
-def _lower_first(label: str) -> str:
+def lower_first(label: str) -> str:
     """'Low net prices' -> 'low net prices'; 'ERP integration' stays (an acronym)."""
     return label[0].lower() + label[1:] if len(label) > 1 and label[1].islower() else label
 
@@ -166,7 +166,7 @@ def persona_name_less(*, items, channel: str | None = None, category: str | None
            t["group"].format(category=category) if category else t["customers"])
     ticked = [str(lab).strip() for lab, kind, _ in items if kind == "selected" and str(lab).strip()]
     if ticked:  # options of a "select all that apply" block: chosen less often, not "said" less
-        return t["selected_less"].format(who=who, what=t["and"].join(_lower_first(x) for x in ticked[:max(1, depth)]))
+        return t["selected_less"].format(who=who, what=t["and"].join(lower_first(x) for x in ticked[:max(1, depth)]))
     items = [(str(lab).strip(), bool(rev)) for lab, kind, rev in items
              if str(lab).strip() and kind in ("needs", "motivations", "barriers")]
     if not items:
@@ -174,7 +174,7 @@ def persona_name_less(*, items, channel: str | None = None, category: str | None
     shapes = [item_shape(lab, language, reverse=rev) for lab, rev in items]
     if shapes[0] == "phrase":
         phrases = [lab for (lab, _), sh in zip(items, shapes) if sh == "phrase"][:max(1, depth)]
-        return t["less"].format(who=who, what=t["and"].join(_lower_first(x) for x in phrases))
+        return t["less"].format(who=who, what=t["and"].join(lower_first(x) for x in phrases))
     return t["say_less"].format(who=who, what=_upper_first(items[0][0].rstrip(".")))
 
 
@@ -192,7 +192,7 @@ def persona_name(*, items, channel: str | None = None, category: str | None = No
     items = [(str(lab).strip(), kind, bool(rev)) for lab, kind, rev in items if str(lab).strip()]
     ticked = [lab for lab, kind, _ in items if kind == "selected"]
     if ticked:  # options of a "select all that apply" block are choices, not values: "who selected ..."
-        return t["selected"].format(who=who, what=t["and"].join(_lower_first(x) for x in ticked[:max(1, depth)]))
+        return t["selected"].format(who=who, what=t["and"].join(lower_first(x) for x in ticked[:max(1, depth)]))
     wants = [(lab, rev) for lab, kind, rev in items if kind in ("needs", "motivations")]
     if not wants and not items:
         return "" if who == t["customers"] else who
@@ -200,11 +200,11 @@ def persona_name(*, items, channel: str | None = None, category: str | None = No
         shapes = [item_shape(lab, language, reverse=rev) for lab, rev in wants]
         if shapes[0] == "phrase":
             phrases = [lab for (lab, _), sh in zip(wants, shapes) if sh == "phrase"][:max(1, depth)]
-            return t["value"].format(who=who, what=t["and"].join(_lower_first(x) for x in phrases))
+            return t["value"].format(who=who, what=t["and"].join(lower_first(x) for x in phrases))
         return t["say"].format(who=who, what=_upper_first(wants[0][0].rstrip(".")))
     lab, kind, rev = items[0]
     if item_shape(lab, language, reverse=rev) == "phrase":
-        return t["held_back"].format(who=who, what=_lower_first(lab))
+        return t["held_back"].format(who=who, what=lower_first(lab))
     return t["say"].format(who=who, what=_upper_first(lab.rstrip(".")))
 
 

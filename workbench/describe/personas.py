@@ -55,7 +55,7 @@ from ..core.errors import AnalysisError, StudyError
 from ..core.measures import measure, round_shares
 from ..files.fileio import atomic_write_text, file_error
 from ..core.language import figure_pair, measure_label_in, number
-from .persona_names import DRAFT_TEXTS, NAME_TEXTS, name_language, persona_name, persona_name_less
+from .persona_names import DRAFT_TEXTS, NAME_TEXTS, lower_first, name_language, persona_name, persona_name_less
 from ..core.provenance import check_random_state
 from .profiles import BEHAVIOUR, SELECTED, SegmentProfiles
 from ..core.summary import Summarised, Summary, SummaryTable
@@ -255,11 +255,11 @@ def _trait_text(r, *, short: bool, language="en") -> str:
             label = with_answer(lab, r["category"])
         elif r["category"] and r["category"] != "true" and r.get("kind") in ("needs", "motivations", "barriers"):
             # one answer of a rated item: the answer alone ('Too little') says nothing without the item
-            label = f"{lab} ({_lower_first(str(r['category']))})"
+            label = f"{lab} ({lower_first(str(r['category']))})"
         if short:
             return label
         if r.get("measure") == SELECTED:  # an option of a select-all-that-apply block
-            return t["selected"].format(label=_lower_first(str(lab)), value=num(r["value"]), total=num(r["total"]))
+            return t["selected"].format(label=lower_first(str(lab)), value=num(r["value"]), total=num(r["total"]))
         head = with_answer(lab, r["category"]) if r["category"] and r["category"] != "true" else lab
         # a behaviour figure says its base (all respondents), as the deck's tiles say theirs (the customer base)
         return t["share_all" if r["block"] == BEHAVIOUR else "share"].format(head=head, value=num(r["value"]),
@@ -291,11 +291,6 @@ def _signature(profiles: SegmentProfiles, segment) -> dict:
     t = profiles.table
     t = t[(t["segment"] == segment) & (t["stat"] == "mean") & t["kind"].isin(_SIGNATURE_KINDS)]
     return {str(v): float(x) for v, x in zip(t["variable"], t["value"]) if np.isfinite(x)}
-
-
-def _lower_first(label: str) -> str:
-    """'Low net prices' -> 'low net prices'; 'ERP integration' stays (an acronym)."""
-    return label[0].lower() + label[1:] if len(label) > 1 and label[1].islower() else label
 
 
 def _people_name(traits, used: set, channel: dict | None = None, *, language="en", reverse=()) -> str:
