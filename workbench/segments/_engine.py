@@ -202,6 +202,12 @@ def _on_subsample(problem: MixtureProblem, data, max_iter: int, stage: int, clim
     return (climb or (stage == 1 and max_iter < problem.max_iter)) and stage1_data(data) is not data
 
 
+def _budget(max_iter: int, done: int, climb: bool) -> int:
+    """Iterations this run of a start may take: what is left of ``max_iter`` after the ``done``
+    ones, half of it for the climb on the subsample (the polish on everyone keeps the rest)."""
+    return max(1, (max_iter - done) // 2 if climb else max_iter - done)
+
+
 def _fit_lca_start(problem: MixtureProblem, start: int, seed: int, max_iter: int, stage: int,
                    resume: StartFit | None = None, climb: bool = False) -> StartFit:
     data, k = problem.lca, problem.k
@@ -216,9 +222,8 @@ def _fit_lca_start(problem: MixtureProblem, start: int, seed: int, max_iter: int
                 theta0, done, last = resume.theta, resume.n_iter, resume.last_mean
                 if resume.subsample and not sub:  # on everyone now: its first iteration judged afresh
                     last = -np.inf
-            # the climb on the subsample gets at most half of the iterations left
-            limit = (max_iter - done) // 2 if climb else max_iter - done
-            fit = lca_fit_start(data, k, theta0, max_iter=max(1, limit), tol=problem.tol, last_mean=last)
+            fit = lca_fit_start(data, k, theta0, max_iter=_budget(max_iter, done, climb), tol=problem.tol,
+                                last_mean=last)
             post = lca_posteriors(data, k, fit.theta)
     except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
         return StartFit(start, seed, stage, None, float("nan"), False, 0, float("nan"), "failed", str(exc))
@@ -256,21 +261,20 @@ def _fit_lpa_start(problem: MixtureProblem, start: int, seed, max_iter: int, sta
     sub = init == "random" and _on_subsample(problem, data, max_iter, stage, climb)
     if sub:
         data = stage1_data(data)
-    limit = max_iter
     try:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
             if resume is not None:
                 params0, last, done = resume.params, resume.last_mean, resume.n_iter
                 if resume.subsample and not sub:  # on everyone now: its first iteration judged afresh
                     last = -np.inf
-                limit = done + (max_iter - done) // 2 if climb else max_iter
             elif init == "random":
                 params0, last, done = gmm_random_start(data, k, seed), -np.inf, 0
             elif init == "split":
                 params0, last, done = gmm_hard_start(data, seed, k), -np.inf, 0
             else:
                 params0, last, done = gmm_deterministic_start(data, k, seed), -np.inf, 0
-            fit = gmm_fit_start(data, params0, max_iter=max(1, limit - done), tol=problem.tol, last_mean=last)
+            fit = gmm_fit_start(data, params0, max_iter=_budget(max_iter, done, climb), tol=problem.tol,
+                                last_mean=last)
             post = gmm_posteriors(data, fit.params)
     except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
         return StartFit(start, shown_seed, stage, None, float("nan"), False, 0, float("nan"), "failed",
@@ -315,11 +319,11 @@ def _subsample_labels(problem: MixtureProblem, fit: StartFit) -> np.ndarray:
         return gmm_posteriors(stage1_data(problem.gauss), fit.params).argmax(axis=1)
 
 
-def _continue(jobs, n_jobs: int, progress: bool) -> list[StartFit]:
+def _continue(jobs, n_jobs: int, progress: bool, replication_tol: float = REPLICATION_TOL) -> list[StartFit]:
     """Stage 2: every job continued to convergence; the results in the jobs' order.
 
     A start that ran stage 1 on the subsample climbs to convergence there first. Starts that
-    reach the same maximum of the subsample (log-likelihoods within :data:`REPLICATION_TOL`,
+    reach the same maximum of the subsample (log-likelihoods within ``replication_tol``,
     classifications of the subsample with adjusted Rand index at least :data:`REPLICATION_ARI`)
     are then polished on everyone once, from the best of them: the others are that polished
     fit under their own start and seed (they replicate it), as polishing each from the same
@@ -338,7 +342,7 @@ def _continue(jobs, n_jobs: int, progress: bool) -> list[StartFit]:
             continue
         labels = _subsample_labels(p, r)
         for j, ll, lab in reps.setdefault(id(p), []):
-            if abs(r.loglik - ll) <= REPLICATION_TOL and adjusted_rand_score(lab, labels) >= REPLICATION_ARI:
+            if abs(r.loglik - ll) <= replication_tol and adjusted_rand_score(lab, labels) >= REPLICATION_ARI:
                 same[i] = j
                 break
         else:
@@ -444,7 +448,7 @@ def fit_mixtures(problems: list[MixtureProblem], *, init_iter: int = 50, n_final
         want = default_n_final(len(p.seeds) - done, n_final) if done else final_count(p)
         chosen = open_[:want] + [s for s in starts[done:] if s.status == "ok" and not s.converged and s.init != "random"]
         stage2 += [(p, s.start, s.seed, p.max_iter, 2, s) for s in chosen]
-    results2 = _continue(stage2, n_jobs, progress)
+    results2 = _continue(stage2, n_jobs, progress, replication_tol)
     for (p, start, *_), r in zip(stage2, results2):
         by_problem[id(p)][start] = r
 

@@ -107,6 +107,7 @@ class _Structural:
     def __init__(self, descriptor: str, y: np.ndarray, lepm: np.ndarray, w: np.ndarray, log_pi: np.ndarray):
         self.descriptor, self.y, self.lepm, self.w, self.log_pi = descriptor, y, lepm, w, log_pi
         self.wsum = float(w.sum())
+        self.pooled = False  # a numeric outcome: one variance for every segment (see _structural_fit)
         if descriptor == "covariate":
             self.Z = np.column_stack([np.ones(len(y)), y])
         elif descriptor == "categorical_nan":
@@ -126,7 +127,7 @@ class _Structural:
         out = _Structural.__new__(_Structural)
         out.descriptor, out.lepm, out.w, out.log_pi = self.descriptor, self.lepm[first], w, self.log_pi
         out.y = (uniq % L).astype(float)[:, None]
-        out.wsum = self.wsum
+        out.wsum, out.pooled = self.wsum, self.pooled
         out.onehot = self.onehot[first]
         return out
 
@@ -136,7 +137,7 @@ class _Structural:
             nk = R.sum(axis=0)
             mu = (R.T @ y[:, 0]) / nk
             ss = (R * (y[:, 0][:, None] - mu) ** 2).sum(axis=0)
-            var = np.full(len(nk), ss.sum() / nk.sum()) if getattr(self, "pooled", False) else ss / nk
+            var = np.full(len(nk), ss.sum() / nk.sum()) if self.pooled else ss / nk
             return {"means": mu[:, None], "covariances": var[:, None]}
         if self.descriptor == "categorical_nan":
             return {"pis": np.clip((R.T @ self.onehot) / R.sum(axis=0)[:, None], 1e-15, 1 - 1e-15)}
@@ -234,7 +235,7 @@ class _Flat:
         """Raise :class:`_Collapsed` when a continuous outcome's estimates are not finite or a
         segment's variance (with one per segment) fell below :data:`COLLAPSED_VARIANCE` of the
         outcome's: checked after every M-step, so a collapse stops EM early."""
-        if self.family.descriptor != "continuous_nan" or getattr(self.family, "pooled", False):
+        if self.family.descriptor != "continuous_nan" or self.family.pooled:
             return
         var, mu = params["covariances"], params["means"]
         if not (np.all(np.isfinite(var)) and np.all(np.isfinite(mu))) or var.min() < self.floor:
@@ -357,8 +358,9 @@ def distal_outcomes(solution, data, outcomes: pd.DataFrame, *, max_iter: int = 5
     return DistalOutcomes(candidate=solution.name, table=table, skipped=tuple(skipped), pooled=tuple(pooled))
 
 
-def _one_distal(solution, s: pd.Series, col, modal, w_all, max_iter) -> list:
-    """The rows of one outcome (see :func:`distal_outcomes`)."""
+def _one_distal(solution, s: pd.Series, col, modal, w_all, max_iter) -> tuple[list, bool]:
+    """The rows of one outcome (see :func:`distal_outcomes`), and whether a numeric outcome was
+    estimated with one variance for every segment."""
     rows = []
     ok = s.notna().to_numpy()
     if ok.sum() < solution.k * 2:
@@ -394,9 +396,7 @@ def _one_distal(solution, s: pd.Series, col, modal, w_all, max_iter) -> list:
             members = modal[idx] == c + 1
             mod = float(np.average(y[members], weights=w_all[idx][members])) if members.any() else float("nan")
             rows.append((col, "mean", c + 1, float(means[c]), mod, int(len(idx)), conv))
-        if params.get("pooled"):
-            return rows, True
-    return rows, False
+    return rows, bool(params.get("pooled"))
 
 
 def _basis_frame(solution, data) -> pd.DataFrame:
