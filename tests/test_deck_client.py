@@ -314,3 +314,30 @@ def test_every_index_chart_shows_100_and_room_for_its_smallest_label(demo_run, d
         for c in charts:
             if c not in indexed and c.chart_type in (57, 51):  # bar / column clustered
                 assert c.value_axis.minimum_scale in (0, 0.0), c.chart_title.text_frame.text if c.has_title else ""
+
+
+# ----------------------------------------------------------------------------- the weighting line
+def test_the_weighting_line_is_in_the_deck_s_language_from_the_raking_s_figures(demo_wave2):
+    """The method slide words the raking from its figures in every language: the design effect
+    and the weights to two decimals (the room's English sentence had three: 'design effect
+    1.004'), the effective n of n grouped, the raking variables by their labels; the English
+    sentence stays in the notes. The figures are the raking's own (diagnostics), not re-read."""
+    from workbench.deck import render_deck
+    from workbench.deck.data import DeckData
+    from workbench.deck.slides_appendix import weighting_line
+
+    data, personas = DeckData.load(demo_wave2.folder / "deck_data.json")
+    fig = data.weighting_figures
+    diag = demo_wave2.behaviour.weighting.diagnostics
+    assert fig["design_effect"] == pytest.approx(diag["design effect"]) and fig["n"] == int(diag["n"])
+    for language in LANGUAGES:
+        w = words(language)
+        prs = render_deck(dataclasses.replace(data, language=language), personas)
+        texts = [shp.text_frame.text for s in prs.slides for shp in s.shapes if shp.has_text_frame]
+        line = weighting_line(fig, w)
+        assert any(line in t for t in texts), language
+        assert w.n(fig["design_effect"], 2) in line and w.n(fig["effective_n"]) in line
+        assert not any("Raking on" in t or re.search(r"design effect \d[.,]\d{3}", t) for t in texts), language
+        notes = [s.notes_slide.notes_text_frame.text for s in prs.slides if s.has_notes_slide]
+        assert any("Raking on" in n for n in notes), language
+    assert "did not fully converge" in weighting_line({**fig, "converged": False}, words("en"))

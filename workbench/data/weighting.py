@@ -123,7 +123,7 @@ class RakingResult(Summarised):
         d = self.diagnostics
         names = [str((labels or {}).get(v) or v) for v in self.variables]
         return (f"Raking on {', '.join(names)}: n {int(d['n']):,}, effective n {d['effective n']:,.0f}, "
-                f"design effect {d['design effect']:.3f}, weights {d['min weight']:.2f}-{d['max weight']:.2f}, "
+                f"design effect {d['design effect']:.2f}, weights {d['min weight']:.2f}-{d['max weight']:.2f}, "
                 f"{'converged' if d['converged'] else 'NOT converged'} after {int(d['iterations'])} passes")
 
     def __repr__(self) -> str:

@@ -134,7 +134,13 @@ class DeckData:
     quality : dict
         ``read``, ``kept``, ``excluded``, ``headline`` and ``checks`` (DataFrame).
     weighting : str
-        One line on the weighting ('' when unweighted).
+        The weighting room's line on the raking, in English, for the consultant's notes ('' when
+        unweighted).
+    weighting_figures : dict or None
+        The raking's figures for the client's slide, worded in the deck's language:
+        ``variables`` (labels), ``n``, ``effective_n``, ``design_effect``, ``min_weight``,
+        ``max_weight``, ``converged``; None when unweighted or in a deck saved before it was
+        recorded (the slide then says only that the respondents are weighted).
     factors : DataFrame
         ``battery``, ``factor``, ``items``, ``variance %``, ``alpha``.
     factor_notes : tuple of str
@@ -176,6 +182,7 @@ class DeckData:
     bases: dict = field(default_factory=dict, repr=False)
     quality: dict = field(default_factory=dict, repr=False)
     weighting: str = ""
+    weighting_figures: dict | None = field(default=None, repr=False)
     factors: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     factor_notes: tuple = ()
     model_note: str | None = None
@@ -214,6 +221,7 @@ class DeckData:
             "total_n": self.total_n, "segments": frame_to_json(self.segments), "profile": frame_to_json(self.profile),
             "opportunities": frame_to_json(self.opportunities), "underserved": self.underserved, "scorecard": card,
             "fit": frame_to_json(self.fit), "bases": dict(self.bases), "quality": q, "weighting": self.weighting,
+            "weighting_figures": self.weighting_figures,
             "factors": frame_to_json(self.factors), "factor_notes": list(self.factor_notes),
             "model_note": self.model_note, "recognise": self.recognise, "currency": self.currency,
             "language": self.language,
@@ -239,6 +247,7 @@ class DeckData:
             profile=frame_from_json(d.get("profile")), opportunities=frame_from_json(d.get("opportunities")),
             underserved=float(d.get("underserved", 10.0)), scorecard=card, fit=frame_from_json(d.get("fit")),
             bases=dict(d.get("bases") or {}), quality=q, weighting=d.get("weighting") or "",
+            weighting_figures=d.get("weighting_figures") or None,
             factors=frame_from_json(d.get("factors")), factor_notes=tuple(d.get("factor_notes") or ()),
             model_note=d.get("model_note"), recognise=d.get("recognise"), currency=d.get("currency") or "",
             language=d.get("language") or "en",

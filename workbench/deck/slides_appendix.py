@@ -11,6 +11,7 @@ from pptx.dml.color import RGBColor
 from pptx.util import Inches
 
 from ..core.measures import METHOD_NAMES, candidate_label, column_label, measure_label, p_text, readable
+from ..describe.persona_names import lower_first
 from .data import DeckData
 from .texts import Words
 from .layout import TINT, WHITE, Box, Canvas, add_table, estimate_lines, fill_cell, shorten, text_height
@@ -80,6 +81,16 @@ def skipped_for_client(skipped: dict, w: Words) -> list[str]:
     return out
 
 
+
+def weighting_line(fig: dict, w: Words) -> str:
+    """The raking on the method slide in the deck's language, from its figures: the variables, the
+    effective sample size of n, the design effect and the weights' range to two decimals (Kish's
+    design effect is read to two), and a warning when the raking did not converge."""
+    names = [lower_first(w.kpi_of_label(v)) for v in fig.get("variables") or []]
+    line = w("method.weighted_by", variables=w.join(names), n_eff=w.n(fig["effective_n"]), n=w.n(fig["n"]),
+             deff=w.n(fig["design_effect"], 2), lo=w.n(fig["min_weight"], 2), hi=w.n(fig["max_weight"], 2))
+    return line if fig.get("converged", True) else f"{line} {w('method.not_converged')}"
+
 def method_slide(d: Canvas, data: DeckData, shown, hidden):
     s = d.slide(key="method")
     w = d.w
@@ -90,7 +101,9 @@ def method_slide(d: Canvas, data: DeckData, shown, hidden):
     if q:
         lines.append((w("method.sample", read=w.n(q["read"]), kept=w.n(q["kept"]), excluded=w.n(q["excluded"])),
                       {"bullet": True}))
-    if data.weighting:  # the weighting room's sentence in English; another language says it in its words
+    if data.weighting_figures:
+        lines.append((weighting_line(data.weighting_figures, w), {"bullet": True}))
+    elif data.weighting:  # a deck saved before the figures were recorded: the room's sentence in English
         lines.append((f"Weighting: {data.weighting}." if en else w("method.weighted"), {"bullet": True}))
     else:
         lines.append((w("method.unweighted"), {"bullet": True}))

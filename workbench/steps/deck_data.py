@@ -47,6 +47,15 @@ _FIT_COLUMNS = ["candidate", "method", "k", "status", "bic", "entropy", "smalles
 _QUALITY_COLUMNS = ("check", "action", "threshold", "flagged", "excluded")
 
 
+def _weighting_figures(raking, names: dict) -> dict:
+    """The raking's figures as plain numbers (the deck words and rounds them in its language)."""
+    d = raking.diagnostics
+    return {"variables": [str(names.get(v) or v) for v in raking.variables], "n": int(d["n"]),
+            "effective_n": float(d["effective n"]), "design_effect": float(d["design effect"]),
+            "min_weight": float(d["min weight"]), "max_weight": float(d["max weight"]),
+            "converged": bool(d["converged"])}
+
+
 def _present(frame: pd.DataFrame, columns) -> pd.DataFrame:
     return frame[[c for c in columns if c in frame.columns]]
 
@@ -188,11 +197,12 @@ def deck_data(study: Study, scorecard: Scorecard | None, profiles: SegmentProfil
         q = {"read": int(quality.n_in), "kept": int(quality.n_out), "excluded": int(quality.n_excluded),
              "headline": str(quality.headline()),
              "checks": frame_to_json(_present(quality.summary(), _QUALITY_COLUMNS))}
-    weighting = ""
+    weighting, weighting_figures = "", None
     if behaviour is not None and behaviour.weighting is not None:
         names = {v: (study.columns[v].label if v in study.columns else column_label(v, currency=study.currency))
                  for v in behaviour.weighting.variables}
         weighting = behaviour.weighting.text(names)
+        weighting_figures = _weighting_figures(behaviour.weighting, names)
     frows, fnotes = _factor_rows(factors or {}, {k: getattr(b, "label", None) for k, b in study.spec.blocks.items()})
     fieldwork = _fieldwork(w.fieldwork_start, w.fieldwork_end)
     doc = {
@@ -200,7 +210,8 @@ def deck_data(study: Study, scorecard: Scorecard | None, profiles: SegmentProfil
         "date": when.isoformat(), "min_segment_n": int(study.spec.min_segment_n), "labels": plain(labels),
         "total_n": total_n, "segments": frame_to_json(seg), "profile": frame_to_json(prof),
         "opportunities": frame_to_json(opp), "underserved": under, "scorecard": card, "fit": frame_to_json(fit),
-        "bases": bases, "quality": q, "weighting": weighting, "factors": frame_to_json(pd.DataFrame(frows)),
+        "bases": bases, "quality": q, "weighting": weighting, "weighting_figures": weighting_figures,
+        "factors": frame_to_json(pd.DataFrame(frows)),
         "factor_notes": fnotes, "model_note": words(model_note), "recognise": plain(recognise) if recognise else None,
         "currency": study.currency or "", "language": str(study.spec.study.language or "en"),
         "fieldwork": fieldwork, "base": _customer_base(behaviour),

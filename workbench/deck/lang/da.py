@@ -203,6 +203,9 @@ TABLE = {
     'method.sample': 'Stikprøve: {read} respondenter læst, {kept} beholdt, {excluded} frasorteret (kvalitetskontrol til '
         'højre).',
     'method.weighted': 'Vejning: respondenterne er vejet til kundebasen.',
+    'method.weighted_by': 'Vejning: respondenterne er vejet til kundebasen efter {variables}; effektiv '
+                          'stikprøvestørrelse {n_eff} af {n} (designeffekt {deff}), vægte fra {lo} til {hi}.',
+    'method.not_converged': 'Vejningen konvergerede ikke helt: de vejede tal er omtrentlige.',
     'method.unweighted': 'Uvejet: hver respondent tæller én gang.',
     'method.chosen': 'Segmentering: {candidate} valgt blandt {k} mulige segmenteringer.',
     'method.chosen_pinned': 'Segmentering: {candidate} valgt blandt {k} mulige segmenteringer (fastlagt i undersøgelsen).',

@@ -202,6 +202,9 @@ TABLE = {
     'method.sub': 'Sample, exclusions, weighting and how the segments were found',
     'method.sample': 'Sample: {read} respondents read, {kept} kept, {excluded} excluded (quality checks on the right).',
     'method.weighted': 'Weighting: the respondents are weighted to the customer base.',
+    'method.weighted_by': 'Weighting: raked to the customer base on {variables}; effective sample size '
+                          '{n_eff} of {n} (design effect {deff}), weights from {lo} to {hi}.',
+    'method.not_converged': 'The raking did not fully converge: the weighted figures are approximate.',
     'method.unweighted': 'Unweighted: every respondent counts once.',
     'method.chosen': 'Segmentation: {candidate} chosen from {k} candidate segmentations.',
     'method.chosen_pinned': 'Segmentation: {candidate} chosen from {k} candidate segmentations (set by the study).',

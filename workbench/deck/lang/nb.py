@@ -201,6 +201,9 @@ TABLE = {
     'method.sample': 'Utvalg: {read} respondenter lest inn, {kept} beholdt, {excluded} frasortert (kvalitetskontroller '
         'til høyre).',
     'method.weighted': 'Vekting: respondentene er vektet mot kundebasen.',
+    'method.weighted_by': 'Vekting: respondentene er vektet mot kundebasen etter {variables}; effektiv '
+                          'utvalgsstørrelse {n_eff} av {n} (designeffekt {deff}), vekter fra {lo} til {hi}.',
+    'method.not_converged': 'Vektingen konvergerte ikke helt: de vektede tallene er omtrentlige.',
     'method.unweighted': 'Uvektet: hver respondent teller én gang.',
     'method.chosen': 'Segmentering: {candidate} valgt blant {k} mulige segmenteringer.',
     'method.chosen_pinned': 'Segmentering: {candidate} valgt blant {k} mulige segmenteringer (fastsatt i undersøkelsen).',

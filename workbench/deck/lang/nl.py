@@ -206,6 +206,9 @@ TABLE = {
     'method.sample': 'Steekproef: {read} respondenten ingelezen, {kept} behouden, {excluded} uitgesloten '
         '(kwaliteitscontroles rechts).',
     'method.weighted': 'Weging: de respondenten zijn gewogen naar het klantenbestand.',
+    'method.weighted_by': 'Weging: de respondenten zijn naar het klantenbestand gewogen op {variables}; '
+                          'effectieve steekproefgrootte {n_eff} van {n} (designeffect {deff}), gewichten van {lo} tot {hi}.',
+    'method.not_converged': 'De weging is niet volledig geconvergeerd: de gewogen cijfers zijn bij benadering.',
     'method.unweighted': 'Ongewogen: elke respondent telt één keer.',
     'method.chosen': 'Segmentatie: {candidate} gekozen uit {k} mogelijke segmentaties.',
     'method.chosen_pinned': 'Segmentatie: {candidate} gekozen uit {k} mogelijke segmentaties (vastgelegd in het onderzoek).',

@@ -200,6 +200,9 @@ TABLE = {
     'method.sample': 'Urval: {read} svarande inlästa, {kept} behållna, {excluded} borttagna (kvalitetskontroller till '
         'höger).',
     'method.weighted': 'Viktning: de svarande är viktade mot kundbasen.',
+    'method.weighted_by': 'Viktning: de svarande är viktade mot kundbasen efter {variables}; effektiv '
+                          'urvalsstorlek {n_eff} av {n} (designeffekt {deff}), vikter från {lo} till {hi}.',
+    'method.not_converged': 'Viktningen konvergerade inte helt: de viktade siffrorna är ungefärliga.',
     'method.unweighted': 'Oviktat: varje svarande räknas en gång.',
     'method.chosen': 'Segmentering: {candidate} vald bland {k} möjliga segmenteringar.',
     'method.chosen_pinned': 'Segmentering: {candidate} vald bland {k} möjliga segmenteringar (fastställd i undersökningen).',
