@@ -219,6 +219,31 @@ def _language(f) -> str:
     return str((spec.get("study") or {}).get("language") or "en")
 
 
+@pytest.mark.parametrize("name", _cases("deck"))
+def test_the_method_slide_says_weighted_exactly_when_the_study_weights(flows, name):
+    """A study with a ``weight:`` column (ess_weights: the ESS post-stratification weight) or
+    ``weighting:`` (raking) has its method slide say so, with the design effect, in its language;
+    a study with neither says every respondent counts once. (The deck said "unweighted" for
+    ess_weights, whose every figure is weighted.)"""
+    import yaml
+
+    from workbench.deck.texts import words
+
+    f = flows(name)
+    spec = yaml.safe_load((f.study / "study.yaml").read_text(encoding="utf-8"))
+    tx = words(_language(f))
+    kind = "method.weighted_survey" if spec.get("weight") else "method.weighted_by" if spec.get("weighting") else None
+    for w in f.runs:
+        texts = [sh.text_frame.text for slide in Presentation(str(f.folder(w) / "personas.pptx")).slides
+                 for sh in slide.shapes if sh.has_text_frame]
+        said_unweighted = any(tx("method.unweighted") in t for t in texts)
+        if kind is None:
+            assert said_unweighted, f"wave {w}: the method slide does not say the study is unweighted"
+            continue
+        head = tx(kind, variables="\x00", n_eff="\x00", n="\x00", deff="\x00", lo="\x00", hi="\x00").split("\x00")[0]
+        assert not said_unweighted and any(head in t for t in texts), f"wave {w}: weighting not said ({head!r})"
+
+
 @pytest.mark.parametrize("name", [c for c in _cases("deck") if c.values[0] in ("bfi_needs", "markets_surveymonkey",
                                                                              "gss_multiselect")])
 def test_a_danish_study_deck_has_no_english_sentence(flows, name):

@@ -83,13 +83,16 @@ def skipped_for_client(skipped: dict, w: Words) -> list[str]:
 
 
 def weighting_line(fig: dict, w: Words) -> str:
-    """The raking on the method slide in the deck's language, from its figures: the variables, the
-    effective sample size of n, the design effect and the weights' range to two decimals (Kish's
-    design effect is read to two), and a warning when the raking did not converge."""
+    """The weighting on the method slide in the deck's language, from its figures (the raking's, or
+    the study's survey weights' when ``kind`` is 'survey'): the raking variables, the effective
+    sample size of n, the design effect and the weights' range to two decimals (Kish's design
+    effect is read to two), and a warning when the raking did not converge."""
     names = [lower_first(w.kpi_of_label(v)) for v in fig.get("variables") or []]
-    line = w("method.weighted_by", variables=w.join(names), n_eff=w.n(fig["effective_n"]), n=w.n(fig["n"]),
+    key = "method.weighted_survey" if fig.get("kind") == "survey" else "method.weighted_by"
+    line = w(key, variables=w.join(names), n_eff=w.n(fig["effective_n"]), n=w.n(fig["n"]),
              deff=w.n(fig["design_effect"], 2), lo=w.n(fig["min_weight"], 2), hi=w.n(fig["max_weight"], 2))
     return line if fig.get("converged", True) else f"{line} {w('method.not_converged')}"
+
 
 def method_slide(d: Canvas, data: DeckData, shown, hidden):
     s = d.slide(key="method")

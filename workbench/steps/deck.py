@@ -53,7 +53,8 @@ def deck(ctx: WaveContext) -> Output | Skip:
                       f"{' (' + str(m['name']) + ')' if m.get('name') else ''}; no candidates were compared.")
     data = deck_data(ctx.study, ctx.scorecard, ctx.profiles, ctx.opportunities, wave=ctx.wave, quality=ctx.quality,
                      factors=ctx.factors if isinstance(ctx.factors, dict) else None, segments=ctx.candidates,
-                     behaviour=ctx.behaviour, model_note=model_note, recognise=recognise_summary(ctx))
+                     behaviour=ctx.behaviour, model_note=model_note, recognise=recognise_summary(ctx),
+                     weights=ctx.clean.weights if ctx.study.spec.weight else None)
     tl, cur = ctx.study.text_labels(), ctx.study.currency
     data = dataclasses.replace(data, skipped={skipped_label(k): in_words(v, tl, cur)
                                               for k, v in ctx.manifest.skipped.items()},

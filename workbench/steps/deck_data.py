@@ -29,6 +29,7 @@ from ..files.jsonplain import plain
 from ..deck.render import deck_options
 from ..factors import EFAResult
 from ..core.measures import column_label
+from ..core.stats import design_effect, effective_n
 from ..files.outputs import in_words
 from ..describe.opportunities import Opportunities
 from ..describe.personas import Personas
@@ -54,6 +55,17 @@ def _weighting_figures(raking, names: dict) -> dict:
             "effective_n": float(d["effective n"]), "design_effect": float(d["design effect"]),
             "min_weight": float(d["min weight"]), "max_weight": float(d["max weight"]),
             "converged": bool(d["converged"])}
+
+
+def _survey_weight_figures(study: Study, weights: pd.Series) -> dict:
+    """A declared weight column's figures, the weights relative to their mean (1 = the average
+    respondent, as raking weights are), Kish's effective n and design effect
+    (:func:`workbench.core.stats.design_effect`); the column is not named (its name is the data's)."""
+    w = weights.dropna().to_numpy(dtype=float)
+    rel = w / w.mean()
+    return {"kind": "survey", "variables": [], "n": int(len(w)), "effective_n": effective_n(w),
+            "design_effect": design_effect(w), "min_weight": float(rel.min()), "max_weight": float(rel.max()),
+            "converged": True}
 
 
 def _present(frame: pd.DataFrame, columns) -> pd.DataFrame:
@@ -127,7 +139,8 @@ def deck_data(study: Study, scorecard: Scorecard | None, profiles: SegmentProfil
               opportunities: Opportunities | None = None, *, wave, date: _dt.date | str | None = None,
               quality: QualityReport | None = None, factors: dict[str, EFAResult] | None = None,
               segments: Candidates | None = None, behaviour: Behaviour | None = None, model_note: str | None = None,
-              options: dict | None = None, recognise: dict | None = None) -> DeckData:
+              options: dict | None = None, recognise: dict | None = None,
+              weights: pd.Series | None = None) -> DeckData:
     """Collect the deck's inputs from a run's results.
 
     Parameters
@@ -151,6 +164,10 @@ def deck_data(study: Study, scorecard: Scorecard | None, profiles: SegmentProfil
         Overrides of the ``deck:`` settings.
     recognise : dict, optional
         The "how to recognise the segments" numbers (:func:`workbench.steps.deck.recognise_summary`).
+    weights : Series, optional
+        The kept respondents' survey weights when the study declares a ``weight:`` column (its
+        name is the series' name): the method slide then says the figures are weighted, with the
+        weights' design effect, instead of "unweighted". Raking (``behaviour``) takes precedence.
 
     Returns
     -------
@@ -203,6 +220,8 @@ def deck_data(study: Study, scorecard: Scorecard | None, profiles: SegmentProfil
                  for v in behaviour.weighting.variables}
         weighting = behaviour.weighting.text(names)
         weighting_figures = _weighting_figures(behaviour.weighting, names)
+    elif weights is not None and weights.notna().any():
+        weighting_figures = _survey_weight_figures(study, weights)
     frows, fnotes = _factor_rows(factors or {}, {k: getattr(b, "label", None) for k, b in study.spec.blocks.items()})
     fieldwork = _fieldwork(w.fieldwork_start, w.fieldwork_end)
     doc = {

@@ -207,6 +207,8 @@ TABLE = {
                           'stikprøvestørrelse {n_eff} af {n} (designeffekt {deff}), vægte fra {lo} til {hi}.',
     'method.not_converged': 'Vejningen konvergerede ikke helt: de vejede tal er omtrentlige.',
     'method.unweighted': 'Uvejet: hver respondent tæller én gang.',
+    'method.weighted_survey': 'Vejning: hver respondent tæller med sin vægt fra undersøgelsen; effektiv stikprøvestørrelse {n_eff} '
+                              'af {n} (designeffekt {deff}), vægte fra {lo} til {hi} (1 = den gennemsnitlige respondent).',
     'method.chosen': 'Segmentering: {candidate} valgt blandt {k} mulige segmenteringer.',
     'method.chosen_pinned': 'Segmentering: {candidate} valgt blandt {k} mulige segmenteringer (fastlagt i undersøgelsen).',
     'method.frozen': 'Segmentering: respondenterne er klassificeret med modellen fra bølge {wave}.',

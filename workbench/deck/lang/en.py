@@ -206,6 +206,8 @@ TABLE = {
                           '{n_eff} of {n} (design effect {deff}), weights from {lo} to {hi}.',
     'method.not_converged': 'The raking did not fully converge: the weighted figures are approximate.',
     'method.unweighted': 'Unweighted: every respondent counts once.',
+    'method.weighted_survey': 'Weighting: each respondent counts with their survey weight; effective sample size {n_eff} of {n} '
+                              '(design effect {deff}), weights from {lo} to {hi} (1 = the average respondent).',
     'method.chosen': 'Segmentation: {candidate} chosen from {k} candidate segmentations.',
     'method.chosen_pinned': 'Segmentation: {candidate} chosen from {k} candidate segmentations (set by the study).',
     'method.frozen': 'Segmentation: the respondents were classified with the model fitted on wave {wave}.',

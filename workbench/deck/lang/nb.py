@@ -205,6 +205,8 @@ TABLE = {
                           'utvalgsstørrelse {n_eff} av {n} (designeffekt {deff}), vekter fra {lo} til {hi}.',
     'method.not_converged': 'Vektingen konvergerte ikke helt: de vektede tallene er omtrentlige.',
     'method.unweighted': 'Uvektet: hver respondent teller én gang.',
+    'method.weighted_survey': 'Vekting: hver respondent teller med sin vekt fra undersøkelsen; effektiv utvalgsstørrelse {n_eff} '
+                              'av {n} (designeffekt {deff}), vekter fra {lo} til {hi} (1 = den gjennomsnittlige respondenten).',
     'method.chosen': 'Segmentering: {candidate} valgt blant {k} mulige segmenteringer.',
     'method.chosen_pinned': 'Segmentering: {candidate} valgt blant {k} mulige segmenteringer (fastsatt i undersøkelsen).',
     'method.frozen': 'Segmentering: respondentene er klassifisert med modellen fra bølge {wave}.',

@@ -210,6 +210,9 @@ TABLE = {
                           'effectieve steekproefgrootte {n_eff} van {n} (designeffect {deff}), gewichten van {lo} tot {hi}.',
     'method.not_converged': 'De weging is niet volledig geconvergeerd: de gewogen cijfers zijn bij benadering.',
     'method.unweighted': 'Ongewogen: elke respondent telt één keer.',
+    'method.weighted_survey': 'Weging: elke respondent telt mee met zijn gewicht uit het onderzoek; effectieve steekproefgrootte '
+                              '{n_eff} van {n} (designeffect {deff}), gewichten van {lo} tot {hi} (1 = de gemiddelde '
+                              'respondent).',
     'method.chosen': 'Segmentatie: {candidate} gekozen uit {k} mogelijke segmentaties.',
     'method.chosen_pinned': 'Segmentatie: {candidate} gekozen uit {k} mogelijke segmentaties (vastgelegd in het onderzoek).',
     'method.frozen': 'Segmentatie: de respondenten zijn ingedeeld met het model van meting {wave}.',

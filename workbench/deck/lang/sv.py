@@ -204,6 +204,8 @@ TABLE = {
                           'urvalsstorlek {n_eff} av {n} (designeffekt {deff}), vikter från {lo} till {hi}.',
     'method.not_converged': 'Viktningen konvergerade inte helt: de viktade siffrorna är ungefärliga.',
     'method.unweighted': 'Oviktat: varje svarande räknas en gång.',
+    'method.weighted_survey': 'Viktning: varje svarande räknas med sin vikt från undersökningen; effektiv urvalsstorlek {n_eff} av '
+                              '{n} (designeffekt {deff}), vikter från {lo} till {hi} (1 = den genomsnittliga svaranden).',
     'method.chosen': 'Segmentering: {candidate} vald bland {k} möjliga segmenteringar.',
     'method.chosen_pinned': 'Segmentering: {candidate} vald bland {k} möjliga segmenteringar (fastställd i undersökningen).',
     'method.frozen': 'Segmentering: de svarande har klassificerats med modellen från våg {wave}.',
