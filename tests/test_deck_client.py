@@ -341,3 +341,37 @@ def test_the_weighting_line_is_in_the_deck_s_language_from_the_raking_s_figures(
         notes = [s.notes_slide.notes_text_frame.text for s in prs.slides if s.has_notes_slide]
         assert any("Raking on" in n for n in notes), language
     assert "did not fully converge" in weighting_line({**fig, "converged": False}, words("en"))
+
+
+# ----------------------------------------------------------------------------- movements as data
+def test_a_movement_is_worded_from_the_tracking_step_s_figures_whatever_its_label_says():
+    """The key movements are the tracking step's records (``DeckTrends.moves``), worded in the
+    deck's language: a label holding ': ' or ' rose from ' (which a sentence read back would split
+    wrongly) comes through whole, a share is said in whole per cent and a behaviour measure with
+    its declared decimals, a segment's size with the sizes slide's whole shares; a record of an
+    unknown kind says nothing. The English sentence, with its statistics, stays in the notes."""
+    from workbench.deck.slides_trends import move_words
+    from workbench.waves.tracking import _drift_sentence, _size_sentence
+
+    odd = "Q7: price rose from the list price"
+    drift = {"kind": "drift", "name": "Segment A", "indicator": "q7", "label": odd, "level": None,
+             "measure": "mean", "before": 3.412, "after": 3.448, "effect": 0.21, "up": True}
+    share = {**drift, "label": "Delivery", "level": "Very important", "measure": "share", "before": 0.412,
+             "after": 0.538}
+    spend = {**drift, "indicator": "revenue", "label": "Revenue per customer", "before": 1234.5, "after": 987.25, "up": False}
+    size = {"kind": "size", "segment": "1", "name": "Segment A", "before": 0.274, "after": 0.326, "points": 5.2,
+            "p": 0.001, "up": True}
+    whole = {"Segment A": {"1": 27, "2": 33}}
+    for language in LANGUAGES:
+        w = words(language)
+        said = move_words(drift, whole, ["1", "2"], w)
+        assert odd in said and w.n(3.41, 2) in said and w.n(3.45, 2) in said, (language, said)
+        assert w.n(41) + "\u00a0%" in move_words(share, whole, ["1", "2"], w) and "Very important" in \
+            move_words(share, whole, ["1", "2"], w)
+        assert w.n(33) in move_words(size, whole, ["1", "2"], w) and w.n(32.6, 1) not in move_words(size, whole,
+                                                                                                    ["1", "2"], w)
+        assert move_words({"kind": "something new"}, whole, ["1", "2"], w) == ""
+    # revenue per customer is declared whole ('{:,.0f}', as its tile and the matrix show it)
+    assert "fell from 1,235 to 987." in move_words(spend, whole, ["1", "2"], words("en"))
+    assert "faldt fra 1.235 til 987." in move_words(spend, whole, ["1", "2"], words("da"))
+    assert "d = +0.21" in _drift_sentence(drift) and "p = 0.001" in _size_sentence(size)

@@ -149,7 +149,9 @@ def test_appendix_method_factors_and_fit_table(deck, demo_run):
     q = demo_run.quality
     method = _texts(_slide(deck, "Appendix: method and quality"))
     assert f"{q.n_in:,} respondents read, {q.n_out:,} kept, {q.n_excluded:,} excluded" in method
-    assert "Straightliners" in method and "Raking" in method  # a table row name begins with a capital (issue 32)
+    assert "Straightliners" in method  # a table row name begins with a capital (issue 32)
+    deff = demo_run.behaviour.weighting.diagnostics["design effect"]
+    assert "Weighting: raked to the customer base on" in method and f"(design effect {deff:.2f})" in method
     factors = _texts(_slide(deck, "Appendix: factor solution"))
     for res in demo_run.factors.values():
         assert all(name in factors for name in res.names)

@@ -56,7 +56,13 @@ class DeckTrends:
         One row per wave and segment: ``wave``, ``segment``, ``name``, ``n``, ``share`` (%),
         ``ci_low``, ``ci_high`` (% bounds of the share's confidence interval).
     movements : tuple of str
-        One sentence per notable movement, most important first.
+        One sentence per notable movement, most important first (the tracking step's English: the
+        consultant's notes).
+    moves : tuple of dict
+        The same movements as plain data, one per sentence (:attr:`workbench.waves.tracking.SizeChanges.moves`,
+        :attr:`~workbench.waves.tracking.ProfileDrift.moves`): the slide words them in the deck's language
+        under one rounding rule. Empty in trends saved before they were recorded (the slide then
+        reads the sentences).
     refit : str
         Advice on whether to refit the segmentation or keep classifying with the frozen model.
     migration : dict or None
@@ -68,6 +74,7 @@ class DeckTrends:
 
     sizes: pd.DataFrame
     movements: tuple = ()
+    moves: tuple = ()
     refit: str = ""
     migration: dict | None = None
 
@@ -78,18 +85,19 @@ class DeckTrends:
             raise OutputError(f"DeckTrends.sizes lacks the column(s) {', '.join(sorted(missing))}; "
                               f"it needs {', '.join(sorted(need))}")
         object.__setattr__(self, "movements", tuple(self.movements))
+        object.__setattr__(self, "moves", tuple(self.moves))
 
     def to_dict(self) -> dict:
         """Plain JSON-ready data (saved beside deck_data.json so ``workbench deck`` keeps the trends)."""
         sizes = self.sizes[["wave", "segment", "name", "n", "share", "ci_low", "ci_high"]].copy()
         sizes["wave"] = sizes["wave"].astype(str)
         return {"sizes": json.loads(sizes.to_json(orient="records", force_ascii=False)),
-                "movements": list(self.movements), "refit": self.refit, "migration": self.migration}
+                "movements": list(self.movements), "moves": [dict(m) for m in self.moves], "refit": self.refit, "migration": self.migration}
 
     @classmethod
     def from_dict(cls, d: dict) -> "DeckTrends":
         return cls(sizes=pd.DataFrame(d["sizes"], columns=["wave", "segment", "name", "n", "share", "ci_low", "ci_high"]),
-                   movements=tuple(d.get("movements", ())), refit=str(d.get("refit", "")),
+                   movements=tuple(d.get("movements", ())), moves=tuple(d.get("moves") or ()), refit=str(d.get("refit", "")),
                    migration=d.get("migration") if isinstance(d.get("migration"), dict) else None)
 
 

@@ -1,6 +1,7 @@
 """The trend slides of a later wave: segment sizes over waves (lines with 95 % intervals, from
 zero, the latest wave labelled) and the key movements with the re-fit advice, in the deck's
-language (the tracking step's English sentences said again from their parts)."""
+language: worded from the tracking step's movements as data (:attr:`DeckTrends.moves`); trends
+saved before those were recorded have their English sentences said again from their parts."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from .content import series_name
 from .layout import TINT, Box, Canvas, new_chart_data
 from .slides_appendix import client_text
 
-__all__ = ["trend_slides", "client_movement", "refit_text", "error_bars"]
+__all__ = ["trend_slides", "move_words", "client_movement", "refit_text", "error_bars"]
 
 
 def error_bars(series, plus, minus, colour) -> None:
@@ -136,7 +137,10 @@ def trend_slides(d: Canvas, trends: DeckTrends, colours, names, data: DeckData |
         rows = sz[sz["segment"] == seg]
         by_wave = {str(r.wave): int(r.whole) for r in rows.itertuples()}
         whole[str(names.get(seg) or rows["name"].iloc[-1])] = by_wave
-    said = [client_movement(m, whole, waves, w) for m in trends.movements]
+    if trends.moves and len(trends.moves) == len(trends.movements):  # the movements as data: worded here
+        said = [(move_words(mv, whole, waves, w), str(m)) for mv, m in zip(trends.moves, trends.movements)]
+    else:  # trends saved before the moves were recorded: the sentences said again from their parts
+        said = [client_movement(m, whole, waves, w) for m in trends.movements]
     paras = [(m, {"bullet": True}) for m, _ in said if m] or [w("moves.none")]
     box = Box(d.margin, d.top, d.width, d.bottom - d.top - (int(Inches(1.4)) if trends.refit else 0))
     d.text(s2, box, paras, max_pt=20, min_pt=11, space_pt=8)
@@ -213,6 +217,45 @@ def client_movement(text: str, whole: dict, waves, w=None) -> tuple[str, str]:
     if significant and " differs" in out and "significantly" not in out:
         out = out.replace(" differs", " differs significantly", 1)
     return out.strip(), original
+
+
+def move_words(move: dict, whole: dict, waves, w) -> str:
+    """One movement of the tracking step (a :attr:`DeckTrends.moves` record) in the deck's language,
+    '' for a record of unknown kind. A segment's sizes are the whole shares of the sizes slide (one
+    value per segment and wave); an indicator's two values follow the one rule of a figure beside
+    another (:func:`workbench.core.language.figure_pair`): a behaviour measure with its declared
+    decimals, shares whole per cent, at most one decimal more than that while the two read alike
+    (two for a mean, one for a per cent, as the tracking workbook shows them); its label in the
+    deck's language. Test statistics stay in the consultant's notes (the English sentence)."""
+    kind = move.get("kind")
+    if kind == "size":
+        name, a, b = str(move["name"]), None, None
+        if name in whole and len(waves) >= 2:
+            ww = whole[name]
+            a, b = ww.get(waves[-2], ww.get(waves[0])), ww.get(waves[-1])
+        if a is None or b is None:
+            a, b = round(100 * float(move["before"])), round(100 * float(move["after"]))
+        return w("moves.grew" if move.get("up") else "moves.shrank", name=name, a=a, b=b, diff=f"{b - a:+d}") + "."
+    if kind == "size_none":
+        return w("moves.no_change", first=move["before_wave"], last=move["after_wave"])
+    if kind == "distribution":
+        return w("moves.all_differs" if move.get("differs") else "moves.all_same")
+    if kind == "drift_none":
+        return w("moves.no_drift")
+    if kind != "drift":
+        return ""
+    pct = move.get("measure") in ("share", "proportion")
+    var = str(move.get("indicator") or "")
+    fixed = re.search(r"\.(\d)f", MEASURES[var].fmt) if var in MEASURES else None
+    decimals = int(fixed.group(1)) if fixed else None
+    x, y = (100 * float(move["before"]), 100 * float(move["after"])) if pct else (move["before"], move["after"])
+    a, b = figure_pair(x, y, w.language, percent=pct, decimals=None if pct else decimals,
+                       most=1 if pct else max(2, decimals or 0))
+    a, b = (f"{a}{NBSP}%", f"{b}{NBSP}%") if pct else (a, b)
+    share = move.get("measure") == "share"
+    key = ("moves.share_" if share else "moves.") + ("rose" if move.get("up") else "fell")
+    label = w.kpi(var, str(move["label"])) if var in MEASURES else str(move["label"])
+    return w(key, name=move["name"], label=label, level=move.get("level") or "", a=a, b=b) + "."
 
 
 def _pair(a: str, b: str, w, decimals: int | None = None) -> tuple[str, str]:

@@ -204,7 +204,8 @@ def deck_trends(tr: WaveTracking) -> DeckTrends:
     for c in ("share", "ci_low", "ci_high"):  # the deck shows per cent
         sizes[c] = 100 * sizes[c].astype(float)
     sizes["wave"] = sizes["wave"].astype(str)
-    return DeckTrends(sizes=sizes, movements=tuple(tr.movements), refit=tr.advice.message)
+    moves = (tr.changes.moves if tr.changes is not None else []) + (tr.drift.moves if tr.drift is not None else [])
+    return DeckTrends(sizes=sizes, movements=tuple(tr.movements), moves=tuple(moves), refit=tr.advice.message)
 
 
 def _applies(ctx: WaveContext) -> str | None:

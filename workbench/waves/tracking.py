@@ -105,6 +105,32 @@ def _pct(x) -> str:
     return f"{100 * x:.1f}%"
 
 
+def _size_sentence(m: dict) -> str:
+    """A :attr:`SizeChanges.moves` record as the tracking step's English sentence."""
+    if m["kind"] == "size":
+        verb = "grew" if m["up"] else "shrank"
+        return (f"{m['name']} {verb} from {_pct(m['before'])} to {_pct(m['after'])} "
+                f"({m['points']:+.1f} points, p = {m['p']:.3g} after Holm's correction).")
+    if m["kind"] == "size_none":
+        return f"No segment's share changed significantly between wave {m['before_wave']} and wave {m['after_wave']}."
+    verdict = "differs" if m["differs"] else "does not differ significantly"
+    return f"The size distribution as a whole {verdict} (chi-square {m['chi2']:.1f}, df {m['df']}, p = {m['p']:.3g})."
+
+
+def _drift_sentence(m: dict) -> str:
+    """A :attr:`ProfileDrift.moves` record as the tracking step's English sentence."""
+    if m["kind"] == "drift_none":
+        return (f"No indicator moved in any segment ({m['n_tests']} tests, {m['method']}-adjusted at "
+                f"{m['alpha']:g}, effect at least {m['min_effect']:g}).")
+    verb = "rose" if m["up"] else "fell"
+    if m["measure"] == "share":
+        return (f"{m['name']}: the share answering '{m['level']}' to {m['label']} {verb} from {_pct(m['before'])} to "
+                f"{_pct(m['after'])} (h = {m['effect']:+.2f}).")
+    if m["measure"] == "proportion":
+        return f"{m['name']}: {m['label']} {verb} from {_pct(m['before'])} to {_pct(m['after'])} (d = {m['effect']:+.2f})."
+    return f"{m['name']}: {m['label']} {verb} from {m['before']:.2f} to {m['after']:.2f} (d = {m['effect']:+.2f})."
+
+
 # --------------------------------------------------------------------------- sizes
 
 
@@ -202,19 +228,26 @@ class SizeChanges(Summarised):
         return self.table[self.table["significant"]]
 
     @property
+    def moves(self) -> list[dict]:
+        """The changes as plain data, one per sentence of :attr:`messages` (same order): per
+        significant change ``kind`` 'size', ``segment``, ``name``, ``before`` / ``after`` (shares
+        0-1), ``points``, ``p`` (Holm) and ``up``; else one ``kind`` 'size_none' with the two waves; then
+        ``kind`` 'distribution' with ``differs``, ``chi2``, ``df`` and ``p``. The deck words them
+        in its language (:mod:`workbench.deck.slides_trends`)."""
+        out = [{"kind": "size", "segment": str(seg), "name": str(r["name"]), "before": float(r["share_before"]),
+                "after": float(r["share_after"]), "points": float(r["change_points"]), "p": float(r["p_holm"]),
+                "up": r["direction"] == "up"}
+               for seg, r in self.significant.iterrows()]
+        if not out:
+            out.append({"kind": "size_none", "before_wave": str(self.before), "after_wave": str(self.after)})
+        out.append({"kind": "distribution", "differs": bool(self.p < self.alpha), "chi2": float(self.chi2),
+                    "df": int(self.df), "p": float(self.p)})
+        return out
+
+    @property
     def messages(self) -> list[str]:
         """One plain sentence per significant change, and one on the distribution as a whole."""
-        out = []
-        for seg, r in self.significant.iterrows():
-            verb = "grew" if r["direction"] == "up" else "shrank"
-            out.append(f"{r['name']} {verb} from {_pct(r['share_before'])} to {_pct(r['share_after'])} "
-                       f"({r['change_points']:+.1f} points, p = {r['p_holm']:.3g} after Holm's correction).")
-        if not out:
-            out.append(f"No segment's share changed significantly between wave {self.before} and wave {self.after}.")
-        verdict = "differs" if self.p < self.alpha else "does not differ significantly"
-        out.append(f"The size distribution as a whole {verdict} (chi-square {self.chi2:.1f}, df {self.df}, "
-                   f"p = {self.p:.3g}).")
-        return out
+        return [_size_sentence(m) for m in self.moves]
 
     def summary(self) -> pd.DataFrame:
         """The per-segment table with the overall test as a last row."""
@@ -312,24 +345,26 @@ class ProfileDrift(Summarised):
         return self.table[self.table["moved"]]
 
     @property
+    def moves(self) -> list[dict]:
+        """The moved indicators as plain data, one per sentence of :attr:`messages`: ``kind``
+        'drift', ``name`` (segment), ``indicator``, ``label``, ``level`` (the answer of a 'share'),
+        ``measure`` ('share', 'proportion' or 'mean'), ``before``, ``after`` (shares 0-1 for a
+        share or proportion), ``effect`` and ``up``; or one ``kind`` 'drift_none' with the tests made."""
+        out = [{"kind": "drift", "name": str(r.name), "indicator": str(r.indicator), "label": str(r.label),
+                "level": None if r.kind != "share" else str(r.level), "measure": str(r.kind),
+                "before": float(r.before), "after": float(r.after), "effect": float(r.effect),
+                "up": bool(r.difference > 0)}
+               for r in self.moved.itertuples()]
+        if not out:
+            out.append({"kind": "drift_none", "n_tests": int(self.n_tests), "alpha": float(self.alpha),
+                        "min_effect": float(self.min_effect),
+                        "method": "Benjamini-Hochberg" if self.adjust == "fdr_bh" else "Holm"})
+        return out
+
+    @property
     def messages(self) -> list[str]:
         """One plain sentence per moved indicator (or one saying nothing moved)."""
-        out = []
-        for r in self.moved.itertuples():
-            verb = "rose" if r.difference > 0 else "fell"
-            if r.kind == "share":
-                out.append(f"{r.name}: the share answering '{r.level}' to {r.label} {verb} from {_pct(r.before)} to "
-                           f"{_pct(r.after)} (h = {r.effect:+.2f}).")
-            elif r.kind == "proportion":
-                out.append(f"{r.name}: {r.label} {verb} from {_pct(r.before)} to {_pct(r.after)} "
-                           f"(d = {r.effect:+.2f}).")
-            else:
-                out.append(f"{r.name}: {r.label} {verb} from {r.before:.2f} to {r.after:.2f} (d = {r.effect:+.2f}).")
-        if not out:
-            method = "Benjamini-Hochberg" if self.adjust == "fdr_bh" else "Holm"
-            out.append(f"No indicator moved in any segment ({self.n_tests} tests, {method}-adjusted at "
-                       f"{self.alpha:g}, effect at least {self.min_effect:g}).")
-        return out
+        return [_drift_sentence(m) for m in self.moves]
 
     def summary(self) -> pd.DataFrame:
         """The moved indicators (all rows when none moved is not useful: then an empty table)."""
