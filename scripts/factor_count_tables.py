@@ -4,7 +4,9 @@ Reads ``benchmarks/results/factor_count_sim.csv`` (written by ``benchmarks/facto
 runs every rule on the public batteries below (``--public``: writes
 ``benchmarks/results/factor_count_public.csv``; about five minutes; ``--public-extra`` adds the
 later cheap rules to it; ``--public-new``: the second held-out set,
-``factor_count_public_new.csv``) and prints the tables of ``docs/factor_count.md``
+``factor_count_public_new.csv``; ``--public-fourth``: the fourth, pre-registered held-out set of
+``benchmarks/data/factor_count_held_out``, ``factor_count_public_fourth.csv``) and prints the tables of
+``docs/factor_count.md``
 (``--markdown``).  The simulation is read with ``factor_count_sim_extra.csv`` and
 ``factor_count_sim_hier.csv`` beside it (:func:`load_sim`).
 
@@ -39,6 +41,8 @@ from workbench.factors.count import RULES, VOTERS, combined_count, count_rules  
 from workbench.factors.efa import solution_checks  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
+#: the fourth held-out set: batteries.csv (pre-registered list) and one CSV per battery (convert.R)
+HELD_OUT = ROOT / "benchmarks" / "data" / "factor_count_held_out"
 
 
 def _matrix(frame: pd.DataFrame) -> pd.DataFrame:
@@ -135,6 +139,54 @@ def run_public_new() -> pd.DataFrame:
     out = pd.DataFrame(rows)
     out.to_csv(RESULTS / "factor_count_public_new.csv", index=False)
     return out
+
+
+def fourth_batteries() -> dict:
+    """The fourth held-out set, pre-registered in ``benchmarks/data/factor_count_held_out/batteries.csv`` (inclusion
+    rule, sources and exclusions in its README.md) before any rule was run on it: name -> as :func:`public_batteries`.
+    Raw answers as CSV (missing answers empty); correlation matrices with an ``item`` column and n from the list."""
+    listing = pd.read_csv(HELD_OUT / "batteries.csv")
+    out = {}
+    for r in listing.itertuples(index=False):
+        frame = pd.read_csv(HELD_OUT / r.file)
+        if r.correlation == "given":
+            m = frame.set_index("item").astype(float)
+            m.index = [str(c) for c in m.index]
+            m.columns = [str(c) for c in m.columns]
+            x, n_obs = m, int(r.n)
+        else:
+            x, n_obs = frame.astype(float), None
+        out[r.battery] = (x, n_obs, int(r.documented), "fourth held-out", r.correlation, f"{r.source}: '{r.quote}'")
+    return out
+
+
+def run_public_fourth() -> pd.DataFrame:
+    """Every rule but comparison data (it does not vote) on the fourth held-out set, once:
+    benchmarks/results/factor_count_public_fourth.csv.  NEST as :func:`run_public_nest`: on Pearson correlations and
+    given matrices only."""
+    from workbench.factors.rules import nest
+
+    warnings.simplefilter("ignore")
+    path = RESULTS / "factor_count_public_fourth.csv"
+    rows = pd.read_csv(path).to_dict("records") if path.exists() else []  # resumes after an interruption
+    done = {r["battery"] for r in rows}
+    for name, (x, n_obs, doc, which, corr, source) in fourth_batteries().items():
+        if name in done:
+            continue
+        counts, r = count_rules(x, correlation="pearson" if corr == "given" else corr, n_obs=n_obs, random_state=16,
+                                cd=False)
+        if corr == "given":  # count_rules runs NEST on correlations it computed; run_public_nest on given ones too
+            counts["NEST"] = nest(r, int(n_obs), random_state=16)[0]
+        ok = solution_checks(r, k_max=9)
+        rows.append({"battery": name, "set": which, "documented": doc, "items": r.shape[0],
+                     "n": n_obs or len(x), "correlation": corr, **counts,
+                     "ok": "".join("1" if v else "0" for v in ok), "source": source})
+        print(name, counts, flush=True)
+        out = pd.DataFrame(rows)
+        for k in ("CD", "NEST"):
+            out[k] = out[k].astype("Int64")
+        out.to_csv(path, index=False)
+    return pd.read_csv(path)
 
 
 def run_public_extra() -> pd.DataFrame:
@@ -612,6 +664,8 @@ def main(argv=None) -> int:
     ap.add_argument("--public-extra", action="store_true", help="add EKC and PA mean to the public table")
     ap.add_argument("--public-new", action="store_true", help="run every rule on the second held-out set")
     ap.add_argument("--public-nest", action="store_true", help="add NEST to both public tables")
+    ap.add_argument("--public-fourth", action="store_true", help="run the rules on the fourth (pre-registered) "
+                    "held-out set, once")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--write", action="store_true", help="write docs/factor_count.md")
     ap.add_argument("--sim", default=str(RESULTS / "factor_count_sim.csv"), help="the issue-design table (the extra "
@@ -627,6 +681,8 @@ def main(argv=None) -> int:
         run_public_new()
     if args.public_nest:
         run_public_nest()
+    if args.public_fourth:
+        run_public_fourth()
     if args.markdown:
         print(markdown(args.sim))
     if args.write:
