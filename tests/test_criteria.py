@@ -305,3 +305,21 @@ def test_pipeline_step_scores_profiles_and_drafts_personas(demo, demo_study, tmp
         "opportunities.xlsx", "personas.yaml", "profiles.xlsx", "scorecard.md", "scorecard.xlsx"]
     assert (folder / "personas.yaml").read_text(encoding="utf-8") == (out / "personas.yaml").read_text(encoding="utf-8")
     assert ctx.manifest.counts["personas"] == 5
+
+
+def test_a_relevance_failure_with_no_kpi_differing_says_none_and_p_by_the_deliverables_rule():
+    """Segments independent of every KPI: the sentence (which an English deck's status line shows)
+    says 'None of the 2 KPIs', not 'Only 0 of 2', and its p-value follows the one rule of every
+    deliverable (core.measures.p_text: two decimals from 0.01), so the slide and the scorecard
+    workbook read alike."""
+    from workbench.core.measures import p_text
+    from workbench.criteria.score import _relevant_checks
+
+    g = np.random.default_rng(3)
+    lab = pd.Series(g.integers(0, 3, 600), name="segment")
+    kpis = pd.DataFrame({"revenue": g.gamma(2.0, 100.0, 600), "channel": g.choice(["edi", "web"], 600)})
+    tests, checks = _relevant_checks(lab, kpis, CriteriaSpec())
+    sentence = checks[0]["sentence"]
+    assert checks[0]["status"] == "fail" and sentence.startswith("None of the 2 KPIs differ"), sentence
+    best = tests.sort_values("effect size", ascending=False).iloc[0]
+    assert f"p = {p_text(best['p_adj'])})" in sentence and p_text(best["p_adj"]).count(".") == 1

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..core.measures import p_text
 from ..core.summary import Summarised, Summary, SummaryTable
 from ..describe.alignment import align_labels, sort_segments
 from ..segments.methods import has_likelihood
@@ -32,7 +33,9 @@ def _check(criterion, check, status, value, threshold, sentence) -> dict:
 
 
 def _fmt_p(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    """'p < 0.001' / 'p = 0.23': the deliverables' one rule for a p-value (:func:`workbench.core.measures.p_text`)."""
+    text = p_text(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
 def _list(items, n=4) -> str:
@@ -176,7 +179,8 @@ def _relevant_checks(lab, kpis, spec: CriteriaSpec):
         else:
             best = tested.sort_values("effect size", ascending=False).iloc[0]
             checks.append(_check("relevant", "KPIs differ", FAIL, float(len(diff)), thr,
-                                 f"Only {len(diff)} of {len(tested)} KPIs differ between the segments (needed {needed}); "
+                                 f"{'None of the' if not len(diff) else f'Only {len(diff)} of'} {len(tested)} KPIs differ between "
+                                 f"the segments (needed {needed}); "
                                  f"the largest effect is {best['kpi']} ({best['effect']} {best['effect size']:.2f}, "
                                  f"{_fmt_p(best['p_adj'])}): the segments are not connected to the behaviour the "
                                  "business wants to understand."))
