@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import openpyxl
@@ -323,3 +324,18 @@ def test_a_relevance_failure_with_no_kpi_differing_says_none_and_p_by_the_delive
     assert checks[0]["status"] == "fail" and sentence.startswith("None of the 2 KPIs differ"), sentence
     best = tests.sort_values("effect size", ascending=False).iloc[0]
     assert f"p = {p_text(best['p_adj'])})" in sentence and p_text(best["p_adj"]).count(".") == 1
+
+
+def test_when_no_candidate_passes_the_reason_reads_as_one_text(demo):
+    """The scorecard's reason strings each failing check's sentence as a clause ('…; describable: a
+    typing model on …'): no '.;' nor '..' where a sentence ended, one full stop at the end, and
+    'question' in the singular for one question."""
+    study, clean, planted, kpis = demo
+    noise, split = bad_candidates(planted, clean.data.index)
+    card = score_candidates([noise, split], clean, kpis=kpis, basis=study_basis(study), criteria=study.spec.criteria,
+                            min_segment_n=study.spec.min_segment_n, random_state=study.seed)
+    reason = card.reason
+    assert reason.startswith("No candidate passes all three criteria") and "It fails" in reason, reason
+    assert ".;" not in reason and ".." not in reason and reason.endswith(".") and not reason.endswith(".."), reason
+    assert re.search(r"describable: a typing model on \d+ questions?", reason), reason
+    assert not re.search(r"\b1 questions\b", reason)

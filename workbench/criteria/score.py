@@ -282,7 +282,7 @@ def _typing_check(responses, basis, lab, spec: CriteriaSpec, weights, random_sta
             nq = len(typing.questions)
             check = _check(
                 "describable", "typing model", PASS if ok else FAIL, typing.accuracy, thr,
-                f"A typing model on {nq} questions ({_list(typing.questions, 5)}) assigns {typing.accuracy:.0%} of "
+                f"A typing model on {nq} question{'s' if nq != 1 else ''} ({_list(typing.questions, 5)}) assigns {typing.accuracy:.0%} of "
                 f"respondents to their segment ({typing.cv}-fold cross-validated)"
                 + ("." if ok else f", below the {spec.typing_min_accuracy:.0%} needed: the segments cannot be "
                                   "recognised reliably from a short questionnaire."))

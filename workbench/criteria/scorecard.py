@@ -259,7 +259,7 @@ def _reason(ranking: pd.DataFrame, scores: dict, recommended: str, pinned: bool)
         return (f"{recommended} is pinned in the study (criteria.pin) and is used whatever the ranking ({verdict}){alt}."
                 + _not_replicated(s))
     fails = best.failures()
-    why_fail = "; ".join(f"{r.criterion}: {r.sentence}" for r in fails.itertuples())
+    why_fail = "; ".join(f"{r.criterion}: {_clause(r.sentence)}" for r in fails.itertuples())
     if best.passes_all:
         text = f"{best.name} passes all three criteria (relevant, operational, describable)"
         others = ranking.iloc[1:][ranking.iloc[1:]["criteria passed"] == 3]
@@ -277,13 +277,25 @@ def _reason(ranking: pd.DataFrame, scores: dict, recommended: str, pinned: bool)
         return text + "."
     passed = [c for c in CRITERIA if best.status(c) == PASS]
     if _not_replicated(best):  # said first: a reviewer reads this before anything else
-        why_fail = "; ".join(f"{r.criterion}: {r.sentence}" for r in fails.itertuples()
+        why_fail = "; ".join(f"{r.criterion}: {_clause(r.sentence)}" for r in fails.itertuples()
                              if r.check != "best fit replicated")
         return (f"No candidate passes all three criteria; {best.name} comes closest"
                 + (f" (passes {', '.join(passed)})" if passed else "") + "." + _not_replicated(best)
-                + (f" It also fails {why_fail}" if why_fail else ""))
+                + (f" It also fails {why_fail}." if why_fail else ""))
     return (f"No candidate passes all three criteria; {best.name} comes closest"
             + (f" (passes {', '.join(passed)})" if passed else "") + (f". It fails {why_fail}" if why_fail else "") + ".")
+
+
+def _clause(sentence) -> str:
+    """A check's sentence as a clause of a longer one: without its closing full stop (so that
+    'understand.; describable' and '..' cannot arise), an opening article or quantifier in lower case
+    ('A typing model' -> 'a typing model'; a name or an acronym stays)."""
+    text = str(sentence).strip().rstrip(".")
+    return text[0].lower() + text[1:] if text.split(" ", 1)[0] in _ARTICLES else text
+
+
+#: Sentence openings that read as a clause in lower case.
+_ARTICLES = {"A", "An", "The", "No", "None", "Only", "Not", "Too", "One"}
 
 
 def _not_replicated(score) -> str:

@@ -374,7 +374,6 @@ def recognise_slide(d: Canvas, data: DeckData):
     r = data.recognise
     s = d.slide(key="recognise")
     w = d.w
-    en = w.language == "en"
     pc = (lambda v: f"{100 * float(v):.0f}")  # a 0-1 share as a whole percent (the one rounding rule)
     placed = bool(r.get("customers")) and not r.get("base_refused")
     d.title(s, w("rec.recognise_title"), subtitle=w("recognise.sub") + (w("recognise.sub_crm") if placed else ""))
@@ -386,16 +385,15 @@ def recognise_slide(d: Canvas, data: DeckData):
     left += [(f"{i}. {q}", {}) for i, q in enumerate(qs, start=1)]
     if acc is not None:
         left.append((w("recognise.accuracy", acc=pc(acc), base=pc(base)), {}))
-    if r.get("typing_refused"):
-        left.append((f"Not recommended for typing new contacts: its {r['typing_refused']}." if en
-                     else w("recognise.refused"), {"bold": True}))
+    if r.get("typing_refused"):  # its figures are the accuracy line's; the rule's sentence is the consultant's
+        left.append((w("recognise.refused"), {"bold": True}))
     crm = bool(r.get("customers") or r.get("base_refused") or r.get("base_accuracy") is not None)
     d.text(s, Box(d.margin, d.top, half if crm else d.width, d.bottom - d.top), left, max_pt=16, min_pt=10)
     notes = [w("recognise.notes_golden", wave=r.get("fitted_wave", data.wave), questions="; ".join(qs))]
     if acc is not None:
         notes.append(w("recognise.notes_accuracy", acc=pc(acc), base=pc(base)))
     if not crm:  # no customer base: no empty "every customer in the CRM" panel
-        d.notes(s, notes, consultant=["typing_tool.xlsx is the typing tool."])
+        d.notes(s, notes, consultant=["typing_tool.xlsx is the typing tool."] + _refusals(r))
         return
     right = Box(d.margin + half + gap, d.top, half, d.bottom - d.top)
     d.rect(s, right, TINT)
@@ -406,9 +404,10 @@ def recognise_slide(d: Canvas, data: DeckData):
     elif r.get("customers"):
         lines.append((w("recognise.customers", customers=w.n(r["customers"]), survey=w.n(r["from_survey"]),
                         model=w.n(r["from_model"]), confident=w.n(r.get("confident", 0))), {}))
-    if r.get("base_refused"):
-        lines.append((f"Customers without survey answers are not placed: behaviour does not predict the segments "
-                      f"well enough (the model's {r['base_refused']})." if en else w("recognise.base_refused"), {}))
+    if r.get("base_refused"):  # said from the figures (one rounding rule); the rule's English sentence: notes
+        figures = r.get("base_accuracy") is not None and r.get("base_baseline") is not None
+        lines.append((w("recognise.base_refused_figures", acc=pc(r["base_accuracy"]), base=pc(r["base_baseline"]))
+                      if figures else w("recognise.base_refused"), {}))
     elif r.get("base_accuracy") is not None:
         lines.append((w("recognise.base_accuracy", acc=pc(r["base_accuracy"]), base=pc(r["base_baseline"])), {}))
     if placed:
@@ -423,7 +422,14 @@ def recognise_slide(d: Canvas, data: DeckData):
                      f"{pct(r.get('base_accuracy'))} (guessing: {pct(r.get('base_baseline'))}).")
     files = ["typing_tool.xlsx is the typing tool."] + (["customer_segments.csv holds the segment per customer."]
                                                         if placed else [])
-    d.notes(s, notes, consultant=files)
+    d.notes(s, notes, consultant=files + _refusals(r))
+
+
+def _refusals(r: dict) -> list[str]:
+    """Why the typing tool is not recommended / customers are not placed, in the rule's words
+    (the consultant's notes; the slide says it from the figures)."""
+    return ([f"Typing tool not recommended: {r['typing_refused']}."] if r.get("typing_refused") else []) + \
+        ([f"Customers not placed: the whole-base model's {r['base_refused']}."] if r.get("base_refused") else [])
 
 
 def model_slide(d: Canvas, data: DeckData):

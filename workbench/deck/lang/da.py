@@ -191,6 +191,8 @@ TABLE = {
         'adfærd og virksomhedsdata ({confident} af dem med sikkerhed).',
     'recognise.customers_survey': '{customers} kunder i basen har et segment, alle ud fra deres svar.',
     'recognise.base_refused': 'Kunder uden svar placeres ikke: adfærden forudsiger ikke segmenterne godt nok.',
+    'recognise.base_refused_figures': 'Kunder uden svar placeres ikke: adfærden forudsiger ikke segmenterne godt nok (den sætter {acc} % '
+        'af respondenterne i deres eget segment, krydsvalideret; gæt på det største segment: {base} %).',
     'recognise.base_accuracy': 'Placeringen sætter {acc} % af respondenterne i deres eget segment (krydsvalideret; gæt på det '
         'største segment: {base} %), så betragt modelplacerede kunder som sandsynlige, ikke sikre, '
         'medlemmer.',

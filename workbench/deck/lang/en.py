@@ -192,6 +192,9 @@ TABLE = {
     'recognise.customers_survey': '{customers} customers of the base have a segment, all from their survey answers.',
     'recognise.base_refused': 'Customers without survey answers are not placed: behaviour does not predict the segments well '
         'enough.',
+    'recognise.base_refused_figures': 'Customers without survey answers are not placed: behaviour does not predict the segments well '
+        'enough (it puts {acc} % of respondents in their own segment, cross-validated; guessing the '
+        'largest segment: {base} %).',
     'recognise.base_accuracy': 'The placement puts {acc} % of respondents in their own segment (cross-validated; guessing the '
         'largest segment: {base} %), so treat model-placed customers as likely, not certain, members.',
     'recognise.list': 'The customer list delivered with this deck holds the segment, its source and the probability per '

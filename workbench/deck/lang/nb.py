@@ -190,6 +190,8 @@ TABLE = {
         'atferd og bedriftsdata ({confident} av dem med sikkerhet).',
     'recognise.customers_survey': '{customers} kunder i basen har et segment, alle ut fra svarene sine.',
     'recognise.base_refused': 'Kunder uten svar plasseres ikke: atferden forutsier ikke segmentene godt nok.',
+    'recognise.base_refused_figures': 'Kunder uten svar plasseres ikke: atferden forutsier ikke segmentene godt nok (den setter {acc} % av '
+        'respondentene i sitt eget segment, kryssvalidert; gjett på det største segmentet: {base} %).',
     'recognise.base_accuracy': 'Plasseringen setter {acc} % av respondentene i sitt eget segment (kryssvalidert; gjett på det '
         'største segmentet: {base} %), så se på modellplasserte kunder som sannsynlige, ikke sikre, '
         'medlemmer.',

@@ -195,6 +195,9 @@ TABLE = {
     'recognise.customers_survey': '{customers} klanten in het bestand hebben een segment, allemaal op basis van hun antwoorden.',
     'recognise.base_refused': 'Klanten zonder antwoorden worden niet ingedeeld: het gedrag voorspelt de segmenten niet goed '
         'genoeg.',
+    'recognise.base_refused_figures': 'Klanten zonder antwoorden worden niet ingedeeld: het gedrag voorspelt de segmenten niet goed genoeg '
+        '(het plaatst {acc} % van de respondenten in hun eigen segment, kruisgevalideerd; gokken op het '
+        'grootste segment: {base} %).',
     'recognise.base_accuracy': 'De indeling plaatst {acc} % van de respondenten in hun eigen segment (kruisgevalideerd; gokken op '
         'het grootste segment: {base} %): zie door het model ingedeelde klanten dus als waarschijnlijke, '
         'geen zekere, leden.',

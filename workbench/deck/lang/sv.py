@@ -190,6 +190,9 @@ TABLE = {
         'beteende och företagsdata ({confident} av dem med säkerhet).',
     'recognise.customers_survey': '{customers} kunder i basen har ett segment, alla utifrån sina svar.',
     'recognise.base_refused': 'Kunder utan svar placeras inte: beteendet förutsäger inte segmenten tillräckligt bra.',
+    'recognise.base_refused_figures': 'Kunder utan svar placeras inte: beteendet förutsäger inte segmenten tillräckligt bra (det sätter '
+        '{acc} % av de svarande i deras eget segment, korsvaliderat; att gissa på det största segmentet: '
+        '{base} %).',
     'recognise.base_accuracy': 'Placeringen sätter {acc} % av de svarande i deras eget segment (korsvaliderat; att gissa på det '
         'största segmentet: {base} %), så se modellplacerade kunder som troliga, inte säkra, medlemmar.',
     'recognise.list': 'Kundlistan som följer med presentationen visar segmentet, dess källa och sannolikheten per kund.',
