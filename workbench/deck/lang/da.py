@@ -181,7 +181,7 @@ TABLE = {
     'recognise.sub_crm': '; et segment for hver kunde i CRM',
     'recognise.golden1': '1 gyldent spørgsmål',
     'recognise.golden': '{k} gyldne spørgsmål',
-    'recognise.accuracy': 'Besvaret sammen placerer de {acc} % af respondenterne i deres eget segment (krydsvalideret; gæt '
+    'recognise.accuracy': 'Besvaret sammen placerer de {acc} % af respondenterne i deres eget segment (krydsvalideret på bølge {wave}; gæt '
         'på det største segment: {base} %). Typeværktøjet, der følger med præsentationen, beregner '
         'segmentet, mens svarene tastes ind.',
     'recognise.refused': 'Anbefales ikke til at typebestemme nye kontakter: typeværktøjet placerer ikke respondenterne godt '

@@ -182,7 +182,7 @@ TABLE = {
     'recognise.sub_crm': '; a segment for every customer in the CRM',
     'recognise.golden1': '1 golden question',
     'recognise.golden': '{k} golden questions',
-    'recognise.accuracy': 'Answered together, they put {acc} % of respondents in their own segment (cross-validated; '
+    'recognise.accuracy': 'Answered together, they put {acc} % of respondents in their own segment (cross-validated on wave {wave}; '
         'guessing the largest segment: {base} %). The typing tool delivered with this deck computes the '
         'segment as the answers are typed in.',
     'recognise.refused': 'Not recommended for typing new contacts: the typing tool does not place respondents well enough.',

@@ -180,7 +180,7 @@ TABLE = {
     'recognise.sub_crm': '; et segment for hver kunde i CRM',
     'recognise.golden1': '1 gyllent spørsmål',
     'recognise.golden': '{k} gyldne spørsmål',
-    'recognise.accuracy': 'Besvart sammen plasserer de {acc} % av respondentene i sitt eget segment (kryssvalidert; gjett på '
+    'recognise.accuracy': 'Besvart sammen plasserer de {acc} % av respondentene i sitt eget segment (kryssvalidert på bølge {wave}; gjett på '
         'det største segmentet: {base} %). Typeverktøyet som følger med presentasjonen, beregner segmentet '
         'mens svarene tastes inn.',
     'recognise.refused': 'Anbefales ikke for å typebestemme nye kontakter: typeverktøyet plasserer ikke respondentene godt '

@@ -184,7 +184,7 @@ TABLE = {
     'recognise.sub_crm': '; een segment voor elke klant in het CRM',
     'recognise.golden1': '1 gouden vraag',
     'recognise.golden': '{k} gouden vragen',
-    'recognise.accuracy': 'Samen beantwoord delen ze {acc} % van de respondenten in hun eigen segment in (kruisgevalideerd; '
+    'recognise.accuracy': 'Samen beantwoord delen ze {acc} % van de respondenten in hun eigen segment in (kruisgevalideerd op meting {wave}; '
         'gokken op het grootste segment: {base} %). De typeringstool bij deze presentatie berekent het '
         'segment terwijl de antwoorden worden ingevoerd.',
     'recognise.refused': 'Niet aanbevolen om nieuwe contacten te typeren: de typeringstool deelt de respondenten niet goed '

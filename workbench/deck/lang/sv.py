@@ -180,7 +180,7 @@ TABLE = {
     'recognise.sub_crm': '; ett segment för varje kund i CRM',
     'recognise.golden1': '1 gyllene fråga',
     'recognise.golden': '{k} gyllene frågor',
-    'recognise.accuracy': 'Besvarade tillsammans placerar de {acc} % av de svarande i deras eget segment (korsvaliderat; att '
+    'recognise.accuracy': 'Besvarade tillsammans placerar de {acc} % av de svarande i deras eget segment (korsvaliderat på våg {wave}; att '
         'gissa på det största segmentet: {base} %). Typningsverktyget som följer med presentationen räknar '
         'ut segmentet medan svaren skrivs in.',
     'recognise.refused': 'Rekommenderas inte för att typa nya kontakter: typningsverktyget placerar inte de svarande '
