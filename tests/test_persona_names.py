@@ -118,3 +118,30 @@ def test_items_in_another_language_than_the_deck_are_read_as_statements():
     """Danish statements in an English deck (bfi_forces) are quoted, not 'valued'."""
     assert item_shape("Ved hvordan man fanger folk", "en") == "statement"
     assert forbidden_shapes("Customers who value ved hvordan man fanger folk", "en")
+
+
+def test_two_segments_apart_on_one_question_with_several_answers_are_named_by_their_answers():
+    """ANES (anes_qualtrics): both segments stood out on 'Party identification', one at 'Strong
+    Democrat', the other at 'Strong Republican', and were drafted 'Customers who value party
+    identification' and '... (2)'. A trait that is one answer of a need with several answers
+    names the segment by what it says, question and answer as the charts write them; a
+    top-box or a yes/no trait (no answer category) keeps its label."""
+    from workbench.describe.personas import _people_name
+
+    def trait(category, measure, stat="share", label="Party identification", variable="PID"):
+        return {"variable": variable, "label": label, "kind": "needs", "block": "needs", "stat": stat,
+                "category": category, "measure": measure}
+
+    used: set = set()
+    first = _people_name([trait("Strong Democrat", "% Strong Democrat")], used)
+    used.add(first)
+    second = _people_name([trait("Strong Republican", "% Strong Republican")], used)
+    assert first == "Customers who say “Party identification: Strong Democrat”"
+    assert second == "Customers who say “Party identification: Strong Republican”"
+    assert forbidden_shapes(first, "en") == []
+    danish = _people_name([trait("Meget vigtigt", "% Meget vigtigt", label="Hvad betyder mest?")], set(), language="da")
+    assert danish == "Kunder, der siger: »Hvad betyder mest: Meget vigtigt«"
+    top = _people_name([trait("", "top-2 box %", label="Live stock and prices", variable="need_01")], set())
+    assert top == "Customers who value live stock and prices"
+    yes = _people_name([trait("", "% Yes", label="Uses EDI", variable="edi")], set())
+    assert "Yes" not in yes

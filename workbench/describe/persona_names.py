@@ -183,7 +183,8 @@ def persona_name(*, items, channel: str | None = None, category: str | None = No
     """A drafted name: who (``channel`` they are reached through and over-use, else a firmographic
     ``category``, else "Customers") and what sets them apart, from ``items`` = (label, kind,
     reverse) with kind needs / motivations / barriers (or ``selected``: options ticked in a
-    "select all that apply" block, named as choices), most distinctive first; ``depth``: how
+    "select all that apply" block, named as choices; ``answer``: one answer of a need or motive
+    with several, labelled with its answer, named as what they say), most distinctive first; ``depth``: how
     many noun phrases to join (a caller raises it while the name is taken).  '' when there is
     nothing to say."""
     t = NAME_TEXTS[name_language(language)]
@@ -193,9 +194,12 @@ def persona_name(*, items, channel: str | None = None, category: str | None = No
     ticked = [lab for lab, kind, _ in items if kind == "selected"]
     if ticked:  # options of a "select all that apply" block are choices, not values: "who selected ..."
         return t["selected"].format(who=who, what=t["and"].join(lower_first(x) for x in ticked[:max(1, depth)]))
-    wants = [(lab, rev) for lab, kind, rev in items if kind in ("needs", "motivations")]
+    wants = [(lab, rev, kind) for lab, kind, rev in items if kind in ("needs", "motivations", "answer")]
     if not wants and not items:
         return "" if who == t["customers"] else who
+    if wants and wants[0][2] == "answer":  # one answer of a question with several: it is what they say
+        return t["say"].format(who=who, what=_upper_first(wants[0][0].rstrip(".")))
+    wants = [(lab, rev) for lab, rev, kind in wants if kind != "answer"]
     if wants:
         shapes = [item_shape(lab, language, reverse=rev) for lab, rev in wants]
         if shapes[0] == "phrase":

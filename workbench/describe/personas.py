@@ -318,10 +318,22 @@ def _people_name(traits, used: set, channel: dict | None = None, *, language="en
     if said and said[0].get("measure") == SELECTED:  # options ticked are not values: "who selected ..."
         items = list(dict.fromkeys((str(r["label"]), "selected", False) for r in said if r.get("measure") == SELECTED))
     else:
-        items = list(dict.fromkeys((str(r["label"]), str(r["kind"]), str(r["variable"]) in rev) for r in traits
-                                   if r["kind"] in ("needs", "motivations", "barriers")))
+        items = list(dict.fromkeys(_name_item(r, rev) for r in traits if r["kind"] in ("needs", "motivations", "barriers")))
     return _first_unused((persona_name(items=items, channel=chan, category=category, language=language, depth=depth)
                           for depth in range(1, len(items) + 2)), used)
+
+
+def _name_item(r, rev: set) -> tuple:
+    """(label, kind, reversed) of a trait for the name: one answer of a need or motive with several
+    answers is named with its answer, as the charts name it ('Party identification: Strong
+    Democrat', :func:`with_answer`), of kind 'answer' (what they say; the question alone named two
+    opposite segments alike, 'Customers who value party identification' and '... (2)'); other
+    traits by their label."""
+    category = str(r.get("category") or "")
+    if r["stat"] == "share" and category and category != "true" and str(r.get("measure") or "").startswith("%") \
+            and r["kind"] in ("needs", "motivations"):
+        return with_answer(r["label"], category), "answer", False
+    return str(r["label"]), str(r["kind"]), str(r["variable"]) in rev
 
 
 def _less_name(below, used: set, *, language="en", reverse=()) -> str:

@@ -347,8 +347,8 @@ def refit_check(model, data_new: pd.DataFrame, *, labels_fresh: pd.Series | None
         both = pd.concat([frozen.rename("a"), pd.Series(labels_fresh).rename("b")], axis=1, join="inner").dropna()
         ari = float(adjusted_rand_score(both["a"].astype(int), both["b"].astype(int))) if len(both) else float("nan")
         add("stability", ari, diag.get("stability"), *_stability_judgement(ari, diag, len(both), th),
-            f"adjusted Rand index {ari:.2f} between the frozen classification and a fresh {model.method} k={k} fit of "
-            f"{wave}" + _stability_context(ari, diag, len(both), th))
+            f"a fresh fit of {wave} ({model.method} k={k}) agrees with the frozen classification at an adjusted "
+            f"Rand index of {ari:.2f} (1 = the same segments)" + _stability_context(ari, diag, len(both), th))
     _factor_checks(model, data_new, cfa_results, cfa_reference, wave, th, add)
     # ------------------------------------------------------------ emerging segment
     found = None
