@@ -386,7 +386,8 @@ def recognise_slide(d: Canvas, data: DeckData):
     if acc is not None:
         # the typing tool's own cross-validation, on the wave it was chosen on (the re-check table of a
         # later wave shows that wave's figure: two waves, two figures, each said with its wave)
-        left.append((w("recognise.accuracy", acc=pc(acc), base=pc(base), wave=r.get("fitted_wave", data.wave)), {}))
+        left.append((w("recognise.accuracy1" if len(qs) == 1 else "recognise.accuracy", acc=pc(acc), base=pc(base),
+                       wave=r.get("fitted_wave", data.wave)), {}))
     if r.get("typing_refused"):  # its figures are the accuracy line's; the rule's sentence is the consultant's
         left.append((w("recognise.refused"), {"bold": True}))
     crm = bool(r.get("customers") or r.get("base_refused") or r.get("base_accuracy") is not None)

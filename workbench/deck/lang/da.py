@@ -425,4 +425,7 @@ TABLE = {
     'fwd.notes_segment': '{name}: stoppede med at købe {lapsed} % (n={n}).',
     'fwd.notes_segment_switch': '{name}: stoppede med at købe {lapsed} %, skiftede kanal {switched} % (n={n}).',
     'fwd.notes_lift': '{what}: {metric} {base} → {with_} (interval for gevinsten {low} til {high}), {status}.',
+    'recognise.accuracy1': 'Alene placerer det {acc} % af respondenterne i deres eget segment (krydsvalideret på bølge '
+        '{wave}; gæt på det største segment: {base} %). Typeværktøjet, der følger med præsentationen, '
+        'beregner segmentet, mens svaret tastes ind.',
 }

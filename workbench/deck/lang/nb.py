@@ -421,4 +421,7 @@ TABLE = {
     'fwd.notes_segment': '{name}: sluttet å kjøpe {lapsed} % (n={n}).',
     'fwd.notes_segment_switch': '{name}: sluttet å kjøpe {lapsed} %, byttet kanal {switched} % (n={n}).',
     'fwd.notes_lift': '{what}: {metric} {base} → {with_} (intervall for gevinsten {low} til {high}), {status}.',
+    'recognise.accuracy1': 'Alene plasserer det {acc} % av respondentene i sitt eget segment (kryssvalidert på bølge '
+        '{wave}; gjett på det største segmentet: {base} %). Typeverktøyet som følger med presentasjonen, '
+        'beregner segmentet mens svaret tastes inn.',
 }

@@ -434,4 +434,7 @@ TABLE = {
     'fwd.notes_segment': '{name}: gestopt met kopen {lapsed} % (n={n}).',
     'fwd.notes_segment_switch': '{name}: gestopt met kopen {lapsed} %, van kanaal gewisseld {switched} % (n={n}).',
     'fwd.notes_lift': '{what}: {metric} {base} → {with_} (interval van de winst {low} tot {high}), {status}.',
+    'recognise.accuracy1': 'Alleen al deelt deze vraag {acc} % van de respondenten in hun eigen segment in '
+        '(kruisgevalideerd op meting {wave}; gokken op het grootste segment: {base} %). De typeringstool '
+        'bij deze presentatie berekent het segment terwijl het antwoord wordt ingevoerd.',
 }

@@ -421,4 +421,7 @@ TABLE = {
     'fwd.notes_segment': '{name}: slutade köpa {lapsed} % (n={n}).',
     'fwd.notes_segment_switch': '{name}: slutade köpa {lapsed} %, bytte kanal {switched} % (n={n}).',
     'fwd.notes_lift': '{what}: {metric} {base} → {with_} (intervall för vinsten {low} till {high}), {status}.',
+    'recognise.accuracy1': 'Ensam placerar den {acc} % av de svarande i deras eget segment (korsvaliderat på våg {wave}; '
+        'att gissa på det största segmentet: {base} %). Typningsverktyget som följer med presentationen '
+        'räknar ut segmentet medan svaret skrivs in.',
 }
