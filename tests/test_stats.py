@@ -112,6 +112,15 @@ def test_row_max_and_row_sum_are_numpys_bit_for_bit():
                     m = np.where(np.isfinite(m), m, 0.0)
                     ref = np.log(np.sum(np.exp(x - m), axis=1, keepdims=True)) + m
                     assert np.array_equal(stats.logsumexp(x, axis=1, keepdims=True), ref, equal_nan=True)
+    cube = rng.normal(size=(40, 3, 5)) * 30  # (n, M, T) of the multilevel E-step, along its last axis
+    cube[0, 0] = -np.inf
+    for keep in (False, True):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = np.max(cube, axis=2, keepdims=True)
+            m = np.where(np.isfinite(m), m, 0.0)
+            ref = np.log(np.sum(np.exp(cube - m), axis=2, keepdims=True)) + m
+        assert np.array_equal(stats.logsumexp(cube, axis=2, keepdims=keep), ref if keep else ref[..., 0])
+        assert np.array_equal(stats.logsumexp(cube[:, 0], axis=-1, keepdims=keep), (ref if keep else ref[..., 0])[:, 0])
 
 
 def test_mlogit_fit_matches_sklearn_multinomial_logistic_regression():

@@ -248,12 +248,16 @@ def logsumexp(x: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarr
     ``tests/test_stats.py`` checks the two agree.
     """
     x = np.asarray(x, dtype=float)
-    rows = x.ndim == 2 and axis in (1, -1)  # (n, k) along k: the E-steps' case, by columns (row_max)
-    m = row_max(x) if rows else np.max(x, axis=axis, keepdims=True)
+    if x.ndim >= 2 and axis in (-1, x.ndim - 1) and x.size:  # the E-steps' case: along the classes, as rows
+        flat = x.reshape(-1, x.shape[-1])
+        m = np.where(np.isfinite(m := row_max(flat)), m, 0.0)
+        with np.errstate(divide="ignore"):
+            out = (np.log(row_sum(np.exp(flat - m))) + m).reshape(x.shape[:-1] + (1,))
+        return out if keepdims else out[..., 0]
+    m = np.max(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
     with np.errstate(divide="ignore"):
-        e = np.exp(x - m)
-        out = np.log(row_sum(e) if rows else np.sum(e, axis=axis, keepdims=True)) + m
+        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
