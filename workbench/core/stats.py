@@ -23,7 +23,9 @@ import functools
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+
+# scipy.stats / scipy.special are imported where used: this module is on the deck's re-rendering
+# path (workbench deck), which computes no statistic and saves a second of imports without them
 
 __all__ = ["wilson_interval", "holm", "benjamini_hochberg", "correct_pvalues", "CORRECTIONS",
            "two_proportion_ztest", "welch_ttest", "effective_n", "design_effect", "weighted_stats",
@@ -47,6 +49,8 @@ def wilson_interval(share, n, confidence: float = 0.95) -> tuple[np.ndarray, np.
     ``share × n / n`` moves the last bit of the share. ``tests/test_stats.py`` checks the two
     agree.
     """
+    from scipy import stats
+
     p = np.asarray(share, dtype=float)
     n = np.asarray(n, dtype=float)
     z = stats.norm.ppf(0.5 + confidence / 2)
@@ -143,6 +147,8 @@ def two_proportion_ztest(p1, n1, p2, n2) -> tuple[np.ndarray, np.ndarray]:
     time from counts; written out to run over thousands of cells at once and on shares with
     a Kish effective n (not whole counts). ``tests/test_stats.py`` checks the two agree.
     """
+    from scipy import stats
+
     p1, n1, p2, n2 = (np.asarray(a, dtype=float) for a in (p1, n1, p2, n2))
     with np.errstate(invalid="ignore", divide="ignore"):
         pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
@@ -168,6 +174,8 @@ def welch_ttest(m1, v1, n1, m2, v2, n2) -> tuple[np.ndarray, np.ndarray]:
     the last bit of every p-value the reports print. ``tests/test_stats.py`` checks the
     two agree.
     """
+    from scipy import stats
+
     m1, v1, n1, m2, v2, n2 = (np.asarray(a, dtype=float) for a in (m1, v1, n1, m2, v2, n2))
     with np.errstate(invalid="ignore", divide="ignore"):
         a, b = v1 / n1, v2 / n2
@@ -302,6 +310,8 @@ def row_sum(x: np.ndarray) -> np.ndarray:
 
 def softmax(scores: np.ndarray) -> np.ndarray:
     """Row-wise softmax of a (n, k) array of scores: ``exp(s - max) / Σ exp(s - max)``."""
+    from scipy import special
+
     return special.softmax(scores, axis=1)
 
 
