@@ -171,7 +171,7 @@ _SHARED_GROUPS = (("gallery_flows", "gallery"), ("demo_wave2", "demo"), ("demo_r
 #: Seconds a unit of work takes under ``make test`` (rounded, from its ``--durations``), for the
 #: order units start in: the longest first, so that no long unit starts last while the other worker
 #: idles (longest processing time first). Units not listed count 0.3 s a test.
-_UNIT_SECONDS = {"demo": 640, "gallery": 560, "test_study_shapes.py": 225, "test_lca_optimum.py": 45,
+_UNIT_SECONDS = {"demo": 640, "gallery": 560, "test_study_shapes.py": 225, "test_lca_optimum.py": 30,
                  "test_hostile_run.py": 40}
 
 
