@@ -162,8 +162,17 @@ def gallery_flows(tmp_path_factory):
 #: Session fixtures that are expensive to build: every test module that uses one (by argument or
 #: through ``request.getfixturevalue``) runs on the same xdist worker, so each is built once per
 #: ``make test`` rather than once per worker (the notebooks' tests are two modules for that:
-#: test_notebooks on the gallery, test_notebooks_demo on the demo).
-_SHARED_GROUPS = (("gallery_flows", "gallery"), ("demo_wave2", "demo"), ("demo_run", "demo"))
+#: test_notebooks on the gallery, test_notebooks_demo on the demo). The modules that start a local
+#: Spark session (``local_spark``, tests/spark_support.py) join the demo's worker, which starts one
+#: for test_sql_export: one JVM per ``make test`` instead of up to three (15-25 s each).
+_SHARED_GROUPS = (("gallery_flows", "gallery"), ("demo_wave2", "demo"), ("demo_run", "demo"),
+                  ("local_spark", "demo"))
+
+#: Seconds a unit of work takes under ``make test`` (rounded, from its ``--durations``), for the
+#: order units start in: the longest first, so that no long unit starts last while the other worker
+#: idles (longest processing time first). Units not listed count 0.3 s a test.
+_UNIT_SECONDS = {"demo": 640, "gallery": 560, "test_study_shapes.py": 225, "test_lca_optimum.py": 30,
+                 "test_hostile_run.py": 40}
 
 
 def _module_group(path: Path, cache: dict) -> str:
@@ -176,7 +185,8 @@ def _module_group(path: Path, cache: dict) -> str:
 def pytest_xdist_make_scheduler(config, log):
     """Under ``pytest -n 2 --dist loadgroup`` (``make test``) a module's tests stay together on
     one worker (as ``--dist loadfile``), and the modules sharing the demo run or the gallery
-    studies form one unit each (see ``_SHARED_GROUPS``), so each session fixture is built once.
+    studies form one unit each (see ``_SHARED_GROUPS``), so each session fixture is built once;
+    the units start longest first (``_UNIT_SECONDS``).
 
     A scheduler rather than ``xdist_group`` marks: pytest-xdist 3.8 groups marked tests by
     suffixing ``item._nodeid``, which pytest 9 no longer reads (node ids live in ``item._id``), so
@@ -190,5 +200,11 @@ def pytest_xdist_make_scheduler(config, log):
     class SharedFixtureScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             return _module_group(root / nodeid.split("::")[0], cache)
+
+        def _assign_work_unit(self, node) -> None:
+            # the longest unit waiting goes next (xdist would take them by number of tests)
+            scope = max(self.workqueue, key=lambda s: _UNIT_SECONDS.get(s, 0.3 * len(self.workqueue[s])))
+            self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
 
     return SharedFixtureScheduling(config, log)

@@ -34,27 +34,28 @@ def polca_reference(codes: np.ndarray, n_cats, k: int, n_starts: int, seed: int,
     rng = np.random.default_rng(seed)
     patterns, counts = np.unique(codes, axis=0, return_counts=True)
     counts = counts.astype(float)
-    onehot = [np.eye(C)[np.where(patterns[:, j] >= 0, patterns[:, j], 0)] * (patterns[:, j] >= 0)[:, None]
-              for j, C in enumerate(n_cats)]
+    # the items' one-hot answers side by side (all zero where missing): one product per step for all items
+    onehot = np.hstack([np.eye(C)[np.where(patterns[:, j] >= 0, patterns[:, j], 0)] * (patterns[:, j] >= 0)[:, None]
+                        for j, C in enumerate(n_cats)])
+    starts = np.concatenate([[0], np.cumsum(n_cats)[:-1]])
+    sizes = np.repeat(np.asarray(n_cats), n_cats)
     out = []
     for _ in range(n_starts):
         probs = [rng.random((k, C)) for C in n_cats]
-        probs = [p / p.sum(axis=1, keepdims=True) for p in probs]
+        probs = np.hstack([p / p.sum(axis=1, keepdims=True) for p in probs])  # (k, sum of categories)
         pi = np.full(k, 1.0 / k)
         ll_old = -np.inf
         for _ in range(max_iter):
-            logf = np.log(pi)[None, :] + sum(y @ np.log(np.maximum(p, 1e-300)).T for y, p in zip(onehot, probs))
+            logf = np.log(pi)[None, :] + onehot @ np.log(np.maximum(probs, 1e-300)).T
             m = logf.max(axis=1, keepdims=True)
             post = np.exp(logf - m)
             s = post.sum(axis=1, keepdims=True)
             ll = float(counts @ (np.log(s[:, 0]) + m[:, 0]))
             post = post / s * counts[:, None]
             pi = post.sum(axis=0) / counts.sum()
-            probs = []
-            for y in onehot:
-                num = post.T @ y
-                den = num.sum(axis=1, keepdims=True)
-                probs.append(np.where(den > 0, num / np.where(den > 0, den, 1), 1.0 / y.shape[1]))
+            num = post.T @ onehot  # expected counts of each answer per class
+            den = np.repeat(np.add.reduceat(num, starts, axis=1), n_cats, axis=1)  # per class and item
+            probs = np.where(den > 0, num / np.where(den > 0, den, 1), 1.0 / sizes)
             if ll - ll_old < tol:
                 break
             ll_old = ll

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.linalg import solve_triangular
 
+from ..core.stats import row_max, row_sum
 from ._em import run as run_em
 
 __all__ = ["GaussianData", "GaussianFit", "COVARIANCES", "random_start", "fit_start", "log_joint", "posteriors",
@@ -233,10 +234,10 @@ def log_joint(data: GaussianData, params: dict) -> np.ndarray:
 def estep(data: GaussianData, params: dict) -> tuple[float, np.ndarray]:
     """Total (weighted) log-likelihood and the posteriors (n, k)."""
     L = log_joint(data, params)
-    m = L.max(axis=1, keepdims=True)
+    m = row_max(L)
     L -= m
     np.exp(L, out=L)
-    s = L.sum(axis=1, keepdims=True)
+    s = row_sum(L)
     ll = float(data.weights @ (np.log(s[:, 0]) + m[:, 0]))
     L /= s
     return ll, L

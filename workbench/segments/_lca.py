@@ -46,6 +46,7 @@ import numpy as np
 from scipy import sparse
 
 from ..core.stats import logsumexp as _lse  # the package's one log-sum-exp
+from ..core.stats import row_max, row_sum
 from ._em import run as run_em
 
 __all__ = ["LCAData", "LCAFit", "fit_start", "random_start", "bivariate_residuals", "simulate"]
@@ -100,6 +101,17 @@ class LCAData:
     @property
     def offsets(self) -> np.ndarray:
         return np.concatenate([[0], np.cumsum(self.n_cats)])
+
+    @property
+    def YT(self):
+        """``Y.T`` as a row-compressed (CSR) array, built once: the M-step's ``Y.T @ R`` twice as
+        fast as through the transposed view, with the same sums (each row's terms in
+        respondent order either way)."""
+        cached = self.__dict__.get("_YT")
+        if cached is None:
+            cached = self.Y.T.tocsr()
+            object.__setattr__(self, "_YT", cached)
+        return cached
 
     def codes(self) -> np.ndarray:
         """(n, J) category positions, -1 where missing (the inverse of :meth:`from_codes`)."""
@@ -300,10 +312,10 @@ class _EM:
         logP = self.lay.log_probs(theta)
         L = self.data.Y @ logP.T
         L += self.lay.log_pi(theta)
-        m = L.max(axis=1, keepdims=True)
+        m = row_max(L)
         L -= m
         np.exp(L, out=L)
-        s = L.sum(axis=1, keepdims=True)
+        s = row_sum(L)
         ll = float(self.data.weights @ (np.log(s[:, 0]) + m[:, 0]))
         L /= s
         if self.data.weighted:
@@ -315,7 +327,7 @@ class _EM:
         th = np.empty(lay.size)
         nk = R.sum(axis=0)
         th[:k] = np.log(np.maximum(nk, 1e-300) / nk.sum())
-        N = self.data.Y.T @ R  # (T, k)
+        N = self.data.YT @ R  # (T, k)
         if lay.n_nom:
             Nn = N[lay.nom_cols].T  # (k, Tn)
             den = np.add.reduceat(Nn, lay.nom_starts, axis=1)
