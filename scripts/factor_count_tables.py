@@ -125,16 +125,21 @@ def new_batteries() -> dict:
     return out
 
 
+def _battery_row(name, which, doc, corr_matrix, n, corr, counts, source) -> dict:
+    """One battery's row of a public table: its counts and the weak-factor / Heywood flags of its
+    1- to 9-factor solutions (``ok``, as text: '1' where the solution has neither)."""
+    ok = solution_checks(corr_matrix, k_max=9)
+    return {"battery": name, "set": which, "documented": doc, "items": corr_matrix.shape[0], "n": n,
+            "correlation": corr, **counts, "ok": "".join("1" if v else "0" for v in ok), "source": source}
+
+
 def run_public_new() -> pd.DataFrame:
     """Every rule on the second held-out set: benchmarks/results/factor_count_public_new.csv."""
     warnings.simplefilter("ignore")
     rows = []
     for name, (x, n_obs, doc, which, corr, source) in new_batteries().items():
         counts, r = count_rules(x, correlation="pearson" if corr == "given" else corr, n_obs=n_obs, random_state=16)
-        ok = solution_checks(r, k_max=9)
-        rows.append({"battery": name, "set": which, "documented": doc, "items": r.shape[0],
-                     "n": n_obs or len(x), "correlation": corr, **counts,
-                     "ok": "".join("1" if v else "0" for v in ok), "source": source})
+        rows.append(_battery_row(name, which, doc, r, n_obs or len(x), corr, counts, source))
         print(name, counts, flush=True)
     out = pd.DataFrame(rows)
     out.to_csv(RESULTS / "factor_count_public_new.csv", index=False)
@@ -177,10 +182,7 @@ def run_public_fourth() -> pd.DataFrame:
                                 cd=False)
         if corr == "given":  # count_rules runs NEST on correlations it computed; run_public_nest on given ones too
             counts["NEST"] = nest(r, int(n_obs), random_state=16)[0]
-        ok = solution_checks(r, k_max=9)
-        rows.append({"battery": name, "set": which, "documented": doc, "items": r.shape[0],
-                     "n": n_obs or len(x), "correlation": corr, **counts,
-                     "ok": "".join("1" if v else "0" for v in ok), "source": source})
+        rows.append(_battery_row(name, which, doc, r, n_obs or len(x), corr, counts, source))
         print(name, counts, flush=True)
         out = pd.DataFrame(rows)
         for k in ("CD", "NEST"):
