@@ -178,8 +178,9 @@ def _relevant_checks(lab, kpis, spec: CriteriaSpec):
                                  f"effect ({effects})."))
         else:
             best = tested.sort_values("effect size", ascending=False).iloc[0]
+            lead = "None of the" if diff.empty else f"Only {len(diff)} of"
             checks.append(_check("relevant", "KPIs differ", FAIL, float(len(diff)), thr,
-                                 f"{'None of the' if not len(diff) else f'Only {len(diff)} of'} {len(tested)} KPIs differ between "
+                                 f"{lead} {len(tested)} KPIs differ between "
                                  f"the segments (needed {needed}); "
                                  f"the largest effect is {best['kpi']} ({best['effect']} {best['effect size']:.2f}, "
                                  f"{_fmt_p(best['p_adj'])}): the segments are not connected to the behaviour the "

@@ -224,9 +224,8 @@ def move_words(move: dict, whole: dict, waves, w) -> str:
     '' for a record of unknown kind. A segment's sizes are the whole shares of the sizes slide (one
     value per segment and wave); an indicator's two values follow the one rule of a figure beside
     another (:func:`workbench.core.language.figure_pair`): a behaviour measure with its declared
-    decimals, shares whole per cent, at most one decimal more than that while the two read alike
-    (two for a mean, one for a per cent, as the tracking workbook shows them); its label in the
-    deck's language. Test statistics stay in the consultant's notes (the English sentence)."""
+    decimals, shares whole per cent, a decimal more while the two read alike (up to the rule's cap, or
+    to what a sentence read back held: ``most``); its label in the deck's language. Test statistics stay in the consultant's notes (the English sentence)."""
     kind = move.get("kind")
     if kind == "size":
         name, a, b = str(move["name"]), None, None
@@ -234,6 +233,8 @@ def move_words(move: dict, whole: dict, waves, w) -> str:
             ww = whole[name]
             a, b = ww.get(waves[-2], ww.get(waves[0])), ww.get(waves[-1])
         if a is None or b is None:
+            if move.get("before") is None or move.get("after") is None:
+                return ""
             a, b = round(100 * float(move["before"])), round(100 * float(move["after"]))
         return w("moves.grew" if move.get("up") else "moves.shrank", name=name, a=a, b=b, diff=f"{b - a:+d}") + "."
     if kind == "size_none":
@@ -249,8 +250,9 @@ def move_words(move: dict, whole: dict, waves, w) -> str:
     fixed = re.search(r"\.(\d)f", MEASURES[var].fmt) if var in MEASURES else None
     decimals = int(fixed.group(1)) if fixed else None
     x, y = (100 * float(move["before"]), 100 * float(move["after"])) if pct else (move["before"], move["after"])
-    a, b = figure_pair(x, y, w.language, percent=pct, decimals=None if pct else decimals,
-                       most=1 if pct else max(2, decimals or 0))
+    # records carry full precision (figure_pair's own cap); a sentence read back holds what it wrote
+    most = {"most": max(int(move["most"]), decimals or 0)} if move.get("most") is not None else {}
+    a, b = figure_pair(x, y, w.language, percent=pct, decimals=None if pct else decimals, **most)
     a, b = (f"{a}{NBSP}%", f"{b}{NBSP}%") if pct else (a, b)
     share = move.get("measure") == "share"
     key = ("moves.share_" if share else "moves.") + ("rose" if move.get("up") else "fell")
@@ -258,54 +260,40 @@ def move_words(move: dict, whole: dict, waves, w) -> str:
     return w(key, name=move["name"], label=label, level=move.get("level") or "", a=a, b=b) + "."
 
 
-def _pair(a: str, b: str, w, decimals: int | None = None) -> tuple[str, str]:
-    """Two values of one movement ('51.2%', '3.41', as the tracking step wrote them) in the deck's
-    language under the one rule of a figure beside another (:func:`workbench.core.language.figure_pair`,
-    the persona drafts' rule too): percents whole, other values without decimals from 10 and one
-    below, a decimal more while the two would read alike (at most as many as the sentence holds)."""
-    texts = [x.strip() for x in (a, b)]
-    pct = any(t.endswith("%") for t in texts)
-    nums = [t.rstrip("%").strip().replace(",", "") for t in texts]  # the tracking step writes English numbers
-    try:
-        x, y = (float(t) for t in nums)
-    except ValueError:
-        return a, b
-    most = max(len(t.split(".")[1]) if "." in t else 0 for t in nums)
-    x, y = figure_pair(x, y, w.language, percent=pct, decimals=None if pct else decimals, most=max(most, decimals or 0))
-    return (f"{x}{NBSP}%", f"{y}{NBSP}%") if pct else (x, y)
-
-
 def _movement_in(text: str, whole: dict, waves, w) -> str:
-    """One tracking sentence in the deck's language, or '' when its shape is unknown."""
+    """One tracking sentence of trends saved before the moves were recorded, read back into its
+    record and worded by :func:`move_words`; '' when its shape is unknown."""
+    record = _move_of(text)
+    return move_words(record, whole, waves, w) if record else ""
+
+
+def _move_of(text: str) -> dict | None:
+    """The :attr:`DeckTrends.moves` record of one of the tracking step's English sentences (the
+    numbers as it wrote them: per cents with one decimal, means with two), or None."""
     m = _MOVE.match(text)
     if m:
-        name, a, b = m.group("name"), None, None
-        if name in whole and len(waves) >= 2:
-            ww = whole[name]
-            a, b = ww.get(waves[-2], ww.get(waves[0])), ww.get(waves[-1])
-        if a is None or b is None:
-            nums = re.findall(r"([\d.]+) ?%", m.group(0))
-            a, b = (round(float(nums[0])), round(float(nums[1]))) if len(nums) >= 2 else (None, None)
-        if a is None:
-            return ""
-        key = "moves.grew" if m.group("verb") == "grew" else "moves.shrank"
-        return w(key, name=name, a=a, b=b, diff=f"{b - a:+d}") + "."
+        nums = re.findall(r"([\d.]+) ?%", m.group(0))
+        before, after = (float(nums[0]) / 100, float(nums[1]) / 100) if len(nums) >= 2 else (None, None)
+        return {"kind": "size", "name": m.group("name"), "before": before, "after": after, "up": m.group("verb") == "grew"}
     m = _NO_CHANGE.match(text)
     if m:
-        return w("moves.no_change", first=m.group(1), last=m.group(2))
+        return {"kind": "size_none", "before_wave": m.group(1), "after_wave": m.group(2)}
     if text.startswith("The size distribution as a whole"):
-        return w("moves.all_same" if "does not differ" in text else "moves.all_differs")
+        return {"kind": "distribution", "differs": "does not differ" not in text}
     if text.startswith("No indicator moved"):
-        return w("moves.no_drift")
+        return {"kind": "drift_none"}
     m = _DRIFT.match(text)
-    if m:
-        share = m.group("level") is not None
-        key = ("moves.share_" if share else "moves.") + ("rose" if m.group("verb") == "rose" else "fell")
-        # a behaviour measure with its declared decimals (as its tiles and the matrix show it)
-        var = measure_of_label(m.group("label"))
-        fixed = re.search(r"\.(\d)f", MEASURES[var].fmt) if var else None
-        a, b = _pair(m.group("a"), m.group("b"), w, int(fixed.group(1)) if fixed else None)
-        # a behaviour measure's label is the tracking step's English one: in the deck's language
-        return w(key, name=m.group("name"), label=w.kpi_of_label(m.group("label")), level=m.group("level") or "",
-                 a=a, b=b) + "."
-    return ""
+    if not m:
+        return None
+    a, b = (x.strip() for x in (m.group("a"), m.group("b")))
+    pct = a.endswith("%") or b.endswith("%")
+    try:
+        x, y = (float(t.rstrip("%").strip().replace(",", "")) / (100 if pct else 1) for t in (a, b))
+    except ValueError:
+        return None
+    share = m.group("level") is not None
+    held = max(len(t.rstrip("%").strip().split(".")[1]) if "." in t else 0 for t in (a, b))
+    return {"kind": "drift", "most": held, "name": m.group("name"), "indicator": measure_of_label(m.group("label")) or "",
+            "label": m.group("label"), "level": m.group("level"),
+            "measure": "share" if share else "proportion" if pct else "mean", "before": x, "after": y,
+            "up": m.group("verb") == "rose"}
